@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# Installs what kioku needs to build, test and cross-compile guest programs, then configures and
+# builds the main tree in build/. Safe to run again: packages already present are not touched, and
+# apt-get is not called at all when nothing is missing, so a second run costs only the build check.
+#
+# Usage: scripts/setup.sh [--deps-only]
+#   --deps-only   install packages but do not configure or build
+set -euo pipefail
+
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+deps_only=0
+for arg in "$@"; do
+    case "$arg" in
+        --deps-only) deps_only=1 ;;
+        -h|--help) sed -n '2,8p' "$0"; exit 0 ;;
+        *) echo "setup.sh: unknown argument '$arg'" >&2; exit 2 ;;
+    esac
+done
+
+# Debian package names; each was checked with apt-cache policy on Debian 12 (bookworm).
+PACKAGES=(
+    build-essential cmake ninja-build g++ python3
+    libgtest-dev libgmock-dev googletest libbenchmark-dev
+    gcc-riscv64-linux-gnu libc6-dev-riscv64-cross qemu-user
+)
+
+# Root runs apt-get directly; anyone else goes through sudo without a prompt, and fails loudly
+# rather than hanging on a password question.
+as_root() {
+    if [ "$(id -u)" -eq 0 ]; then
+        "$@"
+    elif command -v sudo >/dev/null 2>&1; then
+        sudo -n "$@"
+    else
+        echo "setup.sh: need root or sudo to run: $*" >&2
+        return 1
+    fi
+}
+
+missing_packages() {
+    local pkg status
+    for pkg in "${PACKAGES[@]}"; do
+        status=$(dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null || true)
+        if [ "$status" != "install ok installed" ]; then
+            echo "$pkg"
+        fi
+    done
+}
+
+install_packages() {
+    local missing
+    mapfile -t missing < <(missing_packages)
+    if [ "${#missing[@]}" -eq 0 ]; then
+        echo "setup.sh: all packages present"
+        return 0
+    fi
+    echo "setup.sh: installing ${missing[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+        "${missing[@]}"
+}
+
+build_tree() {
+    cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo
+    cmake --build build -j"$(nproc)"
+}
+
+install_packages
+if [ "$deps_only" -eq 0 ]; then
+    build_tree
+fi

@@ -1,0 +1,60 @@
+#include "base/Size.h"
+
+#include <cctype>
+#include <limits>
+
+namespace kioku {
+
+std::optional<u64> parse_size(std::string_view text)
+{
+    if (text.empty())
+        return std::nullopt;
+    u64 value = 0;
+    size_t i = 0;
+    for (; i < text.size() && std::isdigit(static_cast<unsigned char>(text[i])); ++i) {
+        u64 digit = static_cast<u64>(text[i] - '0');
+        if (value > (std::numeric_limits<u64>::max() - digit) / 10)
+            return std::nullopt;
+        value = value * 10 + digit;
+    }
+    if (i == 0)
+        return std::nullopt;
+    std::string_view suffix = text.substr(i);
+    unsigned shift = 0;
+    if (!suffix.empty()) {
+        switch (std::toupper(static_cast<unsigned char>(suffix[0]))) {
+        case 'K': shift = 10; break;
+        case 'M': shift = 20; break;
+        case 'G': shift = 30; break;
+        case 'T': shift = 40; break;
+        case 'B': shift = 0; break;
+        default: return std::nullopt;
+        }
+        std::string_view rest = suffix.substr(1);
+        if (std::toupper(static_cast<unsigned char>(suffix[0])) == 'B') {
+            if (!rest.empty())
+                return std::nullopt;
+        } else if (!(rest.empty() || rest == "B" || rest == "b" || rest == "iB" || rest == "ib")) {
+            return std::nullopt;
+        }
+    }
+    if (shift && value > (std::numeric_limits<u64>::max() >> shift))
+        return std::nullopt;
+    return value << shift;
+}
+
+std::string format_size(u64 bytes)
+{
+    static constexpr struct {
+        unsigned shift;
+        char suffix;
+    } units[] = {{40, 'T'}, {30, 'G'}, {20, 'M'}, {10, 'K'}};
+    for (auto u : units) {
+        u64 unit = u64{1} << u.shift;
+        if (bytes >= unit && bytes % unit == 0)
+            return std::to_string(bytes / unit) + u.suffix;
+    }
+    return std::to_string(bytes);
+}
+
+} // namespace kioku

@@ -1,0 +1,343 @@
+#include "front/scenario/ExpressionParser.h"
+
+#include <array>
+
+namespace kioku::scenario {
+
+namespace {
+
+struct ProcessField {
+    std::string_view name;
+    ValueRef::Source source;
+    std::string_view field; // the /proc/PID/status field
+    int stat_field;         // the /proc/PID/stat field
+};
+
+// The short process value names and where each comes from. minflt and majflt are fields 10
+// and 12 of /proc/PID/stat; the rest are lines of /proc/PID/status.
+constexpr std::array<ProcessField, 16> PROCESS_FIELDS = {{
+    {"minflt", ValueRef::Source::ProcessStat, "", 10},
+    {"majflt", ValueRef::Source::ProcessStat, "", 12},
+    {"rss", ValueRef::Source::ProcessStatus, "VmRSS", 0},
+    {"rss_anon", ValueRef::Source::ProcessStatus, "RssAnon", 0},
+    {"rss_file", ValueRef::Source::ProcessStatus, "RssFile", 0},
+    {"rss_shmem", ValueRef::Source::ProcessStatus, "RssShmem", 0},
+    {"vmsize", ValueRef::Source::ProcessStatus, "VmSize", 0},
+    {"vmpeak", ValueRef::Source::ProcessStatus, "VmPeak", 0},
+    {"vmhwm", ValueRef::Source::ProcessStatus, "VmHWM", 0},
+    {"vmdata", ValueRef::Source::ProcessStatus, "VmData", 0},
+    {"vmstk", ValueRef::Source::ProcessStatus, "VmStk", 0},
+    {"vmexe", ValueRef::Source::ProcessStatus, "VmExe", 0},
+    {"vmlib", ValueRef::Source::ProcessStatus, "VmLib", 0},
+    {"vmlck", ValueRef::Source::ProcessStatus, "VmLck", 0},
+    {"vmpte", ValueRef::Source::ProcessStatus, "VmPTE", 0},
+    {"vmswap", ValueRef::Source::ProcessStatus, "VmSwap", 0},
+}};
+
+// The columns of /proc/PID/statm, in order.
+constexpr std::array<std::string_view, 7> STATM_COLUMNS = {"size", "resident", "shared", "text",
+                                                           "lib",  "data",     "dt"};
+
+constexpr std::array<std::string_view, 8> RESERVED = {"meminfo", "vmstat", "tlb", "sysctl",
+                                                      "clock",   "last",   "error", "as"};
+
+bool is_comparison(const std::string& op)
+{
+    return op == "==" || op == "!=" || op == "<" || op == "<=" || op == ">" || op == ">=";
+}
+
+bool is_spaced_op(const Token& t)
+{
+    return t.kind == Token::Kind::Op && t.text != "." && t.text != "(" && t.text != ")";
+}
+
+// Rebuilds readable source text from tokens: "A.minflt - m0".
+std::string join_tokens(const std::vector<Token>& tokens, size_t begin, size_t end)
+{
+    std::string text;
+    for (size_t i = begin; i < end; ++i) {
+        if (i != begin && (is_spaced_op(tokens[i]) || is_spaced_op(tokens[i - 1])))
+            text += ' ';
+        text += tokens[i].text;
+    }
+    return text;
+}
+
+Expr binary(Expr::Kind kind, Expr lhs, Expr rhs)
+{
+    Expr e;
+    e.kind = kind;
+    e.lhs = std::make_unique<Expr>(std::move(lhs));
+    e.rhs = std::make_unique<Expr>(std::move(rhs));
+    return e;
+}
+
+} // namespace
+
+const char* symbol_kind_name(SymbolKind kind)
+{
+    switch (kind) {
+    case SymbolKind::Process: return "a process";
+    case SymbolKind::Region: return "a region";
+    case SymbolKind::Fd: return "a file descriptor";
+    case SymbolKind::Number: return "a number";
+    }
+    return "?";
+}
+
+bool is_reserved_name(std::string_view name)
+{
+    for (auto r : RESERVED)
+        if (r == name)
+            return true;
+    return false;
+}
+
+std::nullopt_t ExpressionParser::fail(std::string message)
+{
+    if (m_error.empty())
+        m_error = std::move(message);
+    return std::nullopt;
+}
+
+bool ExpressionParser::accept(std::string_view op)
+{
+    if (peek().kind != Token::Kind::Op || peek().text != op)
+        return false;
+    next();
+    return true;
+}
+
+std::optional<Expr> ExpressionParser::parse_expression()
+{
+    size_t begin = m_pos;
+    auto lhs = parse_term();
+    while (lhs) {
+        Expr::Kind kind;
+        if (accept("+"))
+            kind = Expr::Kind::Add;
+        else if (accept("-"))
+            kind = Expr::Kind::Sub;
+        else
+            break;
+        auto rhs = parse_term();
+        if (!rhs)
+            return std::nullopt;
+        lhs = binary(kind, std::move(*lhs), std::move(*rhs));
+    }
+    if (lhs)
+        lhs->text = join_tokens(m_tokens, begin, m_pos);
+    return lhs;
+}
+
+std::optional<Expr> ExpressionParser::parse_term()
+{
+    auto lhs = parse_unary();
+    while (lhs) {
+        Expr::Kind kind;
+        if (accept("*"))
+            kind = Expr::Kind::Mul;
+        else if (accept("/"))
+            kind = Expr::Kind::Div;
+        else if (accept("%"))
+            kind = Expr::Kind::Mod;
+        else
+            break;
+        auto rhs = parse_unary();
+        if (!rhs)
+            return std::nullopt;
+        lhs = binary(kind, std::move(*lhs), std::move(*rhs));
+    }
+    return lhs;
+}
+
+std::optional<Expr> ExpressionParser::parse_unary()
+{
+    if (accept("+"))
+        return parse_unary();
+    if (!accept("-"))
+        return parse_primary();
+    auto operand = parse_unary();
+    if (!operand)
+        return std::nullopt;
+    Expr e;
+    e.kind = Expr::Kind::Negate;
+    e.lhs = std::make_unique<Expr>(std::move(*operand));
+    return e;
+}
+
+std::optional<Expr> ExpressionParser::parse_primary()
+{
+    const Token& t = peek();
+    if (t.kind == Token::Kind::Number) {
+        Expr e;
+        e.number = next().number;
+        return e;
+    }
+    if (t.kind == Token::Kind::Name)
+        return parse_ref();
+    if (accept("(")) {
+        auto inner = parse_expression();
+        if (inner && !accept(")"))
+            return fail("missing ')'");
+        return inner;
+    }
+    if (t.kind == Token::Kind::End)
+        return fail("expression expected");
+    return fail("unexpected '" + t.text + "'");
+}
+
+std::optional<Expr> ExpressionParser::parse_ref()
+{
+    std::vector<Segment> path;
+    path.push_back({next().text, std::nullopt});
+    while (accept(".")) {
+        if (peek().kind != Token::Kind::Name)
+            return fail("name expected after '.'");
+        Segment segment{next().text, std::nullopt};
+        if (accept("(")) {
+            if (peek().kind != Token::Kind::Name)
+                return fail("name expected in '(...)'");
+            segment.arg = next().text;
+            if (!accept(")"))
+                return fail("missing ')'");
+        }
+        path.push_back(std::move(segment));
+    }
+    if (peek().kind == Token::Kind::Op && peek().text == "(")
+        return fail("'" + path.back().name + "(...)' must follow a process name and a '.'");
+    auto ref = resolve(path);
+    if (!ref)
+        return std::nullopt;
+    Expr e;
+    e.kind = Expr::Kind::Value;
+    e.value = std::move(*ref);
+    return e;
+}
+
+std::optional<ValueRef> ExpressionParser::resolve(const std::vector<Segment>& path)
+{
+    const std::string& root = path[0].name;
+    if (is_reserved_name(root))
+        return resolve_machine(path);
+    auto symbol = m_symbols.find(root);
+    if (symbol == m_symbols.end())
+        return fail("undefined name '" + root + "'");
+    if (symbol->second == SymbolKind::Process)
+        return resolve_process(path);
+    if (path.size() > 1)
+        return fail("'" + root + "' is " + symbol_kind_name(symbol->second) + " and has no fields");
+    ValueRef ref;
+    ref.source = ValueRef::Source::Variable;
+    ref.name = root;
+    return ref;
+}
+
+std::optional<ValueRef> ExpressionParser::resolve_process(const std::vector<Segment>& path)
+{
+    ValueRef ref;
+    ref.process = path[0].name;
+    if (path.size() < 2)
+        return fail("'" + ref.process + "' is a process; name one of its values, such as " + ref.process +
+                    ".minflt");
+    const Segment& what = path[1];
+    bool group = what.name == "status" || what.name == "smaps" || what.name == "smaps_rollup" ||
+                 what.name == "statm";
+    if (what.arg.has_value() != (what.name == "smaps"))
+        return fail(what.name == "smaps" ? "smaps needs a region: " + ref.process + ".smaps(buf).Rss"
+                                         : "'" + what.name + "' takes no '(...)'");
+    if (path.size() != (group ? 3u : 2u) || (path.size() == 3 && path[2].arg))
+        return fail("bad process value '" + ref.process + "." + what.name + "...'");
+    if (what.name == "pid") {
+        ref.source = ValueRef::Source::ProcessPid;
+        return ref;
+    }
+    for (const auto& f : PROCESS_FIELDS) {
+        if (f.name == what.name) {
+            ref.source = f.source;
+            ref.field = std::string(f.field);
+            ref.stat_field = f.stat_field;
+            return ref;
+        }
+    }
+    if (!group)
+        return fail("unknown process value '" + what.name + "'");
+    ref.field = path[2].name;
+    if (what.name == "status") {
+        ref.source = ValueRef::Source::ProcessStatus;
+    } else if (what.name == "smaps_rollup") {
+        ref.source = ValueRef::Source::ProcessRollup;
+    } else if (what.name == "smaps") {
+        auto region = m_symbols.find(*what.arg);
+        if (region == m_symbols.end())
+            return fail("undefined name '" + *what.arg + "'");
+        if (region->second != SymbolKind::Region)
+            return fail("'" + *what.arg + "' is " + symbol_kind_name(region->second) + ", not a region");
+        ref.source = ValueRef::Source::ProcessSmaps;
+        ref.region = *what.arg;
+    } else {
+        ref.source = ValueRef::Source::ProcessStatm;
+        size_t column = 0;
+        while (column < STATM_COLUMNS.size() && STATM_COLUMNS[column] != ref.field)
+            ++column;
+        if (column == STATM_COLUMNS.size())
+            return fail("unknown statm column '" + ref.field + "'");
+        ref.stat_field = static_cast<int>(column);
+    }
+    return ref;
+}
+
+std::optional<ValueRef> ExpressionParser::resolve_machine(const std::vector<Segment>& path)
+{
+    const std::string& root = path[0].name;
+    ValueRef ref;
+    if (root == "clock") {
+        if (path.size() != 1)
+            return fail("'clock' has no fields");
+        ref.source = ValueRef::Source::Clock;
+        return ref;
+    }
+    if (root == "sysctl") {
+        if (path.size() < 3)
+            return fail("sysctl values look like sysctl.vm.overcommit_memory");
+        ref.source = ValueRef::Source::Sysctl;
+        for (size_t i = 1; i < path.size(); ++i)
+            ref.field += (i > 1 ? "/" : "") + path[i].name;
+        return ref;
+    }
+    if (root == "meminfo")
+        ref.source = ValueRef::Source::Meminfo;
+    else if (root == "vmstat")
+        ref.source = ValueRef::Source::Vmstat;
+    else if (root == "tlb")
+        ref.source = ValueRef::Source::Tlb;
+    else
+        return fail("'" + root + "' is a keyword, not a value");
+    if (path.size() != 2)
+        return fail("'" + root + "' needs one field, such as " +
+                    (root == "meminfo" ? "meminfo.MemFree" : root == "vmstat" ? "vmstat.pgfault" : "tlb.misses"));
+    // meminfo.Active(anon) names the meminfo line "Active(anon)".
+    ref.field = path[1].name + (path[1].arg ? "(" + *path[1].arg + ")" : "");
+    return ref;
+}
+
+std::optional<Expr> parse_expression_text(std::string_view text, const Symbols& symbols, std::string& error)
+{
+    auto tokens = tokenize_expression(text, error);
+    if (!tokens)
+        return std::nullopt;
+    ExpressionParser parser(*tokens, symbols);
+    auto expr = parser.parse_expression();
+    if (!expr) {
+        error = parser.error();
+        return std::nullopt;
+    }
+    if (!parser.at_end()) {
+        error = is_comparison(parser.peek().text) ? "a comparison is only allowed in expect"
+                                                  : "unexpected '" + parser.peek().text + "'";
+        return std::nullopt;
+    }
+    return expr;
+}
+
+} // namespace kioku::scenario

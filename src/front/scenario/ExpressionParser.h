@@ -1,0 +1,71 @@
+// Parses the integer expressions of the scenario language and resolves the names in them
+// against the names the script has defined so far:
+//
+//   expr    := term (('+' | '-') term)*
+//   term    := unary (('*' | '/' | '%') unary)*
+//   unary   := ('-' | '+') unary | primary
+//   primary := NUMBER | ref | '(' expr ')'
+//   ref     := NAME ('.' NAME ('(' NAME ')')?)*
+//
+// A ref is a variable (`m0`, `buf`, `fd1`), a process value (`A.minflt`, `A.status.VmRSS`,
+// `A.smaps(buf).Pss`), or a machine value (`meminfo.MemFree`, `vmstat.pgfault`, `tlb.misses`,
+// `sysctl.vm.overcommit_memory`, `clock`). See docs/scenarios.md for the full list.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "front/scenario/Lexer.h"
+#include "front/scenario/Script.h"
+
+namespace kioku::scenario {
+
+enum class SymbolKind : u8 { Process, Region, Fd, Number };
+using Symbols = std::map<std::string, SymbolKind, std::less<>>;
+
+const char* symbol_kind_name(SymbolKind kind);
+
+// Names that are not variables: the roots of machine values and keywords of `expect`.
+bool is_reserved_name(std::string_view name);
+
+class ExpressionParser {
+public:
+    ExpressionParser(const std::vector<Token>& tokens, const Symbols& symbols)
+        : m_tokens(tokens), m_symbols(symbols) {}
+
+    std::optional<Expr> parse_expression();
+    bool at_end() const { return peek().kind == Token::Kind::End; }
+    const Token& peek() const { return m_tokens[m_pos]; }
+    const Token& next() { return m_tokens[m_pos < m_tokens.size() - 1 ? m_pos++ : m_pos]; }
+    const std::string& error() const { return m_error; }
+
+private:
+    struct Segment {
+        std::string name;
+        std::optional<std::string> arg;
+    };
+
+    std::optional<Expr> parse_term();
+    std::optional<Expr> parse_unary();
+    std::optional<Expr> parse_primary();
+    std::optional<Expr> parse_ref();
+    std::optional<ValueRef> resolve(const std::vector<Segment>& path);
+    std::optional<ValueRef> resolve_process(const std::vector<Segment>& path);
+    std::optional<ValueRef> resolve_machine(const std::vector<Segment>& path);
+    bool accept(std::string_view op);
+    std::nullopt_t fail(std::string message);
+
+    const std::vector<Token>& m_tokens;
+    const Symbols& m_symbols;
+    size_t m_pos = 0;
+    std::string m_error;
+};
+
+// Parses the whole of `text` as one expression.
+std::optional<Expr> parse_expression_text(std::string_view text, const Symbols& symbols, std::string& error);
+
+} // namespace kioku::scenario

@@ -1,0 +1,846 @@
+#include "front/scenario/Interpreter.h"
+
+#include <algorithm>
+#include <csignal>
+#include <cstdio>
+#include <sys/mman.h>
+#include <fcntl.h>
+#include <vector>
+
+#include "base/Size.h"
+#include "front/scenario/LinuxNames.h"
+#include "front/scenario/ProcText.h"
+
+namespace kioku::scenario {
+
+namespace {
+
+// Accesses are done in pieces of this size, so that a 1 GiB write needs no 1 GiB host buffer.
+constexpr u64 ACCESS_CHUNK = 64 * 1024;
+// Reads at most this long show their bytes as text in the report.
+constexpr u64 PREVIEW_BYTES = 32;
+
+std::string hex(u64 value)
+{
+    char text[24];
+    std::snprintf(text, sizeof text, "0x%llx", static_cast<unsigned long long>(value));
+    return text;
+}
+
+std::string preview(const std::vector<u8>& bytes)
+{
+    std::string out = "\"";
+    for (u8 b : bytes) {
+        if (b == '"' || b == '\\')
+            out += {'\\', static_cast<char>(b)};
+        else if (b >= 0x20 && b < 0x7f)
+            out += static_cast<char>(b);
+        else if (b == 0)
+            out += "\\0";
+        else
+            out += "\\x" + hex(b).substr(2);
+    }
+    return out + "\"";
+}
+
+const char* compare_text(CompareOp op)
+{
+    switch (op) {
+    case CompareOp::Eq: return "==";
+    case CompareOp::Ne: return "!=";
+    case CompareOp::Lt: return "<";
+    case CompareOp::Le: return "<=";
+    case CompareOp::Gt: return ">";
+    case CompareOp::Ge: return ">=";
+    }
+    return "?";
+}
+
+bool compare(i64 lhs, CompareOp op, i64 rhs)
+{
+    switch (op) {
+    case CompareOp::Eq: return lhs == rhs;
+    case CompareOp::Ne: return lhs != rhs;
+    case CompareOp::Lt: return lhs < rhs;
+    case CompareOp::Le: return lhs <= rhs;
+    case CompareOp::Gt: return lhs > rhs;
+    case CompareOp::Ge: return lhs >= rhs;
+    }
+    return false;
+}
+
+int signal_of(const AccessOutcome& outcome)
+{
+    switch (outcome.kind) {
+    case AccessOutcome::Kind::Segv: return SIGSEGV;
+    case AccessOutcome::Kind::Bus: return SIGBUS;
+    case AccessOutcome::Kind::Oom: return SIGKILL;
+    case AccessOutcome::Kind::Ok: break;
+    }
+    return 0;
+}
+
+std::string outcome_text(const AccessOutcome& outcome)
+{
+    if (outcome.kind == AccessOutcome::Kind::Oom)
+        return "out of memory";
+    int signal = signal_of(outcome);
+    return signal_name(signal) + " (" + si_code_name(signal, outcome.si_code) + " at " + hex(outcome.fault_addr) + ")";
+}
+
+std::string killed_text(int signal, std::optional<int> si_code)
+{
+    std::string text = "killed by " + signal_name(signal);
+    if (si_code)
+        text += " (" + si_code_name(signal, *si_code) + ")";
+    return text;
+}
+
+} // namespace
+
+Interpreter::Interpreter(const Script& script, const ScenarioOptions& options, std::ostream& out,
+                         std::ostream& err)
+    : m_script(script), m_options(options), m_out(out), m_err(err)
+{
+}
+
+Interpreter::~Interpreter() = default;
+
+MachineConfig Interpreter::machine_config() const
+{
+    MachineConfig config;
+    if (!m_script.commands.empty())
+        if (const auto* machine = std::get_if<MachineCmd>(&m_script.commands.front().op)) {
+            config.mem_bytes = machine->mem_bytes.value_or(config.mem_bytes);
+            config.paging = machine->paging.value_or(config.paging);
+            config.tlb = machine->tlb.value_or(config.tlb);
+            config.seed = machine->seed.value_or(config.seed);
+            config.check_invariants = machine->check_invariants.value_or(false);
+        }
+    if (m_options.mem_override)
+        config.mem_bytes = *m_options.mem_override;
+    config.check_invariants = config.check_invariants || m_options.check_invariants;
+    config.root_dir = m_options.root_dir;
+    return config;
+}
+
+int Interpreter::run()
+{
+    MachineConfig config = machine_config();
+    auto kernel = Kernel::create(config);
+    if (kernel.is_error()) {
+        m_err << m_script.name << ": cannot create the machine: " << errno_name(kernel.error().code) << "\n";
+        return SCENARIO_FAILED;
+    }
+    m_kernel = kernel.release_value();
+    m_view = std::make_unique<ProcView>(*m_kernel);
+    for (const Command& command : m_script.commands)
+        if (execute(command) == Step::Stop)
+            break;
+    if (config.check_invariants) {
+        std::string broken = m_kernel->check_report();
+        if (!broken.empty()) {
+            m_err << m_script.name << ": invariant broken: " << broken << "\n";
+            m_status = SCENARIO_FAILED;
+        }
+    }
+    if (!m_options.quiet && m_expectations)
+        m_out << "-- " << (m_expectations - m_expectations_failed) << " of " << m_expectations
+              << " expectations held\n";
+    return m_status;
+}
+
+Interpreter::Step Interpreter::execute(const Command& command)
+{
+    m_command = &command;
+    Step step = std::visit([this](const auto& op) { return exec(op); }, command.op);
+    note_vanished_processes();
+    return step;
+}
+
+// ---- Messages --------------------------------------------------------------------------------
+
+void Interpreter::report(const std::string& result)
+{
+    if (m_options.quiet)
+        return;
+    m_out << m_command->text;
+    if (!result.empty())
+        m_out << " -> " << result;
+    m_out << "\n";
+}
+
+Interpreter::Step Interpreter::fail(const std::string& message)
+{
+    report("FAILED");
+    m_err << m_script.name << ":" << m_command->line << ": " << message << "\n";
+    m_status = SCENARIO_FAILED;
+    return Step::Stop;
+}
+
+std::nullopt_t Interpreter::fail_value(const std::string& message)
+{
+    fail(message);
+    return std::nullopt;
+}
+
+void Interpreter::expectation_held()
+{
+    ++m_expectations;
+    report("ok");
+}
+
+void Interpreter::expectation_failed(const std::string& message)
+{
+    ++m_expectations;
+    ++m_expectations_failed;
+    report("FAILED");
+    m_err << m_script.name << ":" << m_command->line << ": expectation failed: " << message << "\n";
+    m_status = SCENARIO_FAILED;
+}
+
+Interpreter::Step Interpreter::call_error(const Error& error)
+{
+    m_last_errno = error.code;
+    if (m_command->failure_expected) {
+        report(errno_name(error.code));
+        return Step::Continue;
+    }
+    std::string detail = error.what ? std::string(": ") + error.what : std::string();
+    return fail(m_command->verb + " failed: " + errno_name(error.code) + detail + " (expected success)");
+}
+
+std::string Interpreter::fate_text(const ProcessState& state) const
+{
+    switch (state.fate) {
+    case ProcessState::Fate::Alive: return "alive";
+    case ProcessState::Fate::Exited: return "exited with status " + std::to_string(state.code);
+    case ProcessState::Fate::Killed: return killed_text(state.code, state.fault_si_code);
+    }
+    return "?";
+}
+
+// A process can also die during another process's command (the OOM killer picks its victim).
+void Interpreter::note_vanished_processes()
+{
+    if (!m_kernel)
+        return;
+    auto live = m_kernel->pids();
+    for (auto& [name, state] : m_processes) {
+        if (state.fate != ProcessState::Fate::Alive || std::find(live.begin(), live.end(), state.pid) != live.end())
+            continue;
+        state.fate = ProcessState::Fate::Killed;
+        state.code = SIGKILL;
+        if (!m_options.quiet)
+            m_out << "  (" << name << ", pid " << state.pid << ", is gone: killed by SIGKILL)\n";
+    }
+}
+
+// ---- Evaluation -------------------------------------------------------------------------------
+
+std::optional<Pid> Interpreter::live_pid(const std::string& process)
+{
+    const ProcessState& state = m_processes.at(process);
+    if (state.fate != ProcessState::Fate::Alive)
+        return fail_value("process " + process + " is not alive (" + fate_text(state) + ")");
+    return state.pid;
+}
+
+std::optional<i64> Interpreter::eval(const Expr& expr)
+{
+    if (expr.kind == Expr::Kind::Number)
+        return expr.number;
+    if (expr.kind == Expr::Kind::Value)
+        return value(expr.value);
+    auto lhs = eval(*expr.lhs);
+    if (!lhs)
+        return std::nullopt;
+    if (expr.kind == Expr::Kind::Negate)
+        return -*lhs;
+    auto rhs = eval(*expr.rhs);
+    if (!rhs)
+        return std::nullopt;
+    switch (expr.kind) {
+    case Expr::Kind::Add: return *lhs + *rhs;
+    case Expr::Kind::Sub: return *lhs - *rhs;
+    case Expr::Kind::Mul: return *lhs * *rhs;
+    case Expr::Kind::Div:
+    case Expr::Kind::Mod:
+        if (*rhs == 0)
+            return fail_value("division by zero in '" + expr.text + "'");
+        return expr.kind == Expr::Kind::Div ? *lhs / *rhs : *lhs % *rhs;
+    default: return std::nullopt;
+    }
+}
+
+std::optional<i64> Interpreter::value(const ValueRef& ref)
+{
+    if (ref.source == ValueRef::Source::Variable) {
+        if (auto it = m_numbers.find(ref.name); it != m_numbers.end())
+            return it->second;
+        if (auto it = m_regions.find(ref.name); it != m_regions.end())
+            return static_cast<i64>(it->second.addr);
+        if (auto it = m_fds.find(ref.name); it != m_fds.end())
+            return it->second;
+        return fail_value("'" + ref.name + "' has no value (the line that sets it did not succeed)");
+    }
+    Pid pid = 0;
+    u64 region_addr = 0;
+    if (!ref.process.empty()) {
+        const ProcessState& state = m_processes.at(ref.process);
+        if (ref.source == ValueRef::Source::ProcessPid)
+            return state.pid;
+        auto live = live_pid(ref.process);
+        if (!live)
+            return std::nullopt;
+        pid = *live;
+    }
+    if (!ref.region.empty()) {
+        auto region = m_regions.find(ref.region);
+        if (region == m_regions.end())
+            return fail_value("region " + ref.region + " has no address (its mmap did not succeed)");
+        region_addr = region->second.addr;
+    }
+    auto fetched = m_view->value(ref, pid, region_addr);
+    if (!fetched.ok())
+        return fail_value(fetched.error);
+    return fetched.value;
+}
+
+std::optional<u64> Interpreter::eval_size(const Expr& expr, const char* what)
+{
+    auto v = eval(expr);
+    if (!v)
+        return std::nullopt;
+    if (*v < 0)
+        return fail_value(std::string(what) + " '" + expr.text + "' is negative (" + std::to_string(*v) + ")");
+    return static_cast<u64>(*v);
+}
+
+// A command's length: len= when given, else the length of the region its address names.
+std::optional<u64> Interpreter::length_of(const AddressArg& addr, const std::optional<Expr>& length)
+{
+    if (length)
+        return eval_size(*length, "length");
+    auto region = m_regions.find(addr.region);
+    if (region == m_regions.end())
+        return fail_value("region " + addr.region + " has no address (its mmap did not succeed)");
+    return region->second.length;
+}
+
+// ---- Machine and processes --------------------------------------------------------------------
+
+Interpreter::Step Interpreter::exec(const MachineCmd&)
+{
+    const MachineConfig& config = m_kernel->config();
+    report("mem=" + format_size(config.mem_bytes) +
+           (config.paging == isa::SatpMode::Sv39 ? " paging=sv39" : " paging=sv48") + " tlb=" +
+           std::to_string(config.tlb.entries) + "x" + std::to_string(config.tlb.ways) +
+           " seed=" + std::to_string(config.seed) + (config.check_invariants ? " check=on" : ""));
+    return Step::Continue;
+}
+
+Interpreter::Step Interpreter::exec(const SpawnCmd& cmd)
+{
+    auto pid = m_kernel->spawn(cmd.process);
+    if (pid.is_error())
+        return call_error(pid.error());
+    call_ok();
+    m_processes[cmd.process] = ProcessState{pid.value()};
+    report("pid " + std::to_string(pid.value()));
+    return Step::Continue;
+}
+
+Interpreter::Step Interpreter::exec(const ForkCmd& cmd)
+{
+    auto parent = live_pid(cmd.parent);
+    if (!parent)
+        return Step::Stop;
+    auto pid = m_kernel->fork(*parent);
+    if (pid.is_error())
+        return call_error(pid.error());
+    call_ok();
+    m_processes[cmd.child] = ProcessState{pid.value()};
+    report("pid " + std::to_string(pid.value()));
+    return Step::Continue;
+}
+
+Interpreter::Step Interpreter::exec(const ExitCmd& cmd)
+{
+    auto pid = live_pid(cmd.process);
+    if (!pid)
+        return Step::Stop;
+    auto result = m_kernel->exit(*pid, cmd.status);
+    if (result.is_error())
+        return call_error(result.error());
+    call_ok();
+    ProcessState& state = m_processes.at(cmd.process);
+    state.fate = ProcessState::Fate::Exited;
+    state.code = cmd.status;
+    report(fate_text(state));
+    return Step::Continue;
+}
+
+Interpreter::Step Interpreter::exec(const KillCmd& cmd)
+{
+    auto pid = live_pid(cmd.process);
+    if (!pid)
+        return Step::Stop;
+    m_kernel->kill(*pid, cmd.signal);
+    auto live = m_kernel->pids();
+    ProcessState& state = m_processes.at(cmd.process);
+    if (std::find(live.begin(), live.end(), *pid) == live.end()) {
+        state.fate = ProcessState::Fate::Killed;
+        state.code = cmd.signal;
+    }
+    report(fate_text(state));
+    return Step::Continue;
+}
+
+// ---- Memory calls -----------------------------------------------------------------------------
+
+Interpreter::Step Interpreter::exec(const MmapCmd& cmd)
+{
+    auto pid = live_pid(cmd.process);
+    auto length = pid ? eval_size(cmd.length, "length") : std::nullopt;
+    auto addr = length && cmd.addr ? eval_size(*cmd.addr, "address") : std::optional<u64>(0);
+    auto offset = length && addr && cmd.offset ? eval_size(*cmd.offset, "offset") : std::optional<u64>(0);
+    if (!pid || !length || !addr || !offset)
+        return Step::Stop;
+    int fd = -1;
+    if (!cmd.fd.empty()) {
+        auto it = m_fds.find(cmd.fd);
+        if (it == m_fds.end())
+            return fail("'" + cmd.fd + "' has no value (its open did not succeed)");
+        fd = it->second;
+    }
+    if (!cmd.file.empty()) {
+        // Opened read-write only when a shared writable mapping needs it, as a program would.
+        bool writes_back = (cmd.flags & MAP_SHARED) && (cmd.prot & PROT_WRITE);
+        auto opened = m_kernel->open(*pid, cmd.file, writes_back ? O_RDWR : O_RDONLY);
+        if (opened.is_error())
+            return call_error(opened.error());
+        fd = opened.value();
+    }
+    auto mapped = m_kernel->mmap(*pid, *addr, *length, cmd.prot, cmd.flags, fd, *offset);
+    if (!cmd.file.empty())
+        (void)m_kernel->close(*pid, fd);
+    if (mapped.is_error())
+        return call_error(mapped.error());
+    call_ok();
+    m_numbers.erase(cmd.region);
+    m_fds.erase(cmd.region);
+    m_regions[cmd.region] = Region{mapped.value(), *length};
+    report(cmd.region + " = " + hex(mapped.value()));
+    return Step::Continue;
+}
+
+Interpreter::Step Interpreter::exec(const RangeCmd& cmd)
+{
+    auto pid = live_pid(cmd.process);
+    if (!pid)
+        return Step::Stop;
+    auto region = m_regions.find(cmd.region);
+    if (region == m_regions.end())
+        return fail("region " + cmd.region + " has no address (its mmap did not succeed)");
+    auto offset = cmd.offset ? eval_size(*cmd.offset, "offset") : std::optional<u64>(0);
+    if (!offset)
+        return Step::Stop;
+    u64 rest = region->second.length > *offset ? region->second.length - *offset : 0;
+    auto length = cmd.length ? eval_size(*cmd.length, "length") : std::optional<u64>(rest);
+    if (!length)
+        return Step::Stop;
+    u64 addr = region->second.addr + *offset;
+    Result<void> result;
+    switch (cmd.op) {
+    case RangeCmd::Op::Munmap: result = m_kernel->munmap(*pid, addr, *length); break;
+    case RangeCmd::Op::Mprotect: result = m_kernel->mprotect(*pid, addr, *length, cmd.prot); break;
+    case RangeCmd::Op::Msync: result = m_kernel->msync(*pid, addr, *length, cmd.flags); break;
+    }
+    if (result.is_error())
+        return call_error(result.error());
+    call_ok();
+    report("ok");
+    return Step::Continue;
+}
+
+Interpreter::Step Interpreter::exec(const BrkCmd& cmd)
+{
+    auto pid = live_pid(cmd.process);
+    auto delta = pid ? eval(cmd.delta) : std::nullopt;
+    if (!pid || !delta)
+        return Step::Stop;
+    u64 old_break = m_kernel->brk(*pid, 0);
+    u64 wanted = old_break + static_cast<u64>(*delta);
+    u64 new_break = m_kernel->brk(*pid, wanted);
+    // The raw system call reports failure by returning the unchanged break.
+    if (new_break != wanted)
+        return call_error(Error::from_errno(ENOMEM));
+    call_ok();
+    if (!cmd.region.empty()) {
+        m_numbers.erase(cmd.region);
+        m_fds.erase(cmd.region);
+        m_regions[cmd.region] = Region{std::min(old_break, new_break), static_cast<u64>(*delta < 0 ? -*delta : *delta)};
+    }
+    report(hex(old_break) + " to " + hex(new_break));
+    return Step::Continue;
+}
+
+// ---- Memory accesses --------------------------------------------------------------------------
+
+Interpreter::Step Interpreter::exec(const AccessCmd& cmd)
+{
+    auto pid = live_pid(cmd.process);
+    auto addr = pid ? eval_size(cmd.addr.expr, "address") : std::nullopt;
+    if (!pid || !addr)
+        return Step::Stop;
+    std::optional<u64> length;
+    if (!cmd.length && cmd.fill.kind == Fill::Kind::Text)
+        length = cmd.fill.text.size();
+    else
+        length = length_of(cmd.addr, cmd.length);
+    if (!length)
+        return Step::Stop;
+    switch (cmd.op) {
+    case AccessCmd::Op::Write: return write_access(cmd, *pid, *addr, *length);
+    case AccessCmd::Op::Touch: return touch_access(cmd, *pid, *addr, *length);
+    case AccessCmd::Op::Read:
+    case AccessCmd::Op::Checksum: return read_access(cmd, *pid, *addr, *length);
+    }
+    return Step::Continue;
+}
+
+Interpreter::Step Interpreter::access_outcome(const std::string& process, const AccessOutcome& outcome,
+                                              const std::string& done)
+{
+    m_last_access = LastAccess{process, outcome};
+    if (outcome.ok()) {
+        report(done);
+        return Step::Continue;
+    }
+    ProcessState& state = m_processes.at(process);
+    auto live = m_kernel->pids();
+    if (std::find(live.begin(), live.end(), state.pid) == live.end()) {
+        state.fate = ProcessState::Fate::Killed;
+        state.code = signal_of(outcome);
+        if (outcome.kind != AccessOutcome::Kind::Oom)
+            state.fault_si_code = outcome.si_code;
+    }
+    std::string what = outcome_text(outcome);
+    if (state.fate == ProcessState::Fate::Killed)
+        what += ", " + process + " " + fate_text(state);
+    if (m_command->failure_expected) {
+        report(what);
+        return Step::Continue;
+    }
+    return fail(m_command->verb + " failed: " + what + " (expected success)");
+}
+
+Interpreter::Step Interpreter::write_access(const AccessCmd& cmd, Pid pid, u64 addr, u64 length)
+{
+    AccessOutcome outcome;
+    if (cmd.fill.kind == Fill::Kind::Byte) {
+        outcome = m_kernel->fill_memory(pid, addr, length, cmd.fill.byte);
+    } else {
+        std::vector<u8> chunk;
+        for (u64 done = 0; done < length && outcome.ok(); done += chunk.size()) {
+            chunk.resize(std::min(ACCESS_CHUNK, length - done));
+            for (u64 i = 0; i < chunk.size(); ++i)
+                chunk[i] = cmd.fill.at(done + i);
+            outcome = m_kernel->write_memory(pid, addr + done, chunk);
+        }
+    }
+    return access_outcome(cmd.process, outcome, format_size(length) + " written");
+}
+
+Interpreter::Step Interpreter::read_access(const AccessCmd& cmd, Pid pid, u64 addr, u64 length)
+{
+    AccessOutcome outcome;
+    u32 hash = fnv1a(nullptr, 0);
+    std::optional<u64> mismatch;
+    u8 found = 0;
+    std::vector<u8> chunk;
+    for (u64 done = 0; done < length && outcome.ok(); done += chunk.size()) {
+        chunk.resize(std::min(ACCESS_CHUNK, length - done));
+        outcome = m_kernel->read_memory(pid, addr + done, chunk);
+        hash = fnv1a(chunk.data(), chunk.size(), hash);
+        for (u64 i = 0; cmd.fill.kind != Fill::Kind::None && !mismatch && i < chunk.size(); ++i)
+            if (chunk[i] != cmd.fill.at(done + i)) {
+                mismatch = done + i;
+                found = chunk[i];
+            }
+    }
+    std::string done = format_size(length) + " read, checksum " + hex(hash);
+    if (length <= PREVIEW_BYTES)
+        done += " " + preview(chunk);
+    if (outcome.ok() && !cmd.result.empty()) {
+        m_regions.erase(cmd.result);
+        m_fds.erase(cmd.result);
+        m_numbers[cmd.result] = hash;
+    }
+    Step step = access_outcome(cmd.process, outcome, done);
+    if (outcome.ok() && mismatch)
+        expectation_failed(m_command->text + ": the byte at offset " + hex(*mismatch) + " is " + hex(found) +
+                           ", expected " + hex(cmd.fill.at(*mismatch)));
+    return step;
+}
+
+Interpreter::Step Interpreter::touch_access(const AccessCmd& cmd, Pid pid, u64 addr, u64 length)
+{
+    AccessOutcome outcome;
+    u64 pages = 0;
+    for (u64 page = addr & PAGE_MASK; page < addr + length && outcome.ok(); page += PAGE_SIZE, ++pages) {
+        u8 byte = cmd.touch_value;
+        u64 at = std::max(page, addr);
+        outcome = cmd.touch_write ? m_kernel->write_memory(pid, at, std::span<const u8>(&byte, 1))
+                                  : m_kernel->read_memory(pid, at, std::span<u8>(&byte, 1));
+    }
+    return access_outcome(cmd.process, outcome, std::to_string(pages) + (pages == 1 ? " page" : " pages"));
+}
+
+// ---- Files ------------------------------------------------------------------------------------
+
+Interpreter::Step Interpreter::exec(const FileCmd& cmd)
+{
+    std::optional<u64> size = cmd.fill.kind == Fill::Kind::Text ? cmd.fill.text.size() : 0;
+    if (cmd.size)
+        size = eval_size(*cmd.size, "size");
+    if (!size)
+        return Step::Stop;
+    std::vector<u8> contents(*size);
+    for (u64 i = 0; i < contents.size(); ++i)
+        contents[i] = cmd.fill.at(i);
+    auto result = m_kernel->create_file(cmd.path, contents);
+    if (result.is_error())
+        return call_error(result.error());
+    call_ok();
+    report(format_size(*size));
+    return Step::Continue;
+}
+
+Interpreter::Step Interpreter::exec(const OpenCmd& cmd)
+{
+    auto pid = live_pid(cmd.process);
+    if (!pid)
+        return Step::Stop;
+    auto fd = m_kernel->open(*pid, cmd.path, cmd.flags);
+    if (fd.is_error())
+        return call_error(fd.error());
+    call_ok();
+    m_numbers.erase(cmd.fd);
+    m_regions.erase(cmd.fd);
+    m_fds[cmd.fd] = fd.value();
+    report("fd " + std::to_string(fd.value()));
+    return Step::Continue;
+}
+
+Interpreter::Step Interpreter::exec(const FileIoCmd& cmd)
+{
+    auto pid = live_pid(cmd.process);
+    if (!pid)
+        return Step::Stop;
+    auto fd = m_fds.find(cmd.fd);
+    if (fd == m_fds.end())
+        return fail("'" + cmd.fd + "' has no value (its open did not succeed)");
+    Result<u64> count = u64{0};
+    if (cmd.op == FileIoCmd::Op::Read || cmd.op == FileIoCmd::Op::Write) {
+        auto buffer = eval_size(cmd.buffer->expr, "address");
+        auto length = buffer ? length_of(*cmd.buffer, cmd.length) : std::nullopt;
+        auto offset = length && cmd.offset ? eval_size(*cmd.offset, "offset") : std::optional<u64>(0);
+        if (!buffer || !length || !offset)
+            return Step::Stop;
+        bool read = cmd.op == FileIoCmd::Op::Read;
+        if (cmd.offset)
+            count = read ? m_kernel->pread(*pid, fd->second, *buffer, *length, *offset)
+                         : m_kernel->pwrite(*pid, fd->second, *buffer, *length, *offset);
+        else
+            count = read ? m_kernel->read(*pid, fd->second, *buffer, *length)
+                         : m_kernel->write(*pid, fd->second, *buffer, *length);
+    } else {
+        Result<void> done;
+        if (cmd.op == FileIoCmd::Op::Close) {
+            done = m_kernel->close(*pid, fd->second);
+        } else if (cmd.op == FileIoCmd::Op::Fsync) {
+            done = m_kernel->fsync(*pid, fd->second);
+        } else {
+            auto length = eval_size(*cmd.length, "length");
+            if (!length)
+                return Step::Stop;
+            done = m_kernel->ftruncate(*pid, fd->second, *length);
+        }
+        if (done.is_error())
+            count = done.error();
+    }
+    if (count.is_error())
+        return call_error(count.error());
+    call_ok();
+    if (!cmd.result.empty())
+        m_numbers[cmd.result] = static_cast<i64>(count.value());
+    bool transfer = cmd.op == FileIoCmd::Op::Read || cmd.op == FileIoCmd::Op::Write;
+    report(transfer ? std::to_string(count.value()) + " bytes" : "ok");
+    return Step::Continue;
+}
+
+// ---- Views, text and variables ----------------------------------------------------------------
+
+Interpreter::Step Interpreter::exec(const ShowCmd& cmd)
+{
+    Pid pid = 0;
+    if (!cmd.process.empty()) {
+        auto live = live_pid(cmd.process);
+        if (!live)
+            return Step::Stop;
+        pid = *live;
+    }
+    std::optional<u64> addr;
+    u64 length = 0;
+    if (cmd.addr) {
+        addr = eval_size(cmd.addr->expr, "address");
+        auto len = addr && cmd.what == ShowCmd::What::Pagemap ? length_of(*cmd.addr, cmd.length)
+                                                               : std::optional<u64>(0);
+        if (!addr || !len)
+            return Step::Stop;
+        length = *len;
+    }
+    auto text = m_view->view(cmd.what, pid, addr, length);
+    if (!text.ok())
+        return fail(text.error);
+    report("");
+    m_out << *text.value;
+    if (!text.value->empty() && text.value->back() != '\n')
+        m_out << "\n";
+    return Step::Continue;
+}
+
+Interpreter::Step Interpreter::exec(const EchoCmd& cmd)
+{
+    m_out << cmd.text << "\n";
+    return Step::Continue;
+}
+
+Interpreter::Step Interpreter::exec(const PrintCmd& cmd)
+{
+    std::string line;
+    for (const auto& piece : cmd.pieces) {
+        line += piece.literal;
+        if (!piece.expr)
+            continue;
+        auto v = eval(*piece.expr);
+        if (!v)
+            return Step::Stop;
+        line += std::to_string(*v);
+    }
+    m_out << line << "\n";
+    return Step::Continue;
+}
+
+Interpreter::Step Interpreter::exec(const LetCmd& cmd)
+{
+    auto v = eval(cmd.value);
+    if (!v)
+        return Step::Stop;
+    m_regions.erase(cmd.name);
+    m_fds.erase(cmd.name);
+    m_numbers[cmd.name] = *v;
+    report(cmd.name + " = " + std::to_string(*v));
+    return Step::Continue;
+}
+
+Interpreter::Step Interpreter::exec(const SysctlCmd& cmd)
+{
+    auto result = m_kernel->write_proc(m_view->machine_viewer(), "/proc/sys/" + cmd.path, cmd.value);
+    if (result.is_error())
+        return call_error(result.error());
+    call_ok();
+    report("ok");
+    return Step::Continue;
+}
+
+// ---- Expectations -----------------------------------------------------------------------------
+
+Interpreter::Step Interpreter::exec(const ExpectCompareCmd& cmd)
+{
+    auto lhs = eval(cmd.lhs);
+    auto rhs = lhs ? eval(cmd.rhs) : std::nullopt;
+    if (!lhs || !rhs)
+        return Step::Stop;
+    if (compare(*lhs, cmd.op, *rhs)) {
+        expectation_held();
+        return Step::Continue;
+    }
+    expectation_failed(cmd.lhs.text + " " + compare_text(cmd.op) + " " + cmd.rhs.text + " (left " +
+                       std::to_string(*lhs) + ", right " + std::to_string(*rhs) + ")");
+    return Step::Continue;
+}
+
+Interpreter::Step Interpreter::exec(const ExpectStateCmd& cmd)
+{
+    const ProcessState& state = m_processes.at(cmd.process);
+    using State = ExpectStateCmd::State;
+    using Fate = ProcessState::Fate;
+    bool held = false;
+    std::string wanted;
+    switch (cmd.state) {
+    case State::Alive:
+        held = state.fate == Fate::Alive;
+        wanted = "alive";
+        break;
+    case State::Exited:
+        held = state.fate == Fate::Exited && (!cmd.code || *cmd.code == state.code);
+        wanted = "exited" + (cmd.code ? " with status " + std::to_string(*cmd.code) : std::string());
+        break;
+    case State::Killed:
+        held = state.fate == Fate::Killed && (!cmd.code || *cmd.code == state.code) &&
+               (!cmd.si_code || cmd.si_code == state.fault_si_code);
+        wanted = cmd.code ? killed_text(*cmd.code, cmd.si_code) : "killed";
+        break;
+    }
+    if (held)
+        expectation_held();
+    else
+        expectation_failed(cmd.process + " " + wanted + ", but it is " + fate_text(state));
+    return Step::Continue;
+}
+
+Interpreter::Step Interpreter::exec(const ExpectLastCmd& cmd)
+{
+    if (!m_last_access)
+        return fail("no memory access has run yet");
+    const AccessOutcome& outcome = m_last_access->outcome;
+    std::string wanted = "ok";
+    bool held = cmd.signal ? signal_of(outcome) == *cmd.signal && outcome.kind != AccessOutcome::Kind::Oom
+                           : outcome.ok();
+    if (cmd.signal) {
+        wanted = signal_name(*cmd.signal);
+        if (cmd.si_code) {
+            wanted += " (" + si_code_name(*cmd.signal, *cmd.si_code) + ")";
+            held = held && outcome.si_code == *cmd.si_code;
+        }
+    }
+    if (cmd.addr) {
+        auto addr = eval_size(*cmd.addr, "address");
+        if (!addr)
+            return Step::Stop;
+        wanted += " at " + hex(*addr);
+        held = held && outcome.fault_addr == *addr;
+    }
+    if (held)
+        expectation_held();
+    else
+        expectation_failed("the last access: expected " + wanted + ", but it was " +
+                           (outcome.ok() ? std::string("ok") : outcome_text(outcome)));
+    return Step::Continue;
+}
+
+Interpreter::Step Interpreter::exec(const ExpectErrorCmd& cmd)
+{
+    if (!m_last_errno)
+        expectation_failed("expected error " + errno_name(cmd.error) + ", but the call succeeded");
+    else if (*m_last_errno != cmd.error)
+        expectation_failed("expected error " + errno_name(cmd.error) + ", but it was " + errno_name(*m_last_errno));
+    else
+        expectation_held();
+    return Step::Continue;
+}
+
+} // namespace kioku::scenario

@@ -1,0 +1,942 @@
+#include "front/scenario/Parser.h"
+
+#include <array>
+#include <csignal>
+#include <map>
+#include <set>
+#include <sys/mman.h>
+
+#include "front/scenario/ExpressionParser.h"
+#include "front/scenario/Lexer.h"
+#include "front/scenario/LinuxNames.h"
+
+namespace kioku::scenario {
+
+namespace {
+
+// The arguments of one line, split into positional and named ones. The first problem found is
+// kept; later problems on the same line are not reported, since they are often consequences.
+class LineArgs {
+public:
+    explicit LineArgs(const SplitLine& split) : m_split(split)
+    {
+        for (size_t i = 1; i < split.fields.size(); ++i) {
+            const Field& field = split.fields[i];
+            if (field.key.empty())
+                m_positional.push_back(field);
+            else if (!m_named.emplace(field.key, field).second)
+                fail("'" + field.key + "=' is given twice");
+        }
+    }
+
+    const SplitLine& split() const { return m_split; }
+    const std::string& verb() const { return m_split.fields[0].value; }
+    size_t count() const { return m_positional.size(); }
+    const Field* positional(size_t i) const { return i < m_positional.size() ? &m_positional[i] : nullptr; }
+
+    const Field* named(const std::string& key)
+    {
+        auto it = m_named.find(key);
+        if (it == m_named.end())
+            return nullptr;
+        m_used.insert(key);
+        return &it->second;
+    }
+
+    // Removes a trailing "as NAME" from the positional arguments.
+    std::optional<std::string> take_as()
+    {
+        for (size_t i = 0; i < m_positional.size(); ++i) {
+            if (m_positional[i].value != "as" || m_positional[i].quoted)
+                continue;
+            if (i + 2 != m_positional.size()) {
+                fail("'as NAME' must end the line");
+                return std::nullopt;
+            }
+            std::string name = m_positional[i + 1].value;
+            m_positional.resize(i);
+            return name;
+        }
+        return std::nullopt;
+    }
+
+    bool fail(std::string message)
+    {
+        if (m_error.empty())
+            m_error = std::move(message);
+        return false;
+    }
+    bool failed() const { return !m_error.empty(); }
+    const std::string& error() const { return m_error; }
+
+    // Reports positional arguments beyond `max` and named ones nobody asked for.
+    void finish(size_t max, const std::string& usage)
+    {
+        if (m_positional.size() > max)
+            fail("unexpected argument '" + m_positional[max].value + "' (usage: " + usage + ")");
+        for (const auto& [key, field] : m_named)
+            if (!m_used.count(key))
+                fail(verb() + " does not take '" + key + "=' (usage: " + usage + ")");
+    }
+
+private:
+    const SplitLine& m_split;
+    std::vector<Field> m_positional;
+    std::map<std::string, Field> m_named;
+    std::set<std::string> m_used;
+    std::string m_error;
+};
+
+bool is_call_verb(std::string_view verb)
+{
+    static constexpr std::array<std::string_view, 16> CALLS = {
+        "spawn", "fork",  "exit",  "mmap",   "munmap", "mprotect",  "msync", "brk",
+        "file",  "open",  "fread", "fwrite", "close",  "ftruncate", "fsync", "sysctl"};
+    for (auto call : CALLS)
+        if (call == verb)
+            return true;
+    return false;
+}
+
+std::optional<bool> parse_switch(std::string_view text)
+{
+    if (text == "on" || text == "yes" || text == "true" || text == "1")
+        return true;
+    if (text == "off" || text == "no" || text == "false" || text == "0")
+        return false;
+    return std::nullopt;
+}
+
+class Parser {
+public:
+    explicit Parser(const std::string& name) { m_result.script.name = name; }
+    ParseResult run(std::string_view text);
+
+private:
+    using Handler = std::optional<Operation> (Parser::*)(LineArgs&);
+    struct Verb {
+        std::string_view name;
+        Handler handler;
+        std::string_view usage;
+    };
+    static const Verb* find_verb(std::string_view name);
+
+    void parse_line(int line, std::string_view text);
+    void link_expectation(const Operation& op, int line);
+    void error(int line, std::string message) { m_result.errors.push_back({line, std::move(message)}); }
+
+    std::optional<Operation> parse_machine(LineArgs&);
+    std::optional<Operation> parse_spawn(LineArgs&);
+    std::optional<Operation> parse_fork(LineArgs&);
+    std::optional<Operation> parse_exit(LineArgs&);
+    std::optional<Operation> parse_kill(LineArgs&);
+    std::optional<Operation> parse_mmap(LineArgs&);
+    std::optional<Operation> parse_range(LineArgs&);
+    std::optional<Operation> parse_brk(LineArgs&);
+    std::optional<Operation> parse_access(LineArgs&);
+    std::optional<Operation> parse_file(LineArgs&);
+    std::optional<Operation> parse_open(LineArgs&);
+    std::optional<Operation> parse_file_io(LineArgs&);
+    std::optional<Operation> parse_show(LineArgs&);
+    std::optional<Operation> parse_echo(LineArgs&);
+    std::optional<Operation> parse_print(LineArgs&);
+    std::optional<Operation> parse_let(LineArgs&);
+    std::optional<Operation> parse_sysctl(LineArgs&);
+    std::optional<Operation> parse_expect(LineArgs&);
+    std::optional<Operation> parse_expect_state(LineArgs&, const std::string& process);
+    std::optional<Operation> parse_expect_last(LineArgs&);
+    std::optional<Operation> parse_compare(LineArgs&);
+
+    // Argument helpers. Each records the first problem on the line in `a`.
+    std::string usage(LineArgs& a) const { return std::string(find_verb(a.verb())->usage); }
+    const Field* require(LineArgs& a, size_t index);
+    std::string symbol(LineArgs& a, size_t index, SymbolKind kind);
+    bool check_symbol(LineArgs& a, const std::string& name, SymbolKind kind);
+    void define(LineArgs& a, const std::string& name, SymbolKind kind);
+    std::optional<Expr> expression(LineArgs& a, std::string_view text);
+    std::optional<Expr> named_expression(LineArgs& a, const std::string& key);
+    std::optional<AddressArg> address(LineArgs& a, size_t index);
+    std::optional<int> named_prot(LineArgs& a);
+    Fill fill(LineArgs& a);
+    std::string guest_path(LineArgs& a, const std::string& text);
+    std::string process_text(LineArgs& a, std::string_view text, std::vector<PrintCmd::Piece>* pieces);
+
+    ParseResult m_result;
+    Symbols m_symbols;
+    bool m_seen_command = false;
+    bool m_seen_access = false;
+    bool m_previous_line_failed = false;
+};
+
+const Parser::Verb* Parser::find_verb(std::string_view name)
+{
+    static constexpr Verb VERBS[] = {
+        {"machine", &Parser::parse_machine,
+         "machine [mem=SIZE] [paging=sv48|sv39] [tlb=ENTRIESxWAYS] [seed=N] [check=on|off]"},
+        {"spawn", &Parser::parse_spawn, "spawn NAME"},
+        {"fork", &Parser::parse_fork, "fork PARENT as CHILD"},
+        {"exit", &Parser::parse_exit, "exit PROCESS [status=N]"},
+        {"kill", &Parser::parse_kill, "kill PROCESS [SIGNAL]"},
+        {"mmap", &Parser::parse_mmap,
+         "mmap PROCESS name=REGION len=SIZE [prot=PROT] [flags=FLAGS] [addr=ADDR] [file=PATH|fd=FD] "
+         "[offset=SIZE]"},
+        {"munmap", &Parser::parse_range, "munmap PROCESS REGION [offset=SIZE] [len=SIZE]"},
+        {"mprotect", &Parser::parse_range, "mprotect PROCESS REGION prot=PROT [offset=SIZE] [len=SIZE]"},
+        {"msync", &Parser::parse_range, "msync PROCESS REGION [offset=SIZE] [len=SIZE] [flags=sync|async|invalidate]"},
+        {"brk", &Parser::parse_brk, "brk PROCESS +SIZE|-SIZE [as REGION]"},
+        {"write", &Parser::parse_access, "write PROCESS ADDR [len=SIZE] pattern=BYTE|seq|text=\"...\""},
+        {"read", &Parser::parse_access, "read PROCESS ADDR [len=SIZE] [pattern=BYTE|seq|text=\"...\"] [as NAME]"},
+        {"touch", &Parser::parse_access, "touch PROCESS ADDR [len=SIZE] [read|write] [value=BYTE]"},
+        {"checksum", &Parser::parse_access, "checksum PROCESS ADDR [len=SIZE] as NAME"},
+        {"file", &Parser::parse_file, "file PATH [size=SIZE] [pattern=BYTE|seq|text=\"...\"]"},
+        {"open", &Parser::parse_open, "open PROCESS PATH [MODE] as FD"},
+        {"fread", &Parser::parse_file_io, "fread PROCESS FD ADDR [len=SIZE] [offset=SIZE] [as NAME]"},
+        {"fwrite", &Parser::parse_file_io, "fwrite PROCESS FD ADDR [len=SIZE] [offset=SIZE] [as NAME]"},
+        {"close", &Parser::parse_file_io, "close PROCESS FD"},
+        {"ftruncate", &Parser::parse_file_io, "ftruncate PROCESS FD SIZE"},
+        {"fsync", &Parser::parse_file_io, "fsync PROCESS FD"},
+        {"show", &Parser::parse_show,
+         "show meminfo|vmstat|buddyinfo|free|tlb | show maps|smaps|status|statm|faults PROCESS | "
+         "show pagemap PROCESS ADDR [len=SIZE]"},
+        {"echo", &Parser::parse_echo, "echo TEXT"},
+        {"print", &Parser::parse_print, "print TEXT-WITH-{EXPR}"},
+        {"let", &Parser::parse_let, "let NAME = EXPR"},
+        {"sysctl", &Parser::parse_sysctl, "sysctl vm.NAME=VALUE"},
+        {"expect", &Parser::parse_expect,
+         "expect EXPR OP EXPR | expect PROCESS STATE | expect last OUTCOME | expect error ERRNO"},
+    };
+    for (const auto& verb : VERBS)
+        if (verb.name == name)
+            return &verb;
+    return nullptr;
+}
+
+ParseResult Parser::run(std::string_view text)
+{
+    int line = 0;
+    while (!text.empty() || line == 0) {
+        size_t newline = text.find('\n');
+        parse_line(++line, text.substr(0, newline));
+        if (newline == std::string_view::npos)
+            break;
+        text.remove_prefix(newline + 1);
+    }
+    return std::move(m_result);
+}
+
+void Parser::parse_line(int line, std::string_view text)
+{
+    SplitLine split = split_line(text);
+    if (!split.error.empty()) {
+        error(line, split.error);
+        m_previous_line_failed = true;
+        return;
+    }
+    if (split.fields.empty())
+        return;
+    const std::string& verb = split.fields[0].value;
+    const Verb* entry = split.fields[0].key.empty() && !split.fields[0].quoted ? find_verb(verb) : nullptr;
+    if (!entry) {
+        error(line, "unknown command '" + split.fields[0].value + "'");
+        m_previous_line_failed = true;
+        return;
+    }
+    LineArgs args(split);
+    if (verb == "machine" && m_seen_command)
+        args.fail("machine must come before every other command");
+    m_seen_command = true;
+    std::optional<Operation> op;
+    if (!args.failed())
+        op = (this->*entry->handler)(args);
+    if (args.failed() || !op) {
+        error(line, args.failed() ? args.error() : "usage: " + std::string(entry->usage));
+        m_previous_line_failed = true;
+        return;
+    }
+    link_expectation(*op, line);
+    if (std::holds_alternative<AccessCmd>(*op))
+        m_seen_access = true;
+    m_previous_line_failed = false;
+    m_result.script.commands.push_back(Command{line, split.text, verb, false, std::move(*op)});
+}
+
+// An expectation about a failure belongs to the command just before it: mark that command so a
+// failure there does not stop the scenario.
+void Parser::link_expectation(const Operation& op, int line)
+{
+    auto& commands = m_result.script.commands;
+    // After a malformed line there is nothing sound to link to; that line is reported already.
+    if (m_previous_line_failed)
+        return;
+    Command* previous = commands.empty() ? nullptr : &commands.back();
+    if (std::holds_alternative<ExpectErrorCmd>(op)) {
+        if (!previous || !is_call_verb(previous->verb))
+            error(line, "expect error must follow a call that can fail (mmap, munmap, mprotect, open...)" +
+                            (previous ? ", not '" + previous->verb + "'" : std::string()));
+        else
+            previous->failure_expected = true;
+        return;
+    }
+    auto* access = previous ? std::get_if<AccessCmd>(&previous->op) : nullptr;
+    if (!access)
+        return;
+    if (std::holds_alternative<ExpectLastCmd>(op))
+        previous->failure_expected = true;
+    if (auto* state = std::get_if<ExpectStateCmd>(&op))
+        if (state->process == access->process && state->state == ExpectStateCmd::State::Killed)
+            previous->failure_expected = true;
+}
+
+const Field* Parser::require(LineArgs& a, size_t index)
+{
+    const Field* field = a.positional(index);
+    if (!field)
+        a.fail("usage: " + usage(a));
+    return field;
+}
+
+bool Parser::check_symbol(LineArgs& a, const std::string& name, SymbolKind kind)
+{
+    auto it = m_symbols.find(name);
+    if (it == m_symbols.end())
+        return a.fail("undefined name '" + name + "'");
+    if (it->second != kind)
+        return a.fail("'" + name + "' is " + symbol_kind_name(it->second) + ", not " + symbol_kind_name(kind));
+    return true;
+}
+
+std::string Parser::symbol(LineArgs& a, size_t index, SymbolKind kind)
+{
+    const Field* field = require(a, index);
+    if (!field || !check_symbol(a, field->value, kind))
+        return {};
+    return field->value;
+}
+
+void Parser::define(LineArgs& a, const std::string& name, SymbolKind kind)
+{
+    if (!is_identifier(name)) {
+        a.fail("bad name '" + name + "' (a name is letters, digits and _, starting with a letter)");
+        return;
+    }
+    if (is_reserved_name(name)) {
+        a.fail("'" + name + "' is a reserved word");
+        return;
+    }
+    auto it = m_symbols.find(name);
+    if (it != m_symbols.end() && (it->second == SymbolKind::Process || kind == SymbolKind::Process)) {
+        a.fail("'" + name + "' is already defined as " + symbol_kind_name(it->second));
+        return;
+    }
+    m_symbols[name] = kind;
+}
+
+std::optional<Expr> Parser::expression(LineArgs& a, std::string_view text)
+{
+    std::string message;
+    auto expr = parse_expression_text(text, m_symbols, message);
+    if (!expr)
+        a.fail(message);
+    return expr;
+}
+
+std::optional<Expr> Parser::named_expression(LineArgs& a, const std::string& key)
+{
+    const Field* field = a.named(key);
+    if (!field)
+        return std::nullopt;
+    return expression(a, field->value);
+}
+
+std::optional<AddressArg> Parser::address(LineArgs& a, size_t index)
+{
+    const Field* field = require(a, index);
+    if (!field)
+        return std::nullopt;
+    auto expr = expression(a, field->value);
+    if (!expr)
+        return std::nullopt;
+    AddressArg arg{std::move(*expr), {}};
+    auto it = m_symbols.find(field->value);
+    if (it != m_symbols.end() && it->second == SymbolKind::Region)
+        arg.region = field->value;
+    return arg;
+}
+
+std::optional<int> Parser::named_prot(LineArgs& a)
+{
+    const Field* field = a.named("prot");
+    if (!field)
+        return std::nullopt;
+    auto prot = prot_from_text(field->value);
+    if (!prot)
+        a.fail("bad protection '" + field->value + "' (letters r, w, x, or none)");
+    return prot;
+}
+
+Fill Parser::fill(LineArgs& a)
+{
+    Fill out;
+    const Field* pattern = a.named("pattern");
+    const Field* text = a.named("text");
+    if (pattern && text) {
+        a.fail("give pattern= or text=, not both");
+    } else if (text) {
+        out.kind = Fill::Kind::Text;
+        out.text = text->value;
+        if (out.text.empty())
+            a.fail("text= must not be empty");
+    } else if (pattern && pattern->value == "seq") {
+        out.kind = Fill::Kind::Sequence;
+    } else if (pattern) {
+        auto byte = parse_number(pattern->value);
+        if (!byte || *byte > 0xff)
+            a.fail("bad pattern '" + pattern->value + "' (a byte such as 0xAB, or seq)");
+        out.kind = Fill::Kind::Byte;
+        out.byte = static_cast<u8>(byte.value_or(0));
+    }
+    return out;
+}
+
+std::string Parser::guest_path(LineArgs& a, const std::string& text)
+{
+    if (text.empty() || text[0] != '/')
+        a.fail("bad path '" + text + "' (guest paths start with /)");
+    return text;
+}
+
+std::optional<Operation> Parser::parse_machine(LineArgs& a)
+{
+    MachineCmd cmd;
+    if (const Field* mem = a.named("mem")) {
+        cmd.mem_bytes = parse_number(mem->value);
+        if (!cmd.mem_bytes || *cmd.mem_bytes == 0)
+            a.fail("bad size '" + mem->value + "'");
+    }
+    if (const Field* paging = a.named("paging")) {
+        if (paging->value == "sv48")
+            cmd.paging = isa::SatpMode::Sv48;
+        else if (paging->value == "sv39")
+            cmd.paging = isa::SatpMode::Sv39;
+        else
+            a.fail("bad paging '" + paging->value + "' (sv48 or sv39)");
+    }
+    if (const Field* tlb = a.named("tlb")) {
+        size_t x = tlb->value.find('x');
+        auto entries = parse_number(tlb->value.substr(0, x));
+        auto ways = x == std::string::npos ? std::optional<i64>(4) : parse_number(tlb->value.substr(x + 1));
+        if (!entries || !ways || *entries <= 0 || *ways <= 0 || *entries % *ways != 0 || *entries > (1 << 20))
+            a.fail("bad tlb '" + tlb->value + "' (ENTRIESxWAYS, entries a multiple of ways)");
+        else
+            cmd.tlb = TlbConfig{static_cast<unsigned>(*entries), static_cast<unsigned>(*ways)};
+    }
+    if (const Field* seed = a.named("seed")) {
+        cmd.seed = parse_number(seed->value);
+        if (!cmd.seed)
+            a.fail("bad seed '" + seed->value + "'");
+    }
+    if (const Field* check = a.named("check")) {
+        cmd.check_invariants = parse_switch(check->value);
+        if (!cmd.check_invariants)
+            a.fail("bad check '" + check->value + "' (on or off)");
+    }
+    a.finish(0, usage(a));
+    return cmd;
+}
+
+std::optional<Operation> Parser::parse_spawn(LineArgs& a)
+{
+    const Field* name = require(a, 0);
+    a.finish(1, usage(a));
+    if (!name)
+        return std::nullopt;
+    define(a, name->value, SymbolKind::Process);
+    return SpawnCmd{name->value};
+}
+
+std::optional<Operation> Parser::parse_fork(LineArgs& a)
+{
+    auto child = a.take_as();
+    std::string parent = symbol(a, 0, SymbolKind::Process);
+    if (!child)
+        return a.fail("usage: " + usage(a)), std::nullopt;
+    a.finish(1, usage(a));
+    define(a, *child, SymbolKind::Process);
+    return ForkCmd{parent, *child};
+}
+
+std::optional<Operation> Parser::parse_exit(LineArgs& a)
+{
+    ExitCmd cmd{symbol(a, 0, SymbolKind::Process)};
+    if (const Field* status = a.named("status")) {
+        auto value = parse_number(status->value);
+        if (!value || *value > 255)
+            a.fail("bad exit status '" + status->value + "' (0 to 255)");
+        cmd.status = static_cast<int>(value.value_or(0));
+    }
+    a.finish(1, usage(a));
+    return cmd;
+}
+
+std::optional<Operation> Parser::parse_kill(LineArgs& a)
+{
+    KillCmd cmd{symbol(a, 0, SymbolKind::Process), SIGKILL};
+    if (const Field* signal = a.positional(1)) {
+        auto number = signal_from_name(signal->value);
+        if (!number)
+            a.fail("unknown signal '" + signal->value + "'");
+        cmd.signal = number.value_or(0);
+    }
+    a.finish(2, usage(a));
+    return cmd;
+}
+
+std::optional<Operation> Parser::parse_mmap(LineArgs& a)
+{
+    MmapCmd cmd;
+    cmd.process = symbol(a, 0, SymbolKind::Process);
+    const Field* name = a.named("name");
+    auto length = named_expression(a, "len");
+    if (!name || (!length && !a.failed()))
+        a.fail("mmap needs name= and len= (usage: " + usage(a) + ")");
+    cmd.prot = named_prot(a).value_or(PROT_READ | PROT_WRITE);
+    cmd.addr = named_expression(a, "addr");
+    cmd.offset = named_expression(a, "offset");
+    if (const Field* file = a.named("file"))
+        cmd.file = guest_path(a, file->value);
+    if (const Field* fd = a.named("fd")) {
+        cmd.fd = fd->value;
+        check_symbol(a, fd->value, SymbolKind::Fd);
+    }
+    if (!cmd.file.empty() && !cmd.fd.empty())
+        a.fail("give file= or fd=, not both");
+    bool backed = !cmd.file.empty() || !cmd.fd.empty();
+    cmd.flags = backed ? MAP_PRIVATE : MAP_PRIVATE | MAP_ANONYMOUS;
+    if (const Field* flags = a.named("flags")) {
+        std::string bad;
+        auto value = map_flags_from_text(flags->value, bad);
+        if (!value)
+            a.fail("unknown mmap flag '" + bad + "'");
+        cmd.flags = value.value_or(0);
+    }
+    if (backed && (cmd.flags & MAP_ANONYMOUS))
+        a.fail("an anonymous mapping takes no file= or fd=");
+    a.finish(1, usage(a));
+    if (length)
+        cmd.length = std::move(*length);
+    if (name) {
+        cmd.region = name->value;
+        define(a, name->value, SymbolKind::Region);
+    }
+    return cmd;
+}
+
+std::optional<Operation> Parser::parse_range(LineArgs& a)
+{
+    RangeCmd cmd;
+    cmd.op = a.verb() == "munmap" ? RangeCmd::Op::Munmap
+             : a.verb() == "mprotect" ? RangeCmd::Op::Mprotect
+                                      : RangeCmd::Op::Msync;
+    cmd.process = symbol(a, 0, SymbolKind::Process);
+    cmd.region = symbol(a, 1, SymbolKind::Region);
+    cmd.offset = named_expression(a, "offset");
+    cmd.length = named_expression(a, "len");
+    if (cmd.op == RangeCmd::Op::Mprotect) {
+        auto prot = named_prot(a);
+        if (!prot && !a.failed())
+            a.fail("mprotect needs prot=");
+        cmd.prot = prot.value_or(0);
+    }
+    if (cmd.op == RangeCmd::Op::Msync) {
+        cmd.flags = MS_SYNC;
+        if (const Field* flags = a.named("flags")) {
+            std::string bad;
+            auto value = msync_flags_from_text(flags->value, bad);
+            if (!value)
+                a.fail("unknown msync flag '" + bad + "'");
+            cmd.flags = value.value_or(0);
+        }
+    }
+    a.finish(2, usage(a));
+    return cmd;
+}
+
+std::optional<Operation> Parser::parse_brk(LineArgs& a)
+{
+    auto region = a.take_as();
+    BrkCmd cmd;
+    cmd.process = symbol(a, 0, SymbolKind::Process);
+    const Field* delta = require(a, 1);
+    if (delta && delta->value[0] != '+' && delta->value[0] != '-')
+        a.fail("brk takes a signed change, such as +64K or -4K");
+    else if (delta)
+        if (auto expr = expression(a, delta->value))
+            cmd.delta = std::move(*expr);
+    a.finish(2, usage(a));
+    if (region) {
+        cmd.region = *region;
+        define(a, *region, SymbolKind::Region);
+    }
+    return cmd;
+}
+
+std::optional<Operation> Parser::parse_access(LineArgs& a)
+{
+    AccessCmd cmd;
+    const std::string& verb = a.verb();
+    cmd.op = verb == "write" ? AccessCmd::Op::Write
+             : verb == "read" ? AccessCmd::Op::Read
+             : verb == "touch" ? AccessCmd::Op::Touch
+                               : AccessCmd::Op::Checksum;
+    auto result = a.take_as();
+    cmd.process = symbol(a, 0, SymbolKind::Process);
+    auto addr = address(a, 1);
+    cmd.length = named_expression(a, "len");
+    size_t max_positional = 2;
+    if (cmd.op == AccessCmd::Op::Write || cmd.op == AccessCmd::Op::Read)
+        cmd.fill = fill(a);
+    if (cmd.op == AccessCmd::Op::Write && cmd.fill.kind == Fill::Kind::None && !a.failed())
+        a.fail("write needs pattern= or text=");
+    if (cmd.op == AccessCmd::Op::Touch) {
+        const Field* mode = a.positional(2);
+        max_positional = 3;
+        if (mode && mode->value != "read" && mode->value != "write")
+            a.fail("touch takes read or write, not '" + mode->value + "'");
+        cmd.touch_write = mode && mode->value == "write";
+        if (const Field* value = a.named("value")) {
+            auto byte = parse_number(value->value);
+            if (!byte || *byte > 0xff || !cmd.touch_write)
+                a.fail("value= is a byte (such as 0x5A) and needs touch ... write");
+            cmd.touch_value = static_cast<u8>(byte.value_or(0));
+        }
+    }
+    bool sized = cmd.length || (addr && !addr->region.empty()) || cmd.fill.kind == Fill::Kind::Text;
+    if (!sized && !a.failed())
+        a.fail(verb + " needs len= unless the address is a region name");
+    if (cmd.op == AccessCmd::Op::Checksum && !result && !a.failed())
+        a.fail("checksum needs 'as NAME'");
+    if (result && (cmd.op == AccessCmd::Op::Write || cmd.op == AccessCmd::Op::Touch))
+        a.fail(verb + " does not take 'as NAME'");
+    a.finish(max_positional, usage(a));
+    if (addr)
+        cmd.addr = std::move(*addr);
+    if (result) {
+        cmd.result = *result;
+        define(a, *result, SymbolKind::Number);
+    }
+    return cmd;
+}
+
+std::optional<Operation> Parser::parse_file(LineArgs& a)
+{
+    FileCmd cmd;
+    if (const Field* path = require(a, 0))
+        cmd.path = guest_path(a, path->value);
+    cmd.size = named_expression(a, "size");
+    cmd.fill = fill(a);
+    a.finish(1, usage(a));
+    return cmd;
+}
+
+std::optional<Operation> Parser::parse_open(LineArgs& a)
+{
+    auto fd = a.take_as();
+    OpenCmd cmd;
+    cmd.process = symbol(a, 0, SymbolKind::Process);
+    if (const Field* path = require(a, 1))
+        cmd.path = guest_path(a, path->value);
+    if (const Field* mode = a.positional(2)) {
+        std::string bad;
+        auto flags = open_flags_from_text(mode->value, bad);
+        if (!flags)
+            a.fail("unknown open flag '" + bad + "'");
+        cmd.flags = flags.value_or(0);
+    }
+    if (!fd && !a.failed())
+        a.fail("open needs 'as FD'");
+    a.finish(3, usage(a));
+    if (fd) {
+        cmd.fd = *fd;
+        define(a, *fd, SymbolKind::Fd);
+    }
+    return cmd;
+}
+
+std::optional<Operation> Parser::parse_file_io(LineArgs& a)
+{
+    FileIoCmd cmd;
+    const std::string& verb = a.verb();
+    cmd.op = verb == "fread" ? FileIoCmd::Op::Read
+             : verb == "fwrite" ? FileIoCmd::Op::Write
+             : verb == "close" ? FileIoCmd::Op::Close
+             : verb == "ftruncate" ? FileIoCmd::Op::Truncate
+                                   : FileIoCmd::Op::Fsync;
+    bool transfer = cmd.op == FileIoCmd::Op::Read || cmd.op == FileIoCmd::Op::Write;
+    auto result = transfer ? a.take_as() : std::nullopt;
+    cmd.process = symbol(a, 0, SymbolKind::Process);
+    cmd.fd = symbol(a, 1, SymbolKind::Fd);
+    size_t max_positional = 2;
+    if (transfer) {
+        cmd.buffer = address(a, 2);
+        cmd.length = named_expression(a, "len");
+        cmd.offset = named_expression(a, "offset");
+        if (cmd.buffer && cmd.buffer->region.empty() && !cmd.length && !a.failed())
+            a.fail(verb + " needs len= unless the buffer is a region name");
+        max_positional = 3;
+    } else if (cmd.op == FileIoCmd::Op::Truncate) {
+        if (const Field* size = require(a, 2))
+            cmd.length = expression(a, size->value);
+        max_positional = 3;
+    }
+    a.finish(max_positional, usage(a));
+    if (result) {
+        cmd.result = *result;
+        define(a, *result, SymbolKind::Number);
+    }
+    return cmd;
+}
+
+std::optional<Operation> Parser::parse_show(LineArgs& a)
+{
+    static constexpr std::pair<std::string_view, ShowCmd::What> VIEWS[] = {
+        {"meminfo", ShowCmd::What::Meminfo}, {"vmstat", ShowCmd::What::Vmstat},
+        {"buddyinfo", ShowCmd::What::Buddyinfo}, {"free", ShowCmd::What::Free},
+        {"tlb", ShowCmd::What::Tlb},           {"maps", ShowCmd::What::Maps},
+        {"smaps", ShowCmd::What::Smaps},       {"status", ShowCmd::What::Status},
+        {"statm", ShowCmd::What::Statm},       {"faults", ShowCmd::What::Faults},
+        {"pagemap", ShowCmd::What::Pagemap},
+    };
+    const Field* what = require(a, 0);
+    if (!what)
+        return std::nullopt;
+    ShowCmd cmd;
+    size_t index = 0;
+    while (index < std::size(VIEWS) && VIEWS[index].first != what->value)
+        ++index;
+    if (index == std::size(VIEWS))
+        return a.fail("unknown view '" + what->value + "'"), std::nullopt;
+    cmd.what = VIEWS[index].second;
+    size_t max_positional = 1;
+    // VIEWS lists the machine-wide views first; from "maps" on, a view belongs to a process.
+    if (index >= 5) {
+        cmd.process = symbol(a, 1, SymbolKind::Process);
+        max_positional = 2;
+    }
+    if (cmd.what == ShowCmd::What::Pagemap || (cmd.what == ShowCmd::What::Smaps && a.positional(2))) {
+        cmd.addr = address(a, 2);
+        max_positional = 3;
+    }
+    if (cmd.what == ShowCmd::What::Pagemap) {
+        cmd.length = named_expression(a, "len");
+        if (cmd.addr && cmd.addr->region.empty() && !cmd.length && !a.failed())
+            a.fail("show pagemap needs len= unless the address is a region name");
+    }
+    a.finish(max_positional, usage(a));
+    return cmd;
+}
+
+// The text of echo and print: one quoted string, or the rest of the line as written.
+std::string Parser::process_text(LineArgs& a, std::string_view rest, std::vector<PrintCmd::Piece>* pieces)
+{
+    const auto& fields = a.split().fields;
+    std::string text(rest);
+    if (!rest.empty() && rest[0] == '"') {
+        if (fields.size() != 2 || !fields[1].key.empty())
+            a.fail("give one quoted string, or unquoted text");
+        else
+            text = fields[1].value;
+    }
+    if (!pieces)
+        return text;
+    size_t i = 0;
+    while (i < text.size()) {
+        size_t open = text.find_first_of("{}", i);
+        if (open == std::string::npos || text[open] == '}') {
+            if (open != std::string::npos)
+                a.fail("unmatched '}' in print");
+            pieces->push_back({text.substr(i), std::nullopt});
+            break;
+        }
+        size_t close = text.find('}', open);
+        if (close == std::string::npos) {
+            a.fail("unclosed '{' in print");
+            break;
+        }
+        pieces->push_back({text.substr(i, open - i), expression(a, text.substr(open + 1, close - open - 1))});
+        i = close + 1;
+    }
+    return text;
+}
+
+std::optional<Operation> Parser::parse_echo(LineArgs& a)
+{
+    return EchoCmd{process_text(a, rest_after_verb(a.split().text), nullptr)};
+}
+
+std::optional<Operation> Parser::parse_print(LineArgs& a)
+{
+    PrintCmd cmd;
+    process_text(a, rest_after_verb(a.split().text), &cmd.pieces);
+    return cmd;
+}
+
+std::optional<Operation> Parser::parse_let(LineArgs& a)
+{
+    std::string_view rest = rest_after_verb(a.split().text);
+    size_t eq = rest.find('=');
+    std::string name(rest.substr(0, eq));
+    while (!name.empty() && (name.back() == ' ' || name.back() == '\t'))
+        name.pop_back();
+    if (eq == std::string_view::npos || name.empty())
+        return a.fail("usage: " + usage(a)), std::nullopt;
+    auto value = expression(a, rest.substr(eq + 1));
+    define(a, name, SymbolKind::Number);
+    if (!value)
+        return std::nullopt;
+    return LetCmd{name, std::move(*value)};
+}
+
+std::optional<Operation> Parser::parse_sysctl(LineArgs& a)
+{
+    const auto& fields = a.split().fields;
+    const std::string setting = fields.size() == 2 ? fields[1].value : "";
+    std::string key = fields.size() == 2 && !fields[1].key.empty() ? fields[1].key + "=" + setting : setting;
+    size_t eq = key.find('=');
+    std::string name = key.substr(0, eq);
+    bool good = eq != std::string::npos && eq + 1 < key.size() && name.find('.') != std::string::npos &&
+                name.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789_.") == std::string::npos;
+    if (!good)
+        return a.fail("usage: " + usage(a)), std::nullopt;
+    SysctlCmd cmd{name, key.substr(eq + 1)};
+    for (char& c : cmd.path)
+        if (c == '.')
+            c = '/';
+    return cmd;
+}
+
+std::optional<Operation> Parser::parse_expect(LineArgs& a)
+{
+    const auto& fields = a.split().fields;
+    if (fields.size() < 2)
+        return a.fail("usage: " + usage(a)), std::nullopt;
+    const Field& first = fields[1];
+    if (first.key.empty() && first.value == "error") {
+        const Field* name = a.positional(1);
+        auto code = name ? errno_from_name(name->value) : std::nullopt;
+        if (!code)
+            a.fail(name ? "unknown errno '" + name->value + "'" : "expect error needs an errno name, such as EINVAL");
+        a.finish(2, usage(a));
+        return ExpectErrorCmd{code.value_or(0)};
+    }
+    if (first.key.empty() && first.value == "last") {
+        if (!m_seen_access)
+            return a.fail("expect last needs a memory access (write, read, touch, checksum) before it"),
+                   std::nullopt;
+        return parse_expect_last(a);
+    }
+    auto symbol = m_symbols.find(first.value);
+    if (first.key.empty() && fields.size() >= 3 && symbol != m_symbols.end() &&
+        symbol->second == SymbolKind::Process && is_identifier(fields[2].value))
+        return parse_expect_state(a, first.value);
+    return parse_compare(a);
+}
+
+std::optional<Operation> Parser::parse_expect_state(LineArgs& a, const std::string& process)
+{
+    ExpectStateCmd cmd;
+    cmd.process = process;
+    const std::string& state = a.positional(1)->value;
+    const Field* detail = a.positional(2);
+    if (state == "alive") {
+        cmd.state = ExpectStateCmd::State::Alive;
+        detail = nullptr;
+        a.finish(2, usage(a));
+    } else if (state == "exited") {
+        cmd.state = ExpectStateCmd::State::Exited;
+        if (detail) {
+            auto status = parse_number(detail->value);
+            if (!status || *status > 255)
+                a.fail("bad exit status '" + detail->value + "'");
+            cmd.code = static_cast<int>(status.value_or(0));
+        }
+    } else if (state == "killed" || state == "segv" || state == "bus") {
+        cmd.state = ExpectStateCmd::State::Killed;
+        if (state != "killed")
+            cmd.code = state == "segv" ? SIGSEGV : SIGBUS;
+        if (detail && state == "killed") {
+            cmd.code = signal_from_name(detail->value);
+            if (!cmd.code)
+                a.fail("unknown signal '" + detail->value + "'");
+        } else if (detail) {
+            cmd.si_code = si_code_from_name(*cmd.code, detail->value);
+            if (!cmd.si_code)
+                a.fail("unknown " + state + " code '" + detail->value + "'");
+        }
+    } else {
+        return a.fail("unknown process state '" + state + "' (alive, exited, killed, segv, bus)"), std::nullopt;
+    }
+    a.finish(3, usage(a));
+    return cmd;
+}
+
+std::optional<Operation> Parser::parse_expect_last(LineArgs& a)
+{
+    ExpectLastCmd cmd;
+    const Field* outcome = a.positional(1);
+    const Field* detail = a.positional(2);
+    if (!outcome || (outcome->value != "ok" && outcome->value != "segv" && outcome->value != "bus"))
+        return a.fail("expect last takes ok, segv or bus"), std::nullopt;
+    if (outcome->value != "ok") {
+        cmd.signal = outcome->value == "segv" ? SIGSEGV : SIGBUS;
+        if (detail) {
+            cmd.si_code = si_code_from_name(*cmd.signal, detail->value);
+            if (!cmd.si_code)
+                a.fail("unknown " + outcome->value + " code '" + detail->value + "'");
+        }
+        cmd.addr = named_expression(a, "addr");
+    }
+    a.finish(cmd.signal ? 3 : 2, usage(a));
+    return cmd;
+}
+
+std::optional<Operation> Parser::parse_compare(LineArgs& a)
+{
+    std::string message;
+    auto tokens = tokenize_expression(rest_after_verb(a.split().text), message);
+    if (!tokens)
+        return a.fail(message), std::nullopt;
+    ExpressionParser parser(*tokens, m_symbols);
+    auto lhs = parser.parse_expression();
+    if (!lhs)
+        return a.fail(parser.error()), std::nullopt;
+    static constexpr std::pair<std::string_view, CompareOp> OPS[] = {
+        {"==", CompareOp::Eq}, {"!=", CompareOp::Ne}, {"<", CompareOp::Lt},
+        {"<=", CompareOp::Le}, {">", CompareOp::Gt},  {">=", CompareOp::Ge},
+    };
+    const Token& op = parser.next();
+    for (const auto& [text, compare] : OPS) {
+        if (op.kind != Token::Kind::Op || op.text != text)
+            continue;
+        auto rhs = parser.parse_expression();
+        if (!rhs)
+            return a.fail(parser.error()), std::nullopt;
+        if (!parser.at_end())
+            return a.fail("unexpected '" + parser.peek().text + "' after the comparison"), std::nullopt;
+        return ExpectCompareCmd{std::move(*lhs), compare, std::move(*rhs)};
+    }
+    return a.fail("expect needs a comparison (==, != , <, <=, >, >=) or a process state"), std::nullopt;
+}
+
+} // namespace
+
+ParseResult parse_scenario(std::string_view text, const std::string& name) { return Parser(name).run(text); }
+
+std::string ParseResult::format_errors() const
+{
+    std::string out;
+    for (const auto& e : errors)
+        out += script.name + ":" + std::to_string(e.line) + ": " + e.message + "\n";
+    return out;
+}
+
+} // namespace kioku::scenario

@@ -1,0 +1,154 @@
+#include "front/scenario/ProcText.h"
+
+#include <cctype>
+#include <charconv>
+
+namespace kioku::scenario {
+
+namespace {
+
+// Calls visit(line) for each line until it returns true; returns whether one did.
+template <typename Visit>
+bool for_each_line(std::string_view text, Visit visit)
+{
+    while (!text.empty()) {
+        size_t newline = text.find('\n');
+        if (visit(text.substr(0, newline)))
+            return true;
+        if (newline == std::string_view::npos)
+            break;
+        text.remove_prefix(newline + 1);
+    }
+    return false;
+}
+
+std::string_view skip_spaces(std::string_view s)
+{
+    while (!s.empty() && (s.front() == ' ' || s.front() == '\t'))
+        s.remove_prefix(1);
+    return s;
+}
+
+// The number at the start of `s` (after blanks), times 1024 when a "kB" unit follows it.
+std::optional<i64> leading_number(std::string_view s)
+{
+    s = skip_spaces(s);
+    i64 value = 0;
+    auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), value);
+    if (ec != std::errc() || end == s.data())
+        return std::nullopt;
+    std::string_view unit = skip_spaces(s.substr(static_cast<size_t>(end - s.data())));
+    if (unit.substr(0, 2) == "kB")
+        value *= 1024;
+    return value;
+}
+
+bool is_smaps_header(std::string_view line)
+{
+    size_t dash = line.find('-');
+    size_t space = line.find(' ');
+    if (dash == 0 || dash == std::string_view::npos || space == std::string_view::npos || dash > space)
+        return false;
+    for (size_t i = 0; i < space; ++i)
+        if (i != dash && !std::isxdigit(static_cast<unsigned char>(line[i])))
+            return false;
+    return true;
+}
+
+std::optional<u64> hex(std::string_view s)
+{
+    u64 value = 0;
+    auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), value, 16);
+    if (ec != std::errc() || end != s.data() + s.size())
+        return std::nullopt;
+    return value;
+}
+
+} // namespace
+
+std::optional<i64> colon_field(std::string_view text, std::string_view key)
+{
+    std::optional<i64> result;
+    for_each_line(text, [&](std::string_view line) {
+        if (line.size() <= key.size() || line.substr(0, key.size()) != key || line[key.size()] != ':')
+            return false;
+        result = leading_number(line.substr(key.size() + 1));
+        return true;
+    });
+    return result;
+}
+
+std::optional<i64> space_field(std::string_view text, std::string_view key)
+{
+    std::optional<i64> result;
+    for_each_line(text, [&](std::string_view line) {
+        if (line.size() <= key.size() || line.substr(0, key.size()) != key || line[key.size()] != ' ')
+            return false;
+        result = leading_number(line.substr(key.size()));
+        return true;
+    });
+    return result;
+}
+
+std::optional<i64> stat_field(std::string_view text, int index)
+{
+    if (index == 1)
+        return leading_number(text);
+    size_t paren = text.rfind(')');
+    if (index < 3 || paren == std::string_view::npos)
+        return std::nullopt;
+    // After ") " come field 3 (state), field 4, ...; field 3 is a letter, not a number.
+    return column(text.substr(paren + 1), index - 3);
+}
+
+std::optional<i64> column(std::string_view text, int index)
+{
+    for (int i = 0;; ++i) {
+        text = skip_spaces(text);
+        while (!text.empty() && text.front() == '\n')
+            text = skip_spaces(text.substr(1));
+        if (text.empty())
+            return std::nullopt;
+        size_t end = text.find_first_of(" \t\n");
+        if (i == index)
+            return leading_number(text.substr(0, end));
+        if (end == std::string_view::npos)
+            return std::nullopt;
+        text.remove_prefix(end);
+    }
+}
+
+std::optional<std::string_view> smaps_entry(std::string_view smaps, u64 addr)
+{
+    size_t begin = std::string_view::npos;
+    size_t pos = 0;
+    while (pos < smaps.size()) {
+        size_t newline = smaps.find('\n', pos);
+        size_t end = newline == std::string_view::npos ? smaps.size() : newline;
+        std::string_view line = smaps.substr(pos, end - pos);
+        if (is_smaps_header(line)) {
+            if (begin != std::string_view::npos)
+                return smaps.substr(begin, pos - begin);
+            size_t dash = line.find('-');
+            auto start = hex(line.substr(0, dash));
+            auto stop = hex(line.substr(dash + 1, line.find(' ') - dash - 1));
+            if (start && stop && *start <= addr && addr < *stop)
+                begin = pos;
+        }
+        pos = end + 1;
+    }
+    if (begin == std::string_view::npos)
+        return std::nullopt;
+    return smaps.substr(begin);
+}
+
+u32 fnv1a(const u8* data, u64 length, u32 hash)
+{
+    for (u64 i = 0; i < length; ++i) {
+        hash ^= data[i];
+        hash *= 16777619u;
+    }
+    return hash;
+}
+
+} // namespace kioku::scenario

@@ -1,0 +1,186 @@
+// The parsed form of a scenario (.kio) file: one Command per meaningful source line, in order,
+// with every name already resolved to what it denotes (a process, a region, a file descriptor
+// or a number). The parser builds a Script completely before the interpreter runs any of it,
+// so a script with a malformed line never runs at all.
+//
+// Invariants: every name a command uses was defined by an earlier line; every expression
+// refers only to values whose source is known (a variable, a /proc field, the clock).
+// A Script is owned by whoever parsed it and is read-only to the interpreter.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "base/Types.h"
+#include "hw/Tlb.h"
+#include "isa/Paging.h"
+
+namespace kioku::scenario {
+
+// Where a value in an expression comes from. Every machine or process value is read from the
+// kernel's /proc text when the expression is evaluated, so views and values cannot disagree.
+struct ValueRef {
+    enum class Source : u8 {
+        Variable,        // name: a let/checksum variable, a region (its address) or an fd (its number)
+        ProcessPid,      // process: the pid the kernel gave it
+        ProcessStat,     // process, stat_field: a field of /proc/PID/stat (1-based, as proc(5))
+        ProcessStatus,   // process, field: a field of /proc/PID/status
+        ProcessSmaps,    // process, region, field: a field of the smaps entry holding the region
+        ProcessRollup,   // process, field: a field of /proc/PID/smaps_rollup
+        ProcessStatm,    // process, stat_field: a column of /proc/PID/statm (0-based, pages)
+        Meminfo,         // field: a line of /proc/meminfo
+        Vmstat,          // field: an item of /proc/vmstat
+        Tlb,             // field: a counter of /proc/kioku/tlb (hits, misses, walks, flushes)
+        Sysctl,          // field: a path under /proc/sys, such as "vm/overcommit_memory"
+        Clock,           // the simulated clock in nanoseconds
+    };
+    Source source = Source::Variable;
+    std::string name;    // variable name
+    std::string process; // process name for the Process* sources
+    std::string region;  // region name for ProcessSmaps
+    std::string field;
+    int stat_field = 0;
+};
+
+// An integer expression. Arithmetic is on signed 64-bit values so that deltas may be negative.
+struct Expr {
+    enum class Kind : u8 { Number, Value, Negate, Add, Sub, Mul, Div, Mod };
+    Kind kind = Kind::Number;
+    i64 number = 0;
+    ValueRef value;
+    std::unique_ptr<Expr> lhs; // the operand of Negate; the left side of a binary operator
+    std::unique_ptr<Expr> rhs;
+    std::string text;          // the source text, for messages
+};
+
+// An address argument: an expression, and the region it names when it is a bare region name
+// (so that commands can default their length to the region's length).
+struct AddressArg {
+    Expr expr;
+    std::string region;
+};
+
+// What a write stores, or what a read checks the memory against.
+struct Fill {
+    enum class Kind : u8 { None, Byte, Sequence, Text };
+    Kind kind = Kind::None;
+    u8 byte = 0;
+    std::string text;
+    // The byte at offset i from the start of the access.
+    u8 at(u64 i) const;
+};
+
+struct MachineCmd {
+    std::optional<u64> mem_bytes;
+    std::optional<isa::SatpMode> paging;
+    std::optional<TlbConfig> tlb;
+    std::optional<u64> seed;
+    std::optional<bool> check_invariants;
+};
+struct SpawnCmd { std::string process; };
+struct ForkCmd { std::string parent; std::string child; };
+struct ExitCmd { std::string process; int status = 0; };
+struct KillCmd { std::string process; int signal = 0; };
+struct MmapCmd {
+    std::string process;
+    std::string region;
+    Expr length;
+    int prot = 0;
+    int flags = 0;
+    std::optional<Expr> addr;
+    std::string file;    // a guest path, opened and closed around the call
+    std::string fd;      // or a file-descriptor name from `open`
+    std::optional<Expr> offset;
+};
+// munmap, mprotect and msync all name a region and an optional sub-range of it.
+struct RangeCmd {
+    enum class Op : u8 { Munmap, Mprotect, Msync };
+    Op op = Op::Munmap;
+    std::string process;
+    std::string region;
+    std::optional<Expr> offset;
+    std::optional<Expr> length;
+    int prot = 0;  // mprotect
+    int flags = 0; // msync
+};
+struct BrkCmd { std::string process; Expr delta; std::string region; };
+struct AccessCmd {
+    enum class Op : u8 { Write, Read, Touch, Checksum };
+    Op op = Op::Read;
+    std::string process;
+    AddressArg addr;
+    std::optional<Expr> length;
+    Fill fill;           // write: what to store; read: what the memory must hold
+    bool touch_write = false;
+    u8 touch_value = 0;
+    std::string result;  // `as NAME`: stores the checksum
+};
+struct FileCmd { std::string path; std::optional<Expr> size; Fill fill; };
+struct OpenCmd { std::string process; std::string path; int flags = 0; std::string fd; };
+struct FileIoCmd {
+    enum class Op : u8 { Read, Write, Close, Truncate, Fsync };
+    Op op = Op::Read;
+    std::string process;
+    std::string fd;
+    std::optional<AddressArg> buffer;
+    std::optional<Expr> length;
+    std::optional<Expr> offset; // pread/pwrite when present
+    std::string result;         // `as NAME`: stores the byte count
+};
+struct ShowCmd {
+    enum class What : u8 { Meminfo, Vmstat, Buddyinfo, Free, Maps, Smaps, Status, Statm, Pagemap, Tlb, Faults };
+    What what = What::Meminfo;
+    std::string process;
+    std::optional<AddressArg> addr; // smaps: the entry holding it; pagemap: the first page
+    std::optional<Expr> length;
+};
+struct EchoCmd { std::string text; };
+// A print line alternates literal text and {expressions}.
+struct PrintCmd {
+    struct Piece { std::string literal; std::optional<Expr> expr; };
+    std::vector<Piece> pieces;
+};
+struct LetCmd { std::string name; Expr value; };
+struct SysctlCmd { std::string path; std::string value; };
+enum class CompareOp : u8 { Eq, Ne, Lt, Le, Gt, Ge };
+struct ExpectCompareCmd { Expr lhs; CompareOp op = CompareOp::Eq; Expr rhs; };
+// The fate of a process: alive, exited with a status, or killed by a signal.
+struct ExpectStateCmd {
+    enum class State : u8 { Alive, Exited, Killed };
+    std::string process;
+    State state = State::Alive;
+    std::optional<int> code;    // the exit status, or the signal
+    std::optional<int> si_code; // for SIGSEGV / SIGBUS: what the last fault of the process was
+};
+// The outcome of the most recent memory access command.
+struct ExpectLastCmd {
+    std::optional<int> signal; // nullopt: the access completed
+    std::optional<int> si_code;
+    std::optional<Expr> addr;
+};
+struct ExpectErrorCmd { int error = 0; };
+
+using Operation = std::variant<MachineCmd, SpawnCmd, ForkCmd, ExitCmd, KillCmd, MmapCmd, RangeCmd, BrkCmd,
+                               AccessCmd, FileCmd, OpenCmd, FileIoCmd, ShowCmd, EchoCmd, PrintCmd, LetCmd,
+                               SysctlCmd, ExpectCompareCmd, ExpectStateCmd, ExpectLastCmd, ExpectErrorCmd>;
+
+struct Command {
+    int line = 0;
+    std::string text;  // the source line without its comment, trimmed
+    std::string verb;
+    // True when the next line is an expectation about this command's failure (`expect error`
+    // after a call, `expect last`/`expect P killed|segv|bus` after an access). A failure that
+    // nobody expects stops the scenario.
+    bool failure_expected = false;
+    Operation op;
+};
+
+struct Script {
+    std::string name; // the file name used in messages
+    std::vector<Command> commands;
+};
+
+} // namespace kioku::scenario

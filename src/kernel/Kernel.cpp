@@ -1,0 +1,469 @@
+#include "kernel/Kernel.h"
+
+#include <algorithm>
+#include <csignal>
+#include <cstring>
+#include <fcntl.h>
+#include <unistd.h>
+
+#include "hw/Machine.h"
+#include "mm/InvariantChecker.h"
+#include "mm/vm/Rmap.h"
+#include "kernel/ProcFs.h"
+#include "kernel/Process.h"
+#include "kernel/Vfs.h"
+#include "mm/MemoryManager.h"
+#include "mm/cache/Inode.h"
+#include "mm/cache/PageCache.h"
+
+namespace kioku {
+
+using namespace isa;
+
+namespace {
+
+// A spawned process looks like a tiny static program: its heap starts here and its stack is the
+// 128 KiB plus one page that Linux's setup_arg_pages leaves after execve.
+constexpr u64 SPAWN_BRK_START = 0x40'0000;
+constexpr u64 INITIAL_STACK = (u64{128} << 10) + PAGE_SIZE;
+
+constexpr int SI_SEGV_MAPERR = 1;
+constexpr int SI_SEGV_ACCERR = 2;
+constexpr int SI_BUS_ADRERR = 2;
+
+} // namespace
+
+Kernel::Kernel(const MachineConfig& config) : m_config(config) {}
+
+Kernel::~Kernel()
+{
+    // Processes first: their mappings hold inodes and pages.
+    for (auto& [pid, proc] : m_processes)
+        if (proc->alive())
+            proc->terminate(0, 0);
+    m_processes.clear();
+    m_vfs.reset();
+    m_mm.reset();
+    m_machine.reset();
+}
+
+Result<std::unique_ptr<Kernel>> Kernel::create(const MachineConfig& config)
+{
+    if (config.mem_bytes < (u64{8} << 20) || !is_page_aligned(config.mem_bytes))
+        return Error::from_errno(EINVAL, "memory size must be a multiple of 4 KiB and at least 8 MiB");
+    if (config.mem_bytes > (u64{64} << 30))
+        return Error::from_errno(EINVAL, "memory size above 64 GiB is not supported");
+    if (config.tlb.ways == 0 || config.tlb.entries % config.tlb.ways != 0 ||
+        ((config.tlb.entries / config.tlb.ways) & (config.tlb.entries / config.tlb.ways - 1)) != 0)
+        return Error::from_errno(EINVAL, "TLB sets (entries / ways) must be a power of two");
+    std::unique_ptr<Kernel> kernel(new Kernel(config));
+    MachineShape shape;
+    shape.mem_bytes = config.mem_bytes;
+    shape.tlb = config.tlb;
+    kernel->m_machine = std::make_unique<Machine>(shape);
+    Machine& m = *kernel->m_machine;
+    kernel->m_mm = std::make_unique<MemoryManager>(m.memory(), m.tlb(), m.clock(), config.paging);
+    kernel->m_mm->page_cache().set_disk(&m.disk());
+    kernel->m_vfs = TRY(Vfs::create(kernel->m_mm->page_cache(), config.root_dir));
+    return kernel;
+}
+
+Process* Kernel::process(Pid pid)
+{
+    auto it = m_processes.find(pid);
+    return it == m_processes.end() ? nullptr : it->second.get();
+}
+
+std::vector<Pid> Kernel::pids() const
+{
+    std::vector<Pid> out;
+    for (auto& [pid, proc] : m_processes)
+        if (proc->alive())
+            out.push_back(pid);
+    return out;
+}
+
+u64 Kernel::now_ns() const { return m_machine->clock().now_ns(); }
+
+void Kernel::after_operation()
+{
+    if (!m_config.check_invariants)
+        return;
+    std::string report = check_report();
+    if (!report.empty()) {
+        std::fprintf(stderr, "kioku: invariant check failed:\n%s", report.c_str());
+        VERIFY(false && "memory-manager invariants broken");
+    }
+}
+
+static Result<Process*> live(Kernel& k, Pid pid)
+{
+    Process* p = k.process(pid);
+    if (!p || !p->alive())
+        return Error::from_errno(ESRCH, "no such process");
+    return p;
+}
+
+Result<Pid> Kernel::spawn(const std::string& name)
+{
+    auto space = TRY(m_mm->create_address_space());
+    TRY(space->setup_stack(space->task_size(), INITIAL_STACK));
+    space->set_brk_start(SPAWN_BRK_START);
+    Pid pid = m_next_pid++;
+    auto proc = std::make_unique<Process>(pid, 0, name, std::move(space));
+    proc->start_time_ns = now_ns();
+    m_processes.emplace(pid, std::move(proc));
+    after_operation();
+    return pid;
+}
+
+Result<Pid> Kernel::fork(Pid parent_pid)
+{
+    Process* parent = TRY(live(*this, parent_pid));
+    auto space = TRY(parent->space().fork(m_mm->allocate_asid()));
+    Pid pid = m_next_pid++;
+    auto child = std::make_unique<Process>(pid, parent_pid, parent->name(), std::move(space));
+    child->files() = parent->files();
+    child->oom_score_adj = parent->oom_score_adj;
+    child->start_time_ns = now_ns();
+    m_processes.emplace(pid, std::move(child));
+    after_operation();
+    return pid;
+}
+
+Result<void> Kernel::exit(Pid pid, int status)
+{
+    Process* p = TRY(live(*this, pid));
+    p->terminate(status & 0xff, 0);
+    after_operation();
+    return {};
+}
+
+void Kernel::kill(Pid pid, int signal)
+{
+    Process* p = process(pid);
+    if (!p || !p->alive())
+        return;
+    p->terminate(0, signal);
+    after_operation();
+}
+
+Result<u64> Kernel::mmap(Pid pid, u64 addr, u64 length, int prot, int flags, int fd, u64 offset)
+{
+    Process* p = TRY(live(*this, pid));
+    // The order of sys_mmap: offset alignment, then the file descriptor, then do_mmap.
+    if (!is_page_aligned(offset))
+        return Error::from_errno(EINVAL, "offset not page aligned");
+    std::shared_ptr<Inode> file;
+    FileAccess access;
+    if (!(flags & MAP_ANONYMOUS_)) {
+        auto it = p->files().find(fd);
+        if (it == p->files().end())
+            return Error::from_errno(EBADF, "bad file descriptor");
+        file = it->second->inode;
+        access.readable = it->second->readable;
+        access.writable = it->second->writable && !it->second->append;
+    }
+    auto result = p->space().mmap(addr, length, prot, flags, std::move(file), offset, access);
+    after_operation();
+    return result;
+}
+
+Result<void> Kernel::munmap(Pid pid, u64 addr, u64 length)
+{
+    Process* p = TRY(live(*this, pid));
+    auto result = p->space().munmap(addr, length);
+    after_operation();
+    return result;
+}
+
+Result<void> Kernel::mprotect(Pid pid, u64 addr, u64 length, int prot)
+{
+    Process* p = TRY(live(*this, pid));
+    auto result = p->space().mprotect(addr, length, prot);
+    after_operation();
+    return result;
+}
+
+Result<void> Kernel::msync(Pid pid, u64 addr, u64 length, int flags)
+{
+    Process* p = TRY(live(*this, pid));
+    auto result = p->space().msync(addr, length, flags);
+    after_operation();
+    return result;
+}
+
+u64 Kernel::brk(Pid pid, u64 addr)
+{
+    Process* p = process(pid);
+    if (!p || !p->alive())
+        return 0;
+    u64 result = p->space().brk(addr);
+    after_operation();
+    return result;
+}
+
+// Runs fn over [addr, addr+len) one page piece at a time, translating through the MMU and taking
+// page faults as the CPU would. Returns the outcome of the first fault that could not be resolved.
+AccessOutcome Kernel::user_access(Process& p, u64 addr, u64 len, AccessType access,
+                                  const std::function<void(u8*, u64 done, u64 n)>& fn)
+{
+    AddressSpace& space = p.space();
+    Mmu& mmu = m_machine->mmu();
+    u64 done = 0;
+    while (done < len) {
+        u64 va = addr + done;
+        u64 n = std::min(len - done, PAGE_SIZE - (va & (PAGE_SIZE - 1)));
+        Translation t = mmu.translate(space.satp(), VirtAddr(va), access);
+        if (t.faulted) {
+            FaultOutcome outcome = m_mm->fault_handler().handle(space, VirtAddr(va), access);
+            if (fault_resolved(outcome))
+                continue;
+            AccessOutcome out;
+            out.fault_addr = va;
+            switch (outcome) {
+            case FaultOutcome::SegvMapErr:
+                out.kind = AccessOutcome::Kind::Segv;
+                out.si_code = SI_SEGV_MAPERR;
+                break;
+            case FaultOutcome::SegvAccErr:
+                out.kind = AccessOutcome::Kind::Segv;
+                out.si_code = SI_SEGV_ACCERR;
+                break;
+            case FaultOutcome::Sigbus:
+                out.kind = AccessOutcome::Kind::Bus;
+                out.si_code = SI_BUS_ADRERR;
+                break;
+            default:
+                out.kind = AccessOutcome::Kind::Oom;
+                break;
+            }
+            return out;
+        }
+        fn(m_machine->memory().ptr(t.pa), done, n);
+        done += n;
+    }
+    return {};
+}
+
+AccessOutcome Kernel::deliver(Process& p, AccessOutcome outcome)
+{
+    switch (outcome.kind) {
+    case AccessOutcome::Kind::Ok: break;
+    case AccessOutcome::Kind::Segv: p.terminate(0, SIGSEGV); break;
+    case AccessOutcome::Kind::Bus: p.terminate(0, SIGBUS); break;
+    case AccessOutcome::Kind::Oom: p.terminate(0, SIGKILL); break;
+    }
+    after_operation();
+    return outcome;
+}
+
+AccessOutcome Kernel::write_memory(Pid pid, u64 addr, std::span<const u8> bytes)
+{
+    Process* p = process(pid);
+    if (!p || !p->alive())
+        return {AccessOutcome::Kind::Segv, addr, SI_SEGV_MAPERR};
+    auto out = user_access(*p, addr, bytes.size(), AccessType::Write,
+                           [&](u8* host, u64 done, u64 n) { std::memcpy(host, bytes.data() + done, n); });
+    return deliver(*p, out);
+}
+
+AccessOutcome Kernel::read_memory(Pid pid, u64 addr, std::span<u8> bytes)
+{
+    Process* p = process(pid);
+    if (!p || !p->alive())
+        return {AccessOutcome::Kind::Segv, addr, SI_SEGV_MAPERR};
+    auto out = user_access(*p, addr, bytes.size(), AccessType::Read,
+                           [&](u8* host, u64 done, u64 n) { std::memcpy(bytes.data() + done, host, n); });
+    return deliver(*p, out);
+}
+
+AccessOutcome Kernel::fill_memory(Pid pid, u64 addr, u64 length, u8 byte)
+{
+    Process* p = process(pid);
+    if (!p || !p->alive())
+        return {AccessOutcome::Kind::Segv, addr, SI_SEGV_MAPERR};
+    auto out = user_access(*p, addr, length, AccessType::Write, [&](u8* host, u64, u64 n) { std::memset(host, byte, n); });
+    return deliver(*p, out);
+}
+
+Result<int> Kernel::open(Pid pid, const std::string& path, int flags, int mode)
+{
+    Process* p = TRY(live(*this, pid));
+    int accmode = flags & O_ACCMODE;
+    if (accmode == 3)
+        return Error::from_errno(EINVAL, "bad access mode");
+    auto inode = TRY(m_vfs->open(path, flags, mode));
+    auto file = std::make_shared<OpenFile>();
+    file->inode = std::move(inode);
+    file->path = path;
+    file->readable = accmode == O_RDONLY || accmode == O_RDWR;
+    file->writable = accmode == O_WRONLY || accmode == O_RDWR;
+    file->append = flags & O_APPEND;
+    int fd = p->lowest_free_fd();
+    p->files().emplace(fd, std::move(file));
+    after_operation();
+    return fd;
+}
+
+Result<void> Kernel::close(Pid pid, int fd)
+{
+    Process* p = TRY(live(*this, pid));
+    if (!p->files().erase(fd))
+        return Error::from_errno(EBADF, "bad file descriptor");
+    after_operation();
+    return {};
+}
+
+static Result<OpenFile*> file_of(Process& p, int fd)
+{
+    auto it = p.files().find(fd);
+    if (it == p.files().end())
+        return Error::from_errno(EBADF, "bad file descriptor");
+    return it->second.get();
+}
+
+Result<u64> Kernel::file_read(Process& p, OpenFile& f, u64 buf, u64 count, u64 offset)
+{
+    if (!f.readable)
+        return Error::from_errno(EBADF, "not open for reading");
+    Inode& inode = *f.inode;
+    u64 size = inode.size();
+    if (offset >= size || count == 0)
+        return u64{0};
+    count = std::min(count, size - offset);
+    u64 ra_pages = m_mm->sysctl().read_ahead_kb >> (PAGE_SHIFT - 10);
+    u64 done = 0;
+    while (done < count) {
+        u64 pos = offset + done;
+        u64 n = std::min(count - done, PAGE_SIZE - (pos % PAGE_SIZE));
+        Pfn page = TRY(m_mm->page_cache().get_page(inode, pos / PAGE_SIZE, ra_pages, nullptr));
+        const u8* src = m_machine->memory().frame(page) + pos % PAGE_SIZE;
+        auto out = user_access(p, buf + done, n, AccessType::Write, [&](u8* host, u64 d, u64 k) { std::memcpy(host, src + d, k); });
+        if (!out.ok())
+            return done ? Result<u64>(done) : Result<u64>(Error::from_errno(EFAULT, "bad buffer"));
+        done += n;
+    }
+    return done;
+}
+
+Result<u64> Kernel::file_write(Process& p, OpenFile& f, u64 buf, u64 count, u64 offset)
+{
+    if (!f.writable)
+        return Error::from_errno(EBADF, "not open for writing");
+    Inode& inode = *f.inode;
+    if (f.append)
+        offset = inode.size();
+    Rmap rmap(*m_mm);
+    u64 done = 0;
+    while (done < count) {
+        u64 pos = offset + done;
+        u64 n = std::min(count - done, PAGE_SIZE - (pos % PAGE_SIZE));
+        Pfn page = TRY(m_mm->page_cache().get_page(inode, pos / PAGE_SIZE, 1, nullptr));
+        u8* dst = m_machine->memory().frame(page) + pos % PAGE_SIZE;
+        auto out = user_access(p, buf + done, n, AccessType::Read, [&](u8* host, u64 d, u64 k) { std::memcpy(dst + d, host, k); });
+        if (!out.ok())
+            return done ? Result<u64>(done) : Result<u64>(Error::from_errno(EFAULT, "bad buffer"));
+        rmap.set_page_dirty(page);
+        done += n;
+        if (pos + n > inode.size())
+            inode.set_size(pos + n);
+    }
+    return done;
+}
+
+Result<u64> Kernel::read(Pid pid, int fd, u64 buf, u64 count)
+{
+    Process* p = TRY(live(*this, pid));
+    OpenFile* f = TRY(file_of(*p, fd));
+    u64 n = TRY(file_read(*p, *f, buf, count, f->position));
+    f->position += n;
+    after_operation();
+    return n;
+}
+
+Result<u64> Kernel::write(Pid pid, int fd, u64 buf, u64 count)
+{
+    Process* p = TRY(live(*this, pid));
+    OpenFile* f = TRY(file_of(*p, fd));
+    u64 n = TRY(file_write(*p, *f, buf, count, f->position));
+    f->position = (f->append ? f->inode->size() : f->position + n);
+    after_operation();
+    return n;
+}
+
+Result<u64> Kernel::pread(Pid pid, int fd, u64 buf, u64 count, u64 offset)
+{
+    Process* p = TRY(live(*this, pid));
+    OpenFile* f = TRY(file_of(*p, fd));
+    auto r = file_read(*p, *f, buf, count, offset);
+    after_operation();
+    return r;
+}
+
+Result<u64> Kernel::pwrite(Pid pid, int fd, u64 buf, u64 count, u64 offset)
+{
+    Process* p = TRY(live(*this, pid));
+    OpenFile* f = TRY(file_of(*p, fd));
+    auto r = file_write(*p, *f, buf, count, offset);
+    after_operation();
+    return r;
+}
+
+Result<void> Kernel::ftruncate(Pid pid, int fd, u64 length)
+{
+    Process* p = TRY(live(*this, pid));
+    OpenFile* f = TRY(file_of(*p, fd));
+    if (!f->writable)
+        return Error::from_errno(EINVAL, "not open for writing");
+    if (::ftruncate(f->inode->host_fd(), static_cast<off_t>(length)) != 0)
+        return Error::from_errno(errno, "truncate failed");
+    m_mm->page_cache().truncate(*f->inode, length);
+    after_operation();
+    return {};
+}
+
+Result<void> Kernel::fsync(Pid pid, int fd)
+{
+    Process* p = TRY(live(*this, pid));
+    OpenFile* f = TRY(file_of(*p, fd));
+    TRY(m_mm->page_cache().writeback(*f->inode));
+    after_operation();
+    return {};
+}
+
+Result<void> Kernel::create_file(const std::string& path, std::span<const u8> contents)
+{
+    TRY(m_vfs->create_file(path, contents.data(), contents.size()));
+    after_operation();
+    return {};
+}
+
+Result<std::string> Kernel::read_proc(Pid viewer, const std::string& path)
+{
+    ProcFs procfs(*this);
+    return procfs.read(viewer, path);
+}
+
+Result<void> Kernel::write_proc(Pid viewer, const std::string& path, const std::string& value)
+{
+    ProcFs procfs(*this);
+    auto r = procfs.write(viewer, path, value);
+    after_operation();
+    return r;
+}
+
+Result<std::vector<u64>> Kernel::pagemap(Pid pid, u64 addr, u64 pages) { return ProcFs(*this).pagemap(pid, addr, pages); }
+
+std::string Kernel::free_text(bool human) { return ProcFs(*this).free_text(human); }
+
+std::string Kernel::check_report() const { return InvariantChecker(*m_mm).report(); }
+
+Result<void> Kernel::check() const
+{
+    if (!check_report().empty())
+        return Error::from_errno(EUCLEAN, "invariants broken");
+    return {};
+}
+
+} // namespace kioku

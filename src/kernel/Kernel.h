@@ -1,0 +1,130 @@
+// The kernel around the memory manager: the process table, the guest filesystem and /proc, and
+// the calls a process makes (Linux's system calls, with Linux's semantics and errno). Scenario
+// files, the demo and (later) the emulated CPU's system calls all enter here, so every mmap, fork
+// and page fault takes the same path whoever asks.
+//
+// A Kernel owns one Machine (physical memory, MMU, TLB, clock) and one MemoryManager.
+// Single-threaded: a kernel and its machine are used from one host thread at a time.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "base/Result.h"
+#include "hw/Tlb.h"
+#include "isa/Paging.h"
+
+namespace kioku {
+
+class Machine;
+class MemoryManager;
+class Process;
+class Vfs;
+class ProcFs;
+struct OpenFile;
+
+using Pid = i32;
+
+struct MachineConfig {
+    u64 mem_bytes = u64{512} << 20;
+    isa::SatpMode paging = isa::SatpMode::Sv48;
+    TlbConfig tlb;
+    u64 seed = 0;
+    std::string root_dir;          // the guest's "/" on the host; empty: a fresh temporary directory
+    bool check_invariants = false; // run the invariant checker after every operation
+};
+
+// How a memory access by a process ended. A fatal fault has already been delivered as a signal
+// (processes without handlers die of it) when this is returned.
+struct AccessOutcome {
+    enum class Kind : u8 { Ok, Segv, Bus, Oom };
+    Kind kind = Kind::Ok;
+    u64 fault_addr = 0; // si_addr for Segv / Bus
+    int si_code = 0;    // SEGV_MAPERR, SEGV_ACCERR, BUS_ADRERR
+    bool ok() const { return kind == Kind::Ok; }
+};
+
+class Kernel {
+public:
+    static Result<std::unique_ptr<Kernel>> create(const MachineConfig& config);
+    ~Kernel();
+
+    Machine& machine() { return *m_machine; }
+    MemoryManager& mm() { return *m_mm; }
+    Vfs& vfs() { return *m_vfs; }
+    const MachineConfig& config() const { return m_config; }
+
+    // Processes. spawn() makes a process with an empty program image: a stack and a heap start,
+    // as if a tiny static program had been executed.
+    Result<Pid> spawn(const std::string& name);
+    const std::map<Pid, std::unique_ptr<Process>>& processes() const { return m_processes; }
+    Result<Pid> fork(Pid parent);
+    // Ends a process: its memory is freed, its files closed. status is the exit code.
+    Result<void> exit(Pid pid, int status);
+    // Kills with a signal (the default action of SIGSEGV, SIGBUS, SIGKILL...).
+    void kill(Pid pid, int signal);
+    Process* process(Pid pid);
+    std::vector<Pid> pids() const; // live processes in pid order
+
+    // Memory calls, as the Linux system calls of the same names.
+    Result<u64> mmap(Pid pid, u64 addr, u64 length, int prot, int flags, int fd, u64 offset);
+    Result<void> munmap(Pid pid, u64 addr, u64 length);
+    Result<void> mprotect(Pid pid, u64 addr, u64 length, int prot);
+    Result<void> msync(Pid pid, u64 addr, u64 length, int flags);
+    u64 brk(Pid pid, u64 addr); // the raw system call: returns the new break, the old one on failure
+
+    // Loads and stores by the process through the MMU, taking page faults as the CPU would.
+    AccessOutcome write_memory(Pid pid, u64 addr, std::span<const u8> bytes);
+    AccessOutcome read_memory(Pid pid, u64 addr, std::span<u8> bytes);
+    AccessOutcome fill_memory(Pid pid, u64 addr, u64 length, u8 byte); // a memset by the process
+
+    // Files, as the system calls of the same names. Paths are guest paths.
+    Result<int> open(Pid pid, const std::string& path, int flags, int mode = 0644);
+    Result<void> close(Pid pid, int fd);
+    Result<u64> read(Pid pid, int fd, u64 buf, u64 count);
+    Result<u64> write(Pid pid, int fd, u64 buf, u64 count);
+    Result<u64> pread(Pid pid, int fd, u64 buf, u64 count, u64 offset);
+    Result<u64> pwrite(Pid pid, int fd, u64 buf, u64 count, u64 offset);
+    Result<void> ftruncate(Pid pid, int fd, u64 length);
+    Result<void> fsync(Pid pid, int fd);
+    // Creates (or replaces) a guest file outside of any process, for setting up a scenario.
+    Result<void> create_file(const std::string& path, std::span<const u8> contents);
+
+    // Reads a /proc (or /sys) file as the given process would: "/proc/meminfo",
+    // "/proc/self/maps", "/proc/42/smaps", "/proc/sys/vm/overcommit_memory".
+    Result<std::string> read_proc(Pid viewer, const std::string& path);
+    Result<void> write_proc(Pid viewer, const std::string& path, const std::string& value);
+    // /proc/PID/pagemap entries for `pages` pages from addr (Linux's 64-bit entry format).
+    Result<std::vector<u64>> pagemap(Pid pid, u64 addr, u64 pages);
+    // The `free` command's output (procps), in kB or human units.
+    std::string free_text(bool human);
+
+    // Runs the invariant checker; the error text names the first broken invariant.
+    Result<void> check() const;
+    std::string check_report() const; // empty when everything holds
+
+    u64 now_ns() const;
+
+private:
+    explicit Kernel(const MachineConfig& config);
+    void after_operation();
+    AccessOutcome user_access(Process& p, u64 addr, u64 len, isa::AccessType access,
+                              const std::function<void(u8*, u64 done, u64 n)>& fn);
+    AccessOutcome deliver(Process& p, AccessOutcome outcome);
+    Result<u64> file_read(Process& p, OpenFile& f, u64 buf, u64 count, u64 offset);
+    Result<u64> file_write(Process& p, OpenFile& f, u64 buf, u64 count, u64 offset);
+
+    MachineConfig m_config;
+    std::unique_ptr<Machine> m_machine;
+    std::unique_ptr<MemoryManager> m_mm;
+    std::unique_ptr<Vfs> m_vfs;
+    std::map<Pid, std::unique_ptr<Process>> m_processes;
+    Pid m_next_pid = 1;
+};
+
+} // namespace kioku

@@ -1,0 +1,503 @@
+#include "kernel/ProcFs.h"
+
+#include <algorithm>
+#include <charconv>
+#include <sstream>
+
+#include "hw/Machine.h"
+#include "kernel/Kernel.h"
+#include "kernel/Process.h"
+#include "mm/MemoryManager.h"
+#include "mm/cache/Inode.h"
+#include "mm/cache/PageCache.h"
+#include "mm/vm/AddressSpace.h"
+
+namespace kioku {
+
+using namespace isa;
+
+namespace {
+
+constexpr u64 KB_PER_PAGE = PAGE_SIZE / 1024;
+
+std::optional<i64> parse_int(const std::string& text)
+{
+    std::string t = text;
+    while (!t.empty() && (t.back() == '\n' || t.back() == ' '))
+        t.pop_back();
+    i64 v = 0;
+    auto [ptr, ec] = std::from_chars(t.data(), t.data() + t.size(), v);
+    if (ec != std::errc() || ptr != t.data() + t.size() || t.empty())
+        return std::nullopt;
+    return v;
+}
+
+} // namespace
+
+MeminfoValues ProcFs::meminfo()
+{
+    MemoryManager& mm = m_kernel.mm();
+    const VmStat& vs = mm.vmstat();
+    const Lru& lru = mm.lru();
+    MeminfoValues v;
+    u64 free_pages = mm.allocator().free_pages();
+    v.mem_total = mm.total_ram_pages() * KB_PER_PAGE;
+    v.mem_free = free_pages * KB_PER_PAGE;
+    v.active_anon = lru.size(LruList::ActiveAnon) * KB_PER_PAGE;
+    v.inactive_anon = lru.size(LruList::InactiveAnon) * KB_PER_PAGE;
+    v.active_file = lru.size(LruList::ActiveFile) * KB_PER_PAGE;
+    v.inactive_file = lru.size(LruList::InactiveFile) * KB_PER_PAGE;
+    v.unevictable = lru.size(LruList::Unevictable) * KB_PER_PAGE;
+    v.active = v.active_anon + v.active_file;
+    v.inactive = v.inactive_anon + v.inactive_file;
+    v.cached = vs[VmItem::NrFilePages] * KB_PER_PAGE;
+    v.dirty = mm.page_cache().nr_dirty() * KB_PER_PAGE;
+    v.anon_pages = vs[VmItem::NrAnonPages] * KB_PER_PAGE;
+    v.mapped = vs[VmItem::NrMapped] * KB_PER_PAGE;
+    v.shmem = vs[VmItem::NrShmem] * KB_PER_PAGE;
+    v.page_tables = mm.page_table_pages() * KB_PER_PAGE;
+    v.commit_limit = mm.commit_limit_pages() * KB_PER_PAGE;
+    v.committed_as = mm.committed_pages() * KB_PER_PAGE;
+    // riscv64's VMALLOC_SIZE is half the kernel's virtual half: 64 TiB on Sv48, 128 GiB on Sv39.
+    v.vmalloc_total = (mm.paging_mode() == SatpMode::Sv48 ? (u64{64} << 40) : (u64{128} << 30)) / 1024;
+    v.hugepagesize = 2048;
+    v.swap_total = mm.total_swap_pages() * KB_PER_PAGE;
+    v.swap_free = v.swap_total;
+
+    // si_mem_available: free memory above the reserves, plus the page cache and reclaimable slab
+    // that could be reclaimed without dipping under the low watermarks.
+    u64 wmark_low = 0, reserve = 0;
+    for (auto& zone : mm.allocator().zones()) {
+        wmark_low += zone->watermarks().low;
+        u64 max_reserve = 0;
+        for (u8 c = 0; c < MAX_NR_ZONES; ++c)
+            max_reserve = std::max(max_reserve, zone->lowmem_reserve(c));
+        reserve += std::min(zone->managed_pages(), zone->watermarks().high + max_reserve);
+    }
+    i64 available = static_cast<i64>(free_pages) - static_cast<i64>(reserve);
+    u64 pagecache = lru.size(LruList::ActiveFile) + lru.size(LruList::InactiveFile);
+    pagecache -= std::min(pagecache / 2, wmark_low);
+    available += static_cast<i64>(pagecache);
+    v.mem_available = static_cast<u64>(std::max<i64>(available, 0)) * KB_PER_PAGE;
+    return v;
+}
+
+std::string ProcFs::free_text(bool human) { return format_free(meminfo(), human); }
+
+std::string ProcFs::tlb()
+{
+    const TlbStats& s = m_kernel.machine().tlb().stats();
+    std::ostringstream out;
+    out << "hits " << s.hits << "\nmisses " << s.misses << "\nwalks " << s.walks << "\nwalk_steps " << s.walk_steps
+        << "\nflushes " << s.flushes << "\nevictions " << s.evictions << "\nentries "
+        << m_kernel.machine().tlb().config().entries << "\nways " << m_kernel.machine().tlb().config().ways << "\n";
+    return out.str();
+}
+
+static MapsEntry maps_entry(Process& p, const Vma& vma)
+{
+    AddressSpace& space = p.space();
+    MapsEntry e;
+    e.start = vma.start.value();
+    e.end = vma.end.value();
+    set_maps_permissions(e, vma.flags);
+    if (vma.file) {
+        e.offset = vma.pgoff << PAGE_SHIFT;
+        e.dev_major = vma.file->dev_major();
+        e.dev_minor = vma.file->dev_minor();
+        e.inode = vma.file->ino();
+        e.path = vma.file->name();
+    } else if (!vma.name.empty()) {
+        e.path = vma.name;
+    } else if (vma.start.value() <= space.current_brk() && vma.end.value() >= space.start_brk()) {
+        e.path = "[heap]";
+    } else if (vma.start.value() <= space.start_stack() && vma.end.value() >= space.start_stack()) {
+        e.path = "[stack]";
+    }
+    return e;
+}
+
+static SmapsValues smaps_values(MemoryManager& mm, AddressSpace& space, const Vma& vma)
+{
+    SmapsValues s;
+    s.size = vma.size();
+    s.vm_flags = vma.flags;
+    s.thp_eligible = false;
+    space.page_table().for_each(vma.start, vma.end, [&](VirtAddr, u64& pte) {
+        if (!pte_present(pte))
+            return;
+        Pfn pfn = pte_pfn(pte);
+        if (mm.is_zero_pfn(pfn))
+            return;
+        const Frame& f = mm.frames()[pfn];
+        s.rss += PAGE_SIZE;
+        bool dirty = (pte & PTE_D) || f.has(FF_DIRTY);
+        bool young = (pte & PTE_A) || f.has(FF_REFERENCED);
+        bool locked = vma.flags & VM_LOCKED;
+        if (f.has(FF_ANON))
+            s.anonymous += PAGE_SIZE;
+        if (young)
+            s.referenced += PAGE_SIZE;
+        u64 share = f.refcount == 1 || f.mapcount < 2 ? (PAGE_SIZE << PSS_SHIFT) : pss_share(PAGE_SIZE, f.mapcount);
+        bool priv = f.refcount == 1 || f.mapcount < 2;
+        s.pss += share;
+        if (f.has(FF_ANON))
+            s.pss_anon += share;
+        else if (f.has(FF_SWAPBACKED))
+            s.pss_shmem += share;
+        else
+            s.pss_file += share;
+        if (locked)
+            s.locked += share;
+        if (dirty) {
+            (priv ? s.private_dirty : s.shared_dirty) += PAGE_SIZE;
+            s.pss_dirty += share;
+        } else {
+            (priv ? s.private_clean : s.shared_clean) += PAGE_SIZE;
+        }
+    });
+    return s;
+}
+
+std::string ProcFs::maps(Process& p, bool smaps)
+{
+    std::string out;
+    for (auto& [start, vma] : p.space().vmas()) {
+        MapsEntry e = maps_entry(p, *vma);
+        if (smaps)
+            out += format_smaps_entry(e, smaps_values(m_kernel.mm(), p.space(), *vma));
+        else
+            out += format_maps_line(e);
+    }
+    return out;
+}
+
+std::string ProcFs::smaps_rollup(Process& p)
+{
+    SmapsValues total;
+    u64 first = 0, last = 0;
+    for (auto& [start, vma] : p.space().vmas()) {
+        SmapsValues s = smaps_values(m_kernel.mm(), p.space(), *vma);
+        if (!first)
+            first = vma->start.value();
+        last = vma->end.value();
+        total.rss += s.rss;
+        total.pss += s.pss;
+        total.pss_dirty += s.pss_dirty;
+        total.pss_anon += s.pss_anon;
+        total.pss_file += s.pss_file;
+        total.pss_shmem += s.pss_shmem;
+        total.shared_clean += s.shared_clean;
+        total.shared_dirty += s.shared_dirty;
+        total.private_clean += s.private_clean;
+        total.private_dirty += s.private_dirty;
+        total.referenced += s.referenced;
+        total.anonymous += s.anonymous;
+        total.swap += s.swap;
+        total.swap_pss += s.swap_pss;
+        total.locked += s.locked;
+    }
+    return format_smaps_rollup(first, last, total);
+}
+
+std::string ProcFs::status(Process& p)
+{
+    AddressSpace& space = p.space();
+    const RssStat& rss = space.rss();
+    StatusValues v;
+    v.name = p.name();
+    v.tgid = v.pid = static_cast<u64>(p.pid());
+    v.ppid = static_cast<u64>(p.ppid());
+    v.pgid = v.sid = static_cast<u64>(p.pid());
+    v.vm_peak = space.hiwater_vm() * KB_PER_PAGE;
+    v.vm_size = space.total_vm() * KB_PER_PAGE;
+    v.vm_lck = space.locked_vm() * KB_PER_PAGE;
+    v.vm_hwm = space.hiwater_rss() * KB_PER_PAGE;
+    v.vm_rss = static_cast<u64>(rss.total()) * KB_PER_PAGE;
+    v.rss_anon = static_cast<u64>(rss.anon) * KB_PER_PAGE;
+    v.rss_file = static_cast<u64>(rss.file) * KB_PER_PAGE;
+    v.rss_shmem = static_cast<u64>(rss.shmem) * KB_PER_PAGE;
+    v.vm_data = space.data_vm() * KB_PER_PAGE;
+    v.vm_stk = space.stack_vm() * KB_PER_PAGE;
+    v.vm_exe = 0;
+    v.vm_lib = space.exec_vm() * KB_PER_PAGE;
+    v.vm_pte = space.page_table().table_pages() * KB_PER_PAGE;
+    v.vm_swap = static_cast<u64>(rss.swapents) * KB_PER_PAGE;
+    v.sigq_limit = default_sigpending_limit(m_kernel.mm().total_ram_pages());
+    return format_status(v);
+}
+
+std::string ProcFs::statm(Process& p)
+{
+    AddressSpace& space = p.space();
+    const RssStat& rss = space.rss();
+    u64 shared = static_cast<u64>(rss.file + rss.shmem);
+    return format_statm(space.total_vm(), static_cast<u64>(rss.total()), shared, 0,
+                        space.data_vm() + space.stack_vm());
+}
+
+std::string ProcFs::stat(Process& p)
+{
+    // /proc/PID/stat (fs/proc/array.c do_task_stat): the fields a memory model can fill, and
+    // Linux's values for an idle single-threaded root task for the rest.
+    AddressSpace& space = p.space();
+    std::ostringstream out;
+    u64 clk_tck = 100;
+    u64 start_ticks = p.start_time_ns / (1'000'000'000 / clk_tck);
+    out << p.pid() << " (" << p.name() << ") R " << p.ppid() << ' ' << p.pid() << ' ' << p.pid() << " 0 -1 4194304 "
+        << p.faults().min_flt << " 0 " << p.faults().maj_flt << " 0 0 0 0 0 20 0 1 0 " << start_ticks << ' '
+        << space.total_vm() * PAGE_SIZE << ' ' << space.rss().total() << " 18446744073709551615 0 0 "
+        << space.start_stack() << " 0 0 0 0 0 0 0 0 0 17 0 0 0 0 0 0 0 0 0 0 0 0 0 0\n";
+    return out.str();
+}
+
+Result<std::string> ProcFs::read_pid(Process& p, const std::string& what)
+{
+    if (what == "oom_score_adj")
+        return std::to_string(p.oom_score_adj) + "\n";
+    if (!p.alive())
+        return std::string(); // a zombie has no memory to show
+    if (what == "maps")
+        return maps(p, false);
+    if (what == "smaps")
+        return maps(p, true);
+    if (what == "smaps_rollup")
+        return smaps_rollup(p);
+    if (what == "status")
+        return status(p);
+    if (what == "statm")
+        return statm(p);
+    if (what == "stat")
+        return stat(p);
+    return Error::from_errno(ENOENT, "no such /proc file");
+}
+
+Result<std::string> ProcFs::read(int viewer, const std::string& path)
+{
+    if (path == "/proc/meminfo")
+        return format_meminfo(meminfo());
+    if (path == "/proc/vmstat") {
+        MemoryManager& mm = m_kernel.mm();
+        VmStat snapshot = mm.vmstat();
+        snapshot[VmItem::NrFreePages] = mm.allocator().free_pages();
+        snapshot[VmItem::NrInactiveAnon] = snapshot[VmItem::NrZoneInactiveAnon] = mm.lru().size(LruList::InactiveAnon);
+        snapshot[VmItem::NrActiveAnon] = snapshot[VmItem::NrZoneActiveAnon] = mm.lru().size(LruList::ActiveAnon);
+        snapshot[VmItem::NrInactiveFile] = snapshot[VmItem::NrZoneInactiveFile] = mm.lru().size(LruList::InactiveFile);
+        snapshot[VmItem::NrActiveFile] = snapshot[VmItem::NrZoneActiveFile] = mm.lru().size(LruList::ActiveFile);
+        snapshot[VmItem::NrUnevictable] = snapshot[VmItem::NrZoneUnevictable] = mm.lru().size(LruList::Unevictable);
+        snapshot[VmItem::NrDirty] = mm.page_cache().nr_dirty();
+        snapshot[VmItem::NrPageTablePages] = mm.page_table_pages();
+        snapshot[VmItem::PgallocDma32] = mm.allocator().pgalloc(ZONE_DMA32);
+        snapshot[VmItem::PgallocNormal] = mm.allocator().pgalloc(ZONE_NORMAL);
+        snapshot[VmItem::Pgfree] = mm.allocator().pgfree();
+        return snapshot.format();
+    }
+    if (path == "/proc/buddyinfo")
+        return m_kernel.mm().allocator().buddyinfo();
+    if (path == "/proc/kioku/tlb")
+        return tlb();
+    if (path == "/proc/kioku/clock")
+        return "now_ns " + std::to_string(m_kernel.now_ns()) + "\n";
+    const std::string sys = "/proc/sys/vm/";
+    if (path.rfind(sys, 0) == 0)
+        return read_sysctl(path.substr(sys.size()));
+    const std::string proc = "/proc/";
+    if (path.rfind(proc, 0) == 0) {
+        std::string rest = path.substr(proc.size());
+        auto slash = rest.find('/');
+        if (slash == std::string::npos)
+            return Error::from_errno(ENOENT, "no such /proc file");
+        std::string who = rest.substr(0, slash);
+        std::string what = rest.substr(slash + 1);
+        int pid = viewer;
+        if (who != "self") {
+            auto n = parse_int(who);
+            if (!n)
+                return Error::from_errno(ENOENT, "no such /proc file");
+            pid = static_cast<int>(*n);
+        }
+        Process* p = m_kernel.process(pid);
+        if (!p)
+            return Error::from_errno(ENOENT, "no such process");
+        return read_pid(*p, what);
+    }
+    return Error::from_errno(ENOENT, "no such file");
+}
+
+Result<std::vector<u64>> ProcFs::pagemap(int pid, u64 start, u64 pages)
+{
+    Process* p = m_kernel.process(pid);
+    if (!p || !p->alive())
+        return Error::from_errno(ESRCH, "no such process");
+    MemoryManager& mm = m_kernel.mm();
+    AddressSpace& space = p->space();
+    std::vector<u64> out;
+    out.reserve(pages);
+    for (u64 i = 0; i < pages; ++i) {
+        VirtAddr va(start + i * PAGE_SIZE);
+        Vma* vma = space.vma_containing(va);
+        if (!vma) {
+            out.push_back(pagemap_entry_none());
+            continue;
+        }
+        bool soft_dirty = vma->flags & VM_SOFTDIRTY;
+        u64 pte = space.page_table().read(va);
+        if (pte_present(pte)) {
+            Pfn pfn = pte_pfn(pte);
+            bool zero = mm.is_zero_pfn(pfn);
+            const Frame& f = mm.frames()[pfn];
+            out.push_back(pagemap_entry_present(pfn.value(), soft_dirty, !zero && f.mapcount == 1,
+                                                !zero && !f.has(FF_ANON)));
+        } else if (pte_is_swap(pte)) {
+            SwapEntry e = swap_entry_of(pte);
+            out.push_back(pagemap_entry_swap(e.type, e.offset, soft_dirty));
+        } else {
+            out.push_back(pagemap_entry_none(soft_dirty));
+        }
+    }
+    return out;
+}
+
+Result<std::string> ProcFs::read_sysctl(const std::string& name)
+{
+    MemoryManager& mm = m_kernel.mm();
+    const VmSysctl& s = mm.sysctl();
+    auto num = [](u64 v) { return std::to_string(v) + "\n"; };
+    if (name == "overcommit_memory")
+        return num(static_cast<u64>(s.overcommit_memory));
+    if (name == "overcommit_ratio")
+        return num(s.overcommit_ratio);
+    if (name == "overcommit_kbytes")
+        return num(s.overcommit_kbytes);
+    if (name == "min_free_kbytes")
+        return num(mm.allocator().min_free_kbytes());
+    if (name == "watermark_scale_factor")
+        return num(s.watermark_scale_factor);
+    if (name == "swappiness")
+        return num(s.swappiness);
+    if (name == "page-cluster")
+        return num(s.page_cluster);
+    if (name == "max_map_count")
+        return num(s.max_map_count);
+    if (name == "mmap_min_addr")
+        return num(s.mmap_min_addr);
+    if (name == "admin_reserve_kbytes")
+        return num(s.admin_reserve_kbytes);
+    if (name == "user_reserve_kbytes")
+        return num(s.user_reserve_kbytes);
+    if (name == "dirty_ratio")
+        return num(s.dirty_ratio);
+    if (name == "dirty_background_ratio")
+        return num(s.dirty_background_ratio);
+    if (name == "dirty_expire_centisecs")
+        return num(s.dirty_expire_centisecs);
+    if (name == "dirty_writeback_centisecs")
+        return num(s.dirty_writeback_centisecs);
+    if (name == "vfs_cache_pressure")
+        return num(s.vfs_cache_pressure);
+    if (name == "panic_on_oom")
+        return num(s.panic_on_oom);
+    if (name == "oom_kill_allocating_task")
+        return num(s.oom_kill_allocating_task);
+    if (name == "drop_caches")
+        return num(0);
+    return Error::from_errno(ENOENT, "no such sysctl");
+}
+
+Result<void> ProcFs::write_sysctl(const std::string& name, const std::string& value)
+{
+    auto parsed = parse_int(value);
+    if (!parsed)
+        return Error::from_errno(EINVAL, "not a number");
+    i64 v = *parsed;
+    MemoryManager& mm = m_kernel.mm();
+    VmSysctl& s = mm.sysctl();
+    auto in_range = [&](i64 lo, i64 hi) -> Result<void> {
+        if (v < lo || v > hi)
+            return Error::from_errno(EINVAL, "value out of range");
+        return {};
+    };
+    auto u = static_cast<u64>(v);
+    if (name == "overcommit_memory") {
+        TRY(in_range(0, 2));
+        s.overcommit_memory = static_cast<OvercommitMode>(v);
+    } else if (name == "overcommit_ratio") {
+        TRY(in_range(0, INT32_MAX));
+        s.overcommit_ratio = u;
+    } else if (name == "overcommit_kbytes") {
+        TRY(in_range(0, INT64_MAX));
+        s.overcommit_kbytes = u;
+    } else if (name == "min_free_kbytes") {
+        TRY(in_range(0, INT32_MAX));
+        mm.allocator().set_min_free_kbytes(u);
+    } else if (name == "watermark_scale_factor") {
+        TRY(in_range(1, 3000));
+        s.watermark_scale_factor = u;
+        mm.allocator().set_watermark_scale_factor(u);
+    } else if (name == "swappiness") {
+        TRY(in_range(0, 200));
+        s.swappiness = u;
+    } else if (name == "page-cluster") {
+        TRY(in_range(0, 31));
+        s.page_cluster = u;
+    } else if (name == "max_map_count") {
+        TRY(in_range(0, INT32_MAX));
+        s.max_map_count = u;
+    } else if (name == "mmap_min_addr") {
+        TRY(in_range(0, INT64_MAX));
+        s.mmap_min_addr = u;
+    } else if (name == "admin_reserve_kbytes" || name == "user_reserve_kbytes") {
+        TRY(in_range(0, INT64_MAX));
+        (name[0] == 'a' ? s.admin_reserve_kbytes : s.user_reserve_kbytes) = u;
+    } else if (name == "dirty_ratio" || name == "dirty_background_ratio") {
+        TRY(in_range(0, 100));
+        (name == "dirty_ratio" ? s.dirty_ratio : s.dirty_background_ratio) = u;
+    } else if (name == "dirty_expire_centisecs" || name == "dirty_writeback_centisecs") {
+        TRY(in_range(0, INT32_MAX));
+        (name == "dirty_expire_centisecs" ? s.dirty_expire_centisecs : s.dirty_writeback_centisecs) = u;
+    } else if (name == "vfs_cache_pressure") {
+        TRY(in_range(0, INT32_MAX));
+        s.vfs_cache_pressure = u;
+    } else if (name == "panic_on_oom") {
+        TRY(in_range(0, 2));
+        s.panic_on_oom = u;
+    } else if (name == "oom_kill_allocating_task") {
+        TRY(in_range(0, INT32_MAX));
+        s.oom_kill_allocating_task = u;
+    } else if (name == "drop_caches") {
+        TRY(in_range(1, 4));
+        if (v & 1) {
+            mm.page_cache().drop_clean();
+            mm.vmstat().add(VmItem::DropPagecache, 1);
+        }
+        if (v & 2)
+            mm.vmstat().add(VmItem::DropSlab, 1);
+    } else {
+        return Error::from_errno(ENOENT, "no such sysctl");
+    }
+    return {};
+}
+
+Result<void> ProcFs::write(int viewer, const std::string& path, const std::string& value)
+{
+    const std::string sys = "/proc/sys/vm/";
+    if (path.rfind(sys, 0) == 0)
+        return write_sysctl(path.substr(sys.size()), value);
+    const std::string proc = "/proc/";
+    std::string rest = path.substr(std::min(path.size(), proc.size()));
+    if (path.rfind(proc, 0) == 0 && rest.size() > 14 && rest.substr(rest.size() - 14) == "/oom_score_adj") {
+        std::string who = rest.substr(0, rest.size() - 14);
+        int pid = who == "self" ? viewer : static_cast<int>(parse_int(who).value_or(-1));
+        Process* p = m_kernel.process(pid);
+        if (!p || !p->alive())
+            return Error::from_errno(ESRCH, "no such process");
+        auto v = parse_int(value);
+        if (!v || *v < -1000 || *v > 1000)
+            return Error::from_errno(EINVAL, "oom_score_adj must be in -1000..1000");
+        p->oom_score_adj = static_cast<int>(*v);
+        return {};
+    }
+    return Error::from_errno(EACCES, "read-only file");
+}
+
+} // namespace kioku

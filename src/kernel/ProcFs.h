@@ -1,0 +1,48 @@
+// /proc and /proc/sys/vm as the guest sees them, rendered from the memory manager's live state in
+// Linux's formats (the formats themselves live in ProcFormat). Also the `free` and `vmstat`
+// command views and the pagemap array, which scenarios and reports use.
+//
+// A ProcFs is a short-lived view over a Kernel; it holds no state of its own.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "base/Result.h"
+#include "kernel/ProcFormat.h"
+
+namespace kioku {
+
+class Kernel;
+class Process;
+
+class ProcFs {
+public:
+    explicit ProcFs(Kernel& kernel) : m_kernel(kernel) {}
+
+    // "/proc/meminfo", "/proc/vmstat", "/proc/buddyinfo", "/proc/self/maps", "/proc/7/smaps",
+    // "/proc/PID/{smaps_rollup,status,statm,stat,oom_score_adj}", "/proc/sys/vm/NAME",
+    // "/proc/kioku/tlb" (the modelled TLB's counters), "/proc/kioku/clock".
+    Result<std::string> read(int viewer, const std::string& path);
+    Result<void> write(int viewer, const std::string& path, const std::string& value);
+
+    MeminfoValues meminfo();
+    std::string free_text(bool human);
+    // One pagemap entry per page of [start, start + pages * PAGE_SIZE).
+    Result<std::vector<u64>> pagemap(int pid, u64 start, u64 pages);
+
+private:
+    Result<std::string> read_pid(Process& p, const std::string& what);
+    Result<std::string> read_sysctl(const std::string& name);
+    Result<void> write_sysctl(const std::string& name, const std::string& value);
+    std::string maps(Process& p, bool smaps);
+    std::string smaps_rollup(Process& p);
+    std::string status(Process& p);
+    std::string statm(Process& p);
+    std::string stat(Process& p);
+    std::string tlb();
+
+    Kernel& m_kernel;
+};
+
+} // namespace kioku

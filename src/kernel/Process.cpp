@@ -1,0 +1,34 @@
+#include "kernel/Process.h"
+
+namespace kioku {
+
+Process::Process(Pid pid, Pid ppid, std::string name, std::unique_ptr<AddressSpace> space)
+    : m_pid(pid)
+    , m_ppid(ppid)
+    , m_name(std::move(name))
+    , m_space(std::move(space))
+{
+    m_space->set_fault_counters(&m_faults);
+}
+
+int Process::lowest_free_fd() const
+{
+    int fd = 0;
+    for (auto& [n, file] : m_files) {
+        if (n != fd)
+            break;
+        ++fd;
+    }
+    return fd;
+}
+
+void Process::terminate(int exit_code, int signal)
+{
+    m_files.clear();
+    m_space.reset();
+    m_exit_code = exit_code;
+    m_term_signal = signal;
+    m_state = State::Zombie;
+}
+
+} // namespace kioku

@@ -1,0 +1,71 @@
+// A process (Linux: task_struct with its signal and file state, single-threaded here): pid,
+// parent, name, state, its address space, its open files and its fault counters.
+//
+// States: Running -> Zombie (exited or killed, memory freed, waiting for its parent to reap it)
+// -> gone. The kernel's process table owns every Process.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <string>
+
+#include "mm/vm/AddressSpace.h"
+#include "mm/vm/FaultHandler.h"
+
+namespace kioku {
+
+class Inode;
+
+using Pid = i32;
+
+struct OpenFile {
+    std::shared_ptr<Inode> inode;
+    std::string path;
+    u64 position = 0;
+    bool readable = false;
+    bool writable = false;
+    bool append = false;
+};
+
+class Process {
+public:
+    enum class State : u8 { Running, Zombie };
+
+    Process(Pid pid, Pid ppid, std::string name, std::unique_ptr<AddressSpace> space);
+
+    Pid pid() const { return m_pid; }
+    Pid ppid() const { return m_ppid; }
+    const std::string& name() const { return m_name; }
+    State state() const { return m_state; }
+    bool alive() const { return m_state == State::Running; }
+
+    AddressSpace& space() { return *m_space; }
+    bool has_space() const { return m_space != nullptr; }
+    FaultCounters& faults() { return m_faults; }
+    const FaultCounters& faults() const { return m_faults; }
+
+    // Open files by descriptor number.
+    std::map<int, std::shared_ptr<OpenFile>>& files() { return m_files; }
+    int lowest_free_fd() const;
+
+    // Exit: frees memory and files, records how it ended.
+    void terminate(int exit_code, int signal);
+    int exit_code() const { return m_exit_code; }
+    int term_signal() const { return m_term_signal; } // 0 when it exited normally
+
+    int oom_score_adj = 0;
+    u64 start_time_ns = 0;
+
+private:
+    Pid m_pid;
+    Pid m_ppid;
+    std::string m_name;
+    State m_state = State::Running;
+    std::unique_ptr<AddressSpace> m_space;
+    FaultCounters m_faults;
+    std::map<int, std::shared_ptr<OpenFile>> m_files; // a forked child shares descriptions
+    int m_exit_code = 0;
+    int m_term_signal = 0;
+};
+
+} // namespace kioku

@@ -1,0 +1,172 @@
+#include "mm/InvariantChecker.h"
+
+#include <sstream>
+#include <unordered_map>
+
+#include "mm/MemoryManager.h"
+#include "mm/cache/Inode.h"
+#include "mm/cache/PageCache.h"
+#include "mm/vm/AddressSpace.h"
+#include "mm/vm/AnonVma.h"
+
+namespace kioku {
+
+using namespace isa;
+
+namespace {
+
+struct Tally {
+    std::ostringstream out;
+    unsigned problems = 0;
+
+    template <typename... Args>
+    void fail(Args&&... args)
+    {
+        if (++problems > 20)
+            return;
+        (out << ... << args);
+        out << '\n';
+    }
+};
+
+} // namespace
+
+std::string InvariantChecker::report()
+{
+    Tally t;
+    std::string why;
+    if (!m_mm.allocator().check(&why))
+        t.fail("buddy allocator: ", why);
+
+    FrameTable& frames = m_mm.frames();
+    std::unordered_map<u64, i64> mapped; // pfn -> PTEs seen
+    u64 table_pages = 0;
+    for (AddressSpace* space : m_mm.spaces()) {
+        RssStat rss;
+        VirtAddr last_end(0);
+        for (auto& [key, vma] : space->vmas()) {
+            if (key != vma->start.value() || vma->start >= vma->end || !is_page_aligned(vma->start.value()) ||
+                !is_page_aligned(vma->end.value()))
+                t.fail("asid ", space->asid(), ": malformed VMA at ", std::hex, vma->start.value());
+            if (vma->start < last_end)
+                t.fail("asid ", space->asid(), ": overlapping VMAs at ", std::hex, vma->start.value());
+            last_end = vma->end;
+            if (vma->mm != space)
+                t.fail("asid ", space->asid(), ": VMA with a wrong owner");
+            if (vma->anon) {
+                auto& list = vma->anon->vmas();
+                if (std::find(list.begin(), list.end(), vma.get()) == list.end())
+                    t.fail("asid ", space->asid(), ": VMA missing from its AnonVma");
+            }
+            if (vma->file) {
+                auto& list = vma->file->mappings();
+                if (std::find(list.begin(), list.end(), vma.get()) == list.end())
+                    t.fail("asid ", space->asid(), ": VMA missing from its file's mappings");
+            }
+        }
+        space->page_table().for_each(VirtAddr(0), VirtAddr(space->task_size()), [&](VirtAddr va, u64& pte) {
+            if (!pte_present(pte))
+                return;
+            if (!space->vma_containing(va))
+                t.fail("asid ", space->asid(), ": PTE outside every VMA at ", std::hex, va.value());
+            Pfn pfn = pte_pfn(pte);
+            if (m_mm.is_zero_pfn(pfn)) {
+                if (pte & PTE_W)
+                    t.fail("asid ", space->asid(), ": writable zero page at ", std::hex, va.value());
+                return;
+            }
+            if (!frames.contains(pfn)) {
+                t.fail("asid ", space->asid(), ": PTE to a frame outside memory at ", std::hex, va.value());
+                return;
+            }
+            const Frame& f = frames[pfn];
+            if (!f.has(FF_ANON | FF_FILE)) {
+                t.fail("asid ", space->asid(), ": PTE maps a non-user frame ", std::hex, pfn.value(), " flags ",
+                       f.flags);
+                return;
+            }
+            ++mapped[pfn.value()];
+            if (f.has(FF_ANON))
+                ++rss.anon;
+            else if (f.has(FF_SHMEM))
+                ++rss.shmem;
+            else
+                ++rss.file;
+        });
+        const RssStat& kept = space->rss();
+        if (kept.anon != rss.anon || kept.file != rss.file || kept.shmem != rss.shmem)
+            t.fail("asid ", space->asid(), ": rss counters anon/file/shmem ", kept.anon, "/", kept.file, "/",
+                   kept.shmem, " but the page table maps ", rss.anon, "/", rss.file, "/", rss.shmem);
+        table_pages += space->page_table().table_pages() + 1;
+    }
+
+    u64 anon = 0, file = 0, shmem = 0, anon_mapped = 0, file_mapped = 0, pagetables = 0, kernel = 0;
+    u64 lru_count = 0;
+    for (Pfn pfn = frames.first_pfn(); pfn < frames.end_pfn(); ++pfn) {
+        const Frame& f = frames[pfn];
+        i64 ptes = 0;
+        if (auto it = mapped.find(pfn.value()); it != mapped.end())
+            ptes = it->second;
+        if (f.has(FF_ANON | FF_FILE)) {
+            if (f.mapcount != ptes)
+                t.fail("frame ", std::hex, pfn.value(), std::dec, ": mapcount ", f.mapcount, " but ", ptes, " PTEs");
+            i64 expected = f.mapcount + (f.has(FF_FILE) ? 1 : 0);
+            if (f.refcount != expected)
+                t.fail("frame ", std::hex, pfn.value(), std::dec, ": refcount ", f.refcount, ", expected ", expected);
+            if (!f.has(FF_LRU))
+                t.fail("frame ", std::hex, pfn.value(), ": user page not on an LRU list");
+            if (f.has(FF_ANON)) {
+                ++anon;
+                anon_mapped += f.mapcount > 0;
+            } else {
+                ++file;
+                shmem += f.has(FF_SHMEM);
+                file_mapped += f.mapcount > 0;
+                auto* inode = static_cast<Inode*>(f.owner);
+                auto it = inode ? inode->pages().find(f.index) : decltype(inode->pages().end()){};
+                if (!inode || it == inode->pages().end() || it->second != pfn)
+                    t.fail("frame ", std::hex, pfn.value(), ": page-cache page not indexed by its inode");
+            }
+        } else if (ptes) {
+            t.fail("frame ", std::hex, pfn.value(), ": mapped by ", std::dec, ptes, " PTEs but not user memory");
+        }
+        if (f.has(FF_LRU))
+            ++lru_count;
+        if (f.has(FF_PAGETABLE))
+            ++pagetables;
+        if (f.has(FF_KERNEL) || f.has(FF_SLAB))
+            ++kernel;
+    }
+
+    const Lru& lru = m_mm.lru();
+    u64 on_lists = 0;
+    for (unsigned i = 0; i < static_cast<unsigned>(LruList::Count); ++i)
+        on_lists += lru.size(static_cast<LruList>(i));
+    if (on_lists != lru_count)
+        t.fail("LRU lists hold ", on_lists, " pages but ", lru_count, " frames are marked FF_LRU");
+    if (pagetables != table_pages || pagetables != m_mm.page_table_pages())
+        t.fail("page-table pages: ", pagetables, " frames, ", table_pages, " reachable, ", m_mm.page_table_pages(),
+               " counted");
+    PageCache& cache = m_mm.page_cache();
+    if (cache.nr_pages() != file || cache.nr_shmem() != shmem)
+        t.fail("page cache counts ", cache.nr_pages(), " (shmem ", cache.nr_shmem(), ") but frames say ", file,
+               " (shmem ", shmem, ")");
+    const VmStat& vs = m_mm.vmstat();
+    if (vs[VmItem::NrAnonPages] != anon_mapped)
+        t.fail("nr_anon_pages ", vs[VmItem::NrAnonPages], " but ", anon_mapped, " mapped anonymous pages");
+    if (vs[VmItem::NrMapped] != file_mapped)
+        t.fail("nr_mapped ", vs[VmItem::NrMapped], " but ", file_mapped, " mapped file pages");
+    if (vs[VmItem::NrFilePages] != file || vs[VmItem::NrShmem] != shmem)
+        t.fail("nr_file_pages/nr_shmem ", vs[VmItem::NrFilePages], "/", vs[VmItem::NrShmem], " but frames say ", file,
+               "/", shmem);
+    u64 managed = m_mm.allocator().managed_pages();
+    u64 accounted = m_mm.allocator().free_pages() + anon + file + pagetables + kernel;
+    if (accounted != managed)
+        t.fail("free ", m_mm.allocator().free_pages(), " + anon ", anon, " + file ", file, " + page tables ", pagetables,
+               " + kernel ", kernel, " = ", accounted, " but MemTotal is ", managed, " pages");
+    if (t.problems > 20)
+        t.out << "... and " << (t.problems - 20) << " more\n";
+    return t.out.str();
+}
+
+} // namespace kioku

@@ -1,0 +1,114 @@
+// The memory manager: wires the parts that own the state (frame table, page allocator, page cache,
+// LRU lists, address spaces) and offers the few services they share: getting and putting user
+// pages, page-table pages, the shared zero page, overcommit accounting, counters. The work of
+// each part lives in that part (AddressSpace for mmap and friends, FaultHandler for faults,
+// PageCache for files); this class does not grow into a god object.
+//
+// Owned by the Kernel. Single-threaded.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <vector>
+
+#include "base/Result.h"
+#include "isa/Paging.h"
+#include "mm/Sysctl.h"
+#include "mm/VmStat.h"
+#include "mm/phys/FrameTable.h"
+#include "mm/phys/PhysicalAllocator.h"
+#include "mm/reclaim/Lru.h"
+#include "mm/vm/PageTable.h"
+
+namespace kioku {
+
+class AddressSpace;
+class Clock;
+class PageCache;
+class PhysicalMemory;
+class TlbFlushPort;
+class FaultHandler;
+
+enum class ZeroFill : u8 { No, Yes };
+
+class MemoryManager final : public TableAllocator {
+public:
+    // The first frames of physical memory hold the kernel image, as on a real machine; they are
+    // never given to the allocator (Linux's "reserved" memory, not part of MemTotal).
+    static constexpr u64 KERNEL_IMAGE_BYTES = u64{2} << 20;
+
+    MemoryManager(PhysicalMemory& memory, TlbFlushPort& tlb, Clock& clock, isa::SatpMode mode);
+    ~MemoryManager() override;
+
+    PhysicalMemory& memory() { return m_memory; }
+    TlbFlushPort& tlb() { return m_tlb; }
+    Clock& clock() { return m_clock; }
+    FrameTable& frames() { return m_frames; }
+    const FrameTable& frames() const { return m_frames; }
+    PhysicalAllocator& allocator() { return m_allocator; }
+    const PhysicalAllocator& allocator() const { return m_allocator; }
+    PageCache& page_cache() { return *m_page_cache; }
+    FaultHandler& fault_handler() { return *m_fault_handler; }
+    Lru& lru() { return m_lru; }
+    const Lru& lru() const { return m_lru; }
+    VmStat& vmstat() { return m_vmstat; }
+    const VmStat& vmstat() const { return m_vmstat; }
+    VmSysctl& sysctl() { return m_sysctl; }
+    const VmSysctl& sysctl() const { return m_sysctl; }
+    isa::SatpMode paging_mode() const { return m_mode; }
+
+    Pfn zero_pfn() const { return m_zero_pfn; }
+    bool is_zero_pfn(Pfn pfn) const { return pfn == m_zero_pfn; }
+
+    // A frame for user memory (anonymous or page cache) with refcount 1. The caller sets its kind.
+    std::optional<Pfn> alloc_user_page(ZeroFill zero);
+    void get_page(Pfn pfn) { ++m_frames[pfn].refcount; }
+    // Drops one reference; at zero the page leaves its LRU list and returns to the allocator.
+    void put_page(Pfn pfn);
+
+    // TableAllocator: page-table pages, zeroed, counted in PageTables.
+    std::optional<Pfn> allocate_table() override;
+    void free_table(Pfn pfn) override;
+
+    // Address spaces, each with its own ASID. They register themselves here so that the
+    // invariant checker (and later reclaim and the OOM killer) can see them all.
+    Result<std::unique_ptr<AddressSpace>> create_address_space();
+    void register_space(AddressSpace* space);
+    void unregister_space(AddressSpace* space);
+    const std::vector<AddressSpace*>& spaces() const { return m_spaces; }
+    Asid allocate_asid();
+
+    // Overcommit accounting (Linux's __vm_enough_memory): charges `pages` to Committed_AS, or
+    // refuses with ENOMEM under the current overcommit policy. `space` is the caller's (for the
+    // user reserve), may be null.
+    Result<void> vm_enough_memory(u64 pages, const AddressSpace* space);
+    void vm_unacct_memory(u64 pages);
+    u64 committed_pages() const { return m_committed; }
+    u64 commit_limit_pages() const;
+
+    // Pages in use by kind, kept as the parts work (for meminfo and the invariant checker).
+    u64 page_table_pages() const { return m_page_table_pages; }
+    u64 total_ram_pages() const { return m_allocator.managed_pages(); }
+    u64 total_swap_pages() const { return m_total_swap_pages; }
+
+private:
+    PhysicalMemory& m_memory;
+    TlbFlushPort& m_tlb;
+    Clock& m_clock;
+    isa::SatpMode m_mode;
+    FrameTable m_frames;
+    PhysicalAllocator m_allocator;
+    Lru m_lru;
+    VmStat m_vmstat;
+    VmSysctl m_sysctl;
+    std::unique_ptr<PageCache> m_page_cache;
+    std::unique_ptr<FaultHandler> m_fault_handler;
+    std::vector<AddressSpace*> m_spaces;
+    Pfn m_zero_pfn;
+    u64 m_page_table_pages = 0;
+    u64 m_committed = 0;
+    u64 m_total_swap_pages = 0;
+    Asid m_next_asid = 1;
+};
+
+} // namespace kioku

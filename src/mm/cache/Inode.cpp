@@ -1,0 +1,74 @@
+#include "mm/cache/Inode.h"
+
+#include <algorithm>
+#include <cstring>
+#include <unistd.h>
+
+#include "mm/cache/PageCache.h"
+
+namespace kioku {
+
+Inode::Inode(PageCache& cache, Kind kind, u64 ino, std::string name, int host_fd, u64 size)
+    : m_cache(cache)
+    , m_kind(kind)
+    , m_ino(ino)
+    , m_name(std::move(name))
+    , m_host_fd(host_fd)
+    , m_size(size)
+{
+}
+
+Inode::~Inode()
+{
+    m_cache.release_all(*this);
+    if (m_host_fd >= 0)
+        ::close(m_host_fd);
+}
+
+void Inode::unlink(Vma* vma)
+{
+    auto it = std::find(m_mappings.begin(), m_mappings.end(), vma);
+    if (it != m_mappings.end())
+        m_mappings.erase(it);
+}
+
+Result<void> Inode::read_backing(u64 index, u8* dst) const
+{
+    std::memset(dst, 0, PAGE_SIZE);
+    if (m_host_fd < 0)
+        return {};
+    u64 done = 0;
+    while (done < PAGE_SIZE) {
+        ssize_t n = ::pread(m_host_fd, dst + done, PAGE_SIZE - done, static_cast<off_t>(index * PAGE_SIZE + done));
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            return Error::from_errno(EIO, "reading the backing file failed");
+        if (n == 0)
+            break;
+        done += static_cast<u64>(n);
+    }
+    return {};
+}
+
+Result<void> Inode::write_backing(u64 index, const u8* src) const
+{
+    if (m_host_fd < 0)
+        return {};
+    u64 offset = index * PAGE_SIZE;
+    if (offset >= m_size)
+        return {};
+    u64 len = std::min<u64>(PAGE_SIZE, m_size - offset);
+    u64 done = 0;
+    while (done < len) {
+        ssize_t n = ::pwrite(m_host_fd, src + done, len - done, static_cast<off_t>(offset + done));
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return Error::from_errno(EIO, "writing the backing file failed");
+        done += static_cast<u64>(n);
+    }
+    return {};
+}
+
+} // namespace kioku

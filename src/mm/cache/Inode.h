@@ -1,0 +1,76 @@
+// A file as the memory manager sees it (Linux: struct inode with its struct address_space): the
+// page cache of the file (page offset -> frame), its size, the host file that backs it, and the
+// list of VMAs that map it (i_mmap), which the reverse map walks.
+//
+// Kinds: a host file of the guest filesystem, or shmem (tmpfs: shared anonymous memory,
+// /dev/shm, memfd), whose pages have no backing file and are swap-backed.
+//
+// Lifetime: shared_ptr; the VFS keeps file inodes alive while the file exists so that the page
+// cache outlives open files, as Linux's inode cache does. A shmem inode lives as long as a mapping
+// or an open file refers to it. When an Inode dies its cached pages are released.
+#pragma once
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "base/Result.h"
+#include "base/Types.h"
+
+namespace kioku {
+
+class PageCache;
+struct Vma;
+
+class Inode {
+public:
+    enum class Kind : u8 { HostFile, Shmem };
+
+    // host_fd is owned by the inode (closed when it dies); -1 for shmem.
+    Inode(PageCache& cache, Kind kind, u64 ino, std::string name, int host_fd, u64 size);
+    ~Inode();
+    Inode(const Inode&) = delete;
+    Inode& operator=(const Inode&) = delete;
+
+    Kind kind() const { return m_kind; }
+    bool is_shmem() const { return m_kind == Kind::Shmem; }
+    u64 ino() const { return m_ino; }
+    u32 dev_major() const { return 0; }
+    u32 dev_minor() const { return is_shmem() ? 1 : 0x1a; } // shown in maps: 00:01 for shmem
+    const std::string& name() const { return m_name; }
+    void set_name(std::string name) { m_name = std::move(name); }
+    int host_fd() const { return m_host_fd; }
+
+    u64 size() const { return m_size; }
+    void set_size(u64 size) { m_size = size; }
+    u64 size_in_pages() const { return page_round_up(m_size) >> PAGE_SHIFT; }
+
+    // The page cache: index -> frame. Ordered, so writeback and truncation walk ranges.
+    std::map<u64, Pfn>& pages() { return m_pages; }
+    const std::map<u64, Pfn>& pages() const { return m_pages; }
+    u64 dirty_pages = 0;
+    u64 accounted_pages = 0; // shmem: pages charged to Committed_AS, released when the inode dies
+
+    // Mappings of this file (i_mmap).
+    std::vector<Vma*>& mappings() { return m_mappings; }
+    void link(Vma* vma) { m_mappings.push_back(vma); }
+    void unlink(Vma* vma);
+
+    // Backing-store I/O of one page (host files only). Reads past the end give zeros.
+    Result<void> read_backing(u64 index, u8* dst) const;
+    Result<void> write_backing(u64 index, const u8* src) const;
+
+    PageCache& cache() { return m_cache; }
+
+private:
+    PageCache& m_cache;
+    Kind m_kind;
+    u64 m_ino;
+    std::string m_name;
+    int m_host_fd;
+    u64 m_size;
+    std::map<u64, Pfn> m_pages;
+    std::vector<Vma*> m_mappings;
+};
+
+} // namespace kioku

@@ -1,0 +1,214 @@
+#include "mm/cache/PageCache.h"
+
+#include <algorithm>
+#include <cstring>
+
+#include "hw/BlockDevice.h"
+#include "hw/PhysicalMemory.h"
+#include "mm/MemoryManager.h"
+#include "mm/cache/Inode.h"
+#include "mm/vm/Rmap.h"
+
+namespace kioku {
+
+PageCache::PageCache(MemoryManager& mm) : m_mm(mm) {}
+
+PageCache::~PageCache() = default;
+
+std::shared_ptr<Inode> PageCache::create_shmem(u64 size, std::string name)
+{
+    auto inode = std::make_shared<Inode>(*this, Inode::Kind::Shmem, m_next_shmem_ino++, std::move(name), -1, size);
+    m_inodes.push_back(inode.get());
+    return inode;
+}
+
+std::shared_ptr<Inode> PageCache::create_host(int host_fd, u64 ino, std::string name, u64 size)
+{
+    auto inode = std::make_shared<Inode>(*this, Inode::Kind::HostFile, ino, std::move(name), host_fd, size);
+    m_inodes.push_back(inode.get());
+    return inode;
+}
+
+std::optional<Pfn> PageCache::find(Inode& inode, u64 index)
+{
+    auto it = inode.pages().find(index);
+    if (it == inode.pages().end())
+        return std::nullopt;
+    return it->second;
+}
+
+void PageCache::insert(Inode& inode, u64 index, Pfn pfn)
+{
+    Frame& f = m_mm.frames()[pfn];
+    f.flags = FF_FILE | FF_UPTODATE;
+    if (inode.is_shmem())
+        f.set(FF_SHMEM | FF_SWAPBACKED);
+    f.owner = &inode;
+    f.index = index;
+    inode.pages().emplace(index, pfn);
+    m_mm.lru().add_new(pfn);
+    ++m_nr_pages;
+    m_mm.vmstat().add(VmItem::NrFilePages, 1);
+    if (inode.is_shmem()) {
+        ++m_nr_shmem;
+        m_mm.vmstat().add(VmItem::NrShmem, 1);
+    }
+}
+
+void PageCache::remove(Inode& inode, u64 index, Pfn pfn)
+{
+    Frame& f = m_mm.frames()[pfn];
+    inode.pages().erase(index);
+    if (f.has(FF_DIRTY)) {
+        f.clear(FF_DIRTY);
+        if (!inode.is_shmem()) {
+            --inode.dirty_pages;
+            count_dirty(-1);
+        }
+    }
+    --m_nr_pages;
+    m_mm.vmstat().add(VmItem::NrFilePages, -1);
+    if (inode.is_shmem()) {
+        --m_nr_shmem;
+        m_mm.vmstat().add(VmItem::NrShmem, -1);
+    }
+    m_mm.put_page(pfn);
+}
+
+Result<Pfn> PageCache::read_page(Inode& inode, u64 index)
+{
+    auto pfn = m_mm.alloc_user_page(inode.is_shmem() ? ZeroFill::Yes : ZeroFill::No);
+    if (!pfn)
+        return Error::from_errno(ENOMEM, "no memory for a page-cache page");
+    if (!inode.is_shmem()) {
+        auto r = inode.read_backing(index, m_mm.memory().frame(*pfn));
+        if (r.is_error()) {
+            m_mm.put_page(*pfn);
+            return r.error();
+        }
+    }
+    insert(inode, index, *pfn);
+    return *pfn;
+}
+
+Result<Pfn> PageCache::get_page(Inode& inode, u64 index, u64 around, bool* major)
+{
+    if (auto hit = find(inode, index))
+        return *hit;
+    if (inode.is_shmem())
+        return read_page(inode, index);
+    // A miss reads a window around the page, as Linux's mmap read-around does: the window of
+    // `around` pages centred on the fault, cut to the file.
+    u64 first = index;
+    u64 last = index;
+    if (around > 1) {
+        first = index > around / 2 ? index - around / 2 : 0;
+        last = std::min(first + around - 1, std::max<u64>(inode.size_in_pages(), 1) - 1);
+        last = std::max(last, index);
+    }
+    u64 read = 0;
+    Pfn wanted;
+    for (u64 i = first; i <= last; ++i) {
+        if (i != index && find(inode, i))
+            continue;
+        auto r = read_page(inode, i);
+        if (r.is_error()) {
+            if (i == index)
+                return r.error();
+            continue; // read-around is best effort
+        }
+        if (i == index)
+            wanted = r.value();
+        ++read;
+    }
+    if (m_disk && read)
+        m_disk->charge_read(read * PAGE_SIZE);
+    m_mm.vmstat().add(VmItem::Pgpgin, static_cast<i64>(read * PAGE_SIZE / 512));
+    if (major)
+        *major = true;
+    return wanted;
+}
+
+Result<void> PageCache::writeback(Inode& inode, u64 first, u64 last)
+{
+    if (inode.is_shmem())
+        return {};
+    Rmap rmap(m_mm);
+    u64 written = 0;
+    for (auto it = inode.pages().lower_bound(first); it != inode.pages().end() && it->first <= last; ++it) {
+        Pfn pfn = it->second;
+        Frame& f = m_mm.frames()[pfn];
+        // A store through a still-writable PTE may have dirtied the page behind our back.
+        if (rmap.mkclean(pfn))
+            rmap.set_page_dirty(pfn);
+        if (!f.has(FF_DIRTY))
+            continue;
+        TRY(inode.write_backing(it->first, m_mm.memory().frame(pfn)));
+        f.clear(FF_DIRTY);
+        --inode.dirty_pages;
+        count_dirty(-1);
+        ++written;
+    }
+    if (m_disk && written)
+        m_disk->charge_write(written * PAGE_SIZE);
+    m_mm.vmstat().add(VmItem::Pgpgout, static_cast<i64>(written * PAGE_SIZE / 512));
+    m_mm.vmstat().add(VmItem::NrWritten, static_cast<i64>(written));
+    return {};
+}
+
+void PageCache::truncate(Inode& inode, u64 new_size)
+{
+    Rmap rmap(m_mm);
+    u64 keep = page_round_up(new_size) >> PAGE_SHIFT;
+    while (!inode.pages().empty()) {
+        auto last = std::prev(inode.pages().end());
+        if (last->first < keep)
+            break;
+        Pfn pfn = last->second;
+        rmap.unmap_all(pfn);
+        remove(inode, last->first, pfn);
+    }
+    if (new_size % PAGE_SIZE) {
+        if (auto tail = find(inode, new_size >> PAGE_SHIFT)) {
+            u64 cut = new_size % PAGE_SIZE;
+            std::memset(m_mm.memory().frame(*tail) + cut, 0, PAGE_SIZE - cut);
+        }
+    }
+    inode.set_size(new_size);
+}
+
+void PageCache::release_all(Inode& inode)
+{
+    while (!inode.pages().empty()) {
+        auto it = inode.pages().begin();
+        VERIFY(m_mm.frames()[it->second].mapcount == 0 && "a dying inode's page is still mapped");
+        remove(inode, it->first, it->second);
+    }
+    if (inode.accounted_pages) {
+        m_mm.vm_unacct_memory(inode.accounted_pages);
+        inode.accounted_pages = 0;
+    }
+    auto it = std::find(m_inodes.begin(), m_inodes.end(), &inode);
+    if (it != m_inodes.end())
+        m_inodes.erase(it);
+}
+
+u64 PageCache::drop_clean()
+{
+    u64 dropped = 0;
+    for (Inode* inode : m_inodes) {
+        if (inode->is_shmem())
+            continue;
+        for (auto it = inode->pages().begin(); it != inode->pages().end();) {
+            auto here = it++;
+            const Frame& f = m_mm.frames()[here->second];
+            if (f.has(FF_DIRTY) || f.mapcount > 0 || f.refcount != 1)
+                continue;
+            remove(*inode, here->first, here->second);
+            ++dropped;
+        }
+    }
+    return dropped;
+}
+
+} // namespace kioku

@@ -1,0 +1,69 @@
+// The page cache (Linux: mm/filemap.c and the shmem side of mm/shmem.c): finds or reads a file's
+// page, writes dirty pages back to the host file that backs them, truncates, and drops clean pages
+// (drop_caches). The pages themselves are indexed in each Inode.
+//
+// A cached page holds one reference for the cache; each PTE mapping it holds one more. Reads
+// from a host file charge the disk model; a cache miss in a fault reads around the faulting page
+// (read_ahead_kb, as Linux's mmap read-around does).
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "base/Result.h"
+#include "base/Types.h"
+
+namespace kioku {
+
+class BlockDevice;
+class Inode;
+class MemoryManager;
+
+class PageCache {
+public:
+    explicit PageCache(MemoryManager& mm);
+    ~PageCache();
+
+    std::shared_ptr<Inode> create_shmem(u64 size, std::string name);
+    std::shared_ptr<Inode> create_host(int host_fd, u64 ino, std::string name, u64 size);
+    // The disk whose latency file I/O is charged to (may be null: no charge).
+    void set_disk(BlockDevice* disk) { m_disk = disk; }
+
+    std::optional<Pfn> find(Inode& inode, u64 index);
+    // Finds the page, or reads it (with read-around of `around` pages when > 1) from the backing
+    // file, or for shmem allocates a zeroed one. Sets *major when I/O was done.
+    Result<Pfn> get_page(Inode& inode, u64 index, u64 around, bool* major);
+
+    // Writes back the dirty pages with index in [first, last] (all when last is ~0).
+    Result<void> writeback(Inode& inode, u64 first = 0, u64 last = ~u64{0});
+    // Cuts the file to new_size: pages wholly beyond it are unmapped and dropped, the tail of
+    // the last page is zeroed.
+    void truncate(Inode& inode, u64 new_size);
+    // Releases every page (the inode is dying). Pages must be unmapped.
+    void release_all(Inode& inode);
+    // drop_caches=1: drops clean, unmapped page-cache pages of host files. Returns pages dropped.
+    u64 drop_clean();
+
+    u64 nr_pages() const { return m_nr_pages; }
+    u64 nr_shmem() const { return m_nr_shmem; }
+    u64 nr_dirty() const { return m_nr_dirty; }
+    void count_dirty(i64 delta) { m_nr_dirty += delta; }
+
+    MemoryManager& mm() { return m_mm; }
+
+private:
+    Result<Pfn> read_page(Inode& inode, u64 index);
+    void insert(Inode& inode, u64 index, Pfn pfn);
+    void remove(Inode& inode, u64 index, Pfn pfn);
+
+    MemoryManager& m_mm;
+    BlockDevice* m_disk = nullptr;
+    std::vector<Inode*> m_inodes;
+    u64 m_nr_pages = 0;
+    u64 m_nr_shmem = 0;
+    u64 m_nr_dirty = 0;
+    u64 m_next_shmem_ino = 1;
+};
+
+} // namespace kioku

@@ -1,0 +1,784 @@
+#include "mm/vm/AddressSpace.h"
+
+#include "hw/Tlb.h"
+#include "mm/MemoryManager.h"
+#include "mm/cache/Inode.h"
+#include "mm/cache/PageCache.h"
+#include "mm/vm/AnonVma.h"
+#include "mm/vm/FaultHandler.h"
+#include "mm/vm/Rmap.h"
+
+namespace kioku {
+
+using namespace isa;
+
+namespace {
+
+// Linux's mmap_base() with randomisation off: the gap below the stack is the stack rlimit plus
+// the guard gap, at least 128 MiB.
+constexpr u64 MIN_STACK_GAP = u64{128} << 20;
+constexpr u64 STACK_RLIMIT = u64{8} << 20;
+constexpr u64 FLUSH_ALL_THRESHOLD = 32; // pages; beyond this a range flush drops the whole ASID
+
+u64 calc_vm_prot_bits(int prot)
+{
+    u64 f = 0;
+    if (prot & PROT_READ_)
+        f |= VM_READ;
+    if (prot & PROT_WRITE_)
+        f |= VM_WRITE;
+    if (prot & PROT_EXEC_)
+        f |= VM_EXEC;
+    return f;
+}
+
+u64 calc_vm_flag_bits(int flags)
+{
+    u64 f = 0;
+    if (flags & MAP_GROWSDOWN_)
+        f |= VM_GROWSDOWN;
+    if (flags & MAP_LOCKED_)
+        f |= VM_LOCKED;
+    return f;
+}
+
+bool wants_writenotify(const Vma& vma)
+{
+    // Shared writable file mappings start write-protected so that the first store is seen and the
+    // page dirtied (page_mkwrite / dirty accounting). shmem has no writeback, so it needs none.
+    return (vma.flags & (VM_SHARED | VM_WRITE)) == (VM_SHARED | VM_WRITE) && vma.file && !vma.file->is_shmem();
+}
+
+} // namespace
+
+u64 pte_bits_for(const Vma& vma)
+{
+    u64 bits = 0;
+    if (vma.flags & (VM_READ | VM_WRITE))
+        bits |= PTE_R; // write implies read on RISC-V, as protection_map says
+    if (vma.flags & VM_EXEC)
+        bits |= PTE_X;
+    if ((vma.flags & (VM_SHARED | VM_WRITE)) == (VM_SHARED | VM_WRITE) && !wants_writenotify(vma))
+        bits |= PTE_W;
+    if (!bits)
+        return PTE_PROT_NONE;
+    return bits | PTE_V | PTE_U;
+}
+
+Result<std::unique_ptr<AddressSpace>> AddressSpace::create(MemoryManager& mm, Asid asid)
+{
+    auto table = TRY(PageTable::create(mm.memory(), mm, mm.paging_mode()));
+    return std::unique_ptr<AddressSpace>(new AddressSpace(mm, asid, std::move(table)));
+}
+
+AddressSpace::AddressSpace(MemoryManager& mm, Asid asid, std::unique_ptr<PageTable> table)
+    : m_mm(mm)
+    , m_asid(asid)
+    , m_page_table(std::move(table))
+{
+    u64 gap = std::max(MIN_STACK_GAP, STACK_RLIMIT + (mm.sysctl().stack_guard_gap_pages << PAGE_SHIFT));
+    m_mmap_base = task_size() - gap;
+    m_mm.register_space(this);
+}
+
+AddressSpace::~AddressSpace()
+{
+    while (!m_vmas.empty()) {
+        Vma& vma = *m_vmas.begin()->second;
+        if (vma.flags & VM_ACCOUNT)
+            m_mm.vm_unacct_memory(vma.pages());
+        zap_range(vma, vma.start, vma.end);
+        (void)writeback_range(vma, vma.start, vma.end);
+        remove_vma(vma);
+    }
+    m_page_table.reset();
+    m_mm.unregister_space(this);
+}
+
+Vma* AddressSpace::find_vma(VirtAddr va)
+{
+    auto it = m_vmas.upper_bound(va.value());
+    if (it != m_vmas.begin()) {
+        auto prev = std::prev(it);
+        if (prev->second->end > va)
+            return prev->second.get();
+    }
+    return it == m_vmas.end() ? nullptr : it->second.get();
+}
+
+Vma* AddressSpace::vma_containing(VirtAddr va)
+{
+    Vma* vma = find_vma(va);
+    return vma && vma->start <= va ? vma : nullptr;
+}
+
+Vma* AddressSpace::find_intersection(VirtAddr start, VirtAddr end)
+{
+    Vma* vma = find_vma(start);
+    return vma && vma->start < end ? vma : nullptr;
+}
+
+Vma* AddressSpace::prev_of(const Vma& vma)
+{
+    auto it = m_vmas.find(vma.start.value());
+    return it == m_vmas.begin() ? nullptr : std::prev(it)->second.get();
+}
+
+Vma* AddressSpace::next_of(const Vma& vma)
+{
+    auto it = std::next(m_vmas.find(vma.start.value()));
+    return it == m_vmas.end() ? nullptr : it->second.get();
+}
+
+u64 AddressSpace::vm_start_gap(const Vma& vma) const
+{
+    u64 start = vma.start.value();
+    if (vma.flags & VM_GROWSDOWN) {
+        u64 gap = m_mm.sysctl().stack_guard_gap_pages << PAGE_SHIFT;
+        start = start > gap ? start - gap : 0;
+    }
+    return start;
+}
+
+void AddressSpace::account_vm(const Vma& vma, i64 sign)
+{
+    // vm_stat_account: the classes of /proc/PID/status's VmExe, VmStk and VmData.
+    i64 pages = sign * static_cast<i64>(vma.pages());
+    m_total_vm += pages;
+    if ((vma.flags & (VM_EXEC | VM_WRITE | VM_GROWSDOWN)) == VM_EXEC)
+        m_exec_vm += pages;
+    else if (vma.flags & VM_GROWSDOWN)
+        m_stack_vm += pages;
+    else if ((vma.flags & (VM_WRITE | VM_SHARED | VM_GROWSDOWN)) == VM_WRITE)
+        m_data_vm += pages;
+    if (vma.flags & VM_LOCKED)
+        m_locked_vm += pages;
+    m_hiwater_vm = std::max(m_hiwater_vm, m_total_vm);
+}
+
+Vma& AddressSpace::insert_vma(std::unique_ptr<Vma> vma)
+{
+    VERIFY(vma->start < vma->end && is_page_aligned(vma->start.value()) && is_page_aligned(vma->end.value()));
+    VERIFY(!find_intersection(vma->start, vma->end) && "VMAs must not overlap");
+    vma->mm = this;
+    if (vma->file)
+        vma->file->link(vma.get());
+    if (vma->anon)
+        vma->anon->link(vma.get());
+    account_vm(*vma, +1);
+    Vma& ref = *vma;
+    m_vmas.emplace(vma->start.value(), std::move(vma));
+    return ref;
+}
+
+std::unique_ptr<Vma> AddressSpace::remove_vma(Vma& vma)
+{
+    auto it = m_vmas.find(vma.start.value());
+    VERIFY(it != m_vmas.end() && it->second.get() == &vma);
+    std::unique_ptr<Vma> owned = std::move(it->second);
+    m_vmas.erase(it);
+    account_vm(*owned, -1);
+    if (owned->file)
+        owned->file->unlink(owned.get());
+    if (owned->anon)
+        owned->anon->unlink(owned.get());
+    return owned;
+}
+
+Vma& AddressSpace::split_vma(Vma& vma, VirtAddr at)
+{
+    VERIFY(vma.start < at && at < vma.end && is_page_aligned(at.value()));
+    auto upper = std::make_unique<Vma>(vma);
+    upper->start = at;
+    upper->pgoff = vma.pgoff + ((at - vma.start) >> PAGE_SHIFT);
+    // Shrink the lower part without touching the counters: the two halves add up to the whole.
+    account_vm(vma, -1);
+    vma.end = at;
+    account_vm(vma, +1);
+    return insert_vma(std::move(upper));
+}
+
+bool AddressSpace::can_merge(const Vma& lower, const Vma& upper) const
+{
+    // is_mergeable_vma + is_mergeable_anon_vma + the pgoff continuity of can_vma_merge_after.
+    if (lower.end != upper.start)
+        return false;
+    if ((lower.flags ^ upper.flags) & ~u64{VM_SOFTDIRTY})
+        return false;
+    if (lower.file != upper.file || lower.name != upper.name)
+        return false;
+    if (lower.anon && upper.anon && lower.anon != upper.anon)
+        return false;
+    return lower.pgoff + lower.pages() == upper.pgoff;
+}
+
+Vma& AddressSpace::try_merge(Vma& vma)
+{
+    Vma* target = &vma;
+    auto absorb = [this](Vma& lower, Vma& upper) {
+        std::shared_ptr<AnonVma> anon = lower.anon ? lower.anon : upper.anon;
+        VirtAddr end = upper.end;
+        remove_vma(upper);
+        account_vm(lower, -1);
+        lower.end = end;
+        if (!lower.anon && anon) {
+            lower.anon = anon;
+            anon->link(&lower);
+        }
+        account_vm(lower, +1);
+    };
+    if (Vma* prev = prev_of(*target); prev && can_merge(*prev, *target)) {
+        absorb(*prev, *target);
+        target = prev;
+    }
+    if (Vma* next = next_of(*target); next && can_merge(*target, *next))
+        absorb(*target, *next);
+    return *target;
+}
+
+AnonVma& AddressSpace::anon_vma_prepare(Vma& vma)
+{
+    if (!vma.anon) {
+        vma.anon = std::make_shared<AnonVma>();
+        vma.anon->link(&vma);
+    }
+    return *vma.anon;
+}
+
+u64 AddressSpace::unmapped_area_topdown(u64 len, u64 low, u64 high) const
+{
+    // The highest gap [gap_start, gap_end) between VMAs, below high and above low, that fits len.
+    u64 gap_end = high;
+    for (auto it = m_vmas.rbegin(); it != m_vmas.rend(); ++it) {
+        const Vma& vma = *it->second;
+        u64 start_gap = vm_start_gap(vma);
+        if (vma.end.value() >= gap_end) {
+            gap_end = std::min(gap_end, start_gap);
+            continue;
+        }
+        u64 limit = std::min(gap_end, start_gap);
+        if (limit >= vma.end.value() + len && limit - len >= low)
+            return limit - len;
+        gap_end = std::min(gap_end, start_gap);
+        if (gap_end <= low)
+            return ~u64{0};
+    }
+    if (gap_end >= low + len)
+        return gap_end - len;
+    return ~u64{0};
+}
+
+u64 AddressSpace::get_unmapped_area(u64 addr, u64 len, int flags, bool& failed)
+{
+    failed = false;
+    u64 mmap_min = std::max(PAGE_SIZE, m_mm.sysctl().mmap_min_addr);
+    if (len > task_size() || len > task_size() - mmap_min) {
+        failed = true;
+        return ENOMEM;
+    }
+    if (flags & MAP_FIXED_)
+        return addr;
+    if (addr) {
+        addr = page_round_up(addr);
+        Vma* next = find_vma(VirtAddr(addr));
+        Vma* prev = next ? prev_of(*next) : (m_vmas.empty() ? nullptr : m_vmas.rbegin()->second.get());
+        if (task_size() - len >= addr && addr >= mmap_min && (!next || addr + len <= vm_start_gap(*next)) &&
+            (!prev || addr >= prev->end.value()))
+            return addr;
+    }
+    u64 found = unmapped_area_topdown(len, mmap_min, m_mmap_base);
+    if (found == ~u64{0}) {
+        // Linux falls back to a bottom-up search from TASK_UNMAPPED_BASE; the top-down search
+        // above already covered everything below mmap_base, so only the space above it is left.
+        found = unmapped_area_topdown(len, m_mmap_base, task_size());
+    }
+    if (found == ~u64{0}) {
+        failed = true;
+        return ENOMEM;
+    }
+    return found;
+}
+
+Result<u64> AddressSpace::mmap(u64 addr, u64 len, int prot, int flags, std::shared_ptr<Inode> file, u64 offset,
+                               FileAccess access)
+{
+    // Linux 6.x do_mmap, in its order of checks.
+    if (!is_page_aligned(offset))
+        return Error::from_errno(EINVAL, "offset not page aligned");
+    if (len == 0)
+        return Error::from_errno(EINVAL, "zero length");
+    if (!(flags & MAP_FIXED_) && addr) {
+        addr &= PAGE_MASK;
+        if (addr < m_mm.sysctl().mmap_min_addr)
+            addr = page_round_up(m_mm.sysctl().mmap_min_addr);
+    }
+    u64 rounded = page_round_up(len);
+    if (rounded == 0 || rounded < len)
+        return Error::from_errno(ENOMEM, "length overflows");
+    len = rounded;
+    u64 pgoff = offset >> PAGE_SHIFT;
+    if (pgoff + (len >> PAGE_SHIFT) < pgoff)
+        return Error::from_errno(EOVERFLOW, "offset + length overflows");
+    if (map_count() > m_mm.sysctl().max_map_count)
+        return Error::from_errno(ENOMEM, "too many mappings");
+    if (flags & MAP_FIXED_NOREPLACE_)
+        flags |= MAP_FIXED_;
+
+    u64 vm_flags = calc_vm_prot_bits(prot) | calc_vm_flag_bits(flags) | VM_MAYREAD | VM_MAYWRITE | VM_MAYEXEC;
+    int type = flags & MAP_TYPE_;
+    if (file) {
+        switch (type) {
+        case MAP_SHARED_:
+        case MAP_SHARED_VALIDATE_:
+            if ((prot & PROT_WRITE_) && !access.writable)
+                return Error::from_errno(EACCES, "shared writable mapping of a file not open for writing");
+            vm_flags |= VM_SHARED | VM_MAYSHARE;
+            if (!access.writable)
+                vm_flags &= ~u64{VM_MAYWRITE | VM_SHARED};
+            [[fallthrough]];
+        case MAP_PRIVATE_:
+            if (!access.readable)
+                return Error::from_errno(EACCES, "mapping of a file not open for reading");
+            if (vm_flags & VM_GROWSDOWN)
+                return Error::from_errno(EINVAL, "MAP_GROWSDOWN on a file");
+            break;
+        default:
+            return Error::from_errno(EINVAL, "neither MAP_SHARED nor MAP_PRIVATE");
+        }
+    } else {
+        switch (type) {
+        case MAP_SHARED_:
+        case MAP_SHARED_VALIDATE_:
+            if (vm_flags & VM_GROWSDOWN)
+                return Error::from_errno(EINVAL, "MAP_GROWSDOWN on shared memory");
+            pgoff = 0;
+            vm_flags |= VM_SHARED | VM_MAYSHARE;
+            break;
+        case MAP_PRIVATE_:
+            break;
+        default:
+            return Error::from_errno(EINVAL, "neither MAP_SHARED nor MAP_PRIVATE");
+        }
+    }
+
+    bool failed = false;
+    u64 where = get_unmapped_area(addr, len, flags, failed);
+    if (failed)
+        return Error::from_errno(static_cast<int>(where), "no room for the mapping");
+    if (where > task_size() - len)
+        return Error::from_errno(ENOMEM, "mapping beyond the user address space");
+    if (!is_page_aligned(where))
+        return Error::from_errno(EINVAL, "address not page aligned");
+    if ((flags & MAP_FIXED_NOREPLACE_) && find_intersection(VirtAddr(where), VirtAddr(where + len)))
+        return Error::from_errno(EEXIST, "MAP_FIXED_NOREPLACE over an existing mapping");
+    if (!file && type == MAP_PRIVATE_)
+        pgoff = where >> PAGE_SHIFT;
+    if ((flags & MAP_NORESERVE_) && m_mm.sysctl().overcommit_memory != OvercommitMode::Never)
+        vm_flags |= VM_NORESERVE;
+
+    u64 mapped = TRY(mmap_region(where, len, vm_flags, pgoff, std::move(file)));
+    if ((flags & (MAP_POPULATE_ | MAP_NONBLOCK_)) == MAP_POPULATE_ || (vm_flags & VM_LOCKED))
+        populate(VirtAddr(mapped), VirtAddr(mapped + len));
+    return mapped;
+}
+
+Result<u64> AddressSpace::mmap_region(u64 addr, u64 len, u64 vm_flags, u64 pgoff, std::shared_ptr<Inode> file)
+{
+    TRY(do_munmap(addr, len));
+    u64 pages = len >> PAGE_SHIFT;
+    bool accountable = (vm_flags & (VM_NORESERVE | VM_SHARED | VM_WRITE)) == VM_WRITE;
+    if (accountable) {
+        TRY(m_mm.vm_enough_memory(pages, this));
+        vm_flags |= VM_ACCOUNT;
+    }
+    if (!file && (vm_flags & VM_SHARED)) {
+        // shmem_zero_setup: shared anonymous memory is a file of tmpfs, charged whole unless
+        // MAP_NORESERVE.
+        if (!(vm_flags & VM_NORESERVE)) {
+            if (auto r = m_mm.vm_enough_memory(pages, this); r.is_error())
+                return r.error();
+        }
+        file = m_mm.page_cache().create_shmem(len, "/dev/zero (deleted)");
+        if (!(vm_flags & VM_NORESERVE))
+            file->accounted_pages = pages;
+    }
+    auto vma = std::make_unique<Vma>();
+    vma->start = VirtAddr(addr);
+    vma->end = VirtAddr(addr + len);
+    // New mappings start soft-dirty, as Linux marks them for clear_refs/pagemap users.
+    vma->flags = vm_flags | VM_SOFTDIRTY;
+    vma->pgoff = pgoff;
+    vma->file = std::move(file);
+    Vma& inserted = insert_vma(std::move(vma));
+    Vma& merged = try_merge(inserted);
+    (void)merged;
+    update_hiwater_rss();
+    return addr;
+}
+
+void AddressSpace::zap_range(Vma& vma, VirtAddr start, VirtAddr end)
+{
+    Rmap rmap(m_mm);
+    u64 flushed = 0;
+    m_page_table->for_each(start, end, [&](VirtAddr va, u64& pte) {
+        if (pte_present(pte)) {
+            Pfn pfn = pte_pfn(pte);
+            if (!m_mm.is_zero_pfn(pfn)) {
+                const Frame& f = m_mm.frames()[pfn];
+                if ((pte & PTE_D) && f.has(FF_FILE))
+                    rmap.set_page_dirty(pfn);
+                rmap.remove_mapping(*this, pfn, pte);
+                pte = 0;
+                m_mm.put_page(pfn);
+            } else {
+                pte = 0;
+            }
+            if (++flushed <= FLUSH_ALL_THRESHOLD)
+                m_mm.tlb().flush_page(m_asid, va);
+        } else if (pte_is_swap(pte)) {
+            // Swap entries arrive with swap support; until then none exist.
+            VERIFY_NOT_REACHED();
+        }
+    });
+    if (flushed > FLUSH_ALL_THRESHOLD)
+        m_mm.tlb().flush_asid(m_asid);
+    (void)vma;
+}
+
+Result<void> AddressSpace::writeback_range(Vma& vma, VirtAddr start, VirtAddr end)
+{
+    // Dirty pages of a shared file mapping go back to the file when the mapping is synced or
+    // goes away, so the host file holds what the program wrote.
+    if (!vma.file || vma.file->is_shmem() || !(vma.flags & VM_SHARED))
+        return {};
+    u64 first = vma.page_index(start);
+    u64 last = vma.page_index(end - 1);
+    return m_mm.page_cache().writeback(*vma.file, first, last);
+}
+
+Result<void> AddressSpace::do_munmap(u64 start, u64 len)
+{
+    if (!is_page_aligned(start) || start > task_size() || len > task_size() - start)
+        return Error::from_errno(EINVAL, "bad munmap range");
+    len = page_round_up(len);
+    if (len == 0)
+        return Error::from_errno(EINVAL, "zero length");
+    u64 end = start + len;
+    Vma* vma = find_vma(VirtAddr(start));
+    if (!vma || vma->start.value() >= end)
+        return {};
+    if (start > vma->start.value()) {
+        if (end < vma->end.value() && map_count() >= m_mm.sysctl().max_map_count)
+            return Error::from_errno(ENOMEM, "too many mappings to split");
+        vma = &split_vma(*vma, VirtAddr(start));
+    }
+    if (Vma* last = find_vma(VirtAddr(end)); last && last->start.value() < end)
+        split_vma(*last, VirtAddr(end));
+    // Now every VMA from vma up to end lies wholly inside [start, end).
+    while (vma && vma->start.value() < end) {
+        Vma* next = next_of(*vma);
+        if (vma->flags & VM_ACCOUNT)
+            m_mm.vm_unacct_memory(vma->pages());
+        zap_range(*vma, vma->start, vma->end);
+        (void)writeback_range(*vma, vma->start, vma->end);
+        remove_vma(*vma);
+        vma = next;
+    }
+    Vma* after = find_vma(VirtAddr(start));
+    Vma* before = after ? prev_of(*after) : (m_vmas.empty() ? nullptr : m_vmas.rbegin()->second.get());
+    u64 floor = before ? before->end.value() : 0;
+    u64 ceiling = after ? after->start.value() : task_size();
+    m_page_table->free_tables(VirtAddr(floor), VirtAddr(ceiling));
+    return {};
+}
+
+Result<void> AddressSpace::munmap(u64 addr, u64 len) { return do_munmap(addr, len); }
+
+void AddressSpace::change_protection(Vma& vma, VirtAddr start, VirtAddr end, u64 new_flags)
+{
+    Vma shape = vma;
+    shape.flags = new_flags;
+    u64 bits = pte_bits_for(shape);
+    bool may_write = new_flags & VM_WRITE;
+    u64 flushed = 0;
+    m_page_table->for_each(start, end, [&](VirtAddr va, u64& pte) {
+        if (!pte_present(pte))
+            return;
+        Pfn pfn = pte_pfn(pte);
+        u64 keep = pte & (PTE_A | PTE_D | PTE_PPN_MASK);
+        u64 next = keep | bits;
+        if (may_write && (bits & PTE_V) && !m_mm.is_zero_pfn(pfn)) {
+            // can_change_pte_writable: an exclusively owned anonymous page of a private mapping,
+            // or an already dirty page of a shared one, may become writable without a fault.
+            const Frame& f = m_mm.frames()[pfn];
+            bool exclusive_anon = !(new_flags & VM_SHARED) && f.has(FF_ANON) && f.refcount == 1;
+            bool shared_dirty = (new_flags & VM_SHARED) && (pte & PTE_D);
+            if (exclusive_anon || shared_dirty)
+                next |= PTE_W;
+        }
+        if (next != pte) {
+            pte = next;
+            if (++flushed <= FLUSH_ALL_THRESHOLD)
+                m_mm.tlb().flush_page(m_asid, va);
+        }
+    });
+    if (flushed > FLUSH_ALL_THRESHOLD)
+        m_mm.tlb().flush_asid(m_asid);
+}
+
+Result<void> AddressSpace::mprotect(u64 start, u64 len, int prot)
+{
+    // Linux's do_mprotect_pkey, without protection keys.
+    if (!is_page_aligned(start))
+        return Error::from_errno(EINVAL, "address not page aligned");
+    if (len == 0)
+        return {};
+    u64 rounded = page_round_up(len);
+    u64 end = start + rounded;
+    if (rounded == 0 || end <= start)
+        return Error::from_errno(ENOMEM, "range wraps");
+    if (prot & ~(PROT_READ_ | PROT_WRITE_ | PROT_EXEC_))
+        return Error::from_errno(EINVAL, "unknown protection bits");
+    Vma* vma = find_vma(VirtAddr(start));
+    if (!vma || vma->start.value() > start)
+        return Error::from_errno(ENOMEM, "range not mapped");
+    u64 nstart = start;
+    for (;;) {
+        u64 new_flags = calc_vm_prot_bits(prot) | (vma->flags & ~VM_ACCESS_FLAGS);
+        if ((new_flags & ~(new_flags >> 4)) & VM_ACCESS_FLAGS)
+            return Error::from_errno(EACCES, "protection beyond what the mapping may have");
+        u64 tmp = std::min(vma->end.value(), end);
+        // mprotect_fixup
+        if (new_flags != vma->flags) {
+            if ((new_flags & VM_WRITE) &&
+                !(vma->flags & (VM_ACCOUNT | VM_WRITE | VM_HUGETLB | VM_SHARED | VM_NORESERVE))) {
+                u64 pages = (tmp - nstart) >> PAGE_SHIFT;
+                TRY(m_mm.vm_enough_memory(pages, this));
+                new_flags |= VM_ACCOUNT;
+            }
+            if (nstart > vma->start.value())
+                vma = &split_vma(*vma, VirtAddr(nstart));
+            if (tmp < vma->end.value())
+                split_vma(*vma, VirtAddr(tmp));
+            account_vm(*vma, -1);
+            vma->flags = new_flags;
+            account_vm(*vma, +1);
+            change_protection(*vma, vma->start, vma->end, new_flags);
+            vma = &try_merge(*vma);
+        }
+        nstart = tmp;
+        if (nstart >= end)
+            return {};
+        Vma* next = next_of(*vma);
+        while (next && next->end.value() <= nstart)
+            next = next_of(*next);
+        if (!next || next->start.value() != nstart)
+            return Error::from_errno(ENOMEM, "range not fully mapped");
+        vma = next;
+    }
+}
+
+u64 AddressSpace::brk(u64 requested)
+{
+    // Linux 6.x sys_brk, without randomisation and without a data rlimit.
+    u64 origbrk = m_brk;
+    if (requested < m_start_brk)
+        return origbrk;
+    u64 newbrk = page_round_up(requested);
+    u64 oldbrk = page_round_up(m_brk);
+    if (oldbrk == newbrk) {
+        m_brk = requested;
+        return m_brk;
+    }
+    if (requested <= m_brk) {
+        if (do_munmap(newbrk, oldbrk - newbrk).is_error())
+            return origbrk;
+        m_brk = requested;
+        return m_brk;
+    }
+    if (Vma* next = find_vma(VirtAddr(oldbrk)); next && newbrk + PAGE_SIZE > vm_start_gap(*next))
+        return origbrk;
+    u64 pages = (newbrk - oldbrk) >> PAGE_SHIFT;
+    if (map_count() > m_mm.sysctl().max_map_count)
+        return origbrk;
+    if (m_mm.vm_enough_memory(pages, this).is_error())
+        return origbrk;
+    auto vma = std::make_unique<Vma>();
+    vma->start = VirtAddr(oldbrk);
+    vma->end = VirtAddr(newbrk);
+    vma->flags = VM_READ | VM_WRITE | VM_MAYREAD | VM_MAYWRITE | VM_MAYEXEC | VM_ACCOUNT | VM_SOFTDIRTY;
+    vma->pgoff = oldbrk >> PAGE_SHIFT;
+    try_merge(insert_vma(std::move(vma)));
+    m_brk = requested;
+    return m_brk;
+}
+
+void AddressSpace::set_brk_start(u64 start_brk)
+{
+    m_start_brk = start_brk;
+    m_brk = start_brk;
+}
+
+Result<void> AddressSpace::setup_stack(u64 stack_top, u64 initial_size)
+{
+    u64 top = stack_top & PAGE_MASK;
+    u64 size = page_round_up(initial_size);
+    TRY(m_mm.vm_enough_memory(size >> PAGE_SHIFT, this));
+    auto vma = std::make_unique<Vma>();
+    vma->start = VirtAddr(top - size);
+    vma->end = VirtAddr(top);
+    vma->flags = VM_READ | VM_WRITE | VM_MAYREAD | VM_MAYWRITE | VM_MAYEXEC | VM_GROWSDOWN | VM_ACCOUNT | VM_SOFTDIRTY;
+    vma->pgoff = vma->start.value() >> PAGE_SHIFT;
+    insert_vma(std::move(vma));
+    m_start_stack = top - 16;
+    return {};
+}
+
+bool AddressSpace::expand_stack(Vma& vma, VirtAddr addr)
+{
+    if (!(vma.flags & VM_GROWSDOWN) || addr >= vma.start)
+        return false;
+    u64 new_start = addr.value() & PAGE_MASK;
+    if (vma.end.value() - new_start > STACK_RLIMIT)
+        return false;
+    if (Vma* prev = prev_of(vma); prev && (prev->flags & VM_ACCESS_FLAGS)) {
+        u64 gap = m_mm.sysctl().stack_guard_gap_pages << PAGE_SHIFT;
+        if (new_start < prev->end.value() + gap)
+            return false;
+    }
+    u64 grow = (vma.start.value() - new_start) >> PAGE_SHIFT;
+    if ((vma.flags & VM_ACCOUNT) && m_mm.vm_enough_memory(grow, this).is_error())
+        return false;
+    auto owned = remove_vma(vma);
+    owned->start = VirtAddr(new_start);
+    owned->pgoff -= grow;
+    insert_vma(std::move(owned));
+    return true;
+}
+
+Result<void> AddressSpace::msync(u64 start, u64 len, int flags)
+{
+    if (flags & ~(MS_ASYNC_ | MS_INVALIDATE_ | MS_SYNC_))
+        return Error::from_errno(EINVAL, "unknown msync flags");
+    if (!is_page_aligned(start))
+        return Error::from_errno(EINVAL, "address not page aligned");
+    if ((flags & MS_ASYNC_) && (flags & MS_SYNC_))
+        return Error::from_errno(EINVAL, "MS_ASYNC with MS_SYNC");
+    u64 end = start + page_round_up(len);
+    if (end < start)
+        return Error::from_errno(ENOMEM, "range wraps");
+    if (end == start)
+        return {};
+    bool unmapped = false;
+    u64 cur = start;
+    for (;;) {
+        Vma* vma = find_vma(VirtAddr(cur));
+        if (!vma)
+            return Error::from_errno(ENOMEM, "range not mapped");
+        if (cur < vma->start.value()) {
+            unmapped = true;
+            cur = vma->start.value();
+            if (cur >= end)
+                return Error::from_errno(ENOMEM, "range not mapped");
+        }
+        if ((flags & MS_INVALIDATE_) && (vma->flags & VM_LOCKED))
+            return Error::from_errno(EBUSY, "MS_INVALIDATE on locked memory");
+        u64 stop = std::min(end, vma->end.value());
+        if ((flags & MS_SYNC_) && (vma->flags & VM_SHARED))
+            TRY(writeback_range(*vma, VirtAddr(cur), VirtAddr(stop)));
+        cur = stop;
+        if (cur >= end)
+            break;
+    }
+    if (unmapped)
+        return Error::from_errno(ENOMEM, "range not fully mapped");
+    return {};
+}
+
+void AddressSpace::populate(VirtAddr start, VirtAddr end)
+{
+    FaultHandler& handler = m_mm.fault_handler();
+    for (VirtAddr va = start; va < end; va += PAGE_SIZE) {
+        Vma* vma = vma_containing(va);
+        if (!vma)
+            return;
+        if (!(vma->flags & VM_ACCESS_FLAGS)) {
+            va = VirtAddr(vma->end.value() - PAGE_SIZE);
+            continue;
+        }
+        bool write = (vma->flags & (VM_WRITE | VM_SHARED)) == VM_WRITE;
+        u64 pte = m_page_table->read(va);
+        if ((pte & PTE_V) && (!write || (pte & PTE_W)))
+            continue;
+        FaultOutcome outcome = handler.handle_in_vma(*this, *vma, va, write ? AccessType::Write : AccessType::Read);
+        if (!fault_resolved(outcome))
+            return;
+    }
+}
+
+u64 AddressSpace::hiwater_rss() const
+{
+    return std::max(m_hiwater_rss, static_cast<u64>(std::max<i64>(0, m_rss.total())));
+}
+
+void AddressSpace::update_hiwater_rss()
+{
+    m_hiwater_rss = hiwater_rss();
+}
+
+Result<std::unique_ptr<AddressSpace>> AddressSpace::fork(Asid child_asid)
+{
+    // Linux's dup_mmap and copy_page_range.
+    auto child = TRY(AddressSpace::create(m_mm, child_asid));
+    child->m_mmap_base = m_mmap_base;
+    child->m_start_brk = m_start_brk;
+    child->m_brk = m_brk;
+    child->m_start_stack = m_start_stack;
+    child->m_hiwater_vm = m_hiwater_vm;
+    Rmap rmap(m_mm);
+    for (auto& [key, src] : m_vmas) {
+        if (src->flags & VM_DONTCOPY)
+            continue;
+        if (src->flags & VM_ACCOUNT)
+            TRY(m_mm.vm_enough_memory(src->pages(), this));
+        auto copy = std::make_unique<Vma>(*src);
+        bool wipe = src->flags & VM_WIPEONFORK;
+        if (wipe)
+            copy->anon.reset();
+        Vma& dst = child->insert_vma(std::move(copy));
+        if (wipe || !src->anon)
+            continue;
+        bool cow = (src->flags & (VM_SHARED | VM_MAYWRITE)) == VM_MAYWRITE;
+        u64 flushed = 0;
+        m_page_table->for_each(src->start, src->end, [&](VirtAddr va, u64& pte) {
+            if (!pte_present(pte)) {
+                VERIFY(!pte_is_swap(pte) && "swap entries arrive with swap support");
+                return;
+            }
+            u64* slot = child->m_page_table->slot(va, true);
+            VERIFY(slot && "out of memory for the child's page tables");
+            u64 child_pte = pte;
+            if (cow && (pte & PTE_W)) {
+                pte &= ~PTE_W;
+                child_pte &= ~PTE_W;
+                if (++flushed <= FLUSH_ALL_THRESHOLD)
+                    m_mm.tlb().flush_page(m_asid, va);
+            }
+            if (dst.flags & VM_SHARED)
+                child_pte &= ~PTE_D;
+            child_pte &= ~PTE_A;
+            *slot = child_pte;
+            Pfn pfn = pte_pfn(pte);
+            if (!m_mm.is_zero_pfn(pfn)) {
+                m_mm.get_page(pfn);
+                rmap.add_mapping(*child, pfn);
+            }
+        });
+        if (flushed > FLUSH_ALL_THRESHOLD)
+            m_mm.tlb().flush_asid(m_asid);
+    }
+    child->update_hiwater_rss();
+    return child;
+}
+
+} // namespace kioku

@@ -1,0 +1,177 @@
+// A process's address space (Linux: struct mm_struct): its VMAs in an ordered tree, its page
+// table and ASID, its layout (mmap base, heap, stack) and its memory counters. The memory calls
+// of Linux are operations on it: mmap, munmap, mprotect, brk, msync, and fork's copy (dup_mmap).
+// Their flags, errno values, VMA splitting and merging follow Linux 6.1 (mm/mmap.c, mm/mprotect.c).
+//
+// Invariants: VMAs are page-aligned, non-empty and do not overlap; every VMA is linked into its
+// AnonVma and its file's mapping list; rss counters equal what the page table maps (checked by
+// the InvariantChecker). Owned by a Process (or a test); single-threaded.
+#pragma once
+
+#include <map>
+#include <memory>
+
+#include "base/Result.h"
+#include "hw/Mmu.h"
+#include "mm/vm/PageTable.h"
+#include "mm/vm/Vma.h"
+
+namespace kioku {
+
+class MemoryManager;
+class Inode;
+class AnonVma;
+struct FaultCounters;
+
+// mmap's prot and flags values (Linux's generic uapi values, which riscv64 uses).
+inline constexpr int PROT_NONE_ = 0x0;
+inline constexpr int PROT_READ_ = 0x1;
+inline constexpr int PROT_WRITE_ = 0x2;
+inline constexpr int PROT_EXEC_ = 0x4;
+inline constexpr int MAP_SHARED_ = 0x01;
+inline constexpr int MAP_PRIVATE_ = 0x02;
+inline constexpr int MAP_SHARED_VALIDATE_ = 0x03;
+inline constexpr int MAP_TYPE_ = 0x0f;
+inline constexpr int MAP_FIXED_ = 0x10;
+inline constexpr int MAP_ANONYMOUS_ = 0x20;
+inline constexpr int MAP_GROWSDOWN_ = 0x0100;
+inline constexpr int MAP_DENYWRITE_ = 0x0800;
+inline constexpr int MAP_EXECUTABLE_ = 0x1000;
+inline constexpr int MAP_LOCKED_ = 0x2000;
+inline constexpr int MAP_NORESERVE_ = 0x4000;
+inline constexpr int MAP_POPULATE_ = 0x8000;
+inline constexpr int MAP_NONBLOCK_ = 0x10000;
+inline constexpr int MAP_STACK_ = 0x20000;
+inline constexpr int MAP_HUGETLB_ = 0x40000;
+inline constexpr int MAP_SYNC_ = 0x80000;
+inline constexpr int MAP_FIXED_NOREPLACE_ = 0x100000;
+inline constexpr int MS_ASYNC_ = 1;
+inline constexpr int MS_INVALIDATE_ = 2;
+inline constexpr int MS_SYNC_ = 4;
+
+// How the file behind a mapping was opened (FMODE_READ / FMODE_WRITE).
+struct FileAccess {
+    bool readable = false;
+    bool writable = false;
+};
+
+// Per-mm resident counters (Linux: mm->rss_stat), in pages.
+struct RssStat {
+    i64 file = 0;
+    i64 anon = 0;
+    i64 swapents = 0;
+    i64 shmem = 0;
+    i64 total() const { return file + anon + shmem; }
+};
+
+class AddressSpace {
+public:
+    static Result<std::unique_ptr<AddressSpace>> create(MemoryManager& mm, Asid asid);
+    ~AddressSpace(); // unmaps everything
+
+    MemoryManager& mm() { return m_mm; }
+    PageTable& page_table() { return *m_page_table; }
+    const PageTable& page_table() const { return *m_page_table; }
+    Satp satp() const { return Satp{m_page_table->mode(), m_asid, m_page_table->root()}; }
+    Asid asid() const { return m_asid; }
+    u64 task_size() const { return m_page_table->user_limit(); }
+
+    // The VMA tree, keyed by start address.
+    using VmaMap = std::map<u64, std::unique_ptr<Vma>>;
+    const VmaMap& vmas() const { return m_vmas; }
+    u64 map_count() const { return m_vmas.size(); }
+    Vma* find_vma(VirtAddr va);             // the first VMA with end > va (Linux's find_vma)
+    Vma* vma_containing(VirtAddr va);
+    Vma* find_intersection(VirtAddr start, VirtAddr end);
+
+    // The Linux memory calls. Addresses and lengths are raw user values.
+    Result<u64> mmap(u64 addr, u64 len, int prot, int flags, std::shared_ptr<Inode> file, u64 offset,
+                     FileAccess access);
+    Result<void> munmap(u64 addr, u64 len);
+    Result<void> mprotect(u64 addr, u64 len, int prot);
+    u64 brk(u64 addr);
+    Result<void> msync(u64 addr, u64 len, int flags);
+    // Linux's dup_mmap: a copy of this address space for a forked child, sharing pages
+    // copy-on-write.
+    Result<std::unique_ptr<AddressSpace>> fork(Asid child_asid);
+
+    // Layout. setup_layout() places the stack (a VM_GROWSDOWN VMA ending at stack_top) and sets the
+    // heap start; programs loaded from ELF set start_brk from their bss end instead.
+    Result<void> setup_stack(u64 stack_top, u64 initial_size);
+    void set_brk_start(u64 start_brk);
+    u64 mmap_base() const { return m_mmap_base; }
+    u64 start_brk() const { return m_start_brk; }
+    u64 current_brk() const { return m_brk; }
+    u64 start_stack() const { return m_start_stack; }
+    void set_start_stack(u64 sp) { m_start_stack = sp; }
+    // Grows a VM_GROWSDOWN VMA down to cover addr, as expand_stack does; false if it may not.
+    bool expand_stack(Vma& vma, VirtAddr addr);
+
+    // Counters. Faults are counted for the task running in this space (set by its owner).
+    FaultCounters* fault_counters() { return m_fault_counters; }
+    void set_fault_counters(FaultCounters* counters) { m_fault_counters = counters; }
+    RssStat& rss() { return m_rss; }
+    const RssStat& rss() const { return m_rss; }
+    u64 total_vm() const { return m_total_vm; }
+    u64 data_vm() const { return m_data_vm; }
+    u64 exec_vm() const { return m_exec_vm; }
+    u64 stack_vm() const { return m_stack_vm; }
+    u64 locked_vm() const { return m_locked_vm; }
+    u64 hiwater_rss() const;
+    u64 hiwater_vm() const { return std::max(m_hiwater_vm, m_total_vm); }
+    void update_hiwater_rss();
+
+    // Tears down the pages of [start, end) in vma (Linux's zap_page_range), keeping the VMA.
+    void zap_range(Vma& vma, VirtAddr start, VirtAddr end);
+    // Ensures vma has an AnonVma (anon_vma_prepare).
+    AnonVma& anon_vma_prepare(Vma& vma);
+    // Pre-faults [start, end) as MAP_POPULATE does; stops at the first failure.
+    void populate(VirtAddr start, VirtAddr end);
+
+private:
+    AddressSpace(MemoryManager& mm, Asid asid, std::unique_ptr<PageTable> table);
+
+    u64 get_unmapped_area(u64 addr, u64 len, int flags, bool& failed);
+    u64 unmapped_area_topdown(u64 len, u64 low, u64 high) const;
+    Result<void> do_munmap(u64 start, u64 len);
+    Result<u64> mmap_region(u64 addr, u64 len, u64 vm_flags, u64 pgoff, std::shared_ptr<Inode> file);
+
+    // Tree edits; they keep the AnonVma / i_mmap links and the vm counters right.
+    Vma& insert_vma(std::unique_ptr<Vma> vma);
+    std::unique_ptr<Vma> remove_vma(Vma& vma);
+    Vma& split_vma(Vma& vma, VirtAddr at); // returns the upper part; vma keeps the lower
+    // Merges vma with its neighbours when Linux's rules allow; returns the surviving VMA.
+    Vma& try_merge(Vma& vma);
+    bool can_merge(const Vma& lower, const Vma& upper) const;
+    void account_vm(const Vma& vma, i64 sign);
+    Vma* prev_of(const Vma& vma);
+    Vma* next_of(const Vma& vma);
+    u64 vm_start_gap(const Vma& vma) const;
+
+    void change_protection(Vma& vma, VirtAddr start, VirtAddr end, u64 new_flags);
+    Result<void> writeback_range(Vma& vma, VirtAddr start, VirtAddr end);
+
+    MemoryManager& m_mm;
+    Asid m_asid;
+    std::unique_ptr<PageTable> m_page_table;
+    VmaMap m_vmas;
+    RssStat m_rss;
+    u64 m_mmap_base = 0;
+    u64 m_start_brk = 0;
+    u64 m_brk = 0;
+    u64 m_start_stack = 0;
+    u64 m_total_vm = 0;
+    u64 m_data_vm = 0;
+    u64 m_exec_vm = 0;
+    u64 m_stack_vm = 0;
+    u64 m_locked_vm = 0;
+    u64 m_hiwater_rss = 0;
+    u64 m_hiwater_vm = 0;
+    FaultCounters* m_fault_counters = nullptr;
+};
+
+// The protection a PTE gets for a VMA's flags (Linux: vm_get_page_prot, with write removed for
+// private mappings and for shared mappings that need write notification).
+u64 pte_bits_for(const Vma& vma);
+
+} // namespace kioku

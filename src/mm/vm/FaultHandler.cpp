@@ -1,0 +1,275 @@
+#include "mm/vm/FaultHandler.h"
+
+#include "hw/Clock.h"
+#include "hw/PhysicalMemory.h"
+#include "hw/Tlb.h"
+#include "mm/MemoryManager.h"
+#include "mm/cache/Inode.h"
+#include "mm/cache/PageCache.h"
+#include "mm/vm/AddressSpace.h"
+#include "mm/vm/AnonVma.h"
+#include "mm/vm/Rmap.h"
+
+namespace kioku {
+
+using namespace isa;
+
+const char* fault_outcome_name(FaultOutcome o)
+{
+    switch (o) {
+    case FaultOutcome::Minor: return "minor";
+    case FaultOutcome::Major: return "major";
+    case FaultOutcome::SegvMapErr: return "segv-maperr";
+    case FaultOutcome::SegvAccErr: return "segv-accerr";
+    case FaultOutcome::Sigbus: return "sigbus";
+    case FaultOutcome::Oom: return "oom";
+    }
+    return "?";
+}
+
+namespace {
+
+// riscv's access_error(): which VMA flag an access needs. A load is allowed by VM_WRITE too.
+bool access_allowed(const Vma& vma, AccessType access)
+{
+    switch (access) {
+    case AccessType::Execute: return vma.flags & VM_EXEC;
+    case AccessType::Read: return vma.flags & (VM_READ | VM_WRITE);
+    case AccessType::Write: return vma.flags & VM_WRITE;
+    }
+    return false;
+}
+
+} // namespace
+
+FaultOutcome FaultHandler::handle(AddressSpace& space, VirtAddr va, AccessType access)
+{
+    m_mm.clock().advance(m_mm.clock().costs().minor_fault_ns);
+    Vma* vma = space.find_vma(va);
+    if (!vma)
+        return FaultOutcome::SegvMapErr;
+    if (va < vma->start) {
+        if (!(vma->flags & VM_GROWSDOWN) || !space.expand_stack(*vma, va))
+            return FaultOutcome::SegvMapErr;
+        vma = space.vma_containing(va);
+        VERIFY(vma);
+    }
+    if (!access_allowed(*vma, access))
+        return FaultOutcome::SegvAccErr;
+    return handle_in_vma(space, *vma, va, access);
+}
+
+void FaultHandler::account(AddressSpace& space, FaultOutcome outcome)
+{
+    // mm_account_fault: pgfault counts every fault that reached the handler; the task's
+    // counters only the ones that succeeded.
+    m_mm.vmstat().add(VmItem::Pgfault, 1);
+    if (outcome == FaultOutcome::Major)
+        m_mm.vmstat().add(VmItem::Pgmajfault, 1);
+    if (FaultCounters* c = space.fault_counters(); c && fault_resolved(outcome)) {
+        if (outcome == FaultOutcome::Major)
+            ++c->maj_flt;
+        else
+            ++c->min_flt;
+    }
+}
+
+FaultOutcome FaultHandler::handle_in_vma(AddressSpace& space, Vma& vma, VirtAddr va, AccessType access)
+{
+    va = page_base(va);
+    bool write = access == AccessType::Write;
+    FaultOutcome outcome;
+    u64* slot = space.page_table().slot(va, true);
+    if (!slot) {
+        outcome = FaultOutcome::Oom;
+    } else if (pte_none(*slot)) {
+        if (vma.is_anonymous())
+            outcome = do_anonymous_page(space, vma, va, slot, write);
+        else if (!write)
+            outcome = do_read_fault(space, vma, va, slot);
+        else if (!vma.is_shared())
+            outcome = do_cow_fault(space, vma, va, slot);
+        else
+            outcome = do_shared_fault(space, vma, va, slot);
+    } else if (pte_is_swap(*slot)) {
+        VERIFY_NOT_REACHED(); // swap-in arrives with swap support
+    } else if (write && !(*slot & PTE_W)) {
+        outcome = do_wp_page(space, vma, va, slot);
+    } else {
+        // A spurious fault: the PTE already allows the access (another path fixed it first).
+        *slot |= PTE_A | (write ? PTE_D : 0);
+        outcome = FaultOutcome::Minor;
+    }
+    account(space, outcome);
+    space.update_hiwater_rss();
+    return outcome;
+}
+
+FaultOutcome FaultHandler::do_anonymous_page(AddressSpace& space, Vma& vma, VirtAddr va, u64* slot, bool write)
+{
+    u64 bits = pte_bits_for(vma);
+    if (!write) {
+        // Reads of never-written anonymous memory share the zero page, read-only.
+        *slot = make_pte(m_mm.zero_pfn().value(), (bits & ~PTE_W) | PTE_A);
+        return FaultOutcome::Minor;
+    }
+    AnonVma& anon = space.anon_vma_prepare(vma);
+    auto pfn = m_mm.alloc_user_page(ZeroFill::Yes);
+    if (!pfn)
+        return FaultOutcome::Oom;
+    Frame& f = m_mm.frames()[*pfn];
+    f.flags = FF_ANON | FF_SWAPBACKED | FF_UPTODATE;
+    f.owner = &anon;
+    f.index = vma.page_index(va);
+    m_mm.lru().add_new(*pfn);
+    Rmap(m_mm).add_mapping(space, *pfn);
+    *slot = make_pte(pfn->value(), bits | PTE_W | PTE_A | PTE_D);
+    return FaultOutcome::Minor;
+}
+
+void FaultHandler::fault_around(AddressSpace& space, Vma& vma, VirtAddr va)
+{
+    // do_fault_around: map the pages of an aligned window around the fault that are already in
+    // the page cache, so that nearby reads need no fault of their own. Bounded by the VMA, the
+    // page table (2 MiB) and the end of the file.
+    u64 window = m_mm.sysctl().fault_around_bytes;
+    if (window <= PAGE_SIZE)
+        return;
+    u64 start = va.value() & ~(window - 1);
+    u64 pmd = va.value() & ~(level_page_size(1) - 1);
+    start = std::max({start, vma.start.value(), pmd});
+    u64 end = std::min({start + window, vma.end.value(), pmd + level_page_size(1)});
+    Inode& inode = *vma.file;
+    u64 bits = pte_bits_for(vma) | PTE_A;
+    Rmap rmap(m_mm);
+    for (u64 a = start; a < end; a += PAGE_SIZE) {
+        u64 index = vma.page_index(VirtAddr(a));
+        if (index >= inode.size_in_pages())
+            break;
+        auto pfn = m_mm.page_cache().find(inode, index);
+        if (!pfn)
+            continue;
+        u64* s = space.page_table().slot(VirtAddr(a), true);
+        if (!s || !pte_none(*s))
+            continue;
+        m_mm.get_page(*pfn);
+        rmap.add_mapping(space, *pfn);
+        *s = make_pte(pfn->value(), bits);
+    }
+}
+
+FaultOutcome FaultHandler::do_read_fault(AddressSpace& space, Vma& vma, VirtAddr va, u64* slot)
+{
+    Inode& inode = *vma.file;
+    u64 index = vma.page_index(va);
+    if (index >= inode.size_in_pages())
+        return FaultOutcome::Sigbus;
+    fault_around(space, vma, va);
+    if (!pte_none(*slot))
+        return FaultOutcome::Minor; // fault-around mapped it
+    bool major = false;
+    u64 around = m_mm.sysctl().read_ahead_kb >> (PAGE_SHIFT - 10);
+    auto page = m_mm.page_cache().get_page(inode, index, around, &major);
+    if (page.is_error())
+        return FaultOutcome::Oom;
+    // Map what the read-around brought in, too, as filemap_map_pages would on the retry.
+    fault_around(space, vma, va);
+    if (pte_none(*slot)) {
+        Pfn pfn = page.value();
+        m_mm.get_page(pfn);
+        Rmap(m_mm).add_mapping(space, pfn);
+        *slot = make_pte(pfn.value(), pte_bits_for(vma) | PTE_A);
+    }
+    return major ? FaultOutcome::Major : FaultOutcome::Minor;
+}
+
+FaultOutcome FaultHandler::do_cow_fault(AddressSpace& space, Vma& vma, VirtAddr va, u64* slot)
+{
+    // A write to a private file mapping: copy the file's page into a new anonymous page.
+    Inode& inode = *vma.file;
+    u64 index = vma.page_index(va);
+    if (index >= inode.size_in_pages())
+        return FaultOutcome::Sigbus;
+    AnonVma& anon = space.anon_vma_prepare(vma);
+    bool major = false;
+    auto page = m_mm.page_cache().get_page(inode, index, m_mm.sysctl().read_ahead_kb >> (PAGE_SHIFT - 10), &major);
+    if (page.is_error())
+        return FaultOutcome::Oom;
+    auto copy = m_mm.alloc_user_page(ZeroFill::No);
+    if (!copy)
+        return FaultOutcome::Oom;
+    m_mm.memory().copy_frame(*copy, page.value());
+    m_mm.clock().advance(m_mm.clock().costs().copy_page_ns);
+    Frame& f = m_mm.frames()[*copy];
+    f.flags = FF_ANON | FF_SWAPBACKED | FF_UPTODATE;
+    f.owner = &anon;
+    f.index = vma.page_index(va);
+    m_mm.lru().add_new(*copy);
+    Rmap(m_mm).add_mapping(space, *copy);
+    *slot = make_pte(copy->value(), pte_bits_for(vma) | PTE_W | PTE_A | PTE_D);
+    return major ? FaultOutcome::Major : FaultOutcome::Minor;
+}
+
+FaultOutcome FaultHandler::do_shared_fault(AddressSpace& space, Vma& vma, VirtAddr va, u64* slot)
+{
+    Inode& inode = *vma.file;
+    u64 index = vma.page_index(va);
+    if (index >= inode.size_in_pages())
+        return FaultOutcome::Sigbus;
+    bool major = false;
+    auto page = m_mm.page_cache().get_page(inode, index, m_mm.sysctl().read_ahead_kb >> (PAGE_SHIFT - 10), &major);
+    if (page.is_error())
+        return FaultOutcome::Oom;
+    Pfn pfn = page.value();
+    Rmap rmap(m_mm);
+    m_mm.get_page(pfn);
+    rmap.add_mapping(space, pfn);
+    rmap.set_page_dirty(pfn);
+    *slot = make_pte(pfn.value(), pte_bits_for(vma) | PTE_W | PTE_A | PTE_D);
+    return major ? FaultOutcome::Major : FaultOutcome::Minor;
+}
+
+FaultOutcome FaultHandler::do_wp_page(AddressSpace& space, Vma& vma, VirtAddr va, u64* slot)
+{
+    Pfn old = pte_pfn(*slot);
+    Rmap rmap(m_mm);
+    bool zero = m_mm.is_zero_pfn(old);
+    if (vma.is_shared() && !zero) {
+        // wp_page_shared: the first store to a write-notified shared page dirties it.
+        rmap.set_page_dirty(old);
+        *slot |= PTE_W | PTE_A | PTE_D;
+        m_mm.tlb().flush_page(space.asid(), va);
+        return FaultOutcome::Minor;
+    }
+    const Frame& of = m_mm.frames()[old];
+    if (!zero && of.has(FF_ANON) && of.refcount == 1) {
+        // The last user of a copy-on-write page keeps it: no copy needed.
+        *slot |= PTE_W | PTE_A | PTE_D;
+        m_mm.tlb().flush_page(space.asid(), va);
+        m_mm.vmstat().add(VmItem::Pgreuse, 1);
+        return FaultOutcome::Minor;
+    }
+    AnonVma& anon = space.anon_vma_prepare(vma);
+    auto copy = m_mm.alloc_user_page(zero ? ZeroFill::Yes : ZeroFill::No);
+    if (!copy)
+        return FaultOutcome::Oom;
+    if (!zero) {
+        m_mm.memory().copy_frame(*copy, old);
+        m_mm.clock().advance(m_mm.clock().costs().copy_page_ns);
+    }
+    Frame& f = m_mm.frames()[*copy];
+    f.flags = FF_ANON | FF_SWAPBACKED | FF_UPTODATE;
+    f.owner = &anon;
+    f.index = vma.page_index(va);
+    m_mm.lru().add_new(*copy);
+    rmap.add_mapping(space, *copy);
+    if (!zero) {
+        rmap.remove_mapping(space, old, *slot);
+        m_mm.put_page(old);
+    }
+    *slot = make_pte(copy->value(), pte_bits_for(vma) | PTE_W | PTE_A | PTE_D);
+    m_mm.tlb().flush_page(space.asid(), va);
+    return FaultOutcome::Minor;
+}
+
+} // namespace kioku

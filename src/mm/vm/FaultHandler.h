@@ -1,0 +1,60 @@
+// The page-fault handler (Linux: handle_mm_fault and the riscv do_page_fault around it). Given a
+// faulting address and access, it finds the VMA, checks the access against it, and resolves the
+// fault through the one page-slot lookup: an empty slot is demand-paged (zero page for an anonymous
+// read, a fresh zeroed frame for an anonymous write, the page cache for a file, with fault-around
+// and read-around), a present read-only slot under a write is copy-on-write (copy, or reuse when
+// the page is no longer shared), a swap entry is swapped in.
+//
+// The outcome is a closed enum; fatal outcomes name the signal the CPU must deliver.
+#pragma once
+
+#include "base/Types.h"
+#include "isa/Paging.h"
+
+namespace kioku {
+
+class AddressSpace;
+class MemoryManager;
+struct Vma;
+
+enum class FaultOutcome : u8 {
+    Minor,      // resolved without I/O
+    Major,      // resolved, with I/O (page cache miss, swap-in)
+    SegvMapErr, // no mapping at the address: SIGSEGV, SEGV_MAPERR
+    SegvAccErr, // mapping forbids the access: SIGSEGV, SEGV_ACCERR
+    Sigbus,     // file page beyond end of file: SIGBUS, BUS_ADRERR
+    Oom,        // no memory could be found: the OOM killer has been, or must be, invoked
+};
+
+constexpr bool fault_resolved(FaultOutcome o) { return o == FaultOutcome::Minor || o == FaultOutcome::Major; }
+const char* fault_outcome_name(FaultOutcome o);
+
+// Per-task fault counts (Linux: task_struct min_flt / maj_flt). The owner of an address space
+// points it at the counters of the task running in it.
+struct FaultCounters {
+    u64 min_flt = 0;
+    u64 maj_flt = 0;
+};
+
+class FaultHandler {
+public:
+    explicit FaultHandler(MemoryManager& mm) : m_mm(mm) {}
+
+    // A user-mode fault at va. Counts it (task counters, pgfault / pgmajfault) when resolved.
+    FaultOutcome handle(AddressSpace& space, VirtAddr va, isa::AccessType access);
+    // The same once the VMA is known and the access allowed (populate and get_user_pages).
+    FaultOutcome handle_in_vma(AddressSpace& space, Vma& vma, VirtAddr va, isa::AccessType access);
+
+private:
+    FaultOutcome do_anonymous_page(AddressSpace& space, Vma& vma, VirtAddr va, u64* slot, bool write);
+    FaultOutcome do_read_fault(AddressSpace& space, Vma& vma, VirtAddr va, u64* slot);
+    FaultOutcome do_cow_fault(AddressSpace& space, Vma& vma, VirtAddr va, u64* slot);
+    FaultOutcome do_shared_fault(AddressSpace& space, Vma& vma, VirtAddr va, u64* slot);
+    FaultOutcome do_wp_page(AddressSpace& space, Vma& vma, VirtAddr va, u64* slot);
+    void fault_around(AddressSpace& space, Vma& vma, VirtAddr va);
+    void account(AddressSpace& space, FaultOutcome outcome);
+
+    MemoryManager& m_mm;
+};
+
+} // namespace kioku

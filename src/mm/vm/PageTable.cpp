@@ -1,0 +1,150 @@
+#include "mm/vm/PageTable.h"
+
+#include "hw/PhysicalMemory.h"
+
+namespace kioku {
+
+using namespace isa;
+
+Result<std::unique_ptr<PageTable>> PageTable::create(PhysicalMemory& memory, TableAllocator& tables,
+                                                     SatpMode mode)
+{
+    auto root = tables.allocate_table();
+    if (!root)
+        return Error::from_errno(ENOMEM, "no memory for a page-table root");
+    return std::unique_ptr<PageTable>(new PageTable(memory, tables, mode, *root));
+}
+
+PageTable::PageTable(PhysicalMemory& memory, TableAllocator& tables, SatpMode mode, Pfn root)
+    : m_memory(memory)
+    , m_tables(tables)
+    , m_mode(mode)
+    , m_root(root)
+{
+}
+
+PageTable::~PageTable()
+{
+    free_all(m_root, levels() - 1);
+    m_tables.free_table(m_root);
+}
+
+u64 PageTable::user_limit() const
+{
+    // The lower half of the canonical space: 128 TiB for Sv48, 256 GiB for Sv39.
+    return u64{1} << (va_bits_of(m_mode) - 1);
+}
+
+u64* PageTable::entry(Pfn table, unsigned index) const
+{
+    return reinterpret_cast<u64*>(m_memory.frame(table)) + index;
+}
+
+u64* PageTable::slot(VirtAddr va, bool create)
+{
+    Pfn table = m_root;
+    for (unsigned level = levels() - 1; level > 0; --level) {
+        u64* e = entry(table, vpn_index(va.value(), level));
+        if (!pte_valid(*e)) {
+            if (!create)
+                return nullptr;
+            auto fresh = m_tables.allocate_table();
+            if (!fresh)
+                return nullptr;
+            ++m_table_pages;
+            *e = make_pte(fresh->value(), PTE_V);
+        }
+        VERIFY(!pte_is_leaf(*e) && "superpage leaves are not made by the 4 KiB path");
+        table = Pfn(pte_ppn(*e));
+    }
+    return entry(table, vpn_index(va.value(), 0));
+}
+
+u64 PageTable::read(VirtAddr va) const
+{
+    u64* s = const_cast<PageTable*>(this)->slot(va, false);
+    return s ? *s : 0;
+}
+
+void PageTable::for_each(VirtAddr start, VirtAddr end, const std::function<void(VirtAddr, u64&)>& fn)
+{
+    if (start >= end)
+        return;
+    for_each_in(m_root, levels() - 1, 0, start.value(), end.value(), fn);
+}
+
+void PageTable::for_each_in(Pfn table, unsigned level, u64 base, u64 start, u64 end,
+                            const std::function<void(VirtAddr, u64&)>& fn)
+{
+    u64 span = level_page_size(level);
+    unsigned first = base >= start ? 0 : static_cast<unsigned>((start - base) / span);
+    for (unsigned i = first; i < PTES_PER_TABLE; ++i) {
+        u64 lo = base + i * span;
+        if (lo >= end)
+            break;
+        u64* e = entry(table, i);
+        if (*e == 0)
+            continue;
+        if (level == 0) {
+            fn(VirtAddr(lo), *e);
+            continue;
+        }
+        if (pte_valid(*e) && !pte_is_leaf(*e))
+            for_each_in(Pfn(pte_ppn(*e)), level - 1, lo, start, end, fn);
+    }
+}
+
+u64 PageTable::free_tables(VirtAddr start, VirtAddr end)
+{
+    u64 freed = 0;
+    if (start < end)
+        free_in(m_root, levels() - 1, 0, start.value(), end.value(), freed);
+    return freed;
+}
+
+// Returns true when the table at `table` is now empty. Child tables are freed only when their whole
+// span lies within [start, end), so that a table shared with a live neighbouring range survives.
+bool PageTable::free_in(Pfn table, unsigned level, u64 base, u64 start, u64 end, u64& freed)
+{
+    u64 span = level_page_size(level);
+    bool empty = true;
+    for (unsigned i = 0; i < PTES_PER_TABLE; ++i) {
+        u64 lo = base + i * span;
+        u64* e = entry(table, i);
+        if (*e == 0)
+            continue;
+        if (level == 0 || lo + span <= start || lo >= end || pte_is_leaf(*e)) {
+            empty = false;
+            continue;
+        }
+        Pfn child(pte_ppn(*e));
+        bool child_empty = free_in(child, level - 1, lo, start, end, freed);
+        if (child_empty && lo >= start && lo + span <= end) {
+            *e = 0;
+            m_tables.free_table(child);
+            --m_table_pages;
+            ++freed;
+        } else {
+            empty = false;
+        }
+    }
+    return empty;
+}
+
+void PageTable::free_all(Pfn table, unsigned level)
+{
+    if (level == 0)
+        return;
+    for (unsigned i = 0; i < PTES_PER_TABLE; ++i) {
+        u64* e = entry(table, i);
+        if (!pte_valid(*e) || pte_is_leaf(*e))
+            continue;
+        Pfn child(pte_ppn(*e));
+        free_all(child, level - 1);
+        *e = 0;
+        m_tables.free_table(child);
+        --m_table_pages;
+    }
+}
+
+} // namespace kioku

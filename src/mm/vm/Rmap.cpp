@@ -1,0 +1,102 @@
+#include "mm/vm/Rmap.h"
+
+#include "hw/Tlb.h"
+#include "mm/MemoryManager.h"
+#include "mm/cache/Inode.h"
+#include "mm/cache/PageCache.h"
+#include "mm/vm/AddressSpace.h"
+#include "mm/vm/AnonVma.h"
+
+namespace kioku {
+
+using namespace isa;
+
+void Rmap::for_each_mapping(Pfn pfn, const RmapVisitor& fn)
+{
+    Frame& f = m_mm.frames()[pfn];
+    if (!f.owner)
+        return;
+    // Copy the candidate list: a visitor may split or unmap, but never adds VMAs.
+    std::vector<Vma*> candidates;
+    if (f.has(FF_ANON))
+        candidates = static_cast<AnonVma*>(f.owner)->vmas();
+    else if (f.has(FF_FILE))
+        candidates = static_cast<Inode*>(f.owner)->mappings();
+    for (Vma* vma : candidates) {
+        if (f.index < vma->pgoff || f.index >= vma->pgoff + vma->pages())
+            continue;
+        VirtAddr va = vma->start + ((f.index - vma->pgoff) << PAGE_SHIFT);
+        u64* slot = vma->mm->page_table().slot(va, false);
+        if (slot && pte_present(*slot) && pte_pfn(*slot) == pfn)
+            fn(*vma->mm, *vma, va, *slot);
+    }
+}
+
+bool Rmap::mkclean(Pfn pfn)
+{
+    bool dirty = false;
+    for_each_mapping(pfn, [&](AddressSpace& space, Vma&, VirtAddr va, u64& pte) {
+        if (!(pte & (PTE_W | PTE_D)))
+            return;
+        dirty |= (pte & PTE_D) != 0;
+        pte &= ~(PTE_W | PTE_D);
+        m_mm.tlb().flush_page(space.asid(), va);
+    });
+    return dirty;
+}
+
+void Rmap::unmap_all(Pfn pfn)
+{
+    for_each_mapping(pfn, [&](AddressSpace& space, Vma&, VirtAddr va, u64& pte) {
+        u64 old = pte;
+        pte = 0;
+        m_mm.tlb().flush_page(space.asid(), va);
+        if ((old & PTE_D) && m_mm.frames()[pfn].has(FF_FILE))
+            set_page_dirty(pfn);
+        remove_mapping(space, pfn, old);
+        m_mm.put_page(pfn);
+    });
+}
+
+i64& Rmap::rss_counter(AddressSpace& space, const Frame& frame)
+{
+    if (frame.has(FF_ANON))
+        return space.rss().anon;
+    if (frame.has(FF_SHMEM))
+        return space.rss().shmem;
+    return space.rss().file;
+}
+
+void Rmap::add_mapping(AddressSpace& space, Pfn pfn)
+{
+    Frame& f = m_mm.frames()[pfn];
+    VERIFY(f.has(FF_ANON | FF_FILE));
+    if (f.mapcount++ == 0)
+        m_mm.vmstat().add(f.has(FF_ANON) ? VmItem::NrAnonPages : VmItem::NrMapped, 1);
+    ++rss_counter(space, f);
+}
+
+void Rmap::remove_mapping(AddressSpace& space, Pfn pfn, u64 pte)
+{
+    (void)pte;
+    Frame& f = m_mm.frames()[pfn];
+    VERIFY(f.mapcount > 0);
+    if (--f.mapcount == 0)
+        m_mm.vmstat().add(f.has(FF_ANON) ? VmItem::NrAnonPages : VmItem::NrMapped, -1);
+    --rss_counter(space, f);
+}
+
+void Rmap::set_page_dirty(Pfn pfn)
+{
+    Frame& f = m_mm.frames()[pfn];
+    if (f.has(FF_DIRTY))
+        return;
+    f.set(FF_DIRTY);
+    // shmem pages have no writeback, so Linux does not count them as Dirty (noop_dirty_folio).
+    if (f.has(FF_FILE) && !f.has(FF_SHMEM)) {
+        static_cast<Inode*>(f.owner)->dirty_pages++;
+        m_mm.page_cache().count_dirty(+1);
+    }
+}
+
+} // namespace kioku

@@ -1,0 +1,44 @@
+// The reverse map (Linux: mm/rmap.c): from a frame to every PTE that maps it. Anonymous pages are
+// found through their AnonVma and linear index, page-cache pages through their inode's list of
+// mappings and page offset; for each candidate VMA the page table is consulted, so no per-PTE
+// records are kept. Also the mapping and unmapping bookkeeping every path shares
+// (page_add_*_rmap / page_remove_rmap) and the RSS counter of a page's kind.
+#pragma once
+
+#include <functional>
+
+#include "base/Types.h"
+
+namespace kioku {
+
+class AddressSpace;
+class MemoryManager;
+struct Vma;
+struct Frame;
+
+using RmapVisitor = std::function<void(AddressSpace&, Vma&, VirtAddr, u64& pte)>;
+
+class Rmap {
+public:
+    explicit Rmap(MemoryManager& mm) : m_mm(mm) {}
+
+    // Visits every present PTE that maps pfn.
+    void for_each_mapping(Pfn pfn, const RmapVisitor& fn);
+    // Write-protects and cleans every PTE mapping pfn, returning whether any was dirty
+    // (folio_mkclean, used before writeback so the next store faults and re-dirties).
+    bool mkclean(Pfn pfn);
+    // Removes every PTE mapping pfn (try_to_unmap for truncation), moving dirty bits to the page.
+    void unmap_all(Pfn pfn);
+
+    // Bookkeeping when a PTE starts or stops mapping a page (not the zero page).
+    void add_mapping(AddressSpace& space, Pfn pfn);
+    void remove_mapping(AddressSpace& space, Pfn pfn, u64 pte);
+    // Marks a page-cache page dirty (set_page_dirty), with Linux's accounting.
+    void set_page_dirty(Pfn pfn);
+
+private:
+    i64& rss_counter(AddressSpace& space, const Frame& frame);
+    MemoryManager& m_mm;
+};
+
+} // namespace kioku
