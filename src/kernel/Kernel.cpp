@@ -4,6 +4,7 @@
 #include <csignal>
 #include <cstring>
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "hw/Machine.h"
@@ -161,8 +162,14 @@ Result<u64> Kernel::mmap(Pid pid, u64 addr, u64 length, int prot, int flags, int
         if (it == p->files().end())
             return Error::from_errno(EBADF, "bad file descriptor");
         file = it->second->inode;
+        // Only regular files (and shmem) have an mmap method; a directory has none.
+        struct stat st{};
+        if (!file->is_shmem() && (::fstat(file->host_fd(), &st) != 0 || !S_ISREG(st.st_mode)))
+            return Error::from_errno(ENODEV, "no mmap for this kind of file");
+        // O_APPEND does not stop a shared writable mapping; only the append-only inode attribute
+        // would, and guest files never carry it.
         access.readable = it->second->readable;
-        access.writable = it->second->writable && !it->second->append;
+        access.writable = it->second->writable;
     }
     auto result = p->space().mmap(addr, length, prot, flags, std::move(file), offset, access);
     after_operation();

@@ -6,13 +6,15 @@
 // The reference is Linux 6.1 on riscv64 (fs/proc/meminfo.c, fs/proc/task_mmu.c,
 // fs/proc/array.c, mm/hugetlb.c) with CONFIG_SWAP, CONFIG_TRANSPARENT_HUGEPAGE and
 // CONFIG_HUGETLB_PAGE on; CONFIG_HIGHMEM, CONFIG_ZSWAP, CONFIG_CMA, CONFIG_SHADOW_CALL_STACK,
-// CONFIG_MEMORY_FAILURE (riscv 6.1 does not select ARCH_SUPPORTS_MEMORY_FAILURE) and
+// CONFIG_MEMORY_FAILURE (kioku models no hardware memory errors) and
 // CONFIG_MEM_SOFT_DIRTY off; CONFIG_PID_NS, CONFIG_SECCOMP_FILTER and CONFIG_CPUSETS on; no
 // protection keys. So /proc/meminfo has no HighTotal, Zswap, CmaTotal, HardwareCorrupted or
 // DirectMap* lines, and smaps has no ProtectionKey line. The user tools are procps-ng 4.0.2's
 // `free` and `vmstat` (Debian 12).
 //
-// Every function is stateless and allocation is the only side effect; none can fail.
+// Every function is stateless; allocation is the only side effect. None fails on valid input;
+// VERIFY guards the few inputs that cannot come from a correct caller (a mask wider than 64 bits,
+// a swap type above 31).
 #pragma once
 
 #include <string>
@@ -134,20 +136,22 @@ std::string format_maps_line(const MapsEntry& entry);
 // three processes adds (4096 << 12) / 3 to each and the sum is truncated only when printed.
 inline constexpr u64 PSS_SHIFT = 12;
 // The share of a page (or huge page) of `bytes` mapped `mapcount` times, in PSS fixed point.
-constexpr u64 pss_share(u64 bytes, u64 mapcount) { return (bytes << PSS_SHIFT) / mapcount; }
+constexpr u64 pss_share(u64 bytes, u64 mapcount) {
+    return (bytes << PSS_SHIFT) / mapcount;
+}
 
 // The numbers of one smaps entry (Linux: struct mem_size_stats, plus the VMA's own facts). Sizes
 // are in bytes; the fields marked "pss" are in PSS fixed point (bytes << PSS_SHIFT).
 struct SmapsValues {
-    u64 size = 0;              // vm_end - vm_start
+    u64 size = 0; // vm_end - vm_start
     u64 kernel_page_size = PAGE_SIZE;
     u64 mmu_page_size = PAGE_SIZE;
     u64 rss = 0;
-    u64 pss = 0;               // pss
-    u64 pss_dirty = 0;         // pss
-    u64 pss_anon = 0;          // pss; printed only by smaps_rollup
-    u64 pss_file = 0;          // pss; printed only by smaps_rollup
-    u64 pss_shmem = 0;         // pss; printed only by smaps_rollup
+    u64 pss = 0;       // pss
+    u64 pss_dirty = 0; // pss
+    u64 pss_anon = 0;  // pss; printed only by smaps_rollup
+    u64 pss_file = 0;  // pss; printed only by smaps_rollup
+    u64 pss_shmem = 0; // pss; printed only by smaps_rollup
     u64 shared_clean = 0;
     u64 shared_dirty = 0;
     u64 private_clean = 0;
@@ -203,11 +207,11 @@ u64 default_sigpending_limit(u64 totalram_pages);
 // The memory block (VmPeak .. THP_enabled) is printed only when has_mm is true, as Linux skips it
 // for a task without an mm (a zombie or a kernel thread).
 struct StatusValues {
-    std::string name;        // comm; truncated to 15 bytes, '\n' and '\\' escaped as Linux does
+    std::string name; // comm; truncated to 15 bytes, '\n' and '\\' escaped as Linux does
     u32 umask = 022;
     TaskState state = TaskState::Running;
     u64 tgid = 0;
-    u64 ngid = 0;            // NUMA group id; 0 without NUMA balancing
+    u64 ngid = 0; // NUMA group id; 0 without NUMA balancing
     u64 pid = 0;
     u64 ppid = 0;
     u64 tracer_pid = 0;
@@ -243,8 +247,8 @@ struct StatusValues {
 
     u64 threads = 1;
     u64 sigq_queued = 0;
-    u64 sigq_limit = 0;      // see default_sigpending_limit()
-    u64 sig_pnd = 0;         // signal masks: bit n is signal n + 1
+    u64 sigq_limit = 0; // see default_sigpending_limit()
+    u64 sig_pnd = 0;    // signal masks: bit n is signal n + 1
     u64 shd_pnd = 0;
     u64 sig_blk = 0;
     u64 sig_ign = 0;
@@ -259,10 +263,10 @@ struct StatusValues {
     u32 seccomp_filters = 0;
     std::string speculation_store_bypass = "unknown";
     std::string speculation_indirect_branch = "unsupported";
-    u64 cpus_allowed = 1;    // bit n: CPU n
-    u32 nr_cpu_ids = 1;      // width of the CPU mask (Linux: nr_cpu_ids)
-    u64 mems_allowed = 1;    // bit n: memory node n
-    u32 nr_mem_nodes = 1;    // width of the node mask (Linux: MAX_NUMNODES, 1 without NUMA)
+    u64 cpus_allowed = 1; // bit n: CPU n
+    u32 nr_cpu_ids = 1;   // width of the CPU mask (Linux: nr_cpu_ids)
+    u64 mems_allowed = 1; // bit n: memory node n
+    u32 nr_mem_nodes = 1; // width of the node mask (Linux: MAX_NUMNODES, 1 without NUMA)
     u64 voluntary_ctxt_switches = 0;
     u64 nonvoluntary_ctxt_switches = 0;
 };
@@ -298,7 +302,9 @@ u64 pagemap_entry_swap(u64 type, u64 offset, bool soft_dirty);
 // A page with nothing behind it (never touched, or outside any VMA).
 u64 pagemap_entry_none(bool soft_dirty = false);
 // Linux shows the frame bits only to readers with CAP_SYS_ADMIN; for others they read 0.
-constexpr u64 pagemap_hide_frame(u64 entry) { return entry & ~PM_PFRAME_MASK; }
+constexpr u64 pagemap_hide_frame(u64 entry) {
+    return entry & ~PM_PFRAME_MASK;
+}
 
 // ---------------------------------------------------------------------------------------------
 // procps-ng 4.0.2 `free` and `vmstat`

@@ -132,6 +132,11 @@ Result<void> Vfs::unlink(const std::string& guest_path)
 
 Result<void> Vfs::create_file(const std::string& guest_path, const u8* data, u64 size)
 {
+    // Setting up a scenario may name a file in a directory that does not exist yet (/data/f);
+    // its parents are made, inside the root, as `mkdir -p` would.
+    auto host = TRY(host_path(guest_path));
+    std::error_code ec;
+    std::filesystem::create_directories(std::filesystem::path(host).parent_path(), ec);
     auto inode = TRY(open(guest_path, O_CREAT | O_TRUNC | O_RDWR, 0644));
     u64 done = 0;
     while (done < size) {

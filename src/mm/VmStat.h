@@ -200,7 +200,7 @@ const char* vm_item_name(VmItem item);
 VmItem zone_item(VmItem dma32_member, u8 zone_index);
 
 class VmStat {
-public:
+  public:
     u64& operator[](VmItem item) { return m_values[index(item)]; }
     u64 operator[](VmItem item) const { return m_values[index(item)]; }
 
@@ -214,7 +214,7 @@ public:
     // The value Linux prints for the item (after the sector and THP-unit conversions above).
     u64 printed_value(VmItem item) const;
 
-private:
+  private:
     static size_t index(VmItem item);
 
     std::array<u64, VM_ITEM_COUNT> m_values{};

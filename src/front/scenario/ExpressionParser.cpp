@@ -14,8 +14,10 @@ struct ProcessField {
 };
 
 // The short process value names and where each comes from. minflt and majflt are fields 10
-// and 12 of /proc/PID/stat; the rest are lines of /proc/PID/status.
-constexpr std::array<ProcessField, 16> PROCESS_FIELDS = {{
+// and 12 of /proc/PID/stat; map_count counts the lines of /proc/PID/maps; the rest are lines of
+// /proc/PID/status.
+constexpr std::array<ProcessField, 17> PROCESS_FIELDS = {{
+    {"map_count", ValueRef::Source::ProcessMapCount, "", 0},
     {"minflt", ValueRef::Source::ProcessStat, "", 10},
     {"majflt", ValueRef::Source::ProcessStat, "", 12},
     {"rss", ValueRef::Source::ProcessStatus, "VmRSS", 0},
@@ -38,7 +40,7 @@ constexpr std::array<ProcessField, 16> PROCESS_FIELDS = {{
 constexpr std::array<std::string_view, 7> STATM_COLUMNS = {"size", "resident", "shared", "text",
                                                            "lib",  "data",     "dt"};
 
-constexpr std::array<std::string_view, 8> RESERVED = {"meminfo", "vmstat", "tlb", "sysctl",
+constexpr std::array<std::string_view, 8> RESERVED = {"meminfo", "vmstat", "tlb",   "sysctl",
                                                       "clock",   "last",   "error", "as"};
 
 bool is_comparison(const std::string& op)
@@ -241,8 +243,8 @@ std::optional<ValueRef> ExpressionParser::resolve_process(const std::vector<Segm
         return fail("'" + ref.process + "' is a process; name one of its values, such as " + ref.process +
                     ".minflt");
     const Segment& what = path[1];
-    bool group = what.name == "status" || what.name == "smaps" || what.name == "smaps_rollup" ||
-                 what.name == "statm";
+    bool group =
+        what.name == "status" || what.name == "smaps" || what.name == "smaps_rollup" || what.name == "statm";
     if (what.arg.has_value() != (what.name == "smaps"))
         return fail(what.name == "smaps" ? "smaps needs a region: " + ref.process + ".smaps(buf).Rss"
                                          : "'" + what.name + "' takes no '(...)'");
@@ -315,7 +317,9 @@ std::optional<ValueRef> ExpressionParser::resolve_machine(const std::vector<Segm
         return fail("'" + root + "' is a keyword, not a value");
     if (path.size() != 2)
         return fail("'" + root + "' needs one field, such as " +
-                    (root == "meminfo" ? "meminfo.MemFree" : root == "vmstat" ? "vmstat.pgfault" : "tlb.misses"));
+                    (root == "meminfo"  ? "meminfo.MemFree"
+                     : root == "vmstat" ? "vmstat.pgfault"
+                                        : "tlb.misses"));
     // meminfo.Active(anon) names the meminfo line "Active(anon)".
     ref.field = path[1].name + (path[1].arg ? "(" + *path[1].arg + ")" : "");
     return ref;

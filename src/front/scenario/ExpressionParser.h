@@ -33,9 +33,12 @@ const char* symbol_kind_name(SymbolKind kind);
 bool is_reserved_name(std::string_view name);
 
 class ExpressionParser {
-public:
+  public:
     ExpressionParser(const std::vector<Token>& tokens, const Symbols& symbols)
-        : m_tokens(tokens), m_symbols(symbols) {}
+        : m_tokens(tokens)
+        , m_symbols(symbols)
+    {
+    }
 
     std::optional<Expr> parse_expression();
     bool at_end() const { return peek().kind == Token::Kind::End; }
@@ -43,7 +46,7 @@ public:
     const Token& next() { return m_tokens[m_pos < m_tokens.size() - 1 ? m_pos++ : m_pos]; }
     const std::string& error() const { return m_error; }
 
-private:
+  private:
     struct Segment {
         std::string name;
         std::optional<std::string> arg;

@@ -3,8 +3,8 @@
 #include <algorithm>
 #include <csignal>
 #include <cstdio>
-#include <sys/mman.h>
 #include <fcntl.h>
+#include <sys/mman.h>
 #include <vector>
 
 #include "base/Size.h"
@@ -24,6 +24,15 @@ std::string hex(u64 value)
 {
     char text[24];
     std::snprintf(text, sizeof text, "0x%llx", static_cast<unsigned long long>(value));
+    return text;
+}
+
+// "64K", "1M", or "5 bytes" when the amount is not a whole number of KiB.
+std::string amount(u64 bytes)
+{
+    std::string text = format_size(bytes);
+    if (bytes < 1024 || bytes % 1024)
+        text += bytes == 1 ? " byte" : " bytes";
     return text;
 }
 
@@ -85,7 +94,8 @@ std::string outcome_text(const AccessOutcome& outcome)
     if (outcome.kind == AccessOutcome::Kind::Oom)
         return "out of memory";
     int signal = signal_of(outcome);
-    return signal_name(signal) + " (" + si_code_name(signal, outcome.si_code) + " at " + hex(outcome.fault_addr) + ")";
+    return signal_name(signal) + " (" + si_code_name(signal, outcome.si_code) + " at " +
+           hex(outcome.fault_addr) + ")";
 }
 
 std::string killed_text(int signal, std::optional<int> si_code)
@@ -100,7 +110,10 @@ std::string killed_text(int signal, std::optional<int> si_code)
 
 Interpreter::Interpreter(const Script& script, const ScenarioOptions& options, std::ostream& out,
                          std::ostream& err)
-    : m_script(script), m_options(options), m_out(out), m_err(err)
+    : m_script(script)
+    , m_options(options)
+    , m_out(out)
+    , m_err(err)
 {
 }
 
@@ -206,8 +219,8 @@ Interpreter::Step Interpreter::call_error(const Error& error)
         report(errno_name(error.code));
         return Step::Continue;
     }
-    std::string detail = error.what ? std::string(": ") + error.what : std::string();
-    return fail(m_command->verb + " failed: " + errno_name(error.code) + detail + " (expected success)");
+    std::string detail = error.what ? std::string(" [") + error.what + "]" : std::string();
+    return fail(m_command->verb + " failed: " + errno_name(error.code) + " (expected success)" + detail);
 }
 
 std::string Interpreter::fate_text(const ProcessState& state) const
@@ -227,7 +240,8 @@ void Interpreter::note_vanished_processes()
         return;
     auto live = m_kernel->pids();
     for (auto& [name, state] : m_processes) {
-        if (state.fate != ProcessState::Fate::Alive || std::find(live.begin(), live.end(), state.pid) != live.end())
+        if (state.fate != ProcessState::Fate::Alive ||
+            std::find(live.begin(), live.end(), state.pid) != live.end())
             continue;
         state.fate = ProcessState::Fate::Killed;
         state.code = SIGKILL;
@@ -238,12 +252,24 @@ void Interpreter::note_vanished_processes()
 
 // ---- Evaluation -------------------------------------------------------------------------------
 
+Interpreter::ProcessState* Interpreter::process_state(const std::string& process)
+{
+    auto it = m_processes.find(process);
+    if (it == m_processes.end()) {
+        fail("process " + process + " does not exist (its spawn or fork did not succeed)");
+        return nullptr;
+    }
+    return &it->second;
+}
+
 std::optional<Pid> Interpreter::live_pid(const std::string& process)
 {
-    const ProcessState& state = m_processes.at(process);
-    if (state.fate != ProcessState::Fate::Alive)
-        return fail_value("process " + process + " is not alive (" + fate_text(state) + ")");
-    return state.pid;
+    const ProcessState* state = process_state(process);
+    if (!state)
+        return std::nullopt;
+    if (state->fate != ProcessState::Fate::Alive)
+        return fail_value("process " + process + " is not alive (" + fate_text(*state) + ")");
+    return state->pid;
 }
 
 std::optional<i64> Interpreter::eval(const Expr& expr)
@@ -287,9 +313,11 @@ std::optional<i64> Interpreter::value(const ValueRef& ref)
     Pid pid = 0;
     u64 region_addr = 0;
     if (!ref.process.empty()) {
-        const ProcessState& state = m_processes.at(ref.process);
+        const ProcessState* state = process_state(ref.process);
+        if (!state)
+            return std::nullopt;
         if (ref.source == ValueRef::Source::ProcessPid)
-            return state.pid;
+            return state->pid;
         auto live = live_pid(ref.process);
         if (!live)
             return std::nullopt;
@@ -313,7 +341,8 @@ std::optional<u64> Interpreter::eval_size(const Expr& expr, const char* what)
     if (!v)
         return std::nullopt;
     if (*v < 0)
-        return fail_value(std::string(what) + " '" + expr.text + "' is negative (" + std::to_string(*v) + ")");
+        return fail_value(std::string(what) + " '" + expr.text + "' is negative (" + std::to_string(*v) +
+                          ")");
     return static_cast<u64>(*v);
 }
 
@@ -334,8 +363,8 @@ Interpreter::Step Interpreter::exec(const MachineCmd&)
 {
     const MachineConfig& config = m_kernel->config();
     report("mem=" + format_size(config.mem_bytes) +
-           (config.paging == isa::SatpMode::Sv39 ? " paging=sv39" : " paging=sv48") + " tlb=" +
-           std::to_string(config.tlb.entries) + "x" + std::to_string(config.tlb.ways) +
+           (config.paging == isa::SatpMode::Sv39 ? " paging=sv39" : " paging=sv48") +
+           " tlb=" + std::to_string(config.tlb.entries) + "x" + std::to_string(config.tlb.ways) +
            " seed=" + std::to_string(config.seed) + (config.check_invariants ? " check=on" : ""));
     return Step::Continue;
 }
@@ -480,7 +509,8 @@ Interpreter::Step Interpreter::exec(const BrkCmd& cmd)
     if (!cmd.region.empty()) {
         m_numbers.erase(cmd.region);
         m_fds.erase(cmd.region);
-        m_regions[cmd.region] = Region{std::min(old_break, new_break), static_cast<u64>(*delta < 0 ? -*delta : *delta)};
+        m_regions[cmd.region] =
+            Region{std::min(old_break, new_break), static_cast<u64>(*delta < 0 ? -*delta : *delta)};
     }
     report(hex(old_break) + " to " + hex(new_break));
     return Step::Continue;
@@ -550,7 +580,7 @@ Interpreter::Step Interpreter::write_access(const AccessCmd& cmd, Pid pid, u64 a
             outcome = m_kernel->write_memory(pid, addr + done, chunk);
         }
     }
-    return access_outcome(cmd.process, outcome, format_size(length) + " written");
+    return access_outcome(cmd.process, outcome, amount(length) + " written");
 }
 
 Interpreter::Step Interpreter::read_access(const AccessCmd& cmd, Pid pid, u64 addr, u64 length)
@@ -570,7 +600,7 @@ Interpreter::Step Interpreter::read_access(const AccessCmd& cmd, Pid pid, u64 ad
                 found = chunk[i];
             }
     }
-    std::string done = format_size(length) + " read, checksum " + hex(hash);
+    std::string done = amount(length) + " read, checksum " + hex(hash);
     if (length <= PREVIEW_BYTES)
         done += " " + preview(chunk);
     if (outcome.ok() && !cmd.result.empty()) {
@@ -614,7 +644,7 @@ Interpreter::Step Interpreter::exec(const FileCmd& cmd)
     if (result.is_error())
         return call_error(result.error());
     call_ok();
-    report(format_size(*size));
+    report(amount(*size));
     return Step::Continue;
 }
 
@@ -697,7 +727,7 @@ Interpreter::Step Interpreter::exec(const ShowCmd& cmd)
     if (cmd.addr) {
         addr = eval_size(cmd.addr->expr, "address");
         auto len = addr && cmd.what == ShowCmd::What::Pagemap ? length_of(*cmd.addr, cmd.length)
-                                                               : std::optional<u64>(0);
+                                                              : std::optional<u64>(0);
         if (!addr || !len)
             return Step::Stop;
         length = *len;
@@ -775,7 +805,10 @@ Interpreter::Step Interpreter::exec(const ExpectCompareCmd& cmd)
 
 Interpreter::Step Interpreter::exec(const ExpectStateCmd& cmd)
 {
-    const ProcessState& state = m_processes.at(cmd.process);
+    const ProcessState* found = process_state(cmd.process);
+    if (!found)
+        return Step::Stop;
+    const ProcessState& state = *found;
     using State = ExpectStateCmd::State;
     using Fate = ProcessState::Fate;
     bool held = false;
@@ -837,7 +870,8 @@ Interpreter::Step Interpreter::exec(const ExpectErrorCmd& cmd)
     if (!m_last_errno)
         expectation_failed("expected error " + errno_name(cmd.error) + ", but the call succeeded");
     else if (*m_last_errno != cmd.error)
-        expectation_failed("expected error " + errno_name(cmd.error) + ", but it was " + errno_name(*m_last_errno));
+        expectation_failed("expected error " + errno_name(cmd.error) + ", but it was " +
+                           errno_name(*m_last_errno));
     else
         expectation_held();
     return Step::Continue;

@@ -24,21 +24,21 @@
 namespace kioku::scenario {
 
 class Interpreter {
-public:
+  public:
     Interpreter(const Script& script, const ScenarioOptions& options, std::ostream& out, std::ostream& err);
     ~Interpreter();
 
     int run();
 
-private:
+  private:
     enum class Step : u8 { Continue, Stop };
 
     // What became of a process the script named.
     struct ProcessState {
         Pid pid = 0;
         enum class Fate : u8 { Alive, Exited, Killed } fate = Fate::Alive;
-        int code = 0;                      // exit status, or the killing signal
-        std::optional<int> fault_si_code;  // si_code of the fault that killed it
+        int code = 0;                     // exit status, or the killing signal
+        std::optional<int> fault_si_code; // si_code of the fault that killed it
     };
     struct Region {
         u64 addr = 0;
@@ -85,6 +85,8 @@ private:
     std::optional<i64> value(const ValueRef& ref);
     std::optional<u64> eval_size(const Expr& expr, const char* what);
     std::optional<u64> length_of(const AddressArg& addr, const std::optional<Expr>& length);
+    // The state of a named process; nullptr (the run stopped) when its spawn or fork failed.
+    ProcessState* process_state(const std::string& process);
     std::optional<Pid> live_pid(const std::string& process);
 
     // Results of calls and accesses, and the run's messages.
@@ -110,7 +112,7 @@ private:
     std::map<std::string, Region> m_regions;
     std::map<std::string, int> m_fds;
     std::map<std::string, i64> m_numbers;
-    std::optional<int> m_last_errno;       // the errno of the last call, nullopt when it succeeded
+    std::optional<int> m_last_errno; // the errno of the last call, nullopt when it succeeded
     std::optional<LastAccess> m_last_access;
     int m_status = 0;
     unsigned m_expectations = 0;

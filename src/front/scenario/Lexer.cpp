@@ -9,9 +9,18 @@ namespace kioku::scenario {
 
 namespace {
 
-bool is_space(char c) { return c == ' ' || c == '\t' || c == '\r'; }
-bool is_name_start(char c) { return std::isalpha(static_cast<unsigned char>(c)) || c == '_'; }
-bool is_name_char(char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; }
+bool is_space(char c)
+{
+    return c == ' ' || c == '\t' || c == '\r';
+}
+bool is_name_start(char c)
+{
+    return std::isalpha(static_cast<unsigned char>(c)) || c == '_';
+}
+bool is_name_char(char c)
+{
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '_';
+}
 
 std::string_view trim(std::string_view s)
 {
@@ -89,7 +98,7 @@ SplitLine split_line(std::string_view line)
         if (i == s.size())
             break;
         Field field;
-        std::string raw;  // the field as written up to any quote, to find a key
+        std::string raw; // the field as written up to any quote, to find a key
         std::string value;
         bool in_quote = false;
         for (; i < s.size() && (in_quote || !is_space(s[i])); ++i) {
@@ -131,16 +140,18 @@ std::optional<i64> parse_number(std::string_view text)
         for (char c : text.substr(2)) {
             if (!std::isxdigit(static_cast<unsigned char>(c)) || value > (MAX >> 4))
                 return std::nullopt;
-            value = value * 16 + static_cast<u64>(std::isdigit(static_cast<unsigned char>(c))
-                                                      ? c - '0'
-                                                      : std::tolower(static_cast<unsigned char>(c)) - 'a' + 10);
+            value =
+                value * 16 + static_cast<u64>(std::isdigit(static_cast<unsigned char>(c))
+                                                  ? c - '0'
+                                                  : std::tolower(static_cast<unsigned char>(c)) - 'a' + 10);
         }
         return static_cast<i64>(value);
     }
     std::optional<u64> value;
     if (text.size() > 1 && text.back() == 'p') {
         auto pages = parse_size(text.substr(0, text.size() - 1));
-        if (pages && std::isdigit(static_cast<unsigned char>(text[text.size() - 2])) && *pages <= (MAX >> PAGE_SHIFT))
+        if (pages && std::isdigit(static_cast<unsigned char>(text[text.size() - 2])) &&
+            *pages <= (MAX >> PAGE_SHIFT))
             value = *pages << PAGE_SHIFT;
     } else {
         value = parse_size(text);

@@ -18,16 +18,44 @@ struct Named {
 };
 
 constexpr Named ERRNOS[] = {
-    {"EPERM", EPERM},     {"ENOENT", ENOENT},   {"ESRCH", ESRCH},     {"EINTR", EINTR},
-    {"EIO", EIO},         {"ENXIO", ENXIO},     {"E2BIG", E2BIG},     {"ENOEXEC", ENOEXEC},
-    {"EBADF", EBADF},     {"ECHILD", ECHILD},   {"EAGAIN", EAGAIN},   {"ENOMEM", ENOMEM},
-    {"EACCES", EACCES},   {"EFAULT", EFAULT},   {"EBUSY", EBUSY},     {"EEXIST", EEXIST},
-    {"EXDEV", EXDEV},     {"ENODEV", ENODEV},   {"ENOTDIR", ENOTDIR}, {"EISDIR", EISDIR},
-    {"EINVAL", EINVAL},   {"ENFILE", ENFILE},   {"EMFILE", EMFILE},   {"ENOTTY", ENOTTY},
-    {"ETXTBSY", ETXTBSY}, {"EFBIG", EFBIG},     {"ENOSPC", ENOSPC},   {"ESPIPE", ESPIPE},
-    {"EROFS", EROFS},     {"EMLINK", EMLINK},   {"EPIPE", EPIPE},     {"ERANGE", ERANGE},
-    {"ENAMETOOLONG", ENAMETOOLONG},             {"ENOSYS", ENOSYS},   {"EOVERFLOW", EOVERFLOW},
-    {"EOPNOTSUPP", EOPNOTSUPP},                 {"ENODATA", ENODATA}, {"ETIMEDOUT", ETIMEDOUT},
+    {"EPERM", EPERM},
+    {"ENOENT", ENOENT},
+    {"ESRCH", ESRCH},
+    {"EINTR", EINTR},
+    {"EIO", EIO},
+    {"ENXIO", ENXIO},
+    {"E2BIG", E2BIG},
+    {"ENOEXEC", ENOEXEC},
+    {"EBADF", EBADF},
+    {"ECHILD", ECHILD},
+    {"EAGAIN", EAGAIN},
+    {"ENOMEM", ENOMEM},
+    {"EACCES", EACCES},
+    {"EFAULT", EFAULT},
+    {"EBUSY", EBUSY},
+    {"EEXIST", EEXIST},
+    {"EXDEV", EXDEV},
+    {"ENODEV", ENODEV},
+    {"ENOTDIR", ENOTDIR},
+    {"EISDIR", EISDIR},
+    {"EINVAL", EINVAL},
+    {"ENFILE", ENFILE},
+    {"EMFILE", EMFILE},
+    {"ENOTTY", ENOTTY},
+    {"ETXTBSY", ETXTBSY},
+    {"EFBIG", EFBIG},
+    {"ENOSPC", ENOSPC},
+    {"ESPIPE", ESPIPE},
+    {"EROFS", EROFS},
+    {"EMLINK", EMLINK},
+    {"EPIPE", EPIPE},
+    {"ERANGE", ERANGE},
+    {"ENAMETOOLONG", ENAMETOOLONG},
+    {"ENOSYS", ENOSYS},
+    {"EOVERFLOW", EOVERFLOW},
+    {"EOPNOTSUPP", EOPNOTSUPP},
+    {"ENODATA", ENODATA},
+    {"ETIMEDOUT", ETIMEDOUT},
 };
 
 constexpr Named SIGNALS[] = {
@@ -39,7 +67,8 @@ constexpr Named SIGNALS[] = {
     {"SIGXFSZ", SIGXFSZ}, {"SIGSYS", SIGSYS},
 };
 
-constexpr Named SEGV_CODES[] = {{"mapperr", SEGV_MAPERR}, {"accerr", SEGV_ACCERR}};
+// The first name of a value is the one printed; "mapperr" is accepted as a common misspelling.
+constexpr Named SEGV_CODES[] = {{"maperr", SEGV_MAPERR}, {"accerr", SEGV_ACCERR}, {"mapperr", SEGV_MAPERR}};
 constexpr Named BUS_CODES[] = {{"adraln", BUS_ADRALN}, {"adrerr", BUS_ADRERR}, {"objerr", BUS_OBJERR}};
 
 constexpr Named MAP_FLAGS[] = {
@@ -62,7 +91,7 @@ constexpr Named MAP_FLAGS[] = {
 constexpr Named MSYNC_FLAGS[] = {{"sync", MS_SYNC}, {"async", MS_ASYNC}, {"invalidate", MS_INVALIDATE}};
 
 constexpr Named OPEN_FLAGS[] = {
-    {"rdonly", O_RDONLY}, {"wronly", O_WRONLY}, {"rdwr", O_RDWR},   {"creat", O_CREAT},
+    {"rdonly", O_RDONLY}, {"wronly", O_WRONLY}, {"rdwr", O_RDWR},     {"creat", O_CREAT},
     {"excl", O_EXCL},     {"trunc", O_TRUNC},   {"append", O_APPEND},
 };
 
@@ -102,7 +131,10 @@ std::optional<int> flags_from_list(std::span<const Named> table, std::string_vie
 
 } // namespace
 
-std::optional<int> errno_from_name(std::string_view name) { return lookup(ERRNOS, name); }
+std::optional<int> errno_from_name(std::string_view name)
+{
+    return lookup(ERRNOS, name);
+}
 
 std::string errno_name(int code)
 {
@@ -136,7 +168,7 @@ std::optional<int> si_code_from_name(int signal, std::string_view name)
 
 std::string si_code_name(int signal, int code)
 {
-    std::string_view name = signal == SIGSEGV ? reverse(SEGV_CODES, code)
+    std::string_view name = signal == SIGSEGV  ? reverse(SEGV_CODES, code)
                             : signal == SIGBUS ? reverse(BUS_CODES, code)
                                                : std::string_view{};
     if (name.empty())

@@ -10,13 +10,13 @@
 namespace kioku::scenario {
 
 std::optional<int> errno_from_name(std::string_view name); // "EINVAL"
-std::string errno_name(int code);                           // "EINVAL", or "errno 123"
+std::string errno_name(int code);                          // "EINVAL", or "errno 123"
 
 std::optional<int> signal_from_name(std::string_view name); // "SIGKILL", "KILL" or "9"
-std::string signal_name(int signal);                         // "SIGKILL", or "signal 40"
+std::string signal_name(int signal);                        // "SIGKILL", or "signal 40"
 
-// si_code names, written in lower case without prefix in scripts: mapperr, accerr (SIGSEGV),
-// adrerr, objerr (SIGBUS).
+// si_code names, written in lower case without prefix in scripts: maperr, accerr (SIGSEGV),
+// adraln, adrerr, objerr (SIGBUS).
 std::optional<int> si_code_from_name(int signal, std::string_view name);
 std::string si_code_name(int signal, int code); // "SEGV_MAPERR"
 

@@ -17,8 +17,9 @@ namespace {
 // The arguments of one line, split into positional and named ones. The first problem found is
 // kept; later problems on the same line are not reported, since they are often consequences.
 class LineArgs {
-public:
-    explicit LineArgs(const SplitLine& split) : m_split(split)
+  public:
+    explicit LineArgs(const SplitLine& split)
+        : m_split(split)
     {
         for (size_t i = 1; i < split.fields.size(); ++i) {
             const Field& field = split.fields[i];
@@ -66,6 +67,12 @@ public:
             m_error = std::move(message);
         return false;
     }
+    // Records the problem and gives the "no operation" result a handler returns with it.
+    std::nullopt_t reject(std::string message)
+    {
+        fail(std::move(message));
+        return std::nullopt;
+    }
     bool failed() const { return !m_error.empty(); }
     const std::string& error() const { return m_error; }
 
@@ -79,7 +86,7 @@ public:
                 fail(verb() + " does not take '" + key + "=' (usage: " + usage + ")");
     }
 
-private:
+  private:
     const SplitLine& m_split;
     std::vector<Field> m_positional;
     std::map<std::string, Field> m_named;
@@ -90,8 +97,8 @@ private:
 bool is_call_verb(std::string_view verb)
 {
     static constexpr std::array<std::string_view, 16> CALLS = {
-        "spawn", "fork",  "exit",  "mmap",   "munmap", "mprotect",  "msync", "brk",
-        "file",  "open",  "fread", "fwrite", "close",  "ftruncate", "fsync", "sysctl"};
+        "spawn", "fork", "exit",  "mmap",   "munmap", "mprotect",  "msync", "brk",
+        "file",  "open", "fread", "fwrite", "close",  "ftruncate", "fsync", "sysctl"};
     for (auto call : CALLS)
         if (call == verb)
             return true;
@@ -108,11 +115,11 @@ std::optional<bool> parse_switch(std::string_view text)
 }
 
 class Parser {
-public:
+  public:
     explicit Parser(const std::string& name) { m_result.script.name = name; }
     ParseResult run(std::string_view text);
 
-private:
+  private:
     using Handler = std::optional<Operation> (Parser::*)(LineArgs&);
     struct Verb {
         std::string_view name;
@@ -182,10 +189,12 @@ const Parser::Verb* Parser::find_verb(std::string_view name)
          "[offset=SIZE]"},
         {"munmap", &Parser::parse_range, "munmap PROCESS REGION [offset=SIZE] [len=SIZE]"},
         {"mprotect", &Parser::parse_range, "mprotect PROCESS REGION prot=PROT [offset=SIZE] [len=SIZE]"},
-        {"msync", &Parser::parse_range, "msync PROCESS REGION [offset=SIZE] [len=SIZE] [flags=sync|async|invalidate]"},
+        {"msync", &Parser::parse_range,
+         "msync PROCESS REGION [offset=SIZE] [len=SIZE] [flags=sync|async|invalidate]"},
         {"brk", &Parser::parse_brk, "brk PROCESS +SIZE|-SIZE [as REGION]"},
         {"write", &Parser::parse_access, "write PROCESS ADDR [len=SIZE] pattern=BYTE|seq|text=\"...\""},
-        {"read", &Parser::parse_access, "read PROCESS ADDR [len=SIZE] [pattern=BYTE|seq|text=\"...\"] [as NAME]"},
+        {"read", &Parser::parse_access,
+         "read PROCESS ADDR [len=SIZE] [pattern=BYTE|seq|text=\"...\"] [as NAME]"},
         {"touch", &Parser::parse_access, "touch PROCESS ADDR [len=SIZE] [read|write] [value=BYTE]"},
         {"checksum", &Parser::parse_access, "checksum PROCESS ADDR [len=SIZE] as NAME"},
         {"file", &Parser::parse_file, "file PATH [size=SIZE] [pattern=BYTE|seq|text=\"...\"]"},
@@ -301,7 +310,8 @@ bool Parser::check_symbol(LineArgs& a, const std::string& name, SymbolKind kind)
     if (it == m_symbols.end())
         return a.fail("undefined name '" + name + "'");
     if (it->second != kind)
-        return a.fail("'" + name + "' is " + symbol_kind_name(it->second) + ", not " + symbol_kind_name(kind));
+        return a.fail("'" + name + "' is " + symbol_kind_name(it->second) + ", not " +
+                      symbol_kind_name(kind));
     return true;
 }
 
@@ -459,7 +469,7 @@ std::optional<Operation> Parser::parse_fork(LineArgs& a)
     auto child = a.take_as();
     std::string parent = symbol(a, 0, SymbolKind::Process);
     if (!child)
-        return a.fail("usage: " + usage(a)), std::nullopt;
+        return a.reject("usage: " + usage(a));
     a.finish(1, usage(a));
     define(a, *child, SymbolKind::Process);
     return ForkCmd{parent, *child};
@@ -534,7 +544,7 @@ std::optional<Operation> Parser::parse_mmap(LineArgs& a)
 std::optional<Operation> Parser::parse_range(LineArgs& a)
 {
     RangeCmd cmd;
-    cmd.op = a.verb() == "munmap" ? RangeCmd::Op::Munmap
+    cmd.op = a.verb() == "munmap"     ? RangeCmd::Op::Munmap
              : a.verb() == "mprotect" ? RangeCmd::Op::Mprotect
                                       : RangeCmd::Op::Msync;
     cmd.process = symbol(a, 0, SymbolKind::Process);
@@ -584,8 +594,8 @@ std::optional<Operation> Parser::parse_access(LineArgs& a)
 {
     AccessCmd cmd;
     const std::string& verb = a.verb();
-    cmd.op = verb == "write" ? AccessCmd::Op::Write
-             : verb == "read" ? AccessCmd::Op::Read
+    cmd.op = verb == "write"   ? AccessCmd::Op::Write
+             : verb == "read"  ? AccessCmd::Op::Read
              : verb == "touch" ? AccessCmd::Op::Touch
                                : AccessCmd::Op::Checksum;
     auto result = a.take_as();
@@ -666,9 +676,9 @@ std::optional<Operation> Parser::parse_file_io(LineArgs& a)
 {
     FileIoCmd cmd;
     const std::string& verb = a.verb();
-    cmd.op = verb == "fread" ? FileIoCmd::Op::Read
-             : verb == "fwrite" ? FileIoCmd::Op::Write
-             : verb == "close" ? FileIoCmd::Op::Close
+    cmd.op = verb == "fread"       ? FileIoCmd::Op::Read
+             : verb == "fwrite"    ? FileIoCmd::Op::Write
+             : verb == "close"     ? FileIoCmd::Op::Close
              : verb == "ftruncate" ? FileIoCmd::Op::Truncate
                                    : FileIoCmd::Op::Fsync;
     bool transfer = cmd.op == FileIoCmd::Op::Read || cmd.op == FileIoCmd::Op::Write;
@@ -699,11 +709,16 @@ std::optional<Operation> Parser::parse_file_io(LineArgs& a)
 std::optional<Operation> Parser::parse_show(LineArgs& a)
 {
     static constexpr std::pair<std::string_view, ShowCmd::What> VIEWS[] = {
-        {"meminfo", ShowCmd::What::Meminfo}, {"vmstat", ShowCmd::What::Vmstat},
-        {"buddyinfo", ShowCmd::What::Buddyinfo}, {"free", ShowCmd::What::Free},
-        {"tlb", ShowCmd::What::Tlb},           {"maps", ShowCmd::What::Maps},
-        {"smaps", ShowCmd::What::Smaps},       {"status", ShowCmd::What::Status},
-        {"statm", ShowCmd::What::Statm},       {"faults", ShowCmd::What::Faults},
+        {"meminfo", ShowCmd::What::Meminfo},
+        {"vmstat", ShowCmd::What::Vmstat},
+        {"buddyinfo", ShowCmd::What::Buddyinfo},
+        {"free", ShowCmd::What::Free},
+        {"tlb", ShowCmd::What::Tlb},
+        {"maps", ShowCmd::What::Maps},
+        {"smaps", ShowCmd::What::Smaps},
+        {"status", ShowCmd::What::Status},
+        {"statm", ShowCmd::What::Statm},
+        {"faults", ShowCmd::What::Faults},
         {"pagemap", ShowCmd::What::Pagemap},
     };
     const Field* what = require(a, 0);
@@ -714,7 +729,7 @@ std::optional<Operation> Parser::parse_show(LineArgs& a)
     while (index < std::size(VIEWS) && VIEWS[index].first != what->value)
         ++index;
     if (index == std::size(VIEWS))
-        return a.fail("unknown view '" + what->value + "'"), std::nullopt;
+        return a.reject("unknown view '" + what->value + "'");
     cmd.what = VIEWS[index].second;
     size_t max_positional = 1;
     // VIEWS lists the machine-wide views first; from "maps" on, a view belongs to a process.
@@ -788,7 +803,7 @@ std::optional<Operation> Parser::parse_let(LineArgs& a)
     while (!name.empty() && (name.back() == ' ' || name.back() == '\t'))
         name.pop_back();
     if (eq == std::string_view::npos || name.empty())
-        return a.fail("usage: " + usage(a)), std::nullopt;
+        return a.reject("usage: " + usage(a));
     auto value = expression(a, rest.substr(eq + 1));
     define(a, name, SymbolKind::Number);
     if (!value)
@@ -806,7 +821,7 @@ std::optional<Operation> Parser::parse_sysctl(LineArgs& a)
     bool good = eq != std::string::npos && eq + 1 < key.size() && name.find('.') != std::string::npos &&
                 name.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789_.") == std::string::npos;
     if (!good)
-        return a.fail("usage: " + usage(a)), std::nullopt;
+        return a.reject("usage: " + usage(a));
     SysctlCmd cmd{name, key.substr(eq + 1)};
     for (char& c : cmd.path)
         if (c == '.')
@@ -818,20 +833,20 @@ std::optional<Operation> Parser::parse_expect(LineArgs& a)
 {
     const auto& fields = a.split().fields;
     if (fields.size() < 2)
-        return a.fail("usage: " + usage(a)), std::nullopt;
+        return a.reject("usage: " + usage(a));
     const Field& first = fields[1];
     if (first.key.empty() && first.value == "error") {
         const Field* name = a.positional(1);
         auto code = name ? errno_from_name(name->value) : std::nullopt;
         if (!code)
-            a.fail(name ? "unknown errno '" + name->value + "'" : "expect error needs an errno name, such as EINVAL");
+            a.fail(name ? "unknown errno '" + name->value + "'"
+                        : "expect error needs an errno name, such as EINVAL");
         a.finish(2, usage(a));
         return ExpectErrorCmd{code.value_or(0)};
     }
     if (first.key.empty() && first.value == "last") {
         if (!m_seen_access)
-            return a.fail("expect last needs a memory access (write, read, touch, checksum) before it"),
-                   std::nullopt;
+            return a.reject("expect last needs a memory access (write, read, touch, checksum) before it");
         return parse_expect_last(a);
     }
     auto symbol = m_symbols.find(first.value);
@@ -873,7 +888,7 @@ std::optional<Operation> Parser::parse_expect_state(LineArgs& a, const std::stri
                 a.fail("unknown " + state + " code '" + detail->value + "'");
         }
     } else {
-        return a.fail("unknown process state '" + state + "' (alive, exited, killed, segv, bus)"), std::nullopt;
+        return a.reject("unknown process state '" + state + "' (alive, exited, killed, segv, bus)");
     }
     a.finish(3, usage(a));
     return cmd;
@@ -885,7 +900,7 @@ std::optional<Operation> Parser::parse_expect_last(LineArgs& a)
     const Field* outcome = a.positional(1);
     const Field* detail = a.positional(2);
     if (!outcome || (outcome->value != "ok" && outcome->value != "segv" && outcome->value != "bus"))
-        return a.fail("expect last takes ok, segv or bus"), std::nullopt;
+        return a.reject("expect last takes ok, segv or bus");
     if (outcome->value != "ok") {
         cmd.signal = outcome->value == "segv" ? SIGSEGV : SIGBUS;
         if (detail) {
@@ -904,11 +919,11 @@ std::optional<Operation> Parser::parse_compare(LineArgs& a)
     std::string message;
     auto tokens = tokenize_expression(rest_after_verb(a.split().text), message);
     if (!tokens)
-        return a.fail(message), std::nullopt;
+        return a.reject(message);
     ExpressionParser parser(*tokens, m_symbols);
     auto lhs = parser.parse_expression();
     if (!lhs)
-        return a.fail(parser.error()), std::nullopt;
+        return a.reject(parser.error());
     static constexpr std::pair<std::string_view, CompareOp> OPS[] = {
         {"==", CompareOp::Eq}, {"!=", CompareOp::Ne}, {"<", CompareOp::Lt},
         {"<=", CompareOp::Le}, {">", CompareOp::Gt},  {">=", CompareOp::Ge},
@@ -919,17 +934,20 @@ std::optional<Operation> Parser::parse_compare(LineArgs& a)
             continue;
         auto rhs = parser.parse_expression();
         if (!rhs)
-            return a.fail(parser.error()), std::nullopt;
+            return a.reject(parser.error());
         if (!parser.at_end())
-            return a.fail("unexpected '" + parser.peek().text + "' after the comparison"), std::nullopt;
+            return a.reject("unexpected '" + parser.peek().text + "' after the comparison");
         return ExpectCompareCmd{std::move(*lhs), compare, std::move(*rhs)};
     }
-    return a.fail("expect needs a comparison (==, != , <, <=, >, >=) or a process state"), std::nullopt;
+    return a.reject("expect needs a comparison (==, != , <, <=, >, >=) or a process state");
 }
 
 } // namespace
 
-ParseResult parse_scenario(std::string_view text, const std::string& name) { return Parser(name).run(text); }
+ParseResult parse_scenario(std::string_view text, const std::string& name)
+{
+    return Parser(name).run(text);
+}
 
 std::string ParseResult::format_errors() const
 {

@@ -142,6 +142,16 @@ std::optional<std::string_view> smaps_entry(std::string_view smaps, u64 addr)
     return smaps.substr(begin);
 }
 
+i64 line_count(std::string_view text)
+{
+    i64 count = 0;
+    for_each_line(text, [&](std::string_view line) {
+        count += !line.empty();
+        return false;
+    });
+    return count;
+}
+
 u32 fnv1a(const u8* data, u64 length, u32 hash)
 {
     for (u64 i = 0; i < length; ++i) {

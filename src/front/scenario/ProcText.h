@@ -29,6 +29,9 @@ std::optional<i64> column(std::string_view text, int index);
 // The smaps entry (its header line and the field lines after it) whose range holds addr.
 std::optional<std::string_view> smaps_entry(std::string_view smaps, u64 addr);
 
+// How many non-empty lines the text has.
+i64 line_count(std::string_view text);
+
 // FNV-1a, 32 bits: the checksum `read` and `checksum` report.
 u32 fnv1a(const u8* data, u64 length, u32 hash = 2166136261u);
 

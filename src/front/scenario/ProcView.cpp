@@ -1,6 +1,7 @@
 #include "front/scenario/ProcView.h"
 
 #include <cstdio>
+#include <vector>
 
 #include "front/scenario/LinuxNames.h"
 #include "front/scenario/ProcText.h"
@@ -9,18 +10,6 @@ namespace kioku::scenario {
 
 namespace {
 
-// Pagemap entries are binary and indexed by page, so they cannot come through the text of
-// read_proc. The kernel serves them through read_pagemap(pid, addr, pages) when it has it.
-template <typename K>
-Result<std::vector<u64>> read_pagemap(K& kernel, [[maybe_unused]] Pid pid, [[maybe_unused]] u64 addr,
-                                      [[maybe_unused]] u64 pages)
-{
-    if constexpr (requires { kernel.read_pagemap(pid, addr, pages); })
-        return kernel.read_pagemap(pid, addr, pages);
-    else
-        return Error::from_errno(ENOSYS, "this kernel does not serve pagemap entries");
-}
-
 // One /proc/PID/pagemap entry in words (bits as in the kernel's Documentation/admin-guide/mm/pagemap.rst).
 std::string describe_pagemap_entry(u64 vaddr, u64 entry)
 {
@@ -28,7 +17,8 @@ std::string describe_pagemap_entry(u64 vaddr, u64 entry)
     bool present = entry >> 63 & 1;
     bool swapped = entry >> 62 & 1;
     if (present)
-        std::snprintf(line, sizeof line, "0x%016llx present pfn=0x%llx", static_cast<unsigned long long>(vaddr),
+        std::snprintf(line, sizeof line, "0x%016llx present pfn=0x%llx",
+                      static_cast<unsigned long long>(vaddr),
                       static_cast<unsigned long long>(entry & ((u64{1} << 55) - 1)));
     else if (swapped)
         std::snprintf(line, sizeof line, "0x%016llx swapped type=%llu offset=0x%llx",
@@ -48,7 +38,10 @@ std::string describe_pagemap_entry(u64 vaddr, u64 entry)
 
 } // namespace
 
-std::string proc_path(Pid pid, const char* file) { return "/proc/" + std::to_string(pid) + "/" + file; }
+std::string proc_path(Pid pid, const char* file)
+{
+    return "/proc/" + std::to_string(pid) + "/" + file;
+}
 
 Pid ProcView::machine_viewer() const
 {
@@ -74,6 +67,7 @@ Fetched<i64> ProcView::value(const ValueRef& ref, Pid pid, u64 region_addr)
     case S::ProcessSmaps: return field_of(proc_path(pid, "smaps"), pid, ref, region_addr);
     case S::ProcessRollup: return field_of(proc_path(pid, "smaps_rollup"), pid, ref, region_addr);
     case S::ProcessStatm: return field_of(proc_path(pid, "statm"), pid, ref, region_addr);
+    case S::ProcessMapCount: return field_of(proc_path(pid, "maps"), pid, ref, region_addr);
     case S::Meminfo: return field_of("/proc/meminfo", machine_viewer(), ref, region_addr);
     case S::Vmstat: return field_of("/proc/vmstat", machine_viewer(), ref, region_addr);
     case S::Tlb: return field_of("/proc/kioku/tlb", machine_viewer(), ref, region_addr);
@@ -96,6 +90,7 @@ Fetched<i64> ProcView::field_of(const std::string& path, Pid viewer, const Value
     case S::ProcessStat: value = stat_field(body, ref.stat_field); break;
     case S::ProcessStatm: value = column(body, ref.stat_field); break;
     case S::Sysctl: value = column(body, 0); break;
+    case S::ProcessMapCount: value = line_count(body); break;
     case S::Vmstat:
     case S::Tlb: value = space_field(body, ref.field); break;
     case S::ProcessSmaps: {
@@ -108,7 +103,8 @@ Fetched<i64> ProcView::field_of(const std::string& path, Pid viewer, const Value
     default: value = colon_field(body, ref.field); break;
     }
     if (!value) {
-        std::string what = ref.field.empty() ? "field " + std::to_string(ref.stat_field) : "'" + ref.field + "'";
+        std::string what =
+            ref.field.empty() ? "field " + std::to_string(ref.stat_field) : "'" + ref.field + "'";
         return Fetched<i64>::failure(path + " has no " + what);
     }
     return {value, {}};
@@ -122,7 +118,7 @@ Fetched<std::string> ProcView::view(ShowCmd::What what, Pid pid, std::optional<u
     case W::Vmstat: return file(machine_viewer(), "/proc/vmstat");
     case W::Buddyinfo: return file(machine_viewer(), "/proc/buddyinfo");
     case W::Tlb: return file(machine_viewer(), "/proc/kioku/tlb");
-    case W::Free: return free_view();
+    case W::Free: return {m_kernel.free_text(false), {}};
     case W::Maps: return file(pid, proc_path(pid, "maps"));
     case W::Status: return file(pid, proc_path(pid, "status"));
     case W::Statm: return file(pid, proc_path(pid, "statm"));
@@ -134,33 +130,12 @@ Fetched<std::string> ProcView::view(ShowCmd::What what, Pid pid, std::optional<u
             return text;
         auto entry = smaps_entry(*text.value, *addr);
         if (!entry)
-            return Fetched<std::string>::failure("no mapping holds that address in " + proc_path(pid, "smaps"));
+            return Fetched<std::string>::failure("no mapping holds that address in " +
+                                                 proc_path(pid, "smaps"));
         return {std::string(*entry), {}};
     }
     }
     return Fetched<std::string>::failure("unknown view");
-}
-
-// The two lines of `free -k`, computed from /proc/meminfo as procps does.
-Fetched<std::string> ProcView::free_view()
-{
-    auto text = file(machine_viewer(), "/proc/meminfo");
-    if (!text.ok())
-        return text;
-    auto kb = [&](const char* key) { return colon_field(*text.value, key).value_or(0) / 1024; };
-    i64 total = kb("MemTotal");
-    i64 free = kb("MemFree");
-    i64 cache = kb("Buffers") + kb("Cached") + kb("SReclaimable");
-    i64 used = total - free - cache;
-    char out[512];
-    std::snprintf(out, sizeof out,
-                  "%8s%12s%12s%12s%12s%12s%12s\n%-8s%12lld%12lld%12lld%12lld%12lld%12lld\n%-8s%12lld%12lld%12lld\n",
-                  "", "total", "used", "free", "shared", "buff/cache", "available", "Mem:",
-                  static_cast<long long>(total), static_cast<long long>(used < 0 ? total - free : used),
-                  static_cast<long long>(free), static_cast<long long>(kb("Shmem")), static_cast<long long>(cache),
-                  static_cast<long long>(kb("MemAvailable")), "Swap:", static_cast<long long>(kb("SwapTotal")),
-                  static_cast<long long>(kb("SwapTotal") - kb("SwapFree")), static_cast<long long>(kb("SwapFree")));
-    return {std::string(out), {}};
 }
 
 Fetched<std::string> ProcView::faults_view(Pid pid)
@@ -179,7 +154,7 @@ Fetched<std::string> ProcView::pagemap_view(Pid pid, u64 addr, u64 length)
 {
     u64 first = addr & PAGE_MASK;
     u64 pages = (page_round_up(addr + length) - first) >> PAGE_SHIFT;
-    auto entries = read_pagemap(m_kernel, pid, first, pages);
+    auto entries = m_kernel.pagemap(pid, first, pages);
     if (entries.is_error())
         return Fetched<std::string>::failure("cannot read " + proc_path(pid, "pagemap") + ": " +
                                              errno_name(entries.error().code));

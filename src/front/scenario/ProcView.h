@@ -25,8 +25,11 @@ struct Fetched {
 };
 
 class ProcView {
-public:
-    explicit ProcView(Kernel& kernel) : m_kernel(kernel) {}
+  public:
+    explicit ProcView(Kernel& kernel)
+        : m_kernel(kernel)
+    {
+    }
 
     Fetched<std::string> file(Pid viewer, const std::string& path);
     // A machine or process value. pid is the process the ref names (0 for machine values);
@@ -38,9 +41,8 @@ public:
     // The process that reads machine-wide files: the first live one, or 0 when none is left.
     Pid machine_viewer() const;
 
-private:
+  private:
     Fetched<i64> field_of(const std::string& path, Pid viewer, const ValueRef& ref, u64 region_addr);
-    Fetched<std::string> free_view();
     Fetched<std::string> faults_view(Pid pid);
     Fetched<std::string> pagemap_view(Pid pid, u64 addr, u64 length);
 

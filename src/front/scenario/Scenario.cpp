@@ -7,7 +7,8 @@
 
 namespace kioku {
 
-int run_scenario_file(const std::string& path, const ScenarioOptions& options, std::ostream& out, std::ostream& err)
+int run_scenario_file(const std::string& path, const ScenarioOptions& options, std::ostream& out,
+                      std::ostream& err)
 {
     std::ifstream file(path);
     if (!file) {
@@ -30,7 +31,8 @@ int run_scenario_text(std::string_view text, const std::string& name, const Scen
     return run_script(parsed.script, options, out, err);
 }
 
-int run_script(const scenario::Script& script, const ScenarioOptions& options, std::ostream& out, std::ostream& err)
+int run_script(const scenario::Script& script, const ScenarioOptions& options, std::ostream& out,
+               std::ostream& err)
 {
     return scenario::Interpreter(script, options, out, err).run();
 }

@@ -17,10 +17,10 @@
 namespace kioku {
 
 struct ScenarioOptions {
-    bool quiet = false;                // print only echo/print/show output and failures
-    bool check_invariants = false;     // run the kernel's invariant checker after every operation
-    std::optional<u64> mem_override;   // replaces the script's `machine mem=`
-    std::string root_dir;              // the guest's "/" on the host; empty: a fresh temporary directory
+    bool quiet = false;              // print only echo/print/show output and failures
+    bool check_invariants = false;   // run the kernel's invariant checker after every operation
+    std::optional<u64> mem_override; // replaces the script's `machine mem=`
+    std::string root_dir;            // the guest's "/" on the host; empty: a fresh temporary directory
 };
 
 inline constexpr int SCENARIO_OK = 0;

@@ -31,6 +31,7 @@ struct ValueRef {
         ProcessSmaps,    // process, region, field: a field of the smaps entry holding the region
         ProcessRollup,   // process, field: a field of /proc/PID/smaps_rollup
         ProcessStatm,    // process, stat_field: a column of /proc/PID/statm (0-based, pages)
+        ProcessMapCount, // process: how many lines /proc/PID/maps has (VMAs, Linux's map_count)
         Meminfo,         // field: a line of /proc/meminfo
         Vmstat,          // field: an item of /proc/vmstat
         Tlb,             // field: a counter of /proc/kioku/tlb (hits, misses, walks, flushes)
@@ -53,7 +54,7 @@ struct Expr {
     ValueRef value;
     std::unique_ptr<Expr> lhs; // the operand of Negate; the left side of a binary operator
     std::unique_ptr<Expr> rhs;
-    std::string text;          // the source text, for messages
+    std::string text; // the source text, for messages
 };
 
 // An address argument: an expression, and the region it names when it is a bare region name
@@ -80,10 +81,21 @@ struct MachineCmd {
     std::optional<u64> seed;
     std::optional<bool> check_invariants;
 };
-struct SpawnCmd { std::string process; };
-struct ForkCmd { std::string parent; std::string child; };
-struct ExitCmd { std::string process; int status = 0; };
-struct KillCmd { std::string process; int signal = 0; };
+struct SpawnCmd {
+    std::string process;
+};
+struct ForkCmd {
+    std::string parent;
+    std::string child;
+};
+struct ExitCmd {
+    std::string process;
+    int status = 0;
+};
+struct KillCmd {
+    std::string process;
+    int signal = 0;
+};
 struct MmapCmd {
     std::string process;
     std::string region;
@@ -91,8 +103,8 @@ struct MmapCmd {
     int prot = 0;
     int flags = 0;
     std::optional<Expr> addr;
-    std::string file;    // a guest path, opened and closed around the call
-    std::string fd;      // or a file-descriptor name from `open`
+    std::string file; // a guest path, opened and closed around the call
+    std::string fd;   // or a file-descriptor name from `open`
     std::optional<Expr> offset;
 };
 // munmap, mprotect and msync all name a region and an optional sub-range of it.
@@ -106,20 +118,33 @@ struct RangeCmd {
     int prot = 0;  // mprotect
     int flags = 0; // msync
 };
-struct BrkCmd { std::string process; Expr delta; std::string region; };
+struct BrkCmd {
+    std::string process;
+    Expr delta;
+    std::string region;
+};
 struct AccessCmd {
     enum class Op : u8 { Write, Read, Touch, Checksum };
     Op op = Op::Read;
     std::string process;
     AddressArg addr;
     std::optional<Expr> length;
-    Fill fill;           // write: what to store; read: what the memory must hold
+    Fill fill; // write: what to store; read: what the memory must hold
     bool touch_write = false;
     u8 touch_value = 0;
-    std::string result;  // `as NAME`: stores the checksum
+    std::string result; // `as NAME`: stores the checksum
 };
-struct FileCmd { std::string path; std::optional<Expr> size; Fill fill; };
-struct OpenCmd { std::string process; std::string path; int flags = 0; std::string fd; };
+struct FileCmd {
+    std::string path;
+    std::optional<Expr> size;
+    Fill fill;
+};
+struct OpenCmd {
+    std::string process;
+    std::string path;
+    int flags = 0;
+    std::string fd;
+};
 struct FileIoCmd {
     enum class Op : u8 { Read, Write, Close, Truncate, Fsync };
     Op op = Op::Read;
@@ -131,22 +156,49 @@ struct FileIoCmd {
     std::string result;         // `as NAME`: stores the byte count
 };
 struct ShowCmd {
-    enum class What : u8 { Meminfo, Vmstat, Buddyinfo, Free, Maps, Smaps, Status, Statm, Pagemap, Tlb, Faults };
+    enum class What : u8 {
+        Meminfo,
+        Vmstat,
+        Buddyinfo,
+        Free,
+        Maps,
+        Smaps,
+        Status,
+        Statm,
+        Pagemap,
+        Tlb,
+        Faults
+    };
     What what = What::Meminfo;
     std::string process;
     std::optional<AddressArg> addr; // smaps: the entry holding it; pagemap: the first page
     std::optional<Expr> length;
 };
-struct EchoCmd { std::string text; };
+struct EchoCmd {
+    std::string text;
+};
 // A print line alternates literal text and {expressions}.
 struct PrintCmd {
-    struct Piece { std::string literal; std::optional<Expr> expr; };
+    struct Piece {
+        std::string literal;
+        std::optional<Expr> expr;
+    };
     std::vector<Piece> pieces;
 };
-struct LetCmd { std::string name; Expr value; };
-struct SysctlCmd { std::string path; std::string value; };
+struct LetCmd {
+    std::string name;
+    Expr value;
+};
+struct SysctlCmd {
+    std::string path;
+    std::string value;
+};
 enum class CompareOp : u8 { Eq, Ne, Lt, Le, Gt, Ge };
-struct ExpectCompareCmd { Expr lhs; CompareOp op = CompareOp::Eq; Expr rhs; };
+struct ExpectCompareCmd {
+    Expr lhs;
+    CompareOp op = CompareOp::Eq;
+    Expr rhs;
+};
 // The fate of a process: alive, exited with a status, or killed by a signal.
 struct ExpectStateCmd {
     enum class State : u8 { Alive, Exited, Killed };
@@ -161,7 +213,9 @@ struct ExpectLastCmd {
     std::optional<int> si_code;
     std::optional<Expr> addr;
 };
-struct ExpectErrorCmd { int error = 0; };
+struct ExpectErrorCmd {
+    int error = 0;
+};
 
 using Operation = std::variant<MachineCmd, SpawnCmd, ForkCmd, ExitCmd, KillCmd, MmapCmd, RangeCmd, BrkCmd,
                                AccessCmd, FileCmd, OpenCmd, FileIoCmd, ShowCmd, EchoCmd, PrintCmd, LetCmd,
@@ -169,7 +223,7 @@ using Operation = std::variant<MachineCmd, SpawnCmd, ForkCmd, ExitCmd, KillCmd, 
 
 struct Command {
     int line = 0;
-    std::string text;  // the source line without its comment, trimmed
+    std::string text; // the source line without its comment, trimmed
     std::string verb;
     // True when the next line is an expectation about this command's failure (`expect error`
     // after a call, `expect last`/`expect P killed|segv|bus` after an access). A failure that

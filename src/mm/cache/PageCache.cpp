@@ -7,6 +7,7 @@
 #include "hw/PhysicalMemory.h"
 #include "mm/MemoryManager.h"
 #include "mm/cache/Inode.h"
+#include "mm/vm/AddressSpace.h"
 #include "mm/vm/Rmap.h"
 
 namespace kioku {
@@ -160,6 +161,13 @@ void PageCache::truncate(Inode& inode, u64 new_size)
 {
     Rmap rmap(m_mm);
     u64 keep = page_round_up(new_size) >> PAGE_SHIFT;
+    // unmap_mapping_range(even_cows): every PTE at a file offset past the new end goes, the
+    // private copies of those pages too, so that an access there is SIGBUS as in Linux.
+    for (Vma* vma : std::vector<Vma*>(inode.mappings())) {
+        u64 first = std::max(keep, vma->pgoff);
+        if (first < vma->pgoff + vma->pages())
+            vma->mm->zap_range(*vma, vma->start + ((first - vma->pgoff) << PAGE_SHIFT), vma->end);
+    }
     while (!inode.pages().empty()) {
         auto last = std::prev(inode.pages().end());
         if (last->first < keep)

@@ -19,6 +19,15 @@ namespace {
 constexpr u64 MIN_STACK_GAP = u64{128} << 20;
 constexpr u64 STACK_RLIMIT = u64{8} << 20;
 constexpr u64 FLUSH_ALL_THRESHOLD = 32; // pages; beyond this a range flush drops the whole ASID
+// PROT_SEM: accepted by mprotect (the generic arch_validate_prot) and otherwise ignored.
+constexpr int PROT_SEM_ = 0x8;
+constexpr int MAP_UNINITIALIZED_ = 0x4000000;
+constexpr u64 MAX_LFS_FILESIZE = u64{INT64_MAX};
+// The flags every file's mmap accepts; MAP_SHARED_VALIDATE refuses any other (EOPNOTSUPP), since
+// no file here supports MAP_SYNC.
+constexpr int LEGACY_MAP_MASK = MAP_SHARED_ | MAP_PRIVATE_ | MAP_FIXED_ | MAP_ANONYMOUS_ | MAP_DENYWRITE_ |
+                                MAP_EXECUTABLE_ | MAP_UNINITIALIZED_ | MAP_GROWSDOWN_ | MAP_LOCKED_ |
+                                MAP_NORESERVE_ | MAP_POPULATE_ | MAP_NONBLOCK_ | MAP_STACK_ | MAP_HUGETLB_;
 
 u64 calc_vm_prot_bits(int prot)
 {
@@ -247,20 +256,16 @@ AnonVma& AddressSpace::anon_vma_prepare(Vma& vma)
 
 u64 AddressSpace::unmapped_area_topdown(u64 len, u64 low, u64 high) const
 {
-    // The highest gap [gap_start, gap_end) between VMAs, below high and above low, that fits len.
+    // The highest gap [vma.end, gap_end) below high and above low that fits len, where gap_end is
+    // the start (minus the guard gap, for a stack) of the VMA above the gap.
     u64 gap_end = high;
     for (auto it = m_vmas.rbegin(); it != m_vmas.rend(); ++it) {
         const Vma& vma = *it->second;
-        u64 start_gap = vm_start_gap(vma);
-        if (vma.end.value() >= gap_end) {
-            gap_end = std::min(gap_end, start_gap);
-            continue;
-        }
-        u64 limit = std::min(gap_end, start_gap);
-        if (limit >= vma.end.value() + len && limit - len >= low)
-            return limit - len;
-        gap_end = std::min(gap_end, start_gap);
-        if (gap_end <= low)
+        u64 below = vma.end.value();
+        if (below < gap_end && gap_end - below >= len && gap_end - len >= low)
+            return gap_end - len;
+        gap_end = std::min(gap_end, vm_start_gap(vma));
+        if (gap_end < low + len)
             return ~u64{0};
     }
     if (gap_end >= low + len)
@@ -327,9 +332,14 @@ Result<u64> AddressSpace::mmap(u64 addr, u64 len, int prot, int flags, std::shar
     u64 vm_flags = calc_vm_prot_bits(prot) | calc_vm_flag_bits(flags) | VM_MAYREAD | VM_MAYWRITE | VM_MAYEXEC;
     int type = flags & MAP_TYPE_;
     if (file) {
+        // file_mmap_ok: the mapping must end within the largest file offset (MAX_LFS_FILESIZE).
+        if (len > MAX_LFS_FILESIZE || pgoff > ((MAX_LFS_FILESIZE - len) >> PAGE_SHIFT))
+            return Error::from_errno(EOVERFLOW, "mapping beyond the largest file offset");
         switch (type) {
         case MAP_SHARED_:
         case MAP_SHARED_VALIDATE_:
+            if (type == MAP_SHARED_VALIDATE_ && (flags & ~LEGACY_MAP_MASK))
+                return Error::from_errno(EOPNOTSUPP, "MAP_SHARED_VALIDATE with a flag the file does not support");
             if ((prot & PROT_WRITE_) && !access.writable)
                 return Error::from_errno(EACCES, "shared writable mapping of a file not open for writing");
             vm_flags |= VM_SHARED | VM_MAYSHARE;
@@ -346,9 +356,9 @@ Result<u64> AddressSpace::mmap(u64 addr, u64 len, int prot, int flags, std::shar
             return Error::from_errno(EINVAL, "neither MAP_SHARED nor MAP_PRIVATE");
         }
     } else {
+        // MAP_SHARED_VALIDATE is for files only: anonymous memory takes the default branch.
         switch (type) {
         case MAP_SHARED_:
-        case MAP_SHARED_VALIDATE_:
             if (vm_flags & VM_GROWSDOWN)
                 return Error::from_errno(EINVAL, "MAP_GROWSDOWN on shared memory");
             pgoff = 0;
@@ -537,7 +547,7 @@ Result<void> AddressSpace::mprotect(u64 start, u64 len, int prot)
     u64 end = start + rounded;
     if (rounded == 0 || end <= start)
         return Error::from_errno(ENOMEM, "range wraps");
-    if (prot & ~(PROT_READ_ | PROT_WRITE_ | PROT_EXEC_))
+    if (prot & ~(PROT_READ_ | PROT_WRITE_ | PROT_EXEC_ | PROT_SEM_))
         return Error::from_errno(EINVAL, "unknown protection bits");
     Vma* vma = find_vma(VirtAddr(start));
     if (!vma || vma->start.value() > start)
@@ -569,10 +579,10 @@ Result<void> AddressSpace::mprotect(u64 start, u64 len, int prot)
         nstart = tmp;
         if (nstart >= end)
             return {};
-        Vma* next = next_of(*vma);
-        while (next && next->end.value() <= nstart)
-            next = next_of(*next);
-        if (!next || next->start.value() != nstart)
+        // The merge may have absorbed the next VMA, so look nstart up again rather than stepping
+        // to the neighbour: the VMA that now covers nstart is the one to continue with.
+        Vma* next = find_vma(VirtAddr(nstart));
+        if (!next || next->start.value() > nstart)
             return Error::from_errno(ENOMEM, "range not fully mapped");
         vma = next;
     }
@@ -591,6 +601,10 @@ u64 AddressSpace::brk(u64 requested)
         return m_brk;
     }
     if (requested <= m_brk) {
+        // Shrinking needs a mapping inside [newbrk, oldbrk); with none there (the program
+        // unmapped that part of its heap) Linux 6.x leaves the break where it was.
+        if (!find_intersection(VirtAddr(newbrk), VirtAddr(oldbrk)))
+            return origbrk;
         if (do_munmap(newbrk, oldbrk - newbrk).is_error())
             return origbrk;
         m_brk = requested;
@@ -742,6 +756,8 @@ Result<std::unique_ptr<AddressSpace>> AddressSpace::fork(Asid child_asid)
         if (src->flags & VM_ACCOUNT)
             TRY(m_mm.vm_enough_memory(src->pages(), this));
         auto copy = std::make_unique<Vma>(*src);
+        // mlock is not inherited: the child's copy is not locked (VmLck 0).
+        copy->flags &= ~u64{VM_LOCKED | VM_LOCKONFAULT};
         bool wipe = src->flags & VM_WIPEONFORK;
         if (wipe)
             copy->anon.reset();

@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# Builds kioku's benchmarks (Release) and runs them, then prints the comparison tables in Markdown.
+# These are measurements, never a pass/fail check: the script fails only if building or running
+# fails. See bench/README.md for what each figure means.
+#
+#   bench/run.sh                 build into build-bench/ and run everything (about a minute of
+#                                running once built)
+#   KIOKU_BENCH_BUILD=dir bench/run.sh     use another build directory
+#   extra arguments go to every benchmark program, e.g. --benchmark_filter=Anon
+set -euo pipefail
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+build="${KIOKU_BENCH_BUILD:-$root/build-bench}"
+results="$build/bench-results"
+
+generator=()
+if command -v ninja >/dev/null 2>&1; then
+    generator=(-G Ninja)
+fi
+if [[ ! -f /usr/include/benchmark/benchmark.h ]] && [[ ! -f /usr/local/include/benchmark/benchmark.h ]]; then
+    echo "bench/run.sh: Google Benchmark is missing (apt-get install libbenchmark-dev)" >&2
+    exit 1
+fi
+
+# -g only adds symbols (for perf and callgrind), the code is the same. -Wno-error=restrict: GCC 12
+# at -O3 gives a false -Wrestrict warning inside std::string when a one-character literal is
+# assigned (GCC bug 105329), which -Werror would turn into a failed Release build.
+cmake -S "$root" -B "$build" "${generator[@]}" -DCMAKE_BUILD_TYPE=Release -DKIOKU_TESTS=OFF \
+    -DKIOKU_BENCH=ON -DCMAKE_CXX_FLAGS="-g -Wno-error=restrict" >/dev/null
+cmake --build "$build" --target fault_paths tlb -j2
+
+mkdir -p "$results"
+programs=(fault_paths tlb)
+for program in "${programs[@]}"; do
+    echo
+    echo "### $program"
+    "$build/bench/$program" --benchmark_out="$results/$program.json" --benchmark_out_format=json "$@" \
+        | tee "$results/$program.txt"
+done
+
+echo
+echo "# kioku benchmark summary ($(nproc) cores, $(uname -r), load average $(cut -d' ' -f1-3 /proc/loadavg))"
+for program in "${programs[@]}"; do
+    # Each program ends with its own Markdown section, starting at a "## " heading.
+    echo
+    sed -n '/^## /,$p' "$results/$program.txt"
+done
+echo
+echo "Raw output and JSON: $results/"
