@@ -176,7 +176,7 @@ kioku::Result<std::uint64_t> guest_mmap_anon(Guest& guest)
                               kioku::MAP_PRIVATE_ | kioku::MAP_ANONYMOUS_, -1, 0);
 }
 
-// One mmap / touch / munmap pass; returns its host time in ns, or 0 on failure.
+// One mmap / touch / munmap pass; returns its CPU time in ns, or 0 on failure.
 std::uint64_t kioku_anon_pass(Guest& guest, std::uint64_t& faults)
 {
     std::uint64_t before_faults = guest_faults(guest, guest.pid);

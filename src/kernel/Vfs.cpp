@@ -28,7 +28,7 @@ int open_in_root(int root_fd, const std::string& path, int flags, int mode)
     while (!relative.empty() && relative.front() == '/')
         relative.erase(0, 1);
     if (relative.empty())
-        relative = ".";
+        relative.assign(1, '.');
     return static_cast<int>(::syscall(SYS_openat2, root_fd, relative.c_str(), &how, sizeof how));
 }
 
