@@ -96,8 +96,10 @@ FaultOutcome FaultHandler::handle_in_vma(AddressSpace& space, Vma& vma, VirtAddr
     } else if (write && !(*slot & PTE_W)) {
         outcome = do_wp_page(space, vma, va, slot);
     } else {
-        // A spurious fault: the PTE already allows the access (another path fixed it first).
+        // A spurious fault: the PTE already allows the access, so the TLB held a stale, weaker
+        // copy of it. Drop that entry, as Linux's flush_tlb_fix_spurious_fault does.
         *slot |= PTE_A | (write ? PTE_D : 0);
+        m_mm.tlb().flush_page(space.asid(), va);
         outcome = FaultOutcome::Minor;
     }
     account(space, outcome);
