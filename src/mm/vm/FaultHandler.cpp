@@ -144,19 +144,22 @@ void FaultHandler::fault_around(AddressSpace& space, Vma& vma, VirtAddr va)
     Inode& inode = *vma.file;
     u64 bits = pte_bits_for(vma) | PTE_A;
     Rmap rmap(m_mm);
-    for (u64 a = start; a < end; a += PAGE_SIZE) {
-        u64 index = vma.page_index(VirtAddr(a));
-        if (index >= inode.size_in_pages())
-            break;
-        auto pfn = m_mm.page_cache().find(inode, index);
-        if (!pfn)
+    // The window lies in one leaf table (it does not cross a 2 MiB boundary), so its slots are
+    // consecutive; one ordered pass over the cached pages of the window maps them.
+    u64* first_slot = space.page_table().slot(VirtAddr(start), true);
+    if (!first_slot)
+        return;
+    u64 first_index = vma.page_index(VirtAddr(start));
+    u64 end_index = std::min(vma.page_index(VirtAddr(end - 1)) + 1, inode.size_in_pages());
+    auto& pages = inode.pages();
+    for (auto it = pages.lower_bound(first_index); it != pages.end() && it->first < end_index; ++it) {
+        u64* s = first_slot + (it->first - first_index);
+        if (!pte_none(*s))
             continue;
-        u64* s = space.page_table().slot(VirtAddr(a), true);
-        if (!s || !pte_none(*s))
-            continue;
-        m_mm.get_page(*pfn);
-        rmap.add_mapping(space, *pfn);
-        *s = make_pte(pfn->value(), bits);
+        Pfn pfn = it->second;
+        m_mm.get_page(pfn);
+        rmap.add_mapping(space, pfn);
+        *s = make_pte(pfn.value(), bits);
     }
 }
 
