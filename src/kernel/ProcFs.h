@@ -31,6 +31,12 @@ public:
     // One pagemap entry per page of [start, start + pages * PAGE_SIZE).
     Result<std::vector<u64>> pagemap(int pid, u64 start, u64 pages);
 
+    // The JSON form of a view (shapes in ProcJson.h), defined in ProcFsJson.cpp. Machine views:
+    // "meminfo", "vmstat", "buddyinfo", "free", "tlb", "vmstat_cmd" (the `vmstat` command's
+    // sample). Views of process `pid` (0: the viewer): "maps", "smaps", "smaps_rollup",
+    // "status", "statm", and "pagemap" for `pages` pages from `start`. ENOENT for another name.
+    Result<std::string> json(int viewer, const std::string& view, int pid = 0, u64 start = 0, u64 pages = 0);
+
 private:
     Result<std::string> read_pid(Process& p, const std::string& what);
     Result<std::string> read_sysctl(const std::string& name);
