@@ -65,6 +65,18 @@ std::string join_tokens(const std::vector<Token>& tokens, size_t begin, size_t e
     return text;
 }
 
+std::optional<CompareOp> comparison_of(const Token& t)
+{
+    static constexpr std::pair<std::string_view, CompareOp> OPS[] = {
+        {"==", CompareOp::Eq}, {"!=", CompareOp::Ne}, {"<", CompareOp::Lt},
+        {"<=", CompareOp::Le}, {">", CompareOp::Gt},  {">=", CompareOp::Ge},
+    };
+    for (const auto& [text, op] : OPS)
+        if (t.kind == Token::Kind::Op && t.text == text)
+            return op;
+    return std::nullopt;
+}
+
 Expr binary(Expr::Kind kind, Expr lhs, Expr rhs)
 {
     Expr e;
@@ -85,6 +97,18 @@ const char* symbol_kind_name(SymbolKind kind)
     case SymbolKind::Number: return "a number";
     }
     return "?";
+}
+
+bool is_text_value(const ValueRef& ref)
+{
+    return ref.source == ValueRef::Source::ProcessPerms;
+}
+
+bool reads_value(const Expr& expr, ValueRef::Source source)
+{
+    if (expr.kind == Expr::Kind::Value)
+        return expr.value.source == source;
+    return (expr.lhs && reads_value(*expr.lhs, source)) || (expr.rhs && reads_value(*expr.rhs, source));
 }
 
 bool is_reserved_name(std::string_view name)
@@ -191,6 +215,7 @@ std::optional<Expr> ExpressionParser::parse_primary()
 
 std::optional<Expr> ExpressionParser::parse_ref()
 {
+    size_t begin = m_pos;
     std::vector<Segment> path;
     path.push_back({next().text, std::nullopt});
     while (accept(".")) {
@@ -211,6 +236,9 @@ std::optional<Expr> ExpressionParser::parse_ref()
     auto ref = resolve(path);
     if (!ref)
         return std::nullopt;
+    if (is_text_value(*ref) && !m_text_allowed)
+        return fail("'" + join_tokens(m_tokens, begin, m_pos) + "' is text: print it alone, as {" +
+                    join_tokens(m_tokens, begin, m_pos) + "}");
     Expr e;
     e.kind = Expr::Kind::Value;
     e.value = std::move(*ref);
@@ -243,11 +271,12 @@ std::optional<ValueRef> ExpressionParser::resolve_process(const std::vector<Segm
         return fail("'" + ref.process + "' is a process; name one of its values, such as " + ref.process +
                     ".minflt");
     const Segment& what = path[1];
-    bool group =
-        what.name == "status" || what.name == "smaps" || what.name == "smaps_rollup" || what.name == "statm";
-    if (what.arg.has_value() != (what.name == "smaps"))
-        return fail(what.name == "smaps" ? "smaps needs a region: " + ref.process + ".smaps(buf).Rss"
-                                         : "'" + what.name + "' takes no '(...)'");
+    bool regional = what.name == "smaps" || what.name == "maps";
+    bool group = what.name == "status" || regional || what.name == "smaps_rollup" || what.name == "statm";
+    if (what.arg.has_value() != regional)
+        return fail(regional ? what.name + " needs a region: " + ref.process + "." + what.name +
+                                   (what.name == "maps" ? "(buf).vmas" : "(buf).Rss")
+                             : "'" + what.name + "' takes no '(...)'");
     if (path.size() != (group ? 3u : 2u) || (path.size() == 3 && path[2].arg))
         return fail("bad process value '" + ref.process + "." + what.name + "...'");
     if (what.name == "pid") {
@@ -269,14 +298,20 @@ std::optional<ValueRef> ExpressionParser::resolve_process(const std::vector<Segm
         ref.source = ValueRef::Source::ProcessStatus;
     } else if (what.name == "smaps_rollup") {
         ref.source = ValueRef::Source::ProcessRollup;
-    } else if (what.name == "smaps") {
+    } else if (regional) {
         auto region = m_symbols.find(*what.arg);
         if (region == m_symbols.end())
             return fail("undefined name '" + *what.arg + "'");
         if (region->second != SymbolKind::Region)
             return fail("'" + *what.arg + "' is " + symbol_kind_name(region->second) + ", not a region");
-        ref.source = ValueRef::Source::ProcessSmaps;
         ref.region = *what.arg;
+        ref.source = ValueRef::Source::ProcessSmaps;
+        if (what.name == "maps" && ref.field == "vmas")
+            ref.source = ValueRef::Source::ProcessVmas;
+        else if (what.name == "maps" && ref.field == "perms")
+            ref.source = ValueRef::Source::ProcessPerms;
+        else if (what.name == "maps")
+            return fail("unknown maps value '" + ref.field + "' (vmas or perms)");
     } else {
         ref.source = ValueRef::Source::ProcessStatm;
         size_t column = 0;
@@ -307,6 +342,8 @@ std::optional<ValueRef> ExpressionParser::resolve_machine(const std::vector<Segm
             ref.field += (i > 1 ? "/" : "") + path[i].name;
         return ref;
     }
+    if (root == "last")
+        return resolve_last(path);
     if (root == "meminfo")
         ref.source = ValueRef::Source::Meminfo;
     else if (root == "vmstat")
@@ -325,6 +362,50 @@ std::optional<ValueRef> ExpressionParser::resolve_machine(const std::vector<Segm
     return ref;
 }
 
+// last.errno, last.signal, last.si_code, last.addr: what the most recent call or access did.
+std::optional<ValueRef> ExpressionParser::resolve_last(const std::vector<Segment>& path)
+{
+    static constexpr std::pair<std::string_view, ValueRef::Source> FIELDS[] = {
+        {"errno", ValueRef::Source::LastErrno},
+        {"signal", ValueRef::Source::LastSignal},
+        {"si_code", ValueRef::Source::LastSiCode},
+        {"addr", ValueRef::Source::LastAddr},
+    };
+    if (path.size() == 2 && !path[1].arg)
+        for (const auto& [name, source] : FIELDS)
+            if (path[1].name == name) {
+                ValueRef ref;
+                ref.source = source;
+                ref.field = path[1].name;
+                return ref;
+            }
+    return fail("'last' values are last.errno, last.signal, last.si_code and last.addr");
+}
+
+std::optional<Expr> ExpressionParser::parse_placeholder()
+{
+    size_t begin = m_pos;
+    m_text_allowed = true;
+    auto lhs = parse_expression();
+    m_text_allowed = false;
+    if (!lhs)
+        return std::nullopt;
+    bool bare_text = lhs->kind == Expr::Kind::Value && is_text_value(lhs->value);
+    if (bare_text ? !at_end() : reads_value(*lhs, ValueRef::Source::ProcessPerms))
+        return fail("a text value (such as A.maps(buf).perms) must be printed alone, as the whole {...}");
+    auto op = comparison_of(peek());
+    if (!op)
+        return lhs;
+    next();
+    auto rhs = parse_expression();
+    if (!rhs)
+        return std::nullopt;
+    Expr e = binary(Expr::Kind::Compare, std::move(*lhs), std::move(*rhs));
+    e.compare = *op;
+    e.text = join_tokens(m_tokens, begin, m_pos);
+    return e;
+}
+
 std::optional<Expr> parse_expression_text(std::string_view text, const Symbols& symbols, std::string& error)
 {
     auto tokens = tokenize_expression(text, error);
@@ -341,6 +422,22 @@ std::optional<Expr> parse_expression_text(std::string_view text, const Symbols& 
                                                   : "unexpected '" + parser.peek().text + "'";
         return std::nullopt;
     }
+    return expr;
+}
+
+std::optional<Expr> parse_placeholder_text(std::string_view text, const Symbols& symbols, std::string& error)
+{
+    auto tokens = tokenize_expression(text, error);
+    if (!tokens)
+        return std::nullopt;
+    ExpressionParser parser(*tokens, symbols);
+    auto expr = parser.parse_placeholder();
+    if (expr && !parser.at_end()) {
+        error = "unexpected '" + parser.peek().text + "'";
+        return std::nullopt;
+    }
+    if (!expr)
+        error = parser.error();
     return expr;
 }
 

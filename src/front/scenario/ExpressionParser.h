@@ -8,8 +8,12 @@
 //   ref     := NAME ('.' NAME ('(' NAME ')')?)*
 //
 // A ref is a variable (`m0`, `buf`, `fd1`), a process value (`A.minflt`, `A.status.VmRSS`,
-// `A.smaps(buf).Pss`), or a machine value (`meminfo.MemFree`, `vmstat.pgfault`, `tlb.misses`,
-// `sysctl.vm.overcommit_memory`, `clock`). See docs/scenarios.md for the full list.
+// `A.smaps(buf).Pss`, `A.maps(buf).vmas`), a machine value (`meminfo.MemFree`, `vmstat.pgfault`,
+// `tlb.misses`, `sysctl.vm.overcommit_memory`, `clock`) or what the last call or access did
+// (`last.errno`, `last.signal`). See docs/scenarios.md for the full list.
+//
+// A `print` placeholder is a little wider: placeholder := expr (CMP expr)?, where a comparison
+// gives 1 or 0, and a text value (`A.maps(buf).perms`) may stand alone.
 #pragma once
 
 #include <functional>
@@ -32,6 +36,11 @@ const char* symbol_kind_name(SymbolKind kind);
 // Names that are not variables: the roots of machine values and keywords of `expect`.
 bool is_reserved_name(std::string_view name);
 
+// A value that is text rather than a number (`A.maps(buf).perms`): printable, not computable.
+bool is_text_value(const ValueRef& ref);
+// Whether the expression reads a value from `source` anywhere in it.
+bool reads_value(const Expr& expr, ValueRef::Source source);
+
 class ExpressionParser {
   public:
     ExpressionParser(const std::vector<Token>& tokens, const Symbols& symbols)
@@ -41,6 +50,8 @@ class ExpressionParser {
     }
 
     std::optional<Expr> parse_expression();
+    // The whole of a `print` placeholder: an expression, a comparison, or a text value alone.
+    std::optional<Expr> parse_placeholder();
     bool at_end() const { return peek().kind == Token::Kind::End; }
     const Token& peek() const { return m_tokens[m_pos]; }
     const Token& next() { return m_tokens[m_pos < m_tokens.size() - 1 ? m_pos++ : m_pos]; }
@@ -59,16 +70,20 @@ class ExpressionParser {
     std::optional<ValueRef> resolve(const std::vector<Segment>& path);
     std::optional<ValueRef> resolve_process(const std::vector<Segment>& path);
     std::optional<ValueRef> resolve_machine(const std::vector<Segment>& path);
+    std::optional<ValueRef> resolve_last(const std::vector<Segment>& path);
     bool accept(std::string_view op);
     std::nullopt_t fail(std::string message);
 
     const std::vector<Token>& m_tokens;
     const Symbols& m_symbols;
     size_t m_pos = 0;
+    bool m_text_allowed = false;
     std::string m_error;
 };
 
 // Parses the whole of `text` as one expression.
 std::optional<Expr> parse_expression_text(std::string_view text, const Symbols& symbols, std::string& error);
+// Parses the whole of `text` as a print placeholder.
+std::optional<Expr> parse_placeholder_text(std::string_view text, const Symbols& symbols, std::string& error);
 
 } // namespace kioku::scenario

@@ -1,6 +1,7 @@
 #include "front/scenario/Interpreter.h"
 
 #include <algorithm>
+#include <array>
 #include <csignal>
 #include <cstdio>
 #include <fcntl.h>
@@ -8,6 +9,7 @@
 #include <vector>
 
 #include "base/Size.h"
+#include "front/scenario/ExpressionParser.h"
 #include "front/scenario/LinuxNames.h"
 #include "front/scenario/ProcText.h"
 
@@ -87,6 +89,12 @@ int signal_of(const AccessOutcome& outcome)
     case AccessOutcome::Kind::Ok: break;
     }
     return 0;
+}
+
+bool is_last_source(ValueRef::Source source)
+{
+    return source == ValueRef::Source::LastErrno || source == ValueRef::Source::LastSignal ||
+           source == ValueRef::Source::LastSiCode || source == ValueRef::Source::LastAddr;
 }
 
 std::string outcome_text(const AccessOutcome& outcome)
@@ -290,6 +298,7 @@ std::optional<i64> Interpreter::eval(const Expr& expr)
     case Expr::Kind::Add: return *lhs + *rhs;
     case Expr::Kind::Sub: return *lhs - *rhs;
     case Expr::Kind::Mul: return *lhs * *rhs;
+    case Expr::Kind::Compare: return compare(*lhs, expr.compare, *rhs) ? 1 : 0;
     case Expr::Kind::Div:
     case Expr::Kind::Mod:
         if (*rhs == 0)
@@ -310,8 +319,11 @@ std::optional<i64> Interpreter::value(const ValueRef& ref)
             return it->second;
         return fail_value("'" + ref.name + "' has no value (the line that sets it did not succeed)");
     }
+    if (is_last_source(ref.source))
+        return last_value(ref.source);
     Pid pid = 0;
     u64 region_addr = 0;
+    u64 region_length = 0;
     if (!ref.process.empty()) {
         const ProcessState* state = process_state(ref.process);
         if (!state)
@@ -328,11 +340,67 @@ std::optional<i64> Interpreter::value(const ValueRef& ref)
         if (region == m_regions.end())
             return fail_value("region " + ref.region + " has no address (its mmap did not succeed)");
         region_addr = region->second.addr;
+        region_length = region->second.length;
     }
-    auto fetched = m_view->value(ref, pid, region_addr);
+    if (is_text_value(ref))
+        return fail_value("a text value has no number");
+    auto fetched = m_view->value(ref, pid, region_addr, region_length);
     if (!fetched.ok())
         return fail_value(fetched.error);
     return fetched.value;
+}
+
+// last.errno, last.signal, last.si_code, last.addr. A failed call leaves its errno until the
+// next call; an access that completed reads as signal 0, si_code 0, addr 0.
+std::optional<i64> Interpreter::last_value(ValueRef::Source source)
+{
+    if (source == ValueRef::Source::LastErrno)
+        return m_last_errno.value_or(0);
+    if (!m_last_access)
+        return fail_value("last.signal, last.si_code and last.addr need a memory access before them");
+    const AccessOutcome& outcome = m_last_access->outcome;
+    if (outcome.ok())
+        return 0;
+    if (source == ValueRef::Source::LastSignal)
+        return signal_of(outcome);
+    if (source == ValueRef::Source::LastSiCode)
+        return outcome.kind == AccessOutcome::Kind::Oom ? 0 : outcome.si_code;
+    return static_cast<i64>(outcome.fault_addr);
+}
+
+// How a print placeholder shows a bare value that has a Linux name: the errno, signal and
+// si_code names, "OK" for a call that succeeded and "none" for an access that completed.
+// A text value shows its text. Everything else is a decimal number.
+std::optional<std::string> Interpreter::placeholder_text(const Expr& expr)
+{
+    using S = ValueRef::Source;
+    if (expr.kind == Expr::Kind::Value && is_text_value(expr.value)) {
+        auto pid = live_pid(expr.value.process);
+        auto region = m_regions.find(expr.value.region);
+        if (!pid)
+            return std::nullopt;
+        if (region == m_regions.end())
+            return fail_value("region " + expr.value.region + " has no address (its mmap did not succeed)");
+        auto text = m_view->text(expr.value, *pid, region->second.addr, region->second.length);
+        if (!text.ok())
+            return fail_value(text.error);
+        return text.value;
+    }
+    auto v = eval(expr);
+    if (!v)
+        return std::nullopt;
+    bool named = expr.kind == Expr::Kind::Value && is_last_source(expr.value.source) &&
+                 expr.value.source != S::LastAddr;
+    if (!named)
+        return std::to_string(*v);
+    int code = static_cast<int>(*v);
+    if (expr.value.source == S::LastErrno)
+        return code == 0 ? "OK" : errno_name(code);
+    if (code == 0)
+        return "none";
+    if (expr.value.source == S::LastSignal)
+        return signal_name(code);
+    return si_code_name(signal_of(m_last_access->outcome), code);
 }
 
 std::optional<u64> Interpreter::eval_size(const Expr& expr, const char* what)
@@ -431,7 +499,10 @@ Interpreter::Step Interpreter::exec(const KillCmd& cmd)
 Interpreter::Step Interpreter::exec(const MmapCmd& cmd)
 {
     auto pid = live_pid(cmd.process);
-    auto length = pid ? eval_size(cmd.length, "length") : std::nullopt;
+    // The length is a size_t, as in C: a negative value is its two's complement (len=-11 is
+    // SIZE_MAX - 10), so a script can show how the kernel refuses lengths that overflow.
+    auto signed_length = pid ? eval(cmd.length) : std::nullopt;
+    auto length = signed_length ? std::optional<u64>(static_cast<u64>(*signed_length)) : std::nullopt;
     auto addr = length && cmd.addr ? eval_size(*cmd.addr, "address") : std::optional<u64>(0);
     auto offset = length && addr && cmd.offset ? eval_size(*cmd.offset, "offset") : std::optional<u64>(0);
     if (!pid || !length || !addr || !offset)
@@ -619,13 +690,29 @@ Interpreter::Step Interpreter::touch_access(const AccessCmd& cmd, Pid pid, u64 a
 {
     AccessOutcome outcome;
     u64 pages = 0;
+    u64 sum = 0;
+    std::array<u8, 8> bytes{};
+    std::span<u8> access(bytes.data(), cmd.touch_size);
     for (u64 page = addr & PAGE_MASK; page < addr + length && outcome.ok(); page += PAGE_SIZE, ++pages) {
-        u8 byte = cmd.touch_value;
         u64 at = std::max(page, addr);
-        outcome = cmd.touch_write ? m_kernel->write_memory(pid, at, std::span<const u8>(&byte, 1))
-                                  : m_kernel->read_memory(pid, at, std::span<u8>(&byte, 1));
+        // Guest memory is little-endian, as RISC-V is.
+        for (unsigned i = 0; i < cmd.touch_size; ++i)
+            bytes[i] = static_cast<u8>(cmd.touch_value >> (8 * i));
+        outcome = cmd.touch_write ? m_kernel->write_memory(pid, at, access)
+                                  : m_kernel->read_memory(pid, at, access);
+        u64 loaded = 0;
+        for (unsigned i = 0; i < cmd.touch_size; ++i)
+            loaded |= u64{bytes[i]} << (8 * i);
+        sum += outcome.ok() && !cmd.touch_write ? loaded : 0;
     }
-    return access_outcome(cmd.process, outcome, std::to_string(pages) + (pages == 1 ? " page" : " pages"));
+    std::string done = std::to_string(pages) + (pages == 1 ? " page" : " pages");
+    if (!cmd.result.empty() && outcome.ok()) {
+        m_regions.erase(cmd.result);
+        m_fds.erase(cmd.result);
+        m_numbers[cmd.result] = static_cast<i64>(sum);
+        done += ", " + cmd.result + " = " + std::to_string(sum);
+    }
+    return access_outcome(cmd.process, outcome, done);
 }
 
 // ---- Files ------------------------------------------------------------------------------------
@@ -732,7 +819,8 @@ Interpreter::Step Interpreter::exec(const ShowCmd& cmd)
             return Step::Stop;
         length = *len;
     }
-    auto text = m_view->view(cmd.what, pid, addr, length);
+    auto text = cmd.json ? m_view->json(cmd.what, pid, addr, length)
+                         : m_view->view(cmd.what, pid, addr, length);
     if (!text.ok())
         return fail(text.error);
     report("");
@@ -755,10 +843,10 @@ Interpreter::Step Interpreter::exec(const PrintCmd& cmd)
         line += piece.literal;
         if (!piece.expr)
             continue;
-        auto v = eval(*piece.expr);
-        if (!v)
+        auto text = placeholder_text(*piece.expr);
+        if (!text)
             return Step::Stop;
-        line += std::to_string(*v);
+        line += *text;
     }
     m_out << line << "\n";
     return Step::Continue;

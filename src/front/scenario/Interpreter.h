@@ -83,6 +83,8 @@ class Interpreter {
     // Evaluation. On a problem these report it (stopping the run) and return nullopt.
     std::optional<i64> eval(const Expr& expr);
     std::optional<i64> value(const ValueRef& ref);
+    std::optional<i64> last_value(ValueRef::Source source);
+    std::optional<std::string> placeholder_text(const Expr& expr);
     std::optional<u64> eval_size(const Expr& expr, const char* what);
     std::optional<u64> length_of(const AddressArg& addr, const std::optional<Expr>& length);
     // The state of a named process; nullptr (the run stopped) when its spawn or fork failed.

@@ -44,6 +44,15 @@ class LineArgs {
         return &it->second;
     }
 
+    // Removes a trailing unquoted `word` from the positional arguments; true when there was one.
+    bool take_last(std::string_view word)
+    {
+        if (m_positional.empty() || m_positional.back().value != word || m_positional.back().quoted)
+            return false;
+        m_positional.pop_back();
+        return true;
+    }
+
     // Removes a trailing "as NAME" from the positional arguments.
     std::optional<std::string> take_as()
     {
@@ -102,6 +111,22 @@ bool is_call_verb(std::string_view verb)
     for (auto call : CALLS)
         if (call == verb)
             return true;
+    return false;
+}
+
+// Whether a print, let or expect line reads a `last.` value from `source`.
+bool reads_last(const Operation& op, ValueRef::Source source)
+{
+    if (const auto* print = std::get_if<PrintCmd>(&op)) {
+        for (const auto& piece : print->pieces)
+            if (piece.expr && reads_value(*piece.expr, source))
+                return true;
+        return false;
+    }
+    if (const auto* let = std::get_if<LetCmd>(&op))
+        return reads_value(let->value, source);
+    if (const auto* compare = std::get_if<ExpectCompareCmd>(&op))
+        return reads_value(compare->lhs, source) || reads_value(compare->rhs, source);
     return false;
 }
 
@@ -164,6 +189,7 @@ class Parser {
     std::optional<Expr> named_expression(LineArgs& a, const std::string& key);
     std::optional<AddressArg> address(LineArgs& a, size_t index);
     std::optional<int> named_prot(LineArgs& a);
+    void parse_touch_value(LineArgs& a, AccessCmd& cmd);
     Fill fill(LineArgs& a);
     std::string guest_path(LineArgs& a, const std::string& text);
     std::string process_text(LineArgs& a, std::string_view text, std::vector<PrintCmd::Piece>* pieces);
@@ -195,7 +221,8 @@ const Parser::Verb* Parser::find_verb(std::string_view name)
         {"write", &Parser::parse_access, "write PROCESS ADDR [len=SIZE] pattern=BYTE|seq|text=\"...\""},
         {"read", &Parser::parse_access,
          "read PROCESS ADDR [len=SIZE] [pattern=BYTE|seq|text=\"...\"] [as NAME]"},
-        {"touch", &Parser::parse_access, "touch PROCESS ADDR [len=SIZE] [read|write] [value=BYTE]"},
+        {"touch", &Parser::parse_access,
+         "touch PROCESS ADDR [len=SIZE] [read|write] [size=1|2|4|8] [value=N] [as NAME]"},
         {"checksum", &Parser::parse_access, "checksum PROCESS ADDR [len=SIZE] as NAME"},
         {"file", &Parser::parse_file, "file PATH [size=SIZE] [pattern=BYTE|seq|text=\"...\"]"},
         {"open", &Parser::parse_open, "open PROCESS PATH [MODE] as FD"},
@@ -205,8 +232,8 @@ const Parser::Verb* Parser::find_verb(std::string_view name)
         {"ftruncate", &Parser::parse_file_io, "ftruncate PROCESS FD SIZE"},
         {"fsync", &Parser::parse_file_io, "fsync PROCESS FD"},
         {"show", &Parser::parse_show,
-         "show meminfo|vmstat|buddyinfo|free|tlb | show maps|smaps|status|statm|faults PROCESS | "
-         "show pagemap PROCESS ADDR [len=SIZE]"},
+         "show meminfo|vmstat|buddyinfo|free|tlb|vmstat_cmd [json] | "
+         "show maps|smaps|status|statm|faults PROCESS [json] | show pagemap PROCESS ADDR [len=SIZE] [json]"},
         {"echo", &Parser::parse_echo, "echo TEXT"},
         {"print", &Parser::parse_print, "print TEXT-WITH-{EXPR}"},
         {"let", &Parser::parse_let, "let NAME = EXPR"},
@@ -286,10 +313,15 @@ void Parser::link_expectation(const Operation& op, int line)
             previous->failure_expected = true;
         return;
     }
+    // A line that reads last.errno looks at the call before it, so that call may fail; one that
+    // reads last.signal, last.si_code or last.addr does the same for an access.
+    if (previous && is_call_verb(previous->verb) && reads_last(op, ValueRef::Source::LastErrno))
+        previous->failure_expected = true;
     auto* access = previous ? std::get_if<AccessCmd>(&previous->op) : nullptr;
     if (!access)
         return;
-    if (std::holds_alternative<ExpectLastCmd>(op))
+    if (std::holds_alternative<ExpectLastCmd>(op) || reads_last(op, ValueRef::Source::LastSignal) ||
+        reads_last(op, ValueRef::Source::LastSiCode) || reads_last(op, ValueRef::Source::LastAddr))
         previous->failure_expected = true;
     if (auto* state = std::get_if<ExpectStateCmd>(&op))
         if (state->process == access->process && state->state == ExpectStateCmd::State::Killed)
@@ -378,7 +410,9 @@ std::optional<int> Parser::named_prot(LineArgs& a)
     const Field* field = a.named("prot");
     if (!field)
         return std::nullopt;
-    auto prot = prot_from_text(field->value);
+    // A number is passed to the kernel as is, so a script can show the EINVAL of unknown bits.
+    auto number = parse_number(field->value);
+    auto prot = number ? std::optional<int>(static_cast<int>(*number)) : prot_from_text(field->value);
     if (!prot)
         a.fail("bad protection '" + field->value + "' (letters r, w, x, or none)");
     return prot;
@@ -613,20 +647,15 @@ std::optional<Operation> Parser::parse_access(LineArgs& a)
         if (mode && mode->value != "read" && mode->value != "write")
             a.fail("touch takes read or write, not '" + mode->value + "'");
         cmd.touch_write = mode && mode->value == "write";
-        if (const Field* value = a.named("value")) {
-            auto byte = parse_number(value->value);
-            if (!byte || *byte > 0xff || !cmd.touch_write)
-                a.fail("value= is a byte (such as 0x5A) and needs touch ... write");
-            cmd.touch_value = static_cast<u8>(byte.value_or(0));
-        }
+        parse_touch_value(a, cmd);
     }
     bool sized = cmd.length || (addr && !addr->region.empty()) || cmd.fill.kind == Fill::Kind::Text;
     if (!sized && !a.failed())
         a.fail(verb + " needs len= unless the address is a region name");
     if (cmd.op == AccessCmd::Op::Checksum && !result && !a.failed())
         a.fail("checksum needs 'as NAME'");
-    if (result && (cmd.op == AccessCmd::Op::Write || cmd.op == AccessCmd::Op::Touch))
-        a.fail(verb + " does not take 'as NAME'");
+    if (result && (cmd.op == AccessCmd::Op::Write || cmd.touch_write))
+        a.fail(verb + (cmd.touch_write ? " ... write" : "") + " does not take 'as NAME'");
     a.finish(max_positional, usage(a));
     if (addr)
         cmd.addr = std::move(*addr);
@@ -635,6 +664,26 @@ std::optional<Operation> Parser::parse_access(LineArgs& a)
         define(a, *result, SymbolKind::Number);
     }
     return cmd;
+}
+
+// touch's size= (bytes per access) and value= (what a write touch stores, in that many bytes).
+void Parser::parse_touch_value(LineArgs& a, AccessCmd& cmd)
+{
+    if (const Field* size = a.named("size")) {
+        auto bytes = parse_number(size->value);
+        if (!bytes || (*bytes != 1 && *bytes != 2 && *bytes != 4 && *bytes != 8))
+            a.fail("size= is 1, 2, 4 or 8 (bytes per access)");
+        cmd.touch_size = static_cast<unsigned>(bytes.value_or(1));
+    }
+    const Field* value = a.named("value");
+    if (!value)
+        return;
+    auto number = parse_number(value->value);
+    bool fits = number && *number >= 0 && (cmd.touch_size == 8 || *number >> (8 * cmd.touch_size) == 0);
+    if (!fits || !cmd.touch_write)
+        a.fail("value= is a number that fits size= bytes (one byte by default, such as 0x5A) and needs "
+               "touch ... write");
+    cmd.touch_value = static_cast<u64>(number.value_or(0));
 }
 
 std::optional<Operation> Parser::parse_file(LineArgs& a)
@@ -714,6 +763,7 @@ std::optional<Operation> Parser::parse_show(LineArgs& a)
         {"buddyinfo", ShowCmd::What::Buddyinfo},
         {"free", ShowCmd::What::Free},
         {"tlb", ShowCmd::What::Tlb},
+        {"vmstat_cmd", ShowCmd::What::VmstatCmd},
         {"maps", ShowCmd::What::Maps},
         {"smaps", ShowCmd::What::Smaps},
         {"status", ShowCmd::What::Status},
@@ -725,6 +775,7 @@ std::optional<Operation> Parser::parse_show(LineArgs& a)
     if (!what)
         return std::nullopt;
     ShowCmd cmd;
+    cmd.json = a.take_last("json");
     size_t index = 0;
     while (index < std::size(VIEWS) && VIEWS[index].first != what->value)
         ++index;
@@ -733,7 +784,7 @@ std::optional<Operation> Parser::parse_show(LineArgs& a)
     cmd.what = VIEWS[index].second;
     size_t max_positional = 1;
     // VIEWS lists the machine-wide views first; from "maps" on, a view belongs to a process.
-    if (index >= 5) {
+    if (index >= 6) {
         cmd.process = symbol(a, 1, SymbolKind::Process);
         max_positional = 2;
     }
@@ -777,7 +828,11 @@ std::string Parser::process_text(LineArgs& a, std::string_view rest, std::vector
             a.fail("unclosed '{' in print");
             break;
         }
-        pieces->push_back({text.substr(i, open - i), expression(a, text.substr(open + 1, close - open - 1))});
+        std::string message;
+        auto expr = parse_placeholder_text(text.substr(open + 1, close - open - 1), m_symbols, message);
+        if (!expr)
+            a.fail(message);
+        pieces->push_back({text.substr(i, open - i), std::move(expr)});
         i = close + 1;
     }
     return text;

@@ -142,6 +142,26 @@ std::optional<std::string_view> smaps_entry(std::string_view smaps, u64 addr)
     return smaps.substr(begin);
 }
 
+MapsOverlap maps_overlapping(std::string_view maps, u64 start, u64 end)
+{
+    MapsOverlap out;
+    for_each_line(maps, [&](std::string_view line) {
+        if (!is_smaps_header(line))
+            return false;
+        size_t dash = line.find('-');
+        size_t space = line.find(' ');
+        auto lo = hex(line.substr(0, dash));
+        auto hi = hex(line.substr(dash + 1, space - dash - 1));
+        if (!lo || !hi || *lo >= end || *hi <= start)
+            return false;
+        std::string_view perms = skip_spaces(line.substr(space));
+        perms = perms.substr(0, perms.find(' '));
+        out.perms += (out.count++ ? "," : "") + std::string(perms);
+        return false;
+    });
+    return out;
+}
+
 i64 line_count(std::string_view text)
 {
     i64 count = 0;

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <optional>
+#include <string>
 #include <string_view>
 
 #include "base/Types.h"
@@ -28,6 +29,14 @@ std::optional<i64> column(std::string_view text, int index);
 
 // The smaps entry (its header line and the field lines after it) whose range holds addr.
 std::optional<std::string_view> smaps_entry(std::string_view smaps, u64 addr);
+
+// The /proc/PID/maps lines whose range overlaps [start, end): how many, and their permission
+// fields joined by commas ("rw-p,r--p,rw-p"), in address order.
+struct MapsOverlap {
+    i64 count = 0;
+    std::string perms;
+};
+MapsOverlap maps_overlapping(std::string_view maps, u64 start, u64 end);
 
 // How many non-empty lines the text has.
 i64 line_count(std::string_view text);

@@ -5,6 +5,7 @@
 
 #include "front/scenario/LinuxNames.h"
 #include "front/scenario/ProcText.h"
+#include "kernel/ProcJson.h"
 
 namespace kioku::scenario {
 
@@ -57,9 +58,15 @@ Fetched<std::string> ProcView::file(Pid viewer, const std::string& path)
     return {text.release_value(), {}};
 }
 
-Fetched<i64> ProcView::value(const ValueRef& ref, Pid pid, u64 region_addr)
+Fetched<i64> ProcView::value(const ValueRef& ref, Pid pid, u64 region_addr, u64 region_length)
 {
     using S = ValueRef::Source;
+    if (ref.source == S::ProcessVmas) {
+        auto maps = file(pid, proc_path(pid, "maps"));
+        if (!maps.ok())
+            return Fetched<i64>::failure(maps.error);
+        return {maps_overlapping(*maps.value, region_addr, region_addr + region_length).count, {}};
+    }
     switch (ref.source) {
     case S::ProcessPid: return {pid, {}};
     case S::ProcessStat: return field_of(proc_path(pid, "stat"), pid, ref, region_addr);
@@ -73,9 +80,25 @@ Fetched<i64> ProcView::value(const ValueRef& ref, Pid pid, u64 region_addr)
     case S::Tlb: return field_of("/proc/kioku/tlb", machine_viewer(), ref, region_addr);
     case S::Sysctl: return field_of("/proc/sys/" + ref.field, machine_viewer(), ref, region_addr);
     case S::Clock: return {static_cast<i64>(m_kernel.now_ns()), {}};
-    case S::Variable: break;
+    case S::Variable:
+    case S::LastErrno:
+    case S::LastSignal:
+    case S::LastSiCode:
+    case S::LastAddr:
+    case S::ProcessVmas:
+    case S::ProcessPerms: break;
     }
     return Fetched<i64>::failure("not a kernel value");
+}
+
+Fetched<std::string> ProcView::text(const ValueRef& ref, Pid pid, u64 region_addr, u64 region_length)
+{
+    if (ref.source != ValueRef::Source::ProcessPerms)
+        return Fetched<std::string>::failure("not a text value");
+    auto maps = file(pid, proc_path(pid, "maps"));
+    if (!maps.ok())
+        return maps;
+    return {maps_overlapping(*maps.value, region_addr, region_addr + region_length).perms, {}};
 }
 
 Fetched<i64> ProcView::field_of(const std::string& path, Pid viewer, const ValueRef& ref, u64 region_addr)
@@ -119,6 +142,7 @@ Fetched<std::string> ProcView::view(ShowCmd::What what, Pid pid, std::optional<u
     case W::Buddyinfo: return file(machine_viewer(), "/proc/buddyinfo");
     case W::Tlb: return file(machine_viewer(), "/proc/kioku/tlb");
     case W::Free: return {m_kernel.free_text(false), {}};
+    case W::VmstatCmd: return {m_kernel.vmstat_text(), {}};
     case W::Maps: return file(pid, proc_path(pid, "maps"));
     case W::Status: return file(pid, proc_path(pid, "status"));
     case W::Statm: return file(pid, proc_path(pid, "statm"));
@@ -135,6 +159,36 @@ Fetched<std::string> ProcView::view(ShowCmd::What what, Pid pid, std::optional<u
         return {std::string(*entry), {}};
     }
     }
+    return Fetched<std::string>::failure("unknown view");
+}
+
+Fetched<std::string> ProcView::json(ShowCmd::What what, Pid pid, std::optional<u64> addr, u64 length)
+{
+    using W = ShowCmd::What;
+    auto fetched = [](Result<std::string> json) {
+        if (json.is_error())
+            return Fetched<std::string>::failure("cannot show it as JSON: " + errno_name(json.error().code));
+        return Fetched<std::string>{json.release_value(), {}};
+    };
+    // faults and one smaps entry are cut out of /proc text here, so they are encoded here too.
+    if (what == W::Faults || (what == W::Smaps && addr)) {
+        auto text = view(what, pid, addr, length);
+        if (!text.ok())
+            return text;
+        return fetched(what == W::Faults ? counters_json(*text.value) : smaps_json(*text.value));
+    }
+    if (what == W::Pagemap) {
+        u64 first = addr.value_or(0) & PAGE_MASK;
+        u64 pages = (page_round_up(addr.value_or(0) + length) - first) >> PAGE_SHIFT;
+        return fetched(m_kernel.view_json(pid, "pagemap", pid, first, pages));
+    }
+    static constexpr std::pair<W, const char*> NAMES[] = {
+        {W::Meminfo, "meminfo"}, {W::Vmstat, "vmstat"}, {W::Buddyinfo, "buddyinfo"}, {W::Free, "free"},
+        {W::Tlb, "tlb"},         {W::VmstatCmd, "vmstat_cmd"}, {W::Maps, "maps"},   {W::Smaps, "smaps"},
+        {W::Status, "status"},   {W::Statm, "statm"}};
+    for (const auto& [view_what, name] : NAMES)
+        if (view_what == what)
+            return fetched(m_kernel.view_json(pid ? pid : machine_viewer(), name, pid));
     return Fetched<std::string>::failure("unknown view");
 }
 

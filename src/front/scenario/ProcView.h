@@ -33,10 +33,14 @@ class ProcView {
 
     Fetched<std::string> file(Pid viewer, const std::string& path);
     // A machine or process value. pid is the process the ref names (0 for machine values);
-    // region_addr is where the region of an smaps value starts.
-    Fetched<i64> value(const ValueRef& ref, Pid pid, u64 region_addr);
+    // region_addr and region_length are the range of the region an smaps or maps value names.
+    Fetched<i64> value(const ValueRef& ref, Pid pid, u64 region_addr, u64 region_length = 0);
+    // A text value (is_text_value): the permissions of the maps lines overlapping a region.
+    Fetched<std::string> text(const ValueRef& ref, Pid pid, u64 region_addr, u64 region_length);
     // The text `show` prints. addr and length apply to smaps (one entry) and pagemap.
     Fetched<std::string> view(ShowCmd::What what, Pid pid, std::optional<u64> addr, u64 length);
+    // The same view as JSON (`show VIEW ... json`), one line.
+    Fetched<std::string> json(ShowCmd::What what, Pid pid, std::optional<u64> addr, u64 length);
 
     // The process that reads machine-wide files: the first live one, or 0 when none is left.
     Pid machine_viewer() const;

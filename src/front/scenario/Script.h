@@ -37,6 +37,12 @@ struct ValueRef {
         Tlb,             // field: a counter of /proc/kioku/tlb (hits, misses, walks, flushes)
         Sysctl,          // field: a path under /proc/sys, such as "vm/overcommit_memory"
         Clock,           // the simulated clock in nanoseconds
+        LastErrno,       // the errno of the most recent call (0 when it succeeded)
+        LastSignal,      // the signal the most recent memory access raised (0 when it completed)
+        LastSiCode,      // the si_code of that signal (0 when the access completed)
+        LastAddr,        // the faulting address of that access (0 when it completed)
+        ProcessVmas,     // process, region: how many /proc/PID/maps lines overlap the region
+        ProcessPerms,    // process, region: their permissions joined by commas (text, print only)
     };
     Source source = Source::Variable;
     std::string name;    // variable name
@@ -46,10 +52,14 @@ struct ValueRef {
     int stat_field = 0;
 };
 
+enum class CompareOp : u8 { Eq, Ne, Lt, Le, Gt, Ge };
+
 // An integer expression. Arithmetic is on signed 64-bit values so that deltas may be negative.
+// A Compare (allowed only as a whole `print` placeholder) is 1 when it holds, else 0.
 struct Expr {
-    enum class Kind : u8 { Number, Value, Negate, Add, Sub, Mul, Div, Mod };
+    enum class Kind : u8 { Number, Value, Negate, Add, Sub, Mul, Div, Mod, Compare };
     Kind kind = Kind::Number;
+    CompareOp compare = CompareOp::Eq; // for Compare
     i64 number = 0;
     ValueRef value;
     std::unique_ptr<Expr> lhs; // the operand of Negate; the left side of a binary operator
@@ -131,8 +141,9 @@ struct AccessCmd {
     std::optional<Expr> length;
     Fill fill; // write: what to store; read: what the memory must hold
     bool touch_write = false;
-    u8 touch_value = 0;
-    std::string result; // `as NAME`: stores the checksum
+    u64 touch_value = 0;     // what a write touch stores, little-endian in touch_size bytes
+    unsigned touch_size = 1; // bytes per touch access: 1, 2, 4 or 8
+    std::string result;      // `as NAME`: the checksum (read, checksum) or the sum of a touch's loads
 };
 struct FileCmd {
     std::string path;
@@ -167,9 +178,11 @@ struct ShowCmd {
         Statm,
         Pagemap,
         Tlb,
-        Faults
+        Faults,
+        VmstatCmd // the `vmstat` command's output
     };
     What what = What::Meminfo;
+    bool json = false; // `show VIEW ... json`: the view's JSON form (kernel/ProcJson.h)
     std::string process;
     std::optional<AddressArg> addr; // smaps: the entry holding it; pagemap: the first page
     std::optional<Expr> length;
@@ -193,7 +206,6 @@ struct SysctlCmd {
     std::string path;
     std::string value;
 };
-enum class CompareOp : u8 { Eq, Ne, Lt, Le, Gt, Ge };
 struct ExpectCompareCmd {
     Expr lhs;
     CompareOp op = CompareOp::Eq;

@@ -1,0 +1,53 @@
+# Integration tests that run the kioku command itself (included by tests/CMakeLists.txt):
+#   parity_NAME   tests/parity/NAME.c on the host kernel against NAME.kio on kioku (compare.sh)
+#   example_NAME  examples/NAME.kio must hold every expectation (exit status 0)
+#   cli_...       the command's usage errors: exit status 2 and the documented message
+# Run them with `ctest -R 'parity_|example_|cli_'`.
+
+set(_kioku $<TARGET_FILE:kioku>)
+set(_parity_dir ${CMAKE_CURRENT_SOURCE_DIR}/parity)
+set(_check_exit ${CMAKE_CURRENT_SOURCE_DIR}/cli/check_exit.sh)
+
+# One test per parity program that has a scenario twin. Each builds its C program natively, so
+# they need a host C compiler (cc, or $CC) but nothing beyond libc.
+file(GLOB _parity_programs CONFIGURE_DEPENDS ${_parity_dir}/*.kio)
+foreach(_kio ${_parity_programs})
+  get_filename_component(_name ${_kio} NAME_WE)
+  if(EXISTS ${_parity_dir}/${_name}.c)
+    add_test(NAME parity_${_name}
+             COMMAND ${_parity_dir}/compare.sh ${_kioku} ${CMAKE_CURRENT_BINARY_DIR}/parity/${_name} ${_name})
+    set_tests_properties(parity_${_name} PROPERTIES LABELS "parity" TIMEOUT 120)
+  endif()
+endforeach()
+
+file(GLOB _examples CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/examples/*.kio)
+foreach(_kio ${_examples})
+  get_filename_component(_name ${_kio} NAME_WE)
+  add_test(NAME example_${_name} COMMAND ${_kioku} scenario ${_kio} --quiet --check)
+  set_tests_properties(example_${_name} PROPERTIES LABELS "example" TIMEOUT 120)
+endforeach()
+
+# Usage errors. A malformed scenario is written at configure time: line 2 names no command and
+# line 3 has a bad size; both must be reported as file:line: message, and nothing may run.
+set(_malformed ${CMAKE_CURRENT_BINARY_DIR}/cli/malformed.kio)
+file(WRITE ${_malformed} "spawn A\nfrobnicate A\nmmap A name=buf len=12Q\n")
+set(_missing ${CMAKE_CURRENT_BINARY_DIR}/cli/no_such_file.kio)
+
+add_test(NAME cli_unknown_option
+         COMMAND ${_check_exit} 2 "kioku: unknown option '--frobnicate'" "usage: kioku <command> .*"
+                 -- ${_kioku} --frobnicate)
+add_test(NAME cli_bad_mem_size
+         COMMAND ${_check_exit} 2 "kioku: bad memory size '12Q' .*"
+                 -- ${_kioku} scenario ${_parity_dir}/demand_paging.kio --mem 12Q)
+add_test(NAME cli_scenario_missing_file
+         COMMAND ${_check_exit} 2 ".*no_such_file\\.kio: cannot read the file"
+                 -- ${_kioku} scenario ${_missing})
+add_test(NAME cli_scenario_malformed_line
+         COMMAND ${_check_exit} 2 ".*malformed\\.kio:2: unknown command 'frobnicate'"
+                 ".*malformed\\.kio:3: bad number '12Q'"
+                 -- ${_kioku} scenario ${_malformed})
+add_test(NAME cli_scenario_without_file
+         COMMAND ${_check_exit} 2 "kioku: scenario takes exactly one file" -- ${_kioku} scenario)
+set_tests_properties(cli_unknown_option cli_bad_mem_size cli_scenario_missing_file
+                     cli_scenario_malformed_line cli_scenario_without_file
+                     PROPERTIES LABELS "cli" TIMEOUT 30)
