@@ -6,11 +6,13 @@
 
 #include "hw/Machine.h"
 #include "kernel/Kernel.h"
+#include "kernel/OomKiller.h"
 #include "kernel/Process.h"
 #include "mm/MemoryManager.h"
 #include "mm/cache/Inode.h"
 #include "mm/cache/PageCache.h"
 #include "mm/vm/AddressSpace.h"
+#include "mm/swap/SwapManager.h"
 
 namespace kioku {
 
@@ -50,7 +52,7 @@ MeminfoValues ProcFs::meminfo()
     v.unevictable = lru.size(LruList::Unevictable) * KB_PER_PAGE;
     v.active = v.active_anon + v.active_file;
     v.inactive = v.inactive_anon + v.inactive_file;
-    v.cached = vs[VmItem::NrFilePages] * KB_PER_PAGE;
+    v.cached = vs[VmItem::NrFilePages] * KB_PER_PAGE; // swap-cache pages are not page cache here
     v.dirty = mm.page_cache().nr_dirty() * KB_PER_PAGE;
     v.anon_pages = vs[VmItem::NrAnonPages] * KB_PER_PAGE;
     v.mapped = vs[VmItem::NrMapped] * KB_PER_PAGE;
@@ -62,7 +64,8 @@ MeminfoValues ProcFs::meminfo()
     v.vmalloc_total = (mm.paging_mode() == SatpMode::Sv48 ? (u64{64} << 40) : (u64{128} << 30)) / 1024;
     v.hugepagesize = 2048;
     v.swap_total = mm.total_swap_pages() * KB_PER_PAGE;
-    v.swap_free = v.swap_total;
+    v.swap_free = mm.swap().free_pages() * KB_PER_PAGE;
+    v.swap_cached = mm.swap().cached_pages() * KB_PER_PAGE;
 
     // si_mem_available: free memory above the reserves, plus the page cache and reclaimable slab
     // that could be reclaimed without dipping under the low watermarks.
@@ -255,6 +258,8 @@ Result<std::string> ProcFs::read_pid(Process& p, const std::string& what)
 {
     if (what == "oom_score_adj")
         return std::to_string(p.oom_score_adj) + "\n";
+    if (what == "oom_score")
+        return std::to_string(OomKiller::oom_score(m_kernel, p)) + "\n";
     if (!p.alive())
         return std::string(); // a zombie has no memory to show
     if (what == "maps")
@@ -286,6 +291,7 @@ Result<std::string> ProcFs::read(int viewer, const std::string& path)
         snapshot[VmItem::NrActiveFile] = snapshot[VmItem::NrZoneActiveFile] = mm.lru().size(LruList::ActiveFile);
         snapshot[VmItem::NrUnevictable] = snapshot[VmItem::NrZoneUnevictable] = mm.lru().size(LruList::Unevictable);
         snapshot[VmItem::NrDirty] = mm.page_cache().nr_dirty();
+        snapshot[VmItem::NrSwapcached] = mm.swap().cached_pages();
         snapshot[VmItem::NrPageTablePages] = mm.page_table_pages();
         snapshot[VmItem::PgallocDma32] = mm.allocator().pgalloc(ZONE_DMA32);
         snapshot[VmItem::PgallocNormal] = mm.allocator().pgalloc(ZONE_NORMAL);

@@ -8,6 +8,7 @@
 #include "mm/cache/PageCache.h"
 #include "mm/vm/AddressSpace.h"
 #include "mm/vm/AnonVma.h"
+#include "mm/swap/SwapManager.h"
 
 namespace kioku {
 
@@ -40,6 +41,7 @@ std::string InvariantChecker::report()
 
     FrameTable& frames = m_mm.frames();
     std::unordered_map<u64, i64> mapped; // pfn -> PTEs seen
+    std::unordered_map<u64, i64> swap_refs; // swap entry -> PTEs holding it
     u64 table_pages = 0;
     for (AddressSpace* space : m_mm.spaces()) {
         RssStat rss;
@@ -64,7 +66,15 @@ std::string InvariantChecker::report()
                     t.fail("asid ", space->asid(), ": VMA missing from its file's mappings");
             }
         }
+        i64 swapents = 0;
         space->page_table().for_each(VirtAddr(0), VirtAddr(space->task_size()), [&](VirtAddr va, u64& pte) {
+            if (pte_is_swap(pte)) {
+                ++swap_refs[pte];
+                ++swapents;
+                if (!space->vma_containing(va))
+                    t.fail("asid ", space->asid(), ": swap entry outside every VMA at ", std::hex, va.value());
+                return;
+            }
             if (!pte_present(pte))
                 return;
             if (!space->vma_containing(va))
@@ -97,6 +107,8 @@ std::string InvariantChecker::report()
         if (kept.anon != rss.anon || kept.file != rss.file || kept.shmem != rss.shmem)
             t.fail("asid ", space->asid(), ": rss counters anon/file/shmem ", kept.anon, "/", kept.file, "/",
                    kept.shmem, " but the page table maps ", rss.anon, "/", rss.file, "/", rss.shmem);
+        if (kept.swapents != swapents)
+            t.fail("asid ", space->asid(), ": swapents ", kept.swapents, " but the page table holds ", swapents);
         table_pages += space->page_table().table_pages() + 1;
     }
 
@@ -110,7 +122,7 @@ std::string InvariantChecker::report()
         if (f.has(FF_ANON | FF_FILE)) {
             if (f.mapcount != ptes)
                 t.fail("frame ", std::hex, pfn.value(), std::dec, ": mapcount ", f.mapcount, " but ", ptes, " PTEs");
-            i64 expected = f.mapcount + (f.has(FF_FILE) ? 1 : 0);
+            i64 expected = f.mapcount + (f.has(FF_FILE) ? 1 : 0) + (f.has(FF_SWAPCACHE) ? 1 : 0);
             if (f.refcount != expected)
                 t.fail("frame ", std::hex, pfn.value(), std::dec, ": refcount ", f.refcount, ", expected ", expected);
             if (!f.has(FF_LRU))
@@ -137,6 +149,44 @@ std::string InvariantChecker::report()
         if (f.has(FF_KERNEL) || f.has(FF_SLAB))
             ++kernel;
     }
+
+    // Swap: every slot's count is the PTEs holding it plus one while it is cached, and a cached
+    // entry names a page that knows it.
+    SwapManager& swap = m_mm.swap();
+    u64 cached_seen = 0;
+    for (u32 type = 0; type < swap.areas().size(); ++type) {
+        SwapArea* area = swap.area(type);
+        if (!area)
+            continue;
+        u64 used = 0;
+        for (u64 slot = 1; slot < area->slots(); ++slot) {
+            SwapEntry e{type, slot};
+            u64 key = SwapManager::key(e);
+            i64 refs = 0;
+            if (auto it = swap_refs.find(key); it != swap_refs.end())
+                refs = it->second;
+            auto cached = swap.lookup(e);
+            i64 expected = refs + (cached ? 1 : 0);
+            if (area->count(slot) != expected)
+                t.fail("swap ", type, ":", slot, ": count ", int(area->count(slot)), " but ", refs, " PTEs",
+                       cached ? " + cache" : "");
+            used += area->count(slot) != 0;
+            if (cached) {
+                ++cached_seen;
+                const Frame& f = frames[*cached];
+                if (!f.has(FF_SWAPCACHE) || f.private_data != key)
+                    t.fail("swap ", type, ":", slot, ": cached page does not point back");
+            }
+        }
+        if (used != area->used())
+            t.fail("swap ", type, ": used ", area->used(), " but ", used, " slots in use");
+    }
+    if (cached_seen != swap.cached_pages())
+        t.fail("swap cache holds ", swap.cached_pages(), " entries but ", cached_seen, " were found");
+    u64 swap_ptes = 0;
+    for (auto& [key, n] : swap_refs)
+        swap_ptes += n;
+    (void)swap_ptes;
 
     const Lru& lru = m_mm.lru();
     u64 on_lists = 0;

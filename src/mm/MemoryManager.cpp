@@ -8,6 +8,9 @@
 #include "mm/cache/PageCache.h"
 #include "mm/vm/AddressSpace.h"
 #include "mm/vm/FaultHandler.h"
+#include "hw/BlockDevice.h"
+#include "mm/reclaim/Reclaimer.h"
+#include "mm/swap/SwapManager.h"
 
 namespace kioku {
 
@@ -31,13 +34,76 @@ MemoryManager::MemoryManager(PhysicalMemory& memory, TlbFlushPort& tlb, Clock& c
     m_allocator.setup_watermarks();
     m_page_cache = std::make_unique<PageCache>(*this);
     m_fault_handler = std::make_unique<FaultHandler>(*this);
+    m_swap = std::make_unique<SwapManager>();
+    m_reclaimer = std::make_unique<Reclaimer>(*this);
+    m_reclaimer->set_policy(make_policy("lru", m_lru, m_frames, m_sysctl));
 }
 
-MemoryManager::~MemoryManager() = default;
+MemoryManager::~MemoryManager()
+{
+    m_lru.set_policy(nullptr);
+}
+
+u64 MemoryManager::total_swap_pages() const { return m_swap->total_pages(); }
+
+Result<u32> MemoryManager::swapon(u64 bytes, int priority, const std::string& host_path)
+{
+    u64 blocks = bytes >> PAGE_SHIFT;
+    if (blocks < 2)
+        return Error::from_errno(EINVAL, "a swap area needs at least two pages");
+    std::unique_ptr<BlockDevice> device;
+    if (host_path.empty())
+        device = BlockDevice::create_memory(blocks, m_clock);
+    else
+        device = TRY(BlockDevice::create_file(host_path, blocks, m_clock));
+    std::string name = host_path.empty() ? "swap" + std::to_string(m_swap->areas().size()) : host_path;
+    return m_swap->add_area(std::make_unique<SwapArea>(std::move(device), priority, name));
+}
+
+Result<void> MemoryManager::set_replacement_policy(const std::string& name)
+{
+    auto policy = make_policy(name, m_lru, m_frames, m_sysctl);
+    if (!policy)
+        return Error::from_errno(EINVAL, "unknown replacement policy");
+    // A policy keeps its own view of the resident pages: tell the new one about them.
+    m_lru.set_policy(nullptr);
+    for (unsigned l = 0; l < static_cast<unsigned>(LruList::Count); ++l) {
+        if (static_cast<LruList>(l) == LruList::Unevictable)
+            continue;
+        FrameList& list = m_lru.list(static_cast<LruList>(l));
+        for (u32 i = list.back(); i != FrameList::NIL; i = m_frames.links(i).prev)
+            policy->page_added(m_frames.pfn_at(i));
+    }
+    m_reclaimer->set_policy(std::move(policy));
+    return {};
+}
+
+std::optional<Pfn> MemoryManager::allocate_page()
+{
+    for (int stalls = 0;; ++stalls) {
+        if (auto pfn = m_allocator.allocate(0)) {
+            if (m_allocator.free_pages() < m_allocator.total_watermark(&Watermarks::low))
+                m_reclaimer->run_kswapd();
+            return pfn;
+        }
+        // Under min: wake kswapd as Linux does, then reclaim in this task's own context.
+        if (m_in_direct_reclaim)
+            return m_allocator.allocate(0, AllocFlags::Atomic);
+        m_in_direct_reclaim = true;
+        m_vmstat.add(VmItem::AllocstallNormal, 1);
+        u64 freed = m_reclaimer->reclaim(32, ReclaimMode::Direct);
+        m_in_direct_reclaim = false;
+        if (freed && stalls < 16)
+            continue;
+        if (m_oom && stalls < 32 && m_oom->out_of_memory())
+            continue;
+        return std::nullopt;
+    }
+}
 
 std::optional<Pfn> MemoryManager::alloc_user_page(ZeroFill zero)
 {
-    auto pfn = m_allocator.allocate(0);
+    auto pfn = allocate_page();
     if (!pfn)
         return std::nullopt;
     Frame& f = m_frames[*pfn];
@@ -53,8 +119,19 @@ void MemoryManager::put_page(Pfn pfn)
 {
     Frame& f = m_frames[pfn];
     VERIFY(f.refcount > 0 && "put_page on a page with no references");
-    if (--f.refcount > 0)
-        return;
+    if (--f.refcount > 0) {
+        // free_page_and_swap_cache: an anonymous page nobody maps any more, whose swap slot no
+        // PTE refers to, leaves the swap cache and is freed.
+        if (f.refcount != 1 || f.mapcount != 0 || !f.has(FF_SWAPCACHE))
+            return;
+        SwapEntry e = swap_entry_of(f.private_data);
+        if (m_swap->count(e) != 0)
+            return;
+        m_swap->cache_remove(e);
+        f.clear(FF_SWAPCACHE);
+        f.private_data = 0;
+        f.refcount = 0;
+    }
     VERIFY(f.mapcount == 0 && "a page freed while still mapped");
     m_lru.remove(pfn);
     f.flags = 0;

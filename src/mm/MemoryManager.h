@@ -9,6 +9,7 @@
 
 #include <memory>
 #include <optional>
+#include <string>
 #include <vector>
 
 #include "base/Result.h"
@@ -28,6 +29,17 @@ class PageCache;
 class PhysicalMemory;
 class TlbFlushPort;
 class FaultHandler;
+class Reclaimer;
+class SwapManager;
+class BlockDevice;
+
+// What the memory manager asks when reclaim cannot free enough: the kernel's OOM killer, which
+// knows the processes. Returns true when it freed memory (a victim was reaped).
+class OomHandler {
+public:
+    virtual ~OomHandler() = default;
+    virtual bool out_of_memory() = 0;
+};
 
 enum class ZeroFill : u8 { No, Yes };
 
@@ -49,6 +61,19 @@ public:
     const PhysicalAllocator& allocator() const { return m_allocator; }
     PageCache& page_cache() { return *m_page_cache; }
     FaultHandler& fault_handler() { return *m_fault_handler; }
+    SwapManager& swap() { return *m_swap; }
+    const SwapManager& swap() const { return *m_swap; }
+    Reclaimer& reclaimer() { return *m_reclaimer; }
+    void set_oom_handler(OomHandler* handler) { m_oom = handler; }
+    // The address space whose fault or call is being served, so that the OOM killer does not
+    // tear down the memory of the task it is working for.
+    AddressSpace* current_space() const { return m_current; }
+    void set_current_space(AddressSpace* space) { m_current = space; }
+
+    // swapon: a swap area of `bytes` on a memory-backed device, or a host file when path is set.
+    Result<u32> swapon(u64 bytes, int priority, const std::string& host_path = {});
+    // Selects the replacement policy by name ("lru", "clock", "fifo", "exact-lru", "opt").
+    Result<void> set_replacement_policy(const std::string& name);
     Lru& lru() { return m_lru; }
     const Lru& lru() const { return m_lru; }
     VmStat& vmstat() { return m_vmstat; }
@@ -61,6 +86,8 @@ public:
     bool is_zero_pfn(Pfn pfn) const { return pfn == m_zero_pfn; }
 
     // A frame for user memory (anonymous or page cache) with refcount 1. The caller sets its kind.
+    // Under the min watermark it reclaims directly, then asks the OOM killer; it wakes kswapd
+    // when free memory falls under the low watermark.
     std::optional<Pfn> alloc_user_page(ZeroFill zero);
     void get_page(Pfn pfn) { ++m_frames[pfn].refcount; }
     // Drops one reference; at zero the page leaves its LRU list and returns to the allocator.
@@ -89,7 +116,7 @@ public:
     // Pages in use by kind, kept as the parts work (for meminfo and the invariant checker).
     u64 page_table_pages() const { return m_page_table_pages; }
     u64 total_ram_pages() const { return m_allocator.managed_pages(); }
-    u64 total_swap_pages() const { return m_total_swap_pages; }
+    u64 total_swap_pages() const;
 
 private:
     PhysicalMemory& m_memory;
@@ -107,7 +134,12 @@ private:
     Pfn m_zero_pfn;
     u64 m_page_table_pages = 0;
     u64 m_committed = 0;
-    u64 m_total_swap_pages = 0;
+    std::unique_ptr<SwapManager> m_swap;
+    std::unique_ptr<Reclaimer> m_reclaimer;
+    OomHandler* m_oom = nullptr;
+    AddressSpace* m_current = nullptr;
+    bool m_in_direct_reclaim = false;
+    std::optional<Pfn> allocate_page();
     Asid m_next_asid = 1;
 };
 

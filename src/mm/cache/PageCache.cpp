@@ -94,10 +94,15 @@ Result<Pfn> PageCache::read_page(Inode& inode, u64 index)
 
 Result<Pfn> PageCache::get_page(Inode& inode, u64 index, u64 around, bool* major)
 {
-    if (auto hit = find(inode, index))
+    if (auto hit = find(inode, index)) {
+        m_mm.get_page(*hit);
         return *hit;
-    if (inode.is_shmem())
-        return read_page(inode, index);
+    }
+    if (inode.is_shmem()) {
+        Pfn pfn = TRY(read_page(inode, index));
+        m_mm.get_page(pfn);
+        return pfn;
+    }
     // A miss reads a window around the page, as Linux's mmap read-around does: the window of
     // `around` pages centred on the fault, cut to the file.
     u64 first = index;
@@ -114,12 +119,17 @@ Result<Pfn> PageCache::get_page(Inode& inode, u64 index, u64 around, bool* major
             continue;
         auto r = read_page(inode, i);
         if (r.is_error()) {
-            if (i == index)
+            if (i == index) {
+                if (read)
+                    m_mm.put_page(wanted);
                 return r.error();
+            }
             continue; // read-around is best effort
         }
-        if (i == index)
+        if (i == index) {
             wanted = r.value();
+            m_mm.get_page(wanted); // pinned: reading the rest of the window may reclaim
+        }
         ++read;
     }
     if (m_disk && read)
@@ -155,6 +165,14 @@ Result<void> PageCache::writeback(Inode& inode, u64 first, u64 last)
     m_mm.vmstat().add(VmItem::Pgpgout, static_cast<i64>(written * PAGE_SIZE / 512));
     m_mm.vmstat().add(VmItem::NrWritten, static_cast<i64>(written));
     return {};
+}
+
+void PageCache::evict(Inode& inode, u64 index)
+{
+    auto it = inode.pages().find(index);
+    VERIFY(it != inode.pages().end());
+    VERIFY(m_mm.frames()[it->second].mapcount == 0 && "evicting a mapped page-cache page");
+    remove(inode, index, it->second);
 }
 
 void PageCache::truncate(Inode& inode, u64 new_size)

@@ -32,7 +32,8 @@ public:
 
     std::optional<Pfn> find(Inode& inode, u64 index);
     // Finds the page, or reads it (with read-around of `around` pages when > 1) from the backing
-    // file, or for shmem allocates a zeroed one. Sets *major when I/O was done.
+    // file, or for shmem allocates a zeroed one. Sets *major when I/O was done. The page comes
+    // pinned (one extra reference) so that reclaim cannot take it; the caller puts it.
     Result<Pfn> get_page(Inode& inode, u64 index, u64 around, bool* major);
 
     // Writes back the dirty pages with index in [first, last] (all when last is ~0).
@@ -40,6 +41,8 @@ public:
     // Cuts the file to new_size: pages wholly beyond it are unmapped and dropped, the tail of
     // the last page is zeroed.
     void truncate(Inode& inode, u64 new_size);
+    // Drops one clean, unmapped page (reclaim).
+    void evict(Inode& inode, u64 index);
     // Releases every page (the inode is dying). Pages must be unmapped.
     void release_all(Inode& inode);
     // drop_caches=1: drops clean, unmapped page-cache pages of host files. Returns pages dropped.

@@ -1,5 +1,7 @@
 #include "mm/reclaim/Lru.h"
 
+#include "mm/reclaim/ReplacementPolicy.h"
+
 namespace kioku {
 
 LruList Lru::list_of(const Frame& frame)
@@ -16,8 +18,10 @@ LruList Lru::list_of(const Frame& frame)
 void Lru::add_new(Pfn pfn)
 {
     Frame& f = m_frames[pfn];
-    f.clear(FF_ACTIVE);
+    f.clear(FF_ACTIVE | FF_REFERENCED);
     add(pfn, list_of(f));
+    if (m_policy && !f.has(FF_UNEVICTABLE))
+        m_policy->page_added(pfn);
 }
 
 void Lru::add(Pfn pfn, LruList which)
@@ -37,8 +41,19 @@ void Lru::remove(Pfn pfn)
     Frame& f = m_frames[pfn];
     if (!f.has(FF_LRU))
         return;
+    if (m_policy && !f.has(FF_UNEVICTABLE))
+        m_policy->page_removed(pfn);
     list(list_of(f)).remove(m_frames, m_frames.index_of(pfn));
     f.clear(FF_LRU | FF_ACTIVE);
+}
+
+void Lru::move(Pfn pfn, LruList which)
+{
+    Frame& f = m_frames[pfn];
+    VERIFY(f.has(FF_LRU));
+    list(list_of(f)).remove(m_frames, m_frames.index_of(pfn));
+    f.clear(FF_LRU | FF_ACTIVE);
+    add(pfn, which);
 }
 
 } // namespace kioku

@@ -7,6 +7,7 @@
 #include "mm/vm/AnonVma.h"
 #include "mm/vm/FaultHandler.h"
 #include "mm/vm/Rmap.h"
+#include "mm/swap/SwapManager.h"
 
 namespace kioku {
 
@@ -446,13 +447,32 @@ void AddressSpace::zap_range(Vma& vma, VirtAddr start, VirtAddr end)
             if (++flushed <= FLUSH_ALL_THRESHOLD)
                 m_mm.tlb().flush_page(m_asid, va);
         } else if (pte_is_swap(pte)) {
-            // Swap entries arrive with swap support; until then none exist.
-            VERIFY_NOT_REACHED();
+            release_swap_entry(swap_entry_of(pte));
+            pte = 0;
         }
     });
     if (flushed > FLUSH_ALL_THRESHOLD)
         m_mm.tlb().flush_asid(m_asid);
     (void)vma;
+}
+
+void AddressSpace::release_swap_entry(SwapEntry entry)
+{
+    // free_swap_and_cache: the last PTE reference gone, a page left only in the swap cache and
+    // mapped nowhere is freed along with the slot.
+    SwapManager& swap = m_mm.swap();
+    --m_rss.swapents;
+    if (swap.release(entry) != 0)
+        return;
+    if (auto cached = swap.lookup(entry)) {
+        Frame& f = m_mm.frames()[*cached];
+        if (f.mapcount == 0 && f.refcount == 1) {
+            swap.cache_remove(entry);
+            f.clear(FF_SWAPCACHE);
+            f.private_data = 0;
+            m_mm.put_page(*cached);
+        }
+    }
 }
 
 Result<void> AddressSpace::writeback_range(Vma& vma, VirtAddr start, VirtAddr end)
@@ -768,7 +788,15 @@ Result<std::unique_ptr<AddressSpace>> AddressSpace::fork(Asid child_asid)
         u64 flushed = 0;
         m_page_table->for_each(src->start, src->end, [&](VirtAddr va, u64& pte) {
             if (!pte_present(pte)) {
-                VERIFY(!pte_is_swap(pte) && "swap entries arrive with swap support");
+                if (pte_is_swap(pte)) {
+                    // copy_nonpresent_pte: the child's PTE refers to the same slot.
+                    bool ok = m_mm.swap().duplicate(swap_entry_of(pte));
+                    VERIFY(ok && "swap count overflow");
+                    u64* slot = child->m_page_table->slot(va, true);
+                    VERIFY(slot && "out of memory for the child's page tables");
+                    *slot = pte;
+                    ++child->rss().swapents;
+                }
                 return;
             }
             u64* slot = child->m_page_table->slot(va, true);

@@ -148,6 +148,7 @@ private:
     Vma* next_of(const Vma& vma);
     u64 vm_start_gap(const Vma& vma) const;
 
+    void release_swap_entry(SwapEntry entry);
     void change_protection(Vma& vma, VirtAddr start, VirtAddr end, u64 new_flags);
     Result<void> writeback_range(Vma& vma, VirtAddr start, VirtAddr end);
 

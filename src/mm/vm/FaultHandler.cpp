@@ -9,6 +9,7 @@
 #include "mm/vm/AddressSpace.h"
 #include "mm/vm/AnonVma.h"
 #include "mm/vm/Rmap.h"
+#include "mm/swap/SwapManager.h"
 
 namespace kioku {
 
@@ -78,6 +79,8 @@ FaultOutcome FaultHandler::handle_in_vma(AddressSpace& space, Vma& vma, VirtAddr
 {
     va = page_base(va);
     bool write = access == AccessType::Write;
+    AddressSpace* previous = m_mm.current_space();
+    m_mm.set_current_space(&space);
     FaultOutcome outcome;
     u64* slot = space.page_table().slot(va, true);
     if (!slot) {
@@ -92,7 +95,7 @@ FaultOutcome FaultHandler::handle_in_vma(AddressSpace& space, Vma& vma, VirtAddr
         else
             outcome = do_shared_fault(space, vma, va, slot);
     } else if (pte_is_swap(*slot)) {
-        VERIFY_NOT_REACHED(); // swap-in arrives with swap support
+        outcome = do_swap_page(space, vma, va, slot, write);
     } else if (write && !(*slot & PTE_W)) {
         outcome = do_wp_page(space, vma, va, slot);
     } else {
@@ -102,6 +105,7 @@ FaultOutcome FaultHandler::handle_in_vma(AddressSpace& space, Vma& vma, VirtAddr
         m_mm.tlb().flush_page(space.asid(), va);
         outcome = FaultOutcome::Minor;
     }
+    m_mm.set_current_space(previous);
     account(space, outcome);
     space.update_hiwater_rss();
     return outcome;
@@ -115,17 +119,14 @@ FaultOutcome FaultHandler::do_anonymous_page(AddressSpace& space, Vma& vma, Virt
         *slot = make_pte(m_mm.zero_pfn().value(), (bits & ~PTE_W) | PTE_A);
         return FaultOutcome::Minor;
     }
-    AnonVma& anon = space.anon_vma_prepare(vma);
-    auto pfn = m_mm.alloc_user_page(ZeroFill::Yes);
+    auto pfn = new_anon_page(space, vma, va, ZeroFill::Yes);
     if (!pfn)
         return FaultOutcome::Oom;
-    Frame& f = m_mm.frames()[*pfn];
-    f.flags = FF_ANON | FF_SWAPBACKED | FF_UPTODATE;
-    f.owner = &anon;
-    f.index = vma.page_index(va);
-    m_mm.lru().add_new(*pfn);
-    Rmap(m_mm).add_mapping(space, *pfn);
-    *slot = make_pte(pfn->value(), bits | PTE_W | PTE_A | PTE_D);
+    if (!pte_none(*slot)) {
+        m_mm.put_page(*pfn);
+        return FaultOutcome::Minor;
+    }
+    map_new_anon_page(space, vma, *pfn, slot);
     return FaultOutcome::Minor;
 }
 
@@ -163,6 +164,8 @@ void FaultHandler::fault_around(AddressSpace& space, Vma& vma, VirtAddr va)
     }
 }
 
+u64 FaultHandler::read_around_pages() const { return m_mm.sysctl().read_ahead_kb >> (PAGE_SHIFT - 10); }
+
 FaultOutcome FaultHandler::do_read_fault(AddressSpace& space, Vma& vma, VirtAddr va, u64* slot)
 {
     Inode& inode = *vma.file;
@@ -173,19 +176,39 @@ FaultOutcome FaultHandler::do_read_fault(AddressSpace& space, Vma& vma, VirtAddr
     if (!pte_none(*slot))
         return FaultOutcome::Minor; // fault-around mapped it
     bool major = false;
-    u64 around = m_mm.sysctl().read_ahead_kb >> (PAGE_SHIFT - 10);
-    auto page = m_mm.page_cache().get_page(inode, index, around, &major);
+    auto page = m_mm.page_cache().get_page(inode, index, read_around_pages(), &major);
     if (page.is_error())
         return FaultOutcome::Oom;
-    // Map what the read-around brought in, too, as filemap_map_pages would on the retry.
+    Pfn pfn = page.value();
+    // Map what the read-around brought in, too, as filemap_map_pages does on the retry.
     fault_around(space, vma, va);
     if (pte_none(*slot)) {
-        Pfn pfn = page.value();
         m_mm.get_page(pfn);
         Rmap(m_mm).add_mapping(space, pfn);
         *slot = make_pte(pfn.value(), pte_bits_for(vma) | PTE_A);
     }
+    m_mm.put_page(pfn); // the pin get_page took
     return major ? FaultOutcome::Major : FaultOutcome::Minor;
+}
+
+std::optional<Pfn> FaultHandler::new_anon_page(AddressSpace& space, Vma& vma, VirtAddr va, ZeroFill zero)
+{
+    AnonVma& anon = space.anon_vma_prepare(vma);
+    auto pfn = m_mm.alloc_user_page(zero);
+    if (!pfn)
+        return std::nullopt;
+    Frame& f = m_mm.frames()[*pfn];
+    f.flags = FF_ANON | FF_SWAPBACKED | FF_UPTODATE;
+    f.owner = &anon;
+    f.index = vma.page_index(va);
+    return pfn;
+}
+
+void FaultHandler::map_new_anon_page(AddressSpace& space, Vma& vma, Pfn pfn, u64* slot)
+{
+    m_mm.lru().add_new(pfn);
+    Rmap(m_mm).add_mapping(space, pfn);
+    *slot = make_pte(pfn.value(), pte_bits_for(vma) | PTE_W | PTE_A | PTE_D);
 }
 
 FaultOutcome FaultHandler::do_cow_fault(AddressSpace& space, Vma& vma, VirtAddr va, u64* slot)
@@ -195,23 +218,23 @@ FaultOutcome FaultHandler::do_cow_fault(AddressSpace& space, Vma& vma, VirtAddr 
     u64 index = vma.page_index(va);
     if (index >= inode.size_in_pages())
         return FaultOutcome::Sigbus;
-    AnonVma& anon = space.anon_vma_prepare(vma);
     bool major = false;
-    auto page = m_mm.page_cache().get_page(inode, index, m_mm.sysctl().read_ahead_kb >> (PAGE_SHIFT - 10), &major);
+    auto page = m_mm.page_cache().get_page(inode, index, read_around_pages(), &major);
     if (page.is_error())
         return FaultOutcome::Oom;
-    auto copy = m_mm.alloc_user_page(ZeroFill::No);
-    if (!copy)
+    auto copy = new_anon_page(space, vma, va, ZeroFill::No);
+    if (!copy) {
+        m_mm.put_page(page.value());
         return FaultOutcome::Oom;
+    }
     m_mm.memory().copy_frame(*copy, page.value());
     m_mm.clock().advance(m_mm.clock().costs().copy_page_ns);
-    Frame& f = m_mm.frames()[*copy];
-    f.flags = FF_ANON | FF_SWAPBACKED | FF_UPTODATE;
-    f.owner = &anon;
-    f.index = vma.page_index(va);
-    m_mm.lru().add_new(*copy);
-    Rmap(m_mm).add_mapping(space, *copy);
-    *slot = make_pte(copy->value(), pte_bits_for(vma) | PTE_W | PTE_A | PTE_D);
+    m_mm.put_page(page.value());
+    if (!pte_none(*slot)) {
+        m_mm.put_page(*copy); // reclaim changed the slot while we allocated: retry the access
+        return FaultOutcome::Minor;
+    }
+    map_new_anon_page(space, vma, *copy, slot);
     return major ? FaultOutcome::Major : FaultOutcome::Minor;
 }
 
@@ -222,16 +245,36 @@ FaultOutcome FaultHandler::do_shared_fault(AddressSpace& space, Vma& vma, VirtAd
     if (index >= inode.size_in_pages())
         return FaultOutcome::Sigbus;
     bool major = false;
-    auto page = m_mm.page_cache().get_page(inode, index, m_mm.sysctl().read_ahead_kb >> (PAGE_SHIFT - 10), &major);
+    auto page = m_mm.page_cache().get_page(inode, index, read_around_pages(), &major);
     if (page.is_error())
         return FaultOutcome::Oom;
     Pfn pfn = page.value();
-    Rmap rmap(m_mm);
-    m_mm.get_page(pfn);
-    rmap.add_mapping(space, pfn);
-    rmap.set_page_dirty(pfn);
-    *slot = make_pte(pfn.value(), pte_bits_for(vma) | PTE_W | PTE_A | PTE_D);
+    if (pte_none(*slot)) {
+        Rmap rmap(m_mm);
+        m_mm.get_page(pfn);
+        rmap.add_mapping(space, pfn);
+        rmap.set_page_dirty(pfn);
+        *slot = make_pte(pfn.value(), pte_bits_for(vma) | PTE_W | PTE_A | PTE_D);
+    }
+    m_mm.put_page(pfn);
     return major ? FaultOutcome::Major : FaultOutcome::Minor;
+}
+
+// Takes a page out of the swap cache when nothing else needs its slot: the page is then the only
+// copy of the data and can be written in place (Linux's folio_free_swap on a write fault).
+bool FaultHandler::try_free_swap(Pfn pfn)
+{
+    Frame& f = m_mm.frames()[pfn];
+    if (!f.has(FF_SWAPCACHE))
+        return true;
+    SwapEntry e = swap_entry_of(f.private_data);
+    if (m_mm.swap().count(e) != 0)
+        return false;
+    m_mm.swap().cache_remove(e);
+    f.clear(FF_SWAPCACHE);
+    f.private_data = 0;
+    m_mm.put_page(pfn);
+    return true;
 }
 
 FaultOutcome FaultHandler::do_wp_page(AddressSpace& space, Vma& vma, VirtAddr va, u64* slot)
@@ -246,35 +289,103 @@ FaultOutcome FaultHandler::do_wp_page(AddressSpace& space, Vma& vma, VirtAddr va
         m_mm.tlb().flush_page(space.asid(), va);
         return FaultOutcome::Minor;
     }
-    const Frame& of = m_mm.frames()[old];
-    if (!zero && of.has(FF_ANON) && of.refcount == 1) {
+    Frame& of = m_mm.frames()[old];
+    if (!zero && of.has(FF_ANON) && of.mapcount == 1 &&
+        of.refcount == 1 + (of.has(FF_SWAPCACHE) ? 1 : 0) && try_free_swap(old)) {
         // The last user of a copy-on-write page keeps it: no copy needed.
         *slot |= PTE_W | PTE_A | PTE_D;
         m_mm.tlb().flush_page(space.asid(), va);
         m_mm.vmstat().add(VmItem::Pgreuse, 1);
         return FaultOutcome::Minor;
     }
-    AnonVma& anon = space.anon_vma_prepare(vma);
-    auto copy = m_mm.alloc_user_page(zero ? ZeroFill::Yes : ZeroFill::No);
-    if (!copy)
+    if (!zero)
+        m_mm.get_page(old); // keep it while allocating: reclaim may unmap it meanwhile
+    auto copy = new_anon_page(space, vma, va, zero ? ZeroFill::Yes : ZeroFill::No);
+    if (!copy) {
+        if (!zero)
+            m_mm.put_page(old);
         return FaultOutcome::Oom;
+    }
     if (!zero) {
         m_mm.memory().copy_frame(*copy, old);
         m_mm.clock().advance(m_mm.clock().costs().copy_page_ns);
     }
-    Frame& f = m_mm.frames()[*copy];
-    f.flags = FF_ANON | FF_SWAPBACKED | FF_UPTODATE;
-    f.owner = &anon;
-    f.index = vma.page_index(va);
-    m_mm.lru().add_new(*copy);
-    rmap.add_mapping(space, *copy);
-    if (!zero) {
-        rmap.remove_mapping(space, old, *slot);
-        m_mm.put_page(old);
+    if (!pte_present(*slot) || pte_pfn(*slot) != old || (*slot & PTE_W)) {
+        // Reclaim took the page away while we allocated: drop the copy, retry the access.
+        m_mm.put_page(*copy);
+        if (!zero)
+            m_mm.put_page(old);
+        return FaultOutcome::Minor;
     }
-    *slot = make_pte(copy->value(), pte_bits_for(vma) | PTE_W | PTE_A | PTE_D);
+    u64 old_pte = *slot;
+    map_new_anon_page(space, vma, *copy, slot);
+    if (!zero) {
+        rmap.remove_mapping(space, old, old_pte);
+        m_mm.put_page(old); // the PTE's reference
+        m_mm.put_page(old); // our pin
+    }
     m_mm.tlb().flush_page(space.asid(), va);
     return FaultOutcome::Minor;
+}
+
+FaultOutcome FaultHandler::do_swap_page(AddressSpace& space, Vma& vma, VirtAddr va, u64* slot, bool write)
+{
+    // Bring a swapped-out anonymous page back: from the swap cache when it is still there
+    // (minor), else from the swap device (major, pswpin).
+    SwapManager& swap = m_mm.swap();
+    u64 swap_pte = *slot;
+    SwapEntry entry = swap_entry_of(swap_pte);
+    bool major = false;
+    std::optional<Pfn> pfn = swap.lookup(entry);
+    if (pfn) {
+        m_mm.get_page(*pfn);
+    } else {
+        pfn = new_anon_page(space, vma, va, ZeroFill::No);
+        if (!pfn)
+            return FaultOutcome::Oom;
+        if (*slot != swap_pte) {
+            m_mm.put_page(*pfn);
+            return FaultOutcome::Minor;
+        }
+        if (auto cached = swap.lookup(entry)) {
+            // Reclaim ran while we allocated and the entry is cached again: use that page.
+            m_mm.put_page(*pfn);
+            pfn = cached;
+            m_mm.get_page(*pfn);
+        } else {
+            auto r = swap.area(entry.type)->read_page(entry.offset, m_mm.memory().frame(*pfn));
+            VERIFY(!r.is_error() && "swap device read failed");
+            Frame& f = m_mm.frames()[*pfn];
+            f.set(FF_SWAPCACHE);
+            f.private_data = make_swap_pte(entry);
+            swap.cache_insert(entry, *pfn);
+            m_mm.get_page(*pfn); // our pin; the allocation's reference is the swap cache's
+            m_mm.lru().add_new(*pfn);
+            m_mm.vmstat().add(VmItem::Pswpin, 1);
+            m_mm.vmstat().add(VmItem::Pgpgin, static_cast<i64>(PAGE_SIZE / 512));
+            major = true;
+        }
+    }
+    if (*slot != swap_pte) {
+        m_mm.put_page(*pfn);
+        return FaultOutcome::Minor;
+    }
+    swap.release(entry);
+    --space.rss().swapents;
+    Rmap(m_mm).add_mapping(space, *pfn); // our pin becomes the PTE's reference
+    u64 bits = pte_bits_for(vma) | PTE_A;
+    Frame& f = m_mm.frames()[*pfn];
+    if (write && f.mapcount == 1 && try_free_swap(*pfn)) {
+        *slot = make_pte(pfn->value(), bits | PTE_W | PTE_D);
+    } else {
+        *slot = make_pte(pfn->value(), bits & ~PTE_W);
+        if (write) {
+            FaultOutcome wp = do_wp_page(space, vma, va, slot);
+            if (!fault_resolved(wp))
+                return wp;
+        }
+    }
+    return major ? FaultOutcome::Major : FaultOutcome::Minor;
 }
 
 } // namespace kioku

@@ -8,12 +8,15 @@
 // The outcome is a closed enum; fatal outcomes name the signal the CPU must deliver.
 #pragma once
 
+#include <optional>
+
 #include "base/Types.h"
 #include "isa/Paging.h"
 
 namespace kioku {
 
 class AddressSpace;
+enum class ZeroFill : u8;
 class MemoryManager;
 struct Vma;
 
@@ -51,7 +54,13 @@ private:
     FaultOutcome do_cow_fault(AddressSpace& space, Vma& vma, VirtAddr va, u64* slot);
     FaultOutcome do_shared_fault(AddressSpace& space, Vma& vma, VirtAddr va, u64* slot);
     FaultOutcome do_wp_page(AddressSpace& space, Vma& vma, VirtAddr va, u64* slot);
+    FaultOutcome do_swap_page(AddressSpace& space, Vma& vma, VirtAddr va, u64* slot, bool write);
     void fault_around(AddressSpace& space, Vma& vma, VirtAddr va);
+    // A zeroed or uninitialised anonymous page owned by vma's AnonVma, not yet mapped.
+    std::optional<Pfn> new_anon_page(AddressSpace& space, Vma& vma, VirtAddr va, ZeroFill zero);
+    void map_new_anon_page(AddressSpace& space, Vma& vma, Pfn pfn, u64* slot);
+    bool try_free_swap(Pfn pfn);
+    u64 read_around_pages() const;
     void account(AddressSpace& space, FaultOutcome outcome);
 
     MemoryManager& m_mm;

@@ -1,0 +1,110 @@
+#include "mm/reclaim/LinuxLruPolicy.h"
+
+#include "mm/Sysctl.h"
+#include "mm/reclaim/Lru.h"
+
+namespace kioku {
+
+LinuxLruPolicy::LinuxLruPolicy(Lru& lru, FrameTable& frames, const VmSysctl& sysctl)
+    : m_lru(lru)
+    , m_frames(frames)
+    , m_sysctl(sysctl)
+{
+}
+
+void LinuxLruPolicy::refill(bool anon, u64 count, ReclaimScan& scan)
+{
+    // shrink_active_list: move pages from the active tail to the inactive list. Anon pages go
+    // regardless of their references (the inactive list gives them a second chance); referenced
+    // file pages stay active only when they are mapped executable, which kioku treats as none.
+    LruList active = anon ? LruList::ActiveAnon : LruList::ActiveFile;
+    LruList inactive = anon ? LruList::InactiveAnon : LruList::InactiveFile;
+    for (u64 i = 0; i < count && m_lru.size(active) > 0; ++i) {
+        Pfn pfn = m_frames.pfn_at(m_lru.list(active).back());
+        scan.test_and_clear_referenced(pfn);
+        m_frames[pfn].clear(FF_REFERENCED);
+        m_lru.move(pfn, inactive);
+        scan.vmstat().add(VmItem::Pgrefill, 1);
+        scan.vmstat().add(VmItem::Pgdeactivate, 1);
+    }
+}
+
+void LinuxLruPolicy::scan_inactive(bool anon, u64 count, ReclaimScan& scan, std::vector<Pfn>& victims)
+{
+    LruList inactive = anon ? LruList::InactiveAnon : LruList::InactiveFile;
+    LruList active = anon ? LruList::ActiveAnon : LruList::ActiveFile;
+    u64 looked = 0;
+    u64 chosen = 0;
+    // Look at each page of the list at most once per call.
+    u64 limit = m_lru.size(inactive);
+    while (chosen < count && looked < limit && m_lru.size(inactive) > 0) {
+        ++looked;
+        Pfn pfn = m_frames.pfn_at(m_lru.list(inactive).back());
+        Frame& f = m_frames[pfn];
+        scan.scanned(pfn);
+        bool referenced = scan.test_and_clear_referenced(pfn);
+        // folio_check_references: a mapped, referenced anon page is activated; a file page must
+        // have been referenced on an earlier pass too (PG_referenced) to be activated.
+        if (referenced && (anon || f.has(FF_REFERENCED))) {
+            m_lru.move(pfn, active);
+            scan.vmstat().add(VmItem::Pgactivate, 1);
+            continue;
+        }
+        if (referenced) {
+            f.set(FF_REFERENCED);
+            m_lru.move(pfn, inactive); // rotate: another round on the inactive list
+            continue;
+        }
+        // Take it off the tail so the next look sees the next page; the reclaimer puts it back
+        // (keep) if it cannot be evicted.
+        m_lru.move(pfn, inactive);
+        victims.push_back(pfn);
+        ++chosen;
+    }
+}
+
+void LinuxLruPolicy::keep(Pfn pfn)
+{
+    Frame& f = m_frames[pfn];
+    if (f.has(FF_LRU))
+        m_lru.move(pfn, Lru::list_of(f));
+}
+
+void LinuxLruPolicy::select(u64 count, ReclaimScan& scan, std::vector<Pfn>& victims)
+{
+    bool swap = scan.may_swap();
+    // get_scan_count: the share of anon is swappiness / 200 of the scan, none without swap.
+    u64 anon_pages = m_lru.size(LruList::InactiveAnon) + m_lru.size(LruList::ActiveAnon);
+    u64 file_pages = m_lru.size(LruList::InactiveFile) + m_lru.size(LruList::ActiveFile);
+    u64 anon_share = 0;
+    if (swap && anon_pages) {
+        u64 anon_prio = m_sysctl.swappiness;
+        u64 file_prio = 200 - std::min<u64>(m_sysctl.swappiness, 200);
+        anon_share = file_pages == 0 ? count : (count * anon_prio + 199) / 200;
+        if (file_prio == 0)
+            anon_share = count;
+    }
+    u64 file_share = count - std::min(count, anon_share);
+    for (bool anon : {false, true}) {
+        u64 want = anon ? anon_share : file_share;
+        if (!want)
+            continue;
+        LruList inactive = anon ? LruList::InactiveAnon : LruList::InactiveFile;
+        LruList active = anon ? LruList::ActiveAnon : LruList::ActiveFile;
+        // inactive_is_low with an inactive ratio of 1 (machines under 1 GiB; kioku uses it always).
+        if (m_lru.size(inactive) < m_lru.size(active) || m_lru.size(inactive) < want)
+            refill(anon, std::max(want, m_lru.size(active) - std::min(m_lru.size(active), m_lru.size(inactive))), scan);
+        scan_inactive(anon, want, scan, victims);
+    }
+    // When one kind had nothing to give, let the other make up the difference.
+    if (victims.size() < count) {
+        if (file_pages)
+            scan_inactive(false, count - victims.size(), scan, victims);
+        if (swap && victims.size() < count) {
+            refill(true, count - victims.size(), scan);
+            scan_inactive(true, count - victims.size(), scan, victims);
+        }
+    }
+}
+
+} // namespace kioku

@@ -1,0 +1,186 @@
+#include "mm/reclaim/Reclaimer.h"
+
+#include "hw/PhysicalMemory.h"
+#include "hw/Tlb.h"
+#include "mm/MemoryManager.h"
+#include "mm/cache/Inode.h"
+#include "mm/cache/PageCache.h"
+#include "mm/reclaim/Lru.h"
+#include "mm/swap/SwapManager.h"
+#include "mm/vm/AddressSpace.h"
+#include "mm/vm/Rmap.h"
+
+namespace kioku {
+
+using namespace isa;
+
+namespace {
+
+constexpr u64 SWAP_CLUSTER_MAX = 32; // pages reclaimed per batch, as Linux's SWAP_CLUSTER_MAX
+
+class Scan final : public ReclaimScan {
+public:
+    Scan(MemoryManager& mm, ReclaimMode mode) : m_mm(mm), m_mode(mode) {}
+
+    bool test_and_clear_referenced(Pfn pfn) override
+    {
+        // folio_referenced: harvest and clear the accessed bit of every PTE mapping the page,
+        // dropping the TLB entry so the next access sets it again.
+        bool young = false;
+        Rmap(m_mm).for_each_mapping(pfn, [&](AddressSpace& space, Vma&, VirtAddr va, u64& pte) {
+            if (pte & PTE_A) {
+                pte &= ~PTE_A;
+                m_mm.tlb().flush_page(space.asid(), va);
+                young = true;
+            }
+        });
+        return young;
+    }
+    bool may_swap() const override { return m_mm.swap().free_pages() > 0; }
+    void scanned(Pfn pfn) override
+    {
+        bool anon = m_mm.frames()[pfn].has(FF_SWAPBACKED);
+        m_mm.vmstat().add(m_mode == ReclaimMode::Kswapd ? VmItem::PgscanKswapd : VmItem::PgscanDirect, 1);
+        m_mm.vmstat().add(anon ? VmItem::PgscanAnon : VmItem::PgscanFile, 1);
+    }
+    VmStat& vmstat() override { return m_mm.vmstat(); }
+
+private:
+    MemoryManager& m_mm;
+    ReclaimMode m_mode;
+};
+
+} // namespace
+
+Reclaimer::Reclaimer(MemoryManager& mm) : m_mm(mm) {}
+
+Reclaimer::~Reclaimer() = default;
+
+void Reclaimer::set_policy(std::unique_ptr<ReplacementPolicy> policy)
+{
+    m_policy = std::move(policy);
+    m_mm.lru().set_policy(m_policy.get());
+}
+
+bool Reclaimer::evict_anon(Pfn pfn)
+{
+    Frame& f = m_mm.frames()[pfn];
+    SwapManager& swap = m_mm.swap();
+    bool written = f.has(FF_SWAPCACHE) && !f.has(FF_DIRTY);
+    SwapEntry entry;
+    if (f.has(FF_SWAPCACHE)) {
+        entry = swap_entry_of(f.private_data);
+    } else {
+        auto fresh = swap.allocate_cached(pfn);
+        if (!fresh)
+            return false;
+        entry = *fresh;
+        f.set(FF_SWAPCACHE);
+        f.private_data = make_swap_pte(entry);
+        m_mm.get_page(pfn); // the swap cache's reference
+    }
+    // Someone else holds the page (a fault in progress): leave it, in the swap cache.
+    if (f.refcount != f.mapcount + 1)
+        return false;
+    Rmap rmap(m_mm);
+    rmap.for_each_mapping(pfn, [&](AddressSpace& space, Vma&, VirtAddr va, u64& pte) {
+        if (pte & PTE_D)
+            f.set(FF_DIRTY);
+        u64 old = pte;
+        pte = make_swap_pte(entry);
+        m_mm.tlb().flush_page(space.asid(), va);
+        bool ok = swap.duplicate(entry);
+        VERIFY(ok && "swap count overflow");
+        rmap.remove_mapping(space, pfn, old);
+        ++space.rss().swapents;
+        m_mm.put_page(pfn);
+    });
+    VERIFY(f.mapcount == 0 && f.refcount == 1);
+    if (f.has(FF_DIRTY) || !written) {
+        auto r = swap.area(entry.type)->write_page(entry.offset, m_mm.memory().frame(pfn));
+        VERIFY(!r.is_error() && "swap device write failed");
+        m_mm.vmstat().add(VmItem::Pswpout, 1);
+        m_mm.vmstat().add(VmItem::Pgpgout, static_cast<i64>(PAGE_SIZE / 512));
+    }
+    swap.cache_remove(entry);
+    f.clear(FF_SWAPCACHE | FF_DIRTY);
+    f.private_data = 0;
+    m_mm.put_page(pfn);
+    return true;
+}
+
+bool Reclaimer::evict_file(Pfn pfn)
+{
+    Frame& f = m_mm.frames()[pfn];
+    if (f.has(FF_SHMEM))
+        return false; // shmem pages are not swapped yet
+    if (f.refcount != f.mapcount + 1)
+        return false;
+    auto* inode = static_cast<Inode*>(f.owner);
+    Rmap(m_mm).unmap_all(pfn);
+    if (f.has(FF_DIRTY)) {
+        auto r = inode->write_backing(f.index, m_mm.memory().frame(pfn));
+        if (r.is_error())
+            return false;
+        m_mm.vmstat().add(VmItem::NrVmscanWrite, 1);
+        m_mm.vmstat().add(VmItem::Pgpgout, static_cast<i64>(PAGE_SIZE / 512));
+    }
+    m_mm.page_cache().evict(*inode, f.index);
+    return true;
+}
+
+bool Reclaimer::evict(Pfn pfn)
+{
+    Frame& f = m_mm.frames()[pfn];
+    if (!f.has(FF_LRU) || f.has(FF_UNEVICTABLE))
+        return false;
+    if (f.has(FF_ANON))
+        return evict_anon(pfn);
+    if (f.has(FF_FILE))
+        return evict_file(pfn);
+    return false;
+}
+
+u64 Reclaimer::reclaim(u64 pages, ReclaimMode mode)
+{
+    Scan scan(m_mm, mode);
+    u64 freed = 0;
+    // Each pass asks the policy for a batch; a pass that frees nothing ends the attempt.
+    for (int pass = 0; freed < pages && pass < 64; ++pass) {
+        std::vector<Pfn> victims;
+        m_policy->select(std::min(pages - freed, SWAP_CLUSTER_MAX), scan, victims);
+        if (victims.empty())
+            break;
+        u64 before = freed;
+        for (Pfn pfn : victims) {
+            bool anon = m_mm.frames()[pfn].has(FF_SWAPBACKED);
+            if (evict(pfn)) {
+                ++freed;
+                m_mm.vmstat().add(mode == ReclaimMode::Kswapd ? VmItem::PgstealKswapd : VmItem::PgstealDirect, 1);
+                m_mm.vmstat().add(anon ? VmItem::PgstealAnon : VmItem::PgstealFile, 1);
+            } else {
+                m_policy->keep(pfn);
+            }
+        }
+        if (freed == before && pass > 4)
+            break;
+    }
+    return freed;
+}
+
+void Reclaimer::run_kswapd()
+{
+    if (m_in_kswapd)
+        return;
+    m_in_kswapd = true;
+    m_mm.vmstat().add(VmItem::Pageoutrun, 1);
+    u64 high = m_mm.allocator().total_watermark(&Watermarks::high);
+    while (m_mm.allocator().free_pages() < high) {
+        u64 want = high - m_mm.allocator().free_pages();
+        if (reclaim(std::min(want, SWAP_CLUSTER_MAX), ReclaimMode::Kswapd) == 0)
+            break;
+    }
+    m_in_kswapd = false;
+}
+
+} // namespace kioku

@@ -1,0 +1,57 @@
+// The page-replacement policy: which resident user page reclaim should try to evict next. It is
+// a replaceable part: the memory manager's mechanism (unmapping through the reverse map, writing
+// to swap or back to the file, freeing) stays the same whatever the policy chooses.
+//
+// Policies: Linux's two-list LRU (the default), CLOCK, FIFO, exact LRU and Belady's OPT oracle
+// (for comparisons in the fixed-frame mode).
+//
+// A policy hears of every evictable page entering and leaving memory, and of the accesses the
+// kernel observes directly. It may read and clear a page's accessed bits through the
+// ReclaimScan, which harvests them from every PTE mapping the page (flushing those TLB entries).
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "base/Types.h"
+#include "mm/VmStat.h"
+
+namespace kioku {
+
+class ReclaimScan {
+public:
+    virtual ~ReclaimScan() = default;
+    // Was the page referenced since the last test? Clears the accessed bits it looked at.
+    virtual bool test_and_clear_referenced(Pfn pfn) = 0;
+    // May this scan evict anonymous (swap-backed) pages? False when no swap space is free.
+    virtual bool may_swap() const = 0;
+    // Counts one page scanned, for pgscan_*.
+    virtual void scanned(Pfn pfn) = 0;
+    // The machine's counters (pgactivate, pgdeactivate, pgrefill...).
+    virtual VmStat& vmstat() = 0;
+};
+
+class ReplacementPolicy {
+public:
+    virtual ~ReplacementPolicy() = default;
+    virtual const char* name() const = 0;
+
+    virtual void page_added(Pfn pfn) = 0;   // a user page became resident and evictable
+    virtual void page_removed(Pfn pfn) = 0; // it was freed or became unevictable
+    virtual void page_accessed(Pfn) {}       // an access the kernel saw (scenario accesses)
+
+    // Appends up to `count` pages to try to evict, best candidates first.
+    virtual void select(u64 count, ReclaimScan& scan, std::vector<Pfn>& victims) = 0;
+    // A selected page that could not be evicted now stays resident.
+    virtual void keep(Pfn pfn) = 0;
+};
+
+// "lru" (Linux two-list, default), "clock", "fifo", "exact-lru", "opt". Null for an unknown name.
+class Lru;
+class FrameTable;
+struct VmSysctl;
+std::unique_ptr<ReplacementPolicy> make_policy(const std::string& name, Lru& lru, FrameTable& frames,
+                                               const VmSysctl& sysctl);
+
+} // namespace kioku
