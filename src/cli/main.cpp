@@ -7,6 +7,7 @@
 
 #include "base/Size.h"
 #include "front/Demo.h"
+#include "front/RunCommand.h"
 #include "front/scenario/Scenario.h"
 
 namespace {
@@ -18,6 +19,8 @@ const char* const USAGE = R"(usage: kioku <command> [options]
 commands:
   demo                      a guided tour of virtual memory on a default machine
   scenario FILE.kio         run a scenario file (see docs/scenarios.md)
+  run [OPTIONS] -- PROGRAM [ARGS...]
+                            run a static riscv64 Linux program (kioku run --help)
 
 options:
   --mem SIZE                physical memory (default 512M; K, M, G suffixes; 8M to 64G)
@@ -95,6 +98,14 @@ std::string parse(int argc, char** argv, Options& o)
 
 int main(int argc, char** argv)
 {
+    // `run` parses its own options: everything after PROGRAM belongs to the program.
+    if (argc >= 2 && !std::strcmp(argv[1], "run")) {
+        if (argc >= 3 && (!std::strcmp(argv[2], "-h") || !std::strcmp(argv[2], "--help"))) {
+            std::cout << "usage: kioku run [OPTIONS] -- PROGRAM [ARGS...]\n" << kioku::run_usage();
+            return 0;
+        }
+        return kioku::run_command(argc - 2, argv + 2, std::cerr);
+    }
     for (int i = 1; i < argc; ++i) {
         if (!std::strcmp(argv[i], "-h") || !std::strcmp(argv[i], "--help")) {
             std::cout << USAGE;

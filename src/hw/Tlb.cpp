@@ -89,12 +89,14 @@ TlbEntry* Tlb::choose_victim(TlbEntry* set, const TlbEntry& entry)
     if (free_way)
         return free_way;
     ++m_stats.evictions;
+    ++m_generation;
     return oldest;
 }
 
 void Tlb::flush_page(Asid asid, VirtAddr va)
 {
     ++m_stats.flushes;
+    ++m_generation;
     u64 vpn = vpn_of(va).value();
     for (unsigned level = 0; level <= MAX_LEVEL; ++level) {
         TlbEntry* set = &m_entries[set_of(vpn, level) * m_config.ways];
@@ -109,6 +111,7 @@ void Tlb::flush_page(Asid asid, VirtAddr va)
 void Tlb::flush_asid(Asid asid)
 {
     ++m_stats.flushes;
+    ++m_generation;
     for (TlbEntry& e : m_entries) {
         if (e.asid == asid && !is_global(e))
             e.valid = false;
@@ -118,6 +121,7 @@ void Tlb::flush_asid(Asid asid)
 void Tlb::flush_all()
 {
     ++m_stats.flushes;
+    ++m_generation;
     for (TlbEntry& e : m_entries)
         e.valid = false;
 }

@@ -69,6 +69,10 @@ public:
     const TlbStats& stats() const { return m_stats; }
     const TlbConfig& config() const { return m_config; }
     unsigned valid_entries() const;
+    // Counts the events that remove entries: flushes of any kind, and evictions. A cache that
+    // copies TLB entries (the hart's translation cache) remembers the generation it was filled in
+    // and empties itself when this has moved on, so it never outlives an entry it copied.
+    u64 generation() const { return m_generation; }
 
 private:
     unsigned set_of(u64 vpn, unsigned level) const;
@@ -79,6 +83,7 @@ private:
     unsigned m_sets = 0;
     std::vector<TlbEntry> m_entries; // m_sets * ways, set-major
     u32 m_tick = 0;
+    u64 m_generation = 0;
     TlbStats m_stats;
 };
 

@@ -10,6 +10,7 @@
 #include "hw/Machine.h"
 #include "mm/InvariantChecker.h"
 #include "mm/vm/Rmap.h"
+#include "kernel/OomKiller.h"
 #include "kernel/ProcFs.h"
 #include "kernel/Process.h"
 #include "kernel/Vfs.h"
@@ -65,6 +66,8 @@ Result<std::unique_ptr<Kernel>> Kernel::create(const MachineConfig& config)
     Machine& m = *kernel->m_machine;
     kernel->m_mm = std::make_unique<MemoryManager>(m.memory(), m.tlb(), m.clock(), config.paging);
     kernel->m_mm->page_cache().set_disk(&m.disk());
+    kernel->m_oom = std::make_unique<OomKiller>(*kernel);
+    kernel->m_mm->set_oom_handler(kernel->m_oom.get());
     kernel->m_vfs = TRY(Vfs::create(kernel->m_mm->page_cache(), config.root_dir));
     return kernel;
 }
@@ -86,6 +89,29 @@ std::vector<Pid> Kernel::pids() const
 
 u64 Kernel::now_ns() const { return m_machine->clock().now_ns(); }
 
+void Kernel::log(const std::string& line)
+{
+    m_log.push_back(line);
+    if (m_log_sink)
+        *m_log_sink << line << '\n';
+}
+
+void Kernel::panic(const std::string& reason)
+{
+    if (m_panicked)
+        return;
+    log("Kernel panic - not syncing: " + reason);
+    m_panicked = true;
+}
+
+Result<void> Kernel::swapon(u64 bytes, int priority, const std::string& host_file)
+{
+    TRY(m_mm->swapon(bytes, priority, host_file));
+    return {};
+}
+
+Result<void> Kernel::set_replacement_policy(const std::string& name) { return m_mm->set_replacement_policy(name); }
+
 void Kernel::after_operation()
 {
     if (!m_config.check_invariants)
@@ -99,6 +125,8 @@ void Kernel::after_operation()
 
 static Result<Process*> live(Kernel& k, Pid pid)
 {
+    if (k.panicked())
+        return Error::from_errno(EIO, "the kernel has panicked");
     Process* p = k.process(pid);
     if (!p || !p->alive())
         return Error::from_errno(ESRCH, "no such process");
@@ -107,6 +135,8 @@ static Result<Process*> live(Kernel& k, Pid pid)
 
 Result<Pid> Kernel::spawn(const std::string& name)
 {
+    if (m_panicked)
+        return Error::from_errno(EIO, "the kernel has panicked");
     auto space = TRY(m_mm->create_address_space());
     TRY(space->setup_stack(space->task_size(), INITIAL_STACK));
     space->set_brk_start(SPAWN_BRK_START);
@@ -294,6 +324,44 @@ AccessOutcome Kernel::fill_memory(Pid pid, u64 addr, u64 length, u8 byte)
     return deliver(*p, out);
 }
 
+static Result<void> user_copy_result(const AccessOutcome& out)
+{
+    if (out.kind == AccessOutcome::Kind::Oom)
+        return Error::from_errno(ENOMEM, "out of memory");
+    if (!out.ok())
+        return Error::from_errno(EFAULT, "bad address");
+    return {};
+}
+
+Result<void> Kernel::copy_from_user(Pid pid, u64 addr, std::span<u8> bytes)
+{
+    Process* p = TRY(live(*this, pid));
+    return user_copy_result(user_access(*p, addr, bytes.size(), AccessType::Read,
+                                        [&](u8* host, u64 done, u64 n) { std::memcpy(bytes.data() + done, host, n); }));
+}
+
+Result<void> Kernel::copy_to_user(Pid pid, u64 addr, std::span<const u8> bytes)
+{
+    Process* p = TRY(live(*this, pid));
+    return user_copy_result(user_access(*p, addr, bytes.size(), AccessType::Write,
+                                        [&](u8* host, u64 done, u64 n) { std::memcpy(host, bytes.data() + done, n); }));
+}
+
+Result<void> Kernel::clear_user(Pid pid, u64 addr, u64 length)
+{
+    Process* p = TRY(live(*this, pid));
+    return user_copy_result(user_access(*p, addr, length, AccessType::Write, [&](u8* host, u64, u64 n) { std::memset(host, 0, n); }));
+}
+
+Result<void> Kernel::reap(Pid pid)
+{
+    auto it = m_processes.find(pid);
+    if (it == m_processes.end() || it->second->alive())
+        return Error::from_errno(ECHILD, "no such zombie");
+    m_processes.erase(it);
+    return {};
+}
+
 Result<int> Kernel::open(Pid pid, const std::string& path, int flags, int mode)
 {
     Process* p = TRY(live(*this, pid));
@@ -347,6 +415,7 @@ Result<u64> Kernel::file_read(Process& p, OpenFile& f, u64 buf, u64 count, u64 o
         Pfn page = TRY(m_mm->page_cache().get_page(inode, pos / PAGE_SIZE, ra_pages, nullptr));
         const u8* src = m_machine->memory().frame(page) + pos % PAGE_SIZE;
         auto out = user_access(p, buf + done, n, AccessType::Write, [&](u8* host, u64 d, u64 k) { std::memcpy(host, src + d, k); });
+        m_mm->put_page(page); // the pin taken by get_page
         if (!out.ok())
             return done ? Result<u64>(done) : Result<u64>(Error::from_errno(EFAULT, "bad buffer"));
         done += n;
@@ -369,9 +438,11 @@ Result<u64> Kernel::file_write(Process& p, OpenFile& f, u64 buf, u64 count, u64 
         Pfn page = TRY(m_mm->page_cache().get_page(inode, pos / PAGE_SIZE, 1, nullptr));
         u8* dst = m_machine->memory().frame(page) + pos % PAGE_SIZE;
         auto out = user_access(p, buf + done, n, AccessType::Read, [&](u8* host, u64 d, u64 k) { std::memcpy(dst + d, host, k); });
+        if (out.ok())
+            rmap.set_page_dirty(page);
+        m_mm->put_page(page); // the pin taken by get_page
         if (!out.ok())
             return done ? Result<u64>(done) : Result<u64>(Error::from_errno(EFAULT, "bad buffer"));
-        rmap.set_page_dirty(page);
         done += n;
         if (pos + n > inode.size())
             inode.set_size(pos + n);

@@ -8,6 +8,7 @@
 #pragma once
 
 #include <functional>
+#include <iosfwd>
 #include <map>
 #include <memory>
 #include <optional>
@@ -26,6 +27,7 @@ class MemoryManager;
 class Process;
 class Vfs;
 class ProcFs;
+class OomHandler;
 struct OpenFile;
 
 using Pid = i32;
@@ -69,6 +71,8 @@ public:
     // Kills with a signal (the default action of SIGSEGV, SIGBUS, SIGKILL...).
     void kill(Pid pid, int signal);
     Process* process(Pid pid);
+    // Reserves a number in the pid space for a thread (threads and processes share it).
+    Pid allocate_pid() { return m_next_pid++; }
     std::vector<Pid> pids() const; // live processes in pid order
 
     // Memory calls, as the Linux system calls of the same names.
@@ -82,6 +86,14 @@ public:
     AccessOutcome write_memory(Pid pid, u64 addr, std::span<const u8> bytes);
     AccessOutcome read_memory(Pid pid, u64 addr, std::span<u8> bytes);
     AccessOutcome fill_memory(Pid pid, u64 addr, u64 length, u8 byte); // a memset by the process
+    // copy_from_user / copy_to_user / clear_user, as a system call does: faults are taken and
+    // resolved; one that cannot be resolved ends the copy with EFAULT (ENOMEM when memory ran out)
+    // and sends no signal.
+    Result<void> copy_from_user(Pid pid, u64 addr, std::span<u8> bytes);
+    Result<void> copy_to_user(Pid pid, u64 addr, std::span<const u8> bytes);
+    Result<void> clear_user(Pid pid, u64 addr, u64 length);
+    // Removes a zombie from the process table (its parent has waited for it).
+    Result<void> reap(Pid pid);
 
     // Files, as the system calls of the same names. Paths are guest paths.
     Result<int> open(Pid pid, const std::string& path, int flags, int mode = 0644);
@@ -103,12 +115,32 @@ public:
     Result<std::vector<u64>> pagemap(Pid pid, u64 addr, u64 pages);
     // The `free` command's output (procps), in kB or human units.
     std::string free_text(bool human);
+    // The JSON form of a /proc view or command output; see ProcFs::json for the names.
+    // Defined in ProcFsJson.cpp.
+    Result<std::string> view_json(Pid viewer, const std::string& view, Pid pid = 0, u64 start = 0,
+                                  u64 pages = 0);
+    // The `vmstat` command's output (procps, no options): the headings and one line of averages
+    // since boot. Defined in ProcFsJson.cpp.
+    std::string vmstat_text();
 
     // Runs the invariant checker; the error text names the first broken invariant.
     Result<void> check() const;
     std::string check_report() const; // empty when everything holds
 
     u64 now_ns() const;
+
+    // The kernel log (dmesg): OOM reports, panics, unimplemented system calls. Lines are kept
+    // and, when a sink is set, also written to it as they come.
+    void log(const std::string& line);
+    const std::vector<std::string>& log_lines() const { return m_log; }
+    void set_log_sink(std::ostream* sink) { m_log_sink = sink; }
+    // A kernel panic halts the machine: every later call fails with EIO.
+    void panic(const std::string& reason);
+    bool panicked() const { return m_panicked; }
+
+    // Swap areas and the replacement policy.
+    Result<void> swapon(u64 bytes, int priority = -2, const std::string& host_file = {});
+    Result<void> set_replacement_policy(const std::string& name);
 
 private:
     explicit Kernel(const MachineConfig& config);
@@ -125,6 +157,10 @@ private:
     std::unique_ptr<Vfs> m_vfs;
     std::map<Pid, std::unique_ptr<Process>> m_processes;
     Pid m_next_pid = 1;
+    std::vector<std::string> m_log;
+    std::ostream* m_log_sink = nullptr;
+    bool m_panicked = false;
+    std::unique_ptr<OomHandler> m_oom;
 };
 
 } // namespace kioku

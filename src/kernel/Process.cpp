@@ -22,6 +22,13 @@ int Process::lowest_free_fd() const
     return fd;
 }
 
+void Process::exec(std::unique_ptr<AddressSpace> space, std::string name)
+{
+    m_space = std::move(space);
+    m_space->set_fault_counters(&m_faults);
+    m_name = std::move(name);
+}
+
 void Process::terminate(int exit_code, int signal)
 {
     m_files.clear();

@@ -15,6 +15,7 @@
 namespace kioku {
 
 class Inode;
+struct SpecialFile;
 
 using Pid = i32;
 
@@ -25,6 +26,9 @@ struct OpenFile {
     bool readable = false;
     bool writable = false;
     bool append = false;
+    // Set for files outside the page cache (the host's standard streams, pipes, /proc text,
+    // /dev/null, /dev/zero); inode is null then, and the system-call layer serves them.
+    std::shared_ptr<SpecialFile> special;
 };
 
 class Process {
@@ -48,12 +52,16 @@ public:
     std::map<int, std::shared_ptr<OpenFile>>& files() { return m_files; }
     int lowest_free_fd() const;
 
+    // execve: the old image is dropped for `space` (a fresh address space) and the name changes.
+    void exec(std::unique_ptr<AddressSpace> space, std::string name);
+
     // Exit: frees memory and files, records how it ended.
     void terminate(int exit_code, int signal);
     int exit_code() const { return m_exit_code; }
     int term_signal() const { return m_term_signal; } // 0 when it exited normally
 
     int oom_score_adj = 0;
+    bool oom_kill_pending = false; // chosen by the OOM killer while its own fault was served
     u64 start_time_ns = 0;
 
 private:

@@ -10,12 +10,25 @@
 // Fast path: a small per-hart cache of translations (host page pointers) taken from TLB entries.
 // It is emptied whenever the TLB is flushed (the Tlb's generation changes), so it never outlives
 // the TLB entry it copies, and every access still counts as a TLB hit.
+//
+// Code cache: each physical code frame is decoded once, lazily, into a riscv::DecodedPage. The
+// decodes are keyed by frame, so they go stale when the frame's bytes change. The hart notices its
+// own fence.i; anything else that writes instructions into a frame (the kernel loading a program,
+// reading a file page that is then mapped executable, reusing a frame that once held code) must
+// call invalidate_code(pfn) for that frame, or invalidate_caches(), before the hart runs again.
+// This is where Linux calls flush_icache_pte() / flush_icache_all() on RISC-V.
+//
+// Counters: cycle and instret read the retired-instruction count; time reads the simulated clock
+// in ticks of 100 ns, the 10 MHz timebase of the RISC-V "virt" board Linux runs on.
 #pragma once
 
 #include <array>
+#include <memory>
+#include <unordered_map>
 
 #include "base/Types.h"
 #include "hw/Mmu.h"
+#include "hw/riscv/Decoder.h"
 
 namespace kioku {
 
@@ -25,7 +38,7 @@ struct HartState {
     std::array<u64, 32> x{}; // integer registers; x[0] reads as zero
     std::array<u64, 32> f{}; // floating-point registers, NaN-boxed for single precision
     u64 pc = 0;
-    u32 fcsr = 0;            // frm in bits 7..5, fflags in bits 4..0
+    u32 fcsr = 0; // frm in bits 7..5, fflags in bits 4..0
     // LR/SC reservation: the physical address reserved by the last LR, if any.
     bool reservation_valid = false;
     u64 reservation_pa = 0;
@@ -41,8 +54,8 @@ enum class StopReason : u8 {
 
 struct StopInfo {
     StopReason reason = StopReason::BudgetExhausted;
-    PageFault fault;  // for PageFault
-    u64 tval = 0;     // the instruction bits for IllegalInstruction
+    PageFault fault; // for PageFault
+    u64 tval = 0;    // the instruction bits for IllegalInstruction
 };
 
 struct HartStats {
@@ -50,8 +63,11 @@ struct HartStats {
 };
 
 class Hart {
-public:
+  public:
     Hart(Mmu& mmu, Clock& clock);
+    ~Hart();
+    Hart(const Hart&) = delete;
+    Hart& operator=(const Hart&) = delete;
 
     HartState& state() { return m_state; }
     const HartState& state() const { return m_state; }
@@ -66,13 +82,87 @@ public:
 
     // Drops cached decodes (fence.i, or the kernel changed code pages) and cached translations.
     void invalidate_caches();
+    // Drops the cached decodes of one frame: the kernel wrote instructions into it.
+    void invalidate_code(Pfn pfn);
 
-private:
+  private:
+    // One slot of the translation cache, direct-mapped by virtual page number. Each tag is the
+    // virtual page base the slot was validated for with that access, or NO_PAGE; a write tag is
+    // set only by a store translation, so the page's D bit is known to be set.
+    static constexpr u64 NO_PAGE = 1; // never a page base
+    static constexpr unsigned TC_SLOTS = 256;
+    struct TcSlot {
+        u64 read_tag = NO_PAGE;
+        u64 write_tag = NO_PAGE;
+        u64 exec_tag = NO_PAGE;
+        u8* host = nullptr;                 // the frame's first byte
+        riscv::DecodedPage* code = nullptr; // set with exec_tag
+    };
+    // A data access resolved to host bytes: `first_len` bytes at `first`, the rest at `second`
+    // (the next page) when the access crosses a page boundary.
+    struct Span {
+        u8* first = nullptr;
+        u8* second = nullptr;
+        unsigned first_len = 0;
+    };
+    // The cap on decoded frames kept; past it the code cache starts afresh (32 KiB per frame).
+    static constexpr size_t MAX_DECODED_PAGES = 2048;
+
+    static unsigned slot_index(u64 va) { return (va >> PAGE_SHIFT) & (TC_SLOTS - 1); }
+    TcSlot& slot_of(u64 va) { return m_tc[slot_index(va)]; }
+    template <typename T>
+    bool load(u64 va, T& out);
+    template <typename T>
+    bool store(u64 va, T value);
+    bool resolve(u64 va, unsigned size, isa::AccessType access, Span& span);
+    static void read_span(const Span& span, unsigned size, void* out);
+    static void write_span(const Span& span, unsigned size, const void* in);
+    bool translate_page(u64 va, isa::AccessType access, u8*& host);
+    void fill_slot(u64 va, isa::AccessType access, u8* host);
+    bool load_slow(u64 va, unsigned size, void* out);
+    bool store_slow(u64 va, unsigned size, const void* in);
+    riscv::DecodedPage* code_page(u64 pc)
+    {
+        const TcSlot& s = slot_of(pc);
+        return s.exec_tag == (pc & PAGE_MASK) ? s.code : code_page_slow(pc);
+    }
+    riscv::DecodedPage* code_page_slow(u64 pc);
+    riscv::DecodedPage* decoded_page_for(u8* frame_host);
+    void decode_slot(riscv::DecodedPage& page, u64 pc);
+    bool fetch_straddling(const riscv::DecodedPage& page, u64 pc, riscv::Insn& out);
+    void flush_translations();
+    void sync_with_tlb();
+    u64 phys_of(const u8* host) const;
+    void drop_reservation_if_hit(const u8* host, unsigned size);
+
+    bool execute_amo(const riscv::Insn& in);
+    bool execute_lr(const riscv::Insn& in);
+    bool execute_sc(const riscv::Insn& in);
+    bool execute_csr(const riscv::Insn& in, u64 retired_in_run);
+    bool execute_fp(const riscv::Insn& in);
+    bool read_csr(u32 csr, u64 retired_in_run, u64& value) const;
+    bool write_csr(u32 csr, u64 value);
+    void finish_run(u64 retired, u64 fetched);
+
     Mmu& m_mmu;
     Clock& m_clock;
     HartState m_state;
     Satp m_satp;
     HartStats m_stats;
+
+    std::array<TcSlot, TC_SLOTS> m_tc{};
+    std::array<u64, TC_SLOTS / 64> m_tc_filled{}; // which slots may hold a tag: flushes touch only those
+    u64 m_code_page_va = NO_PAGE; // the page run() fetches from; reset by a flush to force a lookup
+    u64 m_tlb_generation = 0;    // the TLB generation m_tc was filled in
+    u64 m_cached_hits = 0;       // data accesses served by m_tc during this run()
+    u64 m_mmu_fetches = 0;       // instruction fetches translated by the MMU during this run()
+    u8* m_memory_host = nullptr; // host address of the first byte of physical memory
+    u64 m_memory_base = 0;
+    StopInfo m_fault; // set by a helper that returns false
+    // The decode of an instruction that crosses a page, laid out like page slots: the slot two
+    // parcels on holds a PageEnd, so execution continues on the next page after it.
+    std::array<riscv::Insn, 3> m_straddled{};
+    std::unordered_map<u64, std::unique_ptr<riscv::DecodedPage>> m_code;
 };
 
 } // namespace kioku

@@ -1,0 +1,514 @@
+// The hart's execution loop: fetch from the decoded code page, dispatch on the decoded operation.
+// Integer, memory and control-transfer operations are executed inline; atomics, CSRs and
+// floating point go out of line (HartAtomics below, HartFloat.cpp).
+#include "hw/riscv/Hart.h"
+
+#include <bit>
+#include <cstring>
+
+#include "hw/Clock.h"
+#include "hw/PhysicalMemory.h"
+#include "hw/Tlb.h"
+#include "hw/riscv/Fpu.h"
+
+namespace kioku {
+
+static_assert(std::endian::native == std::endian::little, "guest memory is copied as host integers");
+
+using isa::AccessType;
+using riscv::DecodedPage;
+using riscv::Insn;
+using riscv::Op;
+
+namespace {
+
+constexpr u64 sext32(u64 v)
+{
+    return static_cast<u64>(static_cast<i64>(static_cast<i32>(v)));
+}
+
+u64 mulh(u64 a, u64 b)
+{
+    return static_cast<u64>((static_cast<__int128>(static_cast<i64>(a)) * static_cast<i64>(b)) >> 64);
+}
+u64 mulhu(u64 a, u64 b)
+{
+    return static_cast<u64>((static_cast<unsigned __int128>(a) * b) >> 64);
+}
+u64 mulhsu(u64 a, u64 b)
+{
+    return static_cast<u64>((static_cast<__int128>(static_cast<i64>(a)) * static_cast<__int128>(b)) >> 64);
+}
+
+// Division as the M extension defines it: no traps. By zero: quotient all ones, remainder the
+// dividend. The one signed overflow (most negative / -1): quotient the dividend, remainder 0.
+u64 div_signed(i64 a, i64 b)
+{
+    if (b == 0)
+        return ~u64{0};
+    if (a == INT64_MIN && b == -1)
+        return static_cast<u64>(a);
+    return static_cast<u64>(a / b);
+}
+u64 rem_signed(i64 a, i64 b)
+{
+    if (b == 0)
+        return static_cast<u64>(a);
+    if (a == INT64_MIN && b == -1)
+        return 0;
+    return static_cast<u64>(a % b);
+}
+u64 div_unsigned(u64 a, u64 b)
+{
+    return b == 0 ? ~u64{0} : a / b;
+}
+u64 rem_unsigned(u64 a, u64 b)
+{
+    return b == 0 ? a : a % b;
+}
+
+// The W forms work on the low 32 bits and sign-extend the 32-bit result.
+u64 divw(u64 a, u64 b)
+{
+    i32 x = static_cast<i32>(a), y = static_cast<i32>(b);
+    if (y == 0)
+        return ~u64{0};
+    if (x == INT32_MIN && y == -1)
+        return sext32(static_cast<u32>(x));
+    return sext32(static_cast<u32>(x / y));
+}
+u64 remw(u64 a, u64 b)
+{
+    i32 x = static_cast<i32>(a), y = static_cast<i32>(b);
+    if (y == 0)
+        return sext32(static_cast<u32>(x));
+    if (x == INT32_MIN && y == -1)
+        return 0;
+    return sext32(static_cast<u32>(x % y));
+}
+u64 divuw(u64 a, u64 b)
+{
+    u32 x = static_cast<u32>(a), y = static_cast<u32>(b);
+    return y == 0 ? ~u64{0} : sext32(x / y);
+}
+u64 remuw(u64 a, u64 b)
+{
+    u32 x = static_cast<u32>(a), y = static_cast<u32>(b);
+    return sext32(y == 0 ? x : x % y);
+}
+
+// The new memory value of an AMO. W operands arrive sign-extended, which keeps both the signed
+// and the unsigned order of their 32-bit values, so one comparison serves both widths.
+u64 amo_result(u8 op, u64 old, u64 src)
+{
+    switch (op) {
+    case riscv::AMO_ADD: return old + src;
+    case riscv::AMO_SWAP: return src;
+    case riscv::AMO_XOR: return old ^ src;
+    case riscv::AMO_OR: return old | src;
+    case riscv::AMO_AND: return old & src;
+    case riscv::AMO_MIN: return static_cast<i64>(old) < static_cast<i64>(src) ? old : src;
+    case riscv::AMO_MAX: return static_cast<i64>(old) > static_cast<i64>(src) ? old : src;
+    case riscv::AMO_MINU: return old < src ? old : src;
+    default: return old > src ? old : src; // AMO_MAXU; the decoder admits no other
+    }
+}
+
+} // namespace
+
+Hart::Hart(Mmu& mmu, Clock& clock)
+    : m_mmu(mmu)
+    , m_clock(clock)
+{
+    PhysicalMemory& memory = mmu.memory();
+    m_memory_base = memory.base().value();
+    m_memory_host = memory.ptr(memory.base());
+    m_tlb_generation = mmu.tlb().generation();
+    m_straddled[2].op = Op::PageEnd;
+}
+
+Hart::~Hart() = default;
+
+void Hart::set_satp(const Satp& satp)
+{
+    bool same = satp.mode == m_satp.mode && satp.asid == m_satp.asid && satp.root == m_satp.root;
+    m_satp = satp;
+    if (!same)
+        flush_translations();
+}
+
+template <typename T>
+inline bool Hart::load(u64 va, T& out)
+{
+    const TcSlot& s = slot_of(va);
+    u64 offset = va & (PAGE_SIZE - 1);
+    if (s.read_tag == (va & PAGE_MASK) && offset <= PAGE_SIZE - sizeof(T)) [[likely]] {
+        std::memcpy(&out, s.host + offset, sizeof(T));
+        ++m_cached_hits;
+        return true;
+    }
+    return load_slow(va, sizeof(T), &out);
+}
+
+template <typename T>
+inline bool Hart::store(u64 va, T value)
+{
+    const TcSlot& s = slot_of(va);
+    u64 offset = va & (PAGE_SIZE - 1);
+    if (s.write_tag == (va & PAGE_MASK) && offset <= PAGE_SIZE - sizeof(T)) [[likely]] {
+        std::memcpy(s.host + offset, &value, sizeof(T));
+        ++m_cached_hits;
+        if (m_state.reservation_valid) [[unlikely]]
+            drop_reservation_if_hit(s.host + offset, sizeof(T));
+        return true;
+    }
+    return store_slow(va, sizeof(T), &value);
+}
+
+// Retired instructions cost the clock; cached accesses (data and instruction fetches) are TLB
+// hits, counted in bulk here. In Bare mode nothing is translated, so nothing is counted.
+void Hart::finish_run(u64 retired, u64 fetched)
+{
+    m_stats.instret += retired;
+    u64 hits = 0;
+    if (m_satp.mode != isa::SatpMode::Bare) {
+        u64 fetch_hits = fetched > m_mmu_fetches ? fetched - m_mmu_fetches : 0;
+        hits = m_cached_hits + fetch_hits;
+        m_mmu.tlb().stats().hits += hits;
+    }
+    const CostModel& costs = m_clock.costs();
+    m_clock.advance(retired * costs.instruction_ns + hits * costs.tlb_hit_ns);
+    m_cached_hits = 0;
+    m_mmu_fetches = 0;
+}
+
+// The interpreter loop, threaded: each operation ends by dispatching the next one through a table
+// of label addresses, which predicts far better than one shared switch. pc, the budget and the
+// current code page live in locals; registers are read and written in m_state directly. x0 is
+// cleared before each instruction, so an operation writes its rd unconditionally and reads of x0
+// still see zero.
+//
+// Straight-line code walks `ip` through the page's slots; the PageEnd sentinel after the last
+// slot sends execution through `enter`, which finds the next page. Every control transfer also
+// goes through `enter`, which checks the target's page.
+StopInfo Hart::run(u64 budget)
+{
+#define KIOKU_LABEL(name) &&op_##name,
+#define KIOKU_FLOAT_LABEL(name) &&op_float,
+    static void* const DISPATCH_TABLE[] = {KIOKU_RISCV_OPS(KIOKU_LABEL, KIOKU_FLOAT_LABEL)};
+#undef KIOKU_LABEL
+#undef KIOKU_FLOAT_LABEL
+
+    sync_with_tlb();
+    m_cached_hits = 0;
+    m_mmu_fetches = 0;
+    u64* const x = m_state.x.data();
+    u64* const f = m_state.f.data();
+    u64 pc = m_state.pc;
+    u64 left = budget;
+    DecodedPage* page = nullptr;
+    m_code_page_va = NO_PAGE;
+    const Insn* ip = nullptr;
+    StopInfo stop;
+    bool fetched = false; // whether the instruction that stopped the run was fetched
+
+    // One line per operation reads best here.
+    // clang-format off
+#define DISPATCH()                                             \
+    do {                                                       \
+        x[0] = 0;                                              \
+        goto* DISPATCH_TABLE[static_cast<unsigned>(ip->op)];   \
+    } while (0)
+// Retires the instruction and falls through to the next one.
+#define NEXT()                             \
+    do {                                   \
+        unsigned len_ = ip->len;           \
+        pc += len_;                        \
+        ip += len_ >> 1;                   \
+        if (--left == 0)                   \
+            goto out_of_budget;            \
+        DISPATCH();                        \
+    } while (0)
+// Retires the instruction and continues at `target`.
+#define JUMP(target)                       \
+    do {                                   \
+        pc = (target);                     \
+        if (--left == 0)                   \
+            goto out_of_budget;            \
+        goto enter;                        \
+    } while (0)
+#define IMM() static_cast<u64>(static_cast<i64>(ip->imm))
+#define RD x[ip->rd]
+#define RS1 x[ip->rs1]
+#define RS2 x[ip->rs2]
+#define BRANCH(cond)                       \
+    do {                                   \
+        if (cond)                          \
+            JUMP(pc + IMM());              \
+        NEXT();                            \
+    } while (0)
+#define LOAD(T, expr)                      \
+    do {                                   \
+        T v;                               \
+        if (!load<T>(RS1 + IMM(), v))      \
+            goto fault;                    \
+        RD = (expr);                       \
+        NEXT();                            \
+    } while (0)
+#define STORE(T, value)                            \
+    do {                                           \
+        if (!store<T>(RS1 + IMM(), (value)))       \
+            goto fault;                            \
+        NEXT();                                    \
+    } while (0)
+
+    if (left == 0)
+        goto stopped;
+enter:
+    if ((pc & PAGE_MASK) != m_code_page_va) {
+        page = code_page(pc);
+        if (!page) {
+            stop = m_fault;
+            goto stopped;
+        }
+        m_code_page_va = pc & PAGE_MASK;
+    }
+    ip = &page->slots[(pc & (PAGE_SIZE - 1)) >> 1];
+    DISPATCH();
+
+op_Undecoded:
+    decode_slot(*page, pc);
+    DISPATCH();
+op_Straddle:
+    if (!fetch_straddling(*page, pc, m_straddled[0])) {
+        stop = m_fault;
+        goto stopped;
+    }
+    ip = &m_straddled[0];
+    DISPATCH();
+op_PageEnd:
+    goto enter;
+op_Illegal:
+    goto illegal;
+
+op_Lui: RD = IMM(); NEXT();
+op_Auipc: RD = pc + IMM(); NEXT();
+op_Jal: RD = pc + ip->len; JUMP(pc + IMM());
+op_Jalr: {
+    u64 target = (RS1 + IMM()) & ~u64{1};
+    RD = pc + ip->len;
+    JUMP(target);
+}
+op_Beq: BRANCH(RS1 == RS2);
+op_Bne: BRANCH(RS1 != RS2);
+op_Blt: BRANCH(static_cast<i64>(RS1) < static_cast<i64>(RS2));
+op_Bge: BRANCH(static_cast<i64>(RS1) >= static_cast<i64>(RS2));
+op_Bltu: BRANCH(RS1 < RS2);
+op_Bgeu: BRANCH(RS1 >= RS2);
+
+op_Lb: LOAD(u8, static_cast<u64>(static_cast<i64>(static_cast<std::int8_t>(v))));
+op_Lh: LOAD(u16, static_cast<u64>(static_cast<i64>(static_cast<std::int16_t>(v))));
+op_Lw: LOAD(u32, sext32(v));
+op_Ld: LOAD(u64, v);
+op_Lbu: LOAD(u8, u64{v});
+op_Lhu: LOAD(u16, u64{v});
+op_Lwu: LOAD(u32, u64{v});
+op_Sb: STORE(u8, static_cast<u8>(RS2));
+op_Sh: STORE(u16, static_cast<u16>(RS2));
+op_Sw: STORE(u32, static_cast<u32>(RS2));
+op_Sd: STORE(u64, RS2);
+op_Flw: {
+    u32 v;
+    if (!load<u32>(RS1 + IMM(), v))
+        goto fault;
+    f[ip->rd] = fpu::box_f32(v);
+    NEXT();
+}
+op_Fld: {
+    u64 v;
+    if (!load<u64>(RS1 + IMM(), v))
+        goto fault;
+    f[ip->rd] = v;
+    NEXT();
+}
+op_Fsw: STORE(u32, static_cast<u32>(f[ip->rs2]));
+op_Fsd: STORE(u64, f[ip->rs2]);
+
+op_Addi: RD = RS1 + IMM(); NEXT();
+op_Slti: RD = static_cast<i64>(RS1) < ip->imm; NEXT();
+op_Sltiu: RD = RS1 < IMM(); NEXT();
+op_Xori: RD = RS1 ^ IMM(); NEXT();
+op_Ori: RD = RS1 | IMM(); NEXT();
+op_Andi: RD = RS1 & IMM(); NEXT();
+op_Slli: RD = RS1 << ip->imm; NEXT();
+op_Srli: RD = RS1 >> ip->imm; NEXT();
+op_Srai: RD = static_cast<u64>(static_cast<i64>(RS1) >> ip->imm); NEXT();
+op_Addiw: RD = sext32(RS1 + IMM()); NEXT();
+op_Slliw: RD = sext32(static_cast<u32>(RS1) << ip->imm); NEXT();
+op_Srliw: RD = sext32(static_cast<u32>(RS1) >> ip->imm); NEXT();
+op_Sraiw: RD = sext32(static_cast<u32>(static_cast<i32>(RS1) >> ip->imm)); NEXT();
+
+op_Add: RD = RS1 + RS2; NEXT();
+op_Sub: RD = RS1 - RS2; NEXT();
+op_Sll: RD = RS1 << (RS2 & 63); NEXT();
+op_Slt: RD = static_cast<i64>(RS1) < static_cast<i64>(RS2); NEXT();
+op_Sltu: RD = RS1 < RS2; NEXT();
+op_Xor: RD = RS1 ^ RS2; NEXT();
+op_Srl: RD = RS1 >> (RS2 & 63); NEXT();
+op_Sra: RD = static_cast<u64>(static_cast<i64>(RS1) >> (RS2 & 63)); NEXT();
+op_Or: RD = RS1 | RS2; NEXT();
+op_And: RD = RS1 & RS2; NEXT();
+op_Addw: RD = sext32(RS1 + RS2); NEXT();
+op_Subw: RD = sext32(RS1 - RS2); NEXT();
+op_Sllw: RD = sext32(static_cast<u32>(RS1) << (RS2 & 31)); NEXT();
+op_Srlw: RD = sext32(static_cast<u32>(RS1) >> (RS2 & 31)); NEXT();
+op_Sraw: RD = sext32(static_cast<u32>(static_cast<i32>(RS1) >> (RS2 & 31))); NEXT();
+
+op_Mul: RD = RS1 * RS2; NEXT();
+op_Mulh: RD = mulh(RS1, RS2); NEXT();
+op_Mulhsu: RD = mulhsu(RS1, RS2); NEXT();
+op_Mulhu: RD = mulhu(RS1, RS2); NEXT();
+op_Div: RD = div_signed(static_cast<i64>(RS1), static_cast<i64>(RS2)); NEXT();
+op_Divu: RD = div_unsigned(RS1, RS2); NEXT();
+op_Rem: RD = rem_signed(static_cast<i64>(RS1), static_cast<i64>(RS2)); NEXT();
+op_Remu: RD = rem_unsigned(RS1, RS2); NEXT();
+op_Mulw: RD = sext32(RS1 * RS2); NEXT();
+op_Divw: RD = divw(RS1, RS2); NEXT();
+op_Divuw: RD = divuw(RS1, RS2); NEXT();
+op_Remw: RD = remw(RS1, RS2); NEXT();
+op_Remuw: RD = remuw(RS1, RS2); NEXT();
+
+op_Fence: NEXT();
+op_FenceI: {
+    // The decodes (and the page `ip` points into) go away: refetch through the caches.
+    u64 next = pc + ip->len;
+    invalidate_caches(); // also makes `enter` look the code page up again
+    JUMP(next);
+}
+op_Ecall:
+    stop.reason = StopReason::Ecall;
+    fetched = true;
+    goto stopped;
+op_Ebreak:
+    stop.reason = StopReason::Breakpoint;
+    fetched = true;
+    goto stopped;
+
+op_Csrrw:
+op_Csrrs:
+op_Csrrc:
+op_Csrrwi:
+op_Csrrsi:
+op_Csrrci:
+    if (!execute_csr(*ip, budget - left))
+        goto illegal;
+    NEXT();
+op_LrW:
+op_LrD:
+    if (!execute_lr(*ip))
+        goto fault;
+    NEXT();
+op_ScW:
+op_ScD:
+    if (!execute_sc(*ip))
+        goto fault;
+    NEXT();
+op_AmoW:
+op_AmoD:
+    if (!execute_amo(*ip))
+        goto fault;
+    NEXT();
+op_float:
+    if (!execute_fp(*ip))
+        goto illegal;
+    NEXT();
+
+#undef DISPATCH
+#undef NEXT
+#undef JUMP
+#undef IMM
+#undef RD
+#undef RS1
+#undef RS2
+#undef BRANCH
+#undef LOAD
+#undef STORE
+    // clang-format on
+
+out_of_budget:
+    stop.reason = StopReason::BudgetExhausted;
+    goto stopped;
+fault:
+    stop = m_fault;
+    fetched = true;
+    goto stopped;
+illegal:
+    stop.reason = StopReason::IllegalInstruction;
+    stop.tval = ip->raw;
+    fetched = true;
+stopped:
+    m_state.pc = pc;
+    x[0] = 0;
+    u64 retired = budget - left;
+    finish_run(retired, retired + (fetched ? 1 : 0));
+    return stop;
+}
+
+// --- atomics -----------------------------------------------------------------------------------
+
+bool Hart::execute_lr(const Insn& in)
+{
+    bool dword = in.op == Op::LrD;
+    unsigned size = dword ? 8 : 4;
+    Span span;
+    if (!resolve(m_state.x[in.rs1], size, AccessType::Read, span))
+        return false;
+    u64 value = 0;
+    read_span(span, size, &value);
+    m_state.x[in.rd] = dword ? value : sext32(value);
+    m_state.reservation_valid = true;
+    m_state.reservation_pa = phys_of(span.first);
+    return true;
+}
+
+// SC translates as a store whether or not it will succeed, so it faults as a store would.
+bool Hart::execute_sc(const Insn& in)
+{
+    bool dword = in.op == Op::ScD;
+    unsigned size = dword ? 8 : 4;
+    Span span;
+    if (!resolve(m_state.x[in.rs1], size, AccessType::Write, span))
+        return false;
+    bool success = m_state.reservation_valid && m_state.reservation_pa == phys_of(span.first);
+    m_state.reservation_valid = false;
+    if (success) {
+        u64 value = m_state.x[in.rs2];
+        write_span(span, size, &value);
+    }
+    m_state.x[in.rd] = success ? 0 : 1;
+    return true;
+}
+
+// One store translation covers the read and the write; with one hart the pair is atomic.
+bool Hart::execute_amo(const Insn& in)
+{
+    bool dword = in.op == Op::AmoD;
+    unsigned size = dword ? 8 : 4;
+    Span span;
+    if (!resolve(m_state.x[in.rs1], size, AccessType::Write, span))
+        return false;
+    u64 old = 0;
+    read_span(span, size, &old);
+    u64 src = m_state.x[in.rs2];
+    if (!dword) {
+        old = sext32(old);
+        src = sext32(src);
+    }
+    u64 result = amo_result(in.rm, old, src);
+    write_span(span, size, &result);
+    drop_reservation_if_hit(span.first, span.first_len);
+    m_state.x[in.rd] = old;
+    return true;
+}
+
+} // namespace kioku

@@ -1,0 +1,321 @@
+#include "kernel/ElfLoader.h"
+
+#include <cstring>
+#include <elf.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "kernel/Kernel.h"
+#include "kernel/Process.h"
+#include "kernel/Vfs.h"
+#include "mm/MemoryManager.h"
+#include "mm/cache/Inode.h"
+#include "mm/vm/AddressSpace.h"
+
+namespace kioku {
+
+namespace {
+
+// Linux's initial stack VMA after execve: 128 KiB plus a page (setup_arg_pages).
+constexpr u64 INITIAL_STACK_BYTES = (u64{128} << 10) + PAGE_SIZE;
+// More program headers than fit in 64 KiB is refused, as load_elf_phdrs does.
+constexpr u64 MAX_PHDRS_BYTES = 65536;
+
+Error noexec(const char* why) { return Error::from_errno(ENOEXEC, why); }
+
+Result<void> check_ehdr(const Elf64_Ehdr& eh, u64 file_size)
+{
+    if (std::memcmp(eh.e_ident, ELFMAG, SELFMAG) != 0)
+        return noexec("not an ELF file");
+    if (eh.e_ident[EI_CLASS] != ELFCLASS64)
+        return noexec("not a 64-bit ELF file");
+    if (eh.e_ident[EI_DATA] != ELFDATA2LSB)
+        return noexec("not a little-endian ELF file");
+    if (eh.e_ident[EI_VERSION] != EV_CURRENT)
+        return noexec("unknown ELF version");
+    if (eh.e_type != ET_EXEC && eh.e_type != ET_DYN)
+        return noexec("not an executable (ELF type is neither EXEC nor DYN)");
+    if (eh.e_machine != EM_RISCV)
+        return noexec("not a RISC-V executable");
+    if (eh.e_phentsize != sizeof(Elf64_Phdr))
+        return noexec("bad program header size");
+    if (eh.e_phnum == 0 || u64{eh.e_phnum} * sizeof(Elf64_Phdr) > MAX_PHDRS_BYTES)
+        return noexec("bad program header count");
+    if (eh.e_phoff > file_size || file_size - eh.e_phoff < u64{eh.e_phnum} * sizeof(Elf64_Phdr))
+        return noexec("program headers lie beyond the end of the file");
+    return {};
+}
+
+Result<void> check_load(const Elf64_Phdr& ph, u64 file_size)
+{
+    if (ph.p_filesz > ph.p_memsz)
+        return noexec("PT_LOAD segment with filesz > memsz");
+    if (ph.p_offset > file_size || file_size - ph.p_offset < ph.p_filesz)
+        return noexec("PT_LOAD segment beyond the end of the file");
+    if ((ph.p_vaddr & (PAGE_SIZE - 1)) != (ph.p_offset & (PAGE_SIZE - 1)))
+        return noexec("PT_LOAD segment whose address and offset disagree modulo the page size");
+    if (ph.p_vaddr + ph.p_memsz < ph.p_vaddr)
+        return noexec("PT_LOAD segment wraps around the address space");
+    return {};
+}
+
+int prot_of(u32 flags)
+{
+    int prot = 0;
+    if (flags & PF_R)
+        prot |= PROT_READ_;
+    if (flags & PF_W)
+        prot |= PROT_WRITE_;
+    if (flags & PF_X)
+        prot |= PROT_EXEC_;
+    return prot;
+}
+
+std::string comm_of(const std::string& path)
+{
+    auto slash = path.find_last_of('/');
+    std::string base = slash == std::string::npos ? path : path.substr(slash + 1);
+    return base.substr(0, 15); // TASK_COMM_LEN - 1
+}
+
+} // namespace
+
+Result<ElfImage> parse_elf(const ElfReader& read, u64 file_size)
+{
+    Elf64_Ehdr eh{};
+    if (file_size < sizeof eh || !read(0, sizeof eh, reinterpret_cast<u8*>(&eh)))
+        return noexec("file too short for an ELF header");
+    TRY(check_ehdr(eh, file_size));
+    std::vector<Elf64_Phdr> phdrs(eh.e_phnum);
+    if (!read(eh.e_phoff, phdrs.size() * sizeof(Elf64_Phdr), reinterpret_cast<u8*>(phdrs.data())))
+        return noexec("cannot read the program headers");
+    ElfImage image;
+    image.position_independent = eh.e_type == ET_DYN;
+    image.entry = eh.e_entry;
+    image.phoff = eh.e_phoff;
+    image.phentsize = eh.e_phentsize;
+    image.phnum = eh.e_phnum;
+    for (auto& ph : phdrs) {
+        if (ph.p_type == PT_INTERP)
+            return noexec("dynamically linked program (it needs an interpreter); build it with -static");
+        if (ph.p_type == PT_PHDR)
+            image.phdr_vaddr = ph.p_vaddr;
+        if (ph.p_type != PT_LOAD)
+            continue;
+        TRY(check_load(ph, file_size));
+        if (!image.loads.empty() && ph.p_vaddr < image.loads.back().vaddr + image.loads.back().memsz)
+            return noexec("PT_LOAD segments overlap or are out of order");
+        image.loads.push_back({ph.p_vaddr, ph.p_memsz, ph.p_filesz, ph.p_offset, ph.p_flags});
+        if (ph.p_align > image.max_align && (ph.p_align & (ph.p_align - 1)) == 0)
+            image.max_align = ph.p_align;
+    }
+    if (image.loads.empty())
+        return noexec("no loadable segment");
+    if (!image.phdr_vaddr) {
+        // As Linux 6.x does: the headers are in memory when a PT_LOAD covers their file offset.
+        for (auto& seg : image.loads) {
+            if (image.phoff >= seg.offset && image.phoff < seg.offset + seg.filesz) {
+                image.phdr_vaddr = seg.vaddr + (image.phoff - seg.offset);
+                break;
+            }
+        }
+    }
+    return image;
+}
+
+InitialStack build_initial_stack(u64 stack_top, const StackSpec& spec)
+{
+    // Strings first, top down from one pointer below the top: execfn, then envp and argv, each
+    // list copied last string first so that argv[0] ends lowest (copy_strings).
+    std::vector<u8> strings;
+    auto push_front = [&](const std::string& s) {
+        std::vector<u8> piece(s.begin(), s.end());
+        piece.push_back(0);
+        strings.insert(strings.begin(), piece.begin(), piece.end());
+    };
+    u64 top = stack_top - sizeof(u64);
+    push_front(spec.execfn);
+    u64 execfn_addr = top - strings.size();
+    for (auto it = spec.envp.rbegin(); it != spec.envp.rend(); ++it)
+        push_front(*it);
+    u64 env_start = top - strings.size();
+    for (auto it = spec.argv.rbegin(); it != spec.argv.rend(); ++it)
+        push_front(*it);
+    u64 arg_start = top - strings.size();
+
+    u64 p = arg_start & ~u64{15};
+    p -= spec.random.size();
+    u64 random_addr = p;
+
+    std::vector<std::pair<u64, u64>> auxv = spec.auxv;
+    for (auto& [key, value] : auxv) {
+        if (key == AT_RANDOM_)
+            value = random_addr;
+        if (key == AT_EXECFN_)
+            value = execfn_addr;
+    }
+    auxv.emplace_back(AT_NULL_, 0);
+    u64 words = 1 + (spec.argv.size() + 1) + (spec.envp.size() + 1) + 2 * auxv.size();
+    u64 sp = (p - words * sizeof(u64)) & ~u64{15};
+
+    InitialStack out;
+    out.sp = sp;
+    out.arg_start = arg_start;
+    out.env_start = env_start;
+    out.env_end = execfn_addr;
+    out.bytes.assign(stack_top - sp, 0);
+    auto put = [&](u64 addr, const void* src, u64 n) { std::memcpy(out.bytes.data() + (addr - sp), src, n); };
+    put(arg_start, strings.data(), strings.size());
+    put(random_addr, spec.random.data(), spec.random.size());
+    u64 cursor = sp;
+    auto word = [&](u64 v) {
+        put(cursor, &v, sizeof v);
+        cursor += sizeof v;
+    };
+    word(spec.argv.size());
+    u64 s = arg_start;
+    for (auto& a : spec.argv) {
+        word(s);
+        s += a.size() + 1;
+    }
+    word(0);
+    for (auto& e : spec.envp) {
+        word(s);
+        s += e.size() + 1;
+    }
+    word(0);
+    for (auto& [key, value] : auxv) {
+        word(key);
+        word(value);
+    }
+    return out;
+}
+
+namespace {
+
+struct OpenedExecutable {
+    std::shared_ptr<Inode> inode;
+    ElfImage image;
+};
+
+Result<OpenedExecutable> open_executable(Kernel& kernel, const std::string& path)
+{
+    auto inode = TRY(kernel.vfs().open(path, O_RDONLY, 0));
+    struct stat st{};
+    if (::fstat(inode->host_fd(), &st) != 0)
+        return Error::from_errno(EACCES, "cannot stat the executable");
+    if (S_ISDIR(st.st_mode))
+        return Error::from_errno(EACCES, "is a directory");
+    if (!S_ISREG(st.st_mode) || !(st.st_mode & 0111))
+        return Error::from_errno(EACCES, "not an executable file");
+    int fd = inode->host_fd();
+    ElfReader read = [fd](u64 offset, u64 len, u8* out) {
+        return ::pread(fd, out, len, static_cast<off_t>(offset)) == static_cast<ssize_t>(len);
+    };
+    auto image = TRY(parse_elf(read, static_cast<u64>(st.st_size)));
+    return OpenedExecutable{std::move(inode), std::move(image)};
+}
+
+// Maps one PT_LOAD segment (elf_map and the bss part of load_elf_binary).
+Result<void> map_segment(Kernel& kernel, Process& p, const std::shared_ptr<Inode>& file, const ElfSegment& seg,
+                         u64 bias)
+{
+    AddressSpace& space = p.space();
+    int prot = prot_of(seg.flags);
+    u64 start = (seg.vaddr + bias) & PAGE_MASK;
+    u64 lead = (seg.vaddr + bias) - start;
+    if (seg.filesz) {
+        u64 len = page_round_up(lead + seg.filesz);
+        TRY(space.mmap(start, len, prot, MAP_PRIVATE_ | MAP_FIXED_ | MAP_DENYWRITE_, file, seg.offset - lead,
+                       FileAccess{true, false}));
+    }
+    if (seg.memsz <= seg.filesz)
+        return {};
+    // The rest of the last file page is bss: zeroed (padzero), then anonymous pages up to memsz.
+    u64 file_end = seg.vaddr + bias + seg.filesz;
+    u64 mem_end = seg.vaddr + bias + seg.memsz;
+    u64 zero_end = std::min(page_round_up(file_end), mem_end);
+    if (seg.filesz && zero_end > file_end && (prot & PROT_WRITE_))
+        TRY(kernel.clear_user(p.pid(), file_end, zero_end - file_end));
+    u64 anon_start = page_round_up(file_end);
+    u64 anon_end = page_round_up(mem_end);
+    if (anon_end > anon_start) {
+        // vm_brk_flags: a heap-like anonymous VMA, which a growing heap later merges with.
+        space.set_brk_start(anon_start);
+        if (space.brk(anon_end) != anon_end)
+            return Error::from_errno(ENOMEM, "no room for bss");
+        if (prot & PROT_EXEC_)
+            TRY(space.mprotect(anon_start, anon_end - anon_start, prot | PROT_READ_ | PROT_WRITE_));
+    }
+    return {};
+}
+
+u64 load_bias_for(const ElfImage& image, u64 task_size)
+{
+    if (!image.position_independent)
+        return 0;
+    u64 base = elf_et_dyn_base(task_size) & ~(image.max_align - 1);
+    return (base - image.loads.front().vaddr) & PAGE_MASK;
+}
+
+} // namespace
+
+Result<LoadedProgram> exec_elf(Kernel& kernel, i32 pid, const ExecRequest& request, bool* past_no_return)
+{
+    *past_no_return = false;
+    Process* p = kernel.process(pid);
+    if (!p || !p->alive())
+        return Error::from_errno(ESRCH, "no such process");
+    auto exe = TRY(open_executable(kernel, request.path));
+    auto space = TRY(kernel.mm().create_address_space());
+    u64 task_size = space->task_size();
+    for (auto& seg : exe.image.loads)
+        if (seg.vaddr + seg.memsz > task_size)
+            return noexec("segment beyond the user address space");
+
+    // Point of no return: the old image goes.
+    *past_no_return = true;
+    p->exec(std::move(space), comm_of(request.path));
+    AddressSpace& as = p->space();
+    TRY(as.setup_stack(task_size, INITIAL_STACK_BYTES));
+    u64 bias = load_bias_for(exe.image, task_size);
+    u64 bss_end = 0;
+    for (auto& seg : exe.image.loads) {
+        TRY(map_segment(kernel, *p, exe.inode, seg, bias));
+        bss_end = std::max(bss_end, seg.vaddr + bias + seg.memsz);
+    }
+    as.set_brk_start(page_round_up(bss_end));
+
+    StackSpec spec;
+    spec.argv = request.argv;
+    spec.envp = request.envp;
+    spec.execfn = request.path;
+    spec.random = request.random;
+    u64 phdr = exe.image.phdr_vaddr ? *exe.image.phdr_vaddr + bias : 0;
+    spec.auxv = {
+        {AT_MINSIGSTKSZ_, 1104},
+        {AT_HWCAP_, RISCV_HWCAP_IMAFDC},
+        {AT_PAGESZ_, PAGE_SIZE},
+        {AT_CLKTCK_, 100},
+        {AT_PHDR_, phdr},
+        {AT_PHENT_, exe.image.phentsize},
+        {AT_PHNUM_, exe.image.phnum},
+        {AT_BASE_, 0},
+        {AT_FLAGS_, 0},
+        {AT_ENTRY_, exe.image.entry + bias},
+        {AT_UID_, 0},
+        {AT_EUID_, 0},
+        {AT_GID_, 0},
+        {AT_EGID_, 0},
+        {AT_SECURE_, 0},
+        {AT_RANDOM_, 0},
+        {AT_EXECFN_, 0},
+    };
+    InitialStack stack = build_initial_stack(task_size, spec);
+    TRY(kernel.copy_to_user(pid, stack.sp, stack.bytes));
+    as.set_start_stack(stack.sp);
+    return LoadedProgram{exe.image.entry + bias, stack.sp, bias};
+}
+
+} // namespace kioku

@@ -1,0 +1,658 @@
+#include "kernel/Runner.h"
+
+#include <algorithm>
+#include <cstring>
+
+#include "hw/Machine.h"
+#include "kernel/ElfLoader.h"
+#include "kernel/Process.h"
+#include "kernel/Signals.h"
+#include "kernel/Syscalls.h"
+#include "mm/MemoryManager.h"
+#include "mm/vm/AddressSpace.h"
+#include "mm/vm/FaultHandler.h"
+
+namespace kioku {
+
+namespace {
+
+constexpr u64 CLONE_VM_ = 0x100, CLONE_SIGHAND_ = 0x800, CLONE_THREAD_ = 0x10000, CLONE_SETTLS_ = 0x80000,
+              CLONE_PARENT_SETTID_ = 0x100000, CLONE_CHILD_CLEARTID_ = 0x200000, CLONE_CHILD_SETTID_ = 0x01000000,
+              CSIGNAL_ = 0xff;
+constexpr u64 SCHED_YIELD_NR = 124;
+constexpr u32 FUTEX_MATCH_ANY = 0xffffffff;
+
+i64 neg(int e) { return -static_cast<i64>(e); }
+
+} // namespace
+
+Runner::Runner(const RunOptions& options, std::ostream& diagnostics)
+    : m_options(options)
+    , m_diag(diagnostics)
+    , m_sched(options.slice_instructions)
+{
+}
+
+Runner::~Runner() = default;
+
+Result<std::unique_ptr<Runner>> Runner::create(const RunOptions& options, std::ostream& diagnostics)
+{
+    std::unique_ptr<Runner> r(new Runner(options, diagnostics));
+    r->m_kernel = TRY(Kernel::create(options.machine));
+    Machine& m = r->m_kernel->machine();
+    r->m_hart = std::make_unique<Hart>(m.mmu(), m.clock());
+    r->m_syscalls = std::make_unique<Syscalls>(*r);
+    r->m_rng_state = options.machine.seed ^ 0x6b696f6b75ull; // "kioku"
+    return r;
+}
+
+void Runner::random_bytes(u8* out, u64 n)
+{
+    // splitmix64: small, fast and fully determined by the seed.
+    for (u64 i = 0; i < n; i += 8) {
+        u64 z = (m_rng_state += 0x9e3779b97f4a7c15ull);
+        z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+        z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+        z ^= z >> 31;
+        std::memcpy(out + i, &z, std::min<u64>(8, n - i));
+    }
+}
+
+u64 Runner::instructions() const { return m_hart->stats().instret; }
+
+Result<void> Runner::start(const std::string& path, const std::vector<std::string>& argv,
+                           const std::vector<std::string>& envp)
+{
+    Pid pid = TRY(m_kernel->spawn(path));
+    auto group = std::make_unique<ThreadGroup>();
+    group->pid = pid;
+    group->threads = {pid};
+    m_sched.add_group(std::move(group));
+    auto task = std::make_unique<Task>();
+    task->tid = pid;
+    task->tgid = pid;
+    Task& t = m_sched.add_task(std::move(task));
+    m_syscalls->install_stdio(*m_kernel->process(pid));
+    m_first = pid;
+    auto r = exec(t, path, argv, envp);
+    if (r.is_error()) {
+        t.state = RunState::Dead;
+        m_kernel->kill(pid, SIGKILL_);
+        return r.error();
+    }
+    return {};
+}
+
+Result<void> Runner::exec(Task& t, const std::string& path, const std::vector<std::string>& argv,
+                          const std::vector<std::string>& envp)
+{
+    ExecRequest request{path, argv, envp, {}};
+    random_bytes(request.random.data(), request.random.size());
+    bool past_no_return = false;
+    auto loaded = exec_elf(*m_kernel, t.tgid, request, &past_no_return);
+    if (loaded.is_error()) {
+        if (!past_no_return)
+            return loaded.error();
+        exit_group(t.tgid, 0, SIGSEGV_);
+        return {};
+    }
+    ThreadGroup& g = *m_sched.group(t.tgid);
+    // de_thread: the other threads go; the exec'ing one carries on.
+    for (Task* other : m_sched.threads_of(t.tgid))
+        if (other != &t)
+            other->state = RunState::Dead;
+    g.threads = {t.tid};
+    Process& p = *m_kernel->process(t.tgid);
+    for (int fd : g.cloexec)
+        p.files().erase(fd);
+    g.cloexec.clear();
+    for (auto& action : g.actions)
+        if (action.handler != SIG_IGN_)
+            action = SigAction{};
+    g.exe_path = path;
+    t.regs = HartState{};
+    t.regs.pc = loaded.value().entry;
+    t.regs.x[2] = loaded.value().sp;
+    t.altstack_sp = t.altstack_size = 0;
+    t.altstack_flags = SS_DISABLE_;
+    t.clear_child_tid = 0;
+    t.robust_list = 0;
+    m_loaded_satp = ~u64{0};
+    m_hart->invalidate_caches();
+    return {};
+}
+
+Result<Tid> Runner::clone(Task& parent, u64 flags, u64 stack, u64 parent_tid, u64 tls, u64 child_tid)
+{
+    bool thread = flags & CLONE_THREAD_;
+    if (thread && (!(flags & CLONE_VM_) || !(flags & CLONE_SIGHAND_)))
+        return Error::from_errno(EINVAL, "CLONE_THREAD needs CLONE_VM and CLONE_SIGHAND");
+    auto task = std::make_unique<Task>();
+    task->regs = parent.regs;
+    task->regs.x[10] = 0;
+    task->regs.pc += 4;
+    task->regs.reservation_valid = false;
+    if (stack)
+        task->regs.x[2] = stack;
+    if (flags & CLONE_SETTLS_)
+        task->regs.x[4] = tls;
+    task->blocked = parent.blocked;
+    if (flags & CLONE_CHILD_CLEARTID_)
+        task->clear_child_tid = child_tid;
+    ThreadGroup& pg = *m_sched.group(parent.tgid);
+    Tid tid;
+    if (thread) {
+        tid = m_kernel->allocate_pid();
+        task->tgid = parent.tgid;
+        pg.threads.push_back(tid);
+    } else {
+        // fork (and vfork, whose shared memory is modelled as a copy: the child only execs).
+        tid = TRY(m_kernel->fork(parent.tgid));
+        task->tgid = tid;
+        task->altstack_sp = parent.altstack_sp;
+        task->altstack_size = parent.altstack_size;
+        task->altstack_flags = parent.altstack_flags;
+        auto group = std::make_unique<ThreadGroup>();
+        group->pid = tid;
+        group->parent = parent.tgid;
+        group->actions = pg.actions;
+        group->cloexec = pg.cloexec;
+        group->cwd = pg.cwd;
+        group->umask = pg.umask;
+        group->exe_path = pg.exe_path;
+        group->threads = {tid};
+        group->exit_signal_to_parent = static_cast<int>(flags & CSIGNAL_);
+        m_sched.add_group(std::move(group));
+    }
+    task->tid = tid;
+    Task& child = m_sched.add_task(std::move(task));
+    u32 tid32 = static_cast<u32>(tid);
+    if (flags & CLONE_CHILD_SETTID_)
+        (void)m_kernel->copy_to_user(child.tgid, child_tid, std::span<const u8>(reinterpret_cast<u8*>(&tid32), 4));
+    if (flags & CLONE_PARENT_SETTID_)
+        (void)m_kernel->copy_to_user(parent.tgid, parent_tid, std::span<const u8>(reinterpret_cast<u8*>(&tid32), 4));
+    return tid;
+}
+
+u64 Runner::futex_wake(AddressSpace* space, u64 addr, u64 count, u32 bitset)
+{
+    u64 woken = 0;
+    for (auto& [tid, t] : m_sched.tasks()) {
+        if (woken >= count)
+            break;
+        if (t->state != RunState::Blocked || t->block != BlockKind::Futex || t->futex_space != space ||
+            t->futex_addr != addr || !(t->futex_bitset & bitset))
+            continue;
+        t->state = RunState::Runnable;
+        t->block = BlockKind::None;
+        t->deadline_ns.reset();
+        t->regs.x[10] = 0;
+        t->regs.pc += 4;
+        ++woken;
+    }
+    return woken;
+}
+
+void Runner::exit_thread(Task& t, int code)
+{
+    ThreadGroup& g = *m_sched.group(t.tgid);
+    if (t.clear_child_tid && g.threads.size() > 1) {
+        u32 zero = 0;
+        (void)m_kernel->copy_to_user(t.tgid, t.clear_child_tid, std::span<const u8>(reinterpret_cast<u8*>(&zero), 4));
+        futex_wake(&m_kernel->process(t.tgid)->space(), t.clear_child_tid, 1, FUTEX_MATCH_ANY);
+    }
+    t.state = RunState::Dead;
+    std::erase(g.threads, t.tid);
+    if (g.threads.empty()) {
+        g.exit_code = code;
+        finish_group(g);
+    }
+}
+
+void Runner::exit_group(Pid pid, int code, int signal)
+{
+    ThreadGroup* g = m_sched.group(pid);
+    if (!g || g->exiting)
+        return;
+    g->exiting = true;
+    g->exit_code = code;
+    g->exit_signal = signal;
+    for (Task* t : m_sched.threads_of(pid))
+        t->state = RunState::Dead;
+    g->threads.clear();
+    finish_group(*g);
+}
+
+void Runner::kill_group_now(Pid pid, int signal) { exit_group(pid, 0, signal); }
+
+void Runner::record_peak(ThreadGroup& g)
+{
+    Process* p = m_kernel->process(g.pid);
+    if (p && p->alive() && p->has_space())
+        g.peak_rss_pages = std::max(g.peak_rss_pages, p->space().hiwater_rss());
+}
+
+void Runner::finish_group(ThreadGroup& g)
+{
+    g.exiting = true;
+    record_peak(g);
+    Pid pid = g.pid;
+    if (g.exit_signal)
+        m_kernel->kill(pid, g.exit_signal);
+    else
+        (void)m_kernel->exit(pid, g.exit_code);
+    if (pid == m_first) {
+        m_result.exit_code = g.exit_code;
+        m_result.signal = g.exit_signal;
+        m_result.stats.peak_rss_kb = g.peak_rss_pages * (PAGE_SIZE / 1024);
+        m_first_done = true;
+    }
+    // Orphans are reaped as soon as they are zombies (their new parent, init, waits for them).
+    for (Pid child : children_of(pid)) {
+        m_sched.group(child)->parent = 0;
+        Process* cp = m_kernel->process(child);
+        if (cp && !cp->alive())
+            reaped(0, child);
+    }
+    ThreadGroup* parent = m_sched.group(g.parent);
+    Process* pp = parent ? m_kernel->process(parent->pid) : nullptr;
+    if (!parent || parent->exiting || !pp || !pp->alive()) {
+        reaped(0, pid);
+        return;
+    }
+    const SigAction& chld = parent->actions[SIGCHLD_];
+    int exit_signal = g.exit_signal_to_parent;
+    Process* me = m_kernel->process(pid);
+    if (exit_signal > 0 && exit_signal <= NSIG_) {
+        SigInfo info;
+        info.signo = exit_signal;
+        info.code = g.exit_signal ? CLD_KILLED_ : CLD_EXITED_;
+        info.pid = pid;
+        info.status = g.exit_signal ? g.exit_signal : g.exit_code;
+        send_group_signal(parent->pid, info);
+    }
+    // A parent that ignores SIGCHLD (or asked SA_NOCLDWAIT) never sees zombies.
+    if (exit_signal == SIGCHLD_ && (chld.handler == SIG_IGN_ || (chld.flags & SA_NOCLDWAIT_)) && me)
+        reaped(parent->pid, pid);
+}
+
+std::vector<Pid> Runner::children_of(Pid pid) const
+{
+    std::vector<Pid> out;
+    for (auto& [child, g] : m_sched.groups())
+        if (g->parent == pid && pid != 0)
+            out.push_back(child);
+    return out;
+}
+
+void Runner::reaped(Pid parent, Pid child)
+{
+    if (ThreadGroup* pg = m_sched.group(parent)) {
+        if (Process* cp = m_kernel->process(child)) {
+            pg->children_minflt += cp->faults().min_flt;
+            pg->children_majflt += cp->faults().maj_flt;
+        }
+    }
+    (void)m_kernel->reap(child);
+    if (child != m_first)
+        m_sched.remove_group(child);
+}
+
+void Runner::send_group_signal(Pid pid, const SigInfo& info)
+{
+    ThreadGroup* g = m_sched.group(pid);
+    if (!g || g->exiting || g->threads.empty())
+        return;
+    int sig = info.signo;
+    if (sig == SIGKILL_) {
+        kill_group_now(pid, SIGKILL_);
+        return;
+    }
+    Task* leader = m_sched.task(g->threads.front());
+    bool blocked = leader && (leader->blocked & sig_bit(sig));
+    if (!blocked && is_ignored(g->actions[static_cast<size_t>(sig)], sig))
+        return;
+    if (!(g->pending & sig_bit(sig)))
+        g->pending_info[static_cast<size_t>(sig)] = info;
+    g->pending |= sig_bit(sig);
+}
+
+void Runner::send_thread_signal(Task& t, const SigInfo& info)
+{
+    int sig = info.signo;
+    if (sig == SIGKILL_) {
+        kill_group_now(t.tgid, SIGKILL_);
+        return;
+    }
+    ThreadGroup* g = m_sched.group(t.tgid);
+    if (!g || g->exiting)
+        return;
+    if (!(t.blocked & sig_bit(sig)) && is_ignored(g->actions[static_cast<size_t>(sig)], sig))
+        return;
+    if (!(t.pending & sig_bit(sig)))
+        t.pending_info[static_cast<size_t>(sig)] = info;
+    t.pending |= sig_bit(sig);
+}
+
+void Runner::force_signal(Task& t, const SigInfo& info)
+{
+    ThreadGroup* g = m_sched.group(t.tgid);
+    if (!g)
+        return;
+    SigAction& action = g->actions[static_cast<size_t>(info.signo)];
+    bool blocked = t.blocked & sig_bit(info.signo);
+    if (blocked || action.handler == SIG_IGN_) {
+        t.blocked &= ~sig_bit(info.signo);
+        if (action.handler == SIG_IGN_ || blocked)
+            action = SigAction{};
+    }
+    // A second fault while the first is still pending is fatal at once, as it is on Linux.
+    t.pending &= ~sig_bit(info.signo);
+    send_thread_signal(t, info);
+}
+
+bool Runner::take_signal(Task& t, SigInfo& info)
+{
+    ThreadGroup& g = *m_sched.group(t.tgid);
+    u64 own = t.pending & ~t.blocked;
+    u64 shared = g.pending & ~t.blocked;
+    if (!own && !shared)
+        return false;
+    // Synchronous signals (a fault's) before the others, then the lowest number, as
+    // dequeue_signal does.
+    constexpr u64 SYNCHRONOUS = sig_bit(SIGSEGV_) | sig_bit(SIGBUS_) | sig_bit(SIGILL_) | sig_bit(SIGTRAP_) |
+                                sig_bit(SIGFPE_) | sig_bit(SIGSYS_);
+    u64& set = own ? t.pending : g.pending;
+    u64 ready = own ? own : shared;
+    u64 pick = (ready & SYNCHRONOUS) ? (ready & SYNCHRONOUS) : ready;
+    int sig = __builtin_ctzll(pick) + 1;
+    info = own ? t.pending_info[static_cast<size_t>(sig)] : g.pending_info[static_cast<size_t>(sig)];
+    set &= ~sig_bit(sig);
+    return true;
+}
+
+void Runner::deliver_signals(Task& t)
+{
+    SigInfo info;
+    while (t.state == RunState::Runnable && take_signal(t, info)) {
+        ThreadGroup& g = *m_sched.group(t.tgid);
+        SigAction action = g.actions[static_cast<size_t>(info.signo)];
+        if (action.handler == SIG_IGN_)
+            continue;
+        if (action.handler == SIG_DFL_) {
+            DefaultAction d = default_action(info.signo);
+            if (d == DefaultAction::Terminate || d == DefaultAction::CoreDump) {
+                exit_group(t.tgid, 0, info.signo);
+                return;
+            }
+            continue;
+        }
+        if (action.flags & SA_RESETHAND_)
+            g.actions[static_cast<size_t>(info.signo)] = SigAction{};
+        if (setup_rt_frame(*m_kernel, t, action, info).is_error()) {
+            exit_group(t.tgid, 0, SIGSEGV_);
+            return;
+        }
+        return; // one frame per return to the program; the next is delivered on top of it
+    }
+    if (t.saved_mask && t.state == RunState::Runnable) {
+        t.blocked = *t.saved_mask;
+        t.saved_mask.reset();
+    }
+}
+
+bool Runner::interrupt_if_signalled(Task& t)
+{
+    ThreadGroup& g = *m_sched.group(t.tgid);
+    u64 ready = (t.pending | g.pending) & ~t.blocked;
+    bool wakes = false;
+    bool restart = t.block == BlockKind::Retry;
+    for (int sig = 1; sig <= NSIG_ && !wakes; ++sig) {
+        if (!(ready & sig_bit(sig)))
+            continue;
+        const SigAction& a = g.actions[static_cast<size_t>(sig)];
+        if (is_ignored(a, sig) || (a.handler == SIG_DFL_ && default_action(sig) != DefaultAction::Terminate &&
+                                   default_action(sig) != DefaultAction::CoreDump))
+            continue;
+        wakes = true;
+        if (a.handler == SIG_DFL_ || !(a.flags & SA_RESTART_))
+            restart = false;
+    }
+    if (!wakes)
+        return false;
+    if (!restart) {
+        t.regs.x[10] = static_cast<u64>(neg(EINTR));
+        t.regs.pc += 4;
+    }
+    t.state = RunState::Runnable;
+    t.block = BlockKind::None;
+    t.deadline_ns.reset();
+    return true;
+}
+
+bool Runner::resume_blocked(Task& t)
+{
+    if (interrupt_if_signalled(t))
+        return true;
+    switch (t.block) {
+    case BlockKind::Retry: {
+        t.block = BlockKind::None;
+        SyscallResult res = m_syscalls->dispatch(t);
+        if (res.kind == SyscallResult::Kind::Block)
+            return false;
+        if (t.state == RunState::Blocked)
+            t.state = RunState::Runnable;
+        if (res.kind == SyscallResult::Kind::Return) {
+            t.regs.x[10] = static_cast<u64>(res.value);
+            t.regs.pc += 4;
+        }
+        return true;
+    }
+    case BlockKind::Futex:
+    case BlockKind::Sleep:
+        if (!t.deadline_ns || m_kernel->now_ns() < *t.deadline_ns)
+            return false;
+        t.regs.x[10] = t.block == BlockKind::Futex ? static_cast<u64>(neg(ETIMEDOUT)) : 0;
+        t.regs.pc += 4;
+        t.state = RunState::Runnable;
+        t.block = BlockKind::None;
+        t.deadline_ns.reset();
+        return true;
+    case BlockKind::None:
+        t.state = RunState::Runnable;
+        return true;
+    }
+    return false;
+}
+
+void Runner::load(Task& t)
+{
+    m_hart->state() = t.regs;
+    Process* p = m_kernel->process(t.tgid);
+    Satp satp = p->space().satp();
+    u64 encoded = satp.encode();
+    if (encoded != m_loaded_satp || m_loaded != t.tgid) {
+        m_hart->set_satp(satp);
+        m_hart->invalidate_caches();
+        m_loaded_satp = encoded;
+        m_loaded = t.tgid;
+    }
+    if (m_loaded_task != t.tid) {
+        m_hart->state().reservation_valid = false;
+        m_loaded_task = t.tid;
+    }
+}
+
+void Runner::handle_fault(Task& t, const PageFault& fault)
+{
+    if (fault.access == isa::AccessType::Execute && page_base(fault.addr).value() == SIGRETURN_TRAMPOLINE) {
+        if (restore_rt_frame(*m_kernel, t).is_error())
+            exit_group(t.tgid, 0, SIGSEGV_);
+        return;
+    }
+    Process* p = m_kernel->process(t.tgid);
+    FaultOutcome outcome = m_kernel->mm().fault_handler().handle(p->space(), fault.addr, fault.access);
+    if (p->oom_kill_pending) {
+        // The OOM killer chose this process while serving its own fault.
+        kill_group_now(t.tgid, SIGKILL_);
+        return;
+    }
+    if (fault_resolved(outcome))
+        return;
+    SigInfo info;
+    info.addr = fault.addr.value();
+    switch (outcome) {
+    case FaultOutcome::SegvMapErr:
+        info.signo = SIGSEGV_;
+        info.code = SEGV_MAPERR_;
+        break;
+    case FaultOutcome::SegvAccErr:
+        info.signo = SIGSEGV_;
+        info.code = SEGV_ACCERR_;
+        break;
+    case FaultOutcome::Sigbus:
+        info.signo = SIGBUS_;
+        info.code = BUS_ADRERR_;
+        break;
+    default:
+        // No memory and no OOM killer yet: the faulting process dies of SIGKILL.
+        kill_group_now(t.tgid, SIGKILL_);
+        return;
+    }
+    force_signal(t, info);
+}
+
+void Runner::handle_stop(Task& t, const StopInfo& stop)
+{
+    switch (stop.reason) {
+    case StopReason::Ecall: {
+        ++m_result.stats.syscalls;
+        m_kernel->machine().clock().advance(m_kernel->machine().clock().costs().syscall_ns);
+        t.block = BlockKind::None;
+        SyscallResult res = m_syscalls->dispatch(t);
+        if (t.state == RunState::Dead)
+            return;
+        if (res.kind == SyscallResult::Kind::Return) {
+            t.regs.x[10] = static_cast<u64>(res.value);
+            t.regs.pc += 4;
+        } else if (res.kind == SyscallResult::Kind::Block) {
+            t.state = RunState::Blocked;
+        }
+        return;
+    }
+    case StopReason::PageFault:
+        handle_fault(t, stop.fault);
+        return;
+    case StopReason::IllegalInstruction: {
+        SigInfo info{SIGILL_, ILL_ILLOPC_, 0, 0, t.regs.pc, 0};
+        force_signal(t, info);
+        return;
+    }
+    case StopReason::Breakpoint: {
+        SigInfo info{SIGTRAP_, TRAP_BRKPT_, 0, 0, t.regs.pc, 0};
+        force_signal(t, info);
+        return;
+    }
+    case StopReason::BudgetExhausted:
+        return;
+    }
+}
+
+void Runner::run_slice(Task& t)
+{
+    u64 budget = m_sched.slice();
+    while (budget > 0 && t.state == RunState::Runnable) {
+        load(t);
+        u64 before = m_hart->stats().instret;
+        StopInfo stop = m_hart->run(budget);
+        u64 ran = m_hart->stats().instret - before;
+        budget = ran >= budget ? 0 : budget - ran;
+        t.regs = m_hart->state();
+        if (stop.reason == StopReason::BudgetExhausted)
+            break;
+        bool yield = stop.reason == StopReason::Ecall && t.regs.x[17] == SCHED_YIELD_NR;
+        handle_stop(t, stop);
+        if (t.state != RunState::Runnable)
+            break;
+        deliver_signals(t);
+        if (yield)
+            break;
+    }
+}
+
+bool Runner::step(Task& t)
+{
+    // The kernel may have killed the process on its own (the OOM killer's victims).
+    if (Process* p = m_kernel->process(t.tgid); !p || !p->alive()) {
+        ThreadGroup* g = m_sched.group(t.tgid);
+        if (g && !g->exiting)
+            exit_group(t.tgid, 0, p ? std::max(p->term_signal(), 1) : SIGKILL_);
+        t.state = RunState::Dead;
+        return true;
+    }
+    if (t.state == RunState::Blocked && !resume_blocked(t))
+        return false;
+    if (t.state != RunState::Runnable)
+        return true;
+    deliver_signals(t);
+    run_slice(t);
+    return true;
+}
+
+bool Runner::advance_clock_to_deadline()
+{
+    std::optional<u64> next;
+    for (auto& [tid, t] : m_sched.tasks())
+        if (t->state == RunState::Blocked && t->deadline_ns)
+            next = next ? std::min(*next, *t->deadline_ns) : *t->deadline_ns;
+    if (!next)
+        return false;
+    u64 now = m_kernel->now_ns();
+    if (*next > now)
+        m_kernel->machine().clock().advance(*next - now);
+    return true;
+}
+
+RunStats Runner::stats() const
+{
+    RunStats s = m_result.stats;
+    Machine& m = m_kernel->machine();
+    s.instructions = m_hart->stats().instret;
+    s.minor_faults = m_kernel->mm().vmstat()[VmItem::Pgfault] - m_kernel->mm().vmstat()[VmItem::Pgmajfault];
+    s.major_faults = m_kernel->mm().vmstat()[VmItem::Pgmajfault];
+    s.tlb_hits = m.tlb().stats().hits;
+    s.tlb_misses = m.tlb().stats().misses;
+    s.tlb_walks = m.tlb().stats().walks;
+    s.simulated_ns = m.clock().now_ns();
+    return s;
+}
+
+RunResult Runner::run()
+{
+    while (m_sched.any_alive()) {
+        bool progressed = false;
+        for (Task* t : m_sched.round()) {
+            if (t->state == RunState::Dead)
+                continue;
+            if (step(*t))
+                progressed = true;
+            m_sched.ran(t->tid);
+        }
+        m_sched.reap_dead();
+        if (!progressed && m_sched.any_alive() && !advance_clock_to_deadline()) {
+            m_diag << "kioku: every task is blocked and nothing can wake them; killing them\n";
+            std::vector<Pid> stuck;
+            for (auto& [pid, g] : m_sched.groups())
+                if (!g->exiting)
+                    stuck.push_back(pid);
+            for (Pid pid : stuck)
+                exit_group(pid, 0, SIGKILL_);
+            m_sched.reap_dead();
+        }
+    }
+    RunResult result = m_result;
+    result.stats = stats();
+    return result;
+}
+
+} // namespace kioku

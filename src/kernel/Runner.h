@@ -1,0 +1,135 @@
+// The run loop of `kioku run`: one hart executing the tasks of a Kernel. It loads the first
+// program, then repeatedly picks a task (Scheduler), runs it for a slice of guest instructions and
+// handles what stopped it: a system call (Syscalls), a page fault (the memory manager's fault
+// handler, the same one scenarios use; an unresolved fault becomes SIGSEGV, SIGBUS or, when
+// memory ran out, SIGKILL), an illegal instruction (SIGILL) or a breakpoint (SIGTRAP). Pending
+// signals are delivered on the way back to the program.
+//
+// The hart holds one task's registers at a time; switching tasks saves and restores HartState and
+// switches satp (and so the ASID) when the address space changes.
+//
+// Lifecycle of a thread group: created by the first exec or by fork; its threads exit or are
+// killed; it becomes a zombie Process in the kernel's table; its parent reaps it with wait4 (or
+// it is reaped at once when it has no parent waiting for it).
+#pragma once
+
+#include <memory>
+#include <ostream>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "base/Result.h"
+#include "hw/riscv/Hart.h"
+#include "kernel/Kernel.h"
+#include "kernel/Scheduler.h"
+#include "kernel/Task.h"
+
+namespace kioku {
+
+class Syscalls;
+
+struct RunOptions {
+    MachineConfig machine;
+    u64 slice_instructions = 100000;
+    // Host descriptors the guest's 0, 1 and 2 stand for.
+    int stdin_fd = 0;
+    int stdout_fd = 1;
+    int stderr_fd = 2;
+};
+
+struct RunStats {
+    u64 instructions = 0;
+    u64 minor_faults = 0;
+    u64 major_faults = 0;
+    u64 tlb_hits = 0;
+    u64 tlb_misses = 0;
+    u64 tlb_walks = 0;
+    u64 peak_rss_kb = 0; // of the first program
+    u64 simulated_ns = 0;
+    u64 syscalls = 0;
+};
+
+struct RunResult {
+    int exit_code = 0; // the first program's exit status
+    int signal = 0;    // non-zero when it was killed by a signal
+    RunStats stats;
+    // The status a shell reports: the exit code, or 128 + the signal.
+    int shell_status() const { return signal ? 128 + signal : exit_code; }
+};
+
+class Runner {
+public:
+    // Creates the kernel; `diagnostics` receives kioku's own messages (unimplemented calls).
+    static Result<std::unique_ptr<Runner>> create(const RunOptions& options, std::ostream& diagnostics);
+    ~Runner();
+
+    Kernel& kernel() { return *m_kernel; }
+    Scheduler& scheduler() { return m_sched; }
+    Hart& hart() { return *m_hart; }
+    const RunOptions& options() const { return m_options; }
+    std::ostream& diagnostics() { return m_diag; }
+
+    // Starts the first program: `path` is a guest path.
+    Result<void> start(const std::string& path, const std::vector<std::string>& argv,
+                       const std::vector<std::string>& envp);
+    // Runs until every task has exited.
+    RunResult run();
+
+    // Services for the system calls.
+    // Replaces the image of t's process (execve); the error is returned only before the point of
+    // no return, after which a failure kills the process.
+    Result<void> exec(Task& t, const std::string& path, const std::vector<std::string>& argv,
+                      const std::vector<std::string>& envp);
+    // fork (flags without CLONE_VM) or a new thread (CLONE_VM | CLONE_THREAD).
+    Result<Tid> clone(Task& parent, u64 flags, u64 stack, u64 parent_tid, u64 tls, u64 child_tid);
+    void exit_thread(Task& t, int code);
+    void exit_group(Pid pid, int code, int signal);
+    // Sends a signal to a thread group (kill) or one thread (tgkill, faults).
+    void send_group_signal(Pid pid, const SigInfo& info);
+    void send_thread_signal(Task& t, const SigInfo& info);
+    // A signal the task caused (a fault): fatal if blocked or ignored, as force_sig_fault makes it.
+    void force_signal(Task& t, const SigInfo& info);
+    // Wakes up to `count` tasks waiting on the futex (space, addr) whose bitset matches.
+    u64 futex_wake(AddressSpace* space, u64 addr, u64 count, u32 bitset);
+    // Deterministic random bytes (getrandom, AT_RANDOM), from the machine's seed.
+    void random_bytes(u8* out, u64 n);
+    // Children of pid (thread groups whose parent it is), and the zombies among them.
+    std::vector<Pid> children_of(Pid pid) const;
+    void reaped(Pid parent, Pid child);
+    u64 instructions() const;
+
+private:
+    Runner(const RunOptions& options, std::ostream& diagnostics);
+    bool step(Task& t);
+    bool resume_blocked(Task& t);
+    void run_slice(Task& t);
+    void load(Task& t);
+    void handle_stop(Task& t, const StopInfo& stop);
+    void handle_fault(Task& t, const PageFault& fault);
+    void deliver_signals(Task& t);
+    bool interrupt_if_signalled(Task& t);
+    bool take_signal(Task& t, SigInfo& info);
+    void finish_group(ThreadGroup& g);
+    void kill_group_now(Pid pid, int signal);
+    bool advance_clock_to_deadline();
+    void record_peak(ThreadGroup& g);
+    RunStats stats() const;
+
+    RunOptions m_options;
+    std::ostream& m_diag;
+    std::unique_ptr<Kernel> m_kernel;
+    std::unique_ptr<Hart> m_hart;
+    std::unique_ptr<Syscalls> m_syscalls;
+    Scheduler m_sched;
+    Pid m_loaded = 0;       // whose address space the hart's satp selects
+    Tid m_loaded_task = 0;  // whose registers the hart last held
+    u64 m_loaded_satp = ~u64{0};
+    Pid m_first = 0;
+    RunResult m_result;
+    bool m_first_done = false;
+    u64 m_rng_state = 0;
+    std::set<Pid> m_zombies; // exited groups waiting for their parent
+};
+
+} // namespace kioku

@@ -1,0 +1,72 @@
+// Signals as Linux delivers them to a RISC-V process (kernel/signal.c and
+// arch/riscv/kernel/signal.c): default actions, the shell's words for a death by signal, and the
+// rt_sigframe a handler runs on: a siginfo, then a ucontext holding the general registers, the
+// D-extension registers and fcsr, the signal mask and the alternate stack, exactly where the
+// kernel puts them, so that a handler reading its ucontext sees what it would on Linux.
+//
+// A handler returns through a trampoline address in the kernel half of the address space (no
+// vDSO is mapped): fetching from it faults, and the run loop turns that fault into rt_sigreturn.
+//
+// Stateless helpers; the pending sets live in Task and ThreadGroup.
+#pragma once
+
+#include <optional>
+#include <span>
+#include <string>
+
+#include "base/Result.h"
+#include "kernel/Task.h"
+
+namespace kioku {
+
+class Kernel;
+
+// Signal numbers (asm-generic), the same on the host.
+inline constexpr int SIGHUP_ = 1, SIGINT_ = 2, SIGQUIT_ = 3, SIGILL_ = 4, SIGTRAP_ = 5, SIGABRT_ = 6, SIGBUS_ = 7,
+                     SIGFPE_ = 8, SIGKILL_ = 9, SIGUSR1_ = 10, SIGSEGV_ = 11, SIGUSR2_ = 12, SIGPIPE_ = 13,
+                     SIGALRM_ = 14, SIGTERM_ = 15, SIGCHLD_ = 17, SIGCONT_ = 18, SIGSTOP_ = 19, SIGTSTP_ = 20,
+                     SIGTTIN_ = 21, SIGTTOU_ = 22, SIGURG_ = 23, SIGWINCH_ = 28, SIGSYS_ = 31;
+
+// sa_flags.
+inline constexpr u64 SA_NOCLDSTOP_ = 0x1, SA_NOCLDWAIT_ = 0x2, SA_SIGINFO_ = 0x4, SA_ONSTACK_ = 0x08000000,
+                     SA_RESTART_ = 0x10000000, SA_NODEFER_ = 0x40000000, SA_RESETHAND_ = 0x80000000;
+inline constexpr u64 SIG_DFL_ = 0, SIG_IGN_ = 1;
+inline constexpr int SS_ONSTACK_ = 1, SS_DISABLE_ = 2;
+
+// si_code values.
+inline constexpr int SI_USER_ = 0, SI_TKILL_ = -6, SI_KERNEL_ = 0x80;
+inline constexpr int SEGV_MAPERR_ = 1, SEGV_ACCERR_ = 2, BUS_ADRERR_ = 2, ILL_ILLOPC_ = 1, TRAP_BRKPT_ = 1;
+inline constexpr int CLD_EXITED_ = 1, CLD_KILLED_ = 2, CLD_DUMPED_ = 3;
+
+// Signals that can be neither blocked nor caught.
+inline constexpr u64 UNBLOCKABLE = sig_bit(SIGKILL_) | sig_bit(SIGSTOP_);
+
+// Where a handler returns to; rt_sigreturn happens when the hart fetches from here.
+inline constexpr u64 SIGRETURN_TRAMPOLINE = 0xffff'ffff'ffff'f000;
+
+enum class DefaultAction : u8 { Terminate, CoreDump, Ignore, Stop, Continue };
+DefaultAction default_action(int sig);
+// The shell's report of a death by signal ("Segmentation fault", "Killed"); empty for the
+// signals bash reports with nothing (SIGINT, SIGPIPE).
+std::string signal_message(int sig);
+bool is_ignored(const SigAction& action, int sig);
+
+// Frame layout (struct rt_sigframe on riscv64).
+inline constexpr u64 SIGFRAME_SIZE = 1088;
+inline constexpr u64 SIGFRAME_UC = 128;                    // struct ucontext after the siginfo
+inline constexpr u64 SIGFRAME_UC_STACK = SIGFRAME_UC + 16; // uc_stack
+inline constexpr u64 SIGFRAME_UC_SIGMASK = SIGFRAME_UC + 40;
+inline constexpr u64 SIGFRAME_REGS = SIGFRAME_UC + 176;    // uc_mcontext.sc_regs: pc, x1..x31
+inline constexpr u64 SIGFRAME_FPREGS = SIGFRAME_REGS + 256; // f0..f31, then fcsr
+inline constexpr u64 SIGFRAME_FCSR = SIGFRAME_FPREGS + 256;
+
+// Encodes the siginfo of a signal (128 bytes, the union member its kind uses).
+void encode_siginfo(const SigInfo& info, std::span<u8, 128> out);
+
+// Builds the frame for running `action`'s handler for `info` on `task` and points the task's
+// registers at the handler. EFAULT when the stack cannot take the frame.
+Result<void> setup_rt_frame(Kernel& kernel, Task& task, const SigAction& action, const SigInfo& info);
+// rt_sigreturn: restores the registers, mask and alternate stack saved in the frame at sp.
+Result<void> restore_rt_frame(Kernel& kernel, Task& task);
+
+} // namespace kioku

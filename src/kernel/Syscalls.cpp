@@ -1,0 +1,190 @@
+#include "kernel/Syscalls.h"
+
+#include <algorithm>
+#include <cstring>
+#include <map>
+#include <ostream>
+
+#include "kernel/Kernel.h"
+#include "kernel/Process.h"
+#include "kernel/Runner.h"
+
+namespace kioku {
+
+namespace {
+
+// Names of the asm-generic numbers riscv64 uses, for the "unimplemented" report and traces.
+const std::map<u64, const char*>& names()
+{
+    static const std::map<u64, const char*> table = {
+        {5, "setxattr"}, {17, "getcwd"}, {19, "eventfd2"}, {20, "epoll_create1"}, {21, "epoll_ctl"},
+        {22, "epoll_pwait"}, {23, "dup"}, {24, "dup3"}, {25, "fcntl"}, {26, "inotify_init1"}, {29, "ioctl"},
+        {32, "flock"}, {33, "mknodat"}, {34, "mkdirat"}, {35, "unlinkat"}, {36, "symlinkat"}, {37, "linkat"},
+        {39, "umount2"}, {40, "mount"}, {43, "statfs"}, {44, "fstatfs"}, {45, "truncate"}, {46, "ftruncate"},
+        {47, "fallocate"}, {48, "faccessat"}, {49, "chdir"}, {50, "fchdir"}, {52, "fchmod"}, {53, "fchmodat"},
+        {54, "fchownat"}, {55, "fchown"}, {56, "openat"}, {57, "close"}, {59, "pipe2"}, {61, "getdents64"},
+        {62, "lseek"}, {63, "read"}, {64, "write"}, {65, "readv"}, {66, "writev"}, {67, "pread64"},
+        {68, "pwrite64"}, {69, "preadv"}, {70, "pwritev"}, {71, "sendfile"}, {72, "pselect6"}, {73, "ppoll"},
+        {78, "readlinkat"}, {79, "newfstatat"}, {80, "fstat"}, {81, "sync"}, {82, "fsync"}, {83, "fdatasync"},
+        {88, "utimensat"}, {90, "capget"}, {93, "exit"}, {94, "exit_group"}, {95, "waitid"},
+        {96, "set_tid_address"}, {97, "unshare"}, {98, "futex"}, {99, "set_robust_list"},
+        {100, "get_robust_list"}, {101, "nanosleep"}, {102, "getitimer"}, {103, "setitimer"},
+        {113, "clock_gettime"}, {114, "clock_getres"}, {115, "clock_nanosleep"}, {118, "sched_setparam"},
+        {119, "sched_setscheduler"}, {120, "sched_getscheduler"}, {121, "sched_getparam"},
+        {122, "sched_setaffinity"}, {123, "sched_getaffinity"}, {124, "sched_yield"}, {129, "kill"},
+        {130, "tkill"}, {131, "tgkill"}, {132, "sigaltstack"}, {133, "rt_sigsuspend"}, {134, "rt_sigaction"},
+        {135, "rt_sigprocmask"}, {136, "rt_sigpending"}, {137, "rt_sigtimedwait"}, {138, "rt_sigqueueinfo"},
+        {139, "rt_sigreturn"}, {140, "setpriority"}, {141, "getpriority"}, {146, "setresuid"},
+        {148, "getresuid"}, {150, "getresgid"}, {153, "times"}, {154, "setpgid"}, {155, "getpgid"},
+        {156, "getsid"}, {157, "setsid"}, {158, "getgroups"}, {160, "uname"}, {163, "getrlimit"},
+        {164, "setrlimit"}, {165, "getrusage"}, {166, "umask"}, {167, "prctl"}, {168, "getcpu"},
+        {169, "gettimeofday"}, {172, "getpid"}, {173, "getppid"}, {174, "getuid"}, {175, "geteuid"},
+        {176, "getgid"}, {177, "getegid"}, {178, "gettid"}, {179, "sysinfo"}, {198, "socket"},
+        {199, "socketpair"}, {200, "bind"}, {203, "connect"}, {214, "brk"}, {215, "munmap"},
+        {216, "mremap"}, {220, "clone"}, {221, "execve"}, {222, "mmap"}, {223, "fadvise64"},
+        {226, "mprotect"}, {227, "msync"}, {228, "mlock"}, {229, "munlock"}, {230, "mlockall"},
+        {231, "munlockall"}, {232, "mincore"}, {233, "madvise"}, {258, "riscv_hwprobe"},
+        {259, "riscv_flush_icache"}, {260, "wait4"}, {261, "prlimit64"}, {276, "renameat2"},
+        {277, "seccomp"}, {278, "getrandom"}, {279, "memfd_create"}, {281, "execveat"},
+        {283, "membarrier"}, {284, "mlock2"}, {291, "statx"}, {293, "rseq"}, {424, "pidfd_send_signal"},
+        {434, "pidfd_open"}, {435, "clone3"}, {436, "close_range"}, {439, "faccessat2"},
+    };
+    return table;
+}
+
+} // namespace
+
+const char* syscall_name(u64 number)
+{
+    auto it = names().find(number);
+    return it == names().end() ? "?" : it->second;
+}
+
+Syscalls::Handler Syscalls::handler_for(u64 number) const
+{
+    static const std::map<u64, Handler> table = {
+        {17, &Syscalls::sys_getcwd}, {23, &Syscalls::sys_dup}, {24, &Syscalls::sys_dup3},
+        {25, &Syscalls::sys_fcntl}, {29, &Syscalls::sys_ioctl}, {34, &Syscalls::sys_mkdirat},
+        {35, &Syscalls::sys_unlinkat}, {46, &Syscalls::sys_ftruncate}, {48, &Syscalls::sys_faccessat},
+        {49, &Syscalls::sys_chdir}, {56, &Syscalls::sys_openat}, {57, &Syscalls::sys_close},
+        {59, &Syscalls::sys_pipe2}, {61, &Syscalls::sys_getdents64}, {62, &Syscalls::sys_lseek},
+        {63, &Syscalls::sys_read}, {64, &Syscalls::sys_write}, {65, &Syscalls::sys_readv},
+        {66, &Syscalls::sys_writev}, {67, &Syscalls::sys_pread64}, {68, &Syscalls::sys_pwrite64},
+        {78, &Syscalls::sys_readlinkat}, {79, &Syscalls::sys_newfstatat}, {80, &Syscalls::sys_fstat},
+        {82, &Syscalls::sys_fsync}, {83, &Syscalls::sys_fsync}, {93, &Syscalls::sys_exit},
+        {94, &Syscalls::sys_exit_group}, {95, &Syscalls::sys_waitid}, {96, &Syscalls::sys_set_tid_address},
+        {98, &Syscalls::sys_futex}, {99, &Syscalls::sys_set_robust_list}, {101, &Syscalls::sys_nanosleep},
+        {113, &Syscalls::sys_clock_gettime}, {114, &Syscalls::sys_clock_getres},
+        {115, &Syscalls::sys_clock_nanosleep}, {124, &Syscalls::sys_sched_yield}, {129, &Syscalls::sys_kill},
+        {130, &Syscalls::sys_tkill}, {131, &Syscalls::sys_tgkill}, {132, &Syscalls::sys_sigaltstack},
+        {133, &Syscalls::sys_rt_sigsuspend}, {134, &Syscalls::sys_rt_sigaction},
+        {135, &Syscalls::sys_rt_sigprocmask}, {136, &Syscalls::sys_rt_sigpending},
+        {139, &Syscalls::sys_rt_sigreturn}, {153, &Syscalls::sys_times}, {154, &Syscalls::sys_zero},
+        {155, &Syscalls::sys_getpid}, {156, &Syscalls::sys_getpid}, {157, &Syscalls::sys_getpid},
+        {160, &Syscalls::sys_uname}, {165, &Syscalls::sys_getrusage}, {166, &Syscalls::sys_umask},
+        {167, &Syscalls::sys_prctl}, {169, &Syscalls::sys_gettimeofday}, {172, &Syscalls::sys_getpid},
+        {173, &Syscalls::sys_getppid}, {174, &Syscalls::sys_getid_zero}, {175, &Syscalls::sys_getid_zero},
+        {176, &Syscalls::sys_getid_zero}, {177, &Syscalls::sys_getid_zero}, {178, &Syscalls::sys_gettid},
+        {179, &Syscalls::sys_sysinfo}, {214, &Syscalls::sys_brk}, {215, &Syscalls::sys_munmap},
+        {216, &Syscalls::sys_mremap}, {220, &Syscalls::sys_clone}, {221, &Syscalls::sys_execve},
+        {222, &Syscalls::sys_mmap}, {226, &Syscalls::sys_mprotect}, {227, &Syscalls::sys_msync},
+        {228, &Syscalls::sys_mlock}, {229, &Syscalls::sys_mlock}, {230, &Syscalls::sys_mlock},
+        {231, &Syscalls::sys_mlock}, {232, &Syscalls::sys_mincore}, {233, &Syscalls::sys_madvise},
+        {258, &Syscalls::sys_enosys_quiet}, {259, &Syscalls::sys_zero}, {260, &Syscalls::sys_wait4},
+        {261, &Syscalls::sys_prlimit64}, {276, &Syscalls::sys_renameat2}, {278, &Syscalls::sys_getrandom},
+        {283, &Syscalls::sys_zero}, {284, &Syscalls::sys_mlock}, {291, &Syscalls::sys_statx},
+        {293, &Syscalls::sys_enosys_quiet}, {435, &Syscalls::sys_enosys_quiet},
+        {439, &Syscalls::sys_faccessat},
+    };
+    auto it = table.find(number);
+    return it == table.end() ? nullptr : it->second;
+}
+
+Syscalls::Syscalls(Runner& runner) : m_runner(runner) {}
+
+Kernel& Syscalls::kernel() { return m_runner.kernel(); }
+
+Process& Syscalls::process(Task& t)
+{
+    Process* p = kernel().process(t.tgid);
+    VERIFY(p && "a running task's process is in the table");
+    return *p;
+}
+
+ThreadGroup& Syscalls::group(Task& t)
+{
+    ThreadGroup* g = m_runner.scheduler().group(t.tgid);
+    VERIFY(g && "a running task has a thread group");
+    return *g;
+}
+
+SyscallResult Syscalls::dispatch(Task& t)
+{
+    u64 number = t.regs.x[17];
+    SyscallArgs args;
+    for (size_t i = 0; i < 6; ++i)
+        args.a[i] = t.regs.x[10 + i];
+    Handler h = handler_for(number);
+    if (!h)
+        return unimplemented(number);
+    return (this->*h)(t, args);
+}
+
+SyscallResult Syscalls::unimplemented(u64 number)
+{
+    if (m_reported.insert(number).second)
+        m_runner.diagnostics() << "kioku: unimplemented system call " << number << " (" << syscall_name(number)
+                               << ")\n";
+    return SyscallResult::err(ENOSYS);
+}
+
+SyscallResult Syscalls::sys_enosys_quiet(Task&, const SyscallArgs&) { return SyscallResult::err(ENOSYS); }
+SyscallResult Syscalls::sys_zero(Task&, const SyscallArgs&) { return SyscallResult::ret(0); }
+
+Result<void> Syscalls::put_bytes(Task& t, u64 addr, const void* src, u64 n)
+{
+    return kernel().copy_to_user(t.tgid, addr, std::span<const u8>(static_cast<const u8*>(src), n));
+}
+
+Result<void> Syscalls::get_bytes(Task& t, u64 addr, void* dst, u64 n)
+{
+    return kernel().copy_from_user(t.tgid, addr, std::span<u8>(static_cast<u8*>(dst), n));
+}
+
+Result<std::string> Syscalls::read_string(Task& t, u64 addr, u64 max)
+{
+    // strncpy_from_user: a page piece at a time, so a string that ends before an unmapped page
+    // is read without touching it.
+    std::string out;
+    while (out.size() < max) {
+        u64 va = addr + out.size();
+        u64 n = std::min(max - out.size(), PAGE_SIZE - (va & (PAGE_SIZE - 1)));
+        std::string piece(n, '\0');
+        TRY(get_bytes(t, va, piece.data(), n));
+        auto nul = piece.find('\0');
+        if (nul != std::string::npos) {
+            out.append(piece, 0, nul);
+            return out;
+        }
+        out += piece;
+    }
+    return Error::from_errno(ENAMETOOLONG, "string too long");
+}
+
+Result<std::vector<std::string>> Syscalls::read_string_array(Task& t, u64 addr)
+{
+    std::vector<std::string> out;
+    if (!addr)
+        return out;
+    for (u64 i = 0;; ++i) {
+        if (i > 65536)
+            return Error::from_errno(E2BIG, "too many arguments");
+        u64 ptr = 0;
+        TRY(get_bytes(t, addr + i * 8, &ptr, 8));
+        if (!ptr)
+            return out;
+        out.push_back(TRY(read_string(t, ptr, u64{128} << 10)));
+    }
+}
+
+} // namespace kioku

@@ -1,0 +1,202 @@
+// The system-call layer of `kioku run`: Linux's riscv64 ABI (asm-generic unistd numbers; the
+// number in a7, arguments in a0..a5, the result or -errno in a0). Each call is served through the
+// Kernel (memory calls, regular files through the page cache, /proc) or the Runner (processes,
+// threads, signals); every access to guest memory goes through the kernel's user-copy path, so a
+// bad pointer is EFAULT, never a crash. An unknown call is ENOSYS, reported once per number.
+//
+// Files that are not in the page cache (the host's standard streams, pipes, /proc text,
+// /dev/null, /dev/zero, directories being listed) are SpecialFiles attached to the OpenFile.
+//
+// Handlers are grouped by subject: SyscallsFile.cpp, SyscallsMemory.cpp, SyscallsProcess.cpp,
+// SyscallsSignal.cpp; the table and names are in Syscalls.cpp. Owned by the Runner.
+#pragma once
+
+#include <array>
+#include <deque>
+#include <memory>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "base/Result.h"
+#include "kernel/Task.h"
+
+namespace kioku {
+
+class Runner;
+class Kernel;
+class Process;
+struct OpenFile;
+
+struct Pipe {
+    static constexpr u64 CAPACITY = 65536; // Linux's default pipe size: 16 pages
+    std::deque<u8> data;
+    int readers = 0;
+    int writers = 0;
+};
+
+struct DirEntry {
+    std::string name;
+    u64 ino = 0;
+    u8 type = 0; // DT_*
+};
+
+struct SpecialFile {
+    enum class Kind : u8 { HostFd, PipeRead, PipeWrite, Text, Null, Zero, Random, Directory };
+    Kind kind = Kind::Null;
+    int host_fd = -1;           // HostFd: not owned (the host's standard streams)
+    std::shared_ptr<Pipe> pipe; // PipeRead / PipeWrite
+    std::string text;           // Text: the contents of a /proc file when opened
+    std::string proc_path;      // Text: the /proc path, for writes to /proc/sys
+    std::vector<DirEntry> entries; // Directory, read on open
+    bool nonblock = false;         // O_NONBLOCK on pipes
+
+    SpecialFile(Kind k, std::shared_ptr<Pipe> p = nullptr);
+    ~SpecialFile();
+    SpecialFile(const SpecialFile&) = delete;
+    SpecialFile& operator=(const SpecialFile&) = delete;
+};
+
+struct SyscallResult {
+    enum class Kind : u8 {
+        Return,   // a0 = value, pc past the ecall
+        Block,    // the task blocks; the handler set how it is woken
+        NoReturn, // the handler set the registers itself (execve, rt_sigreturn, exit)
+    };
+    Kind kind = Kind::Return;
+    i64 value = 0;
+
+    static SyscallResult ret(i64 v) { return {Kind::Return, v}; }
+    static SyscallResult err(int e) { return {Kind::Return, -static_cast<i64>(e)}; }
+    static SyscallResult block() { return {Kind::Block, 0}; }
+    static SyscallResult no_return() { return {Kind::NoReturn, 0}; }
+};
+
+// The six argument registers.
+struct SyscallArgs {
+    std::array<u64, 6> a{};
+    i64 i(int n) const { return static_cast<i64>(a[static_cast<size_t>(n)]); }
+    int fd(int n) const { return static_cast<int>(a[static_cast<size_t>(n)]); }
+    u64 operator[](int n) const { return a[static_cast<size_t>(n)]; }
+};
+
+// Linux's name of a riscv64 system call number ("openat"); "?" when unknown.
+const char* syscall_name(u64 number);
+
+class Syscalls {
+public:
+    explicit Syscalls(Runner& runner);
+
+    // Runs the call in t's a7 with its arguments; the caller applies the result.
+    SyscallResult dispatch(Task& t);
+    // Gives a new process the host's standard streams as descriptors 0, 1 and 2.
+    void install_stdio(Process& p);
+
+private:
+    using Handler = SyscallResult (Syscalls::*)(Task&, const SyscallArgs&);
+    Handler handler_for(u64 number) const;
+    SyscallResult unimplemented(u64 number);
+
+    // Helpers shared by the handlers.
+    Kernel& kernel();
+    Process& process(Task& t);
+    ThreadGroup& group(Task& t);
+    Result<std::string> read_string(Task& t, u64 addr, u64 max = 4096);
+    Result<std::vector<std::string>> read_string_array(Task& t, u64 addr);
+    Result<void> put_bytes(Task& t, u64 addr, const void* src, u64 n);
+    Result<void> get_bytes(Task& t, u64 addr, void* dst, u64 n);
+    std::string absolute_path(Task& t, int dirfd, const std::string& path, Result<void>* error);
+    Result<OpenFile*> open_file(Task& t, int fd);
+    int install_fd(Task& t, std::shared_ptr<OpenFile> file, bool cloexec, int min_fd = 0);
+    Result<u64> read_into(Task& t, int fd, OpenFile& f, u64 buf, u64 count, bool* would_block);
+    Result<u64> write_from(Task& t, int fd, OpenFile& f, u64 buf, u64 count);
+
+    // Files (SyscallsFile.cpp).
+    SyscallResult sys_openat(Task&, const SyscallArgs&);
+    SyscallResult sys_close(Task&, const SyscallArgs&);
+    SyscallResult sys_read(Task&, const SyscallArgs&);
+    SyscallResult sys_write(Task&, const SyscallArgs&);
+    SyscallResult sys_readv(Task&, const SyscallArgs&);
+    SyscallResult sys_writev(Task&, const SyscallArgs&);
+    SyscallResult sys_pread64(Task&, const SyscallArgs&);
+    SyscallResult sys_pwrite64(Task&, const SyscallArgs&);
+    SyscallResult sys_lseek(Task&, const SyscallArgs&);
+    SyscallResult sys_ioctl(Task&, const SyscallArgs&);
+    SyscallResult sys_fstat(Task&, const SyscallArgs&);
+    SyscallResult sys_newfstatat(Task&, const SyscallArgs&);
+    SyscallResult sys_statx(Task&, const SyscallArgs&);
+    SyscallResult sys_readlinkat(Task&, const SyscallArgs&);
+    SyscallResult sys_faccessat(Task&, const SyscallArgs&);
+    SyscallResult sys_dup(Task&, const SyscallArgs&);
+    SyscallResult sys_dup3(Task&, const SyscallArgs&);
+    SyscallResult sys_fcntl(Task&, const SyscallArgs&);
+    SyscallResult sys_pipe2(Task&, const SyscallArgs&);
+    SyscallResult sys_getdents64(Task&, const SyscallArgs&);
+    SyscallResult sys_unlinkat(Task&, const SyscallArgs&);
+    SyscallResult sys_mkdirat(Task&, const SyscallArgs&);
+    SyscallResult sys_renameat2(Task&, const SyscallArgs&);
+    SyscallResult sys_ftruncate(Task&, const SyscallArgs&);
+    SyscallResult sys_fsync(Task&, const SyscallArgs&);
+    SyscallResult sys_getcwd(Task&, const SyscallArgs&);
+    SyscallResult sys_chdir(Task&, const SyscallArgs&);
+    SyscallResult sys_umask(Task&, const SyscallArgs&);
+
+    // Memory (SyscallsMemory.cpp).
+    SyscallResult sys_brk(Task&, const SyscallArgs&);
+    SyscallResult sys_mmap(Task&, const SyscallArgs&);
+    SyscallResult sys_munmap(Task&, const SyscallArgs&);
+    SyscallResult sys_mprotect(Task&, const SyscallArgs&);
+    SyscallResult sys_mremap(Task&, const SyscallArgs&);
+    SyscallResult sys_madvise(Task&, const SyscallArgs&);
+    SyscallResult sys_msync(Task&, const SyscallArgs&);
+    SyscallResult sys_mincore(Task&, const SyscallArgs&);
+    SyscallResult sys_mlock(Task&, const SyscallArgs&);
+
+    // Processes, threads, time and identity (SyscallsProcess.cpp).
+    SyscallResult sys_exit(Task&, const SyscallArgs&);
+    SyscallResult sys_exit_group(Task&, const SyscallArgs&);
+    SyscallResult sys_clone(Task&, const SyscallArgs&);
+    SyscallResult sys_execve(Task&, const SyscallArgs&);
+    SyscallResult sys_wait4(Task&, const SyscallArgs&);
+    SyscallResult sys_waitid(Task&, const SyscallArgs&);
+    SyscallResult sys_set_tid_address(Task&, const SyscallArgs&);
+    SyscallResult sys_set_robust_list(Task&, const SyscallArgs&);
+    SyscallResult sys_futex(Task&, const SyscallArgs&);
+    SyscallResult sys_getpid(Task&, const SyscallArgs&);
+    SyscallResult sys_getppid(Task&, const SyscallArgs&);
+    SyscallResult sys_gettid(Task&, const SyscallArgs&);
+    SyscallResult sys_getid_zero(Task&, const SyscallArgs&);
+    SyscallResult sys_uname(Task&, const SyscallArgs&);
+    SyscallResult sys_prlimit64(Task&, const SyscallArgs&);
+    SyscallResult sys_getrandom(Task&, const SyscallArgs&);
+    SyscallResult sys_clock_gettime(Task&, const SyscallArgs&);
+    SyscallResult sys_clock_getres(Task&, const SyscallArgs&);
+    SyscallResult sys_gettimeofday(Task&, const SyscallArgs&);
+    SyscallResult sys_nanosleep(Task&, const SyscallArgs&);
+    SyscallResult sys_clock_nanosleep(Task&, const SyscallArgs&);
+    SyscallResult sys_sched_yield(Task&, const SyscallArgs&);
+    SyscallResult sys_sysinfo(Task&, const SyscallArgs&);
+    SyscallResult sys_getrusage(Task&, const SyscallArgs&);
+    SyscallResult sys_times(Task&, const SyscallArgs&);
+    SyscallResult sys_prctl(Task&, const SyscallArgs&);
+    SyscallResult sys_enosys_quiet(Task&, const SyscallArgs&);
+    SyscallResult sys_zero(Task&, const SyscallArgs&);
+
+    // Signals (SyscallsSignal.cpp).
+    SyscallResult sys_rt_sigaction(Task&, const SyscallArgs&);
+    SyscallResult sys_rt_sigprocmask(Task&, const SyscallArgs&);
+    SyscallResult sys_rt_sigreturn(Task&, const SyscallArgs&);
+    SyscallResult sys_sigaltstack(Task&, const SyscallArgs&);
+    SyscallResult sys_kill(Task&, const SyscallArgs&);
+    SyscallResult sys_tgkill(Task&, const SyscallArgs&);
+    SyscallResult sys_tkill(Task&, const SyscallArgs&);
+    SyscallResult sys_rt_sigsuspend(Task&, const SyscallArgs&);
+    SyscallResult sys_rt_sigpending(Task&, const SyscallArgs&);
+
+    SyscallResult sleep_until(Task& t, u64 deadline_ns);
+
+    Runner& m_runner;
+    std::set<u64> m_reported; // unimplemented numbers already reported
+};
+
+} // namespace kioku

@@ -1,0 +1,1111 @@
+// File system calls: descriptors, regular files through the kernel's page cache, the special
+// files (standard streams, pipes, /proc text, /dev/null and friends) and path operations on the
+// guest root.
+#include <algorithm>
+#include <cstring>
+#include <dirent.h>
+#include <fcntl.h>
+#include <linux/openat2.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include "kernel/Kernel.h"
+#include "kernel/Process.h"
+#include "kernel/Runner.h"
+#include "kernel/Signals.h"
+#include "kernel/Syscalls.h"
+#include "kernel/Vfs.h"
+#include "mm/cache/Inode.h"
+
+namespace kioku {
+
+namespace {
+
+constexpr int AT_FDCWD_ = -100;
+constexpr int AT_SYMLINK_NOFOLLOW_ = 0x100;
+constexpr int AT_REMOVEDIR_ = 0x200;
+constexpr int AT_EMPTY_PATH_ = 0x1000;
+constexpr int O_LARGEFILE_ = 0100000;
+constexpr u64 MAX_IO_CHUNK = u64{1} << 20; // one call moves at most this much through the host
+constexpr u64 MAX_IOV = 1024;              // UIO_MAXIOV
+
+std::string normalize(const std::string& path)
+{
+    std::vector<std::string> parts;
+    size_t i = 0;
+    while (i <= path.size()) {
+        size_t j = path.find('/', i);
+        if (j == std::string::npos)
+            j = path.size();
+        std::string part = path.substr(i, j - i);
+        if (part == "..") {
+            if (!parts.empty())
+                parts.pop_back();
+        } else if (!part.empty() && part != ".") {
+            parts.push_back(part);
+        }
+        i = j + 1;
+    }
+    std::string out;
+    for (auto& p : parts)
+        out += "/" + p;
+    return out.empty() ? "/" : out;
+}
+
+bool is_proc_path(const std::string& path) { return path == "/proc" || path.rfind("/proc/", 0) == 0; }
+
+// An O_PATH descriptor for a guest path, resolved inside the root (symbolic links and ".."
+// cannot leave it).
+int open_path_in_root(Kernel& kernel, const std::string& guest_path, bool follow)
+{
+    int root_fd = ::open(kernel.vfs().host_root().c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (root_fd < 0)
+        return -1;
+    struct open_how how{};
+    how.flags = O_PATH | O_CLOEXEC | (follow ? 0 : O_NOFOLLOW);
+    how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
+    std::string relative = guest_path.substr(guest_path.find_first_not_of('/') == std::string::npos
+                                                 ? guest_path.size()
+                                                 : guest_path.find_first_not_of('/'));
+    if (relative.empty())
+        relative = ".";
+    int fd = static_cast<int>(::syscall(SYS_openat2, root_fd, relative.c_str(), &how, sizeof how));
+    int err = errno;
+    ::close(root_fd);
+    errno = err;
+    return fd;
+}
+
+Result<struct stat> stat_in_root(Kernel& kernel, const std::string& guest_path, bool follow)
+{
+    int fd = open_path_in_root(kernel, guest_path, follow);
+    if (fd < 0)
+        return Error::from_errno(errno, "no such file");
+    struct stat st{};
+    int r = ::fstat(fd, &st);
+    int err = errno;
+    ::close(fd);
+    if (r != 0)
+        return Error::from_errno(err, "stat failed");
+    return st;
+}
+
+std::vector<DirEntry> list_directory(int path_fd)
+{
+    std::vector<DirEntry> out;
+    int fd = ::openat(path_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0)
+        return out;
+    DIR* dir = ::fdopendir(fd);
+    if (!dir) {
+        ::close(fd);
+        return out;
+    }
+    while (dirent* e = ::readdir(dir))
+        out.push_back({e->d_name, static_cast<u64>(e->d_ino), e->d_type});
+    ::closedir(dir);
+    return out;
+}
+
+struct stat special_stat(const SpecialFile& s)
+{
+    struct stat st{};
+    st.st_blksize = 4096;
+    st.st_nlink = 1;
+    switch (s.kind) {
+    case SpecialFile::Kind::PipeRead:
+    case SpecialFile::Kind::PipeWrite:
+        st.st_mode = S_IFIFO | 0600;
+        st.st_dev = makedev(0, 13);
+        st.st_ino = reinterpret_cast<uintptr_t>(s.pipe.get()) & 0xffffff;
+        break;
+    case SpecialFile::Kind::Text:
+        st.st_mode = S_IFREG | 0444;
+        st.st_blksize = 1024;
+        st.st_dev = makedev(0, 22);
+        break;
+    case SpecialFile::Kind::Null:
+    case SpecialFile::Kind::Zero:
+    case SpecialFile::Kind::Random:
+        st.st_mode = S_IFCHR | 0666;
+        st.st_dev = makedev(0, 5);
+        st.st_rdev = makedev(1, s.kind == SpecialFile::Kind::Null ? 3 : s.kind == SpecialFile::Kind::Zero ? 5 : 9);
+        break;
+    default:
+        break;
+    }
+    return st;
+}
+
+// struct stat as riscv64 (asm-generic, 64-bit) lays it out: 128 bytes.
+std::array<u8, 128> encode_stat(const struct stat& st)
+{
+    std::array<u8, 128> b{};
+    auto put64 = [&](size_t off, u64 v) { std::memcpy(b.data() + off, &v, 8); };
+    auto put32 = [&](size_t off, u32 v) { std::memcpy(b.data() + off, &v, 4); };
+    put64(0, st.st_dev);
+    put64(8, st.st_ino);
+    put32(16, st.st_mode);
+    put32(20, static_cast<u32>(st.st_nlink));
+    put32(24, st.st_uid);
+    put32(28, st.st_gid);
+    put64(32, st.st_rdev);
+    put64(48, static_cast<u64>(st.st_size));
+    put32(56, static_cast<u32>(st.st_blksize));
+    put64(64, static_cast<u64>(st.st_blocks));
+    put64(72, static_cast<u64>(st.st_atim.tv_sec));
+    put64(80, static_cast<u64>(st.st_atim.tv_nsec));
+    put64(88, static_cast<u64>(st.st_mtim.tv_sec));
+    put64(96, static_cast<u64>(st.st_mtim.tv_nsec));
+    put64(104, static_cast<u64>(st.st_ctim.tv_sec));
+    put64(112, static_cast<u64>(st.st_ctim.tv_nsec));
+    return b;
+}
+
+// struct statx (the same on every architecture): 256 bytes, the basic fields.
+std::array<u8, 256> encode_statx(const struct stat& st)
+{
+    std::array<u8, 256> b{};
+    auto put64 = [&](size_t off, u64 v) { std::memcpy(b.data() + off, &v, 8); };
+    auto put32 = [&](size_t off, u32 v) { std::memcpy(b.data() + off, &v, 4); };
+    auto put16 = [&](size_t off, u16 v) { std::memcpy(b.data() + off, &v, 2); };
+    put32(0, 0x7ff); // STATX_BASIC_STATS
+    put32(4, static_cast<u32>(st.st_blksize));
+    put32(16, static_cast<u32>(st.st_nlink));
+    put32(20, st.st_uid);
+    put32(24, st.st_gid);
+    put16(28, static_cast<u16>(st.st_mode));
+    put64(32, st.st_ino);
+    put64(40, static_cast<u64>(st.st_size));
+    put64(48, static_cast<u64>(st.st_blocks));
+    auto ts = [&](size_t off, const timespec& t) {
+        put64(off, static_cast<u64>(t.tv_sec));
+        put32(off + 8, static_cast<u32>(t.tv_nsec));
+    };
+    ts(64, st.st_atim);
+    ts(96, st.st_ctim);
+    ts(112, st.st_mtim);
+    put32(128, major(st.st_rdev));
+    put32(132, minor(st.st_rdev));
+    put32(136, major(st.st_dev));
+    put32(140, minor(st.st_dev));
+    return b;
+}
+
+} // namespace
+
+SpecialFile::SpecialFile(Kind k, std::shared_ptr<Pipe> p) : kind(k), pipe(std::move(p))
+{
+    if (kind == Kind::PipeRead)
+        ++pipe->readers;
+    if (kind == Kind::PipeWrite)
+        ++pipe->writers;
+}
+
+SpecialFile::~SpecialFile()
+{
+    if (kind == Kind::PipeRead)
+        --pipe->readers;
+    if (kind == Kind::PipeWrite)
+        --pipe->writers;
+}
+
+void Syscalls::install_stdio(Process& p)
+{
+    const int host[3] = {m_runner.options().stdin_fd, m_runner.options().stdout_fd, m_runner.options().stderr_fd};
+    for (int fd = 0; fd < 3; ++fd) {
+        auto file = std::make_shared<OpenFile>();
+        file->special = std::make_shared<SpecialFile>(SpecialFile::Kind::HostFd);
+        file->special->host_fd = host[fd];
+        file->path = "/dev/fd/" + std::to_string(fd);
+        file->readable = fd == 0;
+        file->writable = fd != 0;
+        p.files()[fd] = std::move(file);
+    }
+}
+
+std::string Syscalls::absolute_path(Task& t, int dirfd, const std::string& path, Result<void>* error)
+{
+    if (!path.empty() && path[0] == '/')
+        return normalize(path);
+    std::string base = group(t).cwd;
+    if (dirfd != AT_FDCWD_) {
+        auto f = open_file(t, dirfd);
+        if (f.is_error()) {
+            *error = f.error();
+            return {};
+        }
+        if (!f.value()->special || f.value()->special->kind != SpecialFile::Kind::Directory) {
+            *error = Error::from_errno(ENOTDIR, "not a directory");
+            return {};
+        }
+        base = f.value()->path;
+    }
+    return normalize(base + "/" + path);
+}
+
+Result<OpenFile*> Syscalls::open_file(Task& t, int fd)
+{
+    auto& files = process(t).files();
+    auto it = files.find(fd);
+    if (it == files.end())
+        return Error::from_errno(EBADF, "bad file descriptor");
+    return it->second.get();
+}
+
+int Syscalls::install_fd(Task& t, std::shared_ptr<OpenFile> file, bool cloexec, int min_fd)
+{
+    auto& files = process(t).files();
+    int fd = min_fd;
+    while (files.count(fd))
+        ++fd;
+    files[fd] = std::move(file);
+    if (cloexec)
+        group(t).cloexec.insert(fd);
+    else
+        group(t).cloexec.erase(fd);
+    return fd;
+}
+
+SyscallResult Syscalls::sys_openat(Task& t, const SyscallArgs& a)
+{
+    auto raw = read_string(t, a[1]);
+    if (raw.is_error())
+        return SyscallResult::err(raw.error().code);
+    if (raw.value().empty())
+        return SyscallResult::err(ENOENT);
+    Result<void> bad;
+    std::string path = absolute_path(t, a.fd(0), raw.value(), &bad);
+    if (bad.is_error())
+        return SyscallResult::err(bad.error().code);
+    int flags = static_cast<int>(a[2]);
+    int mode = static_cast<int>(a[3]) & ~static_cast<int>(group(t).umask);
+    int acc = flags & O_ACCMODE;
+    bool cloexec = flags & O_CLOEXEC;
+    auto file = std::make_shared<OpenFile>();
+    file->path = path;
+    file->readable = acc == O_RDONLY || acc == O_RDWR;
+    file->writable = acc == O_WRONLY || acc == O_RDWR;
+    file->append = flags & O_APPEND;
+
+    using K = SpecialFile::Kind;
+    if (is_proc_path(path)) {
+        auto text = kernel().read_proc(t.tgid, path);
+        if (text.is_error())
+            return SyscallResult::err(ENOENT);
+        file->special = std::make_shared<SpecialFile>(K::Text);
+        file->special->text = text.release_value();
+        if (file->writable)
+            file->special->proc_path = path;
+        return SyscallResult::ret(install_fd(t, std::move(file), cloexec));
+    }
+    if (path == "/dev/null" || path == "/dev/zero" || path == "/dev/urandom" || path == "/dev/random") {
+        K kind = path == "/dev/null" ? K::Null : path == "/dev/zero" ? K::Zero : K::Random;
+        file->special = std::make_shared<SpecialFile>(kind);
+        return SyscallResult::ret(install_fd(t, std::move(file), cloexec));
+    }
+    int pfd = open_path_in_root(kernel(), path, !(flags & O_NOFOLLOW));
+    if (pfd >= 0) {
+        struct stat st{};
+        ::fstat(pfd, &st);
+        if (S_ISDIR(st.st_mode)) {
+            if (file->writable || (flags & O_CREAT)) {
+                ::close(pfd);
+                return SyscallResult::err(EISDIR);
+            }
+            file->special = std::make_shared<SpecialFile>(K::Directory);
+            file->special->entries = list_directory(pfd);
+            ::close(pfd);
+            return SyscallResult::ret(install_fd(t, std::move(file), cloexec));
+        }
+        ::close(pfd);
+        if (S_ISLNK(st.st_mode) && (flags & O_NOFOLLOW))
+            return SyscallResult::err(ELOOP);
+        if (flags & O_DIRECTORY)
+            return SyscallResult::err(ENOTDIR);
+    } else if (errno != ENOENT || !(flags & O_CREAT)) {
+        return SyscallResult::err(errno);
+    }
+    auto fd = kernel().open(t.tgid, path, flags & ~(O_CLOEXEC | O_NOFOLLOW | O_LARGEFILE_), mode);
+    if (fd.is_error())
+        return SyscallResult::err(fd.error().code);
+    if (cloexec)
+        group(t).cloexec.insert(fd.value());
+    else
+        group(t).cloexec.erase(fd.value());
+    return SyscallResult::ret(fd.value());
+}
+
+SyscallResult Syscalls::sys_close(Task& t, const SyscallArgs& a)
+{
+    auto r = kernel().close(t.tgid, a.fd(0));
+    if (r.is_error())
+        return SyscallResult::err(r.error().code);
+    group(t).cloexec.erase(a.fd(0));
+    return SyscallResult::ret(0);
+}
+
+Result<u64> Syscalls::read_into(Task& t, int fd, OpenFile& f, u64 buf, u64 count, bool* would_block)
+{
+    *would_block = false;
+    if (!f.readable)
+        return Error::from_errno(EBADF, "not open for reading");
+    if (!f.special)
+        return kernel().read(t.tgid, fd, buf, count);
+    SpecialFile& s = *f.special;
+    count = std::min(count, MAX_IO_CHUNK);
+    std::vector<u8> data;
+    switch (s.kind) {
+    case SpecialFile::Kind::HostFd: {
+        data.resize(count);
+        ssize_t n = ::read(s.host_fd, data.data(), count);
+        if (n < 0)
+            return Error::from_errno(errno, "read failed");
+        data.resize(static_cast<size_t>(n));
+        break;
+    }
+    case SpecialFile::Kind::PipeRead: {
+        Pipe& p = *s.pipe;
+        if (p.data.empty()) {
+            if (p.writers == 0)
+                return u64{0};
+            *would_block = true;
+            return Error::from_errno(EAGAIN, "pipe empty");
+        }
+        u64 n = std::min<u64>(count, p.data.size());
+        data.assign(p.data.begin(), p.data.begin() + static_cast<long>(n));
+        p.data.erase(p.data.begin(), p.data.begin() + static_cast<long>(n));
+        break;
+    }
+    case SpecialFile::Kind::Text: {
+        u64 pos = std::min<u64>(f.position, s.text.size());
+        u64 n = std::min(count, s.text.size() - pos);
+        data.assign(s.text.begin() + static_cast<long>(pos), s.text.begin() + static_cast<long>(pos + n));
+        f.position = pos + n;
+        break;
+    }
+    case SpecialFile::Kind::Null:
+        return u64{0};
+    case SpecialFile::Kind::Zero:
+        data.assign(count, 0);
+        break;
+    case SpecialFile::Kind::Random:
+        data.resize(count);
+        m_runner.random_bytes(data.data(), count);
+        break;
+    case SpecialFile::Kind::Directory:
+        return Error::from_errno(EISDIR, "is a directory");
+    case SpecialFile::Kind::PipeWrite:
+        return Error::from_errno(EBADF, "write end of a pipe");
+    }
+    if (!data.empty())
+        TRY(put_bytes(t, buf, data.data(), data.size()));
+    return static_cast<u64>(data.size());
+}
+
+Result<u64> Syscalls::write_from(Task& t, int fd, OpenFile& f, u64 buf, u64 count)
+{
+    if (!f.writable)
+        return Error::from_errno(EBADF, "not open for writing");
+    if (!f.special)
+        return kernel().write(t.tgid, fd, buf, count);
+    SpecialFile& s = *f.special;
+    count = std::min(count, MAX_IO_CHUNK);
+    if (s.kind == SpecialFile::Kind::PipeWrite) {
+        Pipe& p = *s.pipe;
+        if (p.readers == 0) {
+            SigInfo info;
+            info.signo = SIGPIPE_;
+            info.code = SI_USER_;
+            info.pid = t.tgid;
+            m_runner.send_thread_signal(t, info);
+            return Error::from_errno(EPIPE, "no reader");
+        }
+        count = std::min(count, Pipe::CAPACITY - p.data.size());
+        if (count == 0)
+            return Error::from_errno(EAGAIN, "pipe full");
+    }
+    std::vector<u8> data(count);
+    if (count)
+        TRY(get_bytes(t, buf, data.data(), count));
+    switch (s.kind) {
+    case SpecialFile::Kind::HostFd: {
+        u64 done = 0;
+        while (done < count) {
+            ssize_t n = ::write(s.host_fd, data.data() + done, count - done);
+            if (n < 0)
+                return done ? Result<u64>(done) : Result<u64>(Error::from_errno(errno, "write failed"));
+            done += static_cast<u64>(n);
+        }
+        return done;
+    }
+    case SpecialFile::Kind::PipeWrite:
+        s.pipe->data.insert(s.pipe->data.end(), data.begin(), data.end());
+        return count;
+    case SpecialFile::Kind::Text: {
+        if (s.proc_path.empty())
+            return Error::from_errno(EIO, "read-only /proc file");
+        TRY(kernel().write_proc(t.tgid, s.proc_path, std::string(data.begin(), data.end())));
+        return count;
+    }
+    case SpecialFile::Kind::Null:
+    case SpecialFile::Kind::Zero:
+    case SpecialFile::Kind::Random:
+        return count;
+    default:
+        return Error::from_errno(EBADF, "cannot write here");
+    }
+}
+
+SyscallResult Syscalls::sys_read(Task& t, const SyscallArgs& a)
+{
+    auto f = open_file(t, a.fd(0));
+    if (f.is_error())
+        return SyscallResult::err(EBADF);
+    bool would_block = false;
+    auto r = read_into(t, a.fd(0), *f.value(), a[1], a[2], &would_block);
+    if (would_block) {
+        if (f.value()->special && f.value()->special->nonblock)
+            return SyscallResult::err(EAGAIN);
+        t.block = BlockKind::Retry;
+        return SyscallResult::block();
+    }
+    return r.is_error() ? SyscallResult::err(r.error().code) : SyscallResult::ret(static_cast<i64>(r.value()));
+}
+
+SyscallResult Syscalls::sys_write(Task& t, const SyscallArgs& a)
+{
+    auto f = open_file(t, a.fd(0));
+    if (f.is_error())
+        return SyscallResult::err(EBADF);
+    auto r = write_from(t, a.fd(0), *f.value(), a[1], a[2]);
+    if (r.is_error() && r.error().code == EAGAIN && f.value()->special && !f.value()->special->nonblock) {
+        t.block = BlockKind::Retry;
+        return SyscallResult::block();
+    }
+    return r.is_error() ? SyscallResult::err(r.error().code) : SyscallResult::ret(static_cast<i64>(r.value()));
+}
+
+SyscallResult Syscalls::sys_readv(Task& t, const SyscallArgs& a)
+{
+    auto f = open_file(t, a.fd(0));
+    if (f.is_error())
+        return SyscallResult::err(EBADF);
+    if (a[2] > MAX_IOV)
+        return SyscallResult::err(EINVAL);
+    std::vector<u64> iov(a[2] * 2);
+    if (!iov.empty() && get_bytes(t, a[1], iov.data(), iov.size() * 8).is_error())
+        return SyscallResult::err(EFAULT);
+    u64 done = 0;
+    for (size_t i = 0; i < iov.size(); i += 2) {
+        bool would_block = false;
+        auto r = read_into(t, a.fd(0), *f.value(), iov[i], iov[i + 1], &would_block);
+        if (would_block && done == 0 && !f.value()->special->nonblock) {
+            t.block = BlockKind::Retry;
+            return SyscallResult::block();
+        }
+        if (r.is_error())
+            return done ? SyscallResult::ret(static_cast<i64>(done)) : SyscallResult::err(r.error().code);
+        done += r.value();
+        if (r.value() < iov[i + 1])
+            break;
+    }
+    return SyscallResult::ret(static_cast<i64>(done));
+}
+
+SyscallResult Syscalls::sys_writev(Task& t, const SyscallArgs& a)
+{
+    auto f = open_file(t, a.fd(0));
+    if (f.is_error())
+        return SyscallResult::err(EBADF);
+    if (a[2] > MAX_IOV)
+        return SyscallResult::err(EINVAL);
+    std::vector<u64> iov(a[2] * 2);
+    if (!iov.empty() && get_bytes(t, a[1], iov.data(), iov.size() * 8).is_error())
+        return SyscallResult::err(EFAULT);
+    u64 done = 0;
+    for (size_t i = 0; i < iov.size(); i += 2) {
+        if (iov[i + 1] == 0)
+            continue;
+        auto r = write_from(t, a.fd(0), *f.value(), iov[i], iov[i + 1]);
+        if (r.is_error()) {
+            if (r.error().code == EAGAIN && done == 0 && f.value()->special && !f.value()->special->nonblock) {
+                t.block = BlockKind::Retry;
+                return SyscallResult::block();
+            }
+            return done ? SyscallResult::ret(static_cast<i64>(done)) : SyscallResult::err(r.error().code);
+        }
+        done += r.value();
+        if (r.value() < iov[i + 1])
+            break;
+    }
+    return SyscallResult::ret(static_cast<i64>(done));
+}
+
+SyscallResult Syscalls::sys_pread64(Task& t, const SyscallArgs& a)
+{
+    auto f = open_file(t, a.fd(0));
+    if (f.is_error())
+        return SyscallResult::err(EBADF);
+    if (f.value()->special)
+        return SyscallResult::err(ESPIPE);
+    if (a.i(3) < 0)
+        return SyscallResult::err(EINVAL);
+    auto r = kernel().pread(t.tgid, a.fd(0), a[1], a[2], a[3]);
+    return r.is_error() ? SyscallResult::err(r.error().code) : SyscallResult::ret(static_cast<i64>(r.value()));
+}
+
+SyscallResult Syscalls::sys_pwrite64(Task& t, const SyscallArgs& a)
+{
+    auto f = open_file(t, a.fd(0));
+    if (f.is_error())
+        return SyscallResult::err(EBADF);
+    if (f.value()->special)
+        return SyscallResult::err(ESPIPE);
+    if (a.i(3) < 0)
+        return SyscallResult::err(EINVAL);
+    auto r = kernel().pwrite(t.tgid, a.fd(0), a[1], a[2], a[3]);
+    return r.is_error() ? SyscallResult::err(r.error().code) : SyscallResult::ret(static_cast<i64>(r.value()));
+}
+
+SyscallResult Syscalls::sys_lseek(Task& t, const SyscallArgs& a)
+{
+    auto fr = open_file(t, a.fd(0));
+    if (fr.is_error())
+        return SyscallResult::err(EBADF);
+    OpenFile& f = *fr.value();
+    i64 size = 0;
+    if (f.special) {
+        switch (f.special->kind) {
+        case SpecialFile::Kind::HostFd: {
+            off_t r = ::lseek(f.special->host_fd, static_cast<off_t>(a.i(1)), static_cast<int>(a[2]));
+            return r < 0 ? SyscallResult::err(errno) : SyscallResult::ret(r);
+        }
+        case SpecialFile::Kind::PipeRead:
+        case SpecialFile::Kind::PipeWrite:
+            return SyscallResult::err(ESPIPE);
+        case SpecialFile::Kind::Text:
+            size = static_cast<i64>(f.special->text.size());
+            break;
+        default:
+            size = 0;
+        }
+    } else {
+        size = static_cast<i64>(f.inode->size());
+    }
+    i64 base = 0;
+    switch (a[2]) {
+    case SEEK_SET: base = 0; break;
+    case SEEK_CUR: base = static_cast<i64>(f.position); break;
+    case SEEK_END: base = size; break;
+    default: return SyscallResult::err(EINVAL);
+    }
+    i64 pos = base + a.i(1);
+    if (pos < 0)
+        return SyscallResult::err(EINVAL);
+    f.position = static_cast<u64>(pos);
+    return SyscallResult::ret(pos);
+}
+
+SyscallResult Syscalls::sys_ioctl(Task& t, const SyscallArgs& a)
+{
+    auto fr = open_file(t, a.fd(0));
+    if (fr.is_error())
+        return SyscallResult::err(EBADF);
+    OpenFile& f = *fr.value();
+    u64 request = a[1] & 0xffffffff;
+    constexpr u64 TCGETS_ = 0x5401, TIOCGWINSZ_ = 0x5413, FIONCLEX_ = 0x5450, FIOCLEX_ = 0x5451, FIONBIO_ = 0x5421;
+    if (request == FIOCLEX_ || request == FIONCLEX_) {
+        if (request == FIOCLEX_)
+            group(t).cloexec.insert(a.fd(0));
+        else
+            group(t).cloexec.erase(a.fd(0));
+        return SyscallResult::ret(0);
+    }
+    if (request == FIONBIO_ && f.special) {
+        int on = 0;
+        if (get_bytes(t, a[2], &on, 4).is_error())
+            return SyscallResult::err(EFAULT);
+        f.special->nonblock = on != 0;
+        return SyscallResult::ret(0);
+    }
+    if (!f.special || f.special->kind != SpecialFile::Kind::HostFd)
+        return SyscallResult::err(ENOTTY);
+    // The kernel's termios (36 bytes) and winsize (8 bytes) are the same on the host and riscv64.
+    u8 buf[64] = {};
+    u64 size = request == TCGETS_ ? 36 : request == TIOCGWINSZ_ ? 8 : 0;
+    if (!size)
+        return SyscallResult::err(::isatty(f.special->host_fd) ? EINVAL : ENOTTY);
+    if (::ioctl(f.special->host_fd, request, buf) != 0)
+        return SyscallResult::err(errno);
+    if (put_bytes(t, a[2], buf, size).is_error())
+        return SyscallResult::err(EFAULT);
+    return SyscallResult::ret(0);
+}
+
+namespace {
+
+// The attributes of an open file, with the size the page cache knows (it may be ahead of the
+// host file until writeback).
+Result<struct stat> stat_open_file(const OpenFile& f)
+{
+    struct stat st{};
+    if (!f.special) {
+        if (::fstat(f.inode->host_fd(), &st) != 0)
+            return Error::from_errno(errno, "fstat failed");
+        st.st_size = static_cast<off_t>(f.inode->size());
+        return st;
+    }
+    if (f.special->kind == SpecialFile::Kind::HostFd) {
+        if (::fstat(f.special->host_fd, &st) != 0)
+            return Error::from_errno(errno, "fstat failed");
+        return st;
+    }
+    return special_stat(*f.special);
+}
+
+} // namespace
+
+SyscallResult Syscalls::sys_fstat(Task& t, const SyscallArgs& a)
+{
+    auto f = open_file(t, a.fd(0));
+    if (f.is_error())
+        return SyscallResult::err(EBADF);
+    struct stat st{};
+    if (f.value()->special && f.value()->special->kind == SpecialFile::Kind::Directory) {
+        auto r = stat_in_root(kernel(), f.value()->path, true);
+        if (r.is_error())
+            return SyscallResult::err(r.error().code);
+        st = r.value();
+    } else {
+        auto r = stat_open_file(*f.value());
+        if (r.is_error())
+            return SyscallResult::err(r.error().code);
+        st = r.value();
+    }
+    auto bytes = encode_stat(st);
+    return put_bytes(t, a[1], bytes.data(), bytes.size()).is_error() ? SyscallResult::err(EFAULT) : SyscallResult::ret(0);
+}
+
+namespace {
+
+struct PathStat {
+    struct stat st{};
+    int error = 0;
+};
+
+} // namespace
+
+static PathStat stat_path(Kernel& kernel, Pid pid, const std::string& path, bool follow)
+{
+    PathStat out;
+    if (is_proc_path(path)) {
+        if (path == "/proc" || path == "/proc/self" || path == "/proc/sys" || path == "/proc/sys/vm") {
+            out.st.st_mode = S_IFDIR | 0555;
+            out.st.st_nlink = 2;
+        } else if (kernel.read_proc(pid, path).is_error()) {
+            out.error = ENOENT;
+        } else {
+            out.st.st_mode = S_IFREG | 0444;
+            out.st.st_blksize = 1024;
+        }
+        return out;
+    }
+    if (path == "/dev/null" || path == "/dev/zero" || path == "/dev/urandom" || path == "/dev/random") {
+        SpecialFile s(path == "/dev/null" ? SpecialFile::Kind::Null : SpecialFile::Kind::Zero);
+        out.st = special_stat(s);
+        return out;
+    }
+    auto r = stat_in_root(kernel, path, follow);
+    if (r.is_error()) {
+        out.error = r.error().code;
+        return out;
+    }
+    out.st = r.value();
+    if (S_ISREG(out.st.st_mode)) {
+        // The page cache may know a larger size than the host file has yet.
+        auto inode = kernel.vfs().open(path, O_RDONLY, 0);
+        if (!inode.is_error())
+            out.st.st_size = static_cast<off_t>(inode.value()->size());
+    }
+    return out;
+}
+
+SyscallResult Syscalls::sys_newfstatat(Task& t, const SyscallArgs& a)
+{
+    auto raw = read_string(t, a[1]);
+    if (raw.is_error())
+        return SyscallResult::err(raw.error().code);
+    int flags = static_cast<int>(a[3]);
+    if (raw.value().empty()) {
+        if (!(flags & AT_EMPTY_PATH_))
+            return SyscallResult::err(ENOENT);
+        if (a.fd(0) == AT_FDCWD_) {
+            PathStat ps = stat_path(kernel(), t.tgid, group(t).cwd, true);
+            if (ps.error)
+                return SyscallResult::err(ps.error);
+            auto bytes = encode_stat(ps.st);
+            return put_bytes(t, a[2], bytes.data(), bytes.size()).is_error() ? SyscallResult::err(EFAULT)
+                                                                              : SyscallResult::ret(0);
+        }
+        SyscallArgs f;
+        f.a = {a[0], a[2], 0, 0, 0, 0};
+        return sys_fstat(t, f);
+    }
+    Result<void> bad;
+    std::string path = absolute_path(t, a.fd(0), raw.value(), &bad);
+    if (bad.is_error())
+        return SyscallResult::err(bad.error().code);
+    PathStat ps = stat_path(kernel(), t.tgid, path, !(flags & AT_SYMLINK_NOFOLLOW_));
+    if (ps.error)
+        return SyscallResult::err(ps.error);
+    auto bytes = encode_stat(ps.st);
+    return put_bytes(t, a[2], bytes.data(), bytes.size()).is_error() ? SyscallResult::err(EFAULT) : SyscallResult::ret(0);
+}
+
+SyscallResult Syscalls::sys_statx(Task& t, const SyscallArgs& a)
+{
+    auto raw = read_string(t, a[1]);
+    if (raw.is_error())
+        return SyscallResult::err(raw.error().code);
+    int flags = static_cast<int>(a[2]);
+    struct stat st{};
+    if (raw.value().empty() && (flags & AT_EMPTY_PATH_) && a.fd(0) != AT_FDCWD_) {
+        auto f = open_file(t, a.fd(0));
+        if (f.is_error())
+            return SyscallResult::err(EBADF);
+        auto r = f.value()->special && f.value()->special->kind == SpecialFile::Kind::Directory
+                     ? stat_in_root(kernel(), f.value()->path, true)
+                     : stat_open_file(*f.value());
+        if (r.is_error())
+            return SyscallResult::err(r.error().code);
+        st = r.value();
+    } else {
+        if (raw.value().empty() && !(flags & AT_EMPTY_PATH_))
+            return SyscallResult::err(ENOENT);
+        Result<void> bad;
+        std::string path = absolute_path(t, a.fd(0), raw.value().empty() ? "." : raw.value(), &bad);
+        if (bad.is_error())
+            return SyscallResult::err(bad.error().code);
+        PathStat ps = stat_path(kernel(), t.tgid, path, !(flags & AT_SYMLINK_NOFOLLOW_));
+        if (ps.error)
+            return SyscallResult::err(ps.error);
+        st = ps.st;
+    }
+    auto bytes = encode_statx(st);
+    return put_bytes(t, a[4], bytes.data(), bytes.size()).is_error() ? SyscallResult::err(EFAULT) : SyscallResult::ret(0);
+}
+
+SyscallResult Syscalls::sys_readlinkat(Task& t, const SyscallArgs& a)
+{
+    auto raw = read_string(t, a[1]);
+    if (raw.is_error())
+        return SyscallResult::err(raw.error().code);
+    Result<void> bad;
+    std::string path = absolute_path(t, a.fd(0), raw.value(), &bad);
+    if (bad.is_error())
+        return SyscallResult::err(bad.error().code);
+    if (a.i(3) <= 0)
+        return SyscallResult::err(EINVAL);
+    std::string target;
+    if (path == "/proc/self/exe" || path == "/proc/" + std::to_string(t.tgid) + "/exe") {
+        target = group(t).exe_path;
+    } else if (is_proc_path(path)) {
+        return SyscallResult::err(ENOENT);
+    } else {
+        int fd = open_path_in_root(kernel(), path, false);
+        if (fd < 0)
+            return SyscallResult::err(errno);
+        char buf[4096];
+        ssize_t n = ::readlinkat(fd, "", buf, sizeof buf);
+        int err = errno;
+        ::close(fd);
+        if (n < 0)
+            return SyscallResult::err(err == ENOENT ? EINVAL : err);
+        target.assign(buf, static_cast<size_t>(n));
+    }
+    u64 n = std::min<u64>(target.size(), a[3]);
+    if (put_bytes(t, a[2], target.data(), n).is_error())
+        return SyscallResult::err(EFAULT);
+    return SyscallResult::ret(static_cast<i64>(n));
+}
+
+SyscallResult Syscalls::sys_faccessat(Task& t, const SyscallArgs& a)
+{
+    auto raw = read_string(t, a[1]);
+    if (raw.is_error())
+        return SyscallResult::err(raw.error().code);
+    Result<void> bad;
+    std::string path = absolute_path(t, a.fd(0), raw.value(), &bad);
+    if (bad.is_error())
+        return SyscallResult::err(bad.error().code);
+    PathStat ps = stat_path(kernel(), t.tgid, path, true);
+    if (ps.error)
+        return SyscallResult::err(ps.error);
+    // The guest runs as root: only execute permission needs some x bit.
+    if ((a[2] & X_OK) && !S_ISDIR(ps.st.st_mode) && !(ps.st.st_mode & 0111))
+        return SyscallResult::err(EACCES);
+    return SyscallResult::ret(0);
+}
+
+SyscallResult Syscalls::sys_dup(Task& t, const SyscallArgs& a)
+{
+    auto& files = process(t).files();
+    auto it = files.find(a.fd(0));
+    if (it == files.end())
+        return SyscallResult::err(EBADF);
+    return SyscallResult::ret(install_fd(t, it->second, false));
+}
+
+SyscallResult Syscalls::sys_dup3(Task& t, const SyscallArgs& a)
+{
+    auto& files = process(t).files();
+    auto it = files.find(a.fd(0));
+    if (it == files.end())
+        return SyscallResult::err(EBADF);
+    if (a.fd(0) == a.fd(1) || (a[2] & ~u64{O_CLOEXEC}))
+        return SyscallResult::err(EINVAL);
+    if (a.fd(1) < 0 || a.fd(1) >= 1024)
+        return SyscallResult::err(EBADF);
+    auto file = it->second;
+    files[a.fd(1)] = file;
+    if (a[2] & O_CLOEXEC)
+        group(t).cloexec.insert(a.fd(1));
+    else
+        group(t).cloexec.erase(a.fd(1));
+    return SyscallResult::ret(a.fd(1));
+}
+
+SyscallResult Syscalls::sys_fcntl(Task& t, const SyscallArgs& a)
+{
+    auto& files = process(t).files();
+    auto it = files.find(a.fd(0));
+    if (it == files.end())
+        return SyscallResult::err(EBADF);
+    OpenFile& f = *it->second;
+    constexpr u64 F_DUPFD_CLOEXEC_ = 1030, F_GETPIPE_SZ_ = 1032;
+    switch (a[1]) {
+    case F_DUPFD:
+    case F_DUPFD_CLOEXEC_:
+        if (a.i(2) < 0 || a.i(2) >= 1024)
+            return SyscallResult::err(EINVAL);
+        return SyscallResult::ret(install_fd(t, it->second, a[1] == F_DUPFD_CLOEXEC_, a.fd(2)));
+    case F_GETFD:
+        return SyscallResult::ret(group(t).cloexec.count(a.fd(0)) ? FD_CLOEXEC : 0);
+    case F_SETFD:
+        if (a[2] & FD_CLOEXEC)
+            group(t).cloexec.insert(a.fd(0));
+        else
+            group(t).cloexec.erase(a.fd(0));
+        return SyscallResult::ret(0);
+    case F_GETFL: {
+        i64 fl = f.readable && f.writable ? O_RDWR : f.writable ? O_WRONLY : O_RDONLY;
+        if (f.append)
+            fl |= O_APPEND;
+        if (f.special && f.special->nonblock)
+            fl |= O_NONBLOCK;
+        if (!f.special || f.special->kind != SpecialFile::Kind::HostFd)
+            fl |= O_LARGEFILE_;
+        return SyscallResult::ret(fl);
+    }
+    case F_SETFL:
+        f.append = a[2] & O_APPEND;
+        if (f.special)
+            f.special->nonblock = a[2] & O_NONBLOCK;
+        return SyscallResult::ret(0);
+    case F_GETLK:
+    case F_SETLK:
+    case F_SETLKW:
+        return SyscallResult::ret(0); // one machine, no other lockers to conflict with
+    case F_GETPIPE_SZ_:
+        if (f.special && f.special->pipe)
+            return SyscallResult::ret(static_cast<i64>(Pipe::CAPACITY));
+        return SyscallResult::err(EBADF);
+    default:
+        return SyscallResult::err(EINVAL);
+    }
+}
+
+SyscallResult Syscalls::sys_pipe2(Task& t, const SyscallArgs& a)
+{
+    if (a[1] & ~u64{O_CLOEXEC | O_NONBLOCK | O_DIRECT})
+        return SyscallResult::err(EINVAL);
+    auto pipe = std::make_shared<Pipe>();
+    auto reader = std::make_shared<OpenFile>();
+    reader->special = std::make_shared<SpecialFile>(SpecialFile::Kind::PipeRead, pipe);
+    reader->readable = true;
+    reader->path = "pipe:";
+    auto writer = std::make_shared<OpenFile>();
+    writer->special = std::make_shared<SpecialFile>(SpecialFile::Kind::PipeWrite, pipe);
+    writer->writable = true;
+    writer->path = "pipe:";
+    bool nonblock = a[1] & O_NONBLOCK;
+    reader->special->nonblock = writer->special->nonblock = nonblock;
+    bool cloexec = a[1] & O_CLOEXEC;
+    int fds[2];
+    fds[0] = install_fd(t, reader, cloexec);
+    fds[1] = install_fd(t, writer, cloexec);
+    if (put_bytes(t, a[0], fds, sizeof fds).is_error()) {
+        process(t).files().erase(fds[0]);
+        process(t).files().erase(fds[1]);
+        return SyscallResult::err(EFAULT);
+    }
+    return SyscallResult::ret(0);
+}
+
+SyscallResult Syscalls::sys_getdents64(Task& t, const SyscallArgs& a)
+{
+    auto fr = open_file(t, a.fd(0));
+    if (fr.is_error())
+        return SyscallResult::err(EBADF);
+    OpenFile& f = *fr.value();
+    if (!f.special || f.special->kind != SpecialFile::Kind::Directory)
+        return SyscallResult::err(ENOTDIR);
+    auto& entries = f.special->entries;
+    std::vector<u8> out;
+    while (f.position < entries.size()) {
+        const DirEntry& e = entries[f.position];
+        u64 reclen = (19 + e.name.size() + 1 + 7) & ~u64{7};
+        if (out.size() + reclen > a[2])
+            break;
+        size_t at = out.size();
+        out.resize(at + reclen, 0);
+        u64 off = f.position + 1;
+        u16 rl = static_cast<u16>(reclen);
+        std::memcpy(out.data() + at, &e.ino, 8);
+        std::memcpy(out.data() + at + 8, &off, 8);
+        std::memcpy(out.data() + at + 16, &rl, 2);
+        out[at + 18] = e.type;
+        std::memcpy(out.data() + at + 19, e.name.data(), e.name.size());
+        ++f.position;
+    }
+    if (out.empty() && f.position < entries.size())
+        return SyscallResult::err(EINVAL);
+    if (!out.empty() && put_bytes(t, a[1], out.data(), out.size()).is_error())
+        return SyscallResult::err(EFAULT);
+    return SyscallResult::ret(static_cast<i64>(out.size()));
+}
+
+SyscallResult Syscalls::sys_unlinkat(Task& t, const SyscallArgs& a)
+{
+    auto raw = read_string(t, a[1]);
+    if (raw.is_error())
+        return SyscallResult::err(raw.error().code);
+    Result<void> bad;
+    std::string path = absolute_path(t, a.fd(0), raw.value(), &bad);
+    if (bad.is_error())
+        return SyscallResult::err(bad.error().code);
+    if (is_proc_path(path) || path.rfind("/dev/", 0) == 0)
+        return SyscallResult::err(EACCES);
+    if (a[2] & AT_REMOVEDIR_) {
+        auto host = kernel().vfs().host_path(path);
+        if (host.is_error())
+            return SyscallResult::err(host.error().code);
+        return ::rmdir(host.value().c_str()) == 0 ? SyscallResult::ret(0) : SyscallResult::err(errno);
+    }
+    auto st = stat_in_root(kernel(), path, false);
+    if (st.is_error())
+        return SyscallResult::err(st.error().code);
+    if (S_ISDIR(st.value().st_mode))
+        return SyscallResult::err(EISDIR);
+    auto r = kernel().vfs().unlink(path);
+    return r.is_error() ? SyscallResult::err(r.error().code) : SyscallResult::ret(0);
+}
+
+SyscallResult Syscalls::sys_mkdirat(Task& t, const SyscallArgs& a)
+{
+    auto raw = read_string(t, a[1]);
+    if (raw.is_error())
+        return SyscallResult::err(raw.error().code);
+    Result<void> bad;
+    std::string path = absolute_path(t, a.fd(0), raw.value(), &bad);
+    if (bad.is_error())
+        return SyscallResult::err(bad.error().code);
+    if (is_proc_path(path))
+        return SyscallResult::err(EEXIST);
+    auto host = kernel().vfs().host_path(path);
+    if (host.is_error())
+        return SyscallResult::err(host.error().code);
+    mode_t mode = static_cast<mode_t>(a[2] & 07777 & ~group(t).umask);
+    return ::mkdir(host.value().c_str(), mode) == 0 ? SyscallResult::ret(0) : SyscallResult::err(errno);
+}
+
+SyscallResult Syscalls::sys_renameat2(Task& t, const SyscallArgs& a)
+{
+    auto from_raw = read_string(t, a[1]);
+    auto to_raw = read_string(t, a[3]);
+    if (from_raw.is_error() || to_raw.is_error())
+        return SyscallResult::err(from_raw.is_error() ? from_raw.error().code : to_raw.error().code);
+    Result<void> bad;
+    std::string from = absolute_path(t, a.fd(0), from_raw.value(), &bad);
+    std::string to = absolute_path(t, a.fd(2), to_raw.value(), &bad);
+    if (bad.is_error())
+        return SyscallResult::err(bad.error().code);
+    auto host_from = kernel().vfs().host_path(from);
+    auto host_to = kernel().vfs().host_path(to);
+    if (host_from.is_error() || host_to.is_error())
+        return SyscallResult::err(ENOENT);
+    long r = ::syscall(SYS_renameat2, AT_FDCWD, host_from.value().c_str(), AT_FDCWD, host_to.value().c_str(),
+                       static_cast<unsigned>(a[4]));
+    return r == 0 ? SyscallResult::ret(0) : SyscallResult::err(errno);
+}
+
+SyscallResult Syscalls::sys_ftruncate(Task& t, const SyscallArgs& a)
+{
+    auto f = open_file(t, a.fd(0));
+    if (f.is_error())
+        return SyscallResult::err(EBADF);
+    if (f.value()->special || a.i(1) < 0)
+        return SyscallResult::err(EINVAL);
+    auto r = kernel().ftruncate(t.tgid, a.fd(0), a[1]);
+    return r.is_error() ? SyscallResult::err(r.error().code) : SyscallResult::ret(0);
+}
+
+SyscallResult Syscalls::sys_fsync(Task& t, const SyscallArgs& a)
+{
+    auto f = open_file(t, a.fd(0));
+    if (f.is_error())
+        return SyscallResult::err(EBADF);
+    if (f.value()->special)
+        return f.value()->special->kind == SpecialFile::Kind::Directory ? SyscallResult::ret(0) : SyscallResult::err(EINVAL);
+    auto r = kernel().fsync(t.tgid, a.fd(0));
+    return r.is_error() ? SyscallResult::err(r.error().code) : SyscallResult::ret(0);
+}
+
+SyscallResult Syscalls::sys_getcwd(Task& t, const SyscallArgs& a)
+{
+    const std::string& cwd = group(t).cwd;
+    if (a[1] < cwd.size() + 1)
+        return SyscallResult::err(ERANGE);
+    if (put_bytes(t, a[0], cwd.c_str(), cwd.size() + 1).is_error())
+        return SyscallResult::err(EFAULT);
+    return SyscallResult::ret(static_cast<i64>(cwd.size() + 1));
+}
+
+SyscallResult Syscalls::sys_chdir(Task& t, const SyscallArgs& a)
+{
+    auto raw = read_string(t, a[0]);
+    if (raw.is_error())
+        return SyscallResult::err(raw.error().code);
+    Result<void> bad;
+    std::string path = absolute_path(t, AT_FDCWD_, raw.value(), &bad);
+    PathStat ps = stat_path(kernel(), t.tgid, path, true);
+    if (ps.error)
+        return SyscallResult::err(ps.error);
+    if (!S_ISDIR(ps.st.st_mode))
+        return SyscallResult::err(ENOTDIR);
+    group(t).cwd = path;
+    return SyscallResult::ret(0);
+}
+
+SyscallResult Syscalls::sys_umask(Task& t, const SyscallArgs& a)
+{
+    u32 old = group(t).umask;
+    group(t).umask = static_cast<u32>(a[0]) & 0777;
+    return SyscallResult::ret(old);
+}
+
+} // namespace kioku

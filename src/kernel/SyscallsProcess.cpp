@@ -1,0 +1,415 @@
+// Process, thread, futex, time and identity system calls.
+#include <algorithm>
+#include <cstring>
+
+#include "hw/Machine.h"
+#include "kernel/Kernel.h"
+#include "kernel/ProcFs.h"
+#include "kernel/Process.h"
+#include "kernel/Runner.h"
+#include "kernel/Signals.h"
+#include "kernel/Syscalls.h"
+#include "mm/vm/AddressSpace.h"
+
+namespace kioku {
+
+namespace {
+
+constexpr u64 NS_PER_SEC = 1'000'000'000;
+// CLOCK_REALTIME starts at 2024-01-01 00:00:00 UTC: a fixed date, so runs are reproducible.
+constexpr u64 REALTIME_EPOCH_S = 1'704'067'200;
+constexpr u64 WNOHANG_ = 1, WEXITED_ = 4, WNOWAIT_ = 0x01000000;
+constexpr u64 FUTEX_CMD_MASK = 0x7f;
+constexpr u32 FUTEX_BITSET_MATCH_ANY = 0xffffffff;
+constexpr u64 RLIM_INFINITY_ = ~u64{0};
+
+int wait_status(const Process& p)
+{
+    return p.term_signal() ? p.term_signal() : (p.exit_code() & 0xff) << 8;
+}
+
+} // namespace
+
+SyscallResult Syscalls::sys_exit(Task& t, const SyscallArgs& a)
+{
+    m_runner.exit_thread(t, static_cast<int>(a[0] & 0xff));
+    return SyscallResult::no_return();
+}
+
+SyscallResult Syscalls::sys_exit_group(Task& t, const SyscallArgs& a)
+{
+    m_runner.exit_group(t.tgid, static_cast<int>(a[0] & 0xff), 0);
+    return SyscallResult::no_return();
+}
+
+SyscallResult Syscalls::sys_clone(Task& t, const SyscallArgs& a)
+{
+    auto r = m_runner.clone(t, a[0], a[1], a[2], a[3], a[4]);
+    return r.is_error() ? SyscallResult::err(r.error().code) : SyscallResult::ret(r.value());
+}
+
+SyscallResult Syscalls::sys_execve(Task& t, const SyscallArgs& a)
+{
+    auto raw = read_string(t, a[0]);
+    if (raw.is_error())
+        return SyscallResult::err(raw.error().code);
+    auto argv = read_string_array(t, a[1]);
+    auto envp = read_string_array(t, a[2]);
+    if (argv.is_error() || envp.is_error())
+        return SyscallResult::err(argv.is_error() ? argv.error().code : envp.error().code);
+    Result<void> bad;
+    std::string path = absolute_path(t, -100, raw.value(), &bad);
+    if (path == "/proc/self/exe" || path == "/proc/" + std::to_string(t.tgid) + "/exe")
+        path = group(t).exe_path;
+    auto r = m_runner.exec(t, path, argv.value(), envp.value());
+    if (r.is_error())
+        return SyscallResult::err(r.error().code);
+    return SyscallResult::no_return();
+}
+
+SyscallResult Syscalls::sys_wait4(Task& t, const SyscallArgs& a)
+{
+    i32 which = static_cast<i32>(a[0]);
+    u64 options = a[2];
+    std::vector<Pid> children = m_runner.children_of(t.tgid);
+    bool any = false;
+    for (Pid c : children) {
+        if (which > 0 && c != which)
+            continue;
+        any = true;
+        Process* p = kernel().process(c);
+        if (!p || p->alive())
+            continue;
+        int status = wait_status(*p);
+        if (a[1] && put_bytes(t, a[1], &status, 4).is_error())
+            return SyscallResult::err(EFAULT);
+        if (a[3]) {
+            u8 ru[144] = {};
+            i64 minflt = static_cast<i64>(p->faults().min_flt), majflt = static_cast<i64>(p->faults().maj_flt);
+            std::memcpy(ru + 64, &minflt, 8);
+            std::memcpy(ru + 72, &majflt, 8);
+            if (put_bytes(t, a[3], ru, sizeof ru).is_error())
+                return SyscallResult::err(EFAULT);
+        }
+        m_runner.reaped(t.tgid, c);
+        return SyscallResult::ret(c);
+    }
+    if (!any)
+        return SyscallResult::err(ECHILD);
+    if (options & WNOHANG_)
+        return SyscallResult::ret(0);
+    t.block = BlockKind::Retry;
+    return SyscallResult::block();
+}
+
+SyscallResult Syscalls::sys_waitid(Task& t, const SyscallArgs& a)
+{
+    u64 idtype = a[0], options = a[3];
+    i32 id = static_cast<i32>(a[1]);
+    if (!(options & WEXITED_) || idtype > 3)
+        return SyscallResult::err(EINVAL);
+    bool any = false;
+    for (Pid c : m_runner.children_of(t.tgid)) {
+        if (idtype == 1 && c != id)
+            continue;
+        any = true;
+        Process* p = kernel().process(c);
+        if (!p || p->alive())
+            continue;
+        SigInfo info;
+        info.signo = SIGCHLD_;
+        info.code = p->term_signal() ? CLD_KILLED_ : CLD_EXITED_;
+        info.pid = c;
+        info.status = p->term_signal() ? p->term_signal() : p->exit_code();
+        std::array<u8, 128> buf{};
+        encode_siginfo(info, buf);
+        if (a[2] && put_bytes(t, a[2], buf.data(), buf.size()).is_error())
+            return SyscallResult::err(EFAULT);
+        if (!(options & WNOWAIT_))
+            m_runner.reaped(t.tgid, c);
+        return SyscallResult::ret(0);
+    }
+    if (!any)
+        return SyscallResult::err(ECHILD);
+    if (options & WNOHANG_) {
+        std::array<u8, 128> zero{};
+        if (a[2])
+            (void)put_bytes(t, a[2], zero.data(), zero.size());
+        return SyscallResult::ret(0);
+    }
+    t.block = BlockKind::Retry;
+    return SyscallResult::block();
+}
+
+SyscallResult Syscalls::sys_set_tid_address(Task& t, const SyscallArgs& a)
+{
+    t.clear_child_tid = a[0];
+    return SyscallResult::ret(t.tid);
+}
+
+SyscallResult Syscalls::sys_set_robust_list(Task& t, const SyscallArgs& a)
+{
+    if (a[1] != 24) // sizeof(struct robust_list_head)
+        return SyscallResult::err(EINVAL);
+    t.robust_list = a[0];
+    return SyscallResult::ret(0);
+}
+
+SyscallResult Syscalls::sys_futex(Task& t, const SyscallArgs& a)
+{
+    u64 uaddr = a[0], cmd = a[1] & FUTEX_CMD_MASK;
+    u32 val = static_cast<u32>(a[2]);
+    if (uaddr & 3)
+        return SyscallResult::err(EINVAL);
+    AddressSpace* space = &process(t).space();
+    switch (cmd) {
+    case 0:   // FUTEX_WAIT
+    case 9: { // FUTEX_WAIT_BITSET
+        u32 bitset = cmd == 0 ? FUTEX_BITSET_MATCH_ANY : static_cast<u32>(a[5]);
+        if (!bitset)
+            return SyscallResult::err(EINVAL);
+        u32 current = 0;
+        if (get_bytes(t, uaddr, &current, 4).is_error())
+            return SyscallResult::err(EFAULT);
+        if (current != val)
+            return SyscallResult::err(EAGAIN);
+        t.deadline_ns.reset();
+        if (a[3]) {
+            i64 ts[2];
+            if (get_bytes(t, a[3], ts, sizeof ts).is_error())
+                return SyscallResult::err(EFAULT);
+            if (ts[0] < 0 || ts[1] < 0 || ts[1] >= static_cast<i64>(NS_PER_SEC))
+                return SyscallResult::err(EINVAL);
+            u64 ns = static_cast<u64>(ts[0]) * NS_PER_SEC + static_cast<u64>(ts[1]);
+            u64 now = kernel().now_ns();
+            if (cmd == 0)
+                t.deadline_ns = now + ns;
+            else if (a[1] & 256) // FUTEX_CLOCK_REALTIME: an absolute realtime deadline
+                t.deadline_ns = ns > REALTIME_EPOCH_S * NS_PER_SEC ? ns - REALTIME_EPOCH_S * NS_PER_SEC : 0;
+            else
+                t.deadline_ns = ns;
+        }
+        t.block = BlockKind::Futex;
+        t.futex_space = space;
+        t.futex_addr = uaddr;
+        t.futex_bitset = bitset;
+        return SyscallResult::block();
+    }
+    case 1:    // FUTEX_WAKE
+    case 10: { // FUTEX_WAKE_BITSET
+        u32 bitset = cmd == 1 ? FUTEX_BITSET_MATCH_ANY : static_cast<u32>(a[5]);
+        if (!bitset)
+            return SyscallResult::err(EINVAL);
+        return SyscallResult::ret(static_cast<i64>(m_runner.futex_wake(space, uaddr, val, bitset)));
+    }
+    case 3:   // FUTEX_REQUEUE
+    case 4: { // FUTEX_CMP_REQUEUE
+        if (cmd == 4) {
+            u32 current = 0;
+            if (get_bytes(t, uaddr, &current, 4).is_error())
+                return SyscallResult::err(EFAULT);
+            if (current != static_cast<u32>(a[5]))
+                return SyscallResult::err(EAGAIN);
+        }
+        u64 woken = m_runner.futex_wake(space, uaddr, val, FUTEX_BITSET_MATCH_ANY);
+        u64 limit = a[3], moved = 0;
+        for (Task* w : m_runner.scheduler().round()) {
+            if (moved >= limit)
+                break;
+            if (w->block == BlockKind::Futex && w->futex_space == space && w->futex_addr == uaddr) {
+                w->futex_addr = a[4];
+                ++moved;
+            }
+        }
+        return SyscallResult::ret(static_cast<i64>(woken + moved));
+    }
+    default:
+        return unimplemented(98);
+    }
+}
+
+SyscallResult Syscalls::sys_getpid(Task& t, const SyscallArgs&) { return SyscallResult::ret(t.tgid); }
+SyscallResult Syscalls::sys_gettid(Task& t, const SyscallArgs&) { return SyscallResult::ret(t.tid); }
+SyscallResult Syscalls::sys_getppid(Task& t, const SyscallArgs&) { return SyscallResult::ret(group(t).parent); }
+SyscallResult Syscalls::sys_getid_zero(Task&, const SyscallArgs&) { return SyscallResult::ret(0); }
+
+SyscallResult Syscalls::sys_uname(Task& t, const SyscallArgs& a)
+{
+    char buf[6][65] = {};
+    const char* fields[6] = {"Linux", "kioku", "6.1.0-kioku", "#1 SMP PREEMPT_DYNAMIC", "riscv64", "(none)"};
+    for (int i = 0; i < 6; ++i)
+        std::strncpy(buf[i], fields[i], 64);
+    return put_bytes(t, a[0], buf, sizeof buf).is_error() ? SyscallResult::err(EFAULT) : SyscallResult::ret(0);
+}
+
+SyscallResult Syscalls::sys_prlimit64(Task& t, const SyscallArgs& a)
+{
+    if (a[0] != 0 && static_cast<Pid>(a[0]) != t.tgid)
+        return SyscallResult::err(ESRCH);
+    if (a[1] >= 16)
+        return SyscallResult::err(EINVAL);
+    if (a[3]) {
+        u64 lim[2] = {RLIM_INFINITY_, RLIM_INFINITY_};
+        switch (a[1]) {
+        case 3: lim[0] = u64{8} << 20; break;        // RLIMIT_STACK
+        case 4: lim[0] = 0; break;                   // RLIMIT_CORE
+        case 7: lim[0] = 1024; lim[1] = 1048576; break; // RLIMIT_NOFILE
+        case 8: lim[0] = lim[1] = u64{8} << 20; break; // RLIMIT_MEMLOCK
+        default: break;
+        }
+        if (put_bytes(t, a[3], lim, sizeof lim).is_error())
+            return SyscallResult::err(EFAULT);
+    }
+    return SyscallResult::ret(0);
+}
+
+SyscallResult Syscalls::sys_getrandom(Task& t, const SyscallArgs& a)
+{
+    u64 n = std::min<u64>(a[1], 33554431);
+    std::vector<u8> bytes(n);
+    m_runner.random_bytes(bytes.data(), n);
+    if (n && put_bytes(t, a[0], bytes.data(), n).is_error())
+        return SyscallResult::err(EFAULT);
+    return SyscallResult::ret(static_cast<i64>(n));
+}
+
+SyscallResult Syscalls::sys_clock_gettime(Task& t, const SyscallArgs& a)
+{
+    u64 now = kernel().now_ns();
+    switch (a[0]) {
+    case 0: case 5: case 8: case 11: // REALTIME, REALTIME_COARSE, REALTIME_ALARM, TAI
+        now += REALTIME_EPOCH_S * NS_PER_SEC;
+        break;
+    case 1: case 2: case 3: case 4: case 6: case 7: case 9:
+        break;
+    default:
+        return SyscallResult::err(EINVAL);
+    }
+    i64 ts[2] = {static_cast<i64>(now / NS_PER_SEC), static_cast<i64>(now % NS_PER_SEC)};
+    return put_bytes(t, a[1], ts, sizeof ts).is_error() ? SyscallResult::err(EFAULT) : SyscallResult::ret(0);
+}
+
+SyscallResult Syscalls::sys_clock_getres(Task& t, const SyscallArgs& a)
+{
+    if (a[0] > 11)
+        return SyscallResult::err(EINVAL);
+    i64 ts[2] = {0, 1};
+    if (a[1] && put_bytes(t, a[1], ts, sizeof ts).is_error())
+        return SyscallResult::err(EFAULT);
+    return SyscallResult::ret(0);
+}
+
+SyscallResult Syscalls::sys_gettimeofday(Task& t, const SyscallArgs& a)
+{
+    u64 now = kernel().now_ns() + REALTIME_EPOCH_S * NS_PER_SEC;
+    i64 tv[2] = {static_cast<i64>(now / NS_PER_SEC), static_cast<i64>((now % NS_PER_SEC) / 1000)};
+    if (a[0] && put_bytes(t, a[0], tv, sizeof tv).is_error())
+        return SyscallResult::err(EFAULT);
+    return SyscallResult::ret(0);
+}
+
+SyscallResult Syscalls::sleep_until(Task& t, u64 deadline_ns)
+{
+    if (kernel().now_ns() >= deadline_ns)
+        return SyscallResult::ret(0);
+    t.block = BlockKind::Sleep;
+    t.deadline_ns = deadline_ns;
+    return SyscallResult::block();
+}
+
+SyscallResult Syscalls::sys_nanosleep(Task& t, const SyscallArgs& a)
+{
+    SyscallArgs c;
+    c.a = {1, 0, a[0], a[1], 0, 0};
+    return sys_clock_nanosleep(t, c);
+}
+
+SyscallResult Syscalls::sys_clock_nanosleep(Task& t, const SyscallArgs& a)
+{
+    i64 ts[2];
+    if (get_bytes(t, a[2], ts, sizeof ts).is_error())
+        return SyscallResult::err(EFAULT);
+    if (ts[0] < 0 || ts[1] < 0 || ts[1] >= static_cast<i64>(NS_PER_SEC))
+        return SyscallResult::err(EINVAL);
+    u64 ns = static_cast<u64>(ts[0]) * NS_PER_SEC + static_cast<u64>(ts[1]);
+    if (a[1] & 1) { // TIMER_ABSTIME
+        if (a[0] == 0)
+            ns = ns > REALTIME_EPOCH_S * NS_PER_SEC ? ns - REALTIME_EPOCH_S * NS_PER_SEC : 0;
+        return sleep_until(t, ns);
+    }
+    return sleep_until(t, kernel().now_ns() + ns);
+}
+
+SyscallResult Syscalls::sys_sched_yield(Task&, const SyscallArgs&) { return SyscallResult::ret(0); }
+
+SyscallResult Syscalls::sys_sysinfo(Task& t, const SyscallArgs& a)
+{
+    ProcFs procfs(kernel());
+    MeminfoValues mi = procfs.meminfo();
+    u8 buf[112] = {};
+    auto put64 = [&](size_t off, u64 v) { std::memcpy(buf + off, &v, 8); };
+    put64(0, kernel().now_ns() / NS_PER_SEC);
+    put64(32, mi.mem_total * 1024);
+    put64(40, mi.mem_free * 1024);
+    put64(48, mi.shmem * 1024);
+    put64(56, mi.buffers * 1024);
+    put64(64, mi.swap_total * 1024);
+    put64(72, mi.swap_free * 1024);
+    u16 procs = static_cast<u16>(m_runner.scheduler().tasks().size());
+    std::memcpy(buf + 80, &procs, 2);
+    u32 unit = 1;
+    std::memcpy(buf + 104, &unit, 4);
+    return put_bytes(t, a[0], buf, sizeof buf).is_error() ? SyscallResult::err(EFAULT) : SyscallResult::ret(0);
+}
+
+SyscallResult Syscalls::sys_getrusage(Task& t, const SyscallArgs& a)
+{
+    i64 who = a.i(0);
+    if (who != 0 && who != -1 && who != 1)
+        return SyscallResult::err(EINVAL);
+    u8 ru[144] = {};
+    auto put64 = [&](size_t off, u64 v) { std::memcpy(ru + off, &v, 8); };
+    Process& p = process(t);
+    ThreadGroup& g = group(t);
+    if (who == -1) {
+        put64(64, g.children_minflt);
+        put64(72, g.children_majflt);
+    } else {
+        u64 ns = kernel().now_ns() - p.start_time_ns;
+        put64(0, ns / NS_PER_SEC);
+        put64(8, (ns % NS_PER_SEC) / 1000);
+        put64(32, p.space().hiwater_rss() * (PAGE_SIZE / 1024));
+        put64(64, p.faults().min_flt);
+        put64(72, p.faults().maj_flt);
+    }
+    return put_bytes(t, a[1], ru, sizeof ru).is_error() ? SyscallResult::err(EFAULT) : SyscallResult::ret(0);
+}
+
+SyscallResult Syscalls::sys_times(Task& t, const SyscallArgs& a)
+{
+    u64 ticks = kernel().now_ns() / (NS_PER_SEC / 100);
+    if (a[0]) {
+        u64 tms[4] = {ticks, 0, 0, 0};
+        if (put_bytes(t, a[0], tms, sizeof tms).is_error())
+            return SyscallResult::err(EFAULT);
+    }
+    return SyscallResult::ret(static_cast<i64>(ticks));
+}
+
+SyscallResult Syscalls::sys_prctl(Task& t, const SyscallArgs& a)
+{
+    switch (a[0]) {
+    case 3: return SyscallResult::ret(1); // PR_GET_DUMPABLE
+    case 4: return SyscallResult::ret(0); // PR_SET_DUMPABLE
+    case 15: return SyscallResult::ret(0); // PR_SET_NAME: the name is kept from exec
+    case 16: { // PR_GET_NAME
+        char name[16] = {};
+        std::strncpy(name, process(t).name().c_str(), 15);
+        return put_bytes(t, a[1], name, sizeof name).is_error() ? SyscallResult::err(EFAULT) : SyscallResult::ret(0);
+    }
+    case 0x53564d41: return SyscallResult::ret(0); // PR_SET_VMA (anonymous VMA names)
+    default: return SyscallResult::err(EINVAL);
+    }
+}
+
+} // namespace kioku

@@ -1,0 +1,102 @@
+// A thread (Linux: task_struct as the scheduler and signal code see it) and the thread group it
+// belongs to (Linux: signal_struct, sighand_struct and fs_struct). The Process in the kernel's
+// table is the group's memory and files; a ThreadGroup adds what running programs need on top:
+// signal dispositions, process-directed pending signals, the working directory, close-on-exec
+// descriptors and the group's exit.
+//
+// Task states: Runnable <-> Blocked (in a system call that waits) -> Dead (exited; its
+// clear_child_tid has been written and its futex woken). A blocked task either re-runs its
+// system call when scheduled (Retry: wait4, read from an empty pipe) or waits for an explicit
+// wake (Futex, Sleep, with an optional deadline on the simulated clock).
+//
+// The Scheduler owns every Task and ThreadGroup.
+#pragma once
+
+#include <array>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "base/Types.h"
+#include "hw/riscv/Hart.h"
+
+namespace kioku {
+
+using Pid = i32;
+using Tid = i32;
+class AddressSpace;
+
+inline constexpr int NSIG_ = 64; // riscv64 (asm-generic) _NSIG
+
+// The siginfo fields kioku fills in (struct siginfo, for the kinds of signal it sends).
+struct SigInfo {
+    int signo = 0;
+    int code = 0;   // SI_USER, SI_TKILL, SEGV_MAPERR, CLD_EXITED...
+    i32 pid = 0;    // sender, or the child for SIGCHLD
+    u32 uid = 0;
+    u64 addr = 0;   // si_addr for SIGSEGV / SIGBUS / SIGILL / SIGTRAP
+    int status = 0; // SIGCHLD: exit status or signal
+};
+
+// struct sigaction as riscv64 passes it to rt_sigaction (no sa_restorer).
+struct SigAction {
+    u64 handler = 0; // SIG_DFL (0), SIG_IGN (1) or a guest address
+    u64 flags = 0;
+    u64 mask = 0;
+};
+
+// Signal sets are 64-bit masks; signal n is bit n-1.
+constexpr u64 sig_bit(int sig) { return u64{1} << (sig - 1); }
+
+struct ThreadGroup {
+    Pid pid = 0;
+    Pid parent = 0; // 0 for the first program
+    std::array<SigAction, NSIG_ + 1> actions{};
+    u64 pending = 0; // process-directed signals
+    std::array<SigInfo, NSIG_ + 1> pending_info{};
+    std::set<int> cloexec;
+    std::string cwd = "/";
+    std::string exe_path; // the guest path of the running program (/proc/self/exe)
+    u32 umask = 022;
+    std::vector<Tid> threads; // live threads, leader first
+    bool exiting = false;     // exit_group or a fatal signal is tearing the group down
+    int exit_code = 0;
+    int exit_signal = 0;
+    int exit_signal_to_parent = 17; // SIGCHLD, or the clone's exit signal
+    u64 peak_rss_pages = 0;
+    // Children's times and fault counts, added when they are waited for (getrusage CHILDREN).
+    u64 children_minflt = 0;
+    u64 children_majflt = 0;
+};
+
+enum class RunState : u8 { Runnable, Blocked, Dead };
+enum class BlockKind : u8 { None, Retry, Futex, Sleep };
+
+struct Task {
+    Tid tid = 0;
+    Pid tgid = 0;
+    HartState regs;
+    RunState state = RunState::Runnable;
+
+    // Blocking. deadline_ns is on the simulated clock; Futex waits on (space, addr) for bitset.
+    BlockKind block = BlockKind::None;
+    std::optional<u64> deadline_ns;
+    AddressSpace* futex_space = nullptr;
+    u64 futex_addr = 0;
+    u32 futex_bitset = 0;
+
+    // Signals.
+    u64 blocked = 0; // the signal mask
+    u64 pending = 0; // thread-directed signals
+    std::array<SigInfo, NSIG_ + 1> pending_info{};
+    u64 altstack_sp = 0;
+    u64 altstack_size = 0;
+    int altstack_flags = 2; // SS_DISABLE
+    std::optional<u64> saved_mask; // restored after the handler a mask-swapping call ran
+
+    u64 clear_child_tid = 0;
+    u64 robust_list = 0;
+};
+
+} // namespace kioku
