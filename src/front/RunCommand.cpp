@@ -27,6 +27,7 @@ struct RunCommandOptions {
     RunOptions run;
     std::vector<std::pair<std::string, std::string>> sysctls; // vm.NAME, VALUE
     bool stats = false;
+    u64 swap_bytes = 0; // 0: no swap area
     std::vector<std::string> command;
 };
 
@@ -51,8 +52,12 @@ std::string parse(int argc, char** argv, RunCommandOptions& o)
             if (auto e = value(arg, v); !e.empty())
                 return e;
             auto size = parse_size(v);
-            if (arg == "--swap")
-                return "--swap: swap is not supported yet";
+            if (arg == "--swap") {
+                if (!size || *size == 0 || *size % 4096)
+                    return "bad swap size '" + v + "' (a multiple of 4K, e.g. 256M)";
+                o.swap_bytes = *size;
+                continue;
+            }
             if (!size || *size < (u64{8} << 20) || *size > (u64{64} << 30) || *size % 4096)
                 return "bad memory size '" + v + "' (a multiple of 4K from 8M to 64G, e.g. 512M)";
             o.run.machine.mem_bytes = *size;
@@ -139,7 +144,8 @@ const char* run_usage()
 {
     return "  run [OPTIONS] -- PROGRAM [ARGS...]\n"
            "                            run a static riscv64 Linux program; options: --mem SIZE,\n"
-           "                            --sysctl vm.NAME=VALUE, --root DIR, --seed N, --stats\n";
+           "                            --swap SIZE, --sysctl vm.NAME=VALUE, --root DIR, --seed N,\n"
+           "                            --paging sv48|sv39, --check, --stats\n";
 }
 
 int run_command(int argc, char** argv, std::ostream& err)
@@ -156,6 +162,14 @@ int run_command(int argc, char** argv, std::ostream& err)
         return EXIT_USAGE;
     }
     Runner& r = *runner.value();
+    if (o.swap_bytes) {
+        auto swap = r.kernel().swapon(o.swap_bytes);
+        if (swap.is_error()) {
+            err << "kioku: --swap: " << (swap.error().what ? swap.error().what : std::strerror(swap.error().code))
+                << "\n";
+            return EXIT_USAGE;
+        }
+    }
     for (auto& [name, value] : o.sysctls) {
         if (r.kernel().write_proc(0, "/proc/sys/vm/" + name, value).is_error()) {
             err << "kioku: cannot set vm." << name << " to " << value << "\n";

@@ -277,6 +277,7 @@ AccessOutcome Kernel::user_access(Process& p, u64 addr, u64 len, AccessType acce
             }
             return out;
         }
+        m_mm->page_accessed(pfn_of(t.pa));
         fn(m_machine->memory().ptr(t.pa), done, n);
         done += n;
     }
@@ -494,7 +495,7 @@ Result<void> Kernel::ftruncate(Pid pid, int fd, u64 length)
     OpenFile* f = TRY(file_of(*p, fd));
     if (!f->writable)
         return Error::from_errno(EINVAL, "not open for writing");
-    if (::ftruncate(f->inode->host_fd(), static_cast<off_t>(length)) != 0)
+    if (!f->inode->is_shmem() && ::ftruncate(f->inode->host_fd(), static_cast<off_t>(length)) != 0)
         return Error::from_errno(errno, "truncate failed");
     m_mm->page_cache().truncate(*f->inode, length);
     after_operation();

@@ -142,6 +142,24 @@ public:
     Result<void> swapon(u64 bytes, int priority = -2, const std::string& host_file = {});
     Result<void> set_replacement_policy(const std::string& name);
 
+    // ==== The rest of the memory calls (KernelCalls.cpp), as the Linux system calls. ====
+    Result<u64> mremap(Pid pid, u64 old_addr, u64 old_len, u64 new_len, u64 flags, u64 new_addr = 0);
+    Result<void> madvise(Pid pid, u64 addr, u64 length, int advice);
+    Result<void> mlock(Pid pid, u64 addr, u64 length);
+    Result<void> mlock2(Pid pid, u64 addr, u64 length, u64 flags);
+    Result<void> munlock(Pid pid, u64 addr, u64 length);
+    Result<void> mlockall(Pid pid, int flags);
+    Result<void> munlockall(Pid pid);
+    // mincore writing its vector to guest memory at vec, as the system call does; the second
+    // form returns it instead (for scenarios and tests).
+    Result<void> mincore(Pid pid, u64 addr, u64 length, u64 vec);
+    Result<std::vector<u8>> mincore(Pid pid, u64 addr, u64 length);
+    // memfd_create: a shmem file behind a new descriptor, shown as "/memfd:NAME (deleted)".
+    Result<int> memfd_create(Pid pid, const std::string& name, unsigned flags);
+    // A write of `type` to /proc/PID/clear_refs.
+    Result<void> clear_refs(Pid pid, int type);
+    // ==== end of the rest of the memory calls ====
+
 private:
     explicit Kernel(const MachineConfig& config);
     void after_operation();

@@ -13,6 +13,7 @@
 #include "mm/cache/PageCache.h"
 #include "mm/vm/AddressSpace.h"
 #include "mm/swap/SwapManager.h"
+#include "mm/slab/SlabAllocator.h"
 
 namespace kioku {
 
@@ -50,6 +51,7 @@ MeminfoValues ProcFs::meminfo()
     v.active_file = lru.size(LruList::ActiveFile) * KB_PER_PAGE;
     v.inactive_file = lru.size(LruList::InactiveFile) * KB_PER_PAGE;
     v.unevictable = lru.size(LruList::Unevictable) * KB_PER_PAGE;
+    v.mlocked = vs[VmItem::NrMlock] * KB_PER_PAGE;
     v.active = v.active_anon + v.active_file;
     v.inactive = v.inactive_anon + v.inactive_file;
     v.cached = vs[VmItem::NrFilePages] * KB_PER_PAGE; // swap-cache pages are not page cache here
@@ -58,6 +60,10 @@ MeminfoValues ProcFs::meminfo()
     v.mapped = vs[VmItem::NrMapped] * KB_PER_PAGE;
     v.shmem = vs[VmItem::NrShmem] * KB_PER_PAGE;
     v.page_tables = mm.page_table_pages() * KB_PER_PAGE;
+    v.sreclaimable = vs[VmItem::NrSlabReclaimable] * KB_PER_PAGE;
+    v.sunreclaim = vs[VmItem::NrSlabUnreclaimable] * KB_PER_PAGE;
+    v.slab = v.sreclaimable + v.sunreclaim;
+    v.kreclaimable = v.sreclaimable; // no other reclaimable kernel memory is modelled
     v.commit_limit = mm.commit_limit_pages() * KB_PER_PAGE;
     v.committed_as = mm.committed_pages() * KB_PER_PAGE;
     // riscv64's VMALLOC_SIZE is half the kernel's virtual half: 64 TiB on Sv48, 128 GiB on Sv39.
@@ -81,6 +87,9 @@ MeminfoValues ProcFs::meminfo()
     u64 pagecache = lru.size(LruList::ActiveFile) + lru.size(LruList::InactiveFile);
     pagecache -= std::min(pagecache / 2, wmark_low);
     available += static_cast<i64>(pagecache);
+    // Reclaimable slab counts the same way.
+    u64 reclaimable = vs[VmItem::NrSlabReclaimable];
+    available += static_cast<i64>(reclaimable - std::min(reclaimable / 2, wmark_low));
     v.mem_available = static_cast<u64>(std::max<i64>(available, 0)) * KB_PER_PAGE;
     return v;
 }
@@ -126,7 +135,24 @@ static SmapsValues smaps_values(MemoryManager& mm, AddressSpace& space, const Vm
     s.size = vma.size();
     s.vm_flags = vma.flags;
     s.thp_eligible = false;
+    if (vma.file && vma.file->is_shmem()) {
+        // shmem_swap_usage: the inode's entries in the mapped range (smap_gather_stats counts
+        // them for shared or read-only mappings; private writable ones count their PTEs below).
+        u64 swapped = 0;
+        auto& entries = vma.file->swapped();
+        for (auto it = entries.lower_bound(vma.pgoff); it != entries.end() && it->first < vma.pgoff + vma.pages(); ++it)
+            ++swapped;
+        if ((vma.flags & VM_SHARED) || !(vma.flags & VM_WRITE))
+            s.swap += swapped * PAGE_SIZE; // SwapPss leaves shmem out, as Linux's does
+    }
     space.page_table().for_each(vma.start, vma.end, [&](VirtAddr, u64& pte) {
+        if (pte_is_swap(pte)) {
+            // smaps_pte_entry: a swap entry shared by n references counts 1/n in SwapPss.
+            u64 refs = std::max<u64>(mm.swap().count(swap_entry_of(pte)), 1);
+            s.swap += PAGE_SIZE;
+            s.swap_pss += refs >= 2 ? pss_share(PAGE_SIZE, refs) : (PAGE_SIZE << PSS_SHIFT);
+            return;
+        }
         if (!pte_present(pte))
             return;
         Pfn pfn = pte_pfn(pte);
@@ -139,6 +165,8 @@ static SmapsValues smaps_values(MemoryManager& mm, AddressSpace& space, const Vm
         bool locked = vma.flags & VM_LOCKED;
         if (f.has(FF_ANON))
             s.anonymous += PAGE_SIZE;
+        if (f.has(FF_ANON) && !f.has(FF_SWAPBACKED) && !dirty)
+            s.lazyfree += PAGE_SIZE; // MADV_FREE'd and not written since
         if (young)
             s.referenced += PAGE_SIZE;
         u64 share = f.refcount == 1 || f.mapcount < 2 ? (PAGE_SIZE << PSS_SHIFT) : pss_share(PAGE_SIZE, f.mapcount);
@@ -292,12 +320,19 @@ Result<std::string> ProcFs::read(int viewer, const std::string& path)
         snapshot[VmItem::NrUnevictable] = snapshot[VmItem::NrZoneUnevictable] = mm.lru().size(LruList::Unevictable);
         snapshot[VmItem::NrDirty] = mm.page_cache().nr_dirty();
         snapshot[VmItem::NrSwapcached] = mm.swap().cached_pages();
+        DirtyLimits limits = mm.page_cache().flusher().limits();
+        snapshot[VmItem::NrDirtyThreshold] = limits.threshold;
+        snapshot[VmItem::NrDirtyBackgroundThreshold] = limits.background;
         snapshot[VmItem::NrPageTablePages] = mm.page_table_pages();
         snapshot[VmItem::PgallocDma32] = mm.allocator().pgalloc(ZONE_DMA32);
         snapshot[VmItem::PgallocNormal] = mm.allocator().pgalloc(ZONE_NORMAL);
         snapshot[VmItem::Pgfree] = mm.allocator().pgfree();
         return snapshot.format();
     }
+    if (path == "/proc/swaps")
+        return m_kernel.mm().swap().proc_swaps();
+    if (path == "/proc/slabinfo")
+        return m_kernel.mm().slab().slabinfo();
     if (path == "/proc/buddyinfo")
         return m_kernel.mm().allocator().buddyinfo();
     if (path == "/proc/kioku/tlb")
@@ -346,8 +381,8 @@ Result<std::vector<u64>> ProcFs::pagemap(int pid, u64 start, u64 pages)
             out.push_back(pagemap_entry_none());
             continue;
         }
-        bool soft_dirty = vma->flags & VM_SOFTDIRTY;
         u64 pte = space.page_table().read(va);
+        bool soft_dirty = (vma->flags & VM_SOFTDIRTY) || (pte_present(pte) && (pte & PTE_SOFT_DIRTY));
         if (pte_present(pte)) {
             Pfn pfn = pte_pfn(pte);
             bool zero = mm.is_zero_pfn(pfn);
@@ -502,6 +537,13 @@ Result<void> ProcFs::write(int viewer, const std::string& path, const std::strin
             return Error::from_errno(EINVAL, "oom_score_adj must be in -1000..1000");
         p->oom_score_adj = static_cast<int>(*v);
         return {};
+    }
+    if (path.rfind(proc, 0) == 0 && rest.size() > 11 && rest.substr(rest.size() - 11) == "/clear_refs") {
+        std::string who = rest.substr(0, rest.size() - 11);
+        auto type = parse_int(value.substr(std::min(value.size(), value.find_first_not_of(" \t\n"))));
+        if (!type)
+            return Error::from_errno(EINVAL, "clear_refs takes a number");
+        return m_kernel.clear_refs(who == "self" ? viewer : static_cast<int>(parse_int(who).value_or(-1)), static_cast<int>(*type));
     }
     return Error::from_errno(EACCES, "read-only file");
 }

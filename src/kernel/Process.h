@@ -29,6 +29,7 @@ struct OpenFile {
     // Set for files outside the page cache (the host's standard streams, pipes, /proc text,
     // /dev/null, /dev/zero); inode is null then, and the system-call layer serves them.
     std::shared_ptr<SpecialFile> special;
+    SlabCharge slab{KmemCache::Filp}; // its struct file
 };
 
 class Process {
@@ -74,6 +75,7 @@ private:
     std::map<int, std::shared_ptr<OpenFile>> m_files; // a forked child shares descriptions
     int m_exit_code = 0;
     int m_term_signal = 0;
+    TaskCharges m_slab{m_space ? &m_space->mm() : nullptr}; // task_struct, signal, sighand, files
 };
 
 } // namespace kioku

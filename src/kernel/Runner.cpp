@@ -467,6 +467,14 @@ bool Runner::resume_blocked(Task& t)
 
 void Runner::load(Task& t)
 {
+    // The hart keeps decoded code by frame. A frame reclaim took may come back holding other
+    // code, so once reclaim has stolen pages the decodes go (flush_icache_all, in effect).
+    const VmStat& vs = m_kernel->mm().vmstat();
+    u64 stolen = vs[VmItem::PgstealKswapd] + vs[VmItem::PgstealDirect];
+    if (stolen != m_stolen_seen) {
+        m_hart->invalidate_caches();
+        m_stolen_seen = stolen;
+    }
     m_hart->state() = t.regs;
     Process* p = m_kernel->process(t.tgid);
     Satp satp = p->space().satp();

@@ -129,6 +129,7 @@ private:
     RunResult m_result;
     bool m_first_done = false;
     u64 m_rng_state = 0;
+    u64 m_stolen_seen = 0; // reclaim's page steals when the hart's code cache was last emptied
     std::set<Pid> m_zombies; // exited groups waiting for their parent
 };
 

@@ -94,7 +94,9 @@ Syscalls::Handler Syscalls::handler_for(u64 number) const
         {261, &Syscalls::sys_prlimit64}, {276, &Syscalls::sys_renameat2}, {278, &Syscalls::sys_getrandom},
         {283, &Syscalls::sys_zero}, {284, &Syscalls::sys_mlock}, {291, &Syscalls::sys_statx},
         {293, &Syscalls::sys_enosys_quiet}, {435, &Syscalls::sys_enosys_quiet},
-        {439, &Syscalls::sys_faccessat},
+        {439, &Syscalls::sys_faccessat}, {122, &Syscalls::sys_zero}, {123, &Syscalls::sys_sched_getaffinity},
+        {168, &Syscalls::sys_getcpu}, {148, &Syscalls::sys_getres_zero}, {150, &Syscalls::sys_getres_zero},
+        {158, &Syscalls::sys_zero},
     };
     auto it = table.find(number);
     return it == table.end() ? nullptr : it->second;

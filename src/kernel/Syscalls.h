@@ -175,6 +175,9 @@ private:
     SyscallResult sys_nanosleep(Task&, const SyscallArgs&);
     SyscallResult sys_clock_nanosleep(Task&, const SyscallArgs&);
     SyscallResult sys_sched_yield(Task&, const SyscallArgs&);
+    SyscallResult sys_sched_getaffinity(Task&, const SyscallArgs&);
+    SyscallResult sys_getcpu(Task&, const SyscallArgs&);
+    SyscallResult sys_getres_zero(Task&, const SyscallArgs&);
     SyscallResult sys_sysinfo(Task&, const SyscallArgs&);
     SyscallResult sys_getrusage(Task&, const SyscallArgs&);
     SyscallResult sys_times(Task&, const SyscallArgs&);

@@ -449,6 +449,8 @@ Result<u64> Syscalls::write_from(Task& t, int fd, OpenFile& f, u64 buf, u64 coun
         if (s.proc_path.empty())
             return Error::from_errno(EIO, "read-only /proc file");
         TRY(kernel().write_proc(t.tgid, s.proc_path, std::string(data.begin(), data.end())));
+        // drop_caches and the like free page-cache frames the hart may hold decoded code of.
+        m_runner.hart().invalidate_caches();
         return count;
     }
     case SpecialFile::Kind::Null:

@@ -342,6 +342,33 @@ SyscallResult Syscalls::sys_clock_nanosleep(Task& t, const SyscallArgs& a)
 
 SyscallResult Syscalls::sys_sched_yield(Task&, const SyscallArgs&) { return SyscallResult::ret(0); }
 
+SyscallResult Syscalls::sys_sched_getaffinity(Task& t, const SyscallArgs& a)
+{
+    // One hart: CPU 0 only. The kernel copies a whole number of longs and returns how many bytes.
+    if (a[1] < 8 || (a[1] & 7))
+        return SyscallResult::err(EINVAL);
+    u64 mask = 1;
+    return put_bytes(t, a[2], &mask, 8).is_error() ? SyscallResult::err(EFAULT) : SyscallResult::ret(8);
+}
+
+SyscallResult Syscalls::sys_getcpu(Task& t, const SyscallArgs& a)
+{
+    u32 zero = 0;
+    if ((a[0] && put_bytes(t, a[0], &zero, 4).is_error()) || (a[1] && put_bytes(t, a[1], &zero, 4).is_error()))
+        return SyscallResult::err(EFAULT);
+    return SyscallResult::ret(0);
+}
+
+SyscallResult Syscalls::sys_getres_zero(Task& t, const SyscallArgs& a)
+{
+    // getresuid / getresgid: real, effective and saved ids, all root.
+    u32 zero = 0;
+    for (int i = 0; i < 3; ++i)
+        if (put_bytes(t, a[i], &zero, 4).is_error())
+            return SyscallResult::err(EFAULT);
+    return SyscallResult::ret(0);
+}
+
 SyscallResult Syscalls::sys_sysinfo(Task& t, const SyscallArgs& a)
 {
     ProcFs procfs(kernel());

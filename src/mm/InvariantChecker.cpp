@@ -150,8 +150,34 @@ std::string InvariantChecker::report()
             ++kernel;
     }
 
-    // Swap: every slot's count is the PTEs holding it plus one while it is cached, and a cached
-    // entry names a page that knows it.
+    // shmem inodes hold swap entries in the slots of their swapped-out pages; an index holds a
+    // page or an entry, never both.
+    u64 shmem_swapped = 0;
+    u64 dirty_total = 0;
+    for (Inode* inode : m_mm.page_cache().inodes()) {
+        if (!inode->is_shmem()) {
+            u64 dirty = 0;
+            for (auto& [index, pfn] : inode->pages())
+                dirty += frames[pfn].has(FF_DIRTY);
+            if (dirty != inode->dirty_pages)
+                t.fail("inode ", inode->ino(), ": ", inode->dirty_pages, " dirty pages counted but ", dirty, " dirty");
+            dirty_total += dirty;
+        }
+        for (auto& [index, pte] : inode->swapped()) {
+            ++swap_refs[pte];
+            ++shmem_swapped;
+            if (inode->pages().count(index))
+                t.fail("inode ", inode->ino(), ": index ", index, " has both a page and a swap entry");
+        }
+    }
+    if (dirty_total != m_mm.page_cache().nr_dirty())
+        t.fail("page cache: ", m_mm.page_cache().nr_dirty(), " dirty pages counted but ", dirty_total, " dirty");
+    if (shmem_swapped != m_mm.page_cache().nr_shmem_swapped())
+        t.fail("shmem swapped pages: ", shmem_swapped, " in inodes but ", m_mm.page_cache().nr_shmem_swapped(),
+               " counted");
+
+    // Swap: every slot's count is the PTEs and inodes holding it plus one while it is cached, and
+    // a cached entry names a page that knows it.
     SwapManager& swap = m_mm.swap();
     u64 cached_seen = 0;
     for (u32 type = 0; type < swap.areas().size(); ++type) {
@@ -168,7 +194,7 @@ std::string InvariantChecker::report()
             auto cached = swap.lookup(e);
             i64 expected = refs + (cached ? 1 : 0);
             if (area->count(slot) != expected)
-                t.fail("swap ", type, ":", slot, ": count ", int(area->count(slot)), " but ", refs, " PTEs",
+                t.fail("swap ", type, ":", slot, ": count ", int(area->count(slot)), " but ", refs, " PTEs and inodes",
                        cached ? " + cache" : "");
             used += area->count(slot) != 0;
             if (cached) {
@@ -183,10 +209,6 @@ std::string InvariantChecker::report()
     }
     if (cached_seen != swap.cached_pages())
         t.fail("swap cache holds ", swap.cached_pages(), " entries but ", cached_seen, " were found");
-    u64 swap_ptes = 0;
-    for (auto& [key, n] : swap_refs)
-        swap_ptes += n;
-    (void)swap_ptes;
 
     const Lru& lru = m_mm.lru();
     u64 on_lists = 0;

@@ -11,6 +11,8 @@
 #include "hw/BlockDevice.h"
 #include "mm/reclaim/Reclaimer.h"
 #include "mm/swap/SwapManager.h"
+#include "mm/slab/SlabAllocator.h"
+#include "mm/swap/Swapoff.h"
 
 namespace kioku {
 
@@ -37,6 +39,7 @@ MemoryManager::MemoryManager(PhysicalMemory& memory, TlbFlushPort& tlb, Clock& c
     m_swap = std::make_unique<SwapManager>();
     m_reclaimer = std::make_unique<Reclaimer>(*this);
     m_reclaimer->set_policy(make_policy("lru", m_lru, m_frames, m_sysctl));
+    m_slab = SlabAllocator::create_for(*this);
 }
 
 MemoryManager::~MemoryManager()
@@ -46,18 +49,33 @@ MemoryManager::~MemoryManager()
 
 u64 MemoryManager::total_swap_pages() const { return m_swap->total_pages(); }
 
-Result<u32> MemoryManager::swapon(u64 bytes, int priority, const std::string& host_path)
+Result<u32> MemoryManager::swapon(u64 bytes, std::optional<int> priority, const std::string& host_path)
 {
     u64 blocks = bytes >> PAGE_SHIFT;
     if (blocks < 2)
         return Error::from_errno(EINVAL, "a swap area needs at least two pages");
+    if (!host_path.empty() && m_swap->find(host_path))
+        return Error::from_errno(EBUSY, "the swap file is already in use");
     std::unique_ptr<BlockDevice> device;
     if (host_path.empty())
         device = BlockDevice::create_memory(blocks, m_clock);
     else
         device = TRY(BlockDevice::create_file(host_path, blocks, m_clock));
-    std::string name = host_path.empty() ? "swap" + std::to_string(m_swap->areas().size()) : host_path;
-    return m_swap->add_area(std::make_unique<SwapArea>(std::move(device), priority, name));
+    std::string name = host_path;
+    for (u32 n = 0; name.empty(); ++n)
+        if (!m_swap->find("/dev/swap" + std::to_string(n)))
+            name = "/dev/swap" + std::to_string(n);
+    auto kind = host_path.empty() ? SwapArea::Kind::Partition : SwapArea::Kind::File;
+    int prio = priority ? *priority : m_swap->next_default_priority();
+    return m_swap->add_area(std::make_unique<SwapArea>(std::move(device), prio, name, kind));
+}
+
+Result<void> MemoryManager::swapoff(const std::string& name)
+{
+    auto type = m_swap->find(name);
+    if (!type)
+        return Error::from_errno(EINVAL, "no such swap area");
+    return kioku::swapoff(*this, *type);
 }
 
 Result<void> MemoryManager::set_replacement_policy(const std::string& name)
@@ -101,8 +119,27 @@ std::optional<Pfn> MemoryManager::allocate_page()
     }
 }
 
+// Fixed-frame mode: evict through the policy until one more user page fits under the limit.
+bool MemoryManager::make_room_under_frame_limit()
+{
+    auto resident = [this] {
+        u64 pages = 0;
+        for (unsigned l = 0; l < static_cast<unsigned>(LruList::Count); ++l)
+            pages += m_lru.size(static_cast<LruList>(l));
+        return pages;
+    };
+    while (resident() >= m_user_frame_limit)
+        if (m_reclaimer->reclaim(1, ReclaimMode::Direct) == 0)
+            return false;
+    return true;
+}
+
+void MemoryManager::page_accessed(Pfn pfn) { m_reclaimer->policy().page_accessed(pfn); }
+
 std::optional<Pfn> MemoryManager::alloc_user_page(ZeroFill zero)
 {
+    if (m_user_frame_limit && !make_room_under_frame_limit())
+        return std::nullopt;
     auto pfn = allocate_page();
     if (!pfn)
         return std::nullopt;

@@ -32,6 +32,7 @@ class FaultHandler;
 class Reclaimer;
 class SwapManager;
 class BlockDevice;
+class SlabAllocator;
 
 // What the memory manager asks when reclaim cannot free enough: the kernel's OOM killer, which
 // knows the processes. Returns true when it freed memory (a victim was reaped).
@@ -64,16 +65,34 @@ public:
     SwapManager& swap() { return *m_swap; }
     const SwapManager& swap() const { return *m_swap; }
     Reclaimer& reclaimer() { return *m_reclaimer; }
+    SlabAllocator& slab() { return *m_slab; }
+    const SlabAllocator& slab() const { return *m_slab; }
     void set_oom_handler(OomHandler* handler) { m_oom = handler; }
+    OomHandler* oom_handler() const { return m_oom; }
     // The address space whose fault or call is being served, so that the OOM killer does not
     // tear down the memory of the task it is working for.
     AddressSpace* current_space() const { return m_current; }
     void set_current_space(AddressSpace* space) { m_current = space; }
 
-    // swapon: a swap area of `bytes` on a memory-backed device, or a host file when path is set.
-    Result<u32> swapon(u64 bytes, int priority, const std::string& host_path = {});
+    // swapon: a swap area of `bytes` on a memory-backed device ("/dev/swapN", a partition in
+    // /proc/swaps), or on a host file created at host_path. Without a priority the area gets
+    // Linux's next default one (-2, -3, ...). EBUSY when the path is already in use.
+    Result<u32> swapon(u64 bytes, std::optional<int> priority, const std::string& host_path = {});
+    // swapoff by the name /proc/swaps shows: EINVAL when no such area is active, ENOMEM when
+    // memory cannot hold its pages (the area stays on).
+    Result<void> swapoff(const std::string& name);
     // Selects the replacement policy by name ("lru", "clock", "fifo", "exact-lru", "opt").
     Result<void> set_replacement_policy(const std::string& name);
+    // Fixed-frame mode, the textbook model of a process given N frames: at most `pages` user pages
+    // (pages on the LRU lists) are resident, and a user allocation that would go beyond first
+    // evicts one page through the replacement policy. 0 (the default) turns it off. Anonymous
+    // pages can only be evicted to swap, so swap must be on; when nothing can be evicted the
+    // allocation fails (the fault ends as out of memory).
+    void set_user_frame_limit(u64 pages) { m_user_frame_limit = pages; }
+    u64 user_frame_limit() const { return m_user_frame_limit; }
+    // An access the kernel made to a user page on a process's behalf, told to the policy (exact
+    // LRU and OPT follow them).
+    void page_accessed(Pfn pfn);
     Lru& lru() { return m_lru; }
     const Lru& lru() const { return m_lru; }
     VmStat& vmstat() { return m_vmstat; }
@@ -140,7 +159,10 @@ private:
     AddressSpace* m_current = nullptr;
     bool m_in_direct_reclaim = false;
     std::optional<Pfn> allocate_page();
+    bool make_room_under_frame_limit();
+    u64 m_user_frame_limit = 0;
     Asid m_next_asid = 1;
+    std::unique_ptr<SlabAllocator> m_slab; // last: objects that outlive it find their caches detached
 };
 
 } // namespace kioku

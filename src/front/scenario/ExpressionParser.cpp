@@ -14,9 +14,9 @@ struct ProcessField {
 };
 
 // The short process value names and where each comes from. minflt and majflt are fields 10
-// and 12 of /proc/PID/stat; map_count counts the lines of /proc/PID/maps; the rest are lines of
-// /proc/PID/status.
-constexpr std::array<ProcessField, 17> PROCESS_FIELDS = {{
+// and 12 of /proc/PID/stat; map_count counts the lines of /proc/PID/maps; oom_score and
+// oom_score_adj are the files of those names; the rest are lines of /proc/PID/status.
+constexpr std::array<ProcessField, 19> PROCESS_FIELDS = {{
     {"map_count", ValueRef::Source::ProcessMapCount, "", 0},
     {"minflt", ValueRef::Source::ProcessStat, "", 10},
     {"majflt", ValueRef::Source::ProcessStat, "", 12},
@@ -34,6 +34,8 @@ constexpr std::array<ProcessField, 17> PROCESS_FIELDS = {{
     {"vmlck", ValueRef::Source::ProcessStatus, "VmLck", 0},
     {"vmpte", ValueRef::Source::ProcessStatus, "VmPTE", 0},
     {"vmswap", ValueRef::Source::ProcessStatus, "VmSwap", 0},
+    {"oom_score", ValueRef::Source::ProcessFile, "oom_score", 0},
+    {"oom_score_adj", ValueRef::Source::ProcessFile, "oom_score_adj", 0},
 }};
 
 // The columns of /proc/PID/statm, in order.

@@ -12,6 +12,12 @@
 #include "front/scenario/ExpressionParser.h"
 #include "front/scenario/LinuxNames.h"
 #include "front/scenario/ProcText.h"
+#include "kernel/Process.h"
+#include "mm/MemoryManager.h"
+#include "mm/reclaim/OptPolicy.h"
+#include "mm/reclaim/Reclaimer.h"
+#include "mm/vm/AddressSpace.h"
+#include "mm/vm/Vma.h"
 
 namespace kioku::scenario {
 
@@ -427,13 +433,29 @@ std::optional<u64> Interpreter::length_of(const AddressArg& addr, const std::opt
 
 // ---- Machine and processes --------------------------------------------------------------------
 
-Interpreter::Step Interpreter::exec(const MachineCmd&)
+Interpreter::Step Interpreter::exec(const MachineCmd& cmd)
 {
     const MachineConfig& config = m_kernel->config();
+    // Swap, the replacement policy and the frame limit are set up as the machine boots.
+    std::string memory;
+    if (cmd.swap_bytes) {
+        if (auto r = m_kernel->swapon(*cmd.swap_bytes); r.is_error())
+            return fail("cannot set up swap: " + errno_name(r.error().code));
+        memory += " swap=" + format_size(*cmd.swap_bytes);
+    }
+    if (!cmd.policy.empty()) {
+        if (m_kernel->set_replacement_policy(cmd.policy).is_error())
+            return fail("unknown replacement policy '" + cmd.policy + "' (lru, clock, fifo, exact-lru, opt)");
+        memory += " policy=" + cmd.policy;
+    }
+    if (cmd.frames) {
+        m_kernel->mm().set_user_frame_limit(*cmd.frames);
+        memory += " frames=" + std::to_string(*cmd.frames);
+    }
     report("mem=" + format_size(config.mem_bytes) +
            (config.paging == isa::SatpMode::Sv39 ? " paging=sv39" : " paging=sv48") +
            " tlb=" + std::to_string(config.tlb.entries) + "x" + std::to_string(config.tlb.ways) +
-           " seed=" + std::to_string(config.seed) + (config.check_invariants ? " check=on" : ""));
+           " seed=" + std::to_string(config.seed) + (config.check_invariants ? " check=on" : "") + memory);
     return Step::Continue;
 }
 
@@ -715,6 +737,113 @@ Interpreter::Step Interpreter::touch_access(const AccessCmd& cmd, Pid pid, u64 a
     return access_outcome(cmd.process, outcome, done);
 }
 
+// ---- Reference strings ------------------------------------------------------------------------
+
+// The faults of a process so far (minflt + majflt, or majflt alone), from /proc/PID/stat.
+std::optional<u64> Interpreter::fault_count(Pid pid, bool major_only)
+{
+    auto text = m_view->file(pid, proc_path(pid, "stat"));
+    auto minflt = text.ok() ? stat_field(*text.value, 10) : std::nullopt;
+    auto majflt = text.ok() ? stat_field(*text.value, 12) : std::nullopt;
+    if (!minflt || !majflt)
+        return std::nullopt;
+    return static_cast<u64>(*majflt + (major_only ? 0 : *minflt));
+}
+
+// Which of the string's pages are present, from /proc/PID/pagemap: "0 1 7".
+std::string Interpreter::resident_pages(Pid pid, u64 addr, const std::vector<u64>& pages)
+{
+    std::vector<u64> distinct = pages;
+    std::sort(distinct.begin(), distinct.end());
+    distinct.erase(std::unique(distinct.begin(), distinct.end()), distinct.end());
+    std::string out;
+    for (u64 page : distinct) {
+        auto entry = m_kernel->pagemap(pid, addr + page * PAGE_SIZE, 1);
+        if (!entry.is_error() && entry.value()[0] >> 63)
+            out += (out.empty() ? "" : " ") + std::to_string(page);
+    }
+    return out;
+}
+
+// OPT must know the future: the pages the string will touch, by the identity a resident page's
+// frame carries (its AnonVma or file, and page index). A write to a private page makes it
+// anonymous, so its owner is the VMA's AnonVma (prepared now, as the first write would);
+// a read of a file mapping, or any access to a shared one, finds the file's page cache page.
+void Interpreter::tell_opt_future(Pid pid, u64 addr, const ReferenceCmd& cmd)
+{
+    auto* opt = dynamic_cast<OptPolicy*>(&m_kernel->mm().reclaimer().policy());
+    Process* process = m_kernel->process(pid);
+    if (!opt || !process)
+        return;
+    AddressSpace& space = process->space();
+    std::vector<PageKey> future;
+    for (u64 page : cmd.pages) {
+        VirtAddr va(addr + page * PAGE_SIZE);
+        Vma* vma = space.vma_containing(va);
+        if (!vma) {
+            future.push_back(PageKey{});
+            continue;
+        }
+        bool file_page = vma->file && (vma->is_shared() || !cmd.write);
+        const void* owner =
+            file_page ? static_cast<const void*>(vma->file.get()) : &space.anon_vma_prepare(*vma);
+        future.push_back(PageKey{owner, vma->page_index(va)});
+    }
+    opt->set_future(std::move(future));
+}
+
+Interpreter::Step Interpreter::exec(const ReferenceCmd& cmd)
+{
+    auto pid = live_pid(cmd.process);
+    auto addr = pid ? eval_size(cmd.addr.expr, "address") : std::nullopt;
+    if (!pid || !addr)
+        return Step::Stop;
+    if (auto region = m_regions.find(cmd.addr.region); region != m_regions.end())
+        for (u64 page : cmd.pages)
+            if (page >= region->second.length >> PAGE_SHIFT)
+                return fail("page " + std::to_string(page) + " is outside " + cmd.addr.region + " (" +
+                            std::to_string(region->second.length >> PAGE_SHIFT) + " pages)");
+    tell_opt_future(*pid, *addr, cmd);
+    auto before = fault_count(*pid);
+    auto major_before = fault_count(*pid, true);
+    if (!before || !major_before)
+        return fail("cannot read the fault counts of " + cmd.process);
+    AccessOutcome outcome;
+    std::string trace;
+    for (u64 page : cmd.pages) {
+        u8 byte = 0;
+        u64 at = *addr + page * PAGE_SIZE;
+        auto faults = cmd.trace ? fault_count(*pid) : std::nullopt;
+        auto major = cmd.trace ? fault_count(*pid, true) : std::nullopt;
+        outcome = cmd.write ? m_kernel->write_memory(*pid, at, {&byte, 1})
+                            : m_kernel->read_memory(*pid, at, {&byte, 1});
+        if (!outcome.ok())
+            break;
+        if (!cmd.trace)
+            continue;
+        const char* what = fault_count(*pid) == faults        ? "hit"
+                           : fault_count(*pid, true) != major ? "fault, swapped in"
+                                                              : "fault";
+        trace += "  " + std::to_string(page) + " -> " + what +
+                 "; resident: " + resident_pages(*pid, *addr, cmd.pages) + "\n";
+    }
+    std::string done = std::to_string(cmd.pages.size()) + " references";
+    if (outcome.ok()) {
+        u64 taken = fault_count(*pid).value_or(*before) - *before;
+        u64 major = fault_count(*pid, true).value_or(*major_before) - *major_before;
+        done += ", " + std::to_string(taken) + " faults (" + std::to_string(major) + " major)";
+        if (!cmd.result.empty()) {
+            m_regions.erase(cmd.result);
+            m_fds.erase(cmd.result);
+            m_numbers[cmd.result] = static_cast<i64>(taken);
+        }
+    }
+    Step step = access_outcome(cmd.process, outcome, done);
+    if (cmd.trace)
+        m_out << trace;
+    return step;
+}
+
 // ---- Files ------------------------------------------------------------------------------------
 
 Interpreter::Step Interpreter::exec(const FileCmd& cmd)
@@ -874,7 +1003,39 @@ Interpreter::Step Interpreter::exec(const SysctlCmd& cmd)
     return Step::Continue;
 }
 
+Interpreter::Step Interpreter::exec(const PolicyCmd& cmd)
+{
+    if (m_kernel->set_replacement_policy(cmd.name).is_error())
+        return fail("unknown replacement policy '" + cmd.name + "' (lru, clock, fifo, exact-lru, opt)");
+    if (cmd.frames)
+        m_kernel->mm().set_user_frame_limit(*cmd.frames);
+    report("ok");
+    return Step::Continue;
+}
+
+Interpreter::Step Interpreter::exec(const ProcWriteCmd& cmd)
+{
+    auto pid = live_pid(cmd.process);
+    if (!pid)
+        return Step::Stop;
+    auto result = m_kernel->write_proc(*pid, proc_path(*pid, cmd.file.c_str()), cmd.value);
+    if (result.is_error())
+        return call_error(result.error());
+    call_ok();
+    report("ok");
+    return Step::Continue;
+}
+
 // ---- Expectations -----------------------------------------------------------------------------
+
+Interpreter::Step Interpreter::exec(const ExpectPanicCmd&)
+{
+    if (m_kernel->panicked())
+        expectation_held();
+    else
+        expectation_failed("the kernel has not panicked");
+    return Step::Continue;
+}
 
 Interpreter::Step Interpreter::exec(const ExpectCompareCmd& cmd)
 {

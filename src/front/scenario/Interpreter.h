@@ -73,12 +73,20 @@ class Interpreter {
     Step exec(const ExpectStateCmd&);
     Step exec(const ExpectLastCmd&);
     Step exec(const ExpectErrorCmd&);
+    Step exec(const ReferenceCmd&);
+    Step exec(const ProcWriteCmd&);
+    Step exec(const ExpectPanicCmd&);
+    Step exec(const PolicyCmd&);
 
     // Memory accesses, split by kind.
     Step write_access(const AccessCmd& cmd, Pid pid, u64 addr, u64 length);
     Step read_access(const AccessCmd& cmd, Pid pid, u64 addr, u64 length);
     Step touch_access(const AccessCmd& cmd, Pid pid, u64 addr, u64 length);
     Step access_outcome(const std::string& process, const AccessOutcome& outcome, const std::string& done);
+    // Reference strings (Interpreter.cpp, near `reference`).
+    void tell_opt_future(Pid pid, u64 addr, const ReferenceCmd& cmd);
+    std::optional<u64> fault_count(Pid pid, bool major_only = false);
+    std::string resident_pages(Pid pid, u64 addr, const std::vector<u64>& pages);
 
     // Evaluation. On a problem these report it (stopping the run) and return nullopt.
     std::optional<i64> eval(const Expr& expr);

@@ -105,9 +105,9 @@ class LineArgs {
 
 bool is_call_verb(std::string_view verb)
 {
-    static constexpr std::array<std::string_view, 16> CALLS = {
-        "spawn", "fork", "exit",  "mmap",   "munmap", "mprotect",  "msync", "brk",
-        "file",  "open", "fread", "fwrite", "close",  "ftruncate", "fsync", "sysctl"};
+    static constexpr std::array<std::string_view, 17> CALLS = {
+        "spawn", "fork",  "exit",   "mmap",  "munmap",    "mprotect", "msync",  "brk",      "file",
+        "open",  "fread", "fwrite", "close", "ftruncate", "fsync",    "sysctl", "procwrite"};
     for (auto call : CALLS)
         if (call == verb)
             return true;
@@ -174,6 +174,10 @@ class Parser {
     std::optional<Operation> parse_print(LineArgs&);
     std::optional<Operation> parse_let(LineArgs&);
     std::optional<Operation> parse_sysctl(LineArgs&);
+    std::optional<Operation> parse_reference(LineArgs&);
+    std::optional<Operation> parse_procwrite(LineArgs&);
+    std::optional<Operation> parse_policy(LineArgs&);
+    std::optional<u64> named_frames(LineArgs& a);
     std::optional<Operation> parse_expect(LineArgs&);
     std::optional<Operation> parse_expect_state(LineArgs&, const std::string& process);
     std::optional<Operation> parse_expect_last(LineArgs&);
@@ -205,7 +209,8 @@ const Parser::Verb* Parser::find_verb(std::string_view name)
 {
     static constexpr Verb VERBS[] = {
         {"machine", &Parser::parse_machine,
-         "machine [mem=SIZE] [paging=sv48|sv39] [tlb=ENTRIESxWAYS] [seed=N] [check=on|off]"},
+         "machine [mem=SIZE] [paging=sv48|sv39] [tlb=ENTRIESxWAYS] [seed=N] [check=on|off] [swap=SIZE] "
+         "[policy=lru|clock|fifo|exact-lru|opt] [frames=N]"},
         {"spawn", &Parser::parse_spawn, "spawn NAME"},
         {"fork", &Parser::parse_fork, "fork PARENT as CHILD"},
         {"exit", &Parser::parse_exit, "exit PROCESS [status=N]"},
@@ -224,6 +229,8 @@ const Parser::Verb* Parser::find_verb(std::string_view name)
         {"touch", &Parser::parse_access,
          "touch PROCESS ADDR [len=SIZE] [read|write] [size=1|2|4|8] [value=N] [as NAME]"},
         {"checksum", &Parser::parse_access, "checksum PROCESS ADDR [len=SIZE] as NAME"},
+        {"reference", &Parser::parse_reference,
+         "reference PROCESS ADDR pages=N,N,... [read|write] [trace] [as NAME]"},
         {"file", &Parser::parse_file, "file PATH [size=SIZE] [pattern=BYTE|seq|text=\"...\"]"},
         {"open", &Parser::parse_open, "open PROCESS PATH [MODE] as FD"},
         {"fread", &Parser::parse_file_io, "fread PROCESS FD ADDR [len=SIZE] [offset=SIZE] [as NAME]"},
@@ -232,14 +239,17 @@ const Parser::Verb* Parser::find_verb(std::string_view name)
         {"ftruncate", &Parser::parse_file_io, "ftruncate PROCESS FD SIZE"},
         {"fsync", &Parser::parse_file_io, "fsync PROCESS FD"},
         {"show", &Parser::parse_show,
-         "show meminfo|vmstat|buddyinfo|free|tlb|vmstat_cmd [json] | "
+         "show meminfo|vmstat|buddyinfo|free|tlb|vmstat_cmd|dmesg [json] | "
          "show maps|smaps|status|statm|faults PROCESS [json] | show pagemap PROCESS ADDR [len=SIZE] [json]"},
         {"echo", &Parser::parse_echo, "echo TEXT"},
         {"print", &Parser::parse_print, "print TEXT-WITH-{EXPR}"},
         {"let", &Parser::parse_let, "let NAME = EXPR"},
         {"sysctl", &Parser::parse_sysctl, "sysctl vm.NAME=VALUE"},
+        {"procwrite", &Parser::parse_procwrite, "procwrite PROCESS FILE=VALUE"},
+        {"policy", &Parser::parse_policy, "policy lru|clock|fifo|exact-lru|opt [frames=N]"},
         {"expect", &Parser::parse_expect,
-         "expect EXPR OP EXPR | expect PROCESS STATE | expect last OUTCOME | expect error ERRNO"},
+         "expect EXPR OP EXPR | expect PROCESS STATE | expect last OUTCOME | expect error ERRNO | "
+         "expect panic"},
     };
     for (const auto& verb : VERBS)
         if (verb.name == name)
@@ -290,7 +300,7 @@ void Parser::parse_line(int line, std::string_view text)
         return;
     }
     link_expectation(*op, line);
-    if (std::holds_alternative<AccessCmd>(*op))
+    if (std::holds_alternative<AccessCmd>(*op) || std::holds_alternative<ReferenceCmd>(*op))
         m_seen_access = true;
     m_previous_line_failed = false;
     m_result.script.commands.push_back(Command{line, split.text, verb, false, std::move(*op)});
@@ -317,14 +327,21 @@ void Parser::link_expectation(const Operation& op, int line)
     // reads last.signal, last.si_code or last.addr does the same for an access.
     if (previous && is_call_verb(previous->verb) && reads_last(op, ValueRef::Source::LastErrno))
         previous->failure_expected = true;
-    auto* access = previous ? std::get_if<AccessCmd>(&previous->op) : nullptr;
-    if (!access)
+    // A panic ends whatever call or access was running when it struck.
+    if (previous && std::holds_alternative<ExpectPanicCmd>(op))
+        previous->failure_expected = true;
+    const std::string* accessor = nullptr; // the process of a memory access (access or reference)
+    if (auto* access = previous ? std::get_if<AccessCmd>(&previous->op) : nullptr)
+        accessor = &access->process;
+    if (auto* reference = previous ? std::get_if<ReferenceCmd>(&previous->op) : nullptr)
+        accessor = &reference->process;
+    if (!accessor)
         return;
     if (std::holds_alternative<ExpectLastCmd>(op) || reads_last(op, ValueRef::Source::LastSignal) ||
         reads_last(op, ValueRef::Source::LastSiCode) || reads_last(op, ValueRef::Source::LastAddr))
         previous->failure_expected = true;
     if (auto* state = std::get_if<ExpectStateCmd>(&op))
-        if (state->process == access->process && state->state == ExpectStateCmd::State::Killed)
+        if (state->process == *accessor && state->state == ExpectStateCmd::State::Killed)
             previous->failure_expected = true;
 }
 
@@ -484,6 +501,15 @@ std::optional<Operation> Parser::parse_machine(LineArgs& a)
         if (!cmd.check_invariants)
             a.fail("bad check '" + check->value + "' (on or off)");
     }
+    if (const Field* swap = a.named("swap")) {
+        auto bytes = parse_number(swap->value);
+        if (!bytes || *bytes <= 0)
+            a.fail("bad swap size '" + swap->value + "'");
+        cmd.swap_bytes = bytes;
+    }
+    if (const Field* policy = a.named("policy"))
+        cmd.policy = policy->value;
+    cmd.frames = named_frames(a);
     a.finish(0, usage(a));
     return cmd;
 }
@@ -686,6 +712,45 @@ void Parser::parse_touch_value(LineArgs& a, AccessCmd& cmd)
     cmd.touch_value = static_cast<u64>(number.value_or(0));
 }
 
+std::optional<Operation> Parser::parse_reference(LineArgs& a)
+{
+    ReferenceCmd cmd;
+    auto result = a.take_as();
+    cmd.process = symbol(a, 0, SymbolKind::Process);
+    auto addr = address(a, 1);
+    for (size_t i = 2; i < a.count(); ++i) {
+        const std::string& word = a.positional(i)->value;
+        if (word == "write" || word == "read")
+            cmd.write = word == "write";
+        else if (word == "trace")
+            cmd.trace = true;
+        else
+            a.fail("reference takes read, write or trace, not '" + word + "'");
+    }
+    const Field* pages = a.named("pages");
+    std::string_view list = pages ? std::string_view(pages->value) : std::string_view();
+    while (pages && !a.failed()) {
+        size_t comma = list.find(',');
+        auto page = parse_number(list.substr(0, comma));
+        if (!page || *page < 0)
+            a.fail("bad page number '" + std::string(list.substr(0, comma)) + "' in pages=");
+        cmd.pages.push_back(static_cast<u64>(page.value_or(0)));
+        if (comma == std::string_view::npos)
+            break;
+        list.remove_prefix(comma + 1);
+    }
+    if (!pages && !a.failed())
+        a.fail("reference needs pages=N,N,... (page numbers within the region)");
+    a.finish(a.count(), usage(a));
+    if (addr)
+        cmd.addr = std::move(*addr);
+    if (result) {
+        cmd.result = *result;
+        define(a, *result, SymbolKind::Number);
+    }
+    return cmd;
+}
+
 std::optional<Operation> Parser::parse_file(LineArgs& a)
 {
     FileCmd cmd;
@@ -764,6 +829,7 @@ std::optional<Operation> Parser::parse_show(LineArgs& a)
         {"free", ShowCmd::What::Free},
         {"tlb", ShowCmd::What::Tlb},
         {"vmstat_cmd", ShowCmd::What::VmstatCmd},
+        {"dmesg", ShowCmd::What::Dmesg},
         {"maps", ShowCmd::What::Maps},
         {"smaps", ShowCmd::What::Smaps},
         {"status", ShowCmd::What::Status},
@@ -784,7 +850,8 @@ std::optional<Operation> Parser::parse_show(LineArgs& a)
     cmd.what = VIEWS[index].second;
     size_t max_positional = 1;
     // VIEWS lists the machine-wide views first; from "maps" on, a view belongs to a process.
-    if (index >= 6) {
+    constexpr size_t FIRST_PROCESS_VIEW = 7;
+    if (index >= FIRST_PROCESS_VIEW) {
         cmd.process = symbol(a, 1, SymbolKind::Process);
         max_positional = 2;
     }
@@ -874,7 +941,7 @@ std::optional<Operation> Parser::parse_sysctl(LineArgs& a)
     size_t eq = key.find('=');
     std::string name = key.substr(0, eq);
     bool good = eq != std::string::npos && eq + 1 < key.size() && name.find('.') != std::string::npos &&
-                name.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789_.") == std::string::npos;
+                name.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789_.-") == std::string::npos;
     if (!good)
         return a.reject("usage: " + usage(a));
     SysctlCmd cmd{name, key.substr(eq + 1)};
@@ -884,12 +951,51 @@ std::optional<Operation> Parser::parse_sysctl(LineArgs& a)
     return cmd;
 }
 
+// frames=N, the fixed-frame limit of `machine` and `policy`.
+std::optional<u64> Parser::named_frames(LineArgs& a)
+{
+    const Field* frames = a.named("frames");
+    if (!frames)
+        return std::nullopt;
+    auto count = parse_number(frames->value);
+    if (!count || *count < 0)
+        a.fail("bad frames '" + frames->value + "' (a number of pages, 0 for no limit)");
+    return static_cast<u64>(count.value_or(0));
+}
+
+std::optional<Operation> Parser::parse_policy(LineArgs& a)
+{
+    PolicyCmd cmd;
+    if (const Field* name = require(a, 0))
+        cmd.name = name->value;
+    cmd.frames = named_frames(a);
+    a.finish(1, usage(a));
+    return cmd;
+}
+
+std::optional<Operation> Parser::parse_procwrite(LineArgs& a)
+{
+    const auto& fields = a.split().fields;
+    if (fields.size() != 3 || fields[2].key.empty())
+        return a.reject("usage: " + usage(a));
+    const Field& setting = fields[2];
+    if (setting.key.find_first_not_of("abcdefghijklmnopqrstuvwxyz_") != std::string::npos ||
+        setting.value.empty())
+        return a.reject("bad /proc/PID file '" + setting.key + "' (usage: " + usage(a) + ")");
+    a.named(setting.key);
+    ProcWriteCmd cmd{symbol(a, 0, SymbolKind::Process), setting.key, setting.value};
+    a.finish(1, usage(a));
+    return cmd;
+}
+
 std::optional<Operation> Parser::parse_expect(LineArgs& a)
 {
     const auto& fields = a.split().fields;
     if (fields.size() < 2)
         return a.reject("usage: " + usage(a));
     const Field& first = fields[1];
+    if (first.key.empty() && first.value == "panic" && fields.size() == 2)
+        return ExpectPanicCmd{};
     if (first.key.empty() && first.value == "error") {
         const Field* name = a.positional(1);
         auto code = name ? errno_from_name(name->value) : std::nullopt;

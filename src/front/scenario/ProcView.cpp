@@ -37,6 +37,32 @@ std::string describe_pagemap_entry(u64 vaddr, u64 entry)
     return out + "\n";
 }
 
+// The kernel log, one line per message, as `dmesg` prints it without timestamps (dmesg -t).
+std::string dmesg_text(const Kernel& kernel)
+{
+    std::string out;
+    for (const auto& line : kernel.log_lines())
+        out += line + "\n";
+    return out;
+}
+
+// The log as a JSON array of strings.
+std::string dmesg_json(const Kernel& kernel)
+{
+    std::string out = "[";
+    for (const auto& line : kernel.log_lines()) {
+        out += out.size() > 1 ? ", \"" : "\"";
+        for (char c : line) {
+            if (c == '"' || c == '\\')
+                out += '\\';
+            if (static_cast<unsigned char>(c) >= 0x20)
+                out += c;
+        }
+        out += '"';
+    }
+    return out + "]";
+}
+
 } // namespace
 
 std::string proc_path(Pid pid, const char* file)
@@ -75,6 +101,7 @@ Fetched<i64> ProcView::value(const ValueRef& ref, Pid pid, u64 region_addr, u64 
     case S::ProcessRollup: return field_of(proc_path(pid, "smaps_rollup"), pid, ref, region_addr);
     case S::ProcessStatm: return field_of(proc_path(pid, "statm"), pid, ref, region_addr);
     case S::ProcessMapCount: return field_of(proc_path(pid, "maps"), pid, ref, region_addr);
+    case S::ProcessFile: return field_of(proc_path(pid, ref.field.c_str()), pid, ref, region_addr);
     case S::Meminfo: return field_of("/proc/meminfo", machine_viewer(), ref, region_addr);
     case S::Vmstat: return field_of("/proc/vmstat", machine_viewer(), ref, region_addr);
     case S::Tlb: return field_of("/proc/kioku/tlb", machine_viewer(), ref, region_addr);
@@ -112,7 +139,8 @@ Fetched<i64> ProcView::field_of(const std::string& path, Pid viewer, const Value
     switch (ref.source) {
     case S::ProcessStat: value = stat_field(body, ref.stat_field); break;
     case S::ProcessStatm: value = column(body, ref.stat_field); break;
-    case S::Sysctl: value = column(body, 0); break;
+    case S::Sysctl:
+    case S::ProcessFile: value = column(body, 0); break;
     case S::ProcessMapCount: value = line_count(body); break;
     case S::Vmstat:
     case S::Tlb: value = space_field(body, ref.field); break;
@@ -143,6 +171,7 @@ Fetched<std::string> ProcView::view(ShowCmd::What what, Pid pid, std::optional<u
     case W::Tlb: return file(machine_viewer(), "/proc/kioku/tlb");
     case W::Free: return {m_kernel.free_text(false), {}};
     case W::VmstatCmd: return {m_kernel.vmstat_text(), {}};
+    case W::Dmesg: return {dmesg_text(m_kernel), {}};
     case W::Maps: return file(pid, proc_path(pid, "maps"));
     case W::Status: return file(pid, proc_path(pid, "status"));
     case W::Statm: return file(pid, proc_path(pid, "statm"));
@@ -177,6 +206,8 @@ Fetched<std::string> ProcView::json(ShowCmd::What what, Pid pid, std::optional<u
             return text;
         return fetched(what == W::Faults ? counters_json(*text.value) : smaps_json(*text.value));
     }
+    if (what == W::Dmesg)
+        return {dmesg_json(m_kernel), {}};
     if (what == W::Pagemap) {
         u64 first = addr.value_or(0) & PAGE_MASK;
         u64 pages = (page_round_up(addr.value_or(0) + length) - first) >> PAGE_SHIFT;

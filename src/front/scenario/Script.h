@@ -43,6 +43,7 @@ struct ValueRef {
         LastAddr,        // the faulting address of that access (0 when it completed)
         ProcessVmas,     // process, region: how many /proc/PID/maps lines overlap the region
         ProcessPerms,    // process, region: their permissions joined by commas (text, print only)
+        ProcessFile,     // process, field: the number in /proc/PID/<field> (oom_score, oom_score_adj)
     };
     Source source = Source::Variable;
     std::string name;    // variable name
@@ -90,6 +91,9 @@ struct MachineCmd {
     std::optional<TlbConfig> tlb;
     std::optional<u64> seed;
     std::optional<bool> check_invariants;
+    std::optional<u64> swap_bytes; // a memory-backed swap area of this size
+    std::string policy;            // the replacement policy by name; empty: the default ("lru")
+    std::optional<u64> frames;     // the fixed-frame limit on resident user pages
 };
 struct SpawnCmd {
     std::string process;
@@ -145,6 +149,27 @@ struct AccessCmd {
     unsigned touch_size = 1; // bytes per touch access: 1, 2, 4 or 8
     std::string result;      // `as NAME`: the checksum (read, checksum) or the sum of a touch's loads
 };
+// `reference`: one access to each listed page of a region, in order, as a textbook reference
+// string. result (`as NAME`) receives the faults the string cost.
+struct ReferenceCmd {
+    std::string process;
+    AddressArg addr;
+    std::vector<u64> pages;
+    bool write = false;
+    bool trace = false; // print one line per reference: hit or fault, and the resident pages
+    std::string result;
+};
+// `policy`: switches the replacement policy (and the fixed-frame limit) from here on.
+struct PolicyCmd {
+    std::string name;
+    std::optional<u64> frames;
+};
+// `procwrite`: writes a value to a file of /proc/PID, as `echo -1000 > /proc/PID/oom_score_adj`.
+struct ProcWriteCmd {
+    std::string process;
+    std::string file;
+    std::string value;
+};
 struct FileCmd {
     std::string path;
     std::optional<Expr> size;
@@ -179,7 +204,8 @@ struct ShowCmd {
         Pagemap,
         Tlb,
         Faults,
-        VmstatCmd // the `vmstat` command's output
+        VmstatCmd, // the `vmstat` command's output
+        Dmesg      // the kernel log
     };
     What what = What::Meminfo;
     bool json = false; // `show VIEW ... json`: the view's JSON form (kernel/ProcJson.h)
@@ -228,10 +254,13 @@ struct ExpectLastCmd {
 struct ExpectErrorCmd {
     int error = 0;
 };
+// `expect panic`: the kernel has panicked (vm.panic_on_oom).
+struct ExpectPanicCmd {};
 
 using Operation = std::variant<MachineCmd, SpawnCmd, ForkCmd, ExitCmd, KillCmd, MmapCmd, RangeCmd, BrkCmd,
                                AccessCmd, FileCmd, OpenCmd, FileIoCmd, ShowCmd, EchoCmd, PrintCmd, LetCmd,
-                               SysctlCmd, ExpectCompareCmd, ExpectStateCmd, ExpectLastCmd, ExpectErrorCmd>;
+                               SysctlCmd, ExpectCompareCmd, ExpectStateCmd, ExpectLastCmd, ExpectErrorCmd,
+                               ReferenceCmd, ProcWriteCmd, ExpectPanicCmd, PolicyCmd>;
 
 struct Command {
     int line = 0;

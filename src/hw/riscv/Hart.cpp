@@ -1,6 +1,6 @@
 // The hart's execution loop: fetch from the decoded code page, dispatch on the decoded operation.
-// Integer, memory and control-transfer operations are executed inline; atomics, CSRs and
-// floating point go out of line (HartAtomics below, HartFloat.cpp).
+// Integer, memory and control-transfer operations are executed inline; atomics (at the end of
+// this file), CSRs (HartCsr.cpp) and floating point (HartFloat.cpp) go out of line.
 #include "hw/riscv/Hart.h"
 
 #include <bit>
@@ -137,27 +137,33 @@ void Hart::set_satp(const Satp& satp)
         flush_translations();
 }
 
+// The fast paths of loads and stores: a translation-cache hit inside one page. `hits` is a local
+// of run(), so counting stays in a register.
 template <typename T>
-inline bool Hart::load(u64 va, T& out)
+inline bool Hart::load(u64 va, T& out, u64& hits)
 {
     const TcSlot& s = slot_of(va);
     u64 offset = va & (PAGE_SIZE - 1);
     if (s.read_tag == (va & PAGE_MASK) && offset <= PAGE_SIZE - sizeof(T)) [[likely]] {
         std::memcpy(&out, s.host + offset, sizeof(T));
-        ++m_cached_hits;
+        ++hits;
         return true;
     }
-    return load_slow(va, sizeof(T), &out);
+    u64 raw = 0;
+    if (!load_slow(va, sizeof(T), &raw))
+        return false;
+    out = static_cast<T>(raw);
+    return true;
 }
 
 template <typename T>
-inline bool Hart::store(u64 va, T value)
+inline bool Hart::store(u64 va, T value, u64& hits)
 {
     const TcSlot& s = slot_of(va);
     u64 offset = va & (PAGE_SIZE - 1);
     if (s.write_tag == (va & PAGE_MASK) && offset <= PAGE_SIZE - sizeof(T)) [[likely]] {
         std::memcpy(s.host + offset, &value, sizeof(T));
-        ++m_cached_hits;
+        ++hits;
         if (m_state.reservation_valid) [[unlikely]]
             drop_reservation_if_hit(s.host + offset, sizeof(T));
         return true;
@@ -183,18 +189,22 @@ void Hart::finish_run(u64 retired, u64 fetched)
 }
 
 // The interpreter loop, threaded: each operation ends by dispatching the next one through a table
-// of label addresses, which predicts far better than one shared switch. pc, the budget and the
-// current code page live in locals; registers are read and written in m_state directly. x0 is
-// cleared before each instruction, so an operation writes its rd unconditionally and reads of x0
-// still see zero.
+// of label addresses. pc, the budget and the current code page live in locals; registers are read
+// and written in m_state directly. x0 is cleared before each instruction, so an operation writes
+// its rd unconditionally and reads of x0 still see zero.
 //
 // Straight-line code walks `ip` through the page's slots; the PageEnd sentinel after the last
 // slot sends execution through `enter`, which finds the next page. Every control transfer also
 // goes through `enter`, which checks the target's page.
+//
+// Operations that have a compressed form get two copies of their handler, one per length, and
+// the table is indexed by operation and length. With the length a constant, stepping `ip` to the
+// next slot does not wait for a load from the current one, which would otherwise chain every
+// instruction to the one before it.
 StopInfo Hart::run(u64 budget)
 {
-#define KIOKU_LABEL(name) &&op_##name,
-#define KIOKU_FLOAT_LABEL(name) &&op_float,
+#define KIOKU_LABEL(name) &&op_##name, &&op_##name##_c,
+#define KIOKU_FLOAT_LABEL(name) &&op_float, &&op_float,
     static void* const DISPATCH_TABLE[] = {KIOKU_RISCV_OPS(KIOKU_LABEL, KIOKU_FLOAT_LABEL)};
 #undef KIOKU_LABEL
 #undef KIOKU_FLOAT_LABEL
@@ -211,55 +221,73 @@ StopInfo Hart::run(u64 budget)
     const Insn* ip = nullptr;
     StopInfo stop;
     bool fetched = false; // whether the instruction that stopped the run was fetched
+    u64 hits = 0;         // fast-path data accesses
 
     // One line per operation reads best here.
     // clang-format off
-#define DISPATCH()                                             \
-    do {                                                       \
-        x[0] = 0;                                              \
-        goto* DISPATCH_TABLE[static_cast<unsigned>(ip->op)];   \
+#define DISPATCH()                                                                              \
+    do {                                                                                        \
+        x[0] = 0;                                                                               \
+        goto* DISPATCH_TABLE[static_cast<unsigned>(ip->op) * 2 + (ip->len == 2)];             \
     } while (0)
+// A handler for an operation that is only ever 4 bytes long; the label of its (unused)
+// compressed twin sits on the same code.
+#define LABELS4(name) op_##name: op_##name##_c:
+#define OP4(name, ...)                                                                          \
+    LABELS4(name) {                                                                             \
+        [[maybe_unused]] constexpr unsigned LEN = 4;                                            \
+        __VA_ARGS__                                                                             \
+    }
+// A handler for an operation with a compressed form: one copy per length.
+#define OP42(name, ...)                                                                         \
+    op_##name: {                                                                                \
+        [[maybe_unused]] constexpr unsigned LEN = 4;                                            \
+        __VA_ARGS__                                                                             \
+    }                                                                                           \
+    op_##name##_c: {                                                                            \
+        [[maybe_unused]] constexpr unsigned LEN = 2;                                            \
+        __VA_ARGS__                                                                             \
+    }
 // Retires the instruction and falls through to the next one.
-#define NEXT()                             \
-    do {                                   \
-        unsigned len_ = ip->len;           \
-        pc += len_;                        \
-        ip += len_ >> 1;                   \
-        if (--left == 0)                   \
-            goto out_of_budget;            \
-        DISPATCH();                        \
+#define NEXT()                                                                                  \
+    do {                                                                                        \
+        pc += LEN;                                                                              \
+        ip += LEN / 2;                                                                          \
+        if (--left == 0)                                                                        \
+            goto out_of_budget;                                                                 \
+        DISPATCH();                                                                             \
     } while (0)
 // Retires the instruction and continues at `target`.
-#define JUMP(target)                       \
-    do {                                   \
-        pc = (target);                     \
-        if (--left == 0)                   \
-            goto out_of_budget;            \
-        goto enter;                        \
+#define JUMP(target)                                                                            \
+    do {                                                                                        \
+        pc = (target);                                                                          \
+        if (--left == 0)                                                                        \
+            goto out_of_budget;                                                                 \
+        goto enter;                                                                             \
     } while (0)
 #define IMM() static_cast<u64>(static_cast<i64>(ip->imm))
 #define RD x[ip->rd]
 #define RS1 x[ip->rs1]
 #define RS2 x[ip->rs2]
-#define BRANCH(cond)                       \
-    do {                                   \
-        if (cond)                          \
-            JUMP(pc + IMM());              \
-        NEXT();                            \
+#define BRANCH(cond)                                                                            \
+    do {                                                                                        \
+        if (cond)                                                                               \
+            JUMP(pc + IMM());                                                                   \
+        NEXT();                                                                                 \
     } while (0)
-#define LOAD(T, expr)                      \
-    do {                                   \
-        T v;                               \
-        if (!load<T>(RS1 + IMM(), v))      \
-            goto fault;                    \
-        RD = (expr);                       \
-        NEXT();                            \
+#define LOAD(T, expr)                                                                           \
+    do {                                                                                        \
+        T v;                                                                                    \
+        if (!load<T>(RS1 + IMM(), v, hits))                                                     \
+            goto fault;                                                                         \
+        RD = (expr);                                                                            \
+        NEXT();                                                                                 \
     } while (0)
-#define STORE(T, value)                            \
-    do {                                           \
-        if (!store<T>(RS1 + IMM(), (value)))       \
-            goto fault;                            \
-        NEXT();                                    \
+#define STORE(T, value)                                                                         \
+    do {                                                                                        \
+        if (!store<T>(RS1 + IMM(), (value), hits))                                              \
+            goto fault;                                                                         \
+        NEXT();                                                                                 \
     } while (0)
 
     if (left == 0)
@@ -276,154 +304,148 @@ enter:
     ip = &page->slots[(pc & (PAGE_SIZE - 1)) >> 1];
     DISPATCH();
 
-op_Undecoded:
-    decode_slot(*page, pc);
-    DISPATCH();
-op_Straddle:
+OP4(Undecoded, decode_slot(*page, pc); DISPATCH();)
+OP4(Straddle,
     if (!fetch_straddling(*page, pc, m_straddled[0])) {
         stop = m_fault;
         goto stopped;
     }
     ip = &m_straddled[0];
-    DISPATCH();
-op_PageEnd:
-    goto enter;
-op_Illegal:
-    goto illegal;
+    DISPATCH();)
+OP4(PageEnd, goto enter;)
+OP42(Illegal, goto illegal;)
 
-op_Lui: RD = IMM(); NEXT();
-op_Auipc: RD = pc + IMM(); NEXT();
-op_Jal: RD = pc + ip->len; JUMP(pc + IMM());
-op_Jalr: {
+OP42(Lui, RD = IMM(); NEXT();)
+OP4(Auipc, RD = pc + IMM(); NEXT();)
+OP42(Jal, RD = pc + LEN; JUMP(pc + IMM());)
+OP42(Jalr,
     u64 target = (RS1 + IMM()) & ~u64{1};
-    RD = pc + ip->len;
-    JUMP(target);
-}
-op_Beq: BRANCH(RS1 == RS2);
-op_Bne: BRANCH(RS1 != RS2);
-op_Blt: BRANCH(static_cast<i64>(RS1) < static_cast<i64>(RS2));
-op_Bge: BRANCH(static_cast<i64>(RS1) >= static_cast<i64>(RS2));
-op_Bltu: BRANCH(RS1 < RS2);
-op_Bgeu: BRANCH(RS1 >= RS2);
+    RD = pc + LEN;
+    JUMP(target);)
+OP42(Beq, BRANCH(RS1 == RS2);)
+OP42(Bne, BRANCH(RS1 != RS2);)
+OP4(Blt, BRANCH(static_cast<i64>(RS1) < static_cast<i64>(RS2));)
+OP4(Bge, BRANCH(static_cast<i64>(RS1) >= static_cast<i64>(RS2));)
+OP4(Bltu, BRANCH(RS1 < RS2);)
+OP4(Bgeu, BRANCH(RS1 >= RS2);)
 
-op_Lb: LOAD(u8, static_cast<u64>(static_cast<i64>(static_cast<std::int8_t>(v))));
-op_Lh: LOAD(u16, static_cast<u64>(static_cast<i64>(static_cast<std::int16_t>(v))));
-op_Lw: LOAD(u32, sext32(v));
-op_Ld: LOAD(u64, v);
-op_Lbu: LOAD(u8, u64{v});
-op_Lhu: LOAD(u16, u64{v});
-op_Lwu: LOAD(u32, u64{v});
-op_Sb: STORE(u8, static_cast<u8>(RS2));
-op_Sh: STORE(u16, static_cast<u16>(RS2));
-op_Sw: STORE(u32, static_cast<u32>(RS2));
-op_Sd: STORE(u64, RS2);
-op_Flw: {
+OP4(Lb, LOAD(u8, static_cast<u64>(static_cast<i64>(static_cast<std::int8_t>(v))));)
+OP4(Lh, LOAD(u16, static_cast<u64>(static_cast<i64>(static_cast<std::int16_t>(v))));)
+OP42(Lw, LOAD(u32, sext32(v));)
+OP42(Ld, LOAD(u64, v);)
+OP4(Lbu, LOAD(u8, u64{v});)
+OP4(Lhu, LOAD(u16, u64{v});)
+OP4(Lwu, LOAD(u32, u64{v});)
+OP4(Sb, STORE(u8, static_cast<u8>(RS2));)
+OP4(Sh, STORE(u16, static_cast<u16>(RS2));)
+OP42(Sw, STORE(u32, static_cast<u32>(RS2));)
+OP42(Sd, STORE(u64, RS2);)
+OP4(Flw,
     u32 v;
-    if (!load<u32>(RS1 + IMM(), v))
+    if (!load<u32>(RS1 + IMM(), v, hits))
         goto fault;
     f[ip->rd] = fpu::box_f32(v);
-    NEXT();
-}
-op_Fld: {
+    NEXT();)
+OP42(Fld,
     u64 v;
-    if (!load<u64>(RS1 + IMM(), v))
+    if (!load<u64>(RS1 + IMM(), v, hits))
         goto fault;
     f[ip->rd] = v;
-    NEXT();
-}
-op_Fsw: STORE(u32, static_cast<u32>(f[ip->rs2]));
-op_Fsd: STORE(u64, f[ip->rs2]);
+    NEXT();)
+OP4(Fsw, STORE(u32, static_cast<u32>(f[ip->rs2]));)
+OP42(Fsd, STORE(u64, f[ip->rs2]);)
 
-op_Addi: RD = RS1 + IMM(); NEXT();
-op_Slti: RD = static_cast<i64>(RS1) < ip->imm; NEXT();
-op_Sltiu: RD = RS1 < IMM(); NEXT();
-op_Xori: RD = RS1 ^ IMM(); NEXT();
-op_Ori: RD = RS1 | IMM(); NEXT();
-op_Andi: RD = RS1 & IMM(); NEXT();
-op_Slli: RD = RS1 << ip->imm; NEXT();
-op_Srli: RD = RS1 >> ip->imm; NEXT();
-op_Srai: RD = static_cast<u64>(static_cast<i64>(RS1) >> ip->imm); NEXT();
-op_Addiw: RD = sext32(RS1 + IMM()); NEXT();
-op_Slliw: RD = sext32(static_cast<u32>(RS1) << ip->imm); NEXT();
-op_Srliw: RD = sext32(static_cast<u32>(RS1) >> ip->imm); NEXT();
-op_Sraiw: RD = sext32(static_cast<u32>(static_cast<i32>(RS1) >> ip->imm)); NEXT();
+OP42(Addi, RD = RS1 + IMM(); NEXT();)
+OP4(Slti, RD = static_cast<i64>(RS1) < ip->imm; NEXT();)
+OP4(Sltiu, RD = RS1 < IMM(); NEXT();)
+OP4(Xori, RD = RS1 ^ IMM(); NEXT();)
+OP4(Ori, RD = RS1 | IMM(); NEXT();)
+OP42(Andi, RD = RS1 & IMM(); NEXT();)
+OP42(Slli, RD = RS1 << ip->imm; NEXT();)
+OP42(Srli, RD = RS1 >> ip->imm; NEXT();)
+OP42(Srai, RD = static_cast<u64>(static_cast<i64>(RS1) >> ip->imm); NEXT();)
+OP42(Addiw, RD = sext32(RS1 + IMM()); NEXT();)
+OP4(Slliw, RD = sext32(static_cast<u32>(RS1) << ip->imm); NEXT();)
+OP4(Srliw, RD = sext32(static_cast<u32>(RS1) >> ip->imm); NEXT();)
+OP4(Sraiw, RD = sext32(static_cast<u32>(static_cast<i32>(RS1) >> ip->imm)); NEXT();)
 
-op_Add: RD = RS1 + RS2; NEXT();
-op_Sub: RD = RS1 - RS2; NEXT();
-op_Sll: RD = RS1 << (RS2 & 63); NEXT();
-op_Slt: RD = static_cast<i64>(RS1) < static_cast<i64>(RS2); NEXT();
-op_Sltu: RD = RS1 < RS2; NEXT();
-op_Xor: RD = RS1 ^ RS2; NEXT();
-op_Srl: RD = RS1 >> (RS2 & 63); NEXT();
-op_Sra: RD = static_cast<u64>(static_cast<i64>(RS1) >> (RS2 & 63)); NEXT();
-op_Or: RD = RS1 | RS2; NEXT();
-op_And: RD = RS1 & RS2; NEXT();
-op_Addw: RD = sext32(RS1 + RS2); NEXT();
-op_Subw: RD = sext32(RS1 - RS2); NEXT();
-op_Sllw: RD = sext32(static_cast<u32>(RS1) << (RS2 & 31)); NEXT();
-op_Srlw: RD = sext32(static_cast<u32>(RS1) >> (RS2 & 31)); NEXT();
-op_Sraw: RD = sext32(static_cast<u32>(static_cast<i32>(RS1) >> (RS2 & 31))); NEXT();
+OP42(Add, RD = RS1 + RS2; NEXT();)
+OP42(Sub, RD = RS1 - RS2; NEXT();)
+OP4(Sll, RD = RS1 << (RS2 & 63); NEXT();)
+OP4(Slt, RD = static_cast<i64>(RS1) < static_cast<i64>(RS2); NEXT();)
+OP4(Sltu, RD = RS1 < RS2; NEXT();)
+OP42(Xor, RD = RS1 ^ RS2; NEXT();)
+OP4(Srl, RD = RS1 >> (RS2 & 63); NEXT();)
+OP4(Sra, RD = static_cast<u64>(static_cast<i64>(RS1) >> (RS2 & 63)); NEXT();)
+OP42(Or, RD = RS1 | RS2; NEXT();)
+OP42(And, RD = RS1 & RS2; NEXT();)
+OP42(Addw, RD = sext32(RS1 + RS2); NEXT();)
+OP42(Subw, RD = sext32(RS1 - RS2); NEXT();)
+OP4(Sllw, RD = sext32(static_cast<u32>(RS1) << (RS2 & 31)); NEXT();)
+OP4(Srlw, RD = sext32(static_cast<u32>(RS1) >> (RS2 & 31)); NEXT();)
+OP4(Sraw, RD = sext32(static_cast<u32>(static_cast<i32>(RS1) >> (RS2 & 31))); NEXT();)
 
-op_Mul: RD = RS1 * RS2; NEXT();
-op_Mulh: RD = mulh(RS1, RS2); NEXT();
-op_Mulhsu: RD = mulhsu(RS1, RS2); NEXT();
-op_Mulhu: RD = mulhu(RS1, RS2); NEXT();
-op_Div: RD = div_signed(static_cast<i64>(RS1), static_cast<i64>(RS2)); NEXT();
-op_Divu: RD = div_unsigned(RS1, RS2); NEXT();
-op_Rem: RD = rem_signed(static_cast<i64>(RS1), static_cast<i64>(RS2)); NEXT();
-op_Remu: RD = rem_unsigned(RS1, RS2); NEXT();
-op_Mulw: RD = sext32(RS1 * RS2); NEXT();
-op_Divw: RD = divw(RS1, RS2); NEXT();
-op_Divuw: RD = divuw(RS1, RS2); NEXT();
-op_Remw: RD = remw(RS1, RS2); NEXT();
-op_Remuw: RD = remuw(RS1, RS2); NEXT();
+OP4(Mul, RD = RS1 * RS2; NEXT();)
+OP4(Mulh, RD = mulh(RS1, RS2); NEXT();)
+OP4(Mulhsu, RD = mulhsu(RS1, RS2); NEXT();)
+OP4(Mulhu, RD = mulhu(RS1, RS2); NEXT();)
+OP4(Div, RD = div_signed(static_cast<i64>(RS1), static_cast<i64>(RS2)); NEXT();)
+OP4(Divu, RD = div_unsigned(RS1, RS2); NEXT();)
+OP4(Rem, RD = rem_signed(static_cast<i64>(RS1), static_cast<i64>(RS2)); NEXT();)
+OP4(Remu, RD = rem_unsigned(RS1, RS2); NEXT();)
+OP4(Mulw, RD = sext32(RS1 * RS2); NEXT();)
+OP4(Divw, RD = divw(RS1, RS2); NEXT();)
+OP4(Divuw, RD = divuw(RS1, RS2); NEXT();)
+OP4(Remw, RD = remw(RS1, RS2); NEXT();)
+OP4(Remuw, RD = remuw(RS1, RS2); NEXT();)
 
-op_Fence: NEXT();
-op_FenceI: {
-    // The decodes (and the page `ip` points into) go away: refetch through the caches.
-    u64 next = pc + ip->len;
-    invalidate_caches(); // also makes `enter` look the code page up again
-    JUMP(next);
-}
-op_Ecall:
+OP4(Fence, NEXT();)
+// The decodes (and the page `ip` points into) go away; `enter` looks the code page up again.
+OP4(FenceI, invalidate_caches(); JUMP(pc + LEN);)
+OP4(Ecall,
     stop.reason = StopReason::Ecall;
     fetched = true;
-    goto stopped;
-op_Ebreak:
+    goto stopped;)
+OP42(Ebreak,
     stop.reason = StopReason::Breakpoint;
     fetched = true;
-    goto stopped;
+    goto stopped;)
 
-op_Csrrw:
-op_Csrrs:
-op_Csrrc:
-op_Csrrwi:
-op_Csrrsi:
-op_Csrrci:
+LABELS4(Csrrw) LABELS4(Csrrs) LABELS4(Csrrc) LABELS4(Csrrwi) LABELS4(Csrrsi) LABELS4(Csrrci) {
+    constexpr unsigned LEN = 4;
     if (!execute_csr(*ip, budget - left))
         goto illegal;
     NEXT();
-op_LrW:
-op_LrD:
+}
+LABELS4(LrW) LABELS4(LrD) {
+    constexpr unsigned LEN = 4;
     if (!execute_lr(*ip))
         goto fault;
     NEXT();
-op_ScW:
-op_ScD:
+}
+LABELS4(ScW) LABELS4(ScD) {
+    constexpr unsigned LEN = 4;
     if (!execute_sc(*ip))
         goto fault;
     NEXT();
-op_AmoW:
-op_AmoD:
+}
+LABELS4(AmoW) LABELS4(AmoD) {
+    constexpr unsigned LEN = 4;
     if (!execute_amo(*ip))
         goto fault;
     NEXT();
-op_float:
+}
+op_float: {
+    constexpr unsigned LEN = 4;
     if (!execute_fp(*ip))
         goto illegal;
     NEXT();
+}
 
 #undef DISPATCH
+#undef LABELS4
+#undef OP4
+#undef OP42
 #undef NEXT
 #undef JUMP
 #undef IMM
@@ -450,6 +472,7 @@ stopped:
     m_state.pc = pc;
     x[0] = 0;
     u64 retired = budget - left;
+    m_cached_hits += hits;
     finish_run(retired, retired + (fetched ? 1 : 0));
     return stop;
 }

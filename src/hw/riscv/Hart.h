@@ -8,8 +8,13 @@
 // or the instruction budget running out. The kernel then handles the event and calls run() again.
 //
 // Fast path: a small per-hart cache of translations (host page pointers) taken from TLB entries.
-// It is emptied whenever the TLB is flushed (the Tlb's generation changes), so it never outlives
-// the TLB entry it copies, and every access still counts as a TLB hit.
+// It is emptied whenever the TLB is flushed or evicts (the Tlb's generation changes), so it never
+// outlives the TLB entry it copies, and every access still counts as a TLB hit. Hits served here
+// do not refresh the TLB's LRU order, as an L1 TLB's hits do not reach the L2's.
+//
+// Driving it: set_satp() for the process, then run(slice) in a loop. After Ecall, advance pc by 4
+// and write a0; after PageFault, handle the fault and call run() again (the instruction restarts);
+// after either, clear reservation_valid, as Linux's return from a trap does with a dummy SC.
 //
 // Code cache: each physical code frame is decoded once, lazily, into a riscv::DecodedPage. The
 // decodes are keyed by frame, so they go stale when the frame's bytes change. The hart notices its
@@ -38,7 +43,7 @@ struct HartState {
     std::array<u64, 32> x{}; // integer registers; x[0] reads as zero
     std::array<u64, 32> f{}; // floating-point registers, NaN-boxed for single precision
     u64 pc = 0;
-    u32 fcsr = 0; // frm in bits 7..5, fflags in bits 4..0
+    u32 fcsr = 0;            // frm in bits 7..5, fflags in bits 4..0
     // LR/SC reservation: the physical address reserved by the last LR, if any.
     bool reservation_valid = false;
     u64 reservation_pa = 0;
@@ -54,8 +59,8 @@ enum class StopReason : u8 {
 
 struct StopInfo {
     StopReason reason = StopReason::BudgetExhausted;
-    PageFault fault; // for PageFault
-    u64 tval = 0;    // the instruction bits for IllegalInstruction
+    PageFault fault;  // for PageFault
+    u64 tval = 0;     // the instruction bits for IllegalInstruction
 };
 
 struct HartStats {
@@ -63,7 +68,7 @@ struct HartStats {
 };
 
 class Hart {
-  public:
+public:
     Hart(Mmu& mmu, Clock& clock);
     ~Hart();
     Hart(const Hart&) = delete;
@@ -85,7 +90,7 @@ class Hart {
     // Drops the cached decodes of one frame: the kernel wrote instructions into it.
     void invalidate_code(Pfn pfn);
 
-  private:
+private:
     // One slot of the translation cache, direct-mapped by virtual page number. Each tag is the
     // virtual page base the slot was validated for with that access, or NO_PAGE; a write tag is
     // set only by a store translation, so the page's D bit is known to be set.
@@ -111,9 +116,9 @@ class Hart {
     static unsigned slot_index(u64 va) { return (va >> PAGE_SHIFT) & (TC_SLOTS - 1); }
     TcSlot& slot_of(u64 va) { return m_tc[slot_index(va)]; }
     template <typename T>
-    bool load(u64 va, T& out);
+    bool load(u64 va, T& out, u64& hits);
     template <typename T>
-    bool store(u64 va, T value);
+    bool store(u64 va, T value, u64& hits);
     bool resolve(u64 va, unsigned size, isa::AccessType access, Span& span);
     static void read_span(const Span& span, unsigned size, void* out);
     static void write_span(const Span& span, unsigned size, const void* in);
@@ -153,10 +158,10 @@ class Hart {
     std::array<TcSlot, TC_SLOTS> m_tc{};
     std::array<u64, TC_SLOTS / 64> m_tc_filled{}; // which slots may hold a tag: flushes touch only those
     u64 m_code_page_va = NO_PAGE; // the page run() fetches from; reset by a flush to force a lookup
-    u64 m_tlb_generation = 0;    // the TLB generation m_tc was filled in
-    u64 m_cached_hits = 0;       // data accesses served by m_tc during this run()
-    u64 m_mmu_fetches = 0;       // instruction fetches translated by the MMU during this run()
-    u8* m_memory_host = nullptr; // host address of the first byte of physical memory
+    u64 m_tlb_generation = 0;     // the TLB generation m_tc was filled in
+    u64 m_cached_hits = 0;        // slow-path data accesses served by m_tc during this run()
+    u64 m_mmu_fetches = 0;        // instruction fetches translated by the MMU during this run()
+    u8* m_memory_host = nullptr;  // host address of the first byte of physical memory
     u64 m_memory_base = 0;
     StopInfo m_fault; // set by a helper that returns false
     // The decode of an instruction that crosses a page, laid out like page slots: the slot two

@@ -5,17 +5,23 @@
 // Kinds: a host file of the guest filesystem, or shmem (tmpfs: shared anonymous memory,
 // /dev/shm, memfd), whose pages have no backing file and are swap-backed.
 //
+// A shmem page that reclaim sent to swap leaves its swap entry in the inode's slot for that index
+// (Linux keeps it in the same xarray as the pages); the inode holds one reference on the entry.
+// An index has a page or a swap entry, never both.
+//
 // Lifetime: shared_ptr; the VFS keeps file inodes alive while the file exists so that the page
 // cache outlives open files, as Linux's inode cache does. A shmem inode lives as long as a mapping
 // or an open file refers to it. When an Inode dies its cached pages are released.
 #pragma once
 
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "base/Result.h"
 #include "base/Types.h"
+#include "mm/slab/SlabCharge.h"
 
 namespace kioku {
 
@@ -50,6 +56,16 @@ public:
     const std::map<u64, Pfn>& pages() const { return m_pages; }
     u64 dirty_pages = 0;
     u64 accounted_pages = 0; // shmem: pages charged to Committed_AS, released when the inode dies
+    XarrayNodes xa_nodes; // radix_tree_node objects of the page-cache index (PageCache keeps it)
+    // When the inode went from clean to dirty (i_dirtied_when), on the simulated clock; unset
+    // while no page is dirty. The flusher writes back the oldest first.
+    std::optional<u64> dirtied_when_ns;
+
+    // shmem: index -> swap entry (as the swap-PTE value) of the pages that are out on swap.
+    std::map<u64, u64>& swapped() { return m_swapped; }
+    const std::map<u64, u64>& swapped() const { return m_swapped; }
+    // Host files: index -> shadow entry (eviction age) of pages reclaim evicted (Workingset).
+    std::map<u64, u64>& shadows() { return m_shadows; }
 
     // Mappings of this file (i_mmap).
     std::vector<Vma*>& mappings() { return m_mappings; }
@@ -70,7 +86,10 @@ private:
     int m_host_fd;
     u64 m_size;
     std::map<u64, Pfn> m_pages;
+    std::map<u64, u64> m_swapped;
+    std::map<u64, u64> m_shadows;
     std::vector<Vma*> m_mappings;
+    SlabCharge m_slab{m_kind == Kind::Shmem ? KmemCache::ShmemInodeCache : KmemCache::InodeCache};
 };
 
 } // namespace kioku

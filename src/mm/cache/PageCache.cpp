@@ -7,12 +7,19 @@
 #include "hw/PhysicalMemory.h"
 #include "mm/MemoryManager.h"
 #include "mm/cache/Inode.h"
+#include "mm/swap/SwapCache.h"
+#include "mm/swap/SwapManager.h"
 #include "mm/vm/AddressSpace.h"
 #include "mm/vm/Rmap.h"
 
 namespace kioku {
 
-PageCache::PageCache(MemoryManager& mm) : m_mm(mm) {}
+PageCache::PageCache(MemoryManager& mm)
+    : m_mm(mm)
+    , m_flusher(*this, mm)
+    , m_workingset(mm)
+{
+}
 
 PageCache::~PageCache() = default;
 
@@ -47,7 +54,20 @@ void PageCache::insert(Inode& inode, u64 index, Pfn pfn)
     f.owner = &inode;
     f.index = index;
     inode.pages().emplace(index, pfn);
+    inode.xa_nodes.page_added(index);
     m_mm.lru().add_new(pfn);
+    account_insert(inode);
+    // workingset_refault: a page evicted recently enough starts on the active list.
+    if (auto it = inode.shadows().find(index); it != inode.shadows().end()) {
+        u64 shadow = it->second;
+        inode.shadows().erase(it);
+        if (m_workingset.refault(shadow, true))
+            m_mm.lru().move(pfn, LruList::ActiveFile);
+    }
+}
+
+void PageCache::account_insert(Inode& inode)
+{
     ++m_nr_pages;
     m_mm.vmstat().add(VmItem::NrFilePages, 1);
     if (inode.is_shmem()) {
@@ -60,6 +80,7 @@ void PageCache::remove(Inode& inode, u64 index, Pfn pfn)
 {
     Frame& f = m_mm.frames()[pfn];
     inode.pages().erase(index);
+    inode.xa_nodes.page_removed(index);
     if (f.has(FF_DIRTY)) {
         f.clear(FF_DIRTY);
         if (!inode.is_shmem()) {
@@ -92,12 +113,83 @@ Result<Pfn> PageCache::read_page(Inode& inode, u64 index)
     return *pfn;
 }
 
+void PageCache::count_dirty(i64 delta)
+{
+    m_nr_dirty += delta;
+    if (delta > 0)
+        m_flusher.page_dirtied();
+}
+
+Result<Pfn> PageCache::shmem_swapin(Inode& inode, u64 index, bool* major)
+{
+    // shmem_swapin_folio: read the page through the swap cache, then move it from the swap cache
+    // into the inode, dirty (its only copy is in memory now), and free the slot.
+    SwapManager& swap = m_mm.swap();
+    for (;;) {
+        auto it = inode.swapped().find(index);
+        if (it == inode.swapped().end())
+            return get_page(inode, index, 0, major);
+        SwapEntry e = swap_entry_of(it->second);
+        auto pfn = SwapCache(m_mm).read(e, major);
+        auto now = inode.swapped().find(index);
+        bool same = now != inode.swapped().end() && now->second == SwapManager::key(e);
+        if (!pfn) {
+            if (same)
+                return Error::from_errno(ENOMEM, "no memory to swap a shmem page in");
+            continue;
+        }
+        if (!same) {
+            m_mm.put_page(*pfn); // truncated or swapped in meanwhile: look again
+            continue;
+        }
+        Frame& f = m_mm.frames()[*pfn];
+        VERIFY(!f.owner && f.mapcount == 0 && "a shmem swap slot's page is mapped");
+        inode.swapped().erase(now);
+        --m_nr_shmem_swapped;
+        swap.cache_remove(e); // the cache's reference becomes the page cache's
+        swap.release(e);      // the inode's reference: the slot is free
+        f.flags = (f.flags & (FF_LRU | FF_ACTIVE | FF_REFERENCED)) | FF_FILE | FF_SHMEM | FF_SWAPBACKED |
+                  FF_UPTODATE | FF_DIRTY;
+        f.private_data = 0;
+        f.owner = &inode;
+        f.index = index;
+        inode.pages().emplace(index, *pfn);
+        inode.xa_nodes.page_added(index);
+        account_insert(inode);
+        return *pfn;
+    }
+}
+
+void PageCache::shmem_swapped_out(Inode& inode, u64 index, SwapEntry entry)
+{
+    auto it = inode.pages().find(index);
+    VERIFY(it != inode.pages().end() && m_mm.frames()[it->second].mapcount == 0);
+    bool ok = m_mm.swap().duplicate(entry);
+    VERIFY(ok && "swap count overflow");
+    inode.swapped()[index] = SwapManager::key(entry);
+    ++m_nr_shmem_swapped;
+    remove(inode, index, it->second);
+}
+
+void PageCache::free_swapped(Inode& inode, u64 first)
+{
+    SwapCache swap_cache(m_mm);
+    for (auto it = inode.swapped().lower_bound(first); it != inode.swapped().end();) {
+        swap_cache.free_entry(swap_entry_of(it->second));
+        it = inode.swapped().erase(it);
+        --m_nr_shmem_swapped;
+    }
+}
+
 Result<Pfn> PageCache::get_page(Inode& inode, u64 index, u64 around, bool* major)
 {
+    m_flusher.poll();
     if (auto hit = find(inode, index)) {
         m_mm.get_page(*hit);
         return *hit;
     }
+    if (inode.is_shmem() && inode.swapped().count(index))
+        return shmem_swapin(inode, index, major);
     if (inode.is_shmem()) {
         Pfn pfn = TRY(read_page(inode, index));
         m_mm.get_page(pfn);
@@ -172,6 +264,7 @@ void PageCache::evict(Inode& inode, u64 index)
     auto it = inode.pages().find(index);
     VERIFY(it != inode.pages().end());
     VERIFY(m_mm.frames()[it->second].mapcount == 0 && "evicting a mapped page-cache page");
+    inode.shadows()[index] = m_workingset.eviction();
     remove(inode, index, it->second);
 }
 
@@ -194,6 +287,8 @@ void PageCache::truncate(Inode& inode, u64 new_size)
         rmap.unmap_all(pfn);
         remove(inode, last->first, pfn);
     }
+    free_swapped(inode, keep);
+    inode.shadows().erase(inode.shadows().lower_bound(keep), inode.shadows().end());
     if (new_size % PAGE_SIZE) {
         if (auto tail = find(inode, new_size >> PAGE_SHIFT)) {
             u64 cut = new_size % PAGE_SIZE;
@@ -210,6 +305,8 @@ void PageCache::release_all(Inode& inode)
         VERIFY(m_mm.frames()[it->second].mapcount == 0 && "a dying inode's page is still mapped");
         remove(inode, it->first, it->second);
     }
+    free_swapped(inode, 0);
+    inode.shadows().clear();
     if (inode.accounted_pages) {
         m_mm.vm_unacct_memory(inode.accounted_pages);
         inode.accounted_pages = 0;

@@ -5,14 +5,22 @@
 // A cached page holds one reference for the cache; each PTE mapping it holds one more. Reads
 // from a host file charge the disk model; a cache miss in a fault reads around the faulting page
 // (read_ahead_kb, as Linux's mmap read-around does).
+//
+// shmem pages go to swap under pressure (shmem_writepage): the inode's slot then holds the swap
+// entry, and the next lookup swaps the page back in (shmem_swapin_folio), dirty and out of the
+// swap cache. The page cache also owns the dirty-page Flusher and the Workingset (shadow entries).
 #pragma once
 
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "base/Result.h"
 #include "base/Types.h"
+#include "mm/cache/Flusher.h"
+#include "mm/cache/Workingset.h"
+#include "mm/vm/PageTable.h"
 
 namespace kioku {
 
@@ -38,6 +46,9 @@ public:
 
     // Writes back the dirty pages with index in [first, last] (all when last is ~0).
     Result<void> writeback(Inode& inode, u64 first = 0, u64 last = ~u64{0});
+    // shmem_writepage's bookkeeping: the page at index (unmapped, in the swap cache under entry)
+    // leaves the page cache and the inode's slot holds the entry, with one reference on it.
+    void shmem_swapped_out(Inode& inode, u64 index, SwapEntry entry);
     // Cuts the file to new_size: pages wholly beyond it are unmapped and dropped, the tail of
     // the last page is zeroed.
     void truncate(Inode& inode, u64 new_size);
@@ -51,14 +62,24 @@ public:
     u64 nr_pages() const { return m_nr_pages; }
     u64 nr_shmem() const { return m_nr_shmem; }
     u64 nr_dirty() const { return m_nr_dirty; }
-    void count_dirty(i64 delta) { m_nr_dirty += delta; }
+    // Dirty accounting of host-file pages; a page becoming dirty is also the flusher's business.
+    void count_dirty(i64 delta);
+    // shmem pages out on swap, over all inodes.
+    u64 nr_shmem_swapped() const { return m_nr_shmem_swapped; }
 
     MemoryManager& mm() { return m_mm; }
+    const std::vector<Inode*>& inodes() const { return m_inodes; }
+    Flusher& flusher() { return m_flusher; }
+    Workingset& workingset() { return m_workingset; }
 
 private:
     Result<Pfn> read_page(Inode& inode, u64 index);
+    Result<Pfn> shmem_swapin(Inode& inode, u64 index, bool* major);
     void insert(Inode& inode, u64 index, Pfn pfn);
     void remove(Inode& inode, u64 index, Pfn pfn);
+    void account_insert(Inode& inode);
+    // Frees the swap entries of a shmem inode at index >= first (truncation, the inode dying).
+    void free_swapped(Inode& inode, u64 first);
 
     MemoryManager& m_mm;
     BlockDevice* m_disk = nullptr;
@@ -66,7 +87,10 @@ private:
     u64 m_nr_pages = 0;
     u64 m_nr_shmem = 0;
     u64 m_nr_dirty = 0;
+    u64 m_nr_shmem_swapped = 0;
     u64 m_next_shmem_ino = 1;
+    Flusher m_flusher;
+    Workingset m_workingset;
 };
 
 } // namespace kioku

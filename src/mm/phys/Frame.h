@@ -43,6 +43,7 @@ enum FrameFlag : u32 {
     FF_ZERO = 1u << 18,      // the shared zero page
     FF_SLAB = 1u << 19,      // belongs to a slab cache
     FF_SHMEM = 1u << 20,     // with FF_FILE: a shmem (tmpfs, shared anonymous) page
+    FF_LAZYFREE = 1u << 21,  // MADV_FREE'd anon page (FF_SWAPBACKED clear): reclaim discards it if clean
 };
 
 inline constexpr u32 FF_KIND_MASK = FF_RESERVED | FF_PAGETABLE | FF_ANON | FF_FILE | FF_KERNEL;

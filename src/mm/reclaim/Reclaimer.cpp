@@ -50,6 +50,45 @@ private:
     ReclaimMode m_mode;
 };
 
+void write_to_swap(MemoryManager& mm, SwapEntry entry, Pfn pfn)
+{
+    // pageout -> swap_writepage. The write completes at once, so the page is never left under
+    // writeback and is never rotated at completion (pgrotated stays 0); nr_written counts the
+    // completed write as __folio_end_writeback does for swap too.
+    auto r = mm.swap().area(entry.type)->write_page(entry.offset, mm.memory().frame(pfn));
+    VERIFY(!r.is_error() && "swap device write failed");
+    mm.vmstat().add(VmItem::Pswpout, 1);
+    mm.vmstat().add(VmItem::NrVmscanWrite, 1);
+    mm.vmstat().add(VmItem::NrWritten, 1);
+    mm.vmstat().add(VmItem::Pgpgout, static_cast<i64>(PAGE_SIZE / 512));
+}
+
+bool evict_shmem(MemoryManager& mm, Pfn pfn)
+{
+    // try_to_unmap, then shmem_writepage: the page goes to a fresh slot, the inode's slot holds
+    // the entry, and the page leaves the page cache and then the swap cache.
+    Frame& f = mm.frames()[pfn];
+    if (f.refcount != f.mapcount + 1)
+        return false;
+    SwapManager& swap = mm.swap();
+    auto entry = swap.allocate_cached(pfn);
+    if (!entry)
+        return false;
+    f.set(FF_SWAPCACHE);
+    f.private_data = make_swap_pte(*entry);
+    mm.get_page(pfn); // the swap cache's reference
+    Rmap(mm).unmap_all(pfn);
+    VERIFY(f.mapcount == 0 && f.refcount == 2);
+    write_to_swap(mm, *entry, pfn);
+    mm.page_cache().shmem_swapped_out(*static_cast<Inode*>(f.owner), f.index, *entry);
+    swap.set_shadow(*entry, mm.page_cache().workingset().eviction());
+    swap.cache_remove(*entry);
+    f.clear(FF_SWAPCACHE | FF_DIRTY);
+    f.private_data = 0;
+    mm.put_page(pfn);
+    return true;
+}
+
 } // namespace
 
 Reclaimer::Reclaimer(MemoryManager& mm) : m_mm(mm) {}
@@ -96,12 +135,10 @@ bool Reclaimer::evict_anon(Pfn pfn)
         m_mm.put_page(pfn);
     });
     VERIFY(f.mapcount == 0 && f.refcount == 1);
-    if (f.has(FF_DIRTY) || !written) {
-        auto r = swap.area(entry.type)->write_page(entry.offset, m_mm.memory().frame(pfn));
-        VERIFY(!r.is_error() && "swap device write failed");
-        m_mm.vmstat().add(VmItem::Pswpout, 1);
-        m_mm.vmstat().add(VmItem::Pgpgout, static_cast<i64>(PAGE_SIZE / 512));
-    }
+    if (f.has(FF_DIRTY) || !written)
+        write_to_swap(m_mm, entry, pfn);
+    // __remove_mapping: the slot keeps a shadow of the page for refault detection.
+    swap.set_shadow(entry, m_mm.page_cache().workingset().eviction());
     swap.cache_remove(entry);
     f.clear(FF_SWAPCACHE | FF_DIRTY);
     f.private_data = 0;
@@ -113,7 +150,7 @@ bool Reclaimer::evict_file(Pfn pfn)
 {
     Frame& f = m_mm.frames()[pfn];
     if (f.has(FF_SHMEM))
-        return false; // shmem pages are not swapped yet
+        return evict_shmem(m_mm, pfn);
     if (f.refcount != f.mapcount + 1)
         return false;
     auto* inode = static_cast<Inode*>(f.owner);
@@ -123,6 +160,7 @@ bool Reclaimer::evict_file(Pfn pfn)
         if (r.is_error())
             return false;
         m_mm.vmstat().add(VmItem::NrVmscanWrite, 1);
+        m_mm.vmstat().add(VmItem::NrWritten, 1);
         m_mm.vmstat().add(VmItem::Pgpgout, static_cast<i64>(PAGE_SIZE / 512));
     }
     m_mm.page_cache().evict(*inode, f.index);
@@ -134,6 +172,8 @@ bool Reclaimer::evict(Pfn pfn)
     Frame& f = m_mm.frames()[pfn];
     if (!f.has(FF_LRU) || f.has(FF_UNEVICTABLE))
         return false;
+    if (f.has(FF_LAZYFREE))
+        return AddressSpace::reclaim_lazyfree(m_mm, pfn); // MADV_FREE (Madvise.cpp)
     if (f.has(FF_ANON))
         return evict_anon(pfn);
     if (f.has(FF_FILE))

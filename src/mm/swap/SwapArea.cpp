@@ -4,10 +4,11 @@
 
 namespace kioku {
 
-SwapArea::SwapArea(std::unique_ptr<BlockDevice> device, int priority, std::string name)
+SwapArea::SwapArea(std::unique_ptr<BlockDevice> device, int priority, std::string name, Kind kind)
     : m_device(std::move(device))
     , m_priority(priority)
     , m_name(std::move(name))
+    , m_kind(kind)
     , m_count(m_device->block_count(), 0)
 {
     VERIFY(m_count.size() >= 2 && "a swap area needs a header slot and at least one page");

@@ -4,7 +4,10 @@
 // does (SWAPFILE_CLUSTER = 256 slots). Slot 0 holds the swap header and is never handed out.
 //
 // Invariants: count[0] is reserved; a slot is free exactly when its count is 0; used() equals the
-// number of slots with a non-zero count. Owned by the SwapManager.
+// number of slots with a non-zero count. A slot's count is the references to it: swap PTEs, shmem
+// inodes whose page slot holds the entry, and one while the swap cache holds a page for it.
+// An area that is not writable (swapoff in progress, SWP_WRITEOK clear) hands out no slots.
+// Owned by the SwapManager.
 #pragma once
 
 #include <memory>
@@ -24,11 +27,17 @@ public:
     static constexpr u64 CLUSTER = 256;
     static constexpr u8 MAX_COUNT = 0x3e; // SWAP_MAP_MAX: more references would need continuation
 
-    SwapArea(std::unique_ptr<BlockDevice> device, int priority, std::string name);
+    // A host file ("file" in /proc/swaps) or a device of the machine ("partition").
+    enum class Kind : u8 { Partition, File };
+
+    SwapArea(std::unique_ptr<BlockDevice> device, int priority, std::string name, Kind kind = Kind::Partition);
     ~SwapArea();
 
     const std::string& name() const { return m_name; }
     int priority() const { return m_priority; }
+    Kind kind() const { return m_kind; }
+    bool writable() const { return m_writable; }
+    void set_writable(bool writable) { m_writable = writable; }
     u64 slots() const { return m_count.size(); }      // including the header slot
     u64 usable() const { return m_count.size() - 1; } // Linux's "Size" in /proc/swaps, in pages
     u64 used() const { return m_used; }
@@ -54,6 +63,8 @@ private:
     std::unique_ptr<BlockDevice> m_device;
     int m_priority;
     std::string m_name;
+    Kind m_kind;
+    bool m_writable = true;
     std::vector<u8> m_count;
     u64 m_used = 0;
     u64 m_cluster_next = 1; // next slot to try in the current cluster

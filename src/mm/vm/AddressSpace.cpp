@@ -7,6 +7,7 @@
 #include "mm/vm/AnonVma.h"
 #include "mm/vm/FaultHandler.h"
 #include "mm/vm/Rmap.h"
+#include "mm/swap/SwapCache.h"
 #include "mm/swap/SwapManager.h"
 
 namespace kioku {
@@ -330,7 +331,7 @@ Result<u64> AddressSpace::mmap(u64 addr, u64 len, int prot, int flags, std::shar
     if (flags & MAP_FIXED_NOREPLACE_)
         flags |= MAP_FIXED_;
 
-    u64 vm_flags = calc_vm_prot_bits(prot) | calc_vm_flag_bits(flags) | VM_MAYREAD | VM_MAYWRITE | VM_MAYEXEC;
+    u64 vm_flags = calc_vm_prot_bits(prot) | calc_vm_flag_bits(flags) | m_def_flags | VM_MAYREAD | VM_MAYWRITE | VM_MAYEXEC;
     int type = flags & MAP_TYPE_;
     if (file) {
         // file_mmap_ok: the mapping must end within the largest file offset (MAX_LFS_FILESIZE).
@@ -388,7 +389,7 @@ Result<u64> AddressSpace::mmap(u64 addr, u64 len, int prot, int flags, std::shar
         vm_flags |= VM_NORESERVE;
 
     u64 mapped = TRY(mmap_region(where, len, vm_flags, pgoff, std::move(file)));
-    if ((flags & (MAP_POPULATE_ | MAP_NONBLOCK_)) == MAP_POPULATE_ || (vm_flags & VM_LOCKED))
+    if ((flags & (MAP_POPULATE_ | MAP_NONBLOCK_)) == MAP_POPULATE_ || (vm_flags & (VM_LOCKED | VM_LOCKONFAULT)) == VM_LOCKED)
         populate(VirtAddr(mapped), VirtAddr(mapped + len));
     return mapped;
 }
@@ -429,6 +430,8 @@ Result<u64> AddressSpace::mmap_region(u64 addr, u64 len, u64 vm_flags, u64 pgoff
 
 void AddressSpace::zap_range(Vma& vma, VirtAddr start, VirtAddr end)
 {
+    if (vma.flags & VM_LOCKED)
+        munlock_range(vma, start, end); // Mlock.cpp: pages no other locked VMA maps are unlocked
     Rmap rmap(m_mm);
     u64 flushed = 0;
     m_page_table->for_each(start, end, [&](VirtAddr va, u64& pte) {
@@ -460,19 +463,8 @@ void AddressSpace::release_swap_entry(SwapEntry entry)
 {
     // free_swap_and_cache: the last PTE reference gone, a page left only in the swap cache and
     // mapped nowhere is freed along with the slot.
-    SwapManager& swap = m_mm.swap();
     --m_rss.swapents;
-    if (swap.release(entry) != 0)
-        return;
-    if (auto cached = swap.lookup(entry)) {
-        Frame& f = m_mm.frames()[*cached];
-        if (f.mapcount == 0 && f.refcount == 1) {
-            swap.cache_remove(entry);
-            f.clear(FF_SWAPCACHE);
-            f.private_data = 0;
-            m_mm.put_page(*cached);
-        }
-    }
+    SwapCache(m_mm).free_entry(entry);
 }
 
 Result<void> AddressSpace::writeback_range(Vma& vma, VirtAddr start, VirtAddr end)
@@ -640,10 +632,12 @@ u64 AddressSpace::brk(u64 requested)
     auto vma = std::make_unique<Vma>();
     vma->start = VirtAddr(oldbrk);
     vma->end = VirtAddr(newbrk);
-    vma->flags = VM_READ | VM_WRITE | VM_MAYREAD | VM_MAYWRITE | VM_MAYEXEC | VM_ACCOUNT | VM_SOFTDIRTY;
+    vma->flags = VM_READ | VM_WRITE | VM_MAYREAD | VM_MAYWRITE | VM_MAYEXEC | VM_ACCOUNT | VM_SOFTDIRTY | m_def_flags;
     vma->pgoff = oldbrk >> PAGE_SHIFT;
     try_merge(insert_vma(std::move(vma)));
     m_brk = requested;
+    if ((m_def_flags & (VM_LOCKED | VM_LOCKONFAULT)) == VM_LOCKED)
+        populate(VirtAddr(oldbrk), VirtAddr(newbrk)); // mlockall(MCL_FUTURE)
     return m_brk;
 }
 
@@ -710,6 +704,8 @@ Result<void> AddressSpace::msync(u64 start, u64 len, int flags)
         if (!vma)
             return Error::from_errno(ENOMEM, "range not mapped");
         if (cur < vma->start.value()) {
+            if (flags == MS_SYNC_)
+                return Error::from_errno(ENOMEM, "range not mapped"); // plain MS_SYNC stops at a hole
             unmapped = true;
             cur = vma->start.value();
             if (cur >= end)

@@ -10,6 +10,7 @@
 
 #include <map>
 #include <memory>
+#include <vector>
 
 #include "base/Result.h"
 #include "hw/Mmu.h"
@@ -169,7 +170,107 @@ private:
     u64 m_hiwater_rss = 0;
     u64 m_hiwater_vm = 0;
     FaultCounters* m_fault_counters = nullptr;
+    SlabCharge m_slab{KmemCache::MmStruct, slab_allocator_of(&m_mm)}; // its mm_struct
+
+    // ==== The rest of the memory calls: madvise, mremap, mlock, mincore, clear_refs. ====
+    // Defined in Madvise.cpp, Mremap.cpp, Mlock.cpp, Mincore.cpp and SoftDirty.cpp (Linux 6.x
+    // mm/madvise.c, mm/mremap.c, mm/mlock.c, mm/mincore.c, fs/proc/task_mmu.c).
+public:
+    Result<void> madvise(u64 start, u64 len, int advice);
+    Result<u64> mremap(u64 old_addr, u64 old_len, u64 new_len, u64 flags, u64 new_addr);
+    Result<void> mlock(u64 start, u64 len, u64 flags); // mlock2; flags may hold MLOCK_ONFAULT
+    Result<void> munlock(u64 start, u64 len);
+    Result<void> mlockall(int flags);
+    Result<void> munlockall();
+    // mincore: `out` receives one byte per page for the pages looked at before any error, as
+    // Linux copies each finished chunk to the user before it fails on a hole.
+    Result<void> mincore(u64 start, u64 len, std::vector<u8>& out);
+    // A write to /proc/PID/clear_refs (1 all, 2 anon, 3 file, 4 soft-dirty, 5 peak RSS).
+    Result<void> clear_refs(int type);
+
+    // RLIMIT_MEMLOCK of the owning process and whether it holds CAP_IPC_LOCK (kioku's processes
+    // run as root, so they do and the limit is not enforced unless a test says otherwise).
+    struct MemlockLimit {
+        u64 bytes = u64{8} << 20;
+        bool cap_ipc_lock = true;
+    };
+    MemlockLimit& memlock_limit() { return m_memlock_limit; }
+    // VM_LOCKED / VM_LOCKONFAULT when mlockall(MCL_FUTURE) is in force (mm->def_flags).
+    u64 def_flags() const { return m_def_flags; }
+
+    // Hooks for the other parts of the memory manager.
+    // After a resolved fault in vma: mlocks the page in a VM_LOCKED VMA and marks a written page
+    // soft-dirty (FaultHandler).
+    void fault_done(Vma& vma, VirtAddr va, bool write);
+    // Before pages of a VM_LOCKED VMA are unmapped: munlocks those no other locked VMA maps.
+    void munlock_range(Vma& vma, VirtAddr start, VirtAddr end);
+    // Page-level mlock state (FF_MLOCKED, the unevictable list, nr_mlock).
+    static void mlock_page(MemoryManager& mm, Pfn pfn);
+    static void munlock_page(MemoryManager& mm, Pfn pfn);
+    // Reclaim of a MADV_FREE page: discards it when no mapping re-dirtied it, else makes it
+    // ordinary swap-backed anon memory again. True when the page was freed.
+    static bool reclaim_lazyfree(MemoryManager& mm, Pfn pfn);
+
+private:
+    // Linux's vma_modify_flags: gives [start, end) of vma the new flags, splitting and merging.
+    Vma& modify_flags(Vma& vma, u64 start, u64 end, u64 new_flags);
+    Result<void> apply_lock_flags(u64 start, u64 len, u64 lock_flags);
+    void mlock_fixup(Vma& vma, u64 start, u64 end, u64 new_flags);
+    Result<void> populate_locked(u64 start, u64 end, bool ignore_errors);
+    Result<void> madvise_vma(Vma& vma, u64 start, u64 end, int advice);
+    Result<void> madvise_flags(Vma& vma, u64 start, u64 end, int advice);
+    Result<void> madvise_populate(u64 start, u64 end, bool write);
+    void madvise_free(u64 start, u64 end);
+    void madvise_willneed(Vma& vma, u64 start, u64 end);
+    void madvise_cold_or_pageout(u64 start, u64 end, bool pageout);
+    Result<void> madvise_remove(Vma& vma, u64 start, u64 end);
+    Result<Vma*> vma_to_resize(u64 addr, u64 old_len, u64 new_len, u64 flags);
+    Result<u64> mremap_to(u64 addr, u64 old_len, u64 new_addr, u64 new_len, u64 flags);
+    Result<u64> move_vma(Vma& vma, u64 old_addr, u64 old_len, u64 new_len, u64 new_addr, u64 flags);
+    void move_ptes(u64 old_addr, u64 new_addr, u64 len);
+    u64 m_def_flags = 0;
+    MemlockLimit m_memlock_limit;
+    // (the further memory calls continue below the class)
 };
+
+// madvise advice, mremap, mlock and mincore flag values (Linux's generic uapi values). They sit in
+// their own namespace because older callers spell a few of them locally.
+namespace abi {
+inline constexpr int MADV_NORMAL_ = 0;
+inline constexpr int MADV_RANDOM_ = 1;
+inline constexpr int MADV_SEQUENTIAL_ = 2;
+inline constexpr int MADV_WILLNEED_ = 3;
+inline constexpr int MADV_DONTNEED_ = 4;
+inline constexpr int MADV_FREE_ = 8;
+inline constexpr int MADV_REMOVE_ = 9;
+inline constexpr int MADV_DONTFORK_ = 10;
+inline constexpr int MADV_DOFORK_ = 11;
+inline constexpr int MADV_MERGEABLE_ = 12;
+inline constexpr int MADV_UNMERGEABLE_ = 13;
+inline constexpr int MADV_HUGEPAGE_ = 14;
+inline constexpr int MADV_NOHUGEPAGE_ = 15;
+inline constexpr int MADV_DONTDUMP_ = 16;
+inline constexpr int MADV_DODUMP_ = 17;
+inline constexpr int MADV_WIPEONFORK_ = 18;
+inline constexpr int MADV_KEEPONFORK_ = 19;
+inline constexpr int MADV_COLD_ = 20;
+inline constexpr int MADV_PAGEOUT_ = 21;
+inline constexpr int MADV_POPULATE_READ_ = 22;
+inline constexpr int MADV_POPULATE_WRITE_ = 23;
+inline constexpr int MADV_DONTNEED_LOCKED_ = 24;
+inline constexpr u64 MREMAP_MAYMOVE_ = 1;
+inline constexpr u64 MREMAP_FIXED_ = 2;
+inline constexpr u64 MREMAP_DONTUNMAP_ = 4;
+inline constexpr u64 MLOCK_ONFAULT_ = 1;
+inline constexpr int MCL_CURRENT_ = 1;
+inline constexpr int MCL_FUTURE_ = 2;
+inline constexpr int MCL_ONFAULT_ = 4;
+} // namespace abi
+
+// Soft-dirty (Linux: _PAGE_SOFT_DIRTY): the second RSW bit of a present PTE, set when a write
+// fault dirties the page and cleared by clear_refs 4. RSW bit 8 stays free for _PAGE_SPECIAL.
+inline constexpr u64 PTE_SOFT_DIRTY = u64{1} << 9;
+// ==== end of the further memory calls ====
 
 // The protection a PTE gets for a VMA's flags (Linux: vm_get_page_prot, with write removed for
 // private mappings and for shared mappings that need write notification).

@@ -17,16 +17,24 @@ namespace kioku {
 class AnonVma {
 public:
     std::vector<Vma*>& vmas() { return m_vmas; }
-    void link(Vma* vma) { m_vmas.push_back(vma); }
+    void link(Vma* vma)
+    {
+        m_vmas.push_back(vma);
+        m_chains.push();
+    }
     void unlink(Vma* vma)
     {
         auto it = std::find(m_vmas.begin(), m_vmas.end(), vma);
-        if (it != m_vmas.end())
+        if (it != m_vmas.end()) {
             m_vmas.erase(it);
+            m_chains.pop();
+        }
     }
 
 private:
     std::vector<Vma*> m_vmas;
+    SlabCharge m_slab{KmemCache::AnonVma};
+    SlabChargeList m_chains{KmemCache::AnonVmaChain}; // one anon_vma_chain per linked VMA
 };
 
 } // namespace kioku

@@ -9,6 +9,7 @@
 #include "mm/vm/AddressSpace.h"
 #include "mm/vm/AnonVma.h"
 #include "mm/vm/Rmap.h"
+#include "mm/swap/SwapCache.h"
 #include "mm/swap/SwapManager.h"
 
 namespace kioku {
@@ -105,9 +106,14 @@ FaultOutcome FaultHandler::handle_in_vma(AddressSpace& space, Vma& vma, VirtAddr
         m_mm.tlb().flush_page(space.asid(), va);
         outcome = FaultOutcome::Minor;
     }
+    if (fault_resolved(outcome))
+        space.fault_done(vma, va, write); // mlock and soft-dirty bookkeeping (Mlock.cpp)
     m_mm.set_current_space(previous);
     account(space, outcome);
     space.update_hiwater_rss();
+    // balance_dirty_pages_ratelimited, and the flusher's timer, at a point where no page is
+    // half set up.
+    m_mm.page_cache().flusher().poll();
     return outcome;
 }
 
@@ -262,20 +268,7 @@ FaultOutcome FaultHandler::do_shared_fault(AddressSpace& space, Vma& vma, VirtAd
 
 // Takes a page out of the swap cache when nothing else needs its slot: the page is then the only
 // copy of the data and can be written in place (Linux's folio_free_swap on a write fault).
-bool FaultHandler::try_free_swap(Pfn pfn)
-{
-    Frame& f = m_mm.frames()[pfn];
-    if (!f.has(FF_SWAPCACHE))
-        return true;
-    SwapEntry e = swap_entry_of(f.private_data);
-    if (m_mm.swap().count(e) != 0)
-        return false;
-    m_mm.swap().cache_remove(e);
-    f.clear(FF_SWAPCACHE);
-    f.private_data = 0;
-    m_mm.put_page(pfn);
-    return true;
-}
+bool FaultHandler::try_free_swap(Pfn pfn) { return SwapCache(m_mm).try_free_swap(pfn); }
 
 FaultOutcome FaultHandler::do_wp_page(AddressSpace& space, Vma& vma, VirtAddr va, u64* slot)
 {
@@ -330,60 +323,44 @@ FaultOutcome FaultHandler::do_wp_page(AddressSpace& space, Vma& vma, VirtAddr va
 
 FaultOutcome FaultHandler::do_swap_page(AddressSpace& space, Vma& vma, VirtAddr va, u64* slot, bool write)
 {
-    // Bring a swapped-out anonymous page back: from the swap cache when it is still there
-    // (minor), else from the swap device (major, pswpin).
-    SwapManager& swap = m_mm.swap();
+    // Bring a swapped-out anonymous page back through the swap cache: a page still there (or
+    // read ahead) is a minor fault, one read from the device a major fault.
+    SwapCache swap_cache(m_mm);
     u64 swap_pte = *slot;
     SwapEntry entry = swap_entry_of(swap_pte);
     bool major = false;
-    std::optional<Pfn> pfn = swap.lookup(entry);
-    if (pfn) {
-        m_mm.get_page(*pfn);
-    } else {
-        pfn = new_anon_page(space, vma, va, ZeroFill::No);
-        if (!pfn)
-            return FaultOutcome::Oom;
-        if (*slot != swap_pte) {
-            m_mm.put_page(*pfn);
-            return FaultOutcome::Minor;
-        }
-        if (auto cached = swap.lookup(entry)) {
-            // Reclaim ran while we allocated and the entry is cached again: use that page.
-            m_mm.put_page(*pfn);
-            pfn = cached;
-            m_mm.get_page(*pfn);
-        } else {
-            auto r = swap.area(entry.type)->read_page(entry.offset, m_mm.memory().frame(*pfn));
-            VERIFY(!r.is_error() && "swap device read failed");
-            Frame& f = m_mm.frames()[*pfn];
-            f.set(FF_SWAPCACHE);
-            f.private_data = make_swap_pte(entry);
-            swap.cache_insert(entry, *pfn);
-            m_mm.get_page(*pfn); // our pin; the allocation's reference is the swap cache's
-            m_mm.lru().add_new(*pfn);
-            m_mm.vmstat().add(VmItem::Pswpin, 1);
-            m_mm.vmstat().add(VmItem::Pgpgin, static_cast<i64>(PAGE_SIZE / 512));
-            major = true;
-        }
-    }
+    std::optional<Pfn> pfn = swap_cache.read(entry, &major);
     if (*slot != swap_pte) {
-        m_mm.put_page(*pfn);
+        // Another path resolved or removed the entry while we read: retry the access.
+        if (pfn)
+            m_mm.put_page(*pfn);
         return FaultOutcome::Minor;
     }
-    swap.release(entry);
+    if (!pfn)
+        return FaultOutcome::Oom;
+    Frame& f = m_mm.frames()[*pfn];
+    if (!f.owner) {
+        // A page read into the swap cache belongs to no one until it is mapped.
+        f.owner = &space.anon_vma_prepare(vma);
+        f.index = vma.page_index(va);
+    }
+    m_mm.swap().release(entry);
     --space.rss().swapents;
     Rmap(m_mm).add_mapping(space, *pfn); // our pin becomes the PTE's reference
     u64 bits = pte_bits_for(vma) | PTE_A;
-    Frame& f = m_mm.frames()[*pfn];
-    if (write && f.mapcount == 1 && try_free_swap(*pfn)) {
+    // should_try_to_free_swap: a write by the only user, or any fault once swap is half full,
+    // lets the slot go.
+    if (write && f.mapcount == 1 && swap_cache.try_free_swap(*pfn)) {
         *slot = make_pte(pfn->value(), bits | PTE_W | PTE_D);
-    } else {
-        *slot = make_pte(pfn->value(), bits & ~PTE_W);
-        if (write) {
-            FaultOutcome wp = do_wp_page(space, vma, va, slot);
-            if (!fault_resolved(wp))
-                return wp;
-        }
+        return major ? FaultOutcome::Major : FaultOutcome::Minor;
+    }
+    if (!write && swap_cache.swap_full())
+        swap_cache.try_free_swap(*pfn);
+    *slot = make_pte(pfn->value(), bits & ~PTE_W);
+    if (write) {
+        FaultOutcome wp = do_wp_page(space, vma, va, slot);
+        if (!fault_resolved(wp))
+            return wp;
     }
     return major ? FaultOutcome::Major : FaultOutcome::Minor;
 }

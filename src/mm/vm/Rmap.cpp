@@ -81,8 +81,11 @@ void Rmap::remove_mapping(AddressSpace& space, Pfn pfn, u64 pte)
     (void)pte;
     Frame& f = m_mm.frames()[pfn];
     VERIFY(f.mapcount > 0);
-    if (--f.mapcount == 0)
+    if (--f.mapcount == 0) {
         m_mm.vmstat().add(f.has(FF_ANON) ? VmItem::NrAnonPages : VmItem::NrMapped, -1);
+        if (f.has(FF_MLOCKED))
+            AddressSpace::munlock_page(m_mm, pfn); // nothing maps it, so nothing locks it
+    }
     --rss_counter(space, f);
 }
 

@@ -17,6 +17,7 @@
 #include <string>
 
 #include "base/Types.h"
+#include "mm/slab/SlabCharge.h"
 
 namespace kioku {
 
@@ -70,6 +71,7 @@ struct Vma {
     std::shared_ptr<AnonVma> anon;
     std::string name; // a name given by the kernel ("[vdso]"); [heap] and [stack] are derived
     AddressSpace* mm = nullptr;
+    SlabCharge slab{KmemCache::VmAreaStruct}; // its vm_area_struct; a copy charges a new one
 
     u64 size() const { return end - start; }
     u64 pages() const { return size() >> PAGE_SHIFT; }

@@ -7,6 +7,12 @@
 // the process with the model's signal and address, and the VMAs must cover exactly the model's
 // pages with the model's protections. The invariant checker runs after every operation.
 //
+// The pressure configuration runs the same operations on a machine with 16 MiB of RAM and swap,
+// with larger mappings and whole-range stores, so that the processes' working set exceeds RAM:
+// every byte then travels through swap (anonymous and shmem pages), copy-on-write and writeback
+// (file pages written back by reclaim and the flusher) and must still read back as the model says.
+// There the invariant checker runs every few operations, as checking every one would be slow.
+//
 // Deterministic: fixed seeds. KIOKU_SOAK=1 runs many more operations and derived seeds;
 // KIOKU_DIFF_TRACE=1 prints every operation to stderr.
 #include <gtest/gtest.h>
@@ -26,6 +32,8 @@
 #include "kernel/Kernel.h"
 #include "kernel/Process.h"
 #include "kernel/Vfs.h"
+#include "mm/MemoryManager.h"
+#include "mm/VmStat.h"
 #include "mm/cache/Inode.h"
 #include "mm/vm/AddressSpace.h"
 
@@ -37,12 +45,10 @@ constexpr u64 OPS_PER_SEED = 3000;
 constexpr u64 SOAK_OPS_PER_SEED = 40000;
 constexpr u64 SOAK_SEEDS_PER_PARAM = 4;
 constexpr u64 WINDOW_BASE = 0x2000'0000; // MAP_FIXED and hint addresses fall in this window
-constexpr u64 WINDOW_PAGES = 512;
-constexpr u64 MAX_MAP_PAGES = 16;
-constexpr u64 MAX_PROCESS_PAGES = 320; // keeps the working set far below the machine's memory
+constexpr u64 PRESSURE_OPS_PER_SEED = 4000;
 constexpr u64 MAX_FILE_PAGES = 24;
 constexpr unsigned FILES = 3;
-constexpr unsigned MAX_PROCESSES = 5;
+constexpr unsigned MAX_PROCESSES = 6;
 constexpr u64 HEAP_START = 0x40'0000; // where Kernel::spawn puts the break
 constexpr u64 HEAP_MAX_PAGES = 48;
 constexpr u64 FULL_COMPARE_EVERY = 64;
@@ -56,6 +62,38 @@ bool env_set(const char* name)
 {
     const char* v = std::getenv(name);
     return v && *v && std::string(v) != "0";
+}
+
+// The machine and the sizes of one configuration.
+struct DiffConfig {
+    u64 mem_mib = 32;
+    u64 swap_mib = 0;
+    u64 window_pages = 512;      // MAP_FIXED and hint addresses fall in this many pages
+    u64 max_map_pages = 16;
+    u64 max_process_pages = 320; // the default keeps the working set far below the memory
+    u64 check_every = 1;         // run the invariant checker (and compare VMAs) this often
+    u64 compare_every = FULL_COMPARE_EVERY; // compare all memory with the model this often
+    unsigned fill_percent = 0;   // operations that store to a whole run of pages
+    u64 min_processes = 2;
+    unsigned rw_percent = 0; // mappings made read-write whatever the random protection says
+    unsigned stray_percent = 100; // scales how often accesses go where the process dies
+};
+
+DiffConfig pressure_config()
+{
+    DiffConfig c;
+    c.mem_mib = 16;
+    c.swap_mib = 48;
+    c.window_pages = 8192;
+    c.max_map_pages = 256;
+    c.max_process_pages = 2048; // up to six such processes: several times the RAM
+    c.check_every = 25;
+    c.compare_every = 250;
+    c.fill_percent = 25;
+    c.min_processes = 4;
+    c.rw_percent = 70;
+    c.stray_percent = 10; // processes live long enough to build a large working set
+    return c;
 }
 
 enum class Backing : u8 { Anon, File, Shmem };
@@ -99,15 +137,19 @@ const char* expect_name(Expect e)
 
 class Differential {
 public:
-    explicit Differential(u64 seed) : m_rng(seed), m_seed(seed) {}
+    Differential(u64 seed, DiffConfig config = {}) : m_rng(seed), m_seed(seed), m_cfg(config) {}
 
     // Runs `ops` operations; returns an empty string or the first divergence, with recent history.
     std::string run(u64 ops);
+    // Pages read back from swap during the run (the pressure configuration must swap).
+    u64 pswpin() const { return m_pswpin; }
 
 private:
     // Randomness.
     u64 rand(u64 lo, u64 hi) { return std::uniform_int_distribution<u64>(lo, hi)(m_rng); }
     bool chance(unsigned percent) { return rand(0, 99) < percent; }
+    // Whether an access may go where the model says the process dies.
+    bool stray() { return chance(m_cfg.stray_percent); }
     template <typename T>
     T& pick(std::vector<T>& v) { return v[rand(0, v.size() - 1)]; }
 
@@ -142,7 +184,9 @@ private:
     void op_pread(ProcModel& p);
     void op_pwrite(ProcModel& p);
     void op_ftruncate(ProcModel& p);
+    void op_fill(ProcModel& p);
     void shrink_if_large(ProcModel& p);
+    void after_op();
 
     // Checks.
     void check_access(ProcModel& p, u64 addr, u64 len, bool write, const Bytes& data);
@@ -153,6 +197,7 @@ private:
 
     std::mt19937_64 m_rng;
     u64 m_seed;
+    DiffConfig m_cfg;
     std::unique_ptr<Kernel> m_kernel;
     std::vector<FileModel> m_files;
     std::map<Pid, ProcModel> m_procs;
@@ -160,6 +205,7 @@ private:
     std::string m_failure;
     bool m_trace = env_set("KIOKU_DIFF_TRACE");
     u64 m_op = 0;
+    u64 m_pswpin = 0;
 };
 
 void Differential::log(const std::string& what)
@@ -193,10 +239,13 @@ std::string hex(u64 v)
 void Differential::setup()
 {
     MachineConfig config;
-    config.mem_bytes = u64{32} << 20;
-    config.check_invariants = true;
+    config.mem_bytes = m_cfg.mem_mib << 20;
+    config.check_invariants = m_cfg.check_every == 1;
     config.seed = m_seed;
     m_kernel = Kernel::create(config).release_value();
+    if (m_cfg.swap_mib) {
+        ASSERT_FALSE(m_kernel->swapon(m_cfg.swap_mib << 20).is_error());
+    }
     for (unsigned i = 0; i < FILES; ++i) {
         FileModel f;
         f.path = "/file" + std::to_string(i);
@@ -447,9 +496,9 @@ void Differential::compare_host_file(int file, u64 first_page, u64 end_page)
 u64 Differential::random_range_start(ProcModel& p, u64& pages)
 {
     // Mostly a range around a mapped page, sometimes anywhere in the window.
-    pages = rand(1, MAX_MAP_PAGES);
+    pages = rand(1, std::min<u64>(m_cfg.max_map_pages, 16)); // unmap and protect small pieces
     if (p.pages.empty() || chance(15))
-        return WINDOW_BASE + rand(0, WINDOW_PAGES - 1) * PAGE_SIZE;
+        return WINDOW_BASE + rand(0, m_cfg.window_pages - 1) * PAGE_SIZE;
     auto it = p.pages.begin();
     std::advance(it, static_cast<long>(rand(0, p.pages.size() - 1)));
     u64 back = rand(0, 3) * PAGE_SIZE;
@@ -461,16 +510,18 @@ void Differential::op_mmap(ProcModel& p)
     unsigned kind = static_cast<unsigned>(rand(0, 3)); // anon private, anon shared, file private, file shared
     bool file = kind >= 2;
     bool shared = kind == 1 || kind == 3;
-    u64 pages = rand(1, MAX_MAP_PAGES);
+    u64 pages = rand(1, m_cfg.max_map_pages);
     static const int PROTS[] = {PROT_READ_ | PROT_WRITE_, PROT_READ_ | PROT_WRITE_, PROT_READ_,
                                 PROT_NONE_, PROT_WRITE_, PROT_READ_ | PROT_EXEC_, PROT_EXEC_,
                                 PROT_READ_ | PROT_WRITE_ | PROT_EXEC_};
     int prot = PROTS[rand(0, std::size(PROTS) - 1)];
+    if (chance(m_cfg.rw_percent))
+        prot = PROT_READ_ | PROT_WRITE_;
     int flags = (shared ? MAP_SHARED_ : MAP_PRIVATE_) | (file ? 0 : MAP_ANONYMOUS_);
     unsigned placement = static_cast<unsigned>(rand(0, 3)); // 0,1 fixed, 2 hint, 3 anywhere
     u64 addr = 0;
     if (placement <= 2)
-        addr = WINDOW_BASE + rand(0, WINDOW_PAGES - pages) * PAGE_SIZE;
+        addr = WINDOW_BASE + rand(0, m_cfg.window_pages - pages) * PAGE_SIZE;
     if (placement <= 1)
         flags |= MAP_FIXED_;
     if (chance(10))
@@ -622,21 +673,21 @@ void Differential::op_access(ProcModel& p, bool write)
     if (p.pages.empty() && !chance(10))
         return op_mmap(p); // a fresh process has nothing to touch yet
     u64 addr = 0, len = 0;
-    if (p.pages.empty() || chance(2)) {
+    if (p.pages.empty() || (chance(2) && stray())) {
         // Anywhere in the window: often unmapped.
-        addr = WINDOW_BASE + rand(0, WINDOW_PAGES * PAGE_SIZE - 1);
+        addr = WINDOW_BASE + rand(0, m_cfg.window_pages * PAGE_SIZE - 1);
         len = rand(1, 64);
     } else {
         auto it = p.pages.begin();
         std::advance(it, static_cast<long>(rand(0, p.pages.size() - 1)));
         // Mostly accesses the model allows, so processes live long enough to matter.
-        for (int tries = 0; tries < 8 && access_fault(p, it->first, write) != Expect::Ok && !chance(10); ++tries) {
+        for (int tries = 0; tries < 8 && access_fault(p, it->first, write) != Expect::Ok && !(chance(10) && stray()); ++tries) {
             it = p.pages.begin();
             std::advance(it, static_cast<long>(rand(0, p.pages.size() - 1)));
         }
         addr = it->first + rand(0, PAGE_SIZE - 1);
         len = chance(20) ? rand(1, 2 * PAGE_SIZE) : rand(1, 256);
-        if (access_fault(p, it->first, write) == Expect::Ok && !chance(5)) {
+        if (access_fault(p, it->first, write) == Expect::Ok && !(chance(5) && stray())) {
             // Keep within pages that allow it.
             u64 end = addr + len;
             u64 next = it->first + PAGE_SIZE;
@@ -776,9 +827,33 @@ void Differential::op_ftruncate(ProcModel& p)
     revert_truncated_copies(file);
 }
 
+void Differential::op_fill(ProcModel& p)
+{
+    // A store to a whole run of writable pages (a memset by the program): what makes the working
+    // set large under the pressure configuration.
+    if (p.pages.empty())
+        return op_mmap(p);
+    auto it = p.pages.begin();
+    for (int tries = 0; tries < 16; ++tries) {
+        it = p.pages.begin();
+        std::advance(it, static_cast<long>(rand(0, p.pages.size() - 1)));
+        if (access_fault(p, it->first, true) == Expect::Ok)
+            break;
+    }
+    if (access_fault(p, it->first, true) != Expect::Ok)
+        return;
+    u64 start = it->first;
+    u64 end = start;
+    while (end - start < m_cfg.max_map_pages * PAGE_SIZE && access_fault(p, end, true) == Expect::Ok)
+        end += PAGE_SIZE;
+    Bytes data(end - start, static_cast<u8>(rand(0, 255)));
+    log("pid " + std::to_string(p.pid) + " fill " + hex(start) + " pages " + std::to_string((end - start) / PAGE_SIZE));
+    check_access(p, start, end - start, true, data);
+}
+
 void Differential::shrink_if_large(ProcModel& p)
 {
-    while (p.pages.size() > MAX_PROCESS_PAGES && !failed()) {
+    while (p.pages.size() > m_cfg.max_process_pages && !failed()) {
         auto it = p.pages.begin();
         std::advance(it, static_cast<long>(rand(0, p.pages.size() - 1)));
         u64 start = it->first;
@@ -789,17 +864,42 @@ void Differential::shrink_if_large(ProcModel& p)
     }
 }
 
+void Differential::after_op()
+{
+    bool check = m_op % m_cfg.check_every == 0;
+    for (ProcModel* q : live()) {
+        if (failed())
+            break;
+        shrink_if_large(*q);
+        if (check)
+            check_vmas(*q);
+    }
+    if (m_op % m_cfg.compare_every == m_cfg.compare_every - 1)
+        for (ProcModel* q : live())
+            compare_all_memory(*q);
+    if (m_cfg.check_every > 1 && check && !failed()) {
+        std::string report = m_kernel->check_report();
+        if (!report.empty())
+            fail("invariants broken:\n" + report);
+    }
+}
+
 std::string Differential::run(u64 ops)
 {
     setup();
     if (::testing::Test::HasFatalFailure())
         return "setup failed";
     for (m_op = 0; m_op < ops && !failed(); ++m_op) {
-        while (m_procs.size() < 2 && !failed())
+        while (m_procs.size() < m_cfg.min_processes && !failed())
             spawn();
         if (failed())
             break;
         ProcModel& p = any_process();
+        if (m_cfg.fill_percent && chance(m_cfg.fill_percent)) {
+            op_fill(p);
+            after_op();
+            continue;
+        }
         u64 dice = rand(0, 99);
         if (dice < 14)
             op_mmap(p);
@@ -811,7 +911,7 @@ std::string Differential::run(u64 ops)
             op_brk(p);
         else if (dice < 34 && m_procs.size() < MAX_PROCESSES)
             op_fork(p);
-        else if (dice < 35 && m_procs.size() > 2)
+        else if (dice < 35 && m_procs.size() > m_cfg.min_processes)
             op_exit(p);
         else if (dice < 57)
             op_access(p, true);
@@ -827,19 +927,17 @@ std::string Differential::run(u64 ops)
             op_pwrite(p);
         else
             op_ftruncate(p);
-        for (ProcModel* q : live()) {
-            if (failed())
-                break;
-            shrink_if_large(*q);
-            check_vmas(*q);
-        }
-        if (m_op % FULL_COMPARE_EVERY == FULL_COMPARE_EVERY - 1)
-            for (ProcModel* q : live())
-                compare_all_memory(*q);
+        after_op();
     }
     for (ProcModel* q : live())
         if (!failed())
             compare_all_memory(*q);
+    if (!failed() && m_cfg.check_every > 1) {
+        std::string report = m_kernel->check_report();
+        if (!report.empty())
+            fail("invariants broken at the end:\n" + report);
+    }
+    m_pswpin = m_kernel->mm().vmstat()[VmItem::Pswpin];
     return m_failure;
 }
 
@@ -857,6 +955,21 @@ TEST_P(DifferentialTest, RandomOperationsMatchTheReferenceModel)
 }
 
 INSTANTIATE_TEST_SUITE_P(Seeds, DifferentialTest, ::testing::Values(1, 2, 3, 4, 5));
+
+class PressureDifferentialTest : public ::testing::TestWithParam<u64> {};
+
+TEST_P(PressureDifferentialTest, EveryByteSurvivesSwapCopyOnWriteAndWriteback)
+{
+    bool soak = env_set("KIOKU_SOAK");
+    for (u64 round = 0; round < (soak ? SOAK_SEEDS_PER_PARAM : 1); ++round) {
+        Differential diff(GetParam() + round * 1000, pressure_config());
+        std::string failure = diff.run(soak ? SOAK_OPS_PER_SEED : PRESSURE_OPS_PER_SEED);
+        ASSERT_EQ(failure, "");
+        EXPECT_GT(diff.pswpin(), 0u) << "the working set never left RAM";
+    }
+}
+
+INSTANTIATE_TEST_SUITE_P(Seeds, PressureDifferentialTest, ::testing::Values(11, 12));
 
 } // namespace
 

@@ -19,8 +19,9 @@ constexpr u64 OTHER_FRAME = 0x8030'8000;
 
 // An Sv48 address space whose page tables are written by hand into the first frames of memory.
 class PagedWorld : public test::HartWorld {
-  public:
-    PagedWorld()
+public:
+    explicit PagedWorld(TlbConfig tlb_config = {})
+        : HartWorld(tlb_config)
     {
         satp.mode = isa::SatpMode::Sv48;
         satp.asid = 1;
@@ -72,7 +73,7 @@ class PagedWorld : public test::HartWorld {
 
     Satp satp;
 
-  private:
+private:
     u64 m_tables = 0;
 };
 
@@ -267,4 +268,25 @@ TEST(HartPaging, SwitchingSatpSwitchesTranslations)
     w.hart.state().pc = CODE_VA;
     ASSERT_TRUE(w.run_to_ecall());
     EXPECT_EQ(w.x(A0), 1u);
+}
+
+TEST(HartPaging, TlbEvictionsAreNotHiddenByTheTranslationCache)
+{
+    // Five data pages taken in turn cycle through four fully associative LRU entries, so every
+    // load misses, in the second pass too, although the hart's translation cache could hold
+    // them all. (Straight-line code keeps fetching from the page it entered.)
+    PagedWorld w(TlbConfig{4, 4});
+    const u32 bases[] = {S0, S1, A1, A2, A3};
+    for (u64 page = 0; page < 5; ++page) {
+        w.map(DATA_VA + page * PAGE_SIZE, DATA_FRAME + page * PAGE_SIZE, R | W | U);
+        w.x(bases[page]) = DATA_VA + page * PAGE_SIZE;
+    }
+    w.code_at(CODE_VA);
+    for (int pass = 0; pass < 2; ++pass) {
+        for (u32 base : bases)
+            w.emit(ld(A0, base, 0));
+    }
+    w.emit(ecall());
+    ASSERT_TRUE(w.run_to_ecall());
+    EXPECT_EQ(w.tlb.stats().misses, 1u + 10u); // the code page once, every load
 }

@@ -16,12 +16,13 @@
 namespace kioku::test {
 
 class HartWorld {
-  public:
+public:
     static constexpr u64 CODE = 0x8000'0000;
     static constexpr u64 DATA = 0x8010'0000;
 
-    HartWorld()
+    explicit HartWorld(TlbConfig tlb_config = {})
         : memory(4 << 20)
+        , tlb(tlb_config)
         , mmu(memory, tlb, clock)
         , hart(mmu, clock)
     {
@@ -82,7 +83,7 @@ class HartWorld {
     Mmu mmu;
     Hart hart;
 
-  private:
+private:
     u64 m_end = CODE;
 };
 

@@ -1,0 +1,402 @@
+// madvise(2), after Linux 6.x mm/madvise.c: the walk over the VMAs of the range (applying the
+// advice to the mapped parts and answering ENOMEM for a hole afterwards), the advice that changes
+// VMA flags (splitting and merging VMAs as vma_modify_flags does), and the advice that acts on
+// pages: DONTNEED zaps, FREE marks anonymous pages lazily freeable, WILLNEED reads ahead, COLD
+// deactivates, PAGEOUT reclaims now, POPULATE_* faults in, REMOVE punches a hole in the file.
+//
+// MADV_FREE: a lazily freed page loses FF_SWAPBACKED and moves to the inactive file list, as
+// Linux's lru_lazyfree does, and carries FF_LAZYFREE. Reclaim (Reclaimer::evict) hands such a
+// page to reclaim_lazyfree(), which discards it when no PTE and no flag says it was written since
+// and otherwise makes it ordinary anonymous memory again.
+#include "mm/vm/AddressSpace.h"
+
+#include <fcntl.h>
+#include <linux/falloc.h>
+
+#include "hw/PhysicalMemory.h"
+#include "hw/Tlb.h"
+#include "mm/MemoryManager.h"
+#include "mm/cache/Inode.h"
+#include "mm/cache/PageCache.h"
+#include "mm/reclaim/Reclaimer.h"
+#include "mm/swap/SwapManager.h"
+#include "mm/vm/AnonVma.h"
+#include "mm/vm/FaultHandler.h"
+#include "mm/vm/Rmap.h"
+
+namespace kioku {
+
+using namespace isa;
+using namespace abi;
+
+namespace {
+
+bool madvise_behavior_valid(int advice)
+{
+    // MADV_COLLAPSE (25) waits for transparent huge pages; the hwpoison and guard-region advice
+    // are not modelled.
+    return (advice >= MADV_NORMAL_ && advice <= MADV_DONTNEED_) || (advice >= MADV_FREE_ && advice <= MADV_DONTNEED_LOCKED_);
+}
+
+// can_madv_lru_vma: locked, PFN-mapped and hugetlb memory is not for the LRU advice.
+bool can_madv_lru(const Vma& vma) { return !(vma.flags & (VM_LOCKED | VM_PFNMAP | VM_HUGETLB)); }
+
+constexpr u64 VM_SPECIAL_FLAGS = VM_IO | VM_DONTEXPAND | VM_PFNMAP | VM_MIXEDMAP;
+
+// Takes a page out of the swap cache when no PTE still holds its slot (folio_free_swap).
+bool free_swap_cache(MemoryManager& mm, Pfn pfn)
+{
+    Frame& f = mm.frames()[pfn];
+    if (!f.has(FF_SWAPCACHE))
+        return true;
+    SwapEntry e = swap_entry_of(f.private_data);
+    if (mm.swap().count(e) != 0)
+        return false;
+    mm.swap().cache_remove(e);
+    f.clear(FF_SWAPCACHE);
+    f.private_data = 0;
+    mm.put_page(pfn);
+    return true;
+}
+
+} // namespace
+
+Vma& AddressSpace::modify_flags(Vma& vma, u64 start, u64 end, u64 new_flags)
+{
+    Vma* target = &vma;
+    if (start > target->start.value())
+        target = &split_vma(*target, VirtAddr(start));
+    if (end < target->end.value())
+        split_vma(*target, VirtAddr(end));
+    account_vm(*target, -1);
+    target->flags = new_flags;
+    account_vm(*target, +1);
+    return try_merge(*target);
+}
+
+Result<void> AddressSpace::madvise(u64 start, u64 len_in, int advice)
+{
+    // do_madvise, in its order of checks.
+    if (!madvise_behavior_valid(advice))
+        return Error::from_errno(EINVAL, "unknown advice");
+    if (!is_page_aligned(start))
+        return Error::from_errno(EINVAL, "address not page aligned");
+    u64 len = page_round_up(len_in);
+    if (len_in && !len)
+        return Error::from_errno(EINVAL, "length wraps");
+    u64 end = start + len;
+    if (end < start)
+        return Error::from_errno(EINVAL, "range wraps");
+    if (end == start)
+        return {};
+    if (advice == MADV_POPULATE_READ_ || advice == MADV_POPULATE_WRITE_)
+        return madvise_populate(start, end, advice == MADV_POPULATE_WRITE_);
+    // madvise_walk_vmas: the advice reaches every mapped part; a hole is reported at the end.
+    bool unmapped = false;
+    u64 cur = start;
+    for (;;) {
+        Vma* vma = find_vma(VirtAddr(cur));
+        if (!vma)
+            return Error::from_errno(ENOMEM, "range not mapped");
+        if (cur < vma->start.value()) {
+            unmapped = true;
+            cur = vma->start.value();
+            if (cur >= end)
+                break;
+        }
+        u64 tmp = std::min(vma->end.value(), end);
+        TRY(madvise_vma(*vma, cur, tmp, advice));
+        cur = tmp;
+        if (cur >= end)
+            break;
+    }
+    if (unmapped)
+        return Error::from_errno(ENOMEM, "range not fully mapped");
+    return {};
+}
+
+Result<void> AddressSpace::madvise_vma(Vma& vma, u64 start, u64 end, int advice)
+{
+    switch (advice) {
+    case MADV_DONTNEED_:
+    case MADV_DONTNEED_LOCKED_:
+        if ((vma.flags & (VM_PFNMAP | VM_HUGETLB)) || (advice == MADV_DONTNEED_ && (vma.flags & VM_LOCKED)))
+            return Error::from_errno(EINVAL, "MADV_DONTNEED on locked or special memory");
+        zap_range(vma, VirtAddr(start), VirtAddr(end));
+        return {};
+    case MADV_FREE_:
+        if (!can_madv_lru(vma))
+            return Error::from_errno(EINVAL, "MADV_FREE on locked or special memory");
+        if (!vma.is_anonymous())
+            return Error::from_errno(EINVAL, "MADV_FREE on a file or shared mapping");
+        madvise_free(start, end);
+        return {};
+    case MADV_WILLNEED_:
+        madvise_willneed(vma, start, end);
+        return {};
+    case MADV_COLD_:
+    case MADV_PAGEOUT_:
+        if (!can_madv_lru(vma))
+            return Error::from_errno(EINVAL, "LRU advice on locked or special memory");
+        madvise_cold_or_pageout(start, end, advice == MADV_PAGEOUT_);
+        return {};
+    case MADV_REMOVE_:
+        return madvise_remove(vma, start, end);
+    default:
+        return madvise_flags(vma, start, end, advice);
+    }
+}
+
+Result<void> AddressSpace::madvise_flags(Vma& vma, u64 start, u64 end, int advice)
+{
+    // madvise_behavior: the advice that only changes the VMA's flags.
+    u64 flags = vma.flags;
+    switch (advice) {
+    case MADV_NORMAL_: flags &= ~u64{VM_SEQ_READ | VM_RAND_READ}; break;
+    case MADV_RANDOM_: flags = (flags & ~u64{VM_SEQ_READ}) | VM_RAND_READ; break;
+    case MADV_SEQUENTIAL_: flags = (flags & ~u64{VM_RAND_READ}) | VM_SEQ_READ; break;
+    case MADV_DONTFORK_: flags |= VM_DONTCOPY; break;
+    case MADV_DOFORK_:
+        if (flags & VM_IO)
+            return Error::from_errno(EINVAL, "MADV_DOFORK on I/O memory");
+        flags &= ~u64{VM_DONTCOPY};
+        break;
+    case MADV_WIPEONFORK_:
+        if (vma.file || (flags & VM_SHARED))
+            return Error::from_errno(EINVAL, "MADV_WIPEONFORK on a file or shared mapping");
+        flags |= VM_WIPEONFORK;
+        break;
+    case MADV_KEEPONFORK_: flags &= ~u64{VM_WIPEONFORK}; break;
+    case MADV_DONTDUMP_: flags |= VM_DONTDUMP; break;
+    case MADV_DODUMP_:
+        if (!(flags & VM_HUGETLB) && (flags & VM_SPECIAL_FLAGS))
+            return Error::from_errno(EINVAL, "MADV_DODUMP on special memory");
+        flags &= ~u64{VM_DONTDUMP};
+        break;
+    case MADV_MERGEABLE_:
+        // ksm_madvise leaves mappings KSM cannot merge as they are, without an error.
+        if (!(flags & (VM_SHARED | VM_MAYSHARE | VM_SPECIAL_FLAGS | VM_HUGETLB)))
+            flags |= VM_MERGEABLE;
+        break;
+    case MADV_UNMERGEABLE_: flags &= ~u64{VM_MERGEABLE}; break;
+    case MADV_HUGEPAGE_: flags = (flags & ~u64{VM_NOHUGEPAGE}) | VM_HUGEPAGE; break;
+    case MADV_NOHUGEPAGE_: flags = (flags & ~u64{VM_HUGEPAGE}) | VM_NOHUGEPAGE; break;
+    default: return Error::from_errno(EINVAL, "unknown advice");
+    }
+    if (flags != vma.flags)
+        modify_flags(vma, start, end, flags);
+    return {};
+}
+
+Result<void> AddressSpace::madvise_populate(u64 start, u64 end, bool write)
+{
+    // faultin_page_range without FOLL_FORCE: the mapping must allow the access. A hole is
+    // ENOMEM, a mapping that forbids it EINVAL, a fault that would signal EFAULT.
+    FaultHandler& handler = m_mm.fault_handler();
+    u64 cur = start;
+    while (cur < end) {
+        Vma* vma = vma_containing(VirtAddr(cur));
+        if (!vma)
+            return Error::from_errno(ENOMEM, "range not mapped");
+        bool allowed = write ? (vma->flags & VM_WRITE) : (vma->flags & VM_READ);
+        if (!allowed || (vma->flags & (VM_IO | VM_PFNMAP)))
+            return Error::from_errno(EINVAL, "mapping does not allow the access");
+        u64 stop = std::min(end, vma->end.value());
+        for (; cur < stop; cur += PAGE_SIZE) {
+            u64 pte = m_page_table->read(VirtAddr(cur));
+            if ((pte & PTE_V) && (!write || (pte & PTE_W)))
+                continue;
+            FaultOutcome outcome =
+                handler.handle_in_vma(*this, *vma, VirtAddr(cur), write ? AccessType::Write : AccessType::Read);
+            if (outcome == FaultOutcome::Oom)
+                return Error::from_errno(ENOMEM, "out of memory");
+            if (!fault_resolved(outcome))
+                return Error::from_errno(EFAULT, "fault would signal");
+        }
+    }
+    return {};
+}
+
+void AddressSpace::madvise_free(u64 start, u64 end)
+{
+    // madvise_free_pte_range: swap entries are released; each exclusively owned anonymous page
+    // is cleaned and marked lazily freeable, its PTE made old and clean so that a later store
+    // shows in the D bit.
+    Lru& lru = m_mm.lru();
+    m_page_table->for_each(VirtAddr(start), VirtAddr(end), [&](VirtAddr va, u64& pte) {
+        if (pte_is_swap(pte)) {
+            release_swap_entry(swap_entry_of(pte));
+            pte = 0;
+            return;
+        }
+        if (!pte_present(pte) || m_mm.is_zero_pfn(pte_pfn(pte)))
+            return;
+        Pfn pfn = pte_pfn(pte);
+        Frame& f = m_mm.frames()[pfn];
+        if (!f.has(FF_ANON))
+            return;
+        if (f.has(FF_SWAPCACHE) || f.has(FF_DIRTY)) {
+            if (f.mapcount != 1 || !free_swap_cache(m_mm, pfn))
+                return;
+            f.clear(FF_DIRTY);
+        }
+        if (pte & (PTE_A | PTE_D)) {
+            pte &= ~(PTE_A | PTE_D);
+            m_mm.tlb().flush_page(m_asid, va);
+        }
+        // folio_mark_lazyfree / lru_lazyfree.
+        if (f.has(FF_SWAPBACKED) && !f.has(FF_SWAPCACHE) && !f.has(FF_UNEVICTABLE) && f.has(FF_LRU)) {
+            lru.remove(pfn);
+            f.clear(FF_SWAPBACKED | FF_REFERENCED);
+            f.set(FF_LAZYFREE);
+            lru.add_new(pfn);
+            m_mm.vmstat().add(VmItem::Pglazyfree, 1);
+        }
+    });
+}
+
+bool AddressSpace::reclaim_lazyfree(MemoryManager& mm, Pfn pfn)
+{
+    Frame& f = mm.frames()[pfn];
+    // Someone holds the page beyond its mappings (a fault in progress): leave it.
+    if (f.refcount != f.mapcount)
+        return false;
+    Rmap rmap(mm);
+    bool dirty = f.has(FF_DIRTY);
+    rmap.for_each_mapping(pfn, [&](AddressSpace&, Vma&, VirtAddr, u64& pte) { dirty |= (pte & PTE_D) != 0; });
+    if (dirty) {
+        // Written since MADV_FREE: the data matters again, so it goes back to being swap-backed
+        // anonymous memory, on the active list (folio_set_swapbacked, then activation).
+        mm.lru().remove(pfn);
+        f.clear(FF_LAZYFREE);
+        f.set(FF_SWAPBACKED);
+        mm.lru().add_new(pfn);
+        mm.lru().move(pfn, LruList::ActiveAnon);
+        return false;
+    }
+    rmap.for_each_mapping(pfn, [&](AddressSpace& space, Vma&, VirtAddr va, u64& pte) {
+        u64 old = pte;
+        pte = 0;
+        mm.tlb().flush_page(space.asid(), va);
+        rmap.remove_mapping(space, pfn, old);
+        mm.put_page(pfn);
+    });
+    mm.vmstat().add(VmItem::Pglazyfreed, 1);
+    return true;
+}
+
+void AddressSpace::madvise_willneed(Vma& vma, u64 start, u64 end)
+{
+    if (vma.file) {
+        // vfs_fadvise(POSIX_FADV_WILLNEED): read the range into the page cache, mapping nothing.
+        // shmem holds no holes to read and is never swapped here, so there is nothing to do.
+        if (vma.file->is_shmem())
+            return;
+        Inode& inode = *vma.file;
+        u64 last = std::min(vma.page_index(VirtAddr(end - 1)) + 1, inode.size_in_pages());
+        for (u64 index = vma.page_index(VirtAddr(start)); index < last; ++index) {
+            if (m_mm.page_cache().find(inode, index))
+                continue;
+            auto page = m_mm.page_cache().get_page(inode, index, 1, nullptr);
+            if (page.is_error())
+                return;
+            m_mm.put_page(page.value());
+        }
+        return;
+    }
+    // swapin_walk: read swapped-out pages back into the swap cache; the PTEs stay swap entries
+    // and the later fault finds the page there (a minor fault).
+    std::vector<VirtAddr> swapped;
+    m_page_table->for_each(VirtAddr(start), VirtAddr(end), [&](VirtAddr va, u64& pte) {
+        if (pte_is_swap(pte))
+            swapped.push_back(va);
+    });
+    SwapManager& swap = m_mm.swap();
+    for (VirtAddr va : swapped) {
+        u64 pte = m_page_table->read(va);
+        if (!pte_is_swap(pte) || swap.lookup(swap_entry_of(pte)))
+            continue;
+        auto pfn = m_mm.alloc_user_page(ZeroFill::No);
+        if (!pfn)
+            return;
+        SwapEntry entry = swap_entry_of(pte);
+        if (m_page_table->read(va) != pte || swap.lookup(entry)) {
+            m_mm.put_page(*pfn); // reclaim ran meanwhile and changed the slot
+            continue;
+        }
+        Frame& f = m_mm.frames()[*pfn];
+        f.flags = FF_ANON | FF_SWAPBACKED | FF_UPTODATE | FF_SWAPCACHE;
+        f.owner = &anon_vma_prepare(vma);
+        f.index = vma.page_index(va);
+        f.private_data = make_swap_pte(entry);
+        auto r = swap.area(entry.type)->read_page(entry.offset, m_mm.memory().frame(*pfn));
+        VERIFY(!r.is_error() && "swap device read failed");
+        swap.cache_insert(entry, *pfn); // the allocation's reference becomes the cache's
+        m_mm.lru().add_new(*pfn);
+        m_mm.vmstat().add(VmItem::Pswpin, 1);
+        m_mm.vmstat().add(VmItem::Pgpgin, static_cast<i64>(PAGE_SIZE / 512));
+    }
+}
+
+void AddressSpace::madvise_cold_or_pageout(u64 start, u64 end, bool pageout)
+{
+    // madvise_cold_or_pageout_pte_range: only pages this mapping alone maps are touched; their
+    // accessed bits are cleared so reclaim sees them as old. COLD deactivates them; PAGEOUT
+    // reclaims them at once.
+    std::vector<Pfn> victims;
+    Lru& lru = m_mm.lru();
+    m_page_table->for_each(VirtAddr(start), VirtAddr(end), [&](VirtAddr va, u64& pte) {
+        if (!pte_present(pte) || m_mm.is_zero_pfn(pte_pfn(pte)))
+            return;
+        Pfn pfn = pte_pfn(pte);
+        Frame& f = m_mm.frames()[pfn];
+        if (!f.has(FF_LRU) || f.mapcount != 1)
+            return;
+        if (pte & PTE_A) {
+            pte &= ~PTE_A;
+            m_mm.tlb().flush_page(m_asid, va);
+        }
+        f.clear(FF_REFERENCED);
+        if (f.has(FF_UNEVICTABLE))
+            return;
+        if (pageout) {
+            victims.push_back(pfn);
+        } else if (f.has(FF_ACTIVE)) {
+            // folio_deactivate: to the inactive list of its kind.
+            lru.move(pfn, f.has(FF_SWAPBACKED) ? LruList::InactiveAnon : LruList::InactiveFile);
+            m_mm.vmstat().add(VmItem::Pgdeactivate, 1);
+        }
+    });
+    for (Pfn pfn : victims)
+        (void)m_mm.reclaimer().evict(pfn);
+}
+
+Result<void> AddressSpace::madvise_remove(Vma& vma, u64 start, u64 end)
+{
+    // madvise_remove: punch the range out of the file behind a shared writable mapping. Every
+    // mapping of those file pages loses them; private copies made by copy-on-write stay.
+    if (vma.flags & VM_LOCKED)
+        return Error::from_errno(EINVAL, "MADV_REMOVE on locked memory");
+    if (!vma.file)
+        return Error::from_errno(EINVAL, "MADV_REMOVE needs a file mapping");
+    if ((vma.flags & (VM_SHARED | VM_MAYWRITE)) != (VM_SHARED | VM_MAYWRITE))
+        return Error::from_errno(EACCES, "MADV_REMOVE needs a shared writable mapping");
+    std::shared_ptr<Inode> inode = vma.file;
+    u64 first = vma.page_index(VirtAddr(start));
+    u64 count = (end - start) >> PAGE_SHIFT;
+    if (!inode->is_shmem() &&
+        ::fallocate(inode->host_fd(), FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, static_cast<off_t>(first << PAGE_SHIFT),
+                    static_cast<off_t>(count << PAGE_SHIFT)) != 0)
+        return Error::from_errno(errno, "punching the host file failed");
+    Rmap rmap(m_mm);
+    std::vector<std::pair<u64, Pfn>> doomed;
+    for (auto it = inode->pages().lower_bound(first); it != inode->pages().end() && it->first < first + count; ++it)
+        doomed.push_back(*it);
+    for (auto [index, pfn] : doomed) {
+        rmap.unmap_all(pfn);
+        m_mm.page_cache().evict(*inode, index);
+    }
+    return {};
+}
+
+} // namespace kioku

@@ -1,0 +1,213 @@
+// mremap(2), after Linux 6.x mm/mremap.c: shrinking unmaps the tail; growing extends the VMA in
+// place when the range after it is free; otherwise, with MREMAP_MAYMOVE, the VMA is copied to a
+// new place and its page-table entries are moved there, so no data is copied. MREMAP_FIXED picks
+// the new place (unmapping what was there); MREMAP_DONTUNMAP moves the pages but leaves the old
+// range mapped and empty.
+//
+// A moved anonymous VMA keeps its AnonVma and its vm_pgoff (the linear index of its first page),
+// so every page keeps its index and the reverse map finds it at the new address. Only an
+// anonymous VMA that never had a page takes the pgoff of its new address, as copy_vma does.
+// Overcommit: a VM_ACCOUNT mapping is charged for what it grows; the charge of the moved part
+// goes with it (the old range is unmapped with its VM_ACCOUNT concealed).
+#include "mm/vm/AddressSpace.h"
+
+#include "hw/Tlb.h"
+#include "mm/MemoryManager.h"
+#include "mm/vm/AnonVma.h"
+
+namespace kioku {
+
+using namespace isa;
+using namespace abi;
+
+namespace {
+
+constexpr u64 VM_LOCKED_MASK = VM_LOCKED | VM_LOCKONFAULT;
+
+} // namespace
+
+Result<u64> AddressSpace::mremap(u64 addr, u64 old_len, u64 new_len, u64 flags, u64 new_addr)
+{
+    if (flags & ~(MREMAP_FIXED_ | MREMAP_MAYMOVE_ | MREMAP_DONTUNMAP_))
+        return Error::from_errno(EINVAL, "unknown mremap flags");
+    if ((flags & MREMAP_FIXED_) && !(flags & MREMAP_MAYMOVE_))
+        return Error::from_errno(EINVAL, "MREMAP_FIXED without MREMAP_MAYMOVE");
+    // MREMAP_DONTUNMAP is always a move and never a resize.
+    if ((flags & MREMAP_DONTUNMAP_) && (!(flags & MREMAP_MAYMOVE_) || old_len != new_len))
+        return Error::from_errno(EINVAL, "MREMAP_DONTUNMAP needs MREMAP_MAYMOVE and an unchanged size");
+    if (!is_page_aligned(addr))
+        return Error::from_errno(EINVAL, "address not page aligned");
+    old_len = page_round_up(old_len);
+    new_len = page_round_up(new_len);
+    if (new_len == 0)
+        return Error::from_errno(EINVAL, "zero new length");
+    Vma* vma = vma_containing(VirtAddr(addr));
+    if (!vma)
+        return Error::from_errno(EFAULT, "old address not mapped");
+    if (flags & (MREMAP_FIXED_ | MREMAP_DONTUNMAP_))
+        return mremap_to(addr, old_len, new_addr, new_len, flags);
+    // A shrink only unmaps the tail, wherever the old range lies.
+    if (old_len >= new_len) {
+        if (old_len > new_len)
+            TRY(do_munmap(addr + new_len, old_len - new_len));
+        return addr;
+    }
+    vma = TRY(vma_to_resize(addr, old_len, new_len, flags));
+    u64 delta = new_len - old_len;
+    u64 grown_end = vma->end.value() + delta;
+    // vma_expandable: the old range ends the VMA and the space after it is free.
+    if (old_len == vma->end.value() - addr && grown_end > vma->end.value() && grown_end <= task_size() &&
+        !find_intersection(vma->end, VirtAddr(grown_end))) {
+        if (vma->flags & VM_ACCOUNT)
+            TRY(m_mm.vm_enough_memory(delta >> PAGE_SHIFT, this));
+        // vma_merge_extend; account_vm adds the growth to total_vm and, if locked, locked_vm.
+        account_vm(*vma, -1);
+        vma->end = VirtAddr(grown_end);
+        account_vm(*vma, +1);
+        Vma& grown = try_merge(*vma);
+        if (grown.flags & VM_LOCKED)
+            (void)populate_locked(addr + old_len, addr + new_len, true);
+        return addr;
+    }
+    if (!(flags & MREMAP_MAYMOVE_))
+        return Error::from_errno(ENOMEM, "cannot grow in place");
+    bool failed = false;
+    u64 where = get_unmapped_area(0, new_len, (vma->flags & VM_MAYSHARE) ? MAP_SHARED_ : 0, failed);
+    if (failed)
+        return Error::from_errno(static_cast<int>(where), "no room for the moved mapping");
+    return move_vma(*vma, addr, old_len, new_len, where, flags);
+}
+
+Result<Vma*> AddressSpace::vma_to_resize(u64 addr, u64 old_len, u64 new_len, u64 flags)
+{
+    Vma* vma = vma_containing(VirtAddr(addr));
+    if (!vma)
+        return Error::from_errno(EFAULT, "old address not mapped");
+    // A zero old_len duplicates a shared mapping; for a private one it would make an unrelated
+    // mapping, so Linux refuses it.
+    if (!old_len && !(vma->flags & (VM_SHARED | VM_MAYSHARE)))
+        return Error::from_errno(EINVAL, "duplicating a private mapping");
+    if ((flags & MREMAP_DONTUNMAP_) && (vma->flags & (VM_DONTEXPAND | VM_PFNMAP)))
+        return Error::from_errno(EINVAL, "MREMAP_DONTUNMAP on a special mapping");
+    if (old_len > vma->end.value() - addr)
+        return Error::from_errno(EFAULT, "old range crosses the end of its mapping");
+    if (new_len == old_len)
+        return vma;
+    u64 pgoff = vma->page_index(VirtAddr(addr));
+    if (pgoff + (new_len >> PAGE_SHIFT) < pgoff)
+        return Error::from_errno(EINVAL, "offset overflows");
+    if (vma->flags & (VM_DONTEXPAND | VM_PFNMAP))
+        return Error::from_errno(EFAULT, "mapping may not grow");
+    // mlock_future_ok: a locked mapping may only grow within RLIMIT_MEMLOCK.
+    const MemlockLimit& limit = m_memlock_limit;
+    if ((vma->flags & VM_LOCKED) && !limit.cap_ipc_lock && new_len > old_len &&
+        ((new_len - old_len) >> PAGE_SHIFT) + m_locked_vm > (limit.bytes >> PAGE_SHIFT))
+        return Error::from_errno(EAGAIN, "RLIMIT_MEMLOCK exceeded");
+    return vma;
+}
+
+Result<u64> AddressSpace::mremap_to(u64 addr, u64 old_len, u64 new_addr, u64 new_len, u64 flags)
+{
+    if (!is_page_aligned(new_addr))
+        return Error::from_errno(EINVAL, "new address not page aligned");
+    if (new_len > task_size() || new_addr > task_size() - new_len)
+        return Error::from_errno(EINVAL, "new range outside the user address space");
+    if (addr + old_len > new_addr && new_addr + new_len > addr)
+        return Error::from_errno(EINVAL, "old and new ranges overlap");
+    // Room for both ranges to split in three before anything is unmapped.
+    if (map_count() + 2 >= m_mm.sysctl().max_map_count - 3)
+        return Error::from_errno(ENOMEM, "too many mappings");
+    if (flags & MREMAP_FIXED_)
+        TRY(do_munmap(new_addr, new_len));
+    if (old_len > new_len) {
+        TRY(do_munmap(addr + new_len, old_len - new_len));
+        old_len = new_len;
+    }
+    Vma* vma = TRY(vma_to_resize(addr, old_len, new_len, flags));
+    int map_flags = ((flags & MREMAP_FIXED_) ? MAP_FIXED_ : 0) | ((vma->flags & VM_MAYSHARE) ? MAP_SHARED_ : 0);
+    bool failed = false;
+    u64 where = get_unmapped_area(new_addr, new_len, map_flags, failed);
+    if (failed)
+        return Error::from_errno(static_cast<int>(where), "no room for the moved mapping");
+    return move_vma(*vma, addr, old_len, new_len, where, flags);
+}
+
+void AddressSpace::move_ptes(u64 old_addr, u64 new_addr, u64 len)
+{
+    // move_page_tables: each entry goes to the same offset in the new range, page by page. The
+    // new VMA is already in the tree, so reclaim running while a table page is allocated finds
+    // every page at whichever address maps it at that moment. Moved pages count as soft-dirty
+    // (move_soft_dirty_pte): the mapping changed under them.
+    std::vector<u64> offsets;
+    m_page_table->for_each(VirtAddr(old_addr), VirtAddr(old_addr + len),
+                           [&](VirtAddr va, u64&) { offsets.push_back(va - VirtAddr(old_addr)); });
+    for (u64 off : offsets) {
+        u64* dst = m_page_table->slot(VirtAddr(new_addr + off), true);
+        VERIFY(dst && "out of memory for page tables while moving a mapping");
+        u64* src = m_page_table->slot(VirtAddr(old_addr + off), false);
+        if (!src || pte_none(*src))
+            continue;
+        u64 pte = *src;
+        *src = 0;
+        m_mm.tlb().flush_page(m_asid, VirtAddr(old_addr + off));
+        *dst = pte_present(pte) ? (pte | PTE_SOFT_DIRTY) : pte;
+    }
+}
+
+Result<u64> AddressSpace::move_vma(Vma& vma, u64 old_addr, u64 old_len, u64 new_len, u64 new_addr, u64 flags)
+{
+    if (map_count() >= m_mm.sysctl().max_map_count - 3)
+        return Error::from_errno(ENOMEM, "too many mappings");
+    bool dontunmap = flags & MREMAP_DONTUNMAP_;
+    u64 to_account = dontunmap ? new_len : new_len - old_len;
+    if ((vma.flags & VM_ACCOUNT) && to_account)
+        TRY(m_mm.vm_enough_memory(to_account >> PAGE_SHIFT, this));
+    // copy_vma.
+    auto copy = std::make_unique<Vma>();
+    copy->start = VirtAddr(new_addr);
+    copy->end = VirtAddr(new_addr + new_len);
+    copy->flags = vma.flags;
+    copy->pgoff = vma.page_index(VirtAddr(old_addr));
+    if (vma.is_anonymous() && !vma.anon)
+        copy->pgoff = new_addr >> PAGE_SHIFT;
+    copy->file = vma.file;
+    copy->anon = vma.anon;
+    copy->name = vma.name;
+    u64 hiwater_vm = m_hiwater_vm;
+    try_merge(insert_vma(std::move(copy)));
+    move_ptes(old_addr, new_addr, old_len);
+    Vma* old = vma_containing(VirtAddr(old_addr));
+    VERIFY(old && "the old range is still mapped");
+    if (dontunmap) {
+        // The old VMA stays, empty, and is no longer locked. When all of it moved, it gives up
+        // its AnonVma so that new faults there start a fresh one.
+        if (old->flags & VM_LOCKED_MASK) {
+            account_vm(*old, -1);
+            old->flags &= ~VM_LOCKED_MASK;
+            account_vm(*old, +1);
+        }
+        if (old->anon && old->start.value() == old_addr && old->end.value() == old_addr + old_len) {
+            old->anon->unlink(old);
+            old->anon.reset();
+        }
+    } else if (old_len) {
+        // Conceal VM_ACCOUNT on the old part so that unmapping it keeps the charge, which now
+        // belongs to the new VMA.
+        if (old->flags & VM_ACCOUNT) {
+            if (old->start.value() < old_addr)
+                old = &split_vma(*old, VirtAddr(old_addr));
+            if (old->end.value() > old_addr + old_len)
+                split_vma(*old, VirtAddr(old_addr + old_len));
+            old->flags &= ~u64{VM_ACCOUNT};
+        }
+        TRY(do_munmap(old_addr, old_len));
+        m_hiwater_vm = hiwater_vm;
+    }
+    Vma* moved = vma_containing(VirtAddr(new_addr));
+    if (moved && (moved->flags & VM_LOCKED) && new_len > old_len)
+        (void)populate_locked(new_addr + old_len, new_addr + new_len, true);
+    update_hiwater_rss();
+    return new_addr;
+}
+
+} // namespace kioku

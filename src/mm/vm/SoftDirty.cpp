@@ -1,0 +1,55 @@
+// /proc/PID/clear_refs and soft-dirty tracking, after Linux 6.x fs/proc/task_mmu.c.
+//
+// RISC-V has no hardware soft-dirty bit (the MMU sets only A and D), so kioku tracks it the way
+// Linux does on architectures that have the software bit: PTE_SOFT_DIRTY (the second RSW bit) is
+// set when a write fault makes a page writable (AddressSpace::fault_done), and a VMA carries
+// VM_SOFTDIRTY from its creation. clear_refs 4 clears both and write-protects every present PTE,
+// so that the next store faults and marks its page again; pagemap bit 55 reports either.
+// Swap entries do not keep the bit here (Linux keeps _PAGE_SWP_SOFT_DIRTY): a page that went to
+// swap and came back reads clean unless its VMA is soft-dirty.
+#include "mm/vm/AddressSpace.h"
+
+#include "hw/Tlb.h"
+#include "mm/MemoryManager.h"
+
+namespace kioku {
+
+using namespace isa;
+
+namespace {
+
+enum ClearRefs : int { CLEAR_REFS_ALL = 1, CLEAR_REFS_ANON, CLEAR_REFS_MAPPED, CLEAR_REFS_SOFT_DIRTY, CLEAR_REFS_MM_HIWATER_RSS };
+
+} // namespace
+
+Result<void> AddressSpace::clear_refs(int type)
+{
+    if (type < CLEAR_REFS_ALL || type > CLEAR_REFS_MM_HIWATER_RSS)
+        return Error::from_errno(EINVAL, "unknown clear_refs type");
+    if (type == CLEAR_REFS_MM_HIWATER_RSS) {
+        m_hiwater_rss = static_cast<u64>(std::max<i64>(0, m_rss.total()));
+        return {};
+    }
+    for (auto& [key, vma] : m_vmas) {
+        if ((type == CLEAR_REFS_ANON && vma->file) || (type == CLEAR_REFS_MAPPED && !vma->file))
+            continue;
+        if (type == CLEAR_REFS_SOFT_DIRTY)
+            vma->flags &= ~u64{VM_SOFTDIRTY};
+        m_page_table->for_each(vma->start, vma->end, [&](VirtAddr va, u64& pte) {
+            if (!pte_present(pte))
+                return;
+            u64 old = pte;
+            if (type == CLEAR_REFS_SOFT_DIRTY) {
+                pte &= ~(PTE_W | PTE_SOFT_DIRTY);
+            } else if (!m_mm.is_zero_pfn(pte_pfn(pte))) {
+                pte &= ~PTE_A;
+                m_mm.frames()[pte_pfn(pte)].clear(FF_REFERENCED);
+            }
+            if (pte != old)
+                m_mm.tlb().flush_page(m_asid, va);
+        });
+    }
+    return {};
+}
+
+} // namespace kioku
