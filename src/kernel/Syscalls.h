@@ -120,6 +120,7 @@ private:
     SyscallResult sys_writev(Task&, const SyscallArgs&);
     SyscallResult sys_pread64(Task&, const SyscallArgs&);
     SyscallResult sys_pwrite64(Task&, const SyscallArgs&);
+    SyscallResult positioned_io(Task&, const SyscallArgs&, bool write); // pread64 / pwrite64
     SyscallResult sys_lseek(Task&, const SyscallArgs&);
     SyscallResult sys_ioctl(Task&, const SyscallArgs&);
     SyscallResult sys_fstat(Task&, const SyscallArgs&);

@@ -547,7 +547,7 @@ SyscallResult Syscalls::sys_writev(Task& t, const SyscallArgs& a)
     return SyscallResult::ret(static_cast<i64>(done));
 }
 
-SyscallResult Syscalls::sys_pread64(Task& t, const SyscallArgs& a)
+SyscallResult Syscalls::positioned_io(Task& t, const SyscallArgs& a, bool write)
 {
     auto f = open_file(t, a.fd(0));
     if (f.is_error())
@@ -556,22 +556,14 @@ SyscallResult Syscalls::sys_pread64(Task& t, const SyscallArgs& a)
         return SyscallResult::err(ESPIPE);
     if (a.i(3) < 0)
         return SyscallResult::err(EINVAL);
-    auto r = kernel().pread(t.tgid, a.fd(0), a[1], a[2], a[3]);
+    auto r = write ? kernel().pwrite(t.tgid, a.fd(0), a[1], a[2], a[3])
+                   : kernel().pread(t.tgid, a.fd(0), a[1], a[2], a[3]);
     return r.is_error() ? SyscallResult::err(r.error().code) : SyscallResult::ret(static_cast<i64>(r.value()));
 }
 
-SyscallResult Syscalls::sys_pwrite64(Task& t, const SyscallArgs& a)
-{
-    auto f = open_file(t, a.fd(0));
-    if (f.is_error())
-        return SyscallResult::err(EBADF);
-    if (f.value()->special)
-        return SyscallResult::err(ESPIPE);
-    if (a.i(3) < 0)
-        return SyscallResult::err(EINVAL);
-    auto r = kernel().pwrite(t.tgid, a.fd(0), a[1], a[2], a[3]);
-    return r.is_error() ? SyscallResult::err(r.error().code) : SyscallResult::ret(static_cast<i64>(r.value()));
-}
+SyscallResult Syscalls::sys_pread64(Task& t, const SyscallArgs& a) { return positioned_io(t, a, false); }
+
+SyscallResult Syscalls::sys_pwrite64(Task& t, const SyscallArgs& a) { return positioned_io(t, a, true); }
 
 SyscallResult Syscalls::sys_lseek(Task& t, const SyscallArgs& a)
 {
