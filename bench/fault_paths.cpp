@@ -82,8 +82,12 @@ long host_minor_faults()
 // Collects per-iteration times (manual timing, so setup stays out) and publishes the counters.
 // The figure is the median iteration: the machine is shared, and one slow pass should not move it.
 class PageTimer {
-public:
-    PageTimer(benchmark::State& state, std::uint64_t pages) : m_state(state), m_pages(pages) {}
+  public:
+    PageTimer(benchmark::State& state, std::uint64_t pages)
+        : m_state(state)
+        , m_pages(pages)
+    {
+    }
 
     void add(std::uint64_t ns, std::uint64_t faults)
     {
@@ -109,7 +113,7 @@ public:
         (kioku ? row.kioku_ns : row.host_ns) = ns_per_page;
     }
 
-private:
+  private:
     benchmark::State& m_state;
     std::uint64_t m_pages;
     std::vector<std::uint64_t> m_times;
@@ -421,7 +425,8 @@ std::string make_host_file(Folios folios)
     for (std::uint64_t done = 0; ok && done < REGION_BYTES; done += chunk.size())
         ok = write(fd, chunk.data(), chunk.size()) == static_cast<ssize_t>(chunk.size());
     // Read it back once so that every page is in the page cache before the timed passes.
-    for (off_t off = 0; ok && static_cast<std::uint64_t>(off) < REGION_BYTES; off += static_cast<off_t>(chunk.size()))
+    for (off_t off = 0; ok && static_cast<std::uint64_t>(off) < REGION_BYTES;
+         off += static_cast<off_t>(chunk.size()))
         ok = pread(fd, chunk.data(), chunk.size(), off) == static_cast<ssize_t>(chunk.size());
     close(fd);
     if (!ok) {
@@ -497,7 +502,13 @@ BENCHMARK(BM_AnonFirstTouch_Host)->UseManualTime()->Iterations(ITERATIONS)->Unit
 BENCHMARK(BM_CowAfterFork_Kioku)->UseManualTime()->Iterations(ITERATIONS)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_CowAfterFork_Host)->UseManualTime()->Iterations(ITERATIONS)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_PageCacheHit_Kioku)->UseManualTime()->Iterations(ITERATIONS)->Unit(benchmark::kMillisecond);
-BENCHMARK(BM_PageCacheHit_Host)->ArgName("large_folios")->Arg(0)->Arg(1)->UseManualTime()->Iterations(ITERATIONS)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_PageCacheHit_Host)
+    ->ArgName("large_folios")
+    ->Arg(0)
+    ->Arg(1)
+    ->UseManualTime()
+    ->Iterations(ITERATIONS)
+    ->Unit(benchmark::kMillisecond);
 
 int main(int argc, char** argv)
 {

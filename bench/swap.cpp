@@ -56,8 +56,9 @@ struct Machine {
         if (swap_bytes)
             (void)kernel->mm().swapon(swap_bytes, 0);
         pid = kernel->spawn("bench").value();
-        base = kernel->mmap(pid, 0, region_pages * PAGE_SIZE, PROT_READ_ | PROT_WRITE_,
-                            MAP_PRIVATE_ | MAP_ANONYMOUS_ | MAP_NORESERVE_, -1, 0)
+        base = kernel
+                   ->mmap(pid, 0, region_pages * PAGE_SIZE, PROT_READ_ | PROT_WRITE_,
+                          MAP_PRIVATE_ | MAP_ANONYMOUS_ | MAP_NORESERVE_, -1, 0)
                    .value();
     }
 
@@ -156,9 +157,16 @@ void BM_ReclaimScaling(benchmark::State& state)
         state.ResumeTiming();
     }
     state.counters["ns_per_reclaimed_page"] = total * 1e9 / static_cast<double>(std::max<u64>(reclaimed, 1));
-    state.counters["reclaimed_per_pass"] = static_cast<double>(reclaimed) / static_cast<double>(state.iterations());
+    state.counters["reclaimed_per_pass"] =
+        static_cast<double>(reclaimed) / static_cast<double>(state.iterations());
 }
-BENCHMARK(BM_ReclaimScaling)->ArgName("guest_mib")->Arg(64)->Arg(1024)->Arg(16384)->Iterations(3)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_ReclaimScaling)
+    ->ArgName("guest_mib")
+    ->Arg(64)
+    ->Arg(1024)
+    ->Arg(16384)
+    ->Iterations(3)
+    ->Unit(benchmark::kMillisecond);
 
 void BM_OomKill1GiB(benchmark::State& state)
 {
@@ -171,8 +179,9 @@ void BM_OomKill1GiB(benchmark::State& state)
         m.touch(victim_pages, 3);
         Pid b = m.kernel->spawn("grower").value();
         const u64 grow_pages = (u64{512} << 20) / PAGE_SIZE;
-        u64 gb = m.kernel->mmap(b, 0, grow_pages * PAGE_SIZE, PROT_READ_ | PROT_WRITE_,
-                                MAP_PRIVATE_ | MAP_ANONYMOUS_ | MAP_NORESERVE_, -1, 0)
+        u64 gb = m.kernel
+                     ->mmap(b, 0, grow_pages * PAGE_SIZE, PROT_READ_ | PROT_WRITE_,
+                            MAP_PRIVATE_ | MAP_ANONYMOUS_ | MAP_NORESERVE_, -1, 0)
                      .value();
         state.ResumeTiming();
         double worst = 0, t_start = thread_seconds();

@@ -148,7 +148,8 @@ void BM_TlbMissWalk(benchmark::State& state)
         state.SkipWithError("kioku: mapping the working set failed");
         return;
     }
-    translate_loop(state, guest, addr.value(), pages, state.range(0) == 48 ? "tlb_miss_sv48" : "tlb_miss_sv39");
+    translate_loop(state, guest, addr.value(), pages,
+                   state.range(0) == 48 ? "tlb_miss_sv48" : "tlb_miss_sv39");
 }
 
 // One mmap / store per page / munmap pass over SCALING_REGION; returns its CPU time in ns, 0 on
@@ -192,7 +193,8 @@ void BM_FirstTouchScaling(benchmark::State& state)
         times.push_back(ns);
     }
     std::sort(times.begin(), times.end());
-    double ns_per_fault = static_cast<double>(times[times.size() / 2]) / static_cast<double>(SCALING_REGION / PAGE);
+    double ns_per_fault =
+        static_cast<double>(times[times.size() / 2]) / static_cast<double>(SCALING_REGION / PAGE);
     std::uint64_t destroy_start = cpu_now_ns();
     guest.kernel.reset();
     double destroy_ms = static_cast<double>(cpu_now_ns() - destroy_start) / 1e6;

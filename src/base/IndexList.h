@@ -20,7 +20,7 @@ struct IndexLinks {
 // Table must offer `IndexLinks& links(uint32_t index)`.
 template <typename Table>
 class IndexList {
-public:
+  public:
     static constexpr std::uint32_t NIL = IndexLinks::NIL;
 
     bool empty() const { return m_head == NIL; }
@@ -83,7 +83,7 @@ public:
 
     std::uint32_t next(Table& t, std::uint32_t i) const { return t.links(i).next; }
 
-private:
+  private:
     std::uint32_t m_head = NIL;
     std::uint32_t m_tail = NIL;
     std::uint64_t m_size = 0;

@@ -12,7 +12,7 @@
 namespace kioku {
 
 struct Error {
-    int code = 0;              // a Linux errno value (EINVAL, ENOMEM, ...)
+    int code = 0;               // a Linux errno value (EINVAL, ENOMEM, ...)
     const char* what = nullptr; // static text for humans, may be null
 
     static constexpr Error from_errno(int code, const char* what = nullptr) { return Error{code, what}; }
@@ -20,9 +20,15 @@ struct Error {
 
 template <typename T>
 class [[nodiscard]] Result {
-public:
-    Result(T value) : m_value(std::move(value)) {}
-    Result(Error error) : m_value(error) {}
+  public:
+    Result(T value)
+        : m_value(std::move(value))
+    {
+    }
+    Result(Error error)
+        : m_value(error)
+    {
+    }
 
     bool is_error() const { return std::holds_alternative<Error>(m_value); }
     explicit operator bool() const { return !is_error(); }
@@ -44,15 +50,19 @@ public:
         return std::get<Error>(m_value);
     }
 
-private:
+  private:
     std::variant<T, Error> m_value;
 };
 
 template <>
 class [[nodiscard]] Result<void> {
-public:
+  public:
     Result() = default;
-    Result(Error error) : m_error(error), m_has_error(true) {}
+    Result(Error error)
+        : m_error(error)
+        , m_has_error(true)
+    {
+    }
 
     bool is_error() const { return m_has_error; }
     explicit operator bool() const { return !m_has_error; }
@@ -63,7 +73,7 @@ public:
         return m_error;
     }
 
-private:
+  private:
     Error m_error{};
     bool m_has_error = false;
 };
@@ -71,10 +81,10 @@ private:
 } // namespace kioku
 
 // Unwraps a Result, returning its Error from the enclosing function when it holds one.
-#define TRY(expr)                                                                                       \
-    ({                                                                                                 \
-        auto _kioku_try = (expr);                                                                      \
-        if (_kioku_try.is_error()) [[unlikely]]                                                        \
-            return _kioku_try.error();                                                                 \
-        _kioku_try.release_value();                                                                    \
+#define TRY(expr)                                                                                            \
+    ({                                                                                                       \
+        auto _kioku_try = (expr);                                                                            \
+        if (_kioku_try.is_error()) [[unlikely]]                                                              \
+            return _kioku_try.error();                                                                       \
+        _kioku_try.release_value();                                                                          \
     })

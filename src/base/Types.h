@@ -21,9 +21,12 @@ inline constexpr u64 PAGE_MASK = ~(PAGE_SIZE - 1);
 
 template <typename Tag, typename Rep = u64>
 class Strong {
-public:
+  public:
     constexpr Strong() = default;
-    constexpr explicit Strong(Rep v) : m_v(v) {}
+    constexpr explicit Strong(Rep v)
+        : m_v(v)
+    {
+    }
     constexpr Rep value() const { return m_v; }
     constexpr auto operator<=>(const Strong&) const = default;
 
@@ -41,7 +44,7 @@ public:
         return *this;
     }
 
-private:
+  private:
     Rep m_v{};
 };
 
@@ -59,14 +62,38 @@ using SwapSlot = Strong<SwapSlotTag>; // a slot index within one swap area
 using Asid = u16;                     // RISC-V address-space identifier (up to 16 bits)
 using Order = unsigned;               // buddy order: a block of 2^order frames
 
-constexpr Pfn pfn_of(PhysAddr pa) { return Pfn(pa.value() >> PAGE_SHIFT); }
-constexpr PhysAddr addr_of(Pfn pfn) { return PhysAddr(pfn.value() << PAGE_SHIFT); }
-constexpr Vpn vpn_of(VirtAddr va) { return Vpn(va.value() >> PAGE_SHIFT); }
-constexpr VirtAddr addr_of(Vpn vpn) { return VirtAddr(vpn.value() << PAGE_SHIFT); }
-constexpr VirtAddr page_base(VirtAddr va) { return VirtAddr(va.value() & PAGE_MASK); }
-constexpr u64 page_offset(VirtAddr va) { return va.value() & (PAGE_SIZE - 1); }
-constexpr u64 page_round_up(u64 bytes) { return (bytes + PAGE_SIZE - 1) & PAGE_MASK; }
-constexpr bool is_page_aligned(u64 v) { return (v & (PAGE_SIZE - 1)) == 0; }
+constexpr Pfn pfn_of(PhysAddr pa)
+{
+    return Pfn(pa.value() >> PAGE_SHIFT);
+}
+constexpr PhysAddr addr_of(Pfn pfn)
+{
+    return PhysAddr(pfn.value() << PAGE_SHIFT);
+}
+constexpr Vpn vpn_of(VirtAddr va)
+{
+    return Vpn(va.value() >> PAGE_SHIFT);
+}
+constexpr VirtAddr addr_of(Vpn vpn)
+{
+    return VirtAddr(vpn.value() << PAGE_SHIFT);
+}
+constexpr VirtAddr page_base(VirtAddr va)
+{
+    return VirtAddr(va.value() & PAGE_MASK);
+}
+constexpr u64 page_offset(VirtAddr va)
+{
+    return va.value() & (PAGE_SIZE - 1);
+}
+constexpr u64 page_round_up(u64 bytes)
+{
+    return (bytes + PAGE_SIZE - 1) & PAGE_MASK;
+}
+constexpr bool is_page_aligned(u64 v)
+{
+    return (v & (PAGE_SIZE - 1)) == 0;
+}
 
 } // namespace kioku
 

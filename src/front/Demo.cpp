@@ -20,13 +20,15 @@ constexpr int O_RDWR_ = 02;
 
 // The demo narrates through this: headings, sentences, views, and checks of what it claims.
 class Narrator {
-public:
-    Narrator(Kernel& kernel, std::ostream& out, std::ostream& err) : m_kernel(kernel), m_out(out), m_err(err) {}
-
-    void step(const std::string& title)
+  public:
+    Narrator(Kernel& kernel, std::ostream& out, std::ostream& err)
+        : m_kernel(kernel)
+        , m_out(out)
+        , m_err(err)
     {
-        m_out << "\n== " << ++m_step << ". " << title << " ==\n";
     }
+
+    void step(const std::string& title) { m_out << "\n== " << ++m_step << ". " << title << " ==\n"; }
     void say(const std::string& text) { m_out << wrap(text) << "\n"; }
     void action(const std::string& text) { m_out << "  $ " << text << "\n"; }
 
@@ -90,9 +92,12 @@ public:
         }
     }
     bool ok() const { return m_ok; }
-    void succeeded(const Result<void>& r, const std::string& what) { check(!r.is_error(), what + " to succeed"); }
+    void succeeded(const Result<void>& r, const std::string& what)
+    {
+        check(!r.is_error(), what + " to succeed");
+    }
 
-private:
+  private:
     static std::string wrap(const std::string& text)
     {
         std::string out, line;
@@ -132,7 +137,8 @@ int run_demo(const DemoOptions& options, std::ostream& out, std::ostream& err)
     config.check_invariants = options.check_invariants;
     auto created = Kernel::create(config);
     if (created.is_error()) {
-        err << "kioku demo: cannot create the machine: " << (created.error().what ? created.error().what : "") << "\n";
+        err << "kioku demo: cannot create the machine: " << (created.error().what ? created.error().what : "")
+            << "\n";
         return 1;
     }
     Kernel& k = *created.value();
@@ -168,8 +174,10 @@ int run_demo(const DemoOptions& options, std::ostream& out, std::ostream& err)
     u64 pfn_a = k.pagemap(a, fixed, 1).value()[0] & ((u64{1} << 55) - 1);
     u64 pfn_b = k.pagemap(b, fixed, 1).value()[0] & ((u64{1} << 55) - 1);
     n.action("alpha and beta: mmap(" + hex(fixed) + ", 4096, MAP_FIXED) and write 'A' / 'B'");
-    n.fact("alpha reads at " + hex(fixed) + ": '" + std::string(1, static_cast<char>(seen_a)) + "', frame", pfn_a);
-    n.fact("beta reads at " + hex(fixed) + ":  '" + std::string(1, static_cast<char>(seen_b)) + "', frame", pfn_b);
+    n.fact("alpha reads at " + hex(fixed) + ": '" + std::string(1, static_cast<char>(seen_a)) + "', frame",
+           pfn_a);
+    n.fact("beta reads at " + hex(fixed) + ":  '" + std::string(1, static_cast<char>(seen_b)) + "', frame",
+           pfn_b);
     n.check(seen_a == 'A' && seen_b == 'B' && pfn_a != pfn_b, "isolated address spaces");
 
     n.step("Demand paging: memory is allocated when it is touched");
@@ -199,7 +207,8 @@ int run_demo(const DemoOptions& options, std::ostream& out, std::ostream& err)
     n.action("alpha: read 256 untouched pages");
     n.fact("VmRSS grew by", n.status_kb(a, "VmRSS") - rss1, " kB");
     for (int i = 0; i < 3; ++i)
-        n.fact("pagemap frame of page " + std::to_string(i), pm[static_cast<size_t>(i)] & ((u64{1} << 55) - 1));
+        n.fact("pagemap frame of page " + std::to_string(i),
+               pm[static_cast<size_t>(i)] & ((u64{1} << 55) - 1));
     n.check(n.status_kb(a, "VmRSS") == rss1, "no RSS growth for zero-page reads");
 
     n.step("Page tables and the TLB");
@@ -239,7 +248,8 @@ int run_demo(const DemoOptions& options, std::ostream& out, std::ostream& err)
     u8 shared_byte = 0;
     k.read_memory(a, shm + 5 * PAGE_SIZE, {&shared_byte, 1});
     n.action("alpha maps 64 KiB MAP_SHARED, forks; the child writes 'S'");
-    n.fact("alpha reads '" + std::string(1, static_cast<char>(shared_byte)) + "'; Shmem (kB)", n.meminfo_kb("Shmem"));
+    n.fact("alpha reads '" + std::string(1, static_cast<char>(shared_byte)) + "'; Shmem (kB)",
+           n.meminfo_kb("Shmem"));
     n.check(shared_byte == 'S', "the child's write visible to the parent");
     n.succeeded(k.exit(sharer, 0), "exit");
 
@@ -273,9 +283,9 @@ int run_demo(const DemoOptions& options, std::ostream& out, std::ostream& err)
     u8 byte = 1;
     auto outcome = k.write_memory(victim, 0x1000, {&byte, 1});
     n.action("child " + std::to_string(victim) + ": store to 0x1000");
-    n.say(std::string("    ") + (outcome.kind == AccessOutcome::Kind::Segv ? "Segmentation fault" : "no fault?") +
-          " (si_code " + (outcome.si_code == 1 ? "SEGV_MAPERR" : "SEGV_ACCERR") + " at " + hex(outcome.fault_addr) +
-          ")");
+    n.say(std::string("    ") +
+          (outcome.kind == AccessOutcome::Kind::Segv ? "Segmentation fault" : "no fault?") + " (si_code " +
+          (outcome.si_code == 1 ? "SEGV_MAPERR" : "SEGV_ACCERR") + " at " + hex(outcome.fault_addr) + ")");
     n.check(!k.process(victim)->alive() && k.process(victim)->term_signal() == SIGSEGV, "death by SIGSEGV");
 
     n.step("Protection changes split VMAs");
@@ -293,12 +303,13 @@ int run_demo(const DemoOptions& options, std::ostream& out, std::ostream& err)
     n.say("free and /proc/vmstat summarise the machine: used memory, the page cache, and the counters the "
           "kernel kept while all of this happened.");
     out << k.free_text(false);
-    n.show(0, "/proc/vmstat", {"pgfault", "pgmajfault", "nr_anon_pages", "nr_file_pages", "nr_page_table_pages"});
+    n.show(0, "/proc/vmstat",
+           {"pgfault", "pgmajfault", "nr_anon_pages", "nr_file_pages", "nr_page_table_pages"});
 
     std::string report = k.check_report();
     n.check(report.empty(), "the invariant checker to hold");
-    out << "\nThe invariant checker " << (report.empty() ? "holds" : "FAILS") << " at the end of the demo; simulated time "
-        << k.now_ns() / 1000 << " us.\n";
+    out << "\nThe invariant checker " << (report.empty() ? "holds" : "FAILS")
+        << " at the end of the demo; simulated time " << k.now_ns() / 1000 << " us.\n";
     return n.ok() ? 0 : 1;
 }
 

@@ -131,9 +131,10 @@ void print_stats(const RunStats& s, std::ostream& err)
 {
     err << "kioku: instructions " << s.instructions << "\n"
         << "kioku: system calls " << s.syscalls << "\n"
-        << "kioku: page faults " << s.minor_faults + s.major_faults << " (minor " << s.minor_faults << ", major "
-        << s.major_faults << ")\n"
-        << "kioku: TLB hits " << s.tlb_hits << ", misses " << s.tlb_misses << ", walks " << s.tlb_walks << "\n"
+        << "kioku: page faults " << s.minor_faults + s.major_faults << " (minor " << s.minor_faults
+        << ", major " << s.major_faults << ")\n"
+        << "kioku: TLB hits " << s.tlb_hits << ", misses " << s.tlb_misses << ", walks " << s.tlb_walks
+        << "\n"
         << "kioku: peak RSS " << s.peak_rss_kb << " kB\n"
         << "kioku: simulated time " << s.simulated_ns / 1000 << " us\n";
 }
@@ -165,8 +166,8 @@ int run_command(int argc, char** argv, std::ostream& err)
     if (o.swap_bytes) {
         auto swap = r.kernel().swapon(o.swap_bytes);
         if (swap.is_error()) {
-            err << "kioku: --swap: " << (swap.error().what ? swap.error().what : std::strerror(swap.error().code))
-                << "\n";
+            err << "kioku: --swap: "
+                << (swap.error().what ? swap.error().what : std::strerror(swap.error().code)) << "\n";
             return EXIT_USAGE;
         }
     }

@@ -15,10 +15,13 @@ constexpr u64 NS_PER_SECOND = 1'000'000'000;
 
 // Blocks live in host memory, allocated on first write; a block never written reads as zeros.
 class MemoryBlockDevice final : public BlockDevice {
-public:
-    MemoryBlockDevice(u64 blocks, Clock& clock, DiskModel model) : BlockDevice(blocks, clock, model) {}
+  public:
+    MemoryBlockDevice(u64 blocks, Clock& clock, DiskModel model)
+        : BlockDevice(blocks, clock, model)
+    {
+    }
 
-private:
+  private:
     Result<void> do_read(u64 first, u64 count, u8* dst) override
     {
         for (u64 i = 0; i < count; ++i, dst += PAGE_SIZE) {
@@ -45,7 +48,7 @@ private:
 
 // Blocks live in a host file of the device's full size, read and written in place.
 class FileBlockDevice final : public BlockDevice {
-public:
+  public:
     FileBlockDevice(int fd, u64 blocks, Clock& clock, DiskModel model)
         : BlockDevice(blocks, clock, model)
         , m_fd(fd)
@@ -55,7 +58,7 @@ public:
     FileBlockDevice(const FileBlockDevice&) = delete;
     FileBlockDevice& operator=(const FileBlockDevice&) = delete;
 
-private:
+  private:
     // pread and pwrite may move fewer bytes than asked (or be interrupted); loop until done.
     Result<void> do_read(u64 first, u64 count, u8* dst) override
     {

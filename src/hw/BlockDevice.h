@@ -17,7 +17,7 @@ namespace kioku {
 class Clock;
 
 struct DiskModel {
-    u64 latency_ns = 100'000;            // per request (an SSD's order of magnitude)
+    u64 latency_ns = 100'000;           // per request (an SSD's order of magnitude)
     u64 bytes_per_second = 500'000'000; // sustained transfer; 0 means transfers cost no time
 
     u64 cost_ns(u64 bytes) const;
@@ -32,7 +32,7 @@ struct BlockDeviceStats {
 };
 
 class BlockDevice {
-public:
+  public:
     virtual ~BlockDevice() = default;
 
     u64 block_count() const { return m_blocks; }
@@ -52,12 +52,17 @@ public:
     static Result<std::unique_ptr<BlockDevice>> create_file(const std::string& path, u64 block_count,
                                                             Clock& clock, DiskModel model = {});
 
-protected:
-    BlockDevice(u64 blocks, Clock& clock, DiskModel model) : m_blocks(blocks), m_clock(clock), m_model(model) {}
+  protected:
+    BlockDevice(u64 blocks, Clock& clock, DiskModel model)
+        : m_blocks(blocks)
+        , m_clock(clock)
+        , m_model(model)
+    {
+    }
     virtual Result<void> do_read(u64 first, u64 count, u8* dst) = 0;
     virtual Result<void> do_write(u64 first, u64 count, const u8* src) = 0;
 
-private:
+  private:
     Result<void> check_range(u64 first, u64 count) const;
     void charge(u64 bytes);
 

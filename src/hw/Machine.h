@@ -19,7 +19,7 @@ struct MachineShape {
 };
 
 class Machine {
-public:
+  public:
     explicit Machine(const MachineShape& shape)
         : m_memory(shape.mem_bytes)
         , m_tlb(shape.tlb)
@@ -34,7 +34,7 @@ public:
     Clock& clock() { return m_clock; }
     BlockDevice& disk() { return *m_disk; }
 
-private:
+  private:
     Clock m_clock;
     PhysicalMemory m_memory;
     Tlb m_tlb;

@@ -32,13 +32,13 @@ struct PageFault {
 };
 
 struct Translation {
-    PhysAddr pa;        // valid when !faulted
+    PhysAddr pa; // valid when !faulted
     bool faulted = false;
-    PageFault fault;    // valid when faulted
+    PageFault fault; // valid when faulted
 };
 
 class Mmu {
-public:
+  public:
     Mmu(PhysicalMemory& memory, Tlb& tlb, Clock& clock);
 
     // Translates one access of up to 8 bytes that does not cross a page boundary.
@@ -50,7 +50,7 @@ public:
     PhysicalMemory& memory() { return m_memory; }
     Tlb& tlb() { return m_tlb; }
 
-private:
+  private:
     Translation walk(const Satp& satp, VirtAddr va, isa::AccessType access);
     bool mark_dirty(TlbEntry& entry);
 

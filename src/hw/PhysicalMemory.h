@@ -17,7 +17,7 @@
 namespace kioku {
 
 class PhysicalMemory {
-public:
+  public:
     static constexpr u64 DEFAULT_BASE = 0x8000'0000;
 
     // size must be a non-zero multiple of PAGE_SIZE; base must be page-aligned.
@@ -60,7 +60,7 @@ public:
     // Returns the host memory behind [pfn, pfn+count) to the host; the frames then read as zero.
     void discard(Pfn pfn, u64 count);
 
-private:
+  private:
     u8* m_host = nullptr;
     u64 m_size = 0;
     PhysAddr m_base;

@@ -7,9 +7,15 @@ namespace kioku {
 
 namespace {
 
-constexpr unsigned level_shift(unsigned level) { return isa::VPN_BITS * level; }
+constexpr unsigned level_shift(unsigned level)
+{
+    return isa::VPN_BITS * level;
+}
 
-bool is_global(const TlbEntry& e) { return e.perms & isa::PTE_G; }
+bool is_global(const TlbEntry& e)
+{
+    return e.perms & isa::PTE_G;
+}
 
 // True when the entry's (super)page contains the 4 KiB page `vpn`.
 bool covers(const TlbEntry& e, u64 vpn)
@@ -17,7 +23,10 @@ bool covers(const TlbEntry& e, u64 vpn)
     return (e.vpn >> level_shift(e.level)) == (vpn >> level_shift(e.level));
 }
 
-bool asid_matches(const TlbEntry& e, Asid asid) { return e.asid == asid || is_global(e); }
+bool asid_matches(const TlbEntry& e, Asid asid)
+{
+    return e.asid == asid || is_global(e);
+}
 
 } // namespace
 

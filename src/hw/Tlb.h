@@ -16,7 +16,7 @@ namespace kioku {
 // The port through which the memory manager invalidates translations (sfence.vma). Implemented
 // by the Tlb; a machine with several harts broadcasts to each of their TLBs.
 class TlbFlushPort {
-public:
+  public:
     virtual ~TlbFlushPort() = default;
     virtual void flush_page(Asid asid, VirtAddr va) = 0; // sfence.vma va, asid
     virtual void flush_asid(Asid asid) = 0;              // sfence.vma x0, asid
@@ -24,14 +24,14 @@ public:
 };
 
 struct TlbEntry {
-    u64 vpn = 0;       // virtual page number of the start of the (super)page, in 4 KiB units
-    u64 ppn = 0;       // physical page number of the start of the (super)page
-    u64 pte_addr = 0;  // physical address of the leaf PTE, so the MMU can set D without a rewalk
+    u64 vpn = 0;      // virtual page number of the start of the (super)page, in 4 KiB units
+    u64 ppn = 0;      // physical page number of the start of the (super)page
+    u64 pte_addr = 0; // physical address of the leaf PTE, so the MMU can set D without a rewalk
     Asid asid = 0;
-    u8 level = 0;      // 0 = 4 KiB, 1 = 2 MiB, 2 = 1 GiB
-    u8 perms = 0;      // the leaf PTE's low byte (R W X U G A D) as filled
+    u8 level = 0; // 0 = 4 KiB, 1 = 2 MiB, 2 = 1 GiB
+    u8 perms = 0; // the leaf PTE's low byte (R W X U G A D) as filled
     bool valid = false;
-    u32 lru = 0;       // larger = more recently used, within the set
+    u32 lru = 0; // larger = more recently used, within the set
 };
 
 struct TlbStats {
@@ -49,7 +49,7 @@ struct TlbConfig {
 };
 
 class Tlb final : public TlbFlushPort {
-public:
+  public:
     // Largest level cached: gigapages. A larger leaf (an Sv48 512 GiB page) is walked every time.
     static constexpr unsigned MAX_LEVEL = 2;
 
@@ -74,7 +74,7 @@ public:
     // and empties itself when this has moved on, so it never outlives an entry it copied.
     u64 generation() const { return m_generation; }
 
-private:
+  private:
     unsigned set_of(u64 vpn, unsigned level) const;
     TlbEntry* choose_victim(TlbEntry* set, const TlbEntry& entry);
     u32 next_tick();

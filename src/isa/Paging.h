@@ -8,23 +8,32 @@
 namespace kioku::isa {
 
 // Page-table entry bits (privileged spec, "Sv39: Page-Based 39-bit Virtual-Memory System").
-inline constexpr std::uint64_t PTE_V = 1u << 0; // valid
-inline constexpr std::uint64_t PTE_R = 1u << 1; // readable
-inline constexpr std::uint64_t PTE_W = 1u << 2; // writable
-inline constexpr std::uint64_t PTE_X = 1u << 3; // executable
-inline constexpr std::uint64_t PTE_U = 1u << 4; // user-accessible
-inline constexpr std::uint64_t PTE_G = 1u << 5; // global mapping
-inline constexpr std::uint64_t PTE_A = 1u << 6; // accessed
-inline constexpr std::uint64_t PTE_D = 1u << 7; // dirty
+inline constexpr std::uint64_t PTE_V = 1u << 0;   // valid
+inline constexpr std::uint64_t PTE_R = 1u << 1;   // readable
+inline constexpr std::uint64_t PTE_W = 1u << 2;   // writable
+inline constexpr std::uint64_t PTE_X = 1u << 3;   // executable
+inline constexpr std::uint64_t PTE_U = 1u << 4;   // user-accessible
+inline constexpr std::uint64_t PTE_G = 1u << 5;   // global mapping
+inline constexpr std::uint64_t PTE_A = 1u << 6;   // accessed
+inline constexpr std::uint64_t PTE_D = 1u << 7;   // dirty
 inline constexpr std::uint64_t PTE_RSW_SHIFT = 8; // two bits reserved for software
 inline constexpr std::uint64_t PTE_RSW_MASK = 3u << PTE_RSW_SHIFT;
 inline constexpr std::uint64_t PTE_PPN_SHIFT = 10;
 inline constexpr std::uint64_t PTE_PPN_MASK = ((std::uint64_t{1} << 44) - 1) << PTE_PPN_SHIFT;
 inline constexpr std::uint64_t PTE_LEAF_MASK = PTE_R | PTE_W | PTE_X;
 
-constexpr bool pte_valid(std::uint64_t pte) { return pte & PTE_V; }
-constexpr bool pte_is_leaf(std::uint64_t pte) { return pte & PTE_LEAF_MASK; }
-constexpr std::uint64_t pte_ppn(std::uint64_t pte) { return (pte & PTE_PPN_MASK) >> PTE_PPN_SHIFT; }
+constexpr bool pte_valid(std::uint64_t pte)
+{
+    return pte & PTE_V;
+}
+constexpr bool pte_is_leaf(std::uint64_t pte)
+{
+    return pte & PTE_LEAF_MASK;
+}
+constexpr std::uint64_t pte_ppn(std::uint64_t pte)
+{
+    return (pte & PTE_PPN_MASK) >> PTE_PPN_SHIFT;
+}
 constexpr std::uint64_t make_pte(std::uint64_t ppn, std::uint64_t bits)
 {
     return (ppn << PTE_PPN_SHIFT) | bits;
@@ -37,8 +46,14 @@ inline constexpr unsigned SATP_ASID_SHIFT = 44;
 inline constexpr std::uint64_t SATP_ASID_MASK = 0xffff;
 inline constexpr std::uint64_t SATP_PPN_MASK = (std::uint64_t{1} << 44) - 1;
 
-constexpr unsigned levels_of(SatpMode mode) { return mode == SatpMode::Sv48 ? 4 : 3; }
-constexpr unsigned va_bits_of(SatpMode mode) { return mode == SatpMode::Sv48 ? 48 : 39; }
+constexpr unsigned levels_of(SatpMode mode)
+{
+    return mode == SatpMode::Sv48 ? 4 : 3;
+}
+constexpr unsigned va_bits_of(SatpMode mode)
+{
+    return mode == SatpMode::Sv48 ? 48 : 39;
+}
 
 inline constexpr unsigned PTES_PER_TABLE = 512;
 inline constexpr unsigned VPN_BITS = 9;
@@ -49,7 +64,10 @@ constexpr unsigned vpn_index(std::uint64_t va, unsigned level)
     return static_cast<unsigned>((va >> (12 + VPN_BITS * level)) & (PTES_PER_TABLE - 1));
 }
 // Bytes mapped by one leaf at `level`: 4 KiB, 2 MiB (megapage), 1 GiB (gigapage), 512 GiB.
-constexpr std::uint64_t level_page_size(unsigned level) { return std::uint64_t{1} << (12 + VPN_BITS * level); }
+constexpr std::uint64_t level_page_size(unsigned level)
+{
+    return std::uint64_t{1} << (12 + VPN_BITS * level);
+}
 
 // A virtual address is canonical when bits above the top VA bit all equal that bit.
 constexpr bool va_is_canonical(std::uint64_t va, SatpMode mode)

@@ -22,7 +22,10 @@ constexpr u64 INITIAL_STACK_BYTES = (u64{128} << 10) + PAGE_SIZE;
 // More program headers than fit in 64 KiB is refused, as load_elf_phdrs does.
 constexpr u64 MAX_PHDRS_BYTES = 65536;
 
-Error noexec(const char* why) { return Error::from_errno(ENOEXEC, why); }
+Error noexec(const char* why)
+{
+    return Error::from_errno(ENOEXEC, why);
+}
 
 Result<void> check_ehdr(const Elf64_Ehdr& eh, u64 file_size)
 {
@@ -202,7 +205,7 @@ struct OpenedExecutable {
 Result<OpenedExecutable> open_executable(Kernel& kernel, const std::string& path)
 {
     auto inode = TRY(kernel.vfs().open(path, O_RDONLY, 0));
-    struct stat st{};
+    struct stat st {};
     if (::fstat(inode->host_fd(), &st) != 0)
         return Error::from_errno(EACCES, "cannot stat the executable");
     if (S_ISDIR(st.st_mode))
@@ -218,8 +221,8 @@ Result<OpenedExecutable> open_executable(Kernel& kernel, const std::string& path
 }
 
 // Maps one PT_LOAD segment (elf_map and the bss part of load_elf_binary).
-Result<void> map_segment(Kernel& kernel, Process& p, const std::shared_ptr<Inode>& file, const ElfSegment& seg,
-                         u64 bias)
+Result<void> map_segment(Kernel& kernel, Process& p, const std::shared_ptr<Inode>& file,
+                         const ElfSegment& seg, u64 bias)
 {
     AddressSpace& space = p.space();
     int prot = prot_of(seg.flags);

@@ -89,17 +89,20 @@ struct StackSpec {
     std::vector<std::pair<u64, u64>> auxv;
 };
 struct InitialStack {
-    u64 sp = 0;          // where argc lies; bytes[0] is at sp
+    u64 sp = 0;            // where argc lies; bytes[0] is at sp
     std::vector<u8> bytes; // the contents of [sp, stack_top)
-    u64 arg_start = 0;   // argv strings
-    u64 env_start = 0;   // envp strings
+    u64 arg_start = 0;     // argv strings
+    u64 env_start = 0;     // envp strings
     u64 env_end = 0;
 };
 InitialStack build_initial_stack(u64 stack_top, const StackSpec& spec);
 
 // Where a static-pie executable is placed (riscv64's ELF_ET_DYN_BASE: two thirds of the user
 // address space) for a given TASK_SIZE.
-constexpr u64 elf_et_dyn_base(u64 task_size) { return ((task_size / 3) * 2) & PAGE_MASK; }
+constexpr u64 elf_et_dyn_base(u64 task_size)
+{
+    return ((task_size / 3) * 2) & PAGE_MASK;
+}
 
 // What exec needs after loading: where to start, and the registers' initial values.
 struct LoadedProgram {

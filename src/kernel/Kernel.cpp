@@ -8,15 +8,15 @@
 #include <unistd.h>
 
 #include "hw/Machine.h"
-#include "mm/InvariantChecker.h"
-#include "mm/vm/Rmap.h"
 #include "kernel/OomKiller.h"
 #include "kernel/ProcFs.h"
 #include "kernel/Process.h"
 #include "kernel/Vfs.h"
+#include "mm/InvariantChecker.h"
 #include "mm/MemoryManager.h"
 #include "mm/cache/Inode.h"
 #include "mm/cache/PageCache.h"
+#include "mm/vm/Rmap.h"
 
 namespace kioku {
 
@@ -35,7 +35,10 @@ constexpr int SI_BUS_ADRERR = 2;
 
 } // namespace
 
-Kernel::Kernel(const MachineConfig& config) : m_config(config) {}
+Kernel::Kernel(const MachineConfig& config)
+    : m_config(config)
+{
+}
 
 Kernel::~Kernel()
 {
@@ -87,7 +90,10 @@ std::vector<Pid> Kernel::pids() const
     return out;
 }
 
-u64 Kernel::now_ns() const { return m_machine->clock().now_ns(); }
+u64 Kernel::now_ns() const
+{
+    return m_machine->clock().now_ns();
+}
 
 void Kernel::log(const std::string& line)
 {
@@ -110,7 +116,10 @@ Result<void> Kernel::swapon(u64 bytes, int priority, const std::string& host_fil
     return {};
 }
 
-Result<void> Kernel::set_replacement_policy(const std::string& name) { return m_mm->set_replacement_policy(name); }
+Result<void> Kernel::set_replacement_policy(const std::string& name)
+{
+    return m_mm->set_replacement_policy(name);
+}
 
 void Kernel::after_operation()
 {
@@ -193,7 +202,7 @@ Result<u64> Kernel::mmap(Pid pid, u64 addr, u64 length, int prot, int flags, int
             return Error::from_errno(EBADF, "bad file descriptor");
         file = it->second->inode;
         // Only regular files (and shmem) have an mmap method; a directory has none.
-        struct stat st{};
+        struct stat st {};
         if (!file->is_shmem() && (::fstat(file->host_fd(), &st) != 0 || !S_ISREG(st.st_mode)))
             return Error::from_errno(ENODEV, "no mmap for this kind of file");
         // O_APPEND does not stop a shared writable mapping; only the append-only inode attribute
@@ -271,9 +280,7 @@ AccessOutcome Kernel::user_access(Process& p, u64 addr, u64 len, AccessType acce
                 out.kind = AccessOutcome::Kind::Bus;
                 out.si_code = SI_BUS_ADRERR;
                 break;
-            default:
-                out.kind = AccessOutcome::Kind::Oom;
-                break;
+            default: out.kind = AccessOutcome::Kind::Oom; break;
             }
             return out;
         }
@@ -321,7 +328,8 @@ AccessOutcome Kernel::fill_memory(Pid pid, u64 addr, u64 length, u8 byte)
     Process* p = process(pid);
     if (!p || !p->alive())
         return {AccessOutcome::Kind::Segv, addr, SI_SEGV_MAPERR};
-    auto out = user_access(*p, addr, length, AccessType::Write, [&](u8* host, u64, u64 n) { std::memset(host, byte, n); });
+    auto out = user_access(*p, addr, length, AccessType::Write,
+                           [&](u8* host, u64, u64 n) { std::memset(host, byte, n); });
     return deliver(*p, out);
 }
 
@@ -337,21 +345,24 @@ static Result<void> user_copy_result(const AccessOutcome& out)
 Result<void> Kernel::copy_from_user(Pid pid, u64 addr, std::span<u8> bytes)
 {
     Process* p = TRY(live(*this, pid));
-    return user_copy_result(user_access(*p, addr, bytes.size(), AccessType::Read,
-                                        [&](u8* host, u64 done, u64 n) { std::memcpy(bytes.data() + done, host, n); }));
+    return user_copy_result(
+        user_access(*p, addr, bytes.size(), AccessType::Read,
+                    [&](u8* host, u64 done, u64 n) { std::memcpy(bytes.data() + done, host, n); }));
 }
 
 Result<void> Kernel::copy_to_user(Pid pid, u64 addr, std::span<const u8> bytes)
 {
     Process* p = TRY(live(*this, pid));
-    return user_copy_result(user_access(*p, addr, bytes.size(), AccessType::Write,
-                                        [&](u8* host, u64 done, u64 n) { std::memcpy(host, bytes.data() + done, n); }));
+    return user_copy_result(
+        user_access(*p, addr, bytes.size(), AccessType::Write,
+                    [&](u8* host, u64 done, u64 n) { std::memcpy(host, bytes.data() + done, n); }));
 }
 
 Result<void> Kernel::clear_user(Pid pid, u64 addr, u64 length)
 {
     Process* p = TRY(live(*this, pid));
-    return user_copy_result(user_access(*p, addr, length, AccessType::Write, [&](u8* host, u64, u64 n) { std::memset(host, 0, n); }));
+    return user_copy_result(user_access(*p, addr, length, AccessType::Write,
+                                        [&](u8* host, u64, u64 n) { std::memset(host, 0, n); }));
 }
 
 Result<void> Kernel::reap(Pid pid)
@@ -415,7 +426,8 @@ Result<u64> Kernel::file_read(Process& p, OpenFile& f, u64 buf, u64 count, u64 o
         u64 n = std::min(count - done, PAGE_SIZE - (pos % PAGE_SIZE));
         Pfn page = TRY(m_mm->page_cache().get_page(inode, pos / PAGE_SIZE, ra_pages, nullptr));
         const u8* src = m_machine->memory().frame(page) + pos % PAGE_SIZE;
-        auto out = user_access(p, buf + done, n, AccessType::Write, [&](u8* host, u64 d, u64 k) { std::memcpy(host, src + d, k); });
+        auto out = user_access(p, buf + done, n, AccessType::Write,
+                               [&](u8* host, u64 d, u64 k) { std::memcpy(host, src + d, k); });
         m_mm->put_page(page); // the pin taken by get_page
         if (!out.ok())
             return done ? Result<u64>(done) : Result<u64>(Error::from_errno(EFAULT, "bad buffer"));
@@ -438,7 +450,8 @@ Result<u64> Kernel::file_write(Process& p, OpenFile& f, u64 buf, u64 count, u64 
         u64 n = std::min(count - done, PAGE_SIZE - (pos % PAGE_SIZE));
         Pfn page = TRY(m_mm->page_cache().get_page(inode, pos / PAGE_SIZE, 1, nullptr));
         u8* dst = m_machine->memory().frame(page) + pos % PAGE_SIZE;
-        auto out = user_access(p, buf + done, n, AccessType::Read, [&](u8* host, u64 d, u64 k) { std::memcpy(dst + d, host, k); });
+        auto out = user_access(p, buf + done, n, AccessType::Read,
+                               [&](u8* host, u64 d, u64 k) { std::memcpy(dst + d, host, k); });
         if (out.ok())
             rmap.set_page_dirty(page);
         m_mm->put_page(page); // the pin taken by get_page
@@ -532,11 +545,20 @@ Result<void> Kernel::write_proc(Pid viewer, const std::string& path, const std::
     return r;
 }
 
-Result<std::vector<u64>> Kernel::pagemap(Pid pid, u64 addr, u64 pages) { return ProcFs(*this).pagemap(pid, addr, pages); }
+Result<std::vector<u64>> Kernel::pagemap(Pid pid, u64 addr, u64 pages)
+{
+    return ProcFs(*this).pagemap(pid, addr, pages);
+}
 
-std::string Kernel::free_text(bool human) { return ProcFs(*this).free_text(human); }
+std::string Kernel::free_text(bool human)
+{
+    return ProcFs(*this).free_text(human);
+}
 
-std::string Kernel::check_report() const { return InvariantChecker(*m_mm).report(); }
+std::string Kernel::check_report() const
+{
+    return InvariantChecker(*m_mm).report();
+}
 
 Result<void> Kernel::check() const
 {

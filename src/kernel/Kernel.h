@@ -52,7 +52,7 @@ struct AccessOutcome {
 };
 
 class Kernel {
-public:
+  public:
     static Result<std::unique_ptr<Kernel>> create(const MachineConfig& config);
     ~Kernel();
 
@@ -160,7 +160,7 @@ public:
     Result<void> clear_refs(Pid pid, int type);
     // ==== end of the rest of the memory calls ====
 
-private:
+  private:
     explicit Kernel(const MachineConfig& config);
     void after_operation();
     AccessOutcome user_access(Process& p, u64 addr, u64 len, isa::AccessType access,

@@ -53,7 +53,10 @@ Result<void> Kernel::madvise(Pid pid, u64 addr, u64 length, int advice)
     return result;
 }
 
-Result<void> Kernel::mlock(Pid pid, u64 addr, u64 length) { return mlock2(pid, addr, length, 0); }
+Result<void> Kernel::mlock(Pid pid, u64 addr, u64 length)
+{
+    return mlock2(pid, addr, length, 0);
+}
 
 Result<void> Kernel::mlock2(Pid pid, u64 addr, u64 length, u64 flags)
 {

@@ -12,7 +12,10 @@ namespace kioku {
 
 namespace {
 
-u64 total_pages(MemoryManager& mm) { return mm.total_ram_pages() + mm.total_swap_pages(); }
+u64 total_pages(MemoryManager& mm)
+{
+    return mm.total_ram_pages() + mm.total_swap_pages();
+}
 
 Process* process_of(Kernel& kernel, AddressSpace* space)
 {
@@ -52,7 +55,8 @@ void OomKiller::report(Process* current, Process& victim)
     const Lru& lru = mm.lru();
     char line[512];
     std::snprintf(line, sizeof line,
-                  "%s invoked oom-killer: gfp_mask=0x140cca(GFP_HIGHUSER_MOVABLE|__GFP_COMP), order=0, oom_score_adj=%d",
+                  "%s invoked oom-killer: gfp_mask=0x140cca(GFP_HIGHUSER_MOVABLE|__GFP_COMP), order=0, "
+                  "oom_score_adj=%d",
                   current ? current->name().c_str() : "kswapd0", current ? current->oom_score_adj : 0);
     m_kernel.log(line);
     m_kernel.log("Mem-Info:");
@@ -85,13 +89,14 @@ void OomKiller::report(Process* current, Process& victim)
                   "task_memcg=/,task=%s,pid=%d,uid=0",
                   victim.name().c_str(), victim.pid());
     m_kernel.log(line);
-    std::snprintf(line, sizeof line,
-                  "Out of memory: Killed process %d (%s) total-vm:%llukB, anon-rss:%llukB, file-rss:%llukB, "
-                  "shmem-rss:%llukB, UID:0 pgtables:%llukB oom_score_adj:%d",
-                  victim.pid(), victim.name().c_str(), static_cast<unsigned long long>(v.total_vm() * 4),
-                  static_cast<unsigned long long>(v.rss().anon * 4), static_cast<unsigned long long>(v.rss().file * 4),
-                  static_cast<unsigned long long>(v.rss().shmem * 4),
-                  static_cast<unsigned long long>((v.page_table().table_pages() + 1) * 4), victim.oom_score_adj);
+    std::snprintf(
+        line, sizeof line,
+        "Out of memory: Killed process %d (%s) total-vm:%llukB, anon-rss:%llukB, file-rss:%llukB, "
+        "shmem-rss:%llukB, UID:0 pgtables:%llukB oom_score_adj:%d",
+        victim.pid(), victim.name().c_str(), static_cast<unsigned long long>(v.total_vm() * 4),
+        static_cast<unsigned long long>(v.rss().anon * 4), static_cast<unsigned long long>(v.rss().file * 4),
+        static_cast<unsigned long long>(v.rss().shmem * 4),
+        static_cast<unsigned long long>((v.page_table().table_pages() + 1) * 4), victim.oom_score_adj);
     m_kernel.log(line);
 }
 

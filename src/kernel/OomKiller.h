@@ -16,8 +16,11 @@ class Kernel;
 class Process;
 
 class OomKiller final : public OomHandler {
-public:
-    explicit OomKiller(Kernel& kernel) : m_kernel(kernel) {}
+  public:
+    explicit OomKiller(Kernel& kernel)
+        : m_kernel(kernel)
+    {
+    }
     bool out_of_memory() override;
 
     // /proc/PID/oom_score: badness scaled to 0..2000 as Linux's proc_oom_score does.
@@ -25,7 +28,7 @@ public:
     // Linux's oom_badness in pages; nullopt when the process may not be killed.
     static std::optional<i64> badness(Kernel& kernel, Process& p);
 
-private:
+  private:
     void report(Process* current, Process& victim);
     Kernel& m_kernel;
 };

@@ -15,7 +15,8 @@ namespace {
 // ---- seq_file-style building blocks -------------------------------------------------------
 
 // seq_put_decimal_ull_width(): the number right-aligned in `width` columns (wider if needed).
-void put_dec_width(std::string& out, u64 value, size_t width) {
+void put_dec_width(std::string& out, u64 value, size_t width)
+{
     std::string digits = std::to_string(value);
     if (digits.size() < width)
         out.append(width - digits.size(), ' ');
@@ -23,14 +24,16 @@ void put_dec_width(std::string& out, u64 value, size_t width) {
 }
 
 // seq_put_hex_ll(): lower-case hex, zero-padded to at least `width` digits.
-void put_hex_width(std::string& out, u64 value, int width) {
+void put_hex_width(std::string& out, u64 value, int width)
+{
     char buf[24];
     std::snprintf(buf, sizeof(buf), "%0*llx", width, static_cast<unsigned long long>(value));
     out += buf;
 }
 
 // Pads the line that began at `line_start` with spaces to `column` characters (seq_pad()).
-void pad_to(std::string& out, size_t line_start, size_t column) {
+void pad_to(std::string& out, size_t line_start, size_t column)
+{
     size_t len = out.size() - line_start;
     if (len < column)
         out.append(column - len, ' ');
@@ -99,7 +102,8 @@ constexpr MeminfoField MEMINFO_FIELDS[] = {
 
 // show_val_kb(): "Name:" padded to 16 columns, %8lu, " kB". hugetlb_report_meminfo() prints the
 // counts as "HugePages_Total:   %5lu": the label padded to 19 columns, the count in 5.
-void put_meminfo_line(std::string& out, const MeminfoField& field, u64 value) {
+void put_meminfo_line(std::string& out, const MeminfoField& field, u64 value)
+{
     size_t start = out.size();
     out += field.name;
     out += ':';
@@ -119,7 +123,8 @@ void put_meminfo_line(std::string& out, const MeminfoField& field, u64 value) {
 // show_vma_header_prefix() pads names to 25 + sizeof(void*) * 6 - 1 columns, then a space.
 constexpr size_t MAPS_NAME_PAD = 25 + 8 * 6 - 1;
 
-void put_maps_prefix(std::string& out, const MapsEntry& e) {
+void put_maps_prefix(std::string& out, const MapsEntry& e)
+{
     put_hex_width(out, e.start, 8);
     out += '-';
     put_hex_width(out, e.end, 8);
@@ -140,7 +145,8 @@ void put_maps_prefix(std::string& out, const MapsEntry& e) {
 }
 
 // seq_file_path() runs the path through mangle_path(), which writes a newline as "\012".
-void put_escaped_path(std::string& out, std::string_view path) {
+void put_escaped_path(std::string& out, std::string_view path)
+{
     for (char c : path) {
         if (c == '\n')
             out += "\\012";
@@ -149,7 +155,8 @@ void put_escaped_path(std::string& out, std::string_view path) {
     }
 }
 
-void put_maps_line(std::string& out, const MapsEntry& e) {
+void put_maps_line(std::string& out, const MapsEntry& e)
+{
     size_t start = out.size();
     put_maps_prefix(out, e);
     if (!e.path.empty()) {
@@ -161,18 +168,21 @@ void put_maps_line(std::string& out, const MapsEntry& e) {
 }
 
 // SEQ_PUT_DEC() of task_mmu.c: the label as Linux spells it (already padded), bytes in kB, %8.
-void put_kb(std::string& out, const char* label, u64 bytes, size_t width = 8) {
+void put_kb(std::string& out, const char* label, u64 bytes, size_t width = 8)
+{
     out += label;
     put_dec_width(out, bytes >> 10, width);
     out += " kB\n";
 }
 
-u64 pss_bytes(u64 fixed_point) {
+u64 pss_bytes(u64 fixed_point)
+{
     return fixed_point >> PSS_SHIFT;
 }
 
 // __show_smap(): the counters shared by smaps and smaps_rollup.
-void put_smap_counters(std::string& out, const SmapsValues& v, bool rollup) {
+void put_smap_counters(std::string& out, const SmapsValues& v, bool rollup)
+{
     put_kb(out, "Rss:            ", v.rss);
     put_kb(out, "Pss:            ", pss_bytes(v.pss));
     put_kb(out, "Pss_Dirty:      ", pss_bytes(v.pss_dirty));
@@ -229,7 +239,8 @@ constexpr Mnemonic MNEMONICS[] = {
     {LINUX_VM_UFFD_WP, "uw"},
 };
 
-const char* mnemonic_of_bit(unsigned bit) {
+const char* mnemonic_of_bit(unsigned bit)
+{
     u64 flag = u64{1} << bit;
     for (const Mnemonic& m : MNEMONICS) {
         if (m.flag == flag)
@@ -242,7 +253,8 @@ const char* mnemonic_of_bit(unsigned bit) {
 
 // proc_task_name(escape = true): comm with '\n' and '\\' escaped (seq_escape_str with
 // ESCAPE_SPACE | ESCAPE_SPECIAL limited to those two characters).
-void put_task_name(std::string& out, std::string_view name) {
+void put_task_name(std::string& out, std::string_view name)
+{
     constexpr size_t TASK_COMM_LEN = 16;
     name = name.substr(0, std::min(name.size(), TASK_COMM_LEN - 1));
     for (char c : name) {
@@ -256,27 +268,31 @@ void put_task_name(std::string& out, std::string_view name) {
 }
 
 // "%#04o": at least four digits, with the leading 0 that '#' asks for on non-zero values.
-std::string umask_text(u32 umask) {
+std::string umask_text(u32 umask)
+{
     char buf[16];
     std::snprintf(buf, sizeof(buf), "%#04o", umask);
     return buf;
 }
 
-void put_field(std::string& out, const char* label, u64 value) {
+void put_field(std::string& out, const char* label, u64 value)
+{
     out += label;
     out += ":\t";
     out += std::to_string(value);
     out += '\n';
 }
 
-void put_field(std::string& out, const char* label, std::string_view value) {
+void put_field(std::string& out, const char* label, std::string_view value)
+{
     out += label;
     out += ":\t";
     out += value;
     out += '\n';
 }
 
-void put_hex16(std::string& out, const char* label, u64 value) {
+void put_hex16(std::string& out, const char* label, u64 value)
+{
     out += label;
     out += ":\t";
     put_hex_width(out, value, 16);
@@ -284,14 +300,16 @@ void put_hex16(std::string& out, const char* label, u64 value) {
 }
 
 // task_mem()'s lines: "VmPeak:\t" then the kB value in 8 columns.
-void put_status_kb(std::string& out, const char* label, u64 kb) {
+void put_status_kb(std::string& out, const char* label, u64 kb)
+{
     out += label;
     out += ":\t";
     put_dec_width(out, kb, 8);
     out += " kB\n";
 }
 
-void put_ids(std::string& out, const char* label, const u32 (&ids)[4]) {
+void put_ids(std::string& out, const char* label, const u32 (&ids)[4])
+{
     out += label;
     out += ':';
     for (u32 id : ids) {
@@ -301,7 +319,8 @@ void put_ids(std::string& out, const char* label, const u32 (&ids)[4]) {
     out += '\n';
 }
 
-void put_task_state(std::string& out, const StatusValues& v) {
+void put_task_state(std::string& out, const StatusValues& v)
+{
     out += "Umask:\t" + umask_text(v.umask) + '\n';
     put_field(out, "State", task_state_text(v.state));
     put_field(out, "Tgid", v.tgid);
@@ -326,7 +345,8 @@ void put_task_state(std::string& out, const StatusValues& v) {
     put_field(out, "NSsid", v.sid);
 }
 
-void put_task_mem(std::string& out, const StatusValues& v) {
+void put_task_mem(std::string& out, const StatusValues& v)
+{
     put_status_kb(out, "VmPeak", v.vm_peak);
     put_status_kb(out, "VmSize", v.vm_size);
     put_status_kb(out, "VmLck", v.vm_lck);
@@ -347,7 +367,8 @@ void put_task_mem(std::string& out, const StatusValues& v) {
     put_field(out, "THP_enabled", v.thp_enabled ? 1 : 0);
 }
 
-void put_task_sig_cap_seccomp(std::string& out, const StatusValues& v) {
+void put_task_sig_cap_seccomp(std::string& out, const StatusValues& v)
+{
     put_field(out, "Threads", v.threads);
     out += "SigQ:\t" + std::to_string(v.sigq_queued) + '/' + std::to_string(v.sigq_limit) + '\n';
     put_hex16(out, "SigPnd", v.sig_pnd);
@@ -375,7 +396,8 @@ struct FreeNumbers {
 };
 
 // procps-ng's library/meminfo.c derivations.
-FreeNumbers free_numbers(const MeminfoValues& m) {
+FreeNumbers free_numbers(const MeminfoValues& m)
+{
     u64 available = m.mem_available == 0 ? m.mem_free : m.mem_available;
     if (available > m.mem_total)
         available = m.mem_free; // a container's distorted numbers
@@ -391,7 +413,8 @@ FreeNumbers free_numbers(const MeminfoValues& m) {
 // free's scale_size() for -h: bytes as "NB" if that fits 4 characters, else the first of
 // "%.1f<unit>i" and "%ld<unit>i" that fits 5, trying Ki, Mi, Gi, ... in turn. The float cast is
 // procps's and decides the rounding.
-std::string free_scale_human(u64 kb) {
+std::string free_scale_human(u64 kb)
+{
     static constexpr char UNITS[] = {'B', 'K', 'M', 'G', 'T', 'P'};
     long long bytes = static_cast<long long>(kb) * 1024LL;
     char buf[64];
@@ -410,11 +433,13 @@ std::string free_scale_human(u64 kb) {
     return buf;
 }
 
-std::string free_value(u64 kb, bool human) {
+std::string free_value(u64 kb, bool human)
+{
     return human ? free_scale_human(kb) : std::to_string(kb);
 }
 
-void put_free_row(std::string& out, const char* label, std::initializer_list<u64> values, bool human) {
+void put_free_row(std::string& out, const char* label, std::initializer_list<u64> values, bool human)
+{
     char buf[64];
     std::snprintf(buf, sizeof(buf), "%-9s", label);
     out += buf;
@@ -429,7 +454,8 @@ void put_free_row(std::string& out, const char* label, std::initializer_list<u64
 
 // vmstat's unitConvert() with the default unit: the kB value goes through a float, so values
 // above 2^24 kB lose their low bits exactly as procps prints them.
-u64 vmstat_unit_convert(u64 kb) {
+u64 vmstat_unit_convert(u64 kb)
+{
     float converted = static_cast<float>(kb) / 1024;
     converted = converted * 1024;
     return static_cast<u64>(converted);
@@ -441,12 +467,14 @@ struct CpuSplit {
     u64 use, sys, idl, iow, sto, gue;
 };
 
-CpuSplit cpu_split(const VmstatCounters& c) {
+CpuSplit cpu_split(const VmstatCounters& c)
+{
     return CpuSplit{c.user + c.nice, c.system + c.irq + c.softirq, c.idle, c.iowait,
                     c.steal,         c.guest + c.guest_nice};
 }
 
-void fill_cpu_percent(VmstatSample& s, CpuSplit cpu) {
+void fill_cpu_percent(VmstatSample& s, CpuSplit cpu)
+{
     u64 div = cpu.use + cpu.sys + cpu.idl + cpu.iow + cpu.sto;
     if (div == 0) {
         div = 1;
@@ -466,7 +494,8 @@ void fill_cpu_percent(VmstatSample& s, CpuSplit cpu) {
 
 // ---- public functions ------------------------------------------------------------------------
 
-std::string format_meminfo(const MeminfoValues& values) {
+std::string format_meminfo(const MeminfoValues& values)
+{
     std::string out;
     out.reserve(std::size(MEMINFO_FIELDS) * 28);
     for (const MeminfoField& field : MEMINFO_FIELDS)
@@ -474,7 +503,8 @@ std::string format_meminfo(const MeminfoValues& values) {
     return out;
 }
 
-std::string meminfo_json(const MeminfoValues& values) {
+std::string meminfo_json(const MeminfoValues& values)
+{
     std::string out = "{";
     bool first = true;
     for (const MeminfoField& field : MEMINFO_FIELDS) {
@@ -490,32 +520,19 @@ std::string meminfo_json(const MeminfoValues& values) {
     return out;
 }
 
-std::string json_escape(std::string_view text) {
+std::string json_escape(std::string_view text)
+{
     std::string out;
     out.reserve(text.size());
     for (char c : text) {
         switch (c) {
-        case '"':
-            out += "\\\"";
-            break;
-        case '\\':
-            out += "\\\\";
-            break;
-        case '\b':
-            out += "\\b";
-            break;
-        case '\f':
-            out += "\\f";
-            break;
-        case '\n':
-            out += "\\n";
-            break;
-        case '\r':
-            out += "\\r";
-            break;
-        case '\t':
-            out += "\\t";
-            break;
+        case '"': out += "\\\""; break;
+        case '\\': out += "\\\\"; break;
+        case '\b': out += "\\b"; break;
+        case '\f': out += "\\f"; break;
+        case '\n': out += "\\n"; break;
+        case '\r': out += "\\r"; break;
+        case '\t': out += "\\t"; break;
         default:
             if (static_cast<unsigned char>(c) < 0x20) {
                 char buf[8];
@@ -529,20 +546,23 @@ std::string json_escape(std::string_view text) {
     return out;
 }
 
-void set_maps_permissions(MapsEntry& entry, u64 vm_flags) {
+void set_maps_permissions(MapsEntry& entry, u64 vm_flags)
+{
     entry.r = vm_flags & VM_READ;
     entry.w = vm_flags & VM_WRITE;
     entry.x = vm_flags & VM_EXEC;
     entry.shared = vm_flags & VM_MAYSHARE;
 }
 
-std::string format_maps_line(const MapsEntry& entry) {
+std::string format_maps_line(const MapsEntry& entry)
+{
     std::string out;
     put_maps_line(out, entry);
     return out;
 }
 
-std::string vm_flags_mnemonics(u64 vm_flags) {
+std::string vm_flags_mnemonics(u64 vm_flags)
+{
     std::string out;
     for (unsigned bit = 0; bit < 64; ++bit) {
         if (!(vm_flags & (u64{1} << bit)))
@@ -553,7 +573,8 @@ std::string vm_flags_mnemonics(u64 vm_flags) {
     return out;
 }
 
-std::string format_smaps_entry(const MapsEntry& entry, const SmapsValues& values) {
+std::string format_smaps_entry(const MapsEntry& entry, const SmapsValues& values)
+{
     std::string out;
     put_maps_line(out, entry);
     put_kb(out, "Size:           ", values.size);
@@ -567,7 +588,8 @@ std::string format_smaps_entry(const MapsEntry& entry, const SmapsValues& values
     return out;
 }
 
-std::string format_smaps_rollup(u64 start, u64 end, const SmapsValues& totals) {
+std::string format_smaps_rollup(u64 start, u64 end, const SmapsValues& totals)
+{
     MapsEntry header;
     header.start = start;
     header.end = end;
@@ -578,31 +600,24 @@ std::string format_smaps_rollup(u64 start, u64 end, const SmapsValues& totals) {
     return out;
 }
 
-const char* task_state_text(TaskState state) {
+const char* task_state_text(TaskState state)
+{
     switch (state) {
-    case TaskState::Running:
-        return "R (running)";
-    case TaskState::Sleeping:
-        return "S (sleeping)";
-    case TaskState::DiskSleep:
-        return "D (disk sleep)";
-    case TaskState::Stopped:
-        return "T (stopped)";
-    case TaskState::TracingStop:
-        return "t (tracing stop)";
-    case TaskState::Dead:
-        return "X (dead)";
-    case TaskState::Zombie:
-        return "Z (zombie)";
-    case TaskState::Parked:
-        return "P (parked)";
-    case TaskState::Idle:
-        return "I (idle)";
+    case TaskState::Running: return "R (running)";
+    case TaskState::Sleeping: return "S (sleeping)";
+    case TaskState::DiskSleep: return "D (disk sleep)";
+    case TaskState::Stopped: return "T (stopped)";
+    case TaskState::TracingStop: return "t (tracing stop)";
+    case TaskState::Dead: return "X (dead)";
+    case TaskState::Zombie: return "Z (zombie)";
+    case TaskState::Parked: return "P (parked)";
+    case TaskState::Idle: return "I (idle)";
     }
     VERIFY_NOT_REACHED();
 }
 
-u64 default_sigpending_limit(u64 totalram_pages) {
+u64 default_sigpending_limit(u64 totalram_pages)
+{
     constexpr u64 THREAD_SIZE = 16 * 1024; // riscv64: THREAD_SIZE_ORDER 2
     constexpr u64 MIN_THREADS = 20;
     constexpr u64 MAX_THREADS = 0x3fffffff; // FUTEX_TID_MASK
@@ -611,7 +626,8 @@ u64 default_sigpending_limit(u64 totalram_pages) {
     return threads / 2;
 }
 
-std::string format_status(const StatusValues& v) {
+std::string format_status(const StatusValues& v)
+{
     std::string out = "Name:\t";
     put_task_name(out, v.name);
     out += '\n';
@@ -628,7 +644,8 @@ std::string format_status(const StatusValues& v) {
     return out;
 }
 
-std::string bitmap_hex(u64 mask, u32 nbits) {
+std::string bitmap_hex(u64 mask, u32 nbits)
+{
     VERIFY(nbits <= 64 && "bitmap_hex handles masks of at most 64 bits");
     std::string out;
     if (nbits == 0)
@@ -649,7 +666,8 @@ std::string bitmap_hex(u64 mask, u32 nbits) {
     return out;
 }
 
-std::string bitmap_list(u64 mask, u32 nbits) {
+std::string bitmap_list(u64 mask, u32 nbits)
+{
     VERIFY(nbits <= 64 && "bitmap_list handles masks of at most 64 bits");
     std::string out;
     u32 bit = 0;
@@ -671,12 +689,14 @@ std::string bitmap_list(u64 mask, u32 nbits) {
     return out;
 }
 
-std::string format_statm(u64 size, u64 resident, u64 shared, u64 text, u64 data) {
+std::string format_statm(u64 size, u64 resident, u64 shared, u64 text, u64 data)
+{
     return std::to_string(size) + ' ' + std::to_string(resident) + ' ' + std::to_string(shared) + ' ' +
            std::to_string(text) + " 0 " + std::to_string(data) + " 0\n";
 }
 
-u64 pagemap_entry_present(u64 pfn, bool soft_dirty, bool exclusive, bool file_or_shared_anon) {
+u64 pagemap_entry_present(u64 pfn, bool soft_dirty, bool exclusive, bool file_or_shared_anon)
+{
     u64 entry = (pfn & PM_PFRAME_MASK) | PM_PRESENT;
     if (soft_dirty)
         entry |= PM_SOFT_DIRTY;
@@ -687,7 +707,8 @@ u64 pagemap_entry_present(u64 pfn, bool soft_dirty, bool exclusive, bool file_or
     return entry;
 }
 
-u64 pagemap_entry_swap(u64 type, u64 offset, bool soft_dirty) {
+u64 pagemap_entry_swap(u64 type, u64 offset, bool soft_dirty)
+{
     VERIFY(type < (u64{1} << PM_SWAP_TYPE_BITS) && "Linux has at most 32 swap types");
     u64 frame = type | (offset << PM_SWAP_TYPE_BITS);
     u64 entry = (frame & PM_PFRAME_MASK) | PM_SWAP;
@@ -696,11 +717,13 @@ u64 pagemap_entry_swap(u64 type, u64 offset, bool soft_dirty) {
     return entry;
 }
 
-u64 pagemap_entry_none(bool soft_dirty) {
+u64 pagemap_entry_none(bool soft_dirty)
+{
     return soft_dirty ? PM_SOFT_DIRTY : 0;
 }
 
-std::string format_free(const MeminfoValues& values, bool human) {
+std::string format_free(const MeminfoValues& values, bool human)
+{
     FreeNumbers n = free_numbers(values);
     std::string out = "               total        used        free      shared  buff/cache   available\n";
     put_free_row(out, "Mem:", {n.total, n.used, n.free, n.shared, n.buff_cache, n.available}, human);
@@ -708,7 +731,8 @@ std::string format_free(const MeminfoValues& values, bool human) {
     return out;
 }
 
-VmstatSample vmstat_since_boot(const VmstatCounters& now, u64 hz) {
+VmstatSample vmstat_since_boot(const VmstatCounters& now, u64 hz)
+{
     VmstatSample s;
     CpuSplit cpu = cpu_split(now);
     u64 div = cpu.use + cpu.sys + cpu.idl + cpu.iow + cpu.sto;
@@ -725,7 +749,8 @@ VmstatSample vmstat_since_boot(const VmstatCounters& now, u64 hz) {
     return s;
 }
 
-VmstatSample vmstat_interval(const VmstatCounters& before, const VmstatCounters& after, u64 seconds) {
+VmstatSample vmstat_interval(const VmstatCounters& before, const VmstatCounters& after, u64 seconds)
+{
     VERIFY(seconds > 0 && "vmstat samples over at least one second");
     VmstatSample s;
     u64 half = seconds / 2;
@@ -743,12 +768,14 @@ VmstatSample vmstat_interval(const VmstatCounters& before, const VmstatCounters&
     return s;
 }
 
-std::string format_vmstat_header() {
+std::string format_vmstat_header()
+{
     return "procs -----------memory---------- ---swap-- -----io---- -system-- ------cpu-----\n"
            " r  b   swpd   free   buff  cache   si   so    bi    bo   in   cs us sy id wa st\n";
 }
 
-std::string format_vmstat_line(const VmstatSample& s) {
+std::string format_vmstat_line(const VmstatSample& s)
+{
     char buf[256];
     std::snprintf(buf, sizeof(buf),
                   "%2llu %2llu %6llu %6llu %6llu %6llu %4u %4u %5u %5u %4u %4u %2u %2u %2u %2u %2u\n",

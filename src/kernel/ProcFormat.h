@@ -136,7 +136,8 @@ std::string format_maps_line(const MapsEntry& entry);
 // three processes adds (4096 << 12) / 3 to each and the sum is truncated only when printed.
 inline constexpr u64 PSS_SHIFT = 12;
 // The share of a page (or huge page) of `bytes` mapped `mapcount` times, in PSS fixed point.
-constexpr u64 pss_share(u64 bytes, u64 mapcount) {
+constexpr u64 pss_share(u64 bytes, u64 mapcount)
+{
     return (bytes << PSS_SHIFT) / mapcount;
 }
 
@@ -302,7 +303,8 @@ u64 pagemap_entry_swap(u64 type, u64 offset, bool soft_dirty);
 // A page with nothing behind it (never touched, or outside any VMA).
 u64 pagemap_entry_none(bool soft_dirty = false);
 // Linux shows the frame bits only to readers with CAP_SYS_ADMIN; for others they read 0.
-constexpr u64 pagemap_hide_frame(u64 entry) {
+constexpr u64 pagemap_hide_frame(u64 entry)
+{
     return entry & ~PM_PFRAME_MASK;
 }
 

@@ -11,9 +11,9 @@
 #include "mm/MemoryManager.h"
 #include "mm/cache/Inode.h"
 #include "mm/cache/PageCache.h"
-#include "mm/vm/AddressSpace.h"
-#include "mm/swap/SwapManager.h"
 #include "mm/slab/SlabAllocator.h"
+#include "mm/swap/SwapManager.h"
+#include "mm/vm/AddressSpace.h"
 
 namespace kioku {
 
@@ -94,15 +94,19 @@ MeminfoValues ProcFs::meminfo()
     return v;
 }
 
-std::string ProcFs::free_text(bool human) { return format_free(meminfo(), human); }
+std::string ProcFs::free_text(bool human)
+{
+    return format_free(meminfo(), human);
+}
 
 std::string ProcFs::tlb()
 {
     const TlbStats& s = m_kernel.machine().tlb().stats();
     std::ostringstream out;
-    out << "hits " << s.hits << "\nmisses " << s.misses << "\nwalks " << s.walks << "\nwalk_steps " << s.walk_steps
-        << "\nflushes " << s.flushes << "\nevictions " << s.evictions << "\nentries "
-        << m_kernel.machine().tlb().config().entries << "\nways " << m_kernel.machine().tlb().config().ways << "\n";
+    out << "hits " << s.hits << "\nmisses " << s.misses << "\nwalks " << s.walks << "\nwalk_steps "
+        << s.walk_steps << "\nflushes " << s.flushes << "\nevictions " << s.evictions << "\nentries "
+        << m_kernel.machine().tlb().config().entries << "\nways " << m_kernel.machine().tlb().config().ways
+        << "\n";
     return out.str();
 }
 
@@ -140,7 +144,8 @@ static SmapsValues smaps_values(MemoryManager& mm, AddressSpace& space, const Vm
         // them for shared or read-only mappings; private writable ones count their PTEs below).
         u64 swapped = 0;
         auto& entries = vma.file->swapped();
-        for (auto it = entries.lower_bound(vma.pgoff); it != entries.end() && it->first < vma.pgoff + vma.pages(); ++it)
+        for (auto it = entries.lower_bound(vma.pgoff);
+             it != entries.end() && it->first < vma.pgoff + vma.pages(); ++it)
             ++swapped;
         if ((vma.flags & VM_SHARED) || !(vma.flags & VM_WRITE))
             s.swap += swapped * PAGE_SIZE; // SwapPss leaves shmem out, as Linux's does
@@ -169,7 +174,8 @@ static SmapsValues smaps_values(MemoryManager& mm, AddressSpace& space, const Vm
             s.lazyfree += PAGE_SIZE; // MADV_FREE'd and not written since
         if (young)
             s.referenced += PAGE_SIZE;
-        u64 share = f.refcount == 1 || f.mapcount < 2 ? (PAGE_SIZE << PSS_SHIFT) : pss_share(PAGE_SIZE, f.mapcount);
+        u64 share =
+            f.refcount == 1 || f.mapcount < 2 ? (PAGE_SIZE << PSS_SHIFT) : pss_share(PAGE_SIZE, f.mapcount);
         bool priv = f.refcount == 1 || f.mapcount < 2;
         s.pss += share;
         if (f.has(FF_ANON))
@@ -275,10 +281,11 @@ std::string ProcFs::stat(Process& p)
     std::ostringstream out;
     u64 clk_tck = 100;
     u64 start_ticks = p.start_time_ns / (1'000'000'000 / clk_tck);
-    out << p.pid() << " (" << p.name() << ") R " << p.ppid() << ' ' << p.pid() << ' ' << p.pid() << " 0 -1 4194304 "
-        << p.faults().min_flt << " 0 " << p.faults().maj_flt << " 0 0 0 0 0 20 0 1 0 " << start_ticks << ' '
-        << space.total_vm() * PAGE_SIZE << ' ' << space.rss().total() << " 18446744073709551615 0 0 "
-        << space.start_stack() << " 0 0 0 0 0 0 0 0 0 17 0 0 0 0 0 0 0 0 0 0 0 0 0 0\n";
+    out << p.pid() << " (" << p.name() << ") R " << p.ppid() << ' ' << p.pid() << ' ' << p.pid()
+        << " 0 -1 4194304 " << p.faults().min_flt << " 0 " << p.faults().maj_flt << " 0 0 0 0 0 20 0 1 0 "
+        << start_ticks << ' ' << space.total_vm() * PAGE_SIZE << ' ' << space.rss().total()
+        << " 18446744073709551615 0 0 " << space.start_stack()
+        << " 0 0 0 0 0 0 0 0 0 17 0 0 0 0 0 0 0 0 0 0 0 0 0 0\n";
     return out.str();
 }
 
@@ -313,11 +320,16 @@ Result<std::string> ProcFs::read(int viewer, const std::string& path)
         MemoryManager& mm = m_kernel.mm();
         VmStat snapshot = mm.vmstat();
         snapshot[VmItem::NrFreePages] = mm.allocator().free_pages();
-        snapshot[VmItem::NrInactiveAnon] = snapshot[VmItem::NrZoneInactiveAnon] = mm.lru().size(LruList::InactiveAnon);
-        snapshot[VmItem::NrActiveAnon] = snapshot[VmItem::NrZoneActiveAnon] = mm.lru().size(LruList::ActiveAnon);
-        snapshot[VmItem::NrInactiveFile] = snapshot[VmItem::NrZoneInactiveFile] = mm.lru().size(LruList::InactiveFile);
-        snapshot[VmItem::NrActiveFile] = snapshot[VmItem::NrZoneActiveFile] = mm.lru().size(LruList::ActiveFile);
-        snapshot[VmItem::NrUnevictable] = snapshot[VmItem::NrZoneUnevictable] = mm.lru().size(LruList::Unevictable);
+        snapshot[VmItem::NrInactiveAnon] = snapshot[VmItem::NrZoneInactiveAnon] =
+            mm.lru().size(LruList::InactiveAnon);
+        snapshot[VmItem::NrActiveAnon] = snapshot[VmItem::NrZoneActiveAnon] =
+            mm.lru().size(LruList::ActiveAnon);
+        snapshot[VmItem::NrInactiveFile] = snapshot[VmItem::NrZoneInactiveFile] =
+            mm.lru().size(LruList::InactiveFile);
+        snapshot[VmItem::NrActiveFile] = snapshot[VmItem::NrZoneActiveFile] =
+            mm.lru().size(LruList::ActiveFile);
+        snapshot[VmItem::NrUnevictable] = snapshot[VmItem::NrZoneUnevictable] =
+            mm.lru().size(LruList::Unevictable);
         snapshot[VmItem::NrDirty] = mm.page_cache().nr_dirty();
         snapshot[VmItem::NrSwapcached] = mm.swap().cached_pages();
         DirtyLimits limits = mm.page_cache().flusher().limits();
@@ -543,7 +555,8 @@ Result<void> ProcFs::write(int viewer, const std::string& path, const std::strin
         auto type = parse_int(value.substr(std::min(value.size(), value.find_first_not_of(" \t\n"))));
         if (!type)
             return Error::from_errno(EINVAL, "clear_refs takes a number");
-        return m_kernel.clear_refs(who == "self" ? viewer : static_cast<int>(parse_int(who).value_or(-1)), static_cast<int>(*type));
+        return m_kernel.clear_refs(who == "self" ? viewer : static_cast<int>(parse_int(who).value_or(-1)),
+                                   static_cast<int>(*type));
     }
     return Error::from_errno(EACCES, "read-only file");
 }

@@ -17,8 +17,11 @@ class Kernel;
 class Process;
 
 class ProcFs {
-public:
-    explicit ProcFs(Kernel& kernel) : m_kernel(kernel) {}
+  public:
+    explicit ProcFs(Kernel& kernel)
+        : m_kernel(kernel)
+    {
+    }
 
     // "/proc/meminfo", "/proc/vmstat", "/proc/buddyinfo", "/proc/self/maps", "/proc/7/smaps",
     // "/proc/PID/{smaps_rollup,status,statm,stat,oom_score_adj}", "/proc/sys/vm/NAME",
@@ -37,7 +40,7 @@ public:
     // "status", "statm", and "pagemap" for `pages` pages from `start`. ENOENT for another name.
     Result<std::string> json(int viewer, const std::string& view, int pid = 0, u64 start = 0, u64 pages = 0);
 
-private:
+  private:
     Result<std::string> read_pid(Process& p, const std::string& what);
     Result<std::string> read_sysctl(const std::string& name);
     Result<void> write_sysctl(const std::string& name, const std::string& value);

@@ -33,7 +33,7 @@ struct OpenFile {
 };
 
 class Process {
-public:
+  public:
     enum class State : u8 { Running, Zombie };
 
     Process(Pid pid, Pid ppid, std::string name, std::unique_ptr<AddressSpace> space);
@@ -65,7 +65,7 @@ public:
     bool oom_kill_pending = false; // chosen by the OOM killer while its own fault was served
     u64 start_time_ns = 0;
 
-private:
+  private:
     Pid m_pid;
     Pid m_ppid;
     std::string m_name;

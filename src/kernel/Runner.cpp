@@ -17,12 +17,15 @@ namespace kioku {
 namespace {
 
 constexpr u64 CLONE_VM_ = 0x100, CLONE_SIGHAND_ = 0x800, CLONE_THREAD_ = 0x10000, CLONE_SETTLS_ = 0x80000,
-              CLONE_PARENT_SETTID_ = 0x100000, CLONE_CHILD_CLEARTID_ = 0x200000, CLONE_CHILD_SETTID_ = 0x01000000,
-              CSIGNAL_ = 0xff;
+              CLONE_PARENT_SETTID_ = 0x100000, CLONE_CHILD_CLEARTID_ = 0x200000,
+              CLONE_CHILD_SETTID_ = 0x01000000, CSIGNAL_ = 0xff;
 constexpr u64 SCHED_YIELD_NR = 124;
 constexpr u32 FUTEX_MATCH_ANY = 0xffffffff;
 
-i64 neg(int e) { return -static_cast<i64>(e); }
+i64 neg(int e)
+{
+    return -static_cast<i64>(e);
+}
 
 } // namespace
 
@@ -58,7 +61,10 @@ void Runner::random_bytes(u8* out, u64 n)
     }
 }
 
-u64 Runner::instructions() const { return m_hart->stats().instret; }
+u64 Runner::instructions() const
+{
+    return m_hart->stats().instret;
+}
 
 Result<void> Runner::start(const std::string& path, const std::vector<std::string>& argv,
                            const std::vector<std::string>& envp)
@@ -168,9 +174,11 @@ Result<Tid> Runner::clone(Task& parent, u64 flags, u64 stack, u64 parent_tid, u6
     Task& child = m_sched.add_task(std::move(task));
     u32 tid32 = static_cast<u32>(tid);
     if (flags & CLONE_CHILD_SETTID_)
-        (void)m_kernel->copy_to_user(child.tgid, child_tid, std::span<const u8>(reinterpret_cast<u8*>(&tid32), 4));
+        (void)m_kernel->copy_to_user(child.tgid, child_tid,
+                                     std::span<const u8>(reinterpret_cast<u8*>(&tid32), 4));
     if (flags & CLONE_PARENT_SETTID_)
-        (void)m_kernel->copy_to_user(parent.tgid, parent_tid, std::span<const u8>(reinterpret_cast<u8*>(&tid32), 4));
+        (void)m_kernel->copy_to_user(parent.tgid, parent_tid,
+                                     std::span<const u8>(reinterpret_cast<u8*>(&tid32), 4));
     return tid;
 }
 
@@ -198,7 +206,8 @@ void Runner::exit_thread(Task& t, int code)
     ThreadGroup& g = *m_sched.group(t.tgid);
     if (t.clear_child_tid && g.threads.size() > 1) {
         u32 zero = 0;
-        (void)m_kernel->copy_to_user(t.tgid, t.clear_child_tid, std::span<const u8>(reinterpret_cast<u8*>(&zero), 4));
+        (void)m_kernel->copy_to_user(t.tgid, t.clear_child_tid,
+                                     std::span<const u8>(reinterpret_cast<u8*>(&zero), 4));
         futex_wake(&m_kernel->process(t.tgid)->space(), t.clear_child_tid, 1, FUTEX_MATCH_ANY);
     }
     t.state = RunState::Dead;
@@ -223,7 +232,10 @@ void Runner::exit_group(Pid pid, int code, int signal)
     finish_group(*g);
 }
 
-void Runner::kill_group_now(Pid pid, int signal) { exit_group(pid, 0, signal); }
+void Runner::kill_group_now(Pid pid, int signal)
+{
+    exit_group(pid, 0, signal);
+}
 
 void Runner::record_peak(ThreadGroup& g)
 {
@@ -458,9 +470,7 @@ bool Runner::resume_blocked(Task& t)
         t.block = BlockKind::None;
         t.deadline_ns.reset();
         return true;
-    case BlockKind::None:
-        t.state = RunState::Runnable;
-        return true;
+    case BlockKind::None: t.state = RunState::Runnable; return true;
     }
     return false;
 }
@@ -548,9 +558,7 @@ void Runner::handle_stop(Task& t, const StopInfo& stop)
         }
         return;
     }
-    case StopReason::PageFault:
-        handle_fault(t, stop.fault);
-        return;
+    case StopReason::PageFault: handle_fault(t, stop.fault); return;
     case StopReason::IllegalInstruction: {
         SigInfo info{SIGILL_, ILL_ILLOPC_, 0, 0, t.regs.pc, 0};
         force_signal(t, info);
@@ -561,8 +569,7 @@ void Runner::handle_stop(Task& t, const StopInfo& stop)
         force_signal(t, info);
         return;
     }
-    case StopReason::BudgetExhausted:
-        return;
+    case StopReason::BudgetExhausted: return;
     }
 }
 

@@ -59,7 +59,7 @@ struct RunResult {
 };
 
 class Runner {
-public:
+  public:
     // Creates the kernel; `diagnostics` receives kioku's own messages (unimplemented calls).
     static Result<std::unique_ptr<Runner>> create(const RunOptions& options, std::ostream& diagnostics);
     ~Runner();
@@ -99,7 +99,7 @@ public:
     void reaped(Pid parent, Pid child);
     u64 instructions() const;
 
-private:
+  private:
     Runner(const RunOptions& options, std::ostream& diagnostics);
     bool step(Task& t);
     bool resume_blocked(Task& t);
@@ -122,14 +122,14 @@ private:
     std::unique_ptr<Hart> m_hart;
     std::unique_ptr<Syscalls> m_syscalls;
     Scheduler m_sched;
-    Pid m_loaded = 0;       // whose address space the hart's satp selects
-    Tid m_loaded_task = 0;  // whose registers the hart last held
+    Pid m_loaded = 0;      // whose address space the hart's satp selects
+    Tid m_loaded_task = 0; // whose registers the hart last held
     u64 m_loaded_satp = ~u64{0};
     Pid m_first = 0;
     RunResult m_result;
     bool m_first_done = false;
     u64 m_rng_state = 0;
-    u64 m_stolen_seen = 0; // reclaim's page steals when the hart's code cache was last emptied
+    u64 m_stolen_seen = 0;   // reclaim's page steals when the hart's code cache was last emptied
     std::set<Pid> m_zombies; // exited groups waiting for their parent
 };
 

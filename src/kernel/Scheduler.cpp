@@ -21,7 +21,10 @@ ThreadGroup& Scheduler::add_group(std::unique_ptr<ThreadGroup> group)
     return *slot;
 }
 
-void Scheduler::remove_group(Pid pid) { m_groups.erase(pid); }
+void Scheduler::remove_group(Pid pid)
+{
+    m_groups.erase(pid);
+}
 
 Task* Scheduler::task(Tid tid)
 {

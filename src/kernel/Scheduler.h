@@ -17,8 +17,11 @@
 namespace kioku {
 
 class Scheduler {
-public:
-    explicit Scheduler(u64 slice_instructions) : m_slice(slice_instructions) {}
+  public:
+    explicit Scheduler(u64 slice_instructions)
+        : m_slice(slice_instructions)
+    {
+    }
 
     u64 slice() const { return m_slice; }
 
@@ -40,7 +43,7 @@ public:
     // Drops dead tasks from the queue.
     void reap_dead();
 
-private:
+  private:
     u64 m_slice;
     std::map<Tid, std::unique_ptr<Task>> m_tasks;
     std::map<Pid, std::unique_ptr<ThreadGroup>> m_groups;

@@ -12,15 +12,12 @@ DefaultAction default_action(int sig)
     switch (sig) {
     case SIGCHLD_:
     case SIGURG_:
-    case SIGWINCH_:
-        return DefaultAction::Ignore;
-    case SIGCONT_:
-        return DefaultAction::Continue;
+    case SIGWINCH_: return DefaultAction::Ignore;
+    case SIGCONT_: return DefaultAction::Continue;
     case SIGSTOP_:
     case SIGTSTP_:
     case SIGTTIN_:
-    case SIGTTOU_:
-        return DefaultAction::Stop;
+    case SIGTTOU_: return DefaultAction::Stop;
     case SIGQUIT_:
     case SIGILL_:
     case SIGTRAP_:
@@ -30,10 +27,8 @@ DefaultAction default_action(int sig)
     case SIGSEGV_:
     case 24: // SIGXCPU
     case 25: // SIGXFSZ
-    case SIGSYS_:
-        return DefaultAction::CoreDump;
-    default:
-        return DefaultAction::Terminate;
+    case SIGSYS_: return DefaultAction::CoreDump;
+    default: return DefaultAction::Terminate;
     }
 }
 
@@ -77,8 +72,14 @@ bool is_ignored(const SigAction& action, int sig)
 
 namespace {
 
-void put64(std::span<u8> buf, u64 off, u64 v) { std::memcpy(buf.data() + off, &v, sizeof v); }
-void put32(std::span<u8> buf, u64 off, u32 v) { std::memcpy(buf.data() + off, &v, sizeof v); }
+void put64(std::span<u8> buf, u64 off, u64 v)
+{
+    std::memcpy(buf.data() + off, &v, sizeof v);
+}
+void put32(std::span<u8> buf, u64 off, u32 v)
+{
+    std::memcpy(buf.data() + off, &v, sizeof v);
+}
 u64 get64(std::span<const u8> buf, u64 off)
 {
     u64 v;
@@ -129,7 +130,8 @@ Result<void> setup_rt_frame(Kernel& kernel, Task& task, const SigAction& action,
     HartState& r = task.regs;
     u64 sp = r.x[2];
     bool was_on_altstack = on_altstack(task, sp);
-    if ((action.flags & SA_ONSTACK_) && task.altstack_size && !(task.altstack_flags & SS_DISABLE_) && !was_on_altstack)
+    if ((action.flags & SA_ONSTACK_) && task.altstack_size && !(task.altstack_flags & SS_DISABLE_) &&
+        !was_on_altstack)
         sp = task.altstack_sp + task.altstack_size;
     u64 frame = (sp - SIGFRAME_SIZE) & ~u64{15};
 

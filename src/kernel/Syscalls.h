@@ -44,10 +44,10 @@ struct DirEntry {
 struct SpecialFile {
     enum class Kind : u8 { HostFd, PipeRead, PipeWrite, Text, Null, Zero, Random, Directory };
     Kind kind = Kind::Null;
-    int host_fd = -1;           // HostFd: not owned (the host's standard streams)
-    std::shared_ptr<Pipe> pipe; // PipeRead / PipeWrite
-    std::string text;           // Text: the contents of a /proc file when opened
-    std::string proc_path;      // Text: the /proc path, for writes to /proc/sys
+    int host_fd = -1;              // HostFd: not owned (the host's standard streams)
+    std::shared_ptr<Pipe> pipe;    // PipeRead / PipeWrite
+    std::string text;              // Text: the contents of a /proc file when opened
+    std::string proc_path;         // Text: the /proc path, for writes to /proc/sys
     std::vector<DirEntry> entries; // Directory, read on open
     bool nonblock = false;         // O_NONBLOCK on pipes
 
@@ -84,7 +84,7 @@ struct SyscallArgs {
 const char* syscall_name(u64 number);
 
 class Syscalls {
-public:
+  public:
     explicit Syscalls(Runner& runner);
 
     // Runs the call in t's a7 with its arguments; the caller applies the result.
@@ -92,7 +92,7 @@ public:
     // Gives a new process the host's standard streams as descriptors 0, 1 and 2.
     void install_stdio(Process& p);
 
-private:
+  private:
     using Handler = SyscallResult (Syscalls::*)(Task&, const SyscallArgs&);
     Handler handler_for(u64 number) const;
     SyscallResult unimplemented(u64 number);

@@ -55,7 +55,10 @@ std::string normalize(const std::string& path)
     return out.empty() ? "/" : out;
 }
 
-bool is_proc_path(const std::string& path) { return path == "/proc" || path.rfind("/proc/", 0) == 0; }
+bool is_proc_path(const std::string& path)
+{
+    return path == "/proc" || path.rfind("/proc/", 0) == 0;
+}
 
 // An O_PATH descriptor for a guest path, resolved inside the root (symbolic links and ".."
 // cannot leave it).
@@ -64,7 +67,7 @@ int open_path_in_root(Kernel& kernel, const std::string& guest_path, bool follow
     int root_fd = ::open(kernel.vfs().host_root().c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
     if (root_fd < 0)
         return -1;
-    struct open_how how{};
+    struct open_how how {};
     how.flags = O_PATH | O_CLOEXEC | (follow ? 0 : O_NOFOLLOW);
     how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
     std::string relative = guest_path.substr(guest_path.find_first_not_of('/') == std::string::npos
@@ -84,7 +87,7 @@ Result<struct stat> stat_in_root(Kernel& kernel, const std::string& guest_path, 
     int fd = open_path_in_root(kernel, guest_path, follow);
     if (fd < 0)
         return Error::from_errno(errno, "no such file");
-    struct stat st{};
+    struct stat st {};
     int r = ::fstat(fd, &st);
     int err = errno;
     ::close(fd);
@@ -112,7 +115,7 @@ std::vector<DirEntry> list_directory(int path_fd)
 
 struct stat special_stat(const SpecialFile& s)
 {
-    struct stat st{};
+    struct stat st {};
     st.st_blksize = 4096;
     st.st_nlink = 1;
     switch (s.kind) {
@@ -132,10 +135,11 @@ struct stat special_stat(const SpecialFile& s)
     case SpecialFile::Kind::Random:
         st.st_mode = S_IFCHR | 0666;
         st.st_dev = makedev(0, 5);
-        st.st_rdev = makedev(1, s.kind == SpecialFile::Kind::Null ? 3 : s.kind == SpecialFile::Kind::Zero ? 5 : 9);
+        st.st_rdev = makedev(1, s.kind == SpecialFile::Kind::Null   ? 3
+                                : s.kind == SpecialFile::Kind::Zero ? 5
+                                                                    : 9);
         break;
-    default:
-        break;
+    default: break;
     }
     return st;
 }
@@ -197,7 +201,9 @@ std::array<u8, 256> encode_statx(const struct stat& st)
 
 } // namespace
 
-SpecialFile::SpecialFile(Kind k, std::shared_ptr<Pipe> p) : kind(k), pipe(std::move(p))
+SpecialFile::SpecialFile(Kind k, std::shared_ptr<Pipe> p)
+    : kind(k)
+    , pipe(std::move(p))
 {
     if (kind == Kind::PipeRead)
         ++pipe->readers;
@@ -215,7 +221,8 @@ SpecialFile::~SpecialFile()
 
 void Syscalls::install_stdio(Process& p)
 {
-    const int host[3] = {m_runner.options().stdin_fd, m_runner.options().stdout_fd, m_runner.options().stderr_fd};
+    const int host[3] = {m_runner.options().stdin_fd, m_runner.options().stdout_fd,
+                         m_runner.options().stderr_fd};
     for (int fd = 0; fd < 3; ++fd) {
         auto file = std::make_shared<OpenFile>();
         file->special = std::make_shared<SpecialFile>(SpecialFile::Kind::HostFd);
@@ -309,7 +316,7 @@ SyscallResult Syscalls::sys_openat(Task& t, const SyscallArgs& a)
     }
     int pfd = open_path_in_root(kernel(), path, !(flags & O_NOFOLLOW));
     if (pfd >= 0) {
-        struct stat st{};
+        struct stat st {};
         ::fstat(pfd, &st);
         if (S_ISDIR(st.st_mode)) {
             if (file->writable || (flags & O_CREAT)) {
@@ -387,19 +394,14 @@ Result<u64> Syscalls::read_into(Task& t, int fd, OpenFile& f, u64 buf, u64 count
         f.position = pos + n;
         break;
     }
-    case SpecialFile::Kind::Null:
-        return u64{0};
-    case SpecialFile::Kind::Zero:
-        data.assign(count, 0);
-        break;
+    case SpecialFile::Kind::Null: return u64{0};
+    case SpecialFile::Kind::Zero: data.assign(count, 0); break;
     case SpecialFile::Kind::Random:
         data.resize(count);
         m_runner.random_bytes(data.data(), count);
         break;
-    case SpecialFile::Kind::Directory:
-        return Error::from_errno(EISDIR, "is a directory");
-    case SpecialFile::Kind::PipeWrite:
-        return Error::from_errno(EBADF, "write end of a pipe");
+    case SpecialFile::Kind::Directory: return Error::from_errno(EISDIR, "is a directory");
+    case SpecialFile::Kind::PipeWrite: return Error::from_errno(EBADF, "write end of a pipe");
     }
     if (!data.empty())
         TRY(put_bytes(t, buf, data.data(), data.size()));
@@ -455,10 +457,8 @@ Result<u64> Syscalls::write_from(Task& t, int fd, OpenFile& f, u64 buf, u64 coun
     }
     case SpecialFile::Kind::Null:
     case SpecialFile::Kind::Zero:
-    case SpecialFile::Kind::Random:
-        return count;
-    default:
-        return Error::from_errno(EBADF, "cannot write here");
+    case SpecialFile::Kind::Random: return count;
+    default: return Error::from_errno(EBADF, "cannot write here");
     }
 }
 
@@ -475,7 +475,8 @@ SyscallResult Syscalls::sys_read(Task& t, const SyscallArgs& a)
         t.block = BlockKind::Retry;
         return SyscallResult::block();
     }
-    return r.is_error() ? SyscallResult::err(r.error().code) : SyscallResult::ret(static_cast<i64>(r.value()));
+    return r.is_error() ? SyscallResult::err(r.error().code)
+                        : SyscallResult::ret(static_cast<i64>(r.value()));
 }
 
 SyscallResult Syscalls::sys_write(Task& t, const SyscallArgs& a)
@@ -488,7 +489,8 @@ SyscallResult Syscalls::sys_write(Task& t, const SyscallArgs& a)
         t.block = BlockKind::Retry;
         return SyscallResult::block();
     }
-    return r.is_error() ? SyscallResult::err(r.error().code) : SyscallResult::ret(static_cast<i64>(r.value()));
+    return r.is_error() ? SyscallResult::err(r.error().code)
+                        : SyscallResult::ret(static_cast<i64>(r.value()));
 }
 
 SyscallResult Syscalls::sys_readv(Task& t, const SyscallArgs& a)
@@ -534,7 +536,8 @@ SyscallResult Syscalls::sys_writev(Task& t, const SyscallArgs& a)
             continue;
         auto r = write_from(t, a.fd(0), *f.value(), iov[i], iov[i + 1]);
         if (r.is_error()) {
-            if (r.error().code == EAGAIN && done == 0 && f.value()->special && !f.value()->special->nonblock) {
+            if (r.error().code == EAGAIN && done == 0 && f.value()->special &&
+                !f.value()->special->nonblock) {
                 t.block = BlockKind::Retry;
                 return SyscallResult::block();
             }
@@ -558,12 +561,19 @@ SyscallResult Syscalls::positioned_io(Task& t, const SyscallArgs& a, bool write)
         return SyscallResult::err(EINVAL);
     auto r = write ? kernel().pwrite(t.tgid, a.fd(0), a[1], a[2], a[3])
                    : kernel().pread(t.tgid, a.fd(0), a[1], a[2], a[3]);
-    return r.is_error() ? SyscallResult::err(r.error().code) : SyscallResult::ret(static_cast<i64>(r.value()));
+    return r.is_error() ? SyscallResult::err(r.error().code)
+                        : SyscallResult::ret(static_cast<i64>(r.value()));
 }
 
-SyscallResult Syscalls::sys_pread64(Task& t, const SyscallArgs& a) { return positioned_io(t, a, false); }
+SyscallResult Syscalls::sys_pread64(Task& t, const SyscallArgs& a)
+{
+    return positioned_io(t, a, false);
+}
 
-SyscallResult Syscalls::sys_pwrite64(Task& t, const SyscallArgs& a) { return positioned_io(t, a, true); }
+SyscallResult Syscalls::sys_pwrite64(Task& t, const SyscallArgs& a)
+{
+    return positioned_io(t, a, true);
+}
 
 SyscallResult Syscalls::sys_lseek(Task& t, const SyscallArgs& a)
 {
@@ -579,13 +589,9 @@ SyscallResult Syscalls::sys_lseek(Task& t, const SyscallArgs& a)
             return r < 0 ? SyscallResult::err(errno) : SyscallResult::ret(r);
         }
         case SpecialFile::Kind::PipeRead:
-        case SpecialFile::Kind::PipeWrite:
-            return SyscallResult::err(ESPIPE);
-        case SpecialFile::Kind::Text:
-            size = static_cast<i64>(f.special->text.size());
-            break;
-        default:
-            size = 0;
+        case SpecialFile::Kind::PipeWrite: return SyscallResult::err(ESPIPE);
+        case SpecialFile::Kind::Text: size = static_cast<i64>(f.special->text.size()); break;
+        default: size = 0;
         }
     } else {
         size = static_cast<i64>(f.inode->size());
@@ -611,7 +617,8 @@ SyscallResult Syscalls::sys_ioctl(Task& t, const SyscallArgs& a)
         return SyscallResult::err(EBADF);
     OpenFile& f = *fr.value();
     u64 request = a[1] & 0xffffffff;
-    constexpr u64 TCGETS_ = 0x5401, TIOCGWINSZ_ = 0x5413, FIONCLEX_ = 0x5450, FIOCLEX_ = 0x5451, FIONBIO_ = 0x5421;
+    constexpr u64 TCGETS_ = 0x5401, TIOCGWINSZ_ = 0x5413, FIONCLEX_ = 0x5450, FIOCLEX_ = 0x5451,
+                  FIONBIO_ = 0x5421;
     if (request == FIOCLEX_ || request == FIONCLEX_) {
         if (request == FIOCLEX_)
             group(t).cloexec.insert(a.fd(0));
@@ -646,7 +653,7 @@ namespace {
 // host file until writeback).
 Result<struct stat> stat_open_file(const OpenFile& f)
 {
-    struct stat st{};
+    struct stat st {};
     if (!f.special) {
         if (::fstat(f.inode->host_fd(), &st) != 0)
             return Error::from_errno(errno, "fstat failed");
@@ -668,7 +675,7 @@ SyscallResult Syscalls::sys_fstat(Task& t, const SyscallArgs& a)
     auto f = open_file(t, a.fd(0));
     if (f.is_error())
         return SyscallResult::err(EBADF);
-    struct stat st{};
+    struct stat st {};
     if (f.value()->special && f.value()->special->kind == SpecialFile::Kind::Directory) {
         auto r = stat_in_root(kernel(), f.value()->path, true);
         if (r.is_error())
@@ -681,13 +688,14 @@ SyscallResult Syscalls::sys_fstat(Task& t, const SyscallArgs& a)
         st = r.value();
     }
     auto bytes = encode_stat(st);
-    return put_bytes(t, a[1], bytes.data(), bytes.size()).is_error() ? SyscallResult::err(EFAULT) : SyscallResult::ret(0);
+    return put_bytes(t, a[1], bytes.data(), bytes.size()).is_error() ? SyscallResult::err(EFAULT)
+                                                                     : SyscallResult::ret(0);
 }
 
 namespace {
 
 struct PathStat {
-    struct stat st{};
+    struct stat st {};
     int error = 0;
 };
 
@@ -743,7 +751,7 @@ SyscallResult Syscalls::sys_newfstatat(Task& t, const SyscallArgs& a)
                 return SyscallResult::err(ps.error);
             auto bytes = encode_stat(ps.st);
             return put_bytes(t, a[2], bytes.data(), bytes.size()).is_error() ? SyscallResult::err(EFAULT)
-                                                                              : SyscallResult::ret(0);
+                                                                             : SyscallResult::ret(0);
         }
         SyscallArgs f;
         f.a = {a[0], a[2], 0, 0, 0, 0};
@@ -757,7 +765,8 @@ SyscallResult Syscalls::sys_newfstatat(Task& t, const SyscallArgs& a)
     if (ps.error)
         return SyscallResult::err(ps.error);
     auto bytes = encode_stat(ps.st);
-    return put_bytes(t, a[2], bytes.data(), bytes.size()).is_error() ? SyscallResult::err(EFAULT) : SyscallResult::ret(0);
+    return put_bytes(t, a[2], bytes.data(), bytes.size()).is_error() ? SyscallResult::err(EFAULT)
+                                                                     : SyscallResult::ret(0);
 }
 
 SyscallResult Syscalls::sys_statx(Task& t, const SyscallArgs& a)
@@ -766,7 +775,7 @@ SyscallResult Syscalls::sys_statx(Task& t, const SyscallArgs& a)
     if (raw.is_error())
         return SyscallResult::err(raw.error().code);
     int flags = static_cast<int>(a[2]);
-    struct stat st{};
+    struct stat st {};
     if (raw.value().empty() && (flags & AT_EMPTY_PATH_) && a.fd(0) != AT_FDCWD_) {
         auto f = open_file(t, a.fd(0));
         if (f.is_error())
@@ -790,7 +799,8 @@ SyscallResult Syscalls::sys_statx(Task& t, const SyscallArgs& a)
         st = ps.st;
     }
     auto bytes = encode_statx(st);
-    return put_bytes(t, a[4], bytes.data(), bytes.size()).is_error() ? SyscallResult::err(EFAULT) : SyscallResult::ret(0);
+    return put_bytes(t, a[4], bytes.data(), bytes.size()).is_error() ? SyscallResult::err(EFAULT)
+                                                                     : SyscallResult::ret(0);
 }
 
 SyscallResult Syscalls::sys_readlinkat(Task& t, const SyscallArgs& a)
@@ -887,8 +897,7 @@ SyscallResult Syscalls::sys_fcntl(Task& t, const SyscallArgs& a)
         if (a.i(2) < 0 || a.i(2) >= 1024)
             return SyscallResult::err(EINVAL);
         return SyscallResult::ret(install_fd(t, it->second, a[1] == F_DUPFD_CLOEXEC_, a.fd(2)));
-    case F_GETFD:
-        return SyscallResult::ret(group(t).cloexec.count(a.fd(0)) ? FD_CLOEXEC : 0);
+    case F_GETFD: return SyscallResult::ret(group(t).cloexec.count(a.fd(0)) ? FD_CLOEXEC : 0);
     case F_SETFD:
         if (a[2] & FD_CLOEXEC)
             group(t).cloexec.insert(a.fd(0));
@@ -912,14 +921,12 @@ SyscallResult Syscalls::sys_fcntl(Task& t, const SyscallArgs& a)
         return SyscallResult::ret(0);
     case F_GETLK:
     case F_SETLK:
-    case F_SETLKW:
-        return SyscallResult::ret(0); // one machine, no other lockers to conflict with
+    case F_SETLKW: return SyscallResult::ret(0); // one machine, no other lockers to conflict with
     case F_GETPIPE_SZ_:
         if (f.special && f.special->pipe)
             return SyscallResult::ret(static_cast<i64>(Pipe::CAPACITY));
         return SyscallResult::err(EBADF);
-    default:
-        return SyscallResult::err(EINVAL);
+    default: return SyscallResult::err(EINVAL);
     }
 }
 
@@ -1064,7 +1071,8 @@ SyscallResult Syscalls::sys_fsync(Task& t, const SyscallArgs& a)
     if (f.is_error())
         return SyscallResult::err(EBADF);
     if (f.value()->special)
-        return f.value()->special->kind == SpecialFile::Kind::Directory ? SyscallResult::ret(0) : SyscallResult::err(EINVAL);
+        return f.value()->special->kind == SpecialFile::Kind::Directory ? SyscallResult::ret(0)
+                                                                        : SyscallResult::err(EINVAL);
     auto r = kernel().fsync(t.tgid, a.fd(0));
     return r.is_error() ? SyscallResult::err(r.error().code) : SyscallResult::ret(0);
 }

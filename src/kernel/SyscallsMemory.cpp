@@ -13,10 +13,14 @@ namespace kioku {
 
 namespace {
 
-SyscallResult from(const Result<void>& r) { return r.is_error() ? SyscallResult::err(r.error().code) : SyscallResult::ret(0); }
+SyscallResult from(const Result<void>& r)
+{
+    return r.is_error() ? SyscallResult::err(r.error().code) : SyscallResult::ret(0);
+}
 SyscallResult from(const Result<u64>& r)
 {
-    return r.is_error() ? SyscallResult::err(r.error().code) : SyscallResult::ret(static_cast<i64>(r.value()));
+    return r.is_error() ? SyscallResult::err(r.error().code)
+                        : SyscallResult::ret(static_cast<i64>(r.value()));
 }
 
 } // namespace
@@ -44,7 +48,10 @@ SyscallResult Syscalls::sys_mmap(Task& t, const SyscallArgs& a)
     return from(kernel().mmap(t.tgid, a[0], a[1], prot, flags, a.fd(4), a[5]));
 }
 
-SyscallResult Syscalls::sys_munmap(Task& t, const SyscallArgs& a) { return from(kernel().munmap(t.tgid, a[0], a[1])); }
+SyscallResult Syscalls::sys_munmap(Task& t, const SyscallArgs& a)
+{
+    return from(kernel().munmap(t.tgid, a[0], a[1]));
+}
 
 SyscallResult Syscalls::sys_mprotect(Task& t, const SyscallArgs& a)
 {

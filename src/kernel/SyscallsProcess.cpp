@@ -85,7 +85,8 @@ SyscallResult Syscalls::sys_wait4(Task& t, const SyscallArgs& a)
             return SyscallResult::err(EFAULT);
         if (a[3]) {
             u8 ru[144] = {};
-            i64 minflt = static_cast<i64>(p->faults().min_flt), majflt = static_cast<i64>(p->faults().maj_flt);
+            i64 minflt = static_cast<i64>(p->faults().min_flt),
+                majflt = static_cast<i64>(p->faults().maj_flt);
             std::memcpy(ru + 64, &minflt, 8);
             std::memcpy(ru + 72, &majflt, 8);
             if (put_bytes(t, a[3], ru, sizeof ru).is_error())
@@ -223,15 +224,26 @@ SyscallResult Syscalls::sys_futex(Task& t, const SyscallArgs& a)
         }
         return SyscallResult::ret(static_cast<i64>(woken + moved));
     }
-    default:
-        return unimplemented(98);
+    default: return unimplemented(98);
     }
 }
 
-SyscallResult Syscalls::sys_getpid(Task& t, const SyscallArgs&) { return SyscallResult::ret(t.tgid); }
-SyscallResult Syscalls::sys_gettid(Task& t, const SyscallArgs&) { return SyscallResult::ret(t.tid); }
-SyscallResult Syscalls::sys_getppid(Task& t, const SyscallArgs&) { return SyscallResult::ret(group(t).parent); }
-SyscallResult Syscalls::sys_getid_zero(Task&, const SyscallArgs&) { return SyscallResult::ret(0); }
+SyscallResult Syscalls::sys_getpid(Task& t, const SyscallArgs&)
+{
+    return SyscallResult::ret(t.tgid);
+}
+SyscallResult Syscalls::sys_gettid(Task& t, const SyscallArgs&)
+{
+    return SyscallResult::ret(t.tid);
+}
+SyscallResult Syscalls::sys_getppid(Task& t, const SyscallArgs&)
+{
+    return SyscallResult::ret(group(t).parent);
+}
+SyscallResult Syscalls::sys_getid_zero(Task&, const SyscallArgs&)
+{
+    return SyscallResult::ret(0);
+}
 
 SyscallResult Syscalls::sys_uname(Task& t, const SyscallArgs& a)
 {
@@ -239,7 +251,8 @@ SyscallResult Syscalls::sys_uname(Task& t, const SyscallArgs& a)
     const char* fields[6] = {"Linux", "kioku", "6.1.0-kioku", "#1 SMP PREEMPT_DYNAMIC", "riscv64", "(none)"};
     for (int i = 0; i < 6; ++i)
         std::strncpy(buf[i], fields[i], 64);
-    return put_bytes(t, a[0], buf, sizeof buf).is_error() ? SyscallResult::err(EFAULT) : SyscallResult::ret(0);
+    return put_bytes(t, a[0], buf, sizeof buf).is_error() ? SyscallResult::err(EFAULT)
+                                                          : SyscallResult::ret(0);
 }
 
 SyscallResult Syscalls::sys_prlimit64(Task& t, const SyscallArgs& a)
@@ -251,9 +264,12 @@ SyscallResult Syscalls::sys_prlimit64(Task& t, const SyscallArgs& a)
     if (a[3]) {
         u64 lim[2] = {RLIM_INFINITY_, RLIM_INFINITY_};
         switch (a[1]) {
-        case 3: lim[0] = u64{8} << 20; break;        // RLIMIT_STACK
-        case 4: lim[0] = 0; break;                   // RLIMIT_CORE
-        case 7: lim[0] = 1024; lim[1] = 1048576; break; // RLIMIT_NOFILE
+        case 3: lim[0] = u64{8} << 20; break; // RLIMIT_STACK
+        case 4: lim[0] = 0; break;            // RLIMIT_CORE
+        case 7:
+            lim[0] = 1024;
+            lim[1] = 1048576;
+            break;                                     // RLIMIT_NOFILE
         case 8: lim[0] = lim[1] = u64{8} << 20; break; // RLIMIT_MEMLOCK
         default: break;
         }
@@ -277,13 +293,20 @@ SyscallResult Syscalls::sys_clock_gettime(Task& t, const SyscallArgs& a)
 {
     u64 now = kernel().now_ns();
     switch (a[0]) {
-    case 0: case 5: case 8: case 11: // REALTIME, REALTIME_COARSE, REALTIME_ALARM, TAI
+    case 0:
+    case 5:
+    case 8:
+    case 11: // REALTIME, REALTIME_COARSE, REALTIME_ALARM, TAI
         now += REALTIME_EPOCH_S * NS_PER_SEC;
         break;
-    case 1: case 2: case 3: case 4: case 6: case 7: case 9:
-        break;
-    default:
-        return SyscallResult::err(EINVAL);
+    case 1:
+    case 2:
+    case 3:
+    case 4:
+    case 6:
+    case 7:
+    case 9: break;
+    default: return SyscallResult::err(EINVAL);
     }
     i64 ts[2] = {static_cast<i64>(now / NS_PER_SEC), static_cast<i64>(now % NS_PER_SEC)};
     return put_bytes(t, a[1], ts, sizeof ts).is_error() ? SyscallResult::err(EFAULT) : SyscallResult::ret(0);
@@ -340,7 +363,10 @@ SyscallResult Syscalls::sys_clock_nanosleep(Task& t, const SyscallArgs& a)
     return sleep_until(t, kernel().now_ns() + ns);
 }
 
-SyscallResult Syscalls::sys_sched_yield(Task&, const SyscallArgs&) { return SyscallResult::ret(0); }
+SyscallResult Syscalls::sys_sched_yield(Task&, const SyscallArgs&)
+{
+    return SyscallResult::ret(0);
+}
 
 SyscallResult Syscalls::sys_sched_getaffinity(Task& t, const SyscallArgs& a)
 {
@@ -354,7 +380,8 @@ SyscallResult Syscalls::sys_sched_getaffinity(Task& t, const SyscallArgs& a)
 SyscallResult Syscalls::sys_getcpu(Task& t, const SyscallArgs& a)
 {
     u32 zero = 0;
-    if ((a[0] && put_bytes(t, a[0], &zero, 4).is_error()) || (a[1] && put_bytes(t, a[1], &zero, 4).is_error()))
+    if ((a[0] && put_bytes(t, a[0], &zero, 4).is_error()) ||
+        (a[1] && put_bytes(t, a[1], &zero, 4).is_error()))
         return SyscallResult::err(EFAULT);
     return SyscallResult::ret(0);
 }
@@ -386,7 +413,8 @@ SyscallResult Syscalls::sys_sysinfo(Task& t, const SyscallArgs& a)
     std::memcpy(buf + 80, &procs, 2);
     u32 unit = 1;
     std::memcpy(buf + 104, &unit, 4);
-    return put_bytes(t, a[0], buf, sizeof buf).is_error() ? SyscallResult::err(EFAULT) : SyscallResult::ret(0);
+    return put_bytes(t, a[0], buf, sizeof buf).is_error() ? SyscallResult::err(EFAULT)
+                                                          : SyscallResult::ret(0);
 }
 
 SyscallResult Syscalls::sys_getrusage(Task& t, const SyscallArgs& a)
@@ -426,13 +454,14 @@ SyscallResult Syscalls::sys_times(Task& t, const SyscallArgs& a)
 SyscallResult Syscalls::sys_prctl(Task& t, const SyscallArgs& a)
 {
     switch (a[0]) {
-    case 3: return SyscallResult::ret(1); // PR_GET_DUMPABLE
-    case 4: return SyscallResult::ret(0); // PR_SET_DUMPABLE
+    case 3: return SyscallResult::ret(1);  // PR_GET_DUMPABLE
+    case 4: return SyscallResult::ret(0);  // PR_SET_DUMPABLE
     case 15: return SyscallResult::ret(0); // PR_SET_NAME: the name is kept from exec
-    case 16: { // PR_GET_NAME
+    case 16: {                             // PR_GET_NAME
         char name[16] = {};
         std::strncpy(name, process(t).name().c_str(), 15);
-        return put_bytes(t, a[1], name, sizeof name).is_error() ? SyscallResult::err(EFAULT) : SyscallResult::ret(0);
+        return put_bytes(t, a[1], name, sizeof name).is_error() ? SyscallResult::err(EFAULT)
+                                                                : SyscallResult::ret(0);
     }
     case 0x53564d41: return SyscallResult::ret(0); // PR_SET_VMA (anonymous VMA names)
     default: return SyscallResult::err(EINVAL);

@@ -15,7 +15,10 @@ constexpr u64 SIGSET_SIZE = 8;
 constexpr u64 MINSIGSTKSZ_ = 2048;
 constexpr u32 SS_AUTODISARM_ = 1u << 31;
 
-bool valid_signal(u64 sig) { return sig >= 1 && sig <= static_cast<u64>(NSIG_); }
+bool valid_signal(u64 sig)
+{
+    return sig >= 1 && sig <= static_cast<u64>(NSIG_);
+}
 
 } // namespace
 

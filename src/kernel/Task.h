@@ -32,8 +32,8 @@ inline constexpr int NSIG_ = 64; // riscv64 (asm-generic) _NSIG
 // The siginfo fields kioku fills in (struct siginfo, for the kinds of signal it sends).
 struct SigInfo {
     int signo = 0;
-    int code = 0;   // SI_USER, SI_TKILL, SEGV_MAPERR, CLD_EXITED...
-    i32 pid = 0;    // sender, or the child for SIGCHLD
+    int code = 0; // SI_USER, SI_TKILL, SEGV_MAPERR, CLD_EXITED...
+    i32 pid = 0;  // sender, or the child for SIGCHLD
     u32 uid = 0;
     u64 addr = 0;   // si_addr for SIGSEGV / SIGBUS / SIGILL / SIGTRAP
     int status = 0; // SIGCHLD: exit status or signal
@@ -47,7 +47,10 @@ struct SigAction {
 };
 
 // Signal sets are 64-bit masks; signal n is bit n-1.
-constexpr u64 sig_bit(int sig) { return u64{1} << (sig - 1); }
+constexpr u64 sig_bit(int sig)
+{
+    return u64{1} << (sig - 1);
+}
 
 struct ThreadGroup {
     Pid pid = 0;
@@ -92,7 +95,7 @@ struct Task {
     std::array<SigInfo, NSIG_ + 1> pending_info{};
     u64 altstack_sp = 0;
     u64 altstack_size = 0;
-    int altstack_flags = 2; // SS_DISABLE
+    int altstack_flags = 2;        // SS_DISABLE
     std::optional<u64> saved_mask; // restored after the handler a mask-swapping call ran
 
     u64 clear_child_tid = 0;

@@ -20,7 +20,7 @@ namespace {
 // root directory, so a guest path can never name a host file outside it.
 int open_in_root(int root_fd, const std::string& path, int flags, int mode)
 {
-    struct open_how how{};
+    struct open_how how {};
     how.flags = static_cast<u64>(flags) | O_CLOEXEC;
     how.mode = (flags & O_CREAT) ? static_cast<u64>(mode) : 0;
     how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
@@ -98,7 +98,7 @@ Result<std::shared_ptr<Inode>> Vfs::open(const std::string& guest_path, int flag
     ::close(root_fd);
     if (fd < 0)
         return Error::from_errno(err, "open failed");
-    struct stat st{};
+    struct stat st {};
     ::fstat(fd, &st);
     auto key = std::make_pair(static_cast<u64>(st.st_dev), static_cast<u64>(st.st_ino));
     std::shared_ptr<Inode> inode;
@@ -106,7 +106,8 @@ Result<std::shared_ptr<Inode>> Vfs::open(const std::string& guest_path, int flag
         ::close(fd);
         inode = it->second;
     } else {
-        inode = m_cache.create_host(fd, static_cast<u64>(st.st_ino), guest_path, static_cast<u64>(st.st_size));
+        inode =
+            m_cache.create_host(fd, static_cast<u64>(st.st_ino), guest_path, static_cast<u64>(st.st_size));
         m_inodes.emplace(key, inode);
     }
     if ((flags & O_TRUNC) && (flags & O_ACCMODE) != O_RDONLY) {
@@ -120,7 +121,7 @@ Result<std::shared_ptr<Inode>> Vfs::open(const std::string& guest_path, int flag
 Result<void> Vfs::unlink(const std::string& guest_path)
 {
     auto path = TRY(host_path(guest_path));
-    struct stat st{};
+    struct stat st {};
     if (::lstat(path.c_str(), &st) != 0)
         return Error::from_errno(errno, "no such file");
     if (::unlink(path.c_str()) != 0)

@@ -17,7 +17,7 @@ class Inode;
 class PageCache;
 
 class Vfs {
-public:
+  public:
     // root_dir empty: a fresh temporary directory with /tmp, removed with the Vfs.
     static Result<std::unique_ptr<Vfs>> create(PageCache& cache, const std::string& root_dir);
     ~Vfs();
@@ -32,7 +32,7 @@ public:
     // Creates or replaces a file with the given contents (through the page cache when cached).
     Result<void> create_file(const std::string& guest_path, const u8* data, u64 size);
 
-private:
+  private:
     Vfs(PageCache& cache, std::string root, bool owned);
 
     PageCache& m_cache;

@@ -6,9 +6,9 @@
 #include "mm/MemoryManager.h"
 #include "mm/cache/Inode.h"
 #include "mm/cache/PageCache.h"
+#include "mm/swap/SwapManager.h"
 #include "mm/vm/AddressSpace.h"
 #include "mm/vm/AnonVma.h"
-#include "mm/swap/SwapManager.h"
 
 namespace kioku {
 
@@ -40,7 +40,7 @@ std::string InvariantChecker::report()
         t.fail("buddy allocator: ", why);
 
     FrameTable& frames = m_mm.frames();
-    std::unordered_map<u64, i64> mapped; // pfn -> PTEs seen
+    std::unordered_map<u64, i64> mapped;    // pfn -> PTEs seen
     std::unordered_map<u64, i64> swap_refs; // swap entry -> PTEs holding it
     u64 table_pages = 0;
     for (AddressSpace* space : m_mm.spaces()) {
@@ -72,7 +72,8 @@ std::string InvariantChecker::report()
                 ++swap_refs[pte];
                 ++swapents;
                 if (!space->vma_containing(va))
-                    t.fail("asid ", space->asid(), ": swap entry outside every VMA at ", std::hex, va.value());
+                    t.fail("asid ", space->asid(), ": swap entry outside every VMA at ", std::hex,
+                           va.value());
                 return;
             }
             if (!pte_present(pte))
@@ -91,8 +92,8 @@ std::string InvariantChecker::report()
             }
             const Frame& f = frames[pfn];
             if (!f.has(FF_ANON | FF_FILE)) {
-                t.fail("asid ", space->asid(), ": PTE maps a non-user frame ", std::hex, pfn.value(), " flags ",
-                       f.flags);
+                t.fail("asid ", space->asid(), ": PTE maps a non-user frame ", std::hex, pfn.value(),
+                       " flags ", f.flags);
                 return;
             }
             ++mapped[pfn.value()];
@@ -108,7 +109,8 @@ std::string InvariantChecker::report()
             t.fail("asid ", space->asid(), ": rss counters anon/file/shmem ", kept.anon, "/", kept.file, "/",
                    kept.shmem, " but the page table maps ", rss.anon, "/", rss.file, "/", rss.shmem);
         if (kept.swapents != swapents)
-            t.fail("asid ", space->asid(), ": swapents ", kept.swapents, " but the page table holds ", swapents);
+            t.fail("asid ", space->asid(), ": swapents ", kept.swapents, " but the page table holds ",
+                   swapents);
         table_pages += space->page_table().table_pages() + 1;
     }
 
@@ -121,10 +123,12 @@ std::string InvariantChecker::report()
             ptes = it->second;
         if (f.has(FF_ANON | FF_FILE)) {
             if (f.mapcount != ptes)
-                t.fail("frame ", std::hex, pfn.value(), std::dec, ": mapcount ", f.mapcount, " but ", ptes, " PTEs");
+                t.fail("frame ", std::hex, pfn.value(), std::dec, ": mapcount ", f.mapcount, " but ", ptes,
+                       " PTEs");
             i64 expected = f.mapcount + (f.has(FF_FILE) ? 1 : 0) + (f.has(FF_SWAPCACHE) ? 1 : 0);
             if (f.refcount != expected)
-                t.fail("frame ", std::hex, pfn.value(), std::dec, ": refcount ", f.refcount, ", expected ", expected);
+                t.fail("frame ", std::hex, pfn.value(), std::dec, ": refcount ", f.refcount, ", expected ",
+                       expected);
             if (!f.has(FF_LRU))
                 t.fail("frame ", std::hex, pfn.value(), ": user page not on an LRU list");
             if (f.has(FF_ANON)) {
@@ -140,7 +144,8 @@ std::string InvariantChecker::report()
                     t.fail("frame ", std::hex, pfn.value(), ": page-cache page not indexed by its inode");
             }
         } else if (ptes) {
-            t.fail("frame ", std::hex, pfn.value(), ": mapped by ", std::dec, ptes, " PTEs but not user memory");
+            t.fail("frame ", std::hex, pfn.value(), ": mapped by ", std::dec, ptes,
+                   " PTEs but not user memory");
         }
         if (f.has(FF_LRU))
             ++lru_count;
@@ -160,7 +165,8 @@ std::string InvariantChecker::report()
             for (auto& [index, pfn] : inode->pages())
                 dirty += frames[pfn].has(FF_DIRTY);
             if (dirty != inode->dirty_pages)
-                t.fail("inode ", inode->ino(), ": ", inode->dirty_pages, " dirty pages counted but ", dirty, " dirty");
+                t.fail("inode ", inode->ino(), ": ", inode->dirty_pages, " dirty pages counted but ", dirty,
+                       " dirty");
             dirty_total += dirty;
         }
         for (auto& [index, pte] : inode->swapped()) {
@@ -171,10 +177,11 @@ std::string InvariantChecker::report()
         }
     }
     if (dirty_total != m_mm.page_cache().nr_dirty())
-        t.fail("page cache: ", m_mm.page_cache().nr_dirty(), " dirty pages counted but ", dirty_total, " dirty");
+        t.fail("page cache: ", m_mm.page_cache().nr_dirty(), " dirty pages counted but ", dirty_total,
+               " dirty");
     if (shmem_swapped != m_mm.page_cache().nr_shmem_swapped())
-        t.fail("shmem swapped pages: ", shmem_swapped, " in inodes but ", m_mm.page_cache().nr_shmem_swapped(),
-               " counted");
+        t.fail("shmem swapped pages: ", shmem_swapped, " in inodes but ",
+               m_mm.page_cache().nr_shmem_swapped(), " counted");
 
     // Swap: every slot's count is the PTEs and inodes holding it plus one while it is cached, and
     // a cached entry names a page that knows it.
@@ -194,8 +201,8 @@ std::string InvariantChecker::report()
             auto cached = swap.lookup(e);
             i64 expected = refs + (cached ? 1 : 0);
             if (area->count(slot) != expected)
-                t.fail("swap ", type, ":", slot, ": count ", int(area->count(slot)), " but ", refs, " PTEs and inodes",
-                       cached ? " + cache" : "");
+                t.fail("swap ", type, ":", slot, ": count ", int(area->count(slot)), " but ", refs,
+                       " PTEs and inodes", cached ? " + cache" : "");
             used += area->count(slot) != 0;
             if (cached) {
                 ++cached_seen;
@@ -217,25 +224,25 @@ std::string InvariantChecker::report()
     if (on_lists != lru_count)
         t.fail("LRU lists hold ", on_lists, " pages but ", lru_count, " frames are marked FF_LRU");
     if (pagetables != table_pages || pagetables != m_mm.page_table_pages())
-        t.fail("page-table pages: ", pagetables, " frames, ", table_pages, " reachable, ", m_mm.page_table_pages(),
-               " counted");
+        t.fail("page-table pages: ", pagetables, " frames, ", table_pages, " reachable, ",
+               m_mm.page_table_pages(), " counted");
     PageCache& cache = m_mm.page_cache();
     if (cache.nr_pages() != file || cache.nr_shmem() != shmem)
-        t.fail("page cache counts ", cache.nr_pages(), " (shmem ", cache.nr_shmem(), ") but frames say ", file,
-               " (shmem ", shmem, ")");
+        t.fail("page cache counts ", cache.nr_pages(), " (shmem ", cache.nr_shmem(), ") but frames say ",
+               file, " (shmem ", shmem, ")");
     const VmStat& vs = m_mm.vmstat();
     if (vs[VmItem::NrAnonPages] != anon_mapped)
         t.fail("nr_anon_pages ", vs[VmItem::NrAnonPages], " but ", anon_mapped, " mapped anonymous pages");
     if (vs[VmItem::NrMapped] != file_mapped)
         t.fail("nr_mapped ", vs[VmItem::NrMapped], " but ", file_mapped, " mapped file pages");
     if (vs[VmItem::NrFilePages] != file || vs[VmItem::NrShmem] != shmem)
-        t.fail("nr_file_pages/nr_shmem ", vs[VmItem::NrFilePages], "/", vs[VmItem::NrShmem], " but frames say ", file,
-               "/", shmem);
+        t.fail("nr_file_pages/nr_shmem ", vs[VmItem::NrFilePages], "/", vs[VmItem::NrShmem],
+               " but frames say ", file, "/", shmem);
     u64 managed = m_mm.allocator().managed_pages();
     u64 accounted = m_mm.allocator().free_pages() + anon + file + pagetables + kernel;
     if (accounted != managed)
-        t.fail("free ", m_mm.allocator().free_pages(), " + anon ", anon, " + file ", file, " + page tables ", pagetables,
-               " + kernel ", kernel, " = ", accounted, " but MemTotal is ", managed, " pages");
+        t.fail("free ", m_mm.allocator().free_pages(), " + anon ", anon, " + file ", file, " + page tables ",
+               pagetables, " + kernel ", kernel, " = ", accounted, " but MemTotal is ", managed, " pages");
     if (t.problems > 20)
         t.out << "... and " << (t.problems - 20) << " more\n";
     return t.out.str();

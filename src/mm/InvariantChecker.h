@@ -21,12 +21,15 @@ namespace kioku {
 class MemoryManager;
 
 class InvariantChecker {
-public:
-    explicit InvariantChecker(const MemoryManager& mm) : m_mm(const_cast<MemoryManager&>(mm)) {}
+  public:
+    explicit InvariantChecker(const MemoryManager& mm)
+        : m_mm(const_cast<MemoryManager&>(mm))
+    {
+    }
     // Empty when every invariant holds; otherwise one line per broken invariant.
     std::string report();
 
-private:
+  private:
     MemoryManager& m_mm;
 };
 

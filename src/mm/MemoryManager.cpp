@@ -2,17 +2,17 @@
 
 #include <algorithm>
 
+#include "hw/BlockDevice.h"
 #include "hw/Clock.h"
 #include "hw/PhysicalMemory.h"
 #include "hw/Tlb.h"
 #include "mm/cache/PageCache.h"
+#include "mm/reclaim/Reclaimer.h"
+#include "mm/slab/SlabAllocator.h"
+#include "mm/swap/SwapManager.h"
+#include "mm/swap/Swapoff.h"
 #include "mm/vm/AddressSpace.h"
 #include "mm/vm/FaultHandler.h"
-#include "hw/BlockDevice.h"
-#include "mm/reclaim/Reclaimer.h"
-#include "mm/swap/SwapManager.h"
-#include "mm/slab/SlabAllocator.h"
-#include "mm/swap/Swapoff.h"
 
 namespace kioku {
 
@@ -47,7 +47,10 @@ MemoryManager::~MemoryManager()
     m_lru.set_policy(nullptr);
 }
 
-u64 MemoryManager::total_swap_pages() const { return m_swap->total_pages(); }
+u64 MemoryManager::total_swap_pages() const
+{
+    return m_swap->total_pages();
+}
 
 Result<u32> MemoryManager::swapon(u64 bytes, std::optional<int> priority, const std::string& host_path)
 {
@@ -134,7 +137,10 @@ bool MemoryManager::make_room_under_frame_limit()
     return true;
 }
 
-void MemoryManager::page_accessed(Pfn pfn) { m_reclaimer->policy().page_accessed(pfn); }
+void MemoryManager::page_accessed(Pfn pfn)
+{
+    m_reclaimer->policy().page_accessed(pfn);
+}
 
 std::optional<Pfn> MemoryManager::alloc_user_page(ZeroFill zero)
 {
@@ -206,7 +212,10 @@ Result<std::unique_ptr<AddressSpace>> MemoryManager::create_address_space()
     return AddressSpace::create(*this, allocate_asid());
 }
 
-void MemoryManager::register_space(AddressSpace* space) { m_spaces.push_back(space); }
+void MemoryManager::register_space(AddressSpace* space)
+{
+    m_spaces.push_back(space);
+}
 
 void MemoryManager::unregister_space(AddressSpace* space)
 {
@@ -246,8 +255,7 @@ Result<void> MemoryManager::vm_enough_memory(u64 pages, const AddressSpace* spac
     // Linux's __vm_enough_memory (mm/util.c, 6.1): the charge is made first, then checked.
     m_committed += pages;
     switch (m_sysctl.overcommit_memory) {
-    case OvercommitMode::Always:
-        return {};
+    case OvercommitMode::Always: return {};
     case OvercommitMode::Guess:
         if (pages > total_ram_pages() + total_swap_pages())
             break;

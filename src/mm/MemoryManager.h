@@ -37,7 +37,7 @@ class SlabAllocator;
 // What the memory manager asks when reclaim cannot free enough: the kernel's OOM killer, which
 // knows the processes. Returns true when it freed memory (a victim was reaped).
 class OomHandler {
-public:
+  public:
     virtual ~OomHandler() = default;
     virtual bool out_of_memory() = 0;
 };
@@ -45,7 +45,7 @@ public:
 enum class ZeroFill : u8 { No, Yes };
 
 class MemoryManager final : public TableAllocator {
-public:
+  public:
     // The first frames of physical memory hold the kernel image, as on a real machine; they are
     // never given to the allocator (Linux's "reserved" memory, not part of MemTotal).
     static constexpr u64 KERNEL_IMAGE_BYTES = u64{2} << 20;
@@ -137,7 +137,7 @@ public:
     u64 total_ram_pages() const { return m_allocator.managed_pages(); }
     u64 total_swap_pages() const;
 
-private:
+  private:
     PhysicalMemory& m_memory;
     TlbFlushPort& m_tlb;
     Clock& m_clock;

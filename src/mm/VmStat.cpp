@@ -158,31 +158,33 @@ static_assert(std::size(NAMES) == VM_ITEM_COUNT, "one name per VmItem");
 // Pages in one PMD-sized huge page with 4 KiB base pages (Linux: HPAGE_PMD_NR).
 constexpr u64 HPAGE_PMD_NR = 512;
 
-bool printed_in_thp_units(VmItem item) {
+bool printed_in_thp_units(VmItem item)
+{
     switch (item) {
     case VmItem::NrShmemHugepages:
     case VmItem::NrShmemPmdmapped:
     case VmItem::NrFileHugepages:
     case VmItem::NrFilePmdmapped:
-    case VmItem::NrAnonTransparentHugepages:
-        return true;
-    default:
-        return false;
+    case VmItem::NrAnonTransparentHugepages: return true;
+    default: return false;
     }
 }
 
-bool counted_in_sectors(VmItem item) {
+bool counted_in_sectors(VmItem item)
+{
     return item == VmItem::Pgpgin || item == VmItem::Pgpgout;
 }
 
 } // namespace
 
-const char* vm_item_name(VmItem item) {
+const char* vm_item_name(VmItem item)
+{
     VERIFY(item < VmItem::Count && "vm_item_name of a value outside VmItem");
     return NAMES[static_cast<size_t>(item)];
 }
 
-VmItem zone_item(VmItem dma32_member, u8 zone_index) {
+VmItem zone_item(VmItem dma32_member, u8 zone_index)
+{
     VERIFY((dma32_member == VmItem::PgallocDma32 || dma32_member == VmItem::AllocstallDma32 ||
             dma32_member == VmItem::PgskipDma32) &&
            "zone_item takes the dma32 member of a per-zone family");
@@ -190,12 +192,14 @@ VmItem zone_item(VmItem dma32_member, u8 zone_index) {
     return static_cast<VmItem>(static_cast<u16>(dma32_member) + zone_index);
 }
 
-size_t VmStat::index(VmItem item) {
+size_t VmStat::index(VmItem item)
+{
     VERIFY(item < VmItem::Count && "VmStat indexed outside VmItem");
     return static_cast<size_t>(item);
 }
 
-void VmStat::add(VmItem item, i64 delta) {
+void VmStat::add(VmItem item, i64 delta)
+{
     u64& value = m_values[index(item)];
     if (delta < 0) {
         u64 down = static_cast<u64>(-(delta + 1)) + 1; // avoids overflow on INT64_MIN
@@ -206,7 +210,8 @@ void VmStat::add(VmItem item, i64 delta) {
     value += static_cast<u64>(delta);
 }
 
-u64 VmStat::printed_value(VmItem item) const {
+u64 VmStat::printed_value(VmItem item) const
+{
     u64 value = m_values[index(item)];
     if (counted_in_sectors(item))
         return value / 2;
@@ -215,7 +220,8 @@ u64 VmStat::printed_value(VmItem item) const {
     return value;
 }
 
-std::string VmStat::format() const {
+std::string VmStat::format() const
+{
     std::string out;
     out.reserve(VM_ITEM_COUNT * 32);
     for (u16 i = 0; i < VM_ITEM_COUNT; ++i) {

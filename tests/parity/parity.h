@@ -35,29 +35,34 @@ static char parity_buffer[256 * 1024];
  * neither allocates heap nor faults. */
 static char parity_stdout_buffer[64 * 1024];
 
-static inline void fact(const char* key, long value) {
+static inline void fact(const char* key, long value)
+{
     printf("%s %ld\n", key, value);
 }
 
-static inline void fact_str(const char* key, const char* value) {
+static inline void fact_str(const char* key, const char* value)
+{
     printf("%s %s\n", key, value);
 }
 
 /* A program whose setup failed prints why on stderr and exits non-zero, so a broken run never
  * looks like a run whose facts merely differ. */
-static inline void die(const char* what) {
+static inline void die(const char* what)
+{
     fprintf(stderr, "parity: %s failed: %s\n", what, strerror(errno));
     exit(2);
 }
 
-static inline void check_page_size(void) {
+static inline void check_page_size(void)
+{
     if ((unsigned long)sysconf(_SC_PAGESIZE) != PAGE) {
         fprintf(stderr, "parity: page size is not 4096\n");
         exit(2);
     }
 }
 
-static inline long minflt_now(void) {
+static inline long minflt_now(void)
+{
     struct rusage usage;
     if (getrusage(RUSAGE_SELF, &usage) != 0)
         die("getrusage");
@@ -65,7 +70,8 @@ static inline long minflt_now(void) {
 }
 
 /* Reads a whole (small) file into parity_buffer and NUL-terminates it. */
-static inline const char* read_small_file(const char* path) {
+static inline const char* read_small_file(const char* path)
+{
     int fd = open(path, O_RDONLY);
     if (fd < 0)
         die(path);
@@ -86,7 +92,8 @@ static inline const char* read_small_file(const char* path) {
 }
 
 /* Resident pages of the whole process: the second field of /proc/self/statm. */
-static inline long rss_pages(void) {
+static inline long rss_pages(void)
+{
     const char* text = read_small_file("/proc/self/statm");
     long size = 0;
     long resident = 0;
@@ -96,7 +103,8 @@ static inline long rss_pages(void) {
 }
 
 /* A "Name:   N kB" field of /proc/self/status, in kB; -1 when the field is absent. */
-static inline long status_kb(const char* name) {
+static inline long status_kb(const char* name)
+{
     const char* text = read_small_file("/proc/self/status");
     size_t name_len = strlen(name);
     for (const char* line = text; *line != '\0';) {
@@ -113,7 +121,8 @@ static inline long status_kb(const char* name) {
 /* Every program calls this first: it checks the page size, gives stdout a pre-touched static
  * buffer and calls every reader once, so later measurements do not count the helpers' own
  * first-touch faults. Output is flushed at exit (or by fork_flushed). */
-static inline void parity_begin(void) {
+static inline void parity_begin(void)
+{
     check_page_size();
     memset(parity_stdout_buffer, 0, sizeof(parity_stdout_buffer));
     setvbuf(stdout, parity_stdout_buffer, _IOFBF, sizeof(parity_stdout_buffer));
@@ -124,7 +133,8 @@ static inline void parity_begin(void) {
 }
 
 /* fork() after flushing stdout, so buffered facts are not printed twice. */
-static inline pid_t fork_flushed(void) {
+static inline pid_t fork_flushed(void)
+{
     fflush(stdout);
     pid_t pid = fork();
     if (pid < 0)
@@ -134,7 +144,8 @@ static inline pid_t fork_flushed(void) {
 
 /* Anonymous private memory with transparent huge pages turned off for it, so that every fault
  * maps exactly one base page whatever the host's THP settings are. */
-static inline char* map_anon(size_t pages, int flags) {
+static inline char* map_anon(size_t pages, int flags)
+{
     void* p = mmap(NULL, pages * PAGE, PROT_READ | PROT_WRITE, flags | MAP_ANONYMOUS, -1, 0);
     if (p == MAP_FAILED)
         die("mmap anon");
@@ -145,7 +156,8 @@ static inline char* map_anon(size_t pages, int flags) {
 
 /* Reserves an address range aligned to align bytes (a power of two), so that windows the kernel
  * aligns in virtual addresses (fault-around) start at the range's first page. */
-static inline char* reserve_aligned(size_t len, size_t align) {
+static inline char* reserve_aligned(size_t len, size_t align)
+{
     size_t span = len + align;
     char* base = mmap(NULL, span, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (base == MAP_FAILED)
@@ -160,34 +172,22 @@ static inline char* reserve_aligned(size_t len, size_t align) {
     return aligned;
 }
 
-static inline const char* errno_name(int e) {
+static inline const char* errno_name(int e)
+{
     switch (e) {
-    case 0:
-        return "OK";
-    case EPERM:
-        return "EPERM";
-    case ENOENT:
-        return "ENOENT";
-    case EBADF:
-        return "EBADF";
-    case ENOMEM:
-        return "ENOMEM";
-    case EACCES:
-        return "EACCES";
-    case EFAULT:
-        return "EFAULT";
-    case EEXIST:
-        return "EEXIST";
-    case ENODEV:
-        return "ENODEV";
-    case EINVAL:
-        return "EINVAL";
-    case ENOSYS:
-        return "ENOSYS";
-    case EOVERFLOW:
-        return "EOVERFLOW";
-    default:
-        return "E?";
+    case 0: return "OK";
+    case EPERM: return "EPERM";
+    case ENOENT: return "ENOENT";
+    case EBADF: return "EBADF";
+    case ENOMEM: return "ENOMEM";
+    case EACCES: return "EACCES";
+    case EFAULT: return "EFAULT";
+    case EEXIST: return "EEXIST";
+    case ENODEV: return "ENODEV";
+    case EINVAL: return "EINVAL";
+    case ENOSYS: return "ENOSYS";
+    case EOVERFLOW: return "EOVERFLOW";
+    default: return "E?";
     }
 }
 

@@ -948,8 +948,8 @@ Interpreter::Step Interpreter::exec(const ShowCmd& cmd)
             return Step::Stop;
         length = *len;
     }
-    auto text = cmd.json ? m_view->json(cmd.what, pid, addr, length)
-                         : m_view->view(cmd.what, pid, addr, length);
+    auto text =
+        cmd.json ? m_view->json(cmd.what, pid, addr, length) : m_view->view(cmd.what, pid, addr, length);
     if (!text.ok())
         return fail(text.error);
     report("");

@@ -214,9 +214,10 @@ Fetched<std::string> ProcView::json(ShowCmd::What what, Pid pid, std::optional<u
         return fetched(m_kernel.view_json(pid, "pagemap", pid, first, pages));
     }
     static constexpr std::pair<W, const char*> NAMES[] = {
-        {W::Meminfo, "meminfo"}, {W::Vmstat, "vmstat"}, {W::Buddyinfo, "buddyinfo"}, {W::Free, "free"},
-        {W::Tlb, "tlb"},         {W::VmstatCmd, "vmstat_cmd"}, {W::Maps, "maps"},   {W::Smaps, "smaps"},
-        {W::Status, "status"},   {W::Statm, "statm"}};
+        {W::Meminfo, "meminfo"}, {W::Vmstat, "vmstat"}, {W::Buddyinfo, "buddyinfo"},
+        {W::Free, "free"},       {W::Tlb, "tlb"},       {W::VmstatCmd, "vmstat_cmd"},
+        {W::Maps, "maps"},       {W::Smaps, "smaps"},   {W::Status, "status"},
+        {W::Statm, "statm"}};
     for (const auto& [view_what, name] : NAMES)
         if (view_what == what)
             return fetched(m_kernel.view_json(pid ? pid : machine_viewer(), name, pid));

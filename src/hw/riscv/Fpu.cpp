@@ -367,57 +367,177 @@ typename To::Bits convert(typename From::Bits a, u8 rm, u8& flags)
 
 } // namespace
 
-u32 f32_add(u32 a, u32 b, u8 rm, u8& flags) { return add<F32>(a, b, false, rm, flags); }
-u32 f32_sub(u32 a, u32 b, u8 rm, u8& flags) { return add<F32>(a, b, true, rm, flags); }
-u32 f32_mul(u32 a, u32 b, u8 rm, u8& flags) { return mul<F32>(a, b, rm, flags); }
-u32 f32_div(u32 a, u32 b, u8 rm, u8& flags) { return div<F32>(a, b, rm, flags); }
-u32 f32_sqrt(u32 a, u8 rm, u8& flags) { return sqrt<F32>(a, rm, flags); }
+u32 f32_add(u32 a, u32 b, u8 rm, u8& flags)
+{
+    return add<F32>(a, b, false, rm, flags);
+}
+u32 f32_sub(u32 a, u32 b, u8 rm, u8& flags)
+{
+    return add<F32>(a, b, true, rm, flags);
+}
+u32 f32_mul(u32 a, u32 b, u8 rm, u8& flags)
+{
+    return mul<F32>(a, b, rm, flags);
+}
+u32 f32_div(u32 a, u32 b, u8 rm, u8& flags)
+{
+    return div<F32>(a, b, rm, flags);
+}
+u32 f32_sqrt(u32 a, u8 rm, u8& flags)
+{
+    return sqrt<F32>(a, rm, flags);
+}
 u32 f32_fma(u32 a, u32 b, u32 c, bool negate_product, bool negate_addend, u8 rm, u8& flags)
 {
     return fma<F32>(a, b, c, negate_product, negate_addend, rm, flags);
 }
-u32 f32_min(u32 a, u32 b, u8& flags) { return min_max<F32>(a, b, false, flags); }
-u32 f32_max(u32 a, u32 b, u8& flags) { return min_max<F32>(a, b, true, flags); }
-bool f32_eq(u32 a, u32 b, u8& flags) { return equal<F32>(a, b, flags); }
-bool f32_lt(u32 a, u32 b, u8& flags) { return less<F32>(a, b, false, flags); }
-bool f32_le(u32 a, u32 b, u8& flags) { return less<F32>(a, b, true, flags); }
-u32 f32_classify(u32 a) { return classify<F32>(a); }
+u32 f32_min(u32 a, u32 b, u8& flags)
+{
+    return min_max<F32>(a, b, false, flags);
+}
+u32 f32_max(u32 a, u32 b, u8& flags)
+{
+    return min_max<F32>(a, b, true, flags);
+}
+bool f32_eq(u32 a, u32 b, u8& flags)
+{
+    return equal<F32>(a, b, flags);
+}
+bool f32_lt(u32 a, u32 b, u8& flags)
+{
+    return less<F32>(a, b, false, flags);
+}
+bool f32_le(u32 a, u32 b, u8& flags)
+{
+    return less<F32>(a, b, true, flags);
+}
+u32 f32_classify(u32 a)
+{
+    return classify<F32>(a);
+}
 
-u64 f64_add(u64 a, u64 b, u8 rm, u8& flags) { return add<F64>(a, b, false, rm, flags); }
-u64 f64_sub(u64 a, u64 b, u8 rm, u8& flags) { return add<F64>(a, b, true, rm, flags); }
-u64 f64_mul(u64 a, u64 b, u8 rm, u8& flags) { return mul<F64>(a, b, rm, flags); }
-u64 f64_div(u64 a, u64 b, u8 rm, u8& flags) { return div<F64>(a, b, rm, flags); }
-u64 f64_sqrt(u64 a, u8 rm, u8& flags) { return sqrt<F64>(a, rm, flags); }
+u64 f64_add(u64 a, u64 b, u8 rm, u8& flags)
+{
+    return add<F64>(a, b, false, rm, flags);
+}
+u64 f64_sub(u64 a, u64 b, u8 rm, u8& flags)
+{
+    return add<F64>(a, b, true, rm, flags);
+}
+u64 f64_mul(u64 a, u64 b, u8 rm, u8& flags)
+{
+    return mul<F64>(a, b, rm, flags);
+}
+u64 f64_div(u64 a, u64 b, u8 rm, u8& flags)
+{
+    return div<F64>(a, b, rm, flags);
+}
+u64 f64_sqrt(u64 a, u8 rm, u8& flags)
+{
+    return sqrt<F64>(a, rm, flags);
+}
 u64 f64_fma(u64 a, u64 b, u64 c, bool negate_product, bool negate_addend, u8 rm, u8& flags)
 {
     return fma<F64>(a, b, c, negate_product, negate_addend, rm, flags);
 }
-u64 f64_min(u64 a, u64 b, u8& flags) { return min_max<F64>(a, b, false, flags); }
-u64 f64_max(u64 a, u64 b, u8& flags) { return min_max<F64>(a, b, true, flags); }
-bool f64_eq(u64 a, u64 b, u8& flags) { return equal<F64>(a, b, flags); }
-bool f64_lt(u64 a, u64 b, u8& flags) { return less<F64>(a, b, false, flags); }
-bool f64_le(u64 a, u64 b, u8& flags) { return less<F64>(a, b, true, flags); }
-u32 f64_classify(u64 a) { return classify<F64>(a); }
+u64 f64_min(u64 a, u64 b, u8& flags)
+{
+    return min_max<F64>(a, b, false, flags);
+}
+u64 f64_max(u64 a, u64 b, u8& flags)
+{
+    return min_max<F64>(a, b, true, flags);
+}
+bool f64_eq(u64 a, u64 b, u8& flags)
+{
+    return equal<F64>(a, b, flags);
+}
+bool f64_lt(u64 a, u64 b, u8& flags)
+{
+    return less<F64>(a, b, false, flags);
+}
+bool f64_le(u64 a, u64 b, u8& flags)
+{
+    return less<F64>(a, b, true, flags);
+}
+u32 f64_classify(u64 a)
+{
+    return classify<F64>(a);
+}
 
-u32 f64_to_f32(u64 a, u8 rm, u8& flags) { return convert<F32, F64>(a, rm, flags); }
-u64 f32_to_f64(u32 a, u8& flags) { return convert<F64, F32>(a, RNE, flags); }
+u32 f64_to_f32(u64 a, u8 rm, u8& flags)
+{
+    return convert<F32, F64>(a, rm, flags);
+}
+u64 f32_to_f64(u32 a, u8& flags)
+{
+    return convert<F64, F32>(a, RNE, flags);
+}
 
-i32 f32_to_i32(u32 a, u8 rm, u8& flags) { return static_cast<i32>(to_int<F32>(a, true, 32, rm, flags)); }
-u32 f32_to_u32(u32 a, u8 rm, u8& flags) { return static_cast<u32>(to_int<F32>(a, false, 32, rm, flags)); }
-i64 f32_to_i64(u32 a, u8 rm, u8& flags) { return static_cast<i64>(to_int<F32>(a, true, 64, rm, flags)); }
-u64 f32_to_u64(u32 a, u8 rm, u8& flags) { return to_int<F32>(a, false, 64, rm, flags); }
-i32 f64_to_i32(u64 a, u8 rm, u8& flags) { return static_cast<i32>(to_int<F64>(a, true, 32, rm, flags)); }
-u32 f64_to_u32(u64 a, u8 rm, u8& flags) { return static_cast<u32>(to_int<F64>(a, false, 32, rm, flags)); }
-i64 f64_to_i64(u64 a, u8 rm, u8& flags) { return static_cast<i64>(to_int<F64>(a, true, 64, rm, flags)); }
-u64 f64_to_u64(u64 a, u8 rm, u8& flags) { return to_int<F64>(a, false, 64, rm, flags); }
+i32 f32_to_i32(u32 a, u8 rm, u8& flags)
+{
+    return static_cast<i32>(to_int<F32>(a, true, 32, rm, flags));
+}
+u32 f32_to_u32(u32 a, u8 rm, u8& flags)
+{
+    return static_cast<u32>(to_int<F32>(a, false, 32, rm, flags));
+}
+i64 f32_to_i64(u32 a, u8 rm, u8& flags)
+{
+    return static_cast<i64>(to_int<F32>(a, true, 64, rm, flags));
+}
+u64 f32_to_u64(u32 a, u8 rm, u8& flags)
+{
+    return to_int<F32>(a, false, 64, rm, flags);
+}
+i32 f64_to_i32(u64 a, u8 rm, u8& flags)
+{
+    return static_cast<i32>(to_int<F64>(a, true, 32, rm, flags));
+}
+u32 f64_to_u32(u64 a, u8 rm, u8& flags)
+{
+    return static_cast<u32>(to_int<F64>(a, false, 32, rm, flags));
+}
+i64 f64_to_i64(u64 a, u8 rm, u8& flags)
+{
+    return static_cast<i64>(to_int<F64>(a, true, 64, rm, flags));
+}
+u64 f64_to_u64(u64 a, u8 rm, u8& flags)
+{
+    return to_int<F64>(a, false, 64, rm, flags);
+}
 
-u32 i32_to_f32(i32 v, u8 rm, u8& flags) { return from_signed<F32>(v, rm, flags); }
-u32 u32_to_f32(u32 v, u8 rm, u8& flags) { return from_int<F32>(false, v, rm, flags); }
-u32 i64_to_f32(i64 v, u8 rm, u8& flags) { return from_signed<F32>(v, rm, flags); }
-u32 u64_to_f32(u64 v, u8 rm, u8& flags) { return from_int<F32>(false, v, rm, flags); }
-u64 i32_to_f64(i32 v, u8 rm, u8& flags) { return from_signed<F64>(v, rm, flags); }
-u64 u32_to_f64(u32 v, u8 rm, u8& flags) { return from_int<F64>(false, v, rm, flags); }
-u64 i64_to_f64(i64 v, u8 rm, u8& flags) { return from_signed<F64>(v, rm, flags); }
-u64 u64_to_f64(u64 v, u8 rm, u8& flags) { return from_int<F64>(false, v, rm, flags); }
+u32 i32_to_f32(i32 v, u8 rm, u8& flags)
+{
+    return from_signed<F32>(v, rm, flags);
+}
+u32 u32_to_f32(u32 v, u8 rm, u8& flags)
+{
+    return from_int<F32>(false, v, rm, flags);
+}
+u32 i64_to_f32(i64 v, u8 rm, u8& flags)
+{
+    return from_signed<F32>(v, rm, flags);
+}
+u32 u64_to_f32(u64 v, u8 rm, u8& flags)
+{
+    return from_int<F32>(false, v, rm, flags);
+}
+u64 i32_to_f64(i32 v, u8 rm, u8& flags)
+{
+    return from_signed<F64>(v, rm, flags);
+}
+u64 u32_to_f64(u32 v, u8 rm, u8& flags)
+{
+    return from_int<F64>(false, v, rm, flags);
+}
+u64 i64_to_f64(i64 v, u8 rm, u8& flags)
+{
+    return from_signed<F64>(v, rm, flags);
+}
+u64 u64_to_f64(u64 v, u8 rm, u8& flags)
+{
+    return from_int<F64>(false, v, rm, flags);
+}
 
 } // namespace kioku::fpu

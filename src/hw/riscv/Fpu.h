@@ -63,7 +63,13 @@ u64 i64_to_f64(i64 v, u8 rm, u8& flags);
 u64 u64_to_f64(u64 v, u8 rm, u8& flags);
 
 // NaN boxing of single-precision values in 64-bit registers.
-constexpr u64 box_f32(u32 v) { return 0xffffffff00000000ull | v; }
-constexpr u32 unbox_f32(u64 r) { return (r >> 32) == 0xffffffffu ? static_cast<u32>(r) : 0x7fc00000u; }
+constexpr u64 box_f32(u32 v)
+{
+    return 0xffffffff00000000ull | v;
+}
+constexpr u32 unbox_f32(u64 r)
+{
+    return (r >> 32) == 0xffffffffu ? static_cast<u32>(r) : 0x7fc00000u;
+}
 
 } // namespace kioku::fpu

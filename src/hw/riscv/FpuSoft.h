@@ -203,7 +203,8 @@ typename F::Bits round_pack(bool sign, int exp, u64 sig, u8 rm, u8& flags)
         flags |= (sig << (64 - DROP)) != 0 ? NX : 0;
         return signed_zero<F>(sign) | (Bits(biased) << F::FRAC_BITS) | (Bits(kept) & F::FRAC_MASK);
     }
-    bool tiny = biased < 0 || ((sig >> DROP) + round_increment(sig, DROP, sign, rm)) >> (F::FRAC_BITS + 1) == 0;
+    bool tiny =
+        biased < 0 || ((sig >> DROP) + round_increment(sig, DROP, sign, rm)) >> (F::FRAC_BITS + 1) == 0;
     bool inexact = false;
     // A carry into bit FRAC_BITS lands in the exponent field and yields the smallest normal.
     u64 kept = round_shift_right(sig, DROP + 1 - biased, sign, rm, inexact);

@@ -43,7 +43,7 @@ struct HartState {
     std::array<u64, 32> x{}; // integer registers; x[0] reads as zero
     std::array<u64, 32> f{}; // floating-point registers, NaN-boxed for single precision
     u64 pc = 0;
-    u32 fcsr = 0;            // frm in bits 7..5, fflags in bits 4..0
+    u32 fcsr = 0; // frm in bits 7..5, fflags in bits 4..0
     // LR/SC reservation: the physical address reserved by the last LR, if any.
     bool reservation_valid = false;
     u64 reservation_pa = 0;
@@ -59,8 +59,8 @@ enum class StopReason : u8 {
 
 struct StopInfo {
     StopReason reason = StopReason::BudgetExhausted;
-    PageFault fault;  // for PageFault
-    u64 tval = 0;     // the instruction bits for IllegalInstruction
+    PageFault fault; // for PageFault
+    u64 tval = 0;    // the instruction bits for IllegalInstruction
 };
 
 struct HartStats {
@@ -68,7 +68,7 @@ struct HartStats {
 };
 
 class Hart {
-public:
+  public:
     Hart(Mmu& mmu, Clock& clock);
     ~Hart();
     Hart(const Hart&) = delete;
@@ -90,7 +90,7 @@ public:
     // Drops the cached decodes of one frame: the kernel wrote instructions into it.
     void invalidate_code(Pfn pfn);
 
-private:
+  private:
     // One slot of the translation cache, direct-mapped by virtual page number. Each tag is the
     // virtual page base the slot was validated for with that access, or NO_PAGE; a write tag is
     // set only by a store translation, so the page's D bit is known to be set.

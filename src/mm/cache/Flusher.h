@@ -38,8 +38,12 @@ struct DirtyLimits {
 };
 
 class Flusher {
-public:
-    Flusher(PageCache& cache, MemoryManager& mm) : m_cache(cache), m_mm(mm) {}
+  public:
+    Flusher(PageCache& cache, MemoryManager& mm)
+        : m_cache(cache)
+        , m_mm(mm)
+    {
+    }
 
     // global_dirtyable_memory, in pages.
     u64 dirtyable_pages() const;
@@ -58,7 +62,7 @@ public:
     u64 throttled() const { return m_throttled; }
     u64 periodic_runs() const { return m_periodic_runs; }
 
-private:
+  private:
     // Writes back whole inodes, the longest-dirty first, until at most `target` pages are dirty.
     void write_oldest(u64 target);
     // kupdate: inodes dirtied at or before `cutoff`.

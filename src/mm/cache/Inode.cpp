@@ -39,7 +39,8 @@ Result<void> Inode::read_backing(u64 index, u8* dst) const
         return {};
     u64 done = 0;
     while (done < PAGE_SIZE) {
-        ssize_t n = ::pread(m_host_fd, dst + done, PAGE_SIZE - done, static_cast<off_t>(index * PAGE_SIZE + done));
+        ssize_t n =
+            ::pread(m_host_fd, dst + done, PAGE_SIZE - done, static_cast<off_t>(index * PAGE_SIZE + done));
         if (n < 0 && errno == EINTR)
             continue;
         if (n < 0)

@@ -29,7 +29,7 @@ class PageCache;
 struct Vma;
 
 class Inode {
-public:
+  public:
     enum class Kind : u8 { HostFile, Shmem };
 
     // host_fd is owned by the inode (closed when it dies); -1 for shmem.
@@ -56,7 +56,7 @@ public:
     const std::map<u64, Pfn>& pages() const { return m_pages; }
     u64 dirty_pages = 0;
     u64 accounted_pages = 0; // shmem: pages charged to Committed_AS, released when the inode dies
-    XarrayNodes xa_nodes; // radix_tree_node objects of the page-cache index (PageCache keeps it)
+    XarrayNodes xa_nodes;    // radix_tree_node objects of the page-cache index (PageCache keeps it)
     // When the inode went from clean to dirty (i_dirtied_when), on the simulated clock; unset
     // while no page is dirty. The flusher writes back the oldest first.
     std::optional<u64> dirtied_when_ns;
@@ -78,7 +78,7 @@ public:
 
     PageCache& cache() { return m_cache; }
 
-private:
+  private:
     PageCache& m_cache;
     Kind m_kind;
     u64 m_ino;

@@ -25,7 +25,8 @@ PageCache::~PageCache() = default;
 
 std::shared_ptr<Inode> PageCache::create_shmem(u64 size, std::string name)
 {
-    auto inode = std::make_shared<Inode>(*this, Inode::Kind::Shmem, m_next_shmem_ino++, std::move(name), -1, size);
+    auto inode =
+        std::make_shared<Inode>(*this, Inode::Kind::Shmem, m_next_shmem_ino++, std::move(name), -1, size);
     m_inodes.push_back(inode.get());
     return inode;
 }

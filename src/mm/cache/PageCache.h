@@ -29,7 +29,7 @@ class Inode;
 class MemoryManager;
 
 class PageCache {
-public:
+  public:
     explicit PageCache(MemoryManager& mm);
     ~PageCache();
 
@@ -72,7 +72,7 @@ public:
     Flusher& flusher() { return m_flusher; }
     Workingset& workingset() { return m_workingset; }
 
-private:
+  private:
     Result<Pfn> read_page(Inode& inode, u64 index);
     Result<Pfn> shmem_swapin(Inode& inode, u64 index, bool* major);
     void insert(Inode& inode, u64 index, Pfn pfn);

@@ -19,8 +19,11 @@ namespace kioku {
 class MemoryManager;
 
 class Workingset {
-public:
-    explicit Workingset(MemoryManager& mm) : m_mm(mm) {}
+  public:
+    explicit Workingset(MemoryManager& mm)
+        : m_mm(mm)
+    {
+    }
 
     // workingset_eviction: the shadow to store for a page being evicted now.
     u64 eviction();
@@ -29,7 +32,7 @@ public:
     bool refault(u64 shadow, bool file);
     u64 nonresident_age() const { return m_age; }
 
-private:
+  private:
     MemoryManager& m_mm;
     u64 m_age = 0;
 };

@@ -10,8 +10,12 @@
 namespace kioku {
 
 class FrameTable {
-public:
-    FrameTable(Pfn first, u64 count) : m_first(first), m_frames(count) {}
+  public:
+    FrameTable(Pfn first, u64 count)
+        : m_first(first)
+        , m_frames(count)
+    {
+    }
 
     Pfn first_pfn() const { return m_first; }
     Pfn end_pfn() const { return m_first + m_frames.size(); }
@@ -34,7 +38,7 @@ public:
     u32 index_of(Pfn pfn) const { return static_cast<u32>(pfn.value() - m_first.value()); }
     Pfn pfn_at(u32 index) const { return m_first + index; }
 
-private:
+  private:
     Pfn m_first;
     std::vector<Frame> m_frames;
 };

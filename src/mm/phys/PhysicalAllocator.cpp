@@ -35,11 +35,15 @@ u64 int_sqrt(u64 x)
 }
 
 // Linux's mult_frac: x * n / d without overflowing for large x.
-u64 mult_frac(u64 x, u64 n, u64 d) { return (x / d) * n + (x % d) * n / d; }
+u64 mult_frac(u64 x, u64 n, u64 d)
+{
+    return (x / d) * n + (x % d) * n / d;
+}
 
 } // namespace
 
-PhysicalAllocator::PhysicalAllocator(FrameTable& frames) : m_frames(frames)
+PhysicalAllocator::PhysicalAllocator(FrameTable& frames)
+    : m_frames(frames)
 {
     Pfn first = frames.first_pfn();
     Pfn end = frames.end_pfn();
@@ -172,7 +176,7 @@ u64 PhysicalAllocator::managed_pages() const
     return total;
 }
 
-u64 PhysicalAllocator::total_watermark(u64 Watermarks::* which) const
+u64 PhysicalAllocator::total_watermark(u64 Watermarks::*which) const
 {
     u64 total = 0;
     for (const auto& zone : m_zones)
@@ -182,8 +186,8 @@ u64 PhysicalAllocator::total_watermark(u64 Watermarks::* which) const
 
 Zone& PhysicalAllocator::zone_of(Pfn pfn)
 {
-    auto it = std::find_if(m_zones.begin(), m_zones.end(),
-                           [pfn](const auto& zone) { return zone->contains(pfn); });
+    auto it =
+        std::find_if(m_zones.begin(), m_zones.end(), [pfn](const auto& zone) { return zone->contains(pfn); });
     VERIFY(it != m_zones.end() && "frame in no zone");
     return **it;
 }

@@ -18,12 +18,12 @@
 namespace kioku {
 
 enum class AllocFlags : u8 {
-    Normal = 0,   // respect the min watermark
-    Atomic = 1,   // may go below min (the kernel's own emergency reserve)
+    Normal = 0, // respect the min watermark
+    Atomic = 1, // may go below min (the kernel's own emergency reserve)
 };
 
 class PhysicalAllocator {
-public:
+  public:
     // Builds the zones over the frame table: DMA32 up to physical 4 GiB, Normal above.
     explicit PhysicalAllocator(FrameTable& frames);
 
@@ -42,7 +42,7 @@ public:
 
     u64 free_pages() const;
     u64 managed_pages() const;
-    u64 total_watermark(u64 Watermarks::* which) const; // summed over zones
+    u64 total_watermark(u64 Watermarks::*which) const; // summed over zones
     std::vector<std::unique_ptr<Zone>>& zones() { return m_zones; }
     const std::vector<std::unique_ptr<Zone>>& zones() const { return m_zones; }
     Zone& zone_of(Pfn pfn);
@@ -61,7 +61,7 @@ public:
     // Linux's defaults for sysctl_lowmem_reserve_ratio on riscv64: {DMA32: 256, Normal: 32}.
     static constexpr u64 LOWMEM_RESERVE_RATIO[MAX_NR_ZONES] = {256, 32};
 
-private:
+  private:
     void setup_zone_watermarks();
     void setup_lowmem_reserve();
     bool may_allocate_from(const Zone& zone, Order order, AllocFlags flags) const;

@@ -10,9 +10,15 @@ namespace kioku {
 
 namespace {
 
-constexpr u64 pages_of(Order order) { return u64{1} << order; }
+constexpr u64 pages_of(Order order)
+{
+    return u64{1} << order;
+}
 
-bool is_aligned(Pfn pfn, Order order) { return (pfn.value() & (pages_of(order) - 1)) == 0; }
+bool is_aligned(Pfn pfn, Order order)
+{
+    return (pfn.value() & (pages_of(order) - 1)) == 0;
+}
 
 // The largest order a block starting at `pfn` may have: limited by the alignment of pfn, by
 // MAX_ORDER and by the frames left before `end` (Linux: __free_pages_memory).
@@ -142,7 +148,10 @@ bool Zone::take_specific(Pfn pfn)
     return true;
 }
 
-bool Zone::above(u64 mark, Order order) const { return above(mark, order, m_index); }
+bool Zone::above(u64 mark, Order order) const
+{
+    return above(mark, order, m_index);
+}
 
 bool Zone::above(u64 mark, Order order, u8 classzone) const
 {
@@ -284,8 +293,8 @@ bool Zone::check_frames(std::string* why, const std::vector<u8>& heads) const
         if (order < MAX_ORDER) {
             Pfn buddy(pfn.value() ^ pages_of(order));
             if (contains(buddy) && m_frames[buddy].has(FF_BUDDY) && m_frames[buddy].order == order)
-                return fail(why, where() + ": free buddies of order " + std::to_string(order) +
-                                     " not merged");
+                return fail(why,
+                            where() + ": free buddies of order " + std::to_string(order) + " not merged");
         }
         if (frame.flags != FF_BUDDY)
             return fail(why, where() + ": free block head carries other flags");

@@ -37,7 +37,7 @@ struct Watermarks {
 };
 
 class Zone {
-public:
+  public:
     Zone(std::string name, u8 index, FrameTable& frames, Pfn start, u64 spanned);
 
     const std::string& name() const { return m_name; }
@@ -78,7 +78,7 @@ public:
     // Checks the invariants above; returns false and describes the first violation in *why.
     bool check(std::string* why) const;
 
-private:
+  private:
     struct FreeBlock {
         Pfn head;
         Order order;

@@ -17,7 +17,7 @@
 namespace kioku {
 
 class ClockPolicy final : public FifoPolicy {
-public:
+  public:
     explicit ClockPolicy(FrameTable& frames)
         : FifoPolicy(frames)
     {

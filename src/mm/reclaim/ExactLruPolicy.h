@@ -17,7 +17,7 @@
 namespace kioku {
 
 class ExactLruPolicy final : public FifoPolicy {
-public:
+  public:
     explicit ExactLruPolicy(FrameTable& frames)
         : FifoPolicy(frames)
     {

@@ -23,7 +23,7 @@ namespace kioku {
 // An ordered set of frames threaded through links of its own, indexed as the frame table is.
 // Every operation is O(1) and never allocates; the links (8 bytes per frame) are made once.
 class PageQueue {
-public:
+  public:
     explicit PageQueue(const FrameTable& frames);
 
     bool contains(Pfn pfn) const
@@ -43,7 +43,7 @@ public:
     // IndexList support.
     IndexLinks& links(u32 i) { return m_links[i]; }
 
-private:
+  private:
     u32 index(Pfn pfn) const { return static_cast<u32>(pfn.value() - m_first.value()); }
 
     Pfn m_first;
@@ -53,7 +53,7 @@ private:
 };
 
 class FifoPolicy : public ReplacementPolicy {
-public:
+  public:
     explicit FifoPolicy(FrameTable& frames)
         : m_frames(frames)
         , m_queue(frames)
@@ -67,7 +67,7 @@ public:
     // A page that could not be evicted now goes to the back of the line, as if it had just come.
     void keep(Pfn pfn) override;
 
-protected:
+  protected:
     // Drops pages that left the LRU without the policy hearing of it (a page made unevictable
     // while resident), so a choice is always a page reclaim could take.
     bool still_evictable(Pfn pfn);

@@ -93,7 +93,9 @@ void LinuxLruPolicy::select(u64 count, ReclaimScan& scan, std::vector<Pfn>& vict
         LruList active = anon ? LruList::ActiveAnon : LruList::ActiveFile;
         // inactive_is_low with an inactive ratio of 1 (machines under 1 GiB; kioku uses it always).
         if (m_lru.size(inactive) < m_lru.size(active) || m_lru.size(inactive) < want)
-            refill(anon, std::max(want, m_lru.size(active) - std::min(m_lru.size(active), m_lru.size(inactive))), scan);
+            refill(anon,
+                   std::max(want, m_lru.size(active) - std::min(m_lru.size(active), m_lru.size(inactive))),
+                   scan);
         scan_inactive(anon, want, scan, victims);
     }
     // When one kind had nothing to give, let the other make up the difference.

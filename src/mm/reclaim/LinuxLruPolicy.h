@@ -13,15 +13,15 @@ namespace kioku {
 struct VmSysctl;
 
 class LinuxLruPolicy final : public ReplacementPolicy {
-public:
+  public:
     LinuxLruPolicy(Lru& lru, FrameTable& frames, const VmSysctl& sysctl);
     const char* name() const override { return "lru"; }
-    void page_added(Pfn) override {}   // the Lru lists are this policy's own state
+    void page_added(Pfn) override {} // the Lru lists are this policy's own state
     void page_removed(Pfn) override {}
     void select(u64 count, ReclaimScan& scan, std::vector<Pfn>& victims) override;
     void keep(Pfn pfn) override;
 
-private:
+  private:
     void refill(bool anon, u64 count, ReclaimScan& scan);
     void scan_inactive(bool anon, u64 count, ReclaimScan& scan, std::vector<Pfn>& victims);
 

@@ -17,8 +17,11 @@ enum class LruList : u8 { InactiveAnon, ActiveAnon, InactiveFile, ActiveFile, Un
 class ReplacementPolicy;
 
 class Lru {
-public:
-    explicit Lru(FrameTable& frames) : m_frames(frames) {}
+  public:
+    explicit Lru(FrameTable& frames)
+        : m_frames(frames)
+    {
+    }
 
     // The replacement policy hears of every page entering (add_new) and leaving (remove).
     void set_policy(ReplacementPolicy* policy) { m_policy = policy; }
@@ -35,7 +38,7 @@ public:
     u64 size(LruList list) const { return m_lists[static_cast<unsigned>(list)].size(); }
     FrameList& list(LruList list) { return m_lists[static_cast<unsigned>(list)]; }
 
-private:
+  private:
     FrameTable& m_frames;
     ReplacementPolicy* m_policy = nullptr;
     std::array<FrameList, static_cast<unsigned>(LruList::Count)> m_lists;

@@ -27,7 +27,7 @@ struct PageKey {
 };
 
 class OptPolicy final : public FifoPolicy {
-public:
+  public:
     explicit OptPolicy(FrameTable& frames)
         : FifoPolicy(frames)
     {
@@ -43,7 +43,7 @@ public:
     // Appends the resident pages whose next use is furthest away, furthest first.
     void select(u64 count, ReclaimScan& scan, std::vector<Pfn>& victims) override;
 
-private:
+  private:
     static constexpr u64 NEVER = ~u64{0};
     PageKey key_of(Pfn pfn) const;
     // The position of the next reference to `key` at or after the current one, or NEVER.

@@ -19,8 +19,12 @@ namespace {
 constexpr u64 SWAP_CLUSTER_MAX = 32; // pages reclaimed per batch, as Linux's SWAP_CLUSTER_MAX
 
 class Scan final : public ReclaimScan {
-public:
-    Scan(MemoryManager& mm, ReclaimMode mode) : m_mm(mm), m_mode(mode) {}
+  public:
+    Scan(MemoryManager& mm, ReclaimMode mode)
+        : m_mm(mm)
+        , m_mode(mode)
+    {
+    }
 
     bool test_and_clear_referenced(Pfn pfn) override
     {
@@ -45,7 +49,7 @@ public:
     }
     VmStat& vmstat() override { return m_mm.vmstat(); }
 
-private:
+  private:
     MemoryManager& m_mm;
     ReclaimMode m_mode;
 };
@@ -91,7 +95,10 @@ bool evict_shmem(MemoryManager& mm, Pfn pfn)
 
 } // namespace
 
-Reclaimer::Reclaimer(MemoryManager& mm) : m_mm(mm) {}
+Reclaimer::Reclaimer(MemoryManager& mm)
+    : m_mm(mm)
+{
+}
 
 Reclaimer::~Reclaimer() = default;
 
@@ -196,7 +203,8 @@ u64 Reclaimer::reclaim(u64 pages, ReclaimMode mode)
             bool anon = m_mm.frames()[pfn].has(FF_SWAPBACKED);
             if (evict(pfn)) {
                 ++freed;
-                m_mm.vmstat().add(mode == ReclaimMode::Kswapd ? VmItem::PgstealKswapd : VmItem::PgstealDirect, 1);
+                m_mm.vmstat().add(mode == ReclaimMode::Kswapd ? VmItem::PgstealKswapd : VmItem::PgstealDirect,
+                                  1);
                 m_mm.vmstat().add(anon ? VmItem::PgstealAnon : VmItem::PgstealFile, 1);
             } else {
                 m_policy->keep(pfn);

@@ -22,7 +22,7 @@ class MemoryManager;
 enum class ReclaimMode : u8 { Kswapd, Direct };
 
 class Reclaimer {
-public:
+  public:
     explicit Reclaimer(MemoryManager& mm);
     ~Reclaimer();
 
@@ -36,7 +36,7 @@ public:
     // Evicts one page if it can (not pinned, swap space for anon). True when it was freed.
     bool evict(Pfn pfn);
 
-private:
+  private:
     bool evict_anon(Pfn pfn);
     bool evict_file(Pfn pfn);
 

@@ -20,7 +20,7 @@
 namespace kioku {
 
 class ReclaimScan {
-public:
+  public:
     virtual ~ReclaimScan() = default;
     // Was the page referenced since the last test? Clears the accessed bits it looked at.
     virtual bool test_and_clear_referenced(Pfn pfn) = 0;
@@ -33,13 +33,13 @@ public:
 };
 
 class ReplacementPolicy {
-public:
+  public:
     virtual ~ReplacementPolicy() = default;
     virtual const char* name() const = 0;
 
     virtual void page_added(Pfn pfn) = 0;   // a user page became resident and evictable
     virtual void page_removed(Pfn pfn) = 0; // it was freed or became unevictable
-    virtual void page_accessed(Pfn) {}       // an access the kernel saw (scenario accesses)
+    virtual void page_accessed(Pfn) {}      // an access the kernel saw (scenario accesses)
 
     // Appends up to `count` pages to try to evict, best candidates first.
     virtual void select(u64 count, ReclaimScan& scan, std::vector<Pfn>& victims) = 0;

@@ -72,10 +72,19 @@ u8 SwapArea::release(u64 slot)
     return m_count[slot];
 }
 
-Result<void> SwapArea::write_page(u64 slot, const u8* src) { return m_device->write_blocks(slot, 1, src); }
+Result<void> SwapArea::write_page(u64 slot, const u8* src)
+{
+    return m_device->write_blocks(slot, 1, src);
+}
 
-Result<void> SwapArea::read_page(u64 slot, u8* dst) { return m_device->read_blocks(slot, 1, dst); }
+Result<void> SwapArea::read_page(u64 slot, u8* dst)
+{
+    return m_device->read_blocks(slot, 1, dst);
+}
 
-Result<void> SwapArea::read_pages(u64 first, u64 count, u8* dst) { return m_device->read_blocks(first, count, dst); }
+Result<void> SwapArea::read_pages(u64 first, u64 count, u8* dst)
+{
+    return m_device->read_blocks(first, count, dst);
+}
 
 } // namespace kioku

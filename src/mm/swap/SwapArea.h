@@ -23,14 +23,15 @@ namespace kioku {
 class BlockDevice;
 
 class SwapArea {
-public:
+  public:
     static constexpr u64 CLUSTER = 256;
     static constexpr u8 MAX_COUNT = 0x3e; // SWAP_MAP_MAX: more references would need continuation
 
     // A host file ("file" in /proc/swaps) or a device of the machine ("partition").
     enum class Kind : u8 { Partition, File };
 
-    SwapArea(std::unique_ptr<BlockDevice> device, int priority, std::string name, Kind kind = Kind::Partition);
+    SwapArea(std::unique_ptr<BlockDevice> device, int priority, std::string name,
+             Kind kind = Kind::Partition);
     ~SwapArea();
 
     const std::string& name() const { return m_name; }
@@ -59,7 +60,7 @@ public:
 
     BlockDevice& device() { return *m_device; }
 
-private:
+  private:
     std::unique_ptr<BlockDevice> m_device;
     int m_priority;
     std::string m_name;

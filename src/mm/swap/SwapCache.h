@@ -25,8 +25,11 @@ namespace kioku {
 class MemoryManager;
 
 class SwapCache {
-public:
-    explicit SwapCache(MemoryManager& mm) : m_mm(mm) {}
+  public:
+    explicit SwapCache(MemoryManager& mm)
+        : m_mm(mm)
+    {
+    }
 
     // The page that holds e's data, pinned (one extra reference) and in the swap cache. Sets
     // *major when it had to be read from the device. Null when no memory could be found or the
@@ -41,7 +44,7 @@ public:
     // vm_swap_full: more than half the swap space is in use.
     bool swap_full() const;
 
-private:
+  private:
     // Neighbouring slots in use and not cached, in [first, last], besides e itself.
     void readahead_window(SwapEntry e, u64& first, u64& last);
     void add_page(SwapEntry e, Pfn pfn, const u8* data);

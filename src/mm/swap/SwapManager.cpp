@@ -82,7 +82,10 @@ std::optional<SwapEntry> SwapManager::allocate_cached(Pfn pfn)
     return e;
 }
 
-bool SwapManager::duplicate(SwapEntry e) { return area(e.type)->duplicate(e.offset); }
+bool SwapManager::duplicate(SwapEntry e)
+{
+    return area(e.type)->duplicate(e.offset);
+}
 
 u8 SwapManager::count(SwapEntry e) const
 {
@@ -206,7 +209,8 @@ std::string SwapManager::proc_swaps() const
         std::snprintf(line, sizeof line, "%*s%s\t%llu\t%s%llu\t%s%d\n", pad, " ",
                       a->kind() == SwapArea::Kind::Partition ? "partition" : "file\t",
                       static_cast<unsigned long long>(size_kb), size_kb < 10000000 ? "\t" : "",
-                      static_cast<unsigned long long>(used_kb), used_kb < 10000000 ? "\t" : "", a->priority());
+                      static_cast<unsigned long long>(used_kb), used_kb < 10000000 ? "\t" : "",
+                      a->priority());
         out += path + line;
     }
     return out;

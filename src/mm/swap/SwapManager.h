@@ -30,7 +30,7 @@
 namespace kioku {
 
 class SwapManager {
-public:
+  public:
     // Adds an area; returns its type (index).
     u32 add_area(std::unique_ptr<SwapArea> area);
     // swapoff's bookkeeping part: the area must hold no entries any more.
@@ -89,7 +89,7 @@ public:
 
     static u64 key(SwapEntry e) { return make_swap_pte(e); }
 
-private:
+  private:
     SwapArea* pick_area(u32& type);
     void slot_released(SwapEntry e);
 

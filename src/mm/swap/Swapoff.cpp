@@ -17,8 +17,12 @@ using namespace isa;
 namespace {
 
 class Unuse {
-public:
-    Unuse(MemoryManager& mm, u32 type) : m_mm(mm), m_type(type) {}
+  public:
+    Unuse(MemoryManager& mm, u32 type)
+        : m_mm(mm)
+        , m_type(type)
+    {
+    }
 
     bool run()
     {
@@ -32,7 +36,7 @@ public:
         return true;
     }
 
-private:
+  private:
     bool ours(u64 pte) const { return pte_is_swap(pte) && swap_entry_of(pte).type == m_type; }
 
     bool unuse_space(AddressSpace& space)

@@ -4,11 +4,11 @@
 #include "mm/MemoryManager.h"
 #include "mm/cache/Inode.h"
 #include "mm/cache/PageCache.h"
+#include "mm/swap/SwapCache.h"
+#include "mm/swap/SwapManager.h"
 #include "mm/vm/AnonVma.h"
 #include "mm/vm/FaultHandler.h"
 #include "mm/vm/Rmap.h"
-#include "mm/swap/SwapCache.h"
-#include "mm/swap/SwapManager.h"
 
 namespace kioku {
 
@@ -57,7 +57,8 @@ bool wants_writenotify(const Vma& vma)
 {
     // Shared writable file mappings start write-protected so that the first store is seen and the
     // page dirtied (page_mkwrite / dirty accounting). shmem has no writeback, so it needs none.
-    return (vma.flags & (VM_SHARED | VM_WRITE)) == (VM_SHARED | VM_WRITE) && vma.file && !vma.file->is_shmem();
+    return (vma.flags & (VM_SHARED | VM_WRITE)) == (VM_SHARED | VM_WRITE) && vma.file &&
+           !vma.file->is_shmem();
 }
 
 } // namespace
@@ -306,8 +307,8 @@ u64 AddressSpace::get_unmapped_area(u64 addr, u64 len, int flags, bool& failed)
     return found;
 }
 
-Result<u64> AddressSpace::mmap(u64 addr, u64 len, int prot, int flags, std::shared_ptr<Inode> file, u64 offset,
-                               FileAccess access)
+Result<u64> AddressSpace::mmap(u64 addr, u64 len, int prot, int flags, std::shared_ptr<Inode> file,
+                               u64 offset, FileAccess access)
 {
     // Linux 6.x do_mmap, in its order of checks.
     if (!is_page_aligned(offset))
@@ -331,7 +332,8 @@ Result<u64> AddressSpace::mmap(u64 addr, u64 len, int prot, int flags, std::shar
     if (flags & MAP_FIXED_NOREPLACE_)
         flags |= MAP_FIXED_;
 
-    u64 vm_flags = calc_vm_prot_bits(prot) | calc_vm_flag_bits(flags) | m_def_flags | VM_MAYREAD | VM_MAYWRITE | VM_MAYEXEC;
+    u64 vm_flags = calc_vm_prot_bits(prot) | calc_vm_flag_bits(flags) | m_def_flags | VM_MAYREAD |
+                   VM_MAYWRITE | VM_MAYEXEC;
     int type = flags & MAP_TYPE_;
     if (file) {
         // file_mmap_ok: the mapping must end within the largest file offset (MAX_LFS_FILESIZE).
@@ -341,7 +343,8 @@ Result<u64> AddressSpace::mmap(u64 addr, u64 len, int prot, int flags, std::shar
         case MAP_SHARED_:
         case MAP_SHARED_VALIDATE_:
             if (type == MAP_SHARED_VALIDATE_ && (flags & ~LEGACY_MAP_MASK))
-                return Error::from_errno(EOPNOTSUPP, "MAP_SHARED_VALIDATE with a flag the file does not support");
+                return Error::from_errno(EOPNOTSUPP,
+                                         "MAP_SHARED_VALIDATE with a flag the file does not support");
             if ((prot & PROT_WRITE_) && !access.writable)
                 return Error::from_errno(EACCES, "shared writable mapping of a file not open for writing");
             vm_flags |= VM_SHARED | VM_MAYSHARE;
@@ -354,8 +357,7 @@ Result<u64> AddressSpace::mmap(u64 addr, u64 len, int prot, int flags, std::shar
             if (vm_flags & VM_GROWSDOWN)
                 return Error::from_errno(EINVAL, "MAP_GROWSDOWN on a file");
             break;
-        default:
-            return Error::from_errno(EINVAL, "neither MAP_SHARED nor MAP_PRIVATE");
+        default: return Error::from_errno(EINVAL, "neither MAP_SHARED nor MAP_PRIVATE");
         }
     } else {
         // MAP_SHARED_VALIDATE is for files only: anonymous memory takes the default branch.
@@ -366,10 +368,8 @@ Result<u64> AddressSpace::mmap(u64 addr, u64 len, int prot, int flags, std::shar
             pgoff = 0;
             vm_flags |= VM_SHARED | VM_MAYSHARE;
             break;
-        case MAP_PRIVATE_:
-            break;
-        default:
-            return Error::from_errno(EINVAL, "neither MAP_SHARED nor MAP_PRIVATE");
+        case MAP_PRIVATE_: break;
+        default: return Error::from_errno(EINVAL, "neither MAP_SHARED nor MAP_PRIVATE");
         }
     }
 
@@ -389,7 +389,8 @@ Result<u64> AddressSpace::mmap(u64 addr, u64 len, int prot, int flags, std::shar
         vm_flags |= VM_NORESERVE;
 
     u64 mapped = TRY(mmap_region(where, len, vm_flags, pgoff, std::move(file)));
-    if ((flags & (MAP_POPULATE_ | MAP_NONBLOCK_)) == MAP_POPULATE_ || (vm_flags & (VM_LOCKED | VM_LOCKONFAULT)) == VM_LOCKED)
+    if ((flags & (MAP_POPULATE_ | MAP_NONBLOCK_)) == MAP_POPULATE_ ||
+        (vm_flags & (VM_LOCKED | VM_LOCKONFAULT)) == VM_LOCKED)
         populate(VirtAddr(mapped), VirtAddr(mapped + len));
     return mapped;
 }
@@ -514,7 +515,10 @@ Result<void> AddressSpace::do_munmap(u64 start, u64 len)
     return {};
 }
 
-Result<void> AddressSpace::munmap(u64 addr, u64 len) { return do_munmap(addr, len); }
+Result<void> AddressSpace::munmap(u64 addr, u64 len)
+{
+    return do_munmap(addr, len);
+}
 
 void AddressSpace::change_protection(Vma& vma, VirtAddr start, VirtAddr end, u64 new_flags)
 {
@@ -632,7 +636,8 @@ u64 AddressSpace::brk(u64 requested)
     auto vma = std::make_unique<Vma>();
     vma->start = VirtAddr(oldbrk);
     vma->end = VirtAddr(newbrk);
-    vma->flags = VM_READ | VM_WRITE | VM_MAYREAD | VM_MAYWRITE | VM_MAYEXEC | VM_ACCOUNT | VM_SOFTDIRTY | m_def_flags;
+    vma->flags =
+        VM_READ | VM_WRITE | VM_MAYREAD | VM_MAYWRITE | VM_MAYEXEC | VM_ACCOUNT | VM_SOFTDIRTY | m_def_flags;
     vma->pgoff = oldbrk >> PAGE_SHIFT;
     try_merge(insert_vma(std::move(vma)));
     m_brk = requested;
@@ -655,7 +660,8 @@ Result<void> AddressSpace::setup_stack(u64 stack_top, u64 initial_size)
     auto vma = std::make_unique<Vma>();
     vma->start = VirtAddr(top - size);
     vma->end = VirtAddr(top);
-    vma->flags = VM_READ | VM_WRITE | VM_MAYREAD | VM_MAYWRITE | VM_MAYEXEC | VM_GROWSDOWN | VM_ACCOUNT | VM_SOFTDIRTY;
+    vma->flags =
+        VM_READ | VM_WRITE | VM_MAYREAD | VM_MAYWRITE | VM_MAYEXEC | VM_GROWSDOWN | VM_ACCOUNT | VM_SOFTDIRTY;
     vma->pgoff = vma->start.value() >> PAGE_SHIFT;
     insert_vma(std::move(vma));
     m_start_stack = top - 16;
@@ -740,7 +746,8 @@ void AddressSpace::populate(VirtAddr start, VirtAddr end)
         u64 pte = m_page_table->read(va);
         if ((pte & PTE_V) && (!write || (pte & PTE_W)))
             continue;
-        FaultOutcome outcome = handler.handle_in_vma(*this, *vma, va, write ? AccessType::Write : AccessType::Read);
+        FaultOutcome outcome =
+            handler.handle_in_vma(*this, *vma, va, write ? AccessType::Write : AccessType::Read);
         if (!fault_resolved(outcome))
             return;
     }

@@ -66,7 +66,7 @@ struct RssStat {
 };
 
 class AddressSpace {
-public:
+  public:
     static Result<std::unique_ptr<AddressSpace>> create(MemoryManager& mm, Asid asid);
     ~AddressSpace(); // unmaps everything
 
@@ -81,7 +81,7 @@ public:
     using VmaMap = std::map<u64, std::unique_ptr<Vma>>;
     const VmaMap& vmas() const { return m_vmas; }
     u64 map_count() const { return m_vmas.size(); }
-    Vma* find_vma(VirtAddr va);             // the first VMA with end > va (Linux's find_vma)
+    Vma* find_vma(VirtAddr va); // the first VMA with end > va (Linux's find_vma)
     Vma* vma_containing(VirtAddr va);
     Vma* find_intersection(VirtAddr start, VirtAddr end);
 
@@ -129,7 +129,7 @@ public:
     // Pre-faults [start, end) as MAP_POPULATE does; stops at the first failure.
     void populate(VirtAddr start, VirtAddr end);
 
-private:
+  private:
     AddressSpace(MemoryManager& mm, Asid asid, std::unique_ptr<PageTable> table);
 
     u64 get_unmapped_area(u64 addr, u64 len, int flags, bool& failed);
@@ -175,7 +175,7 @@ private:
     // ==== The rest of the memory calls: madvise, mremap, mlock, mincore, clear_refs. ====
     // Defined in Madvise.cpp, Mremap.cpp, Mlock.cpp, Mincore.cpp and SoftDirty.cpp (Linux 6.x
     // mm/madvise.c, mm/mremap.c, mm/mlock.c, mm/mincore.c, fs/proc/task_mmu.c).
-public:
+  public:
     Result<void> madvise(u64 start, u64 len, int advice);
     Result<u64> mremap(u64 old_addr, u64 old_len, u64 new_len, u64 flags, u64 new_addr);
     Result<void> mlock(u64 start, u64 len, u64 flags); // mlock2; flags may hold MLOCK_ONFAULT
@@ -211,7 +211,7 @@ public:
     // ordinary swap-backed anon memory again. True when the page was freed.
     static bool reclaim_lazyfree(MemoryManager& mm, Pfn pfn);
 
-private:
+  private:
     // Linux's vma_modify_flags: gives [start, end) of vma the new flags, splitting and merging.
     Vma& modify_flags(Vma& vma, u64 start, u64 end, u64 new_flags);
     Result<void> apply_lock_flags(u64 start, u64 len, u64 lock_flags);

@@ -15,7 +15,7 @@
 namespace kioku {
 
 class AnonVma {
-public:
+  public:
     std::vector<Vma*>& vmas() { return m_vmas; }
     void link(Vma* vma)
     {
@@ -31,7 +31,7 @@ public:
         }
     }
 
-private:
+  private:
     std::vector<Vma*> m_vmas;
     SlabCharge m_slab{KmemCache::AnonVma};
     SlabChargeList m_chains{KmemCache::AnonVmaChain}; // one anon_vma_chain per linked VMA

@@ -6,11 +6,11 @@
 #include "mm/MemoryManager.h"
 #include "mm/cache/Inode.h"
 #include "mm/cache/PageCache.h"
+#include "mm/swap/SwapCache.h"
+#include "mm/swap/SwapManager.h"
 #include "mm/vm/AddressSpace.h"
 #include "mm/vm/AnonVma.h"
 #include "mm/vm/Rmap.h"
-#include "mm/swap/SwapCache.h"
-#include "mm/swap/SwapManager.h"
 
 namespace kioku {
 
@@ -117,7 +117,8 @@ FaultOutcome FaultHandler::handle_in_vma(AddressSpace& space, Vma& vma, VirtAddr
     return outcome;
 }
 
-FaultOutcome FaultHandler::do_anonymous_page(AddressSpace& space, Vma& vma, VirtAddr va, u64* slot, bool write)
+FaultOutcome FaultHandler::do_anonymous_page(AddressSpace& space, Vma& vma, VirtAddr va, u64* slot,
+                                             bool write)
 {
     u64 bits = pte_bits_for(vma);
     if (!write) {
@@ -170,7 +171,10 @@ void FaultHandler::fault_around(AddressSpace& space, Vma& vma, VirtAddr va)
     }
 }
 
-u64 FaultHandler::read_around_pages() const { return m_mm.sysctl().read_ahead_kb >> (PAGE_SHIFT - 10); }
+u64 FaultHandler::read_around_pages() const
+{
+    return m_mm.sysctl().read_ahead_kb >> (PAGE_SHIFT - 10);
+}
 
 FaultOutcome FaultHandler::do_read_fault(AddressSpace& space, Vma& vma, VirtAddr va, u64* slot)
 {
@@ -268,7 +272,10 @@ FaultOutcome FaultHandler::do_shared_fault(AddressSpace& space, Vma& vma, VirtAd
 
 // Takes a page out of the swap cache when nothing else needs its slot: the page is then the only
 // copy of the data and can be written in place (Linux's folio_free_swap on a write fault).
-bool FaultHandler::try_free_swap(Pfn pfn) { return SwapCache(m_mm).try_free_swap(pfn); }
+bool FaultHandler::try_free_swap(Pfn pfn)
+{
+    return SwapCache(m_mm).try_free_swap(pfn);
+}
 
 FaultOutcome FaultHandler::do_wp_page(AddressSpace& space, Vma& vma, VirtAddr va, u64* slot)
 {
@@ -283,8 +290,8 @@ FaultOutcome FaultHandler::do_wp_page(AddressSpace& space, Vma& vma, VirtAddr va
         return FaultOutcome::Minor;
     }
     Frame& of = m_mm.frames()[old];
-    if (!zero && of.has(FF_ANON) && of.mapcount == 1 &&
-        of.refcount == 1 + (of.has(FF_SWAPCACHE) ? 1 : 0) && try_free_swap(old)) {
+    if (!zero && of.has(FF_ANON) && of.mapcount == 1 && of.refcount == 1 + (of.has(FF_SWAPCACHE) ? 1 : 0) &&
+        try_free_swap(old)) {
         // The last user of a copy-on-write page keeps it: no copy needed.
         *slot |= PTE_W | PTE_A | PTE_D;
         m_mm.tlb().flush_page(space.asid(), va);

@@ -29,7 +29,10 @@ enum class FaultOutcome : u8 {
     Oom,        // no memory could be found: the OOM killer has been, or must be, invoked
 };
 
-constexpr bool fault_resolved(FaultOutcome o) { return o == FaultOutcome::Minor || o == FaultOutcome::Major; }
+constexpr bool fault_resolved(FaultOutcome o)
+{
+    return o == FaultOutcome::Minor || o == FaultOutcome::Major;
+}
 const char* fault_outcome_name(FaultOutcome o);
 
 // Per-task fault counts (Linux: task_struct min_flt / maj_flt). The owner of an address space
@@ -40,15 +43,18 @@ struct FaultCounters {
 };
 
 class FaultHandler {
-public:
-    explicit FaultHandler(MemoryManager& mm) : m_mm(mm) {}
+  public:
+    explicit FaultHandler(MemoryManager& mm)
+        : m_mm(mm)
+    {
+    }
 
     // A user-mode fault at va. Counts it (task counters, pgfault / pgmajfault) when resolved.
     FaultOutcome handle(AddressSpace& space, VirtAddr va, isa::AccessType access);
     // The same once the VMA is known and the access allowed (populate and get_user_pages).
     FaultOutcome handle_in_vma(AddressSpace& space, Vma& vma, VirtAddr va, isa::AccessType access);
 
-private:
+  private:
     FaultOutcome do_anonymous_page(AddressSpace& space, Vma& vma, VirtAddr va, u64* slot, bool write);
     FaultOutcome do_read_fault(AddressSpace& space, Vma& vma, VirtAddr va, u64* slot);
     FaultOutcome do_cow_fault(AddressSpace& space, Vma& vma, VirtAddr va, u64* slot);

@@ -35,11 +35,15 @@ bool madvise_behavior_valid(int advice)
 {
     // MADV_COLLAPSE (25) waits for transparent huge pages; the hwpoison and guard-region advice
     // are not modelled.
-    return (advice >= MADV_NORMAL_ && advice <= MADV_DONTNEED_) || (advice >= MADV_FREE_ && advice <= MADV_DONTNEED_LOCKED_);
+    return (advice >= MADV_NORMAL_ && advice <= MADV_DONTNEED_) ||
+           (advice >= MADV_FREE_ && advice <= MADV_DONTNEED_LOCKED_);
 }
 
 // can_madv_lru_vma: locked, PFN-mapped and hugetlb memory is not for the LRU advice.
-bool can_madv_lru(const Vma& vma) { return !(vma.flags & (VM_LOCKED | VM_PFNMAP | VM_HUGETLB)); }
+bool can_madv_lru(const Vma& vma)
+{
+    return !(vma.flags & (VM_LOCKED | VM_PFNMAP | VM_HUGETLB));
+}
 
 constexpr u64 VM_SPECIAL_FLAGS = VM_IO | VM_DONTEXPAND | VM_PFNMAP | VM_MIXEDMAP;
 
@@ -131,19 +135,15 @@ Result<void> AddressSpace::madvise_vma(Vma& vma, u64 start, u64 end, int advice)
             return Error::from_errno(EINVAL, "MADV_FREE on a file or shared mapping");
         madvise_free(start, end);
         return {};
-    case MADV_WILLNEED_:
-        madvise_willneed(vma, start, end);
-        return {};
+    case MADV_WILLNEED_: madvise_willneed(vma, start, end); return {};
     case MADV_COLD_:
     case MADV_PAGEOUT_:
         if (!can_madv_lru(vma))
             return Error::from_errno(EINVAL, "LRU advice on locked or special memory");
         madvise_cold_or_pageout(start, end, advice == MADV_PAGEOUT_);
         return {};
-    case MADV_REMOVE_:
-        return madvise_remove(vma, start, end);
-    default:
-        return madvise_flags(vma, start, end, advice);
+    case MADV_REMOVE_: return madvise_remove(vma, start, end);
+    default: return madvise_flags(vma, start, end, advice);
     }
 }
 
@@ -206,8 +206,8 @@ Result<void> AddressSpace::madvise_populate(u64 start, u64 end, bool write)
             u64 pte = m_page_table->read(VirtAddr(cur));
             if ((pte & PTE_V) && (!write || (pte & PTE_W)))
                 continue;
-            FaultOutcome outcome =
-                handler.handle_in_vma(*this, *vma, VirtAddr(cur), write ? AccessType::Write : AccessType::Read);
+            FaultOutcome outcome = handler.handle_in_vma(*this, *vma, VirtAddr(cur),
+                                                         write ? AccessType::Write : AccessType::Read);
             if (outcome == FaultOutcome::Oom)
                 return Error::from_errno(ENOMEM, "out of memory");
             if (!fault_resolved(outcome))
@@ -385,12 +385,13 @@ Result<void> AddressSpace::madvise_remove(Vma& vma, u64 start, u64 end)
     u64 first = vma.page_index(VirtAddr(start));
     u64 count = (end - start) >> PAGE_SHIFT;
     if (!inode->is_shmem() &&
-        ::fallocate(inode->host_fd(), FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, static_cast<off_t>(first << PAGE_SHIFT),
-                    static_cast<off_t>(count << PAGE_SHIFT)) != 0)
+        ::fallocate(inode->host_fd(), FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+                    static_cast<off_t>(first << PAGE_SHIFT), static_cast<off_t>(count << PAGE_SHIFT)) != 0)
         return Error::from_errno(errno, "punching the host file failed");
     Rmap rmap(m_mm);
     std::vector<std::pair<u64, Pfn>> doomed;
-    for (auto it = inode->pages().lower_bound(first); it != inode->pages().end() && it->first < first + count; ++it)
+    for (auto it = inode->pages().lower_bound(first); it != inode->pages().end() && it->first < first + count;
+         ++it)
         doomed.push_back(*it);
     for (auto [index, pfn] : doomed) {
         rmap.unmap_all(pfn);

@@ -181,8 +181,8 @@ Result<void> AddressSpace::populate_locked(u64 start, u64 end, bool ignore_error
             u64 pte = m_page_table->read(VirtAddr(va));
             if (pte_present(pte) && (!write || (pte & PTE_W)))
                 continue;
-            FaultOutcome outcome =
-                handler.handle_in_vma(*this, *vma, VirtAddr(va), write ? AccessType::Write : AccessType::Read);
+            FaultOutcome outcome = handler.handle_in_vma(*this, *vma, VirtAddr(va),
+                                                         write ? AccessType::Write : AccessType::Read);
             if (fault_resolved(outcome))
                 continue;
             if (!ignore_errors)

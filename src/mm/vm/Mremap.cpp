@@ -124,7 +124,8 @@ Result<u64> AddressSpace::mremap_to(u64 addr, u64 old_len, u64 new_addr, u64 new
         old_len = new_len;
     }
     Vma* vma = TRY(vma_to_resize(addr, old_len, new_len, flags));
-    int map_flags = ((flags & MREMAP_FIXED_) ? MAP_FIXED_ : 0) | ((vma->flags & VM_MAYSHARE) ? MAP_SHARED_ : 0);
+    int map_flags =
+        ((flags & MREMAP_FIXED_) ? MAP_FIXED_ : 0) | ((vma->flags & VM_MAYSHARE) ? MAP_SHARED_ : 0);
     bool failed = false;
     u64 where = get_unmapped_area(new_addr, new_len, map_flags, failed);
     if (failed)

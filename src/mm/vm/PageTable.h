@@ -45,21 +45,33 @@ constexpr SwapEntry swap_entry_of(u64 pte)
 {
     return {static_cast<u32>((pte >> SWP_TYPE_SHIFT) & ((1u << SWP_TYPE_BITS) - 1)), pte >> SWP_OFFSET_SHIFT};
 }
-constexpr bool pte_none(u64 pte) { return pte == 0; }
-constexpr bool pte_present(u64 pte) { return pte & (isa::PTE_V | PTE_PROT_NONE); }
-constexpr bool pte_is_swap(u64 pte) { return pte != 0 && !pte_present(pte); }
-constexpr Pfn pte_pfn(u64 pte) { return Pfn(isa::pte_ppn(pte)); }
+constexpr bool pte_none(u64 pte)
+{
+    return pte == 0;
+}
+constexpr bool pte_present(u64 pte)
+{
+    return pte & (isa::PTE_V | PTE_PROT_NONE);
+}
+constexpr bool pte_is_swap(u64 pte)
+{
+    return pte != 0 && !pte_present(pte);
+}
+constexpr Pfn pte_pfn(u64 pte)
+{
+    return Pfn(isa::pte_ppn(pte));
+}
 
 // Where table pages come from; the memory manager implements it over the page allocator.
 class TableAllocator {
-public:
+  public:
     virtual ~TableAllocator() = default;
     virtual std::optional<Pfn> allocate_table() = 0; // a zeroed frame, or nullopt when out of memory
     virtual void free_table(Pfn pfn) = 0;
 };
 
 class PageTable {
-public:
+  public:
     // Allocates the root table; VERIFY that it could (the caller checks memory first).
     static Result<std::unique_ptr<PageTable>> create(PhysicalMemory& memory, TableAllocator& tables,
                                                      isa::SatpMode mode);
@@ -84,7 +96,7 @@ public:
     // Linux's free_pgtables for the hole left by an unmap. Returns how many were freed.
     u64 free_tables(VirtAddr start, VirtAddr end);
 
-private:
+  private:
     PageTable(PhysicalMemory& memory, TableAllocator& tables, isa::SatpMode mode, Pfn root);
     u64* entry(Pfn table, unsigned index) const;
     void for_each_in(Pfn table, unsigned level, u64 base, u64 start, u64 end,

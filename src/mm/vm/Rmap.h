@@ -19,8 +19,11 @@ struct Frame;
 using RmapVisitor = std::function<void(AddressSpace&, Vma&, VirtAddr, u64& pte)>;
 
 class Rmap {
-public:
-    explicit Rmap(MemoryManager& mm) : m_mm(mm) {}
+  public:
+    explicit Rmap(MemoryManager& mm)
+        : m_mm(mm)
+    {
+    }
 
     // Visits every present PTE that maps pfn.
     void for_each_mapping(Pfn pfn, const RmapVisitor& fn);
@@ -36,7 +39,7 @@ public:
     // Marks a page-cache page dirty (set_page_dirty), with Linux's accounting.
     void set_page_dirty(Pfn pfn);
 
-private:
+  private:
     i64& rss_counter(AddressSpace& space, const Frame& frame);
     MemoryManager& m_mm;
 };

@@ -18,7 +18,13 @@ using namespace isa;
 
 namespace {
 
-enum ClearRefs : int { CLEAR_REFS_ALL = 1, CLEAR_REFS_ANON, CLEAR_REFS_MAPPED, CLEAR_REFS_SOFT_DIRTY, CLEAR_REFS_MM_HIWATER_RSS };
+enum ClearRefs : int {
+    CLEAR_REFS_ALL = 1,
+    CLEAR_REFS_ANON,
+    CLEAR_REFS_MAPPED,
+    CLEAR_REFS_SOFT_DIRTY,
+    CLEAR_REFS_MM_HIWATER_RSS
+};
 
 } // namespace
 

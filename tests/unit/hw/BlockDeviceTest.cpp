@@ -22,12 +22,15 @@ std::vector<u8> pattern(u64 blocks, u8 seed)
 
 // A fresh path in the test's scratch directory, removed at the end of the test.
 class TempFile {
-public:
-    explicit TempFile(const char* name) : m_path(testing::TempDir() + name + std::to_string(getpid())) {}
+  public:
+    explicit TempFile(const char* name)
+        : m_path(testing::TempDir() + name + std::to_string(getpid()))
+    {
+    }
     ~TempFile() { unlink(m_path.c_str()); }
     const std::string& path() const { return m_path; }
 
-private:
+  private:
     std::string m_path;
 };
 

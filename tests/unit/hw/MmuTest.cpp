@@ -12,15 +12,15 @@ using isa::SatpMode;
 namespace {
 
 constexpr u64 MIB = u64{1} << 20;
-constexpr u64 V = isa::PTE_V, R = isa::PTE_R, W = isa::PTE_W, X = isa::PTE_X, U = isa::PTE_U,
-              G = isa::PTE_G, A = isa::PTE_A, D = isa::PTE_D;
+constexpr u64 V = isa::PTE_V, R = isa::PTE_R, W = isa::PTE_W, X = isa::PTE_X, U = isa::PTE_U, G = isa::PTE_G,
+              A = isa::PTE_A, D = isa::PTE_D;
 constexpr u64 BASE_PPN = PhysicalMemory::DEFAULT_BASE >> PAGE_SHIFT; // 0x80000, 1 GiB aligned
-constexpr u64 MEGA_PPN = BASE_PPN + 512;                               // 2 MiB into memory
+constexpr u64 MEGA_PPN = BASE_PPN + 512;                             // 2 MiB into memory
 
 // A small machine: 4 MiB of RAM at 0x8000_0000, whose first frames hold page tables written by
 // hand. Data frames are picked from the second MiB, away from the tables.
 class World {
-public:
+  public:
     explicit World(SatpMode mode = SatpMode::Sv48, TlbConfig tlb_config = {})
         : tlb(tlb_config)
         , mmu(memory, tlb, clock)
@@ -84,7 +84,7 @@ public:
     Mmu mmu;
     Satp satp;
 
-private:
+  private:
     Pfn m_next_table{BASE_PPN};
 };
 

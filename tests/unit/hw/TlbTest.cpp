@@ -20,7 +20,10 @@ TlbEntry entry(Asid asid, u64 vpn, u64 ppn, unsigned level = 0, u8 perms = USER_
     return e;
 }
 
-VirtAddr va_of_vpn(u64 vpn, u64 offset = 0) { return VirtAddr((vpn << PAGE_SHIFT) + offset); }
+VirtAddr va_of_vpn(u64 vpn, u64 offset = 0)
+{
+    return VirtAddr((vpn << PAGE_SHIFT) + offset);
+}
 
 } // namespace
 

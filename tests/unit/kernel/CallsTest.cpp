@@ -47,7 +47,7 @@ std::string err(const Result<T>& r)
 } // namespace
 
 class Calls : public KernelTest {
-protected:
+  protected:
     void SetUp() override
     {
         KernelTest::SetUp();
@@ -70,7 +70,10 @@ protected:
         return kernel->open(pid, path, O_RDWR).value();
     }
 
-    void put(u64 addr, u8 value, Pid who = 0) { ASSERT_TRUE(kernel->write_memory(who ? who : pid, addr, {&value, 1}).ok()); }
+    void put(u64 addr, u8 value, Pid who = 0)
+    {
+        ASSERT_TRUE(kernel->write_memory(who ? who : pid, addr, {&value, 1}).ok());
+    }
     u8 get(u64 addr, Pid who = 0)
     {
         u8 b = 0;
@@ -206,7 +209,8 @@ TEST_F(Calls, MremapFixedReplacesWhatWasAtTheTarget)
     u64 target = fixed(AREA + 32 * PG, 4 * PG);
     put(a, 5);
     put(target, 99);
-    EXPECT_EQ(kernel->mremap(pid, a, 2 * PG, 2 * PG, MREMAP_MAYMOVE_ | MREMAP_FIXED_, target).value(), target);
+    EXPECT_EQ(kernel->mremap(pid, a, 2 * PG, 2 * PG, MREMAP_MAYMOVE_ | MREMAP_FIXED_, target).value(),
+              target);
     EXPECT_EQ(get(target), 5);
     EXPECT_EQ(vma_at(target)->end.value(), target + 2 * PG);
     EXPECT_EQ(vma_at(target + 2 * PG)->start.value(), target + 2 * PG); // the rest of the old target stays

@@ -68,14 +68,14 @@ bool env_set(const char* name)
 struct DiffConfig {
     u64 mem_mib = 32;
     u64 swap_mib = 0;
-    u64 window_pages = 512;      // MAP_FIXED and hint addresses fall in this many pages
+    u64 window_pages = 512; // MAP_FIXED and hint addresses fall in this many pages
     u64 max_map_pages = 16;
-    u64 max_process_pages = 320; // the default keeps the working set far below the memory
-    u64 check_every = 1;         // run the invariant checker (and compare VMAs) this often
+    u64 max_process_pages = 320;            // the default keeps the working set far below the memory
+    u64 check_every = 1;                    // run the invariant checker (and compare VMAs) this often
     u64 compare_every = FULL_COMPARE_EVERY; // compare all memory with the model this often
-    unsigned fill_percent = 0;   // operations that store to a whole run of pages
+    unsigned fill_percent = 0;              // operations that store to a whole run of pages
     u64 min_processes = 2;
-    unsigned rw_percent = 0; // mappings made read-write whatever the random protection says
+    unsigned rw_percent = 0;      // mappings made read-write whatever the random protection says
     unsigned stray_percent = 100; // scales how often accesses go where the process dies
 };
 
@@ -103,10 +103,10 @@ struct PageModel {
     int prot = 0;
     bool shared = false;
     Backing backing = Backing::Anon;
-    int file = -1;                // Backing::File: which file
-    std::shared_ptr<Bytes> shm;   // Backing::Shmem: the object
-    u64 index = 0;                // page index in the file or object
-    std::shared_ptr<Bytes> priv;  // a private page's own bytes; null: zeros (anon) or the file's
+    int file = -1;               // Backing::File: which file
+    std::shared_ptr<Bytes> shm;  // Backing::Shmem: the object
+    u64 index = 0;               // page index in the file or object
+    std::shared_ptr<Bytes> priv; // a private page's own bytes; null: zeros (anon) or the file's
 };
 
 struct ProcModel {
@@ -136,22 +136,30 @@ const char* expect_name(Expect e)
 }
 
 class Differential {
-public:
-    Differential(u64 seed, DiffConfig config = {}) : m_rng(seed), m_seed(seed), m_cfg(config) {}
+  public:
+    Differential(u64 seed, DiffConfig config = {})
+        : m_rng(seed)
+        , m_seed(seed)
+        , m_cfg(config)
+    {
+    }
 
     // Runs `ops` operations; returns an empty string or the first divergence, with recent history.
     std::string run(u64 ops);
     // Pages read back from swap during the run (the pressure configuration must swap).
     u64 pswpin() const { return m_pswpin; }
 
-private:
+  private:
     // Randomness.
     u64 rand(u64 lo, u64 hi) { return std::uniform_int_distribution<u64>(lo, hi)(m_rng); }
     bool chance(unsigned percent) { return rand(0, 99) < percent; }
     // Whether an access may go where the model says the process dies.
     bool stray() { return chance(m_cfg.stray_percent); }
     template <typename T>
-    T& pick(std::vector<T>& v) { return v[rand(0, v.size() - 1)]; }
+    T& pick(std::vector<T>& v)
+    {
+        return v[rand(0, v.size() - 1)];
+    }
 
     void log(const std::string& what);
     void fail(const std::string& what);
@@ -305,13 +313,9 @@ const u8* Differential::page_bytes(const PageModel& page, Bytes& scratch) const
     if (page.priv)
         return page.priv->data();
     switch (page.backing) {
-    case Backing::Anon:
-        scratch.assign(PAGE_SIZE, 0);
-        return scratch.data();
-    case Backing::Shmem:
-        return page.shm->data() + page.index * PAGE_SIZE;
-    case Backing::File:
-        return m_files[page.file].data.data() + page.index * PAGE_SIZE;
+    case Backing::Anon: scratch.assign(PAGE_SIZE, 0); return scratch.data();
+    case Backing::Shmem: return page.shm->data() + page.index * PAGE_SIZE;
+    case Backing::File: return m_files[page.file].data.data() + page.index * PAGE_SIZE;
     }
     return nullptr;
 }
@@ -390,8 +394,10 @@ void Differential::check_access(ProcModel& p, u64 addr, u64 len, bool write, con
         done += n;
     }
     Bytes got(len);
-    AccessOutcome out = write ? m_kernel->write_memory(p.pid, addr, data) : m_kernel->read_memory(p.pid, addr, got);
-    std::string what = "pid " + std::to_string(p.pid) + (write ? " store" : " load") + " at " + hex(addr) + " len " + std::to_string(len);
+    AccessOutcome out =
+        write ? m_kernel->write_memory(p.pid, addr, data) : m_kernel->read_memory(p.pid, addr, got);
+    std::string what = "pid " + std::to_string(p.pid) + (write ? " store" : " load") + " at " + hex(addr) +
+                       " len " + std::to_string(len);
     if (out.kind == AccessOutcome::Kind::Oom)
         return fail(what + ": out of memory (the working set should fit)");
     Expect seen = Expect::Ok;
@@ -400,10 +406,12 @@ void Differential::check_access(ProcModel& p, u64 addr, u64 len, bool write, con
     else if (out.kind == AccessOutcome::Kind::Bus)
         seen = Expect::Bus;
     if (seen != expect)
-        return fail(what + ": kernel says " + expect_name(seen) + " at " + hex(out.fault_addr) + ", model says " +
-                    expect_name(expect) + " at " + hex(fault_addr));
+        return fail(what + ": kernel says " + expect_name(seen) + " at " + hex(out.fault_addr) +
+                    ", model says " + expect_name(expect) + " at " + hex(fault_addr));
     if (expect != Expect::Ok) {
-        int code = expect == Expect::MapErr ? SEGV_MAPERR : expect == Expect::AccErr ? SEGV_ACCERR : BUS_ADRERR;
+        int code = expect == Expect::MapErr   ? SEGV_MAPERR
+                   : expect == Expect::AccErr ? SEGV_ACCERR
+                                              : BUS_ADRERR;
         if (out.fault_addr != fault_addr || out.si_code != code)
             return fail(what + ": fault at " + hex(out.fault_addr) + " code " + std::to_string(out.si_code) +
                         ", model says " + hex(fault_addr) + " code " + std::to_string(code));
@@ -452,11 +460,11 @@ void Differential::check_vmas(ProcModel& p)
         }
     }
     if (seen != p.pages.size())
-        return fail("pid " + std::to_string(p.pid) + ": VMAs cover " + std::to_string(seen) + " pages, model has " +
-                    std::to_string(p.pages.size()));
+        return fail("pid " + std::to_string(p.pid) + ": VMAs cover " + std::to_string(seen) +
+                    " pages, model has " + std::to_string(p.pages.size()));
     if (proc->space().current_brk() != p.brk)
-        return fail("pid " + std::to_string(p.pid) + ": break " + hex(proc->space().current_brk()) + ", model " +
-                    hex(p.brk));
+        return fail("pid " + std::to_string(p.pid) + ": break " + hex(proc->space().current_brk()) +
+                    ", model " + hex(p.brk));
 }
 
 void Differential::compare_all_memory(ProcModel& p)
@@ -511,8 +519,13 @@ void Differential::op_mmap(ProcModel& p)
     bool file = kind >= 2;
     bool shared = kind == 1 || kind == 3;
     u64 pages = rand(1, m_cfg.max_map_pages);
-    static const int PROTS[] = {PROT_READ_ | PROT_WRITE_, PROT_READ_ | PROT_WRITE_, PROT_READ_,
-                                PROT_NONE_, PROT_WRITE_, PROT_READ_ | PROT_EXEC_, PROT_EXEC_,
+    static const int PROTS[] = {PROT_READ_ | PROT_WRITE_,
+                                PROT_READ_ | PROT_WRITE_,
+                                PROT_READ_,
+                                PROT_NONE_,
+                                PROT_WRITE_,
+                                PROT_READ_ | PROT_EXEC_,
+                                PROT_EXEC_,
                                 PROT_READ_ | PROT_WRITE_ | PROT_EXEC_};
     int prot = PROTS[rand(0, std::size(PROTS) - 1)];
     if (chance(m_cfg.rw_percent))
@@ -600,8 +613,8 @@ void Differential::op_mprotect(ProcModel& p)
     log(what);
     auto r = m_kernel->mprotect(p.pid, start, pages * PAGE_SIZE, prot);
     if (hole != r.is_error() || (hole && r.error().code != ENOMEM))
-        return fail(what + (hole ? ": should fail with ENOMEM" : ": failed with errno " +
-                                                                     std::to_string(r.error().code)));
+        return fail(what + (hole ? ": should fail with ENOMEM"
+                                 : ": failed with errno " + std::to_string(r.error().code)));
     for (u64 i = 0; i < pages; ++i) {
         auto it = p.pages.find(start + i * PAGE_SIZE);
         if (it == p.pages.end())
@@ -681,7 +694,9 @@ void Differential::op_access(ProcModel& p, bool write)
         auto it = p.pages.begin();
         std::advance(it, static_cast<long>(rand(0, p.pages.size() - 1)));
         // Mostly accesses the model allows, so processes live long enough to matter.
-        for (int tries = 0; tries < 8 && access_fault(p, it->first, write) != Expect::Ok && !(chance(10) && stray()); ++tries) {
+        for (int tries = 0;
+             tries < 8 && access_fault(p, it->first, write) != Expect::Ok && !(chance(10) && stray());
+             ++tries) {
             it = p.pages.begin();
             std::advance(it, static_cast<long>(rand(0, p.pages.size() - 1)));
         }
@@ -706,7 +721,8 @@ void Differential::op_access(ProcModel& p, bool write)
                 b = static_cast<u8>(rand(0, 255));
         }
     }
-    log("pid " + std::to_string(p.pid) + (write ? " store " : " load ") + hex(addr) + " len " + std::to_string(len));
+    log("pid " + std::to_string(p.pid) + (write ? " store " : " load ") + hex(addr) + " len " +
+        std::to_string(len));
     check_access(p, addr, len, write, data);
 }
 
@@ -714,13 +730,14 @@ void Differential::op_msync(ProcModel& p)
 {
     u64 pages = 0;
     u64 start = random_range_start(p, pages);
-    static const int FLAGS[] = {MS_SYNC_, MS_ASYNC_, MS_SYNC_ | MS_INVALIDATE_, MS_ASYNC_ | MS_INVALIDATE_, 0};
+    static const int FLAGS[] = {MS_SYNC_, MS_ASYNC_, MS_SYNC_ | MS_INVALIDATE_, MS_ASYNC_ | MS_INVALIDATE_,
+                                0};
     int flags = FLAGS[rand(0, std::size(FLAGS) - 1)];
     bool hole = false;
     for (u64 i = 0; i < pages; ++i)
         hole |= !p.pages.count(start + i * PAGE_SIZE);
-    std::string what = "pid " + std::to_string(p.pid) + " msync " + hex(start) + " pages " + std::to_string(pages) +
-                       " flags " + std::to_string(flags);
+    std::string what = "pid " + std::to_string(p.pid) + " msync " + hex(start) + " pages " +
+                       std::to_string(pages) + " flags " + std::to_string(flags);
     log(what);
     auto r = m_kernel->msync(p.pid, start, pages * PAGE_SIZE, flags);
     if (hole != r.is_error() || (hole && r.error().code != ENOMEM))
@@ -775,12 +792,13 @@ void Differential::op_pread(ProcModel& p)
     u64 offset = rand(0, f.data.size() + PAGE_SIZE);
     u64 expect = offset >= f.data.size() ? 0 : std::min(count, f.data.size() - offset);
     std::string what = "pid " + std::to_string(p.pid) + " pread file " + std::to_string(file) + " off " +
-                       std::to_string(offset) + " count " + std::to_string(count) + " into " + hex(*buf + in_page);
+                       std::to_string(offset) + " count " + std::to_string(count) + " into " +
+                       hex(*buf + in_page);
     log(what);
     auto r = m_kernel->pread(p.pid, p.fds[file], *buf + in_page, count, offset);
     if (r.is_error() || r.value() != expect)
-        return fail(what + ": returned " + (r.is_error() ? "an error" : std::to_string(r.value())) + ", model " +
-                    std::to_string(expect));
+        return fail(what + ": returned " + (r.is_error() ? "an error" : std::to_string(r.value())) +
+                    ", model " + std::to_string(expect));
     std::memcpy(page_bytes_mut(p.pages[*buf]) + in_page, f.data.data() + offset, expect);
 }
 
@@ -802,7 +820,8 @@ void Differential::op_pwrite(ProcModel& p)
         count = std::min(count, f.data.size() - offset); // sizes stay whole pages
     }
     std::string what = "pid " + std::to_string(p.pid) + " pwrite file " + std::to_string(file) + " off " +
-                       std::to_string(offset) + " count " + std::to_string(count) + " from " + hex(*buf + in_page);
+                       std::to_string(offset) + " count " + std::to_string(count) + " from " +
+                       hex(*buf + in_page);
     log(what);
     auto r = m_kernel->pwrite(p.pid, p.fds[file], *buf + in_page, count, offset);
     if (r.is_error() || r.value() != count)
@@ -847,7 +866,8 @@ void Differential::op_fill(ProcModel& p)
     while (end - start < m_cfg.max_map_pages * PAGE_SIZE && access_fault(p, end, true) == Expect::Ok)
         end += PAGE_SIZE;
     Bytes data(end - start, static_cast<u8>(rand(0, 255)));
-    log("pid " + std::to_string(p.pid) + " fill " + hex(start) + " pages " + std::to_string((end - start) / PAGE_SIZE));
+    log("pid " + std::to_string(p.pid) + " fill " + hex(start) + " pages " +
+        std::to_string((end - start) / PAGE_SIZE));
     check_access(p, start, end - start, true, data);
 }
 

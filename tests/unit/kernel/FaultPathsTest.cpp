@@ -44,7 +44,8 @@ TEST_F(KernelTest, ForkThenWriteBreaksCow)
     ASSERT_TRUE(kernel->read_memory(parent, buf, seen).ok());
     EXPECT_EQ(std::count(seen.begin(), seen.end(), 0x11), static_cast<long>(seen.size()));
     ASSERT_TRUE(kernel->read_memory(child, buf, seen).ok());
-    EXPECT_EQ(std::count(seen.begin(), seen.begin() + 16 * PAGE_SIZE, 0x22), static_cast<long>(16 * PAGE_SIZE));
+    EXPECT_EQ(std::count(seen.begin(), seen.begin() + 16 * PAGE_SIZE, 0x22),
+              static_cast<long>(16 * PAGE_SIZE));
     EXPECT_EQ(std::count(seen.begin() + 16 * PAGE_SIZE, seen.end(), 0x11), static_cast<long>(48 * PAGE_SIZE));
     ASSERT_FALSE(kernel->exit(child, 0).is_error());
     // The parent's pages are its own again: writes fault once each but copy nothing.
@@ -102,7 +103,8 @@ TEST_F(KernelTest, MprotectInTheMiddleSplitsAndMerges)
     EXPECT_EQ(maps_lines_in(a, buf, buf + 8 * PAGE_SIZE), 1);
     ASSERT_FALSE(kernel->mprotect(a, buf + 3 * PAGE_SIZE, 2 * PAGE_SIZE, PROT_READ_).is_error());
     EXPECT_EQ(maps_lines_in(a, buf, buf + 8 * PAGE_SIZE), 3);
-    ASSERT_FALSE(kernel->mprotect(a, buf + 3 * PAGE_SIZE, 2 * PAGE_SIZE, PROT_READ_ | PROT_WRITE_).is_error());
+    ASSERT_FALSE(
+        kernel->mprotect(a, buf + 3 * PAGE_SIZE, 2 * PAGE_SIZE, PROT_READ_ | PROT_WRITE_).is_error());
     EXPECT_EQ(maps_lines_in(a, buf, buf + 8 * PAGE_SIZE), 1);
 }
 

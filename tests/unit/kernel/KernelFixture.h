@@ -13,7 +13,7 @@
 namespace kioku::test {
 
 class KernelTest : public ::testing::Test {
-protected:
+  protected:
     void SetUp() override
     {
         MachineConfig config;

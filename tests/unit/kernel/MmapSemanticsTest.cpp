@@ -40,7 +40,7 @@ std::string errno_of(const Result<T>& r)
 } // namespace
 
 class MmapSemantics : public KernelTest {
-protected:
+  protected:
     void SetUp() override
     {
         KernelTest::SetUp();
@@ -139,10 +139,7 @@ protected:
         return b;
     }
 
-    AccessOutcome store(Pid who, u64 addr, u8 value)
-    {
-        return kernel->write_memory(who, addr, {&value, 1});
-    }
+    AccessOutcome store(Pid who, u64 addr, u8 value) { return kernel->write_memory(who, addr, {&value, 1}); }
 
     Pid pid = 0;
 };
@@ -458,8 +455,8 @@ TEST_F(MmapSemantics, CommittedAsCountsPrivateWritableMemoryOnly)
     // Making read-only private memory writable charges it then.
     ASSERT_FALSE(kernel->mprotect(pid, ro, 64 * PG, RW).is_error());
     EXPECT_EQ(meminfo_kb("Committed_AS") - base, 640u);
-    std::vector<std::pair<u64, u64>> all = {{priv, 64}, {ro, 64}, {noreserve, 64}, {shared_file, 16},
-                                            {private_file, 16}, {shm, 16}};
+    std::vector<std::pair<u64, u64>> all = {{priv, 64},        {ro, 64},           {noreserve, 64},
+                                            {shared_file, 16}, {private_file, 16}, {shm, 16}};
     for (auto [addr, len] : all)
         ASSERT_FALSE(kernel->munmap(pid, addr, len * PG).is_error());
     EXPECT_EQ(meminfo_kb("Committed_AS"), base);

@@ -17,7 +17,8 @@ using namespace kioku;
 
 namespace {
 
-MeminfoValues numbered_meminfo() {
+MeminfoValues numbered_meminfo()
+{
     MeminfoValues m;
     u64 MeminfoValues::*fields[] = {
         &MeminfoValues::mem_total,
@@ -76,7 +77,8 @@ MeminfoValues numbered_meminfo() {
     return m;
 }
 
-std::vector<std::string> lines_of(const std::string& text) {
+std::vector<std::string> lines_of(const std::string& text)
+{
     std::vector<std::string> lines;
     std::istringstream in(text);
     for (std::string line; std::getline(in, line);)
@@ -84,7 +86,8 @@ std::vector<std::string> lines_of(const std::string& text) {
     return lines;
 }
 
-std::string read_host_file(const char* path) {
+std::string read_host_file(const char* path)
+{
     std::ifstream in(path);
     std::stringstream buf;
     buf << in.rdbuf();
@@ -95,7 +98,8 @@ std::string read_host_file(const char* path) {
 
 // ---- meminfo --------------------------------------------------------------------------------
 
-TEST(Meminfo, FormatMatchesLinuxLayoutLineForLine) {
+TEST(Meminfo, FormatMatchesLinuxLayoutLineForLine)
+{
     const char* expected = "MemTotal:           1001 kB\n"
                            "MemFree:            2002 kB\n"
                            "MemAvailable:       3003 kB\n"
@@ -147,7 +151,8 @@ TEST(Meminfo, FormatMatchesLinuxLayoutLineForLine) {
     EXPECT_EQ(format_meminfo(numbered_meminfo()), expected);
 }
 
-TEST(Meminfo, HugePageCountsArePaddedToFiveColumns) {
+TEST(Meminfo, HugePageCountsArePaddedToFiveColumns)
+{
     MeminfoValues m;
     m.hugepages_total = 7;
     std::string text = format_meminfo(m);
@@ -157,7 +162,8 @@ TEST(Meminfo, HugePageCountsArePaddedToFiveColumns) {
 
 // Every value of this host's /proc/meminfo that fits the field ends at column 24, whether it is
 // a kB line or a huge page count; kioku's lines must have the same shape.
-TEST(Meminfo, LinesHaveTheHostKernelsColumns) {
+TEST(Meminfo, LinesHaveTheHostKernelsColumns)
+{
     // "Name:", spaces, digits, and " kB" unless it is a count.
     auto check = [](const std::string& line) {
         size_t colon = line.find(':');
@@ -188,7 +194,8 @@ TEST(Meminfo, LinesHaveTheHostKernelsColumns) {
 
 // The host runs a newer x86 kernel with extra lines (Zswap, DirectMap...), but the names both
 // kernels print come in the same order.
-TEST(Meminfo, SharedNamesAppearInTheHostKernelsOrder) {
+TEST(Meminfo, SharedNamesAppearInTheHostKernelsOrder)
+{
     std::string host = read_host_file("/proc/meminfo");
     if (host.empty())
         GTEST_SKIP() << "no /proc/meminfo on this host";
@@ -210,7 +217,8 @@ TEST(Meminfo, SharedNamesAppearInTheHostKernelsOrder) {
     EXPECT_GE(shared, 30);
 }
 
-TEST(Meminfo, JsonKeepsLinuxNamesAndOrder) {
+TEST(Meminfo, JsonKeepsLinuxNamesAndOrder)
+{
     MeminfoValues m;
     m.mem_total = 2048;
     m.hugepages_total = 3;
@@ -221,7 +229,8 @@ TEST(Meminfo, JsonKeepsLinuxNamesAndOrder) {
     EXPECT_EQ(json.substr(json.size() - 13), "\"Hugetlb\": 0}");
 }
 
-TEST(Json, EscapeHandlesQuotesBackslashesAndControlCharacters) {
+TEST(Json, EscapeHandlesQuotesBackslashesAndControlCharacters)
+{
     EXPECT_EQ(json_escape("plain"), "plain");
     EXPECT_EQ(json_escape("a\"b\\c"), "a\\\"b\\\\c");
     EXPECT_EQ(json_escape("tab\tnl\n"), "tab\\tnl\\n");
@@ -231,7 +240,8 @@ TEST(Json, EscapeHandlesQuotesBackslashesAndControlCharacters) {
 
 // ---- maps -----------------------------------------------------------------------------------
 
-TEST(Maps, FileLinePutsThePathAtColumn73) {
+TEST(Maps, FileLinePutsThePathAtColumn73)
+{
     MapsEntry e;
     e.start = 0x10000;
     e.end = 0x11000;
@@ -248,7 +258,8 @@ TEST(Maps, FileLinePutsThePathAtColumn73) {
     EXPECT_EQ(line.find('/'), 73u);
 }
 
-TEST(Maps, SixtyFourBitAddressesPadTheSameWay) {
+TEST(Maps, SixtyFourBitAddressesPadTheSameWay)
+{
     MapsEntry e;
     e.start = 0x3fffdde000;
     e.end = 0x3ffffff000;
@@ -258,7 +269,8 @@ TEST(Maps, SixtyFourBitAddressesPadTheSameWay) {
               "3fffdde000-3ffffff000 rw-p 00000000 00:00 0                              [stack]\n");
 }
 
-TEST(Maps, LineWithoutNameEndsWithTheSpaceAfterTheInode) {
+TEST(Maps, LineWithoutNameEndsWithTheSpaceAfterTheInode)
+{
     MapsEntry e;
     e.start = 0x7f0f6957d000;
     e.end = 0x7f0f6959f000;
@@ -266,7 +278,8 @@ TEST(Maps, LineWithoutNameEndsWithTheSpaceAfterTheInode) {
     EXPECT_EQ(format_maps_line(e), "7f0f6957d000-7f0f6959f000 rw-p 00000000 00:00 0 \n");
 }
 
-TEST(Maps, PrefixLongerThanThePadGetsOneSpaceBeforeTheName) {
+TEST(Maps, PrefixLongerThanThePadGetsOneSpaceBeforeTheName)
+{
     MapsEntry e;
     e.start = 0xffffffffff600000;
     e.end = 0xffffffffff601000;
@@ -278,7 +291,8 @@ TEST(Maps, PrefixLongerThanThePadGetsOneSpaceBeforeTheName) {
               "ffffffffff600000-ffffffffff601000 --xp 00000000 fe:00 18446744073709551615  /x\n");
 }
 
-TEST(Maps, NewlineInPathIsEscapedAsOctal) {
+TEST(Maps, NewlineInPathIsEscapedAsOctal)
+{
     MapsEntry e;
     e.start = 0x1000;
     e.end = 0x2000;
@@ -289,7 +303,8 @@ TEST(Maps, NewlineInPathIsEscapedAsOctal) {
     EXPECT_EQ(line.substr(73), "/tmp/a\\012b\n");
 }
 
-TEST(Maps, SharedColumnFollowsMayShareNotShared) {
+TEST(Maps, SharedColumnFollowsMayShareNotShared)
+{
     MapsEntry e;
     set_maps_permissions(e, VM_READ | VM_MAYREAD | VM_MAYSHARE); // read-only MAP_SHARED file
     EXPECT_TRUE(e.r);
@@ -304,7 +319,8 @@ TEST(Maps, SharedColumnFollowsMayShareNotShared) {
 
 // Parses each line of the host's own /proc/self/maps and formats it again: Linux's bytes must
 // come back unchanged, whatever the addresses are.
-TEST(Maps, ReformattingHostMapsGivesTheSameBytes) {
+TEST(Maps, ReformattingHostMapsGivesTheSameBytes)
+{
     std::string host = read_host_file("/proc/self/maps");
     if (host.empty())
         GTEST_SKIP() << "no /proc/self/maps on this host";
@@ -337,7 +353,8 @@ TEST(Maps, ReformattingHostMapsGivesTheSameBytes) {
 
 // ---- smaps ----------------------------------------------------------------------------------
 
-TEST(Smaps, VmFlagsMnemonicsFollowBitOrderWithTrailingSpaces) {
+TEST(Smaps, VmFlagsMnemonicsFollowBitOrderWithTrailingSpaces)
+{
     u64 flags = VM_READ | VM_WRITE | VM_MAYREAD | VM_MAYWRITE | VM_MAYEXEC | VM_ACCOUNT;
     EXPECT_EQ(vm_flags_mnemonics(flags), "rd wr mr mw me ac ");
     EXPECT_EQ(vm_flags_mnemonics(VM_GROWSDOWN | VM_READ), "rd gd ");
@@ -345,11 +362,13 @@ TEST(Smaps, VmFlagsMnemonicsFollowBitOrderWithTrailingSpaces) {
     EXPECT_EQ(vm_flags_mnemonics(0), "");
 }
 
-TEST(Smaps, UnknownFlagBitPrintsQuestionMarks) {
+TEST(Smaps, UnknownFlagBitPrintsQuestionMarks)
+{
     EXPECT_EQ(vm_flags_mnemonics(VM_READ | (u64{1} << 40)), "rd ?? ");
 }
 
-TEST(Smaps, EntryMatchesLinuxLayout) {
+TEST(Smaps, EntryMatchesLinuxLayout)
+{
     MapsEntry e;
     e.start = 0x2aaaaab000;
     e.end = 0x2aaaaaf000;
@@ -396,7 +415,8 @@ TEST(Smaps, EntryMatchesLinuxLayout) {
     EXPECT_EQ(format_smaps_entry(e, v), expected);
 }
 
-TEST(Smaps, PssIsTruncatedOnlyAfterSumming) {
+TEST(Smaps, PssIsTruncatedOnlyAfterSumming)
+{
     SmapsValues v;
     // One page shared three ways, counted three times: 4095.99 bytes, which prints as 3 kB.
     v.pss = pss_share(4096, 3) * 3;
@@ -407,7 +427,8 @@ TEST(Smaps, PssIsTruncatedOnlyAfterSumming) {
     EXPECT_NE(text.find("\nPss:                   7 kB\n"), std::string::npos);
 }
 
-TEST(Smaps, RollupHasHeaderAndPssBreakdownButNoFlags) {
+TEST(Smaps, RollupHasHeaderAndPssBreakdownButNoFlags)
+{
     SmapsValues v;
     v.rss = 1696 * 1024;
     v.pss = pss_share(424 * 1024, 1);
@@ -447,7 +468,8 @@ TEST(Smaps, RollupHasHeaderAndPssBreakdownButNoFlags) {
     EXPECT_EQ(format_smaps_rollup(0x55ae80d18000, 0x7fffda149000, v), expected);
 }
 
-TEST(Smaps, RollupOfEmptyAddressSpaceStartsAtZero) {
+TEST(Smaps, RollupOfEmptyAddressSpaceStartsAtZero)
+{
     std::string text = format_smaps_rollup(0, 0, SmapsValues{});
     EXPECT_EQ(text.substr(0, text.find('\n') + 1),
               "00000000-00000000 ---p 00000000 00:00 0                                  [rollup]\n");
@@ -455,7 +477,8 @@ TEST(Smaps, RollupOfEmptyAddressSpaceStartsAtZero) {
 
 // ---- status and statm -----------------------------------------------------------------------
 
-TEST(Status, FullTextForARootProcess) {
+TEST(Status, FullTextForARootProcess)
+{
     StatusValues v;
     v.name = "hello";
     v.state = TaskState::Sleeping;
@@ -535,7 +558,8 @@ TEST(Status, FullTextForARootProcess) {
     EXPECT_EQ(format_status(v), expected);
 }
 
-TEST(Status, TaskWithoutMmSkipsTheMemoryBlock) {
+TEST(Status, TaskWithoutMmSkipsTheMemoryBlock)
+{
     StatusValues v;
     v.name = "zombie";
     v.state = TaskState::Zombie;
@@ -547,13 +571,15 @@ TEST(Status, TaskWithoutMmSkipsTheMemoryBlock) {
     EXPECT_NE(text.find("NSsid:\t0\nThreads:\t1\n"), std::string::npos);
 }
 
-TEST(Status, GroupsKeepTheTrailingSpace) {
+TEST(Status, GroupsKeepTheTrailingSpace)
+{
     StatusValues v;
     v.groups = {100, 14, 16};
     EXPECT_NE(format_status(v).find("\nGroups:\t100 14 16 \n"), std::string::npos);
 }
 
-TEST(Status, UmaskPrintsFourOctalDigits) {
+TEST(Status, UmaskPrintsFourOctalDigits)
+{
     StatusValues v;
     v.umask = 0;
     EXPECT_NE(format_status(v).find("\nUmask:\t0000\n"), std::string::npos);
@@ -563,7 +589,8 @@ TEST(Status, UmaskPrintsFourOctalDigits) {
     EXPECT_NE(format_status(v).find("\nUmask:\t0007\n"), std::string::npos);
 }
 
-TEST(Status, NameIsTruncatedToCommLengthAndEscaped) {
+TEST(Status, NameIsTruncatedToCommLengthAndEscaped)
+{
     StatusValues v;
     v.name = "a_very_long_program_name";
     EXPECT_EQ(format_status(v).rfind("Name:\ta_very_long_pro\n", 0), 0u);
@@ -571,7 +598,8 @@ TEST(Status, NameIsTruncatedToCommLengthAndEscaped) {
     EXPECT_EQ(format_status(v).rfind("Name:\tx\\ny\\\\z\n", 0), 0u);
 }
 
-TEST(Status, StateTextsAreLinuxs) {
+TEST(Status, StateTextsAreLinuxs)
+{
     EXPECT_STREQ(task_state_text(TaskState::Running), "R (running)");
     EXPECT_STREQ(task_state_text(TaskState::DiskSleep), "D (disk sleep)");
     EXPECT_STREQ(task_state_text(TaskState::TracingStop), "t (tracing stop)");
@@ -579,13 +607,15 @@ TEST(Status, StateTextsAreLinuxs) {
     EXPECT_STREQ(task_state_text(TaskState::Idle), "I (idle)");
 }
 
-TEST(Status, SigpendingLimitFollowsRamSize) {
+TEST(Status, SigpendingLimitFollowsRamSize)
+{
     EXPECT_EQ(default_sigpending_limit(262144), 4096u);   // 1 GiB
     EXPECT_EQ(default_sigpending_limit(6171024), 96422u); // about 23.5 GiB
     EXPECT_EQ(default_sigpending_limit(16), 10u);         // clamped to MIN_THREADS / 2
 }
 
-TEST(Bitmap, HexGroupsThirtyTwoBitWordsFromTheTop) {
+TEST(Bitmap, HexGroupsThirtyTwoBitWordsFromTheTop)
+{
     EXPECT_EQ(bitmap_hex(1, 1), "1");
     EXPECT_EQ(bitmap_hex(3, 2), "3");
     EXPECT_EQ(bitmap_hex(0x5, 8), "05");
@@ -594,7 +624,8 @@ TEST(Bitmap, HexGroupsThirtyTwoBitWordsFromTheTop) {
     EXPECT_EQ(bitmap_hex(1, 64), "00000000,00000001");
 }
 
-TEST(Bitmap, ListJoinsRuns) {
+TEST(Bitmap, ListJoinsRuns)
+{
     EXPECT_EQ(bitmap_list(1, 1), "0");
     EXPECT_EQ(bitmap_list(3, 2), "0-1");
     EXPECT_EQ(bitmap_list(0b1011, 8), "0-1,3");
@@ -602,13 +633,15 @@ TEST(Bitmap, ListJoinsRuns) {
     EXPECT_EQ(bitmap_list(0, 8), "");
 }
 
-TEST(Statm, SevenColumnsWithLibAndDirtyZero) {
+TEST(Statm, SevenColumnsWithLibAndDirtyZero)
+{
     EXPECT_EQ(format_statm(765, 403, 375, 5, 123), "765 403 375 5 0 123 0\n");
 }
 
 // ---- pagemap --------------------------------------------------------------------------------
 
-TEST(Pagemap, PresentEntryCarriesPfnAndFlagBits) {
+TEST(Pagemap, PresentEntryCarriesPfnAndFlagBits)
+{
     u64 e = pagemap_entry_present(0x12345, false, true, false);
     EXPECT_EQ(e, (u64{1} << 63) | (u64{1} << 56) | 0x12345);
     e = pagemap_entry_present(0x1, true, false, true);
@@ -616,14 +649,16 @@ TEST(Pagemap, PresentEntryCarriesPfnAndFlagBits) {
     EXPECT_EQ(pagemap_hide_frame(e), (u64{1} << 63) | (u64{1} << 61) | (u64{1} << 55));
 }
 
-TEST(Pagemap, SwapEntryPacksTypeBelowOffset) {
+TEST(Pagemap, SwapEntryPacksTypeBelowOffset)
+{
     u64 e = pagemap_entry_swap(2, 0x100, false);
     EXPECT_EQ(e, (u64{1} << 62) | (0x100u << 5) | 2);
     EXPECT_FALSE(e & PM_PRESENT);
     EXPECT_EQ(pagemap_entry_swap(0, 1, true), (u64{1} << 62) | (u64{1} << 55) | (1u << 5));
 }
 
-TEST(Pagemap, NoneEntryIsZeroUnlessSoftDirty) {
+TEST(Pagemap, NoneEntryIsZeroUnlessSoftDirty)
+{
     EXPECT_EQ(pagemap_entry_none(), 0u);
     EXPECT_EQ(pagemap_entry_none(true), u64{1} << 55);
 }
@@ -632,7 +667,8 @@ TEST(Pagemap, NoneEntryIsZeroUnlessSoftDirty) {
 
 namespace {
 
-MeminfoValues small_machine() {
+MeminfoValues small_machine()
+{
     MeminfoValues m;
     m.mem_total = 2014504;
     m.mem_free = 123456;
@@ -648,7 +684,8 @@ MeminfoValues small_machine() {
 
 } // namespace
 
-TEST(Free, DefaultOutputMatchesProcps) {
+TEST(Free, DefaultOutputMatchesProcps)
+{
     const char* expected =
         "               total        used        free      shared  buff/cache   available\n"
         "Mem:         2014504      514504      123456       12345      800001     1500000\n"
@@ -656,7 +693,8 @@ TEST(Free, DefaultOutputMatchesProcps) {
     EXPECT_EQ(format_free(small_machine(), false), expected);
 }
 
-TEST(Free, HumanOutputMatchesProcps) {
+TEST(Free, HumanOutputMatchesProcps)
+{
     const char* expected =
         "               total        used        free      shared  buff/cache   available\n"
         "Mem:           1.9Gi       502Mi       120Mi        12Mi       781Mi       1.4Gi\n"
@@ -664,7 +702,8 @@ TEST(Free, HumanOutputMatchesProcps) {
     EXPECT_EQ(format_free(small_machine(), true), expected);
 }
 
-TEST(Free, WideValuesPushColumnsRightAsProcpsDoes) {
+TEST(Free, WideValuesPushColumnsRightAsProcpsDoes)
+{
     MeminfoValues m;
     m.mem_total = 123456789012;
     m.mem_free = 16777217;
@@ -683,7 +722,8 @@ TEST(Free, WideValuesPushColumnsRightAsProcpsDoes) {
               "Swap:          114Ti          0B       114Ti\n");
 }
 
-TEST(Free, AvailableAboveTotalFallsBackToFree) {
+TEST(Free, AvailableAboveTotalFallsBackToFree)
+{
     MeminfoValues m;
     m.mem_total = 1000;
     m.mem_free = 400;
@@ -692,13 +732,15 @@ TEST(Free, AvailableAboveTotalFallsBackToFree) {
     EXPECT_NE(text.find("Mem:            1000         600         400"), std::string::npos);
 }
 
-TEST(Vmstat, HeaderIsProcpsTwoLines) {
+TEST(Vmstat, HeaderIsProcpsTwoLines)
+{
     EXPECT_EQ(format_vmstat_header(),
               "procs -----------memory---------- ---swap-- -----io---- -system-- ------cpu-----\n"
               " r  b   swpd   free   buff  cache   si   so    bi    bo   in   cs us sy id wa st\n");
 }
 
-TEST(Vmstat, LineMatchesProcpsColumns) {
+TEST(Vmstat, LineMatchesProcpsColumns)
+{
     VmstatSample s;
     s.r = 1;
     s.swpd = 148572;
@@ -716,7 +758,8 @@ TEST(Vmstat, LineMatchesProcpsColumns) {
               " 1  0 148572 123456  40000 760001    0    0  1200   772  177  298 16  5 78  0  0\n");
 }
 
-TEST(Vmstat, MemoryColumnsGoThroughAFloatAsProcpsDoes) {
+TEST(Vmstat, MemoryColumnsGoThroughAFloatAsProcpsDoes)
+{
     VmstatSample s;
     s.free = 16777217;
     s.buff = 16777219;
@@ -733,7 +776,8 @@ TEST(Vmstat, MemoryColumnsGoThroughAFloatAsProcpsDoes) {
               " 1  0      0 16777216 16777220   1024    0    0  1196   770  176  297 16  5 78  0  0\n");
 }
 
-TEST(Vmstat, SinceBootAveragesOverTicks) {
+TEST(Vmstat, SinceBootAveragesOverTicks)
+{
     VmstatCounters c;
     c.user = 600;
     c.nice = 0;
@@ -763,7 +807,8 @@ TEST(Vmstat, SinceBootAveragesOverTicks) {
     EXPECT_EQ(s.st, 0u);
 }
 
-TEST(Vmstat, IntervalRatesRoundToNearest) {
+TEST(Vmstat, IntervalRatesRoundToNearest)
+{
     VmstatCounters a;
     VmstatCounters b;
     b.pgpgin = 5;  // 5 kB over 2 s: (5 + 1) / 2 = 3
@@ -779,7 +824,8 @@ TEST(Vmstat, IntervalRatesRoundToNearest) {
     EXPECT_EQ(s.id, 75u);
 }
 
-TEST(Vmstat, NoTicksCountsAsIdle) {
+TEST(Vmstat, NoTicksCountsAsIdle)
+{
     VmstatSample s = vmstat_interval(VmstatCounters{}, VmstatCounters{}, 1);
     EXPECT_EQ(s.id, 100u);
     EXPECT_EQ(s.us, 0u);

@@ -13,7 +13,7 @@ namespace {
 // A machine under pressure. Invariants are checked after every operation, except in the tests
 // that touch tens of thousands of pages one by one: those check at each milestone instead.
 class PressureTest : public ::testing::Test {
-protected:
+  protected:
     void make(u64 mem_mib, u64 swap_mib, bool check_each_operation = true)
     {
         MachineConfig config;
@@ -27,7 +27,8 @@ protected:
 
     u64 map(Pid pid, u64 bytes)
     {
-        return kernel->mmap(pid, 0, bytes, PROT_READ_ | PROT_WRITE_, MAP_PRIVATE_ | MAP_ANONYMOUS_, -1, 0).value();
+        return kernel->mmap(pid, 0, bytes, PROT_READ_ | PROT_WRITE_, MAP_PRIVATE_ | MAP_ANONYMOUS_, -1, 0)
+            .value();
     }
 
     // Each page gets bytes that name it and a generation, so a page put back in the wrong place

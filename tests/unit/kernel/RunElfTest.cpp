@@ -43,8 +43,14 @@ std::vector<u8> minimal_elf()
     return file;
 }
 
-Elf64_Ehdr& ehdr(std::vector<u8>& f) { return *reinterpret_cast<Elf64_Ehdr*>(f.data()); }
-Elf64_Phdr& phdr(std::vector<u8>& f) { return *reinterpret_cast<Elf64_Phdr*>(f.data() + sizeof(Elf64_Ehdr)); }
+Elf64_Ehdr& ehdr(std::vector<u8>& f)
+{
+    return *reinterpret_cast<Elf64_Ehdr*>(f.data());
+}
+Elf64_Phdr& phdr(std::vector<u8>& f)
+{
+    return *reinterpret_cast<Elf64_Phdr*>(f.data() + sizeof(Elf64_Ehdr));
+}
 
 Result<ElfImage> parse(const std::vector<u8>& f)
 {
@@ -70,7 +76,10 @@ u64 word_at(const InitialStack& s, u64 addr)
     return v;
 }
 
-std::string string_at(const InitialStack& s, u64 addr) { return reinterpret_cast<const char*>(s.bytes.data() + (addr - s.sp)); }
+std::string string_at(const InitialStack& s, u64 addr)
+{
+    return reinterpret_cast<const char*>(s.bytes.data() + (addr - s.sp));
+}
 
 } // namespace
 

@@ -26,7 +26,7 @@ struct Captured {
 
 // A temporary file standing in for the program's stdout.
 class TempFile {
-public:
+  public:
     TempFile()
     {
         char name[] = "/tmp/kioku-run-test-XXXXXX";
@@ -47,7 +47,7 @@ public:
         return ss.str();
     }
 
-private:
+  private:
     int m_fd = -1;
     std::string m_name;
 };
@@ -67,7 +67,10 @@ std::string stage(Runner& r, const std::string& host, const std::string& name)
     std::ifstream in(host, std::ios::binary);
     std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
     std::string guest = "/bin/" + name;
-    EXPECT_FALSE(r.kernel().create_file(guest, std::span<const u8>(reinterpret_cast<const u8*>(bytes.data()), bytes.size())).is_error());
+    EXPECT_FALSE(
+        r.kernel()
+            .create_file(guest, std::span<const u8>(reinterpret_cast<const u8*>(bytes.data()), bytes.size()))
+            .is_error());
     ::chmod((r.kernel().vfs().host_root() + guest).c_str(), 0755);
     return guest;
 }
@@ -146,8 +149,9 @@ TEST(RunProgram, ThreadsAndForkRunToCompletion)
         ASSERT_FALSE(r->start(stage(*r, GUEST + "/" + name, name), {name}, {}).is_error());
         RunResult result = r->run();
         EXPECT_EQ(result.shell_status(), 0) << name;
-        EXPECT_NE(out.contents().find(name == std::string("threads") ? "counter 40000" : "child exited 1 status 5"),
-                  std::string::npos)
+        EXPECT_NE(
+            out.contents().find(name == std::string("threads") ? "counter 40000" : "child exited 1 status 5"),
+            std::string::npos)
             << out.contents();
     }
 }
@@ -180,7 +184,10 @@ TEST(RunProgram, NonElfFileIsEnoexecAndNothingRuns)
     std::stringstream diag;
     auto r = make_runner(out.fd(), diag);
     const char text[] = "#!/bin/sh\necho not elf\n";
-    ASSERT_FALSE(r->kernel().create_file("/bin/script", std::span<const u8>(reinterpret_cast<const u8*>(text), sizeof text)).is_error());
+    ASSERT_FALSE(
+        r->kernel()
+            .create_file("/bin/script", std::span<const u8>(reinterpret_cast<const u8*>(text), sizeof text))
+            .is_error());
     ::chmod((r->kernel().vfs().host_root() + "/bin/script").c_str(), 0755);
     auto started = r->start("/bin/script", {"script"}, {});
     ASSERT_TRUE(started.is_error());
@@ -216,8 +223,14 @@ TEST(RunSignals, FrameRoundTripRestoresRegistersAndMask)
     EXPECT_EQ(t.blocked, sig_bit(SIGUSR2_) | sig_bit(SIGINT_) | sig_bit(SIGUSR1_));
     // The ucontext holds pc and the registers where glibc's mcontext_t expects them.
     u64 saved_pc = 0, saved_a0 = 0;
-    ASSERT_FALSE(kernel->copy_from_user(pid, t.regs.x[2] + SIGFRAME_REGS, std::span<u8>(reinterpret_cast<u8*>(&saved_pc), 8)).is_error());
-    ASSERT_FALSE(kernel->copy_from_user(pid, t.regs.x[2] + SIGFRAME_REGS + 80, std::span<u8>(reinterpret_cast<u8*>(&saved_a0), 8)).is_error());
+    ASSERT_FALSE(kernel
+                     ->copy_from_user(pid, t.regs.x[2] + SIGFRAME_REGS,
+                                      std::span<u8>(reinterpret_cast<u8*>(&saved_pc), 8))
+                     .is_error());
+    ASSERT_FALSE(kernel
+                     ->copy_from_user(pid, t.regs.x[2] + SIGFRAME_REGS + 80,
+                                      std::span<u8>(reinterpret_cast<u8*>(&saved_a0), 8))
+                     .is_error());
     EXPECT_EQ(saved_pc, 0x12340u);
     EXPECT_EQ(saved_a0, 0x100au);
     ASSERT_FALSE(restore_rt_frame(*kernel, t).is_error());

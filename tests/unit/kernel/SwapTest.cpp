@@ -8,8 +8,8 @@
 #include <fstream>
 #include <unistd.h>
 
-#include "hw/Machine.h"
 #include "hw/Clock.h"
+#include "hw/Machine.h"
 #include "mm/MemoryManager.h"
 #include "mm/cache/PageCache.h"
 #include "mm/reclaim/Reclaimer.h"
@@ -21,7 +21,7 @@ namespace kioku::test {
 namespace {
 
 class SwapTest : public ::testing::Test {
-protected:
+  protected:
     void make(u64 mem_mib, bool check = true)
     {
         MachineConfig config;
@@ -33,7 +33,9 @@ protected:
 
     u64 map(Pid pid, u64 pages, int flags = MAP_PRIVATE_)
     {
-        return kernel->mmap(pid, 0, pages * PAGE_SIZE, PROT_READ_ | PROT_WRITE_, flags | MAP_ANONYMOUS_, -1, 0).value();
+        return kernel
+            ->mmap(pid, 0, pages * PAGE_SIZE, PROT_READ_ | PROT_WRITE_, flags | MAP_ANONYMOUS_, -1, 0)
+            .value();
     }
 
     static std::vector<u8> pattern(u64 page, u8 generation)
@@ -87,7 +89,10 @@ protected:
         return at == std::string::npos ? ~u64{0} : std::stoull(text.substr(at + field.size() + 1));
     }
     u64 majflt(Pid pid) { return kernel->process(pid)->faults().maj_flt; }
-    bool swapped(Pid pid, u64 va) { return pte_is_swap(kernel->process(pid)->space().page_table().read(VirtAddr(va))); }
+    bool swapped(Pid pid, u64 va)
+    {
+        return pte_is_swap(kernel->process(pid)->space().page_table().read(VirtAddr(va)));
+    }
 
     std::unique_ptr<Kernel> kernel;
 };
@@ -173,7 +178,8 @@ TEST_F(SwapTest, SwapoffBringsEveryPageBack)
     EXPECT_EQ(status_kb(b, "VmSwap"), 0u);
     EXPECT_EQ(meminfo_kb("SwapTotal"), 0u);
     EXPECT_EQ(meminfo_kb("SwapCached"), 0u);
-    EXPECT_EQ(kernel->read_proc(0, "/proc/swaps").value(), "Filename\t\t\t\tType\t\tSize\t\tUsed\t\tPriority\n");
+    EXPECT_EQ(kernel->read_proc(0, "/proc/swaps").value(),
+              "Filename\t\t\t\tType\t\tSize\t\tUsed\t\tPriority\n");
     u64 maj = majflt(a);
     expect_pages(a, buf, 64, 4);
     expect_pages(b, buf, 64, 4);

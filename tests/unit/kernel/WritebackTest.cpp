@@ -18,7 +18,7 @@ namespace kioku::test {
 namespace {
 
 class WritebackTest : public KernelTest {
-protected:
+  protected:
     void SetUp() override
     {
         KernelTest::SetUp();
@@ -48,7 +48,10 @@ protected:
         return kernel->open(pid, path, O_RDWR).value();
     }
 
-    void write_page(int fd, u64 page) { ASSERT_EQ(kernel->pwrite(pid, fd, buf, PAGE_SIZE, page * PAGE_SIZE).value(), PAGE_SIZE); }
+    void write_page(int fd, u64 page)
+    {
+        ASSERT_EQ(kernel->pwrite(pid, fd, buf, PAGE_SIZE, page * PAGE_SIZE).value(), PAGE_SIZE);
+    }
 
     // A read of the file: a page-cache lookup, where the flusher does what is due.
     void touch(int fd)

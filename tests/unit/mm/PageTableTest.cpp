@@ -22,8 +22,9 @@ constexpr u64 GIB = u64{1} << 30;
 
 // Table pages from a fixed pool of frames, with a count of those in use and an optional limit.
 class PoolAllocator final : public TableAllocator {
-public:
-    explicit PoolAllocator(PhysicalMemory& memory) : m_memory(memory)
+  public:
+    explicit PoolAllocator(PhysicalMemory& memory)
+        : m_memory(memory)
     {
         for (Pfn pfn = memory.first_pfn(); pfn < memory.end_pfn(); ++pfn)
             m_free.push_back(pfn);
@@ -50,13 +51,13 @@ public:
     u64 in_use = 0;
     u64 limit = ~u64{0};
 
-private:
+  private:
     PhysicalMemory& m_memory;
     std::vector<Pfn> m_free;
 };
 
 class PageTableTest : public ::testing::Test {
-protected:
+  protected:
     std::unique_ptr<PageTable> make(SatpMode mode = SatpMode::Sv48)
     {
         auto t = PageTable::create(memory, tables, mode);
@@ -174,9 +175,9 @@ TEST_F(PageTableTest, ForEachCanRewriteEntries)
 TEST_F(PageTableTest, FreeTablesFreesOnlyEmptyTablesWhollyInsideTheRange)
 {
     auto t = make();
-    map(*t, 0x1000, leaf(1));            // PTE table A: [0, 2 MiB)
-    map(*t, TWO_MIB + 0x1000, leaf(2));  // PTE table B: [2 MiB, 4 MiB)
-    map(*t, GIB + 0x1000, leaf(3));      // PMD and PTE table C under the second GiB
+    map(*t, 0x1000, leaf(1));           // PTE table A: [0, 2 MiB)
+    map(*t, TWO_MIB + 0x1000, leaf(2)); // PTE table B: [2 MiB, 4 MiB)
+    map(*t, GIB + 0x1000, leaf(3));     // PMD and PTE table C under the second GiB
     ASSERT_EQ(t->table_pages(), 6u);
     // Tables with entries survive whatever the range.
     EXPECT_EQ(t->free_tables(VirtAddr(0), VirtAddr(t->user_limit())), 0u);

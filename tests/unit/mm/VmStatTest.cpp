@@ -12,7 +12,8 @@ using namespace kioku;
 
 namespace {
 
-std::vector<std::string> lines_of(const std::string& text) {
+std::vector<std::string> lines_of(const std::string& text)
+{
     std::vector<std::string> lines;
     std::istringstream in(text);
     for (std::string line; std::getline(in, line);)
@@ -21,7 +22,8 @@ std::vector<std::string> lines_of(const std::string& text) {
 }
 
 // "name value" with a lower-case name of letters, digits and underscores.
-bool is_vmstat_line(const std::string& line) {
+bool is_vmstat_line(const std::string& line)
+{
     size_t space = line.find(' ');
     if (space == 0 || space == std::string::npos || space + 1 == line.size())
         return false;
@@ -33,7 +35,8 @@ bool is_vmstat_line(const std::string& line) {
     return name_ok && value_ok && line[0] >= 'a' && line[0] <= 'z';
 }
 
-size_t line_index(const std::vector<std::string>& lines, const std::string& name) {
+size_t line_index(const std::vector<std::string>& lines, const std::string& name)
+{
     for (size_t i = 0; i < lines.size(); ++i) {
         if (lines[i].rfind(name + " ", 0) == 0)
             return i;
@@ -43,7 +46,8 @@ size_t line_index(const std::vector<std::string>& lines, const std::string& name
 
 } // namespace
 
-TEST(VmStat, FormatPrintsEveryItemThenNrUnstable) {
+TEST(VmStat, FormatPrintsEveryItemThenNrUnstable)
+{
     VmStat stat;
     auto lines = lines_of(stat.format());
     ASSERT_EQ(lines.size(), size_t{VM_ITEM_COUNT} + 1);
@@ -52,7 +56,8 @@ TEST(VmStat, FormatPrintsEveryItemThenNrUnstable) {
     EXPECT_EQ(lines[lines.size() - 2], "swap_ra_hit 0");
 }
 
-TEST(VmStat, ZoneItemsComeFirstInLinuxOrder) {
+TEST(VmStat, ZoneItemsComeFirstInLinuxOrder)
+{
     auto lines = lines_of(VmStat{}.format());
     const char* expected[] = {
         "nr_free_pages",       "nr_zone_inactive_anon", "nr_zone_active_anon",   "nr_zone_inactive_file",
@@ -62,7 +67,8 @@ TEST(VmStat, ZoneItemsComeFirstInLinuxOrder) {
         EXPECT_EQ(lines[i], std::string(expected[i]) + " 0");
 }
 
-TEST(VmStat, WritebackThresholdsSitBetweenNodeItemsAndEvents) {
+TEST(VmStat, WritebackThresholdsSitBetweenNodeItemsAndEvents)
+{
     auto lines = lines_of(VmStat{}.format());
     size_t swapcached = line_index(lines, "nr_swapcached");
     ASSERT_NE(swapcached, SIZE_MAX);
@@ -73,7 +79,8 @@ TEST(VmStat, WritebackThresholdsSitBetweenNodeItemsAndEvents) {
     EXPECT_EQ(lines[swapcached + 3], "pgpgin 0");
 }
 
-TEST(VmStat, PerZoneEventsNameDma32NormalMovable) {
+TEST(VmStat, PerZoneEventsNameDma32NormalMovable)
+{
     auto lines = lines_of(VmStat{}.format());
     size_t first = line_index(lines, "pswpout") + 1;
     const char* expected[] = {
@@ -85,7 +92,8 @@ TEST(VmStat, PerZoneEventsNameDma32NormalMovable) {
     EXPECT_EQ(line_index(lines, "pgalloc_high"), SIZE_MAX);
 }
 
-TEST(VmStat, EventOrderFollowsLinux) {
+TEST(VmStat, EventOrderFollowsLinux)
+{
     auto lines = lines_of(VmStat{}.format());
     const char* ordered[] = {"pgfault",
                              "pgmajfault",
@@ -126,7 +134,8 @@ TEST(VmStat, EventOrderFollowsLinux) {
     }
 }
 
-TEST(VmStat, ConfigOffItemsAreAbsent) {
+TEST(VmStat, ConfigOffItemsAreAbsent)
+{
     auto lines = lines_of(VmStat{}.format());
     for (const char* name :
          {"numa_hit", "nr_zspages", "cma_alloc_success", "zswpin", "cow_ksm", "balloon_inflate",
@@ -135,7 +144,8 @@ TEST(VmStat, ConfigOffItemsAreAbsent) {
         EXPECT_EQ(line_index(lines, name), SIZE_MAX) << name;
 }
 
-TEST(VmStat, NamesAreUniqueAndWellFormed) {
+TEST(VmStat, NamesAreUniqueAndWellFormed)
+{
     std::set<std::string> seen;
     for (u16 i = 0; i < VM_ITEM_COUNT; ++i) {
         std::string name = vm_item_name(static_cast<VmItem>(i));
@@ -144,7 +154,8 @@ TEST(VmStat, NamesAreUniqueAndWellFormed) {
     }
 }
 
-TEST(VmStat, AddAppliesSignedDeltas) {
+TEST(VmStat, AddAppliesSignedDeltas)
+{
     VmStat stat;
     stat.add(VmItem::NrFreePages, 100);
     stat.add(VmItem::NrFreePages, -30);
@@ -158,13 +169,15 @@ TEST(VmStat, AddAppliesSignedDeltas) {
     EXPECT_NE(text.find("\npgfault 1\n"), std::string::npos);
 }
 
-TEST(VmStatDeathTest, GaugeBelowZeroIsAModelBug) {
+TEST(VmStatDeathTest, GaugeBelowZeroIsAModelBug)
+{
     VmStat stat;
     stat.add(VmItem::NrAnonPages, 1);
     EXPECT_DEATH(stat.add(VmItem::NrAnonPages, -2), "");
 }
 
-TEST(VmStat, PgpginIsCountedInSectorsAndPrintedInKb) {
+TEST(VmStat, PgpginIsCountedInSectorsAndPrintedInKb)
+{
     VmStat stat;
     stat.add(VmItem::Pgpgin, 8 * 3); // three 4 KiB pages read
     stat.add(VmItem::Pgpgout, 9);
@@ -173,7 +186,8 @@ TEST(VmStat, PgpginIsCountedInSectorsAndPrintedInKb) {
     EXPECT_NE(stat.format().find("\npgpgin 12\npgpgout 4\n"), std::string::npos);
 }
 
-TEST(VmStat, HugePageGaugesPrintInPmdUnits) {
+TEST(VmStat, HugePageGaugesPrintInPmdUnits)
+{
     VmStat stat;
     stat.add(VmItem::NrAnonTransparentHugepages, 2 * 512);
     stat.add(VmItem::NrShmemPmdmapped, 511);
@@ -183,7 +197,8 @@ TEST(VmStat, HugePageGaugesPrintInPmdUnits) {
     EXPECT_EQ(stat.printed_value(VmItem::NrAnonPages), 1024u);
 }
 
-TEST(VmStat, ZoneItemPicksTheZonesMember) {
+TEST(VmStat, ZoneItemPicksTheZonesMember)
+{
     EXPECT_EQ(zone_item(VmItem::PgallocDma32, 0), VmItem::PgallocDma32);
     EXPECT_EQ(zone_item(VmItem::PgallocDma32, 1), VmItem::PgallocNormal);
     EXPECT_EQ(zone_item(VmItem::AllocstallDma32, 2), VmItem::AllocstallMovable);
@@ -192,7 +207,8 @@ TEST(VmStat, ZoneItemPicksTheZonesMember) {
 }
 
 // The host's own /proc/vmstat has the same line shape and also ends with "nr_unstable 0".
-TEST(VmStat, HostVmstatHasTheSameLineShape) {
+TEST(VmStat, HostVmstatHasTheSameLineShape)
+{
     std::ifstream in("/proc/vmstat");
     std::stringstream buf;
     buf << in.rdbuf();

@@ -33,8 +33,14 @@ constexpr u32 S_QNAN = 0x7fc00000;
 constexpr u32 S_SNAN = 0x7f800001;
 constexpr u32 S_NEG = 0x80000000;
 
-u64 d(double v) { return std::bit_cast<u64>(v); }
-u32 s(float v) { return std::bit_cast<u32>(v); }
+u64 d(double v)
+{
+    return std::bit_cast<u64>(v);
+}
+u32 s(float v)
+{
+    return std::bit_cast<u32>(v);
+}
 
 // Runs one operation with fresh flags and returns them alongside the result.
 template <typename T>
@@ -51,28 +57,52 @@ auto run(Op op)
     return Out<decltype(value)>{value, flags};
 }
 
-Out<u64> add64(u64 a, u64 b, u8 rm) { return run([&](u8& f) { return f64_add(a, b, rm, f); }); }
-Out<u64> sub64(u64 a, u64 b, u8 rm) { return run([&](u8& f) { return f64_sub(a, b, rm, f); }); }
-Out<u64> mul64(u64 a, u64 b, u8 rm) { return run([&](u8& f) { return f64_mul(a, b, rm, f); }); }
-Out<u64> div64(u64 a, u64 b, u8 rm) { return run([&](u8& f) { return f64_div(a, b, rm, f); }); }
-Out<u64> sqrt64(u64 a, u8 rm) { return run([&](u8& f) { return f64_sqrt(a, rm, f); }); }
+Out<u64> add64(u64 a, u64 b, u8 rm)
+{
+    return run([&](u8& f) { return f64_add(a, b, rm, f); });
+}
+Out<u64> sub64(u64 a, u64 b, u8 rm)
+{
+    return run([&](u8& f) { return f64_sub(a, b, rm, f); });
+}
+Out<u64> mul64(u64 a, u64 b, u8 rm)
+{
+    return run([&](u8& f) { return f64_mul(a, b, rm, f); });
+}
+Out<u64> div64(u64 a, u64 b, u8 rm)
+{
+    return run([&](u8& f) { return f64_div(a, b, rm, f); });
+}
+Out<u64> sqrt64(u64 a, u8 rm)
+{
+    return run([&](u8& f) { return f64_sqrt(a, rm, f); });
+}
 Out<u64> fma64(u64 a, u64 b, u64 c, u8 rm, bool np = false, bool nc = false)
 {
     return run([&](u8& f) { return f64_fma(a, b, c, np, nc, rm, f); });
 }
-Out<u32> add32(u32 a, u32 b, u8 rm) { return run([&](u8& f) { return f32_add(a, b, rm, f); }); }
-Out<u32> mul32(u32 a, u32 b, u8 rm) { return run([&](u8& f) { return f32_mul(a, b, rm, f); }); }
-Out<u32> div32(u32 a, u32 b, u8 rm) { return run([&](u8& f) { return f32_div(a, b, rm, f); }); }
+Out<u32> add32(u32 a, u32 b, u8 rm)
+{
+    return run([&](u8& f) { return f32_add(a, b, rm, f); });
+}
+Out<u32> mul32(u32 a, u32 b, u8 rm)
+{
+    return run([&](u8& f) { return f32_mul(a, b, rm, f); });
+}
+Out<u32> div32(u32 a, u32 b, u8 rm)
+{
+    return run([&](u8& f) { return f32_div(a, b, rm, f); });
+}
 Out<u32> fma32(u32 a, u32 b, u32 c, u8 rm, bool np = false, bool nc = false)
 {
     return run([&](u8& f) { return f32_fma(a, b, c, np, nc, rm, f); });
 }
 
-#define EXPECT_FP(out, bits, expected_flags)                                                          \
-    do {                                                                                               \
-        auto _o = (out);                                                                               \
-        EXPECT_EQ(_o.value, (bits)) << std::hex << "got 0x" << _o.value;                              \
-        EXPECT_EQ(int(_o.flags), int(expected_flags));                                                 \
+#define EXPECT_FP(out, bits, expected_flags)                                                                 \
+    do {                                                                                                     \
+        auto _o = (out);                                                                                     \
+        EXPECT_EQ(_o.value, (bits)) << std::hex << "got 0x" << _o.value;                                     \
+        EXPECT_EQ(int(_o.flags), int(expected_flags));                                                       \
     } while (0)
 
 } // namespace
@@ -278,7 +308,7 @@ TEST(Fpu, FusedMultiplyAddRoundsOnce)
     // (1 + 2^-52)^2 + 2^-53 = 1 + 2^-51 + 2^-104 + 2^-53: above the tie, so RNE rounds up.
     EXPECT_FP(fma64(D_ONE + 1, D_ONE + 1, 0x3ca0000000000000, RNE), D_ONE + 3, NX);
     EXPECT_FP(fma64(D_ONE + 1, D_ONE + 1, 0x3ca0000000000000, RTZ), D_ONE + 2, NX);
-    u32 b = 0x3f800800; // 1 + 2^-12
+    u32 b = 0x3f800800;                                         // 1 + 2^-12
     EXPECT_FP(fma32(b, b, S_ONE | S_NEG, RNE), 0x3a000400u, 0); // 2^-11 + 2^-24
     EXPECT_FP(mul32(b, b, RNE), 0x3f801000u, NX);
 }
@@ -566,8 +596,11 @@ u8 host_flags()
 // threshold, long runs of ones or zeros in the fraction, and near-equal pairs.
 template <typename Bits, int EXP_BITS, int FRAC_BITS>
 class OperandGen {
-public:
-    explicit OperandGen(u64 seed) : m_rng(seed) {}
+  public:
+    explicit OperandGen(u64 seed)
+        : m_rng(seed)
+    {
+    }
 
     Bits next()
     {
@@ -580,7 +613,8 @@ public:
         case 1: return sign | special();
         case 2: return sign | (Bits(m_rng() % 4) << FRAC_BITS) | fraction();
         case 3: return sign | (Bits(EXP_MAX - 1 - m_rng() % 4) << FRAC_BITS) | fraction();
-        case 4: return sign | (Bits(BIAS - FRAC_BITS + m_rng() % (2 * FRAC_BITS + 4)) << FRAC_BITS) | fraction();
+        case 4:
+            return sign | (Bits(BIAS - FRAC_BITS + m_rng() % (2 * FRAC_BITS + 4)) << FRAC_BITS) | fraction();
         case 5: {
             // A neighbour of the previous operand, for cancellation and ties.
             return m_last ^ (Bits(m_rng() % 4) << (m_rng() % (EXP_BITS + FRAC_BITS))) ^ Bits(m_rng() % 3);
@@ -596,7 +630,7 @@ public:
         return m_last;
     }
 
-private:
+  private:
     Bits special()
     {
         constexpr Bits EXP_MAX = (Bits{1} << EXP_BITS) - 1;
@@ -620,10 +654,10 @@ private:
     {
         constexpr Bits FRAC_MASK = (Bits{1} << FRAC_BITS) - 1;
         switch (m_rng() % 5) {
-        case 0: return FRAC_MASK >> (m_rng() % FRAC_BITS);                        // low ones
-        case 1: return FRAC_MASK & ~(FRAC_MASK >> (m_rng() % FRAC_BITS));         // high ones
-        case 2: return Bits(m_rng()) & Bits(m_rng()) & FRAC_MASK;                 // sparse
-        case 3: return (Bits(m_rng()) | Bits(m_rng())) & FRAC_MASK;               // dense
+        case 0: return FRAC_MASK >> (m_rng() % FRAC_BITS);                // low ones
+        case 1: return FRAC_MASK & ~(FRAC_MASK >> (m_rng() % FRAC_BITS)); // high ones
+        case 2: return Bits(m_rng()) & Bits(m_rng()) & FRAC_MASK;         // sparse
+        case 3: return (Bits(m_rng()) | Bits(m_rng())) & FRAC_MASK;       // dense
         default: return Bits(m_rng()) & FRAC_MASK;
         }
     }
@@ -635,8 +669,14 @@ private:
 using DoubleGen = OperandGen<u64, 11, 52>;
 using FloatGen = OperandGen<u32, 8, 23>;
 
-bool is_nan64(u64 v) { return (v & ~D_NEG) > D_INF; }
-bool is_nan32(u32 v) { return (v & ~S_NEG) > S_INF; }
+bool is_nan64(u64 v)
+{
+    return (v & ~D_NEG) > D_INF;
+}
+bool is_nan32(u32 v)
+{
+    return (v & ~S_NEG) > S_INF;
+}
 
 // x86 leaves inf * 0 + qNaN quiet; RISC-V raises NV for it, so the expectation adds NV there.
 template <typename Bits>
@@ -651,7 +691,7 @@ u8 risc_v_fma_extra(Bits a, Bits b)
 
 // Reports the first few mismatches with their operands, then counts the rest.
 class Mismatches {
-public:
+  public:
     template <typename Bits, typename Soft>
     void check(const char* op, Soft soft, Bits want, u8 want_flags, u64 a, u64 b, u64 c)
     {
@@ -665,13 +705,13 @@ public:
         if ((got == want || nan_ok) && got_flags == want_flags)
             return;
         if (++m_count <= 8)
-            ADD_FAILURE() << op << std::hex << " a=0x" << a << " b=0x" << b << " c=0x" << c
-                          << " got 0x" << u64(got) << "/" << int(got_flags) << " want 0x" << u64(want) << "/"
+            ADD_FAILURE() << op << std::hex << " a=0x" << a << " b=0x" << b << " c=0x" << c << " got 0x"
+                          << u64(got) << "/" << int(got_flags) << " want 0x" << u64(want) << "/"
                           << int(want_flags);
     }
     int count() const { return m_count; }
 
-private:
+  private:
     int m_count = 0;
 };
 
@@ -690,7 +730,8 @@ struct HostMode {
     u8 rm;
     int host;
 };
-constexpr HostMode HOST_MODES[] = {{RNE, FE_TONEAREST}, {RTZ, FE_TOWARDZERO}, {RDN, FE_DOWNWARD}, {RUP, FE_UPWARD}};
+constexpr HostMode HOST_MODES[] = {
+    {RNE, FE_TONEAREST}, {RTZ, FE_TOWARDZERO}, {RDN, FE_DOWNWARD}, {RUP, FE_UPWARD}};
 
 void cross_check_double(HostMode mode, int rounds, bool with_fma, Mismatches& bad)
 {
@@ -705,18 +746,25 @@ void cross_check_double(HostMode mode, int rounds, bool with_fma, Mismatches& ba
         volatile double z = std::bit_cast<double>(c);
         u8 hf = 0;
         double r = host<double>([&] { return x + y; }, hf);
-        bad.check("f64_add", [&](u8& f) { return f64_add(a, b, mode.rm, f); }, d(r), hf, a, b, u64{0});
+        bad.check(
+            "f64_add", [&](u8& f) { return f64_add(a, b, mode.rm, f); }, d(r), hf, a, b, u64{0});
         r = host<double>([&] { return x - y; }, hf);
-        bad.check("f64_sub", [&](u8& f) { return f64_sub(a, b, mode.rm, f); }, d(r), hf, a, b, u64{0});
+        bad.check(
+            "f64_sub", [&](u8& f) { return f64_sub(a, b, mode.rm, f); }, d(r), hf, a, b, u64{0});
         r = host<double>([&] { return x * y; }, hf);
-        bad.check("f64_mul", [&](u8& f) { return f64_mul(a, b, mode.rm, f); }, d(r), hf, a, b, u64{0});
+        bad.check(
+            "f64_mul", [&](u8& f) { return f64_mul(a, b, mode.rm, f); }, d(r), hf, a, b, u64{0});
         r = host<double>([&] { return x / y; }, hf);
-        bad.check("f64_div", [&](u8& f) { return f64_div(a, b, mode.rm, f); }, d(r), hf, a, b, u64{0});
+        bad.check(
+            "f64_div", [&](u8& f) { return f64_div(a, b, mode.rm, f); }, d(r), hf, a, b, u64{0});
         r = host<double>([&] { return std::sqrt(x); }, hf);
-        bad.check("f64_sqrt", [&](u8& f) { return f64_sqrt(a, mode.rm, f); }, d(r), hf, a, u64{0}, u64{0});
+        bad.check(
+            "f64_sqrt", [&](u8& f) { return f64_sqrt(a, mode.rm, f); }, d(r), hf, a, u64{0}, u64{0});
         if (with_fma) {
-                r = host<double>([&] { return std::fma(x, y, z); }, hf);
-            bad.check("f64_fma", [&](u8& f) { return f64_fma(a, b, c, false, false, mode.rm, f); }, d(r), u8(hf | risc_v_fma_extra(a, b)), a, b, c);
+            r = host<double>([&] { return std::fma(x, y, z); }, hf);
+            bad.check(
+                "f64_fma", [&](u8& f) { return f64_fma(a, b, c, false, false, mode.rm, f); }, d(r),
+                u8(hf | risc_v_fma_extra(a, b)), a, b, c);
         }
     }
     std::fesetround(FE_TONEAREST);
@@ -735,16 +783,22 @@ void cross_check_float(HostMode mode, int rounds, bool with_fma, Mismatches& bad
         volatile float z = std::bit_cast<float>(c);
         u8 hf = 0;
         float r = host<float>([&] { return x + y; }, hf);
-        bad.check("f32_add", [&](u8& f) { return f32_add(a, b, mode.rm, f); }, s(r), hf, a, b, u32{0});
+        bad.check(
+            "f32_add", [&](u8& f) { return f32_add(a, b, mode.rm, f); }, s(r), hf, a, b, u32{0});
         r = host<float>([&] { return x * y; }, hf);
-        bad.check("f32_mul", [&](u8& f) { return f32_mul(a, b, mode.rm, f); }, s(r), hf, a, b, u32{0});
+        bad.check(
+            "f32_mul", [&](u8& f) { return f32_mul(a, b, mode.rm, f); }, s(r), hf, a, b, u32{0});
         r = host<float>([&] { return x / y; }, hf);
-        bad.check("f32_div", [&](u8& f) { return f32_div(a, b, mode.rm, f); }, s(r), hf, a, b, u32{0});
+        bad.check(
+            "f32_div", [&](u8& f) { return f32_div(a, b, mode.rm, f); }, s(r), hf, a, b, u32{0});
         r = host<float>([&] { return std::sqrt(x); }, hf);
-        bad.check("f32_sqrt", [&](u8& f) { return f32_sqrt(a, mode.rm, f); }, s(r), hf, a, u32{0}, u32{0});
+        bad.check(
+            "f32_sqrt", [&](u8& f) { return f32_sqrt(a, mode.rm, f); }, s(r), hf, a, u32{0}, u32{0});
         if (with_fma) {
-                r = host<float>([&] { return std::fma(x, y, z); }, hf);
-            bad.check("f32_fma", [&](u8& f) { return f32_fma(a, b, c, false, false, mode.rm, f); }, s(r), u8(hf | risc_v_fma_extra(a, b)), a, b, c);
+            r = host<float>([&] { return std::fma(x, y, z); }, hf);
+            bad.check(
+                "f32_fma", [&](u8& f) { return f32_fma(a, b, c, false, false, mode.rm, f); }, s(r),
+                u8(hf | risc_v_fma_extra(a, b)), a, b, c);
         }
     }
     std::fesetround(FE_TONEAREST);
@@ -776,26 +830,42 @@ void cross_check_conversions(HostMode mode, int rounds, Mismatches& bad)
         u64 wide = (i & 1) ? a : near_single;
         volatile double w = std::bit_cast<double>(wide);
         float rf = host<float>([&] { return float(w); }, hf);
-        bad.check("f64_to_f32", [&](u8& fl) { return f64_to_f32(wide, mode.rm, fl); }, s(rf), hf, wide, u64{0}, u64{0});
+        bad.check(
+            "f64_to_f32", [&](u8& fl) { return f64_to_f32(wide, mode.rm, fl); }, s(rf), hf, wide, u64{0},
+            u64{0});
         double rd = host<double>([&] { return double(xf); }, hf);
-        bad.check("f32_to_f64", [&](u8& fl) { return f32_to_f64(f, fl); }, d(rd), hf, u64(f), u64{0}, u64{0});
+        bad.check(
+            "f32_to_f64", [&](u8& fl) { return f32_to_f64(f, fl); }, d(rd), hf, u64(f), u64{0}, u64{0});
         rd = host<double>([&] { return double(vn); }, hf);
-        bad.check("i64_to_f64", [&](u8& fl) { return i64_to_f64(n, mode.rm, fl); }, d(rd), hf, u64(n), u64{0}, u64{0});
+        bad.check(
+            "i64_to_f64", [&](u8& fl) { return i64_to_f64(n, mode.rm, fl); }, d(rd), hf, u64(n), u64{0},
+            u64{0});
         rd = host<double>([&] { return double(vu); }, hf);
-        bad.check("u64_to_f64", [&](u8& fl) { return u64_to_f64(u64(n), mode.rm, fl); }, d(rd), hf, u64(n), u64{0}, u64{0});
+        bad.check(
+            "u64_to_f64", [&](u8& fl) { return u64_to_f64(u64(n), mode.rm, fl); }, d(rd), hf, u64(n), u64{0},
+            u64{0});
         rf = host<float>([&] { return float(vn); }, hf);
-        bad.check("i64_to_f32", [&](u8& fl) { return i64_to_f32(n, mode.rm, fl); }, s(rf), hf, u64(n), u64{0}, u64{0});
+        bad.check(
+            "i64_to_f32", [&](u8& fl) { return i64_to_f32(n, mode.rm, fl); }, s(rf), hf, u64(n), u64{0},
+            u64{0});
         rf = host<float>([&] { return float(vu); }, hf);
-        bad.check("u64_to_f32", [&](u8& fl) { return u64_to_f32(u64(n), mode.rm, fl); }, s(rf), hf, u64(n), u64{0}, u64{0});
+        bad.check(
+            "u64_to_f32", [&](u8& fl) { return u64_to_f32(u64(n), mode.rm, fl); }, s(rf), hf, u64(n), u64{0},
+            u64{0});
         long long ri = host<long long>([&] { return std::llrint(x); }, hf);
         if ((hf & NV) == 0)
-            bad.check("f64_to_i64", [&](u8& fl) { return u64(f64_to_i64(a, mode.rm, fl)); }, u64(ri), hf, a, u64{0}, u64{0});
+            bad.check(
+                "f64_to_i64", [&](u8& fl) { return u64(f64_to_i64(a, mode.rm, fl)); }, u64(ri), hf, a, u64{0},
+                u64{0});
         bool rb = host<bool>([&] { return x == y; }, hf);
-        bad.check("f64_eq", [&](u8& fl) { return f64_eq(a, b, fl); }, rb, hf, a, b, u64{0});
+        bad.check(
+            "f64_eq", [&](u8& fl) { return f64_eq(a, b, fl); }, rb, hf, a, b, u64{0});
         rb = host<bool>([&] { return x < y; }, hf);
-        bad.check("f64_lt", [&](u8& fl) { return f64_lt(a, b, fl); }, rb, hf, a, b, u64{0});
+        bad.check(
+            "f64_lt", [&](u8& fl) { return f64_lt(a, b, fl); }, rb, hf, a, b, u64{0});
         rb = host<bool>([&] { return x <= y; }, hf);
-        bad.check("f64_le", [&](u8& fl) { return f64_le(a, b, fl); }, rb, hf, a, b, u64{0});
+        bad.check(
+            "f64_le", [&](u8& fl) { return f64_le(a, b, fl); }, rb, hf, a, b, u64{0});
     }
     std::fesetround(FE_TONEAREST);
 }

@@ -19,7 +19,7 @@ constexpr u64 OTHER_FRAME = 0x8030'8000;
 
 // An Sv48 address space whose page tables are written by hand into the first frames of memory.
 class PagedWorld : public test::HartWorld {
-public:
+  public:
     explicit PagedWorld(TlbConfig tlb_config = {})
         : HartWorld(tlb_config)
     {
@@ -73,7 +73,7 @@ public:
 
     Satp satp;
 
-private:
+  private:
     u64 m_tables = 0;
 };
 

@@ -16,7 +16,7 @@
 namespace kioku::test {
 
 class HartWorld {
-public:
+  public:
     static constexpr u64 CODE = 0x8000'0000;
     static constexpr u64 DATA = 0x8010'0000;
 
@@ -83,7 +83,7 @@ public:
     Mmu mmu;
     Hart hart;
 
-private:
+  private:
     u64 m_end = CODE;
 };
 

@@ -20,7 +20,11 @@ inline FrameTable reserved_frames(Pfn first, u64 count)
 }
 
 struct PhysWorld {
-    PhysWorld(Pfn first, u64 count) : frames(reserved_frames(first, count)), allocator(frames) {}
+    PhysWorld(Pfn first, u64 count)
+        : frames(reserved_frames(first, count))
+        , allocator(frames)
+    {
+    }
     PhysWorld(const PhysWorld&) = delete; // the allocator refers to `frames`
 
     // Releases every frame, then computes the watermarks, as boot does.

@@ -11,7 +11,7 @@ namespace kioku::test {
 namespace {
 
 class SwapManagerTest : public ::testing::Test {
-protected:
+  protected:
     u32 add(u64 pages, int priority, std::string name, SwapArea::Kind kind = SwapArea::Kind::Partition)
     {
         auto device = BlockDevice::create_memory(pages, clock);
