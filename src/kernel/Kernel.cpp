@@ -123,6 +123,7 @@ Result<void> Kernel::set_replacement_policy(const std::string& name)
 
 void Kernel::after_operation()
 {
+    m_mm->background_work();
     if (!m_config.check_invariants)
         return;
     std::string report = check_report();

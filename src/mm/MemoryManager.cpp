@@ -7,10 +7,13 @@
 #include "hw/PhysicalMemory.h"
 #include "hw/Tlb.h"
 #include "mm/cache/PageCache.h"
+#include "mm/compaction/Compactor.h"
+#include "mm/hugetlb/HugetlbPool.h"
 #include "mm/reclaim/Reclaimer.h"
 #include "mm/slab/SlabAllocator.h"
 #include "mm/swap/SwapManager.h"
 #include "mm/swap/Swapoff.h"
+#include "mm/thp/Thp.h"
 #include "mm/vm/AddressSpace.h"
 #include "mm/vm/FaultHandler.h"
 
@@ -39,7 +42,17 @@ MemoryManager::MemoryManager(PhysicalMemory& memory, TlbFlushPort& tlb, Clock& c
     m_swap = std::make_unique<SwapManager>();
     m_reclaimer = std::make_unique<Reclaimer>(*this);
     m_reclaimer->set_policy(make_policy("lru", m_lru, m_frames, m_sysctl));
+    m_hugetlb = std::make_unique<HugetlbPool>(*this);
+    m_thp = std::make_unique<Thp>(*this);
+    m_compactor = std::make_unique<Compactor>(*this);
     m_slab = SlabAllocator::create_for(*this);
+}
+
+void MemoryManager::background_work()
+{
+    m_page_cache->flusher().poll();
+    m_thp->background_work();
+    m_compactor->background_work();
 }
 
 MemoryManager::~MemoryManager()

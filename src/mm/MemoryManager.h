@@ -33,6 +33,9 @@ class Reclaimer;
 class SwapManager;
 class BlockDevice;
 class SlabAllocator;
+class HugetlbPool;
+class Thp;
+class Compactor;
 
 // What the memory manager asks when reclaim cannot free enough: the kernel's OOM killer, which
 // knows the processes. Returns true when it freed memory (a victim was reaped).
@@ -67,6 +70,16 @@ class MemoryManager final : public TableAllocator {
     Reclaimer& reclaimer() { return *m_reclaimer; }
     SlabAllocator& slab() { return *m_slab; }
     const SlabAllocator& slab() const { return *m_slab; }
+    HugetlbPool& hugetlb() { return *m_hugetlb; }
+    const HugetlbPool& hugetlb() const { return *m_hugetlb; }
+    Thp& thp() { return *m_thp; }
+    const Thp& thp() const { return *m_thp; }
+    Compactor& compactor() { return *m_compactor; }
+    const Compactor& compactor() const { return *m_compactor; }
+    // The kernel threads' turn, called by the kernel after each operation and as simulated time
+    // passes: the writeback flusher's timer, khugepaged, kcompactd. Each decides from the clock
+    // whether it is due.
+    void background_work();
     void set_oom_handler(OomHandler* handler) { m_oom = handler; }
     OomHandler* oom_handler() const { return m_oom; }
     // The address space whose fault or call is being served, so that the OOM killer does not
@@ -155,6 +168,9 @@ class MemoryManager final : public TableAllocator {
     u64 m_committed = 0;
     std::unique_ptr<SwapManager> m_swap;
     std::unique_ptr<Reclaimer> m_reclaimer;
+    std::unique_ptr<HugetlbPool> m_hugetlb;
+    std::unique_ptr<Thp> m_thp;
+    std::unique_ptr<Compactor> m_compactor;
     OomHandler* m_oom = nullptr;
     AddressSpace* m_current = nullptr;
     bool m_in_direct_reclaim = false;

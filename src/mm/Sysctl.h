@@ -28,6 +28,9 @@ struct VmSysctl {
     u64 stack_guard_gap_pages = 256; // stack_guard_gap= boot parameter, in pages
     u64 fault_around_bytes = 65536;  // debugfs fault_around_bytes
     u64 read_ahead_kb = 128;         // the backing device's read_ahead_kb
+    u64 compaction_proactiveness = 20;
+    u64 extfrag_threshold = 500;
+    u64 compact_unevictable_allowed = 1;
 };
 
 } // namespace kioku

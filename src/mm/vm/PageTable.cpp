@@ -42,8 +42,14 @@ u64* PageTable::entry(Pfn table, unsigned index) const
 
 u64* PageTable::slot(VirtAddr va, bool create)
 {
+    return entry_at(va, 0, create);
+}
+
+u64* PageTable::entry_at(VirtAddr va, unsigned target, bool create)
+{
+    VERIFY(target < levels());
     Pfn table = m_root;
-    for (unsigned level = levels() - 1; level > 0; --level) {
+    for (unsigned level = levels() - 1; level > target; --level) {
         u64* e = entry(table, vpn_index(va.value(), level));
         if (!pte_valid(*e)) {
             if (!create)
@@ -54,10 +60,55 @@ u64* PageTable::slot(VirtAddr va, bool create)
             ++m_table_pages;
             *e = make_pte(fresh->value(), PTE_V);
         }
-        VERIFY(!pte_is_leaf(*e) && "superpage leaves are not made by the 4 KiB path");
+        VERIFY(!pte_is_leaf(*e) && "a huge leaf must be split before a lower-level walk");
         table = Pfn(pte_ppn(*e));
     }
-    return entry(table, vpn_index(va.value(), 0));
+    return entry(table, vpn_index(va.value(), target));
+}
+
+std::optional<PageTable::HugeLeaf> PageTable::huge_leaf(VirtAddr va)
+{
+    Pfn table = m_root;
+    for (unsigned level = levels() - 1; level > 0; --level) {
+        u64* e = entry(table, vpn_index(va.value(), level));
+        if (*e == 0)
+            return std::nullopt;
+        bool leaf = pte_valid(*e) ? pte_is_leaf(*e) : true; // a non-valid non-zero entry above
+                                                             // level 0 is a protnone huge leaf
+        if (leaf) {
+            if (level > 2)
+                return std::nullopt;
+            u64 size = level_page_size(level);
+            return HugeLeaf{e, level, VirtAddr(va.value() & ~(size - 1))};
+        }
+        table = Pfn(pte_ppn(*e));
+    }
+    return std::nullopt;
+}
+
+bool PageTable::split_leaf(VirtAddr va)
+{
+    auto leaf = huge_leaf(va);
+    if (!leaf)
+        return true;
+    auto fresh = m_tables.allocate_table();
+    if (!fresh)
+        return false;
+    ++m_table_pages;
+    u64 old = *leaf->entry;
+    u64 bits = old & ~PTE_PPN_MASK;
+    u64 ppn = pte_ppn(old);
+    u64 step = level_page_size(leaf->level - 1) >> PAGE_SHIFT;
+    for (unsigned i = 0; i < PTES_PER_TABLE; ++i)
+        *entry(*fresh, i) = make_pte(ppn + i * step, bits);
+    *leaf->entry = make_pte(fresh->value(), PTE_V);
+    return true;
+}
+
+void PageTable::release_table(Pfn table)
+{
+    m_tables.free_table(table);
+    --m_table_pages;
 }
 
 u64 PageTable::read(VirtAddr va) const
@@ -66,15 +117,22 @@ u64 PageTable::read(VirtAddr va) const
     return s ? *s : 0;
 }
 
-void PageTable::for_each(VirtAddr start, VirtAddr end, const std::function<void(VirtAddr, u64&)>& fn)
+void PageTable::for_each(VirtAddr start, VirtAddr end, const LeafVisitor& fn)
 {
     if (start >= end)
         return;
-    for_each_in(m_root, levels() - 1, 0, start.value(), end.value(), fn);
+    for_each_in(m_root, levels() - 1, 0, start.value(), end.value(), fn, nullptr);
 }
 
-void PageTable::for_each_in(Pfn table, unsigned level, u64 base, u64 start, u64 end,
-                            const std::function<void(VirtAddr, u64&)>& fn)
+void PageTable::for_each(VirtAddr start, VirtAddr end, const LeafVisitor& fn, const HugeVisitor& huge)
+{
+    if (start >= end)
+        return;
+    for_each_in(m_root, levels() - 1, 0, start.value(), end.value(), fn, &huge);
+}
+
+void PageTable::for_each_in(Pfn table, unsigned level, u64 base, u64 start, u64 end, const LeafVisitor& fn,
+                            const HugeVisitor* huge)
 {
     u64 span = level_page_size(level);
     unsigned first = base >= start ? 0 : static_cast<unsigned>((start - base) / span);
@@ -89,8 +147,12 @@ void PageTable::for_each_in(Pfn table, unsigned level, u64 base, u64 start, u64 
             fn(VirtAddr(lo), *e);
             continue;
         }
-        if (pte_valid(*e) && !pte_is_leaf(*e))
-            for_each_in(Pfn(pte_ppn(*e)), level - 1, lo, start, end, fn);
+        if (pte_valid(*e) && !pte_is_leaf(*e)) {
+            for_each_in(Pfn(pte_ppn(*e)), level - 1, lo, start, end, fn, huge);
+            continue;
+        }
+        VERIFY(huge && "a huge leaf met by a walk that does not handle huge pages");
+        (*huge)(VirtAddr(lo), level, *e);
     }
 }
 
@@ -113,7 +175,7 @@ bool PageTable::free_in(Pfn table, unsigned level, u64 base, u64 start, u64 end,
         u64* e = entry(table, i);
         if (*e == 0)
             continue;
-        if (level == 0 || lo + span <= start || lo >= end || pte_is_leaf(*e)) {
+        if (level == 0 || lo + span <= start || lo >= end || !pte_valid(*e) || pte_is_leaf(*e)) {
             empty = false;
             continue;
         }
@@ -137,8 +199,9 @@ void PageTable::free_all(Pfn table, unsigned level)
         return;
     for (unsigned i = 0; i < PTES_PER_TABLE; ++i) {
         u64* e = entry(table, i);
-        if (!pte_valid(*e) || pte_is_leaf(*e))
+        if (*e == 0)
             continue;
+        VERIFY(pte_valid(*e) && !pte_is_leaf(*e) && "a huge leaf left when its page table is freed");
         Pfn child(pte_ppn(*e));
         free_all(child, level - 1);
         *e = 0;

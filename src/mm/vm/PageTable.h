@@ -9,6 +9,11 @@
 //   present    V set; the frame is mapped (possibly the shared zero page)
 //   protnone   V clear, PTE_PROT_NONE set: a frame is still mapped but the VMA is PROT_NONE
 //   swap       V clear, PTE_PROT_NONE clear, non-zero: a swap entry (type, offset)
+// A huge leaf is an entry at level 1 (a 2 MiB megapage, Linux's PMD mapping) or level 2 (a 1 GiB
+// gigapage, a PUD mapping) with R, W or X set, mapping 512 or 512*512 consecutive frames. Huge
+// leaves are made and removed only by the huge-page code (transparent huge pages and hugetlb);
+// the 4 KiB paths (slot(), the two-argument for_each()) VERIFY that they never meet one, so every
+// other path splits a huge leaf (split_leaf) or handles it through the huge visitor first.
 // Table pages are taken from the page allocator through a TableAllocator; a table is freed when
 // free_tables() finds it empty in a range no longer mapped.
 #pragma once
@@ -89,8 +94,36 @@ class PageTable {
     u64* slot(VirtAddr va, bool create);
     u64 read(VirtAddr va) const;
 
-    // Visits every non-empty leaf slot in [start, end), in address order.
-    void for_each(VirtAddr start, VirtAddr end, const std::function<void(VirtAddr, u64&)>& fn);
+    // Visits every non-empty leaf slot in [start, end), in address order. VERIFYs that no huge
+    // leaf lies in the range.
+    using LeafVisitor = std::function<void(VirtAddr, u64&)>;
+    void for_each(VirtAddr start, VirtAddr end, const LeafVisitor& fn);
+    // The same, also visiting huge leaves: `huge` gets the base address of the huge page (which
+    // may lie below start when the range begins inside it), its level (1 or 2) and the entry.
+    // A non-present huge entry (protnone) is visited too.
+    using HugeVisitor = std::function<void(VirtAddr base, unsigned level, u64& entry)>;
+    void for_each(VirtAddr start, VirtAddr end, const LeafVisitor& fn, const HugeVisitor& huge);
+
+    // ==== Huge leaves ====
+    // The entry at `level` (0, 1 or 2) that covers va, creating the tables above it when create is
+    // set; null when a table is missing (create unset) or cannot be allocated. The entry may be
+    // empty, a huge leaf, or a pointer to the next table (when level > 0).
+    u64* entry_at(VirtAddr va, unsigned level, bool create);
+    // The huge leaf covering va, if any (present or protnone).
+    struct HugeLeaf {
+        u64* entry;
+        unsigned level;
+        VirtAddr base; // va rounded down to the huge page size
+    };
+    std::optional<HugeLeaf> huge_leaf(VirtAddr va);
+    // Replaces the huge leaf covering va by a table of 512 leaves one level down carrying the same
+    // bits (A and D included) and consecutive frames, as Linux's __split_huge_pmd_locked does for
+    // the page table. Counts and TLB flushing are the caller's. False when no table page could be
+    // allocated (nothing changed); true also when there was no huge leaf.
+    bool split_leaf(VirtAddr va);
+    // Frees a page-table page that the huge-page code has emptied and detached itself (a PMD
+    // table replaced by a huge leaf when khugepaged collapses a range).
+    void release_table(Pfn table);
 
     // Frees the tables that cover only addresses inside [start, end) and hold no entry,
     // Linux's free_pgtables for the hole left by an unmap. Returns how many were freed.
@@ -99,8 +132,8 @@ class PageTable {
   private:
     PageTable(PhysicalMemory& memory, TableAllocator& tables, isa::SatpMode mode, Pfn root);
     u64* entry(Pfn table, unsigned index) const;
-    void for_each_in(Pfn table, unsigned level, u64 base, u64 start, u64 end,
-                     const std::function<void(VirtAddr, u64&)>& fn);
+    void for_each_in(Pfn table, unsigned level, u64 base, u64 start, u64 end, const LeafVisitor& fn,
+                     const HugeVisitor* huge);
     bool free_in(Pfn table, unsigned level, u64 base, u64 start, u64 end, u64& freed);
     void free_all(Pfn table, unsigned level);
 

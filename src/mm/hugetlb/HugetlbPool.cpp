@@ -1,0 +1,12 @@
+#include "mm/hugetlb/HugetlbPool.h"
+
+namespace kioku {
+
+HugetlbPool::HugetlbPool(MemoryManager& mm)
+    : m_mm(mm)
+{
+}
+
+HugetlbPool::~HugetlbPool() = default;
+
+} // namespace kioku
