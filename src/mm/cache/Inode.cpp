@@ -15,6 +15,7 @@ Inode::Inode(PageCache& cache, Kind kind, u64 ino, std::string name, int host_fd
     , m_name(std::move(name))
     , m_host_fd(host_fd)
     , m_size(size)
+    , m_pages(slab_allocator_of(&cache.mm()))
 {
 }
 

@@ -1,6 +1,6 @@
 // A file as the memory manager sees it (Linux: struct inode with its struct address_space): the
-// page cache of the file (page offset -> frame), its size, the host file that backs it, and the
-// list of VMAs that map it (i_mmap), which the reverse map walks.
+// page cache of the file (page offset -> frame, in a PageIndex radix tree), its size, the host
+// file that backs it, and the list of VMAs that map it (i_mmap), which the reverse map walks.
 //
 // Kinds: a host file of the guest filesystem, or shmem (tmpfs: shared anonymous memory,
 // /dev/shm, memfd), whose pages have no backing file and are swap-backed.
@@ -21,6 +21,7 @@
 
 #include "base/Result.h"
 #include "base/Types.h"
+#include "mm/cache/PageIndex.h"
 #include "mm/slab/SlabCharge.h"
 
 namespace kioku {
@@ -51,12 +52,12 @@ class Inode {
     void set_size(u64 size) { m_size = size; }
     u64 size_in_pages() const { return page_round_up(m_size) >> PAGE_SHIFT; }
 
-    // The page cache: index -> frame. Ordered, so writeback and truncation walk ranges.
-    std::map<u64, Pfn>& pages() { return m_pages; }
-    const std::map<u64, Pfn>& pages() const { return m_pages; }
+    // The page cache: index -> frame. Ordered, so writeback and truncation walk ranges; its
+    // nodes are the radix_tree_node objects charged to the slab.
+    PageIndex<Pfn>& pages() { return m_pages; }
+    const PageIndex<Pfn>& pages() const { return m_pages; }
     u64 dirty_pages = 0;
     u64 accounted_pages = 0; // shmem: pages charged to Committed_AS, released when the inode dies
-    XarrayNodes xa_nodes;    // radix_tree_node objects of the page-cache index (PageCache keeps it)
     // When the inode went from clean to dirty (i_dirtied_when), on the simulated clock; unset
     // while no page is dirty. The flusher writes back the oldest first.
     std::optional<u64> dirtied_when_ns;
@@ -85,7 +86,7 @@ class Inode {
     std::string m_name;
     int m_host_fd;
     u64 m_size;
-    std::map<u64, Pfn> m_pages;
+    PageIndex<Pfn> m_pages;
     std::map<u64, u64> m_swapped;
     std::map<u64, u64> m_shadows;
     std::vector<Vma*> m_mappings;

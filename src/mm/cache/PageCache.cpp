@@ -55,7 +55,6 @@ void PageCache::insert(Inode& inode, u64 index, Pfn pfn)
     f.owner = &inode;
     f.index = index;
     inode.pages().emplace(index, pfn);
-    inode.xa_nodes.page_added(index);
     m_mm.lru().add_new(pfn);
     account_insert(inode);
     // workingset_refault: a page evicted recently enough starts on the active list.
@@ -81,7 +80,6 @@ void PageCache::remove(Inode& inode, u64 index, Pfn pfn)
 {
     Frame& f = m_mm.frames()[pfn];
     inode.pages().erase(index);
-    inode.xa_nodes.page_removed(index);
     if (f.has(FF_DIRTY)) {
         f.clear(FF_DIRTY);
         if (!inode.is_shmem()) {
@@ -155,7 +153,6 @@ Result<Pfn> PageCache::shmem_swapin(Inode& inode, u64 index, bool* major)
         f.owner = &inode;
         f.index = index;
         inode.pages().emplace(index, *pfn);
-        inode.xa_nodes.page_added(index);
         account_insert(inode);
         return *pfn;
     }
@@ -281,7 +278,7 @@ void PageCache::truncate(Inode& inode, u64 new_size)
             vma->mm->zap_range(*vma, vma->start + ((first - vma->pgoff) << PAGE_SHIFT), vma->end);
     }
     while (!inode.pages().empty()) {
-        auto last = std::prev(inode.pages().end());
+        auto last = inode.pages().last();
         if (last->first < keep)
             break;
         Pfn pfn = last->second;

@@ -144,9 +144,12 @@ class MachineSlabPageSource final : public BuddySlabPageSource {
 
 // ---- BuddySlabPageSource ------------------------------------------------------------------
 
-std::optional<Pfn> BuddySlabPageSource::allocate_slab_pages(Order order, SlabGfp gfp, bool)
+std::optional<Pfn> BuddySlabPageSource::allocate_slab_pages(Order order, SlabGfp gfp, bool reclaimable)
 {
-    return m_allocator.allocate(order, gfp == SlabGfp::Atomic ? AllocFlags::Atomic : AllocFlags::Normal);
+    // Slab pages cannot move; reclaimable caches are grouped apart (__GFP_RECLAIMABLE) so that
+    // shrinking them can free whole pageblocks.
+    return m_allocator.allocate(order, gfp == SlabGfp::Atomic ? AllocFlags::Atomic : AllocFlags::Normal,
+                                reclaimable ? MigrateType::Reclaimable : MigrateType::Unmovable);
 }
 
 void BuddySlabPageSource::free_slab_pages(Pfn pfn, Order order, bool)
@@ -384,21 +387,6 @@ std::optional<PhysAddr> SlabCharge::address() const
     if (!charged())
         return std::nullopt;
     return m_cache->address_of(m_object);
-}
-
-void XarrayNodes::page_added(u64 index)
-{
-    Node& node = m_nodes[index >> XA_CHUNK_SHIFT];
-    if (node.pages++ == 0)
-        node.charge = SlabCharge(KmemCache::RadixTreeNode, nullptr, SlabGfp::Atomic);
-}
-
-void XarrayNodes::page_removed(u64 index)
-{
-    auto it = m_nodes.find(index >> XA_CHUNK_SHIFT);
-    VERIFY(it != m_nodes.end() && it->second.pages > 0 && "a page left a file that did not hold it");
-    if (--it->second.pages == 0)
-        m_nodes.erase(it);
 }
 
 TaskCharges::TaskCharges(MemoryManager* mm)

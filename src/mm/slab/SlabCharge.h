@@ -17,7 +17,6 @@
 // slot over. Single-threaded, like the machine it belongs to.
 #pragma once
 
-#include <map>
 #include <memory>
 #include <optional>
 #include <vector>
@@ -112,28 +111,6 @@ class SlabChargeList {
   private:
     KmemCache m_which;
     std::vector<SlabCharge> m_charges;
-};
-
-// The index nodes of one file's page cache (Linux: the xa_node objects, 576 bytes each, of
-// address_space->i_pages). kioku charges one node for each aligned run of 64 page indices that
-// holds at least one cached page: the leaves of Linux's tree. The few interior nodes of large
-// files and the node-less case of a file whose only page is index 0 are not modelled. Nodes are
-// charged with SlabGfp::Atomic because the page cache calls in the middle of an insertion; a node
-// that cannot be had is simply left uncharged (Linux would fail the insertion instead).
-class XarrayNodes {
-  public:
-    static constexpr u64 XA_CHUNK_SHIFT = 6; // 64 slots per node
-
-    void page_added(u64 index);
-    void page_removed(u64 index);
-    u64 nodes() const { return m_nodes.size(); }
-
-  private:
-    struct Node {
-        u32 pages = 0;
-        SlabCharge charge;
-    };
-    std::map<u64, Node> m_nodes; // by index >> XA_CHUNK_SHIFT
 };
 
 // The fixed kernel objects of a process: task_struct, signal_struct, sighand_struct and

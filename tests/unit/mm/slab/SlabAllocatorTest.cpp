@@ -205,28 +205,6 @@ TEST(SlabCharge, FailsWhenMemoryIsExhausted)
     EXPECT_TRUE(retry.charged());
 }
 
-TEST(XarrayNodes, OneNodePerOccupiedRunOfSixtyFourIndices)
-{
-    AllocatorWorld w;
-    const SlabCache& nodes = w.cache(KmemCache::RadixTreeNode);
-    {
-        XarrayNodes xa;
-        for (u64 i = 0; i < 64; ++i)
-            xa.page_added(i);
-        EXPECT_EQ(xa.nodes(), 1u);
-        xa.page_added(64);
-        xa.page_added(1000);
-        EXPECT_EQ(xa.nodes(), 3u);
-        EXPECT_EQ(nodes.active_objects(), 3u);
-        xa.page_removed(64);
-        EXPECT_EQ(nodes.active_objects(), 2u);
-        for (u64 i = 0; i < 63; ++i)
-            xa.page_removed(i);
-        EXPECT_EQ(xa.nodes(), 2u) << "index 63 still holds the first node";
-    }
-    EXPECT_EQ(nodes.active_objects(), 0u);
-}
-
 TEST(SlabChargeList, ChargesOneObjectPerEntry)
 {
     AllocatorWorld w;

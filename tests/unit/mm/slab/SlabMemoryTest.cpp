@@ -151,8 +151,8 @@ TEST(SlabMemory, SharedAnonymousMemoryChargesAShmemInodeAndIndexNodes)
                             nullptr, 0, {});
     ASSERT_FALSE(addr.is_error());
     EXPECT_EQ(inodes.active_objects(), 1u);
-    // Pages 0-129 fill index runs 0-63, 64-127 and 128-129.
-    EXPECT_EQ(nodes.active_objects(), 3u);
+    // Pages 0-129 fill three leaves (index runs 0-63, 64-127 and 128-129) under one root node.
+    EXPECT_EQ(nodes.active_objects(), 4u);
     EXPECT_EQ(w.mm.vmstat()[VmItem::NrSlabReclaimable], w.mm.slab().reclaimable_pages());
     EXPECT_GT(w.mm.slab().reclaimable_pages(), 0u);
     w.expect_invariants();
