@@ -52,9 +52,10 @@ struct Frame {
     u32 flags = 0;
     i32 refcount = 0;
     i32 mapcount = 0;
-    u8 order = 0; // buddy order while free; compound order on a head page
-    u8 zone = 0;  // index of the zone the frame belongs to
-    u16 unused = 0;
+    u8 order = 0;     // buddy order while free; compound order on a head page
+    u8 zone = 0;      // index of the zone the frame belongs to
+    u8 free_type = 0; // while free (FF_BUDDY head): the migrate type of the free list it is on
+    u8 unused = 0;
     IndexLinks links;      // buddy free list or LRU list
     void* owner = nullptr; // AnonVma* for anon, Inode* for page cache
     u64 index = 0;         // page offset in the owner

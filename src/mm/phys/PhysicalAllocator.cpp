@@ -137,7 +137,7 @@ bool PhysicalAllocator::may_allocate_from(const Zone& zone, Order order, AllocFl
     return zone.above(zone.watermarks().min, order, ZONE_NORMAL);
 }
 
-std::optional<Pfn> PhysicalAllocator::allocate(Order order, AllocFlags flags)
+std::optional<Pfn> PhysicalAllocator::allocate(Order order, AllocFlags flags, MigrateType type)
 {
     VERIFY(order <= MAX_ORDER);
     // The zonelist of GFP_HIGHUSER_MOVABLE: the highest zone first, falling back downwards.
@@ -145,13 +145,22 @@ std::optional<Pfn> PhysicalAllocator::allocate(Order order, AllocFlags flags)
         Zone& zone = **it;
         if (!may_allocate_from(zone, order, flags))
             continue;
-        if (auto pfn = zone.allocate(order)) {
+        if (auto pfn = zone.allocate(order, type)) {
             m_pgalloc[zone.index()] += u64{1} << order;
             return pfn;
         }
     }
     ++m_alloc_failures;
     return std::nullopt;
+}
+
+bool PhysicalAllocator::can_allocate(Order order, AllocFlags flags) const
+{
+    for (const auto& zone : m_zones) {
+        if (may_allocate_from(*zone, order, flags) && zone->above(0, order))
+            return true;
+    }
+    return false;
 }
 
 void PhysicalAllocator::free(Pfn pfn, Order order)

@@ -2,6 +2,10 @@
 // zone by preference (Normal before DMA32, as Linux's zonelist does for GFP_HIGHUSER), honours
 // watermarks, computes them from min_free_kbytes as Linux does, and counts allocations.
 //
+// Each allocation names the mobility of what it will hold (MigrateType, Linux's gfp_migratetype):
+// user pages are Movable, page tables and unreclaimable slab Unmovable, reclaimable slab
+// Reclaimable. The zones group pages by it (see Zone.h).
+//
 // Reclaim is not done here: when no zone can satisfy an allocation above its min watermark the
 // allocator returns nullopt and the memory manager decides (reclaim, OOM). An allocation with
 // AllocFlags::Atomic may dip below min, as GFP_ATOMIC does.
@@ -37,8 +41,12 @@ class PhysicalAllocator {
     u64 min_free_kbytes() const { return m_min_free_kbytes; }
     void set_watermark_scale_factor(u64 factor); // in 1/10000 of managed memory, default 10
 
-    std::optional<Pfn> allocate(Order order, AllocFlags flags = AllocFlags::Normal);
+    std::optional<Pfn> allocate(Order order, AllocFlags flags = AllocFlags::Normal,
+                                MigrateType type = MigrateType::Movable);
     void free(Pfn pfn, Order order);
+    // Would allocate(order, flags) find a block now (some zone above its watermark with a free
+    // block of that order)? Compaction asks after it has run.
+    bool can_allocate(Order order, AllocFlags flags = AllocFlags::Normal) const;
 
     u64 free_pages() const;
     u64 managed_pages() const;
