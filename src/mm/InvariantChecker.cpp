@@ -1,12 +1,15 @@
 #include "mm/InvariantChecker.h"
 
+#include <array>
 #include <sstream>
 #include <unordered_map>
 
 #include "mm/MemoryManager.h"
 #include "mm/cache/Inode.h"
 #include "mm/cache/PageCache.h"
+#include "mm/hugetlb/Hugetlb.h"
 #include "mm/swap/SwapManager.h"
+#include "mm/thp/Thp.h"
 #include "mm/vm/AddressSpace.h"
 #include "mm/vm/AnonVma.h"
 
@@ -38,6 +41,8 @@ std::string InvariantChecker::report()
     std::string why;
     if (!m_mm.allocator().check(&why))
         t.fail("buddy allocator: ", why);
+    if (why.clear(); !hugetlb_check(m_mm, &why)) // the hugetlb pools (Hugetlb.cpp)
+        t.fail("hugetlb: ", why);
 
     FrameTable& frames = m_mm.frames();
     std::unordered_map<u64, i64> mapped;    // pfn -> PTEs seen
@@ -67,6 +72,31 @@ std::string InvariantChecker::report()
             }
         }
         i64 swapents = 0;
+        // A THP is mapped by megapage leaves only: each counts as one mapping of the head and
+        // HPAGE_PMD_NR pages of anonymous RSS. hugetlb leaves are the hugetlb pool's to prove.
+        auto huge = [&](VirtAddr base, unsigned level, u64& entry) {
+            Vma* vma = space->vma_containing(base);
+            if (vma && (vma->flags & VM_HUGETLB))
+                return;
+            if (level != 1 || !vma || base < vma->start || base + HPAGE_PMD_SIZE > vma->end) {
+                t.fail("asid ", space->asid(), ": huge leaf outside a THP-sized part of a VMA at ", std::hex,
+                       base.value());
+                return;
+            }
+            Pfn head = pte_pfn(entry);
+            if (m_mm.thp().is_huge_zero(head)) {
+                if ((entry & PTE_W) || head != *m_mm.thp().huge_zero_pfn())
+                    t.fail("asid ", space->asid(), ": bad huge zero page leaf at ", std::hex, base.value());
+                return;
+            }
+            if (!frames.contains(head) || !frames[head].has(FF_HEAD) || frames[head].order != HPAGE_PMD_ORDER ||
+                !frames[head].has(FF_ANON)) {
+                t.fail("asid ", space->asid(), ": huge leaf maps no THP head at ", std::hex, base.value());
+                return;
+            }
+            ++mapped[head.value()];
+            rss.anon += static_cast<i64>(HPAGE_PMD_NR);
+        };
         space->page_table().for_each(VirtAddr(0), VirtAddr(space->task_size()), [&](VirtAddr va, u64& pte) {
             if (pte_is_swap(pte)) {
                 ++swap_refs[pte];
@@ -96,6 +126,8 @@ std::string InvariantChecker::report()
                        " flags ", f.flags);
                 return;
             }
+            if (f.has(FF_HEAD | FF_TAIL))
+                t.fail("asid ", space->asid(), ": PTE maps part of a compound page at ", std::hex, va.value());
             ++mapped[pfn.value()];
             if (f.has(FF_ANON))
                 ++rss.anon;
@@ -103,7 +135,7 @@ std::string InvariantChecker::report()
                 ++rss.shmem;
             else
                 ++rss.file;
-        });
+        }, huge);
         const RssStat& kept = space->rss();
         if (kept.anon != rss.anon || kept.file != rss.file || kept.shmem != rss.shmem)
             t.fail("asid ", space->asid(), ": rss counters anon/file/shmem ", kept.anon, "/", kept.file, "/",
@@ -116,11 +148,24 @@ std::string InvariantChecker::report()
 
     u64 anon = 0, file = 0, shmem = 0, anon_mapped = 0, file_mapped = 0, pagetables = 0, kernel = 0;
     u64 lru_count = 0;
+    std::array<u64, static_cast<unsigned>(LruList::Count)> lru_pages{}; // a THP head weighs 512
+    u64 thp_mapped = 0;
     for (Pfn pfn = frames.first_pfn(); pfn < frames.end_pfn(); ++pfn) {
         const Frame& f = frames[pfn];
         i64 ptes = 0;
         if (auto it = mapped.find(pfn.value()); it != mapped.end())
             ptes = it->second;
+        if (f.has(FF_TAIL) && f.has(FF_ANON)) {
+            // A THP's tail page holds no counts of its own; it is anonymous memory, mapped when its head is.
+            const Frame& head = frames[compound_head(frames, pfn)];
+            if (!head.has(FF_HEAD) || f.refcount != 0 || f.mapcount != 0 || ptes != 0 || f.has(FF_LRU))
+                t.fail("frame ", std::hex, pfn.value(), ": malformed THP tail");
+            ++anon;
+            anon_mapped += head.mapcount > 0;
+            continue;
+        }
+        if (f.has(FF_HEAD) && f.has(FF_ANON) && f.mapcount > 0)
+            thp_mapped += HPAGE_PMD_NR;
         if (f.has(FF_ANON | FF_FILE)) {
             if (f.mapcount != ptes)
                 t.fail("frame ", std::hex, pfn.value(), std::dec, ": mapcount ", f.mapcount, " but ", ptes,
@@ -147,8 +192,10 @@ std::string InvariantChecker::report()
             t.fail("frame ", std::hex, pfn.value(), ": mapped by ", std::dec, ptes,
                    " PTEs but not user memory");
         }
-        if (f.has(FF_LRU))
+        if (f.has(FF_LRU)) {
             ++lru_count;
+            lru_pages[static_cast<unsigned>(Lru::list_of(f))] += Lru::pages_of(f);
+        }
         if (f.has(FF_PAGETABLE))
             ++pagetables;
         if (f.has(FF_KERNEL) || f.has(FF_SLAB))
@@ -219,10 +266,14 @@ std::string InvariantChecker::report()
 
     const Lru& lru = m_mm.lru();
     u64 on_lists = 0;
-    for (unsigned i = 0; i < static_cast<unsigned>(LruList::Count); ++i)
-        on_lists += lru.size(static_cast<LruList>(i));
+    for (unsigned i = 0; i < static_cast<unsigned>(LruList::Count); ++i) {
+        on_lists += lru.entries(static_cast<LruList>(i));
+        if (lru.size(static_cast<LruList>(i)) != lru_pages[i])
+            t.fail("LRU list ", i, " counts ", lru.size(static_cast<LruList>(i)), " pages but its frames make ",
+                   lru_pages[i]);
+    }
     if (on_lists != lru_count)
-        t.fail("LRU lists hold ", on_lists, " pages but ", lru_count, " frames are marked FF_LRU");
+        t.fail("LRU lists hold ", on_lists, " entries but ", lru_count, " frames are marked FF_LRU");
     if (pagetables != table_pages || pagetables != m_mm.page_table_pages())
         t.fail("page-table pages: ", pagetables, " frames, ", table_pages, " reachable, ",
                m_mm.page_table_pages(), " counted");
@@ -233,11 +284,16 @@ std::string InvariantChecker::report()
     const VmStat& vs = m_mm.vmstat();
     if (vs[VmItem::NrAnonPages] != anon_mapped)
         t.fail("nr_anon_pages ", vs[VmItem::NrAnonPages], " but ", anon_mapped, " mapped anonymous pages");
+    if (vs[VmItem::NrAnonTransparentHugepages] != thp_mapped)
+        t.fail("nr_anon_transparent_hugepages ", vs[VmItem::NrAnonTransparentHugepages], " but ", thp_mapped,
+               " pages of mapped THPs");
     if (vs[VmItem::NrMapped] != file_mapped)
         t.fail("nr_mapped ", vs[VmItem::NrMapped], " but ", file_mapped, " mapped file pages");
     if (vs[VmItem::NrFilePages] != file || vs[VmItem::NrShmem] != shmem)
         t.fail("nr_file_pages/nr_shmem ", vs[VmItem::NrFilePages], "/", vs[VmItem::NrShmem],
                " but frames say ", file, "/", shmem);
+    if (m_mm.thp().huge_zero_pfn())
+        kernel += HPAGE_PMD_NR; // the huge zero page, reserved once allocated
     u64 managed = m_mm.allocator().managed_pages();
     u64 accounted = m_mm.allocator().free_pages() + anon + file + pagetables + kernel;
     if (accounted != managed)

@@ -5,6 +5,9 @@
 //   - every frame's mapcount equals the number of PTEs that map it, and its refcount equals
 //     mapcount + 1 for a page-cache page, mapcount for an anonymous page;
 //   - no PTE maps a free frame or a frame that is not user memory;
+//   - a transparent huge page is mapped only by megapage leaves (never by a PTE), its head's
+//     mapcount counts them, its tails hold no counts, and nr_anon_transparent_hugepages equals the
+//     mapped THPs;
 //   - every user page is on exactly the LRU list its flags name;
 //   - each address space's RSS counters equal what its page table maps, its table-page count
 //     equals the tables reachable from its root, and its VMAs are ordered, aligned, disjoint and

@@ -174,6 +174,10 @@ std::optional<Pfn> MemoryManager::alloc_user_page(ZeroFill zero)
 void MemoryManager::put_page(Pfn pfn)
 {
     Frame& f = m_frames[pfn];
+    if (f.has(FF_HEAD) && f.has(FF_ANON)) {
+        m_thp->put_huge_page(pfn); // a transparent huge page goes back whole
+        return;
+    }
     VERIFY(f.refcount > 0 && "put_page on a page with no references");
     if (--f.refcount > 0) {
         // free_page_and_swap_cache: an anonymous page nobody maps any more, whose swap slot no
@@ -199,7 +203,8 @@ void MemoryManager::put_page(Pfn pfn)
 
 std::optional<Pfn> MemoryManager::allocate_table()
 {
-    auto pfn = m_allocator.allocate(0);
+    // Page tables never move (Linux allocates them without __GFP_MOVABLE).
+    auto pfn = m_allocator.allocate(0, AllocFlags::Normal, MigrateType::Unmovable);
     if (!pfn)
         return std::nullopt;
     Frame& f = m_frames[*pfn];
@@ -254,12 +259,13 @@ Asid MemoryManager::allocate_asid()
 
 u64 MemoryManager::commit_limit_pages() const
 {
-    // Linux's vm_commit_limit: overcommit_kbytes if set, else RAM * ratio / 100, plus swap.
+    // Linux's vm_commit_limit: overcommit_kbytes if set, else RAM * ratio / 100, plus swap. RAM
+    // here leaves out the hugetlb pools, which no ordinary mapping can use.
     u64 allowed;
     if (m_sysctl.overcommit_kbytes)
         allowed = m_sysctl.overcommit_kbytes >> (PAGE_SHIFT - 10);
     else
-        allowed = total_ram_pages() * m_sysctl.overcommit_ratio / 100;
+        allowed = (total_ram_pages() - m_hugetlb->total_pages()) * m_sysctl.overcommit_ratio / 100;
     return allowed + total_swap_pages();
 }
 

@@ -19,13 +19,17 @@ void LinuxLruPolicy::refill(bool anon, u64 count, ReclaimScan& scan)
     // file pages stay active only when they are mapped executable, which kioku treats as none.
     LruList active = anon ? LruList::ActiveAnon : LruList::ActiveFile;
     LruList inactive = anon ? LruList::InactiveAnon : LruList::InactiveFile;
-    for (u64 i = 0; i < count && m_lru.size(active) > 0; ++i) {
+    // count is in pages, as nr_to_scan is: a THP head moves 512 of them at once.
+    for (u64 moved = 0; moved < count && m_lru.size(active) > 0;) {
         Pfn pfn = m_frames.pfn_at(m_lru.list(active).back());
         scan.test_and_clear_referenced(pfn);
         m_frames[pfn].clear(FF_REFERENCED);
         m_lru.move(pfn, inactive);
-        scan.vmstat().add(VmItem::Pgrefill, 1);
-        scan.vmstat().add(VmItem::Pgdeactivate, 1);
+        // Linux counts these in pages: a THP head is 512 of them.
+        u64 pages = Lru::pages_of(m_frames[pfn]);
+        moved += pages;
+        scan.vmstat().add(VmItem::Pgrefill, static_cast<i64>(pages));
+        scan.vmstat().add(VmItem::Pgdeactivate, static_cast<i64>(pages));
     }
 }
 
@@ -35,8 +39,8 @@ void LinuxLruPolicy::scan_inactive(bool anon, u64 count, ReclaimScan& scan, std:
     LruList active = anon ? LruList::ActiveAnon : LruList::ActiveFile;
     u64 looked = 0;
     u64 chosen = 0;
-    // Look at each page of the list at most once per call.
-    u64 limit = m_lru.size(inactive);
+    // Look at each entry of the list at most once per call.
+    u64 limit = m_lru.entries(inactive);
     while (chosen < count && looked < limit && m_lru.size(inactive) > 0) {
         ++looked;
         Pfn pfn = m_frames.pfn_at(m_lru.list(inactive).back());
@@ -47,7 +51,7 @@ void LinuxLruPolicy::scan_inactive(bool anon, u64 count, ReclaimScan& scan, std:
         // have been referenced on an earlier pass too (PG_referenced) to be activated.
         if (referenced && (anon || f.has(FF_REFERENCED))) {
             m_lru.move(pfn, active);
-            scan.vmstat().add(VmItem::Pgactivate, 1);
+            scan.vmstat().add(VmItem::Pgactivate, static_cast<i64>(Lru::pages_of(f)));
             continue;
         }
         if (referenced) {

@@ -15,6 +15,11 @@ LruList Lru::list_of(const Frame& frame)
     return active ? LruList::ActiveFile : LruList::InactiveFile;
 }
 
+u64 Lru::pages_of(const Frame& frame)
+{
+    return frame.has(FF_HEAD) ? u64{1} << frame.order : 1;
+}
+
 void Lru::add_new(Pfn pfn)
 {
     Frame& f = m_frames[pfn];
@@ -34,6 +39,7 @@ void Lru::add(Pfn pfn, LruList which)
     else
         f.clear(FF_ACTIVE);
     list(which).push_front(m_frames, m_frames.index_of(pfn));
+    m_pages[static_cast<unsigned>(which)] += pages_of(f);
 }
 
 void Lru::remove(Pfn pfn)
@@ -43,17 +49,36 @@ void Lru::remove(Pfn pfn)
         return;
     if (m_policy && !f.has(FF_UNEVICTABLE))
         m_policy->page_removed(pfn);
-    list(list_of(f)).remove(m_frames, m_frames.index_of(pfn));
-    f.clear(FF_LRU | FF_ACTIVE);
+    unlink(pfn);
 }
 
 void Lru::move(Pfn pfn, LruList which)
 {
     Frame& f = m_frames[pfn];
     VERIFY(f.has(FF_LRU));
-    list(list_of(f)).remove(m_frames, m_frames.index_of(pfn));
-    f.clear(FF_LRU | FF_ACTIVE);
+    unlink(pfn);
     add(pfn, which);
+}
+
+void Lru::unlink(Pfn pfn)
+{
+    Frame& f = m_frames[pfn];
+    LruList which = list_of(f);
+    u64 pages = pages_of(f);
+    u64& counted = m_pages[static_cast<unsigned>(which)];
+    VERIFY(counted >= pages && "an LRU list counts fewer pages than it holds");
+    list(which).remove(m_frames, m_frames.index_of(pfn));
+    counted -= pages;
+    f.clear(FF_LRU | FF_ACTIVE);
+}
+
+void Lru::split_compound(Pfn head)
+{
+    Frame& f = m_frames[head];
+    VERIFY(f.has(FF_HEAD) && "split_compound on a page that is not a compound head");
+    if (!f.has(FF_LRU))
+        return;
+    m_pages[static_cast<unsigned>(list_of(f))] -= pages_of(f) - 1;
 }
 
 } // namespace kioku

@@ -4,6 +4,10 @@
 // along these lists; /proc/meminfo's Active/Inactive lines are their sizes.
 //
 // Invariant: a frame is on a list exactly when FF_LRU is set, and FF_ACTIVE says which half.
+// A list holds entries but is sized in pages, as Linux's lruvec is (lru_zone_size adds
+// folio_nr_pages): a compound head (a THP) is one entry and 2^order pages, so meminfo's
+// Active(anon)/Inactive(anon) and vmstat's nr_*_anon add up with AnonPages. A compound page's
+// order must not change while it is on a list, except through split_compound().
 #pragma once
 
 #include <array>
@@ -33,15 +37,27 @@ class Lru {
     void remove(Pfn pfn);
     // Moves a page already on a list to the head of `list` (activation, rotation, refill).
     void move(Pfn pfn, LruList list);
+    // The head of a compound page on a list is about to become an order-0 page (split_huge_page):
+    // its list now counts it as one page; its former tails are added by the caller as they become
+    // pages of their own.
+    void split_compound(Pfn head);
     static LruList list_of(const Frame& frame);
+    // The pages a list entry stands for: 2^order for a compound head, else 1.
+    static u64 pages_of(const Frame& frame);
 
-    u64 size(LruList list) const { return m_lists[static_cast<unsigned>(list)].size(); }
+    // Pages on a list (what meminfo shows), and entries on it (what a scan walks).
+    u64 size(LruList list) const { return m_pages[static_cast<unsigned>(list)]; }
+    u64 entries(LruList list) const { return m_lists[static_cast<unsigned>(list)].size(); }
     FrameList& list(LruList list) { return m_lists[static_cast<unsigned>(list)]; }
 
   private:
+    // Takes a page off its list, keeping the page count.
+    void unlink(Pfn pfn);
+
     FrameTable& m_frames;
     ReplacementPolicy* m_policy = nullptr;
     std::array<FrameList, static_cast<unsigned>(LruList::Count)> m_lists;
+    std::array<u64, static_cast<unsigned>(LruList::Count)> m_pages{};
 };
 
 } // namespace kioku

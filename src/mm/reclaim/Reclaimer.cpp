@@ -7,6 +7,7 @@
 #include "mm/cache/PageCache.h"
 #include "mm/reclaim/Lru.h"
 #include "mm/swap/SwapManager.h"
+#include "mm/thp/Thp.h"
 #include "mm/vm/AddressSpace.h"
 #include "mm/vm/Rmap.h"
 
@@ -31,13 +32,17 @@ class Scan final : public ReclaimScan {
         // folio_referenced: harvest and clear the accessed bit of every PTE mapping the page,
         // dropping the TLB entry so the next access sets it again.
         bool young = false;
-        Rmap(m_mm).for_each_mapping(pfn, [&](AddressSpace& space, Vma&, VirtAddr va, u64& pte) {
+        auto harvest = [&](AddressSpace& space, Vma&, VirtAddr va, u64& pte) {
             if (pte & PTE_A) {
                 pte &= ~PTE_A;
                 m_mm.tlb().flush_page(space.asid(), va);
                 young = true;
             }
-        });
+        };
+        if (m_mm.frames()[pfn].has(FF_HEAD) && m_mm.frames()[pfn].has(FF_ANON))
+            Rmap(m_mm).for_each_huge_mapping(pfn, harvest); // a THP's PMD mappings
+        else
+            Rmap(m_mm).for_each_mapping(pfn, harvest);
         return young;
     }
     bool may_swap() const override { return m_mm.swap().free_pages() > 0; }
@@ -179,6 +184,15 @@ bool Reclaimer::evict(Pfn pfn)
     Frame& f = m_mm.frames()[pfn];
     if (!f.has(FF_LRU) || f.has(FF_UNEVICTABLE))
         return false;
+    if (f.has(FF_HEAD) && f.has(FF_ANON)) {
+        // shrink_folio_list: riscv cannot swap a THP whole, so it is split and its pages are
+        // reclaimed one by one (this one now, the rest as the lists reach them).
+        if (!m_mm.swap().free_pages())
+            return false;
+        m_mm.vmstat().inc(VmItem::ThpSwpoutFallback);
+        if (!m_mm.thp().split_huge_page(pfn))
+            return false;
+    }
     if (f.has(FF_LAZYFREE))
         return AddressSpace::reclaim_lazyfree(m_mm, pfn); // MADV_FREE (Madvise.cpp)
     if (f.has(FF_ANON))

@@ -43,10 +43,13 @@ class Unuse {
     {
         std::vector<u64> addresses;
         for (auto& [start, vma] : space.vmas())
-            space.page_table().for_each(vma->start, vma->end, [&](VirtAddr va, u64& pte) {
-                if (ours(pte))
-                    addresses.push_back(va.value());
-            });
+            space.page_table().for_each(
+                vma->start, vma->end,
+                [&](VirtAddr va, u64& pte) {
+                    if (ours(pte))
+                        addresses.push_back(va.value());
+                },
+                [](VirtAddr, unsigned, u64&) {}); // huge pages are never swapped: no entries there
         for (u64 addr : addresses)
             if (!unuse_pte(space, VirtAddr(addr)))
                 return false;

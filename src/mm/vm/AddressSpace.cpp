@@ -4,8 +4,10 @@
 #include "mm/MemoryManager.h"
 #include "mm/cache/Inode.h"
 #include "mm/cache/PageCache.h"
+#include "mm/hugetlb/Hugetlb.h"
 #include "mm/swap/SwapCache.h"
 #include "mm/swap/SwapManager.h"
+#include "mm/thp/Thp.h"
 #include "mm/vm/AnonVma.h"
 #include "mm/vm/FaultHandler.h"
 #include "mm/vm/Rmap.h"
@@ -101,6 +103,7 @@ AddressSpace::~AddressSpace()
             m_mm.vm_unacct_memory(vma.pages());
         zap_range(vma, vma.start, vma.end);
         (void)writeback_range(vma, vma.start, vma.end);
+        hugetlb_vma_close(m_mm, vma); // unused hugetlb reservations go back (Hugetlb.cpp)
         remove_vma(vma);
     }
     m_page_table.reset();
@@ -200,6 +203,8 @@ std::unique_ptr<Vma> AddressSpace::remove_vma(Vma& vma)
 Vma& AddressSpace::split_vma(Vma& vma, VirtAddr at)
 {
     VERIFY(vma.start < at && at < vma.end && is_page_aligned(at.value()));
+    // vma_adjust_trans_huge: a THP the new boundary cuts through is split first.
+    m_mm.thp().split_partial(*this, at, at);
     auto upper = std::make_unique<Vma>(vma);
     upper->start = at;
     upper->pgoff = vma.pgoff + ((at - vma.start) >> PAGE_SHIFT);
@@ -217,6 +222,8 @@ bool AddressSpace::can_merge(const Vma& lower, const Vma& upper) const
         return false;
     if ((lower.flags ^ upper.flags) & ~u64{VM_SOFTDIRTY})
         return false;
+    if (lower.flags & (VM_IO | VM_DONTEXPAND | VM_PFNMAP | VM_MIXEDMAP | VM_HUGETLB))
+        return false; // VM_SPECIAL (hugetlb included) never merges, as vma_merge refuses it
     if (lower.file != upper.file || lower.name != upper.name)
         return false;
     if (lower.anon && upper.anon && lower.anon != upper.anon)
@@ -315,6 +322,8 @@ Result<u64> AddressSpace::mmap(u64 addr, u64 len, int prot, int flags, std::shar
         return Error::from_errno(EINVAL, "offset not page aligned");
     if (len == 0)
         return Error::from_errno(EINVAL, "zero length");
+    // MAP_HUGETLB and hugetlbfs files (Hugetlb.cpp): the length in huge pages, the file behind.
+    u64 huge = TRY(hugetlb_mmap_setup(m_mm, len, flags, file, access));
     if (!(flags & MAP_FIXED_) && addr) {
         addr &= PAGE_MASK;
         if (addr < m_mm.sysctl().mmap_min_addr)
@@ -374,9 +383,12 @@ Result<u64> AddressSpace::mmap(u64 addr, u64 len, int prot, int flags, std::shar
     }
 
     bool failed = false;
-    u64 where = get_unmapped_area(addr, len, flags, failed);
+    u64 slack = huge && !(flags & MAP_FIXED_) ? huge - PAGE_SIZE : 0; // room to align a hugetlb start
+    u64 where = get_unmapped_area(addr, len + slack, flags, failed);
     if (failed)
         return Error::from_errno(static_cast<int>(where), "no room for the mapping");
+    if (huge)
+        where = TRY(hugetlb_align_area(where, flags, huge));
     if (where > task_size() - len)
         return Error::from_errno(ENOMEM, "mapping beyond the user address space");
     if (!is_page_aligned(where))
@@ -387,6 +399,8 @@ Result<u64> AddressSpace::mmap(u64 addr, u64 len, int prot, int flags, std::shar
         pgoff = where >> PAGE_SHIFT;
     if ((flags & MAP_NORESERVE_) && m_mm.sysctl().overcommit_memory != OvercommitMode::Never)
         vm_flags |= VM_NORESERVE;
+    if (huge) // hugetlb reserves strictly unless MAP_NORESERVE, whatever the overcommit mode
+        vm_flags |= VM_HUGETLB | ((flags & MAP_NORESERVE_) ? u64{VM_NORESERVE} : 0);
 
     u64 mapped = TRY(mmap_region(where, len, vm_flags, pgoff, std::move(file)));
     if ((flags & (MAP_POPULATE_ | MAP_NONBLOCK_)) == MAP_POPULATE_ ||
@@ -399,7 +413,7 @@ Result<u64> AddressSpace::mmap_region(u64 addr, u64 len, u64 vm_flags, u64 pgoff
 {
     TRY(do_munmap(addr, len));
     u64 pages = len >> PAGE_SHIFT;
-    bool accountable = (vm_flags & (VM_NORESERVE | VM_SHARED | VM_WRITE)) == VM_WRITE;
+    bool accountable = (vm_flags & (VM_NORESERVE | VM_SHARED | VM_WRITE | VM_HUGETLB)) == VM_WRITE;
     if (accountable) {
         TRY(m_mm.vm_enough_memory(pages, this));
         vm_flags |= VM_ACCOUNT;
@@ -422,6 +436,8 @@ Result<u64> AddressSpace::mmap_region(u64 addr, u64 len, u64 vm_flags, u64 pgoff
     vma->flags = vm_flags | VM_SOFTDIRTY;
     vma->pgoff = pgoff;
     vma->file = std::move(file);
+    if (vma->flags & VM_HUGETLB) // hugetlbfs_file_mmap: the reservation (Hugetlb.cpp)
+        TRY(hugetlb_mmap_vma(m_mm, *this, *vma));
     Vma& inserted = insert_vma(std::move(vma));
     Vma& merged = try_merge(inserted);
     (void)merged;
@@ -431,10 +447,18 @@ Result<u64> AddressSpace::mmap_region(u64 addr, u64 len, u64 vm_flags, u64 pgoff
 
 void AddressSpace::zap_range(Vma& vma, VirtAddr start, VirtAddr end)
 {
+    if (vma.flags & VM_HUGETLB)
+        return hugetlb_zap(*this, vma, start, end);
     if (vma.flags & VM_LOCKED)
         munlock_range(vma, start, end); // Mlock.cpp: pages no other locked VMA maps are unlocked
     Rmap rmap(m_mm);
     u64 flushed = 0;
+    // A THP the range covers in part is split; whole ones go at once (zap_huge_pmd).
+    m_mm.thp().split_partial(*this, start, end);
+    auto huge = [&](VirtAddr base, unsigned level, u64& entry) {
+        if (level == 1 && !(vma.flags & VM_HUGETLB))
+            m_mm.thp().zap_huge_pmd(*this, base, entry);
+    };
     m_page_table->for_each(start, end, [&](VirtAddr va, u64& pte) {
         if (pte_present(pte)) {
             Pfn pfn = pte_pfn(pte);
@@ -454,10 +478,9 @@ void AddressSpace::zap_range(Vma& vma, VirtAddr start, VirtAddr end)
             release_swap_entry(swap_entry_of(pte));
             pte = 0;
         }
-    });
+    }, huge);
     if (flushed > FLUSH_ALL_THRESHOLD)
         m_mm.tlb().flush_asid(m_asid);
-    (void)vma;
 }
 
 void AddressSpace::release_swap_entry(SwapEntry entry)
@@ -486,6 +509,7 @@ Result<void> AddressSpace::do_munmap(u64 start, u64 len)
     len = page_round_up(len);
     if (len == 0)
         return Error::from_errno(EINVAL, "zero length");
+    TRY(hugetlb_munmap_check(*this, start, len)); // hugetlb VMAs split only at huge boundaries
     u64 end = start + len;
     Vma* vma = find_vma(VirtAddr(start));
     if (!vma || vma->start.value() >= end)
@@ -504,6 +528,7 @@ Result<void> AddressSpace::do_munmap(u64 start, u64 len)
             m_mm.vm_unacct_memory(vma->pages());
         zap_range(*vma, vma->start, vma->end);
         (void)writeback_range(*vma, vma->start, vma->end);
+        hugetlb_vma_close(m_mm, *vma);
         remove_vma(*vma);
         vma = next;
     }
@@ -522,11 +547,14 @@ Result<void> AddressSpace::munmap(u64 addr, u64 len)
 
 void AddressSpace::change_protection(Vma& vma, VirtAddr start, VirtAddr end, u64 new_flags)
 {
+    if (vma.flags & VM_HUGETLB)
+        return hugetlb_change_protection(*this, vma, start, end, new_flags);
     Vma shape = vma;
     shape.flags = new_flags;
     u64 bits = pte_bits_for(shape);
     bool may_write = new_flags & VM_WRITE;
     u64 flushed = 0;
+    m_mm.thp().split_partial(*this, start, end);
     m_page_table->for_each(start, end, [&](VirtAddr va, u64& pte) {
         if (!pte_present(pte))
             return;
@@ -547,6 +575,11 @@ void AddressSpace::change_protection(Vma& vma, VirtAddr start, VirtAddr end, u64
             if (++flushed <= FLUSH_ALL_THRESHOLD)
                 m_mm.tlb().flush_page(m_asid, va);
         }
+    }, [&](VirtAddr base, unsigned level, u64& entry) {
+        // change_huge_pmd: a THP wholly inside the range keeps its leaf (callers split the VMA
+        // first, which splits a THP it cuts through).
+        if (level == 1 && !(vma.flags & VM_HUGETLB))
+            m_mm.thp().change_huge_pmd(*this, shape, base, entry);
     });
     if (flushed > FLUSH_ALL_THRESHOLD)
         m_mm.tlb().flush_asid(m_asid);
@@ -576,6 +609,7 @@ Result<void> AddressSpace::mprotect(u64 start, u64 len, int prot)
         u64 tmp = std::min(vma->end.value(), end);
         // mprotect_fixup
         if (new_flags != vma->flags) {
+            TRY(hugetlb_split_check(m_mm, *vma, nstart, tmp));
             if ((new_flags & VM_WRITE) &&
                 !(vma->flags & (VM_ACCOUNT | VM_WRITE | VM_HUGETLB | VM_SHARED | VM_NORESERVE))) {
                 u64 pages = (tmp - nstart) >> PAGE_SHIFT;
@@ -743,6 +777,12 @@ void AddressSpace::populate(VirtAddr start, VirtAddr end)
             continue;
         }
         bool write = (vma->flags & (VM_WRITE | VM_SHARED)) == VM_WRITE;
+        if (vma->flags & VM_HUGETLB) { // one fault per huge page
+            if (!fault_resolved(hugetlb_fault(m_mm, *this, *vma, va, write ? AccessType::Write : AccessType::Read)))
+                return;
+            va = VirtAddr(hugetlb_page_end(m_mm, *vma, va) - PAGE_SIZE);
+            continue;
+        }
         u64 pte = m_page_table->read(va);
         if ((pte & PTE_V) && (!write || (pte & PTE_W)))
             continue;
@@ -772,6 +812,7 @@ Result<std::unique_ptr<AddressSpace>> AddressSpace::fork(Asid child_asid)
     child->m_brk = m_brk;
     child->m_start_stack = m_start_stack;
     child->m_hiwater_vm = m_hiwater_vm;
+    child->m_thp_disabled = m_thp_disabled;
     Rmap rmap(m_mm);
     for (auto& [key, src] : m_vmas) {
         if (src->flags & VM_DONTCOPY)
@@ -785,6 +826,10 @@ Result<std::unique_ptr<AddressSpace>> AddressSpace::fork(Asid child_asid)
         if (wipe)
             copy->anon.reset();
         Vma& dst = child->insert_vma(std::move(copy));
+        if (src->flags & VM_HUGETLB) { // copy_hugetlb_page_range (Hugetlb.cpp)
+            hugetlb_copy(*this, *child, *src);
+            continue;
+        }
         if (wipe || !src->anon)
             continue;
         bool cow = (src->flags & (VM_SHARED | VM_MAYWRITE)) == VM_MAYWRITE;
@@ -820,6 +865,9 @@ Result<std::unique_ptr<AddressSpace>> AddressSpace::fork(Asid child_asid)
                 m_mm.get_page(pfn);
                 rmap.add_mapping(*child, pfn);
             }
+        }, [&](VirtAddr base, unsigned level, u64& entry) {
+            if (level == 1 && !(src->flags & VM_HUGETLB))
+                m_mm.thp().copy_huge_pmd(*this, *child, base, entry, cow);
         });
         if (flushed > FLUSH_ALL_THRESHOLD)
             m_mm.tlb().flush_asid(m_asid);

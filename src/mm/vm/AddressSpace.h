@@ -197,6 +197,10 @@ class AddressSpace {
     MemlockLimit& memlock_limit() { return m_memlock_limit; }
     // VM_LOCKED / VM_LOCKONFAULT when mlockall(MCL_FUTURE) is in force (mm->def_flags).
     u64 def_flags() const { return m_def_flags; }
+    // prctl(PR_SET_THP_DISABLE) (Linux's MMF_DISABLE_THP): no transparent huge page is made here.
+    // Inherited by fork.
+    bool thp_disabled() const { return m_thp_disabled; }
+    void set_thp_disabled(bool disabled) { m_thp_disabled = disabled; }
 
     // Hooks for the other parts of the memory manager.
     // After a resolved fault in vma: mlocks the page in a VM_LOCKED VMA and marks a written page
@@ -229,6 +233,7 @@ class AddressSpace {
     Result<u64> move_vma(Vma& vma, u64 old_addr, u64 old_len, u64 new_len, u64 new_addr, u64 flags);
     void move_ptes(u64 old_addr, u64 new_addr, u64 len);
     u64 m_def_flags = 0;
+    bool m_thp_disabled = false;
     MemlockLimit m_memlock_limit;
     // (the further memory calls continue below the class)
 };

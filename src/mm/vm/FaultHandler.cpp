@@ -6,8 +6,10 @@
 #include "mm/MemoryManager.h"
 #include "mm/cache/Inode.h"
 #include "mm/cache/PageCache.h"
+#include "mm/hugetlb/Hugetlb.h"
 #include "mm/swap/SwapCache.h"
 #include "mm/swap/SwapManager.h"
+#include "mm/thp/Thp.h"
 #include "mm/vm/AddressSpace.h"
 #include "mm/vm/AnonVma.h"
 #include "mm/vm/Rmap.h"
@@ -78,13 +80,23 @@ void FaultHandler::account(AddressSpace& space, FaultOutcome outcome)
 
 FaultOutcome FaultHandler::handle_in_vma(AddressSpace& space, Vma& vma, VirtAddr va, AccessType access)
 {
+    if (vma.flags & VM_HUGETLB) { // hugetlb memory is mapped only by huge leaves (Hugetlb.cpp)
+        FaultOutcome huge = hugetlb_fault(m_mm, space, vma, va, access);
+        account(space, huge);
+        return huge;
+    }
     va = page_base(va);
     bool write = access == AccessType::Write;
     AddressSpace* previous = m_mm.current_space();
     m_mm.set_current_space(&space);
     FaultOutcome outcome;
-    u64* slot = space.page_table().slot(va, true);
-    if (!slot) {
+    // Transparent huge pages first: a fault on a huge leaf, or one that maps a new THP. When
+    // they decline, the range is mapped (or was just split) at 4 KiB.
+    std::optional<FaultOutcome> huge = m_mm.thp().handle_fault(space, vma, va, write);
+    u64* slot = huge ? nullptr : space.page_table().slot(va, true);
+    if (huge) {
+        outcome = *huge;
+    } else if (!slot) {
         outcome = FaultOutcome::Oom;
     } else if (pte_none(*slot)) {
         if (vma.is_anonymous())

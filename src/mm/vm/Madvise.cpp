@@ -18,8 +18,10 @@
 #include "mm/MemoryManager.h"
 #include "mm/cache/Inode.h"
 #include "mm/cache/PageCache.h"
+#include "mm/hugetlb/Hugetlb.h"
 #include "mm/reclaim/Reclaimer.h"
 #include "mm/swap/SwapManager.h"
+#include "mm/thp/Thp.h"
 #include "mm/vm/AnonVma.h"
 #include "mm/vm/FaultHandler.h"
 #include "mm/vm/Rmap.h"
@@ -124,9 +126,12 @@ Result<void> AddressSpace::madvise_vma(Vma& vma, u64 start, u64 end, int advice)
     switch (advice) {
     case MADV_DONTNEED_:
     case MADV_DONTNEED_LOCKED_:
-        if ((vma.flags & (VM_PFNMAP | VM_HUGETLB)) || (advice == MADV_DONTNEED_ && (vma.flags & VM_LOCKED)))
+        if (vma.flags & VM_HUGETLB) // whole huge pages only (Hugetlb.cpp)
+            end = TRY(hugetlb_dontneed_end(m_mm, vma, start, end));
+        else if ((vma.flags & VM_PFNMAP) || (advice == MADV_DONTNEED_ && (vma.flags & VM_LOCKED)))
             return Error::from_errno(EINVAL, "MADV_DONTNEED on locked or special memory");
-        zap_range(vma, VirtAddr(start), VirtAddr(end));
+        if (start < end)
+            zap_range(vma, VirtAddr(start), VirtAddr(end));
         return {};
     case MADV_FREE_:
         if (!can_madv_lru(vma))
@@ -183,8 +188,10 @@ Result<void> AddressSpace::madvise_flags(Vma& vma, u64 start, u64 end, int advic
     case MADV_NOHUGEPAGE_: flags = (flags & ~u64{VM_HUGEPAGE}) | VM_NOHUGEPAGE; break;
     default: return Error::from_errno(EINVAL, "unknown advice");
     }
-    if (flags != vma.flags)
-        modify_flags(vma, start, end, flags);
+    if (flags == vma.flags)
+        return {};
+    TRY(hugetlb_split_check(m_mm, vma, start, end)); // hugetlb_vm_op_split (Hugetlb.cpp)
+    modify_flags(vma, start, end, flags);
     return {};
 }
 
@@ -223,6 +230,9 @@ void AddressSpace::madvise_free(u64 start, u64 end)
     // is cleaned and marked lazily freeable, its PTE made old and clean so that a later store
     // shows in the D bit.
     Lru& lru = m_mm.lru();
+    // Lazy freeing works on 4 KiB pages here: THPs in the range are split first (Linux frees a
+    // wholly covered one lazily as one folio).
+    m_mm.thp().split_range(*this, VirtAddr(start), VirtAddr(end));
     m_page_table->for_each(VirtAddr(start), VirtAddr(end), [&](VirtAddr va, u64& pte) {
         if (pte_is_swap(pte)) {
             release_swap_entry(swap_entry_of(pte));
@@ -307,10 +317,13 @@ void AddressSpace::madvise_willneed(Vma& vma, u64 start, u64 end)
     // swapin_walk: read swapped-out pages back into the swap cache; the PTEs stay swap entries
     // and the later fault finds the page there (a minor fault).
     std::vector<VirtAddr> swapped;
-    m_page_table->for_each(VirtAddr(start), VirtAddr(end), [&](VirtAddr va, u64& pte) {
-        if (pte_is_swap(pte))
-            swapped.push_back(va);
-    });
+    m_page_table->for_each(
+        VirtAddr(start), VirtAddr(end),
+        [&](VirtAddr va, u64& pte) {
+            if (pte_is_swap(pte))
+                swapped.push_back(va);
+        },
+        [](VirtAddr, unsigned, u64&) {}); // a huge page is resident
     SwapManager& swap = m_mm.swap();
     for (VirtAddr va : swapped) {
         u64 pte = m_page_table->read(va);
@@ -345,8 +358,14 @@ void AddressSpace::madvise_cold_or_pageout(u64 start, u64 end, bool pageout)
     // reclaims them at once.
     std::vector<Pfn> victims;
     Lru& lru = m_mm.lru();
-    m_page_table->for_each(VirtAddr(start), VirtAddr(end), [&](VirtAddr va, u64& pte) {
-        if (!pte_present(pte) || m_mm.is_zero_pfn(pte_pfn(pte)))
+    // madvise_cold_or_pageout_pte_range: PAGEOUT splits a THP (riscv cannot swap one whole), as
+    // does a range covering one in part; COLD deactivates a wholly covered THP as one page.
+    if (pageout)
+        m_mm.thp().split_range(*this, VirtAddr(start), VirtAddr(end));
+    else
+        m_mm.thp().split_partial(*this, VirtAddr(start), VirtAddr(end));
+    auto visit = [&](VirtAddr va, u64& pte) {
+        if (!pte_present(pte) || m_mm.is_zero_pfn(pte_pfn(pte)) || m_mm.thp().is_huge_zero(pte_pfn(pte)))
             return;
         Pfn pfn = pte_pfn(pte);
         Frame& f = m_mm.frames()[pfn];
@@ -366,6 +385,10 @@ void AddressSpace::madvise_cold_or_pageout(u64 start, u64 end, bool pageout)
             lru.move(pfn, f.has(FF_SWAPBACKED) ? LruList::InactiveAnon : LruList::InactiveFile);
             m_mm.vmstat().add(VmItem::Pgdeactivate, 1);
         }
+    };
+    m_page_table->for_each(VirtAddr(start), VirtAddr(end), visit, [&](VirtAddr base, unsigned level, u64& entry) {
+        if (level == 1)
+            visit(base, entry);
     });
     for (Pfn pfn : victims)
         (void)m_mm.reclaimer().evict(pfn);
@@ -381,6 +404,10 @@ Result<void> AddressSpace::madvise_remove(Vma& vma, u64 start, u64 end)
         return Error::from_errno(EINVAL, "MADV_REMOVE needs a file mapping");
     if ((vma.flags & (VM_SHARED | VM_MAYWRITE)) != (VM_SHARED | VM_MAYWRITE))
         return Error::from_errno(EACCES, "MADV_REMOVE needs a shared writable mapping");
+    if (vma.flags & VM_HUGETLB) { // hugetlbfs_punch_hole (Hugetlb.cpp)
+        hugetlb_punch_hole(m_mm, *vma.file, (vma.pgoff << PAGE_SHIFT) + (start - vma.start.value()), end - start);
+        return {};
+    }
     std::shared_ptr<Inode> inode = vma.file;
     u64 first = vma.page_index(VirtAddr(start));
     u64 count = (end - start) >> PAGE_SHIFT;

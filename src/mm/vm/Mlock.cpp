@@ -13,6 +13,7 @@
 #include "mm/vm/AddressSpace.h"
 
 #include "mm/MemoryManager.h"
+#include "mm/thp/Thp.h"
 #include "mm/vm/FaultHandler.h"
 #include "mm/vm/Rmap.h"
 
@@ -85,6 +86,12 @@ void AddressSpace::fault_done(Vma& vma, VirtAddr va, bool write)
 {
     if (!write && !(vma.flags & VM_LOCKED))
         return;
+    if (auto leaf = m_page_table->huge_leaf(va)) {
+        // A THP (never in a locked VMA here): only the soft-dirty mark.
+        if (write && (*leaf->entry & PTE_W))
+            *leaf->entry |= PTE_SOFT_DIRTY;
+        return;
+    }
     u64* slot = m_page_table->slot(page_base(va), false);
     if (!slot || !pte_present(*slot))
         return;
@@ -99,11 +106,14 @@ void AddressSpace::fault_done(Vma& vma, VirtAddr va, bool write)
 
 void AddressSpace::munlock_range(Vma& vma, VirtAddr start, VirtAddr end)
 {
-    m_page_table->for_each(start, end, [&](VirtAddr, u64& pte) {
-        auto pfn = normal_page(m_mm, pte);
-        if (pfn && m_mm.frames()[*pfn].has(FF_MLOCKED) && !locked_elsewhere(m_mm, *pfn, &vma))
-            munlock_page(m_mm, *pfn);
-    });
+    m_page_table->for_each(
+        start, end,
+        [&](VirtAddr, u64& pte) {
+            auto pfn = normal_page(m_mm, pte);
+            if (pfn && m_mm.frames()[*pfn].has(FF_MLOCKED) && !locked_elsewhere(m_mm, *pfn, &vma))
+                munlock_page(m_mm, *pfn);
+        },
+        [](VirtAddr, unsigned, u64&) {}); // huge pages are never mlocked here
 }
 
 void AddressSpace::mlock_fixup(Vma& vma, u64 start, u64 end, u64 new_flags)
@@ -117,7 +127,10 @@ void AddressSpace::mlock_fixup(Vma& vma, u64 start, u64 end, u64 new_flags)
     if ((new_flags & VM_LOCKED) && (old_flags & VM_LOCKED))
         return; // only VM_LOCKONFAULT changed: locking twice would be wrong
     // mlock_vma_pages_range: pages already present are locked (or unlocked) now, even with
-    // VM_LOCKONFAULT; the rest are locked as they fault in.
+    // VM_LOCKONFAULT; the rest are locked as they fault in. Locked memory is kept at 4 KiB here,
+    // so a THP in the range is split first.
+    if (new_flags & VM_LOCKED)
+        m_mm.thp().split_range(*this, VirtAddr(start), VirtAddr(end));
     m_page_table->for_each(VirtAddr(start), VirtAddr(end), [&](VirtAddr, u64& pte) {
         auto pfn = normal_page(m_mm, pte);
         if (!pfn)

@@ -13,6 +13,8 @@
 
 #include "hw/Tlb.h"
 #include "mm/MemoryManager.h"
+#include "mm/hugetlb/Hugetlb.h"
+#include "mm/thp/Thp.h"
 #include "mm/vm/AnonVma.h"
 
 namespace kioku {
@@ -44,6 +46,7 @@ Result<u64> AddressSpace::mremap(u64 addr, u64 old_len, u64 new_len, u64 flags, 
     Vma* vma = vma_containing(VirtAddr(addr));
     if (!vma)
         return Error::from_errno(EFAULT, "old address not mapped");
+    TRY(hugetlb_mremap_check(m_mm, *vma, addr, old_len, new_len, new_addr)); // Hugetlb.cpp
     if (flags & (MREMAP_FIXED_ | MREMAP_DONTUNMAP_))
         return mremap_to(addr, old_len, new_addr, new_len, flags);
     // A shrink only unmaps the tail, wherever the old range lies.
@@ -139,6 +142,11 @@ void AddressSpace::move_ptes(u64 old_addr, u64 new_addr, u64 len)
     // new VMA is already in the tree, so reclaim running while a table page is allocated finds
     // every page at whichever address maps it at that moment. Moved pages count as soft-dirty
     // (move_soft_dirty_pte): the mapping changed under them.
+    // Pages move one PTE at a time here, so THPs in the old range are split first (Linux moves a
+    // whole PMD when both addresses are 2 MiB aligned).
+    if (Vma* vma = vma_containing(VirtAddr(old_addr)); vma && (vma->flags & VM_HUGETLB))
+        return hugetlb_move_leaves(*this, old_addr, new_addr, len); // move_hugetlb_page_tables
+    m_mm.thp().split_range(*this, VirtAddr(old_addr), VirtAddr(old_addr + len));
     std::vector<u64> offsets;
     m_page_table->for_each(VirtAddr(old_addr), VirtAddr(old_addr + len),
                            [&](VirtAddr va, u64&) { offsets.push_back(va - VirtAddr(old_addr)); });
@@ -193,13 +201,14 @@ Result<u64> AddressSpace::move_vma(Vma& vma, u64 old_addr, u64 old_len, u64 new_
         }
     } else if (old_len) {
         // Conceal VM_ACCOUNT on the old part so that unmapping it keeps the charge, which now
-        // belongs to the new VMA.
-        if (old->flags & VM_ACCOUNT) {
+        // belongs to the new VMA; a hugetlb reservation moves the same way (Hugetlb.cpp).
+        if (old->flags & (VM_ACCOUNT | VM_HUGETLB)) {
             if (old->start.value() < old_addr)
                 old = &split_vma(*old, VirtAddr(old_addr));
             if (old->end.value() > old_addr + old_len)
                 split_vma(*old, VirtAddr(old_addr + old_len));
             old->flags &= ~u64{VM_ACCOUNT};
+            hugetlb_forget_resv(*old);
         }
         TRY(do_munmap(old_addr, old_len));
         m_hiwater_vm = hiwater_vm;

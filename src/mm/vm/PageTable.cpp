@@ -111,9 +111,21 @@ void PageTable::release_table(Pfn table)
     --m_table_pages;
 }
 
+u64* PageTable::find_pte(VirtAddr va)
+{
+    if (huge_leaf(va))
+        return nullptr;
+    return slot(va, false);
+}
+
 u64 PageTable::read(VirtAddr va) const
 {
-    u64* s = const_cast<PageTable*>(this)->slot(va, false);
+    auto* self = const_cast<PageTable*>(this);
+    if (auto leaf = self->huge_leaf(va)) {
+        u64 offset = (va - leaf->base) >> PAGE_SHIFT;
+        return make_pte(pte_ppn(*leaf->entry) + offset, *leaf->entry & ~PTE_PPN_MASK);
+    }
+    u64* s = self->slot(va, false);
     return s ? *s : 0;
 }
 

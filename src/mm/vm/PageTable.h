@@ -92,6 +92,12 @@ class PageTable {
     // The leaf slot for va, creating the tables on the way when create is set. Returns null when
     // a table is missing (and create is not set) or cannot be allocated.
     u64* slot(VirtAddr va, bool create);
+    // The leaf slot for va when a table maps it in 4 KiB pages; null when a table is missing or
+    // a huge leaf covers va. For paths (the reverse map) that may look at any address.
+    u64* find_pte(VirtAddr va);
+    // The entry the MMU would use for the 4 KiB page at va: the leaf slot's value, or, under a
+    // huge leaf, that leaf's bits with the frame of va's page inside it (as pagemap and mincore
+    // see a huge mapping). 0 when nothing maps va.
     u64 read(VirtAddr va) const;
 
     // Visits every non-empty leaf slot in [start, end), in address order. VERIFYs that no huge

@@ -26,9 +26,25 @@ void Rmap::for_each_mapping(Pfn pfn, const RmapVisitor& fn)
         if (f.index < vma->pgoff || f.index >= vma->pgoff + vma->pages())
             continue;
         VirtAddr va = vma->start + ((f.index - vma->pgoff) << PAGE_SHIFT);
-        u64* slot = vma->mm->page_table().slot(va, false);
+        u64* slot = vma->mm->page_table().find_pte(va);
         if (slot && pte_present(*slot) && pte_pfn(*slot) == pfn)
             fn(*vma->mm, *vma, va, *slot);
+    }
+}
+
+void Rmap::for_each_huge_mapping(Pfn head, const RmapVisitor& fn)
+{
+    Frame& f = m_mm.frames()[head];
+    if (!f.owner || !f.has(FF_HEAD) || !f.has(FF_ANON))
+        return;
+    std::vector<Vma*> candidates = static_cast<AnonVma*>(f.owner)->vmas();
+    for (Vma* vma : candidates) {
+        if (f.index < vma->pgoff || f.index >= vma->pgoff + vma->pages())
+            continue;
+        VirtAddr va = vma->start + ((f.index - vma->pgoff) << PAGE_SHIFT);
+        auto leaf = vma->mm->page_table().huge_leaf(va);
+        if (leaf && leaf->level == 1 && leaf->base == va && pte_pfn(*leaf->entry) == head)
+            fn(*vma->mm, *vma, va, *leaf->entry);
     }
 }
 

@@ -25,8 +25,11 @@ class Rmap {
     {
     }
 
-    // Visits every present PTE that maps pfn.
+    // Visits every present PTE that maps pfn (never a huge leaf: a THP is mapped only by those).
     void for_each_mapping(Pfn pfn, const RmapVisitor& fn);
+    // Visits every huge leaf (present or protnone) that maps the THP with head frame `head`; the
+    // address is the base of the 2 MiB range.
+    void for_each_huge_mapping(Pfn head, const RmapVisitor& fn);
     // Write-protects and cleans every PTE mapping pfn, returning whether any was dirty
     // (folio_mkclean, used before writeback so the next store faults and re-dirties).
     bool mkclean(Pfn pfn);

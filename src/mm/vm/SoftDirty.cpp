@@ -11,6 +11,7 @@
 
 #include "hw/Tlb.h"
 #include "mm/MemoryManager.h"
+#include "mm/thp/Thp.h"
 
 namespace kioku {
 
@@ -41,18 +42,24 @@ Result<void> AddressSpace::clear_refs(int type)
             continue;
         if (type == CLEAR_REFS_SOFT_DIRTY)
             vma->flags &= ~u64{VM_SOFTDIRTY};
-        m_page_table->for_each(vma->start, vma->end, [&](VirtAddr va, u64& pte) {
+        // A huge leaf is treated as one PTE (clear_soft_dirty_pmd, the PMD half of clear_refs).
+        auto visit = [&](VirtAddr va, u64& pte) {
             if (!pte_present(pte))
                 return;
             u64 old = pte;
+            Pfn pfn = pte_pfn(pte);
             if (type == CLEAR_REFS_SOFT_DIRTY) {
                 pte &= ~(PTE_W | PTE_SOFT_DIRTY);
-            } else if (!m_mm.is_zero_pfn(pte_pfn(pte))) {
+            } else if (!m_mm.is_zero_pfn(pfn) && !m_mm.thp().is_huge_zero(pfn)) {
                 pte &= ~PTE_A;
-                m_mm.frames()[pte_pfn(pte)].clear(FF_REFERENCED);
+                m_mm.frames()[pfn].clear(FF_REFERENCED);
             }
             if (pte != old)
                 m_mm.tlb().flush_page(m_asid, va);
+        };
+        m_page_table->for_each(vma->start, vma->end, visit, [&](VirtAddr base, unsigned level, u64& entry) {
+            if (level == 1 && !(vma->flags & VM_HUGETLB))
+                visit(base, entry);
         });
     }
     return {};

@@ -1,0 +1,496 @@
+// Transparent huge pages in a small world: a 64 MiB machine, one memory manager, address spaces
+// touched through the MMU as a program would (fault, retry). Every test ends with the invariant
+// checker, which proves the compound-page counts against the page tables.
+#include <gtest/gtest.h>
+
+#include <cstring>
+
+#include "hw/Machine.h"
+#include "mm/InvariantChecker.h"
+#include "mm/MemoryManager.h"
+#include "mm/reclaim/Lru.h"
+#include "mm/reclaim/Reclaimer.h"
+#include "mm/thp/Thp.h"
+#include "mm/vm/AddressSpace.h"
+#include "mm/vm/FaultHandler.h"
+
+namespace kioku::test {
+
+namespace {
+
+using isa::AccessType;
+
+MachineShape small_machine()
+{
+    MachineShape shape;
+    shape.mem_bytes = u64{64} << 20;
+    return shape;
+}
+
+class ThpTest : public ::testing::Test {
+  protected:
+    ThpTest()
+        : machine(small_machine())
+        , mm(machine.memory(), machine.tlb(), machine.clock(), isa::SatpMode::Sv48)
+    {
+        space = mm.create_address_space().release_value();
+    }
+
+    void TearDown() override { EXPECT_EQ(InvariantChecker(mm).report(), ""); }
+
+    // An anonymous private mapping of `len` bytes whose start is 2 MiB aligned.
+    u64 map_aligned(AddressSpace& s, u64 len)
+    {
+        u64 raw = s.mmap(0, len + HPAGE_PMD_SIZE, PROT_READ_ | PROT_WRITE_, MAP_PRIVATE_ | MAP_ANONYMOUS_,
+                         nullptr, 0, {})
+                      .release_value();
+        u64 base = (raw + HPAGE_PMD_SIZE - 1) & ~(HPAGE_PMD_SIZE - 1);
+        // Trim to exactly [base, base + len) so no neighbouring part of the mapping is left.
+        if (base > raw) {
+            EXPECT_FALSE(s.munmap(raw, base - raw).is_error());
+        }
+        u64 end = raw + len + HPAGE_PMD_SIZE;
+        if (end > base + len) {
+            EXPECT_FALSE(s.munmap(base + len, end - base - len).is_error());
+        }
+        return base;
+    }
+
+    PhysAddr translate(AddressSpace& s, u64 va, AccessType access)
+    {
+        for (int attempt = 0; attempt < 4; ++attempt) {
+            Translation t = machine.mmu().translate(s.satp(), VirtAddr(va), access);
+            if (!t.faulted)
+                return t.pa;
+            FaultOutcome o = mm.fault_handler().handle(s, VirtAddr(va), access);
+            EXPECT_TRUE(fault_resolved(o)) << fault_outcome_name(o);
+        }
+        ADD_FAILURE() << "the access kept faulting";
+        return PhysAddr(0);
+    }
+
+    void store(AddressSpace& s, u64 va, u8 value)
+    {
+        *machine.memory().ptr(translate(s, va, AccessType::Write)) = value;
+    }
+    u8 load(AddressSpace& s, u64 va) { return *machine.memory().ptr(translate(s, va, AccessType::Read)); }
+
+    u64 stat(VmItem item) const { return mm.vmstat()[item]; }
+    std::optional<PageTable::HugeLeaf> leaf(AddressSpace& s, u64 va)
+    {
+        return s.page_table().huge_leaf(VirtAddr(va));
+    }
+
+    Machine machine;
+    MemoryManager mm;
+    std::unique_ptr<AddressSpace> space;
+};
+
+} // namespace
+
+TEST_F(ThpTest, MadvisedRegionFaultsInOneHugePage)
+{
+    u64 base = map_aligned(*space, HPAGE_PMD_SIZE);
+    ASSERT_FALSE(space->madvise(base, HPAGE_PMD_SIZE, abi::MADV_HUGEPAGE_).is_error());
+    u64 tables_before = space->page_table().table_pages();
+    store(*space, base + 12345, 7);
+    EXPECT_EQ(stat(VmItem::ThpFaultAlloc), 1u);
+    ASSERT_TRUE(leaf(*space, base));
+    EXPECT_EQ(leaf(*space, base)->level, 1u);
+    EXPECT_EQ(space->rss().anon, static_cast<i64>(HPAGE_PMD_NR));
+    EXPECT_EQ(stat(VmItem::NrAnonTransparentHugepages), HPAGE_PMD_NR);
+    EXPECT_EQ(stat(VmItem::NrAnonPages), HPAGE_PMD_NR);
+    // The PMD leaf needs the tables above it but no PTE table.
+    EXPECT_LE(space->page_table().table_pages(), tables_before + 2);
+    EXPECT_EQ(load(*space, base + 12345), 7);
+    EXPECT_EQ(load(*space, base + HPAGE_PMD_SIZE - 1), 0);
+}
+
+TEST_F(ThpTest, MadviseModeLeavesUnadvisedMemoryAtFourKilobytes)
+{
+    u64 base = map_aligned(*space, HPAGE_PMD_SIZE);
+    store(*space, base, 1);
+    EXPECT_FALSE(leaf(*space, base));
+    EXPECT_EQ(stat(VmItem::ThpFaultAlloc), 0u);
+    EXPECT_EQ(space->rss().anon, 1);
+}
+
+TEST_F(ThpTest, AlwaysModeNeedsNoAdviceButHonoursNohugepage)
+{
+    mm.thp().settings().enabled = ThpMode::Always;
+    u64 a = map_aligned(*space, HPAGE_PMD_SIZE);
+    store(*space, a, 1);
+    EXPECT_TRUE(leaf(*space, a));
+    u64 b = map_aligned(*space, HPAGE_PMD_SIZE);
+    ASSERT_FALSE(space->madvise(b, HPAGE_PMD_SIZE, abi::MADV_NOHUGEPAGE_).is_error());
+    store(*space, b, 1);
+    EXPECT_FALSE(leaf(*space, b));
+}
+
+TEST_F(ThpTest, PrSetThpDisableStopsHugeFaults)
+{
+    mm.thp().settings().enabled = ThpMode::Always;
+    space->set_thp_disabled(true);
+    u64 base = map_aligned(*space, HPAGE_PMD_SIZE);
+    store(*space, base, 1);
+    EXPECT_FALSE(leaf(*space, base));
+    auto child = space->fork(mm.allocate_asid()).release_value();
+    EXPECT_TRUE(child->thp_disabled());
+}
+
+TEST_F(ThpTest, RangeSmallerThanTwoMegabytesFallsBack)
+{
+    mm.thp().settings().enabled = ThpMode::Always;
+    u64 base = map_aligned(*space, HPAGE_PMD_SIZE - PAGE_SIZE);
+    store(*space, base, 1);
+    EXPECT_FALSE(leaf(*space, base));
+    EXPECT_EQ(stat(VmItem::ThpFaultAlloc), 0u);
+}
+
+TEST_F(ThpTest, ReadMapsTheHugeZeroPageAndAWriteSplitsItToFourKilobytes)
+{
+    mm.thp().settings().enabled = ThpMode::Always;
+    u64 base = map_aligned(*space, HPAGE_PMD_SIZE);
+    EXPECT_EQ(load(*space, base + 100), 0);
+    EXPECT_EQ(stat(VmItem::ThpZeroPageAlloc), 1u);
+    ASSERT_TRUE(leaf(*space, base));
+    EXPECT_TRUE(mm.thp().is_huge_zero(pte_pfn(*leaf(*space, base)->entry)));
+    EXPECT_EQ(space->rss().anon, 0);
+    // do_huge_pmd_wp_page on the huge zero page: split the PMD, copy one 4 KiB page.
+    store(*space, base + 100, 9);
+    EXPECT_FALSE(leaf(*space, base));
+    EXPECT_EQ(stat(VmItem::ThpSplitPmd), 1u);
+    EXPECT_EQ(stat(VmItem::ThpFaultAlloc), 0u);
+    EXPECT_EQ(space->rss().anon, 1);
+    EXPECT_EQ(load(*space, base + 100), 9);
+    EXPECT_EQ(load(*space, base + PAGE_SIZE), 0);
+}
+
+TEST_F(ThpTest, UseZeroPageOffMakesReadsAllocate)
+{
+    mm.thp().settings().enabled = ThpMode::Always;
+    mm.thp().settings().use_zero_page = false;
+    u64 base = map_aligned(*space, HPAGE_PMD_SIZE);
+    EXPECT_EQ(load(*space, base), 0);
+    EXPECT_EQ(stat(VmItem::ThpFaultAlloc), 1u);
+    EXPECT_EQ(stat(VmItem::ThpZeroPageAlloc), 0u);
+}
+
+TEST_F(ThpTest, ForkSharesTheLeafAndAWriteSplitsForCopyOnWrite)
+{
+    mm.thp().settings().enabled = ThpMode::Always;
+    u64 base = map_aligned(*space, HPAGE_PMD_SIZE);
+    store(*space, base + PAGE_SIZE * 3, 42);
+    auto child = space->fork(mm.allocate_asid()).release_value();
+    ASSERT_TRUE(leaf(*child, base));
+    Pfn head = pte_pfn(*leaf(*child, base)->entry);
+    EXPECT_EQ(mm.frames()[head].mapcount, 2);
+    EXPECT_EQ(child->rss().anon, static_cast<i64>(HPAGE_PMD_NR));
+    EXPECT_EQ(InvariantChecker(mm).report(), "");
+    store(*child, base + PAGE_SIZE * 3, 43);
+    EXPECT_EQ(stat(VmItem::ThpSplitPage), 1u);
+    EXPECT_EQ(stat(VmItem::ThpSplitPmd), 2u); // one PMD in each address space
+    EXPECT_EQ(load(*space, base + PAGE_SIZE * 3), 42);
+    EXPECT_EQ(load(*child, base + PAGE_SIZE * 3), 43);
+    EXPECT_EQ(stat(VmItem::NrAnonTransparentHugepages), 0u);
+    EXPECT_EQ(InvariantChecker(mm).report(), "");
+}
+
+TEST_F(ThpTest, AnExclusiveReadOnlyLeafIsReusedOnWrite)
+{
+    mm.thp().settings().enabled = ThpMode::Always;
+    u64 base = map_aligned(*space, HPAGE_PMD_SIZE);
+    store(*space, base, 1);
+    auto child = space->fork(mm.allocate_asid()).release_value();
+    child.reset(); // the child exits: the parent's leaf stays read-only but is no longer shared
+    store(*space, base, 2);
+    EXPECT_EQ(stat(VmItem::ThpSplitPage), 0u);
+    ASSERT_TRUE(leaf(*space, base));
+    EXPECT_TRUE(*leaf(*space, base)->entry & isa::PTE_W);
+}
+
+TEST_F(ThpTest, PartialMunmapSplitsAndKeepsTheRest)
+{
+    mm.thp().settings().enabled = ThpMode::Always;
+    u64 base = map_aligned(*space, HPAGE_PMD_SIZE);
+    for (u64 i = 0; i < HPAGE_PMD_NR; i += 64)
+        store(*space, base + i * PAGE_SIZE, static_cast<u8>(i / 64 + 1));
+    ASSERT_FALSE(space->munmap(base + PAGE_SIZE * 64, PAGE_SIZE).is_error());
+    EXPECT_EQ(stat(VmItem::ThpSplitPage), 1u);
+    EXPECT_EQ(space->rss().anon, static_cast<i64>(HPAGE_PMD_NR - 1));
+    EXPECT_EQ(load(*space, base), 1);
+    EXPECT_EQ(load(*space, base + PAGE_SIZE * 128), 3);
+}
+
+TEST_F(ThpTest, WholeMunmapFreesTheHugePageAtOnce)
+{
+    mm.thp().settings().enabled = ThpMode::Always;
+    u64 free_before = mm.allocator().free_pages();
+    u64 base = map_aligned(*space, HPAGE_PMD_SIZE);
+    store(*space, base, 1);
+    EXPECT_LE(mm.allocator().free_pages() + HPAGE_PMD_NR, free_before);
+    ASSERT_FALSE(space->munmap(base, HPAGE_PMD_SIZE).is_error());
+    EXPECT_EQ(stat(VmItem::ThpSplitPage), 0u);
+    EXPECT_EQ(space->rss().anon, 0);
+    EXPECT_EQ(stat(VmItem::NrAnonTransparentHugepages), 0u);
+    EXPECT_GE(mm.allocator().free_pages() + 4, free_before); // only table pages may stay
+}
+
+TEST_F(ThpTest, DontneedOverTheWholeRangeZapsWithoutSplitting)
+{
+    mm.thp().settings().enabled = ThpMode::Always;
+    u64 base = map_aligned(*space, HPAGE_PMD_SIZE);
+    store(*space, base, 5);
+    ASSERT_FALSE(space->madvise(base, HPAGE_PMD_SIZE, abi::MADV_DONTNEED_).is_error());
+    EXPECT_EQ(stat(VmItem::ThpSplitPage), 0u);
+    EXPECT_EQ(load(*space, base), 0);
+}
+
+TEST_F(ThpTest, MprotectOfTheWholeRangeKeepsTheLeafAndOfPartSplits)
+{
+    mm.thp().settings().enabled = ThpMode::Always;
+    u64 base = map_aligned(*space, 2 * HPAGE_PMD_SIZE);
+    store(*space, base, 1);
+    store(*space, base + HPAGE_PMD_SIZE, 2);
+    ASSERT_FALSE(space->mprotect(base, HPAGE_PMD_SIZE, PROT_READ_).is_error());
+    ASSERT_TRUE(leaf(*space, base));
+    EXPECT_FALSE(*leaf(*space, base)->entry & isa::PTE_W);
+    EXPECT_EQ(stat(VmItem::ThpSplitPage), 0u);
+    ASSERT_FALSE(space->mprotect(base + HPAGE_PMD_SIZE, PAGE_SIZE, PROT_READ_).is_error());
+    EXPECT_EQ(stat(VmItem::ThpSplitPage), 1u);
+    EXPECT_FALSE(leaf(*space, base + HPAGE_PMD_SIZE));
+    EXPECT_EQ(load(*space, base + HPAGE_PMD_SIZE), 2);
+    // Writable again: the exclusive THP becomes writable without a fault.
+    ASSERT_FALSE(space->mprotect(base, HPAGE_PMD_SIZE, PROT_READ_ | PROT_WRITE_).is_error());
+    EXPECT_TRUE(*leaf(*space, base)->entry & isa::PTE_W);
+}
+
+TEST_F(ThpTest, MremapMovesTheDataThroughASplit)
+{
+    mm.thp().settings().enabled = ThpMode::Always;
+    u64 base = map_aligned(*space, HPAGE_PMD_SIZE);
+    store(*space, base + 777, 77);
+    u64 moved = space->mremap(base, HPAGE_PMD_SIZE, HPAGE_PMD_SIZE + PAGE_SIZE, abi::MREMAP_MAYMOVE_, 0)
+                    .release_value();
+    EXPECT_EQ(load(*space, moved + 777), 77);
+    EXPECT_EQ(space->rss().anon, static_cast<i64>(HPAGE_PMD_NR));
+}
+
+TEST_F(ThpTest, MlockKeepsLockedMemoryAtFourKilobytes)
+{
+    mm.thp().settings().enabled = ThpMode::Always;
+    u64 base = map_aligned(*space, HPAGE_PMD_SIZE);
+    store(*space, base, 1);
+    ASSERT_FALSE(space->mlock(base, HPAGE_PMD_SIZE, 0).is_error());
+    EXPECT_EQ(stat(VmItem::ThpSplitPage), 1u);
+    EXPECT_EQ(stat(VmItem::NrMlock), HPAGE_PMD_NR);
+}
+
+TEST_F(ThpTest, OneSuperpageTlbEntryServesTheWholeRange)
+{
+    mm.thp().settings().enabled = ThpMode::Always;
+    u64 base = map_aligned(*space, HPAGE_PMD_SIZE);
+    store(*space, base, 1);
+    machine.tlb().flush_all();
+    u64 misses = machine.tlb().stats().misses;
+    for (u64 i = 0; i < HPAGE_PMD_NR; ++i)
+        (void)load(*space, base + i * PAGE_SIZE);
+    EXPECT_EQ(machine.tlb().stats().misses - misses, 1u);
+}
+
+TEST_F(ThpTest, KhugepagedCollapsesAPopulatedRangeAndFreesItsTable)
+{
+    u64 base = map_aligned(*space, HPAGE_PMD_SIZE);
+    for (u64 i = 0; i < HPAGE_PMD_NR; ++i)
+        store(*space, base + i * PAGE_SIZE, static_cast<u8>(i));
+    ASSERT_FALSE(leaf(*space, base));
+    u64 tables = space->page_table().table_pages();
+    ASSERT_FALSE(space->madvise(base, HPAGE_PMD_SIZE, abi::MADV_HUGEPAGE_).is_error());
+    mm.thp().khugepaged_scan(mm.thp().settings().pages_to_scan);
+    ASSERT_TRUE(leaf(*space, base));
+    EXPECT_EQ(mm.thp().pages_collapsed(), 1u);
+    EXPECT_EQ(stat(VmItem::ThpCollapseAlloc), 1u);
+    EXPECT_EQ(space->page_table().table_pages(), tables - 1);
+    for (u64 i = 0; i < HPAGE_PMD_NR; i += 37)
+        EXPECT_EQ(load(*space, base + i * PAGE_SIZE), static_cast<u8>(i));
+    EXPECT_EQ(space->rss().anon, static_cast<i64>(HPAGE_PMD_NR));
+}
+
+TEST_F(ThpTest, KhugepagedLeavesARangeWithTooManyEmptyPtes)
+{
+    mm.thp().settings().enabled = ThpMode::Always;
+    mm.thp().settings().max_ptes_none = 0;
+    space->set_thp_disabled(true);
+    u64 base = map_aligned(*space, HPAGE_PMD_SIZE);
+    for (u64 i = 1; i < HPAGE_PMD_NR; ++i)
+        store(*space, base + i * PAGE_SIZE, 1);
+    space->set_thp_disabled(false);
+    mm.thp().khugepaged_scan(HPAGE_PMD_NR);
+    EXPECT_FALSE(leaf(*space, base));
+    EXPECT_EQ(stat(VmItem::ThpScanExceedNonePte), 1u);
+}
+
+TEST_F(ThpTest, KhugepagedRunsOnTheSimulatedClock)
+{
+    mm.thp().settings().enabled = ThpMode::Always;
+    space->set_thp_disabled(true);
+    u64 base = map_aligned(*space, HPAGE_PMD_SIZE);
+    store(*space, base, 1);
+    space->set_thp_disabled(false);
+    mm.background_work(); // starts the timer
+    mm.background_work();
+    EXPECT_EQ(mm.thp().full_scans() + mm.thp().pages_collapsed(), 0u);
+    machine.clock().advance(mm.thp().settings().scan_sleep_millisecs * 1'000'000);
+    mm.background_work();
+    EXPECT_EQ(mm.thp().pages_collapsed(), 1u);
+}
+
+TEST_F(ThpTest, ReclaimSplitsAHugePageBeforeSwappingIt)
+{
+    mm.thp().settings().enabled = ThpMode::Always;
+    ASSERT_FALSE(mm.swapon(u64{8} << 20, std::nullopt).is_error());
+    u64 base = map_aligned(*space, HPAGE_PMD_SIZE);
+    store(*space, base, 11);
+    store(*space, base + PAGE_SIZE, 12);
+    Pfn head = pte_pfn(*leaf(*space, base)->entry);
+    EXPECT_TRUE(mm.reclaimer().evict(head));
+    EXPECT_EQ(stat(VmItem::ThpSplitPage), 1u);
+    EXPECT_EQ(stat(VmItem::ThpSwpoutFallback), 1u);
+    EXPECT_EQ(space->rss().swapents, 1);
+    EXPECT_EQ(load(*space, base), 11);
+    EXPECT_EQ(load(*space, base + PAGE_SIZE), 12);
+}
+
+TEST_F(ThpTest, SysfsFilesReadAndWriteLinuxText)
+{
+    Thp& thp = mm.thp();
+    EXPECT_EQ(thp.sysfs_read("enabled").value(), "always [madvise] never\n");
+    EXPECT_EQ(thp.sysfs_read("defrag").value(), "always defer defer+madvise [madvise] never\n");
+    EXPECT_EQ(thp.sysfs_read("hpage_pmd_size").value(), "2097152\n");
+    EXPECT_EQ(thp.sysfs_read("use_zero_page").value(), "1\n");
+    EXPECT_EQ(thp.sysfs_read("khugepaged/pages_to_scan").value(), "4096\n");
+    EXPECT_EQ(thp.sysfs_read("khugepaged/max_ptes_none").value(), "511\n");
+    EXPECT_EQ(thp.sysfs_read("khugepaged/max_ptes_swap").value(), "64\n");
+    EXPECT_EQ(thp.sysfs_read("khugepaged/max_ptes_shared").value(), "256\n");
+    EXPECT_EQ(thp.sysfs_read("khugepaged/scan_sleep_millisecs").value(), "10000\n");
+    EXPECT_FALSE(thp.sysfs_write("enabled", "always\n").is_error());
+    EXPECT_EQ(thp.sysfs_read("enabled").value(), "[always] madvise never\n");
+    EXPECT_EQ(thp.sysfs_write("enabled", "sometimes").error().code, EINVAL);
+    EXPECT_EQ(thp.sysfs_write("khugepaged/max_ptes_none", "512").error().code, EINVAL);
+    EXPECT_EQ(thp.sysfs_write("nonsense", "1").error().code, ENOENT);
+    EXPECT_FALSE(thp.sysfs_write("defrag", "defer+madvise").is_error());
+    EXPECT_EQ(thp.settings().defrag, ThpDefrag::DeferMadvise);
+}
+
+TEST_F(ThpTest, FallsBackWhenNoOrderNineBlockIsFree)
+{
+    mm.thp().settings().enabled = ThpMode::Always;
+    mm.thp().settings().defrag = ThpDefrag::Never;
+    // Take every block of order 9 or more, then give back every other page of four of them:
+    // plenty of free memory, none of it in a 2 MiB block.
+    std::vector<Pfn> taken;
+    while (auto pfn = mm.allocator().allocate(HPAGE_PMD_ORDER))
+        taken.push_back(*pfn);
+    ASSERT_GE(taken.size(), 4u);
+    for (size_t b = 0; b < 4; ++b)
+        for (u64 i = 1; i < HPAGE_PMD_NR; i += 2)
+            mm.allocator().free(taken[b] + i, 0);
+    u64 base = map_aligned(*space, HPAGE_PMD_SIZE);
+    store(*space, base, 1);
+    EXPECT_FALSE(leaf(*space, base));
+    EXPECT_EQ(stat(VmItem::ThpFaultFallback), 1u);
+    space.reset();
+    for (size_t b = 0; b < taken.size(); ++b) {
+        if (b >= 4) {
+            mm.allocator().free(taken[b], HPAGE_PMD_ORDER);
+            continue;
+        }
+        for (u64 i = 0; i < HPAGE_PMD_NR; i += 2)
+            mm.allocator().free(taken[b] + i, 0);
+    }
+}
+
+// ==== LRU accounting: a THP head is one entry and HPAGE_PMD_NR pages ====
+
+namespace {
+
+u64 anon_lru_pages(const MemoryManager& m)
+{
+    return m.lru().size(LruList::InactiveAnon) + m.lru().size(LruList::ActiveAnon);
+}
+
+} // namespace
+
+TEST_F(ThpTest, HugePageCountsAllItsPagesOnTheLruList)
+{
+    mm.thp().settings().enabled = ThpMode::Always;
+    u64 base = map_aligned(*space, HPAGE_PMD_SIZE);
+    store(*space, base, 1);
+    ASSERT_TRUE(leaf(*space, base));
+    EXPECT_EQ(mm.lru().entries(LruList::InactiveAnon), 1u);
+    EXPECT_EQ(mm.lru().size(LruList::InactiveAnon), HPAGE_PMD_NR);
+    // Active(anon) + Inactive(anon) now agree with AnonPages, as in Linux's meminfo.
+    EXPECT_EQ(anon_lru_pages(mm), stat(VmItem::NrAnonPages));
+}
+
+TEST_F(ThpTest, SplittingKeepsTheLruPageCountAndMakesAnEntryPerPage)
+{
+    mm.thp().settings().enabled = ThpMode::Always;
+    u64 base = map_aligned(*space, HPAGE_PMD_SIZE);
+    store(*space, base, 1);
+    ASSERT_FALSE(space->munmap(base + PAGE_SIZE * 3, PAGE_SIZE).is_error());
+    ASSERT_EQ(stat(VmItem::ThpSplitPage), 1u);
+    EXPECT_EQ(mm.lru().entries(LruList::InactiveAnon), HPAGE_PMD_NR - 1);
+    EXPECT_EQ(mm.lru().size(LruList::InactiveAnon), HPAGE_PMD_NR - 1);
+    EXPECT_EQ(anon_lru_pages(mm), stat(VmItem::NrAnonPages));
+}
+
+TEST_F(ThpTest, FreeingAHugePageTakesAllItsPagesOffTheLru)
+{
+    mm.thp().settings().enabled = ThpMode::Always;
+    u64 base = map_aligned(*space, HPAGE_PMD_SIZE);
+    store(*space, base, 1);
+    ASSERT_FALSE(space->munmap(base, HPAGE_PMD_SIZE).is_error());
+    EXPECT_EQ(anon_lru_pages(mm), 0u);
+    EXPECT_EQ(mm.lru().entries(LruList::InactiveAnon), 0u);
+}
+
+// A scan that sees every page unreferenced and may swap, so the policy's choices are its own.
+class ColdScan final : public ReclaimScan {
+  public:
+    explicit ColdScan(VmStat& stat)
+        : m_stat(stat)
+    {
+    }
+    bool test_and_clear_referenced(Pfn) override { return false; }
+    bool may_swap() const override { return true; }
+    void scanned(Pfn) override {}
+    VmStat& vmstat() override { return m_stat; }
+
+  private:
+    VmStat& m_stat;
+};
+
+TEST_F(ThpTest, DeactivatingAHugePageMovesAndCountsAllItsPages)
+{
+    mm.thp().settings().enabled = ThpMode::Always;
+    u64 base = map_aligned(*space, HPAGE_PMD_SIZE);
+    store(*space, base, 1);
+    Pfn head = pte_pfn(*leaf(*space, base)->entry);
+    mm.lru().move(head, LruList::ActiveAnon);
+    EXPECT_EQ(mm.lru().size(LruList::ActiveAnon), HPAGE_PMD_NR);
+    u64 deactivated_before = stat(VmItem::Pgdeactivate);
+    ColdScan scan(mm.vmstat());
+    std::vector<Pfn> victims;
+    // The inactive list is short of the active one, so the policy refills it first: the THP
+    // moves whole and pgdeactivate counts its 512 pages, as Linux counts folio_nr_pages.
+    mm.reclaimer().policy().select(1, scan, victims);
+    EXPECT_EQ(stat(VmItem::Pgdeactivate) - deactivated_before, HPAGE_PMD_NR);
+    EXPECT_EQ(mm.lru().size(LruList::ActiveAnon), 0u);
+    EXPECT_EQ(mm.lru().size(LruList::InactiveAnon), HPAGE_PMD_NR);
+    ASSERT_EQ(victims.size(), 1u);
+    EXPECT_EQ(victims[0], head);
+    mm.reclaimer().policy().keep(head);
+}
+
+} // namespace kioku::test
