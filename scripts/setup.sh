@@ -62,12 +62,46 @@ install_packages() {
         "${missing[@]}"
 }
 
+# esbuild for riscv64 (a static Go program from npm), the third-party program the tests run on
+# kioku and on qemu-riscv64. Pinned, checked against the registry's shasum, unpacked into
+# third_party/ (ignored by git); nothing is fetched when it is already there.
+ESBUILD_VERSION=0.28.2
+ESBUILD_SHA1=3763b08fde5cf25ab1facb8e7752edfe45fbfc27
+ESBUILD_DIR=third_party/esbuild-linux-riscv64-$ESBUILD_VERSION
+
+fetch_esbuild() {
+    if [ -x "$ESBUILD_DIR/bin/esbuild" ]; then
+        echo "setup.sh: esbuild $ESBUILD_VERSION present"
+        return 0
+    fi
+    local tmp tarball
+    tmp=$(mktemp -d)
+    tarball="$tmp/esbuild-linux-riscv64-$ESBUILD_VERSION.tgz"
+    # npm pack fetches the package tarball without npm's platform checks.
+    if command -v npm >/dev/null 2>&1; then
+        (cd "$tmp" && npm pack --silent "@esbuild/linux-riscv64@$ESBUILD_VERSION" >/dev/null)
+    else
+        curl -fsSL -o "$tarball" \
+            "https://registry.npmjs.org/@esbuild/linux-riscv64/-/linux-riscv64-$ESBUILD_VERSION.tgz"
+    fi
+    if [ "$(sha1sum "$tarball" | cut -d' ' -f1)" != "$ESBUILD_SHA1" ]; then
+        echo "setup.sh: esbuild tarball does not match its shasum" >&2
+        rm -rf "$tmp"
+        return 1
+    fi
+    mkdir -p "$ESBUILD_DIR"
+    tar -xzf "$tarball" -C "$ESBUILD_DIR" --strip-components=1
+    rm -rf "$tmp"
+    echo "setup.sh: esbuild $ESBUILD_VERSION in $ESBUILD_DIR"
+}
+
 build_tree() {
     cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo
     cmake --build build -j"$(nproc)"
 }
 
 install_packages
+fetch_esbuild
 if [ "$deps_only" -eq 0 ]; then
     build_tree
 fi

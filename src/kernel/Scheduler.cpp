@@ -49,6 +49,8 @@ std::vector<Task*> Scheduler::threads_of(Pid pid)
 
 std::vector<Task*> Scheduler::round()
 {
+    if (m_tick)
+        m_tick();
     std::vector<Task*> out;
     auto after = std::find(m_order.begin(), m_order.end(), m_last);
     size_t start = after == m_order.end() ? 0 : static_cast<size_t>(after - m_order.begin()) + 1;

@@ -8,6 +8,7 @@
 #pragma once
 
 #include <deque>
+#include <functional>
 #include <map>
 #include <memory>
 #include <vector>
@@ -35,8 +36,10 @@ class Scheduler {
     const std::map<Pid, std::unique_ptr<ThreadGroup>>& groups() const { return m_groups; }
     std::vector<Task*> threads_of(Pid pid);
 
-    // The tasks in round-robin order, starting after the one that ran last.
+    // The tasks in round-robin order, starting after the one that ran last. Each round begins
+    // with the tick hook: the kernel's timers look at the clock there.
     std::vector<Task*> round();
+    void set_tick_hook(std::function<void()> hook) { m_tick = std::move(hook); }
     void ran(Tid tid) { m_last = tid; }
     bool any_alive() const;
 
@@ -49,6 +52,7 @@ class Scheduler {
     std::map<Pid, std::unique_ptr<ThreadGroup>> m_groups;
     std::deque<Tid> m_order; // creation order
     Tid m_last = 0;
+    std::function<void()> m_tick;
 };
 
 } // namespace kioku

@@ -70,6 +70,9 @@ const std::map<u64, const char*>& names()
         {81, "sync"},
         {82, "fsync"},
         {83, "fdatasync"},
+        {85, "timerfd_create"},
+        {86, "timerfd_settime"},
+        {87, "timerfd_gettime"},
         {88, "utimensat"},
         {90, "capget"},
         {93, "exit"},
@@ -168,6 +171,7 @@ const std::map<u64, const char*>& names()
         {435, "clone3"},
         {436, "close_range"},
         {439, "faccessat2"},
+        {441, "epoll_pwait2"},
     };
     return table;
 }
@@ -206,9 +210,9 @@ Syscalls::Handler Syscalls::handler_for(u64 number) const
         {132, &Syscalls::sys_sigaltstack},   {133, &Syscalls::sys_rt_sigsuspend},
         {134, &Syscalls::sys_rt_sigaction},  {135, &Syscalls::sys_rt_sigprocmask},
         {136, &Syscalls::sys_rt_sigpending}, {139, &Syscalls::sys_rt_sigreturn},
-        {153, &Syscalls::sys_times},         {154, &Syscalls::sys_zero},
-        {155, &Syscalls::sys_getpid},        {156, &Syscalls::sys_getpid},
-        {157, &Syscalls::sys_getpid},        {160, &Syscalls::sys_uname},
+        {153, &Syscalls::sys_times},         {154, &Syscalls::sys_setpgid},
+        {155, &Syscalls::sys_getpgid},       {156, &Syscalls::sys_getsid},
+        {157, &Syscalls::sys_setsid},        {160, &Syscalls::sys_uname},
         {165, &Syscalls::sys_getrusage},     {166, &Syscalls::sys_umask},
         {167, &Syscalls::sys_prctl},         {169, &Syscalls::sys_gettimeofday},
         {172, &Syscalls::sys_getpid},        {173, &Syscalls::sys_getppid},
@@ -229,6 +233,13 @@ Syscalls::Handler Syscalls::handler_for(u64 number) const
         {291, &Syscalls::sys_statx},         {293, &Syscalls::sys_enosys_quiet},
         {435, &Syscalls::sys_enosys_quiet},  {439, &Syscalls::sys_faccessat},
         {122, &Syscalls::sys_zero},          {123, &Syscalls::sys_sched_getaffinity},
+        {19, &Syscalls::sys_eventfd2},       {20, &Syscalls::sys_epoll_create1},
+        {21, &Syscalls::sys_epoll_ctl},      {22, &Syscalls::sys_epoll_pwait},
+        {441, &Syscalls::sys_epoll_pwait2},  {72, &Syscalls::sys_pselect6},
+        {73, &Syscalls::sys_ppoll},          {102, &Syscalls::sys_getitimer},
+        {103, &Syscalls::sys_setitimer},     {85, &Syscalls::sys_timerfd_create},
+        {86, &Syscalls::sys_timerfd_settime}, {87, &Syscalls::sys_timerfd_gettime},
+        {279, &Syscalls::sys_memfd_create},
         {168, &Syscalls::sys_getcpu},        {148, &Syscalls::sys_getres_zero},
         {150, &Syscalls::sys_getres_zero},   {158, &Syscalls::sys_zero},
     };
@@ -239,6 +250,7 @@ Syscalls::Handler Syscalls::handler_for(u64 number) const
 Syscalls::Syscalls(Runner& runner)
     : m_runner(runner)
 {
+    m_runner.scheduler().set_tick_hook([this] { fire_timers(); });
 }
 
 Kernel& Syscalls::kernel()
@@ -266,6 +278,7 @@ SyscallResult Syscalls::dispatch(Task& t)
     SyscallArgs args;
     for (size_t i = 0; i < 6; ++i)
         args.a[i] = t.regs.x[10 + i];
+    fire_timers();
     Handler h = handler_for(number);
     if (!h)
         return unimplemented(number);

@@ -14,11 +14,13 @@
 #include <array>
 #include <deque>
 #include <memory>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
 
 #include "base/Result.h"
+#include "kernel/PollEvents.h"
 #include "kernel/Task.h"
 
 namespace kioku {
@@ -27,12 +29,20 @@ class Runner;
 class Kernel;
 class Process;
 struct OpenFile;
+class EventFd;
+class TimerFd;
+class Epoll;
+
+inline constexpr u64 NS_PER_SEC = 1'000'000'000;
+// CLOCK_REALTIME starts at 2024-01-01 00:00:00 UTC: a fixed date, so runs are reproducible.
+inline constexpr u64 REALTIME_EPOCH_S = 1'704'067'200;
 
 struct Pipe {
     static constexpr u64 CAPACITY = 65536; // Linux's default pipe size: 16 pages
     std::deque<u8> data;
     int readers = 0;
     int writers = 0;
+    WakeCounts wakes; // for edge-triggered epoll
 };
 
 struct DirEntry {
@@ -42,14 +52,17 @@ struct DirEntry {
 };
 
 struct SpecialFile {
-    enum class Kind : u8 { HostFd, PipeRead, PipeWrite, Text, Null, Zero, Random, Directory };
+    enum class Kind : u8 { HostFd, PipeRead, PipeWrite, Text, Null, Zero, Random, Directory, EventFd, TimerFd, Epoll };
     Kind kind = Kind::Null;
     int host_fd = -1;              // HostFd: not owned (the host's standard streams)
     std::shared_ptr<Pipe> pipe;    // PipeRead / PipeWrite
     std::string text;              // Text: the contents of a /proc file when opened
     std::string proc_path;         // Text: the /proc path, for writes to /proc/sys
     std::vector<DirEntry> entries; // Directory, read on open
-    bool nonblock = false;         // O_NONBLOCK on pipes
+    std::shared_ptr<kioku::EventFd> eventfd;
+    std::shared_ptr<kioku::TimerFd> timerfd;
+    std::shared_ptr<kioku::Epoll> epoll;
+    bool nonblock = false; // O_NONBLOCK on pipes, eventfds, timerfds
 
     SpecialFile(Kind k, std::shared_ptr<Pipe> p = nullptr);
     ~SpecialFile();
@@ -199,8 +212,57 @@ class Syscalls {
 
     SyscallResult sleep_until(Task& t, u64 deadline_ns);
 
+    // Waiting and readiness (SyscallsPoll.cpp).
+    SyscallResult sys_ppoll(Task&, const SyscallArgs&);
+    SyscallResult sys_pselect6(Task&, const SyscallArgs&);
+    SyscallResult sys_epoll_create1(Task&, const SyscallArgs&);
+    SyscallResult sys_epoll_ctl(Task&, const SyscallArgs&);
+    SyscallResult sys_epoll_pwait(Task&, const SyscallArgs&);
+    SyscallResult sys_epoll_pwait2(Task&, const SyscallArgs&);
+    SyscallResult epoll_wait_until(Task&, const SyscallArgs&, std::optional<u64> timeout_ns);
+    SyscallResult sys_eventfd2(Task&, const SyscallArgs&);
+    PollState poll_file(OpenFile& f, int depth = 0);
+    // A Retry wait: blocks until `until` (none: no timeout) or the next interval timer, whichever
+    // is first; the call runs again then, or when the run loop retries it.
+    SyscallResult block_retry(Task& t, std::optional<u64> until);
+    // Whether this is the call's first run (not a retry of a blocked one).
+    static bool first_run(const Task& t) { return t.state != RunState::Blocked; }
+    static void end_wait(Task& t);
+    // The sigmask argument of ppoll, pselect6 and epoll_pwait: installed for the wait, and put
+    // back when the call returns without a signal to deliver.
+    Result<void> swap_sigmask(Task& t, u64 mask_addr, u64 size);
+    static void restore_sigmask(Task& t);
+
+    // Timers (SyscallsTime.cpp).
+    SyscallResult sys_setitimer(Task&, const SyscallArgs&);
+    SyscallResult sys_getitimer(Task&, const SyscallArgs&);
+    SyscallResult sys_timerfd_create(Task&, const SyscallArgs&);
+    SyscallResult sys_timerfd_settime(Task&, const SyscallArgs&);
+    SyscallResult sys_timerfd_gettime(Task&, const SyscallArgs&);
+    // Sends the signals of interval timers that have expired; called on every system call and
+    // retried wait, the points where a single hart looks at the clock.
+    void fire_timers();
+    // The earliest interval-timer or timerfd expiry still ahead of the clock.
+    std::optional<u64> next_timer() const;
+    void note_timer(u64 at_ns);
+    Result<TimerFd*> timerfd_of(Task& t, int fd);
+    Result<void> put_timerfd_setting(Task& t, TimerFd& timer, u64 addr);
+
+    // Process groups, sessions and memfd (SyscallsSession.cpp).
+    SyscallResult sys_setpgid(Task&, const SyscallArgs&);
+    SyscallResult sys_getpgid(Task&, const SyscallArgs&);
+    SyscallResult sys_getsid(Task&, const SyscallArgs&);
+    SyscallResult sys_setsid(Task&, const SyscallArgs&);
+    SyscallResult sys_memfd_create(Task&, const SyscallArgs&);
+    // The group's job-control ids, set up on first use (the first program leads its own).
+    ThreadGroup& session_of(ThreadGroup& g);
+    // Thread groups in process group `pgid`.
+    std::vector<Pid> members_of(Pid pgid);
+
     Runner& m_runner;
     std::set<u64> m_reported; // unimplemented numbers already reported
+    u64 m_next_timer_ns = ~u64{0};                 // earliest armed timer (a cached lower bound)
+    std::vector<std::weak_ptr<TimerFd>> m_timerfds; // every timerfd, for blocked calls' deadlines
 };
 
 } // namespace kioku

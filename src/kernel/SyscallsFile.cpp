@@ -12,11 +12,14 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
+#include "kernel/EventFd.h"
+#include "kernel/HugetlbFs.h"
 #include "kernel/Kernel.h"
 #include "kernel/Process.h"
 #include "kernel/Runner.h"
 #include "kernel/Signals.h"
 #include "kernel/Syscalls.h"
+#include "kernel/TimerFd.h"
 #include "kernel/Vfs.h"
 #include "mm/cache/Inode.h"
 
@@ -57,7 +60,8 @@ std::string normalize(const std::string& path)
 
 bool is_proc_path(const std::string& path)
 {
-    return path == "/proc" || path.rfind("/proc/", 0) == 0;
+    return path == "/proc" || path.rfind("/proc/", 0) == 0 || path.rfind("/sys/kernel/mm/", 0) == 0 ||
+           path.rfind("/sys/kernel/debug/extfrag/", 0) == 0;
 }
 
 // An O_PATH descriptor for a guest path, resolved inside the root (symbolic links and ".."
@@ -139,6 +143,13 @@ struct stat special_stat(const SpecialFile& s)
                                 : s.kind == SpecialFile::Kind::Zero ? 5
                                                                     : 9);
         break;
+    case SpecialFile::Kind::EventFd:
+    case SpecialFile::Kind::TimerFd:
+    case SpecialFile::Kind::Epoll:
+        // An anonymous inode: no file type bits, owner read and write.
+        st.st_mode = 0600;
+        st.st_dev = makedev(0, 14);
+        break;
     default: break;
     }
     return st;
@@ -217,6 +228,9 @@ SpecialFile::~SpecialFile()
         --pipe->readers;
     if (kind == Kind::PipeWrite)
         --pipe->writers;
+    // Closing either end wakes everyone waiting on the pipe (hang-up or error to see).
+    if (pipe)
+        pipe->wakes.wake_all();
 }
 
 void Syscalls::install_stdio(Process& p)
@@ -314,7 +328,8 @@ SyscallResult Syscalls::sys_openat(Task& t, const SyscallArgs& a)
         file->special = std::make_shared<SpecialFile>(kind);
         return SyscallResult::ret(install_fd(t, std::move(file), cloexec));
     }
-    int pfd = open_path_in_root(kernel(), path, !(flags & O_NOFOLLOW));
+    // hugetlbfs files live in the kernel, not on the host (HugetlbFs.cpp).
+    int pfd = is_hugetlbfs_path(path) ? -1 : open_path_in_root(kernel(), path, !(flags & O_NOFOLLOW));
     if (pfd >= 0) {
         struct stat st {};
         ::fstat(pfd, &st);
@@ -333,7 +348,7 @@ SyscallResult Syscalls::sys_openat(Task& t, const SyscallArgs& a)
             return SyscallResult::err(ELOOP);
         if (flags & O_DIRECTORY)
             return SyscallResult::err(ENOTDIR);
-    } else if (errno != ENOENT || !(flags & O_CREAT)) {
+    } else if (!is_hugetlbfs_path(path) && (errno != ENOENT || !(flags & O_CREAT))) {
         return SyscallResult::err(errno);
     }
     auto fd = kernel().open(t.tgid, path, flags & ~(O_CLOEXEC | O_NOFOLLOW | O_LARGEFILE_), mode);
@@ -385,8 +400,23 @@ Result<u64> Syscalls::read_into(Task& t, int fd, OpenFile& f, u64 buf, u64 count
         u64 n = std::min<u64>(count, p.data.size());
         data.assign(p.data.begin(), p.data.begin() + static_cast<long>(n));
         p.data.erase(p.data.begin(), p.data.begin() + static_cast<long>(n));
+        p.wakes.wake_writers();
         break;
     }
+    case SpecialFile::Kind::EventFd:
+    case SpecialFile::Kind::TimerFd: {
+        if (count < 8)
+            return Error::from_errno(EINVAL, "counter reads take 8 bytes");
+        auto value = s.kind == SpecialFile::Kind::EventFd ? s.eventfd->read() : s.timerfd->take(kernel().now_ns());
+        if (value.is_error()) {
+            *would_block = true;
+            return value.error();
+        }
+        u64 v = value.value();
+        data.assign(reinterpret_cast<const u8*>(&v), reinterpret_cast<const u8*>(&v) + 8);
+        break;
+    }
+    case SpecialFile::Kind::Epoll: return Error::from_errno(EINVAL, "epoll descriptors cannot be read");
     case SpecialFile::Kind::Text: {
         u64 pos = std::min<u64>(f.position, s.text.size());
         u64 n = std::min(count, s.text.size() - pos);
@@ -430,6 +460,14 @@ Result<u64> Syscalls::write_from(Task& t, int fd, OpenFile& f, u64 buf, u64 coun
         if (count == 0)
             return Error::from_errno(EAGAIN, "pipe full");
     }
+    if (s.kind == SpecialFile::Kind::EventFd) {
+        if (count < 8)
+            return Error::from_errno(EINVAL, "eventfd writes take 8 bytes");
+        u64 value = 0;
+        TRY(get_bytes(t, buf, &value, 8));
+        TRY(s.eventfd->write(value));
+        return u64{8};
+    }
     std::vector<u8> data(count);
     if (count)
         TRY(get_bytes(t, buf, data.data(), count));
@@ -446,6 +484,7 @@ Result<u64> Syscalls::write_from(Task& t, int fd, OpenFile& f, u64 buf, u64 coun
     }
     case SpecialFile::Kind::PipeWrite:
         s.pipe->data.insert(s.pipe->data.end(), data.begin(), data.end());
+        s.pipe->wakes.wake_readers();
         return count;
     case SpecialFile::Kind::Text: {
         if (s.proc_path.empty())
@@ -470,11 +509,13 @@ SyscallResult Syscalls::sys_read(Task& t, const SyscallArgs& a)
     bool would_block = false;
     auto r = read_into(t, a.fd(0), *f.value(), a[1], a[2], &would_block);
     if (would_block) {
-        if (f.value()->special && f.value()->special->nonblock)
+        SpecialFile& s = *f.value()->special;
+        if (s.nonblock)
             return SyscallResult::err(EAGAIN);
-        t.block = BlockKind::Retry;
-        return SyscallResult::block();
+        // A timerfd read sleeps until the next expiry; the others until someone writes.
+        return block_retry(t, s.timerfd ? s.timerfd->next_expiry() : std::nullopt);
     }
+    end_wait(t);
     return r.is_error() ? SyscallResult::err(r.error().code)
                         : SyscallResult::ret(static_cast<i64>(r.value()));
 }
@@ -485,10 +526,9 @@ SyscallResult Syscalls::sys_write(Task& t, const SyscallArgs& a)
     if (f.is_error())
         return SyscallResult::err(EBADF);
     auto r = write_from(t, a.fd(0), *f.value(), a[1], a[2]);
-    if (r.is_error() && r.error().code == EAGAIN && f.value()->special && !f.value()->special->nonblock) {
-        t.block = BlockKind::Retry;
-        return SyscallResult::block();
-    }
+    if (r.is_error() && r.error().code == EAGAIN && f.value()->special && !f.value()->special->nonblock)
+        return block_retry(t, std::nullopt);
+    end_wait(t);
     return r.is_error() ? SyscallResult::err(r.error().code)
                         : SyscallResult::ret(static_cast<i64>(r.value()));
 }
@@ -815,8 +855,17 @@ SyscallResult Syscalls::sys_readlinkat(Task& t, const SyscallArgs& a)
     if (a.i(3) <= 0)
         return SyscallResult::err(EINVAL);
     std::string target;
-    if (path == "/proc/self/exe" || path == "/proc/" + std::to_string(t.tgid) + "/exe") {
+    std::string self = "/proc/" + std::to_string(t.tgid);
+    if (path.rfind("/proc/self/", 0) == 0)
+        path = self + path.substr(10);
+    if (path == self + "/exe") {
         target = group(t).exe_path;
+    } else if (path.rfind(self + "/fd/", 0) == 0) {
+        // A descriptor's link names what it has open ("/memfd:NAME (deleted)", "anon_inode:[eventfd]").
+        auto f = open_file(t, std::atoi(path.c_str() + self.size() + 4));
+        if (f.is_error())
+            return SyscallResult::err(ENOENT);
+        target = f.value()->path;
     } else if (is_proc_path(path)) {
         return SyscallResult::err(ENOENT);
     } else {
@@ -999,6 +1048,10 @@ SyscallResult Syscalls::sys_unlinkat(Task& t, const SyscallArgs& a)
     std::string path = absolute_path(t, a.fd(0), raw.value(), &bad);
     if (bad.is_error())
         return SyscallResult::err(bad.error().code);
+    if (is_hugetlbfs_path(path) && !(a[2] & AT_REMOVEDIR_)) {
+        auto r = hugetlbfs_unlink(kernel().mm(), path);
+        return r.is_error() ? SyscallResult::err(r.error().code) : SyscallResult::ret(0);
+    }
     if (is_proc_path(path) || path.rfind("/dev/", 0) == 0)
         return SyscallResult::err(EACCES);
     if (a[2] & AT_REMOVEDIR_) {

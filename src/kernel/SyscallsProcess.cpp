@@ -15,9 +15,6 @@ namespace kioku {
 
 namespace {
 
-constexpr u64 NS_PER_SEC = 1'000'000'000;
-// CLOCK_REALTIME starts at 2024-01-01 00:00:00 UTC: a fixed date, so runs are reproducible.
-constexpr u64 REALTIME_EPOCH_S = 1'704'067'200;
 constexpr u64 WNOHANG_ = 1, WEXITED_ = 4, WNOWAIT_ = 0x01000000;
 constexpr u64 FUTEX_CMD_MASK = 0x7f;
 constexpr u32 FUTEX_BITSET_MATCH_ANY = 0xffffffff;
@@ -45,7 +42,16 @@ SyscallResult Syscalls::sys_exit_group(Task& t, const SyscallArgs& a)
 SyscallResult Syscalls::sys_clone(Task& t, const SyscallArgs& a)
 {
     auto r = m_runner.clone(t, a[0], a[1], a[2], a[3], a[4]);
-    return r.is_error() ? SyscallResult::err(r.error().code) : SyscallResult::ret(r.value());
+    if (r.is_error())
+        return SyscallResult::err(r.error().code);
+    // A new process starts in its parent's process group and session.
+    ThreadGroup* child = m_runner.scheduler().group(r.value());
+    if (child && child->pid == r.value() && child->pid != t.tgid) {
+        ThreadGroup& parent = session_of(group(t));
+        child->pgid = parent.pgid;
+        child->sid = parent.sid;
+    }
+    return SyscallResult::ret(r.value());
 }
 
 SyscallResult Syscalls::sys_execve(Task& t, const SyscallArgs& a)
@@ -64,6 +70,8 @@ SyscallResult Syscalls::sys_execve(Task& t, const SyscallArgs& a)
     auto r = m_runner.exec(t, path, argv.value(), envp.value());
     if (r.is_error())
         return SyscallResult::err(r.error().code);
+    if (ThreadGroup* g = m_runner.scheduler().group(t.tgid))
+        g->did_exec = true;
     return SyscallResult::no_return();
 }
 
@@ -464,6 +472,15 @@ SyscallResult Syscalls::sys_prctl(Task& t, const SyscallArgs& a)
                                                                 : SyscallResult::ret(0);
     }
     case 0x53564d41: return SyscallResult::ret(0); // PR_SET_VMA (anonymous VMA names)
+    case 41:                                        // PR_SET_THP_DISABLE
+        if (a[2] || a[3] || a[4])
+            return SyscallResult::err(EINVAL);
+        process(t).space().set_thp_disabled(a[1] != 0);
+        return SyscallResult::ret(0);
+    case 42: // PR_GET_THP_DISABLE
+        if (a[1] || a[2] || a[3] || a[4])
+            return SyscallResult::err(EINVAL);
+        return SyscallResult::ret(process(t).space().thp_disabled() ? 1 : 0);
     default: return SyscallResult::err(EINVAL);
     }
 }

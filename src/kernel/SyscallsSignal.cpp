@@ -1,5 +1,6 @@
 // Signal system calls: dispositions, masks, the alternate stack, sending, and rt_sigreturn.
 #include <cstring>
+#include <limits>
 
 #include "kernel/Kernel.h"
 #include "kernel/Process.h"
@@ -143,15 +144,20 @@ SyscallResult Syscalls::sys_kill(Task& t, const SyscallArgs& a)
         if (!p || !p->alive() || !m_runner.scheduler().group(pid))
             return SyscallResult::err(ESRCH);
         targets.push_back(pid);
-    } else {
-        // One process group and one session: 0 and -pgid reach everyone, -1 all but init and
-        // the caller.
+    } else if (pid == -1) {
+        // Everyone but init and the caller.
         for (Pid p : kernel().pids())
-            if (m_runner.scheduler().group(p) && (pid != -1 || (p != 1 && p != t.tgid)))
+            if (m_runner.scheduler().group(p) && p != 1 && p != t.tgid)
                 targets.push_back(p);
-        if (targets.empty())
-            return SyscallResult::err(ESRCH);
+    } else if (pid == std::numeric_limits<i32>::min()) {
+        return SyscallResult::err(ESRCH); // -INT_MIN is not a process group
+    } else {
+        // 0: the caller's process group; -pgid: that group.
+        Pid pgid = pid == 0 ? session_of(group(t)).pgid : -pid;
+        targets = members_of(pgid);
     }
+    if (targets.empty())
+        return SyscallResult::err(ESRCH);
     if (sig == 0)
         return SyscallResult::ret(0);
     for (Pid p : targets)
@@ -199,9 +205,10 @@ SyscallResult Syscalls::sys_rt_sigsuspend(Task& t, const SyscallArgs& a)
     if (!t.saved_mask)
         t.saved_mask = t.blocked;
     t.blocked = mask & ~UNBLOCKABLE;
-    // Woken only by a signal, which makes the call return EINTR.
+    // Woken only by a signal, which makes the call return EINTR. An armed timer's expiry is
+    // the deadline, so that when every task waits the clock moves on to the timer's signal.
     t.block = BlockKind::Sleep;
-    t.deadline_ns.reset();
+    t.deadline_ns = next_timer();
     return SyscallResult::block();
 }
 

@@ -52,6 +52,12 @@ constexpr u64 sig_bit(int sig)
     return u64{1} << (sig - 1);
 }
 
+// One of setitimer's timers: when it next fires and how often it repeats.
+struct IntervalTimer {
+    u64 deadline_ns = 0; // 0: disarmed
+    u64 interval_ns = 0; // 0: one-shot
+};
+
 struct ThreadGroup {
     Pid pid = 0;
     Pid parent = 0; // 0 for the first program
@@ -68,6 +74,14 @@ struct ThreadGroup {
     int exit_signal = 0;
     int exit_signal_to_parent = 17; // SIGCHLD, or the clone's exit signal
     u64 peak_rss_pages = 0;
+    // Job control (Linux: task_pgrp, task_session). Zero until first asked: the first program
+    // then leads its own group and session; a fork copies its parent's (Syscalls::sys_clone).
+    Pid pgid = 0;
+    Pid sid = 0;
+    bool did_exec = false; // setpgid on a child that has exec'd is EACCES
+    // setitimer's ITIMER_REAL, ITIMER_VIRTUAL and ITIMER_PROF, on the simulated clock. A
+    // deadline of 0 is disarmed. Not inherited by fork, kept across exec, as on Linux.
+    std::array<IntervalTimer, 3> itimers{};
     // Children's times and fault counts, added when they are waited for (getrusage CHILDREN).
     u64 children_minflt = 0;
     u64 children_majflt = 0;
@@ -83,8 +97,12 @@ struct Task {
     RunState state = RunState::Runnable;
 
     // Blocking. deadline_ns is on the simulated clock; Futex waits on (space, addr) for bitset.
+    // A Retry wait (poll, epoll_wait, a timed read) keeps its own timeout in wait_until, and
+    // deadline_ns is the earlier of that and the next interval timer, so the run loop advances
+    // the clock to whichever comes first and the call looks again.
     BlockKind block = BlockKind::None;
     std::optional<u64> deadline_ns;
+    std::optional<u64> wait_until;
     AddressSpace* futex_space = nullptr;
     u64 futex_addr = 0;
     u32 futex_bitset = 0;
