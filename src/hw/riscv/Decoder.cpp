@@ -44,7 +44,7 @@ constexpr i32 imm_j(u32 r)
 Insn make(Op op, u32 raw, u32 rd = 0, u32 rs1 = 0, u32 rs2 = 0, i32 imm = 0)
 {
     Insn in;
-    in.op = op;
+    in.set_op(op, false);
     in.rd = static_cast<u8>(rd);
     in.rs1 = static_cast<u8>(rs1);
     in.rs2 = static_cast<u8>(rs2);
@@ -349,7 +349,7 @@ constexpr i32 ci_shamt(u32 r)
 
 Insn compressed(Insn in)
 {
-    in.len = 2;
+    in.set_op(in.op, true);
     return in;
 }
 
@@ -458,9 +458,95 @@ Insn decode_q2(u32 r)
     }
 }
 
-} // namespace
+// --- forms that do not write x0 ----------------------------------------------------------------
 
-Insn decode32(u32 r)
+// Operations whose one effect is writing rd: with rd = x0 they do nothing (RISC-V calls them hints).
+bool only_writes_rd(Op op)
+{
+    switch (op) {
+    case Op::Lui:
+    case Op::Auipc:
+    case Op::Addi:
+    case Op::Slti:
+    case Op::Sltiu:
+    case Op::Xori:
+    case Op::Ori:
+    case Op::Andi:
+    case Op::Slli:
+    case Op::Srli:
+    case Op::Srai:
+    case Op::Addiw:
+    case Op::Slliw:
+    case Op::Srliw:
+    case Op::Sraiw:
+    case Op::Add:
+    case Op::Sub:
+    case Op::Sll:
+    case Op::Slt:
+    case Op::Sltu:
+    case Op::Xor:
+    case Op::Srl:
+    case Op::Sra:
+    case Op::Or:
+    case Op::And:
+    case Op::Addw:
+    case Op::Subw:
+    case Op::Sllw:
+    case Op::Srlw:
+    case Op::Sraw:
+    case Op::Mul:
+    case Op::Mulh:
+    case Op::Mulhsu:
+    case Op::Mulhu:
+    case Op::Div:
+    case Op::Divu:
+    case Op::Rem:
+    case Op::Remu:
+    case Op::Mulw:
+    case Op::Divw:
+    case Op::Divuw:
+    case Op::Remw:
+    case Op::Remuw: return true;
+    default: return false;
+    }
+}
+
+// Bytes read by an integer load, or 0 for any other operation.
+unsigned load_size(Op op)
+{
+    switch (op) {
+    case Op::Lb:
+    case Op::Lbu: return 1;
+    case Op::Lh:
+    case Op::Lhu: return 2;
+    case Op::Lw:
+    case Op::Lwu: return 4;
+    case Op::Ld: return 8;
+    default: return 0;
+    }
+}
+
+// Rewrites the operations the hart executes inline so that none of them writes x0: the hart then
+// need not clear x0 before every instruction. (Out-of-line operations clear it themselves.)
+Insn without_x0_writes(Insn in)
+{
+    if (in.rd != 0)
+        return in;
+    bool c = in.compressed();
+    if (only_writes_rd(in.op)) {
+        in.set_op(Op::Nop, c);
+    } else if (in.op == Op::Jal) {
+        in.set_op(Op::J, c);
+    } else if (in.op == Op::Jalr) {
+        in.set_op(Op::Jr, c);
+    } else if (unsigned size = load_size(in.op); size != 0) {
+        in.set_op(Op::LoadDiscard, c);
+        in.rm = static_cast<u8>(size);
+    }
+    return in;
+}
+
+Insn decode32_any(u32 r)
 {
     u32 rd = bits(r, 11, 7);
     u32 rs1 = bits(r, 19, 15);
@@ -492,9 +578,8 @@ Insn decode32(u32 r)
     }
 }
 
-Insn decode16(u16 parcel)
+Insn decode16_any(u32 r)
 {
-    u32 r = parcel;
     if (r == 0)
         return compressed(illegal(r)); // the all-zero parcel is defined to be illegal
     switch (r & 3) {
@@ -503,6 +588,18 @@ Insn decode16(u16 parcel)
     case 2: return compressed(decode_q2(r));
     default: return illegal(r);
     }
+}
+
+} // namespace
+
+Insn decode32(u32 raw)
+{
+    return without_x0_writes(decode32_any(raw));
+}
+
+Insn decode16(u16 parcel)
+{
+    return without_x0_writes(decode16_any(parcel));
 }
 
 } // namespace kioku::riscv

@@ -1,7 +1,7 @@
 // The RISC-V instruction decoder: turns the bits of one RV64IMAFDC + Zicsr + Zifencei instruction
 // (32-bit, or 16-bit compressed) into an Insn, a small fixed-size record the hart executes without
 // looking at the bits again. Compressed instructions decode to the Insn of the 32-bit instruction
-// they expand to, with len = 2, so the hart has one implementation of each operation.
+// they expand to, marked compressed, so the hart has one implementation of each operation.
 //
 // Pure functions over instruction bits; no state. Encodings follow "The RISC-V Instruction Set
 // Manual, Volume I" (unprivileged ISA), chapters RV32I/RV64I, M, A, F, D, C, Zicsr, Zifencei.
@@ -25,6 +25,10 @@ namespace kioku::riscv {
     OP(Straddle)  /* a 32-bit instruction whose upper half is on the next page: fetched each time */   \
     OP(PageEnd)   /* the sentinel after a page's last slot: execution continues on the next page */    \
     OP(Illegal)                                                                                        \
+    /* Forms with rd = x0, so no handler ever writes x0: Nop is any operation whose only effect is    \
+       a write to x0 (hints, `nop` itself); J and Jr are jal and jalr that do not link; LoadDiscard  \
+       is a load into x0, which still accesses memory and may fault (its size in bytes in `rm`) */   \
+    OP(Nop) OP(J) OP(Jr) OP(LoadDiscard)                                                               \
     /* RV64I */                                                                                        \
     OP(Lui) OP(Auipc) OP(Jal) OP(Jalr)                                                                 \
     OP(Beq) OP(Bne) OP(Blt) OP(Bge) OP(Bltu) OP(Bgeu)                                                  \
@@ -61,8 +65,9 @@ namespace kioku::riscv {
 // clang-format on
 
 #define KIOKU_RISCV_OP_ENUMERATOR(name) name,
-enum class Op : u16 { KIOKU_RISCV_OPS(KIOKU_RISCV_OP_ENUMERATOR, KIOKU_RISCV_OP_ENUMERATOR) };
+enum class Op : u8 { KIOKU_RISCV_OPS(KIOKU_RISCV_OP_ENUMERATOR, KIOKU_RISCV_OP_ENUMERATOR) OpCount };
 #undef KIOKU_RISCV_OP_ENUMERATOR
+static_assert(static_cast<unsigned>(Op::OpCount) <= 256, "operations are numbered in one byte");
 
 // funct5 of the AMO instructions.
 enum AmoOp : u8 {
@@ -78,16 +83,27 @@ enum AmoOp : u8 {
 };
 
 // One decoded instruction. Fields an operation does not use are zero.
+//
+// `handler` is the hart's dispatch index, op * 2 + 1 for a compressed instruction, so the hart
+// jumps to the handler without computing it per instruction; with_op() keeps the two in step.
 struct Insn {
     Op op = Op::Undecoded;
     u8 rd = 0;
     u8 rs1 = 0;
     u8 rs2 = 0;
     u8 rs3 = 0;
-    u8 rm = 0;  // rounding mode field of F/D operations, or the AmoOp of AmoW/AmoD
-    u8 len = 4; // bytes: 2 for a compressed instruction
+    u8 rm = 0; // rounding mode field of F/D operations, the AmoOp of AmoW/AmoD, a LoadDiscard's size
+    u16 handler = 0;
     i32 imm = 0;
     u32 raw = 0; // the instruction bits, reported as tval when illegal
+
+    bool compressed() const { return (handler & 1) != 0; }
+    unsigned length() const { return compressed() ? 2 : 4; } // bytes
+    void set_op(Op new_op, bool is_compressed)
+    {
+        op = new_op;
+        handler = static_cast<u16>(static_cast<unsigned>(new_op) * 2 + (is_compressed ? 1 : 0));
+    }
 };
 static_assert(sizeof(Insn) == 16, "Insn is sized to pack a decoded page tightly");
 
@@ -107,7 +123,7 @@ inline constexpr unsigned PARCELS_PER_PAGE = PAGE_SIZE / 2;
 // The decodes of one physical code frame, one slot per 16-bit parcel, and a PageEnd sentinel
 // after the last, so straight-line execution needs no page-boundary check per instruction.
 struct DecodedPage {
-    DecodedPage() { slots[PARCELS_PER_PAGE].op = Op::PageEnd; }
+    DecodedPage() { slots[PARCELS_PER_PAGE].set_op(Op::PageEnd, false); }
 
     std::array<Insn, PARCELS_PER_PAGE + 1> slots{};
     u8* host = nullptr; // the frame's bytes

@@ -124,7 +124,7 @@ Hart::Hart(Mmu& mmu, Clock& clock)
     m_memory_base = memory.base().value();
     m_memory_host = memory.ptr(memory.base());
     m_tlb_generation = mmu.tlb().generation();
-    m_straddled[2].op = Op::PageEnd;
+    m_straddled[2].set_op(Op::PageEnd, false);
 }
 
 Hart::~Hart() = default;
@@ -137,15 +137,22 @@ void Hart::set_satp(const Satp& satp)
         flush_translations();
 }
 
-// The fast paths of loads and stores: a translation-cache hit inside one page. `hits` is a local
-// of run(), so counting stays in a register.
+// The fast paths of loads and stores: a translation-cache hit for a naturally aligned access,
+// which never crosses a page. Keeping the address bits below the size in the compared value
+// makes one comparison check the page and the alignment; misaligned accesses take the slow path,
+// which handles them in full. `hits` is a local of run(), so counting stays in a register.
+template <typename T>
+constexpr u64 aligned_tag_mask()
+{
+    return PAGE_MASK | (sizeof(T) - 1);
+}
+
 template <typename T>
 inline bool Hart::load(u64 va, T& out, u64& hits)
 {
     const TcSlot& s = slot_of(va);
-    u64 offset = va & (PAGE_SIZE - 1);
-    if (s.read_tag == (va & PAGE_MASK) && offset <= PAGE_SIZE - sizeof(T)) [[likely]] {
-        std::memcpy(&out, s.host + offset, sizeof(T));
+    if (s.read_tag == (va & aligned_tag_mask<T>())) [[likely]] {
+        std::memcpy(&out, s.host + (va & (PAGE_SIZE - 1)), sizeof(T));
         ++hits;
         return true;
     }
@@ -161,7 +168,7 @@ inline bool Hart::store(u64 va, T value, u64& hits)
 {
     const TcSlot& s = slot_of(va);
     u64 offset = va & (PAGE_SIZE - 1);
-    if (s.write_tag == (va & PAGE_MASK) && offset <= PAGE_SIZE - sizeof(T)) [[likely]] {
+    if (s.write_tag == (va & aligned_tag_mask<T>())) [[likely]] {
         std::memcpy(s.host + offset, &value, sizeof(T));
         ++hits;
         if (m_state.reservation_valid) [[unlikely]]
@@ -189,19 +196,30 @@ void Hart::finish_run(u64 retired, u64 fetched)
 }
 
 // The interpreter loop, threaded: each operation ends by dispatching the next one through a table
-// of label addresses. pc, the budget and the current code page live in locals; registers are read
-// and written in m_state directly. x0 is cleared before each instruction, so an operation writes
-// its rd unconditionally and reads of x0 still see zero.
+// of label addresses, at the index the decoder stored in the instruction. pc, the budget and the
+// current code page live in locals; registers are read and written in m_state directly. The
+// decoder gives every inline operation that would write x0 a form that does not (Nop, J, Jr,
+// LoadDiscard), so inline handlers write rd unconditionally; the out-of-line ones, which may write
+// x0, clear it again before the next instruction reads it.
 //
 // Straight-line code walks `ip` through the page's slots; the PageEnd sentinel after the last
-// slot sends execution through `enter`, which finds the next page. Every control transfer also
-// goes through `enter`, which checks the target's page.
+// slot sends execution through `enter`, which finds the next page. Every control transfer checks
+// the target's page the same way, and goes through `enter` when it is another page.
 //
 // Operations that have a compressed form get two copies of their handler, one per length, and
 // the table is indexed by operation and length. With the length a constant, stepping `ip` to the
 // next slot does not wait for a load from the current one, which would otherwise chain every
 // instruction to the one before it.
-StopInfo Hart::run(u64 budget)
+//
+// GCC merges the identical dispatch sequences ending every handler into one shared indirect jump
+// ("cross-jumping"), which leaves the host's branch predictor a single jump to predict for every
+// guest instruction; keeping one jump per handler lets it learn which operation follows which.
+#if defined(__GNUC__) && !defined(__clang__)
+#define KIOKU_DISPATCH_PER_HANDLER __attribute__((optimize("no-crossjumping")))
+#else
+#define KIOKU_DISPATCH_PER_HANDLER
+#endif
+KIOKU_DISPATCH_PER_HANDLER StopInfo Hart::run(u64 budget)
 {
 #define KIOKU_LABEL(name) &&op_##name, &&op_##name##_c,
 #define KIOKU_FLOAT_LABEL(name) &&op_float, &&op_float,
@@ -225,11 +243,7 @@ StopInfo Hart::run(u64 budget)
 
     // One line per operation reads best here.
     // clang-format off
-#define DISPATCH()                                                                              \
-    do {                                                                                        \
-        x[0] = 0;                                                                               \
-        goto* DISPATCH_TABLE[static_cast<unsigned>(ip->op) * 2 + (ip->len == 2)];             \
-    } while (0)
+#define DISPATCH() goto* DISPATCH_TABLE[ip->handler]
 // A handler for an operation that is only ever 4 bytes long; the label of its (unused)
 // compressed twin sits on the same code.
 #define LABELS4(name) op_##name: op_##name##_c:
@@ -257,13 +271,17 @@ StopInfo Hart::run(u64 budget)
             goto out_of_budget;                                                                 \
         DISPATCH();                                                                             \
     } while (0)
-// Retires the instruction and continues at `target`.
+// Retires the instruction and continues at `target`. A target on the current code page is
+// dispatched right here, as `enter` would, so each jump handler has its own indirect jump.
 #define JUMP(target)                                                                            \
     do {                                                                                        \
         pc = (target);                                                                          \
         if (--left == 0)                                                                        \
             goto out_of_budget;                                                                 \
-        goto enter;                                                                             \
+        if ((pc & PAGE_MASK) != m_code_page_va)                                                 \
+            goto enter;                                                                         \
+        ip = &page->slots[(pc & (PAGE_SIZE - 1)) >> 1];                                         \
+        DISPATCH();                                                                             \
     } while (0)
 #define IMM() static_cast<u64>(static_cast<i64>(ip->imm))
 #define RD x[ip->rd]
@@ -290,6 +308,7 @@ StopInfo Hart::run(u64 budget)
         NEXT();                                                                                 \
     } while (0)
 
+    x[0] = 0;
     if (left == 0)
         goto stopped;
 enter:
@@ -314,6 +333,7 @@ OP4(Straddle,
     DISPATCH();)
 OP4(PageEnd, goto enter;)
 OP42(Illegal, goto illegal;)
+OP42(Nop, NEXT();)
 
 OP42(Lui, RD = IMM(); NEXT();)
 OP4(Auipc, RD = pc + IMM(); NEXT();)
@@ -322,6 +342,8 @@ OP42(Jalr,
     u64 target = (RS1 + IMM()) & ~u64{1};
     RD = pc + LEN;
     JUMP(target);)
+OP42(J, JUMP(pc + IMM());)
+OP42(Jr, JUMP((RS1 + IMM()) & ~u64{1});)
 OP42(Beq, BRANCH(RS1 == RS2);)
 OP42(Bne, BRANCH(RS1 != RS2);)
 OP4(Blt, BRANCH(static_cast<i64>(RS1) < static_cast<i64>(RS2));)
@@ -336,6 +358,11 @@ OP42(Ld, LOAD(u64, v);)
 OP4(Lbu, LOAD(u8, u64{v});)
 OP4(Lhu, LOAD(u16, u64{v});)
 OP4(Lwu, LOAD(u32, u64{v});)
+OP4(LoadDiscard,
+    u64 v;
+    if (!load_slow(RS1 + IMM(), ip->rm, &v))
+        goto fault;
+    NEXT();)
 OP4(Sb, STORE(u8, static_cast<u8>(RS2));)
 OP4(Sh, STORE(u16, static_cast<u16>(RS2));)
 OP42(Sw, STORE(u32, static_cast<u32>(RS2));)
@@ -415,30 +442,35 @@ LABELS4(Csrrw) LABELS4(Csrrs) LABELS4(Csrrc) LABELS4(Csrrwi) LABELS4(Csrrsi) LAB
     constexpr unsigned LEN = 4;
     if (!execute_csr(*ip, budget - left))
         goto illegal;
+    x[0] = 0;
     NEXT();
 }
 LABELS4(LrW) LABELS4(LrD) {
     constexpr unsigned LEN = 4;
     if (!execute_lr(*ip))
         goto fault;
+    x[0] = 0;
     NEXT();
 }
 LABELS4(ScW) LABELS4(ScD) {
     constexpr unsigned LEN = 4;
     if (!execute_sc(*ip))
         goto fault;
+    x[0] = 0;
     NEXT();
 }
 LABELS4(AmoW) LABELS4(AmoD) {
     constexpr unsigned LEN = 4;
     if (!execute_amo(*ip))
         goto fault;
+    x[0] = 0;
     NEXT();
 }
 op_float: {
     constexpr unsigned LEN = 4;
     if (!execute_fp(*ip))
         goto illegal;
+    x[0] = 0;
     NEXT();
 }
 
@@ -479,10 +511,24 @@ stopped:
 
 // --- atomics -----------------------------------------------------------------------------------
 
+// LR/SC and AMOs must be naturally aligned; RISC-V Linux does not emulate misaligned ones, so
+// they end in SIGBUS (BUS_ADRALN) rather than being split like ordinary loads and stores.
+static bool misaligned_atomic(u64 addr, unsigned size, StopInfo& stop)
+{
+    if (!(addr & (size - 1)))
+        return false;
+    stop = StopInfo{};
+    stop.reason = StopReason::MisalignedAtomic;
+    stop.fault.addr = VirtAddr(addr);
+    return true;
+}
+
 bool Hart::execute_lr(const Insn& in)
 {
     bool dword = in.op == Op::LrD;
     unsigned size = dword ? 8 : 4;
+    if (misaligned_atomic(m_state.x[in.rs1], size, m_fault))
+        return false;
     Span span;
     if (!resolve(m_state.x[in.rs1], size, AccessType::Read, span))
         return false;
@@ -499,6 +545,8 @@ bool Hart::execute_sc(const Insn& in)
 {
     bool dword = in.op == Op::ScD;
     unsigned size = dword ? 8 : 4;
+    if (misaligned_atomic(m_state.x[in.rs1], size, m_fault))
+        return false;
     Span span;
     if (!resolve(m_state.x[in.rs1], size, AccessType::Write, span))
         return false;
@@ -517,6 +565,8 @@ bool Hart::execute_amo(const Insn& in)
 {
     bool dword = in.op == Op::AmoD;
     unsigned size = dword ? 8 : 4;
+    if (misaligned_atomic(m_state.x[in.rs1], size, m_fault))
+        return false;
     Span span;
     if (!resolve(m_state.x[in.rs1], size, AccessType::Write, span))
         return false;

@@ -55,6 +55,7 @@ enum class StopReason : u8 {
     PageFault,          // fault holds address and access; pc at the faulting instruction
     IllegalInstruction, // tval holds the instruction bits; pc at it
     BudgetExhausted,    // the instruction budget ran out between two instructions
+    MisalignedAtomic,   // LR/SC/AMO on an address not aligned to its size; fault.addr holds it
 };
 
 struct StopInfo {
@@ -94,7 +95,9 @@ class Hart {
     // One slot of the translation cache, direct-mapped by virtual page number. Each tag is the
     // virtual page base the slot was validated for with that access, or NO_PAGE; a write tag is
     // set only by a store translation, so the page's D bit is known to be set.
-    static constexpr u64 NO_PAGE = 1; // never a page base
+    // Never a page base, and never equal to an address masked as the fast paths mask it (page
+    // bits and the bits below the access size), so an empty slot never matches.
+    static constexpr u64 NO_PAGE = 0x800;
     static constexpr unsigned TC_SLOTS = 256;
     struct TcSlot {
         u64 read_tag = NO_PAGE;

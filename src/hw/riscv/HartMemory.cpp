@@ -215,7 +215,7 @@ void Hart::decode_slot(DecodedPage& page, u64 pc)
         slot = riscv::decode32(raw);
     } else {
         slot = Insn{};
-        slot.op = riscv::Op::Straddle;
+        slot.set_op(riscv::Op::Straddle, false);
     }
 }
 
