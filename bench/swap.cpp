@@ -20,7 +20,11 @@
 #include <benchmark/benchmark.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstdint>
+#include <cstdio>
+#include <map>
+#include <string>
 #include <time.h>
 #include <vector>
 
@@ -35,6 +39,13 @@ namespace {
 using namespace kioku;
 
 constexpr u64 SWAP_PAGES = 16384; // 64 MiB
+
+// Figures kept for the Markdown summary printed after the run.
+std::map<std::string, double>& summary()
+{
+    static std::map<std::string, double> values;
+    return values;
+}
 
 double thread_seconds()
 {
@@ -100,6 +111,8 @@ void BM_SwapOut(benchmark::State& state)
     }
     state.counters["pages_per_s"] = static_cast<double>(pages) / total;
     state.counters["ns_per_page"] = total * 1e9 / static_cast<double>(pages);
+    summary()["out_pages_per_s"] = static_cast<double>(pages) / total;
+    summary()["out_ns"] = total * 1e9 / static_cast<double>(pages);
 }
 BENCHMARK(BM_SwapOut)->Iterations(5)->Unit(benchmark::kMillisecond);
 
@@ -134,6 +147,10 @@ void BM_SwapIn(benchmark::State& state)
     state.counters["major_faults_per_page"] = static_cast<double>(majors) / static_cast<double>(pages);
     // The guest's own clock: device latency per request makes readahead pay off there.
     state.counters["simulated_us_per_page"] = simulated_ns / 1e3 / static_cast<double>(pages);
+    std::string tag = "in" + std::to_string(state.range(0));
+    summary()[tag + "_pages_per_s"] = static_cast<double>(pages) / total;
+    summary()[tag + "_ns"] = total * 1e9 / static_cast<double>(pages);
+    summary()[tag + "_sim_us"] = simulated_ns / 1e3 / static_cast<double>(pages);
 }
 BENCHMARK(BM_SwapIn)->ArgName("cluster")->Arg(0)->Arg(3)->Iterations(5)->Unit(benchmark::kMillisecond);
 
@@ -159,6 +176,8 @@ void BM_ReclaimScaling(benchmark::State& state)
     state.counters["ns_per_reclaimed_page"] = total * 1e9 / static_cast<double>(std::max<u64>(reclaimed, 1));
     state.counters["reclaimed_per_pass"] =
         static_cast<double>(reclaimed) / static_cast<double>(state.iterations());
+    summary()["reclaim_" + std::to_string(state.range(0))] =
+        total * 1e9 / static_cast<double>(std::max<u64>(reclaimed, 1));
 }
 BENCHMARK(BM_ReclaimScaling)
     ->ArgName("guest_mib")
@@ -202,9 +221,49 @@ void BM_OomKill1GiB(benchmark::State& state)
     state.counters["oom_kill_ms"] = worst_total / n * 1e3;
     state.counters["grower_fill_ms"] = fill_total / n * 1e3;
     state.counters["victims_killed"] = static_cast<double>(kills) / n;
+    summary()["oom_ms"] = worst_total / n * 1e3;
+    summary()["oom_killed"] = static_cast<double>(kills) / n;
 }
 BENCHMARK(BM_OomKill1GiB)->Iterations(3)->Unit(benchmark::kMillisecond);
 
+double value_of(const char* name)
+{
+    auto it = summary().find(name);
+    return it == summary().end() ? NAN : it->second;
+}
+
+void print_summary()
+{
+    std::printf("\n## Swap, reclaim and the OOM killer (CPU time, memory-backed swap)\n\n");
+    std::printf("| measure | value |\n|---|---:|\n");
+    std::printf("| swap-out, 64 MiB through the reclaimer | %.0f pages/s (%.0f ns/page) |\n",
+                value_of("out_pages_per_s"), value_of("out_ns"));
+    std::printf("| swap-in by faults, no readahead (page-cluster 0) | %.0f pages/s (%.0f ns/page; "
+                "simulated %.1f us/page) |\n",
+                value_of("in0_pages_per_s"), value_of("in0_ns"), value_of("in0_sim_us"));
+    std::printf("| swap-in by faults, readahead (page-cluster 3) | %.0f pages/s (%.0f ns/page; "
+                "simulated %.1f us/page) |\n",
+                value_of("in3_pages_per_s"), value_of("in3_ns"), value_of("in3_sim_us"));
+    double small = value_of("reclaim_64");
+    double large = value_of("reclaim_16384");
+    std::printf("| reclaim per page, 64 MiB / 1 GiB / 16 GiB guest | %.0f / %.0f / %.0f ns |\n", small,
+                value_of("reclaim_1024"), large);
+    std::printf("| 16 GiB / 64 MiB per-page ratio (flat = 1.00) | %.2f |\n", large / small);
+    std::printf("| OOM kill of a process holding 1 GiB (the store whose fault killed it) | %.1f ms "
+                "(victim killed in %.0f%% of passes) |\n",
+                value_of("oom_ms"), value_of("oom_killed") * 100);
+    std::fflush(stdout);
+}
+
 } // namespace
 
-BENCHMARK_MAIN();
+int main(int argc, char** argv)
+{
+    benchmark::Initialize(&argc, argv);
+    if (benchmark::ReportUnrecognizedArguments(argc, argv))
+        return 1;
+    benchmark::RunSpecifiedBenchmarks();
+    benchmark::Shutdown();
+    print_summary();
+    return 0;
+}

@@ -1,5 +1,6 @@
 #include "front/RunCommand.h"
 
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <optional>
@@ -23,12 +24,64 @@ constexpr int EXIT_USAGE = 2;
 constexpr int EXIT_CANNOT_EXECUTE = 126;
 constexpr int EXIT_NOT_FOUND = 127;
 
+// One --swap SIZE[:PRIO].
+struct SwapOption {
+    u64 bytes = 0;
+    std::optional<int> priority; // nullopt: Linux's default -2, -3, ...
+};
+
 struct RunCommandOptions {
     RunOptions run;
     std::vector<std::pair<std::string, std::string>> sysctls; // vm.NAME, VALUE
     bool stats = false;
-    u64 swap_bytes = 0; // 0: no swap area
+    bool dmesg = false;
+    std::vector<SwapOption> swaps;
+    bool swap_in_memory = false; // --swap-memory: the areas are memory-backed, not host files
     std::vector<std::string> command;
+};
+
+// Parses SIZE[:PRIO]; returns false when malformed.
+bool parse_swap(const std::string& text, SwapOption& out)
+{
+    size_t colon = text.find(':');
+    auto size = parse_size(text.substr(0, colon));
+    if (!size || *size < 2 * 4096 || *size % 4096)
+        return false;
+    out.bytes = *size;
+    if (colon == std::string::npos)
+        return true;
+    std::string prio = text.substr(colon + 1);
+    if (prio.empty() || prio.size() > 5 || prio.find_first_not_of("0123456789") != std::string::npos)
+        return false;
+    out.priority = std::stoi(prio);
+    return *out.priority <= 32767;
+}
+
+// A directory of the run for its swap files, removed with everything in it when the run ends.
+class RunDirectory {
+  public:
+    RunDirectory() = default;
+    RunDirectory(const RunDirectory&) = delete;
+    RunDirectory& operator=(const RunDirectory&) = delete;
+    ~RunDirectory()
+    {
+        std::error_code ec;
+        if (!m_path.empty())
+            std::filesystem::remove_all(m_path, ec);
+    }
+    // The directory, created on first use; empty when it cannot be made.
+    const std::string& path()
+    {
+        if (m_path.empty()) {
+            std::string pattern = (std::filesystem::temp_directory_path() / "kioku-run-XXXXXX").string();
+            if (::mkdtemp(pattern.data()))
+                m_path = pattern;
+        }
+        return m_path;
+    }
+
+  private:
+    std::string m_path;
 };
 
 // Returns an error message, or empty.
@@ -48,16 +101,22 @@ std::string parse(int argc, char** argv, RunCommandOptions& o)
             ++i;
             break;
         }
-        if (arg == "--mem" || arg == "--swap") {
+        if (arg == "--swap") {
+            if (auto e = value(arg, v); !e.empty())
+                return e;
+            SwapOption swap;
+            if (!parse_swap(v, swap))
+                return "bad swap '" + v +
+                       "' (SIZE[:PRIO]: a multiple of 4K of at least 8K, e.g. 256M or 256M:5)";
+            o.swaps.push_back(swap);
+        } else if (arg == "--swap-memory") {
+            o.swap_in_memory = true;
+        } else if (arg == "--dmesg") {
+            o.dmesg = true;
+        } else if (arg == "--mem") {
             if (auto e = value(arg, v); !e.empty())
                 return e;
             auto size = parse_size(v);
-            if (arg == "--swap") {
-                if (!size || *size == 0 || *size % 4096)
-                    return "bad swap size '" + v + "' (a multiple of 4K, e.g. 256M)";
-                o.swap_bytes = *size;
-                continue;
-            }
             if (!size || *size < (u64{8} << 20) || *size > (u64{64} << 30) || *size % 4096)
                 return "bad memory size '" + v + "' (a multiple of 4K from 8M to 64G, e.g. 512M)";
             o.run.machine.mem_bytes = *size;
@@ -139,14 +198,42 @@ void print_stats(const RunStats& s, std::ostream& err)
         << "kioku: simulated time " << s.simulated_ns / 1000 << " us\n";
 }
 
+// Turns on the --swap areas in order, as swapon would: host files in the run's directory unless
+// --swap-memory asks for memory-backed ones. Returns an error message, or empty.
+std::string swapon_all(Kernel& kernel, const RunCommandOptions& o, RunDirectory& dir)
+{
+    for (size_t n = 0; n < o.swaps.size(); ++n) {
+        std::string file;
+        if (!o.swap_in_memory) {
+            if (dir.path().empty())
+                return "cannot create a temporary directory for the swap files";
+            file = dir.path() + "/swapfile" + std::to_string(n);
+        }
+        auto r = kernel.swapon(o.swaps[n].bytes, o.swaps[n].priority, file);
+        if (r.is_error())
+            return r.error().what ? r.error().what : std::strerror(r.error().code);
+    }
+    return {};
+}
+
 } // namespace
 
 const char* run_usage()
 {
     return "  run [OPTIONS] -- PROGRAM [ARGS...]\n"
-           "                            run a static riscv64 Linux program; options: --mem SIZE,\n"
-           "                            --swap SIZE, --sysctl vm.NAME=VALUE, --root DIR, --seed N,\n"
-           "                            --paging sv48|sv39, --check, --stats\n";
+           "                            run a static riscv64 Linux program. Options:\n"
+           "    --mem SIZE              physical memory (default 512M; 8M to 64G)\n"
+           "    --swap SIZE[:PRIO]      a swap area (repeatable); without PRIO the areas get -2, -3, ...\n"
+           "                            as Linux's swapon. Each is a host file in a temporary\n"
+           "                            directory of the run, removed when the run ends\n"
+           "    --swap-memory           keep the swap areas in host memory instead of files\n"
+           "    --sysctl vm.NAME=VALUE  set a sysctl before the program starts (repeatable)\n"
+           "    --root DIR              the guest's / (default: a fresh temporary directory)\n"
+           "    --seed N                seed of getrandom and AT_RANDOM\n"
+           "    --paging sv48|sv39      page-table format\n"
+           "    --check                 run the invariant checker after every operation\n"
+           "    --stats                 print instructions, faults, TLB and time figures at the end\n"
+           "    --dmesg                 print the kernel log (OOM reports, panics) on stderr as it comes\n";
 }
 
 int run_command(int argc, char** argv, std::ostream& err)
@@ -156,6 +243,8 @@ int run_command(int argc, char** argv, std::ostream& err)
         err << "kioku: " << error << "\n";
         return EXIT_USAGE;
     }
+    // Declared before the machine, so that it is removed after the swap areas have closed.
+    RunDirectory swap_dir;
     auto runner = Runner::create(o.run, err);
     if (runner.is_error()) {
         err << "kioku: cannot create the machine: " << (runner.error().what ? runner.error().what : "")
@@ -163,13 +252,11 @@ int run_command(int argc, char** argv, std::ostream& err)
         return EXIT_USAGE;
     }
     Runner& r = *runner.value();
-    if (o.swap_bytes) {
-        auto swap = r.kernel().swapon(o.swap_bytes);
-        if (swap.is_error()) {
-            err << "kioku: --swap: "
-                << (swap.error().what ? swap.error().what : std::strerror(swap.error().code)) << "\n";
-            return EXIT_USAGE;
-        }
+    if (o.dmesg)
+        r.kernel().set_log_sink(&err);
+    if (auto error = swapon_all(r.kernel(), o, swap_dir); !error.empty()) {
+        err << "kioku: --swap: " << error << "\n";
+        return EXIT_USAGE;
     }
     for (auto& [name, value] : o.sysctls) {
         if (r.kernel().write_proc(0, "/proc/sys/vm/" + name, value).is_error()) {

@@ -2,6 +2,9 @@
 // kioku machine. The program's standard streams are kioku's; its exit status becomes kioku's (or
 // 128 + N, with the shell's message on stderr, when signal N killed it).
 //
+// Swap areas (--swap, repeatable) are host files in a temporary directory of the run, removed
+// when it ends, unless --swap-memory keeps them in host memory.
+//
 // The executable is a host file: it is linked (or copied) into the guest root as /bin/NAME, unless
 // --root is given and PROGRAM already names a file inside that root.
 #pragma once

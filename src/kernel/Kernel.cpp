@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "hw/Machine.h"
+#include "kernel/HugetlbFs.h"
 #include "kernel/OomKiller.h"
 #include "kernel/ProcFs.h"
 #include "kernel/Process.h"
@@ -16,6 +17,7 @@
 #include "mm/MemoryManager.h"
 #include "mm/cache/Inode.h"
 #include "mm/cache/PageCache.h"
+#include "mm/hugetlb/Hugetlb.h"
 #include "mm/vm/Rmap.h"
 
 namespace kioku {
@@ -32,6 +34,7 @@ constexpr u64 INITIAL_STACK = (u64{128} << 10) + PAGE_SIZE;
 constexpr int SI_SEGV_MAPERR = 1;
 constexpr int SI_SEGV_ACCERR = 2;
 constexpr int SI_BUS_ADRERR = 2;
+constexpr int SWAP_PRIORITY_MAX = 0x7fff; // SWAP_FLAG_PRIO_MASK
 
 } // namespace
 
@@ -108,11 +111,41 @@ void Kernel::panic(const std::string& reason)
         return;
     log("Kernel panic - not syncing: " + reason);
     m_panicked = true;
+    halt_processes();
 }
 
-Result<void> Kernel::swapon(u64 bytes, int priority, const std::string& host_file)
+void Kernel::halt_processes()
 {
+    // Nothing runs after a panic, so every process ends here with the status of SIGKILL. The one
+    // whose fault or call is being served still has its memory in use: it is marked, as an OOM
+    // victim would be, and dies of SIGKILL when that returns.
+    AddressSpace* current = m_mm->current_space();
+    for (auto& [pid, p] : m_processes) {
+        if (!p->alive())
+            continue;
+        if (current && p->has_space() && &p->space() == current)
+            p->oom_kill_pending = true;
+        else
+            p->terminate(0, SIGKILL);
+    }
+}
+
+Result<void> Kernel::swapon(u64 bytes, std::optional<int> priority, const std::string& host_file)
+{
+    if (m_panicked)
+        return Error::from_errno(EIO, "the kernel has panicked");
+    if (priority && (*priority < 0 || *priority > SWAP_PRIORITY_MAX))
+        return Error::from_errno(EINVAL, "a swap priority is 0 to 32767");
     TRY(m_mm->swapon(bytes, priority, host_file));
+    return {};
+}
+
+Result<void> Kernel::swapoff(const std::string& name)
+{
+    if (m_panicked)
+        return Error::from_errno(EIO, "the kernel has panicked");
+    TRY(m_mm->swapoff(name));
+    after_operation();
     return {};
 }
 
@@ -381,7 +414,11 @@ Result<int> Kernel::open(Pid pid, const std::string& path, int flags, int mode)
     int accmode = flags & O_ACCMODE;
     if (accmode == 3)
         return Error::from_errno(EINVAL, "bad access mode");
-    auto inode = TRY(m_vfs->open(path, flags, mode));
+    std::shared_ptr<Inode> inode;
+    if (is_hugetlbfs_path(path)) // the /dev/hugepages mount (HugetlbFs.cpp)
+        inode = TRY(hugetlbfs_open(*m_mm, path, flags));
+    else
+        inode = TRY(m_vfs->open(path, flags, mode));
     auto file = std::make_shared<OpenFile>();
     file->inode = std::move(inode);
     file->path = path;
@@ -415,6 +452,8 @@ Result<u64> Kernel::file_read(Process& p, OpenFile& f, u64 buf, u64 count, u64 o
 {
     if (!f.readable)
         return Error::from_errno(EBADF, "not open for reading");
+    if (is_hugetlbfs(*m_mm, f.inode.get()))
+        return Error::from_errno(EINVAL, "hugetlbfs files are used through mmap");
     Inode& inode = *f.inode;
     u64 size = inode.size();
     if (offset >= size || count == 0)
@@ -441,6 +480,8 @@ Result<u64> Kernel::file_write(Process& p, OpenFile& f, u64 buf, u64 count, u64 
 {
     if (!f.writable)
         return Error::from_errno(EBADF, "not open for writing");
+    if (is_hugetlbfs(*m_mm, f.inode.get()))
+        return Error::from_errno(EINVAL, "hugetlbfs has no write()");
     Inode& inode = *f.inode;
     if (f.append)
         offset = inode.size();
@@ -509,6 +550,11 @@ Result<void> Kernel::ftruncate(Pid pid, int fd, u64 length)
     OpenFile* f = TRY(file_of(*p, fd));
     if (!f->writable)
         return Error::from_errno(EINVAL, "not open for writing");
+    if (is_hugetlbfs(*m_mm, f->inode.get())) {
+        auto r = hugetlbfs_truncate(*m_mm, *f->inode, length);
+        after_operation();
+        return r;
+    }
     if (!f->inode->is_shmem() && ::ftruncate(f->inode->host_fd(), static_cast<off_t>(length)) != 0)
         return Error::from_errno(errno, "truncate failed");
     m_mm->page_cache().truncate(*f->inode, length);

@@ -134,12 +134,19 @@ class Kernel {
     void log(const std::string& line);
     const std::vector<std::string>& log_lines() const { return m_log; }
     void set_log_sink(std::ostream* sink) { m_log_sink = sink; }
-    // A kernel panic halts the machine: every later call fails with EIO.
+    // A kernel panic halts the machine: every later call fails with EIO, and every process ends
+    // with the status of SIGKILL (the one being served when its fault or call returns).
     void panic(const std::string& reason);
     bool panicked() const { return m_panicked; }
 
-    // Swap areas and the replacement policy.
-    Result<void> swapon(u64 bytes, int priority = -2, const std::string& host_file = {});
+    // Swap areas and the replacement policy. swapon without a priority gives Linux's defaults
+    // -2, -3, ...; an explicit one must be 0 to 32767 (SWAP_FLAG_PRIO_MASK), else EINVAL. With
+    // host_file the area is that host file (created at the size), else memory ("/dev/swapN").
+    Result<void> swapon(u64 bytes, std::optional<int> priority = std::nullopt,
+                        const std::string& host_file = {});
+    // swapoff by the name /proc/swaps shows: EINVAL when no such area is on, ENOMEM when memory
+    // cannot take its pages back (the area stays on).
+    Result<void> swapoff(const std::string& name);
     Result<void> set_replacement_policy(const std::string& name);
 
     // ==== The rest of the memory calls (KernelCalls.cpp), as the Linux system calls. ====
@@ -163,6 +170,7 @@ class Kernel {
   private:
     explicit Kernel(const MachineConfig& config);
     void after_operation();
+    void halt_processes();
     AccessOutcome user_access(Process& p, u64 addr, u64 len, isa::AccessType access,
                               const std::function<void(u8*, u64 done, u64 n)>& fn);
     AccessOutcome deliver(Process& p, AccessOutcome outcome);

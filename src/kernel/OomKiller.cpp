@@ -49,7 +49,7 @@ u64 OomKiller::oom_score(Kernel& kernel, Process& p)
     return static_cast<u64>(std::clamp<i64>(score, 0, 2000));
 }
 
-void OomKiller::report(Process* current, Process& victim)
+void OomKiller::dump_header(Process* current)
 {
     MemoryManager& mm = m_kernel.mm();
     const Lru& lru = mm.lru();
@@ -83,6 +83,12 @@ void OomKiller::report(Process* current, Process& victim)
                       static_cast<long long>(s.rss().swapents), p->oom_score_adj, p->name().c_str());
         m_kernel.log(line);
     }
+}
+
+void OomKiller::report(Process* current, Process& victim)
+{
+    dump_header(current);
+    char line[512];
     AddressSpace& v = victim.space();
     std::snprintf(line, sizeof line,
                   "oom-kill:constraint=CONSTRAINT_NONE,nodemask=(null),cpuset=/,mems_allowed=0,global_oom,"
@@ -106,8 +112,12 @@ bool OomKiller::out_of_memory()
     if (m_kernel.panicked())
         return false;
     Process* current = process_of(m_kernel, mm.current_space());
-    if (mm.sysctl().panic_on_oom) {
-        m_kernel.panic("Out of memory: system-wide panic_on_oom is enabled");
+    if (int mode = mm.sysctl().panic_on_oom) {
+        // check_panic_on_oom: the report's header and task table first, then the panic. Every
+        // OOM here is global (CONSTRAINT_NONE), so 1 and 2 both panic; they differ in the words.
+        dump_header(current);
+        m_kernel.panic(std::string("Out of memory: ") + (mode == 2 ? "compulsory" : "system-wide") +
+                       " panic_on_oom is enabled");
         return false;
     }
     Process* victim = nullptr;

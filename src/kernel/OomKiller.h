@@ -4,8 +4,10 @@
 // kills it with SIGKILL, reaps its memory, and writes the kernel's report to the log:
 // the task table and "Out of memory: Killed process N (name) total-vm:... anon-rss:...".
 //
-// vm.panic_on_oom halts the machine instead; vm.oom_kill_allocating_task kills the task that
-// asked for memory. A victim that is the task being served is killed when its fault returns.
+// vm.panic_on_oom halts the machine instead, after the report's header and task table (as
+// check_panic_on_oom does), and the task being served dies of SIGKILL;
+// vm.oom_kill_allocating_task kills the task that asked for memory. A victim that is the task
+// being served is killed when its fault returns.
 #pragma once
 
 #include "mm/MemoryManager.h"
@@ -29,6 +31,9 @@ class OomKiller final : public OomHandler {
     static std::optional<i64> badness(Kernel& kernel, Process& p);
 
   private:
+    // dump_header: who invoked the killer, the memory state and the task table.
+    void dump_header(Process* current);
+    // The header, then the chosen victim and the "Out of memory: Killed process" line.
     void report(Process* current, Process& victim);
     Kernel& m_kernel;
 };

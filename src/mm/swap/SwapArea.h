@@ -36,6 +36,8 @@ class SwapArea {
 
     const std::string& name() const { return m_name; }
     int priority() const { return m_priority; }
+    // swapoff renumbers the default (negative) priorities below the area it removes.
+    void set_priority(int priority) { m_priority = priority; }
     Kind kind() const { return m_kind; }
     bool writable() const { return m_writable; }
     void set_writable(bool writable) { m_writable = writable; }

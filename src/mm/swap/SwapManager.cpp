@@ -23,7 +23,14 @@ u32 SwapManager::add_area(std::unique_ptr<SwapArea> area)
 void SwapManager::remove_area(u32 type)
 {
     VERIFY(type < m_areas.size() && m_areas[type] && m_areas[type]->used() == 0);
+    int priority = m_areas[type]->priority();
     m_areas[type].reset();
+    if (priority >= 0)
+        return;
+    for (auto& a : m_areas)
+        if (a && a->priority() < priority)
+            a->set_priority(a->priority() + 1);
+    ++m_least_priority;
 }
 
 std::optional<u32> SwapManager::find(const std::string& name) const

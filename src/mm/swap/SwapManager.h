@@ -33,7 +33,9 @@ class SwapManager {
   public:
     // Adds an area; returns its type (index).
     u32 add_area(std::unique_ptr<SwapArea> area);
-    // swapoff's bookkeeping part: the area must hold no entries any more.
+    // swapoff's bookkeeping part: the area must hold no entries any more. When the area had a
+    // default priority, the areas below it move up by one and the next default is one higher,
+    // as Linux's swapoff does, so the defaults stay -2, -3, ... without gaps.
     void remove_area(u32 type);
     std::vector<std::unique_ptr<SwapArea>>& areas() { return m_areas; }
     const std::vector<std::unique_ptr<SwapArea>>& areas() const { return m_areas; }
@@ -42,7 +44,7 @@ class SwapManager {
     // The type of the area with this name (its path in /proc/swaps).
     std::optional<u32> find(const std::string& name) const;
     // The priority swapon gives an area when none is asked for: -2, -3, ... (Linux's
-    // least_priority, decremented per such area).
+    // least_priority, decremented per such area and incremented again by swapoff).
     int next_default_priority() { return --m_least_priority; }
 
     // Totals over writable areas, in pages (SwapTotal, SwapFree).
