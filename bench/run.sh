@@ -7,6 +7,7 @@
 #                                running once built)
 #   KIOKU_BENCH_BUILD=dir bench/run.sh     use another build directory
 #   extra arguments go to every benchmark program, e.g. --benchmark_filter=Anon
+#   KIOKU_BENCH_GUEST=0 bench/run.sh       skip the guest programs (bench/guest.sh, 2-4 minutes)
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -27,16 +28,24 @@ fi
 # assigned (GCC bug 105329), which -Werror would turn into a failed Release build.
 cmake -S "$root" -B "$build" "${generator[@]}" -DCMAKE_BUILD_TYPE=Release -DKIOKU_TESTS=OFF \
     -DKIOKU_BENCH=ON -DCMAKE_CXX_FLAGS="-g -Wno-error=restrict" >/dev/null
-cmake --build "$build" --target fault_paths tlb -j2
+cmake --build "$build" --target fault_paths tlb swap huge_pages -j2
 
 mkdir -p "$results"
-programs=(fault_paths tlb)
+programs=(fault_paths tlb swap huge_pages)
 for program in "${programs[@]}"; do
     echo
     echo "### $program"
     "$build/bench/$program" --benchmark_out="$results/$program.json" --benchmark_out_format=json "$@" \
         | tee "$results/$program.txt"
 done
+
+# The guest programs on kioku, qemu-riscv64 and natively (bench/guest.sh), in the same build.
+guest="${KIOKU_BENCH_GUEST:-1}"
+if [[ "$guest" != 0 ]]; then
+    echo
+    echo "### guest programs"
+    KIOKU_BENCH_BUILD="$build" "$root/bench/guest.sh" | tee "$results/guest.txt"
+fi
 
 echo
 echo "# kioku benchmark summary ($(nproc) cores, $(uname -r), load average $(cut -d' ' -f1-3 /proc/loadavg))"
@@ -45,5 +54,9 @@ for program in "${programs[@]}"; do
     echo
     sed -n '/^## /,$p' "$results/$program.txt"
 done
+if [[ "$guest" != 0 ]]; then
+    echo
+    sed -n '/^## /,$p' "$results/guest.txt"
+fi
 echo
 echo "Raw output and JSON: $results/"

@@ -1,5 +1,6 @@
 # Integration tests that run the kioku command itself (included by tests/CMakeLists.txt):
 #   parity_NAME   tests/parity/NAME.c on the host kernel against NAME.kio on kioku (compare.sh)
+#   parity_pressure_CASE  a program run in a host memory cgroup against it under `kioku run`
 #   example_NAME  examples/NAME.kio must hold every expectation (exit status 0)
 #   cli_...       the command's usage errors: exit status 2 and the documented message
 # Run them with `ctest -R 'parity_|example_|cli_'`.
@@ -18,6 +19,17 @@ foreach(_kio ${_parity_programs})
              COMMAND ${_parity_dir}/compare.sh ${_kioku} ${CMAKE_CURRENT_BINARY_DIR}/parity/${_name} ${_name})
     set_tests_properties(parity_${_name} PROPERTIES LABELS "parity" TIMEOUT 120)
   endif()
+endforeach()
+
+# Memory-pressure parity (tests/parity/pressure): the host side runs in a cgroup v1 memory cgroup
+# and swaps to a file, so it needs root; a case fails, never skips, when the host cannot do that.
+# RESOURCE_LOCK runs them one at a time, so they never load the host together.
+foreach(_case oom_largest oom_protected swap_survives)
+  add_test(NAME parity_pressure_${_case}
+           COMMAND ${_parity_dir}/pressure/compare.sh ${_kioku}
+                   ${CMAKE_CURRENT_BINARY_DIR}/parity/pressure/${_case} ${_case})
+  set_tests_properties(parity_pressure_${_case} PROPERTIES LABELS "parity" TIMEOUT 300
+                       RESOURCE_LOCK host_memory_pressure)
 endforeach()
 
 file(GLOB _examples CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/examples/*.kio)

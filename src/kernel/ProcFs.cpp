@@ -5,14 +5,19 @@
 #include <sstream>
 
 #include "hw/Machine.h"
+#include "kernel/HugetlbFs.h"
 #include "kernel/Kernel.h"
 #include "kernel/OomKiller.h"
+#include "kernel/ProcCompaction.h"
 #include "kernel/Process.h"
 #include "mm/MemoryManager.h"
 #include "mm/cache/Inode.h"
 #include "mm/cache/PageCache.h"
+#include "mm/hugetlb/Hugetlb.h"
+#include "mm/hugetlb/HugetlbPool.h"
 #include "mm/slab/SlabAllocator.h"
 #include "mm/swap/SwapManager.h"
+#include "mm/thp/Thp.h"
 #include "mm/vm/AddressSpace.h"
 
 namespace kioku {
@@ -20,6 +25,9 @@ namespace kioku {
 using namespace isa;
 
 namespace {
+
+// The directory of the transparent huge page settings, served with /proc's text files.
+constexpr std::string_view THP_SYSFS = "/sys/kernel/mm/transparent_hugepage/";
 
 constexpr u64 KB_PER_PAGE = PAGE_SIZE / 1024;
 
@@ -57,6 +65,7 @@ MeminfoValues ProcFs::meminfo()
     v.cached = vs[VmItem::NrFilePages] * KB_PER_PAGE; // swap-cache pages are not page cache here
     v.dirty = mm.page_cache().nr_dirty() * KB_PER_PAGE;
     v.anon_pages = vs[VmItem::NrAnonPages] * KB_PER_PAGE;
+    v.anon_huge_pages = vs[VmItem::NrAnonTransparentHugepages] * KB_PER_PAGE;
     v.mapped = vs[VmItem::NrMapped] * KB_PER_PAGE;
     v.shmem = vs[VmItem::NrShmem] * KB_PER_PAGE;
     v.page_tables = mm.page_table_pages() * KB_PER_PAGE;
@@ -68,7 +77,7 @@ MeminfoValues ProcFs::meminfo()
     v.committed_as = mm.committed_pages() * KB_PER_PAGE;
     // riscv64's VMALLOC_SIZE is half the kernel's virtual half: 64 TiB on Sv48, 128 GiB on Sv39.
     v.vmalloc_total = (mm.paging_mode() == SatpMode::Sv48 ? (u64{64} << 40) : (u64{128} << 30)) / 1024;
-    v.hugepagesize = 2048;
+    hugetlb_meminfo(mm, v); // HugePages_*, Hugepagesize, Hugetlb (HugetlbFs.cpp)
     v.swap_total = mm.total_swap_pages() * KB_PER_PAGE;
     v.swap_free = mm.swap().free_pages() * KB_PER_PAGE;
     v.swap_cached = mm.swap().cached_pages() * KB_PER_PAGE;
@@ -138,7 +147,17 @@ static SmapsValues smaps_values(MemoryManager& mm, AddressSpace& space, const Vm
     SmapsValues s;
     s.size = vma.size();
     s.vm_flags = vma.flags;
-    s.thp_eligible = false;
+    if (Hstate* h = hugetlb_hstate(mm, vma)) { // smaps_hugetlb_range: never in Rss
+        HugetlbUsage u = hugetlb_usage(mm, space, vma);
+        s.shared_hugetlb = u.shared;
+        s.private_hugetlb = u.private_;
+        s.kernel_page_size = s.mmu_page_size = h->bytes();
+        return s;
+    }
+    // THPeligible as hugepage_vma_check answers for smaps: the VMA may hold THPs and has room
+    // for an aligned 2 MiB range.
+    s.thp_eligible = vma.size() >= HPAGE_PMD_SIZE &&
+                     mm.thp().fault_allowed(space, vma, VirtAddr(vma.end.value() - HPAGE_PMD_SIZE));
     if (vma.file && vma.file->is_shmem()) {
         // shmem_swap_usage: the inode's entries in the mapped range (smap_gather_stats counts
         // them for shared or read-only mappings; private writable ones count their PTEs below).
@@ -150,6 +169,44 @@ static SmapsValues smaps_values(MemoryManager& mm, AddressSpace& space, const Vm
         if ((vma.flags & VM_SHARED) || !(vma.flags & VM_WRITE))
             s.swap += swapped * PAGE_SIZE; // SwapPss leaves shmem out, as Linux's does
     }
+    // smaps_account for a page of `size` bytes (4 KiB, or a whole THP under a huge leaf).
+    auto account = [&](const Frame& f, u64 pte, u64 size) {
+        s.rss += size;
+        bool dirty = (pte & PTE_D) || f.has(FF_DIRTY);
+        bool young = (pte & PTE_A) || f.has(FF_REFERENCED);
+        bool locked = vma.flags & VM_LOCKED;
+        if (f.has(FF_ANON))
+            s.anonymous += size;
+        if (f.has(FF_ANON) && !f.has(FF_SWAPBACKED) && !dirty)
+            s.lazyfree += size; // MADV_FREE'd and not written since
+        if (young)
+            s.referenced += size;
+        u64 share = f.refcount == 1 || f.mapcount < 2 ? (size << PSS_SHIFT) : pss_share(size, f.mapcount);
+        bool priv = f.refcount == 1 || f.mapcount < 2;
+        s.pss += share;
+        if (f.has(FF_ANON))
+            s.pss_anon += share;
+        else if (f.has(FF_SWAPBACKED))
+            s.pss_shmem += share;
+        else
+            s.pss_file += share;
+        if (locked)
+            s.locked += share;
+        if (dirty) {
+            (priv ? s.private_dirty : s.shared_dirty) += size;
+            s.pss_dirty += share;
+        } else {
+            (priv ? s.private_clean : s.shared_clean) += size;
+        }
+    };
+    // smaps_pmd_entry: a THP counts whole, and in AnonHugePages; the huge zero page not at all.
+    auto huge = [&](VirtAddr, unsigned level, u64& entry) {
+        Pfn head = pte_pfn(entry);
+        if (level != 1 || !pte_present(entry) || (vma.flags & VM_HUGETLB) || mm.thp().is_huge_zero(head))
+            return;
+        account(mm.frames()[head], entry, HPAGE_PMD_SIZE);
+        s.anon_huge_pages += HPAGE_PMD_SIZE;
+    };
     space.page_table().for_each(vma.start, vma.end, [&](VirtAddr, u64& pte) {
         if (pte_is_swap(pte)) {
             // smaps_pte_entry: a swap entry shared by n references counts 1/n in SwapPss.
@@ -163,36 +220,8 @@ static SmapsValues smaps_values(MemoryManager& mm, AddressSpace& space, const Vm
         Pfn pfn = pte_pfn(pte);
         if (mm.is_zero_pfn(pfn))
             return;
-        const Frame& f = mm.frames()[pfn];
-        s.rss += PAGE_SIZE;
-        bool dirty = (pte & PTE_D) || f.has(FF_DIRTY);
-        bool young = (pte & PTE_A) || f.has(FF_REFERENCED);
-        bool locked = vma.flags & VM_LOCKED;
-        if (f.has(FF_ANON))
-            s.anonymous += PAGE_SIZE;
-        if (f.has(FF_ANON) && !f.has(FF_SWAPBACKED) && !dirty)
-            s.lazyfree += PAGE_SIZE; // MADV_FREE'd and not written since
-        if (young)
-            s.referenced += PAGE_SIZE;
-        u64 share =
-            f.refcount == 1 || f.mapcount < 2 ? (PAGE_SIZE << PSS_SHIFT) : pss_share(PAGE_SIZE, f.mapcount);
-        bool priv = f.refcount == 1 || f.mapcount < 2;
-        s.pss += share;
-        if (f.has(FF_ANON))
-            s.pss_anon += share;
-        else if (f.has(FF_SWAPBACKED))
-            s.pss_shmem += share;
-        else
-            s.pss_file += share;
-        if (locked)
-            s.locked += share;
-        if (dirty) {
-            (priv ? s.private_dirty : s.shared_dirty) += PAGE_SIZE;
-            s.pss_dirty += share;
-        } else {
-            (priv ? s.private_clean : s.shared_clean) += PAGE_SIZE;
-        }
-    });
+        account(mm.frames()[pfn], pte, PAGE_SIZE);
+    }, huge);
     return s;
 }
 
@@ -230,6 +259,7 @@ std::string ProcFs::smaps_rollup(Process& p)
         total.private_dirty += s.private_dirty;
         total.referenced += s.referenced;
         total.anonymous += s.anonymous;
+        total.anon_huge_pages += s.anon_huge_pages;
         total.swap += s.swap;
         total.swap_pss += s.swap_pss;
         total.locked += s.locked;
@@ -260,6 +290,8 @@ std::string ProcFs::status(Process& p)
     v.vm_lib = space.exec_vm() * KB_PER_PAGE;
     v.vm_pte = space.page_table().table_pages() * KB_PER_PAGE;
     v.vm_swap = static_cast<u64>(rss.swapents) * KB_PER_PAGE;
+    v.hugetlb_pages = hugetlb_status_kb(m_kernel.mm(), space);
+    v.thp_enabled = !space.thp_disabled(); // prctl(PR_SET_THP_DISABLE) clears it, as MMF_DISABLE_THP
     v.sigq_limit = default_sigpending_limit(m_kernel.mm().total_ram_pages());
     return format_status(v);
 }
@@ -347,10 +379,16 @@ Result<std::string> ProcFs::read(int viewer, const std::string& path)
         return m_kernel.mm().slab().slabinfo();
     if (path == "/proc/buddyinfo")
         return m_kernel.mm().allocator().buddyinfo();
+    if (is_compaction_view(path))
+        return compaction_view(m_kernel.mm(), path);
     if (path == "/proc/kioku/tlb")
         return tlb();
     if (path == "/proc/kioku/clock")
         return "now_ns " + std::to_string(m_kernel.now_ns()) + "\n";
+    if (path.rfind(THP_SYSFS, 0) == 0)
+        return m_kernel.mm().thp().sysfs_read(path.substr(THP_SYSFS.size()));
+    if (is_hugepages_sysfs(path))
+        return hugepages_sysfs_read(m_kernel.mm(), path);
     const std::string sys = "/proc/sys/vm/";
     if (path.rfind(sys, 0) == 0)
         return read_sysctl(path.substr(sys.size()));
@@ -398,7 +436,8 @@ Result<std::vector<u64>> ProcFs::pagemap(int pid, u64 start, u64 pages)
         if (pte_present(pte)) {
             Pfn pfn = pte_pfn(pte);
             bool zero = mm.is_zero_pfn(pfn);
-            const Frame& f = mm.frames()[pfn];
+            // Under a huge leaf the counts are the THP head's (pagemap_pmd_range).
+            const Frame& f = mm.frames()[compound_head(mm.frames(), pfn)];
             out.push_back(pagemap_entry_present(pfn.value(), soft_dirty, !zero && f.mapcount == 1,
                                                 !zero && !f.has(FF_ANON)));
         } else if (pte_is_swap(pte)) {
@@ -413,9 +452,15 @@ Result<std::vector<u64>> ProcFs::pagemap(int pid, u64 start, u64 pages)
 
 Result<std::string> ProcFs::read_sysctl(const std::string& name)
 {
+    if (is_compaction_sysctl(name))
+        return compaction_sysctl_read(m_kernel.mm(), name);
+    if (name == "transparent_hugepage" || name == "transparent_hugepage_defrag")
+        return m_kernel.mm().thp().sysfs_read(name == "transparent_hugepage" ? "enabled" : "defrag");
     MemoryManager& mm = m_kernel.mm();
     const VmSysctl& s = mm.sysctl();
     auto num = [](u64 v) { return std::to_string(v) + "\n"; };
+    if (name == "nr_hugepages" || name == "nr_overcommit_hugepages")
+        return hugetlb_sysctl_read(mm, name);
     if (name == "overcommit_memory")
         return num(static_cast<u64>(s.overcommit_memory));
     if (name == "overcommit_ratio")
@@ -459,12 +504,20 @@ Result<std::string> ProcFs::read_sysctl(const std::string& name)
 
 Result<void> ProcFs::write_sysctl(const std::string& name, const std::string& value)
 {
+    if (name == "nr_hugepages" || name == "nr_overcommit_hugepages")
+        return hugetlb_sysctl_write(m_kernel.mm(), name, value);
+    // kioku's spelling of /sys/kernel/mm/transparent_hugepage/{enabled,defrag} for --sysctl and
+    // the scenario language's sysctl command (Linux has no such sysctl).
+    if (name == "transparent_hugepage" || name == "transparent_hugepage_defrag")
+        return m_kernel.mm().thp().sysfs_write(name == "transparent_hugepage" ? "enabled" : "defrag", value);
     auto parsed = parse_int(value);
     if (!parsed)
         return Error::from_errno(EINVAL, "not a number");
     i64 v = *parsed;
     MemoryManager& mm = m_kernel.mm();
     VmSysctl& s = mm.sysctl();
+    if (is_compaction_sysctl(name))
+        return compaction_sysctl_write(mm, name, v);
     auto in_range = [&](i64 lo, i64 hi) -> Result<void> {
         if (v < lo || v > hi)
             return Error::from_errno(EINVAL, "value out of range");
@@ -533,6 +586,10 @@ Result<void> ProcFs::write_sysctl(const std::string& name, const std::string& va
 
 Result<void> ProcFs::write(int viewer, const std::string& path, const std::string& value)
 {
+    if (path.rfind(THP_SYSFS, 0) == 0)
+        return m_kernel.mm().thp().sysfs_write(path.substr(THP_SYSFS.size()), value);
+    if (is_hugepages_sysfs(path))
+        return hugepages_sysfs_write(m_kernel.mm(), path, value);
     const std::string sys = "/proc/sys/vm/";
     if (path.rfind(sys, 0) == 0)
         return write_sysctl(path.substr(sys.size()), value);

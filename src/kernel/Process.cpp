@@ -24,7 +24,10 @@ int Process::lowest_free_fd() const
 
 void Process::exec(std::unique_ptr<AddressSpace> space, std::string name)
 {
+    // PR_SET_THP_DISABLE survives execve (Linux keeps MMF_DISABLE_THP across the new mm).
+    bool thp_disabled = m_space && m_space->thp_disabled();
     m_space = std::move(space);
+    m_space->set_thp_disabled(thp_disabled);
     m_space->set_fault_counters(&m_faults);
     m_name = std::move(name);
 }

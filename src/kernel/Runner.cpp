@@ -477,10 +477,11 @@ bool Runner::resume_blocked(Task& t)
 
 void Runner::load(Task& t)
 {
-    // The hart keeps decoded code by frame. A frame reclaim took may come back holding other
-    // code, so once reclaim has stolen pages the decodes go (flush_icache_all, in effect).
+    // The hart keeps decoded code by frame. A frame reclaim took, or one a page migrated away
+    // from, may come back holding other code, so once pages have been stolen or moved the decodes
+    // go (flush_icache_all, in effect).
     const VmStat& vs = m_kernel->mm().vmstat();
-    u64 stolen = vs[VmItem::PgstealKswapd] + vs[VmItem::PgstealDirect];
+    u64 stolen = vs[VmItem::PgstealKswapd] + vs[VmItem::PgstealDirect] + vs[VmItem::PgmigrateSuccess];
     if (stolen != m_stolen_seen) {
         m_hart->invalidate_caches();
         m_stolen_seen = stolen;
@@ -566,6 +567,11 @@ void Runner::handle_stop(Task& t, const StopInfo& stop)
     }
     case StopReason::Breakpoint: {
         SigInfo info{SIGTRAP_, TRAP_BRKPT_, 0, 0, t.regs.pc, 0};
+        force_signal(t, info);
+        return;
+    }
+    case StopReason::MisalignedAtomic: {
+        SigInfo info{SIGBUS_, BUS_ADRALN_, 0, 0, stop.fault.addr.value(), 0};
         force_signal(t, info);
         return;
     }

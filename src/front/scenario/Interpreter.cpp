@@ -578,6 +578,7 @@ Interpreter::Step Interpreter::exec(const RangeCmd& cmd)
     case RangeCmd::Op::Munmap: result = m_kernel->munmap(*pid, addr, *length); break;
     case RangeCmd::Op::Mprotect: result = m_kernel->mprotect(*pid, addr, *length, cmd.prot); break;
     case RangeCmd::Op::Msync: result = m_kernel->msync(*pid, addr, *length, cmd.flags); break;
+    case RangeCmd::Op::Madvise: result = m_kernel->madvise(*pid, addr, *length, cmd.advice); break;
     }
     if (result.is_error())
         return call_error(result.error());
@@ -1009,6 +1010,63 @@ Interpreter::Step Interpreter::exec(const PolicyCmd& cmd)
         return fail("unknown replacement policy '" + cmd.name + "' (lru, clock, fifo, exact-lru, opt)");
     if (cmd.frames)
         m_kernel->mm().set_user_frame_limit(*cmd.frames);
+    report("ok");
+    return Step::Continue;
+}
+
+namespace {
+
+constexpr int PR_SET_THP_DISABLE_ = 41;
+constexpr int PR_GET_THP_DISABLE_ = 42;
+
+// prctl's memory options, with the argument checks of kernel/sys.c: unused arguments must be 0.
+Result<i64> prctl_call(Process& process, const PrctlCmd& cmd)
+{
+    const auto& a = cmd.args;
+    if (!process.has_space())
+        return Error::from_errno(EINVAL);
+    switch (cmd.option) {
+    case PR_SET_THP_DISABLE_:
+        if (a[1] || a[2] || a[3])
+            return Error::from_errno(EINVAL);
+        process.space().set_thp_disabled(a[0] != 0);
+        return 0;
+    case PR_GET_THP_DISABLE_:
+        if (a[0] || a[1] || a[2] || a[3])
+            return Error::from_errno(EINVAL);
+        return process.space().thp_disabled() ? 1 : 0;
+    default: return Error::from_errno(EINVAL);
+    }
+}
+
+} // namespace
+
+Interpreter::Step Interpreter::exec(const PrctlCmd& cmd)
+{
+    auto pid = live_pid(cmd.process);
+    if (!pid)
+        return Step::Stop;
+    auto value = prctl_call(*m_kernel->process(*pid), cmd);
+    if (value.is_error())
+        return call_error(value.error());
+    call_ok();
+    std::string done = std::to_string(value.value());
+    if (!cmd.result.empty()) {
+        m_regions.erase(cmd.result);
+        m_fds.erase(cmd.result);
+        m_numbers[cmd.result] = value.value();
+        done += ", " + cmd.result + " = " + std::to_string(value.value());
+    }
+    report(done);
+    return Step::Continue;
+}
+
+Interpreter::Step Interpreter::exec(const SwapCmd& cmd)
+{
+    auto result = cmd.on ? m_kernel->swapon(cmd.bytes, cmd.priority) : m_kernel->swapoff(cmd.name);
+    if (result.is_error())
+        return call_error(result.error());
+    call_ok();
     report("ok");
     return Step::Continue;
 }

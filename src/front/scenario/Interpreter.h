@@ -77,6 +77,8 @@ class Interpreter {
     Step exec(const ProcWriteCmd&);
     Step exec(const ExpectPanicCmd&);
     Step exec(const PolicyCmd&);
+    Step exec(const SwapCmd&);
+    Step exec(const PrctlCmd&);
 
     // Memory accesses, split by kind.
     Step write_access(const AccessCmd& cmd, Pid pid, u64 addr, u64 length);

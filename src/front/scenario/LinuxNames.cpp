@@ -95,6 +95,22 @@ constexpr Named OPEN_FLAGS[] = {
     {"excl", O_EXCL},     {"trunc", O_TRUNC},   {"append", O_APPEND},
 };
 
+// madvise advice, Linux's generic uapi values (asm-generic/mman-common.h), written without the
+// MADV_ prefix in lower case.
+constexpr Named MADVICE[] = {
+    {"normal", 0},           {"random", 1},         {"sequential", 2},
+    {"willneed", 3},         {"dontneed", 4},       {"free", 8},
+    {"remove", 9},           {"dontfork", 10},      {"dofork", 11},
+    {"mergeable", 12},       {"unmergeable", 13},   {"hugepage", 14},
+    {"nohugepage", 15},      {"dontdump", 16},      {"dodump", 17},
+    {"wipeonfork", 18},      {"keeponfork", 19},    {"cold", 20},
+    {"pageout", 21},         {"populate_read", 22}, {"populate_write", 23},
+    {"dontneed_locked", 24}, {"collapse", 25},
+};
+
+// The prctl options a scenario can make (include/uapi/linux/prctl.h).
+constexpr Named PRCTL_OPTIONS[] = {{"PR_SET_THP_DISABLE", 41}, {"PR_GET_THP_DISABLE", 42}};
+
 std::optional<int> lookup(std::span<const Named> table, std::string_view name)
 {
     for (const auto& entry : table)
@@ -207,6 +223,37 @@ std::string prot_text(int prot)
     if (prot & PROT_EXEC)
         text += 'x';
     return text;
+}
+
+std::optional<int> madvise_from_name(std::string_view name)
+{
+    if (auto number = parse_number(name); number && *number >= 0 && *number <= 0xffff)
+        return static_cast<int>(*number);
+    std::string lower;
+    for (char c : name)
+        lower += static_cast<char>(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
+    std::string_view word = lower;
+    if (word.starts_with("madv_"))
+        word.remove_prefix(5);
+    return lookup(MADVICE, word);
+}
+
+std::string madvise_name(int advice)
+{
+    auto name = reverse(MADVICE, advice);
+    if (name.empty())
+        return std::to_string(advice);
+    std::string out = "MADV_";
+    for (char c : name)
+        out += static_cast<char>(c >= 'a' && c <= 'z' ? c - 'a' + 'A' : c);
+    return out;
+}
+
+std::optional<int> prctl_option_from_name(std::string_view name)
+{
+    if (auto number = parse_number(name); number && *number >= 0 && *number <= 0xffff)
+        return static_cast<int>(*number);
+    return lookup(PRCTL_OPTIONS, name);
 }
 
 std::optional<int> map_flags_from_text(std::string_view text, std::string& bad)

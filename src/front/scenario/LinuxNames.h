@@ -1,6 +1,7 @@
 // The Linux names a scenario writes for numbers of the guest ABI: errno values (EINVAL), signals
-// (SIGSEGV), si_code values (SEGV_MAPERR), and the PROT_, MAP_, MS_ and O_ flag words. The values
-// are Linux's generic ones, which riscv64 uses and which the host's headers give as well.
+// (SIGSEGV), si_code values (SEGV_MAPERR), the PROT_, MAP_, MS_ and O_ flag words, madvise advice
+// (MADV_) and prctl options (PR_). The values are Linux's generic ones, which riscv64 uses and
+// which the host's headers give as well.
 #pragma once
 
 #include <optional>
@@ -23,6 +24,13 @@ std::string si_code_name(int signal, int code); // "SEGV_MAPERR"
 // "rw", "r", "rwx", "none" -> PROT_ bits.
 std::optional<int> prot_from_text(std::string_view text);
 std::string prot_text(int prot);
+
+// madvise advice: "MADV_HUGEPAGE" or "hugepage" (any case), or a number (passed on unchecked, so
+// a script can ask for an advice Linux rejects). madvise_name gives "MADV_HUGEPAGE".
+std::optional<int> madvise_from_name(std::string_view name);
+std::string madvise_name(int advice);
+// prctl options: "PR_SET_THP_DISABLE" (41), "PR_GET_THP_DISABLE" (42), or a number.
+std::optional<int> prctl_option_from_name(std::string_view name);
 
 // Comma-separated lists: "private,anon,populate" -> MAP_ bits; "sync" -> MS_ bits;
 // "rdwr,creat,trunc" -> O_ bits. On an unknown word, `bad` names it.

@@ -105,9 +105,10 @@ class LineArgs {
 
 bool is_call_verb(std::string_view verb)
 {
-    static constexpr std::array<std::string_view, 17> CALLS = {
-        "spawn", "fork",  "exit",   "mmap",  "munmap",    "mprotect", "msync",  "brk",      "file",
-        "open",  "fread", "fwrite", "close", "ftruncate", "fsync",    "sysctl", "procwrite"};
+    static constexpr std::array<std::string_view, 21> CALLS = {
+        "spawn", "fork",   "exit",      "mmap",   "munmap",  "mprotect", "msync",
+        "brk",   "file",   "open",      "fread",  "fwrite",  "close",    "ftruncate",
+        "fsync", "sysctl", "procwrite", "swapon", "swapoff", "madvise",  "prctl"};
     for (auto call : CALLS)
         if (call == verb)
             return true;
@@ -177,6 +178,8 @@ class Parser {
     std::optional<Operation> parse_reference(LineArgs&);
     std::optional<Operation> parse_procwrite(LineArgs&);
     std::optional<Operation> parse_policy(LineArgs&);
+    std::optional<Operation> parse_swap(LineArgs&);
+    std::optional<Operation> parse_prctl(LineArgs&);
     std::optional<u64> named_frames(LineArgs& a);
     std::optional<Operation> parse_expect(LineArgs&);
     std::optional<Operation> parse_expect_state(LineArgs&, const std::string& process);
@@ -222,6 +225,8 @@ const Parser::Verb* Parser::find_verb(std::string_view name)
         {"mprotect", &Parser::parse_range, "mprotect PROCESS REGION prot=PROT [offset=SIZE] [len=SIZE]"},
         {"msync", &Parser::parse_range,
          "msync PROCESS REGION [offset=SIZE] [len=SIZE] [flags=sync|async|invalidate]"},
+        {"madvise", &Parser::parse_range, "madvise PROCESS REGION ADVICE [offset=SIZE] [len=SIZE]"},
+        {"prctl", &Parser::parse_prctl, "prctl PROCESS OPTION [ARG2 [ARG3 [ARG4 [ARG5]]]] [as NAME]"},
         {"brk", &Parser::parse_brk, "brk PROCESS +SIZE|-SIZE [as REGION]"},
         {"write", &Parser::parse_access, "write PROCESS ADDR [len=SIZE] pattern=BYTE|seq|text=\"...\""},
         {"read", &Parser::parse_access,
@@ -240,6 +245,7 @@ const Parser::Verb* Parser::find_verb(std::string_view name)
         {"fsync", &Parser::parse_file_io, "fsync PROCESS FD"},
         {"show", &Parser::parse_show,
          "show meminfo|vmstat|buddyinfo|free|tlb|vmstat_cmd|dmesg [json] | "
+         "show pagetypeinfo|extfrag_index|unusable_index | "
          "show maps|smaps|status|statm|faults PROCESS [json] | show pagemap PROCESS ADDR [len=SIZE] [json]"},
         {"echo", &Parser::parse_echo, "echo TEXT"},
         {"print", &Parser::parse_print, "print TEXT-WITH-{EXPR}"},
@@ -247,6 +253,8 @@ const Parser::Verb* Parser::find_verb(std::string_view name)
         {"sysctl", &Parser::parse_sysctl, "sysctl vm.NAME=VALUE"},
         {"procwrite", &Parser::parse_procwrite, "procwrite PROCESS FILE=VALUE"},
         {"policy", &Parser::parse_policy, "policy lru|clock|fifo|exact-lru|opt [frames=N]"},
+        {"swapon", &Parser::parse_swap, "swapon SIZE [prio=N]"},
+        {"swapoff", &Parser::parse_swap, "swapoff NAME"},
         {"expect", &Parser::parse_expect,
          "expect EXPR OP EXPR | expect PROCESS STATE | expect last OUTCOME | expect error ERRNO | "
          "expect panic"},
@@ -606,7 +614,8 @@ std::optional<Operation> Parser::parse_range(LineArgs& a)
     RangeCmd cmd;
     cmd.op = a.verb() == "munmap"     ? RangeCmd::Op::Munmap
              : a.verb() == "mprotect" ? RangeCmd::Op::Mprotect
-                                      : RangeCmd::Op::Msync;
+             : a.verb() == "msync"    ? RangeCmd::Op::Msync
+                                      : RangeCmd::Op::Madvise;
     cmd.process = symbol(a, 0, SymbolKind::Process);
     cmd.region = symbol(a, 1, SymbolKind::Region);
     cmd.offset = named_expression(a, "offset");
@@ -627,7 +636,14 @@ std::optional<Operation> Parser::parse_range(LineArgs& a)
             cmd.flags = value.value_or(0);
         }
     }
-    a.finish(2, usage(a));
+    if (cmd.op == RangeCmd::Op::Madvise) {
+        const Field* advice = require(a, 2);
+        auto value = advice ? madvise_from_name(advice->value) : std::nullopt;
+        if (advice && !value)
+            a.fail("unknown madvise advice '" + advice->value + "'");
+        cmd.advice = value.value_or(0);
+    }
+    a.finish(cmd.op == RangeCmd::Op::Madvise ? 3 : 2, usage(a));
     return cmd;
 }
 
@@ -826,6 +842,9 @@ std::optional<Operation> Parser::parse_show(LineArgs& a)
         {"meminfo", ShowCmd::What::Meminfo},
         {"vmstat", ShowCmd::What::Vmstat},
         {"buddyinfo", ShowCmd::What::Buddyinfo},
+        {"pagetypeinfo", ShowCmd::What::Pagetypeinfo},
+        {"extfrag_index", ShowCmd::What::ExtfragIndex},
+        {"unusable_index", ShowCmd::What::UnusableIndex},
         {"free", ShowCmd::What::Free},
         {"tlb", ShowCmd::What::Tlb},
         {"vmstat_cmd", ShowCmd::What::VmstatCmd},
@@ -850,8 +869,10 @@ std::optional<Operation> Parser::parse_show(LineArgs& a)
     cmd.what = VIEWS[index].second;
     size_t max_positional = 1;
     // VIEWS lists the machine-wide views first; from "maps" on, a view belongs to a process.
-    constexpr size_t FIRST_PROCESS_VIEW = 7;
-    if (index >= FIRST_PROCESS_VIEW) {
+    size_t first_process_view = 0;
+    while (VIEWS[first_process_view].first != "maps")
+        ++first_process_view;
+    if (index >= first_process_view) {
         cmd.process = symbol(a, 1, SymbolKind::Process);
         max_positional = 2;
     }
@@ -970,6 +991,56 @@ std::optional<Operation> Parser::parse_policy(LineArgs& a)
         cmd.name = name->value;
     cmd.frames = named_frames(a);
     a.finish(1, usage(a));
+    return cmd;
+}
+
+std::optional<Operation> Parser::parse_swap(LineArgs& a)
+{
+    SwapCmd cmd;
+    cmd.on = a.verb() == "swapon";
+    const Field* first = require(a, 0);
+    if (first && cmd.on) {
+        auto bytes = parse_number(first->value);
+        if (!bytes || *bytes <= 0)
+            a.fail("bad swap size '" + first->value + "'");
+        cmd.bytes = static_cast<u64>(bytes.value_or(0));
+        if (const Field* prio = a.named("prio")) {
+            auto value = parse_number(prio->value);
+            if (!value || *value < 0 || *value > 32767)
+                a.fail("bad prio '" + prio->value + "' (0 to 32767)");
+            cmd.priority = static_cast<int>(value.value_or(0));
+        }
+    } else if (first) {
+        cmd.name = first->value;
+    }
+    a.finish(1, usage(a));
+    return cmd;
+}
+
+std::optional<Operation> Parser::parse_prctl(LineArgs& a)
+{
+    PrctlCmd cmd;
+    auto result = a.take_as();
+    cmd.process = symbol(a, 0, SymbolKind::Process);
+    const Field* option = require(a, 1);
+    auto value = option ? prctl_option_from_name(option->value) : std::nullopt;
+    if (option && !value)
+        a.fail("unknown prctl option '" + option->value + "' (PR_SET_THP_DISABLE, PR_GET_THP_DISABLE)");
+    cmd.option = value.value_or(0);
+    for (size_t i = 0; i < cmd.args.size(); ++i) {
+        const Field* arg = a.positional(2 + i);
+        if (!arg)
+            break;
+        auto number = parse_number(arg->value);
+        if (!number)
+            a.fail("bad prctl argument '" + arg->value + "'");
+        cmd.args[i] = static_cast<u64>(number.value_or(0));
+    }
+    a.finish(2 + cmd.args.size(), usage(a));
+    if (result) {
+        cmd.result = *result;
+        define(a, *result, SymbolKind::Number);
+    }
     return cmd;
 }
 

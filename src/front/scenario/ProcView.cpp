@@ -168,6 +168,9 @@ Fetched<std::string> ProcView::view(ShowCmd::What what, Pid pid, std::optional<u
     case W::Meminfo: return file(machine_viewer(), "/proc/meminfo");
     case W::Vmstat: return file(machine_viewer(), "/proc/vmstat");
     case W::Buddyinfo: return file(machine_viewer(), "/proc/buddyinfo");
+    case W::Pagetypeinfo: return file(machine_viewer(), "/proc/pagetypeinfo");
+    case W::ExtfragIndex: return file(machine_viewer(), "/sys/kernel/debug/extfrag/extfrag_index");
+    case W::UnusableIndex: return file(machine_viewer(), "/sys/kernel/debug/extfrag/unusable_index");
     case W::Tlb: return file(machine_viewer(), "/proc/kioku/tlb");
     case W::Free: return {m_kernel.free_text(false), {}};
     case W::VmstatCmd: return {m_kernel.vmstat_text(), {}};

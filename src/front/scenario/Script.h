@@ -8,6 +8,7 @@
 // A Script is owned by whoever parsed it and is read-only to the interpreter.
 #pragma once
 
+#include <array>
 #include <memory>
 #include <optional>
 #include <string>
@@ -121,16 +122,17 @@ struct MmapCmd {
     std::string fd;   // or a file-descriptor name from `open`
     std::optional<Expr> offset;
 };
-// munmap, mprotect and msync all name a region and an optional sub-range of it.
+// munmap, mprotect, msync and madvise all name a region and an optional sub-range of it.
 struct RangeCmd {
-    enum class Op : u8 { Munmap, Mprotect, Msync };
+    enum class Op : u8 { Munmap, Mprotect, Msync, Madvise };
     Op op = Op::Munmap;
     std::string process;
     std::string region;
     std::optional<Expr> offset;
     std::optional<Expr> length;
-    int prot = 0;  // mprotect
-    int flags = 0; // msync
+    int prot = 0;   // mprotect
+    int flags = 0;  // msync
+    int advice = 0; // madvise: the MADV_ value
 };
 struct BrkCmd {
     std::string process;
@@ -163,6 +165,23 @@ struct ReferenceCmd {
 struct PolicyCmd {
     std::string name;
     std::optional<u64> frames;
+};
+// `prctl PROCESS OPTION [ARG2 [ARG3 [ARG4 [ARG5]]]] [as NAME]`: the prctl system call for the
+// options that concern memory (PR_SET_THP_DISABLE, PR_GET_THP_DISABLE). result receives the
+// call's return value.
+struct PrctlCmd {
+    std::string process;
+    int option = 0;
+    std::array<u64, 4> args{}; // arg2 .. arg5
+    std::string result;
+};
+// `swapon SIZE [prio=N]` turns on a memory-backed swap area; `swapoff NAME` turns off the area
+// /proc/swaps lists as NAME ("/dev/swap0"), bringing its pages back into memory.
+struct SwapCmd {
+    bool on = true;
+    u64 bytes = 0;               // swapon
+    std::optional<int> priority; // swapon; nullopt: Linux's default -2, -3, ...
+    std::string name;            // swapoff
 };
 // `procwrite`: writes a value to a file of /proc/PID, as `echo -1000 > /proc/PID/oom_score_adj`.
 struct ProcWriteCmd {
@@ -204,8 +223,11 @@ struct ShowCmd {
         Pagemap,
         Tlb,
         Faults,
-        VmstatCmd, // the `vmstat` command's output
-        Dmesg      // the kernel log
+        VmstatCmd,    // the `vmstat` command's output
+        Dmesg,        // the kernel log
+        Pagetypeinfo, // /proc/pagetypeinfo
+        ExtfragIndex, // /sys/kernel/debug/extfrag/extfrag_index
+        UnusableIndex // /sys/kernel/debug/extfrag/unusable_index
     };
     What what = What::Meminfo;
     bool json = false; // `show VIEW ... json`: the view's JSON form (kernel/ProcJson.h)
@@ -260,7 +282,7 @@ struct ExpectPanicCmd {};
 using Operation = std::variant<MachineCmd, SpawnCmd, ForkCmd, ExitCmd, KillCmd, MmapCmd, RangeCmd, BrkCmd,
                                AccessCmd, FileCmd, OpenCmd, FileIoCmd, ShowCmd, EchoCmd, PrintCmd, LetCmd,
                                SysctlCmd, ExpectCompareCmd, ExpectStateCmd, ExpectLastCmd, ExpectErrorCmd,
-                               ReferenceCmd, ProcWriteCmd, ExpectPanicCmd, PolicyCmd>;
+                               ReferenceCmd, ProcWriteCmd, ExpectPanicCmd, PolicyCmd, SwapCmd, PrctlCmd>;
 
 struct Command {
     int line = 0;
