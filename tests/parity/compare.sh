@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
-# Runs each parity program twice, natively on the host kernel (NAME.c, built with cc -O1) and on
-# kioku (NAME.kio, as `kioku scenario NAME.kio --quiet --check`), and diffs the two outputs line
-# for line. Prints PASS or FAIL per program and exits non-zero when any program differs, fails
-# to build, or exits non-zero on either side.
+# Runs each parity program three times: natively on the host kernel (NAME.c, built with cc -O1),
+# on kioku as its scenario twin (NAME.kio, as `kioku scenario NAME.kio --quiet --check`), and on
+# kioku as the same C program cross-compiled for riscv64 (static, run with `kioku run`). Both kioku
+# outputs are diffed line for line against the host's. Prints PASS or FAIL per program and exits
+# non-zero when any program differs, fails to build, or exits non-zero on any side.
 #
-# A few facts cannot be compared; each is listed in ALLOWED below with its reason, and only that
-# line (program and key) is left out of both outputs. See README.md, "Comparing with kioku".
+# A few facts cannot be made by a scenario; each is listed in ALLOWED below with its reason, and
+# only that line (program and key) is left out of the scenario comparison. The riscv64 program
+# is compared in full. See README.md, "Comparing with kioku".
 #
 # Usage: tests/parity/compare.sh KIOKU_BINARY SCRATCH_DIR [PROGRAM...]
 #   PROGRAM is a name such as demand_paging; without one, every NAME.c that has a NAME.kio.
@@ -28,10 +30,15 @@ scratch=$(cd "$scratch" && pwd)
 
 CC=${CC:-cc}
 CFLAGS=(-O1 -Wall -Wextra -Werror)
+RISCV_CC=${RISCV_CC:-riscv64-linux-gnu-gcc}
+if ! command -v "$RISCV_CC" >/dev/null; then
+    echo "compare.sh: $RISCV_CC is missing (scripts/setup.sh installs gcc-riscv64-linux-gnu)" >&2
+    exit 2
+fi
 
 # "program key: reason". Only facts kioku cannot produce, never facts where it differs.
 ALLOWED=(
-    "mmap_errno madvise_bad_advice: kioku's kernel has no madvise call (Kernel offers mmap, munmap, mprotect, msync, brk), so no scenario can make it"
+    "mmap_errno madvise_bad_advice: the scenario language names madvise advice and cannot pass an invalid number (the riscv64 program run by kioku makes the call and is compared)"
 )
 
 # The keys of ALLOWED for one program, one a line.
@@ -97,13 +104,33 @@ for name in "${programs[@]}"; do
     fi
     without_allowed "$name" "$scratch/$name.native.txt" "$scratch/$name.native.compared"
     without_allowed "$name" "$scratch/$name.kioku.txt" "$scratch/$name.kioku.compared"
-    if diff -u --label "$name (Linux)" --label "$name (kioku)" "$scratch/$name.native.compared" \
+    if ! diff -u --label "$name (Linux)" --label "$name (kioku scenario)" "$scratch/$name.native.compared" \
         "$scratch/$name.kioku.compared" >"$scratch/$name.diff"; then
-        skipped=$(allowed_keys "$name" | grep -c . || true)
-        echo "PASS $name ($(wc -l <"$scratch/$name.native.compared") facts$([ "$skipped" -gt 0 ] && echo ", $skipped allowed out"))"
-    else
-        echo "FAIL $name: the facts differ"
+        echo "FAIL $name: the scenario's facts differ"
         cat "$scratch/$name.diff"
+        failed=$((failed + 1))
+        continue
+    fi
+    rv="$scratch/$name.riscv64"
+    if ! "$RISCV_CC" "${CFLAGS[@]}" -static "$src" -o "$rv" 2>"$scratch/$name.rvbuild.txt"; then
+        echo "FAIL $name: the C program does not build for riscv64"
+        cat "$scratch/$name.rvbuild.txt"
+        failed=$((failed + 1))
+        continue
+    fi
+    if ! "$kioku" run -- "$rv" >"$scratch/$name.run.txt" 2>"$scratch/$name.run.err"; then
+        echo "FAIL $name: the riscv64 program exited non-zero on kioku"
+        cat "$scratch/$name.run.err"
+        failed=$((failed + 1))
+        continue
+    fi
+    if diff -u --label "$name (Linux)" --label "$name (kioku run)" "$scratch/$name.native.txt" \
+        "$scratch/$name.run.txt" >"$scratch/$name.run.diff"; then
+        skipped=$(allowed_keys "$name" | grep -c . || true)
+        echo "PASS $name ($(wc -l <"$scratch/$name.native.txt") facts; scenario$([ "$skipped" -gt 0 ] && echo " with $skipped allowed out") and riscv64 program)"
+    else
+        echo "FAIL $name: the riscv64 program's facts differ"
+        cat "$scratch/$name.run.diff"
         failed=$((failed + 1))
     fi
 done
