@@ -183,8 +183,11 @@ Result<Pid> Kernel::spawn(const std::string& name)
     auto space = TRY(m_mm->create_address_space());
     TRY(space->setup_stack(space->task_size(), INITIAL_STACK));
     space->set_brk_start(SPAWN_BRK_START);
-    Pid pid = m_next_pid++;
+    Pid pid = m_next_pid;
     auto proc = std::make_unique<Process>(pid, 0, name, std::move(space));
+    if (proc->charges_failed())
+        return Error::from_errno(ENOMEM, "no memory for the task's kernel objects");
+    ++m_next_pid;
     proc->start_time_ns = now_ns();
     m_processes.emplace(pid, std::move(proc));
     after_operation();
@@ -195,8 +198,11 @@ Result<Pid> Kernel::fork(Pid parent_pid)
 {
     Process* parent = TRY(live(*this, parent_pid));
     auto space = TRY(parent->space().fork(m_mm->allocate_asid()));
-    Pid pid = m_next_pid++;
+    Pid pid = m_next_pid;
     auto child = std::make_unique<Process>(pid, parent_pid, parent->name(), std::move(space));
+    if (child->charges_failed())
+        return Error::from_errno(ENOMEM, "no memory for the task's kernel objects");
+    ++m_next_pid;
     child->files() = parent->files();
     child->oom_score_adj = parent->oom_score_adj;
     child->start_time_ns = now_ns();

@@ -76,6 +76,10 @@ class Process {
     int m_exit_code = 0;
     int m_term_signal = 0;
     TaskCharges m_slab{m_space ? &m_space->mm() : nullptr}; // task_struct, signal, sighand, files
+
+  public:
+    // Whether the kernel objects of the process could not be had (copy_process fails: ENOMEM).
+    bool charges_failed() const { return m_slab.failed(); }
 };
 
 } // namespace kioku

@@ -82,7 +82,10 @@ u64 pte_bits_for(const Vma& vma)
 Result<std::unique_ptr<AddressSpace>> AddressSpace::create(MemoryManager& mm, Asid asid)
 {
     auto table = TRY(PageTable::create(mm.memory(), mm, mm.paging_mode()));
-    return std::unique_ptr<AddressSpace>(new AddressSpace(mm, asid, std::move(table)));
+    auto space = std::unique_ptr<AddressSpace>(new AddressSpace(mm, asid, std::move(table)));
+    if (space->m_slab.failed()) // mm_alloc: no memory for the mm_struct
+        return Error::from_errno(ENOMEM, "no memory for an mm_struct");
+    return space;
 }
 
 AddressSpace::AddressSpace(MemoryManager& mm, Asid asid, std::unique_ptr<PageTable> table)
@@ -430,6 +433,13 @@ Result<u64> AddressSpace::mmap_region(u64 addr, u64 len, u64 vm_flags, u64 pgoff
             file->accounted_pages = pages;
     }
     auto vma = std::make_unique<Vma>();
+    if (vma->slab.failed()) {
+        // vm_area_alloc failed; the commit charge goes back (a shmem file returns its own when
+        // it is dropped).
+        if (accountable)
+            m_mm.vm_unacct_memory(pages);
+        return Error::from_errno(ENOMEM, "no memory for a vm_area_struct");
+    }
     vma->start = VirtAddr(addr);
     vma->end = VirtAddr(addr + len);
     // New mappings start soft-dirty, as Linux marks them for clear_refs/pagemap users.
@@ -820,6 +830,11 @@ Result<std::unique_ptr<AddressSpace>> AddressSpace::fork(Asid child_asid)
         if (src->flags & VM_ACCOUNT)
             TRY(m_mm.vm_enough_memory(src->pages(), this));
         auto copy = std::make_unique<Vma>(*src);
+        if (copy->slab.failed()) { // vm_area_dup failed: the child is torn down, as dup_mmap does
+            if (src->flags & VM_ACCOUNT)
+                m_mm.vm_unacct_memory(src->pages());
+            return Error::from_errno(ENOMEM, "no memory for a vm_area_struct");
+        }
         // mlock is not inherited: the child's copy is not locked (VmLck 0).
         copy->flags &= ~u64{VM_LOCKED | VM_LOCKONFAULT};
         bool wipe = src->flags & VM_WIPEONFORK;

@@ -52,6 +52,26 @@ void map_separate_pages(AddressSpace& space, u64 count)
     }
 }
 
+// Takes every free frame, atomic reserve included, so that nothing more can be allocated. The
+// frames are marked as kernel memory for the invariant checker, as any allocation would be.
+std::vector<Pfn> hog_all_memory(MemoryManager& mm)
+{
+    std::vector<Pfn> hog;
+    while (auto pfn = mm.allocator().allocate(0, AllocFlags::Atomic)) {
+        mm.frames()[*pfn].flags = FF_KERNEL;
+        hog.push_back(*pfn);
+    }
+    return hog;
+}
+
+void release(MemoryManager& mm, const std::vector<Pfn>& hog)
+{
+    for (Pfn pfn : hog) {
+        mm.frames()[pfn].flags = 0;
+        mm.allocator().free(pfn, 0);
+    }
+}
+
 TEST(SlabMemory, TheGaugesCountEverySlabFrame)
 {
     MmWorld w;
@@ -162,27 +182,46 @@ TEST(SlabMemory, SharedAnonymousMemoryChargesAShmemInodeAndIndexNodes)
     w.expect_invariants();
 }
 
-TEST(SlabMemory, AVmaChargeFailsWhenNoFrameIsLeft)
+TEST(SlabMemory, MmapFailsWithEnomemWhenNoVmaCanBeAllocated)
 {
     MmWorld w(u64{8} << 20);
     auto space = w.space();
-    std::vector<Pfn> hog;
-    while (auto pfn = w.mm.allocator().allocate(0, AllocFlags::Atomic)) {
-        w.mm.frames()[*pfn].flags = FF_KERNEL;
-        hog.push_back(*pfn);
-    }
-    // Fill the free slots of the vm_area_struct slabs, then one more needs a new slab.
+    std::vector<Pfn> hog = hog_all_memory(w.mm);
+    // Fill the free slots of the vm_area_struct slabs; the next mapping needs a new slab, which
+    // cannot be had, so mmap fails as vm_area_alloc does, and leaves no commit charge behind.
     const SlabCache& vmas = w.cache(KmemCache::VmAreaStruct);
     u64 room = vmas.total_objects() - vmas.active_objects();
-    map_separate_pages(*space, room + 1);
-    const Vma& last = *space->vmas().rbegin()->second;
-    EXPECT_TRUE(last.slab.failed());
+    map_separate_pages(*space, room);
+    u64 committed = w.mm.committed_pages();
+    auto r = space->mmap(BASE + 2 * room * PAGE_SIZE, PAGE_SIZE, PROT_READ_ | PROT_WRITE_,
+                         MAP_PRIVATE_ | MAP_ANONYMOUS_ | MAP_FIXED_, nullptr, 0, {});
+    ASSERT_TRUE(r.is_error());
+    EXPECT_EQ(r.error().code, ENOMEM);
     EXPECT_EQ(vmas.allocation_failures(), 1u);
+    EXPECT_EQ(w.mm.committed_pages(), committed);
+    EXPECT_EQ(space->map_count(), room);
     w.expect_invariants();
-    for (Pfn pfn : hog) {
-        w.mm.frames()[pfn].flags = 0;
-        w.mm.allocator().free(pfn, 0);
-    }
+    release(w.mm, hog);
+    EXPECT_FALSE(space->mmap(0, PAGE_SIZE, PROT_READ_, MAP_PRIVATE_ | MAP_ANONYMOUS_, nullptr, 0, {}).is_error());
+}
+
+TEST(SlabMemory, ForkFailsWithEnomemAndLeavesTheParentWhole)
+{
+    MmWorld w;
+    auto space = w.space();
+    map_separate_pages(*space, 64);
+    u64 committed = w.mm.committed_pages();
+    u64 parent_vmas = space->map_count();
+    std::vector<Pfn> hog = hog_all_memory(w.mm);
+    auto child = space->fork(w.mm.allocate_asid());
+    ASSERT_TRUE(child.is_error()) << "a child of 64 VMAs needs slab memory that is not there";
+    EXPECT_EQ(child.error().code, ENOMEM);
+    EXPECT_EQ(w.mm.committed_pages(), committed);
+    EXPECT_EQ(space->map_count(), parent_vmas);
+    w.expect_invariants();
+    release(w.mm, hog);
+    EXPECT_FALSE(space->fork(w.mm.allocate_asid()).is_error());
+    w.expect_invariants();
 }
 
 } // namespace
