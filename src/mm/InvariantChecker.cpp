@@ -269,8 +269,8 @@ std::string InvariantChecker::report()
     for (unsigned i = 0; i < static_cast<unsigned>(LruList::Count); ++i) {
         on_lists += lru.entries(static_cast<LruList>(i));
         if (lru.size(static_cast<LruList>(i)) != lru_pages[i])
-            t.fail("LRU list ", i, " counts ", lru.size(static_cast<LruList>(i)), " pages but its frames make ",
-                   lru_pages[i]);
+            t.fail("LRU list ", i, " counts ", lru.size(static_cast<LruList>(i)),
+                   " pages but its frames make ", lru_pages[i]);
     }
     if (on_lists != lru_count)
         t.fail("LRU lists hold ", on_lists, " entries but ", lru_count, " frames are marked FF_LRU");

@@ -238,17 +238,6 @@ std::optional<int> madvise_from_name(std::string_view name)
     return lookup(MADVICE, word);
 }
 
-std::string madvise_name(int advice)
-{
-    auto name = reverse(MADVICE, advice);
-    if (name.empty())
-        return std::to_string(advice);
-    std::string out = "MADV_";
-    for (char c : name)
-        out += static_cast<char>(c >= 'a' && c <= 'z' ? c - 'a' + 'A' : c);
-    return out;
-}
-
 std::optional<int> prctl_option_from_name(std::string_view name)
 {
     if (auto number = parse_number(name); number && *number >= 0 && *number <= 0xffff)

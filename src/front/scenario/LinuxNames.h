@@ -26,9 +26,8 @@ std::optional<int> prot_from_text(std::string_view text);
 std::string prot_text(int prot);
 
 // madvise advice: "MADV_HUGEPAGE" or "hugepage" (any case), or a number (passed on unchecked, so
-// a script can ask for an advice Linux rejects). madvise_name gives "MADV_HUGEPAGE".
+// a script can ask for an advice Linux rejects).
 std::optional<int> madvise_from_name(std::string_view name);
-std::string madvise_name(int advice);
 // prctl options: "PR_SET_THP_DISABLE" (41), "PR_GET_THP_DISABLE" (42), or a number.
 std::optional<int> prctl_option_from_name(std::string_view name);
 
