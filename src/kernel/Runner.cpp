@@ -478,10 +478,12 @@ bool Runner::resume_blocked(Task& t)
 void Runner::load(Task& t)
 {
     // The hart keeps decoded code by frame. A frame reclaim took, or one a page migrated away
-    // from, may come back holding other code, so once pages have been stolen or moved the decodes
-    // go (flush_icache_all, in effect).
+    // from (compaction, or khugepaged copying a range into a huge page), may come back holding
+    // other code, so once pages have been stolen or moved the decodes go (flush_icache_all, in
+    // effect).
     const VmStat& vs = m_kernel->mm().vmstat();
-    u64 stolen = vs[VmItem::PgstealKswapd] + vs[VmItem::PgstealDirect] + vs[VmItem::PgmigrateSuccess];
+    u64 stolen = vs[VmItem::PgstealKswapd] + vs[VmItem::PgstealDirect] + vs[VmItem::PgmigrateSuccess] +
+                 vs[VmItem::ThpCollapseAlloc];
     if (stolen != m_stolen_seen) {
         m_hart->invalidate_caches();
         m_stolen_seen = stolen;
@@ -660,6 +662,8 @@ RunResult Runner::run()
             m_sched.ran(t->tid);
         }
         m_sched.reap_dead();
+        // The kernel threads' turn between rounds: flusher, khugepaged, kcompactd.
+        m_kernel->mm().background_work();
         if (!progressed && m_sched.any_alive() && !advance_clock_to_deadline()) {
             m_diag << "kioku: every task is blocked and nothing can wake them; killing them\n";
             std::vector<Pid> stuck;
