@@ -3,6 +3,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
 #include <optional>
 #include <string>
 #include <unistd.h>
@@ -35,6 +36,7 @@ struct RunCommandOptions {
     std::vector<std::pair<std::string, std::string>> sysctls; // vm.NAME, VALUE
     bool stats = false;
     bool dmesg = false;
+    std::string trace; // --trace FILE
     std::vector<SwapOption> swaps;
     bool swap_in_memory = false; // --swap-memory: the areas are memory-backed, not host files
     std::vector<std::string> command;
@@ -113,6 +115,10 @@ std::string parse(int argc, char** argv, RunCommandOptions& o)
             o.swap_in_memory = true;
         } else if (arg == "--dmesg") {
             o.dmesg = true;
+        } else if (arg == "--trace") {
+            if (auto e = value(arg, v); !e.empty())
+                return e;
+            o.trace = v;
         } else if (arg == "--mem") {
             if (auto e = value(arg, v); !e.empty())
                 return e;
@@ -233,7 +239,10 @@ const char* run_usage()
            "    --paging sv48|sv39      page-table format\n"
            "    --check                 run the invariant checker after every operation\n"
            "    --stats                 print instructions, faults, TLB and time figures at the end\n"
-           "    --dmesg                 print the kernel log (OOM reports, panics) on stderr as it comes\n";
+           "    --dmesg                 print the kernel log (OOM reports, panics) on stderr as it comes\n"
+           "    --trace FILE            write pc and registers before every instruction to FILE, as\n"
+           "                            qemu-riscv64 -singlestep -d cpu,nochain does (slow; see\n"
+           "                            scripts/lockstep.sh)\n";
 }
 
 int run_command(int argc, char** argv, std::ostream& err)
@@ -254,6 +263,15 @@ int run_command(int argc, char** argv, std::ostream& err)
     Runner& r = *runner.value();
     if (o.dmesg)
         r.kernel().set_log_sink(&err);
+    std::ofstream trace;
+    if (!o.trace.empty()) {
+        trace.open(o.trace, std::ios::out | std::ios::trunc);
+        if (!trace) {
+            err << "kioku: --trace: cannot write " << o.trace << "\n";
+            return EXIT_USAGE;
+        }
+        r.set_trace(&trace);
+    }
     if (auto error = swapon_all(r.kernel(), o, swap_dir); !error.empty()) {
         err << "kioku: --swap: " << error << "\n";
         return EXIT_USAGE;

@@ -1,6 +1,7 @@
 #include "kernel/Runner.h"
 
 #include <algorithm>
+#include <cstdio>
 #include <cstring>
 
 #include "hw/Machine.h"
@@ -581,18 +582,46 @@ void Runner::handle_stop(Task& t, const StopInfo& stop)
     }
 }
 
+void Runner::trace_state()
+{
+    // An instruction that faults is retried after the fault is handled; it is written once.
+    u64 instret = m_hart->stats().instret;
+    if (instret == m_traced_instret)
+        return;
+    m_traced_instret = instret;
+    static constexpr const char* NAMES[32] = {"zero", "ra", "sp",  "gp",  "tp", "t0", "t1", "t2",
+                                              "s0",   "s1", "a0",  "a1",  "a2", "a3", "a4", "a5",
+                                              "a6",   "a7", "s2",  "s3",  "s4", "s5", "s6", "s7",
+                                              "s8",   "s9", "s10", "s11", "t3", "t4", "t5", "t6"};
+    const auto& st = m_hart->state();
+    char line[64];
+    std::snprintf(line, sizeof line, " pc       %016llx\n", static_cast<unsigned long long>(st.pc));
+    *m_trace << line;
+    for (unsigned i = 0; i < 32; ++i) {
+        char name[16];
+        std::snprintf(name, sizeof name, "x%u/%s", i, NAMES[i]);
+        std::snprintf(line, sizeof line, " %-8s %016llx", name, static_cast<unsigned long long>(st.x[i]));
+        *m_trace << line << (i % 4 == 3 ? "\n" : "");
+    }
+}
+
 void Runner::run_slice(Task& t)
 {
     u64 budget = m_sched.slice();
     while (budget > 0 && t.state == RunState::Runnable) {
         load(t);
         u64 before = m_hart->stats().instret;
-        StopInfo stop = m_hart->run(budget);
+        if (m_trace)
+            trace_state();
+        StopInfo stop = m_hart->run(m_trace ? 1 : budget);
         u64 ran = m_hart->stats().instret - before;
         budget = ran >= budget ? 0 : budget - ran;
         t.regs = m_hart->state();
-        if (stop.reason == StopReason::BudgetExhausted)
+        if (stop.reason == StopReason::BudgetExhausted) {
+            if (m_trace && budget > 0)
+                continue; // tracing runs the slice one instruction at a time
             break;
+        }
         bool yield = stop.reason == StopReason::Ecall && t.regs.x[17] == SCHED_YIELD_NR;
         handle_stop(t, stop);
         if (t.state != RunState::Runnable)

@@ -98,6 +98,10 @@ class Runner {
     std::vector<Pid> children_of(Pid pid) const;
     void reaped(Pid parent, Pid child);
     u64 instructions() const;
+    // Writes the hart's pc and integer registers before every instruction to `out`, in the
+    // layout of qemu-riscv64's `-singlestep -d cpu,nochain` log, for lock-step comparisons
+    // (scripts/lockstep.sh). Slow: the hart then runs one instruction at a time. Null stops it.
+    void set_trace(std::ostream* out) { m_trace = out; }
 
   private:
     Runner(const RunOptions& options, std::ostream& diagnostics);
@@ -131,6 +135,9 @@ class Runner {
     u64 m_rng_state = 0;
     u64 m_stolen_seen = 0;   // reclaim's page steals when the hart's code cache was last emptied
     std::set<Pid> m_zombies; // exited groups waiting for their parent
+    std::ostream* m_trace = nullptr;
+    u64 m_traced_instret = ~u64{0}; // the instruction last written to the trace
+    void trace_state();
 };
 
 } // namespace kioku
