@@ -1,6 +1,7 @@
 #include "mm/InvariantChecker.h"
 
 #include <array>
+#include <set>
 #include <sstream>
 #include <unordered_map>
 
@@ -33,6 +34,29 @@ struct Tally {
     }
 };
 
+// Every megapage leaf of anonymous memory (THP or huge zero page) has exactly one deposited PTE
+// table and no deposit is left without its leaf; a deposited table is a page-table frame that no
+// other deposit holds, and the tree's tables plus the deposits make the page table's count.
+void check_deposits(Tally& t, const AddressSpace& space, const std::set<u64>& leaves,
+                    const FrameTable& frames, std::set<u64>& deposited)
+{
+    const PageTable& pt = space.page_table();
+    for (u64 base : leaves)
+        if (!pt.deposits().count(base))
+            t.fail("asid ", space.asid(), ": THP leaf without a deposited table at ", std::hex, base);
+    for (auto& [base, table] : pt.deposits()) {
+        if (!leaves.count(base))
+            t.fail("asid ", space.asid(), ": deposited table without its THP leaf at ", std::hex, base);
+        if (!frames.contains(table) || !frames[table].has(FF_PAGETABLE) ||
+            !deposited.insert(table.value()).second)
+            t.fail("asid ", space.asid(), ": deposited table ", std::hex, table.value(), " for ", base,
+                   " is not a page-table page of its own");
+    }
+    if (pt.reachable_table_pages() + pt.deposits().size() != pt.table_pages())
+        t.fail("asid ", space.asid(), ": ", pt.reachable_table_pages(), " reachable tables and ",
+               pt.deposits().size(), " deposited but ", pt.table_pages(), " counted");
+}
+
 } // namespace
 
 std::string InvariantChecker::report()
@@ -48,6 +72,7 @@ std::string InvariantChecker::report()
     std::unordered_map<u64, i64> mapped;    // pfn -> PTEs seen
     std::unordered_map<u64, i64> swap_refs; // swap entry -> PTEs holding it
     u64 table_pages = 0;
+    std::set<u64> deposited; // every deposited table, across address spaces
     for (AddressSpace* space : m_mm.spaces()) {
         RssStat rss;
         VirtAddr last_end(0);
@@ -72,12 +97,15 @@ std::string InvariantChecker::report()
             }
         }
         i64 swapents = 0;
+        std::set<u64> thp_leaves; // bases of the megapage leaves that need a deposit
         // A THP is mapped by megapage leaves only: each counts as one mapping of the head and
         // HPAGE_PMD_NR pages of anonymous RSS. hugetlb leaves are the hugetlb pool's to prove.
         auto huge = [&](VirtAddr base, unsigned level, u64& entry) {
             Vma* vma = space->vma_containing(base);
             if (vma && (vma->flags & VM_HUGETLB))
                 return;
+            if (level == 1)
+                thp_leaves.insert(base.value());
             if (level != 1 || !vma || base < vma->start || base + HPAGE_PMD_SIZE > vma->end) {
                 t.fail("asid ", space->asid(), ": huge leaf outside a THP-sized part of a VMA at ", std::hex,
                        base.value());
@@ -143,6 +171,7 @@ std::string InvariantChecker::report()
         if (kept.swapents != swapents)
             t.fail("asid ", space->asid(), ": swapents ", kept.swapents, " but the page table holds ",
                    swapents);
+        check_deposits(t, *space, thp_leaves, frames, deposited);
         table_pages += space->page_table().table_pages() + 1;
     }
 

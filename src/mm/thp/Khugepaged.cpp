@@ -1,6 +1,7 @@
 // khugepaged's collapse of one 2 MiB range (Linux: mm/khugepaged.c hpage_collapse_scan_pmd and
 // collapse_huge_page): the range's PTE table is checked against the max_ptes_* limits, the pages
-// are copied into a fresh THP, and the table is replaced by one megapage leaf and freed.
+// are copied into a fresh THP, and the table, emptied, is replaced by one megapage leaf and kept
+// as that leaf's deposit (pgtable_trans_huge_deposit), ready for a later split.
 //
 // Differences from Linux: swapped-out PTEs within max_ptes_swap are not swapped in first; such a
 // range is left for a later pass (after the pages come back by fault). A page mapped by several
@@ -112,7 +113,7 @@ bool Thp::collapse(AddressSpace& space, Vma& vma, VirtAddr base)
         m_mm.put_page(pte_pfn(pte));
     }
     *pmd = 0;
-    space.page_table().release_table(table_pfn);
+    space.page_table().deposit(base, table_pfn);
     m_mm.tlb().flush_asid(space.asid());
     prep_huge_page(*head, space, vma, base);
     u64 bits = pte_bits_for(vma) | PTE_A | PTE_D | (vma.flags & VM_WRITE ? PTE_W : 0);

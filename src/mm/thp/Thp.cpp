@@ -217,25 +217,40 @@ std::optional<FaultOutcome> Thp::handle_fault(AddressSpace& space, Vma& vma, Vir
 std::optional<FaultOutcome> Thp::anonymous_huge_fault(AddressSpace& space, Vma& vma, VirtAddr base, u64* pmd,
                                                       bool write)
 {
-    // do_huge_pmd_anonymous_page.
+    // do_huge_pmd_anonymous_page. Every leaf installed here gets its deposited PTE table first;
+    // a table that cannot be had is VM_FAULT_OOM, as pte_alloc_one's failure is in Linux.
+    PageTable& pt = space.page_table();
     u64 bits = pte_bits_for(vma);
     if (!write && m_settings.use_zero_page) {
+        auto table = pt.allocate_table();
+        if (!table)
+            return FaultOutcome::Oom;
         if (auto zero = get_huge_zero_page()) {
             space.anon_vma_prepare(vma);
+            pt.deposit(base, *table);
             *pmd = make_pte(zero->value(), (bits & ~PTE_W) | PTE_A);
             return FaultOutcome::Minor;
         }
-        // Without the huge zero page a read allocates a THP, as Linux does.
+        // Without the huge zero page Linux counts a fallback and maps the range at 4 KiB.
+        pt.release_table(*table);
+        m_mm.vmstat().inc(VmItem::ThpFaultFallback);
+        return std::nullopt;
     }
     auto head = alloc_huge_page(direct_compaction_allowed(vma));
     if (!head) {
         m_mm.vmstat().inc(VmItem::ThpFaultFallback);
         return std::nullopt;
     }
+    auto table = pt.allocate_table();
+    if (!table) {
+        m_mm.allocator().free(*head, HPAGE_PMD_ORDER);
+        return FaultOutcome::Oom;
+    }
     for (u64 i = 0; i < HPAGE_PMD_NR; ++i)
         m_mm.memory().zero_frame(*head + i);
     m_mm.clock().advance(m_mm.clock().costs().zero_page_fill_ns * HPAGE_PMD_NR);
     prep_huge_page(*head, space, vma, base);
+    pt.deposit(base, *table);
     map_huge_page(space, *head, pmd, bits | PTE_W | PTE_A | PTE_D);
     m_mm.vmstat().inc(VmItem::ThpFaultAlloc);
     return FaultOutcome::Minor;
@@ -253,8 +268,7 @@ std::optional<FaultOutcome> Thp::huge_pmd_fault(AddressSpace& space, Vma& vma, V
     }
     if (is_huge_zero(head)) {
         // do_huge_pmd_wp_page on the huge zero page: split the PMD, then the 4 KiB path copies.
-        if (!split_zero_pmd(space, base))
-            return FaultOutcome::Oom;
+        split_zero_pmd(space, base);
         return std::nullopt;
     }
     const Frame& f = m_mm.frames()[head];
@@ -265,30 +279,34 @@ std::optional<FaultOutcome> Thp::huge_pmd_fault(AddressSpace& space, Vma& vma, V
         return FaultOutcome::Minor;
     }
     // Shared with another address space: split and copy the one 4 KiB page on the PTE path.
-    if (!split_huge_page(head))
-        return FaultOutcome::Oom;
+    split_huge_page(head);
     (void)vma;
     return std::nullopt;
 }
 
 // ==== Splitting ====
 
-bool Thp::split_zero_pmd(AddressSpace& space, VirtAddr base)
+void Thp::split_pmd(AddressSpace& space, VirtAddr base)
+{
+    // The leaf's deposited table becomes its PTE table, so this needs no memory.
+    bool split = space.page_table().split_leaf(base);
+    VERIFY(split && "a THP leaf without its deposited table");
+    m_mm.tlb().flush_page(space.asid(), base);
+    m_mm.vmstat().inc(VmItem::ThpSplitPmd);
+}
+
+void Thp::split_zero_pmd(AddressSpace& space, VirtAddr base)
 {
     // __split_huge_zero_page_pmd: the same read-only mapping, now of the 4 KiB zero page.
     auto leaf = space.page_table().huge_leaf(base);
     if (!leaf)
-        return true;
+        return;
     u64 bits = *leaf->entry & ~PTE_PPN_MASK;
-    if (!space.page_table().split_leaf(base))
-        return false;
+    split_pmd(space, base);
     for (u64 i = 0; i < HPAGE_PMD_NR; ++i) {
         u64* slot = space.page_table().slot(base + (i << PAGE_SHIFT), false);
         *slot = make_pte(m_mm.zero_pfn().value(), bits);
     }
-    m_mm.tlb().flush_page(space.asid(), base);
-    m_mm.vmstat().inc(VmItem::ThpSplitPmd);
-    return true;
 }
 
 bool Thp::split_huge_page(Pfn head)
@@ -297,21 +315,8 @@ bool Thp::split_huge_page(Pfn head)
     Frame& h = frames[head];
     VERIFY(h.has(FF_HEAD) && "split_huge_page on a page that is not a THP head");
     // First every PMD mapping becomes a PTE table (__split_huge_pmd for each mapping).
-    bool ok = true;
-    Rmap(m_mm).for_each_huge_mapping(head, [&](AddressSpace& space, Vma&, VirtAddr base, u64&) {
-        if (!ok)
-            return;
-        if (!space.page_table().split_leaf(base)) {
-            ok = false;
-            return;
-        }
-        m_mm.tlb().flush_page(space.asid(), base);
-        m_mm.vmstat().inc(VmItem::ThpSplitPmd);
-    });
-    if (!ok) {
-        m_mm.vmstat().inc(VmItem::ThpSplitPageFailed);
-        return false;
-    }
+    Rmap(m_mm).for_each_huge_mapping(
+        head, [&](AddressSpace& space, Vma&, VirtAddr base, u64&) { split_pmd(space, base); });
     // Then the compound page becomes 512 pages (__split_huge_page): each is mapped wherever the
     // head was, so it takes the head's mapping count as its references and mappings.
     bool was_mapped = h.mapcount > 0;
@@ -364,9 +369,9 @@ void Thp::split_range(AddressSpace& space, VirtAddr start, VirtAddr end)
             continue;
         Pfn pfn = pte_pfn(*leaf->entry);
         if (is_huge_zero(pfn))
-            (void)split_zero_pmd(space, base);
+            split_zero_pmd(space, base);
         else if (m_mm.frames()[pfn].has(FF_HEAD))
-            (void)split_huge_page(pfn);
+            split_huge_page(pfn);
     }
 }
 
@@ -388,6 +393,7 @@ void Thp::zap_huge_pmd(AddressSpace& space, VirtAddr base, u64& entry)
     u64 old = entry;
     entry = 0;
     m_mm.tlb().flush_page(space.asid(), base);
+    space.page_table().free_deposit(base); // zap_deposited_table
     Pfn head = pte_pfn(old);
     if (is_huge_zero(head))
         return;
@@ -395,10 +401,19 @@ void Thp::zap_huge_pmd(AddressSpace& space, VirtAddr base, u64& entry)
     put_huge_page(head);
 }
 
-void Thp::copy_huge_pmd(AddressSpace& parent, AddressSpace& child, VirtAddr base, u64& entry, bool cow)
+bool Thp::copy_huge_pmd(AddressSpace& parent, AddressSpace& child, VirtAddr base, u64& entry, bool cow)
 {
-    u64* dst = child.page_table().entry_at(base, 1, true);
-    VERIFY(dst && "out of memory for the child's page tables");
+    // Linux allocates the child's deposit first and fails the fork with ENOMEM without one.
+    PageTable& pt = child.page_table();
+    auto table = pt.allocate_table();
+    if (!table)
+        return false;
+    u64* dst = pt.entry_at(base, 1, true);
+    if (!dst) {
+        pt.release_table(*table);
+        return false;
+    }
+    pt.deposit(base, *table);
     Pfn head = pte_pfn(entry);
     if (cow && (entry & PTE_W)) {
         entry &= ~PTE_W;
@@ -406,9 +421,10 @@ void Thp::copy_huge_pmd(AddressSpace& parent, AddressSpace& child, VirtAddr base
     }
     *dst = entry & ~PTE_A;
     if (is_huge_zero(head))
-        return;
+        return true;
     ++m_mm.frames()[head].refcount;
     add_huge_rmap(child, head);
+    return true;
 }
 
 void Thp::change_huge_pmd(AddressSpace& space, const Vma& vma, VirtAddr base, u64& entry)

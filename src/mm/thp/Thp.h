@@ -18,6 +18,12 @@
 //     counts, owner, flags and LRU list. Linux can split only one PMD and keep a PTE-mapped
 //     compound page, with a deferred split queue for partly unmapped ones; kioku never has a
 //     PTE-mapped compound page, which keeps every 4 KiB path unaware of compound pages.
+//   - Every megapage leaf of anonymous memory (a THP or the huge zero page) has a PTE table
+//     deposited with it in the PageTable, as Linux's pgtable_trans_huge_deposit: allocated before
+//     the leaf is installed (a fault without one is VM_FAULT_OOM, a fork ENOMEM), kept from the
+//     old table when khugepaged collapses a range, taken back when the leaf is split and freed
+//     when it is zapped. So a split never needs memory and cannot fail, and VmPTE and PageTables
+//     show a THP mapping's 4 KiB per 2 MiB as Linux's do, although the MMU never walks it.
 //   - mlocked memory stays at 4 KiB here: no THP is made in a VM_LOCKED VMA and mlock splits
 //     (Linux mlocks the whole folio).
 //   - The huge zero page is a zeroed order-9 block taken on first use and kept (FF_RESERVED):
@@ -27,7 +33,8 @@
 //     Compactor once before falling back to 4 KiB pages.
 //   - khugepaged runs from background_work() on the simulated clock: every scan_sleep_millisecs
 //     it looks at pages_to_scan pages of eligible VMAs and collapses a 2 MiB range whose PTEs pass
-//     the max_ptes_none / max_ptes_swap / max_ptes_shared limits into a fresh THP.
+//     the max_ptes_none / max_ptes_swap / max_ptes_shared limits into a fresh THP, depositing
+//     the range's old PTE table with the new leaf.
 #pragma once
 
 #include <optional>
@@ -90,22 +97,25 @@ class Thp {
     bool vma_allowed(const AddressSpace& space, const Vma& vma) const;
 
     // ==== Splitting ====
-    // Splits the THP whose head is `head`: every PMD mapping becomes a PTE table, and the
-    // compound page 512 order-0 pages. False (thp_split_page_failed) when a table page could not
-    // be had; the page is then left whole.
+    // Splits the THP whose head is `head`: every PMD mapping becomes its deposited PTE table, and
+    // the compound page 512 order-0 pages. Needs no memory, so it always succeeds here (true);
+    // the result stays for callers written for Linux's split_huge_page, which can fail on pins.
     bool split_huge_page(Pfn head);
     // Splits every THP mapped in [start, end) of space (also ones reaching outside the range).
     void split_range(AddressSpace& space, VirtAddr start, VirtAddr end);
     // Splits the THPs that [start, end) covers only in part, leaving those wholly inside.
     void split_partial(AddressSpace& space, VirtAddr start, VirtAddr end);
-    // A huge zero page leaf becomes 512 PTEs of the ordinary zero page.
-    bool split_zero_pmd(AddressSpace& space, VirtAddr base);
+    // A huge zero page leaf becomes 512 PTEs of the ordinary zero page (in its deposited table).
+    void split_zero_pmd(AddressSpace& space, VirtAddr base);
 
     // ==== Whole-PMD operations on a huge leaf (AddressSpace) ====
-    // zap_huge_pmd: clears the leaf and drops the mapping (freeing the page with the last one).
+    // zap_huge_pmd: clears the leaf, frees its deposited table and drops the mapping (freeing the
+    // page with the last one).
     void zap_huge_pmd(AddressSpace& space, VirtAddr base, u64& entry);
-    // copy_huge_pmd for fork: the child's leaf; both become read-only when cow is set.
-    void copy_huge_pmd(AddressSpace& parent, AddressSpace& child, VirtAddr base, u64& entry, bool cow);
+    // copy_huge_pmd for fork: the child's leaf and its deposited table; both leaves become
+    // read-only when cow is set. False, with nothing changed, when the child's tables cannot be
+    // allocated: the fork must then fail with ENOMEM.
+    bool copy_huge_pmd(AddressSpace& parent, AddressSpace& child, VirtAddr base, u64& entry, bool cow);
     // change_huge_pmd for mprotect: new permission bits, keeping A, D and soft-dirty.
     void change_huge_pmd(AddressSpace& space, const Vma& vma, VirtAddr base, u64& entry);
     // Drops a reference to a THP; the last one frees the whole compound page.
@@ -136,6 +146,7 @@ class Thp {
     std::optional<Pfn> alloc_huge_page(bool direct_compaction);
     void prep_huge_page(Pfn head, AddressSpace& space, Vma& vma, VirtAddr base);
     void map_huge_page(AddressSpace& space, Pfn head, u64* pmd, u64 bits);
+    void split_pmd(AddressSpace& space, VirtAddr base);
     std::optional<FaultOutcome> huge_pmd_fault(AddressSpace& space, Vma& vma, VirtAddr base, u64* pmd,
                                                bool write);
     std::optional<FaultOutcome> anonymous_huge_fault(AddressSpace& space, Vma& vma, VirtAddr base, u64* pmd,

@@ -25,6 +25,9 @@ PageTable::PageTable(PhysicalMemory& memory, TableAllocator& tables, SatpMode mo
 
 PageTable::~PageTable()
 {
+    // Leaves are gone by now, and zapping them freed their deposits; free any left all the same.
+    while (!m_deposits.empty())
+        free_deposit(VirtAddr(m_deposits.begin()->first));
     free_all(m_root, levels() - 1);
     m_tables.free_table(m_root);
 }
@@ -54,10 +57,9 @@ u64* PageTable::entry_at(VirtAddr va, unsigned target, bool create)
         if (!pte_valid(*e)) {
             if (!create)
                 return nullptr;
-            auto fresh = m_tables.allocate_table();
+            auto fresh = allocate_table();
             if (!fresh)
                 return nullptr;
-            ++m_table_pages;
             *e = make_pte(fresh->value(), PTE_V);
         }
         VERIFY(!pte_is_leaf(*e) && "a huge leaf must be split before a lower-level walk");
@@ -91,10 +93,13 @@ bool PageTable::split_leaf(VirtAddr va)
     auto leaf = huge_leaf(va);
     if (!leaf)
         return true;
-    auto fresh = m_tables.allocate_table();
+    // __split_huge_pmd_locked fills the table deposited with the leaf; only a leaf without one
+    // (a gigapage) needs a fresh table here.
+    auto fresh = leaf->level == 1 ? withdraw(leaf->base) : std::nullopt;
+    if (!fresh)
+        fresh = allocate_table();
     if (!fresh)
         return false;
-    ++m_table_pages;
     u64 old = *leaf->entry;
     u64 bits = old & ~PTE_PPN_MASK;
     u64 ppn = pte_ppn(old);
@@ -105,10 +110,59 @@ bool PageTable::split_leaf(VirtAddr va)
     return true;
 }
 
+std::optional<Pfn> PageTable::allocate_table()
+{
+    auto fresh = m_tables.allocate_table();
+    if (fresh)
+        ++m_table_pages;
+    return fresh;
+}
+
 void PageTable::release_table(Pfn table)
 {
     m_tables.free_table(table);
     --m_table_pages;
+}
+
+void PageTable::deposit(VirtAddr base, Pfn table)
+{
+    VERIFY(base.value() % level_page_size(1) == 0 && "a deposit for an unaligned megapage");
+    bool fresh = m_deposits.emplace(base.value(), table).second;
+    VERIFY(fresh && "a megapage leaf with two deposited tables");
+}
+
+std::optional<Pfn> PageTable::withdraw(VirtAddr base)
+{
+    auto it = m_deposits.find(base.value());
+    if (it == m_deposits.end())
+        return std::nullopt;
+    Pfn table = it->second;
+    m_deposits.erase(it);
+    return table;
+}
+
+void PageTable::free_deposit(VirtAddr base)
+{
+    if (auto table = withdraw(base))
+        release_table(*table);
+}
+
+u64 PageTable::reachable_table_pages() const
+{
+    return reachable_in(m_root, levels() - 1);
+}
+
+u64 PageTable::reachable_in(Pfn table, unsigned level) const
+{
+    if (level == 0)
+        return 0;
+    u64 count = 0;
+    for (unsigned i = 0; i < PTES_PER_TABLE; ++i) {
+        u64 e = *entry(table, i);
+        if (pte_valid(e) && !pte_is_leaf(e))
+            count += 1 + reachable_in(Pfn(pte_ppn(e)), level - 1);
+    }
+    return count;
 }
 
 u64* PageTable::find_pte(VirtAddr va)

@@ -16,9 +16,18 @@
 // other path splits a huge leaf (split_leaf) or handles it through the huge visitor first.
 // Table pages are taken from the page allocator through a TableAllocator; a table is freed when
 // free_tables() finds it empty in a range no longer mapped.
+//
+// Deposited tables (Linux: pgtable_trans_huge_deposit and pmd_huge_pte): every megapage leaf of
+// anonymous memory (a THP or the huge zero page) has one spare PTE table set aside, keyed by the
+// leaf's base address, so that splitting the leaf never needs memory. A deposit is owned by this
+// page table and counted in table_pages() (VmPTE, PageTables) like a table in the tree, but no
+// entry points to it: the MMU never walks it. The huge-page code deposits a table before it
+// installs such a leaf, split_leaf() takes it back, and zapping the leaf frees it. hugetlb leaves
+// have no deposit, as in Linux.
 #pragma once
 
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 
@@ -86,8 +95,12 @@ class PageTable {
     isa::SatpMode mode() const { return m_mode; }
     unsigned levels() const { return isa::levels_of(m_mode); }
     u64 user_limit() const; // first address past the user half (TASK_SIZE)
-    // Table pages in use, not counting the root (Linux's mm_pgtables_bytes / VmPTE).
+    // Table pages in use, not counting the root (Linux's mm_pgtables_bytes / VmPTE): the tables
+    // in the tree and the deposited ones.
     u64 table_pages() const { return m_table_pages; }
+    // Table pages the MMU can reach from the root (not counting it): table_pages() less the
+    // deposits. Walks the tree.
+    u64 reachable_table_pages() const;
 
     // The leaf slot for va, creating the tables on the way when create is set. Returns null when
     // a table is missing (and create is not set) or cannot be allocated.
@@ -124,12 +137,28 @@ class PageTable {
     std::optional<HugeLeaf> huge_leaf(VirtAddr va);
     // Replaces the huge leaf covering va by a table of 512 leaves one level down carrying the same
     // bits (A and D included) and consecutive frames, as Linux's __split_huge_pmd_locked does for
-    // the page table. Counts and TLB flushing are the caller's. False when no table page could be
-    // allocated (nothing changed); true also when there was no huge leaf.
+    // the page table. The leaf's deposited table is used when it has one, and then this cannot
+    // fail; otherwise a table is allocated. Counts and TLB flushing are the caller's. False when
+    // no table page could be had (nothing changed); true also when there was no huge leaf.
     bool split_leaf(VirtAddr va);
-    // Frees a page-table page that the huge-page code has emptied and detached itself (a PMD
-    // table replaced by a huge leaf when khugepaged collapses a range).
+    // A zeroed table page for the huge-page code to deposit or install, already counted in
+    // table_pages(); nullopt when none can be had (Linux's pte_alloc_one).
+    std::optional<Pfn> allocate_table();
+    // Frees a table page counted here that no entry points to any more: one from
+    // allocate_table() that was not used, or a table the huge-page code emptied and detached.
     void release_table(Pfn table);
+
+    // ==== Deposited tables ====
+    // Sets `table` (counted here: from allocate_table(), or a detached table of this page table)
+    // aside for the megapage leaf at `base`. VERIFYs that base has no deposit yet.
+    void deposit(VirtAddr base, Pfn table);
+    // Takes the deposit of `base` back, still counted here: the caller installs it or releases
+    // it. nullopt when base has none (Linux's pgtable_trans_huge_withdraw).
+    std::optional<Pfn> withdraw(VirtAddr base);
+    // Withdraws and frees the deposit of `base`, if any (Linux's zap_deposited_table).
+    void free_deposit(VirtAddr base);
+    // Base address -> deposited table, in address order (for the invariant checker and views).
+    const std::map<u64, Pfn>& deposits() const { return m_deposits; }
 
     // Frees the tables that cover only addresses inside [start, end) and hold no entry,
     // Linux's free_pgtables for the hole left by an unmap. Returns how many were freed.
@@ -142,12 +171,14 @@ class PageTable {
                      const HugeVisitor* huge);
     bool free_in(Pfn table, unsigned level, u64 base, u64 start, u64 end, u64& freed);
     void free_all(Pfn table, unsigned level);
+    u64 reachable_in(Pfn table, unsigned level) const;
 
     PhysicalMemory& m_memory;
     TableAllocator& m_tables;
     isa::SatpMode m_mode;
     Pfn m_root;
     u64 m_table_pages = 0;
+    std::map<u64, Pfn> m_deposits; // megapage base -> its deposited PTE table (pmd_huge_pte)
 };
 
 } // namespace kioku

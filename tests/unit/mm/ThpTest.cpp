@@ -100,8 +100,10 @@ TEST_F(ThpTest, MadvisedRegionFaultsInOneHugePage)
     EXPECT_EQ(space->rss().anon, static_cast<i64>(HPAGE_PMD_NR));
     EXPECT_EQ(stat(VmItem::NrAnonTransparentHugepages), HPAGE_PMD_NR);
     EXPECT_EQ(stat(VmItem::NrAnonPages), HPAGE_PMD_NR);
-    // The PMD leaf needs the tables above it but no PTE table.
-    EXPECT_LE(space->page_table().table_pages(), tables_before + 2);
+    // The MMU walks no PTE table under the PMD leaf, but one is deposited with it.
+    EXPECT_LE(space->page_table().reachable_table_pages(), tables_before + 2);
+    EXPECT_EQ(space->page_table().deposits().size(), 1u);
+    EXPECT_LE(space->page_table().table_pages(), tables_before + 3);
     EXPECT_EQ(load(*space, base + 12345), 7);
     EXPECT_EQ(load(*space, base + HPAGE_PMD_SIZE - 1), 0);
 }
@@ -298,19 +300,26 @@ TEST_F(ThpTest, OneSuperpageTlbEntryServesTheWholeRange)
     EXPECT_EQ(machine.tlb().stats().misses - misses, 1u);
 }
 
-TEST_F(ThpTest, KhugepagedCollapsesAPopulatedRangeAndFreesItsTable)
+TEST_F(ThpTest, KhugepagedCollapsesAPopulatedRangeAndDepositsItsTable)
 {
     u64 base = map_aligned(*space, HPAGE_PMD_SIZE);
     for (u64 i = 0; i < HPAGE_PMD_NR; ++i)
         store(*space, base + i * PAGE_SIZE, static_cast<u8>(i));
     ASSERT_FALSE(leaf(*space, base));
     u64 tables = space->page_table().table_pages();
+    u64* pmd = space->page_table().entry_at(VirtAddr(base), 1, false);
+    ASSERT_TRUE(pmd);
+    Pfn old_table = pte_pfn(*pmd);
     ASSERT_FALSE(space->madvise(base, HPAGE_PMD_SIZE, abi::MADV_HUGEPAGE_).is_error());
     mm.thp().khugepaged_scan(mm.thp().settings().pages_to_scan);
     ASSERT_TRUE(leaf(*space, base));
     EXPECT_EQ(mm.thp().pages_collapsed(), 1u);
     EXPECT_EQ(stat(VmItem::ThpCollapseAlloc), 1u);
-    EXPECT_EQ(space->page_table().table_pages(), tables - 1);
+    // The old PTE table is kept as the leaf's deposit: VmPTE does not change.
+    EXPECT_EQ(space->page_table().table_pages(), tables);
+    EXPECT_EQ(space->page_table().reachable_table_pages(), tables - 1);
+    ASSERT_EQ(space->page_table().deposits().count(base), 1u);
+    EXPECT_EQ(space->page_table().deposits().at(base), old_table);
     for (u64 i = 0; i < HPAGE_PMD_NR; i += 37)
         EXPECT_EQ(load(*space, base + i * PAGE_SIZE), static_cast<u8>(i));
     EXPECT_EQ(space->rss().anon, static_cast<i64>(HPAGE_PMD_NR));
@@ -491,6 +500,187 @@ TEST_F(ThpTest, DeactivatingAHugePageMovesAndCountsAllItsPages)
     ASSERT_EQ(victims.size(), 1u);
     EXPECT_EQ(victims[0], head);
     mm.reclaimer().policy().keep(head);
+}
+
+} // namespace kioku::test
+
+// ==== Deposited page tables: every anonymous PMD leaf carries a spare PTE table ====
+
+namespace kioku::test {
+
+namespace {
+
+// Takes every order-0 page an ordinary allocation may have, and gives them back when it ends,
+// so the checker in TearDown sees all memory accounted for again.
+class MemoryHog {
+  public:
+    explicit MemoryHog(MemoryManager& m)
+        : m_mm(m)
+    {
+        while (auto pfn = m_mm.allocator().allocate(0))
+            m_pages.push_back(*pfn);
+    }
+    ~MemoryHog()
+    {
+        for (Pfn pfn : m_pages)
+            m_mm.allocator().free(pfn, 0);
+    }
+    MemoryHog(const MemoryHog&) = delete;
+    MemoryHog& operator=(const MemoryHog&) = delete;
+
+  private:
+    MemoryManager& m_mm;
+    std::vector<Pfn> m_pages;
+};
+
+} // namespace
+
+TEST_F(ThpTest, VmPteIsTheSameWithHugePagesAsWithFourKilobytePages)
+{
+    // Linux counts a THP's deposited table in mm_pgtables_bytes, so touching the same range costs
+    // the same VmPTE either way; only the tables the MMU walks differ.
+    constexpr u64 LEN = 4 * HPAGE_PMD_SIZE;
+    auto small = mm.create_address_space().release_value();
+    u64 huge_base = map_aligned(*space, LEN);
+    u64 small_base = map_aligned(*small, LEN);
+    ASSERT_FALSE(space->madvise(huge_base, LEN, abi::MADV_HUGEPAGE_).is_error());
+    ASSERT_FALSE(small->madvise(small_base, LEN, abi::MADV_NOHUGEPAGE_).is_error());
+    u64 huge_before = space->page_table().table_pages();
+    u64 small_before = small->page_table().table_pages();
+    u64 counted_before = mm.page_table_pages();
+    for (u64 off = 0; off < LEN; off += PAGE_SIZE) {
+        store(*space, huge_base + off, 1);
+        store(*small, small_base + off, 1);
+    }
+    u64 huge_added = space->page_table().table_pages() - huge_before;
+    u64 small_added = small->page_table().table_pages() - small_before;
+    EXPECT_EQ(space->page_table().deposits().size(), LEN / HPAGE_PMD_SIZE);
+    // Both add one PTE table per 2 MiB, give or take the upper-level tables they had to create.
+    EXPECT_GE(huge_added + 2, small_added);
+    EXPECT_LE(huge_added, small_added + 2);
+    EXPECT_GE(huge_added, LEN / HPAGE_PMD_SIZE);
+    // The megapage leaves still spare the walk those four tables.
+    EXPECT_EQ(space->page_table().reachable_table_pages() + LEN / HPAGE_PMD_SIZE,
+              space->page_table().table_pages());
+    // meminfo's PageTables counts every one of them.
+    EXPECT_EQ(mm.page_table_pages() - counted_before, huge_added + small_added);
+    EXPECT_EQ(InvariantChecker(mm).report(), "");
+}
+
+TEST_F(ThpTest, SplittingNeedsNoMemoryBecauseItUsesTheDeposit)
+{
+    mm.thp().settings().enabled = ThpMode::Always;
+    u64 base = map_aligned(*space, 2 * HPAGE_PMD_SIZE);
+    store(*space, base + 5, 55);
+    EXPECT_EQ(load(*space, base + HPAGE_PMD_SIZE), 0); // the huge zero page
+    Pfn head = pte_pfn(*leaf(*space, base)->entry);
+    Pfn deposited = space->page_table().deposits().at(base);
+    u64 tables = space->page_table().table_pages();
+    {
+        MemoryHog hog(mm);
+        ASSERT_FALSE(space->page_table().allocate_table());
+        EXPECT_TRUE(mm.thp().split_huge_page(head));
+        mm.thp().split_range(*space, VirtAddr(base + HPAGE_PMD_SIZE), VirtAddr(base + 2 * HPAGE_PMD_SIZE));
+    }
+    EXPECT_FALSE(leaf(*space, base));
+    EXPECT_FALSE(leaf(*space, base + HPAGE_PMD_SIZE));
+    EXPECT_EQ(stat(VmItem::ThpSplitPage), 1u);
+    EXPECT_EQ(stat(VmItem::ThpSplitPmd), 2u);
+    EXPECT_EQ(stat(VmItem::ThpSplitPageFailed), 0u);
+    // The deposited tables are now the PTE tables: the count is unchanged, and all are walked.
+    EXPECT_TRUE(space->page_table().deposits().empty());
+    EXPECT_EQ(space->page_table().table_pages(), tables);
+    EXPECT_EQ(space->page_table().reachable_table_pages(), tables);
+    u64* pmd = space->page_table().entry_at(VirtAddr(base), 1, false);
+    ASSERT_TRUE(pmd);
+    EXPECT_EQ(pte_pfn(*pmd), deposited);
+    EXPECT_EQ(load(*space, base + 5), 55);
+    EXPECT_EQ(load(*space, base + HPAGE_PMD_SIZE + 5), 0);
+    EXPECT_TRUE(mm.is_zero_pfn(pte_pfn(space->page_table().read(VirtAddr(base + HPAGE_PMD_SIZE)))));
+}
+
+TEST_F(ThpTest, AHugeFaultWithoutATableToDepositIsOutOfMemory)
+{
+    mm.thp().settings().enabled = ThpMode::Always;
+    u64 base = map_aligned(*space, 2 * HPAGE_PMD_SIZE);
+    EXPECT_EQ(load(*space, base), 0); // the tables above the PMD exist from here on
+    u64 tables = space->page_table().table_pages();
+    {
+        MemoryHog hog(mm);
+        // do_huge_pmd_anonymous_page: pte_alloc_one failing is VM_FAULT_OOM.
+        FaultOutcome o = mm.fault_handler().handle(*space, VirtAddr(base + HPAGE_PMD_SIZE), AccessType::Read);
+        EXPECT_EQ(o, FaultOutcome::Oom);
+    }
+    EXPECT_FALSE(leaf(*space, base + HPAGE_PMD_SIZE));
+    EXPECT_EQ(space->page_table().deposits().size(), 1u);
+    EXPECT_EQ(space->page_table().table_pages(), tables);
+    EXPECT_EQ(load(*space, base + HPAGE_PMD_SIZE), 0); // with memory back, the fault succeeds
+    EXPECT_EQ(space->page_table().deposits().size(), 2u);
+}
+
+TEST_F(ThpTest, ForkDepositsATableForEachOfTheChildsLeaves)
+{
+    mm.thp().settings().enabled = ThpMode::Always;
+    u64 base = map_aligned(*space, 2 * HPAGE_PMD_SIZE);
+    store(*space, base, 3);
+    EXPECT_EQ(load(*space, base + HPAGE_PMD_SIZE), 0); // the huge zero page is copied too
+    u64 counted = mm.page_table_pages();
+    auto child = space->fork(mm.allocate_asid()).release_value();
+    EXPECT_EQ(child->page_table().deposits().size(), 2u);
+    EXPECT_EQ(child->page_table().deposits().count(base), 1u);
+    EXPECT_EQ(child->page_table().deposits().count(base + HPAGE_PMD_SIZE), 1u);
+    EXPECT_EQ(child->page_table().table_pages(), space->page_table().table_pages());
+    EXPECT_EQ(mm.page_table_pages(), counted + 1 + child->page_table().table_pages()); // + the root
+    EXPECT_EQ(InvariantChecker(mm).report(), "");
+    // Copy-on-write splits the leaf in both address spaces, each into its own deposit.
+    store(*child, base, 4);
+    EXPECT_TRUE(space->page_table().deposits().count(base) == 0);
+    EXPECT_TRUE(child->page_table().deposits().count(base) == 0);
+    EXPECT_EQ(load(*space, base), 3);
+    EXPECT_EQ(load(*child, base), 4);
+    EXPECT_EQ(InvariantChecker(mm).report(), "");
+}
+
+TEST_F(ThpTest, CopyHugePmdWithoutATableForTheChildChangesNothing)
+{
+    mm.thp().settings().enabled = ThpMode::Always;
+    u64 base = map_aligned(*space, HPAGE_PMD_SIZE);
+    store(*space, base, 1);
+    auto child = mm.create_address_space().release_value();
+    auto parent_leaf = leaf(*space, base);
+    ASSERT_TRUE(parent_leaf);
+    Pfn head = pte_pfn(*parent_leaf->entry);
+    {
+        MemoryHog hog(mm);
+        // Linux's copy_huge_pmd: no pgtable for the child is -ENOMEM, and dup_mmap fails.
+        EXPECT_FALSE(mm.thp().copy_huge_pmd(*space, *child, VirtAddr(base), *parent_leaf->entry, true));
+    }
+    EXPECT_TRUE(*parent_leaf->entry & isa::PTE_W);
+    EXPECT_EQ(mm.frames()[head].mapcount, 1);
+    EXPECT_EQ(mm.frames()[head].refcount, 1);
+    EXPECT_FALSE(leaf(*child, base));
+    EXPECT_TRUE(child->page_table().deposits().empty());
+    EXPECT_EQ(child->page_table().table_pages(), 0u);
+}
+
+TEST_F(ThpTest, ZappingAHugeLeafFreesItsDeposit)
+{
+    mm.thp().settings().enabled = ThpMode::Always;
+    u64 base = map_aligned(*space, 2 * HPAGE_PMD_SIZE);
+    store(*space, base, 1);
+    EXPECT_EQ(load(*space, base + HPAGE_PMD_SIZE), 0);
+    u64 tables = space->page_table().table_pages();
+    u64 counted = mm.page_table_pages();
+    // MADV_DONTNEED zaps both leaves but frees no table of the tree.
+    ASSERT_FALSE(space->madvise(base, 2 * HPAGE_PMD_SIZE, abi::MADV_DONTNEED_).is_error());
+    EXPECT_TRUE(space->page_table().deposits().empty());
+    EXPECT_EQ(space->page_table().table_pages(), tables - 2);
+    EXPECT_EQ(mm.page_table_pages(), counted - 2);
+    EXPECT_EQ(InvariantChecker(mm).report(), "");
+    store(*space, base, 2); // faulting again deposits again
+    EXPECT_EQ(space->page_table().deposits().size(), 1u);
+    space.reset(); // exit zaps the rest: every table goes back
+    EXPECT_EQ(mm.page_table_pages(), counted - tables - 1);
 }
 
 } // namespace kioku::test
