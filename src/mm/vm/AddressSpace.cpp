@@ -849,21 +849,32 @@ Result<std::unique_ptr<AddressSpace>> AddressSpace::fork(Asid child_asid)
             continue;
         bool cow = (src->flags & (VM_SHARED | VM_MAYWRITE)) == VM_MAYWRITE;
         u64 flushed = 0;
+        // Once a table for the child cannot be had, the copy stops and fork fails with ENOMEM;
+        // the child, torn down, gives back what was copied (dup_mmap's error path).
+        bool copied = true;
         m_page_table->for_each(src->start, src->end, [&](VirtAddr va, u64& pte) {
+            if (!copied)
+                return;
             if (!pte_present(pte)) {
                 if (pte_is_swap(pte)) {
                     // copy_nonpresent_pte: the child's PTE refers to the same slot.
+                    u64* slot = child->m_page_table->slot(va, true);
+                    if (!slot) {
+                        copied = false;
+                        return;
+                    }
                     bool ok = m_mm.swap().duplicate(swap_entry_of(pte));
                     VERIFY(ok && "swap count overflow");
-                    u64* slot = child->m_page_table->slot(va, true);
-                    VERIFY(slot && "out of memory for the child's page tables");
                     *slot = pte;
                     ++child->rss().swapents;
                 }
                 return;
             }
             u64* slot = child->m_page_table->slot(va, true);
-            VERIFY(slot && "out of memory for the child's page tables");
+            if (!slot) {
+                copied = false;
+                return;
+            }
             u64 child_pte = pte;
             if (cow && (pte & PTE_W)) {
                 pte &= ~PTE_W;
@@ -881,11 +892,13 @@ Result<std::unique_ptr<AddressSpace>> AddressSpace::fork(Asid child_asid)
                 rmap.add_mapping(*child, pfn);
             }
         }, [&](VirtAddr base, unsigned level, u64& entry) {
-            if (level == 1 && !(src->flags & VM_HUGETLB))
-                m_mm.thp().copy_huge_pmd(*this, *child, base, entry, cow);
+            if (copied && level == 1 && !(src->flags & VM_HUGETLB))
+                copied = m_mm.thp().copy_huge_pmd(*this, *child, base, entry, cow);
         });
         if (flushed > FLUSH_ALL_THRESHOLD)
             m_mm.tlb().flush_asid(m_asid);
+        if (!copied)
+            return Error::from_errno(ENOMEM, "no memory for the child's page tables");
     }
     child->update_hiwater_rss();
     return child;

@@ -224,5 +224,34 @@ TEST(SlabMemory, ForkFailsWithEnomemAndLeavesTheParentWhole)
     w.expect_invariants();
 }
 
+TEST(SlabMemory, ForkFailsWithEnomemWhenTheChildsPageTablesCannotBeHad)
+{
+    MmWorld w;
+    auto space = w.space();
+    u64 len = u64{4} << 20;
+    auto addr = space->mmap(0, len, PROT_READ_ | PROT_WRITE_, MAP_PRIVATE_ | MAP_ANONYMOUS_ | MAP_POPULATE_,
+                            nullptr, 0, {});
+    ASSERT_FALSE(addr.is_error());
+    // A first fork and its teardown leave free objects in the slabs a child needs.
+    EXPECT_FALSE(space->fork(w.mm.allocate_asid()).is_error());
+    u64 committed = w.mm.committed_pages();
+    std::vector<Pfn> hog = hog_all_memory(w.mm);
+    // Two frames: the child's root table and one more; a leaf table needs three levels below it.
+    for (int i = 0; i < 2; ++i) {
+        w.mm.frames()[hog.back()].flags = 0;
+        w.mm.allocator().free(hog.back(), 0);
+        hog.pop_back();
+    }
+    auto child = space->fork(w.mm.allocate_asid());
+    ASSERT_TRUE(child.is_error());
+    EXPECT_EQ(child.error().code, ENOMEM);
+    EXPECT_EQ(w.mm.committed_pages(), committed);
+    w.expect_invariants();
+    release(w.mm, hog);
+    auto again = space->fork(w.mm.allocate_asid());
+    ASSERT_FALSE(again.is_error());
+    w.expect_invariants();
+}
+
 } // namespace
 } // namespace kioku
