@@ -23,7 +23,8 @@ size_t Epoll::size()
 
 bool Epoll::watches(const OpenFile* file)
 {
-    return std::any_of(m_items.begin(), m_items.end(), [&](const Item& i) { return i.file.lock().get() == file; });
+    return std::any_of(m_items.begin(), m_items.end(),
+                       [&](const Item& i) { return i.file.lock().get() == file; });
 }
 
 Result<void> Epoll::add(int fd, const std::shared_ptr<OpenFile>& file, u32 events, u64 data)

@@ -11,9 +11,9 @@
 
 namespace kioku {
 
-inline constexpr u32 EPOLLIN_ = 0x001, EPOLLPRI_ = 0x002, EPOLLOUT_ = 0x004, EPOLLERR_ = 0x008, EPOLLHUP_ = 0x010,
-                     EPOLLNVAL_ = 0x020, EPOLLRDNORM_ = 0x040, EPOLLRDBAND_ = 0x080, EPOLLWRNORM_ = 0x100,
-                     EPOLLWRBAND_ = 0x200, EPOLLMSG_ = 0x400, EPOLLRDHUP_ = 0x2000;
+inline constexpr u32 EPOLLIN_ = 0x001, EPOLLPRI_ = 0x002, EPOLLOUT_ = 0x004, EPOLLERR_ = 0x008,
+                     EPOLLHUP_ = 0x010, EPOLLNVAL_ = 0x020, EPOLLRDNORM_ = 0x040, EPOLLRDBAND_ = 0x080,
+                     EPOLLWRNORM_ = 0x100, EPOLLWRBAND_ = 0x200, EPOLLMSG_ = 0x400, EPOLLRDHUP_ = 0x2000;
 inline constexpr u32 EPOLLEXCLUSIVE_ = 1u << 28, EPOLLWAKEUP_ = 1u << 29, EPOLLONESHOT_ = 1u << 30,
                      EPOLLET_ = 1u << 31;
 

@@ -207,21 +207,24 @@ static SmapsValues smaps_values(MemoryManager& mm, AddressSpace& space, const Vm
         account(mm.frames()[head], entry, HPAGE_PMD_SIZE);
         s.anon_huge_pages += HPAGE_PMD_SIZE;
     };
-    space.page_table().for_each(vma.start, vma.end, [&](VirtAddr, u64& pte) {
-        if (pte_is_swap(pte)) {
-            // smaps_pte_entry: a swap entry shared by n references counts 1/n in SwapPss.
-            u64 refs = std::max<u64>(mm.swap().count(swap_entry_of(pte)), 1);
-            s.swap += PAGE_SIZE;
-            s.swap_pss += refs >= 2 ? pss_share(PAGE_SIZE, refs) : (PAGE_SIZE << PSS_SHIFT);
-            return;
-        }
-        if (!pte_present(pte))
-            return;
-        Pfn pfn = pte_pfn(pte);
-        if (mm.is_zero_pfn(pfn))
-            return;
-        account(mm.frames()[pfn], pte, PAGE_SIZE);
-    }, huge);
+    space.page_table().for_each(
+        vma.start, vma.end,
+        [&](VirtAddr, u64& pte) {
+            if (pte_is_swap(pte)) {
+                // smaps_pte_entry: a swap entry shared by n references counts 1/n in SwapPss.
+                u64 refs = std::max<u64>(mm.swap().count(swap_entry_of(pte)), 1);
+                s.swap += PAGE_SIZE;
+                s.swap_pss += refs >= 2 ? pss_share(PAGE_SIZE, refs) : (PAGE_SIZE << PSS_SHIFT);
+                return;
+            }
+            if (!pte_present(pte))
+                return;
+            Pfn pfn = pte_pfn(pte);
+            if (mm.is_zero_pfn(pfn))
+                return;
+            account(mm.frames()[pfn], pte, PAGE_SIZE);
+        },
+        huge);
     return s;
 }
 

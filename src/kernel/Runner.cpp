@@ -589,10 +589,9 @@ void Runner::trace_state()
     if (instret == m_traced_instret)
         return;
     m_traced_instret = instret;
-    static constexpr const char* NAMES[32] = {"zero", "ra", "sp",  "gp",  "tp", "t0", "t1", "t2",
-                                              "s0",   "s1", "a0",  "a1",  "a2", "a3", "a4", "a5",
-                                              "a6",   "a7", "s2",  "s3",  "s4", "s5", "s6", "s7",
-                                              "s8",   "s9", "s10", "s11", "t3", "t4", "t5", "t6"};
+    static constexpr const char* NAMES[32] = {
+        "zero", "ra", "sp", "gp", "tp", "t0", "t1", "t2", "s0", "s1", "a0",  "a1",  "a2", "a3", "a4", "a5",
+        "a6",   "a7", "s2", "s3", "s4", "s5", "s6", "s7", "s8", "s9", "s10", "s11", "t3", "t4", "t5", "t6"};
     const auto& st = m_hart->state();
     char line[64];
     std::snprintf(line, sizeof line, " pc       %016llx\n", static_cast<unsigned long long>(st.pc));

@@ -52,7 +52,19 @@ struct DirEntry {
 };
 
 struct SpecialFile {
-    enum class Kind : u8 { HostFd, PipeRead, PipeWrite, Text, Null, Zero, Random, Directory, EventFd, TimerFd, Epoll };
+    enum class Kind : u8 {
+        HostFd,
+        PipeRead,
+        PipeWrite,
+        Text,
+        Null,
+        Zero,
+        Random,
+        Directory,
+        EventFd,
+        TimerFd,
+        Epoll
+    };
     Kind kind = Kind::Null;
     int host_fd = -1;              // HostFd: not owned (the host's standard streams)
     std::shared_ptr<Pipe> pipe;    // PipeRead / PipeWrite
@@ -260,8 +272,8 @@ class Syscalls {
     std::vector<Pid> members_of(Pid pgid);
 
     Runner& m_runner;
-    std::set<u64> m_reported; // unimplemented numbers already reported
-    u64 m_next_timer_ns = ~u64{0};                 // earliest armed timer (a cached lower bound)
+    std::set<u64> m_reported;                       // unimplemented numbers already reported
+    u64 m_next_timer_ns = ~u64{0};                  // earliest armed timer (a cached lower bound)
     std::vector<std::weak_ptr<TimerFd>> m_timerfds; // every timerfd, for blocked calls' deadlines
 };
 

@@ -407,7 +407,8 @@ Result<u64> Syscalls::read_into(Task& t, int fd, OpenFile& f, u64 buf, u64 count
     case SpecialFile::Kind::TimerFd: {
         if (count < 8)
             return Error::from_errno(EINVAL, "counter reads take 8 bytes");
-        auto value = s.kind == SpecialFile::Kind::EventFd ? s.eventfd->read() : s.timerfd->take(kernel().now_ns());
+        auto value =
+            s.kind == SpecialFile::Kind::EventFd ? s.eventfd->read() : s.timerfd->take(kernel().now_ns());
         if (value.is_error()) {
             *would_block = true;
             return value.error();

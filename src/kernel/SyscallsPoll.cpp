@@ -21,15 +21,15 @@ namespace kioku {
 namespace {
 
 constexpr u64 SIGSET_SIZE = 8;
-constexpr int EP_MAX_NESTS = 4;                     // Linux's limit on epoll inside epoll
-constexpr i64 EP_MAX_EVENTS = 0x7fffffff / 16;      // INT_MAX / sizeof(struct epoll_event)
-constexpr u64 NOFILE_LIMIT = 1024;                  // RLIMIT_NOFILE's soft limit (prlimit64)
+constexpr int EP_MAX_NESTS = 4;                // Linux's limit on epoll inside epoll
+constexpr i64 EP_MAX_EVENTS = 0x7fffffff / 16; // INT_MAX / sizeof(struct epoll_event)
+constexpr u64 NOFILE_LIMIT = 1024;             // RLIMIT_NOFILE's soft limit (prlimit64)
 constexpr u64 EFD_SEMAPHORE_ = 1;
 constexpr int EPOLL_CTL_ADD_ = 1, EPOLL_CTL_DEL_ = 2, EPOLL_CTL_MOD_ = 3;
 // The events EPOLLEXCLUSIVE may be combined with.
 constexpr u32 EPOLLEXCLUSIVE_OK = EPOLLIN_ | EPOLLOUT_ | EPOLLERR_ | EPOLLHUP_ | EPOLLWAKEUP_ | EPOLLET_ |
-                                  EPOLLEXCLUSIVE_ | EPOLLRDNORM_ | EPOLLWRNORM_ | EPOLLRDBAND_ | EPOLLWRBAND_ |
-                                  EPOLLMSG_ | EPOLLRDHUP_;
+                                  EPOLLEXCLUSIVE_ | EPOLLRDNORM_ | EPOLLWRNORM_ | EPOLLRDBAND_ |
+                                  EPOLLWRBAND_ | EPOLLMSG_ | EPOLLRDHUP_;
 // select's sets (fs/select.c): what counts as readable, writable and exceptional.
 constexpr u32 POLLIN_SET = EPOLLRDNORM_ | EPOLLRDBAND_ | EPOLLIN_ | EPOLLHUP_ | EPOLLERR_;
 constexpr u32 POLLOUT_SET = EPOLLWRBAND_ | EPOLLWRNORM_ | EPOLLOUT_ | EPOLLERR_;

@@ -472,7 +472,7 @@ SyscallResult Syscalls::sys_prctl(Task& t, const SyscallArgs& a)
                                                                 : SyscallResult::ret(0);
     }
     case 0x53564d41: return SyscallResult::ret(0); // PR_SET_VMA (anonymous VMA names)
-    case 41:                                        // PR_SET_THP_DISABLE
+    case 41:                                       // PR_SET_THP_DISABLE
         if (a[2] || a[3] || a[4])
             return SyscallResult::err(EINVAL);
         process(t).space().set_thp_disabled(a[1] != 0);

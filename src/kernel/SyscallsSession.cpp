@@ -70,9 +70,8 @@ SyscallResult Syscalls::sys_setpgid(Task& t, const SyscallArgs& a)
         return SyscallResult::err(EPERM); // a session leader stays where it is
     if (pgid != pid) {
         auto members = members_of(pgid);
-        bool same_session = std::any_of(members.begin(), members.end(), [&](Pid p) {
-            return m_runner.scheduler().group(p)->sid == me.sid;
-        });
+        bool same_session = std::any_of(members.begin(), members.end(),
+                                        [&](Pid p) { return m_runner.scheduler().group(p)->sid == me.sid; });
         if (!same_session)
             return SyscallResult::err(EPERM);
     }

@@ -107,7 +107,8 @@ SyscallResult Syscalls::sys_getitimer(Task& t, const SyscallArgs& a)
     i64 out[4];
     from_ns(it.interval_ns, NS_PER_USEC, out);
     from_ns(left, NS_PER_USEC, out + 2);
-    return put_bytes(t, a[1], out, sizeof out).is_error() ? SyscallResult::err(EFAULT) : SyscallResult::ret(0);
+    return put_bytes(t, a[1], out, sizeof out).is_error() ? SyscallResult::err(EFAULT)
+                                                          : SyscallResult::ret(0);
 }
 
 SyscallResult Syscalls::sys_setitimer(Task& t, const SyscallArgs& a)
@@ -211,7 +212,7 @@ SyscallResult Syscalls::sys_timerfd_gettime(Task& t, const SyscallArgs& a)
     if (timer.is_error())
         return SyscallResult::err(timer.error().code);
     return put_timerfd_setting(t, *timer.value(), a[1]).is_error() ? SyscallResult::err(EFAULT)
-                                                                    : SyscallResult::ret(0);
+                                                                   : SyscallResult::ret(0);
 }
 
 } // namespace kioku

@@ -117,53 +117,58 @@ std::string InvariantChecker::report()
                     t.fail("asid ", space->asid(), ": bad huge zero page leaf at ", std::hex, base.value());
                 return;
             }
-            if (!frames.contains(head) || !frames[head].has(FF_HEAD) || frames[head].order != HPAGE_PMD_ORDER ||
-                !frames[head].has(FF_ANON)) {
+            if (!frames.contains(head) || !frames[head].has(FF_HEAD) ||
+                frames[head].order != HPAGE_PMD_ORDER || !frames[head].has(FF_ANON)) {
                 t.fail("asid ", space->asid(), ": huge leaf maps no THP head at ", std::hex, base.value());
                 return;
             }
             ++mapped[head.value()];
             rss.anon += static_cast<i64>(HPAGE_PMD_NR);
         };
-        space->page_table().for_each(VirtAddr(0), VirtAddr(space->task_size()), [&](VirtAddr va, u64& pte) {
-            if (pte_is_swap(pte)) {
-                ++swap_refs[pte];
-                ++swapents;
+        space->page_table().for_each(
+            VirtAddr(0), VirtAddr(space->task_size()),
+            [&](VirtAddr va, u64& pte) {
+                if (pte_is_swap(pte)) {
+                    ++swap_refs[pte];
+                    ++swapents;
+                    if (!space->vma_containing(va))
+                        t.fail("asid ", space->asid(), ": swap entry outside every VMA at ", std::hex,
+                               va.value());
+                    return;
+                }
+                if (!pte_present(pte))
+                    return;
                 if (!space->vma_containing(va))
-                    t.fail("asid ", space->asid(), ": swap entry outside every VMA at ", std::hex,
+                    t.fail("asid ", space->asid(), ": PTE outside every VMA at ", std::hex, va.value());
+                Pfn pfn = pte_pfn(pte);
+                if (m_mm.is_zero_pfn(pfn)) {
+                    if (pte & PTE_W)
+                        t.fail("asid ", space->asid(), ": writable zero page at ", std::hex, va.value());
+                    return;
+                }
+                if (!frames.contains(pfn)) {
+                    t.fail("asid ", space->asid(), ": PTE to a frame outside memory at ", std::hex,
                            va.value());
-                return;
-            }
-            if (!pte_present(pte))
-                return;
-            if (!space->vma_containing(va))
-                t.fail("asid ", space->asid(), ": PTE outside every VMA at ", std::hex, va.value());
-            Pfn pfn = pte_pfn(pte);
-            if (m_mm.is_zero_pfn(pfn)) {
-                if (pte & PTE_W)
-                    t.fail("asid ", space->asid(), ": writable zero page at ", std::hex, va.value());
-                return;
-            }
-            if (!frames.contains(pfn)) {
-                t.fail("asid ", space->asid(), ": PTE to a frame outside memory at ", std::hex, va.value());
-                return;
-            }
-            const Frame& f = frames[pfn];
-            if (!f.has(FF_ANON | FF_FILE)) {
-                t.fail("asid ", space->asid(), ": PTE maps a non-user frame ", std::hex, pfn.value(),
-                       " flags ", f.flags);
-                return;
-            }
-            if (f.has(FF_HEAD | FF_TAIL))
-                t.fail("asid ", space->asid(), ": PTE maps part of a compound page at ", std::hex, va.value());
-            ++mapped[pfn.value()];
-            if (f.has(FF_ANON))
-                ++rss.anon;
-            else if (f.has(FF_SHMEM))
-                ++rss.shmem;
-            else
-                ++rss.file;
-        }, huge);
+                    return;
+                }
+                const Frame& f = frames[pfn];
+                if (!f.has(FF_ANON | FF_FILE)) {
+                    t.fail("asid ", space->asid(), ": PTE maps a non-user frame ", std::hex, pfn.value(),
+                           " flags ", f.flags);
+                    return;
+                }
+                if (f.has(FF_HEAD | FF_TAIL))
+                    t.fail("asid ", space->asid(), ": PTE maps part of a compound page at ", std::hex,
+                           va.value());
+                ++mapped[pfn.value()];
+                if (f.has(FF_ANON))
+                    ++rss.anon;
+                else if (f.has(FF_SHMEM))
+                    ++rss.shmem;
+                else
+                    ++rss.file;
+            },
+            huge);
         const RssStat& kept = space->rss();
         if (kept.anon != rss.anon || kept.file != rss.file || kept.shmem != rss.shmem)
             t.fail("asid ", space->asid(), ": rss counters anon/file/shmem ", kept.anon, "/", kept.file, "/",

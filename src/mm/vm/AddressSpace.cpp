@@ -469,26 +469,29 @@ void AddressSpace::zap_range(Vma& vma, VirtAddr start, VirtAddr end)
         if (level == 1 && !(vma.flags & VM_HUGETLB))
             m_mm.thp().zap_huge_pmd(*this, base, entry);
     };
-    m_page_table->for_each(start, end, [&](VirtAddr va, u64& pte) {
-        if (pte_present(pte)) {
-            Pfn pfn = pte_pfn(pte);
-            if (!m_mm.is_zero_pfn(pfn)) {
-                const Frame& f = m_mm.frames()[pfn];
-                if ((pte & PTE_D) && f.has(FF_FILE))
-                    rmap.set_page_dirty(pfn);
-                rmap.remove_mapping(*this, pfn, pte);
-                pte = 0;
-                m_mm.put_page(pfn);
-            } else {
+    m_page_table->for_each(
+        start, end,
+        [&](VirtAddr va, u64& pte) {
+            if (pte_present(pte)) {
+                Pfn pfn = pte_pfn(pte);
+                if (!m_mm.is_zero_pfn(pfn)) {
+                    const Frame& f = m_mm.frames()[pfn];
+                    if ((pte & PTE_D) && f.has(FF_FILE))
+                        rmap.set_page_dirty(pfn);
+                    rmap.remove_mapping(*this, pfn, pte);
+                    pte = 0;
+                    m_mm.put_page(pfn);
+                } else {
+                    pte = 0;
+                }
+                if (++flushed <= FLUSH_ALL_THRESHOLD)
+                    m_mm.tlb().flush_page(m_asid, va);
+            } else if (pte_is_swap(pte)) {
+                release_swap_entry(swap_entry_of(pte));
                 pte = 0;
             }
-            if (++flushed <= FLUSH_ALL_THRESHOLD)
-                m_mm.tlb().flush_page(m_asid, va);
-        } else if (pte_is_swap(pte)) {
-            release_swap_entry(swap_entry_of(pte));
-            pte = 0;
-        }
-    }, huge);
+        },
+        huge);
     if (flushed > FLUSH_ALL_THRESHOLD)
         m_mm.tlb().flush_asid(m_asid);
 }
@@ -565,32 +568,35 @@ void AddressSpace::change_protection(Vma& vma, VirtAddr start, VirtAddr end, u64
     bool may_write = new_flags & VM_WRITE;
     u64 flushed = 0;
     m_mm.thp().split_partial(*this, start, end);
-    m_page_table->for_each(start, end, [&](VirtAddr va, u64& pte) {
-        if (!pte_present(pte))
-            return;
-        Pfn pfn = pte_pfn(pte);
-        u64 keep = pte & (PTE_A | PTE_D | PTE_PPN_MASK);
-        u64 next = keep | bits;
-        if (may_write && (bits & PTE_V) && !m_mm.is_zero_pfn(pfn)) {
-            // can_change_pte_writable: an exclusively owned anonymous page of a private mapping,
-            // or an already dirty page of a shared one, may become writable without a fault.
-            const Frame& f = m_mm.frames()[pfn];
-            bool exclusive_anon = !(new_flags & VM_SHARED) && f.has(FF_ANON) && f.refcount == 1;
-            bool shared_dirty = (new_flags & VM_SHARED) && (pte & PTE_D);
-            if (exclusive_anon || shared_dirty)
-                next |= PTE_W;
-        }
-        if (next != pte) {
-            pte = next;
-            if (++flushed <= FLUSH_ALL_THRESHOLD)
-                m_mm.tlb().flush_page(m_asid, va);
-        }
-    }, [&](VirtAddr base, unsigned level, u64& entry) {
-        // change_huge_pmd: a THP wholly inside the range keeps its leaf (callers split the VMA
-        // first, which splits a THP it cuts through).
-        if (level == 1 && !(vma.flags & VM_HUGETLB))
-            m_mm.thp().change_huge_pmd(*this, shape, base, entry);
-    });
+    m_page_table->for_each(
+        start, end,
+        [&](VirtAddr va, u64& pte) {
+            if (!pte_present(pte))
+                return;
+            Pfn pfn = pte_pfn(pte);
+            u64 keep = pte & (PTE_A | PTE_D | PTE_PPN_MASK);
+            u64 next = keep | bits;
+            if (may_write && (bits & PTE_V) && !m_mm.is_zero_pfn(pfn)) {
+                // can_change_pte_writable: an exclusively owned anonymous page of a private mapping,
+                // or an already dirty page of a shared one, may become writable without a fault.
+                const Frame& f = m_mm.frames()[pfn];
+                bool exclusive_anon = !(new_flags & VM_SHARED) && f.has(FF_ANON) && f.refcount == 1;
+                bool shared_dirty = (new_flags & VM_SHARED) && (pte & PTE_D);
+                if (exclusive_anon || shared_dirty)
+                    next |= PTE_W;
+            }
+            if (next != pte) {
+                pte = next;
+                if (++flushed <= FLUSH_ALL_THRESHOLD)
+                    m_mm.tlb().flush_page(m_asid, va);
+            }
+        },
+        [&](VirtAddr base, unsigned level, u64& entry) {
+            // change_huge_pmd: a THP wholly inside the range keeps its leaf (callers split the VMA
+            // first, which splits a THP it cuts through).
+            if (level == 1 && !(vma.flags & VM_HUGETLB))
+                m_mm.thp().change_huge_pmd(*this, shape, base, entry);
+        });
     if (flushed > FLUSH_ALL_THRESHOLD)
         m_mm.tlb().flush_asid(m_asid);
 }
@@ -788,7 +794,8 @@ void AddressSpace::populate(VirtAddr start, VirtAddr end)
         }
         bool write = (vma->flags & (VM_WRITE | VM_SHARED)) == VM_WRITE;
         if (vma->flags & VM_HUGETLB) { // one fault per huge page
-            if (!fault_resolved(hugetlb_fault(m_mm, *this, *vma, va, write ? AccessType::Write : AccessType::Read)))
+            if (!fault_resolved(
+                    hugetlb_fault(m_mm, *this, *vma, va, write ? AccessType::Write : AccessType::Read)))
                 return;
             va = VirtAddr(hugetlb_page_end(m_mm, *vma, va) - PAGE_SIZE);
             continue;
@@ -852,49 +859,52 @@ Result<std::unique_ptr<AddressSpace>> AddressSpace::fork(Asid child_asid)
         // Once a table for the child cannot be had, the copy stops and fork fails with ENOMEM;
         // the child, torn down, gives back what was copied (dup_mmap's error path).
         bool copied = true;
-        m_page_table->for_each(src->start, src->end, [&](VirtAddr va, u64& pte) {
-            if (!copied)
-                return;
-            if (!pte_present(pte)) {
-                if (pte_is_swap(pte)) {
-                    // copy_nonpresent_pte: the child's PTE refers to the same slot.
-                    u64* slot = child->m_page_table->slot(va, true);
-                    if (!slot) {
-                        copied = false;
-                        return;
+        m_page_table->for_each(
+            src->start, src->end,
+            [&](VirtAddr va, u64& pte) {
+                if (!copied)
+                    return;
+                if (!pte_present(pte)) {
+                    if (pte_is_swap(pte)) {
+                        // copy_nonpresent_pte: the child's PTE refers to the same slot.
+                        u64* slot = child->m_page_table->slot(va, true);
+                        if (!slot) {
+                            copied = false;
+                            return;
+                        }
+                        bool ok = m_mm.swap().duplicate(swap_entry_of(pte));
+                        VERIFY(ok && "swap count overflow");
+                        *slot = pte;
+                        ++child->rss().swapents;
                     }
-                    bool ok = m_mm.swap().duplicate(swap_entry_of(pte));
-                    VERIFY(ok && "swap count overflow");
-                    *slot = pte;
-                    ++child->rss().swapents;
+                    return;
                 }
-                return;
-            }
-            u64* slot = child->m_page_table->slot(va, true);
-            if (!slot) {
-                copied = false;
-                return;
-            }
-            u64 child_pte = pte;
-            if (cow && (pte & PTE_W)) {
-                pte &= ~PTE_W;
-                child_pte &= ~PTE_W;
-                if (++flushed <= FLUSH_ALL_THRESHOLD)
-                    m_mm.tlb().flush_page(m_asid, va);
-            }
-            if (dst.flags & VM_SHARED)
-                child_pte &= ~PTE_D;
-            child_pte &= ~PTE_A;
-            *slot = child_pte;
-            Pfn pfn = pte_pfn(pte);
-            if (!m_mm.is_zero_pfn(pfn)) {
-                m_mm.get_page(pfn);
-                rmap.add_mapping(*child, pfn);
-            }
-        }, [&](VirtAddr base, unsigned level, u64& entry) {
-            if (copied && level == 1 && !(src->flags & VM_HUGETLB))
-                copied = m_mm.thp().copy_huge_pmd(*this, *child, base, entry, cow);
-        });
+                u64* slot = child->m_page_table->slot(va, true);
+                if (!slot) {
+                    copied = false;
+                    return;
+                }
+                u64 child_pte = pte;
+                if (cow && (pte & PTE_W)) {
+                    pte &= ~PTE_W;
+                    child_pte &= ~PTE_W;
+                    if (++flushed <= FLUSH_ALL_THRESHOLD)
+                        m_mm.tlb().flush_page(m_asid, va);
+                }
+                if (dst.flags & VM_SHARED)
+                    child_pte &= ~PTE_D;
+                child_pte &= ~PTE_A;
+                *slot = child_pte;
+                Pfn pfn = pte_pfn(pte);
+                if (!m_mm.is_zero_pfn(pfn)) {
+                    m_mm.get_page(pfn);
+                    rmap.add_mapping(*child, pfn);
+                }
+            },
+            [&](VirtAddr base, unsigned level, u64& entry) {
+                if (copied && level == 1 && !(src->flags & VM_HUGETLB))
+                    copied = m_mm.thp().copy_huge_pmd(*this, *child, base, entry, cow);
+            });
         if (flushed > FLUSH_ALL_THRESHOLD)
             m_mm.tlb().flush_asid(m_asid);
         if (!copied)

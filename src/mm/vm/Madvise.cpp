@@ -386,10 +386,11 @@ void AddressSpace::madvise_cold_or_pageout(u64 start, u64 end, bool pageout)
             m_mm.vmstat().add(VmItem::Pgdeactivate, 1);
         }
     };
-    m_page_table->for_each(VirtAddr(start), VirtAddr(end), visit, [&](VirtAddr base, unsigned level, u64& entry) {
-        if (level == 1)
-            visit(base, entry);
-    });
+    m_page_table->for_each(VirtAddr(start), VirtAddr(end), visit,
+                           [&](VirtAddr base, unsigned level, u64& entry) {
+                               if (level == 1)
+                                   visit(base, entry);
+                           });
     for (Pfn pfn : victims)
         (void)m_mm.reclaimer().evict(pfn);
 }
@@ -405,7 +406,8 @@ Result<void> AddressSpace::madvise_remove(Vma& vma, u64 start, u64 end)
     if ((vma.flags & (VM_SHARED | VM_MAYWRITE)) != (VM_SHARED | VM_MAYWRITE))
         return Error::from_errno(EACCES, "MADV_REMOVE needs a shared writable mapping");
     if (vma.flags & VM_HUGETLB) { // hugetlbfs_punch_hole (Hugetlb.cpp)
-        hugetlb_punch_hole(m_mm, *vma.file, (vma.pgoff << PAGE_SHIFT) + (start - vma.start.value()), end - start);
+        hugetlb_punch_hole(m_mm, *vma.file, (vma.pgoff << PAGE_SHIFT) + (start - vma.start.value()),
+                           end - start);
         return {};
     }
     std::shared_ptr<Inode> inode = vma.file;

@@ -76,7 +76,7 @@ std::optional<PageTable::HugeLeaf> PageTable::huge_leaf(VirtAddr va)
         if (*e == 0)
             return std::nullopt;
         bool leaf = pte_valid(*e) ? pte_is_leaf(*e) : true; // a non-valid non-zero entry above
-                                                             // level 0 is a protnone huge leaf
+                                                            // level 0 is a protnone huge leaf
         if (leaf) {
             if (level > 2)
                 return std::nullopt;

@@ -1042,8 +1042,9 @@ TEST_P(ThpDifferentialTest, HugePagesKeepEveryByteThroughSplitsAndCollapses)
             EXPECT_GT(collapses, 0u);
         }
         if (env_set("KIOKU_DIFF_TRACE"))
-            std::fprintf(stderr, "thp: %llu faults, %llu splits, %llu collapses\n", (unsigned long long)faults,
-                         (unsigned long long)splits, (unsigned long long)collapses);
+            std::fprintf(stderr, "thp: %llu faults, %llu splits, %llu collapses\n",
+                         (unsigned long long)faults, (unsigned long long)splits,
+                         (unsigned long long)collapses);
     }
 }
 

@@ -202,7 +202,8 @@ TEST(SlabMemory, MmapFailsWithEnomemWhenNoVmaCanBeAllocated)
     EXPECT_EQ(space->map_count(), room);
     w.expect_invariants();
     release(w.mm, hog);
-    EXPECT_FALSE(space->mmap(0, PAGE_SIZE, PROT_READ_, MAP_PRIVATE_ | MAP_ANONYMOUS_, nullptr, 0, {}).is_error());
+    EXPECT_FALSE(
+        space->mmap(0, PAGE_SIZE, PROT_READ_, MAP_PRIVATE_ | MAP_ANONYMOUS_, nullptr, 0, {}).is_error());
 }
 
 TEST(SlabMemory, ForkFailsWithEnomemAndLeavesTheParentWhole)
