@@ -191,4 +191,41 @@ static inline const char* errno_name(int e)
     }
 }
 
+/* Prints the named fields of the smaps entry whose range starts at start, each as the fact
+ * PREFIX_FIELD_kb (or PREFIX_FIELD for a field that is not in kB, such as THPeligible), or
+ * PREFIX vma_not_found when no entry starts there. */
+static inline void print_smaps_fields(const char* prefix, const char* start, const char* const* fields,
+                                      size_t count)
+{
+    const char* text = read_small_file("/proc/self/smaps");
+    const char* entry = NULL;
+    for (const char* line = text; *line != '\0';) {
+        unsigned long lo = 0;
+        unsigned long hi = 0;
+        const char* next = strchr(line, '\n');
+        if (sscanf(line, "%lx-%lx ", &lo, &hi) == 2 && strchr(line, '-') < strchr(line, ' ')) {
+            if (entry != NULL)
+                break;
+            if (lo == (unsigned long)start)
+                entry = line;
+        } else if (entry != NULL) {
+            for (size_t f = 0; f < count; f++) {
+                size_t len = strlen(fields[f]);
+                if (strncmp(line, fields[f], len) != 0 || line[len] != ':')
+                    continue;
+                const char* kb = strstr(line, " kB");
+                char key[96];
+                snprintf(key, sizeof(key), "%s_%s%s", prefix, fields[f],
+                         kb != NULL && (next == NULL || kb < next) ? "_kb" : "");
+                fact(key, strtol(line + len + 1, NULL, 10));
+            }
+        }
+        if (next == NULL)
+            break;
+        line = next + 1;
+    }
+    if (entry == NULL)
+        fact_str(prefix, "vma_not_found");
+}
+
 #endif

@@ -20,35 +20,9 @@ static const char* const FIELDS[] = {
     "Swap",          "SwapPss",       "Locked",
 };
 
-/* Prints the kB fields of the smaps entry whose range starts at start. */
-static void print_smaps(const char* prefix, const char* start) {
-    const char* text = read_small_file("/proc/self/smaps");
-    const char* entry = NULL;
-    for (const char* line = text; *line != '\0';) {
-        unsigned long lo = 0;
-        unsigned long hi = 0;
-        if (sscanf(line, "%lx-%lx ", &lo, &hi) == 2 && strchr(line, '-') < strchr(line, ' ')) {
-            if (entry != NULL)
-                break;
-            if (lo == (unsigned long)start)
-                entry = line;
-        } else if (entry != NULL) {
-            for (size_t f = 0; f < sizeof(FIELDS) / sizeof(FIELDS[0]); f++) {
-                size_t len = strlen(FIELDS[f]);
-                if (strncmp(line, FIELDS[f], len) == 0 && line[len] == ':') {
-                    char key[96];
-                    snprintf(key, sizeof(key), "%s_%s_kb", prefix, FIELDS[f]);
-                    fact(key, strtol(line + len + 1, NULL, 10));
-                }
-            }
-        }
-        const char* next = strchr(line, '\n');
-        if (next == NULL)
-            break;
-        line = next + 1;
-    }
-    if (entry == NULL)
-        fact_str(prefix, "vma_not_found");
+static void print_smaps(const char* prefix, const char* start)
+{
+    print_smaps_fields(prefix, start, FIELDS, sizeof(FIELDS) / sizeof(FIELDS[0]));
 }
 
 int main(void) {

@@ -30,37 +30,9 @@
 
 static const char* const FIELDS[] = {"Size", "Rss", "Anonymous", "AnonHugePages", "THPeligible"};
 
-/* Prints the fields of the smaps entry that starts at start, prefixed. */
 static void print_smaps(const char* prefix, const char* start)
 {
-    const char* text = read_small_file("/proc/self/smaps");
-    const char* entry = NULL;
-    for (const char* line = text; *line != '\0';) {
-        unsigned long lo = 0;
-        unsigned long hi = 0;
-        if (sscanf(line, "%lx-%lx ", &lo, &hi) == 2 && strchr(line, '-') < strchr(line, ' ')) {
-            if (entry != NULL)
-                break;
-            if (lo == (unsigned long)start)
-                entry = line;
-        } else if (entry != NULL) {
-            for (size_t f = 0; f < sizeof(FIELDS) / sizeof(FIELDS[0]); f++) {
-                size_t len = strlen(FIELDS[f]);
-                if (strncmp(line, FIELDS[f], len) == 0 && line[len] == ':') {
-                    char key[96];
-                    snprintf(key, sizeof(key), "%s_%s%s", prefix, FIELDS[f],
-                             strcmp(FIELDS[f], "THPeligible") == 0 ? "" : "_kb");
-                    fact(key, strtol(line + len + 1, NULL, 10));
-                }
-            }
-        }
-        const char* next = strchr(line, '\n');
-        if (next == NULL)
-            break;
-        line = next + 1;
-    }
-    if (entry == NULL)
-        fact_str(prefix, "vma_not_found");
+    print_smaps_fields(prefix, start, FIELDS, sizeof(FIELDS) / sizeof(FIELDS[0]));
 }
 
 /* Writes one byte into every page of [p, p + len) and returns the minor faults it took. */
