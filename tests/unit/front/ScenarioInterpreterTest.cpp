@@ -6,29 +6,13 @@
 #include <sstream>
 
 #include "front/scenario/Scenario.h"
+#include "unit/front/ScenarioRun.h"
 
 using namespace kioku;
+using kioku::test::run;
+using kioku::test::RunResult;
 
 namespace {
-
-struct RunResult {
-    int status = -1;
-    std::string out;
-    std::string err;
-};
-
-RunResult run(std::string_view text, bool quiet = false)
-{
-    ScenarioOptions options;
-    options.quiet = quiet;
-    std::ostringstream out;
-    std::ostringstream err;
-    RunResult r;
-    r.status = run_scenario_text(text, "t.kio", options, out, err);
-    r.out = out.str();
-    r.err = err.str();
-    return r;
-}
 
 // Small machines keep the tests fast.
 constexpr std::string_view MACHINE = "machine mem=16M seed=1\n";

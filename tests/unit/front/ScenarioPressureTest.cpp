@@ -5,28 +5,13 @@
 #include <sstream>
 
 #include "front/scenario/Scenario.h"
+#include "unit/front/ScenarioRun.h"
 
 using namespace kioku;
+using kioku::test::run;
+using kioku::test::RunResult;
 
 namespace {
-
-struct RunResult {
-    int status = -1;
-    std::string out;
-    std::string err;
-};
-
-RunResult run(const std::string& text)
-{
-    ScenarioOptions options;
-    std::ostringstream out;
-    std::ostringstream err;
-    RunResult r;
-    r.status = run_scenario_text(text, "t.kio", options, out, err);
-    r.out = out.str();
-    r.err = err.str();
-    return r;
-}
 
 const std::string FIXED = "machine mem=16M swap=1M policy=fifo frames=3 check=on\nsysctl vm.page-cluster=0\n"
                           "spawn A\nmmap A name=buf len=6p\n";
