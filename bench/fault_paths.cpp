@@ -30,6 +30,7 @@
 #include <unistd.h>
 #include <vector>
 
+#include "BenchGuest.h"
 #include "kernel/Kernel.h"
 #include "kernel/Process.h"
 #include "mm/vm/AddressSpace.h"
@@ -135,28 +136,11 @@ class PageTimer {
 
 // ---- kioku side ----
 
-struct Guest {
-    std::unique_ptr<kioku::Kernel> kernel;
-    kioku::Pid pid = 0;
-};
+using Guest = BenchGuest;
 
 bool make_guest(benchmark::State& state, Guest& guest)
 {
-    kioku::MachineConfig config;
-    config.mem_bytes = GUEST_BYTES;
-    auto kernel = kioku::Kernel::create(config);
-    if (kernel.is_error()) {
-        state.SkipWithError("kioku: Kernel::create failed");
-        return false;
-    }
-    guest.kernel = kernel.release_value();
-    auto pid = guest.kernel->spawn("bench");
-    if (pid.is_error()) {
-        state.SkipWithError("kioku: spawn failed");
-        return false;
-    }
-    guest.pid = pid.value();
-    return true;
+    return spawn_bench_guest(state, GUEST_BYTES, guest);
 }
 
 std::uint64_t guest_faults(Guest& guest, kioku::Pid pid)

@@ -33,6 +33,7 @@
 #include <time.h>
 #include <vector>
 
+#include "BenchGuest.h"
 #include "hw/Machine.h"
 #include "kernel/Kernel.h"
 #include "kernel/Process.h"
@@ -104,9 +105,7 @@ std::uint64_t align_up(std::uint64_t raw)
 
 // ==== kioku ====
 
-struct Guest {
-    std::unique_ptr<kioku::Kernel> kernel;
-    kioku::Pid pid = 0;
+struct Guest : BenchGuest {
     std::uint64_t base = 0;
 
     kioku::AddressSpace& space() { return kernel->process(pid)->space(); }
@@ -139,20 +138,8 @@ double walked_table_kb(Guest& guest)
 // or against it. Nothing is touched yet.
 bool make_guest(benchmark::State& state, std::uint64_t mem_bytes, std::uint64_t bytes, bool thp, Guest& guest)
 {
-    kioku::MachineConfig config;
-    config.mem_bytes = mem_bytes;
-    auto kernel = kioku::Kernel::create(config);
-    if (kernel.is_error()) {
-        state.SkipWithError("kioku: Kernel::create failed");
+    if (!spawn_bench_guest(state, mem_bytes, guest))
         return false;
-    }
-    guest.kernel = kernel.release_value();
-    auto pid = guest.kernel->spawn("bench");
-    if (pid.is_error()) {
-        state.SkipWithError("kioku: spawn failed");
-        return false;
-    }
-    guest.pid = pid.value();
     auto raw = guest.kernel->mmap(guest.pid, 0, bytes + HPAGE, kioku::PROT_READ_ | kioku::PROT_WRITE_,
                                   kioku::MAP_PRIVATE_ | kioku::MAP_ANONYMOUS_, -1, 0);
     if (raw.is_error()) {
