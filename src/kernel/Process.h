@@ -43,6 +43,8 @@ class Process {
     const std::string& name() const { return m_name; }
     State state() const { return m_state; }
     bool alive() const { return m_state == State::Running; }
+    // Whether the kernel objects of the process could not be had (copy_process fails: ENOMEM).
+    bool charges_failed() const { return m_slab.failed(); }
 
     AddressSpace& space() { return *m_space; }
     bool has_space() const { return m_space != nullptr; }
@@ -76,10 +78,6 @@ class Process {
     int m_exit_code = 0;
     int m_term_signal = 0;
     TaskCharges m_slab{m_space ? &m_space->mm() : nullptr}; // task_struct, signal, sighand, files
-
-  public:
-    // Whether the kernel objects of the process could not be had (copy_process fails: ENOMEM).
-    bool charges_failed() const { return m_slab.failed(); }
 };
 
 } // namespace kioku
