@@ -1,5 +1,6 @@
 #include "hw/BlockDevice.h"
 
+#include <algorithm>
 #include <cstring>
 #include <fcntl.h>
 #include <limits>
@@ -135,6 +136,18 @@ void BlockDevice::charge_write(u64 bytes)
     ++m_stats.writes;
     m_stats.bytes_written += bytes;
     charge(bytes);
+}
+
+u64 BlockDevice::submit_write(u64 bytes)
+{
+    ++m_stats.writes;
+    m_stats.bytes_written += bytes;
+    u64 cost = m_model.cost_ns(bytes);
+    m_stats.busy_ns += cost;
+    u64 start = std::max(m_clock.now_ns(), m_async_idle_ns);
+    m_async_idle_ns =
+        cost > std::numeric_limits<u64>::max() - start ? std::numeric_limits<u64>::max() : start + cost;
+    return m_async_idle_ns;
 }
 
 void BlockDevice::charge(u64 bytes)

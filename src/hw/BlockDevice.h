@@ -2,6 +2,11 @@
 // (created lazily) or in a host file, and charges every request to the simulated clock as
 // latency + bytes / bandwidth. Reads and writes are counted. Swap areas sit on these; the guest
 // filesystem's files charge their page-cache I/O to a device's model too (DiskModel).
+//
+// Requests are synchronous (the caller's time advances by the request's cost) except the
+// asynchronous writes of the writeback flusher: those queue behind each other on the device and
+// report the simulated time at which they complete, without advancing the clock. Synchronous
+// requests are not held up by that queue, as if the device served them on a queue of their own.
 #pragma once
 
 #include <memory>
@@ -43,6 +48,10 @@ class BlockDevice {
     // Charges a transfer that happened elsewhere (a host file behind the page cache).
     void charge_read(u64 bytes);
     void charge_write(u64 bytes);
+    // Queues an asynchronous write of `bytes` and returns when it completes: it starts when the
+    // device has finished the asynchronous writes before it (or now, if idle) and then takes the
+    // model's cost. The clock does not move.
+    u64 submit_write(u64 bytes);
 
     const BlockDeviceStats& stats() const { return m_stats; }
     const DiskModel& model() const { return m_model; }
@@ -70,6 +79,7 @@ class BlockDevice {
     Clock& m_clock;
     DiskModel m_model;
     BlockDeviceStats m_stats;
+    u64 m_async_idle_ns = 0; // when the asynchronous queue drains
 };
 
 } // namespace kioku

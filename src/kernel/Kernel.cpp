@@ -577,6 +577,43 @@ Result<void> Kernel::fsync(Pid pid, int fd)
     return {};
 }
 
+Result<void> Kernel::sync()
+{
+    if (m_panicked)
+        return Error::from_errno(EIO, "the kernel has panicked");
+    PageCache& cache = m_mm->page_cache();
+    // ksys_sync: every inode's dirty pages (errors are the files' business, not sync's), then
+    // everything still in flight.
+    for (Inode* inode : std::vector<Inode*>(cache.inodes()))
+        (void)cache.writeback(*inode);
+    cache.flusher().wait_all();
+    after_operation();
+    return {};
+}
+
+Result<void> Kernel::sleep(u64 ns)
+{
+    if (m_panicked)
+        return Error::from_errno(EIO, "the kernel has panicked");
+    Clock& clock = m_machine->clock();
+    Flusher& flusher = m_mm->page_cache().flusher();
+    u64 until = ns > ~u64{0} - clock.now_ns() ? ~u64{0} : clock.now_ns() + ns;
+    auto next_stop = [&] { return std::min(until, flusher.next_event_ns()); };
+    while (clock.now_ns() < until) {
+        u64 next = next_stop();
+        if (next <= clock.now_ns()) {
+            // Work already due: do it, and step on to what it schedules.
+            after_operation();
+            next = next_stop();
+            if (next <= clock.now_ns())
+                next = until;
+        }
+        clock.advance(next - clock.now_ns());
+        after_operation();
+    }
+    return {};
+}
+
 Result<void> Kernel::create_file(const std::string& path, std::span<const u8> contents)
 {
     TRY(m_vfs->create_file(path, contents.data(), contents.size()));

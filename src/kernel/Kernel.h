@@ -104,6 +104,12 @@ class Kernel {
     Result<u64> pwrite(Pid pid, int fd, u64 buf, u64 count, u64 offset);
     Result<void> ftruncate(Pid pid, int fd, u64 length);
     Result<void> fsync(Pid pid, int fd);
+    // sync(2): writes back every dirty page of every file and waits for all writeback.
+    Result<void> sync();
+    // Lets `ns` of simulated time pass with every process idle. The kernel's background work
+    // (the flusher's wakeups and the device's completions, khugepaged, kcompactd) runs at each of
+    // the flusher's events on the way, as the kernel threads would while the tasks sleep.
+    Result<void> sleep(u64 ns);
     // Creates (or replaces) a guest file outside of any process, for setting up a scenario.
     Result<void> create_file(const std::string& path, std::span<const u8> contents);
 

@@ -64,6 +64,7 @@ MeminfoValues ProcFs::meminfo()
     v.inactive = v.inactive_anon + v.inactive_file;
     v.cached = vs[VmItem::NrFilePages] * KB_PER_PAGE; // swap-cache pages are not page cache here
     v.dirty = mm.page_cache().nr_dirty() * KB_PER_PAGE;
+    v.writeback = mm.vmstat()[VmItem::NrWriteback] * KB_PER_PAGE;
     v.anon_pages = vs[VmItem::NrAnonPages] * KB_PER_PAGE;
     v.anon_huge_pages = vs[VmItem::NrAnonTransparentHugepages] * KB_PER_PAGE;
     v.mapped = vs[VmItem::NrMapped] * KB_PER_PAGE;
@@ -561,9 +562,16 @@ Result<void> ProcFs::write_sysctl(const std::string& name, const std::string& va
     } else if (name == "dirty_ratio" || name == "dirty_background_ratio") {
         TRY(in_range(0, 100));
         (name == "dirty_ratio" ? s.dirty_ratio : s.dirty_background_ratio) = u;
-    } else if (name == "dirty_expire_centisecs" || name == "dirty_writeback_centisecs") {
+    } else if (name == "dirty_expire_centisecs") {
         TRY(in_range(0, INT32_MAX));
-        (name == "dirty_expire_centisecs" ? s.dirty_expire_centisecs : s.dirty_writeback_centisecs) = u;
+        s.dirty_expire_centisecs = u;
+    } else if (name == "dirty_writeback_centisecs") {
+        TRY(in_range(0, INT32_MAX));
+        // dirty_writeback_centisecs_handler: a new non-zero interval wakes the flusher at once.
+        bool wake = u && u != s.dirty_writeback_centisecs;
+        s.dirty_writeback_centisecs = u;
+        if (wake)
+            mm.page_cache().flusher().wakeup_all();
     } else if (name == "vfs_cache_pressure") {
         TRY(in_range(0, INT32_MAX));
         s.vfs_cache_pressure = u;

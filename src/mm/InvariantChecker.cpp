@@ -240,16 +240,25 @@ std::string InvariantChecker::report()
     // page or an entry, never both.
     u64 shmem_swapped = 0;
     u64 dirty_total = 0;
+    u64 writeback_total = 0;
     for (Inode* inode : m_mm.page_cache().inodes()) {
+        u64 dirty = 0;
+        u64 writeback = 0;
+        for (auto& [index, pfn] : inode->pages()) {
+            dirty += frames[pfn].has(FF_DIRTY);
+            writeback += frames[pfn].has(FF_WRITEBACK);
+        }
         if (!inode->is_shmem()) {
-            u64 dirty = 0;
-            for (auto& [index, pfn] : inode->pages())
-                dirty += frames[pfn].has(FF_DIRTY);
             if (dirty != inode->dirty_pages)
                 t.fail("inode ", inode->ino(), ": ", inode->dirty_pages, " dirty pages counted but ", dirty,
                        " dirty");
             dirty_total += dirty;
         }
+        // Only host-file pages go through the flusher's asynchronous writeback.
+        if (writeback != inode->writeback_pages || (inode->is_shmem() && writeback))
+            t.fail("inode ", inode->ino(), ": ", inode->writeback_pages,
+                   " pages under writeback counted but ", writeback, " marked");
+        writeback_total += writeback;
         for (auto& [index, pte] : inode->swapped()) {
             ++swap_refs[pte];
             ++shmem_swapped;
@@ -260,6 +269,11 @@ std::string InvariantChecker::report()
     if (dirty_total != m_mm.page_cache().nr_dirty())
         t.fail("page cache: ", m_mm.page_cache().nr_dirty(), " dirty pages counted but ", dirty_total,
                " dirty");
+    const Flusher& flusher = m_mm.page_cache().flusher();
+    if (writeback_total != flusher.pages_in_flight() ||
+        writeback_total != static_cast<u64>(m_mm.vmstat()[VmItem::NrWriteback]))
+        t.fail("writeback: ", writeback_total, " pages marked, ", flusher.pages_in_flight(), " in flight, ",
+               m_mm.vmstat()[VmItem::NrWriteback], " in nr_writeback");
     if (shmem_swapped != m_mm.page_cache().nr_shmem_swapped())
         t.fail("shmem swapped pages: ", shmem_swapped, " in inodes but ",
                m_mm.page_cache().nr_shmem_swapped(), " counted");

@@ -129,6 +129,10 @@ std::optional<Pfn> MemoryManager::allocate_page()
         m_in_direct_reclaim = false;
         if (freed && stalls < 16)
             continue;
+        // reclaim_throttle(VMSCAN_THROTTLE_WRITEBACK): pages under writeback become reclaimable
+        // when the device completes them; wait for that before declaring memory exhausted.
+        if (stalls < 16 && m_page_cache->flusher().wait_one())
+            continue;
         if (m_oom && stalls < 32 && m_oom->out_of_memory())
             continue;
         return std::nullopt;
@@ -145,7 +149,7 @@ bool MemoryManager::make_room_under_frame_limit()
         return pages;
     };
     while (resident() >= m_user_frame_limit)
-        if (m_reclaimer->reclaim(1, ReclaimMode::Direct) == 0)
+        if (m_reclaimer->reclaim(1, ReclaimMode::Direct) == 0 && !m_page_cache->flusher().wait_one())
             return false;
     return true;
 }

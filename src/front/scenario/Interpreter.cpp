@@ -1071,6 +1071,26 @@ Interpreter::Step Interpreter::exec(const SwapCmd& cmd)
     return Step::Continue;
 }
 
+Interpreter::Step Interpreter::exec(const SleepCmd& cmd)
+{
+    auto result = m_kernel->sleep(cmd.ns);
+    if (result.is_error())
+        return call_error(result.error());
+    call_ok();
+    report("ok");
+    return Step::Continue;
+}
+
+Interpreter::Step Interpreter::exec(const SyncCmd&)
+{
+    auto result = m_kernel->sync();
+    if (result.is_error())
+        return call_error(result.error());
+    call_ok();
+    report("ok");
+    return Step::Continue;
+}
+
 Interpreter::Step Interpreter::exec(const ProcWriteCmd& cmd)
 {
     auto pid = live_pid(cmd.process);

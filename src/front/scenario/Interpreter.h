@@ -77,6 +77,8 @@ class Interpreter {
     Step exec(const ProcWriteCmd&);
     Step exec(const ExpectPanicCmd&);
     Step exec(const PolicyCmd&);
+    Step exec(const SleepCmd&);
+    Step exec(const SyncCmd&);
     Step exec(const SwapCmd&);
     Step exec(const PrctlCmd&);
 

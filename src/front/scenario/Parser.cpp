@@ -179,6 +179,8 @@ class Parser {
     std::optional<Operation> parse_procwrite(LineArgs&);
     std::optional<Operation> parse_policy(LineArgs&);
     std::optional<Operation> parse_swap(LineArgs&);
+    std::optional<Operation> parse_sleep(LineArgs&);
+    std::optional<Operation> parse_sync(LineArgs&);
     std::optional<Operation> parse_prctl(LineArgs&);
     std::optional<u64> named_frames(LineArgs& a);
     std::optional<Operation> parse_expect(LineArgs&);
@@ -255,6 +257,8 @@ const Parser::Verb* Parser::find_verb(std::string_view name)
         {"policy", &Parser::parse_policy, "policy lru|clock|fifo|exact-lru|opt [frames=N]"},
         {"swapon", &Parser::parse_swap, "swapon SIZE [prio=N]"},
         {"swapoff", &Parser::parse_swap, "swapoff NAME"},
+        {"sleep", &Parser::parse_sleep, "sleep DURATION (such as 5s, 250ms, 100us, 40ns)"},
+        {"sync", &Parser::parse_sync, "sync"},
         {"expect", &Parser::parse_expect,
          "expect EXPR OP EXPR | expect PROCESS STATE | expect last OUTCOME | expect error ERRNO | "
          "expect panic"},
@@ -992,6 +996,48 @@ std::optional<Operation> Parser::parse_policy(LineArgs& a)
     cmd.frames = named_frames(a);
     a.finish(1, usage(a));
     return cmd;
+}
+
+namespace {
+
+// A duration with its unit: ns, us, ms or s. Nothing else, so that "5" is not silently seconds.
+std::optional<u64> parse_duration(std::string_view text)
+{
+    constexpr std::pair<std::string_view, u64> UNITS[] = {
+        {"ns", 1}, {"us", 1'000}, {"ms", 1'000'000}, {"s", 1'000'000'000}};
+    for (auto [suffix, scale] : UNITS) {
+        if (text.size() <= suffix.size() || !text.ends_with(suffix))
+            continue;
+        std::string_view digits = text.substr(0, text.size() - suffix.size());
+        if (!std::isdigit(static_cast<unsigned char>(digits.back())))
+            continue; // "5ms" must not match "s" with digits "5m"
+        auto value = parse_number(digits);
+        if (!value || *value < 0 || static_cast<u64>(*value) > ~u64{0} / scale)
+            return std::nullopt;
+        return static_cast<u64>(*value) * scale;
+    }
+    return std::nullopt;
+}
+
+} // namespace
+
+std::optional<Operation> Parser::parse_sleep(LineArgs& a)
+{
+    SleepCmd cmd;
+    if (const Field* first = require(a, 0)) {
+        auto ns = parse_duration(first->value);
+        if (!ns)
+            a.fail("bad duration '" + first->value + "' (a number with ns, us, ms or s)");
+        cmd.ns = ns.value_or(0);
+    }
+    a.finish(1, usage(a));
+    return cmd;
+}
+
+std::optional<Operation> Parser::parse_sync(LineArgs& a)
+{
+    a.finish(0, usage(a));
+    return SyncCmd{};
 }
 
 std::optional<Operation> Parser::parse_swap(LineArgs& a)

@@ -183,6 +183,11 @@ struct SwapCmd {
     std::optional<int> priority; // swapon; nullopt: Linux's default -2, -3, ...
     std::string name;            // swapoff
 };
+// `sleep`: simulated time passes with every process idle; `sync`: sync(2).
+struct SleepCmd {
+    u64 ns = 0;
+};
+struct SyncCmd {};
 // `procwrite`: writes a value to a file of /proc/PID, as `echo -1000 > /proc/PID/oom_score_adj`.
 struct ProcWriteCmd {
     std::string process;
@@ -279,10 +284,11 @@ struct ExpectErrorCmd {
 // `expect panic`: the kernel has panicked (vm.panic_on_oom).
 struct ExpectPanicCmd {};
 
-using Operation = std::variant<MachineCmd, SpawnCmd, ForkCmd, ExitCmd, KillCmd, MmapCmd, RangeCmd, BrkCmd,
-                               AccessCmd, FileCmd, OpenCmd, FileIoCmd, ShowCmd, EchoCmd, PrintCmd, LetCmd,
-                               SysctlCmd, ExpectCompareCmd, ExpectStateCmd, ExpectLastCmd, ExpectErrorCmd,
-                               ReferenceCmd, ProcWriteCmd, ExpectPanicCmd, PolicyCmd, SwapCmd, PrctlCmd>;
+using Operation =
+    std::variant<MachineCmd, SpawnCmd, ForkCmd, ExitCmd, KillCmd, MmapCmd, RangeCmd, BrkCmd, AccessCmd,
+                 FileCmd, OpenCmd, FileIoCmd, ShowCmd, EchoCmd, PrintCmd, LetCmd, SysctlCmd, ExpectCompareCmd,
+                 ExpectStateCmd, ExpectLastCmd, ExpectErrorCmd, ReferenceCmd, ProcWriteCmd, ExpectPanicCmd,
+                 PolicyCmd, SwapCmd, PrctlCmd, SleepCmd, SyncCmd>;
 
 struct Command {
     int line = 0;

@@ -57,6 +57,7 @@ class Inode {
     PageIndex<Pfn>& pages() { return m_pages; }
     const PageIndex<Pfn>& pages() const { return m_pages; }
     u64 dirty_pages = 0;
+    u64 writeback_pages = 0; // pages under asynchronous writeback (FF_WRITEBACK)
     u64 accounted_pages = 0; // shmem: pages charged to Committed_AS, released when the inode dies
     // When the inode went from clean to dirty (i_dirtied_when), on the simulated clock; unset
     // while no page is dirty. The flusher writes back the oldest first.

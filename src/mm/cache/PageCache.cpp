@@ -79,6 +79,7 @@ void PageCache::account_insert(Inode& inode)
 void PageCache::remove(Inode& inode, u64 index, Pfn pfn)
 {
     Frame& f = m_mm.frames()[pfn];
+    VERIFY(!f.has(FF_WRITEBACK) && "dropping a page-cache page under writeback");
     inode.pages().erase(index);
     if (f.has(FF_DIRTY)) {
         f.clear(FF_DIRTY);
@@ -234,6 +235,8 @@ Result<void> PageCache::writeback(Inode& inode, u64 first, u64 last)
 {
     if (inode.is_shmem())
         return {};
+    if (inode.writeback_pages)
+        m_flusher.wait_inode(inode);
     Rmap rmap(m_mm);
     u64 written = 0;
     for (auto it = inode.pages().lower_bound(first); it != inode.pages().end() && it->first <= last; ++it) {
@@ -257,6 +260,51 @@ Result<void> PageCache::writeback(Inode& inode, u64 first, u64 last)
     return {};
 }
 
+Result<void> PageCache::start_writeback(Inode& inode, std::vector<Pfn>& pages)
+{
+    if (inode.is_shmem())
+        return {};
+    Rmap rmap(m_mm);
+    u64 started = 0;
+    Result<void> result;
+    for (auto it = inode.pages().begin(); it != inode.pages().end(); ++it) {
+        Pfn pfn = it->second;
+        Frame& f = m_mm.frames()[pfn];
+        // WB_SYNC_NONE passes over a page still under writeback: it stays dirty for next time.
+        if (f.has(FF_WRITEBACK))
+            continue;
+        if (rmap.mkclean(pfn))
+            rmap.set_page_dirty(pfn);
+        if (!f.has(FF_DIRTY))
+            continue;
+        result = inode.write_backing(it->first, m_mm.memory().frame(pfn));
+        if (result.is_error())
+            break;
+        // clear_page_dirty_for_io, then folio_start_writeback.
+        f.clear(FF_DIRTY);
+        --inode.dirty_pages;
+        count_dirty(-1);
+        f.set(FF_WRITEBACK);
+        ++inode.writeback_pages;
+        pages.push_back(pfn);
+        ++started;
+    }
+    m_mm.vmstat().add(VmItem::NrWriteback, static_cast<i64>(started));
+    m_mm.vmstat().add(VmItem::Pgpgout, static_cast<i64>(started * PAGE_SIZE / 512));
+    return result;
+}
+
+void PageCache::end_writeback(Pfn pfn)
+{
+    // __folio_end_writeback: the page may have been dirtied again meanwhile and stays so.
+    Frame& f = m_mm.frames()[pfn];
+    VERIFY(f.has(FF_WRITEBACK) && f.has(FF_FILE));
+    f.clear(FF_WRITEBACK);
+    --static_cast<Inode*>(f.owner)->writeback_pages;
+    m_mm.vmstat().add(VmItem::NrWriteback, -1);
+    m_mm.vmstat().add(VmItem::NrWritten, 1);
+}
+
 void PageCache::evict(Inode& inode, u64 index)
 {
     auto it = inode.pages().find(index);
@@ -268,6 +316,9 @@ void PageCache::evict(Inode& inode, u64 index)
 
 void PageCache::truncate(Inode& inode, u64 new_size)
 {
+    // truncate_inode_pages waits for writeback of the pages it drops.
+    if (inode.writeback_pages)
+        m_flusher.wait_inode(inode);
     Rmap rmap(m_mm);
     u64 keep = page_round_up(new_size) >> PAGE_SHIFT;
     // unmap_mapping_range(even_cows): every PTE at a file offset past the new end goes, the
@@ -298,6 +349,8 @@ void PageCache::truncate(Inode& inode, u64 new_size)
 
 void PageCache::release_all(Inode& inode)
 {
+    if (inode.writeback_pages)
+        m_flusher.wait_inode(inode);
     while (!inode.pages().empty()) {
         auto it = inode.pages().begin();
         VERIFY(m_mm.frames()[it->second].mapcount == 0 && "a dying inode's page is still mapped");
@@ -323,7 +376,7 @@ u64 PageCache::drop_clean()
         for (auto it = inode->pages().begin(); it != inode->pages().end();) {
             auto here = it++;
             const Frame& f = m_mm.frames()[here->second];
-            if (f.has(FF_DIRTY) || f.mapcount > 0 || f.refcount != 1)
+            if (f.has(FF_DIRTY) || f.has(FF_WRITEBACK) || f.mapcount > 0 || f.refcount != 1)
                 continue;
             remove(*inode, here->first, here->second);
             ++dropped;

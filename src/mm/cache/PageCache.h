@@ -44,19 +44,30 @@ class PageCache {
     // pinned (one extra reference) so that reclaim cannot take it; the caller puts it.
     Result<Pfn> get_page(Inode& inode, u64 index, u64 around, bool* major);
 
-    // Writes back the dirty pages with index in [first, last] (all when last is ~0).
+    BlockDevice* disk() const { return m_disk; }
+
+    // filemap_write_and_wait_range: waits for the inode's pages already under writeback, then
+    // writes back the dirty pages with index in [first, last] (all when last is ~0) at once.
     Result<void> writeback(Inode& inode, u64 first = 0, u64 last = ~u64{0});
+    // The flusher's side of writeback: hands every dirty page of the inode that is not already
+    // under writeback to the backing file, marks it clean and under writeback, and appends it to
+    // `pages`. The device's time is the flusher's to account (it is asynchronous).
+    Result<void> start_writeback(Inode& inode, std::vector<Pfn>& pages);
+    // The device completed the write of a page started by start_writeback.
+    void end_writeback(Pfn pfn);
     // shmem_writepage's bookkeeping: the page at index (unmapped, in the swap cache under entry)
     // leaves the page cache and the inode's slot holds the entry, with one reference on it.
     void shmem_swapped_out(Inode& inode, u64 index, SwapEntry entry);
-    // Cuts the file to new_size: pages wholly beyond it are unmapped and dropped, the tail of
-    // the last page is zeroed.
+    // Cuts the file to new_size: waits for the inode's writeback, then pages wholly beyond the
+    // new size are unmapped and dropped and the tail of the last page is zeroed.
     void truncate(Inode& inode, u64 new_size);
-    // Drops one clean, unmapped page (reclaim).
+    // Drops one clean, unmapped page that is not under writeback (reclaim).
     void evict(Inode& inode, u64 index);
-    // Releases every page (the inode is dying). Pages must be unmapped.
+    // Releases every page (the inode is dying), after waiting for its writeback. Pages must be
+    // unmapped.
     void release_all(Inode& inode);
-    // drop_caches=1: drops clean, unmapped page-cache pages of host files. Returns pages dropped.
+    // drop_caches=1: drops clean, unmapped page-cache pages of host files that are not under
+    // writeback. Returns pages dropped.
     u64 drop_clean();
 
     u64 nr_pages() const { return m_nr_pages; }

@@ -163,7 +163,8 @@ bool Reclaimer::evict_file(Pfn pfn)
     Frame& f = m_mm.frames()[pfn];
     if (f.has(FF_SHMEM))
         return evict_shmem(m_mm, pfn);
-    if (f.refcount != f.mapcount + 1)
+    // shrink_folio_list keeps a page under writeback; it is reclaimable once the write completes.
+    if (f.has(FF_WRITEBACK) || f.refcount != f.mapcount + 1)
         return false;
     auto* inode = static_cast<Inode*>(f.owner);
     Rmap(m_mm).unmap_all(pfn);

@@ -133,6 +133,24 @@ TEST(BlockDevice, ChargesWithoutIoCountAndAdvanceTheClock)
     EXPECT_EQ(clock.now_ns(), 110u + 60u);
 }
 
+TEST(BlockDevice, AsynchronousWritesQueueBehindEachOtherWithoutMovingTheClock)
+{
+    Clock clock;
+    auto device = BlockDevice::create_memory(1, clock, DiskModel{10, 1'000'000'000});
+    EXPECT_EQ(device->submit_write(100), 110u);
+    EXPECT_EQ(device->submit_write(50), 110u + 60u); // starts when the first one ends
+    EXPECT_EQ(clock.now_ns(), 0u);
+    EXPECT_EQ(device->stats().writes, 2u);
+    EXPECT_EQ(device->stats().bytes_written, 150u);
+    // Once the queue has drained, a new request starts from the present.
+    clock.advance(1000);
+    EXPECT_EQ(device->submit_write(0), 1010u);
+    // Synchronous requests do not wait for the queue.
+    device->submit_write(1000);
+    device->charge_read(0);
+    EXPECT_EQ(clock.now_ns(), 1010u);
+}
+
 TEST(BlockDevice, OutOfRangeRequestsAreInvalidAndCostNothing)
 {
     Clock clock;

@@ -1,17 +1,22 @@
 // Dirty-page writeback: Linux's dirty limits against dirtyable memory, the periodic flusher
 // writing back expired inodes by the simulated clock, background writeback and the throttling of
-// a writer over dirty_ratio, and the counters (nr_dirtied, nr_written, pgpgout, Dirty).
+// a writer over dirty_ratio, the counters (nr_dirtied, nr_written, pgpgout, Dirty, Writeback), and
+// the window in which pages are under asynchronous writeback: until the device completes them,
+// reclaim and drop_caches pass over them and fsync, truncation and direct reclaim wait.
 #include "KernelFixture.h"
 
 #include <fcntl.h>
 #include <fstream>
 #include <iterator>
 
+#include "hw/BlockDevice.h"
 #include "hw/Clock.h"
 #include "hw/Machine.h"
 #include "kernel/Vfs.h"
 #include "mm/MemoryManager.h"
+#include "mm/cache/Inode.h"
 #include "mm/cache/PageCache.h"
+#include "mm/reclaim/Reclaimer.h"
 
 namespace kioku::test {
 
@@ -68,6 +73,29 @@ class WritebackTest : public KernelTest {
     }
 
     void advance_seconds(u64 s) { kernel->machine().clock().advance(s * 1'000'000'000); }
+    u64 now() { return kernel->machine().clock().now_ns(); }
+
+    // The page-cache frame of a file page.
+    Pfn page_of(const std::string& path, u64 index)
+    {
+        for (Inode* inode : mm().page_cache().inodes())
+            if (inode->name() == path)
+                return *mm().page_cache().find(*inode, index);
+        ADD_FAILURE() << "no inode " << path;
+        return Pfn{0};
+    }
+
+    // Dirties `pages` pages of a fresh file, then lets the periodic flusher find them expired:
+    // they are submitted and under writeback when this returns.
+    int dirty_and_submit(const std::string& path, u64 pages)
+    {
+        int fd = make_file(path, pages);
+        for (u64 p = 0; p < pages; ++p)
+            write_page(fd, p);
+        advance_seconds(31);
+        touch(fd);
+        return fd;
+    }
 
     Pid pid = 0;
     u64 buf = 0;
@@ -113,10 +141,120 @@ TEST_F(WritebackTest, PeriodicFlusherWritesBackOnlyExpiredInodes)
     u64 written = vmstat(VmItem::NrWritten);
     advance_seconds(25);
     touch(fd);
+    // Submitted: no longer dirty, under writeback until the device completes the request.
     EXPECT_EQ(proc_value("/proc/meminfo", "Dirty:"), 0u);
-    EXPECT_EQ(vmstat(VmItem::NrWritten), written + 4);
+    EXPECT_EQ(proc_value("/proc/meminfo", "Writeback:"), 16u);
+    EXPECT_EQ(proc_value("/proc/vmstat", "nr_writeback "), 4u);
+    EXPECT_EQ(vmstat(VmItem::NrWritten), written);
     EXPECT_EQ(host_byte("/f", 3 * PAGE_SIZE + 7), 0xab);
     EXPECT_EQ(kernel->check_report(), "");
+    advance_seconds(1);
+    touch(fd);
+    EXPECT_EQ(proc_value("/proc/meminfo", "Writeback:"), 0u);
+    EXPECT_EQ(vmstat(VmItem::NrWritten), written + 4);
+    EXPECT_EQ(kernel->check_report(), "");
+}
+
+TEST_F(WritebackTest, RequestsCompleteInOrderAfterTheDevicesLatencyAndTransfer)
+{
+    const DiskModel& disk = kernel->machine().disk().model();
+    int a = make_file("/a", 4);
+    int b = make_file("/b", 2);
+    for (u64 p = 0; p < 4; ++p)
+        write_page(a, p);
+    write_page(b, 0);
+    write_page(b, 1);
+    advance_seconds(31);
+    touch(a);
+    ASSERT_EQ(flusher().requests_in_flight(), 2u);
+    ASSERT_EQ(flusher().pages_in_flight(), 6u);
+    // /a's request (4 pages) completes first, its latency and transfer after it was submitted
+    // (during the read, which has charged a little time since); /b's starts when /a's ends.
+    u64 first_done = flusher().next_event_ns();
+    EXPECT_GT(first_done, now());
+    EXPECT_LE(first_done - disk.cost_ns(4 * PAGE_SIZE), now());
+    EXPECT_GT(first_done - disk.cost_ns(4 * PAGE_SIZE), now() - 10'000);
+    u64 second_done = first_done + disk.cost_ns(2 * PAGE_SIZE);
+    EXPECT_TRUE(flusher().wait_one());
+    EXPECT_EQ(now(), first_done);
+    EXPECT_EQ(proc_value("/proc/meminfo", "Writeback:"), 8u);
+    kernel->machine().clock().advance(second_done - now() - 1);
+    flusher().poll();
+    EXPECT_EQ(flusher().pages_in_flight(), 2u); // one nanosecond early
+    kernel->machine().clock().advance(1);
+    flusher().poll();
+    EXPECT_EQ(flusher().pages_in_flight(), 0u);
+    EXPECT_FALSE(flusher().wait_one());
+    EXPECT_EQ(kernel->check_report(), "");
+}
+
+TEST_F(WritebackTest, FsyncWaitsForWritebackInFlight)
+{
+    int fd = dirty_and_submit("/f", 8);
+    ASSERT_EQ(proc_value("/proc/meminfo", "Writeback:"), 32u);
+    u64 done = flusher().next_event_ns();
+    ASSERT_GT(done, now());
+    ASSERT_FALSE(kernel->fsync(pid, fd).is_error());
+    EXPECT_GE(now(), done);
+    EXPECT_EQ(proc_value("/proc/meminfo", "Writeback:"), 0u);
+    EXPECT_EQ(proc_value("/proc/meminfo", "Dirty:"), 0u);
+}
+
+TEST_F(WritebackTest, AStoreToAPageUnderWritebackDirtiesItAgain)
+{
+    int fd = dirty_and_submit("/f", 2);
+    write_page(fd, 1);
+    EXPECT_EQ(proc_value("/proc/meminfo", "Dirty:"), 4u);
+    EXPECT_EQ(proc_value("/proc/meminfo", "Writeback:"), 8u);
+    EXPECT_EQ(kernel->check_report(), "");
+    flusher().wait_all();
+    // The completed write does not clean the newer contents.
+    EXPECT_EQ(proc_value("/proc/meminfo", "Writeback:"), 0u);
+    EXPECT_EQ(proc_value("/proc/meminfo", "Dirty:"), 4u);
+    EXPECT_EQ(kernel->check_report(), "");
+}
+
+TEST_F(WritebackTest, ReclaimAndDropCachesPassOverPagesUnderWriteback)
+{
+    dirty_and_submit("/f", 4);
+    Pfn pfn = page_of("/f", 2);
+    EXPECT_FALSE(mm().reclaimer().evict(pfn));
+    ASSERT_FALSE(kernel->write_proc(pid, "/proc/sys/vm/drop_caches", "1").is_error());
+    EXPECT_TRUE(mm().frames()[pfn].has(FF_WRITEBACK));
+    EXPECT_EQ(proc_value("/proc/meminfo", "Writeback:"), 16u);
+    flusher().wait_all();
+    EXPECT_TRUE(mm().reclaimer().evict(pfn));
+    EXPECT_EQ(kernel->check_report(), "");
+}
+
+TEST_F(WritebackTest, TruncationWaitsForWritebackAndDropsThePages)
+{
+    int fd = dirty_and_submit("/f", 4);
+    u64 done = flusher().next_event_ns();
+    ASSERT_FALSE(kernel->ftruncate(pid, fd, PAGE_SIZE).is_error());
+    EXPECT_GE(now(), done);
+    EXPECT_EQ(proc_value("/proc/meminfo", "Writeback:"), 0u);
+    EXPECT_EQ(kernel->check_report(), "");
+}
+
+TEST_F(WritebackTest, DirectReclaimWaitsForWritebackRatherThanKillingAnyone)
+{
+    // Fill most of memory with page cache under writeback, then allocate anonymous memory: the
+    // file pages become reclaimable only as their writes complete, and the allocation waits for
+    // them instead of calling the OOM killer (there is no swap).
+    mm().sysctl().dirty_ratio = 90;
+    mm().sysctl().dirty_background_ratio = 80;
+    int fd = dirty_and_submit("/big", 9000); // about 35 MiB of the 64
+    ASSERT_GT(flusher().pages_in_flight(), 8000u);
+    u64 before = now();
+    u64 big = map_anon(pid, 36u << 20);
+    ASSERT_TRUE(kernel->fill_memory(pid, big, 36u << 20, 7).ok());
+    EXPECT_GT(now(), before);
+    EXPECT_EQ(vmstat(VmItem::OomKill), 0u);
+    EXPECT_GT(vmstat(VmItem::PgstealFile), 0u);
+    EXPECT_EQ(host_byte("/big", 8999 * PAGE_SIZE + 1), 0xab);
+    EXPECT_EQ(kernel->check_report(), "");
+    (void)fd;
 }
 
 TEST_F(WritebackTest, ZeroWritebackIntervalDisablesThePeriodicFlusher)
