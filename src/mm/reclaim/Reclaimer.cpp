@@ -48,9 +48,12 @@ class Scan final : public ReclaimScan {
     bool may_swap() const override { return m_mm.swap().free_pages() > 0; }
     void scanned(Pfn pfn) override
     {
-        bool anon = m_mm.frames()[pfn].has(FF_SWAPBACKED);
-        m_mm.vmstat().add(m_mode == ReclaimMode::Kswapd ? VmItem::PgscanKswapd : VmItem::PgscanDirect, 1);
-        m_mm.vmstat().add(anon ? VmItem::PgscanAnon : VmItem::PgscanFile, 1);
+        // Counted in pages, as Linux counts a folio's: a THP scanned is 512 pages scanned.
+        const Frame& f = m_mm.frames()[pfn];
+        bool anon = f.has(FF_SWAPBACKED);
+        i64 pages = f.has(FF_HEAD) ? i64{1} << f.order : 1;
+        m_mm.vmstat().add(m_mode == ReclaimMode::Kswapd ? VmItem::PgscanKswapd : VmItem::PgscanDirect, pages);
+        m_mm.vmstat().add(anon ? VmItem::PgscanAnon : VmItem::PgscanFile, pages);
     }
     VmStat& vmstat() override { return m_mm.vmstat(); }
 

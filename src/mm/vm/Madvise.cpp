@@ -417,6 +417,9 @@ Result<void> AddressSpace::madvise_remove(Vma& vma, u64 start, u64 end)
         ::fallocate(inode->host_fd(), FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
                     static_cast<off_t>(first << PAGE_SHIFT), static_cast<off_t>(count << PAGE_SHIFT)) != 0)
         return Error::from_errno(errno, "punching the host file failed");
+    // truncate_pagecache_range waits for the pages' writeback before it drops them.
+    if (inode->writeback_pages)
+        m_mm.page_cache().flusher().wait_inode(*inode);
     Rmap rmap(m_mm);
     std::vector<std::pair<u64, Pfn>> doomed;
     for (auto it = inode->pages().lower_bound(first); it != inode->pages().end() && it->first < first + count;

@@ -237,6 +237,19 @@ TEST_F(WritebackTest, TruncationWaitsForWritebackAndDropsThePages)
     EXPECT_EQ(kernel->check_report(), "");
 }
 
+TEST_F(WritebackTest, PunchingAHoleWaitsForWriteback)
+{
+    int fd = dirty_and_submit("/f", 4);
+    u64 at = kernel->mmap(pid, 0, 4 * PAGE_SIZE, PROT_READ_ | PROT_WRITE_, MAP_SHARED_, fd, 0).value();
+    u64 done = flusher().next_event_ns();
+    ASSERT_FALSE(kernel->madvise(pid, at, 2 * PAGE_SIZE, abi::MADV_REMOVE_).is_error());
+    EXPECT_GE(now(), done);
+    EXPECT_EQ(proc_value("/proc/meminfo", "Writeback:"), 0u);
+    EXPECT_EQ(host_byte("/f", 1), 0u);
+    EXPECT_EQ(host_byte("/f", 2 * PAGE_SIZE + 1), 0xab);
+    EXPECT_EQ(kernel->check_report(), "");
+}
+
 TEST_F(WritebackTest, DirectReclaimWaitsForWritebackRatherThanKillingAnyone)
 {
     // Fill most of memory with page cache under writeback, then allocate anonymous memory: the

@@ -370,6 +370,20 @@ TEST_F(ThpTest, ReclaimSplitsAHugePageBeforeSwappingIt)
     EXPECT_EQ(load(*space, base + PAGE_SIZE), 12);
 }
 
+TEST_F(ThpTest, ScanningAHugePageCountsItsPages)
+{
+    mm.thp().settings().enabled = ThpMode::Always;
+    u64 base = map_aligned(*space, HPAGE_PMD_SIZE);
+    store(*space, base, 1);
+    ASSERT_EQ(mm.lru().size(LruList::InactiveAnon) + mm.lru().size(LruList::ActiveAnon), 512u);
+    // The only evictable memory is the huge page: reclaim scans it whole, then splits it.
+    ASSERT_FALSE(mm.swapon(u64{8} << 20, std::nullopt).is_error());
+    mm.reclaimer().reclaim(1, ReclaimMode::Direct);
+    EXPECT_GE(stat(VmItem::PgscanDirect), 512u);
+    EXPECT_EQ(stat(VmItem::PgscanDirect), stat(VmItem::PgscanAnon) + stat(VmItem::PgscanFile));
+    EXPECT_EQ(stat(VmItem::PgscanDirect) % 512, 0u);
+}
+
 TEST_F(ThpTest, SysfsFilesReadAndWriteLinuxText)
 {
     Thp& thp = mm.thp();
