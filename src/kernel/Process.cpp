@@ -30,11 +30,13 @@ void Process::exec(std::unique_ptr<AddressSpace> space, std::string name)
     m_space->set_thp_disabled(thp_disabled);
     m_space->set_fault_counters(&m_faults);
     m_name = std::move(name);
+    m_posix_timers.clear(); // exit_itimers in begin_new_exec
 }
 
 void Process::terminate(int exit_code, int signal)
 {
     m_files.clear();
+    m_posix_timers.clear();
     m_space.reset();
     m_exit_code = exit_code;
     m_term_signal = signal;

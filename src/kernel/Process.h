@@ -9,6 +9,7 @@
 #include <memory>
 #include <string>
 
+#include "kernel/PosixTimer.h"
 #include "mm/vm/AddressSpace.h"
 #include "mm/vm/FaultHandler.h"
 
@@ -55,6 +56,9 @@ class Process {
     std::map<int, std::shared_ptr<OpenFile>>& files() { return m_files; }
     int lowest_free_fd() const;
 
+    // timer_create's timers. A forked child starts with none; execve and exit delete them all.
+    PosixTimers& posix_timers() { return m_posix_timers; }
+
     // execve: the old image is dropped for `space` (a fresh address space) and the name changes.
     void exec(std::unique_ptr<AddressSpace> space, std::string name);
 
@@ -75,6 +79,7 @@ class Process {
     std::unique_ptr<AddressSpace> m_space;
     FaultCounters m_faults;
     std::map<int, std::shared_ptr<OpenFile>> m_files; // a forked child shares descriptions
+    PosixTimers m_posix_timers;
     int m_exit_code = 0;
     int m_term_signal = 0;
     TaskCharges m_slab{m_space ? &m_space->mm() : nullptr}; // task_struct, signal, sighand, files

@@ -656,6 +656,9 @@ bool Runner::advance_clock_to_deadline()
     for (auto& [tid, t] : m_sched.tasks())
         if (t->state == RunState::Blocked && t->deadline_ns)
             next = next ? std::min(*next, *t->deadline_ns) : *t->deadline_ns;
+    // A timer armed after a task blocked can still wake it with its signal.
+    if (auto timer = m_syscalls->next_timer_expiry())
+        next = next ? std::min(*next, *timer) : *timer;
     if (!next)
         return false;
     u64 now = m_kernel->now_ns();

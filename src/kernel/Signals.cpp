@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "kernel/Kernel.h"
+#include "kernel/Process.h"
 
 namespace kioku {
 
@@ -98,13 +99,52 @@ bool on_altstack(const Task& t, u64 sp)
     return t.altstack_size && sp > t.altstack_sp && sp - t.altstack_sp <= t.altstack_size;
 }
 
+// A POSIX timer's signal leaving the pending set: its periodic timer restarts, and the signal
+// carries the periods missed meanwhile (Linux does this in dequeue_signal, posixtimer_rearm).
+SigInfo timer_signal_dequeued(Kernel& kernel, const Task& task, const SigInfo& info)
+{
+    if (info.code != SI_TIMER_)
+        return info;
+    Process* p = kernel.process(task.tgid);
+    TimerSigFields fields = timer_sig_fields(info);
+    PosixTimer* timer = p ? p->posix_timers().find(fields.timer_id) : nullptr;
+    if (!timer)
+        return info;
+    fields.overrun = timer->dequeued(kernel.now_ns());
+    return timer_siginfo(info.signo, fields);
+}
+
 } // namespace
+
+SigInfo timer_siginfo(int signo, const TimerSigFields& fields)
+{
+    SigInfo info;
+    info.signo = signo;
+    info.code = SI_TIMER_;
+    info.timer_id = fields.timer_id;
+    info.overrun = fields.overrun;
+    info.value = fields.value;
+    return info;
+}
+
+TimerSigFields timer_sig_fields(const SigInfo& info)
+{
+    return {info.timer_id, info.overrun, info.value};
+}
 
 void encode_siginfo(const SigInfo& info, std::span<u8, 128> out)
 {
     std::memset(out.data(), 0, out.size());
     put32(out, 0, static_cast<u32>(info.signo));
     put32(out, 8, static_cast<u32>(info.code));
+    if (info.code == SI_TIMER_) {
+        // The _timer member: si_tid, si_overrun, si_sigval (si_sys_private stays zero).
+        TimerSigFields timer = timer_sig_fields(info);
+        put32(out, 16, static_cast<u32>(timer.timer_id));
+        put32(out, 20, static_cast<u32>(timer.overrun));
+        put64(out, 24, timer.value);
+        return;
+    }
     switch (info.signo) {
     case SIGSEGV_:
     case SIGBUS_:
@@ -137,7 +177,7 @@ Result<void> setup_rt_frame(Kernel& kernel, Task& task, const SigAction& action,
 
     std::array<u8, SIGFRAME_SIZE> buf{};
     std::span<u8> f(buf);
-    encode_siginfo(info, std::span<u8, 128>(buf.data(), 128));
+    encode_siginfo(timer_signal_dequeued(kernel, task, info), std::span<u8, 128>(buf.data(), 128));
     // uc_flags and uc_link stay zero; uc_stack as __save_altstack writes it.
     int ss_flags = !task.altstack_size ? SS_DISABLE_ : (on_altstack(task, frame) ? SS_ONSTACK_ : 0);
     put64(f, SIGFRAME_UC_STACK, task.altstack_sp);

@@ -7,7 +7,8 @@
 // A handler returns through a trampoline address in the kernel half of the address space (no
 // vDSO is mapped): fetching from it faults, and the run loop turns that fault into rt_sigreturn.
 //
-// Stateless helpers; the pending sets live in Task and ThreadGroup.
+// Stateless helpers; the pending sets live in Task and ThreadGroup, and the POSIX timer a
+// delivered signal came from (its Process owns it) restarts in setup_rt_frame.
 #pragma once
 
 #include <optional>
@@ -34,7 +35,7 @@ inline constexpr u64 SIG_DFL_ = 0, SIG_IGN_ = 1;
 inline constexpr int SS_ONSTACK_ = 1, SS_DISABLE_ = 2;
 
 // si_code values.
-inline constexpr int SI_USER_ = 0, SI_TKILL_ = -6, SI_KERNEL_ = 0x80;
+inline constexpr int SI_USER_ = 0, SI_TIMER_ = -2, SI_TKILL_ = -6, SI_KERNEL_ = 0x80;
 inline constexpr int SEGV_MAPERR_ = 1, SEGV_ACCERR_ = 2, BUS_ADRALN_ = 1, BUS_ADRERR_ = 2, ILL_ILLOPC_ = 1,
                      TRAP_BRKPT_ = 1;
 inline constexpr int CLD_EXITED_ = 1, CLD_KILLED_ = 2, CLD_DUMPED_ = 3;
@@ -64,8 +65,18 @@ inline constexpr u64 SIGFRAME_FCSR = SIGFRAME_FPREGS + 256;
 // Encodes the siginfo of a signal (128 bytes, the union member its kind uses).
 void encode_siginfo(const SigInfo& info, std::span<u8, 128> out);
 
+// The fields of a POSIX timer's signal (si_code SI_TIMER): si_timerid, si_overrun, si_value.
+struct TimerSigFields {
+    int timer_id = 0;
+    int overrun = 0;
+    u64 value = 0;
+};
+SigInfo timer_siginfo(int signo, const TimerSigFields& fields);
+TimerSigFields timer_sig_fields(const SigInfo& info);
+
 // Builds the frame for running `action`'s handler for `info` on `task` and points the task's
-// registers at the handler. EFAULT when the stack cannot take the frame.
+// registers at the handler. EFAULT when the stack cannot take the frame. A POSIX timer's signal
+// leaves the pending set here, so its timer restarts here and the frame carries its overrun.
 Result<void> setup_rt_frame(Kernel& kernel, Task& task, const SigAction& action, const SigInfo& info);
 // rt_sigreturn: restores the registers, mask and alternate stack saved in the frame at sp.
 Result<void> restore_rt_frame(Kernel& kernel, Task& task);

@@ -32,6 +32,8 @@ struct OpenFile;
 class EventFd;
 class TimerFd;
 class Epoll;
+class PosixTimer;
+struct TimerNotify;
 
 inline constexpr u64 NS_PER_SEC = 1'000'000'000;
 // CLOCK_REALTIME starts at 2024-01-01 00:00:00 UTC: a fixed date, so runs are reproducible.
@@ -116,6 +118,9 @@ class Syscalls {
     SyscallResult dispatch(Task& t);
     // Gives a new process the host's standard streams as descriptors 0, 1 and 2.
     void install_stdio(Process& p);
+    // The earliest interval-timer, POSIX-timer or timerfd expiry still ahead of the clock: when
+    // every task is blocked, the clock may run on to it.
+    std::optional<u64> next_timer_expiry() const { return next_timer(); }
 
   private:
     using Handler = SyscallResult (Syscalls::*)(Task&, const SyscallArgs&);
@@ -163,6 +168,8 @@ class Syscalls {
     SyscallResult sys_renameat2(Task&, const SyscallArgs&);
     SyscallResult sys_ftruncate(Task&, const SyscallArgs&);
     SyscallResult sys_fsync(Task&, const SyscallArgs&);
+    SyscallResult sys_sync(Task&, const SyscallArgs&);
+    SyscallResult sys_syncfs(Task&, const SyscallArgs&);
     SyscallResult sys_getcwd(Task&, const SyscallArgs&);
     SyscallResult sys_chdir(Task&, const SyscallArgs&);
     SyscallResult sys_umask(Task&, const SyscallArgs&);
@@ -251,14 +258,35 @@ class Syscalls {
     SyscallResult sys_timerfd_create(Task&, const SyscallArgs&);
     SyscallResult sys_timerfd_settime(Task&, const SyscallArgs&);
     SyscallResult sys_timerfd_gettime(Task&, const SyscallArgs&);
-    // Sends the signals of interval timers that have expired; called on every system call and
-    // retried wait, the points where a single hart looks at the clock.
+    SyscallResult sys_timer_create(Task&, const SyscallArgs&);
+    SyscallResult sys_timer_settime(Task&, const SyscallArgs&);
+    SyscallResult sys_timer_gettime(Task&, const SyscallArgs&);
+    SyscallResult sys_timer_getoverrun(Task&, const SyscallArgs&);
+    SyscallResult sys_timer_delete(Task&, const SyscallArgs&);
+    // Sends the signals of interval and POSIX timers that have expired; called on every system
+    // call and retried wait, the points where a single hart looks at the clock.
     void fire_timers();
-    // The earliest interval-timer or timerfd expiry still ahead of the clock.
+    // The earliest interval-timer, POSIX-timer or timerfd expiry still ahead of the clock.
     std::optional<u64> next_timer() const;
     void note_timer(u64 at_ns);
     Result<TimerFd*> timerfd_of(Task& t, int fd);
     Result<void> put_timerfd_setting(Task& t, TimerFd& timer, u64 addr);
+    // POSIX timers: the checks timer_create makes once it has an id (the thread of a sigevent,
+    // the process or thread of a CPU-time clock), the timer an id names, and timer_gettime's
+    // answer.
+    Result<TimerNotify> parse_sigevent(Task& t, const u8* event);
+    Result<void> check_cpu_clock_target(Task& t, i32 clockid);
+    Result<PosixTimer*> posix_timer_of(Task& t, u64 id);
+    Result<void> put_posix_timer_setting(Task& t, PosixTimer& timer, u64 addr);
+    // Fires the POSIX timers that are due; true while some timer waits for its queued signal to
+    // be taken, which fire_timers must then look for on every call.
+    bool fire_posix_timers(u64 now);
+    // Sends a due timer's signal; true when it was queued.
+    bool send_timer_signal(Pid pid, int timer_id, u64 now);
+    // Whether the timer's signal is pending (in its thread's set for SIGEV_THREAD_ID, else the
+    // group's); with Drop::Yes it is taken out of the set as well.
+    enum class Drop : u8 { No, Yes };
+    bool timer_signal_pending(Pid pid, const PosixTimer& timer, Drop drop);
 
     // Process groups, sessions and memfd (SyscallsSession.cpp).
     SyscallResult sys_setpgid(Task&, const SyscallArgs&);

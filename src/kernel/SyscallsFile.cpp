@@ -1131,6 +1131,21 @@ SyscallResult Syscalls::sys_fsync(Task& t, const SyscallArgs& a)
     return r.is_error() ? SyscallResult::err(r.error().code) : SyscallResult::ret(0);
 }
 
+SyscallResult Syscalls::sys_sync(Task&, const SyscallArgs&)
+{
+    (void)kernel().sync(); // sync(2) has no failure to report
+    return SyscallResult::ret(0);
+}
+
+SyscallResult Syscalls::sys_syncfs(Task& t, const SyscallArgs& a)
+{
+    // One filesystem holds every file here, so syncing "the one holding fd" syncs them all.
+    if (open_file(t, a.fd(0)).is_error())
+        return SyscallResult::err(EBADF);
+    (void)kernel().sync();
+    return SyscallResult::ret(0);
+}
+
 SyscallResult Syscalls::sys_getcwd(Task& t, const SyscallArgs& a)
 {
     const std::string& cwd = group(t).cwd;

@@ -37,6 +37,10 @@ struct SigInfo {
     u32 uid = 0;
     u64 addr = 0;   // si_addr for SIGSEGV / SIGBUS / SIGILL / SIGTRAP
     int status = 0; // SIGCHLD: exit status or signal
+    // A POSIX timer's signal (code SI_TIMER): si_timerid, si_overrun, si_value.
+    i32 timer_id = 0;
+    i32 overrun = 0;
+    u64 value = 0;
 };
 
 // struct sigaction as riscv64 passes it to rt_sigaction (no sa_restorer).
