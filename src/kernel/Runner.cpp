@@ -436,7 +436,15 @@ bool Runner::interrupt_if_signalled(Task& t)
     if (!restart) {
         t.regs.x[10] = static_cast<u64>(neg(EINTR));
         t.regs.pc += 4;
+        // A relative nanosleep reports the time it had left (a failed copy is not reported).
+        if (t.block == BlockKind::Sleep && t.sleep_rem && t.deadline_ns) {
+            u64 left = *t.deadline_ns > m_kernel->now_ns() ? *t.deadline_ns - m_kernel->now_ns() : 0;
+            i64 ts[2] = {static_cast<i64>(left / 1'000'000'000), static_cast<i64>(left % 1'000'000'000)};
+            (void)m_kernel->copy_to_user(t.tgid, t.sleep_rem,
+                                         std::span<const u8>(reinterpret_cast<const u8*>(ts), sizeof ts));
+        }
     }
+    t.sleep_rem = 0;
     t.state = RunState::Runnable;
     t.block = BlockKind::None;
     t.deadline_ns.reset();
@@ -470,6 +478,7 @@ bool Runner::resume_blocked(Task& t)
         t.state = RunState::Runnable;
         t.block = BlockKind::None;
         t.deadline_ns.reset();
+        t.sleep_rem = 0;
         return true;
     case BlockKind::None: t.state = RunState::Runnable; return true;
     }

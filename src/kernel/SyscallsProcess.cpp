@@ -368,7 +368,10 @@ SyscallResult Syscalls::sys_clock_nanosleep(Task& t, const SyscallArgs& a)
             ns = ns > REALTIME_EPOCH_S * NS_PER_SEC ? ns - REALTIME_EPOCH_S * NS_PER_SEC : 0;
         return sleep_until(t, ns);
     }
-    return sleep_until(t, kernel().now_ns() + ns);
+    SyscallResult r = sleep_until(t, kernel().now_ns() + ns);
+    if (r.kind == SyscallResult::Kind::Block)
+        t.sleep_rem = a[3];
+    return r;
 }
 
 SyscallResult Syscalls::sys_sched_yield(Task&, const SyscallArgs&)

@@ -107,6 +107,7 @@ struct Task {
     BlockKind block = BlockKind::None;
     std::optional<u64> deadline_ns;
     std::optional<u64> wait_until;
+    u64 sleep_rem = 0; // a relative nanosleep's rem: where the time left goes if a signal cuts it
     AddressSpace* futex_space = nullptr;
     u64 futex_addr = 0;
     u32 futex_bitset = 0;
