@@ -270,6 +270,8 @@ class Syscalls {
     std::optional<u64> next_timer() const;
     void note_timer(u64 at_ns);
     Result<TimerFd*> timerfd_of(Task& t, int fd);
+    // Writes a struct itimerspec (it_interval, then it_value).
+    Result<void> put_itimerspec(Task& t, u64 addr, u64 interval_ns, u64 remaining_ns);
     Result<void> put_timerfd_setting(Task& t, TimerFd& timer, u64 addr);
     // POSIX timers: the checks timer_create makes once it has an id (the thread of a sigevent,
     // the process or thread of a CPU-time clock), the timer an id names, and timer_gettime's

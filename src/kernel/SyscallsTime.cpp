@@ -233,13 +233,18 @@ Result<TimerFd*> Syscalls::timerfd_of(Task& t, int fd)
     return f->special->timerfd.get();
 }
 
+Result<void> Syscalls::put_itimerspec(Task& t, u64 addr, u64 interval_ns, u64 remaining_ns)
+{
+    i64 out[4];
+    from_ns(interval_ns, 1, out);
+    from_ns(remaining_ns, 1, out + 2);
+    return put_bytes(t, addr, out, sizeof out);
+}
+
 Result<void> Syscalls::put_timerfd_setting(Task& t, TimerFd& timer, u64 addr)
 {
     TimerFd::Setting s = timer.setting(kernel().now_ns());
-    i64 out[4];
-    from_ns(s.interval_ns, 1, out);
-    from_ns(s.remaining_ns, 1, out + 2);
-    return put_bytes(t, addr, out, sizeof out);
+    return put_itimerspec(t, addr, s.interval_ns, s.remaining_ns);
 }
 
 SyscallResult Syscalls::sys_timerfd_settime(Task& t, const SyscallArgs& a)
@@ -447,10 +452,7 @@ Result<PosixTimer*> Syscalls::posix_timer_of(Task& t, u64 id)
 Result<void> Syscalls::put_posix_timer_setting(Task& t, PosixTimer& timer, u64 addr)
 {
     PosixTimer::Setting s = timer.setting(kernel().now_ns());
-    i64 out[4];
-    from_ns(s.interval_ns, 1, out);
-    from_ns(s.remaining_ns, 1, out + 2);
-    return put_bytes(t, addr, out, sizeof out);
+    return put_itimerspec(t, addr, s.interval_ns, s.remaining_ns);
 }
 
 SyscallResult Syscalls::sys_timer_settime(Task& t, const SyscallArgs& a)
@@ -485,13 +487,8 @@ SyscallResult Syscalls::sys_timer_settime(Task& t, const SyscallArgs& a)
     timer.arm(expiry, interval.value());
     if (std::optional<u64> at = timer.next_signal())
         note_timer(*at);
-    if (a[3]) {
-        i64 out[4];
-        from_ns(old.interval_ns, 1, out);
-        from_ns(old.remaining_ns, 1, out + 2);
-        if (put_bytes(t, a[3], out, sizeof out).is_error())
-            return SyscallResult::err(EFAULT);
-    }
+    if (a[3] && put_itimerspec(t, a[3], old.interval_ns, old.remaining_ns).is_error())
+        return SyscallResult::err(EFAULT);
     return SyscallResult::ret(0);
 }
 
