@@ -182,7 +182,7 @@ class ExampleScenario : public testing::TestWithParam<const char*> {};
 
 TEST_P(ExampleScenario, AllExpectationsHold)
 {
-    auto path = std::filesystem::path(__FILE__).parent_path() / "../../../examples" / GetParam();
+    auto path = std::filesystem::path(KIOKU_SOURCE_DIR) / "examples" / GetParam();
     ScenarioOptions options;
     options.quiet = true;
     options.check_invariants = true;

@@ -1,7 +1,7 @@
 // Golden texts for the /proc and procps formatters. The expected strings are written out by hand
 // from Linux 6.1's format strings; the free and vmstat ones were checked against procps-ng 4.0.2
-// fed the same /proc/meminfo. Tests that read this host's /proc only compare layout (columns,
-// line shapes), never the host's numbers.
+// fed the same /proc/meminfo. Tests that read Linux's recorded /proc files (tests/unit/data) only
+// compare layout (columns, line shapes), never the numbers.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -86,9 +86,10 @@ std::vector<std::string> lines_of(const std::string& text)
     return lines;
 }
 
-std::string read_host_file(const char* path)
+// A file of Linux 6.18's /proc, recorded (tests/unit/data/README.md).
+std::string recorded_linux_file(const std::string& name)
 {
-    std::ifstream in(path);
+    std::ifstream in(KIOKU_TEST_DATA_DIR "/linux-6.18-x86_64/" + name);
     std::stringstream buf;
     buf << in.rdbuf();
     return buf.str();
@@ -160,9 +161,9 @@ TEST(Meminfo, HugePageCountsArePaddedToFiveColumns)
     EXPECT_NE(text.find("\nHugePages_Free:        0\n"), std::string::npos);
 }
 
-// Every value of this host's /proc/meminfo that fits the field ends at column 24, whether it is
-// a kB line or a huge page count; kioku's lines must have the same shape.
-TEST(Meminfo, LinesHaveTheHostKernelsColumns)
+// Every value of Linux's /proc/meminfo that fits the field ends at column 24, whether it is a kB
+// line or a huge page count; kioku's lines must have the same shape.
+TEST(Meminfo, LinesHaveLinuxsColumns)
 {
     // "Name:", spaces, digits, and " kB" unless it is a count.
     auto check = [](const std::string& line) {
@@ -185,22 +186,20 @@ TEST(Meminfo, LinesHaveTheHostKernelsColumns)
     };
     for (const std::string& line : lines_of(format_meminfo(numbered_meminfo())))
         check(line);
-    std::string host = read_host_file("/proc/meminfo");
-    if (host.empty())
-        GTEST_SKIP() << "no /proc/meminfo on this host";
-    for (const std::string& line : lines_of(host))
+    std::string linux_text = recorded_linux_file("meminfo");
+    ASSERT_FALSE(linux_text.empty()) << "the recording is missing";
+    for (const std::string& line : lines_of(linux_text))
         check(line);
 }
 
-// The host runs a newer x86 kernel with extra lines (Zswap, DirectMap...), but the names both
-// kernels print come in the same order.
-TEST(Meminfo, SharedNamesAppearInTheHostKernelsOrder)
+// Linux on x86 prints lines kioku leaves out (Zswap, DirectMap...), but the names both print come
+// in the same order.
+TEST(Meminfo, SharedNamesAppearInLinuxsOrder)
 {
-    std::string host = read_host_file("/proc/meminfo");
-    if (host.empty())
-        GTEST_SKIP() << "no /proc/meminfo on this host";
+    std::string linux_text = recorded_linux_file("meminfo");
+    ASSERT_FALSE(linux_text.empty()) << "the recording is missing";
     std::vector<std::string> host_names;
-    for (const std::string& line : lines_of(host))
+    for (const std::string& line : lines_of(linux_text))
         host_names.push_back(line.substr(0, line.find(':')));
     size_t last_index = 0;
     int shared = 0;
@@ -317,15 +316,14 @@ TEST(Maps, SharedColumnFollowsMayShareNotShared)
     EXPECT_FALSE(e.shared);
 }
 
-// Parses each line of the host's own /proc/self/maps and formats it again: Linux's bytes must
-// come back unchanged, whatever the addresses are.
-TEST(Maps, ReformattingHostMapsGivesTheSameBytes)
+// Parses each line of a /proc/self/maps recorded from Linux and formats it again: Linux's bytes
+// must come back unchanged.
+TEST(Maps, ReformattingLinuxMapsGivesTheSameBytes)
 {
-    std::string host = read_host_file("/proc/self/maps");
-    if (host.empty())
-        GTEST_SKIP() << "no /proc/self/maps on this host";
+    std::string linux_text = recorded_linux_file("maps");
+    ASSERT_FALSE(linux_text.empty()) << "the recording is missing";
     int checked = 0;
-    for (const std::string& line : lines_of(host)) {
+    for (const std::string& line : lines_of(linux_text)) {
         unsigned long long start, end, offset, inode;
         unsigned major, minor;
         char perms[5] = {};
