@@ -20,7 +20,7 @@ done
 
 # Debian package names; each was checked with apt-cache policy on Debian 12 (bookworm).
 PACKAGES=(
-    build-essential cmake ninja-build g++ python3
+    build-essential cmake ninja-build g++ python3 ccache
     libgtest-dev libgmock-dev googletest libbenchmark-dev
     gcc-riscv64-linux-gnu libc6-dev-riscv64-cross qemu-user
 )

@@ -20,6 +20,7 @@ for arg in "$@"; do
 done
 
 JOBS=$(nproc)
+timings=()
 total_passed=0
 total_failed=0
 status=0
@@ -54,30 +55,44 @@ run_ctest() {
     fi
 }
 
+# Runs a step and notes its wall time for the summary at the end.
+timed() {
+    local label=$1 start=$SECONDS rc=0
+    shift
+    "$@" || rc=$?
+    timings+=("$(printf '%-44s %4d s' "$label" $((SECONDS - start)))")
+    return "$rc"
+}
+
 fail_step() {
     echo "test.sh: $1 failed" >&2
     total_failed=$((total_failed + 1))
     status=1
 }
 
-if bash scripts/setup.sh; then
-    run_ctest build
+if timed "set-up and build of build/" bash scripts/setup.sh; then
+    timed "ctest in build/" run_ctest build
 else
     fail_step "setup and build of build/"
 fi
+
+build_asan() {
+    cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DKIOKU_SANITIZE=ON \
+        -DKIOKU_BENCH=OFF && cmake --build build-asan -j"$JOBS"
+}
 
 if [ "$quick" -eq 0 ]; then
     export ASAN_OPTIONS=detect_leaks=1
     export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
     echo "== building build-asan (AddressSanitizer + UBSan)"
-    if cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-            -DKIOKU_SANITIZE=ON -DKIOKU_BENCH=OFF &&
-        cmake --build build-asan -j"$JOBS"; then
-        run_ctest build-asan
+    if timed "configure and build of build-asan/" build_asan; then
+        timed "ctest in build-asan/" run_ctest build-asan
     else
         fail_step "build of build-asan/"
     fi
 fi
 
+echo "== wall time"
+printf '%s\n' "${timings[@]}"
 echo "$total_passed passed, $total_failed failed"
 exit "$status"
