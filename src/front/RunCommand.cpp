@@ -1,11 +1,14 @@
 #include "front/RunCommand.h"
 
+#include <csignal>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <memory>
 #include <optional>
 #include <string>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <vector>
 
@@ -164,33 +167,56 @@ std::string parse(int argc, char** argv, RunCommandOptions& o)
     return {};
 }
 
-// Places the host executable in the guest root and returns its guest path.
-std::optional<std::string> stage_executable(Kernel& kernel, const std::string& program, std::ostream& err)
-{
-    namespace fs = std::filesystem;
-    std::error_code ec;
-    const std::string& root = kernel.vfs().host_root();
-    if (!kernel.config().root_dir.empty() && !program.empty() && program[0] == '/' &&
-        fs::is_regular_file(root + program, ec))
-        return program;
-    if (!fs::exists(program, ec)) {
-        err << "kioku: " << program << ": No such file or directory\n";
-        return std::nullopt;
+// The program of the run, inside the guest root. A path that names a regular file inside a given
+// root (--root) is used where it is; any other program is copied to /bin/NAME in the root (a copy,
+// so that a guest writing to it never reaches the host's program) and the copy is removed when the
+// run ends.
+class StagedProgram {
+  public:
+    StagedProgram(const StagedProgram&) = delete;
+    StagedProgram& operator=(const StagedProgram&) = delete;
+    ~StagedProgram()
+    {
+        if (m_copied)
+            (void)m_kernel.vfs().unlink(m_guest_path);
     }
-    std::string guest = "/bin/" + fs::path(program).filename().string();
-    fs::create_directories(root + "/bin", ec);
-    fs::remove(root + guest, ec);
-    fs::create_hard_link(program, root + guest, ec);
-    if (ec) {
-        ec.clear();
-        fs::copy_file(program, root + guest, fs::copy_options::overwrite_existing, ec);
+
+    static std::unique_ptr<StagedProgram> stage(Kernel& kernel, const std::string& program, std::ostream& err)
+    {
+        if (!kernel.config().root_dir.empty() && !program.empty() && program[0] == '/') {
+            auto st = kernel.vfs().stat(program, Follow::Yes);
+            if (!st.is_error() && S_ISREG(st.value().st_mode))
+                return std::unique_ptr<StagedProgram>(new StagedProgram(kernel, program, false));
+        }
+        std::error_code ec;
+        if (!std::filesystem::exists(program, ec)) {
+            err << "kioku: " << program << ": No such file or directory\n";
+            return nullptr;
+        }
+        std::string guest = "/bin/" + std::filesystem::path(program).filename().string();
+        auto copied = kernel.vfs().install_copy(program, guest, 0755);
+        if (copied.is_error()) {
+            err << "kioku: cannot place " << program
+                << " in the guest root: " << std::strerror(copied.error().code) << "\n";
+            return nullptr;
+        }
+        return std::unique_ptr<StagedProgram>(new StagedProgram(kernel, guest, true));
     }
-    if (ec) {
-        err << "kioku: cannot place " << program << " in the guest root: " << ec.message() << "\n";
-        return std::nullopt;
+
+    const std::string& guest_path() const { return m_guest_path; }
+
+  private:
+    StagedProgram(Kernel& kernel, std::string guest_path, bool copied)
+        : m_kernel(kernel)
+        , m_guest_path(std::move(guest_path))
+        , m_copied(copied)
+    {
     }
-    return guest;
-}
+
+    Kernel& m_kernel;
+    std::string m_guest_path;
+    bool m_copied;
+};
 
 void print_stats(const RunStats& s, std::ostream& err)
 {
@@ -222,6 +248,39 @@ std::string swapon_all(Kernel& kernel, const RunCommandOptions& o, RunDirectory&
     return {};
 }
 
+// SIGINT, SIGTERM and SIGHUP to kioku ask for an orderly end of the run: the handler only notes
+// the signal; the run loop then kills the guest processes, the kernel writes every file back, and
+// the run's temporary swap files and root are removed as after any run.
+volatile std::sig_atomic_t g_stop_signal = 0;
+
+void note_stop_signal(int signal)
+{
+    g_stop_signal = signal;
+}
+
+class StopSignals {
+  public:
+    StopSignals()
+    {
+        struct sigaction sa {};
+        sa.sa_handler = note_stop_signal; // no SA_RESTART: a blocking host read returns EINTR
+        sigemptyset(&sa.sa_mask);
+        for (size_t i = 0; i < std::size(SIGNALS); ++i)
+            ::sigaction(SIGNALS[i], &sa, &m_old[i]);
+    }
+    ~StopSignals()
+    {
+        for (size_t i = 0; i < std::size(SIGNALS); ++i)
+            ::sigaction(SIGNALS[i], &m_old[i], nullptr);
+    }
+    StopSignals(const StopSignals&) = delete;
+    StopSignals& operator=(const StopSignals&) = delete;
+
+  private:
+    static constexpr int SIGNALS[] = {SIGINT, SIGTERM, SIGHUP};
+    struct sigaction m_old[std::size(SIGNALS)]{};
+};
+
 } // namespace
 
 const char* run_usage()
@@ -234,7 +293,8 @@ const char* run_usage()
            "                            directory of the run, removed when the run ends\n"
            "    --swap-memory           keep the swap areas in host memory instead of files\n"
            "    --sysctl vm.NAME=VALUE  set a sysctl before the program starts (repeatable)\n"
-           "    --root DIR              the guest's / (default: a fresh temporary directory)\n"
+           "    --root DIR              the guest's / (default: a fresh temporary directory). A\n"
+           "                            PROGRAM outside it is copied to /bin/NAME for the run\n"
            "    --seed N                seed of getrandom and AT_RANDOM\n"
            "    --paging sv48|sv39      page-table format\n"
            "    --check                 run the invariant checker after every operation\n"
@@ -254,6 +314,8 @@ int run_command(int argc, char** argv, std::ostream& err)
     }
     // Declared before the machine, so that it is removed after the swap areas have closed.
     RunDirectory swap_dir;
+    g_stop_signal = 0;
+    o.run.stop_signal = &g_stop_signal;
     auto runner = Runner::create(o.run, err);
     if (runner.is_error()) {
         err << "kioku: cannot create the machine: " << (runner.error().what ? runner.error().what : "")
@@ -282,19 +344,34 @@ int run_command(int argc, char** argv, std::ostream& err)
             return EXIT_USAGE;
         }
     }
-    auto guest = stage_executable(r.kernel(), o.command[0], err);
-    if (!guest)
+    auto staged = StagedProgram::stage(r.kernel(), o.command[0], err);
+    if (!staged)
         return EXIT_NOT_FOUND;
     std::vector<std::string> envp;
     for (char** e = environ; e && *e; ++e)
         envp.emplace_back(*e);
-    auto started = r.start(*guest, o.command, envp);
+    auto started = r.start(staged->guest_path(), o.command, envp);
     if (started.is_error()) {
         err << "kioku: " << o.command[0] << ": "
             << (started.error().what ? started.error().what : std::strerror(started.error().code)) << "\n";
         return started.error().code == ENOENT ? EXIT_NOT_FOUND : EXIT_CANNOT_EXECUTE;
     }
-    RunResult result = r.run();
+    RunResult result;
+    {
+        StopSignals stop_signals;
+        result = r.run();
+    }
+    if (result.stopped_by) {
+        // The kernel writes the files back when the runner goes, before this returns.
+        const char* name = result.stopped_by == SIGINT    ? "SIGINT"
+                           : result.stopped_by == SIGTERM ? "SIGTERM"
+                                                          : "SIGHUP";
+        err << "kioku: stopped by " << name
+            << "; the guest's processes were killed and its files written back\n";
+        if (o.stats)
+            print_stats(result.stats, err);
+        return 128 + result.stopped_by;
+    }
     if (result.signal) {
         std::string message = signal_message(result.signal);
         if (!message.empty())

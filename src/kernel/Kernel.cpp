@@ -4,8 +4,10 @@
 #include <csignal>
 #include <cstring>
 #include <fcntl.h>
+#include <limits>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <utility>
 
 #include "hw/Machine.h"
 #include "kernel/HugetlbFs.h"
@@ -45,10 +47,7 @@ Kernel::Kernel(const MachineConfig& config)
 
 Kernel::~Kernel()
 {
-    // Processes first: their mappings hold inodes and pages.
-    for (auto& [pid, proc] : m_processes)
-        if (proc->alive())
-            proc->terminate(0, 0);
+    shutdown();
     m_processes.clear();
     m_vfs.reset();
     m_mm.reset();
@@ -119,12 +118,11 @@ void Kernel::halt_processes()
     // Nothing runs after a panic, so every process ends here with the status of SIGKILL. The one
     // whose fault or call is being served still has its memory in use: it is marked, as an OOM
     // victim would be, and dies of SIGKILL when that returns.
-    AddressSpace* current = m_mm->current_space();
     for (auto& [pid, p] : m_processes) {
         if (!p->alive())
             continue;
-        if (current && p->has_space() && &p->space() == current)
-            p->oom_kill_pending = true;
+        if (pid == m_serving)
+            p->oom_victim = true;
         else
             p->terminate(0, SIGKILL);
     }
@@ -166,14 +164,45 @@ void Kernel::after_operation()
     }
 }
 
-static Result<Process*> live(Kernel& k, Pid pid)
+Kernel::Call::Call(Kernel& kernel, Process& process)
+    : m_kernel(&kernel)
+    , m_process(&process)
+    , m_previous(kernel.m_serving)
 {
-    if (k.panicked())
+    kernel.m_serving = process.pid();
+}
+
+Kernel::Call::Call(Call&& other) noexcept
+    : m_kernel(std::exchange(other.m_kernel, nullptr))
+    , m_process(other.m_process)
+    , m_previous(other.m_previous)
+{
+}
+
+Kernel::Call::~Call()
+{
+    if (!m_kernel)
+        return;
+    m_kernel->m_serving = m_previous;
+    if (m_previous == 0)
+        m_kernel->reap_oom_victims();
+}
+
+Result<Kernel::Call> Kernel::enter(Pid pid)
+{
+    if (m_panicked)
         return Error::from_errno(EIO, "the kernel has panicked");
-    Process* p = k.process(pid);
+    Process* p = process(pid);
     if (!p || !p->alive())
         return Error::from_errno(ESRCH, "no such process");
-    return p;
+    return Call(*this, *p);
+}
+
+void Kernel::reap_oom_victims()
+{
+    for (auto& [pid, p] : m_processes)
+        if (p->alive() && p->oom_victim)
+            p->terminate(0, SIGKILL);
 }
 
 Result<Pid> Kernel::spawn(const std::string& name)
@@ -196,7 +225,8 @@ Result<Pid> Kernel::spawn(const std::string& name)
 
 Result<Pid> Kernel::fork(Pid parent_pid)
 {
-    Process* parent = TRY(live(*this, parent_pid));
+    Call call = TRY(enter(parent_pid));
+    Process* parent = call.process();
     auto space = TRY(parent->space().fork(m_mm->allocate_asid()));
     Pid pid = m_next_pid;
     auto child = std::make_unique<Process>(pid, parent_pid, parent->name(), std::move(space));
@@ -213,7 +243,8 @@ Result<Pid> Kernel::fork(Pid parent_pid)
 
 Result<void> Kernel::exit(Pid pid, int status)
 {
-    Process* p = TRY(live(*this, pid));
+    Call call = TRY(enter(pid));
+    Process* p = call.process();
     p->terminate(status & 0xff, 0);
     after_operation();
     return {};
@@ -230,7 +261,8 @@ void Kernel::kill(Pid pid, int signal)
 
 Result<u64> Kernel::mmap(Pid pid, u64 addr, u64 length, int prot, int flags, int fd, u64 offset)
 {
-    Process* p = TRY(live(*this, pid));
+    Call call = TRY(enter(pid));
+    Process* p = call.process();
     // The order of sys_mmap: offset alignment, then the file descriptor, then do_mmap.
     if (!is_page_aligned(offset))
         return Error::from_errno(EINVAL, "offset not page aligned");
@@ -257,7 +289,8 @@ Result<u64> Kernel::mmap(Pid pid, u64 addr, u64 length, int prot, int flags, int
 
 Result<void> Kernel::munmap(Pid pid, u64 addr, u64 length)
 {
-    Process* p = TRY(live(*this, pid));
+    Call call = TRY(enter(pid));
+    Process* p = call.process();
     auto result = p->space().munmap(addr, length);
     after_operation();
     return result;
@@ -265,7 +298,8 @@ Result<void> Kernel::munmap(Pid pid, u64 addr, u64 length)
 
 Result<void> Kernel::mprotect(Pid pid, u64 addr, u64 length, int prot)
 {
-    Process* p = TRY(live(*this, pid));
+    Call call = TRY(enter(pid));
+    Process* p = call.process();
     auto result = p->space().mprotect(addr, length, prot);
     after_operation();
     return result;
@@ -273,7 +307,8 @@ Result<void> Kernel::mprotect(Pid pid, u64 addr, u64 length, int prot)
 
 Result<void> Kernel::msync(Pid pid, u64 addr, u64 length, int flags)
 {
-    Process* p = TRY(live(*this, pid));
+    Call call = TRY(enter(pid));
+    Process* p = call.process();
     auto result = p->space().msync(addr, length, flags);
     after_operation();
     return result;
@@ -281,9 +316,10 @@ Result<void> Kernel::msync(Pid pid, u64 addr, u64 length, int flags)
 
 u64 Kernel::brk(Pid pid, u64 addr)
 {
-    Process* p = process(pid);
-    if (!p || !p->alive())
+    auto call = enter(pid);
+    if (call.is_error())
         return 0;
+    Process* p = call.value().process();
     u64 result = p->space().brk(addr);
     after_operation();
     return result;
@@ -345,9 +381,10 @@ AccessOutcome Kernel::deliver(Process& p, AccessOutcome outcome)
 
 AccessOutcome Kernel::write_memory(Pid pid, u64 addr, std::span<const u8> bytes)
 {
-    Process* p = process(pid);
-    if (!p || !p->alive())
+    auto call = enter(pid);
+    if (call.is_error())
         return {AccessOutcome::Kind::Segv, addr, SI_SEGV_MAPERR};
+    Process* p = call.value().process();
     auto out = user_access(*p, addr, bytes.size(), AccessType::Write,
                            [&](u8* host, u64 done, u64 n) { std::memcpy(host, bytes.data() + done, n); });
     return deliver(*p, out);
@@ -355,9 +392,10 @@ AccessOutcome Kernel::write_memory(Pid pid, u64 addr, std::span<const u8> bytes)
 
 AccessOutcome Kernel::read_memory(Pid pid, u64 addr, std::span<u8> bytes)
 {
-    Process* p = process(pid);
-    if (!p || !p->alive())
+    auto call = enter(pid);
+    if (call.is_error())
         return {AccessOutcome::Kind::Segv, addr, SI_SEGV_MAPERR};
+    Process* p = call.value().process();
     auto out = user_access(*p, addr, bytes.size(), AccessType::Read,
                            [&](u8* host, u64 done, u64 n) { std::memcpy(bytes.data() + done, host, n); });
     return deliver(*p, out);
@@ -365,9 +403,10 @@ AccessOutcome Kernel::read_memory(Pid pid, u64 addr, std::span<u8> bytes)
 
 AccessOutcome Kernel::fill_memory(Pid pid, u64 addr, u64 length, u8 byte)
 {
-    Process* p = process(pid);
-    if (!p || !p->alive())
+    auto call = enter(pid);
+    if (call.is_error())
         return {AccessOutcome::Kind::Segv, addr, SI_SEGV_MAPERR};
+    Process* p = call.value().process();
     auto out = user_access(*p, addr, length, AccessType::Write,
                            [&](u8* host, u64, u64 n) { std::memset(host, byte, n); });
     return deliver(*p, out);
@@ -384,7 +423,8 @@ static Result<void> user_copy_result(const AccessOutcome& out)
 
 Result<void> Kernel::copy_from_user(Pid pid, u64 addr, std::span<u8> bytes)
 {
-    Process* p = TRY(live(*this, pid));
+    Call call = TRY(enter(pid));
+    Process* p = call.process();
     return user_copy_result(
         user_access(*p, addr, bytes.size(), AccessType::Read,
                     [&](u8* host, u64 done, u64 n) { std::memcpy(bytes.data() + done, host, n); }));
@@ -392,7 +432,8 @@ Result<void> Kernel::copy_from_user(Pid pid, u64 addr, std::span<u8> bytes)
 
 Result<void> Kernel::copy_to_user(Pid pid, u64 addr, std::span<const u8> bytes)
 {
-    Process* p = TRY(live(*this, pid));
+    Call call = TRY(enter(pid));
+    Process* p = call.process();
     return user_copy_result(
         user_access(*p, addr, bytes.size(), AccessType::Write,
                     [&](u8* host, u64 done, u64 n) { std::memcpy(host, bytes.data() + done, n); }));
@@ -400,7 +441,8 @@ Result<void> Kernel::copy_to_user(Pid pid, u64 addr, std::span<const u8> bytes)
 
 Result<void> Kernel::clear_user(Pid pid, u64 addr, u64 length)
 {
-    Process* p = TRY(live(*this, pid));
+    Call call = TRY(enter(pid));
+    Process* p = call.process();
     return user_copy_result(user_access(*p, addr, length, AccessType::Write,
                                         [&](u8* host, u64, u64 n) { std::memset(host, 0, n); }));
 }
@@ -416,7 +458,8 @@ Result<void> Kernel::reap(Pid pid)
 
 Result<int> Kernel::open(Pid pid, const std::string& path, int flags, int mode)
 {
-    Process* p = TRY(live(*this, pid));
+    Call call = TRY(enter(pid));
+    Process* p = call.process();
     int accmode = flags & O_ACCMODE;
     if (accmode == 3)
         return Error::from_errno(EINVAL, "bad access mode");
@@ -439,7 +482,8 @@ Result<int> Kernel::open(Pid pid, const std::string& path, int flags, int mode)
 
 Result<void> Kernel::close(Pid pid, int fd)
 {
-    Process* p = TRY(live(*this, pid));
+    Call call = TRY(enter(pid));
+    Process* p = call.process();
     if (!p->files().erase(fd))
         return Error::from_errno(EBADF, "bad file descriptor");
     after_operation();
@@ -491,6 +535,7 @@ Result<u64> Kernel::file_write(Process& p, OpenFile& f, u64 buf, u64 count, u64 
     Inode& inode = *f.inode;
     if (f.append)
         offset = inode.size();
+    inode.contents_changed();
     Rmap rmap(*m_mm);
     u64 done = 0;
     while (done < count) {
@@ -514,7 +559,8 @@ Result<u64> Kernel::file_write(Process& p, OpenFile& f, u64 buf, u64 count, u64 
 
 Result<u64> Kernel::read(Pid pid, int fd, u64 buf, u64 count)
 {
-    Process* p = TRY(live(*this, pid));
+    Call call = TRY(enter(pid));
+    Process* p = call.process();
     OpenFile* f = TRY(file_of(*p, fd));
     u64 n = TRY(file_read(*p, *f, buf, count, f->position));
     f->position += n;
@@ -524,7 +570,8 @@ Result<u64> Kernel::read(Pid pid, int fd, u64 buf, u64 count)
 
 Result<u64> Kernel::write(Pid pid, int fd, u64 buf, u64 count)
 {
-    Process* p = TRY(live(*this, pid));
+    Call call = TRY(enter(pid));
+    Process* p = call.process();
     OpenFile* f = TRY(file_of(*p, fd));
     u64 n = TRY(file_write(*p, *f, buf, count, f->position));
     f->position = (f->append ? f->inode->size() : f->position + n);
@@ -534,7 +581,8 @@ Result<u64> Kernel::write(Pid pid, int fd, u64 buf, u64 count)
 
 Result<u64> Kernel::pread(Pid pid, int fd, u64 buf, u64 count, u64 offset)
 {
-    Process* p = TRY(live(*this, pid));
+    Call call = TRY(enter(pid));
+    Process* p = call.process();
     OpenFile* f = TRY(file_of(*p, fd));
     auto r = file_read(*p, *f, buf, count, offset);
     after_operation();
@@ -543,7 +591,8 @@ Result<u64> Kernel::pread(Pid pid, int fd, u64 buf, u64 count, u64 offset)
 
 Result<u64> Kernel::pwrite(Pid pid, int fd, u64 buf, u64 count, u64 offset)
 {
-    Process* p = TRY(live(*this, pid));
+    Call call = TRY(enter(pid));
+    Process* p = call.process();
     OpenFile* f = TRY(file_of(*p, fd));
     auto r = file_write(*p, *f, buf, count, offset);
     after_operation();
@@ -552,25 +601,40 @@ Result<u64> Kernel::pwrite(Pid pid, int fd, u64 buf, u64 count, u64 offset)
 
 Result<void> Kernel::ftruncate(Pid pid, int fd, u64 length)
 {
-    Process* p = TRY(live(*this, pid));
+    Call call = TRY(enter(pid));
+    Process* p = call.process();
     OpenFile* f = TRY(file_of(*p, fd));
     if (!f->writable)
         return Error::from_errno(EINVAL, "not open for writing");
-    if (is_hugetlbfs(*m_mm, f->inode.get())) {
-        auto r = hugetlbfs_truncate(*m_mm, *f->inode, length);
+    return truncate_inode(*f->inode, length);
+}
+
+Result<void> Kernel::truncate_inode(Inode& inode, u64 length)
+{
+    if (is_hugetlbfs(*m_mm, &inode)) {
+        auto r = hugetlbfs_truncate(*m_mm, inode, length);
         after_operation();
         return r;
     }
-    if (!f->inode->is_shmem() && ::ftruncate(f->inode->host_fd(), static_cast<off_t>(length)) != 0)
+    if (length > static_cast<u64>(std::numeric_limits<off_t>::max()))
+        return Error::from_errno(EFBIG, "file too large");
+    if (!inode.is_shmem() && ::ftruncate(inode.host_fd(), static_cast<off_t>(length)) != 0)
         return Error::from_errno(errno, "truncate failed");
-    m_mm->page_cache().truncate(*f->inode, length);
+    m_mm->page_cache().truncate(inode, length);
+    inode.contents_changed();
     after_operation();
     return {};
 }
 
+Result<void> Kernel::set_file_times(Inode& inode, const struct timespec* times)
+{
+    return inode.set_times(times);
+}
+
 Result<void> Kernel::fsync(Pid pid, int fd)
 {
-    Process* p = TRY(live(*this, pid));
+    Call call = TRY(enter(pid));
+    Process* p = call.process();
     OpenFile* f = TRY(file_of(*p, fd));
     TRY(m_mm->page_cache().writeback(*f->inode));
     after_operation();
@@ -581,14 +645,34 @@ Result<void> Kernel::sync()
 {
     if (m_panicked)
         return Error::from_errno(EIO, "the kernel has panicked");
+    write_back_everything();
+    after_operation();
+    return {};
+}
+
+void Kernel::write_back_everything()
+{
     PageCache& cache = m_mm->page_cache();
     // ksys_sync: every inode's dirty pages (errors are the files' business, not sync's), then
     // everything still in flight.
     for (Inode* inode : std::vector<Inode*>(cache.inodes()))
         (void)cache.writeback(*inode);
     cache.flusher().wait_all();
-    after_operation();
-    return {};
+}
+
+void Kernel::shutdown()
+{
+    if (m_shut_down)
+        return;
+    m_shut_down = true;
+    // Processes first: exiting unmaps their shared file mappings, which hands the pages they
+    // dirtied to the page cache.
+    for (auto& [pid, proc] : m_processes)
+        if (proc->alive())
+            proc->terminate(0, 0);
+    // Then the page cache, also after a panic: the machine stops, but the run's files are the
+    // user's, and a panic in the model must not become lost data on the host.
+    write_back_everything();
 }
 
 Result<void> Kernel::sleep(u64 ns)

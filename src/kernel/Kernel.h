@@ -20,12 +20,15 @@
 #include "hw/Tlb.h"
 #include "isa/Paging.h"
 
+struct timespec;
+
 namespace kioku {
 
 class Machine;
 class MemoryManager;
 class Process;
 class Vfs;
+class Inode;
 class ProcFs;
 class OomHandler;
 struct OpenFile;
@@ -55,6 +58,29 @@ class Kernel {
   public:
     static Result<std::unique_ptr<Kernel>> create(const MachineConfig& config);
     ~Kernel();
+
+    // One call into the kernel on behalf of a live process: a system call, a fault, a scenario
+    // operation. While it lasts the process is the one being served (serving()): the OOM killer
+    // may choose it, but never tears its memory down under the call; it marks it instead, and the
+    // process dies when the outermost call ends. Calls nest (a system call's kernel operations).
+    class Call {
+      public:
+        Call(Call&& other) noexcept;
+        Call& operator=(Call&&) = delete;
+        Call(const Call&) = delete;
+        ~Call();
+        Process* process() const { return m_process; }
+
+      private:
+        friend class Kernel;
+        Call(Kernel& kernel, Process& process);
+        Kernel* m_kernel;
+        Process* m_process;
+        Pid m_previous;
+    };
+    // EIO after a panic, ESRCH when pid is not a live process.
+    Result<Call> enter(Pid pid);
+    Pid serving() const { return m_serving; }
 
     Machine& machine() { return *m_machine; }
     MemoryManager& mm() { return *m_mm; }
@@ -104,8 +130,17 @@ class Kernel {
     Result<u64> pwrite(Pid pid, int fd, u64 buf, u64 count, u64 offset);
     Result<void> ftruncate(Pid pid, int fd, u64 length);
     Result<void> fsync(Pid pid, int fd);
+    // truncate(2) and ftruncate(2) of a file the caller has resolved, page cache included.
+    Result<void> truncate_inode(Inode& inode, u64 length);
+    // utimensat(2) of a regular file: the times reach the host file and stay through writeback.
+    Result<void> set_file_times(Inode& inode, const struct timespec* times);
     // sync(2): writes back every dirty page of every file and waits for all writeback.
     Result<void> sync();
+    // The end of the machine, however its run ended (exit, a fatal signal, an OOM kill, a panic,
+    // a stop asked of kioku): every process ends, then every file's dirty pages reach the host
+    // and every write in flight completes, so the host holds what the guest wrote. Idempotent;
+    // the destructor calls it. Only killing kioku itself loses what the page cache held.
+    void shutdown();
     // Lets `ns` of simulated time pass with every process idle. The kernel's background work
     // (the flusher's wakeups and the device's completions, khugepaged, kcompactd) runs at each of
     // the flusher's events on the way, as the kernel threads would while the tasks sleep.
@@ -174,6 +209,9 @@ class Kernel {
     // ==== end of the rest of the memory calls ====
 
   private:
+    void write_back_everything();
+    // SIGKILL, and their memory back, for the OOM victims no call is serving any more.
+    void reap_oom_victims();
     explicit Kernel(const MachineConfig& config);
     void after_operation();
     void halt_processes();
@@ -192,6 +230,8 @@ class Kernel {
     std::vector<std::string> m_log;
     std::ostream* m_log_sink = nullptr;
     bool m_panicked = false;
+    bool m_shut_down = false;
+    Pid m_serving = 0;
     std::unique_ptr<OomHandler> m_oom;
 };
 

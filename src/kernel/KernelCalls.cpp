@@ -25,21 +25,12 @@ constexpr unsigned MFD_ALL_FLAGS = MFD_CLOEXEC | MFD_ALLOW_SEALING | MFD_HUGETLB
 // NAME_MAX less the "memfd:" prefix.
 constexpr size_t MFD_NAME_MAX_LEN = 255 - 6;
 
-Result<Process*> live_process(Kernel& k, Pid pid)
-{
-    if (k.panicked())
-        return Error::from_errno(EIO, "the kernel has panicked");
-    Process* p = k.process(pid);
-    if (!p || !p->alive())
-        return Error::from_errno(ESRCH, "no such process");
-    return p;
-}
-
 } // namespace
 
 Result<u64> Kernel::mremap(Pid pid, u64 old_addr, u64 old_len, u64 new_len, u64 flags, u64 new_addr)
 {
-    Process* p = TRY(live_process(*this, pid));
+    Call call = TRY(enter(pid));
+    Process* p = call.process();
     auto result = p->space().mremap(old_addr, old_len, new_len, flags, new_addr);
     after_operation();
     return result;
@@ -47,7 +38,8 @@ Result<u64> Kernel::mremap(Pid pid, u64 old_addr, u64 old_len, u64 new_len, u64 
 
 Result<void> Kernel::madvise(Pid pid, u64 addr, u64 length, int advice)
 {
-    Process* p = TRY(live_process(*this, pid));
+    Call call = TRY(enter(pid));
+    Process* p = call.process();
     auto result = p->space().madvise(addr, length, advice);
     after_operation();
     return result;
@@ -60,7 +52,8 @@ Result<void> Kernel::mlock(Pid pid, u64 addr, u64 length)
 
 Result<void> Kernel::mlock2(Pid pid, u64 addr, u64 length, u64 flags)
 {
-    Process* p = TRY(live_process(*this, pid));
+    Call call = TRY(enter(pid));
+    Process* p = call.process();
     auto result = p->space().mlock(addr, length, flags);
     after_operation();
     return result;
@@ -68,7 +61,8 @@ Result<void> Kernel::mlock2(Pid pid, u64 addr, u64 length, u64 flags)
 
 Result<void> Kernel::munlock(Pid pid, u64 addr, u64 length)
 {
-    Process* p = TRY(live_process(*this, pid));
+    Call call = TRY(enter(pid));
+    Process* p = call.process();
     auto result = p->space().munlock(addr, length);
     after_operation();
     return result;
@@ -76,7 +70,8 @@ Result<void> Kernel::munlock(Pid pid, u64 addr, u64 length)
 
 Result<void> Kernel::mlockall(Pid pid, int flags)
 {
-    Process* p = TRY(live_process(*this, pid));
+    Call call = TRY(enter(pid));
+    Process* p = call.process();
     auto result = p->space().mlockall(flags);
     after_operation();
     return result;
@@ -84,7 +79,8 @@ Result<void> Kernel::mlockall(Pid pid, int flags)
 
 Result<void> Kernel::munlockall(Pid pid)
 {
-    Process* p = TRY(live_process(*this, pid));
+    Call call = TRY(enter(pid));
+    Process* p = call.process();
     auto result = p->space().munlockall();
     after_operation();
     return result;
@@ -92,7 +88,8 @@ Result<void> Kernel::munlockall(Pid pid)
 
 Result<std::vector<u8>> Kernel::mincore(Pid pid, u64 addr, u64 length)
 {
-    Process* p = TRY(live_process(*this, pid));
+    Call call = TRY(enter(pid));
+    Process* p = call.process();
     std::vector<u8> vec;
     TRY(p->space().mincore(addr, length, vec));
     return vec;
@@ -100,7 +97,8 @@ Result<std::vector<u8>> Kernel::mincore(Pid pid, u64 addr, u64 length)
 
 Result<void> Kernel::mincore(Pid pid, u64 addr, u64 length, u64 vec)
 {
-    Process* p = TRY(live_process(*this, pid));
+    Call call = TRY(enter(pid));
+    Process* p = call.process();
     AddressSpace& space = p->space();
     // sys_mincore checks the start, then the range, then that the vector fits in user space.
     if (!is_page_aligned(addr))
@@ -121,7 +119,8 @@ Result<void> Kernel::mincore(Pid pid, u64 addr, u64 length, u64 vec)
 
 Result<int> Kernel::memfd_create(Pid pid, const std::string& name, unsigned flags)
 {
-    Process* p = TRY(live_process(*this, pid));
+    Call call = TRY(enter(pid));
+    Process* p = call.process();
     if (name.size() > MFD_NAME_MAX_LEN)
         return Error::from_errno(EINVAL, "memfd name too long");
     if (flags & ~MFD_ALL_FLAGS)
@@ -144,7 +143,8 @@ Result<int> Kernel::memfd_create(Pid pid, const std::string& name, unsigned flag
 
 Result<void> Kernel::clear_refs(Pid pid, int type)
 {
-    Process* p = TRY(live_process(*this, pid));
+    Call call = TRY(enter(pid));
+    Process* p = call.process();
     auto result = p->space().clear_refs(type);
     after_operation();
     return result;

@@ -111,7 +111,14 @@ bool OomKiller::out_of_memory()
     MemoryManager& mm = m_kernel.mm();
     if (m_kernel.panicked())
         return false;
-    Process* current = process_of(m_kernel, mm.current_space());
+    // The task being served: the process of the kernel call in progress, or else of the fault.
+    Process* current = m_kernel.process(m_kernel.serving());
+    if (!current || !current->alive())
+        current = process_of(m_kernel, mm.current_space());
+    // A victim already dying gets no memory and causes no second kill: its call fails and it dies
+    // when the call ends. (Linux lets it dip into the reserves first; either way it exits.)
+    if (current && current->oom_victim)
+        return false;
     if (int mode = mm.sysctl().panic_on_oom) {
         // check_panic_on_oom: the report's header and task table first, then the panic. Every
         // OOM here is global (CONSTRAINT_NONE), so 1 and 2 both panic; they differ in the words.
@@ -127,6 +134,8 @@ bool OomKiller::out_of_memory()
         // select_bad_process: the highest badness; the first (lowest pid) of equal scores.
         i64 best = 0;
         for (auto& [pid, p] : m_kernel.processes()) {
+            if (p->alive() && p->oom_victim)
+                return false; // oom_evaluate_task: wait for the earlier victim rather than kill twice
             auto points = badness(m_kernel, *p);
             if (points && (!victim || *points > best)) {
                 victim = p.get();
@@ -140,9 +149,9 @@ bool OomKiller::out_of_memory()
     }
     report(current, *victim);
     mm.vmstat().add(VmItem::OomKill, 1);
-    if (victim == current) {
-        // The task being served dies when its fault returns (it gets SIGKILL then).
-        victim->oom_kill_pending = true;
+    victim->oom_victim = true;
+    if (victim == current || victim->pid() == m_kernel.serving()) {
+        // Its call is still using its memory: it dies when the call ends (Kernel::Call).
         return false;
     }
     // The reaper: the victim's memory is freed now (oom_reap_task), its status is SIGKILL.

@@ -68,7 +68,9 @@ class Process {
     int term_signal() const { return m_term_signal; } // 0 when it exited normally
 
     int oom_score_adj = 0;
-    bool oom_kill_pending = false; // chosen by the OOM killer while its own fault was served
+    // Chosen by the OOM killer (or halted by a panic) while a call of its own was being served: it
+    // dies of SIGKILL when that call ends (Kernel::Call), and may not be chosen again.
+    bool oom_victim = false;
     u64 start_time_ns = 0;
 
   private:

@@ -12,6 +12,7 @@
 #include "mm/MemoryManager.h"
 #include "mm/vm/AddressSpace.h"
 #include "mm/vm/FaultHandler.h"
+#include "mm/vm/PageTable.h"
 
 namespace kioku {
 
@@ -27,6 +28,42 @@ i64 neg(int e)
 {
     return -static_cast<i64>(e);
 }
+
+// Holds the page of the faulting instruction's own code while its fault is served: the retried
+// instruction needs it again, and reclaim working for this fault must not take it. Without this an
+// instruction whose code page and data page both had to be read in could, memory being short,
+// evict the one to read the other, again and again, and never retire: on Linux the CPU keeps
+// running beside reclaim and references its text between passes, which a simulated hart stopped
+// in a fault cannot.
+class InstructionPagePin {
+  public:
+    InstructionPagePin(MemoryManager& mm, AddressSpace& space, u64 pc)
+        : m_mm(mm)
+    {
+        u64 pte = space.page_table().read(VirtAddr(pc));
+        if (!isa::pte_valid(pte))
+            return;
+        Pfn pfn(isa::pte_ppn(pte));
+        if (!mm.frames().contains(pfn))
+            return;
+        const Frame& f = mm.frames()[pfn];
+        if (!f.has(FF_LRU) || f.has(FF_HEAD | FF_TAIL))
+            return; // only an ordinary resident page is reclaim's to take
+        mm.get_page(pfn);
+        m_pfn = pfn;
+    }
+    ~InstructionPagePin()
+    {
+        if (m_pfn)
+            m_mm.put_page(*m_pfn);
+    }
+    InstructionPagePin(const InstructionPagePin&) = delete;
+    InstructionPagePin& operator=(const InstructionPagePin&) = delete;
+
+  private:
+    MemoryManager& m_mm;
+    std::optional<Pfn> m_pfn;
+};
 
 } // namespace
 
@@ -522,8 +559,12 @@ void Runner::handle_fault(Task& t, const PageFault& fault)
         return;
     }
     Process* p = m_kernel->process(t.tgid);
-    FaultOutcome outcome = m_kernel->mm().fault_handler().handle(p->space(), fault.addr, fault.access);
-    if (p->oom_kill_pending) {
+    FaultOutcome outcome;
+    {
+        InstructionPagePin code(m_kernel->mm(), p->space(), t.regs.pc);
+        outcome = m_kernel->mm().fault_handler().handle(p->space(), fault.addr, fault.access);
+    }
+    if (p->oom_victim) {
         // The OOM killer chose this process while serving its own fault.
         kill_group_now(t.tgid, SIGKILL_);
         return;
@@ -555,6 +596,10 @@ void Runner::handle_fault(Task& t, const PageFault& fault)
 
 void Runner::handle_stop(Task& t, const StopInfo& stop)
 {
+    // Everything done for this stop is one call on behalf of the task's process (Kernel::Call).
+    auto call = m_kernel->enter(t.tgid);
+    if (call.is_error())
+        return;
     switch (stop.reason) {
     case StopReason::Ecall: {
         ++m_result.stats.syscalls;
@@ -632,7 +677,9 @@ void Runner::run_slice(Task& t)
         }
         bool yield = stop.reason == StopReason::Ecall && t.regs.x[17] == SCHED_YIELD_NR;
         handle_stop(t, stop);
-        if (t.state != RunState::Runnable)
+        // The call may have ended the process (an OOM victim dies when its call ends).
+        Process* p = m_kernel->process(t.tgid);
+        if (t.state != RunState::Runnable || !p || !p->alive())
             break;
         deliver_signals(t);
         if (yield)
@@ -690,9 +737,25 @@ RunStats Runner::stats() const
     return s;
 }
 
+void Runner::kill_everything()
+{
+    std::vector<Pid> alive;
+    for (auto& [pid, g] : m_sched.groups())
+        if (!g->exiting)
+            alive.push_back(pid);
+    for (Pid pid : alive)
+        exit_group(pid, 0, SIGKILL_);
+    m_sched.reap_dead();
+}
+
 RunResult Runner::run()
 {
     while (m_sched.any_alive()) {
+        if (m_options.stop_signal && *m_options.stop_signal && !m_result.stopped_by) {
+            m_result.stopped_by = *m_options.stop_signal;
+            kill_everything();
+            continue;
+        }
         bool progressed = false;
         for (Task* t : m_sched.round()) {
             if (t->state == RunState::Dead)
@@ -706,13 +769,7 @@ RunResult Runner::run()
         m_kernel->mm().background_work();
         if (!progressed && m_sched.any_alive() && !advance_clock_to_deadline()) {
             m_diag << "kioku: every task is blocked and nothing can wake them; killing them\n";
-            std::vector<Pid> stuck;
-            for (auto& [pid, g] : m_sched.groups())
-                if (!g->exiting)
-                    stuck.push_back(pid);
-            for (Pid pid : stuck)
-                exit_group(pid, 0, SIGKILL_);
-            m_sched.reap_dead();
+            kill_everything();
         }
     }
     RunResult result = m_result;

@@ -13,6 +13,7 @@
 // it is reaped at once when it has no parent waiting for it).
 #pragma once
 
+#include <csignal>
 #include <memory>
 #include <ostream>
 #include <set>
@@ -36,6 +37,9 @@ struct RunOptions {
     int stdin_fd = 0;
     int stdout_fd = 1;
     int stderr_fd = 2;
+    // Set (by a host signal handler) to a host signal number to stop the run: checked between
+    // scheduler rounds; every guest process is then killed and the run ends in order.
+    const volatile std::sig_atomic_t* stop_signal = nullptr;
 };
 
 struct RunStats {
@@ -51,8 +55,9 @@ struct RunStats {
 };
 
 struct RunResult {
-    int exit_code = 0; // the first program's exit status
-    int signal = 0;    // non-zero when it was killed by a signal
+    int exit_code = 0;  // the first program's exit status
+    int signal = 0;     // non-zero when it was killed by a signal
+    int stopped_by = 0; // the host signal that stopped the run (RunOptions::stop_signal), or 0
     RunStats stats;
     // The status a shell reports: the exit code, or 128 + the signal.
     int shell_status() const { return signal ? 128 + signal : exit_code; }
@@ -116,6 +121,7 @@ class Runner {
     bool take_signal(Task& t, SigInfo& info);
     void finish_group(ThreadGroup& g);
     void kill_group_now(Pid pid, int signal);
+    void kill_everything(); // SIGKILL to every thread group not already exiting
     bool advance_clock_to_deadline();
     void record_peak(ThreadGroup& g);
     RunStats stats() const;

@@ -136,6 +136,8 @@ class Syscalls {
     Result<void> put_bytes(Task& t, u64 addr, const void* src, u64 n);
     Result<void> get_bytes(Task& t, u64 addr, void* dst, u64 n);
     std::string absolute_path(Task& t, int dirfd, const std::string& path, Result<void>* error);
+    // A path argument read from guest memory and made absolute (ENOENT when empty).
+    Result<std::string> path_at(Task& t, int dirfd, u64 addr);
     Result<OpenFile*> open_file(Task& t, int fd);
     int install_fd(Task& t, std::shared_ptr<OpenFile> file, bool cloexec, int min_fd = 0);
     Result<u64> read_into(Task& t, int fd, OpenFile& f, u64 buf, u64 count, bool* would_block);
@@ -166,6 +168,14 @@ class Syscalls {
     SyscallResult sys_unlinkat(Task&, const SyscallArgs&);
     SyscallResult sys_mkdirat(Task&, const SyscallArgs&);
     SyscallResult sys_renameat2(Task&, const SyscallArgs&);
+    SyscallResult sys_linkat(Task&, const SyscallArgs&);
+    SyscallResult sys_symlinkat(Task&, const SyscallArgs&);
+    SyscallResult sys_fchmod(Task&, const SyscallArgs&);
+    SyscallResult sys_fchmodat(Task&, const SyscallArgs&);
+    SyscallResult sys_fchown(Task&, const SyscallArgs&);
+    SyscallResult sys_fchownat(Task&, const SyscallArgs&);
+    SyscallResult sys_utimensat(Task&, const SyscallArgs&);
+    SyscallResult sys_truncate(Task&, const SyscallArgs&);
     SyscallResult sys_ftruncate(Task&, const SyscallArgs&);
     SyscallResult sys_fsync(Task&, const SyscallArgs&);
     SyscallResult sys_sync(Task&, const SyscallArgs&);

@@ -35,69 +35,15 @@ constexpr int O_LARGEFILE_ = 0100000;
 constexpr u64 MAX_IO_CHUNK = u64{1} << 20; // one call moves at most this much through the host
 constexpr u64 MAX_IOV = 1024;              // UIO_MAXIOV
 
-std::string normalize(const std::string& path)
-{
-    std::vector<std::string> parts;
-    size_t i = 0;
-    while (i <= path.size()) {
-        size_t j = path.find('/', i);
-        if (j == std::string::npos)
-            j = path.size();
-        std::string part = path.substr(i, j - i);
-        if (part == "..") {
-            if (!parts.empty())
-                parts.pop_back();
-        } else if (!part.empty() && part != ".") {
-            parts.push_back(part);
-        }
-        i = j + 1;
-    }
-    std::string out;
-    for (auto& p : parts)
-        out += "/" + p;
-    return out.empty() ? "/" : out;
-}
-
 bool is_proc_path(const std::string& path)
 {
     return path == "/proc" || path.rfind("/proc/", 0) == 0 || path.rfind("/sys/kernel/mm/", 0) == 0 ||
            path.rfind("/sys/kernel/debug/extfrag/", 0) == 0;
 }
 
-// An O_PATH descriptor for a guest path, resolved inside the root (symbolic links and ".."
-// cannot leave it).
-int open_path_in_root(Kernel& kernel, const std::string& guest_path, bool follow)
-{
-    int root_fd = ::open(kernel.vfs().host_root().c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
-    if (root_fd < 0)
-        return -1;
-    struct open_how how {};
-    how.flags = O_PATH | O_CLOEXEC | (follow ? 0 : O_NOFOLLOW);
-    how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
-    std::string relative = guest_path.substr(guest_path.find_first_not_of('/') == std::string::npos
-                                                 ? guest_path.size()
-                                                 : guest_path.find_first_not_of('/'));
-    if (relative.empty())
-        relative = ".";
-    int fd = static_cast<int>(::syscall(SYS_openat2, root_fd, relative.c_str(), &how, sizeof how));
-    int err = errno;
-    ::close(root_fd);
-    errno = err;
-    return fd;
-}
-
 Result<struct stat> stat_in_root(Kernel& kernel, const std::string& guest_path, bool follow)
 {
-    int fd = open_path_in_root(kernel, guest_path, follow);
-    if (fd < 0)
-        return Error::from_errno(errno, "no such file");
-    struct stat st {};
-    int r = ::fstat(fd, &st);
-    int err = errno;
-    ::close(fd);
-    if (r != 0)
-        return Error::from_errno(err, "stat failed");
-    return st;
+    return kernel.vfs().stat(guest_path, follow ? Follow::Yes : Follow::No);
 }
 
 std::vector<DirEntry> list_directory(int path_fd)
@@ -251,7 +197,7 @@ void Syscalls::install_stdio(Process& p)
 std::string Syscalls::absolute_path(Task& t, int dirfd, const std::string& path, Result<void>* error)
 {
     if (!path.empty() && path[0] == '/')
-        return normalize(path);
+        return Vfs::normalize(path);
     std::string base = group(t).cwd;
     if (dirfd != AT_FDCWD_) {
         auto f = open_file(t, dirfd);
@@ -265,7 +211,7 @@ std::string Syscalls::absolute_path(Task& t, int dirfd, const std::string& path,
         }
         base = f.value()->path;
     }
-    return normalize(base + "/" + path);
+    return Vfs::normalize(base + "/" + path);
 }
 
 Result<OpenFile*> Syscalls::open_file(Task& t, int fd)
@@ -329,27 +275,25 @@ SyscallResult Syscalls::sys_openat(Task& t, const SyscallArgs& a)
         return SyscallResult::ret(install_fd(t, std::move(file), cloexec));
     }
     // hugetlbfs files live in the kernel, not on the host (HugetlbFs.cpp).
-    int pfd = is_hugetlbfs_path(path) ? -1 : open_path_in_root(kernel(), path, !(flags & O_NOFOLLOW));
-    if (pfd >= 0) {
-        struct stat st {};
-        ::fstat(pfd, &st);
-        if (S_ISDIR(st.st_mode)) {
-            if (file->writable || (flags & O_CREAT)) {
-                ::close(pfd);
-                return SyscallResult::err(EISDIR);
+    if (!is_hugetlbfs_path(path)) {
+        auto pfd = kernel().vfs().open_path(path, (flags & O_NOFOLLOW) ? Follow::No : Follow::Yes);
+        if (!pfd.is_error()) {
+            struct stat st {};
+            ::fstat(pfd.value().get(), &st);
+            if (S_ISDIR(st.st_mode)) {
+                if (file->writable || (flags & O_CREAT))
+                    return SyscallResult::err(EISDIR);
+                file->special = std::make_shared<SpecialFile>(K::Directory);
+                file->special->entries = list_directory(pfd.value().get());
+                return SyscallResult::ret(install_fd(t, std::move(file), cloexec));
             }
-            file->special = std::make_shared<SpecialFile>(K::Directory);
-            file->special->entries = list_directory(pfd);
-            ::close(pfd);
-            return SyscallResult::ret(install_fd(t, std::move(file), cloexec));
+            if (S_ISLNK(st.st_mode) && (flags & O_NOFOLLOW))
+                return SyscallResult::err(ELOOP);
+            if (flags & O_DIRECTORY)
+                return SyscallResult::err(ENOTDIR);
+        } else if (pfd.error().code != ENOENT || !(flags & O_CREAT)) {
+            return SyscallResult::err(pfd.error().code);
         }
-        ::close(pfd);
-        if (S_ISLNK(st.st_mode) && (flags & O_NOFOLLOW))
-            return SyscallResult::err(ELOOP);
-        if (flags & O_DIRECTORY)
-            return SyscallResult::err(ENOTDIR);
-    } else if (!is_hugetlbfs_path(path) && (errno != ENOENT || !(flags & O_CREAT))) {
-        return SyscallResult::err(errno);
     }
     auto fd = kernel().open(t.tgid, path, flags & ~(O_CLOEXEC | O_NOFOLLOW | O_LARGEFILE_), mode);
     if (fd.is_error())
@@ -870,16 +814,10 @@ SyscallResult Syscalls::sys_readlinkat(Task& t, const SyscallArgs& a)
     } else if (is_proc_path(path)) {
         return SyscallResult::err(ENOENT);
     } else {
-        int fd = open_path_in_root(kernel(), path, false);
-        if (fd < 0)
-            return SyscallResult::err(errno);
-        char buf[4096];
-        ssize_t n = ::readlinkat(fd, "", buf, sizeof buf);
-        int err = errno;
-        ::close(fd);
-        if (n < 0)
-            return SyscallResult::err(err == ENOENT ? EINVAL : err);
-        target.assign(buf, static_cast<size_t>(n));
+        auto link = kernel().vfs().readlink(path);
+        if (link.is_error())
+            return SyscallResult::err(link.error().code);
+        target = link.release_value();
     }
     u64 n = std::min<u64>(target.size(), a[3]);
     if (put_bytes(t, a[2], target.data(), n).is_error())
@@ -1040,72 +978,243 @@ SyscallResult Syscalls::sys_getdents64(Task& t, const SyscallArgs& a)
     return SyscallResult::ret(static_cast<i64>(out.size()));
 }
 
+Result<std::string> Syscalls::path_at(Task& t, int dirfd, u64 addr)
+{
+    auto raw = TRY(read_string(t, addr));
+    if (raw.empty())
+        return Error::from_errno(ENOENT, "empty path");
+    Result<void> bad;
+    std::string path = absolute_path(t, dirfd, raw, &bad);
+    if (bad.is_error())
+        return bad.error();
+    return path;
+}
+
+namespace {
+
+SyscallResult result_of(const Result<void>& r)
+{
+    return r.is_error() ? SyscallResult::err(r.error().code) : SyscallResult::ret(0);
+}
+
+// /proc, /sys and /dev are the kernel's own: path operations that would change them are refused
+// with the errno Linux gives for a read-only or busy pseudo-filesystem entry.
+bool is_kernel_path(const std::string& path)
+{
+    return is_proc_path(path) || path == "/dev" || path.rfind("/dev/", 0) == 0;
+}
+
+} // namespace
+
 SyscallResult Syscalls::sys_unlinkat(Task& t, const SyscallArgs& a)
 {
-    auto raw = read_string(t, a[1]);
-    if (raw.is_error())
-        return SyscallResult::err(raw.error().code);
-    Result<void> bad;
-    std::string path = absolute_path(t, a.fd(0), raw.value(), &bad);
-    if (bad.is_error())
-        return SyscallResult::err(bad.error().code);
-    if (is_hugetlbfs_path(path) && !(a[2] & AT_REMOVEDIR_)) {
-        auto r = hugetlbfs_unlink(kernel().mm(), path);
-        return r.is_error() ? SyscallResult::err(r.error().code) : SyscallResult::ret(0);
-    }
-    if (is_proc_path(path) || path.rfind("/dev/", 0) == 0)
+    auto path = path_at(t, a.fd(0), a[1]);
+    if (path.is_error())
+        return SyscallResult::err(path.error().code);
+    if (a[2] & ~u64{AT_REMOVEDIR_})
+        return SyscallResult::err(EINVAL);
+    if (is_hugetlbfs_path(path.value()) && !(a[2] & AT_REMOVEDIR_))
+        return result_of(hugetlbfs_unlink(kernel().mm(), path.value()));
+    if (is_kernel_path(path.value()))
         return SyscallResult::err(EACCES);
-    if (a[2] & AT_REMOVEDIR_) {
-        auto host = kernel().vfs().host_path(path);
-        if (host.is_error())
-            return SyscallResult::err(host.error().code);
-        return ::rmdir(host.value().c_str()) == 0 ? SyscallResult::ret(0) : SyscallResult::err(errno);
-    }
-    auto st = stat_in_root(kernel(), path, false);
-    if (st.is_error())
-        return SyscallResult::err(st.error().code);
-    if (S_ISDIR(st.value().st_mode))
-        return SyscallResult::err(EISDIR);
-    auto r = kernel().vfs().unlink(path);
-    return r.is_error() ? SyscallResult::err(r.error().code) : SyscallResult::ret(0);
+    if (a[2] & AT_REMOVEDIR_)
+        return result_of(kernel().vfs().rmdir(path.value()));
+    return result_of(kernel().vfs().unlink(path.value()));
 }
 
 SyscallResult Syscalls::sys_mkdirat(Task& t, const SyscallArgs& a)
 {
-    auto raw = read_string(t, a[1]);
-    if (raw.is_error())
-        return SyscallResult::err(raw.error().code);
-    Result<void> bad;
-    std::string path = absolute_path(t, a.fd(0), raw.value(), &bad);
-    if (bad.is_error())
-        return SyscallResult::err(bad.error().code);
-    if (is_proc_path(path))
+    auto path = path_at(t, a.fd(0), a[1]);
+    if (path.is_error())
+        return SyscallResult::err(path.error().code);
+    if (is_kernel_path(path.value()))
         return SyscallResult::err(EEXIST);
-    auto host = kernel().vfs().host_path(path);
-    if (host.is_error())
-        return SyscallResult::err(host.error().code);
     mode_t mode = static_cast<mode_t>(a[2] & 07777 & ~group(t).umask);
-    return ::mkdir(host.value().c_str(), mode) == 0 ? SyscallResult::ret(0) : SyscallResult::err(errno);
+    return result_of(kernel().vfs().mkdir(path.value(), mode));
 }
 
 SyscallResult Syscalls::sys_renameat2(Task& t, const SyscallArgs& a)
 {
-    auto from_raw = read_string(t, a[1]);
-    auto to_raw = read_string(t, a[3]);
-    if (from_raw.is_error() || to_raw.is_error())
-        return SyscallResult::err(from_raw.is_error() ? from_raw.error().code : to_raw.error().code);
-    Result<void> bad;
-    std::string from = absolute_path(t, a.fd(0), from_raw.value(), &bad);
-    std::string to = absolute_path(t, a.fd(2), to_raw.value(), &bad);
-    if (bad.is_error())
-        return SyscallResult::err(bad.error().code);
-    auto host_from = kernel().vfs().host_path(from);
-    auto host_to = kernel().vfs().host_path(to);
-    if (host_from.is_error() || host_to.is_error())
+    auto from = path_at(t, a.fd(0), a[1]);
+    auto to = path_at(t, a.fd(2), a[3]);
+    if (from.is_error() || to.is_error())
+        return SyscallResult::err(from.is_error() ? from.error().code : to.error().code);
+    if (is_kernel_path(from.value()) || is_kernel_path(to.value()))
+        return SyscallResult::err(EXDEV);
+    return result_of(kernel().vfs().rename(from.value(), to.value(), static_cast<unsigned>(a[4])));
+}
+
+SyscallResult Syscalls::sys_linkat(Task& t, const SyscallArgs& a)
+{
+    constexpr u64 AT_SYMLINK_FOLLOW_ = 0x400;
+    if (a[4] & ~(AT_SYMLINK_FOLLOW_ | AT_EMPTY_PATH_))
+        return SyscallResult::err(EINVAL);
+    auto from = path_at(t, a.fd(0), a[1]);
+    auto to = path_at(t, a.fd(2), a[3]);
+    if (from.is_error() || to.is_error())
+        return SyscallResult::err(from.is_error() ? from.error().code : to.error().code);
+    if (is_kernel_path(from.value()) || is_kernel_path(to.value()))
+        return SyscallResult::err(EXDEV);
+    Follow follow = (a[4] & AT_SYMLINK_FOLLOW_) ? Follow::Yes : Follow::No;
+    return result_of(kernel().vfs().link(from.value(), to.value(), follow));
+}
+
+SyscallResult Syscalls::sys_symlinkat(Task& t, const SyscallArgs& a)
+{
+    auto target = read_string(t, a[0]);
+    if (target.is_error())
+        return SyscallResult::err(target.error().code);
+    if (target.value().empty())
         return SyscallResult::err(ENOENT);
-    long r = ::syscall(SYS_renameat2, AT_FDCWD, host_from.value().c_str(), AT_FDCWD, host_to.value().c_str(),
-                       static_cast<unsigned>(a[4]));
-    return r == 0 ? SyscallResult::ret(0) : SyscallResult::err(errno);
+    auto path = path_at(t, a.fd(1), a[2]);
+    if (path.is_error())
+        return SyscallResult::err(path.error().code);
+    if (is_kernel_path(path.value()))
+        return SyscallResult::err(EEXIST);
+    return result_of(kernel().vfs().symlink(target.value(), path.value()));
+}
+
+SyscallResult Syscalls::sys_fchmodat(Task& t, const SyscallArgs& a)
+{
+    auto path = path_at(t, a.fd(0), a[1]);
+    if (path.is_error())
+        return SyscallResult::err(path.error().code);
+    if (is_kernel_path(path.value()))
+        return SyscallResult::err(EPERM);
+    // fchmodat(2) has no flags argument: it always follows a link.
+    return result_of(kernel().vfs().chmod(path.value(), static_cast<mode_t>(a[2] & 07777), Follow::Yes));
+}
+
+SyscallResult Syscalls::sys_fchmod(Task& t, const SyscallArgs& a)
+{
+    auto f = open_file(t, a.fd(0));
+    if (f.is_error())
+        return SyscallResult::err(EBADF);
+    mode_t mode = static_cast<mode_t>(a[1] & 07777);
+    if (!f.value()->special)
+        return ::fchmod(f.value()->inode->host_fd(), mode) == 0 ? SyscallResult::ret(0)
+                                                                : SyscallResult::err(errno);
+    if (f.value()->special->kind == SpecialFile::Kind::Directory)
+        return result_of(kernel().vfs().chmod(f.value()->path, mode, Follow::Yes));
+    return SyscallResult::ret(0); // pipes, eventfds, /dev and /proc files: root may, and nothing persists
+}
+
+SyscallResult Syscalls::sys_fchownat(Task& t, const SyscallArgs& a)
+{
+    if (a[4] & ~u64{AT_SYMLINK_NOFOLLOW_ | AT_EMPTY_PATH_})
+        return SyscallResult::err(EINVAL);
+    auto raw = read_string(t, a[1]);
+    if (raw.is_error())
+        return SyscallResult::err(raw.error().code);
+    if (raw.value().empty() && (a[4] & AT_EMPTY_PATH_)) {
+        SyscallArgs f;
+        f.a = {a[0], a[2], a[3], 0, 0, 0};
+        return sys_fchown(t, f);
+    }
+    auto path = path_at(t, a.fd(0), a[1]);
+    if (path.is_error())
+        return SyscallResult::err(path.error().code);
+    if (is_kernel_path(path.value()))
+        return SyscallResult::err(EPERM);
+    Follow follow = (a[4] & AT_SYMLINK_NOFOLLOW_) ? Follow::No : Follow::Yes;
+    return result_of(
+        kernel().vfs().chown(path.value(), static_cast<uid_t>(a[2]), static_cast<gid_t>(a[3]), follow));
+}
+
+SyscallResult Syscalls::sys_fchown(Task& t, const SyscallArgs& a)
+{
+    auto f = open_file(t, a.fd(0));
+    if (f.is_error())
+        return SyscallResult::err(EBADF);
+    auto uid = static_cast<uid_t>(a[1]);
+    auto gid = static_cast<gid_t>(a[2]);
+    if (!f.value()->special)
+        return ::fchown(f.value()->inode->host_fd(), uid, gid) == 0 ? SyscallResult::ret(0)
+                                                                    : SyscallResult::err(errno);
+    if (f.value()->special->kind == SpecialFile::Kind::Directory)
+        return result_of(kernel().vfs().chown(f.value()->path, uid, gid, Follow::Yes));
+    return SyscallResult::ret(0);
+}
+
+SyscallResult Syscalls::sys_utimensat(Task& t, const SyscallArgs& a)
+{
+    constexpr long UTIME_NOW_ = (1L << 30) - 1;
+    constexpr long UTIME_OMIT_ = (1L << 30) - 2;
+    if (a[3] & ~u64{AT_SYMLINK_NOFOLLOW_ | AT_EMPTY_PATH_})
+        return SyscallResult::err(EINVAL);
+    struct timespec times[2]{};
+    const struct timespec* given = nullptr;
+    if (a[2]) {
+        i64 raw[4];
+        if (get_bytes(t, a[2], raw, sizeof raw).is_error())
+            return SyscallResult::err(EFAULT);
+        for (int i = 0; i < 2; ++i) {
+            long nsec = static_cast<long>(raw[2 * i + 1]);
+            if (nsec != UTIME_NOW_ && nsec != UTIME_OMIT_ && (nsec < 0 || nsec >= 1000000000L))
+                return SyscallResult::err(EINVAL);
+            times[i].tv_sec = static_cast<time_t>(raw[2 * i]);
+            times[i].tv_nsec = nsec;
+        }
+        given = times;
+    }
+    // A null path (futimens) or an empty one with AT_EMPTY_PATH names the descriptor itself.
+    std::string path;
+    if (!a[1]) {
+        if (a.fd(0) == AT_FDCWD_)
+            return SyscallResult::err(EFAULT);
+    } else {
+        auto raw = read_string(t, a[1]);
+        if (raw.is_error())
+            return SyscallResult::err(raw.error().code);
+        if (!raw.value().empty() || !(a[3] & AT_EMPTY_PATH_)) {
+            auto resolved = path_at(t, a.fd(0), a[1]);
+            if (resolved.is_error())
+                return SyscallResult::err(resolved.error().code);
+            path = resolved.release_value();
+        }
+    }
+    if (path.empty()) {
+        auto f = open_file(t, a.fd(0));
+        if (f.is_error())
+            return SyscallResult::err(EBADF);
+        if (!f.value()->special)
+            return result_of(kernel().set_file_times(*f.value()->inode, given));
+        if (f.value()->special->kind != SpecialFile::Kind::Directory)
+            return SyscallResult::ret(0);
+        path = f.value()->path;
+    }
+    if (is_kernel_path(path))
+        return SyscallResult::err(EPERM);
+    Follow follow = (a[3] & AT_SYMLINK_NOFOLLOW_) ? Follow::No : Follow::Yes;
+    auto st = kernel().vfs().stat(path, follow);
+    if (!st.is_error() && S_ISREG(st.value().st_mode)) {
+        auto inode = kernel().vfs().open(path, O_RDONLY, 0);
+        if (!inode.is_error())
+            return result_of(kernel().set_file_times(*inode.value(), given));
+    }
+    return result_of(kernel().vfs().utimens(path, given, follow));
+}
+
+SyscallResult Syscalls::sys_truncate(Task& t, const SyscallArgs& a)
+{
+    auto path = path_at(t, AT_FDCWD_, a[0]);
+    if (path.is_error())
+        return SyscallResult::err(path.error().code);
+    if (a.i(1) < 0)
+        return SyscallResult::err(EINVAL);
+    if (is_kernel_path(path.value()))
+        return SyscallResult::err(EACCES);
+    auto st = kernel().vfs().stat(path.value(), Follow::Yes);
+    if (st.is_error())
+        return SyscallResult::err(st.error().code);
+    if (S_ISDIR(st.value().st_mode))
+        return SyscallResult::err(EISDIR);
+    if (!S_ISREG(st.value().st_mode))
+        return SyscallResult::err(EINVAL);
+    auto inode = kernel().vfs().open(path.value(), O_RDWR, 0);
+    if (inode.is_error())
+        return SyscallResult::err(inode.error().code);
+    return result_of(kernel().truncate_inode(*inode.value(), a[1]));
 }
 
 SyscallResult Syscalls::sys_ftruncate(Task& t, const SyscallArgs& a)

@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
+#include <vector>
 
 #include "mm/cache/Inode.h"
 #include "mm/cache/PageCache.h"
@@ -16,42 +17,66 @@ namespace kioku {
 
 namespace {
 
-// openat2 with RESOLVE_IN_ROOT: "..", absolute paths and symbolic links all resolve inside the
-// root directory, so a guest path can never name a host file outside it.
-int open_in_root(int root_fd, const std::string& path, int flags, int mode)
+// A path the host kernel resolves to the file an O_PATH descriptor already names. Only ever
+// made from a descriptor that was itself resolved inside the root, so following it cannot leave.
+std::string through_descriptor(int fd)
 {
-    struct open_how how {};
-    how.flags = static_cast<u64>(flags) | O_CLOEXEC;
-    how.mode = (flags & O_CREAT) ? static_cast<u64>(mode) : 0;
-    how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
-    std::string relative = path;
-    while (!relative.empty() && relative.front() == '/')
-        relative.erase(0, 1);
-    if (relative.empty())
-        relative.assign(1, '.');
-    return static_cast<int>(::syscall(SYS_openat2, root_fd, relative.c_str(), &how, sizeof how));
+    return "/proc/self/fd/" + std::to_string(fd);
+}
+
+Error host_error(const char* what)
+{
+    return Error::from_errno(errno, what);
 }
 
 } // namespace
 
-Result<std::unique_ptr<Vfs>> Vfs::create(PageCache& cache, const std::string& root_dir)
+std::string Vfs::normalize(const std::string& guest_path)
 {
-    if (!root_dir.empty()) {
-        std::error_code ec;
-        if (!std::filesystem::is_directory(root_dir, ec))
-            return Error::from_errno(ENOTDIR, "the guest root is not a directory");
-        return std::unique_ptr<Vfs>(new Vfs(cache, std::filesystem::absolute(root_dir).string(), false));
+    std::vector<std::string> parts;
+    size_t i = 0;
+    while (i <= guest_path.size()) {
+        size_t j = guest_path.find('/', i);
+        if (j == std::string::npos)
+            j = guest_path.size();
+        std::string part = guest_path.substr(i, j - i);
+        if (part == "..") {
+            if (!parts.empty())
+                parts.pop_back();
+        } else if (!part.empty() && part != ".") {
+            parts.push_back(std::move(part));
+        }
+        i = j + 1;
     }
-    std::string pattern = (std::filesystem::temp_directory_path() / "kioku-root-XXXXXX").string();
-    if (!::mkdtemp(pattern.data()))
-        return Error::from_errno(errno, "cannot create a temporary guest root");
-    ::mkdir((pattern + "/tmp").c_str(), 01777);
-    return std::unique_ptr<Vfs>(new Vfs(cache, pattern, true));
+    std::string out;
+    for (auto& p : parts)
+        out += "/" + p;
+    return out.empty() ? "/" : out;
 }
 
-Vfs::Vfs(PageCache& cache, std::string root, bool owned)
+Result<std::unique_ptr<Vfs>> Vfs::create(PageCache& cache, const std::string& root_dir)
+{
+    bool owned = root_dir.empty();
+    std::string root = root_dir;
+    if (owned) {
+        root = (std::filesystem::temp_directory_path() / "kioku-root-XXXXXX").string();
+        if (!::mkdtemp(root.data()))
+            return host_error("cannot create a temporary guest root");
+        ::mkdir((root + "/tmp").c_str(), 01777);
+    }
+    int fd = ::open(root.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0)
+        return Error::from_errno(errno == ENOENT ? ENOTDIR : errno, "the guest root is not a directory");
+    UniqueFd root_fd(fd);
+    std::error_code ec;
+    root = std::filesystem::absolute(root, ec).string();
+    return std::unique_ptr<Vfs>(new Vfs(cache, std::move(root), std::move(root_fd), owned));
+}
+
+Vfs::Vfs(PageCache& cache, std::string root, UniqueFd root_fd, bool owned)
     : m_cache(cache)
     , m_root(std::move(root))
+    , m_root_fd(std::move(root_fd))
     , m_owned(owned)
 {
 }
@@ -60,84 +85,249 @@ Vfs::~Vfs()
 {
     m_inodes.clear();
     if (m_owned) {
+        // remove_all removes symbolic links themselves, never what they point at.
         std::error_code ec;
         std::filesystem::remove_all(m_root, ec);
     }
 }
 
-Result<std::string> Vfs::host_path(const std::string& guest_path) const
+Result<UniqueFd> Vfs::resolve(const std::string& guest_path, int flags, int mode, Follow follow) const
 {
-    // Lexical resolution for display and for callers that need a host name; opening always goes
-    // through open_in_root, which also confines symbolic links.
-    std::filesystem::path out = "/";
-    for (auto& part : std::filesystem::path(guest_path)) {
-        if (part == "/" || part == "." || part.empty())
-            continue;
-        if (part == "..")
-            out = out.parent_path();
-        else
-            out /= part;
+    struct open_how how {};
+    how.flags = static_cast<u64>(flags) | O_CLOEXEC | (follow == Follow::No ? O_NOFOLLOW : 0);
+    how.mode = (flags & O_CREAT) ? static_cast<u64>(mode) : 0;
+    how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
+    std::string relative = normalize(guest_path).substr(1);
+    if (relative.empty())
+        relative = ".";
+    for (;;) {
+        int fd =
+            static_cast<int>(::syscall(SYS_openat2, m_root_fd.get(), relative.c_str(), &how, sizeof how));
+        if (fd >= 0)
+            return UniqueFd(fd);
+        // RESOLVE_IN_ROOT refuses with EAGAIN when a rename elsewhere raced the lookup.
+        if (errno != EAGAIN && errno != EINTR)
+            return host_error("cannot resolve the path in the guest root");
     }
-    return m_root + out.string();
+}
+
+Result<Vfs::Parent> Vfs::parent_of(const std::string& guest_path) const
+{
+    std::string path = normalize(guest_path);
+    if (path == "/")
+        return Parent{TRY(resolve("/", O_PATH | O_DIRECTORY, 0, Follow::Yes)), {}};
+    size_t slash = path.rfind('/');
+    std::string dir = path.substr(0, slash);
+    return Parent{TRY(resolve(dir.empty() ? "/" : dir, O_PATH | O_DIRECTORY, 0, Follow::Yes)),
+                  path.substr(slash + 1)};
+}
+
+Result<UniqueFd> Vfs::open_path(const std::string& guest_path, Follow follow) const
+{
+    return resolve(guest_path, O_PATH, 0, follow);
+}
+
+Result<struct stat> Vfs::stat(const std::string& guest_path, Follow follow) const
+{
+    UniqueFd fd = TRY(open_path(guest_path, follow));
+    struct stat st {};
+    if (::fstat(fd.get(), &st) != 0)
+        return host_error("stat failed");
+    return st;
 }
 
 Result<std::shared_ptr<Inode>> Vfs::open(const std::string& guest_path, int flags, int mode)
 {
-    int root_fd = ::open(m_root.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
-    if (root_fd < 0)
-        return Error::from_errno(errno, "the guest root is gone");
     // The inode keeps its own read-write descriptor for page-cache I/O, whatever the guest's
     // access mode; the guest's mode is checked by the caller.
     int host_flags = (flags & (O_CREAT | O_EXCL | O_DIRECTORY | O_NOFOLLOW)) | O_RDWR;
-    int fd = open_in_root(root_fd, guest_path, host_flags, mode);
-    if (fd < 0 && errno == EISDIR)
-        fd = open_in_root(root_fd, guest_path, (host_flags & ~O_RDWR) | O_RDONLY, mode);
-    if (fd < 0 && (errno == EACCES || errno == EROFS || errno == ETXTBSY))
-        fd = open_in_root(root_fd, guest_path, (host_flags & ~O_RDWR) | O_RDONLY, mode);
-    int err = errno;
-    ::close(root_fd);
-    if (fd < 0)
-        return Error::from_errno(err, "open failed");
+    Follow follow = (flags & O_NOFOLLOW) ? Follow::No : Follow::Yes;
+    auto fd = resolve(guest_path, host_flags, mode, follow);
+    if (fd.is_error() && (fd.error().code == EISDIR || fd.error().code == EACCES ||
+                          fd.error().code == EROFS || fd.error().code == ETXTBSY))
+        fd = resolve(guest_path, (host_flags & ~O_RDWR) | O_RDONLY, mode, follow);
+    if (fd.is_error())
+        return Error::from_errno(fd.error().code, "open failed");
     struct stat st {};
-    ::fstat(fd, &st);
+    ::fstat(fd.value().get(), &st);
     auto key = std::make_pair(static_cast<u64>(st.st_dev), static_cast<u64>(st.st_ino));
     std::shared_ptr<Inode> inode;
     if (auto it = m_inodes.find(key); it != m_inodes.end()) {
-        ::close(fd);
         inode = it->second;
     } else {
-        inode =
-            m_cache.create_host(fd, static_cast<u64>(st.st_ino), guest_path, static_cast<u64>(st.st_size));
+        inode = m_cache.create_host(fd.value().release(), static_cast<u64>(st.st_ino), normalize(guest_path),
+                                    static_cast<u64>(st.st_size));
         m_inodes.emplace(key, inode);
     }
     if ((flags & O_TRUNC) && (flags & O_ACCMODE) != O_RDONLY) {
         if (::ftruncate(inode->host_fd(), 0) != 0)
-            return Error::from_errno(errno, "truncate failed");
+            return host_error("truncate failed");
         m_cache.truncate(*inode, 0);
     }
     return inode;
 }
 
+// The inode cache forgets a file whose last name went away (unlinked or replaced; st is from
+// before); the Inode lives on while mappings or open files hold it, as an unlinked file does.
+void Vfs::forget(const struct stat& st)
+{
+    if (st.st_nlink > 1)
+        return; // still reachable under another name
+    m_inodes.erase(std::make_pair(static_cast<u64>(st.st_dev), static_cast<u64>(st.st_ino)));
+}
+
+Result<void> Vfs::mkdir(const std::string& guest_path, mode_t mode)
+{
+    Parent p = TRY(parent_of(guest_path));
+    if (p.leaf.empty())
+        return Error::from_errno(EEXIST, "the root exists");
+    if (::mkdirat(p.dir.get(), p.leaf.c_str(), mode) != 0)
+        return host_error("mkdir failed");
+    return {};
+}
+
+Result<void> Vfs::rmdir(const std::string& guest_path)
+{
+    Parent p = TRY(parent_of(guest_path));
+    if (p.leaf.empty())
+        return Error::from_errno(EBUSY, "the root cannot be removed");
+    if (::unlinkat(p.dir.get(), p.leaf.c_str(), AT_REMOVEDIR) != 0)
+        return host_error("rmdir failed");
+    return {};
+}
+
 Result<void> Vfs::unlink(const std::string& guest_path)
 {
-    auto path = TRY(host_path(guest_path));
+    Parent p = TRY(parent_of(guest_path));
+    if (p.leaf.empty())
+        return Error::from_errno(EISDIR, "the root is a directory");
     struct stat st {};
-    if (::lstat(path.c_str(), &st) != 0)
-        return Error::from_errno(errno, "no such file");
-    if (::unlink(path.c_str()) != 0)
-        return Error::from_errno(errno, "unlink failed");
-    // The inode lives on while mappings or open files hold it, as an unlinked file does.
-    m_inodes.erase(std::make_pair(static_cast<u64>(st.st_dev), static_cast<u64>(st.st_ino)));
+    if (::fstatat(p.dir.get(), p.leaf.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0)
+        return host_error("no such file");
+    if (S_ISDIR(st.st_mode))
+        return Error::from_errno(EISDIR, "a directory");
+    if (::unlinkat(p.dir.get(), p.leaf.c_str(), 0) != 0)
+        return host_error("unlink failed");
+    forget(st);
+    return {};
+}
+
+Result<void> Vfs::rename(const std::string& from, const std::string& to, unsigned flags)
+{
+    Parent a = TRY(parent_of(from));
+    Parent b = TRY(parent_of(to));
+    if (a.leaf.empty() || b.leaf.empty())
+        return Error::from_errno(EBUSY, "the root cannot be renamed");
+    struct stat moved {};
+    struct stat replaced {};
+    if (::fstatat(a.dir.get(), a.leaf.c_str(), &moved, AT_SYMLINK_NOFOLLOW) != 0)
+        return host_error("no such file");
+    bool replaces = ::fstatat(b.dir.get(), b.leaf.c_str(), &replaced, AT_SYMLINK_NOFOLLOW) == 0 &&
+                    !(replaced.st_dev == moved.st_dev && replaced.st_ino == moved.st_ino);
+    if (::syscall(SYS_renameat2, a.dir.get(), a.leaf.c_str(), b.dir.get(), b.leaf.c_str(), flags) != 0)
+        return host_error("rename failed");
+    constexpr unsigned RENAME_EXCHANGE_ = 2;
+    if (replaces && !(flags & RENAME_EXCHANGE_))
+        forget(replaced);
+    auto it = m_inodes.find(std::make_pair(static_cast<u64>(moved.st_dev), static_cast<u64>(moved.st_ino)));
+    if (it != m_inodes.end())
+        it->second->set_name(normalize(to));
+    return {};
+}
+
+Result<void> Vfs::link(const std::string& from, const std::string& to, Follow follow)
+{
+    Parent b = TRY(parent_of(to));
+    if (b.leaf.empty())
+        return Error::from_errno(EEXIST, "the root exists");
+    if (follow == Follow::Yes) {
+        // The source is resolved inside the root first; the host then links what the descriptor
+        // names, so a link at the source can never reach a file outside.
+        UniqueFd source = TRY(open_path(from, Follow::Yes));
+        if (::linkat(AT_FDCWD, through_descriptor(source.get()).c_str(), b.dir.get(), b.leaf.c_str(),
+                     AT_SYMLINK_FOLLOW) != 0)
+            return host_error("link failed");
+        return {};
+    }
+    Parent a = TRY(parent_of(from));
+    if (a.leaf.empty())
+        return Error::from_errno(EPERM, "the root is a directory");
+    if (::linkat(a.dir.get(), a.leaf.c_str(), b.dir.get(), b.leaf.c_str(), 0) != 0)
+        return host_error("link failed");
+    return {};
+}
+
+Result<void> Vfs::symlink(const std::string& target, const std::string& guest_path)
+{
+    // The target is stored as given; it is only ever followed by resolve(), inside the root.
+    Parent p = TRY(parent_of(guest_path));
+    if (p.leaf.empty())
+        return Error::from_errno(EEXIST, "the root exists");
+    if (::symlinkat(target.c_str(), p.dir.get(), p.leaf.c_str()) != 0)
+        return host_error("symlink failed");
+    return {};
+}
+
+Result<std::string> Vfs::readlink(const std::string& guest_path) const
+{
+    UniqueFd fd = TRY(open_path(guest_path, Follow::No));
+    char buf[4096];
+    ssize_t n = ::readlinkat(fd.get(), "", buf, sizeof buf);
+    if (n < 0)
+        return Error::from_errno(errno == ENOENT ? EINVAL : errno, "not a symbolic link");
+    return std::string(buf, static_cast<size_t>(n));
+}
+
+Result<void> Vfs::chmod(const std::string& guest_path, mode_t mode, Follow follow)
+{
+    UniqueFd fd = TRY(open_path(guest_path, follow));
+    struct stat st {};
+    if (::fstat(fd.get(), &st) != 0)
+        return host_error("stat failed");
+    if (S_ISLNK(st.st_mode))
+        return Error::from_errno(EOPNOTSUPP, "a symbolic link has no mode of its own");
+    if (::fchmodat(AT_FDCWD, through_descriptor(fd.get()).c_str(), mode, 0) != 0)
+        return host_error("chmod failed");
+    return {};
+}
+
+Result<void> Vfs::chown(const std::string& guest_path, uid_t uid, gid_t gid, Follow follow)
+{
+    UniqueFd fd = TRY(open_path(guest_path, follow));
+    if (::fchownat(fd.get(), "", uid, gid, AT_EMPTY_PATH) != 0)
+        return host_error("chown failed");
+    return {};
+}
+
+Result<void> Vfs::utimens(const std::string& guest_path, const struct timespec* times, Follow follow)
+{
+    if (follow == Follow::No) {
+        Parent p = TRY(parent_of(guest_path));
+        const char* leaf = p.leaf.empty() ? "." : p.leaf.c_str();
+        if (::utimensat(p.dir.get(), leaf, times, AT_SYMLINK_NOFOLLOW) != 0)
+            return host_error("utimensat failed");
+        return {};
+    }
+    UniqueFd fd = TRY(open_path(guest_path, Follow::Yes));
+    if (::utimensat(AT_FDCWD, through_descriptor(fd.get()).c_str(), times, 0) != 0)
+        return host_error("utimensat failed");
+    return {};
+}
+
+Result<void> Vfs::make_parents(const std::string& guest_path)
+{
+    std::string path = normalize(guest_path);
+    for (size_t slash = path.find('/', 1); slash != std::string::npos; slash = path.find('/', slash + 1)) {
+        auto made = mkdir(path.substr(0, slash), 0755);
+        if (made.is_error() && made.error().code != EEXIST)
+            return made;
+    }
     return {};
 }
 
 Result<void> Vfs::create_file(const std::string& guest_path, const u8* data, u64 size)
 {
-    // Setting up a scenario may name a file in a directory that does not exist yet (/data/f);
-    // its parents are made, inside the root, as `mkdir -p` would.
-    auto host = TRY(host_path(guest_path));
-    std::error_code ec;
-    std::filesystem::create_directories(std::filesystem::path(host).parent_path(), ec);
+    TRY(make_parents(guest_path));
     auto inode = TRY(open(guest_path, O_CREAT | O_TRUNC | O_RDWR, 0644));
     u64 done = 0;
     while (done < size) {
@@ -147,6 +337,50 @@ Result<void> Vfs::create_file(const std::string& guest_path, const u8* data, u64
         done += static_cast<u64>(n);
     }
     inode->set_size(size);
+    return {};
+}
+
+Result<void> Vfs::install_copy(const std::string& source, const std::string& guest_path, mode_t mode)
+{
+    UniqueFd in(::open(source.c_str(), O_RDONLY | O_CLOEXEC));
+    if (!in.valid())
+        return host_error("cannot read the program");
+    TRY(make_parents(guest_path));
+    Parent p = TRY(parent_of(guest_path));
+    if (p.leaf.empty())
+        return Error::from_errno(EISDIR, "the root is a directory");
+    struct stat old {};
+    if (::fstatat(p.dir.get(), p.leaf.c_str(), &old, AT_SYMLINK_NOFOLLOW) == 0) {
+        if (S_ISDIR(old.st_mode))
+            return Error::from_errno(EISDIR, "a directory is in the way");
+        if (::unlinkat(p.dir.get(), p.leaf.c_str(), 0) != 0)
+            return host_error("cannot replace the file in the guest root");
+        forget(old);
+    }
+    UniqueFd out(
+        ::openat(p.dir.get(), p.leaf.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
+    if (!out.valid())
+        return host_error("cannot create the file in the guest root");
+    char buf[1 << 16];
+    for (;;) {
+        ssize_t n = ::read(in.get(), buf, sizeof buf);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            return host_error("cannot read the program");
+        if (n == 0)
+            break;
+        for (ssize_t done = 0; done < n;) {
+            ssize_t w = ::write(out.get(), buf + done, static_cast<size_t>(n - done));
+            if (w < 0 && errno == EINTR)
+                continue;
+            if (w <= 0)
+                return host_error("cannot write the copy");
+            done += w;
+        }
+    }
+    if (::fchmod(out.get(), mode) != 0)
+        return host_error("cannot set the copy's mode");
     return {};
 }
 

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "mm/cache/PageCache.h"
@@ -70,6 +71,21 @@ Result<void> Inode::write_backing(u64 index, const u8* src) const
             return Error::from_errno(EIO, "writing the backing file failed");
         done += static_cast<u64>(n);
     }
+    if (m_set_times)
+        ::futimens(m_host_fd, m_set_times->data());
+    return {};
+}
+
+Result<void> Inode::set_times(const struct timespec* times)
+{
+    if (m_host_fd < 0)
+        return {};
+    if (::futimens(m_host_fd, times) != 0)
+        return Error::from_errno(errno, "setting the file's times failed");
+    struct stat st {};
+    if (::fstat(m_host_fd, &st) != 0)
+        return Error::from_errno(errno, "reading the file's times failed");
+    m_set_times = std::array<struct timespec, 2>{st.st_atim, st.st_mtim};
     return {};
 }
 

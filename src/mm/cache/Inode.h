@@ -14,6 +14,8 @@
 // or an open file refers to it. When an Inode dies its cached pages are released.
 #pragma once
 
+#include <array>
+#include <ctime>
 #include <map>
 #include <optional>
 #include <string>
@@ -78,6 +80,13 @@ class Inode {
     Result<void> read_backing(u64 index, u8* dst) const;
     Result<void> write_backing(u64 index, const u8* src) const;
 
+    // Access and modification times the guest set (utimensat; UTIME_NOW and UTIME_OMIT allowed,
+    // null for both now), applied to the host file. Writeback rewrites the host file, which moves
+    // its times, so they are set again after every write until the contents next change, when
+    // Linux would move them too (contents_changed).
+    Result<void> set_times(const struct timespec* times);
+    void contents_changed() { m_set_times.reset(); }
+
     PageCache& cache() { return m_cache; }
 
   private:
@@ -91,6 +100,7 @@ class Inode {
     std::map<u64, u64> m_swapped;
     std::map<u64, u64> m_shadows;
     std::vector<Vma*> m_mappings;
+    std::optional<std::array<struct timespec, 2>> m_set_times;
     SlabCharge m_slab{m_kind == Kind::Shmem ? KmemCache::ShmemInodeCache : KmemCache::InodeCache};
 };
 

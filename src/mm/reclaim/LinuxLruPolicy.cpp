@@ -15,20 +15,26 @@ LinuxLruPolicy::LinuxLruPolicy(Lru& lru, FrameTable& frames, const VmSysctl& sys
 void LinuxLruPolicy::refill(bool anon, u64 count, ReclaimScan& scan)
 {
     // shrink_active_list: move pages from the active tail to the inactive list. Anon pages go
-    // regardless of their references (the inactive list gives them a second chance); referenced
-    // file pages stay active only when they are mapped executable, which kioku treats as none.
+    // regardless of their references (the inactive list gives them a second chance); a referenced
+    // file page stays active when one of its referencing mappings is executable, so that a
+    // program's text survives while its data is reclaimed.
     LruList active = anon ? LruList::ActiveAnon : LruList::ActiveFile;
     LruList inactive = anon ? LruList::InactiveAnon : LruList::InactiveFile;
-    // count is in pages, as nr_to_scan is: a THP head moves 512 of them at once.
-    for (u64 moved = 0; moved < count && m_lru.size(active) > 0;) {
+    // count is in pages, as nr_to_scan is: a THP head moves 512 of them at once. Each entry is
+    // looked at once per call, as Linux isolates a batch off the tail once.
+    u64 limit = m_lru.entries(active);
+    for (u64 scanned = 0, looked = 0; scanned < count && looked < limit && m_lru.size(active) > 0; ++looked) {
         Pfn pfn = m_frames.pfn_at(m_lru.list(active).back());
-        scan.test_and_clear_referenced(pfn);
+        References refs = scan.test_and_clear_referenced(pfn);
+        u64 pages = Lru::pages_of(m_frames[pfn]);
+        scanned += pages;
+        scan.vmstat().add(VmItem::Pgrefill, static_cast<i64>(pages));
+        if (!anon && refs && refs.exec) {
+            m_lru.move(pfn, active); // back to the head of the active list
+            continue;
+        }
         m_frames[pfn].clear(FF_REFERENCED);
         m_lru.move(pfn, inactive);
-        // Linux counts these in pages: a THP head is 512 of them.
-        u64 pages = Lru::pages_of(m_frames[pfn]);
-        moved += pages;
-        scan.vmstat().add(VmItem::Pgrefill, static_cast<i64>(pages));
         scan.vmstat().add(VmItem::Pgdeactivate, static_cast<i64>(pages));
     }
 }
@@ -46,10 +52,12 @@ void LinuxLruPolicy::scan_inactive(bool anon, u64 count, ReclaimScan& scan, std:
         Pfn pfn = m_frames.pfn_at(m_lru.list(inactive).back());
         Frame& f = m_frames[pfn];
         scan.scanned(pfn);
-        bool referenced = scan.test_and_clear_referenced(pfn);
+        References refs = scan.test_and_clear_referenced(pfn);
+        bool referenced = static_cast<bool>(refs);
         // folio_check_references: a mapped, referenced anon page is activated; a file page must
-        // have been referenced on an earlier pass too (PG_referenced) to be activated.
-        if (referenced && (anon || f.has(FF_REFERENCED))) {
+        // have been referenced on an earlier pass too (PG_referenced), or by more than one
+        // mapping, or be program text (an executable mapping: activated after its first use).
+        if (referenced && (anon || f.has(FF_REFERENCED) || refs.young > 1 || refs.exec)) {
             m_lru.move(pfn, active);
             scan.vmstat().add(VmItem::Pgactivate, static_cast<i64>(Lru::pages_of(f)));
             continue;

@@ -1,9 +1,10 @@
 // Linux's two-list LRU (mm/vmscan.c): each of anon and file has an inactive and an active list.
 // New pages enter the inactive list; reclaim scans the inactive tail, where a referenced anon page
-// is activated, a file page referenced twice is activated (once: it gets another round), and an
-// unreferenced page is evicted. When an inactive list becomes smaller than its active list, pages
-// are moved from the active tail to the inactive head (refill), losing their referenced state.
-// vm.swappiness weighs anon against file as get_scan_count does.
+// is activated, a file page referenced twice (or by two mappings, or once as program text) is
+// activated (once: it gets another round), and an unreferenced page is evicted. When an inactive
+// list becomes smaller than its active list, pages are moved from the active tail to the inactive
+// head (refill), losing their referenced state, except referenced program text, which stays
+// active. vm.swappiness weighs anon against file as get_scan_count does.
 #pragma once
 
 #include "mm/reclaim/ReplacementPolicy.h"

@@ -27,23 +27,24 @@ class Scan final : public ReclaimScan {
     {
     }
 
-    bool test_and_clear_referenced(Pfn pfn) override
+    References test_and_clear_referenced(Pfn pfn) override
     {
         // folio_referenced: harvest and clear the accessed bit of every PTE mapping the page,
         // dropping the TLB entry so the next access sets it again.
-        bool young = false;
-        auto harvest = [&](AddressSpace& space, Vma&, VirtAddr va, u64& pte) {
+        References refs;
+        auto harvest = [&](AddressSpace& space, Vma& vma, VirtAddr va, u64& pte) {
             if (pte & PTE_A) {
                 pte &= ~PTE_A;
                 m_mm.tlb().flush_page(space.asid(), va);
-                young = true;
+                ++refs.young;
+                refs.exec = refs.exec || (vma.flags & VM_EXEC);
             }
         };
         if (m_mm.frames()[pfn].has(FF_HEAD) && m_mm.frames()[pfn].has(FF_ANON))
             Rmap(m_mm).for_each_huge_mapping(pfn, harvest); // a THP's PMD mappings
         else
             Rmap(m_mm).for_each_mapping(pfn, harvest);
-        return young;
+        return refs;
     }
     bool may_swap() const override { return m_mm.swap().free_pages() > 0; }
     void scanned(Pfn pfn) override

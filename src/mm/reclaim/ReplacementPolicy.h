@@ -19,11 +19,18 @@
 
 namespace kioku {
 
+// What one harvest of a page's accessed bits found (Linux: folio_referenced's count and vm_flags).
+struct References {
+    u32 young = 0;     // mappings whose accessed bit was set
+    bool exec = false; // one of them is an executable mapping (VM_EXEC): program text
+    explicit operator bool() const { return young > 0; }
+};
+
 class ReclaimScan {
   public:
     virtual ~ReclaimScan() = default;
     // Was the page referenced since the last test? Clears the accessed bits it looked at.
-    virtual bool test_and_clear_referenced(Pfn pfn) = 0;
+    virtual References test_and_clear_referenced(Pfn pfn) = 0;
     // May this scan evict anonymous (swap-backed) pages? False when no swap space is free.
     virtual bool may_swap() const = 0;
     // Counts one page scanned, for pgscan_*.

@@ -113,7 +113,9 @@ void Rmap::set_page_dirty(Pfn pfn)
     f.set(FF_DIRTY);
     // shmem pages have no writeback, so Linux does not count them as Dirty (noop_dirty_folio).
     if (f.has(FF_FILE) && !f.has(FF_SHMEM)) {
-        static_cast<Inode*>(f.owner)->dirty_pages++;
+        auto* inode = static_cast<Inode*>(f.owner);
+        inode->dirty_pages++;
+        inode->contents_changed(); // the first store after writeback moves mtime (page_mkwrite)
         m_mm.page_cache().count_dirty(+1);
     }
 }

@@ -519,7 +519,7 @@ void Differential::compare_all_memory(ProcModel& p)
 void Differential::compare_host_file(int file, u64 first_page, u64 end_page)
 {
     const FileModel& f = m_files[file];
-    std::string host = m_kernel->vfs().host_path(f.path).value();
+    std::string host = m_kernel->vfs().host_root() + f.path;
     std::ifstream in(host, std::ios::binary);
     Bytes bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
     end_page = std::min(end_page, f.pages());
@@ -788,7 +788,7 @@ void Differential::op_fsync(ProcModel& p)
     log("pid " + std::to_string(p.pid) + " fsync file " + std::to_string(file));
     if (m_kernel->fsync(p.pid, p.fds[file]).is_error())
         return fail("fsync failed");
-    std::string host = m_kernel->vfs().host_path(m_files[file].path).value();
+    std::string host = m_kernel->vfs().host_root() + m_files[file].path;
     std::ifstream in(host, std::ios::binary | std::ios::ate);
     if (static_cast<u64>(in.tellg()) != m_files[file].data.size())
         return fail(m_files[file].path + ": host file size " + std::to_string(in.tellg()) + ", model " +

@@ -67,7 +67,7 @@ class WritebackTest : public KernelTest {
 
     u8 host_byte(const std::string& path, u64 offset)
     {
-        std::ifstream in(kernel->vfs().host_path(path).value(), std::ios::binary);
+        std::ifstream in(kernel->vfs().host_root() + path, std::ios::binary);
         in.seekg(static_cast<std::streamoff>(offset));
         return static_cast<u8>(in.get());
     }

@@ -485,7 +485,7 @@ class ColdScan final : public ReclaimScan {
         : m_stat(stat)
     {
     }
-    bool test_and_clear_referenced(Pfn) override { return false; }
+    References test_and_clear_referenced(Pfn) override { return {}; }
     bool may_swap() const override { return true; }
     void scanned(Pfn) override {}
     VmStat& vmstat() override { return m_stat; }
