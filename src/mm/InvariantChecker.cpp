@@ -295,8 +295,8 @@ std::string InvariantChecker::report()
                 refs = it->second;
             auto cached = swap.lookup(e);
             i64 expected = refs + (cached ? 1 : 0);
-            if (area->count(slot) != expected)
-                t.fail("swap ", type, ":", slot, ": count ", int(area->count(slot)), " but ", refs,
+            if (static_cast<i64>(area->count(slot)) != expected)
+                t.fail("swap ", type, ":", slot, ": count ", area->count(slot), " but ", refs,
                        " PTEs and inodes", cached ? " + cache" : "");
             used += area->count(slot) != 0;
             if (cached) {

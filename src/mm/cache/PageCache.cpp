@@ -163,8 +163,7 @@ void PageCache::shmem_swapped_out(Inode& inode, u64 index, SwapEntry entry)
 {
     auto it = inode.pages().find(index);
     VERIFY(it != inode.pages().end() && m_mm.frames()[it->second].mapcount == 0);
-    bool ok = m_mm.swap().duplicate(entry);
-    VERIFY(ok && "swap count overflow");
+    m_mm.swap().duplicate(entry);
     inode.swapped()[index] = SwapManager::key(entry);
     ++m_nr_shmem_swapped;
     remove(inode, index, it->second);

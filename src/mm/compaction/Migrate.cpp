@@ -94,8 +94,8 @@ bool Migrator::move(Pfn src, Pfn dst)
     if (static_cast<i64>(ptes.size()) != from.mapcount)
         return failed();
     // The swap cache's entry is re-pointed below; an extra reference keeps its slot alive meanwhile.
-    if (from.has(FF_SWAPCACHE) && !m_mm.swap().duplicate(swap_entry_of(from.private_data)))
-        return failed();
+    if (from.has(FF_SWAPCACHE))
+        m_mm.swap().duplicate(swap_entry_of(from.private_data));
 
     m_mm.memory().copy_frame(dst, src);
     m_mm.clock().advance(m_mm.clock().costs().copy_page_ns);

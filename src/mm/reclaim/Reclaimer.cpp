@@ -144,8 +144,7 @@ bool Reclaimer::evict_anon(Pfn pfn)
         u64 old = pte;
         pte = make_swap_pte(entry);
         m_mm.tlb().flush_page(space.asid(), va);
-        bool ok = swap.duplicate(entry);
-        VERIFY(ok && "swap count overflow");
+        swap.duplicate(entry);
         rmap.remove_mapping(space, pfn, old);
         ++space.rss().swapents;
         m_mm.put_page(pfn);

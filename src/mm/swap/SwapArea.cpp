@@ -55,18 +55,29 @@ std::optional<u64> SwapArea::allocate()
     return slot;
 }
 
-bool SwapArea::duplicate(u64 slot)
+u64 SwapArea::count(u64 slot) const
 {
-    VERIFY(slot > 0 && slot < slots() && m_count[slot] > 0);
-    if (m_count[slot] >= MAX_COUNT)
-        return false;
-    ++m_count[slot];
-    return true;
+    auto it = m_continued.find(slot);
+    return m_count[slot] + (it == m_continued.end() ? 0 : it->second);
 }
 
-u8 SwapArea::release(u64 slot)
+void SwapArea::duplicate(u64 slot)
+{
+    VERIFY(slot > 0 && slot < slots() && m_count[slot] > 0);
+    if (m_count[slot] < MAX_COUNT)
+        ++m_count[slot];
+    else
+        ++m_continued[slot];
+}
+
+u64 SwapArea::release(u64 slot)
 {
     VERIFY(slot > 0 && slot < slots() && m_count[slot] > 0 && "releasing a free swap slot");
+    if (auto it = m_continued.find(slot); it != m_continued.end()) {
+        if (--it->second == 0)
+            m_continued.erase(it);
+        return count(slot);
+    }
     if (--m_count[slot] == 0)
         --m_used;
     return m_count[slot];

@@ -5,7 +5,10 @@
 //
 // Invariants: count[0] is reserved; a slot is free exactly when its count is 0; used() equals the
 // number of slots with a non-zero count. A slot's count is the references to it: swap PTEs, shmem
-// inodes whose page slot holds the entry, and one while the swap cache holds a page for it.
+// inodes whose page slot holds the entry, and one while the swap cache holds a page for it. As
+// Linux's swap_map, a byte per slot holds counts up to SWAP_MAP_MAX; what lies beyond it (a page
+// swapped out before many forks) is continued in a side table, as swap_count_continued keeps it in
+// continuation pages, so a count never overflows.
 // An area that is not writable (swapoff in progress, SWP_WRITEOK clear) hands out no slots.
 // Owned by the SwapManager.
 #pragma once
@@ -13,6 +16,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "base/Result.h"
@@ -25,7 +29,7 @@ class BlockDevice;
 class SwapArea {
   public:
     static constexpr u64 CLUSTER = 256;
-    static constexpr u8 MAX_COUNT = 0x3e; // SWAP_MAP_MAX: more references would need continuation
+    static constexpr u8 MAX_COUNT = 0x3e; // SWAP_MAP_MAX: more references are continued
 
     // A host file ("file" in /proc/swaps) or a device of the machine ("partition").
     enum class Kind : u8 { Partition, File };
@@ -49,11 +53,11 @@ class SwapArea {
 
     // A free slot with count 1, preferring the next slot of the current cluster.
     std::optional<u64> allocate();
-    u8 count(u64 slot) const { return m_count[slot]; }
-    // Adds a reference (fork copying a swap PTE); false when the count would overflow.
-    bool duplicate(u64 slot);
+    u64 count(u64 slot) const;
+    // Adds a reference (fork copying a swap PTE).
+    void duplicate(u64 slot);
     // Drops a reference; returns the remaining count (0: the slot is free again).
-    u8 release(u64 slot);
+    u64 release(u64 slot);
 
     Result<void> write_page(u64 slot, const u8* src);
     Result<void> read_page(u64 slot, u8* dst);
@@ -69,6 +73,7 @@ class SwapArea {
     Kind m_kind;
     bool m_writable = true;
     std::vector<u8> m_count;
+    std::unordered_map<u64, u64> m_continued; // slot -> references beyond MAX_COUNT
     u64 m_used = 0;
     u64 m_cluster_next = 1; // next slot to try in the current cluster
     u64 m_cluster_end = 1;  // end of the current cluster

@@ -89,15 +89,14 @@ std::optional<SwapEntry> SwapManager::allocate_cached(Pfn pfn)
     return e;
 }
 
-bool SwapManager::duplicate(SwapEntry e)
+void SwapManager::duplicate(SwapEntry e)
 {
-    return area(e.type)->duplicate(e.offset);
+    area(e.type)->duplicate(e.offset);
 }
 
-u8 SwapManager::count(SwapEntry e) const
+u64 SwapManager::count(SwapEntry e) const
 {
-    u8 total = m_areas[e.type]->count(e.offset);
-    return static_cast<u8>(total - (m_cache.count(key(e)) ? 1 : 0));
+    return m_areas[e.type]->count(e.offset) - (m_cache.count(key(e)) ? 1 : 0);
 }
 
 void SwapManager::slot_released(SwapEntry e)
@@ -109,7 +108,7 @@ void SwapManager::slot_released(SwapEntry e)
     m_readahead_pages.erase(key(e));
 }
 
-u8 SwapManager::release(SwapEntry e)
+u64 SwapManager::release(SwapEntry e)
 {
     area(e.type)->release(e.offset);
     slot_released(e);
@@ -127,8 +126,7 @@ std::optional<Pfn> SwapManager::lookup(SwapEntry e) const
 void SwapManager::cache_insert(SwapEntry e, Pfn pfn)
 {
     VERIFY(!m_cache.count(key(e)));
-    bool ok = area(e.type)->duplicate(e.offset);
-    VERIFY(ok);
+    area(e.type)->duplicate(e.offset);
     m_cache.emplace(key(e), pfn);
 }
 

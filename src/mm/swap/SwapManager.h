@@ -53,11 +53,11 @@ class SwapManager {
 
     // A fresh entry held by the swap cache for `pfn` and by nothing else yet.
     std::optional<SwapEntry> allocate_cached(Pfn pfn);
-    // Adds a reference (a PTE or a shmem inode); false when the count would overflow.
-    bool duplicate(SwapEntry e);
+    // Adds a reference (a PTE or a shmem inode).
+    void duplicate(SwapEntry e);
     // Drops a reference; returns the references left (not counting the swap cache).
-    u8 release(SwapEntry e);
-    u8 count(SwapEntry e) const;
+    u64 release(SwapEntry e);
+    u64 count(SwapEntry e) const;
 
     // The swap cache.
     std::optional<Pfn> lookup(SwapEntry e) const;

@@ -872,8 +872,7 @@ Result<std::unique_ptr<AddressSpace>> AddressSpace::fork(Asid child_asid)
                             copied = false;
                             return;
                         }
-                        bool ok = m_mm.swap().duplicate(swap_entry_of(pte));
-                        VERIFY(ok && "swap count overflow");
+                        m_mm.swap().duplicate(swap_entry_of(pte));
                         *slot = pte;
                         ++child->rss().swapents;
                     }

@@ -86,12 +86,30 @@ TEST_F(SwapManagerTest, ShadowLeavesWithTheSlot)
 {
     add(16, 0, "/dev/a");
     SwapEntry e = *swap.allocate_cached(Pfn(7));
-    ASSERT_TRUE(swap.duplicate(e)); // a PTE
+    swap.duplicate(e); // a PTE
     swap.set_shadow(e, 42);
     swap.cache_remove(e);
     EXPECT_EQ(swap.count(e), 1u);
     swap.release(e); // the slot is free: its shadow goes with it
     EXPECT_EQ(swap.take_shadow(e), std::nullopt);
+    EXPECT_EQ(swap.area(0)->used(), 0u);
+}
+
+// A page swapped out before many forks: its slot's count goes past the byte Linux keeps per slot
+// (SWAP_MAP_MAX) into the continuation, and comes back down to a free slot.
+TEST_F(SwapManagerTest, CountsPastSwapMapMaxAreContinued)
+{
+    add(16, 0, "/dev/a");
+    SwapEntry e = *swap.allocate_cached(Pfn(7));
+    constexpr u64 REFS = 1000;
+    for (u64 i = 0; i < REFS; ++i)
+        swap.duplicate(e);
+    EXPECT_EQ(swap.count(e), REFS);
+    swap.cache_remove(e);
+    for (u64 i = REFS; i > 1; --i)
+        EXPECT_EQ(swap.release(e), i - 1);
+    EXPECT_EQ(swap.area(0)->used(), 1u);
+    EXPECT_EQ(swap.release(e), 0u);
     EXPECT_EQ(swap.area(0)->used(), 0u);
 }
 
