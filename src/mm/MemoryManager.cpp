@@ -70,6 +70,9 @@ Result<u32> MemoryManager::swapon(u64 bytes, std::optional<int> priority, const 
     u64 blocks = bytes >> PAGE_SHIFT;
     if (blocks < 2)
         return Error::from_errno(EINVAL, "a swap area needs at least two pages");
+    // The area keeps a count byte per slot in host memory: bounded, as guest RAM is.
+    if (blocks > MAX_SWAP_AREA_PAGES)
+        return Error::from_errno(EINVAL, "a swap area above 64 GiB is not supported");
     if (!host_path.empty() && m_swap->find(host_path))
         return Error::from_errno(EBUSY, "the swap file is already in use");
     std::unique_ptr<BlockDevice> device;

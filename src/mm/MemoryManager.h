@@ -91,6 +91,7 @@ class MemoryManager final : public TableAllocator {
     // /proc/swaps), or on a host file created at host_path. Without a priority the area gets
     // Linux's next default one (-2, -3, ...). EBUSY when the path is already in use.
     Result<u32> swapon(u64 bytes, std::optional<int> priority, const std::string& host_path = {});
+    static constexpr u64 MAX_SWAP_AREA_PAGES = (u64{64} << 30) >> PAGE_SHIFT;
     // swapoff by the name /proc/swaps shows: EINVAL when no such area is active, ENOMEM when
     // memory cannot hold its pages (the area stays on).
     Result<void> swapoff(const std::string& name);

@@ -148,6 +148,8 @@ std::optional<Expr> ExpressionParser::parse_expression()
             kind = Expr::Kind::Sub;
         else
             break;
+        if (++m_nodes > MAX_NODES)
+            return fail("expression too long");
         auto rhs = parse_term();
         if (!rhs)
             return std::nullopt;
@@ -171,6 +173,8 @@ std::optional<Expr> ExpressionParser::parse_term()
             kind = Expr::Kind::Mod;
         else
             break;
+        if (++m_nodes > MAX_NODES)
+            return fail("expression too long");
         auto rhs = parse_unary();
         if (!rhs)
             return std::nullopt;
@@ -181,11 +185,21 @@ std::optional<Expr> ExpressionParser::parse_term()
 
 std::optional<Expr> ExpressionParser::parse_unary()
 {
-    if (accept("+"))
-        return parse_unary();
+    if (m_depth >= MAX_DEPTH)
+        return fail("expression nested too deeply");
+    if (accept("+")) {
+        ++m_depth;
+        auto operand = parse_unary();
+        --m_depth;
+        return operand;
+    }
     if (!accept("-"))
         return parse_primary();
+    if (++m_nodes > MAX_NODES)
+        return fail("expression too long");
+    ++m_depth;
     auto operand = parse_unary();
+    --m_depth;
     if (!operand)
         return std::nullopt;
     Expr e;
@@ -205,7 +219,9 @@ std::optional<Expr> ExpressionParser::parse_primary()
     if (t.kind == Token::Kind::Name)
         return parse_ref();
     if (accept("(")) {
+        ++m_depth;
         auto inner = parse_expression();
+        --m_depth;
         if (inner && !accept(")"))
             return fail("missing ')'");
         return inner;

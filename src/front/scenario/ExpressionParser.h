@@ -74,10 +74,17 @@ class ExpressionParser {
     bool accept(std::string_view op);
     std::nullopt_t fail(std::string message);
 
+    // Bounds that keep hostile input from exhausting the stack: parsing, evaluating and freeing
+    // an expression all recurse over its tree.
+    static constexpr unsigned MAX_DEPTH = 64;   // nested parentheses and unary signs
+    static constexpr unsigned MAX_NODES = 1024; // operators in one expression
+
     const std::vector<Token>& m_tokens;
     const Symbols& m_symbols;
     size_t m_pos = 0;
     bool m_text_allowed = false;
+    unsigned m_depth = 0;
+    unsigned m_nodes = 0;
     std::string m_error;
 };
 

@@ -5,9 +5,11 @@
 #include <csignal>
 #include <cstdio>
 #include <fcntl.h>
+#include <limits>
 #include <sys/mman.h>
 #include <vector>
 
+#include "base/Printable.h"
 #include "base/Size.h"
 #include "front/scenario/ExpressionParser.h"
 #include "front/scenario/LinuxNames.h"
@@ -200,7 +202,7 @@ void Interpreter::report(const std::string& result)
 Interpreter::Step Interpreter::fail(const std::string& message)
 {
     report("FAILED");
-    m_err << m_script.name << ":" << m_command->line << ": " << message << "\n";
+    m_err << printable(m_script.name) << ":" << m_command->line << ": " << printable(message) << "\n";
     m_status = SCENARIO_FAILED;
     return Step::Stop;
 }
@@ -222,7 +224,8 @@ void Interpreter::expectation_failed(const std::string& message)
     ++m_expectations;
     ++m_expectations_failed;
     report("FAILED");
-    m_err << m_script.name << ":" << m_command->line << ": expectation failed: " << message << "\n";
+    m_err << printable(m_script.name) << ":" << m_command->line
+          << ": expectation failed: " << printable(message) << "\n";
     m_status = SCENARIO_FAILED;
 }
 
@@ -295,20 +298,27 @@ std::optional<i64> Interpreter::eval(const Expr& expr)
     auto lhs = eval(*expr.lhs);
     if (!lhs)
         return std::nullopt;
+    // Signed 64-bit arithmetic, checked: an overflow is the script's error, never undefined.
+    i64 result = 0;
+    auto overflow = [&]() -> std::optional<i64> {
+        return fail_value("arithmetic overflow in '" + expr.text + "'");
+    };
     if (expr.kind == Expr::Kind::Negate)
-        return -*lhs;
+        return __builtin_sub_overflow(i64{0}, *lhs, &result) ? overflow() : result;
     auto rhs = eval(*expr.rhs);
     if (!rhs)
         return std::nullopt;
     switch (expr.kind) {
-    case Expr::Kind::Add: return *lhs + *rhs;
-    case Expr::Kind::Sub: return *lhs - *rhs;
-    case Expr::Kind::Mul: return *lhs * *rhs;
+    case Expr::Kind::Add: return __builtin_add_overflow(*lhs, *rhs, &result) ? overflow() : result;
+    case Expr::Kind::Sub: return __builtin_sub_overflow(*lhs, *rhs, &result) ? overflow() : result;
+    case Expr::Kind::Mul: return __builtin_mul_overflow(*lhs, *rhs, &result) ? overflow() : result;
     case Expr::Kind::Compare: return compare(*lhs, expr.compare, *rhs) ? 1 : 0;
     case Expr::Kind::Div:
     case Expr::Kind::Mod:
         if (*rhs == 0)
             return fail_value("division by zero in '" + expr.text + "'");
+        if (*lhs == std::numeric_limits<i64>::min() && *rhs == -1)
+            return overflow();
         return expr.kind == Expr::Kind::Div ? *lhs / *rhs : *lhs % *rhs;
     default: return std::nullopt;
     }

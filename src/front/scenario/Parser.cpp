@@ -6,6 +6,7 @@
 #include <set>
 #include <sys/mman.h>
 
+#include "base/Printable.h"
 #include "front/scenario/ExpressionParser.h"
 #include "front/scenario/Lexer.h"
 #include "front/scenario/LinuxNames.h"
@@ -1231,7 +1232,7 @@ std::string ParseResult::format_errors() const
 {
     std::string out;
     for (const auto& e : errors)
-        out += script.name + ":" + std::to_string(e.line) + ": " + e.message + "\n";
+        out += printable(script.name) + ":" + std::to_string(e.line) + ": " + printable(e.message) + "\n";
     return out;
 }
 

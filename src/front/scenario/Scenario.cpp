@@ -3,6 +3,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "base/Printable.h"
 #include "front/scenario/Interpreter.h"
 
 namespace kioku {
@@ -12,7 +13,7 @@ int run_scenario_file(const std::string& path, const ScenarioOptions& options, s
 {
     std::ifstream file(path);
     if (!file) {
-        err << path << ": cannot read the file\n";
+        err << printable(path) << ": cannot read the file\n";
         return SCENARIO_BAD_SCRIPT;
     }
     std::stringstream text;
