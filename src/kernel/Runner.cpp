@@ -220,14 +220,14 @@ Result<Tid> Runner::clone(Task& parent, u64 flags, u64 stack, u64 parent_tid, u6
     return tid;
 }
 
-u64 Runner::futex_wake(AddressSpace* space, u64 addr, u64 count, u32 bitset)
+u64 Runner::futex_wake(const FutexKey& key, u64 count, u32 bitset)
 {
     u64 woken = 0;
     for (auto& [tid, t] : m_sched.tasks()) {
         if (woken >= count)
             break;
-        if (t->state != RunState::Blocked || t->block != BlockKind::Futex || t->futex_space != space ||
-            t->futex_addr != addr || !(t->futex_bitset & bitset))
+        if (t->state != RunState::Blocked || t->block != BlockKind::Futex || !(t->futex_key == key) ||
+            !(t->futex_bitset & bitset))
             continue;
         t->state = RunState::Runnable;
         t->block = BlockKind::None;
@@ -246,7 +246,8 @@ void Runner::exit_thread(Task& t, int code)
         u32 zero = 0;
         (void)m_kernel->copy_to_user(t.tgid, t.clear_child_tid,
                                      std::span<const u8>(reinterpret_cast<u8*>(&zero), 4));
-        futex_wake(&m_kernel->process(t.tgid)->space(), t.clear_child_tid, 1, FUTEX_MATCH_ANY);
+        futex_wake(futex_key(m_kernel->process(t.tgid)->space(), t.clear_child_tid, false), 1,
+                   FUTEX_MATCH_ANY);
     }
     t.state = RunState::Dead;
     std::erase(g.threads, t.tid);

@@ -95,8 +95,8 @@ class Runner {
     void send_thread_signal(Task& t, const SigInfo& info);
     // A signal the task caused (a fault): fatal if blocked or ignored, as force_sig_fault makes it.
     void force_signal(Task& t, const SigInfo& info);
-    // Wakes up to `count` tasks waiting on the futex (space, addr) whose bitset matches.
-    u64 futex_wake(AddressSpace* space, u64 addr, u64 count, u32 bitset);
+    // Wakes up to `count` tasks waiting on the futex `key` whose bitset matches.
+    u64 futex_wake(const FutexKey& key, u64 count, u32 bitset);
     // Deterministic random bytes (getrandom, AT_RANDOM), from the machine's seed.
     void random_bytes(u8* out, u64 n);
     // Children of pid (thread groups whose parent it is), and the zombies among them.

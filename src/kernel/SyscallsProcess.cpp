@@ -170,7 +170,9 @@ SyscallResult Syscalls::sys_futex(Task& t, const SyscallArgs& a)
     u32 val = static_cast<u32>(a[2]);
     if (uaddr & 3)
         return SyscallResult::err(EINVAL);
-    AddressSpace* space = &process(t).space();
+    constexpr u64 FUTEX_PRIVATE_FLAG_ = 128;
+    bool private_futex = a[1] & FUTEX_PRIVATE_FLAG_;
+    FutexKey key = futex_key(process(t).space(), uaddr, private_futex);
     switch (cmd) {
     case 0:   // FUTEX_WAIT
     case 9: { // FUTEX_WAIT_BITSET
@@ -199,8 +201,7 @@ SyscallResult Syscalls::sys_futex(Task& t, const SyscallArgs& a)
                 t.deadline_ns = ns;
         }
         t.block = BlockKind::Futex;
-        t.futex_space = space;
-        t.futex_addr = uaddr;
+        t.futex_key = key;
         t.futex_bitset = bitset;
         return SyscallResult::block();
     }
@@ -209,7 +210,7 @@ SyscallResult Syscalls::sys_futex(Task& t, const SyscallArgs& a)
         u32 bitset = cmd == 1 ? FUTEX_BITSET_MATCH_ANY : static_cast<u32>(a[5]);
         if (!bitset)
             return SyscallResult::err(EINVAL);
-        return SyscallResult::ret(static_cast<i64>(m_runner.futex_wake(space, uaddr, val, bitset)));
+        return SyscallResult::ret(static_cast<i64>(m_runner.futex_wake(key, val, bitset)));
     }
     case 3:   // FUTEX_REQUEUE
     case 4: { // FUTEX_CMP_REQUEUE
@@ -220,13 +221,14 @@ SyscallResult Syscalls::sys_futex(Task& t, const SyscallArgs& a)
             if (current != static_cast<u32>(a[5]))
                 return SyscallResult::err(EAGAIN);
         }
-        u64 woken = m_runner.futex_wake(space, uaddr, val, FUTEX_BITSET_MATCH_ANY);
+        u64 woken = m_runner.futex_wake(key, val, FUTEX_BITSET_MATCH_ANY);
+        FutexKey target = futex_key(process(t).space(), a[4], private_futex);
         u64 limit = a[3], moved = 0;
         for (Task* w : m_runner.scheduler().round()) {
             if (moved >= limit)
                 break;
-            if (w->block == BlockKind::Futex && w->futex_space == space && w->futex_addr == uaddr) {
-                w->futex_addr = a[4];
+            if (w->block == BlockKind::Futex && w->futex_key == key) {
+                w->futex_key = target;
                 ++moved;
             }
         }

@@ -20,6 +20,7 @@
 
 #include "base/Types.h"
 #include "hw/riscv/Hart.h"
+#include "kernel/Futex.h"
 
 namespace kioku {
 
@@ -100,7 +101,7 @@ struct Task {
     HartState regs;
     RunState state = RunState::Runnable;
 
-    // Blocking. deadline_ns is on the simulated clock; Futex waits on (space, addr) for bitset.
+    // Blocking. deadline_ns is on the simulated clock; Futex waits on futex_key for bitset.
     // A Retry wait (poll, epoll_wait, a timed read) keeps its own timeout in wait_until, and
     // deadline_ns is the earlier of that and the next interval timer, so the run loop advances
     // the clock to whichever comes first and the call looks again.
@@ -108,8 +109,7 @@ struct Task {
     std::optional<u64> deadline_ns;
     std::optional<u64> wait_until;
     u64 sleep_rem = 0; // a relative nanosleep's rem: where the time left goes if a signal cuts it
-    AddressSpace* futex_space = nullptr;
-    u64 futex_addr = 0;
+    FutexKey futex_key;
     u32 futex_bitset = 0;
 
     // Signals.
