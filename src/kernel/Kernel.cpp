@@ -170,6 +170,9 @@ Kernel::Call::Call(Kernel& kernel, Process& process)
     , m_previous(kernel.m_serving)
 {
     kernel.m_serving = process.pid();
+    // Faults are counted for the task running in the space (it may be shared).
+    if (process.has_space())
+        process.space().set_fault_counters(&process.faults());
 }
 
 Kernel::Call::Call(Call&& other) noexcept
@@ -223,11 +226,13 @@ Result<Pid> Kernel::spawn(const std::string& name)
     return pid;
 }
 
-Result<Pid> Kernel::fork(Pid parent_pid)
+Result<Pid> Kernel::fork(Pid parent_pid, ShareMemory share)
 {
     Call call = TRY(enter(parent_pid));
     Process* parent = call.process();
-    auto space = TRY(parent->space().fork(m_mm->allocate_asid()));
+    std::shared_ptr<AddressSpace> space = parent->shared_space();
+    if (share == ShareMemory::No)
+        space = TRY(parent->space().fork(m_mm->allocate_asid()));
     Pid pid = m_next_pid;
     auto child = std::make_unique<Process>(pid, parent_pid, parent->name(), std::move(space));
     if (child->charges_failed())

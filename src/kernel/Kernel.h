@@ -91,7 +91,10 @@ class Kernel {
     // as if a tiny static program had been executed.
     Result<Pid> spawn(const std::string& name);
     const std::map<Pid, std::unique_ptr<Process>>& processes() const { return m_processes; }
-    Result<Pid> fork(Pid parent);
+    // fork(2); with ShareMemory::Yes the child runs in the parent's address space (clone with
+    // CLONE_VM but not CLONE_THREAD: vfork, posix_spawn) until it execs or exits.
+    enum class ShareMemory : bool { No, Yes };
+    Result<Pid> fork(Pid parent, ShareMemory share = ShareMemory::No);
     // Ends a process: its memory is freed, its files closed. status is the exit code.
     Result<void> exit(Pid pid, int status);
     // Kills with a signal (the default action of SIGSEGV, SIGBUS, SIGKILL...).

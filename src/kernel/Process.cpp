@@ -2,7 +2,7 @@
 
 namespace kioku {
 
-Process::Process(Pid pid, Pid ppid, std::string name, std::unique_ptr<AddressSpace> space)
+Process::Process(Pid pid, Pid ppid, std::string name, std::shared_ptr<AddressSpace> space)
     : m_pid(pid)
     , m_ppid(ppid)
     , m_name(std::move(name))
@@ -37,6 +37,9 @@ void Process::terminate(int exit_code, int signal)
 {
     m_files.clear();
     m_posix_timers.clear();
+    // A space another process still runs in must not keep counting faults here.
+    if (m_space && m_space->fault_counters() == &m_faults)
+        m_space->set_fault_counters(nullptr);
     m_space.reset();
     m_exit_code = exit_code;
     m_term_signal = signal;

@@ -37,7 +37,9 @@ class Process {
   public:
     enum class State : u8 { Running, Zombie };
 
-    Process(Pid pid, Pid ppid, std::string name, std::unique_ptr<AddressSpace> space);
+    // The space may be shared with other processes (clone with CLONE_VM and without CLONE_THREAD:
+    // vfork, posix_spawn): it lives while any of them holds it, as an mm_struct with mm_users.
+    Process(Pid pid, Pid ppid, std::string name, std::shared_ptr<AddressSpace> space);
 
     Pid pid() const { return m_pid; }
     Pid ppid() const { return m_ppid; }
@@ -49,6 +51,7 @@ class Process {
 
     AddressSpace& space() { return *m_space; }
     bool has_space() const { return m_space != nullptr; }
+    const std::shared_ptr<AddressSpace>& shared_space() const { return m_space; }
     FaultCounters& faults() { return m_faults; }
     const FaultCounters& faults() const { return m_faults; }
 
@@ -78,7 +81,7 @@ class Process {
     Pid m_ppid;
     std::string m_name;
     State m_state = State::Running;
-    std::unique_ptr<AddressSpace> m_space;
+    std::shared_ptr<AddressSpace> m_space;
     FaultCounters m_faults;
     std::map<int, std::shared_ptr<OpenFile>> m_files; // a forked child shares descriptions
     PosixTimers m_posix_timers;

@@ -18,9 +18,9 @@ namespace kioku {
 
 namespace {
 
-constexpr u64 CLONE_VM_ = 0x100, CLONE_SIGHAND_ = 0x800, CLONE_THREAD_ = 0x10000, CLONE_SETTLS_ = 0x80000,
-              CLONE_PARENT_SETTID_ = 0x100000, CLONE_CHILD_CLEARTID_ = 0x200000,
-              CLONE_CHILD_SETTID_ = 0x01000000, CSIGNAL_ = 0xff;
+constexpr u64 CLONE_VM_ = 0x100, CLONE_SIGHAND_ = 0x800, CLONE_VFORK_ = 0x4000, CLONE_PARENT_ = 0x8000,
+              CLONE_THREAD_ = 0x10000, CLONE_SETTLS_ = 0x80000, CLONE_PARENT_SETTID_ = 0x100000,
+              CLONE_CHILD_CLEARTID_ = 0x200000, CLONE_CHILD_SETTID_ = 0x01000000, CSIGNAL_ = 0xff;
 constexpr u64 SCHED_YIELD_NR = 124;
 constexpr u32 FUTEX_MATCH_ANY = 0xffffffff;
 
@@ -163,6 +163,7 @@ Result<void> Runner::exec(Task& t, const std::string& path, const std::vector<st
     t.robust_list = 0;
     m_loaded_satp = ~u64{0};
     m_hart->invalidate_caches();
+    vfork_done(g);
     return {};
 }
 
@@ -190,15 +191,17 @@ Result<Tid> Runner::clone(Task& parent, u64 flags, u64 stack, u64 parent_tid, u6
         task->tgid = parent.tgid;
         pg.threads.push_back(tid);
     } else {
-        // fork (and vfork, whose shared memory is modelled as a copy: the child only execs).
-        tid = TRY(m_kernel->fork(parent.tgid));
+        // fork; with CLONE_VM the child runs in the parent's memory (vfork, posix_spawn).
+        auto share = (flags & CLONE_VM_) ? Kernel::ShareMemory::Yes : Kernel::ShareMemory::No;
+        tid = TRY(m_kernel->fork(parent.tgid, share));
         task->tgid = tid;
         task->altstack_sp = parent.altstack_sp;
         task->altstack_size = parent.altstack_size;
         task->altstack_flags = parent.altstack_flags;
         auto group = std::make_unique<ThreadGroup>();
         group->pid = tid;
-        group->parent = parent.tgid;
+        // CLONE_PARENT: the child is its caller's sibling (the first program's parent is init).
+        group->parent = (flags & CLONE_PARENT_) ? pg.parent : parent.tgid;
         group->actions = pg.actions;
         group->cloexec = pg.cloexec;
         group->cwd = pg.cwd;
@@ -217,7 +220,22 @@ Result<Tid> Runner::clone(Task& parent, u64 flags, u64 stack, u64 parent_tid, u6
     if (flags & CLONE_PARENT_SETTID_)
         (void)m_kernel->copy_to_user(parent.tgid, parent_tid,
                                      std::span<const u8>(reinterpret_cast<u8*>(&tid32), 4));
+    if ((flags & CLONE_VFORK_) && !thread)
+        m_sched.group(tid)->vfork_parent = parent.tid;
     return tid;
+}
+
+void Runner::vfork_done(ThreadGroup& child)
+{
+    // mm_release: the parent waiting in clone(CLONE_VFORK) gets the child's pid and runs on.
+    Tid waiting = std::exchange(child.vfork_parent, 0);
+    Task* parent = waiting ? m_sched.task(waiting) : nullptr;
+    if (!parent || parent->state != RunState::Blocked || parent->block != BlockKind::Vfork)
+        return;
+    parent->state = RunState::Runnable;
+    parent->block = BlockKind::None;
+    parent->regs.x[10] = static_cast<u64>(child.pid);
+    parent->regs.pc += 4;
 }
 
 u64 Runner::futex_wake(const FutexKey& key, u64 count, u32 bitset)
@@ -286,6 +304,7 @@ void Runner::record_peak(ThreadGroup& g)
 void Runner::finish_group(ThreadGroup& g)
 {
     g.exiting = true;
+    vfork_done(g);
     record_peak(g);
     Pid pid = g.pid;
     if (g.exit_signal)
@@ -491,6 +510,8 @@ bool Runner::interrupt_if_signalled(Task& t)
 
 bool Runner::resume_blocked(Task& t)
 {
+    if (t.block == BlockKind::Vfork)
+        return false; // vfork_done wakes it; SIGKILL ends the whole group anyway
     if (interrupt_if_signalled(t))
         return true;
     switch (t.block) {
@@ -519,6 +540,7 @@ bool Runner::resume_blocked(Task& t)
         t.sleep_rem = 0;
         return true;
     case BlockKind::None: t.state = RunState::Runnable; return true;
+    case BlockKind::Vfork: return false;
     }
     return false;
 }

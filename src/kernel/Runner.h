@@ -122,6 +122,7 @@ class Runner {
     void finish_group(ThreadGroup& g);
     void kill_group_now(Pid pid, int signal);
     void kill_everything(); // SIGKILL to every thread group not already exiting
+    void vfork_done(ThreadGroup& child);
     bool advance_clock_to_deadline();
     void record_peak(ThreadGroup& g);
     RunStats stats() const;

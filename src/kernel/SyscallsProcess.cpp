@@ -51,6 +51,12 @@ SyscallResult Syscalls::sys_clone(Task& t, const SyscallArgs& a)
         child->pgid = parent.pgid;
         child->sid = parent.sid;
     }
+    // CLONE_VFORK: the caller waits until the child execs or exits (Runner::vfork_done returns
+    // the child's pid then).
+    if (child && child->vfork_parent == t.tid) {
+        t.block = BlockKind::Vfork;
+        return SyscallResult::block();
+    }
     return SyscallResult::ret(r.value());
 }
 

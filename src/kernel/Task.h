@@ -90,10 +90,14 @@ struct ThreadGroup {
     // Children's times and fault counts, added when they are waited for (getrusage CHILDREN).
     u64 children_minflt = 0;
     u64 children_majflt = 0;
+    // A vfork child (CLONE_VFORK): the parent's task waiting until this group execs or exits.
+    Tid vfork_parent = 0;
 };
 
 enum class RunState : u8 { Runnable, Blocked, Dead };
-enum class BlockKind : u8 { None, Retry, Futex, Sleep };
+// Vfork: the parent of a CLONE_VFORK child, until the child execs or exits (only SIGKILL ends
+// the wait, as Linux's killable vfork wait).
+enum class BlockKind : u8 { None, Retry, Futex, Sleep, Vfork };
 
 struct Task {
     Tid tid = 0;
