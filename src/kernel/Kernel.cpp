@@ -83,6 +83,12 @@ Process* Kernel::process(Pid pid)
     return it == m_processes.end() ? nullptr : it->second.get();
 }
 
+bool Kernel::is_alive(Pid pid)
+{
+    Process* p = process(pid);
+    return p && p->alive();
+}
+
 std::vector<Pid> Kernel::pids() const
 {
     std::vector<Pid> out;
@@ -488,11 +494,21 @@ Result<int> Kernel::open(Pid pid, const std::string& path, int flags, int mode)
 Result<void> Kernel::close(Pid pid, int fd)
 {
     Call call = TRY(enter(pid));
-    Process* p = call.process();
-    if (!p->files().erase(fd))
+    if (!drop_fd(*call.process(), fd))
         return Error::from_errno(EBADF, "bad file descriptor");
     after_operation();
     return {};
+}
+
+bool Kernel::drop_fd(Process& p, int fd)
+{
+    auto it = p.files().find(fd);
+    if (it == p.files().end())
+        return false;
+    if (it->second->inode)
+        m_record_locks.release_posix(*it->second->inode, p.pid());
+    p.files().erase(it);
+    return true;
 }
 
 static Result<OpenFile*> file_of(Process& p, int fd)

@@ -19,6 +19,7 @@
 #include "base/Result.h"
 #include "hw/Tlb.h"
 #include "isa/Paging.h"
+#include "kernel/RecordLocks.h"
 
 struct timespec;
 
@@ -100,6 +101,7 @@ class Kernel {
     // Kills with a signal (the default action of SIGSEGV, SIGBUS, SIGKILL...).
     void kill(Pid pid, int signal);
     Process* process(Pid pid);
+    bool is_alive(Pid pid);
     // Reserves a number in the pid space for a thread (threads and processes share it).
     Pid allocate_pid() { return m_next_pid++; }
     std::vector<Pid> pids() const; // live processes in pid order
@@ -127,6 +129,11 @@ class Kernel {
     // Files, as the system calls of the same names. Paths are guest paths.
     Result<int> open(Pid pid, const std::string& path, int flags, int mode = 0644);
     Result<void> close(Pid pid, int fd);
+    // Takes descriptor fd out of p's table however it goes (close, dup2 over it, close-on-exec):
+    // a close of any descriptor of a file releases the process's POSIX record locks on it.
+    // False when fd was not open.
+    bool drop_fd(Process& p, int fd);
+    RecordLocks& record_locks() { return m_record_locks; }
     Result<u64> read(Pid pid, int fd, u64 buf, u64 count);
     Result<u64> write(Pid pid, int fd, u64 buf, u64 count);
     Result<u64> pread(Pid pid, int fd, u64 buf, u64 count, u64 offset);
@@ -235,6 +242,7 @@ class Kernel {
     bool m_panicked = false;
     bool m_shut_down = false;
     Pid m_serving = 0;
+    RecordLocks m_record_locks{[this](Pid pid) { return is_alive(pid); }};
     std::unique_ptr<OomHandler> m_oom;
 };
 

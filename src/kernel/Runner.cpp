@@ -148,7 +148,7 @@ Result<void> Runner::exec(Task& t, const std::string& path, const std::vector<st
     g.threads = {t.tid};
     Process& p = *m_kernel->process(t.tgid);
     for (int fd : g.cloexec)
-        p.files().erase(fd);
+        m_kernel->drop_fd(p, fd);
     g.cloexec.clear();
     for (auto& action : g.actions)
         if (action.handler != SIG_IGN_)

@@ -163,6 +163,7 @@ class Syscalls {
     SyscallResult sys_dup(Task&, const SyscallArgs&);
     SyscallResult sys_dup3(Task&, const SyscallArgs&);
     SyscallResult sys_fcntl(Task&, const SyscallArgs&);
+    SyscallResult record_lock(Task& t, const std::shared_ptr<OpenFile>& file, u64 cmd, u64 addr);
     SyscallResult sys_pipe2(Task&, const SyscallArgs&);
     SyscallResult sys_getdents64(Task&, const SyscallArgs&);
     SyscallResult sys_unlinkat(Task&, const SyscallArgs&);

@@ -863,12 +863,112 @@ SyscallResult Syscalls::sys_dup3(Task& t, const SyscallArgs& a)
     if (a.fd(1) < 0 || a.fd(1) >= 1024)
         return SyscallResult::err(EBADF);
     auto file = it->second;
+    kernel().drop_fd(process(t), a.fd(1)); // dup2 closes what was at the target first
     files[a.fd(1)] = file;
     if (a[2] & O_CLOEXEC)
         group(t).cloexec.insert(a.fd(1));
     else
         group(t).cloexec.erase(a.fd(1));
     return SyscallResult::ret(a.fd(1));
+}
+
+// fcntl's record locks (RecordLocks): struct flock is, on riscv64, l_type and l_whence (two
+// shorts), then l_start, l_len (64-bit) and l_pid at byte 24.
+SyscallResult Syscalls::record_lock(Task& t, const std::shared_ptr<OpenFile>& file, u64 cmd, u64 addr)
+{
+    constexpr u64 F_OFD_GETLK_ = 36, F_OFD_SETLKW_ = 38;
+    bool ofd = cmd >= F_OFD_GETLK_;
+    bool get = cmd == F_GETLK || cmd == F_OFD_GETLK_;
+    bool wait = cmd == F_SETLKW || cmd == F_OFD_SETLKW_;
+    u8 raw[32];
+    if (get_bytes(t, addr, raw, sizeof raw).is_error())
+        return SyscallResult::err(EFAULT);
+    std::int16_t type, whence;
+    i64 start, len;
+    i32 pid;
+    std::memcpy(&type, raw, 2);
+    std::memcpy(&whence, raw + 2, 2);
+    std::memcpy(&start, raw + 8, 8);
+    std::memcpy(&len, raw + 16, 8);
+    std::memcpy(&pid, raw + 24, 4);
+    if (type != F_RDLCK && type != F_WRLCK && type != F_UNLCK)
+        return SyscallResult::err(EINVAL);
+    if (ofd && pid != 0)
+        return SyscallResult::err(EINVAL);
+    if (!file->inode) // pipes, /proc text, standard streams: nothing to lock on the host side
+        return file->special && file->special->kind == SpecialFile::Kind::Directory
+                   ? SyscallResult::err(EBADF)
+                   : SyscallResult::ret(0);
+    // flock_to_posix_lock: the range from whence, start and len (len 0: to the end of the file,
+    // a negative len: the bytes before start).
+    i64 base = whence == SEEK_SET   ? 0
+               : whence == SEEK_CUR ? static_cast<i64>(file->position)
+               : whence == SEEK_END ? static_cast<i64>(file->inode->size())
+                                    : -1;
+    if (base < 0)
+        return SyscallResult::err(EINVAL);
+    i64 first;
+    if (__builtin_add_overflow(base, start, &first))
+        return SyscallResult::err(EOVERFLOW);
+    RecordLock want;
+    if (len > 0) {
+        i64 last;
+        if (__builtin_add_overflow(first, len - 1, &last))
+            return SyscallResult::err(EOVERFLOW);
+        want.end = static_cast<u64>(last);
+    } else if (len < 0) {
+        want.end = static_cast<u64>(first - 1);
+        if (__builtin_add_overflow(first, len, &first))
+            return SyscallResult::err(EINVAL);
+    }
+    if (first < 0)
+        return SyscallResult::err(EINVAL);
+    want.start = static_cast<u64>(first);
+    want.type = type == F_WRLCK ? RecordLock::Type::Write : RecordLock::Type::Read;
+    want.is_ofd = ofd;
+    want.pid = ofd ? -1 : t.tgid;
+    if (ofd)
+        want.ofd = file;
+    RecordLocks& locks = kernel().record_locks();
+    if (get) {
+        auto held = type == F_UNLCK ? std::nullopt : locks.conflict(*file->inode, want);
+        std::int16_t out_type = held ? (held->type == RecordLock::Type::Write ? F_WRLCK : F_RDLCK) : F_UNLCK;
+        std::memcpy(raw, &out_type, 2);
+        if (held) {
+            std::int16_t set = SEEK_SET;
+            i64 out_start = static_cast<i64>(held->start);
+            i64 out_len = held->end == RecordLock::TO_EOF ? 0 : static_cast<i64>(held->end - held->start + 1);
+            i32 out_pid = held->pid;
+            std::memcpy(raw + 2, &set, 2);
+            std::memcpy(raw + 8, &out_start, 8);
+            std::memcpy(raw + 16, &out_len, 8);
+            std::memcpy(raw + 24, &out_pid, 4);
+        }
+        return put_bytes(t, addr, raw, sizeof raw).is_error() ? SyscallResult::err(EFAULT)
+                                                              : SyscallResult::ret(0);
+    }
+    if (type == F_UNLCK) {
+        locks.unlock(*file->inode, want);
+        return SyscallResult::ret(0);
+    }
+    if ((type == F_RDLCK && !file->readable) || (type == F_WRLCK && !file->writable))
+        return SyscallResult::err(EBADF);
+    if (auto held = locks.conflict(*file->inode, want)) {
+        if (!wait)
+            return SyscallResult::err(EAGAIN);
+        if (!ofd && !held->is_ofd && locks.would_deadlock(t.tgid, held->pid)) {
+            locks.clear_waiting(t.tgid);
+            return SyscallResult::err(EDEADLK);
+        }
+        if (!ofd && !held->is_ofd)
+            locks.set_waiting(t.tgid, held->pid);
+        t.block = BlockKind::Retry; // looked at again when the task is next scheduled
+        return SyscallResult::block();
+    }
+    if (!ofd)
+        locks.clear_waiting(t.tgid);
+    locks.set(*file->inode, want);
+    return SyscallResult::ret(0);
 }
 
 SyscallResult Syscalls::sys_fcntl(Task& t, const SyscallArgs& a)
@@ -879,6 +979,7 @@ SyscallResult Syscalls::sys_fcntl(Task& t, const SyscallArgs& a)
         return SyscallResult::err(EBADF);
     OpenFile& f = *it->second;
     constexpr u64 F_DUPFD_CLOEXEC_ = 1030, F_GETPIPE_SZ_ = 1032;
+    constexpr u64 F_OFD_GETLK_ = 36, F_OFD_SETLK_ = 37, F_OFD_SETLKW_ = 38;
     switch (a[1]) {
     case F_DUPFD:
     case F_DUPFD_CLOEXEC_:
@@ -909,7 +1010,10 @@ SyscallResult Syscalls::sys_fcntl(Task& t, const SyscallArgs& a)
         return SyscallResult::ret(0);
     case F_GETLK:
     case F_SETLK:
-    case F_SETLKW: return SyscallResult::ret(0); // one machine, no other lockers to conflict with
+    case F_SETLKW:
+    case F_OFD_GETLK_:
+    case F_OFD_SETLK_:
+    case F_OFD_SETLKW_: return record_lock(t, it->second, a[1], a[2]);
     case F_GETPIPE_SZ_:
         if (f.special && f.special->pipe)
             return SyscallResult::ret(static_cast<i64>(Pipe::CAPACITY));
