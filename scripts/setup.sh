@@ -3,16 +3,19 @@
 # builds the main tree in build/. Safe to run again: packages already present are not touched, and
 # apt-get is not called at all when nothing is missing, so a second run costs only the build check.
 #
-# Usage: scripts/setup.sh [--deps-only]
+# Usage: scripts/setup.sh [--deps-only] [--fuzz]
 #   --deps-only   install packages but do not configure or build
+#   --fuzz        also install clang and its runtime (libFuzzer), for scripts/fuzz.sh
 set -euo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 deps_only=0
+fuzz=0
 for arg in "$@"; do
     case "$arg" in
         --deps-only) deps_only=1 ;;
+        --fuzz) fuzz=1 ;;
         -h|--help) sed -n '2,8p' "$0"; exit 0 ;;
         *) echo "setup.sh: unknown argument '$arg'" >&2; exit 2 ;;
     esac
@@ -37,6 +40,9 @@ as_root() {
         return 1
     fi
 }
+
+# scripts/fuzz.sh builds its libFuzzer targets with clang.
+FUZZ_PACKAGES=(clang libclang-rt-14-dev)
 
 missing_packages() {
     local pkg status
@@ -100,6 +106,9 @@ build_tree() {
     cmake --build build -j"$(nproc)"
 }
 
+if [ "$fuzz" -eq 1 ]; then
+    PACKAGES+=("${FUZZ_PACKAGES[@]}")
+fi
 install_packages
 fetch_esbuild
 if [ "$deps_only" -eq 0 ]; then

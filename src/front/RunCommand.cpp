@@ -62,6 +62,42 @@ bool parse_swap(const std::string& text, SwapOption& out)
     return *out.priority <= 32767;
 }
 
+// A count with an optional decimal suffix: 500000, 500K, 500M, 5G (powers of 1000).
+std::optional<u64> parse_count(const std::string& text)
+{
+    u64 multiplier = 1;
+    std::string digits = text;
+    if (!digits.empty() && std::string("KMG").find(digits.back()) != std::string::npos) {
+        multiplier = digits.back() == 'K' ? 1000 : digits.back() == 'M' ? 1000000 : 1000000000;
+        digits.pop_back();
+    }
+    if (digits.empty() || digits.size() > 19 || digits.find_first_not_of("0123456789") != std::string::npos)
+        return std::nullopt;
+    u64 n = std::stoull(digits);
+    u64 out;
+    if (__builtin_mul_overflow(n, multiplier, &out))
+        return std::nullopt;
+    return out;
+}
+
+// A simulated duration: a whole number and one of ns, us, ms, s, m, h. In nanoseconds.
+std::optional<u64> parse_duration(const std::string& text)
+{
+    static const std::pair<const char*, u64> UNITS[] = {{"ns", 1},          {"us", 1000},
+                                                        {"ms", 1000000},    {"s", 1000000000},
+                                                        {"m", 60000000000}, {"h", 3600000000000}};
+    size_t digits = text.find_first_not_of("0123456789");
+    if (digits == 0 || digits == std::string::npos || digits > 19)
+        return std::nullopt;
+    std::string unit = text.substr(digits);
+    for (auto& [name, ns] : UNITS) {
+        u64 out;
+        if (unit == name && !__builtin_mul_overflow(std::stoull(text.substr(0, digits)), ns, &out))
+            return out;
+    }
+    return std::nullopt;
+}
+
 // A directory of the run for its swap files, removed with everything in it when the run ends.
 class RunDirectory {
   public:
@@ -150,6 +186,21 @@ std::string parse(int argc, char** argv, RunCommandOptions& o)
             if (v != "sv48" && v != "sv39")
                 return "--paging takes sv48 or sv39";
             o.run.machine.paging = v == "sv48" ? isa::SatpMode::Sv48 : isa::SatpMode::Sv39;
+        } else if (arg == "--max-instructions") {
+            if (auto e = value(arg, v); !e.empty())
+                return e;
+            auto n = parse_count(v);
+            if (!n || *n == 0)
+                return "bad instruction count '" + v + "' (a positive number, e.g. 500000000 or 500M)";
+            o.run.max_instructions = *n;
+        } else if (arg == "--time-limit") {
+            if (auto e = value(arg, v); !e.empty())
+                return e;
+            auto ns = parse_duration(v);
+            if (!ns || *ns == 0)
+                return "bad duration '" + v +
+                       "' (simulated time: a number and ns, us, ms, s, m or h, e.g. 10s)";
+            o.run.max_simulated_ns = *ns;
         } else if (arg == "--stats") {
             o.stats = true;
         } else if (arg == "--check") {
@@ -298,6 +349,8 @@ const char* run_usage()
            "    --seed N                seed of getrandom and AT_RANDOM\n"
            "    --paging sv48|sv39      page-table format\n"
            "    --check                 run the invariant checker after every operation\n"
+           "    --max-instructions N    kill the guest's processes after N instructions (e.g. 500M)\n"
+           "    --time-limit DURATION   ... or after DURATION of simulated time (e.g. 10s, 500ms)\n"
            "    --stats                 print instructions, faults, TLB and time figures at the end\n"
            "    --dmesg                 print the kernel log (OOM reports, panics) on stderr as it comes\n"
            "    --trace FILE            write pc and registers before every instruction to FILE, as\n"
@@ -360,6 +413,14 @@ int run_command(int argc, char** argv, std::ostream& err)
     {
         StopSignals stop_signals;
         result = r.run();
+    }
+    if (result.limit_reached != RunResult::Limit::None) {
+        err << "kioku: the run reached its "
+            << (result.limit_reached == RunResult::Limit::Instructions ? "instruction limit" : "time limit")
+            << "; the guest's processes were killed\n";
+        if (o.stats)
+            print_stats(result.stats, err);
+        return 128 + SIGKILL;
     }
     if (result.stopped_by) {
         // The kernel writes the files back when the runner goes, before this returns.

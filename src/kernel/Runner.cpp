@@ -779,6 +779,16 @@ RunResult Runner::run()
             kill_everything();
             continue;
         }
+        if (m_result.limit_reached == RunResult::Limit::None) {
+            if (m_options.max_instructions && instructions() >= m_options.max_instructions)
+                m_result.limit_reached = RunResult::Limit::Instructions;
+            else if (m_options.max_simulated_ns && m_kernel->now_ns() >= m_options.max_simulated_ns)
+                m_result.limit_reached = RunResult::Limit::SimulatedTime;
+            if (m_result.limit_reached != RunResult::Limit::None) {
+                kill_everything();
+                continue;
+            }
+        }
         bool progressed = false;
         for (Task* t : m_sched.round()) {
             if (t->state == RunState::Dead)

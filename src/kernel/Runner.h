@@ -40,6 +40,10 @@ struct RunOptions {
     // Set (by a host signal handler) to a host signal number to stop the run: checked between
     // scheduler rounds; every guest process is then killed and the run ends in order.
     const volatile std::sig_atomic_t* stop_signal = nullptr;
+    // Bounds of the run (0: none): guest instructions retired, and simulated time. Past either,
+    // every guest process is killed with SIGKILL, as a hard RLIMIT_CPU would.
+    u64 max_instructions = 0;
+    u64 max_simulated_ns = 0;
 };
 
 struct RunStats {
@@ -58,6 +62,8 @@ struct RunResult {
     int exit_code = 0;  // the first program's exit status
     int signal = 0;     // non-zero when it was killed by a signal
     int stopped_by = 0; // the host signal that stopped the run (RunOptions::stop_signal), or 0
+    enum class Limit : u8 { None, Instructions, SimulatedTime };
+    Limit limit_reached = Limit::None; // the bound of RunOptions that ended the run
     RunStats stats;
     // The status a shell reports: the exit code, or 128 + the signal.
     int shell_status() const { return signal ? 128 + signal : exit_code; }
