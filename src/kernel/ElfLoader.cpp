@@ -11,6 +11,7 @@
 #include "kernel/Vfs.h"
 #include "mm/MemoryManager.h"
 #include "mm/cache/Inode.h"
+#include "mm/cache/PageCache.h"
 #include "mm/vm/AddressSpace.h"
 
 namespace kioku {
@@ -212,11 +213,11 @@ Result<OpenedExecutable> open_executable(Kernel& kernel, const std::string& path
         return Error::from_errno(EACCES, "is a directory");
     if (!S_ISREG(st.st_mode) || !(st.st_mode & 0111))
         return Error::from_errno(EACCES, "not an executable file");
-    int fd = inode->host_fd();
-    ElfReader read = [fd](u64 offset, u64 len, u8* out) {
-        return ::pread(fd, out, len, static_cast<off_t>(offset)) == static_cast<ssize_t>(len);
+    // Through the page cache, as kernel_read: a program just written may not be on the host yet.
+    ElfReader read = [&kernel, &inode](u64 offset, u64 len, u8* out) {
+        return !kernel.mm().page_cache().read(*inode, offset, len, out).is_error();
     };
-    auto image = TRY(parse_elf(read, static_cast<u64>(st.st_size)));
+    auto image = TRY(parse_elf(read, inode->size()));
     return OpenedExecutable{std::move(inode), std::move(image)};
 }
 

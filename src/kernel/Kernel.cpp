@@ -566,8 +566,10 @@ Result<u64> Kernel::file_write(Process& p, OpenFile& f, u64 buf, u64 count, u64 
         u8* dst = m_machine->memory().frame(page) + pos % PAGE_SIZE;
         auto out = user_access(p, buf + done, n, AccessType::Read,
                                [&](u8* host, u64 d, u64 k) { std::memcpy(dst + d, host, k); });
-        if (out.ok())
+        if (out.ok()) {
             rmap.set_page_dirty(page);
+            m_mm->allocator().frames_changed(page, 1); // it may be mapped as code
+        }
         m_mm->put_page(page); // the pin taken by get_page
         if (!out.ok())
             return done ? Result<u64>(done) : Result<u64>(Error::from_errno(EFAULT, "bad buffer"));

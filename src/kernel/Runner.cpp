@@ -74,7 +74,12 @@ Runner::Runner(const RunOptions& options, std::ostream& diagnostics)
 {
 }
 
-Runner::~Runner() = default;
+Runner::~Runner()
+{
+    // The hart goes before the kernel, whose shutdown still frees frames.
+    if (m_kernel)
+        m_kernel->mm().allocator().set_code_cache(nullptr);
+}
 
 Result<std::unique_ptr<Runner>> Runner::create(const RunOptions& options, std::ostream& diagnostics)
 {
@@ -82,6 +87,7 @@ Result<std::unique_ptr<Runner>> Runner::create(const RunOptions& options, std::o
     r->m_kernel = TRY(Kernel::create(options.machine));
     Machine& m = r->m_kernel->machine();
     r->m_hart = std::make_unique<Hart>(m.mmu(), m.clock());
+    r->m_kernel->mm().allocator().set_code_cache(r->m_hart.get());
     r->m_syscalls = std::make_unique<Syscalls>(*r);
     r->m_rng_state = options.machine.seed ^ 0x6b696f6b75ull; // "kioku"
     return r;
@@ -161,8 +167,7 @@ Result<void> Runner::exec(Task& t, const std::string& path, const std::vector<st
     t.altstack_flags = SS_DISABLE_;
     t.clear_child_tid = 0;
     t.robust_list = 0;
-    m_loaded_satp = ~u64{0};
-    m_hart->invalidate_caches();
+    m_loaded_satp = ~u64{0}; // the next load sets the new space's satp (decodes stay: by frame)
     vfork_done(g);
     return {};
 }
@@ -547,24 +552,14 @@ bool Runner::resume_blocked(Task& t)
 
 void Runner::load(Task& t)
 {
-    // The hart keeps decoded code by frame. A frame reclaim took, or one a page migrated away
-    // from (compaction, or khugepaged copying a range into a huge page), may come back holding
-    // other code, so once pages have been stolen or moved the decodes go (flush_icache_all, in
-    // effect).
-    const VmStat& vs = m_kernel->mm().vmstat();
-    u64 stolen = vs[VmItem::PgstealKswapd] + vs[VmItem::PgstealDirect] + vs[VmItem::PgmigrateSuccess] +
-                 vs[VmItem::ThpCollapseAlloc];
-    if (stolen != m_stolen_seen) {
-        m_hart->invalidate_caches();
-        m_stolen_seen = stolen;
-    }
+    // The hart keeps decoded code by frame, valid in every address space: the memory manager
+    // drops the decodes of each frame it frees (CodeCachePort), so only translations change here.
     m_hart->state() = t.regs;
     Process* p = m_kernel->process(t.tgid);
     Satp satp = p->space().satp();
     u64 encoded = satp.encode();
     if (encoded != m_loaded_satp || m_loaded != t.tgid) {
-        m_hart->set_satp(satp);
-        m_hart->invalidate_caches();
+        m_hart->set_satp(satp); // a new satp empties the hart's translation cache
         m_loaded_satp = encoded;
         m_loaded = t.tgid;
     }

@@ -146,7 +146,6 @@ class Runner {
     RunResult m_result;
     bool m_first_done = false;
     u64 m_rng_state = 0;
-    u64 m_stolen_seen = 0;   // reclaim's page steals when the hart's code cache was last emptied
     std::set<Pid> m_zombies; // exited groups waiting for their parent
     std::ostream* m_trace = nullptr;
     u64 m_traced_instret = ~u64{0}; // the instruction last written to the trace

@@ -282,7 +282,7 @@ Syscalls::Handler Syscalls::handler_for(u64 number) const
         {232, &Syscalls::sys_mincore},
         {233, &Syscalls::sys_madvise},
         {258, &Syscalls::sys_enosys_quiet},
-        {259, &Syscalls::sys_zero},
+        {259, &Syscalls::sys_riscv_flush_icache},
         {260, &Syscalls::sys_wait4},
         {261, &Syscalls::sys_prlimit64},
         {276, &Syscalls::sys_renameat2},

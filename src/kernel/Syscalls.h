@@ -192,6 +192,7 @@ class Syscalls {
     SyscallResult sys_mprotect(Task&, const SyscallArgs&);
     SyscallResult sys_mremap(Task&, const SyscallArgs&);
     SyscallResult sys_madvise(Task&, const SyscallArgs&);
+    SyscallResult sys_riscv_flush_icache(Task&, const SyscallArgs&);
     SyscallResult sys_msync(Task&, const SyscallArgs&);
     SyscallResult sys_mincore(Task&, const SyscallArgs&);
     SyscallResult sys_mlock(Task&, const SyscallArgs&);

@@ -248,6 +248,9 @@ SyscallResult Syscalls::sys_openat(Task& t, const SyscallArgs& a)
     std::string path = absolute_path(t, a.fd(0), raw.value(), &bad);
     if (bad.is_error())
         return SyscallResult::err(bad.error().code);
+    // /proc/PID/exe is a link to the running program: opening it opens the program.
+    if (path == "/proc/self/exe" || path == "/proc/" + std::to_string(t.tgid) + "/exe")
+        path = group(t).exe_path;
     int flags = static_cast<int>(a[2]);
     int mode = static_cast<int>(a[3]) & ~static_cast<int>(group(t).umask);
     int acc = flags & O_ACCMODE;
@@ -435,8 +438,6 @@ Result<u64> Syscalls::write_from(Task& t, int fd, OpenFile& f, u64 buf, u64 coun
         if (s.proc_path.empty())
             return Error::from_errno(EIO, "read-only /proc file");
         TRY(kernel().write_proc(t.tgid, s.proc_path, std::string(data.begin(), data.end())));
-        // drop_caches and the like free page-cache frames the hart may hold decoded code of.
-        m_runner.hart().invalidate_caches();
         return count;
     }
     case SpecialFile::Kind::Null:

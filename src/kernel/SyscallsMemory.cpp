@@ -96,3 +96,18 @@ SyscallResult Syscalls::sys_mlock(Task& t, const SyscallArgs& a)
 }
 
 } // namespace kioku
+
+namespace kioku {
+
+// riscv_flush_icache(start, end, flags): the program wrote instructions and wants them fetched.
+// One hart: the local flush (flag 1) and the global one are the same.
+SyscallResult Syscalls::sys_riscv_flush_icache(Task&, const SyscallArgs& a)
+{
+    constexpr u64 SYS_RISCV_FLUSH_ICACHE_LOCAL = 1;
+    if (a[2] & ~SYS_RISCV_FLUSH_ICACHE_LOCAL)
+        return SyscallResult::err(EINVAL);
+    m_runner.hart().invalidate_caches();
+    return SyscallResult::ret(0);
+}
+
+} // namespace kioku

@@ -17,11 +17,12 @@
 // after either, clear reservation_valid, as Linux's return from a trap does with a dummy SC.
 //
 // Code cache: each physical code frame is decoded once, lazily, into a riscv::DecodedPage. The
-// decodes are keyed by frame, so they go stale when the frame's bytes change. The hart notices its
-// own fence.i; anything else that writes instructions into a frame (the kernel loading a program,
-// reading a file page that is then mapped executable, reusing a frame that once held code) must
-// call invalidate_code(pfn) for that frame, or invalidate_caches(), before the hart runs again.
-// This is where Linux calls flush_icache_pte() / flush_icache_all() on RISC-V.
+// decodes are keyed by frame, so they stay valid across address spaces and go stale only when
+// the frame's bytes change. The hart notices its own fence.i; the memory manager tells it, through
+// the CodeCachePort, of every frame it frees (a frame gets new contents only after it was freed
+// and allocated again: a page read in, swapped in, copied, migrated or collapsed into a huge
+// page); the kernel calls invalidate_caches() for riscv_flush_icache. This is where Linux calls
+// flush_icache_pte() / flush_icache_all() on RISC-V.
 //
 // Counters: cycle and instret read the retired-instruction count; time reads the simulated clock
 // in ticks of 100 ns, the 10 MHz timebase of the RISC-V "virt" board Linux runs on.
@@ -32,6 +33,7 @@
 #include <unordered_map>
 
 #include "base/Types.h"
+#include "hw/CodeCachePort.h"
 #include "hw/Mmu.h"
 #include "hw/riscv/Decoder.h"
 
@@ -68,7 +70,7 @@ struct HartStats {
     u64 instret = 0; // instructions retired
 };
 
-class Hart {
+class Hart final : public CodeCachePort {
   public:
     Hart(Mmu& mmu, Clock& clock);
     ~Hart();
@@ -86,10 +88,10 @@ class Hart {
 
     const HartStats& stats() const { return m_stats; }
 
-    // Drops cached decodes (fence.i, or the kernel changed code pages) and cached translations.
+    // Drops cached decodes (fence.i, riscv_flush_icache) and cached translations.
     void invalidate_caches();
-    // Drops the cached decodes of one frame: the kernel wrote instructions into it.
-    void invalidate_code(Pfn pfn);
+    // Drops the cached decodes of frames [first, first + count) (CodeCachePort).
+    void invalidate_code(Pfn first, u64 count) override;
 
   private:
     // One slot of the translation cache, direct-mapped by virtual page number. Each tag is the

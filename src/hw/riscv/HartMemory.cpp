@@ -241,18 +241,29 @@ void Hart::invalidate_caches()
     flush_translations();
 }
 
-void Hart::invalidate_code(Pfn pfn)
+void Hart::invalidate_code(Pfn first, u64 count)
 {
-    auto it = m_code.find(pfn.value());
-    if (it == m_code.end())
+    if (m_code.empty())
         return;
-    for (TcSlot& s : m_tc) {
-        if (s.code == it->second.get()) {
-            s.exec_tag = NO_PAGE;
-            s.code = nullptr;
+    auto drop = [&](auto it) {
+        for (TcSlot& s : m_tc) {
+            if (s.code == it->second.get()) {
+                s.exec_tag = NO_PAGE;
+                s.code = nullptr;
+            }
         }
+        m_code_page_va = NO_PAGE;
+        return m_code.erase(it);
+    };
+    if (count > m_code.size()) {
+        // A large range (a huge page, a zone): look at the decoded frames instead.
+        for (auto it = m_code.begin(); it != m_code.end();)
+            it = it->first - first.value() < count ? drop(it) : std::next(it);
+        return;
     }
-    m_code.erase(it);
+    for (u64 i = 0; i < count; ++i)
+        if (auto it = m_code.find(first.value() + i); it != m_code.end())
+            drop(it);
 }
 
 } // namespace kioku

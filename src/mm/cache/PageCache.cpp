@@ -113,6 +113,21 @@ Result<Pfn> PageCache::read_page(Inode& inode, u64 index)
     return *pfn;
 }
 
+Result<void> PageCache::read(Inode& inode, u64 offset, u64 len, u8* dst)
+{
+    if (offset > inode.size() || len > inode.size() - offset)
+        return Error::from_errno(EIO, "read past the end of the file");
+    for (u64 done = 0; done < len;) {
+        u64 pos = offset + done;
+        u64 n = std::min(len - done, PAGE_SIZE - (pos % PAGE_SIZE));
+        Pfn page = TRY(get_page(inode, pos / PAGE_SIZE, 1, nullptr));
+        std::memcpy(dst + done, m_mm.memory().frame(page) + pos % PAGE_SIZE, n);
+        m_mm.put_page(page); // the pin taken by get_page
+        done += n;
+    }
+    return {};
+}
+
 void PageCache::count_dirty(i64 delta)
 {
     m_nr_dirty += delta;

@@ -78,6 +78,11 @@ class PageCache {
     // shmem pages out on swap, over all inodes.
     u64 nr_shmem_swapped() const { return m_nr_shmem_swapped; }
 
+    // The kernel's own read of a file (Linux: kernel_read, as exec reads a program's headers):
+    // through the page cache, so what a process wrote and is not yet written back is seen.
+    // EIO when the range passes the end of the file.
+    Result<void> read(Inode& inode, u64 offset, u64 len, u8* dst);
+
     MemoryManager& mm() { return m_mm; }
     const std::vector<Inode*>& inodes() const { return m_inodes; }
     Flusher& flusher() { return m_flusher; }

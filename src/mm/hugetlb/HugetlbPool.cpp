@@ -249,6 +249,7 @@ void Hstate::put_page(Pfn head)
         free_fresh(head);
         return;
     }
+    m_mm.allocator().frames_changed(head, pages_per_huge());
     enqueue(head);
 }
 

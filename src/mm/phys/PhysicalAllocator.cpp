@@ -165,6 +165,7 @@ bool PhysicalAllocator::can_allocate(Order order, AllocFlags flags) const
 
 void PhysicalAllocator::free(Pfn pfn, Order order)
 {
+    frames_changed(pfn, u64{1} << order);
     zone_of(pfn).free(pfn, order);
     m_pgfree += u64{1} << order;
 }

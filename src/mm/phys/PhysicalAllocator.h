@@ -17,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "hw/CodeCachePort.h"
 #include "mm/phys/Zone.h"
 
 namespace kioku {
@@ -69,12 +70,24 @@ class PhysicalAllocator {
     // Linux's defaults for sysctl_lowmem_reserve_ratio on riscv64: {DMA32: 256, Normal: 32}.
     static constexpr u64 LOWMEM_RESERVE_RATIO[MAX_NR_ZONES] = {256, 32};
 
+    // The harts' code caches: told of every frame freed, which may be reused for other contents
+    // (CodeCachePort). Null when nothing executes from this memory (scenarios).
+    void set_code_cache(CodeCachePort* port) { m_code_cache = port; }
+    // Frames that get other contents without passing through free(): a hugetlb page back in its
+    // pool, a page-cache page the kernel writes (write(2); Linux's flush_dcache_folio).
+    void frames_changed(Pfn first, u64 count)
+    {
+        if (m_code_cache)
+            m_code_cache->invalidate_code(first, count);
+    }
+
   private:
     void setup_zone_watermarks();
     void setup_lowmem_reserve();
     bool may_allocate_from(const Zone& zone, Order order, AllocFlags flags) const;
 
     FrameTable& m_frames;
+    CodeCachePort* m_code_cache = nullptr;
     std::vector<std::unique_ptr<Zone>> m_zones; // in address order: DMA32, Normal
     u64 m_min_free_kbytes = 0;
     u64 m_watermark_scale_factor = 10;

@@ -144,7 +144,7 @@ TEST(HartSystem, InvalidateCodeDropsStaleDecodes)
     ASSERT_TRUE(w.run_to_ecall());
     u32 replacement = addi(A0, ZERO, 2);
     std::memcpy(w.memory.ptr(PhysAddr(HartWorld::CODE)), &replacement, 4);
-    w.hart.invalidate_code(pfn_of(PhysAddr(HartWorld::CODE)));
+    w.hart.invalidate_code(pfn_of(PhysAddr(HartWorld::CODE)), 1);
     w.hart.state().pc = HartWorld::CODE;
     ASSERT_TRUE(w.run_to_ecall());
     EXPECT_EQ(w.x(A0), 2u);

@@ -51,8 +51,8 @@ class HartWorld {
     void put(u64 pa, const void* bytes, size_t n)
     {
         std::memcpy(memory.ptr(PhysAddr(pa)), bytes, n);
-        hart.invalidate_code(pfn_of(PhysAddr(pa)));
-        hart.invalidate_code(pfn_of(PhysAddr(pa + n - 1)));
+        hart.invalidate_code(pfn_of(PhysAddr(pa)), 1);
+        hart.invalidate_code(pfn_of(PhysAddr(pa + n - 1)), 1);
     }
     template <typename T>
     void poke(u64 pa, T v)
