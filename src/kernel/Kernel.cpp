@@ -222,7 +222,8 @@ Result<Pid> Kernel::spawn(const std::string& name)
     TRY(space->setup_stack(space->task_size(), INITIAL_STACK));
     space->set_brk_start(SPAWN_BRK_START);
     Pid pid = m_next_pid;
-    auto proc = std::make_unique<Process>(pid, 0, name, std::move(space));
+    auto proc = std::make_unique<Process>(pid, 0, name, std::move(space),
+                                          ResourceLimits::initial(m_mm->total_ram_pages()));
     if (proc->charges_failed())
         return Error::from_errno(ENOMEM, "no memory for the task's kernel objects");
     ++m_next_pid;
@@ -240,7 +241,8 @@ Result<Pid> Kernel::fork(Pid parent_pid, ShareMemory share)
     if (share == ShareMemory::No)
         space = TRY(parent->space().fork(m_mm->allocate_asid()));
     Pid pid = m_next_pid;
-    auto child = std::make_unique<Process>(pid, parent_pid, parent->name(), std::move(space));
+    auto child =
+        std::make_unique<Process>(pid, parent_pid, parent->name(), std::move(space), parent->rlimits());
     if (child->charges_failed())
         return Error::from_errno(ENOMEM, "no memory for the task's kernel objects");
     ++m_next_pid;
@@ -485,8 +487,7 @@ Result<int> Kernel::open(Pid pid, const std::string& path, int flags, int mode)
     file->readable = accmode == O_RDONLY || accmode == O_RDWR;
     file->writable = accmode == O_WRONLY || accmode == O_RDWR;
     file->append = flags & O_APPEND;
-    int fd = p->lowest_free_fd();
-    p->files().emplace(fd, std::move(file));
+    int fd = TRY(p->install(std::move(file)));
     after_operation();
     return fd;
 }

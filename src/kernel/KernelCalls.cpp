@@ -135,8 +135,7 @@ Result<int> Kernel::memfd_create(Pid pid, const std::string& name, unsigned flag
     file->path = path;
     file->readable = true;
     file->writable = true;
-    int fd = p->lowest_free_fd();
-    p->files().emplace(fd, std::move(file));
+    int fd = TRY(p->install(std::move(file)));
     after_operation();
     return fd;
 }

@@ -2,23 +2,37 @@
 
 namespace kioku {
 
-Process::Process(Pid pid, Pid ppid, std::string name, std::shared_ptr<AddressSpace> space)
+Process::Process(Pid pid, Pid ppid, std::string name, std::shared_ptr<AddressSpace> space,
+                 const ResourceLimits& limits)
     : m_pid(pid)
     , m_ppid(ppid)
     , m_name(std::move(name))
     , m_space(std::move(space))
+    , m_rlimits(limits)
 {
     m_space->set_fault_counters(&m_faults);
+    limits_changed();
 }
 
-int Process::lowest_free_fd() const
+void Process::limits_changed()
 {
-    int fd = 0;
-    for (auto& [n, file] : m_files) {
-        if (n != fd)
-            break;
+    if (!m_space)
+        return;
+    AddressSpace::Limits& l = m_space->limits();
+    l.as = m_rlimits.soft(Rlimit::As);
+    l.data = m_rlimits.soft(Rlimit::Data);
+    l.stack = m_rlimits.soft(Rlimit::Stack);
+    l.memlock = m_rlimits.soft(Rlimit::Memlock);
+}
+
+Result<int> Process::install(std::shared_ptr<OpenFile> file, int min_fd)
+{
+    int fd = min_fd;
+    for (auto it = m_files.lower_bound(fd); it != m_files.end() && it->first == fd; ++it)
         ++fd;
-    }
+    if (static_cast<u64>(fd) >= m_rlimits.soft(Rlimit::Nofile))
+        return Error::from_errno(EMFILE, "RLIMIT_NOFILE reached");
+    m_files.emplace(fd, std::move(file));
     return fd;
 }
 
@@ -29,6 +43,7 @@ void Process::exec(std::unique_ptr<AddressSpace> space, std::string name)
     m_space = std::move(space);
     m_space->set_thp_disabled(thp_disabled);
     m_space->set_fault_counters(&m_faults);
+    limits_changed();
     m_name = std::move(name);
     m_posix_timers.clear(); // exit_itimers in begin_new_exec
 }

@@ -10,6 +10,7 @@
 #include <string>
 
 #include "kernel/PosixTimer.h"
+#include "kernel/ResourceLimits.h"
 #include "mm/vm/AddressSpace.h"
 #include "mm/vm/FaultHandler.h"
 
@@ -39,7 +40,8 @@ class Process {
 
     // The space may be shared with other processes (clone with CLONE_VM and without CLONE_THREAD:
     // vfork, posix_spawn): it lives while any of them holds it, as an mm_struct with mm_users.
-    Process(Pid pid, Pid ppid, std::string name, std::shared_ptr<AddressSpace> space);
+    Process(Pid pid, Pid ppid, std::string name, std::shared_ptr<AddressSpace> space,
+            const ResourceLimits& limits);
 
     Pid pid() const { return m_pid; }
     Pid ppid() const { return m_ppid; }
@@ -57,7 +59,8 @@ class Process {
 
     // Open files by descriptor number.
     std::map<int, std::shared_ptr<OpenFile>>& files() { return m_files; }
-    int lowest_free_fd() const;
+    // Puts a file at the lowest free descriptor from min_fd up; EMFILE past RLIMIT_NOFILE.
+    Result<int> install(std::shared_ptr<OpenFile> file, int min_fd = 0);
 
     // timer_create's timers. A forked child starts with none; execve and exit delete them all.
     PosixTimers& posix_timers() { return m_posix_timers; }
@@ -69,6 +72,12 @@ class Process {
     void terminate(int exit_code, int signal);
     int exit_code() const { return m_exit_code; }
     int term_signal() const { return m_term_signal; } // 0 when it exited normally
+
+    // getrlimit/setrlimit. After changing them, limits_changed() pushes the ones the address
+    // space enforces into it; execve and a new process do that themselves.
+    ResourceLimits& rlimits() { return m_rlimits; }
+    const ResourceLimits& rlimits() const { return m_rlimits; }
+    void limits_changed();
 
     int oom_score_adj = 0;
     // Chosen by the OOM killer (or halted by a panic) while a call of its own was being served: it
@@ -85,6 +94,7 @@ class Process {
     FaultCounters m_faults;
     std::map<int, std::shared_ptr<OpenFile>> m_files; // a forked child shares descriptions
     PosixTimers m_posix_timers;
+    ResourceLimits m_rlimits;
     int m_exit_code = 0;
     int m_term_signal = 0;
     TaskCharges m_slab{m_space ? &m_space->mm() : nullptr}; // task_struct, signal, sighand, files

@@ -26,8 +26,8 @@ DefaultAction default_action(int sig)
     case SIGBUS_:
     case SIGFPE_:
     case SIGSEGV_:
-    case 24: // SIGXCPU
-    case 25: // SIGXFSZ
+    case SIGXCPU_:
+    case SIGXFSZ_:
     case SIGSYS_: return DefaultAction::CoreDump;
     default: return DefaultAction::Terminate;
     }

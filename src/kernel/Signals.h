@@ -26,7 +26,8 @@ class Kernel;
 inline constexpr int SIGHUP_ = 1, SIGINT_ = 2, SIGQUIT_ = 3, SIGILL_ = 4, SIGTRAP_ = 5, SIGABRT_ = 6,
                      SIGBUS_ = 7, SIGFPE_ = 8, SIGKILL_ = 9, SIGUSR1_ = 10, SIGSEGV_ = 11, SIGUSR2_ = 12,
                      SIGPIPE_ = 13, SIGALRM_ = 14, SIGTERM_ = 15, SIGCHLD_ = 17, SIGCONT_ = 18, SIGSTOP_ = 19,
-                     SIGTSTP_ = 20, SIGTTIN_ = 21, SIGTTOU_ = 22, SIGURG_ = 23, SIGWINCH_ = 28, SIGSYS_ = 31;
+                     SIGTSTP_ = 20, SIGTTIN_ = 21, SIGTTOU_ = 22, SIGURG_ = 23, SIGXCPU_ = 24, SIGXFSZ_ = 25,
+                     SIGWINCH_ = 28, SIGSYS_ = 31;
 
 // sa_flags.
 inline constexpr u64 SA_NOCLDSTOP_ = 0x1, SA_NOCLDWAIT_ = 0x2, SA_SIGINFO_ = 0x4, SA_ONSTACK_ = 0x08000000,

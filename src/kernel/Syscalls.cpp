@@ -285,6 +285,8 @@ Syscalls::Handler Syscalls::handler_for(u64 number) const
         {259, &Syscalls::sys_riscv_flush_icache},
         {260, &Syscalls::sys_wait4},
         {261, &Syscalls::sys_prlimit64},
+        {163, &Syscalls::sys_getrlimit},
+        {164, &Syscalls::sys_setrlimit},
         {276, &Syscalls::sys_renameat2},
         {278, &Syscalls::sys_getrandom},
         {283, &Syscalls::sys_zero},

@@ -139,8 +139,11 @@ class Syscalls {
     // A path argument read from guest memory and made absolute (ENOENT when empty).
     Result<std::string> path_at(Task& t, int dirfd, u64 addr);
     Result<OpenFile*> open_file(Task& t, int fd);
-    int install_fd(Task& t, std::shared_ptr<OpenFile> file, bool cloexec, int min_fd = 0);
+    SyscallResult install_fd(Task& t, std::shared_ptr<OpenFile> file, bool cloexec, int min_fd = 0);
     Result<u64> read_into(Task& t, int fd, OpenFile& f, u64 buf, u64 count, bool* would_block);
+    // RLIMIT_FSIZE for a write of `count` bytes at `pos`: what may be written (SIGXFSZ and EFBIG
+    // when nothing may).
+    Result<u64> fsize_limit(Task& t, u64 pos, u64 count);
     Result<u64> write_from(Task& t, int fd, OpenFile& f, u64 buf, u64 count);
 
     // Files (SyscallsFile.cpp).
@@ -213,6 +216,8 @@ class Syscalls {
     SyscallResult sys_getid_zero(Task&, const SyscallArgs&);
     SyscallResult sys_uname(Task&, const SyscallArgs&);
     SyscallResult sys_prlimit64(Task&, const SyscallArgs&);
+    SyscallResult sys_getrlimit(Task&, const SyscallArgs&);
+    SyscallResult sys_setrlimit(Task&, const SyscallArgs&);
     SyscallResult sys_getrandom(Task&, const SyscallArgs&);
     SyscallResult sys_clock_gettime(Task&, const SyscallArgs&);
     SyscallResult sys_clock_getres(Task&, const SyscallArgs&);

@@ -223,18 +223,16 @@ Result<OpenFile*> Syscalls::open_file(Task& t, int fd)
     return it->second.get();
 }
 
-int Syscalls::install_fd(Task& t, std::shared_ptr<OpenFile> file, bool cloexec, int min_fd)
+SyscallResult Syscalls::install_fd(Task& t, std::shared_ptr<OpenFile> file, bool cloexec, int min_fd)
 {
-    auto& files = process(t).files();
-    int fd = min_fd;
-    while (files.count(fd))
-        ++fd;
-    files[fd] = std::move(file);
+    auto fd = process(t).install(std::move(file), min_fd);
+    if (fd.is_error())
+        return SyscallResult::err(fd.error().code);
     if (cloexec)
-        group(t).cloexec.insert(fd);
+        group(t).cloexec.insert(fd.value());
     else
-        group(t).cloexec.erase(fd);
-    return fd;
+        group(t).cloexec.erase(fd.value());
+    return SyscallResult::ret(fd.value());
 }
 
 SyscallResult Syscalls::sys_openat(Task& t, const SyscallArgs& a)
@@ -270,12 +268,12 @@ SyscallResult Syscalls::sys_openat(Task& t, const SyscallArgs& a)
         file->special->text = text.release_value();
         if (file->writable)
             file->special->proc_path = path;
-        return SyscallResult::ret(install_fd(t, std::move(file), cloexec));
+        return install_fd(t, std::move(file), cloexec);
     }
     if (path == "/dev/null" || path == "/dev/zero" || path == "/dev/urandom" || path == "/dev/random") {
         K kind = path == "/dev/null" ? K::Null : path == "/dev/zero" ? K::Zero : K::Random;
         file->special = std::make_shared<SpecialFile>(kind);
-        return SyscallResult::ret(install_fd(t, std::move(file), cloexec));
+        return install_fd(t, std::move(file), cloexec);
     }
     // hugetlbfs files live in the kernel, not on the host (HugetlbFs.cpp).
     if (!is_hugetlbfs_path(path)) {
@@ -288,7 +286,7 @@ SyscallResult Syscalls::sys_openat(Task& t, const SyscallArgs& a)
                     return SyscallResult::err(EISDIR);
                 file->special = std::make_shared<SpecialFile>(K::Directory);
                 file->special->entries = list_directory(pfd.value().get());
-                return SyscallResult::ret(install_fd(t, std::move(file), cloexec));
+                return install_fd(t, std::move(file), cloexec);
             }
             if (S_ISLNK(st.st_mode) && (flags & O_NOFOLLOW))
                 return SyscallResult::err(ELOOP);
@@ -386,12 +384,31 @@ Result<u64> Syscalls::read_into(Task& t, int fd, OpenFile& f, u64 buf, u64 count
     return static_cast<u64>(data.size());
 }
 
+Result<u64> Syscalls::fsize_limit(Task& t, u64 pos, u64 count)
+{
+    // generic_write_check_limits: a write that starts at or past RLIMIT_FSIZE gets SIGXFSZ and
+    // EFBIG; one that would cross it is cut short at the limit.
+    u64 limit = process(t).rlimits().soft(Rlimit::Fsize);
+    if (limit == RLIM_INFINITY_ || count == 0)
+        return count;
+    if (pos >= limit) {
+        SigInfo info;
+        info.signo = SIGXFSZ_;
+        info.code = SI_USER_;
+        m_runner.send_thread_signal(t, info);
+        return Error::from_errno(EFBIG, "RLIMIT_FSIZE");
+    }
+    return std::min(count, limit - pos);
+}
+
 Result<u64> Syscalls::write_from(Task& t, int fd, OpenFile& f, u64 buf, u64 count)
 {
     if (!f.writable)
         return Error::from_errno(EBADF, "not open for writing");
-    if (!f.special)
+    if (!f.special) {
+        count = TRY(fsize_limit(t, f.append ? f.inode->size() : f.position, count));
         return kernel().write(t.tgid, fd, buf, count);
+    }
     SpecialFile& s = *f.special;
     count = std::min(count, MAX_IO_CHUNK);
     if (s.kind == SpecialFile::Kind::PipeWrite) {
@@ -545,8 +562,15 @@ SyscallResult Syscalls::positioned_io(Task& t, const SyscallArgs& a, bool write)
         return SyscallResult::err(ESPIPE);
     if (a.i(3) < 0)
         return SyscallResult::err(EINVAL);
-    auto r = write ? kernel().pwrite(t.tgid, a.fd(0), a[1], a[2], a[3])
-                   : kernel().pread(t.tgid, a.fd(0), a[1], a[2], a[3]);
+    u64 count = a[2];
+    if (write) {
+        auto allowed = fsize_limit(t, a[3], count);
+        if (allowed.is_error())
+            return SyscallResult::err(allowed.error().code);
+        count = allowed.value();
+    }
+    auto r = write ? kernel().pwrite(t.tgid, a.fd(0), a[1], count, a[3])
+                   : kernel().pread(t.tgid, a.fd(0), a[1], count, a[3]);
     return r.is_error() ? SyscallResult::err(r.error().code)
                         : SyscallResult::ret(static_cast<i64>(r.value()));
 }
@@ -850,7 +874,7 @@ SyscallResult Syscalls::sys_dup(Task& t, const SyscallArgs& a)
     auto it = files.find(a.fd(0));
     if (it == files.end())
         return SyscallResult::err(EBADF);
-    return SyscallResult::ret(install_fd(t, it->second, false));
+    return install_fd(t, it->second, false);
 }
 
 SyscallResult Syscalls::sys_dup3(Task& t, const SyscallArgs& a)
@@ -861,7 +885,7 @@ SyscallResult Syscalls::sys_dup3(Task& t, const SyscallArgs& a)
         return SyscallResult::err(EBADF);
     if (a.fd(0) == a.fd(1) || (a[2] & ~u64{O_CLOEXEC}))
         return SyscallResult::err(EINVAL);
-    if (a.fd(1) < 0 || a.fd(1) >= 1024)
+    if (a.fd(1) < 0 || static_cast<u64>(a.fd(1)) >= process(t).rlimits().soft(Rlimit::Nofile))
         return SyscallResult::err(EBADF);
     auto file = it->second;
     kernel().drop_fd(process(t), a.fd(1)); // dup2 closes what was at the target first
@@ -984,9 +1008,9 @@ SyscallResult Syscalls::sys_fcntl(Task& t, const SyscallArgs& a)
     switch (a[1]) {
     case F_DUPFD:
     case F_DUPFD_CLOEXEC_:
-        if (a.i(2) < 0 || a.i(2) >= 1024)
+        if (a.i(2) < 0 || static_cast<u64>(a.i(2)) >= process(t).rlimits().soft(Rlimit::Nofile))
             return SyscallResult::err(EINVAL);
-        return SyscallResult::ret(install_fd(t, it->second, a[1] == F_DUPFD_CLOEXEC_, a.fd(2)));
+        return install_fd(t, it->second, a[1] == F_DUPFD_CLOEXEC_, a.fd(2));
     case F_GETFD: return SyscallResult::ret(group(t).cloexec.count(a.fd(0)) ? FD_CLOEXEC : 0);
     case F_SETFD:
         if (a[2] & FD_CLOEXEC)
@@ -1040,8 +1064,16 @@ SyscallResult Syscalls::sys_pipe2(Task& t, const SyscallArgs& a)
     reader->special->nonblock = writer->special->nonblock = nonblock;
     bool cloexec = a[1] & O_CLOEXEC;
     int fds[2];
-    fds[0] = install_fd(t, reader, cloexec);
-    fds[1] = install_fd(t, writer, cloexec);
+    SyscallResult r = install_fd(t, reader, cloexec);
+    if (r.value < 0)
+        return r;
+    fds[0] = static_cast<int>(r.value);
+    r = install_fd(t, writer, cloexec);
+    if (r.value < 0) {
+        process(t).files().erase(fds[0]);
+        return r;
+    }
+    fds[1] = static_cast<int>(r.value);
     if (put_bytes(t, a[0], fds, sizeof fds).is_error()) {
         process(t).files().erase(fds[0]);
         process(t).files().erase(fds[1]);
@@ -1319,6 +1351,11 @@ SyscallResult Syscalls::sys_truncate(Task& t, const SyscallArgs& a)
     auto inode = kernel().vfs().open(path.value(), O_RDWR, 0);
     if (inode.is_error())
         return SyscallResult::err(inode.error().code);
+    if (a[1] > inode.value()->size()) {
+        auto allowed = fsize_limit(t, a[1] - 1, 1); // inode_newsize_ok
+        if (allowed.is_error())
+            return SyscallResult::err(allowed.error().code);
+    }
     return result_of(kernel().truncate_inode(*inode.value(), a[1]));
 }
 
@@ -1329,6 +1366,11 @@ SyscallResult Syscalls::sys_ftruncate(Task& t, const SyscallArgs& a)
         return SyscallResult::err(EBADF);
     if (f.value()->special || a.i(1) < 0)
         return SyscallResult::err(EINVAL);
+    if (a[1] > f.value()->inode->size()) {
+        auto allowed = fsize_limit(t, a[1] - 1, 1); // inode_newsize_ok
+        if (allowed.is_error())
+            return SyscallResult::err(allowed.error().code);
+    }
     auto r = kernel().ftruncate(t.tgid, a.fd(0), a[1]);
     return r.is_error() ? SyscallResult::err(r.error().code) : SyscallResult::ret(0);
 }

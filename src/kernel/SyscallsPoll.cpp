@@ -308,7 +308,7 @@ SyscallResult Syscalls::sys_epoll_create1(Task& t, const SyscallArgs& a)
     auto file = anon_file("anon_inode:[eventpoll]");
     file->special = std::make_shared<SpecialFile>(SpecialFile::Kind::Epoll);
     file->special->epoll = std::make_shared<Epoll>();
-    return SyscallResult::ret(install_fd(t, std::move(file), a[0] & O_CLOEXEC));
+    return install_fd(t, std::move(file), a[0] & O_CLOEXEC);
 }
 
 namespace {
@@ -437,7 +437,7 @@ SyscallResult Syscalls::sys_eventfd2(Task& t, const SyscallArgs& a)
     file->special = std::make_shared<SpecialFile>(SpecialFile::Kind::EventFd);
     file->special->eventfd = std::make_shared<EventFd>(static_cast<u32>(a[0]), flags & EFD_SEMAPHORE_);
     file->special->nonblock = flags & O_NONBLOCK;
-    return SyscallResult::ret(install_fd(t, std::move(file), flags & O_CLOEXEC));
+    return install_fd(t, std::move(file), flags & O_CLOEXEC);
 }
 
 } // namespace kioku

@@ -18,7 +18,6 @@ namespace {
 constexpr u64 WNOHANG_ = 1, WEXITED_ = 4, WNOWAIT_ = 0x01000000;
 constexpr u64 FUTEX_CMD_MASK = 0x7f;
 constexpr u32 FUTEX_BITSET_MATCH_ANY = 0xffffffff;
-constexpr u64 RLIM_INFINITY_ = ~u64{0};
 
 int wait_status(const Process& p)
 {
@@ -271,28 +270,50 @@ SyscallResult Syscalls::sys_uname(Task& t, const SyscallArgs& a)
                                                           : SyscallResult::ret(0);
 }
 
+// prlimit64(pid, resource, new, old): old gets the limit before any change (both may be given).
+// The caller is root, so it may read and set any process's limits and raise a hard limit.
 SyscallResult Syscalls::sys_prlimit64(Task& t, const SyscallArgs& a)
 {
-    if (a[0] != 0 && static_cast<Pid>(a[0]) != t.tgid)
+    Pid pid = a[0] == 0 ? t.tgid : static_cast<Pid>(a[0]);
+    Process* p = kernel().process(pid);
+    if (!p || !p->alive())
         return SyscallResult::err(ESRCH);
-    if (a[1] >= 16)
+    if (a[1] >= RLIM_NLIMITS_)
         return SyscallResult::err(EINVAL);
+    auto which = static_cast<Rlimit>(a[1]);
+    ResourceLimit wanted;
+    if (a[2]) {
+        u64 raw[2];
+        if (get_bytes(t, a[2], raw, sizeof raw).is_error())
+            return SyscallResult::err(EFAULT);
+        wanted = {raw[0], raw[1]};
+    }
     if (a[3]) {
-        u64 lim[2] = {RLIM_INFINITY_, RLIM_INFINITY_};
-        switch (a[1]) {
-        case 3: lim[0] = u64{8} << 20; break; // RLIMIT_STACK
-        case 4: lim[0] = 0; break;            // RLIMIT_CORE
-        case 7:
-            lim[0] = 1024;
-            lim[1] = 1048576;
-            break;                                     // RLIMIT_NOFILE
-        case 8: lim[0] = lim[1] = u64{8} << 20; break; // RLIMIT_MEMLOCK
-        default: break;
-        }
-        if (put_bytes(t, a[3], lim, sizeof lim).is_error())
+        const ResourceLimit& old = p->rlimits()[which];
+        u64 raw[2] = {old.cur, old.max};
+        if (put_bytes(t, a[3], raw, sizeof raw).is_error())
             return SyscallResult::err(EFAULT);
     }
+    if (a[2]) {
+        if (auto error = p->rlimits().set(which, wanted))
+            return SyscallResult::err(*error);
+        p->limits_changed();
+    }
     return SyscallResult::ret(0);
+}
+
+SyscallResult Syscalls::sys_getrlimit(Task& t, const SyscallArgs& a)
+{
+    SyscallArgs p;
+    p.a = {0, a[0], 0, a[1], 0, 0};
+    return sys_prlimit64(t, p);
+}
+
+SyscallResult Syscalls::sys_setrlimit(Task& t, const SyscallArgs& a)
+{
+    SyscallArgs p;
+    p.a = {0, a[0], a[1], 0, 0, 0};
+    return sys_prlimit64(t, p);
 }
 
 SyscallResult Syscalls::sys_getrandom(Task& t, const SyscallArgs& a)

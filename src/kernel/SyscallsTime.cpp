@@ -222,7 +222,7 @@ SyscallResult Syscalls::sys_timerfd_create(Task& t, const SyscallArgs& a)
     file->special->timerfd = std::make_shared<TimerFd>(clockid);
     file->special->nonblock = a[1] & O_NONBLOCK;
     m_timerfds.push_back(file->special->timerfd);
-    return SyscallResult::ret(install_fd(t, std::move(file), a[1] & O_CLOEXEC));
+    return install_fd(t, std::move(file), a[1] & O_CLOEXEC);
 }
 
 Result<TimerFd*> Syscalls::timerfd_of(Task& t, int fd)

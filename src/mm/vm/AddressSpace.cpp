@@ -414,8 +414,14 @@ Result<u64> AddressSpace::mmap(u64 addr, u64 len, int prot, int flags, std::shar
 
 Result<u64> AddressSpace::mmap_region(u64 addr, u64 len, u64 vm_flags, u64 pgoff, std::shared_ptr<Inode> file)
 {
-    TRY(do_munmap(addr, len));
     u64 pages = len >> PAGE_SHIFT;
+    // may_expand_vm counts only what the mapping adds: pages it replaces go first.
+    u64 replaced = 0;
+    for (Vma* v = find_vma(VirtAddr(addr)); v && v->start.value() < addr + len; v = next_of(*v))
+        replaced += (std::min(v->end.value(), addr + len) - std::max(v->start.value(), addr)) >> PAGE_SHIFT;
+    if (!may_expand_vm(vm_flags, pages - replaced))
+        return Error::from_errno(ENOMEM, "over RLIMIT_AS or RLIMIT_DATA");
+    TRY(do_munmap(addr, len));
     bool accountable = (vm_flags & (VM_NORESERVE | VM_SHARED | VM_WRITE | VM_HUGETLB)) == VM_WRITE;
     if (accountable) {
         TRY(m_mm.vm_enough_memory(pages, this));
@@ -656,7 +662,7 @@ Result<void> AddressSpace::mprotect(u64 start, u64 len, int prot)
 
 u64 AddressSpace::brk(u64 requested)
 {
-    // Linux 6.x sys_brk, without randomisation and without a data rlimit.
+    // Linux 6.x sys_brk, without randomisation.
     u64 origbrk = m_brk;
     if (requested < m_start_brk)
         return origbrk;
@@ -679,7 +685,8 @@ u64 AddressSpace::brk(u64 requested)
     if (Vma* next = find_vma(VirtAddr(oldbrk)); next && newbrk + PAGE_SIZE > vm_start_gap(*next))
         return origbrk;
     u64 pages = (newbrk - oldbrk) >> PAGE_SHIFT;
-    if (map_count() > m_mm.sysctl().max_map_count)
+    // RLIMIT_DATA: data_vm holds the data segment and the heap, as check_data_rlimit counts them.
+    if (map_count() > m_mm.sysctl().max_map_count || !may_expand_vm(VM_WRITE, pages))
         return origbrk;
     if (m_mm.vm_enough_memory(pages, this).is_error())
         return origbrk;
@@ -718,12 +725,22 @@ Result<void> AddressSpace::setup_stack(u64 stack_top, u64 initial_size)
     return {};
 }
 
+bool AddressSpace::may_expand_vm(u64 vm_flags, u64 pages) const
+{
+    if (m_total_vm + pages > (m_limits.as >> PAGE_SHIFT))
+        return false;
+    bool data = (vm_flags & (VM_WRITE | VM_SHARED | VM_GROWSDOWN)) == VM_WRITE;
+    return !data || m_data_vm + pages <= (m_limits.data >> PAGE_SHIFT);
+}
+
 bool AddressSpace::expand_stack(Vma& vma, VirtAddr addr)
 {
     if (!(vma.flags & VM_GROWSDOWN) || addr >= vma.start)
         return false;
     u64 new_start = addr.value() & PAGE_MASK;
-    if (vma.end.value() - new_start > STACK_RLIMIT)
+    // acct_stack_growth: within RLIMIT_STACK and RLIMIT_AS.
+    if (vma.end.value() - new_start > m_limits.stack ||
+        !may_expand_vm(vma.flags, (vma.start.value() - new_start) >> PAGE_SHIFT))
         return false;
     if (Vma* prev = prev_of(vma); prev && (prev->flags & VM_ACCESS_FLAGS)) {
         u64 gap = m_mm.sysctl().stack_guard_gap_pages << PAGE_SHIFT;

@@ -188,13 +188,21 @@ class AddressSpace {
     // A write to /proc/PID/clear_refs (1 all, 2 anon, 3 file, 4 soft-dirty, 5 peak RSS).
     Result<void> clear_refs(int type);
 
-    // RLIMIT_MEMLOCK of the owning process and whether it holds CAP_IPC_LOCK (kioku's processes
-    // run as root, so they do and the limit is not enforced unless a test says otherwise).
-    struct MemlockLimit {
-        u64 bytes = u64{8} << 20;
+    // The owner's resource limits that bound this space, in bytes (RLIM_INFINITY: ~0), as Linux
+    // reads them from the task: RLIMIT_AS and RLIMIT_DATA (may_expand_vm, brk), RLIMIT_STACK
+    // (stack growth), RLIMIT_MEMLOCK, and whether the owner holds CAP_IPC_LOCK (kioku's processes
+    // run as root, so they do and the memlock limit binds only when a test says otherwise).
+    struct Limits {
+        u64 as = ~u64{0};
+        u64 data = ~u64{0};
+        u64 stack = u64{8} << 20;
+        u64 memlock = u64{8} << 20;
         bool cap_ipc_lock = true;
     };
-    MemlockLimit& memlock_limit() { return m_memlock_limit; }
+    Limits& limits() { return m_limits; }
+    // may_expand_vm: whether `pages` more of a mapping with these flags fit RLIMIT_AS and, for a
+    // data mapping (private, writable, not stack), RLIMIT_DATA.
+    bool may_expand_vm(u64 vm_flags, u64 pages) const;
     // VM_LOCKED / VM_LOCKONFAULT when mlockall(MCL_FUTURE) is in force (mm->def_flags).
     u64 def_flags() const { return m_def_flags; }
     // prctl(PR_SET_THP_DISABLE) (Linux's MMF_DISABLE_THP): no transparent huge page is made here.
@@ -234,7 +242,7 @@ class AddressSpace {
     void move_ptes(u64 old_addr, u64 new_addr, u64 len);
     u64 m_def_flags = 0;
     bool m_thp_disabled = false;
-    MemlockLimit m_memlock_limit;
+    Limits m_limits;
     // (the further memory calls continue below the class)
 };
 

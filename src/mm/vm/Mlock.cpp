@@ -226,12 +226,12 @@ Result<void> AddressSpace::mlock(u64 start, u64 len, u64 flags)
     // do_mlock, reached from mlock (flags 0) and mlock2.
     if (flags & ~MLOCK_ONFAULT_)
         return Error::from_errno(EINVAL, "unknown mlock2 flags");
-    const MemlockLimit& limit = m_memlock_limit;
-    if (limit.bytes == 0 && !limit.cap_ipc_lock)
+    const Limits& limit = m_limits;
+    if (limit.memlock == 0 && !limit.cap_ipc_lock)
         return Error::from_errno(EPERM, "RLIMIT_MEMLOCK is 0");
     len = page_round_up(len + (start & ~PAGE_MASK));
     start &= PAGE_MASK;
-    u64 lock_limit = limit.bytes >> PAGE_SHIFT;
+    u64 lock_limit = limit.memlock >> PAGE_SHIFT;
     u64 locked = (len >> PAGE_SHIFT) + m_locked_vm;
     if (locked > lock_limit && !limit.cap_ipc_lock) {
         // Pages of the range that are locked already do not count twice.
@@ -265,10 +265,10 @@ Result<void> AddressSpace::mlockall(int flags)
 {
     if (!flags || (flags & ~(MCL_CURRENT_ | MCL_FUTURE_ | MCL_ONFAULT_)) || flags == MCL_ONFAULT_)
         return Error::from_errno(EINVAL, "bad mlockall flags");
-    const MemlockLimit& limit = m_memlock_limit;
-    if (limit.bytes == 0 && !limit.cap_ipc_lock)
+    const Limits& limit = m_limits;
+    if (limit.memlock == 0 && !limit.cap_ipc_lock)
         return Error::from_errno(EPERM, "RLIMIT_MEMLOCK is 0");
-    if ((flags & MCL_CURRENT_) && m_total_vm > (limit.bytes >> PAGE_SHIFT) && !limit.cap_ipc_lock)
+    if ((flags & MCL_CURRENT_) && m_total_vm > (limit.memlock >> PAGE_SHIFT) && !limit.cap_ipc_lock)
         return Error::from_errno(ENOMEM, "RLIMIT_MEMLOCK below the address space size");
     // apply_mlockall_flags: MCL_FUTURE goes into def_flags for later mappings; MCL_CURRENT locks
     // every VMA now.

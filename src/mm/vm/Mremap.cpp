@@ -102,10 +102,12 @@ Result<Vma*> AddressSpace::vma_to_resize(u64 addr, u64 old_len, u64 new_len, u64
     if (vma->flags & (VM_DONTEXPAND | VM_PFNMAP))
         return Error::from_errno(EFAULT, "mapping may not grow");
     // mlock_future_ok: a locked mapping may only grow within RLIMIT_MEMLOCK.
-    const MemlockLimit& limit = m_memlock_limit;
+    const Limits& limit = m_limits;
     if ((vma->flags & VM_LOCKED) && !limit.cap_ipc_lock && new_len > old_len &&
-        ((new_len - old_len) >> PAGE_SHIFT) + m_locked_vm > (limit.bytes >> PAGE_SHIFT))
+        ((new_len - old_len) >> PAGE_SHIFT) + m_locked_vm > (limit.memlock >> PAGE_SHIFT))
         return Error::from_errno(EAGAIN, "RLIMIT_MEMLOCK exceeded");
+    if (new_len > old_len && !may_expand_vm(vma->flags, (new_len - old_len) >> PAGE_SHIFT))
+        return Error::from_errno(ENOMEM, "over RLIMIT_AS or RLIMIT_DATA");
     return vma;
 }
 

@@ -557,15 +557,17 @@ TEST_F(Calls, MlockallOnfaultLeavesLaterMappingsUnpopulated)
 TEST_F(Calls, RlimitMemlockBindsWithoutCapIpcLock)
 {
     u64 a = fixed(AREA, 4 * PG);
-    space().memlock_limit() = {2 * PG, false};
+    space().limits().memlock = 2 * PG;
+    space().limits().cap_ipc_lock = false;
     EXPECT_EQ(err(kernel->mlock(pid, a, 3 * PG)), "ENOMEM");
     EXPECT_EQ(err(kernel->mlock(pid, a, 2 * PG)), "OK");
     EXPECT_EQ(err(kernel->mlock(pid, a, 2 * PG)), "OK"); // already locked pages do not count twice
     EXPECT_EQ(err(kernel->mlockall(pid, MCL_CURRENT_)), "ENOMEM");
     EXPECT_EQ(err(kernel->mremap(pid, a, 2 * PG, 3 * PG, 0)), "EAGAIN");
-    space().memlock_limit() = {0, false};
+    space().limits().memlock = 0;
+    space().limits().cap_ipc_lock = false;
     EXPECT_EQ(err(kernel->mlock(pid, a, PG)), "EPERM");
-    space().memlock_limit() = {0, true}; // root: CAP_IPC_LOCK overrides the limit
+    space().limits().cap_ipc_lock = true; // root: CAP_IPC_LOCK overrides the limit
     EXPECT_EQ(err(kernel->mlock(pid, a, 4 * PG)), "OK");
 }
 
