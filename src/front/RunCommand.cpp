@@ -176,6 +176,13 @@ std::string parse(int argc, char** argv, RunCommandOptions& o)
             if (auto e = value(arg, v); !e.empty())
                 return e;
             o.run.machine.root_dir = v;
+        } else if (arg == "--disk-limit") {
+            if (auto e = value(arg, v); !e.empty())
+                return e;
+            auto size = parse_size(v);
+            if (!size || *size == 0)
+                return "bad disk limit '" + v + "' (a size, e.g. 100M)";
+            o.run.machine.disk_limit = *size;
         } else if (arg == "--seed") {
             if (auto e = value(arg, v); !e.empty())
                 return e;
@@ -346,6 +353,7 @@ const char* run_usage()
            "    --sysctl vm.NAME=VALUE  set a sysctl before the program starts (repeatable)\n"
            "    --root DIR              the guest's / (default: a fresh temporary directory). A\n"
            "                            PROGRAM outside it is copied to /bin/NAME for the run\n"
+           "    --disk-limit SIZE       room the guest may take in the root; past it, ENOSPC\n"
            "    --seed N                seed of getrandom and AT_RANDOM\n"
            "    --paging sv48|sv39      page-table format\n"
            "    --check                 run the invariant checker after every operation\n"

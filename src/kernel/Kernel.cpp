@@ -74,6 +74,8 @@ Result<std::unique_ptr<Kernel>> Kernel::create(const MachineConfig& config)
     kernel->m_oom = std::make_unique<OomKiller>(*kernel);
     kernel->m_mm->set_oom_handler(kernel->m_oom.get());
     kernel->m_vfs = TRY(Vfs::create(kernel->m_mm->page_cache(), config.root_dir));
+    if (config.disk_limit)
+        kernel->m_vfs->set_disk_limit(config.disk_limit);
     return kernel;
 }
 
@@ -563,7 +565,16 @@ Result<u64> Kernel::file_write(Process& p, OpenFile& f, u64 buf, u64 count, u64 
     while (done < count) {
         u64 pos = offset + done;
         u64 n = std::min(count - done, PAGE_SIZE - (pos % PAGE_SIZE));
-        Pfn page = TRY(m_mm->page_cache().get_page(inode, pos / PAGE_SIZE, 1, nullptr));
+        u64 old_size = inode.size();
+        bool grows = pos + n > old_size && !inode.is_shmem();
+        if (grows) {
+            if (auto full = m_vfs->resize_charge(old_size, pos + n); full.is_error())
+                return done ? Result<u64>(done) : Result<u64>(full.error());
+        }
+        auto got = m_mm->page_cache().get_page(inode, pos / PAGE_SIZE, 1, nullptr);
+        if (got.is_error() && grows)
+            (void)m_vfs->resize_charge(pos + n, old_size); // the room is given back
+        Pfn page = TRY(std::move(got));
         u8* dst = m_machine->memory().frame(page) + pos % PAGE_SIZE;
         auto out = user_access(p, buf + done, n, AccessType::Read,
                                [&](u8* host, u64 d, u64 k) { std::memcpy(dst + d, host, k); });
@@ -572,8 +583,11 @@ Result<u64> Kernel::file_write(Process& p, OpenFile& f, u64 buf, u64 count, u64 
             m_mm->allocator().frames_changed(page, 1); // it may be mapped as code
         }
         m_mm->put_page(page); // the pin taken by get_page
-        if (!out.ok())
+        if (!out.ok()) {
+            if (grows)
+                (void)m_vfs->resize_charge(pos + n, old_size);
             return done ? Result<u64>(done) : Result<u64>(Error::from_errno(EFAULT, "bad buffer"));
+        }
         done += n;
         if (pos + n > inode.size())
             inode.set_size(pos + n);
@@ -642,8 +656,11 @@ Result<void> Kernel::truncate_inode(Inode& inode, u64 length)
     }
     if (length > static_cast<u64>(std::numeric_limits<off_t>::max()))
         return Error::from_errno(EFBIG, "file too large");
-    if (!inode.is_shmem() && ::ftruncate(inode.host_fd(), static_cast<off_t>(length)) != 0)
-        return Error::from_errno(errno, "truncate failed");
+    if (!inode.is_shmem()) {
+        TRY(m_vfs->resize_charge(inode.size(), length));
+        if (::ftruncate(inode.host_fd(), static_cast<off_t>(length)) != 0)
+            return Error::from_errno(errno, "truncate failed");
+    }
     m_mm->page_cache().truncate(inode, length);
     inode.contents_changed();
     after_operation();

@@ -43,6 +43,7 @@ struct MachineConfig {
     u64 seed = 0;
     std::string root_dir;          // the guest's "/" on the host; empty: a fresh temporary directory
     bool check_invariants = false; // run the invariant checker after every operation
+    u64 disk_limit = 0;            // bytes the guest may add to the root's files; 0: no limit
 };
 
 // How a memory access by a process ended. A fatal fault has already been delivered as a signal

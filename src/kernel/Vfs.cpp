@@ -162,6 +162,7 @@ Result<std::shared_ptr<Inode>> Vfs::open(const std::string& guest_path, int flag
     if ((flags & O_TRUNC) && (flags & O_ACCMODE) != O_RDONLY) {
         if (::ftruncate(inode->host_fd(), 0) != 0)
             return host_error("truncate failed");
+        (void)resize_charge(inode->size(), 0);
         m_cache.truncate(*inode, 0);
     }
     return inode;
@@ -173,7 +174,24 @@ void Vfs::forget(const struct stat& st)
 {
     if (st.st_nlink > 1)
         return; // still reachable under another name
-    m_inodes.erase(std::make_pair(static_cast<u64>(st.st_dev), static_cast<u64>(st.st_ino)));
+    auto it = m_inodes.find(std::make_pair(static_cast<u64>(st.st_dev), static_cast<u64>(st.st_ino)));
+    u64 size = it != m_inodes.end() ? it->second->size() : static_cast<u64>(st.st_size);
+    (void)resize_charge(size, 0);
+    if (it != m_inodes.end())
+        m_inodes.erase(it);
+}
+
+Result<void> Vfs::resize_charge(u64 old_size, u64 new_size)
+{
+    if (new_size <= old_size) {
+        m_disk_used -= std::min(m_disk_used, old_size - new_size);
+        return {};
+    }
+    u64 growth = new_size - old_size;
+    if (m_disk_limit != ~u64{0} && (growth > m_disk_limit || m_disk_used > m_disk_limit - growth))
+        return Error::from_errno(ENOSPC, "the guest root's disk limit is reached");
+    m_disk_used += growth;
+    return {};
 }
 
 Result<void> Vfs::mkdir(const std::string& guest_path, mode_t mode)

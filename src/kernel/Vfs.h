@@ -62,6 +62,12 @@ class Vfs {
     // times as utimensat takes them (UTIME_NOW and UTIME_OMIT allowed); null: both now.
     Result<void> utimens(const std::string& guest_path, const struct timespec* times, Follow follow);
 
+    // The room the guest may take in the root (kioku run --disk-limit; unlimited by default):
+    // a file growing is charged, shrinking and the removal of a file's last name give the room
+    // back; what does not fit is ENOSPC. Files the root held before the run are not counted.
+    void set_disk_limit(u64 bytes) { m_disk_limit = bytes; }
+    Result<void> resize_charge(u64 old_size, u64 new_size);
+
     // Creates or replaces a file with the given contents, making missing parent directories
     // inside the root as `mkdir -p` would (the scenario `file` command).
     Result<void> create_file(const std::string& guest_path, const u8* data, u64 size);
@@ -87,6 +93,8 @@ class Vfs {
     std::string m_root;
     UniqueFd m_root_fd; // O_PATH | O_DIRECTORY
     bool m_owned;
+    u64 m_disk_limit = ~u64{0};
+    u64 m_disk_used = 0;
     std::map<std::pair<u64, u64>, std::shared_ptr<Inode>> m_inodes; // (host dev, host ino)
 };
 
