@@ -115,17 +115,17 @@ Result<void> MemoryManager::set_replacement_policy(const std::string& name)
     return {};
 }
 
-std::optional<Pfn> MemoryManager::allocate_page()
+std::optional<Pfn> MemoryManager::allocate_page(MigrateType type)
 {
     for (int stalls = 0;; ++stalls) {
-        if (auto pfn = m_allocator.allocate(0)) {
+        if (auto pfn = m_allocator.allocate(0, AllocFlags::Normal, type)) {
             if (m_allocator.free_pages() < m_allocator.total_watermark(&Watermarks::low))
                 m_reclaimer->run_kswapd();
             return pfn;
         }
         // Under min: wake kswapd as Linux does, then reclaim in this task's own context.
         if (m_in_direct_reclaim)
-            return m_allocator.allocate(0, AllocFlags::Atomic);
+            return m_allocator.allocate(0, AllocFlags::Atomic, type);
         m_in_direct_reclaim = true;
         m_vmstat.add(VmItem::AllocstallNormal, 1);
         u64 freed = m_reclaimer->reclaim(32, ReclaimMode::Direct);
@@ -210,8 +210,9 @@ void MemoryManager::put_page(Pfn pfn)
 
 std::optional<Pfn> MemoryManager::allocate_table()
 {
-    // Page tables never move (Linux allocates them without __GFP_MOVABLE).
-    auto pfn = m_allocator.allocate(0, AllocFlags::Normal, MigrateType::Unmovable);
+    // Page tables never move (Linux allocates them without __GFP_MOVABLE), and their allocation
+    // takes the same slow path as a user page's: reclaim, then the OOM killer (GFP_PGTABLE_USER).
+    auto pfn = allocate_page(MigrateType::Unmovable);
     if (!pfn)
         return std::nullopt;
     Frame& f = m_frames[*pfn];

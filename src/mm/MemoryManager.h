@@ -175,7 +175,8 @@ class MemoryManager final : public TableAllocator {
     OomHandler* m_oom = nullptr;
     AddressSpace* m_current = nullptr;
     bool m_in_direct_reclaim = false;
-    std::optional<Pfn> allocate_page();
+    // One page through the slow path (kswapd, direct reclaim, writeback throttling, OOM).
+    std::optional<Pfn> allocate_page(MigrateType type = MigrateType::Movable);
     bool make_room_under_frame_limit();
     u64 m_user_frame_limit = 0;
     Asid m_next_asid = 1;
