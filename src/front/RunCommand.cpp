@@ -1,5 +1,6 @@
 #include "front/RunCommand.h"
 
+#include <algorithm>
 #include <csignal>
 #include <cstdlib>
 #include <cstring>
@@ -36,7 +37,7 @@ struct SwapOption {
 
 struct RunCommandOptions {
     RunOptions run;
-    std::vector<std::pair<std::string, std::string>> sysctls; // vm.NAME, VALUE
+    std::vector<std::pair<std::string, std::string>> sysctls; // vm.NAME or kernel.NAME, VALUE
     bool stats = false;
     bool dmesg = false;
     std::string trace; // --trace FILE
@@ -169,9 +170,10 @@ std::string parse(int argc, char** argv, RunCommandOptions& o)
             if (auto e = value(arg, v); !e.empty())
                 return e;
             auto eq = v.find('=');
-            if (v.rfind("vm.", 0) != 0 || eq == std::string::npos)
-                return "--sysctl takes vm.NAME=VALUE";
-            o.sysctls.emplace_back(v.substr(3, eq - 3), v.substr(eq + 1));
+            bool known = v.rfind("vm.", 0) == 0 || v.rfind("kernel.", 0) == 0;
+            if (!known || eq == std::string::npos)
+                return "--sysctl takes vm.NAME=VALUE or kernel.NAME=VALUE";
+            o.sysctls.emplace_back(v.substr(0, eq), v.substr(eq + 1));
         } else if (arg == "--root") {
             if (auto e = value(arg, v); !e.empty())
                 return e;
@@ -350,7 +352,8 @@ const char* run_usage()
            "                            as Linux's swapon. Each is a host file in a temporary\n"
            "                            directory of the run, removed when the run ends\n"
            "    --swap-memory           keep the swap areas in host memory instead of files\n"
-           "    --sysctl vm.NAME=VALUE  set a sysctl before the program starts (repeatable)\n"
+           "    --sysctl NAME=VALUE     set a sysctl (vm.* or kernel.pid_max, kernel.threads-max)\n"
+           "                            before the program starts (repeatable)\n"
            "    --root DIR              the guest's / (default: a fresh temporary directory). A\n"
            "                            PROGRAM outside it is copied to /bin/NAME for the run\n"
            "    --disk-limit SIZE       room the guest may take in the root; past it, ENOSPC\n"
@@ -400,8 +403,10 @@ int run_command(int argc, char** argv, std::ostream& err)
         return EXIT_USAGE;
     }
     for (auto& [name, value] : o.sysctls) {
-        if (r.kernel().write_proc(0, "/proc/sys/vm/" + name, value).is_error()) {
-            err << "kioku: cannot set vm." << name << " to " << value << "\n";
+        std::string file = name;
+        std::replace(file.begin(), file.end(), '.', '/');
+        if (r.kernel().write_proc(0, "/proc/sys/" + file, value).is_error()) {
+            err << "kioku: cannot set " << name << " to " << value << "\n";
             return EXIT_USAGE;
         }
     }

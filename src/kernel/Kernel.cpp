@@ -74,6 +74,10 @@ Result<std::unique_ptr<Kernel>> Kernel::create(const MachineConfig& config)
     kernel->m_oom = std::make_unique<OomKiller>(*kernel);
     kernel->m_mm->set_oom_handler(kernel->m_oom.get());
     kernel->m_vfs = TRY(Vfs::create(kernel->m_mm->page_cache(), config.root_dir));
+    // set_max_threads: RAM / (8 * THREAD_SIZE), THREAD_SIZE being 16 KiB on riscv64, within
+    // [MIN_THREADS, FUTEX_TID_MASK].
+    kernel->m_threads_max =
+        std::clamp<u64>(kernel->m_mm->total_ram_pages() * PAGE_SIZE / (8 * 16384), 20, 0x3fffffff);
     if (config.disk_limit)
         kernel->m_vfs->set_disk_limit(config.disk_limit);
     return kernel;
@@ -223,16 +227,21 @@ Result<Pid> Kernel::spawn(const std::string& name)
     auto space = TRY(m_mm->create_address_space());
     TRY(space->setup_stack(space->task_size(), INITIAL_STACK));
     space->set_brk_start(SPAWN_BRK_START);
-    Pid pid = m_next_pid;
+    Pid pid = TRY(allocate_pid());
     auto proc = std::make_unique<Process>(pid, 0, name, std::move(space),
                                           ResourceLimits::initial(m_mm->total_ram_pages()));
     if (proc->charges_failed())
         return Error::from_errno(ENOMEM, "no memory for the task's kernel objects");
-    ++m_next_pid;
     proc->start_time_ns = now_ns();
     m_processes.emplace(pid, std::move(proc));
     after_operation();
     return pid;
+}
+
+Result<Pid> Kernel::allocate_pid()
+{
+    return m_pids.allocate(
+        [this](Pid n) { return m_processes.contains(n) || (m_pid_named && m_pid_named(n)); });
 }
 
 Result<Pid> Kernel::fork(Pid parent_pid, ShareMemory share)
@@ -242,12 +251,11 @@ Result<Pid> Kernel::fork(Pid parent_pid, ShareMemory share)
     std::shared_ptr<AddressSpace> space = parent->shared_space();
     if (share == ShareMemory::No)
         space = TRY(parent->space().fork(m_mm->allocate_asid()));
-    Pid pid = m_next_pid;
+    Pid pid = TRY(allocate_pid());
     auto child =
         std::make_unique<Process>(pid, parent_pid, parent->name(), std::move(space), parent->rlimits());
     if (child->charges_failed())
         return Error::from_errno(ENOMEM, "no memory for the task's kernel objects");
-    ++m_next_pid;
     child->files() = parent->files();
     child->oom_score_adj = parent->oom_score_adj;
     child->start_time_ns = now_ns();

@@ -19,6 +19,7 @@
 #include "base/Result.h"
 #include "hw/Tlb.h"
 #include "isa/Paging.h"
+#include "kernel/PidAllocator.h"
 #include "kernel/RecordLocks.h"
 
 struct timespec;
@@ -103,8 +104,16 @@ class Kernel {
     void kill(Pid pid, int signal);
     Process* process(Pid pid);
     bool is_alive(Pid pid);
-    // Reserves a number in the pid space for a thread (threads and processes share it).
-    Pid allocate_pid() { return m_next_pid++; }
+    // Reserves a number in the pid space for a thread (threads and processes share it); EAGAIN
+    // when every number below pid_max is taken. Numbers named outside the process table (thread
+    // ids, process groups and sessions) are the scheduler's: set_pid_users tells which are.
+    Result<Pid> allocate_pid();
+    void set_pid_users(std::function<bool(Pid)> named) { m_pid_named = std::move(named); }
+    PidAllocator& pids_space() { return m_pids; }
+    // kernel.threads-max: fork and clone fail with EAGAIN when this many tasks exist (Linux's
+    // default: a thread's 16 KiB kernel stack may take an eighth of RAM at most).
+    u64 threads_max() const { return m_threads_max; }
+    void set_threads_max(u64 n) { m_threads_max = n; }
     std::vector<Pid> pids() const; // live processes in pid order
 
     // Memory calls, as the Linux system calls of the same names.
@@ -237,7 +246,9 @@ class Kernel {
     std::unique_ptr<MemoryManager> m_mm;
     std::unique_ptr<Vfs> m_vfs;
     std::map<Pid, std::unique_ptr<Process>> m_processes;
-    Pid m_next_pid = 1;
+    PidAllocator m_pids;
+    std::function<bool(Pid)> m_pid_named;
+    u64 m_threads_max = 0;
     std::vector<std::string> m_log;
     std::ostream* m_log_sink = nullptr;
     bool m_panicked = false;

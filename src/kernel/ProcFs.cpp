@@ -396,6 +396,12 @@ Result<std::string> ProcFs::read(int viewer, const std::string& path)
     const std::string sys = "/proc/sys/vm/";
     if (path.rfind(sys, 0) == 0)
         return read_sysctl(path.substr(sys.size()));
+    if (path == "/proc/sys/kernel/pid_max")
+        return std::to_string(m_kernel.pids_space().pid_max()) + "\n";
+    if (path == "/proc/sys/kernel/ns_last_pid")
+        return std::to_string(m_kernel.pids_space().last()) + "\n";
+    if (path == "/proc/sys/kernel/threads-max")
+        return std::to_string(m_kernel.threads_max()) + "\n";
     const std::string proc = "/proc/";
     if (path.rfind(proc, 0) == 0) {
         std::string rest = path.substr(proc.size());
@@ -604,6 +610,18 @@ Result<void> ProcFs::write(int viewer, const std::string& path, const std::strin
     const std::string sys = "/proc/sys/vm/";
     if (path.rfind(sys, 0) == 0)
         return write_sysctl(path.substr(sys.size()), value);
+    if (path == "/proc/sys/kernel/pid_max" || path == "/proc/sys/kernel/threads-max") {
+        // proc_dointvec_minmax: pid_max from 301 to 4194304, threads-max from 1 to FUTEX_TID_MASK.
+        auto v = parse_int(value.substr(std::min(value.size(), value.find_first_not_of(" \t\n"))));
+        if (!v)
+            return Error::from_errno(EINVAL, "not a number");
+        if (path.ends_with("pid_max"))
+            return m_kernel.pids_space().set_pid_max(*v);
+        if (*v < 1 || *v > 0x3fffffff)
+            return Error::from_errno(EINVAL, "threads-max out of range");
+        m_kernel.set_threads_max(static_cast<u64>(*v));
+        return {};
+    }
     const std::string proc = "/proc/";
     std::string rest = path.substr(std::min(path.size(), proc.size()));
     if (path.rfind(proc, 0) == 0 && rest.size() > 14 && rest.substr(rest.size() - 14) == "/oom_score_adj") {

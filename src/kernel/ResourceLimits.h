@@ -6,7 +6,8 @@
 // Where they bind: RLIMIT_AS, DATA, STACK and MEMLOCK in the address space (AddressSpace::Limits,
 // pushed there by the process); RLIMIT_NOFILE when a descriptor is made; RLIMIT_FSIZE when a file
 // would grow past it (SIGXFSZ and EFBIG). kioku's processes run as root, so RLIMIT_NPROC does not
-// bind (CAP_SYS_RESOURCE), as on Linux.
+// bind (CAP_SYS_RESOURCE), as on Linux; what bounds root is kernel.pid_max and kernel.threads-max
+// (PidAllocator, Runner::clone).
 #pragma once
 
 #include <array>

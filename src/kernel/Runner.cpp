@@ -89,6 +89,15 @@ Result<std::unique_ptr<Runner>> Runner::create(const RunOptions& options, std::o
     r->m_hart = std::make_unique<Hart>(m.mmu(), m.clock());
     r->m_kernel->mm().allocator().set_code_cache(r->m_hart.get());
     r->m_syscalls = std::make_unique<Syscalls>(*r);
+    // Numbers the scheduler still names: tasks not yet reaped, and the groups' pgid and sid.
+    r->m_kernel->set_pid_users([runner = r.get()](Pid n) {
+        if (runner->m_sched.task(n))
+            return true;
+        for (auto& [pid, g] : runner->m_sched.groups())
+            if (pid == n || g->pgid == n || g->sid == n)
+                return true;
+        return false;
+    });
     r->m_rng_state = options.machine.seed ^ 0x6b696f6b75ull; // "kioku"
     return r;
 }
@@ -177,6 +186,12 @@ Result<Tid> Runner::clone(Task& parent, u64 flags, u64 stack, u64 parent_tid, u6
     bool thread = flags & CLONE_THREAD_;
     if (thread && (!(flags & CLONE_VM_) || !(flags & CLONE_SIGHAND_)))
         return Error::from_errno(EINVAL, "CLONE_THREAD needs CLONE_VM and CLONE_SIGHAND");
+    // copy_process: nr_threads >= max_threads is EAGAIN, for root too.
+    u64 tasks = 0;
+    for (auto& [tid, other] : m_sched.tasks())
+        tasks += other->state != RunState::Dead;
+    if (tasks >= m_kernel->threads_max())
+        return Error::from_errno(EAGAIN, "kernel.threads-max reached");
     auto task = std::make_unique<Task>();
     task->regs = parent.regs;
     task->regs.x[10] = 0;
@@ -192,7 +207,7 @@ Result<Tid> Runner::clone(Task& parent, u64 flags, u64 stack, u64 parent_tid, u6
     ThreadGroup& pg = *m_sched.group(parent.tgid);
     Tid tid;
     if (thread) {
-        tid = m_kernel->allocate_pid();
+        tid = TRY(m_kernel->allocate_pid());
         task->tgid = parent.tgid;
         pg.threads.push_back(tid);
     } else {
