@@ -49,6 +49,7 @@ Kernel::~Kernel()
 {
     shutdown();
     m_processes.clear();
+    m_shm.reset(); // after the processes, whose attaches it observes
     m_vfs.reset();
     m_mm.reset();
     m_machine.reset();
@@ -72,6 +73,7 @@ Result<std::unique_ptr<Kernel>> Kernel::create(const MachineConfig& config)
     kernel->m_mm = std::make_unique<MemoryManager>(m.memory(), m.tlb(), m.clock(), config.paging);
     kernel->m_mm->page_cache().set_disk(&m.disk());
     kernel->m_oom = std::make_unique<OomKiller>(*kernel);
+    kernel->m_shm = std::make_unique<SysvShm>(*kernel);
     kernel->m_mm->set_oom_handler(kernel->m_oom.get());
     kernel->m_vfs = TRY(Vfs::create(kernel->m_mm->page_cache(), config.root_dir));
     // set_max_threads: RAM / (8 * THREAD_SIZE), THREAD_SIZE being 16 KiB on riscv64, within

@@ -21,6 +21,7 @@
 #include "isa/Paging.h"
 #include "kernel/PidAllocator.h"
 #include "kernel/RecordLocks.h"
+#include "kernel/SysvShm.h"
 
 struct timespec;
 
@@ -144,6 +145,12 @@ class Kernel {
     // False when fd was not open.
     bool drop_fd(Process& p, int fd);
     RecordLocks& record_locks() { return m_record_locks; }
+
+    // System V shared memory, as the system calls of the same names (SysvShm).
+    Result<i32> shmget(Pid pid, i32 key, u64 size, int flags);
+    Result<u64> shmat(Pid pid, i32 shmid, u64 addr, int flags);
+    Result<void> shmdt(Pid pid, u64 addr);
+    SysvShm& sysv_shm() { return *m_shm; }
     Result<u64> read(Pid pid, int fd, u64 buf, u64 count);
     Result<u64> write(Pid pid, int fd, u64 buf, u64 count);
     Result<u64> pread(Pid pid, int fd, u64 buf, u64 count, u64 offset);
@@ -256,6 +263,7 @@ class Kernel {
     Pid m_serving = 0;
     RecordLocks m_record_locks{[this](Pid pid) { return is_alive(pid); }};
     std::unique_ptr<OomHandler> m_oom;
+    std::unique_ptr<SysvShm> m_shm;
 };
 
 } // namespace kioku

@@ -140,6 +140,30 @@ Result<int> Kernel::memfd_create(Pid pid, const std::string& name, unsigned flag
     return fd;
 }
 
+Result<i32> Kernel::shmget(Pid pid, i32 key, u64 size, int flags)
+{
+    Call call = TRY(enter(pid));
+    auto id = m_shm->shmget(pid, key, size, flags);
+    after_operation();
+    return id;
+}
+
+Result<u64> Kernel::shmat(Pid pid, i32 shmid, u64 addr, int flags)
+{
+    Call call = TRY(enter(pid));
+    auto at = m_shm->shmat(pid, shmid, addr, flags);
+    after_operation();
+    return at;
+}
+
+Result<void> Kernel::shmdt(Pid pid, u64 addr)
+{
+    Call call = TRY(enter(pid));
+    auto done = m_shm->shmdt(pid, addr);
+    after_operation();
+    return done;
+}
+
 Result<void> Kernel::clear_refs(Pid pid, int type)
 {
     Call call = TRY(enter(pid));

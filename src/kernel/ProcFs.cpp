@@ -402,6 +402,14 @@ Result<std::string> ProcFs::read(int viewer, const std::string& path)
         return std::to_string(m_kernel.pids_space().last()) + "\n";
     if (path == "/proc/sys/kernel/threads-max")
         return std::to_string(m_kernel.threads_max()) + "\n";
+    if (path == "/proc/sys/kernel/shmmax")
+        return std::to_string(m_kernel.sysv_shm().limits().shmmax) + "\n";
+    if (path == "/proc/sys/kernel/shmall")
+        return std::to_string(m_kernel.sysv_shm().limits().shmall) + "\n";
+    if (path == "/proc/sys/kernel/shmmni")
+        return std::to_string(m_kernel.sysv_shm().limits().shmmni) + "\n";
+    if (path == "/proc/sysvipc/shm")
+        return m_kernel.sysv_shm().proc_sysvipc_shm();
     const std::string proc = "/proc/";
     if (path.rfind(proc, 0) == 0) {
         std::string rest = path.substr(proc.size());
@@ -620,6 +628,26 @@ Result<void> ProcFs::write(int viewer, const std::string& path, const std::strin
         if (*v < 1 || *v > 0x3fffffff)
             return Error::from_errno(EINVAL, "threads-max out of range");
         m_kernel.set_threads_max(static_cast<u64>(*v));
+        return {};
+    }
+    if (path == "/proc/sys/kernel/shmmax" || path == "/proc/sys/kernel/shmall" ||
+        path == "/proc/sys/kernel/shmmni") {
+        // shmmax and shmall: any unsigned long; shmmni: 0 to IPCMNI (32768).
+        std::string t = value.substr(std::min(value.size(), value.find_first_not_of(" \t\n")));
+        while (!t.empty() && (t.back() == '\n' || t.back() == ' '))
+            t.pop_back();
+        u64 v = 0;
+        auto [ptr, ec] = std::from_chars(t.data(), t.data() + t.size(), v);
+        if (t.empty() || ec != std::errc() || ptr != t.data() + t.size())
+            return Error::from_errno(EINVAL, "not a number");
+        ShmLimits& limits = m_kernel.sysv_shm().limits();
+        if (path.ends_with("shmmni")) {
+            if (v > 32768)
+                return Error::from_errno(EINVAL, "shmmni above IPCMNI");
+            limits.shmmni = v;
+        } else {
+            (path.ends_with("shmmax") ? limits.shmmax : limits.shmall) = v;
+        }
         return {};
     }
     const std::string proc = "/proc/";

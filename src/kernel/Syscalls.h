@@ -21,6 +21,7 @@
 
 #include "base/Result.h"
 #include "kernel/PollEvents.h"
+#include "kernel/Realtime.h"
 #include "kernel/Task.h"
 
 namespace kioku {
@@ -34,10 +35,6 @@ class TimerFd;
 class Epoll;
 class PosixTimer;
 struct TimerNotify;
-
-inline constexpr u64 NS_PER_SEC = 1'000'000'000;
-// CLOCK_REALTIME starts at 2024-01-01 00:00:00 UTC: a fixed date, so runs are reproducible.
-inline constexpr u64 REALTIME_EPOCH_S = 1'704'067'200;
 
 struct Pipe {
     static constexpr u64 CAPACITY = 65536; // Linux's default pipe size: 16 pages
@@ -313,6 +310,11 @@ class Syscalls {
     SyscallResult sys_getsid(Task&, const SyscallArgs&);
     SyscallResult sys_setsid(Task&, const SyscallArgs&);
     SyscallResult sys_memfd_create(Task&, const SyscallArgs&);
+    // System V shared memory (SyscallsIpc.cpp).
+    SyscallResult sys_shmget(Task&, const SyscallArgs&);
+    SyscallResult sys_shmctl(Task&, const SyscallArgs&);
+    SyscallResult sys_shmat(Task&, const SyscallArgs&);
+    SyscallResult sys_shmdt(Task&, const SyscallArgs&);
     // The group's job-control ids, set up on first use (the first program leads its own).
     ThreadGroup& session_of(ThreadGroup& g);
     // Thread groups in process group `pgid`.

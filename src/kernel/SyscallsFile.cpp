@@ -716,7 +716,7 @@ static PathStat stat_path(Kernel& kernel, Pid pid, const std::string& path, bool
     PathStat out;
     if (is_proc_path(path)) {
         if (path == "/proc" || path == "/proc/self" || path == "/proc/sys" || path == "/proc/sys/vm" ||
-            path == "/proc/sys/kernel") {
+            path == "/proc/sys/kernel" || path == "/proc/sysvipc") {
             out.st.st_mode = S_IFDIR | 0555;
             out.st.st_nlink = 2;
         } else if (kernel.read_proc(pid, path).is_error()) {

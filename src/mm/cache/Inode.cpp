@@ -27,11 +27,21 @@ Inode::~Inode()
         ::close(m_host_fd);
 }
 
+void Inode::link(Vma* vma)
+{
+    m_mappings.push_back(vma);
+    if (m_observer)
+        m_observer->vma_opened(*this);
+}
+
 void Inode::unlink(Vma* vma)
 {
     auto it = std::find(m_mappings.begin(), m_mappings.end(), vma);
-    if (it != m_mappings.end())
-        m_mappings.erase(it);
+    if (it == m_mappings.end())
+        return;
+    m_mappings.erase(it);
+    if (m_observer)
+        m_observer->vma_closed(*this);
 }
 
 Result<void> Inode::read_backing(u64 index, u8* dst) const

@@ -30,6 +30,19 @@ namespace kioku {
 
 class PageCache;
 struct Vma;
+class Inode;
+
+// Told when a VMA starts or stops mapping a file (Linux: vm_operations_struct's open and close,
+// which System V shared memory uses to count attaches). A file with an observer never has two of
+// its VMAs merged, as Linux does not merge VMAs with a close method.
+class MappingObserver {
+  public:
+    virtual void vma_opened(Inode& inode) = 0;
+    virtual void vma_closed(Inode& inode) = 0;
+
+  protected:
+    ~MappingObserver() = default;
+};
 
 class Inode {
   public:
@@ -73,8 +86,14 @@ class Inode {
 
     // Mappings of this file (i_mmap).
     std::vector<Vma*>& mappings() { return m_mappings; }
-    void link(Vma* vma) { m_mappings.push_back(vma); }
+    void link(Vma* vma);
     void unlink(Vma* vma);
+    MappingObserver* observer() const { return m_observer; }
+    void set_observer(MappingObserver* observer) { m_observer = observer; }
+
+    // mapping_unevictable (SHM_LOCK): reclaim moves the pages it meets to the unevictable list
+    // instead of evicting them.
+    bool unevictable = false;
 
     // Backing-store I/O of one page (host files only). Reads past the end give zeros.
     Result<void> read_backing(u64 index, u8* dst) const;
@@ -100,6 +119,7 @@ class Inode {
     std::map<u64, u64> m_swapped;
     std::map<u64, u64> m_shadows;
     std::vector<Vma*> m_mappings;
+    MappingObserver* m_observer = nullptr;
     std::optional<std::array<struct timespec, 2>> m_set_times;
     SlabCharge m_slab{m_kind == Kind::Shmem ? KmemCache::ShmemInodeCache : KmemCache::InodeCache};
 };

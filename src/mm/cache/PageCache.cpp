@@ -23,10 +23,10 @@ PageCache::PageCache(MemoryManager& mm)
 
 PageCache::~PageCache() = default;
 
-std::shared_ptr<Inode> PageCache::create_shmem(u64 size, std::string name)
+std::shared_ptr<Inode> PageCache::create_shmem(u64 size, std::string name, std::optional<u64> ino)
 {
-    auto inode =
-        std::make_shared<Inode>(*this, Inode::Kind::Shmem, m_next_shmem_ino++, std::move(name), -1, size);
+    auto inode = std::make_shared<Inode>(*this, Inode::Kind::Shmem, ino ? *ino : m_next_shmem_ino++,
+                                         std::move(name), -1, size);
     m_inodes.push_back(inode.get());
     return inode;
 }

@@ -33,7 +33,9 @@ class PageCache {
     explicit PageCache(MemoryManager& mm);
     ~PageCache();
 
-    std::shared_ptr<Inode> create_shmem(u64 size, std::string name);
+    // ino: the inode number shown in /proc/PID/maps (System V segments show their id); unset
+    // picks the next of shmem's own numbers.
+    std::shared_ptr<Inode> create_shmem(u64 size, std::string name, std::optional<u64> ino = std::nullopt);
     std::shared_ptr<Inode> create_host(int host_fd, u64 ino, std::string name, u64 size);
     // The disk whose latency file I/O is charged to (may be null: no charge).
     void set_disk(BlockDevice* disk) { m_disk = disk; }

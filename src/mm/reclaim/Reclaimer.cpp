@@ -197,6 +197,14 @@ bool Reclaimer::evict(Pfn pfn)
         if (!m_mm.thp().split_huge_page(pfn))
             return false;
     }
+    if (f.has(FF_FILE) && static_cast<Inode*>(f.owner)->unevictable) {
+        // folio_evictable says no (SHM_LOCK): culled to the unevictable list, as for mlock.
+        m_mm.lru().remove(pfn);
+        f.set(FF_UNEVICTABLE);
+        m_mm.lru().add(pfn, LruList::Unevictable);
+        m_mm.vmstat().add(VmItem::UnevictablePgsCulled, 1);
+        return false;
+    }
     if (f.has(FF_LAZYFREE))
         return AddressSpace::reclaim_lazyfree(m_mm, pfn); // MADV_FREE (Madvise.cpp)
     if (f.has(FF_ANON))
@@ -224,7 +232,7 @@ u64 Reclaimer::reclaim(u64 pages, ReclaimMode mode)
                 m_mm.vmstat().add(mode == ReclaimMode::Kswapd ? VmItem::PgstealKswapd : VmItem::PgstealDirect,
                                   1);
                 m_mm.vmstat().add(anon ? VmItem::PgstealAnon : VmItem::PgstealFile, 1);
-            } else {
+            } else if (!m_mm.frames()[pfn].has(FF_UNEVICTABLE)) {
                 m_policy->keep(pfn);
             }
         }

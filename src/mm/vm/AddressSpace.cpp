@@ -229,6 +229,9 @@ bool AddressSpace::can_merge(const Vma& lower, const Vma& upper) const
         return false; // VM_SPECIAL (hugetlb included) never merges, as vma_merge refuses it
     if (lower.file != upper.file || lower.name != upper.name)
         return false;
+    if (lower.file && lower.file->observer())
+        return false; // a VMA with a close method is never merged away
+
     if (lower.anon && upper.anon && lower.anon != upper.anon)
         return false;
     return lower.pgoff + lower.pages() == upper.pgoff;
