@@ -851,7 +851,8 @@ Result<std::unique_ptr<AddressSpace>> AddressSpace::fork(Asid child_asid)
     child->m_hiwater_vm = m_hiwater_vm;
     child->m_thp_disabled = m_thp_disabled;
     Rmap rmap(m_mm);
-    for (auto& [key, src] : m_vmas) {
+    for (auto& entry : m_vmas) {
+        Vma* src = entry.second.get(); // a plain name: lambdas below capture it
         if (src->flags & VM_DONTCOPY)
             continue;
         if (src->flags & VM_ACCOUNT)
