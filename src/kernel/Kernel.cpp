@@ -312,6 +312,20 @@ Result<u64> Kernel::mmap(Pid pid, u64 addr, u64 length, int prot, int flags, int
     return result;
 }
 
+Result<u64> Kernel::mmap_zero(Pid pid, u64 addr, u64 length, int prot, int flags, bool readable,
+                              bool writable)
+{
+    Call call = TRY(enter(pid));
+    FileAccess access;
+    access.readable = readable;
+    access.writable = writable;
+    access.zero_device = true;
+    auto result =
+        call.process()->space().mmap(addr, length, prot, flags | MAP_ANONYMOUS_, nullptr, 0, access);
+    after_operation();
+    return result;
+}
+
 Result<void> Kernel::munmap(Pid pid, u64 addr, u64 length)
 {
     Call call = TRY(enter(pid));

@@ -119,6 +119,8 @@ class Kernel {
 
     // Memory calls, as the Linux system calls of the same names.
     Result<u64> mmap(Pid pid, u64 addr, u64 length, int prot, int flags, int fd, u64 offset);
+    // mmap of /dev/zero opened with the given access: anonymous memory, shmem when shared.
+    Result<u64> mmap_zero(Pid pid, u64 addr, u64 length, int prot, int flags, bool readable, bool writable);
     Result<void> munmap(Pid pid, u64 addr, u64 length);
     Result<void> mprotect(Pid pid, u64 addr, u64 length, int prot);
     Result<void> msync(Pid pid, u64 addr, u64 length, int flags);

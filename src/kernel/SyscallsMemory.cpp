@@ -42,7 +42,8 @@ SyscallResult Syscalls::sys_mmap(Task& t, const SyscallArgs& a)
             // /dev/zero maps as anonymous memory (shared: shmem), as its mmap method does.
             if (s->kind != SpecialFile::Kind::Zero)
                 return SyscallResult::err(ENODEV);
-            return from(kernel().mmap(t.tgid, a[0], a[1], prot, flags | MAP_ANONYMOUS_, -1, 0));
+            return from(kernel().mmap_zero(t.tgid, a[0], a[1], prot, flags, f.value()->readable,
+                                           f.value()->writable));
         }
     }
     return from(kernel().mmap(t.tgid, a[0], a[1], prot, flags, a.fd(4), a[5]));

@@ -401,17 +401,23 @@ void Thp::zap_huge_pmd(AddressSpace& space, VirtAddr base, u64& entry)
     put_huge_page(head);
 }
 
-bool Thp::copy_huge_pmd(AddressSpace& parent, AddressSpace& child, VirtAddr base, u64& entry, bool cow)
+Thp::CopyHuge Thp::copy_huge_pmd(AddressSpace& parent, AddressSpace& child, VirtAddr base, u64& entry,
+                                 bool cow)
 {
     // Linux allocates the child's deposit first and fails the fork with ENOMEM without one.
     PageTable& pt = child.page_table();
     auto table = pt.allocate_table();
     if (!table)
-        return false;
+        return CopyHuge::Failed;
     u64* dst = pt.entry_at(base, 1, true);
     if (!dst) {
         pt.release_table(*table);
-        return false;
+        return CopyHuge::Failed;
+    }
+    // The allocations may have reclaimed, and reclaim splits a huge page it takes.
+    if (!pte_valid(entry) || !pte_is_leaf(entry)) {
+        pt.release_table(*table);
+        return CopyHuge::Split;
     }
     pt.deposit(base, *table);
     Pfn head = pte_pfn(entry);
@@ -421,10 +427,10 @@ bool Thp::copy_huge_pmd(AddressSpace& parent, AddressSpace& child, VirtAddr base
     }
     *dst = entry & ~PTE_A;
     if (is_huge_zero(head))
-        return true;
+        return CopyHuge::Copied;
     ++m_mm.frames()[head].refcount;
     add_huge_rmap(child, head);
-    return true;
+    return CopyHuge::Copied;
 }
 
 void Thp::change_huge_pmd(AddressSpace& space, const Vma& vma, VirtAddr base, u64& entry)

@@ -113,9 +113,12 @@ class Thp {
     // page with the last one).
     void zap_huge_pmd(AddressSpace& space, VirtAddr base, u64& entry);
     // copy_huge_pmd for fork: the child's leaf and its deposited table; both leaves become
-    // read-only when cow is set. False, with nothing changed, when the child's tables cannot be
-    // allocated: the fork must then fail with ENOMEM.
-    bool copy_huge_pmd(AddressSpace& parent, AddressSpace& child, VirtAddr base, u64& entry, bool cow);
+    // read-only when cow is set. Failed, with nothing changed, when the child's tables cannot be
+    // allocated: the fork must then fail with ENOMEM. Allocating them may reclaim, and reclaim may
+    // split the parent's huge page: then nothing is copied and the caller copies the PTE table
+    // that took the leaf's place (Split).
+    enum class CopyHuge : u8 { Copied, Failed, Split };
+    CopyHuge copy_huge_pmd(AddressSpace& parent, AddressSpace& child, VirtAddr base, u64& entry, bool cow);
     // change_huge_pmd for mprotect: new permission bits, keeping A, D and soft-dirty.
     void change_huge_pmd(AddressSpace& space, const Vma& vma, VirtAddr base, u64& entry);
     // Drops a reference to a THP; the last one frees the whole compound page.

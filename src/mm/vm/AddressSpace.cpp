@@ -376,12 +376,22 @@ Result<u64> AddressSpace::mmap(u64 addr, u64 len, int prot, int flags, std::shar
         }
     } else {
         // MAP_SHARED_VALIDATE is for files only: anonymous memory takes the default branch.
+        if (access.zero_device && !access.readable)
+            return Error::from_errno(EACCES, "mapping of /dev/zero not open for reading");
         switch (type) {
         case MAP_SHARED_:
             if (vm_flags & VM_GROWSDOWN)
                 return Error::from_errno(EINVAL, "MAP_GROWSDOWN on shared memory");
             pgoff = 0;
             vm_flags |= VM_SHARED | VM_MAYSHARE;
+            if (access.zero_device && !access.writable) {
+                // do_mmap's file checks: no shared writable mapping of a read-only /dev/zero,
+                // and a read-only one may never become writable; mmap_zero then makes it plain
+                // anonymous memory, since VM_SHARED is gone.
+                if (prot & PROT_WRITE_)
+                    return Error::from_errno(EACCES, "shared writable mapping of a read-only /dev/zero");
+                vm_flags &= ~u64{VM_MAYWRITE | VM_SHARED};
+            }
             break;
         case MAP_PRIVATE_: break;
         default: return Error::from_errno(EINVAL, "neither MAP_SHARED nor MAP_PRIVATE");
@@ -401,7 +411,7 @@ Result<u64> AddressSpace::mmap(u64 addr, u64 len, int prot, int flags, std::shar
         return Error::from_errno(EINVAL, "address not page aligned");
     if ((flags & MAP_FIXED_NOREPLACE_) && find_intersection(VirtAddr(where), VirtAddr(where + len)))
         return Error::from_errno(EEXIST, "MAP_FIXED_NOREPLACE over an existing mapping");
-    if (!file && type == MAP_PRIVATE_)
+    if (!file && !(vm_flags & VM_SHARED))
         pgoff = where >> PAGE_SHIFT;
     if ((flags & MAP_NORESERVE_) && m_mm.sysctl().overcommit_memory != OvercommitMode::Never)
         vm_flags |= VM_NORESERVE;
@@ -880,50 +890,54 @@ Result<std::unique_ptr<AddressSpace>> AddressSpace::fork(Asid child_asid)
         // Once a table for the child cannot be had, the copy stops and fork fails with ENOMEM;
         // the child, torn down, gives back what was copied (dup_mmap's error path).
         bool copied = true;
+        PageTable::LeafVisitor copy_pte = [&](VirtAddr va, u64& pte) {
+            if (!copied)
+                return;
+            if (!pte_present(pte) && !pte_is_swap(pte))
+                return;
+            // The child's table first, as copy_pte_range allocates before it reads: the
+            // allocation may reclaim, which can swap this very page out; the entry is read after.
+            u64* slot = child->m_page_table->slot(va, true);
+            if (!slot) {
+                copied = false;
+                return;
+            }
+            if (!pte_present(pte)) {
+                if (pte_is_swap(pte)) {
+                    // copy_nonpresent_pte: the child's PTE refers to the same slot.
+                    m_mm.swap().duplicate(swap_entry_of(pte));
+                    *slot = pte;
+                    ++child->rss().swapents;
+                }
+                return;
+            }
+            u64 child_pte = pte;
+            if (cow && (pte & PTE_W)) {
+                pte &= ~PTE_W;
+                child_pte &= ~PTE_W;
+                if (++flushed <= FLUSH_ALL_THRESHOLD)
+                    m_mm.tlb().flush_page(m_asid, va);
+            }
+            if (dst.flags & VM_SHARED)
+                child_pte &= ~PTE_D;
+            child_pte &= ~PTE_A;
+            *slot = child_pte;
+            Pfn pfn = pte_pfn(pte);
+            if (!m_mm.is_zero_pfn(pfn)) {
+                m_mm.get_page(pfn);
+                rmap.add_mapping(*child, pfn);
+            }
+        };
         m_page_table->for_each(
-            src->start, src->end,
-            [&](VirtAddr va, u64& pte) {
-                if (!copied)
+            src->start, src->end, copy_pte, [&](VirtAddr base, unsigned level, u64& entry) {
+                if (!copied || level != 1 || (src->flags & VM_HUGETLB))
                     return;
-                if (!pte_present(pte)) {
-                    if (pte_is_swap(pte)) {
-                        // copy_nonpresent_pte: the child's PTE refers to the same slot.
-                        u64* slot = child->m_page_table->slot(va, true);
-                        if (!slot) {
-                            copied = false;
-                            return;
-                        }
-                        m_mm.swap().duplicate(swap_entry_of(pte));
-                        *slot = pte;
-                        ++child->rss().swapents;
-                    }
-                    return;
-                }
-                u64* slot = child->m_page_table->slot(va, true);
-                if (!slot) {
+                auto done = m_mm.thp().copy_huge_pmd(*this, *child, base, entry, cow);
+                if (done == Thp::CopyHuge::Failed)
                     copied = false;
-                    return;
-                }
-                u64 child_pte = pte;
-                if (cow && (pte & PTE_W)) {
-                    pte &= ~PTE_W;
-                    child_pte &= ~PTE_W;
-                    if (++flushed <= FLUSH_ALL_THRESHOLD)
-                        m_mm.tlb().flush_page(m_asid, va);
-                }
-                if (dst.flags & VM_SHARED)
-                    child_pte &= ~PTE_D;
-                child_pte &= ~PTE_A;
-                *slot = child_pte;
-                Pfn pfn = pte_pfn(pte);
-                if (!m_mm.is_zero_pfn(pfn)) {
-                    m_mm.get_page(pfn);
-                    rmap.add_mapping(*child, pfn);
-                }
-            },
-            [&](VirtAddr base, unsigned level, u64& entry) {
-                if (copied && level == 1 && !(src->flags & VM_HUGETLB))
-                    copied = m_mm.thp().copy_huge_pmd(*this, *child, base, entry, cow);
+                else if (done == Thp::CopyHuge::Split) // now a PTE table: copied as one
+                    m_page_table->for_each(std::max(base, src->start),
+                                           std::min(base + HPAGE_PMD_SIZE, src->end), copy_pte);
             });
         if (flushed > FLUSH_ALL_THRESHOLD)
             m_mm.tlb().flush_asid(m_asid);

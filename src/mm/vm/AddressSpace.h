@@ -54,6 +54,9 @@ inline constexpr int MS_SYNC_ = 4;
 struct FileAccess {
     bool readable = false;
     bool writable = false;
+    // The mapping is of /dev/zero: the open mode is checked as a file's, then the memory is
+    // anonymous (shared: shmem) as mmap_zero makes it.
+    bool zero_device = false;
 };
 
 // Per-mm resident counters (Linux: mm->rss_stat), in pages.
@@ -239,7 +242,7 @@ class AddressSpace {
     Result<Vma*> vma_to_resize(u64 addr, u64 old_len, u64 new_len, u64 flags);
     Result<u64> mremap_to(u64 addr, u64 old_len, u64 new_addr, u64 new_len, u64 flags);
     Result<u64> move_vma(Vma& vma, u64 old_addr, u64 old_len, u64 new_len, u64 new_addr, u64 flags);
-    void move_ptes(u64 old_addr, u64 new_addr, u64 len);
+    bool move_ptes(u64 old_addr, u64 new_addr, u64 len); // false: no memory, nothing moved
     u64 m_def_flags = 0;
     bool m_thp_disabled = false;
     Limits m_limits;

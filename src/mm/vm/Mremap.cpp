@@ -138,7 +138,7 @@ Result<u64> AddressSpace::mremap_to(u64 addr, u64 old_len, u64 new_addr, u64 new
     return move_vma(*vma, addr, old_len, new_len, where, flags);
 }
 
-void AddressSpace::move_ptes(u64 old_addr, u64 new_addr, u64 len)
+bool AddressSpace::move_ptes(u64 old_addr, u64 new_addr, u64 len)
 {
     // move_page_tables: each entry goes to the same offset in the new range, page by page. The
     // new VMA is already in the tree, so reclaim running while a table page is allocated finds
@@ -146,15 +146,31 @@ void AddressSpace::move_ptes(u64 old_addr, u64 new_addr, u64 len)
     // (move_soft_dirty_pte): the mapping changed under them.
     // Pages move one PTE at a time here, so THPs in the old range are split first (Linux moves a
     // whole PMD when both addresses are 2 MiB aligned).
-    if (Vma* vma = vma_containing(VirtAddr(old_addr)); vma && (vma->flags & VM_HUGETLB))
-        return hugetlb_move_leaves(*this, old_addr, new_addr, len); // move_hugetlb_page_tables
+    if (Vma* vma = vma_containing(VirtAddr(old_addr)); vma && (vma->flags & VM_HUGETLB)) {
+        hugetlb_move_leaves(*this, old_addr, new_addr, len); // move_hugetlb_page_tables
+        return true;
+    }
     m_mm.thp().split_range(*this, VirtAddr(old_addr), VirtAddr(old_addr + len));
     std::vector<u64> offsets;
     m_page_table->for_each(VirtAddr(old_addr), VirtAddr(old_addr + len),
                            [&](VirtAddr va, u64&) { offsets.push_back(va - VirtAddr(old_addr)); });
-    for (u64 off : offsets) {
+    for (size_t i = 0; i < offsets.size(); ++i) {
+        u64 off = offsets[i];
         u64* dst = m_page_table->slot(VirtAddr(new_addr + off), true);
-        VERIFY(dst && "out of memory for page tables while moving a mapping");
+        if (!dst) {
+            // No memory for a table: what moved goes back, to tables that are still there (the
+            // old ones are never freed here), and mremap fails with ENOMEM as move_vma does.
+            for (size_t j = 0; j < i; ++j) {
+                u64* from = m_page_table->slot(VirtAddr(new_addr + offsets[j]), false);
+                u64* to = m_page_table->slot(VirtAddr(old_addr + offsets[j]), false);
+                if (!from || !to || pte_none(*from))
+                    continue;
+                *to = *from;
+                *from = 0;
+                m_mm.tlb().flush_page(m_asid, VirtAddr(new_addr + offsets[j]));
+            }
+            return false;
+        }
         u64* src = m_page_table->slot(VirtAddr(old_addr + off), false);
         if (!src || pte_none(*src))
             continue;
@@ -163,6 +179,7 @@ void AddressSpace::move_ptes(u64 old_addr, u64 new_addr, u64 len)
         m_mm.tlb().flush_page(m_asid, VirtAddr(old_addr + off));
         *dst = pte_present(pte) ? (pte | PTE_SOFT_DIRTY) : pte;
     }
+    return true;
 }
 
 Result<u64> AddressSpace::move_vma(Vma& vma, u64 old_addr, u64 old_len, u64 new_len, u64 new_addr, u64 flags)
@@ -185,8 +202,25 @@ Result<u64> AddressSpace::move_vma(Vma& vma, u64 old_addr, u64 old_len, u64 new_
     copy->anon = vma.anon;
     copy->name = vma.name;
     u64 hiwater_vm = m_hiwater_vm;
+    bool charged = (vma.flags & VM_ACCOUNT) && to_account; // vma may be merged away below
     try_merge(insert_vma(std::move(copy)));
-    move_ptes(old_addr, new_addr, old_len);
+    if (!move_ptes(old_addr, new_addr, old_len)) {
+        // The new range goes again without touching the charge the old VMA still holds; what
+        // this call charged is given back.
+        Vma* fresh = vma_containing(VirtAddr(new_addr));
+        if (fresh && (fresh->flags & VM_ACCOUNT)) {
+            if (fresh->start.value() < new_addr)
+                fresh = &split_vma(*fresh, VirtAddr(new_addr));
+            if (fresh->end.value() > new_addr + new_len)
+                split_vma(*fresh, VirtAddr(new_addr + new_len));
+            fresh->flags &= ~u64{VM_ACCOUNT};
+        }
+        (void)do_munmap(new_addr, new_len);
+        if (charged)
+            m_mm.vm_unacct_memory(to_account >> PAGE_SHIFT);
+        m_hiwater_vm = hiwater_vm;
+        return Error::from_errno(ENOMEM, "no memory for the moved mapping's page tables");
+    }
     Vma* old = vma_containing(VirtAddr(old_addr));
     VERIFY(old && "the old range is still mapped");
     if (dontunmap) {

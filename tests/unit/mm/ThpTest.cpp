@@ -667,7 +667,8 @@ TEST_F(ThpTest, CopyHugePmdWithoutATableForTheChildChangesNothing)
     {
         MemoryHog hog(mm);
         // Linux's copy_huge_pmd: no pgtable for the child is -ENOMEM, and dup_mmap fails.
-        EXPECT_FALSE(mm.thp().copy_huge_pmd(*space, *child, VirtAddr(base), *parent_leaf->entry, true));
+        EXPECT_EQ(mm.thp().copy_huge_pmd(*space, *child, VirtAddr(base), *parent_leaf->entry, true),
+                  Thp::CopyHuge::Failed);
     }
     EXPECT_TRUE(*parent_leaf->entry & isa::PTE_W);
     EXPECT_EQ(mm.frames()[head].mapcount, 1);
