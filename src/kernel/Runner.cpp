@@ -496,7 +496,7 @@ bool Runner::interrupt_if_signalled(Task& t)
     ThreadGroup& g = *m_sched.group(t.tgid);
     u64 ready = (t.pending | g.pending) & ~t.blocked;
     bool wakes = false;
-    bool restart = t.block == BlockKind::Retry;
+    bool restart = t.block == BlockKind::Retry && !t.no_restart_after_handler;
     for (int sig = 1; sig <= NSIG_ && !wakes; ++sig) {
         if (!(ready & sig_bit(sig)))
             continue;
@@ -694,6 +694,12 @@ void Runner::trace_state()
 void Runner::run_slice(Task& t)
 {
     u64 budget = m_sched.slice();
+    // The slice's end in simulated time: its own length, or sooner when something is due.
+    u64 end_ns = m_kernel->now_ns() + m_options.slice_ns;
+    if (auto event = next_event_ns())
+        end_ns = std::min(end_ns, *event);
+    if (m_options.max_simulated_ns)
+        end_ns = std::min(end_ns, m_options.max_simulated_ns);
     while (budget > 0 && t.state == RunState::Runnable) {
         load(t);
         u64 before = m_hart->stats().instret;
@@ -715,7 +721,7 @@ void Runner::run_slice(Task& t)
         if (t.state != RunState::Runnable || !p || !p->alive())
             break;
         deliver_signals(t);
-        if (yield)
+        if (yield || m_kernel->now_ns() >= end_ns)
             break;
     }
 }
@@ -739,7 +745,7 @@ bool Runner::step(Task& t)
     return true;
 }
 
-bool Runner::advance_clock_to_deadline()
+std::optional<u64> Runner::next_event_ns()
 {
     std::optional<u64> next;
     for (auto& [tid, t] : m_sched.tasks())
@@ -748,6 +754,12 @@ bool Runner::advance_clock_to_deadline()
     // A timer armed after a task blocked can still wake it with its signal.
     if (auto timer = m_syscalls->next_timer_expiry())
         next = next ? std::min(*next, *timer) : *timer;
+    return next;
+}
+
+bool Runner::advance_clock_to_deadline()
+{
+    std::optional<u64> next = next_event_ns();
     if (!next)
         return false;
     u64 now = m_kernel->now_ns();

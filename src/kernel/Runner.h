@@ -32,7 +32,11 @@ class Syscalls;
 
 struct RunOptions {
     MachineConfig machine;
+    // A task's turn ends after this many instructions, or this much simulated time (a slow system
+    // call counts: swap I/O, populating), or when a sleeper's deadline or a timer comes due, so
+    // that wake-ups, timers and the run's time limit are served on time.
     u64 slice_instructions = 100000;
+    u64 slice_ns = 4'000'000;
     // Host descriptors the guest's 0, 1 and 2 stand for.
     int stdin_fd = 0;
     int stdout_fd = 1;
@@ -130,6 +134,9 @@ class Runner {
     void kill_everything(); // SIGKILL to every thread group not already exiting
     void vfork_done(ThreadGroup& child);
     bool advance_clock_to_deadline();
+    // The earliest moment something must happen: a blocked task's deadline, a timer, the time
+    // limit of the run.
+    std::optional<u64> next_event_ns();
     void record_peak(ThreadGroup& g);
     RunStats stats() const;
 

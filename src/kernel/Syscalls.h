@@ -256,8 +256,11 @@ class Syscalls {
     SyscallResult sys_eventfd2(Task&, const SyscallArgs&);
     PollState poll_file(OpenFile& f, int depth = 0);
     // A Retry wait: blocks until `until` (none: no timeout) or the next interval timer, whichever
-    // is first; the call runs again then, or when the run loop retries it.
-    SyscallResult block_retry(Task& t, std::optional<u64> until);
+    // is first; the call runs again then, or when the run loop retries it. A signal handler
+    // restarts it under SA_RESTART, unless the call is of the poll family (RestartAfterHandler::No).
+    enum class RestartAfterHandler : bool { No, Yes };
+    SyscallResult block_retry(Task& t, std::optional<u64> until,
+                              RestartAfterHandler restart = RestartAfterHandler::Yes);
     // Whether this is the call's first run (not a retry of a blocked one).
     static bool first_run(const Task& t) { return t.state != RunState::Blocked; }
     static void end_wait(Task& t);

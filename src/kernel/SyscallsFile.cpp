@@ -512,6 +512,7 @@ SyscallResult Syscalls::sys_readv(Task& t, const SyscallArgs& a)
         auto r = read_into(t, a.fd(0), *f.value(), iov[i], iov[i + 1], &would_block);
         if (would_block && done == 0 && !f.value()->special->nonblock) {
             t.block = BlockKind::Retry;
+            t.no_restart_after_handler = false;
             return SyscallResult::block();
         }
         if (r.is_error())
@@ -542,6 +543,7 @@ SyscallResult Syscalls::sys_writev(Task& t, const SyscallArgs& a)
             if (r.error().code == EAGAIN && done == 0 && f.value()->special &&
                 !f.value()->special->nonblock) {
                 t.block = BlockKind::Retry;
+                t.no_restart_after_handler = false;
                 return SyscallResult::block();
             }
             return done ? SyscallResult::ret(static_cast<i64>(done)) : SyscallResult::err(r.error().code);
@@ -989,6 +991,7 @@ SyscallResult Syscalls::record_lock(Task& t, const std::shared_ptr<OpenFile>& fi
         if (!ofd && !held->is_ofd)
             locks.set_waiting(t.tgid, held->pid);
         t.block = BlockKind::Retry; // looked at again when the task is next scheduled
+        t.no_restart_after_handler = false;
         return SyscallResult::block();
     }
     if (!ofd)

@@ -120,9 +120,10 @@ PollState Syscalls::poll_file(OpenFile& f, int depth)
 
 // --- waiting -------------------------------------------------------------------------------------
 
-SyscallResult Syscalls::block_retry(Task& t, std::optional<u64> until)
+SyscallResult Syscalls::block_retry(Task& t, std::optional<u64> until, RestartAfterHandler restart)
 {
     t.block = BlockKind::Retry;
+    t.no_restart_after_handler = restart == RestartAfterHandler::No;
     t.wait_until = until;
     std::optional<u64> timer = next_timer();
     t.deadline_ns = until;
@@ -214,7 +215,7 @@ SyscallResult Syscalls::sys_ppoll(Task& t, const SyscallArgs& a)
     }
     bool timed_out = t.wait_until && now >= *t.wait_until;
     if (!ready && !timed_out)
-        return block_retry(t, t.wait_until);
+        return block_retry(t, t.wait_until, RestartAfterHandler::No);
     restore_sigmask(t);
     if (a[2] && t.wait_until) {
         u64 left = *t.wait_until > now ? *t.wait_until - now : 0;
@@ -285,7 +286,7 @@ SyscallResult Syscalls::sys_pselect6(Task& t, const SyscallArgs& a)
     }
     bool timed_out = t.wait_until && now >= *t.wait_until;
     if (!ready && !timed_out)
-        return block_retry(t, t.wait_until);
+        return block_retry(t, t.wait_until, RestartAfterHandler::No);
     restore_sigmask(t);
     if (a[4] && t.wait_until) {
         u64 left = *t.wait_until > now ? *t.wait_until - now : 0;
@@ -413,7 +414,7 @@ SyscallResult Syscalls::epoll_wait_until(Task& t, const SyscallArgs& a, std::opt
     auto events = epoll->harvest(static_cast<size_t>(max), [&](OpenFile& file) { return poll_file(file); });
     bool timed_out = t.wait_until && now >= *t.wait_until;
     if (events.empty() && !timed_out)
-        return block_retry(t, t.wait_until);
+        return block_retry(t, t.wait_until, RestartAfterHandler::No);
     restore_sigmask(t);
     end_wait(t);
     std::vector<u8> out(events.size() * 16, 0);

@@ -113,6 +113,7 @@ SyscallResult Syscalls::sys_wait4(Task& t, const SyscallArgs& a)
     if (options & WNOHANG_)
         return SyscallResult::ret(0);
     t.block = BlockKind::Retry;
+    t.no_restart_after_handler = false;
     return SyscallResult::block();
 }
 
@@ -152,6 +153,7 @@ SyscallResult Syscalls::sys_waitid(Task& t, const SyscallArgs& a)
         return SyscallResult::ret(0);
     }
     t.block = BlockKind::Retry;
+    t.no_restart_after_handler = false;
     return SyscallResult::block();
 }
 

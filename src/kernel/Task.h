@@ -112,6 +112,9 @@ struct Task {
     BlockKind block = BlockKind::None;
     std::optional<u64> deadline_ns;
     std::optional<u64> wait_until;
+    // The Retry wait ends with EINTR whenever a handler runs, SA_RESTART or not (Linux's
+    // ERESTARTNOHAND: poll, ppoll, select, pselect, epoll_wait).
+    bool no_restart_after_handler = false;
     u64 sleep_rem = 0; // a relative nanosleep's rem: where the time left goes if a signal cuts it
     FutexKey futex_key;
     u32 futex_bitset = 0;
