@@ -50,6 +50,7 @@ Kernel::~Kernel()
     shutdown();
     m_processes.clear();
     m_shm.reset(); // after the processes, whose attaches it observes
+    m_dev_shm.clear();
     m_vfs.reset();
     m_mm.reset();
     m_machine.reset();
@@ -505,6 +506,8 @@ Result<int> Kernel::open(Pid pid, const std::string& path, int flags, int mode)
     std::shared_ptr<Inode> inode;
     if (is_hugetlbfs_path(path)) // the /dev/hugepages mount (HugetlbFs.cpp)
         inode = TRY(hugetlbfs_open(*m_mm, path, flags));
+    else if (is_dev_shm_path(path))
+        inode = TRY(dev_shm_open(path, flags, mode));
     else
         inode = TRY(m_vfs->open(path, flags, mode));
     auto file = std::make_shared<OpenFile>();
@@ -516,6 +519,60 @@ Result<int> Kernel::open(Pid pid, const std::string& path, int flags, int mode)
     int fd = TRY(p->install(std::move(file)));
     after_operation();
     return fd;
+}
+
+bool Kernel::is_dev_shm_path(const std::string& path)
+{
+    constexpr std::string_view dir = "/dev/shm/";
+    return path.size() > dir.size() && path.starts_with(dir) &&
+           path.find('/', dir.size()) == std::string::npos;
+}
+
+Result<std::shared_ptr<Inode>> Kernel::dev_shm_open(const std::string& path, int flags, int mode)
+{
+    std::string name = path.substr(9);
+    if (name.size() > 255)
+        return Error::from_errno(ENAMETOOLONG, "name too long");
+    auto it = m_dev_shm.find(name);
+    if (it == m_dev_shm.end()) {
+        if (!(flags & O_CREAT))
+            return Error::from_errno(ENOENT, "no such file in /dev/shm");
+        auto inode = m_mm->page_cache().create_shmem(0, path);
+        inode->shmem_mode = S_IFREG | (static_cast<u32>(mode) & 07777);
+        inode->shmem_nlink = 1;
+        it = m_dev_shm.emplace(name, std::move(inode)).first;
+    } else if ((flags & O_CREAT) && (flags & O_EXCL)) {
+        return Error::from_errno(EEXIST, "file exists in /dev/shm");
+    } else if ((flags & O_TRUNC) && (flags & O_ACCMODE) != O_RDONLY) {
+        TRY(truncate_inode(*it->second, 0));
+    }
+    return it->second;
+}
+
+Result<void> Kernel::dev_shm_unlink(const std::string& path)
+{
+    // The inode lives on while mappings or open files hold it, as an unlinked file does.
+    auto it = m_dev_shm.find(path.substr(9));
+    if (it == m_dev_shm.end())
+        return Error::from_errno(ENOENT, "no such file in /dev/shm");
+    it->second->shmem_nlink = 0;
+    it->second->set_name(path + " (deleted)");
+    m_dev_shm.erase(it);
+    return {};
+}
+
+std::shared_ptr<Inode> Kernel::dev_shm_find(const std::string& path) const
+{
+    auto it = is_dev_shm_path(path) ? m_dev_shm.find(path.substr(9)) : m_dev_shm.end();
+    return it == m_dev_shm.end() ? nullptr : it->second;
+}
+
+std::vector<std::string> Kernel::dev_shm_names() const
+{
+    std::vector<std::string> names;
+    for (auto& [name, inode] : m_dev_shm)
+        names.push_back(name);
+    return names;
 }
 
 Result<void> Kernel::close(Pid pid, int fd)

@@ -148,6 +148,13 @@ class Kernel {
     bool drop_fd(Process& p, int fd);
     RecordLocks& record_locks() { return m_record_locks; }
 
+    // /dev/shm, a tmpfs: its files are shmem inodes held by name (shm_open, shm_unlink).
+    static bool is_dev_shm_path(const std::string& path);
+    Result<std::shared_ptr<Inode>> dev_shm_open(const std::string& path, int flags, int mode);
+    Result<void> dev_shm_unlink(const std::string& path);
+    std::shared_ptr<Inode> dev_shm_find(const std::string& path) const;
+    std::vector<std::string> dev_shm_names() const;
+
     // System V shared memory, as the system calls of the same names (SysvShm).
     Result<i32> shmget(Pid pid, i32 key, u64 size, int flags);
     Result<u64> shmat(Pid pid, i32 shmid, u64 addr, int flags);
@@ -266,6 +273,7 @@ class Kernel {
     RecordLocks m_record_locks{[this](Pid pid) { return is_alive(pid); }};
     std::unique_ptr<OomHandler> m_oom;
     std::unique_ptr<SysvShm> m_shm;
+    std::map<std::string, std::shared_ptr<Inode>> m_dev_shm; // by name inside /dev/shm
 };
 
 } // namespace kioku

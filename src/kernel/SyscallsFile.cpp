@@ -275,8 +275,18 @@ SyscallResult Syscalls::sys_openat(Task& t, const SyscallArgs& a)
         file->special = std::make_shared<SpecialFile>(kind);
         return install_fd(t, std::move(file), cloexec);
     }
-    // hugetlbfs files live in the kernel, not on the host (HugetlbFs.cpp).
-    if (!is_hugetlbfs_path(path)) {
+    if (path == "/dev/shm" || path == "/dev/shm/") {
+        // The tmpfs's directory: its entries are the kernel's.
+        if (file->writable || (flags & O_CREAT))
+            return SyscallResult::err(EISDIR);
+        file->special = std::make_shared<SpecialFile>(K::Directory);
+        for (const std::string& name : kernel().dev_shm_names())
+            file->special->entries.push_back(
+                DirEntry{name, kernel().dev_shm_find("/dev/shm/" + name)->ino(), DT_REG});
+        return install_fd(t, std::move(file), cloexec);
+    }
+    // hugetlbfs and /dev/shm files live in the kernel, not on the host (HugetlbFs.cpp).
+    if (!is_hugetlbfs_path(path) && !Kernel::is_dev_shm_path(path)) {
         auto pfd = kernel().vfs().open_path(path, (flags & O_NOFOLLOW) ? Follow::No : Follow::Yes);
         if (!pfd.is_error()) {
             struct stat st {};
@@ -663,9 +673,26 @@ namespace {
 
 // The attributes of an open file, with the size the page cache knows (it may be ahead of the
 // host file until writeback).
+// A shmem file (memfd, /dev/shm, shared anonymous memory) as tmpfs's getattr shows it.
+struct stat shmem_stat(const Inode& inode)
+{
+    struct stat st {};
+    st.st_dev = makedev(0, inode.dev_minor());
+    st.st_ino = inode.ino();
+    st.st_mode = inode.shmem_mode;
+    st.st_nlink = inode.shmem_nlink;
+    st.st_size = static_cast<off_t>(inode.size());
+    st.st_blksize = PAGE_SIZE;
+    st.st_blocks = static_cast<blkcnt_t>((inode.pages().size() + inode.swapped().size()) * (PAGE_SIZE / 512));
+    st.st_atim.tv_sec = st.st_mtim.tv_sec = st.st_ctim.tv_sec = static_cast<time_t>(REALTIME_EPOCH_S);
+    return st;
+}
+
 Result<struct stat> stat_open_file(const OpenFile& f)
 {
     struct stat st {};
+    if (!f.special && f.inode && f.inode->is_shmem())
+        return shmem_stat(*f.inode);
     if (!f.special) {
         if (::fstat(f.inode->host_fd(), &st) != 0)
             return Error::from_errno(errno, "fstat failed");
@@ -688,7 +715,11 @@ SyscallResult Syscalls::sys_fstat(Task& t, const SyscallArgs& a)
     if (f.is_error())
         return SyscallResult::err(EBADF);
     struct stat st {};
-    if (f.value()->special && f.value()->special->kind == SpecialFile::Kind::Directory) {
+    if (f.value()->special && f.value()->special->kind == SpecialFile::Kind::Directory &&
+        (f.value()->path == "/dev/shm" || f.value()->path == "/dev/shm/")) {
+        st.st_mode = S_IFDIR | 01777;
+        st.st_nlink = 2;
+    } else if (f.value()->special && f.value()->special->kind == SpecialFile::Kind::Directory) {
         auto r = stat_in_root(kernel(), f.value()->path, true);
         if (r.is_error())
             return SyscallResult::err(r.error().code);
@@ -727,6 +758,19 @@ static PathStat stat_path(Kernel& kernel, Pid pid, const std::string& path, bool
             out.st.st_mode = S_IFREG | 0444;
             out.st.st_blksize = 1024;
         }
+        return out;
+    }
+    if (path == "/dev/shm" || path == "/dev/shm/") {
+        out.st.st_mode = S_IFDIR | 01777;
+        out.st.st_nlink = 2;
+        return out;
+    }
+    if (Kernel::is_dev_shm_path(path)) {
+        auto inode = kernel.dev_shm_find(path);
+        if (inode)
+            out.st = shmem_stat(*inode);
+        else
+            out.error = ENOENT;
         return out;
     }
     if (path == "/dev/null" || path == "/dev/zero" || path == "/dev/urandom" || path == "/dev/random") {
@@ -1156,6 +1200,10 @@ SyscallResult Syscalls::sys_unlinkat(Task& t, const SyscallArgs& a)
         return SyscallResult::err(EINVAL);
     if (is_hugetlbfs_path(path.value()) && !(a[2] & AT_REMOVEDIR_))
         return result_of(hugetlbfs_unlink(kernel().mm(), path.value()));
+    if (Kernel::is_dev_shm_path(path.value()))
+        return (a[2] & AT_REMOVEDIR_)
+                   ? SyscallResult::err(kernel().dev_shm_find(path.value()) ? ENOTDIR : ENOENT)
+                   : result_of(kernel().dev_shm_unlink(path.value()));
     if (is_kernel_path(path.value()))
         return SyscallResult::err(EACCES);
     if (a[2] & AT_REMOVEDIR_)

@@ -234,6 +234,9 @@ bool AddressSpace::can_merge(const Vma& lower, const Vma& upper) const
 
     if (lower.anon && upper.anon && lower.anon != upper.anon)
         return false;
+    if (!lower.anon != !upper.anon &&
+        ((lower.anon && lower.anon_inherited) || (upper.anon && upper.anon_inherited)))
+        return false; // is_mergeable_anon_vma: the side with an anon_vma had uncowed parents
     return lower.pgoff + lower.pages() == upper.pgoff;
 }
 
@@ -878,6 +881,7 @@ Result<std::unique_ptr<AddressSpace>> AddressSpace::fork(Asid child_asid)
         bool wipe = src->flags & VM_WIPEONFORK;
         if (wipe)
             copy->anon.reset();
+        copy->anon_inherited = copy->anon != nullptr; // anon_vma_fork chains the parent's
         Vma& dst = child->insert_vma(std::move(copy));
         if (src->flags & VM_HUGETLB) { // copy_hugetlb_page_range (Hugetlb.cpp)
             hugetlb_copy(*this, *child, *src);

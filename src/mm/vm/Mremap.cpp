@@ -43,6 +43,8 @@ Result<u64> AddressSpace::mremap(u64 addr, u64 old_len, u64 new_len, u64 flags, 
     new_len = page_round_up(new_len);
     if (new_len == 0)
         return Error::from_errno(EINVAL, "zero new length");
+    if (new_len > task_size())
+        return Error::from_errno(EINVAL, "new length larger than the address space"); // a "silly" one
     Vma* vma = vma_containing(VirtAddr(addr));
     if (!vma)
         return Error::from_errno(EFAULT, "old address not mapped");

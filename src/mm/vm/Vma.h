@@ -69,6 +69,10 @@ struct Vma {
     u64 pgoff = 0; // in pages; see the header comment
     std::shared_ptr<Inode> file;
     std::shared_ptr<AnonVma> anon;
+    // The anon was inherited by fork (Linux: an anon_vma_chain of more than one link, the parent's
+    // anon_vma among them). Such a VMA never merges with one that has no anon yet, as
+    // vma_had_uncowed_parents forbids.
+    bool anon_inherited = false;
     std::string name; // a name given by the kernel ("[vdso]"); [heap] and [stack] are derived
     AddressSpace* mm = nullptr;
     SlabCharge slab{KmemCache::VmAreaStruct}; // its vm_area_struct; a copy charges a new one
