@@ -260,8 +260,23 @@ SyscallResult Syscalls::sys_openat(Task& t, const SyscallArgs& a)
     file->append = flags & O_APPEND;
 
     using K = SpecialFile::Kind;
+    if (path.starts_with("/proc/") && path.ends_with("/pagemap") && path.size() > 14) {
+        // Binary and read at the file position (pagemap_read), so not a text snapshot.
+        std::string who = path.substr(6, path.size() - 14);
+        Pid pid = who == "self" ? t.tgid : static_cast<Pid>(std::strtol(who.c_str(), nullptr, 10));
+        if (who != "self" && (who.empty() || who.find_first_not_of("0123456789") != std::string::npos))
+            return SyscallResult::err(ENOENT);
+        if (!kernel().is_alive(pid))
+            return SyscallResult::err(ENOENT);
+        file->special = std::make_shared<SpecialFile>(K::Pagemap);
+        file->special->pagemap_pid = pid;
+        return install_fd(t, std::move(file), cloexec);
+    }
     if (is_proc_path(path)) {
         auto text = kernel().read_proc(t.tgid, path);
+        // clear_refs can only be written: it opens for writing with nothing to read.
+        if (text.is_error() && file->writable && path.ends_with("/clear_refs"))
+            text = std::string();
         if (text.is_error())
             return SyscallResult::err(ENOENT);
         file->special = std::make_shared<SpecialFile>(K::Text);
@@ -380,6 +395,23 @@ Result<u64> Syscalls::read_into(Task& t, int fd, OpenFile& f, u64 buf, u64 count
         f.position = pos + n;
         break;
     }
+    case SpecialFile::Kind::Pagemap: {
+        // pagemap_read: whole entries at aligned positions, none past the user address space.
+        if (f.position % 8 || count % 8)
+            return Error::from_errno(EINVAL, "pagemap is read in 8-byte entries");
+        u64 first = f.position / 8;
+        u64 user_pages = kernel().process(t.tgid)->space().task_size() >> PAGE_SHIFT;
+        if (first >= user_pages)
+            return u64{0};
+        u64 pages = std::min(count / 8, user_pages - first);
+        auto entries = kernel().pagemap(s.pagemap_pid, first << PAGE_SHIFT, pages);
+        if (entries.is_error())
+            return u64{0}; // the process is gone: nothing more to read, as Linux's get_task_mm fails
+        const auto& v = entries.value();
+        data.assign(reinterpret_cast<const u8*>(v.data()), reinterpret_cast<const u8*>(v.data() + v.size()));
+        f.position += data.size();
+        break;
+    }
     case SpecialFile::Kind::Null: return u64{0};
     case SpecialFile::Kind::Zero: data.assign(count, 0); break;
     case SpecialFile::Kind::Random:
@@ -470,6 +502,7 @@ Result<u64> Syscalls::write_from(Task& t, int fd, OpenFile& f, u64 buf, u64 coun
     case SpecialFile::Kind::Null:
     case SpecialFile::Kind::Zero:
     case SpecialFile::Kind::Random: return count;
+    case SpecialFile::Kind::Pagemap: return Error::from_errno(EINVAL, "pagemap has no write"); // no ->write
     default: return Error::from_errno(EBADF, "cannot write here");
     }
 }
@@ -570,10 +603,23 @@ SyscallResult Syscalls::positioned_io(Task& t, const SyscallArgs& a, bool write)
     auto f = open_file(t, a.fd(0));
     if (f.is_error())
         return SyscallResult::err(EBADF);
-    if (f.value()->special)
-        return SyscallResult::err(ESPIPE);
     if (a.i(3) < 0)
         return SyscallResult::err(EINVAL);
+    if (f.value()->special) {
+        // /proc files read at an offset (seq_file and pagemap); everything else special is a
+        // stream here.
+        OpenFile& of = *f.value();
+        auto kind = of.special->kind;
+        if (write || (kind != SpecialFile::Kind::Text && kind != SpecialFile::Kind::Pagemap))
+            return SyscallResult::err(ESPIPE);
+        u64 saved = of.position;
+        of.position = a[3];
+        bool would_block = false;
+        auto r = read_into(t, a.fd(0), of, a[1], a[2], &would_block);
+        of.position = saved;
+        return r.is_error() ? SyscallResult::err(r.error().code)
+                            : SyscallResult::ret(static_cast<i64>(r.value()));
+    }
     u64 count = a[2];
     if (write) {
         auto allowed = fsize_limit(t, a[3], count);
