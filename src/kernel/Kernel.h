@@ -147,6 +147,17 @@ class Kernel {
     // False when fd was not open.
     bool drop_fd(Process& p, int fd);
     RecordLocks& record_locks() { return m_record_locks; }
+    // flock(2)'s locks: whole-file, owned by the open file description, and apart from fcntl's
+    // (Linux keeps the two kinds on separate lists that never conflict).
+    RecordLocks& flocks() { return m_flocks; }
+
+    // fallocate(2) on a regular file of the root or of shmem, once the system-call layer has
+    // checked the arguments: allocation (growing the file unless FALLOC_FL_KEEP_SIZE; shmem gets
+    // its pages), FALLOC_FL_PUNCH_HOLE and FALLOC_FL_ZERO_RANGE (the root's files only).
+    Result<void> fallocate(Pid pid, int fd, int mode, u64 offset, u64 len);
+    // fadvise64's POSIX_FADV_DONTNEED (clean, unmapped cached pages of the range are dropped)
+    // and POSIX_FADV_WILLNEED (the range is read into the cache); other advice changes nothing.
+    Result<void> fadvise(Pid pid, int fd, u64 offset, u64 len, int advice);
 
     // /dev/shm, a tmpfs: its files are shmem inodes held by name (shm_open, shm_unlink).
     static bool is_dev_shm_path(const std::string& path);
@@ -271,6 +282,7 @@ class Kernel {
     bool m_shut_down = false;
     Pid m_serving = 0;
     RecordLocks m_record_locks{[this](Pid pid) { return is_alive(pid); }};
+    RecordLocks m_flocks{[this](Pid pid) { return is_alive(pid); }};
     std::unique_ptr<OomHandler> m_oom;
     std::unique_ptr<SysvShm> m_shm;
     std::map<std::string, std::shared_ptr<Inode>> m_dev_shm; // by name inside /dev/shm

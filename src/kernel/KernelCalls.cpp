@@ -1,14 +1,24 @@
 // The rest of the memory system calls, as the kernel offers them to the system-call layer and to
-// scenarios: mremap, madvise, mlock and friends, mincore, memfd_create and /proc/PID/clear_refs.
+// scenarios: mremap, madvise, mlock and friends, mincore, memfd_create, /proc/PID/clear_refs,
+// fallocate, fadvise64 and System V shared memory.
 // The work is the address space's (Madvise.cpp, Mremap.cpp, Mlock.cpp, Mincore.cpp,
 // SoftDirty.cpp); this layer finds the process, handles user pointers and runs the invariant
 // checker after each call.
 #include "kernel/Kernel.h"
 
+#include <fcntl.h>
+#include <linux/falloc.h>
+
+#include <cstring>
+
+#include "hw/Machine.h"
+#include "hw/PhysicalMemory.h"
 #include "kernel/Process.h"
 #include "mm/MemoryManager.h"
 #include "mm/cache/Inode.h"
 #include "mm/cache/PageCache.h"
+#include "mm/hugetlb/Hugetlb.h"
+#include "mm/phys/Frame.h"
 #include "mm/vm/AddressSpace.h"
 
 namespace kioku {
@@ -138,6 +148,104 @@ Result<int> Kernel::memfd_create(Pid pid, const std::string& name, unsigned flag
     int fd = TRY(p->install(std::move(file)));
     after_operation();
     return fd;
+}
+
+Result<void> Kernel::fallocate(Pid pid, int fd, int mode, u64 offset, u64 len)
+{
+    constexpr int KEEP_SIZE = 0x01, PUNCH_HOLE = 0x02, ZERO_RANGE = 0x10;
+    Call call = TRY(enter(pid));
+    Process* p = call.process();
+    auto it = p->files().find(fd);
+    if (it == p->files().end() || !it->second->inode)
+        return Error::from_errno(EBADF, "bad file descriptor");
+    Inode& inode = *it->second->inode;
+    if (is_hugetlbfs(*m_mm, &inode))
+        return Error::from_errno(EOPNOTSUPP, "fallocate on hugetlbfs is not modelled");
+    int kind = mode & ~KEEP_SIZE;
+    // shmem_fallocate takes allocation and holes only; the root's disk also zeroes ranges.
+    if (kind != 0 && kind != PUNCH_HOLE && (kind != ZERO_RANGE || inode.is_shmem()))
+        return Error::from_errno(EOPNOTSUPP, "this fallocate mode is not supported by the filesystem");
+    u64 end = offset + len;
+    u64 first = offset >> PAGE_SHIFT;
+    u64 last = (end + PAGE_SIZE - 1) >> PAGE_SHIFT; // exclusive
+    if (kind == PUNCH_HOLE || kind == ZERO_RANGE) {
+        // Whole pages leave the cache (and the host file); the bytes of partial pages at the
+        // edges are zeroed where they are cached, and the host file is zeroed under them.
+        u64 whole_first = (offset + PAGE_SIZE - 1) >> PAGE_SHIFT;
+        u64 whole_last = end >> PAGE_SHIFT;
+        if (!inode.is_shmem() && ::fallocate(inode.host_fd(), FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+                                             static_cast<off_t>(offset), static_cast<off_t>(len)) != 0)
+            return Error::from_errno(errno, "punching the host file failed");
+        if (whole_first < whole_last)
+            m_mm->page_cache().punch_hole(inode, whole_first, whole_last - whole_first);
+        for (u64 index : {first, last - 1}) {
+            if (index >= whole_first && index < whole_last)
+                continue;
+            auto page = m_mm->page_cache().find(inode, index);
+            if (!page)
+                continue;
+            u64 from = std::max(offset, index << PAGE_SHIFT) - (index << PAGE_SHIFT);
+            u64 to = std::min(end, (index + 1) << PAGE_SHIFT) - (index << PAGE_SHIFT);
+            std::memset(m_machine->memory().frame(*page) + from, 0, to - from);
+            m_mm->allocator().frames_changed(*page, 1);
+        }
+        inode.contents_changed();
+        if (kind == ZERO_RANGE && !(mode & KEEP_SIZE) && end > inode.size())
+            TRY(truncate_inode(inode, end));
+        after_operation();
+        return {};
+    }
+    if (!(mode & KEEP_SIZE) && end > inode.size())
+        TRY(truncate_inode(inode, end));
+    if (inode.is_shmem()) {
+        // shmem_fallocate allocates the pages now (they count as Shmem at once).
+        u64 stop = (mode & KEEP_SIZE) ? std::min(last, inode.size_in_pages()) : last;
+        for (u64 index = first; index < stop; ++index) {
+            Pfn page = TRY(m_mm->page_cache().get_page(inode, index, 1, nullptr));
+            m_mm->put_page(page);
+        }
+    }
+    after_operation();
+    return {};
+}
+
+Result<void> Kernel::fadvise(Pid pid, int fd, u64 offset, u64 len, int advice)
+{
+    constexpr int WILLNEED = 3, DONTNEED = 4;
+    constexpr u64 WILLNEED_MAX_PAGES = 512; // force_page_cache_readahead reads a bounded window
+    Call call = TRY(enter(pid));
+    Process* p = call.process();
+    auto it = p->files().find(fd);
+    if (it == p->files().end() || !it->second->inode)
+        return Error::from_errno(EBADF, "bad file descriptor");
+    Inode& inode = *it->second->inode;
+    if (inode.is_shmem() || is_hugetlbfs(*m_mm, &inode))
+        return {}; // generic_fadvise does nothing for a filesystem without a backing device
+    u64 end = len == 0 || offset + len < offset ? ~u64{0} : offset + len;
+    u64 first = offset >> PAGE_SHIFT;
+    u64 last =
+        std::min(inode.size_in_pages(), end == ~u64{0} ? ~u64{0} : (end + PAGE_SIZE - 1) >> PAGE_SHIFT);
+    if (advice == DONTNEED) {
+        // invalidate_mapping_pages: only what is clean, unmapped and not under writeback goes.
+        std::vector<u64> drop;
+        for (auto pg = inode.pages().lower_bound(first); pg != inode.pages().end() && pg->first < last;
+             ++pg) {
+            const Frame& f = m_mm->frames()[pg->second];
+            if (!f.has(FF_DIRTY) && !f.has(FF_WRITEBACK) && f.mapcount == 0 && f.refcount == 1)
+                drop.push_back(pg->first);
+        }
+        for (u64 index : drop)
+            m_mm->page_cache().evict(inode, index);
+    } else if (advice == WILLNEED) {
+        for (u64 index = first; index < last && index < first + WILLNEED_MAX_PAGES; ++index) {
+            auto page = m_mm->page_cache().get_page(inode, index, 1, nullptr);
+            if (page.is_error())
+                break;
+            m_mm->put_page(page.value());
+        }
+    }
+    after_operation();
+    return {};
 }
 
 Result<i32> Kernel::shmget(Pid pid, i32 key, u64 size, int flags)

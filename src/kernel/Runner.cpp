@@ -202,6 +202,7 @@ Result<Tid> Runner::clone(Task& parent, u64 flags, u64 stack, u64 parent_tid, u6
     if (flags & CLONE_SETTLS_)
         task->regs.x[4] = tls;
     task->blocked = parent.blocked;
+    task->nice = parent.nice;
     if (flags & CLONE_CHILD_CLEARTID_)
         task->clear_child_tid = child_tid;
     ThreadGroup& pg = *m_sched.group(parent.tgid);

@@ -315,6 +315,16 @@ class Syscalls {
     SyscallResult sys_getsid(Task&, const SyscallArgs&);
     SyscallResult sys_setsid(Task&, const SyscallArgs&);
     SyscallResult sys_memfd_create(Task&, const SyscallArgs&);
+    // flock, fallocate, fadvise64, statfs and fstatfs (SyscallsFile.cpp), the priority calls.
+    SyscallResult sys_flock(Task&, const SyscallArgs&);
+    SyscallResult sys_fallocate(Task&, const SyscallArgs&);
+    SyscallResult sys_fadvise64(Task&, const SyscallArgs&);
+    SyscallResult sys_statfs(Task&, const SyscallArgs&);
+    SyscallResult sys_fstatfs(Task&, const SyscallArgs&);
+    SyscallResult statfs_of(Task& t, const std::string& path, u64 buf);
+    SyscallResult sys_getpriority(Task&, const SyscallArgs&);
+    SyscallResult sys_setpriority(Task&, const SyscallArgs&);
+    bool priority_target(Task& t, Task& task, i64 which, i64 who);
     // System V shared memory (SyscallsIpc.cpp).
     SyscallResult sys_shmget(Task&, const SyscallArgs&);
     SyscallResult sys_shmctl(Task&, const SyscallArgs&);

@@ -5,6 +5,7 @@
 #include <cstring>
 #include <dirent.h>
 #include <fcntl.h>
+#include <limits>
 #include <linux/openat2.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
@@ -21,6 +22,7 @@
 #include "kernel/Syscalls.h"
 #include "kernel/TimerFd.h"
 #include "kernel/Vfs.h"
+#include "mm/MemoryManager.h"
 #include "mm/cache/Inode.h"
 
 namespace kioku {
@@ -1531,6 +1533,308 @@ SyscallResult Syscalls::sys_umask(Task& t, const SyscallArgs& a)
     u32 old = group(t).umask;
     group(t).umask = static_cast<u32>(a[0]) & 0777;
     return SyscallResult::ret(old);
+}
+
+// --- flock -------------------------------------------------------------------------------------
+
+SyscallResult Syscalls::sys_flock(Task& t, const SyscallArgs& a)
+{
+    constexpr u64 LOCK_SH_ = 1, LOCK_EX_ = 2, LOCK_NB_ = 4, LOCK_UN_ = 8;
+    auto& files = process(t).files();
+    auto it = files.find(a.fd(0));
+    if (it == files.end())
+        return SyscallResult::err(EBADF);
+    u64 op = a[1] & ~LOCK_NB_;
+    if (op != LOCK_SH_ && op != LOCK_EX_ && op != LOCK_UN_)
+        return SyscallResult::err(EINVAL);
+    std::shared_ptr<OpenFile> file = it->second;
+    if (!file->inode)
+        return SyscallResult::ret(0); // pipes and /proc: Linux locks their inodes too, nobody waits
+    // A whole-file lock owned by the open file description, on flock's own list.
+    RecordLock want;
+    want.start = 0;
+    want.end = RecordLock::TO_EOF;
+    want.type = op == LOCK_EX_ ? RecordLock::Type::Write : RecordLock::Type::Read;
+    want.is_ofd = true;
+    want.pid = -1;
+    want.ofd = file;
+    RecordLocks& locks = kernel().flocks();
+    if (op == LOCK_UN_) {
+        locks.unlock(*file->inode, want);
+        return SyscallResult::ret(0);
+    }
+    if (locks.conflict(*file->inode, want)) {
+        if (a[1] & LOCK_NB_)
+            return SyscallResult::err(EWOULDBLOCK);
+        t.block = BlockKind::Retry; // looked at again when the task is next scheduled
+        t.no_restart_after_handler = false;
+        return SyscallResult::block();
+    }
+    locks.set(*file->inode, want);
+    return SyscallResult::ret(0);
+}
+
+// --- fallocate, fadvise64 --------------------------------------------------------------------------
+
+namespace {
+
+// vfs_fallocate's checks of the kind of file, after the mode's: what is not a regular file.
+int fallocate_kind_error(const OpenFile& f)
+{
+    if (f.inode)
+        return 0;
+    switch (f.special->kind) {
+    case SpecialFile::Kind::PipeRead:
+    case SpecialFile::Kind::PipeWrite: return ESPIPE;
+    case SpecialFile::Kind::Directory: return EISDIR;
+    default: return ENODEV;
+    }
+}
+
+} // namespace
+
+SyscallResult Syscalls::sys_fallocate(Task& t, const SyscallArgs& a)
+{
+    constexpr int KEEP_SIZE = 0x01, PUNCH_HOLE = 0x02, COLLAPSE_RANGE = 0x08, ZERO_RANGE = 0x10,
+                  INSERT_RANGE = 0x20, UNSHARE_RANGE = 0x40, WRITE_ZEROES = 0x80;
+    auto f = open_file(t, a.fd(0));
+    if (f.is_error())
+        return SyscallResult::err(EBADF);
+    int mode = static_cast<int>(a[1]);
+    i64 offset = a.i(2);
+    i64 len = a.i(3);
+    if (offset < 0 || len <= 0)
+        return SyscallResult::err(EINVAL);
+    if (mode &
+        ~(KEEP_SIZE | PUNCH_HOLE | COLLAPSE_RANGE | ZERO_RANGE | INSERT_RANGE | UNSHARE_RANGE | WRITE_ZEROES))
+        return SyscallResult::err(EOPNOTSUPP);
+    switch (mode & ~KEEP_SIZE) {
+    case 0:
+    case UNSHARE_RANGE:
+    case ZERO_RANGE: break;
+    case PUNCH_HOLE:
+        if (!(mode & KEEP_SIZE))
+            return SyscallResult::err(EOPNOTSUPP);
+        break;
+    case COLLAPSE_RANGE:
+    case INSERT_RANGE:
+    case WRITE_ZEROES:
+        if (mode & KEEP_SIZE)
+            return SyscallResult::err(EOPNOTSUPP);
+        break;
+    default: return SyscallResult::err(EOPNOTSUPP);
+    }
+    if (!f.value()->writable)
+        return SyscallResult::err(EBADF);
+    if (int e = fallocate_kind_error(*f.value()))
+        return SyscallResult::err(e);
+    if (offset > std::numeric_limits<i64>::max() - len)
+        return SyscallResult::err(EFBIG);
+    if (!(mode & KEEP_SIZE) && (mode & ~KEEP_SIZE) != PUNCH_HOLE) {
+        // Growing past RLIMIT_FSIZE is SIGXFSZ and EFBIG, as for write.
+        u64 end = static_cast<u64>(offset + len);
+        if (end > f.value()->inode->size()) {
+            auto allowed = fsize_limit(t, f.value()->inode->size(), end - f.value()->inode->size());
+            if (allowed.is_error())
+                return SyscallResult::err(allowed.error().code);
+            if (allowed.value() < end - f.value()->inode->size())
+                return SyscallResult::err(EFBIG);
+        }
+    }
+    return result_of(
+        kernel().fallocate(t.tgid, a.fd(0), mode, static_cast<u64>(offset), static_cast<u64>(len)));
+}
+
+SyscallResult Syscalls::sys_fadvise64(Task& t, const SyscallArgs& a)
+{
+    auto f = open_file(t, a.fd(0));
+    if (f.is_error())
+        return SyscallResult::err(EBADF);
+    if (f.value()->special) {
+        auto kind = f.value()->special->kind;
+        if (kind == SpecialFile::Kind::PipeRead || kind == SpecialFile::Kind::PipeWrite)
+            return SyscallResult::err(ESPIPE);
+    }
+    i64 len = a.i(2);
+    int advice = static_cast<int>(a[3]);
+    if (len < 0 || advice < 0 || advice > 5)
+        return SyscallResult::err(EINVAL);
+    if (!f.value()->inode)
+        return SyscallResult::ret(0);
+    return result_of(kernel().fadvise(t.tgid, a.fd(0), a[1], static_cast<u64>(len), advice));
+}
+
+// --- statfs, fstatfs -------------------------------------------------------------------------------
+
+namespace {
+
+// struct statfs of the generic 64-bit ABI (asm-generic/statfs.h).
+struct GuestStatfs {
+    i64 f_type, f_bsize;
+    u64 f_blocks, f_bfree, f_bavail, f_files, f_ffree;
+    i32 f_fsid[2];
+    i64 f_namelen, f_frsize, f_flags;
+    i64 f_spare[4];
+};
+static_assert(sizeof(GuestStatfs) == 120);
+
+constexpr i64 EXT4_SUPER_MAGIC = 0xEF53, TMPFS_MAGIC = 0x01021994, PROC_SUPER_MAGIC = 0x9fa0,
+              SYSFS_MAGIC = 0x62656572, HUGETLBFS_MAGIC = 0x958458f6, PIPEFS_MAGIC = 0x50495045,
+              ANON_INODE_FS_MAGIC = 0x09041934;
+constexpr i64 ST_VALID = 0x20, ST_NOSUID = 0x2, ST_NODEV = 0x4, ST_NOEXEC = 0x8, ST_RELATIME = 0x1000;
+constexpr u64 ROOT_DISK_BYTES = u64{16} << 30; // the root's size when --disk-limit gives none
+
+// What statfs reports for a filesystem of kioku's: the root's disk, /dev's and /dev/shm's tmpfs,
+// /proc, /sys and hugetlbfs, sized from the machine.
+GuestStatfs filesystem(Kernel& kernel, i64 type)
+{
+    GuestStatfs out{};
+    out.f_type = type;
+    out.f_bsize = out.f_frsize = PAGE_SIZE;
+    out.f_namelen = 255;
+    out.f_flags = ST_VALID | ST_RELATIME;
+    u64 ram = kernel.mm().total_ram_pages();
+    switch (type) {
+    case EXT4_SUPER_MAGIC: {
+        u64 size = kernel.vfs().disk_limit().value_or(ROOT_DISK_BYTES) / PAGE_SIZE;
+        u64 used = std::min(size, (kernel.vfs().disk_used() + PAGE_SIZE - 1) / PAGE_SIZE);
+        out.f_blocks = size;
+        out.f_bfree = out.f_bavail = size - used;
+        out.f_files = size / 4;
+        out.f_ffree = out.f_files;
+        break;
+    }
+    case TMPFS_MAGIC: // the default size of a tmpfs mount: half of RAM
+        out.f_blocks = ram / 2;
+        out.f_bfree = out.f_bavail = ram / 2;
+        out.f_files = out.f_ffree = ram / 2;
+        out.f_flags |= ST_NOSUID | ST_NODEV;
+        break;
+    case HUGETLBFS_MAGIC: out.f_bsize = out.f_frsize = 2 << 20; break;
+    case PIPEFS_MAGIC:
+    case ANON_INODE_FS_MAGIC: out.f_namelen = 255; break;
+    default: out.f_flags |= ST_NOSUID | ST_NODEV | ST_NOEXEC; break; // proc, sysfs
+    }
+    return out;
+}
+
+i64 filesystem_of_path(const std::string& path)
+{
+    auto under = [&](const char* mount) {
+        std::string m = mount;
+        return path == m || path.rfind(m + "/", 0) == 0;
+    };
+    if (under("/proc"))
+        return PROC_SUPER_MAGIC;
+    if (under("/sys"))
+        return SYSFS_MAGIC;
+    if (under("/dev/hugepages"))
+        return HUGETLBFS_MAGIC;
+    if (under("/dev"))
+        return TMPFS_MAGIC; // devtmpfs and /dev/shm
+    return EXT4_SUPER_MAGIC;
+}
+
+} // namespace
+
+SyscallResult Syscalls::statfs_of(Task& t, const std::string& path, u64 buf)
+{
+    GuestStatfs out = filesystem(kernel(), filesystem_of_path(path));
+    return put_bytes(t, buf, &out, sizeof out).is_error() ? SyscallResult::err(EFAULT)
+                                                          : SyscallResult::ret(0);
+}
+
+SyscallResult Syscalls::sys_statfs(Task& t, const SyscallArgs& a)
+{
+    auto raw = read_string(t, a[0]);
+    if (raw.is_error())
+        return SyscallResult::err(raw.error().code);
+    if (raw.value().empty())
+        return SyscallResult::err(ENOENT);
+    Result<void> bad;
+    std::string path = absolute_path(t, AT_FDCWD_, raw.value(), &bad);
+    if (bad.is_error())
+        return SyscallResult::err(bad.error().code);
+    bool pseudo = is_proc_path(path) || path == "/sys" || path.rfind("/sys/", 0) == 0 || path == "/dev" ||
+                  path == "/dev/hugepages";
+    if (!pseudo) {
+        PathStat ps = stat_path(kernel(), t.tgid, path, true);
+        if (ps.error)
+            return SyscallResult::err(ps.error);
+    }
+    return statfs_of(t, path, a[1]);
+}
+
+SyscallResult Syscalls::sys_fstatfs(Task& t, const SyscallArgs& a)
+{
+    auto f = open_file(t, a.fd(0));
+    if (f.is_error())
+        return SyscallResult::err(EBADF);
+    const OpenFile& file = *f.value();
+    i64 type = EXT4_SUPER_MAGIC;
+    if (file.special) {
+        switch (file.special->kind) {
+        case SpecialFile::Kind::PipeRead:
+        case SpecialFile::Kind::PipeWrite: type = PIPEFS_MAGIC; break;
+        case SpecialFile::Kind::EventFd:
+        case SpecialFile::Kind::TimerFd:
+        case SpecialFile::Kind::Epoll: type = ANON_INODE_FS_MAGIC; break;
+        case SpecialFile::Kind::HostFd: type = TMPFS_MAGIC; break; // the terminal's devpts is near enough
+        default: type = filesystem_of_path(file.path);
+        }
+    } else if (file.inode->is_shmem()) {
+        type = TMPFS_MAGIC;
+    } else {
+        type = filesystem_of_path(file.path);
+    }
+    GuestStatfs out = filesystem(kernel(), type);
+    return put_bytes(t, a[1], &out, sizeof out).is_error() ? SyscallResult::err(EFAULT)
+                                                           : SyscallResult::ret(0);
+}
+
+// --- getpriority, setpriority ----------------------------------------------------------------------
+
+// PRIO_PROCESS names a thread (0: the caller), PRIO_PGRP a process group (0: the caller's),
+// PRIO_USER a user id (0: root, whom every guest task runs as).
+bool Syscalls::priority_target(Task& t, Task& task, i64 which, i64 who)
+{
+    if (which == 0)
+        return task.tid == (who ? who : t.tid);
+    if (which == 1)
+        return session_of(*m_runner.scheduler().group(task.tgid)).pgid ==
+               (who ? who : session_of(group(t)).pgid);
+    return who == 0;
+}
+
+SyscallResult Syscalls::sys_getpriority(Task& t, const SyscallArgs& a)
+{
+    // The raw call returns 20 - nice (1..40), so that no valid answer looks like an error.
+    i64 which = a.i(0);
+    i64 who = static_cast<i32>(a[1]);
+    if (which < 0 || which > 2)
+        return SyscallResult::err(EINVAL);
+    int best = -1;
+    for (auto& [tid, task] : m_runner.scheduler().tasks())
+        if (task->state != RunState::Dead && priority_target(t, *task, which, who))
+            best = std::max(best, 20 - task->nice);
+    return best < 0 ? SyscallResult::err(ESRCH) : SyscallResult::ret(best);
+}
+
+SyscallResult Syscalls::sys_setpriority(Task& t, const SyscallArgs& a)
+{
+    i64 which = a.i(0);
+    i64 who = static_cast<i32>(a[1]);
+    if (which < 0 || which > 2)
+        return SyscallResult::err(EINVAL);
+    int nice = static_cast<int>(std::clamp<i64>(static_cast<i32>(a[2]), -20, 19));
+    bool found = false;
+    for (auto& [tid, task] : m_runner.scheduler().tasks()) {
+        if (task->state != RunState::Dead && priority_target(t, *task, which, who)) {
+            task->nice = nice; // root may raise and lower it alike
+            found = true;
+        }
+    }
+    return found ? SyscallResult::ret(0) : SyscallResult::err(ESRCH);
 }
 
 } // namespace kioku

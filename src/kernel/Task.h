@@ -119,6 +119,8 @@ struct Task {
     FutexKey futex_key;
     u32 futex_bitset = 0;
 
+    int nice = 0; // setpriority's value, -20..19; a clone inherits it
+
     // Signals.
     u64 blocked = 0; // the signal mask
     u64 pending = 0; // thread-directed signals

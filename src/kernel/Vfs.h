@@ -14,6 +14,7 @@
 
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <sys/stat.h>
 #include <sys/types.h>
@@ -66,6 +67,11 @@ class Vfs {
     // a file growing is charged, shrinking and the removal of a file's last name give the room
     // back; what does not fit is ENOSPC. Files the root held before the run are not counted.
     void set_disk_limit(u64 bytes) { m_disk_limit = bytes; }
+    std::optional<u64> disk_limit() const
+    {
+        return m_disk_limit == ~u64{0} ? std::nullopt : std::optional<u64>(m_disk_limit);
+    }
+    u64 disk_used() const { return m_disk_used; }
     Result<void> resize_charge(u64 old_size, u64 new_size);
 
     // Creates or replaces a file with the given contents, making missing parent directories

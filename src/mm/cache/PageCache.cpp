@@ -184,10 +184,10 @@ void PageCache::shmem_swapped_out(Inode& inode, u64 index, SwapEntry entry)
     remove(inode, index, it->second);
 }
 
-void PageCache::free_swapped(Inode& inode, u64 first)
+void PageCache::free_swapped(Inode& inode, u64 first, u64 end)
 {
     SwapCache swap_cache(m_mm);
-    for (auto it = inode.swapped().lower_bound(first); it != inode.swapped().end();) {
+    for (auto it = inode.swapped().lower_bound(first); it != inode.swapped().end() && it->first < end;) {
         swap_cache.free_entry(swap_entry_of(it->second));
         it = inode.swapped().erase(it);
         --m_nr_shmem_swapped;
@@ -326,6 +326,23 @@ void PageCache::evict(Inode& inode, u64 index)
     VERIFY(m_mm.frames()[it->second].mapcount == 0 && "evicting a mapped page-cache page");
     inode.shadows()[index] = m_workingset.eviction();
     remove(inode, index, it->second);
+}
+
+void PageCache::punch_hole(Inode& inode, u64 first, u64 count)
+{
+    if (inode.writeback_pages)
+        m_flusher.wait_inode(inode);
+    u64 end = first + count < first ? ~u64{0} : first + count;
+    Rmap rmap(m_mm);
+    std::vector<std::pair<u64, Pfn>> doomed;
+    for (auto it = inode.pages().lower_bound(first); it != inode.pages().end() && it->first < end; ++it)
+        doomed.push_back(*it);
+    for (auto [index, pfn] : doomed) {
+        rmap.unmap_all(pfn);
+        remove(inode, index, pfn);
+    }
+    free_swapped(inode, first, end);
+    inode.shadows().erase(inode.shadows().lower_bound(first), inode.shadows().lower_bound(end));
 }
 
 void PageCache::truncate(Inode& inode, u64 new_size)

@@ -65,6 +65,10 @@ class PageCache {
     void truncate(Inode& inode, u64 new_size);
     // Drops one clean, unmapped page that is not under writeback (reclaim).
     void evict(Inode& inode, u64 index);
+    // truncate_pagecache_range over whole pages [first, first + count): the cached pages leave
+    // every mapping and the cache (private copies stay), a shmem file's swapped pages are freed.
+    // The bytes of partial pages at the edges are the caller's to zero.
+    void punch_hole(Inode& inode, u64 first, u64 count);
     // Releases every page (the inode is dying), after waiting for its writeback. Pages must be
     // unmapped.
     void release_all(Inode& inode);
@@ -96,8 +100,9 @@ class PageCache {
     void insert(Inode& inode, u64 index, Pfn pfn);
     void remove(Inode& inode, u64 index, Pfn pfn);
     void account_insert(Inode& inode);
-    // Frees the swap entries of a shmem inode at index >= first (truncation, the inode dying).
-    void free_swapped(Inode& inode, u64 first);
+    // Frees the swap entries of a shmem inode at index in [first, end) (truncation, a hole, the
+    // inode dying).
+    void free_swapped(Inode& inode, u64 first, u64 end = ~u64{0});
 
     MemoryManager& m_mm;
     BlockDevice* m_disk = nullptr;
