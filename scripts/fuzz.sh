@@ -72,8 +72,14 @@ run_libfuzzer() {
     local rc=$?
     local runs crashes
     runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$work/log.txt" | tail -n 1)
-    crashes=$(find "$work/artifacts" -type f | wc -l)
-    summary+=("$(printf '%-10s %12s inputs  %s crash/timeout/leak artifacts  (log: %s)' "$name" "${runs:-?}" "$crashes" "$work/log.txt")")
+    # slow-unit-* files are inputs that took over 10 s (a scenario with check=on, under ASan):
+    # counted apart, not as failures.
+    crashes=$(find "$work/artifacts" -type f \( -name 'crash-*' -o -name 'timeout-*' -o -name 'leak-*' \
+        -o -name 'oom-*' \) | wc -l)
+    local slow
+    slow=$(find "$work/artifacts" -type f -name 'slow-unit-*' | wc -l)
+    summary+=("$(printf '%-10s %12s inputs  %s crash/timeout/leak/oom artifacts, %s slow  (log: %s)' "$name" \
+        "${runs:-?}" "$crashes" "$slow" "$work/log.txt")")
     if [ "$rc" -ne 0 ] || [ "$crashes" -ne 0 ]; then
         tail -n 40 "$work/log.txt"
         failed=1

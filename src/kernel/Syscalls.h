@@ -58,6 +58,7 @@ struct SpecialFile {
         Text,
         Null,
         Zero,
+        Full, // /dev/full: reads zeros, every write is ENOSPC
         Random,
         Directory,
         EventFd,

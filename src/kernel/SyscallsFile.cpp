@@ -84,11 +84,13 @@ struct stat special_stat(const SpecialFile& s)
         break;
     case SpecialFile::Kind::Null:
     case SpecialFile::Kind::Zero:
+    case SpecialFile::Kind::Full:
     case SpecialFile::Kind::Random:
         st.st_mode = S_IFCHR | 0666;
         st.st_dev = makedev(0, 5);
         st.st_rdev = makedev(1, s.kind == SpecialFile::Kind::Null   ? 3
                                 : s.kind == SpecialFile::Kind::Zero ? 5
+                                : s.kind == SpecialFile::Kind::Full ? 7
                                                                     : 9);
         break;
     case SpecialFile::Kind::EventFd:
@@ -287,8 +289,14 @@ SyscallResult Syscalls::sys_openat(Task& t, const SyscallArgs& a)
             file->special->proc_path = path;
         return install_fd(t, std::move(file), cloexec);
     }
-    if (path == "/dev/null" || path == "/dev/zero" || path == "/dev/urandom" || path == "/dev/random") {
-        K kind = path == "/dev/null" ? K::Null : path == "/dev/zero" ? K::Zero : K::Random;
+    if (path == "/dev/tty")
+        return SyscallResult::err(ENXIO); // no controlling terminal
+    if (path == "/dev/null" || path == "/dev/zero" || path == "/dev/urandom" || path == "/dev/random" ||
+        path == "/dev/full") {
+        K kind = path == "/dev/null"   ? K::Null
+                 : path == "/dev/zero" ? K::Zero
+                 : path == "/dev/full" ? K::Full
+                                       : K::Random;
         file->special = std::make_shared<SpecialFile>(kind);
         return install_fd(t, std::move(file), cloexec);
     }
@@ -415,7 +423,8 @@ Result<u64> Syscalls::read_into(Task& t, int fd, OpenFile& f, u64 buf, u64 count
         break;
     }
     case SpecialFile::Kind::Null: return u64{0};
-    case SpecialFile::Kind::Zero: data.assign(count, 0); break;
+    case SpecialFile::Kind::Zero:
+    case SpecialFile::Kind::Full: data.assign(count, 0); break;
     case SpecialFile::Kind::Random:
         data.resize(count);
         m_runner.random_bytes(data.data(), count);
@@ -504,6 +513,7 @@ Result<u64> Syscalls::write_from(Task& t, int fd, OpenFile& f, u64 buf, u64 coun
     case SpecialFile::Kind::Null:
     case SpecialFile::Kind::Zero:
     case SpecialFile::Kind::Random: return count;
+    case SpecialFile::Kind::Full: return Error::from_errno(ENOSPC, "/dev/full is always full");
     case SpecialFile::Kind::Pagemap: return Error::from_errno(EINVAL, "pagemap has no write"); // no ->write
     default: return Error::from_errno(EBADF, "cannot write here");
     }
@@ -821,8 +831,11 @@ static PathStat stat_path(Kernel& kernel, Pid pid, const std::string& path, bool
             out.error = ENOENT;
         return out;
     }
-    if (path == "/dev/null" || path == "/dev/zero" || path == "/dev/urandom" || path == "/dev/random") {
-        SpecialFile s(path == "/dev/null" ? SpecialFile::Kind::Null : SpecialFile::Kind::Zero);
+    if (path == "/dev/null" || path == "/dev/zero" || path == "/dev/urandom" || path == "/dev/random" ||
+        path == "/dev/full") {
+        SpecialFile s(path == "/dev/null"   ? SpecialFile::Kind::Null
+                      : path == "/dev/full" ? SpecialFile::Kind::Full
+                                            : SpecialFile::Kind::Zero);
         out.st = special_stat(s);
         return out;
     }

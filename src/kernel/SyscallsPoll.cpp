@@ -51,6 +51,7 @@ bool can_poll(const OpenFile& f)
     case K::Text:
     case K::Null:
     case K::Zero:
+    case K::Full:
     case K::Directory: return false;
     default: return true;
     }
