@@ -416,7 +416,11 @@ int run_command(int argc, char** argv, std::ostream& err)
     std::vector<std::string> envp;
     for (char** e = environ; e && *e; ++e)
         envp.emplace_back(*e);
-    auto started = r.start(staged->guest_path(), o.command, envp);
+    // argv[0] names the program where the guest can find it: a program copied in runs as
+    // /bin/NAME, so that one that starts itself again by argv[0] finds itself.
+    std::vector<std::string> guest_argv = o.command;
+    guest_argv[0] = staged->guest_path();
+    auto started = r.start(staged->guest_path(), guest_argv, envp);
     if (started.is_error()) {
         err << "kioku: " << o.command[0] << ": "
             << (started.error().what ? started.error().what : std::strerror(started.error().code)) << "\n";
