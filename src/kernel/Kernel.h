@@ -38,6 +38,9 @@ struct OpenFile;
 
 using Pid = i32;
 
+// uname's release and /proc/sys/kernel/osrelease: the Linux whose behaviour kioku follows.
+inline constexpr const char* KERNEL_RELEASE = "6.18.0-kioku";
+
 struct MachineConfig {
     u64 mem_bytes = u64{512} << 20;
     isa::SatpMode paging = isa::SatpMode::Sv48;

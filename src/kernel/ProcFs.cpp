@@ -396,6 +396,10 @@ Result<std::string> ProcFs::read(int viewer, const std::string& path)
     const std::string sys = "/proc/sys/vm/";
     if (path.rfind(sys, 0) == 0)
         return read_sysctl(path.substr(sys.size()));
+    if (path == "/proc/sys/kernel/osrelease")
+        return std::string(KERNEL_RELEASE) + "\n";
+    if (path == "/proc/sys/kernel/ostype")
+        return std::string("Linux\n");
     if (path == "/proc/sys/kernel/pid_max")
         return std::to_string(m_kernel.pids_space().pid_max()) + "\n";
     if (path == "/proc/sys/kernel/ns_last_pid")

@@ -265,7 +265,8 @@ SyscallResult Syscalls::sys_getid_zero(Task&, const SyscallArgs&)
 SyscallResult Syscalls::sys_uname(Task& t, const SyscallArgs& a)
 {
     char buf[6][65] = {};
-    const char* fields[6] = {"Linux", "kioku", "6.1.0-kioku", "#1 SMP PREEMPT_DYNAMIC", "riscv64", "(none)"};
+    // The release is the Linux whose behaviour kioku follows and is compared with (6.18).
+    const char* fields[6] = {"Linux", "kioku", KERNEL_RELEASE, "#1 SMP PREEMPT_DYNAMIC", "riscv64", "(none)"};
     for (int i = 0; i < 6; ++i)
         std::strncpy(buf[i], fields[i], 64);
     return put_bytes(t, a[0], buf, sizeof buf).is_error() ? SyscallResult::err(EFAULT)
