@@ -521,16 +521,21 @@ Result<int> Kernel::open(Pid pid, const std::string& path, int flags, int mode)
     return fd;
 }
 
+namespace {
+
+constexpr std::string_view DEV_SHM = "/dev/shm/";
+
+} // namespace
+
 bool Kernel::is_dev_shm_path(const std::string& path)
 {
-    constexpr std::string_view dir = "/dev/shm/";
-    return path.size() > dir.size() && path.starts_with(dir) &&
-           path.find('/', dir.size()) == std::string::npos;
+    return path.size() > DEV_SHM.size() && path.starts_with(DEV_SHM) &&
+           path.find('/', DEV_SHM.size()) == std::string::npos;
 }
 
 Result<std::shared_ptr<Inode>> Kernel::dev_shm_open(const std::string& path, int flags, int mode)
 {
-    std::string name = path.substr(9);
+    std::string name = path.substr(DEV_SHM.size());
     if (name.size() > 255)
         return Error::from_errno(ENAMETOOLONG, "name too long");
     auto it = m_dev_shm.find(name);
@@ -552,7 +557,7 @@ Result<std::shared_ptr<Inode>> Kernel::dev_shm_open(const std::string& path, int
 Result<void> Kernel::dev_shm_unlink(const std::string& path)
 {
     // The inode lives on while mappings or open files hold it, as an unlinked file does.
-    auto it = m_dev_shm.find(path.substr(9));
+    auto it = m_dev_shm.find(path.substr(DEV_SHM.size()));
     if (it == m_dev_shm.end())
         return Error::from_errno(ENOENT, "no such file in /dev/shm");
     it->second->shmem_nlink = 0;
@@ -563,7 +568,7 @@ Result<void> Kernel::dev_shm_unlink(const std::string& path)
 
 std::shared_ptr<Inode> Kernel::dev_shm_find(const std::string& path) const
 {
-    auto it = is_dev_shm_path(path) ? m_dev_shm.find(path.substr(9)) : m_dev_shm.end();
+    auto it = is_dev_shm_path(path) ? m_dev_shm.find(path.substr(DEV_SHM.size())) : m_dev_shm.end();
     return it == m_dev_shm.end() ? nullptr : it->second;
 }
 

@@ -231,7 +231,6 @@ bool AddressSpace::can_merge(const Vma& lower, const Vma& upper) const
         return false;
     if (lower.file && lower.file->observer())
         return false; // a VMA with a close method is never merged away
-
     if (lower.anon && upper.anon && lower.anon != upper.anon)
         return false;
     if (!lower.anon != !upper.anon &&
