@@ -396,6 +396,17 @@ Result<std::string> ProcFs::read(int viewer, const std::string& path)
     const std::string sys = "/proc/sys/vm/";
     if (path.rfind(sys, 0) == 0)
         return read_sysctl(path.substr(sys.size()));
+    // One hart: cpu 0 is the only one possible, present and online.
+    if (path == "/sys/devices/system/cpu/online" || path == "/sys/devices/system/cpu/possible" ||
+        path == "/sys/devices/system/cpu/present")
+        return std::string("0\n");
+    if (path == "/proc/cpuinfo") {
+        // arch/riscv/kernel/cpu.c's c_show for the one hart, with the extensions kioku executes.
+        const char* isa = "rv64imafdc_zicntr_zicsr_zifencei";
+        return std::string("processor\t: 0\nhart\t\t: 0\nisa\t\t: ") + isa +
+               "\nmmu\t\t: " + (m_kernel.config().paging == isa::SatpMode::Sv39 ? "sv39" : "sv48") +
+               "\nmvendorid\t: 0x0\nmarchid\t\t: 0x0\nmimpid\t\t: 0x0\nhart isa\t: " + isa + "\n\n";
+    }
     if (path == "/proc/sys/kernel/osrelease")
         return std::string(KERNEL_RELEASE) + "\n";
     if (path == "/proc/sys/kernel/ostype")

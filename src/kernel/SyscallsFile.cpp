@@ -40,7 +40,7 @@ constexpr u64 MAX_IOV = 1024;              // UIO_MAXIOV
 bool is_proc_path(const std::string& path)
 {
     return path == "/proc" || path.rfind("/proc/", 0) == 0 || path.rfind("/sys/kernel/mm/", 0) == 0 ||
-           path.rfind("/sys/kernel/debug/extfrag/", 0) == 0;
+           path.rfind("/sys/kernel/debug/extfrag/", 0) == 0 || path.rfind("/sys/devices/system/cpu/", 0) == 0;
 }
 
 Result<struct stat> stat_in_root(Kernel& kernel, const std::string& guest_path, bool follow)
