@@ -44,6 +44,7 @@ struct RunCommandOptions {
     std::vector<SwapOption> swaps;
     bool swap_in_memory = false; // --swap-memory: the areas are memory-backed, not host files
     std::vector<std::string> command;
+    std::string policy; // --policy: the replacement policy, empty for Linux's
 };
 
 // Parses SIZE[:PRIO]; returns false when malformed.
@@ -210,6 +211,18 @@ std::string parse(int argc, char** argv, RunCommandOptions& o)
                 return "bad duration '" + v +
                        "' (simulated time: a number and ns, us, ms, s, m or h, e.g. 10s)";
             o.run.max_simulated_ns = *ns;
+        } else if (arg == "--policy") {
+            if (auto e = value(arg, v); !e.empty())
+                return e;
+            // exact-lru and opt need every reference a program makes (opt: ahead of time); a
+            // running program shows its references only through accessed bits, which lru, clock
+            // and fifo use.
+            if (v == "exact-lru" || v == "opt")
+                return "--policy " + v +
+                       " needs the reference string: scenarios only (lru, clock, fifo here)";
+            if (v != "lru" && v != "clock" && v != "fifo")
+                return "unknown replacement policy '" + v + "' (lru, clock, fifo)";
+            o.policy = v;
         } else if (arg == "--stats") {
             o.stats = true;
         } else if (arg == "--check") {
@@ -357,6 +370,8 @@ const char* run_usage()
            "    --root DIR              the guest's / (default: a fresh temporary directory). A\n"
            "                            PROGRAM outside it is copied to /bin/NAME for the run\n"
            "    --disk-limit SIZE       room the guest may take in the root; past it, ENOSPC\n"
+           "    --policy lru|clock|fifo page replacement: Linux's two lists (default), CLOCK over\n"
+           "                            the accessed bits, or first in first out\n"
            "    --seed N                seed of getrandom and AT_RANDOM\n"
            "    --paging sv48|sv39      page-table format\n"
            "    --check                 run the invariant checker after every operation\n"
@@ -400,6 +415,10 @@ int run_command(int argc, char** argv, std::ostream& err)
     }
     if (auto error = swapon_all(r.kernel(), o, swap_dir); !error.empty()) {
         err << "kioku: --swap: " << error << "\n";
+        return EXIT_USAGE;
+    }
+    if (!o.policy.empty() && r.kernel().set_replacement_policy(o.policy).is_error()) {
+        err << "kioku: cannot select the replacement policy " << o.policy << "\n";
         return EXIT_USAGE;
     }
     for (auto& [name, value] : o.sysctls) {
