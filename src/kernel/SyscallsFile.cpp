@@ -739,6 +739,8 @@ struct stat shmem_stat(const Inode& inode)
     st.st_ino = inode.ino();
     st.st_mode = inode.shmem_mode;
     st.st_nlink = inode.shmem_nlink;
+    st.st_uid = inode.shmem_uid;
+    st.st_gid = inode.shmem_gid;
     st.st_size = static_cast<off_t>(inode.size());
     st.st_blksize = PAGE_SIZE;
     st.st_blocks = static_cast<blkcnt_t>((inode.pages().size() + inode.swapped().size()) * (PAGE_SIZE / 512));
@@ -1341,6 +1343,11 @@ SyscallResult Syscalls::sys_fchmod(Task& t, const SyscallArgs& a)
     if (f.is_error())
         return SyscallResult::err(EBADF);
     mode_t mode = static_cast<mode_t>(a[1] & 07777);
+    if (!f.value()->special && f.value()->inode->is_shmem()) {
+        Inode& inode = *f.value()->inode; // tmpfs keeps the mode in the inode
+        inode.shmem_mode = (inode.shmem_mode & ~07777u) | mode;
+        return SyscallResult::ret(0);
+    }
     if (!f.value()->special)
         return ::fchmod(f.value()->inode->host_fd(), mode) == 0 ? SyscallResult::ret(0)
                                                                 : SyscallResult::err(errno);
@@ -1378,6 +1385,14 @@ SyscallResult Syscalls::sys_fchown(Task& t, const SyscallArgs& a)
         return SyscallResult::err(EBADF);
     auto uid = static_cast<uid_t>(a[1]);
     auto gid = static_cast<gid_t>(a[2]);
+    if (!f.value()->special && f.value()->inode->is_shmem()) {
+        Inode& inode = *f.value()->inode; // -1 leaves an id as it is
+        if (uid != static_cast<uid_t>(-1))
+            inode.shmem_uid = uid;
+        if (gid != static_cast<gid_t>(-1))
+            inode.shmem_gid = gid;
+        return SyscallResult::ret(0);
+    }
     if (!f.value()->special)
         return ::fchown(f.value()->inode->host_fd(), uid, gid) == 0 ? SyscallResult::ret(0)
                                                                     : SyscallResult::err(errno);

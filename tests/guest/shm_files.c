@@ -106,6 +106,10 @@ int main(void)
     if (d)
         closedir(d);
     printf("listed in /dev/shm: %s\n", listed ? "yes" : "no");
+    printf("fchmod 0400: %s", e(fchmod(s, 0400) != 0));
+    printf(", fchown 12:34: %s", e(fchown(s, 12, 34) != 0));
+    fstat(s, &st);
+    printf(", now mode %o, owner %d:%d\n", st.st_mode, (int)st.st_uid, (int)st.st_gid);
     printf("unlink: %s\n", e(unlink("/dev/shm/kioku-shm-files") != 0));
     printf("unlink again: %s\n", e(unlink("/dev/shm/kioku-shm-files") != 0));
     printf("open after unlink: %s\n", e(open("/dev/shm/kioku-shm-files", O_RDWR) < 0));

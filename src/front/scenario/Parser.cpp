@@ -1130,7 +1130,8 @@ std::optional<Operation> Parser::parse_expect(LineArgs& a)
     }
     auto symbol = m_symbols.find(first.value);
     if (first.key.empty() && fields.size() >= 3 && symbol != m_symbols.end() &&
-        symbol->second == SymbolKind::Process && is_identifier(fields[2].value))
+        symbol->second == SymbolKind::Process && fields[2].key.empty() && is_identifier(fields[2].value) &&
+        a.positional(1))
         return parse_expect_state(a, first.value);
     return parse_compare(a);
 }

@@ -94,10 +94,12 @@ class Inode {
     // mapping_unevictable (SHM_LOCK): reclaim moves the pages it meets to the unevictable list
     // instead of evicting them.
     bool unevictable = false;
-    // What stat shows of a shmem file, which has no host file to ask: tmpfs keeps the mode and
-    // the link count in the inode (a memfd: 0777 and no link; a /dev/shm file: its own).
+    // What stat shows of a shmem file, which has no host file to ask: tmpfs keeps the mode, the
+    // link count and the owner in the inode (a memfd: 0777 and no link; a /dev/shm file: its own).
     u32 shmem_mode = 0100777;
     u32 shmem_nlink = 0;
+    u32 shmem_uid = 0;
+    u32 shmem_gid = 0;
 
     // Backing-store I/O of one page (host files only). Reads past the end give zeros.
     Result<void> read_backing(u64 index, u8* dst) const;

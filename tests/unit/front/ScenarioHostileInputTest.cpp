@@ -84,3 +84,12 @@ TEST(ScenarioHostileInput, ControlBytesInMessagesAreEscaped)
     EXPECT_EQ(r.err.find('\x07'), std::string::npos) << r.err;
     EXPECT_NE(r.err.find("\\x1b[2J\\x07"), std::string::npos) << r.err;
 }
+
+TEST(ScenarioHostileInput, ExpectOnAProcessWithOnlyKeyedFieldsIsAParseError)
+{
+    // Found by the scenario fuzzer: "expect A" followed by key=value fields once looked for a
+    // state word that was not there (a null field).
+    RunResult r = run("machine mem=32M\nspawn A\nexpect A name=buf len=14M\n");
+    EXPECT_EQ(r.status, 2);
+    EXPECT_NE(r.err.find("t.kio:3: "), std::string::npos) << r.err;
+}
