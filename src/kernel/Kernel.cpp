@@ -600,7 +600,7 @@ bool Kernel::drop_fd(Process& p, int fd)
     return true;
 }
 
-static Result<OpenFile*> file_of(Process& p, int fd)
+Result<OpenFile*> Kernel::file_of(Process& p, int fd)
 {
     auto it = p.files().find(fd);
     if (it == p.files().end())

@@ -264,6 +264,7 @@ class Kernel {
     void reap_oom_victims();
     explicit Kernel(const MachineConfig& config);
     void after_operation();
+    static Result<OpenFile*> file_of(Process& p, int fd); // EBADF when fd is not open
     void halt_processes();
     AccessOutcome user_access(Process& p, u64 addr, u64 len, isa::AccessType access,
                               const std::function<void(u8*, u64 done, u64 n)>& fn);

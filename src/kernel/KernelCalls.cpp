@@ -154,11 +154,10 @@ Result<void> Kernel::fallocate(Pid pid, int fd, int mode, u64 offset, u64 len)
 {
     constexpr int KEEP_SIZE = 0x01, PUNCH_HOLE = 0x02, ZERO_RANGE = 0x10;
     Call call = TRY(enter(pid));
-    Process* p = call.process();
-    auto it = p->files().find(fd);
-    if (it == p->files().end() || !it->second->inode)
-        return Error::from_errno(EBADF, "bad file descriptor");
-    Inode& inode = *it->second->inode;
+    OpenFile* file = TRY(file_of(*call.process(), fd));
+    if (!file->inode)
+        return Error::from_errno(EBADF, "not a file with an inode");
+    Inode& inode = *file->inode;
     if (is_hugetlbfs(*m_mm, &inode))
         return Error::from_errno(EOPNOTSUPP, "fallocate on hugetlbfs is not modelled");
     int kind = mode & ~KEEP_SIZE;
@@ -214,11 +213,10 @@ Result<void> Kernel::fadvise(Pid pid, int fd, u64 offset, u64 len, int advice)
     constexpr int WILLNEED = 3, DONTNEED = 4;
     constexpr u64 WILLNEED_MAX_PAGES = 512; // force_page_cache_readahead reads a bounded window
     Call call = TRY(enter(pid));
-    Process* p = call.process();
-    auto it = p->files().find(fd);
-    if (it == p->files().end() || !it->second->inode)
-        return Error::from_errno(EBADF, "bad file descriptor");
-    Inode& inode = *it->second->inode;
+    OpenFile* file = TRY(file_of(*call.process(), fd));
+    if (!file->inode)
+        return Error::from_errno(EBADF, "not a file with an inode");
+    Inode& inode = *file->inode;
     if (inode.is_shmem() || is_hugetlbfs(*m_mm, &inode))
         return {}; // generic_fadvise does nothing for a filesystem without a backing device
     u64 end = len == 0 || offset + len < offset ? ~u64{0} : offset + len;
