@@ -225,6 +225,8 @@ std::string parse(int argc, char** argv, RunCommandOptions& o)
             o.policy = v;
         } else if (arg == "--stats") {
             o.stats = true;
+        } else if (arg == "--no-init") {
+            o.run.program_is_init = true;
         } else if (arg == "--check") {
             o.run.machine.check_invariants = true;
         } else if (arg.size() > 1 && arg[0] == '-') {
@@ -372,6 +374,8 @@ const char* run_usage()
            "    --disk-limit SIZE       room the guest may take in the root; past it, ENOSPC\n"
            "    --policy lru|clock|fifo page replacement: Linux's two lists (default), CLOCK over\n"
            "                            the accessed bits, or first in first out\n"
+           "    --no-init               run the program as PID 1 (default: a minimal init is PID 1,\n"
+           "                            adopts and reaps orphans; the program is PID 2)\n"
            "    --seed N                seed of getrandom and AT_RANDOM\n"
            "    --paging sv48|sv39      page-table format\n"
            "    --check                 run the invariant checker after every operation\n"

@@ -223,7 +223,7 @@ void Kernel::reap_oom_victims()
             p->terminate(0, SIGKILL);
 }
 
-Result<Pid> Kernel::spawn(const std::string& name)
+Result<Pid> Kernel::spawn(const std::string& name, Pid parent)
 {
     if (m_panicked)
         return Error::from_errno(EIO, "the kernel has panicked");
@@ -231,7 +231,7 @@ Result<Pid> Kernel::spawn(const std::string& name)
     TRY(space->setup_stack(space->task_size(), INITIAL_STACK));
     space->set_brk_start(SPAWN_BRK_START);
     Pid pid = TRY(allocate_pid());
-    auto proc = std::make_unique<Process>(pid, 0, name, std::move(space),
+    auto proc = std::make_unique<Process>(pid, parent, name, std::move(space),
                                           ResourceLimits::initial(m_mm->total_ram_pages()));
     if (proc->charges_failed())
         return Error::from_errno(ENOMEM, "no memory for the task's kernel objects");
@@ -239,6 +239,18 @@ Result<Pid> Kernel::spawn(const std::string& name)
     m_processes.emplace(pid, std::move(proc));
     after_operation();
     return pid;
+}
+
+Kernel::TaskView Kernel::task_view(const Process& p) const
+{
+    if (m_task_view)
+        if (auto v = m_task_view(p.pid()))
+            return *v;
+    TaskView v;
+    v.state = p.alive() ? TaskState::Running : TaskState::Zombie;
+    v.ppid = p.ppid();
+    v.pgid = v.sid = p.pid();
+    return v;
 }
 
 Result<Pid> Kernel::allocate_pid()

@@ -20,6 +20,7 @@
 #include "hw/Tlb.h"
 #include "isa/Paging.h"
 #include "kernel/PidAllocator.h"
+#include "kernel/ProcFormat.h"
 #include "kernel/RecordLocks.h"
 #include "kernel/SysvShm.h"
 
@@ -96,7 +97,7 @@ class Kernel {
 
     // Processes. spawn() makes a process with an empty program image: a stack and a heap start,
     // as if a tiny static program had been executed.
-    Result<Pid> spawn(const std::string& name);
+    Result<Pid> spawn(const std::string& name, Pid parent = 0);
     const std::map<Pid, std::unique_ptr<Process>>& processes() const { return m_processes; }
     // fork(2); with ShareMemory::Yes the child runs in the parent's address space (clone with
     // CLONE_VM but not CLONE_THREAD: vfork, posix_spawn) until it execs or exits.
@@ -119,6 +120,20 @@ class Kernel {
     u64 threads_max() const { return m_threads_max; }
     void set_threads_max(u64 n) { m_threads_max = n; }
     std::vector<Pid> pids() const; // live processes in pid order
+
+    // What the scheduler knows of a process and the process table does not: its run state
+    // (R, S, T, D, Z), its parent after reparenting, its process group, session and threads.
+    // /proc/PID/stat and status show it. Without a scheduler (scenarios) a live process is
+    // running and single-threaded, its own group and session leader.
+    struct TaskView {
+        TaskState state = TaskState::Running;
+        Pid ppid = 0;
+        Pid pgid = 0;
+        Pid sid = 0;
+        u32 threads = 1;
+    };
+    void set_task_view(std::function<std::optional<TaskView>(Pid)> view) { m_task_view = std::move(view); }
+    TaskView task_view(const Process& p) const;
 
     // Memory calls, as the Linux system calls of the same names.
     Result<u64> mmap(Pid pid, u64 addr, u64 length, int prot, int flags, int fd, u64 offset);
@@ -279,6 +294,7 @@ class Kernel {
     std::map<Pid, std::unique_ptr<Process>> m_processes;
     PidAllocator m_pids;
     std::function<bool(Pid)> m_pid_named;
+    std::function<std::optional<TaskView>(Pid)> m_task_view;
     u64 m_threads_max = 0;
     std::vector<std::string> m_log;
     std::ostream* m_log_sink = nullptr;

@@ -31,7 +31,7 @@ Process* process_of(Kernel& kernel, AddressSpace* space)
 
 std::optional<i64> OomKiller::badness(Kernel& kernel, Process& p)
 {
-    if (!p.alive() || !p.has_space() || p.oom_score_adj == -1000)
+    if (!p.alive() || !p.has_space() || p.oom_score_adj == -1000 || p.is_init)
         return std::nullopt;
     AddressSpace& s = p.space();
     i64 points = s.rss().total() + s.rss().swapents + static_cast<i64>(s.page_table().table_pages());

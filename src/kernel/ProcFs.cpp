@@ -273,13 +273,22 @@ std::string ProcFs::smaps_rollup(Process& p)
 
 std::string ProcFs::status(Process& p)
 {
-    AddressSpace& space = p.space();
-    const RssStat& rss = space.rss();
+    Kernel::TaskView view = m_kernel.task_view(p);
     StatusValues v;
     v.name = p.name();
+    v.state = view.state;
     v.tgid = v.pid = static_cast<u64>(p.pid());
-    v.ppid = static_cast<u64>(p.ppid());
-    v.pgid = v.sid = static_cast<u64>(p.pid());
+    v.ppid = static_cast<u64>(view.ppid);
+    v.pgid = static_cast<u64>(view.pgid);
+    v.sid = static_cast<u64>(view.sid);
+    v.threads = view.threads;
+    v.sigq_limit = default_sigpending_limit(m_kernel.mm().total_ram_pages());
+    if (!p.alive() || !p.has_space()) {
+        v.has_mm = false; // a zombie's memory is gone: no Vm* lines, as Linux
+        return format_status(v);
+    }
+    AddressSpace& space = p.space();
+    const RssStat& rss = space.rss();
     v.vm_peak = space.hiwater_vm() * KB_PER_PAGE;
     v.vm_size = space.total_vm() * KB_PER_PAGE;
     v.vm_lck = space.locked_vm() * KB_PER_PAGE;
@@ -296,7 +305,6 @@ std::string ProcFs::status(Process& p)
     v.vm_swap = static_cast<u64>(rss.swapents) * KB_PER_PAGE;
     v.hugetlb_pages = hugetlb_status_kb(m_kernel.mm(), space);
     v.thp_enabled = !space.thp_disabled(); // prctl(PR_SET_THP_DISABLE) clears it, as MMF_DISABLE_THP
-    v.sigq_limit = default_sigpending_limit(m_kernel.mm().total_ram_pages());
     return format_status(v);
 }
 
@@ -313,15 +321,18 @@ std::string ProcFs::stat(Process& p)
 {
     // /proc/PID/stat (fs/proc/array.c do_task_stat): the fields a memory model can fill, and
     // Linux's values for an idle single-threaded root task for the rest.
-    AddressSpace& space = p.space();
+    Kernel::TaskView view = m_kernel.task_view(p);
+    bool mm = p.alive() && p.has_space(); // a zombie's memory fields are 0
     std::ostringstream out;
     u64 clk_tck = 100;
     u64 start_ticks = p.start_time_ns / (1'000'000'000 / clk_tck);
-    out << p.pid() << " (" << p.name() << ") R " << p.ppid() << ' ' << p.pid() << ' ' << p.pid()
-        << " 0 -1 4194304 " << p.faults().min_flt << " 0 " << p.faults().maj_flt << " 0 0 0 0 0 20 0 1 0 "
-        << start_ticks << ' ' << space.total_vm() * PAGE_SIZE << ' ' << space.rss().total()
-        << " 18446744073709551615 0 0 " << space.start_stack()
-        << " 0 0 0 0 0 0 0 0 0 17 0 0 0 0 0 0 0 0 0 0 0 0 0 0\n";
+    out << p.pid() << " (" << p.name() << ") " << task_state_text(view.state)[0] << ' ' << view.ppid << ' '
+        << view.pgid << ' ' << view.sid << " 0 -1 4194304 " << p.faults().min_flt << " 0 "
+        << p.faults().maj_flt << " 0 0 0 0 0 20 0 " << view.threads << " 0 " << start_ticks << ' '
+        << (mm ? p.space().total_vm() * PAGE_SIZE : 0) << ' ' << (mm ? p.space().rss().total() : 0)
+        << " 18446744073709551615 0 0 " << (mm ? p.space().start_stack() : 0)
+        << " 0 0 0 0 0 0 0 0 0 17 0 0 0 0 0 0 0 0 0 0 0 0 0 " << (p.alive() ? 0 : p.exit_status_word())
+        << '\n';
     return out.str();
 }
 
@@ -331,6 +342,10 @@ Result<std::string> ProcFs::read_pid(Process& p, const std::string& what)
         return std::to_string(p.oom_score_adj) + "\n";
     if (what == "oom_score")
         return std::to_string(OomKiller::oom_score(m_kernel, p)) + "\n";
+    if (what == "status")
+        return status(p);
+    if (what == "stat")
+        return stat(p);
     if (!p.alive())
         return std::string(); // a zombie has no memory to show
     if (what == "maps")
@@ -339,12 +354,8 @@ Result<std::string> ProcFs::read_pid(Process& p, const std::string& what)
         return maps(p, true);
     if (what == "smaps_rollup")
         return smaps_rollup(p);
-    if (what == "status")
-        return status(p);
     if (what == "statm")
         return statm(p);
-    if (what == "stat")
-        return stat(p);
     return Error::from_errno(ENOENT, "no such /proc file");
 }
 

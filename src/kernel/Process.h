@@ -72,6 +72,8 @@ class Process {
     void terminate(int exit_code, int signal);
     int exit_code() const { return m_exit_code; }
     int term_signal() const { return m_term_signal; } // 0 when it exited normally
+    // The status word wait() reports (and /proc/PID/stat's last field of a zombie).
+    int exit_status_word() const { return m_term_signal ? m_term_signal : (m_exit_code & 0xff) << 8; }
 
     // getrlimit/setrlimit. After changing them, limits_changed() pushes the ones the address
     // space enforces into it; execve and a new process do that themselves.
@@ -80,6 +82,9 @@ class Process {
     void limits_changed();
 
     int oom_score_adj = 0;
+    // The system's init (PID 1 under `kioku run`): never chosen by the OOM killer, as Linux's
+    // oom_badness skips the global init.
+    bool is_init = false;
     // Chosen by the OOM killer (or halted by a panic) while a call of its own was being served: it
     // dies of SIGKILL when that call ends (Kernel::Call), and may not be chosen again.
     bool oom_victim = false;

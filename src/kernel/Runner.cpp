@@ -98,6 +98,7 @@ Result<std::unique_ptr<Runner>> Runner::create(const RunOptions& options, std::o
                 return true;
         return false;
     });
+    r->m_kernel->set_task_view([runner = r.get()](Pid pid) { return runner->task_view(pid); });
     r->m_rng_state = options.machine.seed ^ 0x6b696f6b75ull; // "kioku"
     return r;
 }
@@ -122,10 +123,22 @@ u64 Runner::instructions() const
 Result<void> Runner::start(const std::string& path, const std::vector<std::string>& argv,
                            const std::vector<std::string>& envp)
 {
-    Pid pid = TRY(m_kernel->spawn(path));
+    if (!m_options.program_is_init && !m_init) {
+        // init: a process with an empty image and no thread to run, leading session 1. It never
+        // runs guest code; it adopts orphans, which finish_group reaps for it.
+        m_init = TRY(m_kernel->spawn("init"));
+        m_kernel->process(m_init)->is_init = true;
+        auto init = std::make_unique<ThreadGroup>();
+        init->pid = init->pgid = init->sid = m_init;
+        m_sched.add_group(std::move(init));
+    }
+    Pid pid = TRY(m_kernel->spawn(path, m_init));
     auto group = std::make_unique<ThreadGroup>();
     group->pid = pid;
+    group->parent = m_init;
     group->threads = {pid};
+    if (m_init)
+        group->pgid = group->sid = pid; // started as a session leader, as by an init or a terminal
     m_sched.add_group(std::move(group));
     auto task = std::make_unique<Task>();
     task->tid = pid;
@@ -137,6 +150,11 @@ Result<void> Runner::start(const std::string& path, const std::vector<std::strin
     if (r.is_error()) {
         t.state = RunState::Dead;
         m_kernel->kill(pid, SIGKILL_);
+        if (m_init) { // nothing runs: init goes too
+            m_kernel->kill(m_init, SIGKILL_);
+            m_sched.remove_group(m_init);
+            m_init = 0;
+        }
         return r.error();
     }
     return {};
@@ -338,17 +356,21 @@ void Runner::finish_group(ThreadGroup& g)
         m_result.stats.peak_rss_kb = g.peak_rss_pages * (PAGE_SIZE / 1024);
         m_first_done = true;
     }
-    // Orphans are reaped as soon as they are zombies (their new parent, init, waits for them).
+    // Orphans go to init. kioku's init reaps them as soon as they are zombies (it waits for
+    // them); a program running as init (--no-init) gets them as children of its own, to wait for.
+    Pid adopter = m_init;
+    if (!m_init && pid != m_first && !m_first_done)
+        adopter = m_first;
     for (Pid child : children_of(pid)) {
-        m_sched.group(child)->parent = 0;
+        m_sched.group(child)->parent = adopter;
         Process* cp = m_kernel->process(child);
-        if (cp && !cp->alive())
-            reaped(0, child);
+        if (cp && !cp->alive() && adopter == m_init)
+            reaped(m_init, child);
     }
     ThreadGroup* parent = m_sched.group(g.parent);
     Process* pp = parent ? m_kernel->process(parent->pid) : nullptr;
-    if (!parent || parent->exiting || !pp || !pp->alive()) {
-        reaped(0, pid);
+    if (!parent || parent->exiting || !pp || !pp->alive() || parent->pid == m_init) {
+        reaped(parent ? parent->pid : 0, pid);
         return;
     }
     const SigAction& chld = parent->actions[SIGCHLD_];
@@ -392,7 +414,7 @@ void Runner::reaped(Pid parent, Pid child)
 void Runner::send_group_signal(Pid pid, const SigInfo& info)
 {
     ThreadGroup* g = m_sched.group(pid);
-    if (!g || g->exiting || g->threads.empty())
+    if (!g || g->exiting || g->threads.empty() || unkillable_init(*g, info.signo))
         return;
     int sig = info.signo;
     if (sig == SIGKILL_) {
@@ -408,9 +430,19 @@ void Runner::send_group_signal(Pid pid, const SigInfo& info)
     g->pending |= sig_bit(sig);
 }
 
-void Runner::send_thread_signal(Task& t, const SigInfo& info)
+bool Runner::unkillable_init(const ThreadGroup& g, int sig) const
+{
+    // The program running as PID 1 (--no-init) is the system's init, SIGNAL_UNKILLABLE: a signal
+    // it has no handler for is dropped, SIGKILL included (a fault it causes still kills it).
+    return m_init == 0 && g.pid == m_first && sig > 0 && sig <= NSIG_ &&
+           g.actions[static_cast<size_t>(sig)].handler == SIG_DFL_;
+}
+
+void Runner::send_thread_signal(Task& t, const SigInfo& info, bool forced)
 {
     int sig = info.signo;
+    if (const ThreadGroup* g = m_sched.group(t.tgid); g && !forced && unkillable_init(*g, sig))
+        return;
     if (sig == SIGKILL_) {
         kill_group_now(t.tgid, SIGKILL_);
         return;
@@ -439,7 +471,7 @@ void Runner::force_signal(Task& t, const SigInfo& info)
     }
     // A second fault while the first is still pending is fatal at once, as it is on Linux.
     t.pending &= ~sig_bit(info.signo);
-    send_thread_signal(t, info);
+    send_thread_signal(t, info, true);
 }
 
 bool Runner::take_signal(Task& t, SigInfo& info)
@@ -792,6 +824,37 @@ void Runner::kill_everything()
     for (Pid pid : alive)
         exit_group(pid, 0, SIGKILL_);
     m_sched.reap_dead();
+}
+
+std::optional<Kernel::TaskView> Runner::task_view(Pid pid) const
+{
+    const ThreadGroup* g = m_sched.group(pid);
+    const Process* p = m_kernel->process(pid);
+    if (!g || !p)
+        return std::nullopt;
+    Kernel::TaskView v;
+    v.ppid = g->parent;
+    // Job-control ids are set up on first use: until then a group has its parent's.
+    const ThreadGroup* ids = g;
+    while (ids && ids->sid == 0 && ids->parent != ids->pid)
+        ids = m_sched.group(ids->parent);
+    v.pgid = ids && ids->sid ? ids->pgid : pid;
+    v.sid = ids && ids->sid ? ids->sid : pid;
+    v.threads = static_cast<u32>(std::max<size_t>(g->threads.size(), 1));
+    if (!p->alive()) {
+        v.state = TaskState::Zombie;
+        return v;
+    }
+    // The leader's state, as Linux's /proc/PID/stat shows: running or runnable is R; a task in an
+    // interruptible wait is S; the vfork parent's wait is uninterruptible (D).
+    const Task* leader = g->threads.empty() ? nullptr : m_sched.task(g->threads.front());
+    if (!leader)
+        v.state = TaskState::Sleeping; // init, which only ever waits
+    else if (leader->state == RunState::Blocked)
+        v.state = leader->block == BlockKind::Vfork ? TaskState::DiskSleep : TaskState::Sleeping;
+    else
+        v.state = leader->state == RunState::Dead ? TaskState::Zombie : TaskState::Running;
+    return v;
 }
 
 RunResult Runner::run()

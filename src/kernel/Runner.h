@@ -48,6 +48,10 @@ struct RunOptions {
     // every guest process is killed with SIGKILL, as a hard RLIMIT_CPU would.
     u64 max_instructions = 0;
     u64 max_simulated_ns = 0;
+    // PID 1 is a minimal init that kioku provides: the program runs as PID 2, its child; orphans
+    // are handed to init, which reaps them at once; init ignores every signal. With this set the
+    // program itself is PID 1 (a container without an init): orphans still reaped at once.
+    bool program_is_init = false;
 };
 
 struct RunStats {
@@ -102,7 +106,8 @@ class Runner {
     void exit_group(Pid pid, int code, int signal);
     // Sends a signal to a thread group (kill) or one thread (tgkill, faults).
     void send_group_signal(Pid pid, const SigInfo& info);
-    void send_thread_signal(Task& t, const SigInfo& info);
+    // forced: a signal the task's own fault raised, which even an unkillable init takes.
+    void send_thread_signal(Task& t, const SigInfo& info, bool forced = false);
     // A signal the task caused (a fault): fatal if blocked or ignored, as force_sig_fault makes it.
     void force_signal(Task& t, const SigInfo& info);
     // Wakes up to `count` tasks waiting on the futex `key` whose bitset matches.
@@ -116,6 +121,8 @@ class Runner {
     // Writes the hart's pc and integer registers before every instruction to `out`, in the
     // layout of qemu-riscv64's `-singlestep -d cpu,nochain` log, for lock-step comparisons
     // (scripts/lockstep.sh). Slow: the hart then runs one instruction at a time. Null stops it.
+    // The program given to start(): PID 2 under kioku's init, 1 with --no-init.
+    Pid first_pid() const { return m_first; }
     void set_trace(std::ostream* out) { m_trace = out; }
 
   private:
@@ -130,6 +137,7 @@ class Runner {
     bool interrupt_if_signalled(Task& t);
     bool take_signal(Task& t, SigInfo& info);
     void finish_group(ThreadGroup& g);
+    bool unkillable_init(const ThreadGroup& g, int sig) const;
     void kill_group_now(Pid pid, int signal);
     void kill_everything(); // SIGKILL to every thread group not already exiting
     void vfork_done(ThreadGroup& child);
@@ -139,6 +147,8 @@ class Runner {
     std::optional<u64> next_event_ns();
     void record_peak(ThreadGroup& g);
     RunStats stats() const;
+    // /proc's view of a process from its thread group and tasks (Kernel::set_task_view).
+    std::optional<Kernel::TaskView> task_view(Pid pid) const;
 
     RunOptions m_options;
     std::ostream& m_diag;
@@ -150,6 +160,7 @@ class Runner {
     Tid m_loaded_task = 0; // whose registers the hart last held
     u64 m_loaded_satp = ~u64{0};
     Pid m_first = 0;
+    Pid m_init = 0; // the minimal init's pid (1), or 0 when the program is PID 1
     RunResult m_result;
     bool m_first_done = false;
     u64 m_rng_state = 0;

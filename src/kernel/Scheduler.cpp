@@ -38,6 +38,18 @@ ThreadGroup* Scheduler::group(Pid pid)
     return it == m_groups.end() ? nullptr : it->second.get();
 }
 
+const ThreadGroup* Scheduler::group(Pid pid) const
+{
+    auto it = m_groups.find(pid);
+    return it == m_groups.end() ? nullptr : it->second.get();
+}
+
+const Task* Scheduler::task(Tid tid) const
+{
+    auto it = m_tasks.find(tid);
+    return it == m_tasks.end() ? nullptr : it->second.get();
+}
+
 std::vector<Task*> Scheduler::threads_of(Pid pid)
 {
     std::vector<Task*> out;

@@ -31,7 +31,9 @@ class Scheduler {
     void remove_group(Pid pid);
 
     Task* task(Tid tid);
+    const Task* task(Tid tid) const;
     ThreadGroup* group(Pid pid);
+    const ThreadGroup* group(Pid pid) const;
     const std::map<Tid, std::unique_ptr<Task>>& tasks() const { return m_tasks; }
     const std::map<Pid, std::unique_ptr<ThreadGroup>>& groups() const { return m_groups; }
     std::vector<Task*> threads_of(Pid pid);

@@ -141,7 +141,7 @@ class TimerCalls : public ::testing::Test {
                 .is_error());
         ::chmod((runner->kernel().vfs().host_root() + "/bin/hello").c_str(), 0755);
         ASSERT_FALSE(runner->start("/bin/hello", {"hello"}, {}).is_error());
-        task = runner->scheduler().task(runner->kernel().pids().front());
+        task = runner->scheduler().task(runner->first_pid());
         ASSERT_NE(task, nullptr);
         calls = std::make_unique<Syscalls>(*runner);
         scratch = (task->regs.x[2] - 1024) & ~u64{15};

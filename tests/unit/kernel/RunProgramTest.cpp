@@ -162,7 +162,7 @@ TEST(RunSyscalls, BadPointerIsEfaultAndUnknownCallIsReportedOnce)
     std::stringstream diag;
     auto r = make_runner(out.fd(), diag);
     ASSERT_FALSE(r->start(stage(*r, GUEST + "/hello", "hello"), {"hello"}, {}).is_error());
-    Task* t = r->scheduler().task(r->kernel().pids().front());
+    Task* t = r->scheduler().task(r->first_pid());
     ASSERT_NE(t, nullptr);
     Syscalls calls(*r);
     t->regs.x[17] = 64; // write(1, 16, 4): an unmapped buffer
