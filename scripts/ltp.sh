@@ -7,7 +7,8 @@
 #                     read: its tracked files are copied to BUILD/src and built there.
 #   TEST...           run only these tests (runtest names such as mmap01, mtest01w, hugemmap05_1;
 #                     shell globs allowed, e.g. 'mmap*'). Default: the whole set below.
-#   --kioku PATH      the kioku binary (default: build/kioku of this repository)
+#   --kioku PATH      the kioku binary (default: build/kioku of this repository); it is copied to
+#                     RESULTS/kioku first, and that copy runs the tests
 #   --jobs N          tests run N at a time (default 2); also make's -j
 #   --timeout SEC     wall-clock limit per test and per side (default 120)
 #   --build-dir DIR   where LTP is copied, configured, built and staged (default /tmp/kioku-ltp);
@@ -38,8 +39,8 @@
 # How the tests run. kioku: the guest root is RESULTS/root holding a stripped copy of
 # /opt/ltp/testcases/bin; each test runs as `kioku run KIOKU_ARGS --root RESULTS/root --
 # /opt/ltp/testcases/bin/PROG ARGS` with only PATH=/opt/ltp/testcases/bin:/usr/bin:/bin,
-# LTPROOT=/opt/ltp, TMPDIR=/tmp/TEST (fresh, mode 1777) and HOME=/ in its environment; the guest
-# runs as uid 0. qemu: `qemu-riscv64 BUILD/stage/opt/ltp/testcases/bin/PROG ARGS` with the same
+# LTPROOT=/opt/ltp, TMPDIR=/tmp and HOME=/ in its environment (kioku hands its environment to
+# the guest, and itself needs TMPDIR to exist on the host); the guest runs as uid 0. qemu: `qemu-riscv64 BUILD/stage/opt/ltp/testcases/bin/PROG ARGS` with the same
 # variables pointing at host paths (TMPDIR=RESULTS/qemu-tmp/TEST). When the script runs as root,
 # qemu runs as user nobody (setpriv), so that tests needing root TCONF instead of changing the
 # host (sysctls, hugepage pools, mounts, the OOM killer). qemu-user cannot execve a riscv64
@@ -282,6 +283,9 @@ fi
 mkdir -p "$results/logs" "$results/qemu-tmp" || die "cannot make $results"
 results=$(cd "$results" && pwd)
 chmod 755 "$results" "$results/qemu-tmp"
+# A private copy, so that a rebuild of kioku during the run does not mix two versions.
+cp "$kioku" "$results/kioku" || die "cannot copy $kioku"
+kioku=$results/kioku
 printf '%s\n' "$tests" >"$results/tests.tsv"
 
 qemu_user=()
@@ -292,7 +296,7 @@ if [ "$(id -u)" -eq 0 ] && [ "$no_qemu" -eq 0 ]; then
     fi
     setpriv --reuid=nobody --regid=nogroup --clear-groups test -x "$bin/mmap01" ||
         die "user nobody cannot run $bin (make the build directory's parents world-searchable)"
-    setpriv --reuid=nobody --regid=nogroup --clear-groups test -w "$results/qemu-tmp" ||
+    setpriv --reuid=nobody --regid=nogroup --clear-groups test -x "$results/qemu-tmp" ||
         die "user nobody cannot reach $results/qemu-tmp (make its parents world-searchable)"
 fi
 
@@ -363,7 +367,9 @@ verdict() {
     esac
 }
 
-signame() { kill -l "$1" 2>/dev/null | sed 's/^/SIG/'; }
+signame() {
+    if [ "$1" -ge 1 ] && [ "$1" -le 64 ]; then echo "SIG$(kill -l "$1")"; else echo "signal $1"; fi
+}
 
 # cause LOG STATUS: a few words on why a kioku run did not pass.
 cause() {
@@ -381,7 +387,9 @@ cause() {
     [ -n "$l" ] && out+=("$l")
     local IFS='|'
     local s="${out[*]}"
-    echo "${s//|/ | }"
+    s=${s//|/ | }
+    s=${s//$'\t'/ }
+    echo "${s//$'\n'/ }"
 }
 
 run_one() {
@@ -391,9 +399,11 @@ run_one() {
     args=()
     [ "$cmd" != "$prog" ] && read -r -a args <<<"${cmd#* }"
     local L=$results/logs/$name
-    local ktmp=/tmp/$name qtmp=$results/qemu-tmp/$name
-    rm -rf "${root:?}$ktmp" "$qtmp"
-    mkdir -p "$root$ktmp" "$qtmp" && chmod 1777 "$root$ktmp" "$qtmp"
+    # kioku passes its environment to the guest and makes its own temporary files in $TMPDIR,
+    # so the guest's TMPDIR must exist on the host too: /tmp (LTP makes its own directory in it).
+    local ktmp=/tmp qtmp=$results/qemu-tmp/$name
+    rm -rf "$qtmp"
+    mkdir -p "$qtmp" && chmod 1777 "$qtmp"
     local kargs=("${args[@]/@TMPDIR@/$ktmp}") qargs=("${args[@]/@TMPDIR@/$qtmp}")
     local common=(HOME=/ LTP_COLORIZE_OUTPUT=0 TERM=dumb "${extra_env[@]}")
     local kopts=()
@@ -426,7 +436,7 @@ run_one() {
             note=$(cause "$L.kioku.log" "$khow" "$kn")
         fi
     fi
-    rm -rf "${root:?}$ktmp" "$qtmp"
+    rm -rf "$qtmp" "$root/tmp/$prog.file"
     printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$name" "$q" "$k" "$qstat" "$kstat" "${secs:-0}" "$note" "$cmd" >"$L.row"
     printf 'ltp.sh: %-22s qemu %-7s kioku %-7s %s\n' "$name" "$q" "$k" "$note" >&2
 }
@@ -435,8 +445,9 @@ export -f run_one run_with_limit verdict cause signame
 export results root bin stage kioku kioku_args timeout no_qemu QEMU_UNSAFE
 export qemu_user_s extra_env_s
 # Arrays do not cross into the workers: pass them as one string each and rebuild them there.
-qemu_user_s=$(printf '%q ' "${qemu_user[@]}")
-extra_env_s=$(printf '%q ' "${extra_env[@]}")
+qemu_user_s=""; extra_env_s=""
+[ "${#qemu_user[@]}" -gt 0 ] && qemu_user_s=$(printf '%q ' "${qemu_user[@]}")
+[ "${#extra_env[@]}" -gt 0 ] && extra_env_s=$(printf '%q ' "${extra_env[@]}")
 
 log "$ntests tests, $jobs at a time, $timeout s each side; kioku $kioku; results in $results"
 start=$(date +%s)

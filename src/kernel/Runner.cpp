@@ -187,6 +187,7 @@ Result<void> Runner::exec(Task& t, const std::string& path, const std::vector<st
         if (action.handler != SIG_IGN_)
             action = SigAction{};
     g.exe_path = path;
+    g.membarrier_registered = 0; // a new mm (membarrier_exec_mmap)
     t.regs = HartState{};
     t.regs.pc = loaded.value().entry;
     t.regs.x[2] = loaded.value().sp;

@@ -99,8 +99,8 @@ bool on_altstack(const Task& t, u64 sp)
     return t.altstack_size && sp > t.altstack_sp && sp - t.altstack_sp <= t.altstack_size;
 }
 
-// A POSIX timer's signal leaving the pending set: its periodic timer restarts, and the signal
-// carries the periods missed meanwhile (Linux does this in dequeue_signal, posixtimer_rearm).
+} // namespace
+
 SigInfo timer_signal_dequeued(Kernel& kernel, const Task& task, const SigInfo& info)
 {
     if (info.code != SI_TIMER_)
@@ -113,8 +113,6 @@ SigInfo timer_signal_dequeued(Kernel& kernel, const Task& task, const SigInfo& i
     fields.overrun = timer->dequeued(kernel.now_ns());
     return timer_siginfo(info.signo, fields);
 }
-
-} // namespace
 
 SigInfo timer_siginfo(int signo, const TimerSigFields& fields)
 {

@@ -74,6 +74,10 @@ struct TimerSigFields {
 };
 SigInfo timer_siginfo(int signo, const TimerSigFields& fields);
 TimerSigFields timer_sig_fields(const SigInfo& info);
+// A POSIX timer's signal leaving the pending set: its periodic timer restarts, and the signal
+// carries the periods missed meanwhile (Linux does this in dequeue_signal, posixtimer_rearm).
+// Other signals come back unchanged.
+SigInfo timer_signal_dequeued(Kernel& kernel, const Task& task, const SigInfo& info);
 
 // Builds the frame for running `action`'s handler for `info` on `task` and points the task's
 // registers at the handler. EFAULT when the stack cannot take the frame. A POSIX timer's signal

@@ -243,6 +243,8 @@ class Syscalls {
     SyscallResult sys_kill(Task&, const SyscallArgs&);
     SyscallResult sys_tgkill(Task&, const SyscallArgs&);
     SyscallResult sys_tkill(Task&, const SyscallArgs&);
+    SyscallResult sys_rt_sigtimedwait(Task&, const SyscallArgs&);
+    SyscallResult sys_membarrier(Task&, const SyscallArgs&);
     SyscallResult sys_rt_sigsuspend(Task&, const SyscallArgs&);
     SyscallResult sys_rt_sigpending(Task&, const SyscallArgs&);
 

@@ -520,4 +520,45 @@ SyscallResult Syscalls::sys_prctl(Task& t, const SyscallArgs& a)
     }
 }
 
+SyscallResult Syscalls::sys_membarrier(Task& t, const SyscallArgs& a)
+{
+    // kernel/sched/membarrier.c's commands. One hart runs one task at a time and every switch
+    // orders memory, so each barrier is complete as soon as it is asked for; what is modelled is
+    // which commands exist and the registration each needs. No rseq here (its call is ENOSYS),
+    // so no RSEQ commands.
+    enum : u32 {
+        QUERY = 0,
+        GLOBAL = 1,
+        GLOBAL_EXPEDITED = 2,
+        REGISTER_GLOBAL_EXPEDITED = 4,
+        PRIVATE_EXPEDITED = 8,
+        REGISTER_PRIVATE_EXPEDITED = 16,
+        PRIVATE_EXPEDITED_SYNC_CORE = 32,
+        REGISTER_PRIVATE_EXPEDITED_SYNC_CORE = 64,
+        GET_REGISTRATIONS = 512,
+    };
+    constexpr u32 SUPPORTED = GLOBAL | GLOBAL_EXPEDITED | REGISTER_GLOBAL_EXPEDITED | PRIVATE_EXPEDITED |
+                              REGISTER_PRIVATE_EXPEDITED | PRIVATE_EXPEDITED_SYNC_CORE |
+                              REGISTER_PRIVATE_EXPEDITED_SYNC_CORE | GET_REGISTRATIONS;
+    u64 cmd = a[0];
+    if (a[1] != 0)
+        return SyscallResult::err(EINVAL); // MEMBARRIER_CMD_FLAG_CPU is for the RSEQ command only
+    u32& registered = group(t).membarrier_registered;
+    switch (cmd) {
+    case QUERY: return SyscallResult::ret(SUPPORTED);
+    case GLOBAL:
+    case GLOBAL_EXPEDITED: return SyscallResult::ret(0);
+    case REGISTER_GLOBAL_EXPEDITED:
+    case REGISTER_PRIVATE_EXPEDITED:
+    case REGISTER_PRIVATE_EXPEDITED_SYNC_CORE:
+        registered |= static_cast<u32>(cmd);
+        return SyscallResult::ret(0);
+    case PRIVATE_EXPEDITED:
+    case PRIVATE_EXPEDITED_SYNC_CORE:
+        return (registered & (cmd << 1)) ? SyscallResult::ret(0) : SyscallResult::err(EPERM);
+    case GET_REGISTRATIONS: return SyscallResult::ret(registered);
+    default: return SyscallResult::err(EINVAL);
+    }
+}
+
 } // namespace kioku

@@ -1,4 +1,5 @@
 // Signal system calls: dispositions, masks, the alternate stack, sending, and rt_sigreturn.
+#include <array>
 #include <cstring>
 #include <limits>
 
@@ -218,6 +219,62 @@ SyscallResult Syscalls::sys_rt_sigpending(Task& t, const SyscallArgs& a)
         return SyscallResult::err(EINVAL);
     u64 set = (t.pending | group(t).pending) & t.blocked;
     return put_bytes(t, a[0], &set, 8).is_error() ? SyscallResult::err(EFAULT) : SyscallResult::ret(0);
+}
+
+SyscallResult Syscalls::sys_rt_sigtimedwait(Task& t, const SyscallArgs& a)
+{
+    if (a[3] != SIGSET_SIZE)
+        return SyscallResult::err(EINVAL);
+    u64 set = 0;
+    if (get_bytes(t, a[0], &set, 8).is_error())
+        return SyscallResult::err(EFAULT);
+    set &= ~UNBLOCKABLE;
+    u64 now = kernel().now_ns();
+    if (first_run(t)) {
+        std::optional<u64> until;
+        if (a[2]) {
+            i64 ts[2] = {};
+            if (get_bytes(t, a[2], ts, sizeof ts).is_error())
+                return SyscallResult::err(EFAULT);
+            if (ts[0] < 0 || ts[1] < 0 || ts[1] >= 1'000'000'000)
+                return SyscallResult::err(EINVAL);
+            u64 secs = static_cast<u64>(ts[0]);
+            if (secs < (~u64{0} - now) / 1'000'000'000 - 1)
+                until = now + secs * 1'000'000'000 + static_cast<u64>(ts[1]);
+        }
+        t.wait_until = until;
+        // While it waits, the signals it waits for are held back from handlers and default
+        // actions: they stay pending for this call to take (do_sigtimedwait dequeues them itself
+        // before returning to the program). Any other unblocked signal interrupts it (EINTR).
+        if (!t.saved_mask)
+            t.saved_mask = t.blocked;
+        t.blocked |= set;
+    }
+    ThreadGroup& g = group(t);
+    u64 own = t.pending & set;
+    u64 shared = g.pending & set;
+    if (own || shared) {
+        u64& from = own ? t.pending : g.pending;
+        int sig = __builtin_ctzll(own ? own : shared) + 1;
+        SigInfo info =
+            own ? t.pending_info[static_cast<size_t>(sig)] : g.pending_info[static_cast<size_t>(sig)];
+        from &= ~sig_bit(sig);
+        info = timer_signal_dequeued(kernel(), t, info);
+        restore_sigmask(t);
+        end_wait(t);
+        if (a[1]) {
+            std::array<u8, 128> raw{};
+            encode_siginfo(info, std::span<u8, 128>(raw.data(), 128));
+            if (put_bytes(t, a[1], raw.data(), raw.size()).is_error())
+                return SyscallResult::err(EFAULT);
+        }
+        return SyscallResult::ret(sig);
+    }
+    if (!t.wait_until || now < *t.wait_until)
+        return block_retry(t, t.wait_until, RestartAfterHandler::No);
+    restore_sigmask(t);
+    end_wait(t);
+    return SyscallResult::err(EAGAIN);
 }
 
 } // namespace kioku

@@ -92,6 +92,8 @@ struct ThreadGroup {
     u64 children_majflt = 0;
     // A vfork child (CLONE_VFORK): the parent's task waiting until this group execs or exits.
     Tid vfork_parent = 0;
+    // membarrier's registrations (MEMBARRIER_CMD_REGISTER_*), as Linux keeps them in the mm.
+    u32 membarrier_registered = 0;
 };
 
 enum class RunState : u8 { Runnable, Blocked, Dead };
