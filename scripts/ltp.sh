@@ -53,7 +53,7 @@
 #   dying of a signal, e.g. an assertion: noted "kioku died of SIGABRT"), SKIP (not run).
 #
 # Output (stdout): a table, one line per test: name, qemu verdict, kioku verdict, and for a test
-# that passes under qemu and not under kioku the likely cause (system calls kioku reported as
+# that passes under qemu and not under kioku a "*" and the likely cause (system calls kioku reported as
 # unimplemented, its own crash message, or the first TFAIL/TBROK line); then the totals. Progress
 # goes to stderr. Files in RESULTS: table.txt (the same table), results.tsv (name, qemu, kioku,
 # qemu status, kioku status, seconds, note, command), logs/TEST.{qemu,kioku}.log (all output),
@@ -463,10 +463,9 @@ while IFS=$'\t' read -r name _; do
 done <"$results/tests.tsv" >"$results/results.tsv"
 
 {
-    printf '%-24s %-8s %-8s %s\n' TEST QEMU KIOKU "NOTE (qemu PASS, kioku not; or kioku CRASH/TIMEOUT)"
-    while IFS=$'\t' read -r name q k _ _ _ note _; do
-        printf '%-24s %-8s %-8s %s\n' "$name" "$q" "$k" "$note"
-    done <"$results/results.tsv"
+    printf '%-24s %-7s %-7s %s\n' TEST QEMU KIOKU "NOTE (* qemu PASS and kioku not)"
+    awk -F'\t' '{ printf "%-24s %-7s %-7s %s%s\n", $1, $2, $3, ($2 == "PASS" && $3 != "PASS") ? "* " : "", $7 }' \
+        "$results/results.tsv"
     echo
     awk -F'\t' -v secs="$elapsed" '
         { n++; qv[$2]++; kv[$3]++

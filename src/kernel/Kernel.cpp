@@ -273,6 +273,8 @@ Result<Pid> Kernel::fork(Pid parent_pid, ShareMemory share)
         return Error::from_errno(ENOMEM, "no memory for the task's kernel objects");
     child->files() = parent->files();
     child->oom_score_adj = parent->oom_score_adj;
+    child->creds = parent->creds;
+    child->limits_changed();
     child->start_time_ns = now_ns();
     m_processes.emplace(pid, std::move(child));
     after_operation();

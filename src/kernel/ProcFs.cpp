@@ -282,6 +282,16 @@ std::string ProcFs::status(Process& p)
     v.pgid = static_cast<u64>(view.pgid);
     v.sid = static_cast<u64>(view.sid);
     v.threads = view.threads;
+    const Credentials& c = p.creds;
+    u32 uids[4] = {c.uid, c.euid, c.suid, c.fsuid}, gids[4] = {c.gid, c.egid, c.sgid, c.fsgid};
+    std::copy(uids, uids + 4, v.uid);
+    std::copy(gids, gids + 4, v.gid);
+    v.groups = c.groups;
+    v.cap_inh = c.cap_inheritable;
+    v.cap_prm = c.cap_permitted;
+    v.cap_eff = c.cap_effective;
+    v.cap_bnd = c.cap_bounding;
+    v.cap_amb = c.cap_ambient;
     v.sigq_limit = default_sigpending_limit(m_kernel.mm().total_ram_pages());
     if (!p.alive() || !p.has_space()) {
         v.has_mm = false; // a zombie's memory is gone: no Vm* lines, as Linux

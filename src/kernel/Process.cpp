@@ -23,6 +23,7 @@ void Process::limits_changed()
     l.data = m_rlimits.soft(Rlimit::Data);
     l.stack = m_rlimits.soft(Rlimit::Stack);
     l.memlock = m_rlimits.soft(Rlimit::Memlock);
+    l.cap_ipc_lock = creds.capable(CAP_IPC_LOCK);
 }
 
 Result<int> Process::install(std::shared_ptr<OpenFile> file, int min_fd)
@@ -43,6 +44,7 @@ void Process::exec(std::unique_ptr<AddressSpace> space, std::string name)
     m_space = std::move(space);
     m_space->set_thp_disabled(thp_disabled);
     m_space->set_fault_counters(&m_faults);
+    creds.exec();
     limits_changed();
     m_name = std::move(name);
     m_posix_timers.clear(); // exit_itimers in begin_new_exec

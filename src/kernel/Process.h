@@ -9,6 +9,7 @@
 #include <memory>
 #include <string>
 
+#include "kernel/Credentials.h"
 #include "kernel/PosixTimer.h"
 #include "kernel/ResourceLimits.h"
 #include "mm/vm/AddressSpace.h"
@@ -82,6 +83,9 @@ class Process {
     void limits_changed();
 
     int oom_score_adj = 0;
+    // Its user and group ids and capabilities: copied by fork, changed by execve as Linux does.
+    // limits_changed() after a change passes CAP_IPC_LOCK on to the address space.
+    Credentials creds;
     // The system's init (PID 1 under `kioku run`): never chosen by the OOM killer, as Linux's
     // oom_badness skips the global init.
     bool is_init = false;

@@ -213,7 +213,28 @@ class Syscalls {
     SyscallResult sys_getpid(Task&, const SyscallArgs&);
     SyscallResult sys_getppid(Task&, const SyscallArgs&);
     SyscallResult sys_gettid(Task&, const SyscallArgs&);
-    SyscallResult sys_getid_zero(Task&, const SyscallArgs&);
+    // Credentials (SyscallsCred.cpp).
+    SyscallResult sys_getuid(Task&, const SyscallArgs&);
+    SyscallResult sys_geteuid(Task&, const SyscallArgs&);
+    SyscallResult sys_getgid(Task&, const SyscallArgs&);
+    SyscallResult sys_getegid(Task&, const SyscallArgs&);
+    SyscallResult sys_getresuid(Task&, const SyscallArgs&);
+    SyscallResult sys_getresgid(Task&, const SyscallArgs&);
+    SyscallResult sys_setuid(Task&, const SyscallArgs&);
+    SyscallResult sys_setreuid(Task&, const SyscallArgs&);
+    SyscallResult sys_setresuid(Task&, const SyscallArgs&);
+    SyscallResult sys_setfsuid(Task&, const SyscallArgs&);
+    SyscallResult sys_setgid(Task&, const SyscallArgs&);
+    SyscallResult sys_setregid(Task&, const SyscallArgs&);
+    SyscallResult sys_setresgid(Task&, const SyscallArgs&);
+    SyscallResult sys_setfsgid(Task&, const SyscallArgs&);
+    SyscallResult sys_getgroups(Task&, const SyscallArgs&);
+    SyscallResult sys_setgroups(Task&, const SyscallArgs&);
+    SyscallResult sys_capget(Task&, const SyscallArgs&);
+    SyscallResult sys_capset(Task&, const SyscallArgs&);
+    SyscallResult prctl_caps(Task&, const SyscallArgs&);
+    // A credentials change made: the address space learns whether CAP_IPC_LOCK is still held.
+    SyscallResult creds_changed(Task& t, int error);
     SyscallResult sys_uname(Task&, const SyscallArgs&);
     SyscallResult sys_prlimit64(Task&, const SyscallArgs&);
     SyscallResult sys_getrlimit(Task&, const SyscallArgs&);
@@ -227,7 +248,6 @@ class Syscalls {
     SyscallResult sys_sched_yield(Task&, const SyscallArgs&);
     SyscallResult sys_sched_getaffinity(Task&, const SyscallArgs&);
     SyscallResult sys_getcpu(Task&, const SyscallArgs&);
-    SyscallResult sys_getres_zero(Task&, const SyscallArgs&);
     SyscallResult sys_sysinfo(Task&, const SyscallArgs&);
     SyscallResult sys_getrusage(Task&, const SyscallArgs&);
     SyscallResult sys_times(Task&, const SyscallArgs&);

@@ -257,10 +257,6 @@ SyscallResult Syscalls::sys_getppid(Task& t, const SyscallArgs&)
 {
     return SyscallResult::ret(group(t).parent);
 }
-SyscallResult Syscalls::sys_getid_zero(Task&, const SyscallArgs&)
-{
-    return SyscallResult::ret(0);
-}
 
 SyscallResult Syscalls::sys_uname(Task& t, const SyscallArgs& a)
 {
@@ -291,16 +287,29 @@ SyscallResult Syscalls::sys_prlimit64(Task& t, const SyscallArgs& a)
             return SyscallResult::err(EFAULT);
         wanted = {raw[0], raw[1]};
     }
-    if (a[3]) {
-        const ResourceLimit& old = p->rlimits()[which];
-        u64 raw[2] = {old.cur, old.max};
-        if (put_bytes(t, a[3], raw, sizeof raw).is_error())
-            return SyscallResult::err(EFAULT);
+    const Credentials& me = process(t).creds;
+    if (p != &process(t) && !me.capable(CAP_SYS_RESOURCE)) {
+        // check_prlimit_permission: another process's limits need all its ids to be ours.
+        const Credentials& c = p->creds;
+        if (c.uid != me.uid || c.euid != me.uid || c.suid != me.uid || c.gid != me.gid || c.egid != me.gid ||
+            c.sgid != me.gid)
+            return SyscallResult::err(EPERM);
     }
+    const ResourceLimit old = p->rlimits()[which];
     if (a[2]) {
+        if (wanted.cur > wanted.max)
+            return SyscallResult::err(EINVAL);
+        // Raising the hard limit is CAP_SYS_RESOURCE's.
+        if (wanted.max > old.max && !me.capable(CAP_SYS_RESOURCE))
+            return SyscallResult::err(EPERM);
         if (auto error = p->rlimits().set(which, wanted))
             return SyscallResult::err(*error);
         p->limits_changed();
+    }
+    if (a[3]) {
+        u64 raw[2] = {old.cur, old.max};
+        if (put_bytes(t, a[3], raw, sizeof raw).is_error())
+            return SyscallResult::err(EFAULT);
     }
     return SyscallResult::ret(0);
 }
@@ -429,16 +438,6 @@ SyscallResult Syscalls::sys_getcpu(Task& t, const SyscallArgs& a)
     return SyscallResult::ret(0);
 }
 
-SyscallResult Syscalls::sys_getres_zero(Task& t, const SyscallArgs& a)
-{
-    // getresuid / getresgid: real, effective and saved ids, all root.
-    u32 zero = 0;
-    for (int i = 0; i < 3; ++i)
-        if (put_bytes(t, a[i], &zero, 4).is_error())
-            return SyscallResult::err(EFAULT);
-    return SyscallResult::ret(0);
-}
-
 SyscallResult Syscalls::sys_sysinfo(Task& t, const SyscallArgs& a)
 {
     ProcFs procfs(kernel());
@@ -497,6 +496,11 @@ SyscallResult Syscalls::sys_times(Task& t, const SyscallArgs& a)
 SyscallResult Syscalls::sys_prctl(Task& t, const SyscallArgs& a)
 {
     switch (a[0]) {
+    case 7:  // PR_GET_KEEPCAPS
+    case 8:  // PR_SET_KEEPCAPS
+    case 23: // PR_CAPBSET_READ
+    case 24: // PR_CAPBSET_DROP
+        return prctl_caps(t, a);
     case 3: return SyscallResult::ret(1);  // PR_GET_DUMPABLE
     case 4: return SyscallResult::ret(0);  // PR_SET_DUMPABLE
     case 15: return SyscallResult::ret(0); // PR_SET_NAME: the name is kept from exec
