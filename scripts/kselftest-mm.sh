@@ -28,15 +28,19 @@
 #   --khdr DIR          kernel UAPI headers for riscv as 'make headers' leaves them
 #                       (DIR/linux/fs.h...). Default: SRC/usr/include when made there for riscv;
 #                       else, when SRC is a whole Linux tree, 'make ARCH=riscv headers' into
-#                       WORK/khdr (about a minute, once); else only Debian's
-#                       linux-libc-dev-riscv64-cross (Linux 6.1: tests that use newer calls, such
-#                       as vm_util.c's PAGEMAP_SCAN, then fail to build)
+#                       WORK/khdr (about a minute, once); else Debian's linux-libc-dev-riscv64-cross
+#                       (Linux 6.1) behind SRC's tools/include/uapi, whose newer copies (linux/fs.h
+#                       with PAGEMAP_SCAN and PROCMAP_QUERY...) are enough for the tests above
+#   --khdr-native DIR   the same for the --native build (default: made from SRC as above, else
+#                       this host's /usr/include)
 #   --native            also build every test for this host (gcc -static, headers made likewise
 #                       into WORK/khdr-native) and run it natively, as root when you are root:
 #                       the kernel's own answer. Like the qemu side, it changes and restores host
 #                       settings exactly as the tests do under run_vmtests.sh
 #   --timeout SEC       limit per test and side, wall clock (default 240)
-#   --mem SIZE          kioku run --mem (default 1G)
+#   --mem SIZE          kioku run --mem (default 2G: virtual_address_range maps 1 GiB at a time,
+#                       which Linux's overcommit heuristic refuses when one mapping is larger
+#                       than RAM + swap, so it cannot pass with 1G, on kioku as on Linux)
 #   --hugepages N       2 MiB pages in kioku's hugetlb pool, as --sysctl vm.nr_hugepages=N
 #                       (default 128 = 256 MiB, what run_vmtests.sh sets up for map_hugetlb)
 #   --host-hugepages N  while qemu and native tests run, set this host's /proc/sys/vm/nr_hugepages
@@ -105,8 +109,9 @@ src=""
 kioku=$top/build/kioku
 work=/tmp/kselftest-mm
 khdr=""
+khdr_native=""
 timeout=240
-mem=1G
+mem=2G
 hugepages=128
 host_hugepages=""
 kioku_args=()
@@ -124,6 +129,8 @@ while [ $# -gt 0 ]; do
         --work=*) work=${1#*=}; shift ;;
         --khdr) khdr=${2:?--khdr needs a directory}; shift 2 ;;
         --khdr=*) khdr=${1#*=}; shift ;;
+        --khdr-native) khdr_native=${2:?--khdr-native needs a directory}; shift 2 ;;
+        --khdr-native=*) khdr_native=${1#*=}; shift ;;
         --timeout) timeout=${2:?--timeout needs seconds}; shift 2 ;;
         --timeout=*) timeout=${1#*=}; shift ;;
         --mem) mem=${2:?--mem needs a size}; shift 2 ;;
@@ -258,11 +265,13 @@ elif [ "$full_tree" -eq 1 ] && [ -d "$src/arch/riscv/include/uapi" ]; then
 fi
 [ -n "${t_khdr[riscv]}" ] || t_note[riscv]="Debian's linux-libc-dev-riscv64-cross only"
 if [ "$run_native" -eq 1 ]; then
-    if [ "$full_tree" -eq 1 ] && [ -d "$src/arch/$(host_karch)/include/uapi" ]; then
+    if [ -n "$khdr_native" ]; then
+        [ -f "$khdr_native/linux/fs.h" ] ||
+            { echo "kselftest-mm.sh: --khdr-native $khdr_native has no linux/fs.h" >&2; exit 3; }
+        t_khdr[native]=$(cd "$khdr_native" && pwd)
+        t_note[native]="${t_khdr[native]} (--khdr-native)"
+    elif [ "$full_tree" -eq 1 ] && [ -d "$src/arch/$(host_karch)/include/uapi" ]; then
         make_headers native "$(host_karch)" khdr-native
-    elif [ -n "$khdr" ]; then
-        # Most of UAPI is the same on every architecture; asm/ must be the host's.
-        t_note[native]="this host's /usr/include (--khdr is for riscv)"
     fi
     [ -n "${t_khdr[native]}" ] || t_note[native]=${t_note[native]:-"this host's /usr/include only"}
 fi

@@ -48,9 +48,10 @@
 # mtest01w is not run under qemu (SKIP): it writes 80% of the host's free memory.
 #
 # Verdicts, from the exit status (LTP's bits: 0 pass, 1 TFAIL, 2 TBROK, 4 TWARN, 32 TCONF):
-#   PASS, FAIL (TFAIL or TWARN), BROK, TCONF, TIMEOUT (past --timeout), CRASH (the guest killed by
-#   a signal: exit status >= 128 from kioku, death by signal of qemu-riscv64; and kioku itself
-#   dying of a signal, e.g. an assertion: noted "kioku died of SIGABRT"), SKIP (not run).
+#   PASS, FAIL (TFAIL or TWARN, or another exit status), BROK, TCONF, TIMEOUT (past --timeout),
+#   CRASH (the guest killed by a signal: exit status 129..192 from kioku, death by signal of
+#   qemu-riscv64; and kioku itself dying of a signal, e.g. an uncaught exception or a failed
+#   assertion: noted "kioku died of SIGABRT"), SKIP (not run).
 #
 # Output (stdout): a table, one line per test: name, qemu verdict, kioku verdict, and for a test
 # that passes under qemu and not under kioku a "*" and the likely cause (system calls kioku reported as
@@ -357,7 +358,7 @@ verdict() {
         signal) echo CRASH ;;
         exit)
             if [ "$n" -eq 0 ]; then echo PASS
-            elif [ "$n" -ge 64 ]; then echo CRASH
+            elif [ "$n" -gt 128 ] && [ "$n" -le 192 ]; then echo CRASH
             elif [ $((n & 2)) -ne 0 ]; then echo BROK
             elif [ $((n & 1)) -ne 0 ]; then echo FAIL
             elif [ $((n & 32)) -ne 0 ]; then echo TCONF
@@ -381,7 +382,11 @@ cause() {
     u=$(grep -a -o 'kioku: unimplemented system call [0-9]* ([^)]*)' "$log" | sed 's/.*(\(.*\))/\1/' | sort -u | tr '\n' ' ')
     [ -n "$u" ] && out+=("unimplemented: ${u% }")
     [ "$how" = timeout ] && out+=("timeout")
-    if [ "$how" = exit ] && [ "$n" -ge 64 ]; then out+=("guest killed by $(signame $((n - 128)))"); fi
+    if [ "$how" = exit ] && [ "$n" -gt 128 ] && [ "$n" -le 192 ]; then
+        out+=("guest killed by $(signame $((n - 128)))")
+    elif [ "$how" = exit ] && [ "$n" -ge 64 ]; then
+        out+=("exit status $n")
+    fi
     l=$(grep -a -m1 -E 'TFAIL|TBROK' "$log" | cut -c1-160)
     [ -z "$l" ] && l=$(grep -a -m1 -E '^kioku:' "$log" | cut -c1-160)
     [ -n "$l" ] && out+=("$l")

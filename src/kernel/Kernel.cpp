@@ -659,6 +659,8 @@ Result<u64> Kernel::file_write(Process& p, OpenFile& f, u64 buf, u64 count, u64 
     Inode& inode = *f.inode;
     if (f.append)
         offset = inode.size();
+    if (inode.seals & (Inode::SEAL_WRITE | Inode::SEAL_FUTURE_WRITE))
+        return Error::from_errno(EPERM, "the file is sealed against writing");
     inode.contents_changed();
     Rmap rmap(*m_mm);
     u64 done = 0;
@@ -666,6 +668,10 @@ Result<u64> Kernel::file_write(Process& p, OpenFile& f, u64 buf, u64 count, u64 
         u64 pos = offset + done;
         u64 n = std::min(count - done, PAGE_SIZE - (pos % PAGE_SIZE));
         u64 old_size = inode.size();
+        // shmem_write_begin: a grow-sealed file takes no piece that ends past its size.
+        if ((inode.seals & Inode::SEAL_GROW) && pos + n > old_size)
+            return done ? Result<u64>(done)
+                        : Result<u64>(Error::from_errno(EPERM, "the file is sealed against growing"));
         bool grows = pos + n > old_size && !inode.is_shmem();
         if (grows) {
             if (auto full = m_vfs->resize_charge(old_size, pos + n); full.is_error())
@@ -756,6 +762,9 @@ Result<void> Kernel::truncate_inode(Inode& inode, u64 length)
     }
     if (length > static_cast<u64>(std::numeric_limits<off_t>::max()))
         return Error::from_errno(EFBIG, "file too large");
+    if ((length < inode.size() && (inode.seals & Inode::SEAL_SHRINK)) ||
+        (length > inode.size() && (inode.seals & Inode::SEAL_GROW)))
+        return Error::from_errno(EPERM, "the file is sealed against resizing");
     if (!inode.is_shmem()) {
         TRY(m_vfs->resize_charge(inode.size(), length));
         if (::ftruncate(inode.host_fd(), static_cast<off_t>(length)) != 0)

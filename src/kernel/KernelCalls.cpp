@@ -142,6 +142,13 @@ Result<int> Kernel::memfd_create(Pid pid, const std::string& name, unsigned flag
     std::string path = "/memfd:" + name + " (deleted)";
     auto file = std::make_shared<OpenFile>();
     file->inode = m_mm->page_cache().create_shmem(0, path);
+    // MFD_NOEXEC_SEAL implies MFD_ALLOW_SEALING and seals the file against exec (mode 0666).
+    if (flags & MFD_NOEXEC_SEAL) {
+        file->inode->seals = Inode::SEAL_EXEC;
+        file->inode->shmem_mode &= ~u32{0111};
+    } else if (flags & MFD_ALLOW_SEALING) {
+        file->inode->seals = 0;
+    }
     file->path = path;
     file->readable = true;
     file->writable = true;
@@ -161,6 +168,11 @@ Result<void> Kernel::fallocate(Pid pid, int fd, int mode, u64 offset, u64 len)
     if (is_hugetlbfs(*m_mm, &inode))
         return Error::from_errno(EOPNOTSUPP, "fallocate on hugetlbfs is not modelled");
     int kind = mode & ~KEEP_SIZE;
+    // shmem_fallocate and a memfd's seals: no hole in a write-sealed file, no growing past the
+    // size of a grow-sealed one (whether or not the size would change).
+    if ((kind == PUNCH_HOLE && (inode.seals & (Inode::SEAL_WRITE | Inode::SEAL_FUTURE_WRITE))) ||
+        (kind == 0 && (inode.seals & Inode::SEAL_GROW) && offset + len > inode.size()))
+        return Error::from_errno(EPERM, "the file is sealed");
     // shmem_fallocate takes allocation and holes only; the root's disk also zeroes ranges.
     if (kind != 0 && kind != PUNCH_HOLE && (kind != ZERO_RANGE || inode.is_shmem()))
         return Error::from_errno(EOPNOTSUPP, "this fallocate mode is not supported by the filesystem");

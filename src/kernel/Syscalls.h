@@ -345,6 +345,11 @@ class Syscalls {
     SyscallResult sys_statfs(Task&, const SyscallArgs&);
     SyscallResult sys_fstatfs(Task&, const SyscallArgs&);
     SyscallResult statfs_of(Task& t, const std::string& path, u64 buf);
+    // open of /proc/PID/fd/N or /dev/fd/N: fills `file` with what N has open (true), or false
+    // when the path is no such link or names a file kioku cannot reopen.
+    Result<bool> reopen_fd_link(Task& t, const std::string& path, std::shared_ptr<OpenFile>& file);
+    // fcntl(F_ADD_SEALS) on a shmem file (memfd).
+    SyscallResult add_seals(OpenFile& f, u32 seals);
     SyscallResult sys_getpriority(Task&, const SyscallArgs&);
     SyscallResult sys_setpriority(Task&, const SyscallArgs&);
     bool priority_target(Task& t, Task& task, i64 which, i64 who);

@@ -24,6 +24,7 @@
 #include "kernel/Vfs.h"
 #include "mm/MemoryManager.h"
 #include "mm/cache/Inode.h"
+#include "mm/hugetlb/Hugetlb.h"
 
 namespace kioku {
 
@@ -239,6 +240,45 @@ SyscallResult Syscalls::install_fd(Task& t, std::shared_ptr<OpenFile> file, bool
     return SyscallResult::ret(fd.value());
 }
 
+Result<bool> Syscalls::reopen_fd_link(Task& t, const std::string& path, std::shared_ptr<OpenFile>& file)
+{
+    // /proc/PID/fd/N (and /dev/fd/N, /proc/self/fd/N) is a link to what N has open: opening it
+    // opens that file again, with a position and access mode of its own. Files in the page cache
+    // (host files, memfds, /dev/shm) reopen; other kinds are not links kioku can follow.
+    std::string rest;
+    Pid pid = t.tgid;
+    if (path.starts_with("/dev/fd/")) {
+        rest = path.substr(8);
+    } else if (path.starts_with("/proc/")) {
+        size_t slash = path.find('/', 6);
+        if (slash == std::string::npos || path.compare(slash, 4, "/fd/") != 0)
+            return false;
+        std::string who = path.substr(6, slash - 6);
+        if (who != "self") {
+            if (who.empty() || who.find_first_not_of("0123456789") != std::string::npos)
+                return false;
+            pid = static_cast<Pid>(std::strtol(who.c_str(), nullptr, 10));
+        }
+        rest = path.substr(slash + 4);
+    } else {
+        return false;
+    }
+    if (rest.empty() || rest.size() > 9 || rest.find_first_not_of("0123456789") != std::string::npos)
+        return Error::from_errno(ENOENT, "no such descriptor");
+    Process* owner = kernel().process(pid);
+    if (!owner || !owner->alive())
+        return Error::from_errno(ENOENT, "no such process");
+    auto it = owner->files().find(std::atoi(rest.c_str()));
+    if (it == owner->files().end())
+        return Error::from_errno(ENOENT, "no such descriptor");
+    const OpenFile& target = *it->second;
+    if (!target.inode || target.special)
+        return false;
+    file->inode = target.inode;
+    file->path = target.path;
+    return true;
+}
+
 SyscallResult Syscalls::sys_openat(Task& t, const SyscallArgs& a)
 {
     auto raw = read_string(t, a[1]);
@@ -274,6 +314,15 @@ SyscallResult Syscalls::sys_openat(Task& t, const SyscallArgs& a)
             return SyscallResult::err(ENOENT);
         file->special = std::make_shared<SpecialFile>(K::Pagemap);
         file->special->pagemap_pid = pid;
+        return install_fd(t, std::move(file), cloexec);
+    }
+    if (auto reopened = reopen_fd_link(t, path, file); reopened.is_error()) {
+        return SyscallResult::err(reopened.error().code);
+    } else if (reopened.value()) {
+        if ((flags & O_TRUNC) && file->writable) {
+            if (auto r = kernel().truncate_inode(*file->inode, 0); r.is_error())
+                return SyscallResult::err(r.error().code);
+        }
         return install_fd(t, std::move(file), cloexec);
     }
     if (is_proc_path(path)) {
@@ -1107,6 +1156,27 @@ SyscallResult Syscalls::record_lock(Task& t, const std::shared_ptr<OpenFile>& fi
     return SyscallResult::ret(0);
 }
 
+SyscallResult Syscalls::add_seals(OpenFile& f, u32 seals)
+{
+    // memfd_add_seals, in its order of checks.
+    if (!f.writable)
+        return SyscallResult::err(EPERM);
+    if (seals & ~u32{Inode::SEAL_ALL})
+        return SyscallResult::err(EINVAL);
+    if (!f.inode || !f.inode->is_shmem() || is_hugetlbfs(kernel().mm(), f.inode.get()))
+        return SyscallResult::err(EINVAL);
+    Inode& inode = *f.inode;
+    if (inode.seals & Inode::SEAL_SEAL)
+        return SyscallResult::err(EPERM);
+    if ((seals & Inode::SEAL_WRITE) && !(inode.seals & Inode::SEAL_WRITE) && inode.writably_mapped())
+        return SyscallResult::err(EBUSY);
+    // SEAL_EXEC on an executable file implies the write seals: W^X from then on.
+    if ((seals & Inode::SEAL_EXEC) && (inode.shmem_mode & 0111))
+        seals |= Inode::SEAL_SHRINK | Inode::SEAL_GROW | Inode::SEAL_WRITE | Inode::SEAL_FUTURE_WRITE;
+    inode.seals |= seals;
+    return SyscallResult::ret(0);
+}
+
 SyscallResult Syscalls::sys_fcntl(Task& t, const SyscallArgs& a)
 {
     auto& files = process(t).files();
@@ -1114,7 +1184,7 @@ SyscallResult Syscalls::sys_fcntl(Task& t, const SyscallArgs& a)
     if (it == files.end())
         return SyscallResult::err(EBADF);
     OpenFile& f = *it->second;
-    constexpr u64 F_DUPFD_CLOEXEC_ = 1030, F_GETPIPE_SZ_ = 1032;
+    constexpr u64 F_DUPFD_CLOEXEC_ = 1030, F_GETPIPE_SZ_ = 1032, F_ADD_SEALS_ = 1033, F_GET_SEALS_ = 1034;
     constexpr u64 F_OFD_GETLK_ = 36, F_OFD_SETLK_ = 37, F_OFD_SETLKW_ = 38;
     switch (a[1]) {
     case F_DUPFD:
@@ -1154,6 +1224,11 @@ SyscallResult Syscalls::sys_fcntl(Task& t, const SyscallArgs& a)
         if (f.special && f.special->pipe)
             return SyscallResult::ret(static_cast<i64>(Pipe::CAPACITY));
         return SyscallResult::err(EBADF);
+    case F_ADD_SEALS_: return add_seals(f, static_cast<u32>(a[2]));
+    case F_GET_SEALS_:
+        if (!f.inode || !f.inode->is_shmem() || is_hugetlbfs(kernel().mm(), f.inode.get()))
+            return SyscallResult::err(EINVAL);
+        return SyscallResult::ret(f.inode->seals);
     default: return SyscallResult::err(EINVAL);
     }
 }

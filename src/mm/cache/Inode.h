@@ -94,6 +94,20 @@ class Inode {
     // mapping_unevictable (SHM_LOCK): reclaim moves the pages it meets to the unevictable list
     // instead of evicting them.
     bool unevictable = false;
+    // File seals (fcntl F_ADD_SEALS): shmem only. A tmpfs file starts with SEAL_SEAL (no seals
+    // may be added); memfd_create(MFD_ALLOW_SEALING) starts with none.
+    enum : u32 {
+        SEAL_SEAL = 0x1,
+        SEAL_SHRINK = 0x2,
+        SEAL_GROW = 0x4,
+        SEAL_WRITE = 0x8,
+        SEAL_FUTURE_WRITE = 0x10,
+        SEAL_EXEC = 0x20,
+        SEAL_ALL = 0x3f,
+    };
+    u32 seals = 0;
+    // Whether a shared mapping that may write maps it (mapping_writably_mapped).
+    bool writably_mapped() const;
     // What stat shows of a shmem file, which has no host file to ask: tmpfs keeps the mode, the
     // link count and the owner in the inode (a memfd: 0777 and no link; a /dev/shm file: its own).
     u32 shmem_mode = 0100777;

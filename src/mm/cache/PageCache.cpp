@@ -27,6 +27,7 @@ std::shared_ptr<Inode> PageCache::create_shmem(u64 size, std::string name, std::
 {
     auto inode = std::make_shared<Inode>(*this, Inode::Kind::Shmem, ino ? *ino : m_next_shmem_ino++,
                                          std::move(name), -1, size);
+    inode->seals = Inode::SEAL_SEAL; // shmem_get_inode: tmpfs files take no seals
     m_inodes.push_back(inode.get());
     return inode;
 }

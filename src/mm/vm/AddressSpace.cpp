@@ -367,6 +367,13 @@ Result<u64> AddressSpace::mmap(u64 addr, u64 len, int prot, int flags, std::shar
             vm_flags |= VM_SHARED | VM_MAYSHARE;
             if (!access.writable)
                 vm_flags &= ~u64{VM_MAYWRITE | VM_SHARED};
+            // A write-sealed memfd (seal_check_write): no shared writable mapping, and a
+            // read-only one may never become writable.
+            if (file->seals & (Inode::SEAL_WRITE | Inode::SEAL_FUTURE_WRITE)) {
+                if (prot & PROT_WRITE_)
+                    return Error::from_errno(EPERM, "shared writable mapping of a write-sealed file");
+                vm_flags &= ~u64{VM_MAYWRITE};
+            }
             [[fallthrough]];
         case MAP_PRIVATE_:
             if (!access.readable)
