@@ -37,14 +37,15 @@
 # --prefix=/opt/ltp and every test directory is built and installed into BUILD/stage/opt/ltp.
 #
 # How the tests run. kioku: the guest root is RESULTS/root holding a stripped copy of
-# /opt/ltp/testcases/bin; each test runs as `kioku run KIOKU_ARGS --root RESULTS/root --
-# /opt/ltp/testcases/bin/PROG ARGS` with only PATH=/opt/ltp/testcases/bin:/usr/bin:/bin,
-# LTPROOT=/opt/ltp, TMPDIR=/tmp and HOME=/ in its environment (kioku hands its environment to
-# the guest, and itself needs TMPDIR to exist on the host); the guest runs as uid 0. qemu: `qemu-riscv64 BUILD/stage/opt/ltp/testcases/bin/PROG ARGS` with the same
-# variables pointing at host paths (TMPDIR=RESULTS/qemu-tmp/TEST). When the script runs as root,
-# qemu runs as user nobody (setpriv), so that tests needing root TCONF instead of changing the
-# host (sysctls, hugepage pools, mounts, the OOM killer). qemu-user cannot execve a riscv64
-# program without binfmt_misc, so tests that exec a helper fail under qemu on such hosts.
+# /opt/ltp/testcases/bin, /etc/passwd and /etc/group (root, nobody) and /bin/true; each test runs
+# as `kioku run KIOKU_ARGS --root RESULTS/root -- /opt/ltp/testcases/bin/PROG ARGS` with only
+# PATH=/opt/ltp/testcases/bin:/usr/bin:/bin, LTPROOT=/opt/ltp, TMPDIR=/tmp and HOME=/ in its
+# environment (kioku hands its environment to the guest, and itself needs TMPDIR to exist on the
+# host); the guest runs as uid 0. qemu: `qemu-riscv64 BUILD/stage/opt/ltp/testcases/bin/PROG ARGS`
+# with the same variables pointing at host paths (TMPDIR=RESULTS/qemu-tmp/TEST). When the script
+# runs as root, qemu runs as user nobody (setpriv), so that tests needing root TCONF instead of
+# changing the host (sysctls, hugepage pools, mounts, the OOM killer). qemu-user cannot execve a
+# riscv64 program without binfmt_misc, so tests that exec a helper fail under qemu on such hosts.
 # mtest01w is not run under qemu (SKIP): it writes 80% of the host's free memory.
 #
 # Verdicts, from the exit status (LTP's bits: 0 pass, 1 TFAIL, 2 TBROK, 4 TWARN, 32 TCONF):
@@ -315,6 +316,17 @@ for f in "$bin"/*; do
     esac
 done
 [ -d "$stage/opt/ltp/testcases/data" ] && cp -r "$stage/opt/ltp/testcases/data/." "$root/opt/ltp/testcases/data/"
+# What some tests look up: users root and nobody (getpwnam; static glibc reads /etc/passwd), and
+# a true(1) to exec (thp01, setrlimit04), a static riscv64 one built here.
+mkdir -p "$root/etc"
+printf 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n' >"$root/etc/passwd"
+printf 'root:x:0:\nbin:x:1:\ndaemon:x:2:\nnogroup:x:65534:\n' >"$root/etc/group"
+if [ ! -x "$build/true" ]; then
+    printf 'int main(void) { return 0; }\n' >"$build/true.c"
+    riscv64-linux-gnu-gcc -static -O2 -s -o "$build/true" "$build/true.c" || die "cannot build true"
+fi
+cp "$build/true" "$root/bin/true"
+cp "$build/true" "$root/usr/bin/true"
 
 # run_with_limit SECONDS LOG STATUSFILE COMMAND...: run COMMAND in its own process group with
 # its output in LOG; STATUSFILE gets "exit N", "signal N" (died of a signal) or "timeout", and

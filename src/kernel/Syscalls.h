@@ -33,6 +33,7 @@ struct OpenFile;
 class EventFd;
 class TimerFd;
 class Epoll;
+class UnixSocket;
 class PosixTimer;
 struct TimerNotify;
 
@@ -64,7 +65,8 @@ struct SpecialFile {
         EventFd,
         TimerFd,
         Epoll,
-        Pagemap // /proc/PID/pagemap: 8 bytes per virtual page, read at the file position
+        Pagemap, // /proc/PID/pagemap: 8 bytes per virtual page, read at the file position
+        Socket   // an AF_UNIX socket end (socketpair)
     };
     Kind kind = Kind::Null;
     int host_fd = -1;              // HostFd: not owned (the host's standard streams)
@@ -76,6 +78,7 @@ struct SpecialFile {
     std::shared_ptr<kioku::EventFd> eventfd;
     std::shared_ptr<kioku::TimerFd> timerfd;
     std::shared_ptr<kioku::Epoll> epoll;
+    std::shared_ptr<kioku::UnixSocket> socket;
     bool nonblock = false; // O_NONBLOCK on pipes, eventfds, timerfds
 
     SpecialFile(Kind k, std::shared_ptr<Pipe> p = nullptr);
@@ -106,6 +109,9 @@ struct SyscallArgs {
     int fd(int n) const { return static_cast<int>(a[static_cast<size_t>(n)]); }
     u64 operator[](int n) const { return a[static_cast<size_t>(n)]; }
 };
+
+// One read or write call moves at most this much between the guest and a special file.
+inline constexpr u64 MAX_IO_CHUNK = u64{1} << 20;
 
 // Linux's name of a riscv64 system call number ("openat"); "?" when unknown.
 const char* syscall_name(u64 number);
@@ -348,6 +354,21 @@ class Syscalls {
     // open of /proc/PID/fd/N or /dev/fd/N: fills `file` with what N has open (true), or false
     // when the path is no such link or names a file kioku cannot reopen.
     Result<bool> reopen_fd_link(Task& t, const std::string& path, std::shared_ptr<OpenFile>& file);
+    // Sockets (SyscallsSocket.cpp).
+    SyscallResult sys_socket(Task&, const SyscallArgs&);
+    SyscallResult sys_socketpair(Task&, const SyscallArgs&);
+    SyscallResult sys_sendto(Task&, const SyscallArgs&);
+    SyscallResult sys_recvfrom(Task&, const SyscallArgs&);
+    SyscallResult sys_sendmsg(Task&, const SyscallArgs&);
+    SyscallResult sys_recvmsg(Task&, const SyscallArgs&);
+    SyscallResult sys_shutdown(Task&, const SyscallArgs&);
+    SyscallResult sys_getsockopt(Task&, const SyscallArgs&);
+    SyscallResult sys_setsockopt(Task&, const SyscallArgs&);
+    SyscallResult sys_getsockname(Task&, const SyscallArgs&);
+    Result<std::shared_ptr<UnixSocket>> socket_of(Task& t, int fd);
+    Result<u64> socket_send(Task& t, UnixSocket& s, u64 buf, u64 count,
+                            std::vector<std::shared_ptr<OpenFile>> files, int flags);
+    Result<std::vector<u8>> gather_iov(Task& t, u64 iov, u64 count);
     // fcntl(F_ADD_SEALS) on a shmem file (memfd).
     SyscallResult add_seals(OpenFile& f, u32 seals);
     SyscallResult sys_getpriority(Task&, const SyscallArgs&);

@@ -21,6 +21,7 @@
 #include "kernel/Signals.h"
 #include "kernel/Syscalls.h"
 #include "kernel/TimerFd.h"
+#include "kernel/UnixSocket.h"
 #include "kernel/Vfs.h"
 #include "mm/MemoryManager.h"
 #include "mm/cache/Inode.h"
@@ -35,8 +36,7 @@ constexpr int AT_SYMLINK_NOFOLLOW_ = 0x100;
 constexpr int AT_REMOVEDIR_ = 0x200;
 constexpr int AT_EMPTY_PATH_ = 0x1000;
 constexpr int O_LARGEFILE_ = 0100000;
-constexpr u64 MAX_IO_CHUNK = u64{1} << 20; // one call moves at most this much through the host
-constexpr u64 MAX_IOV = 1024;              // UIO_MAXIOV
+constexpr u64 MAX_IOV = 1024; // UIO_MAXIOV
 
 bool is_proc_path(const std::string& path)
 {
@@ -100,6 +100,11 @@ struct stat special_stat(const SpecialFile& s)
         // An anonymous inode: no file type bits, owner read and write.
         st.st_mode = 0600;
         st.st_dev = makedev(0, 14);
+        break;
+    case SpecialFile::Kind::Socket:
+        st.st_mode = S_IFSOCK | 0777;
+        st.st_dev = makedev(0, 8);
+        st.st_ino = reinterpret_cast<uintptr_t>(s.socket.get()) & 0xffffff;
         break;
     default: break;
     }
@@ -480,6 +485,16 @@ Result<u64> Syscalls::read_into(Task& t, int fd, OpenFile& f, u64 buf, u64 count
         break;
     case SpecialFile::Kind::Directory: return Error::from_errno(EISDIR, "is a directory");
     case SpecialFile::Kind::PipeWrite: return Error::from_errno(EBADF, "write end of a pipe");
+    case SpecialFile::Kind::Socket: {
+        auto got = s.socket->recv(count, false);
+        if (got.is_error()) {
+            *would_block = got.error().code == EAGAIN;
+            return got.error();
+        }
+        // Files passed to a plain read are dropped (closed), as a recvmsg without room for them.
+        data = std::move(got.value().bytes);
+        break;
+    }
     }
     if (!data.empty())
         TRY(put_bytes(t, buf, data.data(), data.size()));
@@ -527,6 +542,8 @@ Result<u64> Syscalls::write_from(Task& t, int fd, OpenFile& f, u64 buf, u64 coun
         if (count == 0)
             return Error::from_errno(EAGAIN, "pipe full");
     }
+    if (s.kind == SpecialFile::Kind::Socket)
+        return socket_send(t, *s.socket, buf, count, {}, 0);
     if (s.kind == SpecialFile::Kind::EventFd) {
         if (count < 8)
             return Error::from_errno(EINVAL, "eventfd writes take 8 bytes");
@@ -718,7 +735,8 @@ SyscallResult Syscalls::sys_lseek(Task& t, const SyscallArgs& a)
             return r < 0 ? SyscallResult::err(errno) : SyscallResult::ret(r);
         }
         case SpecialFile::Kind::PipeRead:
-        case SpecialFile::Kind::PipeWrite: return SyscallResult::err(ESPIPE);
+        case SpecialFile::Kind::PipeWrite:
+        case SpecialFile::Kind::Socket: return SyscallResult::err(ESPIPE);
         case SpecialFile::Kind::Text: size = static_cast<i64>(f.special->text.size()); break;
         default: size = 0;
         }

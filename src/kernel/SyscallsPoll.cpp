@@ -15,6 +15,7 @@
 #include "kernel/Signals.h"
 #include "kernel/Syscalls.h"
 #include "kernel/TimerFd.h"
+#include "kernel/UnixSocket.h"
 
 namespace kioku {
 
@@ -108,6 +109,7 @@ PollState Syscalls::poll_file(OpenFile& f, int depth)
     case K::PipeRead:
     case K::PipeWrite: return poll_pipe(s);
     case K::EventFd: return s.eventfd->poll();
+    case K::Socket: return s.socket->poll();
     case K::TimerFd: return s.timerfd->poll(kernel().now_ns());
     case K::Epoll: {
         if (depth > EP_MAX_NESTS)
