@@ -58,9 +58,14 @@ u64 calc_vm_flag_bits(int flags)
 bool wants_writenotify(const Vma& vma)
 {
     // Shared writable file mappings start write-protected so that the first store is seen and the
-    // page dirtied (page_mkwrite / dirty accounting). shmem has no writeback, so it needs none.
-    return (vma.flags & (VM_SHARED | VM_WRITE)) == (VM_SHARED | VM_WRITE) && vma.file &&
-           !vma.file->is_shmem();
+    // page dirtied (page_mkwrite / dirty accounting). shmem has no writeback, so it needs none,
+    // except while soft-dirty is tracked (clear_refs cleared VM_SOFTDIRTY): then every shared
+    // writable mapping write-protects, so that a write faults and marks its page.
+    if ((vma.flags & (VM_SHARED | VM_WRITE)) != (VM_SHARED | VM_WRITE))
+        return false;
+    if (!(vma.flags & VM_SOFTDIRTY))
+        return true;
+    return vma.file && !vma.file->is_shmem();
 }
 
 } // namespace
@@ -602,9 +607,14 @@ void AddressSpace::change_protection(Vma& vma, VirtAddr start, VirtAddr end, u64
             if (!pte_present(pte))
                 return;
             Pfn pfn = pte_pfn(pte);
-            u64 keep = pte & (PTE_A | PTE_D | PTE_PPN_MASK);
+            // pte_modify keeps the accessed, dirty and soft-dirty bits with the frame.
+            u64 keep = pte & (PTE_A | PTE_D | PTE_PPN_MASK | PTE_SOFT_DIRTY);
             u64 next = keep | bits;
-            if (may_write && (bits & PTE_V) && !m_mm.is_zero_pfn(pfn)) {
+            // pte_needs_soft_dirty_wp: while soft-dirty is tracked (clear_refs cleared the VMA's
+            // VM_SOFTDIRTY) a clean-for-tracking PTE stays read-only, so the next write faults and
+            // marks it.
+            bool tracked = !(new_flags & VM_SOFTDIRTY) && !(pte & PTE_SOFT_DIRTY);
+            if (may_write && !tracked && (bits & PTE_V) && !m_mm.is_zero_pfn(pfn)) {
                 // can_change_pte_writable: an exclusively owned anonymous page of a private mapping,
                 // or an already dirty page of a shared one, may become writable without a fault.
                 const Frame& f = m_mm.frames()[pfn];
