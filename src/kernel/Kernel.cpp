@@ -421,6 +421,77 @@ AccessOutcome Kernel::user_access(Process& p, u64 addr, u64 len, AccessType acce
     return {};
 }
 
+Result<u64> Kernel::access_process_vm(Pid pid, u64 addr, std::span<u8> bytes, bool write)
+{
+    Process* p = process(pid);
+    if (!p || !p->alive() || !p->has_space())
+        return u64{0}; // no mm any more: nothing to read or write (mem_rw)
+    AddressSpace& space = p->space();
+    Mmu& mmu = m_machine->mmu();
+    AccessType access = write ? AccessType::Write : AccessType::Read;
+    u64 done = 0;
+    while (done < bytes.size()) {
+        u64 va = addr + done;
+        if (va < addr)
+            break; // wrapped
+        u64 n = std::min<u64>(bytes.size() - done, PAGE_SIZE - (va & (PAGE_SIZE - 1)));
+        Vma* vma = space.find_vma(VirtAddr(va));
+        if (!vma || va < vma->start.value())
+            break;
+        // check_vma_flags with FOLL_FORCE.
+        bool cow = (vma->flags & (VM_SHARED | VM_MAYWRITE)) == VM_MAYWRITE;
+        bool forced = write ? !(vma->flags & VM_WRITE) : !(vma->flags & VM_READ);
+        if (forced && (write ? !cow : !(vma->flags & VM_MAYREAD)))
+            break;
+        std::optional<PhysAddr> pa;
+        if (!forced) {
+            for (int tries = 0; tries < 3 && !pa; ++tries) {
+                Translation t = mmu.translate(space.satp(), VirtAddr(va), access);
+                if (!t.faulted)
+                    pa = t.pa;
+                else if (!fault_resolved(
+                             m_mm->fault_handler().handle_in_vma(space, *vma, VirtAddr(va), access)))
+                    break;
+            }
+        } else {
+            // The page behind the PTE, faulted in (for a write: unshared) without the PTE ever
+            // becoming writable or readable to the program.
+            for (int tries = 0; tries < 3 && !pa; ++tries) {
+                u64* slot = space.page_table().slot(page_base(VirtAddr(va)), false);
+                if (slot && pte_present(*slot)) {
+                    Pfn pfn = pte_pfn(*slot);
+                    bool own =
+                        !write || (m_mm->frames().contains(pfn) && !m_mm->is_zero_pfn(pfn) &&
+                                   m_mm->frames()[pfn].has(FF_ANON) && m_mm->frames()[pfn].mapcount == 1);
+                    if (own) {
+                        if (write)
+                            *slot |= PTE_D | PTE_A;
+                        pa = PhysAddr((pfn.value() << PAGE_SHIFT) | (va & (PAGE_SIZE - 1)));
+                        break;
+                    }
+                }
+                if (!fault_resolved(m_mm->fault_handler().handle_in_vma(space, *vma, VirtAddr(va), access)))
+                    break;
+            }
+        }
+        if (!pa)
+            break;
+        u8* host = m_machine->memory().ptr(*pa);
+        if (write) {
+            std::memcpy(host, bytes.data() + done, n);
+            m_mm->allocator().frames_changed(pfn_of(*pa), 1); // it may be mapped as code
+        } else {
+            std::memcpy(bytes.data() + done, host, n);
+        }
+        m_mm->page_accessed(pfn_of(*pa));
+        done += n;
+    }
+    after_operation();
+    if (done == 0 && !bytes.empty())
+        return Error::from_errno(EIO, "no memory there to reach");
+    return done;
+}
+
 AccessOutcome Kernel::deliver(Process& p, AccessOutcome outcome)
 {
     switch (outcome.kind) {

@@ -219,6 +219,12 @@ class Kernel {
     Result<void> write_proc(Pid viewer, const std::string& path, const std::string& value);
     // /proc/PID/pagemap entries for `pages` pages from addr (Linux's 64-bit entry format).
     Result<std::vector<u64>> pagemap(Pid pid, u64 addr, u64 pages);
+    // access_remote_vm with FOLL_FORCE, as ptrace and /proc/PID/mem reach another process's
+    // memory: reads need only VM_MAYREAD; a write to a private mapping without VM_WRITE breaks
+    // copy-on-write into a page of the process's own, left read-only and dirty in its PTE, and
+    // is refused for a shared one. Stops at the first page it cannot reach; EIO when that is the
+    // first.
+    Result<u64> access_process_vm(Pid pid, u64 addr, std::span<u8> bytes, bool write);
     // The `free` command's output (procps), in kB or human units.
     std::string free_text(bool human);
     // The JSON form of a /proc view or command output; see ProcFs::json for the names.

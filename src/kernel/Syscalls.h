@@ -66,14 +66,15 @@ struct SpecialFile {
         TimerFd,
         Epoll,
         Pagemap, // /proc/PID/pagemap: 8 bytes per virtual page, read at the file position
-        Socket   // an AF_UNIX socket end (socketpair)
+        Socket,  // an AF_UNIX socket end (socketpair)
+        Mem      // /proc/PID/mem: the process's memory at the file position, as ptrace reaches it
     };
     Kind kind = Kind::Null;
     int host_fd = -1;              // HostFd: not owned (the host's standard streams)
     std::shared_ptr<Pipe> pipe;    // PipeRead / PipeWrite
     std::string text;              // Text: the contents of a /proc file when opened
     std::string proc_path;         // Text: the /proc path, for writes to /proc/sys
-    i32 pagemap_pid = 0;           // Pagemap: whose address space
+    i32 proc_pid = 0;              // Pagemap and Mem: whose address space
     std::vector<DirEntry> entries; // Directory, read on open
     std::shared_ptr<kioku::EventFd> eventfd;
     std::shared_ptr<kioku::TimerFd> timerfd;

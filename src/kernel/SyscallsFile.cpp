@@ -309,16 +309,18 @@ SyscallResult Syscalls::sys_openat(Task& t, const SyscallArgs& a)
     file->append = flags & O_APPEND;
 
     using K = SpecialFile::Kind;
-    if (path.starts_with("/proc/") && path.ends_with("/pagemap") && path.size() > 14) {
-        // Binary and read at the file position (pagemap_read), so not a text snapshot.
-        std::string who = path.substr(6, path.size() - 14);
+    bool pagemap = path.ends_with("/pagemap") && path.size() > 14;
+    bool mem = path.ends_with("/mem") && path.size() > 10;
+    if (path.starts_with("/proc/") && (pagemap || mem)) {
+        // Binary and read at the file position (pagemap_read, mem_rw), so not a text snapshot.
+        std::string who = path.substr(6, path.size() - 6 - (pagemap ? 8 : 4));
         Pid pid = who == "self" ? t.tgid : static_cast<Pid>(std::strtol(who.c_str(), nullptr, 10));
         if (who != "self" && (who.empty() || who.find_first_not_of("0123456789") != std::string::npos))
             return SyscallResult::err(ENOENT);
         if (!kernel().is_alive(pid))
             return SyscallResult::err(ENOENT);
-        file->special = std::make_shared<SpecialFile>(K::Pagemap);
-        file->special->pagemap_pid = pid;
+        file->special = std::make_shared<SpecialFile>(pagemap ? K::Pagemap : K::Mem);
+        file->special->proc_pid = pid;
         return install_fd(t, std::move(file), cloexec);
     }
     if (auto reopened = reopen_fd_link(t, path, file); reopened.is_error()) {
@@ -468,12 +470,19 @@ Result<u64> Syscalls::read_into(Task& t, int fd, OpenFile& f, u64 buf, u64 count
         if (first >= user_pages)
             return u64{0};
         u64 pages = std::min(count / 8, user_pages - first);
-        auto entries = kernel().pagemap(s.pagemap_pid, first << PAGE_SHIFT, pages);
+        auto entries = kernel().pagemap(s.proc_pid, first << PAGE_SHIFT, pages);
         if (entries.is_error())
             return u64{0}; // the process is gone: nothing more to read, as Linux's get_task_mm fails
         const auto& v = entries.value();
         data.assign(reinterpret_cast<const u8*>(v.data()), reinterpret_cast<const u8*>(v.data() + v.size()));
         f.position += data.size();
+        break;
+    }
+    case SpecialFile::Kind::Mem: {
+        data.resize(count);
+        u64 got = TRY(kernel().access_process_vm(s.proc_pid, f.position, data, false));
+        data.resize(got);
+        f.position += got;
         break;
     }
     case SpecialFile::Kind::Null: return u64{0};
@@ -581,6 +590,11 @@ Result<u64> Syscalls::write_from(Task& t, int fd, OpenFile& f, u64 buf, u64 coun
     case SpecialFile::Kind::Random: return count;
     case SpecialFile::Kind::Full: return Error::from_errno(ENOSPC, "/dev/full is always full");
     case SpecialFile::Kind::Pagemap: return Error::from_errno(EINVAL, "pagemap has no write"); // no ->write
+    case SpecialFile::Kind::Mem: {
+        u64 put = TRY(kernel().access_process_vm(s.proc_pid, f.position, data, true));
+        f.position += put;
+        return put;
+    }
     default: return Error::from_errno(EBADF, "cannot write here");
     }
 }
@@ -684,16 +698,19 @@ SyscallResult Syscalls::positioned_io(Task& t, const SyscallArgs& a, bool write)
     if (a.i(3) < 0)
         return SyscallResult::err(EINVAL);
     if (f.value()->special) {
-        // /proc files read at an offset (seq_file and pagemap); everything else special is a
-        // stream here.
+        // /proc files read at an offset (seq_file, pagemap, and mem, also written at one);
+        // everything else special is a stream here.
         OpenFile& of = *f.value();
         auto kind = of.special->kind;
-        if (write || (kind != SpecialFile::Kind::Text && kind != SpecialFile::Kind::Pagemap))
+        if ((write && kind != SpecialFile::Kind::Mem) ||
+            (kind != SpecialFile::Kind::Text && kind != SpecialFile::Kind::Pagemap &&
+             kind != SpecialFile::Kind::Mem))
             return SyscallResult::err(ESPIPE);
         u64 saved = of.position;
         of.position = a[3];
         bool would_block = false;
-        auto r = read_into(t, a.fd(0), of, a[1], a[2], &would_block);
+        auto r = write ? write_from(t, a.fd(0), of, a[1], a[2])
+                       : read_into(t, a.fd(0), of, a[1], a[2], &would_block);
         of.position = saved;
         return r.is_error() ? SyscallResult::err(r.error().code)
                             : SyscallResult::ret(static_cast<i64>(r.value()));

@@ -66,8 +66,8 @@ Result<u64> UnixSocket::send(std::span<const u8> bytes, std::vector<std::shared_
     u64 n = bytes.size();
     if (m_type == Type::Stream)
         n = std::min<u64>(n, SNDBUF - peer->queued_charge());
-    peer->m_queue.push_back(
-        {std::vector<u8>(bytes.begin(), bytes.begin() + static_cast<long>(n)), std::move(files), charge_of(n)});
+    peer->m_queue.push_back({std::vector<u8>(bytes.begin(), bytes.begin() + static_cast<long>(n)),
+                             std::move(files), charge_of(n)});
     peer->m_wakes.wake_readers();
     return n;
 }

@@ -251,7 +251,8 @@ std::optional<FaultOutcome> Thp::anonymous_huge_fault(AddressSpace& space, Vma& 
     m_mm.clock().advance(m_mm.clock().costs().zero_page_fill_ns * HPAGE_PMD_NR);
     prep_huge_page(*head, space, vma, base);
     pt.deposit(base, *table);
-    map_huge_page(space, *head, pmd, bits | PTE_W | PTE_A | PTE_D);
+    // maybe_mkwrite: writable only where the VMA allows it (a forced write does not make it so).
+    map_huge_page(space, *head, pmd, bits | ((vma.flags & VM_WRITE) ? PTE_W : 0) | PTE_A | PTE_D);
     m_mm.vmstat().inc(VmItem::ThpFaultAlloc);
     return FaultOutcome::Minor;
 }
@@ -274,7 +275,7 @@ std::optional<FaultOutcome> Thp::huge_pmd_fault(AddressSpace& space, Vma& vma, V
     const Frame& f = m_mm.frames()[head];
     if (f.mapcount == 1 && f.refcount == 1 && !f.has(FF_SWAPCACHE)) {
         // Exclusively owned: reuse it in place.
-        *pmd |= PTE_W | PTE_A | PTE_D;
+        *pmd |= ((vma.flags & VM_WRITE) ? PTE_W : 0) | PTE_A | PTE_D;
         m_mm.tlb().flush_page(space.asid(), base);
         return FaultOutcome::Minor;
     }

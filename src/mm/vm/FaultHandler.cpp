@@ -226,11 +226,23 @@ std::optional<Pfn> FaultHandler::new_anon_page(AddressSpace& space, Vma& vma, Vi
     return pfn;
 }
 
+namespace {
+
+// maybe_mkwrite: a write fault makes the PTE writable only where the VMA allows writing; a
+// write forced into a read-only private mapping (ptrace, /proc/PID/mem) unshares the page and
+// leaves it read-only and dirty.
+u64 maybe_mkwrite(const Vma& vma)
+{
+    return (vma.flags & VM_WRITE) ? PTE_W : 0;
+}
+
+} // namespace
+
 void FaultHandler::map_new_anon_page(AddressSpace& space, Vma& vma, Pfn pfn, u64* slot)
 {
     m_mm.lru().add_new(pfn);
     Rmap(m_mm).add_mapping(space, pfn);
-    *slot = make_pte(pfn.value(), pte_bits_for(vma) | PTE_W | PTE_A | PTE_D);
+    *slot = make_pte(pfn.value(), pte_bits_for(vma) | maybe_mkwrite(vma) | PTE_A | PTE_D);
 }
 
 FaultOutcome FaultHandler::do_cow_fault(AddressSpace& space, Vma& vma, VirtAddr va, u64* slot)
@@ -276,7 +288,7 @@ FaultOutcome FaultHandler::do_shared_fault(AddressSpace& space, Vma& vma, VirtAd
         m_mm.get_page(pfn);
         rmap.add_mapping(space, pfn);
         rmap.set_page_dirty(pfn);
-        *slot = make_pte(pfn.value(), pte_bits_for(vma) | PTE_W | PTE_A | PTE_D);
+        *slot = make_pte(pfn.value(), pte_bits_for(vma) | maybe_mkwrite(vma) | PTE_A | PTE_D);
     }
     m_mm.put_page(pfn);
     return major ? FaultOutcome::Major : FaultOutcome::Minor;
@@ -305,7 +317,7 @@ FaultOutcome FaultHandler::do_wp_page(AddressSpace& space, Vma& vma, VirtAddr va
     if (!zero && of.has(FF_ANON) && of.mapcount == 1 && of.refcount == 1 + (of.has(FF_SWAPCACHE) ? 1 : 0) &&
         try_free_swap(old)) {
         // The last user of a copy-on-write page keeps it: no copy needed.
-        *slot |= PTE_W | PTE_A | PTE_D;
+        *slot |= maybe_mkwrite(vma) | PTE_A | PTE_D;
         m_mm.tlb().flush_page(space.asid(), va);
         m_mm.vmstat().add(VmItem::Pgreuse, 1);
         return FaultOutcome::Minor;
@@ -370,7 +382,7 @@ FaultOutcome FaultHandler::do_swap_page(AddressSpace& space, Vma& vma, VirtAddr 
     // should_try_to_free_swap: a write by the only user, or any fault once swap is half full,
     // lets the slot go.
     if (write && f.mapcount == 1 && swap_cache.try_free_swap(*pfn)) {
-        *slot = make_pte(pfn->value(), bits | PTE_W | PTE_D);
+        *slot = make_pte(pfn->value(), bits | maybe_mkwrite(vma) | PTE_D);
         return major ? FaultOutcome::Major : FaultOutcome::Minor;
     }
     if (!write && swap_cache.swap_full())
