@@ -18,6 +18,7 @@
 #   --time    seconds per libFuzzer target (default 600)
 #   --seeds   seeds for the syscalls target (default 1000) and runs for soak (default seeds / 50)
 #   --steps   operations per syscalls run (default 300; soak runs use 20 times as many)
+#   --first-seed  the syscalls target's first seed (default 1), to go on from an earlier run
 set -uo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.." || exit 2
@@ -25,6 +26,7 @@ top=$(pwd)
 time_per_target=600
 seeds=1000
 steps=300
+first_seed=1
 out=fuzz-out
 targets=()
 while [ $# -gt 0 ]; do
@@ -32,8 +34,9 @@ while [ $# -gt 0 ]; do
         --time) time_per_target=${2:?}; shift 2 ;;
         --seeds) seeds=${2:?}; shift 2 ;;
         --steps) steps=${2:?}; shift 2 ;;
+        --first-seed) first_seed=${2:?}; shift 2 ;;
         --out) out=${2:?}; shift 2 ;;
-        -h | --help) sed -n '2,23p' "$0"; exit 0 ;;
+        -h | --help) sed -n '2,24p' "$0"; exit 0 ;;
         scenario | elf | syscalls | soak) targets+=("$1"); shift ;;
         *) echo "fuzz.sh: unknown argument '$1'" >&2; exit 2 ;;
     esac
@@ -105,7 +108,9 @@ run_guest_seeds() {
         else
             rm -f "$out/$name-$seed.err"
         fi
-        wrong=$((wrong + $(sed -n 's/^bytes wrong //p' <<<"$line" | head -n 1)))
+        local w
+        w=$(sed -n 's/^bytes wrong //p' <<<"$line" | head -n 1)
+        wrong=$((wrong + ${w:-0}))
     done
     summary+=("$(printf '%-10s %12s runs    %s failed, %s bytes wrong' "$name" "$count" "$bad" "$wrong")")
     [ "$bad" -eq 0 ] && [ "$wrong" -eq 0 ] || failed=1
@@ -127,7 +132,7 @@ for target in "${targets[@]}"; do
             run_libfuzzer elf "$out/elf-seeds" ;;
         syscalls)
             build_asan_tree || { echo "fuzz.sh: building build-asan failed" >&2; exit 1; }
-            run_guest_seeds syscalls "$seeds" "$steps" 1 ;;
+            run_guest_seeds syscalls "$seeds" "$steps" "$first_seed" ;;
         soak)
             build_asan_tree || { echo "fuzz.sh: building build-asan failed" >&2; exit 1; }
             run_guest_seeds soak $(((seeds + 49) / 50)) $((steps * 20)) 1000001 ;;
