@@ -36,7 +36,10 @@ namespace {
 bool madvise_behavior_valid(int advice)
 {
     // MADV_COLLAPSE (25) waits for transparent huge pages; the hwpoison and guard-region advice
-    // are not modelled.
+    // are not modelled. kioku has no KSM: as on a kernel built without CONFIG_KSM, MADV_MERGEABLE
+    // and MADV_UNMERGEABLE are unknown advice (EINVAL), and there is no /sys/kernel/mm/ksm.
+    if (advice == MADV_MERGEABLE_ || advice == MADV_UNMERGEABLE_)
+        return false;
     return (advice >= MADV_NORMAL_ && advice <= MADV_DONTNEED_) ||
            (advice >= MADV_FREE_ && advice <= MADV_DONTNEED_LOCKED_);
 }
@@ -178,12 +181,6 @@ Result<void> AddressSpace::madvise_flags(Vma& vma, u64 start, u64 end, int advic
             return Error::from_errno(EINVAL, "MADV_DODUMP on special memory");
         flags &= ~u64{VM_DONTDUMP};
         break;
-    case MADV_MERGEABLE_:
-        // ksm_madvise leaves mappings KSM cannot merge as they are, without an error.
-        if (!(flags & (VM_SHARED | VM_MAYSHARE | VM_SPECIAL_FLAGS | VM_HUGETLB)))
-            flags |= VM_MERGEABLE;
-        break;
-    case MADV_UNMERGEABLE_: flags &= ~u64{VM_MERGEABLE}; break;
     case MADV_HUGEPAGE_: flags = (flags & ~u64{VM_NOHUGEPAGE}) | VM_HUGEPAGE; break;
     case MADV_NOHUGEPAGE_: flags = (flags & ~u64{VM_HUGEPAGE}) | VM_NOHUGEPAGE; break;
     default: return Error::from_errno(EINVAL, "unknown advice");
