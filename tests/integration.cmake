@@ -62,11 +62,15 @@ add_test(NAME cli_scenario_malformed_line
                  -- ${_kioku} scenario ${_malformed})
 add_test(NAME cli_scenario_without_file
          COMMAND ${_check_exit} 2 "kioku: scenario takes exactly one file" -- ${_kioku} scenario)
+# A TMPDIR that does not exist: a clear error, not an abort from the standard library.
+add_test(NAME cli_run_missing_tmpdir
+         COMMAND ${_check_exit} 2 "kioku: cannot create the machine: no temporary directory .*"
+                 -- env TMPDIR=${CMAKE_CURRENT_BINARY_DIR}/cli/no_such_dir ${_kioku} run -- /bin/true)
 # kioku run --trace against qemu-riscv64's instruction log (scripts/lockstep.sh).
 add_test(NAME cli_run_trace_lockstep
          COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/tools/lockstep_test.sh ${_kioku}
                  ${CMAKE_CURRENT_BINARY_DIR}/tools/lockstep)
 set_tests_properties(cli_run_trace_lockstep PROPERTIES LABELS "cli" TIMEOUT 120)
 set_tests_properties(cli_unknown_option cli_bad_mem_size cli_scenario_missing_file
-                     cli_scenario_malformed_line cli_scenario_without_file
+                     cli_scenario_malformed_line cli_scenario_without_file cli_run_missing_tmpdir
                      PROPERTIES LABELS "cli" TIMEOUT 30)

@@ -116,7 +116,11 @@ class RunDirectory {
     const std::string& path()
     {
         if (m_path.empty()) {
-            std::string pattern = (std::filesystem::temp_directory_path() / "kioku-run-XXXXXX").string();
+            std::error_code ec;
+            auto tmp = std::filesystem::temp_directory_path(ec); // $TMPDIR, or /tmp
+            if (ec)
+                return m_path;
+            std::string pattern = (tmp / "kioku-run-XXXXXX").string();
             if (::mkdtemp(pattern.data()))
                 m_path = pattern;
         }

@@ -1441,6 +1441,14 @@ SyscallResult Syscalls::sys_fchmodat(Task& t, const SyscallArgs& a)
     auto path = path_at(t, a.fd(0), a[1]);
     if (path.is_error())
         return SyscallResult::err(path.error().code);
+    if (Kernel::is_dev_shm_path(path.value()) && path.value() != "/dev/shm") {
+        // A /dev/shm file: tmpfs keeps the mode in the inode.
+        auto inode = kernel().dev_shm_find(path.value());
+        if (!inode)
+            return SyscallResult::err(ENOENT);
+        inode->shmem_mode = (inode->shmem_mode & ~07777u) | static_cast<u32>(a[2] & 07777);
+        return SyscallResult::ret(0);
+    }
     if (is_kernel_path(path.value()))
         return SyscallResult::err(EPERM);
     // fchmodat(2) has no flags argument: it always follows a link.
@@ -1481,6 +1489,16 @@ SyscallResult Syscalls::sys_fchownat(Task& t, const SyscallArgs& a)
     auto path = path_at(t, a.fd(0), a[1]);
     if (path.is_error())
         return SyscallResult::err(path.error().code);
+    if (Kernel::is_dev_shm_path(path.value()) && path.value() != "/dev/shm") {
+        auto inode = kernel().dev_shm_find(path.value());
+        if (!inode)
+            return SyscallResult::err(ENOENT);
+        if (static_cast<u32>(a[2]) != ~u32{0})
+            inode->shmem_uid = static_cast<u32>(a[2]);
+        if (static_cast<u32>(a[3]) != ~u32{0})
+            inode->shmem_gid = static_cast<u32>(a[3]);
+        return SyscallResult::ret(0);
+    }
     if (is_kernel_path(path.value()))
         return SyscallResult::err(EPERM);
     Follow follow = (a[4] & AT_SYMLINK_NOFOLLOW_) ? Follow::No : Follow::Yes;

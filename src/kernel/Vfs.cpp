@@ -59,7 +59,11 @@ Result<std::unique_ptr<Vfs>> Vfs::create(PageCache& cache, const std::string& ro
     bool owned = root_dir.empty();
     std::string root = root_dir;
     if (owned) {
-        root = (std::filesystem::temp_directory_path() / "kioku-root-XXXXXX").string();
+        std::error_code ec;
+        auto tmp = std::filesystem::temp_directory_path(ec); // $TMPDIR, or /tmp
+        if (ec)
+            return Error::from_errno(ENOENT, "no temporary directory for the guest root ($TMPDIR): give --root");
+        root = (tmp / "kioku-root-XXXXXX").string();
         if (!::mkdtemp(root.data()))
             return host_error("cannot create a temporary guest root");
         ::mkdir((root + "/tmp").c_str(), 01777);

@@ -110,6 +110,12 @@ int main(void)
     printf(", fchown 12:34: %s", e(fchown(s, 12, 34) != 0));
     fstat(s, &st);
     printf(", now mode %o, owner %d:%d\n", st.st_mode, (int)st.st_uid, (int)st.st_gid);
+    /* By path, as LTP's library does with its /dev/shm file. */
+    printf("chmod by path 0666: %s", e(chmod("/dev/shm/kioku-shm-files", 0666) != 0));
+    printf(", chown by path 0:0: %s", e(chown("/dev/shm/kioku-shm-files", 0, 0) != 0));
+    stat("/dev/shm/kioku-shm-files", &st);
+    printf(", now mode %o, owner %d:%d\n", st.st_mode, (int)st.st_uid, (int)st.st_gid);
+    printf("chmod of a missing one: %s\n", e(chmod("/dev/shm/kioku-no-such", 0666) != 0));
     printf("unlink: %s\n", e(unlink("/dev/shm/kioku-shm-files") != 0));
     printf("unlink again: %s\n", e(unlink("/dev/shm/kioku-shm-files") != 0));
     printf("open after unlink: %s\n", e(open("/dev/shm/kioku-shm-files", O_RDWR) < 0));
