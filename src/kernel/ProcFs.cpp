@@ -346,8 +346,22 @@ std::string ProcFs::stat(Process& p)
     return out.str();
 }
 
+std::string ProcFs::mounts()
+{
+    // What kioku's guest has mounted, as /proc/mounts (and /proc/PID/mounts) list it: the root's
+    // disk, and the kernel's own filesystems at their usual places. One mount namespace.
+    return "/dev/root / ext4 rw,relatime 0 0\n"
+           "devtmpfs /dev devtmpfs rw,nosuid,relatime,mode=755 0 0\n"
+           "proc /proc proc rw,nosuid,nodev,noexec,relatime 0 0\n"
+           "sysfs /sys sysfs rw,nosuid,nodev,noexec,relatime 0 0\n"
+           "tmpfs /dev/shm tmpfs rw,nosuid,nodev 0 0\n"
+           "hugetlbfs /dev/hugepages hugetlbfs rw,relatime,pagesize=2M 0 0\n";
+}
+
 Result<std::string> ProcFs::read_pid(Process& p, const std::string& what)
 {
+    if (what == "mounts")
+        return mounts();
     if (what == "oom_score_adj")
         return std::to_string(p.oom_score_adj) + "\n";
     if (what == "oom_score")
@@ -400,6 +414,11 @@ Result<std::string> ProcFs::read(int viewer, const std::string& path)
     }
     if (path == "/proc/swaps")
         return m_kernel.mm().swap().proc_swaps();
+    if (path == "/proc/mounts")
+        return mounts();
+    if (path == "/proc/filesystems")
+        return std::string("nodev\tsysfs\nnodev\ttmpfs\nnodev\tproc\nnodev\tdevtmpfs\nnodev\thugetlbfs\n"
+                           "nodev\tpipefs\nnodev\tsockfs\n\text4\n");
     if (path == "/proc/slabinfo")
         return m_kernel.mm().slab().slabinfo();
     if (path == "/proc/buddyinfo")

@@ -42,6 +42,7 @@ class ProcFs {
 
   private:
     Result<std::string> read_pid(Process& p, const std::string& what);
+    std::string mounts();
     Result<std::string> read_sysctl(const std::string& name);
     Result<void> write_sysctl(const std::string& name, const std::string& value);
     std::string maps(Process& p, bool smaps);

@@ -5,6 +5,7 @@
 #include <cstring>
 #include <dirent.h>
 #include <fcntl.h>
+#include <functional>
 #include <limits>
 #include <linux/openat2.h>
 #include <sys/ioctl.h>
@@ -40,8 +41,8 @@ constexpr u64 MAX_IOV = 1024; // UIO_MAXIOV
 
 bool is_proc_path(const std::string& path)
 {
-    return path == "/proc" || path.rfind("/proc/", 0) == 0 || path.rfind("/sys/kernel/mm/", 0) == 0 ||
-           path.rfind("/sys/kernel/debug/extfrag/", 0) == 0 || path.rfind("/sys/devices/system/cpu/", 0) == 0;
+    // /proc and /sys are the kernel's, whatever the root holds there.
+    return path == "/proc" || path.rfind("/proc/", 0) == 0 || path == "/sys" || path.rfind("/sys/", 0) == 0;
 }
 
 Result<struct stat> stat_in_root(Kernel& kernel, const std::string& guest_path, bool follow)
@@ -245,6 +246,10 @@ SyscallResult Syscalls::install_fd(Task& t, std::shared_ptr<OpenFile> file, bool
     return SyscallResult::ret(fd.value());
 }
 
+static std::optional<std::vector<DirEntry>>
+kernel_directory(Kernel& kernel, Pid viewer, std::string path,
+                 const std::function<std::vector<Pid>(Pid)>& threads);
+
 Result<bool> Syscalls::reopen_fd_link(Task& t, const std::string& path, std::shared_ptr<OpenFile>& file)
 {
     // /proc/PID/fd/N (and /dev/fd/N, /proc/self/fd/N) is a link to what N has open: opening it
@@ -330,6 +335,20 @@ SyscallResult Syscalls::sys_openat(Task& t, const SyscallArgs& a)
             if (auto r = kernel().truncate_inode(*file->inode, 0); r.is_error())
                 return SyscallResult::err(r.error().code);
         }
+        return install_fd(t, std::move(file), cloexec);
+    }
+    auto threads_of = [this](Pid pid) {
+        std::vector<Pid> out;
+        for (Task* task : m_runner.scheduler().threads_of(pid))
+            out.push_back(task->tid);
+        return out;
+    };
+    if (auto entries = kernel_directory(kernel(), t.tgid, path, threads_of)) {
+        // A directory of /proc or /sys: its entries as the kernel lists them.
+        if (file->writable || (flags & O_CREAT))
+            return SyscallResult::err(EISDIR);
+        file->special = std::make_shared<SpecialFile>(K::Directory);
+        file->special->entries = std::move(*entries);
         return install_fd(t, std::move(file), cloexec);
     }
     if (is_proc_path(path)) {
@@ -863,6 +882,10 @@ SyscallResult Syscalls::sys_fstat(Task& t, const SyscallArgs& a)
         (f.value()->path == "/dev/shm" || f.value()->path == "/dev/shm/")) {
         st.st_mode = S_IFDIR | 01777;
         st.st_nlink = 2;
+    } else if (f.value()->special && f.value()->special->kind == SpecialFile::Kind::Directory &&
+               is_proc_path(f.value()->path)) {
+        st.st_mode = S_IFDIR | 0555; // a directory of /proc or /sys
+        st.st_nlink = 2;
     } else if (f.value()->special && f.value()->special->kind == SpecialFile::Kind::Directory) {
         auto r = stat_in_root(kernel(), f.value()->path, true);
         if (r.is_error())
@@ -888,15 +911,206 @@ struct PathStat {
 
 } // namespace
 
+// The directories of /proc and /sys that kioku serves, with the entries in each: the files it
+// can read there (probed from the names Linux has), the directories below, and for /proc the
+// processes, their threads and descriptors. nullopt: not such a directory. `threads` names a
+// process's threads (the scheduler's), empty when unknown.
+static std::optional<std::vector<DirEntry>>
+kernel_directory_names(Kernel& kernel, Pid viewer, const std::string& path,
+                       const std::function<std::vector<Pid>(Pid)>& threads);
+
+static std::optional<std::vector<DirEntry>>
+kernel_directory(Kernel& kernel, Pid viewer, std::string path,
+                 const std::function<std::vector<Pid>(Pid)>& threads)
+{
+    while (path.size() > 1 && path.back() == '/')
+        path.pop_back();
+    auto listing = kernel_directory_names(kernel, viewer, path, threads);
+    if (!listing)
+        return std::nullopt;
+    // "." and ".." first, as procfs and sysfs list them; every entry needs an inode number
+    // (readdir skips a zero one).
+    std::vector<DirEntry> out{{".", 0, DT_DIR}, {"..", 0, DT_DIR}};
+    out.insert(out.end(), listing->begin(), listing->end());
+    u64 ino = std::hash<std::string>{}(path)&0xffffff;
+    for (DirEntry& e : out)
+        e.ino = ++ino;
+    return out;
+}
+
+static std::optional<std::vector<DirEntry>>
+kernel_directory_names(Kernel& kernel, Pid viewer, const std::string& path,
+                       const std::function<std::vector<Pid>(Pid)>& threads)
+{
+    std::vector<DirEntry> out;
+    auto files = [&](const std::string& dir, std::initializer_list<const char*> names, u8 type = DT_REG) {
+        for (const char* name : names)
+            if (!kernel.read_proc(viewer, dir + "/" + name).is_error())
+                out.push_back({name, 0, type});
+    };
+    auto dirs = [&](std::initializer_list<const char*> names) {
+        for (const char* name : names)
+            out.push_back({name, 0, DT_DIR});
+    };
+    auto pid_of = [&](const std::string& name) -> std::optional<Pid> {
+        if (name == "self")
+            return viewer;
+        if (name.empty() || name.size() > 9 || name.find_first_not_of("0123456789") != std::string::npos)
+            return std::nullopt;
+        Pid pid = static_cast<Pid>(std::stol(name));
+        if (!kernel.process(pid))
+            return std::nullopt;
+        return pid;
+    };
+    auto process_dir = [&](const std::string& dir) {
+        files(dir, {"maps", "smaps", "smaps_rollup", "status", "statm", "stat", "oom_score", "oom_score_adj",
+                    "mounts"});
+        for (const char* name : {"pagemap", "mem", "clear_refs"})
+            out.push_back({name, 0, DT_REG});
+        out.push_back({"exe", 0, DT_LNK});
+        dirs({"fd", "task"});
+    };
+    if (path == "/proc") {
+        dirs({"self", "sys", "sysvipc"});
+        for (Pid pid : kernel.pids())
+            out.push_back({std::to_string(pid), 0, DT_DIR});
+        files("/proc", {"meminfo", "vmstat", "buddyinfo", "zoneinfo", "pagetypeinfo", "swaps", "slabinfo",
+                        "cpuinfo", "mounts", "filesystems"});
+        return out;
+    }
+    if (path.starts_with("/proc/")) {
+        std::string rest = path.substr(6);
+        size_t slash = rest.find('/');
+        std::string head = rest.substr(0, slash);
+        if (head == "sys" || head == "sysvipc") {
+            if (path == "/proc/sys")
+                dirs({"vm", "kernel"});
+            else if (path == "/proc/sys/vm")
+                files(path, {"admin_reserve_kbytes",
+                             "compact_memory",
+                             "compaction_proactiveness",
+                             "dirty_background_bytes",
+                             "dirty_background_ratio",
+                             "dirty_bytes",
+                             "dirty_expire_centisecs",
+                             "dirty_ratio",
+                             "dirty_writeback_centisecs",
+                             "drop_caches",
+                             "extfrag_threshold",
+                             "max_map_count",
+                             "min_free_kbytes",
+                             "mmap_min_addr",
+                             "nr_hugepages",
+                             "nr_overcommit_hugepages",
+                             "oom_kill_allocating_task",
+                             "overcommit_kbytes",
+                             "overcommit_memory",
+                             "overcommit_ratio",
+                             "page-cluster",
+                             "panic_on_oom",
+                             "stat_interval",
+                             "swappiness",
+                             "user_reserve_kbytes",
+                             "vfs_cache_pressure",
+                             "watermark_boost_factor",
+                             "watermark_scale_factor"});
+            else if (path == "/proc/sys/kernel")
+                files(path, {"ns_last_pid", "osrelease", "ostype", "pid_max", "shmall", "shmmax", "shmmni",
+                             "threads-max"});
+            else if (path == "/proc/sysvipc")
+                files(path, {"shm"});
+            else
+                return std::nullopt;
+            return out;
+        }
+        auto pid = pid_of(head);
+        if (!pid)
+            return std::nullopt;
+        std::string sub = slash == std::string::npos ? "" : rest.substr(slash + 1);
+        if (sub.empty()) {
+            process_dir(path);
+            return out;
+        }
+        if (sub == "task") {
+            std::vector<Pid> tids = threads ? threads(*pid) : std::vector<Pid>{};
+            if (tids.empty())
+                tids.push_back(*pid);
+            for (Pid tid : tids)
+                out.push_back({std::to_string(tid), 0, DT_DIR});
+            return out;
+        }
+        if (sub.starts_with("task/") && sub.find('/', 5) == std::string::npos) {
+            process_dir(path);
+            return out;
+        }
+        if (sub == "fd") {
+            Process* p = kernel.process(*pid);
+            if (p)
+                for (auto& [fd, f] : p->files())
+                    out.push_back({std::to_string(fd), 0, DT_LNK});
+            return out;
+        }
+        return std::nullopt;
+    }
+    if (path == "/sys") {
+        dirs({"kernel", "devices"});
+        return out;
+    }
+    if (path == "/sys/kernel") {
+        dirs({"mm"});
+        return out;
+    }
+    if (path == "/sys/kernel/mm") {
+        dirs({"transparent_hugepage", "hugepages"});
+        return out;
+    }
+    if (path == "/sys/kernel/mm/transparent_hugepage") {
+        files(path, {"enabled", "defrag", "use_zero_page", "hpage_pmd_size", "shmem_enabled"});
+        dirs({"khugepaged"});
+        return out;
+    }
+    if (path == "/sys/kernel/mm/transparent_hugepage/khugepaged") {
+        files(path, {"defrag", "max_ptes_none", "max_ptes_swap", "max_ptes_shared", "pages_to_scan",
+                     "pages_collapsed", "full_scans", "scan_sleep_millisecs", "alloc_sleep_millisecs"});
+        return out;
+    }
+    if (path == "/sys/kernel/mm/hugepages") {
+        for (const char* size : {"hugepages-2048kB", "hugepages-1048576kB"})
+            if (!kernel.read_proc(viewer, path + "/" + size + "/nr_hugepages").is_error())
+                out.push_back({size, 0, DT_DIR});
+        return out;
+    }
+    if (path.starts_with("/sys/kernel/mm/hugepages/hugepages-") &&
+        !kernel.read_proc(viewer, path + "/nr_hugepages").is_error()) {
+        files(path, {"nr_hugepages", "free_hugepages", "resv_hugepages", "surplus_hugepages",
+                     "nr_overcommit_hugepages"});
+        return out;
+    }
+    if (path == "/sys/devices") {
+        dirs({"system"});
+        return out;
+    }
+    if (path == "/sys/devices/system") {
+        dirs({"cpu"});
+        return out;
+    }
+    if (path == "/sys/devices/system/cpu") {
+        files(path, {"online", "possible", "present"});
+        return out;
+    }
+    return std::nullopt;
+}
+
 static PathStat stat_path(Kernel& kernel, Pid pid, const std::string& path, bool follow)
 {
     PathStat out;
+    if (kernel_directory(kernel, pid, path, {})) {
+        out.st.st_mode = S_IFDIR | 0555;
+        out.st.st_nlink = 2;
+        return out;
+    }
     if (is_proc_path(path)) {
-        if (path == "/proc" || path == "/proc/self" || path == "/proc/sys" || path == "/proc/sys/vm" ||
-            path == "/proc/sys/kernel" || path == "/proc/sysvipc") {
-            out.st.st_mode = S_IFDIR | 0555;
-            out.st.st_nlink = 2;
-        } else if (kernel.read_proc(pid, path).is_error()) {
+        if (kernel.read_proc(pid, path).is_error()) {
             out.error = ENOENT;
         } else {
             out.st.st_mode = S_IFREG | 0444;
@@ -984,9 +1198,12 @@ SyscallResult Syscalls::sys_statx(Task& t, const SyscallArgs& a)
         auto f = open_file(t, a.fd(0));
         if (f.is_error())
             return SyscallResult::err(EBADF);
-        auto r = f.value()->special && f.value()->special->kind == SpecialFile::Kind::Directory
-                     ? stat_in_root(kernel(), f.value()->path, true)
-                     : stat_open_file(*f.value());
+        bool dir = f.value()->special && f.value()->special->kind == SpecialFile::Kind::Directory;
+        auto r = dir && (is_proc_path(f.value()->path) || Kernel::is_dev_shm_path(f.value()->path) ||
+                         f.value()->path.starts_with("/dev/shm"))
+                     ? Result<struct stat>(stat_path(kernel(), t.tgid, f.value()->path, true).st)
+                 : dir ? stat_in_root(kernel(), f.value()->path, true)
+                       : stat_open_file(*f.value());
         if (r.is_error())
             return SyscallResult::err(r.error().code);
         st = r.value();
