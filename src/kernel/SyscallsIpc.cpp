@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "kernel/Kernel.h"
+#include "kernel/Process.h"
 #include "kernel/Syscalls.h"
 #include "kernel/SysvShm.h"
 
@@ -115,6 +116,8 @@ SyscallResult Syscalls::sys_shmctl(Task& t, const SyscallArgs& a)
         auto st = cmd == SysvShm::IPC_STAT ? shm.stat(shmid) : shm.stat_index(shmid);
         if (st.is_error())
             return SyscallResult::err(st.error().code);
+        if (cmd != SysvShm::SHM_STAT_ANY && !SysvShm::permitted(process(t).creds, st.value(), 0444))
+            return SyscallResult::err(EACCES);
         GuestShmidDs d = to_guest(st.value());
         return put(&d, sizeof d, cmd == SysvShm::IPC_STAT ? 0 : st.value().id);
     }
@@ -122,15 +125,27 @@ SyscallResult Syscalls::sys_shmctl(Task& t, const SyscallArgs& a)
         GuestShmidDs d{};
         if (get_bytes(t, buf, &d, sizeof d).is_error())
             return SyscallResult::err(EFAULT);
+        if (auto st = shm.stat(shmid); !st.is_error() && !SysvShm::owns(process(t).creds, st.value()))
+            return SyscallResult::err(EPERM);
         auto done = shm.set(shmid, d.uid, d.gid, d.mode);
         return done.is_error() ? SyscallResult::err(done.error().code) : SyscallResult::ret(0);
     }
     case SysvShm::IPC_RMID: {
+        if (auto st = shm.stat(shmid); !st.is_error() && !SysvShm::owns(process(t).creds, st.value()))
+            return SyscallResult::err(EPERM);
         auto done = shm.remove(shmid);
         return done.is_error() ? SyscallResult::err(done.error().code) : SyscallResult::ret(0);
     }
     case SysvShm::SHM_LOCK:
     case SysvShm::SHM_UNLOCK: {
+        // Without CAP_IPC_LOCK only the owner may, and SHM_LOCK needs an RLIMIT_MEMLOCK.
+        const Credentials& c = process(t).creds;
+        if (auto st = shm.stat(shmid); !st.is_error() && !c.capable(CAP_IPC_LOCK)) {
+            if (c.euid != st.value().uid && c.euid != st.value().cuid)
+                return SyscallResult::err(EPERM);
+            if (cmd == SysvShm::SHM_LOCK && process(t).rlimits().soft(Rlimit::Memlock) == 0)
+                return SyscallResult::err(EPERM);
+        }
         auto done = shm.lock(shmid, cmd == SysvShm::SHM_LOCK);
         return done.is_error() ? SyscallResult::err(done.error().code) : SyscallResult::ret(0);
     }

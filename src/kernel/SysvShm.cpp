@@ -63,8 +63,26 @@ SysvShm::Segment* SysvShm::segment_of(const Inode& inode)
     return s && s->file.get() == &inode ? s : nullptr;
 }
 
+bool SysvShm::permitted(const Credentials& c, const ShmSegmentStat& st, u32 requested)
+{
+    u32 want = ((requested >> 6) | (requested >> 3) | requested) & 07;
+    u32 granted = st.mode;
+    if (c.euid == st.cuid || c.euid == st.uid)
+        granted >>= 6;
+    else if (c.in_group(st.cgid) || c.in_group(st.gid))
+        granted >>= 3;
+    return !(want & ~granted & 07) || c.capable(CAP_IPC_OWNER);
+}
+
+bool SysvShm::owns(const Credentials& c, const ShmSegmentStat& st)
+{
+    return c.euid == st.cuid || c.euid == st.uid || c.capable(CAP_SYS_ADMIN);
+}
+
 Result<i32> SysvShm::shmget(Pid pid, i32 key, u64 size, int flags)
 {
+    Process* caller = m_kernel.process(pid);
+    Credentials creds = caller ? caller->creds : Credentials{};
     // ipcget: a private key always makes a new segment; a public one is looked up first.
     if (key != IPC_PRIVATE) {
         for (auto& [index, s] : m_segments) {
@@ -72,6 +90,8 @@ Result<i32> SysvShm::shmget(Pid pid, i32 key, u64 size, int flags)
                 continue;
             if ((flags & IPC_CREAT) && (flags & IPC_EXCL))
                 return Error::from_errno(EEXIST, "a segment with this key exists");
+            if (!permitted(creds, s.st, static_cast<u32>(flags) & S_IRWXUGO_))
+                return Error::from_errno(EACCES, "the segment's mode does not allow it");
             if (s.st.size < size)
                 return Error::from_errno(EINVAL, "the segment is smaller than asked for");
             return s.st.id;
@@ -135,6 +155,8 @@ Result<i32> SysvShm::shmget(Pid pid, i32 key, u64 size, int flags)
     s.st.size = size;
     s.st.ctime = now_s();
     s.st.cpid = pid;
+    s.st.uid = s.st.cuid = creds.euid;
+    s.st.gid = s.st.cgid = creds.egid;
     m_total_pages += pages;
     m_segments.emplace(index, std::move(s));
     return id;
@@ -165,6 +187,9 @@ Result<u64> SysvShm::shmat(Pid pid, i32 shmid, u64 addr, int flags)
     Process* p = m_kernel.process(pid);
     if (!p)
         return Error::from_errno(ESRCH, "no such process");
+    u32 wanted = 0444 | ((flags & SHM_RDONLY) ? 0 : 0222) | ((flags & SHM_EXEC) ? 0111 : 0);
+    if (!permitted(p->creds, s->st, wanted))
+        return Error::from_errno(EACCES, "the segment's mode does not allow it");
     AddressSpace& space = p->space();
     u64 size = s->st.size;
     if (addr && !(flags & SHM_REMAP) &&

@@ -23,6 +23,7 @@
 
 #include "base/Result.h"
 #include "base/Types.h"
+#include "kernel/Credentials.h"
 #include "mm/cache/Inode.h"
 
 namespace kioku {
@@ -65,6 +66,12 @@ class SysvShm final : private MappingObserver {
     explicit SysvShm(Kernel& kernel);
     ~SysvShm();
 
+    // ipcperms: whether the credentials grant `requested` (S_IRUGO, S_IWUGO bits: 0444, 0222)
+    // through the owner's, the group's or everyone's bits of the segment's mode; CAP_IPC_OWNER
+    // passes. And ipcctl_obtain_check: whether they own it (IPC_SET, IPC_RMID), or have
+    // CAP_SYS_ADMIN.
+    static bool permitted(const Credentials& c, const ShmSegmentStat& st, u32 requested);
+    static bool owns(const Credentials& c, const ShmSegmentStat& st);
     Result<i32> shmget(Pid pid, i32 key, u64 size, int flags);
     Result<u64> shmat(Pid pid, i32 shmid, u64 addr, int flags);
     Result<void> shmdt(Pid pid, u64 addr);
