@@ -179,6 +179,23 @@ SyscallResult Syscalls::sys_futex(Task& t, const SyscallArgs& a)
         return SyscallResult::err(EINVAL);
     constexpr u64 FUTEX_PRIVATE_FLAG_ = 128;
     bool private_futex = a[1] & FUTEX_PRIVATE_FLAG_;
+    // get_futex_key: a shared futex's key names the page behind it, which must be there to be
+    // read (get_user_pages): EFAULT for nothing mapped, PROT_NONE, or a file page past its end.
+    auto shared_key_ok = [&](u64 addr) {
+        u32 probe = 0;
+        return private_futex || !get_bytes(t, addr, &probe, 4).is_error();
+    };
+    bool requeue = cmd == 3 || cmd == 4;
+    if (requeue && (static_cast<i32>(a[2]) < 0 || static_cast<i32>(a[3]) < 0))
+        return SyscallResult::err(EINVAL); // negative nr_wake or nr_requeue
+    if ((cmd == 0 || cmd == 1 || cmd == 9 || cmd == 10 || requeue) && !shared_key_ok(uaddr))
+        return SyscallResult::err(EFAULT);
+    if (requeue) {
+        if (a[4] & 3)
+            return SyscallResult::err(EINVAL);
+        if (!shared_key_ok(a[4]))
+            return SyscallResult::err(EFAULT);
+    }
     FutexKey key = futex_key(process(t).space(), uaddr, private_futex);
     switch (cmd) {
     case 0:   // FUTEX_WAIT
@@ -230,7 +247,7 @@ SyscallResult Syscalls::sys_futex(Task& t, const SyscallArgs& a)
         }
         u64 woken = m_runner.futex_wake(key, val, FUTEX_BITSET_MATCH_ANY);
         FutexKey target = futex_key(process(t).space(), a[4], private_futex);
-        u64 limit = a[3], moved = 0;
+        u64 limit = static_cast<u32>(a[3]), moved = 0;
         for (Task* w : m_runner.scheduler().round()) {
             if (moved >= limit)
                 break;
