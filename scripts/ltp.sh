@@ -55,9 +55,9 @@
 #   assertion: noted "kioku died of SIGABRT"), SKIP (not run).
 #
 # Output (stdout): a table, one line per test: name, qemu verdict, kioku verdict, and for a test
-# that passes under qemu and not under kioku a "*" and the likely cause (system calls kioku reported as
-# unimplemented, its own crash message, or the first TFAIL/TBROK line); then the totals. Progress
-# goes to stderr. Files in RESULTS: table.txt (the same table), results.tsv (name, qemu, kioku,
+# that passes under qemu and not under kioku a "*" and the likely cause (system calls kioku
+# reported as unimplemented, its own crash message, or the first TFAIL/TBROK/TCONF line); then the
+# totals. Progress goes to stderr. Files in RESULTS: table.txt (the same table), results.tsv (name, qemu, kioku,
 # qemu status, kioku status, seconds, note, command), logs/TEST.{qemu,kioku}.log (all output),
 # logs/TEST.{qemu,kioku}.status, tests.tsv (the selected tests).
 # Rerun one test by hand: the command lines are in logs/TEST.kioku.cmd and logs/TEST.qemu.cmd.
@@ -400,6 +400,7 @@ cause() {
         out+=("exit status $n")
     fi
     l=$(grep -a -m1 -E 'TFAIL|TBROK' "$log" | cut -c1-160)
+    [ -z "$l" ] && l=$(grep -a -m1 -E 'TCONF' "$log" | cut -c1-160)
     [ -z "$l" ] && l=$(grep -a -m1 -E '^kioku:' "$log" | cut -c1-160)
     [ -n "$l" ] && out+=("$l")
     local IFS='|'
