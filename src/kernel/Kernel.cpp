@@ -20,6 +20,7 @@
 #include "mm/cache/Inode.h"
 #include "mm/cache/PageCache.h"
 #include "mm/hugetlb/Hugetlb.h"
+#include "mm/thp/Thp.h"
 #include "mm/vm/Rmap.h"
 
 namespace kioku {
@@ -455,8 +456,16 @@ Result<u64> Kernel::access_process_vm(Pid pid, u64 addr, std::span<u8> bytes, bo
             }
         } else {
             // The page behind the PTE, faulted in (for a write: unshared) without the PTE ever
-            // becoming writable or readable to the program.
+            // becoming writable or readable to the program. A transparent huge page there is split
+            // first (the PMD copy-on-write falls back to PTEs, as do_huge_pmd_wp_page does);
+            // forced access to hugetlb memory is not modelled.
+            if (vma->flags & VM_HUGETLB)
+                break;
+            VirtAddr base(va & ~(HPAGE_PMD_SIZE - 1));
             for (int tries = 0; tries < 3 && !pa; ++tries) {
+                m_mm->thp().split_range(space, base, VirtAddr(base.value() + HPAGE_PMD_SIZE));
+                if (space.page_table().huge_leaf(base))
+                    break; // could not be split
                 u64* slot = space.page_table().slot(page_base(VirtAddr(va)), false);
                 if (slot && pte_present(*slot)) {
                     Pfn pfn = pte_pfn(*slot);

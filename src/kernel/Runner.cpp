@@ -422,6 +422,23 @@ void Runner::send_group_signal(Pid pid, const SigInfo& info)
         kill_group_now(pid, SIGKILL_);
         return;
     }
+    // prepare_signal: SIGCONT continues a stopped process and discards pending stop signals
+    // (whatever its disposition); a stop signal discards a pending SIGCONT.
+    constexpr u64 STOP_SIGNALS =
+        sig_bit(SIGSTOP_) | sig_bit(SIGTSTP_) | sig_bit(SIGTTIN_) | sig_bit(SIGTTOU_);
+    if (sig == SIGCONT_) {
+        g->pending &= ~STOP_SIGNALS;
+        for (Task* th : m_sched.threads_of(pid))
+            th->pending &= ~STOP_SIGNALS;
+        if (g->stopped) {
+            g->stopped = false;
+            g->stop_to_report = false;
+            g->continue_to_report = true;
+            notify_parent_job_control(*g, CLD_CONTINUED_, SIGCONT_);
+        }
+    } else if (STOP_SIGNALS & sig_bit(sig)) {
+        g->pending &= ~sig_bit(SIGCONT_);
+    }
     Task* leader = m_sched.task(g->threads.front());
     bool blocked = leader && (leader->blocked & sig_bit(sig));
     if (!blocked && is_ignored(g->actions[static_cast<size_t>(sig)], sig))
@@ -507,6 +524,10 @@ void Runner::deliver_signals(Task& t)
             DefaultAction d = default_action(info.signo);
             if (d == DefaultAction::Terminate || d == DefaultAction::CoreDump) {
                 exit_group(t.tgid, 0, info.signo);
+                return;
+            }
+            if (d == DefaultAction::Stop && !unkillable_init(g, info.signo)) {
+                stop_group(g, info.signo);
                 return;
             }
             continue;
@@ -755,6 +776,8 @@ void Runner::run_slice(Task& t)
         if (t.state != RunState::Runnable || !p || !p->alive())
             break;
         deliver_signals(t);
+        if (const ThreadGroup* g = m_sched.group(t.tgid); g && g->stopped)
+            break; // stopped by a signal it just took
         if (yield || m_kernel->now_ns() >= end_ns)
             break;
     }
@@ -770,13 +793,62 @@ bool Runner::step(Task& t)
         t.state = RunState::Dead;
         return true;
     }
+    ThreadGroup* g = m_sched.group(t.tgid);
+    if (g && !g->stopped && t.state == RunState::Blocked)
+        take_stop_signal(*g, t); // a stop signal stops a process even while it waits
+    if (g && g->stopped)
+        return false; // until SIGCONT or SIGKILL
     if (t.state == RunState::Blocked && !resume_blocked(t))
         return false;
     if (t.state != RunState::Runnable)
         return true;
     deliver_signals(t);
+    if (g && g->stopped)
+        return true;
     run_slice(t);
     return true;
+}
+
+bool Runner::take_stop_signal(ThreadGroup& g, Task& t)
+{
+    for (int sig : {SIGSTOP_, SIGTSTP_, SIGTTIN_, SIGTTOU_}) {
+        u64 bit = sig_bit(sig);
+        if (!((t.pending | g.pending) & bit) || (t.blocked & bit))
+            continue;
+        if (g.actions[static_cast<size_t>(sig)].handler != SIG_DFL_)
+            continue;
+        t.pending &= ~bit;
+        g.pending &= ~bit;
+        stop_group(g, sig);
+        return true;
+    }
+    return false;
+}
+
+void Runner::stop_group(ThreadGroup& g, int sig)
+{
+    // do_signal_stop: every thread stops; the parent hears of it (CLD_STOPPED) unless it asked
+    // SA_NOCLDSTOP, and a waitpid with WUNTRACED reports it once.
+    g.stopped = true;
+    g.stop_signal = sig;
+    g.stop_to_report = true;
+    g.continue_to_report = false;
+    notify_parent_job_control(g, CLD_STOPPED_, sig);
+}
+
+void Runner::notify_parent_job_control(ThreadGroup& g, int code, int status)
+{
+    ThreadGroup* parent = m_sched.group(g.parent);
+    if (!parent || parent->exiting || parent->threads.empty())
+        return;
+    if (parent->actions[SIGCHLD_].flags & SA_NOCLDSTOP_)
+        return;
+    SigInfo info;
+    info.signo = SIGCHLD_;
+    info.code = code;
+    info.pid = g.pid;
+    info.status = status;
+    send_group_signal(parent->pid, info);
 }
 
 std::optional<u64> Runner::next_event_ns()
@@ -851,6 +923,8 @@ std::optional<Kernel::TaskView> Runner::task_view(Pid pid) const
     const Task* leader = g->threads.empty() ? nullptr : m_sched.task(g->threads.front());
     if (!leader)
         v.state = TaskState::Sleeping; // init, which only ever waits
+    else if (g->stopped)
+        v.state = TaskState::Stopped;
     else if (leader->state == RunState::Blocked)
         v.state = leader->block == BlockKind::Vfork ? TaskState::DiskSleep : TaskState::Sleeping;
     else

@@ -138,6 +138,10 @@ class Runner {
     bool take_signal(Task& t, SigInfo& info);
     void finish_group(ThreadGroup& g);
     bool unkillable_init(const ThreadGroup& g, int sig) const;
+    // Job control: a pending stop signal with its default action stops the group.
+    bool take_stop_signal(ThreadGroup& g, Task& t);
+    void stop_group(ThreadGroup& g, int sig);
+    void notify_parent_job_control(ThreadGroup& g, int code, int status);
     void kill_group_now(Pid pid, int signal);
     void kill_everything(); // SIGKILL to every thread group not already exiting
     void vfork_done(ThreadGroup& child);

@@ -15,7 +15,7 @@ namespace kioku {
 
 namespace {
 
-constexpr u64 WNOHANG_ = 1, WEXITED_ = 4, WNOWAIT_ = 0x01000000;
+constexpr u64 WNOHANG_ = 1, WUNTRACED_ = 2, WEXITED_ = 4, WCONTINUED_ = 8, WNOWAIT_ = 0x01000000;
 constexpr u64 FUTEX_CMD_MASK = 0x7f;
 constexpr u32 FUTEX_BITSET_MATCH_ANY = 0xffffffff;
 
@@ -91,8 +91,25 @@ SyscallResult Syscalls::sys_wait4(Task& t, const SyscallArgs& a)
             continue;
         any = true;
         Process* p = kernel().process(c);
-        if (!p || p->alive())
+        if (!p)
             continue;
+        if (p->alive()) {
+            // A stop (WUNTRACED) or a continuation (WCONTINUED), each reported once.
+            ThreadGroup* g = m_runner.scheduler().group(c);
+            int status = 0;
+            if (g && (options & WUNTRACED_) && g->stopped && g->stop_to_report) {
+                g->stop_to_report = false;
+                status = 0x7f | (g->stop_signal << 8);
+            } else if (g && (options & WCONTINUED_) && g->continue_to_report) {
+                g->continue_to_report = false;
+                status = 0xffff;
+            } else {
+                continue;
+            }
+            if (a[1] && put_bytes(t, a[1], &status, 4).is_error())
+                return SyscallResult::err(EFAULT);
+            return SyscallResult::ret(c);
+        }
         int status = wait_status(*p);
         if (a[1] && put_bytes(t, a[1], &status, 4).is_error())
             return SyscallResult::err(EFAULT);
@@ -121,7 +138,7 @@ SyscallResult Syscalls::sys_waitid(Task& t, const SyscallArgs& a)
 {
     u64 idtype = a[0], options = a[3];
     i32 id = static_cast<i32>(a[1]);
-    if (!(options & WEXITED_) || idtype > 3)
+    if (!(options & (WEXITED_ | WUNTRACED_ | WCONTINUED_)) || idtype > 3)
         return SyscallResult::err(EINVAL);
     bool any = false;
     for (Pid c : m_runner.children_of(t.tgid)) {
@@ -129,7 +146,33 @@ SyscallResult Syscalls::sys_waitid(Task& t, const SyscallArgs& a)
             continue;
         any = true;
         Process* p = kernel().process(c);
-        if (!p || p->alive())
+        if (!p)
+            continue;
+        if (p->alive()) {
+            ThreadGroup* g = m_runner.scheduler().group(c);
+            SigInfo info;
+            info.signo = SIGCHLD_;
+            info.pid = c;
+            if (g && (options & WUNTRACED_) && g->stopped && g->stop_to_report) { // WSTOPPED
+                info.code = CLD_STOPPED_;
+                info.status = g->stop_signal;
+                if (!(options & WNOWAIT_))
+                    g->stop_to_report = false;
+            } else if (g && (options & WCONTINUED_) && g->continue_to_report) {
+                info.code = CLD_CONTINUED_;
+                info.status = SIGCONT_;
+                if (!(options & WNOWAIT_))
+                    g->continue_to_report = false;
+            } else {
+                continue;
+            }
+            std::array<u8, 128> buf{};
+            encode_siginfo(info, buf);
+            if (a[2] && put_bytes(t, a[2], buf.data(), buf.size()).is_error())
+                return SyscallResult::err(EFAULT);
+            return SyscallResult::ret(0);
+        }
+        if (!(options & WEXITED_))
             continue;
         SigInfo info;
         info.signo = SIGCHLD_;

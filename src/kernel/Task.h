@@ -94,6 +94,13 @@ struct ThreadGroup {
     Tid vfork_parent = 0;
     // membarrier's registrations (MEMBARRIER_CMD_REGISTER_*), as Linux keeps them in the mm.
     u32 membarrier_registered = 0;
+    // Job control: stopped by SIGSTOP, SIGTSTP, SIGTTIN or SIGTTOU (none of its threads runs
+    // until SIGCONT or SIGKILL); the stop and the continuation each reported once to a waiting
+    // parent (WUNTRACED, WCONTINUED).
+    bool stopped = false;
+    int stop_signal = 0;
+    bool stop_to_report = false;
+    bool continue_to_report = false;
 };
 
 enum class RunState : u8 { Runnable, Blocked, Dead };

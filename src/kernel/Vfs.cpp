@@ -62,7 +62,8 @@ Result<std::unique_ptr<Vfs>> Vfs::create(PageCache& cache, const std::string& ro
         std::error_code ec;
         auto tmp = std::filesystem::temp_directory_path(ec); // $TMPDIR, or /tmp
         if (ec)
-            return Error::from_errno(ENOENT, "no temporary directory for the guest root ($TMPDIR): give --root");
+            return Error::from_errno(ENOENT,
+                                     "no temporary directory for the guest root ($TMPDIR): give --root");
         root = (tmp / "kioku-root-XXXXXX").string();
         if (!::mkdtemp(root.data()))
             return host_error("cannot create a temporary guest root");

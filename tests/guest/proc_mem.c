@@ -93,6 +93,23 @@ int main(void)
     r = pread(mem, buf, 1, (off_t)(uintptr_t)rw);
     printf("unmapped: %zd %s\n", r, r < 0 ? err_name(errno) : "");
 
+    /* A read-only transparent huge page (the kernel's mkdirty selftest): the forced write splits
+     * it and unshares one page; the program still cannot store there. */
+    const size_t thp = 2UL << 20;
+    char* raw = mmap(NULL, 2 * thp, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    char* huge = (char*)(((uintptr_t)raw + thp - 1) & ~(thp - 1));
+    madvise(huge, thp, MADV_HUGEPAGE);
+    memset(huge, 1, thp);
+    mprotect(huge, thp, PROT_READ);
+    n = pwrite(mem, "\x02", 1, (off_t)(uintptr_t)huge);
+    printf("forced write into a read-only huge page: %zd, now %d %d\n", n, huge[0], huge[1]);
+    faulted = store_faults(huge + 1, 3);
+    printf("the program's own store there faults: %d, still %d\n", faulted, huge[1]);
+    /* And an untouched read-only region: the write fills one page. */
+    char* fresh = mmap(NULL, thp, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    n = pwrite(mem, "\x05", 1, (off_t)(uintptr_t)fresh + 4096);
+    printf("forced write into untouched read-only memory: %zd, now %d, beside it %d\n", n, fresh[4096], fresh[0]);
+
     /* A forked child's copy is not the parent's. */
     char* shared_cow = mmap(NULL, page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     shared_cow[0] = 'p';
