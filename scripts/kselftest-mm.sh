@@ -74,7 +74,9 @@
 # still shows how far it got; stderr a file):
 #   kioku   kioku run --mem SIZE --sysctl vm.nr_hugepages=N [ARGS] -- WORK/bin/TEST [TEST-ARGS]
 #           (a fresh guest root each time; the guest's cwd is its root)
-#   qemu    qemu-riscv64 WORK/bin/TEST [TEST-ARGS], from the empty directory WORK/run/TEST.qemu
+#   qemu    qemu-riscv64 WORK/bin/TEST [TEST-ARGS], from the empty directory WORK/run/TEST.qemu;
+#           never virtual_address_range, for which qemu-user's bookkeeping of the guest's
+#           address space grows past 20 GB and brings the host's OOM killer (shown as -)
 #   native  WORK/bin-native/TEST [TEST-ARGS], from WORK/run/TEST.native
 # Each side's output: WORK/logs/TEST.SIDE.{out,err,status}. To rerun one test by hand, copy the
 # command above.
@@ -527,6 +529,12 @@ if [ -n "$host_hugepages" ] && [ "$build_only" -eq 0 ] && { [ "$run_qemu" -eq 1 
     fi
 fi
 
+# Tests not run under qemu-riscv64: qemu-user keeps its own bookkeeping of the guest's address
+# space, and virtual_address_range, which maps 128 TiB in 1 GiB pieces, made it grow past 23 GB
+# until the host's OOM killer stepped in (a limit on its data segment does not help: it counts
+# the guest's own large private mappings too, which transhuge-stress then cannot make).
+qemu_skip=" virtual_address_range "
+
 run_side() { # SIDE NAME ARGS...
     local side=$1 name=$2
     shift 2
@@ -587,7 +595,7 @@ row_format='%-30s %-7s'
 for side in "${sides[@]}"; do row_format+=' %-15s'; done
 row_format+='\n'
 header=(TEST BUILDS)
-for side in "${sides[@]}"; do header+=("$(tr a-z A-Z <<<"$side")"); done
+for side in "${sides[@]}"; do header+=("${side^^}"); done
 # shellcheck disable=SC2059
 printf "$row_format" "${header[@]}"
 for spec in "${tests[@]}"; do
@@ -613,8 +621,9 @@ for spec in "${tests[@]}"; do
             # both change the host's settings (THP sysfs files...) and would disturb each other.
             host_sides=()
             for side in "${sides[@]}"; do
-                [ "$side" = native ] && [ "${built[$label]}" != yes ] && continue
                 rm -f "$work/logs/$name.$side".{out,err,status}
+                [ "$side" = native ] && [ "${built[$label]}" != yes ] && continue
+                [ "$side" = qemu ] && [[ "$qemu_skip" == *" $name "* ]] && continue
                 [ "$side" = kioku ] || host_sides+=("$side")
             done
             if [ "$serial" -eq 1 ]; then
