@@ -242,10 +242,15 @@ Result<Pid> Kernel::spawn(const std::string& name, Pid parent)
     return pid;
 }
 
-Kernel::TaskView Kernel::task_view(const Process& p) const
+bool Kernel::task_exists(Pid pid, Pid tid) const
+{
+    return m_task_exists ? m_task_exists(pid, tid) : tid == pid;
+}
+
+Kernel::TaskView Kernel::task_view(const Process& p, Pid tid) const
 {
     if (m_task_view)
-        if (auto v = m_task_view(p.pid()))
+        if (auto v = m_task_view(tid ? tid : p.pid()))
             return *v;
     TaskView v;
     v.state = p.alive() ? TaskState::Running : TaskState::Zombie;

@@ -133,7 +133,11 @@ class Kernel {
         u32 threads = 1;
     };
     void set_task_view(std::function<std::optional<TaskView>(Pid)> view) { m_task_view = std::move(view); }
-    TaskView task_view(const Process& p) const;
+    // tid: a thread of p whose state to show (0: the process's leader).
+    TaskView task_view(const Process& p, Pid tid = 0) const;
+    // Whether tid is a live thread of process pid (without a scheduler: the process itself).
+    bool task_exists(Pid pid, Pid tid) const;
+    void set_task_exists(std::function<bool(Pid, Pid)> exists) { m_task_exists = std::move(exists); }
 
     // Memory calls, as the Linux system calls of the same names.
     Result<u64> mmap(Pid pid, u64 addr, u64 length, int prot, int flags, int fd, u64 offset);
@@ -301,6 +305,7 @@ class Kernel {
     PidAllocator m_pids;
     std::function<bool(Pid)> m_pid_named;
     std::function<std::optional<TaskView>(Pid)> m_task_view;
+    std::function<bool(Pid, Pid)> m_task_exists;
     u64 m_threads_max = 0;
     std::vector<std::string> m_log;
     std::ostream* m_log_sink = nullptr;

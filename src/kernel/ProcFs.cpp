@@ -273,7 +273,7 @@ std::string ProcFs::smaps_rollup(Process& p)
 
 std::string ProcFs::status(Process& p)
 {
-    Kernel::TaskView view = m_kernel.task_view(p);
+    Kernel::TaskView view = m_kernel.task_view(p, m_tid);
     StatusValues v;
     v.name = p.name();
     v.state = view.state;
@@ -331,7 +331,7 @@ std::string ProcFs::stat(Process& p)
 {
     // /proc/PID/stat (fs/proc/array.c do_task_stat): the fields a memory model can fill, and
     // Linux's values for an idle single-threaded root task for the rest.
-    Kernel::TaskView view = m_kernel.task_view(p);
+    Kernel::TaskView view = m_kernel.task_view(p, m_tid);
     bool mm = p.alive() && p.has_space(); // a zombie's memory fields are 0
     std::ostringstream out;
     u64 clk_tck = 100;
@@ -483,6 +483,16 @@ Result<std::string> ProcFs::read(int viewer, const std::string& path)
         Process* p = m_kernel.process(pid);
         if (!p)
             return Error::from_errno(ENOENT, "no such process");
+        // task/TID/FILE: a thread's own view; its state is the thread's, the rest the process's.
+        if (what.starts_with("task/")) {
+            std::string tail = what.substr(5);
+            auto cut = tail.find('/');
+            auto tid = cut == std::string::npos ? std::nullopt : parse_int(tail.substr(0, cut));
+            if (!tid || !m_kernel.task_exists(pid, static_cast<int>(*tid)))
+                return Error::from_errno(ENOENT, "no such thread");
+            m_tid = static_cast<int>(*tid);
+            what = tail.substr(cut + 1);
+        }
         return read_pid(*p, what);
     }
     return Error::from_errno(ENOENT, "no such file");

@@ -53,6 +53,7 @@ class ProcFs {
     std::string tlb();
 
     Kernel& m_kernel;
+    int m_tid = 0; // the thread a task/TID file is read for (0: the process)
 };
 
 } // namespace kioku

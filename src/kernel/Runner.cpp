@@ -99,6 +99,10 @@ Result<std::unique_ptr<Runner>> Runner::create(const RunOptions& options, std::o
         return false;
     });
     r->m_kernel->set_task_view([runner = r.get()](Pid pid) { return runner->task_view(pid); });
+    r->m_kernel->set_task_exists([runner = r.get()](Pid pid, Pid tid) {
+        const Task* t = runner->m_sched.task(tid);
+        return t && t->tgid == pid && t->state != RunState::Dead;
+    });
     r->m_rng_state = options.machine.seed ^ 0x6b696f6b75ull; // "kioku"
     return r;
 }
@@ -899,9 +903,14 @@ void Runner::kill_everything()
     m_sched.reap_dead();
 }
 
-std::optional<Kernel::TaskView> Runner::task_view(Pid pid) const
+std::optional<Kernel::TaskView> Runner::task_view(Pid id) const
 {
-    const ThreadGroup* g = m_sched.group(pid);
+    // id is a process, or one thread of one (/proc/PID/task/TID), whose own state is shown.
+    const ThreadGroup* g = m_sched.group(id);
+    const Task* thread = g ? nullptr : m_sched.task(id);
+    if (thread)
+        g = m_sched.group(thread->tgid);
+    Pid pid = g ? g->pid : id;
     const Process* p = m_kernel->process(pid);
     if (!g || !p)
         return std::nullopt;
@@ -920,7 +929,7 @@ std::optional<Kernel::TaskView> Runner::task_view(Pid pid) const
     }
     // The leader's state, as Linux's /proc/PID/stat shows: running or runnable is R; a task in an
     // interruptible wait is S; the vfork parent's wait is uninterruptible (D).
-    const Task* leader = g->threads.empty() ? nullptr : m_sched.task(g->threads.front());
+    const Task* leader = thread ? thread : g->threads.empty() ? nullptr : m_sched.task(g->threads.front());
     if (!leader)
         v.state = TaskState::Sleeping; // init, which only ever waits
     else if (g->stopped)

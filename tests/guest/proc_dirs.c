@@ -2,7 +2,9 @@
  * program looks for (its own pid in /proc, its threads in task, its descriptors in fd, the huge
  * page sizes, the THP settings, the CPU lists); access() and stat() see them as directories.
  * /proc/mounts and /proc/self/mounts list the root and the kernel's filesystems. */
+#define _GNU_SOURCE
 #include <dirent.h>
+#include <fcntl.h>
 #include <mntent.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -23,9 +25,12 @@ static int has(const char* dir, const char* name)
     return found;
 }
 
+static volatile pid_t idle_tid;
+
 static void* idle(void* arg)
 {
     (void)arg;
+    idle_tid = gettid();
     pause();
     return NULL;
 }
@@ -50,6 +55,18 @@ int main(void)
     if (d)
         closedir(d);
     printf("threads listed: %d\n", threads);
+    while (!idle_tid)
+        usleep(1000);
+    usleep(50000);
+    char path[96], buf[512];
+    snprintf(path, sizeof path, "/proc/self/task/%d/stat", (int)idle_tid);
+    int fd = open(path, O_RDONLY);
+    ssize_t n = fd < 0 ? -1 : read(fd, buf, sizeof buf - 1);
+    buf[n > 0 ? n : 0] = 0;
+    char* close_paren = strrchr(buf, ')');
+    printf("the idle thread's own stat: state %c\n", close_paren ? close_paren[2] : '?');
+    snprintf(path, sizeof path, "/proc/self/task/%d/status", (int)getpid());
+    printf("the main thread's status opens: %d\n", access(path, R_OK) == 0);
     printf("/proc/self/fd has 0, 1, 2: %d %d %d\n", has("/proc/self/fd", "0"), has("/proc/self/fd", "1"),
            has("/proc/self/fd", "2"));
     printf("/sys/kernel/mm/hugepages has hugepages-2048kB: %d\n", has("/sys/kernel/mm/hugepages", "hugepages-2048kB"));
