@@ -337,6 +337,10 @@ Result<u64> AddressSpace::mmap(u64 addr, u64 len, int prot, int flags, std::shar
         return Error::from_errno(EINVAL, "zero length");
     // MAP_HUGETLB and hugetlbfs files (Hugetlb.cpp): the length in huge pages, the file behind.
     u64 huge = TRY(hugetlb_mmap_setup(m_mm, len, flags, file, access));
+    // MAP_FIXED_NOREPLACE is MAP_FIXED that refuses to replace: set before the hint is rounded,
+    // so that an unaligned address is EINVAL for it too (do_mmap's order).
+    if (flags & MAP_FIXED_NOREPLACE_)
+        flags |= MAP_FIXED_;
     if (!(flags & MAP_FIXED_) && addr) {
         addr &= PAGE_MASK;
         if (addr < m_mm.sysctl().mmap_min_addr)
@@ -351,8 +355,6 @@ Result<u64> AddressSpace::mmap(u64 addr, u64 len, int prot, int flags, std::shar
         return Error::from_errno(EOVERFLOW, "offset + length overflows");
     if (map_count() > m_mm.sysctl().max_map_count)
         return Error::from_errno(ENOMEM, "too many mappings");
-    if (flags & MAP_FIXED_NOREPLACE_)
-        flags |= MAP_FIXED_;
 
     u64 vm_flags = calc_vm_prot_bits(prot) | calc_vm_flag_bits(flags) | m_def_flags | VM_MAYREAD |
                    VM_MAYWRITE | VM_MAYEXEC;
