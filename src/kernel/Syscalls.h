@@ -16,6 +16,7 @@
 #include <memory>
 #include <optional>
 #include <set>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -240,6 +241,11 @@ class Syscalls {
     SyscallResult sys_capget(Task&, const SyscallArgs&);
     SyscallResult sys_capset(Task&, const SyscallArgs&);
     SyscallResult prctl_caps(Task&, const SyscallArgs&);
+    // The version and pid of a capget/capset header; EINVAL (the preferred version written back)
+    // for an unknown version, EFAULT.
+    Result<std::pair<u32, i32>> read_cap_header(Task& t, u64 addr);
+    // getresuid/getresgid: the three ids to the three addresses.
+    SyscallResult put_three_ids(Task& t, const SyscallArgs& a, const std::array<u32, 3>& ids);
     // A credentials change made: the address space learns whether CAP_IPC_LOCK is still held.
     SyscallResult creds_changed(Task& t, int error);
     SyscallResult sys_uname(Task&, const SyscallArgs&);
@@ -366,9 +372,15 @@ class Syscalls {
     SyscallResult sys_getsockopt(Task&, const SyscallArgs&);
     SyscallResult sys_setsockopt(Task&, const SyscallArgs&);
     SyscallResult sys_getsockname(Task&, const SyscallArgs&);
-    Result<std::shared_ptr<UnixSocket>> socket_of(Task& t, int fd);
-    Result<u64> socket_send(Task& t, UnixSocket& s, u64 buf, u64 count,
+    // The socket behind fd: EBADF, or ENOTSOCK for another kind of file.
+    Result<SpecialFile*> socket_file(Task& t, int fd);
+    // Sends, and raises SIGPIPE for EPIPE unless MSG_NOSIGNAL.
+    Result<u64> socket_send(Task& t, UnixSocket& s, std::span<const u8> data,
                             std::vector<std::shared_ptr<OpenFile>> files, int flags);
+    // A send or receive that failed: EAGAIN on a blocking socket waits, anything else returns.
+    SyscallResult socket_failed(Task& t, const Error& error, bool nonblock);
+    // SIGPIPE to the writer of a pipe or socket nobody will read.
+    void raise_sigpipe(Task& t);
     Result<std::vector<u8>> gather_iov(Task& t, u64 iov, u64 count);
     // fcntl(F_ADD_SEALS) on a shmem file (memfd).
     SyscallResult add_seals(OpenFile& f, u32 seals);

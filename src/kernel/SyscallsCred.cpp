@@ -1,5 +1,6 @@
 // Credentials: the get/set*id calls, supplementary groups, capget/capset and the prctl
 // capability options. The rules live in Credentials; here are the arguments and errno.
+#include <array>
 #include <cstring>
 
 #include "kernel/Kernel.h"
@@ -48,24 +49,24 @@ SyscallResult Syscalls::sys_getegid(Task& t, const SyscallArgs&)
     return SyscallResult::ret(process(t).creds.egid);
 }
 
+SyscallResult Syscalls::put_three_ids(Task& t, const SyscallArgs& a, const std::array<u32, 3>& ids)
+{
+    for (int i = 0; i < 3; ++i)
+        if (put_bytes(t, a[i], &ids[static_cast<size_t>(i)], 4).is_error())
+            return SyscallResult::err(EFAULT);
+    return SyscallResult::ret(0);
+}
+
 SyscallResult Syscalls::sys_getresuid(Task& t, const SyscallArgs& a)
 {
     const Credentials& c = process(t).creds;
-    u32 ids[3] = {c.uid, c.euid, c.suid};
-    for (int i = 0; i < 3; ++i)
-        if (put_bytes(t, a[i], &ids[i], 4).is_error())
-            return SyscallResult::err(EFAULT);
-    return SyscallResult::ret(0);
+    return put_three_ids(t, a, {c.uid, c.euid, c.suid});
 }
 
 SyscallResult Syscalls::sys_getresgid(Task& t, const SyscallArgs& a)
 {
     const Credentials& c = process(t).creds;
-    u32 ids[3] = {c.gid, c.egid, c.sgid};
-    for (int i = 0; i < 3; ++i)
-        if (put_bytes(t, a[i], &ids[i], 4).is_error())
-            return SyscallResult::err(EFAULT);
-    return SyscallResult::ret(0);
+    return put_three_ids(t, a, {c.gid, c.egid, c.sgid});
 }
 
 SyscallResult Syscalls::sys_setuid(Task& t, const SyscallArgs& a)
@@ -132,21 +133,27 @@ SyscallResult Syscalls::sys_setgroups(Task& t, const SyscallArgs& a)
     return creds_changed(t, c.setgroups(std::move(list)));
 }
 
+Result<std::pair<u32, i32>> Syscalls::read_cap_header(Task& t, u64 addr)
+{
+    // cap_validate_magic: an unknown version is answered with the one the kernel prefers,
+    // written into the header, and EINVAL.
+    u32 header[2] = {};
+    TRY(get_bytes(t, addr, header, sizeof header));
+    if (header[0] != CAP_V1 && header[0] != CAP_V2 && header[0] != CAP_V3) {
+        u32 preferred = CAP_V3;
+        TRY(put_bytes(t, addr, &preferred, 4));
+        return Error::from_errno(EINVAL, "unknown capability version");
+    }
+    return std::pair<u32, i32>{header[0], static_cast<i32>(header[1])};
+}
+
 SyscallResult Syscalls::sys_capget(Task& t, const SyscallArgs& a)
 {
-    u32 header[2] = {};
-    if (get_bytes(t, a[0], header, sizeof header).is_error())
-        return SyscallResult::err(EFAULT);
-    u32 version = header[0];
-    i32 pid = static_cast<i32>(header[1]);
-    if (version != CAP_V1 && version != CAP_V2 && version != CAP_V3) {
-        // An unknown version: the kernel writes the one it prefers and refuses, except to a
-        // caller that passed no data (the usual way to ask for the version).
-        header[0] = CAP_V3;
-        if (put_bytes(t, a[0], header, 4).is_error())
-            return SyscallResult::err(EFAULT);
-        return a[1] ? SyscallResult::err(EINVAL) : SyscallResult::ret(0);
-    }
+    auto header = read_cap_header(t, a[0]);
+    if (header.is_error()) // an unknown version is no error to a caller that passed no data
+        return header.error().code == EINVAL && !a[1] ? SyscallResult::ret(0)
+                                                      : SyscallResult::err(header.error().code);
+    auto [version, pid] = header.value();
     if (!a[1])
         return SyscallResult::ret(0);
     if (pid < 0)
@@ -168,17 +175,10 @@ SyscallResult Syscalls::sys_capget(Task& t, const SyscallArgs& a)
 
 SyscallResult Syscalls::sys_capset(Task& t, const SyscallArgs& a)
 {
-    u32 header[2] = {};
-    if (get_bytes(t, a[0], header, sizeof header).is_error())
-        return SyscallResult::err(EFAULT);
-    u32 version = header[0];
-    i32 pid = static_cast<i32>(header[1]);
-    if (version != CAP_V1 && version != CAP_V2 && version != CAP_V3) {
-        header[0] = CAP_V3;
-        if (put_bytes(t, a[0], header, 4).is_error())
-            return SyscallResult::err(EFAULT);
-        return SyscallResult::err(EINVAL);
-    }
+    auto header = read_cap_header(t, a[0]);
+    if (header.is_error())
+        return SyscallResult::err(header.error().code);
+    auto [version, pid] = header.value();
     if (pid != 0 && pid != t.tgid && pid != t.tid)
         return SyscallResult::err(EPERM); // only one's own capabilities
     u32 data[6] = {};

@@ -546,6 +546,15 @@ Result<u64> Syscalls::fsize_limit(Task& t, u64 pos, u64 count)
     return std::min(count, limit - pos);
 }
 
+void Syscalls::raise_sigpipe(Task& t)
+{
+    SigInfo info;
+    info.signo = SIGPIPE_;
+    info.code = SI_USER_;
+    info.pid = t.tgid;
+    m_runner.send_thread_signal(t, info);
+}
+
 Result<u64> Syscalls::write_from(Task& t, int fd, OpenFile& f, u64 buf, u64 count)
 {
     if (!f.writable)
@@ -559,19 +568,13 @@ Result<u64> Syscalls::write_from(Task& t, int fd, OpenFile& f, u64 buf, u64 coun
     if (s.kind == SpecialFile::Kind::PipeWrite) {
         Pipe& p = *s.pipe;
         if (p.readers == 0) {
-            SigInfo info;
-            info.signo = SIGPIPE_;
-            info.code = SI_USER_;
-            info.pid = t.tgid;
-            m_runner.send_thread_signal(t, info);
+            raise_sigpipe(t);
             return Error::from_errno(EPIPE, "no reader");
         }
         count = std::min(count, Pipe::CAPACITY - p.data.size());
         if (count == 0)
             return Error::from_errno(EAGAIN, "pipe full");
     }
-    if (s.kind == SpecialFile::Kind::Socket)
-        return socket_send(t, *s.socket, buf, count, {}, 0);
     if (s.kind == SpecialFile::Kind::EventFd) {
         if (count < 8)
             return Error::from_errno(EINVAL, "eventfd writes take 8 bytes");
@@ -594,6 +597,7 @@ Result<u64> Syscalls::write_from(Task& t, int fd, OpenFile& f, u64 buf, u64 coun
         }
         return done;
     }
+    case SpecialFile::Kind::Socket: return socket_send(t, *s.socket, data, {}, 0);
     case SpecialFile::Kind::PipeWrite:
         s.pipe->data.insert(s.pipe->data.end(), data.begin(), data.end());
         s.pipe->wakes.wake_readers();

@@ -44,14 +44,23 @@ u64 cmsg_align(u64 n)
 
 } // namespace
 
-Result<std::shared_ptr<UnixSocket>> Syscalls::socket_of(Task& t, int fd)
+Result<SpecialFile*> Syscalls::socket_file(Task& t, int fd)
 {
     auto f = open_file(t, fd);
     if (f.is_error())
         return Error::from_errno(EBADF, "bad descriptor");
     if (!f.value()->special || f.value()->special->kind != SpecialFile::Kind::Socket)
         return Error::from_errno(ENOTSOCK, "not a socket");
-    return f.value()->special->socket;
+    return f.value()->special.get();
+}
+
+SyscallResult Syscalls::socket_failed(Task& t, const Error& error, bool nonblock)
+{
+    // Nothing to read or no room to send: a blocking socket waits and tries again.
+    if (error.code == EAGAIN && !nonblock)
+        return block_retry(t, std::nullopt);
+    end_wait(t);
+    return SyscallResult::err(error.code);
 }
 
 SyscallResult Syscalls::sys_socket(Task&, const SyscallArgs&)
@@ -114,20 +123,12 @@ SyscallResult Syscalls::sys_socketpair(Task& t, const SyscallArgs& a)
     return SyscallResult::ret(0);
 }
 
-Result<u64> Syscalls::socket_send(Task& t, UnixSocket& s, u64 buf, u64 count,
+Result<u64> Syscalls::socket_send(Task& t, UnixSocket& s, std::span<const u8> data,
                                   std::vector<std::shared_ptr<OpenFile>> files, int flags)
 {
-    std::vector<u8> data(std::min(count, MAX_IO_CHUNK));
-    if (!data.empty())
-        TRY(get_bytes(t, buf, data.data(), data.size()));
     auto sent = s.send(data, std::move(files));
-    if (sent.is_error() && sent.error().code == EPIPE && !(flags & MSG_NOSIGNAL_)) {
-        SigInfo info;
-        info.signo = SIGPIPE_;
-        info.code = SI_USER_;
-        info.pid = t.tgid;
-        m_runner.send_thread_signal(t, info);
-    }
+    if (sent.is_error() && sent.error().code == EPIPE && !(flags & MSG_NOSIGNAL_))
+        raise_sigpipe(t);
     return sent;
 }
 
@@ -153,27 +154,29 @@ Result<std::vector<u8>> Syscalls::gather_iov(Task& t, u64 iov, u64 count)
 
 SyscallResult Syscalls::sys_sendto(Task& t, const SyscallArgs& a)
 {
-    auto s = socket_of(t, a.fd(0));
+    auto s = socket_file(t, a.fd(0));
     if (s.is_error())
         return SyscallResult::err(s.error().code);
-    bool nonblock = (a.i(3) & MSG_DONTWAIT_) || open_file(t, a.fd(0)).value()->special->nonblock;
+    bool nonblock = (a.i(3) & MSG_DONTWAIT_) || s.value()->nonblock;
     if (a[4])
         return SyscallResult::err(EISCONN); // a socketpair end is connected
-    auto r = socket_send(t, *s.value(), a[1], a[2], {}, static_cast<int>(a[3]));
-    if (r.is_error() && r.error().code == EAGAIN && !nonblock)
-        return block_retry(t, std::nullopt);
+    std::vector<u8> data(std::min(a[2], MAX_IO_CHUNK));
+    if (!data.empty() && get_bytes(t, a[1], data.data(), data.size()).is_error())
+        return SyscallResult::err(EFAULT);
+    auto r = socket_send(t, *s.value()->socket, data, {}, static_cast<int>(a[3]));
+    if (r.is_error())
+        return socket_failed(t, r.error(), nonblock);
     end_wait(t);
-    return r.is_error() ? SyscallResult::err(r.error().code)
-                        : SyscallResult::ret(static_cast<i64>(r.value()));
+    return SyscallResult::ret(static_cast<i64>(r.value()));
 }
 
 SyscallResult Syscalls::sys_sendmsg(Task& t, const SyscallArgs& a)
 {
-    auto s = socket_of(t, a.fd(0));
+    auto s = socket_file(t, a.fd(0));
     if (s.is_error())
         return SyscallResult::err(s.error().code);
     int flags = static_cast<int>(a[2]);
-    bool nonblock = (flags & MSG_DONTWAIT_) || open_file(t, a.fd(0)).value()->special->nonblock;
+    bool nonblock = (flags & MSG_DONTWAIT_) || s.value()->nonblock;
     GuestMsghdr h{};
     if (get_bytes(t, a[1], &h, sizeof h).is_error())
         return SyscallResult::err(EFAULT);
@@ -215,36 +218,23 @@ SyscallResult Syscalls::sys_sendmsg(Task& t, const SyscallArgs& a)
             off += cmsg_align(len);
         }
     }
-    std::vector<u8>& data = bytes.value();
-    auto r = s.value()->send(data, std::move(files));
-    if (r.is_error() && r.error().code == EPIPE && !(flags & MSG_NOSIGNAL_)) {
-        SigInfo info;
-        info.signo = SIGPIPE_;
-        info.code = SI_USER_;
-        info.pid = t.tgid;
-        m_runner.send_thread_signal(t, info);
-    }
-    if (r.is_error() && r.error().code == EAGAIN && !nonblock)
-        return block_retry(t, std::nullopt);
+    auto r = socket_send(t, *s.value()->socket, bytes.value(), std::move(files), flags);
+    if (r.is_error())
+        return socket_failed(t, r.error(), nonblock);
     end_wait(t);
-    return r.is_error() ? SyscallResult::err(r.error().code)
-                        : SyscallResult::ret(static_cast<i64>(r.value()));
+    return SyscallResult::ret(static_cast<i64>(r.value()));
 }
 
 SyscallResult Syscalls::sys_recvfrom(Task& t, const SyscallArgs& a)
 {
-    auto s = socket_of(t, a.fd(0));
+    auto s = socket_file(t, a.fd(0));
     if (s.is_error())
         return SyscallResult::err(s.error().code);
     int flags = static_cast<int>(a[3]);
-    bool nonblock = (flags & MSG_DONTWAIT_) || open_file(t, a.fd(0)).value()->special->nonblock;
-    auto r = s.value()->recv(std::min(a[2], MAX_IO_CHUNK), flags & MSG_PEEK_);
-    if (r.is_error()) {
-        if (r.error().code == EAGAIN && !nonblock)
-            return block_retry(t, std::nullopt);
-        end_wait(t);
-        return SyscallResult::err(r.error().code);
-    }
+    bool nonblock = (flags & MSG_DONTWAIT_) || s.value()->nonblock;
+    auto r = s.value()->socket->recv(std::min(a[2], MAX_IO_CHUNK), flags & MSG_PEEK_);
+    if (r.is_error())
+        return socket_failed(t, r.error(), nonblock);
     end_wait(t);
     const auto& got = r.value();
     if (!got.bytes.empty() && put_bytes(t, a[1], got.bytes.data(), got.bytes.size()).is_error())
@@ -260,11 +250,11 @@ SyscallResult Syscalls::sys_recvfrom(Task& t, const SyscallArgs& a)
 
 SyscallResult Syscalls::sys_recvmsg(Task& t, const SyscallArgs& a)
 {
-    auto s = socket_of(t, a.fd(0));
+    auto s = socket_file(t, a.fd(0));
     if (s.is_error())
         return SyscallResult::err(s.error().code);
     int flags = static_cast<int>(a[2]);
-    bool nonblock = (flags & MSG_DONTWAIT_) || open_file(t, a.fd(0)).value()->special->nonblock;
+    bool nonblock = (flags & MSG_DONTWAIT_) || s.value()->nonblock;
     GuestMsghdr h{};
     if (get_bytes(t, a[1], &h, sizeof h).is_error())
         return SyscallResult::err(EFAULT);
@@ -281,13 +271,9 @@ SyscallResult Syscalls::sys_recvmsg(Task& t, const SyscallArgs& a)
         iov[i] = {v[0], v[1]};
         room += std::min<u64>(v[1], MAX_IO_CHUNK);
     }
-    auto r = s.value()->recv(std::min(room, MAX_IO_CHUNK), flags & MSG_PEEK_);
-    if (r.is_error()) {
-        if (r.error().code == EAGAIN && !nonblock)
-            return block_retry(t, std::nullopt);
-        end_wait(t);
-        return SyscallResult::err(r.error().code);
-    }
+    auto r = s.value()->socket->recv(std::min(room, MAX_IO_CHUNK), flags & MSG_PEEK_);
+    if (r.is_error())
+        return socket_failed(t, r.error(), nonblock);
     end_wait(t);
     auto& got = r.value();
     u64 done = 0;
@@ -345,25 +331,25 @@ SyscallResult Syscalls::sys_recvmsg(Task& t, const SyscallArgs& a)
 
 SyscallResult Syscalls::sys_shutdown(Task& t, const SyscallArgs& a)
 {
-    auto s = socket_of(t, a.fd(0));
+    auto s = socket_file(t, a.fd(0));
     if (s.is_error())
         return SyscallResult::err(s.error().code);
     if (a[1] > 2)
         return SyscallResult::err(EINVAL);
-    s.value()->shutdown(static_cast<int>(a[1]));
+    s.value()->socket->shutdown(static_cast<int>(a[1]));
     return SyscallResult::ret(0);
 }
 
 SyscallResult Syscalls::sys_getsockopt(Task& t, const SyscallArgs& a)
 {
-    auto s = socket_of(t, a.fd(0));
+    auto s = socket_file(t, a.fd(0));
     if (s.is_error())
         return SyscallResult::err(s.error().code);
     if (static_cast<int>(a[1]) != SOL_SOCKET_)
         return SyscallResult::err(EOPNOTSUPP);
     i32 value = 0;
     switch (static_cast<int>(a[2])) {
-    case SO_TYPE_: value = static_cast<i32>(s.value()->type()); break;
+    case SO_TYPE_: value = static_cast<i32>(s.value()->socket->type()); break;
     case SO_ERROR_: value = 0; break;
     case SO_SNDBUF_:
     case SO_RCVBUF_: value = static_cast<i32>(UnixSocket::SNDBUF); break;
@@ -385,7 +371,7 @@ SyscallResult Syscalls::sys_getsockopt(Task& t, const SyscallArgs& a)
 
 SyscallResult Syscalls::sys_setsockopt(Task& t, const SyscallArgs& a)
 {
-    auto s = socket_of(t, a.fd(0));
+    auto s = socket_file(t, a.fd(0));
     if (s.is_error())
         return SyscallResult::err(s.error().code);
     if (static_cast<int>(a[1]) != SOL_SOCKET_)
@@ -401,7 +387,7 @@ SyscallResult Syscalls::sys_setsockopt(Task& t, const SyscallArgs& a)
 SyscallResult Syscalls::sys_getsockname(Task& t, const SyscallArgs& a)
 {
     // An unnamed AF_UNIX socket: its address is the family alone.
-    auto s = socket_of(t, a.fd(0));
+    auto s = socket_file(t, a.fd(0));
     if (s.is_error())
         return SyscallResult::err(s.error().code);
     i32 len = 0;
