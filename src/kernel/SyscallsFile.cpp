@@ -248,7 +248,7 @@ SyscallResult Syscalls::install_fd(Task& t, std::shared_ptr<OpenFile> file, bool
 
 static std::optional<std::vector<DirEntry>>
 kernel_directory(Kernel& kernel, Pid viewer, std::string path,
-                 const std::function<std::vector<Pid>(Pid)>& threads);
+                 const std::function<std::vector<Pid>(Pid)>& threads, bool entries = true);
 
 Result<bool> Syscalls::reopen_fd_link(Task& t, const std::string& path, std::shared_ptr<OpenFile>& file)
 {
@@ -918,18 +918,19 @@ struct PathStat {
 // The directories of /proc and /sys that kioku serves, with the entries in each: the files it
 // can read there (probed from the names Linux has), the directories below, and for /proc the
 // processes, their threads and descriptors. nullopt: not such a directory. `threads` names a
-// process's threads (the scheduler's), empty when unknown.
+// process's threads (the scheduler's), empty when unknown. Without `entries` only whether the
+// directory exists is asked (stat, access): the files are not rendered to be listed.
 static std::optional<std::vector<DirEntry>>
 kernel_directory_names(Kernel& kernel, Pid viewer, const std::string& path,
-                       const std::function<std::vector<Pid>(Pid)>& threads);
+                       const std::function<std::vector<Pid>(Pid)>& threads, bool entries = true);
 
 static std::optional<std::vector<DirEntry>>
 kernel_directory(Kernel& kernel, Pid viewer, std::string path,
-                 const std::function<std::vector<Pid>(Pid)>& threads)
+                 const std::function<std::vector<Pid>(Pid)>& threads, bool entries)
 {
     while (path.size() > 1 && path.back() == '/')
         path.pop_back();
-    auto listing = kernel_directory_names(kernel, viewer, path, threads);
+    auto listing = kernel_directory_names(kernel, viewer, path, threads, entries);
     if (!listing)
         return std::nullopt;
     // "." and ".." first, as procfs and sysfs list them; every entry needs an inode number
@@ -944,10 +945,12 @@ kernel_directory(Kernel& kernel, Pid viewer, std::string path,
 
 static std::optional<std::vector<DirEntry>>
 kernel_directory_names(Kernel& kernel, Pid viewer, const std::string& path,
-                       const std::function<std::vector<Pid>(Pid)>& threads)
+                       const std::function<std::vector<Pid>(Pid)>& threads, bool entries)
 {
     std::vector<DirEntry> out;
     auto files = [&](const std::string& dir, std::initializer_list<const char*> names, u8 type = DT_REG) {
+        if (!entries)
+            return; // only asked whether the directory exists: render nothing
         for (const char* name : names)
             if (!kernel.read_proc(viewer, dir + "/" + name).is_error())
                 out.push_back({name, 0, type});
@@ -1108,7 +1111,7 @@ kernel_directory_names(Kernel& kernel, Pid viewer, const std::string& path,
 static PathStat stat_path(Kernel& kernel, Pid pid, const std::string& path, bool follow)
 {
     PathStat out;
-    if (kernel_directory(kernel, pid, path, {})) {
+    if (kernel_directory(kernel, pid, path, {}, false)) {
         out.st.st_mode = S_IFDIR | 0555;
         out.st.st_nlink = 2;
         return out;
