@@ -95,14 +95,12 @@ Result<UnixSocket::Received> UnixSocket::recv(u64 max, bool peek)
         // A byte stream across messages; files passed with a message end the read after it,
         // and a read never runs into the files of the next (they come with their own bytes).
         size_t i = 0;
-        u64 skip = 0; // bytes of a partly read message already copied out while peeking
         while (i < m_queue.size() && out.bytes.size() < max) {
             Message& m = m_queue[i];
             if (!m.files.empty() && !out.bytes.empty())
                 break;
-            u64 n = std::min<u64>(max - out.bytes.size(), m.bytes.size() - skip);
-            out.bytes.insert(out.bytes.end(), m.bytes.begin() + static_cast<long>(skip),
-                             m.bytes.begin() + static_cast<long>(skip + n));
+            u64 n = std::min<u64>(max - out.bytes.size(), m.bytes.size());
+            out.bytes.insert(out.bytes.end(), m.bytes.begin(), m.bytes.begin() + static_cast<long>(n));
             bool had_files = !m.files.empty();
             if (had_files)
                 out.files = peek ? m.files : std::move(m.files);
