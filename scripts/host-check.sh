@@ -361,11 +361,12 @@ report_run() { # LABEL LOG STATUS
 
 section_guest() {
     heading "guest programs under qemu-riscv64, against tests/guest/*.expected"
-    local list=$build/host-check/guest.list test bin expected args
+    local list=$build/host-check/guest.list test bin expected qemu_options args
     need_build_list "$list" || return
-    while IFS='|' read -r test bin expected args; do
+    while IFS='|' read -r test bin expected qemu_options args; do
         # shellcheck disable=SC2086
-        sh "$top/tests/guest/run_guest.sh" qemu "$QEMU" "$bin" "$expected" -- $args >"$scratch/guest.log" 2>&1
+        sh "$top/tests/guest/run_guest.sh" qemu "$QEMU" "$bin" "$expected" $qemu_options -- $args \
+            >"$scratch/guest.log" 2>&1
         report_run "$test" "$scratch/guest.log" $?
     done <"$list"
     echo "  (qemu-user runs the guest inside a host process: its own faults and threads, and system" \

@@ -20,7 +20,7 @@ commands:
   demo                      a guided tour of virtual memory on a default machine
   scenario FILE.kio         run a scenario file (see docs/scenarios.md)
   run [OPTIONS] -- PROGRAM [ARGS...]
-                            run a static riscv64 Linux program (kioku run --help)
+                            run a riscv64 Linux program (kioku run --help)
 
 options:
   --mem SIZE                physical memory (default 512M; K, M, G suffixes; 8M to 64G)

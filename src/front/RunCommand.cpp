@@ -44,7 +44,8 @@ struct RunCommandOptions {
     std::vector<SwapOption> swaps;
     bool swap_in_memory = false; // --swap-memory: the areas are memory-backed, not host files
     std::vector<std::string> command;
-    std::string policy; // --policy: the replacement policy, empty for Linux's
+    std::string policy;  // --policy: the replacement policy, empty for Linux's
+    std::string sysroot; // --sysroot: where the shared libraries of a dynamic program come from
 };
 
 // Parses SIZE[:PRIO]; returns false when malformed.
@@ -183,6 +184,13 @@ std::string parse(int argc, char** argv, RunCommandOptions& o)
             if (auto e = value(arg, v); !e.empty())
                 return e;
             o.run.machine.root_dir = v;
+        } else if (arg == "--sysroot") {
+            if (auto e = value(arg, v); !e.empty())
+                return e;
+            std::error_code ec;
+            if (!std::filesystem::is_directory(v, ec))
+                return "--sysroot: " + v + " is not a directory";
+            o.sysroot = v;
         } else if (arg == "--disk-limit") {
             if (auto e = value(arg, v); !e.empty())
                 return e;
@@ -243,6 +251,67 @@ std::string parse(int argc, char** argv, RunCommandOptions& o)
         o.command.emplace_back(argv[i]);
     if (o.command.empty())
         return "run needs a program: kioku run [options] -- PROGRAM [ARGS...]";
+    if (!o.sysroot.empty() && !o.run.machine.root_dir.empty())
+        return "--sysroot fills the run's own temporary root; with --root, put the libraries in DIR";
+    return {};
+}
+
+bool is_shared_object_name(const std::string& name)
+{
+    size_t so = name.find(".so");
+    return so != std::string::npos && so > 0 && (so + 3 == name.size() || name[so + 3] == '.');
+}
+
+// Makes the guest root a sysroot's runtime, as qemu-riscv64 -L DIR finds it: every shared object
+// of DIR (the dynamic loader, libc.so.6, ... : files named *.so or *.so.*, and the symbolic links
+// among them) is copied to the same place in the root, through the Vfs as the staged program is.
+// Headers (include/), static archives and the host tools a cross toolchain keeps there are left
+// out. Returns an error message, or empty.
+std::string install_sysroot(Kernel& kernel, const std::string& sysroot)
+{
+    namespace fs = std::filesystem;
+    std::error_code ec;
+    fs::path base = fs::absolute(sysroot, ec);
+    auto it = fs::recursive_directory_iterator(base, fs::directory_options::none, ec);
+    if (ec)
+        return "cannot read " + sysroot + ": " + ec.message();
+    std::vector<std::pair<std::string, std::string>> links; // guest path, target
+    size_t copied = 0;
+    for (; it != fs::recursive_directory_iterator(); it.increment(ec)) {
+        if (ec)
+            return "cannot read " + sysroot + ": " + ec.message();
+        const fs::directory_entry& entry = *it;
+        std::string name = entry.path().filename().string();
+        if (entry.is_directory(ec) && !entry.is_symlink(ec)) {
+            if (it.depth() == 0 && (name == "include" || name == "bin"))
+                it.disable_recursion_pending();
+            continue;
+        }
+        if (!is_shared_object_name(name))
+            continue;
+        std::string guest = "/" + fs::relative(entry.path(), base, ec).generic_string();
+        if (entry.is_symlink(ec)) {
+            links.emplace_back(guest, fs::read_symlink(entry.path(), ec).string());
+            continue;
+        }
+        if (!entry.is_regular_file(ec))
+            continue;
+        struct stat st {};
+        if (::stat(entry.path().c_str(), &st) != 0)
+            continue;
+        auto r = kernel.vfs().install_copy(entry.path().string(), guest, st.st_mode & 07777);
+        if (r.is_error())
+            return "cannot copy " + entry.path().string() +
+                   " into the guest root: " + std::strerror(r.error().code);
+        ++copied;
+    }
+    for (auto& [guest, target] : links) {
+        auto r = kernel.vfs().symlink(target, guest);
+        if (r.is_error() && r.error().code != EEXIST)
+            return "cannot link " + guest + " in the guest root: " + std::strerror(r.error().code);
+    }
+    if (copied == 0)
+        return sysroot + " holds no shared objects (*.so*)";
     return {};
 }
 
@@ -365,7 +434,7 @@ class StopSignals {
 const char* run_usage()
 {
     return "  run [OPTIONS] -- PROGRAM [ARGS...]\n"
-           "                            run a static riscv64 Linux program. Options:\n"
+           "                            run a riscv64 Linux program, static or dynamic. Options:\n"
            "    --mem SIZE              physical memory (default 512M; 8M to 64G)\n"
            "    --swap SIZE[:PRIO]      a swap area (repeatable); without PRIO the areas get -2, -3, ...\n"
            "                            as Linux's swapon. Each is a host file in a temporary\n"
@@ -375,6 +444,9 @@ const char* run_usage()
            "                            before the program starts (repeatable)\n"
            "    --root DIR              the guest's / (default: a fresh temporary directory). A\n"
            "                            PROGRAM outside it is copied to /bin/NAME for the run\n"
+           "    --sysroot DIR           for dynamically linked programs: copy DIR's shared objects\n"
+           "                            (its dynamic loader, libc.so.6, ...) into the run's root, as\n"
+           "                            qemu-riscv64 -L DIR finds them (e.g. /usr/riscv64-linux-gnu)\n"
            "    --disk-limit SIZE       room the guest may take in the root; past it, ENOSPC\n"
            "    --policy lru|clock|fifo page replacement: Linux's two lists (default), CLOCK over\n"
            "                            the accessed bits, or first in first out\n"
@@ -434,6 +506,12 @@ int run_command(int argc, char** argv, std::ostream& err)
         std::replace(file.begin(), file.end(), '.', '/');
         if (r.kernel().write_proc(0, "/proc/sys/" + file, value).is_error()) {
             err << "kioku: cannot set " << name << " to " << value << "\n";
+            return EXIT_USAGE;
+        }
+    }
+    if (!o.sysroot.empty()) {
+        if (auto error = install_sysroot(r.kernel(), o.sysroot); !error.empty()) {
+            err << "kioku: --sysroot: " << error << "\n";
             return EXIT_USAGE;
         }
     }

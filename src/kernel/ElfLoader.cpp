@@ -83,6 +83,25 @@ std::string comm_of(const std::string& path)
     return base.substr(0, 15); // TASK_COMM_LEN - 1
 }
 
+// The interpreter's path (load_elf_binary): a NUL-terminated string of 2 to PATH_MAX bytes.
+Result<std::string> read_interpreter(const ElfReader& read, const Elf64_Phdr& ph, u64 file_size)
+{
+    constexpr u64 PATH_MAX_ = 4096;
+    if (ph.p_filesz < 2 || ph.p_filesz > PATH_MAX_)
+        return noexec("bad interpreter path size");
+    if (ph.p_offset > file_size || file_size - ph.p_offset < ph.p_filesz)
+        return noexec("interpreter path beyond the end of the file");
+    std::string path(ph.p_filesz, '\0');
+    if (!read(ph.p_offset, ph.p_filesz, reinterpret_cast<u8*>(path.data())))
+        return noexec("cannot read the interpreter path");
+    if (path.back() != '\0')
+        return noexec("interpreter path not terminated");
+    path.resize(std::strlen(path.c_str()));
+    if (path.empty())
+        return noexec("empty interpreter path");
+    return path;
+}
+
 } // namespace
 
 Result<ElfImage> parse_elf(const ElfReader& read, u64 file_size)
@@ -101,8 +120,8 @@ Result<ElfImage> parse_elf(const ElfReader& read, u64 file_size)
     image.phentsize = eh.e_phentsize;
     image.phnum = eh.e_phnum;
     for (auto& ph : phdrs) {
-        if (ph.p_type == PT_INTERP)
-            return noexec("dynamically linked program (it needs an interpreter); build it with -static");
+        if (ph.p_type == PT_INTERP && !image.interpreter)
+            image.interpreter = TRY(read_interpreter(read, ph, file_size));
         if (ph.p_type == PT_PHDR)
             image.phdr_vaddr = ph.p_vaddr;
         if (ph.p_type != PT_LOAD)
@@ -236,10 +255,12 @@ Result<void> map_segment(Kernel& kernel, Process& p, const std::shared_ptr<Inode
     }
     if (seg.memsz <= seg.filesz)
         return {};
-    // The rest of the last file page is bss: zeroed (padzero), then anonymous pages up to memsz.
+    // The rest of the last file page is zeroed to the page's end (padzero), not only up to memsz:
+    // the dynamic loader's first allocations take the room after its bss there and count on the
+    // zeros. Then anonymous pages up to memsz.
     u64 file_end = seg.vaddr + bias + seg.filesz;
     u64 mem_end = seg.vaddr + bias + seg.memsz;
-    u64 zero_end = std::min(page_round_up(file_end), mem_end);
+    u64 zero_end = page_round_up(file_end);
     if (seg.filesz && zero_end > file_end && (prot & PROT_WRITE_))
         TRY(kernel.clear_user(p.pid(), file_end, zero_end - file_end));
     u64 anon_start = page_round_up(file_end);
@@ -263,6 +284,46 @@ u64 load_bias_for(const ElfImage& image, u64 task_size)
     return (base - image.loads.front().vaddr) & PAGE_MASK;
 }
 
+// The interpreter of a dynamically linked program, opened before the point of no return as
+// load_elf_binary does: a missing one fails execve with ENOENT, a bad one with ENOEXEC or EACCES.
+Result<OpenedExecutable> open_interpreter(Kernel& kernel, const std::string& path)
+{
+    auto interp = open_executable(kernel, path);
+    if (interp.is_error()) {
+        if (interp.error().code == ENOENT)
+            return Error::from_errno(ENOENT, "the program's interpreter (dynamic loader) is not in the guest "
+                                             "root; kioku run --sysroot DIR provides one");
+        return interp.error();
+    }
+    return interp;
+}
+
+// Maps the interpreter (load_elf_interp): the first segment is mapped with room for the whole
+// image wherever get_unmapped_area puts it (top down from mmap_base), the room beyond that
+// segment is given back, and the other segments follow at their offsets from it. Returns the load
+// bias, which AT_BASE reports.
+Result<u64> map_interpreter(Kernel& kernel, Process& p, const OpenedExecutable& interp)
+{
+    AddressSpace& space = p.space();
+    const auto& loads = interp.image.loads;
+    u64 first = loads.front().vaddr & PAGE_MASK;
+    u64 total = page_round_up(loads.back().vaddr + loads.back().memsz) - first;
+    u64 bias = 0;
+    if (interp.image.position_independent) {
+        const ElfSegment& seg = loads.front();
+        u64 offset = seg.offset & PAGE_MASK;
+        u64 at = TRY(space.mmap(0, total, prot_of(seg.flags), MAP_PRIVATE_ | MAP_DENYWRITE_, interp.inode,
+                                offset, FileAccess{true, false}));
+        u64 first_len = page_round_up((seg.vaddr & ~PAGE_MASK) + seg.filesz);
+        if (total > first_len)
+            TRY(space.munmap(at + first_len, total - first_len));
+        bias = at - first;
+    }
+    for (auto& seg : loads)
+        TRY(map_segment(kernel, p, interp.inode, seg, bias));
+    return bias;
+}
+
 } // namespace
 
 Result<LoadedProgram> exec_elf(Kernel& kernel, i32 pid, const ExecRequest& request, bool* past_no_return)
@@ -272,11 +333,18 @@ Result<LoadedProgram> exec_elf(Kernel& kernel, i32 pid, const ExecRequest& reque
     if (!p || !p->alive())
         return Error::from_errno(ESRCH, "no such process");
     auto exe = TRY(open_executable(kernel, request.path));
+    std::optional<OpenedExecutable> interp;
+    if (exe.image.interpreter)
+        interp = TRY(open_interpreter(kernel, *exe.image.interpreter));
     auto space = TRY(kernel.mm().create_address_space());
     u64 task_size = space->task_size();
-    for (auto& seg : exe.image.loads)
-        if (seg.vaddr + seg.memsz > task_size)
-            return noexec("segment beyond the user address space");
+    for (const OpenedExecutable* image : {&exe, interp ? &*interp : nullptr}) {
+        if (!image)
+            continue;
+        for (auto& seg : image->image.loads)
+            if (seg.vaddr + seg.memsz > task_size)
+                return noexec("segment beyond the user address space");
+    }
 
     // Point of no return: the old image goes.
     *past_no_return = true;
@@ -289,6 +357,14 @@ Result<LoadedProgram> exec_elf(Kernel& kernel, i32 pid, const ExecRequest& reque
         TRY(map_segment(kernel, *p, exe.inode, seg, bias));
         bss_end = std::max(bss_end, seg.vaddr + bias + seg.memsz);
     }
+    u64 entry = exe.image.entry + bias;
+    u64 interp_base = 0;
+    if (interp) {
+        u64 interp_bias = TRY(map_interpreter(kernel, *p, *interp));
+        interp_base = interp_bias + (interp->image.loads.front().vaddr & PAGE_MASK);
+        entry = interp->image.entry + interp_bias;
+    }
+    // After the interpreter, whose bss is placed the way the program's is: the heap is the program's.
     as.set_brk_start(page_round_up(bss_end));
 
     StackSpec spec;
@@ -305,13 +381,13 @@ Result<LoadedProgram> exec_elf(Kernel& kernel, i32 pid, const ExecRequest& reque
         {AT_PHDR_, phdr},
         {AT_PHENT_, exe.image.phentsize},
         {AT_PHNUM_, exe.image.phnum},
-        {AT_BASE_, 0},
+        {AT_BASE_, interp_base},
         {AT_FLAGS_, 0},
         {AT_ENTRY_, exe.image.entry + bias},
-        {AT_UID_, 0},
-        {AT_EUID_, 0},
-        {AT_GID_, 0},
-        {AT_EGID_, 0},
+        {AT_UID_, p->creds.uid},
+        {AT_EUID_, p->creds.euid},
+        {AT_GID_, p->creds.gid},
+        {AT_EGID_, p->creds.egid},
         {AT_SECURE_, 0},
         {AT_RANDOM_, 0},
         {AT_EXECFN_, 0},
@@ -319,7 +395,7 @@ Result<LoadedProgram> exec_elf(Kernel& kernel, i32 pid, const ExecRequest& reque
     InitialStack stack = build_initial_stack(task_size, spec);
     TRY(kernel.copy_to_user(pid, stack.sp, stack.bytes));
     as.set_start_stack(stack.sp);
-    return LoadedProgram{exe.image.entry + bias, stack.sp, bias};
+    return LoadedProgram{entry, stack.sp, bias};
 }
 
 } // namespace kioku

@@ -1,13 +1,16 @@
-// The ELF loader (Linux: fs/binfmt_elf.c, load_elf_binary and create_elf_tables) for static and
-// static-pie RISC-V ELF64 executables: it validates the headers, maps each PT_LOAD segment as a
-// private file mapping of the executable through the page cache (so processes running the same
-// program share its text pages), maps bss as anonymous memory the way vm_brk_flags does, puts the
-// heap start after bss and builds the initial stack (strings, argc, argv, envp, auxv) in Linux's
-// layout.
+// The ELF loader (Linux: fs/binfmt_elf.c, load_elf_binary, load_elf_interp and create_elf_tables)
+// for RISC-V ELF64 executables, static, static-pie or dynamically linked: it validates the headers,
+// maps each PT_LOAD segment as a private file mapping of the executable through the page cache (so
+// processes running the same program share its text pages), maps bss as anonymous memory the way
+// vm_brk_flags does, puts the heap start after bss and builds the initial stack (strings, argc,
+// argv, envp, auxv) in Linux's layout. A program that names an interpreter (PT_INTERP, such as
+// /lib/ld-linux-riscv64-lp64d.so.1) gets it from the guest root, mapped the same way at the top
+// of the mmap area, and starts there with AT_BASE telling the interpreter where it lies; shared
+// libraries are then the interpreter's mmap calls, through the same page cache.
 //
-// A bad executable is an ENOEXEC value before anything of the process is touched; a failure after
-// the old image is gone (the point of no return) is reported to the caller, who kills the process
-// as Linux does. Programs that name an interpreter (dynamically linked) are refused with ENOEXEC.
+// A bad executable (or a missing or bad interpreter) is an error before anything of the process
+// is touched; a failure after the old image is gone (the point of no return) is reported to the
+// caller, who kills the process as Linux does.
 //
 // Stateless functions; the caller owns the process.
 #pragma once
@@ -67,15 +70,16 @@ struct ElfImage {
     u16 phentsize = 0;
     u16 phnum = 0;
     u64 max_align = PAGE_SIZE;
-    std::vector<ElfSegment> loads; // in file order, which the ELF spec makes ascending by vaddr
-    std::optional<u64> phdr_vaddr; // where the program headers are in memory, if loaded
+    std::vector<ElfSegment> loads;          // in file order, which the ELF spec makes ascending by vaddr
+    std::optional<u64> phdr_vaddr;          // where the program headers are in memory, if loaded
+    std::optional<std::string> interpreter; // PT_INTERP: the dynamic loader's path
 };
 
 // Reads `len` bytes at `offset` of the file into `out`; false when the file is shorter.
 using ElfReader = std::function<bool(u64 offset, u64 len, u8* out)>;
 
 // Validates the ELF header and program headers: ENOEXEC (with a message) for anything that is not
-// a loadable static riscv64 executable.
+// a loadable riscv64 executable.
 Result<ElfImage> parse_elf(const ElfReader& read, u64 file_size);
 
 // The initial stack as create_elf_tables lays it out below stack_top: the execfn, envp and argv

@@ -68,14 +68,16 @@ struct SpecialFile {
         Epoll,
         Pagemap, // /proc/PID/pagemap: 8 bytes per virtual page, read at the file position
         Socket,  // an AF_UNIX socket end (socketpair)
-        Mem      // /proc/PID/mem: the process's memory at the file position, as ptrace reaches it
+        Mem,     // /proc/PID/mem: the process's memory at the file position, as ptrace reaches it
+        Pidfd    // pidfd_open: a process (proc_pid), readable once it has exited
     };
     Kind kind = Kind::Null;
     int host_fd = -1;              // HostFd: not owned (the host's standard streams)
     std::shared_ptr<Pipe> pipe;    // PipeRead / PipeWrite
     std::string text;              // Text: the contents of a /proc file when opened
     std::string proc_path;         // Text: the /proc path, for writes to /proc/sys
-    i32 proc_pid = 0;              // Pagemap and Mem: whose address space
+    i32 proc_pid = 0;              // Pagemap, Mem and Pidfd: whose address space, which process
+    u64 proc_start_ns = 0;         // Pidfd: the process's start time, telling it from a reused pid
     std::vector<DirEntry> entries; // Directory, read on open
     std::shared_ptr<kioku::EventFd> eventfd;
     std::shared_ptr<kioku::TimerFd> timerfd;
@@ -88,6 +90,9 @@ struct SpecialFile {
     SpecialFile(const SpecialFile&) = delete;
     SpecialFile& operator=(const SpecialFile&) = delete;
 };
+
+// An open file on an anonymous inode (eventfd, epoll, pidfd), named as /proc/PID/fd shows it.
+std::shared_ptr<OpenFile> anon_file(const char* name);
 
 struct SyscallResult {
     enum class Kind : u8 {
@@ -351,6 +356,19 @@ class Syscalls {
     SyscallResult sys_getsid(Task&, const SyscallArgs&);
     SyscallResult sys_setsid(Task&, const SyscallArgs&);
     SyscallResult sys_memfd_create(Task&, const SyscallArgs&);
+    // pidfds (SyscallsPidfd.cpp): pidfd_open, pidfd_send_signal, process_madvise, and the process
+    // a pidfd names (EBADF for another kind of file, ESRCH once the process is gone).
+    SyscallResult sys_pidfd_open(Task&, const SyscallArgs&);
+    // The children a wait4 or waitid selects: any, one pid, or a process group.
+    struct WaitSelector {
+        enum class Kind : u8 { Any, Pid, Pgid } kind;
+        Pid id;
+    };
+    bool wait_selects(const WaitSelector& select, Pid child);
+    SyscallResult sys_pidfd_send_signal(Task&, const SyscallArgs&);
+    SyscallResult sys_process_madvise(Task&, const SyscallArgs&);
+    Result<Process*> pidfd_process(Task& t, int fd);
+    PollState poll_pidfd(const SpecialFile& s);
     // flock, fallocate, fadvise64, statfs and fstatfs (SyscallsFile.cpp), the priority calls.
     SyscallResult sys_flock(Task&, const SyscallArgs&);
     SyscallResult sys_fallocate(Task&, const SyscallArgs&);

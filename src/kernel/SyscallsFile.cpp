@@ -98,6 +98,7 @@ struct stat special_stat(const SpecialFile& s)
     case SpecialFile::Kind::EventFd:
     case SpecialFile::Kind::TimerFd:
     case SpecialFile::Kind::Epoll:
+    case SpecialFile::Kind::Pidfd:
         // An anonymous inode: no file type bits, owner read and write.
         st.st_mode = 0600;
         st.st_dev = makedev(0, 14);
@@ -473,6 +474,7 @@ Result<u64> Syscalls::read_into(Task& t, int fd, OpenFile& f, u64 buf, u64 count
         break;
     }
     case SpecialFile::Kind::Epoll: return Error::from_errno(EINVAL, "epoll descriptors cannot be read");
+    case SpecialFile::Kind::Pidfd: return Error::from_errno(EINVAL, "pidfds cannot be read");
     case SpecialFile::Kind::Text: {
         u64 pos = std::min<u64>(f.position, s.text.size());
         u64 n = std::min(count, s.text.size() - pos);
@@ -565,6 +567,8 @@ Result<u64> Syscalls::write_from(Task& t, int fd, OpenFile& f, u64 buf, u64 coun
     }
     SpecialFile& s = *f.special;
     count = std::min(count, MAX_IO_CHUNK);
+    if (s.kind == SpecialFile::Kind::Pidfd)
+        return Error::from_errno(EINVAL, "pidfds cannot be written");
     if (s.kind == SpecialFile::Kind::PipeWrite) {
         Pipe& p = *s.pipe;
         if (p.readers == 0) {

@@ -58,15 +58,6 @@ bool can_poll(const OpenFile& f)
     }
 }
 
-std::shared_ptr<OpenFile> anon_file(const char* name)
-{
-    auto file = std::make_shared<OpenFile>();
-    file->path = name;
-    file->readable = true;
-    file->writable = true;
-    return file;
-}
-
 PollState poll_pipe(const SpecialFile& s)
 {
     const Pipe& p = *s.pipe;
@@ -98,6 +89,15 @@ PollState poll_host(int host_fd)
 
 } // namespace
 
+std::shared_ptr<OpenFile> anon_file(const char* name)
+{
+    auto file = std::make_shared<OpenFile>();
+    file->path = name;
+    file->readable = true;
+    file->writable = true;
+    return file;
+}
+
 PollState Syscalls::poll_file(OpenFile& f, int depth)
 {
     if (!f.special)
@@ -111,6 +111,7 @@ PollState Syscalls::poll_file(OpenFile& f, int depth)
     case K::EventFd: return s.eventfd->poll();
     case K::Socket: return s.socket->poll();
     case K::TimerFd: return s.timerfd->poll(kernel().now_ns());
+    case K::Pidfd: return poll_pidfd(s);
     case K::Epoll: {
         if (depth > EP_MAX_NESTS)
             return {};

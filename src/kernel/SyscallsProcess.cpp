@@ -1,6 +1,7 @@
 // Process, thread, futex, time and identity system calls.
 #include <algorithm>
 #include <cstring>
+#include <limits>
 
 #include "hw/Machine.h"
 #include "kernel/Kernel.h"
@@ -16,6 +17,7 @@ namespace kioku {
 namespace {
 
 constexpr u64 WNOHANG_ = 1, WUNTRACED_ = 2, WEXITED_ = 4, WCONTINUED_ = 8, WNOWAIT_ = 0x01000000;
+constexpr u64 P_PID_ = 1, P_PGID_ = 2, P_PIDFD_ = 3;
 constexpr u64 FUTEX_CMD_MASK = 0x7f;
 constexpr u32 FUTEX_BITSET_MATCH_ANY = 0xffffffff;
 
@@ -80,14 +82,34 @@ SyscallResult Syscalls::sys_execve(Task& t, const SyscallArgs& a)
     return SyscallResult::no_return();
 }
 
+bool Syscalls::wait_selects(const WaitSelector& select, Pid child)
+{
+    switch (select.kind) {
+    case WaitSelector::Kind::Any: return true;
+    case WaitSelector::Kind::Pid: return child == select.id;
+    case WaitSelector::Kind::Pgid: {
+        ThreadGroup* g = m_runner.scheduler().group(child);
+        return g && session_of(*g).pgid == select.id;
+    }
+    }
+    return false;
+}
+
 SyscallResult Syscalls::sys_wait4(Task& t, const SyscallArgs& a)
 {
     i32 which = static_cast<i32>(a[0]);
     u64 options = a[2];
+    if (which == std::numeric_limits<i32>::min())
+        return SyscallResult::err(ESRCH); // -INT_MIN is no process group
+    // pid > 0: that child; -1: any; 0: the caller's process group; < -1: group -pid.
+    WaitSelector select = which > 0     ? WaitSelector{WaitSelector::Kind::Pid, which}
+                          : which == -1 ? WaitSelector{WaitSelector::Kind::Any, 0}
+                          : which == 0  ? WaitSelector{WaitSelector::Kind::Pgid, session_of(group(t)).pgid}
+                                        : WaitSelector{WaitSelector::Kind::Pgid, -which};
     std::vector<Pid> children = m_runner.children_of(t.tgid);
     bool any = false;
     for (Pid c : children) {
-        if (which > 0 && c != which)
+        if (!wait_selects(select, c))
             continue;
         any = true;
         Process* p = kernel().process(c);
@@ -138,11 +160,30 @@ SyscallResult Syscalls::sys_waitid(Task& t, const SyscallArgs& a)
 {
     u64 idtype = a[0], options = a[3];
     i32 id = static_cast<i32>(a[1]);
-    if (!(options & (WEXITED_ | WUNTRACED_ | WCONTINUED_)) || idtype > 3)
+    if (!(options & (WEXITED_ | WUNTRACED_ | WCONTINUED_)) || idtype > P_PIDFD_)
         return SyscallResult::err(EINVAL);
+    WaitSelector select{WaitSelector::Kind::Any, 0};
+    bool pidfd_nonblock = false;
+    if (idtype == P_PID_) {
+        if (id <= 0)
+            return SyscallResult::err(EINVAL);
+        select = {WaitSelector::Kind::Pid, id};
+    } else if (idtype == P_PGID_) {
+        if (id < 0)
+            return SyscallResult::err(EINVAL);
+        select = {WaitSelector::Kind::Pgid, id ? id : session_of(group(t)).pgid};
+    } else if (idtype == P_PIDFD_) {
+        if (id < 0)
+            return SyscallResult::err(EINVAL);
+        auto target = pidfd_process(t, id);
+        if (target.is_error())
+            return SyscallResult::err(target.error().code == ESRCH ? ECHILD : target.error().code);
+        select = {WaitSelector::Kind::Pid, target.value()->pid()};
+        pidfd_nonblock = open_file(t, id).value()->special->nonblock;
+    }
     bool any = false;
     for (Pid c : m_runner.children_of(t.tgid)) {
-        if (idtype == 1 && c != id)
+        if (!wait_selects(select, c))
             continue;
         any = true;
         Process* p = kernel().process(c);
@@ -195,6 +236,8 @@ SyscallResult Syscalls::sys_waitid(Task& t, const SyscallArgs& a)
             (void)put_bytes(t, a[2], zero.data(), zero.size());
         return SyscallResult::ret(0);
     }
+    if (pidfd_nonblock)
+        return SyscallResult::err(EAGAIN); // a nonblocking pidfd's child has not exited yet
     t.block = BlockKind::Retry;
     t.no_restart_after_handler = false;
     return SyscallResult::block();

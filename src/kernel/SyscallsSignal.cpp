@@ -141,8 +141,9 @@ SyscallResult Syscalls::sys_kill(Task& t, const SyscallArgs& a)
     info.pid = t.tgid;
     std::vector<Pid> targets;
     if (pid > 0) {
+        // A zombie is still there to be signalled (the signal is lost) until it is reaped.
         Process* p = kernel().process(pid);
-        if (!p || !p->alive() || !m_runner.scheduler().group(pid))
+        if (!p || !m_runner.scheduler().group(pid))
             return SyscallResult::err(ESRCH);
         targets.push_back(pid);
     } else if (pid == -1) {

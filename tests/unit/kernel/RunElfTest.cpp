@@ -5,6 +5,7 @@
 #include <elf.h>
 #include <fstream>
 #include <iterator>
+#include <string>
 #include <vector>
 
 #include "kernel/ElfLoader.h"
@@ -143,14 +144,44 @@ TEST(RunElf, BrokenProgramHeadersAreRefused)
     EXPECT_EQ(parse_errno(f), ENOEXEC);
 }
 
-TEST(RunElf, DynamicallyLinkedProgramIsRefused)
+// A second program header, PT_INTERP, naming `path` (written with its terminating NUL, or
+// without one when `terminated` is false) at offset 0x800 of the file.
+void add_interp(std::vector<u8>& f, const std::string& path, bool terminated = true)
+{
+    ehdr(f).e_phnum = 2;
+    Elf64_Phdr ph{};
+    ph.p_type = PT_INTERP;
+    ph.p_offset = 0x800;
+    ph.p_filesz = path.size() + (terminated ? 1 : 0);
+    std::memcpy(f.data() + sizeof(Elf64_Ehdr) + sizeof(Elf64_Phdr), &ph, sizeof ph);
+    std::memcpy(f.data() + 0x800, path.c_str(), path.size() + 1);
+}
+
+TEST(RunElf, DynamicallyLinkedProgramNamesItsInterpreter)
 {
     auto f = minimal_elf();
-    phdr(f).p_type = PT_INTERP;
+    add_interp(f, "/lib/ld-linux-riscv64-lp64d.so.1");
     auto r = parse(f);
-    ASSERT_TRUE(r.is_error());
-    EXPECT_EQ(r.error().code, ENOEXEC);
-    EXPECT_NE(std::strstr(r.error().what, "interpreter"), nullptr);
+    ASSERT_FALSE(r.is_error());
+    ASSERT_TRUE(r.value().interpreter.has_value());
+    EXPECT_EQ(*r.value().interpreter, "/lib/ld-linux-riscv64-lp64d.so.1");
+    f = minimal_elf();
+    EXPECT_FALSE(parse(f).value().interpreter.has_value());
+}
+
+TEST(RunElf, BadInterpreterPathIsRefused)
+{
+    auto f = minimal_elf();
+    add_interp(f, "/lib/ld.so", false); // no terminating NUL inside p_filesz
+    EXPECT_EQ(parse_errno(f), ENOEXEC);
+    f = minimal_elf();
+    add_interp(f, "/lib/ld.so");
+    reinterpret_cast<Elf64_Phdr*>(f.data() + sizeof(Elf64_Ehdr))[1].p_filesz = 8192; // longer than PATH_MAX
+    EXPECT_EQ(parse_errno(f), ENOEXEC);
+    f = minimal_elf();
+    add_interp(f, "/lib/ld.so");
+    reinterpret_cast<Elf64_Phdr*>(f.data() + sizeof(Elf64_Ehdr))[1].p_offset = 1u << 20;
+    EXPECT_EQ(parse_errno(f), ENOEXEC);
 }
 
 TEST(RunElf, StaticPieIsPositionIndependent)
