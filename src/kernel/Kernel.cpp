@@ -20,6 +20,7 @@
 #include "mm/cache/Inode.h"
 #include "mm/cache/PageCache.h"
 #include "mm/hugetlb/Hugetlb.h"
+#include "mm/hugetlb/HugetlbPool.h"
 #include "mm/thp/Thp.h"
 #include "mm/vm/Rmap.h"
 
@@ -711,8 +712,8 @@ Result<u64> Kernel::file_read(Process& p, OpenFile& f, u64 buf, u64 count, u64 o
 {
     if (!f.readable)
         return Error::from_errno(EBADF, "not open for reading");
-    if (is_hugetlbfs(*m_mm, f.inode.get()))
-        return Error::from_errno(EINVAL, "hugetlbfs files are used through mmap");
+    if (HugetlbFile* huge = m_mm->hugetlb().file_of(f.inode.get()))
+        return hugetlbfs_read(p, *huge, f.inode->size(), buf, count, offset);
     Inode& inode = *f.inode;
     u64 size = inode.size();
     if (offset >= size || count == 0)
@@ -728,6 +729,33 @@ Result<u64> Kernel::file_read(Process& p, OpenFile& f, u64 buf, u64 count, u64 o
         auto out = user_access(p, buf + done, n, AccessType::Write,
                                [&](u8* host, u64 d, u64 k) { std::memcpy(host, src + d, k); });
         m_mm->put_page(page); // the pin taken by get_page
+        if (!out.ok())
+            return done ? Result<u64>(done) : Result<u64>(Error::from_errno(EFAULT, "bad buffer"));
+        done += n;
+    }
+    return done;
+}
+
+Result<u64> Kernel::hugetlbfs_read(Process& p, HugetlbFile& file, u64 size, u64 buf, u64 count, u64 offset)
+{
+    // hugetlbfs_read_iter: the file's huge pages up to its size, a hole reading as zeros.
+    if (offset >= size || count == 0)
+        return u64{0};
+    count = std::min(count, size - offset);
+    u64 huge = file.hstate->bytes();
+    static const std::array<u8, PAGE_SIZE> ZEROS{};
+    u64 done = 0;
+    while (done < count) {
+        u64 pos = offset + done;
+        u64 n = std::min(count - done, PAGE_SIZE - (pos % PAGE_SIZE));
+        auto page = file.pages.find(pos / huge);
+        const u8* src =
+            page == file.pages.end()
+                ? ZEROS.data()
+                : m_machine->memory().frame(Pfn(page->second.value() + (pos % huge) / PAGE_SIZE)) +
+                      pos % PAGE_SIZE;
+        auto out = user_access(p, buf + done, n, AccessType::Write,
+                               [&](u8* host, u64 d, u64 k) { std::memcpy(host, src + d, k); });
         if (!out.ok())
             return done ? Result<u64>(done) : Result<u64>(Error::from_errno(EFAULT, "bad buffer"));
         done += n;

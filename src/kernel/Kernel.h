@@ -33,6 +33,7 @@ class MemoryManager;
 class Process;
 class Vfs;
 class Inode;
+struct HugetlbFile;
 class ProcFs;
 class OomHandler;
 struct OpenFile;
@@ -295,6 +296,7 @@ class Kernel {
                               const std::function<void(u8*, u64 done, u64 n)>& fn);
     AccessOutcome deliver(Process& p, AccessOutcome outcome);
     Result<u64> file_read(Process& p, OpenFile& f, u64 buf, u64 count, u64 offset);
+    Result<u64> hugetlbfs_read(Process& p, HugetlbFile& file, u64 size, u64 buf, u64 count, u64 offset);
     Result<u64> file_write(Process& p, OpenFile& f, u64 buf, u64 count, u64 offset);
 
     MachineConfig m_config;

@@ -18,6 +18,7 @@
 #include "mm/cache/Inode.h"
 #include "mm/cache/PageCache.h"
 #include "mm/hugetlb/Hugetlb.h"
+#include "mm/hugetlb/HugetlbPool.h"
 #include "mm/phys/Frame.h"
 #include "mm/vm/AddressSpace.h"
 
@@ -32,6 +33,7 @@ constexpr unsigned MFD_HUGETLB = 0x4;
 constexpr unsigned MFD_NOEXEC_SEAL = 0x8;
 constexpr unsigned MFD_EXEC = 0x10;
 constexpr unsigned MFD_ALL_FLAGS = MFD_CLOEXEC | MFD_ALLOW_SEALING | MFD_HUGETLB | MFD_NOEXEC_SEAL | MFD_EXEC;
+constexpr unsigned MFD_HUGE_SHIFT = 26, MFD_HUGE_MASK = 0x3f;
 // NAME_MAX less the "memfd:" prefix.
 constexpr size_t MFD_NAME_MAX_LEN = 255 - 6;
 
@@ -133,15 +135,24 @@ Result<int> Kernel::memfd_create(Pid pid, const std::string& name, unsigned flag
     Process* p = call.process();
     if (name.size() > MFD_NAME_MAX_LEN)
         return Error::from_errno(EINVAL, "memfd name too long");
-    if (flags & ~MFD_ALL_FLAGS)
+    // With MFD_HUGETLB, bits 26 to 31 may name the huge page size as its log2 (MFD_HUGE_2MB...).
+    unsigned allowed = MFD_ALL_FLAGS | ((flags & MFD_HUGETLB) ? MFD_HUGE_MASK << MFD_HUGE_SHIFT : 0);
+    if (flags & ~allowed)
         return Error::from_errno(EINVAL, "unknown memfd flags");
     if ((flags & MFD_EXEC) && (flags & MFD_NOEXEC_SEAL))
         return Error::from_errno(EINVAL, "MFD_EXEC with MFD_NOEXEC_SEAL");
-    if (flags & MFD_HUGETLB)
-        return Error::from_errno(EINVAL, "hugetlbfs memfds are not modelled yet");
     std::string path = "/memfd:" + name + " (deleted)";
     auto file = std::make_shared<OpenFile>();
-    file->inode = m_mm->page_cache().create_shmem(0, path);
+    if (flags & MFD_HUGETLB) {
+        // An unlinked file of the hugetlbfs mount of that size (hugetlb_file_setup): ENODEV for a
+        // size the machine has no pool of.
+        Hstate* h = m_mm->hugetlb().hstate_for_shift((flags >> MFD_HUGE_SHIFT) & MFD_HUGE_MASK);
+        if (!h)
+            return Error::from_errno(ENODEV, "no huge page pool of that size");
+        file->inode = m_mm->hugetlb().create_file(*h, path, 0);
+    } else {
+        file->inode = m_mm->page_cache().create_shmem(0, path);
+    }
     // MFD_NOEXEC_SEAL implies MFD_ALLOW_SEALING and seals the file against exec (mode 0666).
     if (flags & MFD_NOEXEC_SEAL) {
         file->inode->seals = Inode::SEAL_EXEC;
