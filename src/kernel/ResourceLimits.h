@@ -5,9 +5,10 @@
 //
 // Where they bind: RLIMIT_AS, DATA, STACK and MEMLOCK in the address space (AddressSpace::Limits,
 // pushed there by the process); RLIMIT_NOFILE when a descriptor is made; RLIMIT_FSIZE when a file
-// would grow past it (SIGXFSZ and EFBIG). kioku's processes run as root, so RLIMIT_NPROC does not
-// bind (CAP_SYS_RESOURCE), as on Linux; what bounds root is kernel.pid_max and kernel.threads-max
-// (PidAllocator, Runner::clone).
+// would grow past it (SIGXFSZ and EFBIG); RLIMIT_CPU against the group's time on the hart
+// (SIGXCPU at the soft limit and each second after it, SIGKILL at the hard one). kioku's processes run as
+// root, so RLIMIT_NPROC does not bind (CAP_SYS_RESOURCE), as on Linux; what bounds root is kernel.pid_max and
+// kernel.threads-max (PidAllocator, Runner::clone).
 #pragma once
 
 #include <array>
@@ -55,6 +56,9 @@ class ResourceLimits {
     // setrlimit's checks (the caller is root: raising a hard limit is allowed): EINVAL when the
     // soft value is above the hard one, EPERM for RLIMIT_NOFILE above fs.nr_open.
     std::optional<int> set(Rlimit r, const ResourceLimit& value);
+    // Past the soft RLIMIT_CPU the kernel moves it a second on, past the hard one if it must
+    // (check_process_timers), so that SIGXCPU comes once a second.
+    void extend_cpu_soft_limit() { ++m_limits[static_cast<unsigned>(Rlimit::Cpu)].cur; }
 
   private:
     std::array<ResourceLimit, RLIM_NLIMITS_> m_limits{};

@@ -750,9 +750,34 @@ void Runner::trace_state()
     }
 }
 
+void Runner::charge_cpu(Pid tgid, u64 ns)
+{
+    ThreadGroup* g = m_sched.group(tgid);
+    Process* p = m_kernel->process(tgid);
+    if (!g || !p || !p->alive())
+        return;
+    g->cpu_ns += ns;
+    // check_process_timers' RLIMIT_CPU: SIGKILL at the hard limit, SIGXCPU at the soft one.
+    const ResourceLimit& cpu = p->rlimits()[Rlimit::Cpu];
+    if (cpu.cur == RLIM_INFINITY_)
+        return;
+    u64 seconds = g->cpu_ns / NS_PER_SEC;
+    SigInfo info;
+    info.code = SI_KERNEL_;
+    if (cpu.max != RLIM_INFINITY_ && seconds >= cpu.max) {
+        info.signo = SIGKILL_;
+        send_group_signal(tgid, info);
+    } else if (seconds >= cpu.cur) {
+        p->rlimits().extend_cpu_soft_limit();
+        info.signo = SIGXCPU_;
+        send_group_signal(tgid, info);
+    }
+}
+
 void Runner::run_slice(Task& t)
 {
     u64 budget = m_sched.slice();
+    u64 start_ns = m_kernel->now_ns();
     // The slice's end in simulated time: its own length, or sooner when something is due.
     u64 end_ns = m_kernel->now_ns() + m_options.slice_ns;
     if (auto event = next_event_ns())
@@ -785,6 +810,7 @@ void Runner::run_slice(Task& t)
         if (yield || m_kernel->now_ns() >= end_ns)
             break;
     }
+    charge_cpu(t.tgid, m_kernel->now_ns() - start_ns);
 }
 
 bool Runner::step(Task& t)

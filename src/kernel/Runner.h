@@ -129,6 +129,8 @@ class Runner {
     Runner(const RunOptions& options, std::ostream& diagnostics);
     bool step(Task& t);
     bool resume_blocked(Task& t);
+    // Adds a slice's simulated time to the group's CPU time and applies RLIMIT_CPU.
+    void charge_cpu(Pid tgid, u64 ns);
     void run_slice(Task& t);
     void load(Task& t);
     void handle_stop(Task& t, const StopInfo& stop);

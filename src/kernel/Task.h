@@ -79,6 +79,8 @@ struct ThreadGroup {
     int exit_signal = 0;
     int exit_signal_to_parent = 17; // SIGCHLD, or the clone's exit signal
     u64 peak_rss_pages = 0;
+    // Simulated time the group's threads have spent on the hart (RLIMIT_CPU counts it).
+    u64 cpu_ns = 0;
     // Job control (Linux: task_pgrp, task_session). Zero until first asked: the first program
     // then leads its own group and session; a fork copies its parent's (Syscalls::sys_clone).
     Pid pgid = 0;
