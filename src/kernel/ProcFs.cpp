@@ -463,6 +463,8 @@ Result<std::string> ProcFs::read(int viewer, const std::string& path)
         return std::to_string(m_kernel.sysv_shm().limits().shmall) + "\n";
     if (path == "/proc/sys/kernel/shmmni")
         return std::to_string(m_kernel.sysv_shm().limits().shmmni) + "\n";
+    if (path == "/proc/sys/kernel/shm_next_id")
+        return std::to_string(m_kernel.sysv_shm().limits().next_id) + "\n";
     if (path == "/proc/sysvipc/shm")
         return m_kernel.sysv_shm().proc_sysvipc_shm();
     const std::string proc = "/proc/";
@@ -693,6 +695,16 @@ Result<void> ProcFs::write(int viewer, const std::string& path, const std::strin
         if (*v < 1 || *v > 0x3fffffff)
             return Error::from_errno(EINVAL, "threads-max out of range");
         m_kernel.set_threads_max(static_cast<u64>(*v));
+        return {};
+    }
+    if (path == "/proc/sys/kernel/shm_next_id") {
+        // proc_dointvec_minmax from 0 to INT_MAX: only the kernel puts -1 back.
+        auto v = parse_int(value.substr(std::min(value.size(), value.find_first_not_of(" \t\n"))));
+        if (!v)
+            return Error::from_errno(EINVAL, "not a number");
+        if (*v < 0 || *v > 0x7fffffff)
+            return Error::from_errno(EINVAL, "shm_next_id out of range");
+        m_kernel.sysv_shm().limits().next_id = static_cast<i32>(*v);
         return {};
     }
     if (path == "/proc/sys/kernel/shmmax" || path == "/proc/sys/kernel/shmall" ||

@@ -1026,8 +1026,8 @@ kernel_directory_names(Kernel& kernel, Pid viewer, const std::string& path,
                              "watermark_boost_factor",
                              "watermark_scale_factor"});
             else if (path == "/proc/sys/kernel")
-                files(path, {"ns_last_pid", "osrelease", "ostype", "pid_max", "shmall", "shmmax", "shmmni",
-                             "threads-max"});
+                files(path, {"ns_last_pid", "osrelease", "ostype", "pid_max", "shm_next_id", "shmall",
+                             "shmmax", "shmmni", "threads-max"});
             else if (path == "/proc/sysvipc")
                 files(path, {"shm"});
             else

@@ -44,7 +44,7 @@ SysvShm::Segment* SysvShm::find(i32 shmid)
 {
     if (shmid < 0)
         return nullptr;
-    auto it = m_segments.find(shmid & ((1 << IPCMNI_SHIFT) - 1));
+    auto it = m_segments.find(shmid & IPCMNI_MASK);
     // ipc_checkid: the sequence number must match too, or the id is stale.
     if (it == m_segments.end() || it->second.st.id != shmid)
         return nullptr;
@@ -119,15 +119,27 @@ Result<i32> SysvShm::shmget(Pid pid, i32 key, u64 size, int flags)
         TRY(mm.vm_enough_memory(pages, nullptr));
 
     // ipc_idr_alloc: the next free slot after the last one given, cycling through
-    // max(in_use * 3/2, 64) slots at most shmmni; the sequence number moves on at each wrap.
-    i32 cycle = std::min<i32>(std::max<i32>(static_cast<i32>(m_segments.size() * 3 / 2), IPC_MIN_CYCLE),
-                              static_cast<i32>(m_limits.shmmni));
+    // max(in_use * 3/2, 64) slots at most shmmni; the sequence number moves on at each wrap. A set
+    // shm_next_id asks instead for its slot (or the first free one above it) and its sequence.
     i32 index = -1;
-    for (i32 i = 0; i < cycle; ++i) {
-        i32 candidate = (m_last_index + 1 + i) % cycle;
-        if (!m_segments.contains(candidate)) {
-            index = candidate;
-            break;
+    u16 seq = m_seq;
+    if (m_limits.next_id >= 0) {
+        for (i32 candidate = m_limits.next_id & IPCMNI_MASK; candidate <= IPCMNI_MASK; ++candidate) {
+            if (!m_segments.contains(candidate)) {
+                index = candidate;
+                break;
+            }
+        }
+        seq = static_cast<u16>(static_cast<u32>(m_limits.next_id) >> IPCMNI_SHIFT);
+    } else {
+        i32 cycle = std::min<i32>(std::max<i32>(static_cast<i32>(m_segments.size() * 3 / 2), IPC_MIN_CYCLE),
+                                  static_cast<i32>(m_limits.shmmni));
+        for (i32 i = 0; i < cycle; ++i) {
+            i32 candidate = (m_last_index + 1 + i) % cycle;
+            if (!m_segments.contains(candidate)) {
+                index = candidate;
+                break;
+            }
         }
     }
     if (index < 0) {
@@ -135,10 +147,15 @@ Result<i32> SysvShm::shmget(Pid pid, i32 key, u64 size, int flags)
             mm.vm_unacct_memory(pages);
         return Error::from_errno(ENOSPC, "no free segment slot");
     }
-    if (index <= m_last_index)
-        m_seq = m_seq >= IPCID_SEQ_MAX ? 0 : static_cast<u16>(m_seq + 1);
-    m_last_index = index;
-    i32 id = static_cast<i32>((static_cast<u32>(m_seq) << IPCMNI_SHIFT) + static_cast<u32>(index));
+    if (m_limits.next_id >= 0) {
+        m_limits.next_id = -1;
+    } else {
+        if (index <= m_last_index)
+            m_seq = m_seq >= IPCID_SEQ_MAX ? 0 : static_cast<u16>(m_seq + 1);
+        m_last_index = index;
+        seq = m_seq;
+    }
+    i32 id = static_cast<i32>((static_cast<u32>(seq) << IPCMNI_SHIFT) + static_cast<u32>(index));
 
     char name[32];
     std::snprintf(name, sizeof name, "/SYSV%08x (deleted)", static_cast<u32>(key));
@@ -151,7 +168,7 @@ Result<i32> SysvShm::shmget(Pid pid, i32 key, u64 size, int flags)
     s.st.key = key;
     s.st.id = id;
     s.st.mode = static_cast<u32>(flags) & S_IRWXUGO_;
-    s.st.seq = m_seq;
+    s.st.seq = seq;
     s.st.size = size;
     s.st.ctime = now_s();
     s.st.cpid = pid;
@@ -246,7 +263,7 @@ void SysvShm::vma_closed(Inode& inode)
     s->st.dtime = now_s();
     s->st.lpid = m_kernel.serving();
     if ((s->st.mode & SHM_DEST) && inode.mappings().empty())
-        destroy(s->st.id & ((1 << IPCMNI_SHIFT) - 1));
+        destroy(s->st.id & IPCMNI_MASK);
 }
 
 void SysvShm::destroy(i32 index)
@@ -304,7 +321,7 @@ Result<void> SysvShm::remove(i32 shmid)
         return Error::from_errno(EINVAL, "no such segment");
     // do_shm_rmid: gone at once when nothing is attached, else marked and made private.
     if (s->file->mappings().empty()) {
-        destroy(shmid & ((1 << IPCMNI_SHIFT) - 1));
+        destroy(shmid & IPCMNI_MASK);
         return {};
     }
     s->st.mode |= SHM_DEST;

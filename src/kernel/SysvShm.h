@@ -49,6 +49,9 @@ struct ShmLimits {
     u64 shmmax = 18446744073692774399ull; // ULONG_MAX - 2^24, as SHMMAX
     u64 shmall = 18446744073692774399ull; // pages
     u64 shmmni = 4096;
+    // kernel.shm_next_id (CONFIG_CHECKPOINT_RESTORE): the id the next new segment gets, or -1 for
+    // the usual choice; a segment made with it sets it back to -1.
+    i32 next_id = -1;
 };
 
 class SysvShm final : private MappingObserver {
@@ -62,6 +65,7 @@ class SysvShm final : private MappingObserver {
     static constexpr int SHM_RDONLY = 010000, SHM_RND = 020000, SHM_REMAP = 040000, SHM_EXEC = 0100000;
     static constexpr u32 SHM_DEST = 01000, SHM_LOCKED = 02000;
     static constexpr unsigned IPCMNI_SHIFT = 15;
+    static constexpr i32 IPCMNI_MASK = (1 << IPCMNI_SHIFT) - 1;
 
     explicit SysvShm(Kernel& kernel);
     ~SysvShm();
