@@ -11,8 +11,14 @@
 #                     RESULTS/kioku first, and that copy runs the tests
 #   --jobs N          tests run N at a time (default 2); also make's -j
 #   --timeout SEC     wall-clock limit per test and per side (default 120)
-#   --build-dir DIR   where LTP is copied, configured, built and staged (default /tmp/kioku-ltp);
-#                     kept between runs, so a second run does not rebuild (--rebuild forces it)
+#   --build-dir DIR   where LTP is copied, configured, built and staged (default /tmp/kioku-ltp,
+#                     with --dynamic /tmp/kioku-ltp-dynamic); kept between runs, so a second run
+#                     does not rebuild (--rebuild forces it)
+#   --dynamic         build LTP dynamically linked (no LDFLAGS=-static); copy the shared objects
+#                     of the cross toolchain's SYSROOT/lib (*.so, *.so.* and links among them) to
+#                     RESULTS/root/lib and run qemu-riscv64 with -L SYSROOT. SYSROOT is the
+#                     directory above the one `riscv64-linux-gnu-gcc -print-file-name=libc.so.6`
+#                     names (e.g. /usr/riscv64-linux-gnu). A build directory holds one kind only.
 #   --results DIR     where the guest root, logs and the table go (default: a new temporary
 #                     directory). The only place written besides the build directory.
 #   --kioku-args STR  options for `kioku run` (default "--mem 512M --swap 256M")
@@ -34,7 +40,8 @@
 # Needs: riscv64-linux-gnu-gcc (Debian gcc-riscv64-linux-gnu), qemu-riscv64 (qemu-user),
 # autoconf, automake, make, pkg-config, perl, setpriv; as root it apt-get installs what is missing.
 # LTP is configured with --host=riscv64-linux-gnu CC=riscv64-linux-gnu-gcc LDFLAGS=-static
-# --prefix=/opt/ltp and every test directory is built and installed into BUILD/stage/opt/ltp.
+# --prefix=/opt/ltp (without LDFLAGS=-static under --dynamic) and every test directory is built
+# and installed into BUILD/stage/opt/ltp.
 #
 # How the tests run. kioku: the guest root is RESULTS/root holding a stripped copy of
 # /opt/ltp/testcases/bin, /etc/passwd and /etc/group (root, nobody) and /bin/true; each test runs
@@ -42,10 +49,11 @@
 # PATH=/opt/ltp/testcases/bin:/usr/bin:/bin, LTPROOT=/opt/ltp, TMPDIR=/tmp and HOME=/ in its
 # environment (kioku hands its environment to the guest, and itself needs TMPDIR to exist on the
 # host); the guest runs as uid 0. qemu: `qemu-riscv64 BUILD/stage/opt/ltp/testcases/bin/PROG ARGS`
-# with the same variables pointing at host paths (TMPDIR=RESULTS/qemu-tmp/TEST). When the script
-# runs as root, qemu runs as user nobody (setpriv), so that tests needing root TCONF instead of
-# changing the host (sysctls, hugepage pools, mounts, the OOM killer). qemu-user cannot execve a
-# riscv64 program without binfmt_misc, so tests that exec a helper fail under qemu on such hosts.
+# (-L SYSROOT first under --dynamic) with the same variables pointing at host paths
+# (TMPDIR=RESULTS/qemu-tmp/TEST). When the script runs as root, qemu runs as user nobody
+# (setpriv), so that tests needing root TCONF instead of changing the host (sysctls, hugepage
+# pools, mounts, the OOM killer). qemu-user cannot execve a riscv64 program without binfmt_misc,
+# so tests that exec a helper fail under qemu on such hosts.
 # mtest01w is not run under qemu (SKIP): it writes 80% of the host's free memory.
 #
 # Verdicts, from the exit status (LTP's bits: 0 pass, 1 TFAIL, 2 TBROK, 4 TWARN, 32 TCONF):
@@ -85,7 +93,7 @@ ltp=""
 kioku=$top/build/kioku
 jobs=2
 timeout=120
-build=/tmp/kioku-ltp
+build=""
 results=""
 kioku_args="--mem 512M --swap 256M"
 extra_env=()
@@ -93,6 +101,7 @@ no_qemu=0
 build_only=0
 list_only=0
 rebuild=0
+dynamic=0
 patterns=()
 while [ $# -gt 0 ]; do
     case "$1" in
@@ -107,6 +116,7 @@ while [ $# -gt 0 ]; do
         --build-only) build_only=1; shift ;;
         --list) list_only=1; shift ;;
         --rebuild) rebuild=1; shift ;;
+        --dynamic) dynamic=1; shift ;;
         -h | --help) usage; exit 0 ;;
         -*) die "unknown option '$1' (see --help)" ;;
         *) if [ -z "$ltp" ]; then ltp=$1; else patterns+=("$1"); fi; shift ;;
@@ -122,6 +132,10 @@ case "$timeout" in '' | *[!0-9]* | 0) die "--timeout needs a positive number of 
 for e in "${extra_env[@]}"; do
     case "$e" in [A-Za-z_]*=*) ;; *) die "--env needs NAME=VALUE, not '$e'" ;; esac
 done
+if [ -z "$build" ]; then
+    build=/tmp/kioku-ltp
+    [ "$dynamic" -eq 1 ] && build=/tmp/kioku-ltp-dynamic
+fi
 mkdir -p "$build" || die "cannot make $build"
 build=$(cd "$build" && pwd)
 case "$build/" in "$ltp"/*) die "the build directory must not be inside the checkout" ;; esac
@@ -147,6 +161,15 @@ need_tools() {
     fi
 }
 need_tools
+
+# --dynamic: the cross toolchain's sysroot, whose lib/ holds the dynamic loader and libc.so.6.
+sysroot=""
+if [ "$dynamic" -eq 1 ]; then
+    f=$(riscv64-linux-gnu-gcc -print-file-name=libc.so.6)
+    [ -f "$f" ] || die "riscv64-linux-gnu-gcc does not know where libc.so.6 is (it printed '$f')"
+    sysroot=$(readlink -f "$(dirname "$f")/..")
+    [ -d "$sysroot/lib" ] || die "no lib directory in $sysroot, the sysroot of $f"
+fi
 
 # --- build -----------------------------------------------------------------------------------
 src=$build/src
@@ -178,8 +201,15 @@ step() {
 build_ltp() {
     if [ "$rebuild" -eq 1 ]; then
         log "removing $src, $stage, $stamps"
-        rm -rf "$src" "$stage" "$stamps"
+        rm -rf "$src" "$stage" "$stamps" "$build/dynamic"
     fi
+    # A build is static or dynamic: $build/dynamic marks the latter, so that the two never mix.
+    if [ "$dynamic" -eq 1 ] && [ -f "$stamps/configure" ] && [ ! -f "$build/dynamic" ]; then
+        die "$build holds a static build: use another --build-dir, or --rebuild"
+    elif [ "$dynamic" -eq 0 ] && [ -f "$build/dynamic" ]; then
+        die "$build holds a dynamic build (--dynamic): use another --build-dir, or --rebuild"
+    fi
+    [ "$dynamic" -eq 1 ] && touch "$build/dynamic"
     mkdir -p "$src" "$stamps" "$blog"
     if [ ! -f "$stamps/copy" ]; then
         log "copying $ltp to $src"
@@ -194,7 +224,9 @@ build_ltp() {
         touch "$stamps/copy"
     fi
     step autotools make autotools
-    step configure ./configure --host=riscv64-linux-gnu CC=riscv64-linux-gnu-gcc LDFLAGS=-static \
+    local ldflags=(LDFLAGS=-static)
+    [ "$dynamic" -eq 1 ] && ldflags=()
+    step configure ./configure --host=riscv64-linux-gnu CC=riscv64-linux-gnu-gcc "${ldflags[@]}" \
         --prefix=/opt/ltp
     step lib make -j"$jobs" -C lib
     local d
@@ -327,6 +359,15 @@ if [ ! -x "$build/true" ]; then
 fi
 cp "$build/true" "$root/bin/true"
 cp "$build/true" "$root/usr/bin/true"
+# --dynamic: the runtime shared objects, at /lib where the dynamic loader (the programs' PT_INTERP
+# /lib/ld-linux-riscv64-lp64d.so.1) is looked up and looks for libc.so.6 and the rest.
+if [ "$dynamic" -eq 1 ]; then
+    log "copying the shared objects of $sysroot/lib to $root/lib"
+    mkdir -p "$root/lib"
+    find "$sysroot/lib" -maxdepth 1 \( -type f -o -type l \) \( -name '*.so' -o -name '*.so.*' \) \
+        -exec cp -P -f -t "$root/lib" {} + || die "cannot copy the shared objects of $sysroot/lib"
+    [ -e "$root/lib/ld-linux-riscv64-lp64d.so.1" ] || die "no ld-linux-riscv64-lp64d.so.1 in $sysroot/lib"
+fi
 
 # run_with_limit SECONDS LOG STATUSFILE COMMAND...: run COMMAND in its own process group with
 # its output in LOG; STATUSFILE gets "exit N", "signal N" (died of a signal) or "timeout", and
@@ -424,12 +465,13 @@ run_one() {
     mkdir -p "$qtmp" && chmod 1777 "$qtmp"
     local kargs=("${args[@]/@TMPDIR@/$ktmp}") qargs=("${args[@]/@TMPDIR@/$qtmp}")
     local common=(HOME=/ LTP_COLORIZE_OUTPUT=0 TERM=dumb "${extra_env[@]}")
-    local kopts=()
+    local kopts=() qopts=()
     read -r -a kopts <<<"$kioku_args"
+    [ -n "$sysroot" ] && qopts=(-L "$sysroot")
     local kcmd=(env -i "${common[@]}" PATH=/opt/ltp/testcases/bin:/usr/bin:/bin LTPROOT=/opt/ltp
         TMPDIR="$ktmp" "$kioku" run "${kopts[@]}" --root "$root" -- "/opt/ltp/testcases/bin/$prog" "${kargs[@]}")
     local qcmd=(env -i "${common[@]}" PATH="$bin:/usr/bin:/bin" LTPROOT="$stage/opt/ltp" TMPDIR="$qtmp"
-        "${qemu_user[@]}" qemu-riscv64 "$bin/$prog" "${qargs[@]}")
+        "${qemu_user[@]}" qemu-riscv64 "${qopts[@]}" "$bin/$prog" "${qargs[@]}")
     printf '%q ' "${kcmd[@]}" >"$L.kioku.cmd"; echo >>"$L.kioku.cmd"
     printf '%q ' "${qcmd[@]}" >"$L.qemu.cmd"; echo >>"$L.qemu.cmd"
 
@@ -460,7 +502,7 @@ run_one() {
 }
 
 export -f run_one run_with_limit verdict cause signame
-export results root bin stage kioku kioku_args timeout no_qemu QEMU_UNSAFE
+export results root bin stage kioku kioku_args timeout no_qemu QEMU_UNSAFE sysroot
 export qemu_user_s extra_env_s
 # Arrays do not cross into the workers: pass them as one string each and rebuild them there.
 qemu_user_s=""; extra_env_s=""
