@@ -14,7 +14,6 @@ namespace kioku {
 
 namespace {
 
-constexpr std::string_view MOUNT = "/dev/hugepages/";
 constexpr std::string_view SYSFS = "/sys/kernel/mm/hugepages/";
 
 std::optional<u64> parse_count(const std::string& text)
@@ -88,37 +87,6 @@ Result<void> write_attr(Hstate& h, const std::string& attr, const std::string& v
 }
 
 } // namespace
-
-bool is_hugetlbfs_path(const std::string& path)
-{
-    return path.size() > MOUNT.size() && path.rfind(MOUNT, 0) == 0 &&
-           path.find('/', MOUNT.size()) == std::string::npos;
-}
-
-Result<std::shared_ptr<Inode>> hugetlbfs_open(MemoryManager& mm, const std::string& path, int flags)
-{
-    auto& dir = mm.hugetlb().directory();
-    std::string name = path.substr(MOUNT.size());
-    auto it = dir.find(name);
-    if (it == dir.end()) {
-        if (!(flags & O_CREAT))
-            return Error::from_errno(ENOENT, "no such hugetlbfs file");
-        it = dir.emplace(name, mm.hugetlb().create_file(mm.hugetlb().default_hstate(), path, 0)).first;
-    } else if ((flags & O_CREAT) && (flags & O_EXCL)) {
-        return Error::from_errno(EEXIST, "hugetlbfs file exists");
-    }
-    if ((flags & O_TRUNC) && (flags & O_ACCMODE) != O_RDONLY)
-        TRY(hugetlbfs_truncate(mm, *it->second, 0));
-    return it->second;
-}
-
-Result<void> hugetlbfs_unlink(MemoryManager& mm, const std::string& path)
-{
-    // The inode lives on while mappings or open files hold it, as an unlinked file does.
-    if (!mm.hugetlb().directory().erase(path.substr(MOUNT.size())))
-        return Error::from_errno(ENOENT, "no such hugetlbfs file");
-    return {};
-}
 
 Result<void> hugetlbfs_truncate(MemoryManager& mm, Inode& inode, u64 length)
 {

@@ -1,6 +1,6 @@
 // hugetlbfs as the guest sees it (Linux: fs/hugetlbfs/inode.c and the hugetlb parts of
-// mm/hugetlb.c that face user space): the /dev/hugepages mount of the default huge page size,
-// whose files are hugetlbfs inodes kept by the pool; the pool's knobs in /proc/sys/vm
+// mm/hugetlb.c that face user space): truncation of its files (whose names the mounts keep,
+// Mounts.h); the pool's knobs in /proc/sys/vm
 // (nr_hugepages, nr_overcommit_hugepages) and /sys/kernel/mm/hugepages/hugepages-<size>kB/; and
 // the HugePages_* lines of /proc/meminfo. The state lives in the memory manager's HugetlbPool;
 // these are the kernel's entry points to it. Stateless free functions; single-threaded.
@@ -18,11 +18,6 @@ class Inode;
 class MemoryManager;
 struct MeminfoValues;
 
-// "/dev/hugepages/NAME" (the mount's files; the directory itself is not a file here).
-bool is_hugetlbfs_path(const std::string& path);
-// Opens (O_CREAT: creates) a file of the mount; O_TRUNC drops its pages.
-Result<std::shared_ptr<Inode>> hugetlbfs_open(MemoryManager& mm, const std::string& path, int flags);
-Result<void> hugetlbfs_unlink(MemoryManager& mm, const std::string& path);
 // ftruncate (hugetlb_vmtruncate): only to a multiple of the huge page size (EINVAL otherwise);
 // pages beyond the new end are freed and their reservations released.
 Result<void> hugetlbfs_truncate(MemoryManager& mm, Inode& inode, u64 length);

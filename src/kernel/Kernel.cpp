@@ -11,6 +11,7 @@
 
 #include "hw/Machine.h"
 #include "kernel/HugetlbFs.h"
+#include "kernel/Mounts.h"
 #include "kernel/OomKiller.h"
 #include "kernel/ProcFs.h"
 #include "kernel/Process.h"
@@ -51,8 +52,8 @@ Kernel::~Kernel()
 {
     shutdown();
     m_processes.clear();
-    m_shm.reset(); // after the processes, whose attaches it observes
-    m_dev_shm.clear();
+    m_shm.reset();     // after the processes, whose attaches it observes
+    m_mounts->clear(); // their files' pages go back before the pools they came from
     m_vfs.reset();
     m_mm.reset();
     m_machine.reset();
@@ -77,6 +78,7 @@ Result<std::unique_ptr<Kernel>> Kernel::create(const MachineConfig& config)
     kernel->m_mm->page_cache().set_disk(&m.disk());
     kernel->m_oom = std::make_unique<OomKiller>(*kernel);
     kernel->m_shm = std::make_unique<SysvShm>(*kernel);
+    kernel->m_mounts = std::make_unique<MemoryMounts>(*kernel->m_mm);
     kernel->m_mm->set_oom_handler(kernel->m_oom.get());
     kernel->m_vfs = TRY(Vfs::create(kernel->m_mm->page_cache(), config.root_dir));
     // set_max_threads: RAM / (8 * THREAD_SIZE), THREAD_SIZE being 16 KiB on riscv64, within
@@ -604,12 +606,16 @@ Result<int> Kernel::open(Pid pid, const std::string& path, int flags, int mode)
     if (accmode == 3)
         return Error::from_errno(EINVAL, "bad access mode");
     std::shared_ptr<Inode> inode;
-    if (is_hugetlbfs_path(path)) // the /dev/hugepages mount (HugetlbFs.cpp)
-        inode = TRY(hugetlbfs_open(*m_mm, path, flags));
-    else if (is_dev_shm_path(path))
-        inode = TRY(dev_shm_open(path, flags, mode));
-    else
+    std::string name;
+    if (MemoryMount* m = m_mounts->holding(path, &name)) {
+        // A file of /dev/shm, /dev/hugepages or a tmpfs or hugetlbfs the guest mounted.
+        inode = TRY(
+            m_mounts->open(*m, name, path, flags, static_cast<u32>(mode), p->creds.fsuid, p->creds.fsgid));
+        if ((flags & O_TRUNC) && accmode != O_RDONLY)
+            TRY(truncate_inode(*inode, 0));
+    } else {
         inode = TRY(m_vfs->open(path, flags, mode));
+    }
     auto file = std::make_shared<OpenFile>();
     file->inode = std::move(inode);
     file->path = path;
@@ -619,65 +625,6 @@ Result<int> Kernel::open(Pid pid, const std::string& path, int flags, int mode)
     int fd = TRY(p->install(std::move(file)));
     after_operation();
     return fd;
-}
-
-namespace {
-
-constexpr std::string_view DEV_SHM = "/dev/shm/";
-
-} // namespace
-
-bool Kernel::is_dev_shm_path(const std::string& path)
-{
-    return path.size() > DEV_SHM.size() && path.starts_with(DEV_SHM) &&
-           path.find('/', DEV_SHM.size()) == std::string::npos;
-}
-
-Result<std::shared_ptr<Inode>> Kernel::dev_shm_open(const std::string& path, int flags, int mode)
-{
-    std::string name = path.substr(DEV_SHM.size());
-    if (name.size() > 255)
-        return Error::from_errno(ENAMETOOLONG, "name too long");
-    auto it = m_dev_shm.find(name);
-    if (it == m_dev_shm.end()) {
-        if (!(flags & O_CREAT))
-            return Error::from_errno(ENOENT, "no such file in /dev/shm");
-        auto inode = m_mm->page_cache().create_shmem(0, path);
-        inode->shmem_mode = S_IFREG | (static_cast<u32>(mode) & 07777);
-        inode->shmem_nlink = 1;
-        it = m_dev_shm.emplace(name, std::move(inode)).first;
-    } else if ((flags & O_CREAT) && (flags & O_EXCL)) {
-        return Error::from_errno(EEXIST, "file exists in /dev/shm");
-    } else if ((flags & O_TRUNC) && (flags & O_ACCMODE) != O_RDONLY) {
-        TRY(truncate_inode(*it->second, 0));
-    }
-    return it->second;
-}
-
-Result<void> Kernel::dev_shm_unlink(const std::string& path)
-{
-    // The inode lives on while mappings or open files hold it, as an unlinked file does.
-    auto it = m_dev_shm.find(path.substr(DEV_SHM.size()));
-    if (it == m_dev_shm.end())
-        return Error::from_errno(ENOENT, "no such file in /dev/shm");
-    it->second->shmem_nlink = 0;
-    it->second->set_name(path + " (deleted)");
-    m_dev_shm.erase(it);
-    return {};
-}
-
-std::shared_ptr<Inode> Kernel::dev_shm_find(const std::string& path) const
-{
-    auto it = is_dev_shm_path(path) ? m_dev_shm.find(path.substr(DEV_SHM.size())) : m_dev_shm.end();
-    return it == m_dev_shm.end() ? nullptr : it->second;
-}
-
-std::vector<std::string> Kernel::dev_shm_names() const
-{
-    std::vector<std::string> names;
-    for (auto& [name, inode] : m_dev_shm)
-        names.push_back(name);
-    return names;
 }
 
 Result<void> Kernel::close(Pid pid, int fd)

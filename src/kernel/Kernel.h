@@ -33,6 +33,7 @@ class MemoryManager;
 class Process;
 class Vfs;
 class Inode;
+class MemoryMounts;
 struct HugetlbFile;
 class ProcFs;
 class OomHandler;
@@ -182,12 +183,8 @@ class Kernel {
     // and POSIX_FADV_WILLNEED (the range is read into the cache); other advice changes nothing.
     Result<void> fadvise(Pid pid, int fd, u64 offset, u64 len, int advice);
 
-    // /dev/shm, a tmpfs: its files are shmem inodes held by name (shm_open, shm_unlink).
-    static bool is_dev_shm_path(const std::string& path);
-    Result<std::shared_ptr<Inode>> dev_shm_open(const std::string& path, int flags, int mode);
-    Result<void> dev_shm_unlink(const std::string& path);
-    std::shared_ptr<Inode> dev_shm_find(const std::string& path) const;
-    std::vector<std::string> dev_shm_names() const;
+    // The tmpfs and hugetlbfs mounts: /dev/shm, /dev/hugepages and the guest's own (Mounts.h).
+    MemoryMounts& mounts() { return *m_mounts; }
 
     // System V shared memory, as the system calls of the same names (SysvShm).
     Result<i32> shmget(Pid pid, i32 key, u64 size, int flags);
@@ -318,7 +315,7 @@ class Kernel {
     RecordLocks m_flocks{[this](Pid pid) { return is_alive(pid); }};
     std::unique_ptr<OomHandler> m_oom;
     std::unique_ptr<SysvShm> m_shm;
-    std::map<std::string, std::shared_ptr<Inode>> m_dev_shm; // by name inside /dev/shm
+    std::unique_ptr<MemoryMounts> m_mounts;
 };
 
 } // namespace kioku

@@ -7,6 +7,7 @@
 #include "hw/Machine.h"
 #include "kernel/HugetlbFs.h"
 #include "kernel/Kernel.h"
+#include "kernel/Mounts.h"
 #include "kernel/OomKiller.h"
 #include "kernel/ProcCompaction.h"
 #include "kernel/Process.h"
@@ -349,13 +350,13 @@ std::string ProcFs::stat(Process& p)
 std::string ProcFs::mounts()
 {
     // What kioku's guest has mounted, as /proc/mounts (and /proc/PID/mounts) list it: the root's
-    // disk, and the kernel's own filesystems at their usual places. One mount namespace.
+    // disk, the kernel's own filesystems at their usual places, then the tmpfs and hugetlbfs
+    // mounts (/dev/shm, /dev/hugepages and the guest's) in mount order. One mount namespace.
     return "/dev/root / ext4 rw,relatime 0 0\n"
            "devtmpfs /dev devtmpfs rw,nosuid,relatime,mode=755 0 0\n"
            "proc /proc proc rw,nosuid,nodev,noexec,relatime 0 0\n"
-           "sysfs /sys sysfs rw,nosuid,nodev,noexec,relatime 0 0\n"
-           "tmpfs /dev/shm tmpfs rw,nosuid,nodev 0 0\n"
-           "hugetlbfs /dev/hugepages hugetlbfs rw,relatime,pagesize=2M 0 0\n";
+           "sysfs /sys sysfs rw,nosuid,nodev,noexec,relatime 0 0\n" +
+           m_kernel.mounts().proc_mounts();
 }
 
 Result<std::string> ProcFs::read_pid(Process& p, const std::string& what)

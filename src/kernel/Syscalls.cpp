@@ -314,6 +314,8 @@ Syscalls::Handler Syscalls::handler_for(u64 number) const
         {153, &Syscalls::sys_times},
         {154, &Syscalls::sys_setpgid},
         {155, &Syscalls::sys_getpgid},
+        {39, &Syscalls::sys_umount2},
+        {40, &Syscalls::sys_mount},
         {424, &Syscalls::sys_pidfd_send_signal},
         {434, &Syscalls::sys_pidfd_open},
         {440, &Syscalls::sys_process_madvise},

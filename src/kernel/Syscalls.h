@@ -107,6 +107,8 @@ struct SyscallResult {
     static SyscallResult err(int e) { return {Kind::Return, -static_cast<i64>(e)}; }
     static SyscallResult block() { return {Kind::Block, 0}; }
     static SyscallResult no_return() { return {Kind::NoReturn, 0}; }
+    // 0, or the call's error.
+    static SyscallResult of(const Result<void>& r) { return r.is_error() ? err(r.error().code) : ret(0); }
 };
 
 // The six argument registers.
@@ -359,6 +361,9 @@ class Syscalls {
     // pidfds (SyscallsPidfd.cpp): pidfd_open, pidfd_send_signal, process_madvise, and the process
     // a pidfd names (EBADF for another kind of file, ESRCH once the process is gone).
     SyscallResult sys_pidfd_open(Task&, const SyscallArgs&);
+    // mount and umount2 of tmpfs and hugetlbfs (SyscallsMount.cpp).
+    SyscallResult sys_mount(Task&, const SyscallArgs&);
+    SyscallResult sys_umount2(Task&, const SyscallArgs&);
     // The children a wait4 or waitid selects: any, one pid, or a process group.
     struct WaitSelector {
         enum class Kind : u8 { Any, Pid, Pgid } kind;

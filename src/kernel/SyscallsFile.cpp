@@ -17,6 +17,7 @@
 #include "kernel/EventFd.h"
 #include "kernel/HugetlbFs.h"
 #include "kernel/Kernel.h"
+#include "kernel/Mounts.h"
 #include "kernel/Process.h"
 #include "kernel/Runner.h"
 #include "kernel/Signals.h"
@@ -27,6 +28,7 @@
 #include "mm/MemoryManager.h"
 #include "mm/cache/Inode.h"
 #include "mm/hugetlb/Hugetlb.h"
+#include "mm/hugetlb/HugetlbPool.h"
 
 namespace kioku {
 
@@ -376,18 +378,18 @@ SyscallResult Syscalls::sys_openat(Task& t, const SyscallArgs& a)
         file->special = std::make_shared<SpecialFile>(kind);
         return install_fd(t, std::move(file), cloexec);
     }
-    if (path == "/dev/shm" || path == "/dev/shm/") {
-        // The tmpfs's directory: its entries are the kernel's.
+    if (MemoryMount* m = kernel().mounts().at(path)) {
+        // A tmpfs's or hugetlbfs's directory: its entries are the kernel's.
         if (file->writable || (flags & O_CREAT))
             return SyscallResult::err(EISDIR);
         file->special = std::make_shared<SpecialFile>(K::Directory);
-        for (const std::string& name : kernel().dev_shm_names())
-            file->special->entries.push_back(
-                DirEntry{name, kernel().dev_shm_find("/dev/shm/" + name)->ino(), DT_REG});
+        for (auto& [name, inode] : m->files)
+            file->special->entries.push_back(DirEntry{name, inode->ino(), DT_REG});
         return install_fd(t, std::move(file), cloexec);
     }
-    // hugetlbfs and /dev/shm files live in the kernel, not on the host (HugetlbFs.cpp).
-    if (!is_hugetlbfs_path(path) && !Kernel::is_dev_shm_path(path)) {
+    // Files of /dev/shm, /dev/hugepages and the guest's mounts live in the kernel, not on the host.
+    std::string in_mount;
+    if (!kernel().mounts().holding(path, &in_mount)) {
         auto pfd = kernel().vfs().open_path(path, (flags & O_NOFOLLOW) ? Follow::No : Follow::Yes);
         if (!pfd.is_error()) {
             struct stat st {};
@@ -1129,14 +1131,15 @@ static PathStat stat_path(Kernel& kernel, Pid pid, const std::string& path, bool
         }
         return out;
     }
-    if (path == "/dev/shm" || path == "/dev/shm/") {
-        out.st.st_mode = S_IFDIR | 01777;
+    if (MemoryMount* m = kernel.mounts().at(path)) {
+        out.st.st_mode = S_IFDIR | m->mode;
+        out.st.st_uid = m->uid;
+        out.st.st_gid = m->gid;
         out.st.st_nlink = 2;
         return out;
     }
-    if (Kernel::is_dev_shm_path(path)) {
-        auto inode = kernel.dev_shm_find(path);
-        if (inode)
+    if (std::string name; kernel.mounts().holding(path, &name)) {
+        if (auto inode = kernel.mounts().find(path))
             out.st = shmem_stat(*inode);
         else
             out.error = ENOENT;
@@ -1210,8 +1213,7 @@ SyscallResult Syscalls::sys_statx(Task& t, const SyscallArgs& a)
         if (f.is_error())
             return SyscallResult::err(EBADF);
         bool dir = f.value()->special && f.value()->special->kind == SpecialFile::Kind::Directory;
-        auto r = dir && (is_proc_path(f.value()->path) || Kernel::is_dev_shm_path(f.value()->path) ||
-                         f.value()->path.starts_with("/dev/shm"))
+        auto r = dir && (is_proc_path(f.value()->path) || kernel().mounts().at(f.value()->path))
                      ? Result<struct stat>(stat_path(kernel(), t.tgid, f.value()->path, true).st)
                  : dir ? stat_in_root(kernel(), f.value()->path, true)
                        : stat_open_file(*f.value());
@@ -1578,11 +1580,6 @@ Result<std::string> Syscalls::path_at(Task& t, int dirfd, u64 addr)
 
 namespace {
 
-SyscallResult result_of(const Result<void>& r)
-{
-    return r.is_error() ? SyscallResult::err(r.error().code) : SyscallResult::ret(0);
-}
-
 // /proc, /sys and /dev are the kernel's own: path operations that would change them are refused
 // with the errno Linux gives for a read-only or busy pseudo-filesystem entry.
 bool is_kernel_path(const std::string& path)
@@ -1599,17 +1596,18 @@ SyscallResult Syscalls::sys_unlinkat(Task& t, const SyscallArgs& a)
         return SyscallResult::err(path.error().code);
     if (a[2] & ~u64{AT_REMOVEDIR_})
         return SyscallResult::err(EINVAL);
-    if (is_hugetlbfs_path(path.value()) && !(a[2] & AT_REMOVEDIR_))
-        return result_of(hugetlbfs_unlink(kernel().mm(), path.value()));
-    if (Kernel::is_dev_shm_path(path.value()))
+    std::string name;
+    if (MemoryMount* m = kernel().mounts().holding(path.value(), &name))
         return (a[2] & AT_REMOVEDIR_)
-                   ? SyscallResult::err(kernel().dev_shm_find(path.value()) ? ENOTDIR : ENOENT)
-                   : result_of(kernel().dev_shm_unlink(path.value()));
+                   ? SyscallResult::err(kernel().mounts().find(path.value()) ? ENOTDIR : ENOENT)
+                   : SyscallResult::of(kernel().mounts().unlink(*m, name, path.value()));
+    if (kernel().mounts().at(path.value()))
+        return SyscallResult::err((a[2] & AT_REMOVEDIR_) ? EBUSY : EISDIR); // a mount point
     if (is_kernel_path(path.value()))
         return SyscallResult::err(EACCES);
     if (a[2] & AT_REMOVEDIR_)
-        return result_of(kernel().vfs().rmdir(path.value()));
-    return result_of(kernel().vfs().unlink(path.value()));
+        return SyscallResult::of(kernel().vfs().rmdir(path.value()));
+    return SyscallResult::of(kernel().vfs().unlink(path.value()));
 }
 
 SyscallResult Syscalls::sys_mkdirat(Task& t, const SyscallArgs& a)
@@ -1617,10 +1615,13 @@ SyscallResult Syscalls::sys_mkdirat(Task& t, const SyscallArgs& a)
     auto path = path_at(t, a.fd(0), a[1]);
     if (path.is_error())
         return SyscallResult::err(path.error().code);
-    if (is_kernel_path(path.value()))
+    if (is_kernel_path(path.value()) || kernel().mounts().at(path.value()) ||
+        kernel().mounts().find(path.value()))
         return SyscallResult::err(EEXIST);
+    if (std::string name; kernel().mounts().holding(path.value(), &name))
+        return SyscallResult::err(EPERM); // no directories inside kioku's memory mounts
     mode_t mode = static_cast<mode_t>(a[2] & 07777 & ~group(t).umask);
-    return result_of(kernel().vfs().mkdir(path.value(), mode));
+    return SyscallResult::of(kernel().vfs().mkdir(path.value(), mode));
 }
 
 SyscallResult Syscalls::sys_renameat2(Task& t, const SyscallArgs& a)
@@ -1629,9 +1630,18 @@ SyscallResult Syscalls::sys_renameat2(Task& t, const SyscallArgs& a)
     auto to = path_at(t, a.fd(2), a[3]);
     if (from.is_error() || to.is_error())
         return SyscallResult::err(from.is_error() ? from.error().code : to.error().code);
+    std::string from_name, to_name;
+    MemoryMount* from_mount = kernel().mounts().holding(from.value(), &from_name);
+    MemoryMount* to_mount = kernel().mounts().holding(to.value(), &to_name);
+    if (from_mount || to_mount) {
+        if (from_mount != to_mount)
+            return SyscallResult::err(EXDEV);
+        return SyscallResult::of(kernel().mounts().rename(*from_mount, from_name, to_name, to.value(),
+                                                          static_cast<unsigned>(a[4])));
+    }
     if (is_kernel_path(from.value()) || is_kernel_path(to.value()))
         return SyscallResult::err(EXDEV);
-    return result_of(kernel().vfs().rename(from.value(), to.value(), static_cast<unsigned>(a[4])));
+    return SyscallResult::of(kernel().vfs().rename(from.value(), to.value(), static_cast<unsigned>(a[4])));
 }
 
 SyscallResult Syscalls::sys_linkat(Task& t, const SyscallArgs& a)
@@ -1643,10 +1653,12 @@ SyscallResult Syscalls::sys_linkat(Task& t, const SyscallArgs& a)
     auto to = path_at(t, a.fd(2), a[3]);
     if (from.is_error() || to.is_error())
         return SyscallResult::err(from.is_error() ? from.error().code : to.error().code);
-    if (is_kernel_path(from.value()) || is_kernel_path(to.value()))
-        return SyscallResult::err(EXDEV);
+    std::string name;
+    if (is_kernel_path(from.value()) || is_kernel_path(to.value()) ||
+        kernel().mounts().holding(from.value(), &name) || kernel().mounts().holding(to.value(), &name))
+        return SyscallResult::err(EXDEV); // no hard links in kioku's memory mounts
     Follow follow = (a[4] & AT_SYMLINK_FOLLOW_) ? Follow::Yes : Follow::No;
-    return result_of(kernel().vfs().link(from.value(), to.value(), follow));
+    return SyscallResult::of(kernel().vfs().link(from.value(), to.value(), follow));
 }
 
 SyscallResult Syscalls::sys_symlinkat(Task& t, const SyscallArgs& a)
@@ -1659,9 +1671,12 @@ SyscallResult Syscalls::sys_symlinkat(Task& t, const SyscallArgs& a)
     auto path = path_at(t, a.fd(1), a[2]);
     if (path.is_error())
         return SyscallResult::err(path.error().code);
-    if (is_kernel_path(path.value()))
+    if (is_kernel_path(path.value()) || kernel().mounts().find(path.value()) ||
+        kernel().mounts().at(path.value()))
         return SyscallResult::err(EEXIST);
-    return result_of(kernel().vfs().symlink(target.value(), path.value()));
+    if (std::string name; kernel().mounts().holding(path.value(), &name))
+        return SyscallResult::err(EPERM); // no symbolic links in kioku's memory mounts
+    return SyscallResult::of(kernel().vfs().symlink(target.value(), path.value()));
 }
 
 SyscallResult Syscalls::sys_fchmodat(Task& t, const SyscallArgs& a)
@@ -1669,9 +1684,9 @@ SyscallResult Syscalls::sys_fchmodat(Task& t, const SyscallArgs& a)
     auto path = path_at(t, a.fd(0), a[1]);
     if (path.is_error())
         return SyscallResult::err(path.error().code);
-    if (Kernel::is_dev_shm_path(path.value()) && path.value() != "/dev/shm") {
-        // A /dev/shm file: tmpfs keeps the mode in the inode.
-        auto inode = kernel().dev_shm_find(path.value());
+    if (std::string name; kernel().mounts().holding(path.value(), &name)) {
+        // A tmpfs or hugetlbfs file keeps its mode in the inode.
+        auto inode = kernel().mounts().find(path.value());
         if (!inode)
             return SyscallResult::err(ENOENT);
         inode->shmem_mode = (inode->shmem_mode & ~07777u) | static_cast<u32>(a[2] & 07777);
@@ -1680,7 +1695,8 @@ SyscallResult Syscalls::sys_fchmodat(Task& t, const SyscallArgs& a)
     if (is_kernel_path(path.value()))
         return SyscallResult::err(EPERM);
     // fchmodat(2) has no flags argument: it always follows a link.
-    return result_of(kernel().vfs().chmod(path.value(), static_cast<mode_t>(a[2] & 07777), Follow::Yes));
+    return SyscallResult::of(
+        kernel().vfs().chmod(path.value(), static_cast<mode_t>(a[2] & 07777), Follow::Yes));
 }
 
 SyscallResult Syscalls::sys_fchmod(Task& t, const SyscallArgs& a)
@@ -1698,7 +1714,7 @@ SyscallResult Syscalls::sys_fchmod(Task& t, const SyscallArgs& a)
         return ::fchmod(f.value()->inode->host_fd(), mode) == 0 ? SyscallResult::ret(0)
                                                                 : SyscallResult::err(errno);
     if (f.value()->special->kind == SpecialFile::Kind::Directory)
-        return result_of(kernel().vfs().chmod(f.value()->path, mode, Follow::Yes));
+        return SyscallResult::of(kernel().vfs().chmod(f.value()->path, mode, Follow::Yes));
     return SyscallResult::ret(0); // pipes, eventfds, /dev and /proc files: root may, and nothing persists
 }
 
@@ -1717,8 +1733,8 @@ SyscallResult Syscalls::sys_fchownat(Task& t, const SyscallArgs& a)
     auto path = path_at(t, a.fd(0), a[1]);
     if (path.is_error())
         return SyscallResult::err(path.error().code);
-    if (Kernel::is_dev_shm_path(path.value()) && path.value() != "/dev/shm") {
-        auto inode = kernel().dev_shm_find(path.value());
+    if (std::string name; kernel().mounts().holding(path.value(), &name)) {
+        auto inode = kernel().mounts().find(path.value());
         if (!inode)
             return SyscallResult::err(ENOENT);
         if (static_cast<u32>(a[2]) != ~u32{0})
@@ -1730,7 +1746,7 @@ SyscallResult Syscalls::sys_fchownat(Task& t, const SyscallArgs& a)
     if (is_kernel_path(path.value()))
         return SyscallResult::err(EPERM);
     Follow follow = (a[4] & AT_SYMLINK_NOFOLLOW_) ? Follow::No : Follow::Yes;
-    return result_of(
+    return SyscallResult::of(
         kernel().vfs().chown(path.value(), static_cast<uid_t>(a[2]), static_cast<gid_t>(a[3]), follow));
 }
 
@@ -1753,7 +1769,7 @@ SyscallResult Syscalls::sys_fchown(Task& t, const SyscallArgs& a)
         return ::fchown(f.value()->inode->host_fd(), uid, gid) == 0 ? SyscallResult::ret(0)
                                                                     : SyscallResult::err(errno);
     if (f.value()->special->kind == SpecialFile::Kind::Directory)
-        return result_of(kernel().vfs().chown(f.value()->path, uid, gid, Follow::Yes));
+        return SyscallResult::of(kernel().vfs().chown(f.value()->path, uid, gid, Follow::Yes));
     return SyscallResult::ret(0);
 }
 
@@ -1799,7 +1815,7 @@ SyscallResult Syscalls::sys_utimensat(Task& t, const SyscallArgs& a)
         if (f.is_error())
             return SyscallResult::err(EBADF);
         if (!f.value()->special)
-            return result_of(kernel().set_file_times(*f.value()->inode, given));
+            return SyscallResult::of(kernel().set_file_times(*f.value()->inode, given));
         if (f.value()->special->kind != SpecialFile::Kind::Directory)
             return SyscallResult::ret(0);
         path = f.value()->path;
@@ -1811,9 +1827,9 @@ SyscallResult Syscalls::sys_utimensat(Task& t, const SyscallArgs& a)
     if (!st.is_error() && S_ISREG(st.value().st_mode)) {
         auto inode = kernel().vfs().open(path, O_RDONLY, 0);
         if (!inode.is_error())
-            return result_of(kernel().set_file_times(*inode.value(), given));
+            return SyscallResult::of(kernel().set_file_times(*inode.value(), given));
     }
-    return result_of(kernel().vfs().utimens(path, given, follow));
+    return SyscallResult::of(kernel().vfs().utimens(path, given, follow));
 }
 
 SyscallResult Syscalls::sys_truncate(Task& t, const SyscallArgs& a)
@@ -1823,6 +1839,14 @@ SyscallResult Syscalls::sys_truncate(Task& t, const SyscallArgs& a)
         return SyscallResult::err(path.error().code);
     if (a.i(1) < 0)
         return SyscallResult::err(EINVAL);
+    if (std::string name; MemoryMount* m = kernel().mounts().holding(path.value(), &name)) {
+        auto inode = kernel().mounts().find(path.value());
+        if (!inode)
+            return SyscallResult::err(ENOENT);
+        if (m->read_only())
+            return SyscallResult::err(EROFS);
+        return SyscallResult::of(kernel().truncate_inode(*inode, a[1]));
+    }
     if (is_kernel_path(path.value()))
         return SyscallResult::err(EACCES);
     auto st = kernel().vfs().stat(path.value(), Follow::Yes);
@@ -1840,7 +1864,7 @@ SyscallResult Syscalls::sys_truncate(Task& t, const SyscallArgs& a)
         if (allowed.is_error())
             return SyscallResult::err(allowed.error().code);
     }
-    return result_of(kernel().truncate_inode(*inode.value(), a[1]));
+    return SyscallResult::of(kernel().truncate_inode(*inode.value(), a[1]));
 }
 
 SyscallResult Syscalls::sys_ftruncate(Task& t, const SyscallArgs& a)
@@ -2025,7 +2049,7 @@ SyscallResult Syscalls::sys_fallocate(Task& t, const SyscallArgs& a)
                 return SyscallResult::err(EFBIG);
         }
     }
-    return result_of(
+    return SyscallResult::of(
         kernel().fallocate(t.tgid, a.fd(0), mode, static_cast<u64>(offset), static_cast<u64>(len)));
 }
 
@@ -2045,7 +2069,7 @@ SyscallResult Syscalls::sys_fadvise64(Task& t, const SyscallArgs& a)
         return SyscallResult::err(EINVAL);
     if (!f.value()->inode)
         return SyscallResult::ret(0);
-    return result_of(kernel().fadvise(t.tgid, a.fd(0), a[1], static_cast<u64>(len), advice));
+    return SyscallResult::of(kernel().fadvise(t.tgid, a.fd(0), a[1], static_cast<u64>(len), advice));
 }
 
 // --- statfs, fstatfs -------------------------------------------------------------------------------
@@ -2121,9 +2145,23 @@ i64 filesystem_of_path(const std::string& path)
 
 } // namespace
 
+// The statfs of a tmpfs or hugetlbfs mount: a hugetlbfs's block is its huge page.
+static GuestStatfs memory_mount_statfs(Kernel& kernel, const MemoryMount& m)
+{
+    bool huge = m.type == MemoryMount::Type::Hugetlbfs;
+    GuestStatfs out = filesystem(kernel, huge ? HUGETLBFS_MAGIC : TMPFS_MAGIC);
+    if (huge)
+        out.f_bsize = out.f_frsize = static_cast<i64>(m.hstate->bytes());
+    return out;
+}
+
 SyscallResult Syscalls::statfs_of(Task& t, const std::string& path, u64 buf)
 {
-    GuestStatfs out = filesystem(kernel(), filesystem_of_path(path));
+    std::string name;
+    MemoryMount* m = kernel().mounts().at(path);
+    if (!m)
+        m = kernel().mounts().holding(path, &name);
+    GuestStatfs out = m ? memory_mount_statfs(kernel(), *m) : filesystem(kernel(), filesystem_of_path(path));
     return put_bytes(t, buf, &out, sizeof out).is_error() ? SyscallResult::err(EFAULT)
                                                           : SyscallResult::ret(0);
 }
@@ -2166,6 +2204,11 @@ SyscallResult Syscalls::sys_fstatfs(Task& t, const SyscallArgs& a)
         case SpecialFile::Kind::HostFd: type = TMPFS_MAGIC; break; // the terminal's devpts is near enough
         default: type = filesystem_of_path(file.path);
         }
+    } else if (HugetlbFile* huge = kernel().mm().hugetlb().file_of(file.inode.get())) {
+        GuestStatfs out = filesystem(kernel(), HUGETLBFS_MAGIC);
+        out.f_bsize = out.f_frsize = static_cast<i64>(huge->hstate->bytes());
+        return put_bytes(t, a[1], &out, sizeof out).is_error() ? SyscallResult::err(EFAULT)
+                                                               : SyscallResult::ret(0);
     } else if (file.inode->is_shmem()) {
         type = TMPFS_MAGIC;
     } else {

@@ -15,7 +15,7 @@ namespace {
 
 SyscallResult from(const Result<void>& r)
 {
-    return r.is_error() ? SyscallResult::err(r.error().code) : SyscallResult::ret(0);
+    return SyscallResult::of(r);
 }
 SyscallResult from(const Result<u64>& r)
 {

@@ -284,7 +284,6 @@ HugetlbPool::~HugetlbPool()
 {
     // Files still held elsewhere no longer call back once the pool is gone.
     *m_alive = false;
-    m_directory.clear();
 }
 
 Hstate* HugetlbPool::hstate_for_shift(unsigned shift)

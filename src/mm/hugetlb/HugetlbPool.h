@@ -164,8 +164,6 @@ class HugetlbPool {
     // Drops the pages of huge indices [from, to), releasing their reservations
     // (Linux: remove_inode_hugepages + hugetlb_unreserve_pages).
     void truncate_file(Inode& inode, u64 from, u64 to = ~u64{0});
-    // The /dev/hugepages directory: name -> inode. The directory holds a reference, as a dentry does.
-    std::map<std::string, std::shared_ptr<Inode>>& directory() { return m_directory; }
 
     // ==== private reservations ====
     HugetlbPrivateResv* private_resv(const std::shared_ptr<AnonVma>& anon);
@@ -178,7 +176,6 @@ class HugetlbPool {
     MemoryManager& m_mm;
     std::array<std::unique_ptr<Hstate>, 2> m_hstates; // 2 MiB (the default), 1 GiB
     std::unordered_map<const Inode*, HugetlbFile> m_files;
-    std::map<std::string, std::shared_ptr<Inode>> m_directory;
     std::map<const AnonVma*, HugetlbPrivateResv> m_private;
     std::shared_ptr<bool> m_alive = std::make_shared<bool>(true);
     u64 m_next_ino = 0x100000;

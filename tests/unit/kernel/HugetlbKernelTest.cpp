@@ -7,6 +7,7 @@
 #include <fcntl.h>
 
 #include "kernel/HugetlbFs.h"
+#include "kernel/Mounts.h"
 #include "mm/MemoryManager.h"
 #include "mm/hugetlb/HugetlbPool.h"
 
@@ -146,7 +147,10 @@ TEST_F(HugetlbKernelTest, HugetlbfsFileIsSharedThroughMmapAndFreedAtUnlink)
     EXPECT_EQ(std::string(seen, seen + 4), "huge");
     ASSERT_FALSE(kernel->munmap(pid, c, HUGE).is_error());
     ASSERT_FALSE(kernel->close(pid, fd).is_error());
-    ASSERT_FALSE(hugetlbfs_unlink(kernel->mm(), path).is_error());
+    std::string name;
+    MemoryMount* mount = kernel->mounts().holding(path, &name);
+    ASSERT_NE(mount, nullptr);
+    ASSERT_FALSE(kernel->mounts().unlink(*mount, name, path).is_error());
     EXPECT_EQ(meminfo("HugePages_Free"), 2u);
     EXPECT_TRUE(kernel->open(pid, path, O_RDWR).is_error());
 }
