@@ -7,6 +7,7 @@
 #include "hw/Machine.h"
 #include "kernel/HugetlbFs.h"
 #include "kernel/Kernel.h"
+#include "kernel/KernelConfig.h"
 #include "kernel/Mounts.h"
 #include "kernel/OomKiller.h"
 #include "kernel/ProcCompaction.h"
@@ -386,6 +387,8 @@ Result<std::string> ProcFs::read_pid(Process& p, const std::string& what)
 
 Result<std::string> ProcFs::read(int viewer, const std::string& path)
 {
+    if (path == kernel_config_path())
+        return kernel_config_text();
     if (path == "/proc/meminfo")
         return format_meminfo(meminfo());
     if (path == "/proc/vmstat") {

@@ -17,6 +17,7 @@
 #include "kernel/EventFd.h"
 #include "kernel/HugetlbFs.h"
 #include "kernel/Kernel.h"
+#include "kernel/KernelConfig.h"
 #include "kernel/Mounts.h"
 #include "kernel/Process.h"
 #include "kernel/Runner.h"
@@ -43,8 +44,29 @@ constexpr u64 MAX_IOV = 1024; // UIO_MAXIOV
 
 bool is_proc_path(const std::string& path)
 {
-    // /proc and /sys are the kernel's, whatever the root holds there.
-    return path == "/proc" || path.rfind("/proc/", 0) == 0 || path == "/sys" || path.rfind("/sys/", 0) == 0;
+    // /proc and /sys are the kernel's, whatever the root holds there, and so is the file of its
+    // configuration in /boot.
+    return path == "/proc" || path.rfind("/proc/", 0) == 0 || path == "/sys" || path.rfind("/sys/", 0) == 0 ||
+           path == kernel_config_path();
+}
+
+// /proc/PID/pagemap and /proc/PID/mem (PID a number or "self"): whose, and which.
+struct BinaryProcFile {
+    Pid pid;
+    bool pagemap;
+};
+std::optional<BinaryProcFile> binary_proc_file(const std::string& path, Pid self)
+{
+    bool pagemap = path.ends_with("/pagemap") && path.size() > 14;
+    bool mem = path.ends_with("/mem") && path.size() > 10;
+    if (!path.starts_with("/proc/") || !(pagemap || mem))
+        return std::nullopt;
+    std::string who = path.substr(6, path.size() - 6 - (pagemap ? 8 : 4));
+    if (who != "self" &&
+        (who.empty() || who.size() > 9 || who.find_first_not_of("0123456789") != std::string::npos))
+        return std::nullopt;
+    return BinaryProcFile{who == "self" ? self : static_cast<Pid>(std::strtol(who.c_str(), nullptr, 10)),
+                          pagemap};
 }
 
 Result<struct stat> stat_in_root(Kernel& kernel, const std::string& guest_path, bool follow)
@@ -317,18 +339,12 @@ SyscallResult Syscalls::sys_openat(Task& t, const SyscallArgs& a)
     file->append = flags & O_APPEND;
 
     using K = SpecialFile::Kind;
-    bool pagemap = path.ends_with("/pagemap") && path.size() > 14;
-    bool mem = path.ends_with("/mem") && path.size() > 10;
-    if (path.starts_with("/proc/") && (pagemap || mem)) {
+    if (auto binary = binary_proc_file(path, t.tgid)) {
         // Binary and read at the file position (pagemap_read, mem_rw), so not a text snapshot.
-        std::string who = path.substr(6, path.size() - 6 - (pagemap ? 8 : 4));
-        Pid pid = who == "self" ? t.tgid : static_cast<Pid>(std::strtol(who.c_str(), nullptr, 10));
-        if (who != "self" && (who.empty() || who.find_first_not_of("0123456789") != std::string::npos))
+        if (!kernel().is_alive(binary->pid))
             return SyscallResult::err(ENOENT);
-        if (!kernel().is_alive(pid))
-            return SyscallResult::err(ENOENT);
-        file->special = std::make_shared<SpecialFile>(pagemap ? K::Pagemap : K::Mem);
-        file->special->proc_pid = pid;
+        file->special = std::make_shared<SpecialFile>(binary->pagemap ? K::Pagemap : K::Mem);
+        file->special->proc_pid = binary->pid;
         return install_fd(t, std::move(file), cloexec);
     }
     if (auto reopened = reopen_fd_link(t, path, file); reopened.is_error()) {
@@ -888,9 +904,11 @@ SyscallResult Syscalls::sys_fstat(Task& t, const SyscallArgs& a)
     if (f.is_error())
         return SyscallResult::err(EBADF);
     struct stat st {};
-    if (f.value()->special && f.value()->special->kind == SpecialFile::Kind::Directory &&
-        (f.value()->path == "/dev/shm" || f.value()->path == "/dev/shm/")) {
-        st.st_mode = S_IFDIR | 01777;
+    MemoryMount* mount = kernel().mounts().at(f.value()->path);
+    if (f.value()->special && f.value()->special->kind == SpecialFile::Kind::Directory && mount) {
+        st.st_mode = S_IFDIR | mount->mode;
+        st.st_uid = mount->uid;
+        st.st_gid = mount->gid;
         st.st_nlink = 2;
     } else if (f.value()->special && f.value()->special->kind == SpecialFile::Kind::Directory &&
                is_proc_path(f.value()->path)) {
@@ -1120,6 +1138,13 @@ static PathStat stat_path(Kernel& kernel, Pid pid, const std::string& path, bool
     if (kernel_directory(kernel, pid, path, {}, false)) {
         out.st.st_mode = S_IFDIR | 0555;
         out.st.st_nlink = 2;
+        return out;
+    }
+    if (auto binary = binary_proc_file(path, pid)) {
+        if (kernel.is_alive(binary->pid))
+            out.st.st_mode = S_IFREG | (binary->pagemap ? 0400 : 0600);
+        else
+            out.error = ENOENT;
         return out;
     }
     if (is_proc_path(path)) {
