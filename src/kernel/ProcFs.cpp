@@ -457,6 +457,8 @@ Result<std::string> ProcFs::read(int viewer, const std::string& path)
         return std::string("Linux\n");
     if (path == "/proc/sys/kernel/pid_max")
         return std::to_string(m_kernel.pids_space().pid_max()) + "\n";
+    if (path == "/proc/sys/kernel/tainted")
+        return std::string("0\n"); // nothing taints kioku's kernel: no modules, no oops
     if (path == "/proc/sys/kernel/ns_last_pid")
         return std::to_string(m_kernel.pids_space().last()) + "\n";
     if (path == "/proc/sys/kernel/threads-max")

@@ -1047,7 +1047,7 @@ kernel_directory_names(Kernel& kernel, Pid viewer, const std::string& path,
                              "watermark_scale_factor"});
             else if (path == "/proc/sys/kernel")
                 files(path, {"ns_last_pid", "osrelease", "ostype", "pid_max", "shm_next_id", "shmall",
-                             "shmmax", "shmmni", "threads-max"});
+                             "shmmax", "shmmni", "tainted", "threads-max"});
             else if (path == "/proc/sysvipc")
                 files(path, {"shm"});
             else

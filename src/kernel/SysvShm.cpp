@@ -8,6 +8,7 @@
 #include "kernel/Realtime.h"
 #include "mm/MemoryManager.h"
 #include "mm/cache/PageCache.h"
+#include "mm/hugetlb/HugetlbPool.h"
 #include "mm/phys/Frame.h"
 #include "mm/reclaim/Lru.h"
 #include "mm/vm/AddressSpace.h"
@@ -107,16 +108,33 @@ Result<i32> SysvShm::shmget(Pid pid, i32 key, u64 size, int flags)
         return Error::from_errno(ENOSPC, "segment size overflows");
     if (m_total_pages + pages < m_total_pages || m_total_pages + pages > m_limits.shmall)
         return Error::from_errno(ENOSPC, "over kernel.shmall");
-    if (flags & SHM_HUGETLB)
-        return Error::from_errno(EINVAL, "hugetlb segments are not modelled");
+    MemoryManager& mm = m_kernel.mm();
+    // SHM_HUGETLB: a hugetlbfs file of whole huge pages of the size bits 26-31 name (the
+    // default when 0), for whoever may lock memory (can_do_hugetlb_shm).
+    Hstate* huge = nullptr;
+    u64 huge_size = 0;
+    if (flags & SHM_HUGETLB) {
+        huge = mm.hugetlb().hstate_for_shift((static_cast<u32>(flags) >> SHM_HUGE_SHIFT) & SHM_HUGE_MASK);
+        if (!huge)
+            return Error::from_errno(EINVAL, "no huge page pool of that size");
+        huge_size = (size + huge->bytes() - 1) & ~(huge->bytes() - 1);
+        if (huge_size < size)
+            return Error::from_errno(ENOSPC, "segment size overflows");
+        if (!creds.capable(CAP_IPC_LOCK))
+            return Error::from_errno(EPERM, "SHM_HUGETLB needs CAP_IPC_LOCK");
+    }
     if (m_segments.size() >= m_limits.shmmni)
         return Error::from_errno(ENOSPC, "kernel.shmmni segments exist");
-    MemoryManager& mm = m_kernel.mm();
     // shmem_kernel_file_setup charges the whole size to Committed_AS unless SHM_NORESERVE (and
-    // overcommit is not strict).
-    bool reserve = !((flags & SHM_NORESERVE) && mm.sysctl().overcommit_memory != OvercommitMode::Never);
+    // overcommit is not strict); hugetlb_file_setup reserves the huge pages instead, unless
+    // SHM_NORESERVE.
+    bool reserve =
+        !huge && !((flags & SHM_NORESERVE) && mm.sysctl().overcommit_memory != OvercommitMode::Never);
     if (reserve)
         TRY(mm.vm_enough_memory(pages, nullptr));
+    u64 huge_pages = huge ? huge_size >> huge->shift() : 0;
+    if (huge && !(flags & SHM_NORESERVE))
+        TRY(huge->acct_memory(static_cast<i64>(huge_pages)));
 
     // ipc_idr_alloc: the next free slot after the last one given, cycling through
     // max(in_use * 3/2, 64) slots at most shmmni; the sequence number moves on at each wrap. A set
@@ -145,6 +163,8 @@ Result<i32> SysvShm::shmget(Pid pid, i32 key, u64 size, int flags)
     if (index < 0) {
         if (reserve)
             mm.vm_unacct_memory(pages);
+        if (huge && !(flags & SHM_NORESERVE))
+            (void)huge->acct_memory(-static_cast<i64>(huge_pages));
         return Error::from_errno(ENOSPC, "no free segment slot");
     }
     if (m_limits.next_id >= 0) {
@@ -160,7 +180,14 @@ Result<i32> SysvShm::shmget(Pid pid, i32 key, u64 size, int flags)
     char name[32];
     std::snprintf(name, sizeof name, "/SYSV%08x (deleted)", static_cast<u32>(key));
     Segment s;
-    s.file = mm.page_cache().create_shmem(size, name, static_cast<u64>(id));
+    if (huge) {
+        s.file = mm.hugetlb().create_file(*huge, name, huge_size, static_cast<u64>(id));
+        if (!(flags & SHM_NORESERVE))
+            for (u64 i = 0; i < huge_pages; ++i)
+                mm.hugetlb().file_of(s.file.get())->resv.insert(i);
+    } else {
+        s.file = mm.page_cache().create_shmem(size, name, static_cast<u64>(id));
+    }
     if (reserve)
         s.file->accounted_pages = pages;
     s.file->set_observer(this);
@@ -208,7 +235,7 @@ Result<u64> SysvShm::shmat(Pid pid, i32 shmid, u64 addr, int flags)
     if (!permitted(p->creds, s->st, wanted))
         return Error::from_errno(EACCES, "the segment's mode does not allow it");
     AddressSpace& space = p->space();
-    u64 size = s->st.size;
+    u64 size = s->file->size(); // the segment's size, or whole huge pages of a SHM_HUGETLB one
     if (addr && !(flags & SHM_REMAP) &&
         space.find_intersection(VirtAddr(addr), VirtAddr(addr + page_round_up(size))))
         return Error::from_errno(EINVAL, "the range is in use (no SHM_REMAP)");

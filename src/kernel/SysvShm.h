@@ -12,9 +12,10 @@
 // guest process runs as root.
 //
 // The limits are the kernel.shm* sysctls: shmmax (largest segment), shmall (pages in all
-// segments), shmmni (number of segments), with Linux's defaults. SHM_HUGETLB is refused with
-// EINVAL (hugetlbfs segments are not modelled); SHM_LOCK marks the file unevictable, as shmem_lock
-// does, so reclaim culls its pages to the unevictable list, and SHM_UNLOCK puts them back.
+// segments), shmmni (number of segments), with Linux's defaults. A SHM_HUGETLB segment is a
+// hugetlbfs file of whole huge pages, reserved from the pool when made (unless SHM_NORESERVE), as
+// hugetlb_file_setup does. SHM_LOCK marks a shmem file unevictable, as shmem_lock does, so
+// reclaim culls its pages to the unevictable list, and SHM_UNLOCK puts them back.
 #pragma once
 
 #include <map>
@@ -62,6 +63,7 @@ class SysvShm final : private MappingObserver {
     static constexpr int IPC_RMID = 0, IPC_SET = 1, IPC_STAT = 2, IPC_INFO = 3;
     static constexpr int SHM_LOCK = 11, SHM_UNLOCK = 12, SHM_STAT = 13, SHM_INFO = 14, SHM_STAT_ANY = 15;
     static constexpr int SHM_HUGETLB = 04000, SHM_NORESERVE = 010000;
+    static constexpr unsigned SHM_HUGE_SHIFT = 26, SHM_HUGE_MASK = 0x3f;
     static constexpr int SHM_RDONLY = 010000, SHM_RND = 020000, SHM_REMAP = 040000, SHM_EXEC = 0100000;
     static constexpr u32 SHM_DEST = 01000, SHM_LOCKED = 02000;
     static constexpr unsigned IPCMNI_SHIFT = 15;

@@ -317,10 +317,11 @@ u64 HugetlbPool::total_kb() const
     return kb;
 }
 
-std::shared_ptr<Inode> HugetlbPool::create_file(Hstate& h, std::string name, u64 size)
+std::shared_ptr<Inode> HugetlbPool::create_file(Hstate& h, std::string name, u64 size, std::optional<u64> ino)
 {
     std::weak_ptr<bool> alive = m_alive;
-    auto* inode = new Inode(m_mm.page_cache(), Inode::Kind::Shmem, m_next_ino++, std::move(name), -1, size);
+    auto* inode = new Inode(m_mm.page_cache(), Inode::Kind::Shmem, ino ? *ino : m_next_ino++, std::move(name),
+                            -1, size);
     m_files[inode].hstate = &h;
     return std::shared_ptr<Inode>(inode, [this, alive](Inode* dying) {
         if (auto live = alive.lock(); live && *live)

@@ -156,9 +156,10 @@ class HugetlbPool {
     u64 total_pages() const { return total_kb() >> (PAGE_SHIFT - 10); }
 
     // ==== hugetlbfs files ====
-    // A new hugetlbfs inode of `size` bytes; when its last holder drops it, its pages go back to
-    // the pool and its reservations are released (Linux: hugetlbfs_evict_inode).
-    std::shared_ptr<Inode> create_file(Hstate& h, std::string name, u64 size);
+    // A new hugetlbfs inode of `size` bytes (numbered `ino`, or the pool's next number); when its
+    // last holder drops it, its pages go back to the pool and its reservations are released
+    // (Linux: hugetlbfs_evict_inode).
+    std::shared_ptr<Inode> create_file(Hstate& h, std::string name, u64 size, std::optional<u64> ino = {});
     HugetlbFile* file_of(const Inode* inode);
     const std::unordered_map<const Inode*, HugetlbFile>& files() const { return m_files; }
     // Drops the pages of huge indices [from, to), releasing their reservations
