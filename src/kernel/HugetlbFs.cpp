@@ -49,10 +49,13 @@ Hstate* sysfs_hstate(MemoryManager& mm, const std::string& path, std::string* at
     return nullptr;
 }
 
+// An attribute of the pool's sysfs directory. Its nr_hugepages counts every huge page, surplus
+// ones too (nr_hugepages_show_common); the sysctl of the same name shows the persistent pool
+// (hugetlb_sysctl_handler_common's max_huge_pages).
 Result<std::string> read_attr(const Hstate& h, const std::string& attr)
 {
     if (attr == "nr_hugepages")
-        return line(h.persistent());
+        return line(h.nr());
     if (attr == "free_hugepages")
         return line(h.free());
     if (attr == "resv_hugepages")
@@ -130,7 +133,8 @@ Result<std::string> hugetlb_sysctl_read(MemoryManager& mm, const std::string& na
 {
     if (name != "nr_hugepages" && name != "nr_overcommit_hugepages")
         return Error::from_errno(ENOENT, "no such sysctl");
-    return read_attr(mm.hugetlb().default_hstate(), name);
+    const Hstate& h = mm.hugetlb().default_hstate();
+    return name == "nr_hugepages" ? line(h.persistent()) : read_attr(h, name);
 }
 
 Result<void> hugetlb_sysctl_write(MemoryManager& mm, const std::string& name, const std::string& value)

@@ -1,7 +1,8 @@
 // System V shared memory in huge pages (SHM_HUGETLB): the segment is whole huge pages reserved
 // from the pool when it is made (unless SHM_NORESERVE), attached at a huge-page boundary, taken
 // from the pool at first touch, shared with a child, and back in the pool once removed. Needs
-// root: it sets vm.nr_hugepages and restores it.
+// root: it sets vm.nr_hugepages and vm.nr_overcommit_hugepages and restores them. With a surplus
+// page, the sysctl vm.nr_hugepages shows the persistent pool and sysfs every page.
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -102,6 +103,31 @@ int main(void)
     shmctl(id, IPC_RMID, NULL);
     printf("after removal: free %ld of %ld, reserved %ld\n", meminfo("HugePages_Free"), meminfo("HugePages_Total"),
            meminfo("HugePages_Rsvd"));
+
+    // A surplus page: the sysctl shows the persistent pool, sysfs and meminfo every page.
+    int over = open("/proc/sys/vm/nr_overcommit_hugepages", O_WRONLY);
+    if (write(over, "1", 1) < 0)
+        perror("nr_overcommit_hugepages");
+    set_pool("1");
+    id = shmget(IPC_PRIVATE, 2 * HUGE, SHM_HUGETLB | IPC_CREAT | 0600);
+    printf("2 huge pages with 1 in the pool and 1 to overcommit: %s, surplus %ld\n", err(id),
+           meminfo("HugePages_Surp"));
+    char text[32] = {0};
+    int fd = open("/proc/sys/vm/nr_hugepages", O_RDONLY);
+    n = read(fd, text, sizeof text - 1);
+    close(fd);
+    printf("vm.nr_hugepages: %ld\n", strtol(text, NULL, 10));
+    memset(text, 0, sizeof text);
+    fd = open("/sys/kernel/mm/hugepages/hugepages-2048kB/nr_hugepages", O_RDONLY);
+    n = read(fd, text, sizeof text - 1);
+    close(fd);
+    printf("sysfs nr_hugepages: %ld, HugePages_Total: %ld\n", strtol(text, NULL, 10), meminfo("HugePages_Total"));
+    shmctl(id, IPC_RMID, NULL);
+    close(over);
+    over = open("/proc/sys/vm/nr_overcommit_hugepages", O_WRONLY);
+    if (write(over, "0", 1) < 0)
+        perror("nr_overcommit_hugepages");
+    close(over);
     set_pool(old);
     return 0;
 }

@@ -8,7 +8,8 @@
 //   free     pages on the free list
 //   resv     pages promised to mappings and not yet faulted in (resv <= free)
 //   surplus  pages above the persistent pool size, handed back to the buddy allocator when freed
-// persistent = nr - surplus is what nr_hugepages shows; HugePages_Total shows nr.
+// persistent = nr - surplus is what the sysctl vm.nr_hugepages shows; HugePages_Total and the
+// sysfs nr_hugepages show nr.
 //
 // Frames: every frame of a pool page is marked FF_KERNEL (pool pages are not free memory, and the
 // invariant checker counts them as kernel memory); the head carries FF_HEAD, the order and, in
