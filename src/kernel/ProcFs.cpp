@@ -364,6 +364,8 @@ Result<std::string> ProcFs::read_pid(Process& p, const std::string& what)
 {
     if (what == "mounts")
         return mounts();
+    if (what == "clear_refs")
+        return std::string(); // write-only: opened, it reads as EINVAL (SyscallsFile.cpp)
     if (what == "oom_score_adj")
         return std::to_string(p.oom_score_adj) + "\n";
     if (what == "oom_score")

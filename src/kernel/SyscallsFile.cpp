@@ -372,11 +372,12 @@ SyscallResult Syscalls::sys_openat(Task& t, const SyscallArgs& a)
     }
     if (is_proc_path(path)) {
         auto text = kernel().read_proc(t.tgid, path);
-        // clear_refs can only be written: it opens for writing with nothing to read.
-        if (text.is_error() && file->writable && path.ends_with("/clear_refs"))
+        // A write-only sysctl (compact_memory) opens for writing with nothing to read, and not
+        // for reading; clear_refs, which root opens both ways, reads as EINVAL.
+        if (text.is_error() && text.error().code == EACCES && file->writable && !file->readable)
             text = std::string();
         if (text.is_error())
-            return SyscallResult::err(ENOENT);
+            return SyscallResult::err(text.error().code == EACCES ? EACCES : ENOENT);
         file->special = std::make_shared<SpecialFile>(K::Text);
         file->special->text = text.release_value();
         if (file->writable)
@@ -494,6 +495,8 @@ Result<u64> Syscalls::read_into(Task& t, int fd, OpenFile& f, u64 buf, u64 count
     case SpecialFile::Kind::Epoll: return Error::from_errno(EINVAL, "epoll descriptors cannot be read");
     case SpecialFile::Kind::Pidfd: return Error::from_errno(EINVAL, "pidfds cannot be read");
     case SpecialFile::Kind::Text: {
+        if (f.path.ends_with("/clear_refs"))
+            return Error::from_errno(EINVAL, "clear_refs has nothing to read");
         u64 pos = std::min<u64>(f.position, s.text.size());
         u64 n = std::min(count, s.text.size() - pos);
         data.assign(s.text.begin() + static_cast<long>(pos), s.text.begin() + static_cast<long>(pos + n));
