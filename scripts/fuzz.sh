@@ -4,7 +4,8 @@
 # tests); this is for long runs, and its summary is what the closing notes quote.
 #
 #   scenario   libFuzzer on the scenario language, from the examples/ scenarios
-#   elf        libFuzzer on the ELF loader and whatever loads, from three guest programs
+#   elf        libFuzzer on the ELF loader and whatever loads, from four guest programs (static,
+#              static-pie, dynamically linked)
 #   syscalls   tests/guest/random_syscalls.c, a seeded storm of memory calls that checks every
 #              byte it wrote, one run per seed on a 32 MiB machine with 128 MiB of swap
 #   soak       the same program with long runs (memory larger than RAM, swap, fork, shared and
@@ -129,6 +130,9 @@ for target in "${targets[@]}"; do
                 [ "$prog" = pie_start ] && flags=(-fPIE -nostdlib -nostartfiles -fno-builtin -Wl,-pie,--no-dynamic-linker,-z,text)
                 riscv64-linux-gnu-gcc -O2 -o "$out/elf-seeds/$prog" "tests/guest/$prog.c" "${flags[@]}"
             done
+            # A dynamically linked one: its PT_INTERP names the path where the target puts the
+            # input again, so the interpreter mapping is fuzzed too.
+            riscv64-linux-gnu-gcc -O2 -o "$out/elf-seeds/hello-dynamic" tests/guest/hello.c
             run_libfuzzer elf "$out/elf-seeds" ;;
         syscalls)
             build_asan_tree || { echo "fuzz.sh: building build-asan failed" >&2; exit 1; }

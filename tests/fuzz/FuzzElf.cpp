@@ -1,6 +1,8 @@
 // Fuzz target: an executable. The bytes are placed in a fresh guest root as /prog and started as
-// `kioku run` would start it; whatever loads runs for at most 200,000 instructions. A broken
-// header must be ENOEXEC and a broken program must fault or be killed, never crash kioku.
+// `kioku run` would start it; whatever loads runs for at most 200,000 instructions. The same bytes
+// are also the root's dynamic loader, /lib/ld-linux-riscv64-lp64d.so.1, so that a dynamically
+// linked input (or a mutant naming that path in PT_INTERP) loads them as its interpreter too. A
+// broken header must be ENOEXEC and a broken program must fault or be killed, never crash kioku.
 #include <cstddef>
 #include <cstdint>
 #include <fcntl.h>
@@ -23,7 +25,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size)
     if (runner.is_error())
         return 0;
     kioku::Runner& r = *runner.value();
-    if (r.kernel().create_file("/prog", std::span<const uint8_t>(data, size)).is_error())
+    std::span<const uint8_t> bytes(data, size);
+    if (r.kernel().create_file("/prog", bytes).is_error() ||
+        r.kernel().create_file("/lib/ld-linux-riscv64-lp64d.so.1", bytes).is_error())
         return 0;
     if (r.start("/prog", {"prog"}, {}).is_error())
         return 0;
