@@ -72,12 +72,13 @@ struct SpecialFile {
         Pidfd    // pidfd_open: a process (proc_pid), readable once it has exited
     };
     Kind kind = Kind::Null;
-    int host_fd = -1;              // HostFd: not owned (the host's standard streams)
-    std::shared_ptr<Pipe> pipe;    // PipeRead / PipeWrite
-    std::string text;              // Text: the contents of a /proc file when opened
-    std::string proc_path;         // Text: the /proc path, for writes to /proc/sys
-    i32 proc_pid = 0;              // Pagemap, Mem and Pidfd: whose address space, which process
-    u64 proc_start_ns = 0;         // Pidfd: the process's start time, telling it from a reused pid
+    int host_fd = -1;           // HostFd: not owned (the host's standard streams)
+    std::shared_ptr<Pipe> pipe; // PipeRead / PipeWrite
+    std::string text;           // Text: the contents of a /proc file when opened or rewound
+    bool text_read = false;     // Text: read since rendered (a rewind then renders it again)
+    std::string proc_path;      // Text: the /proc path, for writes to /proc/sys
+    i32 proc_pid = 0;      // Pagemap, Mem and Pidfd: whose address space, which process; Text: the opener
+    u64 proc_start_ns = 0; // Pidfd: the process's start time, telling it from a reused pid
     std::vector<DirEntry> entries; // Directory, read on open
     std::shared_ptr<kioku::EventFd> eventfd;
     std::shared_ptr<kioku::TimerFd> timerfd;

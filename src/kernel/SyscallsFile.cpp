@@ -380,6 +380,7 @@ SyscallResult Syscalls::sys_openat(Task& t, const SyscallArgs& a)
             return SyscallResult::err(text.error().code == EACCES ? EACCES : ENOENT);
         file->special = std::make_shared<SpecialFile>(K::Text);
         file->special->text = text.release_value();
+        file->special->proc_pid = t.tgid;
         if (file->writable)
             file->special->proc_path = path;
         return install_fd(t, std::move(file), cloexec);
@@ -497,6 +498,13 @@ Result<u64> Syscalls::read_into(Task& t, int fd, OpenFile& f, u64 buf, u64 count
     case SpecialFile::Kind::Text: {
         if (f.path.ends_with("/clear_refs"))
             return Error::from_errno(EINVAL, "clear_refs has nothing to read");
+        // A read from the start after the first renders the file again, as seq_file does after
+        // a rewind: a program that keeps /proc/self/maps open sees its mappings of now.
+        if (f.position == 0 && s.text_read) {
+            if (auto fresh = kernel().read_proc(s.proc_pid, f.path); !fresh.is_error())
+                s.text = fresh.release_value();
+        }
+        s.text_read = true;
         u64 pos = std::min<u64>(f.position, s.text.size());
         u64 n = std::min(count, s.text.size() - pos);
         data.assign(s.text.begin() + static_cast<long>(pos), s.text.begin() + static_cast<long>(pos + n));
