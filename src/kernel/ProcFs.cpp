@@ -536,6 +536,8 @@ Result<std::vector<u64>> ProcFs::pagemap(int pid, u64 start, u64 pages)
         } else if (pte_is_swap(pte)) {
             SwapEntry e = swap_entry_of(pte);
             out.push_back(pagemap_entry_swap(e.type, e.offset, soft_dirty));
+        } else if (pte_is_guard(pte)) {
+            out.push_back(pagemap_entry_none(soft_dirty) | PM_GUARD_REGION);
         } else {
             out.push_back(pagemap_entry_none(soft_dirty));
         }

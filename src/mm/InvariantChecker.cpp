@@ -128,6 +128,13 @@ std::string InvariantChecker::report()
         space->page_table().for_each(
             VirtAddr(0), VirtAddr(space->task_size()),
             [&](VirtAddr va, u64& pte) {
+                if (pte_is_guard(pte)) {
+                    const Vma* vma = space->vma_containing(va);
+                    if (!vma || (vma->flags & VM_HUGETLB))
+                        t.fail("asid ", space->asid(), ": guard marker outside a guardable VMA at ", std::hex,
+                               va.value());
+                    return;
+                }
                 if (pte_is_swap(pte)) {
                     ++swap_refs[pte];
                     ++swapents;

@@ -75,6 +75,10 @@ Result<u32> MemoryManager::swapon(u64 bytes, std::optional<int> priority, const 
         return Error::from_errno(EINVAL, "a swap area above 64 GiB is not supported");
     if (!host_path.empty() && m_swap->find(host_path))
         return Error::from_errno(EBUSY, "the swap file is already in use");
+    // alloc_swap_info: no free type among the MAX_SWAPFILES.
+    if (std::count_if(m_swap->areas().begin(), m_swap->areas().end(),
+                      [](const auto& a) { return a != nullptr; }) >= MAX_SWAPFILES)
+        return Error::from_errno(EPERM, "too many swap areas");
     std::unique_ptr<BlockDevice> device;
     if (host_path.empty())
         device = BlockDevice::create_memory(blocks, m_clock);

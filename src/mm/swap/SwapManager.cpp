@@ -14,7 +14,7 @@ u32 SwapManager::add_area(std::unique_ptr<SwapArea> area)
             return t;
         }
     }
-    VERIFY(m_areas.size() < (1u << SWP_TYPE_BITS) && "too many swap areas");
+    VERIFY(m_areas.size() < MAX_SWAPFILES && "too many swap areas");
     m_areas.push_back(std::move(area));
     m_last_used.push_back(0);
     return static_cast<u32>(m_areas.size() - 1);

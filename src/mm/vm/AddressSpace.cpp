@@ -109,7 +109,7 @@ AddressSpace::~AddressSpace()
         Vma& vma = *m_vmas.begin()->second;
         if (vma.flags & VM_ACCOUNT)
             m_mm.vm_unacct_memory(vma.pages());
-        zap_range(vma, vma.start, vma.end);
+        zap_range(vma, vma.start, vma.end, ZapGuards::Clear);
         (void)writeback_range(vma, vma.start, vma.end);
         hugetlb_vma_close(m_mm, vma); // unused hugetlb reservations go back (Hugetlb.cpp)
         remove_vma(vma);
@@ -490,7 +490,7 @@ Result<u64> AddressSpace::mmap_region(u64 addr, u64 len, u64 vm_flags, u64 pgoff
     return addr;
 }
 
-void AddressSpace::zap_range(Vma& vma, VirtAddr start, VirtAddr end)
+void AddressSpace::zap_range(Vma& vma, VirtAddr start, VirtAddr end, ZapGuards guards)
 {
     if (vma.flags & VM_HUGETLB)
         return hugetlb_zap(*this, vma, start, end);
@@ -523,6 +523,8 @@ void AddressSpace::zap_range(Vma& vma, VirtAddr start, VirtAddr end)
                     m_mm.tlb().flush_page(m_asid, va);
             } else if (pte_is_swap(pte)) {
                 release_swap_entry(swap_entry_of(pte));
+                pte = 0;
+            } else if (pte_is_guard(pte) && guards == ZapGuards::Clear) {
                 pte = 0;
             }
         },
@@ -574,7 +576,7 @@ Result<void> AddressSpace::do_munmap(u64 start, u64 len)
         Vma* next = next_of(*vma);
         if (vma->flags & VM_ACCOUNT)
             m_mm.vm_unacct_memory(vma->pages());
-        zap_range(*vma, vma->start, vma->end);
+        zap_range(*vma, vma->start, vma->end, ZapGuards::Clear);
         (void)writeback_range(*vma, vma->start, vma->end);
         hugetlb_vma_close(m_mm, *vma);
         remove_vma(*vma);
@@ -915,7 +917,7 @@ Result<std::unique_ptr<AddressSpace>> AddressSpace::fork(Asid child_asid)
         PageTable::LeafVisitor copy_pte = [&](VirtAddr va, u64& pte) {
             if (!copied)
                 return;
-            if (!pte_present(pte) && !pte_is_swap(pte))
+            if (!pte_present(pte) && !pte_is_swap(pte) && !pte_is_guard(pte))
                 return;
             // The child's table first, as copy_pte_range allocates before it reads: the
             // allocation may reclaim, which can swap this very page out; the entry is read after.
@@ -930,6 +932,8 @@ Result<std::unique_ptr<AddressSpace>> AddressSpace::fork(Asid child_asid)
                     m_mm.swap().duplicate(swap_entry_of(pte));
                     *slot = pte;
                     ++child->rss().swapents;
+                } else {
+                    *slot = pte; // a guard marker: the child's range is guarded too
                 }
                 return;
             }

@@ -126,7 +126,9 @@ class AddressSpace {
     void update_hiwater_rss();
 
     // Tears down the pages of [start, end) in vma (Linux's zap_page_range), keeping the VMA.
-    void zap_range(Vma& vma, VirtAddr start, VirtAddr end);
+    // Guard markers stay (MADV_DONTNEED, truncation) unless the range is being unmapped.
+    enum class ZapGuards : u8 { Keep, Clear };
+    void zap_range(Vma& vma, VirtAddr start, VirtAddr end, ZapGuards guards = ZapGuards::Keep);
     // Ensures vma has an AnonVma (anon_vma_prepare).
     AnonVma& anon_vma_prepare(Vma& vma);
     // Pre-faults [start, end) as MAP_POPULATE does; stops at the first failure.
@@ -239,6 +241,8 @@ class AddressSpace {
     void madvise_willneed(Vma& vma, u64 start, u64 end);
     void madvise_cold_or_pageout(u64 start, u64 end, bool pageout);
     Result<void> madvise_remove(Vma& vma, u64 start, u64 end);
+    Result<void> madvise_guard_install(Vma& vma, u64 start, u64 end);
+    void madvise_guard_remove(u64 start, u64 end);
     Result<Vma*> vma_to_resize(u64 addr, u64 old_len, u64 new_len, u64 flags);
     Result<u64> mremap_to(u64 addr, u64 old_len, u64 new_addr, u64 new_len, u64 flags);
     Result<u64> move_vma(Vma& vma, u64 old_addr, u64 old_len, u64 new_len, u64 new_addr, u64 flags);
@@ -274,6 +278,8 @@ inline constexpr int MADV_PAGEOUT_ = 21;
 inline constexpr int MADV_POPULATE_READ_ = 22;
 inline constexpr int MADV_POPULATE_WRITE_ = 23;
 inline constexpr int MADV_DONTNEED_LOCKED_ = 24;
+inline constexpr int MADV_GUARD_INSTALL_ = 102;
+inline constexpr int MADV_GUARD_REMOVE_ = 103;
 inline constexpr u64 MREMAP_MAYMOVE_ = 1;
 inline constexpr u64 MREMAP_FIXED_ = 2;
 inline constexpr u64 MREMAP_DONTUNMAP_ = 4;

@@ -107,6 +107,8 @@ FaultOutcome FaultHandler::handle_in_vma(AddressSpace& space, Vma& vma, VirtAddr
             outcome = do_cow_fault(space, vma, va, slot);
         else
             outcome = do_shared_fault(space, vma, va, slot);
+    } else if (pte_is_guard(*slot)) {
+        outcome = FaultOutcome::SegvMapErr; // handle_pte_marker: VM_FAULT_SIGSEGV
     } else if (pte_is_swap(*slot)) {
         outcome = do_swap_page(space, vma, va, slot, write);
     } else if (write && !(*slot & PTE_W)) {

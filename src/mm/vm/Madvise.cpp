@@ -35,13 +35,14 @@ namespace {
 
 bool madvise_behavior_valid(int advice)
 {
-    // MADV_COLLAPSE (25) waits for transparent huge pages; the hwpoison and guard-region advice
-    // are not modelled. kioku has no KSM: as on a kernel built without CONFIG_KSM, MADV_MERGEABLE
-    // and MADV_UNMERGEABLE are unknown advice (EINVAL), and there is no /sys/kernel/mm/ksm.
+    // MADV_COLLAPSE (25) waits for transparent huge pages; the hwpoison advice is not modelled.
+    // kioku has no KSM: as on a kernel built without CONFIG_KSM, MADV_MERGEABLE and
+    // MADV_UNMERGEABLE are unknown advice (EINVAL), and there is no /sys/kernel/mm/ksm.
     if (advice == MADV_MERGEABLE_ || advice == MADV_UNMERGEABLE_)
         return false;
     return (advice >= MADV_NORMAL_ && advice <= MADV_DONTNEED_) ||
-           (advice >= MADV_FREE_ && advice <= MADV_DONTNEED_LOCKED_);
+           (advice >= MADV_FREE_ && advice <= MADV_DONTNEED_LOCKED_) || advice == MADV_GUARD_INSTALL_ ||
+           advice == MADV_GUARD_REMOVE_;
 }
 
 // can_madv_lru_vma: locked, PFN-mapped and hugetlb memory is not for the LRU advice.
@@ -151,8 +152,50 @@ Result<void> AddressSpace::madvise_vma(Vma& vma, u64 start, u64 end, int advice)
         madvise_cold_or_pageout(start, end, advice == MADV_PAGEOUT_);
         return {};
     case MADV_REMOVE_: return madvise_remove(vma, start, end);
+    case MADV_GUARD_INSTALL_:
+    case MADV_GUARD_REMOVE_:
+        // is_valid_guard_vma: not hugetlb nor special memory; a locked range may lose its guards
+        // but not gain them (that would zap locked pages).
+        if ((vma.flags & (VM_HUGETLB | VM_SPECIAL_FLAGS)) ||
+            (advice == MADV_GUARD_INSTALL_ && (vma.flags & VM_LOCKED)))
+            return Error::from_errno(EINVAL, "guard regions on hugetlb, special or locked memory");
+        if (advice == MADV_GUARD_REMOVE_) {
+            madvise_guard_remove(start, end);
+            return {};
+        }
+        return madvise_guard_install(vma, start, end);
     default: return madvise_flags(vma, start, end, advice);
     }
+}
+
+Result<void> AddressSpace::madvise_guard_install(Vma& vma, u64 start, u64 end)
+{
+    // madvise_guard_install: the VMA gets an anon_vma so that fork copies its page tables (and
+    // the markers with them); what is mapped in the range goes as with MADV_DONTNEED, then each
+    // empty PTE becomes a guard marker. Markers already there stay; there is no nesting.
+    anon_vma_prepare(vma);
+    zap_range(vma, VirtAddr(start), VirtAddr(end));
+    for (u64 va = start; va < end; va += PAGE_SIZE) {
+        u64* slot = m_page_table->slot(VirtAddr(va), true);
+        if (!slot)
+            return Error::from_errno(ENOMEM, "no memory for a page table");
+        if (pte_none(*slot))
+            *slot = PTE_GUARD_MARKER;
+    }
+    return {};
+}
+
+void AddressSpace::madvise_guard_remove(u64 start, u64 end)
+{
+    // madvise_guard_remove: only the markers go; pages mapped in the range stay. A huge leaf
+    // holds no marker.
+    m_page_table->for_each(
+        VirtAddr(start), VirtAddr(end),
+        [](VirtAddr, u64& pte) {
+            if (pte_is_guard(pte))
+                pte = 0;
+        },
+        [](VirtAddr, unsigned, u64&) {});
 }
 
 Result<void> AddressSpace::madvise_flags(Vma& vma, u64 start, u64 end, int advice)

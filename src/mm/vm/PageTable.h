@@ -9,6 +9,9 @@
 //   present    V set; the frame is mapped (possibly the shared zero page)
 //   protnone   V clear, PTE_PROT_NONE set: a frame is still mapped but the VMA is PROT_NONE
 //   swap       V clear, PTE_PROT_NONE clear, non-zero: a swap entry (type, offset)
+//   guard      PTE_GUARD_MARKER: a guard region's page (MADV_GUARD_INSTALL), whose access is
+//              SIGSEGV; written as a swap entry of the one type no swap area takes, as Linux's
+//              PTE markers are
 // A huge leaf is an entry at level 1 (a 2 MiB megapage, Linux's PMD mapping) or level 2 (a 1 GiB
 // gigapage, a PUD mapping) with R, W or X set, mapping 512 or 512*512 consecutive frames. Huge
 // leaves are made and removed only by the huge-page code (transparent huge pages and hugetlb);
@@ -59,6 +62,10 @@ constexpr SwapEntry swap_entry_of(u64 pte)
 {
     return {static_cast<u32>((pte >> SWP_TYPE_SHIFT) & ((1u << SWP_TYPE_BITS) - 1)), pte >> SWP_OFFSET_SHIFT};
 }
+// The last swap type is the PTE markers' (Linux's SWP_PTE_MARKER): at most 31 swap areas.
+inline constexpr u32 SWP_MARKER_TYPE = (1u << SWP_TYPE_BITS) - 1;
+inline constexpr u32 MAX_SWAPFILES = SWP_MARKER_TYPE;
+inline constexpr u64 PTE_GUARD_MARKER = make_swap_pte({SWP_MARKER_TYPE, 1});
 constexpr bool pte_none(u64 pte)
 {
     return pte == 0;
@@ -67,9 +74,13 @@ constexpr bool pte_present(u64 pte)
 {
     return pte & (isa::PTE_V | PTE_PROT_NONE);
 }
+constexpr bool pte_is_guard(u64 pte)
+{
+    return pte == PTE_GUARD_MARKER;
+}
 constexpr bool pte_is_swap(u64 pte)
 {
-    return pte != 0 && !pte_present(pte);
+    return pte != 0 && !pte_present(pte) && !pte_is_guard(pte);
 }
 constexpr Pfn pte_pfn(u64 pte)
 {

@@ -90,6 +90,14 @@ TEST_F(SwapKernelTest, SwaponRejectsAPriorityOutsideZeroTo32767)
     EXPECT_FALSE(kernel->swapon(u64{1} << 20, 32767).is_error());
 }
 
+TEST_F(SwapKernelTest, ThirtyOneSwapAreasAtMostTheLastTypeIsThePteMarkers)
+{
+    make(16);
+    for (int i = 0; i < 31; ++i)
+        ASSERT_FALSE(kernel->swapon(u64{64} << 10).is_error()) << i;
+    EXPECT_EQ(kernel->swapon(u64{64} << 10).error().code, EPERM);
+}
+
 TEST_F(SwapKernelTest, SwapoffBringsSwappedDataBack)
 {
     make(16);
