@@ -74,8 +74,7 @@ struct SpecialFile {
     Kind kind = Kind::Null;
     int host_fd = -1;           // HostFd: not owned (the host's standard streams)
     std::shared_ptr<Pipe> pipe; // PipeRead / PipeWrite
-    std::string text;           // Text: the contents of a /proc file when opened or rewound
-    bool text_read = false;     // Text: read since rendered (a rewind then renders it again)
+    std::string text;           // Text: a /proc file as last rendered (at open, at a read from 0)
     std::string proc_path;      // Text: the /proc path, for writes to /proc/sys
     i32 proc_pid = 0;      // Pagemap, Mem and Pidfd: whose address space, which process; Text: the opener
     u64 proc_start_ns = 0; // Pidfd: the process's start time, telling it from a reused pid

@@ -498,13 +498,13 @@ Result<u64> Syscalls::read_into(Task& t, int fd, OpenFile& f, u64 buf, u64 count
     case SpecialFile::Kind::Text: {
         if (f.path.ends_with("/clear_refs"))
             return Error::from_errno(EINVAL, "clear_refs has nothing to read");
-        // A read from the start after the first renders the file again, as seq_file does after
-        // a rewind: a program that keeps /proc/self/maps open sees its mappings of now.
-        if (f.position == 0 && s.text_read) {
+        // A read from the start renders the file again, as seq_file renders at read time: a
+        // program that keeps /proc/self/maps open sees its mappings of now. (The text of the open
+        // stays when the process has gone since.)
+        if (f.position == 0) {
             if (auto fresh = kernel().read_proc(s.proc_pid, f.path); !fresh.is_error())
                 s.text = fresh.release_value();
         }
-        s.text_read = true;
         u64 pos = std::min<u64>(f.position, s.text.size());
         u64 n = std::min(count, s.text.size() - pos);
         data.assign(s.text.begin() + static_cast<long>(pos), s.text.begin() + static_cast<long>(pos + n));
