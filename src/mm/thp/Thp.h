@@ -64,6 +64,7 @@ struct ThpSettings {
     ThpMode enabled = ThpMode::Madvise;
     ThpDefrag defrag = ThpDefrag::Madvise;
     bool use_zero_page = true;
+    u8 shmem_enabled = 3; // shmem_enabled's choice: "never" (kioku's shmem has no huge pages)
     // khugepaged/: HPAGE_PMD_NR * 8 pages a pass, 10 s between passes, 60 s after a failed
     // allocation, and the collapse limits HPAGE_PMD_NR - 1, / 8 and / 2.
     u64 pages_to_scan = HPAGE_PMD_NR * 8;

@@ -13,6 +13,11 @@ namespace {
 
 constexpr std::array<const char*, 3> MODE_NAMES = {"always", "madvise", "never"};
 constexpr std::array<const char*, 5> DEFRAG_NAMES = {"always", "defer", "defer+madvise", "madvise", "never"};
+// shmem_enabled's choices. kioku's shmem and tmpfs never use huge pages: of these only "never" and
+// "deny" (which also refuses them to every mount) can be set.
+constexpr std::array<const char*, 6> SHMEM_NAMES = {"always", "within_size", "advise",
+                                                    "never",  "deny",        "force"};
+constexpr size_t SHMEM_NEVER = 3, SHMEM_DENY = 4;
 
 template <size_t N>
 std::string choices(const std::array<const char*, N>& names, size_t current)
@@ -68,6 +73,8 @@ Result<std::string> Thp::sysfs_read(const std::string& name) const
         return choices(MODE_NAMES, static_cast<size_t>(s.enabled));
     if (name == "defrag")
         return choices(DEFRAG_NAMES, static_cast<size_t>(s.defrag));
+    if (name == "shmem_enabled")
+        return choices(SHMEM_NAMES, s.shmem_enabled);
     if (name == "use_zero_page")
         return line(s.use_zero_page);
     if (name == "hpage_pmd_size")
@@ -104,6 +111,15 @@ Result<void> Thp::sysfs_write(const std::string& name, const std::string& value)
             s.enabled = static_cast<ThpMode>(*mode);
         else
             s.defrag = static_cast<ThpDefrag>(*mode);
+        return {};
+    }
+    if (name == "shmem_enabled") {
+        auto mode = choice_of(SHMEM_NAMES, value);
+        if (!mode)
+            return Error::from_errno(EINVAL, "not one of the choices");
+        if (*mode != SHMEM_NEVER && *mode != SHMEM_DENY)
+            return Error::from_errno(EINVAL, "shmem has no transparent huge pages in kioku");
+        s.shmem_enabled = static_cast<u8>(*mode);
         return {};
     }
     auto n = number_of(value);

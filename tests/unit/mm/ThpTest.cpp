@@ -384,6 +384,17 @@ TEST_F(ThpTest, ScanningAHugePageCountsItsPages)
     EXPECT_EQ(stat(VmItem::PgscanDirect) % 512, 0u);
 }
 
+TEST_F(ThpTest, ShmemEnabledOffersOnlyTheChoicesWithoutHugePages)
+{
+    Thp& thp = mm.thp();
+    EXPECT_EQ(thp.sysfs_read("shmem_enabled").value(), "always within_size advise [never] deny force\n");
+    EXPECT_FALSE(thp.sysfs_write("shmem_enabled", "deny\n").is_error());
+    EXPECT_EQ(thp.sysfs_read("shmem_enabled").value(), "always within_size advise never [deny] force\n");
+    EXPECT_EQ(thp.sysfs_write("shmem_enabled", "always").error().code, EINVAL);
+    EXPECT_EQ(thp.sysfs_write("shmem_enabled", "bogus").error().code, EINVAL);
+    EXPECT_FALSE(thp.sysfs_write("shmem_enabled", "never").is_error());
+}
+
 TEST_F(ThpTest, SysfsFilesReadAndWriteLinuxText)
 {
     Thp& thp = mm.thp();
