@@ -363,6 +363,7 @@ class Syscalls {
     SyscallResult sys_pidfd_open(Task&, const SyscallArgs&);
     // mount and umount2 of tmpfs and hugetlbfs (SyscallsMount.cpp).
     SyscallResult sys_mount(Task&, const SyscallArgs&);
+    SyscallResult sys_vmsplice(Task&, const SyscallArgs&); // SyscallsFile.cpp
     SyscallResult sys_umount2(Task&, const SyscallArgs&);
     // The children a wait4 or waitid selects: any, one pid, or a process group.
     struct WaitSelector {

@@ -715,6 +715,51 @@ SyscallResult Syscalls::sys_readv(Task& t, const SyscallArgs& a)
     return SyscallResult::ret(static_cast<i64>(done));
 }
 
+SyscallResult Syscalls::sys_vmsplice(Task& t, const SyscallArgs& a)
+{
+    // vmsplice: user memory into a pipe (its write end) or a pipe's contents into user memory
+    // (its read end). kioku copies the bytes at the call, where Linux hands the pipe references
+    // to the pages: what the caller writes into those pages before the reader takes them is not
+    // seen. Copy-on-write keeps Linux's pipe from seeing anyone else's later writes, so the two
+    // agree unless the caller itself writes to the pages it spliced.
+    constexpr u64 SPLICE_F_NONBLOCK_ = 2, SPLICE_F_ALL_ = 1 | 2 | 4 | 8;
+    if (a[3] & ~SPLICE_F_ALL_)
+        return SyscallResult::err(EINVAL);
+    auto f = open_file(t, a.fd(0));
+    if (f.is_error())
+        return SyscallResult::err(EBADF);
+    OpenFile& file = *f.value();
+    bool to_pipe = file.special && file.special->kind == SpecialFile::Kind::PipeWrite;
+    bool from_pipe = file.special && file.special->kind == SpecialFile::Kind::PipeRead;
+    if (!to_pipe && !from_pipe)
+        return SyscallResult::err(EBADF);
+    if (a[2] > MAX_IOV)
+        return SyscallResult::err(EINVAL);
+    std::vector<u64> iov(a[2] * 2);
+    if (!iov.empty() && get_bytes(t, a[1], iov.data(), iov.size() * 8).is_error())
+        return SyscallResult::err(EFAULT);
+    bool nonblock = file.special->nonblock || (a[3] & SPLICE_F_NONBLOCK_);
+    u64 done = 0;
+    for (size_t i = 0; i < iov.size(); i += 2) {
+        if (iov[i + 1] == 0)
+            continue;
+        bool would_block = false;
+        auto r = to_pipe ? write_from(t, a.fd(0), file, iov[i], iov[i + 1])
+                         : read_into(t, a.fd(0), file, iov[i], iov[i + 1], &would_block);
+        if (r.is_error() && r.error().code == EAGAIN && done == 0 && !nonblock) {
+            t.block = BlockKind::Retry;
+            t.no_restart_after_handler = false;
+            return SyscallResult::block();
+        }
+        if (r.is_error())
+            return done ? SyscallResult::ret(static_cast<i64>(done)) : SyscallResult::err(r.error().code);
+        done += r.value();
+        if (r.value() < iov[i + 1])
+            break;
+    }
+    return SyscallResult::ret(static_cast<i64>(done));
+}
+
 SyscallResult Syscalls::sys_writev(Task& t, const SyscallArgs& a)
 {
     auto f = open_file(t, a.fd(0));
