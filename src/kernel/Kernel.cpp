@@ -934,6 +934,12 @@ Result<std::vector<u64>> Kernel::pagemap(Pid pid, u64 addr, u64 pages)
     return ProcFs(*this).pagemap(pid, addr, pages);
 }
 
+Result<ProcmapAnswer> Kernel::procmap_query(Pid pid, u64 addr, bool or_next,
+                                            const std::function<bool(const ProcmapAnswer&)>& accept)
+{
+    return ProcFs(*this).procmap_query(pid, addr, or_next, accept);
+}
+
 std::string Kernel::free_text(bool human)
 {
     return ProcFs(*this).free_text(human);

@@ -221,6 +221,9 @@ class Kernel {
     Result<void> write_proc(Pid viewer, const std::string& path, const std::string& value);
     // /proc/PID/pagemap entries for `pages` pages from addr (Linux's 64-bit entry format).
     Result<std::vector<u64>> pagemap(Pid pid, u64 addr, u64 pages);
+    // The ioctl PROCMAP_QUERY on /proc/PID/maps (ProcFs::procmap_query).
+    Result<ProcmapAnswer> procmap_query(Pid pid, u64 addr, bool or_next,
+                                        const std::function<bool(const ProcmapAnswer&)>& accept);
     // access_remote_vm with FOLL_FORCE, as ptrace and /proc/PID/mem reach another process's
     // memory: reads need only VM_MAYREAD; a write to a private mapping without VM_WRITE breaks
     // copy-on-write into a page of the process's own, left read-only and dirty in its PTE, and

@@ -124,6 +124,15 @@ struct MapsEntry {
     std::string path;
 };
 
+// PROCMAP_QUERY's answer for one VMA (the ioctl on /proc/PID/maps, Linux 6.11 on): the line of
+// maps, the VMA's page size, and the build ID of its file when it has one.
+struct ProcmapAnswer {
+    MapsEntry entry;
+    u64 page_size = 0;
+    bool file_backed = false;
+    std::vector<u8> build_id;
+};
+
 // Sets r, w, x and shared from vm_flags the way show_map_vma() reads them.
 void set_maps_permissions(MapsEntry& entry, u64 vm_flags);
 

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <charconv>
+#include <cstring>
+#include <elf.h>
 #include <sstream>
 
 #include "hw/Machine.h"
@@ -229,6 +231,69 @@ static SmapsValues smaps_values(MemoryManager& mm, AddressSpace& space, const Vm
         },
         huge);
     return s;
+}
+
+// The GNU build ID of an ELF file (build_id_parse): the NT_GNU_BUILD_ID note of a PT_NOTE segment,
+// read through the page cache; empty when the file has none.
+static std::vector<u8> elf_build_id(MemoryManager& mm, Inode& file)
+{
+    auto read = [&](u64 offset, u64 len, void* out) {
+        return offset <= file.size() && file.size() - offset >= len &&
+               !mm.page_cache().read(file, offset, len, static_cast<u8*>(out)).is_error();
+    };
+    Elf64_Ehdr eh{};
+    if (!read(0, sizeof eh, &eh) || std::memcmp(eh.e_ident, ELFMAG, SELFMAG) != 0 ||
+        eh.e_ident[EI_CLASS] != ELFCLASS64 || eh.e_phentsize != sizeof(Elf64_Phdr) || eh.e_phnum > 256)
+        return {};
+    for (u16 i = 0; i < eh.e_phnum; ++i) {
+        Elf64_Phdr ph{};
+        if (!read(eh.e_phoff + u64{i} * sizeof ph, sizeof ph, &ph) || ph.p_type != PT_NOTE ||
+            ph.p_filesz > 4096)
+            continue;
+        std::vector<u8> notes(ph.p_filesz);
+        if (!read(ph.p_offset, notes.size(), notes.data()))
+            continue;
+        for (u64 at = 0; at + sizeof(Elf64_Nhdr) <= notes.size();) {
+            Elf64_Nhdr nh{};
+            std::memcpy(&nh, notes.data() + at, sizeof nh);
+            u64 name_at = at + sizeof nh, desc_at = name_at + ((u64{nh.n_namesz} + 3) & ~u64{3});
+            u64 next = desc_at + ((u64{nh.n_descsz} + 3) & ~u64{3});
+            if (next > notes.size() || next <= at)
+                break;
+            if (nh.n_type == NT_GNU_BUILD_ID && nh.n_namesz == 4 &&
+                std::memcmp(notes.data() + name_at, "GNU", 4) == 0 && nh.n_descsz > 0 && nh.n_descsz <= 20)
+                return std::vector<u8>(notes.begin() + static_cast<long>(desc_at),
+                                       notes.begin() + static_cast<long>(desc_at + nh.n_descsz));
+            at = next;
+        }
+    }
+    return {};
+}
+
+Result<ProcmapAnswer> ProcFs::procmap_query(int pid, u64 addr, bool or_next,
+                                            const std::function<bool(const ProcmapAnswer&)>& accept)
+{
+    Process* p = m_kernel.process(pid);
+    if (!p || !p->alive() || !p->has_space())
+        return Error::from_errno(ESRCH, "no such process");
+    AddressSpace& space = p->space();
+    for (Vma* vma = space.find_vma(VirtAddr(addr)); vma; vma = space.find_vma(vma->end)) {
+        if (!or_next && vma->start.value() > addr)
+            break;
+        ProcmapAnswer a;
+        a.entry = maps_entry(*p, *vma);
+        a.file_backed = vma->file != nullptr;
+        Hstate* h = hugetlb_hstate(m_kernel.mm(), *vma);
+        a.page_size = h ? h->bytes() : PAGE_SIZE;
+        if (accept(a)) {
+            if (vma->file)
+                a.build_id = elf_build_id(m_kernel.mm(), *vma->file);
+            return a;
+        }
+        if (!or_next)
+            break;
+    }
+    return Error::from_errno(ENOENT, "no such VMA");
 }
 
 std::string ProcFs::maps(Process& p, bool smaps)

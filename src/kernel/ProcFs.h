@@ -5,6 +5,8 @@
 // A ProcFs is a short-lived view over a Kernel; it holds no state of its own.
 #pragma once
 
+#include <functional>
+
 #include <string>
 #include <vector>
 
@@ -33,6 +35,10 @@ class ProcFs {
     std::string free_text(bool human);
     // One pagemap entry per page of [start, start + pages * PAGE_SIZE).
     Result<std::vector<u64>> pagemap(int pid, u64 start, u64 pages);
+    // PROCMAP_QUERY: the VMA of process `pid` that covers addr (or, with `or_next`, the first one
+    // above it) and passes `accept`; ENOENT when there is none, ESRCH without the process.
+    Result<ProcmapAnswer> procmap_query(int pid, u64 addr, bool or_next,
+                                        const std::function<bool(const ProcmapAnswer&)>& accept);
 
     // The JSON form of a view (shapes in ProcJson.h), defined in ProcFsJson.cpp. Machine views:
     // "meminfo", "vmstat", "buddyinfo", "free", "tlb", "vmstat_cmd" (the `vmstat` command's

@@ -364,6 +364,8 @@ class Syscalls {
     // mount and umount2 of tmpfs and hugetlbfs (SyscallsMount.cpp).
     SyscallResult sys_mount(Task&, const SyscallArgs&);
     SyscallResult sys_vmsplice(Task&, const SyscallArgs&); // SyscallsFile.cpp
+    // The ioctl PROCMAP_QUERY on a /proc/PID/maps descriptor (ENOTTY on any other file).
+    SyscallResult procmap_query(Task& t, OpenFile& f, u64 arg);
     SyscallResult sys_umount2(Task&, const SyscallArgs&);
     // The children a wait4 or waitid selects: any, one pid, or a process group.
     struct WaitSelector {

@@ -875,6 +875,90 @@ SyscallResult Syscalls::sys_lseek(Task& t, const SyscallArgs& a)
     return SyscallResult::ret(pos);
 }
 
+SyscallResult Syscalls::procmap_query(Task& t, OpenFile& f, u64 arg)
+{
+    // do_procmap_query, on a descriptor of /proc/PID/maps.
+    struct Query {
+        u64 size, query_flags, query_addr, vma_start, vma_end, vma_flags, vma_page_size, vma_offset, inode;
+        u32 dev_major, dev_minor, vma_name_size, build_id_size;
+        u64 vma_name_addr, build_id_addr;
+    };
+    static_assert(sizeof(Query) == 104);
+    constexpr u64 READABLE = 0x1, WRITABLE = 0x2, EXECUTABLE = 0x4, SHARED = 0x8, COVERING_OR_NEXT = 0x10,
+                  FILE_BACKED = 0x20;
+    Pid pid = 0;
+    if (f.special && f.special->kind == SpecialFile::Kind::Text && f.path.starts_with("/proc/") &&
+        f.path.ends_with("/maps")) {
+        std::string who = f.path.substr(6, f.path.size() - 11);
+        if (who == "self")
+            pid = f.special->proc_pid;
+        else if (!who.empty() && who.size() <= 9 && who.find_first_not_of("0123456789") == std::string::npos)
+            pid = static_cast<Pid>(std::stol(who));
+    }
+    if (!pid)
+        return SyscallResult::err(ENOTTY);
+    u64 usize = 0;
+    if (get_bytes(t, arg, &usize, 8).is_error())
+        return SyscallResult::err(EFAULT);
+    if (usize > PAGE_SIZE)
+        return SyscallResult::err(E2BIG);
+    if (usize < 24) // up to query_addr
+        return SyscallResult::err(EINVAL);
+    Query q{};
+    if (get_bytes(t, arg, &q, std::min<u64>(usize, sizeof q)).is_error())
+        return SyscallResult::err(EFAULT);
+    if (usize > sizeof q) { // copy_struct_from_user: a newer caller's extra fields must be zero
+        std::vector<u8> rest(usize - sizeof q);
+        if (get_bytes(t, arg + sizeof q, rest.data(), rest.size()).is_error())
+            return SyscallResult::err(EFAULT);
+        if (std::any_of(rest.begin(), rest.end(), [](u8 b) { return b != 0; }))
+            return SyscallResult::err(E2BIG);
+    }
+    if (q.query_flags & ~u64{0x3f})
+        return SyscallResult::err(EINVAL);
+    if (!q.vma_name_size != !q.vma_name_addr || !q.build_id_size != !q.build_id_addr)
+        return SyscallResult::err(EINVAL);
+    u64 flags = q.query_flags;
+    auto accept = [flags](const ProcmapAnswer& v) {
+        const MapsEntry& e = v.entry;
+        return !((flags & READABLE) && !e.r) && !((flags & WRITABLE) && !e.w) &&
+               !((flags & EXECUTABLE) && !e.x) && !((flags & SHARED) && !e.shared) &&
+               !((flags & FILE_BACKED) && !v.file_backed);
+    };
+    auto found = kernel().procmap_query(pid, q.query_addr, flags & COVERING_OR_NEXT, accept);
+    if (found.is_error())
+        return SyscallResult::err(found.error().code);
+    const ProcmapAnswer& v = found.value();
+    q.vma_start = v.entry.start;
+    q.vma_end = v.entry.end;
+    q.vma_flags = (v.entry.r ? READABLE : 0) | (v.entry.w ? WRITABLE : 0) | (v.entry.x ? EXECUTABLE : 0) |
+                  (v.entry.shared ? SHARED : 0);
+    q.vma_page_size = v.page_size;
+    q.vma_offset = v.file_backed ? v.entry.offset : 0;
+    q.inode = v.file_backed ? v.entry.inode : 0;
+    q.dev_major = v.file_backed ? v.entry.dev_major : 0;
+    q.dev_minor = v.file_backed ? v.entry.dev_minor : 0;
+    if (q.vma_name_size) {
+        u64 name_size = v.entry.path.empty() ? 0 : v.entry.path.size() + 1;
+        if (name_size > q.vma_name_size)
+            return SyscallResult::err(ENAMETOOLONG);
+        if (name_size && put_bytes(t, q.vma_name_addr, v.entry.path.c_str(), name_size).is_error())
+            return SyscallResult::err(EFAULT);
+        q.vma_name_size = static_cast<u32>(name_size);
+    }
+    if (q.build_id_size) {
+        if (v.build_id.size() > q.build_id_size)
+            return SyscallResult::err(ENAMETOOLONG);
+        if (!v.build_id.empty() &&
+            put_bytes(t, q.build_id_addr, v.build_id.data(), v.build_id.size()).is_error())
+            return SyscallResult::err(EFAULT);
+        q.build_id_size = static_cast<u32>(v.build_id.size());
+    }
+    if (put_bytes(t, arg, &q, std::min<u64>(usize, sizeof q)).is_error())
+        return SyscallResult::err(EFAULT);
+    return SyscallResult::ret(0);
+}
+
 SyscallResult Syscalls::sys_ioctl(Task& t, const SyscallArgs& a)
 {
     auto fr = open_file(t, a.fd(0));
@@ -891,6 +975,9 @@ SyscallResult Syscalls::sys_ioctl(Task& t, const SyscallArgs& a)
             group(t).cloexec.erase(a.fd(0));
         return SyscallResult::ret(0);
     }
+    constexpr u64 PROCMAP_QUERY_ = 0xc0686611; // _IOWR('f', 17, struct procmap_query)
+    if (request == PROCMAP_QUERY_)
+        return procmap_query(t, f, a[2]);
     if (request == FIONBIO_ && f.special) {
         int on = 0;
         if (get_bytes(t, a[2], &on, 4).is_error())

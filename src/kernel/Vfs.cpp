@@ -7,6 +7,7 @@
 #include <linux/openat2.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 #include <vector>
 
@@ -162,6 +163,7 @@ Result<std::shared_ptr<Inode>> Vfs::open(const std::string& guest_path, int flag
     } else {
         inode = m_cache.create_host(fd.value().release(), static_cast<u64>(st.st_ino), normalize(guest_path),
                                     static_cast<u64>(st.st_size));
+        inode->set_device(major(st.st_dev), minor(st.st_dev)); // as stat shows it
         m_inodes.emplace(key, inode);
     }
     if ((flags & O_TRUNC) && (flags & O_ACCMODE) != O_RDONLY) {

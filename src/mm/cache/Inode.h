@@ -57,8 +57,14 @@ class Inode {
     Kind kind() const { return m_kind; }
     bool is_shmem() const { return m_kind == Kind::Shmem; }
     u64 ino() const { return m_ino; }
-    u32 dev_major() const { return 0; }
-    u32 dev_minor() const { return is_shmem() ? 1 : 0x1a; } // shown in maps: 00:01 for shmem
+    // The device maps and stat show: the host file's own, 00:01 for shmem.
+    u32 dev_major() const { return m_dev_major; }
+    u32 dev_minor() const { return is_shmem() ? 1 : m_dev_minor; }
+    void set_device(u32 major, u32 minor)
+    {
+        m_dev_major = major;
+        m_dev_minor = minor;
+    }
     const std::string& name() const { return m_name; }
     void set_name(std::string name) { m_name = std::move(name); }
     int host_fd() const { return m_host_fd; }
@@ -132,6 +138,8 @@ class Inode {
     PageCache& m_cache;
     Kind m_kind;
     u64 m_ino;
+    u32 m_dev_major = 0;
+    u32 m_dev_minor = 0x1a;
     std::string m_name;
     int m_host_fd;
     u64 m_size;
