@@ -63,6 +63,13 @@ struct Credentials {
 
     bool capable(Capability cap) const { return (cap_effective >> cap) & 1; }
     bool in_group(u32 g) const;
+    // kill_ok_by_cred: the sender's real or effective uid is the target's real or saved one, or
+    // the sender has CAP_KILL.
+    bool may_signal(const Credentials& target) const
+    {
+        return capable(CAP_KILL) || euid == target.suid || euid == target.uid || uid == target.suid ||
+               uid == target.uid;
+    }
 
     // The set*id calls. Each id argument is -1 (as u32: 0xffffffff) to leave it; the result is
     // 0 or an errno (EPERM, EINVAL). setfsuid and setfsgid never fail: they return the old id.

@@ -366,6 +366,8 @@ class Syscalls {
     SyscallResult sys_vmsplice(Task&, const SyscallArgs&); // SyscallsFile.cpp
     // The ioctl PROCMAP_QUERY on a /proc/PID/maps descriptor (ENOTTY on any other file).
     SyscallResult procmap_query(Task& t, OpenFile& f, u64 arg);
+    // A struct iovec array as base, length pairs: EINVAL past UIO_MAXIOV, EFAULT.
+    Result<std::vector<u64>> read_iovec(Task& t, u64 addr, u64 count);
     SyscallResult sys_umount2(Task&, const SyscallArgs&);
     // The children a wait4 or waitid selects: any, one pid, or a process group.
     struct WaitSelector {

@@ -687,16 +687,25 @@ SyscallResult Syscalls::sys_write(Task& t, const SyscallArgs& a)
                         : SyscallResult::ret(static_cast<i64>(r.value()));
 }
 
+Result<std::vector<u64>> Syscalls::read_iovec(Task& t, u64 addr, u64 count)
+{
+    if (count > MAX_IOV)
+        return Error::from_errno(EINVAL, "more than UIO_MAXIOV vectors");
+    std::vector<u64> iov(count * 2);
+    if (!iov.empty() && get_bytes(t, addr, iov.data(), iov.size() * 8).is_error())
+        return Error::from_errno(EFAULT, "bad iovec");
+    return iov;
+}
+
 SyscallResult Syscalls::sys_readv(Task& t, const SyscallArgs& a)
 {
     auto f = open_file(t, a.fd(0));
     if (f.is_error())
         return SyscallResult::err(EBADF);
-    if (a[2] > MAX_IOV)
-        return SyscallResult::err(EINVAL);
-    std::vector<u64> iov(a[2] * 2);
-    if (!iov.empty() && get_bytes(t, a[1], iov.data(), iov.size() * 8).is_error())
-        return SyscallResult::err(EFAULT);
+    auto vec = read_iovec(t, a[1], a[2]);
+    if (vec.is_error())
+        return SyscallResult::err(vec.error().code);
+    const std::vector<u64>& iov = vec.value();
     u64 done = 0;
     for (size_t i = 0; i < iov.size(); i += 2) {
         bool would_block = false;
@@ -733,11 +742,10 @@ SyscallResult Syscalls::sys_vmsplice(Task& t, const SyscallArgs& a)
     bool from_pipe = file.special && file.special->kind == SpecialFile::Kind::PipeRead;
     if (!to_pipe && !from_pipe)
         return SyscallResult::err(EBADF);
-    if (a[2] > MAX_IOV)
-        return SyscallResult::err(EINVAL);
-    std::vector<u64> iov(a[2] * 2);
-    if (!iov.empty() && get_bytes(t, a[1], iov.data(), iov.size() * 8).is_error())
-        return SyscallResult::err(EFAULT);
+    auto vec = read_iovec(t, a[1], a[2]);
+    if (vec.is_error())
+        return SyscallResult::err(vec.error().code);
+    const std::vector<u64>& iov = vec.value();
     bool nonblock = file.special->nonblock || (a[3] & SPLICE_F_NONBLOCK_);
     u64 done = 0;
     for (size_t i = 0; i < iov.size(); i += 2) {
@@ -765,11 +773,10 @@ SyscallResult Syscalls::sys_writev(Task& t, const SyscallArgs& a)
     auto f = open_file(t, a.fd(0));
     if (f.is_error())
         return SyscallResult::err(EBADF);
-    if (a[2] > MAX_IOV)
-        return SyscallResult::err(EINVAL);
-    std::vector<u64> iov(a[2] * 2);
-    if (!iov.empty() && get_bytes(t, a[1], iov.data(), iov.size() * 8).is_error())
-        return SyscallResult::err(EFAULT);
+    auto vec = read_iovec(t, a[1], a[2]);
+    if (vec.is_error())
+        return SyscallResult::err(vec.error().code);
+    const std::vector<u64>& iov = vec.value();
     u64 done = 0;
     for (size_t i = 0; i < iov.size(); i += 2) {
         if (iov[i + 1] == 0)

@@ -20,7 +20,6 @@ namespace {
 constexpr u64 PIDFD_NONBLOCK_ = O_NONBLOCK;
 constexpr u64 PIDFD_THREAD_ = O_EXCL;
 constexpr u64 PIDFD_SIGNAL_THREAD_ = 1, PIDFD_SIGNAL_THREAD_GROUP_ = 2, PIDFD_SIGNAL_PROCESS_GROUP_ = 4;
-constexpr u64 UIO_MAXIOV_ = 1024;
 
 // The advice process_madvise accepts for another process (process_madvise_remote_valid): hints
 // that do not change what the process reads.
@@ -135,9 +134,7 @@ SyscallResult Syscalls::sys_pidfd_send_signal(Task& t, const SyscallArgs& a)
             0};
         return sys_kill(t, kill_args);
     }
-    const Credentials& me = process(t).creds;
-    const Credentials& c = p.creds;
-    if (!me.capable(CAP_KILL) && me.euid != c.suid && me.euid != c.uid && me.uid != c.suid && me.uid != c.uid)
+    if (!process(t).creds.may_signal(p.creds))
         return SyscallResult::err(EPERM);
     // A zombie still has its signal state until it is reaped: the signal is accepted and lost.
     if (sig == 0 || !p.alive() || !m_runner.scheduler().group(p.pid()))
@@ -159,16 +156,14 @@ SyscallResult Syscalls::sys_process_madvise(Task& t, const SyscallArgs& a)
     if (a[4] != 0)
         return SyscallResult::err(EINVAL);
     // import_iovec: the vector is read whole before anything is advised.
-    if (vlen > UIO_MAXIOV_)
-        return SyscallResult::err(EINVAL);
-    std::vector<std::pair<u64, u64>> ranges(vlen);
-    for (u64 i = 0; i < vlen; ++i) {
-        u64 pair[2];
-        if (get_bytes(t, iov + i * sizeof pair, pair, sizeof pair).is_error())
-            return SyscallResult::err(EFAULT);
-        if (static_cast<i64>(pair[1]) < 0)
+    auto vec = read_iovec(t, iov, vlen);
+    if (vec.is_error())
+        return SyscallResult::err(vec.error().code);
+    std::vector<std::pair<u64, u64>> ranges;
+    for (size_t i = 0; i < vec.value().size(); i += 2) {
+        if (static_cast<i64>(vec.value()[i + 1]) < 0)
             return SyscallResult::err(EINVAL);
-        ranges[i] = {pair[0], pair[1]};
+        ranges.emplace_back(vec.value()[i], vec.value()[i + 1]);
     }
     auto target = pidfd_process(t, a.fd(0));
     if (target.is_error())

@@ -160,16 +160,12 @@ SyscallResult Syscalls::sys_kill(Task& t, const SyscallArgs& a)
     }
     if (targets.empty())
         return SyscallResult::err(ESRCH);
-    // kill_ok_by_cred: the sender's real or effective uid is the target's real or saved one, or
-    // the sender has CAP_KILL. A group or broadcast kill succeeds if any one target allows it.
+    // A group or broadcast kill succeeds if any one target allows it (Credentials::may_signal).
     const Credentials& me = process(t).creds;
     size_t before = targets.size();
     std::erase_if(targets, [&](Pid p) {
         const Process* target = kernel().process(p);
-        if (!target || me.capable(CAP_KILL))
-            return false;
-        const Credentials& c = target->creds;
-        return me.euid != c.suid && me.euid != c.uid && me.uid != c.suid && me.uid != c.uid;
+        return target && !me.may_signal(target->creds);
     });
     info.uid = me.uid;
     if (targets.empty())
