@@ -12,6 +12,7 @@
 
 #include "kernel/Kernel.h"
 #include "kernel/Runner.h"
+#include "kernel/Vfs.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size)
 {
@@ -26,9 +27,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size)
         return 0;
     kioku::Runner& r = *runner.value();
     std::span<const uint8_t> bytes(data, size);
-    if (r.kernel().create_file("/prog", bytes).is_error() ||
-        r.kernel().create_file("/lib/ld-linux-riscv64-lp64d.so.1", bytes).is_error())
-        return 0;
+    for (const char* path : {"/prog", "/lib/ld-linux-riscv64-lp64d.so.1"}) {
+        // Executable, as execve wants its program and interpreter (EACCES otherwise).
+        if (r.kernel().create_file(path, bytes).is_error() ||
+            r.kernel().vfs().chmod(path, 0755, kioku::Follow::Yes).is_error())
+            return 0;
+    }
     if (r.start("/prog", {"prog"}, {}).is_error())
         return 0;
     (void)r.run();
