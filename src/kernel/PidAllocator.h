@@ -28,6 +28,15 @@ class PidAllocator {
     // /proc/sys/kernel/pid_max: from RESERVED_PIDS + 1 to PID_MAX_LIMIT, else EINVAL.
     Result<void> set_pid_max(i64 value);
     Pid last() const { return m_last; } // /proc/sys/kernel/ns_last_pid
+    // A write of ns_last_pid (CONFIG_CHECKPOINT_RESTORE): the next pid is tried from value + 1;
+    // 0 to pid_max - 1, else EINVAL.
+    Result<void> set_last(i64 value)
+    {
+        if (value < 0 || value >= m_pid_max)
+            return Error::from_errno(EINVAL, "ns_last_pid out of range");
+        m_last = static_cast<Pid>(value);
+        return {};
+    }
 
   private:
     Pid m_pid_max = PID_MAX_DEFAULT;

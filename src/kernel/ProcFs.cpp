@@ -760,13 +760,17 @@ Result<void> ProcFs::write(int viewer, const std::string& path, const std::strin
     const std::string sys = "/proc/sys/vm/";
     if (path.rfind(sys, 0) == 0)
         return write_sysctl(path.substr(sys.size()), value);
-    if (path == "/proc/sys/kernel/pid_max" || path == "/proc/sys/kernel/threads-max") {
-        // proc_dointvec_minmax: pid_max from 301 to 4194304, threads-max from 1 to FUTEX_TID_MASK.
+    if (path == "/proc/sys/kernel/pid_max" || path == "/proc/sys/kernel/threads-max" ||
+        path == "/proc/sys/kernel/ns_last_pid") {
+        // proc_dointvec_minmax: pid_max from 301 to 4194304, threads-max from 1 to FUTEX_TID_MASK,
+        // ns_last_pid from 0 to pid_max - 1.
         auto v = parse_int(value.substr(std::min(value.size(), value.find_first_not_of(" \t\n"))));
         if (!v)
             return Error::from_errno(EINVAL, "not a number");
         if (path.ends_with("pid_max"))
             return m_kernel.pids_space().set_pid_max(*v);
+        if (path.ends_with("ns_last_pid"))
+            return m_kernel.pids_space().set_last(*v);
         if (*v < 1 || *v > 0x3fffffff)
             return Error::from_errno(EINVAL, "threads-max out of range");
         m_kernel.set_threads_max(static_cast<u64>(*v));

@@ -159,6 +159,8 @@ void encode_siginfo(const SigInfo& info, std::span<u8, 128> out)
         put32(out, 20, info.uid);
         if (info.signo == SIGCHLD_)
             put32(out, 24, static_cast<u32>(info.status));
+        else if (info.code == SI_QUEUE_) // the _rt member: si_sigval after pid and uid
+            put64(out, 24, info.value);
         break;
     }
 }

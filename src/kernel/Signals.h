@@ -36,7 +36,7 @@ inline constexpr u64 SIG_DFL_ = 0, SIG_IGN_ = 1;
 inline constexpr int SS_ONSTACK_ = 1, SS_DISABLE_ = 2;
 
 // si_code values.
-inline constexpr int SI_USER_ = 0, SI_TIMER_ = -2, SI_TKILL_ = -6, SI_KERNEL_ = 0x80;
+inline constexpr int SI_USER_ = 0, SI_QUEUE_ = -1, SI_TIMER_ = -2, SI_TKILL_ = -6, SI_KERNEL_ = 0x80;
 inline constexpr int SEGV_MAPERR_ = 1, SEGV_ACCERR_ = 2, BUS_ADRALN_ = 1, BUS_ADRERR_ = 2, ILL_ILLOPC_ = 1,
                      TRAP_BRKPT_ = 1;
 inline constexpr int CLD_EXITED_ = 1, CLD_KILLED_ = 2, CLD_DUMPED_ = 3, CLD_STOPPED_ = 5, CLD_CONTINUED_ = 6;

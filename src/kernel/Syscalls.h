@@ -76,8 +76,8 @@ struct SpecialFile {
     std::shared_ptr<Pipe> pipe; // PipeRead / PipeWrite
     std::string text;           // Text: a /proc file as last rendered (at open, at a read from 0)
     std::string proc_path;      // Text: the /proc path, for writes to /proc/sys
-    i32 proc_pid = 0;      // Pagemap, Mem and Pidfd: whose address space, which process; Text: the opener
-    u64 proc_start_ns = 0; // Pidfd: the process's start time, telling it from a reused pid
+    i32 proc_pid = 0;           // Pagemap, Mem, Pidfd, /proc/PID dirs: whose, which process; Text: the opener
+    u64 proc_start_ns = 0;      // Pidfd: the process's start time, telling it from a reused pid
     std::vector<DirEntry> entries; // Directory, read on open
     std::shared_ptr<kioku::EventFd> eventfd;
     std::shared_ptr<kioku::TimerFd> timerfd;
@@ -378,6 +378,8 @@ class Syscalls {
     SyscallResult sys_pidfd_send_signal(Task&, const SyscallArgs&);
     SyscallResult sys_process_madvise(Task&, const SyscallArgs&);
     Result<Process*> pidfd_process(Task& t, int fd);
+    // The process of a /proc/PID (or /proc/self) directory descriptor: EBADF for another file.
+    Result<Process*> proc_dir_process(Task& t, int fd);
     PollState poll_pidfd(const SpecialFile& s);
     // flock, fallocate, fadvise64, statfs and fstatfs (SyscallsFile.cpp), the priority calls.
     SyscallResult sys_flock(Task&, const SyscallArgs&);

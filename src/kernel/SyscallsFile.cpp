@@ -368,6 +368,16 @@ SyscallResult Syscalls::sys_openat(Task& t, const SyscallArgs& a)
             return SyscallResult::err(EISDIR);
         file->special = std::make_shared<SpecialFile>(K::Directory);
         file->special->entries = std::move(*entries);
+        // A /proc/PID directory names that process, as a pidfd does (pidfd_send_signal takes it).
+        std::string who = path.size() > 6 ? path.substr(6) : std::string();
+        Pid pid = who == "self" ? t.tgid : 0;
+        if (!pid && !who.empty() && who.size() <= 9 &&
+            who.find_first_not_of("0123456789") == std::string::npos)
+            pid = static_cast<Pid>(std::stol(who));
+        if (const Process* p = pid && path.starts_with("/proc/") ? kernel().process(pid) : nullptr) {
+            file->special->proc_pid = pid;
+            file->special->proc_start_ns = p->start_time_ns;
+        }
         return install_fd(t, std::move(file), cloexec);
     }
     if (is_proc_path(path)) {

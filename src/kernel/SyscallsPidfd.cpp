@@ -45,6 +45,21 @@ Result<Process*> Syscalls::pidfd_process(Task& t, int fd)
     return p;
 }
 
+Result<Process*> Syscalls::proc_dir_process(Task& t, int fd)
+{
+    auto f = open_file(t, fd);
+    if (f.is_error())
+        return Error::from_errno(EBADF);
+    const OpenFile& file = *f.value();
+    if (!file.special || file.special->kind != SpecialFile::Kind::Directory || !file.special->proc_pid)
+        return Error::from_errno(EBADF);
+    // The process the directory was opened for, not a later one with its number.
+    Process* p = kernel().process(file.special->proc_pid);
+    if (!p || p->start_time_ns != file.special->proc_start_ns)
+        return Error::from_errno(ESRCH);
+    return p;
+}
+
 PollState Syscalls::poll_pidfd(const SpecialFile& s)
 {
     const Process* p = kernel().process(s.proc_pid);
@@ -89,7 +104,10 @@ SyscallResult Syscalls::sys_pidfd_send_signal(Task& t, const SyscallArgs& a)
         return SyscallResult::err(EINVAL);
     if (flags & (flags - 1))
         return SyscallResult::err(EINVAL);
+    // A pidfd, or a descriptor of a /proc/PID directory (pidfd_to_pid's tgid_pidfd_to_pid).
     auto target = pidfd_process(t, a.fd(0));
+    if (target.is_error() && target.error().code == EBADF)
+        target = proc_dir_process(t, a.fd(0));
     if (target.is_error())
         return SyscallResult::err(target.error().code);
     Process& p = *target.value();

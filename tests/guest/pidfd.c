@@ -54,6 +54,16 @@ static const char* err(long r)
     }
 }
 
+static volatile int usr1_code, usr1_value;
+
+static void on_usr1(int sig, siginfo_t* info, void* ctx)
+{
+    (void)sig;
+    (void)ctx;
+    usr1_code = info->si_code;
+    usr1_value = info->si_value.sival_int;
+}
+
 static pid_t sleeper(void)
 {
     pid_t pid = fork();
@@ -164,6 +174,28 @@ int main(void)
     my_pidfd_send_signal(fd, SIGKILL, NULL, 0);
     waitid(P_PIDFD, fd, &info, WEXITED);
     close(fd);
+
+    // A /proc/PID directory descriptor serves pidfd_send_signal as a pidfd does, and a caller's
+    // siginfo (SI_QUEUE) reaches the handler with its value.
+    int dir = open("/proc/self", O_DIRECTORY | O_RDONLY);
+    r = my_pidfd_send_signal(dir, 0, NULL, 0);
+    printf("pidfd_send_signal on /proc/self: %s\n", err(r));
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_sigaction = on_usr1;
+    sa.sa_flags = SA_SIGINFO;
+    sigaction(SIGUSR1, &sa, NULL);
+    siginfo_t queued;
+    memset(&queued, 0, sizeof queued);
+    queued.si_signo = SIGUSR1;
+    queued.si_code = SI_QUEUE;
+    queued.si_pid = getpid();
+    queued.si_uid = getuid();
+    queued.si_value.sival_int = 1234;
+    r = my_pidfd_send_signal(dir, SIGUSR1, &queued, 0);
+    printf("SI_QUEUE through it: %s, handler saw code SI_QUEUE %d, value %d\n", err(r), usr1_code == SI_QUEUE,
+           usr1_value);
+    close(dir);
 
     // Process groups: wait4(-pgid) and waitid(P_PGID).
     child = fork();
