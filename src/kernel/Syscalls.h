@@ -366,8 +366,12 @@ class Syscalls {
     SyscallResult sys_vmsplice(Task&, const SyscallArgs&); // SyscallsFile.cpp
     // The ioctl PROCMAP_QUERY on a /proc/PID/maps descriptor (ENOTTY on any other file).
     SyscallResult procmap_query(Task& t, OpenFile& f, u64 arg);
-    // A struct iovec array as base, length pairs: EINVAL past UIO_MAXIOV, EFAULT.
-    Result<std::vector<u64>> read_iovec(Task& t, u64 addr, u64 count);
+    // A struct iovec array: EINVAL past UIO_MAXIOV, EFAULT.
+    struct IoVec {
+        u64 base;
+        u64 len;
+    };
+    Result<std::vector<IoVec>> read_iovec(Task& t, u64 addr, u64 count);
     SyscallResult sys_umount2(Task&, const SyscallArgs&);
     // The children a wait4 or waitid selects: any, one pid, or a process group.
     struct WaitSelector {
@@ -380,6 +384,8 @@ class Syscalls {
     Result<Process*> pidfd_process(Task& t, int fd);
     // The process of a /proc/PID (or /proc/self) directory descriptor: EBADF for another file.
     Result<Process*> proc_dir_process(Task& t, int fd);
+    // The siginfo of a signal a process sends (kill, pidfd_send_signal): SI_USER, its pid and uid.
+    SigInfo user_signal(Task& t, int sig);
     PollState poll_pidfd(const SpecialFile& s);
     // flock, fallocate, fadvise64, statfs and fstatfs (SyscallsFile.cpp), the priority calls.
     SyscallResult sys_flock(Task&, const SyscallArgs&);

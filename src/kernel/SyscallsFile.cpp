@@ -697,12 +697,13 @@ SyscallResult Syscalls::sys_write(Task& t, const SyscallArgs& a)
                         : SyscallResult::ret(static_cast<i64>(r.value()));
 }
 
-Result<std::vector<u64>> Syscalls::read_iovec(Task& t, u64 addr, u64 count)
+Result<std::vector<Syscalls::IoVec>> Syscalls::read_iovec(Task& t, u64 addr, u64 count)
 {
     if (count > MAX_IOV)
         return Error::from_errno(EINVAL, "more than UIO_MAXIOV vectors");
-    std::vector<u64> iov(count * 2);
-    if (!iov.empty() && get_bytes(t, addr, iov.data(), iov.size() * 8).is_error())
+    std::vector<IoVec> iov(count);
+    static_assert(sizeof(IoVec) == 16);
+    if (!iov.empty() && get_bytes(t, addr, iov.data(), count * sizeof(IoVec)).is_error())
         return Error::from_errno(EFAULT, "bad iovec");
     return iov;
 }
@@ -715,11 +716,11 @@ SyscallResult Syscalls::sys_readv(Task& t, const SyscallArgs& a)
     auto vec = read_iovec(t, a[1], a[2]);
     if (vec.is_error())
         return SyscallResult::err(vec.error().code);
-    const std::vector<u64>& iov = vec.value();
+    const std::vector<IoVec>& iov = vec.value();
     u64 done = 0;
-    for (size_t i = 0; i < iov.size(); i += 2) {
+    for (const IoVec& v : iov) {
         bool would_block = false;
-        auto r = read_into(t, a.fd(0), *f.value(), iov[i], iov[i + 1], &would_block);
+        auto r = read_into(t, a.fd(0), *f.value(), v.base, v.len, &would_block);
         if (would_block && done == 0 && !f.value()->special->nonblock) {
             t.block = BlockKind::Retry;
             t.no_restart_after_handler = false;
@@ -728,7 +729,7 @@ SyscallResult Syscalls::sys_readv(Task& t, const SyscallArgs& a)
         if (r.is_error())
             return done ? SyscallResult::ret(static_cast<i64>(done)) : SyscallResult::err(r.error().code);
         done += r.value();
-        if (r.value() < iov[i + 1])
+        if (r.value() < v.len)
             break;
     }
     return SyscallResult::ret(static_cast<i64>(done));
@@ -755,15 +756,15 @@ SyscallResult Syscalls::sys_vmsplice(Task& t, const SyscallArgs& a)
     auto vec = read_iovec(t, a[1], a[2]);
     if (vec.is_error())
         return SyscallResult::err(vec.error().code);
-    const std::vector<u64>& iov = vec.value();
+    const std::vector<IoVec>& iov = vec.value();
     bool nonblock = file.special->nonblock || (a[3] & SPLICE_F_NONBLOCK_);
     u64 done = 0;
-    for (size_t i = 0; i < iov.size(); i += 2) {
-        if (iov[i + 1] == 0)
+    for (const IoVec& v : iov) {
+        if (v.len == 0)
             continue;
         bool would_block = false;
-        auto r = to_pipe ? write_from(t, a.fd(0), file, iov[i], iov[i + 1])
-                         : read_into(t, a.fd(0), file, iov[i], iov[i + 1], &would_block);
+        auto r = to_pipe ? write_from(t, a.fd(0), file, v.base, v.len)
+                         : read_into(t, a.fd(0), file, v.base, v.len, &would_block);
         if (r.is_error() && r.error().code == EAGAIN && done == 0 && !nonblock) {
             t.block = BlockKind::Retry;
             t.no_restart_after_handler = false;
@@ -772,7 +773,7 @@ SyscallResult Syscalls::sys_vmsplice(Task& t, const SyscallArgs& a)
         if (r.is_error())
             return done ? SyscallResult::ret(static_cast<i64>(done)) : SyscallResult::err(r.error().code);
         done += r.value();
-        if (r.value() < iov[i + 1])
+        if (r.value() < v.len)
             break;
     }
     return SyscallResult::ret(static_cast<i64>(done));
@@ -786,12 +787,12 @@ SyscallResult Syscalls::sys_writev(Task& t, const SyscallArgs& a)
     auto vec = read_iovec(t, a[1], a[2]);
     if (vec.is_error())
         return SyscallResult::err(vec.error().code);
-    const std::vector<u64>& iov = vec.value();
+    const std::vector<IoVec>& iov = vec.value();
     u64 done = 0;
-    for (size_t i = 0; i < iov.size(); i += 2) {
-        if (iov[i + 1] == 0)
+    for (const IoVec& v : iov) {
+        if (v.len == 0)
             continue;
-        auto r = write_from(t, a.fd(0), *f.value(), iov[i], iov[i + 1]);
+        auto r = write_from(t, a.fd(0), *f.value(), v.base, v.len);
         if (r.is_error()) {
             if (r.error().code == EAGAIN && done == 0 && f.value()->special &&
                 !f.value()->special->nonblock) {
@@ -802,7 +803,7 @@ SyscallResult Syscalls::sys_writev(Task& t, const SyscallArgs& a)
             return done ? SyscallResult::ret(static_cast<i64>(done)) : SyscallResult::err(r.error().code);
         }
         done += r.value();
-        if (r.value() < iov[i + 1])
+        if (r.value() < v.len)
             break;
     }
     return SyscallResult::ret(static_cast<i64>(done));

@@ -113,11 +113,7 @@ SyscallResult Syscalls::sys_pidfd_send_signal(Task& t, const SyscallArgs& a)
     Process& p = *target.value();
     if (sig < 0 || sig > NSIG_)
         return SyscallResult::err(EINVAL);
-    SigInfo info;
-    info.signo = sig;
-    info.code = SI_USER_;
-    info.pid = t.tgid;
-    info.uid = process(t).creds.uid;
+    SigInfo info = user_signal(t, sig);
     if (a[2]) {
         // A caller's siginfo (as rt_sigqueueinfo): only for the caller itself may it claim a
         // code the kernel would use (>= 0) or SI_TKILL.
@@ -177,12 +173,9 @@ SyscallResult Syscalls::sys_process_madvise(Task& t, const SyscallArgs& a)
     auto vec = read_iovec(t, iov, vlen);
     if (vec.is_error())
         return SyscallResult::err(vec.error().code);
-    std::vector<std::pair<u64, u64>> ranges;
-    for (size_t i = 0; i < vec.value().size(); i += 2) {
-        if (static_cast<i64>(vec.value()[i + 1]) < 0)
+    for (const IoVec& v : vec.value())
+        if (static_cast<i64>(v.len) < 0)
             return SyscallResult::err(EINVAL);
-        ranges.emplace_back(vec.value()[i], vec.value()[i + 1]);
-    }
     auto target = pidfd_process(t, a.fd(0));
     if (target.is_error())
         return SyscallResult::err(target.error().code);
@@ -196,7 +189,7 @@ SyscallResult Syscalls::sys_process_madvise(Task& t, const SyscallArgs& a)
         return SyscallResult::err(EPERM);
     // vector_madvise: the bytes of the ranges advised before the first failure, or that failure.
     u64 done = 0;
-    for (auto& [start, len] : ranges) {
+    for (auto [start, len] : vec.value()) {
         auto r = p.space().madvise(start, len, advice);
         if (r.is_error())
             return done ? SyscallResult::ret(static_cast<i64>(done)) : SyscallResult::err(r.error().code);

@@ -129,16 +129,23 @@ SyscallResult Syscalls::sys_sigaltstack(Task& t, const SyscallArgs& a)
     return SyscallResult::ret(0);
 }
 
+SigInfo Syscalls::user_signal(Task& t, int sig)
+{
+    SigInfo info;
+    info.signo = sig;
+    info.code = SI_USER_;
+    info.pid = t.tgid;
+    info.uid = process(t).creds.uid;
+    return info;
+}
+
 SyscallResult Syscalls::sys_kill(Task& t, const SyscallArgs& a)
 {
     i32 pid = static_cast<i32>(a[0]);
     int sig = static_cast<int>(a[1]);
     if (sig < 0 || sig > NSIG_)
         return SyscallResult::err(EINVAL);
-    SigInfo info;
-    info.signo = sig;
-    info.code = SI_USER_;
-    info.pid = t.tgid;
+    SigInfo info = user_signal(t, sig);
     std::vector<Pid> targets;
     if (pid > 0) {
         // A zombie is still there to be signalled (the signal is lost) until it is reaped.
@@ -167,7 +174,6 @@ SyscallResult Syscalls::sys_kill(Task& t, const SyscallArgs& a)
         const Process* target = kernel().process(p);
         return target && !me.may_signal(target->creds);
     });
-    info.uid = me.uid;
     if (targets.empty())
         return SyscallResult::err(before ? EPERM : ESRCH);
     if (sig == 0)

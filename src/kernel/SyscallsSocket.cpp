@@ -138,16 +138,14 @@ Result<std::vector<u8>> Syscalls::gather_iov(Task& t, u64 iov, u64 count)
     if (count > MAX_IOV_)
         return Error::from_errno(EMSGSIZE, "too many iovecs");
     std::vector<u8> out;
-    for (u64 i = 0; i < count; ++i) {
-        u64 v[2];
-        TRY(get_bytes(t, iov + i * 16, v, sizeof v));
-        if (static_cast<i64>(v[1]) < 0)
+    for (auto [base, len] : TRY(read_iovec(t, iov, count))) {
+        if (static_cast<i64>(len) < 0)
             return Error::from_errno(EINVAL, "negative iovec length");
-        u64 n = std::min<u64>(v[1], MAX_IO_CHUNK - std::min<u64>(out.size(), MAX_IO_CHUNK));
+        u64 n = std::min<u64>(len, MAX_IO_CHUNK - std::min<u64>(out.size(), MAX_IO_CHUNK));
         size_t at = out.size();
         out.resize(at + n);
         if (n)
-            TRY(get_bytes(t, v[0], out.data() + at, n));
+            TRY(get_bytes(t, base, out.data() + at, n));
     }
     return out;
 }
@@ -260,16 +258,15 @@ SyscallResult Syscalls::sys_recvmsg(Task& t, const SyscallArgs& a)
         return SyscallResult::err(EFAULT);
     if (h.iovlen > MAX_IOV_)
         return SyscallResult::err(EMSGSIZE);
-    std::vector<std::pair<u64, u64>> iov(h.iovlen);
+    auto vec = read_iovec(t, h.iov, h.iovlen);
+    if (vec.is_error())
+        return SyscallResult::err(vec.error().code);
+    const std::vector<IoVec>& iov = vec.value();
     u64 room = 0;
-    for (u64 i = 0; i < h.iovlen; ++i) {
-        u64 v[2];
-        if (get_bytes(t, h.iov + i * 16, v, sizeof v).is_error())
-            return SyscallResult::err(EFAULT);
-        if (static_cast<i64>(v[1]) < 0)
+    for (const IoVec& v : iov) {
+        if (static_cast<i64>(v.len) < 0)
             return SyscallResult::err(EINVAL);
-        iov[i] = {v[0], v[1]};
-        room += std::min<u64>(v[1], MAX_IO_CHUNK);
+        room += std::min<u64>(v.len, MAX_IO_CHUNK);
     }
     auto r = s.value()->socket->recv(std::min(room, MAX_IO_CHUNK), flags & MSG_PEEK_);
     if (r.is_error())
