@@ -20,6 +20,8 @@
 #   --seeds   seeds for the syscalls target (default 1000) and runs for soak (default seeds / 50)
 #   --steps   operations per syscalls run (default 300; soak runs use 20 times as many)
 #   --first-seed  the syscalls target's first seed (default 1), to go on from an earlier run
+#   --kioku   the kioku the syscalls and soak targets run (default build-asan/kioku, built here);
+#             give a copy of it to go on rebuilding the tree while a long run goes on
 set -uo pipefail
 
 cd "$(dirname "${BASH_SOURCE[0]}")/.." || exit 2
@@ -29,6 +31,7 @@ seeds=1000
 steps=300
 first_seed=1
 out=fuzz-out
+kioku=""
 targets=()
 while [ $# -gt 0 ]; do
     case "$1" in
@@ -37,7 +40,8 @@ while [ $# -gt 0 ]; do
         --steps) steps=${2:?}; shift 2 ;;
         --first-seed) first_seed=${2:?}; shift 2 ;;
         --out) out=${2:?}; shift 2 ;;
-        -h | --help) sed -n '2,24p' "$0"; exit 0 ;;
+        --kioku) kioku=$(realpath "${2:?}"); shift 2 ;;
+        -h | --help) sed -n '2,26p' "$0"; exit 0 ;;
         scenario | elf | syscalls | soak) targets+=("$1"); shift ;;
         *) echo "fuzz.sh: unknown argument '$1'" >&2; exit 2 ;;
     esac
@@ -59,6 +63,7 @@ build_fuzz_tree() {
 }
 
 build_asan_tree() {
+    [ -n "$kioku" ] && return 0
     cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DKIOKU_SANITIZE=ON \
         -DKIOKU_BENCH=OFF >/dev/null && cmake --build build-asan -j"$(nproc)"
 }
@@ -101,7 +106,7 @@ run_guest_seeds() {
     local bad=0 wrong=0 seed line
     for seed in $(seq "$first" $((first + count - 1))); do
         if ! line=$(ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 timeout 600 \
-            build-asan/kioku run --mem 32M --swap 128M -- "$bin" "$seed" "$per_run" 2>"$out/$name-$seed.err"); then
+            "${kioku:-build-asan/kioku}" run --mem 32M --swap 128M -- "$bin" "$seed" "$per_run" 2>"$out/$name-$seed.err"); then
             echo "seed $seed failed:"
             echo "$line"
             tail -n 20 "$out/$name-$seed.err"

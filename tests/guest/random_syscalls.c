@@ -76,11 +76,12 @@ static void fill(struct region* r, unsigned long page, uint16_t gen)
 
 static int page_ok(const struct region* r, unsigned long page)
 {
-    const unsigned char* p = r->addr + page * PAGE;
+    /* Word by word: every byte is still compared, in an eighth of the guest instructions. */
+    const uint64_t* p = (const uint64_t*)(r->addr + page * PAGE);
     for (unsigned long i = 0; i < PAGE; i += 64) {
-        unsigned char want = byte_of(r->id, page, r->gen[page], i);
-        for (unsigned long j = 0; j < 64; ++j)
-            if (p[i + j] != want)
+        uint64_t want = byte_of(r->id, page, r->gen[page], i) * 0x0101010101010101ULL;
+        for (unsigned long j = 0; j < 64 / 8; ++j)
+            if (p[i / 8 + j] != want)
                 return 0;
     }
     return 1;
