@@ -27,6 +27,7 @@ enum Capability : u8 {
     CAP_SETPCAP = 8,
     CAP_IPC_LOCK = 14,
     CAP_IPC_OWNER = 15,
+    CAP_SYS_PTRACE = 19,
     CAP_SYS_ADMIN = 21,
     CAP_SYS_NICE = 23,
     CAP_SYS_RESOURCE = 24,

@@ -419,6 +419,12 @@ AccessOutcome Kernel::user_access(Process& p, u64 addr, u64 len, AccessType acce
                 out.kind = AccessOutcome::Kind::Bus;
                 out.si_code = SI_BUS_ADRERR;
                 break;
+            case FaultOutcome::Userfault:
+                // The kernel's own access to a missing page of a userfaultfd range fails (EFAULT)
+                // rather than waiting for the program to fill it, as with UFFD_USER_MODE_ONLY.
+                out.kind = AccessOutcome::Kind::Segv;
+                out.si_code = SI_SEGV_MAPERR;
+                break;
             default: out.kind = AccessOutcome::Kind::Oom; break;
             }
             return out;

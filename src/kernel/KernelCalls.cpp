@@ -176,8 +176,11 @@ Result<void> Kernel::fallocate(Pid pid, int fd, int mode, u64 offset, u64 len)
     if (!file->inode)
         return Error::from_errno(EBADF, "not a file with an inode");
     Inode& inode = *file->inode;
-    if (is_hugetlbfs(*m_mm, &inode))
-        return Error::from_errno(EOPNOTSUPP, "fallocate on hugetlbfs is not modelled");
+    if (is_hugetlbfs(*m_mm, &inode)) {
+        auto r = hugetlb_fallocate(*m_mm, inode, mode, offset, len);
+        after_operation();
+        return r;
+    }
     int kind = mode & ~KEEP_SIZE;
     // shmem_fallocate and a memfd's seals: no hole in a write-sealed file, no growing past the
     // size of a grow-sealed one (whether or not the size would change).

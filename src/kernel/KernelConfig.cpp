@@ -49,7 +49,7 @@ const Group GROUPS[] = {
       {"MEMBARRIER", "y"},
       {"DEFAULT_MMAP_MIN_ADDR", "65536"},
       {"KSM", nullptr},
-      {"USERFAULTFD", nullptr},
+      {"USERFAULTFD", "y"},
       {"NUMA", nullptr},
       {"MEMORY_FAILURE", nullptr},
       {"ZSWAP", nullptr},

@@ -657,6 +657,8 @@ Result<std::string> ProcFs::read_sysctl(const std::string& name)
         return num(s.panic_on_oom);
     if (name == "oom_kill_allocating_task")
         return num(s.oom_kill_allocating_task);
+    if (name == "unprivileged_userfaultfd")
+        return num(s.unprivileged_userfaultfd);
     if (name == "drop_caches")
         return num(0);
     return Error::from_errno(ENOENT, "no such sysctl");
@@ -709,6 +711,9 @@ Result<void> ProcFs::write_sysctl(const std::string& name, const std::string& va
     } else if (name == "max_map_count") {
         TRY(in_range(0, INT32_MAX));
         s.max_map_count = u;
+    } else if (name == "unprivileged_userfaultfd") {
+        TRY(in_range(0, 1));
+        s.unprivileged_userfaultfd = u;
     } else if (name == "mmap_min_addr") {
         TRY(in_range(0, INT64_MAX));
         s.mmap_min_addr = u;

@@ -13,6 +13,7 @@
 #include "mm/vm/AddressSpace.h"
 #include "mm/vm/FaultHandler.h"
 #include "mm/vm/PageTable.h"
+#include "mm/vm/Userfault.h"
 
 namespace kioku {
 
@@ -569,6 +570,16 @@ bool Runner::interrupt_if_signalled(Task& t)
     }
     if (!wakes)
         return false;
+    if (t.block == BlockKind::Userfault) {
+        // handle_userfault waits interruptibly: the fault leaves the context, the handler runs
+        // and the access is made again after it (pc still at the faulting instruction).
+        if (auto ctx = t.userfault.lock())
+            ctx->cancel(t.tid);
+        t.userfault.reset();
+        t.state = RunState::Runnable;
+        t.block = BlockKind::None;
+        return true;
+    }
     if (!restart) {
         t.regs.x[10] = static_cast<u64>(neg(EINTR));
         t.regs.pc += 4;
@@ -618,6 +629,16 @@ bool Runner::resume_blocked(Task& t)
         t.deadline_ns.reset();
         t.sleep_rem = 0;
         return true;
+    case BlockKind::Userfault: {
+        // Woken once a fill or UFFDIO_WAKE covered the address, or the descriptor was closed.
+        auto ctx = t.userfault.lock();
+        if (ctx && ctx->waiting(t.tid))
+            return false;
+        t.userfault.reset();
+        t.state = RunState::Runnable;
+        t.block = BlockKind::None;
+        return true;
+    }
     case BlockKind::None: t.state = RunState::Runnable; return true;
     case BlockKind::Vfork: return false;
     }
@@ -663,6 +684,8 @@ void Runner::handle_fault(Task& t, const PageFault& fault)
     }
     if (fault_resolved(outcome))
         return;
+    if (outcome == FaultOutcome::Userfault && userfault_wait(t, fault))
+        return;
     SigInfo info;
     info.addr = fault.addr.value();
     switch (outcome) {
@@ -675,6 +698,7 @@ void Runner::handle_fault(Task& t, const PageFault& fault)
         info.code = SEGV_ACCERR_;
         break;
     case FaultOutcome::Sigbus:
+    case FaultOutcome::Userfault: // UFFD_FEATURE_SIGBUS
         info.signo = SIGBUS_;
         info.code = BUS_ADRERR_;
         break;
@@ -684,6 +708,30 @@ void Runner::handle_fault(Task& t, const PageFault& fault)
         return;
     }
     force_signal(t, info);
+}
+
+bool Runner::userfault_wait(Task& t, const PageFault& fault)
+{
+    // handle_userfault: the thread waits on the context of the VMA, where a reader of the
+    // descriptor finds the fault, unless the context asked for SIGBUS instead.
+    Process* p = m_kernel->process(t.tgid);
+    Vma* vma = p->space().vma_containing(fault.addr);
+    if (!vma || !vma->uffd)
+        return false;
+    std::shared_ptr<UserfaultContext> ctx = vma->uffd->shared_from_this();
+    if (ctx->features() & UFFD_FEATURE_SIGBUS_)
+        return false;
+    UserfaultWait wait;
+    wait.tid = t.tid;
+    wait.address =
+        ctx->features() & UFFD_FEATURE_EXACT_ADDRESS_ ? fault.addr.value() : page_base(fault.addr).value();
+    wait.flags = fault.access == isa::AccessType::Write ? UFFD_PAGEFAULT_FLAG_WRITE_ : 0;
+    ctx->add_wait(wait);
+    t.userfault = ctx;
+    t.state = RunState::Blocked;
+    t.block = BlockKind::Userfault;
+    t.deadline_ns.reset();
+    return true;
 }
 
 void Runner::handle_stop(Task& t, const StopInfo& stop)

@@ -135,6 +135,9 @@ class Runner {
     void load(Task& t);
     void handle_stop(Task& t, const StopInfo& stop);
     void handle_fault(Task& t, const PageFault& fault);
+    // A fault on a missing page of a userfaultfd range: the task waits on the context. False
+    // when the context wants SIGBUS delivered instead.
+    bool userfault_wait(Task& t, const PageFault& fault);
     void deliver_signals(Task& t);
     bool interrupt_if_signalled(Task& t);
     bool take_signal(Task& t, SigInfo& info);

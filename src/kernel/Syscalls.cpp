@@ -320,6 +320,7 @@ Syscalls::Handler Syscalls::handler_for(u64 number) const
         {75, &Syscalls::sys_vmsplice},
         {424, &Syscalls::sys_pidfd_send_signal},
         {434, &Syscalls::sys_pidfd_open},
+        {282, &Syscalls::sys_userfaultfd},
         {440, &Syscalls::sys_process_madvise},
         {156, &Syscalls::sys_getsid},
         {157, &Syscalls::sys_setsid},

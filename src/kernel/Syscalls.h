@@ -35,6 +35,8 @@ class EventFd;
 class TimerFd;
 class Epoll;
 class UnixSocket;
+class UserfaultContext;
+class AddressSpace;
 class PosixTimer;
 struct TimerNotify;
 
@@ -66,10 +68,11 @@ struct SpecialFile {
         EventFd,
         TimerFd,
         Epoll,
-        Pagemap, // /proc/PID/pagemap: 8 bytes per virtual page, read at the file position
-        Socket,  // an AF_UNIX socket end (socketpair)
-        Mem,     // /proc/PID/mem: the process's memory at the file position, as ptrace reaches it
-        Pidfd    // pidfd_open: a process (proc_pid), readable once it has exited
+        Pagemap,    // /proc/PID/pagemap: 8 bytes per virtual page, read at the file position
+        Socket,     // an AF_UNIX socket end (socketpair)
+        Mem,        // /proc/PID/mem: the process's memory at the file position, as ptrace reaches it
+        Pidfd,      // pidfd_open: a process (proc_pid), readable once it has exited
+        Userfaultfd // userfaultfd: its context (SyscallsUserfault.cpp)
     };
     Kind kind = Kind::Null;
     int host_fd = -1;           // HostFd: not owned (the host's standard streams)
@@ -83,6 +86,7 @@ struct SpecialFile {
     std::shared_ptr<kioku::TimerFd> timerfd;
     std::shared_ptr<kioku::Epoll> epoll;
     std::shared_ptr<kioku::UnixSocket> socket;
+    std::shared_ptr<kioku::UserfaultContext> userfault;
     bool nonblock = false; // O_NONBLOCK on pipes, eventfds, timerfds
 
     SpecialFile(Kind k, std::shared_ptr<Pipe> p = nullptr);
@@ -361,6 +365,13 @@ class Syscalls {
     // pidfds (SyscallsPidfd.cpp): pidfd_open, pidfd_send_signal, process_madvise, and the process
     // a pidfd names (EBADF for another kind of file, ESRCH once the process is gone).
     SyscallResult sys_pidfd_open(Task&, const SyscallArgs&);
+    // userfaultfd (SyscallsUserfault.cpp).
+    SyscallResult sys_userfaultfd(Task&, const SyscallArgs&);
+    SyscallResult userfault_ioctl(Task& t, SpecialFile& s, u64 request, u64 arg);
+    Result<u64> userfault_read(SpecialFile& s, u64 count, std::vector<u8>& data, bool* would_block);
+    PollState poll_userfault(SpecialFile& s);
+    void userfault_prune(UserfaultContext& ctx);
+    i64 userfault_fill(Task& t, AddressSpace& space, u64 dst, u64 src, u64 len, bool copy, bool wp);
     // mount and umount2 of tmpfs and hugetlbfs (SyscallsMount.cpp).
     SyscallResult sys_mount(Task&, const SyscallArgs&);
     SyscallResult sys_vmsplice(Task&, const SyscallArgs&); // SyscallsFile.cpp

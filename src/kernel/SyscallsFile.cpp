@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "kernel/EventFd.h"
+#include "mm/vm/Userfault.h"
 #include "kernel/HugetlbFs.h"
 #include "kernel/Kernel.h"
 #include "kernel/KernelConfig.h"
@@ -505,6 +506,7 @@ Result<u64> Syscalls::read_into(Task& t, int fd, OpenFile& f, u64 buf, u64 count
     }
     case SpecialFile::Kind::Epoll: return Error::from_errno(EINVAL, "epoll descriptors cannot be read");
     case SpecialFile::Kind::Pidfd: return Error::from_errno(EINVAL, "pidfds cannot be read");
+    case SpecialFile::Kind::Userfaultfd: TRY(userfault_read(s, count, data, would_block)); break;
     case SpecialFile::Kind::Text: {
         if (f.path.ends_with("/clear_refs"))
             return Error::from_errno(EINVAL, "clear_refs has nothing to read");
@@ -1003,6 +1005,8 @@ SyscallResult Syscalls::sys_ioctl(Task& t, const SyscallArgs& a)
         f.special->nonblock = on != 0;
         return SyscallResult::ret(0);
     }
+    if (f.special && f.special->kind == SpecialFile::Kind::Userfaultfd)
+        return userfault_ioctl(t, *f.special, request, a[2]);
     if (!f.special || f.special->kind != SpecialFile::Kind::HostFd)
         return SyscallResult::err(ENOTTY);
     // The kernel's termios (36 bytes) and winsize (8 bytes) are the same on the host and riscv64.
@@ -1202,6 +1206,7 @@ kernel_directory_names(Kernel& kernel, Pid viewer, const std::string& path,
                              "panic_on_oom",
                              "stat_interval",
                              "swappiness",
+                             "unprivileged_userfaultfd",
                              "user_reserve_kbytes",
                              "vfs_cache_pressure",
                              "watermark_boost_factor",

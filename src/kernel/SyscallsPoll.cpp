@@ -112,6 +112,7 @@ PollState Syscalls::poll_file(OpenFile& f, int depth)
     case K::Socket: return s.socket->poll();
     case K::TimerFd: return s.timerfd->poll(kernel().now_ns());
     case K::Pidfd: return poll_pidfd(s);
+    case K::Userfaultfd: return poll_userfault(s);
     case K::Epoll: {
         if (depth > EP_MAX_NESTS)
             return {};

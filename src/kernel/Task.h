@@ -13,6 +13,7 @@
 #pragma once
 
 #include <array>
+#include <memory>
 #include <optional>
 #include <set>
 #include <string>
@@ -27,6 +28,7 @@ namespace kioku {
 using Pid = i32;
 using Tid = i32;
 class AddressSpace;
+class UserfaultContext;
 
 inline constexpr int NSIG_ = 64; // riscv64 (asm-generic) _NSIG
 
@@ -108,7 +110,9 @@ struct ThreadGroup {
 enum class RunState : u8 { Runnable, Blocked, Dead };
 // Vfork: the parent of a CLONE_VFORK child, until the child execs or exits (only SIGKILL ends
 // the wait, as Linux's killable vfork wait).
-enum class BlockKind : u8 { None, Retry, Futex, Sleep, Vfork };
+// Userfault: a fault on a missing page of a userfaultfd-registered range, until a wake of its
+// address (or a signal, after whose handler the access runs again).
+enum class BlockKind : u8 { None, Retry, Futex, Sleep, Vfork, Userfault };
 
 struct Task {
     Tid tid = 0;
@@ -129,6 +133,7 @@ struct Task {
     u64 sleep_rem = 0; // a relative nanosleep's rem: where the time left goes if a signal cuts it
     FutexKey futex_key;
     u32 futex_bitset = 0;
+    std::weak_ptr<UserfaultContext> userfault; // the context a Userfault wait is queued on
 
     int nice = 0; // setpriority's value, -20..19; a clone inherits it
 

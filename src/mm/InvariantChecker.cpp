@@ -13,6 +13,7 @@
 #include "mm/thp/Thp.h"
 #include "mm/vm/AddressSpace.h"
 #include "mm/vm/AnonVma.h"
+#include "mm/vm/Userfault.h"
 
 namespace kioku {
 
@@ -85,6 +86,12 @@ std::string InvariantChecker::report()
             last_end = vma->end;
             if (vma->mm != space)
                 t.fail("asid ", space->asid(), ": VMA with a wrong owner");
+            // A userfaultfd registration: the flag and the context go together, and the context
+            // is one of this space's.
+            if (((vma->flags & VM_UFFD_MISSING) != 0) != (vma->uffd != nullptr) ||
+                (vma->uffd && vma->uffd->space() != space))
+                t.fail("asid ", space->asid(), ": VMA with an inconsistent userfaultfd registration at ",
+                       std::hex, vma->start.value());
             if (vma->anon) {
                 auto& list = vma->anon->vmas();
                 if (std::find(list.begin(), list.end(), vma.get()) == list.end())

@@ -31,6 +31,7 @@ struct VmSysctl {
     u64 compaction_proactiveness = 20;
     u64 extfrag_threshold = 500;
     u64 compact_unevictable_allowed = 1;
+    u64 unprivileged_userfaultfd = 0; // userfaultfd without UFFD_USER_MODE_ONLY needs CAP_SYS_PTRACE
 };
 
 } // namespace kioku

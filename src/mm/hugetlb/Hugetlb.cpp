@@ -154,6 +154,8 @@ FaultOutcome no_page(MemoryManager& mm, AddressSpace& space, Vma& vma, Hstate& h
         return FaultOutcome::Sigbus;
     bool shared = vma.flags & VM_MAYSHARE;
     auto cached = file.pages.find(idx);
+    if (cached == file.pages.end() && (vma.flags & VM_UFFD_MISSING))
+        return FaultOutcome::Userfault; // hugetlb_handle_userfault
     if (shared || (cached != file.pages.end() && !write)) {
         Pfn head;
         if (cached != file.pages.end()) {
@@ -370,6 +372,58 @@ void hugetlb_punch_hole(MemoryManager& mm, Inode& inode, u64 offset, u64 len)
     mm.hugetlb().truncate_file(inode, first >> h.shift(), end >> h.shift());
 }
 
+Result<void> hugetlb_fallocate(MemoryManager& mm, Inode& inode, int mode, u64 offset, u64 len)
+{
+    constexpr int KEEP_SIZE = 0x01, PUNCH_HOLE = 0x02;
+    if (mode & ~(KEEP_SIZE | PUNCH_HOLE))
+        return Error::from_errno(EOPNOTSUPP, "hugetlbfs allocates and punches holes only");
+    HugetlbFile* file = mm.hugetlb().file_of(&inode);
+    VERIFY(file && "hugetlb_fallocate on a file outside hugetlbfs");
+    Hstate& h = *file->hstate;
+    if (mode & PUNCH_HOLE) {
+        // hugetlbfs_punch_hole: the bytes of partly covered huge pages are zeroed, whole ones go.
+        if (inode.seals & (Inode::SEAL_WRITE | Inode::SEAL_FUTURE_WRITE))
+            return Error::from_errno(EPERM, "the file is sealed against writing");
+        u64 end = offset + len;
+        u64 hole_start = align_up(offset, h.bytes());
+        u64 hole_end = end & ~(h.bytes() - 1);
+        auto zero_partial = [&](u64 from, u64 to) {
+            auto it = file->pages.find(from >> h.shift());
+            if (it == file->pages.end())
+                return;
+            std::memset(mm.memory().frame(it->second) + (from & (h.bytes() - 1)), 0, to - from);
+            mm.allocator().frames_changed(it->second, h.pages_per_huge());
+        };
+        if (offset < hole_start)
+            zero_partial(offset, std::min(end, hole_start));
+        if (end > hole_end && end > hole_start)
+            zero_partial(hole_end, end);
+        hugetlb_punch_hole(mm, inode, offset, len);
+        return {};
+    }
+    // The preallocating form: every huge page of the range is put in the file, using the
+    // reservation of an index a shared mapping reserved.
+    if ((inode.seals & Inode::SEAL_GROW) && offset + len > inode.size())
+        return Error::from_errno(EPERM, "the file is sealed against growing");
+    u64 first = offset >> h.shift();
+    u64 last = (offset + len + h.bytes() - 1) >> h.shift();
+    for (u64 idx = first; idx < last; ++idx) {
+        if (file->pages.count(idx))
+            continue;
+        auto head = h.alloc_page(file->resv.count(idx) > 0);
+        if (!head)
+            return Error::from_errno(ENOSPC, "the huge page pool is empty");
+        mm.memory().discard(*head, h.pages_per_huge());
+        mm.frames()[*head].private_data = reinterpret_cast<u64>(&inode);
+        mm.frames()[*head].index = idx;
+        file->pages.emplace(idx, *head);
+        file->resv.insert(idx);
+    }
+    if (!(mode & KEEP_SIZE) && offset + len > inode.size())
+        inode.set_size(offset + len); // to the byte, as i_size_write, unlike ftruncate
+    return {};
+}
+
 Result<void> hugetlb_mremap_check(MemoryManager& mm, const Vma& vma, u64 addr, u64& old_len, u64& new_len,
                                   u64 new_addr)
 {
@@ -435,6 +489,40 @@ FaultOutcome hugetlb_fault(MemoryManager& mm, AddressSpace& space, Vma& vma, Vir
     }
     mm.set_current_space(previous);
     return outcome;
+}
+
+Result<void> hugetlb_userfault_fill(MemoryManager& mm, AddressSpace& space, Vma& vma, VirtAddr va,
+                                    const u8* src)
+{
+    // hugetlb_mfill_atomic_pte for UFFDIO_COPY.
+    Hstate* h = hugetlb_hstate(mm, vma);
+    VERIFY(h && "hugetlb_userfault_fill outside a hugetlb VMA");
+    VirtAddr base(va.value() & ~(h->bytes() - 1));
+    HugetlbFile& file = file_of(mm, vma);
+    u64 idx = huge_index(vma, *h, base);
+    bool shared = vma.flags & VM_MAYSHARE;
+    if (shared && idx >= align_up(vma.file->size(), h->bytes()) >> h->shift())
+        return Error::from_errno(EFAULT, "past the end of the hugetlbfs file");
+    u64* e = leaf_entry(mm, space, base, leaf_level(*h));
+    if (!e)
+        return Error::from_errno(ENOMEM, "no memory for a page table");
+    if (*e != 0 || (shared && file.pages.count(idx)))
+        return Error::from_errno(EEXIST, "a huge page is already there");
+    auto fresh = new_page(mm, space, vma, *h, idx, true);
+    if (!fresh)
+        return Error::from_errno(ENOMEM, "the huge page pool is empty");
+    if (src)
+        std::memcpy(mm.memory().frame(*fresh), src, h->bytes());
+    else
+        mm.memory().discard(*fresh, h->pages_per_huge());
+    if (shared) {
+        mm.frames()[*fresh].private_data = reinterpret_cast<u64>(vma.file.get());
+        mm.frames()[*fresh].index = idx;
+        file.pages.emplace(idx, *fresh); // the page cache keeps the reference alloc_page gave
+        h->get_page(*fresh);
+    }
+    map_leaf(mm, space, vma, e, *fresh, vma.flags & VM_WRITE);
+    return {};
 }
 
 u64 hugetlb_page_end(MemoryManager& mm, const Vma& vma, VirtAddr va)

@@ -35,6 +35,12 @@ inline constexpr int MAP_HUGE_1GB_ = 30 << MAP_HUGE_SHIFT_;
 
 // The hstate of a VM_HUGETLB VMA (null for any other).
 Hstate* hugetlb_hstate(MemoryManager& mm, const Vma& vma);
+// UFFDIO_COPY into the huge page at va of a hugetlb VMA registered with a userfaultfd (Linux:
+// hugetlb_mfill_atomic_pte): a new pool page with src's bytes (the huge page's size) is mapped
+// there, and for a shared mapping put in the file. EEXIST when the leaf or the file has a page,
+// ENOMEM when the pool has none, EFAULT past the end of a shared file.
+Result<void> hugetlb_userfault_fill(MemoryManager& mm, AddressSpace& space, Vma& vma, VirtAddr va,
+                                    const u8* src);
 // Is this inode a hugetlbfs file?
 bool is_hugetlbfs(MemoryManager& mm, const Inode* inode);
 
@@ -67,6 +73,11 @@ Result<u64> hugetlb_dontneed_end(MemoryManager& mm, const Vma& vma, u64 start, u
 // inside [offset, offset + len) of the file leave every mapping (private copies included, as on
 // Linux) and the file, and their reservations are released.
 void hugetlb_punch_hole(MemoryManager& mm, Inode& inode, u64 offset, u64 len);
+// fallocate on a hugetlbfs file (hugetlbfs_fallocate): mode 0 or KEEP_SIZE puts a zeroed pool page
+// at every huge page index the range touches (ENOSPC when the pool runs out) and, without
+// KEEP_SIZE, grows the size to the range's end; PUNCH_HOLE|KEEP_SIZE zeroes the partly covered huge pages and removes the
+// whole ones. EOPNOTSUPP for the other modes, EPERM against the memfd seals.
+Result<void> hugetlb_fallocate(MemoryManager& mm, Inode& inode, int mode, u64 offset, u64 len);
 // Unmaps the file range [first, end) (bytes, huge-aligned) from every VMA mapping the inode
 // (Linux: hugetlb_vmdelete_list).
 void hugetlb_unmap_file_range(Inode& inode, u64 first, u64 end);

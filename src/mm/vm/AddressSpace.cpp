@@ -11,6 +11,7 @@
 #include "mm/vm/AnonVma.h"
 #include "mm/vm/FaultHandler.h"
 #include "mm/vm/Rmap.h"
+#include "mm/vm/Userfault.h"
 
 namespace kioku {
 
@@ -105,6 +106,8 @@ AddressSpace::AddressSpace(MemoryManager& mm, Asid asid, std::unique_ptr<PageTab
 
 AddressSpace::~AddressSpace()
 {
+    for (UserfaultContext* ctx : m_userfaults)
+        ctx->space_gone();
     while (!m_vmas.empty()) {
         Vma& vma = *m_vmas.begin()->second;
         if (vma.flags & VM_ACCOUNT)
@@ -232,7 +235,7 @@ bool AddressSpace::can_merge(const Vma& lower, const Vma& upper) const
         return false;
     if (lower.flags & (VM_IO | VM_DONTEXPAND | VM_PFNMAP | VM_MIXEDMAP | VM_HUGETLB))
         return false; // VM_SPECIAL (hugetlb included) never merges, as vma_merge refuses it
-    if (lower.file != upper.file || lower.name != upper.name)
+    if (lower.file != upper.file || lower.name != upper.name || lower.uffd != upper.uffd)
         return false;
     if (lower.file && lower.file->observer())
         return false; // a VMA with a close method is never merged away
@@ -896,8 +899,10 @@ Result<std::unique_ptr<AddressSpace>> AddressSpace::fork(Asid child_asid)
                 m_mm.vm_unacct_memory(src->pages());
             return Error::from_errno(ENOMEM, "no memory for a vm_area_struct");
         }
-        // mlock is not inherited: the child's copy is not locked (VmLck 0).
-        copy->flags &= ~u64{VM_LOCKED | VM_LOCKONFAULT};
+        // mlock is not inherited: the child's copy is not locked (VmLck 0). Nor is a userfaultfd
+        // registration (dup_userfaultfd without UFFD_FEATURE_EVENT_FORK).
+        copy->flags &= ~u64{VM_LOCKED | VM_LOCKONFAULT | VM_UFFD_MISSING | VM_UFFD_WP};
+        copy->uffd = nullptr;
         bool wipe = src->flags & VM_WIPEONFORK;
         if (wipe)
             copy->anon.reset();

@@ -22,6 +22,7 @@ namespace kioku {
 class MemoryManager;
 class Inode;
 class AnonVma;
+class UserfaultContext;
 struct FaultCounters;
 
 // mmap's prot and flags values (Linux's generic uapi values, which riscv64 uses).
@@ -250,6 +251,28 @@ class AddressSpace {
     u64 m_def_flags = 0;
     bool m_thp_disabled = false;
     Limits m_limits;
+
+    // ==== userfaultfd (Userfault.cpp; Linux fs/userfaultfd.c) ====
+  public:
+    // UFFDIO_REGISTER: registers every VMA in [start, end) (holes allowed, at least one VMA) with
+    // ctx in missing mode, splitting at the edges. EINVAL for memory that cannot be registered
+    // (not anonymous, shmem or hugetlb; a hugetlb edge not huge-aligned) or a range with no VMA,
+    // EPERM for a mapping that can never be written, EBUSY when another context has part of it,
+    // ENOMEM when nothing is mapped at or above start. Returns whether a hugetlb VMA was found.
+    Result<bool> userfault_register(UserfaultContext& ctx, u64 start, u64 end);
+    // UFFDIO_UNREGISTER: the VMAs in [start, end) leave whatever context they were registered
+    // with. The same errors as registering, bar EBUSY and EPERM.
+    Result<void> userfault_unregister(u64 start, u64 end);
+    // mfill_atomic's destination: the VMA wholly holding [dst, dst + len), registered with some
+    // context (ENOENT otherwise); EINVAL for a shared mapping that is not shmem.
+    Result<Vma*> userfault_dst(u64 dst, u64 len);
+    // A context of this space is created or closed (closing unregisters its VMAs).
+    void userfault_attach(UserfaultContext* ctx) { m_userfaults.push_back(ctx); }
+    void userfault_release(UserfaultContext* ctx);
+
+  private:
+    Result<Vma*> userfault_first_vma(u64 start, u64 end);
+    std::vector<UserfaultContext*> m_userfaults;
     // (the further memory calls continue below the class)
 };
 

@@ -1,5 +1,7 @@
 #include "mm/vm/FaultHandler.h"
 
+#include <cstring>
+
 #include "hw/Clock.h"
 #include "hw/PhysicalMemory.h"
 #include "hw/Tlb.h"
@@ -27,6 +29,7 @@ const char* fault_outcome_name(FaultOutcome o)
     case FaultOutcome::SegvAccErr: return "segv-accerr";
     case FaultOutcome::Sigbus: return "sigbus";
     case FaultOutcome::Oom: return "oom";
+    case FaultOutcome::Userfault: return "userfault";
     }
     return "?";
 }
@@ -92,12 +95,19 @@ FaultOutcome FaultHandler::handle_in_vma(AddressSpace& space, Vma& vma, VirtAddr
     FaultOutcome outcome;
     // Transparent huge pages first: a fault on a huge leaf, or one that maps a new THP. When
     // they decline, the range is mapped (or was just split) at 4 KiB.
-    std::optional<FaultOutcome> huge = m_mm.thp().handle_fault(space, vma, va, write);
+    // A range registered for missing faults gets no new THP (do_huge_pmd_anonymous_page hands
+    // the fault to user space instead); one already mapped there is handled as usual.
+    bool userfault = vma.flags & VM_UFFD_MISSING;
+    std::optional<FaultOutcome> huge;
+    if (!userfault || space.page_table().huge_leaf(va))
+        huge = m_mm.thp().handle_fault(space, vma, va, write);
     u64* slot = huge ? nullptr : space.page_table().slot(va, true);
     if (huge) {
         outcome = *huge;
     } else if (!slot) {
         outcome = FaultOutcome::Oom;
+    } else if (pte_none(*slot) && userfault && vma.is_anonymous()) {
+        outcome = FaultOutcome::Userfault; // do_anonymous_page: handle_userfault(VM_UFFD_MISSING)
     } else if (pte_none(*slot)) {
         if (vma.is_anonymous())
             outcome = do_anonymous_page(space, vma, va, slot, write);
@@ -190,6 +200,14 @@ u64 FaultHandler::read_around_pages() const
     return m_mm.sysctl().read_ahead_kb >> (PAGE_SHIFT - 10);
 }
 
+bool FaultHandler::shmem_userfault(const Vma& vma, u64 index)
+{
+    // shmem_get_folio_gfp: a page neither in the cache nor on swap is missing.
+    Inode& inode = *vma.file;
+    return (vma.flags & VM_UFFD_MISSING) && inode.is_shmem() && !m_mm.page_cache().find(inode, index) &&
+           !inode.swapped().count(index);
+}
+
 FaultOutcome FaultHandler::do_read_fault(AddressSpace& space, Vma& vma, VirtAddr va, u64* slot)
 {
     Inode& inode = *vma.file;
@@ -199,6 +217,8 @@ FaultOutcome FaultHandler::do_read_fault(AddressSpace& space, Vma& vma, VirtAddr
     fault_around(space, vma, va);
     if (!pte_none(*slot))
         return FaultOutcome::Minor; // fault-around mapped it
+    if (shmem_userfault(vma, index))
+        return FaultOutcome::Userfault;
     bool major = false;
     auto page = m_mm.page_cache().get_page(inode, index, read_around_pages(), &major);
     if (page.is_error())
@@ -254,6 +274,8 @@ FaultOutcome FaultHandler::do_cow_fault(AddressSpace& space, Vma& vma, VirtAddr 
     u64 index = vma.page_index(va);
     if (index >= inode.size_in_pages())
         return FaultOutcome::Sigbus;
+    if (shmem_userfault(vma, index))
+        return FaultOutcome::Userfault;
     bool major = false;
     auto page = m_mm.page_cache().get_page(inode, index, read_around_pages(), &major);
     if (page.is_error())
@@ -280,6 +302,8 @@ FaultOutcome FaultHandler::do_shared_fault(AddressSpace& space, Vma& vma, VirtAd
     u64 index = vma.page_index(va);
     if (index >= inode.size_in_pages())
         return FaultOutcome::Sigbus;
+    if (shmem_userfault(vma, index))
+        return FaultOutcome::Userfault;
     bool major = false;
     auto page = m_mm.page_cache().get_page(inode, index, read_around_pages(), &major);
     if (page.is_error())
@@ -294,6 +318,64 @@ FaultOutcome FaultHandler::do_shared_fault(AddressSpace& space, Vma& vma, VirtAd
     }
     m_mm.put_page(pfn);
     return major ? FaultOutcome::Major : FaultOutcome::Minor;
+}
+
+Result<void> FaultHandler::userfault_fill(AddressSpace& space, Vma& vma, VirtAddr va, const u8* src)
+{
+    if (vma.flags & VM_HUGETLB)
+        return hugetlb_userfault_fill(m_mm, space, vma, va, src);
+    va = page_base(va);
+    if (space.page_table().huge_leaf(va))
+        return Error::from_errno(EEXIST, "a huge page is mapped there");
+    u64* slot = space.page_table().slot(va, true);
+    if (!slot)
+        return Error::from_errno(ENOMEM, "no memory for a page table");
+    if (!pte_none(*slot))
+        return Error::from_errno(EEXIST, "the page is already there");
+    if (vma.is_shared() && vma.file && vma.file->is_shmem()) {
+        // shmem_mfill_atomic_pte: a new page in the file, mapped here.
+        Inode& inode = *vma.file;
+        u64 index = vma.page_index(va);
+        if (index >= inode.size_in_pages())
+            return Error::from_errno(EFAULT, "past the end of the shmem file");
+        if (m_mm.page_cache().find(inode, index) || inode.swapped().count(index))
+            return Error::from_errno(EEXIST, "the file has a page there");
+        bool major = false;
+        auto page = m_mm.page_cache().get_page(inode, index, 1, &major); // a zeroed page, pinned
+        if (page.is_error())
+            return Error::from_errno(ENOMEM, "no memory for the page");
+        Pfn pfn = page.value();
+        if (src) {
+            std::memcpy(m_mm.memory().frame(pfn), src, PAGE_SIZE);
+            m_mm.clock().advance(m_mm.clock().costs().copy_page_ns);
+        }
+        Rmap rmap(m_mm);
+        if (pte_none(*slot)) {
+            m_mm.get_page(pfn);
+            rmap.add_mapping(space, pfn);
+            rmap.set_page_dirty(pfn);
+            *slot = make_pte(pfn.value(), pte_bits_for(vma) | maybe_mkwrite(vma) | PTE_A | PTE_D);
+        }
+        m_mm.put_page(pfn);
+    } else if (!src) {
+        // mfill_atomic_pte_zeropage: the shared zero page, read-only.
+        *slot = make_pte(m_mm.zero_pfn().value(), (pte_bits_for(vma) & ~PTE_W) | PTE_A);
+    } else {
+        // mfill_atomic_pte_copy: a new anonymous page holding src's bytes.
+        auto pfn = new_anon_page(space, vma, va, ZeroFill::No);
+        if (!pfn)
+            return Error::from_errno(ENOMEM, "no memory for the page");
+        std::memcpy(m_mm.memory().frame(*pfn), src, PAGE_SIZE);
+        m_mm.clock().advance(m_mm.clock().costs().copy_page_ns);
+        if (!pte_none(*slot)) {
+            m_mm.put_page(*pfn);
+            return Error::from_errno(EEXIST, "the page appeared meanwhile");
+        }
+        map_new_anon_page(space, vma, *pfn, slot);
+    }
+    space.fault_done(vma, va, false); // mlock bookkeeping
+    space.update_hiwater_rss();
+    return {};
 }
 
 // Takes a page out of the swap cache when nothing else needs its slot: the page is then the only

@@ -10,6 +10,7 @@
 
 #include <optional>
 
+#include "base/Result.h"
 #include "base/Types.h"
 #include "isa/Paging.h"
 
@@ -27,6 +28,7 @@ enum class FaultOutcome : u8 {
     SegvAccErr, // mapping forbids the access: SIGSEGV, SEGV_ACCERR
     Sigbus,     // file page beyond end of file: SIGBUS, BUS_ADRERR
     Oom,        // no memory could be found: the OOM killer has been, or must be, invoked
+    Userfault,  // a missing page in a range registered with a userfaultfd: user space resolves it
 };
 
 constexpr bool fault_resolved(FaultOutcome o)
@@ -54,6 +56,12 @@ class FaultHandler {
     // The same once the VMA is known and the access allowed (populate and get_user_pages).
     FaultOutcome handle_in_vma(AddressSpace& space, Vma& vma, VirtAddr va, isa::AccessType access);
 
+    // UFFDIO_COPY and UFFDIO_ZEROPAGE for the page at va of a registered VMA (Linux:
+    // mfill_atomic_pte; for hugetlb, the huge page at va): fills it from src (its whole size), or
+    // with zeroes when src is null, and maps it. EEXIST when the slot, or for shmem and hugetlb
+    // the file, already has a page; EFAULT past the end of a shmem file; ENOMEM without memory.
+    Result<void> userfault_fill(AddressSpace& space, Vma& vma, VirtAddr va, const u8* src);
+
   private:
     FaultOutcome do_anonymous_page(AddressSpace& space, Vma& vma, VirtAddr va, u64* slot, bool write);
     FaultOutcome do_read_fault(AddressSpace& space, Vma& vma, VirtAddr va, u64* slot);
@@ -62,6 +70,8 @@ class FaultHandler {
     FaultOutcome do_wp_page(AddressSpace& space, Vma& vma, VirtAddr va, u64* slot);
     FaultOutcome do_swap_page(AddressSpace& space, Vma& vma, VirtAddr va, u64* slot, bool write);
     void fault_around(AddressSpace& space, Vma& vma, VirtAddr va);
+    // A shmem page missing (neither cached nor swapped) in a VMA registered for missing faults.
+    bool shmem_userfault(const Vma& vma, u64 index);
     // A zeroed or uninitialised anonymous page owned by vma's AnonVma, not yet mapped.
     std::optional<Pfn> new_anon_page(AddressSpace& space, Vma& vma, VirtAddr va, ZeroFill zero);
     void map_new_anon_page(AddressSpace& space, Vma& vma, Pfn pfn, u64* slot);

@@ -196,7 +196,9 @@ Result<u64> AddressSpace::move_vma(Vma& vma, u64 old_addr, u64 old_len, u64 new_
     auto copy = std::make_unique<Vma>();
     copy->start = VirtAddr(new_addr);
     copy->end = VirtAddr(new_addr + new_len);
-    copy->flags = vma.flags;
+    // mremap_userfaultfd_prep: without UFFD_FEATURE_EVENT_REMAP the moved range leaves its
+    // userfaultfd registration behind (copy->uffd stays null).
+    copy->flags = vma.flags & ~u64{VM_UFFD_MISSING | VM_UFFD_WP};
     copy->pgoff = vma.page_index(VirtAddr(old_addr));
     if (vma.is_anonymous() && !vma.anon)
         copy->pgoff = new_addr >> PAGE_SHIFT;

@@ -24,6 +24,7 @@ namespace kioku {
 class Inode;
 class AnonVma;
 class AddressSpace;
+class UserfaultContext;
 
 // vm_flags values as Linux defines them (include/linux/mm.h), so dumps read the same.
 enum VmFlag : u64 {
@@ -75,6 +76,8 @@ struct Vma {
     bool anon_inherited = false;
     std::string name; // a name given by the kernel ("[vdso]"); [heap] and [stack] are derived
     AddressSpace* mm = nullptr;
+    // The userfaultfd context the VMA is registered with (VM_UFFD_MISSING set); Userfault.h.
+    UserfaultContext* uffd = nullptr;
     SlabCharge slab{KmemCache::VmAreaStruct}; // its vm_area_struct; a copy charges a new one
 
     u64 size() const { return end - start; }
