@@ -366,6 +366,14 @@ Result<LoadedProgram> exec_elf(Kernel& kernel, i32 pid, const ExecRequest& reque
     }
     // After the interpreter, whose bss is placed the way the program's is: the heap is the program's.
     as.set_brk_start(page_round_up(bss_end));
+    // arch_setup_additional_pages: the vDSO goes where the next mmap would, below the interpreter.
+    FileAccess read_only;
+    read_only.readable = true;
+    u64 vdso = TRY(as.mmap(0, PAGE_SIZE, PROT_READ_ | PROT_EXEC_, MAP_PRIVATE_, kernel.vdso(), 0, read_only));
+    Vma* vdso_vma = as.vma_containing(VirtAddr(vdso));
+    vdso_vma->name = "[vdso]";
+    vdso_vma->flags |= VM_DONTEXPAND;
+    as.set_vdso_base(vdso);
 
     StackSpec spec;
     spec.argv = request.argv;

@@ -54,6 +54,7 @@ Kernel::~Kernel()
     m_processes.clear();
     m_shm.reset();     // after the processes, whose attaches it observes
     m_mounts->clear(); // their files' pages go back before the pools they came from
+    m_vdso.reset();    // its page too, before the page cache goes
     m_vfs.reset();
     m_mm.reset();
     m_machine.reset();
@@ -567,6 +568,24 @@ static Result<void> user_copy_result(const AccessOutcome& out)
     if (!out.ok())
         return Error::from_errno(EFAULT, "bad address");
     return {};
+}
+
+std::shared_ptr<Inode> Kernel::vdso()
+{
+    if (m_vdso)
+        return m_vdso;
+    auto inode = m_mm->page_cache().create_shmem(PAGE_SIZE, "[vdso]");
+    inode->unevictable = true;
+    bool major = false;
+    auto page = m_mm->page_cache().get_page(*inode, 0, 1, &major);
+    VERIFY(!page.is_error() && "no memory for the vDSO at the first exec");
+    // __vdso_rt_sigreturn: li a7, 139 (addi a7, zero, 139); ecall.
+    const u32 code[2] = {0x08b00893, 0x00000073};
+    std::memcpy(m_machine->memory().frame(page.value()), code, sizeof code);
+    m_mm->allocator().frames_changed(page.value(), 1);
+    m_mm->put_page(page.value());
+    m_vdso = inode;
+    return m_vdso;
 }
 
 Result<void> Kernel::copy_from_user(Pid pid, u64 addr, std::span<u8> bytes)

@@ -185,6 +185,11 @@ class Kernel {
 
     // The tmpfs and hugetlbfs mounts: /dev/shm, /dev/hugepages and the guest's own (Mounts.h).
     MemoryMounts& mounts() { return *m_mounts; }
+    // The vDSO image every exec maps as "[vdso]" (Linux: arch/riscv/kernel/vdso): one page of code
+    // whose start is the signal return trampoline (li a7, __NR_rt_sigreturn; ecall), so that a
+    // handler returns through real instructions an unwinder can read, as on Linux. Kept in the
+    // page cache, never evicted; made at the first exec.
+    std::shared_ptr<Inode> vdso();
 
     // System V shared memory, as the system calls of the same names (SysvShm).
     Result<i32> shmget(Pid pid, i32 key, u64 size, int flags);
@@ -319,6 +324,7 @@ class Kernel {
     std::unique_ptr<OomHandler> m_oom;
     std::unique_ptr<SysvShm> m_shm;
     std::unique_ptr<MemoryMounts> m_mounts;
+    std::shared_ptr<Inode> m_vdso;
 };
 
 } // namespace kioku

@@ -131,14 +131,14 @@ static MapsEntry maps_entry(Process& p, const Vma& vma)
     e.start = vma.start.value();
     e.end = vma.end.value();
     set_maps_permissions(e, vma.flags);
-    if (vma.file) {
+    if (!vma.name.empty()) {
+        e.path = vma.name; // a special mapping ([vdso]), whatever backs it
+    } else if (vma.file) {
         e.offset = vma.pgoff << PAGE_SHIFT;
         e.dev_major = vma.file->dev_major();
         e.dev_minor = vma.file->dev_minor();
         e.inode = vma.file->ino();
         e.path = vma.file->name();
-    } else if (!vma.name.empty()) {
-        e.path = vma.name;
     } else if (vma.start.value() <= space.current_brk() && vma.end.value() >= space.start_brk()) {
         e.path = "[heap]";
     } else if (vma.start.value() <= space.start_stack() && vma.end.value() >= space.start_stack()) {

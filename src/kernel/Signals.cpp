@@ -198,7 +198,11 @@ Result<void> setup_rt_frame(Kernel& kernel, Task& task, const SigAction& action,
     if (!(action.flags & SA_NODEFER_))
         task.blocked |= sig_bit(info.signo);
     task.blocked &= ~UNBLOCKABLE;
-    r.x[1] = SIGRETURN_TRAMPOLINE;
+    // The handler returns into the vDSO's rt_sigreturn; a process without one (not made by exec)
+    // returns to the trampoline address the Runner catches.
+    Process* owner = kernel.process(task.tgid);
+    u64 vdso = owner && owner->has_space() ? owner->space().vdso_base() : 0;
+    r.x[1] = vdso ? vdso : SIGRETURN_TRAMPOLINE;
     r.x[2] = frame;
     r.x[10] = static_cast<u64>(info.signo);
     r.x[11] = frame;

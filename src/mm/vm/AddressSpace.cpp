@@ -886,6 +886,7 @@ Result<std::unique_ptr<AddressSpace>> AddressSpace::fork(Asid child_asid)
     child->m_start_stack = m_start_stack;
     child->m_hiwater_vm = m_hiwater_vm;
     child->m_thp_disabled = m_thp_disabled;
+    child->m_vdso_base = m_vdso_base;
     Rmap rmap(m_mm);
     for (auto& entry : m_vmas) {
         Vma* src = entry.second.get(); // a plain name: lambdas below capture it

@@ -108,6 +108,10 @@ class AddressSpace {
     u64 start_brk() const { return m_start_brk; }
     u64 current_brk() const { return m_brk; }
     u64 start_stack() const { return m_start_stack; }
+    // Where exec mapped the vDSO (0: none; Linux: mm->context.vdso). Fork keeps it, an mremap
+    // of the [vdso] mapping moves it; signal handlers return into it.
+    u64 vdso_base() const { return m_vdso_base; }
+    void set_vdso_base(u64 base) { m_vdso_base = base; }
     void set_start_stack(u64 sp) { m_start_stack = sp; }
     // Grows a VM_GROWSDOWN VMA down to cover addr, as expand_stack does; false if it may not.
     bool expand_stack(Vma& vma, VirtAddr addr);
@@ -168,6 +172,7 @@ class AddressSpace {
     u64 m_start_brk = 0;
     u64 m_brk = 0;
     u64 m_start_stack = 0;
+    u64 m_vdso_base = 0;
     u64 m_total_vm = 0;
     u64 m_data_vm = 0;
     u64 m_exec_vm = 0;

@@ -256,6 +256,9 @@ Result<u64> AddressSpace::move_vma(Vma& vma, u64 old_addr, u64 old_len, u64 new_
     Vma* moved = vma_containing(VirtAddr(new_addr));
     if (moved && (moved->flags & VM_LOCKED) && new_len > old_len)
         (void)populate_locked(new_addr + old_len, new_addr + new_len, true);
+    // vdso_mremap: signal handlers return into the vDSO where it now is.
+    if (moved && moved->name == "[vdso]" && m_vdso_base >= old_addr && m_vdso_base - old_addr < old_len)
+        m_vdso_base = new_addr + (m_vdso_base - old_addr);
     update_hiwater_rss();
     return new_addr;
 }

@@ -48,13 +48,11 @@ namespace {
 // mappings the kernel names ([vdso]) and PFN maps are none of these.
 bool can_userfault(const Vma& vma)
 {
-    if (vma.flags & (VM_PFNMAP | VM_IO | VM_MIXEDMAP))
+    if ((vma.flags & (VM_PFNMAP | VM_IO | VM_MIXEDMAP)) || !vma.name.empty())
         return false;
     if (vma.flags & VM_HUGETLB)
         return true;
-    if (!vma.file)
-        return vma.name.empty();
-    return vma.file->is_shmem();
+    return !vma.file || vma.file->is_shmem();
 }
 
 constexpr u64 UFFD_VM_FLAGS = VM_UFFD_MISSING | VM_UFFD_WP;
