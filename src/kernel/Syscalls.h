@@ -68,11 +68,12 @@ struct SpecialFile {
         EventFd,
         TimerFd,
         Epoll,
-        Pagemap,    // /proc/PID/pagemap: 8 bytes per virtual page, read at the file position
-        Socket,     // an AF_UNIX socket end (socketpair)
-        Mem,        // /proc/PID/mem: the process's memory at the file position, as ptrace reaches it
-        Pidfd,      // pidfd_open: a process (proc_pid), readable once it has exited
-        Userfaultfd // userfaultfd: its context (SyscallsUserfault.cpp)
+        Pagemap,     // /proc/PID/pagemap: 8 bytes per virtual page, read at the file position
+        Socket,      // an AF_UNIX socket end (socketpair)
+        Mem,         // /proc/PID/mem: the process's memory at the file position, as ptrace reaches it
+        Pidfd,       // pidfd_open: a process (proc_pid), readable once it has exited
+        Userfaultfd, // userfaultfd: its context (SyscallsUserfault.cpp)
+        UserfaultDev // /dev/userfaultfd: USERFAULTFD_IOC_NEW makes userfaultfds
     };
     Kind kind = Kind::Null;
     int host_fd = -1;           // HostFd: not owned (the host's standard streams)
@@ -367,6 +368,7 @@ class Syscalls {
     SyscallResult sys_pidfd_open(Task&, const SyscallArgs&);
     // userfaultfd (SyscallsUserfault.cpp).
     SyscallResult sys_userfaultfd(Task&, const SyscallArgs&);
+    SyscallResult new_userfaultfd(Task& t, u64 flags, bool from_device);
     SyscallResult userfault_ioctl(Task& t, SpecialFile& s, u64 request, u64 arg);
     Result<u64> userfault_read(SpecialFile& s, u64 count, std::vector<u8>& data, bool* would_block);
     PollState poll_userfault(SpecialFile& s);

@@ -15,7 +15,6 @@
 #include <unistd.h>
 
 #include "kernel/EventFd.h"
-#include "mm/vm/Userfault.h"
 #include "kernel/HugetlbFs.h"
 #include "kernel/Kernel.h"
 #include "kernel/KernelConfig.h"
@@ -31,6 +30,7 @@
 #include "mm/cache/Inode.h"
 #include "mm/hugetlb/Hugetlb.h"
 #include "mm/hugetlb/HugetlbPool.h"
+#include "mm/vm/Userfault.h"
 
 namespace kioku {
 
@@ -120,10 +120,16 @@ struct stat special_stat(const SpecialFile& s)
                                 : s.kind == SpecialFile::Kind::Full ? 7
                                                                     : 9);
         break;
+    case SpecialFile::Kind::UserfaultDev: // a misc device, root's alone
+        st.st_mode = S_IFCHR | 0600;
+        st.st_dev = makedev(0, 5);
+        st.st_rdev = makedev(10, 257); // a dynamic misc minor, as this host numbered it
+        break;
     case SpecialFile::Kind::EventFd:
     case SpecialFile::Kind::TimerFd:
     case SpecialFile::Kind::Epoll:
     case SpecialFile::Kind::Pidfd:
+    case SpecialFile::Kind::Userfaultfd:
         // An anonymous inode: no file type bits, owner read and write.
         st.st_mode = 0600;
         st.st_dev = makedev(0, 14);
@@ -398,6 +404,10 @@ SyscallResult Syscalls::sys_openat(Task& t, const SyscallArgs& a)
     }
     if (path == "/dev/tty")
         return SyscallResult::err(ENXIO); // no controlling terminal
+    if (path == "/dev/userfaultfd") {
+        file->special = std::make_shared<SpecialFile>(K::UserfaultDev);
+        return install_fd(t, std::move(file), cloexec);
+    }
     if (path == "/dev/null" || path == "/dev/zero" || path == "/dev/urandom" || path == "/dev/random" ||
         path == "/dev/full") {
         K kind = path == "/dev/null"   ? K::Null
@@ -506,6 +516,7 @@ Result<u64> Syscalls::read_into(Task& t, int fd, OpenFile& f, u64 buf, u64 count
     }
     case SpecialFile::Kind::Epoll: return Error::from_errno(EINVAL, "epoll descriptors cannot be read");
     case SpecialFile::Kind::Pidfd: return Error::from_errno(EINVAL, "pidfds cannot be read");
+    case SpecialFile::Kind::UserfaultDev: return Error::from_errno(EINVAL, "/dev/userfaultfd has no read");
     case SpecialFile::Kind::Userfaultfd: TRY(userfault_read(s, count, data, would_block)); break;
     case SpecialFile::Kind::Text: {
         if (f.path.ends_with("/clear_refs"))
@@ -1007,6 +1018,9 @@ SyscallResult Syscalls::sys_ioctl(Task& t, const SyscallArgs& a)
     }
     if (f.special && f.special->kind == SpecialFile::Kind::Userfaultfd)
         return userfault_ioctl(t, *f.special, request, a[2]);
+    constexpr u64 USERFAULTFD_IOC_NEW_ = 0xaa00; // _IO(0xAA, 0x00)
+    if (f.special && f.special->kind == SpecialFile::Kind::UserfaultDev)
+        return request == USERFAULTFD_IOC_NEW_ ? new_userfaultfd(t, a[2], true) : SyscallResult::err(EINVAL);
     if (!f.special || f.special->kind != SpecialFile::Kind::HostFd)
         return SyscallResult::err(ENOTTY);
     // The kernel's termios (36 bytes) and winsize (8 bytes) are the same on the host and riscv64.
@@ -1337,10 +1351,11 @@ static PathStat stat_path(Kernel& kernel, Pid pid, const std::string& path, bool
         return out;
     }
     if (path == "/dev/null" || path == "/dev/zero" || path == "/dev/urandom" || path == "/dev/random" ||
-        path == "/dev/full") {
-        SpecialFile s(path == "/dev/null"   ? SpecialFile::Kind::Null
-                      : path == "/dev/full" ? SpecialFile::Kind::Full
-                                            : SpecialFile::Kind::Zero);
+        path == "/dev/full" || path == "/dev/userfaultfd") {
+        SpecialFile s(path == "/dev/null"          ? SpecialFile::Kind::Null
+                      : path == "/dev/full"        ? SpecialFile::Kind::Full
+                      : path == "/dev/userfaultfd" ? SpecialFile::Kind::UserfaultDev
+                                                   : SpecialFile::Kind::Zero);
         out.st = special_stat(s);
         return out;
     }

@@ -80,12 +80,17 @@ struct UffdioZeropage {
 
 SyscallResult Syscalls::sys_userfaultfd(Task& t, const SyscallArgs& a)
 {
-    u64 flags = a[0];
+    return new_userfaultfd(t, a[0], false);
+}
+
+SyscallResult Syscalls::new_userfaultfd(Task& t, u64 flags, bool from_device)
+{
     if (flags & ~u64{O_CLOEXEC | O_NONBLOCK | UFFD_USER_MODE_ONLY_})
         return SyscallResult::err(EINVAL);
     // userfaultfd_syscall_allowed: faults of the kernel's own accesses are handed to user space
-    // only for CAP_SYS_PTRACE, unless vm.unprivileged_userfaultfd allows it.
-    if (!kernel().mm().sysctl().unprivileged_userfaultfd && !(flags & UFFD_USER_MODE_ONLY_) &&
+    // only for CAP_SYS_PTRACE, unless vm.unprivileged_userfaultfd allows it. Whoever could open
+    // /dev/userfaultfd may have any.
+    if (!from_device && !kernel().mm().sysctl().unprivileged_userfaultfd && !(flags & UFFD_USER_MODE_ONLY_) &&
         !process(t).creds.capable(CAP_SYS_PTRACE))
         return SyscallResult::err(EPERM);
     auto file = anon_file("anon_inode:[userfaultfd]");

@@ -17,6 +17,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -353,6 +354,21 @@ int main(void)
     close(exact);
     pthread_join(toucher, NULL);
     printf("closing wakes the waiter, which reads %d\n", tt.seen);
+
+    /* ---- /dev/userfaultfd makes descriptors by ioctl ---- */
+    int dev = open("/dev/userfaultfd", O_RDWR | O_CLOEXEC);
+    struct stat st;
+    fstat(dev, &st);
+    printf("/dev/userfaultfd: open %s, character device %d, mode %o\n", dev >= 0 ? "OK" : err(errno),
+           S_ISCHR(st.st_mode), st.st_mode & 0777);
+    int made = ioctl(dev, USERFAULTFD_IOC_NEW, O_CLOEXEC | O_NONBLOCK);
+    api = (struct uffdio_api){.api = UFFD_API};
+    r = made >= 0 ? try_ioctl(made, UFFDIO_API, &api) : err(errno);
+    printf("USERFAULTFD_IOC_NEW: %s, its UFFDIO_API: %s\n", made >= 0 ? "OK" : err(errno), r);
+    printf("USERFAULTFD_IOC_NEW with bad flags: %s\n", ioctl(dev, USERFAULTFD_IOC_NEW, 0x100) < 0 ? err(errno) : "OK");
+    printf("another ioctl: %s\n", ioctl(dev, UFFDIO_API, &api) < 0 ? err(errno) : "OK");
+    close(made);
+    close(dev);
 
     /* ---- hugetlb: 2 MiB pages, copied whole; no zero page ---- */
     FILE* nr = fopen("/proc/sys/vm/nr_hugepages", "r+");
