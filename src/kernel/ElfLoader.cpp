@@ -150,22 +150,29 @@ Result<ElfImage> parse_elf(const ElfReader& read, u64 file_size)
 InitialStack build_initial_stack(u64 stack_top, const StackSpec& spec)
 {
     // Strings first, top down from one pointer below the top: execfn, then envp and argv, each
-    // list copied last string first so that argv[0] ends lowest (copy_strings).
+    // list copied last string first so that argv[0] ends lowest (copy_strings). Laid out here in
+    // address order in one pass: argv, envp, execfn.
+    u64 total = spec.execfn.size() + 1;
+    for (const auto* list : {&spec.argv, &spec.envp})
+        for (const auto& s : *list)
+            total += s.size() + 1;
     std::vector<u8> strings;
-    auto push_front = [&](const std::string& s) {
-        std::vector<u8> piece(s.begin(), s.end());
-        piece.push_back(0);
-        strings.insert(strings.begin(), piece.begin(), piece.end());
+    strings.reserve(total);
+    auto append = [&](const std::string& s) {
+        strings.insert(strings.end(), s.begin(), s.end());
+        strings.push_back(0);
     };
+    for (const auto& a : spec.argv)
+        append(a);
+    u64 argv_bytes = strings.size();
+    for (const auto& e : spec.envp)
+        append(e);
+    u64 env_bytes = strings.size() - argv_bytes;
+    append(spec.execfn);
     u64 top = stack_top - sizeof(u64);
-    push_front(spec.execfn);
-    u64 execfn_addr = top - strings.size();
-    for (auto it = spec.envp.rbegin(); it != spec.envp.rend(); ++it)
-        push_front(*it);
-    u64 env_start = top - strings.size();
-    for (auto it = spec.argv.rbegin(); it != spec.argv.rend(); ++it)
-        push_front(*it);
     u64 arg_start = top - strings.size();
+    u64 env_start = arg_start + argv_bytes;
+    u64 execfn_addr = env_start + env_bytes;
 
     u64 p = arg_start & ~u64{15};
     p -= spec.random.size();

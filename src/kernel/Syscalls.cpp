@@ -513,19 +513,28 @@ Result<std::string> Syscalls::read_string(Task& t, u64 addr, u64 max)
     return Error::from_errno(ENAMETOOLONG, "string too long");
 }
 
-Result<std::vector<std::string>> Syscalls::read_string_array(Task& t, u64 addr)
+Result<std::vector<std::string>> Syscalls::read_string_array(Task& t, u64 addr, u64* budget)
 {
+    // copy_strings: each string with its NUL and its pointer comes out of the budget, a string
+    // being at most MAX_ARG_STRLEN (32 pages); past either, E2BIG.
+    constexpr u64 MAX_ARG_STRLEN = 32 * PAGE_SIZE;
     std::vector<std::string> out;
     if (!addr)
         return out;
     for (u64 i = 0;; ++i) {
-        if (i > 65536)
-            return Error::from_errno(E2BIG, "too many arguments");
         u64 ptr = 0;
         TRY(get_bytes(t, addr + i * 8, &ptr, 8));
         if (!ptr)
             return out;
-        out.push_back(TRY(read_string(t, ptr, u64{128} << 10)));
+        if (*budget < 8)
+            return Error::from_errno(E2BIG, "argument list too long");
+        *budget -= 8;
+        auto s = read_string(t, ptr, std::min(MAX_ARG_STRLEN, *budget));
+        if (s.is_error())
+            return Error::from_errno(s.error().code == ENAMETOOLONG ? E2BIG : s.error().code,
+                                     "argument too long");
+        *budget -= s.value().size() + 1;
+        out.push_back(s.release_value());
     }
 }
 

@@ -152,7 +152,9 @@ class Syscalls {
     Process& process(Task& t);
     ThreadGroup& group(Task& t);
     Result<std::string> read_string(Task& t, u64 addr, u64 max = 4096);
-    Result<std::vector<std::string>> read_string_array(Task& t, u64 addr);
+    // execve's argv or envp, taking what each string and pointer needs out of *budget (E2BIG
+    // when it runs out).
+    Result<std::vector<std::string>> read_string_array(Task& t, u64 addr, u64* budget);
     Result<void> put_bytes(Task& t, u64 addr, const void* src, u64 n);
     Result<void> get_bytes(Task& t, u64 addr, void* dst, u64 n);
     std::string absolute_path(Task& t, int dirfd, const std::string& path, Result<void>* error);

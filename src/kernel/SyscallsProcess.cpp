@@ -66,10 +66,24 @@ SyscallResult Syscalls::sys_execve(Task& t, const SyscallArgs& a)
     auto raw = read_string(t, a[0]);
     if (raw.is_error())
         return SyscallResult::err(raw.error().code);
-    auto argv = read_string_array(t, a[1]);
-    auto envp = read_string_array(t, a[2]);
+    // bprm_stack_limits: the strings and their pointers get a quarter of RLIMIT_STACK, at most
+    // three quarters of _STK_LIM (6 MiB) and at least ARG_MAX (128 KiB). The file name is copied
+    // first, then the environment, then the arguments.
+    constexpr u64 STK_LIM = u64{8} << 20, ARG_MAX_ = u64{128} << 10;
+    u64 budget = std::max(std::min(STK_LIM / 4 * 3, process(t).rlimits().soft(Rlimit::Stack) / 4), ARG_MAX_);
+    budget -= std::min(budget, raw.value().size() + 1);
+    auto envp = read_string_array(t, a[2], &budget);
+    auto argv = envp.is_error() ? envp : read_string_array(t, a[1], &budget);
     if (argv.is_error() || envp.is_error())
         return SyscallResult::err(argv.is_error() ? argv.error().code : envp.error().code);
+    // get_arg_page grows the new stack down over the strings as they are copied; growing it past
+    // RLIMIT_STACK fails the copy with E2BIG too.
+    u64 strings = sizeof(u64) + raw.value().size() + 1;
+    for (const auto* list : {&argv.value(), &envp.value()})
+        for (const auto& s : *list)
+            strings += s.size() + 1;
+    if (page_round_up(strings) > process(t).rlimits().soft(Rlimit::Stack))
+        return SyscallResult::err(E2BIG);
     Result<void> bad;
     std::string path = absolute_path(t, -100, raw.value(), &bad);
     if (path == "/proc/self/exe" || path == "/proc/" + std::to_string(t.tgid) + "/exe")
