@@ -159,8 +159,8 @@ InitialStack build_initial_stack(u64 stack_top, const StackSpec& spec)
     std::vector<u8> strings;
     strings.reserve(total);
     auto append = [&](const std::string& s) {
-        strings.insert(strings.end(), s.begin(), s.end());
-        strings.push_back(0);
+        const u8* bytes = reinterpret_cast<const u8*>(s.c_str());
+        strings.insert(strings.end(), bytes, bytes + s.size() + 1); // with its NUL
     };
     for (const auto& a : spec.argv)
         append(a);
@@ -333,7 +333,7 @@ Result<u64> map_interpreter(Kernel& kernel, Process& p, const OpenedExecutable& 
 
 } // namespace
 
-Result<LoadedProgram> exec_elf(Kernel& kernel, i32 pid, const ExecRequest& request, bool* past_no_return)
+Result<LoadedProgram> exec_elf(Kernel& kernel, i32 pid, ExecRequest request, bool* past_no_return)
 {
     *past_no_return = false;
     Process* p = kernel.process(pid);
@@ -383,8 +383,8 @@ Result<LoadedProgram> exec_elf(Kernel& kernel, i32 pid, const ExecRequest& reque
     as.set_vdso_base(vdso);
 
     StackSpec spec;
-    spec.argv = request.argv;
-    spec.envp = request.envp;
+    spec.argv = std::move(request.argv);
+    spec.envp = std::move(request.envp);
     spec.execfn = request.path;
     spec.random = request.random;
     u64 phdr = exe.image.phdr_vaddr ? *exe.image.phdr_vaddr + bias : 0;

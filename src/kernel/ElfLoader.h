@@ -124,6 +124,6 @@ struct ExecRequest {
     std::vector<std::string> envp;
     std::array<u8, 16> random{};
 };
-Result<LoadedProgram> exec_elf(Kernel& kernel, i32 pid, const ExecRequest& request, bool* past_no_return);
+Result<LoadedProgram> exec_elf(Kernel& kernel, i32 pid, ExecRequest request, bool* past_no_return);
 
 } // namespace kioku

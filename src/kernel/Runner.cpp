@@ -165,13 +165,13 @@ Result<void> Runner::start(const std::string& path, const std::vector<std::strin
     return {};
 }
 
-Result<void> Runner::exec(Task& t, const std::string& path, const std::vector<std::string>& argv,
-                          const std::vector<std::string>& envp)
+Result<void> Runner::exec(Task& t, const std::string& path, std::vector<std::string> argv,
+                          std::vector<std::string> envp)
 {
-    ExecRequest request{path, argv, envp, {}};
+    ExecRequest request{path, std::move(argv), std::move(envp), {}};
     random_bytes(request.random.data(), request.random.size());
     bool past_no_return = false;
-    auto loaded = exec_elf(*m_kernel, t.tgid, request, &past_no_return);
+    auto loaded = exec_elf(*m_kernel, t.tgid, std::move(request), &past_no_return);
     if (loaded.is_error()) {
         if (!past_no_return)
             return loaded.error();

@@ -98,8 +98,8 @@ class Runner {
     // Services for the system calls.
     // Replaces the image of t's process (execve); the error is returned only before the point of
     // no return, after which a failure kills the process.
-    Result<void> exec(Task& t, const std::string& path, const std::vector<std::string>& argv,
-                      const std::vector<std::string>& envp);
+    Result<void> exec(Task& t, const std::string& path, std::vector<std::string> argv,
+                      std::vector<std::string> envp);
     // fork (flags without CLONE_VM) or a new thread (CLONE_VM | CLONE_THREAD).
     Result<Tid> clone(Task& parent, u64 flags, u64 stack, u64 parent_tid, u64 tls, u64 child_tid);
     void exit_thread(Task& t, int code);

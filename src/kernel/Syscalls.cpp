@@ -501,14 +501,13 @@ Result<std::string> Syscalls::read_string(Task& t, u64 addr, u64 max)
     while (out.size() < max) {
         u64 va = addr + out.size();
         u64 n = std::min(max - out.size(), PAGE_SIZE - (va & (PAGE_SIZE - 1)));
-        std::string piece(n, '\0');
-        TRY(get_bytes(t, va, piece.data(), n));
-        auto nul = piece.find('\0');
-        if (nul != std::string::npos) {
-            out.append(piece, 0, nul);
+        u64 had = out.size();
+        out.resize(had + n);
+        TRY(get_bytes(t, va, out.data() + had, n));
+        if (auto nul = out.find('\0', had); nul != std::string::npos) {
+            out.resize(nul);
             return out;
         }
-        out += piece;
     }
     return Error::from_errno(ENAMETOOLONG, "string too long");
 }

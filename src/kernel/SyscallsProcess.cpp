@@ -88,7 +88,7 @@ SyscallResult Syscalls::sys_execve(Task& t, const SyscallArgs& a)
     std::string path = absolute_path(t, -100, raw.value(), &bad);
     if (path == "/proc/self/exe" || path == "/proc/" + std::to_string(t.tgid) + "/exe")
         path = group(t).exe_path;
-    auto r = m_runner.exec(t, path, argv.value(), envp.value());
+    auto r = m_runner.exec(t, path, argv.release_value(), envp.release_value());
     if (r.is_error())
         return SyscallResult::err(r.error().code);
     if (ThreadGroup* g = m_runner.scheduler().group(t.tgid))
