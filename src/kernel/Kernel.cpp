@@ -9,6 +9,7 @@
 #include <unistd.h>
 #include <utility>
 
+#include "abi/Signal.h"
 #include "hw/Machine.h"
 #include "kernel/HugetlbFs.h"
 #include "kernel/Mounts.h"
@@ -36,9 +37,6 @@ namespace {
 constexpr u64 SPAWN_BRK_START = 0x40'0000;
 constexpr u64 INITIAL_STACK = (u64{128} << 10) + PAGE_SIZE;
 
-constexpr int SI_SEGV_MAPERR = 1;
-constexpr int SI_SEGV_ACCERR = 2;
-constexpr int SI_BUS_ADRERR = 2;
 constexpr int SWAP_PRIORITY_MAX = 0x7fff; // SWAP_FLAG_PRIO_MASK
 
 } // namespace
@@ -405,29 +403,17 @@ AccessOutcome Kernel::user_access(Process& p, u64 addr, u64 len, AccessType acce
             FaultOutcome outcome = m_mm->fault_handler().handle(space, VirtAddr(va), access);
             if (fault_resolved(outcome))
                 continue;
+            // The kernel's own access to a missing page of a userfaultfd range fails (EFAULT)
+            // rather than waiting for the program to fill it, as with UFFD_USER_MODE_ONLY.
+            if (outcome == FaultOutcome::Userfault)
+                outcome = FaultOutcome::SegvMapErr;
+            FaultSignal sig = fault_signal(outcome);
             AccessOutcome out;
             out.fault_addr = va;
-            switch (outcome) {
-            case FaultOutcome::SegvMapErr:
-                out.kind = AccessOutcome::Kind::Segv;
-                out.si_code = SI_SEGV_MAPERR;
-                break;
-            case FaultOutcome::SegvAccErr:
-                out.kind = AccessOutcome::Kind::Segv;
-                out.si_code = SI_SEGV_ACCERR;
-                break;
-            case FaultOutcome::Sigbus:
-                out.kind = AccessOutcome::Kind::Bus;
-                out.si_code = SI_BUS_ADRERR;
-                break;
-            case FaultOutcome::Userfault:
-                // The kernel's own access to a missing page of a userfaultfd range fails (EFAULT)
-                // rather than waiting for the program to fill it, as with UFFD_USER_MODE_ONLY.
-                out.kind = AccessOutcome::Kind::Segv;
-                out.si_code = SI_SEGV_MAPERR;
-                break;
-            default: out.kind = AccessOutcome::Kind::Oom; break;
-            }
+            out.si_code = sig.code;
+            out.kind = sig.signo == SIGSEGV_  ? AccessOutcome::Kind::Segv
+                       : sig.signo == SIGBUS_ ? AccessOutcome::Kind::Bus
+                                              : AccessOutcome::Kind::Oom;
             return out;
         }
         m_mm->page_accessed(pfn_of(t.pa));
@@ -532,7 +518,7 @@ AccessOutcome Kernel::write_memory(Pid pid, u64 addr, std::span<const u8> bytes)
 {
     auto call = enter(pid);
     if (call.is_error())
-        return {AccessOutcome::Kind::Segv, addr, SI_SEGV_MAPERR};
+        return {AccessOutcome::Kind::Segv, addr, SEGV_MAPERR_};
     Process* p = call.value().process();
     auto out = user_access(*p, addr, bytes.size(), AccessType::Write,
                            [&](u8* host, u64 done, u64 n) { std::memcpy(host, bytes.data() + done, n); });
@@ -543,7 +529,7 @@ AccessOutcome Kernel::read_memory(Pid pid, u64 addr, std::span<u8> bytes)
 {
     auto call = enter(pid);
     if (call.is_error())
-        return {AccessOutcome::Kind::Segv, addr, SI_SEGV_MAPERR};
+        return {AccessOutcome::Kind::Segv, addr, SEGV_MAPERR_};
     Process* p = call.value().process();
     auto out = user_access(*p, addr, bytes.size(), AccessType::Read,
                            [&](u8* host, u64 done, u64 n) { std::memcpy(bytes.data() + done, host, n); });
@@ -554,7 +540,7 @@ AccessOutcome Kernel::fill_memory(Pid pid, u64 addr, u64 length, u8 byte)
 {
     auto call = enter(pid);
     if (call.is_error())
-        return {AccessOutcome::Kind::Segv, addr, SI_SEGV_MAPERR};
+        return {AccessOutcome::Kind::Segv, addr, SEGV_MAPERR_};
     Process* p = call.value().process();
     auto out = user_access(*p, addr, length, AccessType::Write,
                            [&](u8* host, u64, u64 n) { std::memset(host, byte, n); });

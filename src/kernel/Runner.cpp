@@ -686,27 +686,16 @@ void Runner::handle_fault(Task& t, const PageFault& fault)
         return;
     if (outcome == FaultOutcome::Userfault && userfault_wait(t, fault))
         return;
-    SigInfo info;
-    info.addr = fault.addr.value();
-    switch (outcome) {
-    case FaultOutcome::SegvMapErr:
-        info.signo = SIGSEGV_;
-        info.code = SEGV_MAPERR_;
-        break;
-    case FaultOutcome::SegvAccErr:
-        info.signo = SIGSEGV_;
-        info.code = SEGV_ACCERR_;
-        break;
-    case FaultOutcome::Sigbus:
-    case FaultOutcome::Userfault: // UFFD_FEATURE_SIGBUS
-        info.signo = SIGBUS_;
-        info.code = BUS_ADRERR_;
-        break;
-    default:
+    FaultSignal sig = fault_signal(outcome); // a userfault here: UFFD_FEATURE_SIGBUS
+    if (sig.signo == SIGKILL_) {
         // No memory and no OOM killer yet: the faulting process dies of SIGKILL.
         kill_group_now(t.tgid, SIGKILL_);
         return;
     }
+    SigInfo info;
+    info.signo = sig.signo;
+    info.code = sig.code;
+    info.addr = fault.addr.value();
     force_signal(t, info);
 }
 

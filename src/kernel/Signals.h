@@ -4,8 +4,9 @@
 // D-extension registers and fcsr, the signal mask and the alternate stack, exactly where the
 // kernel puts them, so that a handler reading its ucontext sees what it would on Linux.
 //
-// A handler returns through a trampoline address in the kernel half of the address space (no
-// vDSO is mapped): fetching from it faults, and the run loop turns that fault into rt_sigreturn.
+// A handler returns into the vDSO's rt_sigreturn code (Kernel::vdso); a process without a vDSO
+// (not made by exec) returns to a trampoline address in the kernel half of the address space,
+// whose fetch faults and which the run loop turns into rt_sigreturn.
 //
 // Stateless helpers; the pending sets live in Task and ThreadGroup, and the POSIX timer a
 // delivered signal came from (its Process owns it) restarts in setup_rt_frame.
@@ -15,6 +16,7 @@
 #include <span>
 #include <string>
 
+#include "abi/Signal.h"
 #include "base/Result.h"
 #include "kernel/Task.h"
 
@@ -22,29 +24,17 @@ namespace kioku {
 
 class Kernel;
 
-// Signal numbers (asm-generic), the same on the host.
-inline constexpr int SIGHUP_ = 1, SIGINT_ = 2, SIGQUIT_ = 3, SIGILL_ = 4, SIGTRAP_ = 5, SIGABRT_ = 6,
-                     SIGBUS_ = 7, SIGFPE_ = 8, SIGKILL_ = 9, SIGUSR1_ = 10, SIGSEGV_ = 11, SIGUSR2_ = 12,
-                     SIGPIPE_ = 13, SIGALRM_ = 14, SIGTERM_ = 15, SIGCHLD_ = 17, SIGCONT_ = 18, SIGSTOP_ = 19,
-                     SIGTSTP_ = 20, SIGTTIN_ = 21, SIGTTOU_ = 22, SIGURG_ = 23, SIGXCPU_ = 24, SIGXFSZ_ = 25,
-                     SIGWINCH_ = 28, SIGSYS_ = 31;
-
 // sa_flags.
 inline constexpr u64 SA_NOCLDSTOP_ = 0x1, SA_NOCLDWAIT_ = 0x2, SA_SIGINFO_ = 0x4, SA_ONSTACK_ = 0x08000000,
                      SA_RESTART_ = 0x10000000, SA_NODEFER_ = 0x40000000, SA_RESETHAND_ = 0x80000000;
 inline constexpr u64 SIG_DFL_ = 0, SIG_IGN_ = 1;
 inline constexpr int SS_ONSTACK_ = 1, SS_DISABLE_ = 2;
 
-// si_code values.
-inline constexpr int SI_USER_ = 0, SI_QUEUE_ = -1, SI_TIMER_ = -2, SI_TKILL_ = -6, SI_KERNEL_ = 0x80;
-inline constexpr int SEGV_MAPERR_ = 1, SEGV_ACCERR_ = 2, BUS_ADRALN_ = 1, BUS_ADRERR_ = 2, ILL_ILLOPC_ = 1,
-                     TRAP_BRKPT_ = 1;
-inline constexpr int CLD_EXITED_ = 1, CLD_KILLED_ = 2, CLD_DUMPED_ = 3, CLD_STOPPED_ = 5, CLD_CONTINUED_ = 6;
-
 // Signals that can be neither blocked nor caught.
 inline constexpr u64 UNBLOCKABLE = sig_bit(SIGKILL_) | sig_bit(SIGSTOP_);
 
-// Where a handler returns to; rt_sigreturn happens when the hart fetches from here.
+// Where a handler of a process without a vDSO returns to; rt_sigreturn happens when the hart
+// fetches from here.
 inline constexpr u64 SIGRETURN_TRAMPOLINE = 0xffff'ffff'ffff'f000;
 
 enum class DefaultAction : u8 { Terminate, CoreDump, Ignore, Stop, Continue };

@@ -2,6 +2,7 @@
 
 #include <cstring>
 
+#include "abi/Signal.h"
 #include "hw/Clock.h"
 #include "hw/PhysicalMemory.h"
 #include "hw/Tlb.h"
@@ -32,6 +33,20 @@ const char* fault_outcome_name(FaultOutcome o)
     case FaultOutcome::Userfault: return "userfault";
     }
     return "?";
+}
+
+FaultSignal fault_signal(FaultOutcome o)
+{
+    switch (o) {
+    case FaultOutcome::Minor:
+    case FaultOutcome::Major: return {};
+    case FaultOutcome::SegvMapErr: return {SIGSEGV_, SEGV_MAPERR_};
+    case FaultOutcome::SegvAccErr: return {SIGSEGV_, SEGV_ACCERR_};
+    case FaultOutcome::Sigbus:
+    case FaultOutcome::Userfault: return {SIGBUS_, BUS_ADRERR_};
+    case FaultOutcome::Oom: return {SIGKILL_, 0};
+    }
+    return {SIGKILL_, 0};
 }
 
 namespace {

@@ -37,6 +37,17 @@ constexpr bool fault_resolved(FaultOutcome o)
 }
 const char* fault_outcome_name(FaultOutcome o);
 
+// The signal an unresolved fault raises (Linux: riscv's do_page_fault with bad_area and
+// mm_fault_error): SIGSEGV with SEGV_MAPERR where nothing is mapped, SEGV_ACCERR where the mapping
+// forbids the access, SIGBUS with BUS_ADRERR past the end of a file (and for a userfaultfd range
+// that asked for it), SIGKILL when no memory could be had. The only such mapping: the run loop's
+// faults and the kernel's own accesses to user memory both use it.
+struct FaultSignal {
+    int signo = 0; // 0 for a resolved fault
+    int code = 0;
+};
+FaultSignal fault_signal(FaultOutcome o);
+
 // Per-task fault counts (Linux: task_struct min_flt / maj_flt). The owner of an address space
 // points it at the counters of the task running in it.
 struct FaultCounters {
