@@ -376,7 +376,8 @@ Result<LoadedProgram> exec_elf(Kernel& kernel, i32 pid, ExecRequest request, boo
     // arch_setup_additional_pages: the vDSO goes where the next mmap would, below the interpreter.
     FileAccess read_only;
     read_only.readable = true;
-    u64 vdso = TRY(as.mmap(0, PAGE_SIZE, PROT_READ_ | PROT_EXEC_, MAP_PRIVATE_, kernel.vdso(), 0, read_only));
+    u64 vdso =
+        TRY(as.mmap(0, PAGE_SIZE, PROT_READ_ | PROT_EXEC_, MAP_PRIVATE_, TRY(kernel.vdso()), 0, read_only));
     Vma* vdso_vma = as.vma_containing(VirtAddr(vdso));
     vdso_vma->name = "[vdso]";
     vdso_vma->flags |= VM_DONTEXPAND;

@@ -556,7 +556,7 @@ static Result<void> user_copy_result(const AccessOutcome& out)
     return {};
 }
 
-std::shared_ptr<Inode> Kernel::vdso()
+Result<std::shared_ptr<Inode>> Kernel::vdso()
 {
     if (m_vdso)
         return m_vdso;
@@ -564,7 +564,8 @@ std::shared_ptr<Inode> Kernel::vdso()
     inode->unevictable = true;
     bool major = false;
     auto page = m_mm->page_cache().get_page(*inode, 0, 1, &major);
-    VERIFY(!page.is_error() && "no memory for the vDSO at the first exec");
+    if (page.is_error())
+        return Error::from_errno(ENOMEM, "no memory for the vDSO");
     // __vdso_rt_sigreturn: li a7, 139 (addi a7, zero, 139); ecall.
     const u32 code[2] = {0x08b00893, 0x00000073};
     std::memcpy(m_machine->memory().frame(page.value()), code, sizeof code);

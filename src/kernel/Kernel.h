@@ -188,8 +188,8 @@ class Kernel {
     // The vDSO image every exec maps as "[vdso]" (Linux: arch/riscv/kernel/vdso): one page of code
     // whose start is the signal return trampoline (li a7, __NR_rt_sigreturn; ecall), so that a
     // handler returns through real instructions an unwinder can read, as on Linux. Kept in the
-    // page cache, never evicted; made at the first exec.
-    std::shared_ptr<Inode> vdso();
+    // page cache, never evicted; made at the first exec (ENOMEM when no page can be had).
+    Result<std::shared_ptr<Inode>> vdso();
 
     // System V shared memory, as the system calls of the same names (SysvShm).
     Result<i32> shmget(Pid pid, i32 key, u64 size, int flags);

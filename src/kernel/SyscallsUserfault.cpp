@@ -89,7 +89,8 @@ SyscallResult Syscalls::new_userfaultfd(Task& t, u64 flags, bool from_device)
         return SyscallResult::err(EINVAL);
     // userfaultfd_syscall_allowed: faults of the kernel's own accesses are handed to user space
     // only for CAP_SYS_PTRACE, unless vm.unprivileged_userfaultfd allows it. Whoever could open
-    // /dev/userfaultfd may have any.
+    // /dev/userfaultfd may have any. (kioku never hands them over: such an access fails with
+    // EFAULT, as UFFD_USER_MODE_ONLY asks, so the flag changes nothing else.)
     if (!from_device && !kernel().mm().sysctl().unprivileged_userfaultfd && !(flags & UFFD_USER_MODE_ONLY_) &&
         !process(t).creds.capable(CAP_SYS_PTRACE))
         return SyscallResult::err(EPERM);
@@ -97,7 +98,6 @@ SyscallResult Syscalls::new_userfaultfd(Task& t, u64 flags, bool from_device)
     file->writable = false; // opened O_RDONLY: a write is EBADF
     file->special = std::make_shared<SpecialFile>(SpecialFile::Kind::Userfaultfd);
     file->special->userfault = std::make_shared<UserfaultContext>(process(t).space());
-    file->special->userfault->user_mode_only = flags & UFFD_USER_MODE_ONLY_;
     file->special->nonblock = flags & O_NONBLOCK;
     return install_fd(t, std::move(file), flags & O_CLOEXEC);
 }

@@ -63,7 +63,6 @@ class UserfaultContext : public std::enable_shared_from_this<UserfaultContext> {
         m_initialized = true;
     }
     u64 features() const { return m_features; }
-    bool user_mode_only = false; // UFFD_USER_MODE_ONLY
 
     // The waiting faults, oldest first.
     void add_wait(const UserfaultWait& w) { m_waits.push_back(w); }
