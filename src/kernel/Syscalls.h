@@ -42,6 +42,7 @@ struct TimerNotify;
 
 struct Pipe {
     static constexpr u64 CAPACITY = 65536; // Linux's default pipe size: 16 pages
+    u64 ino = 0;                           // its pipefs inode, shared by both ends
     std::deque<u8> data;
     int readers = 0;
     int writers = 0;
@@ -89,6 +90,7 @@ struct SpecialFile {
     std::shared_ptr<kioku::UnixSocket> socket;
     std::shared_ptr<kioku::UserfaultContext> userfault;
     bool nonblock = false; // O_NONBLOCK on pipes, eventfds, timerfds
+    u64 ino = 0;           // Socket: its sockfs inode
 
     SpecialFile(Kind k, std::shared_ptr<Pipe> p = nullptr);
     ~SpecialFile();
@@ -452,6 +454,10 @@ class Syscalls {
     std::set<u64> m_reported;                       // unimplemented numbers already reported
     u64 m_next_timer_ns = ~u64{0};                  // earliest armed timer (a cached lower bound)
     std::vector<std::weak_ptr<TimerFd>> m_timerfds; // every timerfd, for blocked calls' deadlines
+    // Inode numbers of pipes and sockets (Linux: get_next_ino), counted per run so that a run
+    // shows the same numbers every time.
+    u64 m_next_ino = 4096;
+    u64 next_ino() { return m_next_ino++; }
 };
 
 } // namespace kioku

@@ -102,7 +102,7 @@ struct stat special_stat(const SpecialFile& s)
     case SpecialFile::Kind::PipeWrite:
         st.st_mode = S_IFIFO | 0600;
         st.st_dev = makedev(0, 13);
-        st.st_ino = reinterpret_cast<uintptr_t>(s.pipe.get()) & 0xffffff;
+        st.st_ino = s.pipe->ino;
         break;
     case SpecialFile::Kind::Text:
         st.st_mode = S_IFREG | 0444;
@@ -137,7 +137,7 @@ struct stat special_stat(const SpecialFile& s)
     case SpecialFile::Kind::Socket:
         st.st_mode = S_IFSOCK | 0777;
         st.st_dev = makedev(0, 8);
-        st.st_ino = reinterpret_cast<uintptr_t>(s.socket.get()) & 0xffffff;
+        st.st_ino = s.ino;
         break;
     default: break;
     }
@@ -1709,14 +1709,16 @@ SyscallResult Syscalls::sys_pipe2(Task& t, const SyscallArgs& a)
     if (a[1] & ~u64{O_CLOEXEC | O_NONBLOCK | O_DIRECT})
         return SyscallResult::err(EINVAL);
     auto pipe = std::make_shared<Pipe>();
+    pipe->ino = next_ino();
+    std::string name = "pipe:[" + std::to_string(pipe->ino) + "]";
     auto reader = std::make_shared<OpenFile>();
     reader->special = std::make_shared<SpecialFile>(SpecialFile::Kind::PipeRead, pipe);
     reader->readable = true;
-    reader->path = "pipe:";
+    reader->path = name;
     auto writer = std::make_shared<OpenFile>();
     writer->special = std::make_shared<SpecialFile>(SpecialFile::Kind::PipeWrite, pipe);
     writer->writable = true;
-    writer->path = "pipe:";
+    writer->path = name;
     bool nonblock = a[1] & O_NONBLOCK;
     reader->special->nonblock = writer->special->nonblock = nonblock;
     bool cloexec = a[1] & O_CLOEXEC;

@@ -96,9 +96,8 @@ SyscallResult Syscalls::sys_socketpair(Task& t, const SyscallArgs& a)
         file->special->socket = std::move(end);
         file->special->nonblock = nonblock;
         file->readable = file->writable = true;
-        file->path = "socket:[" +
-                     std::to_string(reinterpret_cast<uintptr_t>(file->special->socket.get()) & 0xffffff) +
-                     "]";
+        file->special->ino = next_ino();
+        file->path = "socket:[" + std::to_string(file->special->ino) + "]";
         return file;
     };
     Process& p = process(t);
