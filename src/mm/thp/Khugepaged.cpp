@@ -72,7 +72,9 @@ bool Thp::collapse(AddressSpace& space, Vma& vma, VirtAddr base)
     Pfn table_pfn = pte_pfn(*pmd);
     auto* table = reinterpret_cast<u64*>(m_mm.memory().frame(table_pfn));
     CollapseScan s = scan_ptes(m_mm, table);
-    if (s.none > m_settings.max_ptes_none) {
+    // A range registered for userfaultfd missing faults keeps its holes for user space to fill:
+    // no collapse over any (hpage_collapse_scan_pmd's userfaultfd_armed).
+    if (s.none > m_settings.max_ptes_none || (s.none && (vma.flags & VM_UFFD_MISSING))) {
         m_mm.vmstat().inc(VmItem::ThpScanExceedNonePte);
         return false;
     }

@@ -13,6 +13,7 @@
 #include "mm/thp/Thp.h"
 #include "mm/vm/AddressSpace.h"
 #include "mm/vm/FaultHandler.h"
+#include "mm/vm/Userfault.h"
 
 namespace kioku::test {
 
@@ -337,6 +338,28 @@ TEST_F(ThpTest, KhugepagedLeavesARangeWithTooManyEmptyPtes)
     mm.thp().khugepaged_scan(HPAGE_PMD_NR);
     EXPECT_FALSE(leaf(*space, base));
     EXPECT_EQ(stat(VmItem::ThpScanExceedNonePte), 1u);
+}
+
+TEST_F(ThpTest, KhugepagedLeavesTheHolesOfAUserfaultfdRangeForUserSpace)
+{
+    // Default max_ptes_none (511) would collapse over one hole; a range registered for missing
+    // faults is left alone, so the hole still reaches user space.
+    mm.thp().settings().enabled = ThpMode::Always;
+    space->set_thp_disabled(true);
+    u64 base = map_aligned(*space, HPAGE_PMD_SIZE);
+    for (u64 i = 1; i < HPAGE_PMD_NR; ++i)
+        store(*space, base + i * PAGE_SIZE, 1);
+    space->set_thp_disabled(false);
+    UserfaultContext ctx(*space);
+    ctx.initialize(0);
+    ASSERT_FALSE(space->userfault_register(ctx, base, base + HPAGE_PMD_SIZE).is_error());
+    mm.thp().khugepaged_scan(HPAGE_PMD_NR);
+    EXPECT_FALSE(leaf(*space, base));
+    EXPECT_EQ(stat(VmItem::ThpScanExceedNonePte), 1u);
+    ASSERT_FALSE(space->userfault_unregister(base, base + HPAGE_PMD_SIZE).is_error());
+    for (int pass = 0; pass < 4 && !leaf(*space, base); ++pass) // until the scan comes round again
+        mm.thp().khugepaged_scan(HPAGE_PMD_NR);
+    EXPECT_TRUE(leaf(*space, base)); // once unregistered, the same range collapses
 }
 
 TEST_F(ThpTest, KhugepagedRunsOnTheSimulatedClock)
