@@ -6,6 +6,7 @@
 #include <sstream>
 #include <vector>
 
+#include "abi/Signal.h"
 #include "base/Size.h"
 #include "hw/Machine.h"
 #include "kernel/Kernel.h"
@@ -285,7 +286,8 @@ int run_demo(const DemoOptions& options, std::ostream& out, std::ostream& err)
     n.action("child " + std::to_string(victim) + ": store to 0x1000");
     n.say(std::string("    ") +
           (outcome.kind == AccessOutcome::Kind::Segv ? "Segmentation fault" : "no fault?") + " (si_code " +
-          (outcome.si_code == 1 ? "SEGV_MAPERR" : "SEGV_ACCERR") + " at " + hex(outcome.fault_addr) + ")");
+          (outcome.si_code == SEGV_MAPERR_ ? "SEGV_MAPERR" : "SEGV_ACCERR") + " at " +
+          hex(outcome.fault_addr) + ")");
     n.check(!k.process(victim)->alive() && k.process(victim)->term_signal() == SIGSEGV, "death by SIGSEGV");
 
     n.step("Protection changes split VMAs");
