@@ -41,6 +41,11 @@ foreach(_kio ${_examples})
   set_tests_properties(example_${_name} PROPERTIES LABELS "example" TIMEOUT 120)
 endforeach()
 
+# The guided demo checks what each step shows and exits non-zero when a check fails.
+add_test(NAME cli_demo COMMAND ${_kioku} demo)
+add_test(NAME cli_demo_sv39 COMMAND ${_kioku} demo --mem 1G --paging sv39)
+set_tests_properties(cli_demo cli_demo_sv39 PROPERTIES LABELS "cli" TIMEOUT 120)
+
 # Usage errors. A malformed scenario is written at configure time: line 2 names no command and
 # line 3 has a bad size; both must be reported as file:line: message, and nothing may run.
 set(_malformed ${CMAKE_CURRENT_BINARY_DIR}/cli/malformed.kio)
