@@ -52,6 +52,17 @@ bool is_proc_path(const std::string& path)
 }
 
 // /proc/PID/pagemap and /proc/PID/mem (PID a number or "self"): whose, and which.
+// The process a /proc path component names: "self" the caller (`self`), else a pid of at most
+// nine digits; anything else names none.
+std::optional<Pid> proc_pid_name(const std::string& name, Pid self)
+{
+    if (name == "self")
+        return self;
+    if (name.empty() || name.size() > 9 || name.find_first_not_of("0123456789") != std::string::npos)
+        return std::nullopt;
+    return static_cast<Pid>(std::stol(name));
+}
+
 struct BinaryProcFile {
     Pid pid;
     bool pagemap;
@@ -62,12 +73,10 @@ std::optional<BinaryProcFile> binary_proc_file(const std::string& path, Pid self
     bool mem = path.ends_with("/mem") && path.size() > 10;
     if (!path.starts_with("/proc/") || !(pagemap || mem))
         return std::nullopt;
-    std::string who = path.substr(6, path.size() - 6 - (pagemap ? 8 : 4));
-    if (who != "self" &&
-        (who.empty() || who.size() > 9 || who.find_first_not_of("0123456789") != std::string::npos))
+    auto pid = proc_pid_name(path.substr(6, path.size() - 6 - (pagemap ? 8 : 4)), self);
+    if (!pid)
         return std::nullopt;
-    return BinaryProcFile{who == "self" ? self : static_cast<Pid>(std::strtol(who.c_str(), nullptr, 10)),
-                          pagemap};
+    return BinaryProcFile{*pid, pagemap};
 }
 
 Result<struct stat> stat_in_root(Kernel& kernel, const std::string& guest_path, bool follow)
@@ -376,13 +385,9 @@ SyscallResult Syscalls::sys_openat(Task& t, const SyscallArgs& a)
         file->special = std::make_shared<SpecialFile>(K::Directory);
         file->special->entries = std::move(*entries);
         // A /proc/PID directory names that process, as a pidfd does (pidfd_send_signal takes it).
-        std::string who = path.size() > 6 ? path.substr(6) : std::string();
-        Pid pid = who == "self" ? t.tgid : 0;
-        if (!pid && !who.empty() && who.size() <= 9 &&
-            who.find_first_not_of("0123456789") == std::string::npos)
-            pid = static_cast<Pid>(std::stol(who));
-        if (const Process* p = pid && path.starts_with("/proc/") ? kernel().process(pid) : nullptr) {
-            file->special->proc_pid = pid;
+        auto pid = path.starts_with("/proc/") ? proc_pid_name(path.substr(6), t.tgid) : std::nullopt;
+        if (const Process* p = pid ? kernel().process(*pid) : nullptr) {
+            file->special->proc_pid = *pid;
             file->special->proc_start_ns = p->start_time_ns;
         }
         return install_fd(t, std::move(file), cloexec);
@@ -919,13 +924,8 @@ SyscallResult Syscalls::procmap_query(Task& t, OpenFile& f, u64 arg)
                   FILE_BACKED = 0x20;
     Pid pid = 0;
     if (f.special && f.special->kind == SpecialFile::Kind::Text && f.path.starts_with("/proc/") &&
-        f.path.ends_with("/maps")) {
-        std::string who = f.path.substr(6, f.path.size() - 11);
-        if (who == "self")
-            pid = f.special->proc_pid;
-        else if (!who.empty() && who.size() <= 9 && who.find_first_not_of("0123456789") == std::string::npos)
-            pid = static_cast<Pid>(std::stol(who));
-    }
+        f.path.ends_with("/maps"))
+        pid = proc_pid_name(f.path.substr(6, f.path.size() - 11), f.special->proc_pid).value_or(0);
     if (!pid)
         return SyscallResult::err(ENOTTY);
     u64 usize = 0;
@@ -1163,12 +1163,8 @@ kernel_directory_names(Kernel& kernel, Pid viewer, const std::string& path,
             out.push_back({name, 0, DT_DIR});
     };
     auto pid_of = [&](const std::string& name) -> std::optional<Pid> {
-        if (name == "self")
-            return viewer;
-        if (name.empty() || name.size() > 9 || name.find_first_not_of("0123456789") != std::string::npos)
-            return std::nullopt;
-        Pid pid = static_cast<Pid>(std::stol(name));
-        if (!kernel.process(pid))
+        auto pid = proc_pid_name(name, viewer);
+        if (pid && name != "self" && !kernel.process(*pid))
             return std::nullopt;
         return pid;
     };

@@ -133,6 +133,15 @@ void commit_reservation(MemoryManager& mm, AddressSpace& space, const Vma& vma, 
         r->consumed.insert(idx);
 }
 
+// Puts a new pool page in the file at idx (hugetlb_add_to_page_cache); the file keeps the
+// reference the pool's allocation gave.
+void add_file_page(MemoryManager& mm, HugetlbFile& file, const Inode& inode, u64 idx, Pfn head)
+{
+    mm.frames()[head].private_data = reinterpret_cast<u64>(&inode);
+    mm.frames()[head].index = idx;
+    file.pages.emplace(idx, head);
+}
+
 // A fresh zeroed page for idx (clear_huge_page), or nullopt (SIGBUS).
 std::optional<Pfn> new_page(MemoryManager& mm, AddressSpace& space, const Vma& vma, Hstate& h, u64 idx,
                             bool use_reserve)
@@ -166,9 +175,7 @@ FaultOutcome no_page(MemoryManager& mm, AddressSpace& space, Vma& vma, Hstate& h
                 return FaultOutcome::Sigbus;
             mm.memory().discard(*fresh, h.pages_per_huge());
             head = *fresh;
-            mm.frames()[head].private_data = reinterpret_cast<u64>(vma.file.get());
-            mm.frames()[head].index = idx;
-            file.pages.emplace(idx, head); // the page cache keeps the reference alloc_page gave
+            add_file_page(mm, file, *vma.file, idx, head);
         }
         h.get_page(head);
         map_leaf(mm, space, vma, e, head, shared && (vma.flags & VM_WRITE));
@@ -414,9 +421,7 @@ Result<void> hugetlb_fallocate(MemoryManager& mm, Inode& inode, int mode, u64 of
         if (!head)
             return Error::from_errno(ENOSPC, "the huge page pool is empty");
         mm.memory().discard(*head, h.pages_per_huge());
-        mm.frames()[*head].private_data = reinterpret_cast<u64>(&inode);
-        mm.frames()[*head].index = idx;
-        file->pages.emplace(idx, *head);
+        add_file_page(mm, *file, inode, idx, *head);
         file->resv.insert(idx);
     }
     if (!(mode & KEEP_SIZE) && offset + len > inode.size())
@@ -516,9 +521,7 @@ Result<void> hugetlb_userfault_fill(MemoryManager& mm, AddressSpace& space, Vma&
     else
         mm.memory().discard(*fresh, h->pages_per_huge());
     if (shared) {
-        mm.frames()[*fresh].private_data = reinterpret_cast<u64>(vma.file.get());
-        mm.frames()[*fresh].index = idx;
-        file.pages.emplace(idx, *fresh); // the page cache keeps the reference alloc_page gave
+        add_file_page(mm, file, *vma.file, idx, *fresh);
         h->get_page(*fresh);
     }
     map_leaf(mm, space, vma, e, *fresh, vma.flags & VM_WRITE);

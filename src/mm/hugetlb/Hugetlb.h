@@ -75,8 +75,9 @@ Result<u64> hugetlb_dontneed_end(MemoryManager& mm, const Vma& vma, u64 start, u
 void hugetlb_punch_hole(MemoryManager& mm, Inode& inode, u64 offset, u64 len);
 // fallocate on a hugetlbfs file (hugetlbfs_fallocate): mode 0 or KEEP_SIZE puts a zeroed pool page
 // at every huge page index the range touches (ENOSPC when the pool runs out) and, without
-// KEEP_SIZE, grows the size to the range's end; PUNCH_HOLE|KEEP_SIZE zeroes the partly covered huge pages and removes the
-// whole ones. EOPNOTSUPP for the other modes, EPERM against the memfd seals.
+// KEEP_SIZE, grows the size to the range's end; PUNCH_HOLE|KEEP_SIZE zeroes the partly covered
+// huge pages and removes the whole ones. EOPNOTSUPP for the other modes, EPERM against the memfd
+// seals.
 Result<void> hugetlb_fallocate(MemoryManager& mm, Inode& inode, int mode, u64 offset, u64 len);
 // Unmaps the file range [first, end) (bytes, huge-aligned) from every VMA mapping the inode
 // (Linux: hugetlb_vmdelete_list).

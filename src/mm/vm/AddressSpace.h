@@ -276,7 +276,12 @@ class AddressSpace {
     void userfault_release(UserfaultContext* ctx);
 
   private:
-    Result<Vma*> userfault_first_vma(u64 start, u64 end);
+    // The checks of registering (ctx) or unregistering (null) [start, end); whether a hugetlb
+    // VMA is in it.
+    Result<bool> userfault_check(const UserfaultContext* ctx, u64 start, u64 end);
+    // Gives every VMA part in [start, end) the registration ctx (null: none), splitting and merging.
+    void userfault_set(u64 start, u64 end, UserfaultContext* ctx);
+    Vma& set_userfault(Vma& vma, u64 from, u64 to, UserfaultContext* ctx);
     std::vector<UserfaultContext*> m_userfaults;
     // (the further memory calls continue below the class)
 };

@@ -324,15 +324,20 @@ FaultOutcome FaultHandler::do_shared_fault(AddressSpace& space, Vma& vma, VirtAd
     if (page.is_error())
         return FaultOutcome::Oom;
     Pfn pfn = page.value();
-    if (pte_none(*slot)) {
-        Rmap rmap(m_mm);
-        m_mm.get_page(pfn);
-        rmap.add_mapping(space, pfn);
-        rmap.set_page_dirty(pfn);
-        *slot = make_pte(pfn.value(), pte_bits_for(vma) | maybe_mkwrite(vma) | PTE_A | PTE_D);
-    }
+    map_shared_page(space, vma, pfn, slot);
     m_mm.put_page(pfn);
     return major ? FaultOutcome::Major : FaultOutcome::Minor;
+}
+
+void FaultHandler::map_shared_page(AddressSpace& space, Vma& vma, Pfn pfn, u64* slot)
+{
+    if (!pte_none(*slot))
+        return;
+    Rmap rmap(m_mm);
+    m_mm.get_page(pfn);
+    rmap.add_mapping(space, pfn);
+    rmap.set_page_dirty(pfn);
+    *slot = make_pte(pfn.value(), pte_bits_for(vma) | maybe_mkwrite(vma) | PTE_A | PTE_D);
 }
 
 Result<void> FaultHandler::userfault_fill(AddressSpace& space, Vma& vma, VirtAddr va, const u8* src)
@@ -364,13 +369,7 @@ Result<void> FaultHandler::userfault_fill(AddressSpace& space, Vma& vma, VirtAdd
             std::memcpy(m_mm.memory().frame(pfn), src, PAGE_SIZE);
             m_mm.clock().advance(m_mm.clock().costs().copy_page_ns);
         }
-        Rmap rmap(m_mm);
-        if (pte_none(*slot)) {
-            m_mm.get_page(pfn);
-            rmap.add_mapping(space, pfn);
-            rmap.set_page_dirty(pfn);
-            *slot = make_pte(pfn.value(), pte_bits_for(vma) | maybe_mkwrite(vma) | PTE_A | PTE_D);
-        }
+        map_shared_page(space, vma, pfn, slot);
         m_mm.put_page(pfn);
     } else if (!src) {
         // mfill_atomic_pte_zeropage: the shared zero page, read-only.

@@ -86,6 +86,8 @@ class FaultHandler {
     // A zeroed or uninitialised anonymous page owned by vma's AnonVma, not yet mapped.
     std::optional<Pfn> new_anon_page(AddressSpace& space, Vma& vma, VirtAddr va, ZeroFill zero);
     void map_new_anon_page(AddressSpace& space, Vma& vma, Pfn pfn, u64* slot);
+    // Maps a page-cache page into an empty slot of a shared mapping, dirty (the page is pinned).
+    void map_shared_page(AddressSpace& space, Vma& vma, Pfn pfn, u64* slot);
     bool try_free_swap(Pfn pfn);
     u64 read_around_pages() const;
     void account(AddressSpace& space, FaultOutcome outcome);

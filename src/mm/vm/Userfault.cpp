@@ -59,88 +59,73 @@ constexpr u64 UFFD_VM_FLAGS = VM_UFFD_MISSING | VM_UFFD_WP;
 
 } // namespace
 
-Result<Vma*> AddressSpace::userfault_first_vma(u64 start, u64 end)
+Result<bool> AddressSpace::userfault_check(const UserfaultContext* ctx, u64 start, u64 end)
 {
-    Vma* vma = find_vma(VirtAddr(start));
-    if (!vma)
+    // Every VMA is checked before any is changed. ctx is null for unregistering, which skips the
+    // checks only registering needs.
+    Vma* first = find_vma(VirtAddr(start));
+    if (!first)
         return Error::from_errno(ENOMEM, "nothing is mapped at or above the range");
-    if (vma->start.value() >= end)
+    if (first->start.value() >= end)
         return Error::from_errno(EINVAL, "no mapping in the range");
-    // A hugetlb VMA's part of the range must begin on a huge page.
-    if (Hstate* h = hugetlb_hstate(m_mm, *vma); h && start > vma->start.value() && (start & (h->bytes() - 1)))
+    // A hugetlb VMA's part of the range must begin and end on a huge page.
+    if (Hstate* h = hugetlb_hstate(m_mm, *first);
+        h && start > first->start.value() && (start & (h->bytes() - 1)))
         return Error::from_errno(EINVAL, "range starts inside a huge page");
-    return vma;
+    bool hugetlb = false;
+    for (auto it = m_vmas.find(first->start.value()); it != m_vmas.end() && it->first < end; ++it) {
+        const Vma& vma = *it->second;
+        if (!can_userfault(vma))
+            return Error::from_errno(EINVAL, "memory of this kind is never registered");
+        // UFFDIO_COPY fills holes even without PROT_WRITE: only mappings that may be written.
+        if (ctx && !(vma.flags & VM_MAYWRITE))
+            return Error::from_errno(EPERM, "mapping can never be written");
+        if (Hstate* h = hugetlb_hstate(m_mm, vma); h && end < vma.end.value() && (end & (h->bytes() - 1)))
+            return Error::from_errno(EINVAL, "range ends inside a huge page");
+        if (ctx && vma.uffd && vma.uffd != ctx)
+            return Error::from_errno(EBUSY, "registered with another userfaultfd");
+        hugetlb |= (vma.flags & VM_HUGETLB) != 0;
+    }
+    return hugetlb;
+}
+
+Vma& AddressSpace::set_userfault(Vma& vma, u64 from, u64 to, UserfaultContext* ctx)
+{
+    Vma* target = &vma;
+    if (from > target->start.value())
+        target = &split_vma(*target, VirtAddr(from));
+    if (to < target->end.value())
+        split_vma(*target, VirtAddr(to));
+    target->uffd = ctx;
+    target->flags = (target->flags & ~UFFD_VM_FLAGS) | (ctx ? u64{VM_UFFD_MISSING} : 0);
+    return try_merge(*target);
+}
+
+void AddressSpace::userfault_set(u64 start, u64 end, UserfaultContext* ctx)
+{
+    u64 want = ctx ? u64{VM_UFFD_MISSING} : 0;
+    u64 at = start;
+    while (Vma* vma = find_vma(VirtAddr(at))) {
+        if (vma->start.value() >= end)
+            break;
+        at = vma->uffd == ctx && (vma->flags & UFFD_VM_FLAGS) == want
+                 ? vma->end.value()
+                 : set_userfault(*vma, std::max(at, vma->start.value()), std::min(end, vma->end.value()), ctx)
+                       .end.value();
+    }
 }
 
 Result<bool> AddressSpace::userfault_register(UserfaultContext& ctx, u64 start, u64 end)
 {
-    Vma* first = TRY(userfault_first_vma(start, end));
-    bool hugetlb = false;
-    // Every VMA is checked before any is changed.
-    for (auto it = m_vmas.find(first->start.value()); it != m_vmas.end() && it->first < end; ++it) {
-        const Vma& vma = *it->second;
-        if (!can_userfault(vma))
-            return Error::from_errno(EINVAL, "memory of this kind cannot be registered");
-        // UFFDIO_COPY fills holes even without PROT_WRITE: only mappings that may be written.
-        if (!(vma.flags & VM_MAYWRITE))
-            return Error::from_errno(EPERM, "mapping can never be written");
-        if (Hstate* h = hugetlb_hstate(m_mm, vma); h && end < vma.end.value() && (end & (h->bytes() - 1)))
-            return Error::from_errno(EINVAL, "range ends inside a huge page");
-        if (vma.uffd && vma.uffd != &ctx)
-            return Error::from_errno(EBUSY, "registered with another userfaultfd");
-        hugetlb |= (vma.flags & VM_HUGETLB) != 0;
-    }
-    u64 at = start;
-    while (at < end) {
-        Vma* vma = find_vma(VirtAddr(at));
-        if (!vma || vma->start.value() >= end)
-            break;
-        u64 from = std::max(at, vma->start.value());
-        u64 to = std::min(end, vma->end.value());
-        u64 next = vma->end.value();
-        if (vma->uffd != &ctx || !(vma->flags & VM_UFFD_MISSING)) {
-            Vma* target = vma;
-            if (from > target->start.value())
-                target = &split_vma(*target, VirtAddr(from));
-            if (to < target->end.value())
-                split_vma(*target, VirtAddr(to));
-            target->uffd = &ctx;
-            target->flags = (target->flags & ~UFFD_VM_FLAGS) | VM_UFFD_MISSING;
-            next = try_merge(*target).end.value();
-        }
-        at = next;
-    }
+    bool hugetlb = TRY(userfault_check(&ctx, start, end));
+    userfault_set(start, end, &ctx);
     return hugetlb;
 }
 
 Result<void> AddressSpace::userfault_unregister(u64 start, u64 end)
 {
-    Vma* first = TRY(userfault_first_vma(start, end));
-    for (auto it = m_vmas.find(first->start.value()); it != m_vmas.end() && it->first < end; ++it) {
-        const Vma& vma = *it->second;
-        if (!can_userfault(vma))
-            return Error::from_errno(EINVAL, "memory of this kind is never registered");
-        if (Hstate* h = hugetlb_hstate(m_mm, vma); h && end < vma.end.value() && (end & (h->bytes() - 1)))
-            return Error::from_errno(EINVAL, "range ends inside a huge page");
-    }
-    u64 at = start;
-    while (at < end) {
-        Vma* vma = find_vma(VirtAddr(at));
-        if (!vma || vma->start.value() >= end)
-            break;
-        u64 next = vma->end.value();
-        if (vma->uffd) {
-            Vma* target = vma;
-            if (at > target->start.value())
-                target = &split_vma(*target, VirtAddr(at));
-            if (end < target->end.value())
-                split_vma(*target, VirtAddr(end));
-            target->uffd = nullptr;
-            target->flags &= ~UFFD_VM_FLAGS;
-            next = try_merge(*target).end.value();
-        }
-        at = next;
-    }
+    TRY(userfault_check(nullptr, start, end));
+    userfault_set(start, end, nullptr);
     return {};
 }
 
@@ -162,11 +147,8 @@ void AddressSpace::userfault_release(UserfaultContext* ctx)
     std::erase(m_userfaults, ctx);
     u64 at = 0;
     while (Vma* vma = find_vma(VirtAddr(at))) {
-        if (vma->uffd == ctx) {
-            vma->uffd = nullptr;
-            vma->flags &= ~UFFD_VM_FLAGS;
-            vma = &try_merge(*vma);
-        }
+        if (vma->uffd == ctx)
+            vma = &set_userfault(*vma, vma->start.value(), vma->end.value(), nullptr);
         at = vma->end.value();
     }
 }
