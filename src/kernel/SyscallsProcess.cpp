@@ -76,6 +76,12 @@ SyscallResult Syscalls::sys_execve(Task& t, const SyscallArgs& a)
     auto argv = envp.is_error() ? envp : read_string_array(t, a[1], &budget);
     if (argv.is_error() || envp.is_error())
         return SyscallResult::err(argv.is_error() ? argv.error().code : envp.error().code);
+    // do_execveat_common: an empty argv gets "" as argv[0], so that no program starts with argc 0.
+    if (argv.value().empty()) {
+        if (budget < sizeof(u64) + 1)
+            return SyscallResult::err(E2BIG);
+        argv.value().emplace_back();
+    }
     // get_arg_page grows the new stack down over the strings as they are copied; growing it past
     // RLIMIT_STACK fails the copy with E2BIG too.
     u64 strings = sizeof(u64) + raw.value().size() + 1;

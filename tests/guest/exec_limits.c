@@ -1,7 +1,8 @@
 /* execve's limits on the argument and environment strings (Linux: bprm_stack_limits and
  * copy_strings): their bytes and pointers must fit a quarter of RLIMIT_STACK, capped at 6 MiB
  * and never below 128 KiB, and no one string may pass 32 pages; E2BIG otherwise, before the old
- * image is given up. A child re-executes this program, which prints its argc and the total size. */
+ * image is given up. A child re-executes this program, which prints its argc and the total size.
+ * An empty argv reaches the program as one empty argument, as Linux has given it since 5.18. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -44,6 +45,10 @@ static void try_exec(const char* what, size_t count, size_t len, rlim_t stack)
 
 int main(int argc, char** argv)
 {
+    if (getenv("EXEC_LIMITS_EMPTY_ARGV")) {
+        printf("  ran with argc %d, argv[0] \"%s\"\n", argc, argc ? argv[0] : "(none)");
+        return 0;
+    }
     if (argc > 1 && !strcmp(argv[1], "child")) {
         size_t total = 0;
         for (int i = 0; i < argc; ++i)
@@ -62,6 +67,16 @@ int main(int argc, char** argv)
     try_exec("70 args of 4 KiB (280 KiB), 1 MiB stack", 70, 4096, 1 << 20);
     try_exec("30 args of 4 KiB (120 KiB), 64 KiB stack", 30, 4096, 64 << 10);
     try_exec("34 args of 4 KiB (136 KiB), 64 KiB stack", 34, 4096, 64 << 10);
+    pid_t pid = fork();
+    if (pid == 0) {
+        char* none[] = {NULL};
+        char* env[] = {"EXEC_LIMITS_EMPTY_ARGV=1", NULL};
+        execve("/proc/self/exe", none, env);
+        _exit(1);
+    }
+    int status;
+    waitpid(pid, &status, 0);
+    printf("an empty argv: exit %d\n", WEXITSTATUS(status));
     try_exec("20000 empty args", 20000, 0, eight);
     try_exec("200000 empty args", 200000, 0, eight);
     return 0;
