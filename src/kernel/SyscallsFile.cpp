@@ -51,7 +51,6 @@ bool is_proc_path(const std::string& path)
            path == kernel_config_path();
 }
 
-// /proc/PID/pagemap and /proc/PID/mem (PID a number or "self"): whose, and which.
 // The process a /proc path component names: "self" the caller (`self`), else a pid of at most
 // nine digits; anything else names none.
 std::optional<Pid> proc_pid_name(const std::string& name, Pid self)
@@ -63,6 +62,7 @@ std::optional<Pid> proc_pid_name(const std::string& name, Pid self)
     return static_cast<Pid>(std::stol(name));
 }
 
+// /proc/PID/pagemap and /proc/PID/mem (PID a number or "self"): whose, and which.
 struct BinaryProcFile {
     Pid pid;
     bool pagemap;
