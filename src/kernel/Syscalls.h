@@ -24,6 +24,7 @@
 #include "kernel/PollEvents.h"
 #include "kernel/Realtime.h"
 #include "kernel/Task.h"
+#include "kernel/UnixSocket.h"
 
 namespace kioku {
 
@@ -34,7 +35,6 @@ struct OpenFile;
 class EventFd;
 class TimerFd;
 class Epoll;
-class UnixSocket;
 class UserfaultContext;
 class AddressSpace;
 class PosixTimer;
@@ -97,6 +97,12 @@ struct SpecialFile {
     SpecialFile(const SpecialFile&) = delete;
     SpecialFile& operator=(const SpecialFile&) = delete;
 };
+
+// Paths of the kernel's own trees, whatever the root holds there: /proc, /sys and the kernel
+// configuration file (is_proc_path); those and /dev, where path operations that would change
+// them are refused with the errno Linux gives for a read-only or busy pseudo-filesystem entry.
+bool is_proc_path(const std::string& path);
+bool is_kernel_path(const std::string& path);
 
 // An open file on an anonymous inode (eventfd, epoll, pidfd), named as /proc/PID/fd shows it.
 std::shared_ptr<OpenFile> anon_file(const char* name);
@@ -425,10 +431,29 @@ class Syscalls {
     SyscallResult sys_getsockopt(Task&, const SyscallArgs&);
     SyscallResult sys_setsockopt(Task&, const SyscallArgs&);
     SyscallResult sys_getsockname(Task&, const SyscallArgs&);
+    SyscallResult sys_getpeername(Task&, const SyscallArgs&);
+    SyscallResult sys_bind(Task&, const SyscallArgs&);
+    SyscallResult sys_listen(Task&, const SyscallArgs&);
+    SyscallResult sys_connect(Task&, const SyscallArgs&);
+    SyscallResult sys_accept(Task&, const SyscallArgs&);
+    SyscallResult sys_accept4(Task&, const SyscallArgs&);
+    // socket and socketpair's arguments (family, type with flags, protocol): the AF_UNIX type,
+    // or their errno (`other_family` for a family other than AF_UNIX).
+    static Result<UnixSocket::Type> unix_socket_type(const SyscallArgs& a, int other_family);
     // The socket behind fd: EBADF, or ENOTSOCK for another kind of file.
     Result<SpecialFile*> socket_file(Task& t, int fd);
-    // Sends, and raises SIGPIPE for EPIPE unless MSG_NOSIGNAL.
-    Result<u64> socket_send(Task& t, UnixSocket& s, std::span<const u8> data,
+    // A sockaddr from the guest (EINVAL past 128 bytes or negative), and one written back as
+    // accept, getsockname and recvfrom write it: cut to the caller's length, the full length told.
+    Result<std::vector<u8>> read_sockaddr(Task& t, u64 addr, i64 len);
+    Result<void> put_sockaddr(Task& t, u64 addr, u64 len_addr, std::span<const u8> bytes);
+    // The guest path of a bound name (relative to the caller's working directory).
+    Result<std::string> socket_path(Task& t, const UnixSocket::Address& name);
+    // The socket bound to a name, to connect or send to: ECONNREFUSED when there is none.
+    Result<std::shared_ptr<UnixSocket>> find_socket(Task& t, const UnixSocket::Address& name,
+                                                    UnixSocket::Type type);
+    // Sends to the peer, or to the address `to` (a datagram socket; EISCONN or EOPNOTSUPP for a
+    // stream), and raises SIGPIPE for a stream's EPIPE unless MSG_NOSIGNAL.
+    Result<u64> socket_send(Task& t, SpecialFile& f, std::span<const u8> to, std::span<const u8> data,
                             std::vector<std::shared_ptr<OpenFile>> files, int flags);
     // A send or receive that failed: EAGAIN on a blocking socket waits, anything else returns.
     SyscallResult socket_failed(Task& t, const Error& error, bool nonblock);
@@ -458,6 +483,7 @@ class Syscalls {
     // shows the same numbers every time.
     u64 m_next_ino = 4096;
     u64 next_ino() { return m_next_ino++; }
+    UnixNames m_unix_names; // the names AF_UNIX sockets are bound to
 };
 
 } // namespace kioku

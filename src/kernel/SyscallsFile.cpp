@@ -34,6 +34,19 @@
 
 namespace kioku {
 
+bool is_proc_path(const std::string& path)
+{
+    // /proc and /sys are the kernel's, whatever the root holds there, and so is the file of its
+    // configuration in /boot.
+    return path == "/proc" || path.rfind("/proc/", 0) == 0 || path == "/sys" || path.rfind("/sys/", 0) == 0 ||
+           path == kernel_config_path();
+}
+
+bool is_kernel_path(const std::string& path)
+{
+    return is_proc_path(path) || path == "/dev" || path.rfind("/dev/", 0) == 0;
+}
+
 namespace {
 
 constexpr int AT_FDCWD_ = -100;
@@ -42,14 +55,6 @@ constexpr int AT_REMOVEDIR_ = 0x200;
 constexpr int AT_EMPTY_PATH_ = 0x1000;
 constexpr int O_LARGEFILE_ = 0100000;
 constexpr u64 MAX_IOV = 1024; // UIO_MAXIOV
-
-bool is_proc_path(const std::string& path)
-{
-    // /proc and /sys are the kernel's, whatever the root holds there, and so is the file of its
-    // configuration in /boot.
-    return path == "/proc" || path.rfind("/proc/", 0) == 0 || path == "/sys" || path.rfind("/sys/", 0) == 0 ||
-           path == kernel_config_path();
-}
 
 // The process a /proc path component names: "self" the caller (`self`), else a pid of at most
 // nine digits; anything else names none.
@@ -658,7 +663,7 @@ Result<u64> Syscalls::write_from(Task& t, int fd, OpenFile& f, u64 buf, u64 coun
         }
         return done;
     }
-    case SpecialFile::Kind::Socket: return socket_send(t, *s.socket, data, {}, 0);
+    case SpecialFile::Kind::Socket: return socket_send(t, s, {}, data, {}, 0);
     case SpecialFile::Kind::PipeWrite:
         s.pipe->data.insert(s.pipe->data.end(), data.begin(), data.end());
         s.pipe->wakes.wake_readers();
@@ -1781,17 +1786,6 @@ Result<std::string> Syscalls::path_at(Task& t, int dirfd, u64 addr)
         return bad.error();
     return path;
 }
-
-namespace {
-
-// /proc, /sys and /dev are the kernel's own: path operations that would change them are refused
-// with the errno Linux gives for a read-only or busy pseudo-filesystem entry.
-bool is_kernel_path(const std::string& path)
-{
-    return is_proc_path(path) || path == "/dev" || path.rfind("/dev/", 0) == 0;
-}
-
-} // namespace
 
 SyscallResult Syscalls::sys_unlinkat(Task& t, const SyscallArgs& a)
 {

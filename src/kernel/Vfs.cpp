@@ -211,6 +211,22 @@ Result<void> Vfs::mkdir(const std::string& guest_path, mode_t mode)
     return {};
 }
 
+Result<struct stat> Vfs::make_socket_node(const std::string& guest_path, mode_t mode)
+{
+    Parent p = TRY(parent_of(guest_path));
+    if (p.leaf.empty())
+        return Error::from_errno(EEXIST, "the root exists");
+    if (::mknodat(p.dir.get(), p.leaf.c_str(), S_IFSOCK | (mode & 07777), 0) != 0)
+        return host_error("mknod failed");
+    // The mode as asked (the guest applied its umask), not cut again by kioku's own umask.
+    if (::fchmodat(p.dir.get(), p.leaf.c_str(), mode & 07777, 0) != 0)
+        return host_error("chmod of the new socket node failed");
+    struct stat st {};
+    if (::fstatat(p.dir.get(), p.leaf.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0)
+        return host_error("the new socket node is gone");
+    return st;
+}
+
 Result<void> Vfs::rmdir(const std::string& guest_path)
 {
     Parent p = TRY(parent_of(guest_path));
