@@ -289,13 +289,24 @@ u64 Runner::futex_wake(const FutexKey& key, u64 count, u32 bitset)
     for (auto& [tid, t] : m_sched.tasks()) {
         if (woken >= count)
             break;
-        if (t->state != RunState::Blocked || t->block != BlockKind::Futex || !(t->futex_key == key) ||
-            !(t->futex_bitset & bitset))
+        if (t->state != RunState::Blocked || t->block != BlockKind::Futex || !(t->futex_bitset & bitset))
             continue;
+        // A futex_waitv returns the index of the futex that woke it; a FUTEX_WAIT returns 0.
+        u64 result = 0;
+        if (t->futex_keys.empty()) {
+            if (!(t->futex_key == key))
+                continue;
+        } else {
+            auto at = std::find(t->futex_keys.begin(), t->futex_keys.end(), key);
+            if (at == t->futex_keys.end())
+                continue;
+            result = static_cast<u64>(at - t->futex_keys.begin());
+            t->futex_keys.clear();
+        }
         t->state = RunState::Runnable;
         t->block = BlockKind::None;
         t->deadline_ns.reset();
-        t->regs.x[10] = 0;
+        t->regs.x[10] = result;
         t->regs.pc += 4;
         ++woken;
     }
@@ -556,7 +567,10 @@ bool Runner::interrupt_if_signalled(Task& t)
     ThreadGroup& g = *m_sched.group(t.tgid);
     u64 ready = (t.pending | g.pending) & ~t.blocked;
     bool wakes = false;
-    bool restart = t.block == BlockKind::Retry && !t.no_restart_after_handler;
+    // A Retry wait restarts under SA_RESTART unless it is of the poll family, and so does a
+    // futex_waitv (-ERESTARTSYS); a FUTEX_WAIT or a sleep ends with EINTR.
+    bool restart = (t.block == BlockKind::Retry && !t.no_restart_after_handler) ||
+                   (t.block == BlockKind::Futex && !t.futex_keys.empty());
     for (int sig = 1; sig <= NSIG_ && !wakes; ++sig) {
         if (!(ready & sig_bit(sig)))
             continue;
@@ -570,6 +584,7 @@ bool Runner::interrupt_if_signalled(Task& t)
     }
     if (!wakes)
         return false;
+    t.futex_keys.clear();
     if (t.block == BlockKind::Userfault) {
         // handle_userfault waits interruptibly: the fault leaves the context, the handler runs
         // and the access is made again after it (pc still at the faulting instruction).
@@ -623,6 +638,7 @@ bool Runner::resume_blocked(Task& t)
         if (!t.deadline_ns || m_kernel->now_ns() < *t.deadline_ns)
             return false;
         t.regs.x[10] = t.block == BlockKind::Futex ? static_cast<u64>(neg(ETIMEDOUT)) : 0;
+        t.futex_keys.clear();
         t.regs.pc += 4;
         t.state = RunState::Runnable;
         t.block = BlockKind::None;

@@ -309,6 +309,7 @@ Syscalls::Handler Syscalls::handler_for(u64 number) const
         {95, &Syscalls::sys_waitid},
         {96, &Syscalls::sys_set_tid_address},
         {98, &Syscalls::sys_futex},
+        {449, &Syscalls::sys_futex_waitv},
         {99, &Syscalls::sys_set_robust_list},
         {101, &Syscalls::sys_nanosleep},
         {113, &Syscalls::sys_clock_gettime},

@@ -240,6 +240,7 @@ class Syscalls {
     SyscallResult sys_set_tid_address(Task&, const SyscallArgs&);
     SyscallResult sys_set_robust_list(Task&, const SyscallArgs&);
     SyscallResult sys_futex(Task&, const SyscallArgs&);
+    SyscallResult sys_futex_waitv(Task&, const SyscallArgs&);
     SyscallResult sys_getpid(Task&, const SyscallArgs&);
     SyscallResult sys_getppid(Task&, const SyscallArgs&);
     SyscallResult sys_gettid(Task&, const SyscallArgs&);

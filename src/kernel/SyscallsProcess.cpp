@@ -357,7 +357,7 @@ SyscallResult Syscalls::sys_futex(Task& t, const SyscallArgs& a)
         for (Task* w : m_runner.scheduler().round()) {
             if (moved >= limit)
                 break;
-            if (w->block == BlockKind::Futex && w->futex_key == key) {
+            if (w->block == BlockKind::Futex && w->futex_keys.empty() && w->futex_key == key) {
                 w->futex_key = target;
                 ++moved;
             }
@@ -366,6 +366,77 @@ SyscallResult Syscalls::sys_futex(Task& t, const SyscallArgs& a)
     }
     default: return unimplemented(98);
     }
+}
+
+SyscallResult Syscalls::sys_futex_waitv(Task& t, const SyscallArgs& a)
+{
+    // futex_waitv(waiters, nr_futexes, flags, timeout, clockid), in Linux's order of checks.
+    constexpr u64 FUTEX_WAITV_MAX = 128;
+    constexpr u32 FUTEX2_SIZE_MASK = 0x3, FUTEX2_SIZE_U32 = 0x2, FUTEX2_NUMA = 0x4, FUTEX2_MPOL = 0x8,
+                  FUTEX2_PRIVATE = 128;
+    constexpr i64 CLOCK_REALTIME_ = 0, CLOCK_MONOTONIC_ = 1;
+    if (a[2] != 0)
+        return SyscallResult::err(EINVAL); // no flags yet
+    u64 count = static_cast<u32>(a[1]);
+    if (count == 0 || count > FUTEX_WAITV_MAX || a[0] == 0)
+        return SyscallResult::err(EINVAL);
+    std::optional<u64> deadline;
+    if (a[3]) {
+        // futex2_setup_timeout: an absolute time on CLOCK_MONOTONIC or CLOCK_REALTIME.
+        i64 clock = static_cast<i32>(a[4]);
+        if (clock != CLOCK_REALTIME_ && clock != CLOCK_MONOTONIC_)
+            return SyscallResult::err(EINVAL);
+        i64 ts[2];
+        if (get_bytes(t, a[3], ts, sizeof ts).is_error())
+            return SyscallResult::err(EFAULT);
+        if (ts[0] < 0 || ts[1] < 0 || ts[1] >= static_cast<i64>(NS_PER_SEC))
+            return SyscallResult::err(EINVAL); // futex_init_timeout
+        // Past KTIME_MAX the wait has no end, as Linux clamps it there.
+        if (ts[0] < std::numeric_limits<i64>::max() / static_cast<i64>(NS_PER_SEC) - 1) {
+            i64 ns = ts[0] * static_cast<i64>(NS_PER_SEC) + ts[1];
+            if (clock == CLOCK_REALTIME_)
+                ns -= static_cast<i64>(REALTIME_EPOCH_S * NS_PER_SEC);
+            deadline = static_cast<u64>(std::max<i64>(ns, 0));
+        }
+    }
+    // struct futex_waitv { u64 val; u64 uaddr; u32 flags; u32 __reserved; }
+    struct Waiter {
+        u64 val, uaddr;
+        u32 flags, reserved;
+    };
+    std::vector<Waiter> waiters(count);
+    if (get_bytes(t, a[0], waiters.data(), count * sizeof(Waiter)).is_error())
+        return SyscallResult::err(EFAULT);
+    for (const Waiter& w : waiters) {
+        if ((w.flags & ~(FUTEX2_SIZE_MASK | FUTEX2_NUMA | FUTEX2_MPOL | FUTEX2_PRIVATE)) || w.reserved)
+            return SyscallResult::err(EINVAL);
+        if ((w.flags & FUTEX2_SIZE_MASK) != FUTEX2_SIZE_U32 || w.val > 0xffffffffu)
+            return SyscallResult::err(EINVAL); // only 32-bit futexes, and a value that fits one
+    }
+    // futex_wait_multiple_setup: each key (a misaligned word is EINVAL, a shared one must be
+    // mapped), then each value; one that differs ends the call with EAGAIN.
+    std::vector<FutexKey> keys;
+    for (const Waiter& w : waiters) {
+        if (w.uaddr & 3)
+            return SyscallResult::err(EINVAL);
+        bool private_futex = w.flags & FUTEX2_PRIVATE;
+        u32 current = 0;
+        if (!private_futex && get_bytes(t, w.uaddr, &current, 4).is_error())
+            return SyscallResult::err(EFAULT);
+        keys.push_back(futex_key(process(t).space(), w.uaddr, private_futex));
+    }
+    for (const Waiter& w : waiters) {
+        u32 current = 0;
+        if (get_bytes(t, w.uaddr, &current, 4).is_error())
+            return SyscallResult::err(EFAULT);
+        if (current != static_cast<u32>(w.val))
+            return SyscallResult::err(EAGAIN);
+    }
+    t.deadline_ns = deadline;
+    t.block = BlockKind::Futex;
+    t.futex_keys = std::move(keys);
+    t.futex_bitset = FUTEX_BITSET_MATCH_ANY;
+    return SyscallResult::block();
 }
 
 SyscallResult Syscalls::sys_getpid(Task& t, const SyscallArgs&)

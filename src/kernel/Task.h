@@ -133,6 +133,9 @@ struct Task {
     u64 sleep_rem = 0; // a relative nanosleep's rem: where the time left goes if a signal cuts it
     FutexKey futex_key;
     u32 futex_bitset = 0;
+    // futex_waitv: the futexes of the wait, woken by any of them (the call returns its index);
+    // empty for a FUTEX_WAIT, which waits on futex_key alone.
+    std::vector<FutexKey> futex_keys;
     std::weak_ptr<UserfaultContext> userfault; // the context a Userfault wait is queued on
 
     int nice = 0; // setpriority's value, -20..19; a clone inherits it
