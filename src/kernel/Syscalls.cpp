@@ -391,6 +391,7 @@ Syscalls::Handler Syscalls::handler_for(u64 number) const
         {231, &Syscalls::sys_mlock},
         {232, &Syscalls::sys_mincore},
         {233, &Syscalls::sys_madvise},
+        {234, &Syscalls::sys_remap_file_pages},
         {258, &Syscalls::sys_enosys_quiet},
         {259, &Syscalls::sys_riscv_flush_icache},
         {260, &Syscalls::sys_wait4},

@@ -225,6 +225,7 @@ class Syscalls {
     SyscallResult sys_mprotect(Task&, const SyscallArgs&);
     SyscallResult sys_mremap(Task&, const SyscallArgs&);
     SyscallResult sys_madvise(Task&, const SyscallArgs&);
+    SyscallResult sys_remap_file_pages(Task&, const SyscallArgs&);
     SyscallResult sys_riscv_flush_icache(Task&, const SyscallArgs&);
     SyscallResult sys_msync(Task&, const SyscallArgs&);
     SyscallResult sys_mincore(Task&, const SyscallArgs&);

@@ -69,6 +69,12 @@ SyscallResult Syscalls::sys_mremap(Task& t, const SyscallArgs& a)
     return from(process(t).space().mremap(a[0], a[1], a[2], a[3], a[4]));
 }
 
+SyscallResult Syscalls::sys_remap_file_pages(Task& t, const SyscallArgs& a)
+{
+    return SyscallResult::of(process(t).space().remap_file_pages(a[0], a[1], static_cast<int>(a[2]), a[3],
+                                                                 static_cast<int>(a[4])));
+}
+
 SyscallResult Syscalls::sys_madvise(Task& t, const SyscallArgs& a)
 {
     return from(process(t).space().madvise(a[0], a[1], static_cast<int>(a[2])));

@@ -444,6 +444,49 @@ Result<u64> AddressSpace::mmap(u64 addr, u64 len, int prot, int flags, std::shar
     return mapped;
 }
 
+Result<void> AddressSpace::remap_file_pages(u64 start, u64 size, int prot, u64 pgoff, int flags)
+{
+    // mm/mmap.c: the old nonlinear call is emulated by a new shared mapping of the same file over
+    // the range, with the mapping's protection, populated, and locked if it was.
+    if (prot)
+        return Error::from_errno(EINVAL, "remap_file_pages takes no protection");
+    start &= PAGE_MASK;
+    size &= PAGE_MASK;
+    if (start + size <= start)
+        return Error::from_errno(EINVAL, "empty or wrapping range");
+    if (pgoff + (size >> PAGE_SHIFT) < pgoff)
+        return Error::from_errno(EINVAL, "the offset wraps");
+    Vma* vma = vma_containing(VirtAddr(start));
+    if (!vma || !(vma->flags & VM_SHARED) || !vma->file)
+        return Error::from_errno(EINVAL, "not in a shared file mapping");
+    // A range past the first VMA must run on through VMAs of the same file and flags.
+    for (Vma* prev = vma; prev->end.value() < start + size;) {
+        Vma* next = next_of(*prev);
+        if (!next || next->start != prev->end || next->file != vma->file || next->flags != vma->flags)
+            return Error::from_errno(EINVAL, "the range crosses other mappings");
+        prev = next;
+    }
+    int new_prot = ((vma->flags & VM_READ) ? PROT_READ_ : 0) | ((vma->flags & VM_WRITE) ? PROT_WRITE_ : 0) |
+                   ((vma->flags & VM_EXEC) ? PROT_EXEC_ : 0);
+    int new_flags = (flags & MAP_NONBLOCK_) | MAP_SHARED_ | MAP_FIXED_ | MAP_POPULATE_;
+    if (vma->flags & VM_LOCKED)
+        new_flags |= MAP_LOCKED_;
+    FileAccess access;
+    access.readable = true;
+    access.writable = true; // VM_SHARED stays only on mappings of files open for writing
+    // mmap_region unmaps the range before the file's mmap method runs. A file watched by its
+    // owner (a System V segment) that the owner lets go of with that last mapping (a segment
+    // marked for removal) can no longer be mapped: shm_mmap finds no segment (EINVAL), and the
+    // range is left empty.
+    std::shared_ptr<Inode> file = vma->file;
+    MappingObserver* owner = file->observer();
+    TRY(do_munmap(start, size));
+    if (owner && file->observer() != owner)
+        return Error::from_errno(EINVAL, "the file's segment was removed with its last mapping");
+    TRY(mmap(start, size, new_prot, new_flags, std::move(file), pgoff << PAGE_SHIFT, access));
+    return {};
+}
+
 Result<u64> AddressSpace::mmap_region(u64 addr, u64 len, u64 vm_flags, u64 pgoff, std::shared_ptr<Inode> file)
 {
     u64 pages = len >> PAGE_SHIFT;
@@ -589,7 +632,7 @@ Result<void> AddressSpace::do_munmap(u64 start, u64 len)
     Vma* before = after ? prev_of(*after) : (m_vmas.empty() ? nullptr : m_vmas.rbegin()->second.get());
     u64 floor = before ? before->end.value() : 0;
     u64 ceiling = after ? after->start.value() : task_size();
-    m_page_table->free_tables(VirtAddr(floor), VirtAddr(ceiling));
+    m_page_table->free_tables(VirtAddr(start), VirtAddr(end), VirtAddr(floor), VirtAddr(ceiling));
     return {};
 }
 

@@ -93,6 +93,9 @@ class AddressSpace {
     Result<u64> mmap(u64 addr, u64 len, int prot, int flags, std::shared_ptr<Inode> file, u64 offset,
                      FileAccess access);
     Result<void> munmap(u64 addr, u64 len);
+    // remap_file_pages: [start, start + size) of a shared file mapping mapped again at file page
+    // pgoff, as Linux emulates the call since 4.0.
+    Result<void> remap_file_pages(u64 start, u64 size, int prot, u64 pgoff, int flags);
     Result<void> mprotect(u64 addr, u64 len, int prot);
     u64 brk(u64 addr);
     Result<void> msync(u64 addr, u64 len, int flags);

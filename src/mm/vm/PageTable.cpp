@@ -1,5 +1,7 @@
 #include "mm/vm/PageTable.h"
 
+#include <algorithm>
+
 #include "hw/PhysicalMemory.h"
 
 namespace kioku {
@@ -222,41 +224,48 @@ void PageTable::for_each_in(Pfn table, unsigned level, u64 base, u64 start, u64 
     }
 }
 
-u64 PageTable::free_tables(VirtAddr start, VirtAddr end)
+u64 PageTable::free_tables(VirtAddr start, VirtAddr end, VirtAddr floor, VirtAddr ceiling)
 {
     u64 freed = 0;
     if (start < end)
-        free_in(m_root, levels() - 1, 0, start.value(), end.value(), freed);
+        free_in(m_root, levels() - 1, 0,
+                FreeRange{start.value(), end.value(), floor.value(), ceiling.value()}, freed);
     return freed;
 }
 
-// Returns true when the table at `table` is now empty. Child tables are freed only when their whole
-// span lies within [start, end), so that a table shared with a live neighbouring range survives.
-bool PageTable::free_in(Pfn table, unsigned level, u64 base, u64 start, u64 end, u64& freed)
+// Walks the entries over [start, end) only, so that freeing after a small unmap costs a few
+// entries per level, not the tables of the whole hole around it. A child table is freed when its
+// whole span lies within [floor, ceiling) and it holds no entry (looked at only then, once per
+// table freed).
+void PageTable::free_in(Pfn table, unsigned level, u64 base, const FreeRange& r, u64& freed)
 {
+    if (level == 0)
+        return;
     u64 span = level_page_size(level);
-    bool empty = true;
-    for (unsigned i = 0; i < PTES_PER_TABLE; ++i) {
+    u64 first = r.start > base ? (r.start - base) / span : 0;
+    u64 last = std::min<u64>((r.end - base + span - 1) / span, PTES_PER_TABLE);
+    for (u64 i = first; i < last; ++i) {
         u64 lo = base + i * span;
-        u64* e = entry(table, i);
-        if (*e == 0)
+        u64* e = entry(table, static_cast<unsigned>(i));
+        if (*e == 0 || !pte_valid(*e) || pte_is_leaf(*e))
             continue;
-        if (level == 0 || lo + span <= start || lo >= end || !pte_valid(*e) || pte_is_leaf(*e)) {
-            empty = false;
-            continue;
-        }
         Pfn child(pte_ppn(*e));
-        bool child_empty = free_in(child, level - 1, lo, start, end, freed);
-        if (child_empty && lo >= start && lo + span <= end) {
+        free_in(child, level - 1, lo, r, freed);
+        if (lo >= r.floor && lo + span <= r.ceiling && table_empty(child)) {
             *e = 0;
             m_tables.free_table(child);
             --m_table_pages;
             ++freed;
-        } else {
-            empty = false;
         }
     }
-    return empty;
+}
+
+bool PageTable::table_empty(Pfn table) const
+{
+    for (unsigned i = 0; i < PTES_PER_TABLE; ++i)
+        if (*entry(table, i) != 0)
+            return false;
+    return true;
 }
 
 void PageTable::free_all(Pfn table, unsigned level)

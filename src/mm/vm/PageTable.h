@@ -171,16 +171,23 @@ class PageTable {
     // Base address -> deposited table, in address order (for the invariant checker and views).
     const std::map<u64, Pfn>& deposits() const { return m_deposits; }
 
-    // Frees the tables that cover only addresses inside [start, end) and hold no entry,
-    // Linux's free_pgtables for the hole left by an unmap. Returns how many were freed.
-    u64 free_tables(VirtAddr start, VirtAddr end);
+    // Linux's free_pgtables for the hole left by an unmap of [start, end): frees the tables over
+    // that range that hold no entry and cover only addresses inside [floor, ceiling) (the hole
+    // between the neighbouring mappings). Returns how many were freed.
+    u64 free_tables(VirtAddr start, VirtAddr end, VirtAddr floor, VirtAddr ceiling);
+    u64 free_tables(VirtAddr start, VirtAddr end) { return free_tables(start, end, start, end); }
 
   private:
     PageTable(PhysicalMemory& memory, TableAllocator& tables, isa::SatpMode mode, Pfn root);
     u64* entry(Pfn table, unsigned index) const;
     void for_each_in(Pfn table, unsigned level, u64 base, u64 start, u64 end, const LeafVisitor& fn,
                      const HugeVisitor* huge);
-    bool free_in(Pfn table, unsigned level, u64 base, u64 start, u64 end, u64& freed);
+    struct FreeRange {
+        u64 start, end;     // walked
+        u64 floor, ceiling; // freed within
+    };
+    void free_in(Pfn table, unsigned level, u64 base, const FreeRange& range, u64& freed);
+    bool table_empty(Pfn table) const;
     void free_all(Pfn table, unsigned level);
     u64 reachable_in(Pfn table, unsigned level) const;
 
