@@ -10,7 +10,8 @@
 #   --kioku PATH      the kioku binary (default: build/kioku of this repository); it is copied to
 #                     RESULTS/kioku first, and that copy runs the tests
 #   --jobs N          tests run N at a time (default 2); also make's -j
-#   --timeout SEC     wall-clock limit per test and per side (default 120)
+#   --timeout SEC     wall-clock limit per test and per side (default 120; a few long-running
+#                     tests have their own, see timeout_for below)
 #   --build-dir DIR   where LTP is copied, configured, built and staged (default /tmp/kioku-ltp,
 #                     with --dynamic /tmp/kioku-ltp-dynamic); kept between runs, so a second run
 #                     does not rebuild (--rebuild forces it)
@@ -21,9 +22,13 @@
 #                     names (e.g. /usr/riscv64-linux-gnu). A build directory holds one kind only.
 #   --results DIR     where the guest root, logs and the table go (default: a new temporary
 #                     directory). The only place written besides the build directory.
-#   --kioku-args STR  options for `kioku run` (default "--mem 512M --swap 256M")
+#   --kioku-args STR  options for `kioku run` (default "--mem 512M --swap 256M"); tests that ask
+#                     for more memory get it after these (machine_for below)
 #   --env NAME=VALUE  extra environment for the tests on both sides (repeatable),
 #                     e.g. --env LTP_TIMEOUT_MUL=4
+#   --busybox PATH    a static riscv64 BusyBox, put in the guest root as /bin/busybox with /bin/sh
+#                     and the usual commands linked to it, for the tests whose library runs a
+#                     shell (system("cp ...") copies a helper program: execve02, getrusage03...)
 #   --no-qemu         run under kioku only (qemu column "-")
 #   --build-only      build and stage, list the tests, run nothing
 #   --list            print the selected tests (name and command line) and exit
@@ -85,6 +90,25 @@ MEM_DIRS="mtest01 mtest05 mtest06 mmapstress vma thp hugetlb oom page mem"
 HELPERS="getrusage03_child mmstress_dummy vma05_vdso"
 # Tests not run under qemu-riscv64, with why: what they do would happen to the host itself.
 QEMU_UNSAFE="mtest01w"
+# Tests that ask for a larger machine than the default, with why; these options follow
+# --kioku-args on their command line (the last --mem or --swap is the one kioku takes).
+machine_for() {
+    case $1 in
+        fork14) echo "--mem 2G" ;;      # 1 GiB mappings pass the heuristic overcommit only past 1 GiB of RAM+swap
+        getrusage03) echo "--mem 1G" ;; # needs 512 MB MemAvailable
+        hugemmap06) echo "--mem 1G" ;;  # a pool of 255 huge pages
+        hugemmap32) echo "--mem 4G" ;;  # gigantic (1 GiB) huge pages
+        hugeshmat04) echo "--mem 4G" ;; # needs 2048 MB MemAvailable
+        madvise06) echo "--mem 2G --swap 1G" ;; # needs 800 MB MemAvailable and SwapFree
+    esac
+}
+# Tests whose own runtime (simulated time on kioku) needs more than --timeout, in seconds.
+timeout_for() {
+    case $1 in
+        shmctl05) echo 600 ;; # a 40 s fuzzy-sync race of remap_file_pages calls
+        *) echo "$timeout" ;;
+    esac
+}
 
 usage() { awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; }
 die() { echo "ltp.sh: $*" >&2; exit 2; }
@@ -102,6 +126,7 @@ build_only=0
 list_only=0
 rebuild=0
 dynamic=0
+busybox=""
 patterns=()
 while [ $# -gt 0 ]; do
     case "$1" in
@@ -117,6 +142,7 @@ while [ $# -gt 0 ]; do
         --list) list_only=1; shift ;;
         --rebuild) rebuild=1; shift ;;
         --dynamic) dynamic=1; shift ;;
+        --busybox) busybox=${2:?--busybox needs a path}; shift 2 ;;
         -h | --help) usage; exit 0 ;;
         -*) die "unknown option '$1' (see --help)" ;;
         *) if [ -z "$ltp" ]; then ltp=$1; else patterns+=("$1"); fi; shift ;;
@@ -359,6 +385,15 @@ if [ ! -x "$build/true" ]; then
 fi
 cp "$build/true" "$root/bin/true"
 cp "$build/true" "$root/usr/bin/true"
+# --busybox: a shell and the commands test libraries run through it.
+if [ -n "$busybox" ]; then
+    [ -x "$busybox" ] || die "--busybox: $busybox is not an executable"
+    cp "$busybox" "$root/bin/busybox"
+    for c in sh cp mv rm ls cat mkdir rmdir ln chmod echo grep sed awk sleep kill ps mount umount \
+        id env dd cmp diff head tail wc sort uniq tr cut stat touch mktemp uname which xargs; do
+        ln -sf busybox "$root/bin/$c"
+    done
+fi
 # --dynamic: the runtime shared objects, at /lib where the dynamic loader (the programs' PT_INTERP
 # /lib/ld-linux-riscv64-lp64d.so.1) is looked up and looks for libc.so.6 and the rest.
 if [ "$dynamic" -eq 1 ]; then
@@ -466,7 +501,7 @@ run_one() {
     local kargs=("${args[@]/@TMPDIR@/$ktmp}") qargs=("${args[@]/@TMPDIR@/$qtmp}")
     local common=(HOME=/ LTP_COLORIZE_OUTPUT=0 TERM=dumb "${extra_env[@]}")
     local kopts=() qopts=()
-    read -r -a kopts <<<"$kioku_args"
+    read -r -a kopts <<<"$kioku_args $(machine_for "$name")"
     [ -n "$sysroot" ] && qopts=(-L "$sysroot")
     local kcmd=(env -i "${common[@]}" PATH=/opt/ltp/testcases/bin:/usr/bin:/bin LTPROOT=/opt/ltp
         TMPDIR="$ktmp" "$kioku" run "${kopts[@]}" --root "$root" -- "/opt/ltp/testcases/bin/$prog" "${kargs[@]}")
@@ -481,13 +516,13 @@ run_one() {
         if [ "$no_qemu" -eq 1 ]; then q="-"; qstat="-"
         elif [[ " $QEMU_UNSAFE " == *" $name "* ]]; then q=SKIP; qstat="-"; note="not run under qemu (uses the host's memory)"
         else
-            run_with_limit "$timeout" "$L.qemu.log" "$L.qemu.status" "${qcmd[@]}"
+            run_with_limit "$(timeout_for "$name")" "$L.qemu.log" "$L.qemu.status" "${qcmd[@]}"
             read -r qhow qn secs <"$L.qemu.status"; qn=${qn:-0}
             [ "$qhow" = timeout ] && qn=0
             q=$(verdict "$qhow" "$qn"); qstat="$qhow${qn:+ $qn}"
             [ "$qhow" = timeout ] && qstat=timeout
         fi
-        run_with_limit "$timeout" "$L.kioku.log" "$L.kioku.status" "${kcmd[@]}"
+        run_with_limit "$(timeout_for "$name")" "$L.kioku.log" "$L.kioku.status" "${kcmd[@]}"
         read -r khow kn secs <"$L.kioku.status"
         [ "$khow" = timeout ] && { secs=$kn; kn=0; }
         k=$(verdict "$khow" "$kn"); kstat="$khow $kn"
@@ -501,7 +536,7 @@ run_one() {
     printf 'ltp.sh: %-22s qemu %-7s kioku %-7s %s\n' "$name" "$q" "$k" "$note" >&2
 }
 
-export -f run_one run_with_limit verdict cause signame
+export -f run_one run_with_limit verdict cause signame machine_for timeout_for
 export results root bin stage kioku kioku_args timeout no_qemu QEMU_UNSAFE sysroot
 export qemu_user_s extra_env_s
 # Arrays do not cross into the workers: pass them as one string each and rebuild them there.

@@ -287,6 +287,7 @@ Syscalls::Handler Syscalls::handler_for(u64 number) const
         {48, &Syscalls::sys_faccessat},
         {49, &Syscalls::sys_chdir},
         {56, &Syscalls::sys_openat},
+        {437, &Syscalls::sys_openat2},
         {57, &Syscalls::sys_close},
         {59, &Syscalls::sys_pipe2},
         {61, &Syscalls::sys_getdents64},

@@ -178,6 +178,11 @@ class Syscalls {
 
     // Files (SyscallsFile.cpp).
     SyscallResult sys_openat(Task&, const SyscallArgs&);
+    SyscallResult sys_openat2(Task&, const SyscallArgs&);
+    // The open itself, of a normalised guest path (flags and permission bits as given).
+    SyscallResult open_path(Task& t, std::string path, int flags, int mode);
+    // openat2's walk under its RESOLVE_* flags: the guest path to open, or EXDEV / ELOOP.
+    Result<std::string> resolve_beneath(Task& t, int dirfd, const std::string& raw, u64 resolve, u64 flags);
     SyscallResult sys_close(Task&, const SyscallArgs&);
     SyscallResult sys_read(Task&, const SyscallArgs&);
     SyscallResult sys_write(Task&, const SyscallArgs&);

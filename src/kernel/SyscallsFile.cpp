@@ -346,11 +346,174 @@ SyscallResult Syscalls::sys_openat(Task& t, const SyscallArgs& a)
     std::string path = absolute_path(t, a.fd(0), raw.value(), &bad);
     if (bad.is_error())
         return SyscallResult::err(bad.error().code);
+    // build_open_how: only the permission bits of the mode count (a caller may pass st_mode).
+    return open_path(t, std::move(path), static_cast<int>(a[2]), static_cast<int>(a[3]) & 07777);
+}
+
+namespace {
+
+constexpr u64 RESOLVE_NO_XDEV_ = 0x01, RESOLVE_NO_MAGICLINKS_ = 0x02, RESOLVE_NO_SYMLINKS_ = 0x04,
+              RESOLVE_BENEATH_ = 0x08, RESOLVE_IN_ROOT_ = 0x10, RESOLVE_CACHED_ = 0x20;
+constexpr u64 O_TMPFILE_ = 020000000 | O_DIRECTORY;
+constexpr u64 VALID_OPEN_FLAGS_ =
+    O_RDONLY | O_WRONLY | O_RDWR | O_CREAT | O_EXCL | O_NOCTTY | O_TRUNC | O_APPEND | O_NONBLOCK | O_DSYNC |
+    020000 /* FASYNC */ | 040000 /* O_DIRECT */ | 0100000 /* O_LARGEFILE */ | O_DIRECTORY | O_NOFOLLOW |
+    O_NOATIME | O_CLOEXEC | O_PATH | 020000000 /* __O_TMPFILE */ | 04010000 /* __O_SYNC */;
+
+} // namespace
+
+SyscallResult Syscalls::sys_openat2(Task& t, const SyscallArgs& a)
+{
+    // struct open_how { u64 flags; u64 mode; u64 resolve; }, extensible: a larger struct is
+    // accepted when the bytes past ours are zero (copy_struct_from_user).
+    constexpr u64 OPEN_HOW_SIZE = 24;
+    u64 size = a[3];
+    if (size < OPEN_HOW_SIZE)
+        return SyscallResult::err(EINVAL);
+    if (size > PAGE_SIZE)
+        return SyscallResult::err(E2BIG);
+    std::vector<u8> raw_how(size);
+    if (get_bytes(t, a[2], raw_how.data(), size).is_error())
+        return SyscallResult::err(EFAULT);
+    if (std::any_of(raw_how.begin() + OPEN_HOW_SIZE, raw_how.end(), [](u8 b) { return b != 0; }))
+        return SyscallResult::err(E2BIG);
+    u64 how[3];
+    std::memcpy(how, raw_how.data(), sizeof how);
+    u64 flags = how[0], mode = how[1], resolve = how[2];
+    // build_open_flags, strict for openat2: unknown flags, modes or resolve bits are EINVAL.
+    if (flags & ~VALID_OPEN_FLAGS_)
+        return SyscallResult::err(EINVAL);
+    if (resolve & ~(RESOLVE_NO_XDEV_ | RESOLVE_NO_MAGICLINKS_ | RESOLVE_NO_SYMLINKS_ | RESOLVE_BENEATH_ |
+                    RESOLVE_IN_ROOT_ | RESOLVE_CACHED_))
+        return SyscallResult::err(EINVAL);
+    if ((resolve & RESOLVE_BENEATH_) && (resolve & RESOLVE_IN_ROOT_))
+        return SyscallResult::err(EINVAL);
+    bool creates = (flags & O_CREAT) || (flags & 020000000);
+    if (creates ? (mode & ~u64{07777}) != 0 : mode != 0)
+        return SyscallResult::err(EINVAL);
+    if ((flags & 020000000) && ((flags & O_TMPFILE_) != O_TMPFILE_ || (flags & O_ACCMODE) == O_RDONLY))
+        return SyscallResult::err(EINVAL);
+    if ((resolve & RESOLVE_CACHED_) && (flags & (O_CREAT | O_TRUNC | 020000000)))
+        return SyscallResult::err(EAGAIN);
+    auto raw = read_string(t, a[1]);
+    if (raw.is_error())
+        return SyscallResult::err(raw.error().code);
+    if (raw.value().empty())
+        return SyscallResult::err(ENOENT);
+    auto path = resolve_beneath(t, a.fd(0), raw.value(), resolve, flags);
+    if (path.is_error())
+        return SyscallResult::err(path.error().code);
+    return open_path(t, std::move(path.value()), static_cast<int>(flags), static_cast<int>(mode));
+}
+
+Result<std::string> Syscalls::resolve_beneath(Task& t, int dirfd, const std::string& raw, u64 resolve,
+                                              u64 flags)
+{
+    Result<void> bad;
+    if (!(resolve & (RESOLVE_NO_SYMLINKS_ | RESOLVE_BENEATH_ | RESOLVE_IN_ROOT_ | RESOLVE_NO_MAGICLINKS_ |
+                     RESOLVE_NO_XDEV_))) {
+        std::string path = absolute_path(t, dirfd, raw, &bad);
+        TRY(bad);
+        return path;
+    }
+    // A walk of the path a component at a time, as path_lookupat does under the RESOLVE flags:
+    // ".." and absolute paths and links are taken relative to the starting directory (IN_ROOT)
+    // or refused when they would leave it (BENEATH: EXDEV); any link is ELOOP (NO_SYMLINKS), and
+    // so is a /proc magic link (NO_MAGICLINKS); crossing into another filesystem is EXDEV
+    // (NO_XDEV). The trailing link of an O_PATH | O_NOFOLLOW open is the file itself.
+    bool scoped = resolve & (RESOLVE_BENEATH_ | RESOLVE_IN_ROOT_);
+    std::string root = scoped ? absolute_path(t, dirfd, ".", &bad) : "/";
+    TRY(bad);
+    std::string start = raw[0] == '/' ? root : absolute_path(t, dirfd, ".", &bad);
+    TRY(bad);
+    if (raw[0] == '/' && (resolve & RESOLVE_BENEATH_))
+        return Error::from_errno(EXDEV, "an absolute path under RESOLVE_BENEATH");
+    auto fs_of = [&](const std::string& p) -> std::string {
+        std::string name;
+        if (is_proc_path(p))
+            return p.rfind("/sys", 0) == 0 ? "sysfs" : "proc";
+        if (MemoryMount* m = kernel().mounts().holding(p, &name))
+            return m->target;
+        if (kernel().mounts().at(p))
+            return p;
+        return "root";
+    };
+    std::vector<std::string> todo;
+    auto push_components = [&](const std::string& p) {
+        std::vector<std::string> parts;
+        size_t i = 0;
+        while (i <= p.size()) {
+            size_t j = p.find('/', i);
+            if (j == std::string::npos)
+                j = p.size();
+            if (j > i)
+                parts.push_back(p.substr(i, j - i));
+            i = j + 1;
+        }
+        todo.insert(todo.end(), parts.rbegin(), parts.rend()); // a stack: the first on top
+    };
+    push_components(raw);
+    std::string cur = start;
+    const std::string start_fs = fs_of(cur);
+    int links = 0;
+    while (!todo.empty()) {
+        std::string part = std::move(todo.back());
+        todo.pop_back();
+        bool last = todo.empty();
+        if (part == ".")
+            continue;
+        if (part == "..") {
+            if (scoped && cur == root) {
+                if (resolve & RESOLVE_BENEATH_)
+                    return Error::from_errno(EXDEV, "\"..\" out of the starting directory");
+                continue; // IN_ROOT: the root's parent is the root
+            }
+            cur = Vfs::normalize(cur + "/..");
+            continue;
+        }
+        std::string next = Vfs::normalize(cur + "/" + part);
+        if ((resolve & RESOLVE_NO_XDEV_) && fs_of(next) != start_fs)
+            return Error::from_errno(EXDEV, "the path crosses into another filesystem");
+        if (is_proc_path(next)) {
+            // /proc/PID/exe, /proc/PID/fd/N and /proc/PID/cwd are magic links.
+            bool magic = next.find("/fd/") != std::string::npos || next.ends_with("/exe") ||
+                         next.ends_with("/cwd") || next.ends_with("/root");
+            if (magic && (resolve & (RESOLVE_NO_MAGICLINKS_ | RESOLVE_NO_SYMLINKS_)) &&
+                !(last && (flags & O_PATH) && (flags & O_NOFOLLOW)))
+                return Error::from_errno(ELOOP, "a magic link");
+            cur = next;
+            continue;
+        }
+        if (std::string name; kernel().mounts().holding(next, &name) || kernel().mounts().at(next)) {
+            cur = next;
+            continue;
+        }
+        auto st = kernel().vfs().stat(next, Follow::No);
+        if (st.is_error() || !S_ISLNK(st.value().st_mode) || (last && (flags & O_NOFOLLOW))) {
+            cur = next; // a missing name is the open's to report (or create)
+            continue;
+        }
+        if (resolve & RESOLVE_NO_SYMLINKS_)
+            return Error::from_errno(ELOOP, "a symbolic link under RESOLVE_NO_SYMLINKS");
+        if (++links > 40)
+            return Error::from_errno(ELOOP, "too many links");
+        std::string target = TRY(kernel().vfs().readlink(next));
+        if (!target.empty() && target[0] == '/') {
+            if (resolve & RESOLVE_BENEATH_)
+                return Error::from_errno(EXDEV, "an absolute link under RESOLVE_BENEATH");
+            cur = root;
+        }
+        push_components(target);
+    }
+    return cur;
+}
+
+SyscallResult Syscalls::open_path(Task& t, std::string path, int flags, int mode)
+{
     // /proc/PID/exe is a link to the running program: opening it opens the program.
     if (path == "/proc/self/exe" || path == "/proc/" + std::to_string(t.tgid) + "/exe")
         path = group(t).exe_path;
-    int flags = static_cast<int>(a[2]);
-    int mode = static_cast<int>(a[3]) & ~static_cast<int>(group(t).umask);
+    mode &= ~static_cast<int>(group(t).umask);
     int acc = flags & O_ACCMODE;
     bool cloexec = flags & O_CLOEXEC;
     auto file = std::make_shared<OpenFile>();
