@@ -105,7 +105,8 @@ machine_for() {
 # Tests whose own runtime (simulated time on kioku) needs more than --timeout, in seconds.
 timeout_for() {
     case $1 in
-        shmctl05) echo 600 ;; # a 40 s fuzzy-sync race of remap_file_pages calls
+        shmctl05) echo 600 ;;    # a 40 s fuzzy-sync race of remap_file_pages calls
+        hugeshmat04) echo 300 ;; # five rounds over 2 GiB of huge pages
         *) echo "$timeout" ;;
     esac
 }
