@@ -211,6 +211,7 @@ class Syscalls {
     SyscallResult sys_symlinkat(Task&, const SyscallArgs&);
     SyscallResult sys_fchmod(Task&, const SyscallArgs&);
     SyscallResult sys_fchmodat(Task&, const SyscallArgs&);
+    SyscallResult sys_fchmodat2(Task&, const SyscallArgs&);
     SyscallResult sys_fchown(Task&, const SyscallArgs&);
     SyscallResult sys_fchownat(Task&, const SyscallArgs&);
     SyscallResult sys_utimensat(Task&, const SyscallArgs&);

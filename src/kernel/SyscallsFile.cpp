@@ -2060,6 +2060,39 @@ SyscallResult Syscalls::sys_fchmodat(Task& t, const SyscallArgs& a)
         kernel().vfs().chmod(path.value(), static_cast<mode_t>(a[2] & 07777), Follow::Yes));
 }
 
+SyscallResult Syscalls::sys_fchmodat2(Task& t, const SyscallArgs& a)
+{
+    // fchmodat2(dirfd, path, mode, flags): fchmodat with AT_SYMLINK_NOFOLLOW (a link's own mode
+    // cannot change: EOPNOTSUPP) and AT_EMPTY_PATH (dirfd itself).
+    u64 flags = a[3];
+    if (flags & ~u64{AT_SYMLINK_NOFOLLOW_ | AT_EMPTY_PATH_})
+        return SyscallResult::err(EINVAL);
+    if (flags & AT_EMPTY_PATH_) {
+        auto raw = read_string(t, a[1]);
+        if (raw.is_error())
+            return SyscallResult::err(raw.error().code);
+        if (raw.value().empty()) {
+            SyscallArgs f;
+            f.a = {a[0], a[2], 0, 0, 0, 0};
+            return sys_fchmod(t, f);
+        }
+    }
+    if (flags & AT_SYMLINK_NOFOLLOW_) {
+        auto path = path_at(t, a.fd(0), a[1]);
+        if (path.is_error())
+            return SyscallResult::err(path.error().code);
+        std::string name;
+        if (!kernel().mounts().holding(path.value(), &name) && !is_kernel_path(path.value())) {
+            auto st = kernel().vfs().stat(path.value(), Follow::No);
+            if (st.is_error())
+                return SyscallResult::err(st.error().code);
+            if (S_ISLNK(st.value().st_mode))
+                return SyscallResult::err(EOPNOTSUPP);
+        }
+    }
+    return sys_fchmodat(t, a);
+}
+
 SyscallResult Syscalls::sys_fchmod(Task& t, const SyscallArgs& a)
 {
     auto f = open_file(t, a.fd(0));
