@@ -67,6 +67,9 @@ add_test(NAME cli_scenario_malformed_line
                  -- ${_kioku} scenario ${_malformed})
 add_test(NAME cli_scenario_without_file
          COMMAND ${_check_exit} 2 "kioku: scenario takes exactly one file" -- ${_kioku} scenario)
+# A seed that is no number: refused, not taken as 0.
+add_test(NAME cli_run_bad_seed
+         COMMAND ${_check_exit} 2 "kioku: bad seed 'zz' .*" -- ${_kioku} run --seed zz -- /bin/true)
 # A TMPDIR that does not exist: a clear error, not an abort from the standard library.
 add_test(NAME cli_run_missing_tmpdir
          COMMAND ${_check_exit} 2 "kioku: cannot create the machine: no temporary directory .*"
@@ -78,4 +81,5 @@ add_test(NAME cli_run_trace_lockstep
 set_tests_properties(cli_run_trace_lockstep PROPERTIES LABELS "cli" TIMEOUT 120)
 set_tests_properties(cli_unknown_option cli_bad_mem_size cli_scenario_missing_file
                      cli_scenario_malformed_line cli_scenario_without_file cli_run_missing_tmpdir
+                     cli_run_bad_seed
                      PROPERTIES LABELS "cli" TIMEOUT 30)

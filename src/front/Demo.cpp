@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "abi/Signal.h"
+#include "base/Number.h"
 #include "base/Size.h"
 #include "hw/Machine.h"
 #include "kernel/Kernel.h"
@@ -16,6 +17,13 @@
 namespace kioku {
 
 namespace {
+
+// The number a /proc value starts with ("   1234 kB" -> 1234), 0 if none.
+u64 leading_u64(std::string_view s)
+{
+    s.remove_prefix(std::min(s.size(), s.find_first_not_of(" \t")));
+    return parse_u64(s.substr(0, s.find_first_not_of("0123456789"))).value_or(0);
+}
 
 constexpr int O_RDWR_ = 02;
 
@@ -59,7 +67,7 @@ class Narrator {
         std::istringstream in(m_kernel.read_proc(pid, "/proc/self/maps").value());
         std::string line;
         while (std::getline(in, line)) {
-            u64 lo = std::stoull(line.substr(0, line.find('-')), nullptr, 16);
+            u64 lo = parse_u64(std::string_view(line).substr(0, line.find('-')), 16).value_or(0);
             if (lo >= start && lo < end)
                 m_out << "      " << line << "\n";
         }
@@ -69,13 +77,13 @@ class Narrator {
     {
         auto text = m_kernel.read_proc(pid, "/proc/self/status").value();
         auto at = text.find("\n" + field + ":");
-        return at == std::string::npos ? 0 : std::stoull(text.substr(at + field.size() + 2));
+        return at == std::string::npos ? 0 : leading_u64(text.substr(at + field.size() + 2));
     }
     u64 meminfo_kb(const std::string& field)
     {
         auto text = m_kernel.read_proc(0, "/proc/meminfo").value();
         auto at = text.find(field + ":");
-        return at == std::string::npos ? 0 : std::stoull(text.substr(at + field.size() + 1));
+        return at == std::string::npos ? 0 : leading_u64(text.substr(at + field.size() + 1));
     }
     u64 minflt(Pid pid) { return m_kernel.process(pid)->faults().min_flt; }
 

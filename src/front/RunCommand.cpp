@@ -13,6 +13,7 @@
 #include <unistd.h>
 #include <vector>
 
+#include "base/Number.h"
 #include "base/Size.h"
 #include "kernel/Kernel.h"
 #include "kernel/Runner.h"
@@ -61,7 +62,7 @@ bool parse_swap(const std::string& text, SwapOption& out)
     std::string prio = text.substr(colon + 1);
     if (prio.empty() || prio.size() > 5 || prio.find_first_not_of("0123456789") != std::string::npos)
         return false;
-    out.priority = std::stoi(prio);
+    out.priority = static_cast<int>(*parse_u64(prio)); // five digits at most, checked above
     return *out.priority <= 32767;
 }
 
@@ -76,7 +77,7 @@ std::optional<u64> parse_count(const std::string& text)
     }
     if (digits.empty() || digits.size() > 19 || digits.find_first_not_of("0123456789") != std::string::npos)
         return std::nullopt;
-    u64 n = std::stoull(digits);
+    u64 n = *parse_u64(digits); // nineteen digits at most, checked above
     u64 out;
     if (__builtin_mul_overflow(n, multiplier, &out))
         return std::nullopt;
@@ -95,7 +96,8 @@ std::optional<u64> parse_duration(const std::string& text)
     std::string unit = text.substr(digits);
     for (auto& [name, ns] : UNITS) {
         u64 out;
-        if (unit == name && !__builtin_mul_overflow(std::stoull(text.substr(0, digits)), ns, &out))
+        if (unit == name &&
+            !__builtin_mul_overflow(*parse_u64(std::string_view(text).substr(0, digits)), ns, &out))
             return out;
     }
     return std::nullopt;
@@ -201,7 +203,13 @@ std::string parse(int argc, char** argv, RunCommandOptions& o)
         } else if (arg == "--seed") {
             if (auto e = value(arg, v); !e.empty())
                 return e;
-            o.run.machine.seed = std::strtoull(v.c_str(), nullptr, 0);
+            // Decimal, or hexadecimal after 0x.
+            auto seed = v.starts_with("0x") || v.starts_with("0X")
+                            ? parse_u64(std::string_view(v).substr(2), 16)
+                            : parse_u64(v);
+            if (!seed)
+                return "bad seed '" + v + "' (a number, e.g. 42 or 0x2a)";
+            o.run.machine.seed = *seed;
         } else if (arg == "--paging") {
             if (auto e = value(arg, v); !e.empty())
                 return e;

@@ -1,8 +1,8 @@
 #include "kernel/HugetlbFs.h"
 
-#include <charconv>
 #include <fcntl.h>
 
+#include "base/Number.h"
 #include "kernel/ProcFormat.h"
 #include "mm/MemoryManager.h"
 #include "mm/cache/Inode.h"
@@ -21,11 +21,7 @@ std::optional<u64> parse_count(const std::string& text)
     std::string t = text;
     while (!t.empty() && (t.back() == '\n' || t.back() == ' '))
         t.pop_back();
-    u64 v = 0;
-    auto [ptr, ec] = std::from_chars(t.data(), t.data() + t.size(), v);
-    if (t.empty() || ec != std::errc() || ptr != t.data() + t.size())
-        return std::nullopt;
-    return v;
+    return parse_u64(t);
 }
 
 std::string line(u64 v)

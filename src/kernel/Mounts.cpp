@@ -7,6 +7,7 @@
 #include <sys/mount.h>
 #include <sys/stat.h>
 
+#include "base/Number.h"
 #include "mm/MemoryManager.h"
 #include "mm/cache/Inode.h"
 #include "mm/cache/PageCache.h"
@@ -33,15 +34,6 @@ std::optional<u64> memparse(const std::string& text)
     if (shift == 99 || (shift && v > (~u64{0} >> shift)))
         return std::nullopt;
     return v << shift;
-}
-
-std::optional<u32> parse_u32(const std::string& text, int base)
-{
-    u32 v = 0;
-    auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), v, base);
-    if (text.empty() || ec != std::errc() || ptr != text.data() + text.size())
-        return std::nullopt;
-    return v;
 }
 
 std::string parent_of(const std::string& path, std::string* name)
@@ -197,12 +189,12 @@ Result<void> MemoryMounts::parse_options(MemoryMount& m, const std::string& opti
         std::string key = opt.substr(0, eq);
         std::string value = eq == std::string::npos ? "" : opt.substr(eq + 1);
         if (key == "mode") {
-            auto v = parse_u32(value, 8);
+            auto v = parse_integer<u32>(value, 8);
             if (!v)
                 return Error::from_errno(EINVAL, "bad mode");
             m.mode = *v & 07777;
         } else if (key == "uid" || key == "gid") {
-            auto v = parse_u32(value, 10);
+            auto v = parse_integer<u32>(value, 10);
             if (!v)
                 return Error::from_errno(EINVAL, "bad id");
             (key == "uid" ? m.uid : m.gid) = *v;

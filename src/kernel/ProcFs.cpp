@@ -1,11 +1,11 @@
 #include "kernel/ProcFs.h"
 
 #include <algorithm>
-#include <charconv>
 #include <cstring>
 #include <elf.h>
 #include <sstream>
 
+#include "base/Number.h"
 #include "hw/Machine.h"
 #include "kernel/HugetlbFs.h"
 #include "kernel/Kernel.h"
@@ -40,11 +40,7 @@ std::optional<i64> parse_int(const std::string& text)
     std::string t = text;
     while (!t.empty() && (t.back() == '\n' || t.back() == ' '))
         t.pop_back();
-    i64 v = 0;
-    auto [ptr, ec] = std::from_chars(t.data(), t.data() + t.size(), v);
-    if (ec != std::errc() || ptr != t.data() + t.size() || t.empty())
-        return std::nullopt;
-    return v;
+    return parse_i64(t);
 }
 
 } // namespace
@@ -794,13 +790,10 @@ Result<void> ProcFs::write(int viewer, const std::string& path, const std::strin
     if (path == "/proc/sys/kernel/shmmax" || path == "/proc/sys/kernel/shmall" ||
         path == "/proc/sys/kernel/shmmni") {
         // shmmax and shmall: any unsigned long; shmmni: 0 to IPCMNI (32768).
-        std::string t = value.substr(std::min(value.size(), value.find_first_not_of(" \t\n")));
-        while (!t.empty() && (t.back() == '\n' || t.back() == ' '))
-            t.pop_back();
-        u64 v = 0;
-        auto [ptr, ec] = std::from_chars(t.data(), t.data() + t.size(), v);
-        if (t.empty() || ec != std::errc() || ptr != t.data() + t.size())
+        auto parsed = parse_u64(trim_number(value));
+        if (!parsed)
             return Error::from_errno(EINVAL, "not a number");
+        u64 v = *parsed;
         ShmLimits& limits = m_kernel.sysv_shm().limits();
         if (path.ends_with("shmmni")) {
             if (v > 32768)

@@ -2,10 +2,10 @@
 
 #include <algorithm>
 #include <array>
-#include <charconv>
 #include <optional>
 #include <vector>
 
+#include "base/Number.h"
 #include "kernel/ProcFormat.h"
 
 namespace kioku {
@@ -127,15 +127,6 @@ std::vector<std::string_view> words_of(std::string_view text)
     return words;
 }
 
-std::optional<u64> parse_number(std::string_view text, int base = 10)
-{
-    u64 value = 0;
-    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value, base);
-    if (text.empty() || ec != std::errc() || end != text.data() + text.size())
-        return std::nullopt;
-    return value;
-}
-
 // Splits "Key:   value" into its key and its trimmed value; nullopt for a line without a colon
 // directly after its first word.
 std::optional<std::pair<std::string_view, std::string_view>> colon_line(std::string_view line)
@@ -152,7 +143,7 @@ std::optional<u64> amount(std::string_view value)
 {
     if (value.size() > 3 && value.substr(value.size() - 3) == " kB")
         value = trim(value.substr(0, value.size() - 3));
-    return parse_number(value);
+    return parse_u64(value);
 }
 
 // ---- maps lines ----------------------------------------------------------------------------
@@ -168,10 +159,10 @@ bool put_maps_fields(JsonOut& out, std::string_view line)
     size_t dash = range.find('-');
     if (dash == std::string_view::npos || perms.size() != 4)
         return false;
-    auto start = parse_number(range.substr(0, dash), 16);
-    auto end = parse_number(range.substr(dash + 1), 16);
-    auto off = parse_number(offset, 16);
-    auto ino = parse_number(inode);
+    auto start = parse_u64(range.substr(0, dash), 16);
+    auto end = parse_u64(range.substr(dash + 1), 16);
+    auto off = parse_u64(offset, 16);
+    auto ino = parse_u64(inode);
     if (!start || !end || !off || !ino || dev.find(':') == std::string_view::npos)
         return false;
     out.key("start");
@@ -272,7 +263,7 @@ bool put_status_value(JsonOut& out, std::string_view key, std::string_view value
     if (is_one_of(key, STATUS_ID_LISTS)) {
         out.open('[');
         for (std::string_view word : words_of(value)) {
-            auto id = parse_number(word);
+            auto id = parse_u64(word);
             if (!id)
                 return false;
             out.number(*id);
@@ -298,7 +289,7 @@ bool put_row(JsonOut& out, const std::vector<std::string_view>& headings,
         return false;
     out.open('{');
     for (size_t i = 0; i < values.size(); ++i) {
-        auto number = parse_number(values[i]);
+        auto number = parse_u64(values[i]);
         if (!number)
             return false;
         out.key(headings[i]);
@@ -316,7 +307,7 @@ Result<std::string> counters_json(std::string_view text)
     out.open('{');
     for (std::string_view line : lines_of(text)) {
         auto words = words_of(line);
-        std::optional<u64> value = words.size() == 2 ? parse_number(words[1]) : std::nullopt;
+        std::optional<u64> value = words.size() == 2 ? parse_u64(words[1]) : std::nullopt;
         if (!value)
             return bad_text("not a 'name value' line");
         out.key(words[0]);
@@ -334,7 +325,7 @@ Result<std::string> buddyinfo_json(std::string_view text)
         auto words = words_of(line);
         if (words.size() < 4 || words[0] != "Node" || words[1].back() != ',' || words[2] != "zone")
             return bad_text("not a buddyinfo line");
-        auto node = parse_number(words[1].substr(0, words[1].size() - 1));
+        auto node = parse_u64(words[1].substr(0, words[1].size() - 1));
         if (!node)
             return bad_text("not a buddyinfo node");
         out.open('{');
@@ -345,7 +336,7 @@ Result<std::string> buddyinfo_json(std::string_view text)
         out.key("free");
         out.open('[');
         for (size_t i = 4; i < words.size(); ++i) {
-            auto count = parse_number(words[i]);
+            auto count = parse_u64(words[i]);
             if (!count)
                 return bad_text("not a buddyinfo count");
             out.number(*count);

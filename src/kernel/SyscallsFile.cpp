@@ -14,6 +14,7 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
+#include "base/Number.h"
 #include "kernel/EventFd.h"
 #include "kernel/HugetlbFs.h"
 #include "kernel/Kernel.h"
@@ -324,7 +325,7 @@ Result<bool> Syscalls::reopen_fd_link(Task& t, const std::string& path, std::sha
     Process* owner = kernel().process(pid);
     if (!owner || !owner->alive())
         return Error::from_errno(ENOENT, "no such process");
-    auto it = owner->files().find(std::atoi(rest.c_str()));
+    auto it = owner->files().find(static_cast<int>(*parse_u64(rest))); // nine digits at most, checked above
     if (it == owner->files().end())
         return Error::from_errno(ENOENT, "no such descriptor");
     const OpenFile& target = *it->second;
@@ -1626,7 +1627,8 @@ SyscallResult Syscalls::sys_readlinkat(Task& t, const SyscallArgs& a)
         target = group(t).exe_path;
     } else if (path.rfind(self + "/fd/", 0) == 0) {
         // A descriptor's link names what it has open ("/memfd:NAME (deleted)", "anon_inode:[eventfd]").
-        auto f = open_file(t, std::atoi(path.c_str() + self.size() + 4));
+        auto fd = parse_integer<i32>(std::string_view(path).substr(self.size() + 4));
+        auto f = fd ? open_file(t, *fd) : Result<OpenFile*>(Error::from_errno(ENOENT, "no such descriptor"));
         if (f.is_error())
             return SyscallResult::err(ENOENT);
         target = f.value()->path;

@@ -3,6 +3,8 @@
 #include <cctype>
 #include <charconv>
 
+#include "base/Number.h"
+
 namespace kioku::scenario {
 
 namespace {
@@ -57,11 +59,7 @@ bool is_smaps_header(std::string_view line)
 
 std::optional<u64> hex(std::string_view s)
 {
-    u64 value = 0;
-    auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), value, 16);
-    if (ec != std::errc() || end != s.data() + s.size())
-        return std::nullopt;
-    return value;
+    return parse_u64(s, 16);
 }
 
 } // namespace

@@ -3,8 +3,8 @@
 // current one in brackets, numbers as decimal lines. Writes take the same words (a trailing
 // newline allowed, as sysfs_streq allows) and answer EINVAL otherwise.
 #include <array>
-#include <charconv>
 
+#include "base/Number.h"
 #include "mm/thp/Thp.h"
 
 namespace kioku {
@@ -51,12 +51,7 @@ std::optional<size_t> choice_of(const std::array<const char*, N>& names, const s
 
 std::optional<u64> number_of(const std::string& value)
 {
-    std::string v = trimmed(value);
-    u64 n = 0;
-    auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), n);
-    if (ec != std::errc() || end != v.data() + v.size() || v.empty())
-        return std::nullopt;
-    return n;
+    return parse_u64(trimmed(value));
 }
 
 std::string line(u64 n)
