@@ -1,5 +1,7 @@
 #include "kernel/Process.h"
 
+#include <algorithm>
+
 namespace kioku {
 
 Process::Process(Pid pid, Pid ppid, std::string name, std::shared_ptr<AddressSpace> space,
@@ -41,6 +43,7 @@ void Process::exec(std::unique_ptr<AddressSpace> space, std::string name)
 {
     // PR_SET_THP_DISABLE survives execve (Linux keeps MMF_DISABLE_THP across the new mm).
     bool thp_disabled = m_space && m_space->thp_disabled();
+    maxrss_pages = self_maxrss_pages(); // exec_mmap: setmax_mm_hiwater_rss of the old mm
     m_space = std::move(space);
     m_space->set_thp_disabled(thp_disabled);
     m_space->set_fault_counters(&m_faults);
@@ -50,6 +53,11 @@ void Process::exec(std::unique_ptr<AddressSpace> space, std::string name)
     m_posix_timers.clear(); // exit_itimers in begin_new_exec
 }
 
+u64 Process::self_maxrss_pages() const
+{
+    return std::max(maxrss_pages, m_space ? m_space->hiwater_rss() : u64{0});
+}
+
 void Process::terminate(int exit_code, int signal)
 {
     m_files.clear();
@@ -57,6 +65,7 @@ void Process::terminate(int exit_code, int signal)
     // A space another process still runs in must not keep counting faults here.
     if (m_space && m_space->fault_counters() == &m_faults)
         m_space->set_fault_counters(nullptr);
+    maxrss_pages = self_maxrss_pages(); // exit_mm
     m_space.reset();
     m_exit_code = exit_code;
     m_term_signal = signal;

@@ -93,6 +93,13 @@ class Process {
     // dies of SIGKILL when that call ends (Kernel::Call), and may not be chosen again.
     bool oom_victim = false;
     u64 start_time_ns = 0;
+    // getrusage's ru_maxrss, in pages: the largest RSS of the images this process has left
+    // (kept at execve and at exit: Linux's signal->maxrss), and of its waited-for children and
+    // theirs (signal->cmaxrss, RUSAGE_CHILDREN).
+    u64 maxrss_pages = 0;
+    u64 children_maxrss_pages = 0;
+    // RUSAGE_SELF's ru_maxrss: the earlier images' and the current one's high-water mark.
+    u64 self_maxrss_pages() const;
 
   private:
     Pid m_pid;

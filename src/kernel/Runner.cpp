@@ -402,8 +402,9 @@ void Runner::finish_group(ThreadGroup& g)
         send_group_signal(parent->pid, info);
     }
     // A parent that ignores SIGCHLD (or asked SA_NOCLDWAIT) never sees zombies.
+    // Its times, faults and maxrss are not added to the parent's children's (no wait_task_zombie).
     if (exit_signal == SIGCHLD_ && (chld.handler == SIG_IGN_ || (chld.flags & SA_NOCLDWAIT_)) && me)
-        reaped(parent->pid, pid);
+        reaped(parent->pid, pid, Reap::Released);
 }
 
 std::vector<Pid> Runner::children_of(Pid pid) const
@@ -415,12 +416,16 @@ std::vector<Pid> Runner::children_of(Pid pid) const
     return out;
 }
 
-void Runner::reaped(Pid parent, Pid child)
+void Runner::reaped(Pid parent, Pid child, Reap how)
 {
-    if (ThreadGroup* pg = m_sched.group(parent)) {
+    if (ThreadGroup* pg = how == Reap::Waited ? m_sched.group(parent) : nullptr) {
         if (Process* cp = m_kernel->process(child)) {
             pg->children_minflt += cp->faults().min_flt;
             pg->children_majflt += cp->faults().maj_flt;
+            // wait_task_zombie: the child's largest RSS, or its own children's, if larger.
+            if (Process* pp = m_kernel->process(parent))
+                pp->children_maxrss_pages =
+                    std::max({pp->children_maxrss_pages, cp->self_maxrss_pages(), cp->children_maxrss_pages});
         }
     }
     (void)m_kernel->reap(child);

@@ -116,7 +116,11 @@ class Runner {
     void random_bytes(u8* out, u64 n);
     // Children of pid (thread groups whose parent it is), and the zombies among them.
     std::vector<Pid> children_of(Pid pid) const;
-    void reaped(Pid parent, Pid child);
+    // A zombie goes. Waited: its parent (or init) waited for it, and its fault counts and
+    // maxrss join the parent's children's (getrusage RUSAGE_CHILDREN); Released: it went
+    // unwaited for (its parent ignores SIGCHLD), and they do not.
+    enum class Reap : bool { Waited, Released };
+    void reaped(Pid parent, Pid child, Reap how = Reap::Waited);
     u64 instructions() const;
     // Writes the hart's pc and integer registers before every instruction to `out`, in the
     // layout of qemu-riscv64's `-singlestep -d cpu,nochain` log, for lock-step comparisons

@@ -159,6 +159,10 @@ SyscallResult Syscalls::sys_wait4(Task& t, const SyscallArgs& a)
             u8 ru[144] = {};
             i64 minflt = static_cast<i64>(p->faults().min_flt),
                 majflt = static_cast<i64>(p->faults().maj_flt);
+            // The child's own and its waited-for children's largest RSS, in kB.
+            i64 maxrss = static_cast<i64>(std::max(p->self_maxrss_pages(), p->children_maxrss_pages) *
+                                          (PAGE_SIZE / 1024));
+            std::memcpy(ru + 32, &maxrss, 8);
             std::memcpy(ru + 64, &minflt, 8);
             std::memcpy(ru + 72, &majflt, 8);
             if (put_bytes(t, a[3], ru, sizeof ru).is_error())
@@ -663,13 +667,14 @@ SyscallResult Syscalls::sys_getrusage(Task& t, const SyscallArgs& a)
     Process& p = process(t);
     ThreadGroup& g = group(t);
     if (who == -1) {
+        put64(32, p.children_maxrss_pages * (PAGE_SIZE / 1024));
         put64(64, g.children_minflt);
         put64(72, g.children_majflt);
     } else {
         u64 ns = kernel().now_ns() - p.start_time_ns;
         put64(0, ns / NS_PER_SEC);
         put64(8, (ns % NS_PER_SEC) / 1000);
-        put64(32, p.space().hiwater_rss() * (PAGE_SIZE / 1024));
+        put64(32, p.self_maxrss_pages() * (PAGE_SIZE / 1024));
         put64(64, p.faults().min_flt);
         put64(72, p.faults().maj_flt);
     }
