@@ -229,7 +229,20 @@ struct OpenedExecutable {
     ElfImage image;
 };
 
-Result<OpenedExecutable> open_executable(Kernel& kernel, const std::string& path)
+// generic_permission for MAY_EXEC: the owner's x bit for the file's owner, else the group's for
+// a member of its group, else the others'; CAP_DAC_OVERRIDE runs a file any x bit is set on.
+bool may_exec(const struct stat& st, const Credentials& c)
+{
+    if (c.capable(CAP_DAC_OVERRIDE))
+        return st.st_mode & 0111;
+    if (c.fsuid == st.st_uid)
+        return st.st_mode & S_IXUSR;
+    if (c.in_group(st.st_gid))
+        return st.st_mode & S_IXGRP;
+    return st.st_mode & S_IXOTH;
+}
+
+Result<OpenedExecutable> open_executable(Kernel& kernel, const std::string& path, const Credentials& creds)
 {
     auto inode = TRY(kernel.vfs().open(path, O_RDONLY, 0));
     struct stat st {};
@@ -237,8 +250,8 @@ Result<OpenedExecutable> open_executable(Kernel& kernel, const std::string& path
         return Error::from_errno(EACCES, "cannot stat the executable");
     if (S_ISDIR(st.st_mode))
         return Error::from_errno(EACCES, "is a directory");
-    if (!S_ISREG(st.st_mode) || !(st.st_mode & 0111))
-        return Error::from_errno(EACCES, "not an executable file");
+    if (!S_ISREG(st.st_mode) || !may_exec(st, creds))
+        return Error::from_errno(EACCES, "not an executable file, or not for this user");
     // Through the page cache, as kernel_read: a program just written may not be on the host yet.
     ElfReader read = [&kernel, &inode](u64 offset, u64 len, u8* out) {
         return !kernel.mm().page_cache().read(*inode, offset, len, out).is_error();
@@ -293,9 +306,9 @@ u64 load_bias_for(const ElfImage& image, u64 task_size)
 
 // The interpreter of a dynamically linked program, opened before the point of no return as
 // load_elf_binary does: a missing one fails execve with ENOENT, a bad one with ENOEXEC or EACCES.
-Result<OpenedExecutable> open_interpreter(Kernel& kernel, const std::string& path)
+Result<OpenedExecutable> open_interpreter(Kernel& kernel, const std::string& path, const Credentials& creds)
 {
-    auto interp = open_executable(kernel, path);
+    auto interp = open_executable(kernel, path, creds);
     if (interp.is_error()) {
         if (interp.error().code == ENOENT)
             return Error::from_errno(ENOENT, "the program's interpreter (dynamic loader) is not in the guest "
@@ -339,10 +352,10 @@ Result<LoadedProgram> exec_elf(Kernel& kernel, i32 pid, ExecRequest request, boo
     Process* p = kernel.process(pid);
     if (!p || !p->alive())
         return Error::from_errno(ESRCH, "no such process");
-    auto exe = TRY(open_executable(kernel, request.path));
+    auto exe = TRY(open_executable(kernel, request.path, p->creds));
     std::optional<OpenedExecutable> interp;
     if (exe.image.interpreter)
-        interp = TRY(open_interpreter(kernel, *exe.image.interpreter));
+        interp = TRY(open_interpreter(kernel, *exe.image.interpreter, p->creds));
     auto space = TRY(kernel.mm().create_address_space());
     u64 task_size = space->task_size();
     for (const OpenedExecutable* image : {&exe, interp ? &*interp : nullptr}) {
