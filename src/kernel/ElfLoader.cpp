@@ -357,6 +357,7 @@ Result<LoadedProgram> exec_elf(Kernel& kernel, i32 pid, ExecRequest request, boo
     if (exe.image.interpreter)
         interp = TRY(open_interpreter(kernel, *exe.image.interpreter, p->creds));
     auto space = TRY(kernel.mm().create_address_space());
+    TRY(space->set_exe_file(exe.inode)); // ETXTBSY while it is open for writing
     u64 task_size = space->task_size();
     for (const OpenedExecutable* image : {&exe, interp ? &*interp : nullptr}) {
         if (!image)

@@ -623,12 +623,18 @@ Result<int> Kernel::open(Pid pid, const std::string& path, int flags, int mode)
         // A file of /dev/shm, /dev/hugepages or a tmpfs or hugetlbfs the guest mounted.
         inode = TRY(
             m_mounts->open(*m, name, path, flags, static_cast<u32>(mode), p->creds.fsuid, p->creds.fsgid));
+        if (accmode != O_RDONLY && inode->write_denied())
+            return Error::from_errno(ETXTBSY, "a program runs this file");
         if ((flags & O_TRUNC) && accmode != O_RDONLY)
             TRY(truncate_inode(*inode, 0));
     } else {
-        inode = TRY(m_vfs->open(path, flags, mode));
+        inode = TRY(m_vfs->open(path, flags, mode)); // ETXTBSY before an O_TRUNC there
     }
     auto file = std::make_shared<OpenFile>();
+    if (accmode != O_RDONLY) {
+        TRY(inode->get_write_access());
+        file->write_access = true;
+    }
     file->inode = std::move(inode);
     file->path = path;
     file->readable = accmode == O_RDONLY || accmode == O_RDWR;

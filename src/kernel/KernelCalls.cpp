@@ -163,6 +163,8 @@ Result<int> Kernel::memfd_create(Pid pid, const std::string& name, unsigned flag
     file->path = path;
     file->readable = true;
     file->writable = true;
+    (void)file->inode->get_write_access(); // a new file: nothing runs it
+    file->write_access = true;
     int fd = TRY(p->install(std::move(file)));
     after_operation();
     return fd;

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "mm/cache/Inode.h"
+
 namespace kioku {
 
 Process::Process(Pid pid, Pid ppid, std::string name, std::shared_ptr<AddressSpace> space,
@@ -51,6 +53,12 @@ void Process::exec(std::unique_ptr<AddressSpace> space, std::string name)
     limits_changed();
     m_name = std::move(name);
     m_posix_timers.clear(); // exit_itimers in begin_new_exec
+}
+
+OpenFile::~OpenFile()
+{
+    if (write_access && inode)
+        inode->put_write_access();
 }
 
 u64 Process::self_maxrss_pages() const

@@ -33,6 +33,14 @@ struct OpenFile {
     // /dev/null, /dev/zero); inode is null then, and the system-call layer serves them.
     std::shared_ptr<SpecialFile> special;
     SlabCharge slab{KmemCache::Filp}; // its struct file
+    // Whether it holds write access to inode (Inode::get_write_access), given back when the
+    // last descriptor of this open file goes.
+    bool write_access = false;
+
+    OpenFile() = default;
+    OpenFile(const OpenFile&) = delete;
+    OpenFile& operator=(const OpenFile&) = delete;
+    ~OpenFile();
 };
 
 class Process {

@@ -535,6 +535,11 @@ SyscallResult Syscalls::open_path(Task& t, std::string path, int flags, int mode
     if (auto reopened = reopen_fd_link(t, path, file); reopened.is_error()) {
         return SyscallResult::err(reopened.error().code);
     } else if (reopened.value()) {
+        if (file->writable) {
+            if (auto r = file->inode->get_write_access(); r.is_error())
+                return SyscallResult::err(r.error().code);
+            file->write_access = true;
+        }
         if ((flags & O_TRUNC) && file->writable) {
             if (auto r = kernel().truncate_inode(*file->inode, 0); r.is_error())
                 return SyscallResult::err(r.error().code);

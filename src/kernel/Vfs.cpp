@@ -166,6 +166,8 @@ Result<std::shared_ptr<Inode>> Vfs::open(const std::string& guest_path, int flag
         inode->set_device(major(st.st_dev), minor(st.st_dev)); // as stat shows it
         m_inodes.emplace(key, inode);
     }
+    if ((flags & O_ACCMODE) != O_RDONLY && inode->write_denied())
+        return Error::from_errno(ETXTBSY, "a program runs this file");
     if ((flags & O_TRUNC) && (flags & O_ACCMODE) != O_RDONLY) {
         if (::ftruncate(inode->host_fd(), 0) != 0)
             return host_error("truncate failed");

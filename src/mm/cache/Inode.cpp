@@ -108,4 +108,20 @@ Result<void> Inode::set_times(const struct timespec* times)
     return {};
 }
 
+Result<void> Inode::get_write_access()
+{
+    if (m_write_count < 0)
+        return Error::from_errno(ETXTBSY, "a program runs this file");
+    ++m_write_count;
+    return {};
+}
+
+Result<void> Inode::deny_write_access()
+{
+    if (m_write_count > 0)
+        return Error::from_errno(ETXTBSY, "the file is open for writing");
+    --m_write_count;
+    return {};
+}
+
 } // namespace kioku

@@ -114,6 +114,13 @@ class Inode {
     u32 seals = 0;
     // Whether a shared mapping that may write maps it (mapping_writably_mapped).
     bool writably_mapped() const;
+    // i_writecount: open files that may write it (above 0), or programs running it (below 0);
+    // the one excludes the other with ETXTBSY (get_write_access, exe_file_deny_write_access).
+    Result<void> get_write_access();
+    void put_write_access() { --m_write_count; }
+    Result<void> deny_write_access();
+    void allow_write_access() { ++m_write_count; }
+    bool write_denied() const { return m_write_count < 0; }
     // What stat shows of a shmem file, which has no host file to ask: tmpfs keeps the mode, the
     // link count and the owner in the inode (a memfd: 0777 and no link; a /dev/shm file: its own).
     u32 shmem_mode = 0100777;
@@ -148,6 +155,7 @@ class Inode {
     std::map<u64, u64> m_shadows;
     std::vector<Vma*> m_mappings;
     MappingObserver* m_observer = nullptr;
+    i64 m_write_count = 0;
     std::optional<std::array<struct timespec, 2>> m_set_times;
     SlabCharge m_slab{m_kind == Kind::Shmem ? KmemCache::ShmemInodeCache : KmemCache::InodeCache};
 };

@@ -104,8 +104,20 @@ AddressSpace::AddressSpace(MemoryManager& mm, Asid asid, std::unique_ptr<PageTab
     m_mm.register_space(this);
 }
 
+Result<void> AddressSpace::set_exe_file(std::shared_ptr<Inode> file)
+{
+    if (file)
+        TRY(file->deny_write_access());
+    if (m_exe_file)
+        m_exe_file->allow_write_access();
+    m_exe_file = std::move(file);
+    return {};
+}
+
 AddressSpace::~AddressSpace()
 {
+    if (m_exe_file)
+        m_exe_file->allow_write_access();
     for (UserfaultContext* ctx : m_userfaults)
         ctx->space_gone();
     while (!m_vmas.empty()) {
@@ -930,6 +942,8 @@ Result<std::unique_ptr<AddressSpace>> AddressSpace::fork(Asid child_asid)
     child->m_hiwater_vm = m_hiwater_vm;
     child->m_thp_disabled = m_thp_disabled;
     child->m_vdso_base = m_vdso_base;
+    if (m_exe_file)
+        TRY(child->set_exe_file(m_exe_file)); // cannot fail: this space already denies writes
     Rmap rmap(m_mm);
     for (auto& entry : m_vmas) {
         Vma* src = entry.second.get(); // a plain name: lambdas below capture it

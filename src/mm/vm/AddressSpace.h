@@ -115,6 +115,11 @@ class AddressSpace {
     // of the [vdso] mapping moves it; signal handlers return into it.
     u64 vdso_base() const { return m_vdso_base; }
     void set_vdso_base(u64 base) { m_vdso_base = base; }
+    // The program this space runs (mm->exe_file): while the space lives, nothing may open it for
+    // writing, and set_exe_file fails with ETXTBSY while something has it open so. Fork's copy
+    // holds it too.
+    Result<void> set_exe_file(std::shared_ptr<Inode> file);
+    const std::shared_ptr<Inode>& exe_file() const { return m_exe_file; }
     void set_start_stack(u64 sp) { m_start_stack = sp; }
     // Grows a VM_GROWSDOWN VMA down to cover addr, as expand_stack does; false if it may not.
     bool expand_stack(Vma& vma, VirtAddr addr);
@@ -176,6 +181,7 @@ class AddressSpace {
     u64 m_brk = 0;
     u64 m_start_stack = 0;
     u64 m_vdso_base = 0;
+    std::shared_ptr<Inode> m_exe_file; // its write access denied while held
     u64 m_total_vm = 0;
     u64 m_data_vm = 0;
     u64 m_exec_vm = 0;
