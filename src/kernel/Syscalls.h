@@ -450,6 +450,8 @@ class Syscalls {
     static Result<UnixSocket::Type> unix_socket_type(const SyscallArgs& a, int other_family);
     // The socket behind fd: EBADF, or ENOTSOCK for another kind of file.
     Result<SpecialFile*> socket_file(Task& t, int fd);
+    // bind's and connect's socket (argument 0) and address (arguments 1 and 2).
+    Result<std::pair<SpecialFile*, std::vector<u8>>> socket_and_address(Task& t, const SyscallArgs& a);
     // A sockaddr from the guest (EINVAL past 128 bytes or negative), and one written back as
     // accept, getsockname and recvfrom write it: cut to the caller's length, the full length told.
     Result<std::vector<u8>> read_sockaddr(Task& t, u64 addr, i64 len);

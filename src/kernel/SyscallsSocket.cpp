@@ -238,16 +238,21 @@ Result<std::shared_ptr<UnixSocket>> Syscalls::find_socket(Task& t, const UnixSoc
     return s;
 }
 
+Result<std::pair<SpecialFile*, std::vector<u8>>> Syscalls::socket_and_address(Task& t, const SyscallArgs& a)
+{
+    // bind and connect: (fd, addr, addrlen).
+    SpecialFile* file = TRY(socket_file(t, a.fd(0)));
+    return std::pair{file, TRY(read_sockaddr(t, a[1], static_cast<i32>(a[2])))};
+}
+
 SyscallResult Syscalls::sys_bind(Task& t, const SyscallArgs& a)
 {
-    auto s = socket_file(t, a.fd(0));
-    if (s.is_error())
-        return SyscallResult::err(s.error().code);
-    auto raw = read_sockaddr(t, a[1], static_cast<i32>(a[2]));
-    if (raw.is_error())
-        return SyscallResult::err(raw.error().code);
-    const std::shared_ptr<UnixSocket>& sock = s.value()->socket;
-    if (raw.value().size() == 2 && family_of(raw.value()) == AF_UNIX_) {
+    auto call = socket_and_address(t, a);
+    if (call.is_error())
+        return SyscallResult::err(call.error().code);
+    auto& [file, raw] = call.value();
+    const std::shared_ptr<UnixSocket>& sock = file->socket;
+    if (raw.size() == 2 && family_of(raw) == AF_UNIX_) {
         // unix_autobind: a bound socket keeps its name.
         if (!sock->name().empty())
             return SyscallResult::ret(0);
@@ -256,7 +261,7 @@ SyscallResult Syscalls::sys_bind(Task& t, const SyscallArgs& a)
             return SyscallResult::err(name.error().code);
         return SyscallResult::of(m_unix_names.bind_abstract(name.value(), sock));
     }
-    auto name = unix_address(raw.value());
+    auto name = unix_address(raw);
     if (name.is_error())
         return SyscallResult::err(name.error().code);
     if (name.value()[0] == 0) {
@@ -295,21 +300,19 @@ SyscallResult Syscalls::sys_listen(Task& t, const SyscallArgs& a)
 
 SyscallResult Syscalls::sys_connect(Task& t, const SyscallArgs& a)
 {
-    auto s = socket_file(t, a.fd(0));
-    if (s.is_error())
-        return SyscallResult::err(s.error().code);
-    auto raw = read_sockaddr(t, a[1], static_cast<i32>(a[2]));
-    if (raw.is_error())
-        return SyscallResult::err(raw.error().code);
-    const std::shared_ptr<UnixSocket>& sock = s.value()->socket;
+    auto call = socket_and_address(t, a);
+    if (call.is_error())
+        return SyscallResult::err(call.error().code);
+    auto& [file, raw] = call.value();
+    const std::shared_ptr<UnixSocket>& sock = file->socket;
     if (sock->type() == UnixSocket::Type::Dgram) {
         // unix_dgram_connect: AF_UNSPEC dissolves the association.
-        if (raw.value().size() < 2)
+        if (raw.size() < 2)
             return SyscallResult::err(EINVAL);
-        if (family_of(raw.value()) == AF_UNSPEC_)
+        if (family_of(raw) == AF_UNSPEC_)
             return SyscallResult::of(sock->connect_dgram(nullptr));
     }
-    auto name = unix_address(raw.value());
+    auto name = unix_address(raw);
     if (name.is_error())
         return SyscallResult::err(name.error().code);
     auto other = find_socket(t, name.value(), sock->type());
@@ -319,7 +322,7 @@ SyscallResult Syscalls::sys_connect(Task& t, const SyscallArgs& a)
         return SyscallResult::of(sock->connect_dgram(other.value()));
     auto r = sock->connect(other.value(), cred_of(process(t)));
     if (r.is_error())
-        return socket_failed(t, r.error(), s.value()->nonblock);
+        return socket_failed(t, r.error(), file->nonblock);
     end_wait(t);
     return SyscallResult::ret(0);
 }
