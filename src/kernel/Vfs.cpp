@@ -103,9 +103,8 @@ Result<UniqueFd> Vfs::resolve(const std::string& guest_path, int flags, int mode
     how.flags = static_cast<u64>(flags) | O_CLOEXEC | (follow == Follow::No ? O_NOFOLLOW : 0);
     how.mode = (flags & O_CREAT) ? static_cast<u64>(mode) : 0;
     how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
-    std::string relative = normalize(guest_path).substr(1);
-    if (relative.empty())
-        relative = ".";
+    std::string normalized = normalize(guest_path);
+    std::string relative = normalized.size() > 1 ? normalized.substr(1) : std::string(".");
     for (;;) {
         int fd =
             static_cast<int>(::syscall(SYS_openat2, m_root_fd.get(), relative.c_str(), &how, sizeof how));
