@@ -65,7 +65,7 @@ std::optional<Pid> proc_pid_name(const std::string& name, Pid self)
         return self;
     if (name.empty() || name.size() > 9 || name.find_first_not_of("0123456789") != std::string::npos)
         return std::nullopt;
-    return static_cast<Pid>(std::stol(name));
+    return parse_integer<Pid>(name);
 }
 
 // /proc/PID/pagemap and /proc/PID/mem (PID a number or "self"): whose, and which.
@@ -310,12 +310,10 @@ Result<bool> Syscalls::reopen_fd_link(Task& t, const std::string& path, std::sha
         size_t slash = path.find('/', 6);
         if (slash == std::string::npos || path.compare(slash, 4, "/fd/") != 0)
             return false;
-        std::string who = path.substr(6, slash - 6);
-        if (who != "self") {
-            if (who.empty() || who.find_first_not_of("0123456789") != std::string::npos)
-                return false;
-            pid = static_cast<Pid>(std::strtol(who.c_str(), nullptr, 10));
-        }
+        auto who = proc_pid_name(path.substr(6, slash - 6), t.tgid);
+        if (!who)
+            return false;
+        pid = *who;
         rest = path.substr(slash + 4);
     } else {
         return false;
@@ -423,10 +421,11 @@ Result<std::string> Syscalls::resolve_beneath(Task& t, int dirfd, const std::str
     // so is a /proc magic link (NO_MAGICLINKS); crossing into another filesystem is EXDEV
     // (NO_XDEV). The trailing link of an O_PATH | O_NOFOLLOW open is the file itself.
     bool scoped = resolve & (RESOLVE_BENEATH_ | RESOLVE_IN_ROOT_);
-    std::string root = scoped ? absolute_path(t, dirfd, ".", &bad) : "/";
+    // The starting directory, unless an absolute path outside a scope never looks at dirfd.
+    std::string dir = scoped || raw[0] != '/' ? absolute_path(t, dirfd, ".", &bad) : "/";
     TRY(bad);
-    std::string start = raw[0] == '/' ? root : absolute_path(t, dirfd, ".", &bad);
-    TRY(bad);
+    std::string root = scoped ? dir : "/";
+    std::string start = raw[0] == '/' ? root : dir;
     if (raw[0] == '/' && (resolve & RESOLVE_BENEATH_))
         return Error::from_errno(EXDEV, "an absolute path under RESOLVE_BENEATH");
     auto fs_of = [&](const std::string& p) -> std::string {
