@@ -467,7 +467,7 @@ Result<u64> Kernel::access_process_vm(Pid pid, u64 addr, std::span<u8> bytes, bo
                 m_mm->thp().split_range(space, base, VirtAddr(base.value() + HPAGE_PMD_SIZE));
                 if (space.page_table().huge_leaf(base))
                     break; // could not be split
-                u64* slot = space.page_table().slot(page_base(VirtAddr(va)), false);
+                PageSlot slot = space.page_table().slot(page_base(VirtAddr(va)), false);
                 if (slot && pte_present(*slot)) {
                     Pfn pfn = pte_pfn(*slot);
                     bool own =
@@ -475,7 +475,7 @@ Result<u64> Kernel::access_process_vm(Pid pid, u64 addr, std::span<u8> bytes, bo
                                    m_mm->frames()[pfn].has(FF_ANON) && m_mm->frames()[pfn].mapcount == 1);
                     if (own) {
                         if (write)
-                            *slot |= PTE_D | PTE_A;
+                            slot.upgrade(PTE_D | PTE_A); // as the hardware would on a store
                         pa = PhysAddr((pfn.value() << PAGE_SHIFT) | (va & (PAGE_SIZE - 1)));
                         break;
                     }

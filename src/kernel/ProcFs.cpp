@@ -201,7 +201,8 @@ static SmapsValues smaps_values(MemoryManager& mm, AddressSpace& space, const Vm
         }
     };
     // smaps_pmd_entry: a THP counts whole, and in AnonHugePages; the huge zero page not at all.
-    auto huge = [&](VirtAddr, unsigned level, u64& entry) {
+    auto huge = [&](VirtAddr, unsigned level, PageSlot slot) {
+        u64 entry = *slot;
         Pfn head = pte_pfn(entry);
         if (level != 1 || !pte_present(entry) || (vma.flags & VM_HUGETLB) || mm.thp().is_huge_zero(head))
             return;
@@ -210,7 +211,8 @@ static SmapsValues smaps_values(MemoryManager& mm, AddressSpace& space, const Vm
     };
     space.page_table().for_each(
         vma.start, vma.end,
-        [&](VirtAddr, u64& pte) {
+        [&](VirtAddr, PageSlot slot) {
+            u64 pte = *slot;
             if (pte_is_swap(pte)) {
                 // smaps_pte_entry: a swap entry shared by n references counts 1/n in SwapPss.
                 u64 refs = std::max<u64>(mm.swap().count(swap_entry_of(pte)), 1);

@@ -10,9 +10,9 @@
 #include "kernel/Signals.h"
 #include "kernel/Syscalls.h"
 #include "mm/MemoryManager.h"
+#include "mm/pgtable/PageTable.h"
 #include "mm/vm/AddressSpace.h"
 #include "mm/vm/FaultHandler.h"
-#include "mm/vm/PageTable.h"
 #include "mm/vm/Userfault.h"
 
 namespace kioku {

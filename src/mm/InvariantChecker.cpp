@@ -107,7 +107,8 @@ std::string InvariantChecker::report()
         std::set<u64> thp_leaves; // bases of the megapage leaves that need a deposit
         // A THP is mapped by megapage leaves only: each counts as one mapping of the head and
         // HPAGE_PMD_NR pages of anonymous RSS. hugetlb leaves are the hugetlb pool's to prove.
-        auto huge = [&](VirtAddr base, unsigned level, u64& entry) {
+        auto huge = [&](VirtAddr base, unsigned level, PageSlot slot) {
+            u64 entry = *slot;
             Vma* vma = space->vma_containing(base);
             if (vma && (vma->flags & VM_HUGETLB))
                 return;
@@ -134,7 +135,8 @@ std::string InvariantChecker::report()
         };
         space->page_table().for_each(
             VirtAddr(0), VirtAddr(space->task_size()),
-            [&](VirtAddr va, u64& pte) {
+            [&](VirtAddr va, PageSlot slot) {
+                u64 pte = *slot;
                 if (pte_is_guard(pte)) {
                     const Vma* vma = space->vma_containing(va);
                     if (!vma || (vma->flags & VM_HUGETLB))

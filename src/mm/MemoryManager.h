@@ -16,10 +16,10 @@
 #include "isa/Paging.h"
 #include "mm/Sysctl.h"
 #include "mm/VmStat.h"
+#include "mm/pgtable/PageTable.h"
 #include "mm/phys/FrameTable.h"
 #include "mm/phys/PhysicalAllocator.h"
 #include "mm/reclaim/Lru.h"
-#include "mm/vm/PageTable.h"
 
 namespace kioku {
 

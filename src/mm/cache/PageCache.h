@@ -20,7 +20,7 @@
 #include "base/Types.h"
 #include "mm/cache/Flusher.h"
 #include "mm/cache/Workingset.h"
-#include "mm/vm/PageTable.h"
+#include "mm/pgtable/Pte.h"
 
 namespace kioku {
 

@@ -7,7 +7,6 @@
 
 #include "hw/Clock.h"
 #include "hw/PhysicalMemory.h"
-#include "hw/Tlb.h"
 #include "mm/MemoryManager.h"
 #include "mm/cache/Inode.h"
 #include "mm/reclaim/Reclaimer.h"
@@ -21,17 +20,6 @@ namespace kioku {
 namespace {
 
 constexpr u32 KERNEL_KINDS = FF_RESERVED | FF_PAGETABLE | FF_KERNEL | FF_SLAB | FF_ZERO;
-
-struct PteRef {
-    Asid asid;
-    VirtAddr va;
-    u64* pte;
-};
-
-u64 with_pfn(u64 pte, Pfn pfn)
-{
-    return (pte & ~isa::PTE_PPN_MASK) | (pfn.value() << isa::PTE_PPN_SHIFT);
-}
 
 } // namespace
 
@@ -87,10 +75,9 @@ bool Migrator::move(Pfn src, Pfn dst)
         return failed();
     // Every PTE is found before anything changes: a mapping the reverse map cannot reach would
     // keep pointing at the old frame, so such a page stays where it is.
-    std::vector<PteRef> ptes;
-    Rmap(m_mm).for_each_mapping(src, [&](AddressSpace& space, Vma&, VirtAddr va, u64& pte) {
-        ptes.push_back({space.asid(), va, &pte});
-    });
+    std::vector<PageSlot> ptes;
+    Rmap(m_mm).for_each_mapping(src,
+                                [&](AddressSpace&, Vma&, VirtAddr, PageSlot slot) { ptes.push_back(slot); });
     if (static_cast<i64>(ptes.size()) != from.mapcount)
         return failed();
     // The swap cache's entry is re-pointed below; an extra reference keeps its slot alive meanwhile.
@@ -106,10 +93,8 @@ bool Migrator::move(Pfn src, Pfn dst)
     to.mapcount = from.mapcount;
     move_lru(src, dst, from.flags);
     move_indexes(src, dst);
-    for (const PteRef& ref : ptes) {
-        *ref.pte = with_pfn(*ref.pte, dst);
-        m_mm.tlb().flush_page(ref.asid, ref.va);
-    }
+    for (PageSlot slot : ptes)
+        slot.modify_flush(pte_with_pfn(*slot, dst));
     release_old(src);
     m_mm.vmstat().inc(VmItem::PgmigrateSuccess);
     return true;

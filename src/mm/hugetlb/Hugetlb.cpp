@@ -4,7 +4,6 @@
 
 #include "base/Assert.h"
 #include "hw/PhysicalMemory.h"
-#include "hw/Tlb.h"
 #include "mm/MemoryManager.h"
 #include "mm/cache/Inode.h"
 #include "mm/hugetlb/HugetlbPool.h"
@@ -40,57 +39,32 @@ HugetlbFile& file_of(MemoryManager& mm, const Vma& vma)
     return *file;
 }
 
-// Frees a page-table page (and the empty tables under it) left where a huge leaf is to go.
-bool free_if_empty(MemoryManager& mm, PageTable& pt, Pfn table, unsigned level)
+// The entry a huge leaf for `base` lives in, made ready: no slot when no table could be had.
+PageSlot leaf_entry(AddressSpace& space, VirtAddr base, unsigned level)
 {
-    u64* entries = reinterpret_cast<u64*>(mm.memory().frame(table));
-    for (unsigned i = 0; i < PTES_PER_TABLE; ++i) {
-        if (entries[i] == 0)
-            continue;
-        if (level == 0 || !pte_valid(entries[i]) || pte_is_leaf(entries[i]))
-            return false;
-        if (!free_if_empty(mm, pt, Pfn(pte_ppn(entries[i])), level - 1))
-            return false;
-        entries[i] = 0;
-    }
-    pt.release_table(table);
-    return true;
+    return space.page_table().huge_slot(base, level);
 }
 
-// The entry a huge leaf for `base` lives in, made ready: null when no table could be had.
-u64* leaf_entry(MemoryManager& mm, AddressSpace& space, VirtAddr base, unsigned level)
-{
-    PageTable& pt = space.page_table();
-    u64* e = pt.entry_at(base, level, true);
-    if (e && pte_valid(*e) && !pte_is_leaf(*e)) {
-        if (!free_if_empty(mm, pt, Pfn(pte_ppn(*e)), level - 1))
-            return nullptr;
-        *e = 0;
-    }
-    return e;
-}
-
-void map_leaf(MemoryManager& mm, AddressSpace& space, const Vma& vma, u64* e, Pfn head, bool writable)
+void map_leaf(MemoryManager& mm, AddressSpace& space, const Vma& vma, PageSlot e, Pfn head, bool writable)
 {
     u64 bits = pte_bits_for(vma) & ~PTE_W;
     if (writable)
         bits |= PTE_W | PTE_D;
     if (bits & PTE_V)
         bits |= PTE_A;
-    *e = make_pte(head.value(), bits);
+    e.set(make_pte(head.value(), bits));
     ++mm.frames()[head].mapcount;
     (void)space;
 }
 
-void unmap_leaf(MemoryManager& mm, AddressSpace& space, VirtAddr base, u64& e)
+void unmap_leaf(MemoryManager& mm, PageSlot e)
 {
-    Pfn head = pte_pfn(e);
+    Pfn head = pte_pfn(*e);
     Hstate* h = mm.hugetlb().hstate_of(head);
     VERIFY(h && "a huge leaf of a hugetlb VMA maps no pool page");
-    e = 0;
+    e.clear_flush();
     --mm.frames()[head].mapcount;
     h->put_page(head);
-    mm.tlb().flush_page(space.asid(), base);
 }
 
 // The reservation a private anonymous page gives back when zapping it frees it: only the owner's,
@@ -154,7 +128,7 @@ std::optional<Pfn> new_page(MemoryManager& mm, AddressSpace& space, const Vma& v
     return head;
 }
 
-FaultOutcome no_page(MemoryManager& mm, AddressSpace& space, Vma& vma, Hstate& h, VirtAddr base, u64* e,
+FaultOutcome no_page(MemoryManager& mm, AddressSpace& space, Vma& vma, Hstate& h, VirtAddr base, PageSlot e,
                      bool write)
 {
     HugetlbFile& file = file_of(mm, vma);
@@ -193,15 +167,14 @@ FaultOutcome no_page(MemoryManager& mm, AddressSpace& space, Vma& vma, Hstate& h
     return FaultOutcome::Minor;
 }
 
-FaultOutcome wp_page(MemoryManager& mm, AddressSpace& space, Vma& vma, Hstate& h, VirtAddr base, u64* e)
+FaultOutcome wp_page(MemoryManager& mm, AddressSpace& space, Vma& vma, Hstate& h, VirtAddr base, PageSlot e)
 {
     Pfn old = pte_pfn(*e);
     Frame& f = mm.frames()[old];
     bool anon = f.private_data == 0;
     if ((vma.flags & VM_MAYSHARE) || (anon && f.refcount == 1)) {
         // A shared page, or a private one nobody else maps any more: write in place.
-        *e |= PTE_W | PTE_D | PTE_A;
-        mm.tlb().flush_page(space.asid(), base);
+        e.set_access_flags(PTE_W | PTE_D | PTE_A);
         return FaultOutcome::Minor;
     }
     // Copy-on-write. The owner copying a page it shares with a child does not use its
@@ -211,7 +184,7 @@ FaultOutcome wp_page(MemoryManager& mm, AddressSpace& space, Vma& vma, Hstate& h
     if (!fresh)
         return FaultOutcome::Sigbus;
     std::memcpy(mm.memory().frame(*fresh), mm.memory().frame(old), h.bytes());
-    unmap_leaf(mm, space, base, *e);
+    unmap_leaf(mm, e);
     map_leaf(mm, space, vma, e, *fresh, true);
     return FaultOutcome::Minor;
 }
@@ -448,19 +421,16 @@ Result<void> hugetlb_mremap_check(MemoryManager& mm, const Vma& vma, u64 addr, u
 
 void hugetlb_move_leaves(AddressSpace& space, u64 old_addr, u64 new_addr, u64 len)
 {
-    MemoryManager& mm = space.mm();
     std::vector<std::pair<VirtAddr, unsigned>> leaves;
     space.page_table().for_each(
-        VirtAddr(old_addr), VirtAddr(old_addr + len), [](VirtAddr, u64&) {},
-        [&](VirtAddr base, unsigned level, u64&) { leaves.emplace_back(base, level); });
+        VirtAddr(old_addr), VirtAddr(old_addr + len), [](VirtAddr, PageSlot) {},
+        [&](VirtAddr base, unsigned level, PageSlot) { leaves.emplace_back(base, level); });
     for (auto [base, level] : leaves) {
-        u64* dst = leaf_entry(mm, space, VirtAddr(new_addr + (base - VirtAddr(old_addr))), level);
+        PageSlot dst = leaf_entry(space, VirtAddr(new_addr + (base - VirtAddr(old_addr))), level);
         VERIFY(dst && "out of memory for page tables while moving a hugetlb mapping");
-        u64* src = space.page_table().entry_at(base, level, false);
+        PageSlot src = space.page_table().entry_at(base, level, false);
         VERIFY(src && "a huge leaf vanished while moving");
-        *dst = *src;
-        *src = 0;
-        mm.tlb().flush_page(space.asid(), base);
+        dst.set(src.clear_flush());
     }
 }
 
@@ -481,7 +451,7 @@ FaultOutcome hugetlb_fault(MemoryManager& mm, AddressSpace& space, Vma& vma, Vir
     AddressSpace* previous = mm.current_space();
     mm.set_current_space(&space);
     FaultOutcome outcome = FaultOutcome::Minor;
-    u64* e = leaf_entry(mm, space, base, leaf_level(*h));
+    PageSlot e = leaf_entry(space, base, leaf_level(*h));
     if (!e) {
         outcome = FaultOutcome::Oom;
     } else if (*e == 0) {
@@ -489,8 +459,7 @@ FaultOutcome hugetlb_fault(MemoryManager& mm, AddressSpace& space, Vma& vma, Vir
     } else if (write && !(*e & PTE_W)) {
         outcome = wp_page(mm, space, vma, *h, base, e);
     } else {
-        *e |= PTE_A | (write ? PTE_D : 0); // spurious: a stale TLB entry
-        mm.tlb().flush_page(space.asid(), base);
+        e.set_access_flags(PTE_A | (write ? PTE_D : 0)); // spurious: a stale TLB entry
     }
     mm.set_current_space(previous);
     return outcome;
@@ -508,7 +477,7 @@ Result<void> hugetlb_userfault_fill(MemoryManager& mm, AddressSpace& space, Vma&
     bool shared = vma.flags & VM_MAYSHARE;
     if (shared && idx >= align_up(vma.file->size(), h->bytes()) >> h->shift())
         return Error::from_errno(EFAULT, "past the end of the hugetlbfs file");
-    u64* e = leaf_entry(mm, space, base, leaf_level(*h));
+    PageSlot e = leaf_entry(space, base, leaf_level(*h));
     if (!e)
         return Error::from_errno(ENOMEM, "no memory for a page table");
     if (*e != 0 || (shared && file.pages.count(idx)))
@@ -540,12 +509,12 @@ void hugetlb_zap(AddressSpace& space, Vma& vma, VirtAddr start, VirtAddr end)
     MemoryManager& mm = space.mm();
     Hstate* h = hugetlb_hstate(mm, vma);
     space.page_table().for_each(
-        start, end, [](VirtAddr, u64&) {},
-        [&](VirtAddr base, unsigned, u64& e) {
+        start, end, [](VirtAddr, PageSlot) {},
+        [&](VirtAddr base, unsigned, PageSlot e) {
             if (base < vma.start || base >= vma.end)
                 return;
-            HugetlbPrivateResv* r = restored_resv(mm, space, vma, *h, base, e);
-            unmap_leaf(mm, space, base, e);
+            HugetlbPrivateResv* r = restored_resv(mm, space, vma, *h, base, *e);
+            unmap_leaf(mm, e);
             if (r) {
                 h->restore_reserve();
                 r->consumed.erase(huge_index(vma, *h, base));
@@ -558,16 +527,14 @@ void hugetlb_copy(AddressSpace& parent, AddressSpace& child, const Vma& src)
     MemoryManager& mm = parent.mm();
     bool cow = (src.flags & (VM_SHARED | VM_MAYWRITE)) == VM_MAYWRITE;
     parent.page_table().for_each(
-        src.start, src.end, [](VirtAddr, u64&) {},
-        [&](VirtAddr base, unsigned level, u64& e) {
-            u64* slot = leaf_entry(mm, child, base, level);
+        src.start, src.end, [](VirtAddr, PageSlot) {},
+        [&](VirtAddr base, unsigned level, PageSlot e) {
+            PageSlot slot = leaf_entry(child, base, level);
             VERIFY(slot && "out of memory for the child's page tables");
-            if (cow && (e & PTE_W)) {
-                e &= ~PTE_W;
-                mm.tlb().flush_page(parent.asid(), base);
-            }
-            *slot = e & ~PTE_A;
-            Pfn head = pte_pfn(e);
+            if (cow)
+                e.wrprotect_flush();
+            slot.set(*e & ~PTE_A);
+            Pfn head = pte_pfn(*e);
             ++mm.frames()[head].mapcount;
             mm.hugetlb().hstate_of(head)->get_page(head);
         });
@@ -575,20 +542,16 @@ void hugetlb_copy(AddressSpace& parent, AddressSpace& child, const Vma& src)
 
 void hugetlb_change_protection(AddressSpace& space, Vma& vma, VirtAddr start, VirtAddr end, u64 new_flags)
 {
-    MemoryManager& mm = space.mm();
     Vma shape = vma;
     shape.flags = new_flags;
     u64 bits = pte_bits_for(shape);
     space.page_table().for_each(
-        start, end, [](VirtAddr, u64&) {},
-        [&](VirtAddr base, unsigned, u64& e) {
-            u64 next = (e & (PTE_A | PTE_D | PTE_PPN_MASK)) | bits;
+        start, end, [](VirtAddr, PageSlot) {},
+        [&](VirtAddr, unsigned, PageSlot e) {
+            u64 next = (*e & (PTE_A | PTE_D | PTE_PPN_MASK)) | bits;
             if (!(bits & PTE_V))
                 next &= ~(PTE_A | PTE_D);
-            if (next != e) {
-                e = next;
-                mm.tlb().flush_page(space.asid(), base);
-            }
+            e.modify_flush(next);
         });
 }
 
@@ -599,10 +562,10 @@ HugetlbUsage hugetlb_usage(MemoryManager& mm, AddressSpace& space, const Vma& vm
     if (!h)
         return u;
     space.page_table().for_each(
-        vma.start, vma.end, [](VirtAddr, u64&) {},
-        [&](VirtAddr, unsigned, u64& e) {
+        vma.start, vma.end, [](VirtAddr, PageSlot) {},
+        [&](VirtAddr, unsigned, PageSlot e) {
             // smaps_hugetlb_range: a page mapped more than once is shared.
-            const Frame& f = mm.frames()[pte_pfn(e)];
+            const Frame& f = mm.frames()[pte_pfn(*e)];
             (f.mapcount > 1 ? u.shared : u.private_) += h->bytes();
         });
     return u;
@@ -629,8 +592,8 @@ bool hugetlb_check(MemoryManager& mm, std::string* why)
                 continue;
             bool bad = false;
             space->page_table().for_each(
-                vma->start, vma->end, [&](VirtAddr, u64&) { bad = true; },
-                [&](VirtAddr, unsigned, u64& e) { ++leaves[pte_pfn(e).value()]; });
+                vma->start, vma->end, [&](VirtAddr, PageSlot) { bad = true; },
+                [&](VirtAddr, unsigned, PageSlot e) { ++leaves[pte_pfn(*e).value()]; });
             if (bad) {
                 *why = "a hugetlb VMA mapped by 4 KiB PTEs";
                 return false;

@@ -1,7 +1,6 @@
 #include "mm/reclaim/Reclaimer.h"
 
 #include "hw/PhysicalMemory.h"
-#include "hw/Tlb.h"
 #include "mm/MemoryManager.h"
 #include "mm/cache/Inode.h"
 #include "mm/cache/PageCache.h"
@@ -32,10 +31,8 @@ class Scan final : public ReclaimScan {
         // folio_referenced: harvest and clear the accessed bit of every PTE mapping the page,
         // dropping the TLB entry so the next access sets it again.
         References refs;
-        auto harvest = [&](AddressSpace& space, Vma& vma, VirtAddr va, u64& pte) {
-            if (pte & PTE_A) {
-                pte &= ~PTE_A;
-                m_mm.tlb().flush_page(space.asid(), va);
+        auto harvest = [&](AddressSpace&, Vma& vma, VirtAddr, PageSlot slot) {
+            if (slot.mkold_flush()) {
                 ++refs.young;
                 refs.exec = refs.exec || (vma.flags & VM_EXEC);
             }
@@ -138,12 +135,11 @@ bool Reclaimer::evict_anon(Pfn pfn)
     if (f.refcount != f.mapcount + 1)
         return false;
     Rmap rmap(m_mm);
-    rmap.for_each_mapping(pfn, [&](AddressSpace& space, Vma&, VirtAddr va, u64& pte) {
-        if (pte & PTE_D)
+    rmap.for_each_mapping(pfn, [&](AddressSpace& space, Vma&, VirtAddr, PageSlot slot) {
+        u64 old = *slot;
+        if (old & PTE_D)
             f.set(FF_DIRTY);
-        u64 old = pte;
-        pte = make_swap_pte(entry);
-        m_mm.tlb().flush_page(space.asid(), va);
+        slot.modify_flush(make_swap_pte(entry));
         swap.duplicate(entry);
         rmap.remove_mapping(space, pfn, old);
         ++space.rss().swapents;

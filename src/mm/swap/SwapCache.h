@@ -18,7 +18,7 @@
 #include <optional>
 
 #include "base/Types.h"
-#include "mm/vm/PageTable.h"
+#include "mm/pgtable/Pte.h"
 
 namespace kioku {
 

@@ -24,8 +24,8 @@
 #include <vector>
 
 #include "base/Result.h"
+#include "mm/pgtable/Pte.h"
 #include "mm/swap/SwapArea.h"
-#include "mm/vm/PageTable.h"
 
 namespace kioku {
 

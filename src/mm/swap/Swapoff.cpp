@@ -45,11 +45,11 @@ class Unuse {
         for (auto& [start, vma] : space.vmas())
             space.page_table().for_each(
                 vma->start, vma->end,
-                [&](VirtAddr va, u64& pte) {
-                    if (ours(pte))
+                [&](VirtAddr va, PageSlot slot) {
+                    if (ours(*slot))
                         addresses.push_back(va.value());
                 },
-                [](VirtAddr, unsigned, u64&) {}); // huge pages are never swapped: no entries there
+                [](VirtAddr, unsigned, PageSlot) {}); // huge pages are never swapped: no entries there
         for (u64 addr : addresses)
             if (!unuse_pte(space, VirtAddr(addr)))
                 return false;
@@ -58,7 +58,7 @@ class Unuse {
 
     bool unuse_pte(AddressSpace& space, VirtAddr va)
     {
-        u64* slot = space.page_table().slot(va, false);
+        PageSlot slot = space.page_table().slot(va, false);
         if (!slot || !ours(*slot))
             return true;
         u64 swap_pte = *slot;
@@ -80,7 +80,7 @@ class Unuse {
         m_mm.swap().release(e);
         --space.rss().swapents;
         Rmap(m_mm).add_mapping(space, *pfn); // the pin becomes the PTE's reference
-        *slot = make_pte(pfn->value(), pte_bits_for(vma) & ~PTE_W);
+        slot.set(make_pte(pfn->value(), pte_bits_for(vma) & ~PTE_W));
         return true;
     }
 

@@ -6,9 +6,11 @@
 // Differences from Linux: swapped-out PTEs within max_ptes_swap are not swapped in first; such a
 // range is left for a later pass (after the pages come back by fault). A page mapped by several
 // address spaces (within max_ptes_shared) is copied, and the other mappers keep the old page.
+#include <algorithm>
+#include <array>
+
 #include "hw/Clock.h"
 #include "hw/PhysicalMemory.h"
-#include "hw/Tlb.h"
 #include "mm/MemoryManager.h"
 #include "mm/thp/Thp.h"
 #include "mm/vm/AddressSpace.h"
@@ -66,11 +68,11 @@ CollapseScan scan_ptes(MemoryManager& mm, const u64* table)
 
 bool Thp::collapse(AddressSpace& space, Vma& vma, VirtAddr base)
 {
-    u64* pmd = space.page_table().entry_at(base, 1, false);
+    PageSlot pmd = space.page_table().entry_at(base, 1, false);
     if (!pmd || !pte_valid(*pmd) || pte_is_leaf(*pmd))
         return false; // nothing mapped, or already huge
     Pfn table_pfn = pte_pfn(*pmd);
-    auto* table = reinterpret_cast<u64*>(m_mm.memory().frame(table_pfn));
+    const auto* table = reinterpret_cast<const u64*>(m_mm.memory().frame(table_pfn));
     CollapseScan s = scan_ptes(m_mm, table);
     // A range registered for userfaultfd missing faults keeps its holes for user space to fill:
     // no collapse over any (hpage_collapse_scan_pmd's userfaultfd_armed).
@@ -95,9 +97,10 @@ bool Thp::collapse(AddressSpace& space, Vma& vma, VirtAddr base)
         return false;
     }
     // __collapse_huge_page_copy: present pages are copied, holes and zero pages zeroed.
-    Rmap rmap(m_mm);
+    std::array<u64, HPAGE_PMD_NR> ptes;
+    std::copy(table, table + HPAGE_PMD_NR, ptes.begin());
     for (u64 i = 0; i < HPAGE_PMD_NR; ++i) {
-        u64 pte = table[i];
+        u64 pte = ptes[i];
         if (pte_present(pte) && !m_mm.is_zero_pfn(pte_pfn(pte))) {
             m_mm.memory().copy_frame(*head + i, pte_pfn(pte));
             m_mm.clock().advance(m_mm.clock().costs().copy_page_ns);
@@ -106,17 +109,18 @@ bool Thp::collapse(AddressSpace& space, Vma& vma, VirtAddr base)
             m_mm.clock().advance(m_mm.clock().costs().zero_page_fill_ns);
         }
     }
-    for (u64 i = 0; i < HPAGE_PMD_NR; ++i) {
-        u64 pte = table[i];
-        table[i] = 0;
+    // The old PTEs go at once (pmdp_collapse_flush); their emptied table becomes the new leaf's
+    // deposit.
+    auto detached = space.page_table().detach_table(base);
+    VERIFY(detached == table_pfn);
+    Rmap rmap(m_mm);
+    for (u64 pte : ptes) {
         if (!pte_present(pte) || m_mm.is_zero_pfn(pte_pfn(pte)))
             continue;
         rmap.remove_mapping(space, pte_pfn(pte), pte);
         m_mm.put_page(pte_pfn(pte));
     }
-    *pmd = 0;
     space.page_table().deposit(base, table_pfn);
-    m_mm.tlb().flush_asid(space.asid());
     prep_huge_page(*head, space, vma, base);
     u64 bits = pte_bits_for(vma) | PTE_A | PTE_D | (vma.flags & VM_WRITE ? PTE_W : 0);
     map_huge_page(space, *head, pmd, bits | (s.soft_dirty ? PTE_SOFT_DIRTY : 0));

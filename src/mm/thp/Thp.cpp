@@ -2,7 +2,6 @@
 
 #include "hw/Clock.h"
 #include "hw/PhysicalMemory.h"
-#include "hw/Tlb.h"
 #include "mm/MemoryManager.h"
 #include "mm/compaction/Compactor.h"
 #include "mm/vm/AddressSpace.h"
@@ -151,11 +150,11 @@ void Thp::remove_huge_rmap(AddressSpace& space, Pfn head)
     space.rss().anon -= static_cast<i64>(HPAGE_PMD_NR);
 }
 
-void Thp::map_huge_page(AddressSpace& space, Pfn head, u64* pmd, u64 bits)
+void Thp::map_huge_page(AddressSpace& space, Pfn head, PageSlot pmd, u64 bits)
 {
     m_mm.lru().add_new(head);
     add_huge_rmap(space, head);
-    *pmd = make_pte(head.value(), bits);
+    pmd.set(make_pte(head.value(), bits));
 }
 
 void Thp::put_huge_page(Pfn head)
@@ -206,7 +205,7 @@ std::optional<FaultOutcome> Thp::handle_fault(AddressSpace& space, Vma& vma, Vir
         return huge_pmd_fault(space, vma, base, leaf->entry, write);
     if (!fault_allowed(space, vma, va))
         return std::nullopt;
-    u64* pmd = space.page_table().entry_at(base, 1, true);
+    PageSlot pmd = space.page_table().entry_at(base, 1, true);
     if (!pmd)
         return FaultOutcome::Oom;
     if (*pmd != 0)
@@ -214,8 +213,8 @@ std::optional<FaultOutcome> Thp::handle_fault(AddressSpace& space, Vma& vma, Vir
     return anonymous_huge_fault(space, vma, base, pmd, write);
 }
 
-std::optional<FaultOutcome> Thp::anonymous_huge_fault(AddressSpace& space, Vma& vma, VirtAddr base, u64* pmd,
-                                                      bool write)
+std::optional<FaultOutcome> Thp::anonymous_huge_fault(AddressSpace& space, Vma& vma, VirtAddr base,
+                                                      PageSlot pmd, bool write)
 {
     // do_huge_pmd_anonymous_page. Every leaf installed here gets its deposited PTE table first;
     // a table that cannot be had is VM_FAULT_OOM, as pte_alloc_one's failure is in Linux.
@@ -228,7 +227,7 @@ std::optional<FaultOutcome> Thp::anonymous_huge_fault(AddressSpace& space, Vma& 
         if (auto zero = get_huge_zero_page()) {
             space.anon_vma_prepare(vma);
             pt.deposit(base, *table);
-            *pmd = make_pte(zero->value(), (bits & ~PTE_W) | PTE_A);
+            pmd.set(make_pte(zero->value(), (bits & ~PTE_W) | PTE_A));
             return FaultOutcome::Minor;
         }
         // Without the huge zero page Linux counts a fallback and maps the range at 4 KiB.
@@ -257,14 +256,13 @@ std::optional<FaultOutcome> Thp::anonymous_huge_fault(AddressSpace& space, Vma& 
     return FaultOutcome::Minor;
 }
 
-std::optional<FaultOutcome> Thp::huge_pmd_fault(AddressSpace& space, Vma& vma, VirtAddr base, u64* pmd,
+std::optional<FaultOutcome> Thp::huge_pmd_fault(AddressSpace& space, Vma& vma, VirtAddr base, PageSlot pmd,
                                                 bool write)
 {
     Pfn head = pte_pfn(*pmd);
     if (!write || (*pmd & PTE_W)) {
         // huge_pmd_set_accessed: a spurious fault on a leaf that already allows the access.
-        *pmd |= PTE_A | (write ? PTE_D : 0);
-        m_mm.tlb().flush_page(space.asid(), base);
+        pmd.set_access_flags(PTE_A | (write ? PTE_D : 0));
         return FaultOutcome::Minor;
     }
     if (is_huge_zero(head)) {
@@ -275,8 +273,7 @@ std::optional<FaultOutcome> Thp::huge_pmd_fault(AddressSpace& space, Vma& vma, V
     const Frame& f = m_mm.frames()[head];
     if (f.mapcount == 1 && f.refcount == 1 && !f.has(FF_SWAPCACHE)) {
         // Exclusively owned: reuse it in place.
-        *pmd |= ((vma.flags & VM_WRITE) ? PTE_W : 0) | PTE_A | PTE_D;
-        m_mm.tlb().flush_page(space.asid(), base);
+        pmd.set_access_flags(((vma.flags & VM_WRITE) ? PTE_W : 0) | PTE_A | PTE_D);
         return FaultOutcome::Minor;
     }
     // Shared with another address space: split and copy the one 4 KiB page on the PTE path.
@@ -287,27 +284,20 @@ std::optional<FaultOutcome> Thp::huge_pmd_fault(AddressSpace& space, Vma& vma, V
 
 // ==== Splitting ====
 
-void Thp::split_pmd(AddressSpace& space, VirtAddr base)
+void Thp::split_pmd(AddressSpace& space, VirtAddr base, std::optional<Pfn> every)
 {
     // The leaf's deposited table becomes its PTE table, so this needs no memory.
-    bool split = space.page_table().split_leaf(base);
+    bool split = space.page_table().split_leaf(base, every);
     VERIFY(split && "a THP leaf without its deposited table");
-    m_mm.tlb().flush_page(space.asid(), base);
     m_mm.vmstat().inc(VmItem::ThpSplitPmd);
 }
 
 void Thp::split_zero_pmd(AddressSpace& space, VirtAddr base)
 {
     // __split_huge_zero_page_pmd: the same read-only mapping, now of the 4 KiB zero page.
-    auto leaf = space.page_table().huge_leaf(base);
-    if (!leaf)
+    if (!space.page_table().huge_leaf(base))
         return;
-    u64 bits = *leaf->entry & ~PTE_PPN_MASK;
-    split_pmd(space, base);
-    for (u64 i = 0; i < HPAGE_PMD_NR; ++i) {
-        u64* slot = space.page_table().slot(base + (i << PAGE_SHIFT), false);
-        *slot = make_pte(m_mm.zero_pfn().value(), bits);
-    }
+    split_pmd(space, base, m_mm.zero_pfn());
 }
 
 bool Thp::split_huge_page(Pfn head)
@@ -317,7 +307,7 @@ bool Thp::split_huge_page(Pfn head)
     VERIFY(h.has(FF_HEAD) && "split_huge_page on a page that is not a THP head");
     // First every PMD mapping becomes a PTE table (__split_huge_pmd for each mapping).
     Rmap(m_mm).for_each_huge_mapping(
-        head, [&](AddressSpace& space, Vma&, VirtAddr base, u64&) { split_pmd(space, base); });
+        head, [&](AddressSpace& space, Vma&, VirtAddr base, PageSlot) { split_pmd(space, base); });
     // Then the compound page becomes 512 pages (__split_huge_page): each is mapped wherever the
     // head was, so it takes the head's mapping count as its references and mappings.
     bool was_mapped = h.mapcount > 0;
@@ -359,8 +349,8 @@ void Thp::split_range(AddressSpace& space, VirtAddr start, VirtAddr end)
 {
     std::vector<VirtAddr> bases;
     space.page_table().for_each(
-        start, end, [](VirtAddr, u64&) {},
-        [&](VirtAddr base, unsigned level, u64&) {
+        start, end, [](VirtAddr, PageSlot) {},
+        [&](VirtAddr base, unsigned level, PageSlot) {
             if (level == 1)
                 bases.push_back(base);
         });
@@ -389,11 +379,9 @@ void Thp::split_partial(AddressSpace& space, VirtAddr start, VirtAddr end)
 
 // ==== Whole-PMD operations ====
 
-void Thp::zap_huge_pmd(AddressSpace& space, VirtAddr base, u64& entry)
+void Thp::zap_huge_pmd(AddressSpace& space, VirtAddr base, PageSlot entry)
 {
-    u64 old = entry;
-    entry = 0;
-    m_mm.tlb().flush_page(space.asid(), base);
+    u64 old = entry.clear_flush();
     space.page_table().free_deposit(base); // zap_deposited_table
     Pfn head = pte_pfn(old);
     if (is_huge_zero(head))
@@ -402,31 +390,28 @@ void Thp::zap_huge_pmd(AddressSpace& space, VirtAddr base, u64& entry)
     put_huge_page(head);
 }
 
-Thp::CopyHuge Thp::copy_huge_pmd(AddressSpace& parent, AddressSpace& child, VirtAddr base, u64& entry,
-                                 bool cow)
+Thp::CopyHuge Thp::copy_huge_pmd(AddressSpace& child, VirtAddr base, PageSlot entry, bool cow)
 {
     // Linux allocates the child's deposit first and fails the fork with ENOMEM without one.
     PageTable& pt = child.page_table();
     auto table = pt.allocate_table();
     if (!table)
         return CopyHuge::Failed;
-    u64* dst = pt.entry_at(base, 1, true);
+    PageSlot dst = pt.entry_at(base, 1, true);
     if (!dst) {
         pt.release_table(*table);
         return CopyHuge::Failed;
     }
     // The allocations may have reclaimed, and reclaim splits a huge page it takes.
-    if (!pte_valid(entry) || !pte_is_leaf(entry)) {
+    if (!pte_valid(*entry) || !pte_is_leaf(*entry)) {
         pt.release_table(*table);
         return CopyHuge::Split;
     }
     pt.deposit(base, *table);
-    Pfn head = pte_pfn(entry);
-    if (cow && (entry & PTE_W)) {
-        entry &= ~PTE_W;
-        m_mm.tlb().flush_page(parent.asid(), base);
-    }
-    *dst = entry & ~PTE_A;
+    Pfn head = pte_pfn(*entry);
+    if (cow)
+        entry.wrprotect_flush();
+    dst.set(*entry & ~PTE_A);
     if (is_huge_zero(head))
         return CopyHuge::Copied;
     ++m_mm.frames()[head].refcount;
@@ -434,21 +419,18 @@ Thp::CopyHuge Thp::copy_huge_pmd(AddressSpace& parent, AddressSpace& child, Virt
     return CopyHuge::Copied;
 }
 
-void Thp::change_huge_pmd(AddressSpace& space, const Vma& vma, VirtAddr base, u64& entry)
+void Thp::change_huge_pmd(const Vma& vma, PageSlot entry)
 {
     u64 bits = pte_bits_for(vma);
-    Pfn head = pte_pfn(entry);
-    u64 next = (entry & (PTE_A | PTE_D | PTE_PPN_MASK | PTE_SOFT_DIRTY)) | bits;
+    Pfn head = pte_pfn(*entry);
+    u64 next = (*entry & (PTE_A | PTE_D | PTE_PPN_MASK | PTE_SOFT_DIRTY)) | bits;
     if ((vma.flags & VM_WRITE) && (bits & PTE_V) && !is_huge_zero(head)) {
         // can_change_pmd_writable: an exclusively owned THP may become writable without a fault.
         const Frame& f = m_mm.frames()[head];
         if (f.refcount == 1 && f.mapcount == 1)
             next |= PTE_W;
     }
-    if (next != entry) {
-        entry = next;
-        m_mm.tlb().flush_page(space.asid(), base);
-    }
+    entry.modify_flush(next);
 }
 
 // ==== khugepaged ====

@@ -42,6 +42,7 @@
 
 #include "base/Result.h"
 #include "base/Types.h"
+#include "mm/pgtable/PageSlot.h"
 
 namespace kioku {
 
@@ -112,16 +113,16 @@ class Thp {
     // ==== Whole-PMD operations on a huge leaf (AddressSpace) ====
     // zap_huge_pmd: clears the leaf, frees its deposited table and drops the mapping (freeing the
     // page with the last one).
-    void zap_huge_pmd(AddressSpace& space, VirtAddr base, u64& entry);
+    void zap_huge_pmd(AddressSpace& space, VirtAddr base, PageSlot entry);
     // copy_huge_pmd for fork: the child's leaf and its deposited table; both leaves become
     // read-only when cow is set. Failed, with nothing changed, when the child's tables cannot be
     // allocated: the fork must then fail with ENOMEM. Allocating them may reclaim, and reclaim may
     // split the parent's huge page: then nothing is copied and the caller copies the PTE table
     // that took the leaf's place (Split).
     enum class CopyHuge : u8 { Copied, Failed, Split };
-    CopyHuge copy_huge_pmd(AddressSpace& parent, AddressSpace& child, VirtAddr base, u64& entry, bool cow);
+    CopyHuge copy_huge_pmd(AddressSpace& child, VirtAddr base, PageSlot entry, bool cow);
     // change_huge_pmd for mprotect: new permission bits, keeping A, D and soft-dirty.
-    void change_huge_pmd(AddressSpace& space, const Vma& vma, VirtAddr base, u64& entry);
+    void change_huge_pmd(const Vma& vma, PageSlot entry);
     // Drops a reference to a THP; the last one frees the whole compound page.
     void put_huge_page(Pfn head);
 
@@ -149,12 +150,12 @@ class Thp {
   private:
     std::optional<Pfn> alloc_huge_page(bool direct_compaction);
     void prep_huge_page(Pfn head, AddressSpace& space, Vma& vma, VirtAddr base);
-    void map_huge_page(AddressSpace& space, Pfn head, u64* pmd, u64 bits);
-    void split_pmd(AddressSpace& space, VirtAddr base);
-    std::optional<FaultOutcome> huge_pmd_fault(AddressSpace& space, Vma& vma, VirtAddr base, u64* pmd,
+    void map_huge_page(AddressSpace& space, Pfn head, PageSlot pmd, u64 bits);
+    void split_pmd(AddressSpace& space, VirtAddr base, std::optional<Pfn> every = std::nullopt);
+    std::optional<FaultOutcome> huge_pmd_fault(AddressSpace& space, Vma& vma, VirtAddr base, PageSlot pmd,
                                                bool write);
-    std::optional<FaultOutcome> anonymous_huge_fault(AddressSpace& space, Vma& vma, VirtAddr base, u64* pmd,
-                                                     bool write);
+    std::optional<FaultOutcome> anonymous_huge_fault(AddressSpace& space, Vma& vma, VirtAddr base,
+                                                     PageSlot pmd, bool write);
     std::optional<Pfn> get_huge_zero_page();
     bool direct_compaction_allowed(const Vma& vma) const;
     void add_huge_rmap(AddressSpace& space, Pfn head);

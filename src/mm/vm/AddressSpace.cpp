@@ -23,7 +23,6 @@ namespace {
 // the guard gap, at least 128 MiB.
 constexpr u64 MIN_STACK_GAP = u64{128} << 20;
 constexpr u64 STACK_RLIMIT = u64{8} << 20;
-constexpr u64 FLUSH_ALL_THRESHOLD = 32; // pages; beyond this a range flush drops the whole ASID
 // PROT_SEM: accepted by mprotect (the generic arch_validate_prot) and otherwise ignored.
 constexpr int PROT_SEM_ = 0x8;
 constexpr int MAP_UNINITIALIZED_ = 0x4000000;
@@ -73,21 +72,13 @@ bool wants_writenotify(const Vma& vma)
 
 u64 pte_bits_for(const Vma& vma)
 {
-    u64 bits = 0;
-    if (vma.flags & (VM_READ | VM_WRITE))
-        bits |= PTE_R; // write implies read on RISC-V, as protection_map says
-    if (vma.flags & VM_EXEC)
-        bits |= PTE_X;
-    if ((vma.flags & (VM_SHARED | VM_WRITE)) == (VM_SHARED | VM_WRITE) && !wants_writenotify(vma))
-        bits |= PTE_W;
-    if (!bits)
-        return PTE_PROT_NONE;
-    return bits | PTE_V | PTE_U;
+    bool entry_writable = (vma.flags & VM_SHARED) && !wants_writenotify(vma);
+    return protection_bits(vma.flags & VM_READ, vma.flags & VM_WRITE, vma.flags & VM_EXEC, entry_writable);
 }
 
 Result<std::unique_ptr<AddressSpace>> AddressSpace::create(MemoryManager& mm, Asid asid)
 {
-    auto table = TRY(PageTable::create(mm.memory(), mm, mm.paging_mode()));
+    auto table = TRY(PageTable::create(mm.memory(), mm, mm.paging_mode(), mm.tlb(), asid));
     auto space = std::unique_ptr<AddressSpace>(new AddressSpace(mm, asid, std::move(table)));
     if (space->m_slab.failed()) // mm_alloc: no memory for the mm_struct
         return Error::from_errno(ENOMEM, "no memory for an mm_struct");
@@ -555,16 +546,17 @@ void AddressSpace::zap_range(Vma& vma, VirtAddr start, VirtAddr end, ZapGuards g
     if (vma.flags & VM_LOCKED)
         munlock_range(vma, start, end); // Mlock.cpp: pages no other locked VMA maps are unlocked
     Rmap rmap(m_mm);
-    u64 flushed = 0;
+    TlbGather tlb(*m_page_table);
     // A THP the range covers in part is split; whole ones go at once (zap_huge_pmd).
     m_mm.thp().split_partial(*this, start, end);
-    auto huge = [&](VirtAddr base, unsigned level, u64& entry) {
+    auto huge = [&](VirtAddr base, unsigned level, PageSlot entry) {
         if (level == 1 && !(vma.flags & VM_HUGETLB))
             m_mm.thp().zap_huge_pmd(*this, base, entry);
     };
     m_page_table->for_each(
         start, end,
-        [&](VirtAddr va, u64& pte) {
+        [&](VirtAddr, PageSlot slot) {
+            u64 pte = *slot;
             if (pte_present(pte)) {
                 Pfn pfn = pte_pfn(pte);
                 if (!m_mm.is_zero_pfn(pfn)) {
@@ -572,23 +564,19 @@ void AddressSpace::zap_range(Vma& vma, VirtAddr start, VirtAddr end, ZapGuards g
                     if ((pte & PTE_D) && f.has(FF_FILE))
                         rmap.set_page_dirty(pfn);
                     rmap.remove_mapping(*this, pfn, pte);
-                    pte = 0;
+                    slot.clear_flush(tlb);
                     m_mm.put_page(pfn);
                 } else {
-                    pte = 0;
+                    slot.clear_flush(tlb);
                 }
-                if (++flushed <= FLUSH_ALL_THRESHOLD)
-                    m_mm.tlb().flush_page(m_asid, va);
             } else if (pte_is_swap(pte)) {
                 release_swap_entry(swap_entry_of(pte));
-                pte = 0;
+                slot.clear();
             } else if (pte_is_guard(pte) && guards == ZapGuards::Clear) {
-                pte = 0;
+                slot.clear();
             }
         },
         huge);
-    if (flushed > FLUSH_ALL_THRESHOLD)
-        m_mm.tlb().flush_asid(m_asid);
 }
 
 void AddressSpace::release_swap_entry(SwapEntry entry)
@@ -661,11 +649,12 @@ void AddressSpace::change_protection(Vma& vma, VirtAddr start, VirtAddr end, u64
     shape.flags = new_flags;
     u64 bits = pte_bits_for(shape);
     bool may_write = new_flags & VM_WRITE;
-    u64 flushed = 0;
+    TlbGather tlb(*m_page_table);
     m_mm.thp().split_partial(*this, start, end);
     m_page_table->for_each(
         start, end,
-        [&](VirtAddr va, u64& pte) {
+        [&](VirtAddr, PageSlot slot) {
+            u64 pte = *slot;
             if (!pte_present(pte))
                 return;
             Pfn pfn = pte_pfn(pte);
@@ -685,20 +674,14 @@ void AddressSpace::change_protection(Vma& vma, VirtAddr start, VirtAddr end, u64
                 if (exclusive_anon || shared_dirty)
                     next |= PTE_W;
             }
-            if (next != pte) {
-                pte = next;
-                if (++flushed <= FLUSH_ALL_THRESHOLD)
-                    m_mm.tlb().flush_page(m_asid, va);
-            }
+            slot.modify_flush(next, tlb);
         },
-        [&](VirtAddr base, unsigned level, u64& entry) {
+        [&](VirtAddr, unsigned level, PageSlot entry) {
             // change_huge_pmd: a THP wholly inside the range keeps its leaf (callers split the VMA
             // first, which splits a THP it cuts through).
             if (level == 1 && !(vma.flags & VM_HUGETLB))
-                m_mm.thp().change_huge_pmd(*this, shape, base, entry);
+                m_mm.thp().change_huge_pmd(shape, entry);
         });
-    if (flushed > FLUSH_ALL_THRESHOLD)
-        m_mm.tlb().flush_asid(m_asid);
 }
 
 Result<void> AddressSpace::mprotect(u64 start, u64 len, int prot)
@@ -973,44 +956,43 @@ Result<std::unique_ptr<AddressSpace>> AddressSpace::fork(Asid child_asid)
         if (wipe || !src->anon)
             continue;
         bool cow = (src->flags & (VM_SHARED | VM_MAYWRITE)) == VM_MAYWRITE;
-        u64 flushed = 0;
+        TlbGather tlb(*m_page_table);
         // Once a table for the child cannot be had, the copy stops and fork fails with ENOMEM;
         // the child, torn down, gives back what was copied (dup_mmap's error path).
         bool copied = true;
-        PageTable::LeafVisitor copy_pte = [&](VirtAddr va, u64& pte) {
+        PageTable::LeafVisitor copy_pte = [&](VirtAddr va, PageSlot src_slot) {
             if (!copied)
                 return;
-            if (!pte_present(pte) && !pte_is_swap(pte) && !pte_is_guard(pte))
+            if (!pte_present(*src_slot) && !pte_is_swap(*src_slot) && !pte_is_guard(*src_slot))
                 return;
             // The child's table first, as copy_pte_range allocates before it reads: the
             // allocation may reclaim, which can swap this very page out; the entry is read after.
-            u64* slot = child->m_page_table->slot(va, true);
+            PageSlot slot = child->m_page_table->slot(va, true);
             if (!slot) {
                 copied = false;
                 return;
             }
+            u64 pte = *src_slot;
             if (!pte_present(pte)) {
                 if (pte_is_swap(pte)) {
                     // copy_nonpresent_pte: the child's PTE refers to the same slot.
                     m_mm.swap().duplicate(swap_entry_of(pte));
-                    *slot = pte;
+                    slot.set(pte);
                     ++child->rss().swapents;
-                } else {
-                    *slot = pte; // a guard marker: the child's range is guarded too
+                } else if (pte_is_guard(pte)) {
+                    slot.set(pte); // the child's range is guarded too
                 }
                 return;
             }
             u64 child_pte = pte;
             if (cow && (pte & PTE_W)) {
-                pte &= ~PTE_W;
+                src_slot.wrprotect_flush(tlb);
                 child_pte &= ~PTE_W;
-                if (++flushed <= FLUSH_ALL_THRESHOLD)
-                    m_mm.tlb().flush_page(m_asid, va);
             }
             if (dst.flags & VM_SHARED)
                 child_pte &= ~PTE_D;
             child_pte &= ~PTE_A;
-            *slot = child_pte;
+            slot.set(child_pte);
             Pfn pfn = pte_pfn(pte);
             if (!m_mm.is_zero_pfn(pfn)) {
                 m_mm.get_page(pfn);
@@ -1018,18 +1000,17 @@ Result<std::unique_ptr<AddressSpace>> AddressSpace::fork(Asid child_asid)
             }
         };
         m_page_table->for_each(
-            src->start, src->end, copy_pte, [&](VirtAddr base, unsigned level, u64& entry) {
+            src->start, src->end, copy_pte, [&](VirtAddr base, unsigned level, PageSlot entry) {
                 if (!copied || level != 1 || (src->flags & VM_HUGETLB))
                     return;
-                auto done = m_mm.thp().copy_huge_pmd(*this, *child, base, entry, cow);
+                auto done = m_mm.thp().copy_huge_pmd(*child, base, entry, cow);
                 if (done == Thp::CopyHuge::Failed)
                     copied = false;
                 else if (done == Thp::CopyHuge::Split) // now a PTE table: copied as one
                     m_page_table->for_each(std::max(base, src->start),
                                            std::min(base + HPAGE_PMD_SIZE, src->end), copy_pte);
             });
-        if (flushed > FLUSH_ALL_THRESHOLD)
-            m_mm.tlb().flush_asid(m_asid);
+        tlb.finish();
         if (!copied)
             return Error::from_errno(ENOMEM, "no memory for the child's page tables");
     }

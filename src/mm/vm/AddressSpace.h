@@ -14,7 +14,7 @@
 
 #include "base/Result.h"
 #include "hw/Mmu.h"
-#include "mm/vm/PageTable.h"
+#include "mm/pgtable/PageTable.h"
 #include "mm/vm/Vma.h"
 
 namespace kioku {
@@ -331,9 +331,6 @@ inline constexpr int MCL_FUTURE_ = 2;
 inline constexpr int MCL_ONFAULT_ = 4;
 } // namespace abi
 
-// Soft-dirty (Linux: _PAGE_SOFT_DIRTY): the second RSW bit of a present PTE, set when a write
-// fault dirties the page and cleared by clear_refs 4. RSW bit 8 stays free for _PAGE_SPECIAL.
-inline constexpr u64 PTE_SOFT_DIRTY = u64{1} << 9;
 // ==== end of the further memory calls ====
 
 // The protection a PTE gets for a VMA's flags (Linux: vm_get_page_prot, with write removed for

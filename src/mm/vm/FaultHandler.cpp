@@ -5,7 +5,6 @@
 #include "abi/Signal.h"
 #include "hw/Clock.h"
 #include "hw/PhysicalMemory.h"
-#include "hw/Tlb.h"
 #include "mm/MemoryManager.h"
 #include "mm/cache/Inode.h"
 #include "mm/cache/PageCache.h"
@@ -116,7 +115,7 @@ FaultOutcome FaultHandler::handle_in_vma(AddressSpace& space, Vma& vma, VirtAddr
     std::optional<FaultOutcome> huge;
     if (!userfault || space.page_table().huge_leaf(va))
         huge = m_mm.thp().handle_fault(space, vma, va, write);
-    u64* slot = huge ? nullptr : space.page_table().slot(va, true);
+    PageSlot slot = huge ? PageSlot() : space.page_table().slot(va, true);
     if (huge) {
         outcome = *huge;
     } else if (!slot) {
@@ -141,8 +140,7 @@ FaultOutcome FaultHandler::handle_in_vma(AddressSpace& space, Vma& vma, VirtAddr
     } else {
         // A spurious fault: the PTE already allows the access, so the TLB held a stale, weaker
         // copy of it. Drop that entry, as Linux's flush_tlb_fix_spurious_fault does.
-        *slot |= PTE_A | (write ? PTE_D : 0);
-        m_mm.tlb().flush_page(space.asid(), va);
+        slot.set_access_flags(PTE_A | (write ? PTE_D : 0));
         outcome = FaultOutcome::Minor;
     }
     if (fault_resolved(outcome))
@@ -156,13 +154,13 @@ FaultOutcome FaultHandler::handle_in_vma(AddressSpace& space, Vma& vma, VirtAddr
     return outcome;
 }
 
-FaultOutcome FaultHandler::do_anonymous_page(AddressSpace& space, Vma& vma, VirtAddr va, u64* slot,
+FaultOutcome FaultHandler::do_anonymous_page(AddressSpace& space, Vma& vma, VirtAddr va, PageSlot slot,
                                              bool write)
 {
     u64 bits = pte_bits_for(vma);
     if (!write) {
         // Reads of never-written anonymous memory share the zero page, read-only.
-        *slot = make_pte(m_mm.zero_pfn().value(), (bits & ~PTE_W) | PTE_A);
+        slot.set(make_pte(m_mm.zero_pfn().value(), (bits & ~PTE_W) | PTE_A));
         return FaultOutcome::Minor;
     }
     auto pfn = new_anon_page(space, vma, va, ZeroFill::Yes);
@@ -193,20 +191,20 @@ void FaultHandler::fault_around(AddressSpace& space, Vma& vma, VirtAddr va)
     Rmap rmap(m_mm);
     // The window lies in one leaf table (it does not cross a 2 MiB boundary), so its slots are
     // consecutive; one ordered pass over the cached pages of the window maps them.
-    u64* first_slot = space.page_table().slot(VirtAddr(start), true);
+    PageSlot first_slot = space.page_table().slot(VirtAddr(start), true);
     if (!first_slot)
         return;
     u64 first_index = vma.page_index(VirtAddr(start));
     u64 end_index = std::min(vma.page_index(VirtAddr(end - 1)) + 1, inode.size_in_pages());
     auto& pages = inode.pages();
     for (auto it = pages.lower_bound(first_index); it != pages.end() && it->first < end_index; ++it) {
-        u64* s = first_slot + (it->first - first_index);
+        PageSlot s = first_slot.next(static_cast<unsigned>(it->first - first_index));
         if (!pte_none(*s))
             continue;
         Pfn pfn = it->second;
         m_mm.get_page(pfn);
         rmap.add_mapping(space, pfn);
-        *s = make_pte(pfn.value(), bits);
+        s.set(make_pte(pfn.value(), bits));
     }
 }
 
@@ -223,7 +221,7 @@ bool FaultHandler::shmem_userfault(const Vma& vma, u64 index)
            !inode.swapped().count(index);
 }
 
-FaultOutcome FaultHandler::do_read_fault(AddressSpace& space, Vma& vma, VirtAddr va, u64* slot)
+FaultOutcome FaultHandler::do_read_fault(AddressSpace& space, Vma& vma, VirtAddr va, PageSlot slot)
 {
     Inode& inode = *vma.file;
     u64 index = vma.page_index(va);
@@ -244,7 +242,7 @@ FaultOutcome FaultHandler::do_read_fault(AddressSpace& space, Vma& vma, VirtAddr
     if (pte_none(*slot)) {
         m_mm.get_page(pfn);
         Rmap(m_mm).add_mapping(space, pfn);
-        *slot = make_pte(pfn.value(), pte_bits_for(vma) | PTE_A);
+        slot.set(make_pte(pfn.value(), pte_bits_for(vma) | PTE_A));
     }
     m_mm.put_page(pfn); // the pin get_page took
     return major ? FaultOutcome::Major : FaultOutcome::Minor;
@@ -275,14 +273,18 @@ u64 maybe_mkwrite(const Vma& vma)
 
 } // namespace
 
-void FaultHandler::map_new_anon_page(AddressSpace& space, Vma& vma, Pfn pfn, u64* slot)
+void FaultHandler::map_new_anon_page(AddressSpace& space, Vma& vma, Pfn pfn, PageSlot slot)
 {
     m_mm.lru().add_new(pfn);
     Rmap(m_mm).add_mapping(space, pfn);
-    *slot = make_pte(pfn.value(), pte_bits_for(vma) | maybe_mkwrite(vma) | PTE_A | PTE_D);
+    u64 pte = make_pte(pfn.value(), pte_bits_for(vma) | maybe_mkwrite(vma) | PTE_A | PTE_D);
+    if (pte_present(*slot))
+        slot.modify_flush(pte); // copy-on-write: the old page's translation goes
+    else
+        slot.set(pte);
 }
 
-FaultOutcome FaultHandler::do_cow_fault(AddressSpace& space, Vma& vma, VirtAddr va, u64* slot)
+FaultOutcome FaultHandler::do_cow_fault(AddressSpace& space, Vma& vma, VirtAddr va, PageSlot slot)
 {
     // A write to a private file mapping: copy the file's page into a new anonymous page.
     Inode& inode = *vma.file;
@@ -311,7 +313,7 @@ FaultOutcome FaultHandler::do_cow_fault(AddressSpace& space, Vma& vma, VirtAddr 
     return major ? FaultOutcome::Major : FaultOutcome::Minor;
 }
 
-FaultOutcome FaultHandler::do_shared_fault(AddressSpace& space, Vma& vma, VirtAddr va, u64* slot)
+FaultOutcome FaultHandler::do_shared_fault(AddressSpace& space, Vma& vma, VirtAddr va, PageSlot slot)
 {
     Inode& inode = *vma.file;
     u64 index = vma.page_index(va);
@@ -329,7 +331,7 @@ FaultOutcome FaultHandler::do_shared_fault(AddressSpace& space, Vma& vma, VirtAd
     return major ? FaultOutcome::Major : FaultOutcome::Minor;
 }
 
-void FaultHandler::map_shared_page(AddressSpace& space, Vma& vma, Pfn pfn, u64* slot)
+void FaultHandler::map_shared_page(AddressSpace& space, Vma& vma, Pfn pfn, PageSlot slot)
 {
     if (!pte_none(*slot))
         return;
@@ -337,7 +339,7 @@ void FaultHandler::map_shared_page(AddressSpace& space, Vma& vma, Pfn pfn, u64* 
     m_mm.get_page(pfn);
     rmap.add_mapping(space, pfn);
     rmap.set_page_dirty(pfn);
-    *slot = make_pte(pfn.value(), pte_bits_for(vma) | maybe_mkwrite(vma) | PTE_A | PTE_D);
+    slot.set(make_pte(pfn.value(), pte_bits_for(vma) | maybe_mkwrite(vma) | PTE_A | PTE_D));
 }
 
 Result<void> FaultHandler::userfault_fill(AddressSpace& space, Vma& vma, VirtAddr va, const u8* src)
@@ -347,7 +349,7 @@ Result<void> FaultHandler::userfault_fill(AddressSpace& space, Vma& vma, VirtAdd
     va = page_base(va);
     if (space.page_table().huge_leaf(va))
         return Error::from_errno(EEXIST, "a huge page is mapped there");
-    u64* slot = space.page_table().slot(va, true);
+    PageSlot slot = space.page_table().slot(va, true);
     if (!slot)
         return Error::from_errno(ENOMEM, "no memory for a page table");
     if (!pte_none(*slot))
@@ -373,7 +375,7 @@ Result<void> FaultHandler::userfault_fill(AddressSpace& space, Vma& vma, VirtAdd
         m_mm.put_page(pfn);
     } else if (!src) {
         // mfill_atomic_pte_zeropage: the shared zero page, read-only.
-        *slot = make_pte(m_mm.zero_pfn().value(), (pte_bits_for(vma) & ~PTE_W) | PTE_A);
+        slot.set(make_pte(m_mm.zero_pfn().value(), (pte_bits_for(vma) & ~PTE_W) | PTE_A));
     } else {
         // mfill_atomic_pte_copy: a new anonymous page holding src's bytes.
         auto pfn = new_anon_page(space, vma, va, ZeroFill::No);
@@ -399,7 +401,7 @@ bool FaultHandler::try_free_swap(Pfn pfn)
     return SwapCache(m_mm).try_free_swap(pfn);
 }
 
-FaultOutcome FaultHandler::do_wp_page(AddressSpace& space, Vma& vma, VirtAddr va, u64* slot)
+FaultOutcome FaultHandler::do_wp_page(AddressSpace& space, Vma& vma, VirtAddr va, PageSlot slot)
 {
     Pfn old = pte_pfn(*slot);
     Rmap rmap(m_mm);
@@ -407,16 +409,14 @@ FaultOutcome FaultHandler::do_wp_page(AddressSpace& space, Vma& vma, VirtAddr va
     if (vma.is_shared() && !zero) {
         // wp_page_shared: the first store to a write-notified shared page dirties it.
         rmap.set_page_dirty(old);
-        *slot |= PTE_W | PTE_A | PTE_D;
-        m_mm.tlb().flush_page(space.asid(), va);
+        slot.set_access_flags(PTE_W | PTE_A | PTE_D);
         return FaultOutcome::Minor;
     }
     Frame& of = m_mm.frames()[old];
     if (!zero && of.has(FF_ANON) && of.mapcount == 1 && of.refcount == 1 + (of.has(FF_SWAPCACHE) ? 1 : 0) &&
         try_free_swap(old)) {
         // The last user of a copy-on-write page keeps it: no copy needed.
-        *slot |= maybe_mkwrite(vma) | PTE_A | PTE_D;
-        m_mm.tlb().flush_page(space.asid(), va);
+        slot.set_access_flags(maybe_mkwrite(vma) | PTE_A | PTE_D);
         m_mm.vmstat().add(VmItem::Pgreuse, 1);
         return FaultOutcome::Minor;
     }
@@ -446,11 +446,10 @@ FaultOutcome FaultHandler::do_wp_page(AddressSpace& space, Vma& vma, VirtAddr va
         m_mm.put_page(old); // the PTE's reference
         m_mm.put_page(old); // our pin
     }
-    m_mm.tlb().flush_page(space.asid(), va);
     return FaultOutcome::Minor;
 }
 
-FaultOutcome FaultHandler::do_swap_page(AddressSpace& space, Vma& vma, VirtAddr va, u64* slot, bool write)
+FaultOutcome FaultHandler::do_swap_page(AddressSpace& space, Vma& vma, VirtAddr va, PageSlot slot, bool write)
 {
     // Bring a swapped-out anonymous page back through the swap cache: a page still there (or
     // read ahead) is a minor fault, one read from the device a major fault.
@@ -480,12 +479,12 @@ FaultOutcome FaultHandler::do_swap_page(AddressSpace& space, Vma& vma, VirtAddr 
     // should_try_to_free_swap: a write by the only user, or any fault once swap is half full,
     // lets the slot go.
     if (write && f.mapcount == 1 && swap_cache.try_free_swap(*pfn)) {
-        *slot = make_pte(pfn->value(), bits | maybe_mkwrite(vma) | PTE_D);
+        slot.set(make_pte(pfn->value(), bits | maybe_mkwrite(vma) | PTE_D));
         return major ? FaultOutcome::Major : FaultOutcome::Minor;
     }
     if (!write && swap_cache.swap_full())
         swap_cache.try_free_swap(*pfn);
-    *slot = make_pte(pfn->value(), bits & ~PTE_W);
+    slot.set(make_pte(pfn->value(), bits & ~PTE_W));
     if (write) {
         FaultOutcome wp = do_wp_page(space, vma, va, slot);
         if (!fault_resolved(wp))

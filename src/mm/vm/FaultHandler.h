@@ -13,6 +13,7 @@
 #include "base/Result.h"
 #include "base/Types.h"
 #include "isa/Paging.h"
+#include "mm/pgtable/PageSlot.h"
 
 namespace kioku {
 
@@ -74,20 +75,20 @@ class FaultHandler {
     Result<void> userfault_fill(AddressSpace& space, Vma& vma, VirtAddr va, const u8* src);
 
   private:
-    FaultOutcome do_anonymous_page(AddressSpace& space, Vma& vma, VirtAddr va, u64* slot, bool write);
-    FaultOutcome do_read_fault(AddressSpace& space, Vma& vma, VirtAddr va, u64* slot);
-    FaultOutcome do_cow_fault(AddressSpace& space, Vma& vma, VirtAddr va, u64* slot);
-    FaultOutcome do_shared_fault(AddressSpace& space, Vma& vma, VirtAddr va, u64* slot);
-    FaultOutcome do_wp_page(AddressSpace& space, Vma& vma, VirtAddr va, u64* slot);
-    FaultOutcome do_swap_page(AddressSpace& space, Vma& vma, VirtAddr va, u64* slot, bool write);
+    FaultOutcome do_anonymous_page(AddressSpace& space, Vma& vma, VirtAddr va, PageSlot slot, bool write);
+    FaultOutcome do_read_fault(AddressSpace& space, Vma& vma, VirtAddr va, PageSlot slot);
+    FaultOutcome do_cow_fault(AddressSpace& space, Vma& vma, VirtAddr va, PageSlot slot);
+    FaultOutcome do_shared_fault(AddressSpace& space, Vma& vma, VirtAddr va, PageSlot slot);
+    FaultOutcome do_wp_page(AddressSpace& space, Vma& vma, VirtAddr va, PageSlot slot);
+    FaultOutcome do_swap_page(AddressSpace& space, Vma& vma, VirtAddr va, PageSlot slot, bool write);
     void fault_around(AddressSpace& space, Vma& vma, VirtAddr va);
     // A shmem page missing (neither cached nor swapped) in a VMA registered for missing faults.
     bool shmem_userfault(const Vma& vma, u64 index);
     // A zeroed or uninitialised anonymous page owned by vma's AnonVma, not yet mapped.
     std::optional<Pfn> new_anon_page(AddressSpace& space, Vma& vma, VirtAddr va, ZeroFill zero);
-    void map_new_anon_page(AddressSpace& space, Vma& vma, Pfn pfn, u64* slot);
+    void map_new_anon_page(AddressSpace& space, Vma& vma, Pfn pfn, PageSlot slot);
     // Maps a page-cache page into an empty slot of a shared mapping, dirty (the page is pinned).
-    void map_shared_page(AddressSpace& space, Vma& vma, Pfn pfn, u64* slot);
+    void map_shared_page(AddressSpace& space, Vma& vma, Pfn pfn, PageSlot slot);
     bool try_free_swap(Pfn pfn);
     u64 read_around_pages() const;
     void account(AddressSpace& space, FaultOutcome outcome);

@@ -14,7 +14,6 @@
 #include <linux/falloc.h>
 
 #include "hw/PhysicalMemory.h"
-#include "hw/Tlb.h"
 #include "mm/MemoryManager.h"
 #include "mm/cache/Inode.h"
 #include "mm/cache/PageCache.h"
@@ -176,11 +175,11 @@ Result<void> AddressSpace::madvise_guard_install(Vma& vma, u64 start, u64 end)
     anon_vma_prepare(vma);
     zap_range(vma, VirtAddr(start), VirtAddr(end));
     for (u64 va = start; va < end; va += PAGE_SIZE) {
-        u64* slot = m_page_table->slot(VirtAddr(va), true);
+        PageSlot slot = m_page_table->slot(VirtAddr(va), true);
         if (!slot)
             return Error::from_errno(ENOMEM, "no memory for a page table");
         if (pte_none(*slot))
-            *slot = PTE_GUARD_MARKER;
+            slot.set(PTE_GUARD_MARKER);
     }
     return {};
 }
@@ -191,11 +190,11 @@ void AddressSpace::madvise_guard_remove(u64 start, u64 end)
     // holds no marker.
     m_page_table->for_each(
         VirtAddr(start), VirtAddr(end),
-        [](VirtAddr, u64& pte) {
-            if (pte_is_guard(pte))
-                pte = 0;
+        [](VirtAddr, PageSlot slot) {
+            if (pte_is_guard(*slot))
+                slot.clear();
         },
-        [](VirtAddr, unsigned, u64&) {});
+        [](VirtAddr, unsigned, PageSlot) {});
 }
 
 Result<void> AddressSpace::madvise_flags(Vma& vma, u64 start, u64 end, int advice)
@@ -273,10 +272,11 @@ void AddressSpace::madvise_free(u64 start, u64 end)
     // Lazy freeing works on 4 KiB pages here: THPs in the range are split first (Linux frees a
     // wholly covered one lazily as one folio).
     m_mm.thp().split_range(*this, VirtAddr(start), VirtAddr(end));
-    m_page_table->for_each(VirtAddr(start), VirtAddr(end), [&](VirtAddr va, u64& pte) {
+    m_page_table->for_each(VirtAddr(start), VirtAddr(end), [&](VirtAddr, PageSlot slot) {
+        u64 pte = *slot;
         if (pte_is_swap(pte)) {
             release_swap_entry(swap_entry_of(pte));
-            pte = 0;
+            slot.clear();
             return;
         }
         if (!pte_present(pte) || m_mm.is_zero_pfn(pte_pfn(pte)))
@@ -290,10 +290,7 @@ void AddressSpace::madvise_free(u64 start, u64 end)
                 return;
             f.clear(FF_DIRTY);
         }
-        if (pte & (PTE_A | PTE_D)) {
-            pte &= ~(PTE_A | PTE_D);
-            m_mm.tlb().flush_page(m_asid, va);
-        }
+        slot.clear_bits_flush(PTE_A | PTE_D);
         // folio_mark_lazyfree / lru_lazyfree.
         if (f.has(FF_SWAPBACKED) && !f.has(FF_SWAPCACHE) && !f.has(FF_UNEVICTABLE) && f.has(FF_LRU)) {
             lru.remove(pfn);
@@ -313,7 +310,8 @@ bool AddressSpace::reclaim_lazyfree(MemoryManager& mm, Pfn pfn)
         return false;
     Rmap rmap(mm);
     bool dirty = f.has(FF_DIRTY);
-    rmap.for_each_mapping(pfn, [&](AddressSpace&, Vma&, VirtAddr, u64& pte) { dirty |= (pte & PTE_D) != 0; });
+    rmap.for_each_mapping(
+        pfn, [&](AddressSpace&, Vma&, VirtAddr, PageSlot slot) { dirty |= (*slot & PTE_D) != 0; });
     if (dirty) {
         // Written since MADV_FREE: the data matters again, so it goes back to being swap-backed
         // anonymous memory, on the active list (folio_set_swapbacked, then activation).
@@ -324,10 +322,8 @@ bool AddressSpace::reclaim_lazyfree(MemoryManager& mm, Pfn pfn)
         mm.lru().move(pfn, LruList::ActiveAnon);
         return false;
     }
-    rmap.for_each_mapping(pfn, [&](AddressSpace& space, Vma&, VirtAddr va, u64& pte) {
-        u64 old = pte;
-        pte = 0;
-        mm.tlb().flush_page(space.asid(), va);
+    rmap.for_each_mapping(pfn, [&](AddressSpace& space, Vma&, VirtAddr, PageSlot slot) {
+        u64 old = slot.clear_flush();
         rmap.remove_mapping(space, pfn, old);
         mm.put_page(pfn);
     });
@@ -359,11 +355,11 @@ void AddressSpace::madvise_willneed(Vma& vma, u64 start, u64 end)
     std::vector<VirtAddr> swapped;
     m_page_table->for_each(
         VirtAddr(start), VirtAddr(end),
-        [&](VirtAddr va, u64& pte) {
-            if (pte_is_swap(pte))
+        [&](VirtAddr va, PageSlot slot) {
+            if (pte_is_swap(*slot))
                 swapped.push_back(va);
         },
-        [](VirtAddr, unsigned, u64&) {}); // a huge page is resident
+        [](VirtAddr, unsigned, PageSlot) {}); // a huge page is resident
     SwapManager& swap = m_mm.swap();
     for (VirtAddr va : swapped) {
         u64 pte = m_page_table->read(va);
@@ -404,17 +400,15 @@ void AddressSpace::madvise_cold_or_pageout(u64 start, u64 end, bool pageout)
         m_mm.thp().split_range(*this, VirtAddr(start), VirtAddr(end));
     else
         m_mm.thp().split_partial(*this, VirtAddr(start), VirtAddr(end));
-    auto visit = [&](VirtAddr va, u64& pte) {
+    auto visit = [&](VirtAddr, PageSlot slot) {
+        u64 pte = *slot;
         if (!pte_present(pte) || m_mm.is_zero_pfn(pte_pfn(pte)) || m_mm.thp().is_huge_zero(pte_pfn(pte)))
             return;
         Pfn pfn = pte_pfn(pte);
         Frame& f = m_mm.frames()[pfn];
         if (!f.has(FF_LRU) || f.mapcount != 1)
             return;
-        if (pte & PTE_A) {
-            pte &= ~PTE_A;
-            m_mm.tlb().flush_page(m_asid, va);
-        }
+        slot.mkold_flush();
         f.clear(FF_REFERENCED);
         if (f.has(FF_UNEVICTABLE))
             return;
@@ -427,7 +421,7 @@ void AddressSpace::madvise_cold_or_pageout(u64 start, u64 end, bool pageout)
         }
     };
     m_page_table->for_each(VirtAddr(start), VirtAddr(end), visit,
-                           [&](VirtAddr base, unsigned level, u64& entry) {
+                           [&](VirtAddr base, unsigned level, PageSlot entry) {
                                if (level == 1)
                                    visit(base, entry);
                            });

@@ -39,7 +39,7 @@ std::optional<Pfn> normal_page(MemoryManager& mm, u64 pte)
 bool locked_elsewhere(MemoryManager& mm, Pfn pfn, const Vma* except)
 {
     bool locked = false;
-    Rmap(mm).for_each_mapping(pfn, [&](AddressSpace&, Vma& vma, VirtAddr, u64&) {
+    Rmap(mm).for_each_mapping(pfn, [&](AddressSpace&, Vma& vma, VirtAddr, PageSlot) {
         if (&vma != except && (vma.flags & VM_LOCKED))
             locked = true;
     });
@@ -89,10 +89,10 @@ void AddressSpace::fault_done(Vma& vma, VirtAddr va, bool write)
     if (auto leaf = m_page_table->huge_leaf(va)) {
         // A THP (never in a locked VMA here): only the soft-dirty mark.
         if (write && (*leaf->entry & PTE_W))
-            *leaf->entry |= PTE_SOFT_DIRTY;
+            leaf->entry.upgrade(PTE_SOFT_DIRTY);
         return;
     }
-    u64* slot = m_page_table->slot(page_base(va), false);
+    PageSlot slot = m_page_table->slot(page_base(va), false);
     if (!slot || !pte_present(*slot))
         return;
     if ((vma.flags & VM_LOCKED) && !(vma.flags & VM_SPECIAL)) {
@@ -101,19 +101,19 @@ void AddressSpace::fault_done(Vma& vma, VirtAddr va, bool write)
     }
     // pte_mkdirty marks the page soft-dirty too; the MMU's own D bit cannot, so only faults do.
     if (write && (*slot & PTE_W))
-        *slot |= PTE_SOFT_DIRTY;
+        slot.upgrade(PTE_SOFT_DIRTY);
 }
 
 void AddressSpace::munlock_range(Vma& vma, VirtAddr start, VirtAddr end)
 {
     m_page_table->for_each(
         start, end,
-        [&](VirtAddr, u64& pte) {
-            auto pfn = normal_page(m_mm, pte);
+        [&](VirtAddr, PageSlot slot) {
+            auto pfn = normal_page(m_mm, *slot);
             if (pfn && m_mm.frames()[*pfn].has(FF_MLOCKED) && !locked_elsewhere(m_mm, *pfn, &vma))
                 munlock_page(m_mm, *pfn);
         },
-        [](VirtAddr, unsigned, u64&) {}); // huge pages are never mlocked here
+        [](VirtAddr, unsigned, PageSlot) {}); // huge pages are never mlocked here
 }
 
 void AddressSpace::mlock_fixup(Vma& vma, u64 start, u64 end, u64 new_flags)
@@ -131,8 +131,8 @@ void AddressSpace::mlock_fixup(Vma& vma, u64 start, u64 end, u64 new_flags)
     // so a THP in the range is split first.
     if (new_flags & VM_LOCKED)
         m_mm.thp().split_range(*this, VirtAddr(start), VirtAddr(end));
-    m_page_table->for_each(VirtAddr(start), VirtAddr(end), [&](VirtAddr, u64& pte) {
-        auto pfn = normal_page(m_mm, pte);
+    m_page_table->for_each(VirtAddr(start), VirtAddr(end), [&](VirtAddr, PageSlot slot) {
+        auto pfn = normal_page(m_mm, *slot);
         if (!pfn)
             return;
         if (new_flags & VM_LOCKED)

@@ -11,7 +11,6 @@
 // goes with it (the old range is unmapped with its VM_ACCOUNT concealed).
 #include "mm/vm/AddressSpace.h"
 
-#include "hw/Tlb.h"
 #include "mm/MemoryManager.h"
 #include "mm/hugetlb/Hugetlb.h"
 #include "mm/thp/Thp.h"
@@ -155,31 +154,27 @@ bool AddressSpace::move_ptes(u64 old_addr, u64 new_addr, u64 len)
     m_mm.thp().split_range(*this, VirtAddr(old_addr), VirtAddr(old_addr + len));
     std::vector<u64> offsets;
     m_page_table->for_each(VirtAddr(old_addr), VirtAddr(old_addr + len),
-                           [&](VirtAddr va, u64&) { offsets.push_back(va - VirtAddr(old_addr)); });
+                           [&](VirtAddr va, PageSlot) { offsets.push_back(va - VirtAddr(old_addr)); });
     for (size_t i = 0; i < offsets.size(); ++i) {
         u64 off = offsets[i];
-        u64* dst = m_page_table->slot(VirtAddr(new_addr + off), true);
+        PageSlot dst = m_page_table->slot(VirtAddr(new_addr + off), true);
         if (!dst) {
             // No memory for a table: what moved goes back, to tables that are still there (the
             // old ones are never freed here), and mremap fails with ENOMEM as move_vma does.
             for (size_t j = 0; j < i; ++j) {
-                u64* from = m_page_table->slot(VirtAddr(new_addr + offsets[j]), false);
-                u64* to = m_page_table->slot(VirtAddr(old_addr + offsets[j]), false);
+                PageSlot from = m_page_table->slot(VirtAddr(new_addr + offsets[j]), false);
+                PageSlot to = m_page_table->slot(VirtAddr(old_addr + offsets[j]), false);
                 if (!from || !to || pte_none(*from))
                     continue;
-                *to = *from;
-                *from = 0;
-                m_mm.tlb().flush_page(m_asid, VirtAddr(new_addr + offsets[j]));
+                to.set(from.clear_flush());
             }
             return false;
         }
-        u64* src = m_page_table->slot(VirtAddr(old_addr + off), false);
+        PageSlot src = m_page_table->slot(VirtAddr(old_addr + off), false);
         if (!src || pte_none(*src))
             continue;
-        u64 pte = *src;
-        *src = 0;
-        m_mm.tlb().flush_page(m_asid, VirtAddr(old_addr + off));
-        *dst = pte_present(pte) ? (pte | PTE_SOFT_DIRTY) : pte;
+        u64 pte = src.clear_flush(); // a swap entry or a marker was never in the TLB
+        dst.set(pte_present(pte) ? (pte | PTE_SOFT_DIRTY) : pte);
     }
     return true;
 }

@@ -1,6 +1,5 @@
 #include "mm/vm/Rmap.h"
 
-#include "hw/Tlb.h"
 #include "mm/MemoryManager.h"
 #include "mm/cache/Inode.h"
 #include "mm/cache/PageCache.h"
@@ -26,9 +25,9 @@ void Rmap::for_each_mapping(Pfn pfn, const RmapVisitor& fn)
         if (f.index < vma->pgoff || f.index >= vma->pgoff + vma->pages())
             continue;
         VirtAddr va = vma->start + ((f.index - vma->pgoff) << PAGE_SHIFT);
-        u64* slot = vma->mm->page_table().find_pte(va);
+        PageSlot slot = vma->mm->page_table().find_pte(va);
         if (slot && pte_present(*slot) && pte_pfn(*slot) == pfn)
-            fn(*vma->mm, *vma, va, *slot);
+            fn(*vma->mm, *vma, va, slot);
     }
 }
 
@@ -44,29 +43,24 @@ void Rmap::for_each_huge_mapping(Pfn head, const RmapVisitor& fn)
         VirtAddr va = vma->start + ((f.index - vma->pgoff) << PAGE_SHIFT);
         auto leaf = vma->mm->page_table().huge_leaf(va);
         if (leaf && leaf->level == 1 && leaf->base == va && pte_pfn(*leaf->entry) == head)
-            fn(*vma->mm, *vma, va, *leaf->entry);
+            fn(*vma->mm, *vma, va, leaf->entry);
     }
 }
 
 bool Rmap::mkclean(Pfn pfn)
 {
     bool dirty = false;
-    for_each_mapping(pfn, [&](AddressSpace& space, Vma&, VirtAddr va, u64& pte) {
-        if (!(pte & (PTE_W | PTE_D)))
-            return;
-        dirty |= (pte & PTE_D) != 0;
-        pte &= ~(PTE_W | PTE_D);
-        m_mm.tlb().flush_page(space.asid(), va);
+    for_each_mapping(pfn, [&](AddressSpace&, Vma&, VirtAddr, PageSlot slot) {
+        dirty |= (*slot & PTE_D) != 0;
+        slot.clear_bits_flush(PTE_W | PTE_D);
     });
     return dirty;
 }
 
 void Rmap::unmap_all(Pfn pfn)
 {
-    for_each_mapping(pfn, [&](AddressSpace& space, Vma&, VirtAddr va, u64& pte) {
-        u64 old = pte;
-        pte = 0;
-        m_mm.tlb().flush_page(space.asid(), va);
+    for_each_mapping(pfn, [&](AddressSpace& space, Vma&, VirtAddr, PageSlot slot) {
+        u64 old = slot.clear_flush();
         if ((old & PTE_D) && m_mm.frames()[pfn].has(FF_FILE))
             set_page_dirty(pfn);
         remove_mapping(space, pfn, old);

@@ -8,6 +8,7 @@
 #include <functional>
 
 #include "base/Types.h"
+#include "mm/pgtable/PageSlot.h"
 
 namespace kioku {
 
@@ -16,7 +17,7 @@ class MemoryManager;
 struct Vma;
 struct Frame;
 
-using RmapVisitor = std::function<void(AddressSpace&, Vma&, VirtAddr, u64& pte)>;
+using RmapVisitor = std::function<void(AddressSpace&, Vma&, VirtAddr, PageSlot pte)>;
 
 class Rmap {
   public:

@@ -9,7 +9,6 @@
 // swap and came back reads clean unless its VMA is soft-dirty.
 #include "mm/vm/AddressSpace.h"
 
-#include "hw/Tlb.h"
 #include "mm/MemoryManager.h"
 #include "mm/thp/Thp.h"
 
@@ -44,24 +43,22 @@ Result<void> AddressSpace::clear_refs(int type)
         if (type == CLEAR_REFS_SOFT_DIRTY)
             vma->flags &= ~u64{VM_SOFTDIRTY};
         // A huge leaf is treated as one PTE (clear_soft_dirty_pmd, the PMD half of clear_refs).
-        auto visit = [&](VirtAddr va, u64& pte) {
-            if (!pte_present(pte))
+        auto visit = [&](VirtAddr, PageSlot slot) {
+            if (!pte_present(*slot))
                 return;
-            u64 old = pte;
-            Pfn pfn = pte_pfn(pte);
+            Pfn pfn = pte_pfn(*slot);
             if (type == CLEAR_REFS_SOFT_DIRTY) {
-                pte &= ~(PTE_W | PTE_SOFT_DIRTY);
+                slot.clear_bits_flush(PTE_W | PTE_SOFT_DIRTY);
             } else if (!m_mm.is_zero_pfn(pfn) && !m_mm.thp().is_huge_zero(pfn)) {
-                pte &= ~PTE_A;
+                slot.mkold_flush();
                 m_mm.frames()[pfn].clear(FF_REFERENCED);
             }
-            if (pte != old)
-                m_mm.tlb().flush_page(m_asid, va);
         };
-        m_page_table->for_each(vma->start, vma->end, visit, [&](VirtAddr base, unsigned level, u64& entry) {
-            if (level == 1 && !(vma->flags & VM_HUGETLB))
-                visit(base, entry);
-        });
+        m_page_table->for_each(vma->start, vma->end, visit,
+                               [&](VirtAddr base, unsigned level, PageSlot entry) {
+                                   if (level == 1 && !(vma->flags & VM_HUGETLB))
+                                       visit(base, entry);
+                               });
     }
     return {};
 }

@@ -44,9 +44,9 @@ TEST(Migrate, PteKeepsItsPermissionAccessedDirtyAndSoftDirtyBits)
     auto space = w.space();
     w.map_anon(*space, MAP_BASE, PAGE_SIZE);
     w.fill(*space, MAP_BASE, 7);
-    u64* slot = space->page_table().slot(VirtAddr(MAP_BASE), false);
+    PageSlot slot = space->page_table().slot(VirtAddr(MAP_BASE), false);
     ASSERT_TRUE(slot);
-    *slot |= isa::PTE_A | isa::PTE_D | PTE_SOFT_DIRTY; // as the MMU and the fault path leave them
+    slot.upgrade(isa::PTE_A | isa::PTE_D | PTE_SOFT_DIRTY); // as the MMU and the fault path leave them
     u64 before = *slot;
 
     auto moved = Migrator(w.mm).migrate(pte_pfn(before));

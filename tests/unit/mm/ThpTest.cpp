@@ -308,7 +308,7 @@ TEST_F(ThpTest, KhugepagedCollapsesAPopulatedRangeAndDepositsItsTable)
         store(*space, base + i * PAGE_SIZE, static_cast<u8>(i));
     ASSERT_FALSE(leaf(*space, base));
     u64 tables = space->page_table().table_pages();
-    u64* pmd = space->page_table().entry_at(VirtAddr(base), 1, false);
+    PageSlot pmd = space->page_table().entry_at(VirtAddr(base), 1, false);
     ASSERT_TRUE(pmd);
     Pfn old_table = pte_pfn(*pmd);
     ASSERT_FALSE(space->madvise(base, HPAGE_PMD_SIZE, abi::MADV_HUGEPAGE_).is_error());
@@ -639,7 +639,7 @@ TEST_F(ThpTest, SplittingNeedsNoMemoryBecauseItUsesTheDeposit)
     EXPECT_TRUE(space->page_table().deposits().empty());
     EXPECT_EQ(space->page_table().table_pages(), tables);
     EXPECT_EQ(space->page_table().reachable_table_pages(), tables);
-    u64* pmd = space->page_table().entry_at(VirtAddr(base), 1, false);
+    PageSlot pmd = space->page_table().entry_at(VirtAddr(base), 1, false);
     ASSERT_TRUE(pmd);
     EXPECT_EQ(pte_pfn(*pmd), deposited);
     EXPECT_EQ(load(*space, base + 5), 55);
@@ -701,7 +701,7 @@ TEST_F(ThpTest, CopyHugePmdWithoutATableForTheChildChangesNothing)
     {
         MemoryHog hog(mm);
         // Linux's copy_huge_pmd: no pgtable for the child is -ENOMEM, and dup_mmap fails.
-        EXPECT_EQ(mm.thp().copy_huge_pmd(*space, *child, VirtAddr(base), *parent_leaf->entry, true),
+        EXPECT_EQ(mm.thp().copy_huge_pmd(*child, VirtAddr(base), parent_leaf->entry, true),
                   Thp::CopyHuge::Failed);
     }
     EXPECT_TRUE(*parent_leaf->entry & isa::PTE_W);

@@ -1,17 +1,10 @@
 // One address space's RISC-V page table (Linux: the pgd and the tables below it, plus the
 // arch/riscv pgtable helpers). The tables are real: frames of guest physical memory holding
-// 512 eight-byte entries each, walked by the hardware MMU. This class is the memory manager's
-// single way to write them: map, unmap, protect, query, test-and-clear-accessed. It never flushes
-// the TLB itself; callers flush through the TlbFlushPort after a change that needs it.
+// 512 eight-byte entries each, walked by the hardware MMU. This class finds and makes the slots
+// (PageSlot, the single way to write an entry, which pairs every downgrade with its TLB flush
+// through this table's ASID), splits huge leaves and frees empty tables. What an entry holds is
+// described in Pte.h.
 //
-// A leaf slot (the PTE for one 4 KiB page) is in exactly one of these states:
-//   empty      0
-//   present    V set; the frame is mapped (possibly the shared zero page)
-//   protnone   V clear, PTE_PROT_NONE set: a frame is still mapped but the VMA is PROT_NONE
-//   swap       V clear, PTE_PROT_NONE clear, non-zero: a swap entry (type, offset)
-//   guard      PTE_GUARD_MARKER: a guard region's page (MADV_GUARD_INSTALL), whose access is
-//              SIGSEGV; written as a swap entry of the one type no swap area takes, as Linux's
-//              PTE markers are
 // A huge leaf is an entry at level 1 (a 2 MiB megapage, Linux's PMD mapping) or level 2 (a 1 GiB
 // gigapage, a PUD mapping) with R, W or X set, mapping 512 or 512*512 consecutive frames. Huge
 // leaves are made and removed only by the huge-page code (transparent huge pages and hugetlb);
@@ -36,56 +29,14 @@
 
 #include "base/Result.h"
 #include "base/Types.h"
-#include "hw/Mmu.h"
 #include "isa/Paging.h"
+#include "mm/pgtable/PageSlot.h"
+#include "mm/pgtable/Pte.h"
 
 namespace kioku {
 
 class PhysicalMemory;
-
-// Software meaning of non-present PTEs, laid out as Linux's riscv swap PTEs are.
-inline constexpr u64 PTE_PROT_NONE = isa::PTE_G; // user PTEs are never global
-inline constexpr u64 SWP_TYPE_SHIFT = 6;
-inline constexpr u64 SWP_TYPE_BITS = 5;
-inline constexpr u64 SWP_OFFSET_SHIFT = SWP_TYPE_SHIFT + SWP_TYPE_BITS;
-
-struct SwapEntry {
-    u32 type = 0;   // swap area index
-    u64 offset = 0; // slot within the area
-};
-
-constexpr u64 make_swap_pte(SwapEntry e)
-{
-    return (u64{e.type} << SWP_TYPE_SHIFT) | (e.offset << SWP_OFFSET_SHIFT);
-}
-constexpr SwapEntry swap_entry_of(u64 pte)
-{
-    return {static_cast<u32>((pte >> SWP_TYPE_SHIFT) & ((1u << SWP_TYPE_BITS) - 1)), pte >> SWP_OFFSET_SHIFT};
-}
-// The last swap type is the PTE markers' (Linux's SWP_PTE_MARKER): at most 31 swap areas.
-inline constexpr u32 SWP_MARKER_TYPE = (1u << SWP_TYPE_BITS) - 1;
-inline constexpr u32 MAX_SWAPFILES = SWP_MARKER_TYPE;
-inline constexpr u64 PTE_GUARD_MARKER = make_swap_pte({SWP_MARKER_TYPE, 1});
-constexpr bool pte_none(u64 pte)
-{
-    return pte == 0;
-}
-constexpr bool pte_present(u64 pte)
-{
-    return pte & (isa::PTE_V | PTE_PROT_NONE);
-}
-constexpr bool pte_is_guard(u64 pte)
-{
-    return pte == PTE_GUARD_MARKER;
-}
-constexpr bool pte_is_swap(u64 pte)
-{
-    return pte != 0 && !pte_present(pte) && !pte_is_guard(pte);
-}
-constexpr Pfn pte_pfn(u64 pte)
-{
-    return Pfn(isa::pte_ppn(pte));
-}
+class TlbFlushPort;
 
 // Where table pages come from; the memory manager implements it over the page allocator.
 class TableAllocator {
@@ -98,12 +49,15 @@ class TableAllocator {
 class PageTable {
   public:
     // Allocates the root table; VERIFY that it could (the caller checks memory first).
+    // Entries are flushed from `tlb` under `asid`.
     static Result<std::unique_ptr<PageTable>> create(PhysicalMemory& memory, TableAllocator& tables,
-                                                     isa::SatpMode mode);
+                                                     isa::SatpMode mode, TlbFlushPort& tlb, Asid asid);
     ~PageTable(); // frees every table page; leaves must already be empty (unmapped)
 
     Pfn root() const { return m_root; }
     isa::SatpMode mode() const { return m_mode; }
+    TlbFlushPort& tlb() const { return m_tlb; }
+    Asid asid() const { return m_asid; }
     unsigned levels() const { return isa::levels_of(m_mode); }
     u64 user_limit() const; // first address past the user half (TASK_SIZE)
     // Table pages in use, not counting the root (Linux's mm_pgtables_bytes / VmPTE): the tables
@@ -115,10 +69,10 @@ class PageTable {
 
     // The leaf slot for va, creating the tables on the way when create is set. Returns null when
     // a table is missing (and create is not set) or cannot be allocated.
-    u64* slot(VirtAddr va, bool create);
+    PageSlot slot(VirtAddr va, bool create);
     // The leaf slot for va when a table maps it in 4 KiB pages; null when a table is missing or
     // a huge leaf covers va. For paths (the reverse map) that may look at any address.
-    u64* find_pte(VirtAddr va);
+    PageSlot find_pte(VirtAddr va);
     // The entry the MMU would use for the 4 KiB page at va: the leaf slot's value, or, under a
     // huge leaf, that leaf's bits with the frame of va's page inside it (as pagemap and mincore
     // see a huge mapping). 0 when nothing maps va.
@@ -126,32 +80,43 @@ class PageTable {
 
     // Visits every non-empty leaf slot in [start, end), in address order. VERIFYs that no huge
     // leaf lies in the range.
-    using LeafVisitor = std::function<void(VirtAddr, u64&)>;
+    using LeafVisitor = std::function<void(VirtAddr, PageSlot)>;
     void for_each(VirtAddr start, VirtAddr end, const LeafVisitor& fn);
     // The same, also visiting huge leaves: `huge` gets the base address of the huge page (which
     // may lie below start when the range begins inside it), its level (1 or 2) and the entry.
     // A non-present huge entry (protnone) is visited too.
-    using HugeVisitor = std::function<void(VirtAddr base, unsigned level, u64& entry)>;
+    using HugeVisitor = std::function<void(VirtAddr base, unsigned level, PageSlot entry)>;
     void for_each(VirtAddr start, VirtAddr end, const LeafVisitor& fn, const HugeVisitor& huge);
 
     // ==== Huge leaves ====
     // The entry at `level` (0, 1 or 2) that covers va, creating the tables above it when create is
     // set; null when a table is missing (create unset) or cannot be allocated. The entry may be
     // empty, a huge leaf, or a pointer to the next table (when level > 0).
-    u64* entry_at(VirtAddr va, unsigned level, bool create);
+    PageSlot entry_at(VirtAddr va, unsigned level, bool create);
     // The huge leaf covering va, if any (present or protnone).
     struct HugeLeaf {
-        u64* entry;
+        PageSlot entry;
         unsigned level;
         VirtAddr base; // va rounded down to the huge page size
     };
     std::optional<HugeLeaf> huge_leaf(VirtAddr va);
     // Replaces the huge leaf covering va by a table of 512 leaves one level down carrying the same
     // bits (A and D included) and consecutive frames, as Linux's __split_huge_pmd_locked does for
-    // the page table. The leaf's deposited table is used when it has one, and then this cannot
-    // fail; otherwise a table is allocated. Counts and TLB flushing are the caller's. False when
-    // no table page could be had (nothing changed); true also when there was no huge leaf.
-    bool split_leaf(VirtAddr va);
+    // the page table, and flushes the huge translation. With `every`, each new leaf maps that one
+    // frame instead (__split_huge_zero_page_pmd: the 4 KiB zero page). The leaf's deposited table
+    // is used when it has one, and then this cannot fail; otherwise a table is allocated. Counts
+    // are the caller's. False when no table page could be had (nothing changed); true also when
+    // there was no huge leaf.
+    bool split_leaf(VirtAddr va, std::optional<Pfn> every = std::nullopt);
+    // The entry at `level` (1 or 2) for a huge leaf at `base`, made ready (hugetlb's
+    // huge_pte_alloc): a table left there holding no entry is freed with the empty tables under
+    // it. An empty slot unless a huge leaf is there already; no slot when a table could not be had
+    // or one there still maps something.
+    PageSlot huge_slot(VirtAddr base, unsigned level);
+    // Takes the PTE table under the megapage at `base` off its entry and flushes the whole ASID
+    // (pmdp_collapse_flush), then empties it: the table, still counted here, is the caller's to
+    // deposit or release. nullopt when no PTE table is there.
+    std::optional<Pfn> detach_table(VirtAddr base);
     // A zeroed table page for the huge-page code to deposit or install, already counted in
     // table_pages(); nullopt when none can be had (Linux's pte_alloc_one).
     std::optional<Pfn> allocate_table();
@@ -178,7 +143,8 @@ class PageTable {
     u64 free_tables(VirtAddr start, VirtAddr end) { return free_tables(start, end, start, end); }
 
   private:
-    PageTable(PhysicalMemory& memory, TableAllocator& tables, isa::SatpMode mode, Pfn root);
+    PageTable(PhysicalMemory& memory, TableAllocator& tables, isa::SatpMode mode, TlbFlushPort& tlb,
+              Asid asid, Pfn root);
     u64* entry(Pfn table, unsigned index) const;
     void for_each_in(Pfn table, unsigned level, u64 base, u64 start, u64 end, const LeafVisitor& fn,
                      const HugeVisitor* huge);
@@ -188,12 +154,15 @@ class PageTable {
     };
     void free_in(Pfn table, unsigned level, u64 base, const FreeRange& range, u64& freed);
     bool table_empty(Pfn table) const;
+    bool free_if_empty(Pfn table, unsigned level);
     void free_all(Pfn table, unsigned level);
     u64 reachable_in(Pfn table, unsigned level) const;
 
     PhysicalMemory& m_memory;
     TableAllocator& m_tables;
     isa::SatpMode m_mode;
+    TlbFlushPort& m_tlb;
+    Asid m_asid;
     Pfn m_root;
     u64 m_table_pages = 0;
     std::map<u64, Pfn> m_deposits; // megapage base -> its deposited PTE table (pmd_huge_pte)

@@ -1,26 +1,30 @@
-#include "mm/vm/PageTable.h"
+#include "mm/pgtable/PageTable.h"
 
 #include <algorithm>
 
 #include "hw/PhysicalMemory.h"
+#include "hw/Tlb.h"
 
 namespace kioku {
 
 using namespace isa;
 
 Result<std::unique_ptr<PageTable>> PageTable::create(PhysicalMemory& memory, TableAllocator& tables,
-                                                     SatpMode mode)
+                                                     SatpMode mode, TlbFlushPort& tlb, Asid asid)
 {
     auto root = tables.allocate_table();
     if (!root)
         return Error::from_errno(ENOMEM, "no memory for a page-table root");
-    return std::unique_ptr<PageTable>(new PageTable(memory, tables, mode, *root));
+    return std::unique_ptr<PageTable>(new PageTable(memory, tables, mode, tlb, asid, *root));
 }
 
-PageTable::PageTable(PhysicalMemory& memory, TableAllocator& tables, SatpMode mode, Pfn root)
+PageTable::PageTable(PhysicalMemory& memory, TableAllocator& tables, SatpMode mode, TlbFlushPort& tlb,
+                     Asid asid, Pfn root)
     : m_memory(memory)
     , m_tables(tables)
     , m_mode(mode)
+    , m_tlb(tlb)
+    , m_asid(asid)
     , m_root(root)
 {
 }
@@ -45,12 +49,12 @@ u64* PageTable::entry(Pfn table, unsigned index) const
     return reinterpret_cast<u64*>(m_memory.frame(table)) + index;
 }
 
-u64* PageTable::slot(VirtAddr va, bool create)
+PageSlot PageTable::slot(VirtAddr va, bool create)
 {
     return entry_at(va, 0, create);
 }
 
-u64* PageTable::entry_at(VirtAddr va, unsigned target, bool create)
+PageSlot PageTable::entry_at(VirtAddr va, unsigned target, bool create)
 {
     VERIFY(target < levels());
     Pfn table = m_root;
@@ -58,16 +62,17 @@ u64* PageTable::entry_at(VirtAddr va, unsigned target, bool create)
         u64* e = entry(table, vpn_index(va.value(), level));
         if (!pte_valid(*e)) {
             if (!create)
-                return nullptr;
+                return {};
             auto fresh = allocate_table();
             if (!fresh)
-                return nullptr;
+                return {};
             *e = make_pte(fresh->value(), PTE_V);
         }
         VERIFY(!pte_is_leaf(*e) && "a huge leaf must be split before a lower-level walk");
         table = Pfn(pte_ppn(*e));
     }
-    return entry(table, vpn_index(va.value(), target));
+    u64 size = level_page_size(target);
+    return PageSlot(*this, entry(table, vpn_index(va.value(), target)), VirtAddr(va.value() & ~(size - 1)));
 }
 
 std::optional<PageTable::HugeLeaf> PageTable::huge_leaf(VirtAddr va)
@@ -83,14 +88,15 @@ std::optional<PageTable::HugeLeaf> PageTable::huge_leaf(VirtAddr va)
             if (level > 2)
                 return std::nullopt;
             u64 size = level_page_size(level);
-            return HugeLeaf{e, level, VirtAddr(va.value() & ~(size - 1))};
+            VirtAddr base(va.value() & ~(size - 1));
+            return HugeLeaf{PageSlot(*this, e, base), level, base};
         }
         table = Pfn(pte_ppn(*e));
     }
     return std::nullopt;
 }
 
-bool PageTable::split_leaf(VirtAddr va)
+bool PageTable::split_leaf(VirtAddr va, std::optional<Pfn> every)
 {
     auto leaf = huge_leaf(va);
     if (!leaf)
@@ -107,9 +113,50 @@ bool PageTable::split_leaf(VirtAddr va)
     u64 ppn = pte_ppn(old);
     u64 step = level_page_size(leaf->level - 1) >> PAGE_SHIFT;
     for (unsigned i = 0; i < PTES_PER_TABLE; ++i)
-        *entry(*fresh, i) = make_pte(ppn + i * step, bits);
-    *leaf->entry = make_pte(fresh->value(), PTE_V);
+        *entry(*fresh, i) = make_pte(every ? every->value() : ppn + i * step, bits);
+    *leaf->entry.m_entry = make_pte(fresh->value(), PTE_V);
+    m_tlb.flush_page(m_asid, leaf->base);
     return true;
+}
+
+PageSlot PageTable::huge_slot(VirtAddr base, unsigned level)
+{
+    VERIFY(level == 1 || level == 2);
+    PageSlot slot = entry_at(base, level, true);
+    if (slot && pte_valid(*slot) && !pte_is_leaf(*slot)) {
+        if (!free_if_empty(Pfn(pte_ppn(*slot)), level - 1))
+            return {};
+        *slot.m_entry = 0; // pointed to a table nothing was mapped through: no flush
+    }
+    return slot;
+}
+
+bool PageTable::free_if_empty(Pfn table, unsigned level)
+{
+    for (unsigned i = 0; i < PTES_PER_TABLE; ++i) {
+        u64* e = entry(table, i);
+        if (*e == 0)
+            continue;
+        if (level == 0 || !pte_valid(*e) || pte_is_leaf(*e))
+            return false;
+        if (!free_if_empty(Pfn(pte_ppn(*e)), level - 1))
+            return false;
+        *e = 0;
+    }
+    release_table(table);
+    return true;
+}
+
+std::optional<Pfn> PageTable::detach_table(VirtAddr base)
+{
+    PageSlot pmd = entry_at(base, 1, false);
+    if (!pmd || !pte_valid(*pmd) || pte_is_leaf(*pmd))
+        return std::nullopt;
+    Pfn table(pte_ppn(*pmd));
+    *pmd.m_entry = 0;
+    m_tlb.flush_asid(m_asid);
+    m_memory.zero_frame(table);
+    return table;
 }
 
 std::optional<Pfn> PageTable::allocate_table()
@@ -167,10 +214,10 @@ u64 PageTable::reachable_in(Pfn table, unsigned level) const
     return count;
 }
 
-u64* PageTable::find_pte(VirtAddr va)
+PageSlot PageTable::find_pte(VirtAddr va)
 {
     if (huge_leaf(va))
-        return nullptr;
+        return {};
     return slot(va, false);
 }
 
@@ -181,7 +228,7 @@ u64 PageTable::read(VirtAddr va) const
         u64 offset = (va - leaf->base) >> PAGE_SHIFT;
         return make_pte(pte_ppn(*leaf->entry) + offset, *leaf->entry & ~PTE_PPN_MASK);
     }
-    u64* s = self->slot(va, false);
+    PageSlot s = self->slot(va, false);
     return s ? *s : 0;
 }
 
@@ -212,7 +259,7 @@ void PageTable::for_each_in(Pfn table, unsigned level, u64 base, u64 start, u64 
         if (*e == 0)
             continue;
         if (level == 0) {
-            fn(VirtAddr(lo), *e);
+            fn(VirtAddr(lo), PageSlot(*this, e, VirtAddr(lo)));
             continue;
         }
         if (pte_valid(*e) && !pte_is_leaf(*e)) {
@@ -220,7 +267,7 @@ void PageTable::for_each_in(Pfn table, unsigned level, u64 base, u64 start, u64 
             continue;
         }
         VERIFY(huge && "a huge leaf met by a walk that does not handle huge pages");
-        (*huge)(VirtAddr(lo), level, *e);
+        (*huge)(VirtAddr(lo), level, PageSlot(*this, e, VirtAddr(lo)));
     }
 }
 
