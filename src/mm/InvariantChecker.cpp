@@ -233,7 +233,7 @@ std::string InvariantChecker::report()
                 ++file;
                 shmem += f.has(FF_SHMEM);
                 file_mapped += f.mapcount > 0;
-                auto* inode = static_cast<Inode*>(f.owner);
+                Inode* inode = f.inode();
                 auto it = inode ? inode->pages().find(f.index) : decltype(inode->pages().end()){};
                 if (!inode || it == inode->pages().end() || it->second != pfn)
                     t.fail("frame ", std::hex, pfn.value(), ": page-cache page not indexed by its inode");

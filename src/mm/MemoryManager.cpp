@@ -206,7 +206,7 @@ void MemoryManager::put_page(Pfn pfn)
     VERIFY(f.mapcount == 0 && "a page freed while still mapped");
     m_lru.remove(pfn);
     f.flags = 0;
-    f.owner = nullptr;
+    f.clear_owner();
     f.index = 0;
     f.private_data = 0;
     m_allocator.free(pfn, 0);

@@ -53,7 +53,7 @@ void PageCache::insert(Inode& inode, u64 index, Pfn pfn)
     f.flags = FF_FILE | FF_UPTODATE;
     if (inode.is_shmem())
         f.set(FF_SHMEM | FF_SWAPBACKED);
-    f.owner = &inode;
+    f.set_owner(&inode);
     f.index = index;
     inode.pages().emplace(index, pfn);
     m_mm.lru().add_new(pfn);
@@ -159,7 +159,7 @@ Result<Pfn> PageCache::shmem_swapin(Inode& inode, u64 index, bool* major)
             continue;
         }
         Frame& f = m_mm.frames()[*pfn];
-        VERIFY(!f.owner && f.mapcount == 0 && "a shmem swap slot's page is mapped");
+        VERIFY(!f.has_owner() && f.mapcount == 0 && "a shmem swap slot's page is mapped");
         inode.swapped().erase(now);
         --m_nr_shmem_swapped;
         swap.cache_remove(e); // the cache's reference becomes the page cache's
@@ -167,7 +167,7 @@ Result<Pfn> PageCache::shmem_swapin(Inode& inode, u64 index, bool* major)
         f.flags = (f.flags & (FF_LRU | FF_ACTIVE | FF_REFERENCED)) | FF_FILE | FF_SHMEM | FF_SWAPBACKED |
                   FF_UPTODATE | FF_DIRTY;
         f.private_data = 0;
-        f.owner = &inode;
+        f.set_owner(&inode);
         f.index = index;
         inode.pages().emplace(index, *pfn);
         account_insert(inode);
@@ -315,7 +315,7 @@ void PageCache::end_writeback(Pfn pfn)
     Frame& f = m_mm.frames()[pfn];
     VERIFY(f.has(FF_WRITEBACK) && f.has(FF_FILE));
     f.clear(FF_WRITEBACK);
-    --static_cast<Inode*>(f.owner)->writeback_pages;
+    --f.inode()->writeback_pages;
     m_mm.vmstat().add(VmItem::NrWriteback, -1);
     m_mm.vmstat().add(VmItem::NrWritten, 1);
 }

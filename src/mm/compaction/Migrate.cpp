@@ -86,7 +86,7 @@ bool Migrator::move(Pfn src, Pfn dst)
 
     m_mm.memory().copy_frame(dst, src);
     m_mm.clock().advance(m_mm.clock().costs().copy_page_ns);
-    to.owner = from.owner;
+    to.copy_owner(from);
     to.index = from.index;
     to.private_data = from.private_data;
     to.refcount = from.refcount;
@@ -140,7 +140,7 @@ void Migrator::move_indexes(Pfn src, Pfn dst)
 {
     const Frame& page = m_mm.frames()[dst];
     if (page.has(FF_FILE)) {
-        auto* inode = static_cast<Inode*>(page.owner);
+        Inode* inode = page.inode();
         auto it = inode->pages().find(page.index);
         VERIFY(it != inode->pages().end() && it->second == src && "page-cache page missing from its inode");
         it->second = dst;
@@ -164,7 +164,7 @@ void Migrator::release_old(Pfn src)
     old.flags = 0;
     old.refcount = 0;
     old.mapcount = 0;
-    old.owner = nullptr;
+    old.clear_owner();
     old.index = 0;
     old.private_data = 0;
     m_mm.allocator().free(src, 0);

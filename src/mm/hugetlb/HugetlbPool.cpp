@@ -37,7 +37,7 @@ void Hstate::prepare_frames(Pfn head)
     }
     Frame& h = frames[head];
     h.order = static_cast<u8>(m_order);
-    h.owner = this;
+    h.set_owner(this);
     h.private_data = 0;
 }
 
@@ -95,8 +95,11 @@ void Hstate::free_fresh(Pfn head)
 {
     m_pages.erase(head.value());
     FrameTable& frames = m_mm.frames();
-    for (u64 i = 0; i < pages_per_huge(); ++i)
-        frames[head + i] = Frame{.flags = 0, .zone = frames[head + i].zone};
+    for (u64 i = 0; i < pages_per_huge(); ++i) {
+        u8 zone = frames[head + i].zone;
+        frames[head + i] = Frame{};
+        frames[head + i].zone = zone;
+    }
     // The contents are garbage now; give the host memory back so the frames read as zero again.
     m_mm.memory().discard(head, pages_per_huge());
     Order chunk = std::min<Order>(m_order, MAX_ORDER);
@@ -304,7 +307,7 @@ Hstate* HugetlbPool::hstate_of(Pfn pfn) const
     if (!f.has(FF_HEAD) || !f.has(FF_KERNEL))
         return nullptr;
     for (auto& h : m_hstates)
-        if (f.owner == h.get())
+        if (f.hstate() == h.get())
             return h.get();
     return nullptr;
 }

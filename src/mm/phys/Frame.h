@@ -8,7 +8,8 @@
 //   PageTable a page-table page of some address space
 //   Anon      anonymous memory of processes (owner = AnonVma, index = linear page index)
 //   File      a page-cache page of a file or of shmem (owner = Inode, index = page offset)
-//   Kernel    other kernel memory (slab pages and the like)
+//   Kernel    other kernel memory (slab pages, owner = SlabCache; hugetlb pool pages, owner =
+//             Hstate)
 // Transitions: Free -> any kind on allocation; any kind -> Free when the last reference drops.
 //
 // Counts: `refcount` is the number of holders: one per PTE that maps it, one for the page cache
@@ -20,6 +21,11 @@
 #include "base/Types.h"
 
 namespace kioku {
+
+class AnonVma;
+class Hstate;
+class Inode;
+class SlabCache;
 
 enum FrameFlag : u32 {
     FF_BUDDY = 1u << 0,       // head of a free block on a buddy list
@@ -49,23 +55,67 @@ enum FrameFlag : u32 {
 inline constexpr u32 FF_KIND_MASK = FF_RESERVED | FF_PAGETABLE | FF_ANON | FF_FILE | FF_KERNEL;
 
 struct Frame {
+  private:
+    enum class Owner : u8 { None, AnonVma, Inode, Slab, Hstate };
+
+  public:
     u32 flags = 0;
     i32 refcount = 0;
     i32 mapcount = 0;
     u8 order = 0;     // buddy order while free; compound order on a head page
     u8 zone = 0;      // index of the zone the frame belongs to
     u8 free_type = 0; // while free (FF_BUDDY head): the migrate type of the free list it is on
-    u8 unused = 0;
-    IndexLinks links;      // buddy free list or LRU list
-    void* owner = nullptr; // AnonVma* for anon, Inode* for page cache
-    u64 index = 0;         // page offset in the owner
-    u64 private_data = 0;  // swap entry while in the swap cache
+
+  private:
+    Owner m_owner_kind = Owner::None;
+
+  public:
+    IndexLinks links; // buddy free list or LRU list
+
+  private:
+    void* m_owner = nullptr; // see the owner accessors below
+
+  public:
+    u64 index = 0;        // page offset in the owner
+    u64 private_data = 0; // swap entry while in the swap cache
 
     bool has(u32 f) const { return (flags & f) != 0; }
     void set(u32 f) { flags |= f; }
     void clear(u32 f) { flags &= ~f; }
+
+    // ==== The owner (Linux: folio->mapping, tagged by kind) ====
+    // Each accessor answers null unless the owner is of its kind: a frame cannot be taken for
+    // another kind's.
+    AnonVma* anon_vma() const { return owned_by(Owner::AnonVma) ? static_cast<AnonVma*>(m_owner) : nullptr; }
+    Inode* inode() const { return owned_by(Owner::Inode) ? static_cast<Inode*>(m_owner) : nullptr; }
+    SlabCache* slab_cache() const
+    {
+        return owned_by(Owner::Slab) ? static_cast<SlabCache*>(m_owner) : nullptr;
+    }
+    Hstate* hstate() const { return owned_by(Owner::Hstate) ? static_cast<Hstate*>(m_owner) : nullptr; }
+    bool has_owner() const { return m_owner != nullptr; }
+    // The owner as an identity only (the OPT policy's page key), whatever its kind.
+    const void* owner_identity() const { return m_owner; }
+    void set_owner(AnonVma* anon) { set_owner(anon, Owner::AnonVma); }
+    void set_owner(Inode* inode) { set_owner(inode, Owner::Inode); }
+    void set_owner(SlabCache* cache) { set_owner(cache, Owner::Slab); }
+    void set_owner(Hstate* hstate) { set_owner(hstate, Owner::Hstate); }
+    void copy_owner(const Frame& other)
+    {
+        m_owner = other.m_owner;
+        m_owner_kind = other.m_owner_kind;
+    }
+    void clear_owner() { set_owner(static_cast<void*>(nullptr), Owner::None); }
+
+  private:
+    bool owned_by(Owner kind) const { return m_owner_kind == kind; }
+    void set_owner(void* owner, Owner kind)
+    {
+        m_owner = owner;
+        m_owner_kind = owner ? kind : Owner::None;
+    }
 };
 
-static_assert(sizeof(Frame) <= 64, "a frame descriptor must stay within 64 bytes");
+static_assert(sizeof(Frame) <= 48, "a frame descriptor must stay within 48 bytes");
 
 } // namespace kioku

@@ -16,7 +16,7 @@ void OptPolicy::set_future(std::vector<PageKey> future)
 PageKey OptPolicy::key_of(Pfn pfn) const
 {
     const Frame& f = m_frames[pfn];
-    return PageKey{f.owner, f.index};
+    return PageKey{f.owner_identity(), f.index};
 }
 
 void OptPolicy::page_accessed(Pfn pfn)

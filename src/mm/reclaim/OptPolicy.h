@@ -4,7 +4,7 @@
 // command) tells it the reference string before running it.
 //
 // A page is named by its identity, not its frame: (owner, index), the AnonVma (or Inode) and page
-// index that Frame.owner and Frame.index hold. That identity survives swap-out and swap-in, when
+// index that Frame's owner and index hold. That identity survives swap-out and swap-in, when
 // the frame changes. The policy keeps its place in the string by watching page_accessed(): each
 // time the page at the current position is accessed, the position moves on. A page that will not
 // be used again (or has no owner, such as a page read ahead into the swap cache) is the best

@@ -90,7 +90,7 @@ bool evict_shmem(MemoryManager& mm, Pfn pfn)
     Rmap(mm).unmap_all(pfn);
     VERIFY(f.mapcount == 0 && f.refcount == 2);
     write_to_swap(mm, *entry, pfn);
-    mm.page_cache().shmem_swapped_out(*static_cast<Inode*>(f.owner), f.index, *entry);
+    mm.page_cache().shmem_swapped_out(*f.inode(), f.index, *entry);
     swap.set_shadow(*entry, mm.page_cache().workingset().eviction());
     swap.cache_remove(*entry);
     f.clear(FF_SWAPCACHE | FF_DIRTY);
@@ -165,7 +165,7 @@ bool Reclaimer::evict_file(Pfn pfn)
     // shrink_folio_list keeps a page under writeback; it is reclaimable once the write completes.
     if (f.has(FF_WRITEBACK) || f.refcount != f.mapcount + 1)
         return false;
-    auto* inode = static_cast<Inode*>(f.owner);
+    Inode* inode = f.inode();
     Rmap(m_mm).unmap_all(pfn);
     if (f.has(FF_DIRTY)) {
         auto r = inode->write_backing(f.index, m_mm.memory().frame(pfn));
@@ -193,7 +193,7 @@ bool Reclaimer::evict(Pfn pfn)
         if (!m_mm.thp().split_huge_page(pfn))
             return false;
     }
-    if (f.has(FF_FILE) && static_cast<Inode*>(f.owner)->unevictable) {
+    if (f.has(FF_FILE) && f.inode()->unevictable) {
         // folio_evictable says no (SHM_LOCK): culled to the unevictable list, as for mlock.
         m_mm.lru().remove(pfn);
         f.set(FF_UNEVICTABLE);

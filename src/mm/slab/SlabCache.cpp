@@ -145,7 +145,7 @@ void SlabCache::mark_frames(Pfn pfn)
         f.flags = FF_KERNEL | FF_SLAB;
         if (count > 1)
             f.set(i == 0 ? FF_HEAD : FF_TAIL);
-        f.owner = this;
+        f.set_owner(this);
         f.index = i;
     }
     Frame& head = m_frames[pfn];
@@ -221,7 +221,7 @@ void SlabCache::discard(Pfn pfn)
     for (u64 i = 0; i < pages_per_slab(); ++i) {
         Frame& f = m_frames[pfn + i];
         f.flags = 0;
-        f.owner = nullptr;
+        f.clear_owner();
         f.index = 0;
         f.refcount = 0;
     }
@@ -281,7 +281,7 @@ bool SlabCache::check(std::string* why) const
         partial += listed;
         for (u64 i = 0; i < pages_per_slab(); ++i) {
             const Frame& f = m_frames[pfn + i];
-            if (!f.has(FF_KERNEL) || !f.has(FF_SLAB) || f.owner != this)
+            if (!f.has(FF_KERNEL) || !f.has(FF_SLAB) || f.slab_cache() != this)
                 return fail(why, m_name + ": a slab frame lacks FF_KERNEL|FF_SLAB or names another cache");
         }
     }

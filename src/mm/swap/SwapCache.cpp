@@ -31,7 +31,7 @@ void SwapCache::add_page(SwapEntry e, Pfn pfn, const u8* data)
     std::memcpy(m_mm.memory().frame(pfn), data, PAGE_SIZE);
     Frame& f = m_mm.frames()[pfn];
     f.flags = FF_ANON | FF_SWAPBACKED | FF_UPTODATE | FF_SWAPCACHE;
-    f.owner = nullptr;
+    f.clear_owner();
     f.index = 0;
     f.private_data = SwapManager::key(e);
     swap.cache_insert(e, pfn); // the allocation's reference becomes the cache's

@@ -73,8 +73,8 @@ class Unuse {
             return false;
         Vma& vma = *space.vma_containing(va);
         Frame& f = m_mm.frames()[*pfn];
-        if (!f.owner) {
-            f.owner = &space.anon_vma_prepare(vma);
+        if (!f.has_owner()) {
+            f.set_owner(&space.anon_vma_prepare(vma));
             f.index = vma.page_index(va);
         }
         m_mm.swap().release(e);

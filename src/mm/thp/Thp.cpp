@@ -117,14 +117,14 @@ void Thp::prep_huge_page(Pfn head, AddressSpace& space, Vma& vma, VirtAddr base)
     h.order = HPAGE_PMD_ORDER;
     h.refcount = 1;
     h.mapcount = 0;
-    h.owner = &anon;
+    h.set_owner(&anon);
     h.index = vma.page_index(base);
     for (u64 i = 1; i < HPAGE_PMD_NR; ++i) {
         Frame& t = frames[head + i];
         t.flags = FF_ANON | FF_TAIL;
         t.refcount = 0;
         t.mapcount = 0;
-        t.owner = nullptr;
+        t.clear_owner();
         t.index = 0;
     }
 }
@@ -168,7 +168,7 @@ void Thp::put_huge_page(Pfn head)
     for (u64 i = 0; i < HPAGE_PMD_NR; ++i) {
         Frame& p = m_mm.frames()[head + i];
         p.flags = 0;
-        p.owner = nullptr;
+        p.clear_owner();
         p.index = 0;
         p.private_data = 0;
     }
@@ -320,13 +320,13 @@ bool Thp::split_huge_page(Pfn head)
         t.flags = inherited;
         t.refcount = h.mapcount;
         t.mapcount = h.mapcount;
-        t.owner = h.owner;
+        t.copy_owner(h);
         t.index = h.index + i;
         t.order = 0;
         if (t.refcount == 0) {
             // Nobody maps the page (only a pin held the THP): the tail has no use and goes back.
             t.flags = 0;
-            t.owner = nullptr;
+            t.clear_owner();
             t.index = 0;
             m_mm.allocator().free(head + i, 0);
             continue;

@@ -256,7 +256,7 @@ std::optional<Pfn> FaultHandler::new_anon_page(AddressSpace& space, Vma& vma, Vi
         return std::nullopt;
     Frame& f = m_mm.frames()[*pfn];
     f.flags = FF_ANON | FF_SWAPBACKED | FF_UPTODATE;
-    f.owner = &anon;
+    f.set_owner(&anon);
     f.index = vma.page_index(va);
     return pfn;
 }
@@ -467,9 +467,9 @@ FaultOutcome FaultHandler::do_swap_page(AddressSpace& space, Vma& vma, VirtAddr 
     if (!pfn)
         return FaultOutcome::Oom;
     Frame& f = m_mm.frames()[*pfn];
-    if (!f.owner) {
+    if (!f.has_owner()) {
         // A page read into the swap cache belongs to no one until it is mapped.
-        f.owner = &space.anon_vma_prepare(vma);
+        f.set_owner(&space.anon_vma_prepare(vma));
         f.index = vma.page_index(va);
     }
     m_mm.swap().release(entry);

@@ -375,7 +375,7 @@ void AddressSpace::madvise_willneed(Vma& vma, u64 start, u64 end)
         }
         Frame& f = m_mm.frames()[*pfn];
         f.flags = FF_ANON | FF_SWAPBACKED | FF_UPTODATE | FF_SWAPCACHE;
-        f.owner = &anon_vma_prepare(vma);
+        f.set_owner(&anon_vma_prepare(vma));
         f.index = vma.page_index(va);
         f.private_data = make_swap_pte(entry);
         auto r = swap.area(entry.type)->read_page(entry.offset, m_mm.memory().frame(*pfn));

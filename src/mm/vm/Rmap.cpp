@@ -13,14 +13,14 @@ using namespace isa;
 void Rmap::for_each_mapping(Pfn pfn, const RmapVisitor& fn)
 {
     Frame& f = m_mm.frames()[pfn];
-    if (!f.owner)
+    if (!f.has_owner())
         return;
     // Copy the candidate list: a visitor may split or unmap, but never adds VMAs.
     std::vector<Vma*> candidates;
     if (f.has(FF_ANON))
-        candidates = static_cast<AnonVma*>(f.owner)->vmas();
+        candidates = f.anon_vma()->vmas();
     else if (f.has(FF_FILE))
-        candidates = static_cast<Inode*>(f.owner)->mappings();
+        candidates = f.inode()->mappings();
     for (Vma* vma : candidates) {
         if (f.index < vma->pgoff || f.index >= vma->pgoff + vma->pages())
             continue;
@@ -34,9 +34,9 @@ void Rmap::for_each_mapping(Pfn pfn, const RmapVisitor& fn)
 void Rmap::for_each_huge_mapping(Pfn head, const RmapVisitor& fn)
 {
     Frame& f = m_mm.frames()[head];
-    if (!f.owner || !f.has(FF_HEAD) || !f.has(FF_ANON))
+    if (!f.has_owner() || !f.has(FF_HEAD) || !f.has(FF_ANON))
         return;
-    std::vector<Vma*> candidates = static_cast<AnonVma*>(f.owner)->vmas();
+    std::vector<Vma*> candidates = f.anon_vma()->vmas();
     for (Vma* vma : candidates) {
         if (f.index < vma->pgoff || f.index >= vma->pgoff + vma->pages())
             continue;
@@ -107,7 +107,7 @@ void Rmap::set_page_dirty(Pfn pfn)
     f.set(FF_DIRTY);
     // shmem pages have no writeback, so Linux does not count them as Dirty (noop_dirty_folio).
     if (f.has(FF_FILE) && !f.has(FF_SHMEM)) {
-        auto* inode = static_cast<Inode*>(f.owner);
+        Inode* inode = f.inode();
         inode->dirty_pages++;
         inode->contents_changed(); // the first store after writeback moves mtime (page_mkwrite)
         m_mm.page_cache().count_dirty(+1);

@@ -136,7 +136,7 @@ TEST(Zone, AllocatedBlockIsBlankExceptOrderAndZone)
     EXPECT_EQ(head.flags, 0u);
     EXPECT_EQ(head.refcount, 0);
     EXPECT_EQ(head.mapcount, 0);
-    EXPECT_EQ(head.owner, nullptr);
+    EXPECT_FALSE(head.has_owner());
     EXPECT_EQ(head.index, 0u);
     EXPECT_EQ(head.private_data, 0u);
     EXPECT_EQ(head.order, 3u);

@@ -92,7 +92,7 @@ TEST(SlabCache, FirstObjectTakesOneSlabFromTheBuddyAllocator)
     EXPECT_EQ(cache.total_objects(), 26u);
     const Frame& f = w.phys.frames[object->slab];
     EXPECT_TRUE(f.has(FF_KERNEL) && f.has(FF_SLAB));
-    EXPECT_EQ(f.owner, &cache);
+    EXPECT_EQ(f.slab_cache(), &cache);
     cache.free(*object);
     expect_ok(cache);
     cache.shrink();
