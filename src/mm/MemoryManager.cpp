@@ -11,6 +11,7 @@
 #include "mm/hugetlb/HugetlbPool.h"
 #include "mm/reclaim/Reclaimer.h"
 #include "mm/slab/SlabAllocator.h"
+#include "mm/swap/SwapCache.h"
 #include "mm/swap/SwapManager.h"
 #include "mm/swap/Swapoff.h"
 #include "mm/thp/Thp.h"
@@ -195,12 +196,9 @@ void MemoryManager::put_page(Pfn pfn)
         // PTE refers to, leaves the swap cache and is freed.
         if (f.refcount != 1 || f.mapcount != 0 || !f.has(FF_SWAPCACHE))
             return;
-        SwapEntry e = swap_entry_of(f.private_data);
-        if (m_swap->count(e) != 0)
+        if (m_swap->count(swap_entry_of(f.private_data)) != 0)
             return;
-        m_swap->cache_remove(e);
-        f.clear(FF_SWAPCACHE);
-        f.private_data = 0;
+        SwapCache(*this).take(pfn); // the cache's reference was the last
         f.refcount = 0;
     }
     VERIFY(f.mapcount == 0 && "a page freed while still mapped");

@@ -162,11 +162,10 @@ Result<Pfn> PageCache::shmem_swapin(Inode& inode, u64 index, bool* major)
         VERIFY(!f.has_owner() && f.mapcount == 0 && "a shmem swap slot's page is mapped");
         inode.swapped().erase(now);
         --m_nr_shmem_swapped;
-        swap.cache_remove(e); // the cache's reference becomes the page cache's
-        swap.release(e);      // the inode's reference: the slot is free
+        SwapCache(m_mm).take(*pfn); // the cache's reference becomes the page cache's
+        swap.release(e);            // the inode's reference: the slot is free
         f.flags = (f.flags & (FF_LRU | FF_ACTIVE | FF_REFERENCED)) | FF_FILE | FF_SHMEM | FF_SWAPBACKED |
                   FF_UPTODATE | FF_DIRTY;
-        f.private_data = 0;
         f.set_owner(&inode);
         f.index = index;
         inode.pages().emplace(index, *pfn);

@@ -5,6 +5,7 @@
 #include "mm/cache/Inode.h"
 #include "mm/cache/PageCache.h"
 #include "mm/reclaim/Lru.h"
+#include "mm/swap/SwapCache.h"
 #include "mm/swap/SwapManager.h"
 #include "mm/thp/Thp.h"
 #include "mm/vm/AddressSpace.h"
@@ -81,21 +82,17 @@ bool evict_shmem(MemoryManager& mm, Pfn pfn)
     if (f.refcount != f.mapcount + 1)
         return false;
     SwapManager& swap = mm.swap();
-    auto entry = swap.allocate_cached(pfn);
+    SwapCache swap_cache(mm);
+    auto entry = swap_cache.add_to_swap(pfn);
     if (!entry)
         return false;
-    f.set(FF_SWAPCACHE);
-    f.private_data = make_swap_pte(*entry);
-    mm.get_page(pfn); // the swap cache's reference
     Rmap(mm).unmap_all(pfn);
     VERIFY(f.mapcount == 0 && f.refcount == 2);
     write_to_swap(mm, *entry, pfn);
     mm.page_cache().shmem_swapped_out(*f.inode(), f.index, *entry);
     swap.set_shadow(*entry, mm.page_cache().workingset().eviction());
-    swap.cache_remove(*entry);
-    f.clear(FF_SWAPCACHE | FF_DIRTY);
-    f.private_data = 0;
-    mm.put_page(pfn);
+    f.clear(FF_DIRTY);
+    swap_cache.remove(pfn);
     return true;
 }
 
@@ -120,16 +117,14 @@ bool Reclaimer::evict_anon(Pfn pfn)
     SwapManager& swap = m_mm.swap();
     bool written = f.has(FF_SWAPCACHE) && !f.has(FF_DIRTY);
     SwapEntry entry;
+    SwapCache swap_cache(m_mm);
     if (f.has(FF_SWAPCACHE)) {
         entry = swap_entry_of(f.private_data);
     } else {
-        auto fresh = swap.allocate_cached(pfn);
+        auto fresh = swap_cache.add_to_swap(pfn);
         if (!fresh)
             return false;
         entry = *fresh;
-        f.set(FF_SWAPCACHE);
-        f.private_data = make_swap_pte(entry);
-        m_mm.get_page(pfn); // the swap cache's reference
     }
     // Someone else holds the page (a fault in progress): leave it, in the swap cache.
     if (f.refcount != f.mapcount + 1)
@@ -150,10 +145,8 @@ bool Reclaimer::evict_anon(Pfn pfn)
         write_to_swap(m_mm, entry, pfn);
     // __remove_mapping: the slot keeps a shadow of the page for refault detection.
     swap.set_shadow(entry, m_mm.page_cache().workingset().eviction());
-    swap.cache_remove(entry);
-    f.clear(FF_SWAPCACHE | FF_DIRTY);
-    f.private_data = 0;
-    m_mm.put_page(pfn);
+    f.clear(FF_DIRTY);
+    swap_cache.remove(pfn);
     return true;
 }
 

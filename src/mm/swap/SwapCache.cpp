@@ -24,11 +24,10 @@ void SwapCache::readahead_window(SwapEntry e, u64& first, u64& last)
     last = std::min<u64>(e.offset | mask, area.slots() - 1);
 }
 
-void SwapCache::add_page(SwapEntry e, Pfn pfn, const u8* data)
+void SwapCache::insert_read(SwapEntry e, Pfn pfn)
 {
     // __read_swap_cache_async + swap_readpage: into the swap cache, refault check, onto the LRU.
     SwapManager& swap = m_mm.swap();
-    std::memcpy(m_mm.memory().frame(pfn), data, PAGE_SIZE);
     Frame& f = m_mm.frames()[pfn];
     f.flags = FF_ANON | FF_SWAPBACKED | FF_UPTODATE | FF_SWAPCACHE;
     f.clear_owner();
@@ -84,7 +83,8 @@ std::optional<Pfn> SwapCache::read(SwapEntry e, bool* major)
         VERIFY(!r.is_error() && "swap device read failed");
         for (auto& [offset, pfn] : pages) {
             SwapEntry n{e.type, offset};
-            add_page(n, pfn, buffer.data() + (offset - lo) * PAGE_SIZE);
+            std::memcpy(m_mm.memory().frame(pfn), buffer.data() + (offset - lo) * PAGE_SIZE, PAGE_SIZE);
+            insert_read(n, pfn);
             if (offset != e.offset) {
                 swap.mark_readahead(n);
                 m_mm.vmstat().add(VmItem::SwapRa, 1);
@@ -109,12 +109,8 @@ void SwapCache::free_entry(SwapEntry e)
     if (!cached)
         return;
     Frame& f = m_mm.frames()[*cached];
-    if (f.mapcount == 0 && f.refcount == 1) {
-        swap.cache_remove(e);
-        f.clear(FF_SWAPCACHE);
-        f.private_data = 0;
-        m_mm.put_page(*cached);
-    }
+    if (f.mapcount == 0 && f.refcount == 1)
+        remove(*cached);
 }
 
 bool SwapCache::try_free_swap(Pfn pfn)
@@ -125,12 +121,39 @@ bool SwapCache::try_free_swap(Pfn pfn)
     SwapEntry e = swap_entry_of(f.private_data);
     if (m_mm.swap().count(e) != 0)
         return false;
+    f.set(FF_DIRTY); // the only copy of the data is in memory now
+    remove(pfn);
+    return true;
+}
+
+std::optional<SwapEntry> SwapCache::add_to_swap(Pfn pfn)
+{
+    Frame& f = m_mm.frames()[pfn];
+    VERIFY(!f.has(FF_SWAPCACHE) && "a page added to the swap cache twice");
+    auto entry = m_mm.swap().allocate_cached(pfn);
+    if (!entry)
+        return std::nullopt;
+    f.set(FF_SWAPCACHE);
+    f.private_data = make_swap_pte(*entry);
+    m_mm.get_page(pfn); // the swap cache's reference
+    return entry;
+}
+
+SwapEntry SwapCache::take(Pfn pfn)
+{
+    Frame& f = m_mm.frames()[pfn];
+    VERIFY(f.has(FF_SWAPCACHE) && "a page taken from the swap cache it is not in");
+    SwapEntry e = swap_entry_of(f.private_data);
     m_mm.swap().cache_remove(e);
     f.clear(FF_SWAPCACHE);
-    f.set(FF_DIRTY); // the only copy of the data is in memory now
     f.private_data = 0;
+    return e;
+}
+
+void SwapCache::remove(Pfn pfn)
+{
+    take(pfn);
     m_mm.put_page(pfn);
-    return true;
 }
 
 bool SwapCache::swap_full() const

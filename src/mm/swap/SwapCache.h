@@ -2,6 +2,9 @@
 // mm/swapfile.c): reading a swapped-out page back into the swap cache, with cluster readahead of
 // its neighbours on the device, and letting go of entries and the cached pages they keep.
 //
+// This class is the only writer of a page's swap-cache state (FF_SWAPCACHE, and the entry kept in
+// private_data): pages enter by add_to_swap (reclaim) or a read, and leave by remove or take.
+//
 // A page read from swap enters the swap cache (FF_SWAPCACHE, one reference for the cache) and the
 // anon inactive list, or the active list when its shadow says it refaulted within the working set.
 // It is an anonymous page with no owner until a fault maps it (do_swap_page sets its AnonVma and
@@ -44,10 +47,21 @@ class SwapCache {
     // vm_swap_full: more than half the swap space is in use.
     bool swap_full() const;
 
+    // add_to_swap: a fresh slot for a page about to be written out; the page enters the swap
+    // cache with one more reference, the cache's. nullopt when no swap space is left.
+    std::optional<SwapEntry> add_to_swap(Pfn pfn);
+    // delete_from_swap_cache: the page leaves the swap cache and the cache's reference is dropped.
+    void remove(Pfn pfn);
+    // The same, but the cache's reference passes to the caller (the page cache taking a shmem page
+    // back, or a page being freed). Returns the entry the page had.
+    SwapEntry take(Pfn pfn);
+    // A page the caller has just read e's data into (its allocation's reference) enters the swap
+    // cache, the refault check and the LRU, unowned until a fault maps it.
+    void insert_read(SwapEntry e, Pfn pfn);
+
   private:
     // Neighbouring slots in use and not cached, in [first, last], besides e itself.
     void readahead_window(SwapEntry e, u64& first, u64& last);
-    void add_page(SwapEntry e, Pfn pfn, const u8* data);
 
     MemoryManager& m_mm;
 };

@@ -19,6 +19,7 @@
 #include "mm/cache/PageCache.h"
 #include "mm/hugetlb/Hugetlb.h"
 #include "mm/reclaim/Reclaimer.h"
+#include "mm/swap/SwapCache.h"
 #include "mm/swap/SwapManager.h"
 #include "mm/thp/Thp.h"
 #include "mm/vm/AnonVma.h"
@@ -51,22 +52,6 @@ bool can_madv_lru(const Vma& vma)
 }
 
 constexpr u64 VM_SPECIAL_FLAGS = VM_IO | VM_DONTEXPAND | VM_PFNMAP | VM_MIXEDMAP;
-
-// Takes a page out of the swap cache when no PTE still holds its slot (folio_free_swap).
-bool free_swap_cache(MemoryManager& mm, Pfn pfn)
-{
-    Frame& f = mm.frames()[pfn];
-    if (!f.has(FF_SWAPCACHE))
-        return true;
-    SwapEntry e = swap_entry_of(f.private_data);
-    if (mm.swap().count(e) != 0)
-        return false;
-    mm.swap().cache_remove(e);
-    f.clear(FF_SWAPCACHE);
-    f.private_data = 0;
-    mm.put_page(pfn);
-    return true;
-}
 
 } // namespace
 
@@ -286,7 +271,7 @@ void AddressSpace::madvise_free(u64 start, u64 end)
         if (!f.has(FF_ANON))
             return;
         if (f.has(FF_SWAPCACHE) || f.has(FF_DIRTY)) {
-            if (f.mapcount != 1 || !free_swap_cache(m_mm, pfn))
+            if (f.mapcount != 1 || !SwapCache(m_mm).try_free_swap(pfn)) // folio_free_swap
                 return;
             f.clear(FF_DIRTY);
         }
@@ -373,17 +358,12 @@ void AddressSpace::madvise_willneed(Vma& vma, u64 start, u64 end)
             m_mm.put_page(*pfn); // reclaim ran meanwhile and changed the slot
             continue;
         }
-        Frame& f = m_mm.frames()[*pfn];
-        f.flags = FF_ANON | FF_SWAPBACKED | FF_UPTODATE | FF_SWAPCACHE;
-        f.set_owner(&anon_vma_prepare(vma));
-        f.index = vma.page_index(va);
-        f.private_data = make_swap_pte(entry);
         auto r = swap.area(entry.type)->read_page(entry.offset, m_mm.memory().frame(*pfn));
         VERIFY(!r.is_error() && "swap device read failed");
-        swap.cache_insert(entry, *pfn); // the allocation's reference becomes the cache's
-        m_mm.lru().add_new(*pfn);
-        m_mm.vmstat().add(VmItem::Pswpin, 1);
-        m_mm.vmstat().add(VmItem::Pgpgin, static_cast<i64>(PAGE_SIZE / 512));
+        SwapCache(m_mm).insert_read(entry, *pfn); // the allocation's reference becomes the cache's
+        Frame& f = m_mm.frames()[*pfn];
+        f.set_owner(&anon_vma_prepare(vma));
+        f.index = vma.page_index(va);
     }
 }
 
