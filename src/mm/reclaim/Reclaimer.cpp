@@ -131,14 +131,9 @@ bool Reclaimer::evict_anon(Pfn pfn)
         return false;
     Rmap rmap(m_mm);
     rmap.for_each_mapping(pfn, [&](AddressSpace& space, Vma&, VirtAddr, PageSlot slot) {
-        u64 old = *slot;
-        if (old & PTE_D)
-            f.set(FF_DIRTY);
-        slot.modify_flush(make_swap_pte(entry));
-        swap.duplicate(entry);
-        rmap.remove_mapping(space, pfn, old);
+        swap.duplicate(entry); // the PTE's reference to the slot
+        rmap.unmap_one(space, slot, Rmap::Unmap::Reclaim, make_swap_pte(entry));
         ++space.rss().swapents;
-        m_mm.put_page(pfn);
     });
     VERIFY(f.mapcount == 0 && f.refcount == 1);
     if (f.has(FF_DIRTY) || !written)

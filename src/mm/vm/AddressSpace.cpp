@@ -558,17 +558,10 @@ void AddressSpace::zap_range(Vma& vma, VirtAddr start, VirtAddr end, ZapGuards g
         [&](VirtAddr, PageSlot slot) {
             u64 pte = *slot;
             if (pte_present(pte)) {
-                Pfn pfn = pte_pfn(pte);
-                if (!m_mm.is_zero_pfn(pfn)) {
-                    const Frame& f = m_mm.frames()[pfn];
-                    if ((pte & PTE_D) && f.has(FF_FILE))
-                        rmap.set_page_dirty(pfn);
-                    rmap.remove_mapping(*this, pfn, pte);
+                if (m_mm.is_zero_pfn(pte_pfn(pte)))
                     slot.clear_flush(tlb);
-                    m_mm.put_page(pfn);
-                } else {
-                    slot.clear_flush(tlb);
-                }
+                else
+                    rmap.unmap_one(*this, slot, Rmap::Unmap::Zap, 0, &tlb);
             } else if (pte_is_swap(pte)) {
                 release_swap_entry(swap_entry_of(pte));
                 slot.clear();

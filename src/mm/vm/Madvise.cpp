@@ -308,9 +308,7 @@ bool AddressSpace::reclaim_lazyfree(MemoryManager& mm, Pfn pfn)
         return false;
     }
     rmap.for_each_mapping(pfn, [&](AddressSpace& space, Vma&, VirtAddr, PageSlot slot) {
-        u64 old = slot.clear_flush();
-        rmap.remove_mapping(space, pfn, old);
-        mm.put_page(pfn);
+        rmap.unmap_one(space, slot, Rmap::Unmap::Reclaim); // clean: the data is not needed
     });
     mm.vmstat().add(VmItem::Pglazyfreed, 1);
     return true;

@@ -37,6 +37,14 @@ class Rmap {
     // Removes every PTE mapping pfn (try_to_unmap for truncation), moving dirty bits to the page.
     void unmap_all(Pfn pfn);
 
+    // The one way a PTE stops mapping a page (try_to_unmap_one, zap_present_pte): the slot is
+    // emptied, or given `replacement` (a swap entry), its translation flushed (through `tlb` when
+    // given), a dirty PTE's D bit passed to the page, the mapping counted off and the PTE's
+    // reference dropped. Reclaim passes every dirty bit on; a zap only a file page's, since an
+    // anonymous page's data dies with its mappings. Returns the entry the slot held.
+    enum class Unmap : u8 { Reclaim, Zap };
+    u64 unmap_one(AddressSpace& space, PageSlot slot, Unmap why, u64 replacement = 0, TlbGather* tlb = nullptr);
+
     // Bookkeeping when a PTE starts or stops mapping a page (not the zero page).
     void add_mapping(AddressSpace& space, Pfn pfn);
     void remove_mapping(AddressSpace& space, Pfn pfn, u64 pte);
