@@ -4,6 +4,7 @@
 #include "mm/MemoryManager.h"
 #include "mm/cache/Inode.h"
 #include "mm/cache/PageCache.h"
+#include "mm/reclaim/Lazyfree.h"
 #include "mm/reclaim/Lru.h"
 #include "mm/swap/SwapCache.h"
 #include "mm/swap/SwapManager.h"
@@ -190,7 +191,7 @@ bool Reclaimer::evict(Pfn pfn)
         return false;
     }
     if (f.has(FF_LAZYFREE))
-        return AddressSpace::reclaim_lazyfree(m_mm, pfn); // MADV_FREE (Madvise.cpp)
+        return reclaim_lazyfree(m_mm, pfn); // MADV_FREE (Lazyfree.cpp)
     if (f.has(FF_ANON))
         return evict_anon(pfn);
     if (f.has(FF_FILE))

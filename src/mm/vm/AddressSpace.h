@@ -236,12 +236,6 @@ class AddressSpace {
     void fault_done(Vma& vma, VirtAddr va, bool write);
     // Before pages of a VM_LOCKED VMA are unmapped: munlocks those no other locked VMA maps.
     void munlock_range(Vma& vma, VirtAddr start, VirtAddr end);
-    // Page-level mlock state (FF_MLOCKED, the unevictable list, nr_mlock).
-    static void mlock_page(MemoryManager& mm, Pfn pfn);
-    static void munlock_page(MemoryManager& mm, Pfn pfn);
-    // Reclaim of a MADV_FREE page: discards it when no mapping re-dirtied it, else makes it
-    // ordinary swap-backed anon memory again. True when the page was freed.
-    static bool reclaim_lazyfree(MemoryManager& mm, Pfn pfn);
 
   private:
     // Linux's vma_modify_flags: gives [start, end) of vma the new flags, splitting and merging.

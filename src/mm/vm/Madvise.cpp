@@ -4,10 +4,8 @@
 // pages: DONTNEED zaps, FREE marks anonymous pages lazily freeable, WILLNEED reads ahead, COLD
 // deactivates, PAGEOUT reclaims now, POPULATE_* faults in, REMOVE punches a hole in the file.
 //
-// MADV_FREE: a lazily freed page loses FF_SWAPBACKED and moves to the inactive file list, as
-// Linux's lru_lazyfree does, and carries FF_LAZYFREE. Reclaim (Reclaimer::evict) hands such a
-// page to reclaim_lazyfree(), which discards it when no PTE and no flag says it was written since
-// and otherwise makes it ordinary anonymous memory again.
+// MADV_FREE: the range's exclusively owned anonymous pages are cleaned and handed to
+// mark_lazyfree (src/mm/reclaim/Lazyfree), which reclaim later discards or takes back.
 #include "mm/vm/AddressSpace.h"
 
 #include <fcntl.h>
@@ -18,6 +16,7 @@
 #include "mm/cache/Inode.h"
 #include "mm/cache/PageCache.h"
 #include "mm/hugetlb/Hugetlb.h"
+#include "mm/reclaim/Lazyfree.h"
 #include "mm/reclaim/Reclaimer.h"
 #include "mm/swap/SwapCache.h"
 #include "mm/swap/SwapManager.h"
@@ -253,7 +252,6 @@ void AddressSpace::madvise_free(u64 start, u64 end)
     // madvise_free_pte_range: swap entries are released; each exclusively owned anonymous page
     // is cleaned and marked lazily freeable, its PTE made old and clean so that a later store
     // shows in the D bit.
-    Lru& lru = m_mm.lru();
     // Lazy freeing works on 4 KiB pages here: THPs in the range are split first (Linux frees a
     // wholly covered one lazily as one folio).
     m_mm.thp().split_range(*this, VirtAddr(start), VirtAddr(end));
@@ -276,42 +274,8 @@ void AddressSpace::madvise_free(u64 start, u64 end)
             f.clear(FF_DIRTY);
         }
         slot.clear_bits_flush(PTE_A | PTE_D);
-        // folio_mark_lazyfree / lru_lazyfree.
-        if (f.has(FF_SWAPBACKED) && !f.has(FF_SWAPCACHE) && !f.has(FF_UNEVICTABLE) && f.has(FF_LRU)) {
-            lru.remove(pfn);
-            f.clear(FF_SWAPBACKED | FF_REFERENCED);
-            f.set(FF_LAZYFREE);
-            lru.add_new(pfn);
-            m_mm.vmstat().add(VmItem::Pglazyfree, 1);
-        }
+        mark_lazyfree(m_mm, pfn);
     });
-}
-
-bool AddressSpace::reclaim_lazyfree(MemoryManager& mm, Pfn pfn)
-{
-    Frame& f = mm.frames()[pfn];
-    // Someone holds the page beyond its mappings (a fault in progress): leave it.
-    if (f.refcount != f.mapcount)
-        return false;
-    Rmap rmap(mm);
-    bool dirty = f.has(FF_DIRTY);
-    rmap.for_each_mapping(
-        pfn, [&](AddressSpace&, Vma&, VirtAddr, PageSlot slot) { dirty |= (*slot & PTE_D) != 0; });
-    if (dirty) {
-        // Written since MADV_FREE: the data matters again, so it goes back to being swap-backed
-        // anonymous memory, on the active list (folio_set_swapbacked, then activation).
-        mm.lru().remove(pfn);
-        f.clear(FF_LAZYFREE);
-        f.set(FF_SWAPBACKED);
-        mm.lru().add_new(pfn);
-        mm.lru().move(pfn, LruList::ActiveAnon);
-        return false;
-    }
-    rmap.for_each_mapping(pfn, [&](AddressSpace& space, Vma&, VirtAddr, PageSlot slot) {
-        rmap.unmap_one(space, slot, Rmap::Unmap::Reclaim); // clean: the data is not needed
-    });
-    mm.vmstat().add(VmItem::Pglazyfreed, 1);
-    return true;
 }
 
 void AddressSpace::madvise_willneed(Vma& vma, u64 start, u64 end)

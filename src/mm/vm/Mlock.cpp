@@ -13,6 +13,7 @@
 #include "mm/vm/AddressSpace.h"
 
 #include "mm/MemoryManager.h"
+#include "mm/reclaim/Mlock.h"
 #include "mm/thp/Thp.h"
 #include "mm/vm/FaultHandler.h"
 #include "mm/vm/Rmap.h"
@@ -48,40 +49,6 @@ bool locked_elsewhere(MemoryManager& mm, Pfn pfn, const Vma* except)
 
 } // namespace
 
-void AddressSpace::mlock_page(MemoryManager& mm, Pfn pfn)
-{
-    Frame& f = mm.frames()[pfn];
-    if (f.has(FF_MLOCKED))
-        return;
-    f.set(FF_MLOCKED);
-    mm.vmstat().add(VmItem::NrMlock, 1);
-    mm.vmstat().add(VmItem::UnevictablePgsMlocked, 1);
-    if (f.has(FF_LRU) && !f.has(FF_UNEVICTABLE)) {
-        // Off its evictable list (the policy hears of it) and onto the unevictable one.
-        mm.lru().remove(pfn);
-        f.set(FF_UNEVICTABLE);
-        mm.lru().add(pfn, LruList::Unevictable);
-        mm.vmstat().add(VmItem::UnevictablePgsCulled, 1);
-    }
-}
-
-void AddressSpace::munlock_page(MemoryManager& mm, Pfn pfn)
-{
-    Frame& f = mm.frames()[pfn];
-    if (!f.has(FF_MLOCKED))
-        return;
-    f.clear(FF_MLOCKED);
-    mm.vmstat().add(VmItem::NrMlock, -1);
-    mm.vmstat().add(VmItem::UnevictablePgsMunlocked, 1);
-    if (f.has(FF_LRU) && f.has(FF_UNEVICTABLE)) {
-        // Back to the inactive list of its kind, as folio_putback_lru does.
-        mm.lru().remove(pfn);
-        f.clear(FF_UNEVICTABLE);
-        mm.lru().add_new(pfn);
-        mm.vmstat().add(VmItem::UnevictablePgsRescued, 1);
-    }
-}
-
 void AddressSpace::fault_done(Vma& vma, VirtAddr va, bool write)
 {
     if (!write && !(vma.flags & VM_LOCKED))
@@ -97,7 +64,7 @@ void AddressSpace::fault_done(Vma& vma, VirtAddr va, bool write)
         return;
     if ((vma.flags & VM_LOCKED) && !(vma.flags & VM_SPECIAL)) {
         if (auto pfn = normal_page(m_mm, *slot))
-            mlock_page(m_mm, *pfn);
+            mlock_folio(m_mm, *pfn);
     }
     // pte_mkdirty marks the page soft-dirty too; the MMU's own D bit cannot, so only faults do.
     if (write && (*slot & PTE_W))
@@ -111,7 +78,7 @@ void AddressSpace::munlock_range(Vma& vma, VirtAddr start, VirtAddr end)
         [&](VirtAddr, PageSlot slot) {
             auto pfn = normal_page(m_mm, *slot);
             if (pfn && m_mm.frames()[*pfn].has(FF_MLOCKED) && !locked_elsewhere(m_mm, *pfn, &vma))
-                munlock_page(m_mm, *pfn);
+                munlock_folio(m_mm, *pfn);
         },
         [](VirtAddr, unsigned, PageSlot) {}); // huge pages are never mlocked here
 }
@@ -136,9 +103,9 @@ void AddressSpace::mlock_fixup(Vma& vma, u64 start, u64 end, u64 new_flags)
         if (!pfn)
             return;
         if (new_flags & VM_LOCKED)
-            mlock_page(m_mm, *pfn);
+            mlock_folio(m_mm, *pfn);
         else if (!locked_elsewhere(m_mm, *pfn, &changed))
-            munlock_page(m_mm, *pfn);
+            munlock_folio(m_mm, *pfn);
     });
 }
 

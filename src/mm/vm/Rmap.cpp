@@ -3,6 +3,7 @@
 #include "mm/MemoryManager.h"
 #include "mm/cache/Inode.h"
 #include "mm/cache/PageCache.h"
+#include "mm/reclaim/Mlock.h"
 #include "mm/vm/AddressSpace.h"
 #include "mm/vm/AnonVma.h"
 
@@ -59,8 +60,8 @@ bool Rmap::mkclean(Pfn pfn)
 
 void Rmap::unmap_all(Pfn pfn)
 {
-    for_each_mapping(pfn,
-                     [&](AddressSpace& space, Vma&, VirtAddr, PageSlot slot) { unmap_one(space, slot, Unmap::Zap); });
+    for_each_mapping(
+        pfn, [&](AddressSpace& space, Vma&, VirtAddr, PageSlot slot) { unmap_one(space, slot, Unmap::Zap); });
 }
 
 u64 Rmap::unmap_one(AddressSpace& space, PageSlot slot, Unmap why, u64 replacement, TlbGather* tlb)
@@ -105,7 +106,7 @@ void Rmap::remove_mapping(AddressSpace& space, Pfn pfn, u64 pte)
     if (--f.mapcount == 0) {
         m_mm.vmstat().add(f.has(FF_ANON) ? VmItem::NrAnonPages : VmItem::NrMapped, -1);
         if (f.has(FF_MLOCKED))
-            AddressSpace::munlock_page(m_mm, pfn); // nothing maps it, so nothing locks it
+            munlock_folio(m_mm, pfn); // nothing maps it, so nothing locks it
     }
     --rss_counter(space, f);
 }

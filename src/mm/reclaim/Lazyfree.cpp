@@ -1,0 +1,49 @@
+#include "mm/reclaim/Lazyfree.h"
+
+#include "mm/MemoryManager.h"
+#include "mm/vm/Rmap.h"
+
+namespace kioku {
+
+using namespace isa;
+
+void mark_lazyfree(MemoryManager& mm, Pfn pfn)
+{
+    Frame& f = mm.frames()[pfn];
+    if (!f.has(FF_SWAPBACKED) || f.has(FF_SWAPCACHE) || f.has(FF_UNEVICTABLE) || !f.has(FF_LRU))
+        return;
+    mm.lru().remove(pfn);
+    f.clear(FF_SWAPBACKED | FF_REFERENCED);
+    f.set(FF_LAZYFREE);
+    mm.lru().add_new(pfn);
+    mm.vmstat().add(VmItem::Pglazyfree, 1);
+}
+
+bool reclaim_lazyfree(MemoryManager& mm, Pfn pfn)
+{
+    Frame& f = mm.frames()[pfn];
+    // Someone holds the page beyond its mappings (a fault in progress): leave it.
+    if (f.refcount != f.mapcount)
+        return false;
+    Rmap rmap(mm);
+    bool dirty = f.has(FF_DIRTY);
+    rmap.for_each_mapping(
+        pfn, [&](AddressSpace&, Vma&, VirtAddr, PageSlot slot) { dirty |= (*slot & PTE_D) != 0; });
+    if (dirty) {
+        // Written since MADV_FREE: the data matters again, so it goes back to being swap-backed
+        // anonymous memory, on the active list (folio_set_swapbacked, then activation).
+        mm.lru().remove(pfn);
+        f.clear(FF_LAZYFREE);
+        f.set(FF_SWAPBACKED);
+        mm.lru().add_new(pfn);
+        mm.lru().move(pfn, LruList::ActiveAnon);
+        return false;
+    }
+    rmap.for_each_mapping(pfn, [&](AddressSpace& space, Vma&, VirtAddr, PageSlot slot) {
+        rmap.unmap_one(space, slot, Rmap::Unmap::Reclaim); // clean: the data is not needed
+    });
+    mm.vmstat().add(VmItem::Pglazyfreed, 1);
+    return true;
+}
+
+} // namespace kioku
