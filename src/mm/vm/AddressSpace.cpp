@@ -111,52 +111,17 @@ AddressSpace::~AddressSpace()
         m_exe_file->allow_write_access();
     for (UserfaultContext* ctx : m_userfaults)
         ctx->space_gone();
-    while (!m_vmas.empty()) {
-        Vma& vma = *m_vmas.begin()->second;
+    while (Vma* first = m_tree.first()) {
+        Vma& vma = *first;
         if (vma.flags & VM_ACCOUNT)
             m_mm.vm_unacct_memory(vma.pages());
         zap_range(vma, vma.start, vma.end, ZapGuards::Clear);
         (void)writeback_range(vma, vma.start, vma.end);
         hugetlb_vma_close(m_mm, vma); // unused hugetlb reservations go back (Hugetlb.cpp)
-        remove_vma(vma);
+        m_tree.remove(vma);
     }
     m_page_table.reset();
     m_mm.unregister_space(this);
-}
-
-Vma* AddressSpace::find_vma(VirtAddr va)
-{
-    auto it = m_vmas.upper_bound(va.value());
-    if (it != m_vmas.begin()) {
-        auto prev = std::prev(it);
-        if (prev->second->end > va)
-            return prev->second.get();
-    }
-    return it == m_vmas.end() ? nullptr : it->second.get();
-}
-
-Vma* AddressSpace::vma_containing(VirtAddr va)
-{
-    Vma* vma = find_vma(va);
-    return vma && vma->start <= va ? vma : nullptr;
-}
-
-Vma* AddressSpace::find_intersection(VirtAddr start, VirtAddr end)
-{
-    Vma* vma = find_vma(start);
-    return vma && vma->start < end ? vma : nullptr;
-}
-
-Vma* AddressSpace::prev_of(const Vma& vma)
-{
-    auto it = m_vmas.find(vma.start.value());
-    return it == m_vmas.begin() ? nullptr : std::prev(it)->second.get();
-}
-
-Vma* AddressSpace::next_of(const Vma& vma)
-{
-    auto it = std::next(m_vmas.find(vma.start.value()));
-    return it == m_vmas.end() ? nullptr : it->second.get();
 }
 
 u64 AddressSpace::vm_start_gap(const Vma& vma) const
@@ -169,109 +134,11 @@ u64 AddressSpace::vm_start_gap(const Vma& vma) const
     return start;
 }
 
-void AddressSpace::account_vm(const Vma& vma, i64 sign)
-{
-    // vm_stat_account: the classes of /proc/PID/status's VmExe, VmStk and VmData.
-    i64 pages = sign * static_cast<i64>(vma.pages());
-    m_total_vm += pages;
-    if ((vma.flags & (VM_EXEC | VM_WRITE | VM_GROWSDOWN)) == VM_EXEC)
-        m_exec_vm += pages;
-    else if (vma.flags & VM_GROWSDOWN)
-        m_stack_vm += pages;
-    else if ((vma.flags & (VM_WRITE | VM_SHARED | VM_GROWSDOWN)) == VM_WRITE)
-        m_data_vm += pages;
-    if (vma.flags & VM_LOCKED)
-        m_locked_vm += pages;
-    m_hiwater_vm = std::max(m_hiwater_vm, m_total_vm);
-}
-
-Vma& AddressSpace::insert_vma(std::unique_ptr<Vma> vma)
-{
-    VERIFY(vma->start < vma->end && is_page_aligned(vma->start.value()) && is_page_aligned(vma->end.value()));
-    VERIFY(!find_intersection(vma->start, vma->end) && "VMAs must not overlap");
-    vma->mm = this;
-    if (vma->file)
-        vma->file->link(vma.get());
-    if (vma->anon)
-        vma->anon->link(vma.get());
-    account_vm(*vma, +1);
-    Vma& ref = *vma;
-    m_vmas.emplace(vma->start.value(), std::move(vma));
-    return ref;
-}
-
-std::unique_ptr<Vma> AddressSpace::remove_vma(Vma& vma)
-{
-    auto it = m_vmas.find(vma.start.value());
-    VERIFY(it != m_vmas.end() && it->second.get() == &vma);
-    std::unique_ptr<Vma> owned = std::move(it->second);
-    m_vmas.erase(it);
-    account_vm(*owned, -1);
-    if (owned->file)
-        owned->file->unlink(owned.get());
-    if (owned->anon)
-        owned->anon->unlink(owned.get());
-    return owned;
-}
-
 Vma& AddressSpace::split_vma(Vma& vma, VirtAddr at)
 {
-    VERIFY(vma.start < at && at < vma.end && is_page_aligned(at.value()));
     // vma_adjust_trans_huge: a THP the new boundary cuts through is split first.
     m_mm.thp().split_partial(*this, at, at);
-    auto upper = std::make_unique<Vma>(vma);
-    upper->start = at;
-    upper->pgoff = vma.pgoff + ((at - vma.start) >> PAGE_SHIFT);
-    // Shrink the lower part without touching the counters: the two halves add up to the whole.
-    account_vm(vma, -1);
-    vma.end = at;
-    account_vm(vma, +1);
-    return insert_vma(std::move(upper));
-}
-
-bool AddressSpace::can_merge(const Vma& lower, const Vma& upper) const
-{
-    // is_mergeable_vma + is_mergeable_anon_vma + the pgoff continuity of can_vma_merge_after.
-    if (lower.end != upper.start)
-        return false;
-    if ((lower.flags ^ upper.flags) & ~u64{VM_SOFTDIRTY})
-        return false;
-    if (lower.flags & (VM_IO | VM_DONTEXPAND | VM_PFNMAP | VM_MIXEDMAP | VM_HUGETLB))
-        return false; // VM_SPECIAL (hugetlb included) never merges, as vma_merge refuses it
-    if (lower.file != upper.file || lower.name != upper.name || lower.uffd != upper.uffd)
-        return false;
-    if (lower.file && lower.file->observer())
-        return false; // a VMA with a close method is never merged away
-    if (lower.anon && upper.anon && lower.anon != upper.anon)
-        return false;
-    if (!lower.anon != !upper.anon &&
-        ((lower.anon && lower.anon_inherited) || (upper.anon && upper.anon_inherited)))
-        return false; // is_mergeable_anon_vma: the side with an anon_vma had uncowed parents
-    return lower.pgoff + lower.pages() == upper.pgoff;
-}
-
-Vma& AddressSpace::try_merge(Vma& vma)
-{
-    Vma* target = &vma;
-    auto absorb = [this](Vma& lower, Vma& upper) {
-        std::shared_ptr<AnonVma> anon = lower.anon ? lower.anon : upper.anon;
-        VirtAddr end = upper.end;
-        remove_vma(upper);
-        account_vm(lower, -1);
-        lower.end = end;
-        if (!lower.anon && anon) {
-            lower.anon = anon;
-            anon->link(&lower);
-        }
-        account_vm(lower, +1);
-    };
-    if (Vma* prev = prev_of(*target); prev && can_merge(*prev, *target)) {
-        absorb(*prev, *target);
-        target = prev;
-    }
-    if (Vma* next = next_of(*target); next && can_merge(*target, *next))
-        absorb(*target, *next);
-    return *target;
+    return m_tree.split(vma, at);
 }
 
 AnonVma& AddressSpace::anon_vma_prepare(Vma& vma)
@@ -288,7 +155,7 @@ u64 AddressSpace::unmapped_area_topdown(u64 len, u64 low, u64 high) const
     // The highest gap [vma.end, gap_end) below high and above low that fits len, where gap_end is
     // the start (minus the guard gap, for a stack) of the VMA above the gap.
     u64 gap_end = high;
-    for (auto it = m_vmas.rbegin(); it != m_vmas.rend(); ++it) {
+    for (auto it = m_tree.all().rbegin(); it != m_tree.all().rend(); ++it) {
         const Vma& vma = *it->second;
         u64 below = vma.end.value();
         if (below < gap_end && gap_end - below >= len && gap_end - len >= low)
@@ -315,7 +182,7 @@ u64 AddressSpace::get_unmapped_area(u64 addr, u64 len, int flags, bool& failed)
     if (addr) {
         addr = page_round_up(addr);
         Vma* next = find_vma(VirtAddr(addr));
-        Vma* prev = next ? prev_of(*next) : (m_vmas.empty() ? nullptr : m_vmas.rbegin()->second.get());
+        Vma* prev = next ? m_tree.prev(*next) : m_tree.last();
         if (task_size() - len >= addr && addr >= mmap_min && (!next || addr + len <= vm_start_gap(*next)) &&
             (!prev || addr >= prev->end.value()))
             return addr;
@@ -464,7 +331,7 @@ Result<void> AddressSpace::remap_file_pages(u64 start, u64 size, int prot, u64 p
         return Error::from_errno(EINVAL, "not in a shared file mapping");
     // A range past the first VMA must run on through VMAs of the same file and flags.
     for (Vma* prev = vma; prev->end.value() < start + size;) {
-        Vma* next = next_of(*prev);
+        Vma* next = m_tree.next(*prev);
         if (!next || next->start != prev->end || next->file != vma->file || next->flags != vma->flags)
             return Error::from_errno(EINVAL, "the range crosses other mappings");
         prev = next;
@@ -495,7 +362,7 @@ Result<u64> AddressSpace::mmap_region(u64 addr, u64 len, u64 vm_flags, u64 pgoff
     u64 pages = len >> PAGE_SHIFT;
     // may_expand_vm counts only what the mapping adds: pages it replaces go first.
     u64 replaced = 0;
-    for (Vma* v = find_vma(VirtAddr(addr)); v && v->start.value() < addr + len; v = next_of(*v))
+    for (Vma* v = find_vma(VirtAddr(addr)); v && v->start.value() < addr + len; v = m_tree.next(*v))
         replaced += (std::min(v->end.value(), addr + len) - std::max(v->start.value(), addr)) >> PAGE_SHIFT;
     if (!may_expand_vm(vm_flags, pages - replaced))
         return Error::from_errno(ENOMEM, "over RLIMIT_AS or RLIMIT_DATA");
@@ -532,8 +399,8 @@ Result<u64> AddressSpace::mmap_region(u64 addr, u64 len, u64 vm_flags, u64 pgoff
     vma->file = std::move(file);
     if (vma->flags & VM_HUGETLB) // hugetlbfs_file_mmap: the reservation (Hugetlb.cpp)
         TRY(hugetlb_mmap_vma(m_mm, *this, *vma));
-    Vma& inserted = insert_vma(std::move(vma));
-    Vma& merged = try_merge(inserted);
+    Vma& inserted = m_tree.insert(std::move(vma));
+    Vma& merged = m_tree.merge(inserted);
     (void)merged;
     update_hiwater_rss();
     return addr;
@@ -612,17 +479,17 @@ Result<void> AddressSpace::do_munmap(u64 start, u64 len)
         split_vma(*last, VirtAddr(end));
     // Now every VMA from vma up to end lies wholly inside [start, end).
     while (vma && vma->start.value() < end) {
-        Vma* next = next_of(*vma);
+        Vma* next = m_tree.next(*vma);
         if (vma->flags & VM_ACCOUNT)
             m_mm.vm_unacct_memory(vma->pages());
         zap_range(*vma, vma->start, vma->end, ZapGuards::Clear);
         (void)writeback_range(*vma, vma->start, vma->end);
         hugetlb_vma_close(m_mm, *vma);
-        remove_vma(*vma);
+        m_tree.remove(*vma);
         vma = next;
     }
     Vma* after = find_vma(VirtAddr(start));
-    Vma* before = after ? prev_of(*after) : (m_vmas.empty() ? nullptr : m_vmas.rbegin()->second.get());
+    Vma* before = after ? m_tree.prev(*after) : m_tree.last();
     u64 floor = before ? before->end.value() : 0;
     u64 ceiling = after ? after->start.value() : task_size();
     m_page_table->free_tables(VirtAddr(start), VirtAddr(end), VirtAddr(floor), VirtAddr(ceiling));
@@ -712,11 +579,9 @@ Result<void> AddressSpace::mprotect(u64 start, u64 len, int prot)
                 vma = &split_vma(*vma, VirtAddr(nstart));
             if (tmp < vma->end.value())
                 split_vma(*vma, VirtAddr(tmp));
-            account_vm(*vma, -1);
-            vma->flags = new_flags;
-            account_vm(*vma, +1);
+            m_tree.set_flags(*vma, new_flags);
             change_protection(*vma, vma->start, vma->end, new_flags);
-            vma = &try_merge(*vma);
+            vma = &m_tree.merge(*vma);
         }
         nstart = tmp;
         if (nstart >= end)
@@ -766,7 +631,7 @@ u64 AddressSpace::brk(u64 requested)
     vma->flags =
         VM_READ | VM_WRITE | VM_MAYREAD | VM_MAYWRITE | VM_MAYEXEC | VM_ACCOUNT | VM_SOFTDIRTY | m_def_flags;
     vma->pgoff = oldbrk >> PAGE_SHIFT;
-    try_merge(insert_vma(std::move(vma)));
+    m_tree.merge(m_tree.insert(std::move(vma)));
     m_brk = requested;
     if ((m_def_flags & (VM_LOCKED | VM_LOCKONFAULT)) == VM_LOCKED)
         populate(VirtAddr(oldbrk), VirtAddr(newbrk)); // mlockall(MCL_FUTURE)
@@ -790,17 +655,17 @@ Result<void> AddressSpace::setup_stack(u64 stack_top, u64 initial_size)
     vma->flags =
         VM_READ | VM_WRITE | VM_MAYREAD | VM_MAYWRITE | VM_MAYEXEC | VM_GROWSDOWN | VM_ACCOUNT | VM_SOFTDIRTY;
     vma->pgoff = vma->start.value() >> PAGE_SHIFT;
-    insert_vma(std::move(vma));
+    m_tree.insert(std::move(vma));
     m_start_stack = top - 16;
     return {};
 }
 
 bool AddressSpace::may_expand_vm(u64 vm_flags, u64 pages) const
 {
-    if (m_total_vm + pages > (m_limits.as >> PAGE_SHIFT))
+    if (m_tree.total_vm() + pages > (m_limits.as >> PAGE_SHIFT))
         return false;
     bool data = (vm_flags & (VM_WRITE | VM_SHARED | VM_GROWSDOWN)) == VM_WRITE;
-    return !data || m_data_vm + pages <= (m_limits.data >> PAGE_SHIFT);
+    return !data || m_tree.data_vm() + pages <= (m_limits.data >> PAGE_SHIFT);
 }
 
 bool AddressSpace::expand_stack(Vma& vma, VirtAddr addr)
@@ -812,7 +677,7 @@ bool AddressSpace::expand_stack(Vma& vma, VirtAddr addr)
     if (vma.end.value() - new_start > m_limits.stack ||
         !may_expand_vm(vma.flags, (vma.start.value() - new_start) >> PAGE_SHIFT))
         return false;
-    if (Vma* prev = prev_of(vma); prev && (prev->flags & VM_ACCESS_FLAGS)) {
+    if (Vma* prev = m_tree.prev(vma); prev && (prev->flags & VM_ACCESS_FLAGS)) {
         u64 gap = m_mm.sysctl().stack_guard_gap_pages << PAGE_SHIFT;
         if (new_start < prev->end.value() + gap)
             return false;
@@ -820,10 +685,7 @@ bool AddressSpace::expand_stack(Vma& vma, VirtAddr addr)
     u64 grow = (vma.start.value() - new_start) >> PAGE_SHIFT;
     if ((vma.flags & VM_ACCOUNT) && m_mm.vm_enough_memory(grow, this).is_error())
         return false;
-    auto owned = remove_vma(vma);
-    owned->start = VirtAddr(new_start);
-    owned->pgoff -= grow;
-    insert_vma(std::move(owned));
+    m_tree.set_start(vma, VirtAddr(new_start));
     return true;
 }
 
@@ -915,13 +777,13 @@ Result<std::unique_ptr<AddressSpace>> AddressSpace::fork(Asid child_asid)
     child->m_start_brk = m_start_brk;
     child->m_brk = m_brk;
     child->m_start_stack = m_start_stack;
-    child->m_hiwater_vm = m_hiwater_vm;
+    child->m_tree.set_hiwater_vm(m_tree.hiwater_vm());
     child->m_thp_disabled = m_thp_disabled;
     child->m_vdso_base = m_vdso_base;
     if (m_exe_file)
         TRY(child->set_exe_file(m_exe_file)); // cannot fail: this space already denies writes
     Rmap rmap(m_mm);
-    for (auto& entry : m_vmas) {
+    for (auto& entry : m_tree.all()) {
         Vma* src = entry.second.get(); // a plain name: lambdas below capture it
         if (src->flags & VM_DONTCOPY)
             continue;
@@ -941,7 +803,7 @@ Result<std::unique_ptr<AddressSpace>> AddressSpace::fork(Asid child_asid)
         if (wipe)
             copy->anon.reset();
         copy->anon_inherited = copy->anon != nullptr; // anon_vma_fork chains the parent's
-        Vma& dst = child->insert_vma(std::move(copy));
+        Vma& dst = child->m_tree.insert(std::move(copy));
         if (src->flags & VM_HUGETLB) { // copy_hugetlb_page_range (Hugetlb.cpp)
             hugetlb_copy(*this, *child, *src);
             continue;

@@ -16,6 +16,7 @@
 #include "hw/Mmu.h"
 #include "mm/pgtable/PageTable.h"
 #include "mm/vm/Vma.h"
+#include "mm/vm/VmaTree.h"
 
 namespace kioku {
 
@@ -81,13 +82,14 @@ class AddressSpace {
     Asid asid() const { return m_asid; }
     u64 task_size() const { return m_page_table->user_limit(); }
 
-    // The VMA tree, keyed by start address.
-    using VmaMap = std::map<u64, std::unique_ptr<Vma>>;
-    const VmaMap& vmas() const { return m_vmas; }
-    u64 map_count() const { return m_vmas.size(); }
-    Vma* find_vma(VirtAddr va); // the first VMA with end > va (Linux's find_vma)
-    Vma* vma_containing(VirtAddr va);
-    Vma* find_intersection(VirtAddr start, VirtAddr end);
+    // The VMA tree, keyed by start address (VmaTree.h).
+    using VmaMap = VmaTree::Map;
+    const VmaTree& tree() const { return m_tree; }
+    const VmaMap& vmas() const { return m_tree.all(); }
+    u64 map_count() const { return m_tree.count(); }
+    Vma* find_vma(VirtAddr va) { return m_tree.find(va); } // the first VMA with end > va (find_vma)
+    Vma* vma_containing(VirtAddr va) { return m_tree.containing(va); }
+    Vma* find_intersection(VirtAddr start, VirtAddr end) { return m_tree.intersection(start, end); }
 
     // The Linux memory calls. Addresses and lengths are raw user values.
     Result<u64> mmap(u64 addr, u64 len, int prot, int flags, std::shared_ptr<Inode> file, u64 offset,
@@ -129,13 +131,13 @@ class AddressSpace {
     void set_fault_counters(FaultCounters* counters) { m_fault_counters = counters; }
     RssStat& rss() { return m_rss; }
     const RssStat& rss() const { return m_rss; }
-    u64 total_vm() const { return m_total_vm; }
-    u64 data_vm() const { return m_data_vm; }
-    u64 exec_vm() const { return m_exec_vm; }
-    u64 stack_vm() const { return m_stack_vm; }
-    u64 locked_vm() const { return m_locked_vm; }
+    u64 total_vm() const { return m_tree.total_vm(); }
+    u64 data_vm() const { return m_tree.data_vm(); }
+    u64 exec_vm() const { return m_tree.exec_vm(); }
+    u64 stack_vm() const { return m_tree.stack_vm(); }
+    u64 locked_vm() const { return m_tree.locked_vm(); }
     u64 hiwater_rss() const;
-    u64 hiwater_vm() const { return std::max(m_hiwater_vm, m_total_vm); }
+    u64 hiwater_vm() const { return std::max(m_tree.hiwater_vm(), m_tree.total_vm()); }
     void update_hiwater_rss();
 
     // Tears down the pages of [start, end) in vma (Linux's zap_page_range), keeping the VMA.
@@ -155,16 +157,9 @@ class AddressSpace {
     Result<void> do_munmap(u64 start, u64 len);
     Result<u64> mmap_region(u64 addr, u64 len, u64 vm_flags, u64 pgoff, std::shared_ptr<Inode> file);
 
-    // Tree edits; they keep the AnonVma / i_mmap links and the vm counters right.
-    Vma& insert_vma(std::unique_ptr<Vma> vma);
-    std::unique_ptr<Vma> remove_vma(Vma& vma);
-    Vma& split_vma(Vma& vma, VirtAddr at); // returns the upper part; vma keeps the lower
-    // Merges vma with its neighbours when Linux's rules allow; returns the surviving VMA.
-    Vma& try_merge(Vma& vma);
-    bool can_merge(const Vma& lower, const Vma& upper) const;
-    void account_vm(const Vma& vma, i64 sign);
-    Vma* prev_of(const Vma& vma);
-    Vma* next_of(const Vma& vma);
+    // The tree's split, after splitting a THP the new boundary cuts through; returns the upper
+    // part, vma keeps the lower.
+    Vma& split_vma(Vma& vma, VirtAddr at);
     u64 vm_start_gap(const Vma& vma) const;
 
     void release_swap_entry(SwapEntry entry);
@@ -174,7 +169,7 @@ class AddressSpace {
     MemoryManager& m_mm;
     Asid m_asid;
     std::unique_ptr<PageTable> m_page_table;
-    VmaMap m_vmas;
+    VmaTree m_tree{this};
     RssStat m_rss;
     u64 m_mmap_base = 0;
     u64 m_start_brk = 0;
@@ -182,13 +177,7 @@ class AddressSpace {
     u64 m_start_stack = 0;
     u64 m_vdso_base = 0;
     std::shared_ptr<Inode> m_exe_file; // its write access denied while held
-    u64 m_total_vm = 0;
-    u64 m_data_vm = 0;
-    u64 m_exec_vm = 0;
-    u64 m_stack_vm = 0;
-    u64 m_locked_vm = 0;
     u64 m_hiwater_rss = 0;
-    u64 m_hiwater_vm = 0;
     FaultCounters* m_fault_counters = nullptr;
     SlabCharge m_slab{KmemCache::MmStruct, slab_allocator_of(&m_mm)}; // its mm_struct
 

@@ -61,10 +61,8 @@ Vma& AddressSpace::modify_flags(Vma& vma, u64 start, u64 end, u64 new_flags)
         target = &split_vma(*target, VirtAddr(start));
     if (end < target->end.value())
         split_vma(*target, VirtAddr(end));
-    account_vm(*target, -1);
-    target->flags = new_flags;
-    account_vm(*target, +1);
-    return try_merge(*target);
+    m_tree.set_flags(*target, new_flags);
+    return m_tree.merge(*target);
 }
 
 Result<void> AddressSpace::madvise(u64 start, u64 len_in, int advice)

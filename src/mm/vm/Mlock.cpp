@@ -89,7 +89,7 @@ void AddressSpace::mlock_fixup(Vma& vma, u64 start, u64 end, u64 new_flags)
     // Special and hugetlb mappings are never locked, and do not count in locked_vm.
     if (new_flags == old_flags || (old_flags & (VM_SPECIAL | VM_HUGETLB)))
         return;
-    // modify_flags keeps locked_vm right: account_vm counts the VM_LOCKED pages.
+    // modify_flags keeps locked_vm right: the VMA tree counts the VM_LOCKED pages.
     Vma& changed = modify_flags(vma, start, end, new_flags);
     if ((new_flags & VM_LOCKED) && (old_flags & VM_LOCKED))
         return; // only VM_LOCKONFAULT changed: locking twice would be wrong
@@ -199,10 +199,10 @@ Result<void> AddressSpace::mlock(u64 start, u64 len, u64 flags)
     len = page_round_up(len + (start & ~PAGE_MASK));
     start &= PAGE_MASK;
     u64 lock_limit = limit.memlock >> PAGE_SHIFT;
-    u64 locked = (len >> PAGE_SHIFT) + m_locked_vm;
+    u64 locked = (len >> PAGE_SHIFT) + m_tree.locked_vm();
     if (locked > lock_limit && !limit.cap_ipc_lock) {
         // Pages of the range that are locked already do not count twice.
-        for (auto& [key, vma] : m_vmas) {
+        for (auto& [key, vma] : m_tree.all()) {
             if (!(vma->flags & VM_LOCKED))
                 continue;
             u64 lo = std::max(start, vma->start.value());
@@ -235,7 +235,7 @@ Result<void> AddressSpace::mlockall(int flags)
     const Limits& limit = m_limits;
     if (limit.memlock == 0 && !limit.cap_ipc_lock)
         return Error::from_errno(EPERM, "RLIMIT_MEMLOCK is 0");
-    if ((flags & MCL_CURRENT_) && m_total_vm > (limit.memlock >> PAGE_SHIFT) && !limit.cap_ipc_lock)
+    if ((flags & MCL_CURRENT_) && m_tree.total_vm() > (limit.memlock >> PAGE_SHIFT) && !limit.cap_ipc_lock)
         return Error::from_errno(ENOMEM, "RLIMIT_MEMLOCK below the address space size");
     // apply_mlockall_flags: MCL_FUTURE goes into def_flags for later mappings; MCL_CURRENT locks
     // every VMA now.

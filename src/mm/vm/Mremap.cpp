@@ -64,11 +64,9 @@ Result<u64> AddressSpace::mremap(u64 addr, u64 old_len, u64 new_len, u64 flags, 
         !find_intersection(vma->end, VirtAddr(grown_end))) {
         if (vma->flags & VM_ACCOUNT)
             TRY(m_mm.vm_enough_memory(delta >> PAGE_SHIFT, this));
-        // vma_merge_extend; account_vm adds the growth to total_vm and, if locked, locked_vm.
-        account_vm(*vma, -1);
-        vma->end = VirtAddr(grown_end);
-        account_vm(*vma, +1);
-        Vma& grown = try_merge(*vma);
+        // vma_merge_extend; the tree adds the growth to total_vm and, if locked, locked_vm.
+        m_tree.set_end(*vma, VirtAddr(grown_end));
+        Vma& grown = m_tree.merge(*vma);
         if (grown.flags & VM_LOCKED)
             (void)populate_locked(addr + old_len, addr + new_len, true);
         return addr;
@@ -105,7 +103,7 @@ Result<Vma*> AddressSpace::vma_to_resize(u64 addr, u64 old_len, u64 new_len, u64
     // mlock_future_ok: a locked mapping may only grow within RLIMIT_MEMLOCK.
     const Limits& limit = m_limits;
     if ((vma->flags & VM_LOCKED) && !limit.cap_ipc_lock && new_len > old_len &&
-        ((new_len - old_len) >> PAGE_SHIFT) + m_locked_vm > (limit.memlock >> PAGE_SHIFT))
+        ((new_len - old_len) >> PAGE_SHIFT) + m_tree.locked_vm() > (limit.memlock >> PAGE_SHIFT))
         return Error::from_errno(EAGAIN, "RLIMIT_MEMLOCK exceeded");
     if (new_len > old_len && !may_expand_vm(vma->flags, (new_len - old_len) >> PAGE_SHIFT))
         return Error::from_errno(ENOMEM, "over RLIMIT_AS or RLIMIT_DATA");
@@ -200,9 +198,9 @@ Result<u64> AddressSpace::move_vma(Vma& vma, u64 old_addr, u64 old_len, u64 new_
     copy->file = vma.file;
     copy->anon = vma.anon;
     copy->name = vma.name;
-    u64 hiwater_vm = m_hiwater_vm;
+    u64 hiwater_vm = m_tree.hiwater_vm();
     bool charged = (vma.flags & VM_ACCOUNT) && to_account; // vma may be merged away below
-    try_merge(insert_vma(std::move(copy)));
+    m_tree.merge(m_tree.insert(std::move(copy)));
     if (!move_ptes(old_addr, new_addr, old_len)) {
         // The new range goes again without touching the charge the old VMA still holds; what
         // this call charged is given back.
@@ -217,7 +215,7 @@ Result<u64> AddressSpace::move_vma(Vma& vma, u64 old_addr, u64 old_len, u64 new_
         (void)do_munmap(new_addr, new_len);
         if (charged)
             m_mm.vm_unacct_memory(to_account >> PAGE_SHIFT);
-        m_hiwater_vm = hiwater_vm;
+        m_tree.set_hiwater_vm(hiwater_vm);
         return Error::from_errno(ENOMEM, "no memory for the moved mapping's page tables");
     }
     Vma* old = vma_containing(VirtAddr(old_addr));
@@ -226,9 +224,7 @@ Result<u64> AddressSpace::move_vma(Vma& vma, u64 old_addr, u64 old_len, u64 new_
         // The old VMA stays, empty, and is no longer locked. When all of it moved, it gives up
         // its AnonVma so that new faults there start a fresh one.
         if (old->flags & VM_LOCKED_MASK) {
-            account_vm(*old, -1);
-            old->flags &= ~VM_LOCKED_MASK;
-            account_vm(*old, +1);
+            m_tree.set_flags(*old, old->flags & ~VM_LOCKED_MASK);
         }
         if (old->anon && old->start.value() == old_addr && old->end.value() == old_addr + old_len) {
             old->anon->unlink(old);
@@ -246,7 +242,7 @@ Result<u64> AddressSpace::move_vma(Vma& vma, u64 old_addr, u64 old_len, u64 new_
             hugetlb_forget_resv(*old);
         }
         TRY(do_munmap(old_addr, old_len));
-        m_hiwater_vm = hiwater_vm;
+        m_tree.set_hiwater_vm(hiwater_vm);
     }
     Vma* moved = vma_containing(VirtAddr(new_addr));
     if (moved && (moved->flags & VM_LOCKED) && new_len > old_len)

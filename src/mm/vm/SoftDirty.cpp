@@ -36,7 +36,7 @@ Result<void> AddressSpace::clear_refs(int type)
         m_hiwater_rss = static_cast<u64>(std::max<i64>(0, m_rss.total()));
         return {};
     }
-    for (auto& entry : m_vmas) {
+    for (auto& entry : m_tree.all()) {
         Vma* vma = entry.second.get(); // a plain name: the lambdas below capture it
         if ((type == CLEAR_REFS_ANON && vma->file) || (type == CLEAR_REFS_MAPPED && !vma->file))
             continue;

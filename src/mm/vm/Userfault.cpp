@@ -73,7 +73,7 @@ Result<bool> AddressSpace::userfault_check(const UserfaultContext* ctx, u64 star
         h && start > first->start.value() && (start & (h->bytes() - 1)))
         return Error::from_errno(EINVAL, "range starts inside a huge page");
     bool hugetlb = false;
-    for (auto it = m_vmas.find(first->start.value()); it != m_vmas.end() && it->first < end; ++it) {
+    for (auto it = m_tree.all().find(first->start.value()); it != m_tree.all().end() && it->first < end; ++it) {
         const Vma& vma = *it->second;
         if (!can_userfault(vma))
             return Error::from_errno(EINVAL, "memory of this kind is never registered");
@@ -98,7 +98,7 @@ Vma& AddressSpace::set_userfault(Vma& vma, u64 from, u64 to, UserfaultContext* c
         split_vma(*target, VirtAddr(to));
     target->uffd = ctx;
     target->flags = (target->flags & ~UFFD_VM_FLAGS) | (ctx ? u64{VM_UFFD_MISSING} : 0);
-    return try_merge(*target);
+    return m_tree.merge(*target);
 }
 
 void AddressSpace::userfault_set(u64 start, u64 end, UserfaultContext* ctx)
