@@ -3,25 +3,15 @@
 // is a write to a read-only counter.
 #include "hw/Clock.h"
 #include "hw/riscv/Hart.h"
+#include "isa/Csr.h"
 
 namespace kioku {
 
+using namespace isa;
 using riscv::Insn;
 using riscv::Op;
 
 namespace {
-
-constexpr u32 CSR_FFLAGS = 0x001;
-constexpr u32 CSR_FRM = 0x002;
-constexpr u32 CSR_FCSR = 0x003;
-constexpr u32 CSR_CYCLE = 0xc00;
-constexpr u32 CSR_TIME = 0xc01;
-constexpr u32 CSR_INSTRET = 0xc02;
-
-constexpr u32 FFLAGS_MASK = 0x1f;
-constexpr u32 FRM_SHIFT = 5;
-constexpr u32 FRM_MASK = 0x7;
-constexpr u32 FCSR_MASK = 0xff;
 
 // The time CSR counts at 10 MHz, the timebase-frequency of the "virt" board's device tree.
 constexpr u64 NS_PER_TIME_TICK = 100;
