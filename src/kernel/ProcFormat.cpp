@@ -6,6 +6,7 @@
 #include <iterator>
 
 #include "base/Assert.h"
+#include "base/Json.h"
 #include "mm/vm/Vma.h"
 
 namespace kioku {
@@ -505,45 +506,14 @@ std::string format_meminfo(const MeminfoValues& values)
 
 std::string meminfo_json(const MeminfoValues& values)
 {
-    std::string out = "{";
-    bool first = true;
+    JsonWriter json;
+    json.open('{');
     for (const MeminfoField& field : MEMINFO_FIELDS) {
-        if (!first)
-            out += ", ";
-        first = false;
-        out += '"';
-        out += json_escape(field.name);
-        out += "\": ";
-        out += std::to_string(values.*field.member);
+        json.key(field.name);
+        json.number(values.*field.member);
     }
-    out += '}';
-    return out;
-}
-
-std::string json_escape(std::string_view text)
-{
-    std::string out;
-    out.reserve(text.size());
-    for (char c : text) {
-        switch (c) {
-        case '"': out += "\\\""; break;
-        case '\\': out += "\\\\"; break;
-        case '\b': out += "\\b"; break;
-        case '\f': out += "\\f"; break;
-        case '\n': out += "\\n"; break;
-        case '\r': out += "\\r"; break;
-        case '\t': out += "\\t"; break;
-        default:
-            if (static_cast<unsigned char>(c) < 0x20) {
-                char buf[8];
-                std::snprintf(buf, sizeof(buf), "\\u%04x", static_cast<unsigned>(c));
-                out += buf;
-            } else {
-                out += c;
-            }
-        }
-    }
-    return out;
+    json.close('}');
+    return json.take();
 }
 
 void set_maps_permissions(MapsEntry& entry, u64 vm_flags)

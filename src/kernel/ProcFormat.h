@@ -97,10 +97,6 @@ std::string format_meminfo(const MeminfoValues& values);
 // are in kB, the HugePages_* ones are counts.
 std::string meminfo_json(const MeminfoValues& values);
 
-// Escapes a string for use inside JSON double quotes (quote, backslash and control characters;
-// other bytes pass through, so UTF-8 stays UTF-8).
-std::string json_escape(std::string_view text);
-
 // ---------------------------------------------------------------------------------------------
 // /proc/PID/maps, smaps, smaps_rollup
 // ---------------------------------------------------------------------------------------------

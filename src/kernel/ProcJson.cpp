@@ -5,75 +5,13 @@
 #include <optional>
 #include <vector>
 
+#include "base/Json.h"
 #include "base/Number.h"
 #include "kernel/ProcFormat.h"
 
 namespace kioku {
 
 namespace {
-
-// Builds one line of JSON. Commas are written before every value but the first of its object or
-// array; a value directly after a key takes none. The caller nests open/close correctly.
-class JsonOut {
-  public:
-    void open(char bracket)
-    {
-        separate();
-        m_text += bracket;
-        m_first = true;
-    }
-    void close(char bracket)
-    {
-        m_text += bracket;
-        m_first = false;
-    }
-    void key(std::string_view name)
-    {
-        separate();
-        m_text += '"';
-        m_text += json_escape(name);
-        m_text += "\": ";
-        m_after_key = true;
-    }
-    void number(u64 value) { raw(std::to_string(value)); }
-    void string(std::string_view value)
-    {
-        separate();
-        m_text += '"';
-        m_text += json_escape(value);
-        m_text += '"';
-    }
-    void hex(u64 value)
-    {
-        char buf[24];
-        auto [end, ec] = std::to_chars(buf, buf + sizeof buf, value, 16);
-        string("0x" + std::string(buf, end));
-    }
-    void boolean(bool value) { raw(value ? "true" : "false"); }
-    void null() { raw("null"); }
-    std::string take() { return std::move(m_text); }
-
-  private:
-    void raw(std::string_view token)
-    {
-        separate();
-        m_text += token;
-    }
-    void separate()
-    {
-        if (m_after_key) {
-            m_after_key = false;
-            return;
-        }
-        if (!m_first)
-            m_text += ", ";
-        m_first = false;
-    }
-
-    std::string m_text;
-    bool m_first = true;
-    bool m_after_key = false;
-};
 
 Error bad_text(const char* what)
 {
@@ -149,7 +87,7 @@ std::optional<u64> amount(std::string_view value)
 // ---- maps lines ----------------------------------------------------------------------------
 
 // "start-end perms offset dev inode [path]" written out as the maps fields of an object.
-bool put_maps_fields(JsonOut& out, std::string_view line)
+bool put_maps_fields(JsonWriter& out, std::string_view line)
 {
     std::string_view range = next_word(line);
     std::string_view perms = next_word(line);
@@ -183,7 +121,7 @@ bool put_maps_fields(JsonOut& out, std::string_view line)
 }
 
 // One field line of an smaps entry. VmFlags is a list of words; everything else a number.
-bool put_smaps_field(JsonOut& out, std::string_view key, std::string_view value)
+bool put_smaps_field(JsonWriter& out, std::string_view key, std::string_view value)
 {
     out.key(key);
     if (key == "VmFlags") {
@@ -201,7 +139,7 @@ bool put_smaps_field(JsonOut& out, std::string_view key, std::string_view value)
 }
 
 // Writes the entries of smaps text as objects; returns how many, or an error.
-Result<size_t> put_smaps_entries(JsonOut& out, std::string_view text)
+Result<size_t> put_smaps_entries(JsonWriter& out, std::string_view text)
 {
     size_t entries = 0;
     for (std::string_view line : lines_of(text)) {
@@ -254,7 +192,7 @@ constexpr std::array<std::string_view, 20> STATUS_STRINGS = {"Name",
                                                              "Mems_allowed",
                                                              "Mems_allowed_list"};
 
-bool put_status_value(JsonOut& out, std::string_view key, std::string_view value)
+bool put_status_value(JsonWriter& out, std::string_view key, std::string_view value)
 {
     if (is_one_of(key, STATUS_STRINGS)) {
         out.string(value);
@@ -282,7 +220,7 @@ bool put_status_value(JsonOut& out, std::string_view key, std::string_view value
 
 // Writes {"heading": value, ...} pairing words of `headings` with the numbers of `values`; values
 // may be fewer than headings (free's Swap row has three).
-bool put_row(JsonOut& out, const std::vector<std::string_view>& headings,
+bool put_row(JsonWriter& out, const std::vector<std::string_view>& headings,
              std::span<const std::string_view> values)
 {
     if (values.size() > headings.size())
@@ -303,7 +241,7 @@ bool put_row(JsonOut& out, const std::vector<std::string_view>& headings,
 
 Result<std::string> counters_json(std::string_view text)
 {
-    JsonOut out;
+    JsonWriter out;
     out.open('{');
     for (std::string_view line : lines_of(text)) {
         auto words = words_of(line);
@@ -319,7 +257,7 @@ Result<std::string> counters_json(std::string_view text)
 
 Result<std::string> buddyinfo_json(std::string_view text)
 {
-    JsonOut out;
+    JsonWriter out;
     out.open('[');
     for (std::string_view line : lines_of(text)) {
         auto words = words_of(line);
@@ -350,7 +288,7 @@ Result<std::string> buddyinfo_json(std::string_view text)
 
 Result<std::string> maps_json(std::string_view text)
 {
-    JsonOut out;
+    JsonWriter out;
     out.open('[');
     for (std::string_view line : lines_of(text)) {
         out.open('{');
@@ -364,7 +302,7 @@ Result<std::string> maps_json(std::string_view text)
 
 Result<std::string> smaps_json(std::string_view text)
 {
-    JsonOut out;
+    JsonWriter out;
     out.open('[');
     TRY(put_smaps_entries(out, text));
     out.close(']');
@@ -373,7 +311,7 @@ Result<std::string> smaps_json(std::string_view text)
 
 Result<std::string> smaps_rollup_json(std::string_view text)
 {
-    JsonOut out;
+    JsonWriter out;
     size_t entries = TRY(put_smaps_entries(out, text));
     if (entries != 1)
         return bad_text("smaps_rollup has one entry");
@@ -382,7 +320,7 @@ Result<std::string> smaps_rollup_json(std::string_view text)
 
 Result<std::string> status_json(std::string_view text)
 {
-    JsonOut out;
+    JsonWriter out;
     out.open('{');
     for (std::string_view line : lines_of(text)) {
         auto field = colon_line(line);
@@ -403,7 +341,7 @@ Result<std::string> statm_json(std::string_view text)
     auto words = words_of(trim(text.substr(0, text.find('\n'))));
     if (words.size() != NAMES.size())
         return bad_text("statm has seven columns");
-    JsonOut out;
+    JsonWriter out;
     if (!put_row(out, {NAMES.begin(), NAMES.end()}, words))
         return bad_text("not a statm number");
     return out.take();
@@ -415,7 +353,7 @@ Result<std::string> free_json(std::string_view text)
     if (lines.size() < 2)
         return bad_text("free prints a heading and rows");
     auto headings = words_of(lines[0]);
-    JsonOut out;
+    JsonWriter out;
     out.open('{');
     for (size_t i = 1; i < lines.size(); ++i) {
         auto words = words_of(lines[i]);
@@ -436,7 +374,7 @@ Result<std::string> vmstat_command_json(std::string_view text)
         return bad_text("vmstat prints two heading lines and one sample");
     auto headings = words_of(lines[1]);
     auto values = words_of(lines[2]);
-    JsonOut out;
+    JsonWriter out;
     if (values.size() != headings.size() || !put_row(out, headings, values))
         return bad_text("not a vmstat sample");
     return out.take();
@@ -444,7 +382,7 @@ Result<std::string> vmstat_command_json(std::string_view text)
 
 std::string pagemap_json(u64 start, std::span<const u64> entries)
 {
-    JsonOut out;
+    JsonWriter out;
     out.open('[');
     for (size_t i = 0; i < entries.size(); ++i) {
         u64 entry = entries[i];

@@ -3,6 +3,7 @@
 #include <cstdio>
 #include <vector>
 
+#include "base/Json.h"
 #include "front/scenario/LinuxNames.h"
 #include "front/scenario/ProcText.h"
 #include "kernel/ProcJson.h"
@@ -49,18 +50,12 @@ std::string dmesg_text(const Kernel& kernel)
 // The log as a JSON array of strings.
 std::string dmesg_json(const Kernel& kernel)
 {
-    std::string out = "[";
-    for (const auto& line : kernel.log_lines()) {
-        out += out.size() > 1 ? ", \"" : "\"";
-        for (char c : line) {
-            if (c == '"' || c == '\\')
-                out += '\\';
-            if (static_cast<unsigned char>(c) >= 0x20)
-                out += c;
-        }
-        out += '"';
-    }
-    return out + "]";
+    JsonWriter json;
+    json.open('[');
+    for (const auto& line : kernel.log_lines())
+        json.string(line);
+    json.close(']');
+    return json.take();
 }
 
 } // namespace

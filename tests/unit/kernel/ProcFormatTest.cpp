@@ -228,15 +228,6 @@ TEST(Meminfo, JsonKeepsLinuxNamesAndOrder)
     EXPECT_EQ(json.substr(json.size() - 13), "\"Hugetlb\": 0}");
 }
 
-TEST(Json, EscapeHandlesQuotesBackslashesAndControlCharacters)
-{
-    EXPECT_EQ(json_escape("plain"), "plain");
-    EXPECT_EQ(json_escape("a\"b\\c"), "a\\\"b\\\\c");
-    EXPECT_EQ(json_escape("tab\tnl\n"), "tab\\tnl\\n");
-    EXPECT_EQ(json_escape(std::string_view("\x01", 1)), "\\u0001");
-    EXPECT_EQ(json_escape("\xc3\xa9"), "\xc3\xa9");
-}
-
 // ---- maps -----------------------------------------------------------------------------------
 
 TEST(Maps, FileLinePutsThePathAtColumn73)
