@@ -11,19 +11,13 @@
 #include "base/Size.h"
 #include "hw/Machine.h"
 #include "kernel/Kernel.h"
+#include "kernel/ProcText.h"
 #include "kernel/Process.h"
 #include "mm/vm/AddressSpace.h"
 
 namespace kioku {
 
 namespace {
-
-// The number a /proc value starts with ("   1234 kB" -> 1234), 0 if none.
-u64 leading_u64(std::string_view s)
-{
-    s.remove_prefix(std::min(s.size(), s.find_first_not_of(" \t")));
-    return parse_u64(s.substr(0, s.find_first_not_of("0123456789"))).value_or(0);
-}
 
 constexpr int O_RDWR_ = 02;
 
@@ -76,14 +70,12 @@ class Narrator {
     u64 status_kb(Pid pid, const std::string& field)
     {
         auto text = m_kernel.read_proc(pid, "/proc/self/status").value();
-        auto at = text.find("\n" + field + ":");
-        return at == std::string::npos ? 0 : leading_u64(text.substr(at + field.size() + 2));
+        return static_cast<u64>(proc_text::colon_field(text, field).value_or(0)) / 1024;
     }
     u64 meminfo_kb(const std::string& field)
     {
         auto text = m_kernel.read_proc(0, "/proc/meminfo").value();
-        auto at = text.find(field + ":");
-        return at == std::string::npos ? 0 : leading_u64(text.substr(at + field.size() + 1));
+        return static_cast<u64>(proc_text::colon_field(text, field).value_or(0)) / 1024;
     }
     u64 minflt(Pid pid) { return m_kernel.process(pid)->faults().min_flt; }
 

@@ -8,80 +8,17 @@
 #include "base/Json.h"
 #include "base/Number.h"
 #include "kernel/ProcFormat.h"
+#include "kernel/ProcText.h"
 
 namespace kioku {
+
+using namespace proc_text;
 
 namespace {
 
 Error bad_text(const char* what)
 {
     return Error::from_errno(EINVAL, what);
-}
-
-std::vector<std::string_view> lines_of(std::string_view text)
-{
-    std::vector<std::string_view> lines;
-    while (!text.empty()) {
-        size_t end = text.find('\n');
-        std::string_view line = text.substr(0, end);
-        if (!line.empty())
-            lines.push_back(line);
-        text = end == std::string_view::npos ? std::string_view() : text.substr(end + 1);
-    }
-    return lines;
-}
-
-bool is_blank(char c)
-{
-    return c == ' ' || c == '\t';
-}
-
-std::string_view trim(std::string_view text)
-{
-    while (!text.empty() && is_blank(text.front()))
-        text.remove_prefix(1);
-    while (!text.empty() && is_blank(text.back()))
-        text.remove_suffix(1);
-    return text;
-}
-
-// Takes the next blank-separated word off the front of `text`.
-std::string_view next_word(std::string_view& text)
-{
-    text = trim(text);
-    size_t end = 0;
-    while (end < text.size() && !is_blank(text[end]))
-        ++end;
-    std::string_view word = text.substr(0, end);
-    text.remove_prefix(end);
-    return word;
-}
-
-std::vector<std::string_view> words_of(std::string_view text)
-{
-    std::vector<std::string_view> words;
-    for (std::string_view word = next_word(text); !word.empty(); word = next_word(text))
-        words.push_back(word);
-    return words;
-}
-
-// Splits "Key:   value" into its key and its trimmed value; nullopt for a line without a colon
-// directly after its first word.
-std::optional<std::pair<std::string_view, std::string_view>> colon_line(std::string_view line)
-{
-    size_t colon = line.find(':');
-    if (colon == std::string_view::npos || colon == 0 ||
-        line.substr(0, colon).find_first_of(" \t") != std::string_view::npos)
-        return std::nullopt;
-    return std::pair{line.substr(0, colon), trim(line.substr(colon + 1))};
-}
-
-// A value printed as "N kB" or "N": the number N.
-std::optional<u64> amount(std::string_view value)
-{
-    if (value.size() > 3 && value.substr(value.size() - 3) == " kB")
-        value = trim(value.substr(0, value.size() - 3));
-    return parse_u64(value);
 }
 
 // ---- maps lines ----------------------------------------------------------------------------

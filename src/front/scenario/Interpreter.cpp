@@ -9,11 +9,12 @@
 #include <sys/mman.h>
 #include <vector>
 
+#include "base/Hash.h"
 #include "base/Printable.h"
 #include "base/Size.h"
 #include "front/scenario/ExpressionParser.h"
 #include "front/scenario/LinuxNames.h"
-#include "front/scenario/ProcText.h"
+#include "kernel/ProcText.h"
 #include "kernel/Process.h"
 #include "mm/MemoryManager.h"
 #include "mm/reclaim/OptPolicy.h"
@@ -22,6 +23,8 @@
 #include "mm/vm/Vma.h"
 
 namespace kioku::scenario {
+
+using namespace proc_text;
 
 namespace {
 

@@ -5,10 +5,12 @@
 
 #include "base/Json.h"
 #include "front/scenario/LinuxNames.h"
-#include "front/scenario/ProcText.h"
 #include "kernel/ProcJson.h"
+#include "kernel/ProcText.h"
 
 namespace kioku::scenario {
+
+using namespace proc_text;
 
 namespace {
 

@@ -2,11 +2,13 @@
 // interpreter's values come from. No kernel needed.
 #include <gtest/gtest.h>
 
+#include "base/Hash.h"
 #include "front/scenario/Lexer.h"
-#include "front/scenario/ProcText.h"
+#include "kernel/ProcText.h"
 
 using namespace kioku;
 using namespace kioku::scenario;
+using namespace kioku::proc_text;
 
 TEST(ScenarioLexer, NumbersTakeSizeSuffixesHexAndPages)
 {

@@ -1,17 +1,20 @@
-// Reading numbers out of /proc text the way a user-space tool would, so that a scenario's values
-// are exactly what its `show` views print. Pure functions over text; no kernel here.
+// The one reader of /proc text: numbers and fields taken out of the files as a user-space tool
+// would read them, so that what a scenario, the demo or a JSON view reports is exactly what the
+// text says. Pure functions over text; no kernel state here.
 //
-// Amounts that /proc prints in kB ("VmRSS:  1024 kB") come back in bytes: the scenario language
-// measures every memory amount in bytes, so `A.rss - r0 == 1M` reads naturally.
+// The field readers give amounts that /proc prints in kB ("VmRSS:  1024 kB") back in bytes: the
+// scenario language measures every memory amount in bytes, so `A.rss - r0 == 1M` reads naturally.
 #pragma once
 
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "base/Types.h"
 
-namespace kioku::scenario {
+namespace kioku::proc_text {
 
 // "Key:   value [kB]" lines: /proc/meminfo, /proc/PID/status, smaps entries.
 std::optional<i64> colon_field(std::string_view text, std::string_view key);
@@ -41,7 +44,18 @@ MapsOverlap maps_overlapping(std::string_view maps, u64 start, u64 end);
 // How many non-empty lines the text has.
 i64 line_count(std::string_view text);
 
-// FNV-1a, 32 bits: the checksum `read` and `checksum` report.
-u32 fnv1a(const u8* data, u64 length, u32 hash = 2166136261u);
+// ==== Tokens, for readers that walk a whole file (the JSON views) ====
+// The non-empty lines of the text.
+std::vector<std::string_view> lines_of(std::string_view text);
+// Without leading and trailing blanks (spaces and tabs).
+std::string_view trim(std::string_view text);
+// Takes the next blank-separated word off the front of `text`; empty when none is left.
+std::string_view next_word(std::string_view& text);
+std::vector<std::string_view> words_of(std::string_view text);
+// Splits "Key:   value" into its key and its trimmed value; nullopt for a line without a colon
+// directly after its first word.
+std::optional<std::pair<std::string_view, std::string_view>> colon_line(std::string_view line);
+// A value printed as "N kB" or "N": the number N, as printed (kB are not converted).
+std::optional<u64> amount(std::string_view value);
 
-} // namespace kioku::scenario
+} // namespace kioku::proc_text
