@@ -15,13 +15,14 @@
 
 #include <limits>
 
+#include "base/Assert.h"
 #include "base/Types.h"
+#include "hw/Tlb.h"
 #include "mm/pgtable/Pte.h"
 
 namespace kioku {
 
 class PageTable;
-class TlbFlushPort;
 
 // A batch of TLB invalidations for one page table (Linux's mmu_gather, as much of it as a model
 // without other CPUs needs). Each page whose translation is taken away is flushed at once while
@@ -39,7 +40,11 @@ class TlbGather {
     TlbGather& operator=(const TlbGather&) = delete;
 
     // The translation of the page (or huge page) at va is to go.
-    void add(VirtAddr va);
+    void add(VirtAddr va)
+    {
+        if (++m_pages <= m_limit)
+            m_port.flush_page(m_asid, va);
+    }
     // Flushes the ASID when more pages were added than flushed one by one; starts a new batch.
     void finish();
     u64 pages() const { return m_pages; }
@@ -67,32 +72,69 @@ class PageSlot {
     PageTable& table() const { return *m_table; }
     // The slot `n` entries further on in the same table (a leaf table's next pages); VERIFYs
     // that it stays in the table.
-    PageSlot next(unsigned n) const;
+    PageSlot next(unsigned n) const
+    {
+        auto index = (reinterpret_cast<uintptr_t>(m_entry) % PAGE_SIZE) / sizeof(u64);
+        VERIFY(index + n < isa::PTES_PER_TABLE && "a slot beyond its table");
+        return PageSlot(*m_table, m_entry + n, m_va + n * PAGE_SIZE);
+    }
     // Two slots are the same entry.
     bool operator==(const PageSlot& other) const { return m_entry == other.m_entry; }
 
     // ==== Writes that need no flush ====
     // Fills a slot the TLB cannot hold: empty, swap, marker or protnone (set_pte_at).
-    void set(u64 pte);
+    void set(u64 pte)
+    {
+        VERIFY(!isa::pte_valid(*m_entry) && "set over an entry the TLB may hold: it needs a flush");
+        *m_entry = pte;
+    }
     // Clears a slot the TLB cannot hold (a swap entry or a marker) and returns what it held.
-    u64 clear();
+    u64 clear()
+    {
+        u64 old = *m_entry;
+        VERIFY(!pte_present(old) && "cleared without a flush while a frame was mapped");
+        *m_entry = 0;
+        return old;
+    }
     // Adds bits to the entry (permissions, A, D, soft-dirty): what the hardware does on an
     // access, and a fault that grants what the TLB entry lacked takes a spurious fault at worst.
-    void upgrade(u64 bits);
+    void upgrade(u64 bits) { *m_entry |= bits; }
 
     // ==== Writes paired with their flush ====
     // Each flushes the translation when the entry maps a frame (present or protnone) and the
     // write changes it; through `tlb` when given, else at once.
     // ptep_get_and_clear + flush: empties the slot, returns what it held.
-    u64 clear_flush(TlbGather& tlb);
+    u64 clear_flush(TlbGather& tlb)
+    {
+        u64 old = *m_entry;
+        *m_entry = 0;
+        if (pte_present(old))
+            tlb.add(m_va);
+        return old;
+    }
     u64 clear_flush();
     // Replaces the entry by `pte` (pte_modify, a new frame for the same page): mprotect,
     // migration, copy-on-write's new page.
-    void modify_flush(u64 pte, TlbGather& tlb);
+    void modify_flush(u64 pte, TlbGather& tlb)
+    {
+        u64 old = *m_entry;
+        *m_entry = pte;
+        if (pte_present(old) && pte != old)
+            tlb.add(m_va);
+    }
     void modify_flush(u64 pte);
     // Takes bits away (W, A, D, soft-dirty): ptep_set_wrprotect, ptep_test_and_clear_young,
     // clean for writeback. Returns whether any of them was set; flushes only then.
-    bool clear_bits_flush(u64 bits, TlbGather& tlb);
+    bool clear_bits_flush(u64 bits, TlbGather& tlb)
+    {
+        u64 old = *m_entry;
+        if (!(old & bits))
+            return false;
+        *m_entry = old & ~bits;
+        if (pte_present(old))
+            tlb.add(m_va);
+        return true;
+    }
     bool clear_bits_flush(u64 bits);
     bool wrprotect_flush(TlbGather& tlb) { return clear_bits_flush(isa::PTE_W, tlb); }
     bool wrprotect_flush() { return clear_bits_flush(isa::PTE_W); }
