@@ -49,11 +49,6 @@ u64* PageTable::entry(Pfn table, unsigned index) const
     return reinterpret_cast<u64*>(m_memory.frame(table)) + index;
 }
 
-PageSlot PageTable::slot(VirtAddr va, bool create)
-{
-    return entry_at(va, 0, create);
-}
-
 PageSlot PageTable::entry_at(VirtAddr va, unsigned target, bool create)
 {
     VERIFY(target < levels());

@@ -69,7 +69,7 @@ class PageTable {
 
     // The leaf slot for va, creating the tables on the way when create is set. Returns null when
     // a table is missing (and create is not set) or cannot be allocated.
-    PageSlot slot(VirtAddr va, bool create);
+    PageSlot slot(VirtAddr va, bool create) { return entry_at(va, 0, create); }
     // The leaf slot for va when a table maps it in 4 KiB pages; null when a table is missing or
     // a huge leaf covers va. For paths (the reverse map) that may look at any address.
     PageSlot find_pte(VirtAddr va);

@@ -196,8 +196,9 @@ class AddressSpace {
 
     // Hooks for the other parts of the memory manager.
     // After a resolved fault in vma: mlocks the page in a VM_LOCKED VMA and marks a written page
-    // soft-dirty (FaultHandler).
-    void fault_done(Vma& vma, VirtAddr va, bool write);
+    // soft-dirty (FaultHandler). `slot` is the 4 KiB slot the fault resolved, when the caller
+    // has it; otherwise the page table is walked for va.
+    void fault_done(Vma& vma, VirtAddr va, bool write, PageSlot slot = {});
     // Before pages of a VM_LOCKED VMA are unmapped: munlocks those no other locked VMA maps.
     void munlock_range(Vma& vma, VirtAddr start, VirtAddr end);
 

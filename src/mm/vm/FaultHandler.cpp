@@ -144,7 +144,7 @@ FaultOutcome FaultHandler::handle_in_vma(AddressSpace& space, Vma& vma, VirtAddr
         outcome = FaultOutcome::Minor;
     }
     if (fault_resolved(outcome))
-        space.fault_done(vma, va, write); // mlock and soft-dirty bookkeeping (Mlock.cpp)
+        space.fault_done(vma, va, write, slot); // mlock and soft-dirty bookkeeping (Mlock.cpp)
     m_mm.set_current_space(previous);
     account(space, outcome);
     space.update_hiwater_rss();

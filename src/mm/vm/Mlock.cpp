@@ -49,17 +49,19 @@ bool locked_elsewhere(MemoryManager& mm, Pfn pfn, const Vma* except)
 
 } // namespace
 
-void AddressSpace::fault_done(Vma& vma, VirtAddr va, bool write)
+void AddressSpace::fault_done(Vma& vma, VirtAddr va, bool write, PageSlot slot)
 {
     if (!write && !(vma.flags & VM_LOCKED))
         return;
-    if (auto leaf = m_page_table->huge_leaf(va)) {
-        // A THP (never in a locked VMA here): only the soft-dirty mark.
-        if (write && (*leaf->entry & PTE_W))
-            leaf->entry.upgrade(PTE_SOFT_DIRTY);
-        return;
+    if (!slot) {
+        if (auto leaf = m_page_table->huge_leaf(va)) {
+            // A THP (never in a locked VMA here): only the soft-dirty mark.
+            if (write && (*leaf->entry & PTE_W))
+                leaf->entry.upgrade(PTE_SOFT_DIRTY);
+            return;
+        }
+        slot = m_page_table->slot(page_base(va), false);
     }
-    PageSlot slot = m_page_table->slot(page_base(va), false);
     if (!slot || !pte_present(*slot))
         return;
     if ((vma.flags & VM_LOCKED) && !(vma.flags & VM_SPECIAL)) {
