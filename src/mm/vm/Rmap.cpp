@@ -64,22 +64,6 @@ void Rmap::unmap_all(Pfn pfn)
         pfn, [&](AddressSpace& space, Vma&, VirtAddr, PageSlot slot) { unmap_one(space, slot, Unmap::Zap); });
 }
 
-u64 Rmap::unmap_one(AddressSpace& space, PageSlot slot, Unmap why, u64 replacement, TlbGather* tlb)
-{
-    u64 old = *slot;
-    Pfn pfn = pte_pfn(old);
-    VERIFY(pte_present(old) && !m_mm.is_zero_pfn(pfn) && "unmap_one of a slot that maps no page");
-    if (tlb)
-        slot.modify_flush(replacement, *tlb);
-    else
-        slot.modify_flush(replacement);
-    if ((old & PTE_D) && (why == Unmap::Reclaim || m_mm.frames()[pfn].has(FF_FILE)))
-        set_page_dirty(pfn);
-    remove_mapping(space, pfn, old);
-    m_mm.put_page(pfn);
-    return old;
-}
-
 i64& Rmap::rss_counter(AddressSpace& space, const Frame& frame)
 {
     if (frame.has(FF_ANON))

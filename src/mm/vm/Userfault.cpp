@@ -73,7 +73,8 @@ Result<bool> AddressSpace::userfault_check(const UserfaultContext* ctx, u64 star
         h && start > first->start.value() && (start & (h->bytes() - 1)))
         return Error::from_errno(EINVAL, "range starts inside a huge page");
     bool hugetlb = false;
-    for (auto it = m_tree.all().find(first->start.value()); it != m_tree.all().end() && it->first < end; ++it) {
+    for (auto it = m_tree.all().find(first->start.value()); it != m_tree.all().end() && it->first < end;
+         ++it) {
         const Vma& vma = *it->second;
         if (!can_userfault(vma))
             return Error::from_errno(EINVAL, "memory of this kind is never registered");
