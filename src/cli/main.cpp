@@ -5,7 +5,7 @@
 #include <string>
 #include <vector>
 
-#include "base/Size.h"
+#include "front/CommandLine.h"
 #include "front/Demo.h"
 #include "front/RunCommand.h"
 #include "front/scenario/Scenario.h"
@@ -50,46 +50,36 @@ struct Options {
 // Returns an error message, or empty on success.
 std::string parse(int argc, char** argv, Options& o)
 {
-    for (int i = 1; i < argc; ++i) {
-        std::string arg = argv[i];
-        auto value = [&](const char* name) -> std::optional<std::string> {
-            if (i + 1 >= argc)
-                return std::nullopt;
-            (void)name;
-            return std::string(argv[++i]);
-        };
-        if (arg == "--mem") {
-            auto v = value("--mem");
-            if (!v)
-                return "--mem needs a size";
-            auto size = kioku::parse_size(*v);
-            if (!size || *size < (kioku::u64{8} << 20) || *size > (kioku::u64{64} << 30) || *size % 4096)
-                return "bad memory size '" + *v + "' (a multiple of 4K from 8M to 64G, e.g. 512M)";
-            o.mem = *size;
-        } else if (arg == "--paging") {
-            auto v = value("--paging");
-            if (v && *v == "sv48")
-                o.paging = kioku::isa::SatpMode::Sv48;
-            else if (v && *v == "sv39")
-                o.paging = kioku::isa::SatpMode::Sv39;
-            else
-                return "--paging takes sv48 or sv39";
-        } else if (arg == "--check") {
-            o.check = true;
-        } else if (arg == "--quiet") {
-            o.quiet = true;
-        } else if (arg == "--root") {
-            auto v = value("--root");
-            if (!v)
-                return "--root needs a directory";
-            o.root = *v;
-        } else if (arg.size() > 1 && arg[0] == '-') {
-            return "unknown option '" + arg + "'";
-        } else if (o.command.empty()) {
-            o.command = arg;
-        } else {
-            o.operands.push_back(arg);
-        }
+    kioku::CommandLine cli;
+    cli.option(
+        "--mem",
+        [&](const std::string& v) {
+            kioku::u64 bytes = 0;
+            auto error = kioku::parse_mem_option(v, bytes);
+            if (error.empty())
+                o.mem = bytes;
+            return error;
+        },
+        "--mem needs a size");
+    cli.option(
+        "--paging", [&](const std::string& v) { return kioku::parse_paging_option(v, o.paging); },
+        "--paging takes sv48 or sv39");
+    cli.flag("--check", [&] { o.check = true; });
+    cli.flag("--quiet", [&] { o.quiet = true; });
+    cli.option(
+        "--root",
+        [&](const std::string& v) {
+            o.root = v;
+            return std::string();
+        },
+        "--root needs a directory");
+    std::vector<std::string> words;
+    if (auto error = cli.parse({argv + 1, argv + argc}, kioku::CommandLine::Operands::Interleaved, words);
+        !error.empty())
+        return error;
+    if (!words.empty()) {
+        o.command = words.front();
+        o.operands.assign(words.begin() + 1, words.end());
     }
     return {};
 }

@@ -15,6 +15,7 @@
 
 #include "base/Number.h"
 #include "base/Size.h"
+#include "front/CommandLine.h"
 #include "kernel/Kernel.h"
 #include "kernel/Runner.h"
 #include "kernel/Signals.h"
@@ -137,126 +138,88 @@ class RunDirectory {
 // Returns an error message, or empty.
 std::string parse(int argc, char** argv, RunCommandOptions& o)
 {
-    int i = 0;
-    auto value = [&](const std::string& name, std::string& out) -> std::string {
-        if (i + 1 >= argc)
-            return name + " needs a value";
-        out = argv[++i];
-        return {};
+    CommandLine cli;
+    auto keep = [](std::string& field) {
+        return [&field](const std::string& v) {
+            field = v;
+            return std::string();
+        };
     };
-    for (; i < argc; ++i) {
-        std::string arg = argv[i];
-        std::string v;
-        if (arg == "--") {
-            ++i;
-            break;
-        }
-        if (arg == "--swap") {
-            if (auto e = value(arg, v); !e.empty())
-                return e;
-            SwapOption swap;
-            if (!parse_swap(v, swap))
-                return "bad swap '" + v +
-                       "' (SIZE[:PRIO]: a multiple of 4K of at least 8K, e.g. 256M or 256M:5)";
-            o.swaps.push_back(swap);
-        } else if (arg == "--swap-memory") {
-            o.swap_in_memory = true;
-        } else if (arg == "--dmesg") {
-            o.dmesg = true;
-        } else if (arg == "--trace") {
-            if (auto e = value(arg, v); !e.empty())
-                return e;
-            o.trace = v;
-        } else if (arg == "--mem") {
-            if (auto e = value(arg, v); !e.empty())
-                return e;
-            auto size = parse_size(v);
-            if (!size || *size < (u64{8} << 20) || *size > (u64{64} << 30) || *size % 4096)
-                return "bad memory size '" + v + "' (a multiple of 4K from 8M to 64G, e.g. 512M)";
-            o.run.machine.mem_bytes = *size;
-        } else if (arg == "--sysctl") {
-            if (auto e = value(arg, v); !e.empty())
-                return e;
-            auto eq = v.find('=');
-            bool known = v.rfind("vm.", 0) == 0 || v.rfind("kernel.", 0) == 0;
-            if (!known || eq == std::string::npos)
-                return "--sysctl takes vm.NAME=VALUE or kernel.NAME=VALUE";
-            o.sysctls.emplace_back(v.substr(0, eq), v.substr(eq + 1));
-        } else if (arg == "--root") {
-            if (auto e = value(arg, v); !e.empty())
-                return e;
-            o.run.machine.root_dir = v;
-        } else if (arg == "--sysroot") {
-            if (auto e = value(arg, v); !e.empty())
-                return e;
-            std::error_code ec;
-            if (!std::filesystem::is_directory(v, ec))
-                return "--sysroot: " + v + " is not a directory";
-            o.sysroot = v;
-        } else if (arg == "--disk-limit") {
-            if (auto e = value(arg, v); !e.empty())
-                return e;
-            auto size = parse_size(v);
-            if (!size || *size == 0)
-                return "bad disk limit '" + v + "' (a size, e.g. 100M)";
-            o.run.machine.disk_limit = *size;
-        } else if (arg == "--seed") {
-            if (auto e = value(arg, v); !e.empty())
-                return e;
-            // Decimal, or hexadecimal after 0x.
-            auto seed = v.starts_with("0x") || v.starts_with("0X")
-                            ? parse_u64(std::string_view(v).substr(2), 16)
-                            : parse_u64(v);
-            if (!seed)
-                return "bad seed '" + v + "' (a number, e.g. 42 or 0x2a)";
-            o.run.machine.seed = *seed;
-        } else if (arg == "--paging") {
-            if (auto e = value(arg, v); !e.empty())
-                return e;
-            if (v != "sv48" && v != "sv39")
-                return "--paging takes sv48 or sv39";
-            o.run.machine.paging = v == "sv48" ? isa::SatpMode::Sv48 : isa::SatpMode::Sv39;
-        } else if (arg == "--max-instructions") {
-            if (auto e = value(arg, v); !e.empty())
-                return e;
-            auto n = parse_count(v);
-            if (!n || *n == 0)
-                return "bad instruction count '" + v + "' (a positive number, e.g. 500000000 or 500M)";
-            o.run.max_instructions = *n;
-        } else if (arg == "--time-limit") {
-            if (auto e = value(arg, v); !e.empty())
-                return e;
-            auto ns = parse_duration(v);
-            if (!ns || *ns == 0)
-                return "bad duration '" + v +
-                       "' (simulated time: a number and ns, us, ms, s, m or h, e.g. 10s)";
-            o.run.max_simulated_ns = *ns;
-        } else if (arg == "--policy") {
-            if (auto e = value(arg, v); !e.empty())
-                return e;
-            // exact-lru and opt need every reference a program makes (opt: ahead of time); a
-            // running program shows its references only through accessed bits, which lru, clock
-            // and fifo use.
-            if (v == "exact-lru" || v == "opt")
-                return "--policy " + v +
-                       " needs the reference string: scenarios only (lru, clock, fifo here)";
-            if (v != "lru" && v != "clock" && v != "fifo")
-                return "unknown replacement policy '" + v + "' (lru, clock, fifo)";
-            o.policy = v;
-        } else if (arg == "--stats") {
-            o.stats = true;
-        } else if (arg == "--no-init") {
-            o.run.program_is_init = true;
-        } else if (arg == "--check") {
-            o.run.machine.check_invariants = true;
-        } else if (arg.size() > 1 && arg[0] == '-') {
-            return "unknown option '" + arg + "'";
-        } else {
-            break;
-        }
-    }
-    for (; i < argc; ++i)
-        o.command.emplace_back(argv[i]);
+    cli.option("--swap", [&](const std::string& v) {
+        SwapOption swap;
+        if (!parse_swap(v, swap))
+            return "bad swap '" + v + "' (SIZE[:PRIO]: a multiple of 4K of at least 8K, e.g. 256M or 256M:5)";
+        o.swaps.push_back(swap);
+        return std::string();
+    });
+    cli.flag("--swap-memory", [&] { o.swap_in_memory = true; });
+    cli.flag("--dmesg", [&] { o.dmesg = true; });
+    cli.option("--trace", keep(o.trace));
+    cli.option("--mem", [&](const std::string& v) { return parse_mem_option(v, o.run.machine.mem_bytes); });
+    cli.option("--sysctl", [&](const std::string& v) {
+        auto eq = v.find('=');
+        bool known = v.rfind("vm.", 0) == 0 || v.rfind("kernel.", 0) == 0;
+        if (!known || eq == std::string::npos)
+            return std::string("--sysctl takes vm.NAME=VALUE or kernel.NAME=VALUE");
+        o.sysctls.emplace_back(v.substr(0, eq), v.substr(eq + 1));
+        return std::string();
+    });
+    cli.option("--root", keep(o.run.machine.root_dir));
+    cli.option("--sysroot", [&](const std::string& v) {
+        std::error_code ec;
+        if (!std::filesystem::is_directory(v, ec))
+            return "--sysroot: " + v + " is not a directory";
+        o.sysroot = v;
+        return std::string();
+    });
+    cli.option("--disk-limit", [&](const std::string& v) {
+        auto size = parse_size(v);
+        if (!size || *size == 0)
+            return "bad disk limit '" + v + "' (a size, e.g. 100M)";
+        o.run.machine.disk_limit = *size;
+        return std::string();
+    });
+    cli.option("--seed", [&](const std::string& v) {
+        // Decimal, or hexadecimal after 0x.
+        auto seed = v.starts_with("0x") || v.starts_with("0X") ? parse_u64(std::string_view(v).substr(2), 16)
+                                                               : parse_u64(v);
+        if (!seed)
+            return "bad seed '" + v + "' (a number, e.g. 42 or 0x2a)";
+        o.run.machine.seed = *seed;
+        return std::string();
+    });
+    cli.option("--paging",
+               [&](const std::string& v) { return parse_paging_option(v, o.run.machine.paging); });
+    cli.option("--max-instructions", [&](const std::string& v) {
+        auto n = parse_count(v);
+        if (!n || *n == 0)
+            return "bad instruction count '" + v + "' (a positive number, e.g. 500000000 or 500M)";
+        o.run.max_instructions = *n;
+        return std::string();
+    });
+    cli.option("--time-limit", [&](const std::string& v) {
+        auto ns = parse_duration(v);
+        if (!ns || *ns == 0)
+            return "bad duration '" + v + "' (simulated time: a number and ns, us, ms, s, m or h, e.g. 10s)";
+        o.run.max_simulated_ns = *ns;
+        return std::string();
+    });
+    cli.option("--policy", [&](const std::string& v) {
+        // exact-lru and opt need every reference a program makes (opt: ahead of time); a running
+        // program shows its references only through accessed bits, which lru, clock and fifo use.
+        if (v == "exact-lru" || v == "opt")
+            return "--policy " + v + " needs the reference string: scenarios only (lru, clock, fifo here)";
+        if (v != "lru" && v != "clock" && v != "fifo")
+            return "unknown replacement policy '" + v + "' (lru, clock, fifo)";
+        o.policy = v;
+        return std::string();
+    });
+    cli.flag("--stats", [&] { o.stats = true; });
+    cli.flag("--no-init", [&] { o.run.program_is_init = true; });
+    cli.flag("--check", [&] { o.run.machine.check_invariants = true; });
+    if (auto error = cli.parse({argv, argv + argc}, CommandLine::Operands::Trailing, o.command);
+        !error.empty())
+        return error;
     if (o.command.empty())
         return "run needs a program: kioku run [options] -- PROGRAM [ARGS...]";
     if (!o.sysroot.empty() && !o.run.machine.root_dir.empty())
