@@ -46,6 +46,8 @@ struct RssStat {
 };
 
 class AddressSpace {
+    friend class MadviseCall; // madvise(2), Madvise.h
+    friend class MremapCall;  // mremap(2), Mremap.h
   public:
     static Result<std::unique_ptr<AddressSpace>> create(MemoryManager& mm, Asid asid);
     ~AddressSpace(); // unmaps everything
@@ -158,7 +160,9 @@ class AddressSpace {
 
     // ==== The rest of the memory calls: madvise, mremap, mlock, mincore, clear_refs. ====
     // Defined in Madvise.cpp, Mremap.cpp, Mlock.cpp, Mincore.cpp and SoftDirty.cpp (Linux 6.x
-    // mm/madvise.c, mm/mremap.c, mm/mlock.c, mm/mincore.c, fs/proc/task_mmu.c).
+    // mm/madvise.c, mm/mremap.c, mm/mlock.c, mm/mincore.c, fs/proc/task_mmu.c). madvise and
+    // mremap are entry points of their own modules (MadviseCall in Madvise.h, MremapCall in
+    // Mremap.h), whose helpers are theirs alone.
   public:
     Result<void> madvise(u64 start, u64 len, int advice);
     Result<u64> mremap(u64 old_addr, u64 old_len, u64 new_len, u64 flags, u64 new_addr);
@@ -208,19 +212,6 @@ class AddressSpace {
     Result<void> apply_lock_flags(u64 start, u64 len, u64 lock_flags);
     void mlock_fixup(Vma& vma, u64 start, u64 end, u64 new_flags);
     Result<void> populate_locked(u64 start, u64 end, bool ignore_errors);
-    Result<void> madvise_vma(Vma& vma, u64 start, u64 end, int advice);
-    Result<void> madvise_flags(Vma& vma, u64 start, u64 end, int advice);
-    Result<void> madvise_populate(u64 start, u64 end, bool write);
-    void madvise_free(u64 start, u64 end);
-    void madvise_willneed(Vma& vma, u64 start, u64 end);
-    void madvise_cold_or_pageout(u64 start, u64 end, bool pageout);
-    Result<void> madvise_remove(Vma& vma, u64 start, u64 end);
-    Result<void> madvise_guard_install(Vma& vma, u64 start, u64 end);
-    void madvise_guard_remove(u64 start, u64 end);
-    Result<Vma*> vma_to_resize(u64 addr, u64 old_len, u64 new_len, u64 flags);
-    Result<u64> mremap_to(u64 addr, u64 old_len, u64 new_addr, u64 new_len, u64 flags);
-    Result<u64> move_vma(Vma& vma, u64 old_addr, u64 old_len, u64 new_len, u64 new_addr, u64 flags);
-    bool move_ptes(u64 old_addr, u64 new_addr, u64 len); // false: no memory, nothing moved
     u64 m_def_flags = 0;
     bool m_thp_disabled = false;
     Limits m_limits;

@@ -1,12 +1,4 @@
-// madvise(2), after Linux 6.x mm/madvise.c: the walk over the VMAs of the range (applying the
-// advice to the mapped parts and answering ENOMEM for a hole afterwards), the advice that changes
-// VMA flags (splitting and merging VMAs as vma_modify_flags does), and the advice that acts on
-// pages: DONTNEED zaps, FREE marks anonymous pages lazily freeable, WILLNEED reads ahead, COLD
-// deactivates, PAGEOUT reclaims now, POPULATE_* faults in, REMOVE punches a hole in the file.
-//
-// MADV_FREE: the range's exclusively owned anonymous pages are cleaned and handed to
-// mark_lazyfree (src/mm/reclaim/Lazyfree), which reclaim later discards or takes back.
-#include "mm/vm/AddressSpace.h"
+#include "mm/vm/Madvise.h"
 
 #include <fcntl.h>
 #include <linux/falloc.h>
@@ -21,6 +13,7 @@
 #include "mm/swap/SwapCache.h"
 #include "mm/swap/SwapManager.h"
 #include "mm/thp/Thp.h"
+#include "mm/vm/AddressSpace.h"
 #include "mm/vm/AnonVma.h"
 #include "mm/vm/FaultHandler.h"
 #include "mm/vm/Rmap.h"
@@ -65,7 +58,12 @@ Vma& AddressSpace::modify_flags(Vma& vma, u64 start, u64 end, u64 new_flags)
     return m_tree.merge(*target);
 }
 
-Result<void> AddressSpace::madvise(u64 start, u64 len_in, int advice)
+Result<void> AddressSpace::madvise(u64 start, u64 len, int advice)
+{
+    return MadviseCall(*this).run(start, len, advice);
+}
+
+Result<void> MadviseCall::run(u64 start, u64 len_in, int advice)
 {
     // do_madvise, in its order of checks.
     if (!madvise_behavior_valid(advice))
@@ -86,7 +84,7 @@ Result<void> AddressSpace::madvise(u64 start, u64 len_in, int advice)
     bool unmapped = false;
     u64 cur = start;
     for (;;) {
-        Vma* vma = find_vma(VirtAddr(cur));
+        Vma* vma = m_space.find_vma(VirtAddr(cur));
         if (!vma)
             return Error::from_errno(ENOMEM, "range not mapped");
         if (cur < vma->start.value()) {
@@ -106,17 +104,17 @@ Result<void> AddressSpace::madvise(u64 start, u64 len_in, int advice)
     return {};
 }
 
-Result<void> AddressSpace::madvise_vma(Vma& vma, u64 start, u64 end, int advice)
+Result<void> MadviseCall::madvise_vma(Vma& vma, u64 start, u64 end, int advice)
 {
     switch (advice) {
     case MADV_DONTNEED_:
     case MADV_DONTNEED_LOCKED_:
         if (vma.flags & VM_HUGETLB) // whole huge pages only (Hugetlb.cpp)
-            end = TRY(hugetlb_dontneed_end(m_mm, vma, start, end));
+            end = TRY(hugetlb_dontneed_end(m_space.m_mm, vma, start, end));
         else if ((vma.flags & VM_PFNMAP) || (advice == MADV_DONTNEED_ && (vma.flags & VM_LOCKED)))
             return Error::from_errno(EINVAL, "MADV_DONTNEED on locked or special memory");
         if (start < end)
-            zap_range(vma, VirtAddr(start), VirtAddr(end));
+            m_space.zap_range(vma, VirtAddr(start), VirtAddr(end));
         return {};
     case MADV_FREE_:
         if (!can_madv_lru(vma))
@@ -149,15 +147,15 @@ Result<void> AddressSpace::madvise_vma(Vma& vma, u64 start, u64 end, int advice)
     }
 }
 
-Result<void> AddressSpace::madvise_guard_install(Vma& vma, u64 start, u64 end)
+Result<void> MadviseCall::madvise_guard_install(Vma& vma, u64 start, u64 end)
 {
     // madvise_guard_install: the VMA gets an anon_vma so that fork copies its page tables (and
     // the markers with them); what is mapped in the range goes as with MADV_DONTNEED, then each
     // empty PTE becomes a guard marker. Markers already there stay; there is no nesting.
-    anon_vma_prepare(vma);
-    zap_range(vma, VirtAddr(start), VirtAddr(end));
+    m_space.anon_vma_prepare(vma);
+    m_space.zap_range(vma, VirtAddr(start), VirtAddr(end));
     for (u64 va = start; va < end; va += PAGE_SIZE) {
-        PageSlot slot = m_page_table->slot(VirtAddr(va), true);
+        PageSlot slot = m_space.m_page_table->slot(VirtAddr(va), true);
         if (!slot)
             return Error::from_errno(ENOMEM, "no memory for a page table");
         if (pte_none(*slot))
@@ -166,11 +164,11 @@ Result<void> AddressSpace::madvise_guard_install(Vma& vma, u64 start, u64 end)
     return {};
 }
 
-void AddressSpace::madvise_guard_remove(u64 start, u64 end)
+void MadviseCall::madvise_guard_remove(u64 start, u64 end)
 {
     // madvise_guard_remove: only the markers go; pages mapped in the range stay. A huge leaf
     // holds no marker.
-    m_page_table->for_each(
+    m_space.m_page_table->for_each(
         VirtAddr(start), VirtAddr(end),
         [](VirtAddr, PageSlot slot) {
             if (pte_is_guard(*slot))
@@ -179,7 +177,7 @@ void AddressSpace::madvise_guard_remove(u64 start, u64 end)
         [](VirtAddr, unsigned, PageSlot) {});
 }
 
-Result<void> AddressSpace::madvise_flags(Vma& vma, u64 start, u64 end, int advice)
+Result<void> MadviseCall::madvise_flags(Vma& vma, u64 start, u64 end, int advice)
 {
     // madvise_behavior: the advice that only changes the VMA's flags.
     u64 flags = vma.flags;
@@ -211,19 +209,19 @@ Result<void> AddressSpace::madvise_flags(Vma& vma, u64 start, u64 end, int advic
     }
     if (flags == vma.flags)
         return {};
-    TRY(hugetlb_split_check(m_mm, vma, start, end)); // hugetlb_vm_op_split (Hugetlb.cpp)
-    modify_flags(vma, start, end, flags);
+    TRY(hugetlb_split_check(m_space.m_mm, vma, start, end)); // hugetlb_vm_op_split (Hugetlb.cpp)
+    m_space.modify_flags(vma, start, end, flags);
     return {};
 }
 
-Result<void> AddressSpace::madvise_populate(u64 start, u64 end, bool write)
+Result<void> MadviseCall::madvise_populate(u64 start, u64 end, bool write)
 {
     // faultin_page_range without FOLL_FORCE: the mapping must allow the access. A hole is
     // ENOMEM, a mapping that forbids it EINVAL, a fault that would signal EFAULT.
-    FaultHandler& handler = m_mm.fault_handler();
+    FaultHandler& handler = m_space.m_mm.fault_handler();
     u64 cur = start;
     while (cur < end) {
-        Vma* vma = vma_containing(VirtAddr(cur));
+        Vma* vma = m_space.vma_containing(VirtAddr(cur));
         if (!vma)
             return Error::from_errno(ENOMEM, "range not mapped");
         bool allowed = write ? (vma->flags & VM_WRITE) : (vma->flags & VM_READ);
@@ -231,10 +229,10 @@ Result<void> AddressSpace::madvise_populate(u64 start, u64 end, bool write)
             return Error::from_errno(EINVAL, "mapping does not allow the access");
         u64 stop = std::min(end, vma->end.value());
         for (; cur < stop; cur += PAGE_SIZE) {
-            u64 pte = m_page_table->read(VirtAddr(cur));
+            u64 pte = m_space.m_page_table->read(VirtAddr(cur));
             if ((pte & PTE_V) && (!write || (pte & PTE_W)))
                 continue;
-            FaultOutcome outcome = handler.handle_in_vma(*this, *vma, VirtAddr(cur),
+            FaultOutcome outcome = handler.handle_in_vma(m_space, *vma, VirtAddr(cur),
                                                          write ? AccessType::Write : AccessType::Read);
             if (outcome == FaultOutcome::Oom)
                 return Error::from_errno(ENOMEM, "out of memory");
@@ -245,38 +243,38 @@ Result<void> AddressSpace::madvise_populate(u64 start, u64 end, bool write)
     return {};
 }
 
-void AddressSpace::madvise_free(u64 start, u64 end)
+void MadviseCall::madvise_free(u64 start, u64 end)
 {
     // madvise_free_pte_range: swap entries are released; each exclusively owned anonymous page
     // is cleaned and marked lazily freeable, its PTE made old and clean so that a later store
     // shows in the D bit.
     // Lazy freeing works on 4 KiB pages here: THPs in the range are split first (Linux frees a
     // wholly covered one lazily as one folio).
-    m_mm.thp().split_range(*this, VirtAddr(start), VirtAddr(end));
-    m_page_table->for_each(VirtAddr(start), VirtAddr(end), [&](VirtAddr, PageSlot slot) {
+    m_space.m_mm.thp().split_range(m_space, VirtAddr(start), VirtAddr(end));
+    m_space.m_page_table->for_each(VirtAddr(start), VirtAddr(end), [&](VirtAddr, PageSlot slot) {
         u64 pte = *slot;
         if (pte_is_swap(pte)) {
-            release_swap_entry(swap_entry_of(pte));
+            m_space.release_swap_entry(swap_entry_of(pte));
             slot.clear();
             return;
         }
-        if (!pte_present(pte) || m_mm.is_zero_pfn(pte_pfn(pte)))
+        if (!pte_present(pte) || m_space.m_mm.is_zero_pfn(pte_pfn(pte)))
             return;
         Pfn pfn = pte_pfn(pte);
-        Frame& f = m_mm.frames()[pfn];
+        Frame& f = m_space.m_mm.frames()[pfn];
         if (!f.has(FF_ANON))
             return;
         if (f.has(FF_SWAPCACHE) || f.has(FF_DIRTY)) {
-            if (f.mapcount != 1 || !SwapCache(m_mm).try_free_swap(pfn)) // folio_free_swap
+            if (f.mapcount != 1 || !SwapCache(m_space.m_mm).try_free_swap(pfn)) // folio_free_swap
                 return;
             f.clear(FF_DIRTY);
         }
         slot.clear_bits_flush(PTE_A | PTE_D);
-        mark_lazyfree(m_mm, pfn);
+        mark_lazyfree(m_space.m_mm, pfn);
     });
 }
 
-void AddressSpace::madvise_willneed(Vma& vma, u64 start, u64 end)
+void MadviseCall::madvise_willneed(Vma& vma, u64 start, u64 end)
 {
     if (vma.file) {
         // vfs_fadvise(POSIX_FADV_WILLNEED): read the range into the page cache, mapping nothing.
@@ -286,66 +284,67 @@ void AddressSpace::madvise_willneed(Vma& vma, u64 start, u64 end)
         Inode& inode = *vma.file;
         u64 last = std::min(vma.page_index(VirtAddr(end - 1)) + 1, inode.size_in_pages());
         for (u64 index = vma.page_index(VirtAddr(start)); index < last; ++index) {
-            if (m_mm.page_cache().find(inode, index))
+            if (m_space.m_mm.page_cache().find(inode, index))
                 continue;
-            auto page = m_mm.page_cache().get_page(inode, index, 1, nullptr);
+            auto page = m_space.m_mm.page_cache().get_page(inode, index, 1, nullptr);
             if (page.is_error())
                 return;
-            m_mm.put_page(page.value());
+            m_space.m_mm.put_page(page.value());
         }
         return;
     }
     // swapin_walk: read swapped-out pages back into the swap cache; the PTEs stay swap entries
     // and the later fault finds the page there (a minor fault).
     std::vector<VirtAddr> swapped;
-    m_page_table->for_each(
+    m_space.m_page_table->for_each(
         VirtAddr(start), VirtAddr(end),
         [&](VirtAddr va, PageSlot slot) {
             if (pte_is_swap(*slot))
                 swapped.push_back(va);
         },
         [](VirtAddr, unsigned, PageSlot) {}); // a huge page is resident
-    SwapManager& swap = m_mm.swap();
+    SwapManager& swap = m_space.m_mm.swap();
     for (VirtAddr va : swapped) {
-        u64 pte = m_page_table->read(va);
+        u64 pte = m_space.m_page_table->read(va);
         if (!pte_is_swap(pte) || swap.lookup(swap_entry_of(pte)))
             continue;
-        auto pfn = m_mm.alloc_user_page(ZeroFill::No);
+        auto pfn = m_space.m_mm.alloc_user_page(ZeroFill::No);
         if (!pfn)
             return;
         SwapEntry entry = swap_entry_of(pte);
-        if (m_page_table->read(va) != pte || swap.lookup(entry)) {
-            m_mm.put_page(*pfn); // reclaim ran meanwhile and changed the slot
+        if (m_space.m_page_table->read(va) != pte || swap.lookup(entry)) {
+            m_space.m_mm.put_page(*pfn); // reclaim ran meanwhile and changed the slot
             continue;
         }
-        auto r = swap.area(entry.type)->read_page(entry.offset, m_mm.memory().frame(*pfn));
+        auto r = swap.area(entry.type)->read_page(entry.offset, m_space.m_mm.memory().frame(*pfn));
         VERIFY(!r.is_error() && "swap device read failed");
-        SwapCache(m_mm).insert_read(entry, *pfn); // the allocation's reference becomes the cache's
-        Frame& f = m_mm.frames()[*pfn];
-        f.set_owner(&anon_vma_prepare(vma));
+        SwapCache(m_space.m_mm).insert_read(entry, *pfn); // the allocation's reference becomes the cache's
+        Frame& f = m_space.m_mm.frames()[*pfn];
+        f.set_owner(&m_space.anon_vma_prepare(vma));
         f.index = vma.page_index(va);
     }
 }
 
-void AddressSpace::madvise_cold_or_pageout(u64 start, u64 end, bool pageout)
+void MadviseCall::madvise_cold_or_pageout(u64 start, u64 end, bool pageout)
 {
     // madvise_cold_or_pageout_pte_range: only pages this mapping alone maps are touched; their
     // accessed bits are cleared so reclaim sees them as old. COLD deactivates them; PAGEOUT
     // reclaims them at once.
     std::vector<Pfn> victims;
-    Lru& lru = m_mm.lru();
+    Lru& lru = m_space.m_mm.lru();
     // madvise_cold_or_pageout_pte_range: PAGEOUT splits a THP (riscv cannot swap one whole), as
     // does a range covering one in part; COLD deactivates a wholly covered THP as one page.
     if (pageout)
-        m_mm.thp().split_range(*this, VirtAddr(start), VirtAddr(end));
+        m_space.m_mm.thp().split_range(m_space, VirtAddr(start), VirtAddr(end));
     else
-        m_mm.thp().split_partial(*this, VirtAddr(start), VirtAddr(end));
+        m_space.m_mm.thp().split_partial(m_space, VirtAddr(start), VirtAddr(end));
     auto visit = [&](VirtAddr, PageSlot slot) {
         u64 pte = *slot;
-        if (!pte_present(pte) || m_mm.is_zero_pfn(pte_pfn(pte)) || m_mm.thp().is_huge_zero(pte_pfn(pte)))
+        if (!pte_present(pte) || m_space.m_mm.is_zero_pfn(pte_pfn(pte)) ||
+            m_space.m_mm.thp().is_huge_zero(pte_pfn(pte)))
             return;
         Pfn pfn = pte_pfn(pte);
-        Frame& f = m_mm.frames()[pfn];
+        Frame& f = m_space.m_mm.frames()[pfn];
         if (!f.has(FF_LRU) || f.mapcount != 1)
             return;
         slot.mkold_flush();
@@ -357,19 +356,19 @@ void AddressSpace::madvise_cold_or_pageout(u64 start, u64 end, bool pageout)
         } else if (f.has(FF_ACTIVE)) {
             // folio_deactivate: to the inactive list of its kind.
             lru.move(pfn, f.has(FF_SWAPBACKED) ? LruList::InactiveAnon : LruList::InactiveFile);
-            m_mm.vmstat().add(VmItem::Pgdeactivate, 1);
+            m_space.m_mm.vmstat().add(VmItem::Pgdeactivate, 1);
         }
     };
-    m_page_table->for_each(VirtAddr(start), VirtAddr(end), visit,
-                           [&](VirtAddr base, unsigned level, PageSlot entry) {
-                               if (level == 1)
-                                   visit(base, entry);
-                           });
+    m_space.m_page_table->for_each(VirtAddr(start), VirtAddr(end), visit,
+                                   [&](VirtAddr base, unsigned level, PageSlot entry) {
+                                       if (level == 1)
+                                           visit(base, entry);
+                                   });
     for (Pfn pfn : victims)
-        (void)m_mm.reclaimer().evict(pfn);
+        (void)m_space.m_mm.reclaimer().evict(pfn);
 }
 
-Result<void> AddressSpace::madvise_remove(Vma& vma, u64 start, u64 end)
+Result<void> MadviseCall::madvise_remove(Vma& vma, u64 start, u64 end)
 {
     // madvise_remove: punch the range out of the file behind a shared writable mapping. Every
     // mapping of those file pages loses them; private copies made by copy-on-write stay.
@@ -380,7 +379,7 @@ Result<void> AddressSpace::madvise_remove(Vma& vma, u64 start, u64 end)
     if ((vma.flags & (VM_SHARED | VM_MAYWRITE)) != (VM_SHARED | VM_MAYWRITE))
         return Error::from_errno(EACCES, "MADV_REMOVE needs a shared writable mapping");
     if (vma.flags & VM_HUGETLB) { // hugetlbfs_punch_hole (Hugetlb.cpp)
-        hugetlb_punch_hole(m_mm, *vma.file, (vma.pgoff << PAGE_SHIFT) + (start - vma.start.value()),
+        hugetlb_punch_hole(m_space.m_mm, *vma.file, (vma.pgoff << PAGE_SHIFT) + (start - vma.start.value()),
                            end - start);
         return {};
     }
@@ -393,15 +392,15 @@ Result<void> AddressSpace::madvise_remove(Vma& vma, u64 start, u64 end)
         return Error::from_errno(errno, "punching the host file failed");
     // truncate_pagecache_range waits for the pages' writeback before it drops them.
     if (inode->writeback_pages)
-        m_mm.page_cache().flusher().wait_inode(*inode);
-    Rmap rmap(m_mm);
+        m_space.m_mm.page_cache().flusher().wait_inode(*inode);
+    Rmap rmap(m_space.m_mm);
     std::vector<std::pair<u64, Pfn>> doomed;
     for (auto it = inode->pages().lower_bound(first); it != inode->pages().end() && it->first < first + count;
          ++it)
         doomed.push_back(*it);
     for (auto [index, pfn] : doomed) {
         rmap.unmap_all(pfn);
-        m_mm.page_cache().evict(*inode, index);
+        m_space.m_mm.page_cache().evict(*inode, index);
     }
     return {};
 }
