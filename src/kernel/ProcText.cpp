@@ -24,9 +24,14 @@ bool for_each_line(std::string_view text, Visit visit)
     return false;
 }
 
+bool is_blank(char c)
+{
+    return c == ' ' || c == '\t';
+}
+
 std::string_view skip_spaces(std::string_view s)
 {
-    while (!s.empty() && (s.front() == ' ' || s.front() == '\t'))
+    while (!s.empty() && is_blank(s.front()))
         s.remove_prefix(1);
     return s;
 }
@@ -60,11 +65,6 @@ bool is_smaps_header(std::string_view line)
 std::optional<u64> hex(std::string_view s)
 {
     return parse_u64(s, 16);
-}
-
-bool is_blank(char c)
-{
-    return c == ' ' || c == '\t';
 }
 
 } // namespace
@@ -178,20 +178,17 @@ i64 line_count(std::string_view text)
 std::vector<std::string_view> lines_of(std::string_view text)
 {
     std::vector<std::string_view> lines;
-    while (!text.empty()) {
-        size_t end = text.find('\n');
-        std::string_view line = text.substr(0, end);
+    for_each_line(text, [&](std::string_view line) {
         if (!line.empty())
             lines.push_back(line);
-        text = end == std::string_view::npos ? std::string_view() : text.substr(end + 1);
-    }
+        return false;
+    });
     return lines;
 }
 
 std::string_view trim(std::string_view text)
 {
-    while (!text.empty() && is_blank(text.front()))
-        text.remove_prefix(1);
+    text = skip_spaces(text);
     while (!text.empty() && is_blank(text.back()))
         text.remove_suffix(1);
     return text;

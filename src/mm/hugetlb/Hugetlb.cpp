@@ -39,12 +39,6 @@ HugetlbFile& file_of(MemoryManager& mm, const Vma& vma)
     return *file;
 }
 
-// The entry a huge leaf for `base` lives in, made ready: no slot when no table could be had.
-PageSlot leaf_entry(AddressSpace& space, VirtAddr base, unsigned level)
-{
-    return space.page_table().huge_slot(base, level);
-}
-
 void map_leaf(MemoryManager& mm, AddressSpace& space, const Vma& vma, PageSlot e, Pfn head, bool writable)
 {
     u64 bits = pte_bits_for(vma) & ~PTE_W;
@@ -426,7 +420,7 @@ void hugetlb_move_leaves(AddressSpace& space, u64 old_addr, u64 new_addr, u64 le
         VirtAddr(old_addr), VirtAddr(old_addr + len), [](VirtAddr, PageSlot) {},
         [&](VirtAddr base, unsigned level, PageSlot) { leaves.emplace_back(base, level); });
     for (auto [base, level] : leaves) {
-        PageSlot dst = leaf_entry(space, VirtAddr(new_addr + (base - VirtAddr(old_addr))), level);
+        PageSlot dst = space.page_table().huge_slot(VirtAddr(new_addr + (base - VirtAddr(old_addr))), level);
         VERIFY(dst && "out of memory for page tables while moving a hugetlb mapping");
         PageSlot src = space.page_table().entry_at(base, level, false);
         VERIFY(src && "a huge leaf vanished while moving");
@@ -451,7 +445,7 @@ FaultOutcome hugetlb_fault(MemoryManager& mm, AddressSpace& space, Vma& vma, Vir
     AddressSpace* previous = mm.current_space();
     mm.set_current_space(&space);
     FaultOutcome outcome = FaultOutcome::Minor;
-    PageSlot e = leaf_entry(space, base, leaf_level(*h));
+    PageSlot e = space.page_table().huge_slot(base, leaf_level(*h));
     if (!e) {
         outcome = FaultOutcome::Oom;
     } else if (*e == 0) {
@@ -477,7 +471,7 @@ Result<void> hugetlb_userfault_fill(MemoryManager& mm, AddressSpace& space, Vma&
     bool shared = vma.flags & VM_MAYSHARE;
     if (shared && idx >= align_up(vma.file->size(), h->bytes()) >> h->shift())
         return Error::from_errno(EFAULT, "past the end of the hugetlbfs file");
-    PageSlot e = leaf_entry(space, base, leaf_level(*h));
+    PageSlot e = space.page_table().huge_slot(base, leaf_level(*h));
     if (!e)
         return Error::from_errno(ENOMEM, "no memory for a page table");
     if (*e != 0 || (shared && file.pages.count(idx)))
@@ -529,7 +523,7 @@ void hugetlb_copy(AddressSpace& parent, AddressSpace& child, const Vma& src)
     parent.page_table().for_each(
         src.start, src.end, [](VirtAddr, PageSlot) {},
         [&](VirtAddr base, unsigned level, PageSlot e) {
-            PageSlot slot = leaf_entry(child, base, level);
+            PageSlot slot = child.page_table().huge_slot(base, level);
             VERIFY(slot && "out of memory for the child's page tables");
             if (cow)
                 e.wrprotect_flush();

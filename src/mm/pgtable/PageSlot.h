@@ -69,7 +69,6 @@ class PageSlot {
     explicit operator bool() const { return m_entry != nullptr; }
     u64 operator*() const { return *m_entry; }
     VirtAddr va() const { return m_va; }
-    PageTable& table() const { return *m_table; }
     // The slot `n` entries further on in the same table (a leaf table's next pages); VERIFYs
     // that it stays in the table.
     PageSlot next(unsigned n) const
@@ -78,8 +77,6 @@ class PageSlot {
         VERIFY(index + n < isa::PTES_PER_TABLE && "a slot beyond its table");
         return PageSlot(*m_table, m_entry + n, m_va + n * PAGE_SIZE);
     }
-    // Two slots are the same entry.
-    bool operator==(const PageSlot& other) const { return m_entry == other.m_entry; }
 
     // ==== Writes that need no flush ====
     // Fills a slot the TLB cannot hold: empty, swap, marker or protnone (set_pte_at).

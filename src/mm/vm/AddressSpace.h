@@ -61,7 +61,6 @@ class AddressSpace {
 
     // The VMA tree, keyed by start address (VmaTree.h).
     using VmaMap = VmaTree::Map;
-    const VmaTree& tree() const { return m_tree; }
     const VmaMap& vmas() const { return m_tree.all(); }
     u64 map_count() const { return m_tree.count(); }
     Vma* find_vma(VirtAddr va) { return m_tree.find(va); } // the first VMA with end > va (find_vma)

@@ -42,10 +42,10 @@ class Rmap {
     // emptied, or given `replacement` (a swap entry), its translation flushed (through `tlb` when
     // given), a dirty PTE's D bit passed to the page, the mapping counted off and the PTE's
     // reference dropped. Reclaim passes every dirty bit on; a zap only a file page's, since an
-    // anonymous page's data dies with its mappings. Returns the entry the slot held.
+    // anonymous page's data dies with its mappings.
     enum class Unmap : u8 { Reclaim, Zap };
-    u64 unmap_one(AddressSpace& space, PageSlot slot, Unmap why, u64 replacement = 0,
-                  TlbGather* tlb = nullptr);
+    void unmap_one(AddressSpace& space, PageSlot slot, Unmap why, u64 replacement = 0,
+                   TlbGather* tlb = nullptr);
 
     // Bookkeeping when a PTE starts or stops mapping a page (not the zero page).
     void add_mapping(AddressSpace& space, Pfn pfn);
@@ -59,7 +59,7 @@ class Rmap {
 };
 
 // Inline: it is the per-page step of every zap, and a call per page showed in the benchmarks.
-inline u64 Rmap::unmap_one(AddressSpace& space, PageSlot slot, Unmap why, u64 replacement, TlbGather* tlb)
+inline void Rmap::unmap_one(AddressSpace& space, PageSlot slot, Unmap why, u64 replacement, TlbGather* tlb)
 {
     u64 old = *slot;
     Pfn pfn = pte_pfn(old);
@@ -72,7 +72,6 @@ inline u64 Rmap::unmap_one(AddressSpace& space, PageSlot slot, Unmap why, u64 re
         set_page_dirty(pfn);
     remove_mapping(space, pfn, old);
     m_mm.put_page(pfn);
-    return old;
 }
 
 } // namespace kioku

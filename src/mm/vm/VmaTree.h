@@ -33,7 +33,6 @@ class VmaTree {
 
     const Map& all() const { return m_vmas; }
     u64 count() const { return m_vmas.size(); }
-    bool empty() const { return m_vmas.empty(); }
     Vma* first() const { return m_vmas.empty() ? nullptr : m_vmas.begin()->second.get(); }
     Vma* last() const { return m_vmas.empty() ? nullptr : m_vmas.rbegin()->second.get(); }
 
