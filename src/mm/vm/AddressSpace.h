@@ -1,7 +1,11 @@
 // A process's address space (Linux: struct mm_struct): its VMAs in an ordered tree, its page
 // table and ASID, its layout (mmap base, heap, stack) and its memory counters. The memory calls
-// of Linux are operations on it: mmap, munmap, mprotect, brk, msync, and fork's copy (dup_mmap).
-// Their flags, errno values, VMA splitting and merging follow Linux 6.1 (mm/mmap.c, mm/mprotect.c).
+// of Linux are operations on it. Each family is a module of its own, whose class the member
+// function here enters: mmap, remap_file_pages, brk and msync (Mmap.h), mprotect (Mprotect.h),
+// fork's copy (Fork.h), mremap (Mremap.h), madvise (Madvise.h), mlock and friends (Mlock.h),
+// mincore (Mincore.h). This class keeps what they share: the VMA-level steps of unmapping,
+// splitting, re-flagging, zapping and populating, and the search for room. Their flags, errno
+// values, VMA splitting and merging follow Linux 6.x (mm/mmap.c and the call's own file).
 //
 // Invariants: VMAs are page-aligned, non-empty and do not overlap; every VMA is linked into its
 // AnonVma and its file's mapping list; rss counters equal what the page table maps (checked by
@@ -46,8 +50,13 @@ struct RssStat {
 };
 
 class AddressSpace {
-    friend class MadviseCall; // madvise(2), Madvise.h
-    friend class MremapCall;  // mremap(2), Mremap.h
+    // The memory calls' modules, which use the shared steps below.
+    friend class MmapCall;     // Mmap.h
+    friend class MprotectCall; // Mprotect.h
+    friend class ForkCall;     // Fork.h
+    friend class MremapCall;   // Mremap.h
+    friend class MadviseCall;  // Madvise.h
+    friend class MlockCall;    // Mlock.h
   public:
     static Result<std::unique_ptr<AddressSpace>> create(MemoryManager& mm, Asid asid);
     ~AddressSpace(); // unmaps everything
@@ -67,7 +76,8 @@ class AddressSpace {
     Vma* vma_containing(VirtAddr va) { return m_tree.containing(va); }
     Vma* find_intersection(VirtAddr start, VirtAddr end) { return m_tree.intersection(start, end); }
 
-    // The Linux memory calls. Addresses and lengths are raw user values.
+    // The Linux memory calls, entry points of their modules. Addresses and lengths are raw user
+    // values.
     Result<u64> mmap(u64 addr, u64 len, int prot, int flags, std::shared_ptr<Inode> file, u64 offset,
                      FileAccess access);
     Result<void> munmap(u64 addr, u64 len);
@@ -128,19 +138,28 @@ class AddressSpace {
   private:
     AddressSpace(MemoryManager& mm, Asid asid, std::unique_ptr<PageTable> table);
 
+    // ---- The steps the memory calls share ----
+    // Room for len bytes (Linux's get_unmapped_area): the hint if it fits, else the highest gap
+    // below mmap_base, else above it. On failure `failed` is set and the errno returned.
     u64 get_unmapped_area(u64 addr, u64 len, int flags, bool& failed);
     u64 unmapped_area_topdown(u64 len, u64 low, u64 high) const;
+    // Unmaps [start, start + len): VMAs split at the edges, pages zapped, dirty shared file
+    // pages written back, empty page tables freed (do_munmap).
     Result<void> do_munmap(u64 start, u64 len);
-    Result<u64> mmap_region(u64 addr, u64 len, u64 vm_flags, u64 pgoff, std::shared_ptr<Inode> file);
-
     // The tree's split, after splitting a THP the new boundary cuts through; returns the upper
     // part, vma keeps the lower.
     Vma& split_vma(Vma& vma, VirtAddr at);
+    // Linux's vma_modify_flags: gives [start, end) of vma the new flags, splitting and merging.
+    Vma& modify_flags(Vma& vma, u64 start, u64 end, u64 new_flags);
+    // The start of vma with a stack's guard gap below it.
     u64 vm_start_gap(const Vma& vma) const;
-
+    // A swap entry a PTE stops referring to (free_swap_and_cache).
     void release_swap_entry(SwapEntry entry);
-    void change_protection(Vma& vma, VirtAddr start, VirtAddr end, u64 new_flags);
+    // Dirty pages of a shared file mapping's range go back to the file.
     Result<void> writeback_range(Vma& vma, VirtAddr start, VirtAddr end);
+    // __mm_populate for locked memory (Mlock.cpp): writable private mappings are written, the
+    // rest read, VM_LOCKONFAULT ones left to fault; errors stop it unless ignored.
+    Result<void> populate_locked(u64 start, u64 end, bool ignore_errors);
 
     MemoryManager& m_mm;
     Asid m_asid;
@@ -158,10 +177,8 @@ class AddressSpace {
     SlabCharge m_slab{KmemCache::MmStruct, slab_allocator_of(&m_mm)}; // its mm_struct
 
     // ==== The rest of the memory calls: madvise, mremap, mlock, mincore, clear_refs. ====
-    // Defined in Madvise.cpp, Mremap.cpp, Mlock.cpp, Mincore.cpp and SoftDirty.cpp (Linux 6.x
-    // mm/madvise.c, mm/mremap.c, mm/mlock.c, mm/mincore.c, fs/proc/task_mmu.c). madvise and
-    // mremap are entry points of their own modules (MadviseCall in Madvise.h, MremapCall in
-    // Mremap.h), whose helpers are theirs alone.
+    // Entry points of their modules (Madvise.h, Mremap.h, Mlock.h, Mincore.h); clear_refs is
+    // SoftDirty.cpp (Linux 6.x fs/proc/task_mmu.c).
   public:
     Result<void> madvise(u64 start, u64 len, int advice);
     Result<u64> mremap(u64 old_addr, u64 old_len, u64 new_len, u64 flags, u64 new_addr);
@@ -206,11 +223,6 @@ class AddressSpace {
     void munlock_range(Vma& vma, VirtAddr start, VirtAddr end);
 
   private:
-    // Linux's vma_modify_flags: gives [start, end) of vma the new flags, splitting and merging.
-    Vma& modify_flags(Vma& vma, u64 start, u64 end, u64 new_flags);
-    Result<void> apply_lock_flags(u64 start, u64 len, u64 lock_flags);
-    void mlock_fixup(Vma& vma, u64 start, u64 end, u64 new_flags);
-    Result<void> populate_locked(u64 start, u64 end, bool ignore_errors);
     u64 m_def_flags = 0;
     bool m_thp_disabled = false;
     Limits m_limits;

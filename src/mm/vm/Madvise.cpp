@@ -47,17 +47,6 @@ constexpr u64 VM_SPECIAL_FLAGS = VM_IO | VM_DONTEXPAND | VM_PFNMAP | VM_MIXEDMAP
 
 } // namespace
 
-Vma& AddressSpace::modify_flags(Vma& vma, u64 start, u64 end, u64 new_flags)
-{
-    Vma* target = &vma;
-    if (start > target->start.value())
-        target = &split_vma(*target, VirtAddr(start));
-    if (end < target->end.value())
-        split_vma(*target, VirtAddr(end));
-    m_tree.set_flags(*target, new_flags);
-    return m_tree.merge(*target);
-}
-
 Result<void> AddressSpace::madvise(u64 start, u64 len, int advice)
 {
     return MadviseCall(*this).run(start, len, advice);

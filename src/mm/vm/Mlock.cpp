@@ -1,20 +1,9 @@
-// mlock(2), mlock2(2), munlock(2), mlockall(2) and munlockall(2), after Linux 6.x mm/mlock.c, and
-// the page side of locking: a page mapped by a VM_LOCKED VMA is FF_MLOCKED and FF_UNEVICTABLE and
-// sits on the unevictable LRU list, where reclaim never looks (Reclaimer::evict refuses it too).
-// nr_mlock counts the locked pages (Mlocked in meminfo); the unevictable list is Unevictable.
-//
-// Linux 6.x keeps a per-page count of the locked VMAs mapping it (mlock_count). kioku asks the
-// reverse map instead when a lock goes away: a page stays locked while any VM_LOCKED VMA still
-// maps it, and a page nobody maps any more is never locked (Rmap::remove_mapping munlocks it).
-//
-// RLIMIT_MEMLOCK (8 MiB by default, as on Linux 6.x) is checked as do_mlock and mlockall check
-// it, but the owner holds CAP_IPC_LOCK unless told otherwise, because kioku's processes run as
-// root; tests switch the capability off to see the limit bite.
-#include "mm/vm/AddressSpace.h"
+#include "mm/vm/Mlock.h"
 
 #include "mm/MemoryManager.h"
 #include "mm/reclaim/Mlock.h"
 #include "mm/thp/Thp.h"
+#include "mm/vm/AddressSpace.h"
 #include "mm/vm/FaultHandler.h"
 #include "mm/vm/Rmap.h"
 
@@ -85,60 +74,6 @@ void AddressSpace::munlock_range(Vma& vma, VirtAddr start, VirtAddr end)
         [](VirtAddr, unsigned, PageSlot) {}); // huge pages are never mlocked here
 }
 
-void AddressSpace::mlock_fixup(Vma& vma, u64 start, u64 end, u64 new_flags)
-{
-    u64 old_flags = vma.flags;
-    // Special and hugetlb mappings are never locked, and do not count in locked_vm.
-    if (new_flags == old_flags || (old_flags & (VM_SPECIAL | VM_HUGETLB)))
-        return;
-    // modify_flags keeps locked_vm right: the VMA tree counts the VM_LOCKED pages.
-    Vma& changed = modify_flags(vma, start, end, new_flags);
-    if ((new_flags & VM_LOCKED) && (old_flags & VM_LOCKED))
-        return; // only VM_LOCKONFAULT changed: locking twice would be wrong
-    // mlock_vma_pages_range: pages already present are locked (or unlocked) now, even with
-    // VM_LOCKONFAULT; the rest are locked as they fault in. Locked memory is kept at 4 KiB here,
-    // so a THP in the range is split first.
-    if (new_flags & VM_LOCKED)
-        m_mm.thp().split_range(*this, VirtAddr(start), VirtAddr(end));
-    m_page_table->for_each(VirtAddr(start), VirtAddr(end), [&](VirtAddr, PageSlot slot) {
-        auto pfn = normal_page(m_mm, *slot);
-        if (!pfn)
-            return;
-        if (new_flags & VM_LOCKED)
-            mlock_folio(m_mm, *pfn);
-        else if (!locked_elsewhere(m_mm, *pfn, &changed))
-            munlock_folio(m_mm, *pfn);
-    });
-}
-
-Result<void> AddressSpace::apply_lock_flags(u64 start, u64 len, u64 lock_flags)
-{
-    // apply_vma_lock_flags: VMAs up to the first hole get the flags; the hole is ENOMEM.
-    u64 end = start + len;
-    if (end < start)
-        return Error::from_errno(EINVAL, "range wraps");
-    if (end == start)
-        return {};
-    Vma* vma = vma_containing(VirtAddr(start));
-    if (!vma)
-        return Error::from_errno(ENOMEM, "range not mapped");
-    u64 nstart = start;
-    u64 tmp = vma->start.value();
-    while (vma && vma->start.value() < end) {
-        if (vma->start.value() != tmp)
-            return Error::from_errno(ENOMEM, "range not fully mapped");
-        tmp = std::min(vma->end.value(), end);
-        mlock_fixup(*vma, nstart, tmp, (vma->flags & ~VM_LOCKED_MASK) | lock_flags);
-        // A merge may have carried the VMA past tmp; continue after whatever now covers it.
-        tmp = vma_containing(VirtAddr(tmp - 1))->end.value();
-        nstart = tmp;
-        vma = find_vma(VirtAddr(tmp));
-    }
-    if (tmp < end)
-        return Error::from_errno(ENOMEM, "range not fully mapped");
-    return {};
-}
-
 Result<void> AddressSpace::populate_locked(u64 start, u64 end, bool ignore_errors)
 {
     // __mm_populate with populate_vma_page_range: writable private mappings are written (to break
@@ -176,6 +111,32 @@ Result<void> AddressSpace::populate_locked(u64 start, u64 end, bool ignore_error
     return {};
 }
 
+Result<void> AddressSpace::mlock(u64 start, u64 len, u64 flags)
+{
+    return MlockCall(*this).mlock(start, len, flags);
+}
+
+Result<void> AddressSpace::munlock(u64 start, u64 len)
+{
+    return MlockCall(*this).munlock(start, len);
+}
+
+Result<void> AddressSpace::mlockall(int flags)
+{
+    return MlockCall(*this).mlockall(flags);
+}
+
+Result<void> AddressSpace::munlockall()
+{
+    return MlockCall(*this).munlockall();
+}
+
+MlockCall::MlockCall(AddressSpace& space)
+    : m_space(space)
+    , m_mm(space.mm())
+{
+}
+
 namespace {
 
 // __mlock_posix_error_return: POSIX wants ENOMEM for an unmapped page and EAGAIN for no memory.
@@ -190,21 +151,21 @@ Error mlock_posix_error(Error e)
 
 } // namespace
 
-Result<void> AddressSpace::mlock(u64 start, u64 len, u64 flags)
+Result<void> MlockCall::mlock(u64 start, u64 len, u64 flags)
 {
     // do_mlock, reached from mlock (flags 0) and mlock2.
     if (flags & ~MLOCK_ONFAULT_)
         return Error::from_errno(EINVAL, "unknown mlock2 flags");
-    const Limits& limit = m_limits;
+    const AddressSpace::Limits& limit = m_space.limits();
     if (limit.memlock == 0 && !limit.cap_ipc_lock)
         return Error::from_errno(EPERM, "RLIMIT_MEMLOCK is 0");
     len = page_round_up(len + (start & ~PAGE_MASK));
     start &= PAGE_MASK;
     u64 lock_limit = limit.memlock >> PAGE_SHIFT;
-    u64 locked = (len >> PAGE_SHIFT) + m_tree.locked_vm();
+    u64 locked = (len >> PAGE_SHIFT) + m_space.m_tree.locked_vm();
     if (locked > lock_limit && !limit.cap_ipc_lock) {
         // Pages of the range that are locked already do not count twice.
-        for (auto& [key, vma] : m_tree.all()) {
+        for (auto& [key, vma] : m_space.m_tree.all()) {
             if (!(vma->flags & VM_LOCKED))
                 continue;
             u64 lo = std::max(start, vma->start.value());
@@ -217,52 +178,107 @@ Result<void> AddressSpace::mlock(u64 start, u64 len, u64 flags)
     }
     u64 lock_flags = VM_LOCKED | ((flags & MLOCK_ONFAULT_) ? u64{VM_LOCKONFAULT} : 0);
     TRY(apply_lock_flags(start, len, lock_flags));
-    auto populated = populate_locked(start, start + len, false);
+    auto populated = m_space.populate_locked(start, start + len, false);
     if (populated.is_error())
         return mlock_posix_error(populated.error());
     return {};
 }
 
-Result<void> AddressSpace::munlock(u64 start, u64 len)
+Result<void> MlockCall::munlock(u64 start, u64 len)
 {
     len = page_round_up(len + (start & ~PAGE_MASK));
     start &= PAGE_MASK;
     return apply_lock_flags(start, len, 0);
 }
 
-Result<void> AddressSpace::mlockall(int flags)
+Result<void> MlockCall::mlockall(int flags)
 {
     if (!flags || (flags & ~(MCL_CURRENT_ | MCL_FUTURE_ | MCL_ONFAULT_)) || flags == MCL_ONFAULT_)
         return Error::from_errno(EINVAL, "bad mlockall flags");
-    const Limits& limit = m_limits;
+    const AddressSpace::Limits& limit = m_space.limits();
     if (limit.memlock == 0 && !limit.cap_ipc_lock)
         return Error::from_errno(EPERM, "RLIMIT_MEMLOCK is 0");
-    if ((flags & MCL_CURRENT_) && m_tree.total_vm() > (limit.memlock >> PAGE_SHIFT) && !limit.cap_ipc_lock)
+    if ((flags & MCL_CURRENT_) && m_space.m_tree.total_vm() > (limit.memlock >> PAGE_SHIFT) &&
+        !limit.cap_ipc_lock)
         return Error::from_errno(ENOMEM, "RLIMIT_MEMLOCK below the address space size");
     // apply_mlockall_flags: MCL_FUTURE goes into def_flags for later mappings; MCL_CURRENT locks
     // every VMA now.
-    m_def_flags &= ~VM_LOCKED_MASK;
+    m_space.m_def_flags &= ~VM_LOCKED_MASK;
     u64 onfault = (flags & MCL_ONFAULT_) ? u64{VM_LOCKONFAULT} : 0;
     if (flags & MCL_FUTURE_)
-        m_def_flags |= VM_LOCKED | onfault;
+        m_space.m_def_flags |= VM_LOCKED | onfault;
     if (!(flags & MCL_CURRENT_))
         return {};
     u64 to_add = VM_LOCKED | onfault;
-    for (u64 cur = 0; Vma* vma = find_vma(VirtAddr(cur));) {
+    for (u64 cur = 0; Vma* vma = m_space.find_vma(VirtAddr(cur));) {
         cur = vma->end.value();
         mlock_fixup(*vma, vma->start.value(), cur, (vma->flags & ~VM_LOCKED_MASK) | to_add);
     }
-    (void)populate_locked(0, task_size(), true);
+    (void)m_space.populate_locked(0, m_space.task_size(), true);
     return {};
 }
 
-Result<void> AddressSpace::munlockall()
+Result<void> MlockCall::munlockall()
 {
-    m_def_flags &= ~VM_LOCKED_MASK;
-    for (u64 cur = 0; Vma* vma = find_vma(VirtAddr(cur));) {
+    m_space.m_def_flags &= ~VM_LOCKED_MASK;
+    for (u64 cur = 0; Vma* vma = m_space.find_vma(VirtAddr(cur));) {
         cur = vma->end.value();
         mlock_fixup(*vma, vma->start.value(), cur, vma->flags & ~VM_LOCKED_MASK);
     }
+    return {};
+}
+
+void MlockCall::mlock_fixup(Vma& vma, u64 start, u64 end, u64 new_flags)
+{
+    u64 old_flags = vma.flags;
+    // Special and hugetlb mappings are never locked, and do not count in locked_vm.
+    if (new_flags == old_flags || (old_flags & (VM_SPECIAL | VM_HUGETLB)))
+        return;
+    // modify_flags keeps locked_vm right: the VMA tree counts the VM_LOCKED pages.
+    Vma& changed = m_space.modify_flags(vma, start, end, new_flags);
+    if ((new_flags & VM_LOCKED) && (old_flags & VM_LOCKED))
+        return; // only VM_LOCKONFAULT changed: locking twice would be wrong
+    // mlock_vma_pages_range: pages already present are locked (or unlocked) now, even with
+    // VM_LOCKONFAULT; the rest are locked as they fault in. Locked memory is kept at 4 KiB here,
+    // so a THP in the range is split first.
+    if (new_flags & VM_LOCKED)
+        m_mm.thp().split_range(m_space, VirtAddr(start), VirtAddr(end));
+    m_space.page_table().for_each(VirtAddr(start), VirtAddr(end), [&](VirtAddr, PageSlot slot) {
+        auto pfn = normal_page(m_mm, *slot);
+        if (!pfn)
+            return;
+        if (new_flags & VM_LOCKED)
+            mlock_folio(m_mm, *pfn);
+        else if (!locked_elsewhere(m_mm, *pfn, &changed))
+            munlock_folio(m_mm, *pfn);
+    });
+}
+
+Result<void> MlockCall::apply_lock_flags(u64 start, u64 len, u64 lock_flags)
+{
+    // apply_vma_lock_flags: VMAs up to the first hole get the flags; the hole is ENOMEM.
+    u64 end = start + len;
+    if (end < start)
+        return Error::from_errno(EINVAL, "range wraps");
+    if (end == start)
+        return {};
+    Vma* vma = m_space.vma_containing(VirtAddr(start));
+    if (!vma)
+        return Error::from_errno(ENOMEM, "range not mapped");
+    u64 nstart = start;
+    u64 tmp = vma->start.value();
+    while (vma && vma->start.value() < end) {
+        if (vma->start.value() != tmp)
+            return Error::from_errno(ENOMEM, "range not fully mapped");
+        tmp = std::min(vma->end.value(), end);
+        mlock_fixup(*vma, nstart, tmp, (vma->flags & ~VM_LOCKED_MASK) | lock_flags);
+        // A merge may have carried the VMA past tmp; continue after whatever now covers it.
+        tmp = m_space.vma_containing(VirtAddr(tmp - 1))->end.value();
+        nstart = tmp;
+        vma = m_space.find_vma(VirtAddr(tmp));
+    }
+    if (tmp < end)
+        return Error::from_errno(ENOMEM, "range not fully mapped");
     return {};
 }
 
