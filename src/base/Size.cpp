@@ -1,25 +1,18 @@
 #include "base/Size.h"
 
 #include <cctype>
+#include <charconv>
 #include <limits>
 
 namespace kioku {
 
 std::optional<u64> parse_size(std::string_view text)
 {
-    if (text.empty())
-        return std::nullopt;
     u64 value = 0;
-    size_t i = 0;
-    for (; i < text.size() && std::isdigit(static_cast<unsigned char>(text[i])); ++i) {
-        u64 digit = static_cast<u64>(text[i] - '0');
-        if (value > (std::numeric_limits<u64>::max() - digit) / 10)
-            return std::nullopt;
-        value = value * 10 + digit;
-    }
-    if (i == 0)
+    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+    if (text.empty() || ec != std::errc() || end == text.data())
         return std::nullopt;
-    std::string_view suffix = text.substr(i);
+    std::string_view suffix = text.substr(static_cast<size_t>(end - text.data()));
     unsigned shift = 0;
     if (!suffix.empty()) {
         switch (std::toupper(static_cast<unsigned char>(suffix[0]))) {

@@ -1,6 +1,5 @@
 #include "kernel/Mounts.h"
 
-#include <charconv>
 #include <cstdio>
 #include <fcntl.h>
 #include <optional>
@@ -8,6 +7,7 @@
 #include <sys/stat.h>
 
 #include "base/Number.h"
+#include "base/Size.h"
 #include "mm/MemoryManager.h"
 #include "mm/cache/Inode.h"
 #include "mm/cache/PageCache.h"
@@ -17,24 +17,6 @@
 namespace kioku {
 
 namespace {
-
-// A number with an optional K, M or G suffix (the kernel's memparse).
-std::optional<u64> memparse(const std::string& text)
-{
-    u64 v = 0;
-    auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
-    if (text.empty() || ec != std::errc())
-        return std::nullopt;
-    std::string rest(ptr, text.data() + text.size());
-    unsigned shift = rest.empty()                 ? 0
-                     : rest == "K" || rest == "k" ? 10
-                     : rest == "M" || rest == "m" ? 20
-                     : rest == "G" || rest == "g" ? 30
-                                                  : 99;
-    if (shift == 99 || (shift && v > (~u64{0} >> shift)))
-        return std::nullopt;
-    return v << shift;
-}
 
 std::string parent_of(const std::string& path, std::string* name)
 {
@@ -199,7 +181,9 @@ Result<void> MemoryMounts::parse_options(MemoryMount& m, const std::string& opti
                 return Error::from_errno(EINVAL, "bad id");
             (key == "uid" ? m.uid : m.gid) = *v;
         } else if (key == "pagesize" && m.type == MemoryMount::Type::Hugetlbfs) {
-            auto bytes = memparse(value);
+            // hugetlbfs reads the size with the kernel's memparse: a number with a K, M or G unit
+            // (Linux also ignores what follows the unit; a "B" after it is accepted here).
+            auto bytes = parse_size(value);
             Hstate* h = nullptr;
             if (bytes && *bytes && (*bytes & (*bytes - 1)) == 0)
                 h = m_mm.hugetlb().hstate_for_shift(static_cast<unsigned>(__builtin_ctzll(*bytes)));

@@ -1,11 +1,10 @@
 // The JSON views of ProcFs and the `vmstat` command view, kept apart from ProcFs.cpp: they add
 // no gathering of their own. Each reads the text view procfs serves and re-encodes it with
 // ProcJson, so the JSON and the text always agree.
-#include <charconv>
-
 #include "kernel/Kernel.h"
 #include "kernel/ProcFs.h"
 #include "kernel/ProcJson.h"
+#include "kernel/ProcText.h"
 
 namespace kioku {
 
@@ -18,18 +17,7 @@ constexpr u64 NS_PER_TICK = 1'000'000'000 / USER_HZ;
 // The value of `name` in "name value" text (/proc/vmstat), 0 when absent.
 u64 counter(std::string_view text, std::string_view name)
 {
-    size_t at = 0;
-    while ((at = text.find(name, at)) != std::string_view::npos) {
-        bool line_start = at == 0 || text[at - 1] == '\n';
-        size_t value = at + name.size();
-        if (line_start && value < text.size() && text[value] == ' ') {
-            u64 n = 0;
-            std::from_chars(text.data() + value + 1, text.data() + text.size(), n);
-            return n;
-        }
-        at = value;
-    }
-    return 0;
+    return static_cast<u64>(proc_text::space_field(text, name).value_or(0));
 }
 
 // What procps's vmstat would read on this machine. kioku keeps no CPU accounting: the clock
