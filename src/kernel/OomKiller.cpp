@@ -5,7 +5,7 @@
 
 #include "kernel/Kernel.h"
 #include "kernel/Process.h"
-#include "mm/reclaim/Lru.h"
+#include "mm/core/Lru.h"
 #include "mm/vm/AddressSpace.h"
 
 namespace kioku {

@@ -10,7 +10,7 @@
 #include "mm/cache/PageCache.h"
 #include "mm/hugetlb/HugetlbPool.h"
 #include "mm/phys/Frame.h"
-#include "mm/reclaim/Lru.h"
+#include "mm/core/Lru.h"
 #include "mm/vm/AddressSpace.h"
 #include "mm/vm/Vma.h"
 
@@ -131,7 +131,7 @@ Result<i32> SysvShm::shmget(Pid pid, i32 key, u64 size, int flags)
     bool reserve =
         !huge && !((flags & SHM_NORESERVE) && mm.sysctl().overcommit_memory != OvercommitMode::Never);
     if (reserve)
-        TRY(mm.vm_enough_memory(pages, nullptr));
+        TRY(mm.vm_enough_memory(pages, 0));
     u64 huge_pages = huge ? huge_size >> huge->shift() : 0;
     if (huge && !(flags & SHM_NORESERVE))
         TRY(huge->acct_memory(static_cast<i64>(huge_pages)));

@@ -4,9 +4,9 @@
 
 #include "hw/BlockDevice.h"
 #include "hw/Clock.h"
-#include "mm/MemoryManager.h"
 #include "mm/cache/Inode.h"
 #include "mm/cache/PageCache.h"
+#include "mm/core/MmCore.h"
 #include "mm/phys/Zone.h"
 
 namespace kioku {

@@ -46,7 +46,7 @@
 namespace kioku {
 
 class Inode;
-class MemoryManager;
+class MmCore;
 class PageCache;
 
 struct DirtyLimits {
@@ -56,7 +56,7 @@ struct DirtyLimits {
 
 class Flusher {
   public:
-    Flusher(PageCache& cache, MemoryManager& mm)
+    Flusher(PageCache& cache, MmCore& mm)
         : m_cache(cache)
         , m_mm(mm)
     {
@@ -118,7 +118,7 @@ class Flusher {
     void throttle(u64 threshold);
 
     PageCache& m_cache;
-    MemoryManager& m_mm;
+    MmCore& m_mm;
     u64 ratelimit() const;
 
     std::deque<Request> m_in_flight; // in submission order, which is also completion order

@@ -5,19 +5,18 @@
 
 #include "hw/BlockDevice.h"
 #include "hw/PhysicalMemory.h"
-#include "mm/MemoryManager.h"
 #include "mm/cache/Inode.h"
-#include "mm/swap/SwapCache.h"
+#include "mm/core/MmCore.h"
+#include "mm/core/SwapCache.h"
 #include "mm/swap/SwapManager.h"
 #include "mm/vm/AddressSpace.h"
 #include "mm/vm/Rmap.h"
 
 namespace kioku {
 
-PageCache::PageCache(MemoryManager& mm)
+PageCache::PageCache(MmCore& mm)
     : m_mm(mm)
     , m_flusher(*this, mm)
-    , m_workingset(mm)
 {
 }
 
@@ -62,7 +61,7 @@ void PageCache::insert(Inode& inode, u64 index, Pfn pfn)
     if (auto it = inode.shadows().find(index); it != inode.shadows().end()) {
         u64 shadow = it->second;
         inode.shadows().erase(it);
-        if (m_workingset.refault(shadow, true))
+        if (m_mm.workingset().refault(shadow, true))
             m_mm.lru().move(pfn, LruList::ActiveFile);
     }
 }
@@ -324,7 +323,7 @@ void PageCache::evict(Inode& inode, u64 index)
     auto it = inode.pages().find(index);
     VERIFY(it != inode.pages().end());
     VERIFY(m_mm.frames()[it->second].mapcount == 0 && "evicting a mapped page-cache page");
-    inode.shadows()[index] = m_workingset.eviction();
+    inode.shadows()[index] = m_mm.workingset().eviction();
     remove(inode, index, it->second);
 }
 

@@ -8,7 +8,8 @@
 //
 // shmem pages go to swap under pressure (shmem_writepage): the inode's slot then holds the swap
 // entry, and the next lookup swaps the page back in (shmem_swapin_folio), dirty and out of the
-// swap cache. The page cache also owns the dirty-page Flusher and the Workingset (shadow entries).
+// swap cache. The page cache also owns the dirty-page Flusher; the Workingset (shadow entries) is
+// the core's.
 #pragma once
 
 #include <memory>
@@ -19,18 +20,17 @@
 #include "base/Result.h"
 #include "base/Types.h"
 #include "mm/cache/Flusher.h"
-#include "mm/cache/Workingset.h"
 #include "mm/pgtable/Pte.h"
 
 namespace kioku {
 
 class BlockDevice;
 class Inode;
-class MemoryManager;
+class MmCore;
 
 class PageCache {
   public:
-    explicit PageCache(MemoryManager& mm);
+    explicit PageCache(MmCore& mm);
     ~PageCache();
 
     // ino: the inode number shown in /proc/PID/maps (System V segments show their id); unset
@@ -89,10 +89,9 @@ class PageCache {
     // EIO when the range passes the end of the file.
     Result<void> read(Inode& inode, u64 offset, u64 len, u8* dst);
 
-    MemoryManager& mm() { return m_mm; }
+    MmCore& mm() { return m_mm; }
     const std::vector<Inode*>& inodes() const { return m_inodes; }
     Flusher& flusher() { return m_flusher; }
-    Workingset& workingset() { return m_workingset; }
 
   private:
     Result<Pfn> read_page(Inode& inode, u64 index);
@@ -104,7 +103,7 @@ class PageCache {
     // inode dying).
     void free_swapped(Inode& inode, u64 first, u64 end = ~u64{0});
 
-    MemoryManager& m_mm;
+    MmCore& m_mm;
     BlockDevice* m_disk = nullptr;
     std::vector<Inode*> m_inodes;
     u64 m_nr_pages = 0;
@@ -113,7 +112,6 @@ class PageCache {
     u64 m_nr_shmem_swapped = 0;
     u64 m_next_shmem_ino = 1;
     Flusher m_flusher;
-    Workingset m_workingset;
 };
 
 } // namespace kioku

@@ -8,9 +8,9 @@
 #include <deque>
 
 #include "hw/Clock.h"
-#include "mm/MemoryManager.h"
 #include "mm/compaction/Fragmentation.h"
 #include "mm/compaction/Migrate.h"
+#include "mm/core/MmCore.h"
 
 namespace kioku {
 
@@ -65,7 +65,7 @@ struct Compactor::Control {
     }
 };
 
-Compactor::Compactor(MemoryManager& mm)
+Compactor::Compactor(MmCore& mm)
     : m_mm(mm)
     , m_next_check_ns(mm.clock().now_ns() + CHECK_INTERVAL_NS)
 {

@@ -38,7 +38,7 @@
 
 namespace kioku {
 
-class MemoryManager;
+class MmCore;
 
 // Linux's enum compact_result, in its order (callers keep the largest of several).
 enum class CompactResult : u8 {
@@ -55,7 +55,7 @@ enum class CompactResult : u8 {
 
 class Compactor {
   public:
-    explicit Compactor(MemoryManager& mm);
+    explicit Compactor(MmCore& mm);
     ~Compactor();
 
     // Direct compaction for an allocation of 2^order frames that just failed: true when a free
@@ -105,7 +105,7 @@ class Compactor {
     void kcompactd_do_work();
     void proactive_compact();
 
-    MemoryManager& m_mm;
+    MmCore& m_mm;
     std::array<Deferral, MAX_NR_ZONES> m_deferral{};
     Order m_kcompactd_order = 0; // kcompactd_max_order: the largest order asked for since its last run
     bool m_kcompactd_woken = false;

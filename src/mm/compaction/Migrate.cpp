@@ -7,10 +7,9 @@
 
 #include "hw/Clock.h"
 #include "hw/PhysicalMemory.h"
-#include "mm/MemoryManager.h"
 #include "mm/cache/Inode.h"
-#include "mm/reclaim/Reclaimer.h"
-#include "mm/reclaim/ReplacementPolicy.h"
+#include "mm/core/MmCore.h"
+#include "mm/core/ReplacementPolicy.h"
 #include "mm/swap/SwapManager.h"
 #include "mm/vm/AddressSpace.h"
 #include "mm/vm/Rmap.h"
@@ -131,8 +130,8 @@ void Migrator::move_lru(Pfn src, Pfn dst, u32 flags)
     if (!on_lru)
         return;
     lru.add(dst, which);
-    if (!(flags & FF_UNEVICTABLE))
-        m_mm.reclaimer().policy().page_added(dst);
+    if (!(flags & FF_UNEVICTABLE) && lru.policy())
+        lru.policy()->page_added(dst);
 }
 
 // The page cache's and the swap cache's index entries name the new frame (folio_migrate_mapping).

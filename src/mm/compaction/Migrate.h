@@ -16,7 +16,7 @@
 // pages under writeback, and unevictable (mlocked) pages unless vm.compact_unevictable_allowed.
 //
 // Migration is atomic here: one machine is single-threaded, so no migration entries are needed
-// in the PTEs while the copy is made. A stateless helper over the MemoryManager, like Rmap.
+// in the PTEs while the copy is made. A stateless helper over the core (MmCore), like Rmap.
 #pragma once
 
 #include <optional>
@@ -25,7 +25,7 @@
 
 namespace kioku {
 
-class MemoryManager;
+class MmCore;
 
 // Whether compaction's migration scanner may isolate a frame, and if not, why.
 enum class Movability : u8 {
@@ -43,7 +43,7 @@ const char* movability_name(Movability m);
 
 class Migrator {
   public:
-    explicit Migrator(MemoryManager& mm)
+    explicit Migrator(MmCore& mm)
         : m_mm(mm)
     {
     }
@@ -62,7 +62,7 @@ class Migrator {
     void move_indexes(Pfn src, Pfn dst);
     void release_old(Pfn src);
 
-    MemoryManager& m_mm;
+    MmCore& m_mm;
 };
 
 } // namespace kioku

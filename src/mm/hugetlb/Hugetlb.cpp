@@ -4,8 +4,8 @@
 
 #include "base/Assert.h"
 #include "hw/PhysicalMemory.h"
-#include "mm/MemoryManager.h"
 #include "mm/cache/Inode.h"
+#include "mm/core/MmCore.h"
 #include "mm/hugetlb/HugetlbPool.h"
 #include "mm/vm/AddressSpace.h"
 #include "mm/vm/AnonVma.h"
@@ -32,14 +32,14 @@ u64 huge_index(const Vma& vma, const Hstate& h, VirtAddr base)
     return (vma.pgoff + ((base - vma.start) >> PAGE_SHIFT)) >> h.order();
 }
 
-HugetlbFile& file_of(MemoryManager& mm, const Vma& vma)
+HugetlbFile& file_of(MmCore& mm, const Vma& vma)
 {
     HugetlbFile* file = mm.hugetlb().file_of(vma.file.get());
     VERIFY(file && "a hugetlb VMA without a hugetlbfs file");
     return *file;
 }
 
-void map_leaf(MemoryManager& mm, AddressSpace& space, const Vma& vma, PageSlot e, Pfn head, bool writable)
+void map_leaf(MmCore& mm, AddressSpace& space, const Vma& vma, PageSlot e, Pfn head, bool writable)
 {
     u64 bits = pte_bits_for(vma) & ~PTE_W;
     if (writable)
@@ -51,7 +51,7 @@ void map_leaf(MemoryManager& mm, AddressSpace& space, const Vma& vma, PageSlot e
     (void)space;
 }
 
-void unmap_leaf(MemoryManager& mm, PageSlot e)
+void unmap_leaf(MmCore& mm, PageSlot e)
 {
     Pfn head = pte_pfn(*e);
     Hstate* h = mm.hugetlb().hstate_of(head);
@@ -64,7 +64,7 @@ void unmap_leaf(MemoryManager& mm, PageSlot e)
 // The reservation a private anonymous page gives back when zapping it frees it: only the owner's,
 // only while the pool has no surplus pages (__unmap_hugepage_range). A page another process still
 // maps keeps its reservation consumed here (Linux restores it when the last user frees it).
-HugetlbPrivateResv* restored_resv(MemoryManager& mm, AddressSpace& space, const Vma& vma, const Hstate& h,
+HugetlbPrivateResv* restored_resv(MmCore& mm, AddressSpace& space, const Vma& vma, const Hstate& h,
                                   VirtAddr base, u64 e)
 {
     if ((vma.flags & VM_MAYSHARE) || h.surplus() > 0)
@@ -80,7 +80,7 @@ HugetlbPrivateResv* restored_resv(MemoryManager& mm, AddressSpace& space, const 
 
 // Has this fault a reservation to consume (Linux: vma_needs_reservation == 0 and
 // vma_has_reserves)?
-bool has_reservation(MemoryManager& mm, AddressSpace& space, const Vma& vma, u64 idx)
+bool has_reservation(MmCore& mm, AddressSpace& space, const Vma& vma, u64 idx)
 {
     if (vma.flags & VM_MAYSHARE)
         return file_of(mm, vma).resv.count(idx) > 0;
@@ -90,7 +90,7 @@ bool has_reservation(MemoryManager& mm, AddressSpace& space, const Vma& vma, u64
     return r && r->owner == &space && !r->consumed.count(idx);
 }
 
-void commit_reservation(MemoryManager& mm, AddressSpace& space, const Vma& vma, u64 idx)
+void commit_reservation(MmCore& mm, AddressSpace& space, const Vma& vma, u64 idx)
 {
     if (vma.flags & VM_MAYSHARE) {
         file_of(mm, vma).resv.insert(idx);
@@ -103,7 +103,7 @@ void commit_reservation(MemoryManager& mm, AddressSpace& space, const Vma& vma, 
 
 // Puts a new pool page in the file at idx (hugetlb_add_to_page_cache); the file keeps the
 // reference the pool's allocation gave.
-void add_file_page(MemoryManager& mm, HugetlbFile& file, const Inode& inode, u64 idx, Pfn head)
+void add_file_page(MmCore& mm, HugetlbFile& file, const Inode& inode, u64 idx, Pfn head)
 {
     mm.frames()[head].private_data = reinterpret_cast<u64>(&inode);
     mm.frames()[head].index = idx;
@@ -111,7 +111,7 @@ void add_file_page(MemoryManager& mm, HugetlbFile& file, const Inode& inode, u64
 }
 
 // A fresh zeroed page for idx (clear_huge_page), or nullopt (SIGBUS).
-std::optional<Pfn> new_page(MemoryManager& mm, AddressSpace& space, const Vma& vma, Hstate& h, u64 idx,
+std::optional<Pfn> new_page(MmCore& mm, AddressSpace& space, const Vma& vma, Hstate& h, u64 idx,
                             bool use_reserve)
 {
     bool reserved = use_reserve && has_reservation(mm, space, vma, idx);
@@ -122,7 +122,7 @@ std::optional<Pfn> new_page(MemoryManager& mm, AddressSpace& space, const Vma& v
     return head;
 }
 
-FaultOutcome no_page(MemoryManager& mm, AddressSpace& space, Vma& vma, Hstate& h, VirtAddr base, PageSlot e,
+FaultOutcome no_page(MmCore& mm, AddressSpace& space, Vma& vma, Hstate& h, VirtAddr base, PageSlot e,
                      bool write)
 {
     HugetlbFile& file = file_of(mm, vma);
@@ -161,7 +161,7 @@ FaultOutcome no_page(MemoryManager& mm, AddressSpace& space, Vma& vma, Hstate& h
     return FaultOutcome::Minor;
 }
 
-FaultOutcome wp_page(MemoryManager& mm, AddressSpace& space, Vma& vma, Hstate& h, VirtAddr base, PageSlot e)
+FaultOutcome wp_page(MmCore& mm, AddressSpace& space, Vma& vma, Hstate& h, VirtAddr base, PageSlot e)
 {
     Pfn old = pte_pfn(*e);
     Frame& f = mm.frames()[old];
@@ -185,7 +185,7 @@ FaultOutcome wp_page(MemoryManager& mm, AddressSpace& space, Vma& vma, Hstate& h
 
 } // namespace
 
-Hstate* hugetlb_hstate(MemoryManager& mm, const Vma& vma)
+Hstate* hugetlb_hstate(MmCore& mm, const Vma& vma)
 {
     if (!(vma.flags & VM_HUGETLB) || !vma.file)
         return nullptr;
@@ -193,12 +193,12 @@ Hstate* hugetlb_hstate(MemoryManager& mm, const Vma& vma)
     return file ? file->hstate : nullptr;
 }
 
-bool is_hugetlbfs(MemoryManager& mm, const Inode* inode)
+bool is_hugetlbfs(MmCore& mm, const Inode* inode)
 {
     return inode && mm.hugetlb().file_of(inode);
 }
 
-Result<u64> hugetlb_mmap_setup(MemoryManager& mm, u64& len, int flags, std::shared_ptr<Inode>& file,
+Result<u64> hugetlb_mmap_setup(MmCore& mm, u64& len, int flags, std::shared_ptr<Inode>& file,
                                FileAccess& access)
 {
     if (file) {
@@ -234,7 +234,7 @@ Result<u64> hugetlb_align_area(u64 where, int flags, u64 huge)
     return align_up(where, huge);
 }
 
-Result<void> hugetlb_mmap_vma(MemoryManager& mm, AddressSpace& space, Vma& vma)
+Result<void> hugetlb_mmap_vma(MmCore& mm, AddressSpace& space, Vma& vma)
 {
     HugetlbFile& file = file_of(mm, vma);
     Hstate& h = *file.hstate;
@@ -269,7 +269,7 @@ Result<void> hugetlb_mmap_vma(MemoryManager& mm, AddressSpace& space, Vma& vma)
     return {};
 }
 
-void hugetlb_vma_close(MemoryManager& mm, Vma& vma)
+void hugetlb_vma_close(MmCore& mm, Vma& vma)
 {
     Hstate* h = hugetlb_hstate(mm, vma);
     if (!h || (vma.flags & VM_MAYSHARE))
@@ -287,7 +287,7 @@ void hugetlb_vma_close(MemoryManager& mm, Vma& vma)
         (void)h->acct_memory(-static_cast<i64>(to - from - consumed));
 }
 
-Result<void> hugetlb_split_check(MemoryManager& mm, const Vma& vma, u64 start, u64 end)
+Result<void> hugetlb_split_check(MmCore& mm, const Vma& vma, u64 start, u64 end)
 {
     Hstate* h = hugetlb_hstate(mm, vma);
     if (!h)
@@ -309,7 +309,7 @@ Result<void> hugetlb_munmap_check(AddressSpace& space, u64 start, u64 len)
     return {};
 }
 
-Result<u64> hugetlb_dontneed_end(MemoryManager& mm, const Vma& vma, u64 start, u64 end)
+Result<u64> hugetlb_dontneed_end(MmCore& mm, const Vma& vma, u64 start, u64 end)
 {
     Hstate* h = hugetlb_hstate(mm, vma);
     VERIFY(h && "hugetlb_dontneed_end outside a hugetlb VMA");
@@ -331,7 +331,7 @@ void hugetlb_unmap_file_range(Inode& inode, u64 first, u64 end)
     }
 }
 
-void hugetlb_punch_hole(MemoryManager& mm, Inode& inode, u64 offset, u64 len)
+void hugetlb_punch_hole(MmCore& mm, Inode& inode, u64 offset, u64 len)
 {
     HugetlbFile* file = mm.hugetlb().file_of(&inode);
     if (!file)
@@ -346,7 +346,7 @@ void hugetlb_punch_hole(MemoryManager& mm, Inode& inode, u64 offset, u64 len)
     mm.hugetlb().truncate_file(inode, first >> h.shift(), end >> h.shift());
 }
 
-Result<void> hugetlb_fallocate(MemoryManager& mm, Inode& inode, int mode, u64 offset, u64 len)
+Result<void> hugetlb_fallocate(MmCore& mm, Inode& inode, int mode, u64 offset, u64 len)
 {
     constexpr int KEEP_SIZE = 0x01, PUNCH_HOLE = 0x02;
     if (mode & ~(KEEP_SIZE | PUNCH_HOLE))
@@ -396,7 +396,7 @@ Result<void> hugetlb_fallocate(MemoryManager& mm, Inode& inode, int mode, u64 of
     return {};
 }
 
-Result<void> hugetlb_mremap_check(MemoryManager& mm, const Vma& vma, u64 addr, u64& old_len, u64& new_len,
+Result<void> hugetlb_mremap_check(MmCore& mm, const Vma& vma, u64 addr, u64& old_len, u64& new_len,
                                   u64 new_addr)
 {
     Hstate* h = hugetlb_hstate(mm, vma);
@@ -436,7 +436,7 @@ void hugetlb_forget_resv(Vma& vma)
     vma.anon.reset();
 }
 
-FaultOutcome hugetlb_fault(MemoryManager& mm, AddressSpace& space, Vma& vma, VirtAddr va, AccessType access)
+FaultOutcome hugetlb_fault(MmCore& mm, AddressSpace& space, Vma& vma, VirtAddr va, AccessType access)
 {
     Hstate* h = hugetlb_hstate(mm, vma);
     VERIFY(h && "hugetlb_fault outside a hugetlb VMA");
@@ -459,8 +459,7 @@ FaultOutcome hugetlb_fault(MemoryManager& mm, AddressSpace& space, Vma& vma, Vir
     return outcome;
 }
 
-Result<void> hugetlb_userfault_fill(MemoryManager& mm, AddressSpace& space, Vma& vma, VirtAddr va,
-                                    const u8* src)
+Result<void> hugetlb_userfault_fill(MmCore& mm, AddressSpace& space, Vma& vma, VirtAddr va, const u8* src)
 {
     // hugetlb_mfill_atomic_pte for UFFDIO_COPY.
     Hstate* h = hugetlb_hstate(mm, vma);
@@ -491,7 +490,7 @@ Result<void> hugetlb_userfault_fill(MemoryManager& mm, AddressSpace& space, Vma&
     return {};
 }
 
-u64 hugetlb_page_end(MemoryManager& mm, const Vma& vma, VirtAddr va)
+u64 hugetlb_page_end(MmCore& mm, const Vma& vma, VirtAddr va)
 {
     Hstate* h = hugetlb_hstate(mm, vma);
     u64 size = h ? h->bytes() : PAGE_SIZE;
@@ -500,7 +499,7 @@ u64 hugetlb_page_end(MemoryManager& mm, const Vma& vma, VirtAddr va)
 
 void hugetlb_zap(AddressSpace& space, Vma& vma, VirtAddr start, VirtAddr end)
 {
-    MemoryManager& mm = space.mm();
+    MmCore& mm = space.mm();
     Hstate* h = hugetlb_hstate(mm, vma);
     space.page_table().for_each(
         start, end, [](VirtAddr, PageSlot) {},
@@ -518,7 +517,7 @@ void hugetlb_zap(AddressSpace& space, Vma& vma, VirtAddr start, VirtAddr end)
 
 void hugetlb_copy(AddressSpace& parent, AddressSpace& child, const Vma& src)
 {
-    MemoryManager& mm = parent.mm();
+    MmCore& mm = parent.mm();
     bool cow = (src.flags & (VM_SHARED | VM_MAYWRITE)) == VM_MAYWRITE;
     parent.page_table().for_each(
         src.start, src.end, [](VirtAddr, PageSlot) {},
@@ -549,7 +548,7 @@ void hugetlb_change_protection(AddressSpace& space, Vma& vma, VirtAddr start, Vi
         });
 }
 
-HugetlbUsage hugetlb_usage(MemoryManager& mm, AddressSpace& space, const Vma& vma)
+HugetlbUsage hugetlb_usage(MmCore& mm, AddressSpace& space, const Vma& vma)
 {
     HugetlbUsage u;
     Hstate* h = hugetlb_hstate(mm, vma);
@@ -576,7 +575,7 @@ u64 hugetlb_pagemap_pfn(AddressSpace& space, VirtAddr va, bool* present, bool* e
     return pte_ppn(*leaf->entry) + ((va - leaf->base) >> PAGE_SHIFT);
 }
 
-bool hugetlb_check(MemoryManager& mm, std::string* why)
+bool hugetlb_check(MmCore& mm, std::string* why)
 {
     HugetlbPool& pool = mm.hugetlb();
     std::unordered_map<u64, i64> leaves;

@@ -4,16 +4,16 @@
 
 #include "base/Assert.h"
 #include "hw/PhysicalMemory.h"
-#include "mm/MemoryManager.h"
 #include "mm/cache/Inode.h"
 #include "mm/cache/PageCache.h"
+#include "mm/core/MmCore.h"
 #include "mm/vm/AnonVma.h"
 
 namespace kioku {
 
 // ==== Hstate ====
 
-Hstate::Hstate(MemoryManager& mm, unsigned order)
+Hstate::Hstate(MmCore& mm, unsigned order)
     : m_mm(mm)
     , m_order(order)
 {
@@ -276,7 +276,7 @@ bool Hstate::check(std::string* why) const
 
 // ==== HugetlbPool ====
 
-HugetlbPool::HugetlbPool(MemoryManager& mm)
+HugetlbPool::HugetlbPool(MmCore& mm)
     : m_mm(mm)
 {
     m_hstates[0] = std::make_unique<Hstate>(mm, HUGETLB_ORDER_2M);

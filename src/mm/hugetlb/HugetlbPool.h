@@ -35,7 +35,7 @@
 
 namespace kioku {
 
-class MemoryManager;
+class MmCore;
 class Inode;
 class AnonVma;
 class AddressSpace;
@@ -46,7 +46,7 @@ inline constexpr unsigned HUGETLB_ORDER_1G = 18; // PUD_SHIFT - PAGE_SHIFT
 // One huge page size (Linux: struct hstate).
 class Hstate {
   public:
-    Hstate(MemoryManager& mm, unsigned order);
+    Hstate(MmCore& mm, unsigned order);
     ~Hstate();
     Hstate(const Hstate&) = delete;
     Hstate& operator=(const Hstate&) = delete;
@@ -110,7 +110,7 @@ class Hstate {
     void prepare_frames(Pfn head);
     void enqueue(Pfn head);
 
-    MemoryManager& m_mm;
+    MmCore& m_mm;
     unsigned m_order;
     u64 m_nr = 0;
     u64 m_resv = 0;
@@ -139,10 +139,10 @@ struct HugetlbPrivateResv {
 
 class HugetlbPool {
   public:
-    explicit HugetlbPool(MemoryManager& mm);
+    explicit HugetlbPool(MmCore& mm);
     ~HugetlbPool();
 
-    MemoryManager& mm() { return m_mm; }
+    MmCore& mm() { return m_mm; }
     Hstate& default_hstate() { return *m_hstates[0]; }
     const Hstate& default_hstate() const { return *m_hstates[0]; }
     std::array<std::unique_ptr<Hstate>, 2>& hstates() { return m_hstates; }
@@ -175,7 +175,7 @@ class HugetlbPool {
   private:
     void file_gone(const Inode* inode);
 
-    MemoryManager& m_mm;
+    MmCore& m_mm;
     std::array<std::unique_ptr<Hstate>, 2> m_hstates; // 2 MiB (the default), 1 GiB
     std::unordered_map<const Inode*, HugetlbFile> m_files;
     std::map<const AnonVma*, HugetlbPrivateResv> m_private;

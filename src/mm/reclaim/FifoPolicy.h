@@ -16,7 +16,7 @@
 
 #include "base/IndexList.h"
 #include "mm/phys/FrameTable.h"
-#include "mm/reclaim/ReplacementPolicy.h"
+#include "mm/core/ReplacementPolicy.h"
 
 namespace kioku {
 

@@ -1,13 +1,13 @@
 #include "mm/reclaim/Lazyfree.h"
 
-#include "mm/MemoryManager.h"
+#include "mm/core/MmCore.h"
 #include "mm/vm/Rmap.h"
 
 namespace kioku {
 
 using namespace isa;
 
-void mark_lazyfree(MemoryManager& mm, Pfn pfn)
+void mark_lazyfree(MmCore& mm, Pfn pfn)
 {
     Frame& f = mm.frames()[pfn];
     if (!f.has(FF_SWAPBACKED) || f.has(FF_SWAPCACHE) || f.has(FF_UNEVICTABLE) || !f.has(FF_LRU))
@@ -19,7 +19,7 @@ void mark_lazyfree(MemoryManager& mm, Pfn pfn)
     mm.vmstat().add(VmItem::Pglazyfree, 1);
 }
 
-bool reclaim_lazyfree(MemoryManager& mm, Pfn pfn)
+bool reclaim_lazyfree(MmCore& mm, Pfn pfn)
 {
     Frame& f = mm.frames()[pfn];
     // Someone holds the page beyond its mappings (a fault in progress): leave it.

@@ -9,13 +9,13 @@
 
 namespace kioku {
 
-class MemoryManager;
+class MmCore;
 
 // folio_mark_lazyfree: an anonymous, swap-backed page on an evictable LRU list and not in the
 // swap cache becomes lazily freeable (Pglazyfree); any other page is left alone.
-void mark_lazyfree(MemoryManager& mm, Pfn pfn);
+void mark_lazyfree(MmCore& mm, Pfn pfn);
 // Reclaim of a lazily freed page: discards it when no mapping re-dirtied it, else makes it
 // ordinary swap-backed anonymous memory again. True when the page was freed.
-bool reclaim_lazyfree(MemoryManager& mm, Pfn pfn);
+bool reclaim_lazyfree(MmCore& mm, Pfn pfn);
 
 } // namespace kioku

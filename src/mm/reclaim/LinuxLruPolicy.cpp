@@ -1,7 +1,7 @@
 #include "mm/reclaim/LinuxLruPolicy.h"
 
-#include "mm/Sysctl.h"
-#include "mm/reclaim/Lru.h"
+#include "mm/core/Sysctl.h"
+#include "mm/core/Lru.h"
 
 namespace kioku {
 

@@ -7,10 +7,12 @@
 // active. vm.swappiness weighs anon against file as get_scan_count does.
 #pragma once
 
-#include "mm/reclaim/ReplacementPolicy.h"
+#include "mm/core/ReplacementPolicy.h"
 
 namespace kioku {
 
+class FrameTable;
+class Lru;
 struct VmSysctl;
 
 class LinuxLruPolicy final : public ReplacementPolicy {

@@ -1,10 +1,10 @@
 #include "mm/reclaim/Mlock.h"
 
-#include "mm/MemoryManager.h"
+#include "mm/core/MmCore.h"
 
 namespace kioku {
 
-void mlock_folio(MemoryManager& mm, Pfn pfn)
+void mlock_folio(MmCore& mm, Pfn pfn)
 {
     Frame& f = mm.frames()[pfn];
     if (f.has(FF_MLOCKED))
@@ -21,7 +21,7 @@ void mlock_folio(MemoryManager& mm, Pfn pfn)
     }
 }
 
-void munlock_folio(MemoryManager& mm, Pfn pfn)
+void munlock_folio(MmCore& mm, Pfn pfn)
 {
     Frame& f = mm.frames()[pfn];
     if (!f.has(FF_MLOCKED))

@@ -8,11 +8,11 @@
 
 namespace kioku {
 
-class MemoryManager;
+class MmCore;
 
 // Locks the page: off its evictable list and onto the unevictable one. Idempotent.
-void mlock_folio(MemoryManager& mm, Pfn pfn);
+void mlock_folio(MmCore& mm, Pfn pfn);
 // Unlocks it: back to the inactive list of its kind, as folio_putback_lru does. Idempotent.
-void munlock_folio(MemoryManager& mm, Pfn pfn);
+void munlock_folio(MmCore& mm, Pfn pfn);
 
 } // namespace kioku

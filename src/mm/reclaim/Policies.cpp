@@ -1,3 +1,5 @@
+#include "mm/reclaim/Policies.h"
+
 #include "mm/reclaim/ClockPolicy.h"
 #include "mm/reclaim/ExactLruPolicy.h"
 #include "mm/reclaim/FifoPolicy.h"

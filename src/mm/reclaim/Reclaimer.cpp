@@ -1,12 +1,12 @@
 #include "mm/reclaim/Reclaimer.h"
 
 #include "hw/PhysicalMemory.h"
-#include "mm/MemoryManager.h"
 #include "mm/cache/Inode.h"
 #include "mm/cache/PageCache.h"
+#include "mm/core/Lru.h"
+#include "mm/core/MmCore.h"
+#include "mm/core/SwapCache.h"
 #include "mm/reclaim/Lazyfree.h"
-#include "mm/reclaim/Lru.h"
-#include "mm/swap/SwapCache.h"
 #include "mm/swap/SwapManager.h"
 #include "mm/thp/Thp.h"
 #include "mm/vm/AddressSpace.h"
@@ -22,7 +22,7 @@ constexpr u64 SWAP_CLUSTER_MAX = 32; // pages reclaimed per batch, as Linux's SW
 
 class Scan final : public ReclaimScan {
   public:
-    Scan(MemoryManager& mm, ReclaimMode mode)
+    Scan(MmCore& mm, ReclaimMode mode)
         : m_mm(mm)
         , m_mode(mode)
     {
@@ -58,11 +58,11 @@ class Scan final : public ReclaimScan {
     VmStat& vmstat() override { return m_mm.vmstat(); }
 
   private:
-    MemoryManager& m_mm;
+    MmCore& m_mm;
     ReclaimMode m_mode;
 };
 
-void write_to_swap(MemoryManager& mm, SwapEntry entry, Pfn pfn)
+void write_to_swap(MmCore& mm, SwapEntry entry, Pfn pfn)
 {
     // pageout -> swap_writepage. The write completes at once, so the page is never left under
     // writeback and is never rotated at completion (pgrotated stays 0); nr_written counts the
@@ -75,7 +75,7 @@ void write_to_swap(MemoryManager& mm, SwapEntry entry, Pfn pfn)
     mm.vmstat().add(VmItem::Pgpgout, static_cast<i64>(PAGE_SIZE / 512));
 }
 
-bool evict_shmem(MemoryManager& mm, Pfn pfn)
+bool evict_shmem(MmCore& mm, Pfn pfn)
 {
     // try_to_unmap, then shmem_writepage: the page goes to a fresh slot, the inode's slot holds
     // the entry, and the page leaves the page cache and then the swap cache.
@@ -91,7 +91,7 @@ bool evict_shmem(MemoryManager& mm, Pfn pfn)
     VERIFY(f.mapcount == 0 && f.refcount == 2);
     write_to_swap(mm, *entry, pfn);
     mm.page_cache().shmem_swapped_out(*f.inode(), f.index, *entry);
-    swap.set_shadow(*entry, mm.page_cache().workingset().eviction());
+    swap.set_shadow(*entry, mm.workingset().eviction());
     f.clear(FF_DIRTY);
     swap_cache.remove(pfn);
     return true;
@@ -99,7 +99,7 @@ bool evict_shmem(MemoryManager& mm, Pfn pfn)
 
 } // namespace
 
-Reclaimer::Reclaimer(MemoryManager& mm)
+Reclaimer::Reclaimer(MmCore& mm)
     : m_mm(mm)
 {
 }
@@ -140,7 +140,7 @@ bool Reclaimer::evict_anon(Pfn pfn)
     if (f.has(FF_DIRTY) || !written)
         write_to_swap(m_mm, entry, pfn);
     // __remove_mapping: the slot keeps a shadow of the page for refault detection.
-    swap.set_shadow(entry, m_mm.page_cache().workingset().eviction());
+    swap.set_shadow(entry, m_mm.workingset().eviction());
     f.clear(FF_DIRTY);
     swap_cache.remove(pfn);
     return true;

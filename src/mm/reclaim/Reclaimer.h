@@ -13,17 +13,17 @@
 #include <vector>
 
 #include "base/Types.h"
-#include "mm/reclaim/ReplacementPolicy.h"
+#include "mm/core/ReplacementPolicy.h"
 
 namespace kioku {
 
-class MemoryManager;
+class MmCore;
 
 enum class ReclaimMode : u8 { Kswapd, Direct };
 
 class Reclaimer {
   public:
-    explicit Reclaimer(MemoryManager& mm);
+    explicit Reclaimer(MmCore& mm);
     ~Reclaimer();
 
     void set_policy(std::unique_ptr<ReplacementPolicy> policy);
@@ -40,7 +40,7 @@ class Reclaimer {
     bool evict_anon(Pfn pfn);
     bool evict_file(Pfn pfn);
 
-    MemoryManager& m_mm;
+    MmCore& m_mm;
     std::unique_ptr<ReplacementPolicy> m_policy;
     bool m_in_kswapd = false;
 };

@@ -5,8 +5,7 @@
 #include <algorithm>
 #include <cstdio>
 
-#include "mm/MemoryManager.h"
-#include "mm/reclaim/Reclaimer.h"
+#include "mm/core/MmCore.h"
 
 namespace kioku {
 
@@ -77,7 +76,7 @@ thread_local std::vector<SlabAllocator*> t_live_allocators;
 // Slabs for a machine: through the buddy allocator with the memory manager's reclaim behind it.
 class MachineSlabPageSource final : public BuddySlabPageSource {
   public:
-    explicit MachineSlabPageSource(MemoryManager& mm)
+    explicit MachineSlabPageSource(MmCore& mm)
         : BuddySlabPageSource(mm.allocator())
         , m_mm(mm)
     {
@@ -97,8 +96,7 @@ class MachineSlabPageSource final : public BuddySlabPageSource {
                 return std::nullopt;
             m_reclaiming = true;
             m_mm.vmstat().add(VmItem::AllocstallNormal, 1);
-            bool progress = m_mm.reclaimer().reclaim(std::max<u64>(SWAP_CLUSTER_MAX, u64{1} << order),
-                                                     ReclaimMode::Direct) > 0;
+            bool progress = m_mm.reclaim_direct(std::max<u64>(SWAP_CLUSTER_MAX, u64{1} << order)) > 0;
             if (!progress && m_mm.oom_handler())
                 progress = m_mm.oom_handler()->out_of_memory();
             m_reclaiming = false;
@@ -131,12 +129,12 @@ class MachineSlabPageSource final : public BuddySlabPageSource {
         PhysicalAllocator& allocator = m_mm.allocator();
         if (allocator.free_pages() < allocator.total_watermark(&Watermarks::low)) {
             m_reclaiming = true;
-            m_mm.reclaimer().run_kswapd();
+            m_mm.wake_kswapd();
             m_reclaiming = false;
         }
     }
 
-    MemoryManager& m_mm;
+    MmCore& m_mm;
     bool m_reclaiming = false;
 };
 
@@ -176,7 +174,7 @@ SlabAllocator::~SlabAllocator()
     std::erase(t_live_allocators, this);
 }
 
-std::unique_ptr<SlabAllocator> SlabAllocator::create_for(MemoryManager& mm)
+std::unique_ptr<SlabAllocator> SlabAllocator::create_for(MmCore& mm)
 {
     return std::make_unique<SlabAllocator>(mm.frames(), std::make_unique<MachineSlabPageSource>(mm));
 }
@@ -312,7 +310,7 @@ bool SlabAllocator::check(std::string* why) const
 
 // ---- SlabCharge and friends ---------------------------------------------------------------
 
-SlabAllocator* slab_allocator_of(MemoryManager* mm)
+SlabAllocator* slab_allocator_of(MmCore* mm)
 {
     return mm ? &mm->slab() : SlabAllocator::current();
 }
@@ -389,7 +387,7 @@ std::optional<PhysAddr> SlabCharge::address() const
     return m_cache->address_of(m_object);
 }
 
-TaskCharges::TaskCharges(MemoryManager* mm)
+TaskCharges::TaskCharges(MmCore* mm)
     : task(KmemCache::TaskStruct, slab_allocator_of(mm))
     , signal(KmemCache::SignalCache, slab_allocator_of(mm))
     , sighand(KmemCache::SighandCache, slab_allocator_of(mm))

@@ -31,7 +31,7 @@
 
 namespace kioku {
 
-class MemoryManager;
+class MmCore;
 
 // Slab pages straight from a PhysicalAllocator, with no reclaim: small test worlds and callers
 // that manage memory pressure themselves.
@@ -60,7 +60,7 @@ class SlabAllocator {
 
     // The allocator of a memory manager: slabs come through it, so a GFP_KERNEL slab allocation
     // reclaims and wakes kswapd as a user page allocation does, and the vmstat slab gauges move.
-    static std::unique_ptr<SlabAllocator> create_for(MemoryManager& mm);
+    static std::unique_ptr<SlabAllocator> create_for(MmCore& mm);
 
     // The allocator of the machine running on this thread (null if none is alive here).
     static SlabAllocator* current();

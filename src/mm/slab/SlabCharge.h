@@ -25,7 +25,7 @@
 
 namespace kioku {
 
-class MemoryManager;
+class MmCore;
 class SlabAllocator;
 class SlabCache;
 
@@ -60,7 +60,7 @@ struct SlabObject {
 
 // The allocator of a memory manager (defined with SlabAllocator, so that headers that only know
 // MemoryManager by name can charge through it).
-SlabAllocator* slab_allocator_of(MemoryManager* mm);
+SlabAllocator* slab_allocator_of(MmCore* mm);
 
 class SlabCharge {
   public:
@@ -116,7 +116,7 @@ class SlabChargeList {
 // The fixed kernel objects of a process: task_struct, signal_struct, sighand_struct and
 // files_struct (Linux allocates each at fork, copy_process).
 struct TaskCharges {
-    explicit TaskCharges(MemoryManager* mm);
+    explicit TaskCharges(MmCore* mm);
     bool failed() const { return task.failed() || signal.failed() || sighand.failed() || files.failed(); }
 
     SlabCharge task;

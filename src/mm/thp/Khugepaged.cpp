@@ -11,7 +11,7 @@
 
 #include "hw/Clock.h"
 #include "hw/PhysicalMemory.h"
-#include "mm/MemoryManager.h"
+#include "mm/core/MmCore.h"
 #include "mm/thp/Thp.h"
 #include "mm/vm/AddressSpace.h"
 #include "mm/vm/Rmap.h"
@@ -33,7 +33,7 @@ struct CollapseScan {
     bool unsuitable = false; // a page khugepaged cannot take (not anonymous, pinned, compound)
 };
 
-CollapseScan scan_ptes(MemoryManager& mm, const u64* table)
+CollapseScan scan_ptes(MmCore& mm, const u64* table)
 {
     CollapseScan s;
     for (u64 i = 0; i < HPAGE_PMD_NR; ++i) {

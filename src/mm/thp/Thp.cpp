@@ -2,8 +2,8 @@
 
 #include "hw/Clock.h"
 #include "hw/PhysicalMemory.h"
-#include "mm/MemoryManager.h"
 #include "mm/compaction/Compactor.h"
+#include "mm/core/MmCore.h"
 #include "mm/vm/AddressSpace.h"
 #include "mm/vm/AnonVma.h"
 #include "mm/vm/FaultHandler.h"
@@ -42,7 +42,7 @@ Pfn compound_head(const FrameTable& frames, Pfn pfn)
     return pfn;
 }
 
-Thp::Thp(MemoryManager& mm)
+Thp::Thp(MmCore& mm)
     : m_mm(mm)
 {
 }

@@ -48,7 +48,7 @@ namespace kioku {
 
 class AddressSpace;
 class FrameTable;
-class MemoryManager;
+class MmCore;
 struct Vma;
 enum class FaultOutcome : u8;
 
@@ -82,7 +82,7 @@ Pfn compound_head(const FrameTable& frames, Pfn pfn);
 
 class Thp {
   public:
-    explicit Thp(MemoryManager& mm);
+    explicit Thp(MmCore& mm);
     ~Thp();
 
     ThpSettings& settings() { return m_settings; }
@@ -162,7 +162,7 @@ class Thp {
     void remove_huge_rmap(AddressSpace& space, Pfn head);
     void scan_space(AddressSpace& space, u64& budget);
 
-    MemoryManager& m_mm;
+    MmCore& m_mm;
     ThpSettings m_settings;
     std::optional<Pfn> m_huge_zero;
     // khugepaged's cursor: the address space (by ASID) and address it resumes at.

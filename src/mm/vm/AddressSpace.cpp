@@ -1,11 +1,11 @@
 #include "mm/vm/AddressSpace.h"
 
 #include "hw/Tlb.h"
-#include "mm/MemoryManager.h"
 #include "mm/cache/Inode.h"
 #include "mm/cache/PageCache.h"
+#include "mm/core/MmCore.h"
+#include "mm/core/SwapCache.h"
 #include "mm/hugetlb/Hugetlb.h"
-#include "mm/swap/SwapCache.h"
 #include "mm/swap/SwapManager.h"
 #include "mm/thp/Thp.h"
 #include "mm/vm/AnonVma.h"
@@ -45,7 +45,7 @@ u64 pte_bits_for(const Vma& vma)
     return protection_bits(vma.flags & VM_READ, vma.flags & VM_WRITE, vma.flags & VM_EXEC, entry_writable);
 }
 
-Result<std::unique_ptr<AddressSpace>> AddressSpace::create(MemoryManager& mm, Asid asid)
+Result<std::unique_ptr<AddressSpace>> AddressSpace::create(MmCore& mm, Asid asid)
 {
     auto table = TRY(PageTable::create(mm.memory(), mm, mm.paging_mode(), mm.tlb(), asid));
     auto space = std::unique_ptr<AddressSpace>(new AddressSpace(mm, asid, std::move(table)));
@@ -54,14 +54,14 @@ Result<std::unique_ptr<AddressSpace>> AddressSpace::create(MemoryManager& mm, As
     return space;
 }
 
-AddressSpace::AddressSpace(MemoryManager& mm, Asid asid, std::unique_ptr<PageTable> table)
+AddressSpace::AddressSpace(MmCore& mm, Asid asid, std::unique_ptr<PageTable> table)
     : m_mm(mm)
     , m_asid(asid)
     , m_page_table(std::move(table))
 {
     u64 gap = std::max(MIN_STACK_GAP, STACK_RLIMIT + (mm.sysctl().stack_guard_gap_pages << PAGE_SHIFT));
     m_mmap_base = task_size() - gap;
-    m_mm.register_space(this);
+    m_mm.register_space(this, asid);
 }
 
 Result<void> AddressSpace::set_exe_file(std::shared_ptr<Inode> file)
@@ -285,7 +285,7 @@ Result<void> AddressSpace::setup_stack(u64 stack_top, u64 initial_size)
 {
     u64 top = stack_top & PAGE_MASK;
     u64 size = page_round_up(initial_size);
-    TRY(m_mm.vm_enough_memory(size >> PAGE_SHIFT, this));
+    TRY(m_mm.vm_enough_memory(size >> PAGE_SHIFT, total_vm()));
     auto vma = std::make_unique<Vma>();
     vma->start = VirtAddr(top - size);
     vma->end = VirtAddr(top);
@@ -320,7 +320,7 @@ bool AddressSpace::expand_stack(Vma& vma, VirtAddr addr)
             return false;
     }
     u64 grow = (vma.start.value() - new_start) >> PAGE_SHIFT;
-    if ((vma.flags & VM_ACCOUNT) && m_mm.vm_enough_memory(grow, this).is_error())
+    if ((vma.flags & VM_ACCOUNT) && m_mm.vm_enough_memory(grow, total_vm()).is_error())
         return false;
     m_tree.set_start(vma, VirtAddr(new_start));
     return true;

@@ -25,7 +25,7 @@
 
 namespace kioku {
 
-class MemoryManager;
+class MmCore;
 class Inode;
 class AnonVma;
 class UserfaultContext;
@@ -58,10 +58,10 @@ class AddressSpace {
     friend class MadviseCall;  // Madvise.h
     friend class MlockCall;    // Mlock.h
   public:
-    static Result<std::unique_ptr<AddressSpace>> create(MemoryManager& mm, Asid asid);
+    static Result<std::unique_ptr<AddressSpace>> create(MmCore& mm, Asid asid);
     ~AddressSpace(); // unmaps everything
 
-    MemoryManager& mm() { return m_mm; }
+    MmCore& mm() { return m_mm; }
     PageTable& page_table() { return *m_page_table; }
     const PageTable& page_table() const { return *m_page_table; }
     Satp satp() const { return Satp{m_page_table->mode(), m_asid, m_page_table->root()}; }
@@ -136,7 +136,7 @@ class AddressSpace {
     void populate(VirtAddr start, VirtAddr end);
 
   private:
-    AddressSpace(MemoryManager& mm, Asid asid, std::unique_ptr<PageTable> table);
+    AddressSpace(MmCore& mm, Asid asid, std::unique_ptr<PageTable> table);
 
     // ---- The steps the memory calls share ----
     // Room for len bytes (Linux's get_unmapped_area): the hint if it fits, else the highest gap
@@ -161,7 +161,7 @@ class AddressSpace {
     // rest read, VM_LOCKONFAULT ones left to fault; errors stop it unless ignored.
     Result<void> populate_locked(u64 start, u64 end, bool ignore_errors);
 
-    MemoryManager& m_mm;
+    MmCore& m_mm;
     Asid m_asid;
     std::unique_ptr<PageTable> m_page_table;
     VmaTree m_tree{this};

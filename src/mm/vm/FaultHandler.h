@@ -19,7 +19,7 @@ namespace kioku {
 
 class AddressSpace;
 enum class ZeroFill : u8;
-class MemoryManager;
+class MmCore;
 struct Vma;
 
 enum class FaultOutcome : u8 {
@@ -58,7 +58,7 @@ struct FaultCounters {
 
 class FaultHandler {
   public:
-    explicit FaultHandler(MemoryManager& mm)
+    explicit FaultHandler(MmCore& mm)
         : m_mm(mm)
     {
     }
@@ -93,7 +93,7 @@ class FaultHandler {
     u64 read_around_pages() const;
     void account(AddressSpace& space, FaultOutcome outcome);
 
-    MemoryManager& m_mm;
+    MmCore& m_mm;
 };
 
 } // namespace kioku

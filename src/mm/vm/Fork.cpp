@@ -1,6 +1,6 @@
 #include "mm/vm/Fork.h"
 
-#include "mm/MemoryManager.h"
+#include "mm/core/MmCore.h"
 #include "mm/hugetlb/Hugetlb.h"
 #include "mm/swap/SwapManager.h"
 #include "mm/thp/Thp.h"
@@ -41,7 +41,7 @@ Result<std::unique_ptr<AddressSpace>> ForkCall::run(Asid child_asid)
         if (src->flags & VM_DONTCOPY)
             continue;
         if (src->flags & VM_ACCOUNT)
-            TRY(m_mm.vm_enough_memory(src->pages(), &m_space));
+            TRY(m_mm.vm_enough_memory(src->pages(), m_space.total_vm()));
         auto copy = std::make_unique<Vma>(*src);
         if (copy->slab.failed()) { // vm_area_dup failed: the child is torn down, as dup_mmap does
             if (src->flags & VM_ACCOUNT)

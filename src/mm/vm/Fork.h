@@ -15,7 +15,7 @@
 namespace kioku {
 
 class AddressSpace;
-class MemoryManager;
+class MmCore;
 struct Vma;
 
 // One fork of one address space (AddressSpace::fork is its entry point).
@@ -30,7 +30,7 @@ class ForkCall {
     bool copy_page_range(AddressSpace& child, Vma& src, Vma& dst);
 
     AddressSpace& m_space;
-    MemoryManager& m_mm;
+    MmCore& m_mm;
 };
 
 } // namespace kioku

@@ -4,13 +4,12 @@
 #include <linux/falloc.h>
 
 #include "hw/PhysicalMemory.h"
-#include "mm/MemoryManager.h"
 #include "mm/cache/Inode.h"
 #include "mm/cache/PageCache.h"
+#include "mm/core/MmCore.h"
+#include "mm/core/SwapCache.h"
 #include "mm/hugetlb/Hugetlb.h"
 #include "mm/reclaim/Lazyfree.h"
-#include "mm/reclaim/Reclaimer.h"
-#include "mm/swap/SwapCache.h"
 #include "mm/swap/SwapManager.h"
 #include "mm/thp/Thp.h"
 #include "mm/vm/AddressSpace.h"
@@ -354,7 +353,7 @@ void MadviseCall::madvise_cold_or_pageout(u64 start, u64 end, bool pageout)
                                            visit(base, entry);
                                    });
     for (Pfn pfn : victims)
-        (void)m_space.m_mm.reclaimer().evict(pfn);
+        (void)m_space.m_mm.reclaim_page(pfn);
 }
 
 Result<void> MadviseCall::madvise_remove(Vma& vma, u64 start, u64 end)

@@ -1,7 +1,7 @@
 #include "mm/vm/Mincore.h"
 
-#include "mm/MemoryManager.h"
 #include "mm/cache/PageCache.h"
+#include "mm/core/MmCore.h"
 #include "mm/swap/SwapManager.h"
 #include "mm/vm/AddressSpace.h"
 
@@ -16,7 +16,7 @@ Result<void> AddressSpace::mincore(u64 start, u64 len, std::vector<u8>& out)
 
 Result<void> mincore(AddressSpace& space, u64 start, u64 len, std::vector<u8>& out)
 {
-    MemoryManager& mm = space.mm();
+    MmCore& mm = space.mm();
     out.clear();
     if (!is_page_aligned(start))
         return Error::from_errno(EINVAL, "address not page aligned");

@@ -1,6 +1,6 @@
 #include "mm/vm/Mlock.h"
 
-#include "mm/MemoryManager.h"
+#include "mm/core/MmCore.h"
 #include "mm/reclaim/Mlock.h"
 #include "mm/thp/Thp.h"
 #include "mm/vm/AddressSpace.h"
@@ -18,7 +18,7 @@ constexpr u64 VM_LOCKED_MASK = VM_LOCKED | VM_LOCKONFAULT;
 constexpr u64 VM_SPECIAL = VM_IO | VM_DONTEXPAND | VM_PFNMAP | VM_MIXEDMAP;
 
 // The frame a present PTE maps, unless it is the shared zero page (Linux's vm_normal_page).
-std::optional<Pfn> normal_page(MemoryManager& mm, u64 pte)
+std::optional<Pfn> normal_page(MmCore& mm, u64 pte)
 {
     if (!pte_present(pte) || mm.is_zero_pfn(pte_pfn(pte)))
         return std::nullopt;
@@ -26,7 +26,7 @@ std::optional<Pfn> normal_page(MemoryManager& mm, u64 pte)
 }
 
 // Whether a VM_LOCKED VMA other than `except` maps the page.
-bool locked_elsewhere(MemoryManager& mm, Pfn pfn, const Vma* except)
+bool locked_elsewhere(MmCore& mm, Pfn pfn, const Vma* except)
 {
     bool locked = false;
     Rmap(mm).for_each_mapping(pfn, [&](AddressSpace&, Vma& vma, VirtAddr, PageSlot) {

@@ -18,7 +18,7 @@
 namespace kioku {
 
 class AddressSpace;
-class MemoryManager;
+class MmCore;
 struct Vma;
 
 // The locking calls of one address space (AddressSpace's members of the same names are the entry
@@ -39,7 +39,7 @@ class MlockCall {
     void mlock_fixup(Vma& vma, u64 start, u64 end, u64 new_flags);
 
     AddressSpace& m_space;
-    MemoryManager& m_mm;
+    MmCore& m_mm;
 };
 
 } // namespace kioku

@@ -1,9 +1,9 @@
 #include "mm/vm/Mmap.h"
 
 #include "abi/Mman.h"
-#include "mm/MemoryManager.h"
 #include "mm/cache/Inode.h"
 #include "mm/cache/PageCache.h"
+#include "mm/core/MmCore.h"
 #include "mm/hugetlb/Hugetlb.h"
 #include "mm/vm/AddressSpace.h"
 
@@ -242,14 +242,14 @@ Result<u64> MmapCall::mmap_region(u64 addr, u64 len, u64 vm_flags, u64 pgoff, st
     TRY(m_space.do_munmap(addr, len));
     bool accountable = (vm_flags & (VM_NORESERVE | VM_SHARED | VM_WRITE | VM_HUGETLB)) == VM_WRITE;
     if (accountable) {
-        TRY(m_mm.vm_enough_memory(pages, &m_space));
+        TRY(m_mm.vm_enough_memory(pages, m_space.total_vm()));
         vm_flags |= VM_ACCOUNT;
     }
     if (!file && (vm_flags & VM_SHARED)) {
         // shmem_zero_setup: shared anonymous memory is a file of tmpfs, charged whole unless
         // MAP_NORESERVE.
         if (!(vm_flags & VM_NORESERVE)) {
-            if (auto r = m_mm.vm_enough_memory(pages, &m_space); r.is_error())
+            if (auto r = m_mm.vm_enough_memory(pages, m_space.total_vm()); r.is_error())
                 return r.error();
         }
         file = m_mm.page_cache().create_shmem(len, "/dev/zero (deleted)");
@@ -308,7 +308,7 @@ u64 MmapCall::brk(u64 requested)
     // RLIMIT_DATA: data_vm holds the data segment and the heap, as check_data_rlimit counts them.
     if (m_space.map_count() > m_mm.sysctl().max_map_count || !m_space.may_expand_vm(VM_WRITE, pages))
         return origbrk;
-    if (m_mm.vm_enough_memory(pages, &m_space).is_error())
+    if (m_mm.vm_enough_memory(pages, m_space.total_vm()).is_error())
         return origbrk;
     auto vma = std::make_unique<Vma>();
     vma->start = VirtAddr(oldbrk);

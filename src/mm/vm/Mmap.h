@@ -16,7 +16,7 @@ namespace kioku {
 
 class AddressSpace;
 class Inode;
-class MemoryManager;
+class MmCore;
 struct FileAccess;
 
 // The VM_READ / VM_WRITE / VM_EXEC flags of a PROT_* protection (calc_vm_prot_bits).
@@ -39,7 +39,7 @@ class MmapCall {
     Result<u64> mmap_region(u64 addr, u64 len, u64 vm_flags, u64 pgoff, std::shared_ptr<Inode> file);
 
     AddressSpace& m_space;
-    MemoryManager& m_mm;
+    MmCore& m_mm;
 };
 
 } // namespace kioku

@@ -1,7 +1,7 @@
 #include "mm/vm/Mprotect.h"
 
 #include "abi/Mman.h"
-#include "mm/MemoryManager.h"
+#include "mm/core/MmCore.h"
 #include "mm/hugetlb/Hugetlb.h"
 #include "mm/thp/Thp.h"
 #include "mm/vm/AddressSpace.h"
@@ -58,7 +58,7 @@ Result<void> MprotectCall::run(u64 start, u64 len, int prot)
             if ((new_flags & VM_WRITE) &&
                 !(vma->flags & (VM_ACCOUNT | VM_WRITE | VM_HUGETLB | VM_SHARED | VM_NORESERVE))) {
                 u64 pages = (tmp - nstart) >> PAGE_SHIFT;
-                TRY(m_mm.vm_enough_memory(pages, &m_space));
+                TRY(m_mm.vm_enough_memory(pages, m_space.total_vm()));
                 new_flags |= VM_ACCOUNT;
             }
             if (nstart > vma->start.value())

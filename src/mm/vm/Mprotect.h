@@ -12,7 +12,7 @@
 namespace kioku {
 
 class AddressSpace;
-class MemoryManager;
+class MmCore;
 struct Vma;
 
 // One mprotect call on one address space (AddressSpace::mprotect is its entry point).
@@ -26,7 +26,7 @@ class MprotectCall {
     void change_protection(Vma& vma, VirtAddr start, VirtAddr end, u64 new_flags);
 
     AddressSpace& m_space;
-    MemoryManager& m_mm;
+    MmCore& m_mm;
 };
 
 } // namespace kioku

@@ -1,6 +1,6 @@
 #include "mm/vm/Mremap.h"
 
-#include "mm/MemoryManager.h"
+#include "mm/core/MmCore.h"
 #include "mm/hugetlb/Hugetlb.h"
 #include "mm/thp/Thp.h"
 #include "mm/vm/AddressSpace.h"
@@ -58,7 +58,7 @@ Result<u64> MremapCall::run(u64 addr, u64 old_len, u64 new_len, u64 flags, u64 n
     if (old_len == vma->end.value() - addr && grown_end > vma->end.value() &&
         grown_end <= m_space.task_size() && !m_space.find_intersection(vma->end, VirtAddr(grown_end))) {
         if (vma->flags & VM_ACCOUNT)
-            TRY(m_space.m_mm.vm_enough_memory(delta >> PAGE_SHIFT, &m_space));
+            TRY(m_space.m_mm.vm_enough_memory(delta >> PAGE_SHIFT, m_space.total_vm()));
         // vma_merge_extend; the tree adds the growth to total_vm and, if locked, locked_vm.
         m_space.m_tree.set_end(*vma, VirtAddr(grown_end));
         Vma& grown = m_space.m_tree.merge(*vma);
@@ -180,7 +180,7 @@ Result<u64> MremapCall::move_vma(Vma& vma, u64 old_addr, u64 old_len, u64 new_le
     bool dontunmap = flags & MREMAP_DONTUNMAP_;
     u64 to_account = dontunmap ? new_len : new_len - old_len;
     if ((vma.flags & VM_ACCOUNT) && to_account)
-        TRY(m_space.m_mm.vm_enough_memory(to_account >> PAGE_SHIFT, &m_space));
+        TRY(m_space.m_mm.vm_enough_memory(to_account >> PAGE_SHIFT, m_space.total_vm()));
     // copy_vma.
     auto copy = std::make_unique<Vma>();
     copy->start = VirtAddr(new_addr);

@@ -1,8 +1,8 @@
 #include "mm/vm/Rmap.h"
 
-#include "mm/MemoryManager.h"
 #include "mm/cache/Inode.h"
 #include "mm/cache/PageCache.h"
+#include "mm/core/MmCore.h"
 #include "mm/reclaim/Mlock.h"
 #include "mm/vm/AddressSpace.h"
 #include "mm/vm/AnonVma.h"

@@ -8,13 +8,13 @@
 #include <functional>
 
 #include "base/Types.h"
-#include "mm/MemoryManager.h"
+#include "mm/core/MmCore.h"
 #include "mm/pgtable/PageSlot.h"
 
 namespace kioku {
 
 class AddressSpace;
-class MemoryManager;
+class MmCore;
 struct Vma;
 struct Frame;
 
@@ -22,7 +22,7 @@ using RmapVisitor = std::function<void(AddressSpace&, Vma&, VirtAddr, PageSlot p
 
 class Rmap {
   public:
-    explicit Rmap(MemoryManager& mm)
+    explicit Rmap(MmCore& mm)
         : m_mm(mm)
     {
     }
@@ -55,7 +55,7 @@ class Rmap {
 
   private:
     i64& rss_counter(AddressSpace& space, const Frame& frame);
-    MemoryManager& m_mm;
+    MmCore& m_mm;
 };
 
 // Inline: it is the per-page step of every zap, and a call per page showed in the benchmarks.

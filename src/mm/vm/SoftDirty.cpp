@@ -9,7 +9,7 @@
 // swap and came back reads clean unless its VMA is soft-dirty.
 #include "mm/vm/AddressSpace.h"
 
-#include "mm/MemoryManager.h"
+#include "mm/core/MmCore.h"
 #include "mm/thp/Thp.h"
 
 namespace kioku {

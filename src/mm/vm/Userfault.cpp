@@ -5,8 +5,8 @@
 
 #include <algorithm>
 
-#include "mm/MemoryManager.h"
 #include "mm/cache/Inode.h"
+#include "mm/core/MmCore.h"
 #include "mm/hugetlb/Hugetlb.h"
 #include "mm/hugetlb/HugetlbPool.h"
 #include "mm/vm/AddressSpace.h"

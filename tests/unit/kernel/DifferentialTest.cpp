@@ -35,7 +35,7 @@
 #include "kernel/Process.h"
 #include "kernel/Vfs.h"
 #include "mm/MemoryManager.h"
-#include "mm/VmStat.h"
+#include "mm/core/VmStat.h"
 #include "mm/cache/Inode.h"
 #include "mm/vm/AddressSpace.h"
 

@@ -4,7 +4,7 @@
 #include <numeric>
 
 #include "mm/MemoryManager.h"
-#include "mm/VmStat.h"
+#include "mm/core/VmStat.h"
 
 namespace kioku::test {
 

@@ -375,7 +375,7 @@ TEST_F(SwapTest, RefaultWithinTheWorkingSetIsActivated)
     EXPECT_GT(meminfo_kb("Active(anon)"), 0u);
     // Far more evictions than the lists hold: the next refault is not activated.
     for (int i = 0; i < 200; ++i)
-        mm().page_cache().workingset().eviction();
+        mm().workingset().eviction();
     expect_page(a, buf, 1, 15);
     EXPECT_EQ(vmstat(VmItem::WorkingsetRefaultAnon), 2u);
     EXPECT_EQ(vmstat(VmItem::WorkingsetActivateAnon), 1u);

@@ -8,7 +8,7 @@
 #include "hw/Machine.h"
 #include "mm/InvariantChecker.h"
 #include "mm/MemoryManager.h"
-#include "mm/reclaim/Lru.h"
+#include "mm/core/Lru.h"
 #include "mm/reclaim/Reclaimer.h"
 #include "mm/thp/Thp.h"
 #include "mm/vm/AddressSpace.h"

@@ -6,7 +6,7 @@
 #include <set>
 #include <sstream>
 
-#include "mm/VmStat.h"
+#include "mm/core/VmStat.h"
 
 using namespace kioku;
 

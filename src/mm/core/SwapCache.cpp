@@ -1,12 +1,11 @@
-#include "mm/swap/SwapCache.h"
+#include "mm/core/SwapCache.h"
 
 #include <cstring>
 #include <vector>
 
 #include "hw/PhysicalMemory.h"
-#include "mm/MemoryManager.h"
-#include "mm/cache/PageCache.h"
-#include "mm/cache/Workingset.h"
+#include "mm/core/MmCore.h"
+#include "mm/core/Workingset.h"
 #include "mm/swap/SwapManager.h"
 
 namespace kioku {
@@ -35,7 +34,7 @@ void SwapCache::insert_read(SwapEntry e, Pfn pfn)
     f.private_data = SwapManager::key(e);
     swap.cache_insert(e, pfn); // the allocation's reference becomes the cache's
     m_mm.lru().add_new(pfn);
-    if (auto shadow = swap.take_shadow(e); shadow && m_mm.page_cache().workingset().refault(*shadow, false))
+    if (auto shadow = swap.take_shadow(e); shadow && m_mm.workingset().refault(*shadow, false))
         m_mm.lru().move(pfn, LruList::ActiveAnon);
     m_mm.vmstat().add(VmItem::Pswpin, 1);
     m_mm.vmstat().add(VmItem::Pgpgin, static_cast<i64>(PAGE_SIZE / 512));

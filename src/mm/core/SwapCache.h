@@ -15,7 +15,7 @@
 // device request. Pages read ahead count in swap_ra; their first use counts in swap_ra_hit and
 // widens the next window.
 //
-// A stateless helper over the MemoryManager, used like Rmap.
+// A stateless helper over the core (MmCore), used like Rmap.
 #pragma once
 
 #include <optional>
@@ -25,11 +25,11 @@
 
 namespace kioku {
 
-class MemoryManager;
+class MmCore;
 
 class SwapCache {
   public:
-    explicit SwapCache(MemoryManager& mm)
+    explicit SwapCache(MmCore& mm)
         : m_mm(mm)
     {
     }
@@ -63,7 +63,7 @@ class SwapCache {
     // Neighbouring slots in use and not cached, in [first, last], besides e itself.
     void readahead_window(SwapEntry e, u64& first, u64& last);
 
-    MemoryManager& m_mm;
+    MmCore& m_mm;
 };
 
 } // namespace kioku

@@ -29,6 +29,7 @@ class Lru {
 
     // The replacement policy hears of every page entering (add_new) and leaving (remove).
     void set_policy(ReplacementPolicy* policy) { m_policy = policy; }
+    ReplacementPolicy* policy() const { return m_policy; }
 
     // Adds a page to the inactive list of its type (anon when FF_SWAPBACKED), as Linux's
     // lru_cache_add does for new pages since 5.9.

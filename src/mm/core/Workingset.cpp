@@ -1,6 +1,6 @@
-#include "mm/cache/Workingset.h"
+#include "mm/core/Workingset.h"
 
-#include "mm/MemoryManager.h"
+#include "mm/core/MmCore.h"
 #include "mm/swap/SwapManager.h"
 
 namespace kioku {

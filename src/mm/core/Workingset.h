@@ -9,18 +9,18 @@
 // a shadow is counted (workingset_refault_*).
 //
 // Not modelled: the PG_workingset bit and its workingset_restore_* counters, and shadow-node
-// reclaim (workingset_nodes, workingset_nodereclaim stay 0). Owned by the PageCache.
+// reclaim (workingset_nodes, workingset_nodereclaim stay 0). Owned by the core (MmCore).
 #pragma once
 
 #include "base/Types.h"
 
 namespace kioku {
 
-class MemoryManager;
+class MmCore;
 
 class Workingset {
   public:
-    explicit Workingset(MemoryManager& mm)
+    explicit Workingset(MmCore& mm)
         : m_mm(mm)
     {
     }
@@ -33,7 +33,7 @@ class Workingset {
     u64 nonresident_age() const { return m_age; }
 
   private:
-    MemoryManager& m_mm;
+    MmCore& m_mm;
     u64 m_age = 0;
 };
 

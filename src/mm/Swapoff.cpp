@@ -1,11 +1,11 @@
-#include "mm/swap/Swapoff.h"
+#include "mm/Swapoff.h"
 
 #include <vector>
 
 #include "mm/MemoryManager.h"
 #include "mm/cache/Inode.h"
 #include "mm/cache/PageCache.h"
-#include "mm/swap/SwapCache.h"
+#include "mm/core/SwapCache.h"
 #include "mm/swap/SwapManager.h"
 #include "mm/vm/AddressSpace.h"
 #include "mm/vm/Rmap.h"
@@ -132,7 +132,7 @@ Result<void> swapoff(MemoryManager& mm, u32 type)
     if (!area || !area->writable())
         return Error::from_errno(EINVAL, "not an active swap area");
     // The commitment must still fit without this area (security_vm_enough_memory_mm).
-    TRY(mm.vm_enough_memory(area->usable(), nullptr));
+    TRY(mm.vm_enough_memory(area->usable(), 0));
     mm.vm_unacct_memory(area->usable());
     area->set_writable(false);
     OomHandler* oom = mm.oom_handler();

@@ -15,7 +15,7 @@
 #include <vector>
 
 #include "base/Types.h"
-#include "mm/VmStat.h"
+#include "mm/core/VmStat.h"
 
 namespace kioku {
 
@@ -53,12 +53,5 @@ class ReplacementPolicy {
     // A selected page that could not be evicted now stays resident.
     virtual void keep(Pfn pfn) = 0;
 };
-
-// "lru" (Linux two-list, default), "clock", "fifo", "exact-lru", "opt". Null for an unknown name.
-class Lru;
-class FrameTable;
-struct VmSysctl;
-std::unique_ptr<ReplacementPolicy> make_policy(const std::string& name, Lru& lru, FrameTable& frames,
-                                               const VmSysctl& sysctl);
 
 } // namespace kioku

@@ -1,6 +1,6 @@
-#include "mm/reclaim/Lru.h"
+#include "mm/core/Lru.h"
 
-#include "mm/reclaim/ReplacementPolicy.h"
+#include "mm/core/ReplacementPolicy.h"
 
 namespace kioku {
 

@@ -1,4 +1,4 @@
-#include "mm/VmStat.h"
+#include "mm/core/VmStat.h"
 
 #include "base/Assert.h"
 

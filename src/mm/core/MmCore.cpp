@@ -1,0 +1,223 @@
+#include "mm/core/MmCore.h"
+
+#include <algorithm>
+
+#include "hw/Clock.h"
+#include "hw/PhysicalMemory.h"
+#include "hw/Tlb.h"
+#include "mm/core/SwapCache.h"
+#include "mm/swap/SwapManager.h"
+
+namespace kioku {
+
+MmCore::MmCore(PhysicalMemory& memory, TlbFlushPort& tlb, Clock& clock, isa::SatpMode mode)
+    : m_memory(memory)
+    , m_tlb(tlb)
+    , m_clock(clock)
+    , m_mode(mode)
+    , m_frames(memory.first_pfn(), memory.frame_count())
+    , m_allocator(m_frames)
+    , m_lru(m_frames)
+    , m_swap(std::make_unique<SwapManager>())
+{
+    for (Pfn pfn = m_frames.first_pfn(); pfn < m_frames.end_pfn(); ++pfn)
+        m_frames[pfn].flags = FF_RESERVED;
+    u64 image_pages = std::min(KERNEL_IMAGE_BYTES >> PAGE_SHIFT, memory.frame_count() / 4);
+    // The zero page sits in the kernel image, as Linux's empty_zero_page does in .bss.
+    m_zero_pfn = m_frames.first_pfn();
+    m_frames[m_zero_pfn].set(FF_ZERO | FF_UPTODATE);
+    m_memory.zero_frame(m_zero_pfn);
+    m_allocator.release_boot_range(m_frames.first_pfn() + image_pages, memory.frame_count() - image_pages);
+    m_allocator.setup_watermarks();
+}
+
+MmCore::~MmCore() = default;
+
+std::optional<Pfn> MmCore::alloc_user_page(ZeroFill zero)
+{
+    if (m_user_frame_limit && !make_room_under_frame_limit())
+        return std::nullopt;
+    auto pfn = allocate_page();
+    if (!pfn)
+        return std::nullopt;
+    Frame& f = m_frames[*pfn];
+    f.refcount = 1;
+    if (zero == ZeroFill::Yes) {
+        m_memory.zero_frame(*pfn);
+        m_clock.advance(m_clock.costs().zero_page_fill_ns);
+    }
+    return pfn;
+}
+
+void MmCore::put_page(Pfn pfn)
+{
+    Frame& f = m_frames[pfn];
+    if (f.has(FF_HEAD) && f.has(FF_ANON)) {
+        free_huge_page(pfn); // a transparent huge page goes back whole
+        return;
+    }
+    VERIFY(f.refcount > 0 && "put_page on a page with no references");
+    if (--f.refcount > 0) {
+        // free_page_and_swap_cache: an anonymous page nobody maps any more, whose swap slot no
+        // PTE refers to, leaves the swap cache and is freed.
+        if (f.refcount != 1 || f.mapcount != 0 || !f.has(FF_SWAPCACHE))
+            return;
+        if (m_swap->count(swap_entry_of(f.private_data)) != 0)
+            return;
+        SwapCache(*this).take(pfn); // the cache's reference was the last
+        f.refcount = 0;
+    }
+    VERIFY(f.mapcount == 0 && "a page freed while still mapped");
+    m_lru.remove(pfn);
+    f.flags = 0;
+    f.clear_owner();
+    f.index = 0;
+    f.private_data = 0;
+    m_allocator.free(pfn, 0);
+}
+
+std::optional<Pfn> MmCore::allocate_page(MigrateType type)
+{
+    for (int stalls = 0;; ++stalls) {
+        if (auto pfn = m_allocator.allocate(0, AllocFlags::Normal, type)) {
+            if (m_allocator.free_pages() < m_allocator.total_watermark(&Watermarks::low))
+                wake_kswapd();
+            return pfn;
+        }
+        // Under min: wake kswapd as Linux does, then reclaim in this task's own context.
+        if (m_in_direct_reclaim)
+            return m_allocator.allocate(0, AllocFlags::Atomic, type);
+        m_in_direct_reclaim = true;
+        m_vmstat.add(VmItem::AllocstallNormal, 1);
+        u64 freed = reclaim_direct(32);
+        m_in_direct_reclaim = false;
+        if (freed && stalls < 16)
+            continue;
+        // reclaim_throttle(VMSCAN_THROTTLE_WRITEBACK): pages under writeback become reclaimable
+        // when the device completes them; wait for that before declaring memory exhausted.
+        if (stalls < 16 && wait_writeback_one())
+            continue;
+        if (m_oom && stalls < 32 && m_oom->out_of_memory())
+            continue;
+        return std::nullopt;
+    }
+}
+
+// Fixed-frame mode: evict through the policy until one more user page fits under the limit.
+bool MmCore::make_room_under_frame_limit()
+{
+    auto resident = [this] {
+        u64 pages = 0;
+        for (unsigned l = 0; l < static_cast<unsigned>(LruList::Count); ++l)
+            pages += m_lru.size(static_cast<LruList>(l));
+        return pages;
+    };
+    while (resident() >= m_user_frame_limit)
+        if (reclaim_direct(1) == 0 && !wait_writeback_one())
+            return false;
+    return true;
+}
+
+std::optional<Pfn> MmCore::allocate_table()
+{
+    // Page tables never move (Linux allocates them without __GFP_MOVABLE), and their allocation
+    // takes the same slow path as a user page's: reclaim, then the OOM killer (GFP_PGTABLE_USER).
+    auto pfn = allocate_page(MigrateType::Unmovable);
+    if (!pfn)
+        return std::nullopt;
+    Frame& f = m_frames[*pfn];
+    f.flags = FF_PAGETABLE;
+    f.refcount = 1;
+    m_memory.zero_frame(*pfn);
+    ++m_page_table_pages;
+    return pfn;
+}
+
+void MmCore::free_table(Pfn pfn)
+{
+    Frame& f = m_frames[pfn];
+    VERIFY(f.has(FF_PAGETABLE));
+    f.flags = 0;
+    f.refcount = 0;
+    --m_page_table_pages;
+    m_allocator.free(pfn, 0);
+}
+
+void MmCore::register_space(AddressSpace* space, Asid asid)
+{
+    m_spaces.push_back(space);
+    m_space_asids.push_back(asid);
+}
+
+void MmCore::unregister_space(AddressSpace* space)
+{
+    auto it = std::find(m_spaces.begin(), m_spaces.end(), space);
+    VERIFY(it != m_spaces.end());
+    auto at = it - m_spaces.begin();
+    Asid asid = m_space_asids[static_cast<size_t>(at)];
+    m_spaces.erase(it);
+    m_space_asids.erase(m_space_asids.begin() + at);
+    // A retired ASID may still tag TLB entries; flush before it can be handed out again.
+    m_tlb.flush_asid(asid);
+}
+
+Asid MmCore::allocate_asid()
+{
+    // The smallest ASID no live address space uses; 0 is left to the kernel.
+    for (;;) {
+        Asid candidate = m_next_asid;
+        m_next_asid = static_cast<Asid>(m_next_asid == 0xffff ? 1 : m_next_asid + 1);
+        if (std::find(m_space_asids.begin(), m_space_asids.end(), candidate) == m_space_asids.end())
+            return candidate;
+    }
+}
+
+u64 MmCore::total_swap_pages() const
+{
+    return m_swap->total_pages();
+}
+
+u64 MmCore::commit_limit_pages() const
+{
+    // Linux's vm_commit_limit: overcommit_kbytes if set, else RAM * ratio / 100, plus swap. RAM
+    // here leaves out the hugetlb pools, which no ordinary mapping can use.
+    u64 allowed;
+    if (m_sysctl.overcommit_kbytes)
+        allowed = m_sysctl.overcommit_kbytes >> (PAGE_SHIFT - 10);
+    else
+        allowed = (total_ram_pages() - hugetlb_pages()) * m_sysctl.overcommit_ratio / 100;
+    return allowed + total_swap_pages();
+}
+
+Result<void> MmCore::vm_enough_memory(u64 pages, u64 caller_total_vm)
+{
+    // Linux's __vm_enough_memory (mm/util.c, 6.1): the charge is made first, then checked.
+    m_committed += pages;
+    switch (m_sysctl.overcommit_memory) {
+    case OvercommitMode::Always: return {};
+    case OvercommitMode::Guess:
+        if (pages > total_ram_pages() + total_swap_pages())
+            break;
+        return {};
+    case OvercommitMode::Never: {
+        u64 allowed = commit_limit_pages();
+        // Processes here run as root (CAP_SYS_ADMIN), so the admin reserve stays available; the
+        // user reserve is kept from a process's own growth.
+        u64 reserve = std::min(caller_total_vm / 32, m_sysctl.user_reserve_kbytes >> (PAGE_SHIFT - 10));
+        allowed = allowed > reserve ? allowed - reserve : 0;
+        if (m_committed < allowed)
+            return {};
+        break;
+    }
+    }
+    m_committed -= pages;
+    return Error::from_errno(ENOMEM, "overcommit limit reached");
+}
+
+void MmCore::vm_unacct_memory(u64 pages)
+{
+    VERIFY(m_committed >= pages);
+    m_committed -= pages;
+}
+
+} // namespace kioku

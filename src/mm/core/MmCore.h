@@ -1,0 +1,206 @@
+// The memory manager's core: the state and services every part of mm shares, below all of them.
+// It holds the frame table and the buddy allocator, the LRU lists, the counters and sysctls, the
+// swap devices and the workingset's age, and gives out and takes back user pages and page-table
+// pages, with the slow path of an allocation (kswapd, direct reclaim, the OOM killer). It keeps
+// the overcommit account and the registry of address spaces and their ASIDs.
+//
+// The layers above (slab, cache, vm, compaction, thp and hugetlb, reclaim) reach one another
+// downward only: each includes the headers of the layers below it (docs/architecture.md, "The
+// layers of mm"; scripts/include-graph.py --check). What the core itself needs from above, the
+// reclaim that frees memory for an allocation, goes through the few virtual functions at the end,
+// which the MemoryManager (the composition root at the top) implements. The services a layer may
+// use from a lower layer are reached through pointers set by the MemoryManager, which owns them
+// (page_cache(), thp(), ...); to call one, a file includes that service's header, which the layer
+// check allows only downward.
+//
+// Single-threaded.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <vector>
+
+#include "base/Result.h"
+#include "isa/Paging.h"
+#include "mm/core/Lru.h"
+#include "mm/core/Sysctl.h"
+#include "mm/core/VmStat.h"
+#include "mm/core/Workingset.h"
+#include "mm/pgtable/PageTable.h"
+#include "mm/phys/FrameTable.h"
+#include "mm/phys/PhysicalAllocator.h"
+
+namespace kioku {
+
+class AddressSpace;
+class Clock;
+class Compactor;
+class FaultHandler;
+class HugetlbPool;
+class PageCache;
+class PhysicalMemory;
+class SlabAllocator;
+class SwapManager;
+class Thp;
+class TlbFlushPort;
+
+// What the memory manager asks when reclaim cannot free enough: the kernel's OOM killer, which
+// knows the processes. Returns true when it freed memory (a victim was reaped).
+class OomHandler {
+  public:
+    virtual ~OomHandler() = default;
+    virtual bool out_of_memory() = 0;
+};
+
+enum class ZeroFill : u8 { No, Yes };
+
+class MmCore : public TableAllocator {
+  public:
+    // The first frames of physical memory hold the kernel image, as on a real machine; they are
+    // never given to the allocator (Linux's "reserved" memory, not part of MemTotal).
+    static constexpr u64 KERNEL_IMAGE_BYTES = u64{2} << 20;
+
+    MmCore(PhysicalMemory& memory, TlbFlushPort& tlb, Clock& clock, isa::SatpMode mode);
+    ~MmCore() override;
+    MmCore(const MmCore&) = delete;
+    MmCore& operator=(const MmCore&) = delete;
+
+    PhysicalMemory& memory() { return m_memory; }
+    TlbFlushPort& tlb() { return m_tlb; }
+    Clock& clock() { return m_clock; }
+    isa::SatpMode paging_mode() const { return m_mode; }
+    FrameTable& frames() { return m_frames; }
+    const FrameTable& frames() const { return m_frames; }
+    PhysicalAllocator& allocator() { return m_allocator; }
+    const PhysicalAllocator& allocator() const { return m_allocator; }
+    Lru& lru() { return m_lru; }
+    const Lru& lru() const { return m_lru; }
+    VmStat& vmstat() { return m_vmstat; }
+    const VmStat& vmstat() const { return m_vmstat; }
+    VmSysctl& sysctl() { return m_sysctl; }
+    const VmSysctl& sysctl() const { return m_sysctl; }
+    SwapManager& swap() { return *m_swap; }
+    const SwapManager& swap() const { return *m_swap; }
+    Workingset& workingset() { return m_workingset; }
+
+    // The services of the layers above, owned by the MemoryManager. A caller includes the
+    // service's own header to use it.
+    PageCache& page_cache() { return *m_layers.page_cache; }
+    FaultHandler& fault_handler() { return *m_layers.fault_handler; }
+    SlabAllocator& slab() { return *m_layers.slab; }
+    const SlabAllocator& slab() const { return *m_layers.slab; }
+    HugetlbPool& hugetlb() { return *m_layers.hugetlb; }
+    const HugetlbPool& hugetlb() const { return *m_layers.hugetlb; }
+    Thp& thp() { return *m_layers.thp; }
+    const Thp& thp() const { return *m_layers.thp; }
+    Compactor& compactor() { return *m_layers.compactor; }
+    const Compactor& compactor() const { return *m_layers.compactor; }
+
+    Pfn zero_pfn() const { return m_zero_pfn; }
+    bool is_zero_pfn(Pfn pfn) const { return pfn == m_zero_pfn; }
+
+    // A frame for user memory (anonymous or page cache) with refcount 1. The caller sets its kind.
+    // Under the min watermark it reclaims directly, then asks the OOM killer; it wakes kswapd
+    // when free memory falls under the low watermark.
+    std::optional<Pfn> alloc_user_page(ZeroFill zero);
+    void get_page(Pfn pfn) { ++m_frames[pfn].refcount; }
+    // Drops one reference; at zero the page leaves its LRU list and returns to the allocator.
+    void put_page(Pfn pfn);
+
+    // TableAllocator: page-table pages, zeroed, counted in PageTables.
+    std::optional<Pfn> allocate_table() override;
+    void free_table(Pfn pfn) override;
+
+    // Fixed-frame mode, the textbook model of a process given N frames: at most `pages` user pages
+    // (pages on the LRU lists) are resident, and a user allocation that would go beyond first
+    // evicts one page through the replacement policy. 0 (the default) turns it off. Anonymous
+    // pages can only be evicted to swap, so swap must be on; when nothing can be evicted the
+    // allocation fails (the fault ends as out of memory).
+    void set_user_frame_limit(u64 pages) { m_user_frame_limit = pages; }
+    u64 user_frame_limit() const { return m_user_frame_limit; }
+
+    void set_oom_handler(OomHandler* handler) { m_oom = handler; }
+    OomHandler* oom_handler() const { return m_oom; }
+    // The address space whose fault or call is being served, so that the OOM killer does not
+    // tear down the memory of the task it is working for.
+    AddressSpace* current_space() const { return m_current; }
+    void set_current_space(AddressSpace* space) { m_current = space; }
+
+    // Address spaces, each with its own ASID. They register themselves here so that the
+    // invariant checker, reclaim and the OOM killer can see them all. Unregistering flushes the
+    // ASID's translations, since the ASID may be handed out again.
+    void register_space(AddressSpace* space, Asid asid);
+    void unregister_space(AddressSpace* space);
+    const std::vector<AddressSpace*>& spaces() const { return m_spaces; }
+    Asid allocate_asid();
+
+    // Overcommit accounting (Linux's __vm_enough_memory): charges `pages` to Committed_AS, or
+    // refuses with ENOMEM under the current overcommit policy. `caller_total_vm` is the size in
+    // pages of the calling process's address space (mm->total_vm), from which the user reserve
+    // is taken; 0 for a charge no process makes.
+    Result<void> vm_enough_memory(u64 pages, u64 caller_total_vm);
+    void vm_unacct_memory(u64 pages);
+    u64 committed_pages() const { return m_committed; }
+    u64 commit_limit_pages() const;
+
+    // Pages in use by kind, kept as the parts work (for meminfo and the invariant checker).
+    u64 page_table_pages() const { return m_page_table_pages; }
+    u64 total_ram_pages() const { return m_allocator.managed_pages(); }
+    u64 total_swap_pages() const;
+
+    // ==== What the core asks of the layers above (implemented by the MemoryManager) ====
+    // Wakes kswapd: free memory fell under the low watermark.
+    virtual void wake_kswapd() = 0;
+    // Direct reclaim of up to `pages` pages in the allocating task's context; the pages freed.
+    virtual u64 reclaim_direct(u64 pages) = 0;
+    // Reclaims this one page now if it can (MADV_PAGEOUT); whether it went.
+    virtual bool reclaim_page(Pfn pfn) = 0;
+    // Waits for one page under writeback to complete (reclaim_throttle); false when none is.
+    virtual bool wait_writeback_one() = 0;
+    // Frees a transparent huge page whose last reference went (the THP layer's).
+    virtual void free_huge_page(Pfn head) = 0;
+    // Pages held by the hugetlb pools, which no ordinary mapping can use.
+    virtual u64 hugetlb_pages() const = 0;
+
+  protected:
+    // The services of the layers above, which the MemoryManager builds and owns.
+    struct Layers {
+        PageCache* page_cache = nullptr;
+        FaultHandler* fault_handler = nullptr;
+        SlabAllocator* slab = nullptr;
+        HugetlbPool* hugetlb = nullptr;
+        Thp* thp = nullptr;
+        Compactor* compactor = nullptr;
+    };
+    Layers& layers() { return m_layers; }
+
+  private:
+    // One page through the slow path (kswapd, direct reclaim, writeback throttling, OOM).
+    std::optional<Pfn> allocate_page(MigrateType type = MigrateType::Movable);
+    bool make_room_under_frame_limit();
+
+    PhysicalMemory& m_memory;
+    TlbFlushPort& m_tlb;
+    Clock& m_clock;
+    isa::SatpMode m_mode;
+    FrameTable m_frames;
+    PhysicalAllocator m_allocator;
+    Lru m_lru;
+    VmStat m_vmstat;
+    VmSysctl m_sysctl;
+    std::unique_ptr<SwapManager> m_swap;
+    Workingset m_workingset{*this};
+    std::vector<AddressSpace*> m_spaces;
+    std::vector<Asid> m_space_asids; // the ASID of each of m_spaces
+    Pfn m_zero_pfn;
+    u64 m_page_table_pages = 0;
+    u64 m_committed = 0;
+    OomHandler* m_oom = nullptr;
+    AddressSpace* m_current = nullptr;
+    bool m_in_direct_reclaim = false;
+    u64 m_user_frame_limit = 0;
+    Asid m_next_asid = 1;
+    Layers m_layers;
+};
+
+} // namespace kioku
