@@ -24,7 +24,6 @@
 #include "mm/hugetlb/Hugetlb.h"
 #include "mm/hugetlb/HugetlbPool.h"
 #include "mm/thp/Thp.h"
-#include "mm/vm/Rmap.h"
 
 namespace kioku {
 
@@ -740,7 +739,6 @@ Result<u64> Kernel::file_write(Process& p, OpenFile& f, u64 buf, u64 count, u64 
     if (inode.seals & (Inode::SEAL_WRITE | Inode::SEAL_FUTURE_WRITE))
         return Error::from_errno(EPERM, "the file is sealed against writing");
     inode.contents_changed();
-    Rmap rmap(*m_mm);
     u64 done = 0;
     while (done < count) {
         u64 pos = offset + done;
@@ -763,7 +761,7 @@ Result<u64> Kernel::file_write(Process& p, OpenFile& f, u64 buf, u64 count, u64 
         auto out = user_access(p, buf + done, n, AccessType::Read,
                                [&](u8* host, u64 d, u64 k) { std::memcpy(dst + d, host, k); });
         if (out.ok()) {
-            rmap.set_page_dirty(page);
+            m_mm->page_cache().set_page_dirty(page);
             m_mm->allocator().frames_changed(page, 1); // it may be mapped as code
         }
         m_mm->put_page(page); // the pin taken by get_page

@@ -31,6 +31,7 @@
 #include "mm/cache/Inode.h"
 #include "mm/hugetlb/Hugetlb.h"
 #include "mm/hugetlb/HugetlbPool.h"
+#include "mm/vm/Mmap.h"
 #include "mm/vm/Userfault.h"
 
 namespace kioku {
@@ -1809,7 +1810,7 @@ SyscallResult Syscalls::add_seals(OpenFile& f, u32 seals)
     Inode& inode = *f.inode;
     if (inode.seals & Inode::SEAL_SEAL)
         return SyscallResult::err(EPERM);
-    if ((seals & Inode::SEAL_WRITE) && !(inode.seals & Inode::SEAL_WRITE) && inode.writably_mapped())
+    if ((seals & Inode::SEAL_WRITE) && !(inode.seals & Inode::SEAL_WRITE) && writably_mapped(inode))
         return SyscallResult::err(EBUSY);
     // SEAL_EXEC on an executable file implies the write seals: W^X from then on.
     if ((seals & Inode::SEAL_EXEC) && (inode.shmem_mode & 0111))

@@ -18,6 +18,7 @@
 #include "mm/thp/Thp.h"
 #include "mm/vm/AddressSpace.h"
 #include "mm/vm/FaultHandler.h"
+#include "mm/vm/Rmap.h"
 
 namespace kioku {
 
@@ -28,6 +29,8 @@ MemoryManager::MemoryManager(PhysicalMemory& memory, TlbFlushPort& tlb, Clock& c
     // takes at boot).
     m_page_cache = std::make_unique<PageCache>(*this);
     layers().page_cache = m_page_cache.get();
+    m_file_mappings = std::make_unique<RmapFileMappings>(*this);
+    m_page_cache->set_mappings(m_file_mappings.get());
     m_fault_handler = std::make_unique<FaultHandler>(*this);
     layers().fault_handler = m_fault_handler.get();
     m_reclaimer = std::make_unique<Reclaimer>(*this);

@@ -19,6 +19,7 @@
 namespace kioku {
 
 class Reclaimer;
+class RmapFileMappings;
 
 class MemoryManager final : public MmCore {
   public:
@@ -58,6 +59,7 @@ class MemoryManager final : public MmCore {
     u64 hugetlb_pages() const override;
 
     std::unique_ptr<PageCache> m_page_cache;
+    std::unique_ptr<RmapFileMappings> m_file_mappings; // the reverse map, as the cache sees it
     std::unique_ptr<FaultHandler> m_fault_handler;
     std::unique_ptr<Reclaimer> m_reclaimer;
     std::unique_ptr<HugetlbPool> m_hugetlb;

@@ -6,7 +6,6 @@
 #include <unistd.h>
 
 #include "mm/cache/PageCache.h"
-#include "mm/vm/Vma.h"
 
 namespace kioku {
 
@@ -26,14 +25,6 @@ Inode::~Inode()
     m_cache.release_all(*this);
     if (m_host_fd >= 0)
         ::close(m_host_fd);
-}
-
-bool Inode::writably_mapped() const
-{
-    for (const Vma* vma : m_mappings)
-        if ((vma->flags & (VM_SHARED | VM_MAYWRITE)) == (VM_SHARED | VM_MAYWRITE))
-            return true;
-    return false;
 }
 
 void Inode::link(Vma* vma)

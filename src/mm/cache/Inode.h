@@ -92,6 +92,7 @@ class Inode {
 
     // Mappings of this file (i_mmap).
     std::vector<Vma*>& mappings() { return m_mappings; }
+    const std::vector<Vma*>& mappings() const { return m_mappings; }
     void link(Vma* vma);
     void unlink(Vma* vma);
     MappingObserver* observer() const { return m_observer; }
@@ -112,8 +113,6 @@ class Inode {
         SEAL_ALL = 0x3f,
     };
     u32 seals = 0;
-    // Whether a shared mapping that may write maps it (mapping_writably_mapped).
-    bool writably_mapped() const;
     // i_writecount: open files that may write it (above 0), or programs running it (below 0);
     // the one excludes the other with ETXTBSY (get_write_access, exe_file_deny_write_access).
     Result<void> get_write_access();

@@ -1,5 +1,7 @@
 #include "mm/cache/PageCache.h"
 
+#include "mm/cache/FileMappings.h"
+
 #include <algorithm>
 #include <cstring>
 
@@ -9,8 +11,6 @@
 #include "mm/core/MmCore.h"
 #include "mm/core/SwapCache.h"
 #include "mm/swap/SwapManager.h"
-#include "mm/vm/AddressSpace.h"
-#include "mm/vm/Rmap.h"
 
 namespace kioku {
 
@@ -135,6 +135,20 @@ void PageCache::count_dirty(i64 delta)
         m_flusher.page_dirtied();
 }
 
+void PageCache::set_page_dirty(Pfn pfn)
+{
+    Frame& f = m_mm.frames()[pfn];
+    if (f.has(FF_DIRTY))
+        return;
+    f.set(FF_DIRTY);
+    if (f.has(FF_FILE) && !f.has(FF_SHMEM)) {
+        Inode* inode = f.inode();
+        inode->dirty_pages++;
+        inode->contents_changed(); // the first store after writeback moves mtime (page_mkwrite)
+        count_dirty(+1);
+    }
+}
+
 Result<Pfn> PageCache::shmem_swapin(Inode& inode, u64 index, bool* major)
 {
     // shmem_swapin_folio: read the page through the swap cache, then move it from the swap cache
@@ -250,14 +264,13 @@ Result<void> PageCache::writeback(Inode& inode, u64 first, u64 last)
         return {};
     if (inode.writeback_pages)
         m_flusher.wait_inode(inode);
-    Rmap rmap(m_mm);
     u64 written = 0;
     for (auto it = inode.pages().lower_bound(first); it != inode.pages().end() && it->first <= last; ++it) {
         Pfn pfn = it->second;
         Frame& f = m_mm.frames()[pfn];
         // A store through a still-writable PTE may have dirtied the page behind our back.
-        if (rmap.mkclean(pfn))
-            rmap.set_page_dirty(pfn);
+        if (m_mappings->mkclean(pfn))
+            set_page_dirty(pfn);
         if (!f.has(FF_DIRTY))
             continue;
         TRY(inode.write_backing(it->first, m_mm.memory().frame(pfn)));
@@ -277,7 +290,6 @@ Result<void> PageCache::start_writeback(Inode& inode, std::vector<Pfn>& pages)
 {
     if (inode.is_shmem())
         return {};
-    Rmap rmap(m_mm);
     u64 started = 0;
     Result<void> result;
     for (auto it = inode.pages().begin(); it != inode.pages().end(); ++it) {
@@ -286,8 +298,8 @@ Result<void> PageCache::start_writeback(Inode& inode, std::vector<Pfn>& pages)
         // WB_SYNC_NONE passes over a page still under writeback: it stays dirty for next time.
         if (f.has(FF_WRITEBACK))
             continue;
-        if (rmap.mkclean(pfn))
-            rmap.set_page_dirty(pfn);
+        if (m_mappings->mkclean(pfn))
+            set_page_dirty(pfn);
         if (!f.has(FF_DIRTY))
             continue;
         result = inode.write_backing(it->first, m_mm.memory().frame(pfn));
@@ -332,12 +344,11 @@ void PageCache::punch_hole(Inode& inode, u64 first, u64 count)
     if (inode.writeback_pages)
         m_flusher.wait_inode(inode);
     u64 end = first + count < first ? ~u64{0} : first + count;
-    Rmap rmap(m_mm);
     std::vector<std::pair<u64, Pfn>> doomed;
     for (auto it = inode.pages().lower_bound(first); it != inode.pages().end() && it->first < end; ++it)
         doomed.push_back(*it);
     for (auto [index, pfn] : doomed) {
-        rmap.unmap_all(pfn);
+        m_mappings->unmap_all(pfn);
         remove(inode, index, pfn);
     }
     free_swapped(inode, first, end);
@@ -349,21 +360,16 @@ void PageCache::truncate(Inode& inode, u64 new_size)
     // truncate_inode_pages waits for writeback of the pages it drops.
     if (inode.writeback_pages)
         m_flusher.wait_inode(inode);
-    Rmap rmap(m_mm);
     u64 keep = page_round_up(new_size) >> PAGE_SHIFT;
-    // unmap_mapping_range(even_cows): every PTE at a file offset past the new end goes, the
-    // private copies of those pages too, so that an access there is SIGBUS as in Linux.
-    for (Vma* vma : std::vector<Vma*>(inode.mappings())) {
-        u64 first = std::max(keep, vma->pgoff);
-        if (first < vma->pgoff + vma->pages())
-            vma->mm->zap_range(*vma, vma->start + ((first - vma->pgoff) << PAGE_SHIFT), vma->end);
-    }
+    // Every PTE at a file offset past the new end goes, the private copies of those pages too,
+    // so that an access there is SIGBUS as in Linux.
+    m_mappings->unmap_from(inode, keep);
     while (!inode.pages().empty()) {
         auto last = inode.pages().last();
         if (last->first < keep)
             break;
         Pfn pfn = last->second;
-        rmap.unmap_all(pfn);
+        m_mappings->unmap_all(pfn);
         remove(inode, last->first, pfn);
     }
     free_swapped(inode, keep);

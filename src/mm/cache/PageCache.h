@@ -25,6 +25,7 @@
 namespace kioku {
 
 class BlockDevice;
+class FileMappings;
 class Inode;
 class MmCore;
 
@@ -39,6 +40,8 @@ class PageCache {
     std::shared_ptr<Inode> create_host(int host_fd, u64 ino, std::string name, u64 size);
     // The disk whose latency file I/O is charged to (may be null: no charge).
     void set_disk(BlockDevice* disk) { m_disk = disk; }
+    // The layer that maps the cache's pages (FileMappings.h), set once by the MemoryManager.
+    void set_mappings(FileMappings* mappings) { m_mappings = mappings; }
 
     std::optional<Pfn> find(Inode& inode, u64 index);
     // Finds the page, or reads it (with read-around of `around` pages when > 1) from the backing
@@ -81,6 +84,10 @@ class PageCache {
     u64 nr_dirty() const { return m_nr_dirty; }
     // Dirty accounting of host-file pages; a page becoming dirty is also the flusher's business.
     void count_dirty(i64 delta);
+    // Marks a page-cache page dirty (folio_mark_dirty), with Linux's accounting: shmem pages have
+    // no writeback, so they are not counted as Dirty; a host file's first store after writeback
+    // moves its mtime.
+    void set_page_dirty(Pfn pfn);
     // shmem pages out on swap, over all inodes.
     u64 nr_shmem_swapped() const { return m_nr_shmem_swapped; }
 
@@ -105,6 +112,7 @@ class PageCache {
 
     MmCore& m_mm;
     BlockDevice* m_disk = nullptr;
+    FileMappings* m_mappings = nullptr;
     std::vector<Inode*> m_inodes;
     u64 m_nr_pages = 0;
     u64 m_nr_shmem = 0;

@@ -7,18 +7,6 @@ namespace kioku {
 
 using namespace isa;
 
-void mark_lazyfree(MmCore& mm, Pfn pfn)
-{
-    Frame& f = mm.frames()[pfn];
-    if (!f.has(FF_SWAPBACKED) || f.has(FF_SWAPCACHE) || f.has(FF_UNEVICTABLE) || !f.has(FF_LRU))
-        return;
-    mm.lru().remove(pfn);
-    f.clear(FF_SWAPBACKED | FF_REFERENCED);
-    f.set(FF_LAZYFREE);
-    mm.lru().add_new(pfn);
-    mm.vmstat().add(VmItem::Pglazyfree, 1);
-}
-
 bool reclaim_lazyfree(MmCore& mm, Pfn pfn)
 {
     Frame& f = mm.frames()[pfn];

@@ -338,7 +338,7 @@ void FaultHandler::map_shared_page(AddressSpace& space, Vma& vma, Pfn pfn, PageS
     Rmap rmap(m_mm);
     m_mm.get_page(pfn);
     rmap.add_mapping(space, pfn);
-    rmap.set_page_dirty(pfn);
+    m_mm.page_cache().set_page_dirty(pfn);
     slot.set(make_pte(pfn.value(), pte_bits_for(vma) | maybe_mkwrite(vma) | PTE_A | PTE_D));
 }
 
@@ -408,7 +408,7 @@ FaultOutcome FaultHandler::do_wp_page(AddressSpace& space, Vma& vma, VirtAddr va
     bool zero = m_mm.is_zero_pfn(old);
     if (vma.is_shared() && !zero) {
         // wp_page_shared: the first store to a write-notified shared page dirties it.
-        rmap.set_page_dirty(old);
+        m_mm.page_cache().set_page_dirty(old);
         slot.set_access_flags(PTE_W | PTE_A | PTE_D);
         return FaultOutcome::Minor;
     }

@@ -5,7 +5,7 @@
 // deactivates, PAGEOUT reclaims now, POPULATE_* faults in, REMOVE punches a hole in the file.
 //
 // MADV_FREE: the range's exclusively owned anonymous pages are cleaned and handed to
-// mark_lazyfree (src/mm/reclaim/Lazyfree), which reclaim later discards or takes back.
+// mark_lazyfree (src/mm/core/FolioLru.h), which reclaim later discards or takes back.
 #pragma once
 
 #include "base/Result.h"

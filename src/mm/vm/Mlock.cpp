@@ -1,7 +1,7 @@
 #include "mm/vm/Mlock.h"
 
+#include "mm/core/FolioLru.h"
 #include "mm/core/MmCore.h"
-#include "mm/reclaim/Mlock.h"
 #include "mm/thp/Thp.h"
 #include "mm/vm/AddressSpace.h"
 #include "mm/vm/FaultHandler.h"

@@ -33,6 +33,14 @@ u64 calc_vm_flag_bits(int flags)
 
 } // namespace
 
+bool writably_mapped(const Inode& file)
+{
+    for (const Vma* vma : file.mappings())
+        if ((vma->flags & (VM_SHARED | VM_MAYWRITE)) == (VM_SHARED | VM_MAYWRITE))
+            return true;
+    return false;
+}
+
 u64 calc_vm_prot_bits(int prot)
 {
     u64 f = 0;

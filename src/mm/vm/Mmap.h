@@ -19,6 +19,9 @@ class Inode;
 class MmCore;
 struct FileAccess;
 
+// Whether a shared mapping that may write maps the file (mapping_writably_mapped).
+bool writably_mapped(const Inode& file);
+
 // The VM_READ / VM_WRITE / VM_EXEC flags of a PROT_* protection (calc_vm_prot_bits).
 u64 calc_vm_prot_bits(int prot);
 

@@ -2,8 +2,8 @@
 
 #include "mm/cache/Inode.h"
 #include "mm/cache/PageCache.h"
+#include "mm/core/FolioLru.h"
 #include "mm/core/MmCore.h"
-#include "mm/reclaim/Mlock.h"
 #include "mm/vm/AddressSpace.h"
 #include "mm/vm/AnonVma.h"
 
@@ -95,18 +95,22 @@ void Rmap::remove_mapping(AddressSpace& space, Pfn pfn, u64 pte)
     --rss_counter(space, f);
 }
 
-void Rmap::set_page_dirty(Pfn pfn)
+bool RmapFileMappings::mkclean(Pfn pfn)
 {
-    Frame& f = m_mm.frames()[pfn];
-    if (f.has(FF_DIRTY))
-        return;
-    f.set(FF_DIRTY);
-    // shmem pages have no writeback, so Linux does not count them as Dirty (noop_dirty_folio).
-    if (f.has(FF_FILE) && !f.has(FF_SHMEM)) {
-        Inode* inode = f.inode();
-        inode->dirty_pages++;
-        inode->contents_changed(); // the first store after writeback moves mtime (page_mkwrite)
-        m_mm.page_cache().count_dirty(+1);
+    return Rmap(m_mm).mkclean(pfn);
+}
+
+void RmapFileMappings::unmap_all(Pfn pfn)
+{
+    Rmap(m_mm).unmap_all(pfn);
+}
+
+void RmapFileMappings::unmap_from(Inode& inode, u64 first)
+{
+    for (Vma* vma : std::vector<Vma*>(inode.mappings())) {
+        u64 from = std::max(first, vma->pgoff);
+        if (from < vma->pgoff + vma->pages())
+            vma->mm->zap_range(*vma, vma->start + ((from - vma->pgoff) << PAGE_SHIFT), vma->end);
     }
 }
 

@@ -8,6 +8,8 @@
 #include <functional>
 
 #include "base/Types.h"
+#include "mm/cache/FileMappings.h"
+#include "mm/cache/PageCache.h"
 #include "mm/core/MmCore.h"
 #include "mm/pgtable/PageSlot.h"
 
@@ -50,11 +52,24 @@ class Rmap {
     // Bookkeeping when a PTE starts or stops mapping a page (not the zero page).
     void add_mapping(AddressSpace& space, Pfn pfn);
     void remove_mapping(AddressSpace& space, Pfn pfn, u64 pte);
-    // Marks a page-cache page dirty (set_page_dirty), with Linux's accounting.
-    void set_page_dirty(Pfn pfn);
 
   private:
     i64& rss_counter(AddressSpace& space, const Frame& frame);
+    MmCore& m_mm;
+};
+
+// The page cache's view of the reverse map (FileMappings.h).
+class RmapFileMappings final : public FileMappings {
+  public:
+    explicit RmapFileMappings(MmCore& mm)
+        : m_mm(mm)
+    {
+    }
+    bool mkclean(Pfn pfn) override;
+    void unmap_all(Pfn pfn) override;
+    void unmap_from(Inode& inode, u64 first) override;
+
+  private:
     MmCore& m_mm;
 };
 
@@ -69,7 +84,7 @@ inline void Rmap::unmap_one(AddressSpace& space, PageSlot slot, Unmap why, u64 r
     else
         slot.modify_flush(replacement);
     if ((old & isa::PTE_D) && (why == Unmap::Reclaim || m_mm.frames()[pfn].has(FF_FILE)))
-        set_page_dirty(pfn);
+        m_mm.page_cache().set_page_dirty(pfn);
     remove_mapping(space, pfn, old);
     m_mm.put_page(pfn);
 }

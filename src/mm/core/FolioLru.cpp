@@ -1,4 +1,4 @@
-#include "mm/reclaim/Mlock.h"
+#include "mm/core/FolioLru.h"
 
 #include "mm/core/MmCore.h"
 
@@ -36,6 +36,18 @@ void munlock_folio(MmCore& mm, Pfn pfn)
         mm.lru().add_new(pfn);
         mm.vmstat().add(VmItem::UnevictablePgsRescued, 1);
     }
+}
+
+void mark_lazyfree(MmCore& mm, Pfn pfn)
+{
+    Frame& f = mm.frames()[pfn];
+    if (!f.has(FF_SWAPBACKED) || f.has(FF_SWAPCACHE) || f.has(FF_UNEVICTABLE) || !f.has(FF_LRU))
+        return;
+    mm.lru().remove(pfn);
+    f.clear(FF_SWAPBACKED | FF_REFERENCED);
+    f.set(FF_LAZYFREE);
+    mm.lru().add_new(pfn);
+    mm.vmstat().add(VmItem::Pglazyfree, 1);
 }
 
 } // namespace kioku
