@@ -39,6 +39,7 @@ MemoryManager::MemoryManager(PhysicalMemory& memory, TlbFlushPort& tlb, Clock& c
     layers().hugetlb = m_hugetlb.get();
     m_thp = std::make_unique<Thp>(*this);
     layers().thp = m_thp.get();
+    layers().thp_ops = m_thp.get();
     m_compactor = std::make_unique<Compactor>(*this);
     layers().compactor = m_compactor.get();
     m_slab = SlabAllocator::create_for(*this);

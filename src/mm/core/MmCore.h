@@ -42,6 +42,7 @@ class PhysicalMemory;
 class SlabAllocator;
 class SwapManager;
 class Thp;
+class ThpOps;
 class TlbFlushPort;
 
 // What the memory manager asks when reclaim cannot free enough: the kernel's OOM killer, which
@@ -92,6 +93,7 @@ class MmCore : public TableAllocator {
     HugetlbPool& hugetlb() { return *m_layers.hugetlb; }
     const HugetlbPool& hugetlb() const { return *m_layers.hugetlb; }
     Thp& thp() { return *m_layers.thp; }
+    ThpOps& thp_ops() { return *m_layers.thp_ops; }
     const Thp& thp() const { return *m_layers.thp; }
     Compactor& compactor() { return *m_layers.compactor; }
     const Compactor& compactor() const { return *m_layers.compactor; }
@@ -170,6 +172,7 @@ class MmCore : public TableAllocator {
         SlabAllocator* slab = nullptr;
         HugetlbPool* hugetlb = nullptr;
         Thp* thp = nullptr;
+        ThpOps* thp_ops = nullptr; // the same object, as the address-space layer sees it
         Compactor* compactor = nullptr;
     };
     Layers& layers() { return m_layers; }

@@ -43,6 +43,7 @@
 #include "base/Result.h"
 #include "base/Types.h"
 #include "mm/pgtable/PageSlot.h"
+#include "mm/vm/ThpOps.h"
 
 namespace kioku {
 
@@ -51,10 +52,6 @@ class FrameTable;
 class MmCore;
 struct Vma;
 enum class FaultOutcome : u8;
-
-inline constexpr unsigned HPAGE_PMD_ORDER = 9;
-inline constexpr u64 HPAGE_PMD_NR = u64{1} << HPAGE_PMD_ORDER;
-inline constexpr u64 HPAGE_PMD_SIZE = HPAGE_PMD_NR << PAGE_SHIFT;
 
 // /sys/kernel/mm/transparent_hugepage/enabled and defrag.
 enum class ThpMode : u8 { Always, Madvise, Never };
@@ -80,7 +77,7 @@ struct ThpSettings {
 // The head frame of the compound page pfn belongs to (pfn itself when it is not a tail).
 Pfn compound_head(const FrameTable& frames, Pfn pfn);
 
-class Thp {
+class Thp final : public ThpOps {
   public:
     explicit Thp(MmCore& mm);
     ~Thp();
@@ -88,11 +85,8 @@ class Thp {
     ThpSettings& settings() { return m_settings; }
     const ThpSettings& settings() const { return m_settings; }
 
-    // ==== Faults (FaultHandler) ====
-    // A fault at va in an anonymous VMA, before the 4 KiB path looks at the PTE: resolves faults
-    // on huge leaves and makes new huge mappings. nullopt means "continue on the 4 KiB path"
-    // (not eligible, allocation failed, or the THP was split for copy-on-write).
-    std::optional<FaultOutcome> handle_fault(AddressSpace& space, Vma& vma, VirtAddr va, bool write);
+    // ==== Faults (FaultHandler; ThpOps.h says what each operation of the port does) ====
+    std::optional<FaultOutcome> handle_fault(AddressSpace& space, Vma& vma, VirtAddr va, bool write) override;
     // Whether a fault in vma may map a THP covering va (Linux's thp_vma_allowable + suitable).
     bool fault_allowed(const AddressSpace& space, const Vma& vma, VirtAddr va) const;
     // Whether the VMA may hold THPs at all under the current settings (hugepage_vma_check).
@@ -103,31 +97,20 @@ class Thp {
     // the compound page 512 order-0 pages. Needs no memory, so it always succeeds here (true);
     // the result stays for callers written for Linux's split_huge_page, which can fail on pins.
     bool split_huge_page(Pfn head);
-    // Splits every THP mapped in [start, end) of space (also ones reaching outside the range).
-    void split_range(AddressSpace& space, VirtAddr start, VirtAddr end);
-    // Splits the THPs that [start, end) covers only in part, leaving those wholly inside.
-    void split_partial(AddressSpace& space, VirtAddr start, VirtAddr end);
+    void split_range(AddressSpace& space, VirtAddr start, VirtAddr end) override;
+    void split_partial(AddressSpace& space, VirtAddr start, VirtAddr end) override;
     // A huge zero page leaf becomes 512 PTEs of the ordinary zero page (in its deposited table).
     void split_zero_pmd(AddressSpace& space, VirtAddr base);
 
-    // ==== Whole-PMD operations on a huge leaf (AddressSpace) ====
-    // zap_huge_pmd: clears the leaf, frees its deposited table and drops the mapping (freeing the
-    // page with the last one).
-    void zap_huge_pmd(AddressSpace& space, VirtAddr base, PageSlot entry);
-    // copy_huge_pmd for fork: the child's leaf and its deposited table; both leaves become
-    // read-only when cow is set. Failed, with nothing changed, when the child's tables cannot be
-    // allocated: the fork must then fail with ENOMEM. Allocating them may reclaim, and reclaim may
-    // split the parent's huge page: then nothing is copied and the caller copies the PTE table
-    // that took the leaf's place (Split).
-    enum class CopyHuge : u8 { Copied, Failed, Split };
-    CopyHuge copy_huge_pmd(AddressSpace& child, VirtAddr base, PageSlot entry, bool cow);
-    // change_huge_pmd for mprotect: new permission bits, keeping A, D and soft-dirty.
-    void change_huge_pmd(const Vma& vma, PageSlot entry);
+    // ==== Whole-PMD operations on a huge leaf (AddressSpace, Fork, Mprotect) ====
+    void zap_huge_pmd(AddressSpace& space, VirtAddr base, PageSlot entry) override;
+    CopyHuge copy_huge_pmd(AddressSpace& child, VirtAddr base, PageSlot entry, bool cow) override;
+    void change_huge_pmd(const Vma& vma, PageSlot entry) override;
     // Drops a reference to a THP; the last one frees the whole compound page.
     void put_huge_page(Pfn head);
 
     // ==== The huge zero page ====
-    bool is_huge_zero(Pfn pfn) const;
+    bool is_huge_zero(Pfn pfn) const override;
     std::optional<Pfn> huge_zero_pfn() const { return m_huge_zero; }
 
     // ==== khugepaged ====

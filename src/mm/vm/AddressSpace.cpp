@@ -7,10 +7,10 @@
 #include "mm/core/SwapCache.h"
 #include "mm/hugetlb/Hugetlb.h"
 #include "mm/swap/SwapManager.h"
-#include "mm/thp/Thp.h"
 #include "mm/vm/AnonVma.h"
 #include "mm/vm/FaultHandler.h"
 #include "mm/vm/Rmap.h"
+#include "mm/vm/ThpOps.h"
 #include "mm/vm/Userfault.h"
 
 namespace kioku {
@@ -106,7 +106,7 @@ u64 AddressSpace::vm_start_gap(const Vma& vma) const
 Vma& AddressSpace::split_vma(Vma& vma, VirtAddr at)
 {
     // vma_adjust_trans_huge: a THP the new boundary cuts through is split first.
-    m_mm.thp().split_partial(*this, at, at);
+    m_mm.thp_ops().split_partial(*this, at, at);
     return m_tree.split(vma, at);
 }
 
@@ -189,10 +189,10 @@ void AddressSpace::zap_range(Vma& vma, VirtAddr start, VirtAddr end, ZapGuards g
     Rmap rmap(m_mm);
     TlbGather tlb(*m_page_table);
     // A THP the range covers in part is split; whole ones go at once (zap_huge_pmd).
-    m_mm.thp().split_partial(*this, start, end);
+    m_mm.thp_ops().split_partial(*this, start, end);
     auto huge = [&](VirtAddr base, unsigned level, PageSlot entry) {
         if (level == 1 && !(vma.flags & VM_HUGETLB))
-            m_mm.thp().zap_huge_pmd(*this, base, entry);
+            m_mm.thp_ops().zap_huge_pmd(*this, base, entry);
     };
     m_page_table->for_each(
         start, end,

@@ -11,10 +11,10 @@
 #include "mm/core/SwapCache.h"
 #include "mm/hugetlb/Hugetlb.h"
 #include "mm/swap/SwapManager.h"
-#include "mm/thp/Thp.h"
 #include "mm/vm/AddressSpace.h"
 #include "mm/vm/AnonVma.h"
 #include "mm/vm/Rmap.h"
+#include "mm/vm/ThpOps.h"
 
 namespace kioku {
 
@@ -114,7 +114,7 @@ FaultOutcome FaultHandler::handle_in_vma(AddressSpace& space, Vma& vma, VirtAddr
     bool userfault = vma.flags & VM_UFFD_MISSING;
     std::optional<FaultOutcome> huge;
     if (!userfault || space.page_table().huge_leaf(va))
-        huge = m_mm.thp().handle_fault(space, vma, va, write);
+        huge = m_mm.thp_ops().handle_fault(space, vma, va, write);
     PageSlot slot = huge ? PageSlot() : space.page_table().slot(va, true);
     if (huge) {
         outcome = *huge;

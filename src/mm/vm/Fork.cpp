@@ -3,10 +3,10 @@
 #include "mm/core/MmCore.h"
 #include "mm/hugetlb/Hugetlb.h"
 #include "mm/swap/SwapManager.h"
-#include "mm/thp/Thp.h"
 #include "mm/vm/AddressSpace.h"
 #include "mm/vm/AnonVma.h"
 #include "mm/vm/Rmap.h"
+#include "mm/vm/ThpOps.h"
 
 namespace kioku {
 
@@ -121,10 +121,10 @@ bool ForkCall::copy_page_range(AddressSpace& child, Vma& src, Vma& dst)
         src.start, src.end, copy_pte, [&](VirtAddr base, unsigned level, PageSlot entry) {
             if (!copied || level != 1 || (src.flags & VM_HUGETLB))
                 return;
-            auto done = m_mm.thp().copy_huge_pmd(child, base, entry, cow);
-            if (done == Thp::CopyHuge::Failed)
+            auto done = m_mm.thp_ops().copy_huge_pmd(child, base, entry, cow);
+            if (done == ThpOps::CopyHuge::Failed)
                 copied = false;
-            else if (done == Thp::CopyHuge::Split) // now a PTE table: copied as one
+            else if (done == ThpOps::CopyHuge::Split) // now a PTE table: copied as one
                 m_space.page_table().for_each(std::max(base, src.start),
                                               std::min(base + HPAGE_PMD_SIZE, src.end), copy_pte);
         });

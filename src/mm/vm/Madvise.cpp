@@ -11,11 +11,11 @@
 #include "mm/core/SwapCache.h"
 #include "mm/hugetlb/Hugetlb.h"
 #include "mm/swap/SwapManager.h"
-#include "mm/thp/Thp.h"
 #include "mm/vm/AddressSpace.h"
 #include "mm/vm/AnonVma.h"
 #include "mm/vm/FaultHandler.h"
 #include "mm/vm/Rmap.h"
+#include "mm/vm/ThpOps.h"
 
 namespace kioku {
 
@@ -238,7 +238,7 @@ void MadviseCall::madvise_free(u64 start, u64 end)
     // shows in the D bit.
     // Lazy freeing works on 4 KiB pages here: THPs in the range are split first (Linux frees a
     // wholly covered one lazily as one folio).
-    m_space.m_mm.thp().split_range(m_space, VirtAddr(start), VirtAddr(end));
+    m_space.m_mm.thp_ops().split_range(m_space, VirtAddr(start), VirtAddr(end));
     m_space.m_page_table->for_each(VirtAddr(start), VirtAddr(end), [&](VirtAddr, PageSlot slot) {
         u64 pte = *slot;
         if (pte_is_swap(pte)) {
@@ -323,13 +323,13 @@ void MadviseCall::madvise_cold_or_pageout(u64 start, u64 end, bool pageout)
     // madvise_cold_or_pageout_pte_range: PAGEOUT splits a THP (riscv cannot swap one whole), as
     // does a range covering one in part; COLD deactivates a wholly covered THP as one page.
     if (pageout)
-        m_space.m_mm.thp().split_range(m_space, VirtAddr(start), VirtAddr(end));
+        m_space.m_mm.thp_ops().split_range(m_space, VirtAddr(start), VirtAddr(end));
     else
-        m_space.m_mm.thp().split_partial(m_space, VirtAddr(start), VirtAddr(end));
+        m_space.m_mm.thp_ops().split_partial(m_space, VirtAddr(start), VirtAddr(end));
     auto visit = [&](VirtAddr, PageSlot slot) {
         u64 pte = *slot;
         if (!pte_present(pte) || m_space.m_mm.is_zero_pfn(pte_pfn(pte)) ||
-            m_space.m_mm.thp().is_huge_zero(pte_pfn(pte)))
+            m_space.m_mm.thp_ops().is_huge_zero(pte_pfn(pte)))
             return;
         Pfn pfn = pte_pfn(pte);
         Frame& f = m_space.m_mm.frames()[pfn];

@@ -2,10 +2,10 @@
 
 #include "mm/core/FolioLru.h"
 #include "mm/core/MmCore.h"
-#include "mm/thp/Thp.h"
 #include "mm/vm/AddressSpace.h"
 #include "mm/vm/FaultHandler.h"
 #include "mm/vm/Rmap.h"
+#include "mm/vm/ThpOps.h"
 
 namespace kioku {
 
@@ -242,7 +242,7 @@ void MlockCall::mlock_fixup(Vma& vma, u64 start, u64 end, u64 new_flags)
     // VM_LOCKONFAULT; the rest are locked as they fault in. Locked memory is kept at 4 KiB here,
     // so a THP in the range is split first.
     if (new_flags & VM_LOCKED)
-        m_mm.thp().split_range(m_space, VirtAddr(start), VirtAddr(end));
+        m_mm.thp_ops().split_range(m_space, VirtAddr(start), VirtAddr(end));
     m_space.page_table().for_each(VirtAddr(start), VirtAddr(end), [&](VirtAddr, PageSlot slot) {
         auto pfn = normal_page(m_mm, *slot);
         if (!pfn)

@@ -3,9 +3,9 @@
 #include "abi/Mman.h"
 #include "mm/core/MmCore.h"
 #include "mm/hugetlb/Hugetlb.h"
-#include "mm/thp/Thp.h"
 #include "mm/vm/AddressSpace.h"
 #include "mm/vm/Mmap.h"
+#include "mm/vm/ThpOps.h"
 
 namespace kioku {
 
@@ -90,7 +90,7 @@ void MprotectCall::change_protection(Vma& vma, VirtAddr start, VirtAddr end, u64
     u64 bits = pte_bits_for(shape);
     bool may_write = new_flags & VM_WRITE;
     TlbGather tlb(m_space.page_table());
-    m_mm.thp().split_partial(m_space, start, end);
+    m_mm.thp_ops().split_partial(m_space, start, end);
     m_space.page_table().for_each(
         start, end,
         [&](VirtAddr, PageSlot slot) {
@@ -120,7 +120,7 @@ void MprotectCall::change_protection(Vma& vma, VirtAddr start, VirtAddr end, u64
             // change_huge_pmd: a THP wholly inside the range keeps its leaf (callers split the VMA
             // first, which splits a THP it cuts through).
             if (level == 1 && !(vma.flags & VM_HUGETLB))
-                m_mm.thp().change_huge_pmd(shape, entry);
+                m_mm.thp_ops().change_huge_pmd(shape, entry);
         });
 }
 

@@ -2,9 +2,9 @@
 
 #include "mm/core/MmCore.h"
 #include "mm/hugetlb/Hugetlb.h"
-#include "mm/thp/Thp.h"
 #include "mm/vm/AddressSpace.h"
 #include "mm/vm/AnonVma.h"
+#include "mm/vm/ThpOps.h"
 
 namespace kioku {
 
@@ -144,7 +144,7 @@ bool MremapCall::move_ptes(u64 old_addr, u64 new_addr, u64 len)
         hugetlb_move_leaves(m_space, old_addr, new_addr, len); // move_hugetlb_page_tables
         return true;
     }
-    m_space.m_mm.thp().split_range(m_space, VirtAddr(old_addr), VirtAddr(old_addr + len));
+    m_space.m_mm.thp_ops().split_range(m_space, VirtAddr(old_addr), VirtAddr(old_addr + len));
     std::vector<u64> offsets;
     m_space.m_page_table->for_each(VirtAddr(old_addr), VirtAddr(old_addr + len), [&](VirtAddr va, PageSlot) {
         offsets.push_back(va - VirtAddr(old_addr));

@@ -10,7 +10,7 @@
 #include "mm/vm/AddressSpace.h"
 
 #include "mm/core/MmCore.h"
-#include "mm/thp/Thp.h"
+#include "mm/vm/ThpOps.h"
 
 namespace kioku {
 
@@ -49,7 +49,7 @@ Result<void> AddressSpace::clear_refs(int type)
             Pfn pfn = pte_pfn(*slot);
             if (type == CLEAR_REFS_SOFT_DIRTY) {
                 slot.clear_bits_flush(PTE_W | PTE_SOFT_DIRTY);
-            } else if (!m_mm.is_zero_pfn(pfn) && !m_mm.thp().is_huge_zero(pfn)) {
+            } else if (!m_mm.is_zero_pfn(pfn) && !m_mm.thp_ops().is_huge_zero(pfn)) {
                 slot.mkold_flush();
                 m_mm.frames()[pfn].clear(FF_REFERENCED);
             }
