@@ -1,13 +1,16 @@
 #!/usr/bin/python3
 """The include graph between kioku's source folders, from their #include lines.
 
-Usage: scripts/include-graph.py [--level layers|mm] [--dot] [--check]
+Usage: scripts/include-graph.py [--level layers|mm] [--dot] [--check] [--quiet]
 
   --level layers  nodes are the layers under src/ (base, abi, isa, hw, mm, kernel, front, cli)
   --level mm      nodes are the sub-folders of src/mm (vm, cache, swap, thp, ...; files directly
                   in src/mm are "mm") -- the default
+  --quiet         print nothing but what --check finds wrong
   --dot           print the graph in Graphviz's dot language instead of text
-  --check         exit 1 when the graph has a cycle
+  --check         exit 1 when the graph has a cycle, or an include that goes up the declared
+                  order of the level (ORDER below), or a folder the order does not name; the
+                  build runs this for both levels, so an upward include fails the build
 
 Text output: one line per edge, "FROM -> TO  (N includes: file, file...)", then the cycles found
 (each strongly connected component of more than one node, with the edges that close it).
@@ -20,6 +23,24 @@ import sys
 TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SRC = os.path.join(TOP, "src")
 INCLUDE = re.compile(r'^\s*#\s*include\s+"([^"]+)"')
+
+# The layers, bottom first. A folder may include only folders of a lower rank (and itself).
+# docs/architecture.md ("The layers of mm") says what each layer holds and why it sits where it does.
+ORDER = {
+    "layers": [["base"], ["abi", "isa"], ["hw"], ["mm"], ["kernel"], ["front"], ["cli"]],
+    "mm": [
+        ["phys", "pgtable"],
+        ["swap"],  # the swap devices
+        ["core"],  # MmCore: shared state and services; the LRU lists; the swap cache
+        ["slab"],
+        ["cache"],
+        ["vm"],  # address spaces, faults, the reverse map; ports ThpOps and HugetlbOps
+        ["compaction"],
+        ["thp", "hugetlb"],
+        ["reclaim"],
+        ["mm"],  # the composition root: MemoryManager, the invariant checker, swapoff
+    ],
+}
 
 
 def node_of(path, level):
@@ -92,15 +113,32 @@ def cycles(graph_edges):
     return out
 
 
+def order_violations(graph_edges, level):
+    """Edges that do not go down the declared order, and folders the order does not name."""
+    rank = {name: i for i, group in enumerate(ORDER[level]) for name in group}
+    out = []
+    for (a, b), files in sorted(graph_edges.items()):
+        if a not in rank or b not in rank:
+            unknown = a if a not in rank else b
+            out.append("%s -> %s: '%s' is not in the declared order" % (a, b, unknown))
+        elif rank[b] >= rank[a]:
+            out.append("%s -> %s goes up the declared order (%s)" % (a, b, ", ".join(sorted(set(files)))))
+    return out
+
+
 def main():
     parser = argparse.ArgumentParser(add_help=True)
     parser.add_argument("--level", choices=["layers", "mm"], default="mm")
     parser.add_argument("--dot", action="store_true")
     parser.add_argument("--check", action="store_true")
+    parser.add_argument("--quiet", action="store_true")
     args = parser.parse_args()
     graph = edges(args.level)
     comps = cycles(graph)
-    if args.dot:
+    if args.quiet:
+        for comp in comps:
+            print("include cycle: {%s}" % ", ".join(comp), file=sys.stderr)
+    elif args.dot:
         print("digraph includes {")
         in_cycle = {(a, b) for comp in comps for a in comp for b in comp}
         for (a, b), files in sorted(graph.items()):
@@ -118,7 +156,10 @@ def main():
                 print("  {%s}: %s" % (", ".join(comp), " ".join(inner)))
         else:
             print("\nno cycles")
-    return 1 if args.check and comps else 0
+    bad = order_violations(graph, args.level)
+    for line in bad:
+        print("layer order: " + line, file=sys.stderr)
+    return 1 if args.check and (comps or bad) else 0
 
 
 if __name__ == "__main__":

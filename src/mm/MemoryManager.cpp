@@ -10,6 +10,7 @@
 #include "mm/cache/PageCache.h"
 #include "mm/compaction/Compactor.h"
 #include "mm/core/SwapCache.h"
+#include "mm/hugetlb/Hugetlb.h"
 #include "mm/hugetlb/HugetlbPool.h"
 #include "mm/reclaim/Policies.h"
 #include "mm/reclaim/Reclaimer.h"
@@ -37,6 +38,8 @@ MemoryManager::MemoryManager(PhysicalMemory& memory, TlbFlushPort& tlb, Clock& c
     m_reclaimer->set_policy(make_policy("lru", lru(), frames(), sysctl()));
     m_hugetlb = std::make_unique<HugetlbPool>(*this);
     layers().hugetlb = m_hugetlb.get();
+    m_hugetlb_ops = std::make_unique<HugetlbVmOps>(*this);
+    layers().hugetlb_ops = m_hugetlb_ops.get();
     m_thp = std::make_unique<Thp>(*this);
     layers().thp = m_thp.get();
     layers().thp_ops = m_thp.get();

@@ -18,6 +18,7 @@
 
 namespace kioku {
 
+class HugetlbVmOps;
 class Reclaimer;
 class RmapFileMappings;
 
@@ -63,6 +64,7 @@ class MemoryManager final : public MmCore {
     std::unique_ptr<FaultHandler> m_fault_handler;
     std::unique_ptr<Reclaimer> m_reclaimer;
     std::unique_ptr<HugetlbPool> m_hugetlb;
+    std::unique_ptr<HugetlbVmOps> m_hugetlb_ops; // hugetlb, as the address-space layer sees it
     std::unique_ptr<Thp> m_thp;
     std::unique_ptr<Compactor> m_compactor;
     std::unique_ptr<SlabAllocator> m_slab; // last: objects that outlive it find their caches detached

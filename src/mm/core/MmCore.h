@@ -36,6 +36,7 @@ class AddressSpace;
 class Clock;
 class Compactor;
 class FaultHandler;
+class HugetlbOps;
 class HugetlbPool;
 class PageCache;
 class PhysicalMemory;
@@ -91,6 +92,7 @@ class MmCore : public TableAllocator {
     SlabAllocator& slab() { return *m_layers.slab; }
     const SlabAllocator& slab() const { return *m_layers.slab; }
     HugetlbPool& hugetlb() { return *m_layers.hugetlb; }
+    HugetlbOps& hugetlb_ops() { return *m_layers.hugetlb_ops; }
     const HugetlbPool& hugetlb() const { return *m_layers.hugetlb; }
     Thp& thp() { return *m_layers.thp; }
     ThpOps& thp_ops() { return *m_layers.thp_ops; }
@@ -171,6 +173,7 @@ class MmCore : public TableAllocator {
         FaultHandler* fault_handler = nullptr;
         SlabAllocator* slab = nullptr;
         HugetlbPool* hugetlb = nullptr;
+        HugetlbOps* hugetlb_ops = nullptr;
         Thp* thp = nullptr;
         ThpOps* thp_ops = nullptr; // the same object, as the address-space layer sees it
         Compactor* compactor = nullptr;

@@ -620,4 +620,96 @@ bool hugetlb_check(MmCore& mm, std::string* why)
     return true;
 }
 
+u64 HugetlbVmOps::page_size(const Vma& vma)
+{
+    Hstate* h = hugetlb_hstate(m_mm, vma);
+    return h ? h->bytes() : 0;
+}
+
+Result<u64> HugetlbVmOps::mmap_setup(u64& len, int flags, std::shared_ptr<Inode>& file, FileAccess& access)
+{
+    return hugetlb_mmap_setup(m_mm, len, flags, file, access);
+}
+
+Result<u64> HugetlbVmOps::align_area(u64 where, int flags, u64 huge)
+{
+    return hugetlb_align_area(where, flags, huge);
+}
+
+Result<void> HugetlbVmOps::mmap_vma(AddressSpace& space, Vma& vma)
+{
+    return hugetlb_mmap_vma(m_mm, space, vma);
+}
+
+void HugetlbVmOps::vma_close(Vma& vma)
+{
+    hugetlb_vma_close(m_mm, vma);
+}
+
+Result<void> HugetlbVmOps::split_check(const Vma& vma, u64 start, u64 end)
+{
+    return hugetlb_split_check(m_mm, vma, start, end);
+}
+
+Result<void> HugetlbVmOps::munmap_check(AddressSpace& space, u64 start, u64 len)
+{
+    return hugetlb_munmap_check(space, start, len);
+}
+
+FaultOutcome HugetlbVmOps::fault(AddressSpace& space, Vma& vma, VirtAddr va, AccessType access)
+{
+    return hugetlb_fault(m_mm, space, vma, va, access);
+}
+
+Result<void> HugetlbVmOps::userfault_fill(AddressSpace& space, Vma& vma, VirtAddr va, const u8* src)
+{
+    return hugetlb_userfault_fill(m_mm, space, vma, va, src);
+}
+
+u64 HugetlbVmOps::page_end(const Vma& vma, VirtAddr va)
+{
+    return hugetlb_page_end(m_mm, vma, va);
+}
+
+void HugetlbVmOps::zap(AddressSpace& space, Vma& vma, VirtAddr start, VirtAddr end)
+{
+    hugetlb_zap(space, vma, start, end);
+}
+
+void HugetlbVmOps::copy(AddressSpace& parent, AddressSpace& child, const Vma& src)
+{
+    hugetlb_copy(parent, child, src);
+}
+
+void HugetlbVmOps::change_protection(AddressSpace& space, Vma& vma, VirtAddr start, VirtAddr end,
+                                     u64 new_flags)
+{
+    hugetlb_change_protection(space, vma, start, end, new_flags);
+}
+
+Result<u64> HugetlbVmOps::dontneed_end(const Vma& vma, u64 start, u64 end)
+{
+    return hugetlb_dontneed_end(m_mm, vma, start, end);
+}
+
+void HugetlbVmOps::punch_hole(Inode& inode, u64 offset, u64 len)
+{
+    hugetlb_punch_hole(m_mm, inode, offset, len);
+}
+
+Result<void> HugetlbVmOps::mremap_check(const Vma& vma, u64 addr, u64& old_len, u64& new_len, u64 new_addr)
+{
+    return hugetlb_mremap_check(m_mm, vma, addr, old_len, new_len, new_addr);
+}
+
+void HugetlbVmOps::move_leaves(AddressSpace& space, u64 old_addr, u64 new_addr, u64 len)
+{
+    hugetlb_move_leaves(space, old_addr, new_addr, len);
+}
+
+void HugetlbVmOps::forget_resv(Vma& vma)
+{
+    hugetlb_forget_resv(vma);
+}
+
 } // namespace kioku

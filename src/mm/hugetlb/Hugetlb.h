@@ -17,6 +17,7 @@
 #include "base/Types.h"
 #include "isa/Paging.h"
 #include "mm/vm/FaultHandler.h"
+#include "mm/vm/HugetlbOps.h"
 
 namespace kioku {
 
@@ -121,5 +122,36 @@ u64 hugetlb_pagemap_pfn(AddressSpace& space, VirtAddr va, bool* present, bool* e
 // The invariant checker's part: every hugetlb page's refcount and mapcount equal the huge leaves
 // (and the hugetlbfs page cache) holding it; pool counts add up.
 bool hugetlb_check(MmCore& mm, std::string* why);
+
+// The address-space layer's port (vm/HugetlbOps.h), onto the functions above.
+class HugetlbVmOps final : public HugetlbOps {
+  public:
+    explicit HugetlbVmOps(MmCore& mm)
+        : m_mm(mm)
+    {
+    }
+    u64 page_size(const Vma& vma) override;
+    Result<u64> mmap_setup(u64& len, int flags, std::shared_ptr<Inode>& file, FileAccess& access) override;
+    Result<u64> align_area(u64 where, int flags, u64 huge) override;
+    Result<void> mmap_vma(AddressSpace& space, Vma& vma) override;
+    void vma_close(Vma& vma) override;
+    Result<void> split_check(const Vma& vma, u64 start, u64 end) override;
+    Result<void> munmap_check(AddressSpace& space, u64 start, u64 len) override;
+    FaultOutcome fault(AddressSpace& space, Vma& vma, VirtAddr va, isa::AccessType access) override;
+    Result<void> userfault_fill(AddressSpace& space, Vma& vma, VirtAddr va, const u8* src) override;
+    u64 page_end(const Vma& vma, VirtAddr va) override;
+    void zap(AddressSpace& space, Vma& vma, VirtAddr start, VirtAddr end) override;
+    void copy(AddressSpace& parent, AddressSpace& child, const Vma& src) override;
+    void change_protection(AddressSpace& space, Vma& vma, VirtAddr start, VirtAddr end,
+                           u64 new_flags) override;
+    Result<u64> dontneed_end(const Vma& vma, u64 start, u64 end) override;
+    void punch_hole(Inode& inode, u64 offset, u64 len) override;
+    Result<void> mremap_check(const Vma& vma, u64 addr, u64& old_len, u64& new_len, u64 new_addr) override;
+    void move_leaves(AddressSpace& space, u64 old_addr, u64 new_addr, u64 len) override;
+    void forget_resv(Vma& vma) override;
+
+  private:
+    MmCore& m_mm;
+};
 
 } // namespace kioku

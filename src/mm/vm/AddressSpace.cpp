@@ -5,10 +5,10 @@
 #include "mm/cache/PageCache.h"
 #include "mm/core/MmCore.h"
 #include "mm/core/SwapCache.h"
-#include "mm/hugetlb/Hugetlb.h"
 #include "mm/swap/SwapManager.h"
 #include "mm/vm/AnonVma.h"
 #include "mm/vm/FaultHandler.h"
+#include "mm/vm/HugetlbOps.h"
 #include "mm/vm/Rmap.h"
 #include "mm/vm/ThpOps.h"
 #include "mm/vm/Userfault.h"
@@ -86,7 +86,7 @@ AddressSpace::~AddressSpace()
             m_mm.vm_unacct_memory(vma.pages());
         zap_range(vma, vma.start, vma.end, ZapGuards::Clear);
         (void)writeback_range(vma, vma.start, vma.end);
-        hugetlb_vma_close(m_mm, vma); // unused hugetlb reservations go back (Hugetlb.cpp)
+        m_mm.hugetlb_ops().vma_close(vma); // unused hugetlb reservations go back (Hugetlb.cpp)
         m_tree.remove(vma);
     }
     m_page_table.reset();
@@ -183,7 +183,7 @@ u64 AddressSpace::get_unmapped_area(u64 addr, u64 len, int flags, bool& failed)
 void AddressSpace::zap_range(Vma& vma, VirtAddr start, VirtAddr end, ZapGuards guards)
 {
     if (vma.flags & VM_HUGETLB)
-        return hugetlb_zap(*this, vma, start, end);
+        return m_mm.hugetlb_ops().zap(*this, vma, start, end);
     if (vma.flags & VM_LOCKED)
         munlock_range(vma, start, end); // Mlock.cpp: pages no other locked VMA maps are unlocked
     Rmap rmap(m_mm);
@@ -239,7 +239,7 @@ Result<void> AddressSpace::do_munmap(u64 start, u64 len)
     len = page_round_up(len);
     if (len == 0)
         return Error::from_errno(EINVAL, "zero length");
-    TRY(hugetlb_munmap_check(*this, start, len)); // hugetlb VMAs split only at huge boundaries
+    TRY(m_mm.hugetlb_ops().munmap_check(*this, start, len)); // hugetlb VMAs split only at huge boundaries
     u64 end = start + len;
     Vma* vma = find_vma(VirtAddr(start));
     if (!vma || vma->start.value() >= end)
@@ -258,7 +258,7 @@ Result<void> AddressSpace::do_munmap(u64 start, u64 len)
             m_mm.vm_unacct_memory(vma->pages());
         zap_range(*vma, vma->start, vma->end, ZapGuards::Clear);
         (void)writeback_range(*vma, vma->start, vma->end);
-        hugetlb_vma_close(m_mm, *vma);
+        m_mm.hugetlb_ops().vma_close(*vma);
         m_tree.remove(*vma);
         vma = next;
     }
@@ -340,9 +340,9 @@ void AddressSpace::populate(VirtAddr start, VirtAddr end)
         bool write = (vma->flags & (VM_WRITE | VM_SHARED)) == VM_WRITE;
         if (vma->flags & VM_HUGETLB) { // one fault per huge page
             if (!fault_resolved(
-                    hugetlb_fault(m_mm, *this, *vma, va, write ? AccessType::Write : AccessType::Read)))
+                    m_mm.hugetlb_ops().fault(*this, *vma, va, write ? AccessType::Write : AccessType::Read)))
                 return;
-            va = VirtAddr(hugetlb_page_end(m_mm, *vma, va) - PAGE_SIZE);
+            va = VirtAddr(m_mm.hugetlb_ops().page_end(*vma, va) - PAGE_SIZE);
             continue;
         }
         u64 pte = m_page_table->read(va);

@@ -9,10 +9,10 @@
 #include "mm/cache/PageCache.h"
 #include "mm/core/MmCore.h"
 #include "mm/core/SwapCache.h"
-#include "mm/hugetlb/Hugetlb.h"
 #include "mm/swap/SwapManager.h"
 #include "mm/vm/AddressSpace.h"
 #include "mm/vm/AnonVma.h"
+#include "mm/vm/HugetlbOps.h"
 #include "mm/vm/Rmap.h"
 #include "mm/vm/ThpOps.h"
 
@@ -98,7 +98,7 @@ void FaultHandler::account(AddressSpace& space, FaultOutcome outcome)
 FaultOutcome FaultHandler::handle_in_vma(AddressSpace& space, Vma& vma, VirtAddr va, AccessType access)
 {
     if (vma.flags & VM_HUGETLB) { // hugetlb memory is mapped only by huge leaves (Hugetlb.cpp)
-        FaultOutcome huge = hugetlb_fault(m_mm, space, vma, va, access);
+        FaultOutcome huge = m_mm.hugetlb_ops().fault(space, vma, va, access);
         account(space, huge);
         return huge;
     }
@@ -345,7 +345,7 @@ void FaultHandler::map_shared_page(AddressSpace& space, Vma& vma, Pfn pfn, PageS
 Result<void> FaultHandler::userfault_fill(AddressSpace& space, Vma& vma, VirtAddr va, const u8* src)
 {
     if (vma.flags & VM_HUGETLB)
-        return hugetlb_userfault_fill(m_mm, space, vma, va, src);
+        return m_mm.hugetlb_ops().userfault_fill(space, vma, va, src);
     va = page_base(va);
     if (space.page_table().huge_leaf(va))
         return Error::from_errno(EEXIST, "a huge page is mapped there");

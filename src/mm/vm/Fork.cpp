@@ -1,10 +1,10 @@
 #include "mm/vm/Fork.h"
 
 #include "mm/core/MmCore.h"
-#include "mm/hugetlb/Hugetlb.h"
 #include "mm/swap/SwapManager.h"
 #include "mm/vm/AddressSpace.h"
 #include "mm/vm/AnonVma.h"
+#include "mm/vm/HugetlbOps.h"
 #include "mm/vm/Rmap.h"
 #include "mm/vm/ThpOps.h"
 
@@ -58,7 +58,7 @@ Result<std::unique_ptr<AddressSpace>> ForkCall::run(Asid child_asid)
         copy->anon_inherited = copy->anon != nullptr; // anon_vma_fork chains the parent's
         Vma& dst = child->m_tree.insert(std::move(copy));
         if (src->flags & VM_HUGETLB) { // copy_hugetlb_page_range (Hugetlb.cpp)
-            hugetlb_copy(m_space, *child, *src);
+            m_mm.hugetlb_ops().copy(m_space, *child, *src);
             continue;
         }
         if (wipe || !src->anon)

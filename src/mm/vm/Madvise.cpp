@@ -9,11 +9,11 @@
 #include "mm/core/FolioLru.h"
 #include "mm/core/MmCore.h"
 #include "mm/core/SwapCache.h"
-#include "mm/hugetlb/Hugetlb.h"
 #include "mm/swap/SwapManager.h"
 #include "mm/vm/AddressSpace.h"
 #include "mm/vm/AnonVma.h"
 #include "mm/vm/FaultHandler.h"
+#include "mm/vm/HugetlbOps.h"
 #include "mm/vm/Rmap.h"
 #include "mm/vm/ThpOps.h"
 
@@ -98,7 +98,7 @@ Result<void> MadviseCall::madvise_vma(Vma& vma, u64 start, u64 end, int advice)
     case MADV_DONTNEED_:
     case MADV_DONTNEED_LOCKED_:
         if (vma.flags & VM_HUGETLB) // whole huge pages only (Hugetlb.cpp)
-            end = TRY(hugetlb_dontneed_end(m_space.m_mm, vma, start, end));
+            end = TRY(m_space.m_mm.hugetlb_ops().dontneed_end(vma, start, end));
         else if ((vma.flags & VM_PFNMAP) || (advice == MADV_DONTNEED_ && (vma.flags & VM_LOCKED)))
             return Error::from_errno(EINVAL, "MADV_DONTNEED on locked or special memory");
         if (start < end)
@@ -197,7 +197,7 @@ Result<void> MadviseCall::madvise_flags(Vma& vma, u64 start, u64 end, int advice
     }
     if (flags == vma.flags)
         return {};
-    TRY(hugetlb_split_check(m_space.m_mm, vma, start, end)); // hugetlb_vm_op_split (Hugetlb.cpp)
+    TRY(m_space.m_mm.hugetlb_ops().split_check(vma, start, end)); // hugetlb_vm_op_split (Hugetlb.cpp)
     m_space.modify_flags(vma, start, end, flags);
     return {};
 }
@@ -367,8 +367,8 @@ Result<void> MadviseCall::madvise_remove(Vma& vma, u64 start, u64 end)
     if ((vma.flags & (VM_SHARED | VM_MAYWRITE)) != (VM_SHARED | VM_MAYWRITE))
         return Error::from_errno(EACCES, "MADV_REMOVE needs a shared writable mapping");
     if (vma.flags & VM_HUGETLB) { // hugetlbfs_punch_hole (Hugetlb.cpp)
-        hugetlb_punch_hole(m_space.m_mm, *vma.file, (vma.pgoff << PAGE_SHIFT) + (start - vma.start.value()),
-                           end - start);
+        m_space.m_mm.hugetlb_ops().punch_hole(
+            *vma.file, (vma.pgoff << PAGE_SHIFT) + (start - vma.start.value()), end - start);
         return {};
     }
     std::shared_ptr<Inode> inode = vma.file;

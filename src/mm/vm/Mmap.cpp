@@ -4,8 +4,8 @@
 #include "mm/cache/Inode.h"
 #include "mm/cache/PageCache.h"
 #include "mm/core/MmCore.h"
-#include "mm/hugetlb/Hugetlb.h"
 #include "mm/vm/AddressSpace.h"
+#include "mm/vm/HugetlbOps.h"
 
 namespace kioku {
 
@@ -89,7 +89,7 @@ Result<u64> MmapCall::mmap(u64 addr, u64 len, int prot, int flags, std::shared_p
     if (len == 0)
         return Error::from_errno(EINVAL, "zero length");
     // MAP_HUGETLB and hugetlbfs files (Hugetlb.cpp): the length in huge pages, the file behind.
-    u64 huge = TRY(hugetlb_mmap_setup(m_mm, len, flags, file, access));
+    u64 huge = TRY(m_mm.hugetlb_ops().mmap_setup(len, flags, file, access));
     // MAP_FIXED_NOREPLACE is MAP_FIXED that refuses to replace: set before the hint is rounded,
     // so that an unaligned address is EINVAL for it too (do_mmap's order).
     if (flags & MAP_FIXED_NOREPLACE_)
@@ -173,7 +173,7 @@ Result<u64> MmapCall::mmap(u64 addr, u64 len, int prot, int flags, std::shared_p
     if (failed)
         return Error::from_errno(static_cast<int>(where), "no room for the mapping");
     if (huge)
-        where = TRY(hugetlb_align_area(where, flags, huge));
+        where = TRY(m_mm.hugetlb_ops().align_area(where, flags, huge));
     if (where > m_space.task_size() - len)
         return Error::from_errno(ENOMEM, "mapping beyond the user address space");
     if (!is_page_aligned(where))
@@ -279,7 +279,7 @@ Result<u64> MmapCall::mmap_region(u64 addr, u64 len, u64 vm_flags, u64 pgoff, st
     vma->pgoff = pgoff;
     vma->file = std::move(file);
     if (vma->flags & VM_HUGETLB) // hugetlbfs_file_mmap: the reservation (Hugetlb.cpp)
-        TRY(hugetlb_mmap_vma(m_mm, m_space, *vma));
+        TRY(m_mm.hugetlb_ops().mmap_vma(m_space, *vma));
     Vma& inserted = m_space.m_tree.insert(std::move(vma));
     Vma& merged = m_space.m_tree.merge(inserted);
     (void)merged;

@@ -2,8 +2,8 @@
 
 #include "abi/Mman.h"
 #include "mm/core/MmCore.h"
-#include "mm/hugetlb/Hugetlb.h"
 #include "mm/vm/AddressSpace.h"
+#include "mm/vm/HugetlbOps.h"
 #include "mm/vm/Mmap.h"
 #include "mm/vm/ThpOps.h"
 
@@ -54,7 +54,7 @@ Result<void> MprotectCall::run(u64 start, u64 len, int prot)
         u64 tmp = std::min(vma->end.value(), end);
         // mprotect_fixup
         if (new_flags != vma->flags) {
-            TRY(hugetlb_split_check(m_mm, *vma, nstart, tmp));
+            TRY(m_mm.hugetlb_ops().split_check(*vma, nstart, tmp));
             if ((new_flags & VM_WRITE) &&
                 !(vma->flags & (VM_ACCOUNT | VM_WRITE | VM_HUGETLB | VM_SHARED | VM_NORESERVE))) {
                 u64 pages = (tmp - nstart) >> PAGE_SHIFT;
@@ -84,7 +84,7 @@ Result<void> MprotectCall::run(u64 start, u64 len, int prot)
 void MprotectCall::change_protection(Vma& vma, VirtAddr start, VirtAddr end, u64 new_flags)
 {
     if (vma.flags & VM_HUGETLB)
-        return hugetlb_change_protection(m_space, vma, start, end, new_flags);
+        return m_mm.hugetlb_ops().change_protection(m_space, vma, start, end, new_flags);
     Vma shape = vma;
     shape.flags = new_flags;
     u64 bits = pte_bits_for(shape);

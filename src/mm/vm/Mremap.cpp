@@ -1,9 +1,9 @@
 #include "mm/vm/Mremap.h"
 
 #include "mm/core/MmCore.h"
-#include "mm/hugetlb/Hugetlb.h"
 #include "mm/vm/AddressSpace.h"
 #include "mm/vm/AnonVma.h"
+#include "mm/vm/HugetlbOps.h"
 #include "mm/vm/ThpOps.h"
 
 namespace kioku {
@@ -42,7 +42,7 @@ Result<u64> MremapCall::run(u64 addr, u64 old_len, u64 new_len, u64 flags, u64 n
     Vma* vma = m_space.vma_containing(VirtAddr(addr));
     if (!vma)
         return Error::from_errno(EFAULT, "old address not mapped");
-    TRY(hugetlb_mremap_check(m_space.m_mm, *vma, addr, old_len, new_len, new_addr)); // Hugetlb.cpp
+    TRY(m_space.m_mm.hugetlb_ops().mremap_check(*vma, addr, old_len, new_len, new_addr)); // Hugetlb.cpp
     if (flags & (MREMAP_FIXED_ | MREMAP_DONTUNMAP_))
         return mremap_to(addr, old_len, new_addr, new_len, flags);
     // A shrink only unmaps the tail, wherever the old range lies.
@@ -141,7 +141,7 @@ bool MremapCall::move_ptes(u64 old_addr, u64 new_addr, u64 len)
     // Pages move one PTE at a time here, so THPs in the old range are split first (Linux moves a
     // whole PMD when both addresses are 2 MiB aligned).
     if (Vma* vma = m_space.vma_containing(VirtAddr(old_addr)); vma && (vma->flags & VM_HUGETLB)) {
-        hugetlb_move_leaves(m_space, old_addr, new_addr, len); // move_hugetlb_page_tables
+        m_space.m_mm.hugetlb_ops().move_leaves(m_space, old_addr, new_addr, len); // move_hugetlb_page_tables
         return true;
     }
     m_space.m_mm.thp_ops().split_range(m_space, VirtAddr(old_addr), VirtAddr(old_addr + len));
@@ -235,7 +235,7 @@ Result<u64> MremapCall::move_vma(Vma& vma, u64 old_addr, u64 old_len, u64 new_le
             if (old->end.value() > old_addr + old_len)
                 m_space.split_vma(*old, VirtAddr(old_addr + old_len));
             old->flags &= ~u64{VM_ACCOUNT};
-            hugetlb_forget_resv(*old);
+            m_space.m_mm.hugetlb_ops().forget_resv(*old);
         }
         TRY(m_space.do_munmap(old_addr, old_len));
         m_space.m_tree.set_hiwater_vm(hiwater_vm);

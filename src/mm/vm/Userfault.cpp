@@ -7,9 +7,8 @@
 
 #include "mm/cache/Inode.h"
 #include "mm/core/MmCore.h"
-#include "mm/hugetlb/Hugetlb.h"
-#include "mm/hugetlb/HugetlbPool.h"
 #include "mm/vm/AddressSpace.h"
+#include "mm/vm/HugetlbOps.h"
 
 namespace kioku {
 
@@ -69,8 +68,8 @@ Result<bool> AddressSpace::userfault_check(const UserfaultContext* ctx, u64 star
     if (first->start.value() >= end)
         return Error::from_errno(EINVAL, "no mapping in the range");
     // A hugetlb VMA's part of the range must begin and end on a huge page.
-    if (Hstate* h = hugetlb_hstate(m_mm, *first);
-        h && start > first->start.value() && (start & (h->bytes() - 1)))
+    if (u64 huge = m_mm.hugetlb_ops().page_size(*first);
+        huge && start > first->start.value() && (start & (huge - 1)))
         return Error::from_errno(EINVAL, "range starts inside a huge page");
     bool hugetlb = false;
     for (auto it = m_tree.all().find(first->start.value()); it != m_tree.all().end() && it->first < end;
@@ -81,7 +80,7 @@ Result<bool> AddressSpace::userfault_check(const UserfaultContext* ctx, u64 star
         // UFFDIO_COPY fills holes even without PROT_WRITE: only mappings that may be written.
         if (ctx && !(vma.flags & VM_MAYWRITE))
             return Error::from_errno(EPERM, "mapping can never be written");
-        if (Hstate* h = hugetlb_hstate(m_mm, vma); h && end < vma.end.value() && (end & (h->bytes() - 1)))
+        if (u64 huge = m_mm.hugetlb_ops().page_size(vma); huge && end < vma.end.value() && (end & (huge - 1)))
             return Error::from_errno(EINVAL, "range ends inside a huge page");
         if (ctx && vma.uffd && vma.uffd != ctx)
             return Error::from_errno(EBUSY, "registered with another userfaultfd");
