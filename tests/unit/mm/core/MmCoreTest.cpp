@@ -1,0 +1,179 @@
+// The core of mm on its own: an MmCore whose upcalls to the layers above are a test's, with no
+// page cache, reclaim or address space built. It shows what the core decides by itself (when to
+// wake kswapd, when to reclaim directly, when to give up and ask the OOM killer, the overcommit
+// limit, the ASID registry) and what it asks the layers above.
+#include <gtest/gtest.h>
+
+#include <vector>
+
+#include "hw/Machine.h"
+#include "mm/core/MmCore.h"
+
+namespace kioku {
+namespace {
+
+// Records every question the core asks. Direct reclaim frees pages the test handed it to hold.
+class BareCore final : public MmCore {
+  public:
+    explicit BareCore(Machine& machine)
+        : MmCore(machine.memory(), machine.tlb(), machine.clock(), isa::SatpMode::Sv48)
+    {
+    }
+
+    void wake_kswapd() override { ++kswapd_wakeups; }
+    u64 reclaim_direct(u64 pages) override
+    {
+        ++direct_reclaims;
+        u64 freed = 0;
+        while (freed < pages && !reclaimable.empty()) {
+            put_page(reclaimable.back());
+            reclaimable.pop_back();
+            ++freed;
+        }
+        return freed;
+    }
+    bool reclaim_page(Pfn) override { return false; }
+    bool wait_writeback_one() override
+    {
+        ++writeback_waits;
+        return false;
+    }
+    void free_huge_page(Pfn) override { ADD_FAILURE() << "no huge page was made"; }
+    u64 hugetlb_pages() const override { return hugetlb; }
+
+    int kswapd_wakeups = 0;
+    int direct_reclaims = 0;
+    int writeback_waits = 0;
+    u64 hugetlb = 0;
+    std::vector<Pfn> reclaimable;
+};
+
+class CountingOom final : public OomHandler {
+  public:
+    bool out_of_memory() override
+    {
+        ++calls;
+        return false;
+    }
+    int calls = 0;
+};
+
+class MmCoreTest : public ::testing::Test {
+  protected:
+    MmCoreTest()
+        : machine(MachineShape{u64{16} << 20, {}, {}})
+        , core(machine)
+    {
+    }
+
+    // Takes user pages until the free count is at most `free_left`; returns them.
+    std::vector<Pfn> take_until(u64 free_left)
+    {
+        std::vector<Pfn> taken;
+        while (core.allocator().free_pages() > free_left) {
+            auto pfn = core.alloc_user_page(ZeroFill::No);
+            if (!pfn)
+                break;
+            taken.push_back(*pfn);
+        }
+        return taken;
+    }
+
+    Machine machine;
+    BareCore core;
+};
+
+TEST_F(MmCoreTest, AnAllocationUnderTheLowWatermarkWakesKswapdAndNothingElse)
+{
+    u64 low = core.allocator().total_watermark(&Watermarks::low);
+    auto taken = take_until(low + 4);
+    EXPECT_EQ(core.kswapd_wakeups, 0);
+    while (core.allocator().free_pages() >= low)
+        taken.push_back(*core.alloc_user_page(ZeroFill::No));
+    EXPECT_GE(core.kswapd_wakeups, 1);
+    EXPECT_EQ(core.direct_reclaims, 0);
+    for (Pfn pfn : taken)
+        core.put_page(pfn);
+}
+
+TEST_F(MmCoreTest, UnderTheMinWatermarkTheCoreReclaimsDirectlyBeforeFailing)
+{
+    auto taken = take_until(0);
+    // Nothing is left to reclaim: direct reclaim, a wait for writeback, and a failure, counted
+    // as an allocation stall. No OOM handler is set, so none is asked.
+    u64 stalls = core.vmstat()[VmItem::AllocstallNormal];
+    EXPECT_EQ(core.alloc_user_page(ZeroFill::No), std::nullopt);
+    EXPECT_GE(core.direct_reclaims, 1);
+    EXPECT_GE(core.writeback_waits, 1);
+    EXPECT_GT(core.vmstat()[VmItem::AllocstallNormal], stalls);
+
+    // With pages that reclaim can free, the same allocation succeeds.
+    for (int i = 0; i < 40; ++i) {
+        core.reclaimable.push_back(taken.back());
+        taken.pop_back();
+    }
+    int before = core.direct_reclaims;
+    auto pfn = core.alloc_user_page(ZeroFill::Yes);
+    ASSERT_TRUE(pfn.has_value());
+    EXPECT_GT(core.direct_reclaims, before);
+    EXPECT_EQ(core.frames()[*pfn].refcount, 1u);
+    taken.push_back(*pfn);
+    for (Pfn p : core.reclaimable)
+        core.put_page(p);
+    for (Pfn p : taken)
+        core.put_page(p);
+}
+
+TEST_F(MmCoreTest, WhenReclaimFreesNothingTheOomHandlerIsAsked)
+{
+    CountingOom oom;
+    core.set_oom_handler(&oom);
+    auto taken = take_until(0);
+    EXPECT_EQ(core.alloc_user_page(ZeroFill::No), std::nullopt);
+    EXPECT_GE(oom.calls, 1);
+    for (Pfn pfn : taken)
+        core.put_page(pfn);
+    core.set_oom_handler(nullptr);
+}
+
+TEST_F(MmCoreTest, TheCommitLimitLeavesOutHugetlbPoolsAndTheCallersReserve)
+{
+    core.sysctl().overcommit_memory = OvercommitMode::Never;
+    core.sysctl().overcommit_ratio = 50;
+    u64 limit = core.commit_limit_pages();
+    EXPECT_EQ(limit, core.total_ram_pages() * 50 / 100);
+    core.hugetlb = 100;
+    EXPECT_EQ(core.commit_limit_pages(), (core.total_ram_pages() - 100) * 50 / 100);
+    core.hugetlb = 0;
+
+    // A charge that fits without a caller fails for a process whose address space is so large
+    // that its user reserve (total_vm / 32, at most user_reserve_kbytes) takes the room.
+    u64 pages = limit - 10;
+    ASSERT_FALSE(core.vm_enough_memory(pages, 0).is_error());
+    core.vm_unacct_memory(pages);
+    auto refused = core.vm_enough_memory(pages, 32 * 64);
+    ASSERT_TRUE(refused.is_error());
+    EXPECT_EQ(refused.error().code, ENOMEM);
+    EXPECT_EQ(core.committed_pages(), 0u);
+}
+
+TEST_F(MmCoreTest, TheRegistryHandsOutFreeAsidsAndFlushesARetiredOne)
+{
+    // The registry keeps pointers it never follows: stand-ins do.
+    auto* a = reinterpret_cast<AddressSpace*>(0x1000);
+    auto* b = reinterpret_cast<AddressSpace*>(0x2000);
+    Asid first = core.allocate_asid();
+    core.register_space(a, first);
+    Asid second = core.allocate_asid();
+    EXPECT_NE(first, second);
+    core.register_space(b, second);
+    EXPECT_EQ(core.spaces().size(), 2u);
+    u64 flushes = machine.tlb().stats().flushes;
+    core.unregister_space(a);
+    EXPECT_EQ(machine.tlb().stats().flushes, flushes + 1);
+    EXPECT_EQ(core.spaces(), std::vector<AddressSpace*>{b});
+    core.unregister_space(b);
+}
+
+} // namespace
+} // namespace kioku
