@@ -58,6 +58,41 @@ void check_deposits(Tally& t, const AddressSpace& space, const std::set<u64>& le
                pt.deposits().size(), " deposited but ", pt.table_pages(), " counted");
 }
 
+// The memory controller: each group's own pages are the frames recorded as its, its usage is
+// its own pages and its descendants', a free frame is charged to nobody, and every page-table
+// page and every page on an LRU list is charged to somebody.
+void check_memcg(Tally& t, const MmCore& mm)
+{
+    const MemcgSet& memcg = mm.memcg();
+    const FrameTable& frames = mm.frames();
+    std::unordered_map<const MemCgroup*, u64> own;
+    for (Pfn pfn = frames.first_pfn(); pfn < frames.end_pfn(); ++pfn) {
+        const Frame& f = frames[pfn];
+        const MemCgroup* group = memcg.of(pfn);
+        if (group) {
+            ++own[group];
+            if (f.has(FF_BUDDY) || !f.has(FF_ANON | FF_FILE | FF_PAGETABLE))
+                t.fail("frame ", std::hex, pfn.value(), std::dec, " is charged to memory cgroup ",
+                       group->id(), " but is no user or page-table page");
+        } else if (f.has(FF_PAGETABLE) || f.has(FF_LRU)) {
+            t.fail("frame ", std::hex, pfn.value(), std::dec,
+                   " is a page-table or LRU page charged to no group");
+        }
+    }
+    std::unordered_map<const MemCgroup*, u64> subtree;
+    for (const MemCgroup* group : memcg.all()) {
+        if (own[group] != group->local_pages())
+            t.fail("memory cgroup ", group->id(), ": ", group->local_pages(), " own pages counted but ",
+                   own[group], " frames charged");
+        for (const MemCgroup* g = group; g; g = g->parent())
+            subtree[g] += own[group];
+    }
+    for (const MemCgroup* group : memcg.all())
+        if (subtree[group] != group->usage())
+            t.fail("memory cgroup ", group->id(), ": usage ", group->usage(), " but its subtree holds ",
+                   subtree[group], " pages");
+}
+
 } // namespace
 
 std::string InvariantChecker::report()
@@ -356,6 +391,7 @@ std::string InvariantChecker::report()
     if (vs[VmItem::NrFilePages] != file || vs[VmItem::NrShmem] != shmem)
         t.fail("nr_file_pages/nr_shmem ", vs[VmItem::NrFilePages], "/", vs[VmItem::NrShmem],
                " but frames say ", file, "/", shmem);
+    check_memcg(t, m_mm);
     if (m_mm.thp().huge_zero_pfn())
         kernel += HPAGE_PMD_NR; // the huge zero page, reserved once allocated
     u64 managed = m_mm.allocator().managed_pages();

@@ -86,6 +86,7 @@ bool Migrator::move(Pfn src, Pfn dst)
     m_mm.memory().copy_frame(dst, src);
     m_mm.clock().advance(m_mm.clock().costs().copy_page_ns);
     to.copy_owner(from);
+    m_mm.memcg().move(src, dst); // the charge goes with the page (mem_cgroup_migrate)
     to.index = from.index;
     to.private_data = from.private_data;
     to.refcount = from.refcount;

@@ -42,6 +42,7 @@ std::optional<Pfn> MmCore::alloc_user_page(ZeroFill zero)
         return std::nullopt;
     Frame& f = m_frames[*pfn];
     f.refcount = 1;
+    m_memcg.charge(*pfn, 1, m_memcg.target());
     if (zero == ZeroFill::Yes) {
         m_memory.zero_frame(*pfn);
         m_clock.advance(m_clock.costs().zero_page_fill_ns);
@@ -68,6 +69,7 @@ void MmCore::put_page(Pfn pfn)
         f.refcount = 0;
     }
     VERIFY(f.mapcount == 0 && "a page freed while still mapped");
+    m_memcg.uncharge(pfn, 1);
     m_lru.remove(pfn);
     f.flags = 0;
     f.clear_owner();
@@ -128,6 +130,7 @@ std::optional<Pfn> MmCore::allocate_table()
     Frame& f = m_frames[*pfn];
     f.flags = FF_PAGETABLE;
     f.refcount = 1;
+    m_memcg.charge(*pfn, 1, m_memcg.target());
     m_memory.zero_frame(*pfn);
     ++m_page_table_pages;
     return pfn;
@@ -137,6 +140,7 @@ void MmCore::free_table(Pfn pfn)
 {
     Frame& f = m_frames[pfn];
     VERIFY(f.has(FF_PAGETABLE));
+    m_memcg.uncharge(pfn, 1);
     f.flags = 0;
     f.refcount = 0;
     --m_page_table_pages;

@@ -23,6 +23,7 @@
 #include "base/Result.h"
 #include "isa/Paging.h"
 #include "mm/core/Lru.h"
+#include "mm/core/Memcg.h"
 #include "mm/core/Sysctl.h"
 #include "mm/core/VmStat.h"
 #include "mm/core/Workingset.h"
@@ -84,6 +85,9 @@ class MmCore : public TableAllocator {
     SwapManager& swap() { return *m_swap; }
     const SwapManager& swap() const { return *m_swap; }
     Workingset& workingset() { return m_workingset; }
+    // The memory controller's groups and the record of which one each page is charged to.
+    MemcgSet& memcg() { return m_memcg; }
+    const MemcgSet& memcg() const { return m_memcg; }
 
     // The services of the layers above, owned by the MemoryManager. A caller includes the
     // service's own header to use it.
@@ -103,15 +107,16 @@ class MmCore : public TableAllocator {
     Pfn zero_pfn() const { return m_zero_pfn; }
     bool is_zero_pfn(Pfn pfn) const { return pfn == m_zero_pfn; }
 
-    // A frame for user memory (anonymous or page cache) with refcount 1. The caller sets its kind.
-    // Under the min watermark it reclaims directly, then asks the OOM killer; it wakes kswapd
-    // when free memory falls under the low watermark.
+    // A frame for user memory (anonymous or page cache) with refcount 1, charged to the active
+    // memory cgroup. The caller sets its kind. Under the min watermark it reclaims directly, then
+    // asks the OOM killer; it wakes kswapd when free memory falls under the low watermark.
     std::optional<Pfn> alloc_user_page(ZeroFill zero);
     void get_page(Pfn pfn) { ++m_frames[pfn].refcount; }
     // Drops one reference; at zero the page leaves its LRU list and returns to the allocator.
     void put_page(Pfn pfn);
 
-    // TableAllocator: page-table pages, zeroed, counted in PageTables.
+    // TableAllocator: page-table pages, zeroed, counted in PageTables and charged as user pages
+    // are (GFP_PGTABLE_USER is accounted).
     std::optional<Pfn> allocate_table() override;
     void free_table(Pfn pfn) override;
 
@@ -192,6 +197,7 @@ class MmCore : public TableAllocator {
     FrameTable m_frames;
     PhysicalAllocator m_allocator;
     Lru m_lru;
+    MemcgSet m_memcg{m_frames};
     VmStat m_vmstat;
     VmSysctl m_sysctl;
     std::unique_ptr<SwapManager> m_swap;

@@ -104,6 +104,8 @@ std::optional<Pfn> Thp::alloc_huge_page(bool direct_compaction)
     auto pfn = m_mm.allocator().allocate(HPAGE_PMD_ORDER);
     if (!pfn && direct_compaction && m_mm.compactor().compact_for_allocation(HPAGE_PMD_ORDER))
         pfn = m_mm.allocator().allocate(HPAGE_PMD_ORDER);
+    if (pfn) // charged whole to the active memory cgroup, as a 4 KiB page would be
+        m_mm.memcg().charge(*pfn, HPAGE_PMD_NR, m_mm.memcg().target());
     return pfn;
 }
 
@@ -164,6 +166,7 @@ void Thp::put_huge_page(Pfn head)
     if (--f.refcount > 0)
         return;
     VERIFY(f.mapcount == 0 && "a THP freed while still mapped");
+    m_mm.memcg().uncharge(head, HPAGE_PMD_NR);
     m_mm.lru().remove(head);
     for (u64 i = 0; i < HPAGE_PMD_NR; ++i) {
         Frame& p = m_mm.frames()[head + i];
@@ -242,6 +245,7 @@ std::optional<FaultOutcome> Thp::anonymous_huge_fault(AddressSpace& space, Vma& 
     }
     auto table = pt.allocate_table();
     if (!table) {
+        m_mm.memcg().uncharge(*head, HPAGE_PMD_NR);
         m_mm.allocator().free(*head, HPAGE_PMD_ORDER);
         return FaultOutcome::Oom;
     }
@@ -328,6 +332,7 @@ bool Thp::split_huge_page(Pfn head)
             t.flags = 0;
             t.clear_owner();
             t.index = 0;
+            m_mm.memcg().uncharge(head + i, 1);
             m_mm.allocator().free(head + i, 0);
             continue;
         }

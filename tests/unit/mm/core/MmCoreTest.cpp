@@ -175,5 +175,48 @@ TEST_F(MmCoreTest, TheRegistryHandsOutFreeAsidsAndFlushesARetiredOne)
     core.unregister_space(b);
 }
 
+TEST_F(MmCoreTest, UserAndTablePagesAreChargedToTheActiveGroupAndItsAncestors)
+{
+    MemcgSet& memcg = core.memcg();
+    MemCgroup& parent = *memcg.create(memcg.root());
+    MemCgroup& child = *memcg.create(parent);
+    u64 root_before = memcg.root().usage();
+    Pfn outside = *core.alloc_user_page(ZeroFill::No); // no group active: the root
+    EXPECT_EQ(memcg.of(outside), &memcg.root());
+    std::vector<Pfn> pages;
+    {
+        ActiveMemcg scope(memcg, &child);
+        for (int i = 0; i < 3; ++i)
+            pages.push_back(*core.alloc_user_page(ZeroFill::No));
+        pages.push_back(*core.allocate_table());
+    }
+    EXPECT_EQ(memcg.active(), nullptr);
+    EXPECT_EQ(memcg.of(pages[0]), &child);
+    EXPECT_EQ(child.usage(), 4u);
+    EXPECT_EQ(child.local_pages(), 4u);
+    EXPECT_EQ(parent.usage(), 4u);
+    EXPECT_EQ(parent.local_pages(), 0u);
+    EXPECT_EQ(memcg.root().usage(), root_before + 5);
+
+    // The charge stays with a page until it is freed, whatever is active then.
+    core.put_page(pages[0]);
+    core.free_table(pages[3]);
+    EXPECT_EQ(child.usage(), 2u);
+    EXPECT_EQ(child.peak(), 4u);
+    EXPECT_EQ(memcg.of(pages[0]), nullptr);
+
+    // A removed group's pages pass to its parent.
+    memcg.remove(child);
+    EXPECT_EQ(memcg.of(pages[1]), &parent);
+    EXPECT_EQ(parent.local_pages(), 2u);
+    EXPECT_EQ(parent.usage(), 2u);
+    core.put_page(pages[1]);
+    core.put_page(pages[2]);
+    core.put_page(outside);
+    EXPECT_EQ(parent.usage(), 0u);
+    EXPECT_EQ(memcg.root().usage(), root_before);
+    memcg.remove(parent);
+}
+
 } // namespace
 } // namespace kioku

@@ -1,0 +1,118 @@
+#include "mm/core/Memcg.h"
+
+#include <algorithm>
+
+#include "base/Assert.h"
+#include "mm/phys/FrameTable.h"
+
+namespace kioku {
+
+bool MemCgroup::within(const MemCgroup& ancestor) const
+{
+    for (const MemCgroup* g = this; g; g = g->m_parent)
+        if (g == &ancestor)
+            return true;
+    return false;
+}
+
+MemcgSet::MemcgSet(const FrameTable& frames)
+    : m_first(frames.first_pfn())
+    , m_ids(frames.size(), 0)
+{
+    m_groups.resize(ROOT_ID + 1);
+    m_groups[ROOT_ID] = std::make_unique<MemCgroup>(ROOT_ID, nullptr);
+}
+
+MemcgSet::~MemcgSet() = default;
+
+MemCgroup* MemcgSet::create(MemCgroup& parent)
+{
+    // Ids are reused lowest first, as Linux's idr hands them out; 0 is "none", 1 the root.
+    u16 id = ROOT_ID + 1;
+    while (id < m_groups.size() && m_groups[id])
+        ++id;
+    if (id == 0xffff)
+        return nullptr;
+    if (id == m_groups.size())
+        m_groups.emplace_back();
+    m_groups[id] = std::make_unique<MemCgroup>(id, &parent);
+    return m_groups[id].get();
+}
+
+void MemcgSet::remove(MemCgroup& group)
+{
+    VERIFY(!group.is_root() && "the root memory cgroup is never removed");
+    MemCgroup& parent = *group.parent();
+    for (const auto& other : m_groups)
+        VERIFY((!other || other->parent() != &group) && "a memory cgroup removed before its children");
+    // The parent's usage already counts these pages: only the record and the local count move.
+    if (group.m_local) {
+        for (u16& id : m_ids)
+            if (id == group.id())
+                id = parent.id();
+        parent.m_local += group.m_local;
+    }
+    if (m_active == &group)
+        m_active = &parent;
+    m_groups[group.id()].reset();
+}
+
+std::vector<MemCgroup*> MemcgSet::all() const
+{
+    // A parent is made before its children, but ids are reused, so order by depth.
+    std::vector<std::pair<int, MemCgroup*>> by_depth;
+    for (const auto& g : m_groups) {
+        if (!g)
+            continue;
+        int depth = 0;
+        for (const MemCgroup* p = g->parent(); p; p = p->parent())
+            ++depth;
+        by_depth.emplace_back(depth, g.get());
+    }
+    std::stable_sort(by_depth.begin(), by_depth.end(),
+                     [](const auto& a, const auto& b) { return a.first < b.first; });
+    std::vector<MemCgroup*> out;
+    for (auto& [depth, g] : by_depth)
+        out.push_back(g);
+    return out;
+}
+
+void MemcgSet::add(MemCgroup& group, i64 pages)
+{
+    group.m_local = static_cast<u64>(static_cast<i64>(group.m_local) + pages);
+    for (MemCgroup* g = &group; g; g = g->m_parent) {
+        VERIFY((pages > 0 || g->m_usage >= static_cast<u64>(-pages)) && "memory cgroup usage below zero");
+        g->m_usage = static_cast<u64>(static_cast<i64>(g->m_usage) + pages);
+        g->m_peak = std::max(g->m_peak, g->m_usage);
+    }
+}
+
+void MemcgSet::charge(Pfn pfn, u64 nr, MemCgroup& group)
+{
+    for (u64 i = 0; i < nr; ++i) {
+        VERIFY(m_ids[index(pfn + i)] == 0 && "a page charged twice");
+        m_ids[index(pfn + i)] = group.id();
+    }
+    add(group, static_cast<i64>(nr));
+}
+
+void MemcgSet::uncharge(Pfn pfn, u64 nr)
+{
+    // The frames of one charge share their group; each is taken back from its own all the same.
+    for (u64 i = 0; i < nr; ++i) {
+        u16& id = m_ids[index(pfn + i)];
+        if (id == 0)
+            continue;
+        add(*m_groups[id], -1);
+        id = 0;
+    }
+}
+
+void MemcgSet::move(Pfn from, Pfn to)
+{
+    VERIFY(m_ids[index(to)] == 0 && "migration onto a charged frame");
+    m_ids[index(to)] = m_ids[index(from)];
+    m_ids[index(from)] = 0;
+}
+
+} // namespace kioku

@@ -1,0 +1,142 @@
+// The memory controller of cgroup v2 (Linux: mm/memcontrol.c, mm/page_counter.c), the part that
+// belongs to the memory manager: one MemCgroup per group with memory on, holding its page
+// counters, limits and events, and the record of which group each page is charged to.
+//
+// Charging follows Linux: a page is charged when it is allocated for user memory (anonymous,
+// page cache, shmem, swap-in), a page-table page when it is made; the charge is to the active
+// group (the task being served, or the faulting address space's owner, set by the kernel) and
+// stays with the page until it is freed, wherever its process goes. Counters are hierarchical as
+// page_counter's are: a charge counts in the group and every ancestor, so a group's usage is its
+// own pages plus its descendants'. The root counts everything and has no limits. Pages the
+// memory controller does not see (free, reserved, slab pages, hugetlb pool pages, the huge zero
+// page) are charged to no group.
+//
+// The record is a side table of one 16-bit group id per frame (the frame descriptor is full): 0
+// for none. A transparent huge page records its group in all 512 frames, so a split needs
+// nothing. The groups' tree (names, processes, files) is the kernel's (kernel/Cgroups).
+#pragma once
+
+#include <memory>
+#include <vector>
+
+#include "base/Types.h"
+
+namespace kioku {
+
+class FrameTable;
+
+// memory.events: how often the group (local) or its subtree (hierarchical) met each boundary.
+struct MemcgEvents {
+    u64 low = 0;
+    u64 high = 0;
+    u64 max = 0;
+    u64 oom = 0;
+    u64 oom_kill = 0;
+    u64 oom_group_kill = 0;
+};
+
+class MemCgroup {
+  public:
+    // "max" in the limit files: no limit (PAGE_COUNTER_MAX).
+    static constexpr u64 UNLIMITED = ~u64{0} >> PAGE_SHIFT;
+
+    MemCgroup(u16 id, MemCgroup* parent)
+        : m_id(id)
+        , m_parent(parent)
+    {
+    }
+
+    u16 id() const { return m_id; }
+    MemCgroup* parent() const { return m_parent; }
+    bool is_root() const { return m_parent == nullptr; }
+    // Whether this group is `ancestor` or lies below it.
+    bool within(const MemCgroup& ancestor) const;
+
+    // Pages charged to this group and its descendants (memory.current), the most there ever were
+    // (memory.peak), and the pages charged to this group itself.
+    u64 usage() const { return m_usage; }
+    u64 peak() const { return m_peak; }
+    u64 local_pages() const { return m_local; }
+    // memory.peak is reset by a write to it (Linux 6.12+ resets per open file; here for all).
+    void reset_peak() { m_peak = m_usage; }
+
+    // Limits and protection in pages: memory.max, memory.high, memory.low, memory.min.
+    u64 max = UNLIMITED;
+    u64 high = UNLIMITED;
+    u64 low = 0;
+    u64 min = 0;
+    // memory.oom.group: the OOM killer takes the whole group at once.
+    bool oom_group = false;
+    // memory.events (this group and its subtree) and memory.events.local (this group only).
+    MemcgEvents events;
+    MemcgEvents events_local;
+
+  private:
+    friend class MemcgSet;
+    u16 m_id;
+    MemCgroup* m_parent;
+    u64 m_usage = 0;
+    u64 m_peak = 0;
+    u64 m_local = 0;
+};
+
+class MemcgSet {
+  public:
+    explicit MemcgSet(const FrameTable& frames);
+    ~MemcgSet();
+
+    MemCgroup& root() { return *m_groups[ROOT_ID]; }
+    // A new group below parent (mkdir with memory on); null when every id is taken.
+    MemCgroup* create(MemCgroup& parent);
+    // The group goes (rmdir): its remaining charges pass to its parent, as the pages of a dying
+    // Linux memcg are finally charged to the parent.
+    void remove(MemCgroup& group);
+    MemCgroup* by_id(u16 id) const { return id < m_groups.size() ? m_groups[id].get() : nullptr; }
+    // Every group, the root first, parents before children.
+    std::vector<MemCgroup*> all() const;
+
+    // The group the next charge goes to: the active one (set by the kernel for the task it
+    // serves, or by a fault for the space's owner), or the root.
+    MemCgroup& target() { return m_active ? *m_active : root(); }
+    MemCgroup* active() const { return m_active; }
+    void set_active(MemCgroup* group) { m_active = group; }
+
+    // The group pfn is charged to, or null.
+    MemCgroup* of(Pfn pfn) const { return by_id(m_ids[index(pfn)]); }
+    // Charges the nr frames from pfn (one page, a page table, or a THP's 512) to group.
+    void charge(Pfn pfn, u64 nr, MemCgroup& group);
+    // Takes back the charge of the nr frames from pfn, if they are charged.
+    void uncharge(Pfn pfn, u64 nr);
+    // Migration: the charge of `from` passes to `to`.
+    void move(Pfn from, Pfn to);
+
+  private:
+    static constexpr u16 ROOT_ID = 1;
+    u64 index(Pfn pfn) const { return pfn.value() - m_first.value(); }
+    static void add(MemCgroup& group, i64 pages);
+
+    Pfn m_first;
+    std::vector<u16> m_ids;                           // per frame: the group charged, 0 for none
+    std::vector<std::unique_ptr<MemCgroup>> m_groups; // by id; 0 stays empty
+    MemCgroup* m_active = nullptr;
+};
+
+// Sets the active group for a scope and restores the previous one after (set_active_memcg).
+class ActiveMemcg {
+  public:
+    ActiveMemcg(MemcgSet& set, MemCgroup* group)
+        : m_set(set)
+        , m_saved(set.active())
+    {
+        set.set_active(group);
+    }
+    ~ActiveMemcg() { m_set.set_active(m_saved); }
+    ActiveMemcg(const ActiveMemcg&) = delete;
+    ActiveMemcg& operator=(const ActiveMemcg&) = delete;
+
+  private:
+    MemcgSet& m_set;
+    MemCgroup* m_saved;
+};
+
+} // namespace kioku
