@@ -11,6 +11,7 @@
 
 #include "abi/Signal.h"
 #include "hw/Machine.h"
+#include "kernel/Cgroups.h"
 #include "kernel/HugetlbFs.h"
 #include "kernel/Mounts.h"
 #include "kernel/OomKiller.h"
@@ -77,6 +78,7 @@ Result<std::unique_ptr<Kernel>> Kernel::create(const MachineConfig& config)
     kernel->m_oom = std::make_unique<OomKiller>(*kernel);
     kernel->m_shm = std::make_unique<SysvShm>(*kernel);
     kernel->m_mounts = std::make_unique<MemoryMounts>(*kernel->m_mm);
+    kernel->m_cgroups = std::make_unique<Cgroups>(*kernel);
     kernel->m_mm->set_oom_handler(kernel->m_oom.get());
     kernel->m_vfs = TRY(Vfs::create(kernel->m_mm->page_cache(), config.root_dir));
     // set_max_threads: RAM / (8 * THREAD_SIZE), THREAD_SIZE being 16 KiB on riscv64, within
@@ -187,6 +189,9 @@ Kernel::Call::Call(Kernel& kernel, Process& process)
     , m_previous(kernel.m_serving)
 {
     kernel.m_serving = process.pid();
+    // What the call allocates is charged to the process's memory cgroup.
+    m_previous_memcg = kernel.mm().memcg().active();
+    kernel.mm().memcg().set_active(&process.cgroup->effective_memcg());
     // Faults are counted for the task running in the space (it may be shared).
     if (process.has_space())
         process.space().set_fault_counters(&process.faults());
@@ -196,6 +201,7 @@ Kernel::Call::Call(Call&& other) noexcept
     : m_kernel(std::exchange(other.m_kernel, nullptr))
     , m_process(other.m_process)
     , m_previous(other.m_previous)
+    , m_previous_memcg(other.m_previous_memcg)
 {
 }
 
@@ -204,6 +210,7 @@ Kernel::Call::~Call()
     if (!m_kernel)
         return;
     m_kernel->m_serving = m_previous;
+    m_kernel->mm().memcg().set_active(m_previous_memcg);
     if (m_previous == 0)
         m_kernel->reap_oom_victims();
 }
@@ -229,12 +236,17 @@ Result<Pid> Kernel::spawn(const std::string& name, Pid parent)
 {
     if (m_panicked)
         return Error::from_errno(EIO, "the kernel has panicked");
+    // The new process starts in its parent's control group, and its space is charged there.
+    Process* up = process(parent);
+    Cgroup* group = up && up->cgroup ? up->cgroup : &m_cgroups->root();
+    ActiveMemcg charge_to(m_mm->memcg(), &group->effective_memcg());
     auto space = TRY(m_mm->create_address_space());
     TRY(space->setup_stack(space->task_size(), INITIAL_STACK));
     space->set_brk_start(SPAWN_BRK_START);
     Pid pid = TRY(allocate_pid());
     auto proc = std::make_unique<Process>(pid, parent, name, std::move(space),
                                           ResourceLimits::initial(m_mm->total_ram_pages()));
+    proc->cgroup = group;
     if (proc->charges_failed())
         return Error::from_errno(ENOMEM, "no memory for the task's kernel objects");
     proc->start_time_ns = now_ns();
@@ -280,6 +292,7 @@ Result<Pid> Kernel::fork(Pid parent_pid, ShareMemory share)
         return Error::from_errno(ENOMEM, "no memory for the task's kernel objects");
     child->files() = parent->files();
     child->oom_score_adj = parent->oom_score_adj;
+    child->cgroup = parent->cgroup;
     child->creds = parent->creds;
     child->limits_changed();
     child->start_time_ns = now_ns();
@@ -561,6 +574,8 @@ Result<std::shared_ptr<Inode>> Kernel::vdso()
         return m_vdso;
     auto inode = m_mm->page_cache().create_shmem(PAGE_SIZE, "[vdso]");
     inode->unevictable = true;
+    // The vDSO is part of the kernel image on Linux and charged to no group: here, to the root.
+    ActiveMemcg nobody(m_mm->memcg(), nullptr);
     bool major = false;
     auto page = m_mm->page_cache().get_page(*inode, 0, 1, &major);
     if (page.is_error())

@@ -28,7 +28,9 @@ struct timespec;
 
 namespace kioku {
 
+class Cgroups;
 class Machine;
+class MemCgroup;
 class MemoryManager;
 class Process;
 class Vfs;
@@ -87,6 +89,7 @@ class Kernel {
         Kernel* m_kernel;
         Process* m_process;
         Pid m_previous;
+        MemCgroup* m_previous_memcg = nullptr;
     };
     // EIO after a panic, ESRCH when pid is not a live process.
     Result<Call> enter(Pid pid);
@@ -185,6 +188,8 @@ class Kernel {
 
     // The tmpfs and hugetlbfs mounts: /dev/shm, /dev/hugepages and the guest's own (Mounts.h).
     MemoryMounts& mounts() { return *m_mounts; }
+    // The control groups and their cgroup2 filesystem at /sys/fs/cgroup (Cgroups.h).
+    Cgroups& cgroups() { return *m_cgroups; }
     // The vDSO image every exec maps as "[vdso]" (Linux: arch/riscv/kernel/vdso): one page of code
     // whose start is the signal return trampoline (li a7, __NR_rt_sigreturn; ecall), so that a
     // handler returns through real instructions an unwinder can read, as on Linux. Kept in the
@@ -324,6 +329,7 @@ class Kernel {
     std::unique_ptr<OomHandler> m_oom;
     std::unique_ptr<SysvShm> m_shm;
     std::unique_ptr<MemoryMounts> m_mounts;
+    std::unique_ptr<Cgroups> m_cgroups;
     std::shared_ptr<Inode> m_vdso;
 };
 

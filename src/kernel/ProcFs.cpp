@@ -7,6 +7,7 @@
 
 #include "base/Number.h"
 #include "hw/Machine.h"
+#include "kernel/Cgroups.h"
 #include "kernel/HugetlbFs.h"
 #include "kernel/Kernel.h"
 #include "kernel/KernelConfig.h"
@@ -419,7 +420,8 @@ std::string ProcFs::mounts()
     return "/dev/root / ext4 rw,relatime 0 0\n"
            "devtmpfs /dev devtmpfs rw,nosuid,relatime,mode=755 0 0\n"
            "proc /proc proc rw,nosuid,nodev,noexec,relatime 0 0\n"
-           "sysfs /sys sysfs rw,nosuid,nodev,noexec,relatime 0 0\n" +
+           "sysfs /sys sysfs rw,nosuid,nodev,noexec,relatime 0 0\n"
+           "cgroup2 /sys/fs/cgroup cgroup2 rw,nosuid,nodev,noexec,relatime 0 0\n" +
            m_kernel.mounts().proc_mounts();
 }
 
@@ -431,6 +433,8 @@ Result<std::string> ProcFs::read_pid(Process& p, const std::string& what)
         return std::string(); // write-only: opened, it reads as EINVAL (SyscallsFile.cpp)
     if (what == "oom_score_adj")
         return std::to_string(p.oom_score_adj) + "\n";
+    if (what == "cgroup") // one line per hierarchy: only the v2 one here
+        return "0::" + (p.cgroup ? p.cgroup->path() : std::string("/")) + "\n";
     if (what == "oom_score")
         return std::to_string(OomKiller::oom_score(m_kernel, p)) + "\n";
     if (what == "status")
@@ -486,8 +490,8 @@ Result<std::string> ProcFs::read(int viewer, const std::string& path)
     if (path == "/proc/mounts")
         return mounts();
     if (path == "/proc/filesystems")
-        return std::string("nodev\tsysfs\nnodev\ttmpfs\nnodev\tproc\nnodev\tdevtmpfs\nnodev\thugetlbfs\n"
-                           "nodev\tpipefs\nnodev\tsockfs\n\text4\n");
+        return std::string("nodev\tsysfs\nnodev\ttmpfs\nnodev\tproc\nnodev\tcgroup\nnodev\tcgroup2\n"
+                           "nodev\tdevtmpfs\nnodev\thugetlbfs\nnodev\tpipefs\nnodev\tsockfs\n\text4\n");
     if (path == "/proc/slabinfo")
         return m_kernel.mm().slab().slabinfo();
     if (path == "/proc/buddyinfo")
@@ -500,6 +504,8 @@ Result<std::string> ProcFs::read(int viewer, const std::string& path)
         return "now_ns " + std::to_string(m_kernel.now_ns()) + "\n";
     if (path.rfind(THP_SYSFS, 0) == 0)
         return m_kernel.mm().thp().sysfs_read(path.substr(THP_SYSFS.size()));
+    if (auto rel = Cgroups::relative(path))
+        return m_kernel.cgroups().read(*rel);
     if (is_hugepages_sysfs(path))
         return hugepages_sysfs_read(m_kernel.mm(), path);
     const std::string sys = "/proc/sys/vm/";
@@ -758,6 +764,8 @@ Result<void> ProcFs::write(int viewer, const std::string& path, const std::strin
 {
     if (path.rfind(THP_SYSFS, 0) == 0)
         return m_kernel.mm().thp().sysfs_write(path.substr(THP_SYSFS.size()), value);
+    if (auto rel = Cgroups::relative(path))
+        return m_kernel.cgroups().write(*rel, value, viewer);
     if (is_hugepages_sysfs(path))
         return hugepages_sysfs_write(m_kernel.mm(), path, value);
     const std::string sys = "/proc/sys/vm/";

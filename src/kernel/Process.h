@@ -17,6 +17,7 @@
 
 namespace kioku {
 
+class Cgroup;
 class Inode;
 struct SpecialFile;
 
@@ -91,6 +92,9 @@ class Process {
     void limits_changed();
 
     int oom_score_adj = 0;
+    // Its control group (Cgroups.h): where fork puts its children and what its pages are charged
+    // to. Set by the kernel when the process is made.
+    Cgroup* cgroup = nullptr;
     // Its user and group ids and capabilities: copied by fork, changed by execve as Linux does.
     // limits_changed() after a change passes CAP_IPC_LOCK on to the address space.
     Credentials creds;

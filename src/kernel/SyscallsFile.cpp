@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "base/Number.h"
+#include "kernel/Cgroups.h"
 #include "kernel/EventFd.h"
 #include "kernel/HugetlbFs.h"
 #include "kernel/Kernel.h"
@@ -1344,7 +1345,7 @@ kernel_directory_names(Kernel& kernel, Pid viewer, const std::string& path,
     };
     auto process_dir = [&](const std::string& dir) {
         files(dir, {"maps", "smaps", "smaps_rollup", "status", "statm", "stat", "oom_score", "oom_score_adj",
-                    "mounts"});
+                    "mounts", "cgroup"});
         for (const char* name : {"pagemap", "mem", "clear_refs"})
             out.push_back({name, 0, DT_REG});
         out.push_back({"exe", 0, DT_LNK});
@@ -1434,7 +1435,23 @@ kernel_directory_names(Kernel& kernel, Pid viewer, const std::string& path,
         return std::nullopt;
     }
     if (path == "/sys") {
-        dirs({"kernel", "devices"});
+        dirs({"kernel", "devices", "fs"});
+        return out;
+    }
+    if (path == "/sys/fs") {
+        dirs({"cgroup"});
+        return out;
+    }
+    if (auto rel = Cgroups::relative(path)) {
+        Cgroup* group = kernel.cgroups().find(*rel);
+        if (!group || !kernel.cgroups().is_dir(*rel))
+            return std::nullopt;
+        if (!entries)
+            return out;
+        for (const std::string& name : kernel.cgroups().child_groups(*group))
+            out.push_back({name, 0, DT_DIR});
+        for (const std::string& name : kernel.cgroups().files(*group))
+            out.push_back({name, 0, DT_REG});
         return out;
     }
     if (path == "/sys/kernel") {
@@ -1486,7 +1503,8 @@ static PathStat stat_path(Kernel& kernel, Pid pid, const std::string& path, bool
 {
     PathStat out;
     if (kernel_directory(kernel, pid, path, {}, false)) {
-        out.st.st_mode = S_IFDIR | 0555;
+        // cgroupfs's groups can be made and removed below, as kernfs shows them.
+        out.st.st_mode = S_IFDIR | (Cgroups::relative(path) ? 0755 : 0555);
         out.st.st_nlink = 2;
         return out;
     }
@@ -1501,7 +1519,9 @@ static PathStat stat_path(Kernel& kernel, Pid pid, const std::string& path, bool
         if (kernel.read_proc(pid, path).is_error()) {
             out.error = ENOENT;
         } else {
-            out.st.st_mode = S_IFREG | 0444;
+            auto rel = Cgroups::relative(path);
+            bool writable = rel && Cgroups::writable(rel->substr(rel->rfind('/') + 1));
+            out.st.st_mode = S_IFREG | (writable ? 0644 : 0444);
             out.st.st_blksize = 1024;
         }
         return out;
@@ -1964,6 +1984,11 @@ SyscallResult Syscalls::sys_unlinkat(Task& t, const SyscallArgs& a)
         return SyscallResult::err(path.error().code);
     if (a[2] & ~u64{AT_REMOVEDIR_})
         return SyscallResult::err(EINVAL);
+    if (Cgroups::relative(path.value())) // cgroupfs: only a group can go, by rmdir
+        return (a[2] & AT_REMOVEDIR_)
+                   ? SyscallResult::of(kernel().cgroups().rmdir(*Cgroups::relative(path.value())))
+                   : SyscallResult::err(kernel().cgroups().is_dir(*Cgroups::relative(path.value())) ? EISDIR
+                                                                                                    : EPERM);
     std::string name;
     if (MemoryMount* m = kernel().mounts().holding(path.value(), &name))
         return (a[2] & AT_REMOVEDIR_)
@@ -1983,6 +2008,8 @@ SyscallResult Syscalls::sys_mkdirat(Task& t, const SyscallArgs& a)
     auto path = path_at(t, a.fd(0), a[1]);
     if (path.is_error())
         return SyscallResult::err(path.error().code);
+    if (auto rel = Cgroups::relative(path.value()); rel && !rel->empty())
+        return SyscallResult::of(kernel().cgroups().mkdir(*rel)); // a new control group
     if (is_kernel_path(path.value()) || kernel().mounts().at(path.value()) ||
         kernel().mounts().find(path.value()))
         return SyscallResult::err(EEXIST);
@@ -2489,7 +2516,7 @@ static_assert(sizeof(GuestStatfs) == 120);
 
 constexpr i64 EXT4_SUPER_MAGIC = 0xEF53, TMPFS_MAGIC = 0x01021994, PROC_SUPER_MAGIC = 0x9fa0,
               SYSFS_MAGIC = 0x62656572, HUGETLBFS_MAGIC = 0x958458f6, PIPEFS_MAGIC = 0x50495045,
-              ANON_INODE_FS_MAGIC = 0x09041934;
+              ANON_INODE_FS_MAGIC = 0x09041934, CGROUP2_SUPER_MAGIC = 0x63677270;
 constexpr i64 ST_VALID = 0x20, ST_NOSUID = 0x2, ST_NODEV = 0x4, ST_NOEXEC = 0x8, ST_RELATIME = 0x1000;
 constexpr u64 ROOT_DISK_BYTES = u64{16} << 30; // the root's size when --disk-limit gives none
 
@@ -2535,6 +2562,8 @@ i64 filesystem_of_path(const std::string& path)
     };
     if (under("/proc"))
         return PROC_SUPER_MAGIC;
+    if (under("/sys/fs/cgroup"))
+        return CGROUP2_SUPER_MAGIC;
     if (under("/sys"))
         return SYSFS_MAGIC;
     if (under("/dev/hugepages"))

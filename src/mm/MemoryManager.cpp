@@ -51,6 +51,9 @@ MemoryManager::MemoryManager(PhysicalMemory& memory, TlbFlushPort& tlb, Clock& c
 
 void MemoryManager::background_work()
 {
+    // The kernel threads work for nobody in particular: what they allocate is charged to the root
+    // (khugepaged charges the space it collapses in itself).
+    ActiveMemcg none(memcg(), nullptr);
     m_page_cache->flusher().poll();
     m_thp->background_work();
     m_compactor->background_work();

@@ -92,6 +92,7 @@ int main(void)
     check("RSEQ", has_call(293));
     check("PSI", exists("/proc/pressure"));
     check("CGROUPS", exists("/proc/self/cgroup"));
+    check("MEMCG", exists("/sys/fs/cgroup/cgroup.controllers"));
     check("IKCONFIG", exists("/proc/config.gz"));
     check("SMP", sysconf(_SC_NPROCESSORS_CONF) > 1);
     return 0;

@@ -91,6 +91,7 @@ bool Thp::collapse(AddressSpace& space, Vma& vma, VirtAddr base)
     // SCAN_PAGE_RO and SCAN_LACK_REFERENCED_PAGE: a range nobody writes or uses is left alone.
     if (s.swap || s.unsuitable || !s.writable || s.referenced == 0)
         return false;
+    ActiveMemcg charge_to(m_mm.memcg(), space.memcg()); // the collapsed range's owner
     auto head = alloc_huge_page(m_settings.khugepaged_defrag);
     if (!head) {
         m_mm.vmstat().inc(VmItem::ThpCollapseAllocFailed);

@@ -61,6 +61,7 @@ AddressSpace::AddressSpace(MmCore& mm, Asid asid, std::unique_ptr<PageTable> tab
 {
     u64 gap = std::max(MIN_STACK_GAP, STACK_RLIMIT + (mm.sysctl().stack_guard_gap_pages << PAGE_SHIFT));
     m_mmap_base = task_size() - gap;
+    m_memcg = &mm.memcg().target();
     m_mm.register_space(this, asid);
 }
 

@@ -25,6 +25,7 @@
 
 namespace kioku {
 
+class MemCgroup;
 class MmCore;
 class Inode;
 class AnonVma;
@@ -112,6 +113,11 @@ class AddressSpace {
     // Grows a VM_GROWSDOWN VMA down to cover addr, as expand_stack does; false if it may not.
     bool expand_stack(Vma& vma, VirtAddr addr);
 
+    // The memory cgroup this space's pages are charged to (Linux: the memcg of mm->owner): the
+    // active one when the space was made, changed when its owner moves to another group.
+    MemCgroup* memcg() const { return m_memcg; }
+    void set_memcg(MemCgroup* memcg) { m_memcg = memcg; }
+
     // Counters. Faults are counted for the task running in this space (set by its owner).
     FaultCounters* fault_counters() { return m_fault_counters; }
     void set_fault_counters(FaultCounters* counters) { m_fault_counters = counters; }
@@ -174,6 +180,7 @@ class AddressSpace {
     std::shared_ptr<Inode> m_exe_file; // its write access denied while held
     u64 m_hiwater_rss = 0;
     FaultCounters* m_fault_counters = nullptr;
+    MemCgroup* m_memcg = nullptr;
     SlabCharge m_slab{KmemCache::MmStruct, slab_allocator_of(&m_mm)}; // its mm_struct
 
     // ==== The rest of the memory calls: madvise, mremap, mlock, mincore, clear_refs. ====

@@ -106,6 +106,9 @@ FaultOutcome FaultHandler::handle_in_vma(AddressSpace& space, Vma& vma, VirtAddr
     bool write = access == AccessType::Write;
     AddressSpace* previous = m_mm.current_space();
     m_mm.set_current_space(&space);
+    // A fault charges the space's owner, whoever is being served (a kernel access on another's
+    // behalf, a populate).
+    ActiveMemcg charge_to(m_mm.memcg(), space.memcg());
     FaultOutcome outcome;
     // Transparent huge pages first: a fault on a huge leaf, or one that maps a new THP. When
     // they decline, the range is mapped (or was just split) at 4 KiB.

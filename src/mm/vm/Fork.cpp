@@ -34,6 +34,7 @@ Result<std::unique_ptr<AddressSpace>> ForkCall::run(Asid child_asid)
     child->m_tree.set_hiwater_vm(m_space.m_tree.hiwater_vm());
     child->m_thp_disabled = m_space.m_thp_disabled;
     child->m_vdso_base = m_space.m_vdso_base;
+    child->m_memcg = m_space.m_memcg;
     if (m_space.m_exe_file)
         TRY(child->set_exe_file(m_space.m_exe_file)); // cannot fail: the parent already denies writes
     for (auto& entry : m_space.m_tree.all()) {

@@ -1,0 +1,461 @@
+#include "kernel/Cgroups.h"
+
+#include <algorithm>
+
+#include "base/Number.h"
+#include "base/Size.h"
+#include "kernel/Kernel.h"
+#include "kernel/Process.h"
+#include "mm/MemoryManager.h"
+#include "mm/core/Memcg.h"
+#include "mm/vm/AddressSpace.h"
+
+namespace kioku {
+
+namespace {
+
+// The files every group has, and those only a non-root group has (cgroup_base_files).
+constexpr const char* BASE_FILES[] = {"cgroup.controllers", "cgroup.procs", "cgroup.subtree_control"};
+constexpr const char* CHILD_BASE_FILES[] = {"cgroup.events", "cgroup.type"};
+// The memory controller's files of a group whose parent enables memory (memory_files), and the
+// one the root has too.
+constexpr const char* MEMORY_FILES[] = {
+    "memory.current", "memory.events", "memory.events.local", "memory.high", "memory.low",
+    "memory.max",     "memory.min",    "memory.oom.group",    "memory.peak", "memory.stat"};
+
+bool valid_name(std::string_view name)
+{
+    // Linux refuses "." and "..", a '/' cannot reach here, and a name that would be read as one
+    // of the interface files (a known controller's prefix with a dot) is refused too.
+    return !name.empty() && name != "." && name != ".." && name.size() <= 255 &&
+           !name.starts_with("cgroup.") && !name.starts_with("memory.");
+}
+
+std::string_view trim(std::string_view s)
+{
+    size_t first = s.find_first_not_of(" \t\n");
+    if (first == std::string_view::npos)
+        return {};
+    return s.substr(first, s.find_last_not_of(" \t\n") - first + 1);
+}
+
+// A limit file's value: "max", or bytes with an optional K/M/G/T unit, rounded down to whole
+// pages (page_counter_memparse).
+Result<u64> parse_limit(std::string_view text)
+{
+    text = trim(text);
+    if (text == "max")
+        return MemCgroup::UNLIMITED;
+    auto bytes = parse_size(text);
+    if (!bytes)
+        return Error::from_errno(EINVAL, "not a size");
+    return std::min(*bytes >> PAGE_SHIFT, MemCgroup::UNLIMITED);
+}
+
+std::string limit_text(u64 pages)
+{
+    return pages == MemCgroup::UNLIMITED ? "max\n" : std::to_string(pages << PAGE_SHIFT) + "\n";
+}
+
+std::string events_text(const MemcgEvents& e)
+{
+    return "low " + std::to_string(e.low) + "\nhigh " + std::to_string(e.high) + "\nmax " +
+           std::to_string(e.max) + "\noom " + std::to_string(e.oom) + "\noom_kill " +
+           std::to_string(e.oom_kill) + "\noom_group_kill " + std::to_string(e.oom_group_kill) + "\n";
+}
+
+} // namespace
+
+std::optional<std::string_view> Cgroups::relative(std::string_view path)
+{
+    if (!path.starts_with(MOUNT))
+        return std::nullopt;
+    path.remove_prefix(MOUNT.size());
+    if (!path.empty() && path[0] != '/')
+        return std::nullopt;
+    while (!path.empty() && path[0] == '/')
+        path.remove_prefix(1);
+    return path;
+}
+
+std::string Cgroup::path() const
+{
+    if (is_root())
+        return "/";
+    std::string up = m_parent->path();
+    return (up == "/" ? "" : up) + "/" + m_name;
+}
+
+MemCgroup& Cgroup::effective_memcg() const
+{
+    const Cgroup* g = this;
+    while (!g->memcg)
+        g = g->m_parent;
+    return *g->memcg;
+}
+
+Cgroups::Cgroups(Kernel& kernel)
+    : m_kernel(kernel)
+    , m_root(std::make_unique<Cgroup>("", nullptr))
+{
+    m_root->memcg = &kernel.mm().memcg().root();
+}
+
+Cgroups::~Cgroups() = default;
+
+Cgroup* Cgroups::find(std::string_view rel)
+{
+    Cgroup* g = m_root.get();
+    while (!rel.empty()) {
+        size_t slash = rel.find('/');
+        std::string_view part = rel.substr(0, slash);
+        rel = slash == std::string_view::npos ? std::string_view{} : rel.substr(slash + 1);
+        if (part.empty())
+            continue;
+        auto it = g->children().find(std::string(part));
+        if (it == g->children().end())
+            return nullptr;
+        g = it->second.get();
+    }
+    return g;
+}
+
+Cgroup* Cgroups::resolve(std::string_view rel, std::string* file)
+{
+    while (rel.ends_with('/'))
+        rel.remove_suffix(1);
+    if (Cgroup* g = find(rel)) {
+        file->clear();
+        return g;
+    }
+    size_t slash = rel.rfind('/');
+    std::string_view dir = slash == std::string_view::npos ? std::string_view{} : rel.substr(0, slash);
+    std::string name(slash == std::string_view::npos ? rel : rel.substr(slash + 1));
+    Cgroup* g = find(dir);
+    if (!g)
+        return nullptr;
+    auto names = files(*g);
+    if (std::find(names.begin(), names.end(), name) == names.end())
+        return nullptr;
+    *file = name;
+    return g;
+}
+
+bool Cgroups::is_dir(std::string_view rel)
+{
+    std::string file;
+    return resolve(rel, &file) && file.empty();
+}
+
+bool Cgroups::is_file(std::string_view rel)
+{
+    std::string file;
+    return resolve(rel, &file) && !file.empty();
+}
+
+std::vector<std::string> Cgroups::child_groups(const Cgroup& group) const
+{
+    std::vector<std::string> out;
+    for (auto& [name, child] : group.children())
+        out.push_back(name);
+    return out;
+}
+
+std::vector<std::string> Cgroups::files(const Cgroup& group) const
+{
+    std::vector<std::string> out(std::begin(BASE_FILES), std::end(BASE_FILES));
+    if (!group.is_root())
+        out.insert(out.end(), std::begin(CHILD_BASE_FILES), std::end(CHILD_BASE_FILES));
+    if (group.is_root())
+        out.push_back("memory.stat");
+    else if (group.memcg)
+        out.insert(out.end(), std::begin(MEMORY_FILES), std::end(MEMORY_FILES));
+    std::sort(out.begin(), out.end());
+    return out;
+}
+
+bool Cgroups::writable(std::string_view file)
+{
+    return file == "cgroup.procs" || file == "cgroup.subtree_control" || file == "memory.high" ||
+           file == "memory.low" || file == "memory.max" || file == "memory.min" ||
+           file == "memory.oom.group" || file == "memory.peak";
+}
+
+bool Cgroups::has_processes(const Cgroup& group) const
+{
+    for (auto& [pid, p] : m_kernel.processes())
+        if (p->alive() && p->cgroup == &group)
+            return true;
+    return false;
+}
+
+bool Cgroups::populated(const Cgroup& group) const
+{
+    if (has_processes(group))
+        return true;
+    for (auto& [name, child] : group.children())
+        if (populated(*child))
+            return true;
+    return false;
+}
+
+Result<std::string> Cgroups::read(std::string_view rel)
+{
+    std::string file;
+    Cgroup* g = resolve(rel, &file);
+    if (!g || file.empty())
+        return Error::from_errno(ENOENT, "no such cgroup file");
+    if (file == "cgroup.controllers")
+        return std::string(g->is_root() || g->parent()->subtree_memory ? "memory\n" : "\n");
+    if (file == "cgroup.subtree_control")
+        return std::string(g->subtree_memory ? "memory\n" : "\n");
+    if (file == "cgroup.procs") {
+        std::string out;
+        for (auto& [pid, p] : m_kernel.processes())
+            if (p->alive() && p->cgroup == g)
+                out += std::to_string(pid) + "\n";
+        return out;
+    }
+    if (file == "cgroup.events")
+        return std::string("populated ") + (populated(*g) ? "1" : "0") + "\nfrozen 0\n";
+    if (file == "cgroup.type")
+        return std::string("domain\n");
+    if (file == "memory.stat")
+        return memory_stat(*g);
+    MemCgroup& m = *g->memcg;
+    if (file == "memory.current")
+        return std::to_string(m.usage() << PAGE_SHIFT) + "\n";
+    if (file == "memory.peak")
+        return std::to_string(m.peak() << PAGE_SHIFT) + "\n";
+    if (file == "memory.max")
+        return limit_text(m.max);
+    if (file == "memory.high")
+        return limit_text(m.high);
+    if (file == "memory.low")
+        return limit_text(m.low);
+    if (file == "memory.min")
+        return limit_text(m.min);
+    if (file == "memory.oom.group")
+        return std::string(m.oom_group ? "1\n" : "0\n");
+    if (file == "memory.events")
+        return events_text(m.events);
+    if (file == "memory.events.local")
+        return events_text(m.events_local);
+    return Error::from_errno(ENOENT, "no such cgroup file");
+}
+
+std::string Cgroups::memory_stat(const Cgroup& group) const
+{
+    // The group's pages and its descendants', from the frames charged to them (memory_stat_format;
+    // the fields kioku accounts, in Linux's order, in bytes).
+    MemoryManager& mm = m_kernel.mm();
+    const MemCgroup& target = group.effective_memcg();
+    u64 anon = 0, file = 0, pagetables = 0, shmem = 0, file_mapped = 0, file_dirty = 0, file_writeback = 0,
+        swapcached = 0, anon_thp = 0, lru[static_cast<unsigned>(LruList::Count)] = {};
+    const FrameTable& frames = mm.frames();
+    for (Pfn pfn = frames.first_pfn(); pfn < frames.end_pfn(); ++pfn) {
+        const MemCgroup* g = mm.memcg().of(pfn);
+        if (!g || !g->within(target))
+            continue;
+        const Frame& f = frames[pfn];
+        if (f.has(FF_PAGETABLE)) {
+            ++pagetables;
+            continue;
+        }
+        if (f.has(FF_ANON))
+            ++anon;
+        if (f.has(FF_FILE)) {
+            ++file;
+            shmem += f.has(FF_SHMEM);
+            file_mapped += f.mapcount > 0;
+            file_dirty += f.has(FF_DIRTY) && !f.has(FF_SHMEM);
+            file_writeback += f.has(FF_WRITEBACK);
+        }
+        swapcached += f.has(FF_SWAPCACHE);
+        if (f.has(FF_HEAD) && f.has(FF_ANON))
+            anon_thp += u64{1} << f.order;
+        if (f.has(FF_LRU))
+            lru[static_cast<unsigned>(Lru::list_of(f))] += f.has(FF_HEAD) ? u64{1} << f.order : 1;
+    }
+    auto line = [](const char* name, u64 pages) {
+        return std::string(name) + " " + std::to_string(pages << PAGE_SHIFT) + "\n";
+    };
+    auto list = [&](LruList l) { return lru[static_cast<unsigned>(l)]; };
+    return line("anon", anon) + line("file", file) + line("kernel", pagetables) +
+           line("pagetables", pagetables) + line("shmem", shmem) + line("file_mapped", file_mapped) +
+           line("file_dirty", file_dirty) + line("file_writeback", file_writeback) +
+           line("swapcached", swapcached) + line("anon_thp", anon_thp) +
+           line("inactive_anon", list(LruList::InactiveAnon)) +
+           line("active_anon", list(LruList::ActiveAnon)) +
+           line("inactive_file", list(LruList::InactiveFile)) +
+           line("active_file", list(LruList::ActiveFile)) + line("unevictable", list(LruList::Unevictable));
+}
+
+Result<void> Cgroups::write(std::string_view rel, std::string_view value, Pid writer)
+{
+    std::string file;
+    Cgroup* g = resolve(rel, &file);
+    if (!g || file.empty())
+        return Error::from_errno(ENOENT, "no such cgroup file");
+    if (!writable(file))
+        return Error::from_errno(EACCES, "read-only cgroup file");
+    if (file == "cgroup.procs") {
+        auto pid = parse_integer<Pid>(trim(value));
+        if (!pid)
+            return Error::from_errno(EINVAL, "not a pid");
+        Process* p = m_kernel.process(*pid == 0 ? writer : *pid);
+        if (!p || !p->alive())
+            return Error::from_errno(ESRCH, "no such process");
+        return attach(*p, *g);
+    }
+    if (file == "cgroup.subtree_control")
+        return write_subtree_control(*g, value);
+    return write_memory(*g, file, value);
+}
+
+Result<void> Cgroups::write_subtree_control(Cgroup& group, std::string_view value)
+{
+    // Space-separated "+name" / "-name" tokens; all are checked before any takes effect.
+    std::optional<bool> memory;
+    std::string_view rest = value;
+    while (!(rest = trim(rest)).empty()) {
+        size_t end = rest.find_first_of(" \t\n");
+        std::string_view token = rest.substr(0, end);
+        rest = end == std::string_view::npos ? std::string_view{} : rest.substr(end);
+        if (token.size() < 2 || (token[0] != '+' && token[0] != '-'))
+            return Error::from_errno(EINVAL, "a controller must be given as +name or -name");
+        if (token.substr(1) != "memory")
+            return Error::from_errno(ENOENT, "no such controller");
+        memory = token[0] == '+';
+    }
+    if (!memory || *memory == group.subtree_memory)
+        return {};
+    if (*memory) {
+        if (!group.is_root() && !group.parent()->subtree_memory)
+            return Error::from_errno(ENOENT, "the memory controller is not available here");
+        if (!group.is_root() && has_processes(group))
+            return Error::from_errno(EBUSY, "a group with processes cannot enable controllers");
+        MemcgSet& set = m_kernel.mm().memcg();
+        for (auto& [name, child] : group.children()) {
+            child->memcg = set.create(group.effective_memcg());
+            if (!child->memcg)
+                return Error::from_errno(ENOSPC, "no memory cgroup id left");
+        }
+        group.subtree_memory = true;
+        refresh_spaces();
+        return {};
+    }
+    for (auto& [name, child] : group.children())
+        if (child->subtree_memory)
+            return Error::from_errno(EBUSY, "a child group still enables the memory controller");
+    group.subtree_memory = false;
+    for (auto& [name, child] : group.children()) {
+        MemCgroup* own = std::exchange(child->memcg, nullptr);
+        release_memcg(*own, group.effective_memcg());
+    }
+    refresh_spaces();
+    return {};
+}
+
+Result<void> Cgroups::write_memory(Cgroup& group, std::string_view file, std::string_view value)
+{
+    MemCgroup& m = *group.memcg;
+    if (file == "memory.peak") {
+        m.reset_peak();
+        return {};
+    }
+    if (file == "memory.oom.group") {
+        auto v = parse_integer<int>(trim(value));
+        if (!v || (*v != 0 && *v != 1))
+            return Error::from_errno(EINVAL, "memory.oom.group takes 0 or 1");
+        m.oom_group = *v == 1;
+        return {};
+    }
+    u64 pages = TRY(parse_limit(value));
+    if (file == "memory.max")
+        m.max = pages;
+    else if (file == "memory.high")
+        m.high = pages;
+    else if (file == "memory.low")
+        m.low = pages;
+    else
+        m.min = pages;
+    return {};
+}
+
+void Cgroups::release_memcg(MemCgroup& memcg, MemCgroup& heir)
+{
+    // An address space still charging to it (a zombie's, a shared one) charges the heir instead.
+    for (AddressSpace* space : m_kernel.mm().spaces())
+        if (space->memcg() == &memcg)
+            space->set_memcg(&heir);
+    m_kernel.mm().memcg().remove(memcg);
+}
+
+void Cgroups::refresh_spaces()
+{
+    for (auto& [pid, p] : m_kernel.processes())
+        if (p->alive() && p->has_space())
+            p->space().set_memcg(&p->cgroup->effective_memcg());
+}
+
+Result<void> Cgroups::attach(Process& process, Cgroup& group)
+{
+    // No internal processes: a non-root group that gives its children controllers takes none.
+    if (!group.is_root() && group.subtree_memory)
+        return Error::from_errno(EBUSY, "the group enables controllers for its children");
+    process.cgroup = &group;
+    if (process.has_space())
+        process.space().set_memcg(&group.effective_memcg());
+    return {};
+}
+
+Result<void> Cgroups::mkdir(std::string_view rel)
+{
+    while (rel.ends_with('/'))
+        rel.remove_suffix(1);
+    size_t slash = rel.rfind('/');
+    std::string_view dir = slash == std::string_view::npos ? std::string_view{} : rel.substr(0, slash);
+    std::string name(slash == std::string_view::npos ? rel : rel.substr(slash + 1));
+    Cgroup* parent = find(dir);
+    if (!parent)
+        return Error::from_errno(ENOENT, "no such parent group");
+    if (parent->children().contains(name) || is_file(rel))
+        return Error::from_errno(EEXIST, "the group exists");
+    if (!valid_name(name))
+        return Error::from_errno(EINVAL, "not a valid group name");
+    auto child = std::make_unique<Cgroup>(name, parent);
+    if (parent->subtree_memory) {
+        child->memcg = m_kernel.mm().memcg().create(parent->effective_memcg());
+        if (!child->memcg)
+            return Error::from_errno(ENOSPC, "no memory cgroup id left");
+    }
+    parent->children().emplace(name, std::move(child));
+    return {};
+}
+
+Result<void> Cgroups::rmdir(std::string_view rel)
+{
+    std::string file;
+    Cgroup* g = resolve(rel, &file);
+    if (!g)
+        return Error::from_errno(ENOENT, "no such group");
+    if (!file.empty())
+        return Error::from_errno(ENOTDIR, "not a group");
+    if (g->is_root())
+        return Error::from_errno(EBUSY, "the root group stays");
+    if (populated(*g) || !g->children().empty())
+        return Error::from_errno(EBUSY, "the group has processes or child groups");
+    Cgroup& parent = *g->parent();
+    // Zombies still name the group: they pass to the parent, as does anything charged here.
+    for (auto& [pid, p] : m_kernel.processes())
+        if (p->cgroup == g)
+            p->cgroup = &parent;
+    if (g->memcg)
+        release_memcg(*g->memcg, parent.effective_memcg());
+    std::string name = g->name();
+    parent.children().erase(name);
+    return {};
+}
+
+} // namespace kioku
