@@ -372,9 +372,11 @@ Result<void> Cgroups::write_memory(Cgroup& group, std::string_view file, std::st
         return {};
     }
     u64 pages = TRY(parse_limit(value));
-    if (file == "memory.max")
+    if (file == "memory.max") {
+        // Lowered under the usage: reclaim, then the group's OOM killer, until it fits.
         m.max = pages;
-    else if (file == "memory.high")
+        m_kernel.mm().shrink_to_max(m);
+    } else if (file == "memory.high")
         m.high = pages;
     else if (file == "memory.low")
         m.low = pages;

@@ -133,6 +133,11 @@ u64 MemoryManager::reclaim_direct(u64 pages)
     return m_reclaimer->reclaim(pages, ReclaimMode::Direct);
 }
 
+u64 MemoryManager::reclaim_memcg(MemCgroup& memcg, u64 pages)
+{
+    return m_reclaimer->reclaim(pages, ReclaimMode::Direct, &memcg);
+}
+
 bool MemoryManager::reclaim_page(Pfn pfn)
 {
     return m_reclaimer->evict(pfn);

@@ -54,6 +54,7 @@ class MemoryManager final : public MmCore {
     // MmCore's questions to the layers above.
     void wake_kswapd() override;
     u64 reclaim_direct(u64 pages) override;
+    u64 reclaim_memcg(MemCgroup& memcg, u64 pages) override;
     bool reclaim_page(Pfn pfn) override;
     bool wait_writeback_one() override;
     void free_huge_page(Pfn head) override;

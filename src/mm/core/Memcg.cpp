@@ -108,6 +108,21 @@ void MemcgSet::uncharge(Pfn pfn, u64 nr)
     }
 }
 
+MemCgroup* MemcgSet::over_max(MemCgroup& group, u64 nr)
+{
+    for (MemCgroup* g = &group; g; g = g->m_parent)
+        if (g->m_usage + nr > g->max)
+            return g;
+    return nullptr;
+}
+
+void MemcgSet::event(MemCgroup& group, u64 MemcgEvents::*which)
+{
+    ++(group.events_local.*which);
+    for (MemCgroup* g = &group; g; g = g->m_parent)
+        ++(g->events.*which);
+}
+
 void MemcgSet::move(Pfn from, Pfn to)
 {
     VERIFY(m_ids[index(to)] == 0 && "migration onto a charged frame");

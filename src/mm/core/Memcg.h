@@ -110,6 +110,13 @@ class MemcgSet {
     // Migration: the charge of `from` passes to `to`.
     void move(Pfn from, Pfn to);
 
+    // The group, group itself or an ancestor, that nr more pages would take over its memory.max
+    // (the page counter that refuses the charge); null when they fit.
+    static MemCgroup* over_max(MemCgroup& group, u64 nr);
+    // memcg_memory_event: counts an event in group's memory.events.local, and in memory.events of
+    // the group and every ancestor.
+    static void event(MemCgroup& group, u64 MemcgEvents::*which);
+
   private:
     static constexpr u16 ROOT_ID = 1;
     u64 index(Pfn pfn) const { return pfn.value() - m_first.value(); }

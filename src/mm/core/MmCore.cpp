@@ -37,12 +37,15 @@ std::optional<Pfn> MmCore::alloc_user_page(ZeroFill zero)
 {
     if (m_user_frame_limit && !make_room_under_frame_limit())
         return std::nullopt;
+    MemCgroup& group = m_memcg.target();
+    if (!try_charge(group, 1))
+        return std::nullopt;
     auto pfn = allocate_page();
     if (!pfn)
         return std::nullopt;
     Frame& f = m_frames[*pfn];
     f.refcount = 1;
-    m_memcg.charge(*pfn, 1, m_memcg.target());
+    m_memcg.charge(*pfn, 1, group);
     if (zero == ZeroFill::Yes) {
         m_memory.zero_frame(*pfn);
         m_clock.advance(m_clock.costs().zero_page_fill_ns);
@@ -124,13 +127,16 @@ std::optional<Pfn> MmCore::allocate_table()
 {
     // Page tables never move (Linux allocates them without __GFP_MOVABLE), and their allocation
     // takes the same slow path as a user page's: reclaim, then the OOM killer (GFP_PGTABLE_USER).
+    MemCgroup& group = m_memcg.target();
+    if (!try_charge(group, 1))
+        return std::nullopt;
     auto pfn = allocate_page(MigrateType::Unmovable);
     if (!pfn)
         return std::nullopt;
     Frame& f = m_frames[*pfn];
     f.flags = FF_PAGETABLE;
     f.refcount = 1;
-    m_memcg.charge(*pfn, 1, m_memcg.target());
+    m_memcg.charge(*pfn, 1, group);
     m_memory.zero_frame(*pfn);
     ++m_page_table_pages;
     return pfn;
@@ -145,6 +151,46 @@ void MmCore::free_table(Pfn pfn)
     f.refcount = 0;
     --m_page_table_pages;
     m_allocator.free(pfn, 0);
+}
+
+bool MmCore::try_charge(MemCgroup& group, u64 nr, bool may_reclaim)
+{
+    constexpr int MAX_RECLAIM_RETRIES = 16;
+    int retries = MAX_RECLAIM_RETRIES;
+    for (;;) {
+        MemCgroup* over = MemcgSet::over_max(group, nr);
+        if (!over)
+            return true;
+        MemcgSet::event(*over, &MemcgEvents::max);
+        if (!may_reclaim)
+            return false;
+        u64 reclaimed = reclaim_memcg(*over, std::max<u64>(nr, 32));
+        if (!MemcgSet::over_max(group, nr))
+            return true;
+        if (reclaimed && retries-- > 0)
+            continue;
+        // mem_cgroup_oom: the OOM killer inside the group; a victim reaped makes room to retry.
+        MemcgSet::event(*over, &MemcgEvents::oom);
+        if (!m_oom || !m_oom->memcg_out_of_memory(*over))
+            return false;
+        retries = MAX_RECLAIM_RETRIES;
+    }
+}
+
+void MmCore::shrink_to_max(MemCgroup& group)
+{
+    constexpr int MAX_RECLAIM_RETRIES = 16;
+    int reclaims = MAX_RECLAIM_RETRIES;
+    while (group.usage() > group.max) {
+        if (reclaims) {
+            if (!reclaim_memcg(group, group.usage() - group.max))
+                --reclaims;
+            continue;
+        }
+        MemcgSet::event(group, &MemcgEvents::oom);
+        if (!m_oom || !m_oom->memcg_out_of_memory(group))
+            break;
+    }
 }
 
 void MmCore::register_space(AddressSpace* space, Asid asid)

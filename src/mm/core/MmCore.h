@@ -53,6 +53,9 @@ class OomHandler {
   public:
     virtual ~OomHandler() = default;
     virtual bool out_of_memory() = 0;
+    // The same inside one memory cgroup that reached its memory.max: only its processes are
+    // candidates (Linux: mem_cgroup_out_of_memory).
+    virtual bool memcg_out_of_memory(MemCgroup& memcg) = 0;
 };
 
 enum class ZeroFill : u8 { No, Yes };
@@ -120,6 +123,16 @@ class MmCore : public TableAllocator {
     std::optional<Pfn> allocate_table() override;
     void free_table(Pfn pfn) override;
 
+    // Charges nr pages to group before they are allocated (Linux: try_charge_memcg). When that
+    // would take group or an ancestor over its memory.max, that one is reclaimed, up to
+    // MAX_RECLAIM_RETRIES times while reclaim makes progress, and then the OOM killer runs inside
+    // it; false when the charge cannot be made. A THP (may_reclaim false) only checks, as a
+    // costly allocation that falls back to 4 KiB pages instead.
+    bool try_charge(MemCgroup& group, u64 nr, bool may_reclaim = true);
+    // memory.max was lowered under the group's usage: reclaim, then the OOM killer inside the
+    // group, until it fits or nothing more can go (memory_max_write).
+    void shrink_to_max(MemCgroup& group);
+
     // Fixed-frame mode, the textbook model of a process given N frames: at most `pages` user pages
     // (pages on the LRU lists) are resident, and a user allocation that would go beyond first
     // evicts one page through the replacement policy. 0 (the default) turns it off. Anonymous
@@ -166,6 +179,9 @@ class MmCore : public TableAllocator {
     virtual bool reclaim_page(Pfn pfn) = 0;
     // Waits for one page under writeback to complete (reclaim_throttle); false when none is.
     virtual bool wait_writeback_one() = 0;
+    // Reclaim inside one memory cgroup (Linux: try_to_free_mem_cgroup_pages): only its pages and
+    // its descendants' are taken; the pages freed.
+    virtual u64 reclaim_memcg(MemCgroup& memcg, u64 pages) = 0;
     // Frees a transparent huge page whose last reference went (the THP layer's).
     virtual void free_huge_page(Pfn head) = 0;
     // Pages held by the hugetlb pools, which no ordinary mapping can use.

@@ -33,6 +33,9 @@ class ReclaimScan {
     virtual References test_and_clear_referenced(Pfn pfn) = 0;
     // May this scan evict anonymous (swap-backed) pages? False when no swap space is free.
     virtual bool may_swap() const = 0;
+    // May this scan take the page at all? A memory cgroup's reclaim takes only the group's pages
+    // (and its descendants'); a policy passes over the others and leaves them where they are.
+    virtual bool eligible(Pfn) const { return true; }
     // Counts one page scanned, for pgscan_*.
     virtual void scanned(Pfn pfn) = 0;
     // The machine's counters (pgactivate, pgdeactivate, pgrefill...).

@@ -15,8 +15,8 @@
 #include <vector>
 
 #include "base/IndexList.h"
-#include "mm/phys/FrameTable.h"
 #include "mm/core/ReplacementPolicy.h"
+#include "mm/phys/FrameTable.h"
 
 namespace kioku {
 

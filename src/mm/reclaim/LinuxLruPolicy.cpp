@@ -1,7 +1,7 @@
 #include "mm/reclaim/LinuxLruPolicy.h"
 
-#include "mm/core/Sysctl.h"
 #include "mm/core/Lru.h"
+#include "mm/core/Sysctl.h"
 
 namespace kioku {
 
@@ -22,9 +22,15 @@ void LinuxLruPolicy::refill(bool anon, u64 count, ReclaimScan& scan)
     LruList inactive = anon ? LruList::InactiveAnon : LruList::InactiveFile;
     // count is in pages, as nr_to_scan is: a THP head moves 512 of them at once. Each entry is
     // looked at once per call, as Linux isolates a batch off the tail once.
+    // The walk goes from the tail towards the head; each page looked at leaves the tail region
+    // (to either head), and a page the scan may not take (another memory cgroup's) stays put.
     u64 limit = m_lru.entries(active);
-    for (u64 scanned = 0, looked = 0; scanned < count && looked < limit && m_lru.size(active) > 0; ++looked) {
-        Pfn pfn = m_frames.pfn_at(m_lru.list(active).back());
+    u32 next = m_lru.list(active).back();
+    for (u64 scanned = 0, steps = 0; scanned < count && steps < limit && next != FrameList::NIL; ++steps) {
+        Pfn pfn = m_frames.pfn_at(next);
+        next = m_frames.links(next).prev;
+        if (!scan.eligible(pfn))
+            continue;
         References refs = scan.test_and_clear_referenced(pfn);
         u64 pages = Lru::pages_of(m_frames[pfn]);
         scanned += pages;
@@ -43,13 +49,16 @@ void LinuxLruPolicy::scan_inactive(bool anon, u64 count, ReclaimScan& scan, std:
 {
     LruList inactive = anon ? LruList::InactiveAnon : LruList::InactiveFile;
     LruList active = anon ? LruList::ActiveAnon : LruList::ActiveFile;
-    u64 looked = 0;
     u64 chosen = 0;
-    // Look at each entry of the list at most once per call.
+    // Look at each entry of the list at most once per call, from the tail, passing over the pages
+    // the scan may not take (as refill does).
     u64 limit = m_lru.entries(inactive);
-    while (chosen < count && looked < limit && m_lru.size(inactive) > 0) {
-        ++looked;
-        Pfn pfn = m_frames.pfn_at(m_lru.list(inactive).back());
+    u32 next = m_lru.list(inactive).back();
+    for (u64 steps = 0; chosen < count && steps < limit && next != FrameList::NIL; ++steps) {
+        Pfn pfn = m_frames.pfn_at(next);
+        next = m_frames.links(next).prev;
+        if (!scan.eligible(pfn))
+            continue;
         Frame& f = m_frames[pfn];
         scan.scanned(pfn);
         References refs = scan.test_and_clear_referenced(pfn);

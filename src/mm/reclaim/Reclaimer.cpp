@@ -22,10 +22,18 @@ constexpr u64 SWAP_CLUSTER_MAX = 32; // pages reclaimed per batch, as Linux's SW
 
 class Scan final : public ReclaimScan {
   public:
-    Scan(MmCore& mm, ReclaimMode mode)
+    Scan(MmCore& mm, ReclaimMode mode, const MemCgroup* memcg)
         : m_mm(mm)
         , m_mode(mode)
+        , m_memcg(memcg)
     {
+    }
+    bool eligible(Pfn pfn) const override
+    {
+        if (!m_memcg)
+            return true;
+        const MemCgroup* group = m_mm.memcg().of(pfn);
+        return group && group->within(*m_memcg);
     }
 
     References test_and_clear_referenced(Pfn pfn) override
@@ -60,6 +68,7 @@ class Scan final : public ReclaimScan {
   private:
     MmCore& m_mm;
     ReclaimMode m_mode;
+    const MemCgroup* m_memcg;
 };
 
 void write_to_swap(MmCore& mm, SwapEntry entry, Pfn pfn)
@@ -199,9 +208,9 @@ bool Reclaimer::evict(Pfn pfn)
     return false;
 }
 
-u64 Reclaimer::reclaim(u64 pages, ReclaimMode mode)
+u64 Reclaimer::reclaim(u64 pages, ReclaimMode mode, const MemCgroup* memcg)
 {
-    Scan scan(m_mm, mode);
+    Scan scan(m_mm, mode, memcg);
     u64 freed = 0;
     // Each pass asks the policy for a batch; a pass that frees nothing ends the attempt.
     for (int pass = 0; freed < pages && pass < 64; ++pass) {
@@ -211,6 +220,10 @@ u64 Reclaimer::reclaim(u64 pages, ReclaimMode mode)
             break;
         u64 before = freed;
         for (Pfn pfn : victims) {
+            if (!scan.eligible(pfn)) { // a policy that does not filter: another group's page stays
+                m_policy->keep(pfn);
+                continue;
+            }
             bool anon = m_mm.frames()[pfn].has(FF_SWAPBACKED);
             if (evict(pfn)) {
                 ++freed;

@@ -17,6 +17,7 @@
 
 namespace kioku {
 
+class MemCgroup;
 class MmCore;
 
 enum class ReclaimMode : u8 { Kswapd, Direct };
@@ -29,8 +30,9 @@ class Reclaimer {
     void set_policy(std::unique_ptr<ReplacementPolicy> policy);
     ReplacementPolicy& policy() { return *m_policy; }
 
-    // Tries to free `pages` pages; returns how many were freed.
-    u64 reclaim(u64 pages, ReclaimMode mode);
+    // Tries to free `pages` pages; returns how many were freed. With a memory cgroup, only its
+    // pages and its descendants' are taken (try_to_free_mem_cgroup_pages).
+    u64 reclaim(u64 pages, ReclaimMode mode, const MemCgroup* memcg = nullptr);
     // kswapd's balance loop: reclaim until free memory is above the high watermarks.
     void run_kswapd();
     // Evicts one page if it can (not pinned, swap space for anon). True when it was freed.

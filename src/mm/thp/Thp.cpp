@@ -101,6 +101,11 @@ std::optional<Pfn> Thp::alloc_huge_page(bool direct_compaction)
     // A THP is never worth reclaiming for here, and never allowed in fixed-frame mode.
     if (m_mm.user_frame_limit())
         return std::nullopt;
+    // Nor charged past memory.max: it falls back to 4 KiB pages (thp_fault_fallback_charge).
+    if (!m_mm.try_charge(m_mm.memcg().target(), HPAGE_PMD_NR, false)) {
+        m_mm.vmstat().inc(VmItem::ThpFaultFallbackCharge);
+        return std::nullopt;
+    }
     auto pfn = m_mm.allocator().allocate(HPAGE_PMD_ORDER);
     if (!pfn && direct_compaction && m_mm.compactor().compact_for_allocation(HPAGE_PMD_ORDER))
         pfn = m_mm.allocator().allocate(HPAGE_PMD_ORDER);

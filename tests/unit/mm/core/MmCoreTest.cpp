@@ -32,6 +32,22 @@ class BareCore final : public MmCore {
         }
         return freed;
     }
+    u64 reclaim_memcg(MemCgroup& target, u64 pages) override
+    {
+        ++memcg_reclaims;
+        u64 freed = 0;
+        for (size_t i = 0; i < reclaimable.size() && freed < pages;) {
+            const MemCgroup* group = memcg().of(reclaimable[i]);
+            if (group && group->within(target)) {
+                put_page(reclaimable[i]);
+                reclaimable.erase(reclaimable.begin() + static_cast<long>(i));
+                ++freed;
+            } else {
+                ++i;
+            }
+        }
+        return freed;
+    }
     bool reclaim_page(Pfn) override { return false; }
     bool wait_writeback_one() override
     {
@@ -43,6 +59,7 @@ class BareCore final : public MmCore {
 
     int kswapd_wakeups = 0;
     int direct_reclaims = 0;
+    int memcg_reclaims = 0;
     int writeback_waits = 0;
     u64 hugetlb = 0;
     std::vector<Pfn> reclaimable;
@@ -55,7 +72,15 @@ class CountingOom final : public OomHandler {
         ++calls;
         return false;
     }
+    bool memcg_out_of_memory(MemCgroup& memcg) override
+    {
+        ++memcg_calls;
+        last = &memcg;
+        return false;
+    }
     int calls = 0;
+    int memcg_calls = 0;
+    MemCgroup* last = nullptr;
 };
 
 class MmCoreTest : public ::testing::Test {
@@ -216,6 +241,57 @@ TEST_F(MmCoreTest, UserAndTablePagesAreChargedToTheActiveGroupAndItsAncestors)
     EXPECT_EQ(parent.usage(), 0u);
     EXPECT_EQ(memcg.root().usage(), root_before);
     memcg.remove(parent);
+}
+
+TEST_F(MmCoreTest, AChargeOverMemoryMaxReclaimsInTheGroupThenAsksItsOomKiller)
+{
+    CountingOom oom;
+    core.set_oom_handler(&oom);
+    MemcgSet& memcg = core.memcg();
+    MemCgroup& limited = *memcg.create(memcg.root());
+    MemCgroup& child = *memcg.create(limited); // the limit of an ancestor binds too
+    limited.max = 4;
+    std::vector<Pfn> held;
+    {
+        ActiveMemcg scope(memcg, &child);
+        for (int i = 0; i < 4; ++i)
+            held.push_back(*core.alloc_user_page(ZeroFill::No));
+        // Full, and nothing to reclaim: the group's own OOM killer is asked, and the charge fails.
+        EXPECT_EQ(core.alloc_user_page(ZeroFill::No), std::nullopt);
+        EXPECT_GE(core.memcg_reclaims, 1);
+        EXPECT_EQ(oom.memcg_calls, 1);
+        EXPECT_EQ(oom.last, &limited);
+        EXPECT_EQ(oom.calls, 0); // never the machine's
+        EXPECT_EQ(limited.events.max, limited.events_local.max);
+        EXPECT_GE(limited.events.oom, 1u);
+        EXPECT_EQ(child.events_local.max, 0u);
+        EXPECT_GE(memcg.root().events.oom, 1u); // hierarchical events reach the ancestors
+
+        // A page the group's reclaim can free makes room.
+        core.reclaimable.push_back(held.back());
+        held.pop_back();
+        auto pfn = core.alloc_user_page(ZeroFill::No);
+        ASSERT_TRUE(pfn.has_value());
+        held.push_back(*pfn);
+        EXPECT_EQ(limited.usage(), 4u);
+    }
+    // The machine outside the group is not limited.
+    Pfn outside = *core.alloc_user_page(ZeroFill::No);
+    core.put_page(outside);
+
+    // Lowering memory.max under the usage reclaims down to it.
+    for (int i = 0; i < 2; ++i) {
+        core.reclaimable.push_back(held.back());
+        held.pop_back();
+    }
+    limited.max = 2;
+    core.shrink_to_max(limited);
+    EXPECT_EQ(limited.usage(), 2u);
+    for (Pfn p : held)
+        core.put_page(p);
+    core.set_oom_handler(nullptr);
+    memcg.remove(child);
+    memcg.remove(limited);
 }
 
 } // namespace
