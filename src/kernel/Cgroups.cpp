@@ -25,10 +25,9 @@ constexpr const char* MEMORY_FILES[] = {
 
 bool valid_name(std::string_view name)
 {
-    // Linux refuses "." and "..", a '/' cannot reach here, and a name that would be read as one
-    // of the interface files (a known controller's prefix with a dot) is refused too.
+    // cgroup_mkdir refuses a newline; "." and ".." exist already, and a '/' cannot reach here.
     return !name.empty() && name != "." && name != ".." && name.size() <= 255 &&
-           !name.starts_with("cgroup.") && !name.starts_with("memory.");
+           name.find('\n') == std::string_view::npos;
 }
 
 std::string_view trim(std::string_view s)
@@ -322,10 +321,10 @@ Result<void> Cgroups::write_subtree_control(Cgroup& group, std::string_view valu
         size_t end = rest.find_first_of(" \t\n");
         std::string_view token = rest.substr(0, end);
         rest = end == std::string_view::npos ? std::string_view{} : rest.substr(end);
-        if (token.size() < 2 || (token[0] != '+' && token[0] != '-'))
-            return Error::from_errno(EINVAL, "a controller must be given as +name or -name");
-        if (token.substr(1) != "memory")
-            return Error::from_errno(ENOENT, "no such controller");
+        // cgroup_subtree_control_write: an unknown controller, or a token that is not +name or
+        // -name, is EINVAL; a known one the group cannot have is ENOENT (below).
+        if (token.size() < 2 || (token[0] != '+' && token[0] != '-') || token.substr(1) != "memory")
+            return Error::from_errno(EINVAL, "not +memory or -memory");
         memory = token[0] == '+';
     }
     if (!memory || *memory == group.subtree_memory)
