@@ -16,10 +16,12 @@
 #include "base/Number.h"
 #include "base/Size.h"
 #include "front/CommandLine.h"
+#include "kernel/Cgroups.h"
 #include "kernel/Kernel.h"
 #include "kernel/Runner.h"
 #include "kernel/Signals.h"
 #include "kernel/Vfs.h"
+#include "mm/core/Memcg.h"
 
 extern char** environ;
 
@@ -51,6 +53,39 @@ struct RunCommandOptions {
 };
 
 // Parses SIZE[:PRIO]; returns false when malformed.
+// --cgroup FILE=VALUE[,FILE=VALUE...]: the memory.* settings of the run's group, checked here so
+// that a mistake is a usage error rather than a failed start. Returns an error message, or empty.
+std::string parse_cgroup_option(const std::string& text,
+                                std::optional<std::vector<std::pair<std::string, std::string>>>& out)
+{
+    auto& settings = out ? *out : out.emplace();
+    size_t start = 0;
+    while (start <= text.size()) {
+        size_t comma = std::min(text.find(',', start), text.size());
+        std::string item = text.substr(start, comma - start);
+        start = comma + 1;
+        size_t eq = item.find('=');
+        std::string file = item.substr(0, eq);
+        std::string value = eq == std::string::npos ? "" : item.substr(eq + 1);
+        if (eq == std::string::npos || value.empty())
+            return "--cgroup takes FILE=VALUE[,FILE=VALUE...], e.g. memory.max=256M";
+        if (file == "memory.oom.group") {
+            if (value != "0" && value != "1")
+                return "--cgroup: memory.oom.group takes 0 or 1";
+        } else if (file == "memory.max") {
+            if (value != "max" && !parse_size(value))
+                return "--cgroup: memory.max takes a size (e.g. 256M) or max, not '" + value + "'";
+        } else if (file == "memory.high" || file == "memory.low" || file == "memory.min" ||
+                   file.starts_with("memory.swap.")) {
+            return "--cgroup: " + file + " is not enforced yet (memory.max and memory.oom.group are)";
+        } else {
+            return "--cgroup: '" + file + "' is not a memory cgroup setting (memory.max, memory.oom.group)";
+        }
+        settings.emplace_back(file, value);
+    }
+    return {};
+}
+
 bool parse_swap(const std::string& text, SwapOption& out)
 {
     size_t colon = text.find(':');
@@ -164,6 +199,7 @@ std::string parse(int argc, char** argv, RunCommandOptions& o)
         o.sysctls.emplace_back(v.substr(0, eq), v.substr(eq + 1));
         return std::string();
     });
+    cli.option("--cgroup", [&](const std::string& v) { return parse_cgroup_option(v, o.run.cgroup); });
     cli.option("--root", keep(o.run.machine.root_dir));
     cli.option("--sysroot", [&](const std::string& v) {
         std::error_code ec;
@@ -337,7 +373,7 @@ class StagedProgram {
     bool m_copied;
 };
 
-void print_stats(const RunStats& s, std::ostream& err)
+void print_stats(const RunStats& s, Kernel& kernel, std::ostream& err)
 {
     err << "kioku: instructions " << s.instructions << "\n"
         << "kioku: system calls " << s.syscalls << "\n"
@@ -347,6 +383,13 @@ void print_stats(const RunStats& s, std::ostream& err)
         << "\n"
         << "kioku: peak RSS " << s.peak_rss_kb << " kB\n"
         << "kioku: simulated time " << s.simulated_ns / 1000 << " us\n";
+    // With --cgroup: the group's peak and how often it met its limit.
+    if (Cgroup* group = kernel.cgroups().find(Runner::RUN_CGROUP); group && group->memcg) {
+        const MemCgroup& m = *group->memcg;
+        err << "kioku: cgroup " << group->path() << ": memory.peak " << (m.peak() << PAGE_SHIFT) / 1024
+            << " kB, events max " << m.events.max << ", oom " << m.events.oom << ", oom_kill "
+            << m.events.oom_kill << "\n";
+    }
 }
 
 // Turns on the --swap areas in order, as swapon would: host files in the run's directory unless
@@ -413,6 +456,10 @@ const char* run_usage()
            "    --swap-memory           keep the swap areas in host memory instead of files\n"
            "    --sysctl NAME=VALUE     set a sysctl (vm.* or kernel.pid_max, kernel.threads-max)\n"
            "                            before the program starts (repeatable)\n"
+           "    --cgroup FILE=VALUE,... start the program in a memory cgroup of its own\n"
+           "                            (/sys/fs/cgroup/kioku) with these settings: memory.max (a\n"
+           "                            size or max) and memory.oom.group (0 or 1); repeatable,\n"
+           "                            e.g. --cgroup memory.max=256M,memory.oom.group=1\n"
            "    --root DIR              the guest's / (default: a fresh temporary directory). A\n"
            "                            PROGRAM outside it is copied to /bin/NAME for the run\n"
            "    --sysroot DIR           for dynamically linked programs: copy DIR's shared objects\n"
@@ -512,7 +559,7 @@ int run_command(int argc, char** argv, std::ostream& err)
             << (result.limit_reached == RunResult::Limit::Instructions ? "instruction limit" : "time limit")
             << "; the guest's processes were killed\n";
         if (o.stats)
-            print_stats(result.stats, err);
+            print_stats(result.stats, r.kernel(), err);
         return 128 + SIGKILL;
     }
     if (result.stopped_by) {
@@ -523,7 +570,7 @@ int run_command(int argc, char** argv, std::ostream& err)
         err << "kioku: stopped by " << name
             << "; the guest's processes were killed and its files written back\n";
         if (o.stats)
-            print_stats(result.stats, err);
+            print_stats(result.stats, r.kernel(), err);
         return 128 + result.stopped_by;
     }
     if (result.signal) {
@@ -532,7 +579,7 @@ int run_command(int argc, char** argv, std::ostream& err)
             err << message << "\n";
     }
     if (o.stats)
-        print_stats(result.stats, err);
+        print_stats(result.stats, r.kernel(), err);
     err.flush();
     return result.shell_status();
 }

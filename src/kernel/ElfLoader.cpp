@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "kernel/Cgroups.h"
 #include "kernel/Kernel.h"
 #include "kernel/Process.h"
 #include "kernel/Vfs.h"
@@ -352,6 +353,8 @@ Result<LoadedProgram> exec_elf(Kernel& kernel, i32 pid, ExecRequest request, boo
     Process* p = kernel.process(pid);
     if (!p || !p->alive())
         return Error::from_errno(ESRCH, "no such process");
+    // The new image is charged to the process's memory cgroup, whoever asked for the exec.
+    ActiveMemcg charge_to(kernel.mm().memcg(), &p->cgroup->effective_memcg());
     auto exe = TRY(open_executable(kernel, request.path, p->creds));
     std::optional<OpenedExecutable> interp;
     if (exe.image.interpreter)

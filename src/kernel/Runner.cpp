@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "hw/Machine.h"
+#include "kernel/Cgroups.h"
 #include "kernel/ElfLoader.h"
 #include "kernel/Process.h"
 #include "kernel/Signals.h"
@@ -151,6 +152,13 @@ Result<void> Runner::start(const std::string& path, const std::vector<std::strin
     Task& t = m_sched.add_task(std::move(task));
     m_syscalls->install_stdio(*m_kernel->process(pid));
     m_first = pid;
+    if (m_options.cgroup) {
+        if (auto placed = enter_cgroup(*m_kernel->process(pid)); placed.is_error()) {
+            t.state = RunState::Dead;
+            m_kernel->kill(pid, SIGKILL_);
+            return placed.error();
+        }
+    }
     auto r = exec(t, path, argv, envp);
     if (r.is_error()) {
         t.state = RunState::Dead;
@@ -163,6 +171,19 @@ Result<void> Runner::start(const std::string& path, const std::vector<std::strin
         return r.error();
     }
     return {};
+}
+
+Result<void> Runner::enter_cgroup(Process& program)
+{
+    // The memory controller for the root's children, the group, its settings, then the program;
+    // init stays in the root, as the "no internal processes" rule allows.
+    Cgroups& cgroups = m_kernel->cgroups();
+    TRY(cgroups.write("cgroup.subtree_control", "+memory", 0));
+    if (!cgroups.find(RUN_CGROUP))
+        TRY(cgroups.mkdir(RUN_CGROUP));
+    for (auto& [file, value] : *m_options.cgroup)
+        TRY(cgroups.write(std::string(RUN_CGROUP) + "/" + file, value, 0));
+    return cgroups.attach(program, *cgroups.find(RUN_CGROUP));
 }
 
 Result<void> Runner::exec(Task& t, const std::string& path, std::vector<std::string> argv,

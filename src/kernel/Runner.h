@@ -15,6 +15,7 @@
 
 #include <csignal>
 #include <memory>
+#include <optional>
 #include <ostream>
 #include <set>
 #include <string>
@@ -28,6 +29,7 @@
 
 namespace kioku {
 
+class Process;
 class Syscalls;
 
 struct RunOptions {
@@ -52,6 +54,9 @@ struct RunOptions {
     // are handed to init, which reaps them at once; init ignores every signal. With this set the
     // program itself is PID 1 (a container without an init): orphans still reaped at once.
     bool program_is_init = false;
+    // Start the program in a memory cgroup of its own, /kioku, with these memory.* settings
+    // (file name, value as written to it), as `systemd-run -p MemoryMax=...` would.
+    std::optional<std::vector<std::pair<std::string, std::string>>> cgroup;
 };
 
 struct RunStats {
@@ -100,6 +105,8 @@ class Runner {
     // no return, after which a failure kills the process.
     Result<void> exec(Task& t, const std::string& path, std::vector<std::string> argv,
                       std::vector<std::string> envp);
+    // The group --cgroup puts the program in, relative to /sys/fs/cgroup.
+    static constexpr const char* RUN_CGROUP = "kioku";
     // fork (flags without CLONE_VM) or a new thread (CLONE_VM | CLONE_THREAD).
     Result<Tid> clone(Task& parent, u64 flags, u64 stack, u64 parent_tid, u64 tls, u64 child_tid);
     void exit_thread(Task& t, int code);
@@ -130,6 +137,8 @@ class Runner {
     void set_trace(std::ostream* out) { m_trace = out; }
 
   private:
+    // --cgroup: the program goes into /kioku with the given memory.* settings.
+    Result<void> enter_cgroup(Process& program);
     Runner(const RunOptions& options, std::ostream& diagnostics);
     bool step(Task& t);
     bool resume_blocked(Task& t);
