@@ -42,8 +42,8 @@ constexpr std::array<ProcessField, 19> PROCESS_FIELDS = {{
 constexpr std::array<std::string_view, 7> STATM_COLUMNS = {"size", "resident", "shared", "text",
                                                            "lib",  "data",     "dt"};
 
-constexpr std::array<std::string_view, 8> RESERVED = {"meminfo", "vmstat", "tlb",   "sysctl",
-                                                      "clock",   "last",   "error", "as"};
+constexpr std::array<std::string_view, 9> RESERVED = {"meminfo", "vmstat", "tlb", "sysctl", "clock",
+                                                      "last",    "error",  "as",  "cgroup"};
 
 bool is_comparison(const std::string& op)
 {
@@ -362,6 +362,17 @@ std::optional<ValueRef> ExpressionParser::resolve_machine(const std::vector<Segm
     }
     if (root == "last")
         return resolve_last(path);
+    if (root == "cgroup") {
+        // cgroup.GROUP.memory.current, cgroup.GROUP.memory.events.oom_kill: the group's file, or
+        // a key of a flat-keyed one (the longest file name that exists wins when it is read).
+        if (path.size() < 4)
+            return fail("cgroup values look like cgroup.GROUP.memory.current");
+        ref.source = ValueRef::Source::Cgroup;
+        ref.name = path[1].name;
+        for (size_t i = 2; i < path.size(); ++i)
+            ref.field += (i > 2 ? "." : "") + path[i].name;
+        return ref;
+    }
     if (root == "meminfo")
         ref.source = ValueRef::Source::Meminfo;
     else if (root == "vmstat")

@@ -14,6 +14,7 @@
 #include "base/Size.h"
 #include "front/scenario/ExpressionParser.h"
 #include "front/scenario/LinuxNames.h"
+#include "kernel/Cgroups.h"
 #include "kernel/ProcText.h"
 #include "kernel/Process.h"
 #include "mm/MemoryManager.h"
@@ -1110,6 +1111,43 @@ Interpreter::Step Interpreter::exec(const ProcWriteCmd& cmd)
     if (!pid)
         return Step::Stop;
     auto result = m_kernel->write_proc(*pid, proc_path(*pid, cmd.file.c_str()), cmd.value);
+    if (result.is_error())
+        return call_error(result.error());
+    call_ok();
+    report("ok");
+    return Step::Continue;
+}
+
+Interpreter::Step Interpreter::exec(const CgroupCmd& cmd)
+{
+    const std::string root(Cgroups::MOUNT);
+    const std::string dir = root + "/" + cmd.group;
+    Pid viewer = m_view->machine_viewer();
+    Result<void> result;
+    switch (cmd.kind) {
+    case CgroupCmd::Kind::Create: {
+        // The parent gives its children the memory controller first (echo +memory > ...).
+        size_t slash = cmd.group.rfind('/');
+        std::string parent = slash == std::string::npos ? root : root + "/" + cmd.group.substr(0, slash);
+        auto control = m_kernel->read_proc(viewer, parent + "/cgroup.subtree_control");
+        if (!control.is_error() && control.value().find("memory") == std::string::npos)
+            result = m_kernel->write_proc(viewer, parent + "/cgroup.subtree_control", "+memory");
+        if (!result.is_error())
+            result = m_kernel->cgroups().mkdir(cmd.group);
+        break;
+    }
+    case CgroupCmd::Kind::Attach: {
+        auto pid = live_pid(cmd.process);
+        if (!pid)
+            return Step::Stop;
+        result = m_kernel->write_proc(*pid, dir + "/cgroup.procs", std::to_string(*pid));
+        break;
+    }
+    case CgroupCmd::Kind::Remove: result = m_kernel->cgroups().rmdir(cmd.group); break;
+    case CgroupCmd::Kind::Set: break;
+    }
+    for (size_t i = 0; !result.is_error() && i < cmd.settings.size(); ++i)
+        result = m_kernel->write_proc(viewer, dir + "/" + cmd.settings[i].first, cmd.settings[i].second);
     if (result.is_error())
         return call_error(result.error());
     call_ok();

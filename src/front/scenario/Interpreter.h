@@ -75,6 +75,7 @@ class Interpreter {
     Step exec(const ExpectErrorCmd&);
     Step exec(const ReferenceCmd&);
     Step exec(const ProcWriteCmd&);
+    Step exec(const CgroupCmd&);
     Step exec(const ExpectPanicCmd&);
     Step exec(const PolicyCmd&);
     Step exec(const SleepCmd&);

@@ -106,10 +106,10 @@ class LineArgs {
 
 bool is_call_verb(std::string_view verb)
 {
-    static constexpr std::array<std::string_view, 21> CALLS = {
-        "spawn", "fork",   "exit",      "mmap",   "munmap",  "mprotect", "msync",
-        "brk",   "file",   "open",      "fread",  "fwrite",  "close",    "ftruncate",
-        "fsync", "sysctl", "procwrite", "swapon", "swapoff", "madvise",  "prctl"};
+    static constexpr std::array<std::string_view, 22> CALLS = {
+        "spawn",     "fork",   "exit",    "mmap",    "munmap", "mprotect",  "msync", "brk",
+        "file",      "open",   "fread",   "fwrite",  "close",  "ftruncate", "fsync", "sysctl",
+        "procwrite", "swapon", "swapoff", "madvise", "prctl",  "cgroup"};
     for (auto call : CALLS)
         if (call == verb)
             return true;
@@ -178,6 +178,7 @@ class Parser {
     std::optional<Operation> parse_sysctl(LineArgs&);
     std::optional<Operation> parse_reference(LineArgs&);
     std::optional<Operation> parse_procwrite(LineArgs&);
+    std::optional<Operation> parse_cgroup(LineArgs&);
     std::optional<Operation> parse_policy(LineArgs&);
     std::optional<Operation> parse_swap(LineArgs&);
     std::optional<Operation> parse_sleep(LineArgs&);
@@ -255,6 +256,9 @@ const Parser::Verb* Parser::find_verb(std::string_view name)
         {"let", &Parser::parse_let, "let NAME = EXPR"},
         {"sysctl", &Parser::parse_sysctl, "sysctl vm.NAME=VALUE"},
         {"procwrite", &Parser::parse_procwrite, "procwrite PROCESS FILE=VALUE"},
+        {"cgroup", &Parser::parse_cgroup,
+         "cgroup create GROUP [memory.FILE=VALUE ...] | cgroup set GROUP memory.FILE=VALUE ... | "
+         "cgroup attach GROUP PROCESS | cgroup remove GROUP"},
         {"policy", &Parser::parse_policy, "policy lru|clock|fifo|exact-lru|opt [frames=N]"},
         {"swapon", &Parser::parse_swap, "swapon SIZE [prio=N]"},
         {"swapoff", &Parser::parse_swap, "swapoff NAME"},
@@ -1103,6 +1107,46 @@ std::optional<Operation> Parser::parse_procwrite(LineArgs& a)
     a.named(setting.key);
     ProcWriteCmd cmd{symbol(a, 0, SymbolKind::Process), setting.key, setting.value};
     a.finish(1, usage(a));
+    return cmd;
+}
+
+std::optional<Operation> Parser::parse_cgroup(LineArgs& a)
+{
+    CgroupCmd cmd;
+    const Field* sub = a.positional(0);
+    const Field* group = a.positional(1);
+    if (!sub || !group)
+        return a.reject("usage: " + usage(a));
+    if (sub->value == "create")
+        cmd.kind = CgroupCmd::Kind::Create;
+    else if (sub->value == "set")
+        cmd.kind = CgroupCmd::Kind::Set;
+    else if (sub->value == "attach")
+        cmd.kind = CgroupCmd::Kind::Attach;
+    else if (sub->value == "remove")
+        cmd.kind = CgroupCmd::Kind::Remove;
+    else
+        return a.reject("no cgroup command '" + sub->value + "' (usage: " + usage(a) + ")");
+    cmd.group = group->value;
+    if (cmd.group.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789_-/") != std::string::npos)
+        return a.reject("bad group name '" + cmd.group + "' (letters, digits, '_', '-', '/' between levels)");
+    // The settings, FILE=VALUE after the group (a file name's dots keep it a single word).
+    size_t positionals = 2;
+    bool settable = cmd.kind == CgroupCmd::Kind::Create || cmd.kind == CgroupCmd::Kind::Set;
+    for (size_t i = 2; settable && a.positional(i); ++i, ++positionals) {
+        const std::string& item = a.positional(i)->value;
+        size_t eq = item.find('=');
+        if (eq == std::string::npos || !item.starts_with("memory.") || eq + 1 == item.size())
+            return a.reject("bad setting '" + item + "' (usage: " + usage(a) + ")");
+        cmd.settings.emplace_back(item.substr(0, eq), item.substr(eq + 1));
+    }
+    if (cmd.kind == CgroupCmd::Kind::Set && cmd.settings.empty())
+        return a.reject("usage: " + usage(a));
+    if (cmd.kind == CgroupCmd::Kind::Attach) {
+        cmd.process = symbol(a, 2, SymbolKind::Process);
+        positionals = 3;
+    }
+    a.finish(positionals, usage(a));
     return cmd;
 }
 

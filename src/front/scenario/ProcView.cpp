@@ -104,6 +104,23 @@ Fetched<i64> ProcView::value(const ValueRef& ref, Pid pid, u64 region_addr, u64 
     case S::Tlb: return field_of("/proc/kioku/tlb", machine_viewer(), ref, region_addr);
     case S::Sysctl: return field_of("/proc/sys/" + ref.field, machine_viewer(), ref, region_addr);
     case S::Clock: return {static_cast<i64>(m_kernel.now_ns()), {}};
+    case S::Cgroup: {
+        // The whole name as a one-value file, else its last part as a key of the file before it.
+        std::string dir = "/sys/fs/cgroup/" + ref.name + "/";
+        if (auto whole = file(machine_viewer(), dir + ref.field); whole.ok()) {
+            if (auto v = column(*whole.value, 0))
+                return {v, {}};
+            return Fetched<i64>::failure(dir + ref.field + " holds no number");
+        }
+        size_t dot = ref.field.rfind('.');
+        auto keyed = file(machine_viewer(), dir + ref.field.substr(0, dot));
+        if (!keyed.ok())
+            return Fetched<i64>::failure(keyed.error);
+        if (auto v = space_field(*keyed.value, ref.field.substr(dot + 1)))
+            return {v, {}};
+        return Fetched<i64>::failure(dir + ref.field.substr(0, dot) + " has no '" +
+                                     ref.field.substr(dot + 1) + "'");
+    }
     case S::Variable:
     case S::LastErrno:
     case S::LastSignal:

@@ -45,6 +45,8 @@ struct ValueRef {
         ProcessVmas,     // process, region: how many /proc/PID/maps lines overlap the region
         ProcessPerms,    // process, region: their permissions joined by commas (text, print only)
         ProcessFile,     // process, field: the number in /proc/PID/<field> (oom_score, oom_score_adj)
+        Cgroup,          // name, field: a group's file ("memory.current") or a key of one
+                         // ("memory.events.oom_kill"), under /sys/fs/cgroup/<name>
     };
     Source source = Source::Variable;
     std::string name;    // variable name
@@ -194,6 +196,17 @@ struct ProcWriteCmd {
     std::string file;
     std::string value;
 };
+// `cgroup`: control groups under /sys/fs/cgroup, driven as a shell would drive them. create makes
+// a group, turning the memory controller on for its parent's children first, and writes its
+// settings; set writes settings (memory.max=16M ...); attach moves a process into it (its pid to
+// cgroup.procs); remove removes an empty group.
+struct CgroupCmd {
+    enum class Kind : u8 { Create, Set, Attach, Remove };
+    Kind kind = Kind::Create;
+    std::string group; // relative to /sys/fs/cgroup, e.g. "batch"
+    std::string process;
+    std::vector<std::pair<std::string, std::string>> settings;
+};
 struct FileCmd {
     std::string path;
     std::optional<Expr> size;
@@ -287,8 +300,8 @@ struct ExpectPanicCmd {};
 using Operation =
     std::variant<MachineCmd, SpawnCmd, ForkCmd, ExitCmd, KillCmd, MmapCmd, RangeCmd, BrkCmd, AccessCmd,
                  FileCmd, OpenCmd, FileIoCmd, ShowCmd, EchoCmd, PrintCmd, LetCmd, SysctlCmd, ExpectCompareCmd,
-                 ExpectStateCmd, ExpectLastCmd, ExpectErrorCmd, ReferenceCmd, ProcWriteCmd, ExpectPanicCmd,
-                 PolicyCmd, SwapCmd, PrctlCmd, SleepCmd, SyncCmd>;
+                 ExpectStateCmd, ExpectLastCmd, ExpectErrorCmd, ReferenceCmd, ProcWriteCmd, CgroupCmd,
+                 ExpectPanicCmd, PolicyCmd, SwapCmd, PrctlCmd, SleepCmd, SyncCmd>;
 
 struct Command {
     int line = 0;
