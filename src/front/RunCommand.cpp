@@ -72,14 +72,16 @@ std::string parse_cgroup_option(const std::string& text,
         if (file == "memory.oom.group") {
             if (value != "0" && value != "1")
                 return "--cgroup: memory.oom.group takes 0 or 1";
-        } else if (file == "memory.max") {
+        } else if (file == "memory.max" || file == "memory.swap.max") {
             if (value != "max" && !parse_size(value))
-                return "--cgroup: memory.max takes a size (e.g. 256M) or max, not '" + value + "'";
+                return "--cgroup: " + file + " takes a size (e.g. 256M) or max, not '" + value + "'";
         } else if (file == "memory.high" || file == "memory.low" || file == "memory.min" ||
                    file.starts_with("memory.swap.")) {
-            return "--cgroup: " + file + " is not enforced yet (memory.max and memory.oom.group are)";
+            return "--cgroup: " + file +
+                   " is not enforced yet (memory.max, memory.swap.max and memory.oom.group are)";
         } else {
-            return "--cgroup: '" + file + "' is not a memory cgroup setting (memory.max, memory.oom.group)";
+            return "--cgroup: '" + file +
+                   "' is not a memory cgroup setting (memory.max, memory.swap.max, memory.oom.group)";
         }
         settings.emplace_back(file, value);
     }
@@ -457,9 +459,9 @@ const char* run_usage()
            "    --sysctl NAME=VALUE     set a sysctl (vm.* or kernel.pid_max, kernel.threads-max)\n"
            "                            before the program starts (repeatable)\n"
            "    --cgroup FILE=VALUE,... start the program in a memory cgroup of its own\n"
-           "                            (/sys/fs/cgroup/kioku) with these settings: memory.max (a\n"
-           "                            size or max) and memory.oom.group (0 or 1); repeatable,\n"
-           "                            e.g. --cgroup memory.max=256M,memory.oom.group=1\n"
+           "                            (/sys/fs/cgroup/kioku) with these settings: memory.max and\n"
+           "                            memory.swap.max (a size or max), memory.oom.group (0 or 1);\n"
+           "                            repeatable, e.g. --cgroup memory.max=256M,memory.swap.max=0\n"
            "    --root DIR              the guest's / (default: a fresh temporary directory). A\n"
            "                            PROGRAM outside it is copied to /bin/NAME for the run\n"
            "    --sysroot DIR           for dynamically linked programs: copy DIR's shared objects\n"

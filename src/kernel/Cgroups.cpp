@@ -20,8 +20,9 @@ constexpr const char* CHILD_BASE_FILES[] = {"cgroup.events", "cgroup.type"};
 // The memory controller's files of a group whose parent enables memory (memory_files), and the
 // one the root has too.
 constexpr const char* MEMORY_FILES[] = {
-    "memory.current", "memory.events", "memory.events.local", "memory.high", "memory.low",
-    "memory.max",     "memory.min",    "memory.oom.group",    "memory.peak", "memory.stat"};
+    "memory.current",      "memory.events",      "memory.events.local", "memory.high",     "memory.low",
+    "memory.max",          "memory.min",         "memory.oom.group",    "memory.peak",     "memory.stat",
+    "memory.swap.current", "memory.swap.events", "memory.swap.max",     "memory.swap.peak"};
 
 bool valid_name(std::string_view name)
 {
@@ -177,7 +178,8 @@ bool Cgroups::writable(std::string_view file)
 {
     return file == "cgroup.procs" || file == "cgroup.subtree_control" || file == "memory.high" ||
            file == "memory.low" || file == "memory.max" || file == "memory.min" ||
-           file == "memory.oom.group" || file == "memory.peak";
+           file == "memory.oom.group" || file == "memory.peak" || file == "memory.swap.max" ||
+           file == "memory.swap.peak";
 }
 
 bool Cgroups::has_processes(const Cgroup& group) const
@@ -240,6 +242,15 @@ Result<std::string> Cgroups::read(std::string_view rel)
         return events_text(m.events);
     if (file == "memory.events.local")
         return events_text(m.events_local);
+    if (file == "memory.swap.current")
+        return std::to_string(m.swap_usage() << PAGE_SHIFT) + "\n";
+    if (file == "memory.swap.peak")
+        return std::to_string(m.swap_peak() << PAGE_SHIFT) + "\n";
+    if (file == "memory.swap.max")
+        return limit_text(m.swap_max);
+    if (file == "memory.swap.events")
+        return "high " + std::to_string(m.swap_events.high) + "\nmax " + std::to_string(m.swap_events.max) +
+               "\nfail " + std::to_string(m.swap_events.fail) + "\n";
     return Error::from_errno(ENOENT, "no such cgroup file");
 }
 
@@ -359,8 +370,12 @@ Result<void> Cgroups::write_subtree_control(Cgroup& group, std::string_view valu
 Result<void> Cgroups::write_memory(Cgroup& group, std::string_view file, std::string_view value)
 {
     MemCgroup& m = *group.memcg;
-    if (file == "memory.peak") {
-        m.reset_peak();
+    if (file == "memory.peak" || file == "memory.swap.peak") {
+        // Linux 6.12+: "reset" restarts the peak seen through the open file that wrote it; every
+        // other open sees the group's own peak, which nothing resets. Each read here is a new
+        // open, so the write changes nothing that can be read.
+        if (trim(value) != "reset")
+            return Error::from_errno(EINVAL, "only \"reset\" may be written to a peak");
         return {};
     }
     if (file == "memory.oom.group") {
@@ -371,7 +386,9 @@ Result<void> Cgroups::write_memory(Cgroup& group, std::string_view file, std::st
         return {};
     }
     u64 pages = TRY(parse_limit(value));
-    if (file == "memory.max") {
+    if (file == "memory.swap.max") {
+        m.swap_max = pages;
+    } else if (file == "memory.max") {
         // Lowered under the usage: reclaim, then the group's OOM killer, until it fits.
         m.max = pages;
         m_kernel.mm().shrink_to_max(m);

@@ -91,6 +91,30 @@ void check_memcg(Tally& t, const MmCore& mm)
         if (subtree[group] != group->usage())
             t.fail("memory cgroup ", group->id(), ": usage ", group->usage(), " but its subtree holds ",
                    subtree[group], " pages");
+    // Swap: every record names a slot in use; each group's count is its records, its usage its
+    // subtree's.
+    std::unordered_map<const MemCgroup*, u64> own_swap, subtree_swap;
+    for (auto& [slot, id] : memcg.swap_records()) {
+        SwapEntry e = swap_entry_of(slot);
+        const SwapArea* area = e.type < mm.swap().areas().size() ? mm.swap().areas()[e.type].get() : nullptr;
+        if (!area || area->count(e.offset) == 0)
+            t.fail("swap slot ", std::hex, slot, std::dec, " is charged to memory cgroup ", id, " but free");
+        if (const MemCgroup* group = memcg.by_id(id))
+            ++own_swap[group];
+        else
+            t.fail("swap slot ", std::hex, slot, std::dec, " is charged to a memory cgroup that is gone");
+    }
+    for (const MemCgroup* group : memcg.all()) {
+        if (own_swap[group] != group->swap_local())
+            t.fail("memory cgroup ", group->id(), ": ", group->swap_local(), " swap slots counted but ",
+                   own_swap[group], " recorded");
+        for (const MemCgroup* g = group; g; g = g->parent())
+            subtree_swap[g] += own_swap[group];
+    }
+    for (const MemCgroup* group : memcg.all())
+        if (subtree_swap[group] != group->swap_usage())
+            t.fail("memory cgroup ", group->id(), ": swap usage ", group->swap_usage(),
+                   " but its subtree holds ", subtree_swap[group], " slots");
 }
 
 } // namespace

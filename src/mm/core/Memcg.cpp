@@ -52,6 +52,12 @@ void MemcgSet::remove(MemCgroup& group)
                 id = parent.id();
         parent.m_local += group.m_local;
     }
+    if (group.m_swap_local) {
+        for (auto& [slot, id] : m_swap_ids)
+            if (id == group.id())
+                id = parent.id();
+        parent.m_swap_local += group.m_swap_local;
+    }
     if (m_active == &group)
         m_active = &parent;
     m_groups[group.id()].reset();
@@ -106,6 +112,46 @@ void MemcgSet::uncharge(Pfn pfn, u64 nr)
         add(*m_groups[id], -1);
         id = 0;
     }
+}
+
+bool MemcgSet::may_charge_swap(MemCgroup& group)
+{
+    if (swap_headroom(group) > 0)
+        return true;
+    // __mem_cgroup_try_charge_swap: both events, on the page's group.
+    ++group.swap_events.max;
+    ++group.swap_events.fail;
+    return false;
+}
+
+u64 MemcgSet::swap_headroom(const MemCgroup& group)
+{
+    u64 room = MemCgroup::UNLIMITED;
+    for (const MemCgroup* g = &group; g; g = g->m_parent)
+        room = std::min(room, g->swap_max > g->m_swap_usage ? g->swap_max - g->m_swap_usage : 0);
+    return room;
+}
+
+void MemcgSet::charge_swap(u64 slot, MemCgroup& group)
+{
+    VERIFY(m_swap_ids.emplace(slot, group.id()).second && "a swap slot charged twice");
+    ++group.m_swap_local;
+    for (MemCgroup* g = &group; g; g = g->m_parent) {
+        ++g->m_swap_usage;
+        g->m_swap_peak = std::max(g->m_swap_peak, g->m_swap_usage);
+    }
+}
+
+void MemcgSet::uncharge_swap(u64 slot)
+{
+    auto it = m_swap_ids.find(slot);
+    if (it == m_swap_ids.end())
+        return;
+    MemCgroup& group = *m_groups[it->second];
+    m_swap_ids.erase(it);
+    --group.m_swap_local;
+    for (MemCgroup* g = &group; g; g = g->m_parent)
+        --g->m_swap_usage;
 }
 
 MemCgroup* MemcgSet::over_max(MemCgroup& group, u64 nr)

@@ -17,6 +17,7 @@
 #pragma once
 
 #include <memory>
+#include <unordered_map>
 #include <vector>
 
 #include "base/Types.h"
@@ -26,6 +27,14 @@ namespace kioku {
 class FrameTable;
 
 // memory.events: how often the group (local) or its subtree (hierarchical) met each boundary.
+// memory.swap.events: swap usage over memory.swap.high (not enforced here), and swap-outs refused
+// at memory.swap.max (max) or for any reason (fail).
+struct MemcgSwapEvents {
+    u64 high = 0;
+    u64 max = 0;
+    u64 fail = 0;
+};
+
 struct MemcgEvents {
     u64 low = 0;
     u64 high = 0;
@@ -57,14 +66,19 @@ class MemCgroup {
     u64 usage() const { return m_usage; }
     u64 peak() const { return m_peak; }
     u64 local_pages() const { return m_local; }
-    // memory.peak is reset by a write to it (Linux 6.12+ resets per open file; here for all).
-    void reset_peak() { m_peak = m_usage; }
 
     // Limits and protection in pages: memory.max, memory.high, memory.low, memory.min.
     u64 max = UNLIMITED;
     u64 high = UNLIMITED;
     u64 low = 0;
     u64 min = 0;
+    // memory.swap.max in swap slots; 0: the group's anonymous memory is never swapped.
+    u64 swap_max = UNLIMITED;
+    // memory.swap.current and memory.swap.peak: slots charged to this group and its descendants.
+    u64 swap_usage() const { return m_swap_usage; }
+    u64 swap_peak() const { return m_swap_peak; }
+    u64 swap_local() const { return m_swap_local; }
+    MemcgSwapEvents swap_events;
     // memory.oom.group: the OOM killer takes the whole group at once.
     bool oom_group = false;
     // memory.events (this group and its subtree) and memory.events.local (this group only).
@@ -78,6 +92,9 @@ class MemCgroup {
     u64 m_usage = 0;
     u64 m_peak = 0;
     u64 m_local = 0;
+    u64 m_swap_usage = 0;
+    u64 m_swap_peak = 0;
+    u64 m_swap_local = 0;
 };
 
 class MemcgSet {
@@ -110,6 +127,17 @@ class MemcgSet {
     // Migration: the charge of `from` passes to `to`.
     void move(Pfn from, Pfn to);
 
+    // Swap (memory.swap.*): a page of group is about to get a swap slot. False, with the max and
+    // fail events counted, when that would take group or an ancestor over memory.swap.max.
+    bool may_charge_swap(MemCgroup& group);
+    // Records the slot (by its SwapManager key) as group's, or takes that record back when the
+    // slot is freed.
+    void charge_swap(u64 slot, MemCgroup& group);
+    void uncharge_swap(u64 slot);
+    // How many more slots group may take under every memory.swap.max above it.
+    static u64 swap_headroom(const MemCgroup& group);
+    const std::unordered_map<u64, u16>& swap_records() const { return m_swap_ids; }
+
     // The group, group itself or an ancestor, that nr more pages would take over its memory.max
     // (the page counter that refuses the charge); null when they fit.
     static MemCgroup* over_max(MemCgroup& group, u64 nr);
@@ -125,6 +153,7 @@ class MemcgSet {
     Pfn m_first;
     std::vector<u16> m_ids;                           // per frame: the group charged, 0 for none
     std::vector<std::unique_ptr<MemCgroup>> m_groups; // by id; 0 stays empty
+    std::unordered_map<u64, u16> m_swap_ids;          // swap slot -> the group charged for it
     MemCgroup* m_active = nullptr;
 };
 

@@ -29,6 +29,7 @@ MmCore::MmCore(PhysicalMemory& memory, TlbFlushPort& tlb, Clock& clock, isa::Sat
     m_memory.zero_frame(m_zero_pfn);
     m_allocator.release_boot_range(m_frames.first_pfn() + image_pages, memory.frame_count() - image_pages);
     m_allocator.setup_watermarks();
+    m_swap->set_slot_free_hook([this](SwapEntry e) { m_memcg.uncharge_swap(SwapManager::key(e)); });
 }
 
 MmCore::~MmCore() = default;

@@ -129,9 +129,15 @@ std::optional<SwapEntry> SwapCache::add_to_swap(Pfn pfn)
 {
     Frame& f = m_mm.frames()[pfn];
     VERIFY(!f.has(FF_SWAPCACHE) && "a page added to the swap cache twice");
+    // The page's memory cgroup must have swap room left (memory.swap.max).
+    MemCgroup* group = m_mm.memcg().of(pfn);
+    if (group && !m_mm.memcg().may_charge_swap(*group))
+        return std::nullopt;
     auto entry = m_mm.swap().allocate_cached(pfn);
     if (!entry)
         return std::nullopt;
+    if (group)
+        m_mm.memcg().charge_swap(SwapManager::key(*entry), *group);
     f.set(FF_SWAPCACHE);
     f.private_data = make_swap_pte(*entry);
     m_mm.get_page(pfn); // the swap cache's reference

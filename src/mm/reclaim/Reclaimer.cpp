@@ -53,7 +53,11 @@ class Scan final : public ReclaimScan {
             Rmap(m_mm).for_each_mapping(pfn, harvest);
         return refs;
     }
-    bool may_swap() const override { return m_mm.swap().free_pages() > 0; }
+    bool may_swap() const override
+    {
+        // A group's reclaim swaps only while the group may still take swap (memory.swap.max).
+        return m_mm.swap().free_pages() > 0 && (!m_memcg || MemcgSet::swap_headroom(*m_memcg) > 0);
+    }
     void scanned(Pfn pfn) override
     {
         // Counted in pages, as Linux counts a folio's: a THP scanned is 512 pages scanned.

@@ -106,6 +106,8 @@ void SwapManager::slot_released(SwapEntry e)
         return;
     m_shadow.erase(key(e));
     m_readahead_pages.erase(key(e));
+    if (m_slot_freed)
+        m_slot_freed(e);
 }
 
 u64 SwapManager::release(SwapEntry e)

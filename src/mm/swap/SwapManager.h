@@ -16,6 +16,7 @@
 // (swapin_nr_pages' previous offset, hit count and window; the pages read ahead and not yet used).
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -90,6 +91,8 @@ class SwapManager {
     std::string proc_swaps() const;
 
     static u64 key(SwapEntry e) { return make_swap_pte(e); }
+    // Told of every slot whose last reference went (the memory controller's swap charge).
+    void set_slot_free_hook(std::function<void(SwapEntry)> hook) { m_slot_freed = std::move(hook); }
 
   private:
     SwapArea* pick_area(u32& type);
@@ -105,6 +108,7 @@ class SwapManager {
     std::unordered_map<u64, u64> m_shadow;
     std::unordered_set<u64> m_readahead_pages;
     Readahead m_readahead;
+    std::function<void(SwapEntry)> m_slot_freed;
 };
 
 } // namespace kioku

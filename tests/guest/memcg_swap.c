@@ -1,0 +1,125 @@
+/* memory.swap.max (run with --mem 128M --swap 64M): a group whose memory.max is 16 MiB
+ *   1. with swap allowed, a process that writes 32 MiB survives: the rest goes to swap, which the
+ *      group is charged for (memory.swap.peak), and its data reads back whole;
+ *   2. with memory.swap.max = 0 the same process is killed by the group's OOM killer, since
+ *      anonymous memory that may not be swapped cannot be reclaimed;
+ *   3. in a new group with memory.swap.max = 4M it is killed too, and the group never held more
+ *      than 4 MiB of swap. Only facts that hold on any Linux 6.x with cgroup v2 are printed. */
+#define _GNU_SOURCE
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define MIB (1L << 20)
+#define G "/sys/fs/cgroup/swap-test"
+
+static int put(const char* path, const char* text)
+{
+    int fd = open(path, O_WRONLY);
+    if (fd < 0)
+        return -1;
+    int ok = write(fd, text, strlen(text)) == (ssize_t)strlen(text) ? 0 : -1;
+    close(fd);
+    return ok;
+}
+
+static long number(const char* path)
+{
+    char buf[64] = {0};
+    int fd = open(path, O_RDONLY);
+    if (fd < 0)
+        return -1;
+    if (read(fd, buf, sizeof buf - 1) < 0)
+        buf[0] = 0;
+    close(fd);
+    return atol(buf);
+}
+
+static long field(const char* path, const char* key)
+{
+    char buf[512] = {0};
+    int fd = open(path, O_RDONLY);
+    if (fd < 0)
+        return -1;
+    if (read(fd, buf, sizeof buf - 1) < 0)
+        buf[0] = 0;
+    close(fd);
+    size_t len = strlen(key);
+    for (char* line = buf; *line; line = strchr(line, '\n') ? strchr(line, '\n') + 1 : line + strlen(line))
+        if (!strncmp(line, key, len) && line[len] == ' ')
+            return atol(line + len + 1);
+    return -1;
+}
+
+/* Joins the group, writes 32 MiB, checks it: exit 0 when every byte read back. */
+static int run_child(void)
+{
+    pid_t pid = fork();
+    if (pid == 0) {
+        if (put(G "/cgroup.procs", "0") != 0)
+            _exit(10);
+        char* p = mmap(NULL, 32 * MIB, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        if (p == MAP_FAILED)
+            _exit(11);
+        for (long i = 0; i < 32 * MIB; i += 4096)
+            p[i] = (char)(i >> 12);
+        for (long i = 0; i < 32 * MIB; i += 4096)
+            if (p[i] != (char)(i >> 12))
+                _exit(12);
+        _exit(0);
+    }
+    int status;
+    waitpid(pid, &status, 0);
+    return status;
+}
+
+static void report(const char* what, int status)
+{
+    if (WIFSIGNALED(status))
+        printf("%s: killed by signal %d\n", what, WTERMSIG(status));
+    else
+        printf("%s: exited %d\n", what, WEXITSTATUS(status));
+}
+
+int main(void)
+{
+    setvbuf(stdout, NULL, _IONBF, 0);
+    if (put("/sys/fs/cgroup/cgroup.subtree_control", "+memory") != 0 || mkdir(G, 0755) != 0)
+        return 1;
+    char buf[16] = {0};
+    int fd = open(G "/memory.swap.max", O_RDONLY);
+    if (fd < 0 || read(fd, buf, sizeof buf - 1) < 0)
+        return 1;
+    close(fd);
+    printf("swap.max: %s", buf);
+    if (put(G "/memory.max", "16M") != 0)
+        return 1;
+
+    report("swap allowed", run_child());
+    printf("swapped: %d\n", number(G "/memory.swap.peak") > 8 * MIB);
+    printf("oom_kill: %ld\n", field(G "/memory.events", "oom_kill"));
+    printf("swap.current after: %ld\n", number(G "/memory.swap.current"));
+
+    if (put(G "/memory.swap.max", "0") != 0)
+        return 1;
+    report("swap.max 0", run_child());
+    printf("oom_kill: %ld\n", field(G "/memory.events", "oom_kill"));
+
+    /* A new group, so that its swap peak starts from nothing (a peak is never reset for all). */
+    printf("rmdir: %d\n", rmdir(G));
+    if (mkdir(G, 0755) != 0 || put(G "/memory.max", "16M") != 0 || put(G "/memory.swap.max", "4M") != 0)
+        return 1;
+    printf("swap.max reads: %ld\n", number(G "/memory.swap.max"));
+    report("swap.max 4M", run_child());
+    printf("oom_kill: %ld\n", field(G "/memory.events", "oom_kill"));
+    printf("swap peak within 4M: %d\n", number(G "/memory.swap.peak") <= 4 * MIB);
+    printf("swapped some: %d\n", number(G "/memory.swap.peak") > 0);
+    printf("rmdir: %d\n", rmdir(G));
+    return 0;
+}
