@@ -211,6 +211,8 @@ Kernel::Call::~Call()
         return;
     m_kernel->m_serving = m_previous;
     m_kernel->mm().memcg().set_active(m_previous_memcg);
+    if (m_previous == 0) // the call returns to the program: memory.high is settled (Memcg.h)
+        m_kernel->mm().handle_over_high();
     if (m_previous == 0)
         m_kernel->reap_oom_victims();
 }

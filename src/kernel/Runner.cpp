@@ -719,6 +719,7 @@ void Runner::handle_fault(Task& t, const PageFault& fault)
         InstructionPagePin code(m_kernel->mm(), p->space(), t.regs.pc);
         outcome = m_kernel->mm().fault_handler().handle(p->space(), fault.addr, fault.access);
     }
+    m_kernel->mm().handle_over_high(); // the return to user after the fault (memory.high)
     if (p->oom_victim) {
         // The OOM killer chose this process while serving its own fault.
         kill_group_now(t.tgid, SIGKILL_);

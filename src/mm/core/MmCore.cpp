@@ -1,6 +1,7 @@
 #include "mm/core/MmCore.h"
 
 #include <algorithm>
+#include <utility>
 
 #include "hw/Clock.h"
 #include "hw/PhysicalMemory.h"
@@ -160,14 +161,18 @@ bool MmCore::try_charge(MemCgroup& group, u64 nr, bool may_reclaim)
     int retries = MAX_RECLAIM_RETRIES;
     for (;;) {
         MemCgroup* over = MemcgSet::over_max(group, nr);
-        if (!over)
+        if (!over) {
+            note_over_high(group, nr);
             return true;
+        }
         MemcgSet::event(*over, &MemcgEvents::max);
         if (!may_reclaim)
             return false;
         u64 reclaimed = reclaim_memcg(*over, std::max<u64>(nr, 32));
-        if (!MemcgSet::over_max(group, nr))
+        if (!MemcgSet::over_max(group, nr)) {
+            note_over_high(group, nr);
             return true;
+        }
         if (reclaimed && retries-- > 0)
             continue;
         // mem_cgroup_oom: the OOM killer inside the group; a victim reaped makes room to retry.
@@ -176,6 +181,85 @@ bool MmCore::try_charge(MemCgroup& group, u64 nr, bool may_reclaim)
             return false;
         retries = MAX_RECLAIM_RETRIES;
     }
+}
+
+namespace {
+
+constexpr u64 MEMCG_CHARGE_BATCH = 64;
+constexpr unsigned MEMCG_DELAY_PRECISION_SHIFT = 20;
+constexpr unsigned MEMCG_DELAY_SCALING_SHIFT = 14;
+constexpr u64 MEMCG_MAX_HIGH_DELAY_NS = 2'000'000'000; // 2 s
+constexpr u64 MEMCG_MIN_HIGH_DELAY_NS = 10'000'000;    // HZ / 100: shorter delays are not taken
+
+// calculate_overage: how far usage is over high, as a fraction of high in 2^-20 units.
+u64 overage(u64 usage, u64 high)
+{
+    if (usage <= high)
+        return 0;
+    high = std::max<u64>(high, 1);
+    return ((usage - high) << MEMCG_DELAY_PRECISION_SHIFT) / high;
+}
+
+// mem_find_max_overage: the largest overage of the group and its ancestors.
+u64 max_overage(const MemCgroup& group)
+{
+    u64 most = 0;
+    for (const MemCgroup* g = &group; g; g = g->parent())
+        most = std::max(most, overage(g->usage(), g->high));
+    return most;
+}
+
+} // namespace
+
+void MmCore::note_over_high(MemCgroup& group, u64 nr)
+{
+    // try_charge_memcg: a charge into a group over memory.high (at any level) leaves work for the
+    // return to user; past a batch it is done at once.
+    bool over = false;
+    for (const MemCgroup* g = &group; g && !over; g = g->parent())
+        over = g->usage() > g->high;
+    if (!over)
+        return;
+    m_pages_over_high += nr;
+    m_over_high = group.id();
+    if (m_pages_over_high > MEMCG_CHARGE_BATCH)
+        handle_over_high();
+}
+
+void MmCore::handle_over_high()
+{
+    if (!m_pages_over_high || m_in_over_high)
+        return;
+    u64 nr = std::exchange(m_pages_over_high, 0);
+    MemCgroup* charged = m_memcg.by_id(m_over_high);
+    if (!charged)
+        return;
+    MemCgroup& group = *charged;
+    m_in_over_high = true;
+    int retries = 16;
+    for (bool retry = false;; retry = true) {
+        // reclaim_high: every group over its high, from the charged one up, gives back its pages.
+        u64 reclaimed = 0;
+        for (MemCgroup* g = &group; g; g = g->parent()) {
+            if (g->usage() <= g->high)
+                continue;
+            MemcgSet::event(*g, &MemcgEvents::high);
+            reclaimed += reclaim_memcg(*g, retry ? 32 : nr);
+        }
+        // calculate_high_delay: quadratic in the overage, for the pages charged over it.
+        u64 o = max_overage(group);
+        u64 delay = static_cast<u64>((static_cast<unsigned __int128>(o) * o * 1'000'000'000) >>
+                                     (MEMCG_DELAY_PRECISION_SHIFT + MEMCG_DELAY_SCALING_SHIFT)) *
+                    nr / MEMCG_CHARGE_BATCH;
+        delay = std::min(delay, MEMCG_MAX_HIGH_DELAY_NS);
+        if (delay <= MEMCG_MIN_HIGH_DELAY_NS)
+            break;
+        if (reclaimed || retries-- > 0)
+            continue;
+        m_clock.advance(delay); // schedule_timeout_killable: the task waits, it does not die
+        break;
+    }
+    m_in_over_high = false;
 }
 
 void MmCore::shrink_to_max(MemCgroup& group)

@@ -132,6 +132,12 @@ class MmCore : public TableAllocator {
     // memory.max was lowered under the group's usage: reclaim, then the OOM killer inside the
     // group, until it fits or nothing more can go (memory_max_write).
     void shrink_to_max(MemCgroup& group);
+    // memory.high (Linux: mem_cgroup_handle_over_high): pages charged while a group or an ancestor
+    // was over its memory.high are settled here, when more than a charge batch has piled up, and
+    // by the kernel when its call returns to the program: the groups over high are reclaimed
+    // (a high event each), and what is still over costs the task a delay that grows with the
+    // square of the overage, capped at 2 s. Simulated time passes for it; nobody is killed.
+    void handle_over_high();
 
     // Fixed-frame mode, the textbook model of a process given N frames: at most `pages` user pages
     // (pages on the LRU lists) are resident, and a user allocation that would go beyond first
@@ -202,6 +208,8 @@ class MmCore : public TableAllocator {
     Layers& layers() { return m_layers; }
 
   private:
+    // A charge of nr pages to group succeeded: note it when the group is over memory.high.
+    void note_over_high(MemCgroup& group, u64 nr);
     // One page through the slow path (kswapd, direct reclaim, writeback throttling, OOM).
     std::optional<Pfn> allocate_page(MigrateType type = MigrateType::Movable);
     bool make_room_under_frame_limit();
@@ -227,6 +235,10 @@ class MmCore : public TableAllocator {
     AddressSpace* m_current = nullptr;
     bool m_in_direct_reclaim = false;
     u64 m_user_frame_limit = 0;
+    // Pages charged over memory.high, not yet settled, and the group they were charged to.
+    u64 m_pages_over_high = 0;
+    u16 m_over_high = 0; // by id: the group may be gone by the time they are settled
+    bool m_in_over_high = false;
     Asid m_next_asid = 1;
     Layers m_layers;
 };

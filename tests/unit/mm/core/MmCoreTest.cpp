@@ -294,5 +294,35 @@ TEST_F(MmCoreTest, AChargeOverMemoryMaxReclaimsInTheGroupThenAsksItsOomKiller)
     memcg.remove(limited);
 }
 
+TEST_F(MmCoreTest, OverMemoryHighTheGroupIsReclaimedAndDelayedButNeverRefused)
+{
+    MemcgSet& memcg = core.memcg();
+    MemCgroup& group = *memcg.create(memcg.root());
+    group.high = 16;
+    std::vector<Pfn> held;
+    u64 start = machine.clock().now_ns();
+    {
+        ActiveMemcg scope(memcg, &group);
+        // Under high nothing happens; past it, a batch of 64 pages is settled at once.
+        for (int i = 0; i < 16; ++i)
+            held.push_back(*core.alloc_user_page(ZeroFill::No));
+        EXPECT_EQ(group.events.high, 0u);
+        int reclaims = core.memcg_reclaims;
+        for (int i = 0; i < 120; ++i) {
+            auto pfn = core.alloc_user_page(ZeroFill::No);
+            ASSERT_TRUE(pfn.has_value()); // memory.high never fails a charge
+            held.push_back(*pfn);
+        }
+        EXPECT_GE(group.events.high, 1u);
+        EXPECT_GT(core.memcg_reclaims, reclaims);
+    }
+    // Nothing could be reclaimed: the task was delayed, on the simulated clock.
+    EXPECT_GT(machine.clock().now_ns() - start, u64{10'000'000});
+    EXPECT_EQ(group.events.oom, 0u);
+    for (Pfn p : held)
+        core.put_page(p);
+    memcg.remove(group);
+}
+
 } // namespace
 } // namespace kioku
