@@ -72,16 +72,14 @@ std::string parse_cgroup_option(const std::string& text,
         if (file == "memory.oom.group") {
             if (value != "0" && value != "1")
                 return "--cgroup: memory.oom.group takes 0 or 1";
-        } else if (file == "memory.max" || file == "memory.swap.max" || file == "memory.high") {
+        } else if (file == "memory.max" || file == "memory.swap.max" || file == "memory.high" ||
+                   file == "memory.low" || file == "memory.min") {
             if (value != "max" && !parse_size(value))
                 return "--cgroup: " + file + " takes a size (e.g. 256M) or max, not '" + value + "'";
-        } else if (file == "memory.low" || file == "memory.min" || file.starts_with("memory.swap.")) {
-            return "--cgroup: " + file +
-                   " is not enforced yet (memory.max, memory.high, memory.swap.max and memory.oom.group are)";
         } else {
             return "--cgroup: '" + file +
-                   "' is not a memory cgroup setting (memory.max, memory.high, memory.swap.max, "
-                   "memory.oom.group)";
+                   "' is not a setting kioku enforces (memory.max, memory.high, memory.low, memory.min, "
+                   "memory.swap.max, memory.oom.group)";
         }
         settings.emplace_back(file, value);
     }
@@ -460,8 +458,8 @@ const char* run_usage()
            "                            before the program starts (repeatable)\n"
            "    --cgroup FILE=VALUE,... start the program in a memory cgroup of its own\n"
            "                            (/sys/fs/cgroup/kioku) with these settings: memory.max,\n"
-           "                            memory.high and memory.swap.max (a size or max),\n"
-           "                            memory.oom.group (0 or 1);\n"
+           "                            memory.high, memory.low, memory.min, memory.swap.max (a\n"
+           "                            size or max), memory.oom.group (0 or 1);\n"
            "                            repeatable, e.g. --cgroup memory.max=256M,memory.swap.max=0\n"
            "    --root DIR              the guest's / (default: a fresh temporary directory). A\n"
            "                            PROGRAM outside it is copied to /bin/NAME for the run\n"

@@ -1,5 +1,7 @@
 #include "mm/reclaim/Reclaimer.h"
 
+#include <set>
+
 #include "hw/PhysicalMemory.h"
 #include "mm/cache/Inode.h"
 #include "mm/cache/PageCache.h"
@@ -30,10 +32,48 @@ class Scan final : public ReclaimScan {
     }
     bool eligible(Pfn pfn) const override
     {
-        if (!m_memcg)
-            return true;
         const MemCgroup* group = m_mm.memcg().of(pfn);
-        return group && group->within(*m_memcg);
+        if (m_memcg && !(group && group->within(*m_memcg)))
+            return false;
+        // memory.min and memory.low: a group (below the one reclaimed) whose usage is within its
+        // effective protection keeps its pages; low only until a pass frees nothing.
+        const MemCgroup* root = m_memcg ? m_memcg : &m_mm.memcg().root();
+        if (!group || group == root)
+            return true;
+        u64 emin = 0, elow = 0;
+        protection(*group, *root, emin, elow);
+        if (group->usage() <= emin)
+            return false;
+        if (group->usage() <= elow) {
+            if (!m_ignore_low) {
+                m_skipped_low = true;
+                return false;
+            }
+            if (m_low_counted.insert(group).second) // memcg_memory_event(MEMCG_LOW) once a pass
+                MemcgSet::event(*m_mm.memcg().by_id(group->id()), &MemcgEvents::low);
+        }
+        return true;
+    }
+    // The effective protection of a group under the reclaim root (mem_cgroup_calculate_protection
+    // without memory_recursiveprot and without sharing a parent's protection among siblings):
+    // a child of the root has its own settings; below, a group has its own, bounded by its
+    // parent's effective ones.
+    static void protection(const MemCgroup& group, const MemCgroup& root, u64& emin, u64& elow)
+    {
+        if (group.parent() == &root || !group.parent()) {
+            emin = group.min;
+            elow = group.low;
+            return;
+        }
+        protection(*group.parent(), root, emin, elow);
+        emin = std::min(emin, group.min);
+        elow = std::min(elow, group.low);
+    }
+    bool skipped_low() const { return m_skipped_low; }
+    void ignore_low()
+    {
+        m_ignore_low = true;
+        m_low_counted.clear();
     }
 
     References test_and_clear_referenced(Pfn pfn) override
@@ -73,6 +113,9 @@ class Scan final : public ReclaimScan {
     MmCore& m_mm;
     ReclaimMode m_mode;
     const MemCgroup* m_memcg;
+    bool m_ignore_low = false;
+    mutable bool m_skipped_low = false;
+    mutable std::set<const MemCgroup*> m_low_counted;
 };
 
 void write_to_swap(MmCore& mm, SwapEntry entry, Pfn pfn)
@@ -215,31 +258,41 @@ bool Reclaimer::evict(Pfn pfn)
 u64 Reclaimer::reclaim(u64 pages, ReclaimMode mode, const MemCgroup* memcg)
 {
     Scan scan(m_mm, mode, memcg);
-    u64 freed = 0;
-    // Each pass asks the policy for a batch; a pass that frees nothing ends the attempt.
-    for (int pass = 0; freed < pages && pass < 64; ++pass) {
-        std::vector<Pfn> victims;
-        m_policy->select(std::min(pages - freed, SWAP_CLUSTER_MAX), scan, victims);
-        if (victims.empty())
-            break;
-        u64 before = freed;
-        for (Pfn pfn : victims) {
-            if (!scan.eligible(pfn)) { // a policy that does not filter: another group's page stays
-                m_policy->keep(pfn);
-                continue;
+    auto reclaim_pass = [&] {
+        u64 freed = 0;
+        // Each pass asks the policy for a batch; a pass that frees nothing ends the attempt.
+        for (int pass = 0; freed < pages && pass < 64; ++pass) {
+            std::vector<Pfn> victims;
+            m_policy->select(std::min(pages - freed, SWAP_CLUSTER_MAX), scan, victims);
+            if (victims.empty())
+                break;
+            u64 before = freed;
+            for (Pfn pfn : victims) {
+                if (!scan.eligible(pfn)) { // a policy that does not filter: another group's page stays
+                    m_policy->keep(pfn);
+                    continue;
+                }
+                bool anon = m_mm.frames()[pfn].has(FF_SWAPBACKED);
+                if (evict(pfn)) {
+                    ++freed;
+                    m_mm.vmstat().add(
+                        mode == ReclaimMode::Kswapd ? VmItem::PgstealKswapd : VmItem::PgstealDirect, 1);
+                    m_mm.vmstat().add(anon ? VmItem::PgstealAnon : VmItem::PgstealFile, 1);
+                } else if (!m_mm.frames()[pfn].has(FF_UNEVICTABLE)) {
+                    m_policy->keep(pfn);
+                }
             }
-            bool anon = m_mm.frames()[pfn].has(FF_SWAPBACKED);
-            if (evict(pfn)) {
-                ++freed;
-                m_mm.vmstat().add(mode == ReclaimMode::Kswapd ? VmItem::PgstealKswapd : VmItem::PgstealDirect,
-                                  1);
-                m_mm.vmstat().add(anon ? VmItem::PgstealAnon : VmItem::PgstealFile, 1);
-            } else if (!m_mm.frames()[pfn].has(FF_UNEVICTABLE)) {
-                m_policy->keep(pfn);
-            }
+            if (freed == before && pass > 4)
+                break;
         }
-        if (freed == before && pass > 4)
-            break;
+        return freed;
+    };
+    u64 freed = reclaim_pass();
+    // do_try_to_free_pages: nothing freed while groups under memory.low were passed over: again,
+    // taking from them too (each counts a low event).
+    if (freed == 0 && scan.skipped_low()) {
+        scan.ignore_low();
+        freed = reclaim_pass();
     }
     return freed;
 }
