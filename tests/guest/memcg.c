@@ -23,6 +23,15 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "cgroup_files.h"
+
+/* A file's text for printing; "(missing)" when it cannot be read. */
+static const char* shown(const char* path)
+{
+    const char* text = text_of(path);
+    return text[0] || access(path, R_OK) == 0 ? text : "(missing)\n";
+}
+
 #define MIB (1UL << 20)
 #define ROOT "/sys/fs/cgroup"
 #define G ROOT "/kioku-test"
@@ -41,44 +50,6 @@ static const char* err(int e)
     case ENOTDIR: return "ENOTDIR";
     default: return "other";
     }
-}
-
-static int put(const char* path, const char* text)
-{
-    int fd = open(path, O_WRONLY);
-    if (fd < 0)
-        return errno;
-    int e = write(fd, text, strlen(text)) < 0 ? errno : 0;
-    close(fd);
-    return e;
-}
-
-static char* get(const char* path)
-{
-    static char buf[4096];
-    int fd = open(path, O_RDONLY);
-    buf[0] = 0;
-    if (fd < 0)
-        return strcpy(buf, "(missing)\n");
-    ssize_t n = read(fd, buf, sizeof buf - 1);
-    buf[n > 0 ? n : 0] = 0;
-    close(fd);
-    return buf;
-}
-
-static long field(const char* path, const char* key)
-{
-    char* text = get(path);
-    size_t len = strlen(key);
-    for (char* line = text; line && *line; line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL)
-        if (!strncmp(line, key, len) && line[len] == ' ')
-            return atol(line + len + 1);
-    return -1;
-}
-
-static long number(const char* path)
-{
-    return atol(get(path));
 }
 
 static void report(const char* name, int status)
@@ -122,27 +93,27 @@ int main(void)
 {
     setvbuf(stdout, NULL, _IONBF, 0);
     /* 1. The hierarchy. */
-    printf("self: %s", get("/proc/self/cgroup"));
+    printf("self: %s", shown("/proc/self/cgroup"));
     struct statfs fs;
     printf("statfs cgroup2: %d\n", statfs(ROOT, &fs) == 0 && fs.f_type == 0x63677270);
-    printf("root controllers has memory: %d\n", strstr(get(ROOT "/cgroup.controllers"), "memory") != NULL);
+    printf("root controllers has memory: %d\n", strstr(shown(ROOT "/cgroup.controllers"), "memory") != NULL);
     printf("+memory: %s\n", err(put(ROOT "/cgroup.subtree_control", "+memory")));
     printf("+nosuch: %s\n", err(put(ROOT "/cgroup.subtree_control", "+nosuch")));
     printf("mkdir: %s\n", err(mkdir(G, 0755) ? errno : 0));
     printf("mkdir again: %s\n", err(mkdir(G, 0755) ? errno : 0));
-    printf("controllers: %s", get(G "/cgroup.controllers"));
-    printf("subtree_control: %s", get(G "/cgroup.subtree_control"));
-    printf("events: %s", get(G "/cgroup.events"));
-    printf("type: %s", get(G "/cgroup.type"));
-    printf("max: %s", get(G "/memory.max"));
-    printf("oom.group: %s", get(G "/memory.oom.group"));
+    printf("controllers: %s", shown(G "/cgroup.controllers"));
+    printf("subtree_control: %s", shown(G "/cgroup.subtree_control"));
+    printf("events: %s", shown(G "/cgroup.events"));
+    printf("type: %s", shown(G "/cgroup.type"));
+    printf("max: %s", shown(G "/memory.max"));
+    printf("oom.group: %s", shown(G "/memory.oom.group"));
     printf("current is 0: %d\n", number(G "/memory.current") == 0);
-    printf("procs is empty: %d\n", get(G "/cgroup.procs")[0] == 0);
+    printf("procs is empty: %d\n", shown(G "/cgroup.procs")[0] == 0);
     printf("procs pid 999999: %s\n", err(put(G "/cgroup.procs", "999999")));
     printf("procs not a number: %s\n", err(put(G "/cgroup.procs", "abc")));
     printf("max junk: %s\n", err(put(G "/memory.max", "lots")));
     printf("max 16M: %s\n", err(put(G "/memory.max", "16M")));
-    printf("max reads: %s", get(G "/memory.max"));
+    printf("max reads: %s", shown(G "/memory.max"));
     printf("unlink a file: %s\n", err(unlink(G "/memory.max") ? errno : 0));
     printf("rmdir a file: %s\n", err(rmdir(G "/memory.max") ? errno : 0));
 
@@ -225,6 +196,6 @@ int main(void)
         return 1;
     waitpid(outside, &status, 0);
     report("outside", status);
-    printf("self at the end: %s", get("/proc/self/cgroup"));
+    printf("self at the end: %s", shown("/proc/self/cgroup"));
     return 0;
 }

@@ -14,35 +14,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cgroup_files.h"
+
 #define MIB (1L << 20)
-
-static int put(const char* path, const char* text)
-{
-    int fd = open(path, O_WRONLY);
-    if (fd < 0)
-        return -1;
-    int ok = write(fd, text, strlen(text)) == (ssize_t)strlen(text) ? 0 : -1;
-    close(fd);
-    return ok;
-}
-
-static long field(const char* path, const char* key)
-{
-    char buf[512] = {0};
-    int fd = open(path, O_RDONLY);
-    if (fd < 0)
-        return -1;
-    if (read(fd, buf, sizeof buf - 1) < 0)
-        buf[0] = 0;
-    close(fd);
-    if (!key)
-        return atol(buf);
-    size_t len = strlen(key);
-    for (char* line = buf; *line; line = strchr(line, '\n') ? strchr(line, '\n') + 1 : line + strlen(line))
-        if (!strncmp(line, key, len) && line[len] == ' ')
-            return atol(line + len + 1);
-    return -1;
-}
 
 static double now(void)
 {
@@ -92,8 +66,8 @@ int main(void)
     printf("high events > 0: %d\n", field("/sys/fs/cgroup/high/memory.events", "high") > 0);
     printf("oom_kill: %ld\n", field("/sys/fs/cgroup/high/memory.events", "oom_kill"));
     printf("max events: %ld\n", field("/sys/fs/cgroup/high/memory.events", "max"));
-    printf("peak under 16M: %d\n", field("/sys/fs/cgroup/high/memory.peak", NULL) < 16 * MIB);
-    printf("swapped: %d\n", field("/sys/fs/cgroup/high/memory.swap.peak", NULL) > 0);
+    printf("peak under 16M: %d\n", number("/sys/fs/cgroup/high/memory.peak") < 16 * MIB);
+    printf("swapped: %d\n", number("/sys/fs/cgroup/high/memory.swap.peak") > 0);
     printf("slower: %d\n", high_time > free_time);
     printf("rmdir: %d %d\n", rmdir("/sys/fs/cgroup/free"), rmdir("/sys/fs/cgroup/high"));
     return 0;

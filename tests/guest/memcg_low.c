@@ -13,29 +13,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "cgroup_files.h"
+
 #define MIB (1L << 20)
-
-static int put(const char* path, const char* text)
-{
-    int fd = open(path, O_WRONLY);
-    if (fd < 0)
-        return -1;
-    int ok = write(fd, text, strlen(text)) == (ssize_t)strlen(text) ? 0 : -1;
-    close(fd);
-    return ok;
-}
-
-static long number(const char* path)
-{
-    char buf[64] = {0};
-    int fd = open(path, O_RDONLY);
-    if (fd < 0)
-        return -1;
-    if (read(fd, buf, sizeof buf - 1) < 0)
-        buf[0] = 0;
-    close(fd);
-    return atol(buf);
-}
 
 /* A keeper: joins the group, writes 12 MiB, says so, waits, then checks them. */
 static pid_t keeper(const char* procs, int ready, int release)

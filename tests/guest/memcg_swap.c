@@ -16,46 +16,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "cgroup_files.h"
+
 #define MIB (1L << 20)
 #define G "/sys/fs/cgroup/swap-test"
-
-static int put(const char* path, const char* text)
-{
-    int fd = open(path, O_WRONLY);
-    if (fd < 0)
-        return -1;
-    int ok = write(fd, text, strlen(text)) == (ssize_t)strlen(text) ? 0 : -1;
-    close(fd);
-    return ok;
-}
-
-static long number(const char* path)
-{
-    char buf[64] = {0};
-    int fd = open(path, O_RDONLY);
-    if (fd < 0)
-        return -1;
-    if (read(fd, buf, sizeof buf - 1) < 0)
-        buf[0] = 0;
-    close(fd);
-    return atol(buf);
-}
-
-static long field(const char* path, const char* key)
-{
-    char buf[512] = {0};
-    int fd = open(path, O_RDONLY);
-    if (fd < 0)
-        return -1;
-    if (read(fd, buf, sizeof buf - 1) < 0)
-        buf[0] = 0;
-    close(fd);
-    size_t len = strlen(key);
-    for (char* line = buf; *line; line = strchr(line, '\n') ? strchr(line, '\n') + 1 : line + strlen(line))
-        if (!strncmp(line, key, len) && line[len] == ' ')
-            return atol(line + len + 1);
-    return -1;
-}
 
 /* Joins the group, writes 32 MiB, checks it: exit 0 when every byte read back. */
 static int run_child(void)
