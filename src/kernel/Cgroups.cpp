@@ -413,7 +413,7 @@ void Cgroups::release_memcg(MemCgroup& memcg, MemCgroup& heir)
 void Cgroups::refresh_spaces()
 {
     for (auto& [pid, p] : m_kernel.processes())
-        if (p->alive() && p->has_space())
+        if (p->alive() && p->has_space() && p->cgroup)
             p->space().set_memcg(&p->cgroup->effective_memcg());
 }
 

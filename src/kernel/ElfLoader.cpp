@@ -354,7 +354,7 @@ Result<LoadedProgram> exec_elf(Kernel& kernel, i32 pid, ExecRequest request, boo
     if (!p || !p->alive())
         return Error::from_errno(ESRCH, "no such process");
     // The new image is charged to the process's memory cgroup, whoever asked for the exec.
-    ActiveMemcg charge_to(kernel.mm().memcg(), &p->cgroup->effective_memcg());
+    ActiveMemcg charge_to(kernel.mm().memcg(), p->cgroup ? &p->cgroup->effective_memcg() : nullptr);
     auto exe = TRY(open_executable(kernel, request.path, p->creds));
     std::optional<OpenedExecutable> interp;
     if (exe.image.interpreter)

@@ -191,7 +191,7 @@ Kernel::Call::Call(Kernel& kernel, Process& process)
     kernel.m_serving = process.pid();
     // What the call allocates is charged to the process's memory cgroup.
     m_previous_memcg = kernel.mm().memcg().active();
-    kernel.mm().memcg().set_active(&process.cgroup->effective_memcg());
+    kernel.mm().memcg().set_active(process.cgroup ? &process.cgroup->effective_memcg() : nullptr);
     // Faults are counted for the task running in the space (it may be shared).
     if (process.has_space())
         process.space().set_fault_counters(&process.faults());
