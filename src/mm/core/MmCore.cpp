@@ -157,6 +157,8 @@ void MmCore::free_table(Pfn pfn)
 
 bool MmCore::try_charge(MemCgroup& group, u64 nr, bool may_reclaim)
 {
+    if (group.is_root()) // the root has no limits (cgroup v2 gives it no memory.max or high)
+        return true;
     constexpr int MAX_RECLAIM_RETRIES = 16;
     int retries = MAX_RECLAIM_RETRIES;
     for (;;) {
@@ -226,9 +228,9 @@ void MmCore::note_over_high(MemCgroup& group, u64 nr)
         handle_over_high();
 }
 
-void MmCore::handle_over_high()
+void MmCore::settle_over_high()
 {
-    if (!m_pages_over_high || m_in_over_high)
+    if (m_in_over_high)
         return;
     u64 nr = std::exchange(m_pages_over_high, 0);
     MemCgroup* charged = m_memcg.by_id(m_over_high);

@@ -137,7 +137,11 @@ class MmCore : public TableAllocator {
     // by the kernel when its call returns to the program: the groups over high are reclaimed
     // (a high event each), and what is still over costs the task a delay that grows with the
     // square of the overage, capped at 2 s. Simulated time passes for it; nobody is killed.
-    void handle_over_high();
+    void handle_over_high()
+    {
+        if (m_pages_over_high)
+            settle_over_high();
+    }
 
     // Fixed-frame mode, the textbook model of a process given N frames: at most `pages` user pages
     // (pages on the LRU lists) are resident, and a user allocation that would go beyond first
@@ -210,6 +214,7 @@ class MmCore : public TableAllocator {
   private:
     // A charge of nr pages to group succeeded: note it when the group is over memory.high.
     void note_over_high(MemCgroup& group, u64 nr);
+    void settle_over_high();
     // One page through the slow path (kswapd, direct reclaim, writeback throttling, OOM).
     std::optional<Pfn> allocate_page(MigrateType type = MigrateType::Movable);
     bool make_room_under_frame_limit();
