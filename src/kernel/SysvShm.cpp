@@ -8,9 +8,9 @@
 #include "kernel/Realtime.h"
 #include "mm/MemoryManager.h"
 #include "mm/cache/PageCache.h"
+#include "mm/core/Lru.h"
 #include "mm/hugetlb/HugetlbPool.h"
 #include "mm/phys/Frame.h"
-#include "mm/core/Lru.h"
 #include "mm/vm/AddressSpace.h"
 #include "mm/vm/Vma.h"
 

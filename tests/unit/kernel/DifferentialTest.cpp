@@ -35,8 +35,8 @@
 #include "kernel/Process.h"
 #include "kernel/Vfs.h"
 #include "mm/MemoryManager.h"
-#include "mm/core/VmStat.h"
 #include "mm/cache/Inode.h"
+#include "mm/core/VmStat.h"
 #include "mm/vm/AddressSpace.h"
 
 namespace kioku::test {
