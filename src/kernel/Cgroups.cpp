@@ -31,19 +31,11 @@ bool valid_name(std::string_view name)
            name.find('\n') == std::string_view::npos;
 }
 
-std::string_view trim(std::string_view s)
-{
-    size_t first = s.find_first_not_of(" \t\n");
-    if (first == std::string_view::npos)
-        return {};
-    return s.substr(first, s.find_last_not_of(" \t\n") - first + 1);
-}
-
 // A limit file's value: "max", or bytes with an optional K/M/G/T unit, rounded down to whole
 // pages (page_counter_memparse).
 Result<u64> parse_limit(std::string_view text)
 {
-    text = trim(text);
+    text = trim_number(text);
     if (text == "max")
         return MemCgroup::UNLIMITED;
     auto bytes = parse_size(text);
@@ -310,7 +302,7 @@ Result<void> Cgroups::write(std::string_view rel, std::string_view value, Pid wr
     if (!writable(file))
         return Error::from_errno(EACCES, "read-only cgroup file");
     if (file == "cgroup.procs") {
-        auto pid = parse_integer<Pid>(trim(value));
+        auto pid = parse_integer<Pid>(trim_number(value));
         if (!pid)
             return Error::from_errno(EINVAL, "not a pid");
         Process* p = m_kernel.process(*pid == 0 ? writer : *pid);
@@ -328,7 +320,7 @@ Result<void> Cgroups::write_subtree_control(Cgroup& group, std::string_view valu
     // Space-separated "+name" / "-name" tokens; all are checked before any takes effect.
     std::optional<bool> memory;
     std::string_view rest = value;
-    while (!(rest = trim(rest)).empty()) {
+    while (!(rest = trim_number(rest)).empty()) {
         size_t end = rest.find_first_of(" \t\n");
         std::string_view token = rest.substr(0, end);
         rest = end == std::string_view::npos ? std::string_view{} : rest.substr(end);
@@ -374,12 +366,12 @@ Result<void> Cgroups::write_memory(Cgroup& group, std::string_view file, std::st
         // Linux 6.12+: "reset" restarts the peak seen through the open file that wrote it; every
         // other open sees the group's own peak, which nothing resets. Each read here is a new
         // open, so the write changes nothing that can be read.
-        if (trim(value) != "reset")
+        if (trim_number(value) != "reset")
             return Error::from_errno(EINVAL, "only \"reset\" may be written to a peak");
         return {};
     }
     if (file == "memory.oom.group") {
-        auto v = parse_integer<int>(trim(value));
+        auto v = parse_integer<int>(trim_number(value));
         if (!v || (*v != 0 && *v != 1))
             return Error::from_errno(EINVAL, "memory.oom.group takes 0 or 1");
         m.oom_group = *v == 1;
