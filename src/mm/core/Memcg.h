@@ -9,7 +9,11 @@
 // page_counter's are: a charge counts in the group and every ancestor, so a group's usage is its
 // own pages plus its descendants'. The root counts everything and has no limits. Pages the
 // memory controller does not see (free, reserved, slab pages, hugetlb pool pages, the huge zero
-// page) are charged to no group.
+// page) are charged to no group. A swap slot is charged to the group of the page written to it
+// (memory.swap.*) until the slot is freed.
+//
+// Enforcement (memory.max, memory.high) is the core's (MmCore::try_charge, handle_over_high),
+// protection (memory.min, memory.low) the Reclaimer's, the group's OOM the kernel's OomKiller.
 //
 // The record is a side table of one 16-bit group id per frame (the frame descriptor is full): 0
 // for none. A transparent huge page records its group in all 512 frames, so a split needs
