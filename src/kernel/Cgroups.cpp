@@ -20,9 +20,9 @@ constexpr const char* CHILD_BASE_FILES[] = {"cgroup.events", "cgroup.type"};
 // The memory controller's files of a group whose parent enables memory (memory_files), and the
 // one the root has too.
 constexpr const char* MEMORY_FILES[] = {
-    "memory.current",      "memory.events",      "memory.events.local", "memory.high",     "memory.low",
-    "memory.max",          "memory.min",         "memory.oom.group",    "memory.peak",     "memory.stat",
-    "memory.swap.current", "memory.swap.events", "memory.swap.max",     "memory.swap.peak"};
+    "memory.current",      "memory.events",      "memory.events.local", "memory.high",      "memory.low",
+    "memory.max",          "memory.min",         "memory.oom.group",    "memory.peak",      "memory.stat",
+    "memory.swap.current", "memory.swap.events", "memory.swap.max",     "memory.swap.peak", "memory.reclaim"};
 
 bool valid_name(std::string_view name)
 {
@@ -158,9 +158,10 @@ std::vector<std::string> Cgroups::files(const Cgroup& group) const
     std::vector<std::string> out(std::begin(BASE_FILES), std::end(BASE_FILES));
     if (!group.is_root())
         out.insert(out.end(), std::begin(CHILD_BASE_FILES), std::end(CHILD_BASE_FILES));
-    if (group.is_root())
+    if (group.is_root()) {
+        out.push_back("memory.reclaim");
         out.push_back("memory.stat");
-    else if (group.memcg)
+    } else if (group.memcg)
         out.insert(out.end(), std::begin(MEMORY_FILES), std::end(MEMORY_FILES));
     std::sort(out.begin(), out.end());
     return out;
@@ -171,7 +172,7 @@ bool Cgroups::writable(std::string_view file)
     return file == "cgroup.procs" || file == "cgroup.subtree_control" || file == "memory.high" ||
            file == "memory.low" || file == "memory.max" || file == "memory.min" ||
            file == "memory.oom.group" || file == "memory.peak" || file == "memory.swap.max" ||
-           file == "memory.swap.peak";
+           file == "memory.swap.peak" || file == "memory.reclaim";
 }
 
 bool Cgroups::has_processes(const Cgroup& group) const
@@ -215,6 +216,8 @@ Result<std::string> Cgroups::read(std::string_view rel)
         return std::string("domain\n");
     if (file == "memory.stat")
         return memory_stat(*g);
+    if (file == "memory.reclaim") // write-only (0200 on Linux): reads as nothing here
+        return std::string();
     MemCgroup& m = *g->memcg;
     if (file == "memory.current")
         return std::to_string(m.usage() << PAGE_SHIFT) + "\n";
@@ -361,7 +364,25 @@ Result<void> Cgroups::write_subtree_control(Cgroup& group, std::string_view valu
 
 Result<void> Cgroups::write_memory(Cgroup& group, std::string_view file, std::string_view value)
 {
-    MemCgroup& m = *group.memcg;
+    MemCgroup& m = group.effective_memcg();
+    if (file == "memory.reclaim") {
+        // memory_reclaim: reclaim that many bytes from the group, retrying while it progresses;
+        // EAGAIN when it could not (Linux also takes "swappiness=N", not modelled here).
+        auto bytes = parse_size(trim_number(value));
+        if (!bytes)
+            return Error::from_errno(EINVAL, "memory.reclaim takes a size");
+        u64 want = page_round_up(*bytes) >> PAGE_SHIFT;
+        u64 got = 0;
+        MmCore& core = m_kernel.mm();
+        for (int retries = 16; got < want;) {
+            u64 reclaimed =
+                core.reclaim_memcg(m, std::max<u64>((want - got) / 4, std::min<u64>(want - got, 32)));
+            if (!reclaimed && !retries--)
+                return Error::from_errno(EAGAIN, "could not reclaim that much");
+            got += reclaimed;
+        }
+        return {};
+    }
     if (file == "memory.peak" || file == "memory.swap.peak") {
         // Linux 6.12+: "reset" restarts the peak seen through the open file that wrote it; every
         // other open sees the group's own peak, which nothing resets. Each read here is a new

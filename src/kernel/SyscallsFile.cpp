@@ -883,7 +883,10 @@ SyscallResult Syscalls::sys_write(Task& t, const SyscallArgs& a)
     if (f.is_error())
         return SyscallResult::err(EBADF);
     auto r = write_from(t, a.fd(0), *f.value(), a[1], a[2]);
-    if (r.is_error() && r.error().code == EAGAIN && f.value()->special && !f.value()->special->nonblock)
+    // EAGAIN from a pipe or the like means "wait for room"; from a /proc or /sys file (such as
+    // memory.reclaim) it is the answer.
+    if (r.is_error() && r.error().code == EAGAIN && f.value()->special && !f.value()->special->nonblock &&
+        f.value()->special->kind != SpecialFile::Kind::Text)
         return block_retry(t, std::nullopt);
     end_wait(t);
     return r.is_error() ? SyscallResult::err(r.error().code)
@@ -988,7 +991,7 @@ SyscallResult Syscalls::sys_writev(Task& t, const SyscallArgs& a)
         auto r = write_from(t, a.fd(0), *f.value(), v.base, v.len);
         if (r.is_error()) {
             if (r.error().code == EAGAIN && done == 0 && f.value()->special &&
-                !f.value()->special->nonblock) {
+                !f.value()->special->nonblock && f.value()->special->kind != SpecialFile::Kind::Text) {
                 t.block = BlockKind::Retry;
                 t.no_restart_after_handler = false;
                 return SyscallResult::block();

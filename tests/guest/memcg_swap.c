@@ -4,8 +4,11 @@
  *   2. with memory.swap.max = 0 the same process is killed by the group's OOM killer, since
  *      anonymous memory that may not be swapped cannot be reclaimed;
  *   3. in a new group with memory.swap.max = 4M it is killed too, and the group never held more
- *      than 4 MiB of swap. Only facts that hold on any Linux 6.x with cgroup v2 are printed. */
+ *      than 4 MiB of swap;
+ *   4. memory.reclaim takes what it is asked for, to swap, and is EAGAIN when nothing can go.
+ * Only facts that hold on any Linux 6.x with cgroup v2 are printed. */
 #define _GNU_SOURCE
+#include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
@@ -84,6 +87,44 @@ int main(void)
     printf("oom_kill: %ld\n", field(G "/memory.events", "oom_kill"));
     printf("swap peak within 4M: %d\n", number(G "/memory.swap.peak") <= 4 * MIB);
     printf("swapped some: %d\n", number(G "/memory.swap.peak") > 0);
+    printf("rmdir: %d\n", rmdir(G));
+
+    /* 4. memory.reclaim: a holder of 8 MiB gives 4 MiB to swap when asked; with no swap allowed
+     * nothing can go, and the write fails with EAGAIN. */
+    int ready[2], release[2];
+    if (mkdir(G, 0755) != 0 || pipe(ready) || pipe(release))
+        return 1;
+    pid_t holder = fork();
+    if (holder == 0) {
+        if (put(G "/cgroup.procs", "0") != 0)
+            _exit(10);
+        char* p = mmap(NULL, 8 * MIB, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        if (p == MAP_FAILED)
+            _exit(11);
+        for (long i = 0; i < 8 * MIB; i += 4096)
+            p[i] = (char)(i >> 12);
+        char c = 'r';
+        if (write(ready[1], &c, 1) != 1 || read(release[0], &c, 1) != 1)
+            _exit(12);
+        for (long i = 0; i < 8 * MIB; i += 4096)
+            if (p[i] != (char)(i >> 12))
+                _exit(13);
+        _exit(0);
+    }
+    char c;
+    if (read(ready[0], &c, 1) != 1)
+        return 1;
+    long before = number(G "/memory.current");
+    printf("reclaim 4M: %d\n", put(G "/memory.reclaim", "4M"));
+    printf("gave 4M: %d\n", before - number(G "/memory.current") >= 4 * MIB);
+    printf("to swap: %d\n", number(G "/memory.swap.current") >= 4 * MIB);
+    put(G "/memory.swap.max", "0");
+    printf("reclaim without swap: %s\n", put(G "/memory.reclaim", "4M") == EAGAIN ? "EAGAIN" : "other");
+    if (write(release[1], "x", 1) != 1)
+        return 1;
+    int status;
+    waitpid(holder, &status, 0);
+    report("holder", status);
     printf("rmdir: %d\n", rmdir(G));
     return 0;
 }

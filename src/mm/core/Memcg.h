@@ -141,6 +141,12 @@ class MemcgSet {
     // How many more slots group may take under every memory.swap.max above it.
     static u64 swap_headroom(const MemCgroup& group);
     const std::unordered_map<u64, u16>& swap_records() const { return m_swap_ids; }
+    // The group a swap slot is charged to, or null.
+    MemCgroup* swap_owner(u64 slot) const
+    {
+        auto it = m_swap_ids.find(slot);
+        return it == m_swap_ids.end() ? nullptr : by_id(it->second);
+    }
 
     // The group, group itself or an ancestor, that nr more pages would take over its memory.max
     // (the page counter that refuses the charge); null when they fit.

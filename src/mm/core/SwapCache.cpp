@@ -59,6 +59,10 @@ std::optional<Pfn> SwapCache::read(SwapEntry e, bool* major)
         SwapEntry n{e.type, offset};
         if (swap.area(e.type)->count(offset) == 0 || swap.lookup(n))
             continue;
+        // mem_cgroup_swapin_charge_folio: the page is charged to the group its slot was charged
+        // to, whoever reads it back.
+        MemCgroup* owner = m_mm.memcg().swap_owner(SwapManager::key(n));
+        ActiveMemcg charge_to(m_mm.memcg(), owner ? owner : m_mm.memcg().active());
         auto pfn = m_mm.alloc_user_page(ZeroFill::No);
         if (!pfn) {
             if (offset == e.offset)
