@@ -1,6 +1,6 @@
 #include "mm/reclaim/Reclaimer.h"
 
-#include <set>
+#include <unordered_map>
 
 #include "hw/PhysicalMemory.h"
 #include "mm/cache/Inode.h"
@@ -29,6 +29,7 @@ class Scan final : public ReclaimScan {
         , m_mode(mode)
         , m_memcg(memcg)
     {
+        compute_protection();
     }
     bool eligible(Pfn pfn) const override
     {
@@ -37,43 +38,27 @@ class Scan final : public ReclaimScan {
             return false;
         // memory.min and memory.low: a group (below the one reclaimed) whose usage is within its
         // effective protection keeps its pages; low only until a pass frees nothing.
-        const MemCgroup* root = m_memcg ? m_memcg : &m_mm.memcg().root();
-        if (!group || group == root)
+        auto it = m_protection.find(group);
+        if (it == m_protection.end())
             return true;
-        u64 emin = 0, elow = 0;
-        protection(*group, *root, emin, elow);
-        if (group->usage() <= emin)
+        if (group->usage() <= it->second.emin)
             return false;
-        if (group->usage() <= elow) {
-            if (!m_ignore_low) {
-                m_skipped_low = true;
-                return false;
-            }
-            if (m_low_counted.insert(group).second) // memcg_memory_event(MEMCG_LOW) once a pass
-                MemcgSet::event(*m_mm.memcg().by_id(group->id()), &MemcgEvents::low);
+        if (group->usage() <= it->second.elow && !m_ignore_low) {
+            m_skipped_low = true;
+            return false;
         }
         return true;
     }
-    // The effective protection of a group under the reclaim root (mem_cgroup_calculate_protection
-    // without memory_recursiveprot and without sharing a parent's protection among siblings):
-    // a child of the root has its own settings; below, a group has its own, bounded by its
-    // parent's effective ones.
-    static void protection(const MemCgroup& group, const MemCgroup& root, u64& emin, u64& elow)
-    {
-        if (group.parent() == &root || !group.parent()) {
-            emin = group.min;
-            elow = group.low;
-            return;
-        }
-        protection(*group.parent(), root, emin, elow);
-        emin = std::min(emin, group.min);
-        elow = std::min(elow, group.low);
-    }
     bool skipped_low() const { return m_skipped_low; }
+    // The retry that takes from groups under memory.low too: each such group of the reclaimed
+    // subtree counts a low event, as shrink_node_memcgs counts one for every group it visits.
     void ignore_low()
     {
         m_ignore_low = true;
-        m_low_counted.clear();
+        compute_protection();
+        for (auto& [group, p] : m_protection)
+            if (group->usage() > p.emin && group->usage() <= p.elow)
+                MemcgSet::event(*m_mm.memcg().by_id(group->id()), &MemcgEvents::low);
     }
 
     References test_and_clear_referenced(Pfn pfn) override
@@ -111,11 +96,50 @@ class Scan final : public ReclaimScan {
 
   private:
     MmCore& m_mm;
+    // mem_cgroup_calculate_protection for every group below the reclaim's root (without
+    // memory_recursiveprot): a child of the root is protected by its own settings; below it, by
+    // its protected usage (usage up to its setting), scaled down when the siblings together claim
+    // more than their parent's effective protection (effective_protection).
+    void compute_protection()
+    {
+        m_protection.clear();
+        std::vector<MemCgroup*> groups = m_mm.memcg().all(); // parents before children
+        if (groups.size() <= 1)
+            return;
+        const MemCgroup* root = m_memcg ? m_memcg : &m_mm.memcg().root();
+        std::unordered_map<const MemCgroup*, Protection> claimed; // the children's, per parent
+        for (const MemCgroup* g : groups)
+            if (g->parent()) {
+                claimed[g->parent()].emin += std::min(g->usage(), g->min);
+                claimed[g->parent()].elow += std::min(g->usage(), g->low);
+            }
+        auto effective = [](u64 usage, u64 setting, u64 parent_effective, u64 siblings) {
+            u64 own = std::min(usage, setting);
+            return siblings > parent_effective ? own * parent_effective / siblings : own;
+        };
+        for (const MemCgroup* g : groups) {
+            if (g == root || !g->within(*root))
+                continue;
+            Protection p{g->min, g->low};
+            if (g->parent() != root) {
+                const Protection& up = m_protection[g->parent()];
+                const Protection& siblings = claimed[g->parent()];
+                p.emin = effective(g->usage(), g->min, up.emin, siblings.emin);
+                p.elow = effective(g->usage(), g->low, up.elow, siblings.elow);
+            }
+            m_protection[g] = p;
+        }
+    }
+
+    struct Protection {
+        u64 emin = 0;
+        u64 elow = 0;
+    };
     ReclaimMode m_mode;
     const MemCgroup* m_memcg;
     bool m_ignore_low = false;
     mutable bool m_skipped_low = false;
-    mutable std::set<const MemCgroup*> m_low_counted;
+    std::unordered_map<const MemCgroup*, Protection> m_protection;
 };
 
 void write_to_swap(MmCore& mm, SwapEntry entry, Pfn pfn)
