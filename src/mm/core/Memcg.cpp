@@ -104,14 +104,23 @@ void MemcgSet::charge(Pfn pfn, u64 nr, MemCgroup& group)
 
 void MemcgSet::uncharge(Pfn pfn, u64 nr)
 {
-    // The frames of one charge share their group; each is taken back from its own all the same.
+    // The frames of one charge share their group (a THP's 512 do): each run of one group is
+    // taken back in one step, and a frame charged to another or to none is handled as such.
+    u16 run_id = 0;
+    i64 run = 0;
     for (u64 i = 0; i < nr; ++i) {
         u16& id = m_ids[index(pfn + i)];
-        if (id == 0)
-            continue;
-        add(*m_groups[id], -1);
+        if (id != run_id) {
+            if (run)
+                add(*m_groups[run_id], -run);
+            run_id = id;
+            run = 0;
+        }
+        run += id != 0;
         id = 0;
     }
+    if (run)
+        add(*m_groups[run_id], -run);
 }
 
 bool MemcgSet::may_charge_swap(MemCgroup& group)
