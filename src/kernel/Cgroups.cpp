@@ -15,7 +15,8 @@ namespace kioku {
 namespace {
 
 // The files every group has, and those only a non-root group has (cgroup_base_files).
-constexpr const char* BASE_FILES[] = {"cgroup.controllers", "cgroup.procs", "cgroup.subtree_control"};
+constexpr const char* BASE_FILES[] = {"cgroup.controllers", "cgroup.procs", "cgroup.subtree_control",
+                                      "memory.pressure"};
 constexpr const char* CHILD_BASE_FILES[] = {"cgroup.events", "cgroup.type"};
 // The memory controller's files of a group whose parent enables memory (memory_files), and the
 // one the root has too.
@@ -86,14 +87,68 @@ MemCgroup& Cgroup::effective_memcg() const
     return *g->memcg;
 }
 
+// The memory manager's stalls, handed to the groups.
+class CgroupStallObserver final : public MemstallObserver {
+  public:
+    explicit CgroupStallObserver(Cgroups& cgroups)
+        : m_cgroups(cgroups)
+    {
+    }
+    void memstall(u64 start_ns, u64 end_ns, MemstallKind kind) override
+    {
+        m_cgroups.memstall(start_ns, end_ns, kind == MemstallKind::Kswapd);
+    }
+
+  private:
+    Cgroups& m_cgroups;
+};
+
 Cgroups::Cgroups(Kernel& kernel)
     : m_kernel(kernel)
     , m_root(std::make_unique<Cgroup>("", nullptr))
+    , m_stall_observer(std::make_unique<CgroupStallObserver>(*this))
 {
     m_root->memcg = &kernel.mm().memcg().root();
+    kernel.mm().set_memstall_observer(m_stall_observer.get());
 }
 
-Cgroups::~Cgroups() = default;
+Cgroups::~Cgroups()
+{
+    m_kernel.mm().set_memstall_observer(nullptr);
+}
+
+void Cgroups::memstall(u64 start_ns, u64 end_ns, bool kswapd)
+{
+    Process* current = kswapd ? nullptr : m_kernel.current();
+    Cgroup* group = current ? current->cgroup : nullptr;
+    if (!group) {
+        // kswapd (or work for no process): a kernel thread of the root stalls, others may run.
+        m_root->psi.stall(start_ns, end_ns, false);
+        return;
+    }
+    // Full when no other task of the group could run: the runnable threads of its processes,
+    // less the stalled one itself.
+    std::vector<std::pair<const Cgroup*, u32>> runnable;
+    for (auto& [pid, p] : m_kernel.processes())
+        if (p->alive() && p->cgroup)
+            runnable.emplace_back(p->cgroup, m_kernel.task_view(*p).runnable);
+    u32 own = std::min<u32>(m_kernel.task_view(*current).runnable, 1);
+    for (Cgroup* g = group; g; g = g->parent()) {
+        u64 tasks = 0;
+        for (auto& [in, n] : runnable)
+            for (const Cgroup* up = in; up; up = up->parent())
+                if (up == g) {
+                    tasks += n;
+                    break;
+                }
+        g->psi.stall(start_ns, end_ns, tasks <= own);
+    }
+}
+
+std::string Cgroups::pressure(Cgroup& group)
+{
+    return group.psi.show(m_kernel.now_ns());
+}
 
 Cgroup* Cgroups::find(std::string_view rel)
 {
@@ -210,6 +265,8 @@ Result<std::string> Cgroups::read(std::string_view rel)
                 out += std::to_string(pid) + "\n";
         return out;
     }
+    if (file == "memory.pressure")
+        return pressure(*g);
     if (file == "cgroup.events")
         return std::string("populated ") + (populated(*g) ? "1" : "0") + "\nfrozen 0\n";
     if (file == "cgroup.type")

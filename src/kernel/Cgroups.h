@@ -23,6 +23,7 @@
 
 #include "base/Result.h"
 #include "base/Types.h"
+#include "kernel/Psi.h"
 
 namespace kioku {
 
@@ -55,6 +56,9 @@ class Cgroup {
     // The memory controller this group's processes are charged to: its own, or its nearest
     // ancestor's.
     MemCgroup& effective_memcg() const;
+    // memory.pressure: the stalls of this group's tasks and its descendants' (the root's are
+    // the system's, /proc/pressure/memory).
+    PsiGroup psi;
 
   private:
     std::string m_name;
@@ -95,6 +99,13 @@ class Cgroups {
     // A live process is in the group or below it (cgroup.events' populated).
     bool populated(const Cgroup& group) const;
 
+    // A stretch of time a task waited on memory (MmCore::Memstall): it counts for the group of
+    // the process the kernel works for and its ancestors, or for the root alone when kswapd
+    // stalled or no process was being served.
+    void memstall(u64 start_ns, u64 end_ns, bool kswapd);
+    // memory.pressure of a group (of the root: /proc/pressure/memory), as of now.
+    std::string pressure(Cgroup& group);
+
   private:
     bool has_processes(const Cgroup& group) const;
     Result<void> write_subtree_control(Cgroup& group, std::string_view value);
@@ -110,6 +121,7 @@ class Cgroups {
 
     Kernel& m_kernel;
     std::unique_ptr<Cgroup> m_root;
+    std::unique_ptr<class CgroupStallObserver> m_stall_observer;
 };
 
 } // namespace kioku

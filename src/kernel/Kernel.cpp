@@ -54,6 +54,7 @@ Kernel::~Kernel()
     m_mounts->clear(); // their files' pages go back before the pools they came from
     m_vdso.reset();    // its page too, before the page cache goes
     m_vfs.reset();
+    m_cgroups.reset(); // it observes the memory manager's stalls
     m_mm.reset();
     m_machine.reset();
 }
@@ -225,6 +226,19 @@ Result<Kernel::Call> Kernel::enter(Pid pid)
     if (!p || !p->alive())
         return Error::from_errno(ESRCH, "no such process");
     return Call(*this, *p);
+}
+
+Process* Kernel::current()
+{
+    if (Process* p = process(m_serving); p && p->alive())
+        return p;
+    AddressSpace* space = m_mm->current_space();
+    if (!space)
+        return nullptr;
+    for (auto& [pid, p] : m_processes)
+        if (p->alive() && p->has_space() && &p->space() == space)
+            return p.get();
+    return nullptr;
 }
 
 void Kernel::reap_oom_victims()

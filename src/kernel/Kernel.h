@@ -94,6 +94,9 @@ class Kernel {
     // EIO after a panic, ESRCH when pid is not a live process.
     Result<Call> enter(Pid pid);
     Pid serving() const { return m_serving; }
+    // The process the kernel works for now: the one of the call in progress, or else the one
+    // whose address space takes the fault being handled; null when neither is a live process.
+    Process* current();
 
     Machine& machine() { return *m_machine; }
     MemoryManager& mm() { return *m_mm; }
@@ -136,6 +139,9 @@ class Kernel {
         Pid pgid = 0;
         Pid sid = 0;
         u32 threads = 1;
+        // Threads the scheduler could run now (pressure stall information's non-idle tasks);
+        // without a scheduler none: nothing runs between a scenario's operations.
+        u32 runnable = 0;
     };
     void set_task_view(std::function<std::optional<TaskView>(Pid)> view) { m_task_view = std::move(view); }
     // tid: a thread of p whose state to show (0: the process's leader).

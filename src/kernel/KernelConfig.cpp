@@ -67,7 +67,7 @@ const Group GROUPS[] = {
       {"PID_NS", nullptr},
       {"CGROUPS", "y"},
       {"MEMCG", "y"},
-      {"PSI", nullptr},
+      {"PSI", "y"},
       {"SECCOMP", nullptr},
       {"RSEQ", nullptr}}},
     {"Files and interprocess communication (System V: shared memory only)",

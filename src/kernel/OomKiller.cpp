@@ -19,16 +19,6 @@ u64 total_pages(MemoryManager& mm)
     return mm.total_ram_pages() + mm.total_swap_pages();
 }
 
-Process* process_of(Kernel& kernel, AddressSpace* space)
-{
-    if (!space)
-        return nullptr;
-    for (auto& [pid, p] : kernel.processes())
-        if (p->alive() && p->has_space() && &p->space() == space)
-            return p.get();
-    return nullptr;
-}
-
 // Whether p is a candidate of an OOM in memcg (every process for a global one).
 bool in_scope(Process& p, const MemCgroup* memcg)
 {
@@ -178,10 +168,7 @@ bool OomKiller::oom(MemCgroup* memcg)
     MemoryManager& mm = m_kernel.mm();
     if (m_kernel.panicked())
         return false;
-    // The task being served: the process of the kernel call in progress, or else of the fault.
-    Process* current = m_kernel.process(m_kernel.serving());
-    if (!current || !current->alive())
-        current = process_of(m_kernel, mm.current_space());
+    Process* current = m_kernel.current();
     // A victim already dying gets no memory and causes no second kill: its call fails and it dies
     // when the call ends. (Linux lets it dip into the reserves first; either way it exits.)
     if (current && current->oom_victim)

@@ -544,6 +544,8 @@ Result<std::string> ProcFs::read(int viewer, const std::string& path)
         return std::to_string(m_kernel.sysv_shm().limits().next_id) + "\n";
     if (path == "/proc/sysvipc/shm")
         return m_kernel.sysv_shm().proc_sysvipc_shm();
+    if (path == "/proc/pressure/memory") // the root group's figures are the system's (Psi.h)
+        return m_kernel.cgroups().pressure(m_kernel.cgroups().root());
     const std::string proc = "/proc/";
     if (path.rfind(proc, 0) == 0) {
         std::string rest = path.substr(proc.size());

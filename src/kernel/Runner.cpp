@@ -1029,6 +1029,10 @@ std::optional<Kernel::TaskView> Runner::task_view(Pid id) const
     v.pgid = ids && ids->sid ? ids->pgid : pid;
     v.sid = ids && ids->sid ? ids->sid : pid;
     v.threads = static_cast<u32>(std::max<size_t>(g->threads.size(), 1));
+    if (!g->stopped)
+        for (Tid tid : g->threads)
+            if (const Task* t = m_sched.task(tid); t && t->state == RunState::Runnable)
+                ++v.runnable;
     if (!p->alive()) {
         v.state = TaskState::Zombie;
         return v;

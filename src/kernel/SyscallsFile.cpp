@@ -1355,7 +1355,7 @@ kernel_directory_names(Kernel& kernel, Pid viewer, const std::string& path,
         dirs({"fd", "task"});
     };
     if (path == "/proc") {
-        dirs({"self", "sys", "sysvipc"});
+        dirs({"self", "sys", "sysvipc", "pressure"});
         for (Pid pid : kernel.pids())
             out.push_back({std::to_string(pid), 0, DT_DIR});
         files("/proc", {"meminfo", "vmstat", "buddyinfo", "zoneinfo", "pagetypeinfo", "swaps", "slabinfo",
@@ -1366,7 +1366,7 @@ kernel_directory_names(Kernel& kernel, Pid viewer, const std::string& path,
         std::string rest = path.substr(6);
         size_t slash = rest.find('/');
         std::string head = rest.substr(0, slash);
-        if (head == "sys" || head == "sysvipc") {
+        if (head == "sys" || head == "sysvipc" || head == "pressure") {
             if (path == "/proc/sys")
                 dirs({"vm", "kernel"});
             else if (path == "/proc/sys/vm")
@@ -1404,6 +1404,8 @@ kernel_directory_names(Kernel& kernel, Pid viewer, const std::string& path,
                              "shmmax", "shmmni", "tainted", "threads-max"});
             else if (path == "/proc/sysvipc")
                 files(path, {"shm"});
+            else if (path == "/proc/pressure")
+                files(path, {"memory"});
             else
                 return std::nullopt;
             return out;

@@ -230,6 +230,10 @@ Result<Pfn> PageCache::get_page(Inode& inode, u64 index, u64 around, bool* major
         last = std::min(first + around - 1, std::max<u64>(inode.size_in_pages(), 1) - 1);
         last = std::max(last, index);
     }
+    // filemap_read_folio: waiting for a page of the working set is thrashing, a stall on memory.
+    bool thrashing = false;
+    if (auto it = inode.shadows().find(index); it != inode.shadows().end())
+        thrashing = m_mm.workingset().in_workingset(it->second, true);
     u64 read = 0;
     Pfn wanted;
     for (u64 i = first; i <= last; ++i) {
@@ -250,8 +254,12 @@ Result<Pfn> PageCache::get_page(Inode& inode, u64 index, u64 around, bool* major
         }
         ++read;
     }
-    if (m_disk && read)
+    if (m_disk && read) {
+        std::optional<MmCore::Memstall> stall;
+        if (thrashing)
+            stall.emplace(m_mm);
         m_disk->charge_read(read * PAGE_SIZE);
+    }
     m_mm.vmstat().add(VmItem::Pgpgin, static_cast<i64>(read * PAGE_SIZE / 512));
     if (major)
         *major = true;

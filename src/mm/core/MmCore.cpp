@@ -94,16 +94,20 @@ std::optional<Pfn> MmCore::allocate_page(MigrateType type)
         // Under min: wake kswapd as Linux does, then reclaim in this task's own context.
         if (m_in_direct_reclaim)
             return m_allocator.allocate(0, AllocFlags::Atomic, type);
-        m_in_direct_reclaim = true;
-        m_vmstat.add(VmItem::AllocstallNormal, 1);
-        u64 freed = reclaim_direct(32);
-        m_in_direct_reclaim = false;
-        if (freed && stalls < 16)
-            continue;
-        // reclaim_throttle(VMSCAN_THROTTLE_WRITEBACK): pages under writeback become reclaimable
-        // when the device completes them; wait for that before declaring memory exhausted.
-        if (stalls < 16 && wait_writeback_one())
-            continue;
+        {
+            Memstall stall(*this);
+            m_in_direct_reclaim = true;
+            m_vmstat.add(VmItem::AllocstallNormal, 1);
+            u64 freed = reclaim_direct(32);
+            m_in_direct_reclaim = false;
+            if (freed && stalls < 16)
+                continue;
+            // reclaim_throttle(VMSCAN_THROTTLE_WRITEBACK): pages under writeback become
+            // reclaimable when the device completes them; wait for that before declaring memory
+            // exhausted.
+            if (stalls < 16 && wait_writeback_one())
+                continue;
+        }
         if (m_oom && stalls < 32 && m_oom->out_of_memory())
             continue;
         return std::nullopt;
@@ -119,6 +123,7 @@ bool MmCore::make_room_under_frame_limit()
             pages += m_lru.size(static_cast<LruList>(l));
         return pages;
     };
+    Memstall stall(*this);
     while (resident() >= m_user_frame_limit)
         if (reclaim_direct(1) == 0 && !wait_writeback_one())
             return false;
@@ -170,7 +175,11 @@ bool MmCore::try_charge(MemCgroup& group, u64 nr, bool may_reclaim)
         MemcgSet::event(*over, &MemcgEvents::max);
         if (!may_reclaim)
             return false;
-        u64 reclaimed = reclaim_memcg(*over, std::max<u64>(nr, 32));
+        u64 reclaimed = 0;
+        {
+            Memstall stall(*this);
+            reclaimed = reclaim_memcg(*over, std::max<u64>(nr, 32));
+        }
         if (!MemcgSet::over_max(group, nr)) {
             note_over_high(group, nr);
             return true;
@@ -237,6 +246,7 @@ void MmCore::settle_over_high()
     if (!charged)
         return;
     MemCgroup& group = *charged;
+    Memstall stall(*this);
     m_in_over_high = true;
     int retries = 16;
     for (bool retry = false;; retry = true) {
@@ -278,6 +288,24 @@ void MmCore::shrink_to_max(MemCgroup& group)
         if (!m_oom || !m_oom->memcg_out_of_memory(group))
             break;
     }
+}
+
+MmCore::Memstall::Memstall(MmCore& mm, MemstallKind kind)
+    : m_mm(mm)
+{
+    if (m_mm.m_memstall_depth++ == 0) {
+        m_mm.m_memstall_start = m_mm.m_clock.now_ns();
+        m_mm.m_memstall_kind = kind;
+    }
+}
+
+MmCore::Memstall::~Memstall()
+{
+    if (--m_mm.m_memstall_depth != 0)
+        return;
+    u64 now = m_mm.m_clock.now_ns();
+    if (m_mm.m_memstall_observer && now > m_mm.m_memstall_start)
+        m_mm.m_memstall_observer->memstall(m_mm.m_memstall_start, now, m_mm.m_memstall_kind);
 }
 
 void MmCore::register_space(AddressSpace* space, Asid asid)

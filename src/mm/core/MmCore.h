@@ -58,6 +58,18 @@ class OomHandler {
     virtual bool memcg_out_of_memory(MemCgroup& memcg) = 0;
 };
 
+// Who waited on memory: the task being served, or kswapd (a kernel thread of the root group).
+enum class MemstallKind : u8 { Task, Kswapd };
+
+// Pressure stall information (Linux: psi_memstall_enter/leave): the core tells the kernel of
+// every stretch of simulated time a task spent waiting on memory, and the kernel, which knows the
+// tasks and their groups, keeps the pressure figures (kernel/Psi.h).
+class MemstallObserver {
+  public:
+    virtual ~MemstallObserver() = default;
+    virtual void memstall(u64 start_ns, u64 end_ns, MemstallKind kind) = 0;
+};
+
 enum class ZeroFill : u8 { No, Yes };
 
 class MmCore : public TableAllocator {
@@ -151,6 +163,22 @@ class MmCore : public TableAllocator {
     void set_user_frame_limit(u64 pages) { m_user_frame_limit = pages; }
     u64 user_frame_limit() const { return m_user_frame_limit; }
 
+    // A stretch in which the task waits on memory rather than doing its work (Linux marks the
+    // same places with psi_memstall_enter/leave): direct reclaim and compaction, reclaim inside a
+    // memory cgroup at its limit, the memory.high throttle, reading back a page of the working
+    // set, and kswapd's runs. Nested stretches count once, as the outermost.
+    class Memstall {
+      public:
+        explicit Memstall(MmCore& mm, MemstallKind kind = MemstallKind::Task);
+        ~Memstall();
+        Memstall(const Memstall&) = delete;
+        Memstall& operator=(const Memstall&) = delete;
+
+      private:
+        MmCore& m_mm;
+    };
+    void set_memstall_observer(MemstallObserver* observer) { m_memstall_observer = observer; }
+
     void set_oom_handler(OomHandler* handler) { m_oom = handler; }
     OomHandler* oom_handler() const { return m_oom; }
     // The address space whose fault or call is being served, so that the OOM killer does not
@@ -237,6 +265,10 @@ class MmCore : public TableAllocator {
     u64 m_page_table_pages = 0;
     u64 m_committed = 0;
     OomHandler* m_oom = nullptr;
+    MemstallObserver* m_memstall_observer = nullptr;
+    u32 m_memstall_depth = 0;
+    u64 m_memstall_start = 0;
+    MemstallKind m_memstall_kind = MemstallKind::Task;
     AddressSpace* m_current = nullptr;
     bool m_in_direct_reclaim = false;
     u64 m_user_frame_limit = 0;

@@ -82,6 +82,10 @@ std::optional<Pfn> SwapCache::read(SwapEntry e, bool* major)
         // One request for the run that covers them, as a plugged batch of reads is one I/O.
         u64 lo = pages.front().first, hi = pages.back().first;
         std::vector<u8> buffer((hi - lo + 1) * PAGE_SIZE);
+        // swap_read_folio: waiting for a page of the working set is thrashing, a stall on memory.
+        std::optional<MmCore::Memstall> thrashing;
+        if (auto shadow = swap.shadow(e); shadow && m_mm.workingset().in_workingset(*shadow, false))
+            thrashing.emplace(m_mm);
         auto r = swap.area(e.type)->read_pages(lo, hi - lo + 1, buffer.data());
         VERIFY(!r.is_error() && "swap device read failed");
         for (auto& [offset, pfn] : pages) {

@@ -12,9 +12,8 @@ u64 Workingset::eviction()
     return shadow;
 }
 
-bool Workingset::refault(u64 shadow, bool file)
+bool Workingset::in_workingset(u64 shadow, bool file) const
 {
-    m_mm.vmstat().add(file ? VmItem::WorkingsetRefaultFile : VmItem::WorkingsetRefaultAnon, 1);
     const Lru& lru = m_mm.lru();
     u64 distance = m_age - shadow;
     u64 workingset = lru.size(LruList::ActiveFile);
@@ -25,7 +24,13 @@ bool Workingset::refault(u64 shadow, bool file)
         if (file)
             workingset += lru.size(LruList::InactiveAnon);
     }
-    if (distance > workingset)
+    return distance <= workingset;
+}
+
+bool Workingset::refault(u64 shadow, bool file)
+{
+    m_mm.vmstat().add(file ? VmItem::WorkingsetRefaultFile : VmItem::WorkingsetRefaultAnon, 1);
+    if (!in_workingset(shadow, file))
         return false;
     ++m_age;
     m_mm.vmstat().add(file ? VmItem::WorkingsetActivateFile : VmItem::WorkingsetActivateAnon, 1);

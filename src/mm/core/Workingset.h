@@ -30,6 +30,10 @@ class Workingset {
     // workingset_refault: a page with this shadow was read back; counts the refault and returns
     // true when the page should start on the active list.
     bool refault(u64 shadow, bool file);
+    // The test refault makes, without counting anything: whether the page evicted with this
+    // shadow would have stayed with the memory the working set has now (the read of such a page
+    // is a stall on memory, thrashing, for pressure stall information).
+    bool in_workingset(u64 shadow, bool file) const;
     u64 nonresident_age() const { return m_age; }
 
   private:

@@ -326,6 +326,7 @@ void Reclaimer::run_kswapd()
     if (m_in_kswapd)
         return;
     m_in_kswapd = true;
+    MmCore::Memstall stall(m_mm, MemstallKind::Kswapd); // balance_pgdat
     m_mm.vmstat().add(VmItem::Pageoutrun, 1);
     u64 high = m_mm.allocator().total_watermark(&Watermarks::high);
     while (m_mm.allocator().free_pages() < high) {

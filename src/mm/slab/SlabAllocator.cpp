@@ -96,7 +96,11 @@ class MachineSlabPageSource final : public BuddySlabPageSource {
                 return std::nullopt;
             m_reclaiming = true;
             m_mm.vmstat().add(VmItem::AllocstallNormal, 1);
-            bool progress = m_mm.reclaim_direct(std::max<u64>(SWAP_CLUSTER_MAX, u64{1} << order)) > 0;
+            bool progress = false;
+            {
+                MmCore::Memstall stall(m_mm);
+                progress = m_mm.reclaim_direct(std::max<u64>(SWAP_CLUSTER_MAX, u64{1} << order)) > 0;
+            }
             if (!progress && m_mm.oom_handler())
                 progress = m_mm.oom_handler()->out_of_memory();
             m_reclaiming = false;

@@ -72,6 +72,11 @@ class SwapManager {
     // Shadow entries: the eviction age stored in a slot when its anonymous page went to swap.
     void set_shadow(SwapEntry e, u64 age) { m_shadow[key(e)] = age; }
     std::optional<u64> take_shadow(SwapEntry e);
+    std::optional<u64> shadow(SwapEntry e) const
+    {
+        auto it = m_shadow.find(key(e));
+        return it == m_shadow.end() ? std::nullopt : std::optional<u64>(it->second);
+    }
 
     // Readahead (swap_cluster_readahead): pages read ahead sit in the swap cache marked until a
     // fault uses one (a hit, counted in swap_ra_hit and fed back into the window size).

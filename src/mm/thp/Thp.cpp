@@ -107,8 +107,11 @@ std::optional<Pfn> Thp::alloc_huge_page(bool direct_compaction)
         return std::nullopt;
     }
     auto pfn = m_mm.allocator().allocate(HPAGE_PMD_ORDER);
-    if (!pfn && direct_compaction && m_mm.compactor().compact_for_allocation(HPAGE_PMD_ORDER))
-        pfn = m_mm.allocator().allocate(HPAGE_PMD_ORDER);
+    if (!pfn && direct_compaction) {
+        MmCore::Memstall stall(m_mm); // __alloc_pages_direct_compact
+        if (m_mm.compactor().compact_for_allocation(HPAGE_PMD_ORDER))
+            pfn = m_mm.allocator().allocate(HPAGE_PMD_ORDER);
+    }
     if (pfn) // charged whole to the active memory cgroup, as a 4 KiB page would be
         m_mm.memcg().charge(*pfn, HPAGE_PMD_NR, m_mm.memcg().target());
     return pfn;
