@@ -339,18 +339,30 @@ std::string Cgroups::memory_stat(const Cgroup& group) const
         if (f.has(FF_LRU))
             lru[static_cast<unsigned>(Lru::list_of(f))] += f.has(FF_HEAD) ? u64{1} << f.order : 1;
     }
+    // Slab objects are counted by the group, in bytes; "kernel" holds them in whole pages with
+    // the page tables (MEMCG_KMEM).
+    u64 kmem_pages = 0, slab_reclaimable = 0, slab_unreclaimable = 0;
+    for (const MemCgroup* g : mm.memcg().all())
+        if (g->within(target)) {
+            kmem_pages += g->kmem_pages();
+            slab_reclaimable += g->slab_bytes(true);
+            slab_unreclaimable += g->slab_bytes(false);
+        }
     auto line = [](const char* name, u64 pages) {
         return std::string(name) + " " + std::to_string(pages << PAGE_SHIFT) + "\n";
     };
+    auto bytes = [](const char* name, u64 n) { return std::string(name) + " " + std::to_string(n) + "\n"; };
     auto list = [&](LruList l) { return lru[static_cast<unsigned>(l)]; };
-    return line("anon", anon) + line("file", file) + line("kernel", pagetables) +
+    return line("anon", anon) + line("file", file) + line("kernel", pagetables + kmem_pages) +
            line("pagetables", pagetables) + line("shmem", shmem) + line("file_mapped", file_mapped) +
            line("file_dirty", file_dirty) + line("file_writeback", file_writeback) +
            line("swapcached", swapcached) + line("anon_thp", anon_thp) +
            line("inactive_anon", list(LruList::InactiveAnon)) +
            line("active_anon", list(LruList::ActiveAnon)) +
            line("inactive_file", list(LruList::InactiveFile)) +
-           line("active_file", list(LruList::ActiveFile)) + line("unevictable", list(LruList::Unevictable));
+           line("active_file", list(LruList::ActiveFile)) + line("unevictable", list(LruList::Unevictable)) +
+           bytes("slab_reclaimable", slab_reclaimable) + bytes("slab_unreclaimable", slab_unreclaimable) +
+           bytes("slab", slab_reclaimable + slab_unreclaimable);
 }
 
 Result<void> Cgroups::write(std::string_view rel, std::string_view value, Pid writer)

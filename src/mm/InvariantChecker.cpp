@@ -81,6 +81,12 @@ void check_memcg(Tally& t, const MmCore& mm)
     }
     std::unordered_map<const MemCgroup*, u64> subtree;
     for (const MemCgroup* group : memcg.all()) {
+        // Slab objects are held in whole pages of the group's usage, no more than they need.
+        if (group->kmem_pages() != (group->kmem_bytes() + PAGE_SIZE - 1) / PAGE_SIZE ||
+            group->kmem_bytes() != group->slab_bytes(false) + group->slab_bytes(true))
+            t.fail("memory cgroup ", group->id(), ": ", group->kmem_bytes(),
+                   " bytes of slab objects held in ", group->kmem_pages(), " pages");
+        own[group] += group->kmem_pages();
         if (own[group] != group->local_pages())
             t.fail("memory cgroup ", group->id(), ": ", group->local_pages(), " own pages counted but ",
                    own[group], " frames charged");

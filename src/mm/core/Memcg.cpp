@@ -7,6 +7,15 @@
 
 namespace kioku {
 
+namespace {
+
+u64 pages_for(u64 bytes)
+{
+    return (bytes + PAGE_SIZE - 1) >> PAGE_SHIFT;
+}
+
+} // namespace
+
 bool MemCgroup::within(const MemCgroup& ancestor) const
 {
     for (const MemCgroup* g = this; g; g = g->m_parent)
@@ -23,7 +32,15 @@ MemcgSet::MemcgSet(const FrameTable& frames)
     m_groups[ROOT_ID] = std::make_unique<MemCgroup>(ROOT_ID, nullptr);
 }
 
-MemcgSet::~MemcgSet() = default;
+MemcgSet::~MemcgSet()
+{
+    // Slab objects may outlive the machine (SlabCharge.h): their handles then name no group.
+    for (const auto& g : m_groups)
+        if (g && g->m_objcg)
+            g->m_objcg->memcg = nullptr;
+    for (const auto& objcg : m_orphan_objcgs)
+        objcg->memcg = nullptr;
+}
 
 MemCgroup* MemcgSet::create(MemCgroup& parent)
 {
@@ -58,6 +75,26 @@ void MemcgSet::remove(MemCgroup& group)
                 id = parent.id();
         parent.m_swap_local += group.m_swap_local;
     }
+    if (group.m_kmem_bytes || group.m_kmem_pages) {
+        // memcg_reparent_objcgs: the objects' bytes are the parent's now, held in whole pages
+        // of the two together (the parent's usage counted the group's pages already).
+        u64 held = parent.m_kmem_pages + group.m_kmem_pages;
+        parent.m_kmem_bytes += group.m_kmem_bytes;
+        for (int r = 0; r < 2; ++r)
+            parent.m_slab_bytes[r] += group.m_slab_bytes[r];
+        parent.m_kmem_pages = pages_for(parent.m_kmem_bytes);
+        add(parent, static_cast<i64>(parent.m_kmem_pages) - static_cast<i64>(held));
+    }
+    // Every handle naming the group (its own, and those its removed children left it) now names
+    // the parent.
+    for (const auto& objcg : m_orphan_objcgs)
+        if (objcg->memcg == &group)
+            objcg->memcg = &parent;
+    if (group.m_objcg) {
+        group.m_objcg->memcg = &parent;
+        m_orphan_objcgs.push_back(std::move(group.m_objcg));
+    }
+    std::erase_if(m_orphan_objcgs, [](const auto& objcg) { return objcg.use_count() == 1; });
     if (m_active == &group)
         m_active = &parent;
     m_groups[group.id()].reset();
@@ -121,6 +158,40 @@ void MemcgSet::uncharge(Pfn pfn, u64 nr)
     }
     if (run)
         add(*m_groups[run_id], -run);
+}
+
+u64 MemcgSet::kmem_pages_needed(const MemCgroup& group, u64 bytes)
+{
+    u64 want = pages_for(group.m_kmem_bytes + bytes);
+    return want > group.m_kmem_pages ? want - group.m_kmem_pages : 0;
+}
+
+std::shared_ptr<ObjCgroup> MemcgSet::charge_kmem(MemCgroup& group, u64 bytes, bool reclaimable)
+{
+    u64 more = kmem_pages_needed(group, bytes);
+    group.m_kmem_bytes += bytes;
+    group.m_slab_bytes[reclaimable] += bytes;
+    group.m_kmem_pages += more;
+    add(group, static_cast<i64>(more));
+    if (!group.m_objcg)
+        group.m_objcg = std::make_shared<ObjCgroup>(ObjCgroup{&group});
+    return group.m_objcg;
+}
+
+void MemcgSet::uncharge_kmem(ObjCgroup& objcg, u64 bytes, bool reclaimable)
+{
+    MemCgroup* group = objcg.memcg;
+    if (!group)
+        return;
+    VERIFY(group->m_kmem_bytes >= bytes && group->m_slab_bytes[reclaimable] >= bytes &&
+           "a slab object uncharged twice");
+    group->m_kmem_bytes -= bytes;
+    group->m_slab_bytes[reclaimable] -= bytes;
+    u64 want = pages_for(group->m_kmem_bytes);
+    if (want < group->m_kmem_pages) {
+        add(*group, -static_cast<i64>(group->m_kmem_pages - want));
+        group->m_kmem_pages = want;
+    }
 }
 
 bool MemcgSet::may_charge_swap(MemCgroup& group)

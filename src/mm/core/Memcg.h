@@ -8,9 +8,12 @@
 // stays with the page until it is freed, wherever its process goes. Counters are hierarchical as
 // page_counter's are: a charge counts in the group and every ancestor, so a group's usage is its
 // own pages plus its descendants'. The root counts everything and has no limits. Pages the
-// memory controller does not see (free, reserved, slab pages, hugetlb pool pages, the huge zero
-// page) are charged to no group. A swap slot is charged to the group of the page written to it
-// (memory.swap.*) until the slot is freed.
+// memory controller does not see (free, reserved, slab pages as such, hugetlb pool pages, the
+// huge zero page) are charged to no group. A swap slot is charged to the group of the page written to it
+// (memory.swap.*) until the slot is freed. Slab objects are charged by the byte, as Linux's
+// obj_cgroup charges them: a group's usage holds its objects' bytes in whole pages (rounded up),
+// and an object keeps a handle on its group (ObjCgroup) that passes to the parent when the group
+// goes.
 //
 // Enforcement (memory.max, memory.high) is the core's (MmCore::try_charge, handle_over_high),
 // protection (memory.min, memory.low) the Reclaimer's, the group's OOM the kernel's OomKiller.
@@ -48,6 +51,14 @@ struct MemcgEvents {
     u64 oom_group_kill = 0;
 };
 
+class MemCgroup;
+
+// What a charged slab object holds on to (Linux's obj_cgroup): the group it is charged to; after
+// that group is removed, the parent that took its charges; null once the machine is gone.
+struct ObjCgroup {
+    MemCgroup* memcg = nullptr;
+};
+
 class MemCgroup {
   public:
     // "max" in the limit files: no limit (PAGE_COUNTER_MAX).
@@ -82,6 +93,11 @@ class MemCgroup {
     u64 swap_usage() const { return m_swap_usage; }
     u64 swap_peak() const { return m_swap_peak; }
     u64 swap_local() const { return m_swap_local; }
+    // Slab objects charged to this group itself: their bytes (object size plus Linux's obj_cgroup
+    // pointer), by SLAB_RECLAIM_ACCOUNT or not, and the pages of usage that hold them.
+    u64 kmem_bytes() const { return m_kmem_bytes; }
+    u64 slab_bytes(bool reclaimable) const { return m_slab_bytes[reclaimable]; }
+    u64 kmem_pages() const { return m_kmem_pages; }
     MemcgSwapEvents swap_events;
     // memory.oom.group: the OOM killer takes the whole group at once.
     bool oom_group = false;
@@ -99,6 +115,10 @@ class MemCgroup {
     u64 m_swap_usage = 0;
     u64 m_swap_peak = 0;
     u64 m_swap_local = 0;
+    u64 m_kmem_bytes = 0;
+    u64 m_slab_bytes[2] = {};
+    u64 m_kmem_pages = 0;
+    std::shared_ptr<ObjCgroup> m_objcg;
 };
 
 class MemcgSet {
@@ -148,6 +168,16 @@ class MemcgSet {
         return it == m_swap_ids.end() ? nullptr : by_id(it->second);
     }
 
+    // Slab objects (obj_cgroup_charge / obj_cgroup_uncharge). The pages of usage that `bytes`
+    // more would add to group (0 when they fit in the pages it holds already).
+    static u64 kmem_pages_needed(const MemCgroup& group, u64 bytes);
+    // Charges an object's bytes to group, adding the pages that needs to its usage (the caller
+    // has had them through MmCore::try_charge); returns the handle the object keeps.
+    std::shared_ptr<ObjCgroup> charge_kmem(MemCgroup& group, u64 bytes, bool reclaimable);
+    // The object is freed: its bytes leave the group the handle names now, and the pages no
+    // longer needed leave its usage.
+    static void uncharge_kmem(ObjCgroup& objcg, u64 bytes, bool reclaimable);
+
     // The group, group itself or an ancestor, that nr more pages would take over its memory.max
     // (the page counter that refuses the charge); null when they fit.
     static MemCgroup* over_max(MemCgroup& group, u64 nr);
@@ -161,9 +191,10 @@ class MemcgSet {
     static void add(MemCgroup& group, i64 pages);
 
     Pfn m_first;
-    std::vector<u16> m_ids;                           // per frame: the group charged, 0 for none
-    std::vector<std::unique_ptr<MemCgroup>> m_groups; // by id; 0 stays empty
-    std::unordered_map<u64, u16> m_swap_ids;          // swap slot -> the group charged for it
+    std::vector<u16> m_ids;                                  // per frame: the group charged, 0 for none
+    std::vector<std::unique_ptr<MemCgroup>> m_groups;        // by id; 0 stays empty
+    std::unordered_map<u64, u16> m_swap_ids;                 // swap slot -> the group charged for it
+    std::vector<std::shared_ptr<ObjCgroup>> m_orphan_objcgs; // handles of removed groups, still held
     MemCgroup* m_active = nullptr;
 };
 

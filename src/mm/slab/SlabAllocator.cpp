@@ -115,6 +115,21 @@ class MachineSlabPageSource final : public BuddySlabPageSource {
         account(order, reclaimable, -1);
     }
 
+    std::optional<std::shared_ptr<ObjCgroup>> charge_object(u64 bytes, bool reclaimable, SlabGfp gfp) override
+    {
+        // get_obj_cgroup_from_current: the root has no obj_cgroup, nothing is charged there.
+        MemCgroup& group = m_mm.memcg().target();
+        if (group.is_root())
+            return std::shared_ptr<ObjCgroup>();
+        // obj_cgroup_charge: whole pages, when the bytes no longer fit in those held. An atomic
+        // allocation is charged past memory.max (__GFP_HIGH), a GFP_KERNEL one reclaims and
+        // may OOM-kill inside the group, and fails when the group cannot grow.
+        if (u64 pages = MemcgSet::kmem_pages_needed(group, bytes);
+            pages && gfp != SlabGfp::Atomic && !m_mm.try_charge(group, pages))
+            return std::nullopt;
+        return m_mm.memcg().charge_kmem(group, bytes, reclaimable);
+    }
+
   private:
     static constexpr unsigned MAX_STALLS = 16;
     static constexpr u64 SWAP_CLUSTER_MAX = 32;
@@ -342,6 +357,7 @@ SlabCharge::SlabCharge(const SlabCharge& other)
 
 SlabCharge::SlabCharge(SlabCharge&& other) noexcept
     : m_cache(std::move(other.m_cache))
+    , m_objcg(std::move(other.m_objcg))
     , m_object(other.m_object)
     , m_failed(other.m_failed)
 {
@@ -357,6 +373,7 @@ SlabCharge& SlabCharge::operator=(const SlabCharge&)
 SlabCharge& SlabCharge::operator=(SlabCharge&& other) noexcept
 {
     std::swap(m_cache, other.m_cache);
+    std::swap(m_objcg, other.m_objcg);
     std::swap(m_object, other.m_object);
     std::swap(m_failed, other.m_failed);
     return *this;
@@ -369,18 +386,37 @@ SlabCharge::~SlabCharge()
 
 void SlabCharge::charge(std::shared_ptr<SlabCache> cache, SlabGfp gfp)
 {
+    // The memory cgroup first, then the slot (slab_pre_alloc_hook, then the allocation).
+    std::shared_ptr<ObjCgroup> objcg;
+    if (cache->accounted()) {
+        auto charged = cache->charge_object(gfp);
+        if (!charged) {
+            m_cache = std::move(cache);
+            m_failed = true;
+            return;
+        }
+        objcg = std::move(*charged);
+    }
     auto object = cache->allocate(gfp);
+    if (!object && objcg)
+        MemcgSet::uncharge_kmem(*objcg, cache->charged_bytes(), cache->reclaimable());
     m_cache = std::move(cache);
     m_failed = !object;
-    if (object)
+    if (object) {
         m_object = *object;
+        m_objcg = std::move(objcg);
+    }
 }
 
 void SlabCharge::release()
 {
-    if (charged())
+    if (charged()) {
         m_cache->free(m_object);
+        if (m_objcg)
+            MemcgSet::uncharge_kmem(*m_objcg, m_cache->charged_bytes(), m_cache->reclaimable());
+    }
     m_cache.reset();
+    m_objcg.reset();
     m_failed = false;
 }
 

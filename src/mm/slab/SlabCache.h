@@ -29,11 +29,13 @@
 // shared_ptr that the charges of its objects share (see detach()). Single-threaded.
 #pragma once
 
+#include <memory>
 #include <optional>
 #include <string>
 #include <unordered_map>
 #include <vector>
 
+#include "mm/core/Memcg.h"
 #include "mm/phys/Zone.h"
 #include "mm/slab/SlabCharge.h"
 
@@ -66,6 +68,15 @@ class SlabPageSource {
     virtual ~SlabPageSource() = default;
     virtual std::optional<Pfn> allocate_slab_pages(Order order, SlabGfp gfp, bool reclaimable) = 0;
     virtual void free_slab_pages(Pfn pfn, Order order, bool reclaimable) = 0;
+    // An object of a SLAB_ACCOUNT cache is charged `bytes` to the memory cgroup of whoever
+    // allocates it (Linux: memcg_slab_pre_alloc_hook): the handle it keeps, null when no group
+    // is charged (the root, or no memory controller), nullopt when the group may not grow and
+    // the allocation fails.
+    virtual std::optional<std::shared_ptr<ObjCgroup>> charge_object(u64 bytes, bool reclaimable, SlabGfp gfp)
+    {
+        (void)bytes, (void)reclaimable, (void)gfp;
+        return std::shared_ptr<ObjCgroup>();
+    }
 };
 
 // The numbers of one /proc/slabinfo line (SLUB's struct slabinfo; the tunables are always 0).
@@ -100,6 +111,17 @@ class SlabCache {
     u64 pages_per_slab() const { return u64{1} << m_order; }
     u32 min_partial() const { return m_min_partial; }
     bool reclaimable() const { return m_flags & SLAB_RECLAIM_ACCOUNT; }
+    bool accounted() const { return m_flags & SLAB_ACCOUNT; }
+    // What one object costs its memory cgroup (obj_full_size: the slot and the slab's pointer to
+    // the object's obj_cgroup).
+    u64 charged_bytes() const { return m_size + sizeof(u64); }
+    // Charges an object about to be allocated to the allocating task's group (SlabPageSource).
+    std::optional<std::shared_ptr<ObjCgroup>> charge_object(SlabGfp gfp)
+    {
+        if (m_detached)
+            return std::shared_ptr<ObjCgroup>();
+        return m_source.charge_object(charged_bytes(), reclaimable(), gfp);
+    }
 
     // kmem_cache_alloc / kmem_cache_free. A new slab may be needed; nullopt when none can be had.
     std::optional<SlabObject> allocate(SlabGfp gfp = SlabGfp::Kernel);

@@ -26,6 +26,7 @@
 namespace kioku {
 
 class MmCore;
+struct ObjCgroup;
 class SlabAllocator;
 class SlabCache;
 
@@ -87,6 +88,7 @@ class SlabCharge {
 
     std::shared_ptr<SlabCache> m_cache; // the cache charged (or that failed); shared so that a
                                         // charge outliving its machine stays safe (see detach())
+    std::shared_ptr<ObjCgroup> m_objcg; // the memory cgroup charged for it, if any
     SlabObject m_object;
     bool m_failed = false;
 };

@@ -324,5 +324,70 @@ TEST_F(MmCoreTest, OverMemoryHighTheGroupIsReclaimedAndDelayedButNeverRefused)
     memcg.remove(group);
 }
 
+TEST_F(MmCoreTest, SlabBytesAreHeldInWholePagesAndPassToTheParentWithTheirHandles)
+{
+    MemcgSet& memcg = core.memcg();
+    MemCgroup& parent = *memcg.create(memcg.root());
+    MemCgroup& child = *memcg.create(parent);
+    auto in_parent = memcg.charge_kmem(parent, 1000, false);
+    EXPECT_EQ(MemcgSet::kmem_pages_needed(child, 1000), 1u);
+    auto in_child = memcg.charge_kmem(child, 1000, true);
+    EXPECT_EQ(MemcgSet::kmem_pages_needed(child, 3000), 0u) << "3000 more bytes fit in the page held";
+    EXPECT_EQ(child.usage(), 1u);
+    EXPECT_EQ(parent.usage(), 2u) << "each group holds its own bytes in whole pages";
+    EXPECT_EQ(child.slab_bytes(true), 1000u);
+    // The child goes: its bytes join the parent's, 2000 bytes in one page, and the object charged
+    // in the child is uncharged from the parent.
+    memcg.remove(child);
+    EXPECT_EQ(in_child->memcg, &parent);
+    EXPECT_EQ(parent.kmem_bytes(), 2000u);
+    EXPECT_EQ(parent.usage(), 1u);
+    EXPECT_EQ(parent.local_pages(), 1u);
+    MemcgSet::uncharge_kmem(*in_child, 1000, true);
+    MemcgSet::uncharge_kmem(*in_parent, 1000, false);
+    EXPECT_EQ(parent.usage(), 0u);
+    EXPECT_EQ(parent.slab_bytes(true) + parent.slab_bytes(false), 0u);
+    EXPECT_EQ(memcg.root().usage(), 0u);
+    memcg.remove(parent);
+    EXPECT_EQ(in_parent->memcg, &memcg.root());
+}
+
+class RecordingStalls final : public MemstallObserver {
+  public:
+    void memstall(u64 start_ns, u64 end_ns, MemstallKind kind) override
+    {
+        stalls.push_back({start_ns, end_ns, kind});
+    }
+    struct Stall {
+        u64 start, end;
+        MemstallKind kind;
+    };
+    std::vector<Stall> stalls;
+};
+
+TEST_F(MmCoreTest, NestedMemstallsAreReportedOnceAsTheOutermost)
+{
+    RecordingStalls observer;
+    core.set_memstall_observer(&observer);
+    u64 start = machine.clock().now_ns();
+    {
+        MmCore::Memstall outer(core);
+        machine.clock().advance(100);
+        {
+            MmCore::Memstall inner(core, MemstallKind::Kswapd);
+            machine.clock().advance(50);
+        }
+        EXPECT_TRUE(observer.stalls.empty());
+    }
+    {
+        MmCore::Memstall empty(core); // no time passed: nothing to report
+    }
+    core.set_memstall_observer(nullptr);
+    ASSERT_EQ(observer.stalls.size(), 1u);
+    EXPECT_EQ(observer.stalls[0].start, start);
+    EXPECT_EQ(observer.stalls[0].end, start + 150);
+    EXPECT_EQ(observer.stalls[0].kind, MemstallKind::Task);
+}
+
 } // namespace
 } // namespace kioku
