@@ -26,6 +26,7 @@ PACKAGES=(
     build-essential cmake ninja-build g++ python3 ccache
     libgtest-dev libgmock-dev googletest libbenchmark-dev
     gcc-riscv64-linux-gnu libc6-dev-riscv64-cross qemu-user
+    python3-jsonschema
 )
 
 # Root runs apt-get directly; anyone else goes through sudo without a prompt, and fails loudly

@@ -52,6 +52,8 @@ class JsonWriter {
     }
     void boolean(bool value) { raw(value ? "true" : "false"); }
     void null() { raw("null"); }
+    // A value already encoded as JSON (a /proc view's JSON form, a decimal such as 9.05).
+    void encoded(std::string_view json) { raw(json); }
     std::string take() { return std::move(m_text); }
 
   private:

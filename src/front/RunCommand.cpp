@@ -1,6 +1,7 @@
 #include "front/RunCommand.h"
 
 #include <algorithm>
+#include <chrono>
 #include <csignal>
 #include <cstdlib>
 #include <cstring>
@@ -13,14 +14,17 @@
 #include <unistd.h>
 #include <vector>
 
+#include "base/Json.h"
 #include "base/Number.h"
 #include "base/Size.h"
 #include "front/CommandLine.h"
+#include "front/RunReport.h"
 #include "kernel/Cgroups.h"
 #include "kernel/Kernel.h"
 #include "kernel/Runner.h"
 #include "kernel/Signals.h"
 #include "kernel/Vfs.h"
+#include "mm/MemoryManager.h"
 #include "mm/core/Memcg.h"
 
 extern char** environ;
@@ -50,7 +54,74 @@ struct RunCommandOptions {
     std::vector<std::string> command;
     std::string policy;  // --policy: the replacement policy, empty for Linux's
     std::string sysroot; // --sysroot: where the shared libraries of a dynamic program come from
+    std::string report;  // --report FILE: the run's JSON report
 };
+
+// The run's options as the report's "config" object (docs/run-report.md).
+std::string config_json(const RunCommandOptions& o)
+{
+    JsonWriter w;
+    w.open('{');
+    w.key("command");
+    w.open('[');
+    for (const std::string& arg : o.command)
+        w.string(arg);
+    w.close(']');
+    w.key("mem_bytes");
+    w.number(o.run.machine.mem_bytes);
+    w.key("swap");
+    w.open('[');
+    for (const SwapOption& swap : o.swaps) {
+        w.open('{');
+        w.key("bytes");
+        w.number(swap.bytes);
+        w.key("priority");
+        if (swap.priority)
+            w.number(static_cast<u64>(*swap.priority));
+        else
+            w.null();
+        w.close('}');
+    }
+    w.close(']');
+    w.key("swap_in_memory");
+    w.boolean(o.swap_in_memory);
+    w.key("policy");
+    w.string(o.policy.empty() ? "lru" : o.policy);
+    w.key("paging");
+    w.string(o.run.machine.paging == isa::SatpMode::Sv39 ? "sv39" : "sv48");
+    w.key("seed");
+    w.number(o.run.machine.seed);
+    w.key("sysctl");
+    w.open('{');
+    for (auto& [name, value] : o.sysctls) {
+        w.key(name);
+        w.string(value);
+    }
+    w.close('}');
+    w.key("cgroup");
+    if (o.run.cgroup) {
+        w.open('{');
+        for (auto& [file, value] : *o.run.cgroup) {
+            w.key(file);
+            w.string(value);
+        }
+        w.close('}');
+    } else {
+        w.null();
+    }
+    w.key("max_instructions");
+    w.number(o.run.max_instructions);
+    w.key("time_limit_ns");
+    w.number(o.run.max_simulated_ns);
+    w.key("no_init");
+    w.boolean(o.run.program_is_init);
+    w.key("check");
+    w.boolean(o.run.machine.check_invariants);
+    w.key("disk_limit");
+    w.number(o.run.machine.disk_limit);
+    w.close('}');
+    return w.take();
+}
 
 // Parses SIZE[:PRIO]; returns false when malformed.
 // --cgroup FILE=VALUE[,FILE=VALUE...]: the memory.* settings of the run's group, checked here so
@@ -251,6 +322,12 @@ std::string parse(int argc, char** argv, RunCommandOptions& o)
         return std::string();
     });
     cli.flag("--stats", [&] { o.stats = true; });
+    cli.option("--report", [&](const std::string& v) {
+        if (v.empty())
+            return std::string("--report takes a file name");
+        o.report = v;
+        return std::string();
+    });
     cli.flag("--no-init", [&] { o.run.program_is_init = true; });
     cli.flag("--check", [&] { o.run.machine.check_invariants = true; });
     if (auto error = cli.parse({argv, argv + argc}, CommandLine::Operands::Trailing, o.command);
@@ -375,13 +452,21 @@ class StagedProgram {
 
 void print_stats(const RunStats& s, Kernel& kernel, std::ostream& err)
 {
+    const VmStat& vm = kernel.mm().vmstat();
+    PsiGroup& psi = kernel.cgroups().root().psi;
+    psi.update(kernel.now_ns());
     err << "kioku: instructions " << s.instructions << "\n"
         << "kioku: system calls " << s.syscalls << "\n"
         << "kioku: page faults " << s.minor_faults + s.major_faults << " (minor " << s.minor_faults
         << ", major " << s.major_faults << ")\n"
         << "kioku: TLB hits " << s.tlb_hits << ", misses " << s.tlb_misses << ", walks " << s.tlb_walks
         << "\n"
-        << "kioku: peak RSS " << s.peak_rss_kb << " kB\n"
+        << "kioku: peak RSS " << s.peak_rss_kb << " kB (all processes together: " << s.tree_peak_rss_kb
+        << " kB)\n"
+        << "kioku: swap-ins " << vm[VmItem::Pswpin] << ", swap-outs " << vm[VmItem::Pswpout] << ", OOM kills "
+        << vm[VmItem::OomKill] << "\n"
+        << "kioku: memory pressure: some " << psi.total_ns(PsiGroup::Some) / 1000 << " us, full "
+        << psi.total_ns(PsiGroup::Full) / 1000 << " us\n"
         << "kioku: simulated time " << s.simulated_ns / 1000 << " us\n";
     // With --cgroup: the group's peak and how often it met its limit.
     if (Cgroup* group = kernel.cgroups().find(Runner::RUN_CGROUP); group && group->memcg) {
@@ -476,7 +561,10 @@ const char* run_usage()
            "    --check                 run the invariant checker after every operation\n"
            "    --max-instructions N    kill the guest's processes after N instructions (e.g. 500M)\n"
            "    --time-limit DURATION   ... or after DURATION of simulated time (e.g. 10s, 500ms)\n"
-           "    --stats                 print instructions, faults, TLB and time figures at the end\n"
+           "    --stats                 print instructions, faults, TLB, swap, pressure and time\n"
+           "                            figures at the end\n"
+           "    --report FILE           write the run's report, one JSON object, to FILE at the end\n"
+           "                            (per process, vmstat deltas, cgroups; docs/run-report.md)\n"
            "    --dmesg                 print the kernel log (OOM reports, panics) on stderr as it comes\n"
            "    --trace FILE            write pc and registers before every instruction to FILE, as\n"
            "                            qemu-riscv64 -singlestep -d cpu,nochain does (slow; see\n"
@@ -550,10 +638,31 @@ int run_command(int argc, char** argv, std::ostream& err)
             << (started.error().what ? started.error().what : std::strerror(started.error().code)) << "\n";
         return started.error().code == ENOENT ? EXIT_NOT_FOUND : EXIT_CANNOT_EXECUTE;
     }
+    std::unique_ptr<RunReport> report;
+    std::ofstream report_file;
+    if (!o.report.empty()) {
+        report_file.open(o.report, std::ios::out | std::ios::trunc);
+        if (!report_file) {
+            err << "kioku: --report: cannot write " << o.report << "\n";
+            return EXIT_USAGE;
+        }
+        report = std::make_unique<RunReport>(r, config_json(o));
+        r.add_observer(report.get());
+    }
+    auto host_start = std::chrono::steady_clock::now();
     RunResult result;
     {
         StopSignals stop_signals;
         result = r.run();
+    }
+    if (report) {
+        u64 host_ns = static_cast<u64>(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                           std::chrono::steady_clock::now() - host_start)
+                                           .count());
+        report_file << report->finish(result, host_ns);
+        report_file.close();
+        if (!report_file)
+            err << "kioku: --report: cannot write " << o.report << "\n";
     }
     if (result.limit_reached != RunResult::Limit::None) {
         err << "kioku: the run reached its "

@@ -128,8 +128,11 @@ void OomKiller::report(Process* current, Process& victim, MemCgroup* memcg)
     m_kernel.log(line);
 }
 
-bool OomKiller::kill(Process& victim, Process* current, const char* message)
+bool OomKiller::kill(Process& victim, Process* current, const char* message, MemCgroup* memcg,
+                     std::optional<u64> total)
 {
+    victim.oom_kill = Process::OomKill{badness(m_kernel, victim, total).value_or(0),
+                                       memcg ? path_of(m_kernel, *memcg) : std::string(), m_kernel.now_ns()};
     MemoryManager& mm = m_kernel.mm();
     char line[512];
     AddressSpace& v = victim.space();
@@ -221,12 +224,12 @@ bool OomKiller::oom(MemCgroup* memcg)
                 break;
         }
     if (!group)
-        return kill(*victim, current, message);
-    bool freed = kill(*victim, current, message);
+        return kill(*victim, current, message, memcg, total);
+    bool freed = kill(*victim, current, message, memcg, total);
     for (auto& [pid, p] : m_kernel.processes())
         if (p.get() != victim && p->alive() && p->has_space() && !p->oom_victim &&
             p->oom_score_adj != -1000 && !p->is_init && in_scope(*p, group))
-            freed = kill(*p, current, message) || freed;
+            freed = kill(*p, current, message, memcg, total) || freed;
     MemcgSet::event(*group, &MemcgEvents::oom_group_kill);
     return freed;
 }

@@ -47,7 +47,9 @@ class OomKiller final : public OomHandler {
     // The header, then the chosen victim and the "Out of memory: Killed process" line.
     void report(Process* current, Process& victim, MemCgroup* memcg);
     // The "Killed process" line and the kill itself; whether its memory was freed now.
-    bool kill(Process& victim, Process* current, const char* message);
+    // memcg: the group whose OOM it is (null: the machine's); total: the badness's scale.
+    bool kill(Process& victim, Process* current, const char* message, MemCgroup* memcg,
+              std::optional<u64> total);
     Kernel& m_kernel;
 };
 

@@ -7,6 +7,7 @@
 
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "kernel/Credentials.h"
@@ -104,6 +105,15 @@ class Process {
     // Chosen by the OOM killer (or halted by a panic) while a call of its own was being served: it
     // dies of SIGKILL when that call ends (Kernel::Call), and may not be chosen again.
     bool oom_victim = false;
+    // What the OOM killer saw when it chose this process, for reports: its badness (oom_badness's
+    // points: pages of RSS, swap and page tables, adjusted by oom_score_adj), the memory cgroup
+    // whose limit was met ("" for the whole machine) and the simulated time.
+    struct OomKill {
+        i64 badness = 0;
+        std::string memcg;
+        u64 time_ns = 0;
+    };
+    std::optional<OomKill> oom_kill;
     u64 start_time_ns = 0;
     // getrusage's ru_maxrss, in pages: the largest RSS of the images this process has left
     // (kept at execve and at exit: Linux's signal->maxrss), and of its waited-for children and

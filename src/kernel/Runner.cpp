@@ -378,12 +378,46 @@ void Runner::record_peak(ThreadGroup& g)
         g.peak_rss_pages = std::max(g.peak_rss_pages, p->space().hiwater_rss());
 }
 
+void Runner::finish_killed()
+{
+    u64 kills = m_kernel->mm().vmstat()[VmItem::OomKill];
+    if (kills == m_seen_oom_kills && !m_kernel->panicked())
+        return;
+    m_seen_oom_kills = kills;
+    std::vector<Pid> killed;
+    for (auto& [pid, g] : m_sched.groups()) {
+        Process* p = m_kernel->process(pid);
+        if (!g->exiting && p && !p->alive())
+            killed.push_back(pid);
+    }
+    for (Pid pid : killed) {
+        Process* p = m_kernel->process(pid);
+        exit_group(pid, 0, p ? std::max(p->term_signal(), 1) : SIGKILL_);
+    }
+}
+
+void Runner::note_tree_rss()
+{
+    u64 pages = 0;
+    const AddressSpace* last = nullptr;
+    for (auto& [pid, p] : m_kernel->processes())
+        if (p->alive() && p->has_space() && &p->space() != last) {
+            last = &p->space();
+            pages += static_cast<u64>(std::max<i64>(p->space().rss().total(), 0));
+        }
+    m_tree_peak_pages = std::max(m_tree_peak_pages, pages);
+}
+
 void Runner::finish_group(ThreadGroup& g)
 {
     g.exiting = true;
     vfork_done(g);
     record_peak(g);
+    note_tree_rss();
     Pid pid = g.pid;
+    if (Process* p = m_kernel->process(pid))
+        for (RunObserver* o : m_observers)
+            o->process_exit(g, *p);
     if (g.exit_signal)
         m_kernel->kill(pid, g.exit_signal);
     else
@@ -720,6 +754,7 @@ void Runner::handle_fault(Task& t, const PageFault& fault)
         outcome = m_kernel->mm().fault_handler().handle(p->space(), fault.addr, fault.access);
     }
     m_kernel->mm().handle_over_high(); // the return to user after the fault (memory.high)
+    note_tree_rss();
     if (p->oom_victim) {
         // The OOM killer chose this process while serving its own fault.
         kill_group_now(t.tgid, SIGKILL_);
@@ -778,6 +813,7 @@ void Runner::handle_stop(Task& t, const StopInfo& stop)
         m_kernel->machine().clock().advance(m_kernel->machine().clock().costs().syscall_ns);
         t.block = BlockKind::None;
         SyscallResult res = m_syscalls->dispatch(t);
+        note_tree_rss();
         if (t.state == RunState::Dead)
             return;
         if (res.kind == SyscallResult::Kind::Return) {
@@ -880,6 +916,7 @@ void Runner::run_slice(Task& t)
         }
         bool yield = stop.reason == StopReason::Ecall && t.regs.x[17] == SCHED_YIELD_NR;
         handle_stop(t, stop);
+        finish_killed();
         // The call may have ended the process (an OOM victim dies when its call ends).
         Process* p = m_kernel->process(t.tgid);
         if (t.state != RunState::Runnable || !p || !p->alive())
@@ -995,6 +1032,7 @@ RunStats Runner::stats() const
     s.tlb_misses = m.tlb().stats().misses;
     s.tlb_walks = m.tlb().stats().walks;
     s.simulated_ns = m.clock().now_ns();
+    s.tree_peak_rss_kb = m_tree_peak_pages * (PAGE_SIZE / 1024);
     return s;
 }
 
@@ -1080,6 +1118,9 @@ RunResult Runner::run()
         m_sched.reap_dead();
         // The kernel threads' turn between rounds: flusher, khugepaged, kcompactd.
         m_kernel->mm().background_work();
+        finish_killed();
+        for (RunObserver* o : m_observers)
+            o->round_done();
         if (!progressed && m_sched.any_alive() && !advance_clock_to_deadline()) {
             m_diag << "kioku: every task is blocked and nothing can wake them; killing them\n";
             kill_everything();

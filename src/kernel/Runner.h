@@ -66,7 +66,8 @@ struct RunStats {
     u64 tlb_hits = 0;
     u64 tlb_misses = 0;
     u64 tlb_walks = 0;
-    u64 peak_rss_kb = 0; // of the first program
+    u64 peak_rss_kb = 0;      // of the first program
+    u64 tree_peak_rss_kb = 0; // the most the live processes held together (their RSS summed)
     u64 simulated_ns = 0;
     u64 syscalls = 0;
 };
@@ -80,6 +81,18 @@ struct RunResult {
     RunStats stats;
     // The status a shell reports: the exit code, or 128 + the signal.
     int shell_status() const { return signal ? 128 + signal : exit_code; }
+};
+
+// What a front end watches during a run (reports, timelines): each process as it ends, and a
+// turn between the scheduler's rounds as simulated time passes. Observers only look.
+class RunObserver {
+  public:
+    virtual ~RunObserver() = default;
+    // A thread group ends: its exit code or signal is set, and its memory is still there unless
+    // the OOM killer's reaper took it first.
+    virtual void process_exit(const ThreadGroup& group, Process& process) { (void)group, (void)process; }
+    // After a round of the scheduler and the kernel threads' work.
+    virtual void round_done() {}
 };
 
 class Runner {
@@ -135,6 +148,10 @@ class Runner {
     // The program given to start(): PID 2 under kioku's init, 1 with --no-init.
     Pid first_pid() const { return m_first; }
     void set_trace(std::ostream* out) { m_trace = out; }
+    // Observers are told in the order they were added; they must outlive the run.
+    void add_observer(RunObserver* observer) { m_observers.push_back(observer); }
+    // The figures so far (run() returns them at the end).
+    RunStats stats() const;
 
   private:
     // --cgroup: the program goes into /kioku with the given memory.* settings.
@@ -168,7 +185,13 @@ class Runner {
     // limit of the run.
     std::optional<u64> next_event_ns();
     void record_peak(ThreadGroup& g);
-    RunStats stats() const;
+    // The thread groups whose process the kernel killed on its own (the OOM killer's victims,
+    // a panic's halt) end now, as if killed by the signal: their parent gets SIGCHLD, their
+    // children go to init, before anyone can wait for them.
+    void finish_killed();
+    u64 m_seen_oom_kills = 0;
+    // The RSS of every live process, summed: the tree's peak is kept after each fault and call.
+    void note_tree_rss();
     // /proc's view of a process from its thread group and tasks (Kernel::set_task_view).
     std::optional<Kernel::TaskView> task_view(Pid pid) const;
 
@@ -188,6 +211,8 @@ class Runner {
     u64 m_rng_state = 0;
     std::set<Pid> m_zombies; // exited groups waiting for their parent
     std::ostream* m_trace = nullptr;
+    std::vector<RunObserver*> m_observers;
+    u64 m_tree_peak_pages = 0;
     u64 m_traced_instret = ~u64{0}; // the instruction last written to the trace
     void trace_state();
 };

@@ -12,6 +12,7 @@
 #include "mm/swap/SwapManager.h"
 #include "mm/thp/Thp.h"
 #include "mm/vm/AddressSpace.h"
+#include "mm/vm/FaultHandler.h"
 #include "mm/vm/Rmap.h"
 
 namespace kioku {
@@ -215,6 +216,8 @@ bool Reclaimer::evict_anon(Pfn pfn)
         swap.duplicate(entry); // the PTE's reference to the slot
         rmap.unmap_one(space, slot, Rmap::Unmap::Reclaim, make_swap_pte(entry));
         ++space.rss().swapents;
+        if (FaultCounters* c = space.fault_counters())
+            ++c->swap_outs;
     });
     VERIFY(f.mapcount == 0 && f.refcount == 1);
     if (f.has(FF_DIRTY) || !written)

@@ -80,7 +80,22 @@ FaultOutcome FaultHandler::handle(AddressSpace& space, VirtAddr va, AccessType a
     return handle_in_vma(space, *vma, va, access);
 }
 
-void FaultHandler::account(AddressSpace& space, FaultOutcome outcome)
+const char* fault_cause_name(FaultCause cause)
+{
+    switch (cause) {
+    case FaultCause::ZeroPage: return "zero_page";
+    case FaultCause::Anon: return "anon";
+    case FaultCause::File: return "file";
+    case FaultCause::Cow: return "cow";
+    case FaultCause::SwapIn: return "swap_in";
+    case FaultCause::Huge: return "huge";
+    case FaultCause::Other: return "other";
+    case FaultCause::Count: break;
+    }
+    return "?";
+}
+
+void FaultHandler::account(AddressSpace& space, FaultOutcome outcome, FaultCause cause)
 {
     // mm_account_fault: pgfault counts every fault that reached the handler; the task's
     // counters only the ones that succeeded.
@@ -92,6 +107,7 @@ void FaultHandler::account(AddressSpace& space, FaultOutcome outcome)
             ++c->maj_flt;
         else
             ++c->min_flt;
+        ++c->by_cause[static_cast<unsigned>(cause)];
     }
 }
 
@@ -99,7 +115,7 @@ FaultOutcome FaultHandler::handle_in_vma(AddressSpace& space, Vma& vma, VirtAddr
 {
     if (vma.flags & VM_HUGETLB) { // hugetlb memory is mapped only by huge leaves (Hugetlb.cpp)
         FaultOutcome huge = m_mm.hugetlb_ops().fault(space, vma, va, access);
-        account(space, huge);
+        account(space, huge, FaultCause::Huge);
         return huge;
     }
     va = page_base(va);
@@ -119,27 +135,36 @@ FaultOutcome FaultHandler::handle_in_vma(AddressSpace& space, Vma& vma, VirtAddr
     if (!userfault || space.page_table().huge_leaf(va))
         huge = m_mm.thp_ops().handle_fault(space, vma, va, write);
     PageSlot slot = huge ? PageSlot() : space.page_table().slot(va, true);
+    FaultCause cause = FaultCause::Other;
     if (huge) {
         outcome = *huge;
+        cause = FaultCause::Huge;
     } else if (!slot) {
         outcome = FaultOutcome::Oom;
     } else if (pte_none(*slot) && userfault && vma.is_anonymous()) {
         outcome = FaultOutcome::Userfault; // do_anonymous_page: handle_userfault(VM_UFFD_MISSING)
     } else if (pte_none(*slot)) {
-        if (vma.is_anonymous())
+        if (vma.is_anonymous()) {
             outcome = do_anonymous_page(space, vma, va, slot, write);
-        else if (!write)
+            cause = write ? FaultCause::Anon : FaultCause::ZeroPage;
+        } else if (!write) {
             outcome = do_read_fault(space, vma, va, slot);
-        else if (!vma.is_shared())
+            cause = FaultCause::File;
+        } else if (!vma.is_shared()) {
             outcome = do_cow_fault(space, vma, va, slot);
-        else
+            cause = FaultCause::Cow;
+        } else {
             outcome = do_shared_fault(space, vma, va, slot);
+            cause = FaultCause::File;
+        }
     } else if (pte_is_guard(*slot)) {
         outcome = FaultOutcome::SegvMapErr; // handle_pte_marker: VM_FAULT_SIGSEGV
     } else if (pte_is_swap(*slot)) {
         outcome = do_swap_page(space, vma, va, slot, write);
+        cause = FaultCause::SwapIn;
     } else if (write && !(*slot & PTE_W)) {
         outcome = do_wp_page(space, vma, va, slot);
+        cause = FaultCause::Cow;
     } else {
         // A spurious fault: the PTE already allows the access, so the TLB held a stale, weaker
         // copy of it. Drop that entry, as Linux's flush_tlb_fix_spurious_fault does.
@@ -149,7 +174,7 @@ FaultOutcome FaultHandler::handle_in_vma(AddressSpace& space, Vma& vma, VirtAddr
     if (fault_resolved(outcome))
         space.fault_done(vma, va, write, slot); // mlock and soft-dirty bookkeeping (Mlock.cpp)
     m_mm.set_current_space(previous);
-    account(space, outcome);
+    account(space, outcome, cause);
     space.update_hiwater_rss();
     // balance_dirty_pages_ratelimited, and the flusher's timer, at a point where no page is
     // half set up.

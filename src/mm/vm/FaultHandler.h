@@ -49,11 +49,26 @@ struct FaultSignal {
 };
 FaultSignal fault_signal(FaultOutcome o);
 
+// What a resolved fault did, for kioku's reports (Linux counts only minor and major):
+//   ZeroPage  a read of untouched anonymous memory, mapped to the shared zero page
+//   Anon      a write to untouched anonymous memory: a new zeroed page
+//   File      a page of a file or of shmem mapped (read, or a write to a shared mapping)
+//   Cow       a write that copied a page (a private file page, or a shared or zero page after
+//             fork) or took over the one it had (do_wp_page's reuse)
+//   SwapIn    a page read back from swap, or found still in the swap cache
+//   Huge      a transparent huge page or a hugetlb page
+//   Other     an entry already right, whose stale TLB copy was dropped (a spurious fault)
+enum class FaultCause : u8 { ZeroPage, Anon, File, Cow, SwapIn, Huge, Other, Count };
+const char* fault_cause_name(FaultCause cause); // "zero_page", "anon", ...
+
 // Per-task fault counts (Linux: task_struct min_flt / maj_flt). The owner of an address space
-// points it at the counters of the task running in it.
+// points it at the counters of the task running in it. Beyond Linux's two: the resolved faults by
+// cause, and the pages reclaim sent to swap from this task's address space.
 struct FaultCounters {
     u64 min_flt = 0;
     u64 maj_flt = 0;
+    u64 by_cause[static_cast<unsigned>(FaultCause::Count)] = {};
+    u64 swap_outs = 0;
 };
 
 class FaultHandler {
@@ -91,7 +106,7 @@ class FaultHandler {
     void map_shared_page(AddressSpace& space, Vma& vma, Pfn pfn, PageSlot slot);
     bool try_free_swap(Pfn pfn);
     u64 read_around_pages() const;
-    void account(AddressSpace& space, FaultOutcome outcome);
+    void account(AddressSpace& space, FaultOutcome outcome, FaultCause cause);
 
     MmCore& m_mm;
 };

@@ -1,0 +1,83 @@
+#!/usr/bin/python3
+"""Checks `kioku run --report`: the report of two guest programs validates against
+docs/run-report.schema.json, holds together (every process's faults by cause add up to its minor
+and major faults, the OOM victim carries its kill, the tree's peak is at least each process's),
+and is the same on a second run but for the host's time.
+
+Usage: check_report.py KIOKU GUEST_DIR SCHEMA WORK_DIR
+"""
+import json
+import os
+import subprocess
+import sys
+
+import jsonschema
+
+kioku, guest_dir, schema_path, work = sys.argv[1:5]
+os.makedirs(work, exist_ok=True)
+schema = json.load(open(schema_path))
+failures = []
+
+
+def check(condition, what):
+    if not condition:
+        failures.append(what)
+
+
+def run(name, options):
+    path = os.path.join(work, name + ".json")
+    done = subprocess.run([kioku, "run", *options, "--report", path, "--", os.path.join(guest_dir, name)],
+                          stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, timeout=300)
+    report = json.load(open(path))
+    check(report["result"]["shell_status"] == done.returncode,
+          f"{name}: shell_status {report['result']['shell_status']} but kioku exited {done.returncode}")
+    return report
+
+
+def consistent(name, report):
+    jsonschema.validate(report, schema)
+    pids = [p["pid"] for p in report["processes"]]
+    check(pids == sorted(pids), f"{name}: processes not in pid order")
+    for p in report["processes"]:
+        by_cause = sum(p["faults_by_cause"].values())
+        check(by_cause == p["minor_faults"] + p["major_faults"],
+              f"{name}: pid {p['pid']} has {by_cause} faults by cause, "
+              f"{p['minor_faults']} + {p['major_faults']} in all")
+        check(p["peak_rss_kb"] <= report["totals"]["tree_peak_rss_kb"],
+              f"{name}: pid {p['pid']} peaked above the tree's peak")
+        check(p["swap_ins"] == p["faults_by_cause"]["swap_in"], f"{name}: pid {p['pid']} swap_ins")
+        check((p["signal"] == 0) == (p["exit_code"] is not None), f"{name}: pid {p['pid']} exit and signal")
+    check(report["cgroups"] and report["cgroups"][0]["path"] == "/", f"{name}: the root group is not first")
+
+
+# oom_sigchld: one child killed by its group's OOM killer, one grandchild adopted by init.
+oom = run("oom_sigchld", ["--mem", "128M"])
+consistent("oom_sigchld", oom)
+victims = [p for p in oom["processes"] if p["oom_kill"]]
+check(len(victims) == 1, f"oom_sigchld: {len(victims)} OOM victims reported, 1 expected")
+if victims:
+    v = victims[0]
+    check(v["signal"] == 9 and v["exit_code"] is None, "oom_sigchld: the victim did not die of SIGKILL")
+    check(v["oom_kill"]["memcg"] == "/small", f"oom_sigchld: victim's OOM in {v['oom_kill']['memcg']}")
+    check(v["oom_kill"]["badness"] > 0, "oom_sigchld: the victim's badness is not positive")
+    check(v["cgroup"] == "/small", "oom_sigchld: the victim's cgroup")
+check(oom["totals"]["oom_kills"] == 1, "oom_sigchld: totals.oom_kills")
+check(len(oom["processes"]) == 3, f"oom_sigchld: {len(oom['processes'])} processes reported, 3 expected")
+
+# psi: a child throttled and swapped in a group with memory.high: swap traffic and pressure.
+psi = run("psi", ["--mem", "128M", "--swap", "64M"])
+consistent("psi", psi)
+check(psi["totals"]["swap_outs"] > 0, "psi: no swap-outs in the totals")
+check(sum(p["swap_outs"] for p in psi["processes"]) > 0, "psi: no process swapped out")
+check(psi["pressure"]["memory"]["some"]["total_us"] > 0, "psi: no memory pressure")
+check(psi["config"]["swap"] == [{"bytes": 64 << 20, "priority": None}], "psi: config.swap")
+
+# The same run again: the same report, but for the host's time.
+again = run("psi", ["--mem", "128M", "--swap", "64M"])
+for r in (psi, again):
+    r["time"]["host_ns"] = 0
+check(psi == again, "psi: a second run gave another report")
+
+for f in failures:
+    print("FAIL:", f)
+sys.exit(1 if failures else 0)
