@@ -19,6 +19,7 @@
 #include "base/Size.h"
 #include "front/CommandLine.h"
 #include "front/RunReport.h"
+#include "front/RunSampler.h"
 #include "kernel/Cgroups.h"
 #include "kernel/Kernel.h"
 #include "kernel/Runner.h"
@@ -55,6 +56,8 @@ struct RunCommandOptions {
     std::string policy;  // --policy: the replacement policy, empty for Linux's
     std::string sysroot; // --sysroot: where the shared libraries of a dynamic program come from
     std::string report;  // --report FILE: the run's JSON report
+    u64 sample_ns = 0;   // --sample INTERVAL[:FILE]: the timeline's interval (0: none) and file
+    std::string sample_file;
 };
 
 // The run's options as the report's "config" object (docs/run-report.md).
@@ -322,6 +325,15 @@ std::string parse(int argc, char** argv, RunCommandOptions& o)
         return std::string();
     });
     cli.flag("--stats", [&] { o.stats = true; });
+    cli.option("--sample", [&](const std::string& v) {
+        size_t colon = v.find(':');
+        auto ns = parse_duration(v.substr(0, colon));
+        if (!ns || *ns == 0 || (colon != std::string::npos && colon + 1 == v.size()))
+            return "bad --sample '" + v + "' (INTERVAL[:FILE], simulated time, e.g. 10ms or 10ms:run.jsonl)";
+        o.sample_ns = *ns;
+        o.sample_file = colon == std::string::npos ? "kioku-sample.jsonl" : v.substr(colon + 1);
+        return std::string();
+    });
     cli.option("--report", [&](const std::string& v) {
         if (v.empty())
             return std::string("--report takes a file name");
@@ -565,6 +577,10 @@ const char* run_usage()
            "                            figures at the end\n"
            "    --report FILE           write the run's report, one JSON object, to FILE at the end\n"
            "                            (per process, vmstat deltas, cgroups; docs/run-report.md)\n"
+           "    --sample INTERVAL[:FILE]\n"
+           "                            every INTERVAL of simulated time (e.g. 10ms), one line of\n"
+           "                            JSON to FILE (default kioku-sample.jsonl): meminfo, vmstat,\n"
+           "                            pressure, each process's RSS, swap and faults, cgroups\n"
            "    --dmesg                 print the kernel log (OOM reports, panics) on stderr as it comes\n"
            "    --trace FILE            write pc and registers before every instruction to FILE, as\n"
            "                            qemu-riscv64 -singlestep -d cpu,nochain does (slow; see\n"
@@ -649,11 +665,28 @@ int run_command(int argc, char** argv, std::ostream& err)
         report = std::make_unique<RunReport>(r, config_json(o));
         r.add_observer(report.get());
     }
+    std::unique_ptr<RunSampler> sampler;
+    std::ofstream sample_file;
+    if (o.sample_ns) {
+        sample_file.open(o.sample_file, std::ios::out | std::ios::trunc);
+        if (!sample_file) {
+            err << "kioku: --sample: cannot write " << o.sample_file << "\n";
+            return EXIT_USAGE;
+        }
+        sampler = std::make_unique<RunSampler>(r, o.sample_ns, sample_file);
+        sampler->round_done(); // the first line, before the program's first instruction
+        r.add_observer(sampler.get());
+    }
     auto host_start = std::chrono::steady_clock::now();
     RunResult result;
     {
         StopSignals stop_signals;
         result = r.run();
+    }
+    if (sampler) {
+        sampler->finish();
+        if (!sample_file)
+            err << "kioku: --sample: cannot write " << o.sample_file << "\n";
     }
     if (report) {
         u64 host_ns = static_cast<u64>(std::chrono::duration_cast<std::chrono::nanoseconds>(

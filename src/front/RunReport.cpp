@@ -4,7 +4,7 @@
 #include <map>
 
 #include "base/Json.h"
-#include "base/Number.h"
+#include "front/RunJson.h"
 #include "kernel/Cgroups.h"
 #include "kernel/Kernel.h"
 #include "kernel/ProcJson.h"
@@ -16,49 +16,9 @@ namespace kioku {
 
 namespace {
 
-// "name value" lines (/proc/vmstat, memory.stat), in order.
-std::vector<std::pair<std::string, i64>> counters(std::string_view text)
-{
-    std::vector<std::pair<std::string, i64>> out;
-    while (!text.empty()) {
-        size_t eol = std::min(text.find('\n'), text.size());
-        std::string_view line = text.substr(0, eol);
-        text.remove_prefix(std::min(eol + 1, text.size()));
-        size_t space = line.find(' ');
-        if (space == std::string_view::npos)
-            continue;
-        std::string_view value = line.substr(space + 1);
-        bool negative = value.starts_with('-');
-        auto n = parse_u64(negative ? value.substr(1) : value);
-        if (n)
-            out.emplace_back(std::string(line.substr(0, space)),
-                             negative ? -static_cast<i64>(*n) : static_cast<i64>(*n));
-    }
-    return out;
-}
-
 void signed_number(JsonWriter& w, i64 value)
 {
     w.encoded(std::to_string(value));
-}
-
-void pressure(JsonWriter& w, PsiGroup& psi, u64 now_ns)
-{
-    psi.update(now_ns);
-    w.open('{');
-    for (PsiGroup::Line line : {PsiGroup::Some, PsiGroup::Full}) {
-        w.key(line == PsiGroup::Some ? "some" : "full");
-        w.open('{');
-        static const char* WINDOWS[] = {"avg10", "avg60", "avg300"};
-        for (unsigned window = 0; window < 3; ++window) {
-            w.key(WINDOWS[window]);
-            w.encoded(PsiGroup::percent(psi.average(line, window)));
-        }
-        w.key("total_us");
-        w.number(psi.total_ns(line) / 1000);
-        w.close('}');
-    }
-    w.close('}');
 }
 
 void events(JsonWriter& w, const MemcgEvents& e)
@@ -103,13 +63,13 @@ void cgroups(JsonWriter& w, Kernel& kernel, Cgroup& group)
         w.key("memory.stat");
         w.open('{');
         if (auto stat = kernel.cgroups().read(rel); !stat.is_error())
-            for (auto& [name, value] : counters(stat.value())) {
+            for (auto& [name, value] : parse_counters(stat.value())) {
                 w.key(name);
                 signed_number(w, value);
             }
         w.close('}');
         w.key("memory.pressure");
-        pressure(w, group.psi, kernel.now_ns());
+        write_pressure(w, group.psi, kernel.now_ns());
         w.close('}');
     }
     for (auto& [name, child] : group.children())
@@ -244,9 +204,10 @@ std::string RunReport::finish(const RunResult& result, u64 host_ns)
     w.close('}');
 
     auto end_text = kernel.read_proc(0, "/proc/vmstat");
-    auto end = end_text.is_error() ? std::vector<std::pair<std::string, i64>>() : counters(end_text.value());
+    auto end =
+        end_text.is_error() ? std::vector<std::pair<std::string, i64>>() : parse_counters(end_text.value());
     std::map<std::string, i64> start;
-    for (auto& [name, value] : counters(m_vmstat_at_start))
+    for (auto& [name, value] : parse_counters(m_vmstat_at_start))
         start[name] = value;
     auto delta = [&](const char* name) {
         for (auto& [n, v] : end)
@@ -298,7 +259,7 @@ std::string RunReport::finish(const RunResult& result, u64 host_ns)
     w.key("pressure");
     w.open('{');
     w.key("memory");
-    pressure(w, kernel.cgroups().root().psi, kernel.now_ns());
+    write_pressure(w, kernel.cgroups().root().psi, kernel.now_ns());
     w.close('}');
 
     w.key("vmstat_delta");

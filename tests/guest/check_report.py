@@ -1,10 +1,11 @@
 #!/usr/bin/python3
-"""Checks `kioku run --report`: the report of two guest programs validates against
+"""Checks `kioku run --report` and `--sample`: the report of two guest programs validates against
 docs/run-report.schema.json, holds together (every process's faults by cause add up to its minor
 and major faults, the OOM victim carries its kill, the tree's peak is at least each process's),
-and is the same on a second run but for the host's time.
+and is the same on a second run but for the host's time; the timeline's lines validate against
+docs/run-sample.schema.json, come at the interval asked, and end where the report does.
 
-Usage: check_report.py KIOKU GUEST_DIR SCHEMA WORK_DIR
+Usage: check_report.py KIOKU GUEST_DIR DOCS_DIR WORK_DIR
 """
 import json
 import os
@@ -13,9 +14,10 @@ import sys
 
 import jsonschema
 
-kioku, guest_dir, schema_path, work = sys.argv[1:5]
+kioku, guest_dir, docs, work = sys.argv[1:5]
 os.makedirs(work, exist_ok=True)
-schema = json.load(open(schema_path))
+schema = json.load(open(os.path.join(docs, "run-report.schema.json")))
+sample_schema = json.load(open(os.path.join(docs, "run-sample.schema.json")))
 failures = []
 
 
@@ -72,11 +74,29 @@ check(sum(p["swap_outs"] for p in psi["processes"]) > 0, "psi: no process swappe
 check(psi["pressure"]["memory"]["some"]["total_us"] > 0, "psi: no memory pressure")
 check(psi["config"]["swap"] == [{"bytes": 64 << 20, "priority": None}], "psi: config.swap")
 
-# The same run again: the same report, but for the host's time.
-again = run("psi", ["--mem", "128M", "--swap", "64M"])
+# The same run again, with a timeline: the same report, but for the host's time.
+timeline = os.path.join(work, "psi.jsonl")
+again = run("psi", ["--mem", "128M", "--swap", "64M", "--sample", "100ms:" + timeline])
 for r in (psi, again):
     r["time"]["host_ns"] = 0
 check(psi == again, "psi: a second run gave another report")
+
+lines = [json.loads(line) for line in open(timeline)]
+for line in lines:
+    jsonschema.validate(line, sample_schema)
+times = [line["t_ns"] for line in lines]
+check(times == sorted(times), "timeline: times go backwards")
+check([line["final"] for line in lines] == [False] * (len(lines) - 1) + [True], "timeline: final flags")
+# One line per 100 ms boundary passed, each taken within a round (4 ms) of it.
+interval, slack = 100_000_000, 4_000_000
+for line in lines[1:-1]:
+    check(line["t_ns"] % interval < slack, f"timeline: a line at {line['t_ns']} ns, off its boundary")
+check(len(lines) >= psi["time"]["simulated_ns"] // interval, f"timeline: {len(lines)} lines only")
+check(lines[-1]["t_ns"] == psi["time"]["simulated_ns"], "timeline: the last line is not at the end")
+check(lines[-1]["vmstat"]["pswpout"] - lines[0]["vmstat"]["pswpout"] == psi["totals"]["swap_outs"],
+      "timeline: swap-outs from first to last line differ from the report's")
+check(any(p["swap_kb"] > 0 for line in lines for p in line["processes"]), "timeline: no process ever swapped")
+check(any(c["path"] == "/busy" for c in lines[1]["cgroups"]), "timeline: the busy group is missing")
 
 for f in failures:
     print("FAIL:", f)
