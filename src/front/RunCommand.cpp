@@ -18,6 +18,7 @@
 #include "base/Number.h"
 #include "base/Size.h"
 #include "front/CommandLine.h"
+#include "front/RunEvents.h"
 #include "front/RunReport.h"
 #include "front/RunSampler.h"
 #include "kernel/Cgroups.h"
@@ -56,6 +57,7 @@ struct RunCommandOptions {
     std::string policy;  // --policy: the replacement policy, empty for Linux's
     std::string sysroot; // --sysroot: where the shared libraries of a dynamic program come from
     std::string report;  // --report FILE: the run's JSON report
+    std::string events;  // --events FILE.csv: one row per page event
     u64 sample_ns = 0;   // --sample INTERVAL[:FILE]: the timeline's interval (0: none) and file
     std::string sample_file;
 };
@@ -334,6 +336,12 @@ std::string parse(int argc, char** argv, RunCommandOptions& o)
         o.sample_file = colon == std::string::npos ? "kioku-sample.jsonl" : v.substr(colon + 1);
         return std::string();
     });
+    cli.option("--events", [&](const std::string& v) {
+        if (v.empty())
+            return std::string("--events takes a file name");
+        o.events = v;
+        return std::string();
+    });
     cli.option("--report", [&](const std::string& v) {
         if (v.empty())
             return std::string("--report takes a file name");
@@ -577,6 +585,9 @@ const char* run_usage()
            "                            figures at the end\n"
            "    --report FILE           write the run's report, one JSON object, to FILE at the end\n"
            "                            (per process, vmstat deltas, cgroups; docs/run-report.md)\n"
+           "    --events FILE.csv       one CSV row per page event: faults by cause, swap-ins,\n"
+           "                            evictions with the policy's reason, swap-outs, writebacks,\n"
+           "                            OOM kills (docs/run-report.md)\n"
            "    --sample INTERVAL[:FILE]\n"
            "                            every INTERVAL of simulated time (e.g. 10ms), one line of\n"
            "                            JSON to FILE (default kioku-sample.jsonl): meminfo, vmstat,\n"
@@ -648,12 +659,7 @@ int run_command(int argc, char** argv, std::ostream& err)
     // /bin/NAME, so that one that starts itself again by argv[0] finds itself.
     std::vector<std::string> guest_argv = o.command;
     guest_argv[0] = staged->guest_path();
-    auto started = r.start(staged->guest_path(), guest_argv, envp);
-    if (started.is_error()) {
-        err << "kioku: " << o.command[0] << ": "
-            << (started.error().what ? started.error().what : std::strerror(started.error().code)) << "\n";
-        return started.error().code == ENOENT ? EXIT_NOT_FOUND : EXIT_CANNOT_EXECUTE;
-    }
+    // The run's outputs watch from before the program is loaded: its first faults are exec's.
     std::unique_ptr<RunReport> report;
     std::ofstream report_file;
     if (!o.report.empty()) {
@@ -665,6 +671,16 @@ int run_command(int argc, char** argv, std::ostream& err)
         report = std::make_unique<RunReport>(r, config_json(o));
         r.add_observer(report.get());
     }
+    std::ofstream events_file;
+    std::unique_ptr<RunEvents> events;
+    if (!o.events.empty()) {
+        events_file.open(o.events, std::ios::out | std::ios::trunc);
+        if (!events_file) {
+            err << "kioku: --events: cannot write " << o.events << "\n";
+            return EXIT_USAGE;
+        }
+        events = std::make_unique<RunEvents>(r, events_file);
+    }
     std::unique_ptr<RunSampler> sampler;
     std::ofstream sample_file;
     if (o.sample_ns) {
@@ -674,14 +690,27 @@ int run_command(int argc, char** argv, std::ostream& err)
             return EXIT_USAGE;
         }
         sampler = std::make_unique<RunSampler>(r, o.sample_ns, sample_file);
-        sampler->round_done(); // the first line, before the program's first instruction
         r.add_observer(sampler.get());
     }
+    auto started = r.start(staged->guest_path(), guest_argv, envp);
+    if (started.is_error()) {
+        err << "kioku: " << o.command[0] << ": "
+            << (started.error().what ? started.error().what : std::strerror(started.error().code)) << "\n";
+        return started.error().code == ENOENT ? EXIT_NOT_FOUND : EXIT_CANNOT_EXECUTE;
+    }
+    if (sampler)
+        sampler->round_done(); // the first line, before the program's first instruction
     auto host_start = std::chrono::steady_clock::now();
     RunResult result;
     {
         StopSignals stop_signals;
         result = r.run();
+    }
+    if (events) {
+        events.reset();
+        events_file.close();
+        if (!events_file)
+            err << "kioku: --events: cannot write " << o.events << "\n";
     }
     if (sampler) {
         sampler->finish();

@@ -133,6 +133,11 @@ bool OomKiller::kill(Process& victim, Process* current, const char* message, Mem
 {
     victim.oom_kill = Process::OomKill{badness(m_kernel, victim, total).value_or(0),
                                        memcg ? path_of(m_kernel, *memcg) : std::string(), m_kernel.now_ns()};
+    if (m_kernel.mm().page_events())
+        m_kernel.mm().page_event({PageEventKind::OomKill, victim.has_space() ? &victim.space() : nullptr, 0,
+                                  0,
+                                  "badness " + std::to_string(victim.oom_kill->badness) + ", " +
+                                      (memcg ? "memcg " + victim.oom_kill->memcg : std::string("global"))});
     MemoryManager& mm = m_kernel.mm();
     char line[512];
     AddressSpace& v = victim.space();

@@ -1,12 +1,15 @@
 #!/usr/bin/python3
-"""Checks `kioku run --report` and `--sample`: the report of two guest programs validates against
+"""Checks `kioku run --report`, `--sample` and `--events`: the report of two guest programs validates against
 docs/run-report.schema.json, holds together (every process's faults by cause add up to its minor
 and major faults, the OOM victim carries its kill, the tree's peak is at least each process's),
 and is the same on a second run but for the host's time; the timeline's lines validate against
-docs/run-sample.schema.json, come at the interval asked, and end where the report does.
+docs/run-sample.schema.json, come at the interval asked, and end where the report does; the page
+events add up to the report's faults, swap-ins, swap-outs and evictions.
 
 Usage: check_report.py KIOKU GUEST_DIR DOCS_DIR WORK_DIR
 """
+import collections
+import csv
 import json
 import os
 import subprocess
@@ -80,6 +83,32 @@ again = run("psi", ["--mem", "128M", "--swap", "64M", "--sample", "100ms:" + tim
 for r in (psi, again):
     r["time"]["host_ns"] = 0
 check(psi == again, "psi: a second run gave another report")
+
+# The same run with its page events: one row per resolved fault of each process, an evict row
+# for every page reclaim took, a swap-out row per mapping of each page sent to swap.
+events_csv = os.path.join(work, "psi.csv")
+with_events = run("psi", ["--mem", "128M", "--swap", "64M", "--events", events_csv])
+with_events["time"]["host_ns"] = 0
+check(with_events == psi, "psi: --events changed the report")
+with open(events_csv, newline="") as f:
+    rows = list(csv.DictReader(f))
+check(rows and list(rows[0].keys()) == ["time_ns", "pid", "address", "pfn", "kind", "detail"], "events: columns")
+kinds = collections.Counter(r["kind"] for r in rows)
+check(set(kinds) <= {"fault", "swap_in", "evict", "swap_out", "writeback", "oom_kill"}, f"events: kinds {kinds}")
+for p in psi["processes"]:
+    faults = sum(1 for r in rows if r["kind"] in ("fault", "swap_in") and r["pid"] == str(p["pid"]))
+    check(faults == p["minor_faults"] + p["major_faults"],
+          f"events: {faults} fault rows for pid {p['pid']}, {p['minor_faults'] + p['major_faults']} faults")
+    swap_ins = sum(1 for r in rows if r["kind"] == "swap_in" and r["pid"] == str(p["pid"]))
+    check(swap_ins == p["swap_ins"], f"events: pid {p['pid']}: {swap_ins} swap_in rows, {p['swap_ins']} swap-ins")
+    outs = sum(1 for r in rows if r["kind"] == "swap_out" and r["pid"] == str(p["pid"]))
+    check(outs == p["swap_outs"], f"events: pid {p['pid']}: {outs} swap_out rows, {p['swap_outs']} swap-outs")
+steals = psi["vmstat_delta"]["pgsteal_kswapd"] + psi["vmstat_delta"]["pgsteal_direct"]
+check(kinds["evict"] == steals, f"events: {kinds['evict']} evict rows, {steals} pages stolen")
+check(all(r["detail"].startswith(("memcg, lru:", "kswapd, lru:", "direct, lru:"))
+          for r in rows if r["kind"] == "evict"), "events: an eviction without the policy's reason")
+times = [int(r["time_ns"]) for r in rows]
+check(times == sorted(times), "events: rows out of time order")
 
 lines = [json.loads(line) for line in open(timeline)]
 for line in lines:

@@ -313,6 +313,9 @@ Result<void> PageCache::start_writeback(Inode& inode, std::vector<Pfn>& pages)
         result = inode.write_backing(it->first, m_mm.memory().frame(pfn));
         if (result.is_error())
             break;
+        if (m_mm.page_events())
+            m_mm.page_event({PageEventKind::Writeback, nullptr, 0, pfn.value(),
+                             "inode " + std::to_string(inode.ino()) + " index " + std::to_string(it->first)});
         // clear_page_dirty_for_io, then folio_start_writeback.
         f.clear(FF_DIRTY);
         --inode.dirty_pages;

@@ -18,6 +18,7 @@
 
 #include <memory>
 #include <optional>
+#include <string_view>
 #include <vector>
 
 #include "base/Result.h"
@@ -56,6 +57,24 @@ class OomHandler {
     // The same inside one memory cgroup that reached its memory.max: only its processes are
     // candidates (Linux: mem_cgroup_out_of_memory).
     virtual bool memcg_out_of_memory(MemCgroup& memcg) = 0;
+};
+
+// Page events, for `kioku run --events` (one row each): what happened to which page. `space` and
+// `va` name the mapping when there is one (a fault, a swap-out from one mapping), null and 0
+// otherwise; `pfn` is 0 when no frame is meant; `detail` says more: the fault's cause, the
+// policy's reason for an eviction, the swap slot, the OOM victim's badness.
+enum class PageEventKind : u8 { Fault, SwapIn, Evict, SwapOut, Writeback, OomKill };
+struct PageEvent {
+    PageEventKind kind = PageEventKind::Fault;
+    const AddressSpace* space = nullptr;
+    u64 va = 0;
+    u64 pfn = 0;
+    std::string_view detail;
+};
+class PageEventSink {
+  public:
+    virtual ~PageEventSink() = default;
+    virtual void page_event(const PageEvent& event) = 0;
 };
 
 // Who waited on memory: the task being served, or kswapd (a kernel thread of the root group).
@@ -178,6 +197,14 @@ class MmCore : public TableAllocator {
         MmCore& m_mm;
     };
     void set_memstall_observer(MemstallObserver* observer) { m_memstall_observer = observer; }
+    // Where page events go; null (the default) when nobody listens, which costs one test each.
+    void set_page_event_sink(PageEventSink* sink) { m_page_events = sink; }
+    PageEventSink* page_events() const { return m_page_events; }
+    void page_event(const PageEvent& event)
+    {
+        if (m_page_events)
+            m_page_events->page_event(event);
+    }
 
     void set_oom_handler(OomHandler* handler) { m_oom = handler; }
     OomHandler* oom_handler() const { return m_oom; }
@@ -266,6 +293,7 @@ class MmCore : public TableAllocator {
     u64 m_committed = 0;
     OomHandler* m_oom = nullptr;
     MemstallObserver* m_memstall_observer = nullptr;
+    PageEventSink* m_page_events = nullptr;
     u32 m_memstall_depth = 0;
     u64 m_memstall_start = 0;
     MemstallKind m_memstall_kind = MemstallKind::Task;

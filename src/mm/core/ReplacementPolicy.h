@@ -55,6 +55,13 @@ class ReplacementPolicy {
     virtual void select(u64 count, ReclaimScan& scan, std::vector<Pfn>& victims) = 0;
     // A selected page that could not be evicted now stays resident.
     virtual void keep(Pfn pfn) = 0;
+    // Why the page just selected was chosen, in a few words (page events; called only when
+    // someone listens, before the page is evicted).
+    virtual std::string victim_reason(Pfn pfn) const
+    {
+        (void)pfn;
+        return name();
+    }
 };
 
 } // namespace kioku

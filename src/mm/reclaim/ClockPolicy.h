@@ -23,6 +23,7 @@ class ClockPolicy final : public FifoPolicy {
     {
     }
     const char* name() const override { return "clock"; }
+    std::string victim_reason(Pfn) const override { return "clock: accessed bit clear when the hand came"; }
     void select(u64 count, ReclaimScan& scan, std::vector<Pfn>& victims) override;
 };
 

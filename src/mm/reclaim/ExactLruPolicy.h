@@ -23,6 +23,7 @@ class ExactLruPolicy final : public FifoPolicy {
     {
     }
     const char* name() const override { return "exact-lru"; }
+    std::string victim_reason(Pfn) const override { return "exact-lru: the least recently used page"; }
     void page_accessed(Pfn pfn) override;
 };
 

@@ -60,6 +60,7 @@ class FifoPolicy : public ReplacementPolicy {
     {
     }
     const char* name() const override { return "fifo"; }
+    std::string victim_reason(Pfn) const override { return "fifo: the oldest resident page"; }
     void page_added(Pfn pfn) override;
     void page_removed(Pfn pfn) override;
     // Appends the oldest pages, oldest first.

@@ -130,4 +130,13 @@ void LinuxLruPolicy::select(u64 count, ReclaimScan& scan, std::vector<Pfn>& vict
     }
 }
 
+std::string LinuxLruPolicy::victim_reason(Pfn pfn) const
+{
+    // A victim left the tail of its inactive list unreferenced (shrink_folio_list's reclaim).
+    const Frame& f = m_frames[pfn];
+    return std::string("lru: ") +
+           (f.has(FF_ANON) && f.has(FF_SWAPBACKED) ? "inactive_anon" : "inactive_file") +
+           " tail, not referenced";
+}
+
 } // namespace kioku

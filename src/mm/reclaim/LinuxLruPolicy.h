@@ -19,6 +19,7 @@ class LinuxLruPolicy final : public ReplacementPolicy {
   public:
     LinuxLruPolicy(Lru& lru, FrameTable& frames, const VmSysctl& sysctl);
     const char* name() const override { return "lru"; }
+    std::string victim_reason(Pfn pfn) const override;
     void page_added(Pfn) override {} // the Lru lists are this policy's own state
     void page_removed(Pfn) override {}
     void select(u64 count, ReclaimScan& scan, std::vector<Pfn>& victims) override;

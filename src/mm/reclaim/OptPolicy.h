@@ -33,6 +33,7 @@ class OptPolicy final : public FifoPolicy {
     {
     }
     const char* name() const override { return "opt"; }
+    std::string victim_reason(Pfn) const override { return "opt: the page used again furthest ahead"; }
 
     // The references to come, in order; the policy starts at the first. Replaces any earlier
     // string (the pages used before it count as never used again).

@@ -212,7 +212,11 @@ bool Reclaimer::evict_anon(Pfn pfn)
     if (f.refcount != f.mapcount + 1)
         return false;
     Rmap rmap(m_mm);
-    rmap.for_each_mapping(pfn, [&](AddressSpace& space, Vma&, VirtAddr, PageSlot slot) {
+    std::string slot_name;
+    if (m_mm.page_events())
+        slot_name = "slot " + std::to_string(entry.type) + ":" + std::to_string(entry.offset);
+    rmap.for_each_mapping(pfn, [&](AddressSpace& space, Vma&, VirtAddr va, PageSlot slot) {
+        m_mm.page_event({PageEventKind::SwapOut, &space, va.value(), pfn.value(), slot_name});
         swap.duplicate(entry); // the PTE's reference to the slot
         rmap.unmap_one(space, slot, Rmap::Unmap::Reclaim, make_swap_pte(entry));
         ++space.rss().swapents;
@@ -243,6 +247,9 @@ bool Reclaimer::evict_file(Pfn pfn)
         auto r = inode->write_backing(f.index, m_mm.memory().frame(pfn));
         if (r.is_error())
             return false;
+        if (m_mm.page_events())
+            m_mm.page_event({PageEventKind::Writeback, nullptr, 0, pfn.value(),
+                             "reclaim, file index " + std::to_string(f.index)});
         m_mm.vmstat().add(VmItem::NrVmscanWrite, 1);
         m_mm.vmstat().add(VmItem::NrWritten, 1);
         m_mm.vmstat().add(VmItem::Pgpgout, static_cast<i64>(PAGE_SIZE / 512));
@@ -300,7 +307,14 @@ u64 Reclaimer::reclaim(u64 pages, ReclaimMode mode, const MemCgroup* memcg)
                     continue;
                 }
                 bool anon = m_mm.frames()[pfn].has(FF_SWAPBACKED);
+                std::string reason;
+                if (m_mm.page_events())
+                    reason = std::string(memcg                         ? "memcg, "
+                                         : mode == ReclaimMode::Kswapd ? "kswapd, "
+                                                                       : "direct, ") +
+                             m_policy->victim_reason(pfn);
                 if (evict(pfn)) {
+                    m_mm.page_event({PageEventKind::Evict, nullptr, 0, pfn.value(), reason});
                     ++freed;
                     m_mm.vmstat().add(
                         mode == ReclaimMode::Kswapd ? VmItem::PgstealKswapd : VmItem::PgstealDirect, 1);

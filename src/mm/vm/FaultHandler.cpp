@@ -116,6 +116,8 @@ FaultOutcome FaultHandler::handle_in_vma(AddressSpace& space, Vma& vma, VirtAddr
     if (vma.flags & VM_HUGETLB) { // hugetlb memory is mapped only by huge leaves (Hugetlb.cpp)
         FaultOutcome huge = m_mm.hugetlb_ops().fault(space, vma, va, access);
         account(space, huge, FaultCause::Huge);
+        if (m_mm.page_events() && fault_resolved(huge))
+            m_mm.page_event({PageEventKind::Fault, &space, page_base(va).value(), 0, "huge hugetlb"});
         return huge;
     }
     va = page_base(va);
@@ -175,6 +177,13 @@ FaultOutcome FaultHandler::handle_in_vma(AddressSpace& space, Vma& vma, VirtAddr
         space.fault_done(vma, va, write, slot); // mlock and soft-dirty bookkeeping (Mlock.cpp)
     m_mm.set_current_space(previous);
     account(space, outcome, cause);
+    if (m_mm.page_events() && fault_resolved(outcome)) {
+        u64 pfn = slot && pte_present(*slot) ? pte_pfn(*slot).value() : 0;
+        std::string detail = std::string(fault_cause_name(cause)) + (write ? " write" : " read") +
+                             (outcome == FaultOutcome::Major ? ", major" : "");
+        m_mm.page_event({cause == FaultCause::SwapIn ? PageEventKind::SwapIn : PageEventKind::Fault, &space,
+                         va.value(), pfn, detail});
+    }
     space.update_hiwater_rss();
     // balance_dirty_pages_ratelimited, and the flusher's timer, at a point where no page is
     // half set up.
