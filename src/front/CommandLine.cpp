@@ -6,14 +6,19 @@ namespace kioku {
 
 void CommandLine::flag(std::string name, std::function<void()> set)
 {
-    m_entries.push_back(Entry{std::move(name), false, std::move(set), {}, {}});
+    m_entries.push_back(Entry{std::move(name), false, false, std::move(set), {}, {}});
+}
+
+void CommandLine::optional(std::string name, Handler take)
+{
+    m_entries.push_back(Entry{std::move(name), false, true, {}, std::move(take), {}});
 }
 
 void CommandLine::option(std::string name, Handler take, std::string missing)
 {
     if (missing.empty())
         missing = name + " needs a value";
-    m_entries.push_back(Entry{std::move(name), true, {}, std::move(take), std::move(missing)});
+    m_entries.push_back(Entry{std::move(name), true, false, {}, std::move(take), std::move(missing)});
 }
 
 const CommandLine::Entry* CommandLine::find(const std::string& name) const
@@ -35,9 +40,25 @@ std::string CommandLine::parse(const std::vector<std::string>& args, Operands mo
             break;
         }
         if (arg.size() > 1 && arg[0] == '-') {
+            size_t eq = arg.starts_with("--") ? arg.find('=') : std::string::npos;
+            if (eq != std::string::npos) {
+                const Entry* e = find(arg.substr(0, eq));
+                if (!e || !e->value_optional)
+                    return "unknown option '" + arg + "'";
+                if (eq + 1 == arg.size())
+                    return arg.substr(0, eq) + "= needs a value after the '='";
+                if (auto error = e->take(arg.substr(eq + 1)); !error.empty())
+                    return error;
+                continue;
+            }
             const Entry* e = find(arg);
             if (!e)
                 return "unknown option '" + arg + "'";
+            if (e->value_optional) {
+                if (auto error = e->take(""); !error.empty())
+                    return error;
+                continue;
+            }
             if (!e->takes_value) {
                 e->set();
                 continue;

@@ -23,6 +23,9 @@ class CommandLine {
     void flag(std::string name, std::function<void()> set);
     // `--name VALUE`; `missing` is the message when no value follows (default: "NAME needs a value").
     void option(std::string name, Handler take, std::string missing = {});
+    // `--name` alone (the handler gets "") or `--name=VALUE`, as strace's own --output is not but
+    // GNU tools' optional arguments are.
+    void optional(std::string name, Handler take);
 
     // Where operands may stand. Interleaved: anywhere among the options, all of them collected
     // (`kioku --mem 1G demo`). Trailing: the first operand, or what follows `--`, ends the
@@ -38,6 +41,7 @@ class CommandLine {
     struct Entry {
         std::string name;
         bool takes_value = false;
+        bool value_optional = false; // `--name` or `--name=VALUE` only
         std::function<void()> set;
         Handler take;
         std::string missing;

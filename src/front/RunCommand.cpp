@@ -58,7 +58,9 @@ struct RunCommandOptions {
     std::string sysroot; // --sysroot: where the shared libraries of a dynamic program come from
     std::string report;  // --report FILE: the run's JSON report
     std::string events;  // --events FILE.csv: one row per page event
-    u64 sample_ns = 0;   // --sample INTERVAL[:FILE]: the timeline's interval (0: none) and file
+    bool strace = false; // --strace[=FILE]: a line per system call, on stderr or to FILE
+    std::string strace_file;
+    u64 sample_ns = 0; // --sample INTERVAL[:FILE]: the timeline's interval (0: none) and file
     std::string sample_file;
 };
 
@@ -336,6 +338,11 @@ std::string parse(int argc, char** argv, RunCommandOptions& o)
         o.sample_file = colon == std::string::npos ? "kioku-sample.jsonl" : v.substr(colon + 1);
         return std::string();
     });
+    cli.optional("--strace", [&](const std::string& v) {
+        o.strace = true;
+        o.strace_file = v;
+        return std::string();
+    });
     cli.option("--events", [&](const std::string& v) {
         if (v.empty())
             return std::string("--events takes a file name");
@@ -585,6 +592,8 @@ const char* run_usage()
            "                            figures at the end\n"
            "    --report FILE           write the run's report, one JSON object, to FILE at the end\n"
            "                            (per process, vmstat deltas, cgroups; docs/run-report.md)\n"
+           "    --strace[=FILE]         a line per system call, as strace -f prints it, on stderr\n"
+           "                            or to FILE: decoded arguments, the result or the errno\n"
            "    --events FILE.csv       one CSV row per page event: faults by cause, swap-ins,\n"
            "                            evictions with the policy's reason, swap-outs, writebacks,\n"
            "                            OOM kills (docs/run-report.md)\n"
@@ -671,6 +680,19 @@ int run_command(int argc, char** argv, std::ostream& err)
         report = std::make_unique<RunReport>(r, config_json(o));
         r.add_observer(report.get());
     }
+    std::ofstream strace_file;
+    if (o.strace) {
+        if (!o.strace_file.empty()) {
+            strace_file.open(o.strace_file, std::ios::out | std::ios::trunc);
+            if (!strace_file) {
+                err << "kioku: --strace: cannot write " << o.strace_file << "\n";
+                return EXIT_USAGE;
+            }
+            r.set_strace(&strace_file);
+        } else {
+            r.set_strace(&err);
+        }
+    }
     std::ofstream events_file;
     std::unique_ptr<RunEvents> events;
     if (!o.events.empty()) {
@@ -706,6 +728,7 @@ int run_command(int argc, char** argv, std::ostream& err)
         StopSignals stop_signals;
         result = r.run();
     }
+    r.set_strace(nullptr);
     if (events) {
         events.reset();
         events_file.close();

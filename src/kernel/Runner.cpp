@@ -9,6 +9,7 @@
 #include "kernel/ElfLoader.h"
 #include "kernel/Process.h"
 #include "kernel/Signals.h"
+#include "kernel/Strace.h"
 #include "kernel/Syscalls.h"
 #include "mm/MemoryManager.h"
 #include "mm/pgtable/PageTable.h"
@@ -378,6 +379,11 @@ void Runner::record_peak(ThreadGroup& g)
         g.peak_rss_pages = std::max(g.peak_rss_pages, p->space().hiwater_rss());
 }
 
+void Runner::set_strace(std::ostream* out)
+{
+    m_strace = out ? std::make_unique<Strace>(*m_kernel, *out) : nullptr;
+}
+
 void Runner::finish_killed()
 {
     u64 kills = m_kernel->mm().vmstat()[VmItem::OomKill];
@@ -682,7 +688,11 @@ bool Runner::resume_blocked(Task& t)
     switch (t.block) {
     case BlockKind::Retry: {
         t.block = BlockKind::None;
+        if (m_strace)
+            m_strace->entry(t);
         SyscallResult res = m_syscalls->dispatch(t);
+        if (m_strace)
+            m_strace->exit(t, res);
         if (res.kind == SyscallResult::Kind::Block)
             return false;
         if (t.state == RunState::Blocked)
@@ -812,7 +822,11 @@ void Runner::handle_stop(Task& t, const StopInfo& stop)
         ++m_result.stats.syscalls;
         m_kernel->machine().clock().advance(m_kernel->machine().clock().costs().syscall_ns);
         t.block = BlockKind::None;
+        if (m_strace)
+            m_strace->entry(t);
         SyscallResult res = m_syscalls->dispatch(t);
+        if (m_strace)
+            m_strace->exit(t, res);
         note_tree_rss();
         if (t.state == RunState::Dead)
             return;

@@ -85,6 +85,8 @@ struct RunResult {
 
 // What a front end watches during a run (reports, timelines): each process as it ends, and a
 // turn between the scheduler's rounds as simulated time passes. Observers only look.
+class Strace;
+
 class RunObserver {
   public:
     virtual ~RunObserver() = default;
@@ -148,6 +150,8 @@ class Runner {
     // The program given to start(): PID 2 under kioku's init, 1 with --no-init.
     Pid first_pid() const { return m_first; }
     void set_trace(std::ostream* out) { m_trace = out; }
+    // Writes a line per system call to `out`, as strace -f does (kernel/Strace.h). Null stops it.
+    void set_strace(std::ostream* out);
     // Observers are told in the order they were added; they must outlive the run.
     void add_observer(RunObserver* observer) { m_observers.push_back(observer); }
     // The figures so far (run() returns them at the end).
@@ -212,6 +216,7 @@ class Runner {
     std::set<Pid> m_zombies; // exited groups waiting for their parent
     std::ostream* m_trace = nullptr;
     std::vector<RunObserver*> m_observers;
+    std::unique_ptr<Strace> m_strace;
     u64 m_tree_peak_pages = 0;
     u64 m_traced_instret = ~u64{0}; // the instruction last written to the trace
     void trace_state();

@@ -1,10 +1,11 @@
 #!/usr/bin/python3
-"""Checks `kioku run --report`, `--sample` and `--events`: the report of two guest programs validates against
+"""Checks `kioku run --report`, `--sample`, `--events` and `--strace`: the report of two guest programs validates against
 docs/run-report.schema.json, holds together (every process's faults by cause add up to its minor
 and major faults, the OOM victim carries its kill, the tree's peak is at least each process's),
 and is the same on a second run but for the host's time; the timeline's lines validate against
 docs/run-sample.schema.json, come at the interval asked, and end where the report does; the page
-events add up to the report's faults, swap-ins, swap-outs and evictions.
+events add up to the report's faults, swap-ins, swap-outs and evictions; tracing the calls
+changes nothing and prints them as strace -f does.
 
 Usage: check_report.py KIOKU GUEST_DIR DOCS_DIR WORK_DIR
 """
@@ -109,6 +110,25 @@ check(all(r["detail"].startswith(("memcg, lru:", "kswapd, lru:", "direct, lru:")
           for r in rows if r["kind"] == "evict"), "events: an eviction without the policy's reason")
 times = [int(r["time_ns"]) for r in rows]
 check(times == sorted(times), "events: rows out of time order")
+
+# The same run traced: the same report, and strace -f's lines for the calls it made.
+trace = os.path.join(work, "memcg_kmem.strace")
+plain = run("memcg_kmem", ["--mem", "128M"])
+traced = run("memcg_kmem", ["--mem", "128M", "--strace=" + trace])
+for r in (plain, traced):
+    r["time"]["host_ns"] = 0
+check(plain == traced, "memcg_kmem: --strace changed the report")
+strace = open(trace).read().splitlines()
+for expected in ['[pid 2] openat(AT_FDCWD, "/sys/fs/cgroup/tight/memory.max", O_WRONLY) = 3',
+                 '[pid 2] write(3, "1M", 2) = 2',
+                 '[pid 2] mkdirat(AT_FDCWD, "/sys/fs/cgroup/kmem", 0755) = 0',
+                 '[pid 2] wait4(3, ']:
+    check(any(line.startswith(expected) for line in strace), f"strace: no line {expected!r}")
+check(any(line.endswith("<unfinished ...>") for line in strace), "strace: no blocked call")
+check(any(line.endswith(" = -1 ENOMEM (Cannot allocate memory)") for line in strace), "strace: no failed call")
+check(any("<... wait4 resumed>) = 3" in line for line in strace), "strace: no resumed wait4")
+check(any(line.startswith("[pid 4] mmap(NULL, 4096, PROT_READ|PROT_WRITE, MAP_PRIVATE|MAP_ANONYMOUS, -1, 0) = 0x")
+          for line in strace), "strace: no decoded mmap")
 
 lines = [json.loads(line) for line in open(timeline)]
 for line in lines:

@@ -12,6 +12,7 @@ struct Parsed {
     std::string root;
     std::vector<std::string> operands;
     std::string error;
+    std::vector<std::string> strace; // each --strace's value
 };
 
 Parsed parse(std::vector<std::string> args, CommandLine::Operands mode)
@@ -29,6 +30,10 @@ Parsed parse(std::vector<std::string> args, CommandLine::Operands mode)
         },
         "--root needs a directory");
     cli.option("--trace", [](const std::string&) { return std::string(); });
+    cli.optional("--strace", [&](const std::string& v) {
+        p.strace.push_back(v);
+        return std::string();
+    });
     p.error = cli.parse(args, mode, p.operands);
     return p;
 }
@@ -61,6 +66,17 @@ TEST(CommandLine, ErrorsSayWhichOptionAndWhy)
     EXPECT_EQ(parse({"--trace"}, CommandLine::Operands::Trailing).error, "--trace needs a value");
     EXPECT_EQ(parse({"--root", ""}, CommandLine::Operands::Trailing).error, "--root wants a name");
     EXPECT_EQ(parse({"-"}, CommandLine::Operands::Interleaved).operands, std::vector<std::string>{"-"});
+}
+
+TEST(CommandLine, AnOptionalValueComesAfterAnEqualsSign)
+{
+    Parsed p = parse({"--strace", "--strace=calls.txt", "prog"}, CommandLine::Operands::Trailing);
+    EXPECT_EQ(p.error, "");
+    EXPECT_EQ(p.strace, (std::vector<std::string>{"", "calls.txt"}));
+    EXPECT_EQ(p.operands, std::vector<std::string>{"prog"}) << "the word after --strace is not its value";
+    EXPECT_EQ(parse({"--strace="}, CommandLine::Operands::Trailing).error, "--strace= needs a value after the '='");
+    EXPECT_EQ(parse({"--root=/r"}, CommandLine::Operands::Trailing).error, "unknown option '--root=/r'")
+        << "only an optional value is written with '='";
 }
 
 TEST(CommandLine, SharedOptionsAreCheckedAlike)
