@@ -16,4 +16,8 @@ inline constexpr int SEGV_MAPERR_ = 1, SEGV_ACCERR_ = 2, BUS_ADRALN_ = 1, BUS_AD
                      TRAP_BRKPT_ = 1;
 inline constexpr int CLD_EXITED_ = 1, CLD_KILLED_ = 2, CLD_DUMPED_ = 3, CLD_STOPPED_ = 5, CLD_CONTINUED_ = 6;
 
+// The kernel-internal errno of a system call to be made again, whatever signals come meanwhile
+// (Linux's ERESTARTNOINTR); the program never sees it.
+inline constexpr int ERESTARTNOINTR_ = 513;
+
 } // namespace kioku

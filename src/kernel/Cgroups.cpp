@@ -120,12 +120,18 @@ Cgroups::~Cgroups()
 void Cgroups::memstall(u64 start_ns, u64 end_ns, bool kswapd)
 {
     Process* current = kswapd ? nullptr : m_kernel.current();
-    Cgroup* group = current ? current->cgroup : nullptr;
-    if (!group) {
-        // kswapd (or work for no process): a kernel thread of the root stalls, others may run.
+    if (current)
+        memstall_of(*current, start_ns, end_ns);
+    else // kswapd (or work for no process): a kernel thread of the root stalls, others may run.
         m_root->psi.stall(start_ns, end_ns, false);
-        return;
-    }
+}
+
+void Cgroups::memstall_of(Process& process, u64 start_ns, u64 end_ns)
+{
+    Process* current = &process;
+    Cgroup* group = current->cgroup;
+    if (!group)
+        group = m_root.get();
     // Full when no other task of the group could run: the runnable threads of its processes,
     // less the stalled one itself.
     std::vector<std::pair<const Cgroup*, u32>> runnable;

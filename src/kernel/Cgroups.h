@@ -103,6 +103,8 @@ class Cgroups {
     // the process the kernel works for and its ancestors, or for the root alone when kswapd
     // stalled or no process was being served.
     void memstall(u64 start_ns, u64 end_ns, bool kswapd);
+    // The same for a stall of `process` the run loop saw end (a memory.high penalty slept).
+    void memstall_of(Process& process, u64 start_ns, u64 end_ns);
     // memory.pressure of a group (of the root: /proc/pressure/memory), as of now.
     std::string pressure(Cgroup& group);
 

@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <cstring>
 
+#include "abi/Signal.h"
 #include "hw/Machine.h"
 #include "kernel/Cgroups.h"
 #include "kernel/ElfLoader.h"
@@ -102,6 +103,8 @@ Result<std::unique_ptr<Runner>> Runner::create(const RunOptions& options, std::o
         return false;
     });
     r->m_kernel->set_task_view([runner = r.get()](Pid pid) { return runner->task_view(pid); });
+    // The memory.high penalty is slept by the task (throttle), while the others run.
+    r->m_kernel->mm().set_throttle_sleeps(true);
     r->m_kernel->set_task_exists([runner = r.get()](Pid pid, Pid tid) {
         const Task* t = runner->m_sched.task(tid);
         return t && t->tgid == pid && t->state != RunState::Dead;
@@ -382,6 +385,28 @@ void Runner::record_peak(ThreadGroup& g)
 void Runner::set_strace(std::ostream* out)
 {
     m_strace = out ? std::make_unique<Strace>(*m_kernel, *out) : nullptr;
+}
+
+void Runner::throttle(Task& t)
+{
+    t.throttle_owed_ns += m_kernel->mm().take_throttle();
+    if (auto rest = m_kernel->mm().take_populate_rest(); rest.end) {
+        t.populate_space = rest.space;
+        t.populate_start = rest.start;
+        t.populate_end = rest.end;
+    }
+    if (!t.throttle_owed_ns || t.state != RunState::Runnable)
+        return; // a task blocked in its call sleeps the penalty when the call returns
+    Process* p = m_kernel->process(t.tgid);
+    if (!p || !p->alive()) {
+        t.throttle_owed_ns = 0;
+        return;
+    }
+    u64 now = m_kernel->now_ns();
+    t.state = RunState::Blocked;
+    t.block = BlockKind::Throttle;
+    t.throttle_start_ns = now;
+    t.deadline_ns = now + std::exchange(t.throttle_owed_ns, 0);
 }
 
 void Runner::finish_killed()
@@ -683,6 +708,32 @@ bool Runner::resume_blocked(Task& t)
 {
     if (t.block == BlockKind::Vfork)
         return false; // vfork_done wakes it; SIGKILL ends the whole group anyway
+    if (t.block == BlockKind::Throttle) {
+        // schedule_timeout_killable: only SIGKILL, which ends the group, cuts it short.
+        if (m_kernel->now_ns() < *t.deadline_ns)
+            return false;
+        Process* p = m_kernel->process(t.tgid);
+        if (p)
+            m_kernel->cgroups().memstall_of(*p, t.throttle_start_ns, *t.deadline_ns);
+        t.state = RunState::Runnable;
+        t.block = BlockKind::None;
+        t.deadline_ns.reset();
+        if (t.populate_end) {
+            // mm_populate goes on where the penalty stopped it, in the same call.
+            AddressSpace* space = std::exchange(t.populate_space, nullptr);
+            u64 start = t.populate_start, end = std::exchange(t.populate_end, 0);
+            if (p && p->alive() && p->has_space() && &p->space() == space) {
+                if (auto call = m_kernel->enter(t.tgid); !call.is_error()) {
+                    VirtAddr stopped = space->populate(VirtAddr(start), VirtAddr(end));
+                    if (stopped.value() < end && m_kernel->mm().throttle_pending())
+                        m_kernel->mm().set_populate_rest({space, stopped.value(), end});
+                }
+                finish_killed();
+                throttle(t);
+            }
+        }
+        return true;
+    }
     if (interrupt_if_signalled(t))
         return true;
     switch (t.block) {
@@ -701,6 +752,8 @@ bool Runner::resume_blocked(Task& t)
             t.regs.x[10] = static_cast<u64>(res.value);
             t.regs.pc += 4;
         }
+        m_kernel->mm().handle_over_high(); // the return to user (memory.high)
+        throttle(t);
         return true;
     }
     case BlockKind::Futex:
@@ -726,7 +779,8 @@ bool Runner::resume_blocked(Task& t)
         return true;
     }
     case BlockKind::None: t.state = RunState::Runnable; return true;
-    case BlockKind::Vfork: return false;
+    case BlockKind::Vfork:
+    case BlockKind::Throttle: return false; // handled above
     }
     return false;
 }
@@ -830,7 +884,10 @@ void Runner::handle_stop(Task& t, const StopInfo& stop)
         note_tree_rss();
         if (t.state == RunState::Dead)
             return;
-        if (res.kind == SyscallResult::Kind::Return) {
+        if (res.kind == SyscallResult::Kind::Return && res.value == -ERESTARTNOINTR_) {
+            // The call stopped to take its memory.high penalty: it runs again after it.
+            VERIFY(m_kernel->mm().throttle_pending() && "a call restarted with no penalty owed");
+        } else if (res.kind == SyscallResult::Kind::Return) {
             t.regs.x[10] = static_cast<u64>(res.value);
             t.regs.pc += 4;
         } else if (res.kind == SyscallResult::Kind::Block) {
@@ -931,6 +988,7 @@ void Runner::run_slice(Task& t)
         bool yield = stop.reason == StopReason::Ecall && t.regs.x[17] == SCHED_YIELD_NR;
         handle_stop(t, stop);
         finish_killed();
+        throttle(t);
         // The call may have ended the process (an OOM victim dies when its call ends).
         Process* p = m_kernel->process(t.tgid);
         if (t.state != RunState::Runnable || !p || !p->alive())
@@ -1090,14 +1148,17 @@ std::optional<Kernel::TaskView> Runner::task_view(Pid id) const
         return v;
     }
     // The leader's state, as Linux's /proc/PID/stat shows: running or runnable is R; a task in an
-    // interruptible wait is S; the vfork parent's wait is uninterruptible (D).
+    // interruptible wait is S; the vfork parent's wait and the memory.high penalty's killable
+    // sleep are uninterruptible (D).
     const Task* leader = thread ? thread : g->threads.empty() ? nullptr : m_sched.task(g->threads.front());
     if (!leader)
         v.state = TaskState::Sleeping; // init, which only ever waits
     else if (g->stopped)
         v.state = TaskState::Stopped;
     else if (leader->state == RunState::Blocked)
-        v.state = leader->block == BlockKind::Vfork ? TaskState::DiskSleep : TaskState::Sleeping;
+        v.state = leader->block == BlockKind::Vfork || leader->block == BlockKind::Throttle
+                      ? TaskState::DiskSleep
+                      : TaskState::Sleeping;
     else
         v.state = leader->state == RunState::Dead ? TaskState::Zombie : TaskState::Running;
     return v;

@@ -193,6 +193,9 @@ class Runner {
     // a panic's halt) end now, as if killed by the signal: their parent gets SIGCHLD, their
     // children go to init, before anyone can wait for them.
     void finish_killed();
+    // The memory.high penalty the task owes (MmCore::take_throttle) is slept now, if it is about
+    // to return to user: BlockKind::Throttle until the deadline, killable only.
+    void throttle(Task& t);
     u64 m_seen_oom_kills = 0;
     // The RSS of every live process, summed: the tree's peak is kept after each fault and call.
     void note_tree_rss();

@@ -112,7 +112,10 @@ enum class RunState : u8 { Runnable, Blocked, Dead };
 // the wait, as Linux's killable vfork wait).
 // Userfault: a fault on a missing page of a userfaultfd-registered range, until a wake of its
 // address (or a signal, after whose handler the access runs again).
-enum class BlockKind : u8 { None, Retry, Futex, Sleep, Vfork, Userfault };
+// Throttle: the memory.high penalty (MmCore::handle_over_high), slept until deadline_ns, killable
+// only (schedule_timeout_killable): the registers are already those of the return to user, or of
+// the system call to make again when it stopped to take the penalty.
+enum class BlockKind : u8 { None, Retry, Futex, Sleep, Vfork, Userfault, Throttle };
 
 struct Task {
     Tid tid = 0;
@@ -130,7 +133,14 @@ struct Task {
     // The Retry wait ends with EINTR whenever a handler runs, SA_RESTART or not (Linux's
     // ERESTARTNOHAND: poll, ppoll, select, pselect, epoll_wait).
     bool no_restart_after_handler = false;
-    u64 sleep_rem = 0; // a relative nanosleep's rem: where the time left goes if a signal cuts it
+    u64 sleep_rem = 0;         // a relative nanosleep's rem: where the time left goes if a signal cuts it
+    u64 throttle_start_ns = 0; // when a Throttle sleep began (for pressure stall information)
+    u64 throttle_owed_ns = 0;  // a memory.high penalty to sleep when the task next returns to user
+    // What mmap(MAP_POPULATE) had left to populate when it stopped for the penalty: done after
+    // the Throttle sleep, before the call returns to the program. end 0: nothing.
+    AddressSpace* populate_space = nullptr;
+    u64 populate_start = 0;
+    u64 populate_end = 0;
     FutexKey futex_key;
     u32 futex_bitset = 0;
     // futex_waitv: the futexes of the wait, woken by any of them (the call returns its index);

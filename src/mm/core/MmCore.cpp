@@ -268,7 +268,11 @@ void MmCore::settle_over_high()
             break;
         if (reclaimed || retries-- > 0)
             continue;
-        m_clock.advance(delay); // schedule_timeout_killable: the task waits, it does not die
+        // schedule_timeout_killable: the task waits, it does not die.
+        if (m_throttle_sleeps)
+            m_throttle_ns += delay;
+        else
+            m_clock.advance(delay);
         break;
     }
     m_in_over_high = false;

@@ -19,6 +19,7 @@
 #include <memory>
 #include <optional>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "base/Result.h"
@@ -167,12 +168,32 @@ class MmCore : public TableAllocator {
     // was over its memory.high are settled here, when more than a charge batch has piled up, and
     // by the kernel when its call returns to the program: the groups over high are reclaimed
     // (a high event each), and what is still over costs the task a delay that grows with the
-    // square of the overage, capped at 2 s. Simulated time passes for it; nobody is killed.
+    // square of the overage, capped at 2 s: the task sleeps it (see set_throttle_sleeps); nobody
+    // is killed.
     void handle_over_high()
     {
         if (m_pages_over_high)
             settle_over_high();
     }
+    // Where the delay goes. By default it passes on the clock at once (scenarios, where nothing
+    // else runs). A run loop that can put the task to sleep sets sleeps: the delay is then left
+    // for it to take (take_throttle) when the call or fault returns, so that other tasks run
+    // meanwhile, and populate loops (mlock, MAP_POPULATE, MADV_POPULATE_*) stop early while a
+    // delay is owed (throttle_pending) so that it is taken between their batches, as Linux sleeps
+    // inside the charge.
+    void set_throttle_sleeps(bool sleeps) { m_throttle_sleeps = sleeps; }
+    bool throttle_pending() const { return m_throttle_ns > 0; }
+    u64 take_throttle() { return std::exchange(m_throttle_ns, 0); }
+    // A MAP_POPULATE (or a locked mmap) that stopped for the penalty: the rest of its range, for
+    // the run loop to populate after the sleep, before the call returns to the program (Linux
+    // sleeps inside mm_populate and goes on). end 0: none.
+    struct PopulateRest {
+        AddressSpace* space = nullptr;
+        u64 start = 0;
+        u64 end = 0;
+    };
+    void set_populate_rest(PopulateRest rest) { m_populate_rest = rest; }
+    PopulateRest take_populate_rest() { return std::exchange(m_populate_rest, PopulateRest{}); }
 
     // Fixed-frame mode, the textbook model of a process given N frames: at most `pages` user pages
     // (pages on the LRU lists) are resident, and a user allocation that would go beyond first
@@ -304,6 +325,9 @@ class MmCore : public TableAllocator {
     u64 m_pages_over_high = 0;
     u16 m_over_high = 0; // by id: the group may be gone by the time they are settled
     bool m_in_over_high = false;
+    bool m_throttle_sleeps = false;
+    u64 m_throttle_ns = 0; // the penalty owed by the task being served
+    PopulateRest m_populate_rest;
     Asid m_next_asid = 1;
     Layers m_layers;
 };

@@ -327,13 +327,16 @@ bool AddressSpace::expand_stack(Vma& vma, VirtAddr addr)
     return true;
 }
 
-void AddressSpace::populate(VirtAddr start, VirtAddr end)
+VirtAddr AddressSpace::populate(VirtAddr start, VirtAddr end)
 {
     FaultHandler& handler = m_mm.fault_handler();
     for (VirtAddr va = start; va < end; va += PAGE_SIZE) {
+        // A memory.high penalty owed stops it here: the caller may go on after the sleep.
+        if (m_mm.throttle_pending())
+            return va;
         Vma* vma = vma_containing(va);
         if (!vma)
-            return;
+            return va;
         if (!(vma->flags & VM_ACCESS_FLAGS)) {
             va = VirtAddr(vma->end.value() - PAGE_SIZE);
             continue;
@@ -342,7 +345,7 @@ void AddressSpace::populate(VirtAddr start, VirtAddr end)
         if (vma->flags & VM_HUGETLB) { // one fault per huge page
             if (!fault_resolved(
                     m_mm.hugetlb_ops().fault(*this, *vma, va, write ? AccessType::Write : AccessType::Read)))
-                return;
+                return va;
             va = VirtAddr(m_mm.hugetlb_ops().page_end(*vma, va) - PAGE_SIZE);
             continue;
         }
@@ -352,8 +355,9 @@ void AddressSpace::populate(VirtAddr start, VirtAddr end)
         FaultOutcome outcome =
             handler.handle_in_vma(*this, *vma, va, write ? AccessType::Write : AccessType::Read);
         if (!fault_resolved(outcome))
-            return;
+            return va;
     }
+    return end;
 }
 
 u64 AddressSpace::hiwater_rss() const

@@ -139,7 +139,9 @@ class AddressSpace {
     // Ensures vma has an AnonVma (anon_vma_prepare).
     AnonVma& anon_vma_prepare(Vma& vma);
     // Pre-faults [start, end) as MAP_POPULATE does; stops at the first failure.
-    void populate(VirtAddr start, VirtAddr end);
+    // Returns where it stopped: end, or an earlier page when a memory.high penalty is owed
+    // (MmCore::throttle_pending) or a fault could not be resolved.
+    VirtAddr populate(VirtAddr start, VirtAddr end);
 
   private:
     AddressSpace(MmCore& mm, Asid asid, std::unique_ptr<PageTable> table);

@@ -1,4 +1,5 @@
 #include "mm/vm/Madvise.h"
+#include "abi/Signal.h"
 
 #include <fcntl.h>
 #include <linux/falloc.h>
@@ -217,6 +218,8 @@ Result<void> MadviseCall::madvise_populate(u64 start, u64 end, bool write)
             return Error::from_errno(EINVAL, "mapping does not allow the access");
         u64 stop = std::min(end, vma->end.value());
         for (; cur < stop; cur += PAGE_SIZE) {
+            if (m_space.m_mm.throttle_pending()) // the call takes its memory.high penalty, then runs again
+                return Error::from_errno(ERESTARTNOINTR_, "memory.high penalty owed");
             u64 pte = m_space.m_page_table->read(VirtAddr(cur));
             if ((pte & PTE_V) && (!write || (pte & PTE_W)))
                 continue;

@@ -1,4 +1,5 @@
 #include "mm/vm/Mlock.h"
+#include "abi/Signal.h"
 
 #include "mm/core/FolioLru.h"
 #include "mm/core/MmCore.h"
@@ -95,6 +96,8 @@ Result<void> AddressSpace::populate_locked(u64 start, u64 end, bool ignore_error
         }
         bool write = (vma->flags & (VM_WRITE | VM_SHARED)) == VM_WRITE;
         for (u64 va = nstart; !skip && va < nend; va += PAGE_SIZE) {
+            if (m_mm.throttle_pending()) // the call takes its memory.high penalty, then runs again
+                return Error::from_errno(ERESTARTNOINTR_, "memory.high penalty owed");
             u64 pte = m_page_table->read(VirtAddr(va));
             if (pte_present(pte) && (!write || (pte & PTE_W)))
                 continue;
@@ -214,7 +217,10 @@ Result<void> MlockCall::mlockall(int flags)
         cur = vma->end.value();
         mlock_fixup(*vma, vma->start.value(), cur, (vma->flags & ~VM_LOCKED_MASK) | to_add);
     }
-    (void)m_space.populate_locked(0, m_space.task_size(), true);
+    // Best effort, but a memory.high penalty owed makes the call again after it.
+    if (auto r = m_space.populate_locked(0, m_space.task_size(), true);
+        r.is_error() && r.error().code == ERESTARTNOINTR_)
+        return r.error();
     return {};
 }
 

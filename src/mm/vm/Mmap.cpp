@@ -189,8 +189,11 @@ Result<u64> MmapCall::mmap(u64 addr, u64 len, int prot, int flags, std::shared_p
 
     u64 mapped = TRY(mmap_region(where, len, vm_flags, pgoff, std::move(file)));
     if ((flags & (MAP_POPULATE_ | MAP_NONBLOCK_)) == MAP_POPULATE_ ||
-        (vm_flags & (VM_LOCKED | VM_LOCKONFAULT)) == VM_LOCKED)
-        m_space.populate(VirtAddr(mapped), VirtAddr(mapped + len));
+        (vm_flags & (VM_LOCKED | VM_LOCKONFAULT)) == VM_LOCKED) {
+        VirtAddr stopped = m_space.populate(VirtAddr(mapped), VirtAddr(mapped + len));
+        if (stopped.value() < mapped + len && m_mm.throttle_pending())
+            m_mm.set_populate_rest({&m_space, stopped.value(), mapped + len});
+    }
     return mapped;
 }
 
