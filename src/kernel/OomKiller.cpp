@@ -129,7 +129,7 @@ void OomKiller::report(Process* current, Process& victim, MemCgroup* memcg)
 }
 
 bool OomKiller::kill(Process& victim, Process* current, const char* message, MemCgroup* memcg,
-                     std::optional<u64> total)
+                     std::optional<u64> total, bool reap)
 {
     victim.oom_kill = Process::OomKill{badness(m_kernel, victim, total).value_or(0),
                                        memcg ? path_of(m_kernel, *memcg) : std::string(), m_kernel.now_ns()};
@@ -157,7 +157,8 @@ bool OomKiller::kill(Process& victim, Process* current, const char* message, Mem
     if (&victim == current || victim.pid() == m_kernel.serving())
         return false; // its call is still using its memory: it dies when the call ends (Kernel::Call)
     // The reaper: the victim's memory is freed now (oom_reap_task), its status is SIGKILL.
-    victim.terminate(0, SIGKILL);
+    if (reap)
+        victim.terminate(0, SIGKILL);
     return true;
 }
 
@@ -230,11 +231,20 @@ bool OomKiller::oom(MemCgroup* memcg)
         }
     if (!group)
         return kill(*victim, current, message, memcg, total);
-    bool freed = kill(*victim, current, message, memcg, total);
+    // mem_cgroup_scan_tasks(oom_kill_memcg_member): every task of the group is killed, the victim
+    // too, which still has its memory then and is counted (and reported) a second time, as on
+    // Linux. The memory goes once the walk is done.
+    std::vector<Process*> killed{victim};
+    bool freed = kill(*victim, current, message, memcg, total, false);
     for (auto& [pid, p] : m_kernel.processes())
-        if (p.get() != victim && p->alive() && p->has_space() && !p->oom_victim &&
-            p->oom_score_adj != -1000 && !p->is_init && in_scope(*p, group))
-            freed = kill(*p, current, message, memcg, total) || freed;
+        if (p->alive() && p->has_space() && (p.get() == victim || !p->oom_victim) &&
+            p->oom_score_adj != -1000 && !p->is_init && in_scope(*p, group)) {
+            freed = kill(*p, current, message, memcg, total, false) || freed;
+            killed.push_back(p.get());
+        }
+    for (Process* p : killed)
+        if (p->alive() && p != current && p->pid() != m_kernel.serving())
+            p->terminate(0, SIGKILL);
     MemcgSet::event(*group, &MemcgEvents::oom_group_kill);
     return freed;
 }

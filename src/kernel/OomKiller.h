@@ -47,9 +47,11 @@ class OomKiller final : public OomHandler {
     // The header, then the chosen victim and the "Out of memory: Killed process" line.
     void report(Process* current, Process& victim, MemCgroup* memcg);
     // The "Killed process" line and the kill itself; whether its memory was freed now.
-    // memcg: the group whose OOM it is (null: the machine's); total: the badness's scale.
+    // memcg: the group whose OOM it is (null: the machine's); total: the badness's scale. reap:
+    // free the victim's memory now (the reaper), unless a call of its own is using it; false
+    // leaves that to the caller, which still needs its memory (a group kill's walk).
     bool kill(Process& victim, Process* current, const char* message, MemCgroup* memcg,
-              std::optional<u64> total);
+              std::optional<u64> total, bool reap = true);
     Kernel& m_kernel;
 };
 
