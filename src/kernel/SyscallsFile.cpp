@@ -517,6 +517,10 @@ SyscallResult Syscalls::open_path(Task& t, std::string path, int flags, int mode
         path = group(t).exe_path;
     mode &= ~static_cast<int>(group(t).umask);
     int acc = flags & O_ACCMODE;
+    // build_open_flags: an unnamed file comes with O_DIRECTORY and is opened for writing.
+    if ((flags & 020000000) && ((static_cast<u64>(flags) & O_TMPFILE_) != O_TMPFILE_ || acc == O_RDONLY))
+        return SyscallResult::err(EINVAL);
+    bool tmpfile = (static_cast<u64>(flags) & O_TMPFILE_) == O_TMPFILE_;
     bool cloexec = flags & O_CLOEXEC;
     auto file = std::make_shared<OpenFile>();
     file->path = path;
@@ -598,7 +602,10 @@ SyscallResult Syscalls::open_path(Task& t, std::string path, int flags, int mode
         return install_fd(t, std::move(file), cloexec);
     }
     if (MemoryMount* m = kernel().mounts().at(path)) {
-        // A tmpfs's or hugetlbfs's directory: its entries are the kernel's.
+        // A tmpfs's or hugetlbfs's directory: its entries are the kernel's. No unnamed files
+        // there (hugetlbfs has none on Linux either).
+        if (tmpfile)
+            return SyscallResult::err(EOPNOTSUPP);
         if (file->writable || (flags & O_CREAT))
             return SyscallResult::err(EISDIR);
         file->special = std::make_shared<SpecialFile>(K::Directory);
@@ -613,16 +620,20 @@ SyscallResult Syscalls::open_path(Task& t, std::string path, int flags, int mode
         if (!pfd.is_error()) {
             struct stat st {};
             ::fstat(pfd.value().get(), &st);
-            if (S_ISDIR(st.st_mode)) {
+            if (tmpfile) {
+                // An unnamed file in this directory (Vfs::open_tmpfile), below.
+                if (!S_ISDIR(st.st_mode))
+                    return SyscallResult::err(ENOTDIR);
+            } else if (S_ISDIR(st.st_mode)) {
                 if (file->writable || (flags & O_CREAT))
                     return SyscallResult::err(EISDIR);
                 file->special = std::make_shared<SpecialFile>(K::Directory);
                 file->special->entries = list_directory(pfd.value().get());
                 return install_fd(t, std::move(file), cloexec);
             }
-            if (S_ISLNK(st.st_mode) && (flags & O_NOFOLLOW))
+            if (!tmpfile && S_ISLNK(st.st_mode) && (flags & O_NOFOLLOW))
                 return SyscallResult::err(ELOOP);
-            if (flags & O_DIRECTORY)
+            if (!tmpfile && (flags & O_DIRECTORY))
                 return SyscallResult::err(ENOTDIR);
         } else if (pfd.error().code != ENOENT || !(flags & O_CREAT)) {
             return SyscallResult::err(pfd.error().code);

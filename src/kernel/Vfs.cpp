@@ -101,7 +101,8 @@ Result<UniqueFd> Vfs::resolve(const std::string& guest_path, int flags, int mode
 {
     struct open_how how {};
     how.flags = static_cast<u64>(flags) | O_CLOEXEC | (follow == Follow::No ? O_NOFOLLOW : 0);
-    how.mode = (flags & O_CREAT) ? static_cast<u64>(mode) : 0;
+    // O_TMPFILE's own bit (glibc's __O_TMPFILE carries O_DIRECTORY with it).
+    how.mode = (flags & (O_CREAT | 020000000)) ? static_cast<u64>(mode) : 0;
     how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
     std::string normalized = normalize(guest_path);
     std::string relative = normalized.size() > 1 ? normalized.substr(1) : std::string(".");
@@ -147,6 +148,8 @@ Result<std::shared_ptr<Inode>> Vfs::open(const std::string& guest_path, int flag
     // access mode; the guest's mode is checked by the caller.
     int host_flags = (flags & (O_CREAT | O_EXCL | O_DIRECTORY | O_NOFOLLOW)) | O_RDWR;
     Follow follow = (flags & O_NOFOLLOW) ? Follow::No : Follow::Yes;
+    if ((flags & O_TMPFILE) == O_TMPFILE)
+        return open_tmpfile(guest_path, mode);
     auto fd = resolve(guest_path, host_flags, mode, follow);
     if (fd.is_error() && (fd.error().code == EISDIR || fd.error().code == EACCES ||
                           fd.error().code == EROFS || fd.error().code == ETXTBSY))
@@ -173,6 +176,36 @@ Result<std::shared_ptr<Inode>> Vfs::open(const std::string& guest_path, int flag
         (void)resize_charge(inode->size(), 0);
         m_cache.truncate(*inode, 0);
     }
+    return inode;
+}
+
+Result<std::shared_ptr<Inode>> Vfs::open_tmpfile(const std::string& guest_dir, int mode)
+{
+    // An unnamed file in the directory, made by the host's own O_TMPFILE (a host filesystem
+    // without it answers EOPNOTSUPP, as Linux does for such a filesystem). Nothing can open it
+    // by name, so it stays out of the inode cache and goes with its last descriptor or mapping.
+    auto fd = resolve(guest_dir, O_TMPFILE | O_RDWR, mode, Follow::Yes);
+    if (fd.is_error() && fd.error().code == EOPNOTSUPP) {
+        // A host filesystem without it (an older overlayfs): a file made and unlinked at once,
+        // which no guest can see in between (the kernel serves one call at a time).
+        TRY(resolve(guest_dir, O_PATH | O_DIRECTORY, 0, Follow::Yes));
+        for (u64 n = 0; fd.is_error() && n < 1000; ++n) {
+            std::string name = normalize(guest_dir) + "/.kioku-tmpfile-" + std::to_string(m_tmpfiles++);
+            fd = resolve(name, O_CREAT | O_EXCL | O_RDWR, mode, Follow::No);
+            if (!fd.is_error())
+                TRY(unlink(name));
+            else if (fd.error().code != EEXIST)
+                break;
+        }
+    }
+    if (fd.is_error())
+        return Error::from_errno(fd.error().code, "O_TMPFILE failed");
+    struct stat st {};
+    ::fstat(fd.value().get(), &st);
+    std::string dir = normalize(guest_dir);
+    auto inode = m_cache.create_host(fd.value().release(), static_cast<u64>(st.st_ino),
+                                     (dir == "/" ? "" : dir) + "/#" + std::to_string(st.st_ino), 0);
+    inode->set_device(major(st.st_dev), minor(st.st_dev));
     return inode;
 }
 

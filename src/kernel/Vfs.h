@@ -49,6 +49,8 @@ class Vfs {
     Result<struct stat> stat(const std::string& guest_path, Follow follow) const;
     // Opens (creating with O_CREAT) and returns the file's Inode. flags are Linux open flags.
     Result<std::shared_ptr<Inode>> open(const std::string& guest_path, int flags, int mode);
+    // open(dir, O_TMPFILE): an unnamed regular file in the directory, gone with its last user.
+    Result<std::shared_ptr<Inode>> open_tmpfile(const std::string& guest_dir, int mode);
 
     Result<void> mkdir(const std::string& guest_path, mode_t mode);
     // A socket node (S_IFSOCK, as bind makes one for a named AF_UNIX socket); its host stat.
@@ -103,6 +105,7 @@ class Vfs {
     bool m_owned;
     u64 m_disk_limit = ~u64{0};
     u64 m_disk_used = 0;
+    u64 m_tmpfiles = 0; // names of O_TMPFILE's stand-ins, where the host has no O_TMPFILE
     std::map<std::pair<u64, u64>, std::shared_ptr<Inode>> m_inodes; // (host dev, host ino)
 };
 
