@@ -4,10 +4,11 @@
 // describes the lines; docs/run-sample.schema.json is their schema.
 //
 // A sample is taken between the scheduler's rounds, at the first one at or past its time, so its
-// "t_ns" is the clock then: at most one round (a task's slice, 4 ms of simulated time at most)
-// after the interval's boundary. A round that passes several boundaries (a long sleep, a slow
-// swap-in) gives one sample, not one per boundary. The first line is taken before the program's
-// first instruction, the last when the run ends ("final": true).
+// "t_ns" is the clock then: one round (a task's slice, 4 ms of simulated time at most) after the
+// interval's boundary while tasks run. A round that passes several boundaries (a slow swap-in,
+// or every task asleep, when the clock jumps to the first wake-up) gives one sample, when it
+// ends, not one per boundary. The first line is taken before the program's first instruction,
+// the last when the run ends ("final": true).
 #pragma once
 
 #include <ostream>

@@ -480,9 +480,10 @@ Result<void> Cgroups::write_memory(Cgroup& group, std::string_view file, std::st
         // Lowered under the usage: reclaim, then the group's OOM killer, until it fits.
         m.max = pages;
         m_kernel.mm().shrink_to_max(m);
-    } else if (file == "memory.high")
+    } else if (file == "memory.high") {
         m.high = pages;
-    else if (file == "memory.low")
+        m_kernel.mm().memcg().drain_stock(); // memory_high_write: drain_all_stock
+    } else if (file == "memory.low")
         m.low = pages;
     else
         m.min = pages;

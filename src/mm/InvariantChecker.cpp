@@ -87,6 +87,8 @@ void check_memcg(Tally& t, const MmCore& mm)
             t.fail("memory cgroup ", group->id(), ": ", group->kmem_bytes(),
                    " bytes of slab objects held in ", group->kmem_pages(), " pages");
         own[group] += group->kmem_pages();
+        if (group == memcg.stock_owner())
+            own[group] += memcg.stock_pages(); // charged ahead, held in the stock
         if (own[group] != group->local_pages())
             t.fail("memory cgroup ", group->id(), ": ", group->local_pages(), " own pages counted but ",
                    own[group], " frames charged");

@@ -59,6 +59,8 @@ MemCgroup* MemcgSet::create(MemCgroup& parent)
 void MemcgSet::remove(MemCgroup& group)
 {
     VERIFY(!group.is_root() && "the root memory cgroup is never removed");
+    if (m_stock_id == group.id()) // mem_cgroup_css_offline: drain_all_stock
+        drain_stock();
     MemCgroup& parent = *group.parent();
     for (const auto& other : m_groups)
         VERIFY((!other || other->parent() != &group) && "a memory cgroup removed before its children");
@@ -136,7 +138,33 @@ void MemcgSet::charge(Pfn pfn, u64 nr, MemCgroup& group)
         VERIFY(m_ids[index(pfn + i)] == 0 && "a page charged twice");
         m_ids[index(pfn + i)] = group.id();
     }
-    add(group, static_cast<i64>(nr));
+}
+
+bool MemcgSet::consume_stock(MemCgroup& group, u64 nr)
+{
+    if (m_stock_id != group.id() || m_stock_pages < nr)
+        return false;
+    m_stock_pages -= nr;
+    return true;
+}
+
+void MemcgSet::refill_stock(MemCgroup& group, u64 nr)
+{
+    if (m_stock_id != group.id()) {
+        drain_stock();
+        m_stock_id = group.id();
+    }
+    m_stock_pages += nr;
+    if (m_stock_pages > CHARGE_BATCH)
+        drain_stock();
+}
+
+void MemcgSet::drain_stock()
+{
+    if (MemCgroup* owner = by_id(m_stock_id); owner && m_stock_pages)
+        add(*owner, -static_cast<i64>(m_stock_pages));
+    m_stock_id = 0;
+    m_stock_pages = 0;
 }
 
 void MemcgSet::uncharge(Pfn pfn, u64 nr)
@@ -172,7 +200,6 @@ std::shared_ptr<ObjCgroup> MemcgSet::charge_kmem(MemCgroup& group, u64 bytes, bo
     group.m_kmem_bytes += bytes;
     group.m_slab_bytes[reclaimable] += bytes;
     group.m_kmem_pages += more;
-    add(group, static_cast<i64>(more));
     if (!group.m_objcg)
         group.m_objcg = std::make_shared<ObjCgroup>(ObjCgroup{&group});
     return group.m_objcg;

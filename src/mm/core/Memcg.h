@@ -144,8 +144,26 @@ class MemcgSet {
 
     // The group pfn is charged to, or null.
     MemCgroup* of(Pfn pfn) const { return by_id(m_ids[index(pfn)]); }
-    // Charges the nr frames from pfn (one page, a page table, or a THP's 512) to group.
+    // Records the nr frames from pfn (one page, a page table, or a THP's 512) as group's. Their
+    // pages are in the group's counters already: MmCore::try_charge put them there.
     void charge(Pfn pfn, u64 nr, MemCgroup& group);
+    // Pages try_charge counted that no frame took (the allocation failed) leave the counters.
+    void cancel(MemCgroup& group, u64 nr) { add(group, -static_cast<i64>(nr)); }
+    // Pages counted in group without any check (the root's, a charge forced past the limit).
+    void force(MemCgroup& group, u64 nr) { add(group, static_cast<i64>(nr)); }
+
+    // The charge stock (Linux's per-CPU memcg_stock; kioku's one hart has one): pages charged to a
+    // group's counters ahead of use, so that most charges touch no counter. A charge takes a
+    // batch of CHARGE_BATCH pages from the counters and keeps the rest here for the same group's
+    // next charges; another group's charge, a stock above the batch, a charge about to reclaim,
+    // a new memory.max or memory.high and rmdir drain it back. memory.current and memory.peak
+    // count the stocked pages, as Linux's do.
+    static constexpr u64 CHARGE_BATCH = 64;
+    bool consume_stock(MemCgroup& group, u64 nr);
+    void refill_stock(MemCgroup& group, u64 nr);
+    void drain_stock();
+    MemCgroup* stock_owner() const { return by_id(m_stock_id); }
+    u64 stock_pages() const { return m_stock_pages; }
     // Takes back the charge of the nr frames from pfn, if they are charged.
     void uncharge(Pfn pfn, u64 nr);
     // Migration: the charge of `from` passes to `to`.
@@ -171,8 +189,9 @@ class MemcgSet {
     // Slab objects (obj_cgroup_charge / obj_cgroup_uncharge). The pages of usage that `bytes`
     // more would add to group (0 when they fit in the pages it holds already).
     static u64 kmem_pages_needed(const MemCgroup& group, u64 bytes);
-    // Charges an object's bytes to group, adding the pages that needs to its usage (the caller
-    // has had them through MmCore::try_charge); returns the handle the object keeps.
+    // Charges an object's bytes to group, holding them in the pages kmem_pages_needed said (the
+    // caller has put those in the counters, through MmCore::try_charge or force); returns the
+    // handle the object keeps.
     std::shared_ptr<ObjCgroup> charge_kmem(MemCgroup& group, u64 bytes, bool reclaimable);
     // The object is freed: its bytes leave the group the handle names now, and the pages no
     // longer needed leave its usage.
@@ -195,6 +214,8 @@ class MemcgSet {
     std::vector<std::unique_ptr<MemCgroup>> m_groups;        // by id; 0 stays empty
     std::unordered_map<u64, u16> m_swap_ids;                 // swap slot -> the group charged for it
     std::vector<std::shared_ptr<ObjCgroup>> m_orphan_objcgs; // handles of removed groups, still held
+    u16 m_stock_id = 0;                                      // the group whose pages are stocked, 0 for none
+    u64 m_stock_pages = 0;
     MemCgroup* m_active = nullptr;
 };
 

@@ -43,8 +43,10 @@ std::optional<Pfn> MmCore::alloc_user_page(ZeroFill zero)
     if (!try_charge(group, 1))
         return std::nullopt;
     auto pfn = allocate_page();
-    if (!pfn)
+    if (!pfn) {
+        m_memcg.cancel(group, 1);
         return std::nullopt;
+    }
     Frame& f = m_frames[*pfn];
     f.refcount = 1;
     m_memcg.charge(*pfn, 1, group);
@@ -138,8 +140,10 @@ std::optional<Pfn> MmCore::allocate_table()
     if (!try_charge(group, 1))
         return std::nullopt;
     auto pfn = allocate_page(MigrateType::Unmovable);
-    if (!pfn)
+    if (!pfn) {
+        m_memcg.cancel(group, 1);
         return std::nullopt;
+    }
     Frame& f = m_frames[*pfn];
     f.flags = FF_PAGETABLE;
     f.refcount = 1;
@@ -162,15 +166,30 @@ void MmCore::free_table(Pfn pfn)
 
 bool MmCore::try_charge(MemCgroup& group, u64 nr, bool may_reclaim)
 {
-    if (group.is_root()) // the root has no limits (cgroup v2 gives it no memory.max or high)
+    if (group.is_root()) { // the root has no limits (cgroup v2 gives it no memory.max or high)
+        m_memcg.force(group, nr);
+        return true;
+    }
+    // try_charge_memcg: from the stock if it holds enough of this group's pages; else a batch
+    // from the counters, the rest of it stocked (a smaller one when the batch does not fit).
+    if (m_memcg.consume_stock(group, nr))
         return true;
     constexpr int MAX_RECLAIM_RETRIES = 16;
     int retries = MAX_RECLAIM_RETRIES;
+    u64 batch = std::max(MemcgSet::CHARGE_BATCH, nr);
+    bool drained = false;
     for (;;) {
-        MemCgroup* over = MemcgSet::over_max(group, nr);
+        MemCgroup* over = MemcgSet::over_max(group, batch);
         if (!over) {
-            note_over_high(group, nr);
+            m_memcg.force(group, batch);
+            if (batch > nr)
+                m_memcg.refill_stock(group, batch - nr);
+            note_over_high(group, batch);
             return true;
+        }
+        if (batch > nr) {
+            batch = nr;
+            continue;
         }
         MemcgSet::event(*over, &MemcgEvents::max);
         if (!may_reclaim)
@@ -180,12 +199,15 @@ bool MmCore::try_charge(MemCgroup& group, u64 nr, bool may_reclaim)
             Memstall stall(*this);
             reclaimed = reclaim_memcg(*over, std::max<u64>(nr, 32));
         }
-        if (!MemcgSet::over_max(group, nr)) {
-            note_over_high(group, nr);
-            return true;
-        }
+        if (!MemcgSet::over_max(group, nr))
+            continue; // room now: charged above
         if (reclaimed && retries-- > 0)
             continue;
+        if (!drained) { // the stock may hold pages of the group that count against it
+            m_memcg.drain_stock();
+            drained = true;
+            continue;
+        }
         // mem_cgroup_oom: the OOM killer inside the group; a victim reaped makes room to retry.
         MemcgSet::event(*over, &MemcgEvents::oom);
         if (!m_oom || !m_oom->memcg_out_of_memory(*over))
@@ -280,6 +302,7 @@ void MmCore::settle_over_high()
 
 void MmCore::shrink_to_max(MemCgroup& group)
 {
+    m_memcg.drain_stock(); // memory_max_write: drain_all_stock
     constexpr int MAX_RECLAIM_RETRIES = 16;
     int reclaims = MAX_RECLAIM_RETRIES;
     while (group.usage() > group.max) {

@@ -124,9 +124,12 @@ class MachineSlabPageSource final : public BuddySlabPageSource {
         // obj_cgroup_charge: whole pages, when the bytes no longer fit in those held. An atomic
         // allocation is charged past memory.max (__GFP_HIGH), a GFP_KERNEL one reclaims and
         // may OOM-kill inside the group, and fails when the group cannot grow.
-        if (u64 pages = MemcgSet::kmem_pages_needed(group, bytes);
-            pages && gfp != SlabGfp::Atomic && !m_mm.try_charge(group, pages))
-            return std::nullopt;
+        if (u64 pages = MemcgSet::kmem_pages_needed(group, bytes); pages) {
+            if (gfp == SlabGfp::Atomic)
+                m_mm.memcg().force(group, pages);
+            else if (!m_mm.try_charge(group, pages))
+                return std::nullopt;
+        }
         return m_mm.memcg().charge_kmem(group, bytes, reclaimable);
     }
 

@@ -114,6 +114,8 @@ std::optional<Pfn> Thp::alloc_huge_page(bool direct_compaction)
     }
     if (pfn) // charged whole to the active memory cgroup, as a 4 KiB page would be
         m_mm.memcg().charge(*pfn, HPAGE_PMD_NR, m_mm.memcg().target());
+    else
+        m_mm.memcg().cancel(m_mm.memcg().target(), HPAGE_PMD_NR);
     return pfn;
 }
 

@@ -217,21 +217,27 @@ TEST_F(MmCoreTest, UserAndTablePagesAreChargedToTheActiveGroupAndItsAncestors)
     }
     EXPECT_EQ(memcg.active(), nullptr);
     EXPECT_EQ(memcg.of(pages[0]), &child);
-    EXPECT_EQ(child.usage(), 4u);
-    EXPECT_EQ(child.local_pages(), 4u);
-    EXPECT_EQ(parent.usage(), 4u);
+    // The first charge took a batch of 64 pages from the counters; the 60 not used wait in the
+    // stock for the group's next charges, and count in its usage as Linux's do.
+    EXPECT_EQ(memcg.stock_owner(), &child);
+    EXPECT_EQ(memcg.stock_pages(), 60u);
+    EXPECT_EQ(child.usage(), 64u);
+    EXPECT_EQ(child.local_pages(), 64u);
+    EXPECT_EQ(parent.usage(), 64u);
     EXPECT_EQ(parent.local_pages(), 0u);
-    EXPECT_EQ(memcg.root().usage(), root_before + 5);
+    EXPECT_EQ(memcg.root().usage(), root_before + 65);
 
-    // The charge stays with a page until it is freed, whatever is active then.
+    // The charge stays with a page until it is freed, whatever is active then; the freed page
+    // leaves the counters at once, not through the stock.
     core.put_page(pages[0]);
     core.free_table(pages[3]);
-    EXPECT_EQ(child.usage(), 2u);
-    EXPECT_EQ(child.peak(), 4u);
+    EXPECT_EQ(child.usage(), 62u);
+    EXPECT_EQ(child.peak(), 64u);
     EXPECT_EQ(memcg.of(pages[0]), nullptr);
 
-    // A removed group's pages pass to its parent.
+    // A removed group's stock is drained and its pages pass to its parent.
     memcg.remove(child);
+    EXPECT_EQ(memcg.stock_pages(), 0u);
     EXPECT_EQ(memcg.of(pages[1]), &parent);
     EXPECT_EQ(parent.local_pages(), 2u);
     EXPECT_EQ(parent.usage(), 2u);
@@ -329,8 +335,10 @@ TEST_F(MmCoreTest, SlabBytesAreHeldInWholePagesAndPassToTheParentWithTheirHandle
     MemcgSet& memcg = core.memcg();
     MemCgroup& parent = *memcg.create(memcg.root());
     MemCgroup& child = *memcg.create(parent);
+    memcg.force(parent, MemcgSet::kmem_pages_needed(parent, 1000));
     auto in_parent = memcg.charge_kmem(parent, 1000, false);
     EXPECT_EQ(MemcgSet::kmem_pages_needed(child, 1000), 1u);
+    memcg.force(child, 1);
     auto in_child = memcg.charge_kmem(child, 1000, true);
     EXPECT_EQ(MemcgSet::kmem_pages_needed(child, 3000), 0u) << "3000 more bytes fit in the page held";
     EXPECT_EQ(child.usage(), 1u);
@@ -350,6 +358,44 @@ TEST_F(MmCoreTest, SlabBytesAreHeldInWholePagesAndPassToTheParentWithTheirHandle
     EXPECT_EQ(memcg.root().usage(), 0u);
     memcg.remove(parent);
     EXPECT_EQ(in_parent->memcg, &memcg.root());
+}
+
+TEST_F(MmCoreTest, TheChargeStockServesOneGroupAndIsDrainedForAnotherAndBeforeTheLimit)
+{
+    MemcgSet& memcg = core.memcg();
+    MemCgroup& a = *memcg.create(memcg.root());
+    MemCgroup& b = *memcg.create(memcg.root());
+    std::vector<Pfn> pages;
+    {
+        ActiveMemcg scope(memcg, &a);
+        pages.push_back(*core.alloc_user_page(ZeroFill::No));
+        pages.push_back(*core.alloc_user_page(ZeroFill::No)); // from the stock
+    }
+    EXPECT_EQ(a.usage(), 64u);
+    EXPECT_EQ(memcg.stock_pages(), 62u);
+    {
+        ActiveMemcg scope(memcg, &b); // another group: a's stock goes back, b's batch comes in
+        pages.push_back(*core.alloc_user_page(ZeroFill::No));
+    }
+    EXPECT_EQ(a.usage(), 2u);
+    EXPECT_EQ(b.usage(), 64u);
+    EXPECT_EQ(memcg.stock_owner(), &b);
+    // Near the limit the batch does not fit: one page is charged, nothing stocked.
+    MemCgroup& c = *memcg.create(memcg.root());
+    c.max = 10;
+    {
+        ActiveMemcg scope(memcg, &c);
+        pages.push_back(*core.alloc_user_page(ZeroFill::No));
+    }
+    EXPECT_EQ(c.usage(), 1u);
+    EXPECT_EQ(b.usage(), 64u) << "b's stock stays: c took none";
+    for (Pfn p : pages)
+        core.put_page(p);
+    memcg.drain_stock();
+    EXPECT_EQ(a.usage() + b.usage() + c.usage(), 0u);
+    memcg.remove(a);
+    memcg.remove(b);
+    memcg.remove(c);
 }
 
 class RecordingStalls final : public MemstallObserver {
