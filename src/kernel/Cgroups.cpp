@@ -15,7 +15,7 @@ namespace kioku {
 namespace {
 
 // The files every group has, and those only a non-root group has (cgroup_base_files).
-constexpr const char* BASE_FILES[] = {"cgroup.controllers", "cgroup.procs", "cgroup.subtree_control",
+constexpr const char* BASE_FILES[] = {"cgroup.controllers", "cgroup.procs", "cgroup.stat", "cgroup.subtree_control",
                                       "memory.pressure"};
 constexpr const char* CHILD_BASE_FILES[] = {"cgroup.events", "cgroup.type"};
 // The memory controller's files of a group whose parent enables memory (memory_files), and the
@@ -275,6 +275,21 @@ Result<std::string> Cgroups::read(std::string_view rel)
         return pressure(*g);
     if (file == "cgroup.events")
         return std::string("populated ") + (populated(*g) ? "1" : "0") + "\nfrozen 0\n";
+    if (file == "cgroup.stat") {
+        // Groups are freed at rmdir here, so none is ever dying (a Linux group lingers while
+        // pages or objects still charge it).
+        u64 descendants = 0;
+        std::vector<const Cgroup*> todo{g};
+        while (!todo.empty()) {
+            const Cgroup* c = todo.back();
+            todo.pop_back();
+            for (auto& [name, child] : c->children()) {
+                ++descendants;
+                todo.push_back(child.get());
+            }
+        }
+        return "nr_descendants " + std::to_string(descendants) + "\nnr_dying_descendants 0\n";
+    }
     if (file == "cgroup.type")
         return std::string("domain\n");
     if (file == "memory.stat")

@@ -105,6 +105,9 @@ int main(void)
     printf("subtree_control: %s", shown(G "/cgroup.subtree_control"));
     printf("events: %s", shown(G "/cgroup.events"));
     printf("type: %s", shown(G "/cgroup.type"));
+    printf("stat: nr_descendants %ld, nr_dying_descendants %ld, the root's nr_descendants > 0: %d\n",
+           field(G "/cgroup.stat", "nr_descendants"), field(G "/cgroup.stat", "nr_dying_descendants"),
+           field(ROOT "/cgroup.stat", "nr_descendants") > 0);
     printf("max: %s", shown(G "/memory.max"));
     printf("oom.group: %s", shown(G "/memory.oom.group"));
     printf("current is 0: %d\n", number(G "/memory.current") == 0);
