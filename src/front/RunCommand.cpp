@@ -322,9 +322,10 @@ std::string parse(int argc, char** argv, RunCommandOptions& o)
         // exact-lru and opt need every reference a program makes (opt: ahead of time); a running
         // program shows its references only through accessed bits, which lru, clock and fifo use.
         if (v == "exact-lru" || v == "opt")
-            return "--policy " + v + " needs the reference string: scenarios only (lru, clock, fifo here)";
-        if (v != "lru" && v != "clock" && v != "fifo")
-            return "unknown replacement policy '" + v + "' (lru, clock, fifo)";
+            return "--policy " + v +
+                   " needs the reference string: scenarios only (lru, clock, fifo, s3fifo here)";
+        if (v != "lru" && v != "clock" && v != "fifo" && v != "s3fifo")
+            return "unknown replacement policy '" + v + "' (lru, clock, fifo, s3fifo)";
         o.policy = v;
         return std::string();
     });
@@ -579,8 +580,9 @@ const char* run_usage()
            "                            (its dynamic loader, libc.so.6, ...) into the run's root, as\n"
            "                            qemu-riscv64 -L DIR finds them (e.g. /usr/riscv64-linux-gnu)\n"
            "    --disk-limit SIZE       room the guest may take in the root; past it, ENOSPC\n"
-           "    --policy lru|clock|fifo page replacement: Linux's two lists (default), CLOCK over\n"
-           "                            the accessed bits, or first in first out\n"
+           "    --policy NAME           page replacement: lru (Linux's two lists, the default),\n"
+           "                            clock (over the accessed bits), fifo, or s3fifo (three FIFO\n"
+           "                            queues, scan resistant); docs/policies.md\n"
            "    --no-init               run the program as PID 1 (default: a minimal init is PID 1,\n"
            "                            adopts and reaps orphans; the program is PID 2)\n"
            "    --seed N                seed of getrandom and AT_RANDOM\n"

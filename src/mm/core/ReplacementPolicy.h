@@ -2,8 +2,8 @@
 // a replaceable part: the memory manager's mechanism (unmapping through the reverse map, writing
 // to swap or back to the file, freeing) stays the same whatever the policy chooses.
 //
-// Policies: Linux's two-list LRU (the default), CLOCK, FIFO, exact LRU and Belady's OPT oracle
-// (for comparisons in the fixed-frame mode).
+// Policies: Linux's two-list LRU (the default), CLOCK, FIFO, S3-FIFO, exact LRU and Belady's OPT
+// oracle (for comparisons in the fixed-frame mode). docs/policies.md says how to add one.
 //
 // A policy hears of every evictable page entering and leaving memory, and of the accesses the
 // kernel observes directly. It may read and clear a page's accessed bits through the

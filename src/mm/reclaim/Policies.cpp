@@ -5,6 +5,7 @@
 #include "mm/reclaim/FifoPolicy.h"
 #include "mm/reclaim/LinuxLruPolicy.h"
 #include "mm/reclaim/OptPolicy.h"
+#include "mm/reclaim/S3FifoPolicy.h"
 
 namespace kioku {
 
@@ -21,6 +22,8 @@ std::unique_ptr<ReplacementPolicy> make_policy(const std::string& name, Lru& lru
         return std::make_unique<ExactLruPolicy>(frames);
     if (name == "opt")
         return std::make_unique<OptPolicy>(frames);
+    if (name == "s3fifo")
+        return std::make_unique<S3FifoPolicy>(frames);
     return nullptr;
 }
 

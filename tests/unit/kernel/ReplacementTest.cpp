@@ -191,7 +191,7 @@ TEST(Replacement, EveryPolicyMatchesItsTextbookDefinitionOnRandomStrings)
 
 TEST(Replacement, TheFrameLimitHoldsAndEveryByteSurvives)
 {
-    for (const char* policy : {"lru", "clock", "fifo", "exact-lru", "opt"}) {
+    for (const char* policy : {"lru", "clock", "fifo", "s3fifo", "exact-lru", "opt"}) {
         FixedFrames world(policy, 3, 8);
         world.run(SILBERSCHATZ);
         u64 resident = 0;
@@ -257,7 +257,7 @@ TEST(Replacement, PoliciesAreChosenByName)
     MachineConfig config;
     config.mem_bytes = u64{16} << 20;
     auto kernel = Kernel::create(config).release_value();
-    for (const char* name : {"lru", "clock", "fifo", "exact-lru", "opt"}) {
+    for (const char* name : {"lru", "clock", "fifo", "s3fifo", "exact-lru", "opt"}) {
         ASSERT_FALSE(kernel->set_replacement_policy(name).is_error()) << name;
         EXPECT_EQ(std::string(kernel->mm().reclaimer().policy().name()), name);
     }
