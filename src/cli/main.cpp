@@ -8,6 +8,7 @@
 #include "front/CommandLine.h"
 #include "front/Demo.h"
 #include "front/RunCommand.h"
+#include "front/SweepCommand.h"
 #include "front/scenario/Scenario.h"
 
 namespace {
@@ -21,6 +22,8 @@ commands:
   scenario FILE.kio         run a scenario file (see docs/scenarios.md)
   run [OPTIONS] -- PROGRAM [ARGS...]
                             run a riscv64 Linux program (kioku run --help)
+  sweep [OPTIONS] -- PROGRAM [ARGS...]
+                            run it over a grid of settings, in parallel (kioku sweep --help)
 
 options:
   --mem SIZE                physical memory (default 512M; K, M, G suffixes; 8M to 64G)
@@ -95,6 +98,13 @@ int main(int argc, char** argv)
             return 0;
         }
         return kioku::run_command(argc - 2, argv + 2, std::cerr);
+    }
+    if (argc >= 2 && !std::strcmp(argv[1], "sweep")) {
+        if (argc >= 3 && (!std::strcmp(argv[2], "-h") || !std::strcmp(argv[2], "--help"))) {
+            std::cout << "usage: kioku sweep [OPTIONS] -- PROGRAM [ARGS...]\n" << kioku::sweep_usage();
+            return 0;
+        }
+        return kioku::sweep_command(argc - 2, argv + 2, std::cout, std::cerr);
     }
     for (int i = 1; i < argc; ++i) {
         if (!std::strcmp(argv[i], "-h") || !std::strcmp(argv[i], "--help")) {

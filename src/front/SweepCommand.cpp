@@ -1,0 +1,334 @@
+#include "front/SweepCommand.h"
+
+#include <algorithm>
+#include <fcntl.h>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <sstream>
+#include <string>
+#include <sys/wait.h>
+#include <thread>
+#include <unistd.h>
+#include <vector>
+
+#include "base/JsonValue.h"
+#include "base/Number.h"
+#include "base/Size.h"
+#include "front/CommandLine.h"
+
+namespace kioku {
+
+namespace {
+
+constexpr int EXIT_USAGE = 2;
+
+struct SweepOptions {
+    std::vector<std::string> mems{"512M"};
+    std::vector<std::string> swaps{"0"};
+    std::vector<std::string> policies{"lru"};
+    std::vector<std::pair<std::string, std::vector<std::string>>> sysctls; // name, values
+    std::vector<std::vector<std::string>> programs;
+    std::vector<std::string> run_options;
+    unsigned jobs = std::max(1u, std::thread::hardware_concurrency());
+    std::string out = "kioku-sweep";
+};
+
+std::vector<std::string> split(const std::string& text, char sep)
+{
+    std::vector<std::string> out;
+    std::stringstream in(text);
+    for (std::string item; std::getline(in, item, sep);)
+        out.push_back(item);
+    if (!text.empty() && text.back() == sep)
+        out.emplace_back();
+    return out;
+}
+
+// One run of the grid.
+struct Run {
+    size_t index = 0;
+    size_t program = 0;
+    std::string mem, swap, policy;
+    std::vector<std::string> sysctl_values; // in the order of SweepOptions::sysctls
+};
+
+std::vector<Run> grid(const SweepOptions& o)
+{
+    std::vector<Run> runs;
+    std::vector<size_t> at(o.sysctls.size(), 0);
+    for (size_t p = 0; p < o.programs.size(); ++p)
+        for (const std::string& mem : o.mems)
+            for (const std::string& swap : o.swaps)
+                for (const std::string& policy : o.policies) {
+                    // Every combination of the sysctls' values, the last one varying fastest.
+                    std::fill(at.begin(), at.end(), 0);
+                    for (;;) {
+                        Run r{runs.size(), p, mem, swap, policy, {}};
+                        for (size_t s = 0; s < o.sysctls.size(); ++s)
+                            r.sysctl_values.push_back(o.sysctls[s].second[at[s]]);
+                        runs.push_back(std::move(r));
+                        size_t s = o.sysctls.size();
+                        while (s > 0 && ++at[s - 1] == o.sysctls[s - 1].second.size())
+                            at[--s] = 0;
+                        if (s == 0)
+                            break;
+                    }
+                }
+    return runs;
+}
+
+std::string parse(int argc, char** argv, SweepOptions& o)
+{
+    CommandLine cli;
+    auto list = [](std::vector<std::string>& into, const char* what, auto check) {
+        return [&into, what, check](const std::string& v) {
+            into = split(v, ',');
+            for (const std::string& item : into)
+                if (item.empty() || !check(item))
+                    return std::string("--") + what + ": bad value '" + item + "' in '" + v + "'";
+            return std::string();
+        };
+    };
+    cli.option("--mem", list(o.mems, "mem", [](const std::string& v) {
+                   u64 bytes = 0;
+                   return parse_mem_option(v, bytes).empty();
+               }));
+    cli.option("--swap",
+               list(o.swaps, "swap", [](const std::string& v) { return v == "0" || parse_size(v); }));
+    cli.option("--policy", list(o.policies, "policy", [](const std::string& v) {
+                   return v == "lru" || v == "clock" || v == "fifo" || v == "s3fifo";
+               }));
+    cli.option("--sysctl", [&](const std::string& v) {
+        size_t eq = v.find('=');
+        if (eq == std::string::npos || eq == 0 || eq + 1 == v.size())
+            return std::string("--sysctl takes NAME=VALUE[,VALUE...]");
+        auto values = split(v.substr(eq + 1), ',');
+        for (const std::string& value : values)
+            if (value.empty())
+                return "--sysctl: an empty value in '" + v + "'";
+        o.sysctls.emplace_back(v.substr(0, eq), values);
+        return std::string();
+    });
+    cli.option("--program", [&](const std::string& v) {
+        auto words = split(v, ' ');
+        std::erase(words, std::string());
+        if (words.empty())
+            return std::string("--program takes 'PATH [ARGS...]'");
+        o.programs.push_back(words);
+        return std::string();
+    });
+    cli.option("--run-option", [&](const std::string& v) {
+        o.run_options.push_back(v);
+        return std::string();
+    });
+    cli.option("--jobs", [&](const std::string& v) {
+        auto n = parse_u64(v);
+        if (!n || *n == 0 || *n > 1024)
+            return "--jobs takes a number from 1 to 1024, not '" + v + "'";
+        o.jobs = static_cast<unsigned>(*n);
+        return std::string();
+    });
+    cli.option("--out", [&](const std::string& v) {
+        o.out = v;
+        return v.empty() ? std::string("--out takes a directory") : std::string();
+    });
+    std::vector<std::string> command;
+    if (auto error = cli.parse({argv, argv + argc}, CommandLine::Operands::Trailing, command); !error.empty())
+        return error;
+    if (!command.empty())
+        o.programs.push_back(command);
+    if (o.programs.empty())
+        return "sweep needs a program: --program 'PATH [ARGS]' or -- PROGRAM [ARGS...]";
+    return {};
+}
+
+std::vector<std::string> run_argv(const SweepOptions& o, const Run& r, const std::string& report)
+{
+    std::vector<std::string> a{"kioku", "run", "--mem", r.mem};
+    if (r.swap != "0") {
+        a.push_back("--swap");
+        a.push_back(r.swap);
+    }
+    a.push_back("--policy");
+    a.push_back(r.policy);
+    for (size_t s = 0; s < o.sysctls.size(); ++s) {
+        a.push_back("--sysctl");
+        a.push_back(o.sysctls[s].first + "=" + r.sysctl_values[s]);
+    }
+    a.insert(a.end(), o.run_options.begin(), o.run_options.end());
+    a.push_back("--report");
+    a.push_back(report);
+    a.push_back("--");
+    a.insert(a.end(), o.programs[r.program].begin(), o.programs[r.program].end());
+    return a;
+}
+
+// Starts one run: its own process, its output in the directory. Returns its pid, or -1.
+pid_t start(const std::vector<std::string>& args, const std::string& stem)
+{
+    std::vector<char*> argv;
+    for (const std::string& a : args)
+        argv.push_back(const_cast<char*>(a.c_str()));
+    argv.push_back(nullptr);
+    pid_t pid = ::fork();
+    if (pid != 0)
+        return pid;
+    int in = ::open("/dev/null", O_RDONLY);
+    int out = ::open((stem + ".out").c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    int err = ::open((stem + ".err").c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    if (in < 0 || out < 0 || err < 0)
+        ::_exit(126);
+    ::dup2(in, 0);
+    ::dup2(out, 1);
+    ::dup2(err, 2);
+    ::execv("/proc/self/exe", argv.data());
+    ::_exit(127);
+}
+
+std::string csv_field(const std::string& text)
+{
+    if (text.find_first_of(",\"\n") == std::string::npos)
+        return text;
+    std::string out = "\"";
+    for (char c : text)
+        out += c == '"' ? std::string("\"\"") : std::string(1, c);
+    return out + "\"";
+}
+
+std::string number_at(const JsonValue& report, std::initializer_list<std::string_view> path)
+{
+    const JsonValue* v = report.find(path);
+    return v && !v->is_null() ? v->text() : std::string();
+}
+
+} // namespace
+
+const char* sweep_usage()
+{
+    return "  sweep [OPTIONS] -- PROGRAM [ARGS...]\n"
+           "                            run a program over a grid of settings, the runs in parallel;\n"
+           "                            one CSV row per run (docs/sweep.md). Options:\n"
+           "    --mem LIST              memory sizes, e.g. 32M,64M,128M (default 512M)\n"
+           "    --swap LIST             swap sizes, 0 for none, e.g. 0,128M (default 0)\n"
+           "    --policy LIST           replacement policies, e.g. lru,s3fifo (default lru)\n"
+           "    --sysctl NAME=V1,V2...  a sysctl's values (repeatable: each is a dimension)\n"
+           "    --program 'PATH ARGS'   a program of the grid (repeatable; or -- PROGRAM ARGS)\n"
+           "    --run-option OPTION     passed to every `kioku run` as is (repeatable), e.g.\n"
+           "                            --run-option=--swap-memory\n"
+           "    --jobs N                runs at a time (default: the host's cores)\n"
+           "    --out DIR               where sweep.csv and each run's report, output and errors\n"
+           "                            go (default kioku-sweep)\n";
+}
+
+int sweep_command(int argc, char** argv, std::ostream& out, std::ostream& err)
+{
+    SweepOptions o;
+    // --run-option takes values that start with "--": accept the --run-option=VALUE form too.
+    std::vector<std::string> args;
+    for (int i = 0; i < argc; ++i) {
+        std::string a = argv[i];
+        if (a.rfind("--run-option=", 0) == 0) {
+            args.push_back("--run-option");
+            args.push_back(a.substr(13));
+        } else {
+            args.push_back(a);
+        }
+    }
+    std::vector<char*> pointers;
+    for (std::string& a : args)
+        pointers.push_back(a.data());
+    if (auto error = parse(static_cast<int>(pointers.size()), pointers.data(), o); !error.empty()) {
+        err << "kioku: " << error << "\n";
+        return EXIT_USAGE;
+    }
+    std::error_code ec;
+    std::filesystem::create_directories(o.out, ec);
+    if (ec) {
+        err << "kioku: sweep: cannot make " << o.out << ": " << ec.message() << "\n";
+        return EXIT_USAGE;
+    }
+    std::vector<Run> runs = grid(o);
+    std::vector<int> status(runs.size(), -1);
+    std::map<pid_t, size_t> running;
+    size_t next = 0;
+    bool failed = false;
+    auto stem = [&](size_t i) { return o.out + "/run-" + std::to_string(i); };
+    while (next < runs.size() || !running.empty()) {
+        while (next < runs.size() && running.size() < o.jobs) {
+            pid_t pid = start(run_argv(o, runs[next], stem(next) + ".json"), stem(next));
+            if (pid < 0) {
+                err << "kioku: sweep: cannot start run " << next << "\n";
+                failed = true;
+            } else {
+                running[pid] = next;
+            }
+            ++next;
+        }
+        int ws = 0;
+        pid_t done = ::waitpid(-1, &ws, 0);
+        if (done < 0)
+            break;
+        auto it = running.find(done);
+        if (it == running.end())
+            continue;
+        status[it->second] = WIFEXITED(ws) ? WEXITSTATUS(ws) : 128 + WTERMSIG(ws);
+        err << "kioku: sweep: run " << it->second << " of " << runs.size() << " ended (status "
+            << status[it->second] << ")\n";
+        running.erase(it);
+    }
+
+    std::ofstream csv(o.out + "/sweep.csv", std::ios::out | std::ios::trunc);
+    std::string header = "run,program,mem,swap,policy";
+    for (auto& [name, values] : o.sysctls)
+        header += "," + csv_field(name);
+    header += ",exit_status,simulated_ns,host_ns,instructions,minor_faults,major_faults,swap_ins,swap_outs,"
+              "oom_kills,peak_rss_kb,tree_peak_rss_kb,pressure_some_us,pressure_full_us,report";
+    csv << header << "\n";
+    out << header << "\n";
+    for (const Run& r : runs) {
+        std::string program;
+        for (const std::string& w : o.programs[r.program])
+            program += (program.empty() ? "" : " ") + w;
+        std::string row =
+            std::to_string(r.index) + "," + csv_field(program) + "," + r.mem + "," + r.swap + "," + r.policy;
+        for (const std::string& v : r.sysctl_values)
+            row += "," + csv_field(v);
+        row += "," + std::to_string(status[r.index]);
+        std::ifstream in(stem(r.index) + ".json");
+        std::stringstream text;
+        text << in.rdbuf();
+        auto report = JsonValue::parse(text.str());
+        if (report.is_error()) {
+            err << "kioku: sweep: run " << r.index << " left no report (see " << stem(r.index) << ".err)\n";
+            failed = true;
+            row += std::string(13, ',') + csv_field(stem(r.index) + ".json");
+        } else {
+            const JsonValue& j = report.value();
+            for (auto path : {std::initializer_list<std::string_view>{"time", "simulated_ns"},
+                              {"time", "host_ns"},
+                              {"totals", "instructions"},
+                              {"totals", "minor_faults"},
+                              {"totals", "major_faults"},
+                              {"totals", "swap_ins"},
+                              {"totals", "swap_outs"},
+                              {"totals", "oom_kills"},
+                              {"totals", "peak_rss_kb"},
+                              {"totals", "tree_peak_rss_kb"},
+                              {"pressure", "memory", "some", "total_us"},
+                              {"pressure", "memory", "full", "total_us"}})
+                row += "," + number_at(j, path);
+            row += "," + csv_field(stem(r.index) + ".json");
+        }
+        csv << row << "\n";
+        out << row << "\n";
+    }
+    csv.close();
+    if (!csv) {
+        err << "kioku: sweep: cannot write " << o.out << "/sweep.csv\n";
+        return 1;
+    }
+    return failed ? 1 : 0;
+}
+
+} // namespace kioku
