@@ -7,6 +7,7 @@
 
 #include "front/CommandLine.h"
 #include "front/Demo.h"
+#include "front/ReportCommand.h"
 #include "front/RunCommand.h"
 #include "front/SweepCommand.h"
 #include "front/scenario/Scenario.h"
@@ -24,6 +25,7 @@ commands:
                             run a riscv64 Linux program (kioku run --help)
   sweep [OPTIONS] -- PROGRAM [ARGS...]
                             run it over a grid of settings, in parallel (kioku sweep --help)
+  report RUN.json           a run's report (kioku run --report) as text, as /usr/bin/time -v
 
 options:
   --mem SIZE                physical memory (default 512M; K, M, G suffixes; 8M to 64G)
@@ -106,6 +108,8 @@ int main(int argc, char** argv)
         }
         return kioku::sweep_command(argc - 2, argv + 2, std::cout, std::cerr);
     }
+    if (argc >= 2 && !std::strcmp(argv[1], "report"))
+        return kioku::report_command(argc - 2, argv + 2, std::cout, std::cerr);
     for (int i = 1; i < argc; ++i) {
         if (!std::strcmp(argv[i], "-h") || !std::strcmp(argv[i], "--help")) {
             std::cout << USAGE;

@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Checks `kioku run --report`, `--sample`, `--events` and `--strace`: the report of two guest programs validates against
+"""Checks `kioku run --report`, `--sample`, `--events` and `--strace`, and `kioku report`: the report of two guest programs validates against
 docs/run-report.schema.json, holds together (every process's faults by cause add up to its minor
 and major faults, the OOM victim carries its kill, the tree's peak is at least each process's),
 and is the same on a second run but for the host's time; the timeline's lines validate against
@@ -77,6 +77,19 @@ check(psi["totals"]["swap_outs"] > 0, "psi: no swap-outs in the totals")
 check(sum(p["swap_outs"] for p in psi["processes"]) > 0, "psi: no process swapped out")
 check(psi["pressure"]["memory"]["some"]["total_us"] > 0, "psi: no memory pressure")
 check(psi["config"]["swap"] == [{"bytes": 64 << 20, "priority": None}], "psi: config.swap")
+
+# kioku report: the report as text, each process on a line of its own.
+shown = subprocess.run([kioku, "report", os.path.join(work, "oom_sigchld.json")], capture_output=True, text=True)
+check(shown.returncode == 0, f"kioku report exited {shown.returncode}: {shown.stderr}")
+check(f'\tCommand being run: "{os.path.join(guest_dir, "oom_sigchld")}"' in shown.stdout, "report: the command")
+check("\tExit status: 0\n" in shown.stdout, "report: the exit status")
+check("\tOOM kills: 1\n" in shown.stdout, "report: the OOM kill")
+victim_line = [line for line in shown.stdout.splitlines() if "badness" in line]
+check(len(victim_line) == 1 and "sig 9" in victim_line[0] and "in /small" in victim_line[0],
+      f"report: the victim's line {victim_line}")
+bad = subprocess.run([kioku, "report", os.path.join(work, "nothing.json")],
+                     capture_output=True, text=True)
+check(bad.returncode == 2 and "cannot read" in bad.stderr, "report: a missing file is a usage error")
 
 # The same run again, with a timeline: the same report, but for the host's time.
 timeline = os.path.join(work, "psi.jsonl")
