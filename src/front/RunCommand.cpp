@@ -21,6 +21,7 @@
 #include "front/RunEvents.h"
 #include "front/RunReport.h"
 #include "front/RunSampler.h"
+#include "front/RunTop.h"
 #include "kernel/Cgroups.h"
 #include "kernel/Kernel.h"
 #include "kernel/Runner.h"
@@ -60,6 +61,8 @@ struct RunCommandOptions {
     std::string events;  // --events FILE.csv: one row per page event
     bool strace = false; // --strace[=FILE]: a line per system call, on stderr or to FILE
     std::string strace_file;
+    bool top = false; // --top[=FILE]: the live view, on the terminal or to FILE
+    std::string top_file;
     u64 sample_ns = 0; // --sample INTERVAL[:FILE]: the timeline's interval (0: none) and file
     std::string sample_file;
 };
@@ -339,6 +342,11 @@ std::string parse(int argc, char** argv, RunCommandOptions& o)
         o.sample_file = colon == std::string::npos ? "kioku-sample.jsonl" : v.substr(colon + 1);
         return std::string();
     });
+    cli.optional("--top", [&](const std::string& v) {
+        o.top = true;
+        o.top_file = v;
+        return std::string();
+    });
     cli.optional("--strace", [&](const std::string& v) {
         o.strace = true;
         o.strace_file = v;
@@ -594,6 +602,8 @@ const char* run_usage()
            "                            figures at the end\n"
            "    --report FILE           write the run's report, one JSON object, to FILE at the end\n"
            "                            (per process, vmstat deltas, cgroups; docs/run-report.md)\n"
+           "    --top[=FILE]            a live view of memory and processes, like top, on the\n"
+           "                            terminal (or each screen appended to FILE)\n"
            "    --strace[=FILE]         a line per system call, as strace -f prints it, on stderr\n"
            "                            or to FILE: decoded arguments, the result or the errno\n"
            "    --events FILE.csv       one CSV row per page event: faults by cause, swap-ins,\n"
@@ -705,6 +715,20 @@ int run_command(int argc, char** argv, std::ostream& err)
         }
         events = std::make_unique<RunEvents>(r, events_file);
     }
+    std::ofstream top_file;
+    std::unique_ptr<RunTop> top;
+    if (o.top) {
+        // The terminal itself, so that the view does not mix with the program's output; without
+        // one, standard error.
+        top_file.open(o.top_file.empty() ? "/dev/tty" : o.top_file, std::ios::out | std::ios::trunc);
+        if (!top_file && !o.top_file.empty()) {
+            err << "kioku: --top: cannot write " << o.top_file << "\n";
+            return EXIT_USAGE;
+        }
+        bool tty = o.top_file.empty() && top_file;
+        top = std::make_unique<RunTop>(r, top_file ? static_cast<std::ostream&>(top_file) : err, tty);
+        r.add_observer(top.get());
+    }
     std::unique_ptr<RunSampler> sampler;
     std::ofstream sample_file;
     if (o.sample_ns) {
@@ -731,6 +755,8 @@ int run_command(int argc, char** argv, std::ostream& err)
         result = r.run();
     }
     r.set_strace(nullptr);
+    if (top)
+        top->finish();
     if (events) {
         events.reset();
         events_file.close();

@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Checks `kioku run --report`, `--sample`, `--events` and `--strace`, and `kioku report`: the report of two guest programs validates against
+"""Checks `kioku run --report`, `--sample`, `--events`, `--strace` and `--top`, and `kioku report`: the report of two guest programs validates against
 docs/run-report.schema.json, holds together (every process's faults by cause add up to its minor
 and major faults, the OOM victim carries its kill, the tree's peak is at least each process's),
 and is the same on a second run but for the host's time; the timeline's lines validate against
@@ -77,6 +77,17 @@ check(psi["totals"]["swap_outs"] > 0, "psi: no swap-outs in the totals")
 check(sum(p["swap_outs"] for p in psi["processes"]) > 0, "psi: no process swapped out")
 check(psi["pressure"]["memory"]["some"]["total_us"] > 0, "psi: no memory pressure")
 check(psi["config"]["swap"] == [{"bytes": 64 << 20, "priority": None}], "psi: config.swap")
+
+# --top to a file: screens of the live view, the last one after the run, the report unchanged.
+top_file = os.path.join(work, "oom_sigchld.top")
+with_top = run("oom_sigchld", ["--mem", "128M", "--top=" + top_file])
+for r in (oom, with_top):
+    r["time"]["host_ns"] = 0
+check(with_top == oom, "oom_sigchld: --top changed the report")
+screens = open(top_file).read()
+check(screens.count("kioku (the run has ended)") == 1, "top: no last screen")
+check("    PID   PPID S    RSS kB   SWAP kB    MINFLT  MAJFLT CGROUP       COMMAND" in screens, "top: the table")
+check("OOM kills 1" in screens.split("kioku (the run has ended)")[1], "top: the last screen's OOM kill")
 
 # kioku report: the report as text, each process on a line of its own.
 shown = subprocess.run([kioku, "report", os.path.join(work, "oom_sigchld.json")], capture_output=True, text=True)
