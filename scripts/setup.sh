@@ -26,7 +26,7 @@ PACKAGES=(
     build-essential cmake ninja-build g++ python3 ccache
     libgtest-dev libgmock-dev googletest libbenchmark-dev
     gcc-riscv64-linux-gnu libc6-dev-riscv64-cross qemu-user
-    python3-jsonschema
+    python3-jsonschema chromium
 )
 
 # Root runs apt-get directly; anyone else goes through sudo without a prompt, and fails loudly
@@ -102,6 +102,36 @@ fetch_esbuild() {
     echo "setup.sh: esbuild $ESBUILD_VERSION in $ESBUILD_DIR"
 }
 
+# uPlot (MIT, from npm), the chart library `kioku report -o FILE.html` inlines in its pages.
+# Pinned and checked like esbuild; the build embeds it when it is here.
+UPLOT_VERSION=1.6.32
+UPLOT_SHA1=c800a63b432bad692d6d746f44f0882aa73a49ae
+UPLOT_DIR=third_party/uplot-$UPLOT_VERSION
+
+fetch_uplot() {
+    if [ -f "$UPLOT_DIR/dist/uPlot.iife.min.js" ]; then
+        echo "setup.sh: uPlot $UPLOT_VERSION present"
+        return 0
+    fi
+    local tmp tarball
+    tmp=$(mktemp -d)
+    tarball="$tmp/uplot-$UPLOT_VERSION.tgz"
+    if command -v npm >/dev/null 2>&1; then
+        (cd "$tmp" && npm pack --silent "uplot@$UPLOT_VERSION" >/dev/null)
+    else
+        curl -fsSL -o "$tarball" "https://registry.npmjs.org/uplot/-/uplot-$UPLOT_VERSION.tgz"
+    fi
+    if [ "$(sha1sum "$tarball" | cut -d' ' -f1)" != "$UPLOT_SHA1" ]; then
+        echo "setup.sh: uPlot tarball does not match its shasum" >&2
+        rm -rf "$tmp"
+        return 1
+    fi
+    mkdir -p "$UPLOT_DIR"
+    tar -xzf "$tarball" -C "$UPLOT_DIR" --strip-components=1
+    rm -rf "$tmp"
+    echo "setup.sh: uPlot $UPLOT_VERSION in $UPLOT_DIR"
+}
+
 build_tree() {
     cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo
     cmake --build build -j"$(nproc)"
@@ -112,6 +142,7 @@ if [ "$fuzz" -eq 1 ]; then
 fi
 install_packages
 fetch_esbuild
+fetch_uplot
 if [ "$deps_only" -eq 0 ]; then
     build_tree
 fi

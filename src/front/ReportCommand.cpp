@@ -8,6 +8,8 @@
 #include <vector>
 
 #include "base/JsonValue.h"
+#include "front/CommandLine.h"
+#include "front/HtmlReport.h"
 
 namespace kioku {
 
@@ -44,32 +46,8 @@ std::string pad(std::string s, size_t width, bool right = true)
     return right ? std::string(width - s.size(), ' ') + s : s + std::string(width - s.size(), ' ');
 }
 
-} // namespace
-
-int report_command(int argc, char** argv, std::ostream& out, std::ostream& err)
+void summary(const JsonValue& r, std::ostream& out)
 {
-    if (argc != 1 || argv[0][0] == '-') {
-        err << "kioku: report takes one file: kioku report RUN.json (from kioku run --report)\n";
-        return EXIT_USAGE;
-    }
-    std::ifstream in(argv[0]);
-    if (!in) {
-        err << "kioku: report: cannot read " << argv[0] << "\n";
-        return EXIT_USAGE;
-    }
-    std::stringstream text;
-    text << in.rdbuf();
-    auto parsed = JsonValue::parse(text.str());
-    if (parsed.is_error() || text_of(parsed.value().get("schema")) != "kioku-run-report") {
-        err << "kioku: report: " << argv[0] << " is not a kioku run report\n";
-        return EXIT_USAGE;
-    }
-    const JsonValue& r = parsed.value();
-    if (num(r, {"version"}) != 1) {
-        err << "kioku: report: " << argv[0] << " is a report of version " << text_of(r.get("version"))
-            << "; this kioku reads version 1\n";
-        return EXIT_USAGE;
-    }
     std::string command;
     if (const JsonValue* c = r.find({"config", "command"}))
         for (const JsonValue& w : c->items())
@@ -158,6 +136,68 @@ int report_command(int argc, char** argv, std::ostream& out, std::ostream& err)
                                  "Slab", "PageTables", "SwapTotal", "SwapFree"})
             if (const JsonValue* v = m->get(name))
                 out << "\t" << pad(name, 28, false) << pad(v->text() + " kB", 15) << "\n";
+}
+
+} // namespace
+
+int report_command(int argc, char** argv, std::ostream& out, std::ostream& err)
+{
+    std::string file, html, timeline, events;
+    CommandLine cli;
+    auto keep = [](std::string& field) {
+        return [&field](const std::string& v) {
+            field = v;
+            return std::string();
+        };
+    };
+    cli.option("-o", keep(html), "-o needs the HTML file to write");
+    cli.option("--timeline", keep(timeline), "--timeline needs the file kioku run --sample wrote");
+    cli.option("--events", keep(events), "--events needs the file kioku run --events wrote");
+    std::vector<std::string> operands;
+    if (auto error = cli.parse({argv, argv + argc}, CommandLine::Operands::Interleaved, operands);
+        !error.empty() || operands.size() != 1) {
+        err << "kioku: " << (error.empty() ? "report takes one file" : error)
+            << ": kioku report RUN.json [-o FILE.html [--timeline RUN.jsonl] [--events RUN.csv]]\n";
+        return EXIT_USAGE;
+    }
+    file = operands[0];
+    std::ifstream in(file);
+    if (!in) {
+        err << "kioku: report: cannot read " << file << "\n";
+        return EXIT_USAGE;
+    }
+    std::stringstream text;
+    text << in.rdbuf();
+    auto parsed = JsonValue::parse(text.str());
+    if (parsed.is_error() || text_of(parsed.value().get("schema")) != "kioku-run-report") {
+        err << "kioku: report: " << file << " is not a kioku run report\n";
+        return EXIT_USAGE;
+    }
+    const JsonValue& r = parsed.value();
+    if (num(r, {"version"}) != 1) {
+        err << "kioku: report: " << file << " is a report of version " << text_of(r.get("version"))
+            << "; this kioku reads version 1\n";
+        return EXIT_USAGE;
+    }
+    if (html.empty()) {
+        summary(r, out);
+        return 0;
+    }
+    std::stringstream text_summary;
+    summary(r, text_summary);
+    std::string error;
+    std::string page = html_report(r, text.str(), text_summary.str(), timeline, events, error);
+    if (!error.empty()) {
+        err << "kioku: report: " << error << "\n";
+        return EXIT_USAGE;
+    }
+    std::ofstream o(html, std::ios::out | std::ios::trunc);
+    o << page;
+    o.close();
+    if (!o) {
+        err << "kioku: report: cannot write " << html << "\n";
+        return EXIT_USAGE;
+    }
     return 0;
 }
 
