@@ -69,67 +69,40 @@ install_packages() {
         "${missing[@]}"
 }
 
-# esbuild for riscv64 (a static Go program from npm), the third-party program the tests run on
-# kioku and on qemu-riscv64. Pinned, checked against the registry's shasum, unpacked into
+# Packages from npm, each pinned and checked against the registry's shasum, unpacked into
 # third_party/ (ignored by git); nothing is fetched when it is already there.
+#   esbuild for riscv64 (a static Go program), the third-party program the tests run on kioku and
+#   on qemu-riscv64;
+#   uPlot (MIT), the chart library `kioku report -o FILE.html` inlines, which the build embeds.
 ESBUILD_VERSION=0.28.2
 ESBUILD_SHA1=3763b08fde5cf25ab1facb8e7752edfe45fbfc27
-ESBUILD_DIR=third_party/esbuild-linux-riscv64-$ESBUILD_VERSION
-
-fetch_esbuild() {
-    if [ -x "$ESBUILD_DIR/bin/esbuild" ]; then
-        echo "setup.sh: esbuild $ESBUILD_VERSION present"
-        return 0
-    fi
-    local tmp tarball
-    tmp=$(mktemp -d)
-    tarball="$tmp/esbuild-linux-riscv64-$ESBUILD_VERSION.tgz"
-    # npm pack fetches the package tarball without npm's platform checks.
-    if command -v npm >/dev/null 2>&1; then
-        (cd "$tmp" && npm pack --silent "@esbuild/linux-riscv64@$ESBUILD_VERSION" >/dev/null)
-    else
-        curl -fsSL -o "$tarball" \
-            "https://registry.npmjs.org/@esbuild/linux-riscv64/-/linux-riscv64-$ESBUILD_VERSION.tgz"
-    fi
-    if [ "$(sha1sum "$tarball" | cut -d' ' -f1)" != "$ESBUILD_SHA1" ]; then
-        echo "setup.sh: esbuild tarball does not match its shasum" >&2
-        rm -rf "$tmp"
-        return 1
-    fi
-    mkdir -p "$ESBUILD_DIR"
-    tar -xzf "$tarball" -C "$ESBUILD_DIR" --strip-components=1
-    rm -rf "$tmp"
-    echo "setup.sh: esbuild $ESBUILD_VERSION in $ESBUILD_DIR"
-}
-
-# uPlot (MIT, from npm), the chart library `kioku report -o FILE.html` inlines in its pages.
-# Pinned and checked like esbuild; the build embeds it when it is here.
 UPLOT_VERSION=1.6.32
 UPLOT_SHA1=c800a63b432bad692d6d746f44f0882aa73a49ae
-UPLOT_DIR=third_party/uplot-$UPLOT_VERSION
 
-fetch_uplot() {
-    if [ -f "$UPLOT_DIR/dist/uPlot.iife.min.js" ]; then
-        echo "setup.sh: uPlot $UPLOT_VERSION present"
+# fetch_npm NAME PACKAGE VERSION SHA1 DIR FILE: PACKAGE@VERSION into DIR unless DIR/FILE is there.
+fetch_npm() {
+    local name=$1 package=$2 version=$3 sha1=$4 dir=$5 file=$6 tmp tarball
+    if [ -e "$dir/$file" ]; then
+        echo "setup.sh: $name $version present"
         return 0
     fi
-    local tmp tarball
     tmp=$(mktemp -d)
-    tarball="$tmp/uplot-$UPLOT_VERSION.tgz"
+    # npm pack fetches the package tarball without npm's platform checks (and names it itself).
     if command -v npm >/dev/null 2>&1; then
-        (cd "$tmp" && npm pack --silent "uplot@$UPLOT_VERSION" >/dev/null)
+        (cd "$tmp" && npm pack --silent "$package@$version" >/dev/null)
     else
-        curl -fsSL -o "$tarball" "https://registry.npmjs.org/uplot/-/uplot-$UPLOT_VERSION.tgz"
+        curl -fsSL -o "$tmp/package.tgz" "https://registry.npmjs.org/$package/-/$(basename "$package")-$version.tgz"
     fi
-    if [ "$(sha1sum "$tarball" | cut -d' ' -f1)" != "$UPLOT_SHA1" ]; then
-        echo "setup.sh: uPlot tarball does not match its shasum" >&2
+    tarball=$(find "$tmp" -maxdepth 1 -name '*.tgz' | head -n 1)
+    if [ "$(sha1sum "$tarball" | cut -d' ' -f1)" != "$sha1" ]; then
+        echo "setup.sh: the $name tarball does not match its shasum" >&2
         rm -rf "$tmp"
         return 1
     fi
-    mkdir -p "$UPLOT_DIR"
-    tar -xzf "$tarball" -C "$UPLOT_DIR" --strip-components=1
+    mkdir -p "$dir"
+    tar -xzf "$tarball" -C "$dir" --strip-components=1
     rm -rf "$tmp"
-    echo "setup.sh: uPlot $UPLOT_VERSION in $UPLOT_DIR"
+    echo "setup.sh: $name $version in $dir"
 }
 
 build_tree() {
@@ -141,8 +114,9 @@ if [ "$fuzz" -eq 1 ]; then
     PACKAGES+=("${FUZZ_PACKAGES[@]}")
 fi
 install_packages
-fetch_esbuild
-fetch_uplot
+fetch_npm esbuild @esbuild/linux-riscv64 "$ESBUILD_VERSION" "$ESBUILD_SHA1" \
+    "third_party/esbuild-linux-riscv64-$ESBUILD_VERSION" bin/esbuild
+fetch_npm uPlot uplot "$UPLOT_VERSION" "$UPLOT_SHA1" "third_party/uplot-$UPLOT_VERSION" dist/uPlot.iife.min.js
 if [ "$deps_only" -eq 0 ]; then
     build_tree
 fi

@@ -1,5 +1,7 @@
 #include "base/JsonValue.h"
 
+#include "base/Number.h"
+
 #include <cerrno>
 #include <charconv>
 
@@ -236,24 +238,12 @@ const JsonValue* JsonValue::find(std::initializer_list<std::string_view> keys) c
 
 std::optional<u64> JsonValue::as_u64() const
 {
-    u64 n = 0;
-    if (m_kind != Kind::Number)
-        return std::nullopt;
-    auto [end, ec] = std::from_chars(m_text.data(), m_text.data() + m_text.size(), n);
-    if (ec != std::errc() || end != m_text.data() + m_text.size())
-        return std::nullopt;
-    return n;
+    return m_kind == Kind::Number ? parse_integer<u64>(m_text) : std::nullopt;
 }
 
 std::optional<i64> JsonValue::as_i64() const
 {
-    i64 n = 0;
-    if (m_kind != Kind::Number)
-        return std::nullopt;
-    auto [end, ec] = std::from_chars(m_text.data(), m_text.data() + m_text.size(), n);
-    if (ec != std::errc() || end != m_text.data() + m_text.size())
-        return std::nullopt;
-    return n;
+    return m_kind == Kind::Number ? parse_integer<i64>(m_text) : std::nullopt;
 }
 
 std::optional<double> JsonValue::as_double() const

@@ -6,6 +6,7 @@
 
 #include <charconv>
 #include <optional>
+#include <string>
 #include <string_view>
 
 #include "base/Types.h"
@@ -30,6 +31,14 @@ inline std::optional<u64> parse_u64(std::string_view text, int base = 10)
 inline std::optional<i64> parse_i64(std::string_view text, int base = 10)
 {
     return parse_integer<i64>(text, base);
+}
+
+// 0x2a: a whole number in lowercase hexadecimal, as /proc and the run's outputs print addresses.
+inline std::string hex_text(u64 value)
+{
+    char buf[20] = {'0', 'x'};
+    auto [end, ec] = std::to_chars(buf + 2, buf + sizeof buf, value, 16);
+    return std::string(buf, end);
 }
 
 // " 42\n" -> "42".

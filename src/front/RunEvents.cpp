@@ -1,5 +1,7 @@
 #include "front/RunEvents.h"
 
+#include "base/Number.h"
+
 #include "kernel/Kernel.h"
 #include "kernel/Process.h"
 #include "mm/MemoryManager.h"
@@ -31,13 +33,6 @@ std::string quoted(std::string_view text)
         out += c;
     }
     return out + "\"";
-}
-
-std::string hex(u64 value)
-{
-    char buf[24];
-    std::snprintf(buf, sizeof buf, "0x%llx", static_cast<unsigned long long>(value));
-    return buf;
 }
 
 } // namespace
@@ -80,8 +75,8 @@ void RunEvents::page_event(const PageEvent& event)
 {
     i32 pid = pid_of(event.space);
     m_out << m_runner.kernel().now_ns() << ',' << (pid ? std::to_string(pid) : std::string()) << ','
-          << (event.space ? hex(event.va) : std::string()) << ','
-          << (event.pfn ? hex(event.pfn) : std::string()) << ',' << kind_name(event.kind) << ','
+          << (event.space ? hex_text(event.va) : std::string()) << ','
+          << (event.pfn ? hex_text(event.pfn) : std::string()) << ',' << kind_name(event.kind) << ','
           << quoted(event.detail) << '\n';
     ++m_rows;
 }

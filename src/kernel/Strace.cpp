@@ -3,6 +3,7 @@
 #include <cstring>
 #include <utility>
 
+#include "base/Number.h"
 #include "hw/PhysicalMemory.h"
 #include "kernel/Kernel.h"
 #include "kernel/Process.h"
@@ -203,13 +204,6 @@ std::string quote(const u8* bytes, u64 n, bool more)
     return more ? out + "..." : out;
 }
 
-std::string hex(u64 v)
-{
-    char buf[24];
-    std::snprintf(buf, sizeof buf, "%#llx", static_cast<unsigned long long>(v));
-    return buf;
-}
-
 } // namespace
 
 Strace::Strace(Kernel& kernel, std::ostream& out)
@@ -246,7 +240,7 @@ std::string Strace::guest_string(const Task& t, u64 addr, u64 max)
     for (u64 i = 0; i <= max; ++i) {
         u8 c = 0;
         if (!peek(t, addr + i, &c, 1))
-            return hex(addr);
+            return hex_text(addr);
         if (c == 0)
             return quote(reinterpret_cast<const u8*>(bytes.data()), bytes.size(), false);
         bytes += static_cast<char>(c);
@@ -259,7 +253,7 @@ std::string Strace::guest_buffer(const Task& t, u64 addr, u64 len)
     u64 n = std::min(len, STRING_LIMIT);
     std::string bytes(n, '\0');
     if (!peek(t, addr, reinterpret_cast<u8*>(bytes.data()), n))
-        return hex(addr);
+        return hex_text(addr);
     return quote(reinterpret_cast<const u8*>(bytes.data()), n, len > n);
 }
 
@@ -279,14 +273,14 @@ std::string Strace::arguments(const Task& t, bool at_exit, i64 result)
         switch (spec[i]) {
         case 'd': out += std::to_string(static_cast<i64>(v)); break;
         case 'u': out += std::to_string(v); break;
-        case 'p': out += v ? hex(v) : "NULL"; break;
+        case 'p': out += v ? hex_text(v) : "NULL"; break;
         case 'f':
             out += static_cast<i32>(v) == -100 ? "AT_FDCWD" : std::to_string(static_cast<i32>(v));
             break;
         case 's': out += guest_string(t, v, 4096); break;
         case 'b': out += guest_buffer(t, v, i + 1 < 6 ? a[i + 1] : 0); break;
         case 'B':
-            out += at_exit && result >= 0 ? guest_buffer(t, v, static_cast<u64>(result)) : hex(v);
+            out += at_exit && result >= 0 ? guest_buffer(t, v, static_cast<u64>(result)) : hex_text(v);
             break;
         case 'o': out += open_flags(v); break;
         case 'm': {
@@ -299,7 +293,7 @@ std::string Strace::arguments(const Task& t, bool at_exit, i64 result)
         case 'M': out += map_flags(v); break;
         case 'A': out += advice(v); break;
         case 'S': out += signal_name(v); break;
-        default: out += hex(v); break;
+        default: out += v ? hex_text(v) : "0"; break;
         }
     }
     return out;
@@ -354,7 +348,7 @@ void Strace::exit(const Task& t, const SyscallResult& result)
     }
     bool pointer =
         number == 214 || number == 222 || number == 216 || number == 196; // brk, mmap, mremap, shmat
-    m_out << prefix << text << " = " << (pointer ? hex(static_cast<u64>(v)) : std::to_string(v)) << "\n";
+    m_out << prefix << text << " = " << (pointer ? hex_text(static_cast<u64>(v)) : std::to_string(v)) << "\n";
 }
 
 } // namespace kioku
