@@ -16,6 +16,7 @@ namespace {
 constexpr const char* PAGETYPEINFO = "/proc/pagetypeinfo";
 constexpr const char* EXTFRAG_INDEX = "/sys/kernel/debug/extfrag/extfrag_index";
 constexpr const char* UNUSABLE_INDEX = "/sys/kernel/debug/extfrag/unusable_index";
+constexpr const char* PHYSMAP = "/proc/kioku/physmap"; // kioku's own: every frame, drawn
 
 // Linux counts a free list only up to this many entries and prints ">100000" beyond.
 constexpr u64 FREE_COUNT_LIMIT = 100000;
@@ -91,6 +92,54 @@ std::string block_counts(const MemoryManager& mm)
     return out;
 }
 
+// What one frame holds, as /proc/kioku/physmap draws it.
+char frame_char(const Frame& f)
+{
+    if (f.has(FF_RESERVED))
+        return f.has(FF_ZERO) ? 'z' : '#';
+    if (f.has(FF_ZERO))
+        return 'z';
+    if (f.hstate())
+        return 'h';
+    if (f.has(FF_PAGETABLE))
+        return 'p';
+    if (f.has(FF_SLAB))
+        return 'k';
+    if (f.has(FF_HEAD) || f.has(FF_TAIL))
+        return 'H';
+    if (f.has(FF_ANON))
+        return 'a';
+    if (f.has(FF_FILE))
+        return f.has(FF_SHMEM) ? 's' : 'f';
+    if (f.has(FF_KERNEL))
+        return 'K';
+    return f.refcount == 0 ? '.' : '?';
+}
+
+std::string physmap(const MemoryManager& mm)
+{
+    constexpr u64 PER_LINE = 64;
+    const FrameTable& frames = mm.frames();
+    std::string out = "physmap: one character per 4 KiB frame, 64 per line (256 KiB), each pageblock (2 MiB, "
+                      "512 frames) under its own line\n"
+                      "legend: . free  a anonymous  f file  s shmem  H transparent huge page  h hugetlb  "
+                      "p page table  k slab  K other kernel  z zero page  # reserved  ? other\n";
+    for (Pfn pfn = frames.first_pfn(); pfn < frames.end_pfn(); pfn = pfn + PER_LINE) {
+        u64 offset = pfn.value() - frames.first_pfn().value();
+        if (offset % PAGEBLOCK_NR_PAGES == 0) {
+            const Zone& zone = const_cast<MemoryManager&>(mm).allocator().zone_of(pfn);
+            out += format("pageblock %llu at 0x%llx, zone %s, %s\n",
+                          static_cast<unsigned long long>(offset / PAGEBLOCK_NR_PAGES),
+                          static_cast<unsigned long long>(pfn.value() << PAGE_SHIFT), zone.name().c_str(),
+                          migratetype_name(zone.pageblock_type(pfn)));
+        }
+        out += format("  0x%09llx ", static_cast<unsigned long long>(pfn.value() << PAGE_SHIFT));
+        for (Pfn p = pfn; p < pfn + PER_LINE && p < frames.end_pfn(); p = p + 1)
+            out += frame_char(frames[p]);
+        out += '\n';
+    }
+    return out;
+}
 } // namespace
 
 std::string pagetypeinfo(const MemoryManager& mm)
@@ -116,7 +165,7 @@ std::string unusable_index(const MemoryManager& mm)
 
 bool is_compaction_view(const std::string& path)
 {
-    return path == PAGETYPEINFO || path == EXTFRAG_INDEX || path == UNUSABLE_INDEX;
+    return path == PAGETYPEINFO || path == EXTFRAG_INDEX || path == UNUSABLE_INDEX || path == PHYSMAP;
 }
 
 std::string compaction_view(const MemoryManager& mm, const std::string& path)
@@ -125,6 +174,8 @@ std::string compaction_view(const MemoryManager& mm, const std::string& path)
         return pagetypeinfo(mm);
     if (path == EXTFRAG_INDEX)
         return extfrag_index(mm);
+    if (path == PHYSMAP)
+        return physmap(mm);
     return unusable_index(mm);
 }
 

@@ -459,7 +459,8 @@ Interpreter::Step Interpreter::exec(const MachineCmd& cmd)
     }
     if (!cmd.policy.empty()) {
         if (m_kernel->set_replacement_policy(cmd.policy).is_error())
-            return fail("unknown replacement policy '" + cmd.policy + "' (lru, clock, fifo, s3fifo, exact-lru, opt)");
+            return fail("unknown replacement policy '" + cmd.policy +
+                        "' (lru, clock, fifo, s3fifo, exact-lru, opt)");
         memory += " policy=" + cmd.policy;
     }
     if (cmd.frames) {
@@ -1021,7 +1022,8 @@ Interpreter::Step Interpreter::exec(const SysctlCmd& cmd)
 Interpreter::Step Interpreter::exec(const PolicyCmd& cmd)
 {
     if (m_kernel->set_replacement_policy(cmd.name).is_error())
-        return fail("unknown replacement policy '" + cmd.name + "' (lru, clock, fifo, s3fifo, exact-lru, opt)");
+        return fail("unknown replacement policy '" + cmd.name +
+                    "' (lru, clock, fifo, s3fifo, exact-lru, opt)");
     if (cmd.frames)
         m_kernel->mm().set_user_frame_limit(*cmd.frames);
     report("ok");

@@ -854,6 +854,7 @@ std::optional<Operation> Parser::parse_show(LineArgs& a)
         {"pagetypeinfo", ShowCmd::What::Pagetypeinfo},
         {"extfrag_index", ShowCmd::What::ExtfragIndex},
         {"unusable_index", ShowCmd::What::UnusableIndex},
+        {"physmap", ShowCmd::What::Physmap},
         {"free", ShowCmd::What::Free},
         {"tlb", ShowCmd::What::Tlb},
         {"vmstat_cmd", ShowCmd::What::VmstatCmd},

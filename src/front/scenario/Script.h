@@ -241,11 +241,12 @@ struct ShowCmd {
         Pagemap,
         Tlb,
         Faults,
-        VmstatCmd,    // the `vmstat` command's output
-        Dmesg,        // the kernel log
-        Pagetypeinfo, // /proc/pagetypeinfo
-        ExtfragIndex, // /sys/kernel/debug/extfrag/extfrag_index
-        UnusableIndex // /sys/kernel/debug/extfrag/unusable_index
+        VmstatCmd,     // the `vmstat` command's output
+        Dmesg,         // the kernel log
+        Pagetypeinfo,  // /proc/pagetypeinfo
+        ExtfragIndex,  // /sys/kernel/debug/extfrag/extfrag_index
+        UnusableIndex, // /sys/kernel/debug/extfrag/unusable_index
+        Physmap        // /proc/kioku/physmap: every frame, drawn
     };
     What what = What::Meminfo;
     bool json = false; // `show VIEW ... json`: the view's JSON form (kernel/ProcJson.h)
