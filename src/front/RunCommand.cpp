@@ -19,6 +19,7 @@
 #include "base/Size.h"
 #include "front/CommandLine.h"
 #include "front/RunEvents.h"
+#include "front/RunRefs.h"
 #include "front/RunReport.h"
 #include "front/RunSampler.h"
 #include "front/RunTop.h"
@@ -59,6 +60,7 @@ struct RunCommandOptions {
     std::string sysroot; // --sysroot: where the shared libraries of a dynamic program come from
     std::string report;  // --report FILE: the run's JSON report
     std::string events;  // --events FILE.csv: one row per page event
+    std::string refs;    // --trace-refs FILE.csv: the page reference stream
     bool strace = false; // --strace[=FILE]: a line per system call, on stderr or to FILE
     std::string strace_file;
     bool top = false; // --top[=FILE]: the live view, on the terminal or to FILE
@@ -352,6 +354,12 @@ std::string parse(int argc, char** argv, RunCommandOptions& o)
         o.strace_file = v;
         return std::string();
     });
+    cli.option("--trace-refs", [&](const std::string& v) {
+        if (v.empty())
+            return std::string("--trace-refs takes a file name");
+        o.refs = v;
+        return std::string();
+    });
     cli.option("--events", [&](const std::string& v) {
         if (v.empty())
             return std::string("--events takes a file name");
@@ -606,6 +614,8 @@ const char* run_usage()
            "                            terminal (or each screen appended to FILE)\n"
            "    --strace[=FILE]         a line per system call, as strace -f prints it, on stderr\n"
            "                            or to FILE: decoded arguments, the result or the errno\n"
+           "    --trace-refs FILE.csv   the page reference stream (loads, stores, code pages) as CSV\n"
+           "                            that libCacheSim reads (docs/run-report.md); slower\n"
            "    --events FILE.csv       one CSV row per page event: faults by cause, swap-ins,\n"
            "                            evictions with the policy's reason, swap-outs, writebacks,\n"
            "                            OOM kills (docs/run-report.md)\n"
@@ -705,6 +715,16 @@ int run_command(int argc, char** argv, std::ostream& err)
             r.set_strace(&err);
         }
     }
+    std::ofstream refs_file;
+    std::unique_ptr<RunRefs> refs;
+    if (!o.refs.empty()) {
+        refs_file.open(o.refs, std::ios::out | std::ios::trunc);
+        if (!refs_file) {
+            err << "kioku: --trace-refs: cannot write " << o.refs << "\n";
+            return EXIT_USAGE;
+        }
+        refs = std::make_unique<RunRefs>(r, refs_file);
+    }
     std::ofstream events_file;
     std::unique_ptr<RunEvents> events;
     if (!o.events.empty()) {
@@ -755,6 +775,12 @@ int run_command(int argc, char** argv, std::ostream& err)
         result = r.run();
     }
     r.set_strace(nullptr);
+    if (refs) {
+        refs.reset();
+        refs_file.close();
+        if (!refs_file)
+            err << "kioku: --trace-refs: cannot write " << o.refs << "\n";
+    }
     if (top)
         top->finish();
     if (events) {

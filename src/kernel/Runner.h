@@ -149,6 +149,8 @@ class Runner {
     // (scripts/lockstep.sh). Slow: the hart then runs one instruction at a time. Null stops it.
     // The program given to start(): PID 2 under kioku's init, 1 with --no-init.
     Pid first_pid() const { return m_first; }
+    // The process whose address space the hart runs in now.
+    Pid running_pid() const { return m_loaded; }
     void set_trace(std::ostream* out) { m_trace = out; }
     // Writes a line per system call to `out`, as strace -f does (kernel/Strace.h). Null stops it.
     void set_strace(std::ostream* out);

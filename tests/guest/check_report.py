@@ -1,5 +1,6 @@
 #!/usr/bin/python3
-"""Checks `kioku run --report`, `--sample`, `--events`, `--strace` and `--top`, and `kioku report`: the report of two guest programs validates against
+"""Checks `kioku run --report`, `--sample`, `--events`, `--strace`, `--top` and `--trace-refs`, and
+`kioku report`: the report of two guest programs validates against
 docs/run-report.schema.json, holds together (every process's faults by cause add up to its minor
 and major faults, the OOM victim carries its kill, the tree's peak is at least each process's),
 and is the same on a second run but for the host's time; the timeline's lines validate against
@@ -88,6 +89,24 @@ screens = open(top_file).read()
 check(screens.count("kioku (the run has ended)") == 1, "top: no last screen")
 check("    PID   PPID S    RSS kB   SWAP kB    MINFLT  MAJFLT CGROUP       COMMAND" in screens, "top: the table")
 check("OOM kills 1" in screens.split("kioku (the run has ended)")[1], "top: the last screen's OOM kill")
+
+# --trace-refs: the page reference stream, libCacheSim's CSV; the run unchanged, the stream the
+# same run after run.
+refs_csv = os.path.join(work, "oom_sigchld.refs.csv")
+with_refs = run("oom_sigchld", ["--mem", "128M", "--trace-refs", refs_csv])
+with_refs["time"]["host_ns"] = 0
+check(with_refs == oom, "oom_sigchld: --trace-refs changed the report")
+with open(refs_csv, newline="") as f:
+    refs = list(csv.DictReader(f))
+check(refs and list(refs[0].keys()) == ["time", "obj_id", "obj_size", "op", "pid", "page"], "refs: columns")
+check(refs and refs[0]["op"] == "x" and refs[0]["pid"] == "2", f"refs: the first row {refs[:1]}")
+check(all(int(r["obj_id"]) == (int(r["pid"]) << 36) | int(r["page"]) for r in refs), "refs: obj_id")
+check(all(a["obj_id"] != b["obj_id"] for a, b in zip(refs, refs[1:])), "refs: a row repeats the one before")
+check({r["op"] for r in refs} == {"r", "w", "x"}, "refs: the kinds of reference")
+check({r["pid"] for r in refs} >= {"2", "3", "4"}, "refs: every process of the run")
+again_csv = os.path.join(work, "oom_sigchld.refs2.csv")
+run("oom_sigchld", ["--mem", "128M", "--trace-refs", again_csv])
+check(open(refs_csv).read() == open(again_csv).read(), "refs: another stream on a second run")
 
 # kioku report: the report as text, each process on a line of its own.
 shown = subprocess.run([kioku, "report", os.path.join(work, "oom_sigchld.json")], capture_output=True, text=True)

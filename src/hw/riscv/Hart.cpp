@@ -147,9 +147,11 @@ constexpr u64 aligned_tag_mask()
     return PAGE_MASK | (sizeof(T) - 1);
 }
 
-template <typename T>
+template <typename T, bool Refs>
 inline bool Hart::load(u64 va, T& out, u64& hits)
 {
+    if constexpr (Refs)
+        m_refs->reference(va, isa::AccessType::Read);
     const TcSlot& s = slot_of(va);
     if (s.read_tag == (va & aligned_tag_mask<T>())) [[likely]] {
         std::memcpy(&out, s.host + (va & (PAGE_SIZE - 1)), sizeof(T));
@@ -163,9 +165,11 @@ inline bool Hart::load(u64 va, T& out, u64& hits)
     return true;
 }
 
-template <typename T>
+template <typename T, bool Refs>
 inline bool Hart::store(u64 va, T value, u64& hits)
 {
+    if constexpr (Refs)
+        m_refs->reference(va, isa::AccessType::Write);
     const TcSlot& s = slot_of(va);
     u64 offset = va & (PAGE_SIZE - 1);
     if (s.write_tag == (va & aligned_tag_mask<T>())) [[likely]] {
@@ -219,7 +223,8 @@ void Hart::finish_run(u64 retired, u64 fetched)
 #else
 #define KIOKU_DISPATCH_PER_HANDLER
 #endif
-KIOKU_DISPATCH_PER_HANDLER StopInfo Hart::run(u64 budget)
+template <bool Refs>
+KIOKU_DISPATCH_PER_HANDLER StopInfo Hart::run_loop(u64 budget)
 {
 #define KIOKU_LABEL(name) &&op_##name, &&op_##name##_c,
 #define KIOKU_FLOAT_LABEL(name) &&op_float, &&op_float,
@@ -296,14 +301,14 @@ KIOKU_DISPATCH_PER_HANDLER StopInfo Hart::run(u64 budget)
 #define LOAD(T, expr)                                                                           \
     do {                                                                                        \
         T v;                                                                                    \
-        if (!load<T>(RS1 + IMM(), v, hits))                                                     \
+        if (!load<T, Refs>(RS1 + IMM(), v, hits))                                               \
             goto fault;                                                                         \
         RD = (expr);                                                                            \
         NEXT();                                                                                 \
     } while (0)
 #define STORE(T, value)                                                                         \
     do {                                                                                        \
-        if (!store<T>(RS1 + IMM(), (value), hits))                                              \
+        if (!store<T, Refs>(RS1 + IMM(), (value), hits))                                        \
             goto fault;                                                                         \
         NEXT();                                                                                 \
     } while (0)
@@ -313,6 +318,8 @@ KIOKU_DISPATCH_PER_HANDLER StopInfo Hart::run(u64 budget)
         goto stopped;
 enter:
     if ((pc & PAGE_MASK) != m_code_page_va) {
+        if constexpr (Refs)
+            m_refs->reference(pc, isa::AccessType::Execute);
         page = code_page(pc);
         if (!page) {
             stop = m_fault;
@@ -360,6 +367,8 @@ OP4(Lhu, LOAD(u16, u64{v});)
 OP4(Lwu, LOAD(u32, u64{v});)
 OP4(LoadDiscard,
     u64 v;
+    if constexpr (Refs)
+        m_refs->reference(RS1 + IMM(), isa::AccessType::Read);
     if (!load_slow(RS1 + IMM(), ip->rm, &v))
         goto fault;
     NEXT();)
@@ -369,13 +378,13 @@ OP42(Sw, STORE(u32, static_cast<u32>(RS2));)
 OP42(Sd, STORE(u64, RS2);)
 OP4(Flw,
     u32 v;
-    if (!load<u32>(RS1 + IMM(), v, hits))
+    if (!load<u32, Refs>(RS1 + IMM(), v, hits))
         goto fault;
     f[ip->rd] = fpu::box_f32(v);
     NEXT();)
 OP42(Fld,
     u64 v;
-    if (!load<u64>(RS1 + IMM(), v, hits))
+    if (!load<u64, Refs>(RS1 + IMM(), v, hits))
         goto fault;
     f[ip->rd] = v;
     NEXT();)
@@ -509,6 +518,9 @@ stopped:
     return stop;
 }
 
+template StopInfo Hart::run_loop<false>(u64 budget);
+template StopInfo Hart::run_loop<true>(u64 budget);
+
 // --- atomics -----------------------------------------------------------------------------------
 
 // LR/SC and AMOs must be naturally aligned; RISC-V Linux does not emulate misaligned ones, so
@@ -529,6 +541,8 @@ bool Hart::execute_lr(const Insn& in)
     unsigned size = dword ? 8 : 4;
     if (misaligned_atomic(m_state.x[in.rs1], size, m_fault))
         return false;
+    if (m_refs)
+        m_refs->reference(m_state.x[in.rs1], AccessType::Read);
     Span span;
     if (!resolve(m_state.x[in.rs1], size, AccessType::Read, span))
         return false;
@@ -547,6 +561,8 @@ bool Hart::execute_sc(const Insn& in)
     unsigned size = dword ? 8 : 4;
     if (misaligned_atomic(m_state.x[in.rs1], size, m_fault))
         return false;
+    if (m_refs)
+        m_refs->reference(m_state.x[in.rs1], AccessType::Write);
     Span span;
     if (!resolve(m_state.x[in.rs1], size, AccessType::Write, span))
         return false;
@@ -567,6 +583,8 @@ bool Hart::execute_amo(const Insn& in)
     unsigned size = dword ? 8 : 4;
     if (misaligned_atomic(m_state.x[in.rs1], size, m_fault))
         return false;
+    if (m_refs)
+        m_refs->reference(m_state.x[in.rs1], AccessType::Write);
     Span span;
     if (!resolve(m_state.x[in.rs1], size, AccessType::Write, span))
         return false;

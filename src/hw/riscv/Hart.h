@@ -70,6 +70,15 @@ struct HartStats {
     u64 instret = 0; // instructions retired
 };
 
+// Told of every page the hart references (kioku run --trace-refs): each load and store, and each
+// instruction fetch that enters another code page. The hart runs a second instance of its
+// interpreter loop while a sink is set, so the usual one pays nothing for it.
+class ReferenceSink {
+  public:
+    virtual ~ReferenceSink() = default;
+    virtual void reference(u64 va, isa::AccessType access) = 0;
+};
+
 class Hart final : public CodeCachePort {
   public:
     Hart(Mmu& mmu, Clock& clock);
@@ -84,7 +93,8 @@ class Hart final : public CodeCachePort {
 
     // Executes at most `budget` instructions. Retired instructions advance the clock by the cost
     // model's instruction_ns each.
-    StopInfo run(u64 budget);
+    StopInfo run(u64 budget) { return m_refs ? run_loop<true>(budget) : run_loop<false>(budget); }
+    void set_reference_sink(ReferenceSink* sink) { m_refs = sink; }
 
     const HartStats& stats() const { return m_stats; }
 
@@ -120,9 +130,11 @@ class Hart final : public CodeCachePort {
 
     static unsigned slot_index(u64 va) { return (va >> PAGE_SHIFT) & (TC_SLOTS - 1); }
     TcSlot& slot_of(u64 va) { return m_tc[slot_index(va)]; }
-    template <typename T>
+    template <bool Refs>
+    StopInfo run_loop(u64 budget);
+    template <typename T, bool Refs>
     bool load(u64 va, T& out, u64& hits);
-    template <typename T>
+    template <typename T, bool Refs>
     bool store(u64 va, T value, u64& hits);
     bool resolve(u64 va, unsigned size, isa::AccessType access, Span& span);
     static void read_span(const Span& span, unsigned size, void* out);
@@ -156,6 +168,7 @@ class Hart final : public CodeCachePort {
 
     Mmu& m_mmu;
     Clock& m_clock;
+    ReferenceSink* m_refs = nullptr;
     HartState m_state;
     Satp m_satp;
     HartStats m_stats;
