@@ -15,6 +15,36 @@ namespace kioku::scenario {
 
 namespace {
 
+// The candidate a mistyped name was most likely meant to be: the one at the fewest edits
+// (insertions, deletions, substitutions, swaps of neighbours), if it is close enough (a third of
+// the name's length, at least 1); empty when none is.
+std::string closest_name(std::string_view name, const std::vector<std::string_view>& candidates)
+{
+    auto distance = [](std::string_view a, std::string_view b) {
+        std::vector<std::vector<size_t>> d(a.size() + 1, std::vector<size_t>(b.size() + 1));
+        for (size_t i = 0; i <= a.size(); ++i)
+            d[i][0] = i;
+        for (size_t j = 0; j <= b.size(); ++j)
+            d[0][j] = j;
+        for (size_t i = 1; i <= a.size(); ++i)
+            for (size_t j = 1; j <= b.size(); ++j) {
+                d[i][j] =
+                    std::min({d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + (a[i - 1] != b[j - 1])});
+                if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1])
+                    d[i][j] = std::min(d[i][j], d[i - 2][j - 2] + 1);
+            }
+        return d[a.size()][b.size()];
+    };
+    size_t best = std::max<size_t>(1, name.size() / 3) + 1;
+    std::string out;
+    for (std::string_view c : candidates)
+        if (size_t d = distance(name, c); d < best) {
+            best = d;
+            out = std::string(c);
+        }
+    return out;
+}
+
 // The arguments of one line, split into positional and named ones. The first problem found is
 // kept; later problems on the same line are not reported, since they are often consequences.
 class LineArgs {
@@ -153,7 +183,9 @@ class Parser {
         Handler handler;
         std::string_view usage;
     };
-    static const Verb* find_verb(std::string_view name);
+    // The verb named so; null when there is none, and then `closest`, when given, names the
+    // verb the name was probably meant to be (or stays empty).
+    static const Verb* find_verb(std::string_view name, std::string* closest = nullptr);
 
     void parse_line(int line, std::string_view text);
     void link_expectation(const Operation& op, int line);
@@ -212,12 +244,12 @@ class Parser {
     bool m_previous_line_failed = false;
 };
 
-const Parser::Verb* Parser::find_verb(std::string_view name)
+const Parser::Verb* Parser::find_verb(std::string_view name, std::string* closest)
 {
     static constexpr Verb VERBS[] = {
         {"machine", &Parser::parse_machine,
          "machine [mem=SIZE] [paging=sv48|sv39] [tlb=ENTRIESxWAYS] [seed=N] [check=on|off] [swap=SIZE] "
-         "[policy=lru|clock|fifo|exact-lru|opt] [frames=N]"},
+         "[policy=lru|clock|fifo|s3fifo|exact-lru|opt] [frames=N]"},
         {"spawn", &Parser::parse_spawn, "spawn NAME"},
         {"fork", &Parser::parse_fork, "fork PARENT as CHILD"},
         {"exit", &Parser::parse_exit, "exit PROCESS [status=N]"},
@@ -249,7 +281,7 @@ const Parser::Verb* Parser::find_verb(std::string_view name)
         {"fsync", &Parser::parse_file_io, "fsync PROCESS FD"},
         {"show", &Parser::parse_show,
          "show meminfo|vmstat|buddyinfo|free|tlb|vmstat_cmd|dmesg [json] | "
-         "show pagetypeinfo|extfrag_index|unusable_index | "
+         "show pagetypeinfo|extfrag_index|unusable_index|physmap | "
          "show maps|smaps|status|statm|faults PROCESS [json] | show pagemap PROCESS ADDR [len=SIZE] [json]"},
         {"echo", &Parser::parse_echo, "echo TEXT"},
         {"print", &Parser::parse_print, "print TEXT-WITH-{EXPR}"},
@@ -259,7 +291,7 @@ const Parser::Verb* Parser::find_verb(std::string_view name)
         {"cgroup", &Parser::parse_cgroup,
          "cgroup create GROUP [memory.FILE=VALUE ...] | cgroup set GROUP memory.FILE=VALUE ... | "
          "cgroup attach GROUP PROCESS | cgroup remove GROUP"},
-        {"policy", &Parser::parse_policy, "policy lru|clock|fifo|exact-lru|opt [frames=N]"},
+        {"policy", &Parser::parse_policy, "policy lru|clock|fifo|s3fifo|exact-lru|opt [frames=N]"},
         {"swapon", &Parser::parse_swap, "swapon SIZE [prio=N]"},
         {"swapoff", &Parser::parse_swap, "swapoff NAME"},
         {"sleep", &Parser::parse_sleep, "sleep DURATION (such as 5s, 250ms, 100us, 40ns)"},
@@ -271,6 +303,12 @@ const Parser::Verb* Parser::find_verb(std::string_view name)
     for (const auto& verb : VERBS)
         if (verb.name == name)
             return &verb;
+    if (closest) {
+        std::vector<std::string_view> names;
+        for (const auto& verb : VERBS)
+            names.push_back(verb.name);
+        *closest = closest_name(name, names);
+    }
     return nullptr;
 }
 
@@ -298,9 +336,12 @@ void Parser::parse_line(int line, std::string_view text)
     if (split.fields.empty())
         return;
     const std::string& verb = split.fields[0].value;
-    const Verb* entry = split.fields[0].key.empty() && !split.fields[0].quoted ? find_verb(verb) : nullptr;
+    std::string closest;
+    const Verb* entry =
+        split.fields[0].key.empty() && !split.fields[0].quoted ? find_verb(verb, &closest) : nullptr;
     if (!entry) {
-        error(line, "unknown command '" + split.fields[0].value + "'");
+        error(line, "unknown command '" + split.fields[0].value + "'" +
+                        (closest.empty() ? std::string() : " (did you mean '" + closest + "'?)"));
         m_previous_line_failed = true;
         return;
     }
@@ -874,8 +915,14 @@ std::optional<Operation> Parser::parse_show(LineArgs& a)
     size_t index = 0;
     while (index < std::size(VIEWS) && VIEWS[index].first != what->value)
         ++index;
-    if (index == std::size(VIEWS))
-        return a.reject("unknown view '" + what->value + "'");
+    if (index == std::size(VIEWS)) {
+        std::vector<std::string_view> names;
+        for (auto& [name, view] : VIEWS)
+            names.push_back(name);
+        std::string closest = closest_name(what->value, names);
+        return a.reject("unknown view '" + what->value + "'" +
+                        (closest.empty() ? std::string() : " (did you mean '" + closest + "'?)"));
+    }
     cmd.what = VIEWS[index].second;
     size_t max_positional = 1;
     // VIEWS lists the machine-wide views first; from "maps" on, a view belongs to a process.

@@ -281,6 +281,14 @@ TEST(ScenarioParserErrors, UnknownArgumentsAndValues)
     EXPECT_EQ(only_error("show everything\n"), "t.kio:1: unknown view 'everything'\n");
 }
 
+TEST(ScenarioParserErrors, AMistypedNameGetsTheClosestOne)
+{
+    EXPECT_EQ(only_error("spwan A\n"), "t.kio:1: unknown command 'spwan' (did you mean 'spawn'?)\n");
+    EXPECT_EQ(only_error("show meminf\n"), "t.kio:1: unknown view 'meminf' (did you mean 'meminfo'?)\n");
+    EXPECT_EQ(only_error("show pysmap\n"), "t.kio:1: unknown view 'pysmap' (did you mean 'physmap'?)\n");
+    EXPECT_EQ(only_error("zzz\n"), "t.kio:1: unknown command 'zzz'\n") << "nothing is close";
+}
+
 TEST(ScenarioParserErrors, MissingArguments)
 {
     EXPECT_EQ(only_error("spawn A\nmmap A len=4K\n"),
