@@ -11,6 +11,7 @@
 #include "kernel/HugetlbFs.h"
 #include "kernel/Kernel.h"
 #include "kernel/KernelConfig.h"
+#include "kernel/KernelLayout.h"
 #include "kernel/Mounts.h"
 #include "kernel/OomKiller.h"
 #include "kernel/ProcCompaction.h"
@@ -78,7 +79,7 @@ MeminfoValues ProcFs::meminfo()
     v.commit_limit = mm.commit_limit_pages() * KB_PER_PAGE;
     v.committed_as = mm.committed_pages() * KB_PER_PAGE;
     // riscv64's VMALLOC_SIZE is half the kernel's virtual half: 64 TiB on Sv48, 128 GiB on Sv39.
-    v.vmalloc_total = (mm.paging_mode() == SatpMode::Sv48 ? (u64{64} << 40) : (u64{128} << 30)) / 1024;
+    v.vmalloc_total = vmalloc_bytes(mm.paging_mode()) / 1024; // KernelLayout.h
     hugetlb_meminfo(mm, v); // HugePages_*, Hugepagesize, Hugetlb (HugetlbFs.cpp)
     v.swap_total = mm.total_swap_pages() * KB_PER_PAGE;
     v.swap_free = mm.swap().free_pages() * KB_PER_PAGE;
@@ -500,6 +501,11 @@ Result<std::string> ProcFs::read(int viewer, const std::string& path)
         return compaction_view(m_kernel.mm(), path);
     if (path == "/proc/kioku/tlb")
         return tlb();
+    if (path == "/proc/kioku/layout") {
+        const FrameTable& frames = m_kernel.mm().frames();
+        return layout_text(m_kernel.mm().paging_mode(), frames.first_pfn().value() << PAGE_SHIFT,
+                           frames.size() << PAGE_SHIFT);
+    }
     if (path == "/proc/kioku/clock")
         return "now_ns " + std::to_string(m_kernel.now_ns()) + "\n";
     if (path.rfind(THP_SYSFS, 0) == 0)

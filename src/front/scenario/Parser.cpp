@@ -281,7 +281,7 @@ const Parser::Verb* Parser::find_verb(std::string_view name, std::string* closes
         {"fsync", &Parser::parse_file_io, "fsync PROCESS FD"},
         {"show", &Parser::parse_show,
          "show meminfo|vmstat|buddyinfo|free|tlb|vmstat_cmd|dmesg [json] | "
-         "show pagetypeinfo|extfrag_index|unusable_index|physmap | "
+         "show pagetypeinfo|extfrag_index|unusable_index|physmap|layout | "
          "show maps|smaps|status|statm|faults PROCESS [json] | show pagemap PROCESS ADDR [len=SIZE] [json]"},
         {"echo", &Parser::parse_echo, "echo TEXT"},
         {"print", &Parser::parse_print, "print TEXT-WITH-{EXPR}"},
@@ -896,6 +896,7 @@ std::optional<Operation> Parser::parse_show(LineArgs& a)
         {"extfrag_index", ShowCmd::What::ExtfragIndex},
         {"unusable_index", ShowCmd::What::UnusableIndex},
         {"physmap", ShowCmd::What::Physmap},
+        {"layout", ShowCmd::What::Layout},
         {"free", ShowCmd::What::Free},
         {"tlb", ShowCmd::What::Tlb},
         {"vmstat_cmd", ShowCmd::What::VmstatCmd},

@@ -246,7 +246,8 @@ struct ShowCmd {
         Pagetypeinfo,  // /proc/pagetypeinfo
         ExtfragIndex,  // /sys/kernel/debug/extfrag/extfrag_index
         UnusableIndex, // /sys/kernel/debug/extfrag/unusable_index
-        Physmap        // /proc/kioku/physmap: every frame, drawn
+        Physmap,       // /proc/kioku/physmap: every frame, drawn
+        Layout         // /proc/kioku/layout: the kernel's address space
     };
     What what = What::Meminfo;
     bool json = false; // `show VIEW ... json`: the view's JSON form (kernel/ProcJson.h)
