@@ -691,48 +691,39 @@ int run_command(int argc, char** argv, std::ostream& err)
     std::vector<std::string> guest_argv = o.command;
     guest_argv[0] = staged->guest_path();
     // The run's outputs watch from before the program is loaded: its first faults are exec's.
+    // Each file is opened now, so that one that cannot be written stops the run before it starts.
+    auto open_output = [&](std::ofstream& file, const std::string& path, const char* option) {
+        file.open(path, std::ios::out | std::ios::trunc);
+        if (!file)
+            err << "kioku: " << option << ": cannot write " << path << "\n";
+        return static_cast<bool>(file);
+    };
     std::unique_ptr<RunReport> report;
     std::ofstream report_file;
     if (!o.report.empty()) {
-        report_file.open(o.report, std::ios::out | std::ios::trunc);
-        if (!report_file) {
-            err << "kioku: --report: cannot write " << o.report << "\n";
+        if (!open_output(report_file, o.report, "--report"))
             return EXIT_USAGE;
-        }
         report = std::make_unique<RunReport>(r, config_json(o));
         r.add_observer(report.get());
     }
     std::ofstream strace_file;
     if (o.strace) {
-        if (!o.strace_file.empty()) {
-            strace_file.open(o.strace_file, std::ios::out | std::ios::trunc);
-            if (!strace_file) {
-                err << "kioku: --strace: cannot write " << o.strace_file << "\n";
-                return EXIT_USAGE;
-            }
-            r.set_strace(&strace_file);
-        } else {
-            r.set_strace(&err);
-        }
+        if (!o.strace_file.empty() && !open_output(strace_file, o.strace_file, "--strace"))
+            return EXIT_USAGE;
+        r.set_strace(o.strace_file.empty() ? &err : &strace_file);
     }
     std::ofstream refs_file;
     std::unique_ptr<RunRefs> refs;
     if (!o.refs.empty()) {
-        refs_file.open(o.refs, std::ios::out | std::ios::trunc);
-        if (!refs_file) {
-            err << "kioku: --trace-refs: cannot write " << o.refs << "\n";
+        if (!open_output(refs_file, o.refs, "--trace-refs"))
             return EXIT_USAGE;
-        }
         refs = std::make_unique<RunRefs>(r, refs_file);
     }
     std::ofstream events_file;
     std::unique_ptr<RunEvents> events;
     if (!o.events.empty()) {
-        events_file.open(o.events, std::ios::out | std::ios::trunc);
-        if (!events_file) {
-            err << "kioku: --events: cannot write " << o.events << "\n";
+        if (!open_output(events_file, o.events, "--events"))
             return EXIT_USAGE;
-        }
         events = std::make_unique<RunEvents>(r, events_file);
     }
     std::ofstream top_file;
@@ -740,11 +731,10 @@ int run_command(int argc, char** argv, std::ostream& err)
     if (o.top) {
         // The terminal itself, so that the view does not mix with the program's output; without
         // one, standard error.
-        top_file.open(o.top_file.empty() ? "/dev/tty" : o.top_file, std::ios::out | std::ios::trunc);
-        if (!top_file && !o.top_file.empty()) {
-            err << "kioku: --top: cannot write " << o.top_file << "\n";
+        if (!o.top_file.empty() && !open_output(top_file, o.top_file, "--top"))
             return EXIT_USAGE;
-        }
+        if (o.top_file.empty())
+            top_file.open("/dev/tty", std::ios::out | std::ios::trunc);
         bool tty = o.top_file.empty() && top_file;
         top = std::make_unique<RunTop>(r, top_file ? static_cast<std::ostream&>(top_file) : err, tty);
         r.add_observer(top.get());
@@ -752,11 +742,8 @@ int run_command(int argc, char** argv, std::ostream& err)
     std::unique_ptr<RunSampler> sampler;
     std::ofstream sample_file;
     if (o.sample_ns) {
-        sample_file.open(o.sample_file, std::ios::out | std::ios::trunc);
-        if (!sample_file) {
-            err << "kioku: --sample: cannot write " << o.sample_file << "\n";
+        if (!open_output(sample_file, o.sample_file, "--sample"))
             return EXIT_USAGE;
-        }
         sampler = std::make_unique<RunSampler>(r, o.sample_ns, sample_file);
         r.add_observer(sampler.get());
     }
@@ -775,33 +762,31 @@ int run_command(int argc, char** argv, std::ostream& err)
         result = r.run();
     }
     r.set_strace(nullptr);
+    auto close_output = [&](std::ofstream& file, const std::string& path, const char* option) {
+        file.close();
+        if (!file)
+            err << "kioku: " << option << ": cannot write " << path << "\n";
+    };
     if (refs) {
         refs.reset();
-        refs_file.close();
-        if (!refs_file)
-            err << "kioku: --trace-refs: cannot write " << o.refs << "\n";
+        close_output(refs_file, o.refs, "--trace-refs");
     }
     if (top)
         top->finish();
     if (events) {
         events.reset();
-        events_file.close();
-        if (!events_file)
-            err << "kioku: --events: cannot write " << o.events << "\n";
+        close_output(events_file, o.events, "--events");
     }
     if (sampler) {
         sampler->finish();
-        if (!sample_file)
-            err << "kioku: --sample: cannot write " << o.sample_file << "\n";
+        close_output(sample_file, o.sample_file, "--sample");
     }
     if (report) {
         u64 host_ns = static_cast<u64>(std::chrono::duration_cast<std::chrono::nanoseconds>(
                                            std::chrono::steady_clock::now() - host_start)
                                            .count());
         report_file << report->finish(result, host_ns);
-        report_file.close();
-        if (!report_file)
-            err << "kioku: --report: cannot write " << o.report << "\n";
+        close_output(report_file, o.report, "--report");
     }
     if (result.limit_reached != RunResult::Limit::None) {
         err << "kioku: the run reached its "
