@@ -1,5 +1,7 @@
 #include "front/scenario/ProcView.h"
 
+#include "front/scenario/Closest.h"
+
 #include <cstdio>
 #include <vector>
 
@@ -170,6 +172,20 @@ Fetched<i64> ProcView::field_of(const std::string& path, Pid viewer, const Value
     if (!value) {
         std::string what =
             ref.field.empty() ? "field " + std::to_string(ref.stat_field) : "'" + ref.field + "'";
+        if (!ref.field.empty()) {
+            // The file's own names ("MemFree:", "pgfault "), for a hint at the one meant.
+            std::vector<std::string_view> names;
+            for (std::string_view rest = body; !rest.empty();) {
+                size_t eol = std::min(rest.find('\n'), rest.size());
+                std::string_view line = rest.substr(0, eol);
+                rest.remove_prefix(std::min(eol + 1, rest.size()));
+                size_t end = line.find_first_of(": \t");
+                if (end != std::string_view::npos && end > 0)
+                    names.push_back(line.substr(0, end));
+            }
+            if (std::string closest = closest_name(ref.field, names); !closest.empty())
+                what += " (did you mean '" + closest + "'?)";
+        }
         return Fetched<i64>::failure(path + " has no " + what);
     }
     return {value, {}};

@@ -50,6 +50,15 @@ TEST(ScenarioInterpreter, ParseErrorsRunNothing)
     EXPECT_EQ(r.err, "t.kio:3: unknown command 'frob'\n");
 }
 
+TEST(ScenarioInterpreter, AMistypedProcFieldGetsTheClosestName)
+{
+    RunResult r = run(script("spawn A\nexpect meminfo.MemFre > 0\n"));
+    EXPECT_NE(r.err.find("/proc/meminfo has no 'MemFre' (did you mean 'MemFree'?)"), std::string::npos)
+        << r.err;
+    r = run(script("spawn A\nexpect vmstat.zzzzzz > 0\n"));
+    EXPECT_NE(r.err.find("/proc/vmstat has no 'zzzzzz'\n"), std::string::npos) << r.err;
+}
+
 TEST(ScenarioInterpreter, UnexpectedCallFailureStopsTheRun)
 {
     RunResult r = run(script("spawn A\nmmap A name=b len=0\necho after\n"));
