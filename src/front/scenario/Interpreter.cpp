@@ -464,8 +464,8 @@ Interpreter::Step Interpreter::exec(const MachineCmd& cmd)
         memory += " policy=" + cmd.policy;
     }
     if (cmd.frames) {
-        m_kernel->mm().set_user_frame_limit(*cmd.frames);
-        memory += " frames=" + std::to_string(*cmd.frames);
+        set_frame_limit(*cmd.frames);
+        memory += " frames=" + std::to_string(*cmd.frames) + " page-cluster=0";
     }
     report("mem=" + format_size(config.mem_bytes) +
            (config.paging == isa::SatpMode::Sv39 ? " paging=sv39" : " paging=sv48") +
@@ -1025,9 +1025,24 @@ Interpreter::Step Interpreter::exec(const PolicyCmd& cmd)
         return fail("unknown replacement policy '" + cmd.name +
                     "' (lru, clock, fifo, s3fifo, exact-lru, opt)");
     if (cmd.frames)
-        m_kernel->mm().set_user_frame_limit(*cmd.frames);
+        set_frame_limit(*cmd.frames);
     report("ok");
     return Step::Continue;
+}
+
+void Interpreter::set_frame_limit(u64 frames)
+{
+    // The textbook model counts one page in per fault: swap readahead, which would bring
+    // neighbours into the frames too, is turned off (vm.page-cluster=0), and a machine without
+    // swap is told that its anonymous pages have nowhere to go.
+    m_kernel->mm().set_user_frame_limit(frames);
+    m_kernel->mm().sysctl().page_cluster = 0;
+    if (m_kernel->mm().total_swap_pages() == 0 && !m_warned_frames_without_swap) {
+        m_warned_frames_without_swap = true;
+        m_err << printable(m_script.name) << ":" << m_command->line
+              << ": note: frames=N without swap: anonymous pages cannot be evicted, so a fault past "
+                 "the limit is out of memory (add swap=SIZE to the machine line)\n";
+    }
 }
 
 namespace {

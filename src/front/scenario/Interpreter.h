@@ -113,6 +113,8 @@ class Interpreter {
     void expectation_held();
     void report(const std::string& result);
     void note_vanished_processes();
+    // Fixed-frame mode: the limit, with what the textbook model needs (no swap readahead).
+    void set_frame_limit(u64 frames);
     std::string fate_text(const ProcessState& state) const;
 
     const Script& m_script;
@@ -132,6 +134,7 @@ class Interpreter {
     int m_status = 0;
     unsigned m_expectations = 0;
     unsigned m_expectations_failed = 0;
+    bool m_warned_frames_without_swap = false;
 };
 
 } // namespace kioku::scenario

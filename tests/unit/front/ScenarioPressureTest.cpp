@@ -25,6 +25,20 @@ TEST(ScenarioPressure, ReferenceCountsTheFaultsOfTheString)
     EXPECT_NE(r.out.find("-> 12 references, 9 faults (4 major)\n"), std::string::npos) << r.out;
 }
 
+TEST(ScenarioPressure, FixedFramesTurnSwapReadaheadOffAndSayWhenSwapIsMissing)
+{
+    // No `sysctl vm.page-cluster=0`: frames=3 sets it, or readahead would fill the frames with
+    // neighbours and the textbook's 9 faults would not come out.
+    RunResult r =
+        run("machine mem=16M swap=1M policy=fifo frames=3 check=on\nspawn A\nmmap A name=buf len=6p\n"
+            "reference A buf pages=1,2,3,4,1,2,5,1,2,3,4,5 write as f\nexpect f == 9\n");
+    EXPECT_EQ(r.status, 0) << r.err << r.out;
+    EXPECT_NE(r.out.find("frames=3 page-cluster=0"), std::string::npos) << r.out;
+    EXPECT_EQ(r.err.find("note:"), std::string::npos) << r.err;
+    RunResult no_swap = run("machine mem=16M frames=3\nspawn A\n");
+    EXPECT_NE(no_swap.err.find("t.kio:1: note: frames=N without swap"), std::string::npos) << no_swap.err;
+}
+
 TEST(ScenarioPressure, TraceShowsHitsFaultsAndTheResidentPages)
 {
     RunResult r = run(FIXED + "reference A buf pages=1,2,1,3,4 write trace\n");
