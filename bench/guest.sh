@@ -20,6 +20,7 @@
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+source "$root/bench/common.sh"
 build="${KIOKU_BENCH_BUILD:-$root/build-bench}"
 results="$build/bench-results/guest"
 bin="$build/guest-bench"
@@ -36,11 +37,7 @@ done
 # The same Release configuration as bench/run.sh, so the two share one build directory.
 kioku="${KIOKU_BIN:-$build/kioku}"
 if [[ -z "${KIOKU_BIN:-}" ]]; then
-    generator=()
-    command -v ninja >/dev/null 2>&1 && generator=(-G Ninja)
-    cmake -S "$root" -B "$build" "${generator[@]}" -DCMAKE_BUILD_TYPE=Release -DKIOKU_TESTS=OFF \
-        -DKIOKU_BENCH=ON -DCMAKE_CXX_FLAGS="-g -Wno-error=restrict" >/dev/null
-    cmake --build "$build" --target kioku -j2
+    bench_build "$build" kioku
 fi
 
 # CPU-bound programs first, then the fault-heavy ones; the Python below splits them the same way.
@@ -53,12 +50,7 @@ fi
 
 mkdir -p "$bin" "$results"
 for program in "${programs[@]}"; do
-    src="$root/bench/guest/$program.c"
-    [[ -f "$src" ]] || { echo "bench/guest.sh: no program $src" >&2; exit 1; }
-    if [[ ! "$bin/$program.rv" -nt "$src" || ! "$bin/$program.rv" -nt "$root/bench/guest/common.h" ]]; then
-        riscv64-linux-gnu-gcc -O2 -Wall -Wextra -static -o "$bin/$program.rv" "$src"
-        gcc -O2 -Wall -Wextra -o "$bin/$program.native" "$src"
-    fi
+    bench_guest_program "$bin" "$program" native
 done
 
 python3 - "$kioku" "$bin" "$results" "$reps" "$size_mode" "${fault_programs[*]}" "${programs[@]}" <<'EOF'

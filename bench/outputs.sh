@@ -12,6 +12,7 @@
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+source "$root/bench/common.sh"
 build="${KIOKU_BENCH_BUILD:-$root/build-bench}"
 results="$build/bench-results/outputs"
 bin="$build/guest-bench"
@@ -20,19 +21,11 @@ read -r -a programs <<<"${OUTPUTS_PROGRAMS:-touch forkwrite mapfile sort}"
 
 kioku="${KIOKU_BIN:-$build/kioku}"
 if [[ -z "${KIOKU_BIN:-}" ]]; then
-    generator=()
-    command -v ninja >/dev/null 2>&1 && generator=(-G Ninja)
-    cmake -S "$root" -B "$build" "${generator[@]}" -DCMAKE_BUILD_TYPE=Release -DKIOKU_TESTS=OFF \
-        -DKIOKU_BENCH=ON -DCMAKE_CXX_FLAGS="-g -Wno-error=restrict" >/dev/null
-    cmake --build "$build" --target kioku -j2
+    bench_build "$build" kioku
 fi
 mkdir -p "$bin" "$results"
 for program in "${programs[@]}"; do
-    src="$root/bench/guest/$program.c"
-    [[ -f "$src" ]] || { echo "bench/outputs.sh: no program $src" >&2; exit 1; }
-    if [[ ! "$bin/$program.rv" -nt "$src" || ! "$bin/$program.rv" -nt "$root/bench/guest/common.h" ]]; then
-        riscv64-linux-gnu-gcc -O2 -Wall -Wextra -static -o "$bin/$program.rv" "$src"
-    fi
+    bench_guest_program "$bin" "$program"
 done
 
 python3 - "$kioku" "$bin" "$results" "$reps" "${programs[@]}" <<'PY'

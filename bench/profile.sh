@@ -11,6 +11,7 @@
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+source "$root/bench/common.sh"
 build="${KIOKU_BENCH_BUILD:-$root/build-bench}"
 out="$build/bench-results/profile"
 top="${TOP:-20}"
@@ -19,11 +20,7 @@ top="${TOP:-20}"
 faults=$(( (1 + 15) * 4096 ))
 
 if [[ ! -x "$build/bench/tlb" || ! -x "$build/bench/fault_paths" ]]; then
-    generator=()
-    command -v ninja >/dev/null 2>&1 && generator=(-G Ninja)
-    cmake -S "$root" -B "$build" "${generator[@]}" -DCMAKE_BUILD_TYPE=Release -DKIOKU_TESTS=OFF \
-        -DKIOKU_BENCH=ON -DCMAKE_CXX_FLAGS="-g -Wno-error=restrict" >/dev/null
-    cmake --build "$build" --target fault_paths tlb -j2
+    bench_build "$build" fault_paths tlb
 fi
 command -v valgrind >/dev/null 2>&1 || { echo "bench/profile.sh: valgrind is missing (apt-get install valgrind)" >&2; exit 1; }
 mkdir -p "$out"

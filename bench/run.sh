@@ -11,24 +11,16 @@
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+source "$root/bench/common.sh"
 build="${KIOKU_BENCH_BUILD:-$root/build-bench}"
 results="$build/bench-results"
 
-generator=()
-if command -v ninja >/dev/null 2>&1; then
-    generator=(-G Ninja)
-fi
 if [[ ! -f /usr/include/benchmark/benchmark.h ]] && [[ ! -f /usr/local/include/benchmark/benchmark.h ]]; then
     echo "bench/run.sh: Google Benchmark is missing (apt-get install libbenchmark-dev)" >&2
     exit 1
 fi
 
-# -g only adds symbols (for perf and callgrind), the code is the same. -Wno-error=restrict: GCC 12
-# at -O3 gives a false -Wrestrict warning inside std::string when a one-character literal is
-# assigned (GCC bug 105329), which -Werror would turn into a failed Release build.
-cmake -S "$root" -B "$build" "${generator[@]}" -DCMAKE_BUILD_TYPE=Release -DKIOKU_TESTS=OFF \
-    -DKIOKU_BENCH=ON -DCMAKE_CXX_FLAGS="-g -Wno-error=restrict" >/dev/null
-cmake --build "$build" --target fault_paths tlb swap huge_pages -j2
+bench_build "$build" fault_paths tlb swap huge_pages
 
 mkdir -p "$results"
 programs=(fault_paths tlb swap huge_pages)

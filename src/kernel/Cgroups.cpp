@@ -15,8 +15,8 @@ namespace kioku {
 namespace {
 
 // The files every group has, and those only a non-root group has (cgroup_base_files).
-constexpr const char* BASE_FILES[] = {"cgroup.controllers", "cgroup.procs", "cgroup.stat", "cgroup.subtree_control",
-                                      "memory.pressure"};
+constexpr const char* BASE_FILES[] = {"cgroup.controllers", "cgroup.procs", "cgroup.stat",
+                                      "cgroup.subtree_control", "memory.pressure"};
 constexpr const char* CHILD_BASE_FILES[] = {"cgroup.events", "cgroup.type"};
 // The memory controller's files of a group whose parent enables memory (memory_files), and the
 // one the root has too.

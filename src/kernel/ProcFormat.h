@@ -37,7 +37,8 @@ namespace kioku {
 //   cached = file pages - swap cache - buffers (never below 0),
 //   hugetlb = sum over all huge page sizes of size * total pages (kB).
 // vmalloc_total is (VMALLOC_END - VMALLOC_START) >> 10 of the kernel layout the model follows
-// for its paging mode (KernelLayout.h: 64 GiB with Sv39, 32 TiB with Sv48). nfs_unstable is always 0 since 5.8.
+// for its paging mode (KernelLayout.h: 64 GiB with Sv39, 32 TiB with Sv48). nfs_unstable is always 0
+// since 5.8.
 struct MeminfoValues {
     u64 mem_total = 0;
     u64 mem_free = 0;

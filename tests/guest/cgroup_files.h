@@ -4,8 +4,11 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 /* One write(2) of text to the file: 0, or the errno of the open or the write. */
@@ -51,6 +54,34 @@ static inline long field(const char* path, const char* key)
         line = next ? next + 1 : line + strlen(line);
     }
     return -1;
+}
+
+/* Runs a child that joins the group, writes every page of `mib` MiB of anonymous memory `rounds`
+   times and reads it back; the child's wait status (exit 0 when every byte came back, 10 when it
+   could not join, 11 when the mmap failed, 12 when a byte came back wrong). */
+static inline int run_writer_in(const char* group, long mib, int rounds)
+{
+    char procs[256];
+    snprintf(procs, sizeof procs, "%s/cgroup.procs", group);
+    long bytes = mib << 20;
+    pid_t pid = fork();
+    if (pid == 0) {
+        if (put(procs, "0") != 0)
+            _exit(10);
+        char* p = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        if (p == MAP_FAILED)
+            _exit(11);
+        for (int round = 0; round < rounds; ++round)
+            for (long i = 0; i < bytes; i += 4096)
+                p[i] = (char)(i >> 12);
+        for (long i = 0; i < bytes; i += 4096)
+            if (p[i] != (char)(i >> 12))
+                _exit(12);
+        _exit(0);
+    }
+    int status;
+    waitpid(pid, &status, 0);
+    return status;
 }
 
 #endif

@@ -72,9 +72,11 @@ int main(void)
 
     check("SWAP", exists("/proc/swaps"));
     check("SYSVIPC", exists("/proc/sysvipc/shm"));
-    check("CHECKPOINT_RESTORE", exists("/proc/sys/kernel/ns_last_pid") && exists("/proc/sys/kernel/shm_next_id"));
+    check("CHECKPOINT_RESTORE",
+          exists("/proc/sys/kernel/ns_last_pid") && exists("/proc/sys/kernel/shm_next_id"));
     check("TRANSPARENT_HUGEPAGE", exists("/sys/kernel/mm/transparent_hugepage/enabled"));
-    check("TRANSPARENT_HUGEPAGE_MADVISE", file_has("/sys/kernel/mm/transparent_hugepage/enabled", "[madvise]"));
+    check("TRANSPARENT_HUGEPAGE_MADVISE",
+          file_has("/sys/kernel/mm/transparent_hugepage/enabled", "[madvise]"));
     check("HUGETLBFS", file_has("/proc/filesystems", "hugetlbfs"));
     check("TMPFS", file_has("/proc/filesystems", "tmpfs"));
     check("PROC_PAGE_MONITOR", exists("/proc/self/pagemap") && exists("/proc/self/smaps"));
@@ -82,7 +84,7 @@ int main(void)
     check("MEMBARRIER", has_call(SYS_membarrier));
     check("KSM", exists("/sys/kernel/mm/ksm"));
     check("USERFAULTFD", has_call(282));
-    check("NUMA", has_call(235)); // mbind
+    check("NUMA", has_call(235));                // mbind
     check("CROSS_MEMORY_ATTACH", has_call(270)); // process_vm_readv
     check("SIGNALFD", has_call(74));
     check("INOTIFY_USER", has_call(26));

@@ -28,25 +28,8 @@ static double now(void)
 /* Runs a child in the group that writes and checks 32 MiB; its status, and the time it took. */
 static int run_in(const char* group, double* seconds)
 {
-    char procs[128];
-    snprintf(procs, sizeof procs, "%s/cgroup.procs", group);
     double start = now();
-    pid_t pid = fork();
-    if (pid == 0) {
-        if (put(procs, "0") != 0)
-            _exit(10);
-        char* p = mmap(NULL, 32 * MIB, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-        if (p == MAP_FAILED)
-            _exit(11);
-        for (long i = 0; i < 32 * MIB; i += 4096)
-            p[i] = (char)(i >> 12);
-        for (long i = 0; i < 32 * MIB; i += 4096)
-            if (p[i] != (char)(i >> 12))
-                _exit(12);
-        _exit(0);
-    }
-    int status;
-    waitpid(pid, &status, 0);
+    int status = run_writer_in(group, 32, 1);
     *seconds = now() - start;
     return status;
 }

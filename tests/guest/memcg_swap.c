@@ -27,23 +27,7 @@
 /* Joins the group, writes 32 MiB, checks it: exit 0 when every byte read back. */
 static int run_child(void)
 {
-    pid_t pid = fork();
-    if (pid == 0) {
-        if (put(G "/cgroup.procs", "0") != 0)
-            _exit(10);
-        char* p = mmap(NULL, 32 * MIB, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-        if (p == MAP_FAILED)
-            _exit(11);
-        for (long i = 0; i < 32 * MIB; i += 4096)
-            p[i] = (char)(i >> 12);
-        for (long i = 0; i < 32 * MIB; i += 4096)
-            if (p[i] != (char)(i >> 12))
-                _exit(12);
-        _exit(0);
-    }
-    int status;
-    waitpid(pid, &status, 0);
-    return status;
+    return run_writer_in(G, 32, 1);
 }
 
 static void report(const char* what, int status)

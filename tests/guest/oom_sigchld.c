@@ -64,7 +64,8 @@ int main(void)
     while (waitpid(child, &status, 0) != child)
         ;
     printf("SIGCHLD: %s\n", chld_code == CLD_KILLED ? "CLD_KILLED" : chld_code ? "other" : "none");
-    printf("child: %s %d\n", WIFSIGNALED(status) ? "killed by" : "exited", WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status));
+    printf("child: %s %d\n", WIFSIGNALED(status) ? "killed by" : "exited",
+           WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status));
     char line[32] = {0};
     read(report[0], line, sizeof line - 1);
     printf("grandchild's parent afterwards: %s", line);

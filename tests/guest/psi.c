@@ -15,8 +15,6 @@
 
 #include "cgroup_files.h"
 
-#define MIB (1L << 20)
-
 struct pressure {
     int ok;
     double avg10[2];
@@ -60,23 +58,7 @@ int main(void)
     struct pressure fresh = read_pressure("/sys/fs/cgroup/busy/memory.pressure");
     printf("new group: %d some %llu full %llu\n", fresh.ok, fresh.total[0], fresh.total[1]);
 
-    pid_t pid = fork();
-    if (pid == 0) {
-        if (put("/sys/fs/cgroup/busy/cgroup.procs", "0") != 0)
-            _exit(10);
-        char* p = mmap(NULL, 32 * MIB, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-        if (p == MAP_FAILED)
-            _exit(11);
-        for (int round = 0; round < 2; ++round)
-            for (long i = 0; i < 32 * MIB; i += 4096)
-                p[i] = (char)(i >> 12);
-        for (long i = 0; i < 32 * MIB; i += 4096)
-            if (p[i] != (char)(i >> 12))
-                _exit(12);
-        _exit(0);
-    }
-    int status;
-    waitpid(pid, &status, 0);
+    int status = run_writer_in("/sys/fs/cgroup/busy", 32, 2);
     printf("child: exited %d\n", WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
 
     struct pressure busy = read_pressure("/sys/fs/cgroup/busy/memory.pressure");

@@ -74,7 +74,8 @@ TEST(CommandLine, AnOptionalValueComesAfterAnEqualsSign)
     EXPECT_EQ(p.error, "");
     EXPECT_EQ(p.strace, (std::vector<std::string>{"", "calls.txt"}));
     EXPECT_EQ(p.operands, std::vector<std::string>{"prog"}) << "the word after --strace is not its value";
-    EXPECT_EQ(parse({"--strace="}, CommandLine::Operands::Trailing).error, "--strace= needs a value after the '='");
+    EXPECT_EQ(parse({"--strace="}, CommandLine::Operands::Trailing).error,
+              "--strace= needs a value after the '='");
     EXPECT_EQ(parse({"--root=/r"}, CommandLine::Operands::Trailing).error, "unknown option '--root=/r'")
         << "only an optional value is written with '='";
 }
