@@ -19,6 +19,7 @@
 #include "base/Size.h"
 #include "front/CommandLine.h"
 #include "front/RunEvents.h"
+#include "front/RunOracle.h"
 #include "front/RunRefs.h"
 #include "front/RunReport.h"
 #include "front/RunSampler.h"
@@ -38,6 +39,7 @@ namespace kioku {
 namespace {
 
 constexpr int EXIT_USAGE = 2;
+constexpr int EXIT_NOT_OPT = 125; // --policy opt left the recorded references
 constexpr int EXIT_CANNOT_EXECUTE = 126;
 constexpr int EXIT_NOT_FOUND = 127;
 
@@ -61,6 +63,7 @@ struct RunCommandOptions {
     std::string report;  // --report FILE: the run's JSON report
     std::string events;  // --events FILE.csv: one row per page event
     std::string refs;    // --trace-refs FILE.csv: the page reference stream
+    std::string future;  // --future FILE.csv: the stream OPT reads ahead in
     bool strace = false; // --strace[=FILE]: a line per system call, on stderr or to FILE
     std::string strace_file;
     bool top = false; // --top[=FILE]: the live view, on the terminal or to FILE
@@ -324,13 +327,8 @@ std::string parse(int argc, char** argv, RunCommandOptions& o)
         return std::string();
     });
     cli.option("--policy", [&](const std::string& v) {
-        // exact-lru and opt need every reference a program makes (opt: ahead of time); a running
-        // program shows its references only through accessed bits, which lru, clock and fifo use.
-        if (v == "exact-lru" || v == "opt")
-            return "--policy " + v +
-                   " needs the reference string: scenarios only (lru, clock, fifo, s3fifo here)";
-        if (v != "lru" && v != "clock" && v != "fifo" && v != "s3fifo")
-            return "unknown replacement policy '" + v + "' (lru, clock, fifo, s3fifo)";
+        if (v != "lru" && v != "clock" && v != "fifo" && v != "s3fifo" && v != "exact-lru" && v != "opt")
+            return "unknown replacement policy '" + v + "' (lru, clock, fifo, s3fifo, exact-lru, opt)";
         o.policy = v;
         return std::string();
     });
@@ -360,6 +358,12 @@ std::string parse(int argc, char** argv, RunCommandOptions& o)
         o.refs = v;
         return std::string();
     });
+    cli.option("--future", [&](const std::string& v) {
+        if (v.empty())
+            return std::string("--future takes a file name");
+        o.future = v;
+        return std::string();
+    });
     cli.option("--events", [&](const std::string& v) {
         if (v.empty())
             return std::string("--events takes a file name");
@@ -381,6 +385,12 @@ std::string parse(int argc, char** argv, RunCommandOptions& o)
         return "run needs a program: kioku run [options] -- PROGRAM [ARGS...]";
     if (!o.sysroot.empty() && !o.run.machine.root_dir.empty())
         return "--sysroot fills the run's own temporary root; with --root, put the libraries in DIR";
+    // OPT needs the future: the reference stream of an earlier run of the same command.
+    if (o.policy == "opt" && o.future.empty())
+        return "--policy opt reads ahead in a recorded reference stream: run the program once with "
+               "--trace-refs FILE.csv, then again with --policy opt --future FILE.csv";
+    if (!o.future.empty() && o.policy != "opt")
+        return "--future is the stream --policy opt reads ahead in";
     return {};
 }
 
@@ -597,8 +607,11 @@ const char* run_usage()
            "                            qemu-riscv64 -L DIR finds them (e.g. /usr/riscv64-linux-gnu)\n"
            "    --disk-limit SIZE       room the guest may take in the root; past it, ENOSPC\n"
            "    --policy NAME           page replacement: lru (Linux's two lists, the default),\n"
-           "                            clock (over the accessed bits), fifo, or s3fifo (three FIFO\n"
-           "                            queues, scan resistant); docs/policies.md\n"
+           "                            clock (over the accessed bits), fifo, s3fifo (three FIFO\n"
+           "                            queues, scan resistant), exact-lru (told of every access;\n"
+           "                            slower) or opt (with --future); docs/policies.md\n"
+           "    --future FILE.csv       for --policy opt: the --trace-refs stream of an earlier run\n"
+           "                            of the same command, which OPT reads ahead in\n"
            "    --no-init               run the program as PID 1 (default: a minimal init is PID 1,\n"
            "                            adopts and reaps orphans; the program is PID 2)\n"
            "    --seed N                seed of getrandom and AT_RANDOM\n"
@@ -719,6 +732,24 @@ int run_command(int argc, char** argv, std::ostream& err)
             return EXIT_USAGE;
         refs = std::make_unique<RunRefs>(r, refs_file);
     }
+    // exact-lru and opt hear every reference the program makes (and pass them on to the writer).
+    std::unique_ptr<RunOracle> oracle;
+    if (o.policy == "exact-lru" || o.policy == "opt") {
+        std::unique_ptr<RecordedReferences> future;
+        if (o.policy == "opt") {
+            std::string error;
+            future = RecordedReferences::load(o.future, error);
+            if (!future) {
+                err << "kioku: --future: " << error << "\n";
+                return EXIT_USAGE;
+            }
+        }
+        oracle = std::make_unique<RunOracle>(r, std::move(future), refs.get());
+    }
+    if (oracle)
+        r.hart().set_reference_sink(oracle.get());
+    else if (refs)
+        r.hart().set_reference_sink(refs.get());
     std::ofstream events_file;
     std::unique_ptr<RunEvents> events;
     if (!o.events.empty()) {
@@ -762,11 +793,18 @@ int run_command(int argc, char** argv, std::ostream& err)
         result = r.run();
     }
     r.set_strace(nullptr);
+    r.hart().set_reference_sink(nullptr);
     auto close_output = [&](std::ofstream& file, const std::string& path, const char* option) {
         file.close();
         if (!file)
             err << "kioku: " << option << ": cannot write " << path << "\n";
     };
+    std::string divergence;
+    if (oracle) {
+        oracle->finish();
+        divergence = oracle->divergence();
+        oracle.reset();
+    }
     if (refs) {
         refs.reset();
         close_output(refs_file, o.refs, "--trace-refs");
@@ -814,6 +852,13 @@ int run_command(int argc, char** argv, std::ostream& err)
     }
     if (o.stats)
         print_stats(result.stats, r.kernel(), err);
+    if (!divergence.empty()) {
+        err << "kioku: --policy opt: the run did not make the references of " << o.future << ": "
+            << divergence << ". OPT needs the program to make the same references again (one "
+            << "that reads the clock or /proc and acts on it may not); from there on it took the "
+               "oldest page\n";
+        return EXIT_NOT_OPT;
+    }
     err.flush();
     return result.shell_status();
 }

@@ -9,22 +9,20 @@ RunRefs::RunRefs(Runner& runner, std::ostream& out)
     , m_out(out)
 {
     m_out << "time,obj_id,obj_size,op,pid,page\n";
-    runner.hart().set_reference_sink(this);
 }
 
 RunRefs::~RunRefs()
 {
-    m_runner.hart().set_reference_sink(nullptr);
     m_out.flush();
 }
 
 void RunRefs::reference(u64 va, isa::AccessType access)
 {
-    u64 pid = static_cast<u64>(m_runner.running_pid());
-    u64 id = (pid << 36) | ((va >> PAGE_SHIFT) & ((u64{1} << 36) - 1));
-    if (id == m_last)
+    Pid running = m_runner.running_pid();
+    if (!m_filter.admit(running, va >> PAGE_SHIFT, access))
         return;
-    m_last = id;
+    u64 pid = static_cast<u64>(running);
+    u64 id = (pid << 36) | ((va >> PAGE_SHIFT) & ((u64{1} << 36) - 1));
     char op = access == isa::AccessType::Read ? 'r' : access == isa::AccessType::Write ? 'w' : 'x';
     m_out << m_runner.kernel().now_ns() << ',' << id << ",4096," << op << ',' << pid << ','
           << (va >> PAGE_SHIFT) << '\n';

@@ -2,11 +2,11 @@
 // LRU (Linux only approximates it with its two lists and accessed bits).
 //
 // "Use", precisely: a page is used when it becomes resident (the fault that brought it in) and
-// at every access the kernel observes and reports through page_accessed() — every page touched
-// by Kernel::user_access, which serves scenario reads, writes and touches and the copies of
-// system calls. Loads and stores the emulated CPU completes through the TLB are not seen (the
-// hardware only sets accessed bits, which this policy does not read); use CLOCK or "lru" for
-// programs run on the CPU.
+// at every access reported through page_accessed(): every page touched by Kernel::user_access,
+// which serves scenario reads, writes and touches and the copies of system calls, and, in
+// `kioku run --policy exact-lru`, every reference the program makes on the CPU (front/RunOracle.h
+// finds each one's frame). The hardware alone only sets accessed bits, which this policy does not
+// read.
 //
 // The queue is kept in recency order, most recent at the front: an access moves a page to the
 // front in O(1), and the victim is the back. Owned by the Reclaimer ("exact-lru").

@@ -42,12 +42,14 @@ void OptPolicy::select(u64 count, ReclaimScan& scan, std::vector<Pfn>& victims)
     // Every resident page with its next use, oldest resident first; a stable sort on the next
     // use then keeps that order among pages never used again.
     std::vector<std::pair<u64, Pfn>> candidates;
+    if (m_oracle)
+        m_oracle->begin_selection();
     std::optional<Pfn> at = m_queue.empty() ? std::nullopt : std::optional<Pfn>(m_queue.back());
     while (at) {
         Pfn pfn = *at;
         at = m_queue.newer(pfn);
         if (still_evictable(pfn))
-            candidates.emplace_back(next_use(key_of(pfn)), pfn);
+            candidates.emplace_back(m_oracle ? m_oracle->next_use(pfn) : next_use(key_of(pfn)), pfn);
     }
     std::stable_sort(candidates.begin(), candidates.end(),
                      [](const auto& a, const auto& b) { return a.first > b.first; });

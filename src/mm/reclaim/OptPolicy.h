@@ -10,6 +10,10 @@
 // be used again (or has no owner, such as a page read ahead into the swap cache) is the best
 // victim; among several, the one resident longest goes first, so runs are reproducible.
 //
+// A running program (kioku run --policy opt) tells its future another way: a NextUseOracle, which
+// follows the program along a recorded reference stream and answers for each frame, through the
+// reverse map, where its next use lies.
+//
 // Owned by the Reclaimer ("opt").
 #pragma once
 
@@ -26,6 +30,18 @@ struct PageKey {
     auto operator<=>(const PageKey&) const = default;
 };
 
+// Where each resident page is next used, for OPT in a running program (front/RunOracle.h).
+class NextUseOracle {
+  public:
+    static constexpr u64 NEVER = ~u64{0};
+    virtual ~NextUseOracle() = default;
+    // Called once before the next_use() calls of one selection.
+    virtual void begin_selection() {}
+    // The position of the frame's next use on a scale common to all frames; NEVER when it will
+    // not be used again.
+    virtual u64 next_use(Pfn pfn) = 0;
+};
+
 class OptPolicy final : public FifoPolicy {
   public:
     explicit OptPolicy(FrameTable& frames)
@@ -39,13 +55,15 @@ class OptPolicy final : public FifoPolicy {
     // string (the pages used before it count as never used again).
     void set_future(std::vector<PageKey> future);
     u64 position() const { return m_position; }
+    // Takes the next uses from `oracle` instead of a string (null: back to the string).
+    void set_oracle(NextUseOracle* oracle) { m_oracle = oracle; }
 
     void page_accessed(Pfn pfn) override;
     // Appends the resident pages whose next use is furthest away, furthest first.
     void select(u64 count, ReclaimScan& scan, std::vector<Pfn>& victims) override;
 
   private:
-    static constexpr u64 NEVER = ~u64{0};
+    static constexpr u64 NEVER = NextUseOracle::NEVER;
     PageKey key_of(Pfn pfn) const;
     // The position of the next reference to `key` at or after the current one, or NEVER.
     u64 next_use(const PageKey& key) const;
@@ -53,6 +71,7 @@ class OptPolicy final : public FifoPolicy {
     std::vector<PageKey> m_future;
     std::map<PageKey, std::vector<u64>> m_uses; // each page's positions in m_future, ascending
     u64 m_position = 0;
+    NextUseOracle* m_oracle = nullptr;
 };
 
 } // namespace kioku
