@@ -1,6 +1,7 @@
 #include "front/SweepCommand.h"
 
 #include <algorithm>
+#include <cerrno>
 #include <fcntl.h>
 #include <filesystem>
 #include <fstream>
@@ -31,7 +32,10 @@ struct SweepOptions {
     std::vector<std::vector<std::string>> programs;
     std::vector<std::string> run_options;
     unsigned jobs = std::max(1u, std::thread::hardware_concurrency());
+    bool jobs_given = false;
     std::string out = "kioku-sweep";
+    bool slurm = false;                     // --slurm: the runs as a Slurm job array
+    std::vector<std::string> slurm_options; // --slurm-option: passed to sbatch
 };
 
 std::vector<std::string> split(const std::string& text, char sep)
@@ -97,7 +101,8 @@ std::string parse(int argc, char** argv, SweepOptions& o)
     cli.option("--swap",
                list(o.swaps, "swap", [](const std::string& v) { return v == "0" || parse_size(v); }));
     cli.option("--policy", list(o.policies, "policy", [](const std::string& v) {
-                   return v == "lru" || v == "clock" || v == "fifo" || v == "s3fifo";
+                   return v == "lru" || v == "clock" || v == "fifo" || v == "s3fifo" || v == "exact-lru" ||
+                          v == "opt";
                }));
     cli.option("--sysctl", [&](const std::string& v) {
         size_t eq = v.find('=');
@@ -127,7 +132,13 @@ std::string parse(int argc, char** argv, SweepOptions& o)
         if (!n || *n == 0 || *n > 1024)
             return "--jobs takes a number from 1 to 1024, not '" + v + "'";
         o.jobs = static_cast<unsigned>(*n);
+        o.jobs_given = true;
         return std::string();
+    });
+    cli.flag("--slurm", [&] { o.slurm = true; });
+    cli.option("--slurm-option", [&](const std::string& v) {
+        o.slurm_options.push_back(v);
+        return v.empty() ? std::string("--slurm-option takes an sbatch option") : std::string();
     });
     cli.option("--out", [&](const std::string& v) {
         o.out = v;
@@ -141,6 +152,13 @@ std::string parse(int argc, char** argv, SweepOptions& o)
     if (o.programs.empty())
         return "sweep needs a program: --program 'PATH [ARGS]' or -- PROGRAM [ARGS...]";
     return {};
+}
+
+// The stream OPT reads ahead in, recorded once per program (it does not depend on the memory,
+// the swap or the policy: docs/policies.md).
+std::string refs_stem(const SweepOptions& o, size_t program)
+{
+    return o.out + "/refs-" + std::to_string(program);
 }
 
 std::vector<std::string> run_argv(const SweepOptions& o, const Run& r, const std::string& report)
@@ -157,6 +175,10 @@ std::vector<std::string> run_argv(const SweepOptions& o, const Run& r, const std
         a.push_back(o.sysctls[s].first + "=" + r.sysctl_values[s]);
     }
     a.insert(a.end(), o.run_options.begin(), o.run_options.end());
+    if (r.policy == "opt") {
+        a.push_back("--future");
+        a.push_back(refs_stem(o, r.program) + ".csv");
+    }
     a.push_back("--report");
     a.push_back(report);
     a.push_back("--");
@@ -164,9 +186,42 @@ std::vector<std::string> run_argv(const SweepOptions& o, const Run& r, const std
     return a;
 }
 
+// The run that records a program's stream: the grid's largest memory and swap (fewer faults, the
+// same references), its first sysctl values, Linux's policy.
+std::vector<std::string> recording_argv(const SweepOptions& o, size_t program)
+{
+    auto largest = [](const std::vector<std::string>& sizes) {
+        std::string best = sizes.front();
+        u64 best_bytes = 0;
+        for (const std::string& size : sizes) {
+            u64 bytes = size == "0" ? 0 : parse_size(size).value_or(0);
+            if (bytes > best_bytes) {
+                best = size;
+                best_bytes = bytes;
+            }
+        }
+        return best;
+    };
+    Run r{0, program, largest(o.mems), largest(o.swaps), "lru", {}};
+    for (auto& [name, values] : o.sysctls)
+        r.sysctl_values.push_back(values.front());
+    std::vector<std::string> a = run_argv(o, r, refs_stem(o, program) + ".json");
+    a.insert(a.end() - static_cast<std::ptrdiff_t>(o.programs[program].size() + 3),
+             {"--trace-refs", refs_stem(o, program) + ".csv"});
+    return a;
+}
+
+// A batch of `kioku run`s: each one's arguments (after the program name) and the stem of its
+// files (STEM.out, STEM.err).
+struct Job {
+    std::vector<std::string> args;
+    std::string stem;
+};
+
 // Starts one run: its own process, its output in the directory. Returns its pid, or -1.
 pid_t start(const std::vector<std::string>& args, const std::string& stem)
 {
+    // args[0] is only argv[0]: the binary is this one.
     std::vector<char*> argv;
     for (const std::string& a : args)
         argv.push_back(const_cast<char*>(a.c_str()));
@@ -202,6 +257,155 @@ std::string number_at(const JsonValue& report, std::initializer_list<std::string
     return v && !v->is_null() ? v->text() : std::string();
 }
 
+// Runs the batch here, at most `at_once` at a time. Returns each run's exit status (-1: it could
+// not be started).
+std::vector<int> run_local(const std::vector<Job>& batch, unsigned at_once, const char* what,
+                           std::ostream& err, bool& failed)
+{
+    std::vector<int> status(batch.size(), -1);
+    std::map<pid_t, size_t> running;
+    size_t next = 0;
+    while (next < batch.size() || !running.empty()) {
+        while (next < batch.size() && running.size() < at_once) {
+            pid_t pid = start(batch[next].args, batch[next].stem);
+            if (pid < 0) {
+                err << "kioku: sweep: cannot start " << what << " " << next << "\n";
+                failed = true;
+            } else {
+                running[pid] = next;
+            }
+            ++next;
+        }
+        int ws = 0;
+        pid_t done = ::waitpid(-1, &ws, 0);
+        if (done < 0)
+            break;
+        auto it = running.find(done);
+        if (it == running.end())
+            continue;
+        status[it->second] = WIFEXITED(ws) ? WEXITSTATUS(ws) : 128 + WTERMSIG(ws);
+        err << "kioku: sweep: " << what << " " << it->second << " of " << batch.size() << " ended (status "
+            << status[it->second] << ")\n";
+        running.erase(it);
+    }
+    return status;
+}
+
+std::string shell_quote(const std::string& text)
+{
+    std::string out = "'";
+    for (char c : text)
+        out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+    return out + "'";
+}
+
+// Runs a command, its output to the given files; returns its exit status (127: not found).
+int run_command(const std::vector<std::string>& args, const std::string& out_path,
+                const std::string& err_path)
+{
+    std::vector<char*> argv;
+    for (const std::string& a : args)
+        argv.push_back(const_cast<char*>(a.c_str()));
+    argv.push_back(nullptr);
+    pid_t pid = ::fork();
+    if (pid < 0)
+        return -1;
+    if (pid == 0) {
+        int in = ::open("/dev/null", O_RDONLY);
+        int out = ::open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        int err = ::open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        if (in < 0 || out < 0 || err < 0)
+            ::_exit(126);
+        ::dup2(in, 0);
+        ::dup2(out, 1);
+        ::dup2(err, 2);
+        ::execvp(argv[0], argv.data());
+        ::_exit(127);
+    }
+    int ws = 0;
+    while (::waitpid(pid, &ws, 0) < 0)
+        if (errno != EINTR)
+            return -1;
+    return WIFEXITED(ws) ? WEXITSTATUS(ws) : 128 + WTERMSIG(ws);
+}
+
+std::string read_text(const std::string& path)
+{
+    std::ifstream in(path);
+    std::stringstream text;
+    text << in.rdbuf();
+    return text.str();
+}
+
+// Runs the batch as one Slurm job array (sbatch --wait): task N runs the N-th `kioku run`, whose
+// arguments the sweep wrote to STEM.args (NUL-separated), from the directory the sweep was started
+// in, and leaves its exit status in STEM.status. Returns each run's status (-1: none came back).
+std::vector<int> run_slurm(const std::vector<Job>& batch, const SweepOptions& o, const char* what,
+                           std::ostream& err, bool& failed)
+{
+    std::vector<int> status(batch.size(), -1);
+    std::error_code ec;
+    std::string self = std::filesystem::read_symlink("/proc/self/exe", ec).string();
+    std::string cwd = std::filesystem::current_path(ec).string();
+    std::string base = o.out + "/" + what;
+    std::ofstream list(base + ".list", std::ios::out | std::ios::trunc);
+    for (const Job& job : batch) {
+        std::ofstream args(job.stem + ".args", std::ios::out | std::ios::trunc | std::ios::binary);
+        args << self << '\0';
+        for (size_t i = 1; i < job.args.size(); ++i)
+            args << job.args[i] << '\0';
+        std::filesystem::remove(job.stem + ".status", ec);
+        list << job.stem << "\n";
+    }
+    list.close();
+    std::ofstream script(base + ".sbatch", std::ios::out | std::ios::trunc);
+    script << "#!/bin/bash\n"
+              "# Written by kioku sweep: task N of the array runs the N-th kioku run listed in\n"
+              "# "
+           << base << ".list, whose arguments are in STEM.args.\n"
+           << "#SBATCH --job-name=kioku-sweep\n#SBATCH --output=/dev/null\n"
+           << "stem=$(sed -n \"$((SLURM_ARRAY_TASK_ID + 1))p\" " << shell_quote(base + ".list") << ")\n"
+           << "mapfile -d '' -t args < \"$stem.args\"\n"
+           << "\"${args[@]}\" < /dev/null > \"$stem.out\" 2> \"$stem.err\"\n"
+           << "echo $? > \"$stem.status\"\n";
+    script.close();
+    if (!list || !script) {
+        err << "kioku: sweep: cannot write " << base << ".sbatch and its list\n";
+        failed = true;
+        return status;
+    }
+    std::vector<std::string> sbatch{"sbatch", "--wait", "--parsable", "--chdir=" + cwd};
+    std::string array = "--array=0-" + std::to_string(batch.size() - 1);
+    if (o.jobs_given)
+        array += "%" + std::to_string(o.jobs);
+    sbatch.push_back(array);
+    sbatch.insert(sbatch.end(), o.slurm_options.begin(), o.slurm_options.end());
+    sbatch.push_back(base + ".sbatch");
+    err << "kioku: sweep: " << batch.size() << " " << what << (batch.size() == 1 ? "" : "s")
+        << " submitted to Slurm as a job array; waiting for it\n";
+    int rc = run_command(sbatch, base + ".sbatch.out", base + ".sbatch.err");
+    if (rc == 127) {
+        err << "kioku: sweep: --slurm needs Slurm's sbatch (Debian's slurm-client) and a cluster; sbatch was "
+               "not "
+               "found\n";
+        failed = true;
+        return status;
+    }
+    if (rc != 0)
+        err << "kioku: sweep: sbatch ended with status " << rc << ": " << read_text(base + ".sbatch.err");
+    for (size_t i = 0; i < batch.size(); ++i) {
+        std::string text = read_text(batch[i].stem + ".status");
+        auto value = parse_u64(text.substr(0, text.find('\n')));
+        if (value && *value < 256)
+            status[i] = static_cast<int>(*value);
+        else
+            failed = true;
+        err << "kioku: sweep: " << what << " " << i << " of " << batch.size() << " ended (status "
+            << status[i] << ")\n";
+    }
+    return status;
+}
+
 } // namespace
 
 const char* sweep_usage()
@@ -211,12 +415,18 @@ const char* sweep_usage()
            "                            one CSV row per run (docs/sweep.md). Options:\n"
            "    --mem LIST              memory sizes, e.g. 32M,64M,128M (default 512M)\n"
            "    --swap LIST             swap sizes, 0 for none, e.g. 0,128M (default 0)\n"
-           "    --policy LIST           replacement policies, e.g. lru,s3fifo (default lru)\n"
+           "    --policy LIST           replacement policies, e.g. lru,s3fifo (default lru); opt\n"
+           "                            runs read ahead in a stream recorded first per program\n"
            "    --sysctl NAME=V1,V2...  a sysctl's values (repeatable: each is a dimension)\n"
            "    --program 'PATH ARGS'   a program of the grid (repeatable; or -- PROGRAM ARGS)\n"
            "    --run-option OPTION     passed to every `kioku run` as is (repeatable), e.g.\n"
            "                            --run-option=--swap-memory\n"
-           "    --jobs N                runs at a time (default: the host's cores)\n"
+           "    --jobs N                runs at a time (default: the host's cores; with --slurm,\n"
+           "                            the array's limit, none unless given)\n"
+           "    --slurm                 submit the runs to Slurm as a job array (sbatch --wait) and\n"
+           "                            collect the rows when it ends\n"
+           "    --slurm-option OPTION   passed to sbatch (repeatable), e.g.\n"
+           "                            --slurm-option=--partition=debug\n"
            "    --out DIR               where sweep.csv and each run's report, output and errors\n"
            "                            go (default kioku-sweep)\n";
 }
@@ -224,13 +434,15 @@ const char* sweep_usage()
 int sweep_command(int argc, char** argv, std::ostream& out, std::ostream& err)
 {
     SweepOptions o;
-    // --run-option takes values that start with "--": accept the --run-option=VALUE form too.
+    // --run-option and --slurm-option take values that start with "--": accept the OPTION=VALUE
+    // form too.
     std::vector<std::string> args;
     for (int i = 0; i < argc; ++i) {
         std::string a = argv[i];
-        if (a.rfind("--run-option=", 0) == 0) {
-            args.push_back("--run-option");
-            args.push_back(a.substr(13));
+        if (a.rfind("--run-option=", 0) == 0 || a.rfind("--slurm-option=", 0) == 0) {
+            size_t eq = a.find('=');
+            args.push_back(a.substr(0, eq));
+            args.push_back(a.substr(eq + 1));
         } else {
             args.push_back(a);
         }
@@ -249,34 +461,27 @@ int sweep_command(int argc, char** argv, std::ostream& out, std::ostream& err)
         return EXIT_USAGE;
     }
     std::vector<Run> runs = grid(o);
-    std::vector<int> status(runs.size(), -1);
-    std::map<pid_t, size_t> running;
-    size_t next = 0;
-    bool failed = false;
     auto stem = [&](size_t i) { return o.out + "/run-" + std::to_string(i); };
-    while (next < runs.size() || !running.empty()) {
-        while (next < runs.size() && running.size() < o.jobs) {
-            pid_t pid = start(run_argv(o, runs[next], stem(next) + ".json"), stem(next));
-            if (pid < 0) {
-                err << "kioku: sweep: cannot start run " << next << "\n";
-                failed = true;
-            } else {
-                running[pid] = next;
-            }
-            ++next;
-        }
-        int ws = 0;
-        pid_t done = ::waitpid(-1, &ws, 0);
-        if (done < 0)
-            break;
-        auto it = running.find(done);
-        if (it == running.end())
-            continue;
-        status[it->second] = WIFEXITED(ws) ? WEXITSTATUS(ws) : 128 + WTERMSIG(ws);
-        err << "kioku: sweep: run " << it->second << " of " << runs.size() << " ended (status "
-            << status[it->second] << ")\n";
-        running.erase(it);
+    bool failed = false;
+    auto execute = [&](const std::vector<Job>& batch, const char* what) {
+        return o.slurm ? run_slurm(batch, o, what, err, failed) : run_local(batch, o.jobs, what, err, failed);
+    };
+    // OPT's runs read ahead in their program's stream: record each one first.
+    if (std::any_of(runs.begin(), runs.end(), [](const Run& r) { return r.policy == "opt"; })) {
+        std::vector<Job> recordings;
+        for (size_t p = 0; p < o.programs.size(); ++p)
+            recordings.push_back({recording_argv(o, p), refs_stem(o, p)});
+        std::vector<int> recorded = execute(recordings, "recording");
+        for (size_t p = 0; p < recordings.size(); ++p)
+            if (recorded[p] != 0)
+                err << "kioku: sweep: the run recording program " << p
+                    << "'s references for opt ended with status " << recorded[p] << " (see "
+                    << refs_stem(o, p) << ".err)\n";
     }
+    std::vector<Job> batch;
+    for (const Run& r : runs)
+        batch.push_back({run_argv(o, r, stem(r.index) + ".json"), stem(r.index)});
+    std::vector<int> status = execute(batch, "run");
 
     std::ofstream csv(o.out + "/sweep.csv", std::ios::out | std::ios::trunc);
     std::string header = "run,program,mem,swap,policy";

@@ -2,7 +2,8 @@
 """Checks `kioku sweep`: a grid of 2 memory sizes x 2 policies x 2 swappiness values over the guest
 program scan_resist gives one CSV row per run, in grid order, each with the exit status and the
 figures of that run's own report (which is there beside it); the same sweep with one job and with
-four gives the same rows but for the host's time.
+four gives the same rows but for the host's time. A sweep with opt records the program's reference
+stream first and gives opt's runs it to read ahead in: they read back from swap no more than fifo.
 
 Usage: check_sweep.py KIOKU GUEST_DIR WORK_DIR
 """
@@ -53,6 +54,23 @@ for r in one:
 for a, b in zip(one, four):
     a.pop("host_ns"), b.pop("host_ns"), a.pop("report"), b.pop("report")
 check(one == four, "four jobs gave other rows than one")
+
+out = os.path.join(work, "opt")
+shutil.rmtree(out, ignore_errors=True)
+done = subprocess.run([kioku, "sweep", "--mem", "24M,32M", "--swap", "256M", "--policy", "fifo,opt",
+                       "--run-option=--swap-memory", "--jobs", "2", "--out", out, "--",
+                       os.path.join(guest_dir, "recency")], capture_output=True, text=True, timeout=600)
+check(done.returncode == 0, f"opt sweep exited {done.returncode}: {done.stderr[-500:]}")
+check(os.path.getsize(os.path.join(out, "refs-0.csv")) > 0, "opt sweep: no stream recorded")
+with open(os.path.join(out, "sweep.csv"), newline="") as f:
+    rows = list(csv.DictReader(f))
+check([(r["mem"], r["policy"], r["exit_status"]) for r in rows] ==
+      [("24M", "fifo", "0"), ("24M", "opt", "0"), ("32M", "fifo", "0"), ("32M", "opt", "0")], f"opt sweep: {rows}")
+for fifo, opt in zip(rows[0::2], rows[1::2]):
+    check(int(opt["swap_ins"]) <= int(fifo["swap_ins"]), f"opt sweep at {opt['mem']}: opt {opt['swap_ins']} "
+          f"swap-ins, fifo {fifo['swap_ins']}")
+    print(f"{opt['mem']}: fifo {fifo['swap_ins']} swap-ins, opt {opt['swap_ins']}")
+
 for f in failures:
     print("FAIL:", f)
 sys.exit(1 if failures else 0)
