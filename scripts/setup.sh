@@ -27,6 +27,7 @@ PACKAGES=(
     libgtest-dev libgmock-dev googletest libbenchmark-dev
     gcc-riscv64-linux-gnu libc6-dev-riscv64-cross qemu-user
     python3-jsonschema chromium
+    slurmctld slurmd slurm-client munge
 )
 
 # Root runs apt-get directly; anyone else goes through sudo without a prompt, and fails loudly

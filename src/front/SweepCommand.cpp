@@ -358,18 +358,25 @@ std::vector<int> run_slurm(const std::vector<Job>& batch, const SweepOptions& o,
         list << job.stem << "\n";
     }
     list.close();
+    // The runs get the sweep's environment, not the one Slurm gives a job (SLURM_* and the like),
+    // so that a program sees the same environment as in a local sweep and runs the same.
+    std::ofstream environment(base + ".env", std::ios::out | std::ios::trunc | std::ios::binary);
+    for (char** e = environ; e && *e; ++e)
+        environment << *e << '\0';
+    environment.close();
     std::ofstream script(base + ".sbatch", std::ios::out | std::ios::trunc);
     script << "#!/bin/bash\n"
               "# Written by kioku sweep: task N of the array runs the N-th kioku run listed in\n"
               "# "
-           << base << ".list, whose arguments are in STEM.args.\n"
+           << base << ".list, whose arguments are in STEM.args, in the environment of " << base << ".env.\n"
            << "#SBATCH --job-name=kioku-sweep\n#SBATCH --output=/dev/null\n"
            << "stem=$(sed -n \"$((SLURM_ARRAY_TASK_ID + 1))p\" " << shell_quote(base + ".list") << ")\n"
            << "mapfile -d '' -t args < \"$stem.args\"\n"
-           << "\"${args[@]}\" < /dev/null > \"$stem.out\" 2> \"$stem.err\"\n"
+           << "mapfile -d '' -t environment < " << shell_quote(base + ".env") << "\n"
+           << "env -i \"${environment[@]}\" \"${args[@]}\" < /dev/null > \"$stem.out\" 2> \"$stem.err\"\n"
            << "echo $? > \"$stem.status\"\n";
     script.close();
-    if (!list || !script) {
+    if (!list || !script || !environment) {
         err << "kioku: sweep: cannot write " << base << ".sbatch and its list\n";
         failed = true;
         return status;

@@ -1,7 +1,8 @@
 // `kioku sweep`: one program (or several) run over a grid of machine settings, the runs in
-// parallel on the host's cores, one CSV row per run (docs/sweep.md). Each run is `kioku run` in a
-// process of its own, with --report; the row is read back from that report, so the figures are
-// the report's. Rows are in grid order, whatever order the runs finish in.
+// parallel on the host's cores or as a Slurm job array (--slurm), one CSV row per run
+// (docs/sweep.md). Each run is `kioku run` in a process of its own, with --report; the row is read
+// back from that report, so the figures are the report's. Rows are in grid order, whatever order
+// the runs finish in.
 #pragma once
 
 #include <ostream>
