@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # What a run's outputs cost: the guest benchmark programs (bench/guest/*.c) under `kioku run`
-# plain and with each output on (--sample 10ms, --report, --events, --strace, all of them), side
-# by side in one run, interleaved, best of OUTPUTS_REPS CPU times each; prints the times and the
-# ratio of each to the plain run, in Markdown. A measurement, never a check: it fails only when a
+# plain and with each output on (--sample 10ms, --report, --events, --strace, the four together,
+# --trace-refs) and under the two policies that hear every reference (--policy exact-lru, and
+# --policy opt reading the stream the --trace-refs run wrote), side by side in one run,
+# interleaved, best of OUTPUTS_REPS CPU times each; prints the times and the ratio of each to the
+# plain run, in Markdown. A measurement, never a check: it fails only when a
 # program cannot be built or run, or prints different output with an output on.
 #
 #   bench/outputs.sh                        Release build of kioku in build-bench/ (as bench/run.sh)
@@ -43,6 +45,9 @@ VARIANTS = {
     "--strace": ["--strace=" + os.path.join(scratch, "st.txt")],
     "all": ["--sample", "10ms:" + os.path.join(scratch, "s.jsonl"), "--report", os.path.join(scratch, "r.json"),
             "--events", os.path.join(scratch, "e.csv"), "--strace=" + os.path.join(scratch, "st.txt")],
+    "--trace-refs": ["--trace-refs", os.path.join(scratch, "{program}.refs.csv")],
+    "exact-lru": ["--policy", "exact-lru"],
+    "opt": ["--policy", "opt", "--future", os.path.join(scratch, "{program}.refs.csv")],
 }
 
 def run(cmd):
@@ -57,6 +62,7 @@ for program in programs:
     reference = None
     for _ in range(reps):
         for name, extra in VARIANTS.items():
+            extra = [a.replace("{program}", program) for a in extra]
             cmd = [kioku, "run", "--mem", "2G"] + extra + ["--", os.path.join(bin_dir, program + ".rv")]
             status, out, cpu = run(cmd)
             if status != 0:

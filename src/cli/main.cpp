@@ -1,4 +1,5 @@
 // The kioku command: `kioku demo`, `kioku scenario FILE`. Usage errors exit with status 2.
+#include <algorithm>
 #include <cstring>
 #include <iostream>
 #include <optional>
@@ -7,10 +8,12 @@
 
 #include "front/CommandLine.h"
 #include "front/Demo.h"
+#include "front/QuizCommand.h"
 #include "front/ReportCommand.h"
 #include "front/RunCommand.h"
 #include "front/SweepCommand.h"
 #include "front/scenario/Scenario.h"
+#include "front/text/Messages.h"
 
 namespace {
 
@@ -26,6 +29,8 @@ commands:
   sweep [OPTIONS] -- PROGRAM [ARGS...]
                             run it over a grid of settings, in parallel (kioku sweep --help)
   report RUN.json           a run's report (kioku run --report) as text, as /usr/bin/time -v
+  quiz [OPTIONS]            a page-replacement exercise, checked against the machine
+                            (kioku quiz --help)
 
 options:
   --mem SIZE                physical memory (default 512M; K, M, G suffixes; 8M to 64G)
@@ -33,6 +38,8 @@ options:
   --check                   run the invariant checker after every operation
   --quiet                   scenario: print only show/print/echo output and failures
   --root DIR                scenario: the guest's / (default: a fresh temporary directory)
+  --lang en|ja              the language of the demo's and the textbook mode's explanations
+                            (default: from the locale, LANG and the like)
   -h, --help                this text
 )";
 
@@ -93,6 +100,28 @@ std::string parse(int argc, char** argv, Options& o)
 
 int main(int argc, char** argv)
 {
+    // The language: --lang wherever it stands before a `--` (what follows belongs to a program),
+    // else the locale. The rest of the words go on as they were.
+    kioku::text::set_lang(kioku::text::lang_from_locale());
+    std::vector<char*> args;
+    bool program = false;
+    for (int i = 0; i < argc; ++i) {
+        std::string a = argv[i];
+        program = program || a == "--";
+        if (!program && (a == "--lang" || a.rfind("--lang=", 0) == 0)) {
+            std::string value = a == "--lang" ? (i + 1 < argc ? argv[i + 1] : "") : a.substr(7);
+            auto lang = kioku::text::parse_lang(value);
+            if (!lang)
+                return usage_error("--lang takes en or ja, not '" + value + "'");
+            kioku::text::set_lang(*lang);
+            i += a == "--lang" ? 1 : 0;
+            continue;
+        }
+        args.push_back(argv[i]);
+    }
+    args.push_back(nullptr);
+    argc = static_cast<int>(args.size()) - 1;
+    argv = args.data();
     // `run` parses its own options: everything after PROGRAM belongs to the program.
     if (argc >= 2 && !std::strcmp(argv[1], "run")) {
         if (argc >= 3 && (!std::strcmp(argv[2], "-h") || !std::strcmp(argv[2], "--help"))) {
@@ -110,6 +139,13 @@ int main(int argc, char** argv)
     }
     if (argc >= 2 && !std::strcmp(argv[1], "report"))
         return kioku::report_command(argc - 2, argv + 2, std::cout, std::cerr);
+    if (argc >= 2 && !std::strcmp(argv[1], "quiz")) {
+        if (argc >= 3 && (!std::strcmp(argv[2], "-h") || !std::strcmp(argv[2], "--help"))) {
+            std::cout << "usage: kioku quiz [OPTIONS]\n" << kioku::quiz_usage();
+            return 0;
+        }
+        return kioku::quiz_command(argc - 2, argv + 2, std::cin, std::cout, std::cerr);
+    }
     for (int i = 1; i < argc; ++i) {
         if (!std::strcmp(argv[i], "-h") || !std::strcmp(argv[i], "--help")) {
             std::cout << USAGE;

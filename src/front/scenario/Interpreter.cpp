@@ -14,10 +14,13 @@
 #include "base/Size.h"
 #include "front/scenario/ExpressionParser.h"
 #include "front/scenario/LinuxNames.h"
+#include "front/text/Messages.h"
 #include "kernel/Cgroups.h"
 #include "kernel/ProcText.h"
 #include "kernel/Process.h"
 #include "mm/MemoryManager.h"
+#include "mm/pgtable/Pte.h"
+#include "mm/reclaim/FifoPolicy.h"
 #include "mm/reclaim/OptPolicy.h"
 #include "mm/reclaim/Reclaimer.h"
 #include "mm/vm/AddressSpace.h"
@@ -766,18 +769,35 @@ std::optional<u64> Interpreter::fault_count(Pid pid, bool major_only)
     return static_cast<u64>(*majflt + (major_only ? 0 : *minflt));
 }
 
-// Which of the string's pages are present, from /proc/PID/pagemap: "0 1 7".
-std::string Interpreter::resident_pages(Pid pid, u64 addr, const std::vector<u64>& pages)
+// The string's pages that are resident, in the policy's order when it keeps one (FIFO, exact
+// LRU, CLOCK and OPT's queue: the next it would look at first), else by page number; each with
+// its accessed bit.
+std::vector<ResidentPage> Interpreter::resident_pages(Pid pid, u64 addr, const std::vector<u64>& pages)
 {
     std::vector<u64> distinct = pages;
     std::sort(distinct.begin(), distinct.end());
     distinct.erase(std::unique(distinct.begin(), distinct.end()), distinct.end());
-    std::string out;
+    std::vector<std::pair<Pfn, ResidentPage>> present;
+    Process* process = m_kernel->process(pid);
+    if (!process || !process->has_space())
+        return {};
     for (u64 page : distinct) {
-        auto entry = m_kernel->pagemap(pid, addr + page * PAGE_SIZE, 1);
-        if (!entry.is_error() && entry.value()[0] >> 63)
-            out += (out.empty() ? "" : " ") + std::to_string(page);
+        u64 pte = process->space().page_table().read(VirtAddr(addr + page * PAGE_SIZE));
+        if (pte_present(pte))
+            present.emplace_back(pte_pfn(pte), ResidentPage{page, (pte & isa::PTE_A) != 0});
     }
+    std::vector<ResidentPage> out;
+    if (auto* queue = dynamic_cast<FifoPolicy*>(&m_kernel->mm().reclaimer().policy())) {
+        for (Pfn pfn : queue->order())
+            for (auto& [p, r] : present)
+                if (p == pfn) {
+                    out.push_back(r);
+                    p = Pfn(~u64{0}); // taken
+                }
+    }
+    for (auto& [p, r] : present)
+        if (p != Pfn(~u64{0}))
+            out.push_back(r);
     return out;
 }
 
@@ -825,23 +845,29 @@ Interpreter::Step Interpreter::exec(const ReferenceCmd& cmd)
     if (!before || !major_before)
         return fail("cannot read the fault counts of " + cmd.process);
     AccessOutcome outcome;
-    std::string trace;
-    for (u64 page : cmd.pages) {
+    std::optional<TextbookTrace> trace;
+    if (cmd.trace)
+        trace.emplace(cmd.pages, m_kernel->mm().user_frame_limit(),
+                      m_kernel->mm().reclaimer().policy().name());
+    for (u64 t = 0; t < cmd.pages.size(); ++t) {
         u8 byte = 0;
-        u64 at = *addr + page * PAGE_SIZE;
-        auto faults = cmd.trace ? fault_count(*pid) : std::nullopt;
-        auto major = cmd.trace ? fault_count(*pid, true) : std::nullopt;
+        u64 at = *addr + cmd.pages[t] * PAGE_SIZE;
+        auto faults = trace ? fault_count(*pid) : std::nullopt;
+        auto major = trace ? fault_count(*pid, true) : std::nullopt;
+        std::vector<ResidentPage> before =
+            trace ? resident_pages(*pid, *addr, cmd.pages) : std::vector<ResidentPage>{};
         outcome = cmd.write ? m_kernel->write_memory(*pid, at, {&byte, 1})
                             : m_kernel->read_memory(*pid, at, {&byte, 1});
         if (!outcome.ok())
             break;
-        if (!cmd.trace)
+        if (!trace)
             continue;
-        const char* what = fault_count(*pid) == faults        ? "hit"
-                           : fault_count(*pid, true) != major ? "fault, swapped in"
-                                                              : "fault";
-        trace += "  " + std::to_string(page) + " -> " + what +
-                 "; resident: " + resident_pages(*pid, *addr, cmd.pages) + "\n";
+        RefOutcome what = fault_count(*pid) == faults        ? RefOutcome::Hit
+                          : fault_count(*pid, true) != major ? RefOutcome::SwappedIn
+                                                             : RefOutcome::Fault;
+        const TraceRow& row = trace->record(t, what, before, resident_pages(*pid, *addr, cmd.pages));
+        if (m_options.on_trace_row)
+            m_options.on_trace_row(row);
     }
     std::string done = std::to_string(cmd.pages.size()) + " references";
     if (outcome.ok()) {
@@ -855,9 +881,62 @@ Interpreter::Step Interpreter::exec(const ReferenceCmd& cmd)
         }
     }
     Step step = access_outcome(cmd.process, outcome, done);
-    if (cmd.trace)
-        m_out << trace;
+    if (trace)
+        m_out << trace->table();
     return step;
+}
+
+Interpreter::Step Interpreter::exec(const CompareCmd& cmd)
+{
+    // Each run is a machine of its own; the table has a row per policy, a column per frame count.
+    std::vector<std::vector<u64>> faults(cmd.policies.size(), std::vector<u64>(cmd.frames.size()));
+    for (size_t p = 0; p < cmd.policies.size(); ++p)
+        for (size_t f = 0; f < cmd.frames.size(); ++f) {
+            std::string error;
+            auto rows = replay(cmd.pages, cmd.policies[p], cmd.frames[f], cmd.write, error);
+            if (rows.empty())
+                return fail(error);
+            for (const TraceRow& row : rows)
+                faults[p][f] += row.outcome != RefOutcome::Hit;
+        }
+    call_ok();
+    report(std::to_string(cmd.pages.size()) + " references");
+    // The header message is "first column|other columns", the latter with the frame count.
+    auto title = [](const std::string& frames) {
+        std::string header = text::say(text::Msg::CompareHeader, {frames});
+        size_t bar = header.find('|');
+        return std::pair(header.substr(0, bar), header.substr(bar + 1));
+    };
+    std::vector<std::vector<std::string>> table{{title("").first}};
+    for (u64 n : cmd.frames)
+        table[0].push_back(title(std::to_string(n)).second);
+    for (size_t p = 0; p < cmd.policies.size(); ++p) {
+        table.push_back({cmd.policies[p]});
+        for (u64 n : faults[p])
+            table.back().push_back(std::to_string(n));
+    }
+    std::vector<size_t> width(table[0].size(), 0);
+    for (const auto& line : table)
+        for (size_t i = 0; i < line.size(); ++i)
+            width[i] = std::max(width[i], text::display_width(line[i]));
+    for (const auto& line : table) {
+        std::string text = "  " + text::pad(line[0], width[0]);
+        for (size_t i = 1; i < line.size(); ++i)
+            text += "  " + std::string(width[i] - text::display_width(line[i]), ' ') + line[i];
+        m_out << text << "\n";
+    }
+    // Belady's anomaly: more frames, more faults.
+    for (size_t p = 0; p < cmd.policies.size(); ++p)
+        for (size_t a = 0; a < cmd.frames.size(); ++a)
+            for (size_t b = 0; b < cmd.frames.size(); ++b)
+                if (cmd.frames[a] < cmd.frames[b] && faults[p][a] < faults[p][b])
+                    m_out << "  "
+                          << text::say(text::Msg::CompareAnomaly,
+                                       {cmd.policies[p], std::to_string(cmd.frames[a]),
+                                        std::to_string(faults[p][a]), std::to_string(cmd.frames[b]),
+                                        std::to_string(faults[p][b])})
+                          << "\n";
+    return Step::Continue;
 }
 
 // ---- Files ------------------------------------------------------------------------------------

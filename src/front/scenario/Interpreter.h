@@ -19,6 +19,7 @@
 #include "front/scenario/ProcView.h"
 #include "front/scenario/Scenario.h"
 #include "front/scenario/Script.h"
+#include "front/scenario/Textbook.h"
 #include "kernel/Kernel.h"
 
 namespace kioku::scenario {
@@ -74,6 +75,7 @@ class Interpreter {
     Step exec(const ExpectLastCmd&);
     Step exec(const ExpectErrorCmd&);
     Step exec(const ReferenceCmd&);
+    Step exec(const CompareCmd&);
     Step exec(const ProcWriteCmd&);
     Step exec(const CgroupCmd&);
     Step exec(const ExpectPanicCmd&);
@@ -91,7 +93,7 @@ class Interpreter {
     // Reference strings (Interpreter.cpp, near `reference`).
     void tell_opt_future(Pid pid, u64 addr, const ReferenceCmd& cmd);
     std::optional<u64> fault_count(Pid pid, bool major_only = false);
-    std::string resident_pages(Pid pid, u64 addr, const std::vector<u64>& pages);
+    std::vector<ResidentPage> resident_pages(Pid pid, u64 addr, const std::vector<u64>& pages);
 
     // Evaluation. On a problem these report it (stopping the run) and return nullopt.
     std::optional<i64> eval(const Expr& expr);

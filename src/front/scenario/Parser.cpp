@@ -1,9 +1,14 @@
 #include "front/scenario/Parser.h"
 
+#include <algorithm>
 #include <array>
+#include <cctype>
 #include <csignal>
+#include <filesystem>
+#include <fstream>
 #include <map>
 #include <set>
+#include <sstream>
 #include <sys/mman.h>
 
 #include "base/Printable.h"
@@ -180,6 +185,10 @@ class Parser {
     std::optional<Operation> parse_let(LineArgs&);
     std::optional<Operation> parse_sysctl(LineArgs&);
     std::optional<Operation> parse_reference(LineArgs&);
+    std::optional<Operation> parse_policy_comparison(LineArgs&);
+    // pages=N,N,... or pages=@FILE (numbers separated by commas or white space, # to the end of
+    // a line a comment; the path relative to the scenario's directory).
+    std::vector<u64> page_list(LineArgs& a, std::string_view verb);
     std::optional<Operation> parse_procwrite(LineArgs&);
     std::optional<Operation> parse_cgroup(LineArgs&);
     std::optional<Operation> parse_policy(LineArgs&);
@@ -241,6 +250,8 @@ const Parser::Verb* Parser::find_verb(std::string_view name, std::string* closes
         {"touch", &Parser::parse_access,
          "touch PROCESS ADDR [len=SIZE] [read|write] [size=1|2|4|8] [value=N] [as NAME]"},
         {"checksum", &Parser::parse_access, "checksum PROCESS ADDR [len=SIZE] as NAME"},
+        {"compare", &Parser::parse_policy_comparison,
+         "compare policies=NAME,... frames=N,... pages=N,N,...|@FILE [read|write]"},
         {"reference", &Parser::parse_reference,
          "reference PROCESS ADDR pages=N,N,... [read|write] [trace] [as NAME]"},
         {"file", &Parser::parse_file, "file PATH [size=SIZE] [pattern=BYTE|seq|text=\"...\"]"},
@@ -764,20 +775,7 @@ std::optional<Operation> Parser::parse_reference(LineArgs& a)
         else
             a.fail("reference takes read, write or trace, not '" + word + "'");
     }
-    const Field* pages = a.named("pages");
-    std::string_view list = pages ? std::string_view(pages->value) : std::string_view();
-    while (pages && !a.failed()) {
-        size_t comma = list.find(',');
-        auto page = parse_number(list.substr(0, comma));
-        if (!page || *page < 0)
-            a.fail("bad page number '" + std::string(list.substr(0, comma)) + "' in pages=");
-        cmd.pages.push_back(static_cast<u64>(page.value_or(0)));
-        if (comma == std::string_view::npos)
-            break;
-        list.remove_prefix(comma + 1);
-    }
-    if (!pages && !a.failed())
-        a.fail("reference needs pages=N,N,... (page numbers within the region)");
+    cmd.pages = page_list(a, "reference");
     a.finish(a.count(), usage(a));
     if (addr)
         cmd.addr = std::move(*addr);
@@ -785,6 +783,100 @@ std::optional<Operation> Parser::parse_reference(LineArgs& a)
         cmd.result = *result;
         define(a, *result, SymbolKind::Number);
     }
+    return cmd;
+}
+
+std::vector<u64> Parser::page_list(LineArgs& a, std::string_view verb)
+{
+    std::vector<u64> pages;
+    const Field* field = a.named("pages");
+    if (!field) {
+        a.fail(std::string(verb) + " needs pages=N,N,... (page numbers within the region) or pages=@FILE");
+        return pages;
+    }
+    std::string text = field->value;
+    std::string source = "pages=";
+    if (!text.empty() && text[0] == '@') {
+        std::filesystem::path path(text.substr(1));
+        if (path.is_relative())
+            path = std::filesystem::path(m_result.script.name).parent_path() / path;
+        std::ifstream in(path);
+        if (!in) {
+            a.fail("cannot read the reference string " + path.string());
+            return pages;
+        }
+        std::stringstream contents;
+        contents << in.rdbuf();
+        text.clear();
+        for (std::string line; std::getline(contents, line);)
+            text += line.substr(0, line.find('#')) + "\n";
+        source = path.string();
+    }
+    std::string word;
+    auto flush = [&] {
+        if (word.empty() || a.failed())
+            return;
+        auto page = parse_number(word);
+        if (!page || *page < 0)
+            a.fail("bad page number '" + word + "' in " + source);
+        pages.push_back(static_cast<u64>(page.value_or(0)));
+        word.clear();
+    };
+    for (char c : text) {
+        if (c == ',' || std::isspace(static_cast<unsigned char>(c)))
+            flush();
+        else
+            word += c;
+    }
+    flush();
+    if (pages.empty() && !a.failed())
+        a.fail("no page numbers in " + source);
+    return pages;
+}
+
+std::optional<Operation> Parser::parse_policy_comparison(LineArgs& a)
+{
+    CompareCmd cmd;
+    static const std::vector<std::string_view> POLICIES = {"lru",    "clock",     "fifo",
+                                                           "s3fifo", "exact-lru", "opt"};
+    const Field* policies = a.named("policies");
+    const Field* frames = a.named("frames");
+    if (!policies || !frames)
+        a.fail("compare needs policies=NAME,... and frames=N,...");
+    std::stringstream names(policies ? policies->value : "");
+    for (std::string name; !a.failed() && std::getline(names, name, ',');) {
+        if (std::find(POLICIES.begin(), POLICIES.end(), name) == POLICIES.end()) {
+            std::string guess = closest_name(name, POLICIES);
+            a.fail("unknown policy '" + name + "'" +
+                   (guess.empty() ? "" : " - did you mean '" + guess + "'?") +
+                   " (lru, clock, fifo, s3fifo, exact-lru, opt)");
+        }
+        cmd.policies.push_back(name);
+    }
+    std::stringstream counts(frames ? frames->value : "");
+    for (std::string count; !a.failed() && std::getline(counts, count, ',');) {
+        auto n = parse_number(count);
+        if (!n || *n < 1 || *n > 4096)
+            a.fail("bad frame count '" + count + "' (1 to 4096)");
+        cmd.frames.push_back(static_cast<u64>(n.value_or(1)));
+    }
+    cmd.pages = page_list(a, "compare");
+    for (size_t i = 0; i < a.count(); ++i) {
+        const std::string& word = a.positional(i)->value;
+        if (word == "write" || word == "read")
+            cmd.write = word == "write";
+        else
+            a.fail("compare takes read or write, not '" + word + "'");
+    }
+    // Each cell of the table is a machine of its own: keep the table and the string small.
+    for (u64 page : cmd.pages)
+        if (page >= 4096 && !a.failed())
+            a.fail("page " + std::to_string(page) + " is too large for compare (0 to 4095)");
+    if (!a.failed() && cmd.pages.size() > 1000)
+        a.fail("compare takes at most 1000 references, not " + std::to_string(cmd.pages.size()));
+    if (!a.failed() && cmd.policies.size() * cmd.frames.size() > 24)
+        a.fail("compare makes at most 24 runs (policies times frame counts)");
+    a.finish(a.count(), usage(a));
     return cmd;
 }
 

@@ -6,6 +6,7 @@
 // 2 when the file could not be read or did not parse (then nothing ran).
 #pragma once
 
+#include <functional>
 #include <optional>
 #include <ostream>
 #include <string>
@@ -13,6 +14,7 @@
 
 #include "base/Types.h"
 #include "front/scenario/Parser.h"
+#include "front/scenario/Textbook.h"
 
 namespace kioku {
 
@@ -21,6 +23,8 @@ struct ScenarioOptions {
     bool check_invariants = false;   // run the kernel's invariant checker after every operation
     std::optional<u64> mem_override; // replaces the script's `machine mem=`
     std::string root_dir;            // the guest's "/" on the host; empty: a fresh temporary directory
+    // Told of each row of every `reference ... trace` as it is made (compare and quiz read them).
+    std::function<void(const scenario::TraceRow&)> on_trace_row;
 };
 
 inline constexpr int SCENARIO_OK = 0;

@@ -163,6 +163,14 @@ struct ReferenceCmd {
     bool trace = false; // print one line per reference: hit or fault, and the resident pages
     std::string result;
 };
+// `compare policies=P,... frames=N,... pages=N,...|@FILE [read|write]`: the string run under each
+// policy with each frame count, each on a fresh machine; prints the faults as a table.
+struct CompareCmd {
+    std::vector<std::string> policies;
+    std::vector<u64> frames;
+    std::vector<u64> pages;
+    bool write = true;
+};
 // `policy`: switches the replacement policy (and the fixed-frame limit) from here on.
 struct PolicyCmd {
     std::string name;
@@ -303,7 +311,7 @@ using Operation =
     std::variant<MachineCmd, SpawnCmd, ForkCmd, ExitCmd, KillCmd, MmapCmd, RangeCmd, BrkCmd, AccessCmd,
                  FileCmd, OpenCmd, FileIoCmd, ShowCmd, EchoCmd, PrintCmd, LetCmd, SysctlCmd, ExpectCompareCmd,
                  ExpectStateCmd, ExpectLastCmd, ExpectErrorCmd, ReferenceCmd, ProcWriteCmd, CgroupCmd,
-                 ExpectPanicCmd, PolicyCmd, SwapCmd, PrctlCmd, SleepCmd, SyncCmd>;
+                 ExpectPanicCmd, PolicyCmd, SwapCmd, PrctlCmd, SleepCmd, SyncCmd, CompareCmd>;
 
 struct Command {
     int line = 0;

@@ -87,4 +87,13 @@ void FifoPolicy::keep(Pfn pfn)
     m_queue.move_to_front(pfn);
 }
 
+std::vector<Pfn> FifoPolicy::order() const
+{
+    std::vector<Pfn> out;
+    std::optional<Pfn> at = m_queue.empty() ? std::nullopt : std::optional<Pfn>(m_queue.back());
+    for (; at; at = m_queue.newer(*at))
+        out.push_back(*at);
+    return out;
+}
+
 } // namespace kioku

@@ -67,6 +67,9 @@ class FifoPolicy : public ReplacementPolicy {
     void select(u64 count, ReclaimScan& scan, std::vector<Pfn>& victims) override;
     // A page that could not be evicted now goes to the back of the line, as if it had just come.
     void keep(Pfn pfn) override;
+    // The pages in the policy's order, the next to be looked at first (FIFO: oldest; exact LRU:
+    // least recently used; CLOCK: from the hand). For the textbook trace.
+    std::vector<Pfn> order() const;
 
   protected:
     // Drops pages that left the LRU without the policy hearing of it (a page made unevictable

@@ -39,12 +39,14 @@ TEST(ScenarioPressure, FixedFramesTurnSwapReadaheadOffAndSayWhenSwapIsMissing)
     EXPECT_NE(no_swap.err.find("t.kio:1: note: frames=N without swap"), std::string::npos) << no_swap.err;
 }
 
-TEST(ScenarioPressure, TraceShowsHitsFaultsAndTheResidentPages)
+TEST(ScenarioPressure, TraceShowsHitsFaultsTheFramesAndTheVictims)
 {
     RunResult r = run(FIXED + "reference A buf pages=1,2,1,3,4 write trace\n");
     EXPECT_EQ(r.status, 0) << r.err;
-    EXPECT_NE(r.out.find("  1 -> hit; resident: 1 2\n"), std::string::npos) << r.out;
-    EXPECT_NE(r.out.find("  4 -> fault; resident: 2 3 4\n"), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find("  3  1     1 2 .   hit                             1 2\n"), std::string::npos)
+        << r.out;
+    EXPECT_NE(r.out.find("  5  4     4 2 3   fault   1: came in first (t=1)  2 3 4\n"), std::string::npos)
+        << r.out;
 }
 
 TEST(ScenarioPressure, PolicyChangesThePolicyAndTheFrames)
