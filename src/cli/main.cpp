@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "base/Number.h"
 #include "front/CommandLine.h"
 #include "front/Demo.h"
 #include "front/QuizCommand.h"
@@ -22,7 +23,8 @@ constexpr int EXIT_USAGE = 2;
 const char* const USAGE = R"(usage: kioku <command> [options]
 
 commands:
-  demo                      a guided tour of virtual memory on a default machine
+  demo                      a guided tour of virtual memory in chapters, each on a fresh machine
+                            (--list the chapters, --chapter N only one, --pause between them)
   scenario FILE.kio         run a scenario file (see docs/scenarios.md)
   run [OPTIONS] -- PROGRAM [ARGS...]
                             run a riscv64 Linux program (kioku run --help)
@@ -33,7 +35,8 @@ commands:
                             (kioku quiz --help)
 
 options:
-  --mem SIZE                physical memory (default 512M; K, M, G suffixes; 8M to 64G)
+  --mem SIZE                physical memory (default 512M; K, M, G suffixes; 8M to 64G); the
+                            demo's chapters that need a particular size keep theirs
   --paging sv48|sv39        page-table format (demo; scenarios set it with `machine`)
   --check                   run the invariant checker after every operation
   --quiet                   scenario: print only show/print/echo output and failures
@@ -57,6 +60,9 @@ struct Options {
     bool check = false;
     bool quiet = false;
     std::string root;
+    std::optional<unsigned> chapter; // demo --chapter N
+    bool list = false;               // demo --list
+    bool pause = false;              // demo --pause
 };
 
 // Returns an error message, or empty on success.
@@ -78,6 +84,18 @@ std::string parse(int argc, char** argv, Options& o)
         "--paging takes sv48 or sv39");
     cli.flag("--check", [&] { o.check = true; });
     cli.flag("--quiet", [&] { o.quiet = true; });
+    cli.flag("--list", [&] { o.list = true; });
+    cli.flag("--pause", [&] { o.pause = true; });
+    cli.option(
+        "--chapter",
+        [&](const std::string& v) {
+            auto n = kioku::parse_u64(v);
+            if (!n || *n == 0 || *n > 1000)
+                return "--chapter takes a chapter's number (kioku demo --list), not '" + v + "'";
+            o.chapter = static_cast<unsigned>(*n);
+            return std::string();
+        },
+        "--chapter needs a number");
     cli.option(
         "--root",
         [&](const std::string& v) {
@@ -163,7 +181,10 @@ int main(int argc, char** argv)
             d.mem_bytes = *o.mem;
         d.paging = o.paging;
         d.check_invariants = o.check;
-        return kioku::run_demo(d, std::cout, std::cerr);
+        d.chapter = o.chapter;
+        d.list = o.list;
+        d.pause = o.pause;
+        return kioku::run_demo(d, std::cin, std::cout, std::cerr);
     }
     if (o.command == "scenario") {
         if (o.operands.size() != 1)

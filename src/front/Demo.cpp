@@ -1,318 +1,462 @@
 #include "front/Demo.h"
 
-#include <csignal>
-#include <iomanip>
+#include <istream>
 #include <ostream>
 #include <sstream>
+#include <string>
+#include <unistd.h>
 #include <vector>
 
-#include "abi/Signal.h"
-#include "base/Number.h"
 #include "base/Size.h"
-#include "hw/Machine.h"
-#include "kernel/Kernel.h"
-#include "kernel/ProcText.h"
-#include "kernel/Process.h"
-#include "mm/vm/AddressSpace.h"
+#include "front/scenario/Scenario.h"
+#include "front/text/Messages.h"
 
 namespace kioku {
 
 namespace {
 
-constexpr int O_RDWR_ = 02;
+using text::Msg;
 
-// The demo narrates through this: headings, sentences, views, and checks of what it claims.
-class Narrator {
-  public:
-    Narrator(Kernel& kernel, std::ostream& out, std::ostream& err)
-        : m_kernel(kernel)
-        , m_out(out)
-        , m_err(err)
-    {
-    }
-
-    void step(const std::string& title) { m_out << "\n== " << ++m_step << ". " << title << " ==\n"; }
-    void say(const std::string& text) { m_out << wrap(text) << "\n"; }
-    void action(const std::string& text) { m_out << "  $ " << text << "\n"; }
-
-    // Prints the lines of a /proc file that start with one of the given prefixes (all if none).
-    void show(Pid pid, const std::string& path, const std::vector<std::string>& prefixes = {})
-    {
-        auto text = m_kernel.read_proc(pid, path);
-        if (text.is_error()) {
-            m_out << "    (" << path << " unavailable)\n";
-            return;
-        }
-        m_out << "    " << path << (prefixes.empty() ? "" : " (excerpt)") << ":\n";
-        std::istringstream in(text.value());
-        std::string line;
-        while (std::getline(in, line)) {
-            bool keep = prefixes.empty();
-            for (auto& p : prefixes)
-                keep |= line.rfind(p, 0) == 0;
-            if (keep)
-                m_out << "      " << line << "\n";
-        }
-    }
-
-    void show_maps_in(Pid pid, u64 start, u64 end)
-    {
-        m_out << "    /proc/" << pid << "/maps (the region):\n";
-        std::istringstream in(m_kernel.read_proc(pid, "/proc/self/maps").value());
-        std::string line;
-        while (std::getline(in, line)) {
-            u64 lo = parse_u64(std::string_view(line).substr(0, line.find('-')), 16).value_or(0);
-            if (lo >= start && lo < end)
-                m_out << "      " << line << "\n";
-        }
-    }
-
-    u64 status_kb(Pid pid, const std::string& field)
-    {
-        auto text = m_kernel.read_proc(pid, "/proc/self/status").value();
-        return static_cast<u64>(proc_text::colon_field(text, field).value_or(0)) / 1024;
-    }
-    u64 meminfo_kb(const std::string& field)
-    {
-        auto text = m_kernel.read_proc(0, "/proc/meminfo").value();
-        return static_cast<u64>(proc_text::colon_field(text, field).value_or(0)) / 1024;
-    }
-    u64 minflt(Pid pid) { return m_kernel.process(pid)->faults().min_flt; }
-
-    void fact(const std::string& what, u64 value, const std::string& unit = "")
-    {
-        m_out << "    " << std::left << std::setw(44) << what << value << unit << "\n";
-    }
-
-    // A claim the demo makes; a false one is reported, and the demo's exit status says so.
-    void check(bool holds, const std::string& claim)
-    {
-        if (!holds) {
-            m_err << "kioku demo: step " << m_step << ": expected " << claim << "\n";
-            m_ok = false;
-        }
-    }
-    bool ok() const { return m_ok; }
-    void succeeded(const Result<void>& r, const std::string& what)
-    {
-        check(!r.is_error(), what + " to succeed");
-    }
-
-  private:
-    static std::string wrap(const std::string& text)
-    {
-        std::string out, line;
-        std::istringstream words(text);
-        std::string word;
-        while (words >> word) {
-            if (!line.empty() && line.size() + 1 + word.size() > 96) {
-                out += line + "\n";
-                line.clear();
-            }
-            line += (line.empty() ? "" : " ") + word;
-        }
-        return out + line;
-    }
-
-    Kernel& m_kernel;
-    std::ostream& m_out;
-    std::ostream& m_err;
-    unsigned m_step = 0;
-    bool m_ok = true;
+struct Chapter {
+    Msg title;
+    std::vector<Msg> texts; // `say @N` paragraphs and `@N` labels in the script
+    const char* script;     // {MEM} and {PAGING} are the demo's options
 };
 
-std::string hex(u64 v)
+// clang-format off
+const Chapter CHAPTERS[] = {
+    {Msg::Demo1Title, {Msg::Demo1Text}, R"kio(
+machine mem={MEM} paging={PAGING}
+say @0
+show meminfo only=MemTotal,MemFree,MemAvailable
+show buddyinfo
+)kio"},
+    {Msg::Demo2Title, {Msg::Demo2Text}, R"kio(
+machine mem={MEM} paging={PAGING}
+say @0
+spawn alpha
+spawn beta
+mmap alpha name=a len=4K flags=private,anon,fixed addr=0x10000000
+mmap beta name=b len=4K flags=private,anon,fixed addr=0x10000000
+write alpha a pattern=0x41
+write beta b pattern=0x42
+read alpha a len=1 pattern=0x41
+read beta b len=1 pattern=0x42
+show pagemap alpha a
+show pagemap beta b
+)kio"},
+    {Msg::Demo3Title, {Msg::Demo3Text, Msg::Demo3AfterMmap, Msg::Demo3AfterTouch}, R"kio(
+machine mem={MEM} paging={PAGING}
+say @0
+spawn alpha
+let v0 = alpha.vmsize
+let r0 = alpha.rss
+let f0 = alpha.minflt
+mmap alpha name=big len=64M
+print "@1 VmSize +{(alpha.vmsize - v0) / 1K} kB, VmRSS +{(alpha.rss - r0) / 1K} kB"
+touch alpha big len=1000p write
+print "@2 {alpha.minflt - f0}, VmRSS +{(alpha.rss - r0) / 1K} kB"
+expect alpha.minflt - f0 == 1000
+expect alpha.rss - r0 == 4000K
+show status alpha only=VmSize,VmRSS,RssAnon,VmPTE
+)kio"},
+    {Msg::Demo4Title, {Msg::Demo4Text, Msg::Demo4AfterRead, Msg::Demo4AfterWrite}, R"kio(
+machine mem={MEM} paging={PAGING}
+say @0
+spawn alpha
+mmap alpha name=big len=2M
+let r0 = alpha.rss
+touch alpha big len=256p
+print "@1 VmRSS +{(alpha.rss - r0) / 1K} kB"
+expect alpha.rss == r0
+show pagemap alpha big len=3p
+touch alpha big len=1p write
+print "@2 VmRSS +{(alpha.rss - r0) / 1K} kB"
+expect alpha.rss - r0 == 4K
+show pagemap alpha big len=3p
+)kio"},
+    {Msg::Demo5Title, {Msg::Demo5Text, Msg::Demo5Tlb, Msg::Demo5Passes}, R"kio(
+machine mem={MEM} paging={PAGING}
+say @0
+spawn alpha
+mmap alpha name=big len=64M
+touch alpha big len=16M write
+show status alpha only=VmPTE
+show meminfo only=PageTables
+say @1
+let h0 = tlb.hits
+let m0 = tlb.misses
+let w0 = tlb.walks
+touch alpha big len=64p write
+touch alpha big len=64p write
+touch alpha big len=64p write
+touch alpha big len=64p write
+print "@2 {tlb.hits - h0} hits, {tlb.misses - m0} misses, {tlb.walks - w0} walks"
+expect tlb.hits - h0 >= 3 * 64
+expect tlb.walks - w0 <= 64
+)kio"},
+    {Msg::Demo6Title, {Msg::Demo6Text, Msg::Demo6Faults, Msg::Demo6Parent, Msg::Demo6Pss}, R"kio(
+machine mem={MEM} paging={PAGING}
+say @0
+spawn alpha
+mmap alpha name=big len=4M
+touch alpha big write value=1
+fork alpha as child
+print "@3 {alpha.smaps_rollup.Rss / 1K} {alpha.smaps_rollup.Pss / 1K}"
+let f0 = child.minflt
+touch child big len=16p write value=2
+print "@1 {child.minflt - f0}"
+expect child.minflt - f0 == 16
+touch alpha big+500p len=1 as b
+print "@2 {b}"
+expect b == 1
+print "@3 {alpha.smaps_rollup.Rss / 1K} {alpha.smaps_rollup.Pss / 1K}"
+)kio"},
+    {Msg::Demo7Title, {Msg::Demo7Text}, R"kio(
+machine mem={MEM} paging={PAGING}
+say @0
+spawn alpha
+mmap alpha name=shm len=64K flags=shared,anon
+fork alpha as sharer
+write sharer shm pattern=0x53
+read alpha shm len=1 pattern=0x53
+show meminfo only=Shmem:
+expect meminfo.Shmem >= 64K
+)kio"},
+    {Msg::Demo8Title, {Msg::Demo8Text, Msg::Demo8Read}, R"kio(
+machine mem={MEM} paging={PAGING}
+say @0
+spawn alpha
+file /tmp/data size=1M pattern=0x2e
+let c0 = meminfo.Cached
+let j0 = alpha.majflt
+mmap alpha name=f len=1M flags=shared file=/tmp/data
+touch alpha f
+print "@1 {alpha.majflt - j0}, Cached +{(meminfo.Cached - c0) / 1K} kB"
+expect alpha.majflt - j0 > 0
+write alpha f+100 text="kioku"
+show meminfo only=Dirty
+msync alpha f
+show meminfo only=Dirty
+expect meminfo.Dirty == 0
+)kio"},
+    {Msg::Demo9Title, {Msg::Demo9Text, Msg::Demo9Store}, R"kio(
+machine mem={MEM} paging={PAGING}
+say @0
+spawn alpha
+fork alpha as child
+touch child 0x1000 len=1 write
+print "@1 {last.signal} {last.si_code}"
+expect child killed SIGSEGV
+expect alpha alive
+)kio"},
+    {Msg::Demo10Title, {Msg::Demo10Text, Msg::Demo10Vmas}, R"kio(
+machine mem={MEM} paging={PAGING}
+say @0
+spawn alpha
+mmap alpha name=r len=8p
+mprotect alpha r offset=3p len=2p prot=r
+print "@1 {alpha.maps(r).vmas} ({alpha.maps(r).perms})"
+expect alpha.maps(r).vmas == 3
+mprotect alpha r offset=3p len=2p prot=rw
+print "@1 {alpha.maps(r).vmas} ({alpha.maps(r).perms})"
+expect alpha.maps(r).vmas == 1
+)kio"},
+    {Msg::Demo11Title, {Msg::Demo11Text, Msg::Demo11Compare}, R"kio(
+machine mem=16M swap=1M policy=fifo frames=3 paging={PAGING}
+say @0
+spawn A
+mmap A name=buf len=8p
+reference A buf pages=7,0,1,2,0,3,0,4,2,3,0,3,2,1,2,0,1,7,0,1 write trace as fifo
+expect fifo == 15
+say @1
+compare policies=fifo,exact-lru,opt,clock frames=3,4 pages=7,0,1,2,0,3,0,4,2,3,0,3,2,1,2,0,1,7,0,1
+compare policies=fifo,exact-lru,opt,clock frames=3,4 pages=1,2,3,4,1,2,5,1,2,3,4,5
+)kio"},
+    {Msg::Demo12Title, {Msg::Demo12Text, Msg::Demo12Wrote, Msg::Demo12Back, Msg::Demo12Read}, R"kio(
+machine mem=32M swap=64M paging={PAGING}
+say @0
+print "vm.min_free_kbytes {sysctl.vm.min_free_kbytes}"
+spawn A
+mmap A name=big len=48M
+write A big pattern=0x37
+print "@1 kswapd scanned {vmstat.pgscan_kswapd} and took {vmstat.pgsteal_kswapd} pages; direct reclaim scanned {vmstat.pgscan_direct}; {vmstat.pswpout} pages to swap"
+expect vmstat.pswpout > 0
+say @2
+let i0 = vmstat.pswpin
+let j0 = A.majflt
+read A big pattern=0x37
+print "@3 {vmstat.pswpin - i0} pages swapped in by {A.majflt - j0} major faults"
+expect vmstat.pswpin - i0 > 0
+show meminfo only=SwapTotal,SwapFree,SwapCached
+)kio"},
+    {Msg::Demo13Title, {Msg::Demo13Text, Msg::Demo13Grow, Msg::Demo13Adj}, R"kio(
+machine mem=32M paging={PAGING}
+say @0
+spawn small
+spawn large
+spawn grower
+mmap small name=s len=4M
+write small s pattern=1
+mmap large name=l len=16M
+write large l pattern=2
+print "oom_score: small {small.oom_score}, large {large.oom_score}, grower {grower.oom_score}"
+say @1
+mmap grower name=g len=14M
+write grower g pattern=3
+expect large killed SIGKILL
+expect small alive
+expect grower alive
+show dmesg
+say @2
+spawn big
+procwrite big oom_score_adj=-1000
+mmap big name=b len=20M
+write big b pattern=4
+expect big alive
+expect grower killed SIGKILL
+)kio"},
+    {Msg::Demo14Title, {Msg::Demo14Text, Msg::Demo14Mode2}, R"kio(
+machine mem=32M paging={PAGING}
+say @0
+spawn A
+mmap A name=one len=24M
+mmap A name=two len=24M
+print "Committed_AS {meminfo.Committed_AS / 1K} kB, MemTotal {meminfo.MemTotal / 1K} kB"
+expect meminfo.Committed_AS > meminfo.MemTotal
+munmap A one
+munmap A two
+sysctl vm.overcommit_memory=2
+print "@1 CommitLimit {meminfo.CommitLimit / 1K} kB, Committed_AS {meminfo.Committed_AS / 1K} kB"
+spawn B
+mmap B name=buf len=24M
+expect error ENOMEM
+mmap B name=small len=1M
+write B small pattern=3
+expect B alive
+expect meminfo.Committed_AS <= meminfo.CommitLimit
+)kio"},
+    {Msg::Demo15Title, {Msg::Demo15Text, Msg::Demo15Small, Msg::Demo15Huge}, R"kio(
+machine mem=512M paging={PAGING}
+say @0
+spawn A
+mmap A name=small len=64M
+touch A small write
+let m0 = tlb.misses
+touch A small write
+print "@1 {tlb.misses - m0}"
+sysctl vm.transparent_hugepage=always
+mmap A name=huge len=66M
+let h = huge + 2M - huge % 2M
+touch A h len=64M write
+let m1 = tlb.misses
+touch A h len=64M write
+print "@2 {tlb.misses - m1}; AnonHugePages {meminfo.AnonHugePages / 1M} MiB"
+expect tlb.misses - m1 < tlb.misses - m0
+expect meminfo.AnonHugePages == 64M
+)kio"},
+    {Msg::Demo16Title, {Msg::Demo16Text, Msg::Demo16Compact}, R"kio(
+machine mem=16M paging={PAGING}
+say @0
+sysctl vm.compaction_proactiveness=0
+spawn A
+mmap A name=buf len=12M
+reference A buf pages=0,512,1024,1536,2048,2560 write
+write A buf pattern=0x5a
+munmap A buf offset=0M len=1M-4K
+munmap A buf offset=1M len=1M-4K
+munmap A buf offset=2M len=1M-4K
+munmap A buf offset=3M len=1M-4K
+munmap A buf offset=4M len=1M-4K
+munmap A buf offset=5M len=1M-4K
+munmap A buf offset=6M len=1M-4K
+munmap A buf offset=7M len=1M-4K
+munmap A buf offset=8M len=1M-4K
+munmap A buf offset=9M len=1M-4K
+munmap A buf offset=10M len=1M-4K
+munmap A buf offset=11M len=1M-4K
+show physmap
+show buddyinfo
+sysctl vm.transparent_hugepage=always
+sysctl vm.transparent_hugepage_defrag=never
+mmap A name=t1 len=4M
+touch A t1+2M-t1%2M len=4K write
+expect vmstat.thp_fault_alloc == 0
+say @1
+sysctl vm.compact_memory=1
+show physmap
+show buddyinfo
+print "pgmigrate_success {vmstat.pgmigrate_success}"
+mmap A name=t2 len=4M
+touch A t2+2M-t2%2M len=4K write
+expect vmstat.thp_fault_alloc == 1
+read A buf+12M-4K len=4K pattern=0x5a
+)kio"},
+    {Msg::Demo17Title, {Msg::Demo17Text, Msg::Demo17After}, R"kio(
+machine mem={MEM} paging={PAGING}
+say @0
+let s0 = meminfo.Slab
+spawn A
+spawn B
+spawn C
+spawn D
+mmap A name=a1 len=4K prot=r
+mmap A name=a2 len=4K prot=rw
+mmap A name=a3 len=4K prot=rx
+mmap B name=b1 len=4K prot=r
+mmap B name=b2 len=4K prot=rw
+mmap B name=b3 len=4K prot=rx
+mmap C name=c1 len=4K prot=r
+mmap C name=c2 len=4K prot=rw
+mmap C name=c3 len=4K prot=rx
+mmap D name=d1 len=4K prot=r
+mmap D name=d2 len=4K prot=rw
+mmap D name=d3 len=4K prot=rx
+print "@1 {(meminfo.Slab - s0) / 1K} kB"
+show slabinfo only=vm_area_struct,mm_struct,task_struct
+expect meminfo.Slab > s0
+)kio"},
+    {Msg::Demo18Title, {Msg::Demo18Text, Msg::Demo18Highmem}, R"kio(
+machine mem={MEM} paging={PAGING}
+say @0
+show layout
+say @1
+)kio"},
+    {Msg::Demo19Title, {Msg::Demo19Text}, R"kio(
+machine mem=64M paging={PAGING}
+say @0
+spawn database
+spawn worker
+mmap database name=cache len=24M
+write database cache pattern=1
+cgroup create batch memory.max=8M
+cgroup attach batch worker
+mmap worker name=w len=16M
+write worker w pattern=3
+expect worker killed SIGKILL
+expect database alive
+print "memory.peak {cgroup.batch.memory.peak / 1K} kB, oom_kill {cgroup.batch.memory.events.oom_kill}"
+expect cgroup.batch.memory.events.oom_kill == 1
+show dmesg
+)kio"},
+};
+// clang-format on
+
+constexpr unsigned COUNT = static_cast<unsigned>(std::size(CHAPTERS));
+
+// Text broken into lines of at most `width` columns: between words, or between two wide
+// characters (Japanese has no spaces).
+std::vector<std::string> wrap(const std::string& text, size_t width)
 {
-    std::ostringstream s;
-    s << "0x" << std::hex << v;
-    return s.str();
+    std::vector<std::string> lines;
+    std::string line;
+    size_t at = 0;
+    while (at < text.size()) {
+        // The next unit: a run of ASCII non-spaces, one space, or one multi-byte character.
+        size_t end = at;
+        unsigned char c = static_cast<unsigned char>(text[at]);
+        if (c == ' ')
+            end = at + 1;
+        else if (c < 0x80)
+            while (end < text.size() && static_cast<unsigned char>(text[end]) < 0x80 && text[end] != ' ')
+                ++end;
+        else
+            end = at + (c < 0xE0 ? 2 : c < 0xF0 ? 3 : 4);
+        std::string unit = text.substr(at, end - at);
+        at = end;
+        if (text::display_width(line) + text::display_width(unit) > width && !line.empty()) {
+            while (!line.empty() && line.back() == ' ')
+                line.pop_back();
+            lines.push_back(line);
+            line.clear();
+            if (unit == " ")
+                continue;
+        }
+        line += unit;
+    }
+    if (!line.empty())
+        lines.push_back(line);
+    return lines;
+}
+
+// The chapter's script with the options and texts in place.
+std::string script_of(const Chapter& c, const DemoOptions& o)
+{
+    std::string out;
+    std::istringstream in(c.script);
+    for (std::string line; std::getline(in, line);) {
+        auto replace = [&](const std::string& key, const std::string& value) {
+            for (size_t at = line.find(key); at != std::string::npos; at = line.find(key, at + value.size()))
+                line.replace(at, key.size(), value);
+        };
+        replace("{MEM}", o.mem_bytes % (u64{1} << 20) == 0 ? std::to_string(o.mem_bytes >> 20) + "M"
+                                                           : std::to_string(o.mem_bytes >> 10) + "K");
+        replace("{PAGING}", o.paging == isa::SatpMode::Sv48 ? "sv48" : "sv39");
+        if (line.rfind("say @", 0) == 0) {
+            size_t n = std::stoul(line.substr(5));
+            for (const std::string& piece : wrap(text::say(c.texts.at(n)), 96))
+                out += "echo \"" + piece + "\"\n";
+            continue;
+        }
+        for (size_t n = c.texts.size(); n-- > 0;)
+            replace("@" + std::to_string(n), text::say(c.texts[n]));
+        out += line + "\n";
+    }
+    return out;
 }
 
 } // namespace
 
-int run_demo(const DemoOptions& options, std::ostream& out, std::ostream& err)
+unsigned demo_chapters()
 {
-    MachineConfig config;
-    config.mem_bytes = options.mem_bytes;
-    config.paging = options.paging;
-    config.check_invariants = options.check_invariants;
-    auto created = Kernel::create(config);
-    if (created.is_error()) {
-        err << "kioku demo: cannot create the machine: " << (created.error().what ? created.error().what : "")
+    return COUNT;
+}
+
+int run_demo(const DemoOptions& options, std::istream& in, std::ostream& out, std::ostream& err)
+{
+    if (options.list) {
+        out << text::say(Msg::DemoList) << "\n";
+        for (unsigned i = 0; i < COUNT; ++i)
+            out << "  " << (i + 1 < 10 ? " " : "") << i + 1 << ". " << text::say(CHAPTERS[i].title) << "\n";
+        return 0;
+    }
+    if (options.mem_bytes < (u64{128} << 20)) {
+        // Chapters 3, 5 and 15 map 64 MiB; a smaller machine refuses it (heuristic overcommit).
+        err << "kioku demo: --mem must be 128M or more\n";
+        return 2;
+    }
+    if (options.chapter && (*options.chapter == 0 || *options.chapter > COUNT)) {
+        err << "kioku demo: "
+            << text::say(Msg::DemoNoChapter, {std::to_string(*options.chapter), std::to_string(COUNT)})
             << "\n";
-        return 1;
+        return 2;
     }
-    Kernel& k = *created.value();
-    Narrator n(k, out, err);
-    constexpr u64 MiB = u64{1} << 20;
-    const int rw = PROT_READ_ | PROT_WRITE_;
-
-    out << "kioku demo: a " << format_size(options.mem_bytes) << " RISC-V machine ("
-        << (options.paging == isa::SatpMode::Sv48 ? "Sv48" : "Sv39")
-        << " paging), its memory manager, and what happens inside it.\n";
-
-    n.step("Physical memory and the buddy allocator");
-    n.say("Physical memory is a row of 4 KiB frames. The kernel keeps one descriptor per frame and hands "
-          "out free frames in blocks of 2^order pages from per-order free lists (the buddy system). The "
-          "kernel's own image is not part of MemTotal.");
-    n.show(0, "/proc/meminfo", {"MemTotal", "MemFree", "MemAvailable"});
-    n.show(0, "/proc/buddyinfo");
-
-    n.step("Every process has its own virtual address space");
-    n.say("Two processes map a page at the same virtual address and write different bytes there. Each "
-          "has its own page table, so the same address leads to different physical frames: neither can "
-          "see or damage the other's memory.");
-    Pid a = k.spawn("alpha").value();
-    Pid b = k.spawn("beta").value();
-    const u64 fixed = 0x10000000;
-    for (Pid p : {a, b}) {
-        k.mmap(p, fixed, PAGE_SIZE, rw, MAP_PRIVATE_ | MAP_ANONYMOUS_ | MAP_FIXED_, -1, 0).value();
-        k.fill_memory(p, fixed, PAGE_SIZE, p == a ? 'A' : 'B');
+    for (const std::string& line : wrap(text::say(Msg::DemoIntro, {std::to_string(COUNT)}), 96))
+        out << line << "\n";
+    bool ok = true;
+    bool pause = options.pause && ::isatty(STDIN_FILENO);
+    for (unsigned i = 0; i < COUNT; ++i) {
+        if (options.chapter && *options.chapter != i + 1)
+            continue;
+        const Chapter& c = CHAPTERS[i];
+        out << "\n" << text::say(Msg::DemoHeading, {std::to_string(i + 1), text::say(c.title)}) << "\n";
+        ScenarioOptions s;
+        s.check_invariants = options.check_invariants;
+        int status =
+            run_scenario_text(script_of(c, options), "chapter " + std::to_string(i + 1), s, out, err);
+        if (status != SCENARIO_OK) {
+            err << text::say(Msg::DemoFailed, {std::to_string(i + 1)}) << "\n";
+            ok = false;
+        }
+        bool last = options.chapter || i + 1 == COUNT;
+        if (pause && !last) {
+            out << text::say(Msg::DemoPause) << std::flush;
+            std::string answer;
+            if (!std::getline(in, answer))
+                pause = false;
+        }
     }
-    u8 seen_a = 0, seen_b = 0;
-    k.read_memory(a, fixed, {&seen_a, 1});
-    k.read_memory(b, fixed, {&seen_b, 1});
-    u64 pfn_a = k.pagemap(a, fixed, 1).value()[0] & ((u64{1} << 55) - 1);
-    u64 pfn_b = k.pagemap(b, fixed, 1).value()[0] & ((u64{1} << 55) - 1);
-    n.action("alpha and beta: mmap(" + hex(fixed) + ", 4096, MAP_FIXED) and write 'A' / 'B'");
-    n.fact("alpha reads at " + hex(fixed) + ": '" + std::string(1, static_cast<char>(seen_a)) + "', frame",
-           pfn_a);
-    n.fact("beta reads at " + hex(fixed) + ":  '" + std::string(1, static_cast<char>(seen_b)) + "', frame",
-           pfn_b);
-    n.check(seen_a == 'A' && seen_b == 'B' && pfn_a != pfn_b, "isolated address spaces");
-
-    n.step("Demand paging: memory is allocated when it is touched");
-    n.say("mmap() only reserves a range of addresses (a VMA). No frame is allocated until the program "
-          "touches a page: the MMU finds no valid page-table entry, raises a page fault, and the kernel "
-          "allocates a zeroed frame and maps it. VmSize grows at mmap, VmRSS only as pages are touched.");
-    u64 vmsize0 = n.status_kb(a, "VmSize"), rss0 = n.status_kb(a, "VmRSS"), flt0 = n.minflt(a);
-    u64 big = k.mmap(a, 0, 64 * MiB, rw, MAP_PRIVATE_ | MAP_ANONYMOUS_, -1, 0).value();
-    n.action("alpha: mmap(NULL, 64 MiB, PROT_READ|PROT_WRITE, MAP_PRIVATE|MAP_ANONYMOUS) = " + hex(big));
-    n.fact("VmSize grew by", n.status_kb(a, "VmSize") - vmsize0, " kB");
-    n.fact("VmRSS grew by", n.status_kb(a, "VmRSS") - rss0, " kB");
-    for (u64 i = 0; i < 1000; ++i)
-        k.fill_memory(a, big + i * PAGE_SIZE, 1, 1);
-    n.action("alpha: write one byte in each of the first 1000 pages");
-    n.fact("page faults taken (minflt)", n.minflt(a) - flt0);
-    n.fact("VmRSS grew by", n.status_kb(a, "VmRSS") - rss0, " kB");
-    n.check(n.minflt(a) - flt0 == 1000 && n.status_kb(a, "VmRSS") - rss0 == 4000, "1000 faults and 4000 kB");
-    n.show(a, "/proc/self/status", {"VmSize", "VmRSS", "RssAnon", "VmPTE"});
-
-    n.step("The shared zero page");
-    n.say("Reading memory that was never written needs no new frame: every such page is mapped read-only "
-          "to one shared frame of zeros. Only a later write allocates a private frame.");
-    u64 rss1 = n.status_kb(a, "VmRSS");
-    std::vector<u8> sink(256 * PAGE_SIZE);
-    k.read_memory(a, big + 2000 * PAGE_SIZE, sink);
-    auto pm = k.pagemap(a, big + 2000 * PAGE_SIZE, 3).value();
-    n.action("alpha: read 256 untouched pages");
-    n.fact("VmRSS grew by", n.status_kb(a, "VmRSS") - rss1, " kB");
-    for (int i = 0; i < 3; ++i)
-        n.fact("pagemap frame of page " + std::to_string(i),
-               pm[static_cast<size_t>(i)] & ((u64{1} << 55) - 1));
-    n.check(n.status_kb(a, "VmRSS") == rss1, "no RSS growth for zero-page reads");
-
-    n.step("Page tables and the TLB");
-    n.say("The MMU translates each address by walking a four-level (Sv48) table kept in physical memory; "
-          "the tables themselves cost memory (VmPTE, PageTables). The TLB caches translations, so most "
-          "accesses need no walk.");
-    n.show(a, "/proc/self/status", {"VmPTE"});
-    n.show(0, "/proc/meminfo", {"PageTables"});
-    for (int round = 0; round < 4; ++round)
-        for (u64 i = 0; i < 64; ++i)
-            k.fill_memory(a, big + i * PAGE_SIZE, 8, 2);
-    n.action("alpha: write 64 pages four times over");
-    n.show(0, "/proc/kioku/tlb", {"hits", "misses", "walks"});
-
-    n.step("fork() and copy-on-write");
-    n.say("fork() does not copy memory. Parent and child share every page, write-protected; the first "
-          "write by either side faults, and only then is that one page copied. Until then each page "
-          "counts half in each process's proportional set size (Pss).");
-    Pid child = k.fork(a).value();
-    u64 cflt = n.minflt(child);
-    k.fill_memory(child, big, 16 * PAGE_SIZE, 'C');
-    u8 parent_byte = 0;
-    k.read_memory(a, big + 500 * PAGE_SIZE, {&parent_byte, 1});
-    n.action("fork alpha -> child " + std::to_string(child) + "; the child writes 16 pages");
-    n.fact("copy-on-write faults in the child", n.minflt(child) - cflt);
-    n.fact("alpha still reads its own byte (1)", parent_byte);
-    n.check(n.minflt(child) - cflt == 16 && parent_byte == 1, "16 copy-on-write faults, parent data intact");
-    n.show(a, "/proc/self/smaps_rollup", {"Rss", "Pss:", "Shared_Dirty", "Private_Dirty"});
-    n.succeeded(k.exit(child, 0), "exit");
-
-    n.step("Shared memory");
-    n.say("A MAP_SHARED mapping is not copied at fork: both processes map the same frames, so a write by "
-          "one is seen by the other. Shared anonymous memory lives in shmem and shows as Shmem.");
-    u64 shm = k.mmap(a, 0, 16 * PAGE_SIZE, rw, MAP_SHARED_ | MAP_ANONYMOUS_, -1, 0).value();
-    Pid sharer = k.fork(a).value();
-    k.fill_memory(sharer, shm, 16 * PAGE_SIZE, 'S');
-    u8 shared_byte = 0;
-    k.read_memory(a, shm + 5 * PAGE_SIZE, {&shared_byte, 1});
-    n.action("alpha maps 64 KiB MAP_SHARED, forks; the child writes 'S'");
-    n.fact("alpha reads '" + std::string(1, static_cast<char>(shared_byte)) + "'; Shmem (kB)",
-           n.meminfo_kb("Shmem"));
-    n.check(shared_byte == 'S', "the child's write visible to the parent");
-    n.succeeded(k.exit(sharer, 0), "exit");
-
-    n.step("File mappings and the page cache");
-    n.say("A file is read through the page cache: the first access reads it from disk (a major fault), "
-          "later ones find it in memory. A MAP_SHARED store dirties the cached page, read() sees it "
-          "at once, and msync() writes it back to the file.");
-    std::vector<u8> contents(256 * PAGE_SIZE, '.');
-    n.succeeded(k.create_file("/tmp/data", contents), "creating /tmp/data");
-    int fd = k.open(a, "/tmp/data", O_RDWR_).value();
-    u64 cached0 = n.meminfo_kb("Cached");
-    u64 fmap = k.mmap(a, 0, 256 * PAGE_SIZE, rw, MAP_SHARED_, fd, 0).value();
-    u64 maj0 = k.process(a)->faults().maj_flt;
-    for (u64 i = 0; i < 256; ++i)
-        k.read_memory(a, fmap + i * PAGE_SIZE, {&parent_byte, 1});
-    n.action("alpha: mmap /tmp/data (1 MiB) MAP_SHARED and read every page");
-    n.fact("major faults (disk reads)", k.process(a)->faults().maj_flt - maj0);
-    n.fact("Cached grew by", n.meminfo_kb("Cached") - cached0, " kB");
-    const char msg[] = "kioku";
-    k.write_memory(a, fmap + 100, {reinterpret_cast<const u8*>(msg), 5});
-    n.action("alpha: store \"kioku\" at offset 100 through the mapping");
-    n.show(0, "/proc/meminfo", {"Dirty"});
-    n.succeeded(k.msync(a, fmap, 256 * PAGE_SIZE, MS_SYNC_), "msync");
-    n.action("alpha: msync(MS_SYNC)");
-    n.show(0, "/proc/meminfo", {"Dirty"});
-
-    n.step("A segmentation fault");
-    n.say("An address outside every VMA has no meaning for the process. The fault handler finds no VMA, "
-          "and the kernel sends SIGSEGV; without a handler the process dies.");
-    Pid victim = k.fork(a).value();
-    u8 byte = 1;
-    auto outcome = k.write_memory(victim, 0x1000, {&byte, 1});
-    n.action("child " + std::to_string(victim) + ": store to 0x1000");
-    n.say(std::string("    ") +
-          (outcome.kind == AccessOutcome::Kind::Segv ? "Segmentation fault" : "no fault?") + " (si_code " +
-          (outcome.si_code == SEGV_MAPERR_ ? "SEGV_MAPERR" : "SEGV_ACCERR") + " at " +
-          hex(outcome.fault_addr) + ")");
-    n.check(!k.process(victim)->alive() && k.process(victim)->term_signal() == SIGSEGV, "death by SIGSEGV");
-
-    n.step("Protection changes split VMAs");
-    n.say("Permissions belong to a whole VMA. mprotect() on part of one splits it into pieces with "
-          "different permissions; restoring them lets the kernel merge the pieces again.");
-    u64 region = k.mmap(a, 0, 8 * PAGE_SIZE, rw, MAP_PRIVATE_ | MAP_ANONYMOUS_, -1, 0).value();
-    n.succeeded(k.mprotect(a, region + 3 * PAGE_SIZE, 2 * PAGE_SIZE, PROT_READ_), "mprotect");
-    n.action("alpha: mprotect the middle two of eight pages PROT_READ");
-    n.show_maps_in(a, region, region + 8 * PAGE_SIZE);
-    n.succeeded(k.mprotect(a, region + 3 * PAGE_SIZE, 2 * PAGE_SIZE, rw), "mprotect");
-    n.action("alpha: make them PROT_READ|PROT_WRITE again");
-    n.show_maps_in(a, region, region + 8 * PAGE_SIZE);
-
-    n.step("Where the memory went");
-    n.say("free and /proc/vmstat summarise the machine: used memory, the page cache, and the counters the "
-          "kernel kept while all of this happened.");
-    out << k.free_text(false);
-    n.show(0, "/proc/vmstat",
-           {"pgfault", "pgmajfault", "nr_anon_pages", "nr_file_pages", "nr_page_table_pages"});
-
-    std::string report = k.check_report();
-    n.check(report.empty(), "the invariant checker to hold");
-    out << "\nThe invariant checker " << (report.empty() ? "holds" : "FAILS")
-        << " at the end of the demo; simulated time " << k.now_ns() / 1000 << " us.\n";
-    return n.ok() ? 0 : 1;
+    return ok ? 0 : 1;
 }
 
 } // namespace kioku

@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <fcntl.h>
 #include <limits>
+#include <sstream>
 #include <sys/mman.h>
 #include <vector>
 
@@ -1048,8 +1049,20 @@ Interpreter::Step Interpreter::exec(const ShowCmd& cmd)
     if (!text.ok())
         return fail(text.error);
     report("");
-    m_out << *text.value;
-    if (!text.value->empty() && text.value->back() != '\n')
+    std::string shown = *text.value;
+    if (!cmd.only.empty()) {
+        // The lines that begin with one of the names (the field names of /proc files).
+        std::istringstream lines(shown);
+        shown.clear();
+        for (std::string line; std::getline(lines, line);)
+            for (const std::string& name : cmd.only)
+                if (line.rfind(name, 0) == 0) {
+                    shown += line + "\n";
+                    break;
+                }
+    }
+    m_out << shown;
+    if (!shown.empty() && shown.back() != '\n')
         m_out << "\n";
     return Step::Continue;
 }

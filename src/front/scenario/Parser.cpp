@@ -263,8 +263,9 @@ const Parser::Verb* Parser::find_verb(std::string_view name, std::string* closes
         {"fsync", &Parser::parse_file_io, "fsync PROCESS FD"},
         {"show", &Parser::parse_show,
          "show meminfo|vmstat|buddyinfo|free|tlb|vmstat_cmd|dmesg [json] | "
-         "show pagetypeinfo|extfrag_index|unusable_index|physmap|layout | "
-         "show maps|smaps|status|statm|faults PROCESS [json] | show pagemap PROCESS ADDR [len=SIZE] [json]"},
+         "show pagetypeinfo|extfrag_index|unusable_index|physmap|layout|slabinfo | "
+         "show maps|smaps|status|statm|faults PROCESS [json] | show pagemap PROCESS ADDR [len=SIZE] [json]; "
+         "only=NAME,... keeps the lines that begin with a NAME"},
         {"echo", &Parser::parse_echo, "echo TEXT"},
         {"print", &Parser::parse_print, "print TEXT-WITH-{EXPR}"},
         {"let", &Parser::parse_let, "let NAME = EXPR"},
@@ -960,6 +961,7 @@ std::optional<Operation> Parser::parse_show(LineArgs& a)
         {"unusable_index", ShowCmd::What::UnusableIndex},
         {"physmap", ShowCmd::What::Physmap},
         {"layout", ShowCmd::What::Layout},
+        {"slabinfo", ShowCmd::What::Slabinfo},
         {"free", ShowCmd::What::Free},
         {"tlb", ShowCmd::What::Tlb},
         {"vmstat_cmd", ShowCmd::What::VmstatCmd},
@@ -1005,6 +1007,14 @@ std::optional<Operation> Parser::parse_show(LineArgs& a)
         cmd.length = named_expression(a, "len");
         if (cmd.addr && cmd.addr->region.empty() && !cmd.length && !a.failed())
             a.fail("show pagemap needs len= unless the address is a region name");
+    }
+    if (const Field* only = a.named("only")) {
+        std::stringstream names(only->value);
+        for (std::string name; std::getline(names, name, ',');)
+            if (!name.empty())
+                cmd.only.push_back(name);
+        if (cmd.only.empty() || cmd.json)
+            a.fail("only= takes the names the lines begin with, e.g. only=MemFree,Cached (not with json)");
     }
     a.finish(max_positional, usage(a));
     return cmd;

@@ -204,6 +204,7 @@ Fetched<std::string> ProcView::view(ShowCmd::What what, Pid pid, std::optional<u
     case W::Tlb: return file(machine_viewer(), "/proc/kioku/tlb");
     case W::Physmap: return file(machine_viewer(), "/proc/kioku/physmap");
     case W::Layout: return file(machine_viewer(), "/proc/kioku/layout");
+    case W::Slabinfo: return file(machine_viewer(), "/proc/slabinfo");
     case W::Free: return {m_kernel.free_text(false), {}};
     case W::VmstatCmd: return {m_kernel.vmstat_text(), {}};
     case W::Dmesg: return {dmesg_text(m_kernel), {}};

@@ -255,10 +255,12 @@ struct ShowCmd {
         ExtfragIndex,  // /sys/kernel/debug/extfrag/extfrag_index
         UnusableIndex, // /sys/kernel/debug/extfrag/unusable_index
         Physmap,       // /proc/kioku/physmap: every frame, drawn
-        Layout         // /proc/kioku/layout: the kernel's address space
+        Layout,        // /proc/kioku/layout: the kernel's address space
+        Slabinfo       // /proc/slabinfo
     };
     What what = What::Meminfo;
-    bool json = false; // `show VIEW ... json`: the view's JSON form (kernel/ProcJson.h)
+    bool json = false;             // `show VIEW ... json`: the view's JSON form (kernel/ProcJson.h)
+    std::vector<std::string> only; // `only=NAME,...`: the lines that begin with one of them
     std::string process;
     std::optional<AddressArg> addr; // smaps: the entry holding it; pagemap: the first page
     std::optional<Expr> length;
