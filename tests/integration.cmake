@@ -41,6 +41,13 @@ foreach(_kio ${_examples})
   set_tests_properties(example_${_name} PROPERTIES LABELS "example" TIMEOUT 120)
 endforeach()
 
+# Pictures of physical memory: example 18 drawn before and after compaction (check_pictures.py).
+find_program(KIOKU_SYSTEM_PYTHON /usr/bin/python3 NO_DEFAULT_PATH)
+add_test(NAME cli_pictures
+         COMMAND ${KIOKU_SYSTEM_PYTHON} ${CMAKE_CURRENT_SOURCE_DIR}/cli/check_pictures.py ${_kioku}
+                 ${CMAKE_SOURCE_DIR}/examples/18_fragmentation_compaction.kio ${CMAKE_CURRENT_BINARY_DIR}/cli/pictures)
+set_tests_properties(cli_pictures PROPERTIES LABELS "cli" TIMEOUT 120)
+
 # The guided demo checks what each step shows and exits non-zero when a check fails.
 add_test(NAME cli_demo COMMAND ${_kioku} demo)
 add_test(NAME cli_demo_sv39 COMMAND ${_kioku} demo --mem 1G --paging sv39)

@@ -41,6 +41,7 @@ options:
   --check                   run the invariant checker after every operation
   --quiet                   scenario: print only show/print/echo output and failures
   --root DIR                scenario: the guest's / (default: a fresh temporary directory)
+  --pictures DIR            scenario: draw each `show physmap` as an SVG image in DIR too
   --lang en|ja              the language of the demo's and the textbook mode's explanations
                             (default: from the locale, LANG and the like)
   -h, --help                this text
@@ -60,6 +61,7 @@ struct Options {
     bool check = false;
     bool quiet = false;
     std::string root;
+    std::string pictures;            // scenario --pictures DIR
     std::optional<unsigned> chapter; // demo --chapter N
     bool list = false;               // demo --list
     bool pause = false;              // demo --pause
@@ -85,6 +87,13 @@ std::string parse(int argc, char** argv, Options& o)
     cli.flag("--check", [&] { o.check = true; });
     cli.flag("--quiet", [&] { o.quiet = true; });
     cli.flag("--list", [&] { o.list = true; });
+    cli.option(
+        "--pictures",
+        [&](const std::string& v) {
+            o.pictures = v;
+            return std::string();
+        },
+        "--pictures needs a directory");
     cli.flag("--pause", [&] { o.pause = true; });
     cli.option(
         "--chapter",
@@ -194,6 +203,7 @@ int main(int argc, char** argv)
         s.check_invariants = o.check;
         s.mem_override = o.mem;
         s.root_dir = o.root;
+        s.pictures_dir = o.pictures;
         return kioku::run_scenario_file(o.operands[0], s, std::cout, std::cerr);
     }
     if (o.command.empty())

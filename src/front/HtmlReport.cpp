@@ -273,7 +273,8 @@ const char* PAGE_SCRIPT = R"JS(
 } // namespace
 
 std::string html_report(const JsonValue& report, const std::string& report_text, const std::string& summary,
-                        const std::string& timeline_file, const std::string& events_file, std::string& error)
+                        const std::string& timeline_file, const std::string& events_file,
+                        const std::string& physmap_file, std::string& error)
 {
     if (!uplot_version()) {
         error = "this kioku was built without uPlot, the chart library (scripts/setup.sh fetches it into "
@@ -320,6 +321,17 @@ std::string html_report(const JsonValue& report, const std::string& report_text,
     page += "<h2>Processes</h2>\n<div id=\"rss\"></div>\n";
     page += "<h2>Page accesses</h2>\n<div id=\"heatmap\"><canvas id=\"heatmap-canvas\"></canvas>"
             "<p class=\"note\" id=\"heatmap-legend\"></p></div>\n";
+    if (!physmap_file.empty()) {
+        // kioku run --physmap's picture, inlined as it is (an SVG document kioku wrote).
+        std::ifstream in(physmap_file);
+        std::stringstream svg;
+        svg << in.rdbuf();
+        if (!in || svg.str().rfind("<svg", 0) != 0) {
+            error = "cannot read the picture " + physmap_file + " (kioku run --physmap writes one)";
+            return {};
+        }
+        page += "<h2>Physical memory</h2>\n<div id=\"physmap\">" + svg.str() + "</div>\n";
+    }
     page += "<script>\n" + script_safe(std::string(uplot_js())) + "\n</script>\n";
     page += "<script type=\"application/json\" id=\"kioku-data\">" + script_safe(w.take()) + "</script>\n";
     page += "<script>" + std::string(PAGE_SCRIPT) + "</script>\n</body>\n</html>\n";

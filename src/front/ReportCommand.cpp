@@ -142,7 +142,7 @@ void summary(const JsonValue& r, std::ostream& out)
 
 int report_command(int argc, char** argv, std::ostream& out, std::ostream& err)
 {
-    std::string file, html, timeline, events;
+    std::string file, html, timeline, events, physmap;
     CommandLine cli;
     auto keep = [](std::string& field) {
         return [&field](const std::string& v) {
@@ -153,11 +153,13 @@ int report_command(int argc, char** argv, std::ostream& out, std::ostream& err)
     cli.option("-o", keep(html), "-o needs the HTML file to write");
     cli.option("--timeline", keep(timeline), "--timeline needs the file kioku run --sample wrote");
     cli.option("--events", keep(events), "--events needs the file kioku run --events wrote");
+    cli.option("--physmap", keep(physmap), "--physmap needs the picture kioku run --physmap drew");
     std::vector<std::string> operands;
     if (auto error = cli.parse({argv, argv + argc}, CommandLine::Operands::Interleaved, operands);
         !error.empty() || operands.size() != 1) {
         err << "kioku: " << (error.empty() ? "report takes one file" : error)
-            << ": kioku report RUN.json [-o FILE.html [--timeline RUN.jsonl] [--events RUN.csv]]\n";
+            << ": kioku report RUN.json [-o FILE.html [--timeline RUN.jsonl] [--events RUN.csv] "
+               "[--physmap RUN.svg]]\n";
         return EXIT_USAGE;
     }
     file = operands[0];
@@ -186,7 +188,7 @@ int report_command(int argc, char** argv, std::ostream& out, std::ostream& err)
     std::stringstream text_summary;
     summary(r, text_summary);
     std::string error;
-    std::string page = html_report(r, text.str(), text_summary.str(), timeline, events, error);
+    std::string page = html_report(r, text.str(), text_summary.str(), timeline, events, physmap, error);
     if (!error.empty()) {
         err << "kioku: report: " << error << "\n";
         return EXIT_USAGE;

@@ -18,6 +18,7 @@
 #include "base/Number.h"
 #include "base/Size.h"
 #include "front/CommandLine.h"
+#include "front/PhysmapPicture.h"
 #include "front/RunEvents.h"
 #include "front/RunOracle.h"
 #include "front/RunRefs.h"
@@ -26,6 +27,7 @@
 #include "front/RunTop.h"
 #include "kernel/Cgroups.h"
 #include "kernel/Kernel.h"
+#include "kernel/Process.h"
 #include "kernel/Runner.h"
 #include "kernel/Signals.h"
 #include "kernel/Vfs.h"
@@ -64,6 +66,7 @@ struct RunCommandOptions {
     std::string events;  // --events FILE.csv: one row per page event
     std::string refs;    // --trace-refs FILE.csv: the page reference stream
     std::string future;  // --future FILE.csv: the stream OPT reads ahead in
+    std::string physmap; // --physmap FILE.svg: physical memory when the program exits, drawn
     bool strace = false; // --strace[=FILE]: a line per system call, on stderr or to FILE
     std::string strace_file;
     bool top = false; // --top[=FILE]: the live view, on the terminal or to FILE
@@ -358,6 +361,12 @@ std::string parse(int argc, char** argv, RunCommandOptions& o)
         o.refs = v;
         return std::string();
     });
+    cli.option("--physmap", [&](const std::string& v) {
+        if (v.empty())
+            return std::string("--physmap takes a file name");
+        o.physmap = v;
+        return std::string();
+    });
     cli.option("--future", [&](const std::string& v) {
         if (v.empty())
             return std::string("--future takes a file name");
@@ -393,6 +402,37 @@ std::string parse(int argc, char** argv, RunCommandOptions& o)
         return "--future is the stream --policy opt reads ahead in";
     return {};
 }
+
+// --physmap: /proc/kioku/physmap when the program's thread group ends, its memory still mapped
+// (or when the run ends, if it never did), drawn as SVG at the end.
+class PhysmapAtExit final : public RunObserver {
+  public:
+    explicit PhysmapAtExit(Runner& runner)
+        : m_runner(runner)
+    {
+    }
+    void process_exit(const ThreadGroup&, Process& process) override
+    {
+        if (process.pid() == m_runner.first_pid() && m_text.empty())
+            take();
+    }
+    // The SVG, or empty with `error` set.
+    std::string finish(std::string& error)
+    {
+        if (m_text.empty())
+            take();
+        return physmap_svg(m_text, "physical memory when the program exited", error);
+    }
+
+  private:
+    void take()
+    {
+        auto text = m_runner.kernel().read_proc(0, "/proc/kioku/physmap");
+        m_text = text.is_error() ? std::string() : text.value();
+    }
+    Runner& m_runner;
+    std::string m_text;
+};
 
 bool is_shared_object_name(const std::string& name)
 {
@@ -612,6 +652,9 @@ const char* run_usage()
            "                            slower) or opt (with --future); docs/policies.md\n"
            "    --future FILE.csv       for --policy opt: the --trace-refs stream of an earlier run\n"
            "                            of the same command, which OPT reads ahead in\n"
+           "    --physmap FILE.svg      a picture of physical memory as the program leaves it (when\n"
+           "                            it exits, its memory still there): every frame by its use,\n"
+           "                            pageblocks and migrate types (kioku report -o takes it too)\n"
            "    --no-init               run the program as PID 1 (default: a minimal init is PID 1,\n"
            "                            adopts and reaps orphans; the program is PID 2)\n"
            "    --seed N                seed of getrandom and AT_RANDOM\n"
@@ -770,6 +813,14 @@ int run_command(int argc, char** argv, std::ostream& err)
         top = std::make_unique<RunTop>(r, top_file ? static_cast<std::ostream&>(top_file) : err, tty);
         r.add_observer(top.get());
     }
+    std::ofstream physmap_file;
+    std::unique_ptr<PhysmapAtExit> physmap;
+    if (!o.physmap.empty()) {
+        if (!open_output(physmap_file, o.physmap, "--physmap"))
+            return EXIT_USAGE;
+        physmap = std::make_unique<PhysmapAtExit>(r);
+        r.add_observer(physmap.get());
+    }
     std::unique_ptr<RunSampler> sampler;
     std::ofstream sample_file;
     if (o.sample_ns) {
@@ -818,6 +869,13 @@ int run_command(int argc, char** argv, std::ostream& err)
     if (sampler) {
         sampler->finish();
         close_output(sample_file, o.sample_file, "--sample");
+    }
+    if (physmap) {
+        std::string error;
+        physmap_file << physmap->finish(error);
+        if (!error.empty())
+            err << "kioku: --physmap: " << error << "\n";
+        close_output(physmap_file, o.physmap, "--physmap");
     }
     if (report) {
         u64 host_ns = static_cast<u64>(std::chrono::duration_cast<std::chrono::nanoseconds>(

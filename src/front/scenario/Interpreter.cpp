@@ -5,6 +5,8 @@
 #include <csignal>
 #include <cstdio>
 #include <fcntl.h>
+#include <filesystem>
+#include <fstream>
 #include <limits>
 #include <sstream>
 #include <sys/mman.h>
@@ -13,6 +15,7 @@
 #include "base/Hash.h"
 #include "base/Printable.h"
 #include "base/Size.h"
+#include "front/PhysmapPicture.h"
 #include "front/scenario/ExpressionParser.h"
 #include "front/scenario/LinuxNames.h"
 #include "front/text/Messages.h"
@@ -1064,6 +1067,26 @@ Interpreter::Step Interpreter::exec(const ShowCmd& cmd)
     m_out << shown;
     if (!shown.empty() && shown.back() != '\n')
         m_out << "\n";
+    if (cmd.what == ShowCmd::What::Physmap && !cmd.json && !m_options.pictures_dir.empty())
+        return draw_physmap(*text.value);
+    return Step::Continue;
+}
+
+// --pictures DIR: the physmap just shown, drawn (front/PhysmapPicture.h), as
+// DIR/SCENARIO-physmap-N.svg, N counting the pictures of the run from 1.
+Interpreter::Step Interpreter::draw_physmap(const std::string& physmap_text)
+{
+    std::string name = std::filesystem::path(m_script.name).stem().string();
+    std::string path =
+        m_options.pictures_dir + "/" + name + "-physmap-" + std::to_string(++m_pictures) + ".svg";
+    std::string error;
+    std::string svg = physmap_svg(physmap_text, name + ", picture " + std::to_string(m_pictures), error);
+    std::ofstream file(path, std::ios::out | std::ios::trunc);
+    file << svg;
+    file.close();
+    if (!error.empty() || !file)
+        return fail("cannot draw the physmap to " + path + (error.empty() ? "" : ": " + error));
+    m_out << "picture: " << path << "\n";
     return Step::Continue;
 }
 

@@ -76,6 +76,7 @@ class Interpreter {
     Step exec(const ExpectErrorCmd&);
     Step exec(const ReferenceCmd&);
     Step exec(const CompareCmd&);
+    Step draw_physmap(const std::string& physmap_text);
     Step exec(const ProcWriteCmd&);
     Step exec(const CgroupCmd&);
     Step exec(const ExpectPanicCmd&);
@@ -137,6 +138,7 @@ class Interpreter {
     unsigned m_expectations = 0;
     unsigned m_expectations_failed = 0;
     bool m_warned_frames_without_swap = false;
+    unsigned m_pictures = 0; // physmap pictures drawn (--pictures)
 };
 
 } // namespace kioku::scenario

@@ -23,6 +23,7 @@ struct ScenarioOptions {
     bool check_invariants = false;   // run the kernel's invariant checker after every operation
     std::optional<u64> mem_override; // replaces the script's `machine mem=`
     std::string root_dir;            // the guest's "/" on the host; empty: a fresh temporary directory
+    std::string pictures_dir; // --pictures DIR: each `show physmap` also drawn as DIR/NAME-physmap-N.svg
     // Told of each row of every `reference ... trace` as it is made (compare and quiz read them).
     std::function<void(const scenario::TraceRow&)> on_trace_row;
 };
