@@ -339,6 +339,27 @@ print "memory.peak {cgroup.batch.memory.peak / 1K} kB, oom_kill {cgroup.batch.me
 expect cgroup.batch.memory.events.oom_kill == 1
 show dmesg
 )kio"},
+    {Msg::Demo20Title, {Msg::Demo20Text, Msg::Demo20Device, Msg::Demo20File}, R"kio(
+machine mem={MEM} disk=16M paging={PAGING}
+say @0
+spawn A
+mmap A name=buf len=8M
+file /tmp/data size=8M pattern=0x11
+sysctl vm.drop_caches=3
+let b0 = meminfo.Buffers
+let c0 = meminfo.Cached
+open A /dev/vda as dev
+fread A dev buf len=8M
+print "@1 Buffers +{(meminfo.Buffers - b0) / 1K} kB, Cached +{(meminfo.Cached - c0) / 1K} kB"
+expect meminfo.Buffers - b0 >= 8M
+let b1 = meminfo.Buffers
+open A /tmp/data as f
+fread A f buf len=8M
+print "@2 Buffers +{(meminfo.Buffers - b1) / 1K} kB, Cached +{(meminfo.Cached - c0) / 1K} kB"
+expect meminfo.Cached - c0 >= 8M
+expect meminfo.Buffers == b1
+show free
+)kio"},
 };
 // clang-format on
 

@@ -361,6 +361,12 @@ std::string parse(int argc, char** argv, RunCommandOptions& o)
         o.refs = v;
         return std::string();
     });
+    cli.option("--disk", [&](const std::string& v) {
+        if (v.empty())
+            return std::string("--disk takes a host image file");
+        o.run.machine.disk_image = v;
+        return std::string();
+    });
     cli.option("--physmap", [&](const std::string& v) {
         if (v.empty())
             return std::string("--physmap takes a file name");
@@ -646,6 +652,10 @@ const char* run_usage()
            "                            (its dynamic loader, libc.so.6, ...) into the run's root, as\n"
            "                            qemu-riscv64 -L DIR finds them (e.g. /usr/riscv64-linux-gnu)\n"
            "    --disk-limit SIZE       room the guest may take in the root; past it, ENOSPC\n"
+           "    --disk IMAGE            the block device /dev/vda, its blocks in the host file IMAGE\n"
+           "                            (read and written through the buffer cache: Buffers)\n"
+           "    --disk IMAGE            the block device /dev/vda, its blocks in the host file IMAGE\n"
+           "                            (read and written through the buffer cache: Buffers)\n"
            "    --policy NAME           page replacement: lru (Linux's two lists, the default),\n"
            "                            clock (over the accessed bits), fifo, s3fifo (three FIFO\n"
            "                            queues, scan resistant), exact-lru (told of every access;\n"

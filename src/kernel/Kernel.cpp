@@ -53,6 +53,7 @@ Kernel::~Kernel()
     m_shm.reset();     // after the processes, whose attaches it observes
     m_mounts->clear(); // their files' pages go back before the pools they came from
     m_vdso.reset();    // its page too, before the page cache goes
+    m_disk.reset();    // and the block device's buffer cache
     m_vfs.reset();
     m_cgroups.reset(); // it observes the memory manager's stalls
     m_mm.reset();
@@ -88,7 +89,42 @@ Result<std::unique_ptr<Kernel>> Kernel::create(const MachineConfig& config)
         std::clamp<u64>(kernel->m_mm->total_ram_pages() * PAGE_SIZE / (8 * 16384), 20, 0x3fffffff);
     if (config.disk_limit)
         kernel->m_vfs->set_disk_limit(config.disk_limit);
+    if (!config.disk_image.empty() || config.disk_bytes)
+        TRY(kernel->attach_disk(config));
     return kernel;
+}
+
+// /dev/vda: an inode over the image file, marked as a block device, so that its page cache is the
+// buffer cache. Its size is the image's, in whole 512-byte sectors; a scratch image is made in
+// the host's temporary directory and unlinked at once, so it goes with the machine.
+Result<void> Kernel::attach_disk(const MachineConfig& config)
+{
+    int fd = -1;
+    if (!config.disk_image.empty()) {
+        fd = ::open(config.disk_image.c_str(), O_RDWR | O_CLOEXEC);
+        if (fd < 0)
+            return Error::from_errno(errno, "cannot open the disk image");
+    } else {
+        char name[] = "/tmp/kioku-disk-XXXXXX";
+        fd = ::mkstemp(name);
+        if (fd < 0)
+            return Error::from_errno(errno, "cannot make a scratch disk image");
+        ::unlink(name);
+        if (::ftruncate(fd, static_cast<off_t>(config.disk_bytes)) != 0) {
+            ::close(fd);
+            return Error::from_errno(errno, "cannot size the scratch disk image");
+        }
+    }
+    struct stat st {};
+    if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size < 512) {
+        ::close(fd);
+        return Error::from_errno(EINVAL, "the disk image must be a regular file of at least 512 bytes");
+    }
+    u64 size = static_cast<u64>(st.st_size) & ~u64{511};
+    m_disk = m_mm->page_cache().create_host(fd, 1, DISK_PATH, size);
+    m_disk->set_block_device();
+    m_disk->set_device(DISK_MAJOR, 0);
+    return {};
 }
 
 Process* Kernel::process(Pid pid)
@@ -649,7 +685,12 @@ Result<int> Kernel::open(Pid pid, const std::string& path, int flags, int mode)
         return Error::from_errno(EINVAL, "bad access mode");
     std::shared_ptr<Inode> inode;
     std::string name;
-    if (MemoryMount* m = m_mounts->holding(path, &name)) {
+    if (path == DISK_PATH && m_disk) {
+        // The block device: its own inode, never created, truncated or made anew.
+        if (flags & O_TRUNC && accmode != O_RDONLY)
+            flags &= ~O_TRUNC; // O_TRUNC has no effect on a block device
+        inode = m_disk;
+    } else if (MemoryMount* m = m_mounts->holding(path, &name)) {
         // A file of /dev/shm, /dev/hugepages or a tmpfs or hugetlbfs the guest mounted.
         inode = TRY(
             m_mounts->open(*m, name, path, flags, static_cast<u32>(mode), p->creds.fsuid, p->creds.fsgid));
@@ -769,6 +810,14 @@ Result<u64> Kernel::file_write(Process& p, OpenFile& f, u64 buf, u64 count, u64 
         offset = inode.size();
     if (inode.seals & (Inode::SEAL_WRITE | Inode::SEAL_FUTURE_WRITE))
         return Error::from_errno(EPERM, "the file is sealed against writing");
+    if (inode.is_block_device()) {
+        // A device does not grow: a write stops at its end, and one that starts there is ENOSPC
+        // (blkdev_write_iter).
+        if (offset >= inode.size())
+            return count ? Result<u64>(Error::from_errno(ENOSPC, "past the end of the device"))
+                         : Result<u64>(0);
+        count = std::min(count, inode.size() - offset);
+    }
     inode.contents_changed();
     u64 done = 0;
     while (done < count) {
@@ -862,6 +911,8 @@ Result<void> Kernel::ftruncate(Pid pid, int fd, u64 length)
 
 Result<void> Kernel::truncate_inode(Inode& inode, u64 length)
 {
+    if (inode.is_block_device())
+        return Error::from_errno(EINVAL, "a block device has no length to set");
     if (is_hugetlbfs(*m_mm, &inode)) {
         auto r = hugetlbfs_truncate(*m_mm, inode, length);
         after_operation();

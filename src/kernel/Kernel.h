@@ -54,6 +54,10 @@ struct MachineConfig {
     std::string root_dir;          // the guest's "/" on the host; empty: a fresh temporary directory
     bool check_invariants = false; // run the invariant checker after every operation
     u64 disk_limit = 0;            // bytes the guest may add to the root's files; 0: no limit
+    // The block device /dev/vda: a host image file (its size is the device's), or, with no image,
+    // disk_bytes of a scratch file that goes with the machine; neither: no /dev/vda.
+    std::string disk_image;
+    u64 disk_bytes = 0;
 };
 
 // How a memory access by a process ended. A fatal fault has already been delivered as a signal
@@ -101,6 +105,10 @@ class Kernel {
     Machine& machine() { return *m_machine; }
     MemoryManager& mm() { return *m_mm; }
     Vfs& vfs() { return *m_vfs; }
+    // /dev/vda's inode, whose page cache is the buffer cache; null when the machine has no disk.
+    Inode* disk() { return m_disk.get(); }
+    static constexpr const char* DISK_PATH = "/dev/vda";
+    static constexpr u32 DISK_MAJOR = 254; // virtio-blk's (dynamic) major, as Linux commonly gives it
     const MachineConfig& config() const { return m_config; }
 
     // Processes. spawn() makes a process with an empty program image: a stack and a heap start,
@@ -319,6 +327,8 @@ class Kernel {
     std::unique_ptr<Machine> m_machine;
     std::unique_ptr<MemoryManager> m_mm;
     std::unique_ptr<Vfs> m_vfs;
+    std::shared_ptr<Inode> m_disk;
+    Result<void> attach_disk(const MachineConfig& config);
     std::map<Pid, std::unique_ptr<Process>> m_processes;
     PidAllocator m_pids;
     std::function<bool(Pid)> m_pid_named;

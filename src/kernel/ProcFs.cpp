@@ -1,6 +1,7 @@
 #include "kernel/ProcFs.h"
 
 #include <algorithm>
+#include <cstdio>
 #include <cstring>
 #include <elf.h>
 #include <sstream>
@@ -64,7 +65,10 @@ MeminfoValues ProcFs::meminfo()
     v.mlocked = vs[VmItem::NrMlock] * KB_PER_PAGE;
     v.active = v.active_anon + v.active_file;
     v.inactive = v.inactive_anon + v.inactive_file;
-    v.cached = vs[VmItem::NrFilePages] * KB_PER_PAGE; // swap-cache pages are not page cache here
+    // Linux's Cached is the file pages less the buffer cache (and the swap cache, which is not
+    // counted in NrFilePages here).
+    v.buffers = mm.page_cache().nr_blockdev() * KB_PER_PAGE;
+    v.cached = (vs[VmItem::NrFilePages] - mm.page_cache().nr_blockdev()) * KB_PER_PAGE;
     v.dirty = mm.page_cache().nr_dirty() * KB_PER_PAGE;
     v.writeback = mm.vmstat()[VmItem::NrWriteback] * KB_PER_PAGE;
     v.anon_pages = vs[VmItem::NrAnonPages] * KB_PER_PAGE;
@@ -488,6 +492,17 @@ Result<std::string> ProcFs::read(int viewer, const std::string& path)
     }
     if (path == "/proc/swaps")
         return m_kernel.mm().swap().proc_swaps();
+    if (path == "/proc/partitions") {
+        // show_partition: the block devices and their size in 1 KiB blocks.
+        std::string out = "major minor  #blocks  name\n\n";
+        if (Inode* disk = m_kernel.disk()) {
+            char line[64];
+            std::snprintf(line, sizeof line, "%4u  %7u %10llu vda\n", disk->dev_major(), disk->dev_minor(),
+                          static_cast<unsigned long long>(disk->size() / 1024));
+            out += line;
+        }
+        return out;
+    }
     if (path == "/proc/mounts")
         return mounts();
     if (path == "/proc/filesystems")

@@ -29,7 +29,9 @@
 #include "kernel/UnixSocket.h"
 #include "kernel/Vfs.h"
 #include "mm/MemoryManager.h"
+#include "mm/cache/Flusher.h"
 #include "mm/cache/Inode.h"
+#include "mm/cache/PageCache.h"
 #include "mm/hugetlb/Hugetlb.h"
 #include "mm/hugetlb/HugetlbPool.h"
 #include "mm/vm/Mmap.h"
@@ -613,9 +615,13 @@ SyscallResult Syscalls::open_path(Task& t, std::string path, int flags, int mode
             file->special->entries.push_back(DirEntry{name, inode->ino(), DT_REG});
         return install_fd(t, std::move(file), cloexec);
     }
-    // Files of /dev/shm, /dev/hugepages and the guest's mounts live in the kernel, not on the host.
+    // Files of /dev/shm, /dev/hugepages and the guest's mounts live in the kernel, not on the host,
+    // and so does the block device /dev/vda.
     std::string in_mount;
-    if (!kernel().mounts().holding(path, &in_mount)) {
+    bool block_device = path == Kernel::DISK_PATH && kernel().disk();
+    if (block_device && (tmpfile || (flags & O_DIRECTORY)))
+        return SyscallResult::err(ENOTDIR);
+    if (!block_device && !kernel().mounts().holding(path, &in_mount)) {
         auto pfd = kernel().vfs().open_path(path, (flags & O_NOFOLLOW) ? Follow::No : Follow::Yes);
         if (!pfd.is_error()) {
             struct stat st {};
@@ -1210,6 +1216,33 @@ SyscallResult Syscalls::sys_ioctl(Task& t, const SyscallArgs& a)
     constexpr u64 USERFAULTFD_IOC_NEW_ = 0xaa00; // _IO(0xAA, 0x00)
     if (f.special && f.special->kind == SpecialFile::Kind::UserfaultDev)
         return request == USERFAULTFD_IOC_NEW_ ? new_userfaultfd(t, a[2], true) : SyscallResult::err(EINVAL);
+    if (!f.special && f.inode && f.inode->is_block_device()) {
+        // The block device's size (BLKGETSIZE64, in bytes; BLKGETSIZE, in 512-byte sectors) and
+        // its sector sizes (BLKSSZGET, BLKPBSZGET: 512; BLKBSZGET: the block size, 4096).
+        constexpr u64 BLKGETSIZE64_ = 0x80081272, BLKGETSIZE_ = 0x1260, BLKSSZGET_ = 0x1268,
+                      BLKPBSZGET_ = 0x127b, BLKBSZGET_ = 0x80081270, BLKFLSBUF_ = 0x1261;
+        u64 size = f.inode->size();
+        u64 value = 0;
+        unsigned width = 8;
+        switch (request) {
+        case BLKGETSIZE64_: value = size; break;
+        case BLKGETSIZE_: value = size / 512; break;
+        case BLKSSZGET_:
+        case BLKPBSZGET_: value = 512, width = 4; break;
+        case BLKBSZGET_: value = PAGE_SIZE, width = 4; break;
+        case BLKFLSBUF_: {
+            // Write the buffer cache back and drop what is clean (blkdev_flushbuf).
+            (void)kernel().mm().page_cache().writeback(*f.inode);
+            kernel().mm().page_cache().flusher().wait_all();
+            kernel().mm().page_cache().drop_clean(*f.inode);
+            return SyscallResult::ret(0);
+        }
+        default: return SyscallResult::err(ENOTTY);
+        }
+        if (put_bytes(t, a[2], &value, width).is_error())
+            return SyscallResult::err(EFAULT);
+        return SyscallResult::ret(0);
+    }
     if (!f.special || f.special->kind != SpecialFile::Kind::HostFd)
         return SyscallResult::err(ENOTTY);
     // The kernel's termios (36 bytes) and winsize (8 bytes) are the same on the host and riscv64.
@@ -1245,11 +1278,29 @@ struct stat shmem_stat(const Inode& inode)
     return st;
 }
 
+// A block device node, as devtmpfs shows one: brw-rw---- root:disk, its size 0 (BLKGETSIZE64
+// tells it), its device number in st_rdev.
+struct stat block_device_stat(const Inode& inode)
+{
+    struct stat st {};
+    st.st_mode = S_IFBLK | 0660;
+    st.st_nlink = 1;
+    st.st_gid = 6; // disk
+    st.st_rdev = makedev(inode.dev_major(), inode.dev_minor());
+    st.st_dev = makedev(0, 5); // devtmpfs
+    st.st_ino = inode.ino();
+    st.st_blksize = PAGE_SIZE;
+    st.st_atim.tv_sec = st.st_mtim.tv_sec = st.st_ctim.tv_sec = static_cast<time_t>(REALTIME_EPOCH_S);
+    return st;
+}
+
 Result<struct stat> stat_open_file(const OpenFile& f)
 {
     struct stat st {};
     if (!f.special && f.inode && f.inode->is_shmem())
         return shmem_stat(*f.inode);
+    if (!f.special && f.inode->is_block_device())
+        return block_device_stat(*f.inode);
     if (!f.special) {
         if (::fstat(f.inode->host_fd(), &st) != 0)
             return Error::from_errno(errno, "fstat failed");
@@ -1554,6 +1605,10 @@ static PathStat stat_path(Kernel& kernel, Pid pid, const std::string& path, bool
             out.st = shmem_stat(*inode);
         else
             out.error = ENOENT;
+        return out;
+    }
+    if (path == Kernel::DISK_PATH && kernel.disk()) {
+        out.st = block_device_stat(*kernel.disk());
         return out;
     }
     if (path == "/dev/null" || path == "/dev/zero" || path == "/dev/urandom" || path == "/dev/random" ||

@@ -263,7 +263,8 @@ std::string InvariantChecker::report()
         table_pages += space->page_table().table_pages() + 1;
     }
 
-    u64 anon = 0, file = 0, shmem = 0, anon_mapped = 0, file_mapped = 0, pagetables = 0, kernel = 0;
+    u64 anon = 0, file = 0, shmem = 0, blockdev = 0, anon_mapped = 0, file_mapped = 0, pagetables = 0,
+        kernel = 0;
     u64 lru_count = 0;
     std::array<u64, static_cast<unsigned>(LruList::Count)> lru_pages{}; // a THP head weighs 512
     u64 thp_mapped = 0;
@@ -301,6 +302,7 @@ std::string InvariantChecker::report()
                 shmem += f.has(FF_SHMEM);
                 file_mapped += f.mapcount > 0;
                 Inode* inode = f.inode();
+                blockdev += inode && inode->is_block_device();
                 auto it = inode ? inode->pages().find(f.index) : decltype(inode->pages().end()){};
                 if (!inode || it == inode->pages().end() || it->second != pfn)
                     t.fail("frame ", std::hex, pfn.value(), ": page-cache page not indexed by its inode");
@@ -409,9 +411,10 @@ std::string InvariantChecker::report()
         t.fail("page-table pages: ", pagetables, " frames, ", table_pages, " reachable, ",
                m_mm.page_table_pages(), " counted");
     PageCache& cache = m_mm.page_cache();
-    if (cache.nr_pages() != file || cache.nr_shmem() != shmem)
-        t.fail("page cache counts ", cache.nr_pages(), " (shmem ", cache.nr_shmem(), ") but frames say ",
-               file, " (shmem ", shmem, ")");
+    if (cache.nr_pages() != file || cache.nr_shmem() != shmem || cache.nr_blockdev() != blockdev)
+        t.fail("page cache counts ", cache.nr_pages(), " (shmem ", cache.nr_shmem(), ", block devices ",
+               cache.nr_blockdev(), ") but frames say ", file, " (shmem ", shmem, ", block devices ",
+               blockdev, ")");
     const VmStat& vs = m_mm.vmstat();
     if (vs[VmItem::NrAnonPages] != anon_mapped)
         t.fail("nr_anon_pages ", vs[VmItem::NrAnonPages], " but ", anon_mapped, " mapped anonymous pages");

@@ -156,6 +156,7 @@ MachineConfig Interpreter::machine_config() const
             config.tlb = machine->tlb.value_or(config.tlb);
             config.seed = machine->seed.value_or(config.seed);
             config.check_invariants = machine->check_invariants.value_or(false);
+            config.disk_bytes = machine->disk_bytes.value_or(0);
         }
     if (m_options.mem_override)
         config.mem_bytes = *m_options.mem_override;
@@ -474,6 +475,8 @@ Interpreter::Step Interpreter::exec(const MachineCmd& cmd)
         set_frame_limit(*cmd.frames);
         memory += " frames=" + std::to_string(*cmd.frames) + " page-cluster=0";
     }
+    if (cmd.disk_bytes)
+        memory += " disk=" + format_size(*cmd.disk_bytes) + " (/dev/vda)";
     report("mem=" + format_size(config.mem_bytes) +
            (config.paging == isa::SatpMode::Sv39 ? " paging=sv39" : " paging=sv48") +
            " tlb=" + std::to_string(config.tlb.entries) + "x" + std::to_string(config.tlb.ways) +

@@ -229,7 +229,7 @@ const Parser::Verb* Parser::find_verb(std::string_view name, std::string* closes
     static constexpr Verb VERBS[] = {
         {"machine", &Parser::parse_machine,
          "machine [mem=SIZE] [paging=sv48|sv39] [tlb=ENTRIESxWAYS] [seed=N] [check=on|off] [swap=SIZE] "
-         "[policy=lru|clock|fifo|s3fifo|exact-lru|opt] [frames=N]"},
+         "[policy=lru|clock|fifo|s3fifo|exact-lru|opt] [frames=N] [disk=SIZE]"},
         {"spawn", &Parser::parse_spawn, "spawn NAME"},
         {"fork", &Parser::parse_fork, "fork PARENT as CHILD"},
         {"exit", &Parser::parse_exit, "exit PROCESS [status=N]"},
@@ -551,6 +551,12 @@ std::optional<Operation> Parser::parse_machine(LineArgs& a)
     if (const Field* policy = a.named("policy"))
         cmd.policy = policy->value;
     cmd.frames = named_frames(a);
+    if (const Field* disk = a.named("disk")) {
+        auto bytes = parse_number(disk->value);
+        if (!bytes || *bytes < 512 || *bytes > (i64{1} << 40) || *bytes % 512 != 0)
+            a.fail("bad disk size '" + disk->value + "' (whole 512-byte sectors, up to 1T)");
+        cmd.disk_bytes = static_cast<u64>(bytes.value_or(0));
+    }
     a.finish(0, usage(a));
     return cmd;
 }

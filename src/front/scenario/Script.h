@@ -97,6 +97,7 @@ struct MachineCmd {
     std::optional<u64> swap_bytes; // a memory-backed swap area of this size
     std::string policy;            // the replacement policy by name; empty: the default ("lru")
     std::optional<u64> frames;     // the fixed-frame limit on resident user pages
+    std::optional<u64> disk_bytes; // the block device /dev/vda, of this size (a scratch image)
 };
 struct SpawnCmd {
     std::string process;

@@ -284,6 +284,16 @@ constexpr Entry CATALOGUE[] = {
      "メモリ cgroup は、マシン全体の量に関係なくプロセスの集まりを制限する。batch には memory.max=8M "
      "を与える。その中のプロセスはグループの中で回収し、回収するものがなくなるとグループ自身の OOM "
      "キラーが働く。外のプロセスには影響しない。"},
+    {Msg::Demo20Title, "The buffer cache: Buffers and Cached", "バッファキャッシュ：Buffers と Cached"},
+    {Msg::Demo20Text,
+     "A block device has a page cache of its own, the buffer cache: reading /dev/vda, as dd does, fills it, "
+     "and meminfo counts it as Buffers. The pages of files are the page cache proper and count as Cached; "
+     "free's buff/cache is both. Both are written back and reclaimed alike.",
+     "ブロックデバイスにも専用のページキャッシュ、バッファキャッシュがある。dd のように /dev/vda "
+     "を読むとそこが埋まり、meminfo では Buffers に数えられる。ファイルのページは本来のページキャッシュで "
+     "Cached に数えられ、free の buff/cache は両方の和。どちらも同じように書き戻され、回収される。"},
+    {Msg::Demo20Device, "reading 8 MiB of /dev/vda, as dd does:", "dd のように /dev/vda を 8 MiB 読む："},
+    {Msg::Demo20File, "reading an 8 MiB file:", "8 MiB のファイルを読む："},
 };
 
 constexpr bool in_order()

@@ -114,6 +114,10 @@ enum class Msg {
     Demo18Highmem,
     Demo19Title,
     Demo19Text,
+    Demo20Title,
+    Demo20Text,
+    Demo20Device,
+    Demo20File,
     Count
 };
 

@@ -2,8 +2,9 @@
 // page cache of the file (page offset -> frame, in a PageIndex radix tree), its size, the host
 // file that backs it, and the list of VMAs that map it (i_mmap), which the reverse map walks.
 //
-// Kinds: a host file of the guest filesystem, or shmem (tmpfs: shared anonymous memory,
-// /dev/shm, memfd), whose pages have no backing file and are swap-backed.
+// Kinds: a host file of the guest filesystem (or of a block device: the image behind /dev/vda),
+// or shmem (tmpfs: shared anonymous memory, /dev/shm, memfd), whose pages have no backing file
+// and are swap-backed.
 //
 // A shmem page that reclaim sent to swap leaves its swap entry in the inode's slot for that index
 // (Linux keeps it in the same xarray as the pages); the inode holds one reference on the entry.
@@ -56,6 +57,10 @@ class Inode {
 
     Kind kind() const { return m_kind; }
     bool is_shmem() const { return m_kind == Kind::Shmem; }
+    // A block device's inode (Linux: the bdev inode of /dev/vda): a host file holds its blocks,
+    // and its page cache is the buffer cache, counted as Buffers rather than Cached.
+    bool is_block_device() const { return m_block_device; }
+    void set_block_device() { m_block_device = true; }
     u64 ino() const { return m_ino; }
     // The device maps and stat show: the host file's own, 00:01 for shmem.
     u32 dev_major() const { return m_dev_major; }
@@ -143,6 +148,7 @@ class Inode {
   private:
     PageCache& m_cache;
     Kind m_kind;
+    bool m_block_device = false;
     u64 m_ino;
     u32 m_dev_major = 0;
     u32 m_dev_minor = 0x1a;

@@ -70,6 +70,8 @@ void PageCache::account_insert(Inode& inode)
 {
     ++m_nr_pages;
     m_mm.vmstat().add(VmItem::NrFilePages, 1);
+    if (inode.is_block_device())
+        ++m_nr_blockdev;
     if (inode.is_shmem()) {
         ++m_nr_shmem;
         m_mm.vmstat().add(VmItem::NrShmem, 1);
@@ -90,6 +92,8 @@ void PageCache::remove(Inode& inode, u64 index, Pfn pfn)
     }
     --m_nr_pages;
     m_mm.vmstat().add(VmItem::NrFilePages, -1);
+    if (inode.is_block_device())
+        --m_nr_blockdev;
     if (inode.is_shmem()) {
         --m_nr_shmem;
         m_mm.vmstat().add(VmItem::NrShmem, -1);
@@ -417,17 +421,22 @@ void PageCache::release_all(Inode& inode)
 u64 PageCache::drop_clean()
 {
     u64 dropped = 0;
-    for (Inode* inode : m_inodes) {
-        if (inode->is_shmem())
+    for (Inode* inode : m_inodes)
+        if (!inode->is_shmem())
+            dropped += drop_clean(*inode);
+    return dropped;
+}
+
+u64 PageCache::drop_clean(Inode& inode)
+{
+    u64 dropped = 0;
+    for (auto it = inode.pages().begin(); it != inode.pages().end();) {
+        auto here = it++;
+        const Frame& f = m_mm.frames()[here->second];
+        if (f.has(FF_DIRTY) || f.has(FF_WRITEBACK) || f.mapcount > 0 || f.refcount != 1)
             continue;
-        for (auto it = inode->pages().begin(); it != inode->pages().end();) {
-            auto here = it++;
-            const Frame& f = m_mm.frames()[here->second];
-            if (f.has(FF_DIRTY) || f.has(FF_WRITEBACK) || f.mapcount > 0 || f.refcount != 1)
-                continue;
-            remove(*inode, here->first, here->second);
-            ++dropped;
-        }
+        remove(inode, here->first, here->second);
+        ++dropped;
     }
     return dropped;
 }

@@ -78,9 +78,13 @@ class PageCache {
     // drop_caches=1: drops clean, unmapped page-cache pages of host files that are not under
     // writeback. Returns pages dropped.
     u64 drop_clean();
+    // The same for one inode (a block device's BLKFLSBUF, after writing it back).
+    u64 drop_clean(Inode& inode);
 
     u64 nr_pages() const { return m_nr_pages; }
     u64 nr_shmem() const { return m_nr_shmem; }
+    // Pages of block devices' inodes: the buffer cache (meminfo's Buffers, nr_blockdev_pages).
+    u64 nr_blockdev() const { return m_nr_blockdev; }
     u64 nr_dirty() const { return m_nr_dirty; }
     // Dirty accounting of host-file pages; a page becoming dirty is also the flusher's business.
     void count_dirty(i64 delta);
@@ -116,6 +120,7 @@ class PageCache {
     std::vector<Inode*> m_inodes;
     u64 m_nr_pages = 0;
     u64 m_nr_shmem = 0;
+    u64 m_nr_blockdev = 0;
     u64 m_nr_dirty = 0;
     u64 m_nr_shmem_swapped = 0;
     u64 m_next_shmem_ino = 1;
