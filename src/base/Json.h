@@ -14,6 +14,8 @@ namespace kioku {
 // `text` as the inside of a JSON string: quotes, backslashes and control characters escaped;
 // other bytes pass through, so UTF-8 stays UTF-8.
 std::string json_escape(std::string_view text);
+// The same, appended to out.
+void json_escape_into(std::string& out, std::string_view text);
 
 class JsonWriter {
   public:
@@ -32,16 +34,21 @@ class JsonWriter {
     {
         separate();
         m_text += '"';
-        m_text += json_escape(name);
+        json_escape_into(m_text, name);
         m_text += "\": ";
         m_after_key = true;
     }
-    void number(u64 value) { raw(std::to_string(value)); }
+    void number(u64 value)
+    {
+        char buf[24];
+        auto [end, ec] = std::to_chars(buf, buf + sizeof buf, value);
+        raw(std::string_view(buf, static_cast<size_t>(end - buf)));
+    }
     void string(std::string_view value)
     {
         separate();
         m_text += '"';
-        m_text += json_escape(value);
+        json_escape_into(m_text, value);
         m_text += '"';
     }
     void hex(u64 value)

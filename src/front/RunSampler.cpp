@@ -4,6 +4,7 @@
 #include "front/RunJson.h"
 #include "kernel/Cgroups.h"
 #include "kernel/Kernel.h"
+#include "kernel/ProcFs.h"
 #include "kernel/Process.h"
 #include "mm/core/Memcg.h"
 
@@ -70,11 +71,11 @@ void RunSampler::sample(bool final)
         w.null();
     w.key("vmstat");
     w.open('{');
-    if (auto vmstat = kernel.read_proc(0, "/proc/vmstat"); !vmstat.is_error())
-        for (auto& [name, value] : parse_counters(vmstat.value())) {
-            w.key(name);
-            w.encoded(std::to_string(value));
-        }
+    // The counters /proc/vmstat prints, without printing and parsing its text.
+    ProcFs(kernel).vmstat().for_each([&](const char* name, u64 value) {
+        w.key(name);
+        w.number(value);
+    });
     w.close('}');
     w.key("pressure");
     write_pressure(w, kernel.cgroups().root().psi, now);

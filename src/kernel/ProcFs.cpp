@@ -459,37 +459,41 @@ Result<std::string> ProcFs::read_pid(Process& p, const std::string& what)
     return Error::from_errno(ENOENT, "no such /proc file");
 }
 
+VmStat ProcFs::vmstat()
+{
+    // The counters the memory manager keeps, with the ones Linux reads off the lists and the
+    // allocator at the time of reading filled in.
+    MemoryManager& mm = m_kernel.mm();
+    VmStat snapshot = mm.vmstat();
+    snapshot[VmItem::NrFreePages] = mm.allocator().free_pages();
+    snapshot[VmItem::NrInactiveAnon] = snapshot[VmItem::NrZoneInactiveAnon] =
+        mm.lru().size(LruList::InactiveAnon);
+    snapshot[VmItem::NrActiveAnon] = snapshot[VmItem::NrZoneActiveAnon] = mm.lru().size(LruList::ActiveAnon);
+    snapshot[VmItem::NrInactiveFile] = snapshot[VmItem::NrZoneInactiveFile] =
+        mm.lru().size(LruList::InactiveFile);
+    snapshot[VmItem::NrActiveFile] = snapshot[VmItem::NrZoneActiveFile] = mm.lru().size(LruList::ActiveFile);
+    snapshot[VmItem::NrUnevictable] = snapshot[VmItem::NrZoneUnevictable] =
+        mm.lru().size(LruList::Unevictable);
+    snapshot[VmItem::NrDirty] = mm.page_cache().nr_dirty();
+    snapshot[VmItem::NrSwapcached] = mm.swap().cached_pages();
+    DirtyLimits limits = mm.page_cache().flusher().limits();
+    snapshot[VmItem::NrDirtyThreshold] = limits.threshold;
+    snapshot[VmItem::NrDirtyBackgroundThreshold] = limits.background;
+    snapshot[VmItem::NrPageTablePages] = mm.page_table_pages();
+    snapshot[VmItem::PgallocDma32] = mm.allocator().pgalloc(ZONE_DMA32);
+    snapshot[VmItem::PgallocNormal] = mm.allocator().pgalloc(ZONE_NORMAL);
+    snapshot[VmItem::Pgfree] = mm.allocator().pgfree();
+    return snapshot;
+}
+
 Result<std::string> ProcFs::read(int viewer, const std::string& path)
 {
     if (path == kernel_config_path())
         return kernel_config_text();
     if (path == "/proc/meminfo")
         return format_meminfo(meminfo());
-    if (path == "/proc/vmstat") {
-        MemoryManager& mm = m_kernel.mm();
-        VmStat snapshot = mm.vmstat();
-        snapshot[VmItem::NrFreePages] = mm.allocator().free_pages();
-        snapshot[VmItem::NrInactiveAnon] = snapshot[VmItem::NrZoneInactiveAnon] =
-            mm.lru().size(LruList::InactiveAnon);
-        snapshot[VmItem::NrActiveAnon] = snapshot[VmItem::NrZoneActiveAnon] =
-            mm.lru().size(LruList::ActiveAnon);
-        snapshot[VmItem::NrInactiveFile] = snapshot[VmItem::NrZoneInactiveFile] =
-            mm.lru().size(LruList::InactiveFile);
-        snapshot[VmItem::NrActiveFile] = snapshot[VmItem::NrZoneActiveFile] =
-            mm.lru().size(LruList::ActiveFile);
-        snapshot[VmItem::NrUnevictable] = snapshot[VmItem::NrZoneUnevictable] =
-            mm.lru().size(LruList::Unevictable);
-        snapshot[VmItem::NrDirty] = mm.page_cache().nr_dirty();
-        snapshot[VmItem::NrSwapcached] = mm.swap().cached_pages();
-        DirtyLimits limits = mm.page_cache().flusher().limits();
-        snapshot[VmItem::NrDirtyThreshold] = limits.threshold;
-        snapshot[VmItem::NrDirtyBackgroundThreshold] = limits.background;
-        snapshot[VmItem::NrPageTablePages] = mm.page_table_pages();
-        snapshot[VmItem::PgallocDma32] = mm.allocator().pgalloc(ZONE_DMA32);
-        snapshot[VmItem::PgallocNormal] = mm.allocator().pgalloc(ZONE_NORMAL);
-        snapshot[VmItem::Pgfree] = mm.allocator().pgfree();
-        return snapshot.format();
-    }
+    if (path == "/proc/vmstat")
+        return vmstat().format();
     if (path == "/proc/swaps")
         return m_kernel.mm().swap().proc_swaps();
     if (path == "/proc/partitions") {

@@ -12,6 +12,7 @@
 
 #include "base/Result.h"
 #include "kernel/ProcFormat.h"
+#include "mm/core/VmStat.h"
 
 namespace kioku {
 
@@ -32,6 +33,8 @@ class ProcFs {
     Result<void> write(int viewer, const std::string& path, const std::string& value);
 
     MeminfoValues meminfo();
+    // The counters of /proc/vmstat (VmStat::format and for_each print them).
+    VmStat vmstat();
     std::string free_text(bool human);
     // One pagemap entry per page of [start, start + pages * PAGE_SIZE).
     Result<std::vector<u64>> pagemap(int pid, u64 start, u64 pages);

@@ -222,17 +222,16 @@ u64 VmStat::printed_value(VmItem item) const
 
 std::string VmStat::format() const
 {
+    // for_each ends with nr_unstable 0: Linux keeps printing that counter, removed in 5.8, so
+    // that old parsers still find it.
     std::string out;
     out.reserve(VM_ITEM_COUNT * 32);
-    for (u16 i = 0; i < VM_ITEM_COUNT; ++i) {
-        auto item = static_cast<VmItem>(i);
-        out += NAMES[i];
+    for_each([&](const char* name, u64 value) {
+        out += name;
         out += ' ';
-        out += std::to_string(printed_value(item));
+        out += std::to_string(value);
         out += '\n';
-    }
-    // Linux keeps printing this counter, removed in 5.8, so that old parsers still find it.
-    out += "nr_unstable 0\n";
+    });
     return out;
 }
 

@@ -213,6 +213,14 @@ class VmStat {
 
     // The value Linux prints for the item (after the sector and THP-unit conversions above).
     u64 printed_value(VmItem item) const;
+    // Calls fn(name, printed value) for each line format() writes, in its order.
+    template <typename F>
+    void for_each(F fn) const
+    {
+        for (u16 i = 0; i < VM_ITEM_COUNT; ++i)
+            fn(vm_item_name(static_cast<VmItem>(i)), printed_value(static_cast<VmItem>(i)));
+        fn("nr_unstable", u64{0});
+    }
 
   private:
     static size_t index(VmItem item);
