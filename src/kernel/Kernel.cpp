@@ -24,6 +24,8 @@
 #include "mm/cache/PageCache.h"
 #include "mm/hugetlb/Hugetlb.h"
 #include "mm/hugetlb/HugetlbPool.h"
+#include "mm/swap/SwapArea.h"
+#include "mm/swap/SwapManager.h"
 #include "mm/thp/Thp.h"
 
 namespace kioku {
@@ -53,7 +55,8 @@ Kernel::~Kernel()
     m_shm.reset();     // after the processes, whose attaches it observes
     m_mounts->clear(); // their files' pages go back before the pools they came from
     m_vdso.reset();    // its page too, before the page cache goes
-    m_disk.reset();    // and the block device's buffer cache
+    m_disk.reset();    // and the block devices' buffer caches
+    m_swap_nodes.clear();
     m_vfs.reset();
     m_cgroups.reset(); // it observes the memory manager's stalls
     m_mm.reset();
@@ -190,15 +193,63 @@ Result<void> Kernel::swapon(u64 bytes, std::optional<int> priority, const std::s
         return Error::from_errno(EIO, "the kernel has panicked");
     if (priority && (*priority < 0 || *priority > SWAP_PRIORITY_MAX))
         return Error::from_errno(EINVAL, "a swap priority is 0 to 32767");
-    TRY(m_mm->swapon(bytes, priority, host_file));
+    u32 type = TRY(m_mm->swapon(bytes, priority, host_file));
+    // A swap partition (a device of the machine, not a host file) is a block device node too:
+    // reading it goes through its buffer cache, as reading Linux's /dev/zram0 or /dev/sdb2 does.
+    SwapArea* area = m_mm->swap().area(type);
+    if (area && area->kind() == SwapArea::Kind::Partition) {
+        auto node = m_mm->page_cache().create_host(-1, 0x100 + type, area->name(),
+                                                   area->device().block_count() * PAGE_SIZE);
+        node->set_block_device();
+        node->set_backing_device(&area->device());
+        node->set_device(SWAP_MAJOR, type);
+        m_swap_nodes[area->name()] = std::move(node);
+    }
     return {};
+}
+
+std::shared_ptr<Inode> Kernel::block_device(const std::string& path)
+{
+    if (path == DISK_PATH)
+        return m_disk;
+    auto it = m_swap_nodes.find(path);
+    return it == m_swap_nodes.end() ? nullptr : it->second;
+}
+
+bool Kernel::swap_in_use(const std::string& path)
+{
+    return m_swap_nodes.count(path) != 0;
+}
+
+std::vector<std::pair<std::string, Inode*>> Kernel::block_devices()
+{
+    std::vector<std::pair<std::string, Inode*>> out;
+    if (m_disk)
+        out.emplace_back("vda", m_disk.get());
+    for (auto& [path, node] : m_swap_nodes)
+        out.emplace_back(path.substr(5), node.get());
+    return out;
 }
 
 Result<void> Kernel::swapoff(const std::string& name)
 {
     if (m_panicked)
         return Error::from_errno(EIO, "the kernel has panicked");
+    auto node = m_swap_nodes.find(name);
+    if (node != m_swap_nodes.end()) {
+        // Its buffer cache reaches the device before the device goes.
+        (void)m_mm->page_cache().writeback(*node->second);
+        m_mm->page_cache().flusher().wait_all();
+    }
     TRY(m_mm->swapoff(name));
+    if (node != m_swap_nodes.end()) {
+        // The partition is gone: its cached pages with it, and a descriptor still open on it
+        // reads EIO.
+        m_mm->page_cache().truncate(*node->second, 0);
+        node->second->set_size(0);
+        node->second->detach_device();
+        m_swap_nodes.erase(node);
+    }
     after_operation();
     return {};
 }
@@ -685,11 +736,12 @@ Result<int> Kernel::open(Pid pid, const std::string& path, int flags, int mode)
         return Error::from_errno(EINVAL, "bad access mode");
     std::shared_ptr<Inode> inode;
     std::string name;
-    if (path == DISK_PATH && m_disk) {
-        // The block device: its own inode, never created, truncated or made anew.
-        if (flags & O_TRUNC && accmode != O_RDONLY)
-            flags &= ~O_TRUNC; // O_TRUNC has no effect on a block device
-        inode = m_disk;
+    if (auto device = block_device(path)) {
+        // A block device: its own inode, never created, truncated or made anew. An exclusive open
+        // of a swap partition in use is EBUSY: swapon holds it (O_EXCL on a block device).
+        if ((flags & O_EXCL) && swap_in_use(path))
+            return Error::from_errno(EBUSY, "the swap area holds the device");
+        inode = std::move(device);
     } else if (MemoryMount* m = m_mounts->holding(path, &name)) {
         // A file of /dev/shm, /dev/hugepages or a tmpfs or hugetlbfs the guest mounted.
         inode = TRY(
@@ -751,6 +803,8 @@ Result<u64> Kernel::file_read(Process& p, OpenFile& f, u64 buf, u64 count, u64 o
     if (HugetlbFile* huge = m_mm->hugetlb().file_of(f.inode.get()))
         return hugetlbfs_read(p, *huge, f.inode->size(), buf, count, offset);
     Inode& inode = *f.inode;
+    if (inode.device_gone())
+        return Error::from_errno(EIO, "the device is gone (swapoff)");
     u64 size = inode.size();
     if (offset >= size || count == 0)
         return u64{0};
@@ -810,6 +864,8 @@ Result<u64> Kernel::file_write(Process& p, OpenFile& f, u64 buf, u64 count, u64 
         offset = inode.size();
     if (inode.seals & (Inode::SEAL_WRITE | Inode::SEAL_FUTURE_WRITE))
         return Error::from_errno(EPERM, "the file is sealed against writing");
+    if (inode.device_gone())
+        return Error::from_errno(EIO, "the device is gone (swapoff)");
     if (inode.is_block_device()) {
         // A device does not grow: a write stops at its end, and one that starts there is ENOSPC
         // (blkdev_write_iter).

@@ -107,6 +107,14 @@ class Kernel {
     Vfs& vfs() { return *m_vfs; }
     // /dev/vda's inode, whose page cache is the buffer cache; null when the machine has no disk.
     Inode* disk() { return m_disk.get(); }
+    // The block device at a guest path: /dev/vda, or a swap partition /dev/swapN while it is on;
+    // null for any other path.
+    std::shared_ptr<Inode> block_device(const std::string& path);
+    // Whether the path is a swap partition in use (an exclusive open of it is EBUSY).
+    bool swap_in_use(const std::string& path);
+    // The block devices, for /proc/partitions: (name without /dev/, inode).
+    std::vector<std::pair<std::string, Inode*>> block_devices();
+    static constexpr u32 SWAP_MAJOR = 252; // the swap partitions: memory-backed, as zram's devices
     static constexpr const char* DISK_PATH = "/dev/vda";
     static constexpr u32 DISK_MAJOR = 254; // virtio-blk's (dynamic) major, as Linux commonly gives it
     const MachineConfig& config() const { return m_config; }
@@ -328,6 +336,7 @@ class Kernel {
     std::unique_ptr<MemoryManager> m_mm;
     std::unique_ptr<Vfs> m_vfs;
     std::shared_ptr<Inode> m_disk;
+    std::map<std::string, std::shared_ptr<Inode>> m_swap_nodes; // /dev/swapN by path
     Result<void> attach_disk(const MachineConfig& config);
     std::map<Pid, std::unique_ptr<Process>> m_processes;
     PidAllocator m_pids;

@@ -499,10 +499,10 @@ Result<std::string> ProcFs::read(int viewer, const std::string& path)
     if (path == "/proc/partitions") {
         // show_partition: the block devices and their size in 1 KiB blocks.
         std::string out = "major minor  #blocks  name\n\n";
-        if (Inode* disk = m_kernel.disk()) {
-            char line[64];
-            std::snprintf(line, sizeof line, "%4u  %7u %10llu vda\n", disk->dev_major(), disk->dev_minor(),
-                          static_cast<unsigned long long>(disk->size() / 1024));
+        for (auto& [name, device] : m_kernel.block_devices()) {
+            char line[96];
+            std::snprintf(line, sizeof line, "%4u  %7u %10llu %s\n", device->dev_major(), device->dev_minor(),
+                          static_cast<unsigned long long>(device->size() / 1024), name.c_str());
             out += line;
         }
         return out;

@@ -616,9 +616,9 @@ SyscallResult Syscalls::open_path(Task& t, std::string path, int flags, int mode
         return install_fd(t, std::move(file), cloexec);
     }
     // Files of /dev/shm, /dev/hugepages and the guest's mounts live in the kernel, not on the host,
-    // and so does the block device /dev/vda.
+    // and so do the block devices (/dev/vda, the swap partitions).
     std::string in_mount;
-    bool block_device = path == Kernel::DISK_PATH && kernel().disk();
+    bool block_device = kernel().block_device(path) != nullptr;
     if (block_device && (tmpfile || (flags & O_DIRECTORY)))
         return SyscallResult::err(ENOTDIR);
     if (!block_device && !kernel().mounts().holding(path, &in_mount)) {
@@ -1607,8 +1607,8 @@ static PathStat stat_path(Kernel& kernel, Pid pid, const std::string& path, bool
             out.error = ENOENT;
         return out;
     }
-    if (path == Kernel::DISK_PATH && kernel.disk()) {
-        out.st = block_device_stat(*kernel.disk());
+    if (auto device = kernel.block_device(path)) {
+        out.st = block_device_stat(*device);
         return out;
     }
     if (path == "/dev/null" || path == "/dev/zero" || path == "/dev/urandom" || path == "/dev/random" ||

@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "hw/BlockDevice.h"
 #include "mm/cache/PageCache.h"
 
 namespace kioku {
@@ -47,6 +48,10 @@ void Inode::unlink(Vma* vma)
 Result<void> Inode::read_backing(u64 index, u8* dst) const
 {
     std::memset(dst, 0, PAGE_SIZE);
+    if (m_device_gone)
+        return Error::from_errno(EIO, "the device is gone");
+    if (m_device)
+        return index < m_device->block_count() ? m_device->read_blocks(index, 1, dst) : Result<void>();
     if (m_host_fd < 0)
         return {};
     u64 done = 0;
@@ -66,6 +71,10 @@ Result<void> Inode::read_backing(u64 index, u8* dst) const
 
 Result<void> Inode::write_backing(u64 index, const u8* src) const
 {
+    if (m_device_gone)
+        return Error::from_errno(EIO, "the device is gone");
+    if (m_device)
+        return index < m_device->block_count() ? m_device->write_blocks(index, 1, src) : Result<void>();
     if (m_host_fd < 0)
         return {};
     u64 offset = index * PAGE_SIZE;

@@ -29,6 +29,7 @@
 
 namespace kioku {
 
+class BlockDevice;
 class PageCache;
 struct Vma;
 class Inode;
@@ -61,6 +62,15 @@ class Inode {
     // and its page cache is the buffer cache, counted as Buffers rather than Cached.
     bool is_block_device() const { return m_block_device; }
     void set_block_device() { m_block_device = true; }
+    // A block device whose blocks are a device of the machine (a swap partition's), not a host
+    // file; detach_device() when the device goes (swapoff): from then on a read is EIO.
+    void set_backing_device(BlockDevice* device) { m_device = device; }
+    void detach_device()
+    {
+        m_device = nullptr;
+        m_device_gone = true;
+    }
+    bool device_gone() const { return m_device_gone; }
     u64 ino() const { return m_ino; }
     // The device maps and stat show: the host file's own, 00:01 for shmem.
     u32 dev_major() const { return m_dev_major; }
@@ -149,6 +159,8 @@ class Inode {
     PageCache& m_cache;
     Kind m_kind;
     bool m_block_device = false;
+    BlockDevice* m_device = nullptr;
+    bool m_device_gone = false;
     u64 m_ino;
     u32 m_dev_major = 0;
     u32 m_dev_minor = 0x1a;
