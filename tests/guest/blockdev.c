@@ -13,21 +13,14 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
+#include "proc_field.h"
+
 #define BLKGETSIZE64 _IOR(0x12, 114, size_t)
 #define BLKSSZGET _IO(0x12, 104)
 
 static long meminfo_kb(const char* field)
 {
-    FILE* f = fopen("/proc/meminfo", "r");
-    char line[128];
-    long value = -1;
-    size_t n = strlen(field);
-    while (f && fgets(line, sizeof line, f))
-        if (!strncmp(line, field, n) && line[n] == ':')
-            value = atol(line + n + 1);
-    if (f)
-        fclose(f);
-    return value;
+    return proc_field("/proc/meminfo", field);
 }
 
 static void drop_caches(void)

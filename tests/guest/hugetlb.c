@@ -16,6 +16,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "proc_field.h"
+
 #define HUGE (2UL << 20)
 
 static void set_nr_hugepages(const char* value)
@@ -37,20 +39,6 @@ static long nr_hugepages(void)
     return v;
 }
 
-// A "Name: value" line of a /proc file, or -1.
-static long proc_field(const char* path, const char* name)
-{
-    FILE* f = fopen(path, "r");
-    char line[256];
-    long v = -1;
-    size_t n = strlen(name);
-    while (f && fgets(line, sizeof line, f))
-        if (!strncmp(line, name, n) && line[n] == ':')
-            v = atol(line + n + 1);
-    if (f)
-        fclose(f);
-    return v;
-}
 
 static void meminfo(const char* when)
 {
