@@ -211,8 +211,8 @@ std::vector<std::string> recording_argv(const SweepOptions& o, size_t program)
     return a;
 }
 
-// A batch of `kioku run`s: each one's arguments (after the program name) and the stem of its
-// files (STEM.out, STEM.err).
+// A batch of `kioku run`s: each one's arguments (the first only its argv[0]: the binary is this
+// one) and the stem of its files (STEM.out, STEM.err).
 struct Job {
     std::vector<std::string> args;
     std::string stem;
