@@ -36,7 +36,8 @@ commands:
 
 options:
   --mem SIZE                physical memory (default 512M; K, M, G suffixes; 8M to 64G); the
-                            demo's chapters that need a particular size keep theirs
+                            demo takes 128M or more, and its chapters that need a particular
+                            size keep theirs
   --paging sv48|sv39        page-table format (demo; scenarios set it with `machine`)
   --check                   run the invariant checker after every operation
   --quiet                   scenario: print only show/print/echo output and failures
