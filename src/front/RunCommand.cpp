@@ -654,8 +654,6 @@ const char* run_usage()
            "    --disk-limit SIZE       room the guest may take in the root; past it, ENOSPC\n"
            "    --disk IMAGE            the block device /dev/vda, its blocks in the host file IMAGE\n"
            "                            (read and written through the buffer cache: Buffers)\n"
-           "    --disk IMAGE            the block device /dev/vda, its blocks in the host file IMAGE\n"
-           "                            (read and written through the buffer cache: Buffers)\n"
            "    --policy NAME           page replacement: lru (Linux's two lists, the default),\n"
            "                            clock (over the accessed bits), fifo, s3fifo (three FIFO\n"
            "                            queues, scan resistant), exact-lru (told of every access;\n"

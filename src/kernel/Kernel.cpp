@@ -436,9 +436,10 @@ Result<u64> Kernel::mmap(Pid pid, u64 addr, u64 length, int prot, int flags, int
         if (it == p->files().end())
             return Error::from_errno(EBADF, "bad file descriptor");
         file = it->second->inode;
-        // Only regular files (and shmem) have an mmap method; a directory has none.
+        // Only regular files, shmem and block devices have an mmap method; a directory has none.
         struct stat st {};
-        if (!file->is_shmem() && (::fstat(file->host_fd(), &st) != 0 || !S_ISREG(st.st_mode)))
+        if (!file->is_shmem() && !file->is_block_device() &&
+            (::fstat(file->host_fd(), &st) != 0 || !S_ISREG(st.st_mode)))
             return Error::from_errno(ENODEV, "no mmap for this kind of file");
         // O_APPEND does not stop a shared writable mapping; only the append-only inode attribute
         // would, and guest files never carry it.
@@ -866,6 +867,8 @@ Result<u64> Kernel::file_write(Process& p, OpenFile& f, u64 buf, u64 count, u64 
         return Error::from_errno(EPERM, "the file is sealed against writing");
     if (inode.device_gone())
         return Error::from_errno(EIO, "the device is gone (swapoff)");
+    if (inode.swap_in_use())
+        return Error::from_errno(ETXTBSY, "the swap area holds the device"); // blkdev_write_iter
     if (inode.is_block_device()) {
         // A device does not grow: a write stops at its end, and one that starts there is ENOSPC
         // (blkdev_write_iter).

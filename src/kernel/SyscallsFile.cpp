@@ -1102,6 +1102,9 @@ SyscallResult Syscalls::sys_lseek(Task& t, const SyscallArgs& a)
     i64 pos = base + a.i(1);
     if (pos < 0)
         return SyscallResult::err(EINVAL);
+    // A block device has a fixed size: no position past its end (fixed_size_llseek).
+    if (!f.special && f.inode->is_block_device() && pos > size)
+        return SyscallResult::err(EINVAL);
     f.position = static_cast<u64>(pos);
     return SyscallResult::ret(pos);
 }
@@ -1220,7 +1223,8 @@ SyscallResult Syscalls::sys_ioctl(Task& t, const SyscallArgs& a)
         // The block device's size (BLKGETSIZE64, in bytes; BLKGETSIZE, in 512-byte sectors) and
         // its sector sizes (BLKSSZGET, BLKPBSZGET: 512; BLKBSZGET: the block size, 4096).
         constexpr u64 BLKGETSIZE64_ = 0x80081272, BLKGETSIZE_ = 0x1260, BLKSSZGET_ = 0x1268,
-                      BLKPBSZGET_ = 0x127b, BLKBSZGET_ = 0x80081270, BLKFLSBUF_ = 0x1261;
+                      BLKPBSZGET_ = 0x127b, BLKBSZGET_ = 0x80081270, BLKFLSBUF_ = 0x1261, BLKROGET_ = 0x125e,
+                      BLKRAGET_ = 0x1263;
         u64 size = f.inode->size();
         u64 value = 0;
         unsigned width = 8;
@@ -1230,6 +1234,8 @@ SyscallResult Syscalls::sys_ioctl(Task& t, const SyscallArgs& a)
         case BLKSSZGET_:
         case BLKPBSZGET_: value = 512, width = 4; break;
         case BLKBSZGET_: value = PAGE_SIZE, width = 4; break;
+        case BLKROGET_: value = 0, width = 4; break; // writable
+        case BLKRAGET_: value = 256; break;          // read_ahead_kb 128, in sectors
         case BLKFLSBUF_: {
             // Write the buffer cache back and drop what is clean (blkdev_flushbuf).
             (void)kernel().mm().page_cache().writeback(*f.inode);

@@ -92,6 +92,9 @@ int main(void)
     wrote = pwrite(fd, mark, sizeof mark - 1, (off_t)size - 4);
     printf("pwrite over the end: %zd\n", wrote);
     printf("ftruncate: %d %s\n", ftruncate(fd, 4096), errno == EINVAL ? "EINVAL" : strerror(errno));
+    errno = 0;
+    printf("lseek to the end: %lld MiB; past it: %lld %s\n", (long long)lseek(fd, (off_t)size, SEEK_SET) >> 20,
+           (long long)lseek(fd, (off_t)size + 4096, SEEK_SET), errno == EINVAL ? "EINVAL" : strerror(errno));
     close(fd);
 
     FILE* parts = fopen("/proc/partitions", "r");

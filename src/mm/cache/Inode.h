@@ -71,6 +71,9 @@ class Inode {
         m_device_gone = true;
     }
     bool device_gone() const { return m_device_gone; }
+    // A swap partition in use: its blocks are swapped-out memory, so nothing may write them but
+    // the swap code (Linux: IS_SWAPFILE, ETXTBSY).
+    bool swap_in_use() const { return m_device != nullptr; }
     u64 ino() const { return m_ino; }
     // The device maps and stat show: the host file's own, 00:01 for shmem.
     u32 dev_major() const { return m_dev_major; }

@@ -124,7 +124,13 @@ Result<u64> MmapCall::mmap(u64 addr, u64 len, int prot, int flags, std::shared_p
                                          "MAP_SHARED_VALIDATE with a flag the file does not support");
             if ((prot & PROT_WRITE_) && !access.writable)
                 return Error::from_errno(EACCES, "shared writable mapping of a file not open for writing");
+            // A swap partition in use holds swapped-out memory: no shared writable mapping of it,
+            // now or by mprotect later.
+            if (file->swap_in_use() && (prot & PROT_WRITE_))
+                return Error::from_errno(ETXTBSY, "shared writable mapping of a swap device in use");
             vm_flags |= VM_SHARED | VM_MAYSHARE;
+            if (file->swap_in_use())
+                vm_flags &= ~u64{VM_MAYWRITE};
             if (!access.writable)
                 vm_flags &= ~u64{VM_MAYWRITE | VM_SHARED};
             // A write-sealed memfd (seal_check_write): no shared writable mapping, and a

@@ -32,14 +32,20 @@ TEST(BufferCache, NoDiskNoDevice)
 
 TEST(BufferCache, ASwapPartitionShowsWhatWasSwappedOutAndGoesAtSwapoff)
 {
-    RunResult r = run("machine mem=16M swap=8M check=on\nspawn A\nmmap A name=buf len=20M\n"
-                      "write A buf pattern=0x5a\nexpect vmstat.pswpout > 0\n"
-                      "open A /dev/swap0 excl as busy\nexpect error EBUSY\n"
-                      "open A /dev/swap0 as dev\nmmap A name=r len=8K\nfread A dev r len=8K\n"
-                      // Slot 0 is the header; slot 1 holds the first page swapped out.
-                      "read A r+4K len=4K pattern=0x5a\nexpect meminfo.Buffers >= 8K\n"
-                      "munmap A buf\nswapoff /dev/swap0\nexpect meminfo.Buffers == 0\n"
-                      "fread A dev r len=4K offset=0\nexpect error EIO\n"
-                      "open A /dev/swap0 as again\nexpect error ENOENT\n");
+    RunResult r =
+        run("machine mem=16M swap=8M check=on\nspawn A\nmmap A name=buf len=20M\n"
+            "write A buf pattern=0x5a\nexpect vmstat.pswpout > 0\n"
+            "open A /dev/swap0 excl as busy\nexpect error EBUSY\n"
+            "open A /dev/swap0 as dev\nmmap A name=r len=8K\nfread A dev r len=8K\n"
+            // Slot 0 is the header; slot 1 holds the first page swapped out.
+            "read A r+4K len=4K pattern=0x5a\nexpect meminfo.Buffers >= 8K\n"
+            // Its blocks are swapped-out memory: no write may reach them (ETXTBSY).
+            "open A /dev/swap0 rdwr as rw\nfwrite A rw r len=4K offset=4K\nexpect error ETXTBSY\n"
+            "mmap A name=m len=4K flags=shared fd=rw\nexpect error ETXTBSY\n"
+            "mmap A name=ro len=4K prot=r flags=shared fd=rw\nmprotect A ro prot=rw\nexpect error EACCES\n"
+            "read A buf len=20M pattern=0x5a\n"
+            "munmap A buf\nswapoff /dev/swap0\nexpect meminfo.Buffers == 0\n"
+            "fread A dev r len=4K offset=0\nexpect error EIO\n"
+            "open A /dev/swap0 as again\nexpect error ENOENT\n");
     EXPECT_EQ(r.status, 0) << r.out << r.err;
 }
