@@ -759,6 +759,10 @@ Result<int> Kernel::open(Pid pid, const std::string& path, int flags, int mode)
         TRY(inode->get_write_access());
         file->write_access = true;
     }
+    if (inode->is_block_device()) {
+        inode->block_opened();
+        file->block_open = true;
+    }
     file->inode = std::move(inode);
     file->path = path;
     file->readable = accmode == O_RDONLY || accmode == O_RDWR;

@@ -59,6 +59,8 @@ OpenFile::~OpenFile()
 {
     if (write_access && inode)
         inode->put_write_access();
+    if (block_open && inode)
+        inode->block_closed();
 }
 
 u64 Process::self_maxrss_pages() const

@@ -38,6 +38,8 @@ struct OpenFile {
     // Whether it holds write access to inode (Inode::get_write_access), given back when the
     // last descriptor of this open file goes.
     bool write_access = false;
+    // Whether it counts as an opener of a block device (Inode::block_opened), closed with it.
+    bool block_open = false;
 
     OpenFile() = default;
     OpenFile(const OpenFile&) = delete;

@@ -95,7 +95,10 @@ int main(void)
     errno = 0;
     printf("lseek to the end: %lld MiB; past it: %lld %s\n", (long long)lseek(fd, (off_t)size, SEEK_SET) >> 20,
            (long long)lseek(fd, (off_t)size + 4096, SEEK_SET), errno == EINVAL ? "EINVAL" : strerror(errno));
+    long before_close = meminfo_kb("Buffers");
     close(fd);
+    printf("the last close drops the buffer cache: %s\n",
+           before_close > 0 && meminfo_kb("Buffers") == 0 ? "yes" : "no");
 
     FILE* parts = fopen("/proc/partitions", "r");
     char line[128];

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "hw/BlockDevice.h"
+#include "mm/cache/Flusher.h"
 #include "mm/cache/PageCache.h"
 
 namespace kioku {
@@ -43,6 +44,15 @@ void Inode::unlink(Vma* vma)
     m_mappings.erase(it);
     if (m_observer)
         m_observer->vma_closed(*this);
+}
+
+void Inode::block_closed()
+{
+    if (m_openers == 0 || --m_openers > 0)
+        return;
+    (void)m_cache.writeback(*this); // an error stays with the pages, as a failed sync leaves them
+    m_cache.flusher().wait_all();
+    m_cache.drop_clean(*this);
 }
 
 Result<void> Inode::read_backing(u64 index, u8* dst) const

@@ -74,6 +74,11 @@ class Inode {
     // A swap partition in use: its blocks are swapped-out memory, so nothing may write them but
     // the swap code (Linux: IS_SWAPFILE, ETXTBSY).
     bool swap_in_use() const { return m_device != nullptr; }
+    // Opens and closes of a block device (one per open file description). At the last close its
+    // buffer cache is written back and its clean, unmapped pages dropped, as Linux's last
+    // blkdev_put does (sync_blockdev and kill_bdev): Buffers falls back once `dd` is done.
+    void block_opened() { ++m_openers; }
+    void block_closed();
     u64 ino() const { return m_ino; }
     // The device maps and stat show: the host file's own, 00:01 for shmem.
     u32 dev_major() const { return m_dev_major; }
@@ -164,6 +169,7 @@ class Inode {
     bool m_block_device = false;
     BlockDevice* m_device = nullptr;
     bool m_device_gone = false;
+    u32 m_openers = 0;
     u64 m_ino;
     u32 m_dev_major = 0;
     u32 m_dev_minor = 0x1a;
