@@ -932,6 +932,8 @@ Interpreter::Step Interpreter::exec(const CompareCmd& cmd)
             text += "  " + std::string(width[i] - text::display_width(line[i]), ' ') + line[i];
         m_out << text << "\n";
     }
+    if (std::find(cmd.policies.begin(), cmd.policies.end(), "lru") != cmd.policies.end())
+        m_out << "  " << text::say(text::Msg::CompareLinuxLru) << "\n";
     // Belady's anomaly: more frames, more faults.
     for (size_t p = 0; p < cmd.policies.size(); ++p)
         for (size_t a = 0; a < cmd.frames.size(); ++a)

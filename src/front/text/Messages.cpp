@@ -43,6 +43,9 @@ constexpr Entry CATALOGUE[] = {
      "{0}: more frames, more faults (Belady's anomaly): {2} with {1} frames, {4} with {3}",
      "{0}：フレームを増やすとフォールトが増える（Belady の異常）：{1} フレームで {2} 回、{3} フレームで {4} "
      "回"},
+    {Msg::CompareLinuxLru,
+     "(lru is Linux's two lists, which see only accessed bits; the textbook's LRU is exact-lru)",
+     "（lru は Linux の 2 つのリストで、アクセスビットしか見ない。教科書の LRU は exact-lru）"},
     {Msg::QuizIntro,
      "{0} with {1} frames, all empty at first. The reference string: {2}\n"
      "For each reference answer h (a hit), - (a fault into a free frame) or the page that goes.",

@@ -37,6 +37,7 @@ enum class Msg {
     TraceLegendClock, // what the * of the CLOCK order means
     CompareHeader,    // {0}: the frame counts
     CompareAnomaly,   // {0} policy, {1} fewer frames, {2} their faults, {3} more frames, {4} their faults
+    CompareLinuxLru,  // what `lru` is in the table
     QuizIntro,        // {0} policy, {1} frames, {2} the string
     QuizPrompt,       // {0} t, {1} page, {2} the frames now
     QuizRight,

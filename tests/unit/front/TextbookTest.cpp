@@ -99,6 +99,20 @@ TEST(Textbook, CompareShowsBeladysAnomaly)
     EXPECT_TRUE(has(r, "fifo: more frames, more faults (Belady's anomaly): 9 with 3 frames, 10 with 4"))
         << r.out;
     EXPECT_FALSE(has(r, "opt: more frames")) << r.out;
+    EXPECT_FALSE(has(r, "the textbook's LRU is exact-lru")) << r.out;
+}
+
+TEST(Textbook, CompareSaysWhatLruIs)
+{
+    // Linux's two lists are not the textbook's LRU: on Silberschatz's string they fault as FIFO.
+    RunResult r =
+        run("machine mem=16M\ncompare policies=lru,exact-lru frames=3 pages=" + SILBERSCHATZ + "\n");
+    ASSERT_EQ(r.status, 0) << r.err << r.out;
+    EXPECT_TRUE(has(r, "  lru                15\n")) << r.out;
+    EXPECT_TRUE(has(r, "  exact-lru          12\n")) << r.out;
+    EXPECT_TRUE(
+        has(r, "(lru is Linux's two lists, which see only accessed bits; the textbook's LRU is exact-lru)"))
+        << r.out;
 }
 
 TEST(Textbook, CompareChecksItsNamesAtParseTime)
