@@ -9,6 +9,7 @@
 #include "mm/MemoryManager.h"
 #include "mm/pgtable/Pte.h"
 #include "mm/reclaim/Reclaimer.h"
+#include "mm/thp/Thp.h"
 #include "mm/vm/AddressSpace.h"
 #include "mm/vm/Rmap.h"
 
@@ -167,9 +168,7 @@ void RunOracle::touch(Pid pid, u64 va, isa::AccessType access)
     if (mm.is_zero_pfn(pfn))
         return;
     // A page of a huge page: the policy knows the head.
-    while (mm.frames()[pfn].has(FF_TAIL))
-        pfn = pfn - 1;
-    mm.page_accessed(pfn);
+    mm.page_accessed(compound_head(mm.frames(), pfn));
 }
 
 void RunOracle::follow(Pid pid, u64 vpn)

@@ -218,10 +218,13 @@ struct Job {
     std::string stem;
 };
 
-// Starts one run: its own process, its output in the directory. Returns its pid, or -1.
-pid_t start(const std::vector<std::string>& args, const std::string& stem)
+// Starts a command in a process of its own, its input /dev/null and its output to the given files:
+// `program` is the binary to run (args[0] then only its argv[0]), or null to find args[0] on PATH.
+// Returns its pid, or -1; a child that cannot open its files exits 126, one that cannot run the
+// program 127.
+pid_t spawn(const std::vector<std::string>& args, const char* program, const std::string& out_path,
+            const std::string& err_path)
 {
-    // args[0] is only argv[0]: the binary is this one.
     std::vector<char*> argv;
     for (const std::string& a : args)
         argv.push_back(const_cast<char*>(a.c_str()));
@@ -230,15 +233,30 @@ pid_t start(const std::vector<std::string>& args, const std::string& stem)
     if (pid != 0)
         return pid;
     int in = ::open("/dev/null", O_RDONLY);
-    int out = ::open((stem + ".out").c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    int err = ::open((stem + ".err").c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    int out = ::open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    int err = ::open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
     if (in < 0 || out < 0 || err < 0)
         ::_exit(126);
     ::dup2(in, 0);
     ::dup2(out, 1);
     ::dup2(err, 2);
-    ::execv("/proc/self/exe", argv.data());
+    if (program)
+        ::execv(program, argv.data());
+    else
+        ::execvp(argv[0], argv.data());
     ::_exit(127);
+}
+
+// One run of kioku itself, its output in the directory as STEM.out and STEM.err.
+pid_t start(const std::vector<std::string>& args, const std::string& stem)
+{
+    return spawn(args, "/proc/self/exe", stem + ".out", stem + ".err");
+}
+
+// A shell's status for a wait status: the exit code, or 128 + the signal.
+int exit_status(int ws)
+{
+    return WIFEXITED(ws) ? WEXITSTATUS(ws) : 128 + WTERMSIG(ws);
 }
 
 std::string csv_field(const std::string& text)
@@ -283,7 +301,7 @@ std::vector<int> run_local(const std::vector<Job>& batch, unsigned at_once, cons
         auto it = running.find(done);
         if (it == running.end())
             continue;
-        status[it->second] = WIFEXITED(ws) ? WEXITSTATUS(ws) : 128 + WTERMSIG(ws);
+        status[it->second] = exit_status(ws);
         err << "kioku: sweep: " << what << " " << it->second << " of " << batch.size() << " ended (status "
             << status[it->second] << ")\n";
         running.erase(it);
@@ -299,34 +317,19 @@ std::string shell_quote(const std::string& text)
     return out + "'";
 }
 
-// Runs a command, its output to the given files; returns its exit status (127: not found).
+// Runs a command to its end, its output to the given files; returns its exit status (127: not
+// found).
 int run_command(const std::vector<std::string>& args, const std::string& out_path,
                 const std::string& err_path)
 {
-    std::vector<char*> argv;
-    for (const std::string& a : args)
-        argv.push_back(const_cast<char*>(a.c_str()));
-    argv.push_back(nullptr);
-    pid_t pid = ::fork();
+    pid_t pid = spawn(args, nullptr, out_path, err_path);
     if (pid < 0)
         return -1;
-    if (pid == 0) {
-        int in = ::open("/dev/null", O_RDONLY);
-        int out = ::open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-        int err = ::open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-        if (in < 0 || out < 0 || err < 0)
-            ::_exit(126);
-        ::dup2(in, 0);
-        ::dup2(out, 1);
-        ::dup2(err, 2);
-        ::execvp(argv[0], argv.data());
-        ::_exit(127);
-    }
     int ws = 0;
     while (::waitpid(pid, &ws, 0) < 0)
         if (errno != EINTR)
             return -1;
-    return WIFEXITED(ws) ? WEXITSTATUS(ws) : 128 + WTERMSIG(ws);
+    return exit_status(ws);
 }
 
 std::string read_text(const std::string& path)

@@ -909,29 +909,15 @@ Interpreter::Step Interpreter::exec(const CompareCmd& cmd)
     call_ok();
     report(std::to_string(cmd.pages.size()) + " references");
     // The header message is "first column|other columns", the latter with the frame count.
-    auto title = [](const std::string& frames) {
-        std::string header = text::say(text::Msg::CompareHeader, {frames});
-        size_t bar = header.find('|');
-        return std::pair(header.substr(0, bar), header.substr(bar + 1));
-    };
-    std::vector<std::vector<std::string>> table{{title("").first}};
+    std::vector<std::vector<std::string>> table{{text::parts(text::say(text::Msg::CompareHeader, {""}))[0]}};
     for (u64 n : cmd.frames)
-        table[0].push_back(title(std::to_string(n)).second);
+        table[0].push_back(text::parts(text::say(text::Msg::CompareHeader, {std::to_string(n)}))[1]);
     for (size_t p = 0; p < cmd.policies.size(); ++p) {
         table.push_back({cmd.policies[p]});
         for (u64 n : faults[p])
             table.back().push_back(std::to_string(n));
     }
-    std::vector<size_t> width(table[0].size(), 0);
-    for (const auto& line : table)
-        for (size_t i = 0; i < line.size(); ++i)
-            width[i] = std::max(width[i], text::display_width(line[i]));
-    for (const auto& line : table) {
-        std::string text = "  " + text::pad(line[0], width[0]);
-        for (size_t i = 1; i < line.size(); ++i)
-            text += "  " + std::string(width[i] - text::display_width(line[i]), ' ') + line[i];
-        m_out << text << "\n";
-    }
+    m_out << text::columns(table, 1);
     if (std::find(cmd.policies.begin(), cmd.policies.end(), "lru") != cmd.policies.end())
         m_out << "  " << text::say(text::Msg::CompareLinuxLru) << "\n";
     // Belady's anomaly: more frames, more faults.

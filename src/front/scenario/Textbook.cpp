@@ -1,7 +1,6 @@
 #include "front/scenario/Textbook.h"
 
 #include <algorithm>
-#include <array>
 #include <set>
 #include <sstream>
 
@@ -36,24 +35,6 @@ std::string join(const std::vector<std::string>& items, const char* sep)
     for (const std::string& item : items)
         out += (out.empty() ? "" : sep) + item;
     return out;
-}
-
-std::optional<u64> lookup(const std::vector<std::pair<u64, u64>>& table, u64 page)
-{
-    for (const auto& [p, when] : table)
-        if (p == page)
-            return when;
-    return std::nullopt;
-}
-
-void remember(std::vector<std::pair<u64, u64>>& table, u64 page, u64 when)
-{
-    for (auto& [p, w] : table)
-        if (p == page) {
-            w = when;
-            return;
-        }
-    table.emplace_back(page, when);
 }
 
 } // namespace
@@ -107,9 +88,9 @@ const TraceRow& TextbookTrace::record(u64 t, RefOutcome outcome, const std::vect
         u64 v = row.victims.front();
         std::string victim = std::to_string(v);
         if (m_policy == "fifo") {
-            row.why = say(Msg::WhyFifo, {victim, std::to_string(lookup(m_came, v).value_or(0))});
+            row.why = say(Msg::WhyFifo, {victim, std::to_string(m_came[v])});
         } else if (m_policy == "exact-lru") {
-            row.why = say(Msg::WhyLru, {victim, std::to_string(lookup(m_last_use, v).value_or(0))});
+            row.why = say(Msg::WhyLru, {victim, std::to_string(m_last_use[v])});
         } else if (m_policy == "opt") {
             auto next = next_use(v, t);
             row.why = next ? say(Msg::WhyOptNext, {victim, std::to_string(*next + 1)})
@@ -144,7 +125,7 @@ const TraceRow& TextbookTrace::record(u64 t, RefOutcome outcome, const std::vect
                 freed = freed ? freed : c;
             }
     if (now.count(row.page) && !was_resident) {
-        remember(m_came, row.page, row.t);
+        m_came[row.page] = row.t;
         size_t column = m_columns.size();
         if (freed)
             column = *freed;
@@ -156,7 +137,7 @@ const TraceRow& TextbookTrace::record(u64 t, RefOutcome outcome, const std::vect
             m_columns.emplace_back();
         m_columns[column] = row.page;
     }
-    remember(m_last_use, row.page, row.t);
+    m_last_use[row.page] = row.t;
     row.frames = m_columns;
     row.order = order_text(after, t);
     m_rows.push_back(std::move(row));
@@ -165,20 +146,13 @@ const TraceRow& TextbookTrace::record(u64 t, RefOutcome outcome, const std::vect
 
 std::string trace_table(const std::vector<TraceRow>& rows, const std::string& policy)
 {
-    std::vector<std::array<std::string, 6>> lines;
-    std::string header = say(Msg::TraceHeader);
-    std::array<std::string, 6> titles;
-    for (size_t i = 0, start = 0; i < 5; ++i) {
-        size_t bar = header.find('|', start);
-        titles[i] = header.substr(start, bar == std::string::npos ? std::string::npos : bar - start);
-        start = bar == std::string::npos ? header.size() : bar + 1;
-    }
-    titles[5] = say(policy == "fifo"        ? Msg::TraceOrderFifo
-                    : policy == "exact-lru" ? Msg::TraceOrderLru
-                    : policy == "opt"       ? Msg::TraceOrderOpt
-                    : policy == "clock"     ? Msg::TraceOrderClock
-                                            : Msg::TraceOrderOther);
-    lines.push_back(titles);
+    std::vector<std::string> titles = text::parts(say(Msg::TraceHeader));
+    titles.push_back(say(policy == "fifo"        ? Msg::TraceOrderFifo
+                         : policy == "exact-lru" ? Msg::TraceOrderLru
+                         : policy == "opt"       ? Msg::TraceOrderOpt
+                         : policy == "clock"     ? Msg::TraceOrderClock
+                                                 : Msg::TraceOrderOther));
+    std::vector<std::vector<std::string>> lines{titles};
     size_t cell = 1;
     for (const TraceRow& row : rows)
         for (const auto& f : row.frames)
@@ -193,20 +167,7 @@ std::string trace_table(const std::vector<TraceRow>& rows, const std::string& po
         lines.push_back(
             {std::to_string(row.t), std::to_string(row.page), join(frames, " "), result, row.why, row.order});
     }
-    std::array<size_t, 6> width{};
-    for (const auto& line : lines)
-        for (size_t i = 0; i < 6; ++i)
-            width[i] = std::max(width[i], text::display_width(line[i]));
-    std::string out;
-    for (const auto& line : lines) {
-        std::string text = "  ";
-        for (size_t i = 0; i < 6; ++i)
-            text += i + 1 < 6 ? text::pad(line[i], width[i] + 2) : line[i];
-        while (!text.empty() && text.back() == ' ')
-            text.pop_back();
-        out += text + "\n";
-    }
-    return out;
+    return text::columns(lines);
 }
 
 std::vector<TraceRow> replay(const std::vector<u64>& pages, const std::string& policy, u64 frames, bool write,

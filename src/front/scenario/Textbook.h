@@ -13,9 +13,9 @@
 // The texts come from the message catalogue (front/text/Messages.h), in English or Japanese.
 #pragma once
 
+#include <map>
 #include <optional>
 #include <string>
-#include <utility>
 #include <vector>
 
 #include "base/Types.h"
@@ -62,8 +62,8 @@ class TextbookTrace {
     std::vector<u64> m_pages;
     std::string m_policy;
     std::vector<std::optional<u64>> m_columns;
-    std::vector<std::pair<u64, u64>> m_came;     // (page, when it became resident, 1-based)
-    std::vector<std::pair<u64, u64>> m_last_use; // (page, its last reference, 1-based)
+    std::map<u64, u64> m_came;     // page -> when it became resident (1-based)
+    std::map<u64, u64> m_last_use; // page -> its last reference (1-based)
     std::vector<TraceRow> m_rows;
 };
 

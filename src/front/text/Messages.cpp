@@ -1,5 +1,6 @@
 #include "front/text/Messages.h"
 
+#include <algorithm>
 #include <array>
 #include <cstdlib>
 
@@ -395,6 +396,42 @@ std::string pad(std::string_view text, size_t width)
     for (size_t w = display_width(text); w < width; ++w)
         out += ' ';
     return out;
+}
+
+std::string columns(const std::vector<std::vector<std::string>>& rows, size_t right_from)
+{
+    std::vector<size_t> width;
+    for (const auto& row : rows)
+        for (size_t i = 0; i < row.size(); ++i) {
+            width.resize(std::max(width.size(), row.size()));
+            width[i] = std::max(width[i], display_width(row[i]));
+        }
+    std::string out;
+    for (const auto& row : rows) {
+        std::string line = " ";
+        for (size_t i = 0; i < row.size(); ++i) {
+            line += ' ';
+            line += i >= right_from ? std::string(width[i] - display_width(row[i]), ' ') + row[i]
+                                    : pad(row[i], width[i]);
+            line += ' ';
+        }
+        while (!line.empty() && line.back() == ' ')
+            line.pop_back();
+        out += line + "\n";
+    }
+    return out;
+}
+
+std::vector<std::string> parts(const std::string& message)
+{
+    std::vector<std::string> out;
+    for (size_t start = 0;;) {
+        size_t bar = message.find('|', start);
+        out.push_back(message.substr(start, bar == std::string::npos ? std::string::npos : bar - start));
+        if (bar == std::string::npos)
+            return out;
+        start = bar + 1;
+    }
 }
 
 } // namespace kioku::text

@@ -139,5 +139,11 @@ const char* raw(Lang lang, Msg msg);
 size_t display_width(std::string_view text);
 // text padded with spaces to `width` display columns.
 std::string pad(std::string_view text, size_t width);
+// The rows as a table: each line indented by two spaces, its cells two spaces apart in columns as
+// wide as their widest cell (in display columns), left-aligned, or right-aligned from column
+// `right_from` on; no spaces at the ends of lines.
+std::string columns(const std::vector<std::vector<std::string>>& rows, size_t right_from = ~size_t{0});
+// A message's parts between '|' (the column titles of a table).
+std::vector<std::string> parts(const std::string& message);
 
 } // namespace kioku::text
