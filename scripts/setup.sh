@@ -27,6 +27,7 @@ PACKAGES=(
     libgtest-dev libgmock-dev googletest libbenchmark-dev
     gcc-riscv64-linux-gnu libc6-dev-riscv64-cross qemu-user
     python3-jsonschema chromium
+    libxbyak-dev
     slurmctld slurmd slurm-client munge
 )
 

@@ -393,6 +393,7 @@ std::string parse(int argc, char** argv, RunCommandOptions& o)
     });
     cli.flag("--no-init", [&] { o.run.program_is_init = true; });
     cli.flag("--check", [&] { o.run.machine.check_invariants = true; });
+    cli.flag("--interpret", [&] { o.run.interpret = true; });
     if (auto error = cli.parse({argv, argv + argc}, CommandLine::Operands::Trailing, o.command);
         !error.empty())
         return error;
@@ -668,6 +669,8 @@ const char* run_usage()
            "    --seed N                seed of getrandom and AT_RANDOM\n"
            "    --paging sv48|sv39      page-table format\n"
            "    --check                 run the invariant checker after every operation\n"
+           "    --interpret             run guest code through the interpreter only, not translated\n"
+           "                            (the same run, slower: the reference for the translator)\n"
            "    --max-instructions N    kill the guest's processes after N instructions (e.g. 500M)\n"
            "    --time-limit DURATION   ... or after DURATION of simulated time (e.g. 10s, 500ms)\n"
            "    --stats                 print instructions, faults, TLB, swap, pressure and time\n"

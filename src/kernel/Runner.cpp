@@ -91,6 +91,7 @@ Result<std::unique_ptr<Runner>> Runner::create(const RunOptions& options, std::o
     r->m_kernel = TRY(Kernel::create(options.machine));
     Machine& m = r->m_kernel->machine();
     r->m_hart = std::make_unique<Hart>(m.mmu(), m.clock());
+    r->m_hart->set_translation(!options.interpret);
     r->m_kernel->mm().allocator().set_code_cache(r->m_hart.get());
     r->m_syscalls = std::make_unique<Syscalls>(*r);
     // Numbers the scheduler still names: tasks not yet reaped, and the groups' pgid and sid.

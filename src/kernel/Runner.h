@@ -54,6 +54,9 @@ struct RunOptions {
     // are handed to init, which reaps them at once; init ignores every signal. With this set the
     // program itself is PID 1 (a container without an init): orphans still reaped at once.
     bool program_is_init = false;
+    // Run guest code through the hart's interpreter alone, not translated to host code: the
+    // reference the translator is held to (the same run, bit for bit), and slower.
+    bool interpret = false;
     // Start the program in a memory cgroup of its own, /kioku, with these memory.* settings
     // (file name, value as written to it), as `systemd-run -p MemoryMax=...` would.
     std::optional<std::vector<std::pair<std::string, std::string>>> cgroup;

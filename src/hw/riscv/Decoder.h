@@ -122,12 +122,23 @@ inline constexpr unsigned PARCELS_PER_PAGE = PAGE_SIZE / 2;
 
 // The decodes of one physical code frame, one slot per 16-bit parcel, and a PageEnd sentinel
 // after the last, so straight-line execution needs no page-boundary check per instruction.
+//
+// The translator keeps the entry points of the page's translated blocks beside the decodes, one
+// per parcel: they die with the decodes. Translated code has the page's virtual address built in
+// (auipc, return addresses), so the entries hold for `entries_va` only, and for the translator's
+// `entries_epoch` (its code buffer starts afresh when full).
 struct DecodedPage {
     DecodedPage() { slots[PARCELS_PER_PAGE].set_op(Op::PageEnd, false); }
+    ~DecodedPage() { delete[] entries; }
+    DecodedPage(const DecodedPage&) = delete;
+    DecodedPage& operator=(const DecodedPage&) = delete;
 
     std::array<Insn, PARCELS_PER_PAGE + 1> slots{};
     u8* host = nullptr; // the frame's bytes
     Pfn pfn;
+    const void** entries = nullptr; // PARCELS_PER_PAGE entry points, or null
+    u64 entries_va = 0;
+    u64 entries_epoch = 0;
 };
 
 } // namespace kioku::riscv

@@ -9,9 +9,13 @@
 #include "hw/Clock.h"
 #include "hw/PhysicalMemory.h"
 #include "hw/Tlb.h"
+#include "hw/riscv/Arith.h"
 #include "hw/riscv/Fpu.h"
+#include "hw/riscv/Translator.h"
 
 namespace kioku {
+
+using namespace riscv::arith;
 
 static_assert(std::endian::native == std::endian::little, "guest memory is copied as host integers");
 
@@ -21,81 +25,6 @@ using riscv::Insn;
 using riscv::Op;
 
 namespace {
-
-constexpr u64 sext32(u64 v)
-{
-    return static_cast<u64>(static_cast<i64>(static_cast<i32>(v)));
-}
-
-u64 mulh(u64 a, u64 b)
-{
-    return static_cast<u64>((static_cast<__int128>(static_cast<i64>(a)) * static_cast<i64>(b)) >> 64);
-}
-u64 mulhu(u64 a, u64 b)
-{
-    return static_cast<u64>((static_cast<unsigned __int128>(a) * b) >> 64);
-}
-u64 mulhsu(u64 a, u64 b)
-{
-    return static_cast<u64>((static_cast<__int128>(static_cast<i64>(a)) * static_cast<__int128>(b)) >> 64);
-}
-
-// Division as the M extension defines it: no traps. By zero: quotient all ones, remainder the
-// dividend. The one signed overflow (most negative / -1): quotient the dividend, remainder 0.
-u64 div_signed(i64 a, i64 b)
-{
-    if (b == 0)
-        return ~u64{0};
-    if (a == INT64_MIN && b == -1)
-        return static_cast<u64>(a);
-    return static_cast<u64>(a / b);
-}
-u64 rem_signed(i64 a, i64 b)
-{
-    if (b == 0)
-        return static_cast<u64>(a);
-    if (a == INT64_MIN && b == -1)
-        return 0;
-    return static_cast<u64>(a % b);
-}
-u64 div_unsigned(u64 a, u64 b)
-{
-    return b == 0 ? ~u64{0} : a / b;
-}
-u64 rem_unsigned(u64 a, u64 b)
-{
-    return b == 0 ? a : a % b;
-}
-
-// The W forms work on the low 32 bits and sign-extend the 32-bit result.
-u64 divw(u64 a, u64 b)
-{
-    i32 x = static_cast<i32>(a), y = static_cast<i32>(b);
-    if (y == 0)
-        return ~u64{0};
-    if (x == INT32_MIN && y == -1)
-        return sext32(static_cast<u32>(x));
-    return sext32(static_cast<u32>(x / y));
-}
-u64 remw(u64 a, u64 b)
-{
-    i32 x = static_cast<i32>(a), y = static_cast<i32>(b);
-    if (y == 0)
-        return sext32(static_cast<u32>(x));
-    if (x == INT32_MIN && y == -1)
-        return 0;
-    return sext32(static_cast<u32>(x % y));
-}
-u64 divuw(u64 a, u64 b)
-{
-    u32 x = static_cast<u32>(a), y = static_cast<u32>(b);
-    return y == 0 ? ~u64{0} : sext32(x / y);
-}
-u64 remuw(u64 a, u64 b)
-{
-    u32 x = static_cast<u32>(a), y = static_cast<u32>(b);
-    return sext32(y == 0 ? x : x % y);
-}
 
 // The new memory value of an AMO. W operands arrive sign-extended, which keeps both the signed
 // and the unsigned order of their 32-bit values, so one comparison serves both widths.
@@ -125,9 +54,18 @@ Hart::Hart(Mmu& mmu, Clock& clock)
     m_memory_host = memory.ptr(memory.base());
     m_tlb_generation = mmu.tlb().generation();
     m_straddled[2].set_op(Op::PageEnd, false);
+    set_translation(true);
 }
 
 Hart::~Hart() = default;
+
+void Hart::set_translation(bool on)
+{
+    if (on && !m_translator && riscv::Translator::available())
+        m_translator = std::make_unique<riscv::Translator>(*this);
+    else if (!on)
+        m_translator.reset();
+}
 
 void Hart::set_satp(const Satp& satp)
 {
@@ -224,7 +162,8 @@ void Hart::finish_run(u64 retired, u64 fetched)
 #define KIOKU_DISPATCH_PER_HANDLER
 #endif
 template <bool Refs>
-KIOKU_DISPATCH_PER_HANDLER StopInfo Hart::run_loop(u64 budget)
+KIOKU_DISPATCH_PER_HANDLER StopInfo Hart::run_loop(u64 budget, u64 retired_before, DecodedPage*& page_io,
+                                                   u64& retired, bool& fetched)
 {
 #define KIOKU_LABEL(name) &&op_##name, &&op_##name##_c,
 #define KIOKU_FLOAT_LABEL(name) &&op_float, &&op_float,
@@ -232,19 +171,17 @@ KIOKU_DISPATCH_PER_HANDLER StopInfo Hart::run_loop(u64 budget)
 #undef KIOKU_LABEL
 #undef KIOKU_FLOAT_LABEL
 
-    sync_with_tlb();
-    m_cached_hits = 0;
-    m_mmu_fetches = 0;
     u64* const x = m_state.x.data();
     u64* const f = m_state.f.data();
     u64 pc = m_state.pc;
     u64 left = budget;
-    DecodedPage* page = nullptr;
-    m_code_page_va = NO_PAGE;
+    DecodedPage* page = page_io;
+    if (!page)
+        m_code_page_va = NO_PAGE;
     const Insn* ip = nullptr;
     StopInfo stop;
-    bool fetched = false; // whether the instruction that stopped the run was fetched
-    u64 hits = 0;         // fast-path data accesses
+    fetched = false; // whether the instruction that stopped the run was fetched
+    u64 hits = 0;    // fast-path data accesses
 
     // One line per operation reads best here.
     // clang-format off
@@ -316,6 +253,11 @@ KIOKU_DISPATCH_PER_HANDLER StopInfo Hart::run_loop(u64 budget)
     x[0] = 0;
     if (left == 0)
         goto stopped;
+    if (page) {
+        // Resuming on the page execution is on, as the translator hands over: no lookup.
+        ip = &page->slots[(pc & (PAGE_SIZE - 1)) >> 1];
+        DISPATCH();
+    }
 enter:
     if ((pc & PAGE_MASK) != m_code_page_va) {
         if constexpr (Refs)
@@ -449,7 +391,7 @@ OP42(Ebreak,
 
 LABELS4(Csrrw) LABELS4(Csrrs) LABELS4(Csrrc) LABELS4(Csrrwi) LABELS4(Csrrsi) LABELS4(Csrrci) {
     constexpr unsigned LEN = 4;
-    if (!execute_csr(*ip, budget - left))
+    if (!execute_csr(*ip, retired_before + budget - left))
         goto illegal;
     x[0] = 0;
     NEXT();
@@ -512,14 +454,34 @@ illegal:
 stopped:
     m_state.pc = pc;
     x[0] = 0;
-    u64 retired = budget - left;
+    retired = budget - left;
     m_cached_hits += hits;
-    finish_run(retired, retired + (fetched ? 1 : 0));
+    page_io = page;
     return stop;
 }
 
-template StopInfo Hart::run_loop<false>(u64 budget);
-template StopInfo Hart::run_loop<true>(u64 budget);
+template StopInfo Hart::run_loop<false>(u64, u64, DecodedPage*&, u64&, bool&);
+template StopInfo Hart::run_loop<true>(u64, u64, DecodedPage*&, u64&, bool&);
+
+StopInfo Hart::run(u64 budget)
+{
+    sync_with_tlb();
+    m_cached_hits = 0;
+    m_mmu_fetches = 0;
+    m_code_page_va = NO_PAGE;
+    DecodedPage* page = nullptr;
+    u64 retired = 0;
+    bool fetched = false;
+    StopInfo stop;
+    if (m_refs)
+        stop = run_loop<true>(budget, 0, page, retired, fetched);
+    else if (m_translator)
+        stop = m_translator->run(budget, retired, fetched);
+    else
+        stop = run_loop<false>(budget, 0, page, retired, fetched);
+    finish_run(retired, retired + (fetched ? 1 : 0));
+    return stop;
+}
 
 // --- atomics -----------------------------------------------------------------------------------
 

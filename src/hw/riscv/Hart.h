@@ -40,6 +40,9 @@
 namespace kioku {
 
 class Clock;
+namespace riscv {
+class Translator;
+}
 
 struct HartState {
     std::array<u64, 32> x{}; // integer registers; x[0] reads as zero
@@ -93,8 +96,13 @@ class Hart final : public CodeCachePort {
 
     // Executes at most `budget` instructions. Retired instructions advance the clock by the cost
     // model's instruction_ns each.
-    StopInfo run(u64 budget) { return m_refs ? run_loop<true>(budget) : run_loop<false>(budget); }
+    StopInfo run(u64 budget);
     void set_reference_sink(ReferenceSink* sink) { m_refs = sink; }
+    // Whether guest code runs translated to host code (the default where a translator exists) or
+    // through the interpreter alone. Both give the same run, bit for bit; the interpreter is the
+    // reference the translator is tested against.
+    void set_translation(bool on);
+    bool translating() const { return m_translator != nullptr; }
 
     const HartStats& stats() const { return m_stats; }
 
@@ -111,12 +119,14 @@ class Hart final : public CodeCachePort {
     // bits and the bits below the access size), so an empty slot never matches.
     static constexpr u64 NO_PAGE = 0x800;
     static constexpr unsigned TC_SLOTS = 256;
-    struct TcSlot {
+    // A slot is a cache line, so the translator finds it with a shift and a mask.
+    struct alignas(64) TcSlot {
         u64 read_tag = NO_PAGE;
         u64 write_tag = NO_PAGE;
         u64 exec_tag = NO_PAGE;
         u8* host = nullptr;                 // the frame's first byte
         riscv::DecodedPage* code = nullptr; // set with exec_tag
+        u64 addend = 0;                     // host - the page's virtual address, mod 2^64
     };
     // A data access resolved to host bytes: `first_len` bytes at `first`, the rest at `second`
     // (the next page) when the access crosses a page boundary.
@@ -130,8 +140,14 @@ class Hart final : public CodeCachePort {
 
     static unsigned slot_index(u64 va) { return (va >> PAGE_SHIFT) & (TC_SLOTS - 1); }
     TcSlot& slot_of(u64 va) { return m_tc[slot_index(va)]; }
+    friend class riscv::Translator;
+
+    // Interprets at most `budget` instructions from m_state.pc. `page` is the decoded page of the
+    // code page m_code_page_va names, when it names one, and on return the one execution ended
+    // on. `retired_before` is what this run() retired before (the counter CSRs include it);
+    // `retired` and `fetched` say what this call retired and fetched.
     template <bool Refs>
-    StopInfo run_loop(u64 budget);
+    StopInfo run_loop(u64 budget, u64 retired_before, riscv::DecodedPage*& page, u64& retired, bool& fetched);
     template <typename T, bool Refs>
     bool load(u64 va, T& out, u64& hits);
     template <typename T, bool Refs>
@@ -186,6 +202,7 @@ class Hart final : public CodeCachePort {
     // parcels on holds a PageEnd, so execution continues on the next page after it.
     std::array<riscv::Insn, 3> m_straddled{};
     std::unordered_map<u64, std::unique_ptr<riscv::DecodedPage>> m_code;
+    std::unique_ptr<riscv::Translator> m_translator; // null: the interpreter runs everything
 };
 
 } // namespace kioku

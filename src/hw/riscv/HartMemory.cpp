@@ -54,6 +54,7 @@ void Hart::fill_slot(u64 va, AccessType access, u8* host)
     if (!same_page || s.host != host) {
         s = TcSlot{};
         s.host = host;
+        s.addend = reinterpret_cast<u64>(host) - tag;
     }
     switch (access) {
     case AccessType::Read: s.read_tag = tag; break;

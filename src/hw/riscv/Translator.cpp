@@ -1,0 +1,1078 @@
+// The translator's dispatcher (in C++) and its code generator (x86-64, through xbyak).
+//
+// Generated code keeps the guest's registers in HartState and these host registers fixed:
+//   rbx  HartState*          rbp  Hart* (the first argument of every helper)
+//   r12  the translation cache (Hart::m_tc)
+//   r13  instructions left in the budget       r14  fast-path data accesses (TLB hits)
+//   r15  Hart::m_code_page_va, the code page last entered (reloaded after every call)
+//   [rsp] Translator::Context*
+// rax, rcx, rdx, rsi, rdi and r8-r11 are scratch. Code leaves through `exit`, which returns the
+// reason (an Exit) to the dispatcher with the guest pc stored in HartState.
+#include "hw/riscv/Translator.h"
+
+#include <array>
+#include <cstddef>
+#include <cstring>
+#include <functional>
+#include <map>
+#include <vector>
+
+#include "hw/riscv/Arith.h"
+#include "hw/riscv/Hart.h"
+
+#if defined(__x86_64__) && __has_include(<xbyak/xbyak.h>)
+#define KIOKU_TRANSLATOR 1
+#include <xbyak/xbyak.h>
+#else
+#define KIOKU_TRANSLATOR 0
+#endif
+
+namespace kioku::riscv {
+
+#if KIOKU_TRANSLATOR
+
+namespace {
+
+// Why generated code returned to the dispatcher.
+enum Exit : u32 {
+    EXIT_CONTINUE,    // a control transfer to HartState::pc whose code page or block is not at hand
+    EXIT_FALLTHROUGH, // straight on to HartState::pc, on the same page, with no block there yet
+    EXIT_TAIL,        // the block at HartState::pc is longer than the budget left
+    EXIT_FAULT,       // a helper failed and set Hart::m_fault; pc at the instruction
+    EXIT_ILLEGAL,     // Context::tval holds the bits; pc at the instruction
+    EXIT_ECALL,
+    EXIT_EBREAK,
+    EXIT_FENCEI, // retired; pc after it
+};
+
+constexpr size_t CODE_BYTES = size_t{32} << 20;
+constexpr size_t BLOCK_ROOM = size_t{256} << 10; // free space a block may need at most
+constexpr unsigned MAX_BLOCK = 128;              // instructions
+
+struct LoadResult {
+    u64 value;
+    u64 ok;
+};
+
+bool ends_block(Op op)
+{
+    switch (op) {
+    case Op::Jal:
+    case Op::Jalr:
+    case Op::J:
+    case Op::Jr:
+    case Op::Ecall:
+    case Op::Ebreak:
+    case Op::Illegal:
+    case Op::FenceI: return true;
+    default: return false;
+    }
+}
+
+} // namespace
+
+// What generated code calls: the hart's own slow paths and out-of-line operations.
+struct Translator::Helpers {
+    static LoadResult load(Hart* h, u64 va, u64 size)
+    {
+        u64 raw = 0;
+        bool ok = h->load_slow(va, static_cast<unsigned>(size), &raw);
+        return {raw, ok ? 1u : 0u};
+    }
+    static bool store(Hart* h, u64 va, u64 value, u64 size)
+    {
+        return h->store_slow(va, static_cast<unsigned>(size), &value);
+    }
+    static void drop_reservation(Hart* h, const u8* host, u64 size)
+    {
+        h->drop_reservation_if_hit(host, static_cast<unsigned>(size));
+    }
+    static bool fp(Hart* h, const Insn* in) { return h->execute_fp(*in); }
+    // `left` is the budget left before this instruction.
+    static bool csr(Hart* h, const Insn* in, u64 left)
+    {
+        return h->execute_csr(*in, h->m_translator->m_ctx.budget - left);
+    }
+    static bool atomic(Hart* h, const Insn* in)
+    {
+        switch (in->op) {
+        case Op::LrW:
+        case Op::LrD: return h->execute_lr(*in);
+        case Op::ScW:
+        case Op::ScD: return h->execute_sc(*in);
+        default: return h->execute_amo(*in);
+        }
+    }
+    static u64 div(u64 a, u64 b) { return arith::div_signed(static_cast<i64>(a), static_cast<i64>(b)); }
+    static u64 divu(u64 a, u64 b) { return arith::div_unsigned(a, b); }
+    static u64 rem(u64 a, u64 b) { return arith::rem_signed(static_cast<i64>(a), static_cast<i64>(b)); }
+    static u64 remu(u64 a, u64 b) { return arith::rem_unsigned(a, b); }
+    static u64 divw(u64 a, u64 b) { return arith::divw(a, b); }
+    static u64 divuw(u64 a, u64 b) { return arith::divuw(a, b); }
+    static u64 remw(u64 a, u64 b) { return arith::remw(a, b); }
+    static u64 remuw(u64 a, u64 b) { return arith::remuw(a, b); }
+};
+
+class Translator::Emitter : public Xbyak::CodeGenerator {
+  public:
+    using Entry = u32 (*)(Context* ctx, const void* code);
+
+    Emitter(Hart& hart)
+        : Xbyak::CodeGenerator(CODE_BYTES)
+        , m_hart(hart)
+        , m_code_page_va_offset(static_cast<int>(reinterpret_cast<const u8*>(&hart.m_code_page_va) -
+                                                 reinterpret_cast<const u8*>(&hart)))
+    {
+        setDefaultJmpNEAR(true);
+    }
+
+    // Empties the buffer and writes the code every block shares: the way in, the way out and the
+    // lookup that enters a control transfer's target.
+    void prelude(u64 epoch);
+    bool has_room() const { return getSize() + BLOCK_ROOM <= CODE_BYTES; }
+    u32 enter(Context* ctx, const void* code) { return m_entry(ctx, code); }
+
+    struct Item {
+        u64 pc;
+        const Insn* insn;
+    };
+    // Writes the block of `items` (on the page at `page_va`, whose decodes are `page`); `end` is
+    // where execution continues when the last item is not a control transfer.
+    const void* block(DecodedPage& page, u64 page_va, const std::vector<Item>& items, u64 end);
+
+  private:
+    using Reg64 = Xbyak::Reg64;
+    using Address = Xbyak::Address;
+
+    static constexpr int X_OFF = static_cast<int>(offsetof(HartState, x));
+    static constexpr int F_OFF = static_cast<int>(offsetof(HartState, f));
+    static constexpr int PC_OFF = static_cast<int>(offsetof(HartState, pc));
+    static constexpr int RESERVED_OFF = static_cast<int>(offsetof(HartState, reservation_valid));
+
+    Address X(unsigned r) { return qword[rbx + (X_OFF + 8 * static_cast<int>(r))]; }
+    Address F(unsigned r) { return qword[rbx + (F_OFF + 8 * static_cast<int>(r))]; }
+
+    // Guest registers cached in host registers within a block, written through: every write goes
+    // to HartState at once, so an exit or a helper finds the registers there, and the cache only
+    // spares reading them back. It starts empty at each block's entry and after every call on the
+    // block's main path (calls clobber the pool); the calls on out-of-line paths keep the pool.
+    static constexpr unsigned POOL = 4;
+    Reg64 pool(unsigned i) const { return Reg64(static_cast<int>(Xbyak::Operand::R8 + i)); }
+    // The host register holding guest register r, loaded now if it was not.
+    Reg64 R(unsigned r);
+    void set_x(unsigned rd, const Reg64& value);
+    unsigned take_pool_register();
+    void forget_registers();
+    void push_pool();
+    void pop_pool();
+    // Calls a helper; r15 follows Hart::m_code_page_va, which a slow path may have reset.
+    template <typename Fn>
+    void call_helper(Fn* fn)
+    {
+        mov(rax, reinterpret_cast<size_t>(fn));
+        call(rax);
+        mov(r15, qword[rbp + m_code_page_va_offset]);
+    }
+    // Leaves the block with instruction `k` not retired.
+    void leave_at(unsigned k, u64 pc, Exit why);
+    // A control transfer to a known target.
+    void go_to(DecodedPage& page, u64 page_va, u64 target);
+    void go_to_rax(); // a control transfer to the target in rax
+    void fall_through(DecodedPage& page, u64 page_va, u64 next);
+    // Jumps to the block at `target` on this page: straight there when it exists, else through
+    // a jump that is pointed at it when it is written, and meanwhile to `otherwise`.
+    void chain(DecodedPage& page, u64 target, Xbyak::Label& otherwise);
+    void patch_waiting(const DecodedPage& page, u32 parcel, const void* block);
+    void slot_of(const Reg64& va, const Reg64& slot);
+    void slot_offset(const Reg64& va, const Reg64& slot);
+    void emit_load(const Item& item, unsigned k);
+    void emit_store(const Item& item, unsigned k);
+    void emit(DecodedPage& page, u64 page_va, const Item& item, unsigned k);
+
+    Hart& m_hart;
+    const int m_code_page_va_offset; // of Hart::m_code_page_va in the Hart (rbp)
+    Entry m_entry = nullptr;
+    const u8* m_exit = nullptr;
+    const u8* m_enter = nullptr;
+    u64 m_epoch = 0;
+    unsigned m_count = 0;          // instructions in the block being written
+    const void* m_start = nullptr; // its first byte
+    u64 m_start_pc = 0;
+    std::array<std::int8_t, 32> m_host_of{};    // pool index caching each guest register, or -1
+    std::array<std::int8_t, POOL> m_guest_of{}; // guest register in each pool register, or -1
+    std::array<u32, POOL> m_last_use{};
+    u32 m_uses = 0;
+    // Jumps (the address of their rel32) waiting for a block to be written at a parcel of a page.
+    // A page dropped before its block is written leaves its jumps here, in code no one reaches.
+    std::map<std::pair<const DecodedPage*, u32>, std::vector<u8*>> m_waiting;
+    std::vector<std::function<void()>> m_cold; // out-of-line paths, written after the block
+};
+
+void Translator::Emitter::prelude(u64 epoch)
+{
+    using namespace Xbyak::util;
+    reset();
+    m_waiting.clear();
+    m_epoch = epoch;
+    Hart& h = m_hart;
+
+    m_entry = getCurr<Entry>();
+    push(rbx);
+    push(rbp);
+    push(r12);
+    push(r13);
+    push(r14);
+    push(r15);
+    push(rdi); // the Context, at [rsp] while generated code runs; seven pushes keep calls aligned
+    mov(rbx, reinterpret_cast<size_t>(&h.m_state));
+    mov(rbp, reinterpret_cast<size_t>(&h));
+    mov(r12, reinterpret_cast<size_t>(h.m_tc.data()));
+    mov(r13, qword[rdi + offsetof(Context, left)]);
+    mov(r14, qword[rdi + offsetof(Context, hits)]);
+    mov(r15, qword[rbp + m_code_page_va_offset]);
+    stmxcsr(dword[rdi + offsetof(Context, host_mxcsr)]);
+    ldmxcsr(dword[rdi + offsetof(Context, guest_mxcsr)]);
+    jmp(rsi);
+
+    m_exit = getCurr();
+    mov(rdi, qword[rsp]);
+    mov(qword[rdi + offsetof(Context, left)], r13);
+    mov(qword[rdi + offsetof(Context, hits)], r14);
+    stmxcsr(dword[rdi + offsetof(Context, guest_mxcsr)]);
+    ldmxcsr(dword[rdi + offsetof(Context, host_mxcsr)]);
+    pop(rdi);
+    pop(r15);
+    pop(r14);
+    pop(r13);
+    pop(r12);
+    pop(rbp);
+    pop(rbx);
+    ret();
+
+    // Entering the target in rax (already in HartState::pc), as the interpreter's `enter` does:
+    // the code page is looked up only when it is not the one last entered (r15), and then only
+    // in the translation cache here; everything else is the dispatcher's.
+    constexpr int TC_EXEC = static_cast<int>(offsetof(Hart::TcSlot, exec_tag));
+    constexpr int TC_CODE = static_cast<int>(offsetof(Hart::TcSlot, code));
+    Xbyak::Label have_page, lookup, miss;
+    m_enter = getCurr();
+    mov(rcx, rax);
+    and_(rcx, static_cast<u32>(PAGE_MASK));
+    mov(rdi, qword[rsp]);
+    cmp(rcx, r15);
+    je(have_page);
+    slot_of(rax, rsi);
+    cmp(rcx, qword[rsi + TC_EXEC]);
+    jne(miss, T_NEAR);
+    mov(rsi, qword[rsi + TC_CODE]);
+    mov(qword[rbp + m_code_page_va_offset], rcx);
+    mov(r15, rcx);
+    mov(qword[rdi + offsetof(Context, page)], rsi);
+    jmp(lookup);
+    L(have_page);
+    mov(rsi, qword[rdi + offsetof(Context, page)]);
+    L(lookup);
+    cmp(rcx, qword[rsi + offsetof(DecodedPage, entries_va)]);
+    jne(miss);
+    cmp(qword[rsi + offsetof(DecodedPage, entries_epoch)], static_cast<u32>(epoch));
+    jne(miss);
+    mov(rdx, qword[rsi + offsetof(DecodedPage, entries)]);
+    test(rdx, rdx);
+    jz(miss);
+    and_(eax, static_cast<u32>(PAGE_SIZE - 1));
+    mov(rdx, qword[rdx + rax * 4]); // entries are 8 bytes per 2-byte parcel
+    test(rdx, rdx);
+    jz(miss);
+    jmp(rdx);
+    L(miss);
+    mov(eax, EXIT_CONTINUE);
+    jmp(m_exit);
+}
+
+// slot = &m_tc[(va >> 12) % TC_SLOTS]; va is kept.
+void Translator::Emitter::slot_of(const Reg64& va, const Reg64& slot)
+{
+    slot_offset(va, slot);
+    add(slot, r12);
+}
+
+// slot = the byte offset of va's slot in m_tc, ((va >> 12) % TC_SLOTS) * 64; va is kept.
+void Translator::Emitter::slot_offset(const Reg64& va, const Reg64& slot)
+{
+    static_assert(sizeof(Hart::TcSlot) == 64, "a slot's offset is its index shifted by 6");
+    mov(slot.cvt32(), va.cvt32());
+    shr(slot.cvt32(), PAGE_SHIFT - 6);
+    and_(slot.cvt32(), (Hart::TC_SLOTS - 1) << 6);
+}
+
+unsigned Translator::Emitter::take_pool_register()
+{
+    unsigned pick = 0;
+    for (unsigned i = 0; i < POOL; ++i) {
+        if (m_guest_of[i] < 0) {
+            pick = i;
+            break;
+        }
+        if (m_last_use[i] < m_last_use[pick])
+            pick = i;
+    }
+    if (m_guest_of[pick] >= 0)
+        m_host_of[static_cast<unsigned>(m_guest_of[pick])] = -1;
+    m_guest_of[pick] = -1;
+    m_last_use[pick] = ++m_uses;
+    return pick;
+}
+
+Xbyak::Reg64 Translator::Emitter::R(unsigned r)
+{
+    if (m_host_of[r] >= 0) {
+        auto i = static_cast<unsigned>(m_host_of[r]);
+        m_last_use[i] = ++m_uses;
+        return pool(i);
+    }
+    unsigned i = take_pool_register();
+    Reg64 host = pool(i);
+    if (r == 0)
+        xor_(host.cvt32(), host.cvt32());
+    else
+        mov(host, X(r));
+    m_host_of[r] = static_cast<std::int8_t>(i);
+    m_guest_of[i] = static_cast<std::int8_t>(r);
+    return host;
+}
+
+void Translator::Emitter::set_x(unsigned rd, const Reg64& value)
+{
+    if (rd == 0)
+        return;
+    mov(X(rd), value);
+    unsigned i = 0;
+    if (m_host_of[rd] >= 0) {
+        i = static_cast<unsigned>(m_host_of[rd]);
+        m_last_use[i] = ++m_uses;
+    } else {
+        i = take_pool_register();
+        m_host_of[rd] = static_cast<std::int8_t>(i);
+        m_guest_of[i] = static_cast<std::int8_t>(rd);
+    }
+    mov(pool(i), value);
+}
+
+void Translator::Emitter::forget_registers()
+{
+    m_host_of.fill(-1);
+    m_guest_of.fill(-1);
+}
+
+// Four pushes keep the stack 16-byte aligned for the call between them.
+void Translator::Emitter::push_pool()
+{
+    for (unsigned i = 0; i < POOL; ++i)
+        push(pool(i));
+}
+
+void Translator::Emitter::pop_pool()
+{
+    for (unsigned i = POOL; i-- > 0;)
+        pop(pool(i));
+}
+
+void Translator::Emitter::leave_at(unsigned k, u64 pc, Exit why)
+{
+    if (m_count - k > 0)
+        add(r13, m_count - k);
+    mov(rax, pc);
+    mov(qword[rbx + PC_OFF], rax);
+    mov(eax, why);
+    jmp(m_exit, T_NEAR);
+}
+
+// A transfer on the same page enters its target without a lookup only while that page is the
+// one the hart last entered: a TLB flush in between makes the interpreter look it up again.
+void Translator::Emitter::go_to(DecodedPage& page, u64 page_va, u64 target)
+{
+    Xbyak::Label enter;
+    if ((target & PAGE_MASK) == page_va) {
+        if (page_va <= 0x7fffffff) {
+            cmp(r15, static_cast<u32>(page_va));
+        } else {
+            mov(rcx, page_va);
+            cmp(rcx, r15);
+        }
+        jne(enter);
+        chain(page, target, enter);
+    }
+    L(enter);
+    mov(rax, target);
+    go_to_rax();
+}
+
+void Translator::Emitter::chain(DecodedPage& page, u64 target, Xbyak::Label& otherwise)
+{
+    u32 parcel = static_cast<u32>((target & (PAGE_SIZE - 1)) >> 1);
+    if (const void* known = target == m_start_pc ? m_start : page.entries[parcel]) {
+        jmp(known);
+        return;
+    }
+    jmp(otherwise, T_NEAR);
+    m_waiting[{&page, parcel}].push_back(const_cast<u8*>(getCurr()) - 4);
+}
+
+void Translator::Emitter::patch_waiting(const DecodedPage& page, u32 parcel, const void* block)
+{
+    auto it = m_waiting.find({&page, parcel});
+    if (it == m_waiting.end())
+        return;
+    for (u8* rel : it->second) {
+        auto distance = static_cast<i32>(static_cast<const u8*>(block) - (rel + 4));
+        std::memcpy(rel, &distance, sizeof(distance));
+    }
+    m_waiting.erase(it);
+}
+
+void Translator::Emitter::go_to_rax()
+{
+    mov(qword[rbx + PC_OFF], rax);
+    jmp(m_enter, T_NEAR);
+}
+
+// Straight on, as the interpreter goes: on the same page with no lookup, off its end through
+// `enter`.
+void Translator::Emitter::fall_through(DecodedPage& page, u64 page_va, u64 next)
+{
+    if ((next & PAGE_MASK) != page_va) {
+        go_to(page, page_va, next);
+        return;
+    }
+    Xbyak::Label none;
+    chain(page, next, none);
+    L(none);
+    mov(rax, next);
+    mov(qword[rbx + PC_OFF], rax);
+    mov(eax, EXIT_FALLTHROUGH);
+    jmp(m_exit, T_NEAR);
+}
+
+void Translator::Emitter::emit_load(const Item& item, unsigned k)
+{
+    const Insn& in = *item.insn;
+    unsigned size = 0;
+    bool sign = false;
+    bool to_f = false;
+    switch (in.op) {
+    case Op::Lb: size = 1, sign = true; break;
+    case Op::Lh: size = 2, sign = true; break;
+    case Op::Lw: size = 4, sign = true; break;
+    case Op::Ld: size = 8; break;
+    case Op::Lbu: size = 1; break;
+    case Op::Lhu: size = 2; break;
+    case Op::Lwu: size = 4; break;
+    case Op::Flw: size = 4, to_f = true; break;
+    case Op::Fld: size = 8, to_f = true; break;
+    default: size = in.rm; break; // LoadDiscard
+    }
+    lea(rsi, ptr[R(in.rs1) + in.imm]);
+    auto slow = std::make_shared<Xbyak::Label>();
+    auto join = std::make_shared<Xbyak::Label>();
+    if (in.op == Op::LoadDiscard) {
+        // The interpreter sends these to the slow path directly; so does this.
+        jmp(*slow, T_NEAR);
+    } else {
+        constexpr int TC_READ = static_cast<int>(offsetof(Hart::TcSlot, read_tag));
+        constexpr int TC_ADDEND = static_cast<int>(offsetof(Hart::TcSlot, addend));
+        slot_offset(rsi, rdx);
+        mov(rcx, rsi);
+        and_(rcx, static_cast<u32>(PAGE_MASK | (size - 1)));
+        cmp(rcx, qword[r12 + rdx + TC_READ]);
+        jne(*slow, T_NEAR);
+        mov(rcx, qword[r12 + rdx + TC_ADDEND]);
+        switch (size) {
+        case 1: movzx(eax, byte[rcx + rsi]); break;
+        case 2: movzx(eax, word[rcx + rsi]); break;
+        case 4: mov(eax, dword[rcx + rsi]); break;
+        default: mov(rax, qword[rcx + rsi]); break;
+        }
+        inc(r14);
+    }
+    L(*join);
+    if (in.op != Op::LoadDiscard) {
+        if (sign && size == 1)
+            movsx(rax, al);
+        else if (sign && size == 2)
+            movsx(rax, ax);
+        else if (sign && size == 4)
+            movsxd(rax, eax);
+        if (to_f) {
+            if (size == 4) {
+                mov(rcx, u64{0xffffffff00000000});
+                or_(rax, rcx);
+            }
+            mov(F(in.rd), rax);
+        } else {
+            set_x(in.rd, rax);
+        }
+    }
+    u64 pc = item.pc;
+    m_cold.push_back([this, slow, join, size, k, pc] {
+        Xbyak::Label fault;
+        L(*slow);
+        mov(rdi, rbp);
+        mov(edx, size);
+        push_pool();
+        call_helper(&Helpers::load);
+        pop_pool();
+        test(rdx, rdx);
+        jz(fault);
+        jmp(*join, T_NEAR);
+        L(fault);
+        leave_at(k, pc, EXIT_FAULT);
+    });
+}
+
+void Translator::Emitter::emit_store(const Item& item, unsigned k)
+{
+    const Insn& in = *item.insn;
+    unsigned size = 0;
+    bool from_f = false;
+    switch (in.op) {
+    case Op::Sb: size = 1; break;
+    case Op::Sh: size = 2; break;
+    case Op::Sw: size = 4; break;
+    case Op::Sd: size = 8; break;
+    case Op::Fsw: size = 4, from_f = true; break;
+    default: size = 8, from_f = true; break; // Fsd
+    }
+    constexpr int TC_WRITE = static_cast<int>(offsetof(Hart::TcSlot, write_tag));
+    constexpr int TC_ADDEND = static_cast<int>(offsetof(Hart::TcSlot, addend));
+    auto slow = std::make_shared<Xbyak::Label>();
+    auto reserved = std::make_shared<Xbyak::Label>();
+    auto join = std::make_shared<Xbyak::Label>();
+    // Both operands are read before the paths part, so the register cache is the same after.
+    lea(rsi, ptr[R(in.rs1) + in.imm]);
+    if (from_f)
+        mov(rax, F(in.rs2));
+    else
+        mov(rax, R(in.rs2));
+    slot_offset(rsi, rdx);
+    mov(rcx, rsi);
+    and_(rcx, static_cast<u32>(PAGE_MASK | (size - 1)));
+    cmp(rcx, qword[r12 + rdx + TC_WRITE]);
+    jne(*slow, T_NEAR);
+    mov(rcx, qword[r12 + rdx + TC_ADDEND]);
+    add(rcx, rsi);
+    switch (size) {
+    case 1: mov(byte[rcx], al); break;
+    case 2: mov(word[rcx], ax); break;
+    case 4: mov(dword[rcx], eax); break;
+    default: mov(qword[rcx], rax); break;
+    }
+    inc(r14);
+    cmp(byte[rbx + RESERVED_OFF], 0);
+    jne(*reserved, T_NEAR);
+    L(*join);
+    u64 pc = item.pc;
+    m_cold.push_back([this, slow, reserved, join, size, k, pc] {
+        Xbyak::Label fault;
+        L(*reserved);
+        mov(rdi, rbp);
+        mov(rsi, rcx);
+        mov(edx, size);
+        push_pool();
+        call_helper(&Helpers::drop_reservation);
+        pop_pool();
+        jmp(*join, T_NEAR);
+        L(*slow);
+        mov(rdi, rbp);
+        mov(rdx, rax);
+        mov(ecx, size);
+        push_pool();
+        call_helper(&Helpers::store);
+        pop_pool();
+        test(al, al);
+        jz(fault);
+        jmp(*join, T_NEAR);
+        L(fault);
+        leave_at(k, pc, EXIT_FAULT);
+    });
+}
+
+void Translator::Emitter::emit(DecodedPage& page, u64 page_va, const Item& item, unsigned k)
+{
+    const Insn& in = *item.insn;
+    const u64 pc = item.pc;
+    const unsigned len = in.length();
+    const u64 imm = static_cast<u64>(static_cast<i64>(in.imm));
+    const u32 imm32 = static_cast<u32>(in.imm);
+    // rd = rs1 OP rs2, and the same on the low 32 bits, sign-extended.
+    auto binary = [&](auto op) {
+        mov(rax, R(in.rs1));
+        (this->*op)(rax, R(in.rs2));
+        set_x(in.rd, rax);
+    };
+    auto binary_w = [&](auto op) {
+        mov(eax, R(in.rs1).cvt32());
+        (this->*op)(eax, R(in.rs2).cvt32());
+        movsxd(rax, eax);
+        set_x(in.rd, rax);
+    };
+    using Op2 = void (Xbyak::CodeGenerator::*)(const Xbyak::Operand&, const Xbyak::Operand&);
+    using OpImm = void (Xbyak::CodeGenerator::*)(const Xbyak::Operand&, u32);
+    using Shift = void (Xbyak::CodeGenerator::*)(const Xbyak::Operand&, int);
+    using ShiftCl = void (Xbyak::CodeGenerator::*)(const Xbyak::Operand&, const Xbyak::Reg8&);
+    auto immediate = [&](OpImm op) {
+        mov(rax, R(in.rs1));
+        (this->*op)(rax, imm32);
+        set_x(in.rd, rax);
+    };
+    auto shift_imm = [&](Shift op, bool word) {
+        if (word) {
+            mov(eax, R(in.rs1).cvt32());
+            (this->*op)(eax, in.imm);
+            movsxd(rax, eax);
+        } else {
+            mov(rax, R(in.rs1));
+            (this->*op)(rax, in.imm);
+        }
+        set_x(in.rd, rax);
+    };
+    // x86 masks the count to 6 bits (5 for 32-bit operands), as RISC-V does.
+    auto shift_reg = [&](ShiftCl op, bool word) {
+        mov(rcx, R(in.rs2));
+        if (word) {
+            mov(eax, R(in.rs1).cvt32());
+            (this->*op)(eax, cl);
+            movsxd(rax, eax);
+        } else {
+            mov(rax, R(in.rs1));
+            (this->*op)(rax, cl);
+        }
+        set_x(in.rd, rax);
+    };
+    auto compare = [&](bool with_imm, bool is_signed) {
+        mov(rcx, R(in.rs1));
+        xor_(eax, eax);
+        if (with_imm)
+            cmp(rcx, imm32);
+        else
+            cmp(rcx, R(in.rs2));
+        if (is_signed)
+            setl(al);
+        else
+            setb(al);
+        set_x(in.rd, rax);
+    };
+    auto divide = [&](u64 (*fn)(u64, u64)) {
+        mov(rdi, R(in.rs1));
+        mov(rsi, R(in.rs2));
+        call_helper(fn);
+        forget_registers();
+        set_x(in.rd, rax);
+    };
+    // An out-of-line operation that may write x0, and fails as `why`.
+    auto out_of_line = [&](auto fn, Exit why, bool with_left) {
+        mov(rdi, rbp);
+        mov(rsi, reinterpret_cast<size_t>(&in));
+        if (with_left)
+            lea(rdx, ptr[r13 + (m_count - k)]);
+        call_helper(fn);
+        forget_registers(); // the call may also have written a guest register
+        mov(qword[rbx + X_OFF], 0);
+        auto failed = std::make_shared<Xbyak::Label>();
+        test(al, al);
+        jz(*failed, T_NEAR);
+        u32 raw = in.raw;
+        m_cold.push_back([this, failed, k, pc, why, raw] {
+            L(*failed);
+            if (why == EXIT_ILLEGAL) {
+                mov(eax, raw);
+                mov(rcx, qword[rsp]);
+                mov(qword[rcx + offsetof(Context, tval)], rax);
+            }
+            leave_at(k, pc, why);
+        });
+    };
+    // A conditional branch does not end a block: the block goes on with the instruction after
+    // it, and the taken path leaves from out-of-line code, giving back the budget of the rest.
+    auto branch =
+        [&](void (Xbyak::CodeGenerator::*jcc)(const Xbyak::Label&, Xbyak::CodeGenerator::LabelType)) {
+            auto taken = std::make_shared<Xbyak::Label>();
+            mov(rax, R(in.rs1));
+            cmp(rax, R(in.rs2));
+            (this->*jcc)(*taken, T_NEAR);
+            u64 target = pc + imm;
+            DecodedPage* p = &page;
+            m_cold.push_back([this, taken, k, target, p, page_va] {
+                L(*taken);
+                if (m_count - k - 1 > 0)
+                    add(r13, m_count - k - 1);
+                go_to(*p, page_va, target);
+            });
+        };
+
+    switch (in.op) {
+    case Op::Nop:
+    case Op::Fence: break;
+    case Op::Lui: mov(rax, imm), set_x(in.rd, rax); break;
+    case Op::Auipc: mov(rax, pc + imm), set_x(in.rd, rax); break;
+    case Op::Jal:
+        mov(rax, pc + len);
+        set_x(in.rd, rax);
+        go_to(page, page_va, pc + imm);
+        break;
+    case Op::J: go_to(page, page_va, pc + imm); break;
+    case Op::Jalr:
+    case Op::Jr:
+        mov(rax, R(in.rs1));
+        if (in.imm != 0)
+            add(rax, imm32);
+        and_(rax, ~u32{1});
+        if (in.op == Op::Jalr) {
+            mov(rcx, pc + len);
+            set_x(in.rd, rcx);
+        }
+        go_to_rax();
+        break;
+    case Op::Beq: branch(&Xbyak::CodeGenerator::je); break;
+    case Op::Bne: branch(&Xbyak::CodeGenerator::jne); break;
+    case Op::Blt: branch(&Xbyak::CodeGenerator::jl); break;
+    case Op::Bge: branch(&Xbyak::CodeGenerator::jge); break;
+    case Op::Bltu: branch(&Xbyak::CodeGenerator::jb); break;
+    case Op::Bgeu: branch(&Xbyak::CodeGenerator::jae); break;
+
+    case Op::Lb:
+    case Op::Lh:
+    case Op::Lw:
+    case Op::Ld:
+    case Op::Lbu:
+    case Op::Lhu:
+    case Op::Lwu:
+    case Op::LoadDiscard:
+    case Op::Flw:
+    case Op::Fld: emit_load(item, k); break;
+    case Op::Sb:
+    case Op::Sh:
+    case Op::Sw:
+    case Op::Sd:
+    case Op::Fsw:
+    case Op::Fsd: emit_store(item, k); break;
+
+    case Op::Addi:
+        mov(rax, R(in.rs1));
+        if (in.imm != 0)
+            add(rax, imm32);
+        set_x(in.rd, rax);
+        break;
+    case Op::Slti: compare(true, true); break;
+    case Op::Sltiu: compare(true, false); break;
+    case Op::Xori: immediate(static_cast<OpImm>(&Xbyak::CodeGenerator::xor_)); break;
+    case Op::Ori: immediate(static_cast<OpImm>(&Xbyak::CodeGenerator::or_)); break;
+    case Op::Andi: immediate(static_cast<OpImm>(&Xbyak::CodeGenerator::and_)); break;
+    case Op::Slli: shift_imm(static_cast<Shift>(&Xbyak::CodeGenerator::shl), false); break;
+    case Op::Srli: shift_imm(static_cast<Shift>(&Xbyak::CodeGenerator::shr), false); break;
+    case Op::Srai: shift_imm(static_cast<Shift>(&Xbyak::CodeGenerator::sar), false); break;
+    case Op::Addiw:
+        mov(eax, R(in.rs1).cvt32());
+        if (in.imm != 0)
+            add(eax, imm32);
+        movsxd(rax, eax);
+        set_x(in.rd, rax);
+        break;
+    case Op::Slliw: shift_imm(static_cast<Shift>(&Xbyak::CodeGenerator::shl), true); break;
+    case Op::Srliw: shift_imm(static_cast<Shift>(&Xbyak::CodeGenerator::shr), true); break;
+    case Op::Sraiw: shift_imm(static_cast<Shift>(&Xbyak::CodeGenerator::sar), true); break;
+
+    case Op::Add: binary(static_cast<Op2>(&Xbyak::CodeGenerator::add)); break;
+    case Op::Sub: binary(static_cast<Op2>(&Xbyak::CodeGenerator::sub)); break;
+    case Op::Xor: binary(static_cast<Op2>(&Xbyak::CodeGenerator::xor_)); break;
+    case Op::Or: binary(static_cast<Op2>(&Xbyak::CodeGenerator::or_)); break;
+    case Op::And: binary(static_cast<Op2>(&Xbyak::CodeGenerator::and_)); break;
+    case Op::Sll: shift_reg(static_cast<ShiftCl>(&Xbyak::CodeGenerator::shl), false); break;
+    case Op::Srl: shift_reg(static_cast<ShiftCl>(&Xbyak::CodeGenerator::shr), false); break;
+    case Op::Sra: shift_reg(static_cast<ShiftCl>(&Xbyak::CodeGenerator::sar), false); break;
+    case Op::Slt: compare(false, true); break;
+    case Op::Sltu: compare(false, false); break;
+    case Op::Addw: binary_w(static_cast<Op2>(&Xbyak::CodeGenerator::add)); break;
+    case Op::Subw: binary_w(static_cast<Op2>(&Xbyak::CodeGenerator::sub)); break;
+    case Op::Sllw: shift_reg(static_cast<ShiftCl>(&Xbyak::CodeGenerator::shl), true); break;
+    case Op::Srlw: shift_reg(static_cast<ShiftCl>(&Xbyak::CodeGenerator::shr), true); break;
+    case Op::Sraw: shift_reg(static_cast<ShiftCl>(&Xbyak::CodeGenerator::sar), true); break;
+
+    case Op::Mul:
+        mov(rax, R(in.rs1));
+        imul(rax, R(in.rs2));
+        set_x(in.rd, rax);
+        break;
+    case Op::Mulh:
+    case Op::Mulhu:
+        mov(rax, R(in.rs1));
+        if (in.op == Op::Mulh)
+            imul(R(in.rs2));
+        else
+            mul(R(in.rs2));
+        set_x(in.rd, rdx);
+        break;
+    case Op::Mulhsu:
+        // The unsigned high half, less rs2 when rs1 is negative.
+        mov(rax, R(in.rs1));
+        mul(R(in.rs2));
+        mov(rcx, R(in.rs1));
+        sar(rcx, 63);
+        and_(rcx, R(in.rs2));
+        sub(rdx, rcx);
+        set_x(in.rd, rdx);
+        break;
+    case Op::Mulw:
+        mov(eax, R(in.rs1).cvt32());
+        imul(eax, R(in.rs2).cvt32());
+        movsxd(rax, eax);
+        set_x(in.rd, rax);
+        break;
+    case Op::Div: divide(&Helpers::div); break;
+    case Op::Divu: divide(&Helpers::divu); break;
+    case Op::Rem: divide(&Helpers::rem); break;
+    case Op::Remu: divide(&Helpers::remu); break;
+    case Op::Divw: divide(&Helpers::divw); break;
+    case Op::Divuw: divide(&Helpers::divuw); break;
+    case Op::Remw: divide(&Helpers::remw); break;
+    case Op::Remuw: divide(&Helpers::remuw); break;
+
+    case Op::Csrrw:
+    case Op::Csrrs:
+    case Op::Csrrc:
+    case Op::Csrrwi:
+    case Op::Csrrsi:
+    case Op::Csrrci: out_of_line(&Helpers::csr, EXIT_ILLEGAL, true); break;
+    case Op::LrW:
+    case Op::LrD:
+    case Op::ScW:
+    case Op::ScD:
+    case Op::AmoW:
+    case Op::AmoD: out_of_line(&Helpers::atomic, EXIT_FAULT, false); break;
+
+    case Op::Ecall: leave_at(k, pc, EXIT_ECALL); break;
+    case Op::Ebreak: leave_at(k, pc, EXIT_EBREAK); break;
+    case Op::Illegal:
+        mov(eax, in.raw);
+        mov(rcx, qword[rsp]);
+        mov(qword[rcx + offsetof(Context, tval)], rax);
+        leave_at(k, pc, EXIT_ILLEGAL);
+        break;
+    case Op::FenceI: leave_at(k + 1, pc + len, EXIT_FENCEI); break;
+
+    default: out_of_line(&Helpers::fp, EXIT_ILLEGAL, false); break; // the F and D operations
+    }
+}
+
+const void* Translator::Emitter::block(DecodedPage& page, u64 page_va, const std::vector<Item>& items,
+                                       u64 end)
+{
+    m_count = static_cast<unsigned>(items.size());
+    m_cold.clear();
+    align(16);
+    const void* start = getCurr();
+    m_start = start;
+    m_start_pc = items.front().pc;
+    forget_registers();
+    patch_waiting(page, static_cast<u32>((m_start_pc & (PAGE_SIZE - 1)) >> 1), start);
+    Xbyak::Label tail;
+    sub(r13, m_count);
+    jb(tail, T_NEAR);
+    for (unsigned k = 0; k < items.size(); ++k)
+        emit(page, page_va, items[k], k);
+    if (!ends_block(items.back().insn->op))
+        fall_through(page, page_va, end);
+    for (auto& cold : m_cold)
+        cold();
+    m_cold.clear();
+    L(tail);
+    add(r13, m_count);
+    mov(rax, items.front().pc);
+    mov(qword[rbx + PC_OFF], rax);
+    mov(eax, EXIT_TAIL);
+    jmp(m_exit, T_NEAR);
+    return start;
+}
+
+// --- the dispatcher ----------------------------------------------------------------------------
+
+Translator::Translator(Hart& hart)
+    : m_hart(hart)
+    , m_emitter(std::make_unique<Emitter>(hart))
+{
+    m_emitter->prelude(m_epoch);
+}
+
+Translator::~Translator() = default;
+
+bool Translator::available()
+{
+    return true;
+}
+
+void Translator::start_afresh()
+{
+    ++m_epoch;
+    ++m_stats.flushes;
+    m_emitter->prelude(m_epoch);
+}
+
+const void* Translator::block_for(DecodedPage& page, u64 pc)
+{
+    u64 page_va = pc & PAGE_MASK;
+    if (!page.entries) {
+        page.entries = new const void*[PARCELS_PER_PAGE]();
+        page.entries_va = page_va;
+        page.entries_epoch = m_epoch;
+    } else if (page.entries_va != page_va || page.entries_epoch != m_epoch) {
+        std::memset(page.entries, 0, PARCELS_PER_PAGE * sizeof(*page.entries));
+        page.entries_va = page_va;
+        page.entries_epoch = m_epoch;
+    }
+    const void*& entry = page.entries[(pc & (PAGE_SIZE - 1)) >> 1];
+    if (!entry)
+        entry = translate(page, pc);
+    return entry;
+}
+
+// Gathers the block at pc (decoding what the interpreter has not) and writes its code: up to
+// an unconditional transfer or an instruction that leaves, through conditional branches. Null when
+// its first instruction is one the interpreter must run (a 32-bit instruction across pages).
+const void* Translator::translate(DecodedPage& page, u64 pc)
+{
+    std::vector<Emitter::Item> items;
+    u64 at = pc;
+    u64 page_end = (pc & PAGE_MASK) + PAGE_SIZE;
+    while (at < page_end && items.size() < MAX_BLOCK) {
+        Insn& slot = page.slots[(at & (PAGE_SIZE - 1)) >> 1];
+        if (slot.op == Op::Undecoded)
+            m_hart.decode_slot(page, at);
+        if (slot.op == Op::Straddle)
+            break;
+        items.push_back({at, &slot});
+        at += slot.length();
+        if (ends_block(slot.op))
+            break;
+    }
+    if (items.empty())
+        return nullptr;
+    if (!m_emitter->has_room()) {
+        // Every translation goes; this page's entries are cleared by block_for's epoch check.
+        start_afresh();
+        std::memset(page.entries, 0, PARCELS_PER_PAGE * sizeof(*page.entries));
+        page.entries_epoch = m_epoch;
+    }
+    size_t before = m_emitter->getSize();
+    const void* code = m_emitter->block(page, pc & PAGE_MASK, items, at);
+    ++m_stats.blocks;
+    m_stats.code_bytes += m_emitter->getSize() - before;
+    return code;
+}
+
+StopInfo Translator::run(u64 budget, u64& retired, bool& fetched)
+{
+    Hart& h = m_hart;
+    m_ctx.left = budget;
+    m_ctx.hits = 0;
+    m_ctx.budget = budget;
+    m_ctx.page = nullptr; // Hart::run() has just forgotten the code page
+    h.m_state.x[0] = 0;
+    StopInfo stop;
+    fetched = false;
+    bool transfer = true; // whether pc was reached by a control transfer (or run()'s start)
+    for (;;) {
+        u64 pc = h.m_state.pc;
+        if (m_ctx.left == 0) {
+            stop.reason = StopReason::BudgetExhausted;
+            break;
+        }
+        if (transfer && (pc & PAGE_MASK) != h.m_code_page_va) {
+            m_ctx.page = h.code_page(pc);
+            if (!m_ctx.page) {
+                stop = h.m_fault;
+                break;
+            }
+            h.m_code_page_va = pc & PAGE_MASK;
+        }
+        const void* code = block_for(*m_ctx.page, pc);
+        if (!code) {
+            // One instruction through the interpreter; it leaves the code page for a lookup.
+            u64 ran = 0;
+            bool its_fetched = false;
+            stop = h.run_loop<false>(1, budget - m_ctx.left, m_ctx.page, ran, its_fetched);
+            m_ctx.left -= ran;
+            m_stats.interpreted += ran;
+            if (stop.reason != StopReason::BudgetExhausted) {
+                fetched = its_fetched;
+                break;
+            }
+            transfer = true;
+            continue;
+        }
+        ++m_stats.dispatches;
+        u32 why = m_emitter->enter(&m_ctx, code);
+        switch (why) {
+        case EXIT_CONTINUE: transfer = true; continue;
+        case EXIT_FALLTHROUGH: transfer = false; continue;
+        case EXIT_FENCEI:
+            h.invalidate_caches();
+            m_ctx.page = nullptr;
+            transfer = true;
+            continue;
+        case EXIT_TAIL: {
+            u64 ran = 0;
+            stop = h.run_loop<false>(m_ctx.left, budget - m_ctx.left, m_ctx.page, ran, fetched);
+            m_ctx.left -= ran;
+            m_stats.interpreted += ran;
+            break;
+        }
+        case EXIT_FAULT:
+            stop = h.m_fault;
+            fetched = true;
+            break;
+        case EXIT_ILLEGAL:
+            stop.reason = StopReason::IllegalInstruction;
+            stop.tval = m_ctx.tval;
+            fetched = true;
+            break;
+        case EXIT_ECALL:
+            stop.reason = StopReason::Ecall;
+            fetched = true;
+            break;
+        default:
+            stop.reason = StopReason::Breakpoint;
+            fetched = true;
+            break;
+        }
+        break;
+    }
+    h.m_state.x[0] = 0;
+    h.m_cached_hits += m_ctx.hits;
+    retired = budget - m_ctx.left;
+    return stop;
+}
+
+#else // no translator on this host: the hart interprets
+
+class Translator::Emitter {};
+
+Translator::Translator(Hart& hart)
+    : m_hart(hart)
+{
+}
+
+Translator::~Translator() = default;
+
+bool Translator::available()
+{
+    return false;
+}
+
+StopInfo Translator::run(u64 budget, u64& retired, bool& fetched)
+{
+    DecodedPage* page = nullptr;
+    return m_hart.run_loop<false>(budget, 0, page, retired, fetched);
+}
+
+#endif
+
+} // namespace kioku::riscv
