@@ -56,7 +56,8 @@ struct RunCommandOptions {
     std::vector<std::pair<std::string, std::string>> sysctls; // vm.NAME or kernel.NAME, VALUE
     bool stats = false;
     bool dmesg = false;
-    std::string trace; // --trace FILE
+    std::string trace;     // --trace FILE
+    std::string state_log; // --state-log FILE
     std::vector<SwapOption> swaps;
     bool swap_in_memory = false; // --swap-memory: the areas are memory-backed, not host files
     std::vector<std::string> command;
@@ -279,6 +280,7 @@ std::string parse(int argc, char** argv, RunCommandOptions& o)
     cli.flag("--swap-memory", [&] { o.swap_in_memory = true; });
     cli.flag("--dmesg", [&] { o.dmesg = true; });
     cli.option("--trace", keep(o.trace));
+    cli.option("--state-log", keep(o.state_log));
     cli.option("--mem", [&](const std::string& v) { return parse_mem_option(v, o.run.machine.mem_bytes); });
     cli.option("--sysctl", [&](const std::string& v) {
         auto eq = v.find('=');
@@ -320,6 +322,13 @@ std::string parse(int argc, char** argv, RunCommandOptions& o)
         if (!n || *n == 0)
             return "bad instruction count '" + v + "' (a positive number, e.g. 500000000 or 500M)";
         o.run.max_instructions = *n;
+        return std::string();
+    });
+    cli.option("--slice", [&](const std::string& v) {
+        auto n = parse_count(v);
+        if (!n || *n == 0)
+            return "bad instruction count '" + v + "' (a positive number, e.g. 100000 or 100K)";
+        o.run.slice_instructions = *n;
         return std::string();
     });
     cli.option("--time-limit", [&](const std::string& v) {
@@ -673,6 +682,8 @@ const char* run_usage()
            "                            (the same run, slower: the reference for the translator)\n"
            "    --max-instructions N    kill the guest's processes after N instructions (e.g. 500M)\n"
            "    --time-limit DURATION   ... or after DURATION of simulated time (e.g. 10s, 500ms)\n"
+           "    --slice N               instructions a task runs before the scheduler looks again\n"
+           "                            (default 100K; a turn also ends after 4 ms of simulated time)\n"
            "    --stats                 print instructions, faults, TLB, swap, pressure and time\n"
            "                            figures at the end\n"
            "    --report FILE           write the run's report, one JSON object, to FILE at the end\n"
@@ -693,7 +704,10 @@ const char* run_usage()
            "    --dmesg                 print the kernel log (OOM reports, panics) on stderr as it comes\n"
            "    --trace FILE            write pc and registers before every instruction to FILE, as\n"
            "                            qemu-riscv64 -singlestep -d cpu,nochain does (slow; see\n"
-           "                            scripts/lockstep.sh)\n";
+           "                            scripts/lockstep.sh)\n"
+           "    --state-log FILE        write the registers' digests at every stop of the hart, and\n"
+           "                            the memory's at every system call, to FILE (to compare two\n"
+           "                            runs, as tests/guest/check_translator.py does)\n";
 }
 
 int run_command(int argc, char** argv, std::ostream& err)
@@ -724,6 +738,15 @@ int run_command(int argc, char** argv, std::ostream& err)
             return EXIT_USAGE;
         }
         r.set_trace(&trace);
+    }
+    std::ofstream state_log;
+    if (!o.state_log.empty()) {
+        state_log.open(o.state_log, std::ios::out | std::ios::trunc);
+        if (!state_log) {
+            err << "kioku: --state-log: cannot write " << o.state_log << "\n";
+            return EXIT_USAGE;
+        }
+        r.set_state_log(&state_log);
     }
     if (auto error = swapon_all(r.kernel(), o, swap_dir); !error.empty()) {
         err << "kioku: --swap: " << error << "\n";

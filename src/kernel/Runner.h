@@ -19,6 +19,7 @@
 #include <ostream>
 #include <set>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "base/Result.h"
@@ -155,6 +156,13 @@ class Runner {
     // The process whose address space the hart runs in now.
     Pid running_pid() const { return m_loaded; }
     void set_trace(std::ostream* out) { m_trace = out; }
+    // Writes a line each time the hart stops (a system call, a fault, a slice's end): the task,
+    // instructions retired, simulated time, pc and digests of the registers; at a system call
+    // also a digest of the process's memory (every present page: its address, its PTE's flag bits
+    // and its bytes): at each of a process's first thousand calls, then every hundredth, and at
+    // exit and execve. Two runs that should be the same run (the translator and the interpreter)
+    // are compared by these lines. Null stops it.
+    void set_state_log(std::ostream* out) { m_state_log = out; }
     // Writes a line per system call to `out`, as strace -f does (kernel/Strace.h). Null stops it.
     void set_strace(std::ostream* out);
     // Observers are told in the order they were added; they must outlive the run.
@@ -223,6 +231,9 @@ class Runner {
     u64 m_rng_state = 0;
     std::set<Pid> m_zombies; // exited groups waiting for their parent
     std::ostream* m_trace = nullptr;
+    std::ostream* m_state_log = nullptr;
+    std::unordered_map<Pid, u64> m_state_log_calls; // system calls logged, by process
+    void log_state(const Task& t, const StopInfo& stop);
     std::vector<RunObserver*> m_observers;
     std::unique_ptr<Strace> m_strace;
     u64 m_tree_peak_pages = 0;

@@ -1,0 +1,190 @@
+// The translator against the interpreter on random programs: two machines, one translating and one
+// interpreting, run the same random instructions from the same registers and memory, in the same
+// random slices of budget, and must end every slice in the same state: registers, pc, fcsr, the
+// stop and its fault, the data, the TLB's counters and the clock.
+#include <gtest/gtest.h>
+
+#include <memory>
+#include <random>
+
+#include "hw/riscv/Translator.h"
+#include "unit/hw/riscv/HartWorld.h"
+
+namespace kioku::test {
+namespace {
+
+using namespace rvasm;
+
+// x31 points at the boundary of the data's two pages and is never written; rd is drawn from
+// x0..x30.
+constexpr unsigned BASE = 31;
+constexpr u64 DATA_BYTES = 2 * PAGE_SIZE;
+
+class RandomProgram {
+  public:
+    explicit RandomProgram(u64 seed)
+        : m_random(seed)
+    {
+    }
+
+    u32 next(unsigned index, unsigned length)
+    {
+        unsigned rd = pick(31);
+        unsigned a = pick(32);
+        unsigned b = pick(32);
+        switch (pick(14)) {
+        case 0: return addi(rd, a, simm(12));
+        case 1: {
+            static constexpr u32 F3[] = {2, 3, 4, 6, 7};
+            return i_type(simm(12), a, F3[pick(5)], rd, 0x13); // slti sltiu xori ori andi
+        }
+        case 2: {
+            unsigned shift = pick(64);
+            static constexpr u32 KINDS[] = {0x000, 0x000, 0x400};
+            unsigned kind = pick(3);
+            return i_type(static_cast<i32>(shift | KINDS[kind]), a, kind == 0 ? 1 : 5, rd, 0x13);
+        }
+        case 3: {
+            unsigned shift = pick(32);
+            static constexpr u32 KINDS[] = {0x000, 0x000, 0x400};
+            unsigned kind = pick(3);
+            return i_type(static_cast<i32>(shift | KINDS[kind]), a, kind == 0 ? 1 : 5, rd, 0x1b);
+        }
+        case 4: return addiw(rd, a, simm(12));
+        case 5: {
+            static constexpr u32 FORMS[][2] = {{0, 0}, {0x20, 0}, {0, 1},    {0, 2}, {0, 3},
+                                               {0, 4}, {0, 5},    {0x20, 5}, {0, 6}, {0, 7}};
+            auto f = FORMS[pick(10)];
+            return op(f[0], f[1], rd, a, b);
+        }
+        case 6: {
+            static constexpr u32 FORMS[][2] = {{0, 0}, {0x20, 0}, {0, 1}, {0, 5}, {0x20, 5}};
+            auto f = FORMS[pick(5)];
+            return op32(f[0], f[1], rd, a, b);
+        }
+        case 7: return op(1, pick(8), rd, a, b);                     // M
+        case 8: return op32(1, pick(2) ? 0 : 4 + pick(4), rd, a, b); // mulw, div[u]w, rem[u]w
+        case 9: return lui(rd, static_cast<u32>(m_random()) & 0xfffff);
+        case 10:
+            // Loads and stores at any alignment, some across the page boundary BASE sits on.
+            if (pick(2))
+                return i_type(simm(12), BASE, pick(7), rd, 0x03);
+            return s_type(simm(12), a, BASE, pick(4), 0x23);
+        case 11: {
+            // A conditional branch forward, within the program.
+            unsigned room = length - index - 1;
+            i32 offset = 4 * static_cast<i32>(1 + pick(room ? room : 1));
+            return b_type(offset, b, a, std::array<u32, 6>{0, 1, 4, 5, 6, 7}[pick(6)]);
+        }
+        case 12: return auipc(rd, static_cast<u32>(m_random()) & 0xfffff);
+        default: {
+            // Floating point: loads and stores, and register operations of random functions
+            // (reserved ones are illegal instructions, on both machines alike).
+            unsigned fd = pick(32);
+            switch (pick(4)) {
+            case 0: return fld(fd, BASE, static_cast<i32>(pick(2000)) * 8 % 2040);
+            case 1: return fsd(fd, BASE, static_cast<i32>(pick(2000)) * 8 % 2040);
+            case 2: return flw(fd, BASE, static_cast<i32>(pick(2000)) * 4 % 2044);
+            default: {
+                static constexpr u32 F7[] = {0x01, 0x05, 0x09, 0x0d, 0x00, 0x04, 0x08,
+                                             0x0c, 0x11, 0x15, 0x2d, 0x51, 0x71};
+                static constexpr u32 RM[] = {0, 1, 2, 3, 4, 7, 7, 7};
+                return fp(F7[pick(13)], RM[pick(8)], fd, pick(32), pick(32));
+            }
+            }
+        }
+        }
+    }
+
+    unsigned pick(unsigned n) { return static_cast<unsigned>(m_random() % n); }
+    i32 simm(unsigned bits) { return static_cast<i32>(pick(1u << bits)) - (1 << (bits - 1)); }
+    u64 word() { return m_random(); }
+
+  private:
+    std::mt19937_64 m_random;
+};
+
+struct Pair {
+    std::unique_ptr<HartWorld> translated = std::make_unique<HartWorld>();
+    std::unique_ptr<HartWorld> interpreted = std::make_unique<HartWorld>();
+    Pair() { interpreted->hart.set_translation(false); }
+    template <typename Fn>
+    void both(Fn fn)
+    {
+        fn(*translated);
+        fn(*interpreted);
+    }
+};
+
+void expect_same(HartWorld& t, HartWorld& i, const StopInfo& st, const StopInfo& si, const std::string& where)
+{
+    ASSERT_EQ(static_cast<int>(st.reason), static_cast<int>(si.reason)) << where;
+    ASSERT_EQ(st.fault.addr.value(), si.fault.addr.value()) << where;
+    ASSERT_EQ(st.tval, si.tval) << where;
+    ASSERT_EQ(t.pc(), i.pc()) << where;
+    for (unsigned r = 0; r < 32; ++r) {
+        ASSERT_EQ(t.x(r), i.x(r)) << where << " x" << r;
+        ASSERT_EQ(t.f(r), i.f(r)) << where << " f" << r;
+    }
+    ASSERT_EQ(t.hart.state().fcsr, i.hart.state().fcsr) << where;
+    ASSERT_EQ(t.hart.stats().instret, i.hart.stats().instret) << where;
+    ASSERT_EQ(t.tlb.stats().hits, i.tlb.stats().hits) << where;
+    ASSERT_EQ(t.tlb.stats().misses, i.tlb.stats().misses) << where;
+    ASSERT_EQ(t.clock.now_ns(), i.clock.now_ns()) << where;
+    ASSERT_EQ(0, std::memcmp(t.memory.ptr(PhysAddr(HartWorld::DATA)), i.memory.ptr(PhysAddr(HartWorld::DATA)),
+                             DATA_BYTES))
+        << where;
+}
+
+TEST(Translator, RandomProgramsRunAsTheInterpreterRunsThem)
+{
+    if (!riscv::Translator::available())
+        GTEST_SKIP() << "no translator for this host";
+    for (u64 seed = 1; seed <= 300; ++seed) {
+        RandomProgram gen(seed);
+        Pair pair;
+        ASSERT_TRUE(pair.translated->hart.translating());
+        ASSERT_FALSE(pair.interpreted->hart.translating());
+        unsigned length = 20 + gen.pick(200);
+        std::vector<u32> program;
+        for (unsigned k = 0; k < length; ++k)
+            program.push_back(gen.next(k, length));
+        std::vector<u64> regs(64);
+        for (u64& r : regs)
+            r = gen.pick(4) == 0 ? gen.pick(5) - 2 : gen.word();
+        u64 fcsr = gen.pick(8) == 0 ? (gen.pick(5) << 5) : 0;
+        std::vector<u8> data(DATA_BYTES);
+        for (u8& b : data)
+            b = static_cast<u8>(gen.word());
+        pair.both([&](HartWorld& w) {
+            for (u32 insn : program)
+                w.emit(insn);
+            w.emit(ecall());
+            for (unsigned r = 1; r < 32; ++r)
+                w.x(r) = regs[r];
+            for (unsigned r = 0; r < 32; ++r)
+                w.f(r) = regs[32 + r];
+            w.x(BASE) = HartWorld::DATA + PAGE_SIZE;
+            w.hart.state().fcsr = static_cast<u32>(fcsr);
+            w.put(HartWorld::DATA, data.data(), data.size());
+        });
+        // Random slices of budget, as the scheduler hands out; a stop other than the budget's
+        // restarts after the instruction, as the kernel would after handling it.
+        for (unsigned slice = 0; slice < 64; ++slice) {
+            u64 budget = 1 + gen.pick(gen.pick(2) ? 8 : 400);
+            StopInfo st = pair.translated->run(budget);
+            StopInfo si = pair.interpreted->run(budget);
+            std::string where = "seed " + std::to_string(seed) + " slice " + std::to_string(slice);
+            expect_same(*pair.translated, *pair.interpreted, st, si, where);
+            if (::testing::Test::HasFatalFailure())
+                return;
+            if (st.reason == StopReason::Ecall && pair.translated->pc() == HartWorld::CODE + 4 * length)
+                break;
+            if (st.reason != StopReason::BudgetExhausted)
+                pair.both([](HartWorld& w) { w.hart.state().pc += 4; });
+        }
+    }
+}
+
+} // namespace
+} // namespace kioku::test
