@@ -18,11 +18,14 @@
 #include <vector>
 
 #include "hw/riscv/Arith.h"
+#include "hw/riscv/Fpu.h"
 #include "hw/riscv/Hart.h"
 
 #if defined(__x86_64__) && __has_include(<xbyak/xbyak.h>)
 #define KIOKU_TRANSLATOR 1
 #include <xbyak/xbyak.h>
+#include <xbyak/xbyak_util.h>
+#include <xmmintrin.h>
 #else
 #define KIOKU_TRANSLATOR 0
 #endif
@@ -71,6 +74,21 @@ bool ends_block(Op op)
 
 } // namespace
 
+// The RISC-V exception flags of the host's MXCSR flags. The two agree on the operations done on
+// the host (IEEE 754: tininess after rounding on both); the denormal-operand flag has no
+// counterpart.
+u32 riscv_flags(u32 mxcsr)
+{
+    u32 flags = 0;
+    flags |= (mxcsr & 0x01) ? fpu::NV : 0; // invalid
+    flags |= (mxcsr & 0x04) ? fpu::DZ : 0; // divide by zero
+    flags |= (mxcsr & 0x08) ? fpu::OF : 0; // overflow
+    flags |= (mxcsr & 0x10) ? fpu::UF : 0; // underflow
+    flags |= (mxcsr & 0x20) ? fpu::NX : 0; // precision
+    return flags;
+}
+constexpr u32 MXCSR_FLAGS = 0x3f;
+
 // What generated code calls: the hart's own slow paths and out-of-line operations.
 struct Translator::Helpers {
     static LoadResult load(Hart* h, u64 va, u64 size)
@@ -91,6 +109,10 @@ struct Translator::Helpers {
     // `left` is the budget left before this instruction.
     static bool csr(Hart* h, const Insn* in, u64 left)
     {
+        // fflags must hold what the host's operations raised before the program reads or sets it.
+        u32 mxcsr = _mm_getcsr();
+        h->m_state.fcsr |= riscv_flags(mxcsr);
+        _mm_setcsr(mxcsr & ~MXCSR_FLAGS);
         return h->execute_csr(*in, h->m_translator->m_ctx.budget - left);
     }
     static bool atomic(Hart* h, const Insn* in)
@@ -188,9 +210,11 @@ class Translator::Emitter : public Xbyak::CodeGenerator {
     void emit_load(const Item& item, unsigned k);
     void emit_store(const Item& item, unsigned k);
     void emit(DecodedPage& page, u64 page_va, const Item& item, unsigned k);
+    bool emit_fp(const Item& item, unsigned k);
 
     Hart& m_hart;
     const int m_code_page_va_offset; // of Hart::m_code_page_va in the Hart (rbp)
+    const bool m_fma = Xbyak::util::Cpu().has(Xbyak::util::Cpu::tFMA);
     Entry m_entry = nullptr;
     const u8* m_exit = nullptr;
     const u8* m_enter = nullptr;
@@ -859,8 +883,112 @@ void Translator::Emitter::emit(DecodedPage& page, u64 page_va, const Item& item,
         break;
     case Op::FenceI: leave_at(k + 1, pc + len, EXIT_FENCEI); break;
 
-    default: out_of_line(&Helpers::fp, EXIT_ILLEGAL, false); break; // the F and D operations
+    default: // the F and D operations
+        if (!emit_fp(item, k))
+            out_of_line(&Helpers::fp, EXIT_ILLEGAL, false);
+        break;
     }
+}
+
+// Double-precision arithmetic on the host's SSE and FMA units, where the result is the same to
+// the bit: rounding to nearest (a static rm, or the dynamic one while frm says so), and a result
+// that is not a NaN (the host keeps a NaN's payload, RISC-V makes it canonical). Otherwise, and
+// for every other operation, the hart's software arithmetic. The exception flags accrue in
+// MXCSR and reach fflags on the way out (riscv_flags). Sign injection and moves are bit
+// operations. Returns false when the operation is not one of these.
+bool Translator::Emitter::emit_fp(const Item& item, unsigned k)
+{
+    const Insn& in = *item.insn;
+    using Xbyak::Xmm;
+    switch (in.op) {
+    case Op::FsgnjD:
+    case Op::FsgnjnD:
+    case Op::FsgnjxD: {
+        constexpr u64 SIGN = u64{1} << 63;
+        mov(rax, F(in.rs1));
+        mov(rcx, F(in.rs2));
+        mov(rdx, SIGN);
+        if (in.op == Op::FsgnjnD)
+            not_(rcx);
+        and_(rcx, rdx);
+        if (in.op != Op::FsgnjxD) {
+            not_(rdx);
+            and_(rax, rdx);
+        }
+        if (in.op == Op::FsgnjxD)
+            xor_(rax, rcx);
+        else
+            or_(rax, rcx);
+        mov(F(in.rd), rax);
+        return true;
+    }
+    case Op::FmvXD:
+        mov(rax, F(in.rs1));
+        set_x(in.rd, rax);
+        return true;
+    case Op::FmvDX:
+        mov(rax, R(in.rs1));
+        mov(F(in.rd), rax);
+        return true;
+    default: break;
+    }
+    bool fused = in.op == Op::FmaddD || in.op == Op::FmsubD || in.op == Op::FnmsubD || in.op == Op::FnmaddD;
+    bool arithmetic = in.op == Op::FaddD || in.op == Op::FsubD || in.op == Op::FmulD || in.op == Op::FdivD ||
+                      in.op == Op::FsqrtD || (fused && m_fma);
+    if (!arithmetic || (in.rm != fpu::RNE && in.rm != fpu::DYN))
+        return false;
+    auto soft = std::make_shared<Xbyak::Label>();
+    auto join = std::make_shared<Xbyak::Label>();
+    if (in.rm == fpu::DYN) {
+        test(dword[rbx + static_cast<int>(offsetof(HartState, fcsr))], 7u << 5); // frm
+        jnz(*soft, T_NEAR);
+    }
+    Xmm a(0), b(1), c(2);
+    movsd(a, F(in.rs1));
+    switch (in.op) {
+    case Op::FaddD: addsd(a, F(in.rs2)); break;
+    case Op::FsubD: subsd(a, F(in.rs2)); break;
+    case Op::FmulD: mulsd(a, F(in.rs2)); break;
+    case Op::FdivD: divsd(a, F(in.rs2)); break;
+    case Op::FsqrtD: sqrtsd(a, a); break;
+    default:
+        movsd(b, F(in.rs2));
+        movsd(c, F(in.rs3));
+        // a = ±(a * b) ± c, as FMADD, FMSUB, FNMSUB and FNMADD define it.
+        if (in.op == Op::FmaddD)
+            vfmadd213sd(a, b, c);
+        else if (in.op == Op::FmsubD)
+            vfmsub213sd(a, b, c);
+        else if (in.op == Op::FnmsubD)
+            vfnmadd213sd(a, b, c);
+        else
+            vfnmsub213sd(a, b, c);
+        break;
+    }
+    ucomisd(a, a);
+    jp(*soft, T_NEAR); // unordered: a NaN
+    movsd(F(in.rd), a);
+    L(*join);
+    const Insn* insn = &in;
+    u64 pc = item.pc;
+    m_cold.push_back([this, soft, join, insn, k, pc] {
+        Xbyak::Label illegal;
+        L(*soft);
+        mov(rdi, rbp);
+        mov(rsi, reinterpret_cast<size_t>(insn));
+        push_pool();
+        call_helper(&Helpers::fp);
+        pop_pool();
+        test(al, al);
+        jz(illegal);
+        jmp(*join, T_NEAR);
+        L(illegal);
+        mov(eax, insn->raw);
+        mov(rcx, qword[rsp]);
+        mov(qword[rcx + offsetof(Context, tval)], rax);
+        leave_at(k, pc, EXIT_ILLEGAL);
+    });
+    return true;
 }
 
 const void* Translator::Emitter::block(DecodedPage& page, u64 page_va, const std::vector<Item>& items,
@@ -1010,6 +1138,8 @@ StopInfo Translator::run(u64 budget, u64& retired, bool& fetched)
         }
         ++m_stats.dispatches;
         u32 why = m_emitter->enter(&m_ctx, code);
+        h.m_state.fcsr |= riscv_flags(m_ctx.guest_mxcsr);
+        m_ctx.guest_mxcsr &= ~MXCSR_FLAGS;
         switch (why) {
         case EXIT_CONTINUE: transfer = true; continue;
         case EXIT_FALLTHROUGH: transfer = false; continue;

@@ -81,7 +81,16 @@ class RandomProgram {
             // Floating point: loads and stores, and register operations of random functions
             // (reserved ones are illegal instructions, on both machines alike).
             unsigned fd = pick(32);
-            switch (pick(4)) {
+            switch (pick(7)) {
+            case 4: {
+                // FMADD, FMSUB, FNMSUB, FNMADD in double precision (fmt 01), any rounding mode.
+                static constexpr u32 RM[] = {0, 1, 2, 3, 4, 7, 7, 7};
+                u32 opcode = 0x43 + 4 * pick(4);
+                return (pick(32) << 27) | (1u << 25) | (pick(32) << 20) | (pick(32) << 15) |
+                       (RM[pick(8)] << 12) | (fd << 7) | opcode;
+            }
+            case 5: return csrrs(rd, 0x001, 0); // frflags: the flags so far, host-raised ones too
+            case 6: return csrrw(rd, pick(2) ? 0x001 : 0x003, a);
             case 0: return fld(fd, BASE, static_cast<i32>(pick(2000)) * 8 % 2040);
             case 1: return fsd(fd, BASE, static_cast<i32>(pick(2000)) * 8 % 2040);
             case 2: return flw(fd, BASE, static_cast<i32>(pick(2000)) * 4 % 2044);
@@ -152,6 +161,23 @@ TEST(Translator, RandomProgramsRunAsTheInterpreterRunsThem)
         std::vector<u64> regs(64);
         for (u64& r : regs)
             r = gen.pick(4) == 0 ? gen.pick(5) - 2 : gen.word();
+        // Floating-point registers: often a value at an edge (zeros, infinities, quiet and
+        // signalling NaNs, subnormals, the largest finite, one), else any bits.
+        static constexpr u64 EDGES[] = {0,
+                                        u64{1} << 63,
+                                        0x7ff0000000000000,
+                                        0xfff0000000000000,
+                                        0x7ff8000000000000,
+                                        0x7ff4000000000000,
+                                        1,
+                                        0x000fffffffffffff,
+                                        0x7fefffffffffffff,
+                                        0x3ff0000000000000,
+                                        0x0010000000000000,
+                                        0xffffffff7fc00000};
+        for (unsigned r = 32; r < 64; ++r)
+            if (gen.pick(2))
+                regs[r] = EDGES[gen.pick(std::size(EDGES))];
         u64 fcsr = gen.pick(8) == 0 ? (gen.pick(5) << 5) : 0;
         std::vector<u8> data(DATA_BYTES);
         for (u8& b : data)
