@@ -158,6 +158,10 @@ class Translator::Emitter : public Xbyak::CodeGenerator {
         u64 pc;
         const Insn* insn;
     };
+    // Loads and stores: the translation cache is looked up inline, in the slot the interpreter reads.
+    // Unlike the interpreter's fast path, a misaligned access that stays on its page is served here
+    // too; the interpreter serves it through its slow path from the same slot, which counts the same
+    // single TLB hit, so the two agree.
     // Writes the block of `items` (on the page at `page_va`, whose decodes are `page`); `end` is
     // where execution continues when the last item is not a control transfer.
     const void* block(DecodedPage& page, u64 page_va, const std::vector<Item>& items, u64 end);
@@ -207,6 +211,13 @@ class Translator::Emitter : public Xbyak::CodeGenerator {
     void patch_waiting(const DecodedPage& page, u32 parcel, const void* block);
     void slot_of(const Reg64& va, const Reg64& slot);
     void slot_offset(const Reg64& va, const Reg64& slot);
+    // rcx = the page of an access's last byte, which matches the tag of the slot of its first
+    // byte only when the access stays on that page.
+    void tag_of_last_byte(const Reg64& va, unsigned size)
+    {
+        lea(rcx, ptr[va + static_cast<int>(size - 1)]);
+        and_(rcx, static_cast<u32>(PAGE_MASK));
+    }
     void emit_load(const Item& item, unsigned k);
     void emit_store(const Item& item, unsigned k);
     void emit(DecodedPage& page, u64 page_va, const Item& item, unsigned k);
@@ -505,8 +516,7 @@ void Translator::Emitter::emit_load(const Item& item, unsigned k)
         constexpr int TC_READ = static_cast<int>(offsetof(Hart::TcSlot, read_tag));
         constexpr int TC_ADDEND = static_cast<int>(offsetof(Hart::TcSlot, addend));
         slot_offset(rsi, rdx);
-        mov(rcx, rsi);
-        and_(rcx, static_cast<u32>(PAGE_MASK | (size - 1)));
+        tag_of_last_byte(rsi, size);
         cmp(rcx, qword[r12 + rdx + TC_READ]);
         jne(*slow, T_NEAR);
         mov(rcx, qword[r12 + rdx + TC_ADDEND]);
@@ -578,8 +588,7 @@ void Translator::Emitter::emit_store(const Item& item, unsigned k)
     else
         mov(rax, R(in.rs2));
     slot_offset(rsi, rdx);
-    mov(rcx, rsi);
-    and_(rcx, static_cast<u32>(PAGE_MASK | (size - 1)));
+    tag_of_last_byte(rsi, size);
     cmp(rcx, qword[r12 + rdx + TC_WRITE]);
     jne(*slow, T_NEAR);
     mov(rcx, qword[r12 + rdx + TC_ADDEND]);
