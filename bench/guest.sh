@@ -13,6 +13,8 @@
 #   GUEST_PROGRAMS="sort hash" ...     only these programs
 #   KIOKU_BENCH_BUILD=dir ...          another build directory
 #   KIOKU_BIN=path/to/kioku ...        measure this kioku binary instead of building one
+#   GUEST_WELL_KNOWN=dir ...           also the well-known programs built in dir (bench/README.md
+#                                      says how): Lua, zstd compressing and decompressing, SQLite
 #
 # Times are per process: CPU time (user + system, of the process and what it waited for) and
 # wall-clock time, each the best of GUEST_REPS runs. Ratios use CPU time, because the machine is
@@ -53,11 +55,26 @@ for program in "${programs[@]}"; do
     bench_guest_program "$bin" "$program" native
 done
 
-python3 - "$kioku" "$bin" "$results" "$reps" "$size_mode" "${fault_programs[*]}" "${programs[@]}" <<'EOF'
-import json, math, os, subprocess, sys, tempfile, time
+well_known="${GUEST_WELL_KNOWN:-}"
+if [[ -n "$well_known" ]]; then
+    for file in lua.rv lua.x86 zstd.rv zstd.x86 sqlite3.rv sqlite3.x86 root/bench.lua root/bench.sql \
+        root/input.dat; do
+        if [[ ! -f "$well_known/$file" ]]; then
+            echo "bench/guest.sh: GUEST_WELL_KNOWN=$well_known has no $file (see bench/README.md)" >&2
+            exit 1
+        fi
+    done
+    # The guest's root holds the binaries and the inputs; zstd decompresses what it compressed.
+    cp "$well_known"/{lua,zstd,sqlite3}.rv "$well_known/root/"
+    "$well_known/zstd.x86" -q -3 -f "$well_known/root/input.dat" -o "$well_known/root/input.zst"
+    programs+=(lua zstd-compress zstd-decompress sqlite)
+fi
 
-kioku, bin_dir, results, reps, size_mode, fault_list = sys.argv[1:7]
-programs = sys.argv[7:]
+python3 - "$kioku" "$bin" "$results" "$reps" "$size_mode" "${fault_programs[*]}" "$well_known" "${programs[@]}" <<'EOF'
+import hashlib, json, math, os, subprocess, sys, tempfile, time
+
+kioku, bin_dir, results, reps, size_mode, fault_list, well_known = sys.argv[1:8]
+programs = sys.argv[8:]
 reps = int(reps)
 fault_programs = set(fault_list.split())
 # 2 GiB of guest RAM: `touch` maps 1 GiB. kioku reserves it lazily, so the smaller programs do
@@ -65,25 +82,49 @@ fault_programs = set(fault_list.split())
 KIOKU = [kioku, 'run', '--mem', '2G', '--stats', '--']
 RUNNERS = ('kioku', 'qemu', 'native')
 
+# The well-known programs: binary, arguments and standard input, run in GUEST_WELL_KNOWN/root
+# (the guest's root under kioku, the working directory of the others).
+WELL_KNOWN = {
+    'lua': ('lua', ['bench.lua'], None),
+    'zstd-compress': ('zstd', ['-q', '-3', '-c', 'input.dat'], None),
+    'zstd-decompress': ('zstd', ['-q', '-d', '-c', 'input.zst'], None),
+    'sqlite': ('sqlite3', [':memory:'], 'bench.sql'),
+}
+
 def command(runner, program, args):
+    """Returns (argv, working directory, standard input file)."""
+    if program in WELL_KNOWN:
+        name, argv, stdin = WELL_KNOWN[program]
+        root = os.path.join(well_known, 'root')
+        stdin = os.path.join(root, stdin) if stdin else None
+        if runner == 'kioku':
+            return KIOKU[:-1] + ['--root', root, '--', os.path.join(root, name + '.rv')] + argv, root, stdin
+        if runner == 'qemu':
+            return ['qemu-riscv64', './' + name + '.rv'] + argv, root, stdin
+        return [os.path.join(well_known, name + '.x86')] + argv, root, stdin
     rv = os.path.join(bin_dir, program + '.rv')
     if runner == 'kioku':
-        return KIOKU + [rv] + args
+        return KIOKU + [rv] + args, None, None
     if runner == 'qemu':
-        return ['qemu-riscv64', rv] + args
-    return [os.path.join(bin_dir, program + '.native')] + args
+        return ['qemu-riscv64', rv] + args, None, None
+    return [os.path.join(bin_dir, program + '.native')] + args, None, None
 
-def run_once(cmd):
-    """Runs cmd; returns (stdout, stderr, exit status, wall s, cpu s)."""
-    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+def run_once(cmd, cwd, stdin_path):
+    """Runs cmd; returns (stdout digest, stderr, exit status, wall s, cpu s)."""
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err, \
+            open(stdin_path or os.devnull, 'rb') as stdin:
         start = time.monotonic()
-        proc = subprocess.Popen(cmd, stdout=out, stderr=err)
+        proc = subprocess.Popen(cmd, stdout=out, stderr=err, stdin=stdin, cwd=cwd)
         _, status, usage = os.wait4(proc.pid, 0)
         wall = time.monotonic() - start
         proc.returncode = os.waitstatus_to_exitcode(status)
         out.seek(0)
         err.seek(0)
-        return (out.read().decode(errors='replace'), err.read().decode(errors='replace'),
+        output = out.read()
+        # Small outputs are kept to be shown; large ones (zstd's) are compared by digest.
+        if len(output) > 4096:
+            output = f'{len(output)} bytes, sha256 {hashlib.sha256(output).hexdigest()}'.encode()
+        return (output.decode(errors='replace'), err.read().decode(errors='replace'),
                 proc.returncode, wall, usage.ru_utime + usage.ru_stime)
 
 def instructions(stderr):
@@ -100,7 +141,7 @@ for program in programs:
     # Interleaved, so a burst of load from elsewhere hits all three runners alike.
     for _ in range(reps):
         for runner in RUNNERS:
-            out, err, status, wall, cpu = run_once(command(runner, program, args))
+            out, err, status, wall, cpu = run_once(*command(runner, program, args))
             if status != 0:
                 failures.append(f'{program}: {runner} exited with {status}: {err.strip()[-400:]}')
             outputs.setdefault(runner, out)
@@ -147,7 +188,8 @@ def table(title, names, kind):
     print(f'| **geometric mean** | | | | | **{geomean(ratios["kq"]):.2f}** | '
           f'**{geomean(ratios["kn"]):.1f}** | **{geomean(ratios["qn"]):.1f}** | | |')
 
-cpu_names = [p for p in programs if p not in fault_programs]
+cpu_names = [p for p in programs if p not in fault_programs and p not in WELL_KNOWN]
+known_names = [p for p in programs if p in WELL_KNOWN]
 fault_names = [p for p in programs if p in fault_programs]
 load = open('/proc/loadavg').read().split()[:3]
 print(f'\n## Guest programs: kioku, qemu-riscv64 and native ({os.cpu_count()} cores, '
@@ -157,7 +199,8 @@ print('\nTimes are process CPU seconds (user + system); MIPS counts the riscv64 
       'retired (qemu runs the same ones) per CPU second. Native times under 1 ms are counted as 1 ms.')
 table('CPU-bound programs (CPU time)', cpu_names, 'cpu')
 table('Fault-heavy programs (CPU time)', fault_names, 'cpu')
-table('All programs (wall-clock time)', cpu_names + fault_names, 'wall')
+table('Well-known programs (CPU time)', known_names, 'cpu')
+table('All programs (wall-clock time)', cpu_names + fault_names + known_names, 'wall')
 print(f'\nRaw results: {results}/guest.json')
 if failures:
     print('\n**GUEST BENCHMARK ERRORS**', file=sys.stderr)

@@ -187,6 +187,7 @@ class Translator::Emitter : public Xbyak::CodeGenerator {
     // The host register holding guest register r, loaded now if it was not.
     Reg64 R(unsigned r);
     void set_x(unsigned rd, const Reg64& value);
+    Reg64 destination(unsigned rd);
     unsigned take_pool_register();
     void forget_registers();
     void push_pool();
@@ -374,6 +375,21 @@ Xbyak::Reg64 Translator::Emitter::R(unsigned r)
     m_host_of[r] = static_cast<std::int8_t>(i);
     m_guest_of[i] = static_cast<std::int8_t>(r);
     return host;
+}
+
+// The host register for guest register rd, about to be written (so not loaded). Taking one
+// evicts the least recently used, never the two operands just read.
+Xbyak::Reg64 Translator::Emitter::destination(unsigned rd)
+{
+    if (m_host_of[rd] >= 0) {
+        auto i = static_cast<unsigned>(m_host_of[rd]);
+        m_last_use[i] = ++m_uses;
+        return pool(i);
+    }
+    unsigned i = take_pool_register();
+    m_host_of[rd] = static_cast<std::int8_t>(i);
+    m_guest_of[i] = static_cast<std::int8_t>(rd);
+    return pool(i);
 }
 
 void Translator::Emitter::set_x(unsigned rd, const Reg64& value)
@@ -592,12 +608,11 @@ void Translator::Emitter::emit_store(const Item& item, unsigned k)
     cmp(rcx, qword[r12 + rdx + TC_WRITE]);
     jne(*slow, T_NEAR);
     mov(rcx, qword[r12 + rdx + TC_ADDEND]);
-    add(rcx, rsi);
     switch (size) {
-    case 1: mov(byte[rcx], al); break;
-    case 2: mov(word[rcx], ax); break;
-    case 4: mov(dword[rcx], eax); break;
-    default: mov(qword[rcx], rax); break;
+    case 1: mov(byte[rcx + rsi], al); break;
+    case 2: mov(word[rcx + rsi], ax); break;
+    case 4: mov(dword[rcx + rsi], eax); break;
+    default: mov(qword[rcx + rsi], rax); break;
     }
     inc(r14);
     cmp(byte[rbx + RESERVED_OFF], 0);
@@ -608,7 +623,7 @@ void Translator::Emitter::emit_store(const Item& item, unsigned k)
         Xbyak::Label fault;
         L(*reserved);
         mov(rdi, rbp);
-        mov(rsi, rcx);
+        add(rsi, rcx); // the host address: the page's addend plus the guest address
         mov(edx, size);
         push_pool();
         call_helper(&Helpers::drop_reservation);
@@ -637,10 +652,21 @@ void Translator::Emitter::emit(DecodedPage& page, u64 page_va, const Item& item,
     const u64 imm = static_cast<u64>(static_cast<i64>(in.imm));
     const u32 imm32 = static_cast<u32>(in.imm);
     // rd = rs1 OP rs2, and the same on the low 32 bits, sign-extended.
+    // 64-bit operations compute in rd's own host register, unless rd is the second operand.
     auto binary = [&](auto op) {
-        mov(rax, R(in.rs1));
-        (this->*op)(rax, R(in.rs2));
-        set_x(in.rd, rax);
+        Reg64 a = R(in.rs1);
+        Reg64 b = R(in.rs2);
+        if (in.rd == 0 || (in.rd == in.rs2 && in.rd != in.rs1)) {
+            mov(rax, a);
+            (this->*op)(rax, b);
+            set_x(in.rd, rax);
+            return;
+        }
+        Reg64 d = destination(in.rd);
+        if (d.getIdx() != a.getIdx())
+            mov(d, a);
+        (this->*op)(d, b);
+        mov(X(in.rd), d);
     };
     auto binary_w = [&](auto op) {
         mov(eax, R(in.rs1).cvt32());
@@ -653,9 +679,14 @@ void Translator::Emitter::emit(DecodedPage& page, u64 page_va, const Item& item,
     using Shift = void (Xbyak::CodeGenerator::*)(const Xbyak::Operand&, int);
     using ShiftCl = void (Xbyak::CodeGenerator::*)(const Xbyak::Operand&, const Xbyak::Reg8&);
     auto immediate = [&](OpImm op) {
-        mov(rax, R(in.rs1));
-        (this->*op)(rax, imm32);
-        set_x(in.rd, rax);
+        Reg64 a = R(in.rs1);
+        if (in.rd == 0) // the decoder makes these Nop; kept for safety
+            return;
+        Reg64 d = destination(in.rd);
+        if (d.getIdx() != a.getIdx())
+            mov(d, a);
+        (this->*op)(d, imm32);
+        mov(X(in.rd), d);
     };
     auto shift_imm = [&](Shift op, bool word) {
         if (word) {
@@ -729,8 +760,9 @@ void Translator::Emitter::emit(DecodedPage& page, u64 page_va, const Item& item,
     auto branch =
         [&](void (Xbyak::CodeGenerator::*jcc)(const Xbyak::Label&, Xbyak::CodeGenerator::LabelType)) {
             auto taken = std::make_shared<Xbyak::Label>();
-            mov(rax, R(in.rs1));
-            cmp(rax, R(in.rs2));
+            Reg64 a = R(in.rs1);
+            Reg64 b = R(in.rs2);
+            cmp(a, b);
             (this->*jcc)(*taken, T_NEAR);
             u64 target = pc + imm;
             DecodedPage* p = &page;
@@ -789,12 +821,7 @@ void Translator::Emitter::emit(DecodedPage& page, u64 page_va, const Item& item,
     case Op::Fsw:
     case Op::Fsd: emit_store(item, k); break;
 
-    case Op::Addi:
-        mov(rax, R(in.rs1));
-        if (in.imm != 0)
-            add(rax, imm32);
-        set_x(in.rd, rax);
-        break;
+    case Op::Addi: immediate(static_cast<OpImm>(&Xbyak::CodeGenerator::add)); break;
     case Op::Slti: compare(true, true); break;
     case Op::Sltiu: compare(true, false); break;
     case Op::Xori: immediate(static_cast<OpImm>(&Xbyak::CodeGenerator::xor_)); break;
