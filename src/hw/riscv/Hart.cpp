@@ -59,12 +59,13 @@ Hart::Hart(Mmu& mmu, Clock& clock)
 
 Hart::~Hart() = default;
 
-void Hart::set_translation(bool on)
+void Hart::set_translation(bool on, size_t code_bytes)
 {
-    if (on && !m_translator && riscv::Translator::available())
-        m_translator = std::make_unique<riscv::Translator>(*this);
-    else if (!on)
-        m_translator.reset();
+    m_translator.reset();
+    // Translations live in the decoded pages: a new translator starts from none.
+    invalidate_caches();
+    if (on && riscv::Translator::available())
+        m_translator = std::make_unique<riscv::Translator>(*this, code_bytes);
 }
 
 void Hart::set_satp(const Satp& satp)

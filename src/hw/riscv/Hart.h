@@ -101,8 +101,9 @@ class Hart final : public CodeCachePort {
     // Whether guest code runs translated to host code (the default where a translator exists) or
     // through the interpreter alone. Both give the same run, bit for bit; the interpreter is the
     // reference the translator is tested against.
-    void set_translation(bool on);
+    void set_translation(bool on, size_t code_bytes = 0);
     bool translating() const { return m_translator != nullptr; }
+    const riscv::Translator* translator() const { return m_translator.get(); }
 
     const HartStats& stats() const { return m_stats; }
 

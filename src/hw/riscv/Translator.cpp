@@ -10,6 +10,7 @@
 // reason (an Exit) to the dispatcher with the guest pc stored in HartState.
 #include "hw/riscv/Translator.h"
 
+#include <algorithm>
 #include <array>
 #include <cstddef>
 #include <cstring>
@@ -49,8 +50,8 @@ enum Exit : u32 {
 };
 
 constexpr size_t CODE_BYTES = size_t{32} << 20;
-constexpr size_t BLOCK_ROOM = size_t{256} << 10; // free space a block may need at most
-constexpr unsigned MAX_BLOCK = 128;              // instructions
+constexpr size_t BLOCK_ROOM = size_t{64} << 10; // free space a block may need at most (< 20 KiB seen)
+constexpr unsigned MAX_BLOCK = 128;             // instructions
 
 struct LoadResult {
     u64 value;
@@ -139,8 +140,8 @@ class Translator::Emitter : public Xbyak::CodeGenerator {
   public:
     using Entry = u32 (*)(Context* ctx, const void* code);
 
-    Emitter(Hart& hart)
-        : Xbyak::CodeGenerator(CODE_BYTES)
+    Emitter(Hart& hart, size_t code_bytes)
+        : Xbyak::CodeGenerator(code_bytes)
         , m_hart(hart)
         , m_code_page_va_offset(static_cast<int>(reinterpret_cast<const u8*>(&hart.m_code_page_va) -
                                                  reinterpret_cast<const u8*>(&hart)))
@@ -151,7 +152,7 @@ class Translator::Emitter : public Xbyak::CodeGenerator {
     // Empties the buffer and writes the code every block shares: the way in, the way out and the
     // lookup that enters a control transfer's target.
     void prelude(u64 epoch);
-    bool has_room() const { return getSize() + BLOCK_ROOM <= CODE_BYTES; }
+    bool has_room() const { return getSize() + BLOCK_ROOM <= maxSize_; }
     u32 enter(Context* ctx, const void* code) { return m_entry(ctx, code); }
 
     struct Item {
@@ -1059,9 +1060,10 @@ const void* Translator::Emitter::block(DecodedPage& page, u64 page_va, const std
 
 // --- the dispatcher ----------------------------------------------------------------------------
 
-Translator::Translator(Hart& hart)
+Translator::Translator(Hart& hart, size_t code_bytes)
     : m_hart(hart)
-    , m_emitter(std::make_unique<Emitter>(hart))
+    , m_emitter(
+          std::make_unique<Emitter>(hart, code_bytes ? std::max(code_bytes, 2 * BLOCK_ROOM) : CODE_BYTES))
 {
     m_emitter->prelude(m_epoch);
 }
@@ -1221,7 +1223,7 @@ StopInfo Translator::run(u64 budget, u64& retired, bool& fetched)
 
 class Translator::Emitter {};
 
-Translator::Translator(Hart& hart)
+Translator::Translator(Hart& hart, size_t)
     : m_hart(hart)
 {
 }

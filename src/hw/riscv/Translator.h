@@ -28,6 +28,7 @@
 // Built for x86-64 hosts (with xbyak); elsewhere available() is false and the hart interprets.
 #pragma once
 
+#include <cstddef>
 #include <memory>
 
 #include "base/Types.h"
@@ -42,7 +43,8 @@ namespace kioku::riscv {
 
 class Translator {
   public:
-    explicit Translator(Hart& hart);
+    // `code_bytes` sizes the buffer of host code (0: 32 MiB); tests make it small to have it fill.
+    explicit Translator(Hart& hart, size_t code_bytes = 0);
     ~Translator();
     Translator(const Translator&) = delete;
     Translator& operator=(const Translator&) = delete;

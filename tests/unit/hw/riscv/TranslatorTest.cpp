@@ -4,6 +4,7 @@
 // stop and its fault, the data, the TLB's counters and the clock.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <memory>
 #include <random>
 
@@ -72,7 +73,7 @@ class RandomProgram {
             return s_type(simm(12), a, BASE, pick(4), 0x23);
         case 11: {
             // A conditional branch forward, within the program.
-            unsigned room = length - index - 1;
+            unsigned room = std::min(length - index - 1, 1000u); // a branch reaches 4 KiB
             i32 offset = 4 * static_cast<i32>(1 + pick(room ? room : 1));
             return b_type(offset, b, a, std::array<u32, 6>{0, 1, 4, 5, 6, 7}[pick(6)]);
         }
@@ -116,7 +117,13 @@ class RandomProgram {
 struct Pair {
     std::unique_ptr<HartWorld> translated = std::make_unique<HartWorld>();
     std::unique_ptr<HartWorld> interpreted = std::make_unique<HartWorld>();
-    Pair() { interpreted->hart.set_translation(false); }
+    // With a small code buffer the translator starts afresh over and over.
+    explicit Pair(bool small_buffer)
+    {
+        interpreted->hart.set_translation(false);
+        if (small_buffer)
+            translated->hart.set_translation(true, 1);
+    }
     template <typename Fn>
     void both(Fn fn)
     {
@@ -149,12 +156,14 @@ TEST(Translator, RandomProgramsRunAsTheInterpreterRunsThem)
 {
     if (!riscv::Translator::available())
         GTEST_SKIP() << "no translator for this host";
+    u64 fresh_starts = 0;
     for (u64 seed = 1; seed <= 300; ++seed) {
         RandomProgram gen(seed);
-        Pair pair;
+        bool small_buffer = seed % 3 == 0;
+        Pair pair(small_buffer);
         ASSERT_TRUE(pair.translated->hart.translating());
         ASSERT_FALSE(pair.interpreted->hart.translating());
-        unsigned length = 20 + gen.pick(200);
+        unsigned length = small_buffer ? 1500 + gen.pick(500) : 20 + gen.pick(200);
         std::vector<u32> program;
         for (unsigned k = 0; k < length; ++k)
             program.push_back(gen.next(k, length));
@@ -196,7 +205,7 @@ TEST(Translator, RandomProgramsRunAsTheInterpreterRunsThem)
         });
         // Random slices of budget, as the scheduler hands out; a stop other than the budget's
         // restarts after the instruction, as the kernel would after handling it.
-        for (unsigned slice = 0; slice < 64; ++slice) {
+        for (unsigned slice = 0; slice < (small_buffer ? 400u : 64u); ++slice) {
             u64 budget = 1 + gen.pick(gen.pick(2) ? 8 : 400);
             StopInfo st = pair.translated->run(budget);
             StopInfo si = pair.interpreted->run(budget);
@@ -209,7 +218,9 @@ TEST(Translator, RandomProgramsRunAsTheInterpreterRunsThem)
             if (st.reason != StopReason::BudgetExhausted)
                 pair.both([](HartWorld& w) { w.hart.state().pc += 4; });
         }
+        fresh_starts += pair.translated->hart.translator()->stats().flushes;
     }
+    EXPECT_GT(fresh_starts, 0u) << "the small code buffers never filled";
 }
 
 } // namespace
