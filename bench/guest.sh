@@ -57,15 +57,19 @@ done
 
 well_known="${GUEST_WELL_KNOWN:-}"
 if [[ -n "$well_known" ]]; then
-    for file in lua.rv lua.x86 zstd.rv zstd.x86 sqlite3.rv sqlite3.x86 root/bench.lua root/bench.sql \
-        root/input.dat; do
+    for file in lua.rv lua.x86 zstd.rv zstd.x86 sqlite3.rv sqlite3.x86; do
         if [[ ! -f "$well_known/$file" ]]; then
             echo "bench/guest.sh: GUEST_WELL_KNOWN=$well_known has no $file (see bench/README.md)" >&2
             exit 1
         fi
     done
-    # The guest's root holds the binaries and the inputs; zstd decompresses what it compressed.
-    cp "$well_known"/{lua,zstd,sqlite3}.rv "$well_known/root/"
+    # The guest's root (the others' working directory) holds the binaries and the workloads of
+    # bench/wellknown/; zstd decompresses what the host's zstd compressed.
+    mkdir -p "$well_known/root"
+    cp "$well_known"/{lua,zstd,sqlite3}.rv "$root"/bench/wellknown/bench.{lua,sql} "$well_known/root/"
+    if [[ ! -f "$well_known/root/input.dat" ]]; then
+        python3 "$root/bench/wellknown/gen_input.py" >"$well_known/root/input.dat"
+    fi
     "$well_known/zstd.x86" -q -3 -f "$well_known/root/input.dat" -o "$well_known/root/input.zst"
     programs+=(lua zstd-compress zstd-decompress sqlite)
 fi
