@@ -73,8 +73,6 @@ bool ends_block(Op op)
     }
 }
 
-} // namespace
-
 // The RISC-V exception flags of the host's MXCSR flags. The two agree on the operations done on
 // the host (IEEE 754: tininess after rounding on both); the denormal-operand flag has no
 // counterpart.
@@ -89,6 +87,8 @@ u32 riscv_flags(u32 mxcsr)
     return flags;
 }
 constexpr u32 MXCSR_FLAGS = 0x3f;
+
+} // namespace
 
 // What generated code calls: the hart's own slow paths and out-of-line operations.
 struct Translator::Helpers {
