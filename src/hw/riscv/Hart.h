@@ -12,6 +12,11 @@
 // outlives the TLB entry it copies, and every access still counts as a TLB hit. Hits served here
 // do not refresh the TLB's LRU order, as an L1 TLB's hits do not reach the L2's.
 //
+// Translation: where a riscv::Translator exists (x86-64 hosts), run() hands it the run, and it
+// executes the same instructions as host code made from the decodes, with this interpreter
+// running what it leaves (budget ends, page-straddling instructions); the two give the same run,
+// bit for bit (set_translation(false) keeps the interpreter alone).
+//
 // Driving it: set_satp() for the process, then run(slice) in a loop. After Ecall, advance pc by 4
 // and write a0; after PageFault, handle the fault and call run() again (the instruction restarts);
 // after either, clear reservation_valid, as Linux's return from a trap does with a dummy SC.
