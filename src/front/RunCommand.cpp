@@ -730,22 +730,24 @@ int run_command(int argc, char** argv, std::ostream& err)
     Runner& r = *runner.value();
     if (o.dmesg)
         r.kernel().set_log_sink(&err);
+    // Each file the run writes is opened before it starts, so that one that cannot be written
+    // stops the run first.
+    auto open_output = [&](std::ofstream& file, const std::string& path, const char* option) {
+        file.open(path, std::ios::out | std::ios::trunc);
+        if (!file)
+            err << "kioku: " << option << ": cannot write " << path << "\n";
+        return static_cast<bool>(file);
+    };
     std::ofstream trace;
     if (!o.trace.empty()) {
-        trace.open(o.trace, std::ios::out | std::ios::trunc);
-        if (!trace) {
-            err << "kioku: --trace: cannot write " << o.trace << "\n";
+        if (!open_output(trace, o.trace, "--trace"))
             return EXIT_USAGE;
-        }
         r.set_trace(&trace);
     }
     std::ofstream state_log;
     if (!o.state_log.empty()) {
-        state_log.open(o.state_log, std::ios::out | std::ios::trunc);
-        if (!state_log) {
-            err << "kioku: --state-log: cannot write " << o.state_log << "\n";
+        if (!open_output(state_log, o.state_log, "--state-log"))
             return EXIT_USAGE;
-        }
         r.set_state_log(&state_log);
     }
     if (auto error = swapon_all(r.kernel(), o, swap_dir); !error.empty()) {
@@ -781,13 +783,6 @@ int run_command(int argc, char** argv, std::ostream& err)
     std::vector<std::string> guest_argv = o.command;
     guest_argv[0] = staged->guest_path();
     // The run's outputs watch from before the program is loaded: its first faults are exec's.
-    // Each file is opened now, so that one that cannot be written stops the run before it starts.
-    auto open_output = [&](std::ofstream& file, const std::string& path, const char* option) {
-        file.open(path, std::ios::out | std::ios::trunc);
-        if (!file)
-            err << "kioku: " << option << ": cannot write " << path << "\n";
-        return static_cast<bool>(file);
-    };
     std::unique_ptr<RunReport> report;
     std::ofstream report_file;
     if (!o.report.empty()) {

@@ -61,6 +61,8 @@ Hart::~Hart() = default;
 
 void Hart::set_translation(bool on, size_t code_bytes)
 {
+    if (on == (m_translator != nullptr) && code_bytes == 0)
+        return;
     m_translator.reset();
     // Translations live in the decoded pages: a new translator starts from none.
     invalidate_caches();

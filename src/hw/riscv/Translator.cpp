@@ -189,6 +189,7 @@ class Translator::Emitter : public Xbyak::CodeGenerator {
     Reg64 R(unsigned r);
     void set_x(unsigned rd, const Reg64& value);
     Reg64 destination(unsigned rd);
+    unsigned assign(unsigned r, bool& fresh);
     unsigned take_pool_register();
     void forget_registers();
     void push_pool();
@@ -360,21 +361,30 @@ unsigned Translator::Emitter::take_pool_register()
     return pick;
 }
 
-Xbyak::Reg64 Translator::Emitter::R(unsigned r)
+// The pool register holding guest register r, taking one (the least recently used) when none
+// does; `fresh` says it was taken and holds nothing yet.
+unsigned Translator::Emitter::assign(unsigned r, bool& fresh)
 {
-    if (m_host_of[r] >= 0) {
+    fresh = m_host_of[r] < 0;
+    if (!fresh) {
         auto i = static_cast<unsigned>(m_host_of[r]);
         m_last_use[i] = ++m_uses;
-        return pool(i);
+        return i;
     }
     unsigned i = take_pool_register();
-    Reg64 host = pool(i);
-    if (r == 0)
-        xor_(host.cvt32(), host.cvt32());
-    else
-        mov(host, X(r));
     m_host_of[r] = static_cast<std::int8_t>(i);
     m_guest_of[i] = static_cast<std::int8_t>(r);
+    return i;
+}
+
+Xbyak::Reg64 Translator::Emitter::R(unsigned r)
+{
+    bool fresh = false;
+    Reg64 host = pool(assign(r, fresh));
+    if (fresh && r == 0)
+        xor_(host.cvt32(), host.cvt32());
+    else if (fresh)
+        mov(host, X(r));
     return host;
 }
 
@@ -382,15 +392,8 @@ Xbyak::Reg64 Translator::Emitter::R(unsigned r)
 // evicts the least recently used, never the two operands just read.
 Xbyak::Reg64 Translator::Emitter::destination(unsigned rd)
 {
-    if (m_host_of[rd] >= 0) {
-        auto i = static_cast<unsigned>(m_host_of[rd]);
-        m_last_use[i] = ++m_uses;
-        return pool(i);
-    }
-    unsigned i = take_pool_register();
-    m_host_of[rd] = static_cast<std::int8_t>(i);
-    m_guest_of[i] = static_cast<std::int8_t>(rd);
-    return pool(i);
+    bool fresh = false;
+    return pool(assign(rd, fresh));
 }
 
 void Translator::Emitter::set_x(unsigned rd, const Reg64& value)
@@ -398,16 +401,7 @@ void Translator::Emitter::set_x(unsigned rd, const Reg64& value)
     if (rd == 0)
         return;
     mov(X(rd), value);
-    unsigned i = 0;
-    if (m_host_of[rd] >= 0) {
-        i = static_cast<unsigned>(m_host_of[rd]);
-        m_last_use[i] = ++m_uses;
-    } else {
-        i = take_pool_register();
-        m_host_of[rd] = static_cast<std::int8_t>(i);
-        m_guest_of[i] = static_cast<std::int8_t>(rd);
-    }
-    mov(pool(i), value);
+    mov(destination(rd), value);
 }
 
 void Translator::Emitter::forget_registers()
@@ -1127,10 +1121,8 @@ const void* Translator::translate(DecodedPage& page, u64 pc)
         std::memset(page.entries, 0, PARCELS_PER_PAGE * sizeof(*page.entries));
         page.entries_epoch = m_epoch;
     }
-    size_t before = m_emitter->getSize();
     const void* code = m_emitter->block(page, pc & PAGE_MASK, items, at);
     ++m_stats.blocks;
-    m_stats.code_bytes += m_emitter->getSize() - before;
     return code;
 }
 
@@ -1166,7 +1158,6 @@ StopInfo Translator::run(u64 budget, u64& retired, bool& fetched)
             bool its_fetched = false;
             stop = h.run_loop<false>(1, budget - m_ctx.left, m_ctx.page, ran, its_fetched);
             m_ctx.left -= ran;
-            m_stats.interpreted += ran;
             if (stop.reason != StopReason::BudgetExhausted) {
                 fetched = its_fetched;
                 break;
@@ -1174,7 +1165,6 @@ StopInfo Translator::run(u64 budget, u64& retired, bool& fetched)
             transfer = true;
             continue;
         }
-        ++m_stats.dispatches;
         u32 why = m_emitter->enter(&m_ctx, code);
         h.m_state.fcsr |= riscv_flags(m_ctx.guest_mxcsr);
         m_ctx.guest_mxcsr &= ~MXCSR_FLAGS;
@@ -1190,7 +1180,6 @@ StopInfo Translator::run(u64 budget, u64& retired, bool& fetched)
             u64 ran = 0;
             stop = h.run_loop<false>(m_ctx.left, budget - m_ctx.left, m_ctx.page, ran, fetched);
             m_ctx.left -= ran;
-            m_stats.interpreted += ran;
             break;
         }
         case EXIT_FAULT:

@@ -56,11 +56,8 @@ class Translator {
 
     // Counters for benchmarks and tests.
     struct Stats {
-        u64 blocks = 0;      // blocks translated
-        u64 flushes = 0;     // times the code buffer started afresh
-        u64 code_bytes = 0;  // host code written, in all
-        u64 dispatches = 0;  // returns to the dispatcher
-        u64 interpreted = 0; // instructions the interpreter ran for it (budget ends, straddles)
+        u64 blocks = 0;  // blocks translated
+        u64 flushes = 0; // times the code buffer started afresh
     };
     const Stats& stats() const { return m_stats; }
 
