@@ -111,7 +111,7 @@ Result<void> MemoryManager::set_replacement_policy(const std::string& name)
         if (static_cast<LruList>(l) == LruList::Unevictable)
             continue;
         FrameList& list = lru().list(static_cast<LruList>(l));
-        for (u32 i = list.back(); i != FrameList::NIL; i = frames().links(i).prev)
+        for (u32 i = list.back(); i != FrameList::NIL; i = frames().links(i).prev())
             policy->page_added(frames().pfn_at(i));
     }
     m_reclaimer->set_policy(std::move(policy));

@@ -21,14 +21,16 @@ MmCore::MmCore(PhysicalMemory& memory, TlbFlushPort& tlb, Clock& clock, isa::Sat
     , m_lru(m_frames)
     , m_swap(std::make_unique<SwapManager>())
 {
-    for (Pfn pfn = m_frames.first_pfn(); pfn < m_frames.end_pfn(); ++pfn)
-        m_frames[pfn].flags = FF_RESERVED;
+    // The kernel image stays reserved. The rest of memory goes to the buddy allocator without a
+    // pass over its descriptors, which the fresh frame table holds blank already.
     u64 image_pages = std::min(KERNEL_IMAGE_BYTES >> PAGE_SHIFT, memory.frame_count() / 4);
+    for (Pfn pfn = m_frames.first_pfn(); pfn < m_frames.first_pfn() + image_pages; ++pfn)
+        m_frames[pfn].flags = FF_RESERVED;
     // The zero page sits in the kernel image, as Linux's empty_zero_page does in .bss.
     m_zero_pfn = m_frames.first_pfn();
     m_frames[m_zero_pfn].set(FF_ZERO | FF_UPTODATE);
     m_memory.zero_frame(m_zero_pfn);
-    m_allocator.release_boot_range(m_frames.first_pfn() + image_pages, memory.frame_count() - image_pages);
+    m_allocator.release_fresh_range(m_frames.first_pfn() + image_pages, memory.frame_count() - image_pages);
     m_allocator.setup_watermarks();
     m_swap->set_slot_free_hook([this](SwapEntry e) { m_memcg.uncharge_swap(SwapManager::key(e)); });
 }

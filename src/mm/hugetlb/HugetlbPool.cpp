@@ -95,11 +95,8 @@ void Hstate::free_fresh(Pfn head)
 {
     m_pages.erase(head.value());
     FrameTable& frames = m_mm.frames();
-    for (u64 i = 0; i < pages_per_huge(); ++i) {
-        u8 zone = frames[head + i].zone;
+    for (u64 i = 0; i < pages_per_huge(); ++i)
         frames[head + i] = Frame{};
-        frames[head + i].zone = zone;
-    }
     // The contents are garbage now; give the host memory back so the frames read as zero again.
     m_mm.memory().discard(head, pages_per_huge());
     Order chunk = std::min<Order>(m_order, MAX_ORDER);

@@ -15,6 +15,9 @@
 // Counts: `refcount` is the number of holders: one per PTE that maps it, one for the page cache
 // when it is cached, and transient pins. `mapcount` is the number of PTEs mapping it. The
 // invariant checker proves both against the page tables.
+//
+// A blank descriptor (Frame{}: free, or never used) is all zero bytes, so the frame table starts
+// as untouched zero memory and costs the host only the descriptors that are used.
 #pragma once
 
 #include "base/IndexList.h"
@@ -63,7 +66,6 @@ struct Frame {
     i32 refcount = 0;
     i32 mapcount = 0;
     u8 order = 0;     // buddy order while free; compound order on a head page
-    u8 zone = 0;      // index of the zone the frame belongs to
     u8 free_type = 0; // while free (FF_BUDDY head): the migrate type of the free list it is on
 
   private:

@@ -1,8 +1,12 @@
 // The frame table (Linux: the mem_map array of struct page): one Frame per frame of physical
 // memory, indexed by frame number. Owned by the memory manager.
+//
+// The table is anonymous host memory, all zero bytes when made, which are blank descriptors
+// (Frame.h). The host backs only the parts that are touched, so a table for a large machine
+// costs little until its frames are used.
 #pragma once
 
-#include <vector>
+#include <cstddef>
 
 #include "base/Assert.h"
 #include "mm/phys/Frame.h"
@@ -11,15 +15,16 @@ namespace kioku {
 
 class FrameTable {
   public:
-    FrameTable(Pfn first, u64 count)
-        : m_first(first)
-        , m_frames(count)
-    {
-    }
+    FrameTable(Pfn first, u64 count);
+    ~FrameTable();
+    FrameTable(FrameTable&& other) noexcept;
+    FrameTable(const FrameTable&) = delete;
+    FrameTable& operator=(const FrameTable&) = delete;
+    FrameTable& operator=(FrameTable&&) = delete;
 
     Pfn first_pfn() const { return m_first; }
-    Pfn end_pfn() const { return m_first + m_frames.size(); }
-    u64 size() const { return m_frames.size(); }
+    Pfn end_pfn() const { return m_first + m_count; }
+    u64 size() const { return m_count; }
     bool contains(Pfn pfn) const { return pfn >= m_first && pfn < end_pfn(); }
 
     Frame& operator[](Pfn pfn)
@@ -39,8 +44,11 @@ class FrameTable {
     Pfn pfn_at(u32 index) const { return m_first + index; }
 
   private:
+    size_t bytes() const;
+
     Pfn m_first;
-    std::vector<Frame> m_frames;
+    u64 m_count = 0;
+    Frame* m_frames = nullptr;
 };
 
 using FrameList = IndexList<FrameTable>;

@@ -56,6 +56,16 @@ PhysicalAllocator::PhysicalAllocator(FrameTable& frames)
 
 void PhysicalAllocator::release_boot_range(Pfn first, u64 count)
 {
+    release(first, count, &Zone::release_boot_range);
+}
+
+void PhysicalAllocator::release_fresh_range(Pfn first, u64 count)
+{
+    release(first, count, &Zone::release_fresh_range);
+}
+
+void PhysicalAllocator::release(Pfn first, u64 count, void (Zone::*hand_over)(Pfn, u64))
+{
     if (count == 0)
         return;
     VERIFY(m_frames.contains(first) && m_frames.contains(first + (count - 1)) && "range outside memory");
@@ -64,7 +74,7 @@ void PhysicalAllocator::release_boot_range(Pfn first, u64 count)
         Pfn lo = std::max(first, zone->start_pfn());
         Pfn hi = std::min(end, zone->start_pfn() + zone->spanned_pages());
         if (lo < hi)
-            zone->release_boot_range(lo, hi - lo);
+            ((*zone).*hand_over)(lo, hi - lo);
     }
     m_pgfree += count;
 }

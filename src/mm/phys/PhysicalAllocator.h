@@ -34,6 +34,8 @@ class PhysicalAllocator {
 
     // Frees [first, first+count) into the zones at boot. Frames never released stay reserved.
     void release_boot_range(Pfn first, u64 count);
+    // The same for frames still blank as the frame table made them (Zone::release_fresh_range).
+    void release_fresh_range(Pfn first, u64 count);
 
     // Linux's init_per_zone_wmark_min: min_free_kbytes = sqrt(lowmem_kbytes * 16) clamped to
     // [128, 262144], then __setup_per_zone_wmarks with watermark_scale_factor.
@@ -82,6 +84,7 @@ class PhysicalAllocator {
     }
 
   private:
+    void release(Pfn first, u64 count, void (Zone::*hand_over)(Pfn, u64));
     void setup_zone_watermarks();
     void setup_lowmem_reserve();
     bool may_allocate_from(const Zone& zone, Order order, AllocFlags flags) const;

@@ -90,9 +90,6 @@ Zone::Zone(std::string name, u8 index, FrameTable& frames, Pfn start, u64 spanne
     m_pageblock_types.assign(last_block - first_block + 1, MigrateType::Movable);
     VERIFY(frames.contains(start) && frames.contains(start + (spanned - 1)) &&
            "zone outside the frame table");
-    // Linux records the zone in page->flags when it initialises the memory map; so do we.
-    for (Pfn pfn = start; pfn < start + spanned; ++pfn)
-        m_frames[pfn].zone = index;
 }
 
 void Zone::release_boot_range(Pfn first, u64 count)
@@ -105,6 +102,15 @@ void Zone::release_boot_range(Pfn first, u64 count)
         VERIFY(m_frames[pfn].has(FF_RESERVED) && !m_frames[pfn].has(FF_BUDDY) &&
                "releasing a frame that is not reserved");
     reset_frames(first, count);
+    release_fresh_range(first, count);
+}
+
+void Zone::release_fresh_range(Pfn first, u64 count)
+{
+    if (count == 0)
+        return;
+    Pfn end = first + count;
+    VERIFY(contains(first) && contains(end - 1) && "boot range outside the zone");
     m_managed += count;
     // memblock_free_all hands memory over in the largest naturally aligned blocks; each goes
     // through the ordinary free path, so neighbours released earlier merge with it.
@@ -406,10 +412,8 @@ void Zone::reset_frames(Pfn pfn, u64 count)
 {
     for (Pfn p = pfn; p < pfn + count; ++p) {
         Frame& frame = m_frames[p];
-        VERIFY(frame.links.prev == IndexLinks::NIL && frame.links.next == IndexLinks::NIL &&
-               "frame still on a list");
+        VERIFY(!frame.links.linked() && "frame still on a list");
         frame = Frame{};
-        frame.zone = m_index;
     }
 }
 
@@ -523,8 +527,6 @@ bool Zone::check_frames(std::string* why, const std::vector<u8>& heads) const
     for (Pfn pfn = m_start; pfn < end;) {
         const Frame& frame = m_frames[pfn];
         auto where = [&] { return m_name + " pfn " + hex(pfn); };
-        if (frame.zone != m_index)
-            return fail(why, where() + ": frame records zone " + std::to_string(frame.zone));
         if (!frame.has(FF_BUDDY)) {
             ++pfn;
             continue;
@@ -542,7 +544,7 @@ bool Zone::check_frames(std::string* why, const std::vector<u8>& heads) const
         if (frame.flags != FF_BUDDY)
             return fail(why, where() + ": free block head carries other flags");
         for (Pfn tail = pfn + 1; tail < pfn + pages_of(order); ++tail) {
-            if (m_frames[tail].flags != 0 || m_frames[tail].zone != m_index)
+            if (m_frames[tail].flags != 0)
                 return fail(why, m_name + " pfn " + hex(tail) + ": frame inside a free block is not blank");
         }
         pfn += pages_of(order);

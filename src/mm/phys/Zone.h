@@ -18,7 +18,7 @@
 // the list of its order and of the type in its head's `free_type`, with FF_BUDDY set on its head;
 // free_pages equals the sum over the lists; two free buddies of the same order never both stay
 // free (they merge), except across pageblocks of which one is HighAtomic or Isolate, as in Linux.
-// Every frame of a free block is blank (a default Frame with only `zone` set) except the head,
+// Every frame of a free block is blank (a default Frame, all zero bytes) except the head,
 // which carries FF_BUDDY, its order and its list's type. free() resets the descriptors of the
 // block it takes back, so the caller must have taken the frames off every list (LRU) and unmapped
 // them first.
@@ -75,6 +75,10 @@ class Zone {
 
     // Hands a range of frames to the allocator at boot (it was reserved until now).
     void release_boot_range(Pfn first, u64 count);
+    // The same for frames still blank as the frame table was made, which it neither reads nor
+    // writes, except for the heads of the blocks it frees (Linux defers initialising struct pages
+    // likewise): a large machine starts without a pass over its frame table.
+    void release_fresh_range(Pfn first, u64 count);
 
     // Takes a block of 2^order frames of the given mobility, splitting larger blocks as needed
     // and falling back to (and stealing from) other types' lists as Linux's __rmqueue does.

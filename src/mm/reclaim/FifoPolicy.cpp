@@ -41,7 +41,7 @@ void PageQueue::move_to_front(Pfn pfn)
 
 std::optional<Pfn> PageQueue::newer(Pfn pfn) const
 {
-    u32 prev = m_links[index(pfn)].prev;
+    u32 prev = m_links[index(pfn)].prev();
     if (prev == IndexLinks::NIL)
         return std::nullopt;
     return m_first + prev;

@@ -28,7 +28,7 @@ void LinuxLruPolicy::refill(bool anon, u64 count, ReclaimScan& scan)
     u32 next = m_lru.list(active).back();
     for (u64 scanned = 0, steps = 0; scanned < count && steps < limit && next != FrameList::NIL; ++steps) {
         Pfn pfn = m_frames.pfn_at(next);
-        next = m_frames.links(next).prev;
+        next = m_frames.links(next).prev();
         if (!scan.eligible(pfn))
             continue;
         References refs = scan.test_and_clear_referenced(pfn);
@@ -56,7 +56,7 @@ void LinuxLruPolicy::scan_inactive(bool anon, u64 count, ReclaimScan& scan, std:
     u32 next = m_lru.list(inactive).back();
     for (u64 steps = 0; chosen < count && steps < limit && next != FrameList::NIL; ++steps) {
         Pfn pfn = m_frames.pfn_at(next);
-        next = m_frames.links(next).prev;
+        next = m_frames.links(next).prev();
         if (!scan.eligible(pfn))
             continue;
         Frame& f = m_frames[pfn];

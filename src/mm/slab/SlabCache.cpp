@@ -273,8 +273,7 @@ bool SlabCache::check(std::string* why) const
             return fail(why, m_name + ": a slab's in-use and free objects do not add up");
         active += slab.inuse;
         const Frame& head = m_frames[pfn];
-        bool listed = head.links.prev != IndexLinks::NIL || head.links.next != IndexLinks::NIL ||
-                      m_partial.front() == index_of(pfn);
+        bool listed = head.links.linked() || m_partial.front() == index_of(pfn);
         if (listed != !slab.free.empty())
             return fail(why,
                         m_name + ": a slab with free objects is off the partial list, or a full one on it");
