@@ -118,13 +118,19 @@ class Hart final : public CodeCachePort {
     void invalidate_code(Pfn first, u64 count) override;
 
   private:
+    // The translation cache is the hart's first-level TLB: 1024 slots, direct-mapped by virtual
+    // page number, in front of the modelled TLB, as a core's L1 TLB sits in front of its L2.
+    // It holds only translations the TLB holds (any flush or eviction empties it), so its hits
+    // are TLB hits and are counted as such; like a real L1 hit, one does not refresh the TLB's
+    // LRU order, which only the misses that reach it do.
+    //
     // One slot of the translation cache, direct-mapped by virtual page number. Each tag is the
     // virtual page base the slot was validated for with that access, or NO_PAGE; a write tag is
     // set only by a store translation, so the page's D bit is known to be set.
     // Never a page base, and never equal to an address masked as the fast paths mask it (page
     // bits and the bits below the access size), so an empty slot never matches.
     static constexpr u64 NO_PAGE = 0x800;
-    static constexpr unsigned TC_SLOTS = 256;
+    static constexpr unsigned TC_SLOTS = 1024;
     // A slot is a cache line, so the translator finds it with a shift and a mask.
     struct alignas(64) TcSlot {
         u64 read_tag = NO_PAGE;
