@@ -208,6 +208,9 @@ class Hart final : public CodeCachePort {
     u64 m_cached_hits = 0;        // slow-path data accesses served by m_tc during this run()
     u64 m_mmu_fetches = 0;        // instruction fetches translated by the MMU during this run()
     u8* m_memory_host = nullptr;  // host address of the first byte of physical memory
+    // The translator's page runs (Translator.cpp): per base register and kind of access, the
+    // addend of the page the run was checked to stay on, or 0.
+    std::array<u64, 64> m_run_addend{};
     u64 m_memory_base = 0;
     StopInfo m_fault; // set by a helper that returns false
     // The decode of an instruction that crosses a page, laid out like page slots: the slot two

@@ -8,16 +8,30 @@
 //   [rsp] Translator::Context*
 // rax, rcx, rdx, rsi, rdi and r8-r11 are scratch. Code leaves through `exit`, which returns the
 // reason (an Exit) to the dispatcher with the guest pc stored in HartState.
+//
+// Page runs. Compiled code reaches memory through a few base registers (sp, a pointer being
+// walked), and often several times in a row through one, at nearby offsets: a spill area, the
+// bytes of an unaligned word read one by one. Within a block, the accesses through one base
+// register that is not written in between, all loads or all stores, whose bytes lie within 512
+// of each other, form a run. Its first access (the leader) is looked up as any other; on a hit it
+// also checks that the whole run's span lies on the page it hit, and if so keeps the page's
+// addend (Hart::m_run_addend, per base register and kind; 0 when not). The others (members)
+// then use that addend without a lookup: the translation cache cannot have changed, since
+// nothing in between calls out of line except on paths that clear the addends they cross. So
+// a member's access is the cache hit the interpreter's is, counted the same. A member finding 0
+// looks the cache up as usual.
 #include "hw/riscv/Translator.h"
 
 #include <algorithm>
 #include <array>
+#include <bit>
 #include <cstddef>
 #include <cstring>
 #include <functional>
 #include <map>
 #include <vector>
 
+#include "base/Assert.h"
 #include "hw/riscv/Arith.h"
 #include "hw/riscv/Fpu.h"
 #include "hw/riscv/Hart.h"
@@ -52,6 +66,7 @@ enum Exit : u32 {
 constexpr size_t CODE_BYTES = size_t{32} << 20;
 constexpr size_t BLOCK_ROOM = size_t{64} << 10; // free space a block may need at most (< 20 KiB seen)
 constexpr unsigned MAX_BLOCK = 128;             // instructions
+constexpr i64 RUN_SPAN = 512;                   // bytes a page run's accesses may spread over
 
 struct LoadResult {
     u64 value;
@@ -70,6 +85,127 @@ bool ends_block(Op op)
     case Op::Illegal:
     case Op::FenceI: return true;
     default: return false;
+    }
+}
+
+// Operations whose code makes no call on the block's main path (their out-of-line paths may),
+// so page runs may go on across them.
+bool keeps_runs(Op op)
+{
+    switch (op) {
+    case Op::Nop:
+    case Op::Lui:
+    case Op::Auipc:
+    case Op::Fence:
+    case Op::Beq:
+    case Op::Bne:
+    case Op::Blt:
+    case Op::Bge:
+    case Op::Bltu:
+    case Op::Bgeu:
+    case Op::Lb:
+    case Op::Lh:
+    case Op::Lw:
+    case Op::Ld:
+    case Op::Lbu:
+    case Op::Lhu:
+    case Op::Lwu:
+    case Op::Flw:
+    case Op::Fld:
+    case Op::LoadDiscard:
+    case Op::Sb:
+    case Op::Sh:
+    case Op::Sw:
+    case Op::Sd:
+    case Op::Fsw:
+    case Op::Fsd:
+    case Op::Addi:
+    case Op::Slti:
+    case Op::Sltiu:
+    case Op::Xori:
+    case Op::Ori:
+    case Op::Andi:
+    case Op::Slli:
+    case Op::Srli:
+    case Op::Srai:
+    case Op::Addiw:
+    case Op::Slliw:
+    case Op::Srliw:
+    case Op::Sraiw:
+    case Op::Add:
+    case Op::Sub:
+    case Op::Sll:
+    case Op::Slt:
+    case Op::Sltu:
+    case Op::Xor:
+    case Op::Srl:
+    case Op::Sra:
+    case Op::Or:
+    case Op::And:
+    case Op::Addw:
+    case Op::Subw:
+    case Op::Sllw:
+    case Op::Srlw:
+    case Op::Sraw:
+    case Op::Mul:
+    case Op::Mulh:
+    case Op::Mulhsu:
+    case Op::Mulhu:
+    case Op::Mulw: return true;
+    default: return false;
+    }
+}
+
+// The size of a load or store that may join a page run, or 0.
+unsigned run_access_size(Op op)
+{
+    switch (op) {
+    case Op::Lb:
+    case Op::Lbu:
+    case Op::Sb: return 1;
+    case Op::Lh:
+    case Op::Lhu:
+    case Op::Sh: return 2;
+    case Op::Lw:
+    case Op::Lwu:
+    case Op::Flw:
+    case Op::Sw:
+    case Op::Fsw: return 4;
+    case Op::Ld:
+    case Op::Fld:
+    case Op::Sd:
+    case Op::Fsd: return 8;
+    default: return 0;
+    }
+}
+
+bool is_branch(Op op)
+{
+    return op == Op::Beq || op == Op::Bne || op == Op::Blt || op == Op::Bge || op == Op::Bltu ||
+           op == Op::Bgeu;
+}
+
+bool is_store(Op op)
+{
+    return op == Op::Sb || op == Op::Sh || op == Op::Sw || op == Op::Sd || op == Op::Fsw || op == Op::Fsd;
+}
+
+// Whether an operation that keeps runs writes its rd as an integer register.
+bool writes_x(Op op)
+{
+    switch (op) {
+    case Op::Nop:
+    case Op::Fence:
+    case Op::LoadDiscard:
+    case Op::Flw:
+    case Op::Fld:
+    case Op::Beq:
+    case Op::Bne:
+    case Op::Blt:
+    case Op::Bge:
+    case Op::Bltu:
+    case Op::Bgeu: return false;
+    default: return !is_store(op);
     }
 }
 
@@ -145,6 +281,8 @@ class Translator::Emitter : public Xbyak::CodeGenerator {
         , m_hart(hart)
         , m_code_page_va_offset(static_cast<int>(reinterpret_cast<const u8*>(&hart.m_code_page_va) -
                                                  reinterpret_cast<const u8*>(&hart)))
+        , m_run_addend_offset(static_cast<int>(reinterpret_cast<const u8*>(hart.m_run_addend.data()) -
+                                               reinterpret_cast<const u8*>(&hart)))
     {
         setDefaultJmpNEAR(true);
     }
@@ -194,13 +332,26 @@ class Translator::Emitter : public Xbyak::CodeGenerator {
     void forget_registers();
     void push_pool();
     void pop_pool();
-    // Calls a helper; r15 follows Hart::m_code_page_va, which a slow path may have reset.
+    // Calls a helper; r15 follows Hart::m_code_page_va, which a slow path may have reset. A call
+    // may change the translation cache, so one on an out-of-line path ends the page runs it
+    // crosses; the main path makes none inside a run (keeps_runs).
     template <typename Fn>
     void call_helper(Fn* fn)
     {
+        VERIFY((m_in_cold || m_open_runs == 0) && "a call on the main path inside a page run");
         mov(rax, reinterpret_cast<size_t>(fn));
         call(rax);
         mov(r15, qword[rbp + m_code_page_va_offset]);
+        for (u64 open = m_open_runs; open != 0; open &= open - 1)
+            mov(qword[rbp + run_addend(static_cast<unsigned>(std::countr_zero(open)))], 0);
+    }
+    // Queues an out-of-line path, written after the block, with the page runs open here.
+    void cold(std::function<void()> path)
+    {
+        m_cold.push_back([this, open = m_open_runs, path = std::move(path)] {
+            m_open_runs = open;
+            path();
+        });
     }
     // Leaves the block with instruction `k` not retired.
     void leave_at(unsigned k, u64 pc, Exit why);
@@ -211,6 +362,7 @@ class Translator::Emitter : public Xbyak::CodeGenerator {
     // Jumps to the block at `target` on this page: straight there when it exists, else through
     // a jump that is pointed at it when it is written, and meanwhile to `otherwise`.
     void chain(DecodedPage& page, u64 target, Xbyak::Label& otherwise);
+    void same_page_entered(u64 page_va);
     void patch_waiting(const DecodedPage& page, u32 parcel, const void* block);
     void slot_of(const Reg64& va, const Reg64& slot);
     void slot_offset(const Reg64& va, const Reg64& slot);
@@ -221,6 +373,24 @@ class Translator::Emitter : public Xbyak::CodeGenerator {
         lea(rcx, ptr[va + static_cast<int>(size - 1)]);
         and_(rcx, static_cast<u32>(PAGE_MASK));
     }
+    // Each item's part in a page run (see the top of this file).
+    struct Run {
+        enum Role : u8 { NONE, LEADER, MEMBER };
+        Role role = NONE;
+        u8 slot = 0; // the base register, plus 32 for a run of stores
+        i32 low = 0; // a leader's: the run's first and last byte, from the leader's address
+        i32 high = 0;
+    };
+    void plan_runs(const std::vector<Item>& items);
+    void find_inside_targets(const std::vector<Item>& items);
+    int item_at(u64 pc) const; // the index of the block's item at pc, or -1
+    int run_addend(unsigned slot) const { return m_run_addend_offset + 8 * static_cast<int>(slot); }
+    // After a leader's hit (the page's addend in rcx, its address in rsi): keeps the addend for
+    // the members when the run's whole span is on that page, else 0.
+    void start_run(const Run& run);
+    // rcx = the addend of the access at rsi's page, through the translation cache; to `miss`
+    // when the slot does not hold the page for this access (`tag`: read or write).
+    void look_up(unsigned size, int tag, const Xbyak::Label& miss);
     void emit_load(const Item& item, unsigned k);
     void emit_store(const Item& item, unsigned k);
     void emit(DecodedPage& page, u64 page_va, const Item& item, unsigned k);
@@ -244,6 +414,13 @@ class Translator::Emitter : public Xbyak::CodeGenerator {
     // A page dropped before its block is written leaves its jumps here, in code no one reaches.
     std::map<std::pair<const DecodedPage*, u32>, std::vector<u8*>> m_waiting;
     std::vector<std::function<void()>> m_cold; // out-of-line paths, written after the block
+    const int m_run_addend_offset;             // of Hart::m_run_addend in the Hart (rbp)
+    std::vector<Run> m_runs;                   // per item of the block being written
+    std::vector<u64> m_live_runs;              // per item: the run slots open at it (bit per slot)
+    u64 m_open_runs = 0;                       // those where code is being written
+    bool m_in_cold = false;
+    std::vector<u64> m_item_pcs;                         // of the block being written
+    std::vector<std::shared_ptr<Xbyak::Label>> m_inside; // per item: its label, if a branch's target
 };
 
 void Translator::Emitter::prelude(u64 epoch)
@@ -439,18 +616,24 @@ void Translator::Emitter::go_to(DecodedPage& page, u64 page_va, u64 target)
 {
     Xbyak::Label enter;
     if ((target & PAGE_MASK) == page_va) {
-        if (page_va <= 0x7fffffff) {
-            cmp(r15, static_cast<u32>(page_va));
-        } else {
-            mov(rcx, page_va);
-            cmp(rcx, r15);
-        }
+        same_page_entered(page_va);
         jne(enter);
         chain(page, target, enter);
     }
     L(enter);
     mov(rax, target);
     go_to_rax();
+}
+
+// Sets ZF when the page last entered (r15) is page_va.
+void Translator::Emitter::same_page_entered(u64 page_va)
+{
+    if (page_va <= 0x7fffffff) {
+        cmp(r15, static_cast<u32>(page_va));
+    } else {
+        mov(rcx, page_va);
+        cmp(rcx, r15);
+    }
 }
 
 void Translator::Emitter::chain(DecodedPage& page, u64 target, Xbyak::Label& otherwise)
@@ -499,6 +682,107 @@ void Translator::Emitter::fall_through(DecodedPage& page, u64 page_va, u64 next)
     jmp(m_exit, T_NEAR);
 }
 
+// The instructions of a block that one of its branches jumps forward to: the branch goes there
+// without leaving the block.
+void Translator::Emitter::find_inside_targets(const std::vector<Item>& items)
+{
+    m_item_pcs.clear();
+    for (const Item& item : items)
+        m_item_pcs.push_back(item.pc);
+    m_inside.assign(items.size(), nullptr);
+    for (unsigned k = 0; k < items.size(); ++k) {
+        const Insn& in = *items[k].insn;
+        if (!is_branch(in.op))
+            continue;
+        int j = item_at(items[k].pc + static_cast<u64>(static_cast<i64>(in.imm)));
+        if (j > static_cast<int>(k) && !m_inside[static_cast<unsigned>(j)])
+            m_inside[static_cast<unsigned>(j)] = std::make_shared<Xbyak::Label>();
+    }
+}
+
+int Translator::Emitter::item_at(u64 pc) const
+{
+    auto it = std::lower_bound(m_item_pcs.begin(), m_item_pcs.end(), pc);
+    return it != m_item_pcs.end() && *it == pc ? static_cast<int>(it - m_item_pcs.begin()) : -1;
+}
+
+// Finds the page runs of a block (see the top of this file).
+void Translator::Emitter::plan_runs(const std::vector<Item>& items)
+{
+    m_runs.assign(items.size(), Run{});
+    m_live_runs.assign(items.size(), 0);
+    std::array<int, 64> leader{};
+    leader.fill(-1);
+    std::vector<unsigned> members(items.size(), 0);
+    u64 open = 0;
+    for (unsigned k = 0; k < items.size(); ++k) {
+        const Insn& in = *items[k].insn;
+        if (!keeps_runs(in.op) || m_inside[k]) { // a branch's target: runs may not be started
+            open = 0;
+            leader.fill(-1);
+        }
+        if (!keeps_runs(in.op)) {
+            open = 0;
+            leader.fill(-1);
+            continue;
+        }
+        unsigned size = run_access_size(in.op);
+        if (size != 0 && in.rs1 != 0) {
+            unsigned slot = in.rs1 + (is_store(in.op) ? 32 : 0);
+            int l = leader[slot];
+            if (l >= 0) {
+                Run& lead = m_runs[static_cast<unsigned>(l)];
+                i64 from = i64{in.imm} - items[static_cast<unsigned>(l)].insn->imm;
+                i64 low = std::min<i64>(lead.low, from);
+                i64 high = std::max<i64>(lead.high, from + size - 1);
+                if (high - low < RUN_SPAN) {
+                    lead.low = static_cast<i32>(low);
+                    lead.high = static_cast<i32>(high);
+                    m_runs[k] = {Run::MEMBER, static_cast<u8>(slot)};
+                    ++members[static_cast<unsigned>(l)];
+                } else {
+                    l = -1;
+                }
+            }
+            if (l < 0) {
+                leader[slot] = static_cast<int>(k);
+                m_runs[k] = {Run::LEADER, static_cast<u8>(slot), 0, static_cast<i32>(size - 1)};
+            }
+            open |= u64{1} << slot;
+        }
+        m_live_runs[k] = open;
+        if (writes_x(in.op) && in.rd != 0) {
+            leader[in.rd] = leader[in.rd + 32] = -1;
+            open &= ~((u64{1} << in.rd) | (u64{1} << (in.rd + 32)));
+        }
+    }
+    for (unsigned k = 0; k < items.size(); ++k) {
+        if (m_runs[k].role == Run::LEADER && members[k] == 0)
+            m_runs[k].role = Run::NONE;
+    }
+}
+
+void Translator::Emitter::start_run(const Run& run)
+{
+    lea(rdi, ptr[rsi + run.low]);
+    lea(rdx, ptr[rsi + run.high]);
+    xor_(rdx, rdi);
+    xor_(edi, edi);
+    cmp(rdx, static_cast<u32>(PAGE_SIZE - 1));
+    cmovbe(rdi, rcx); // first and last byte on one page
+    mov(qword[rbp + run_addend(run.slot)], rdi);
+}
+
+void Translator::Emitter::look_up(unsigned size, int tag, const Xbyak::Label& miss)
+{
+    constexpr int TC_ADDEND = static_cast<int>(offsetof(Hart::TcSlot, addend));
+    slot_offset(rsi, rdx);
+    tag_of_last_byte(rsi, size);
+    cmp(rcx, qword[r12 + rdx + tag]);
+    jne(miss, T_NEAR);
+    mov(rcx, qword[r12 + rdx + TC_ADDEND]);
+}
+
 void Translator::Emitter::emit_load(const Item& item, unsigned k)
 {
     const Insn& in = *item.insn;
@@ -517,20 +801,8 @@ void Translator::Emitter::emit_load(const Item& item, unsigned k)
     case Op::Fld: size = 8, to_f = true; break;
     default: size = in.rm; break; // LoadDiscard
     }
-    lea(rsi, ptr[R(in.rs1) + in.imm]);
-    auto slow = std::make_shared<Xbyak::Label>();
-    auto join = std::make_shared<Xbyak::Label>();
-    if (in.op == Op::LoadDiscard) {
-        // The interpreter sends these to the slow path directly; so does this.
-        jmp(*slow, T_NEAR);
-    } else {
-        constexpr int TC_READ = static_cast<int>(offsetof(Hart::TcSlot, read_tag));
-        constexpr int TC_ADDEND = static_cast<int>(offsetof(Hart::TcSlot, addend));
-        slot_offset(rsi, rdx);
-        tag_of_last_byte(rsi, size);
-        cmp(rcx, qword[r12 + rdx + TC_READ]);
-        jne(*slow, T_NEAR);
-        mov(rcx, qword[r12 + rdx + TC_ADDEND]);
+    constexpr int TC_READ = static_cast<int>(offsetof(Hart::TcSlot, read_tag));
+    auto load = [this, size] {
         switch (size) {
         case 1: movzx(eax, byte[rcx + rsi]); break;
         case 2: movzx(eax, word[rcx + rsi]); break;
@@ -538,6 +810,31 @@ void Translator::Emitter::emit_load(const Item& item, unsigned k)
         default: mov(rax, qword[rcx + rsi]); break;
         }
         inc(r14);
+    };
+    const Run run = m_runs[k];
+    lea(rsi, ptr[R(in.rs1) + in.imm]);
+    auto slow = std::make_shared<Xbyak::Label>();
+    auto join = std::make_shared<Xbyak::Label>();
+    if (in.op == Op::LoadDiscard) {
+        // The interpreter sends these to the slow path directly; so does this.
+        jmp(*slow, T_NEAR);
+    } else if (run.role == Run::MEMBER) {
+        auto look = std::make_shared<Xbyak::Label>();
+        mov(rcx, qword[rbp + run_addend(run.slot)]);
+        test(rcx, rcx);
+        jz(*look, T_NEAR);
+        load();
+        cold([this, look, slow, join, size, load] {
+            L(*look);
+            look_up(size, TC_READ, *slow);
+            load();
+            jmp(*join, T_NEAR);
+        });
+    } else {
+        look_up(size, TC_READ, *slow);
+        load();
+        if (run.role == Run::LEADER)
+            start_run(run);
     }
     L(*join);
     if (in.op != Op::LoadDiscard) {
@@ -558,7 +855,7 @@ void Translator::Emitter::emit_load(const Item& item, unsigned k)
         }
     }
     u64 pc = item.pc;
-    m_cold.push_back([this, slow, join, size, k, pc] {
+    cold([this, slow, join, size, k, pc] {
         Xbyak::Label fault;
         L(*slow);
         mov(rdi, rbp);
@@ -588,33 +885,49 @@ void Translator::Emitter::emit_store(const Item& item, unsigned k)
     default: size = 8, from_f = true; break; // Fsd
     }
     constexpr int TC_WRITE = static_cast<int>(offsetof(Hart::TcSlot, write_tag));
-    constexpr int TC_ADDEND = static_cast<int>(offsetof(Hart::TcSlot, addend));
     auto slow = std::make_shared<Xbyak::Label>();
     auto reserved = std::make_shared<Xbyak::Label>();
     auto join = std::make_shared<Xbyak::Label>();
+    // The store, counted, then the reservation's check.
+    auto store = [this, size, reserved] {
+        switch (size) {
+        case 1: mov(byte[rcx + rsi], al); break;
+        case 2: mov(word[rcx + rsi], ax); break;
+        case 4: mov(dword[rcx + rsi], eax); break;
+        default: mov(qword[rcx + rsi], rax); break;
+        }
+        inc(r14);
+        cmp(byte[rbx + RESERVED_OFF], 0);
+        jne(*reserved, T_NEAR);
+    };
+    const Run run = m_runs[k];
     // Both operands are read before the paths part, so the register cache is the same after.
     lea(rsi, ptr[R(in.rs1) + in.imm]);
     if (from_f)
         mov(rax, F(in.rs2));
     else
         mov(rax, R(in.rs2));
-    slot_offset(rsi, rdx);
-    tag_of_last_byte(rsi, size);
-    cmp(rcx, qword[r12 + rdx + TC_WRITE]);
-    jne(*slow, T_NEAR);
-    mov(rcx, qword[r12 + rdx + TC_ADDEND]);
-    switch (size) {
-    case 1: mov(byte[rcx + rsi], al); break;
-    case 2: mov(word[rcx + rsi], ax); break;
-    case 4: mov(dword[rcx + rsi], eax); break;
-    default: mov(qword[rcx + rsi], rax); break;
+    if (run.role == Run::MEMBER) {
+        auto look = std::make_shared<Xbyak::Label>();
+        mov(rcx, qword[rbp + run_addend(run.slot)]);
+        test(rcx, rcx);
+        jz(*look, T_NEAR);
+        store();
+        cold([this, look, slow, join, size, store] {
+            L(*look);
+            look_up(size, TC_WRITE, *slow);
+            store();
+            jmp(*join, T_NEAR);
+        });
+    } else {
+        look_up(size, TC_WRITE, *slow);
+        if (run.role == Run::LEADER)
+            start_run(run);
+        store();
     }
-    inc(r14);
-    cmp(byte[rbx + RESERVED_OFF], 0);
-    jne(*reserved, T_NEAR);
     L(*join);
     u64 pc = item.pc;
-    m_cold.push_back([this, slow, reserved, join, size, k, pc] {
+    cold([this, slow, reserved, join, size, k, pc] {
         Xbyak::Label fault;
         L(*reserved);
         mov(rdi, rbp);
@@ -740,7 +1053,7 @@ void Translator::Emitter::emit(DecodedPage& page, u64 page_va, const Item& item,
         test(al, al);
         jz(*failed, T_NEAR);
         u32 raw = in.raw;
-        m_cold.push_back([this, failed, k, pc, why, raw] {
+        cold([this, failed, k, pc, why, raw] {
             L(*failed);
             if (why == EXIT_ILLEGAL) {
                 mov(eax, raw);
@@ -760,9 +1073,23 @@ void Translator::Emitter::emit(DecodedPage& page, u64 page_va, const Item& item,
             cmp(a, b);
             (this->*jcc)(*taken, T_NEAR);
             u64 target = pc + imm;
+            std::shared_ptr<Xbyak::Label> label;
+            if (item_at(target) > static_cast<int>(k))
+                label = m_inside[static_cast<unsigned>(item_at(target))];
             DecodedPage* p = &page;
-            m_cold.push_back([this, taken, k, target, p, page_va] {
+            cold([this, taken, label, k, target, p, page_va] {
                 L(*taken);
+                if (label) {
+                    // Forward within the block, giving back the budget of the instructions
+                    // skipped; but only while this page is the one last entered, as for a chain.
+                    Xbyak::Label leave;
+                    same_page_entered(page_va);
+                    jne(leave, T_NEAR);
+                    if (unsigned skipped = static_cast<unsigned>(item_at(target)) - k - 1)
+                        add(r13, skipped);
+                    jmp(*label, T_NEAR);
+                    L(leave);
+                }
                 if (m_count - k - 1 > 0)
                     add(r13, m_count - k - 1);
                 go_to(*p, page_va, target);
@@ -1002,7 +1329,7 @@ bool Translator::Emitter::emit_fp(const Item& item, unsigned k)
     L(*join);
     const Insn* insn = &in;
     u64 pc = item.pc;
-    m_cold.push_back([this, soft, join, insn, k, pc] {
+    cold([this, soft, join, insn, k, pc] {
         Xbyak::Label illegal;
         L(*soft);
         mov(rdi, rbp);
@@ -1036,12 +1363,25 @@ const void* Translator::Emitter::block(DecodedPage& page, u64 page_va, const std
     Xbyak::Label tail;
     sub(r13, m_count);
     jb(tail, T_NEAR);
-    for (unsigned k = 0; k < items.size(); ++k)
+    find_inside_targets(items);
+    plan_runs(items);
+    for (unsigned k = 0; k < items.size(); ++k) {
+        if (m_inside[k]) {
+            // Reached from a branch too: the register cache holds what that path left in it.
+            forget_registers();
+            L(*m_inside[k]);
+        }
+        m_open_runs = m_live_runs[k];
         emit(page, page_va, items[k], k);
+    }
+    m_open_runs = 0;
     if (!ends_block(items.back().insn->op))
         fall_through(page, page_va, end);
-    for (auto& cold : m_cold)
-        cold();
+    m_in_cold = true;
+    for (auto& path : m_cold)
+        path();
+    m_in_cold = false;
+    m_open_runs = 0;
     m_cold.clear();
     L(tail);
     add(r13, m_count);

@@ -1,4 +1,4 @@
-// A small machine for the hart tests: 4 MiB of RAM at 0x8000_0000, a TLB, an MMU, a clock and one
+// A small machine for the hart tests: 8 MiB of RAM at 0x8000_0000, a TLB, an MMU, a clock and one
 // hart in Bare mode (virtual = physical). Programs are written at CODE with emit() and run until
 // they stop; data lives at DATA.
 #pragma once
@@ -21,7 +21,7 @@ class HartWorld {
     static constexpr u64 DATA = 0x8010'0000;
 
     explicit HartWorld(TlbConfig tlb_config = {})
-        : memory(4 << 20)
+        : memory(8 << 20)
         , tlb(tlb_config)
         , mmu(memory, tlb, clock)
         , hart(mmu, clock)
