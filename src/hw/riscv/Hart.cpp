@@ -114,10 +114,8 @@ inline bool Hart::store(u64 va, T value, u64& hits)
     const TcSlot& s = slot_of(va);
     u64 offset = va & (PAGE_SIZE - 1);
     if (s.write_tag == (va & aligned_tag_mask<T>())) [[likely]] {
-        std::memcpy(s.host + offset, &value, sizeof(T));
+        std::memcpy(s.host + offset, &value, sizeof(T)); // no reservation is held (TcSlot)
         ++hits;
-        if (m_state.reservation_valid) [[unlikely]]
-            drop_reservation_if_hit(s.host + offset, sizeof(T));
         return true;
     }
     return store_slow(va, sizeof(T), &value);
@@ -469,6 +467,8 @@ template StopInfo Hart::run_loop<true>(u64, u64, DecodedPage*&, u64&, bool&);
 StopInfo Hart::run(u64 budget)
 {
     sync_with_tlb();
+    if (m_state.reservation_valid)
+        withdraw_write_tags(); // a reservation not taken by an LR here (a test's, say)
     m_cached_hits = 0;
     m_mmu_fetches = 0;
     m_code_page_va = NO_PAGE;
@@ -516,6 +516,7 @@ bool Hart::execute_lr(const Insn& in)
     m_state.x[in.rd] = dword ? value : sext32(value);
     m_state.reservation_valid = true;
     m_state.reservation_pa = phys_of(span.first);
+    withdraw_write_tags();
     return true;
 }
 

@@ -126,7 +126,9 @@ class Hart final : public CodeCachePort {
     //
     // One slot of the translation cache, direct-mapped by virtual page number. Each tag is the
     // virtual page base the slot was validated for with that access, or NO_PAGE; a write tag is
-    // set only by a store translation, so the page's D bit is known to be set.
+    // set only by a store translation, so the page's D bit is known to be set. No slot has a
+    // write tag while an LR reservation is held: every store then takes the slow path, which
+    // ends the reservation when it hits it, and the fast paths need not look.
     // Never a page base, and never equal to an address masked as the fast paths mask it (page
     // bits and the bits below the access size), so an empty slot never matches.
     static constexpr u64 NO_PAGE = 0x800;
@@ -181,6 +183,7 @@ class Hart final : public CodeCachePort {
     void decode_slot(riscv::DecodedPage& page, u64 pc);
     bool fetch_straddling(const riscv::DecodedPage& page, u64 pc, riscv::Insn& out);
     void flush_translations();
+    void withdraw_write_tags(); // as an LR reservation is taken
     void sync_with_tlb();
     u64 phys_of(const u8* host) const;
     void drop_reservation_if_hit(const u8* host, unsigned size);
@@ -202,7 +205,8 @@ class Hart final : public CodeCachePort {
     HartStats m_stats;
 
     std::array<TcSlot, TC_SLOTS> m_tc{};
-    std::array<u64, TC_SLOTS / 64> m_tc_filled{}; // which slots may hold a tag: flushes touch only those
+    std::array<u64, TC_SLOTS / 64> m_tc_filled{};   // which slots may hold a tag: flushes touch only those
+    std::array<u64, TC_SLOTS / 64> m_tc_writable{}; // which slots may hold a write tag
     u64 m_code_page_va = NO_PAGE; // the page run() fetches from; reset by a flush to force a lookup
     u64 m_tlb_generation = 0;     // the TLB generation m_tc was filled in
     u64 m_cached_hits = 0;        // slow-path data accesses served by m_tc during this run()

@@ -23,9 +23,19 @@ void Hart::flush_translations()
         for (u64 bits = m_tc_filled[word]; bits != 0; bits &= bits - 1)
             m_tc[word * 64 + static_cast<unsigned>(std::countr_zero(bits))] = TcSlot{};
         m_tc_filled[word] = 0;
+        m_tc_writable[word] = 0;
     }
     m_tlb_generation = m_mmu.tlb().generation();
     m_code_page_va = NO_PAGE;
+}
+
+void Hart::withdraw_write_tags()
+{
+    for (unsigned word = 0; word < m_tc_writable.size(); ++word) {
+        for (u64 bits = m_tc_writable[word]; bits != 0; bits &= bits - 1)
+            m_tc[word * 64 + static_cast<unsigned>(std::countr_zero(bits))].write_tag = NO_PAGE;
+        m_tc_writable[word] = 0;
+    }
 }
 
 // The translation cache copies TLB entries, so it must not outlive them: any flush since it was
@@ -60,7 +70,13 @@ void Hart::fill_slot(u64 va, AccessType access, u8* host)
     case AccessType::Read: s.read_tag = tag; break;
     // A writable leaf is always readable (W without R is a malformed PTE), so a store's
     // translation also validates loads.
-    case AccessType::Write: s.write_tag = s.read_tag = tag; break;
+    case AccessType::Write:
+        s.read_tag = tag;
+        if (!m_state.reservation_valid) {
+            s.write_tag = tag;
+            m_tc_writable[index / 64] |= u64{1} << (index % 64);
+        }
+        break;
     case AccessType::Execute: s.exec_tag = tag; break;
     }
 }

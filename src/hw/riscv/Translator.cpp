@@ -238,10 +238,6 @@ struct Translator::Helpers {
     {
         return h->store_slow(va, static_cast<unsigned>(size), &value);
     }
-    static void drop_reservation(Hart* h, const u8* host, u64 size)
-    {
-        h->drop_reservation_if_hit(host, static_cast<unsigned>(size));
-    }
     static bool fp(Hart* h, const Insn* in) { return h->execute_fp(*in); }
     // `left` is the budget left before this instruction.
     static bool csr(Hart* h, const Insn* in, u64 left)
@@ -312,7 +308,6 @@ class Translator::Emitter : public Xbyak::CodeGenerator {
     static constexpr int X_OFF = static_cast<int>(offsetof(HartState, x));
     static constexpr int F_OFF = static_cast<int>(offsetof(HartState, f));
     static constexpr int PC_OFF = static_cast<int>(offsetof(HartState, pc));
-    static constexpr int RESERVED_OFF = static_cast<int>(offsetof(HartState, reservation_valid));
 
     Address X(unsigned r) { return qword[rbx + (X_OFF + 8 * static_cast<int>(r))]; }
     Address F(unsigned r) { return qword[rbx + (F_OFF + 8 * static_cast<int>(r))]; }
@@ -886,10 +881,9 @@ void Translator::Emitter::emit_store(const Item& item, unsigned k)
     }
     constexpr int TC_WRITE = static_cast<int>(offsetof(Hart::TcSlot, write_tag));
     auto slow = std::make_shared<Xbyak::Label>();
-    auto reserved = std::make_shared<Xbyak::Label>();
     auto join = std::make_shared<Xbyak::Label>();
-    // The store, counted, then the reservation's check.
-    auto store = [this, size, reserved] {
+    // A write tag means no reservation is held (Hart::TcSlot), so a hit needs no check.
+    auto store = [this, size] {
         switch (size) {
         case 1: mov(byte[rcx + rsi], al); break;
         case 2: mov(word[rcx + rsi], ax); break;
@@ -897,8 +891,6 @@ void Translator::Emitter::emit_store(const Item& item, unsigned k)
         default: mov(qword[rcx + rsi], rax); break;
         }
         inc(r14);
-        cmp(byte[rbx + RESERVED_OFF], 0);
-        jne(*reserved, T_NEAR);
     };
     const Run run = m_runs[k];
     // Both operands are read before the paths part, so the register cache is the same after.
@@ -927,16 +919,8 @@ void Translator::Emitter::emit_store(const Item& item, unsigned k)
     }
     L(*join);
     u64 pc = item.pc;
-    cold([this, slow, reserved, join, size, k, pc] {
+    cold([this, slow, join, size, k, pc] {
         Xbyak::Label fault;
-        L(*reserved);
-        mov(rdi, rbp);
-        add(rsi, rcx); // the host address: the page's addend plus the guest address
-        mov(edx, size);
-        push_pool();
-        call_helper(&Helpers::drop_reservation);
-        pop_pool();
-        jmp(*join, T_NEAR);
         L(*slow);
         mov(rdi, rbp);
         mov(rdx, rax);

@@ -94,6 +94,24 @@ TEST(HartMemory, StoreConditionalFailsAfterAStoreToTheReservation)
     EXPECT_EQ(w.peek<u32>(DATA), 0u);
 }
 
+// The page's write is cached before the LR, so the store between LR and SC would hit the cache;
+// translated or interpreted, it must still end the reservation.
+TEST(HartMemory, StoreConditionalFailsAfterAStoreThroughTheCache)
+{
+    for (bool translate : {true, false}) {
+        HartWorld w;
+        w.hart.set_translation(translate);
+        w.emit(sw(ZERO, A5, 8)).emit(lr_w(A0, A5)).emit(sw(ZERO, A5, 0)).emit(sc_w(A1, A5, A4)).emit(ecall());
+        w.poke<u32>(DATA, 5);
+        w.x(A5) = DATA;
+        w.x(A4) = 7;
+        ASSERT_TRUE(w.run_to_ecall());
+        EXPECT_EQ(w.x(A0), 5u);
+        EXPECT_EQ(w.x(A1), 1u) << (translate ? "translated" : "interpreted");
+        EXPECT_EQ(w.peek<u32>(DATA), 0u);
+    }
+}
+
 TEST(HartMemory, StoreConditionalToAnotherAddressFails)
 {
     HartWorld w;
