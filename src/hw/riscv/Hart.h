@@ -215,6 +215,19 @@ class Hart final : public CodeCachePort {
     // The translator's page runs (Translator.cpp): per base register and kind of access, the
     // addend of the page the run was checked to stay on, or 0.
     std::array<u64, 64> m_run_addend{};
+    // The translator's jump cache: the block last entered at a pc by an indirect transfer,
+    // with the decoded page it was entered in. Emptied whenever decoded pages or translations
+    // are dropped; an entry holds only while its page is the one the target's page maps.
+    struct JumpSlot {
+        u64 pc = 1; // never a pc: pcs are even
+        const riscv::DecodedPage* page = nullptr;
+        const void* code = nullptr;
+        u64 unused = 0;
+    };
+    static constexpr unsigned JUMP_SLOTS = 2048; // indexed by pc bits 1-11
+    std::array<JumpSlot, JUMP_SLOTS> m_jumps{};
+    u8 m_jumps_used = 0; // set by generated code as it fills a slot
+    void forget_jumps();
     u64 m_memory_base = 0;
     StopInfo m_fault; // set by a helper that returns false
     // The decode of an instruction that crosses a page, laid out like page slots: the slot two

@@ -29,6 +29,14 @@ void Hart::flush_translations()
     m_code_page_va = NO_PAGE;
 }
 
+void Hart::forget_jumps()
+{
+    if (m_jumps_used) {
+        m_jumps.fill(JumpSlot{});
+        m_jumps_used = 0;
+    }
+}
+
 void Hart::withdraw_write_tags()
 {
     for (unsigned word = 0; word < m_tc_writable.size(); ++word) {
@@ -237,6 +245,7 @@ DecodedPage* Hart::decoded_page_for(u8* frame_host)
     if (m_code.size() >= MAX_DECODED_PAGES) {
         // Start afresh. Execute tags point into the pages dropped here; only they are cleared.
         m_code.clear();
+        forget_jumps();
         for (TcSlot& s : m_tc) {
             s.exec_tag = NO_PAGE;
             s.code = nullptr;
@@ -290,6 +299,7 @@ bool Hart::fetch_straddling(const DecodedPage& page, u64 pc, Insn& out)
 void Hart::invalidate_caches()
 {
     m_code.clear();
+    forget_jumps();
     flush_translations();
 }
 
@@ -305,6 +315,7 @@ void Hart::invalidate_code(Pfn first, u64 count)
             }
         }
         m_code_page_va = NO_PAGE;
+        forget_jumps();
         return m_code.erase(it);
     };
     if (count > m_code.size()) {

@@ -279,6 +279,10 @@ class Translator::Emitter : public Xbyak::CodeGenerator {
                                                  reinterpret_cast<const u8*>(&hart)))
         , m_run_addend_offset(static_cast<int>(reinterpret_cast<const u8*>(hart.m_run_addend.data()) -
                                                reinterpret_cast<const u8*>(&hart)))
+        , m_jumps_offset(static_cast<int>(reinterpret_cast<const u8*>(hart.m_jumps.data()) -
+                                          reinterpret_cast<const u8*>(&hart)))
+        , m_jumps_used_offset(static_cast<int>(reinterpret_cast<const u8*>(&hart.m_jumps_used) -
+                                               reinterpret_cast<const u8*>(&hart)))
     {
         setDefaultJmpNEAR(true);
     }
@@ -352,7 +356,28 @@ class Translator::Emitter : public Xbyak::CodeGenerator {
     void leave_at(unsigned k, u64 pc, Exit why);
     // A control transfer to a known target.
     void go_to(DecodedPage& page, u64 page_va, u64 target);
-    void go_to_rax(); // a control transfer to the target in rax
+    void go_to_rax();   // a control transfer to the target in rax
+    void jump_to_rax(); // the same for a jalr
+    // rdx = the byte offset of rax's slot in Hart::m_jumps, from m_jumps_offset.
+    void jump_slot_offset()
+    {
+        static_assert(sizeof(Hart::JumpSlot) == 32 && Hart::JUMP_SLOTS == 2048);
+        mov(edx, eax);
+        and_(edx, (Hart::JUMP_SLOTS - 1) << 1);
+        shl(edx, 4);
+    }
+    // To the block in the jump cache for pc rax entered in decoded page rsi, else on.
+    void try_jump_cache()
+    {
+        Xbyak::Label miss;
+        jump_slot_offset();
+        cmp(rax, qword[rbp + rdx + m_jumps_offset]);
+        jne(miss);
+        cmp(rsi, qword[rbp + rdx + (m_jumps_offset + 8)]);
+        jne(miss);
+        jmp(qword[rbp + rdx + (m_jumps_offset + 16)]);
+        L(miss);
+    }
     void fall_through(DecodedPage& page, u64 page_va, u64 next);
     // Jumps to the block at `target` on this page: straight there when it exists, else through
     // a jump that is pointed at it when it is written, and meanwhile to `otherwise`.
@@ -410,6 +435,8 @@ class Translator::Emitter : public Xbyak::CodeGenerator {
     std::map<std::pair<const DecodedPage*, u32>, std::vector<u8*>> m_waiting;
     std::vector<std::function<void()>> m_cold; // out-of-line paths, written after the block
     const int m_run_addend_offset;             // of Hart::m_run_addend in the Hart (rbp)
+    const int m_jumps_offset;                  // of Hart::m_jumps
+    const int m_jumps_used_offset;             // of Hart::m_jumps_used
     std::vector<Run> m_runs;                   // per item of the block being written
     std::vector<u64> m_live_runs;              // per item: the run slots open at it (bit per slot)
     u64 m_open_runs = 0;                       // those where code is being written
@@ -482,6 +509,8 @@ void Translator::Emitter::prelude(u64 epoch)
     L(have_page);
     mov(rsi, qword[rdi + offsetof(Context, page)]);
     L(lookup);
+    try_jump_cache(); // leaves rdx at the slot, for filling it
+    mov(rdi, rdx);
     cmp(rcx, qword[rsi + offsetof(DecodedPage, entries_va)]);
     jne(miss);
     cmp(qword[rsi + offsetof(DecodedPage, entries_epoch)], static_cast<u32>(epoch));
@@ -493,6 +522,11 @@ void Translator::Emitter::prelude(u64 epoch)
     mov(rdx, qword[rdx + rax * 4]); // entries are 8 bytes per 2-byte parcel
     test(rdx, rdx);
     jz(miss);
+    mov(rax, qword[rbx + PC_OFF]);
+    mov(qword[rbp + rdi + m_jumps_offset], rax);
+    mov(qword[rbp + rdi + (m_jumps_offset + 8)], rsi);
+    mov(qword[rbp + rdi + (m_jumps_offset + 16)], rdx);
+    mov(byte[rbp + m_jumps_used_offset], 1);
     jmp(rdx);
     L(miss);
     mov(eax, EXIT_CONTINUE);
@@ -656,6 +690,23 @@ void Translator::Emitter::patch_waiting(const DecodedPage& page, u32 parcel, con
 
 void Translator::Emitter::go_to_rax()
 {
+    mov(qword[rbx + PC_OFF], rax);
+    jmp(m_enter, T_NEAR);
+}
+
+// An indirect transfer tries the jump cache here, so each site predicts its own targets; the
+// shared `enter` does the rest (and fills the cache).
+void Translator::Emitter::jump_to_rax()
+{
+    Xbyak::Label enter;
+    mov(rcx, rax);
+    and_(rcx, static_cast<u32>(PAGE_MASK));
+    cmp(rcx, r15);
+    jne(enter);
+    mov(rsi, qword[rsp]);
+    mov(rsi, qword[rsi + offsetof(Context, page)]);
+    try_jump_cache();
+    L(enter);
     mov(qword[rbx + PC_OFF], rax);
     jmp(m_enter, T_NEAR);
 }
@@ -1101,7 +1152,7 @@ void Translator::Emitter::emit(DecodedPage& page, u64 page_va, const Item& item,
             mov(rcx, pc + len);
             set_x(in.rd, rcx);
         }
-        go_to_rax();
+        jump_to_rax();
         break;
     case Op::Beq: branch(&Xbyak::CodeGenerator::je); break;
     case Op::Bne: branch(&Xbyak::CodeGenerator::jne); break;
@@ -1395,6 +1446,7 @@ bool Translator::available()
 
 void Translator::start_afresh()
 {
+    m_hart.forget_jumps();
     ++m_epoch;
     ++m_stats.flushes;
     m_emitter->prelude(m_epoch);

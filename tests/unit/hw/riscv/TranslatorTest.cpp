@@ -23,7 +23,9 @@ using namespace rvasm;
 // slots of the translation cache.
 // x31 points at the boundary of the data's two pages and is never written. x30 points there or
 // at the same boundary of the alias pages; it moves between the two by an xor with x29, which
-// holds their difference. x28 counts loops down. rd is drawn from x0..x27.
+// holds their difference. x28 counts loops down; x27 holds a code address for a jalr. rd is
+// drawn from x0..x26.
+constexpr unsigned TARGET = 27;
 constexpr unsigned LOOPS = 28;
 constexpr unsigned BASE = 31;
 constexpr unsigned MOVING_BASE = 30;
@@ -83,7 +85,7 @@ class RandomProgram {
     {
         if (u32 insn = std::exchange(m_pending, 0))
             return insn;
-        unsigned rd = pick(28);
+        unsigned rd = pick(27);
         unsigned a = pick(32);
         unsigned b = pick(32);
         // Accesses through one base register at nearby offsets, as a page run's are, or anywhere.
@@ -133,6 +135,12 @@ class RandomProgram {
                 return i_type(m_offset, base, pick(7), rd, 0x03);
             return s_type(m_offset, a, base, pick(4), 0x23);
         case 11: {
+            if (pick(4) == 0 && length - index > 2) {
+                // An indirect jump forward (linking, sometimes), to an address taken just before.
+                unsigned room = std::min(length - index - 2, 500u);
+                m_pending = jalr(pick(2) ? 0 : 1, TARGET, 8 + 4 * static_cast<i32>(pick(room)));
+                return auipc(TARGET, 0);
+            }
             if (pick(3) == 0) {
                 // A loop: x28 counts down, and a branch goes back while it is positive.
                 unsigned back = pick(std::min(index, 60u) + 1);
@@ -331,6 +339,31 @@ TEST(Translator, BranchesWithinABlockEndPageRuns)
         EXPECT_EQ(w->x(8), PAGE_SIZE - 592);
         EXPECT_EQ(w->x(6), 0u) << "skipped";
         EXPECT_EQ(w->x(7), (u64{1} << 32) | 16);
+    }
+}
+
+// An indirect call into code that is then rewritten: the jump cache must not keep the old
+// translation, though the rewritten page is decoded again in the same place.
+TEST(Translator, IndirectJumpsSeeRewrittenCode)
+{
+    if (!riscv::Translator::available())
+        GTEST_SKIP() << "no translator for this host";
+    HartWorld w;
+    constexpr unsigned A0 = 10;
+    w.emit(auipc(TARGET, 0));    // CODE
+    w.emit(jalr(1, TARGET, 16)); // call CODE + 16
+    w.emit(ecall());             // CODE + 8
+    w.emit(addi(0, 0, 0));       // CODE + 12
+    w.emit(addi(A0, 0, 1));      // CODE + 16: a0 = 1
+    w.emit(jalr(0, 1, 0));       // return
+    for (u32 round = 1; round <= 3; ++round) {
+        // The first call translates, the second fills the jump cache, the third uses it.
+        for (unsigned call = 0; call < 3; ++call) {
+            w.hart.state().pc = HartWorld::CODE;
+            ASSERT_TRUE(w.run_to_ecall());
+            EXPECT_EQ(w.x(A0), round) << "round " << round << " call " << call;
+        }
+        w.put(HartWorld::CODE + 16, std::array<u32, 1>{addi(A0, 0, static_cast<i32>(round + 1))}.data(), 4);
     }
 }
 
