@@ -648,6 +648,27 @@ void Translator::Emitter::go_to(DecodedPage& page, u64 page_va, u64 target)
         same_page_entered(page_va);
         jne(enter);
         chain(page, target, enter);
+    } else if (target <= 0x7fffffff) {
+        // Another page: entered here as `enter` would, when the translation cache holds its
+        // execute translation and the jump cache the block.
+        constexpr int TC_EXEC = static_cast<int>(offsetof(Hart::TcSlot, exec_tag));
+        constexpr int TC_CODE = static_cast<int>(offsetof(Hart::TcSlot, code));
+        const u32 target_page = static_cast<u32>(target & PAGE_MASK);
+        const int slot = static_cast<int>(Hart::slot_index(target) * sizeof(Hart::TcSlot));
+        const int jump = m_jumps_offset + static_cast<int>(((target >> 1) & (Hart::JUMP_SLOTS - 1)) * 32);
+        cmp(qword[r12 + (slot + TC_EXEC)], target_page);
+        jne(enter);
+        mov(rsi, qword[r12 + (slot + TC_CODE)]);
+        mov(ecx, target_page);
+        mov(qword[rbp + m_code_page_va_offset], rcx);
+        mov(r15, rcx);
+        mov(rdi, qword[rsp]);
+        mov(qword[rdi + offsetof(Context, page)], rsi);
+        cmp(qword[rbp + jump], static_cast<u32>(target));
+        jne(enter);
+        cmp(rsi, qword[rbp + (jump + 8)]);
+        jne(enter);
+        jmp(qword[rbp + (jump + 16)]);
     }
     L(enter);
     mov(rax, target);

@@ -17,10 +17,11 @@ namespace {
 
 using namespace rvasm;
 
-// The programs run in an Sv48 address space: the code identity-mapped where HartWorld writes it,
+// The programs run in an Sv48 address space: the code HartWorld writes at CODE mapped at CODE_VA,
 // the data's two pages at DATA_VA in frames apart and in reverse order (so one page's host
 // address is wrong for the other), and two more pages 4 MiB on (ALIAS_VA), which take the same
-// slots of the translation cache.
+// slots of the translation cache. For some programs the data sits at CODE_SLOTS_VA instead, in
+// the code's slots too, so that loads and stores evict the code pages' execute translations.
 // x31 points at the boundary of the data's two pages and is never written. x30 points there or
 // at the same boundary of the alias pages; it moves between the two by an xor with x29, which
 // holds their difference. x28 counts loops down; x27 holds a code address for a jalr. rd is
@@ -32,15 +33,18 @@ constexpr unsigned MOVING_BASE = 30;
 constexpr unsigned DIFFERENCE = 29;
 constexpr u64 DATA_BYTES = 2 * PAGE_SIZE;
 constexpr u64 DATA_VA = 0x4001'0000; // in other slots than the code's
-constexpr u64 ALIAS_VA = DATA_VA + (u64{1024} << PAGE_SHIFT);
-constexpr u64 PAGE_VAS[] = {DATA_VA, DATA_VA + PAGE_SIZE, ALIAS_VA, ALIAS_VA + PAGE_SIZE};
+constexpr u64 CODE_VA = 0x1'0000;    // where the code HartWorld writes at CODE is mapped
+constexpr u64 CODE_SLOTS_VA = CODE_VA + (u64{1024} << PAGE_SHIFT);
+constexpr u64 ALIAS_OFFSET = u64{1024} << PAGE_SHIFT;
 constexpr u64 FRAMES[] = {0x8030'3000, 0x8030'1000, 0x8031'0000, 0x8031'7000};
 constexpr u64 CODE_PAGES = 4;
 constexpr u64 TABLES = 0x8060'0000; // page tables from here on
 
 // Writes the address space's tables and switches the hart to it.
-void map_pages(HartWorld& w)
+void map_pages(HartWorld& w, u64 data_va = DATA_VA)
 {
+    const u64 page_vas[] = {data_va, data_va + PAGE_SIZE, data_va + ALIAS_OFFSET,
+                            data_va + ALIAS_OFFSET + PAGE_SIZE};
     u64 next = TABLES;
     auto table = [&] {
         u64 fresh = next;
@@ -64,9 +68,10 @@ void map_pages(HartWorld& w)
                            isa::make_pte(pa >> PAGE_SHIFT, bits | isa::PTE_V | isa::PTE_U));
     };
     for (u64 page = 0; page < CODE_PAGES; ++page)
-        map(HartWorld::CODE + page * PAGE_SIZE, HartWorld::CODE + page * PAGE_SIZE, isa::PTE_R | isa::PTE_X);
-    for (unsigned i = 0; i < std::size(PAGE_VAS); ++i)
-        map(PAGE_VAS[i], FRAMES[i], isa::PTE_R | isa::PTE_W);
+        map(CODE_VA + page * PAGE_SIZE, HartWorld::CODE + page * PAGE_SIZE, isa::PTE_R | isa::PTE_X);
+    for (unsigned i = 0; i < std::size(page_vas); ++i)
+        map(page_vas[i], FRAMES[i], isa::PTE_R | isa::PTE_W);
+    w.hart.state().pc = CODE_VA;
     Satp satp;
     satp.mode = isa::SatpMode::Sv48;
     satp.asid = 1;
@@ -140,6 +145,11 @@ class RandomProgram {
                 unsigned room = std::min(length - index - 2, 500u);
                 m_pending = jalr(pick(2) ? 0 : 1, TARGET, 8 + 4 * static_cast<i32>(pick(room)));
                 return auipc(TARGET, 0);
+            }
+            if (pick(4) == 0) {
+                // A jump forward (linking, sometimes), often onto the program's next page.
+                unsigned room = std::min(length - index - 1, 1000u);
+                return jal(pick(2) ? 0 : 1, 4 * static_cast<i32>(1 + pick(room ? room : 1)));
             }
             if (pick(3) == 0) {
                 // A loop: x28 counts down, and a branch goes back while it is positive.
@@ -270,6 +280,7 @@ TEST(Translator, RandomProgramsRunAsTheInterpreterRunsThem)
                 regs[r] = EDGES[gen.pick(std::size(EDGES))];
         u64 fcsr = gen.pick(8) == 0 ? (gen.pick(5) << 5) : 0;
         u64 loops = gen.pick(12);
+        u64 data_va = seed % 3 == 1 ? CODE_SLOTS_VA : DATA_VA;
         std::vector<u8> data(DATA_BYTES);
         for (u8& b : data)
             b = static_cast<u8>(gen.word());
@@ -282,13 +293,13 @@ TEST(Translator, RandomProgramsRunAsTheInterpreterRunsThem)
             for (unsigned r = 0; r < 32; ++r)
                 w.f(r) = regs[32 + r];
             w.x(LOOPS) = loops;
-            w.x(BASE) = DATA_VA + PAGE_SIZE;
+            w.x(BASE) = data_va + PAGE_SIZE;
             w.x(MOVING_BASE) = w.x(BASE);
-            w.x(DIFFERENCE) = DATA_VA ^ ALIAS_VA;
+            w.x(DIFFERENCE) = data_va ^ (data_va + ALIAS_OFFSET);
             w.hart.state().fcsr = static_cast<u32>(fcsr);
             for (unsigned page = 0; page < std::size(FRAMES); ++page)
                 w.put(FRAMES[page], data.data() + (page % 2) * PAGE_SIZE, PAGE_SIZE);
-            map_pages(w);
+            map_pages(w, data_va);
         });
         // Random slices of budget, as the scheduler hands out; a stop other than the budget's
         // restarts after the instruction, as the kernel would after handling it.
@@ -300,7 +311,7 @@ TEST(Translator, RandomProgramsRunAsTheInterpreterRunsThem)
             expect_same(*pair.translated, *pair.interpreted, st, si, where);
             if (::testing::Test::HasFatalFailure())
                 return;
-            if (st.reason == StopReason::Ecall && pair.translated->pc() == HartWorld::CODE + 4 * length)
+            if (st.reason == StopReason::Ecall && pair.translated->pc() == CODE_VA + 4 * length)
                 break;
             if (st.reason != StopReason::BudgetExhausted)
                 pair.both([](HartWorld& w) { w.hart.state().pc += 4; });
@@ -333,12 +344,49 @@ TEST(Translator, BranchesWithinABlockEndPageRuns)
     for (HartWorld* w : {pair.translated.get(), pair.interpreted.get()}) {
         // The second time round the translation cache holds the pages, so the first run starts.
         ASSERT_TRUE(w->run_to_ecall());
-        w->hart.state().pc = HartWorld::CODE;
+        w->hart.state().pc = CODE_VA;
         ASSERT_TRUE(w->run_to_ecall());
         EXPECT_EQ(w->x(5), PAGE_SIZE - 600);
         EXPECT_EQ(w->x(8), PAGE_SIZE - 592);
         EXPECT_EQ(w->x(6), 0u) << "skipped";
         EXPECT_EQ(w->x(7), (u64{1} << 32) | 16);
+    }
+}
+
+// A loop between two code pages, run in slices of every length: a jump onto the other page that
+// the translated code enters by itself must leave the hart knowing which page it is on, for the
+// interpreter that runs a slice's tail.
+TEST(Translator, JumpsBetweenPagesLeaveTheHartOnTheRightPage)
+{
+    if (!riscv::Translator::available())
+        GTEST_SKIP() << "no translator for this host";
+    constexpr unsigned A0 = 10, A1 = 11, A2 = 12;
+    for (u64 slice = 1; slice <= 12; ++slice) {
+        Pair pair(false, false);
+        pair.both([](HartWorld& w) {
+            w.emit(addi(A1, A1, 1));       // CODE: count a round
+            w.emit(jal(0, PAGE_SIZE - 4)); // onto the next page
+            w.emit(b_type(-8, A2, A1, 4)); // CODE + 8: blt a1, a2, CODE
+            w.emit(ecall());
+            w.set_end(HartWorld::CODE + PAGE_SIZE);
+            w.emit(addi(A0, A0, 1));
+            w.emit(addi(A0, A0, 2));
+            w.emit(jal(0, -static_cast<i32>(PAGE_SIZE))); // back to CODE + 8
+            w.x(A2) = 40;
+            map_pages(w);
+        });
+        for (unsigned turn = 0; turn < 1000; ++turn) {
+            StopInfo st = pair.translated->run(slice);
+            StopInfo si = pair.interpreted->run(slice);
+            expect_same(*pair.translated, *pair.interpreted, st, si,
+                        "slice " + std::to_string(slice) + " turn " + std::to_string(turn));
+            if (::testing::Test::HasFatalFailure())
+                return;
+            if (st.reason == StopReason::Ecall)
+                break;
+            ASSERT_EQ(st.reason, StopReason::BudgetExhausted);
+        }
+        EXPECT_EQ(pair.translated->x(A0), 3u * 40) << "slice " << slice;
     }
 }
 
