@@ -411,6 +411,8 @@ class Translator::Emitter : public Xbyak::CodeGenerator {
     // rcx = the addend of the access at rsi's page, through the translation cache; to `miss`
     // when the slot does not hold the page for this access (`tag`: read or write).
     void look_up(unsigned size, int tag, const Xbyak::Label& miss);
+    void run_member(const Run& run, unsigned size, int tag, const std::function<void()>& access,
+                    const std::shared_ptr<Xbyak::Label>& slow, const std::shared_ptr<Xbyak::Label>& join);
     void emit_load(const Item& item, unsigned k);
     void emit_store(const Item& item, unsigned k);
     void emit(DecodedPage& page, u64 page_va, const Item& item, unsigned k);
@@ -850,6 +852,26 @@ void Translator::Emitter::look_up(unsigned size, int tag, const Xbyak::Label& mi
     mov(rcx, qword[r12 + rdx + TC_ADDEND]);
 }
 
+// A member's access (`access`, with the page's addend in rcx and the address in rsi): through its
+// run's addend, or, when the run did not start, looked up as any other access.
+void Translator::Emitter::run_member(const Run& run, unsigned size, int tag,
+                                     const std::function<void()>& access,
+                                     const std::shared_ptr<Xbyak::Label>& slow,
+                                     const std::shared_ptr<Xbyak::Label>& join)
+{
+    auto look = std::make_shared<Xbyak::Label>();
+    mov(rcx, qword[rbp + run_addend(run.slot)]);
+    test(rcx, rcx);
+    jz(*look, T_NEAR);
+    access();
+    cold([this, look, slow, join, size, tag, access] {
+        L(*look);
+        look_up(size, tag, *slow);
+        access();
+        jmp(*join, T_NEAR);
+    });
+}
+
 void Translator::Emitter::emit_load(const Item& item, unsigned k)
 {
     const Insn& in = *item.insn;
@@ -886,17 +908,7 @@ void Translator::Emitter::emit_load(const Item& item, unsigned k)
         // The interpreter sends these to the slow path directly; so does this.
         jmp(*slow, T_NEAR);
     } else if (run.role == Run::MEMBER) {
-        auto look = std::make_shared<Xbyak::Label>();
-        mov(rcx, qword[rbp + run_addend(run.slot)]);
-        test(rcx, rcx);
-        jz(*look, T_NEAR);
-        load();
-        cold([this, look, slow, join, size, load] {
-            L(*look);
-            look_up(size, TC_READ, *slow);
-            load();
-            jmp(*join, T_NEAR);
-        });
+        run_member(run, size, TC_READ, load, slow, join);
     } else {
         look_up(size, TC_READ, *slow);
         load();
@@ -972,17 +984,7 @@ void Translator::Emitter::emit_store(const Item& item, unsigned k)
     else
         mov(rax, R(in.rs2));
     if (run.role == Run::MEMBER) {
-        auto look = std::make_shared<Xbyak::Label>();
-        mov(rcx, qword[rbp + run_addend(run.slot)]);
-        test(rcx, rcx);
-        jz(*look, T_NEAR);
-        store();
-        cold([this, look, slow, join, size, store] {
-            L(*look);
-            look_up(size, TC_WRITE, *slow);
-            store();
-            jmp(*join, T_NEAR);
-        });
+        run_member(run, size, TC_WRITE, store, slow, join);
     } else {
         look_up(size, TC_WRITE, *slow);
         if (run.role == Run::LEADER)
