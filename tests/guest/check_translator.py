@@ -17,7 +17,9 @@ that budgets end inside translated blocks over and over.
 Usage: check_translator.py KIOKU translator.list BENCH_DIR"""
 import concurrent.futures
 import os
+import resource
 import shlex
+import signal
 import subprocess
 import sys
 import tempfile
@@ -37,6 +39,13 @@ HOST_DEPENDENT = {'cancel_unwind', 'devices', 'etxtbsy', 'exec_perm', 'fchmodat2
                   'socket_pair', 'sysv_shm', 'sysv_shm_huge', 'tmpfile', 'unix_named', 'userfaultfd'}
 HOST_CALLS = (b' nr=61 ', b' nr=63 ', b' nr=78 ', b' nr=79 ', b' nr=80 ', b' nr=291 ')  # getdents64 read readlinkat newfstatat fstat statx
 BENCH = ['sort', 'hash', 'matmul', 'interp', 'memcpy', 'sieve', 'touch', 'forkwrite', 'mapfile']
+# A run that goes astray can write its state log without end; the host stops it at this size (the
+# largest log of a passing run is far smaller), rather than let it fill the disk.
+LOG_LIMIT = 1 << 30
+
+
+def limit_files():
+    resource.setrlimit(resource.RLIMIT_FSIZE, (LOG_LIMIT, LOG_LIMIT))
 
 
 def run(kioku, binary, options, args, interpret, workdir):
@@ -49,7 +58,7 @@ def run(kioku, binary, options, args, interpret, workdir):
     env = {'PATH': '/usr/bin:/bin', 'LANG': 'C', 'PWD': workdir}
     with open(os.path.join(workdir, 'stderr'), 'w+b') as err:
         proc = subprocess.run(cmd, cwd=workdir, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                              stderr=err, timeout=600)
+                              stderr=err, timeout=600, preexec_fn=limit_files)
         err.seek(0)
         stderr = err.read()
     with open(log, 'rb') as f:
@@ -74,7 +83,7 @@ def check(kioku, job):
         for interpret in (True, False, True) if host_dependent else (False, True):
             runs.append(run(kioku, binary, options, args, interpret, workdir))
     translated, interpreted = (runs[1], runs[0]) if host_dependent else runs
-    problems = []
+    problems = [f'a state log passed {LOG_LIMIT >> 20} MiB' for r in runs if r['status'] == -signal.SIGXFSZ][:1]
     if host_dependent:
         # The lines up to where the two interpreted runs part.
         agreed = 0
