@@ -317,20 +317,18 @@ std::string parse(int argc, char** argv, RunCommandOptions& o)
     });
     cli.option("--paging",
                [&](const std::string& v) { return parse_paging_option(v, o.run.machine.paging); });
-    cli.option("--max-instructions", [&](const std::string& v) {
-        auto n = parse_count(v);
-        if (!n || *n == 0)
-            return "bad instruction count '" + v + "' (a positive number, e.g. 500000000 or 500M)";
-        o.run.max_instructions = *n;
-        return std::string();
-    });
-    cli.option("--slice", [&](const std::string& v) {
-        auto n = parse_count(v);
-        if (!n || *n == 0)
-            return "bad instruction count '" + v + "' (a positive number, e.g. 100000 or 100K)";
-        o.run.slice_instructions = *n;
-        return std::string();
-    });
+    // An instruction count: a positive number, with an example for the message.
+    auto instruction_count = [](u64& out, const char* example) {
+        return [&out, example](const std::string& v) {
+            auto n = parse_count(v);
+            if (!n || *n == 0)
+                return "bad instruction count '" + v + "' (a positive number, e.g. " + example + ")";
+            out = *n;
+            return std::string();
+        };
+    };
+    cli.option("--max-instructions", instruction_count(o.run.max_instructions, "500000000 or 500M"));
+    cli.option("--slice", instruction_count(o.run.slice_instructions, "100000 or 100K"));
     cli.option("--time-limit", [&](const std::string& v) {
         auto ns = parse_duration(v);
         if (!ns || *ns == 0)

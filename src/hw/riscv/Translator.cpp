@@ -1131,11 +1131,16 @@ void Translator::Emitter::emit(DecodedPage& page, u64 page_va, const Item& item,
             cmp(a, b);
             (this->*jcc)(*taken, T_NEAR);
             u64 target = pc + imm;
+            // A forward target within the block (find_inside_targets gave it a label).
+            int inside = item_at(target);
             std::shared_ptr<Xbyak::Label> label;
-            if (item_at(target) > static_cast<int>(k))
-                label = m_inside[static_cast<unsigned>(item_at(target))];
+            unsigned skipped = 0;
+            if (inside > static_cast<int>(k)) {
+                label = m_inside[static_cast<unsigned>(inside)];
+                skipped = static_cast<unsigned>(inside) - k - 1;
+            }
             DecodedPage* p = &page;
-            cold([this, taken, label, k, target, p, page_va] {
+            cold([this, taken, label, skipped, k, target, p, page_va] {
                 L(*taken);
                 if (label) {
                     // Forward within the block, giving back the budget of the instructions
@@ -1143,7 +1148,7 @@ void Translator::Emitter::emit(DecodedPage& page, u64 page_va, const Item& item,
                     Xbyak::Label leave;
                     same_page_entered(page_va);
                     jne(leave, T_NEAR);
-                    if (unsigned skipped = static_cast<unsigned>(item_at(target)) - k - 1)
+                    if (skipped > 0)
                         add(r13, skipped);
                     jmp(*label, T_NEAR);
                     L(leave);
