@@ -77,7 +77,8 @@ struct SpecialFile {
         UserfaultDev // /dev/userfaultfd: USERFAULTFD_IOC_NEW makes userfaultfds
     };
     Kind kind = Kind::Null;
-    int host_fd = -1;           // HostFd: not owned (the host's standard streams)
+    int host_fd = -1;           // HostFd: the host's standard streams (not owned), or one reopened
+    bool owns_host_fd = false;  // HostFd: closed with this file (a standard stream reopened by name)
     std::shared_ptr<Pipe> pipe; // PipeRead / PipeWrite
     std::string text;           // Text: a /proc file as last rendered (at open, at a read from 0)
     std::string proc_path;      // Text: the /proc path, for writes to /proc/sys
@@ -425,9 +426,12 @@ class Syscalls {
     SyscallResult sys_statfs(Task&, const SyscallArgs&);
     SyscallResult sys_fstatfs(Task&, const SyscallArgs&);
     SyscallResult statfs_of(Task& t, const std::string& path, u64 buf);
-    // open of /proc/PID/fd/N or /dev/fd/N: fills `file` with what N has open (true), or false
-    // when the path is no such link or names a file kioku cannot reopen.
-    Result<bool> reopen_fd_link(Task& t, const std::string& path, std::shared_ptr<OpenFile>& file);
+    // open of /proc/PID/fd/N (and of /dev/fd/N, /dev/stdin, which lead there): what N has open,
+    // opened again with `flags`. NotALink for other paths; Opened when `file` is filled; ByPath
+    // when N's file is one of the kernel's named files (a /proc file, /dev/null), whose path
+    // `file->path` then holds, to be opened by name.
+    enum class Reopen : u8 { NotALink, Opened, ByPath };
+    Result<Reopen> reopen_fd_link(Task& t, const std::string& path, int flags, std::shared_ptr<OpenFile>& file);
     // Sockets (SyscallsSocket.cpp).
     SyscallResult sys_socket(Task&, const SyscallArgs&);
     SyscallResult sys_socketpair(Task&, const SyscallArgs&);

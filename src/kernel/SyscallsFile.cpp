@@ -89,6 +89,53 @@ std::optional<BinaryProcFile> binary_proc_file(const std::string& path, Pid self
     return BinaryProcFile{*pid, pagemap};
 }
 
+// /dev/stdin, /dev/stdout, /dev/stderr and /dev/fd are symbolic links into /proc/self/fd, as udev
+// makes them: their targets.
+constexpr std::pair<std::string_view, std::string_view> DEV_LINKS[] = {{"/dev/stdin", "/proc/self/fd/0"},
+                                                                       {"/dev/stdout", "/proc/self/fd/1"},
+                                                                       {"/dev/stderr", "/proc/self/fd/2"},
+                                                                       {"/dev/fd", "/proc/self/fd"}};
+
+// The target of the link `path` is, if it is one of those.
+std::optional<std::string_view> dev_link_target(std::string_view path)
+{
+    for (auto [link, target] : DEV_LINKS)
+        if (path == link)
+            return target;
+    return std::nullopt;
+}
+
+// `path` (absolute, normalized) with those links followed where they lead on ("/dev/fd/3" is
+// "/proc/self/fd/3"), and where they end it when `follow_last`.
+std::string follow_dev_links(const std::string& path, bool follow_last)
+{
+    for (auto [link, target] : DEV_LINKS)
+        if (path.starts_with(link) && (path.size() == link.size() ? follow_last : path[link.size()] == '/'))
+            return std::string(target) + path.substr(link.size());
+    return path;
+}
+
+// A /proc/PID/fd/N path (PID a number or "self"): whose descriptor, and which.
+struct FdLink {
+    Pid pid;
+    std::optional<int> fd; // none for a name that is not a descriptor number
+};
+std::optional<FdLink> fd_link(const std::string& path, Pid self)
+{
+    if (!path.starts_with("/proc/"))
+        return std::nullopt;
+    size_t slash = path.find('/', 6);
+    if (slash == std::string::npos || path.compare(slash, 4, "/fd/") != 0)
+        return std::nullopt;
+    auto pid = proc_pid_name(path.substr(6, slash - 6), self);
+    if (!pid)
+        return std::nullopt;
+    std::string rest = path.substr(slash + 4);
+    if (rest.empty() || rest.size() > 9 || rest.find_first_not_of("0123456789") != std::string::npos)
+        return FdLink{*pid, std::nullopt};
+    return FdLink{*pid, parse_integer<int>(rest)};
+}
+
 Result<struct stat> stat_in_root(Kernel& kernel, const std::string& guest_path, bool follow)
 {
     return kernel.vfs().stat(guest_path, follow ? Follow::Yes : Follow::No);
@@ -236,6 +283,8 @@ SpecialFile::~SpecialFile()
         --pipe->readers;
     if (kind == Kind::PipeWrite)
         --pipe->writers;
+    if (owns_host_fd)
+        ::close(host_fd);
     // Closing either end wakes everyone waiting on the pipe (hang-up or error to see).
     if (pipe)
         pipe->wakes.wake_all();
@@ -301,41 +350,68 @@ static std::optional<std::vector<DirEntry>>
 kernel_directory(Kernel& kernel, Pid viewer, std::string path,
                  const std::function<std::vector<Pid>(Pid)>& threads, bool entries = true);
 
-Result<bool> Syscalls::reopen_fd_link(Task& t, const std::string& path, std::shared_ptr<OpenFile>& file)
+Result<Syscalls::Reopen> Syscalls::reopen_fd_link(Task& t, const std::string& path, int flags,
+                                                  std::shared_ptr<OpenFile>& file)
 {
-    // /proc/PID/fd/N (and /dev/fd/N, /proc/self/fd/N) is a link to what N has open: opening it
-    // opens that file again, with a position and access mode of its own. Files in the page cache
-    // (host files, memfds, /dev/shm) reopen; other kinds are not links kioku can follow.
-    std::string rest;
-    Pid pid = t.tgid;
-    if (path.starts_with("/dev/fd/")) {
-        rest = path.substr(8);
-    } else if (path.starts_with("/proc/")) {
-        size_t slash = path.find('/', 6);
-        if (slash == std::string::npos || path.compare(slash, 4, "/fd/") != 0)
-            return false;
-        auto who = proc_pid_name(path.substr(6, slash - 6), t.tgid);
-        if (!who)
-            return false;
-        pid = *who;
-        rest = path.substr(slash + 4);
-    } else {
-        return false;
-    }
-    if (rest.empty() || rest.size() > 9 || rest.find_first_not_of("0123456789") != std::string::npos)
+    // /proc/PID/fd/N is a link to what N has open, and opening it opens that file again, with a
+    // position and access mode of its own: a file of the page cache (host files, memfds,
+    // /dev/shm), the pipe N is an end of (for either end, as fifo_open does), the host's stream
+    // behind a standard descriptor. A socket cannot be opened so (ENXIO).
+    auto link = fd_link(path, t.tgid);
+    if (!link)
+        return Reopen::NotALink;
+    Process* owner = kernel().process(link->pid);
+    if (!link->fd || !owner || !owner->alive())
         return Error::from_errno(ENOENT, "no such descriptor");
-    Process* owner = kernel().process(pid);
-    if (!owner || !owner->alive())
-        return Error::from_errno(ENOENT, "no such process");
-    auto it = owner->files().find(static_cast<int>(*parse_u64(rest))); // nine digits at most, checked above
+    auto it = owner->files().find(*link->fd);
     if (it == owner->files().end())
         return Error::from_errno(ENOENT, "no such descriptor");
     const OpenFile& target = *it->second;
-    if (!target.inode || target.special)
-        return false;
-    file->inode = target.inode;
+    if (target.inode && !target.special) {
+        file->inode = target.inode;
+        file->path = target.path;
+        return Reopen::Opened;
+    }
+    if (!target.special)
+        return Error::from_errno(ENXIO, "nothing to reopen");
+    using K = SpecialFile::Kind;
+    const SpecialFile& s = *target.special;
     file->path = target.path;
-    return true;
+    switch (s.kind) {
+    case K::PipeRead:
+    case K::PipeWrite:
+        // kioku's pipe file is one end; Linux's O_RDWR open of a pipe holds both.
+        if (file->readable && file->writable)
+            return Error::from_errno(ENXIO, "a pipe opened for reading and writing at once");
+        file->special = std::make_shared<SpecialFile>(file->readable ? K::PipeRead : K::PipeWrite, s.pipe);
+        file->special->nonblock = flags & O_NONBLOCK;
+        return Reopen::Opened;
+    case K::HostFd: {
+        // The host opens its own stream again by the same link, with the access asked for.
+        int acc = file->readable && file->writable ? O_RDWR : file->writable ? O_WRONLY : O_RDONLY;
+        int host_flags = acc | O_CLOEXEC | (flags & (O_APPEND | O_NONBLOCK | O_TRUNC));
+        int fd = ::open(("/proc/self/fd/" + std::to_string(s.host_fd)).c_str(), host_flags);
+        if (fd < 0)
+            return Error::from_errno(errno, "the host cannot reopen the stream");
+        file->special = std::make_shared<SpecialFile>(K::HostFd);
+        file->special->host_fd = fd;
+        file->special->owns_host_fd = true;
+        return Reopen::Opened;
+    }
+    case K::Text:
+    case K::Directory:
+    case K::Null:
+    case K::Zero:
+    case K::Full:
+    case K::Random:
+    case K::Pagemap:
+    case K::Mem:
+    case K::UserfaultDev:
+        if (!target.path.starts_with("/") || fd_link(follow_dev_links(target.path, true), t.tgid))
+            return Error::from_errno(ENXIO, "no name to open again");
+        return Reopen::ByPath;
+    default: return Error::from_errno(ENXIO, "not a file that opens again");
+    }
 }
 
 SyscallResult Syscalls::sys_openat(Task& t, const SyscallArgs& a)
@@ -492,8 +568,13 @@ Result<std::string> Syscalls::resolve_beneath(Task& t, int dirfd, const std::str
             cur = next;
             continue;
         }
-        auto st = kernel().vfs().stat(next, Follow::No);
-        if (st.is_error() || !S_ISLNK(st.value().st_mode) || (last && (flags & O_NOFOLLOW))) {
+        auto dev_link = dev_link_target(next);
+        bool is_link = dev_link.has_value();
+        if (!is_link) {
+            auto st = kernel().vfs().stat(next, Follow::No);
+            is_link = !st.is_error() && S_ISLNK(st.value().st_mode);
+        }
+        if (!is_link || (last && (flags & O_NOFOLLOW))) {
             cur = next; // a missing name is the open's to report (or create)
             continue;
         }
@@ -501,7 +582,7 @@ Result<std::string> Syscalls::resolve_beneath(Task& t, int dirfd, const std::str
             return Error::from_errno(ELOOP, "a symbolic link under RESOLVE_NO_SYMLINKS");
         if (++links > 40)
             return Error::from_errno(ELOOP, "too many links");
-        std::string target = TRY(kernel().vfs().readlink(next));
+        std::string target = dev_link ? std::string(*dev_link) : TRY(kernel().vfs().readlink(next));
         if (!target.empty() && target[0] == '/') {
             if (resolve & RESOLVE_BENEATH_)
                 return Error::from_errno(EXDEV, "an absolute link under RESOLVE_BENEATH");
@@ -517,6 +598,12 @@ SyscallResult Syscalls::open_path(Task& t, std::string path, int flags, int mode
     // /proc/PID/exe is a link to the running program: opening it opens the program.
     if (path == "/proc/self/exe" || path == "/proc/" + std::to_string(t.tgid) + "/exe")
         path = group(t).exe_path;
+    // /dev/stdin and the like lead into /proc/self/fd; O_NOFOLLOW refuses them, and the links
+    // there, as the links they are.
+    if (auto link = fd_link(path, t.tgid);
+        (flags & O_NOFOLLOW) && !(flags & O_PATH) && (dev_link_target(path) || (link && link->fd)))
+        return SyscallResult::err(ELOOP);
+    path = follow_dev_links(path, true);
     mode &= ~static_cast<int>(group(t).umask);
     int acc = flags & O_ACCMODE;
     // build_open_flags: an unnamed file comes with O_DIRECTORY and is opened for writing.
@@ -539,9 +626,12 @@ SyscallResult Syscalls::open_path(Task& t, std::string path, int flags, int mode
         file->special->proc_pid = binary->pid;
         return install_fd(t, std::move(file), cloexec);
     }
-    if (auto reopened = reopen_fd_link(t, path, file); reopened.is_error()) {
+    auto reopened = reopen_fd_link(t, path, flags, file);
+    if (reopened.is_error())
         return SyscallResult::err(reopened.error().code);
-    } else if (reopened.value()) {
+    if (reopened.value() == Reopen::ByPath)
+        return open_path(t, file->path, flags & ~O_NOFOLLOW, mode);
+    if (reopened.value() == Reopen::Opened && !file->special) {
         if (file->writable) {
             if (auto r = file->inode->get_write_access(); r.is_error())
                 return SyscallResult::err(r.error().code);
@@ -551,8 +641,9 @@ SyscallResult Syscalls::open_path(Task& t, std::string path, int flags, int mode
             if (auto r = kernel().truncate_inode(*file->inode, 0); r.is_error())
                 return SyscallResult::err(r.error().code);
         }
-        return install_fd(t, std::move(file), cloexec);
     }
+    if (reopened.value() == Reopen::Opened)
+        return install_fd(t, std::move(file), cloexec);
     auto threads_of = [this](Pid pid) {
         std::vector<Pid> out;
         for (Task* task : m_runner.scheduler().threads_of(pid))
@@ -1323,34 +1414,17 @@ Result<struct stat> stat_open_file(const OpenFile& f)
 
 } // namespace
 
+static Result<struct stat> stat_file(Kernel& kernel, Pid pid, const OpenFile& f);
+
 SyscallResult Syscalls::sys_fstat(Task& t, const SyscallArgs& a)
 {
     auto f = open_file(t, a.fd(0));
     if (f.is_error())
         return SyscallResult::err(EBADF);
-    struct stat st {};
-    MemoryMount* mount = kernel().mounts().at(f.value()->path);
-    if (f.value()->special && f.value()->special->kind == SpecialFile::Kind::Directory && mount) {
-        st.st_mode = S_IFDIR | mount->mode;
-        st.st_uid = mount->uid;
-        st.st_gid = mount->gid;
-        st.st_nlink = 2;
-    } else if (f.value()->special && f.value()->special->kind == SpecialFile::Kind::Directory &&
-               is_proc_path(f.value()->path)) {
-        st.st_mode = S_IFDIR | 0555; // a directory of /proc or /sys
-        st.st_nlink = 2;
-    } else if (f.value()->special && f.value()->special->kind == SpecialFile::Kind::Directory) {
-        auto r = stat_in_root(kernel(), f.value()->path, true);
-        if (r.is_error())
-            return SyscallResult::err(r.error().code);
-        st = r.value();
-    } else {
-        auto r = stat_open_file(*f.value());
-        if (r.is_error())
-            return SyscallResult::err(r.error().code);
-        st = r.value();
-    }
-    auto bytes = encode_stat(st);
+    auto st = stat_file(kernel(), t.tgid, *f.value());
+    if (st.is_error())
+        return SyscallResult::err(st.error().code);
+    auto bytes = encode_stat(st.value());
     return put_bytes(t, a[1], bytes.data(), bytes.size()).is_error() ? SyscallResult::err(EFAULT)
                                                                      : SyscallResult::ret(0);
 }
@@ -1572,9 +1646,44 @@ kernel_directory_names(Kernel& kernel, Pid viewer, const std::string& path,
     return std::nullopt;
 }
 
-static PathStat stat_path(Kernel& kernel, Pid pid, const std::string& path, bool follow)
+static PathStat stat_path(Kernel& kernel, Pid pid, std::string path, bool follow)
 {
     PathStat out;
+    if (auto target = dev_link_target(path); target && !follow) {
+        out.st.st_mode = S_IFLNK | 0777;
+        out.st.st_nlink = 1;
+        out.st.st_size = static_cast<off_t>(target->size());
+        out.st.st_dev = makedev(0, 5); // devtmpfs
+        return out;
+    }
+    path = follow_dev_links(path, follow);
+    if (auto link = fd_link(path, pid)) {
+        // /proc/PID/fd/N: the file N has open, or the link itself, which shows N's access mode
+        // (tid_fd_update_inode).
+        Process* owner = link->fd ? kernel.process(link->pid) : nullptr;
+        std::shared_ptr<OpenFile> file;
+        if (owner && owner->alive())
+            if (auto it = owner->files().find(*link->fd); it != owner->files().end())
+                file = it->second;
+        if (!file) {
+            out.error = ENOENT;
+            return out;
+        }
+        const OpenFile& f = *file;
+        if (follow) {
+            auto st = stat_file(kernel, pid, f);
+            if (st.is_error())
+                out.error = st.error().code;
+            else
+                out.st = st.value();
+            return out;
+        }
+        out.st.st_mode = S_IFLNK | (f.readable ? 0500 : 0) | (f.writable ? 0300 : 0);
+        out.st.st_nlink = 1;
+        out.st.st_size = 64;
+        out.st.st_dev = makedev(0, 22); // proc
+        return out;
+    }
     if (kernel_directory(kernel, pid, path, {}, false)) {
         // cgroupfs's groups can be made and removed below, as kernfs shows them.
         out.st.st_mode = S_IFDIR | (Cgroups::relative(path) ? 0755 : 0555);
@@ -1641,6 +1750,21 @@ static PathStat stat_path(Kernel& kernel, Pid pid, const std::string& path, bool
     return out;
 }
 
+// What fstat shows of an open file.
+static Result<struct stat> stat_file(Kernel& kernel, Pid pid, const OpenFile& f)
+{
+    bool dir = f.special && f.special->kind == SpecialFile::Kind::Directory;
+    if (dir && (is_proc_path(f.path) || kernel.mounts().at(f.path))) {
+        PathStat ps = stat_path(kernel, pid, f.path, true);
+        if (ps.error)
+            return Error::from_errno(ps.error, "the directory is gone");
+        return ps.st;
+    }
+    if (dir)
+        return stat_in_root(kernel, f.path, true);
+    return stat_open_file(f);
+}
+
 SyscallResult Syscalls::sys_newfstatat(Task& t, const SyscallArgs& a)
 {
     auto raw = read_string(t, a[1]);
@@ -1685,11 +1809,7 @@ SyscallResult Syscalls::sys_statx(Task& t, const SyscallArgs& a)
         auto f = open_file(t, a.fd(0));
         if (f.is_error())
             return SyscallResult::err(EBADF);
-        bool dir = f.value()->special && f.value()->special->kind == SpecialFile::Kind::Directory;
-        auto r = dir && (is_proc_path(f.value()->path) || kernel().mounts().at(f.value()->path))
-                     ? Result<struct stat>(stat_path(kernel(), t.tgid, f.value()->path, true).st)
-                 : dir ? stat_in_root(kernel(), f.value()->path, true)
-                       : stat_open_file(*f.value());
+        auto r = stat_file(kernel(), t.tgid, *f.value());
         if (r.is_error())
             return SyscallResult::err(r.error().code);
         st = r.value();
@@ -1723,9 +1843,12 @@ SyscallResult Syscalls::sys_readlinkat(Task& t, const SyscallArgs& a)
         return SyscallResult::err(EINVAL);
     std::string target;
     std::string self = "/proc/" + std::to_string(t.tgid);
+    path = follow_dev_links(path, false);
     if (path.rfind("/proc/self/", 0) == 0)
         path = self + path.substr(10);
-    if (path == self + "/exe") {
+    if (auto link = dev_link_target(path)) {
+        target = *link;
+    } else if (path == self + "/exe") {
         target = group(t).exe_path;
     } else if (path.rfind(self + "/fd/", 0) == 0) {
         // A descriptor's link names what it has open ("/memfd:NAME (deleted)", "anon_inode:[eventfd]").

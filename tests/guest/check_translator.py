@@ -36,7 +36,7 @@ SLICED_TESTS = {'hello', 'fork_cow', 'threads', 'signals', 'code_changes', 'misa
 HOST_DEPENDENT = {'cancel_unwind', 'devices', 'etxtbsy', 'exec_perm', 'fchmodat2', 'file_calls', 'file_io',
                   'hugetlb', 'hugetlbfs_fallocate', 'kernel_config', 'memfd_hugetlb', 'memfd_seals', 'misc',
                   'mount_memfs', 'openat2', 'proc_dirs', 'proc_rewind', 'procmap_query', 'shm_files',
-                  'socket_pair', 'sysv_shm', 'sysv_shm_huge', 'tmpfile', 'unix_named', 'userfaultfd'}
+                  'socket_pair', 'std_links', 'sysv_shm', 'sysv_shm_huge', 'tmpfile', 'unix_named', 'userfaultfd'}
 HOST_CALLS = (b' nr=61 ', b' nr=63 ', b' nr=78 ', b' nr=79 ', b' nr=80 ', b' nr=291 ')  # getdents64 read readlinkat newfstatat fstat statx
 BENCH = ['sort', 'hash', 'matmul', 'interp', 'memcpy', 'sieve', 'touch', 'forkwrite', 'mapfile']
 # A run that goes astray can write its state log without end; the host stops it at this size (the
