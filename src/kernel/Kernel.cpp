@@ -17,6 +17,7 @@
 #include "kernel/OomKiller.h"
 #include "kernel/ProcFs.h"
 #include "kernel/Process.h"
+#include "kernel/Realtime.h"
 #include "kernel/Vfs.h"
 #include "mm/InvariantChecker.h"
 #include "mm/MemoryManager.h"
@@ -86,6 +87,9 @@ Result<std::unique_ptr<Kernel>> Kernel::create(const MachineConfig& config)
     kernel->m_cgroups = std::make_unique<Cgroups>(*kernel);
     kernel->m_mm->set_oom_handler(kernel->m_oom.get());
     kernel->m_vfs = TRY(Vfs::create(kernel->m_mm->page_cache(), config.root_dir));
+    Kernel* k = kernel.get();
+    kernel->m_vfs->set_clock([k] { return REALTIME_EPOCH_S * NS_PER_SEC + k->now_ns(); });
+    kernel->m_mm->page_cache().set_contents_hook([k](Inode& inode) { k->m_vfs->changed(inode); });
     // set_max_threads: RAM / (8 * THREAD_SIZE), THREAD_SIZE being 16 KiB on riscv64, within
     // [MIN_THREADS, FUTEX_TID_MASK].
     kernel->m_threads_max =
@@ -917,6 +921,8 @@ Result<u64> Kernel::file_write(Process& p, OpenFile& f, u64 buf, u64 count, u64 
         if (pos + n > inode.size())
             inode.set_size(pos + n);
     }
+    if (done)
+        m_vfs->changed(inode); // file_modified
     return done;
 }
 
@@ -993,13 +999,18 @@ Result<void> Kernel::truncate_inode(Inode& inode, u64 length)
     }
     m_mm->page_cache().truncate(inode, length);
     inode.contents_changed();
+    m_vfs->changed(inode);
     after_operation();
     return {};
 }
 
 Result<void> Kernel::set_file_times(Inode& inode, const struct timespec* times)
 {
-    return inode.set_times(times);
+    struct stat st {};
+    if (inode.host_fd() < 0 || ::fstat(inode.host_fd(), &st) != 0)
+        return inode.set_times(times);
+    auto set = m_vfs->set_times(st, times); // on the guest's clock
+    return inode.set_times(set.data());
 }
 
 Result<void> Kernel::fsync(Pid pid, int fd)

@@ -14,6 +14,7 @@
 #include "hw/Machine.h"
 #include "hw/PhysicalMemory.h"
 #include "kernel/Process.h"
+#include "kernel/Vfs.h"
 #include "mm/MemoryManager.h"
 #include "mm/cache/Inode.h"
 #include "mm/cache/PageCache.h"
@@ -217,6 +218,7 @@ Result<void> Kernel::fallocate(Pid pid, int fd, int mode, u64 offset, u64 len)
             m_mm->allocator().frames_changed(*page, 1);
         }
         inode.contents_changed();
+        m_vfs->changed(inode);
         if (kind == ZERO_RANGE && !(mode & KEEP_SIZE) && end > inode.size())
             TRY(truncate_inode(inode, end));
         after_operation();

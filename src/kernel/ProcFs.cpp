@@ -422,7 +422,7 @@ std::string ProcFs::mounts()
     // What kioku's guest has mounted, as /proc/mounts (and /proc/PID/mounts) list it: the root's
     // disk, the kernel's own filesystems at their usual places, then the tmpfs and hugetlbfs
     // mounts (/dev/shm, /dev/hugepages and the guest's) in mount order. One mount namespace.
-    return "/dev/root / ext4 rw,relatime 0 0\n"
+    return "/dev/root / ext4 rw,noatime 0 0\n"
            "devtmpfs /dev devtmpfs rw,nosuid,relatime,mode=755 0 0\n"
            "proc /proc proc rw,nosuid,nodev,noexec,relatime 0 0\n"
            "sysfs /sys sysfs rw,nosuid,nodev,noexec,relatime 0 0\n"

@@ -141,12 +141,16 @@ Result<struct stat> stat_in_root(Kernel& kernel, const std::string& guest_path, 
     return kernel.vfs().stat(guest_path, follow ? Follow::Yes : Follow::No);
 }
 
-std::vector<DirEntry> list_directory(int path_fd)
+// A directory of the root, its entries in name order (the host's order is its own filesystem's)
+// with the guest's inode numbers, given in that order to the entries not yet met.
+std::vector<DirEntry> list_directory(Vfs& vfs, int path_fd)
 {
     std::vector<DirEntry> out;
     int fd = ::openat(path_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (fd < 0)
         return out;
+    struct stat dir_st {};
+    ::fstat(fd, &dir_st);
     DIR* dir = ::fdopendir(fd);
     if (!dir) {
         ::close(fd);
@@ -155,6 +159,20 @@ std::vector<DirEntry> list_directory(int path_fd)
     while (dirent* e = ::readdir(dir))
         out.push_back({e->d_name, static_cast<u64>(e->d_ino), e->d_type});
     ::closedir(dir);
+    std::sort(out.begin(), out.end(), [](const DirEntry& a, const DirEntry& b) { return a.name < b.name; });
+    u64 self = vfs.guest_ino(static_cast<u64>(dir_st.st_dev), static_cast<u64>(dir_st.st_ino));
+    for (DirEntry& e : out) {
+        if (e.name == "..") {
+            // The root's parent is the root itself.
+            struct stat parent {};
+            if (self == Vfs::ROOT_INO)
+                e.ino = self;
+            else if (::fstatat(path_fd, "..", &parent, 0) == 0)
+                e.ino = vfs.guest_ino(static_cast<u64>(parent.st_dev), static_cast<u64>(parent.st_ino));
+        } else {
+            e.ino = vfs.guest_ino(static_cast<u64>(dir_st.st_dev), e.ino);
+        }
+    }
     return out;
 }
 
@@ -725,7 +743,7 @@ SyscallResult Syscalls::open_path(Task& t, std::string path, int flags, int mode
                 if (file->writable || (flags & O_CREAT))
                     return SyscallResult::err(EISDIR);
                 file->special = std::make_shared<SpecialFile>(K::Directory);
-                file->special->entries = list_directory(pfd.value().get());
+                file->special->entries = list_directory(kernel().vfs(), pfd.value().get());
                 return install_fd(t, std::move(file), cloexec);
             }
             if (!tmpfile && S_ISLNK(st.st_mode) && (flags & O_NOFOLLOW))
@@ -1391,7 +1409,7 @@ struct stat block_device_stat(const Inode& inode)
     return st;
 }
 
-Result<struct stat> stat_open_file(const OpenFile& f)
+Result<struct stat> stat_open_file(Vfs& vfs, const OpenFile& f)
 {
     struct stat st {};
     if (!f.special && f.inode && f.inode->is_shmem())
@@ -1401,6 +1419,7 @@ Result<struct stat> stat_open_file(const OpenFile& f)
     if (!f.special) {
         if (::fstat(f.inode->host_fd(), &st) != 0)
             return Error::from_errno(errno, "fstat failed");
+        vfs.to_guest(st);
         st.st_size = static_cast<off_t>(f.inode->size());
         return st;
     }
@@ -1646,9 +1665,30 @@ kernel_directory_names(Kernel& kernel, Pid viewer, const std::string& path,
     return std::nullopt;
 }
 
+// /proc/self/exe and /proc/PID/exe of the caller `tgid`, followed: its program `exe`.
+static std::string follow_exe_link(const std::string& path, bool follow, Pid tgid, const std::string& exe)
+{
+    bool own = path == "/proc/self/exe" || path == "/proc/" + std::to_string(tgid) + "/exe";
+    return own && follow ? exe : path;
+}
+
 static PathStat stat_path(Kernel& kernel, Pid pid, std::string path, bool follow)
 {
     PathStat out;
+    if (auto binary = path.starts_with("/proc/") && path.ends_with("/exe")
+                          ? proc_pid_name(path.substr(6, path.size() - 10), pid)
+                          : std::nullopt;
+        binary && !follow) {
+        // /proc/PID/exe itself: a link, as proc shows its links (size 0).
+        if (kernel.is_alive(*binary)) {
+            out.st.st_mode = S_IFLNK | 0777;
+            out.st.st_nlink = 1;
+            out.st.st_dev = makedev(0, 22);
+        } else {
+            out.error = ENOENT;
+        }
+        return out;
+    }
     if (auto target = dev_link_target(path); target && !follow) {
         out.st.st_mode = S_IFLNK | 0777;
         out.st.st_nlink = 1;
@@ -1762,7 +1802,7 @@ static Result<struct stat> stat_file(Kernel& kernel, Pid pid, const OpenFile& f)
     }
     if (dir)
         return stat_in_root(kernel, f.path, true);
-    return stat_open_file(f);
+    return stat_open_file(kernel.vfs(), f);
 }
 
 SyscallResult Syscalls::sys_newfstatat(Task& t, const SyscallArgs& a)
@@ -1790,7 +1830,9 @@ SyscallResult Syscalls::sys_newfstatat(Task& t, const SyscallArgs& a)
     std::string path = absolute_path(t, a.fd(0), raw.value(), &bad);
     if (bad.is_error())
         return SyscallResult::err(bad.error().code);
-    PathStat ps = stat_path(kernel(), t.tgid, path, !(flags & AT_SYMLINK_NOFOLLOW_));
+    bool follow = !(flags & AT_SYMLINK_NOFOLLOW_);
+    PathStat ps =
+        stat_path(kernel(), t.tgid, follow_exe_link(path, follow, t.tgid, group(t).exe_path), follow);
     if (ps.error)
         return SyscallResult::err(ps.error);
     auto bytes = encode_stat(ps.st);
@@ -1820,7 +1862,9 @@ SyscallResult Syscalls::sys_statx(Task& t, const SyscallArgs& a)
         std::string path = absolute_path(t, a.fd(0), raw.value().empty() ? "." : raw.value(), &bad);
         if (bad.is_error())
             return SyscallResult::err(bad.error().code);
-        PathStat ps = stat_path(kernel(), t.tgid, path, !(flags & AT_SYMLINK_NOFOLLOW_));
+        bool follow = !(flags & AT_SYMLINK_NOFOLLOW_);
+        PathStat ps =
+            stat_path(kernel(), t.tgid, follow_exe_link(path, follow, t.tgid, group(t).exe_path), follow);
         if (ps.error)
             return SyscallResult::err(ps.error);
         st = ps.st;
@@ -1880,7 +1924,7 @@ SyscallResult Syscalls::sys_faccessat(Task& t, const SyscallArgs& a)
     std::string path = absolute_path(t, a.fd(0), raw.value(), &bad);
     if (bad.is_error())
         return SyscallResult::err(bad.error().code);
-    PathStat ps = stat_path(kernel(), t.tgid, path, true);
+    PathStat ps = stat_path(kernel(), t.tgid, follow_exe_link(path, true, t.tgid, group(t).exe_path), true);
     if (ps.error)
         return SyscallResult::err(ps.error);
     // The guest runs as root: only execute permission needs some x bit.
@@ -2555,7 +2599,7 @@ SyscallResult Syscalls::sys_chdir(Task& t, const SyscallArgs& a)
         return SyscallResult::err(raw.error().code);
     Result<void> bad;
     std::string path = absolute_path(t, AT_FDCWD_, raw.value(), &bad);
-    PathStat ps = stat_path(kernel(), t.tgid, path, true);
+    PathStat ps = stat_path(kernel(), t.tgid, follow_exe_link(path, true, t.tgid, group(t).exe_path), true);
     if (ps.error)
         return SyscallResult::err(ps.error);
     if (!S_ISDIR(ps.st.st_mode))
@@ -2810,7 +2854,8 @@ SyscallResult Syscalls::sys_statfs(Task& t, const SyscallArgs& a)
     bool pseudo = is_proc_path(path) || path == "/sys" || path.rfind("/sys/", 0) == 0 || path == "/dev" ||
                   path == "/dev/hugepages";
     if (!pseudo) {
-        PathStat ps = stat_path(kernel(), t.tgid, path, true);
+        PathStat ps =
+            stat_path(kernel(), t.tgid, follow_exe_link(path, true, t.tgid, group(t).exe_path), true);
         if (ps.error)
             return SyscallResult::err(ps.error);
     }

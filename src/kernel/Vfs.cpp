@@ -11,6 +11,7 @@
 #include <unistd.h>
 #include <vector>
 
+#include "kernel/Realtime.h"
 #include "mm/cache/Inode.h"
 #include "mm/cache/PageCache.h"
 
@@ -23,6 +24,11 @@ namespace {
 std::string through_descriptor(int fd)
 {
     return "/proc/self/fd/" + std::to_string(fd);
+}
+
+bool at_or_after(const struct timespec& a, const struct timespec& b)
+{
+    return a.tv_sec != b.tv_sec ? a.tv_sec > b.tv_sec : a.tv_nsec >= b.tv_nsec;
 }
 
 Error host_error(const char* what)
@@ -57,6 +63,10 @@ std::string Vfs::normalize(const std::string& guest_path)
 
 Result<std::unique_ptr<Vfs>> Vfs::create(PageCache& cache, const std::string& root_dir)
 {
+    // File times come from the host's coarse clock: taken so, the start is never later than the
+    // times of what is made after it.
+    struct timespec start {};
+    ::clock_gettime(CLOCK_REALTIME_COARSE, &start);
     bool owned = root_dir.empty();
     std::string root = root_dir;
     if (owned) {
@@ -76,15 +86,127 @@ Result<std::unique_ptr<Vfs>> Vfs::create(PageCache& cache, const std::string& ro
     UniqueFd root_fd(fd);
     std::error_code ec;
     root = std::filesystem::absolute(root, ec).string();
-    return std::unique_ptr<Vfs>(new Vfs(cache, std::move(root), std::move(root_fd), owned));
+    return std::unique_ptr<Vfs>(new Vfs(cache, std::move(root), std::move(root_fd), owned, start));
 }
 
-Vfs::Vfs(PageCache& cache, std::string root, UniqueFd root_fd, bool owned)
+Vfs::Vfs(PageCache& cache, std::string root, UniqueFd root_fd, bool owned, struct timespec start)
     : m_cache(cache)
     , m_root(std::move(root))
     , m_root_fd(std::move(root_fd))
     , m_owned(owned)
+    , m_start(start)
 {
+    struct stat st {};
+    if (::fstat(m_root_fd.get(), &st) == 0)
+        m_root_key = {static_cast<u64>(st.st_dev), static_cast<u64>(st.st_ino)};
+    guest_file(m_root_key); // the root is inode 2
+}
+
+struct timespec Vfs::now() const
+{
+    u64 ns = m_clock ? m_clock() : REALTIME_EPOCH_S * NS_PER_SEC;
+    return {static_cast<time_t>(ns / NS_PER_SEC), static_cast<long>(ns % NS_PER_SEC)};
+}
+
+Vfs::GuestFile& Vfs::guest_file(HostKey key)
+{
+    auto [it, fresh] = m_guest.try_emplace(key);
+    if (fresh) {
+        it->second.ino = key == m_root_key ? ROOT_INO : m_next_ino++;
+        m_by_ino[it->second.ino] = key;
+    }
+    return it->second;
+}
+
+Vfs::GuestFile& Vfs::timed(const struct stat& host)
+{
+    GuestFile& g = guest_file({static_cast<u64>(host.st_dev), static_cast<u64>(host.st_ino)});
+    if (!g.timed) {
+        struct timespec t = host.st_mtim;
+        if (at_or_after(t, m_start))
+            t = {static_cast<time_t>(REALTIME_EPOCH_S), 0}; // made or changed by the host for this run
+        g.atime = g.mtime = g.ctime = t;
+        g.timed = true;
+    }
+    return g;
+}
+
+void Vfs::to_guest(struct stat& st)
+{
+    const GuestFile& g = timed(st);
+    st.st_dev = makedev(DEV_MAJOR, DEV_MINOR);
+    st.st_ino = g.ino;
+    st.st_atim = g.atime;
+    st.st_mtim = g.mtime;
+    st.st_ctim = g.ctime;
+}
+
+u64 Vfs::guest_ino(u64 host_dev, u64 host_ino)
+{
+    return guest_file({host_dev, host_ino}).ino;
+}
+
+void Vfs::changed(const struct stat& host, Change what)
+{
+    struct timespec t = now();
+    if (what == Change::Created) {
+        // A new file, whatever the host's numbers once named: a number of its own.
+        HostKey key{static_cast<u64>(host.st_dev), static_cast<u64>(host.st_ino)};
+        if (auto it = m_guest.find(key); it != m_guest.end() && key != m_root_key) {
+            m_by_ino.erase(it->second.ino);
+            m_guest.erase(it);
+        }
+        GuestFile& g = guest_file(key);
+        g.atime = g.mtime = g.ctime = t;
+        g.timed = true;
+        return;
+    }
+    GuestFile& g = timed(host);
+    if (what == Change::Data)
+        g.mtime = t;
+    g.ctime = t;
+}
+
+void Vfs::changed(Inode& inode)
+{
+    if (inode.is_shmem() || inode.is_block_device() || inode.host_fd() < 0)
+        return;
+    auto it = m_by_ino.find(inode.ino());
+    if (it == m_by_ino.end())
+        return;
+    struct stat st {};
+    st.st_dev = static_cast<dev_t>(it->second.first);
+    st.st_ino = static_cast<ino_t>(it->second.second);
+    if (!m_guest[it->second].timed && ::fstat(inode.host_fd(), &st) != 0)
+        return;
+    changed(st, Change::Data);
+}
+
+void Vfs::dir_changed(int dir_fd, const char* leaf, Change leaf_change)
+{
+    struct stat st {};
+    if (::fstat(dir_fd, &st) == 0)
+        changed(st, Change::Data);
+    if (leaf && ::fstatat(dir_fd, leaf, &st, AT_SYMLINK_NOFOLLOW) == 0)
+        changed(st, leaf_change);
+}
+
+std::array<struct timespec, 2> Vfs::set_times(const struct stat& host, const struct timespec* times)
+{
+    GuestFile& g = timed(host);
+    bool omit_both = times && times[0].tv_nsec == UTIME_OMIT && times[1].tv_nsec == UTIME_OMIT;
+    if (!omit_both) {
+        struct timespec t = now();
+        struct timespec* fields[2] = {&g.atime, &g.mtime};
+        for (int i = 0; i < 2; ++i) {
+            if (!times || times[i].tv_nsec == UTIME_NOW)
+                *fields[i] = t;
+            else if (times[i].tv_nsec != UTIME_OMIT)
+                *fields[i] = times[i];
+        }
+        g.ctime = t;
+    }
+    return {g.atime, g.mtime};
 }
 
 Vfs::~Vfs()
@@ -133,13 +255,21 @@ Result<UniqueFd> Vfs::open_path(const std::string& guest_path, Follow follow) co
     return resolve(guest_path, O_PATH, 0, follow);
 }
 
-Result<struct stat> Vfs::stat(const std::string& guest_path, Follow follow) const
+Result<struct stat> Vfs::stat(const std::string& guest_path, Follow follow)
 {
     UniqueFd fd = TRY(open_path(guest_path, follow));
     struct stat st {};
     if (::fstat(fd.get(), &st) != 0)
         return host_error("stat failed");
+    to_guest(st);
     return st;
+}
+
+void Vfs::seen(int fd)
+{
+    struct stat st {};
+    if (::fstat(fd, &st) == 0)
+        timed(st);
 }
 
 Result<std::shared_ptr<Inode>> Vfs::open(const std::string& guest_path, int flags, int mode)
@@ -150,7 +280,26 @@ Result<std::shared_ptr<Inode>> Vfs::open(const std::string& guest_path, int flag
     Follow follow = (flags & O_NOFOLLOW) ? Follow::No : Follow::Yes;
     if ((flags & O_TMPFILE) == O_TMPFILE)
         return open_tmpfile(guest_path, mode);
-    auto fd = resolve(guest_path, host_flags, mode, follow);
+    // A file made by this open is new to the guest, and so is the change to its directory: the
+    // open tries to make it first, then opens what is there.
+    bool created = false;
+    Result<UniqueFd> fd = Error::from_errno(ENOENT, "");
+    if (host_flags & O_CREAT) {
+        if (auto parent = parent_of(guest_path); !parent.is_error())
+            seen(parent.value().dir.get());
+        fd = resolve(guest_path, host_flags | O_EXCL, mode, follow);
+        created = !fd.is_error();
+        if (!created && fd.error().code == EEXIST && !(flags & O_EXCL)) {
+            fd = resolve(guest_path, host_flags & ~O_CREAT, mode, follow);
+            // A dangling link: the plain O_CREAT makes the file it names.
+            if (fd.is_error() && fd.error().code == ENOENT) {
+                fd = resolve(guest_path, host_flags, mode, follow);
+                created = !fd.is_error();
+            }
+        }
+    } else {
+        fd = resolve(guest_path, host_flags, mode, follow);
+    }
     if (fd.is_error() && (fd.error().code == EISDIR || fd.error().code == EACCES ||
                           fd.error().code == EROFS || fd.error().code == ETXTBSY))
         fd = resolve(guest_path, (host_flags & ~O_RDWR) | O_RDONLY, mode, follow);
@@ -158,14 +307,21 @@ Result<std::shared_ptr<Inode>> Vfs::open(const std::string& guest_path, int flag
         return Error::from_errno(fd.error().code, "open failed");
     struct stat st {};
     ::fstat(fd.value().get(), &st);
+    if (created) {
+        changed(st, Change::Created);
+        if (auto parent = parent_of(guest_path); !parent.is_error())
+            dir_changed(parent.value().dir.get(), nullptr, Change::Data);
+    } else {
+        timed(st); // its times as they were before the guest changes them
+    }
     auto key = std::make_pair(static_cast<u64>(st.st_dev), static_cast<u64>(st.st_ino));
     std::shared_ptr<Inode> inode;
     if (auto it = m_inodes.find(key); it != m_inodes.end()) {
         inode = it->second;
     } else {
-        inode = m_cache.create_host(fd.value().release(), static_cast<u64>(st.st_ino), normalize(guest_path),
-                                    static_cast<u64>(st.st_size));
-        inode->set_device(major(st.st_dev), minor(st.st_dev)); // as stat shows it
+        inode = m_cache.create_host(fd.value().release(), guest_ino(key.first, key.second),
+                                    normalize(guest_path), static_cast<u64>(st.st_size));
+        inode->set_device(DEV_MAJOR, DEV_MINOR); // as stat shows it
         m_inodes.emplace(key, inode);
     }
     if ((flags & O_ACCMODE) != O_RDONLY && inode->write_denied())
@@ -175,6 +331,7 @@ Result<std::shared_ptr<Inode>> Vfs::open(const std::string& guest_path, int flag
             return host_error("truncate failed");
         (void)resize_charge(inode->size(), 0);
         m_cache.truncate(*inode, 0);
+        changed(st, Change::Data);
     }
     return inode;
 }
@@ -202,10 +359,12 @@ Result<std::shared_ptr<Inode>> Vfs::open_tmpfile(const std::string& guest_dir, i
         return Error::from_errno(fd.error().code, "O_TMPFILE failed");
     struct stat st {};
     ::fstat(fd.value().get(), &st);
+    changed(st, Change::Created);
+    u64 ino = guest_ino(static_cast<u64>(st.st_dev), static_cast<u64>(st.st_ino));
     std::string dir = normalize(guest_dir);
-    auto inode = m_cache.create_host(fd.value().release(), static_cast<u64>(st.st_ino),
-                                     (dir == "/" ? "" : dir) + "/#" + std::to_string(st.st_ino), 0);
-    inode->set_device(major(st.st_dev), minor(st.st_dev));
+    auto inode = m_cache.create_host(fd.value().release(), ino,
+                                     (dir == "/" ? "" : dir) + "/#" + std::to_string(ino), 0);
+    inode->set_device(DEV_MAJOR, DEV_MINOR);
     return inode;
 }
 
@@ -240,8 +399,10 @@ Result<void> Vfs::mkdir(const std::string& guest_path, mode_t mode)
     Parent p = TRY(parent_of(guest_path));
     if (p.leaf.empty())
         return Error::from_errno(EEXIST, "the root exists");
+    seen(p.dir.get());
     if (::mkdirat(p.dir.get(), p.leaf.c_str(), mode) != 0)
         return host_error("mkdir failed");
+    dir_changed(p.dir.get(), p.leaf.c_str(), Change::Created);
     return {};
 }
 
@@ -250,6 +411,7 @@ Result<struct stat> Vfs::make_socket_node(const std::string& guest_path, mode_t 
     Parent p = TRY(parent_of(guest_path));
     if (p.leaf.empty())
         return Error::from_errno(EEXIST, "the root exists");
+    seen(p.dir.get());
     if (::mknodat(p.dir.get(), p.leaf.c_str(), S_IFSOCK | (mode & 07777), 0) != 0)
         return host_error("mknod failed");
     // The mode as asked (the guest applied its umask), not cut again by kioku's own umask.
@@ -258,6 +420,8 @@ Result<struct stat> Vfs::make_socket_node(const std::string& guest_path, mode_t 
     struct stat st {};
     if (::fstatat(p.dir.get(), p.leaf.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0)
         return host_error("the new socket node is gone");
+    dir_changed(p.dir.get(), p.leaf.c_str(), Change::Created);
+    to_guest(st);
     return st;
 }
 
@@ -266,8 +430,10 @@ Result<void> Vfs::rmdir(const std::string& guest_path)
     Parent p = TRY(parent_of(guest_path));
     if (p.leaf.empty())
         return Error::from_errno(EBUSY, "the root cannot be removed");
+    seen(p.dir.get());
     if (::unlinkat(p.dir.get(), p.leaf.c_str(), AT_REMOVEDIR) != 0)
         return host_error("rmdir failed");
+    dir_changed(p.dir.get(), nullptr, Change::Data);
     return {};
 }
 
@@ -281,8 +447,11 @@ Result<void> Vfs::unlink(const std::string& guest_path)
         return host_error("no such file");
     if (S_ISDIR(st.st_mode))
         return Error::from_errno(EISDIR, "a directory");
+    seen(p.dir.get());
     if (::unlinkat(p.dir.get(), p.leaf.c_str(), 0) != 0)
         return host_error("unlink failed");
+    dir_changed(p.dir.get(), nullptr, Change::Data);
+    changed(st, Change::Status); // one link fewer
     forget(st);
     return {};
 }
@@ -299,8 +468,15 @@ Result<void> Vfs::rename(const std::string& from, const std::string& to, unsigne
         return host_error("no such file");
     bool replaces = ::fstatat(b.dir.get(), b.leaf.c_str(), &replaced, AT_SYMLINK_NOFOLLOW) == 0 &&
                     !(replaced.st_dev == moved.st_dev && replaced.st_ino == moved.st_ino);
+    seen(a.dir.get());
+    seen(b.dir.get());
     if (::syscall(SYS_renameat2, a.dir.get(), a.leaf.c_str(), b.dir.get(), b.leaf.c_str(), flags) != 0)
         return host_error("rename failed");
+    dir_changed(a.dir.get(), nullptr, Change::Data);
+    dir_changed(b.dir.get(), nullptr, Change::Data);
+    changed(moved, Change::Status);
+    if (replaces)
+        changed(replaced, Change::Status);
     constexpr unsigned RENAME_EXCHANGE_ = 2;
     if (replaces && !(flags & RENAME_EXCHANGE_))
         forget(replaced);
@@ -319,16 +495,24 @@ Result<void> Vfs::link(const std::string& from, const std::string& to, Follow fo
         // The source is resolved inside the root first; the host then links what the descriptor
         // names, so a link at the source can never reach a file outside.
         UniqueFd source = TRY(open_path(from, Follow::Yes));
+        seen(source.get());
+        seen(b.dir.get());
         if (::linkat(AT_FDCWD, through_descriptor(source.get()).c_str(), b.dir.get(), b.leaf.c_str(),
                      AT_SYMLINK_FOLLOW) != 0)
             return host_error("link failed");
+        dir_changed(b.dir.get(), b.leaf.c_str(), Change::Status);
         return {};
     }
     Parent a = TRY(parent_of(from));
     if (a.leaf.empty())
         return Error::from_errno(EPERM, "the root is a directory");
+    struct stat st {};
+    if (::fstatat(a.dir.get(), a.leaf.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0)
+        timed(st);
+    seen(b.dir.get());
     if (::linkat(a.dir.get(), a.leaf.c_str(), b.dir.get(), b.leaf.c_str(), 0) != 0)
         return host_error("link failed");
+    dir_changed(b.dir.get(), b.leaf.c_str(), Change::Status);
     return {};
 }
 
@@ -338,8 +522,10 @@ Result<void> Vfs::symlink(const std::string& target, const std::string& guest_pa
     Parent p = TRY(parent_of(guest_path));
     if (p.leaf.empty())
         return Error::from_errno(EEXIST, "the root exists");
+    seen(p.dir.get());
     if (::symlinkat(target.c_str(), p.dir.get(), p.leaf.c_str()) != 0)
         return host_error("symlink failed");
+    dir_changed(p.dir.get(), p.leaf.c_str(), Change::Created);
     return {};
 }
 
@@ -363,28 +549,41 @@ Result<void> Vfs::chmod(const std::string& guest_path, mode_t mode, Follow follo
         return Error::from_errno(EOPNOTSUPP, "a symbolic link has no mode of its own");
     if (::fchmodat(AT_FDCWD, through_descriptor(fd.get()).c_str(), mode, 0) != 0)
         return host_error("chmod failed");
+    changed(st, Change::Status);
     return {};
 }
 
 Result<void> Vfs::chown(const std::string& guest_path, uid_t uid, gid_t gid, Follow follow)
 {
     UniqueFd fd = TRY(open_path(guest_path, follow));
+    seen(fd.get());
     if (::fchownat(fd.get(), "", uid, gid, AT_EMPTY_PATH) != 0)
         return host_error("chown failed");
+    struct stat st {};
+    if (::fstat(fd.get(), &st) == 0)
+        changed(st, Change::Status);
     return {};
 }
 
 Result<void> Vfs::utimens(const std::string& guest_path, const struct timespec* times, Follow follow)
 {
+    // The host file takes the times the guest's clock gives, not the host's now.
+    struct stat st {};
     if (follow == Follow::No) {
         Parent p = TRY(parent_of(guest_path));
         const char* leaf = p.leaf.empty() ? "." : p.leaf.c_str();
-        if (::utimensat(p.dir.get(), leaf, times, AT_SYMLINK_NOFOLLOW) != 0)
+        if (::fstatat(p.dir.get(), leaf, &st, AT_SYMLINK_NOFOLLOW) != 0)
+            return host_error("utimensat failed");
+        auto set = set_times(st, times);
+        if (::utimensat(p.dir.get(), leaf, set.data(), AT_SYMLINK_NOFOLLOW) != 0)
             return host_error("utimensat failed");
         return {};
     }
     UniqueFd fd = TRY(open_path(guest_path, Follow::Yes));
-    if (::utimensat(AT_FDCWD, through_descriptor(fd.get()).c_str(), times, 0) != 0)
+    if (::fstat(fd.get(), &st) != 0)
+        return host_error("utimensat failed");
+    auto set = set_times(st, times);
+    if (::utimensat(AT_FDCWD, through_descriptor(fd.get()).c_str(), set.data(), 0) != 0)
         return host_error("utimensat failed");
     return {};
 }
@@ -412,6 +611,7 @@ Result<void> Vfs::create_file(const std::string& guest_path, const u8* data, u64
         done += static_cast<u64>(n);
     }
     inode->set_size(size);
+    changed(*inode);
     return {};
 }
 

@@ -10,14 +10,25 @@
 //
 // Guest paths are absolute. They are normalised lexically first ("." dropped, ".." taken off the
 // path so far), as the system-call layer does before calling here.
+//
+// What the guest sees of its files depends on the run alone, not on the host that holds them:
+// one device for the whole root, inode numbers of the Vfs's own (2 for the root, as ext4 gives
+// it, then in the order the guest meets files), and times on the guest's clock. A file the guest
+// creates or changes takes the time of the change; one it has not touched shows the host file's
+// modification time, or the clock's start for what the host changed after the run began (the
+// root made for the run, the program placed in it). Status-change and access times start at the
+// modification time; the root is mounted noatime, so reads leave access times alone.
 #pragma once
 
+#include <array>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
 #include <string>
 #include <sys/stat.h>
 #include <sys/types.h>
+#include <unordered_map>
 
 #include "base/Result.h"
 #include "base/Types.h"
@@ -41,12 +52,30 @@ class Vfs {
 
     // The root's host name, for messages and tests; never used to reach a file.
     const std::string& host_root() const { return m_root; }
+
+    // The root filesystem's device as the guest sees it (/dev/vda1), and its root's inode.
+    static constexpr u32 DEV_MAJOR = 254, DEV_MINOR = 1;
+    static constexpr u64 ROOT_INO = 2;
+    // The guest's CLOCK_REALTIME in nanoseconds, for the times of its changes (without one, the
+    // clock's start).
+    void set_clock(std::function<u64()> realtime_ns) { m_clock = std::move(realtime_ns); }
+    // A host stat of a file in the root made into what the guest sees (device, inode, times).
+    void to_guest(struct stat& st);
+    // The guest's inode number of the host file (host_dev, host_ino).
+    u64 guest_ino(u64 host_dev, u64 host_ino);
+    // The guest made (Created), wrote (Data: modification and status-change times) or changed
+    // the inode of (Status: its status-change time) the file of host stat `host`, now.
+    enum class Change : u8 { Created, Data, Status };
+    void changed(const struct stat& host, Change what);
+    // Data changed through the page cache (a write, a store through a shared mapping).
+    void changed(Inode& inode);
     // "/a/./b/../c" -> "/a/c"; "" and "/.." -> "/".
     static std::string normalize(const std::string& guest_path);
 
     // An O_PATH descriptor of what a guest path names (the link itself with Follow::No).
     Result<UniqueFd> open_path(const std::string& guest_path, Follow follow) const;
-    Result<struct stat> stat(const std::string& guest_path, Follow follow) const;
+    // What the guest sees (to_guest).
+    Result<struct stat> stat(const std::string& guest_path, Follow follow);
     // Opens (creating with O_CREAT) and returns the file's Inode. flags are Linux open flags.
     Result<std::shared_ptr<Inode>> open(const std::string& guest_path, int flags, int mode);
     // open(dir, O_TMPFILE): an unnamed regular file in the directory, gone with its last user.
@@ -64,8 +93,12 @@ class Vfs {
     Result<std::string> readlink(const std::string& guest_path) const;
     Result<void> chmod(const std::string& guest_path, mode_t mode, Follow follow);
     Result<void> chown(const std::string& guest_path, uid_t uid, gid_t gid, Follow follow);
-    // times as utimensat takes them (UTIME_NOW and UTIME_OMIT allowed); null: both now.
+    // times as utimensat takes them (UTIME_NOW and UTIME_OMIT allowed); null: both now, on the
+    // guest's clock. Set on the host file too.
     Result<void> utimens(const std::string& guest_path, const struct timespec* times, Follow follow);
+    // The guest's utimensat of the file of host stat `host`: its access and modification times
+    // now (UTIME_NOW the guest's now), recorded as the guest's, to be given to the host file.
+    std::array<struct timespec, 2> set_times(const struct stat& host, const struct timespec* times);
 
     // The room the guest may take in the root (kioku run --disk-limit; unlimited by default):
     // a file growing is charged, shrinking and the removal of a file's last name give the room
@@ -93,11 +126,26 @@ class Vfs {
         std::string leaf;
     };
 
-    Vfs(PageCache& cache, std::string root, UniqueFd root_fd, bool owned);
+    Vfs(PageCache& cache, std::string root, UniqueFd root_fd, bool owned, struct timespec start);
     Result<UniqueFd> resolve(const std::string& guest_path, int flags, int mode, Follow follow) const;
     Result<Parent> parent_of(const std::string& guest_path) const;
     Result<void> make_parents(const std::string& guest_path);
     void forget(const struct stat& st);
+
+    struct GuestFile {
+        u64 ino = 0;
+        bool timed = false; // times set (from the host's at first sight, or by the guest)
+        struct timespec atime {
+        }, mtime{}, ctime{};
+    };
+    using HostKey = std::pair<u64, u64>; // (host dev, host ino)
+    GuestFile& guest_file(HostKey key);
+    GuestFile& timed(const struct stat& host);
+    void seen(int fd); // timed() of what fd names, before the guest changes it
+    struct timespec now() const;
+    // A change to the directory `dir_fd` names (an entry made or removed), and to the inode of
+    // `leaf` in it (`leaf` null for none).
+    void dir_changed(int dir_fd, const char* leaf, Change leaf_change);
 
     PageCache& m_cache;
     std::string m_root;
@@ -107,6 +155,12 @@ class Vfs {
     u64 m_disk_used = 0;
     u64 m_tmpfiles = 0; // names of O_TMPFILE's stand-ins, where the host has no O_TMPFILE
     std::map<std::pair<u64, u64>, std::shared_ptr<Inode>> m_inodes; // (host dev, host ino)
+    std::map<HostKey, GuestFile> m_guest;
+    std::unordered_map<u64, HostKey> m_by_ino; // guest inode -> host file
+    HostKey m_root_key{};
+    u64 m_next_ino = 12;        // after ext4's reserved inodes and lost+found
+    struct timespec m_start {}; // host time (coarse, as file times are) when the Vfs was made
+    std::function<u64()> m_clock;
 };
 
 } // namespace kioku

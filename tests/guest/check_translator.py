@@ -7,9 +7,6 @@ system call, page fault and end of a turn) with the registers' digest, and at ev
 the digest of the process's memory, the accessed and dirty bits of its page table entries
 included.
 
-Programs that stat host files are compared as far as two interpreted runs of them agree
-(HOST_DEPENDENT below).
-
 The programs: every guest test (translator.list, written by CMake: TEST|binary|options|args),
 the benchmark programs at size 1, and some of both again with a turn of 997 instructions, so
 that budgets end inside translated blocks over and over.
@@ -28,16 +25,6 @@ import time
 SMALL_SLICE = ['--slice', '997']
 SLICED_TESTS = {'hello', 'fork_cow', 'threads', 'signals', 'code_changes', 'misaligned_amo', 'sync',
                 'futex_shared', 'timers', 'heap', 'oom:swap', 'swap_fork'}
-# Programs whose runs differ from one another whatever runs them: they stat host files (the guest's
-# root is a fresh host directory), whose inode numbers and times reach their memory and registers,
-# or read /proc/PID/maps, which shows the program file's host inode. They are compared up to their
-# first system call that can bring the host in (HOST_CALLS, inclusive: the state is logged before
-# the call), and only as far as two interpreted runs agree.
-HOST_DEPENDENT = {'cancel_unwind', 'devices', 'etxtbsy', 'exec_perm', 'fchmodat2', 'file_calls', 'file_io',
-                  'hugetlb', 'hugetlbfs_fallocate', 'kernel_config', 'memfd_hugetlb', 'memfd_seals', 'misc',
-                  'mount_memfs', 'openat2', 'proc_dirs', 'proc_rewind', 'procmap_query', 'shm_files',
-                  'socket_pair', 'std_links', 'sysv_shm', 'sysv_shm_huge', 'tmpfile', 'unix_named', 'userfaultfd'}
-HOST_CALLS = (b' nr=61 ', b' nr=63 ', b' nr=78 ', b' nr=79 ', b' nr=80 ', b' nr=291 ')  # getdents64 read readlinkat newfstatat fstat statx
 BENCH = ['sort', 'hash', 'matmul', 'interp', 'memcpy', 'sieve', 'touch', 'forkwrite', 'mapfile']
 # A run that goes astray can write its state log without end; the host stops it at this size (the
 # largest log of a passing run is far smaller), rather than let it fill the disk.
@@ -78,23 +65,11 @@ def check(kioku, job):
     name, binary, options, args = job
     runs = []
     start = time.monotonic()
-    host_dependent = name.split(' ')[0] in HOST_DEPENDENT
     with tempfile.TemporaryDirectory(prefix='kioku-translator-') as workdir:
-        for interpret in (True, False, True) if host_dependent else (False, True):
+        for interpret in (False, True):
             runs.append(run(kioku, binary, options, args, interpret, workdir))
-    translated, interpreted = (runs[1], runs[0]) if host_dependent else runs
+    translated, interpreted = runs
     problems = [f'a state log passed {LOG_LIMIT >> 20} MiB' for r in runs if r['status'] == -signal.SIGXFSZ][:1]
-    if host_dependent:
-        # The lines up to where the two interpreted runs part.
-        agreed = 0
-        for x, y in zip(runs[0]['state'].splitlines(True), runs[2]['state'].splitlines(True)):
-            if x != y:
-                break
-            agreed += len(x)
-            if any(call in x for call in HOST_CALLS):
-                break
-        translated = dict(translated, state=translated['state'][:agreed], stderr=b'', status=0)
-        interpreted = dict(interpreted, state=interpreted['state'][:agreed], stderr=b'', status=0)
     for key in ('status', 'stderr', 'state'):
         if translated[key] != interpreted[key]:
             if key == 'status':
@@ -102,8 +77,6 @@ def check(kioku, job):
             else:
                 problems.append(f'{key} differs at ' + first_difference(translated[key], interpreted[key]))
     lines = translated['state'].count(b'\n')
-    if host_dependent:
-        name += f' (the {lines} stops before the host shows)'
     calls = translated['state'].count(b' ecall ')
     if lines == 0:
         problems.append('the state log is empty')

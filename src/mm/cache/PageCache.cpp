@@ -149,6 +149,8 @@ void PageCache::set_page_dirty(Pfn pfn)
         Inode* inode = f.inode();
         inode->dirty_pages++;
         inode->contents_changed(); // the first store after writeback moves mtime (page_mkwrite)
+        if (m_contents_hook)
+            m_contents_hook(*inode);
         count_dirty(+1);
     }
 }

@@ -12,6 +12,7 @@
 // the core's.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -92,6 +93,9 @@ class PageCache {
     // no writeback, so they are not counted as Dirty; a host file's first store after writeback
     // moves its mtime.
     void set_page_dirty(Pfn pfn);
+    // Told of every host file whose contents change (a page made dirty, by a store through a
+    // mapping or by a write): the filesystem moves its times.
+    void set_contents_hook(std::function<void(Inode&)> hook) { m_contents_hook = std::move(hook); }
     // shmem pages out on swap, over all inodes.
     u64 nr_shmem_swapped() const { return m_nr_shmem_swapped; }
 
@@ -125,6 +129,7 @@ class PageCache {
     u64 m_nr_shmem_swapped = 0;
     u64 m_next_shmem_ino = 1;
     Flusher m_flusher;
+    std::function<void(Inode&)> m_contents_hook;
 };
 
 } // namespace kioku
