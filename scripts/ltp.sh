@@ -26,6 +26,10 @@
 #                     for more memory get it after these (machine_for below)
 #   --env NAME=VALUE  extra environment for the tests on both sides (repeatable),
 #                     e.g. --env LTP_TIMEOUT_MUL=4
+#   --syscall-dirs "LIST"
+#                     build and run these directories of testcases/kernel/syscalls instead of the
+#                     set below (space-separated names, e.g. "stat fstat open"), and none of
+#                     testcases/kernel/mem; a name the checkout lacks is skipped
 #   --busybox PATH    a static riscv64 BusyBox, put in the guest root as /bin/busybox with /bin/sh
 #                     and the usual commands linked to it, for the tests whose library runs a
 #                     shell (system("cp ...") copies a helper program: execve02, getrusage03...)
@@ -87,7 +91,8 @@ mincore msync fork vfork clone getrusage memfd_create shmget shmat shmdt shmctl 
 futex"
 MEM_DIRS="mtest01 mtest05 mtest06 mmapstress vma thp hugetlb oom page mem"
 # Programs that are helpers of other tests, not tests.
-HELPERS="getrusage03_child mmstress_dummy vma05_vdso"
+HELPERS="getrusage03_child mmstress_dummy vma05_vdso creat07_child open12_child openat02_child
+pipe2_02_child"
 # Tests not run under qemu-riscv64, with why: what they do would happen to the host itself.
 QEMU_UNSAFE="mtest01w"
 # Tests that ask for a larger machine than the default, with why; these options follow
@@ -144,6 +149,7 @@ while [ $# -gt 0 ]; do
         --rebuild) rebuild=1; shift ;;
         --dynamic) dynamic=1; shift ;;
         --busybox) busybox=${2:?--busybox needs a path}; shift 2 ;;
+        --syscall-dirs) SYSCALL_DIRS=${2:?--syscall-dirs needs a list}; MEM_DIRS=""; shift 2 ;;
         -h | --help) usage; exit 0 ;;
         -*) die "unknown option '$1' (see --help)" ;;
         *) if [ -z "$ltp" ]; then ltp=$1; else patterns+=("$1"); fi; shift ;;
@@ -355,7 +361,7 @@ if [ "$(id -u)" -eq 0 ] && [ "$no_qemu" -eq 0 ]; then
     if ! id nobody >/dev/null 2>&1 || ! getent group nogroup >/dev/null; then
         die "user nobody / group nogroup missing (needed to run qemu unprivileged)"
     fi
-    setpriv --reuid=nobody --regid=nogroup --clear-groups test -x "$bin/mmap01" ||
+    setpriv --reuid=nobody --regid=nogroup --clear-groups test -x "$bin" ||
         die "user nobody cannot run $bin (make the build directory's parents world-searchable)"
     setpriv --reuid=nobody --regid=nogroup --clear-groups test -x "$results/qemu-tmp" ||
         die "user nobody cannot reach $results/qemu-tmp (make its parents world-searchable)"
