@@ -20,6 +20,12 @@
 // nothing in between calls out of line except on paths that clear the addends they cross. So
 // a member's access is the cache hit the interpreter's is, counted the same. A member finding 0
 // looks the cache up as usual.
+//
+// Counting. A block takes its whole instruction count from the budget (r13) on entry and adds
+// all its loads and stores to the hits (r14); whatever leaves it early gives back what it did not
+// do (a side exit, a fault, a forward branch within the block: the instructions and accesses it
+// skips), and an access that misses the cache takes its hit back on its out-of-line path, where
+// the helper counts the miss.
 #include "hw/riscv/Translator.h"
 
 #include <algorithm>
@@ -354,6 +360,7 @@ class Translator::Emitter : public Xbyak::CodeGenerator {
     }
     // Leaves the block with instruction `k` not retired.
     void leave_at(unsigned k, u64 pc, Exit why);
+    std::vector<unsigned> m_hits_from; // the loads and stores among the block's items from k on
     // A control transfer to a known target.
     void go_to(DecodedPage& page, u64 page_va, u64 target);
     void go_to_rax();   // a control transfer to the target in rax
@@ -635,6 +642,8 @@ void Translator::Emitter::leave_at(unsigned k, u64 pc, Exit why)
 {
     if (m_count - k > 0)
         add(r13, m_count - k);
+    if (m_hits_from[k] > 0)
+        sub(r14, m_hits_from[k]);
     mov(rax, pc);
     mov(qword[rbx + PC_OFF], rax);
     mov(eax, why);
@@ -898,7 +907,6 @@ void Translator::Emitter::emit_load(const Item& item, unsigned k)
         case 4: mov(eax, dword[rcx + rsi]); break;
         default: mov(rax, qword[rcx + rsi]); break;
         }
-        inc(r14);
     };
     const Run run = m_runs[k];
     lea(rsi, ptr[R(in.rs1) + in.imm]);
@@ -934,7 +942,8 @@ void Translator::Emitter::emit_load(const Item& item, unsigned k)
         }
     }
     u64 pc = item.pc;
-    cold([this, slow, join, size, k, pc] {
+    bool discard = in.op == Op::LoadDiscard;
+    cold([this, slow, join, size, k, pc, discard] {
         Xbyak::Label fault;
         L(*slow);
         mov(rdi, rbp);
@@ -944,6 +953,8 @@ void Translator::Emitter::emit_load(const Item& item, unsigned k)
         pop_pool();
         test(rdx, rdx);
         jz(fault);
+        if (!discard)
+            dec(r14); // not a hit after all
         jmp(*join, T_NEAR);
         L(fault);
         leave_at(k, pc, EXIT_FAULT);
@@ -974,7 +985,6 @@ void Translator::Emitter::emit_store(const Item& item, unsigned k)
         case 4: mov(dword[rcx + rsi], eax); break;
         default: mov(qword[rcx + rsi], rax); break;
         }
-        inc(r14);
     };
     const Run run = m_runs[k];
     // Both operands are read before the paths part, so the register cache is the same after.
@@ -1004,6 +1014,7 @@ void Translator::Emitter::emit_store(const Item& item, unsigned k)
         pop_pool();
         test(al, al);
         jz(fault);
+        dec(r14); // not a hit after all
         jmp(*join, T_NEAR);
         L(fault);
         leave_at(k, pc, EXIT_FAULT);
@@ -1150,11 +1161,15 @@ void Translator::Emitter::emit(DecodedPage& page, u64 page_va, const Item& item,
                     jne(leave, T_NEAR);
                     if (skipped > 0)
                         add(r13, skipped);
+                    if (unsigned hits = m_hits_from[k + 1] - m_hits_from[k + 1 + skipped]; hits > 0)
+                        sub(r14, hits);
                     jmp(*label, T_NEAR);
                     L(leave);
                 }
                 if (m_count - k - 1 > 0)
                     add(r13, m_count - k - 1);
+                if (m_hits_from[k + 1] > 0)
+                    sub(r14, m_hits_from[k + 1]);
                 go_to(*p, page_va, target);
             });
         };
@@ -1424,8 +1439,13 @@ const void* Translator::Emitter::block(DecodedPage& page, u64 page_va, const std
     forget_registers();
     patch_waiting(page, static_cast<u32>((m_start_pc & (PAGE_SIZE - 1)) >> 1), start);
     Xbyak::Label tail;
+    m_hits_from.assign(m_count + 1, 0);
+    for (unsigned k = m_count; k-- > 0;)
+        m_hits_from[k] = m_hits_from[k + 1] + (run_access_size(items[k].insn->op) != 0 ? 1 : 0);
     sub(r13, m_count);
     jb(tail, T_NEAR);
+    if (m_hits_from[0] > 0)
+        add(r14, m_hits_from[0]);
     find_inside_targets(items);
     plan_runs(items);
     for (unsigned k = 0; k < items.size(); ++k) {
