@@ -17,6 +17,7 @@
 #include "kernel/OomKiller.h"
 #include "kernel/ProcCompaction.h"
 #include "kernel/Process.h"
+#include "kernel/Syscalls.h"
 #include "mm/MemoryManager.h"
 #include "mm/cache/Inode.h"
 #include "mm/cache/PageCache.h"
@@ -547,6 +548,14 @@ Result<std::string> ProcFs::read(int viewer, const std::string& path)
                "\nmmu\t\t: " + (m_kernel.config().paging == isa::SatpMode::Sv39 ? "sv39" : "sv48") +
                "\nmvendorid\t: 0x0\nmarchid\t\t: 0x0\nmimpid\t\t: 0x0\nhart isa\t: " + isa + "\n\n";
     }
+    // Pipes' limits (fs/pipe.c): the largest F_SETPIPE_SZ without CAP_SYS_RESOURCE, and the
+    // per-user page budgets, unlimited and 16384 as Linux boots with them.
+    if (path == "/proc/sys/fs/pipe-max-size")
+        return std::to_string(Pipe::MAX_SIZE) + "\n";
+    if (path == "/proc/sys/fs/pipe-user-pages-hard")
+        return std::string("0\n");
+    if (path == "/proc/sys/fs/pipe-user-pages-soft")
+        return std::string("16384\n");
     if (path == "/proc/sys/kernel/osrelease")
         return std::string(KERNEL_RELEASE) + "\n";
     if (path == "/proc/sys/kernel/ostype")

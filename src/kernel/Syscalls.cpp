@@ -411,7 +411,7 @@ Syscalls::Handler Syscalls::handler_for(u64 number) const
         {291, &Syscalls::sys_statx},
         {293, &Syscalls::sys_enosys_quiet},
         {435, &Syscalls::sys_enosys_quiet},
-        {439, &Syscalls::sys_faccessat},
+        {439, &Syscalls::sys_faccessat2},
         {452, &Syscalls::sys_fchmodat2},
         {122, &Syscalls::sys_zero},
         {123, &Syscalls::sys_sched_getaffinity},

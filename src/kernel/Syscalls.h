@@ -41,8 +41,10 @@ class PosixTimer;
 struct TimerNotify;
 
 struct Pipe {
-    static constexpr u64 CAPACITY = 65536; // Linux's default pipe size: 16 pages
-    u64 ino = 0;                           // its pipefs inode, shared by both ends
+    static constexpr u64 CAPACITY = 65536;   // Linux's default pipe size: 16 pages
+    static constexpr u64 MAX_SIZE = 1 << 20; // /proc/sys/fs/pipe-max-size
+    u64 capacity = CAPACITY;                 // F_SETPIPE_SZ changes it
+    u64 ino = 0;                             // its pipefs inode, shared by both ends
     std::deque<u8> data;
     int readers = 0;
     int writers = 0;
@@ -199,6 +201,9 @@ class Syscalls {
     SyscallResult sys_statx(Task&, const SyscallArgs&);
     SyscallResult sys_readlinkat(Task&, const SyscallArgs&);
     SyscallResult sys_faccessat(Task&, const SyscallArgs&);
+    SyscallResult sys_faccessat2(Task&, const SyscallArgs&);
+    // faccessat and faccessat2: `mode` (R_OK...) of the file at dirfd/path, under `flags`.
+    SyscallResult access_at(Task& t, int dirfd, u64 path_addr, u64 mode, u64 flags);
     SyscallResult sys_dup(Task&, const SyscallArgs&);
     SyscallResult sys_dup3(Task&, const SyscallArgs&);
     SyscallResult sys_fcntl(Task&, const SyscallArgs&);
@@ -431,7 +436,8 @@ class Syscalls {
     // when N's file is one of the kernel's named files (a /proc file, /dev/null), whose path
     // `file->path` then holds, to be opened by name.
     enum class Reopen : u8 { NotALink, Opened, ByPath };
-    Result<Reopen> reopen_fd_link(Task& t, const std::string& path, int flags, std::shared_ptr<OpenFile>& file);
+    Result<Reopen> reopen_fd_link(Task& t, const std::string& path, int flags,
+                                  std::shared_ptr<OpenFile>& file);
     // Sockets (SyscallsSocket.cpp).
     SyscallResult sys_socket(Task&, const SyscallArgs&);
     SyscallResult sys_socketpair(Task&, const SyscallArgs&);

@@ -2,6 +2,7 @@
 // files (standard streams, pipes, /proc text, /dev/null and friends) and path operations on the
 // guest root.
 #include <algorithm>
+#include <bit>
 #include <cstring>
 #include <dirent.h>
 #include <fcntl.h>
@@ -933,7 +934,7 @@ Result<u64> Syscalls::write_from(Task& t, int fd, OpenFile& f, u64 buf, u64 coun
             raise_sigpipe(t);
             return Error::from_errno(EPIPE, "no reader");
         }
-        count = std::min(count, Pipe::CAPACITY - p.data.size());
+        count = std::min(count, p.capacity - std::min(p.capacity, p.data.size()));
         if (count == 0)
             return Error::from_errno(EAGAIN, "pipe full");
     }
@@ -1316,6 +1317,13 @@ SyscallResult Syscalls::sys_ioctl(Task& t, const SyscallArgs& a)
     constexpr u64 PROCMAP_QUERY_ = 0xc0686611; // _IOWR('f', 17, struct procmap_query)
     if (request == PROCMAP_QUERY_)
         return procmap_query(t, f, a[2]);
+    constexpr u64 FIONREAD_ = 0x541b;
+    if (request == FIONREAD_ && f.special &&
+        (f.special->kind == SpecialFile::Kind::PipeRead || f.special->kind == SpecialFile::Kind::PipeWrite)) {
+        // pipe_ioctl: the bytes waiting in the pipe.
+        int n = static_cast<int>(f.special->pipe->data.size());
+        return put_bytes(t, a[2], &n, 4).is_error() ? SyscallResult::err(EFAULT) : SyscallResult::ret(0);
+    }
     if (request == FIONBIO_ && f.special) {
         int on = 0;
         if (get_bytes(t, a[2], &on, 4).is_error())
@@ -1529,7 +1537,9 @@ kernel_directory_names(Kernel& kernel, Pid viewer, const std::string& path,
         std::string head = rest.substr(0, slash);
         if (head == "sys" || head == "sysvipc" || head == "pressure") {
             if (path == "/proc/sys")
-                dirs({"vm", "kernel"});
+                dirs({"fs", "kernel", "vm"});
+            else if (path == "/proc/sys/fs")
+                files(path, {"pipe-max-size", "pipe-user-pages-hard", "pipe-user-pages-soft"});
             else if (path == "/proc/sys/vm")
                 files(path, {"admin_reserve_kbytes",
                              "compact_memory",
@@ -1805,11 +1815,20 @@ static Result<struct stat> stat_file(Kernel& kernel, Pid pid, const OpenFile& f)
     return stat_open_file(kernel.vfs(), f);
 }
 
+// The flags vfs_statx takes (AT_SYMLINK_NOFOLLOW, AT_NO_AUTOMOUNT, AT_EMPTY_PATH and the
+// AT_STATX_SYNC_TYPE pair); any other is EINVAL.
+static bool stat_flags_valid(u64 flags)
+{
+    return (flags & ~u64{0x100 | 0x800 | 0x1000 | 0x6000}) == 0;
+}
+
 SyscallResult Syscalls::sys_newfstatat(Task& t, const SyscallArgs& a)
 {
     auto raw = read_string(t, a[1]);
     if (raw.is_error())
         return SyscallResult::err(raw.error().code);
+    if (!stat_flags_valid(a[3]))
+        return SyscallResult::err(EINVAL);
     int flags = static_cast<int>(a[3]);
     if (raw.value().empty()) {
         if (!(flags & AT_EMPTY_PATH_))
@@ -1845,6 +1864,11 @@ SyscallResult Syscalls::sys_statx(Task& t, const SyscallArgs& a)
     auto raw = read_string(t, a[1]);
     if (raw.is_error())
         return SyscallResult::err(raw.error().code);
+    // do_statx: STATX__RESERVED in the mask, both sync types at once, or another flag is EINVAL.
+    constexpr u64 STATX_RESERVED_ = 0x80000000u, AT_STATX_SYNC_TYPE_ = 0x6000;
+    if ((a[3] & STATX_RESERVED_) || (a[2] & AT_STATX_SYNC_TYPE_) == AT_STATX_SYNC_TYPE_ ||
+        !stat_flags_valid(a[2]))
+        return SyscallResult::err(EINVAL);
     int flags = static_cast<int>(a[2]);
     struct stat st {};
     if (raw.value().empty() && (flags & AT_EMPTY_PATH_) && a.fd(0) != AT_FDCWD_) {
@@ -1876,15 +1900,22 @@ SyscallResult Syscalls::sys_statx(Task& t, const SyscallArgs& a)
 
 SyscallResult Syscalls::sys_readlinkat(Task& t, const SyscallArgs& a)
 {
+    if (static_cast<i32>(a[3]) <= 0) // an int bufsiz
+        return SyscallResult::err(EINVAL);
     auto raw = read_string(t, a[1]);
     if (raw.is_error())
         return SyscallResult::err(raw.error().code);
+    // An empty path names dirfd itself (LOOKUP_EMPTY): a link only when opened as one with
+    // O_PATH | O_NOFOLLOW, which kioku does not model, so never a link here.
+    if (raw.value().empty()) {
+        if (a.fd(0) != AT_FDCWD_ && open_file(t, a.fd(0)).is_error())
+            return SyscallResult::err(EBADF);
+        return SyscallResult::err(ENOENT);
+    }
     Result<void> bad;
     std::string path = absolute_path(t, a.fd(0), raw.value(), &bad);
     if (bad.is_error())
         return SyscallResult::err(bad.error().code);
-    if (a.i(3) <= 0)
-        return SyscallResult::err(EINVAL);
     std::string target;
     std::string self = "/proc/" + std::to_string(t.tgid);
     path = follow_dev_links(path, false);
@@ -1917,18 +1948,44 @@ SyscallResult Syscalls::sys_readlinkat(Task& t, const SyscallArgs& a)
 
 SyscallResult Syscalls::sys_faccessat(Task& t, const SyscallArgs& a)
 {
-    auto raw = read_string(t, a[1]);
+    return access_at(t, a.fd(0), a[1], a[2], 0);
+}
+
+SyscallResult Syscalls::sys_faccessat2(Task& t, const SyscallArgs& a)
+{
+    return access_at(t, a.fd(0), a[1], a[2], a[3]);
+}
+
+SyscallResult Syscalls::access_at(Task& t, int dirfd, u64 path_addr, u64 mode, u64 flags)
+{
+    // do_faccessat checks the mode and the flags before it looks at the path.
+    constexpr u64 AT_EACCESS_ = 0x200;
+    if ((mode & ~u64{7}) || (flags & ~(AT_EACCESS_ | AT_SYMLINK_NOFOLLOW_ | AT_EMPTY_PATH_)))
+        return SyscallResult::err(EINVAL);
+    auto raw = read_string(t, path_addr);
     if (raw.is_error())
         return SyscallResult::err(raw.error().code);
-    Result<void> bad;
-    std::string path = absolute_path(t, a.fd(0), raw.value(), &bad);
-    if (bad.is_error())
-        return SyscallResult::err(bad.error().code);
-    PathStat ps = stat_path(kernel(), t.tgid, follow_exe_link(path, true, t.tgid, group(t).exe_path), true);
+    if (raw.value().empty() && !(flags & AT_EMPTY_PATH_))
+        return SyscallResult::err(ENOENT);
+    std::string path;
+    if (raw.value().empty() && dirfd != AT_FDCWD_) {
+        auto f = open_file(t, dirfd);
+        if (f.is_error())
+            return SyscallResult::err(EBADF);
+        path = f.value()->path;
+    } else {
+        Result<void> bad;
+        path = absolute_path(t, dirfd, raw.value().empty() ? "." : raw.value(), &bad);
+        if (bad.is_error())
+            return SyscallResult::err(bad.error().code);
+    }
+    bool follow = !(flags & AT_SYMLINK_NOFOLLOW_);
+    PathStat ps =
+        stat_path(kernel(), t.tgid, follow_exe_link(path, follow, t.tgid, group(t).exe_path), follow);
     if (ps.error)
         return SyscallResult::err(ps.error);
     // The guest runs as root: only execute permission needs some x bit.
-    if ((a[2] & X_OK) && !S_ISDIR(ps.st.st_mode) && !(ps.st.st_mode & 0111))
+    if ((mode & X_OK) && !S_ISDIR(ps.st.st_mode) && !(ps.st.st_mode & 0111))
         return SyscallResult::err(EACCES);
     return SyscallResult::ret(0);
 }
@@ -1944,13 +2001,16 @@ SyscallResult Syscalls::sys_dup(Task& t, const SyscallArgs& a)
 
 SyscallResult Syscalls::sys_dup3(Task& t, const SyscallArgs& a)
 {
+    // ksys_dup3's order: the flags, the same descriptor twice, the target's range, then the source.
+    if (a[2] & ~u64{O_CLOEXEC})
+        return SyscallResult::err(EINVAL);
+    if (a.fd(0) == a.fd(1))
+        return SyscallResult::err(EINVAL);
+    if (a.fd(1) < 0 || static_cast<u64>(a.fd(1)) >= process(t).rlimits().soft(Rlimit::Nofile))
+        return SyscallResult::err(EBADF);
     auto& files = process(t).files();
     auto it = files.find(a.fd(0));
     if (it == files.end())
-        return SyscallResult::err(EBADF);
-    if (a.fd(0) == a.fd(1) || (a[2] & ~u64{O_CLOEXEC}))
-        return SyscallResult::err(EINVAL);
-    if (a.fd(1) < 0 || static_cast<u64>(a.fd(1)) >= process(t).rlimits().soft(Rlimit::Nofile))
         return SyscallResult::err(EBADF);
     auto file = it->second;
     kernel().drop_fd(process(t), a.fd(1)); // dup2 closes what was at the target first
@@ -2090,7 +2150,8 @@ SyscallResult Syscalls::sys_fcntl(Task& t, const SyscallArgs& a)
     if (it == files.end())
         return SyscallResult::err(EBADF);
     OpenFile& f = *it->second;
-    constexpr u64 F_DUPFD_CLOEXEC_ = 1030, F_GETPIPE_SZ_ = 1032, F_ADD_SEALS_ = 1033, F_GET_SEALS_ = 1034;
+    constexpr u64 F_DUPFD_CLOEXEC_ = 1030, F_SETPIPE_SZ_ = 1031, F_GETPIPE_SZ_ = 1032, F_ADD_SEALS_ = 1033,
+                  F_GET_SEALS_ = 1034;
     constexpr u64 F_OFD_GETLK_ = 36, F_OFD_SETLK_ = 37, F_OFD_SETLKW_ = 38;
     switch (a[1]) {
     case F_DUPFD:
@@ -2128,8 +2189,26 @@ SyscallResult Syscalls::sys_fcntl(Task& t, const SyscallArgs& a)
     case F_OFD_SETLKW_: return record_lock(t, it->second, a[1], a[2]);
     case F_GETPIPE_SZ_:
         if (f.special && f.special->pipe)
-            return SyscallResult::ret(static_cast<i64>(Pipe::CAPACITY));
+            return SyscallResult::ret(static_cast<i64>(f.special->pipe->capacity));
         return SyscallResult::err(EBADF);
+    case F_SETPIPE_SZ_: {
+        // pipe_set_size: a power of two of pages, one at least; past pipe-max-size only with
+        // CAP_SYS_RESOURCE; never below what the pipe holds (EBUSY).
+        if (!f.special || !f.special->pipe)
+            return SyscallResult::err(EBADF);
+        Pipe& p = *f.special->pipe;
+        u64 want = a[2] & 0xffffffff;
+        if (want > (u64{1} << 31))
+            return SyscallResult::err(EINVAL);
+        u64 size = std::max<u64>(PAGE_SIZE, std::bit_ceil(want));
+        if (size > p.capacity && size > Pipe::MAX_SIZE && !process(t).creds.capable(CAP_SYS_RESOURCE))
+            return SyscallResult::err(EPERM);
+        if (p.data.size() > size)
+            return SyscallResult::err(EBUSY);
+        p.capacity = size;
+        p.wakes.wake_all(); // writers may have room now
+        return SyscallResult::ret(static_cast<i64>(size));
+    }
     case F_ADD_SEALS_: return add_seals(f, static_cast<u32>(a[2]));
     case F_GET_SEALS_:
         if (!f.inode || !f.inode->is_shmem() || is_hugetlbfs(kernel().mm(), f.inode.get()))
@@ -2269,6 +2348,12 @@ SyscallResult Syscalls::sys_renameat2(Task& t, const SyscallArgs& a)
     auto to = path_at(t, a.fd(2), a[3]);
     if (from.is_error() || to.is_error())
         return SyscallResult::err(from.is_error() ? from.error().code : to.error().code);
+    // do_renameat2 refuses unknown flags, and an exchange with NOREPLACE or WHITEOUT, before
+    // looking anything up.
+    constexpr u64 RENAME_NOREPLACE_ = 1, RENAME_EXCHANGE_ = 2, RENAME_WHITEOUT_ = 4;
+    if ((a[4] & ~(RENAME_NOREPLACE_ | RENAME_EXCHANGE_ | RENAME_WHITEOUT_)) ||
+        ((a[4] & (RENAME_NOREPLACE_ | RENAME_WHITEOUT_)) && (a[4] & RENAME_EXCHANGE_)))
+        return SyscallResult::err(EINVAL);
     std::string from_name, to_name;
     MemoryMount* from_mount = kernel().mounts().holding(from.value(), &from_name);
     MemoryMount* to_mount = kernel().mounts().holding(to.value(), &to_name);

@@ -68,7 +68,7 @@ PollState poll_pipe(const SpecialFile& s)
         if (p.writers == 0)
             st.mask |= EPOLLHUP_;
     } else {
-        if (p.data.size() < Pipe::CAPACITY)
+        if (p.data.size() < p.capacity)
             st.mask |= EPOLLOUT_ | EPOLLWRNORM_;
         if (p.readers == 0)
             st.mask |= EPOLLERR_;
