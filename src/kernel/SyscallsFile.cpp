@@ -930,6 +930,8 @@ Result<u64> Syscalls::write_from(Task& t, int fd, OpenFile& f, u64 buf, u64 coun
         return Error::from_errno(EINVAL, "pidfds cannot be written");
     if (s.kind == SpecialFile::Kind::PipeWrite) {
         Pipe& p = *s.pipe;
+        if (count == 0)
+            return u64{0}; // pipe_write: a null write succeeds, full pipe or no reader
         if (p.readers == 0) {
             raise_sigpipe(t);
             return Error::from_errno(EPIPE, "no reader");

@@ -74,6 +74,7 @@ int main(void)
     fcntl(p[1], F_SETFL, O_NONBLOCK);
     show("write 8192 into 8192", write(p[1], fill, sizeof fill));
     show("write once more", write(p[1], fill, 1));
+    show("write nothing", write(p[1], fill, 0));
     int n = -1;
     show("FIONREAD", ioctl(p[0], FIONREAD, &n));
     printf("bytes waiting %d\n", n);
