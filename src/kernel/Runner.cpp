@@ -677,6 +677,7 @@ bool Runner::interrupt_if_signalled(Task& t)
     if (!wakes)
         return false;
     t.futex_keys.clear();
+    t.fifo_waiting.reset(); // a FIFO's open gives up its end
     if (t.block == BlockKind::Userfault) {
         // handle_userfault waits interruptibly: the fault leaves the context, the handler runs
         // and the access is made again after it (pc still at the faulting instruction).

@@ -288,6 +288,7 @@ Syscalls::Handler Syscalls::handler_for(u64 number) const
         {55, &Syscalls::sys_fchown},
         {88, &Syscalls::sys_utimensat},
         {46, &Syscalls::sys_ftruncate},
+        {33, &Syscalls::sys_mknodat},
         {48, &Syscalls::sys_faccessat},
         {49, &Syscalls::sys_chdir},
         {56, &Syscalls::sys_openat},

@@ -18,6 +18,7 @@
 #include <set>
 #include <span>
 #include <string>
+#include <sys/stat.h>
 #include <vector>
 
 #include "base/Result.h"
@@ -45,6 +46,12 @@ struct Pipe {
     static constexpr u64 MAX_SIZE = 1 << 20; // /proc/sys/fs/pipe-max-size
     u64 capacity = CAPACITY;                 // F_SETPIPE_SZ changes it
     u64 ino = 0;                             // its pipefs inode, shared by both ends
+    // Ends ever opened for reading and for writing: an open of a named FIFO that waits for the
+    // other side wakes when its count moves (fifo_open's r_counter, w_counter).
+    u64 reads_opened = 0;
+    u64 writes_opened = 0;
+    // A named FIFO's node as stat shows it (the guest's view); st_mode 0 for an anonymous pipe.
+    struct stat node {};
     std::deque<u8> data;
     int readers = 0;
     int writers = 0;
@@ -79,6 +86,7 @@ struct SpecialFile {
         UserfaultDev // /dev/userfaultfd: USERFAULTFD_IOC_NEW makes userfaultfds
     };
     Kind kind = Kind::Null;
+    bool both_ends = false;     // PipeRead: also the writing end (a FIFO opened O_RDWR)
     int host_fd = -1;           // HostFd: the host's standard streams (not owned), or one reopened
     bool owns_host_fd = false;  // HostFd: closed with this file (a standard stream reopened by name)
     std::shared_ptr<Pipe> pipe; // PipeRead / PipeWrite
@@ -438,6 +446,10 @@ class Syscalls {
     enum class Reopen : u8 { NotALink, Opened, ByPath };
     Result<Reopen> reopen_fd_link(Task& t, const std::string& path, int flags,
                                   std::shared_ptr<OpenFile>& file);
+    // An open of the named FIFO whose host stat is `host` (fifo_open): `file` takes an end of its
+    // pipe, waiting (Retry) for the other side unless O_NONBLOCK or O_RDWR.
+    SyscallResult open_fifo(Task& t, const struct stat& host, int flags, std::shared_ptr<OpenFile> file);
+    SyscallResult sys_mknodat(Task&, const SyscallArgs&);
     // Sockets (SyscallsSocket.cpp).
     SyscallResult sys_socket(Task&, const SyscallArgs&);
     SyscallResult sys_socketpair(Task&, const SyscallArgs&);
@@ -504,6 +516,8 @@ class Syscalls {
     u64 m_next_ino = 4096;
     u64 next_ino() { return m_next_ino++; }
     UnixNames m_unix_names; // the names AF_UNIX sockets are bound to
+    // The pipes of named FIFOs, by their nodes' host (dev, ino), while any end is open.
+    std::map<std::pair<u64, u64>, std::weak_ptr<Pipe>> m_fifos;
 };
 
 } // namespace kioku

@@ -185,6 +185,8 @@ struct stat special_stat(const SpecialFile& s)
     switch (s.kind) {
     case SpecialFile::Kind::PipeRead:
     case SpecialFile::Kind::PipeWrite:
+        if (s.pipe->node.st_mode)
+            return s.pipe->node; // a named FIFO: its node
         st.st_mode = S_IFIFO | 0600;
         st.st_dev = makedev(0, 13);
         st.st_ino = s.pipe->ino;
@@ -290,17 +292,21 @@ SpecialFile::SpecialFile(Kind k, std::shared_ptr<Pipe> p)
     : kind(k)
     , pipe(std::move(p))
 {
-    if (kind == Kind::PipeRead)
+    if (kind == Kind::PipeRead) {
         ++pipe->readers;
-    if (kind == Kind::PipeWrite)
+        ++pipe->reads_opened;
+    }
+    if (kind == Kind::PipeWrite) {
         ++pipe->writers;
+        ++pipe->writes_opened;
+    }
 }
 
 SpecialFile::~SpecialFile()
 {
     if (kind == Kind::PipeRead)
         --pipe->readers;
-    if (kind == Kind::PipeWrite)
+    if (kind == Kind::PipeWrite || both_ends)
         --pipe->writers;
     if (owns_host_fd)
         ::close(host_fd);
@@ -369,6 +375,19 @@ static std::optional<std::vector<DirEntry>>
 kernel_directory(Kernel& kernel, Pid viewer, std::string path,
                  const std::function<std::vector<Pid>(Pid)>& threads, bool entries = true);
 
+// An end of `pipe` for reading, writing or both (a FIFO opened O_RDWR holds both at once).
+static std::shared_ptr<SpecialFile> pipe_end(const std::shared_ptr<Pipe>& pipe, bool reads, bool writes)
+{
+    using K = SpecialFile::Kind;
+    auto end = std::make_shared<SpecialFile>(reads ? K::PipeRead : K::PipeWrite, pipe);
+    if (reads && writes) {
+        end->both_ends = true;
+        ++pipe->writers;
+        ++pipe->writes_opened;
+    }
+    return end;
+}
+
 Result<Syscalls::Reopen> Syscalls::reopen_fd_link(Task& t, const std::string& path, int flags,
                                                   std::shared_ptr<OpenFile>& file)
 {
@@ -399,10 +418,7 @@ Result<Syscalls::Reopen> Syscalls::reopen_fd_link(Task& t, const std::string& pa
     switch (s.kind) {
     case K::PipeRead:
     case K::PipeWrite:
-        // kioku's pipe file is one end; Linux's O_RDWR open of a pipe holds both.
-        if (file->readable && file->writable)
-            return Error::from_errno(ENXIO, "a pipe opened for reading and writing at once");
-        file->special = std::make_shared<SpecialFile>(file->readable ? K::PipeRead : K::PipeWrite, s.pipe);
+        file->special = pipe_end(s.pipe, file->readable, file->writable);
         file->special->nonblock = flags & O_NONBLOCK;
         return Reopen::Opened;
     case K::HostFd: {
@@ -431,6 +447,85 @@ Result<Syscalls::Reopen> Syscalls::reopen_fd_link(Task& t, const std::string& pa
         return Reopen::ByPath;
     default: return Error::from_errno(ENXIO, "not a file that opens again");
     }
+}
+
+SyscallResult Syscalls::open_fifo(Task& t, const struct stat& host, int flags, std::shared_ptr<OpenFile> file)
+{
+    // fifo_open: an end for reading waits for a writer to come (one already there will do), an
+    // end for writing for a reader; O_NONBLOCK does not wait (and a writer with no reader is
+    // ENXIO); O_RDWR holds both ends and never waits. The waiting end counts meanwhile, so the
+    // other side's open finds it. The data lives while any end is open.
+    bool cloexec = flags & O_CLOEXEC;
+    bool nonblock = flags & O_NONBLOCK;
+    std::pair<u64, u64> key{static_cast<u64>(host.st_dev), static_cast<u64>(host.st_ino)};
+    std::shared_ptr<Pipe> pipe = m_fifos[key].lock();
+    if (std::shared_ptr<OpenFile> waiting = std::move(t.fifo_waiting)) {
+        // This open again, after waiting: has the other side come?
+        if (waiting->special->pipe == pipe) {
+            const Pipe& p = *pipe;
+            bool reads = waiting->special->kind == SpecialFile::Kind::PipeRead;
+            if ((reads ? p.writes_opened : p.reads_opened) == t.fifo_seen) {
+                t.fifo_waiting = std::move(waiting);
+                return block_retry(t, std::nullopt);
+            }
+            end_wait(t);
+            return install_fd(t, std::move(waiting), cloexec);
+        }
+    }
+    if (!pipe) {
+        pipe = std::make_shared<Pipe>();
+        pipe->node = host;
+        kernel().vfs().to_guest(pipe->node);
+        pipe->node.st_size = 0;
+        pipe->ino = pipe->node.st_ino;
+        m_fifos[key] = pipe;
+    }
+    if (file->writable && !file->readable && nonblock && pipe->readers == 0)
+        return SyscallResult::err(ENXIO);
+    file->special = pipe_end(pipe, file->readable, file->writable);
+    file->special->nonblock = nonblock;
+    pipe->wakes.wake_all();
+    bool reads = file->readable;
+    if (!nonblock && !(file->readable && file->writable) && (reads ? pipe->writers : pipe->readers) == 0) {
+        t.fifo_seen = reads ? pipe->writes_opened : pipe->reads_opened;
+        t.fifo_waiting = std::move(file);
+        return block_retry(t, std::nullopt);
+    }
+    return install_fd(t, std::move(file), cloexec);
+}
+
+SyscallResult Syscalls::sys_mknodat(Task& t, const SyscallArgs& a)
+{
+    // may_mknod: a regular file, a FIFO, a socket or a device; the type is checked first.
+    u32 mode = static_cast<u32>(a[2]);
+    u32 type = mode & S_IFMT;
+    if (type == 0)
+        type = S_IFREG;
+    if (type != S_IFREG && type != S_IFIFO && type != S_IFSOCK && type != S_IFCHR && type != S_IFBLK)
+        return SyscallResult::err(EINVAL);
+    auto path = path_at(t, a.fd(0), a[1]);
+    if (path.is_error())
+        return SyscallResult::err(path.error().code);
+    u32 perm = mode & 07777 & ~group(t).umask;
+    if (type == S_IFREG) {
+        SyscallResult r = open_path(t, path.value(), O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC,
+                                    static_cast<int>(mode & 07777));
+        if (r.value < 0)
+            return r;
+        kernel().drop_fd(process(t), static_cast<int>(r.value));
+        return SyscallResult::ret(0);
+    }
+    // No device nodes: one made in the root would be the host's own device. Nor nodes in the
+    // kernel's trees and memory mounts, which hold only their own files.
+    std::string name;
+    if (is_kernel_path(path.value()) || kernel().mounts().holding(path.value(), &name))
+        return SyscallResult::err(EPERM);
+    if (!kernel().vfs().stat(path.value(), Follow::No).is_error())
+        return SyscallResult::err(EEXIST);
+    if (type == S_IFCHR || type == S_IFBLK)
+        return SyscallResult::err(EPERM);
+    auto made = kernel().vfs().make_node(path.value(), type | perm);
+    return made.is_error() ? SyscallResult::err(made.error().code) : SyscallResult::ret(0);
 }
 
 SyscallResult Syscalls::sys_openat(Task& t, const SyscallArgs& a)
@@ -747,6 +842,13 @@ SyscallResult Syscalls::open_path(Task& t, std::string path, int flags, int mode
                 file->special->entries = list_directory(kernel().vfs(), pfd.value().get());
                 return install_fd(t, std::move(file), cloexec);
             }
+            if (!tmpfile && S_ISFIFO(st.st_mode)) {
+                if ((flags & O_CREAT) && (flags & O_EXCL))
+                    return SyscallResult::err(EEXIST);
+                if (flags & O_DIRECTORY)
+                    return SyscallResult::err(ENOTDIR);
+                return open_fifo(t, st, flags, std::move(file));
+            }
             if (!tmpfile && S_ISLNK(st.st_mode) && (flags & O_NOFOLLOW))
                 return SyscallResult::err(ELOOP);
             if (!tmpfile && (flags & O_DIRECTORY))
@@ -928,7 +1030,7 @@ Result<u64> Syscalls::write_from(Task& t, int fd, OpenFile& f, u64 buf, u64 coun
     count = std::min(count, MAX_IO_CHUNK);
     if (s.kind == SpecialFile::Kind::Pidfd)
         return Error::from_errno(EINVAL, "pidfds cannot be written");
-    if (s.kind == SpecialFile::Kind::PipeWrite) {
+    if (s.kind == SpecialFile::Kind::PipeWrite || s.both_ends) {
         Pipe& p = *s.pipe;
         if (count == 0)
             return u64{0}; // pipe_write: a null write succeeds, full pipe or no reader
@@ -963,6 +1065,7 @@ Result<u64> Syscalls::write_from(Task& t, int fd, OpenFile& f, u64 buf, u64 coun
         return done;
     }
     case SpecialFile::Kind::Socket: return socket_send(t, s, {}, data, {}, 0);
+    case SpecialFile::Kind::PipeRead: // both ends
     case SpecialFile::Kind::PipeWrite:
         s.pipe->data.insert(s.pipe->data.end(), data.begin(), data.end());
         s.pipe->wakes.wake_readers();

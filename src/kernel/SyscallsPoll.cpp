@@ -67,7 +67,11 @@ PollState poll_pipe(const SpecialFile& s)
             st.mask |= EPOLLIN_ | EPOLLRDNORM_;
         if (p.writers == 0)
             st.mask |= EPOLLHUP_;
-    } else {
+    }
+    if (s.kind == SpecialFile::Kind::PipeRead && s.both_ends) {
+        if (p.data.size() < p.capacity)
+            st.mask |= EPOLLOUT_ | EPOLLWRNORM_;
+    } else if (s.kind == SpecialFile::Kind::PipeWrite) {
         if (p.data.size() < p.capacity)
             st.mask |= EPOLLOUT_ | EPOLLWRNORM_;
         if (p.readers == 0)

@@ -278,7 +278,7 @@ SyscallResult Syscalls::sys_bind(Task& t, const SyscallArgs& a)
         return SyscallResult::err(EPERM);
     if (is_kernel_path(path.value()))
         return SyscallResult::err(EACCES);
-    auto st = kernel().vfs().make_socket_node(path.value(), 0777 & ~group(t).umask);
+    auto st = kernel().vfs().make_node(path.value(), S_IFSOCK | (0777 & ~group(t).umask));
     if (st.is_error())
         return SyscallResult::err(st.error().code == EEXIST ? EADDRINUSE : st.error().code);
     if (!sock->name().empty()) {

@@ -29,6 +29,7 @@ using Pid = i32;
 using Tid = i32;
 class AddressSpace;
 class UserfaultContext;
+struct OpenFile;
 
 inline constexpr int NSIG_ = 64; // riscv64 (asm-generic) _NSIG
 
@@ -147,6 +148,10 @@ struct Task {
     // empty for a FUTEX_WAIT, which waits on futex_key alone.
     std::vector<FutexKey> futex_keys;
     std::weak_ptr<UserfaultContext> userfault; // the context a Userfault wait is queued on
+    // An open of a named FIFO waiting for the other side: the end it holds meanwhile (counted,
+    // so that the other side's open finds it), and the other side's opens it has seen.
+    std::shared_ptr<OpenFile> fifo_waiting;
+    u64 fifo_seen = 0;
 
     int nice = 0; // setpriority's value, -20..19; a clone inherits it
 

@@ -406,20 +406,24 @@ Result<void> Vfs::mkdir(const std::string& guest_path, mode_t mode)
     return {};
 }
 
-Result<struct stat> Vfs::make_socket_node(const std::string& guest_path, mode_t mode)
+Result<struct stat> Vfs::make_node(const std::string& guest_path, mode_t mode)
 {
+    // Never a device node: one in the root would be the host's device.
+    mode_t type = mode & S_IFMT;
+    if (type != S_IFSOCK && type != S_IFIFO)
+        return Error::from_errno(EPERM, "only FIFO and socket nodes are made");
     Parent p = TRY(parent_of(guest_path));
     if (p.leaf.empty())
         return Error::from_errno(EEXIST, "the root exists");
     seen(p.dir.get());
-    if (::mknodat(p.dir.get(), p.leaf.c_str(), S_IFSOCK | (mode & 07777), 0) != 0)
+    if (::mknodat(p.dir.get(), p.leaf.c_str(), type | (mode & 07777), 0) != 0)
         return host_error("mknod failed");
     // The mode as asked (the guest applied its umask), not cut again by kioku's own umask.
     if (::fchmodat(p.dir.get(), p.leaf.c_str(), mode & 07777, 0) != 0)
-        return host_error("chmod of the new socket node failed");
+        return host_error("chmod of the new node failed");
     struct stat st {};
     if (::fstatat(p.dir.get(), p.leaf.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0)
-        return host_error("the new socket node is gone");
+        return host_error("the new node is gone");
     dir_changed(p.dir.get(), p.leaf.c_str(), Change::Created);
     to_guest(st);
     return st;

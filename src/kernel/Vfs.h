@@ -82,8 +82,9 @@ class Vfs {
     Result<std::shared_ptr<Inode>> open_tmpfile(const std::string& guest_dir, int mode);
 
     Result<void> mkdir(const std::string& guest_path, mode_t mode);
-    // A socket node (S_IFSOCK, as bind makes one for a named AF_UNIX socket); its host stat.
-    Result<struct stat> make_socket_node(const std::string& guest_path, mode_t mode);
+    // A socket node (S_IFSOCK, as bind makes one for a named AF_UNIX socket) or a FIFO (S_IFIFO,
+    // mknod), with mode's permissions; what the guest sees of it. Never a device node (EPERM).
+    Result<struct stat> make_node(const std::string& guest_path, mode_t mode);
     Result<void> rmdir(const std::string& guest_path);
     Result<void> unlink(const std::string& guest_path);
     // flags: RENAME_NOREPLACE, RENAME_EXCHANGE (renameat2).
