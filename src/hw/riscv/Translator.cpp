@@ -1045,6 +1045,28 @@ void Translator::Emitter::emit(DecodedPage& page, u64 page_va, const Item& item,
         (this->*op)(d, b);
         mov(X(in.rd), d);
     };
+    // rd = a constant (li: addi, ori or xori from x0), or a copy of rs (mv: add, or or xor with
+    // x0, addi of 0), without taking a host register for x0.
+    auto constant = [&](u64 value) {
+        if (in.rd == 0)
+            return;
+        Reg64 d = destination(in.rd);
+        mov(d, value);
+        mov(X(in.rd), d);
+    };
+    auto copy_x = [&](unsigned rs) {
+        if (in.rd == 0)
+            return;
+        if (rs == 0) {
+            constant(0);
+            return;
+        }
+        Reg64 b = R(rs);
+        Reg64 d = destination(in.rd);
+        if (d.getIdx() != b.getIdx())
+            mov(d, b);
+        mov(X(in.rd), d);
+    };
     auto binary_w = [&](auto op) {
         mov(eax, R(in.rs1).cvt32());
         (this->*op)(eax, R(in.rs2).cvt32());
@@ -1137,9 +1159,18 @@ void Translator::Emitter::emit(DecodedPage& page, u64 page_va, const Item& item,
     auto branch =
         [&](void (Xbyak::CodeGenerator::*jcc)(const Xbyak::Label&, Xbyak::CodeGenerator::LabelType)) {
             auto taken = std::make_shared<Xbyak::Label>();
-            Reg64 a = R(in.rs1);
-            Reg64 b = R(in.rs2);
-            cmp(a, b);
+            // Against x0 (beqz, bnez, bltz...): `test` sets the flags `cmp` with 0 would.
+            if (in.rs2 == 0) {
+                Reg64 a = R(in.rs1);
+                test(a, a);
+            } else if (in.rs1 == 0 && (in.op == Op::Beq || in.op == Op::Bne)) {
+                Reg64 b = R(in.rs2);
+                test(b, b);
+            } else {
+                Reg64 a = R(in.rs1);
+                Reg64 b = R(in.rs2);
+                cmp(a, b);
+            }
             (this->*jcc)(*taken, T_NEAR);
             u64 target = pc + imm;
             // A forward target within the block (find_inside_targets gave it a label).
@@ -1221,30 +1252,68 @@ void Translator::Emitter::emit(DecodedPage& page, u64 page_va, const Item& item,
     case Op::Fsw:
     case Op::Fsd: emit_store(item, k); break;
 
-    case Op::Addi: immediate(static_cast<OpImm>(&Xbyak::CodeGenerator::add)); break;
+    case Op::Addi:
+        if (in.rs1 == 0)
+            constant(imm);
+        else if (in.imm == 0)
+            copy_x(in.rs1);
+        else
+            immediate(static_cast<OpImm>(&Xbyak::CodeGenerator::add));
+        break;
     case Op::Slti: compare(true, true); break;
     case Op::Sltiu: compare(true, false); break;
-    case Op::Xori: immediate(static_cast<OpImm>(&Xbyak::CodeGenerator::xor_)); break;
-    case Op::Ori: immediate(static_cast<OpImm>(&Xbyak::CodeGenerator::or_)); break;
-    case Op::Andi: immediate(static_cast<OpImm>(&Xbyak::CodeGenerator::and_)); break;
+    case Op::Xori:
+    case Op::Ori:
+        if (in.rs1 == 0)
+            constant(imm);
+        else
+            immediate(in.op == Op::Xori ? static_cast<OpImm>(&Xbyak::CodeGenerator::xor_)
+                                        : static_cast<OpImm>(&Xbyak::CodeGenerator::or_));
+        break;
+    case Op::Andi:
+        if (in.rs1 == 0)
+            constant(0);
+        else
+            immediate(static_cast<OpImm>(&Xbyak::CodeGenerator::and_));
+        break;
     case Op::Slli: shift_imm(static_cast<Shift>(&Xbyak::CodeGenerator::shl), false); break;
     case Op::Srli: shift_imm(static_cast<Shift>(&Xbyak::CodeGenerator::shr), false); break;
     case Op::Srai: shift_imm(static_cast<Shift>(&Xbyak::CodeGenerator::sar), false); break;
-    case Op::Addiw:
-        mov(eax, R(in.rs1).cvt32());
-        if (in.imm != 0)
+    case Op::Addiw: {
+        if (in.rd == 0)
+            break;
+        Reg64 a = R(in.rs1);
+        Reg64 d = destination(in.rd);
+        if (in.imm != 0) {
+            mov(eax, a.cvt32());
             add(eax, imm32);
-        movsxd(rax, eax);
-        set_x(in.rd, rax);
+            movsxd(d, eax);
+        } else {
+            movsxd(d, a.cvt32()); // sext.w
+        }
+        mov(X(in.rd), d);
         break;
+    }
     case Op::Slliw: shift_imm(static_cast<Shift>(&Xbyak::CodeGenerator::shl), true); break;
     case Op::Srliw: shift_imm(static_cast<Shift>(&Xbyak::CodeGenerator::shr), true); break;
     case Op::Sraiw: shift_imm(static_cast<Shift>(&Xbyak::CodeGenerator::sar), true); break;
 
-    case Op::Add: binary(static_cast<Op2>(&Xbyak::CodeGenerator::add)); break;
-    case Op::Sub: binary(static_cast<Op2>(&Xbyak::CodeGenerator::sub)); break;
-    case Op::Xor: binary(static_cast<Op2>(&Xbyak::CodeGenerator::xor_)); break;
-    case Op::Or: binary(static_cast<Op2>(&Xbyak::CodeGenerator::or_)); break;
+    case Op::Add:
+    case Op::Xor:
+    case Op::Or:
+        if (in.rs1 == 0 || in.rs2 == 0)
+            copy_x(in.rs1 == 0 ? in.rs2 : in.rs1);
+        else
+            binary(in.op == Op::Add   ? static_cast<Op2>(&Xbyak::CodeGenerator::add)
+                   : in.op == Op::Xor ? static_cast<Op2>(&Xbyak::CodeGenerator::xor_)
+                                      : static_cast<Op2>(&Xbyak::CodeGenerator::or_));
+        break;
+    case Op::Sub:
+        if (in.rs2 == 0)
+            copy_x(in.rs1);
+        else
+            binary(static_cast<Op2>(&Xbyak::CodeGenerator::sub));
+        break;
     case Op::And: binary(static_cast<Op2>(&Xbyak::CodeGenerator::and_)); break;
     case Op::Sll: shift_reg(static_cast<ShiftCl>(&Xbyak::CodeGenerator::shl), false); break;
     case Op::Srl: shift_reg(static_cast<ShiftCl>(&Xbyak::CodeGenerator::shr), false); break;

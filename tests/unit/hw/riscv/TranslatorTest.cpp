@@ -119,7 +119,7 @@ class RandomProgram {
             unsigned kind = pick(3);
             return i_type(static_cast<i32>(shift | KINDS[kind]), a, kind == 0 ? 1 : 5, rd, 0x1b);
         }
-        case 4: return addiw(rd, a, simm(12));
+        case 4: return addiw(rd, a, pick(3) ? simm(12) : 0); // sext.w too
         case 5: {
             static constexpr u32 FORMS[][2] = {{0, 0}, {0x20, 0}, {0, 1},    {0, 2}, {0, 3},
                                                {0, 4}, {0, 5},    {0x20, 5}, {0, 6}, {0, 7}};
