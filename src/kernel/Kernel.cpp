@@ -58,6 +58,8 @@ Kernel::~Kernel()
     m_vdso.reset();    // its page too, before the page cache goes
     m_disk.reset();    // and the block devices' buffer caches
     m_swap_nodes.clear();
+    if (m_mm)
+        m_mm->page_cache().set_contents_hook({}); // it tells the Vfs
     m_vfs.reset();
     m_cgroups.reset(); // it observes the memory manager's stalls
     m_mm.reset();
@@ -89,7 +91,10 @@ Result<std::unique_ptr<Kernel>> Kernel::create(const MachineConfig& config)
     kernel->m_vfs = TRY(Vfs::create(kernel->m_mm->page_cache(), config.root_dir));
     Kernel* k = kernel.get();
     kernel->m_vfs->set_clock([k] { return REALTIME_EPOCH_S * NS_PER_SEC + k->now_ns(); });
-    kernel->m_mm->page_cache().set_contents_hook([k](Inode& inode) { k->m_vfs->changed(inode); });
+    kernel->m_mm->page_cache().set_contents_hook([k](Inode& inode) {
+        if (k->m_vfs)
+            k->m_vfs->changed(inode);
+    });
     // set_max_threads: RAM / (8 * THREAD_SIZE), THREAD_SIZE being 16 KiB on riscv64, within
     // [MIN_THREADS, FUTEX_TID_MASK].
     kernel->m_threads_max =
