@@ -78,15 +78,17 @@ struct SpecialFile {
         EventFd,
         TimerFd,
         Epoll,
-        Pagemap,     // /proc/PID/pagemap: 8 bytes per virtual page, read at the file position
-        Socket,      // an AF_UNIX socket end (socketpair)
-        Mem,         // /proc/PID/mem: the process's memory at the file position, as ptrace reaches it
-        Pidfd,       // pidfd_open: a process (proc_pid), readable once it has exited
-        Userfaultfd, // userfaultfd: its context (SyscallsUserfault.cpp)
-        UserfaultDev // /dev/userfaultfd: USERFAULTFD_IOC_NEW makes userfaultfds
+        Pagemap,      // /proc/PID/pagemap: 8 bytes per virtual page, read at the file position
+        Socket,       // an AF_UNIX socket end (socketpair)
+        Mem,          // /proc/PID/mem: the process's memory at the file position, as ptrace reaches it
+        Pidfd,        // pidfd_open: a process (proc_pid), readable once it has exited
+        Userfaultfd,  // userfaultfd: its context (SyscallsUserfault.cpp)
+        UserfaultDev, // /dev/userfaultfd: USERFAULTFD_IOC_NEW makes userfaultfds
+        Path          // O_PATH: a name alone (the file at `proc_path`, the link itself when !path_follows)
     };
     Kind kind = Kind::Null;
     bool both_ends = false;     // PipeRead: also the writing end (a FIFO opened O_RDWR)
+    bool path_follows = true;   // Path: the name's last link was followed (no O_NOFOLLOW)
     int host_fd = -1;           // HostFd: the host's standard streams (not owned), or one reopened
     bool owns_host_fd = false;  // HostFd: closed with this file (a standard stream reopened by name)
     std::shared_ptr<Pipe> pipe; // PipeRead / PipeWrite
@@ -179,7 +181,9 @@ class Syscalls {
     std::string absolute_path(Task& t, int dirfd, const std::string& path, Result<void>* error);
     // A path argument read from guest memory and made absolute (ENOENT when empty).
     Result<std::string> path_at(Task& t, int dirfd, u64 addr);
-    Result<OpenFile*> open_file(Task& t, int fd);
+    // The open file of fd; an O_PATH one is EBADF (fdget), unless `path_too` (fdget_raw: fstat,
+    // the *at calls' directory and AT_EMPTY_PATH, fcntl, dup, close).
+    Result<OpenFile*> open_file(Task& t, int fd, bool path_too = false);
     SyscallResult install_fd(Task& t, std::shared_ptr<OpenFile> file, bool cloexec, int min_fd = 0);
     Result<u64> read_into(Task& t, int fd, OpenFile& f, u64 buf, u64 count, bool* would_block);
     // RLIMIT_FSIZE for a write of `count` bytes at `pos`: what may be written (SIGXFSZ and EFBIG
@@ -450,6 +454,8 @@ class Syscalls {
     // pipe, waiting (Retry) for the other side unless O_NONBLOCK or O_RDWR.
     SyscallResult open_fifo(Task& t, const struct stat& host, int flags, std::shared_ptr<OpenFile> file);
     SyscallResult sys_mknodat(Task&, const SyscallArgs&);
+    // open with O_PATH: a descriptor of the name alone.
+    SyscallResult open_name_only(Task& t, const std::string& path, int flags);
     // Sockets (SyscallsSocket.cpp).
     SyscallResult sys_socket(Task&, const SyscallArgs&);
     SyscallResult sys_socketpair(Task&, const SyscallArgs&);

@@ -330,18 +330,27 @@ void Syscalls::install_stdio(Process& p)
     }
 }
 
+// The file type and mode stat shows of a path (0: no such file), and /proc/self/exe followed to
+// the program; both defined with stat_path below.
+static mode_t stat_path_mode(Kernel& kernel, Pid pid, const std::string& path, bool follow = true);
+static std::string follow_exe_link(const std::string& path, bool follow, Pid tgid, const std::string& exe);
+
 std::string Syscalls::absolute_path(Task& t, int dirfd, const std::string& path, Result<void>* error)
 {
     if (!path.empty() && path[0] == '/')
         return Vfs::normalize(path);
     std::string base = group(t).cwd;
     if (dirfd != AT_FDCWD_) {
-        auto f = open_file(t, dirfd);
+        auto f = open_file(t, dirfd, true);
         if (f.is_error()) {
             *error = f.error();
             return {};
         }
-        if (!f.value()->special || f.value()->special->kind != SpecialFile::Kind::Directory) {
+        const SpecialFile* s = f.value()->special.get();
+        bool directory = s && (s->kind == SpecialFile::Kind::Directory ||
+                               (s->kind == SpecialFile::Kind::Path &&
+                                S_ISDIR(stat_path_mode(kernel(), t.tgid, f.value()->path))));
+        if (!directory) {
             *error = Error::from_errno(ENOTDIR, "not a directory");
             return {};
         }
@@ -350,12 +359,15 @@ std::string Syscalls::absolute_path(Task& t, int dirfd, const std::string& path,
     return Vfs::normalize(base + "/" + path);
 }
 
-Result<OpenFile*> Syscalls::open_file(Task& t, int fd)
+Result<OpenFile*> Syscalls::open_file(Task& t, int fd, bool path_too)
 {
     auto& files = process(t).files();
     auto it = files.find(fd);
     if (it == files.end())
         return Error::from_errno(EBADF, "bad file descriptor");
+    const SpecialFile* s = it->second->special.get();
+    if (!path_too && s && s->kind == SpecialFile::Kind::Path)
+        return Error::from_errno(EBADF, "an O_PATH descriptor");
     return it->second.get();
 }
 
@@ -442,6 +454,7 @@ Result<Syscalls::Reopen> Syscalls::reopen_fd_link(Task& t, const std::string& pa
     case K::Pagemap:
     case K::Mem:
     case K::UserfaultDev:
+    case K::Path:
         if (!target.path.starts_with("/") || fd_link(follow_dev_links(target.path, true), t.tgid))
             return Error::from_errno(ENXIO, "no name to open again");
         return Reopen::ByPath;
@@ -492,6 +505,26 @@ SyscallResult Syscalls::open_fifo(Task& t, const struct stat& host, int flags, s
         return block_retry(t, std::nullopt);
     }
     return install_fd(t, std::move(file), cloexec);
+}
+
+SyscallResult Syscalls::open_name_only(Task& t, const std::string& path, int flags)
+{
+    // O_PATH: only O_CLOEXEC, O_DIRECTORY and O_NOFOLLOW count (build_open_flags). The
+    // descriptor reads, writes, maps and controls nothing (EBADF); fstat, fcntl, dup, close, the
+    // *at calls (as their directory, or with AT_EMPTY_PATH) and readlinkat of a link take it.
+    bool follow = !(flags & O_NOFOLLOW);
+    std::string name = follow ? follow_exe_link(path, true, t.tgid, group(t).exe_path) : path;
+    name = follow_dev_links(name, follow);
+    mode_t mode = stat_path_mode(kernel(), t.tgid, name, follow);
+    if (mode == 0)
+        return SyscallResult::err(ENOENT);
+    if ((flags & O_DIRECTORY) && !S_ISDIR(mode))
+        return SyscallResult::err(ENOTDIR);
+    auto file = std::make_shared<OpenFile>();
+    file->path = name;
+    file->special = std::make_shared<SpecialFile>(SpecialFile::Kind::Path);
+    file->special->path_follows = follow;
+    return install_fd(t, std::move(file), flags & O_CLOEXEC);
 }
 
 SyscallResult Syscalls::sys_mknodat(Task& t, const SyscallArgs& a)
@@ -717,6 +750,8 @@ SyscallResult Syscalls::open_path(Task& t, std::string path, int flags, int mode
     if (auto link = fd_link(path, t.tgid);
         (flags & O_NOFOLLOW) && !(flags & O_PATH) && (dev_link_target(path) || (link && link->fd)))
         return SyscallResult::err(ELOOP);
+    if (flags & O_PATH)
+        return open_name_only(t, path, flags);
     path = follow_dev_links(path, true);
     mode &= ~static_cast<int>(group(t).umask);
     int acc = flags & O_ACCMODE;
@@ -926,6 +961,7 @@ Result<u64> Syscalls::read_into(Task& t, int fd, OpenFile& f, u64 buf, u64 count
     case SpecialFile::Kind::Epoll: return Error::from_errno(EINVAL, "epoll descriptors cannot be read");
     case SpecialFile::Kind::Pidfd: return Error::from_errno(EINVAL, "pidfds cannot be read");
     case SpecialFile::Kind::UserfaultDev: return Error::from_errno(EINVAL, "/dev/userfaultfd has no read");
+    case SpecialFile::Kind::Path: return Error::from_errno(EBADF, "an O_PATH descriptor");
     case SpecialFile::Kind::Userfaultfd: TRY(userfault_read(s, count, data, would_block)); break;
     case SpecialFile::Kind::Text: {
         if (f.path.ends_with("/clear_refs"))
@@ -1550,7 +1586,7 @@ static Result<struct stat> stat_file(Kernel& kernel, Pid pid, const OpenFile& f)
 
 SyscallResult Syscalls::sys_fstat(Task& t, const SyscallArgs& a)
 {
-    auto f = open_file(t, a.fd(0));
+    auto f = open_file(t, a.fd(0), true);
     if (f.is_error())
         return SyscallResult::err(EBADF);
     auto st = stat_file(kernel(), t.tgid, *f.value());
@@ -1905,9 +1941,21 @@ static PathStat stat_path(Kernel& kernel, Pid pid, std::string path, bool follow
     return out;
 }
 
+static mode_t stat_path_mode(Kernel& kernel, Pid pid, const std::string& path, bool follow)
+{
+    PathStat ps = stat_path(kernel, pid, path, follow);
+    return ps.error ? 0 : ps.st.st_mode;
+}
+
 // What fstat shows of an open file.
 static Result<struct stat> stat_file(Kernel& kernel, Pid pid, const OpenFile& f)
 {
+    if (f.special && f.special->kind == SpecialFile::Kind::Path) {
+        PathStat ps = stat_path(kernel, pid, f.path, f.special->path_follows);
+        if (ps.error)
+            return Error::from_errno(ps.error, "the name is gone");
+        return ps.st;
+    }
     bool dir = f.special && f.special->kind == SpecialFile::Kind::Directory;
     if (dir && (is_proc_path(f.path) || kernel.mounts().at(f.path))) {
         PathStat ps = stat_path(kernel, pid, f.path, true);
@@ -1977,7 +2025,7 @@ SyscallResult Syscalls::sys_statx(Task& t, const SyscallArgs& a)
     int flags = static_cast<int>(a[2]);
     struct stat st {};
     if (raw.value().empty() && (flags & AT_EMPTY_PATH_) && a.fd(0) != AT_FDCWD_) {
-        auto f = open_file(t, a.fd(0));
+        auto f = open_file(t, a.fd(0), true);
         if (f.is_error())
             return SyscallResult::err(EBADF);
         auto r = stat_file(kernel(), t.tgid, *f.value());
@@ -2010,17 +2058,25 @@ SyscallResult Syscalls::sys_readlinkat(Task& t, const SyscallArgs& a)
     auto raw = read_string(t, a[1]);
     if (raw.is_error())
         return SyscallResult::err(raw.error().code);
-    // An empty path names dirfd itself (LOOKUP_EMPTY): a link only when opened as one with
-    // O_PATH | O_NOFOLLOW, which kioku does not model, so never a link here.
+    // An empty path names dirfd itself (LOOKUP_EMPTY): a link when opened as one, with O_PATH |
+    // O_NOFOLLOW; anything else has no link to read there (ENOENT).
+    std::string path;
     if (raw.value().empty()) {
-        if (a.fd(0) != AT_FDCWD_ && open_file(t, a.fd(0)).is_error())
+        if (a.fd(0) == AT_FDCWD_)
+            return SyscallResult::err(ENOENT);
+        auto f = open_file(t, a.fd(0), true);
+        if (f.is_error())
             return SyscallResult::err(EBADF);
-        return SyscallResult::err(ENOENT);
+        const SpecialFile* s = f.value()->special.get();
+        if (!s || s->kind != SpecialFile::Kind::Path || s->path_follows)
+            return SyscallResult::err(ENOENT);
+        path = f.value()->path;
+    } else {
+        Result<void> bad;
+        path = absolute_path(t, a.fd(0), raw.value(), &bad);
+        if (bad.is_error())
+            return SyscallResult::err(bad.error().code);
     }
-    Result<void> bad;
-    std::string path = absolute_path(t, a.fd(0), raw.value(), &bad);
-    if (bad.is_error())
-        return SyscallResult::err(bad.error().code);
     std::string target;
     std::string self = "/proc/" + std::to_string(t.tgid);
     path = follow_dev_links(path, false);
@@ -2074,7 +2130,7 @@ SyscallResult Syscalls::access_at(Task& t, int dirfd, u64 path_addr, u64 mode, u
         return SyscallResult::err(ENOENT);
     std::string path;
     if (raw.value().empty() && dirfd != AT_FDCWD_) {
-        auto f = open_file(t, dirfd);
+        auto f = open_file(t, dirfd, true);
         if (f.is_error())
             return SyscallResult::err(EBADF);
         path = f.value()->path;
@@ -2272,6 +2328,8 @@ SyscallResult Syscalls::sys_fcntl(Task& t, const SyscallArgs& a)
             group(t).cloexec.erase(a.fd(0));
         return SyscallResult::ret(0);
     case F_GETFL: {
+        if (f.special && f.special->kind == SpecialFile::Kind::Path)
+            return SyscallResult::ret(O_PATH | O_LARGEFILE_ | (f.special->path_follows ? 0 : O_NOFOLLOW));
         i64 fl = f.readable && f.writable ? O_RDWR : f.writable ? O_WRONLY : O_RDONLY;
         if (f.append)
             fl |= O_APPEND;
@@ -3054,7 +3112,7 @@ SyscallResult Syscalls::sys_statfs(Task& t, const SyscallArgs& a)
 
 SyscallResult Syscalls::sys_fstatfs(Task& t, const SyscallArgs& a)
 {
-    auto f = open_file(t, a.fd(0));
+    auto f = open_file(t, a.fd(0), true);
     if (f.is_error())
         return SyscallResult::err(EBADF);
     const OpenFile& file = *f.value();
