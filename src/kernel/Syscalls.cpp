@@ -18,6 +18,17 @@ const std::map<u64, const char*>& names()
 {
     static const std::map<u64, const char*> table = {
         {5, "setxattr"},
+        {6, "lsetxattr"},
+        {7, "fsetxattr"},
+        {8, "getxattr"},
+        {9, "lgetxattr"},
+        {10, "fgetxattr"},
+        {11, "listxattr"},
+        {12, "llistxattr"},
+        {13, "flistxattr"},
+        {14, "removexattr"},
+        {15, "lremovexattr"},
+        {16, "fremovexattr"},
         {17, "getcwd"},
         {19, "eventfd2"},
         {20, "epoll_create1"},
@@ -272,6 +283,18 @@ const char* syscall_name(u64 number)
 Syscalls::Handler Syscalls::handler_for(u64 number) const
 {
     static const std::map<u64, Handler> table = {
+        {5, &Syscalls::sys_xattr},
+        {6, &Syscalls::sys_xattr},
+        {7, &Syscalls::sys_xattr},
+        {8, &Syscalls::sys_xattr},
+        {9, &Syscalls::sys_xattr},
+        {10, &Syscalls::sys_xattr},
+        {11, &Syscalls::sys_xattr},
+        {12, &Syscalls::sys_xattr},
+        {13, &Syscalls::sys_xattr},
+        {14, &Syscalls::sys_xattr},
+        {15, &Syscalls::sys_xattr},
+        {16, &Syscalls::sys_xattr},
         {17, &Syscalls::sys_getcwd},
         {23, &Syscalls::sys_dup},
         {24, &Syscalls::sys_dup3},

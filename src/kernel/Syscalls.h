@@ -454,6 +454,8 @@ class Syscalls {
     // pipe, waiting (Retry) for the other side unless O_NONBLOCK or O_RDWR.
     SyscallResult open_fifo(Task& t, const struct stat& host, int flags, std::shared_ptr<OpenFile> file);
     SyscallResult sys_mknodat(Task&, const SyscallArgs&);
+    // The extended-attribute calls (setxattr ... fremovexattr, by the call's number).
+    SyscallResult sys_xattr(Task&, const SyscallArgs&);
     // open with O_PATH: a descriptor of the name alone.
     SyscallResult open_name_only(Task& t, const std::string& path, int flags);
     // Sockets (SyscallsSocket.cpp).
