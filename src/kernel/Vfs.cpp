@@ -284,9 +284,12 @@ Result<std::shared_ptr<Inode>> Vfs::open(const std::string& guest_path, int flag
     // open tries to make it first, then opens what is there.
     bool created = false;
     Result<UniqueFd> fd = Error::from_errno(ENOENT, "");
+    std::optional<Parent> parent;
     if (host_flags & O_CREAT) {
-        if (auto parent = parent_of(guest_path); !parent.is_error())
-            seen(parent.value().dir.get());
+        if (auto p = parent_of(guest_path); !p.is_error()) {
+            parent = p.release_value();
+            seen(parent->dir.get());
+        }
         fd = resolve(guest_path, host_flags | O_EXCL, mode, follow);
         created = !fd.is_error();
         if (!created && fd.error().code == EEXIST && !(flags & O_EXCL)) {
@@ -309,8 +312,8 @@ Result<std::shared_ptr<Inode>> Vfs::open(const std::string& guest_path, int flag
     ::fstat(fd.value().get(), &st);
     if (created) {
         changed(st, Change::Created);
-        if (auto parent = parent_of(guest_path); !parent.is_error())
-            dir_changed(parent.value().dir.get(), nullptr, Change::Data);
+        if (parent)
+            dir_changed(parent->dir.get(), nullptr, Change::Data);
     } else {
         timed(st); // its times as they were before the guest changes them
     }
