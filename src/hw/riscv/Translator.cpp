@@ -900,16 +900,20 @@ void Translator::Emitter::emit_load(const Item& item, unsigned k)
     default: size = in.rm; break; // LoadDiscard
     }
     constexpr int TC_READ = static_cast<int>(offsetof(Hart::TcSlot, read_tag));
-    auto load = [this, size] {
-        switch (size) {
-        case 1: movzx(eax, byte[rcx + rsi]); break;
-        case 2: movzx(eax, word[rcx + rsi]); break;
-        case 4: mov(eax, dword[rcx + rsi]); break;
-        default: mov(rax, qword[rcx + rsi]); break;
-        }
-    };
     const Run run = m_runs[k];
     lea(rsi, ptr[R(in.rs1) + in.imm]);
+    // An integer load goes straight into its destination's host register, extended as it loads
+    // (the slow path puts the helper's value there too); a floating-point one goes through rax.
+    bool direct = !to_f && in.op != Op::LoadDiscard && in.rd != 0;
+    Reg64 d = direct ? destination(in.rd) : rax;
+    auto load = [this, size, sign, d] {
+        switch (size) {
+        case 1: sign ? movsx(d, byte[rcx + rsi]) : movzx(d.cvt32(), byte[rcx + rsi]); break;
+        case 2: sign ? movsx(d, word[rcx + rsi]) : movzx(d.cvt32(), word[rcx + rsi]); break;
+        case 4: sign ? movsxd(d, dword[rcx + rsi]) : mov(d.cvt32(), dword[rcx + rsi]); break;
+        default: mov(d, qword[rcx + rsi]); break;
+        }
+    };
     auto slow = std::make_shared<Xbyak::Label>();
     auto join = std::make_shared<Xbyak::Label>();
     if (in.op == Op::LoadDiscard) {
@@ -924,26 +928,18 @@ void Translator::Emitter::emit_load(const Item& item, unsigned k)
             start_run(run);
     }
     L(*join);
-    if (in.op != Op::LoadDiscard) {
-        if (sign && size == 1)
-            movsx(rax, al);
-        else if (sign && size == 2)
-            movsx(rax, ax);
-        else if (sign && size == 4)
-            movsxd(rax, eax);
-        if (to_f) {
-            if (size == 4) {
-                mov(rcx, u64{0xffffffff00000000});
-                or_(rax, rcx);
-            }
-            mov(F(in.rd), rax);
-        } else {
-            set_x(in.rd, rax);
+    if (direct) {
+        mov(X(in.rd), d);
+    } else if (to_f) {
+        if (size == 4) {
+            mov(rcx, u64{0xffffffff00000000});
+            or_(rax, rcx);
         }
+        mov(F(in.rd), rax);
     }
     u64 pc = item.pc;
     bool discard = in.op == Op::LoadDiscard;
-    cold([this, slow, join, size, k, pc, discard] {
+    cold([this, slow, join, size, sign, direct, d, k, pc, discard] {
         Xbyak::Label fault;
         L(*slow);
         mov(rdi, rbp);
@@ -955,6 +951,17 @@ void Translator::Emitter::emit_load(const Item& item, unsigned k)
         jz(fault);
         if (!discard)
             dec(r14); // not a hit after all
+        if (direct) {
+            // The value, zero-extended from `size` bytes, extended as the load would.
+            if (sign && size == 1)
+                movsx(d, al);
+            else if (sign && size == 2)
+                movsx(d, ax);
+            else if (sign && size == 4)
+                movsxd(d, eax);
+            else
+                mov(d, rax);
+        }
         jmp(*join, T_NEAR);
         L(fault);
         leave_at(k, pc, EXIT_FAULT);
