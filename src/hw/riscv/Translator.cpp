@@ -984,22 +984,26 @@ void Translator::Emitter::emit_store(const Item& item, unsigned k)
     constexpr int TC_WRITE = static_cast<int>(offsetof(Hart::TcSlot, write_tag));
     auto slow = std::make_shared<Xbyak::Label>();
     auto join = std::make_shared<Xbyak::Label>();
-    // A write tag means no reservation is held (Hart::TcSlot), so a hit needs no check.
-    auto store = [this, size] {
-        switch (size) {
-        case 1: mov(byte[rcx + rsi], al); break;
-        case 2: mov(word[rcx + rsi], ax); break;
-        case 4: mov(dword[rcx + rsi], eax); break;
-        default: mov(qword[rcx + rsi], rax); break;
-        }
-    };
     const Run run = m_runs[k];
-    // Both operands are read before the paths part, so the register cache is the same after.
+    // Both operands are read before the paths part, so the register cache is the same after. An
+    // integer value is stored from its guest register's host register (x0's as an immediate 0);
+    // a floating-point one through rax.
     lea(rsi, ptr[R(in.rs1) + in.imm]);
+    bool zero = !from_f && in.rs2 == 0;
+    Reg64 v = rax;
     if (from_f)
         mov(rax, F(in.rs2));
-    else
-        mov(rax, R(in.rs2));
+    else if (!zero)
+        v = R(in.rs2);
+    // A write tag means no reservation is held (Hart::TcSlot), so a hit needs no check.
+    auto store = [this, size, v, zero] {
+        switch (size) {
+        case 1: zero ? mov(byte[rcx + rsi], 0) : mov(byte[rcx + rsi], v.cvt8()); break;
+        case 2: zero ? mov(word[rcx + rsi], 0) : mov(word[rcx + rsi], v.cvt16()); break;
+        case 4: zero ? mov(dword[rcx + rsi], 0) : mov(dword[rcx + rsi], v.cvt32()); break;
+        default: zero ? mov(qword[rcx + rsi], 0) : mov(qword[rcx + rsi], v); break;
+        }
+    };
     if (run.role == Run::MEMBER) {
         run_member(run, size, TC_WRITE, store, slow, join);
     } else {
@@ -1010,11 +1014,14 @@ void Translator::Emitter::emit_store(const Item& item, unsigned k)
     }
     L(*join);
     u64 pc = item.pc;
-    cold([this, slow, join, size, k, pc] {
+    cold([this, slow, join, size, k, pc, v, zero] {
         Xbyak::Label fault;
         L(*slow);
         mov(rdi, rbp);
-        mov(rdx, rax);
+        if (zero)
+            xor_(edx, edx);
+        else
+            mov(rdx, v);
         mov(ecx, size);
         push_pool();
         call_helper(&Helpers::store);
@@ -1074,11 +1081,18 @@ void Translator::Emitter::emit(DecodedPage& page, u64 page_va, const Item& item,
             mov(d, b);
         mov(X(in.rd), d);
     };
+    // rd = eax sign-extended (a W operation's result), in rd's host register.
+    auto word_result = [&] {
+        if (in.rd == 0)
+            return;
+        Reg64 d = destination(in.rd);
+        movsxd(d, eax);
+        mov(X(in.rd), d);
+    };
     auto binary_w = [&](auto op) {
         mov(eax, R(in.rs1).cvt32());
         (this->*op)(eax, R(in.rs2).cvt32());
-        movsxd(rax, eax);
-        set_x(in.rd, rax);
+        word_result();
     };
     using Op2 = void (Xbyak::CodeGenerator::*)(const Xbyak::Operand&, const Xbyak::Operand&);
     using OpImm = void (Xbyak::CodeGenerator::*)(const Xbyak::Operand&, u32);
@@ -1098,12 +1112,17 @@ void Translator::Emitter::emit(DecodedPage& page, u64 page_va, const Item& item,
         if (word) {
             mov(eax, R(in.rs1).cvt32());
             (this->*op)(eax, in.imm);
-            movsxd(rax, eax);
-        } else {
-            mov(rax, R(in.rs1));
-            (this->*op)(rax, in.imm);
+            word_result();
+            return;
         }
-        set_x(in.rd, rax);
+        Reg64 a = R(in.rs1);
+        if (in.rd == 0)
+            return;
+        Reg64 d = destination(in.rd);
+        if (d.getIdx() != a.getIdx())
+            mov(d, a);
+        (this->*op)(d, in.imm);
+        mov(X(in.rd), d);
     };
     // x86 masks the count to 6 bits (5 for 32-bit operands), as RISC-V does.
     auto shift_reg = [&](ShiftCl op, bool word) {
