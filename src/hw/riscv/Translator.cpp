@@ -1047,6 +1047,12 @@ void Translator::Emitter::emit(DecodedPage& page, u64 page_va, const Item& item,
     auto binary = [&](auto op) {
         Reg64 a = R(in.rs1);
         Reg64 b = R(in.rs2);
+        bool commutes = in.op == Op::Add || in.op == Op::And || in.op == Op::Or || in.op == Op::Xor;
+        if (in.rd != 0 && in.rd == in.rs2 && in.rd != in.rs1 && commutes) {
+            (this->*op)(b, a); // rd = rs2 OP rs1, in rd's own register
+            mov(X(in.rd), b);
+            return;
+        }
         if (in.rd == 0 || (in.rd == in.rs2 && in.rd != in.rs1)) {
             mov(rax, a);
             (this->*op)(rax, b);
@@ -1130,20 +1136,25 @@ void Translator::Emitter::emit(DecodedPage& page, u64 page_va, const Item& item,
         if (word) {
             mov(eax, R(in.rs1).cvt32());
             (this->*op)(eax, cl);
-            movsxd(rax, eax);
-        } else {
-            mov(rax, R(in.rs1));
-            (this->*op)(rax, cl);
+            word_result();
+            return;
         }
-        set_x(in.rd, rax);
+        Reg64 a = R(in.rs1);
+        if (in.rd == 0)
+            return;
+        Reg64 d = destination(in.rd);
+        if (d.getIdx() != a.getIdx())
+            mov(d, a);
+        (this->*op)(d, cl);
+        mov(X(in.rd), d);
     };
     auto compare = [&](bool with_imm, bool is_signed) {
-        mov(rcx, R(in.rs1));
+        Reg64 a = R(in.rs1);
         xor_(eax, eax);
         if (with_imm)
-            cmp(rcx, imm32);
+            cmp(a, imm32);
         else
-            cmp(rcx, R(in.rs2));
+            cmp(a, R(in.rs2));
         if (is_signed)
             setl(al);
         else
