@@ -314,6 +314,7 @@ Syscalls::Handler Syscalls::handler_for(u64 number) const
         {33, &Syscalls::sys_mknodat},
         {48, &Syscalls::sys_faccessat},
         {49, &Syscalls::sys_chdir},
+        {50, &Syscalls::sys_fchdir},
         {56, &Syscalls::sys_openat},
         {437, &Syscalls::sys_openat2},
         {57, &Syscalls::sys_close},

@@ -240,6 +240,7 @@ class Syscalls {
     SyscallResult sys_syncfs(Task&, const SyscallArgs&);
     SyscallResult sys_getcwd(Task&, const SyscallArgs&);
     SyscallResult sys_chdir(Task&, const SyscallArgs&);
+    SyscallResult sys_fchdir(Task&, const SyscallArgs&);
     SyscallResult sys_umask(Task&, const SyscallArgs&);
 
     // Memory (SyscallsMemory.cpp).

@@ -2892,6 +2892,19 @@ SyscallResult Syscalls::sys_chdir(Task& t, const SyscallArgs& a)
     return SyscallResult::ret(0);
 }
 
+SyscallResult Syscalls::sys_fchdir(Task& t, const SyscallArgs& a)
+{
+    // The directory an open descriptor names, an O_PATH one too (fdget_raw).
+    auto f = open_file(t, a.fd(0), true);
+    if (f.is_error())
+        return SyscallResult::err(EBADF);
+    const std::string& path = f.value()->path;
+    if (!path.starts_with("/") || !S_ISDIR(stat_path_mode(kernel(), t.tgid, path)))
+        return SyscallResult::err(ENOTDIR);
+    group(t).cwd = path;
+    return SyscallResult::ret(0);
+}
+
 SyscallResult Syscalls::sys_umask(Task& t, const SyscallArgs& a)
 {
     u32 old = group(t).umask;

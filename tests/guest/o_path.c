@@ -2,7 +2,7 @@
  * as a directory, fcntl, dup and /proc/self/fd's reopening take it; read, write, mmap, ioctl,
  * fchmod, fchown, ftruncate, fsync and getdents refuse it (EBADF). With O_NOFOLLOW it names a
  * link itself, which readlinkat reads with an empty path. Only O_CLOEXEC, O_DIRECTORY and
- * O_NOFOLLOW count with it. */
+ * O_NOFOLLOW count with it. fchdir takes one of a directory. */
 #define _GNU_SOURCE
 #include <dirent.h>
 #include <errno.h>
@@ -71,6 +71,12 @@ int main(void)
     show("openat through it", at);
     close(at);
     show("getdents", syscall(SYS_getdents64, dir, buf, sizeof buf));
+    show("fchdir through it", fchdir(dir));
+    show("then a relative stat", stat("file", &st));
+    show("chdir back", chdir(".."));
+    show("fchdir to a file", fchdir(at = open("o_path.dir/file", O_RDONLY)));
+    close(at);
+    show("fchdir to a closed fd", fchdir(99));
     show("O_PATH|O_DIRECTORY of a file", open("o_path.dir/file", O_PATH | O_DIRECTORY));
     show("O_PATH of nothing", open("o_path.dir/none", O_PATH));
 
