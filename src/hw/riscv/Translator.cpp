@@ -1074,18 +1074,24 @@ void Translator::Emitter::emit(DecodedPage& page, u64 page_va, const Item& item,
         mov(d, value);
         mov(X(in.rd), d);
     };
+    // rd = rs, then `apply` to rd's host register (nothing for a copy).
+    auto from_x = [&](unsigned rs, auto apply) {
+        Reg64 a = R(rs);
+        if (in.rd == 0)
+            return;
+        Reg64 d = destination(in.rd);
+        if (d.getIdx() != a.getIdx())
+            mov(d, a);
+        apply(d);
+        mov(X(in.rd), d);
+    };
     auto copy_x = [&](unsigned rs) {
         if (in.rd == 0)
             return;
-        if (rs == 0) {
+        if (rs == 0)
             constant(0);
-            return;
-        }
-        Reg64 b = R(rs);
-        Reg64 d = destination(in.rd);
-        if (d.getIdx() != b.getIdx())
-            mov(d, b);
-        mov(X(in.rd), d);
+        else
+            from_x(rs, [](const Reg64&) {});
     };
     // rd = eax sign-extended (a W operation's result), in rd's host register.
     auto word_result = [&] {
@@ -1104,16 +1110,7 @@ void Translator::Emitter::emit(DecodedPage& page, u64 page_va, const Item& item,
     using OpImm = void (Xbyak::CodeGenerator::*)(const Xbyak::Operand&, u32);
     using Shift = void (Xbyak::CodeGenerator::*)(const Xbyak::Operand&, int);
     using ShiftCl = void (Xbyak::CodeGenerator::*)(const Xbyak::Operand&, const Xbyak::Reg8&);
-    auto immediate = [&](OpImm op) {
-        Reg64 a = R(in.rs1);
-        if (in.rd == 0) // the decoder makes these Nop; kept for safety
-            return;
-        Reg64 d = destination(in.rd);
-        if (d.getIdx() != a.getIdx())
-            mov(d, a);
-        (this->*op)(d, imm32);
-        mov(X(in.rd), d);
-    };
+    auto immediate = [&](OpImm op) { from_x(in.rs1, [&](const Reg64& d) { (this->*op)(d, imm32); }); };
     auto shift_imm = [&](Shift op, bool word) {
         if (word) {
             mov(eax, R(in.rs1).cvt32());
@@ -1121,14 +1118,7 @@ void Translator::Emitter::emit(DecodedPage& page, u64 page_va, const Item& item,
             word_result();
             return;
         }
-        Reg64 a = R(in.rs1);
-        if (in.rd == 0)
-            return;
-        Reg64 d = destination(in.rd);
-        if (d.getIdx() != a.getIdx())
-            mov(d, a);
-        (this->*op)(d, in.imm);
-        mov(X(in.rd), d);
+        from_x(in.rs1, [&](const Reg64& d) { (this->*op)(d, in.imm); });
     };
     // x86 masks the count to 6 bits (5 for 32-bit operands), as RISC-V does.
     auto shift_reg = [&](ShiftCl op, bool word) {
@@ -1139,14 +1129,7 @@ void Translator::Emitter::emit(DecodedPage& page, u64 page_va, const Item& item,
             word_result();
             return;
         }
-        Reg64 a = R(in.rs1);
-        if (in.rd == 0)
-            return;
-        Reg64 d = destination(in.rd);
-        if (d.getIdx() != a.getIdx())
-            mov(d, a);
-        (this->*op)(d, cl);
-        mov(X(in.rd), d);
+        from_x(in.rs1, [&](const Reg64& d) { (this->*op)(d, cl); });
     };
     auto compare = [&](bool with_imm, bool is_signed) {
         Reg64 a = R(in.rs1);
