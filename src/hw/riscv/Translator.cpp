@@ -1608,14 +1608,19 @@ const void* Translator::block_for(DecodedPage& page, u64 pc)
 }
 
 // Gathers the block at pc (decoding what the interpreter has not) and writes its code: up to
-// an unconditional transfer or an instruction that leaves, through conditional branches. Null when
-// its first instruction is one the interpreter must run (a 32-bit instruction across pages).
+// an unconditional transfer or an instruction that leaves, through conditional branches, and short
+// of an instruction where a block already starts, which it chains to instead of writing that
+// code again (branches into the middle of long blocks would otherwise translate the same
+// instructions many times over). Null when its first instruction is one the interpreter must run
+// (a 32-bit instruction across pages).
 const void* Translator::translate(DecodedPage& page, u64 pc)
 {
     std::vector<Emitter::Item> items;
     u64 at = pc;
     u64 page_end = (pc & PAGE_MASK) + PAGE_SIZE;
     while (at < page_end && items.size() < MAX_BLOCK) {
+        if (!items.empty() && page.entries[(at & (PAGE_SIZE - 1)) >> 1])
+            break;
         Insn& slot = page.slots[(at & (PAGE_SIZE - 1)) >> 1];
         if (slot.op == Op::Undecoded)
             m_hart.decode_slot(page, at);
