@@ -1,12 +1,13 @@
 // The translator's dispatcher (in C++) and its code generator (x86-64, through xbyak).
 //
-// Generated code keeps the guest's registers in HartState and these host registers fixed:
+// Generated code keeps the guest's registers in HartState (cached in r8-r11 within a block and
+// written back on every way out) and these host registers fixed:
 //   rbx  HartState*          rbp  Hart* (the first argument of every helper)
 //   r12  the translation cache (Hart::m_tc)
 //   r13  instructions left in the budget       r14  fast-path data accesses (TLB hits)
 //   r15  Hart::m_code_page_va, the code page last entered (reloaded after every call)
 //   [rsp] Translator::Context*
-// rax, rcx, rdx, rsi, rdi and r8-r11 are scratch. Code leaves through `exit`, which returns the
+// rax, rcx, rdx, rsi and rdi are scratch. Code leaves through `exit`, which returns the
 // reason (an Exit) to the dispatcher with the guest pc stored in HartState.
 //
 // Page runs. Compiled code reaches memory through a few base registers (sp, a pointer being
@@ -322,19 +323,32 @@ class Translator::Emitter : public Xbyak::CodeGenerator {
     Address X(unsigned r) { return qword[rbx + (X_OFF + 8 * static_cast<int>(r))]; }
     Address F(unsigned r) { return qword[rbx + (F_OFF + 8 * static_cast<int>(r))]; }
 
-    // Guest registers cached in host registers within a block, written through: every write goes
-    // to HartState at once, so an exit or a helper finds the registers there, and the cache only
-    // spares reading them back. It starts empty at each block's entry and after every call on the
-    // block's main path (calls clobber the pool); the calls on out-of-line paths keep the pool.
+    // Guest registers cached in host registers within a block, written back: a write only
+    // marks its host register dirty, and the value reaches HartState when the register is taken
+    // for another, before a call on the main path, and on every way out of the block (each
+    // out-of-line path writes back what was dirty where it branched off). So a register written
+    // twice in a row is stored once. The cache starts empty at each block's entry, after every
+    // call on the main path (calls clobber the pool) and at a branch's target inside the block;
+    // the calls on out-of-line paths keep the pool.
     static constexpr unsigned POOL = 4;
     Reg64 pool(unsigned i) const { return Reg64(static_cast<int>(Xbyak::Operand::R8 + i)); }
     // The host register holding guest register r, loaded now if it was not.
     Reg64 R(unsigned r);
     void set_x(unsigned rd, const Reg64& value);
     Reg64 destination(unsigned rd);
+    void written(unsigned rd); // rd's host register now holds its value
     unsigned assign(unsigned r, bool& fresh);
     unsigned take_pool_register();
     void forget_registers();
+    // The dirty registers at a point of the main path, for a path that leaves from there.
+    struct Dirty {
+        u8 n = 0;
+        std::array<u8, POOL> guest{};
+        std::array<u8, POOL> host{};
+    };
+    Dirty dirty() const;
+    void write_back(const Dirty& d);
+    void write_back_all(); // on the main path: every dirty register, which stay cached
     void push_pool();
     void pop_pool();
     // Calls a helper; r15 follows Hart::m_code_page_va, which a slow path may have reset. A call
@@ -358,8 +372,8 @@ class Translator::Emitter : public Xbyak::CodeGenerator {
             path();
         });
     }
-    // Leaves the block with instruction `k` not retired.
-    void leave_at(unsigned k, u64 pc, Exit why);
+    // Leaves the block with instruction `k` not retired, writing back `d` first.
+    void leave_at(unsigned k, u64 pc, Exit why, const Dirty& d);
     std::vector<unsigned> m_hits_from; // the loads and stores among the block's items from k on
     // A control transfer to a known target.
     void go_to(DecodedPage& page, u64 page_va, u64 target);
@@ -438,6 +452,7 @@ class Translator::Emitter : public Xbyak::CodeGenerator {
     std::array<std::int8_t, 32> m_host_of{};    // pool index caching each guest register, or -1
     std::array<std::int8_t, POOL> m_guest_of{}; // guest register in each pool register, or -1
     std::array<u32, POOL> m_last_use{};
+    u32 m_dirty = 0; // pool registers whose guest register HartState does not hold yet (bit per)
     u32 m_uses = 0;
     // Jumps (the address of their rel32) waiting for a block to be written at a parcel of a page.
     // A page dropped before its block is written leaves its jumps here, in code no one reaches.
@@ -569,8 +584,13 @@ unsigned Translator::Emitter::take_pool_register()
         if (m_last_use[i] < m_last_use[pick])
             pick = i;
     }
-    if (m_guest_of[pick] >= 0)
-        m_host_of[static_cast<unsigned>(m_guest_of[pick])] = -1;
+    if (m_guest_of[pick] >= 0) {
+        auto g = static_cast<unsigned>(m_guest_of[pick]);
+        if (m_dirty & (1u << pick))
+            mov(X(g), pool(pick));
+        m_host_of[g] = -1;
+    }
+    m_dirty &= ~(1u << pick);
     m_guest_of[pick] = -1;
     m_last_use[pick] = ++m_uses;
     return pick;
@@ -594,6 +614,7 @@ unsigned Translator::Emitter::assign(unsigned r, bool& fresh)
 
 Xbyak::Reg64 Translator::Emitter::R(unsigned r)
 {
+    VERIFY(!m_in_cold && "the register cache is the main path's");
     bool fresh = false;
     Reg64 host = pool(assign(r, fresh));
     if (fresh && r == 0)
@@ -607,22 +628,56 @@ Xbyak::Reg64 Translator::Emitter::R(unsigned r)
 // evicts the least recently used, never the two operands just read.
 Xbyak::Reg64 Translator::Emitter::destination(unsigned rd)
 {
+    VERIFY(!m_in_cold && rd != 0 && "the register cache is the main path's");
     bool fresh = false;
     return pool(assign(rd, fresh));
+}
+
+void Translator::Emitter::written(unsigned rd)
+{
+    VERIFY(rd != 0 && m_host_of[rd] >= 0);
+    m_dirty |= 1u << static_cast<unsigned>(m_host_of[rd]);
 }
 
 void Translator::Emitter::set_x(unsigned rd, const Reg64& value)
 {
     if (rd == 0)
         return;
-    mov(X(rd), value);
     mov(destination(rd), value);
+    written(rd);
 }
 
+// Only with nothing dirty: a dirty value forgotten would be lost.
 void Translator::Emitter::forget_registers()
 {
+    VERIFY(m_dirty == 0 && "a dirty guest register forgotten");
     m_host_of.fill(-1);
     m_guest_of.fill(-1);
+}
+
+Translator::Emitter::Dirty Translator::Emitter::dirty() const
+{
+    Dirty d;
+    for (unsigned i = 0; i < POOL; ++i) {
+        if (m_dirty & (1u << i)) {
+            d.guest[d.n] = static_cast<u8>(m_guest_of[i]);
+            d.host[d.n] = static_cast<u8>(i);
+            ++d.n;
+        }
+    }
+    return d;
+}
+
+void Translator::Emitter::write_back(const Dirty& d)
+{
+    for (unsigned i = 0; i < d.n; ++i)
+        mov(X(d.guest[i]), pool(d.host[i]));
+}
+
+void Translator::Emitter::write_back_all()
+{
+    write_back(dirty());
+    m_dirty = 0;
 }
 
 // Four pushes keep the stack 16-byte aligned for the call between them.
@@ -638,8 +693,9 @@ void Translator::Emitter::pop_pool()
         pop(pool(i));
 }
 
-void Translator::Emitter::leave_at(unsigned k, u64 pc, Exit why)
+void Translator::Emitter::leave_at(unsigned k, u64 pc, Exit why, const Dirty& d)
 {
+    write_back(d);
     if (m_count - k > 0)
         add(r13, m_count - k);
     if (m_hits_from[k] > 0)
@@ -906,6 +962,8 @@ void Translator::Emitter::emit_load(const Item& item, unsigned k)
     // (the slow path puts the helper's value there too); a floating-point one goes through rax.
     bool direct = !to_f && in.op != Op::LoadDiscard && in.rd != 0;
     Reg64 d = direct ? destination(in.rd) : rax;
+    // What a fault leaves: d still holds rd's old value on the slow path until the load succeeds.
+    const Dirty at_fault = dirty();
     auto load = [this, size, sign, d] {
         switch (size) {
         case 1: sign ? movsx(d, byte[rcx + rsi]) : movzx(d.cvt32(), byte[rcx + rsi]); break;
@@ -929,7 +987,7 @@ void Translator::Emitter::emit_load(const Item& item, unsigned k)
     }
     L(*join);
     if (direct) {
-        mov(X(in.rd), d);
+        written(in.rd);
     } else if (to_f) {
         if (size == 4) {
             mov(rcx, u64{0xffffffff00000000});
@@ -939,7 +997,7 @@ void Translator::Emitter::emit_load(const Item& item, unsigned k)
     }
     u64 pc = item.pc;
     bool discard = in.op == Op::LoadDiscard;
-    cold([this, slow, join, size, sign, direct, d, k, pc, discard] {
+    cold([this, slow, join, size, sign, direct, d, k, pc, discard, at_fault] {
         Xbyak::Label fault;
         L(*slow);
         mov(rdi, rbp);
@@ -964,7 +1022,7 @@ void Translator::Emitter::emit_load(const Item& item, unsigned k)
         }
         jmp(*join, T_NEAR);
         L(fault);
-        leave_at(k, pc, EXIT_FAULT);
+        leave_at(k, pc, EXIT_FAULT, at_fault);
     });
 }
 
@@ -995,6 +1053,7 @@ void Translator::Emitter::emit_store(const Item& item, unsigned k)
         mov(rax, F(in.rs2));
     else if (!zero)
         v = R(in.rs2);
+    const Dirty at_fault = dirty();
     // A write tag means no reservation is held (Hart::TcSlot), so a hit needs no check.
     auto store = [this, size, v, zero] {
         switch (size) {
@@ -1014,7 +1073,7 @@ void Translator::Emitter::emit_store(const Item& item, unsigned k)
     }
     L(*join);
     u64 pc = item.pc;
-    cold([this, slow, join, size, k, pc, v, zero] {
+    cold([this, slow, join, size, k, pc, v, zero, at_fault] {
         Xbyak::Label fault;
         L(*slow);
         mov(rdi, rbp);
@@ -1031,7 +1090,7 @@ void Translator::Emitter::emit_store(const Item& item, unsigned k)
         dec(r14); // not a hit after all
         jmp(*join, T_NEAR);
         L(fault);
-        leave_at(k, pc, EXIT_FAULT);
+        leave_at(k, pc, EXIT_FAULT, at_fault);
     });
 }
 
@@ -1050,7 +1109,7 @@ void Translator::Emitter::emit(DecodedPage& page, u64 page_va, const Item& item,
         bool commutes = in.op == Op::Add || in.op == Op::And || in.op == Op::Or || in.op == Op::Xor;
         if (in.rd != 0 && in.rd == in.rs2 && in.rd != in.rs1 && commutes) {
             (this->*op)(b, a); // rd = rs2 OP rs1, in rd's own register
-            mov(X(in.rd), b);
+            written(in.rd);
             return;
         }
         if (in.rd == 0 || (in.rd == in.rs2 && in.rd != in.rs1)) {
@@ -1063,7 +1122,7 @@ void Translator::Emitter::emit(DecodedPage& page, u64 page_va, const Item& item,
         if (d.getIdx() != a.getIdx())
             mov(d, a);
         (this->*op)(d, b);
-        mov(X(in.rd), d);
+        written(in.rd);
     };
     // rd = a constant (li: addi, ori or xori from x0), or a copy of rs (mv: add, or or xor with
     // x0, addi of 0), without taking a host register for x0.
@@ -1072,7 +1131,7 @@ void Translator::Emitter::emit(DecodedPage& page, u64 page_va, const Item& item,
             return;
         Reg64 d = destination(in.rd);
         mov(d, value);
-        mov(X(in.rd), d);
+        written(in.rd);
     };
     // rd = rs, then `apply` to rd's host register (nothing for a copy).
     auto from_x = [&](unsigned rs, auto apply) {
@@ -1083,7 +1142,7 @@ void Translator::Emitter::emit(DecodedPage& page, u64 page_va, const Item& item,
         if (d.getIdx() != a.getIdx())
             mov(d, a);
         apply(d);
-        mov(X(in.rd), d);
+        written(in.rd);
     };
     auto copy_x = [&](unsigned rs) {
         if (in.rd == 0)
@@ -1099,7 +1158,7 @@ void Translator::Emitter::emit(DecodedPage& page, u64 page_va, const Item& item,
             return;
         Reg64 d = destination(in.rd);
         movsxd(d, eax);
-        mov(X(in.rd), d);
+        written(in.rd);
     };
     auto binary_w = [&](auto op) {
         mov(eax, R(in.rs1).cvt32());
@@ -1147,6 +1206,7 @@ void Translator::Emitter::emit(DecodedPage& page, u64 page_va, const Item& item,
     auto divide = [&](u64 (*fn)(u64, u64)) {
         mov(rdi, R(in.rs1));
         mov(rsi, R(in.rs2));
+        write_back_all();
         call_helper(fn);
         forget_registers();
         set_x(in.rd, rax);
@@ -1157,6 +1217,7 @@ void Translator::Emitter::emit(DecodedPage& page, u64 page_va, const Item& item,
         mov(rsi, reinterpret_cast<size_t>(&in));
         if (with_left)
             lea(rdx, ptr[r13 + (m_count - k)]);
+        write_back_all(); // the helper reads its operands there
         call_helper(fn);
         forget_registers(); // the call may also have written a guest register
         mov(qword[rbx + X_OFF], 0);
@@ -1171,7 +1232,7 @@ void Translator::Emitter::emit(DecodedPage& page, u64 page_va, const Item& item,
                 mov(rcx, qword[rsp]);
                 mov(qword[rcx + offsetof(Context, tval)], rax);
             }
-            leave_at(k, pc, why);
+            leave_at(k, pc, why, Dirty{});
         });
     };
     // A conditional branch does not end a block: the block goes on with the instruction after
@@ -1191,6 +1252,7 @@ void Translator::Emitter::emit(DecodedPage& page, u64 page_va, const Item& item,
                 Reg64 b = R(in.rs2);
                 cmp(a, b);
             }
+            const Dirty at_branch = dirty(); // written back on the taken side
             (this->*jcc)(*taken, T_NEAR);
             u64 target = pc + imm;
             // A forward target within the block (find_inside_targets gave it a label).
@@ -1202,8 +1264,9 @@ void Translator::Emitter::emit(DecodedPage& page, u64 page_va, const Item& item,
                 skipped = static_cast<unsigned>(inside) - k - 1;
             }
             DecodedPage* p = &page;
-            cold([this, taken, label, skipped, k, target, p, page_va] {
+            cold([this, taken, label, skipped, k, target, p, page_va, at_branch] {
                 L(*taken);
+                write_back(at_branch);
                 if (label) {
                     // Forward within the block, giving back the budget of the instructions
                     // skipped; but only while this page is the one last entered, as for a chain.
@@ -1228,14 +1291,17 @@ void Translator::Emitter::emit(DecodedPage& page, u64 page_va, const Item& item,
     switch (in.op) {
     case Op::Nop:
     case Op::Fence: break;
-    case Op::Lui: mov(rax, imm), set_x(in.rd, rax); break;
-    case Op::Auipc: mov(rax, pc + imm), set_x(in.rd, rax); break;
+    case Op::Lui: constant(imm); break;
+    case Op::Auipc: constant(pc + imm); break;
     case Op::Jal:
-        mov(rax, pc + len);
-        set_x(in.rd, rax);
+        constant(pc + len);
+        write_back_all();
         go_to(page, page_va, pc + imm);
         break;
-    case Op::J: go_to(page, page_va, pc + imm); break;
+    case Op::J:
+        write_back_all();
+        go_to(page, page_va, pc + imm);
+        break;
     case Op::Jalr:
     case Op::Jr:
         mov(rax, R(in.rs1));
@@ -1246,6 +1312,7 @@ void Translator::Emitter::emit(DecodedPage& page, u64 page_va, const Item& item,
             mov(rcx, pc + len);
             set_x(in.rd, rcx);
         }
+        write_back_all();
         jump_to_rax();
         break;
     case Op::Beq: branch(&Xbyak::CodeGenerator::je); break;
@@ -1398,15 +1465,25 @@ void Translator::Emitter::emit(DecodedPage& page, u64 page_va, const Item& item,
     case Op::AmoW:
     case Op::AmoD: out_of_line(&Helpers::atomic, EXIT_FAULT, false); break;
 
-    case Op::Ecall: leave_at(k, pc, EXIT_ECALL); break;
-    case Op::Ebreak: leave_at(k, pc, EXIT_EBREAK); break;
+    case Op::Ecall:
+    case Op::Ebreak:
     case Op::Illegal:
-        mov(eax, in.raw);
-        mov(rcx, qword[rsp]);
-        mov(qword[rcx + offsetof(Context, tval)], rax);
-        leave_at(k, pc, EXIT_ILLEGAL);
+    case Op::FenceI:
+        write_back_all();
+        if (in.op == Op::Illegal) {
+            mov(eax, in.raw);
+            mov(rcx, qword[rsp]);
+            mov(qword[rcx + offsetof(Context, tval)], rax);
+        }
+        if (in.op == Op::FenceI)
+            leave_at(k + 1, pc + len, EXIT_FENCEI, Dirty{});
+        else
+            leave_at(k, pc,
+                     in.op == Op::Ecall    ? EXIT_ECALL
+                     : in.op == Op::Ebreak ? EXIT_EBREAK
+                                           : EXIT_ILLEGAL,
+                     Dirty{});
         break;
-    case Op::FenceI: leave_at(k + 1, pc + len, EXIT_FENCEI); break;
 
     default: // the F and D operations
         if (!emit_fp(item, k))
@@ -1496,7 +1573,7 @@ bool Translator::Emitter::emit_fp(const Item& item, unsigned k)
     L(*join);
     const Insn* insn = &in;
     u64 pc = item.pc;
-    cold([this, soft, join, insn, k, pc] {
+    cold([this, soft, join, insn, k, pc, at_fault = dirty()] {
         Xbyak::Label illegal;
         L(*soft);
         mov(rdi, rbp);
@@ -1511,7 +1588,7 @@ bool Translator::Emitter::emit_fp(const Item& item, unsigned k)
         mov(eax, insn->raw);
         mov(rcx, qword[rsp]);
         mov(qword[rcx + offsetof(Context, tval)], rax);
-        leave_at(k, pc, EXIT_ILLEGAL);
+        leave_at(k, pc, EXIT_ILLEGAL, at_fault);
     });
     return true;
 }
@@ -1539,7 +1616,8 @@ const void* Translator::Emitter::block(DecodedPage& page, u64 page_va, const std
     plan_runs(items);
     for (unsigned k = 0; k < items.size(); ++k) {
         if (m_inside[k]) {
-            // Reached from a branch too: the register cache holds what that path left in it.
+            // Reached from a branch too, which wrote back what it had; the cache starts empty.
+            write_back_all();
             forget_registers();
             L(*m_inside[k]);
         }
@@ -1547,8 +1625,10 @@ const void* Translator::Emitter::block(DecodedPage& page, u64 page_va, const std
         emit(page, page_va, items[k], k);
     }
     m_open_runs = 0;
-    if (!ends_block(items.back().insn->op))
+    if (!ends_block(items.back().insn->op)) {
+        write_back_all();
         fall_through(page, page_va, end);
+    }
     m_in_cold = true;
     for (auto& path : m_cold)
         path();

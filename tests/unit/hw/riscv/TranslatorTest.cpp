@@ -22,6 +22,8 @@ using namespace rvasm;
 // address is wrong for the other), and two more pages 4 MiB on (ALIAS_VA), which take the same
 // slots of the translation cache. For some programs the data sits at CODE_SLOTS_VA instead, in
 // the code's slots too, so that loads and stores evict the code pages' execute translations.
+// For others the alias pages have holes: the first is read-only and the second not mapped, so
+// accesses there fault, in the middle of blocks, with registers written before them.
 // x31 points at the boundary of the data's two pages and is never written. x30 points there or
 // at the same boundary of the alias pages; it moves between the two by an xor with x29, which
 // holds their difference. x28 counts loops down; x27 holds a code address for a jalr. rd is
@@ -41,7 +43,7 @@ constexpr u64 CODE_PAGES = 4;
 constexpr u64 TABLES = 0x8060'0000; // page tables from here on
 
 // Writes the address space's tables and switches the hart to it.
-void map_pages(HartWorld& w, u64 data_va = DATA_VA)
+void map_pages(HartWorld& w, u64 data_va = DATA_VA, bool holes = false)
 {
     const u64 page_vas[] = {data_va, data_va + PAGE_SIZE, data_va + ALIAS_OFFSET,
                             data_va + ALIAS_OFFSET + PAGE_SIZE};
@@ -69,8 +71,11 @@ void map_pages(HartWorld& w, u64 data_va = DATA_VA)
     };
     for (u64 page = 0; page < CODE_PAGES; ++page)
         map(CODE_VA + page * PAGE_SIZE, HartWorld::CODE + page * PAGE_SIZE, isa::PTE_R | isa::PTE_X);
-    for (unsigned i = 0; i < std::size(page_vas); ++i)
-        map(page_vas[i], FRAMES[i], isa::PTE_R | isa::PTE_W);
+    for (unsigned i = 0; i < std::size(page_vas); ++i) {
+        if (holes && i == 3)
+            continue;
+        map(page_vas[i], FRAMES[i], holes && i == 2 ? isa::PTE_R : isa::PTE_R | isa::PTE_W);
+    }
     w.hart.state().pc = CODE_VA;
     Satp satp;
     satp.mode = isa::SatpMode::Sv48;
@@ -248,6 +253,7 @@ TEST(Translator, RandomProgramsRunAsTheInterpreterRunsThem)
     if (!riscv::Translator::available())
         GTEST_SKIP() << "no translator for this host";
     u64 fresh_starts = 0;
+    u64 page_faults = 0;
     for (u64 seed = 1; seed <= 300; ++seed) {
         RandomProgram gen(seed);
         bool small_buffer = seed % 3 == 0;
@@ -281,6 +287,7 @@ TEST(Translator, RandomProgramsRunAsTheInterpreterRunsThem)
         u64 fcsr = gen.pick(8) == 0 ? (gen.pick(5) << 5) : 0;
         u64 loops = gen.pick(12);
         u64 data_va = seed % 3 == 1 ? CODE_SLOTS_VA : DATA_VA;
+        bool holes = seed % 5 == 2;
         std::vector<u8> data(DATA_BYTES);
         for (u8& b : data)
             b = static_cast<u8>(gen.word());
@@ -299,7 +306,7 @@ TEST(Translator, RandomProgramsRunAsTheInterpreterRunsThem)
             w.hart.state().fcsr = static_cast<u32>(fcsr);
             for (unsigned page = 0; page < std::size(FRAMES); ++page)
                 w.put(FRAMES[page], data.data() + (page % 2) * PAGE_SIZE, PAGE_SIZE);
-            map_pages(w, data_va);
+            map_pages(w, data_va, holes);
         });
         // Random slices of budget, as the scheduler hands out; a stop other than the budget's
         // restarts after the instruction, as the kernel would after handling it.
@@ -313,12 +320,14 @@ TEST(Translator, RandomProgramsRunAsTheInterpreterRunsThem)
                 return;
             if (st.reason == StopReason::Ecall && pair.translated->pc() == CODE_VA + 4 * length)
                 break;
+            page_faults += st.reason == StopReason::PageFault ? 1 : 0;
             if (st.reason != StopReason::BudgetExhausted)
                 pair.both([](HartWorld& w) { w.hart.state().pc += 4; });
         }
         fresh_starts += pair.translated->hart.translator()->stats().flushes;
     }
     EXPECT_GT(fresh_starts, 0u) << "the small code buffers never filled";
+    EXPECT_GT(page_faults, 100u) << "the holes were never hit";
 }
 
 // A branch within a block that skips a page run's first access: the access after the branch's
