@@ -1,11 +1,11 @@
 // The translator's dispatcher (in C++) and its code generator (x86-64, through xbyak).
 //
-// Generated code keeps the guest's registers in HartState (cached in r8-r11 within a block and
-// written back on every way out) and these host registers fixed:
-//   rbx  HartState*          rbp  Hart* (the first argument of every helper)
-//   r12  the translation cache (Hart::m_tc)
+// Generated code keeps the guest's registers in HartState (cached in r8-r12 and r15 within a
+// block and written back on every way out) and these host registers fixed:
+//   rbx  HartState*          rbp  Hart* (the first argument of every helper; the translation
+//                                 cache, Hart::m_tc, and the code page last entered,
+//                                 Hart::m_code_page_va, are reached through it)
 //   r13  instructions left in the budget       r14  fast-path data accesses (TLB hits)
-//   r15  Hart::m_code_page_va, the code page last entered (reloaded after every call)
 //   [rsp] Translator::Context*
 // rax, rcx, rdx, rsi and rdi are scratch. Code leaves through `exit`, which returns the
 // reason (an Exit) to the dispatcher with the guest pc stored in HartState.
@@ -284,6 +284,8 @@ class Translator::Emitter : public Xbyak::CodeGenerator {
         , m_hart(hart)
         , m_code_page_va_offset(static_cast<int>(reinterpret_cast<const u8*>(&hart.m_code_page_va) -
                                                  reinterpret_cast<const u8*>(&hart)))
+        , m_tc_offset(static_cast<int>(reinterpret_cast<const u8*>(hart.m_tc.data()) -
+                                       reinterpret_cast<const u8*>(&hart)))
         , m_run_addend_offset(static_cast<int>(reinterpret_cast<const u8*>(hart.m_run_addend.data()) -
                                                reinterpret_cast<const u8*>(&hart)))
         , m_jumps_offset(static_cast<int>(reinterpret_cast<const u8*>(hart.m_jumps.data()) -
@@ -330,8 +332,15 @@ class Translator::Emitter : public Xbyak::CodeGenerator {
     // twice in a row is stored once. The cache starts empty at each block's entry, after every
     // call on the main path (calls clobber the pool) and at a branch's target inside the block;
     // the calls on out-of-line paths keep the pool.
-    static constexpr unsigned POOL = 4;
-    Reg64 pool(unsigned i) const { return Reg64(static_cast<int>(Xbyak::Operand::R8 + i)); }
+    // The first four are caller-saved, kept across an out-of-line call by push_pool; r12 and r15
+    // are callee-saved, kept by the helper itself.
+    static constexpr unsigned POOL = 6;
+    static constexpr unsigned CALLER_SAVED = 4;
+    Reg64 pool(unsigned i) const
+    {
+        return Reg64(static_cast<int>(i < CALLER_SAVED ? Xbyak::Operand::R8 + i
+                                                       : Xbyak::Operand::R12 + 3 * (i - CALLER_SAVED)));
+    }
     // The host register holding guest register r, loaded now if it was not.
     Reg64 R(unsigned r);
     void set_x(unsigned rd, const Reg64& value);
@@ -351,16 +360,14 @@ class Translator::Emitter : public Xbyak::CodeGenerator {
     void write_back_all(); // on the main path: every dirty register, which stay cached
     void push_pool();
     void pop_pool();
-    // Calls a helper; r15 follows Hart::m_code_page_va, which a slow path may have reset. A call
-    // may change the translation cache, so one on an out-of-line path ends the page runs it
-    // crosses; the main path makes none inside a run (keeps_runs).
+    // Calls a helper. A call may change the translation cache, so one on an out-of-line path ends
+    // the page runs it crosses; the main path makes none inside a run (keeps_runs).
     template <typename Fn>
     void call_helper(Fn* fn)
     {
         VERIFY((m_in_cold || m_open_runs == 0) && "a call on the main path inside a page run");
         mov(rax, reinterpret_cast<size_t>(fn));
         call(rax);
-        mov(r15, qword[rbp + m_code_page_va_offset]);
         for (u64 open = m_open_runs; open != 0; open &= open - 1)
             mov(qword[rbp + run_addend(static_cast<unsigned>(std::countr_zero(open)))], 0);
     }
@@ -441,6 +448,8 @@ class Translator::Emitter : public Xbyak::CodeGenerator {
 
     Hart& m_hart;
     const int m_code_page_va_offset; // of Hart::m_code_page_va in the Hart (rbp)
+    const int m_tc_offset;           // of Hart::m_tc
+    Address code_page_va() { return qword[rbp + m_code_page_va_offset]; }
     const bool m_fma = Xbyak::util::Cpu().has(Xbyak::util::Cpu::tFMA);
     Entry m_entry = nullptr;
     const u8* m_exit = nullptr;
@@ -467,6 +476,13 @@ class Translator::Emitter : public Xbyak::CodeGenerator {
     bool m_in_cold = false;
     std::vector<u64> m_item_pcs;                         // of the block being written
     std::vector<std::shared_ptr<Xbyak::Label>> m_inside; // per item: its label, if a branch's target
+    // Per item that is a branch's target: the guest registers every branch to it had in host
+    // registers (pool index, -1 for none), and whether a branch to it has been written yet.
+    using Mapping = std::array<std::int8_t, 32>;
+    std::vector<Mapping> m_inside_cache;
+    std::vector<bool> m_inside_reached;
+    void branch_cache_to(unsigned target);
+    void enter_inside_target(unsigned k);
 };
 
 void Translator::Emitter::prelude(u64 epoch)
@@ -487,10 +503,8 @@ void Translator::Emitter::prelude(u64 epoch)
     push(rdi); // the Context, at [rsp] while generated code runs; seven pushes keep calls aligned
     mov(rbx, reinterpret_cast<size_t>(&h.m_state));
     mov(rbp, reinterpret_cast<size_t>(&h));
-    mov(r12, reinterpret_cast<size_t>(h.m_tc.data()));
     mov(r13, qword[rdi + offsetof(Context, left)]);
     mov(r14, qword[rdi + offsetof(Context, hits)]);
-    mov(r15, qword[rbp + m_code_page_va_offset]);
     stmxcsr(dword[rdi + offsetof(Context, host_mxcsr)]);
     ldmxcsr(dword[rdi + offsetof(Context, guest_mxcsr)]);
     jmp(rsi);
@@ -511,7 +525,7 @@ void Translator::Emitter::prelude(u64 epoch)
     ret();
 
     // Entering the target in rax (already in HartState::pc), as the interpreter's `enter` does:
-    // the code page is looked up only when it is not the one last entered (r15), and then only
+    // the code page is looked up only when it is not the one last entered, and then only
     // in the translation cache here; everything else is the dispatcher's.
     constexpr int TC_EXEC = static_cast<int>(offsetof(Hart::TcSlot, exec_tag));
     constexpr int TC_CODE = static_cast<int>(offsetof(Hart::TcSlot, code));
@@ -520,14 +534,13 @@ void Translator::Emitter::prelude(u64 epoch)
     mov(rcx, rax);
     and_(rcx, static_cast<u32>(PAGE_MASK));
     mov(rdi, qword[rsp]);
-    cmp(rcx, r15);
+    cmp(rcx, code_page_va());
     je(have_page);
     slot_of(rax, rsi);
     cmp(rcx, qword[rsi + TC_EXEC]);
     jne(miss, T_NEAR);
     mov(rsi, qword[rsi + TC_CODE]);
-    mov(qword[rbp + m_code_page_va_offset], rcx);
-    mov(r15, rcx);
+    mov(code_page_va(), rcx);
     mov(qword[rdi + offsetof(Context, page)], rsi);
     jmp(lookup);
     L(have_page);
@@ -561,7 +574,7 @@ void Translator::Emitter::prelude(u64 epoch)
 void Translator::Emitter::slot_of(const Reg64& va, const Reg64& slot)
 {
     slot_offset(va, slot);
-    add(slot, r12);
+    lea(slot, ptr[rbp + slot + m_tc_offset]);
 }
 
 // slot = the byte offset of va's slot in m_tc, ((va >> 12) % TC_SLOTS) * 64; va is kept.
@@ -683,13 +696,13 @@ void Translator::Emitter::write_back_all()
 // Four pushes keep the stack 16-byte aligned for the call between them.
 void Translator::Emitter::push_pool()
 {
-    for (unsigned i = 0; i < POOL; ++i)
+    for (unsigned i = 0; i < CALLER_SAVED; ++i)
         push(pool(i));
 }
 
 void Translator::Emitter::pop_pool()
 {
-    for (unsigned i = POOL; i-- > 0;)
+    for (unsigned i = CALLER_SAVED; i-- > 0;)
         pop(pool(i));
 }
 
@@ -723,12 +736,10 @@ void Translator::Emitter::go_to(DecodedPage& page, u64 page_va, u64 target)
         const u32 target_page = static_cast<u32>(target & PAGE_MASK);
         const int slot = static_cast<int>(Hart::slot_index(target) * sizeof(Hart::TcSlot));
         const int jump = m_jumps_offset + static_cast<int>(((target >> 1) & (Hart::JUMP_SLOTS - 1)) * 32);
-        cmp(qword[r12 + (slot + TC_EXEC)], target_page);
+        cmp(qword[rbp + (m_tc_offset + slot + TC_EXEC)], target_page);
         jne(enter);
-        mov(rsi, qword[r12 + (slot + TC_CODE)]);
-        mov(ecx, target_page);
-        mov(qword[rbp + m_code_page_va_offset], rcx);
-        mov(r15, rcx);
+        mov(rsi, qword[rbp + (m_tc_offset + slot + TC_CODE)]);
+        mov(code_page_va(), target_page);
         mov(rdi, qword[rsp]);
         mov(qword[rdi + offsetof(Context, page)], rsi);
         cmp(qword[rbp + jump], static_cast<u32>(target));
@@ -742,14 +753,14 @@ void Translator::Emitter::go_to(DecodedPage& page, u64 page_va, u64 target)
     go_to_rax();
 }
 
-// Sets ZF when the page last entered (r15) is page_va.
+// Sets ZF when the page last entered is page_va.
 void Translator::Emitter::same_page_entered(u64 page_va)
 {
     if (page_va <= 0x7fffffff) {
-        cmp(r15, static_cast<u32>(page_va));
+        cmp(code_page_va(), static_cast<u32>(page_va));
     } else {
         mov(rcx, page_va);
-        cmp(rcx, r15);
+        cmp(rcx, code_page_va());
     }
 }
 
@@ -789,7 +800,7 @@ void Translator::Emitter::jump_to_rax()
     Xbyak::Label enter;
     mov(rcx, rax);
     and_(rcx, static_cast<u32>(PAGE_MASK));
-    cmp(rcx, r15);
+    cmp(rcx, code_page_va());
     jne(enter);
     mov(rsi, qword[rsp]);
     mov(rsi, qword[rsi + offsetof(Context, page)]);
@@ -824,6 +835,8 @@ void Translator::Emitter::find_inside_targets(const std::vector<Item>& items)
     for (const Item& item : items)
         m_item_pcs.push_back(item.pc);
     m_inside.assign(items.size(), nullptr);
+    m_inside_cache.resize(items.size());
+    m_inside_reached.assign(items.size(), false);
     for (unsigned k = 0; k < items.size(); ++k) {
         const Insn& in = *items[k].insn;
         if (!is_branch(in.op))
@@ -912,9 +925,9 @@ void Translator::Emitter::look_up(unsigned size, int tag, const Xbyak::Label& mi
     constexpr int TC_ADDEND = static_cast<int>(offsetof(Hart::TcSlot, addend));
     slot_offset(rsi, rdx);
     tag_of_last_byte(rsi, size);
-    cmp(rcx, qword[r12 + rdx + tag]);
+    cmp(rcx, qword[rbp + rdx + (m_tc_offset + tag)]);
     jne(miss, T_NEAR);
-    mov(rcx, qword[r12 + rdx + TC_ADDEND]);
+    mov(rcx, qword[rbp + rdx + (m_tc_offset + TC_ADDEND)]);
 }
 
 // A member's access (`access`, with the page's addend in rcx and the address in rsi): through its
@@ -1260,6 +1273,7 @@ void Translator::Emitter::emit(DecodedPage& page, u64 page_va, const Item& item,
             std::shared_ptr<Xbyak::Label> label;
             unsigned skipped = 0;
             if (inside > static_cast<int>(k)) {
+                branch_cache_to(static_cast<unsigned>(inside));
                 label = m_inside[static_cast<unsigned>(inside)];
                 skipped = static_cast<unsigned>(inside) - k - 1;
             }
@@ -1593,6 +1607,38 @@ bool Translator::Emitter::emit_fp(const Item& item, unsigned k)
     return true;
 }
 
+// A branch forward to item `target` of the block: what its taken side leaves in the register
+// cache (written back, so clean) narrows what the target may assume.
+void Translator::Emitter::branch_cache_to(unsigned target)
+{
+    Mapping& at = m_inside_cache[target];
+    if (!m_inside_reached[target]) {
+        at = m_host_of;
+        m_inside_reached[target] = true;
+        return;
+    }
+    for (unsigned r = 0; r < 32; ++r) {
+        if (at[r] != m_host_of[r])
+            at[r] = -1;
+    }
+}
+
+// Item k, a branch's target, is reached both from the item before it and from the branches to it:
+// the registers are written back, and the cache keeps the guest registers that sit in the same
+// host register on every way in.
+void Translator::Emitter::enter_inside_target(unsigned k)
+{
+    write_back_all();
+    const Mapping& at = m_inside_cache[k];
+    bool reached = m_inside_reached[k];
+    for (unsigned r = 0; r < 32; ++r) {
+        if (m_host_of[r] >= 0 && (!reached || at[r] != m_host_of[r])) {
+            m_guest_of[static_cast<unsigned>(m_host_of[r])] = -1;
+            m_host_of[r] = -1;
+        }
+    }
+}
+
 const void* Translator::Emitter::block(DecodedPage& page, u64 page_va, const std::vector<Item>& items,
                                        u64 end)
 {
@@ -1616,9 +1662,7 @@ const void* Translator::Emitter::block(DecodedPage& page, u64 page_va, const std
     plan_runs(items);
     for (unsigned k = 0; k < items.size(); ++k) {
         if (m_inside[k]) {
-            // Reached from a branch too, which wrote back what it had; the cache starts empty.
-            write_back_all();
-            forget_registers();
+            enter_inside_target(k);
             L(*m_inside[k]);
         }
         m_open_runs = m_live_runs[k];
