@@ -8,6 +8,7 @@
 #include "kernel/Kernel.h"
 #include "kernel/Process.h"
 #include "kernel/Runner.h"
+#include "kernel/Vfs.h"
 
 namespace kioku {
 
@@ -513,6 +514,8 @@ SyscallResult Syscalls::dispatch(Task& t)
     Handler h = handler_for(number);
     if (!h)
         return unimplemented(number);
+    const Credentials& creds = process(t).creds;
+    kernel().vfs().set_creator(creds.fsuid, creds.fsgid); // whatever the call makes is theirs
     return (this->*h)(t, args);
 }
 

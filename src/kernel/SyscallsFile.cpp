@@ -2722,8 +2722,7 @@ SyscallResult Syscalls::sys_fchown(Task& t, const SyscallArgs& a)
         return SyscallResult::ret(0);
     }
     if (!f.value()->special)
-        return ::fchown(f.value()->inode->host_fd(), uid, gid) == 0 ? SyscallResult::ret(0)
-                                                                    : SyscallResult::err(errno);
+        return SyscallResult::of(kernel().vfs().chown_fd(f.value()->inode->host_fd(), uid, gid));
     if (f.value()->special->kind == SpecialFile::Kind::Directory)
         return SyscallResult::of(kernel().vfs().chown(f.value()->path, uid, gid, Follow::Yes));
     return SyscallResult::ret(0);

@@ -94,6 +94,8 @@ Vfs::Vfs(PageCache& cache, std::string root, UniqueFd root_fd, bool owned, struc
     , m_root(std::move(root))
     , m_root_fd(std::move(root_fd))
     , m_owned(owned)
+    , m_host_uid(::geteuid())
+    , m_host_gid(::getegid())
     , m_start(start)
 {
     struct stat st {};
@@ -139,6 +141,13 @@ void Vfs::to_guest(struct stat& st)
     st.st_atim = g.atime;
     st.st_mtim = g.mtime;
     st.st_ctim = g.ctime;
+    if (g.owned) {
+        st.st_uid = g.uid;
+        st.st_gid = g.gid;
+    } else if (m_host_uid != 0) {
+        st.st_uid = st.st_uid == m_host_uid ? 0 : OVERFLOW_ID;
+        st.st_gid = st.st_gid == m_host_gid ? 0 : OVERFLOW_ID;
+    }
 }
 
 u64 Vfs::guest_ino(u64 host_dev, u64 host_ino)
@@ -159,6 +168,9 @@ void Vfs::changed(const struct stat& host, Change what)
         GuestFile& g = guest_file(key);
         g.atime = g.mtime = g.ctime = t;
         g.timed = true;
+        g.owned = true;
+        g.uid = m_creator_uid;
+        g.gid = m_creator_gid;
         return;
     }
     GuestFile& g = timed(host);
@@ -563,12 +575,32 @@ Result<void> Vfs::chmod(const std::string& guest_path, mode_t mode, Follow follo
 Result<void> Vfs::chown(const std::string& guest_path, uid_t uid, gid_t gid, Follow follow)
 {
     UniqueFd fd = TRY(open_path(guest_path, follow));
-    seen(fd.get());
-    if (::fchownat(fd.get(), "", uid, gid, AT_EMPTY_PATH) != 0)
-        return host_error("chown failed");
+    return chown_fd(fd.get(), uid, gid);
+}
+
+// The guest's owner is recorded here. The host file takes it too when kioku is the host's root
+// (which also clears set-user-ID and set-group-ID bits as Linux's chown does); otherwise the host
+// could not, and only the guest sees it.
+Result<void> Vfs::chown_fd(int host_fd, uid_t uid, gid_t gid)
+{
+    seen(host_fd);
     struct stat st {};
-    if (::fstat(fd.get(), &st) == 0)
-        changed(st, Change::Status);
+    if (::fstat(host_fd, &st) != 0)
+        return host_error("chown failed");
+    struct stat view = st;
+    to_guest(view);
+    u32 new_uid = uid == static_cast<uid_t>(-1) ? view.st_uid : uid;
+    u32 new_gid = gid == static_cast<gid_t>(-1) ? view.st_gid : gid;
+    if (m_host_uid == 0) {
+        if (::fchownat(host_fd, "", uid, gid, AT_EMPTY_PATH) != 0)
+            return host_error("chown failed");
+        ::fstat(host_fd, &st);
+    }
+    GuestFile& g = timed(st);
+    g.owned = true;
+    g.uid = new_uid;
+    g.gid = new_gid;
+    changed(st, Change::Status);
     return {};
 }
 

@@ -59,8 +59,19 @@ class Vfs {
     // The guest's CLOCK_REALTIME in nanoseconds, for the times of its changes (without one, the
     // clock's start).
     void set_clock(std::function<u64()> realtime_ns) { m_clock = std::move(realtime_ns); }
-    // A host stat of a file in the root made into what the guest sees (device, inode, times).
+    // A host stat of a file in the root made into what the guest sees (device, inode, times,
+    // owner). A file the guest made or chowned has the owner it was given. Any other shows its
+    // host owner when kioku runs as the host's root, and otherwise, as a user namespace maps
+    // them, root for kioku's own user and group and OVERFLOW_ID for the rest; so a guest sees
+    // the same owners whoever runs it.
     void to_guest(struct stat& st);
+    static constexpr u32 OVERFLOW_ID = 65534; // /proc/sys/kernel/overflowuid
+    // The owner of what the guest makes from now on: the caller's fsuid and fsgid.
+    void set_creator(u32 uid, u32 gid)
+    {
+        m_creator_uid = uid;
+        m_creator_gid = gid;
+    }
     // The guest's inode number of the host file (host_dev, host_ino).
     u64 guest_ino(u64 host_dev, u64 host_ino);
     // The guest made (Created), wrote (Data: modification and status-change times) or changed
@@ -94,6 +105,8 @@ class Vfs {
     Result<std::string> readlink(const std::string& guest_path) const;
     Result<void> chmod(const std::string& guest_path, mode_t mode, Follow follow);
     Result<void> chown(const std::string& guest_path, uid_t uid, gid_t gid, Follow follow);
+    // The same for the file a host descriptor of the root names (fchown).
+    Result<void> chown_fd(int host_fd, uid_t uid, gid_t gid);
     // times as utimensat takes them (UTIME_NOW and UTIME_OMIT allowed); null: both now, on the
     // guest's clock. Set on the host file too.
     Result<void> utimens(const std::string& guest_path, const struct timespec* times, Follow follow);
@@ -136,6 +149,8 @@ class Vfs {
     struct GuestFile {
         u64 ino = 0;
         bool timed = false; // times set (from the host's at first sight, or by the guest)
+        bool owned = false; // made or chowned by the guest: uid and gid are its owner
+        u32 uid = 0, gid = 0;
         struct timespec atime {
         }, mtime{}, ctime{};
     };
@@ -154,7 +169,10 @@ class Vfs {
     bool m_owned;
     u64 m_disk_limit = ~u64{0};
     u64 m_disk_used = 0;
-    u64 m_tmpfiles = 0; // names of O_TMPFILE's stand-ins, where the host has no O_TMPFILE
+    u64 m_tmpfiles = 0;
+    u32 m_host_uid = 0, m_host_gid = 0; // kioku's own effective ids
+    u32 m_creator_uid = 0,
+        m_creator_gid = 0; // names of O_TMPFILE's stand-ins, where the host has no O_TMPFILE
     std::map<std::pair<u64, u64>, std::shared_ptr<Inode>> m_inodes; // (host dev, host ino)
     std::map<HostKey, GuestFile> m_guest;
     std::unordered_map<u64, HostKey> m_by_ino; // guest inode -> host file
