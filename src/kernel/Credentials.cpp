@@ -22,6 +22,56 @@ bool Credentials::in_group(u32 g) const
     return g == fsgid || std::binary_search(groups.begin(), groups.end(), g);
 }
 
+int Credentials::permission(u32 mode, u32 owner, u32 group, int mask) const
+{
+    constexpr u32 DIR_TYPE = 0040000, TYPE_MASK = 0170000, ANY_X = 0111;
+    mask &= MAY_READ | MAY_WRITE | MAY_EXEC;
+    // acl_permission_check: the owner's bits for the owner, else the group's for a member, else
+    // the others'.
+    u32 granted = fsuid == owner ? mode >> 6 : in_group(group) ? mode >> 3 : mode;
+    if ((static_cast<u32>(mask) & ~granted & 7) == 0)
+        return 0;
+    if ((mode & TYPE_MASK) == DIR_TYPE) {
+        if (!(mask & MAY_WRITE) && capable(CAP_DAC_READ_SEARCH))
+            return 0;
+        return capable(CAP_DAC_OVERRIDE) ? 0 : EACCES;
+    }
+    if (mask == MAY_READ && capable(CAP_DAC_READ_SEARCH))
+        return 0;
+    // Executing needs an x bit somewhere, whoever asks.
+    if ((!(mask & MAY_EXEC) || (mode & ANY_X)) && capable(CAP_DAC_OVERRIDE))
+        return 0;
+    return EACCES;
+}
+
+int Credentials::may_chmod(u32 owner, u32 group, u32& mode) const
+{
+    if (!owns(owner))
+        return EPERM;
+    if (!in_group(group) && !capable(CAP_FSETID))
+        mode &= ~u32{02000};
+    return 0;
+}
+
+int Credentials::may_chown(u32 owner, u32 group, u32 new_owner, u32 new_group) const
+{
+    constexpr u32 KEEP = 0xffffffff;
+    if (capable(CAP_CHOWN))
+        return 0;
+    bool owner_ok = new_owner == KEEP || (new_owner == owner && fsuid == owner);
+    bool group_ok = new_group == KEEP || (fsuid == owner && (new_group == group || in_group(new_group)));
+    return owner_ok && group_ok ? 0 : EPERM;
+}
+
+Credentials Credentials::for_access() const
+{
+    Credentials c = *this;
+    c.fsuid = uid;
+    c.fsgid = gid;
+    c.cap_effective = uid == 0 ? cap_permitted : 0;
+    return c;
+}
+
 void Credentials::fix_setuid(const Credentials& old)
 {
     // cap_emulate_setxuid: leaving uid 0 behind in all three ids drops the permitted and

@@ -45,6 +45,9 @@ inline constexpr u64 CAP_FS_MASK = (u64{1} << CAP_CHOWN) | (u64{1} << CAP_DAC_OV
                                    (u64{1} << CAP_FSETID) | (u64{1} << CAP_LINUX_IMMUTABLE) |
                                    (u64{1} << CAP_MKNOD) | (u64{1} << CAP_MAC_OVERRIDE);
 
+// What a permission check asks for (include/linux/fs.h; the same bits as access's X_OK, W_OK, R_OK).
+enum : int { MAY_EXEC = 1, MAY_WRITE = 2, MAY_READ = 4 };
+
 struct CapSets {
     u64 effective = 0;
     u64 permitted = 0;
@@ -64,6 +67,24 @@ struct Credentials {
 
     bool capable(Capability cap) const { return (cap_effective >> cap) & 1; }
     bool in_group(u32 g) const;
+    // generic_permission: 0, or EACCES when the file (its mode, with the type bits, and owner)
+    // does not grant `mask` (MAY_*) to these credentials' fsuid and groups, and no capability
+    // overrides that.
+    int permission(u32 mode, u32 owner, u32 group, int mask) const;
+    // Whether permission() can refuse nothing but the execution of a file without an x bit (so a
+    // caller may skip the checks of the directories on a path).
+    bool overrides_dac() const { return capable(CAP_DAC_OVERRIDE) && capable(CAP_DAC_READ_SEARCH); }
+    // The credentials access() and faccessat() check with (do_faccessat's override): the real ids
+    // as filesystem ids, and the permitted capabilities for a real root, none for anyone else.
+    Credentials for_access() const;
+    // inode_owner_or_capable: the fsuid owns the file, or CAP_FOWNER.
+    bool owns(u32 owner) const { return fsuid == owner || capable(CAP_FOWNER); }
+    // chmod of a file of this owner and group to `mode` (permission bits): EPERM unless owns(),
+    // and S_ISGID taken out of mode for a caller outside the group without CAP_FSETID.
+    int may_chmod(u32 owner, u32 group, u32& mode) const;
+    // chown_ok and chgrp_ok: a change of owner needs CAP_CHOWN; the owner may give its file to a
+    // group it is in. -1 (0xffffffff) leaves an id. 0 or EPERM.
+    int may_chown(u32 owner, u32 group, u32 new_owner, u32 new_group) const;
     // kill_ok_by_cred: the sender's real or effective uid is the target's real or saved one, or
     // the sender has CAP_KILL.
     bool may_signal(const Credentials& target) const

@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "base/Result.h"
+#include "kernel/Credentials.h"
 #include "kernel/PollEvents.h"
 #include "kernel/Realtime.h"
 #include "kernel/Task.h"
@@ -181,6 +182,15 @@ class Syscalls {
     std::string absolute_path(Task& t, int dirfd, const std::string& path, Result<void>* error);
     // A path argument read from guest memory and made absolute (ENOENT when empty).
     Result<std::string> path_at(Task& t, int dirfd, u64 addr);
+    // Discretionary access control of the root's files, as fs/namei.c checks it, against what
+    // the guest sees of them (Vfs::to_guest): 0 or an errno. Credentials that override DAC skip
+    // the walks; what is missing is left to the operation to report (ENOENT and the like).
+    // may_search: search (x) permission on every directory `path` passes through (not its last
+    // component). may_create: search, and write and search in the directory that would hold a
+    // new `path`. may_delete: the same for removing `path`, and the sticky bit's rule.
+    int may_search(const Credentials& c, const std::string& path);
+    int may_create(const Credentials& c, const std::string& path);
+    int may_delete(const Credentials& c, const std::string& path);
     // The open file of fd; an O_PATH one is EBADF (fdget), unless `path_too` (fdget_raw: fstat,
     // the *at calls' directory and AT_EMPTY_PATH, fcntl, dup, close).
     Result<OpenFile*> open_file(Task& t, int fd, bool path_too = false);

@@ -589,6 +589,8 @@ SyscallResult Syscalls::sys_mknodat(Task& t, const SyscallArgs& a)
     std::string name;
     if (is_kernel_path(path.value()) || kernel().mounts().holding(path.value(), &name))
         return SyscallResult::err(EPERM);
+    if (int e = may_create(process(t).creds, path.value()))
+        return SyscallResult::err(e);
     if (!kernel().vfs().stat(path.value(), Follow::No).is_error())
         return SyscallResult::err(EEXIST);
     if (type == S_IFCHR || type == S_IFBLK)
@@ -898,10 +900,26 @@ SyscallResult Syscalls::open_path(Task& t, std::string path, int flags, int mode
     if (block_device && (tmpfile || (flags & O_DIRECTORY)))
         return SyscallResult::err(ENOTDIR);
     if (!block_device && !kernel().mounts().holding(path, &in_mount)) {
+        const Credentials& c = process(t).creds;
+        if (int e = may_search(c, path))
+            return SyscallResult::err(e);
         auto pfd = kernel().vfs().open_path(path, (flags & O_NOFOLLOW) ? Follow::No : Follow::Yes);
         if (!pfd.is_error()) {
             struct stat st {};
             ::fstat(pfd.value().get(), &st);
+            // may_open: what the access mode asks of the file (a truncation writes; O_TMPFILE
+            // makes a file in the directory). An existing file's O_CREAT | O_EXCL is EEXIST first.
+            bool excl_exists = (flags & O_CREAT) && (flags & O_EXCL) && !tmpfile;
+            if (!excl_exists && !c.overrides_dac()) {
+                int acc = flags & O_ACCMODE;
+                int mask = tmpfile ? MAY_WRITE | MAY_EXEC
+                                   : (acc != O_WRONLY ? MAY_READ : 0) | (acc != O_RDONLY ? MAY_WRITE : 0) |
+                                         ((flags & O_TRUNC) ? MAY_WRITE : 0);
+                struct stat view = st;
+                kernel().vfs().to_guest(view);
+                if (int e = c.permission(view.st_mode, view.st_uid, view.st_gid, mask))
+                    return SyscallResult::err(e);
+            }
             if (tmpfile) {
                 // An unnamed file in this directory (Vfs::open_tmpfile), below.
                 if (!S_ISDIR(st.st_mode))
@@ -926,6 +944,8 @@ SyscallResult Syscalls::open_path(Task& t, std::string path, int flags, int mode
                 return SyscallResult::err(ENOTDIR);
         } else if (pfd.error().code != ENOENT || !(flags & O_CREAT)) {
             return SyscallResult::err(pfd.error().code);
+        } else if (int e = may_create(c, path)) {
+            return SyscallResult::err(e);
         }
     }
     auto fd = kernel().open(t.tgid, path, flags & ~(O_CLOEXEC | O_NOFOLLOW | O_LARGEFILE_), mode);
@@ -2038,6 +2058,8 @@ SyscallResult Syscalls::sys_newfstatat(Task& t, const SyscallArgs& a)
     std::string path = absolute_path(t, a.fd(0), raw.value(), &bad);
     if (bad.is_error())
         return SyscallResult::err(bad.error().code);
+    if (int e = may_search(process(t).creds, path))
+        return SyscallResult::err(e);
     bool follow = !(flags & AT_SYMLINK_NOFOLLOW_);
     PathStat ps =
         stat_path(kernel(), t.tgid, follow_exe_link(path, follow, t.tgid, group(t).exe_path), follow);
@@ -2075,6 +2097,8 @@ SyscallResult Syscalls::sys_statx(Task& t, const SyscallArgs& a)
         std::string path = absolute_path(t, a.fd(0), raw.value().empty() ? "." : raw.value(), &bad);
         if (bad.is_error())
             return SyscallResult::err(bad.error().code);
+        if (int e = may_search(process(t).creds, path))
+            return SyscallResult::err(e);
         bool follow = !(flags & AT_SYMLINK_NOFOLLOW_);
         PathStat ps =
             stat_path(kernel(), t.tgid, follow_exe_link(path, follow, t.tgid, group(t).exe_path), follow);
@@ -2176,14 +2200,20 @@ SyscallResult Syscalls::access_at(Task& t, int dirfd, u64 path_addr, u64 mode, u
         if (bad.is_error())
             return SyscallResult::err(bad.error().code);
     }
+    // Checked with the real ids unless AT_EACCESS asks for the effective ones.
+    const Credentials& own = process(t).creds;
+    Credentials real = own.for_access();
+    const Credentials& c = (flags & AT_EACCESS_) ? own : real;
+    if (int e = may_search(c, path))
+        return SyscallResult::err(e);
     bool follow = !(flags & AT_SYMLINK_NOFOLLOW_);
     PathStat ps =
         stat_path(kernel(), t.tgid, follow_exe_link(path, follow, t.tgid, group(t).exe_path), follow);
     if (ps.error)
         return SyscallResult::err(ps.error);
-    // The guest runs as root: only execute permission needs some x bit.
-    if ((mode & X_OK) && !S_ISDIR(ps.st.st_mode) && !(ps.st.st_mode & 0111))
-        return SyscallResult::err(EACCES);
+    if (mode != 0)
+        return SyscallResult::err(
+            c.permission(ps.st.st_mode, ps.st.st_uid, ps.st.st_gid, static_cast<int>(mode)));
     return SyscallResult::ret(0);
 }
 
@@ -2520,6 +2550,8 @@ SyscallResult Syscalls::sys_unlinkat(Task& t, const SyscallArgs& a)
         return SyscallResult::err((a[2] & AT_REMOVEDIR_) ? EBUSY : EISDIR); // a mount point
     if (is_kernel_path(path.value()))
         return SyscallResult::err(EACCES);
+    if (int e = may_delete(process(t).creds, path.value()))
+        return SyscallResult::err(e);
     if (a[2] & AT_REMOVEDIR_)
         return SyscallResult::of(kernel().vfs().rmdir(path.value()));
     return SyscallResult::of(kernel().vfs().unlink(path.value()));
@@ -2537,6 +2569,8 @@ SyscallResult Syscalls::sys_mkdirat(Task& t, const SyscallArgs& a)
         return SyscallResult::err(EEXIST);
     if (std::string name; kernel().mounts().holding(path.value(), &name))
         return SyscallResult::err(EPERM); // no directories inside kioku's memory mounts
+    if (int e = may_create(process(t).creds, path.value()))
+        return SyscallResult::err(e);
     mode_t mode = static_cast<mode_t>(a[2] & 07777 & ~group(t).umask);
     return SyscallResult::of(kernel().vfs().mkdir(path.value(), mode));
 }
@@ -2564,6 +2598,12 @@ SyscallResult Syscalls::sys_renameat2(Task& t, const SyscallArgs& a)
     }
     if (is_kernel_path(from.value()) || is_kernel_path(to.value()))
         return SyscallResult::err(EXDEV);
+    const Credentials& c = process(t).creds;
+    if (int e = may_delete(c, from.value()))
+        return SyscallResult::err(e);
+    if (int e = kernel().vfs().stat(to.value(), Follow::No).is_error() ? may_create(c, to.value())
+                                                                       : may_delete(c, to.value()))
+        return SyscallResult::err(e);
     return SyscallResult::of(kernel().vfs().rename(from.value(), to.value(), static_cast<unsigned>(a[4])));
 }
 
@@ -2580,6 +2620,11 @@ SyscallResult Syscalls::sys_linkat(Task& t, const SyscallArgs& a)
     if (is_kernel_path(from.value()) || is_kernel_path(to.value()) ||
         kernel().mounts().holding(from.value(), &name) || kernel().mounts().holding(to.value(), &name))
         return SyscallResult::err(EXDEV); // no hard links in kioku's memory mounts
+    const Credentials& c = process(t).creds;
+    if (int e = may_search(c, from.value()))
+        return SyscallResult::err(e);
+    if (int e = may_create(c, to.value()))
+        return SyscallResult::err(e);
     Follow follow = (a[4] & AT_SYMLINK_FOLLOW_) ? Follow::Yes : Follow::No;
     return SyscallResult::of(kernel().vfs().link(from.value(), to.value(), follow));
 }
@@ -2599,6 +2644,8 @@ SyscallResult Syscalls::sys_symlinkat(Task& t, const SyscallArgs& a)
         return SyscallResult::err(EEXIST);
     if (std::string name; kernel().mounts().holding(path.value(), &name))
         return SyscallResult::err(EPERM); // no symbolic links in kioku's memory mounts
+    if (int e = may_create(process(t).creds, path.value()))
+        return SyscallResult::err(e);
     return SyscallResult::of(kernel().vfs().symlink(target.value(), path.value()));
 }
 
@@ -2617,9 +2664,18 @@ SyscallResult Syscalls::sys_fchmodat(Task& t, const SyscallArgs& a)
     }
     if (is_kernel_path(path.value()))
         return SyscallResult::err(EPERM);
+    u32 mode = static_cast<u32>(a[2] & 07777);
+    if (const Credentials& c = process(t).creds; !(c.overrides_dac() && c.capable(CAP_FOWNER))) {
+        if (int e = may_search(c, path.value()))
+            return SyscallResult::err(e);
+        auto st = kernel().vfs().stat(path.value(), Follow::Yes);
+        if (st.is_error())
+            return SyscallResult::err(st.error().code);
+        if (int e = c.may_chmod(st.value().st_uid, st.value().st_gid, mode))
+            return SyscallResult::err(e);
+    }
     // fchmodat(2) has no flags argument: it always follows a link.
-    return SyscallResult::of(
-        kernel().vfs().chmod(path.value(), static_cast<mode_t>(a[2] & 07777), Follow::Yes));
+    return SyscallResult::of(kernel().vfs().chmod(path.value(), static_cast<mode_t>(mode), Follow::Yes));
 }
 
 SyscallResult Syscalls::sys_fchmodat2(Task& t, const SyscallArgs& a)
@@ -2666,6 +2722,15 @@ SyscallResult Syscalls::sys_fchmod(Task& t, const SyscallArgs& a)
         inode.shmem_mode = (inode.shmem_mode & ~07777u) | mode;
         return SyscallResult::ret(0);
     }
+    if (const Credentials& c = process(t).creds;
+        !(c.overrides_dac() && c.capable(CAP_FOWNER)) &&
+        (!f.value()->special || f.value()->special->kind == SpecialFile::Kind::Directory)) {
+        auto st = stat_file(kernel(), t.tgid, *f.value());
+        u32 m = mode;
+        if (int e = st.is_error() ? 0 : c.may_chmod(st.value().st_uid, st.value().st_gid, m))
+            return SyscallResult::err(e);
+        mode = static_cast<mode_t>(m);
+    }
     if (!f.value()->special)
         return ::fchmod(f.value()->inode->host_fd(), mode) == 0 ? SyscallResult::ret(0)
                                                                 : SyscallResult::err(errno);
@@ -2702,6 +2767,16 @@ SyscallResult Syscalls::sys_fchownat(Task& t, const SyscallArgs& a)
     if (is_kernel_path(path.value()))
         return SyscallResult::err(EPERM);
     Follow follow = (a[4] & AT_SYMLINK_NOFOLLOW_) ? Follow::No : Follow::Yes;
+    if (const Credentials& c = process(t).creds; !(c.overrides_dac() && c.capable(CAP_CHOWN))) {
+        if (int e = may_search(c, path.value()))
+            return SyscallResult::err(e);
+        auto st = kernel().vfs().stat(path.value(), follow);
+        if (st.is_error())
+            return SyscallResult::err(st.error().code);
+        if (int e = c.may_chown(st.value().st_uid, st.value().st_gid, static_cast<u32>(a[2]),
+                                static_cast<u32>(a[3])))
+            return SyscallResult::err(e);
+    }
     return SyscallResult::of(
         kernel().vfs().chown(path.value(), static_cast<uid_t>(a[2]), static_cast<gid_t>(a[3]), follow));
 }
@@ -2720,6 +2795,13 @@ SyscallResult Syscalls::sys_fchown(Task& t, const SyscallArgs& a)
         if (gid != static_cast<gid_t>(-1))
             inode.shmem_gid = gid;
         return SyscallResult::ret(0);
+    }
+    if (const Credentials& c = process(t).creds;
+        !c.capable(CAP_CHOWN) &&
+        (!f.value()->special || f.value()->special->kind == SpecialFile::Kind::Directory)) {
+        auto st = stat_file(kernel(), t.tgid, *f.value());
+        if (int e = st.is_error() ? 0 : c.may_chown(st.value().st_uid, st.value().st_gid, uid, gid))
+            return SyscallResult::err(e);
     }
     if (!f.value()->special)
         return SyscallResult::of(kernel().vfs().chown_fd(f.value()->inode->host_fd(), uid, gid));
@@ -2804,6 +2886,8 @@ SyscallResult Syscalls::sys_truncate(Task& t, const SyscallArgs& a)
     }
     if (is_kernel_path(path.value()))
         return SyscallResult::err(EACCES);
+    if (int e = may_search(process(t).creds, path.value()))
+        return SyscallResult::err(e);
     auto st = kernel().vfs().stat(path.value(), Follow::Yes);
     if (st.is_error())
         return SyscallResult::err(st.error().code);
@@ -2811,6 +2895,9 @@ SyscallResult Syscalls::sys_truncate(Task& t, const SyscallArgs& a)
         return SyscallResult::err(EISDIR);
     if (!S_ISREG(st.value().st_mode))
         return SyscallResult::err(EINVAL);
+    if (int e =
+            process(t).creds.permission(st.value().st_mode, st.value().st_uid, st.value().st_gid, MAY_WRITE))
+        return SyscallResult::err(e);
     auto inode = kernel().vfs().open(path.value(), O_RDWR, 0);
     if (inode.is_error())
         return SyscallResult::err(inode.error().code);
@@ -2882,11 +2969,16 @@ SyscallResult Syscalls::sys_chdir(Task& t, const SyscallArgs& a)
         return SyscallResult::err(raw.error().code);
     Result<void> bad;
     std::string path = absolute_path(t, AT_FDCWD_, raw.value(), &bad);
+    const Credentials& c = process(t).creds;
+    if (int e = may_search(c, path))
+        return SyscallResult::err(e);
     PathStat ps = stat_path(kernel(), t.tgid, follow_exe_link(path, true, t.tgid, group(t).exe_path), true);
     if (ps.error)
         return SyscallResult::err(ps.error);
     if (!S_ISDIR(ps.st.st_mode))
         return SyscallResult::err(ENOTDIR);
+    if (int e = c.permission(ps.st.st_mode, ps.st.st_uid, ps.st.st_gid, MAY_EXEC))
+        return SyscallResult::err(e);
     group(t).cwd = path;
     return SyscallResult::ret(0);
 }
@@ -2900,6 +2992,11 @@ SyscallResult Syscalls::sys_fchdir(Task& t, const SyscallArgs& a)
     const std::string& path = f.value()->path;
     if (!path.starts_with("/") || !S_ISDIR(stat_path_mode(kernel(), t.tgid, path)))
         return SyscallResult::err(ENOTDIR);
+    if (const Credentials& c = process(t).creds; !c.overrides_dac()) {
+        PathStat ps = stat_path(kernel(), t.tgid, path, true);
+        if (int e = ps.error ? 0 : c.permission(ps.st.st_mode, ps.st.st_uid, ps.st.st_gid, MAY_EXEC))
+            return SyscallResult::err(e);
+    }
     group(t).cwd = path;
     return SyscallResult::ret(0);
 }

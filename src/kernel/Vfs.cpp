@@ -78,7 +78,10 @@ Result<std::unique_ptr<Vfs>> Vfs::create(PageCache& cache, const std::string& ro
         root = (tmp / "kioku-root-XXXXXX").string();
         if (!::mkdtemp(root.data()))
             return host_error("cannot create a temporary guest root");
+        // A root directory any user may search, and a /tmp any user may write in, as Linux's.
+        ::chmod(root.c_str(), 0755);
         ::mkdir((root + "/tmp").c_str(), 01777);
+        ::chmod((root + "/tmp").c_str(), 01777);
     }
     int fd = ::open(root.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC);
     if (fd < 0)
@@ -89,6 +92,17 @@ Result<std::unique_ptr<Vfs>> Vfs::create(PageCache& cache, const std::string& ro
     return std::unique_ptr<Vfs>(new Vfs(cache, std::move(root), std::move(root_fd), owned, start));
 }
 
+namespace {
+
+u32 host_umask()
+{
+    mode_t mask = ::umask(0);
+    ::umask(mask);
+    return static_cast<u32>(mask);
+}
+
+} // namespace
+
 Vfs::Vfs(PageCache& cache, std::string root, UniqueFd root_fd, bool owned, struct timespec start)
     : m_cache(cache)
     , m_root(std::move(root))
@@ -96,6 +110,7 @@ Vfs::Vfs(PageCache& cache, std::string root, UniqueFd root_fd, bool owned, struc
     , m_owned(owned)
     , m_host_uid(::geteuid())
     , m_host_gid(::getegid())
+    , m_host_umask(host_umask())
     , m_start(start)
 {
     struct stat st {};
@@ -277,6 +292,25 @@ Result<struct stat> Vfs::stat(const std::string& guest_path, Follow follow)
     return st;
 }
 
+// The guest's umask has been applied to `mode`; kioku's own must not cut it again. The bits the
+// host's umask took are given back, keeping what the host added (a set-group-ID directory's
+// S_ISGID on a new directory). `leaf` empty: dir_fd is the new file itself.
+void Vfs::undo_host_umask(int dir_fd, const char* leaf, int mode)
+{
+    u32 taken = static_cast<u32>(mode) & m_host_umask & 0777;
+    if (taken == 0)
+        return;
+    int at = leaf[0] ? 0 : AT_EMPTY_PATH;
+    struct stat st {};
+    if (::fstatat(dir_fd, leaf, &st, at | AT_SYMLINK_NOFOLLOW) != 0)
+        return;
+    auto wanted = static_cast<mode_t>((st.st_mode & 07777) | taken);
+    if (leaf[0])
+        ::fchmodat(dir_fd, leaf, wanted, 0);
+    else
+        ::fchmod(dir_fd, wanted);
+}
+
 void Vfs::seen(int fd)
 {
     struct stat st {};
@@ -321,6 +355,8 @@ Result<std::shared_ptr<Inode>> Vfs::open(const std::string& guest_path, int flag
     if (fd.is_error())
         return Error::from_errno(fd.error().code, "open failed");
     struct stat st {};
+    if (created)
+        undo_host_umask(fd.value().get(), "", mode);
     ::fstat(fd.value().get(), &st);
     if (created) {
         changed(st, Change::Created);
@@ -372,6 +408,7 @@ Result<std::shared_ptr<Inode>> Vfs::open_tmpfile(const std::string& guest_dir, i
     }
     if (fd.is_error())
         return Error::from_errno(fd.error().code, "O_TMPFILE failed");
+    undo_host_umask(fd.value().get(), "", mode);
     struct stat st {};
     ::fstat(fd.value().get(), &st);
     changed(st, Change::Created);
@@ -417,6 +454,7 @@ Result<void> Vfs::mkdir(const std::string& guest_path, mode_t mode)
     seen(p.dir.get());
     if (::mkdirat(p.dir.get(), p.leaf.c_str(), mode) != 0)
         return host_error("mkdir failed");
+    undo_host_umask(p.dir.get(), p.leaf.c_str(), mode);
     dir_changed(p.dir.get(), p.leaf.c_str(), Change::Created);
     return {};
 }

@@ -158,6 +158,7 @@ class Vfs {
     GuestFile& guest_file(HostKey key);
     GuestFile& timed(const struct stat& host);
     void seen(int fd); // timed() of what fd names, before the guest changes it
+    void undo_host_umask(int dir_fd, const char* leaf, int mode);
     struct timespec now() const;
     // A change to the directory `dir_fd` names (an entry made or removed), and to the inode of
     // `leaf` in it (`leaf` null for none).
@@ -171,6 +172,7 @@ class Vfs {
     u64 m_disk_used = 0;
     u64 m_tmpfiles = 0;
     u32 m_host_uid = 0, m_host_gid = 0; // kioku's own effective ids
+    u32 m_host_umask = 0;               // kioku's own umask, which host calls would apply
     u32 m_creator_uid = 0,
         m_creator_gid = 0; // names of O_TMPFILE's stand-ins, where the host has no O_TMPFILE
     std::map<std::pair<u64, u64>, std::shared_ptr<Inode>> m_inodes; // (host dev, host ino)
