@@ -406,6 +406,7 @@ Result<Pid> Kernel::fork(Pid parent_pid, ShareMemory share)
     child->oom_score_adj = parent->oom_score_adj;
     child->cgroup = parent->cgroup;
     child->creds = parent->creds;
+    child->dumpable = parent->dumpable;
     child->limits_changed();
     child->start_time_ns = now_ns();
     m_processes.emplace(pid, std::move(child));

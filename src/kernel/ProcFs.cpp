@@ -443,6 +443,8 @@ Result<std::string> ProcFs::read_pid(Process& p, const std::string& what)
         return "0::" + (p.cgroup ? p.cgroup->path() : std::string("/")) + "\n";
     if (what == "oom_score")
         return std::to_string(OomKiller::oom_score(m_kernel, p)) + "\n";
+    if (what == "comm") // the task's name, cut at TASK_COMM_LEN - 1
+        return p.name().substr(0, 15) + "\n";
     if (what == "status")
         return status(p);
     if (what == "stat")

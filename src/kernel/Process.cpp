@@ -52,6 +52,7 @@ void Process::exec(std::unique_ptr<AddressSpace> space, std::string name)
     creds.exec();
     limits_changed();
     m_name = std::move(name);
+    dumpable = 1;           // begin_new_exec: SUID_DUMP_USER for an ordinary program
     m_posix_timers.clear(); // exit_itimers in begin_new_exec
 }
 

@@ -59,6 +59,10 @@ class Process {
     Pid pid() const { return m_pid; }
     Pid ppid() const { return m_ppid; }
     const std::string& name() const { return m_name; }
+    // prctl(PR_SET_NAME): the name /proc shows (comm, at most 15 bytes) until the next exec.
+    void set_name(std::string name) { m_name = std::move(name); }
+    // prctl(PR_SET_DUMPABLE): 0 or 1 (SUID_DUMP_DISABLE, SUID_DUMP_USER).
+    int dumpable = 1;
     State state() const { return m_state; }
     bool alive() const { return m_state == State::Running; }
     // Whether the kernel objects of the process could not be had (copy_process fails: ENOMEM).

@@ -640,8 +640,8 @@ void Runner::deliver_signals(Task& t)
             }
             continue;
         }
-        if (action.flags & SA_RESETHAND_)
-            g.actions[static_cast<size_t>(info.signo)] = SigAction{};
+        if (action.flags & SA_RESETHAND_) // handle_signal: the handler alone goes back to SIG_DFL
+            g.actions[static_cast<size_t>(info.signo)].handler = SIG_DFL_;
         if (setup_rt_frame(*m_kernel, t, action, info).is_error()) {
             exit_group(t.tgid, 0, SIGSEGV_);
             return;

@@ -1225,6 +1225,12 @@ Result<std::vector<Syscalls::IoVec>> Syscalls::read_iovec(Task& t, u64 addr, u64
     static_assert(sizeof(IoVec) == 16);
     if (!iov.empty() && get_bytes(t, addr, iov.data(), count * sizeof(IoVec)).is_error())
         return Error::from_errno(EFAULT, "bad iovec");
+    // iovec_from_user: a length is an ssize_t; their sum is cut at MAX_RW_COUNT, which the
+    // transfers do as they go.
+    for (const IoVec& v : iov) {
+        if (static_cast<i64>(v.len) < 0)
+            return Error::from_errno(EINVAL, "an iovec length past SSIZE_MAX");
+    }
     return iov;
 }
 
@@ -1341,6 +1347,8 @@ SyscallResult Syscalls::positioned_io(Task& t, const SyscallArgs& a, bool write)
         // everything else special is a stream here.
         OpenFile& of = *f.value();
         auto kind = of.special->kind;
+        if (kind == SpecialFile::Kind::Directory && !write)
+            return SyscallResult::err(EISDIR); // a directory has a position, but no read
         if ((write && kind != SpecialFile::Kind::Mem) ||
             (kind != SpecialFile::Kind::Text && kind != SpecialFile::Kind::Pagemap &&
              kind != SpecialFile::Kind::Mem))
@@ -1714,7 +1722,7 @@ kernel_directory_names(Kernel& kernel, Pid viewer, const std::string& path,
     };
     auto process_dir = [&](const std::string& dir) {
         files(dir, {"maps", "smaps", "smaps_rollup", "status", "statm", "stat", "oom_score", "oom_score_adj",
-                    "mounts", "cgroup"});
+                    "mounts", "cgroup", "comm"});
         for (const char* name : {"pagemap", "mem", "clear_refs"})
             out.push_back({name, 0, DT_REG});
         out.push_back({"exe", 0, DT_LNK});

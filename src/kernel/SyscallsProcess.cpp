@@ -119,6 +119,9 @@ SyscallResult Syscalls::sys_wait4(Task& t, const SyscallArgs& a)
 {
     i32 which = static_cast<i32>(a[0]);
     u64 options = a[2];
+    // kernel_wait4: WNOHANG, WUNTRACED, WCONTINUED, __WNOTHREAD, __WALL and __WCLONE only.
+    if (options & ~u64{1 | 2 | 8 | 0x20000000 | 0x40000000 | 0x80000000})
+        return SyscallResult::err(EINVAL);
     if (which == std::numeric_limits<i32>::min())
         return SyscallResult::err(ESRCH); // -INT_MIN is no process group
     // pid > 0: that child; -1: any; 0: the caller's process group; < -1: group -pid.
@@ -528,6 +531,10 @@ SyscallResult Syscalls::sys_setrlimit(Task& t, const SyscallArgs& a)
 
 SyscallResult Syscalls::sys_getrandom(Task& t, const SyscallArgs& a)
 {
+    // GRND_NONBLOCK, GRND_RANDOM, GRND_INSECURE; the last two exclude each other.
+    constexpr u64 GRND_RANDOM_ = 2, GRND_INSECURE_ = 4;
+    if ((a[2] & ~u64{7}) || (a[2] & (GRND_RANDOM_ | GRND_INSECURE_)) == (GRND_RANDOM_ | GRND_INSECURE_))
+        return SyscallResult::err(EINVAL);
     u64 n = std::min<u64>(a[1], 33554431);
     std::vector<u8> bytes(n);
     m_runner.random_bytes(bytes.data(), n);
@@ -574,6 +581,9 @@ SyscallResult Syscalls::sys_gettimeofday(Task& t, const SyscallArgs& a)
     u64 now = kernel().now_ns() + REALTIME_EPOCH_S * NS_PER_SEC;
     i64 tv[2] = {static_cast<i64>(now / NS_PER_SEC), static_cast<i64>((now % NS_PER_SEC) / 1000)};
     if (a[0] && put_bytes(t, a[0], tv, sizeof tv).is_error())
+        return SyscallResult::err(EFAULT);
+    i32 tz[2] = {0, 0}; // sys_tz: minutes west of Greenwich, and no DST correction
+    if (a[1] && put_bytes(t, a[1], tz, sizeof tz).is_error())
         return SyscallResult::err(EFAULT);
     return SyscallResult::ret(0);
 }
@@ -700,10 +710,24 @@ SyscallResult Syscalls::sys_prctl(Task& t, const SyscallArgs& a)
     case 23: // PR_CAPBSET_READ
     case 24: // PR_CAPBSET_DROP
         return prctl_caps(t, a);
-    case 3: return SyscallResult::ret(1);  // PR_GET_DUMPABLE
-    case 4: return SyscallResult::ret(0);  // PR_SET_DUMPABLE
-    case 15: return SyscallResult::ret(0); // PR_SET_NAME: the name is kept from exec
-    case 16: {                             // PR_GET_NAME
+    case 3: return SyscallResult::ret(process(t).dumpable); // PR_GET_DUMPABLE
+    case 4:                                                 // PR_SET_DUMPABLE
+        if (a[1] > 1)
+            return SyscallResult::err(EINVAL); // SUID_DUMP_ROOT is for the sysctl alone
+        process(t).dumpable = static_cast<int>(a[1]);
+        return SyscallResult::ret(0);
+    case 15: { // PR_SET_NAME: up to 15 bytes, cut there
+        char name[16] = {};
+        for (unsigned i = 0; i < 15; ++i) {
+            if (get_bytes(t, a[1] + i, &name[i], 1).is_error())
+                return SyscallResult::err(EFAULT);
+            if (name[i] == '\0')
+                break;
+        }
+        process(t).set_name(name);
+        return SyscallResult::ret(0);
+    }
+    case 16: { // PR_GET_NAME
         char name[16] = {};
         std::strncpy(name, process(t).name().c_str(), 15);
         return put_bytes(t, a[1], name, sizeof name).is_error() ? SyscallResult::err(EFAULT)
