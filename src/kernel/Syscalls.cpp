@@ -514,9 +514,10 @@ SyscallResult Syscalls::dispatch(Task& t)
     Handler h = handler_for(number);
     if (!h)
         return unimplemented(number);
-    const Credentials& creds = process(t).creds;
-    kernel().vfs().set_creator(creds.fsuid, creds.fsgid); // whatever the call makes is theirs
-    return (this->*h)(t, args);
+    kernel().vfs().set_creator(&process(t).creds); // whatever the call makes is theirs
+    SyscallResult r = (this->*h)(t, args);
+    kernel().vfs().set_creator(nullptr);
+    return r;
 }
 
 SyscallResult Syscalls::unimplemented(u64 number)

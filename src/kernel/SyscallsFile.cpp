@@ -919,6 +919,8 @@ SyscallResult Syscalls::open_path(Task& t, std::string path, int flags, int mode
                 kernel().vfs().to_guest(view);
                 if (int e = c.permission(view.st_mode, view.st_uid, view.st_gid, mask))
                     return SyscallResult::err(e);
+                if ((flags & O_NOATIME) && !c.owns(view.st_uid))
+                    return SyscallResult::err(EPERM); // may_open
             }
             if (tmpfile) {
                 // An unnamed file in this directory (Vfs::open_tmpfile), below.
@@ -2144,6 +2146,8 @@ SyscallResult Syscalls::sys_readlinkat(Task& t, const SyscallArgs& a)
         path = absolute_path(t, a.fd(0), raw.value(), &bad);
         if (bad.is_error())
             return SyscallResult::err(bad.error().code);
+        if (int e = may_search(process(t).creds, path))
+            return SyscallResult::err(e);
     }
     std::string target;
     std::string self = "/proc/" + std::to_string(t.tgid);

@@ -184,8 +184,8 @@ void Vfs::changed(const struct stat& host, Change what)
         g.atime = g.mtime = g.ctime = t;
         g.timed = true;
         g.owned = true;
-        g.uid = m_creator_uid;
-        g.gid = m_creator_gid;
+        g.uid = m_creator ? m_creator->fsuid : 0;
+        g.gid = m_creator ? m_creator->fsgid : 0;
         return;
     }
     GuestFile& g = timed(host);
@@ -214,8 +214,35 @@ void Vfs::dir_changed(int dir_fd, const char* leaf, Change leaf_change)
     struct stat st {};
     if (::fstat(dir_fd, &st) == 0)
         changed(st, Change::Data);
-    if (leaf && ::fstatat(dir_fd, leaf, &st, AT_SYMLINK_NOFOLLOW) == 0)
+    if (leaf && ::fstatat(dir_fd, leaf, &st, AT_SYMLINK_NOFOLLOW) == 0) {
         changed(st, leaf_change);
+        if (leaf_change == Change::Created)
+            inherit_group(dir_fd, leaf, st);
+    }
+}
+
+// inode_init_owner: in a set-group-ID directory a new file takes the directory's group (a new
+// directory also the bit, which the host gives it), and a new file keeps a group-executable
+// S_ISGID only for a maker in that group or with CAP_FSETID. `leaf` names the new file in
+// dir_fd ("" when made_fd is the file itself).
+void Vfs::inherit_group(int dir_fd, const char* leaf, const struct stat& made, int made_fd)
+{
+    struct stat dir {};
+    if (::fstat(dir_fd, &dir) != 0)
+        return;
+    to_guest(dir);
+    if (!(dir.st_mode & S_ISGID))
+        return;
+    timed(made).gid = dir.st_gid;
+    constexpr mode_t SGID_X = S_ISGID | S_IXGRP;
+    if (S_ISREG(made.st_mode) && (made.st_mode & SGID_X) == SGID_X && m_creator &&
+        !m_creator->in_group(dir.st_gid) && !m_creator->capable(CAP_FSETID)) {
+        auto mode = static_cast<mode_t>(made.st_mode & 07777 & ~S_ISGID);
+        if (made_fd >= 0)
+            ::fchmod(made_fd, mode);
+        else
+            ::fchmodat(dir_fd, leaf, mode, 0);
+    }
 }
 
 std::array<struct timespec, 2> Vfs::set_times(const struct stat& host, const struct timespec* times)
@@ -360,8 +387,10 @@ Result<std::shared_ptr<Inode>> Vfs::open(const std::string& guest_path, int flag
     ::fstat(fd.value().get(), &st);
     if (created) {
         changed(st, Change::Created);
-        if (parent)
+        if (parent) {
+            inherit_group(parent->dir.get(), "", st, fd.value().get());
             dir_changed(parent->dir.get(), nullptr, Change::Data);
+        }
     } else {
         timed(st); // its times as they were before the guest changes them
     }

@@ -33,6 +33,7 @@
 #include "base/Result.h"
 #include "base/Types.h"
 #include "base/UniqueFd.h"
+#include "kernel/Credentials.h"
 
 struct timespec;
 
@@ -66,12 +67,10 @@ class Vfs {
     // the same owners whoever runs it.
     void to_guest(struct stat& st);
     static constexpr u32 OVERFLOW_ID = 65534; // /proc/sys/kernel/overflowuid
-    // The owner of what the guest makes from now on: the caller's fsuid and fsgid.
-    void set_creator(u32 uid, u32 gid)
-    {
-        m_creator_uid = uid;
-        m_creator_gid = gid;
-    }
+    // Whose call the Vfs serves, for the owner of what it makes (fsuid, and fsgid or a set-group-ID
+    // directory's group) and the set-group-ID bit a new file may keep; null between calls (kioku's
+    // own files are root's).
+    void set_creator(const Credentials* creds) { m_creator = creds; }
     // The guest's inode number of the host file (host_dev, host_ino).
     u64 guest_ino(u64 host_dev, u64 host_ino);
     // The guest made (Created), wrote (Data: modification and status-change times) or changed
@@ -159,6 +158,7 @@ class Vfs {
     GuestFile& timed(const struct stat& host);
     void seen(int fd); // timed() of what fd names, before the guest changes it
     void undo_host_umask(int dir_fd, const char* leaf, int mode);
+    void inherit_group(int dir_fd, const char* leaf, const struct stat& made, int made_fd = -1);
     struct timespec now() const;
     // A change to the directory `dir_fd` names (an entry made or removed), and to the inode of
     // `leaf` in it (`leaf` null for none).
@@ -170,11 +170,10 @@ class Vfs {
     bool m_owned;
     u64 m_disk_limit = ~u64{0};
     u64 m_disk_used = 0;
-    u64 m_tmpfiles = 0;
+    u64 m_tmpfiles = 0;                 // names of O_TMPFILE's stand-ins, where the host has no O_TMPFILE
     u32 m_host_uid = 0, m_host_gid = 0; // kioku's own effective ids
     u32 m_host_umask = 0;               // kioku's own umask, which host calls would apply
-    u32 m_creator_uid = 0,
-        m_creator_gid = 0; // names of O_TMPFILE's stand-ins, where the host has no O_TMPFILE
+    const Credentials* m_creator = nullptr;
     std::map<std::pair<u64, u64>, std::shared_ptr<Inode>> m_inodes; // (host dev, host ino)
     std::map<HostKey, GuestFile> m_guest;
     std::unordered_map<u64, HostKey> m_by_ino; // guest inode -> host file

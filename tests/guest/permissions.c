@@ -98,6 +98,19 @@ static void as_user(void)
     report("chdir closed", chdir("closed"));
     report("chdir ro", chdir("ro"));
     report("chdir .. (back)", chdir(".."));
+    report("open open O_NOATIME (not the owner)", open_close("open", O_RDONLY | O_NOATIME));
+    report("open mine O_NOATIME (the owner)", open_close("mine", O_RDONLY | O_NOATIME));
+    char target[16];
+    report("readlink closed/l", readlink("closed/l", target, sizeof target));
+    /* A set-group-ID directory of group 5, which 1000 is not in. */
+    report("creat sgid/f 02755", open_close("sgid/f", O_CREAT | O_WRONLY) < 0 ? -1 : chmod("sgid/f", 02755));
+    close(open("sgid/g", O_CREAT | O_WRONLY, 02755));
+    report("mkdir sgid/d", mkdir("sgid/d", 0755));
+    const char* made[] = {"sgid/f", "sgid/g", "sgid/d"};
+    for (unsigned i = 0; i < 3; ++i) {
+        stat(made[i], &st);
+        printf("%-40s %u:%u %o\n", made[i], (unsigned)st.st_uid, (unsigned)st.st_gid, st.st_mode & 07777);
+    }
 }
 
 int main(void)
@@ -119,6 +132,10 @@ int main(void)
     make("prog", 0644, 0, 0);
     make("grp", 0640, 0, 100);
     make("other-group", 0644, 1000, 5);
+    symlink("f", "closed/l");
+    mkdir("sgid", 0777);
+    chown("sgid", 0, 5);
+    chmod("sgid", 02777);
 
     pid_t pid = fork();
     if (pid == 0) {
@@ -153,6 +170,11 @@ int main(void)
                            "sticky/mine", "prog", "grp", "other-group", "x", "ro/l", "ro/l2", "ro/new"};
     for (unsigned i = 0; i < sizeof files / sizeof *files; ++i)
         unlink(files[i]);
+    unlink("closed/l");
+    unlink("sgid/f");
+    unlink("sgid/g");
+    rmdir("sgid/d");
+    rmdir("sgid");
     rmdir("ro/d");
     rmdir("closed");
     rmdir("ro");
