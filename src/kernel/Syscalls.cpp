@@ -328,6 +328,8 @@ Syscalls::Handler Syscalls::handler_for(u64 number) const
         {66, &Syscalls::sys_writev},
         {67, &Syscalls::sys_pread64},
         {68, &Syscalls::sys_pwrite64},
+        {69, &Syscalls::sys_preadv},
+        {70, &Syscalls::sys_pwritev},
         {78, &Syscalls::sys_readlinkat},
         {79, &Syscalls::sys_newfstatat},
         {80, &Syscalls::sys_fstat},

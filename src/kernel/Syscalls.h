@@ -215,6 +215,9 @@ class Syscalls {
     SyscallResult sys_writev(Task&, const SyscallArgs&);
     SyscallResult sys_pread64(Task&, const SyscallArgs&);
     SyscallResult sys_pwrite64(Task&, const SyscallArgs&);
+    SyscallResult sys_preadv(Task&, const SyscallArgs&);
+    SyscallResult sys_pwritev(Task&, const SyscallArgs&);
+    SyscallResult positioned_vector_io(Task& t, const SyscallArgs& a, bool write);
     SyscallResult positioned_io(Task&, const SyscallArgs&, bool write); // pread64 / pwrite64
     SyscallResult sys_lseek(Task&, const SyscallArgs&);
     SyscallResult sys_ioctl(Task&, const SyscallArgs&);

@@ -1382,6 +1382,43 @@ SyscallResult Syscalls::sys_pread64(Task& t, const SyscallArgs& a)
     return positioned_io(t, a, false);
 }
 
+// preadv and pwritev: readv and writev at an offset, leaving the file's position. On a 64-bit
+// machine the offset is the low word alone (pos_from_hilo shifts the high one out).
+SyscallResult Syscalls::positioned_vector_io(Task& t, const SyscallArgs& a, bool write)
+{
+    if (a.i(3) < 0)
+        return SyscallResult::err(EINVAL);
+    if (open_file(t, a.fd(0)).is_error())
+        return SyscallResult::err(EBADF);
+    auto vec = read_iovec(t, a[1], a[2]);
+    if (vec.is_error())
+        return SyscallResult::err(vec.error().code);
+    u64 done = 0;
+    for (const IoVec& v : vec.value()) {
+        if (v.len == 0)
+            continue;
+        SyscallArgs one;
+        one.a = {a[0], v.base, v.len, a[3] + done, 0, 0};
+        SyscallResult r = positioned_io(t, one, write);
+        if (r.value < 0)
+            return done ? SyscallResult::ret(static_cast<i64>(done)) : r;
+        done += static_cast<u64>(r.value);
+        if (static_cast<u64>(r.value) < v.len)
+            break;
+    }
+    return SyscallResult::ret(static_cast<i64>(done));
+}
+
+SyscallResult Syscalls::sys_preadv(Task& t, const SyscallArgs& a)
+{
+    return positioned_vector_io(t, a, false);
+}
+
+SyscallResult Syscalls::sys_pwritev(Task& t, const SyscallArgs& a)
+{
+    return positioned_vector_io(t, a, true);
+}
+
 SyscallResult Syscalls::sys_pwrite64(Task& t, const SyscallArgs& a)
 {
     return positioned_io(t, a, true);

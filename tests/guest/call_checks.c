@@ -1,6 +1,7 @@
 /* Argument checks and small behaviours of calls outside the file system that LTP's syscall tests
  * look at: iovec lengths, pread of a directory, gettimeofday's timezone, getrandom's flags,
- * waitpid's options, prctl's dumpable flag and name, and what SA_RESETHAND leaves of an action. */
+ * waitpid's options, prctl's dumpable flag and name, what SA_RESETHAND leaves of an action, and
+ * preadv and pwritev. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -97,6 +98,23 @@ int main(void)
     printf("%-44s %s, SA_SIGINFO %s, SA_RESETHAND %s\n", "after SA_RESETHAND",
            old.sa_handler == SIG_DFL ? "SIG_DFL" : "a handler", (old.sa_flags & SA_SIGINFO) ? "kept" : "gone",
            (old.sa_flags & SA_RESETHAND) ? "kept" : "gone");
+
+    /* preadv and pwritev: at an offset, leaving the position. */
+    ftruncate(fd, 0);
+    lseek(fd, 0, SEEK_SET);
+    write(fd, "abcdefgh", 8);
+    struct iovec out[] = {{"XY", 2}, {"", 0}, {"Z", 1}};
+    report("pwritev 3 bytes at 2", pwritev(fd, out, 3, 2));
+    char a[3] = {0}, b[8] = {0};
+    struct iovec in[] = {{a, 2}, {b, 7}};
+    report("preadv at 1", preadv(fd, in, 2, 1));
+    printf("%-44s %s|%s\n", "read", a, b);
+    report("position", lseek(fd, 0, SEEK_CUR));
+    report("preadv at -1", preadv(fd, in, 2, -1));
+    int pfd[2];
+    pipe(pfd);
+    report("preadv of a pipe", preadv(pfd[0], in, 2, 0));
+    report("preadv of a bad descriptor", preadv(99, in, 2, 0));
 
     close(fd);
     unlink(path);
