@@ -158,6 +158,9 @@ class Kernel {
         // Threads the scheduler could run now (pressure stall information's non-idle tasks);
         // without a scheduler none: nothing runs between a scenario's operations.
         u32 runnable = 0;
+        // Simulated time the process's threads have run (all of it user time: system calls
+        // take none).
+        u64 cpu_ns = 0;
     };
     void set_task_view(std::function<std::optional<TaskView>(Pid)> view) { m_task_view = std::move(view); }
     // tid: a thread of p whose state to show (0: the process's leader).

@@ -401,8 +401,9 @@ std::string ProcFs::statm(Process& p)
 
 std::string ProcFs::stat(Process& p)
 {
-    // /proc/PID/stat (fs/proc/array.c do_task_stat): the fields a memory model can fill, and
-    // Linux's values for an idle single-threaded root task for the rest.
+    // /proc/PID/stat (fs/proc/array.c do_task_stat): the fields a memory model can fill, the
+    // process's CPU time as user time, and Linux's values for an idle single-threaded root task
+    // for the rest.
     Kernel::TaskView view = m_kernel.task_view(p, m_tid);
     bool mm = p.alive() && p.has_space(); // a zombie's memory fields are 0
     std::ostringstream out;
@@ -410,11 +411,11 @@ std::string ProcFs::stat(Process& p)
     u64 start_ticks = p.start_time_ns / (1'000'000'000 / clk_tck);
     out << p.pid() << " (" << p.name() << ") " << task_state_text(view.state)[0] << ' ' << view.ppid << ' '
         << view.pgid << ' ' << view.sid << " 0 -1 4194304 " << p.faults().min_flt << " 0 "
-        << p.faults().maj_flt << " 0 0 0 0 0 20 0 " << view.threads << " 0 " << start_ticks << ' '
-        << (mm ? p.space().total_vm() * PAGE_SIZE : 0) << ' ' << (mm ? p.space().rss().total() : 0)
-        << " 18446744073709551615 0 0 " << (mm ? p.space().start_stack() : 0)
-        << " 0 0 0 0 0 0 0 0 0 17 0 0 0 0 0 0 0 0 0 0 0 0 0 " << (p.alive() ? 0 : p.exit_status_word())
-        << '\n';
+        << p.faults().maj_flt << " 0 " << view.cpu_ns / (1'000'000'000 / clk_tck) << " 0 0 0 20 0 "
+        << view.threads << " 0 " << start_ticks << ' ' << (mm ? p.space().total_vm() * PAGE_SIZE : 0) << ' '
+        << (mm ? p.space().rss().total() : 0) << " 18446744073709551615 0 0 "
+        << (mm ? p.space().start_stack() : 0) << " 0 0 0 0 0 0 0 0 0 17 0 0 0 0 0 0 0 0 0 0 0 0 0 "
+        << (p.alive() ? 0 : p.exit_status_word()) << '\n';
     return out.str();
 }
 

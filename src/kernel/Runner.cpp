@@ -1228,6 +1228,7 @@ std::optional<Kernel::TaskView> Runner::task_view(Pid id) const
     v.pgid = ids && ids->sid ? ids->pgid : pid;
     v.sid = ids && ids->sid ? ids->sid : pid;
     v.threads = static_cast<u32>(std::max<size_t>(g->threads.size(), 1));
+    v.cpu_ns = g->cpu_ns;
     if (!g->stopped)
         for (Tid tid : g->threads)
             if (const Task* t = m_sched.task(tid); t && t->state == RunState::Runnable)

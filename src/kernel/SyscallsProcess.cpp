@@ -681,7 +681,7 @@ SyscallResult Syscalls::sys_getrusage(Task& t, const SyscallArgs& a)
         put64(64, g.children_minflt);
         put64(72, g.children_majflt);
     } else {
-        u64 ns = kernel().now_ns() - p.start_time_ns;
+        u64 ns = g.cpu_ns; // the CPU time, as user time
         put64(0, ns / NS_PER_SEC);
         put64(8, (ns % NS_PER_SEC) / 1000);
         put64(32, p.self_maxrss_pages() * (PAGE_SIZE / 1024));
@@ -695,7 +695,7 @@ SyscallResult Syscalls::sys_times(Task& t, const SyscallArgs& a)
 {
     u64 ticks = kernel().now_ns() / (NS_PER_SEC / 100);
     if (a[0]) {
-        u64 tms[4] = {ticks, 0, 0, 0};
+        u64 tms[4] = {group(t).cpu_ns / (NS_PER_SEC / 100), 0, 0, 0}; // the CPU time, as user time
         if (put_bytes(t, a[0], tms, sizeof tms).is_error())
             return SyscallResult::err(EFAULT);
     }
