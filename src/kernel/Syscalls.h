@@ -189,6 +189,9 @@ class Syscalls {
     // component). may_create: search, and write and search in the directory that would hold a
     // new `path`. may_delete: the same for removing `path`, and the sticky bit's rule.
     int may_search(const Credentials& c, const std::string& path);
+    // The path with every symbolic link in the root resolved, as the kernel keeps a working
+    // directory (d_path of the dentry reached): for chdir and fchdir.
+    std::string real_path(const std::string& path);
     int may_create(const Credentials& c, const std::string& path);
     int may_delete(const Credentials& c, const std::string& path);
     // The open file of fd; an O_PATH one is EBADF (fdget), unless `path_too` (fdget_raw: fstat,

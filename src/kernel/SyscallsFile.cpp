@@ -2321,6 +2321,8 @@ SyscallResult Syscalls::record_lock(Task& t, const std::shared_ptr<OpenFile>& fi
         return SyscallResult::err(EINVAL);
     if (ofd && pid != 0)
         return SyscallResult::err(EINVAL);
+    if (whence != SEEK_SET && whence != SEEK_CUR && whence != SEEK_END)
+        return SyscallResult::err(EINVAL); // flock_to_posix_lock, whatever the file
     if (!file->inode) // pipes, /proc text, standard streams: nothing to lock on the host side
         return file->special && file->special->kind == SpecialFile::Kind::Directory
                    ? SyscallResult::err(EBADF)
@@ -3028,7 +3030,7 @@ SyscallResult Syscalls::sys_chdir(Task& t, const SyscallArgs& a)
         return SyscallResult::err(ENOTDIR);
     if (int e = c.permission(ps.st.st_mode, ps.st.st_uid, ps.st.st_gid, MAY_EXEC))
         return SyscallResult::err(e);
-    group(t).cwd = path;
+    group(t).cwd = real_path(path);
     return SyscallResult::ret(0);
 }
 
@@ -3046,7 +3048,7 @@ SyscallResult Syscalls::sys_fchdir(Task& t, const SyscallArgs& a)
         if (int e = ps.error ? 0 : c.permission(ps.st.st_mode, ps.st.st_uid, ps.st.st_gid, MAY_EXEC))
             return SyscallResult::err(e);
     }
-    group(t).cwd = path;
+    group(t).cwd = real_path(path);
     return SyscallResult::ret(0);
 }
 

@@ -350,8 +350,10 @@ SyscallResult Syscalls::sys_epoll_ctl(Task& t, const SyscallArgs& a)
     auto& files = process(t).files();
     auto ep_it = files.find(a.fd(0));
     auto target_it = files.find(a.fd(2));
-    if (ep_it == files.end() || target_it == files.end())
-        return SyscallResult::err(EBADF);
+    if (ep_it == files.end() || target_it == files.end() ||
+        is_kind(*ep_it->second, SpecialFile::Kind::Path) ||
+        is_kind(*target_it->second, SpecialFile::Kind::Path))
+        return SyscallResult::err(EBADF); // fdget: an O_PATH descriptor is none
     OpenFile& ep = *ep_it->second;
     const std::shared_ptr<OpenFile>& target = target_it->second;
     if (!can_poll(*target))

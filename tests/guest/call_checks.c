@@ -1,13 +1,14 @@
 /* Argument checks and small behaviours of calls outside the file system that LTP's syscall tests
  * look at: iovec lengths, pread of a directory, gettimeofday's timezone, getrandom's flags,
  * waitpid's options, prctl's dumpable flag and name, what SA_RESETHAND leaves of an action, and
- * preadv and pwritev. */
+ * preadv and pwritev, fcntl's lock whence, and epoll_ctl of an O_PATH descriptor. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/random.h>
@@ -115,6 +116,15 @@ int main(void)
     pipe(pfd);
     report("preadv of a pipe", preadv(pfd[0], in, 2, 0));
     report("preadv of a bad descriptor", preadv(99, in, 2, 0));
+
+    /* fcntl's lock whence is checked whatever the file; epoll takes no O_PATH descriptor. */
+    struct flock lock = {.l_type = F_RDLCK, .l_whence = -1};
+    report("F_SETLK on a pipe, l_whence -1", fcntl(pfd[0], F_SETLK, &lock));
+    report("F_SETLK on a file, l_whence -1", fcntl(fd, F_SETLK, &lock));
+    int ep = epoll_create1(0);
+    int opath = open(path, O_PATH);
+    struct epoll_event ev = {.events = EPOLLIN};
+    report("epoll_ctl ADD of an O_PATH descriptor", epoll_ctl(ep, EPOLL_CTL_ADD, opath, &ev));
 
     close(fd);
     unlink(path);
