@@ -2649,12 +2649,13 @@ SyscallResult Syscalls::sys_renameat2(Task& t, const SyscallArgs& a)
     }
     if (is_kernel_path(from.value()) || is_kernel_path(to.value()))
         return SyscallResult::err(EXDEV);
-    const Credentials& c = process(t).creds;
-    if (int e = may_delete(c, from.value()))
-        return SyscallResult::err(e);
-    if (int e = kernel().vfs().stat(to.value(), Follow::No).is_error() ? may_create(c, to.value())
-                                                                       : may_delete(c, to.value()))
-        return SyscallResult::err(e);
+    if (const Credentials& c = process(t).creds; !(c.overrides_dac() && c.capable(CAP_FOWNER))) {
+        if (int e = may_delete(c, from.value()))
+            return SyscallResult::err(e);
+        if (int e = kernel().vfs().stat(to.value(), Follow::No).is_error() ? may_create(c, to.value())
+                                                                           : may_delete(c, to.value()))
+            return SyscallResult::err(e);
+    }
     return SyscallResult::of(kernel().vfs().rename(from.value(), to.value(), static_cast<unsigned>(a[4])));
 }
 
