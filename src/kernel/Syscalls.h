@@ -254,6 +254,7 @@ class Syscalls {
     SyscallResult sys_fsync(Task&, const SyscallArgs&);
     SyscallResult sys_sync(Task&, const SyscallArgs&);
     SyscallResult sys_syncfs(Task&, const SyscallArgs&);
+    SyscallResult sys_sync_file_range(Task&, const SyscallArgs&);
     SyscallResult sys_getcwd(Task&, const SyscallArgs&);
     SyscallResult sys_chdir(Task&, const SyscallArgs&);
     SyscallResult sys_fchdir(Task&, const SyscallArgs&);

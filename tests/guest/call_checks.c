@@ -1,9 +1,11 @@
 /* Argument checks and small behaviours of calls outside the file system that LTP's syscall tests
  * look at: iovec lengths, pread of a directory, gettimeofday's timezone, getrandom's flags,
  * waitpid's options, prctl's dumpable flag and name, what SA_RESETHAND leaves of an action, and
- * preadv and pwritev, fcntl's lock whence, and epoll_ctl of an O_PATH descriptor. */
+ * preadv and pwritev, fcntl's lock whence, epoll_ctl of an O_PATH descriptor and
+ * sync_file_range's checks. */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <stdint.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
@@ -125,6 +127,14 @@ int main(void)
     int opath = open(path, O_PATH);
     struct epoll_event ev = {.events = EPOLLIN};
     report("epoll_ctl ADD of an O_PATH descriptor", epoll_ctl(ep, EPOLL_CTL_ADD, opath, &ev));
+
+    /* sync_file_range's checks. */
+    report("sync_file_range, bad descriptor", sync_file_range(99, 0, 0, 0));
+    report("sync_file_range, flag 8", sync_file_range(fd, 0, 0, 8));
+    report("sync_file_range, offset -1", sync_file_range(fd, -1, 0, 0));
+    report("sync_file_range, past the end of offsets", sync_file_range(fd, 1, INT64_MAX, 0));
+    report("sync_file_range of a pipe", sync_file_range(pfd[0], 0, 0, 0));
+    report("sync_file_range, write and wait", sync_file_range(fd, 0, 0, 7));
 
     close(fd);
     unlink(path);
