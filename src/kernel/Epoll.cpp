@@ -27,6 +27,15 @@ bool Epoll::watches(const OpenFile* file)
                        [&](const Item& i) { return i.file.lock().get() == file; });
 }
 
+std::vector<std::shared_ptr<OpenFile>> Epoll::watched()
+{
+    std::vector<std::shared_ptr<OpenFile>> out;
+    for (const Item& i : m_items)
+        if (auto f = i.file.lock())
+            out.push_back(std::move(f));
+    return out;
+}
+
 Result<void> Epoll::add(int fd, const std::shared_ptr<OpenFile>& file, u32 events, u64 data)
 {
     drop_closed();

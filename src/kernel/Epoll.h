@@ -49,6 +49,8 @@ class Epoll {
     bool any_ready(const Probe& probe);
     // Whether `file` is watched here (loop checks when nesting epoll descriptors).
     bool watches(const OpenFile* file);
+    // The files watched that are still open.
+    std::vector<std::shared_ptr<OpenFile>> watched();
     size_t size();
 
   private:

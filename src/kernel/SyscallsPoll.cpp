@@ -324,14 +324,49 @@ SyscallResult Syscalls::sys_epoll_create1(Task& t, const SyscallArgs& a)
 namespace {
 
 // Whether watching `target` from `ep` would close a loop of epoll descriptors.
-bool closes_loop(const OpenFile& ep, OpenFile& target, int depth)
+// ep_loop_check, for adding the epoll descriptor `to` into `ep`: the epoll descriptors under
+// one, and how many levels of them there are above and below.
+std::vector<std::shared_ptr<OpenFile>> nested_epolls(OpenFile& e)
 {
-    if (&ep == &target)
+    std::vector<std::shared_ptr<OpenFile>> out;
+    for (auto& f : e.special->epoll->watched())
+        if (is_kind(*f, SpecialFile::Kind::Epoll))
+            out.push_back(std::move(f));
+    return out;
+}
+
+// Whether `target` is `from` or under it (a loop if `from` were added to `target`).
+bool reaches(OpenFile& from, const OpenFile& target, int depth)
+{
+    if (&from == &target)
         return true;
-    if (!is_kind(target, SpecialFile::Kind::Epoll) || depth > EP_MAX_NESTS)
-        return depth > EP_MAX_NESTS;
-    (void)target.special->epoll->size(); // drops closed items first
-    return target.special->epoll->watches(&ep);
+    if (depth > 2 * EP_MAX_NESTS) // deeper chains are refused before they can be made
+        return false;
+    for (const auto& inner : nested_epolls(from))
+        if (reaches(*inner, target, depth + 1))
+            return true;
+    return false;
+}
+
+// Levels of epoll descriptors from e down, e included.
+int levels_below(OpenFile& e, int depth)
+{
+    int deepest = 0;
+    if (depth <= 2 * EP_MAX_NESTS)
+        for (const auto& inner : nested_epolls(e))
+            deepest = std::max(deepest, levels_below(*inner, depth + 1));
+    return deepest + 1;
+}
+
+// Levels of epoll descriptors from e up, e included, among the caller's descriptors.
+int levels_above(const OpenFile& e, std::map<int, std::shared_ptr<OpenFile>>& files, int depth)
+{
+    int highest = 0;
+    if (depth <= 2 * EP_MAX_NESTS)
+        for (auto& [fd, f] : files)
+            if (is_kind(*f, SpecialFile::Kind::Epoll) && f->special->epoll->watches(&e))
+                highest = std::max(highest, levels_above(*f, files, depth + 1));
+    return highest + 1;
 }
 
 } // namespace
@@ -369,7 +404,10 @@ SyscallResult Syscalls::sys_epoll_ctl(Task& t, const SyscallArgs& a)
     Result<void> r;
     switch (op) {
     case EPOLL_CTL_ADD_:
-        if (closes_loop(ep, *target, 0))
+        // A loop, or more than EP_MAX_NESTS + 1 levels of epoll descriptors, is ELOOP.
+        if (is_kind(*target, SpecialFile::Kind::Epoll) &&
+            (reaches(*target, ep, 0) ||
+             levels_above(ep, files, 0) + levels_below(*target, 0) > EP_MAX_NESTS + 1))
             return SyscallResult::err(ELOOP);
         r = epoll.add(a.fd(2), target, events | EPOLLERR_ | EPOLLHUP_, data);
         break;
