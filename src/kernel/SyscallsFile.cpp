@@ -1842,6 +1842,10 @@ kernel_directory_names(Kernel& kernel, Pid viewer, const std::string& path,
             return out;
         }
         if (sub.starts_with("task/") && sub.find('/', 5) == std::string::npos) {
+            // A thread's directory while the thread lives: a joined thread's is gone.
+            auto tid = parse_integer<i32>(std::string_view(sub).substr(5));
+            if (!tid || !kernel.task_exists(*pid, *tid))
+                return std::nullopt;
             process_dir(path);
             return out;
         }
