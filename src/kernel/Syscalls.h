@@ -189,9 +189,6 @@ class Syscalls {
     // component). may_create: search, and write and search in the directory that would hold a
     // new `path`. may_delete: the same for removing `path`, and the sticky bit's rule.
     int may_search(const Credentials& c, const std::string& path);
-    // The path with every symbolic link in the root resolved, as the kernel keeps a working
-    // directory (d_path of the dentry reached): for chdir and fchdir.
-    std::string real_path(const std::string& path);
     int may_create(const Credentials& c, const std::string& path);
     int may_delete(const Credentials& c, const std::string& path);
     // The open file of fd; an O_PATH one is EBADF (fdget), unless `path_too` (fdget_raw: fstat,
@@ -211,6 +208,12 @@ class Syscalls {
     SyscallResult open_path(Task& t, std::string path, int flags, int mode);
     // openat2's walk under its RESOLVE_* flags: the guest path to open, or EXDEV / ELOOP.
     Result<std::string> resolve_beneath(Task& t, int dirfd, const std::string& raw, u64 resolve, u64 flags);
+    // The walk itself, from `start` (`root` the top a scope keeps it under), following links.
+    Result<std::string> walk_path(const std::string& start, const std::string& root, const std::string& raw,
+                                  u64 resolve, u64 flags);
+    // The path with every symbolic link resolved, as the kernel keeps a working directory
+    // (d_path of the dentry reached): for chdir and fchdir; the path itself if the walk fails.
+    std::string real_path(const std::string& path);
     SyscallResult sys_close(Task&, const SyscallArgs&);
     SyscallResult sys_read(Task&, const SyscallArgs&);
     SyscallResult sys_write(Task&, const SyscallArgs&);

@@ -693,6 +693,19 @@ Result<std::string> Syscalls::resolve_beneath(Task& t, int dirfd, const std::str
     std::string start = raw[0] == '/' ? root : dir;
     if (raw[0] == '/' && (resolve & RESOLVE_BENEATH_))
         return Error::from_errno(EXDEV, "an absolute path under RESOLVE_BENEATH");
+    return walk_path(start, root, raw, resolve, flags);
+}
+
+std::string Syscalls::real_path(const std::string& path)
+{
+    auto walked = walk_path("/", "/", path, 0, 0);
+    return walked.is_error() ? path : walked.value();
+}
+
+Result<std::string> Syscalls::walk_path(const std::string& start, const std::string& root,
+                                        const std::string& raw, u64 resolve, u64 flags)
+{
+    bool scoped = resolve & (RESOLVE_BENEATH_ | RESOLVE_IN_ROOT_);
     auto fs_of = [&](const std::string& p) -> std::string {
         std::string name;
         if (is_proc_path(p))
@@ -2255,8 +2268,8 @@ SyscallResult Syscalls::access_at(Task& t, int dirfd, u64 path_addr, u64 mode, u
     }
     // Checked with the real ids unless AT_EACCESS asks for the effective ones.
     const Credentials& own = process(t).creds;
-    Credentials real = own.for_access();
-    const Credentials& c = (flags & AT_EACCESS_) ? own : real;
+    Credentials real;
+    const Credentials& c = (flags & AT_EACCESS_) ? own : (real = own.for_access());
     if (int e = may_search(c, path))
         return SyscallResult::err(e);
     bool follow = !(flags & AT_SYMLINK_NOFOLLOW_);

@@ -4,9 +4,7 @@
 // the guest sees. A guest with CAP_DAC_OVERRIDE and CAP_DAC_READ_SEARCH (root, by default)
 // passes every one but executing a file without an x bit, so for it nothing is looked up.
 #include <cerrno>
-#include <deque>
 #include <sys/stat.h>
-#include <vector>
 
 #include "kernel/Kernel.h"
 #include "kernel/Mounts.h"
@@ -47,56 +45,6 @@ int Syscalls::may_search(const Credentials& c, const std::string& path)
             return e;
     }
     return 0;
-}
-
-std::string Syscalls::real_path(const std::string& path)
-{
-    constexpr int MAX_LINKS = 40; // MAXSYMLINKS
-    std::deque<std::string> todo;
-    auto push_front_components = [&](const std::string& p) {
-        std::vector<std::string> parts;
-        for (size_t at = 0; at <= p.size();) {
-            size_t slash = p.find('/', at);
-            if (slash == std::string::npos)
-                slash = p.size();
-            if (slash > at)
-                parts.push_back(p.substr(at, slash - at));
-            at = slash + 1;
-        }
-        todo.insert(todo.begin(), parts.begin(), parts.end());
-    };
-    push_front_components(path);
-    std::string done = "/";
-    int links = 0;
-    while (!todo.empty()) {
-        std::string c = std::move(todo.front());
-        todo.pop_front();
-        if (c == ".")
-            continue;
-        if (c == "..") {
-            done = parent_path(done);
-            continue;
-        }
-        std::string next = done;
-        if (next.size() > 1)
-            next += '/';
-        next += c;
-        std::string name;
-        if (!is_kernel_path(next) && !kernel().mounts().at(next) && !kernel().mounts().holding(next, &name)) {
-            auto st = kernel().vfs().stat(next, Follow::No);
-            if (!st.is_error() && S_ISLNK(st.value().st_mode) && ++links <= MAX_LINKS) {
-                auto target = kernel().vfs().readlink(next);
-                if (!target.is_error()) {
-                    if (target.value().starts_with("/"))
-                        done.assign(1, '/');
-                    push_front_components(target.value());
-                    continue;
-                }
-            }
-        }
-        done = std::move(next);
-    }
-    return done;
 }
 
 int Syscalls::may_create(const Credentials& c, const std::string& path)
